@@ -1,0 +1,274 @@
+"""The build pipeline: discover and parse content, build the model, plan, render, write.
+
+    discover → parse (cached, parallel) → model → plan → render (incremental,
+    parallel) → write (staging folder, swapped in on success)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from briefgen import __version__
+from briefgen.cache import BuildCache, ParsedFile
+from briefgen.config import Config, load_config
+from briefgen.content import BriefingDoc, PageDoc, Source, parse_briefing, parse_page, parse_registry
+from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
+from briefgen.fingerprint import Fingerprints
+from briefgen.markup import MARKDOWN_SETTINGS_KEY, Converter
+from briefgen.model import Site, build_site, collect_sources, is_published
+from briefgen.plan import PageSpec, plan_site
+from briefgen.render import Renderer, RenderError, make_environment
+from briefgen.themes import Theme, resolve_themes, theme_assets
+from briefgen.workers import WorkerPool
+from briefgen.write import OutputWriter, check_output_dir, recover_interrupted
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+    output: Path | None = None
+    jobs: int = 1
+    use_cache: bool = True
+    now: dt.datetime | None = None  # for tests; the current time otherwise
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    kind: str  # "briefing", "page" or "registry"
+    path: str  # site-relative POSIX path, as shown in messages
+    data: bytes
+    digest: str
+
+
+@dataclass
+class Loaded:
+    """Everything read from a site, before any page is rendered."""
+
+    config: Config
+    site: Site
+    plan: list[PageSpec]
+    themes: tuple[Theme, ...]
+    warnings: list[Diagnostic]
+    briefing_count: int
+    files: list[SourceFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    output: Path
+    briefings: int
+    pages: int
+    rendered: int
+    reused: int
+    warnings: tuple[Diagnostic, ...]
+    seconds: float
+
+
+def discover(config: Config) -> list[tuple[str, Path]]:
+    """Content files as (kind, path), in a stable order."""
+    content = config.content_dir
+    found: list[tuple[str, Path]] = []
+    patterns = (("registry", "sources", ("*.yaml", "*.yml")), ("briefing", "briefings", ("*.md",)),
+                ("page", "pages", ("*.md",)))
+    for kind, folder, globs in patterns:
+        base = content / folder
+        if not base.is_dir():
+            continue
+        paths = {p for pattern in globs for p in base.rglob(pattern) if p.is_file()}
+        found += [(kind, p) for p in sorted(paths) if not _hidden(p.relative_to(base))]
+    return found
+
+
+def _hidden(relative: Path) -> bool:
+    # Editors' swap and backup files are not content.
+    return any(part.startswith((".", "#", "~")) or part.endswith("~") for part in relative.parts)
+
+
+def read_sources(config: Config) -> list[SourceFile]:
+    files = []
+    for kind, path in discover(config):
+        data = path.read_bytes()
+        files.append(SourceFile(kind, path.relative_to(config.root).as_posix(), data,
+                                hashlib.blake2b(data, digest_size=16).hexdigest()))
+    return files
+
+
+def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
+    if file.kind == "briefing":
+        doc, problems = parse_briefing(file.path, file.data, converter)
+        return ParsedFile(file.path, file.digest, doc, (), tuple(problems))
+    if file.kind == "page":
+        page, problems = parse_page(file.path, file.data, page_converter)
+        return ParsedFile(file.path, file.digest, page, (), tuple(problems))
+    sources, problems = parse_registry(file.path, file.data)
+    return ParsedFile(file.path, file.digest, None, sources, tuple(problems))
+
+
+def parse_key() -> str:
+    """What, besides a file's bytes, decides how it parses: part of every cache key."""
+    return f"briefgen {__version__}; {MARKDOWN_SETTINGS_KEY}"
+
+
+def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
+         pool: WorkerPool | None = None, progress: Progress | None = None) -> Loaded:
+    """Read, parse and check a whole site; raise BuildFailed with every error found."""
+    config = load_config(root)
+    if options.base_url:
+        config = config.with_base_url(options.base_url)
+    if options.output:
+        config = config.with_output(options.output)
+    themes = resolve_themes(config.site.theme, config.themes_dir)
+
+    files = read_sources(config)
+    parsed = _parse_all(files, cache, pool)
+    problems = [d for p in parsed for d in p.diagnostics]
+
+    zone = zoneinfo.ZoneInfo(config.site.timezone)
+    now = options.now or dt.datetime.now(dt.UTC)
+    briefing_docs = [p.doc for p in parsed if isinstance(p.doc, BriefingDoc)]
+    page_docs = [p.doc for p in parsed if isinstance(p.doc, PageDoc)]
+    registry: list[Source] = [s for p in parsed for s in p.sources]
+    included = [d for d in briefing_docs if is_published(d, now, zone, options.drafts, options.future)]
+    pages = [d for d in page_docs if is_published(d, now, zone, options.drafts, options.future)]
+    excluded = {d.path for d in [*briefing_docs, *page_docs]} - {d.path for d in [*included, *pages]}
+
+    sources, source_problems = collect_sources(registry, included)
+    problems += source_problems
+    site, model_problems = build_site(included, pages, sources, config.site.timezone,
+                                      excluded_paths=excluded)
+    problems += model_problems
+    assets = theme_assets(themes)
+    static_files = _static_files(config)
+    plan, plan_problems = plan_site(site, config.build.per_page, static_files,
+                                    [a.output for a in assets.values()])
+    problems += plan_problems
+    if has_errors(problems):
+        raise BuildFailed(problems)
+    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), files)
+
+
+def _static_files(config: Config) -> list[str]:
+    if not config.static_dir.is_dir():
+        return []
+    return sorted(p.relative_to(config.static_dir).as_posix()
+                  for p in config.static_dir.rglob("*") if p.is_file())
+
+
+def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
+               pool: WorkerPool | None) -> list[ParsedFile]:
+    key = parse_key()
+    results: dict[str, ParsedFile] = {}
+    missing = []
+    for file in files:
+        hit = cache.parsed(file.path, file.digest, key) if cache else None
+        if hit is not None:
+            results[file.path] = hit
+        else:
+            missing.append(file)
+    if pool is not None and len(missing) > 1:
+        fresh = pool.parse(missing)
+    else:
+        converter, page_converter = Converter(), Converter(citations=False)
+        fresh = [parse_file(f, converter, page_converter) for f in missing]
+    for item in fresh:
+        results[item.path] = item
+        if cache:
+            cache.store_parsed(item, key)
+    return [results[f.path] for f in files]
+
+
+def protected_paths(config: Config) -> list[Path]:
+    return [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
+            config.config_path]
+
+
+def build(root: Path, options: BuildOptions = BuildOptions(),
+          progress: Progress | None = None) -> BuildResult:
+    started = time.perf_counter()
+    root = root.resolve()
+    config = load_config(root)
+    output = (options.output or config.output_dir).resolve()
+    recover_interrupted(output)
+    check_output_dir(output, root, protected_paths(config))
+    cache = BuildCache.open(config.cache_dir) if options.use_cache else None
+    pool = WorkerPool(options.jobs) if options.jobs > 1 else None
+    try:
+        loaded = load(root, replace(options, output=output), cache, pool, progress)
+        if progress:
+            progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files to write")
+        rendered, reused = _render_and_write(loaded, output, cache, pool, progress)
+    finally:
+        if pool is not None:
+            pool.close()
+    if cache:
+        cache.save()
+    return BuildResult(output, loaded.briefing_count, len(loaded.plan), rendered, reused,
+                       tuple(loaded.warnings), time.perf_counter() - started)
+
+
+def _render_and_write(loaded: Loaded, output: Path, cache: BuildCache | None,
+                      pool: WorkerPool | None, progress: Progress | None) -> tuple[int, int]:
+    env = make_environment(loaded.config, loaded.themes)
+    assets = theme_assets(loaded.themes)
+    renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan)
+    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, renderer)
+    writer = OutputWriter(output)
+    try:
+        previous = cache.manifest(output) if cache else {}
+        todo: list[PageSpec] = []
+        reused = 0
+        new_manifest: dict[str, tuple[str, str]] = {}
+        for spec in loaded.plan:
+            fingerprint = fingerprints.of(spec)
+            old = previous.get(spec.output_file)
+            if old is not None and old[0] == fingerprint and writer.reuse(spec.output_file):
+                new_manifest[spec.output_file] = old
+                reused += 1
+            else:
+                todo.append(spec)
+                new_manifest[spec.output_file] = (fingerprint, "")
+        jobs = [(spec, previous.get(spec.output_file, ("", ""))[1]) for spec in todo]
+        if pool is not None and len(jobs) > 50:
+            written = pool.render(renderer, writer, jobs)
+        else:
+            written = [render_one(renderer, writer, spec, digest) for spec, digest in jobs]
+        problems = [d for _, _, d in written if d is not None]
+        if problems:
+            raise BuildFailed(problems)
+        for rel_file, digest, _ in written:
+            new_manifest[rel_file] = (new_manifest[rel_file][0], digest)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    if cache:
+        cache.set_manifest(output, new_manifest)
+    return len(todo), reused
+
+
+def render_one(renderer: Renderer, writer: OutputWriter, spec: PageSpec, previous_digest: str
+               ) -> tuple[str, str, Diagnostic | None]:
+    """Render and write one file; identical bytes reuse the previous file and its mtime."""
+    try:
+        data = renderer.render(spec)
+    except RenderError as exc:
+        return spec.output_file, "", exc.diagnostic
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if not (digest == previous_digest and writer.reuse(spec.output_file)):
+        writer.write(spec.output_file, data)
+    return spec.output_file, digest, None
+
+
+def check(root: Path, options: BuildOptions = BuildOptions()) -> Loaded:
+    """Every validation of a build, drafts and future briefings included; writes nothing."""
+    return load(root, replace(options, drafts=True, future=True))

@@ -1,0 +1,89 @@
+"""One function per CLI verb: turn parsed arguments into a call of the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Protocol
+
+from briefgen import build as pipeline
+from briefgen.cache import clear
+from briefgen.config import load_config
+from briefgen.diagnostics import Diagnostic, UsageError
+from briefgen.scaffold import init_site, new_briefing
+from briefgen.workers import default_jobs
+
+
+class Console(Protocol):
+    def progress(self, message: str) -> None: ...
+    def summary(self, message: str) -> None: ...
+    def problems(self, diagnostics: list[Diagnostic]) -> None: ...
+
+
+def _site_root(site: Path) -> Path:
+    if not site.is_dir():
+        raise UsageError(f"{site} is not a folder")
+    return site.resolve()
+
+
+def _jobs(value: int | None) -> int:
+    if value is not None and value < 1:
+        raise UsageError("--jobs must be at least 1")
+    return value or default_jobs()
+
+
+def _options(args: argparse.Namespace, **extra: object) -> pipeline.BuildOptions:
+    return pipeline.BuildOptions(
+        drafts=args.drafts, future=args.future, base_url=args.base_url,
+        jobs=_jobs(args.jobs), **extra,  # type: ignore[arg-type]
+    )
+
+
+def _built(result: pipeline.BuildResult) -> str:
+    return (f"Built {result.briefings} briefings into {result.output}: {result.pages} files, "
+            f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s")
+
+
+def run_build(args: argparse.Namespace, console: Console) -> int:
+    root = _site_root(args.site)
+    options = _options(args, output=args.output.resolve() if args.output else None,
+                       use_cache=not args.no_cache)
+    result = pipeline.build(root, options, console.progress)
+    console.problems(list(result.warnings))
+    console.summary(_built(result))
+    return 0
+
+
+def run_check(args: argparse.Namespace, console: Console) -> int:
+    loaded = pipeline.check(_site_root(args.site))
+    console.problems(loaded.warnings)
+    console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
+    return 0
+
+
+def run_clean(args: argparse.Namespace, console: Console) -> int:
+    config = load_config(_site_root(args.site))
+    removed = clear(config.cache_dir)
+    console.summary(f"Removed {config.cache_dir}" if removed else "No cache to remove")
+    return 0
+
+
+def run_new(args: argparse.Namespace, console: Console) -> int:
+    config = load_config(_site_root(args.site))
+    path = new_briefing(config, args.title, args.topic)
+    console.summary(f"Wrote {path}")
+    return 0
+
+
+def run_init(args: argparse.Namespace, console: Console) -> int:
+    init_site(args.dir, args.title)
+    console.summary(f"Created a site in {args.dir}; run `briefgen build {args.dir}` to build it")
+    return 0
+
+
+def run_publish(args: argparse.Namespace, console: Console) -> int:
+    raise UsageError("publish is not available yet")
+
+
+def run_serve(args: argparse.Namespace, console: Console) -> int:
+    raise UsageError("serve is not available yet")

@@ -1,0 +1,237 @@
+"""Site configuration: `briefgen.toml` read into frozen settings, every problem collected."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from briefgen.diagnostics import BuildFailed, Diagnostic, error
+
+CONFIG_NAME = "briefgen.toml"
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    description: str = ""
+    theme: str = "default"
+    cname: str = ""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    output: str = "output"
+    per_page: int = 20
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything `briefgen.toml` says, plus where the site lives."""
+
+    root: Path
+    site: SiteSettings
+    build: BuildSettings
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def static_dir(self) -> Path:
+        return self.root / "static"
+
+    @property
+    def themes_dir(self) -> Path:
+        return self.root / "themes"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / ".briefgen-cache"
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.build.output).resolve()
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    def with_base_url(self, base_url: str) -> Config:
+        return replace(self, site=replace(self.site, base_url=_with_trailing_slash(base_url)))
+
+    def with_output(self, output: Path) -> Config:
+        return replace(self, build=replace(self.build, output=str(output.resolve())))
+
+
+# Each key: (type check, human type name, extra validation returning a message or None).
+Validator = Callable[[Any], str | None]
+
+
+def _absolute_http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an absolute http(s) URL, not {value!r}"
+    return None
+
+
+def _known_timezone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown timezone {value!r} (use an IANA name such as 'UTC' or 'Europe/Berlin')"
+    return None
+
+
+def _positive(value: int) -> str | None:
+    return None if value >= 1 else f"must be at least 1, not {value}"
+
+
+def _cname(value: str) -> str | None:
+    if value and not re.fullmatch(r"[A-Za-z0-9.-]+", value):
+        return f"must be a bare host name such as 'news.example.org', not {value!r}"
+    return None
+
+
+def _theme_name(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        return f"must be a theme folder name, not {value!r}"
+    return None
+
+
+_SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
+    "site": {
+        "title": (str, None),
+        "base_url": (str, _absolute_http_url),
+        "language": (str, None),
+        "timezone": (str, _known_timezone),
+        "description": (str, None),
+        "theme": (str, _theme_name),
+        "cname": (str, _cname),
+    },
+    "build": {
+        "output": (str, None),
+        "per_page": (int, _positive),
+    },
+}
+
+_TYPE_NAMES = {str: "a string", int: "an integer"}
+
+
+def load_config(root: Path) -> Config:
+    """Read `root/briefgen.toml`; raise BuildFailed with every problem in it."""
+    root = root.resolve()
+    path = root / CONFIG_NAME
+    shown = CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BuildFailed(
+            [error(shown, 1, 1, f"no {CONFIG_NAME} in {root} (run `briefgen init DIR` to start a site)")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise BuildFailed([error(shown, 1, exc.start + 1, "not valid UTF-8")]) from None
+    return parse_config(root, text, shown)
+
+
+def parse_config(root: Path, text: str, shown: str) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, column = _toml_error_position(str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise BuildFailed([error(shown, line, column, f"invalid TOML: {message}")]) from None
+
+    problems: list[Diagnostic] = []
+    values: dict[str, dict[str, Any]] = {section: {} for section in _SCHEMA}
+    for section, table in data.items():
+        if section not in _SCHEMA:
+            line, column = _locate(text, None, section)
+            problems.append(error(shown, line, column, _unknown(f"[{section}]", section, _SCHEMA)))
+            continue
+        if not isinstance(table, dict):
+            line, column = _locate(text, None, section)
+            problems.append(error(shown, line, column, f"'{section}' must be a table"))
+            continue
+        keys = _SCHEMA[section]
+        for key, value in table.items():
+            line, column = _locate(text, section, key)
+            if key not in keys:
+                problems.append(error(shown, line, column, _unknown(f"{section}.{key}", key, keys)))
+                continue
+            expected, validate = keys[key]
+            # bool is an int subclass, so check it explicitly.
+            if not isinstance(value, expected) or isinstance(value, bool):
+                problems.append(
+                    error(shown, line, column,
+                          f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")
+                )
+                continue
+            message = validate(value) if validate else None
+            if message:
+                problems.append(error(shown, line, column, f"{section}.{key} {message}"))
+                continue
+            values[section][key] = value
+
+    if "title" not in data.get("site", {}):
+        problems.append(error(shown, 1, 1, "site.title is required (add `title = \"...\"` under [site])"))
+    if problems:
+        raise BuildFailed(problems)
+
+    site = SiteSettings(**values["site"])
+    site = replace(site, base_url=_with_trailing_slash(site.base_url))
+    return Config(root=root, site=site, build=BuildSettings(**values["build"]))
+
+
+def _with_trailing_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _unknown(shown_key: str, key: str, known: dict[str, Any]) -> str:
+    message = f"unknown key {shown_key}"
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if close:
+        message += f" (did you mean '{close[0]}'?)"
+    return message
+
+
+def _toml_error_position(message: str) -> tuple[int, int]:
+    found = re.search(r"at line (\d+), column (\d+)", message)
+    return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+
+
+def _locate(text: str, section: str | None, key: str) -> tuple[int, int]:
+    """Find where a key (or a [section] header when section is None) is written.
+
+    tomllib keeps no positions, so this looks for the line that assigns the key
+    inside its table; it falls back to 1:1 for unusual layouts.
+    """
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
+        if header:
+            current = header.group(1).strip('"')
+            if section is None and current == key:
+                return number, line.index("[") + 1
+            continue
+        if section is not None and current == section:
+            assigned = re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line)
+            if assigned:
+                return number, line.index(key[0]) + 1
+        if section is None and current is None and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number, line.index(key[0]) + 1
+    return 1, 1

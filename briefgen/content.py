@@ -1,0 +1,354 @@
+"""Content records: front matter checked and typed, bodies converted.
+
+`parse_briefing`, `parse_page` and `parse_registry` are pure functions of a
+file's path and bytes. Their results do not depend on the site configuration,
+so the cache can keep them by content hash and workers can compute them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.load import Located, SplitDocument, decode, load_yaml, split_front_matter
+from briefgen.markup import Conversion, Converter
+from briefgen.slugs import slug_problem
+
+DateLike = dt.date | dt.datetime
+Position = tuple[int, int]
+
+BRIEFING_KEYS = ("title", "date", "topics", "summary", "sources", "draft", "slug", "updated", "curators")
+PAGE_KEYS = ("title", "slug", "summary", "draft")
+SOURCE_KEYS = ("id", "title", "publisher", "url", "published", "authors", "accessed", "archive_url")
+SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    url: str | None = None
+    published: dt.date | None = None
+    authors: tuple[str, ...] = ()
+    accessed: dt.date | None = None
+    archive_url: str | None = None
+    # Where it is declared, for messages about it; not part of its identity.
+    path: str = field(default="", compare=False)
+    line: int = field(default=1, compare=False)
+    column: int = field(default=1, compare=False)
+
+    @property
+    def place(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class BriefingDoc:
+    path: str  # content-relative POSIX path, e.g. "briefings/2016/aleppo.md"
+    title: str
+    date: DateLike
+    topics: tuple[str, ...]
+    summary: str | None
+    source_ids: tuple[str, ...]  # in front-matter order, registry and inline alike
+    inline_sources: tuple[Source, ...]
+    draft: bool
+    slug: str | None
+    updated: DateLike | None
+    curators: tuple[str, ...]
+    extra: Mapping[str, Any]
+    body: Conversion
+    positions: Mapping[str, Position]  # where title, date, slug... are written
+
+
+@dataclass(frozen=True)
+class PageDoc:
+    path: str
+    title: str
+    slug: str | None
+    summary: str | None
+    draft: bool
+    extra: Mapping[str, Any]
+    body: Conversion
+    positions: Mapping[str, Position]
+
+
+@dataclass
+class _Checker:
+    """Collects diagnostics while reading one front-matter mapping."""
+
+    path: str
+    meta: Located
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def fail(self, key: tuple[str | int, ...], message: str) -> None:
+        line, column = self.meta.at(*key)
+        self.problems.append(error(self.path, line, column, message))
+
+    def text(self, key: str, required: bool = False, data: Mapping[str, Any] | None = None,
+             prefix: tuple[str | int, ...] = ()) -> str | None:
+        data = self.meta.value if data is None else data
+        value = data.get(key)
+        if value is None:
+            if required:
+                line, column = self.meta.at(*prefix) if prefix else self.meta.at()
+                what = f"`{key}`" + (" in this source" if prefix else "")
+                self.problems.append(error(self.path, line, column, f"{what} is required"))
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail((*prefix, key), f"`{key}` must be text, not {_kind(value)}")
+            return None
+        text = str(value).strip()
+        if required and not text:
+            self.fail((*prefix, key), f"`{key}` must not be empty")
+            return None
+        return text
+
+    def date(self, key: str, required: bool = False, data: Mapping[str, Any] | None = None,
+             prefix: tuple[str | int, ...] = ()) -> DateLike | None:
+        data = self.meta.value if data is None else data
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(prefix, f"`{key}` is required (for example `{key}: 2016-08-02`)")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(
+            (*prefix, key),
+            f"`{key}` must be a date such as 2016-08-02 or 2016-08-02T09:30:00+03:00, not {value!r}",
+        )
+        return None
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.meta.value.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail((key,), f"`{key}` must be a list, such as `{key}: [First, Second]`")
+            return ()
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, str | int | float) or not str(item).strip():
+                self.fail((key, index), f"each entry of `{key}` must be non-empty text")
+            else:
+                items.append(str(item).strip())
+        return tuple(items)
+
+    def flag(self, key: str) -> bool:
+        value = self.meta.value.get(key, False)
+        if not isinstance(value, bool):
+            self.fail((key,), f"`{key}` must be true or false, not {value!r}")
+            return False
+        return value
+
+    def unknown_keys(self, known: tuple[str, ...], data: Mapping[str, Any] | None = None,
+                     prefix: tuple[str | int, ...] = ()) -> dict[str, Any]:
+        """Keys briefgen does not know: kept, and reported when one looks like a typo."""
+        data = self.meta.value if data is None else data
+        extra = {}
+        for key, value in data.items():
+            if key in known:
+                continue
+            extra[str(key)] = value
+            close = [name for name in known if _one_edit_apart(str(key), name)]
+            if close:
+                line, column = self.meta.key_at(*prefix, key)
+                self.problems.append(warning(
+                    self.path, line, column,
+                    f"unknown key `{key}` (did you mean `{close[0]}`?); it is kept as extra data",
+                ))
+        return extra
+
+
+def _kind(value: object) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _split(path: str, data: bytes) -> SplitDocument | Diagnostic:
+    text = decode(path, data)
+    if isinstance(text, Diagnostic):
+        return text
+    return split_front_matter(path, text)
+
+
+def _positions(meta: Located, keys: tuple[str, ...]) -> dict[str, Position]:
+    return {key: meta.key_at(key) for key in keys if key in meta.value} | {"": meta.at()}
+
+
+def parse_briefing(path: str, data: bytes, converter: Converter) -> tuple[BriefingDoc | None, list[Diagnostic]]:
+    split = _split(path, data)
+    if isinstance(split, Diagnostic):
+        return None, [split]
+    check = _Checker(path, split.meta)
+    title = check.text("title", required=True)
+    date = check.date("date", required=True)
+    slug = check.text("slug")
+    if slug is not None and (problem := slug_problem(slug)):
+        check.fail(("slug",), problem)
+    sources, inline = _briefing_sources(check)
+    doc = BriefingDoc(
+        path=path,
+        title=title or "",
+        date=date or dt.date.min,
+        topics=check.strings("topics"),
+        summary=check.text("summary"),
+        source_ids=sources,
+        inline_sources=inline,
+        draft=check.flag("draft"),
+        slug=slug,
+        updated=check.date("updated"),
+        curators=check.strings("curators"),
+        extra=check.unknown_keys(BRIEFING_KEYS),
+        body=converter.convert(split.body, path, split.body_line),
+        positions=_positions(split.meta, BRIEFING_KEYS),
+    )
+    if any(p.is_error for p in check.problems):
+        return None, check.problems
+    return doc, check.problems
+
+
+def _briefing_sources(check: _Checker) -> tuple[tuple[str, ...], tuple[Source, ...]]:
+    value = check.meta.value.get("sources")
+    if value is None:
+        return (), ()
+    if not isinstance(value, list):
+        check.fail(("sources",), "`sources` must be a list of source ids or source entries")
+        return (), ()
+    ids: list[str] = []
+    inline: list[Source] = []
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if not SOURCE_ID.fullmatch(item):
+                check.fail(("sources", index), _bad_id(item))
+                continue
+            ids.append(item)
+        elif isinstance(item, dict):
+            source = _source(check, item, ("sources", index))
+            if source is not None:
+                ids.append(source.id)
+                inline.append(source)
+        else:
+            check.fail(("sources", index), "each source is an id or a mapping with id, title, publisher")
+    return tuple(dict.fromkeys(ids)), tuple(inline)
+
+
+def _bad_id(value: object) -> str:
+    return (f"source id {value!r} must start with a lowercase letter or digit and use only "
+            f"a-z, 0-9, '.', '_' and '-'")
+
+
+def _web_url(check: _Checker, key: str, item: Mapping[str, Any], prefix: tuple[str | int, ...]) -> str | None:
+    url = check.text(key, data=item, prefix=prefix)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        check.fail((*prefix, key), f"`{key}` must be an http or https URL, not {url!r}")
+        return None
+    return url
+
+
+def _plain_date(value: DateLike | None) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, ...]) -> Source | None:
+    before = len(check.problems)
+    source_id = check.text("id", required=True, data=item, prefix=prefix)
+    if source_id is not None and not SOURCE_ID.fullmatch(source_id):
+        check.fail((*prefix, "id"), _bad_id(source_id))
+    title = check.text("title", required=True, data=item, prefix=prefix)
+    publisher = check.text("publisher", required=True, data=item, prefix=prefix)
+    url = _web_url(check, "url", item, prefix)
+    if "url" not in item:
+        line, column = check.meta.at(*prefix)
+        check.problems.append(warning(check.path, line, column, f"source {source_id!r} has no `url`"))
+    archive_url = _web_url(check, "archive_url", item, prefix)
+    published = _plain_date(check.date("published", data=item, prefix=prefix))
+    accessed = _plain_date(check.date("accessed", data=item, prefix=prefix))
+    authors_value = item.get("authors") or []
+    if isinstance(authors_value, str):
+        authors_value = [authors_value]
+    if not isinstance(authors_value, list) or not all(isinstance(a, str) for a in authors_value):
+        check.fail((*prefix, "authors"), "`authors` must be a list of names")
+        authors_value = []
+    check.unknown_keys(SOURCE_KEYS, data=item, prefix=prefix)
+    if any(p.is_error for p in check.problems[before:]):
+        return None
+    line, column = check.meta.at(*prefix)
+    return Source(
+        id=source_id or "", title=title or "", publisher=publisher or "", url=url,
+        published=published, authors=tuple(a.strip() for a in authors_value), accessed=accessed,
+        archive_url=archive_url, path=check.path, line=line, column=column,
+    )
+
+
+def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | None, list[Diagnostic]]:
+    split = _split(path, data)
+    if isinstance(split, Diagnostic):
+        return None, [split]
+    check = _Checker(path, split.meta)
+    title = check.text("title", required=True)
+    slug = check.text("slug")
+    if slug is not None and (problem := slug_problem(slug)):
+        check.fail(("slug",), problem)
+    doc = PageDoc(
+        path=path,
+        title=title or "",
+        slug=slug,
+        summary=check.text("summary"),
+        draft=check.flag("draft"),
+        extra=check.unknown_keys(PAGE_KEYS),
+        body=converter.convert(split.body, path, split.body_line),
+        positions=_positions(split.meta, PAGE_KEYS),
+    )
+    if any(p.is_error for p in check.problems):
+        return None, check.problems
+    return doc, check.problems
+
+
+def parse_registry(path: str, data: bytes) -> tuple[tuple[Source, ...], list[Diagnostic]]:
+    """A registry file: a YAML list of sources."""
+    text = decode(path, data)
+    if isinstance(text, Diagnostic):
+        return (), [text]
+    located = load_yaml(path, text)
+    if isinstance(located, Diagnostic):
+        return (), [located]
+    if located.value is None:
+        return (), []
+    if not isinstance(located.value, list):
+        line, column = located.at()
+        return (), [error(path, line, column, "a source registry is a YAML list of sources (`- id: ...`)")]
+    check = _Checker(path, Located({}, located.values, located.keys))
+    sources = []
+    for index, item in enumerate(located.value):
+        if not isinstance(item, dict):
+            check.fail((index,), "each source is a mapping with id, title, publisher and url")
+            continue
+        source = _source(check, item, (index,))
+        if source is not None:
+            sources.append(source)
+    return tuple(sources), check.problems

@@ -1,0 +1,58 @@
+"""Problems found in a site's input, as values that carry their location."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at a place in a file; line and column are 1-based."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(path: str, line: int, column: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, column, message, Severity.ERROR)
+
+
+def warning(path: str, line: int, column: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, column, message, Severity.WARNING)
+
+
+class BuildFailed(Exception):
+    """Raised once per run with every problem found, never one at a time."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sorted(set(diagnostics), key=_order)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class UsageError(Exception):
+    """The command was called wrongly or its target is unsafe; the CLI exits 2."""
+
+
+def _order(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+    return (diagnostic.path, diagnostic.line, diagnostic.column, diagnostic.message)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)

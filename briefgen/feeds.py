@@ -1,0 +1,145 @@
+"""Atom and JSON feeds, the sitemap and robots.txt: machine-readable files of the site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from xml.sax.saxutils import escape as xml_escape
+
+from feedgen.feed import FeedGenerator
+
+from briefgen import __version__
+from briefgen.views import BriefingView
+
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    title: str
+    description: str
+    language: str
+    home_url: str  # absolute
+    feed_url: str  # absolute
+    author: str
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """A briefing as a feed carries it: absolute URL, full text with its sources."""
+
+    view: BriefingView
+    url: str  # absolute
+    origin: str  # scheme and host, to make root-relative links absolute
+
+    @property
+    def updated(self) -> dt.datetime:
+        return self.view.updated or self.view.date
+
+    def content_html(self) -> str:
+        body = str(self.view.body_html)
+        body = body.replace('href="#', f'href="{self.url}#').replace('href="/', f'href="{self.origin}/')
+        items = []
+        for s in self.view.sources:
+            title = f'<a href="{escape(s.url)}">{escape(s.title)}</a>' if s.url else escape(s.title)
+            date = f", {escape(s.published_display)}" if s.published_display else ""
+            items.append(f'<li id="source-{s.number}">{title}, {escape(s.publisher)}{date}</li>')
+        if items:
+            body += "\n<h2>Sources</h2>\n<ol>\n" + "\n".join(items) + "\n</ol>\n"
+        return body
+
+
+def _feed_updated(entries: Sequence[FeedEntry]) -> dt.datetime:
+    if not entries:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return max(entry.updated for entry in entries)
+
+
+def atom_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
+    feed = FeedGenerator()
+    feed.id(info.feed_url)
+    feed.title(info.title)
+    if info.description:
+        feed.subtitle(info.description)
+    feed.link(href=info.home_url, rel="alternate", type="text/html")
+    feed.link(href=info.feed_url, rel="self", type="application/atom+xml")
+    feed.language(info.language)
+    feed.author({"name": info.author})
+    feed.generator("briefgen", version=__version__)
+    feed.updated(_feed_updated(entries))
+    for entry in entries:
+        item = feed.add_entry(order="append")
+        item.id(entry.url)
+        item.title(entry.view.title)
+        item.link(href=entry.url, rel="alternate", type="text/html")
+        item.published(entry.view.date)
+        item.updated(entry.updated)
+        if entry.view.summary:
+            item.summary(entry.view.summary)
+        item.content(entry.content_html(), type="html")
+        for name in entry.view.curators:
+            item.author({"name": name})
+        for topic in entry.view.topics:
+            item.category(term=topic.slug, label=topic.name)
+    result: bytes = feed.atom_str(pretty=True)
+    return result
+
+
+def json_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
+    items = []
+    for entry in entries:
+        item: dict[str, object] = {
+            "id": entry.url,
+            "url": entry.url,
+            "title": entry.view.title,
+            "content_html": entry.content_html(),
+            "summary": entry.view.summary,
+            "date_published": entry.view.date.isoformat(),
+            "date_modified": entry.updated.isoformat(),
+            "tags": [topic.name for topic in entry.view.topics],
+        }
+        if entry.view.curators:
+            item["authors"] = [{"name": name} for name in entry.view.curators]
+        items.append(item)
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": info.title,
+        "home_page_url": info.home_url,
+        "feed_url": info.feed_url,
+        "description": info.description,
+        "language": info.language,
+        "authors": [{"name": info.author}],
+        "items": items,
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    url: str  # absolute
+    lastmod: dt.date | None = None
+
+
+def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for entry in entries:
+        lastmod = f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else ""
+        lines.append(f"<url><loc>{xml_escape(entry.url)}</loc>{lastmod}</url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+def sitemap_index(part_urls: Sequence[str]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"<sitemap><loc>{xml_escape(url)}</loc></sitemap>" for url in part_urls]
+    lines.append("</sitemapindex>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+def robots(sitemap_url: str) -> bytes:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode()

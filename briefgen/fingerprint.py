@@ -1,0 +1,130 @@
+"""Fingerprints: a digest of everything one output file is made from.
+
+If a file's fingerprint equals the one recorded by the previous build into the
+same folder, the previous file is reused as it is. Each fingerprint covers the
+global inputs (briefgen version, configuration, every template, theme files)
+and the model data that the file's renderer reads, so it is sound to skip a
+file exactly when its fingerprint is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from briefgen import __version__
+from briefgen.config import Config
+from briefgen.model import Briefing, Site
+from briefgen.plan import PageSpec
+from briefgen.render import FEED_SIZE, Renderer
+from briefgen.themes import Asset, Theme
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _tree_digest(folders: Iterable[Path]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return digest.hexdigest()
+
+
+class Fingerprints:
+    def __init__(self, config: Config, site: Site, themes: tuple[Theme, ...],
+                 assets: dict[str, Asset], renderer: Renderer) -> None:
+        self.site = site
+        self.config = config
+        self.renderer = renderer
+        templates = [config.templates_dir, *(t.templates for t in themes)]
+        self.global_digest = _digest(
+            __version__, repr(config.site), repr(config.build), _tree_digest(templates),
+            sorted((a.name, a.output) for a in assets.values()),
+            [(p.title, p.url) for p in site.pages],
+        )
+        self.static_digest = _tree_digest([config.static_dir])
+        self._listing: dict[int, str] = {}
+        self._full: dict[int, str] = {}
+
+    def listing(self, index: int) -> str:
+        """What a list of briefings shows of one briefing."""
+        found = self._listing.get(index)
+        if found is None:
+            b = self.site.briefings[index]
+            names = [self.site.topic_names[s].name for s in b.topic_slugs]
+            found = _digest(b.title, b.url, b.date, b.summary, b.topic_slugs, names, b.draft,
+                            len(b.sources))
+            self._listing[index] = found
+        return found
+
+    def full(self, index: int) -> str:
+        """Everything a briefing's own page and feed entry show of it."""
+        found = self._full.get(index)
+        if found is None:
+            b: Briefing = self.site.briefings[index]
+            links = [self.site.url_of_path.get(link.target) for link in b.body.links]
+            found = _digest(self.listing(index), b.doc, b.updated, b.sources, b.cited_count, links)
+            self._full[index] = found
+        return found
+
+    def _listings(self, indexes: Iterable[int]) -> list[str]:
+        return [self.listing(i) for i in indexes]
+
+    def of(self, spec: PageSpec) -> str:
+        return _digest(self.global_digest, spec.rel, spec.kind, spec.args, self._inputs(spec))
+
+    def _inputs(self, spec: PageSpec) -> Any:
+        site, per_page = self.site, self.config.build.per_page
+        kind, args = spec.kind, spec.args
+        if kind == "briefing":
+            (i,) = args
+            neighbours = [self.listing(j) for j in (i - 1, i + 1) if 0 <= j < len(site.briefings)]
+            return self.full(i), neighbours, i == 0, i == len(site.briefings) - 1
+        if kind == "home":
+            (number,) = args
+            start = (number - 1) * per_page
+            shown = range(start, min(start + per_page, len(site.briefings)))
+            return self._listings(shown), len(site.briefings)
+        if kind == "topic":
+            slug, number = args
+            indexes = site.topics[slug]
+            start = (number - 1) * per_page
+            return site.topic_names[slug], self._listings(indexes[start:start + per_page]), len(indexes)
+        if kind in ("year", "month", "day"):
+            return self._period_inputs(kind, args)
+        if kind == "archive":
+            return sorted((key, len(ix)) for key, ix in site.months.items())
+        if kind == "topics":
+            return [(site.topic_names[s], len(ix)) for s, ix in site.topics.items()]
+        if kind in ("sources", "publisher"):
+            publishers = site.publishers if kind == "sources" else [site.publishers[args[0]]]
+            return [(p.name, p.slug, [(a.source, self._listings(a.cited_by)) for a in p.articles])
+                    for p in publishers]
+        if kind == "page":
+            return site.pages[args[0]].doc, site.url_of_path
+        if kind in ("feed", "json_feed"):
+            return [self.full(i) for i in range(min(FEED_SIZE, len(site.briefings)))]
+        if kind == "topic_feed":
+            return site.topic_names[args[0]], [self.full(i) for i in site.topics[args[0]][:FEED_SIZE]]
+        if kind == "sitemap":
+            return [(s.rel, s.kind, self.full(s.args[0]) if s.kind == "briefing" else None)
+                    for s in self.renderer.plan]
+        if kind == "static":
+            return self.static_digest
+        return None  # robots, 404 and theme assets depend on the global inputs only
+
+    def _period_inputs(self, kind: str, args: tuple[Any, ...]) -> Any:
+        site = self.site
+        if kind == "year":
+            return sorted((k, len(ix)) for k, ix in site.months.items() if k[0] == args[0])
+        if kind == "month":
+            days = sorted((k, len(ix)) for k, ix in site.days.items() if k[:2] == tuple(args))
+            return days, self._listings(site.months[tuple(args)])  # type: ignore[index]
+        return self._listings(site.days[tuple(args)])  # type: ignore[index]

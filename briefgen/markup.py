@@ -1,0 +1,305 @@
+"""Markdown to HTML for one document, with citations and links between content files.
+
+A conversion depends only on the document's own text and the Markdown settings,
+so its result can be cached by content hash and computed in any process. What
+needs the whole site (source numbers are local, but the URL a link to another
+briefing points at is not) is left as a placeholder that rendering resolves.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+from briefgen.slugs import make_slug
+
+# Placeholder written into HTML for a link to another content file; rendering
+# replaces it with that file's URL.
+CONTENT_LINK_PREFIX = "briefgen-content:"
+_SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_CITATION = re.compile(r"\[(@[^\]\n]+)\]")
+_CITE_ATTR = "data-briefgen-cite"
+
+
+@dataclass(frozen=True)
+class CitationUse:
+    source_id: str
+    locator: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class ContentLink:
+    target: str  # content-relative POSIX path of the linked file
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Conversion:
+    html: str
+    citations: tuple[CitationUse, ...]
+    links: tuple[ContentLink, ...]
+    first_paragraph: str
+    word_count: int
+
+    @property
+    def cited_ids(self) -> tuple[str, ...]:
+        """Source ids in the order of their first citation: index + 1 is the number."""
+        return tuple(dict.fromkeys(use.source_id for use in self.citations))
+
+
+def parse_citation(inner: str) -> list[tuple[str, str]] | None:
+    """`@a; @b, para. 6` as [(id, locator)], or None when it is not a citation."""
+    items = []
+    for part in inner.split(";"):
+        found = re.fullmatch(r"\s*@([^\s,]+)\s*(?:,\s*(.*?))?\s*", part)
+        if not found or not _SOURCE_ID.fullmatch(found.group(1)):
+            return None
+        items.append((found.group(1), found.group(2) or ""))
+    return items
+
+
+class _CitationPattern(InlineProcessor):
+    """`[@id]`, `[@a; @b]`, `[@id, locator]` become marked <sup> elements, numbered later."""
+
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element | None, int | None, int | None]:
+        items = parse_citation(m.group(1))
+        if items is None:
+            return None, None, None
+        elements = []
+        for source_id, locator in items:
+            sup = etree.Element("sup", {"class": "citation", _CITE_ATTR: source_id})
+            if locator:
+                sup.set("data-briefgen-locator", locator)
+            elements.append(sup)
+        if len(elements) == 1:
+            return elements[0], m.start(0), m.end(0)
+        group = etree.Element("span", {"class": "citation-group"})
+        group.extend(elements)
+        return group, m.start(0), m.end(0)
+
+
+@dataclass
+class _DocumentState:
+    """What the tree processor learns about one document; reset before each conversion."""
+
+    source_dir: str = ""
+    citations: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (target, href as written)
+
+
+class _FinishTree(Treeprocessor):
+    """Numbers citations in document order and marks links to other content files.
+
+    Runs after inline processing, which visits elements breadth-first; numbers
+    must follow reading order, so they are assigned here in one ordered walk.
+    """
+
+    def __init__(self, md: markdown.Markdown, state: _DocumentState) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root: etree.Element) -> None:
+        numbers: dict[str, int] = {}
+        uses: dict[str, int] = {}
+        for element in root.iter():
+            source_id = element.get(_CITE_ATTR)
+            if source_id is not None:
+                locator = element.attrib.pop("data-briefgen-locator", "")
+                del element.attrib[_CITE_ATTR]
+                number = numbers.setdefault(source_id, len(numbers) + 1)
+                uses[source_id] = uses.get(source_id, 0) + 1
+                element.set("id", f"cite-ref-{number}-{uses[source_id]}")
+                link = etree.SubElement(
+                    element, "a", {"href": f"#source-{number}", "role": "doc-noteref"}
+                )
+                if locator:
+                    link.set("title", locator)
+                link.text = str(number)
+                self.state.citations.append((source_id, locator))
+            elif element.tag == "a":
+                self._mark_content_link(element)
+
+    def _mark_content_link(self, element: etree.Element) -> None:
+        href = element.get("href", "")
+        parts = urlsplit(href)
+        # Only relative links name content files; "/x.md" is a URL on the site.
+        if parts.scheme or parts.netloc or parts.path.startswith("/") or not parts.path.endswith(".md"):
+            return
+        target = posixpath.normpath(posixpath.join(self.state.source_dir, unquote(parts.path)))
+        self.state.links.append((target, href))
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        element.set("href", f"{CONTENT_LINK_PREFIX}{target}{fragment}")
+
+
+class _BriefingExtension(Extension):
+    def __init__(self, state: _DocumentState, citations: bool) -> None:
+        super().__init__()
+        self.state = state
+        self.citations = citations
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        if self.citations:
+            # After backticks (190) and escapes (180), so code and `\[@x]` stay literal;
+            # before links (160), which would otherwise read `[@x]` as a reference.
+            md.inlinePatterns.register(_CitationPattern(_CITATION.pattern, md), "citation", 175)
+        # After inline processing (20), before prettify (10).
+        md.treeprocessors.register(_FinishTree(md, self.state), "briefgen-finish", 15)
+
+
+def _heading_id(value: str, separator: str) -> str:
+    return make_slug(value) or "section"
+
+
+MARKDOWN_EXTENSIONS: tuple[str, ...] = (
+    "tables", "fenced_code", "footnotes", "smarty", "toc", "sane_lists", "attr_list", "def_list",
+)
+MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
+    "toc": {"slugify": _heading_id},
+    "footnotes": {"BACKLINK_TITLE": "Back to reference %d"},
+}
+# Part of every cache key: a change here must invalidate converted documents.
+MARKDOWN_SETTINGS_KEY = "md-v1:" + ",".join(MARKDOWN_EXTENSIONS)
+
+
+class Converter:
+    """A reusable Markdown pipeline; one per process, since building one is slow."""
+
+    def __init__(self, citations: bool = True) -> None:
+        self._state = _DocumentState()
+        self._md = markdown.Markdown(
+            extensions=[*MARKDOWN_EXTENSIONS, _BriefingExtension(self._state, citations)],
+            extension_configs=MARKDOWN_CONFIG,
+            output_format="html",
+        )
+
+    def convert(self, body: str, source_path: str, body_line: int) -> Conversion:
+        """Convert a document body; source_path is content-relative, body_line its first line."""
+        self._md.reset()
+        self._state.source_dir = posixpath.dirname(source_path)
+        self._state.citations.clear()
+        self._state.links.clear()
+        converted = self._md.convert(body)
+        masked = mask_code(body)
+        citations = _locate_citations(masked, self._state.citations, body_line)
+        links = _locate_links(masked, self._state.links, body_line)
+        return Conversion(
+            html=converted,
+            citations=citations,
+            links=links,
+            first_paragraph=first_paragraph_text(converted),
+            word_count=len(_CITATION.sub("", masked).split()),
+        )
+
+
+def mask_code(text: str) -> str:
+    """Blank out fenced code blocks and code spans, keeping every offset in place."""
+    out = list(text)
+    fence: str | None = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip()
+        opener = re.match(r"(`{3,}|~{3,})", stripped)
+        if fence is None and opener:
+            fence = opener.group(1)[0] * len(opener.group(1))
+            _blank(out, offset, offset + len(line))
+        elif fence is not None:
+            if stripped.startswith(fence) and not stripped[len(fence):].strip("`~ \n"):
+                fence = None
+            _blank(out, offset, offset + len(line))
+        offset += len(line)
+    masked = "".join(out)
+    for span in re.finditer(r"(?<!\\)(`+)(?!`)(.+?)(?<!`)\1(?!`)", masked, re.S):
+        _blank(out, span.start(), span.end())
+    return "".join(out)
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    for index in range(start, end):
+        if chars[index] != "\n":
+            chars[index] = " "
+
+
+def _position(text: str, offset: int, body_line: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return body_line + line, column
+
+
+def _locate_citations(
+    masked: str, found: list[tuple[str, str]], body_line: int
+) -> tuple[CitationUse, ...]:
+    """Pair each processed citation with where it is written, in reading order."""
+    written: list[tuple[str, int]] = []
+    for marker in _CITATION.finditer(masked):
+        if marker.start() > 0 and masked[marker.start() - 1] == "\\":
+            continue
+        items = parse_citation(marker.group(1))
+        for source_id, _ in items or []:
+            at = masked.index("@" + source_id, marker.start())
+            written.append((source_id, at))
+    uses = []
+    cursor: dict[str, int] = {}
+    for source_id, locator in found:
+        # Footnotes render after the body, so look a use up by id rather than by index.
+        candidates = [at for sid, at in written if sid == source_id]
+        index = cursor.get(source_id, 0)
+        at = candidates[min(index, len(candidates) - 1)] if candidates else 0
+        cursor[source_id] = index + 1
+        line, column = _position(masked, at + 1, body_line)
+        uses.append(CitationUse(source_id, locator, line, column))
+    return tuple(uses)
+
+
+def _locate_links(
+    masked: str, found: list[tuple[str, str]], body_line: int
+) -> tuple[ContentLink, ...]:
+    links = []
+    search_from: dict[str, int] = {}
+    for target, href in found:
+        at = masked.find(href, search_from.get(href, 0))
+        if at < 0:
+            at = max(masked.find(href), 0)
+        search_from[href] = at + 1
+        line, column = _position(masked, at, body_line)
+        links.append(ContentLink(target, line, column))
+    return tuple(links)
+
+
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+_SUP = re.compile(r"<sup\b[^>]*>.*?</sup>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def first_paragraph_text(converted: str) -> str:
+    found = _FIRST_PARAGRAPH.search(converted)
+    if not found:
+        return ""
+    text = " ".join(html.unescape(_TAG.sub("", _SUP.sub("", found.group(1)))).split())
+    # Removing citation markers leaves a space before the punctuation that followed them.
+    return re.sub(r"\s+([.,;:!?])", r"\1", text)
+
+
+def resolve_content_links(html_text: str, url_of: dict[str, str]) -> str:
+    """Replace link placeholders with URLs; unknown targets were reported by validation."""
+    if CONTENT_LINK_PREFIX not in html_text:
+        return html_text
+    return re.sub(
+        re.escape(CONTENT_LINK_PREFIX) + r"([^\"#]*)",
+        lambda m: url_of.get(m.group(1), m.group(1)),
+        html_text,
+    )

@@ -1,0 +1,288 @@
+"""The site model: every briefing placed in time, with its URL, topics and sources,
+and the indexes (topics, periods, publishers) built once over the whole site.
+
+Checks that span files (citations, links between files, duplicate sources)
+run here, on the whole model, before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from briefgen import urls
+from briefgen.content import BriefingDoc, DateLike, PageDoc, Source
+from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.markup import Conversion
+from briefgen.slugs import make_slug
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Briefing:
+    doc: BriefingDoc
+    slug: str
+    date: dt.datetime  # in the site's timezone
+    updated: dt.datetime | None
+    url: str  # site-relative
+    topic_slugs: tuple[str, ...]  # names are in Site.topic_names
+    summary: str
+    sources: tuple[Source, ...]  # numbered order: cited first, then listed but not cited
+    cited_count: int
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+    @property
+    def title(self) -> str:
+        return self.doc.title
+
+    @property
+    def body(self) -> Conversion:
+        return self.doc.body
+
+    @property
+    def draft(self) -> bool:
+        return self.doc.draft
+
+
+@dataclass(frozen=True)
+class Page:
+    doc: PageDoc
+    slug: str
+    url: str
+    summary: str
+
+    @property
+    def title(self) -> str:
+        return self.doc.title
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cited source and the briefings (indexes into Site.briefings) that cite it."""
+
+    source: Source
+    cited_by: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Publisher:
+    name: str
+    slug: str
+    articles: tuple[Article, ...]
+
+    @property
+    def citing_briefings(self) -> int:
+        return len({index for article in self.articles for index in article.cited_by})
+
+
+@dataclass(frozen=True)
+class Site:
+    briefings: tuple[Briefing, ...]  # newest first
+    pages: tuple[Page, ...]
+    topics: Mapping[str, tuple[int, ...]]  # topic slug -> briefing indexes, newest first
+    topic_names: Mapping[str, Topic]
+    days: Mapping[tuple[int, int, int], tuple[int, ...]]
+    months: Mapping[tuple[int, int], tuple[int, ...]]
+    years: Mapping[int, tuple[int, ...]]
+    publishers: tuple[Publisher, ...]
+    url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
+
+
+def to_site_time(value: DateLike, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """Dates and naive times are in the site's timezone; times with an offset are converted."""
+    if not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=zone)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone)
+    return value.astimezone(zone)
+
+
+def is_published(doc: BriefingDoc | PageDoc, now: dt.datetime, zone: zoneinfo.ZoneInfo,
+                 drafts: bool, future: bool) -> bool:
+    if doc.draft and not drafts:
+        return False
+    return future or not isinstance(doc, BriefingDoc) or to_site_time(doc.date, zone) <= now
+
+
+def collect_sources(
+    registry: Iterable[Source], briefings: Iterable[BriefingDoc]
+) -> tuple[dict[str, Source], list[Diagnostic]]:
+    """One id, one source: the same id declared with other fields is an error naming both."""
+    known: dict[str, Source] = {}
+    problems = []
+    every = [*registry, *(s for doc in briefings for s in doc.inline_sources)]
+    for source in every:
+        first = known.setdefault(source.id, source)
+        if first != source:
+            problems.append(error(
+                source.path, source.line, source.column,
+                f"source id {source.id!r} is also declared at {first.place} with different fields",
+            ))
+    return known, problems
+
+
+def build_site(
+    briefing_docs: Sequence[BriefingDoc],
+    page_docs: Sequence[PageDoc],
+    sources: Mapping[str, Source],
+    timezone: str,
+    *,
+    excluded_paths: Iterable[str] = (),
+) -> tuple[Site, list[Diagnostic]]:
+    """Place briefings in time and index them; briefing_docs are the ones to publish."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    problems: list[Diagnostic] = []
+    topic_names: dict[str, Topic] = {}
+    placed = []
+    for doc in briefing_docs:
+        briefing = _place_briefing(doc, zone, sources, topic_names, problems)
+        if briefing is not None:
+            placed.append(briefing)
+    placed.sort(key=lambda b: (b.date, b.path), reverse=True)
+    briefings = tuple(placed)
+
+    pages = []
+    for page_doc in sorted(page_docs, key=lambda d: d.path):
+        slug = page_doc.slug or make_slug(page_doc.title)
+        if not slug:
+            line, column = page_doc.positions.get("title", (1, 1))
+            problems.append(error(page_doc.path, line, column, "the title gives no slug; add `slug:`"))
+            continue
+        summary = page_doc.summary or page_doc.body.first_paragraph
+        pages.append(Page(page_doc, slug, urls.page(slug), summary))
+
+    url_of_path = {b.path: b.url for b in briefings} | {p.doc.path: p.url for p in pages}
+    problems += _check_links(
+        [*(b.doc for b in briefings), *(p.doc for p in pages)], url_of_path, set(excluded_paths)
+    )
+
+    topics: dict[str, list[int]] = defaultdict(list)
+    days: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    months: dict[tuple[int, int], list[int]] = defaultdict(list)
+    years: dict[int, list[int]] = defaultdict(list)
+    for index, briefing in enumerate(briefings):
+        for topic_slug in briefing.topic_slugs:
+            topics[topic_slug].append(index)
+        date = briefing.date
+        days[(date.year, date.month, date.day)].append(index)
+        months[(date.year, date.month)].append(index)
+        years[date.year].append(index)
+
+    site = Site(
+        briefings=briefings,
+        pages=tuple(pages),
+        topics={slug: tuple(topics[slug]) for slug in sorted(topics)},
+        topic_names={slug: topic_names[slug] for slug in sorted(topics)},
+        days={key: tuple(days[key]) for key in sorted(days)},
+        months={key: tuple(months[key]) for key in sorted(months)},
+        years={key: tuple(years[key]) for key in sorted(years)},
+        publishers=_publishers(briefings, problems),
+        url_of_path=url_of_path,
+    )
+    return site, problems
+
+
+def _place_briefing(
+    doc: BriefingDoc, zone: zoneinfo.ZoneInfo, sources: Mapping[str, Source],
+    topic_names: dict[str, Topic], problems: list[Diagnostic],
+) -> Briefing | None:
+    slug = doc.slug or make_slug(doc.title)
+    if not slug:
+        line, column = doc.positions.get("title", (1, 1))
+        problems.append(error(doc.path, line, column, "the title gives no slug; add `slug:`"))
+        return None
+    topics = []
+    for name in doc.topics:
+        topic_slug = make_slug(name)
+        if not topic_slug:
+            line, column = doc.positions.get("topics", (1, 1))
+            problems.append(error(doc.path, line, column, f"topic {name!r} has no letters or digits"))
+            continue
+        # Names that give one slug are one topic; the first in sort order names it.
+        known = topic_names.get(topic_slug)
+        if known is None or name < known.name:
+            topic_names[topic_slug] = Topic(name, topic_slug)
+        topics.append(topic_slug)
+
+    for use in doc.body.citations:
+        if use.source_id not in sources:
+            problems.append(error(
+                doc.path, use.line, use.column,
+                f"cited source {use.source_id!r} is not in the source registry or this briefing's sources",
+            ))
+    for source_id in doc.source_ids:
+        if source_id not in sources:
+            line, column = doc.positions.get("sources", (1, 1))
+            problems.append(error(doc.path, line, column, f"listed source {source_id!r} is declared nowhere"))
+    cited = [sid for sid in doc.body.cited_ids if sid in sources]
+    listed = [sid for sid in doc.source_ids if sid in sources and sid not in cited]
+    date = to_site_time(doc.date, zone)
+    return Briefing(
+        doc=doc,
+        slug=slug,
+        date=date,
+        updated=to_site_time(doc.updated, zone) if doc.updated else None,
+        url=urls.briefing(date.date(), slug),
+        topic_slugs=tuple(dict.fromkeys(topics)),
+        summary=doc.summary or doc.body.first_paragraph,
+        sources=tuple(sources[sid] for sid in [*cited, *listed]),
+        cited_count=len(cited),
+    )
+
+
+def _check_links(
+    docs: Iterable[BriefingDoc | PageDoc], url_of_path: Mapping[str, str], excluded: set[str]
+) -> list[Diagnostic]:
+    problems = []
+    for doc in docs:
+        for link in doc.body.links:
+            if link.target in url_of_path:
+                continue
+            if link.target in excluded:
+                problems.append(warning(
+                    doc.path, link.line, link.column,
+                    f"links to {link.target}, a draft or future briefing this build leaves out",
+                ))
+            else:
+                problems.append(error(
+                    doc.path, link.line, link.column,
+                    f"links to {link.target}, which is not a briefing or page in content/",
+                ))
+    return problems
+
+
+def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tuple[Publisher, ...]:
+    citing: dict[str, list[int]] = defaultdict(list)
+    by_id: dict[str, Source] = {}
+    for index, briefing in enumerate(briefings):
+        for source in briefing.sources[: briefing.cited_count]:
+            citing[source.id].append(index)
+            by_id[source.id] = source
+    grouped: dict[str, list[Article]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for source_id in sorted(by_id):
+        source = by_id[source_id]
+        slug = make_slug(source.publisher)
+        if not slug:
+            problems.append(error(source.path, source.line, source.column,
+                                  f"publisher {source.publisher!r} has no letters or digits"))
+            continue
+        names.setdefault(slug, source.publisher)
+        grouped[slug].append(Article(source, tuple(citing[source_id])))
+    publishers = []
+    for slug in sorted(grouped):
+        articles = sorted(grouped[slug], key=lambda a: (a.source.published or dt.date.min, a.source.id),
+                          reverse=True)
+        publishers.append(Publisher(names[slug], slug, tuple(articles)))
+    return tuple(publishers)

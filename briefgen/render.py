@@ -1,0 +1,318 @@
+"""Rendering one planned file to bytes: templates for pages, feeds, hosting files.
+
+`Renderer.render(spec)` depends only on the model, the configuration and the
+templates, so a page can be rendered alone (live preview, incremental builds)
+and in any worker process that holds the same renderer.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from briefgen import feeds, urls
+from briefgen.config import Config
+from briefgen.diagnostics import Diagnostic, error
+from briefgen.model import Site
+from briefgen.plan import PageSpec
+from briefgen.themes import Asset, Theme
+from briefgen.views import FeedLink, SiteView, Views, date_display
+
+HTML_KINDS = frozenset({"home", "briefing", "archive", "year", "month", "day", "topics", "topic",
+                        "sources", "publisher", "page", "404"})
+FEED_SIZE = 20
+
+
+class RenderError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def make_environment(config: Config, themes: Sequence[Theme]) -> jinja2.Environment:
+    search = [config.templates_dir, *(theme.templates for theme in themes)]
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Renderer:
+    def __init__(self, config: Config, site: Site, env: jinja2.Environment,
+                 assets: dict[str, Asset], plan: Sequence[PageSpec]) -> None:
+        self.config = config
+        self.site = site
+        self.env = env
+        self.assets = assets
+        self.plan = plan
+        self.scheme = urls.UrlScheme(config.site.base_url)
+        self.views = Views(site, self.scheme)
+        self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
+                                  config.site.base_url, self.scheme.base_path)
+        self.nav_pages = tuple(self.views.page(p) for p in site.pages)
+        self._handlers: dict[str, Callable[[PageSpec], bytes]] = {
+            "home": self._home, "briefing": self._briefing, "archive": self._archive,
+            "year": self._period, "month": self._period, "day": self._period,
+            "topics": self._topics, "topic": self._topic, "sources": self._sources,
+            "publisher": self._publisher, "page": self._page, "404": self._not_found,
+            "feed": self._feed, "json_feed": self._json_feed, "topic_feed": self._topic_feed,
+            "sitemap": self._sitemap, "robots": self._robots,
+            "asset": self._asset, "static": self._static,
+        }
+
+    # -- dispatch -------------------------------------------------------------
+
+    def render(self, spec: PageSpec) -> bytes:
+        return self._handlers[spec.kind](spec)
+
+    def url_for(self, name: Any, *args: Any, absolute: bool = False, page: int = 1) -> str:
+        if hasattr(name, "url"):
+            return str(name.url)
+        rel = self._rel_for(str(name), args, page)
+        return self.scheme.absolute(rel) if absolute else self.scheme.href(rel)
+
+    def _rel_for(self, name: str, args: tuple[Any, ...], page: int) -> str:
+        if name == "static":
+            asset = self.assets.get(str(args[0]))
+            if asset is None:
+                raise KeyError(f"url_for('static', {args[0]!r}): no such file in the theme's static/")
+            return asset.output
+        routes: dict[str, Callable[..., str]] = {
+            "home": lambda: urls.home(page), "topics": urls.topics, "archive": urls.archive,
+            "sources": urls.sources, "feed": urls.feed, "json_feed": urls.json_feed,
+            "sitemap": urls.sitemap, "topic": lambda slug: urls.topic(slug, page),
+            "topic_feed": urls.topic_feed, "year": urls.year, "month": urls.month, "day": urls.day,
+            "publisher": urls.publisher, "page": urls.page,
+        }
+        if name not in routes:
+            raise KeyError(f"url_for: unknown name {name!r}")
+        return routes[name](*args)
+
+    # -- templates ------------------------------------------------------------
+
+    def _template(self, name: str, spec: PageSpec, page_title: str | None, description: str,
+                  extra_feeds: Sequence[FeedLink] = (), **context: Any) -> bytes:
+        feeds_list = [
+            FeedLink(f"{self.config.site.title} (Atom)", self.scheme.absolute(urls.feed()),
+                     "application/atom+xml"),
+            FeedLink(f"{self.config.site.title} (JSON Feed)", self.scheme.absolute(urls.json_feed()),
+                     "application/feed+json"),
+            *extra_feeds,
+        ]
+        kind = spec.kind if spec.kind not in ("year", "month", "day") else "period"
+        try:
+            template = self.env.get_template(name)
+            html = template.render(
+                site=self.site_view, url_for=self.url_for, page_kind=kind,
+                canonical_url=self.scheme.absolute(spec.rel), page_title=page_title,
+                page_description=description or self.config.site.description,
+                nav_pages=self.nav_pages, feeds=feeds_list, **context,
+            )
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
+                                    f"template syntax: {exc.message}")) from None
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(error(self._shown(name), 1, 1,
+                                    f"template {exc.name!r} not found in the site or theme")) from None
+        except Exception as exc:  # any failure inside a template: report where it happened
+            raise RenderError(self._template_failure(exc, name)) from None
+        return html.encode("utf-8")
+
+    def _shown(self, filename: str) -> str:
+        path = Path(filename)
+        try:
+            return path.resolve().relative_to(self.config.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _template_failure(self, exc: Exception, name: str) -> Diagnostic:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.endswith((".html", ".xml", ".htm")):
+                return error(self._shown(frame.filename), frame.lineno or 1, 1,
+                             f"template failed: {type(exc).__name__}: {exc}")
+        return error(name, 1, 1, f"template failed: {type(exc).__name__}: {exc}")
+
+    def _per_page(self) -> int:
+        return self.config.build.per_page
+
+    def _page_of(self, indexes: Sequence[int], number: int) -> Sequence[int]:
+        start = (number - 1) * self._per_page()
+        return indexes[start: start + self._per_page()]
+
+    def _home(self, spec: PageSpec) -> bytes:
+        (number,) = spec.args
+        indexes = range(len(self.site.briefings))
+        pagination = self.views.pagination(number, len(indexes), self._per_page(), urls.home)
+        title = None if number == 1 else f"Page {number}"
+        return self._template("home.html", spec, title, self.config.site.description,
+                              briefings=self.views.summaries(self._page_of(indexes, number)),
+                              pagination=pagination)
+
+    def _briefing(self, spec: PageSpec) -> bytes:
+        (index,) = spec.args
+        briefings = self.site.briefings
+        view = self.views.briefing(index)
+        older = self.views.summary(index + 1) if index + 1 < len(briefings) else None
+        newer = self.views.summary(index - 1) if index > 0 else None
+        return self._template("briefing.html", spec, view.title, view.summary,
+                              briefing=view, prev=older, next=newer)
+
+    def _archive(self, spec: PageSpec) -> bytes:
+        return self._template("archive.html", spec, "Archive", "All briefings by year and month",
+                              years=self.views.years())
+
+    def _period(self, spec: PageSpec) -> bytes:
+        views, site = self.views, self.site
+        if spec.kind == "year":
+            (y,) = spec.args
+            count = len(site.years[y])
+            period = views_period("year", str(y), views.href(urls.year(y)), count)
+            parent = None
+            children = [
+                _link(month_name(yy, m) + f" {yy}", views.href(urls.month(yy, m)), len(ix))
+                for (yy, m), ix in sorted(site.months.items(), reverse=True) if yy == y
+            ]
+            briefings: Sequence[int] = ()
+        elif spec.kind == "month":
+            y, m = spec.args
+            indexes = site.months[(y, m)]
+            period = views_period("month", f"{month_name(y, m)} {y}", views.href(urls.month(y, m)),
+                                  len(indexes))
+            parent = _link(str(y), views.href(urls.year(y)))
+            children = [
+                _link(date_display(_date(*key)), views.href(urls.day(*key)), len(ix))
+                for key, ix in sorted(site.days.items(), reverse=True) if key[:2] == (y, m)
+            ]
+            briefings = indexes
+        else:
+            y, m, d = spec.args
+            indexes = site.days[(y, m, d)]
+            period = views_period("day", date_display(_date(y, m, d)), views.href(urls.day(y, m, d)),
+                                  len(indexes))
+            parent = _link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)))
+            children = []
+            briefings = indexes
+        return self._template("period.html", spec, period.title, f"Briefings of {period.title}",
+                              period=period, parent=parent, children=tuple(children),
+                              briefings=views.summaries(briefings))
+
+    def _topics(self, spec: PageSpec) -> bytes:
+        return self._template("topics.html", spec, "Topics", "All topics with their briefings",
+                              topics=self.views.topics())
+
+    def _topic(self, spec: PageSpec) -> bytes:
+        slug, number = spec.args
+        indexes = self.site.topics[slug]
+        topic = self.views.topic_entry(slug)
+        pagination = self.views.pagination(number, len(indexes), self._per_page(),
+                                           lambda n: urls.topic(slug, n))
+        title = topic.name if number == 1 else f"{topic.name}, page {number}"
+        feed = FeedLink(f"{topic.name} ({self.config.site.title})", topic.feed_url, "application/atom+xml")
+        return self._template("topic.html", spec, title, f"Briefings on {topic.name}",
+                              extra_feeds=[feed], topic=topic, pagination=pagination,
+                              briefings=self.views.summaries(self._page_of(indexes, number)))
+
+    def _sources(self, spec: PageSpec) -> bytes:
+        publishers = sorted((self.views.publisher_entry(p) for p in self.site.publishers),
+                            key=lambda p: (p.name.casefold(), p.slug))
+        return self._template("sources.html", spec, "Sources", "Publishers cited in the briefings",
+                              publishers=tuple(publishers))
+
+    def _publisher(self, spec: PageSpec) -> bytes:
+        (index,) = spec.args
+        publisher = self.site.publishers[index]
+        return self._template("publisher.html", spec, publisher.name,
+                              f"Articles from {publisher.name} cited in the briefings",
+                              publisher=self.views.publisher_entry(publisher),
+                              articles=self.views.articles(publisher))
+
+    def _page(self, spec: PageSpec) -> bytes:
+        (index,) = spec.args
+        page = self.site.pages[index]
+        return self._template("page.html", spec, page.title, page.summary, page=self.views.page(page))
+
+    def _not_found(self, spec: PageSpec) -> bytes:
+        return self._template("404.html", spec, "Page not found", "This page does not exist.")
+
+    # -- feeds and hosting files ----------------------------------------------
+
+    def _feed_entries(self, indexes: Sequence[int]) -> list[feeds.FeedEntry]:
+        origin = self.config.site.base_url[: -len(self.scheme.base_path)] or self.config.site.base_url
+        return [
+            feeds.FeedEntry(self.views.briefing(i), self.scheme.absolute(self.site.briefings[i].url),
+                            origin)
+            for i in indexes[:FEED_SIZE]
+        ]
+
+    def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
+        s = self.config.site
+        return feeds.FeedInfo(title, s.description, s.language, self.scheme.absolute(home_rel),
+                              self.scheme.absolute(rel), s.title)
+
+    def _feed(self, spec: PageSpec) -> bytes:
+        info = self._feed_info(self.config.site.title, spec.rel, urls.home())
+        return feeds.atom_feed(info, self._feed_entries(range(len(self.site.briefings))))
+
+    def _json_feed(self, spec: PageSpec) -> bytes:
+        info = self._feed_info(self.config.site.title, spec.rel, urls.home())
+        return feeds.json_feed(info, self._feed_entries(range(len(self.site.briefings))))
+
+    def _topic_feed(self, spec: PageSpec) -> bytes:
+        (slug,) = spec.args
+        name = self.site.topic_names[slug].name
+        info = self._feed_info(f"{name} — {self.config.site.title}", spec.rel, urls.topic(slug))
+        return feeds.atom_feed(info, self._feed_entries(self.site.topics[slug]))
+
+    def _sitemap(self, spec: PageSpec) -> bytes:
+        entries = []
+        for planned in self.plan:
+            if planned.kind not in HTML_KINDS or planned.kind == "404":
+                continue
+            lastmod = None
+            if planned.kind == "briefing":
+                briefing = self.site.briefings[planned.args[0]]
+                lastmod = (briefing.updated or briefing.date).date()
+            entries.append(feeds.SitemapEntry(self.scheme.absolute(planned.rel), lastmod))
+        return feeds.sitemap(entries[: feeds.SITEMAP_LIMIT])
+
+    def _robots(self, spec: PageSpec) -> bytes:
+        return feeds.robots(self.scheme.absolute(urls.sitemap()))
+
+    def _asset(self, spec: PageSpec) -> bytes:
+        (output,) = spec.args
+        asset = next(a for a in self.assets.values() if a.output == output)
+        return asset.source.read_bytes()
+
+    def _static(self, spec: PageSpec) -> bytes:
+        (name,) = spec.args
+        return (self.config.static_dir / name).read_bytes()
+
+
+def month_name(year: int, month: int) -> str:
+    return _date(year, month, 1).strftime("%B")
+
+
+def _date(y: int, m: int, d: int):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.date(y, m, d)
+
+
+def _link(title: str, url: str, count: int = 0):  # type: ignore[no-untyped-def]
+    from briefgen.views import Link
+
+    return Link(title, url, count)
+
+
+def views_period(kind: str, title: str, url: str, count: int):  # type: ignore[no-untyped-def]
+    from briefgen.views import PeriodView
+
+    return PeriodView(kind, title, url, count)

@@ -1,0 +1,111 @@
+"""`briefgen new` and `briefgen init`: files written from templates, never over existing ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import zoneinfo
+from pathlib import Path
+
+import yaml
+
+from briefgen.config import CONFIG_NAME, Config
+from briefgen.diagnostics import UsageError
+from briefgen.slugs import make_slug
+from briefgen.themes import builtin_themes_dir
+
+
+def new_briefing(config: Config, title: str, topics: list[str], now: dt.datetime | None = None) -> Path:
+    """Write content/briefings/YYYY/slug.md with front matter filled in; returns its path."""
+    slug = make_slug(title)
+    if not slug:
+        raise UsageError(f"the title {title!r} gives no slug; use letters or digits")
+    zone = zoneinfo.ZoneInfo(config.site.timezone)
+    today = (now or dt.datetime.now(zone)).astimezone(zone)
+    path = config.content_dir / "briefings" / f"{today:%Y}" / f"{slug}.md"
+    meta = {
+        "title": title,
+        "date": today.replace(microsecond=0).isoformat(),
+        "topics": topics,
+        "summary": "",
+        "sources": [],
+        "draft": True,
+    }
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
+    body = "Write the briefing here. Cite each claim like this [@source-id].\n"
+    _write_new(path, f"---\n{front}---\n{body}")
+    return path
+
+
+def _write_new(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise UsageError(f"{path} already exists; briefgen never overwrites a content file") from None
+
+
+_CONFIG = """\
+[site]
+title = "{title}"
+base_url = "https://example.org/"
+language = "en"
+timezone = "UTC"
+description = "Curated briefings with their sources"
+theme = "default"
+
+[build]
+output = "output"
+per_page = 20
+"""
+
+_SOURCES = """\
+- id: example-source
+  title: "An article this briefing cites"
+  publisher: Example News
+  url: https://example.org/news/article
+  published: {date}
+"""
+
+_BRIEFING = """\
+---
+title: "Welcome to your briefing site"
+date: {date}
+topics: [Getting started]
+summary: What a briefing looks like, with a citation and its source.
+sources:
+  - example-source
+---
+Each claim in a briefing cites the article it rests on [@example-source].
+The number links to the Sources list at the end of the page.
+"""
+
+_ABOUT = """\
+---
+title: About
+---
+This site publishes short briefings; every claim cites its source.
+"""
+
+
+def init_site(target: Path, title: str = "My Briefings", today: dt.date | None = None) -> list[Path]:
+    """Create a working site in target (new or empty); returns the files written."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UsageError(f"{target} exists and is not empty; choose a new folder")
+    day = today or dt.date.today()
+    files = {
+        CONFIG_NAME: _CONFIG.format(title=title.replace('"', '\\"')),
+        "content/sources/sources.yaml": _SOURCES.format(date=day.isoformat()),
+        f"content/briefings/{day:%Y}/welcome.md": _BRIEFING.format(date=day.isoformat()),
+        "content/pages/about.md": _ABOUT,
+        ".gitignore": "output/\n.briefgen-cache/\n",
+    }
+    written = []
+    for relative, text in files.items():
+        path = target / relative
+        _write_new(path, text)
+        written.append(path)
+    shutil.copytree(builtin_themes_dir() / "default", target / "themes" / "default")
+    written.append(target / "themes" / "default")
+    return written

@@ -1,0 +1,97 @@
+"""Finding a theme, the themes it extends, and their static files."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from briefgen.diagnostics import BuildFailed, error
+
+THEME_FILE = "theme.toml"
+
+
+def builtin_themes_dir() -> Path:
+    """Themes shipped with the package; in a source checkout, the repository's themes/."""
+    packaged = Path(__file__).parent / "themes"
+    if (packaged / "default" / THEME_FILE).is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "themes"
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    path: Path
+
+    @property
+    def templates(self) -> Path:
+        return self.path / "templates"
+
+    @property
+    def static(self) -> Path:
+        return self.path / "static"
+
+
+def resolve_themes(name: str, site_themes: Path) -> tuple[Theme, ...]:
+    """The theme and every theme it extends, most specific first."""
+    chain: list[Theme] = []
+    while True:
+        if any(t.name == name for t in chain):
+            raise BuildFailed([error(str(chain[-1].path / THEME_FILE), 1, 1,
+                                     f"themes extend each other in a loop ({name!r})")])
+        path = _find(name, site_themes)
+        if path is None:
+            shown = str(chain[-1].path / THEME_FILE) if chain else "briefgen.toml"
+            raise BuildFailed([error(shown, 1, 1, f"theme {name!r} not found in {site_themes} "
+                                                  f"or the themes shipped with briefgen")])
+        theme = Theme(name, path)
+        chain.append(theme)
+        parent = _extends(theme)
+        if parent is None:
+            return tuple(chain)
+        name = parent
+
+
+def _find(name: str, site_themes: Path) -> Path | None:
+    for base in (site_themes, builtin_themes_dir()):
+        if (base / name / "templates").is_dir() or (base / name / THEME_FILE).is_file():
+            return base / name
+    return None
+
+
+def _extends(theme: Theme) -> str | None:
+    path = theme.path / THEME_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildFailed([error(str(path), 1, 1, f"invalid theme.toml: {exc}")]) from None
+    parent = data.get("extends")
+    if parent is not None and not isinstance(parent, str):
+        raise BuildFailed([error(str(path), 1, 1, "`extends` must be a theme name")])
+    return parent or None
+
+
+@dataclass(frozen=True)
+class Asset:
+    source: Path
+    name: str  # theme-relative, as templates ask for it: "style.css"
+    output: str  # site-relative, content-hashed: "static/style.1a2b3c4d.css"
+
+
+def theme_assets(themes: tuple[Theme, ...]) -> dict[str, Asset]:
+    """Static files of the theme chain; a theme's file hides its parent's of the same name."""
+    assets: dict[str, Asset] = {}
+    for theme in reversed(themes):
+        if not theme.static.is_dir():
+            continue
+        for path in sorted(p for p in theme.static.rglob("*") if p.is_file()):
+            name = path.relative_to(theme.static).as_posix()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+            pure = PurePosixPath(name)
+            hashed = pure.with_name(f"{pure.stem}.{digest}{pure.suffix}")
+            assets[name] = Asset(path, name, f"static/{hashed}")
+    return assets

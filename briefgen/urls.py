@@ -1,0 +1,103 @@
+"""The URL layout of a built site, in one place.
+
+Every function returns a site-relative path without a leading slash ("" is the
+home page, folders end with "/"); `UrlScheme` turns those into links that carry
+the base URL's path, absolute URLs, and output file names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+
+def home(page: int = 1) -> str:
+    return "" if page == 1 else f"page/{page}/"
+
+
+def briefing(day: date, slug: str) -> str:
+    return f"{day:%Y/%m/%d}/{slug}/"
+
+
+def year(y: int) -> str:
+    return f"{y:04d}/"
+
+
+def month(y: int, m: int) -> str:
+    return f"{y:04d}/{m:02d}/"
+
+
+def day(y: int, m: int, d: int) -> str:
+    return f"{y:04d}/{m:02d}/{d:02d}/"
+
+
+def archive() -> str:
+    return "archive/"
+
+
+def topics() -> str:
+    return "topics/"
+
+
+def topic(slug: str, page: int = 1) -> str:
+    return f"topics/{slug}/" if page == 1 else f"topics/{slug}/page/{page}/"
+
+
+def topic_feed(slug: str) -> str:
+    return f"topics/{slug}/feed.xml"
+
+
+def sources() -> str:
+    return "sources/"
+
+
+def publisher(slug: str) -> str:
+    return f"sources/{slug}/"
+
+
+def page(slug: str) -> str:
+    return f"{slug}/"
+
+
+def feed() -> str:
+    return "feed.xml"
+
+
+def json_feed() -> str:
+    return "feed.json"
+
+
+def sitemap() -> str:
+    return "sitemap.xml"
+
+
+def robots() -> str:
+    return "robots.txt"
+
+
+def not_found() -> str:
+    return "404.html"
+
+
+def output_file(rel: str) -> str:
+    """The file a site-relative path is written to: folders get an index.html."""
+    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+
+
+@dataclass(frozen=True)
+class UrlScheme:
+    """Turns site-relative paths into links under the configured base URL."""
+
+    base_url: str
+
+    @property
+    def base_path(self) -> str:
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    def href(self, rel: str) -> str:
+        return self.base_path + rel
+
+    def absolute(self, rel: str) -> str:
+        return self.base_url + rel

@@ -1,0 +1,313 @@
+"""View objects: what templates see. Built from the model, never the model itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from briefgen import urls
+from briefgen.content import Source
+from briefgen.markup import CONTENT_LINK_PREFIX, resolve_content_links
+from briefgen.model import Briefing, Page, Publisher, Site, Topic
+from briefgen.slugs import make_slug
+from briefgen.urls import UrlScheme
+
+WORDS_PER_MINUTE = 230
+
+
+def date_display(value: dt.date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def date_iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class SiteView:
+    title: str
+    description: str
+    language: str
+    base_url: str
+    base_path: str
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    name: str
+    slug: str
+    url: str
+
+
+@dataclass(frozen=True)
+class BriefingSummary:
+    title: str
+    url: str
+    date: dt.datetime
+    date_iso: str
+    date_display: str
+    summary: str
+    topics: tuple[TopicRef, ...]
+    draft: bool
+    source_count: int
+
+
+@dataclass(frozen=True)
+class CitedSource:
+    number: int
+    id: str
+    title: str
+    publisher: str
+    publisher_url: str
+    url: str | None
+    published_display: str | None
+    published_iso: str | None
+    authors: tuple[str, ...]
+    archive_url: str | None
+    cited: bool
+    backrefs: tuple[str, ...]
+    locators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BriefingView:
+    title: str
+    url: str
+    date: dt.datetime
+    date_iso: str
+    date_display: str
+    updated: dt.datetime | None
+    updated_iso: str | None
+    updated_display: str | None
+    topics: tuple[TopicRef, ...]
+    summary: str
+    body_html: Markup
+    sources: tuple[CitedSource, ...]
+    curators: tuple[str, ...]
+    extra: Mapping[str, Any]
+    draft: bool
+    word_count: int
+    reading_minutes: int
+
+
+@dataclass(frozen=True)
+class PageView:
+    title: str
+    url: str
+    body_html: Markup
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Pagination:
+    page: int
+    pages: int
+    total: int
+    prev_url: str | None
+    next_url: str | None
+    first_url: str
+    last_url: str
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class MonthEntry:
+    year: int
+    month: int
+    name: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
+class YearEntry:
+    year: int
+    url: str
+    count: int
+    months: tuple[MonthEntry, ...]
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    kind: str
+    title: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TopicEntry:
+    name: str
+    slug: str
+    url: str
+    count: int
+    feed_url: str
+
+
+@dataclass(frozen=True)
+class PublisherEntry:
+    name: str
+    slug: str
+    url: str
+    article_count: int
+    citation_count: int
+
+
+@dataclass(frozen=True)
+class ArticleEntry:
+    id: str
+    title: str
+    url: str | None
+    published_display: str | None
+    published_iso: str | None
+    authors: tuple[str, ...]
+    archive_url: str | None
+    cited_by: tuple[BriefingSummary, ...]
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    title: str
+    url: str
+    type: str
+
+
+@dataclass
+class Views:
+    """Builds view objects for one site; summaries are made once and shared by all pages."""
+
+    site: Site
+    scheme: UrlScheme
+    _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
+    _content_hrefs: dict[str, str] | None = None
+
+    def href(self, rel: str) -> str:
+        return self.scheme.href(rel)
+
+    def topic_ref(self, slug: str) -> TopicRef:
+        topic: Topic = self.site.topic_names[slug]
+        return TopicRef(topic.name, topic.slug, self.href(urls.topic(slug)))
+
+    def summary(self, index: int) -> BriefingSummary:
+        cached = self._summaries.get(index)
+        if cached is None:
+            b = self.site.briefings[index]
+            cached = BriefingSummary(
+                title=b.title, url=self.href(b.url), date=b.date, date_iso=date_iso(b.date),
+                date_display=date_display(b.date), summary=b.summary,
+                topics=tuple(self.topic_ref(s) for s in b.topic_slugs), draft=b.draft,
+                source_count=len(b.sources),
+            )
+            self._summaries[index] = cached
+        return cached
+
+    def summaries(self, indexes: Sequence[int]) -> tuple[BriefingSummary, ...]:
+        return tuple(self.summary(i) for i in indexes)
+
+    def body_html(self, html: str) -> Markup:
+        if CONTENT_LINK_PREFIX not in html:
+            return Markup(html)
+        if self._content_hrefs is None:
+            self._content_hrefs = {p: self.href(u) for p, u in self.site.url_of_path.items()}
+        return Markup(resolve_content_links(html, self._content_hrefs))
+
+    def briefing(self, index: int) -> BriefingView:
+        b: Briefing = self.site.briefings[index]
+        return BriefingView(
+            title=b.title, url=self.href(b.url), date=b.date, date_iso=date_iso(b.date),
+            date_display=date_display(b.date), updated=b.updated,
+            updated_iso=date_iso(b.updated) if b.updated else None,
+            updated_display=date_display(b.updated) if b.updated else None,
+            topics=tuple(self.topic_ref(s) for s in b.topic_slugs), summary=b.summary,
+            body_html=self.body_html(b.body.html), sources=self.cited_sources(b),
+            curators=b.doc.curators, extra=b.doc.extra, draft=b.draft,
+            word_count=b.body.word_count,
+            reading_minutes=max(1, math.ceil(b.body.word_count / WORDS_PER_MINUTE)),
+        )
+
+    def cited_sources(self, b: Briefing) -> tuple[CitedSource, ...]:
+        backrefs: dict[str, list[str]] = {}
+        locators: dict[str, list[str]] = {}
+        numbers = {source.id: n for n, source in enumerate(b.sources, start=1)}
+        for use in b.body.citations:
+            refs = backrefs.setdefault(use.source_id, [])
+            refs.append(f"cite-ref-{numbers.get(use.source_id, 0)}-{len(refs) + 1}")
+            if use.locator and use.locator not in locators.setdefault(use.source_id, []):
+                locators[use.source_id].append(use.locator)
+        return tuple(
+            self.cited_source(number, source, number <= b.cited_count,
+                              backrefs.get(source.id, []), locators.get(source.id, []))
+            for number, source in enumerate(b.sources, start=1)
+        )
+
+    def cited_source(self, number: int, s: Source, cited: bool, backrefs: Sequence[str],
+                     locators: Sequence[str]) -> CitedSource:
+        return CitedSource(
+            number=number, id=s.id, title=s.title, publisher=s.publisher,
+            publisher_url=self.href(urls.publisher(make_slug(s.publisher))), url=s.url,
+            published_display=date_display(s.published) if s.published else None,
+            published_iso=date_iso(s.published) if s.published else None,
+            authors=s.authors, archive_url=s.archive_url, cited=cited,
+            backrefs=tuple(backrefs), locators=tuple(locators),
+        )
+
+    def page(self, page: Page) -> PageView:
+        return PageView(page.title, self.href(page.url), self.body_html(page.doc.body.html),
+                        page.doc.extra)
+
+    def pagination(self, number: int, total: int, per_page: int,
+                   rel_of: Callable[[int], str]) -> Pagination:
+        pages = max(1, math.ceil(total / per_page))
+        return Pagination(
+            page=number, pages=pages, total=total,
+            prev_url=self.href(rel_of(number - 1)) if number > 1 else None,
+            next_url=self.href(rel_of(number + 1)) if number < pages else None,
+            first_url=self.href(rel_of(1)), last_url=self.href(rel_of(pages)),
+        )
+
+    def years(self) -> tuple[YearEntry, ...]:
+        months = self.site.months
+        entries = []
+        for year, indexes in sorted(self.site.years.items(), reverse=True):
+            year_months = tuple(
+                MonthEntry(y, m, dt.date(y, m, 1).strftime("%B"), self.href(urls.month(y, m)), len(ix))
+                for (y, m), ix in sorted(months.items(), reverse=True) if y == year
+            )
+            entries.append(YearEntry(year, self.href(urls.year(year)), len(indexes), year_months))
+        return tuple(entries)
+
+    def topic_entry(self, slug: str) -> TopicEntry:
+        ref = self.topic_ref(slug)
+        return TopicEntry(ref.name, slug, ref.url, len(self.site.topics[slug]),
+                          self.scheme.absolute(urls.topic_feed(slug)))
+
+    def topics(self) -> tuple[TopicEntry, ...]:
+        entries = [self.topic_entry(slug) for slug in self.site.topics]
+        return tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))
+
+    def publisher_entry(self, p: Publisher) -> PublisherEntry:
+        return PublisherEntry(p.name, p.slug, self.href(urls.publisher(p.slug)), len(p.articles),
+                              p.citing_briefings)
+
+    def articles(self, p: Publisher) -> tuple[ArticleEntry, ...]:
+        return tuple(
+            ArticleEntry(
+                id=a.source.id, title=a.source.title, url=a.source.url,
+                published_display=date_display(a.source.published) if a.source.published else None,
+                published_iso=date_iso(a.source.published) if a.source.published else None,
+                authors=a.source.authors, archive_url=a.source.archive_url,
+                cited_by=self.summaries(a.cited_by),
+            )
+            for a in p.articles
+        )

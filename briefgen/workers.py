@@ -1,0 +1,86 @@
+"""Worker processes for parsing and rendering, fed in batches.
+
+Workers are forked after the parent has built what they need (the renderer
+holds the model and compiled templates), so each worker gets the model once,
+by inheritance, and every task is just a batch of small specs. Rendered bytes
+never travel back: a worker writes its files into the staging folder and
+returns only names and digests.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from briefgen.build import SourceFile
+    from briefgen.cache import ParsedFile
+    from briefgen.diagnostics import Diagnostic
+    from briefgen.plan import PageSpec
+    from briefgen.render import Renderer
+    from briefgen.write import OutputWriter
+
+# Set in each worker by the pool initializer: a worker process serves one pool.
+_worker_state: dict[str, Any] = {}
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _batches(items: Sequence[Any], jobs: int, largest: int = 400) -> list[Sequence[Any]]:
+    size = max(1, min(largest, -(-len(items) // (jobs * 4))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _init_parse() -> None:
+    from briefgen.markup import Converter
+
+    _worker_state["converters"] = (Converter(), Converter(citations=False))
+
+
+def _parse_batch(files: Sequence[SourceFile]) -> list[ParsedFile]:
+    from briefgen.build import parse_file
+
+    converter, page_converter = _worker_state["converters"]
+    return [parse_file(f, converter, page_converter) for f in files]
+
+
+def _init_render(renderer: Renderer, writer: OutputWriter) -> None:
+    _worker_state["renderer"] = renderer
+    _worker_state["writer"] = writer
+
+
+def _render_batch(jobs: Sequence[tuple[PageSpec, str]]) -> list[tuple[str, str, Diagnostic | None]]:
+    from briefgen.build import render_one
+
+    renderer, writer = _worker_state["renderer"], _worker_state["writer"]
+    return [render_one(renderer, writer, spec, digest) for spec, digest in jobs]
+
+
+class WorkerPool:
+    """A fork-based process pool, started per stage so it inherits that stage's state."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+        self._context = multiprocessing.get_context("fork")
+
+    def parse(self, files: Sequence[SourceFile]) -> list[ParsedFile]:
+        with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_parse) as pool:
+            return [item for batch in pool.map(_parse_batch, _batches(files, self.jobs)) for item in batch]
+
+    def render(self, renderer: Renderer, writer: OutputWriter, jobs: Sequence[tuple[PageSpec, str]]
+               ) -> list[tuple[str, str, Diagnostic | None]]:
+        with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_render,
+                                 initargs=(renderer, writer)) as pool:
+            results = [r for batch in pool.map(_render_batch, _batches(jobs, self.jobs)) for r in batch]
+        for rel_file, _, problem in results:
+            if problem is None:
+                writer.register(rel_file)
+        return results
+
+    def close(self) -> None:
+        """Pools live only inside each stage; nothing stays running."""
