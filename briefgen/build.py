@@ -12,6 +12,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 from pathlib import Path
 
 from briefgen import __version__
@@ -120,8 +121,13 @@ def parse_key() -> str:
 
 
 def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
-         pool: WorkerPool | None = None, progress: Progress | None = None) -> Loaded:
-    """Read, parse and check a whole site; raise BuildFailed with every error found."""
+         pool: WorkerPool | None = None, progress: Progress | None = None,
+         read: Callable[[Config], list[SourceFile]] | None = None) -> Loaded:
+    """Read, parse and check a whole site; raise BuildFailed with every error found.
+
+    `read` supplies the content files (default: read them all from disk); the
+    live preview passes one that re-reads only the files that changed.
+    """
     config = load_config(root)
     if options.base_url:
         config = config.with_base_url(options.base_url)
@@ -129,7 +135,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         config = config.with_output(options.output)
     themes = resolve_themes(config.site.theme, config.themes_dir)
 
-    files = read_sources(config)
+    files = (read or read_sources)(config)
     parsed = _parse_all(files, cache, pool)
     problems = [d for p in parsed for d in p.diagnostics]
 
@@ -202,61 +208,73 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     check_output_dir(output, root, protected_paths(config))
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
-    try:
-        loaded = load(root, replace(options, output=output), cache, pool, progress)
-        if progress:
-            progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files to write")
-        rendered, reused = _render_and_write(loaded, output, cache, pool, progress)
-    finally:
-        if pool is not None:
-            pool.close()
-    if cache:
-        cache.save()
-    return BuildResult(output, loaded.briefing_count, len(loaded.plan), rendered, reused,
-                       tuple(loaded.warnings), time.perf_counter() - started)
-
-
-def _render_and_write(loaded: Loaded, output: Path, cache: BuildCache | None,
-                      pool: WorkerPool | None, progress: Progress | None) -> tuple[int, int]:
-    env = make_environment(loaded.config, loaded.themes)
-    assets = theme_assets(loaded.themes)
-    renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan)
-    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, renderer)
+    loaded = load(root, replace(options, output=output), cache, pool, progress)
+    if progress:
+        progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files to write")
     writer = OutputWriter(output)
     try:
         previous = cache.manifest(output) if cache else {}
-        todo: list[PageSpec] = []
-        reused = 0
-        new_manifest: dict[str, tuple[str, str]] = {}
-        for spec in loaded.plan:
-            fingerprint = fingerprints.of(spec)
-            old = previous.get(spec.output_file)
-            if old is not None and old[0] == fingerprint and writer.reuse(spec.output_file):
-                new_manifest[spec.output_file] = old
-                reused += 1
-            else:
-                todo.append(spec)
-                new_manifest[spec.output_file] = (fingerprint, "")
-        jobs = [(spec, previous.get(spec.output_file, ("", ""))[1]) for spec in todo]
-        if pool is not None and len(jobs) > 50:
-            written = pool.render(renderer, writer, jobs)
-        else:
-            written = [render_one(renderer, writer, spec, digest) for spec, digest in jobs]
-        problems = [d for _, _, d in written if d is not None]
-        if problems:
-            raise BuildFailed(problems)
-        for rel_file, digest, _ in written:
-            new_manifest[rel_file] = (new_manifest[rel_file][0], digest)
+        outcome = render_site(loaded, writer, previous, pool)
         writer.commit()
     except BaseException:
         writer.abort()
         raise
     if cache:
-        cache.set_manifest(output, new_manifest)
-    return len(todo), reused
+        cache.set_manifest(output, outcome.manifest)
+        cache.save()
+    return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
+                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
 
 
-def render_one(renderer: Renderer, writer: OutputWriter, spec: PageSpec, previous_digest: str
+class Sink(Protocol):
+    """Where rendered files go: the staging folder of a build, or memory for `serve`."""
+
+    def reuse(self, rel_file: str) -> bool: ...
+    def write(self, rel_file: str, data: bytes) -> None: ...
+    def register(self, rel_file: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    manifest: dict[str, tuple[str, str]]
+    rendered: int
+    reused: int
+    changed_files: frozenset[str]
+
+
+def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
+                pool: WorkerPool | None = None) -> RenderOutcome:
+    """Render every planned file whose inputs changed; reuse the rest from the previous build."""
+    env = make_environment(loaded.config, loaded.themes)
+    assets = theme_assets(loaded.themes)
+    renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan)
+    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, renderer)
+    todo: list[tuple[PageSpec, str]] = []
+    manifest: dict[str, tuple[str, str]] = {}
+    for spec in loaded.plan:
+        fingerprint = fingerprints.of(spec)
+        old = previous.get(spec.output_file)
+        if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
+            manifest[spec.output_file] = old
+        else:
+            todo.append((spec, old[1] if old else ""))
+            manifest[spec.output_file] = (fingerprint, "")
+    if pool is not None and len(todo) > 50:
+        written = pool.render(renderer, sink, todo)
+    else:
+        written = [render_one(renderer, sink, spec, digest) for spec, digest in todo]
+    problems = [d for _, _, d in written if d is not None]
+    if problems:
+        raise BuildFailed(problems)
+    changed = set()
+    for rel_file, digest, _ in written:
+        if digest != previous.get(rel_file, ("", ""))[1]:
+            changed.add(rel_file)
+        manifest[rel_file] = (manifest[rel_file][0], digest)
+    return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed))
+
+
+def render_one(renderer: Renderer, writer: Sink, spec: PageSpec, previous_digest: str
                ) -> tuple[str, str, Diagnostic | None]:
     """Render and write one file; identical bytes reuse the previous file and its mtime."""
     try:

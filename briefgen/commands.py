@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Protocol
 
@@ -82,8 +83,48 @@ def run_init(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_publish(args: argparse.Namespace, console: Console) -> int:
-    raise UsageError("publish is not available yet")
+    from briefgen import publish
+
+    root = _site_root(args.site)
+    config = load_config(root)
+    protected = pipeline.protected_paths(config)
+    try:
+        if args.git_branch:
+            publish.check_git_target(root, args.git_branch, args.remote)
+        else:
+            publish.check_dir_target(args.dir.resolve(), protected)
+        result = pipeline.build(root, _options(args), console.progress)
+        console.problems(list(result.warnings))
+        console.summary(_built(result))
+        if args.git_branch:
+            outcome = publish.publish_git_branch(
+                result.output, root, args.git_branch, remote=args.remote, message=args.message,
+                cname=config.site.cname or None,
+            )
+        else:
+            outcome = publish.publish_dir(result.output, args.dir.resolve(), protected=protected)
+    except publish.PublishError as exc:
+        print(f"briefgen: error: {exc}", file=sys.stderr)
+        return 1
+    console.summary(_published(outcome))
+    return 0
+
+
+def _published(outcome: object) -> str:
+    from briefgen.publish import PublishResult
+
+    assert isinstance(outcome, PublishResult)
+    if outcome.commit:
+        text = f"Published to {outcome.target}: commit {outcome.commit[:12]} ({outcome.written} files)"
+    elif outcome.changed:
+        text = f"Published to {outcome.target}: {outcome.written} written, {outcome.removed} removed"
+    else:
+        text = f"Published to {outcome.target}: nothing changed"
+    return text + (", pushed" if outcome.pushed else "")
 
 
 def run_serve(args: argparse.Namespace, console: Console) -> int:
-    raise UsageError("serve is not available yet")
+    from briefgen import serve
+
+    return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
+                     open_browser=args.open)

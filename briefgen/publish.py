@@ -59,6 +59,9 @@ _REPO_ENV_VARS = (
 )
 
 
+from briefgen.write import MARKER  # noqa: E402
+
+
 class PublishError(Exception):
     """A one-line, user-facing message; the CLI prints `error: <message>` and exits 1."""
 
@@ -94,7 +97,8 @@ def _site_files(site_output: Path) -> list[str]:
             path = base / name
             if path.is_file() and not path.is_symlink():
                 found.append(path.relative_to(site_output).as_posix())
-    return sorted(found)
+    # The marker that says "briefgen made this folder" belongs to the build, not the site.
+    return sorted(f for f in found if f != MARKER)
 
 
 # --------------------------------------------------------------------------

@@ -7,12 +7,15 @@ import re
 from slugify import slugify
 
 MAX_SLUG_LENGTH = 80
+# "Aleppo's" should give "aleppos", not "aleppo-s".
+_APOSTROPHES = [["'", ""], ["\u2019", ""]]
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def make_slug(text: str) -> str:
     """Derive a slug from a title or name; empty when the text has no letters or digits."""
-    return str(slugify(text, max_length=MAX_SLUG_LENGTH, word_boundary=True, save_order=True))
+    return str(slugify(text, max_length=MAX_SLUG_LENGTH, word_boundary=True, save_order=True,
+                       replacements=_APOSTROPHES))
 
 
 def slug_problem(slug: str) -> str | None:

@@ -16,12 +16,11 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from briefgen.build import SourceFile
+    from briefgen.build import Sink, SourceFile
     from briefgen.cache import ParsedFile
     from briefgen.diagnostics import Diagnostic
     from briefgen.plan import PageSpec
     from briefgen.render import Renderer
-    from briefgen.write import OutputWriter
 
 # Set in each worker by the pool initializer: a worker process serves one pool.
 _worker_state: dict[str, Any] = {}
@@ -49,7 +48,7 @@ def _parse_batch(files: Sequence[SourceFile]) -> list[ParsedFile]:
     return [parse_file(f, converter, page_converter) for f in files]
 
 
-def _init_render(renderer: Renderer, writer: OutputWriter) -> None:
+def _init_render(renderer: Renderer, writer: Sink) -> None:
     _worker_state["renderer"] = renderer
     _worker_state["writer"] = writer
 
@@ -72,7 +71,7 @@ class WorkerPool:
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_parse) as pool:
             return [item for batch in pool.map(_parse_batch, _batches(files, self.jobs)) for item in batch]
 
-    def render(self, renderer: Renderer, writer: OutputWriter, jobs: Sequence[tuple[PageSpec, str]]
+    def render(self, renderer: Renderer, writer: Sink, jobs: Sequence[tuple[PageSpec, str]]
                ) -> list[tuple[str, str, Diagnostic | None]]:
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_render,
                                  initargs=(renderer, writer)) as pool:
