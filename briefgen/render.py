@@ -75,16 +75,19 @@ class Renderer:
 
     def url_for(self, name: Any, *args: Any, absolute: bool = False, page: int = 1) -> str:
         if hasattr(name, "url"):
-            return str(name.url)
+            href = str(name.url)
+            return self._origin() + href if absolute and href.startswith("/") else href
         rel = self._rel_for(str(name), args, page)
         return self.scheme.absolute(rel) if absolute else self.scheme.href(rel)
 
     def _rel_for(self, name: str, args: tuple[Any, ...], page: int) -> str:
         if name == "static":
             asset = self.assets.get(str(args[0]))
-            if asset is None:
-                raise KeyError(f"url_for('static', {args[0]!r}): no such file in the theme's static/")
-            return asset.output
+            if asset is not None:
+                return asset.output
+            if (self.config.static_dir / str(args[0])).is_file():
+                return str(args[0])
+            raise KeyError(f"url_for('static', {args[0]!r}): no such file in the theme's or site's static/")
         routes: dict[str, Callable[..., str]] = {
             "home": lambda: urls.home(page), "topics": urls.topics, "archive": urls.archive,
             "sources": urls.sources, "feed": urls.feed, "json_feed": urls.json_feed,
@@ -244,8 +247,12 @@ class Renderer:
 
     # -- feeds and hosting files ----------------------------------------------
 
+    def _origin(self) -> str:
+        """Scheme and host of the base URL, to make root-relative links absolute."""
+        return self.config.site.base_url[: -len(self.scheme.base_path)]
+
     def _feed_entries(self, indexes: Sequence[int]) -> list[feeds.FeedEntry]:
-        origin = self.config.site.base_url[: -len(self.scheme.base_path)] or self.config.site.base_url
+        origin = self._origin()
         return [
             feeds.FeedEntry(self.views.briefing(i), self.scheme.absolute(self.site.briefings[i].url),
                             origin)
