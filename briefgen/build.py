@@ -7,16 +7,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import os
 import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 from pathlib import Path
+from typing import Protocol
 
 from briefgen import __version__
-from briefgen.cache import BuildCache, ParsedFile
+from briefgen.cache import BuildCache, FileStat, ParsedFile, file_stat
 from briefgen.config import Config, load_config
 from briefgen.content import BriefingDoc, PageDoc, Source, parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
@@ -47,8 +49,13 @@ class BuildOptions:
 class SourceFile:
     kind: str  # "briefing", "page" or "registry"
     path: str  # site-relative POSIX path, as shown in messages
-    data: bytes
+    data: bytes | None  # None when the cache knows the file unchanged and it was not read
     digest: str
+    stat: FileStat
+    location: Path
+
+    def bytes(self) -> bytes:
+        return self.data if self.data is not None else self.location.read_bytes()
 
 
 @dataclass
@@ -79,39 +86,69 @@ def discover(config: Config) -> list[tuple[str, Path]]:
     """Content files as (kind, path), in a stable order."""
     content = config.content_dir
     found: list[tuple[str, Path]] = []
-    patterns = (("registry", "sources", ("*.yaml", "*.yml")), ("briefing", "briefings", ("*.md",)),
-                ("page", "pages", ("*.md",)))
-    for kind, folder, globs in patterns:
+    patterns = (("registry", "sources", (".yaml", ".yml")), ("briefing", "briefings", (".md",)),
+                ("page", "pages", (".md",)))
+    for kind, folder, endings in patterns:
         base = content / folder
-        if not base.is_dir():
-            continue
-        paths = {p for pattern in globs for p in base.rglob(pattern) if p.is_file()}
-        found += [(kind, p) for p in sorted(paths) if not _hidden(p.relative_to(base))]
+        if base.is_dir():
+            found += [(kind, Path(p)) for p in sorted(_walk(str(base), endings))]
     return found
 
 
-def _hidden(relative: Path) -> bool:
-    # Editors' swap and backup files are not content.
-    return any(part.startswith((".", "#", "~")) or part.endswith("~") for part in relative.parts)
+def _walk(folder: str, endings: tuple[str, ...]) -> list[str]:
+    """Files with the given endings below folder, skipping hidden and editor files.
 
-
-def read_sources(config: Config) -> list[SourceFile]:
+    os.scandir rather than Path.rglob: this runs on every rebuild, over
+    tens of thousands of files, and pathlib's overhead would dominate it.
+    """
     files = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if _hidden(entry.name):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                files += _walk(entry.path, endings)
+            elif entry.name.endswith(endings) and entry.is_file():
+                files.append(entry.path)
+    return files
+
+
+def _hidden(name: str) -> bool:
+    # Editors' swap and backup files are not content.
+    return name.startswith((".", "#", "~")) or name.endswith("~")
+
+
+def read_file(kind: str, path: Path, shown: str) -> SourceFile:
+    stat = file_stat(path)
+    data = path.read_bytes()
+    return SourceFile(kind, shown, data, hashlib.blake2b(data, digest_size=16).hexdigest(), stat, path)
+
+
+def read_sources(config: Config, cache: BuildCache | None = None) -> list[SourceFile]:
+    """Content files with their digests; a file the cache knows unchanged is not read."""
+    files = []
+    prefix = len(str(config.root)) + 1
     for kind, path in discover(config):
-        data = path.read_bytes()
-        files.append(SourceFile(kind, path.relative_to(config.root).as_posix(), data,
-                                hashlib.blake2b(data, digest_size=16).hexdigest()))
+        shown = str(path)[prefix:].replace(os.sep, "/")
+        if cache is not None:
+            stat = file_stat(path)
+            digest = cache.known_digest(shown, stat)
+            if digest is not None:
+                files.append(SourceFile(kind, shown, None, digest, stat, path))
+                continue
+        files.append(read_file(kind, path, shown))
     return files
 
 
 def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
+    data = file.bytes()
     if file.kind == "briefing":
-        doc, problems = parse_briefing(file.path, file.data, converter)
+        doc, problems = parse_briefing(file.path, data, converter)
         return ParsedFile(file.path, file.digest, doc, (), tuple(problems))
     if file.kind == "page":
-        page, problems = parse_page(file.path, file.data, page_converter)
+        page, problems = parse_page(file.path, data, page_converter)
         return ParsedFile(file.path, file.digest, page, (), tuple(problems))
-    sources, problems = parse_registry(file.path, file.data)
+    sources, problems = parse_registry(file.path, data)
     return ParsedFile(file.path, file.digest, None, sources, tuple(problems))
 
 
@@ -135,18 +172,19 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         config = config.with_output(options.output)
     themes = resolve_themes(config.site.theme, config.themes_dir)
 
-    files = (read or read_sources)(config)
+    files = read(config) if read else read_sources(config, cache)
     parsed = _parse_all(files, cache, pool)
     problems = [d for p in parsed for d in p.diagnostics]
 
     zone = zoneinfo.ZoneInfo(config.site.timezone)
     now = options.now or dt.datetime.now(dt.UTC)
-    briefing_docs = [p.doc for p in parsed if isinstance(p.doc, BriefingDoc)]
-    page_docs = [p.doc for p in parsed if isinstance(p.doc, PageDoc)]
+    briefing_docs: list[BriefingDoc] = [p.doc for p in parsed if isinstance(p.doc, BriefingDoc)]
+    page_docs: list[PageDoc] = [p.doc for p in parsed if isinstance(p.doc, PageDoc)]
     registry: list[Source] = [s for p in parsed for s in p.sources]
     included = [d for d in briefing_docs if is_published(d, now, zone, options.drafts, options.future)]
     pages = [d for d in page_docs if is_published(d, now, zone, options.drafts, options.future)]
-    excluded = {d.path for d in [*briefing_docs, *page_docs]} - {d.path for d in [*included, *pages]}
+    excluded = ({d.path for d in briefing_docs} | {d.path for d in page_docs}) - (
+        {d.path for d in included} | {d.path for d in pages})
 
     sources, source_problems = collect_sources(registry, included)
     problems += source_problems
@@ -186,10 +224,11 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
     else:
         converter, page_converter = Converter(), Converter(citations=False)
         fresh = [parse_file(f, converter, page_converter) for f in missing]
+    stats = {f.path: f.stat for f in missing}
     for item in fresh:
         results[item.path] = item
         if cache:
-            cache.store_parsed(item, key)
+            cache.store_parsed(item, key, stats[item.path])
     return [results[f.path] for f in files]
 
 
@@ -200,6 +239,18 @@ def protected_paths(config: Config) -> list[Path]:
 
 def build(root: Path, options: BuildOptions = BuildOptions(),
           progress: Progress | None = None) -> BuildResult:
+    # A build allocates many long-lived objects and frees few cycles; the cyclic
+    # collector would rescan the growing heap again and again for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(root, options, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
     started = time.perf_counter()
     root = root.resolve()
     config = load_config(root)
@@ -214,8 +265,8 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     writer = OutputWriter(output)
     try:
         previous = cache.manifest(output) if cache else {}
-        outcome = render_site(loaded, writer, previous, pool)
-        writer.commit()
+        outcome = render_site(loaded, writer, previous, pool, cache)
+        writer.commit(previous.keys() if previous else None)
     except BaseException:
         writer.abort()
         raise
@@ -243,11 +294,13 @@ class RenderOutcome:
 
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
-                pool: WorkerPool | None = None) -> RenderOutcome:
+                pool: WorkerPool | None = None, cache: BuildCache | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
     env = make_environment(loaded.config, loaded.themes)
     assets = theme_assets(loaded.themes)
-    renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan)
+    key = parse_key()
+    html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
+    renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, renderer)
     todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}

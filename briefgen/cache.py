@@ -1,24 +1,36 @@
 """The build cache in `.briefgen-cache/`: parsed files by content hash, and what
 each output file was made from, so a rebuild renders only what changed.
 
+Two files: `index.pickle` holds every parsed file's metadata (small, loaded
+whole) and the record of the last build per output folder; `bodies.sqlite`
+holds converted HTML bodies, read one by one only for pages being rendered.
+
 The cache is an optimisation only: a missing, corrupt, truncated or foreign
-cache file is ignored and rebuilt, never an error.
+cache is ignored and rebuilt, never an error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
+import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from briefgen import __version__
 from briefgen.content import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
 
-_FORMAT = f"briefgen-cache-1 {__version__}"
-_FILE = "build.pickle"
+_FORMAT = f"briefgen-cache-2 {__version__}"
+_INDEX = "index.pickle"
+_BODIES = "bodies.sqlite"
+
+FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
+Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
 
 
 @dataclass(frozen=True)
@@ -32,75 +44,172 @@ class ParsedFile:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def file_stat(path: Path) -> FileStat:
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+class BodyStore:
+    """HTML bodies by (file digest, parse key); one connection per process."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._pending: list[tuple[str, str]] = []
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        if self._connection is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._connection = sqlite3.connect(self.path, timeout=10)
+                self._connection.execute(
+                    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            except sqlite3.DatabaseError:
+                self.path.unlink(missing_ok=True)
+                self._connection = sqlite3.connect(self.path, timeout=10)
+                self._connection.execute(
+                    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            self._pid = os.getpid()
+        return self._connection
+
+    def get(self, key: str) -> str | None:
+        connection = self._connect()
+        if connection is None:
+            return None
+        try:
+            row = connection.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, html: str) -> None:
+        self._pending.append((key, html))
+
+    def flush(self, keep: set[str]) -> None:
+        connection = self._connect()
+        if connection is None:
+            return
+        try:
+            with connection:
+                connection.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending)
+                stored = {row[0] for row in connection.execute("SELECT key FROM bodies")}
+                stale = [(key,) for key in stored - keep]
+                if stale:
+                    connection.executemany("DELETE FROM bodies WHERE key = ?", stale)
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True) if self.path else None
+        self._pending.clear()
+
+
+def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
+    return f"{doc.digest}:{doc.path}:{parse_key}"
+
+
 class BuildCache:
-    def __init__(self, folder: Path, parsed: dict[str, tuple[str, ParsedFile]],
-                 manifest: dict[str, object]) -> None:
+    def __init__(self, folder: Path | None, parsed: dict[str, tuple[str, FileStat, ParsedFile]],
+                 manifests: dict[str, Manifest]) -> None:
         self.folder = folder
         self._parsed = parsed
-        self._manifest = manifest
+        self._manifests = manifests
         self._used: set[str] = set()
         self._dirty = False
+        self.bodies = BodyStore(folder / _BODIES if folder else None)
+        self._memory_bodies: dict[str, str] = {}
 
     @classmethod
     def open(cls, folder: Path) -> BuildCache:
         try:
-            with open(folder / _FILE, "rb") as stream:
-                header, parsed, manifest = pickle.load(stream)
-            if header != _FORMAT or not isinstance(parsed, dict) or not isinstance(manifest, dict):
+            with open(folder / _INDEX, "rb") as stream:
+                header, parsed, manifests = pickle.load(stream)
+            if header != _FORMAT or not isinstance(parsed, dict) or not isinstance(manifests, dict):
                 raise ValueError("foreign cache")
         except Exception:  # any unreadable cache means: start empty
+            shutil.rmtree(folder, ignore_errors=True) if (folder / _INDEX).exists() else None
             return cls(folder, {}, {})
-        return cls(folder, parsed, manifest)
+        return cls(folder, parsed, manifests)
+
+    @classmethod
+    def in_memory(cls) -> BuildCache:
+        return cls(None, {}, {})
+
+    def known_digest(self, path: str, stat: FileStat) -> str | None:
+        """The digest of a file whose size, times and inode are as when it was parsed."""
+        entry = self._parsed.get(path)
+        return entry[2].digest if entry is not None and entry[1] == stat else None
 
     def parsed(self, path: str, digest: str, key: str) -> ParsedFile | None:
         entry = self._parsed.get(path)
-        if entry is None or entry[0] != key or entry[1].digest != digest:
+        if entry is None or entry[0] != key or entry[2].digest != digest:
             return None
         self._used.add(path)
-        return entry[1]
+        return entry[2]
 
-    def store_parsed(self, item: ParsedFile, key: str) -> None:
-        self._parsed[item.path] = (key, item)
+    def store_parsed(self, item: ParsedFile, key: str, stat: FileStat) -> None:
+        if item.doc is not None and self.folder is not None:
+            # Bodies go to the body store; the index keeps the rest, so it loads fast.
+            body_id = body_key(item.doc, key)
+            self.bodies.put(body_id, item.doc.body.html)
+            self._memory_bodies[body_id] = item.doc.body.html
+            doc = dataclasses.replace(item.doc, body=dataclasses.replace(item.doc.body, html=""))
+            item = dataclasses.replace(item, doc=doc)
+        self._parsed[item.path] = (key, stat, item)
         self._used.add(item.path)
         self._dirty = True
 
-    def manifest(self, output: Path) -> dict[str, tuple[str, str]]:
-        """Output file -> (fingerprint of its inputs, digest of its bytes) of the last build
-        into this output folder; another folder's record says nothing about this one."""
-        if self._manifest.get("output") != str(output):
-            return {}
-        files: dict[str, tuple[str, str]] = self._manifest.get("files", {})
-        return files
+    def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
+        """A document's HTML body: kept in the document, or read from the body store."""
+        if doc.body.html:
+            return doc.body.html
+        body_id = body_key(doc, key)
+        html = self._memory_bodies.get(body_id)
+        if html is None:
+            html = self.bodies.get(body_id)
+        return html or ""
 
-    def set_manifest(self, output: Path, files: dict[str, tuple[str, str]]) -> None:
-        manifest = {"output": str(output), "files": files}
-        if manifest != self._manifest:
-            self._manifest = manifest
+    def manifest(self, output: Path) -> Manifest:
+        """What the last build into this output folder made; other folders say nothing of it."""
+        return dict(self._manifests.get(str(output), {}))
+
+    def set_manifest(self, output: Path, files: Manifest) -> None:
+        if self._manifests.get(str(output)) != files:
+            self._manifests = {str(output): files} | {
+                k: v for k, v in self._manifests.items() if k != str(output)
+            }
+            # Keep the record of a few output folders (build, preview, publish targets).
+            self._manifests = dict(list(self._manifests.items())[:4])
             self._dirty = True
 
     def save(self) -> None:
+        if self.folder is None:
+            return
         stale = set(self._parsed) - self._used
         for path in stale:
             del self._parsed[path]
         if not (self._dirty or stale):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a build killed mid-save leaves the old cache whole.
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".build-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump((_FORMAT, self._parsed, self._manifest), stream,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self.folder / _FILE)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        self.bodies.flush({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
+                           if entry[2].doc is not None})
+        _write_atomically(self.folder / _INDEX, (_FORMAT, self._parsed, self._manifests))
+
+
+def _write_atomically(path: Path, value: Any) -> None:
+    # Write then rename, so a build killed mid-save leaves the old file whole.
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def clear(folder: Path) -> bool:
     """Delete the cache folder; True when there was one."""
-    import shutil
-
     if not folder.is_dir():
         return False
     shutil.rmtree(folder)

@@ -180,9 +180,9 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
                           f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")
                 )
                 continue
-            message = validate(value) if validate else None
-            if message:
-                problems.append(error(shown, line, column, f"{section}.{key} {message}"))
+            problem = validate(value) if validate else None
+            if problem:
+                problems.append(error(shown, line, column, f"{section}.{key} {problem}"))
                 continue
             values[section][key] = value
 

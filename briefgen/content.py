@@ -8,6 +8,7 @@ so the cache can keep them by content hash and workers can compute them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 from briefgen.diagnostics import Diagnostic, error, warning
 from briefgen.load import Located, SplitDocument, decode, load_yaml, split_front_matter
 from briefgen.markup import Conversion, Converter
-from briefgen.slugs import slug_problem
+from briefgen.slugs import make_slug, slug_problem
 
 DateLike = dt.date | dt.datetime
 Position = tuple[int, int]
@@ -50,7 +51,8 @@ class Source:
 
 @dataclass(frozen=True)
 class BriefingDoc:
-    path: str  # content-relative POSIX path, e.g. "briefings/2016/aleppo.md"
+    path: str  # site-relative POSIX path, e.g. "content/briefings/2016/aleppo.md"
+    digest: str  # of the file's bytes: stands for everything parsed from them
     title: str
     date: DateLike
     topics: tuple[str, ...]
@@ -58,7 +60,7 @@ class BriefingDoc:
     source_ids: tuple[str, ...]  # in front-matter order, registry and inline alike
     inline_sources: tuple[Source, ...]
     draft: bool
-    slug: str | None
+    slug: str  # the explicit slug, or one derived from the title ("" when it gives none)
     updated: DateLike | None
     curators: tuple[str, ...]
     extra: Mapping[str, Any]
@@ -69,8 +71,9 @@ class BriefingDoc:
 @dataclass(frozen=True)
 class PageDoc:
     path: str
+    digest: str
     title: str
-    slug: str | None
+    slug: str  # explicit or derived from the title
     summary: str | None
     draft: bool
     extra: Mapping[str, Any]
@@ -197,7 +200,13 @@ def _positions(meta: Located, keys: tuple[str, ...]) -> dict[str, Position]:
     return {key: meta.key_at(key) for key in keys if key in meta.value} | {"": meta.at()}
 
 
-def parse_briefing(path: str, data: bytes, converter: Converter) -> tuple[BriefingDoc | None, list[Diagnostic]]:
+def _file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def parse_briefing(
+    path: str, data: bytes, converter: Converter
+) -> tuple[BriefingDoc | None, list[Diagnostic]]:
     split = _split(path, data)
     if isinstance(split, Diagnostic):
         return None, [split]
@@ -210,6 +219,7 @@ def parse_briefing(path: str, data: bytes, converter: Converter) -> tuple[Briefi
     sources, inline = _briefing_sources(check)
     doc = BriefingDoc(
         path=path,
+        digest=_file_digest(data),
         title=title or "",
         date=date or dt.date.min,
         topics=check.strings("topics"),
@@ -217,7 +227,7 @@ def parse_briefing(path: str, data: bytes, converter: Converter) -> tuple[Briefi
         source_ids=sources,
         inline_sources=inline,
         draft=check.flag("draft"),
-        slug=slug,
+        slug=slug or make_slug(title or ""),
         updated=check.date("updated"),
         curators=check.strings("curators"),
         extra=check.unknown_keys(BRIEFING_KEYS),
@@ -316,8 +326,9 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         check.fail(("slug",), problem)
     doc = PageDoc(
         path=path,
+        digest=_file_digest(data),
         title=title or "",
-        slug=slug,
+        slug=slug or make_slug(title or ""),
         summary=check.text("summary"),
         draft=check.flag("draft"),
         extra=check.unknown_keys(PAGE_KEYS),

@@ -70,7 +70,7 @@ class Fingerprints:
         if found is None:
             b: Briefing = self.site.briefings[index]
             links = [self.site.url_of_path.get(link.target) for link in b.body.links]
-            found = _digest(self.listing(index), b.doc, b.updated, b.sources, b.cited_count, links)
+            found = _digest(self.listing(index), b.doc.digest, b.updated, b.sources, b.cited_count, links)
             self._full[index] = found
         return found
 
@@ -108,7 +108,9 @@ class Fingerprints:
             return [(p.name, p.slug, [(a.source, self._listings(a.cited_by)) for a in p.articles])
                     for p in publishers]
         if kind == "page":
-            return site.pages[args[0]].doc, site.url_of_path
+            page = site.pages[args[0]]
+            links = [site.url_of_path.get(link.target) for link in page.doc.body.links]
+            return page.doc.digest, links
         if kind in ("feed", "json_feed"):
             return [self.full(i) for i in range(min(FEED_SIZE, len(site.briefings)))]
         if kind == "topic_feed":
@@ -126,5 +128,5 @@ class Fingerprints:
             return sorted((k, len(ix)) for k, ix in site.months.items() if k[0] == args[0])
         if kind == "month":
             days = sorted((k, len(ix)) for k, ix in site.days.items() if k[:2] == tuple(args))
-            return days, self._listings(site.months[tuple(args)])  # type: ignore[index]
-        return self._listings(site.days[tuple(args)])  # type: ignore[index]
+            return days, self._listings(site.months[tuple(args)])
+        return self._listings(site.days[tuple(args)])

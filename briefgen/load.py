@@ -19,7 +19,7 @@ from briefgen.diagnostics import Diagnostic, error
 Position = tuple[int, int]
 KeyPath = tuple[str | int, ...]
 
-_YAML_FRONT_MATTER = frontmatter.YAMLHandler()
+_YAML_FRONT_MATTER = frontmatter.default_handlers.YAMLHandler()
 
 
 @dataclass(frozen=True)

@@ -53,11 +53,7 @@ class Conversion:
     links: tuple[ContentLink, ...]
     first_paragraph: str
     word_count: int
-
-    @property
-    def cited_ids(self) -> tuple[str, ...]:
-        """Source ids in the order of their first citation: index + 1 is the number."""
-        return tuple(dict.fromkeys(use.source_id for use in self.citations))
+    cited_ids: tuple[str, ...]  # in the order of first citation: index + 1 is the number
 
 
 def parse_citation(inner: str) -> list[tuple[str, str]] | None:
@@ -156,7 +152,9 @@ class _BriefingExtension(Extension):
         if self.citations:
             # After backticks (190) and escapes (180), so code and `\[@x]` stay literal;
             # before links (160), which would otherwise read `[@x]` as a reference.
-            md.inlinePatterns.register(_CitationPattern(_CITATION.pattern, md), "citation", 175)
+            # The marker takes the spaces before it, so "Friday [@a]" never wraps before the number.
+            pattern = r"[ \t]*" + _CITATION.pattern
+            md.inlinePatterns.register(_CitationPattern(pattern, md), "citation", 175)
         # After inline processing (20), before prettify (10).
         md.treeprocessors.register(_FinishTree(md, self.state), "briefgen-finish", 15)
 
@@ -203,6 +201,7 @@ class Converter:
             links=links,
             first_paragraph=first_paragraph_text(converted),
             word_count=len(_CITATION.sub("", masked).split()),
+            cited_ids=tuple(dict.fromkeys(use.source_id for use in citations)),
         )
 
 

@@ -154,7 +154,7 @@ def build_site(
 
     pages = []
     for page_doc in sorted(page_docs, key=lambda d: d.path):
-        slug = page_doc.slug or make_slug(page_doc.title)
+        slug = page_doc.slug
         if not slug:
             line, column = page_doc.positions.get("title", (1, 1))
             problems.append(error(page_doc.path, line, column, "the title gives no slug; add `slug:`"))
@@ -197,7 +197,7 @@ def _place_briefing(
     doc: BriefingDoc, zone: zoneinfo.ZoneInfo, sources: Mapping[str, Source],
     topic_names: dict[str, Topic], problems: list[Diagnostic],
 ) -> Briefing | None:
-    slug = doc.slug or make_slug(doc.title)
+    slug = doc.slug
     if not slug:
         line, column = doc.positions.get("title", (1, 1))
         problems.append(error(doc.path, line, column, "the title gives no slug; add `slug:`"))

@@ -7,6 +7,7 @@ and in any worker process that holds the same renderer.
 
 from __future__ import annotations
 
+import datetime as dt
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,11 +17,12 @@ import jinja2
 
 from briefgen import feeds, urls
 from briefgen.config import Config
+from briefgen.content import BriefingDoc, PageDoc
 from briefgen.diagnostics import Diagnostic, error
 from briefgen.model import Site
 from briefgen.plan import PageSpec
 from briefgen.themes import Asset, Theme
-from briefgen.views import FeedLink, SiteView, Views, date_display
+from briefgen.views import FeedLink, Link, PeriodView, SiteView, Views, date_display
 
 HTML_KINDS = frozenset({"home", "briefing", "archive", "year", "month", "day", "topics", "topic",
                         "sources", "publisher", "page", "404"})
@@ -47,14 +49,15 @@ def make_environment(config: Config, themes: Sequence[Theme]) -> jinja2.Environm
 
 class Renderer:
     def __init__(self, config: Config, site: Site, env: jinja2.Environment,
-                 assets: dict[str, Asset], plan: Sequence[PageSpec]) -> None:
+                 assets: dict[str, Asset], plan: Sequence[PageSpec],
+                 html_of: Callable[[BriefingDoc | PageDoc], str] = lambda doc: doc.body.html) -> None:
         self.config = config
         self.site = site
         self.env = env
         self.assets = assets
         self.plan = plan
         self.scheme = urls.UrlScheme(config.site.base_url)
-        self.views = Views(site, self.scheme)
+        self.views = Views(site, self.scheme, html_of)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
@@ -294,32 +297,26 @@ class Renderer:
         return feeds.robots(self.scheme.absolute(urls.sitemap()))
 
     def _asset(self, spec: PageSpec) -> bytes:
-        (output,) = spec.args
+        output: str = spec.args[0]
         asset = next(a for a in self.assets.values() if a.output == output)
         return asset.source.read_bytes()
 
     def _static(self, spec: PageSpec) -> bytes:
-        (name,) = spec.args
+        name: str = spec.args[0]
         return (self.config.static_dir / name).read_bytes()
 
 
 def month_name(year: int, month: int) -> str:
-    return _date(year, month, 1).strftime("%B")
+    return dt.date(year, month, 1).strftime("%B")
 
 
-def _date(y: int, m: int, d: int):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
+def _date(y: int, m: int, d: int) -> dt.date:
     return dt.date(y, m, d)
 
 
-def _link(title: str, url: str, count: int = 0):  # type: ignore[no-untyped-def]
-    from briefgen.views import Link
-
+def _link(title: str, url: str, count: int = 0) -> Link:
     return Link(title, url, count)
 
 
-def views_period(kind: str, title: str, url: str, count: int):  # type: ignore[no-untyped-def]
-    from briefgen.views import PeriodView
-
+def views_period(kind: str, title: str, url: str, count: int) -> PeriodView:
     return PeriodView(kind, title, url, count)

@@ -9,13 +9,14 @@ rebuild has fully succeeded, so a reader never sees a half-built site.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.build import BuildOptions, SourceFile, discover, load, render_site
+from briefgen.build import BuildOptions, SourceFile, discover, load, read_file, render_site
 from briefgen.cache import BuildCache
 from briefgen.config import Config, load_config
 from briefgen.diagnostics import Diagnostic
@@ -59,7 +60,7 @@ class Session:
         self.pages: Mapping[str, bytes] = {}
         self.config: Config = load_config(self.root)
         self._files: dict[str, SourceFile] = {}
-        self._cache = BuildCache(self.root / ".briefgen-cache", {}, {})
+        self._cache = BuildCache.in_memory()
         self._manifest: dict[str, tuple[str, str]] = {}
 
     def watch_paths(self) -> list[Path]:
@@ -67,22 +68,21 @@ class Session:
 
         config = self.config
         paths = [config.content_dir, config.templates_dir, config.static_dir, config.config_path]
-        try:
+        # A broken theme setting is reported by the next rebuild, not here.
+        with contextlib.suppress(Exception):
             paths += [theme.path for theme in resolve_themes(config.site.theme, config.themes_dir)]
-        except Exception:  # a broken theme setting is reported by the next rebuild
-            pass
         paths.append(config.themes_dir)
         return [p for p in dict.fromkeys(paths) if p.exists()]
 
     def _reader(self, changed: set[Path] | None):  # type: ignore[no-untyped-def]
         def read(config: Config) -> list[SourceFile]:
             files = []
+            prefix = len(str(config.root)) + 1
             for kind, path in discover(config):
-                shown = path.relative_to(config.root).as_posix()
+                shown = str(path)[prefix:].replace(os.sep, "/")
                 known = self._files.get(shown)
                 if known is None or changed is None or path in changed:
-                    data = path.read_bytes()
-                    known = SourceFile(kind, shown, data, hashlib.blake2b(data, digest_size=16).hexdigest())
+                    known = read_file(kind, path, shown)
                 files.append(known)
             self._files = {f.path: f for f in files}
             return files

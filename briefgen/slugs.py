@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from slugify import slugify
@@ -12,6 +13,7 @@ _APOSTROPHES = [["'", ""], ["\u2019", ""]]
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
+@functools.lru_cache(maxsize=4096)
 def make_slug(text: str) -> str:
     """Derive a slug from a title or name; empty when the text has no letters or digits."""
     return str(slugify(text, max_length=MAX_SLUG_LENGTH, word_boundary=True, save_order=True,

@@ -11,7 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from briefgen import urls
-from briefgen.content import Source
+from briefgen.content import BriefingDoc, PageDoc, Source
 from briefgen.markup import CONTENT_LINK_PREFIX, resolve_content_links
 from briefgen.model import Briefing, Page, Publisher, Site, Topic
 from briefgen.slugs import make_slug
@@ -189,6 +189,7 @@ class Views:
 
     site: Site
     scheme: UrlScheme
+    html_of: Callable[[BriefingDoc | PageDoc], str] = lambda doc: doc.body.html
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
     _content_hrefs: dict[str, str] | None = None
 
@@ -230,7 +231,7 @@ class Views:
             updated_iso=date_iso(b.updated) if b.updated else None,
             updated_display=date_display(b.updated) if b.updated else None,
             topics=tuple(self.topic_ref(s) for s in b.topic_slugs), summary=b.summary,
-            body_html=self.body_html(b.body.html), sources=self.cited_sources(b),
+            body_html=self.body_html(self.html_of(b.doc)), sources=self.cited_sources(b),
             curators=b.doc.curators, extra=b.doc.extra, draft=b.draft,
             word_count=b.body.word_count,
             reading_minutes=max(1, math.ceil(b.body.word_count / WORDS_PER_MINUTE)),
@@ -263,7 +264,7 @@ class Views:
         )
 
     def page(self, page: Page) -> PageView:
-        return PageView(page.title, self.href(page.url), self.body_html(page.doc.body.html),
+        return PageView(page.title, self.href(page.url), self.body_html(self.html_of(page.doc)),
                         page.doc.extra)
 
     def pagination(self, number: int, total: int, per_page: int,

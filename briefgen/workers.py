@@ -9,6 +9,7 @@ returns only names and digests.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -35,9 +36,16 @@ def _batches(items: Sequence[Any], jobs: int, largest: int = 400) -> list[Sequen
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+def _init_worker() -> None:
+    # The parent builds with the cyclic collector off and its heap frozen before
+    # forking; a worker collects only what it allocates itself.
+    gc.enable()
+
+
 def _init_parse() -> None:
     from briefgen.markup import Converter
 
+    _init_worker()
     _worker_state["converters"] = (Converter(), Converter(citations=False))
 
 
@@ -49,6 +57,7 @@ def _parse_batch(files: Sequence[SourceFile]) -> list[ParsedFile]:
 
 
 def _init_render(renderer: Renderer, writer: Sink) -> None:
+    _init_worker()
     _worker_state["renderer"] = renderer
     _worker_state["writer"] = writer
 
@@ -68,11 +77,13 @@ class WorkerPool:
         self._context = multiprocessing.get_context("fork")
 
     def parse(self, files: Sequence[SourceFile]) -> list[ParsedFile]:
+        gc.freeze()
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_parse) as pool:
             return [item for batch in pool.map(_parse_batch, _batches(files, self.jobs)) for item in batch]
 
     def render(self, renderer: Renderer, writer: Sink, jobs: Sequence[tuple[PageSpec, str]]
                ) -> list[tuple[str, str, Diagnostic | None]]:
+        gc.freeze()
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_render,
                                  initargs=(renderer, writer)) as pool:
             results = [r for batch in pool.map(_render_batch, _batches(jobs, self.jobs)) for r in batch]

@@ -1,13 +1,25 @@
-"""The one place that writes the built site: a fresh folder, swapped in on success.
+"""The one place that writes the built site.
 
-A build writes into a staging folder beside the output. Only when every file
-is written does the staging folder replace the output, so a failed or
-interrupted build leaves the previous site as it was. briefgen only ever
-replaces a folder that carries its marker file.
+Every file a build renders goes first into a staging folder beside the output;
+nothing in the output changes until rendering has fully succeeded, so a failed
+build leaves the previous site as it was. Then the build commits, one of two
+ways:
+
+- a fresh or mostly changed site: unchanged files are hard-linked into the
+  staging folder, which then replaces the output by rename;
+- a few changed files: a journal listing them is written into the staging
+  folder (the commit point), then each file is renamed into the output and
+  files the site no longer has are removed. A build killed after the commit
+  point is completed by the next run, before it does anything else; one killed
+  before it leaves the output untouched.
+
+Unchanged files are never rewritten, so they keep their modification times.
+briefgen only ever replaces a folder that carries its marker file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterable
@@ -17,6 +29,9 @@ from briefgen.diagnostics import UsageError
 
 MARKER = ".briefgen-output"
 _MARKER_TEXT = "This folder is built by briefgen and is replaced by every build.\n"
+_JOURNAL = ".briefgen-journal.json"
+# Above this share of changed files, a whole new tree is cheaper than renames.
+_FULL_SWAP_SHARE = 0.5
 
 
 def _overlaps(a: Path, b: Path) -> bool:
@@ -41,8 +56,12 @@ def check_output_dir(output: Path, site_root: Path, protected: Iterable[Path]) -
         )
 
 
+def _staging_glob(output: Path) -> str:
+    return f".{output.name}.briefgen-new-*"
+
+
 class OutputWriter:
-    """Writes files into a staging folder; `commit` swaps it into place."""
+    """Collects a build's new files in a staging folder; `commit` puts them in place."""
 
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
@@ -52,51 +71,57 @@ class OutputWriter:
             shutil.rmtree(self.staging)
         self.staging.mkdir()
         self._written: set[str] = set()
+        self._kept: set[str] = set()
         self._made_dirs: set[str] = set()
 
-    def _target(self, rel_file: str) -> Path:
-        if rel_file in self._written:
+    def _claim(self, rel_file: str) -> None:
+        if rel_file in self._written or rel_file in self._kept:
             raise RuntimeError(f"briefgen tried to write {rel_file} twice")
-        self._written.add(rel_file)
-        target = self.staging / rel_file
-        parent = os.path.dirname(rel_file)
-        if parent not in self._made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made_dirs.add(parent)
-        return target
 
     def register(self, rel_file: str) -> None:
         """Record a file that a worker process wrote into the staging folder."""
-        if rel_file in self._written:
-            raise RuntimeError(f"briefgen tried to write {rel_file} twice")
+        self._claim(rel_file)
         self._written.add(rel_file)
 
     def write(self, rel_file: str, data: bytes) -> None:
-        self._target(rel_file).write_bytes(data)
+        self._claim(rel_file)
+        self._written.add(rel_file)
+        parent = os.path.dirname(rel_file)
+        if parent not in self._made_dirs:
+            os.makedirs(self.staging / parent, exist_ok=True)
+            self._made_dirs.add(parent)
+        with open(self.staging / rel_file, "wb") as stream:
+            stream.write(data)
 
     def reuse(self, rel_file: str) -> bool:
-        """Hard-link the previous build's file: same bytes, same modification time."""
-        previous = self.output / rel_file
-        if not previous.is_file():
+        """Keep the previous build's file as it is; False when there is none."""
+        if not os.path.isfile(self.output / rel_file):
             return False
-        target = self._target(rel_file)
-        try:
-            os.link(previous, target)
-        except OSError:
-            shutil.copy2(previous, target)
+        self._claim(rel_file)
+        self._kept.add(rel_file)
         return True
 
-    def previous_bytes(self, rel_file: str) -> bytes | None:
-        try:
-            return (self.output / rel_file).read_bytes()
-        except OSError:
-            return None
+    def commit(self, previous_files: Iterable[str] | None = None) -> None:
+        """Put the new site in place; previous_files lists what the last build wrote."""
+        planned = self._written | self._kept
+        if not self.output.is_dir():
+            self._swap()
+            return
+        if len(self._written) > _FULL_SWAP_SHARE * max(1, len(planned)):
+            for rel_file in self._kept:
+                target = self.staging / rel_file
+                os.makedirs(target.parent, exist_ok=True)
+                os.link(self.output / rel_file, target)
+            self._swap()
+            return
+        known = set(previous_files) if previous_files is not None else _files_in(self.output)
+        journal = {"write": sorted(self._written), "remove": sorted(known - planned - {MARKER})}
+        temporary = self.staging / (_JOURNAL + ".tmp")
+        temporary.write_text(json.dumps(journal), encoding="utf-8")
+        os.replace(temporary, self.staging / _JOURNAL)  # the commit point
+        _apply_journal(self.staging, self.output)
 
-    @property
-    def written(self) -> frozenset[str]:
-        return frozenset(self._written)
-
-    def commit(self) -> None:
+    def _swap(self) -> None:
         (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         old = self.output.parent / f".{self.output.name}.briefgen-old-{os.getpid()}"
         if self.output.exists():
@@ -109,13 +134,51 @@ class OutputWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
+def _files_in(folder: Path) -> set[str]:
+    found = set()
+    for base, _, files in os.walk(folder):
+        relative = os.path.relpath(base, folder)
+        for name in files:
+            found.add(name if relative == "." else f"{relative}/{name}".replace(os.sep, "/"))
+    return found
+
+
+def _apply_journal(staging: Path, output: Path) -> None:
+    """Move staged files into the output and remove stale ones; safe to run again."""
+    journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
+    for rel_file in journal["write"]:
+        source = staging / rel_file
+        if source.exists():
+            target = output / rel_file
+            os.makedirs(target.parent, exist_ok=True)
+            os.replace(source, target)
+    for rel_file in journal["remove"]:
+        target = output / rel_file
+        target.unlink(missing_ok=True)
+        _remove_empty_parents(target.parent, output)
+    (output / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
 def recover_interrupted(output: Path) -> None:
-    """Tidy up after a build that was killed: put a moved-aside output back, drop staging."""
+    """Finish or undo what a killed build left: complete a committed journal, drop the rest."""
     output = output.resolve()
     if not output.parent.is_dir():
         return
-    for staging in output.parent.glob(f".{output.name}.briefgen-new-*"):
-        shutil.rmtree(staging, ignore_errors=True)
+    for staging in output.parent.glob(_staging_glob(output)):
+        if (staging / _JOURNAL).is_file() and output.is_dir():
+            _apply_journal(staging, output)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
     leftovers = sorted(output.parent.glob(f".{output.name}.briefgen-old-*"))
     if leftovers and not output.exists():
         os.replace(leftovers.pop(), output)

@@ -1,0 +1,875 @@
+"""`briefgen serve`: a live preview that rebuilds on change and updates every open page.
+
+    watchdog events → debounce (50 ms quiet) → Session.rebuild → new snapshot
+    → Server-Sent Event to every open page → the page reloads, or shows the
+    errors as an overlay and keeps the last good version
+
+The site is served from the session's pages in memory, never from disk, so a
+request cannot reach a file outside the built site and `output/` is never
+touched. The reload script and the error overlay are injected into HTML
+responses when they are served; the built bytes stay as `build` writes them.
+
+Threads: the HTTP server (one thread per connection, daemon threads), the
+watchdog observer, and one builder thread, the only one that calls the
+session. Everything they share lives in one `DevServer` and changes under its
+condition variable; what requests read is an immutable `_Snapshot`, replaced
+whole after every rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import http.server
+import ipaddress
+import json
+import mimetypes
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+import webbrowser
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Final
+from urllib.parse import quote, unquote
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
+
+from briefgen.build import BuildOptions
+from briefgen.diagnostics import BuildFailed, UsageError
+from briefgen.session import Session
+
+Say = Callable[[str], None]
+
+EVENTS_PATH: Final = "/__briefgen__/events"
+STATUS_PATH: Final = "/__briefgen__/status"
+OVERLAY_ID: Final = "briefgen-error-overlay"
+
+DEBOUNCE_SECONDS: Final = 0.05  # quiet time after the last change before rebuilding
+MAX_DELAY_SECONDS: Final = 1.0  # rebuild anyway when changes keep coming this long
+REQUEST_WAIT_SECONDS: Final = 5.0  # how long a page request waits for a rebuild under way
+HEARTBEAT_SECONDS: Final = 15.0  # an SSE comment keeps idle connections (and proxies) alive
+STOP_WAIT_SECONDS: Final = 2.0  # bound on joining threads at Ctrl-C
+
+_TRIGGERS: Final = frozenset({"created", "modified", "deleted", "moved", "closed"})
+_EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".part", ".crdownload",
+                           ".crswap", "___jb_tmp___", "___jb_old___", "~")
+# Output files whose changes no HTML page shows: they reload no page by themselves.
+_UNSHOWN_SUFFIXES: Final = (".xml", ".json", ".txt")
+_MAX_CHANGED_URLS: Final = 500  # above this, tell every page to reload
+
+_CONTENT_TYPES: Final = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+}
+
+
+# ---------------------------------------------------------------- snapshots and routes
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What requests read: one consistent state, replaced whole after every rebuild."""
+
+    seq: int  # one per rebuild attempt, failed or not
+    build: int  # successful builds so far
+    version: str  # names the good build: a server token and the build number
+    pages: Mapping[str, bytes]
+    base: str  # the base URL's path, "/brief/"
+    errors: tuple[str, ...]  # the last attempt's errors; () when it succeeded
+    briefings: int
+    attempts: int  # rebuild attempts, the first build included
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request path leads: a page (`file`), a redirect (`location`) or nothing."""
+
+    status: int
+    file: str = ""
+    location: str = ""
+
+
+NOT_FOUND: Final = Route(404)
+
+
+def route(raw_path: str, base: str, pages: Mapping[str, bytes]) -> Route:
+    """Map a request path (percent-encoded, without query) to an output file.
+
+    Only names in `pages` can be served; anything that tries to climb out (dot
+    segments, encoded slashes or backslashes, NUL) is refused before lookup.
+    """
+    lowered = raw_path.lower()
+    if not raw_path.startswith("/") or any(bad in lowered for bad in ("%2f", "%5c", "%00")):
+        return NOT_FOUND
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:
+        return NOT_FOUND
+    if "\\" in path or "\0" in path:
+        return NOT_FOUND
+    segments = path.split("/")[1:]
+    if any(s in (".", "..") for s in segments) or "" in segments[:-1]:
+        return NOT_FOUND
+    if path == "/" and base != "/":
+        return Route(302, location=quote(base))
+    if path + "/" == base:
+        return Route(302, location=raw_path + "/")
+    if not path.startswith(base):
+        return NOT_FOUND
+    rel = path[len(base):]
+    file = rel + "index.html" if rel == "" or rel.endswith("/") else rel
+    if file in pages:
+        return Route(200, file=file)
+    if not rel.endswith("/") and rel + "/index.html" in pages:
+        return Route(302, location=raw_path + "/")
+    return NOT_FOUND
+
+
+def content_type(file: str) -> str:
+    suffix = os.path.splitext(file)[1].lower()
+    known = _CONTENT_TYPES.get(suffix)
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(file, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def changed_files(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> set[str]:
+    """Output files added, removed or with other bytes."""
+    changed = {name for name, data in new.items()
+               if old.get(name) is not data and old.get(name) != data}
+    return changed | (old.keys() - new.keys())
+
+
+def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
+    """The URL paths of changed pages, or None when every page should reload.
+
+    Assets such as images or style sheets change what any page shows; feeds,
+    the sitemap and robots.txt change no page.
+    """
+    urls: set[str] = set()
+    for name in files:
+        if name.endswith(".html"):
+            urls.add(base + name)
+            if name == "index.html" or name.endswith("/index.html"):
+                urls.add(base + name[: -len("index.html")])
+        elif not name.endswith(_UNSHOWN_SUFFIXES):
+            return None
+    return sorted(urls) if len(urls) <= _MAX_CHANGED_URLS else None
+
+
+def ignored_name(name: str) -> bool:
+    """Editors' swap, backup and temporary files, and hidden files: never a reason to rebuild."""
+    return (name.startswith((".", "#")) or name == "4913" or name.endswith(_EDITOR_SUFFIXES)
+            or name.endswith("#"))
+
+
+# ---------------------------------------------------------------- injected markup
+
+_OVERLAY_STYLE: Final = (
+    "position:fixed;z-index:2147483647;left:0;right:0;top:0;max-height:70vh;overflow:auto;"
+    "margin:0;padding:1rem 1.25rem;background:#3b0d0c;color:#fff;"
+    "font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+    "box-shadow:0 4px 16px rgba(0,0,0,.4);border-bottom:4px solid #e5484d;text-align:left"
+)
+_OVERLAY_TITLE: Final = "briefgen: the build failed; showing the last good version"
+_PRE_STYLE: Final = "margin:.5rem 0 0;white-space:pre-wrap;font:inherit;color:#ffd7d5"
+_BUTTON_STYLE: Final = ("float:right;font:inherit;background:#fff;color:#3b0d0c;border:0;"
+                        "border-radius:3px;padding:.15rem .6rem;cursor:pointer")
+
+_CLIENT: Final = """\
+(function () {
+  "use strict";
+  var state = %(state)s;
+  var version = state.version, base = state.base;
+  function hide() {
+    var old = document.getElementById(state.id);
+    if (old) old.parentNode.removeChild(old);
+  }
+  function show(errors) {
+    hide();
+    var box = document.createElement("div"), title = document.createElement("strong");
+    var text = document.createElement("pre"), close = document.createElement("button");
+    box.id = state.id; box.setAttribute("role", "alert"); box.setAttribute("style", state.style);
+    close.type = "button"; close.textContent = "Dismiss";
+    close.setAttribute("style", state.button);
+    close.onclick = hide;
+    title.textContent = state.title;
+    text.setAttribute("style", state.pre); text.textContent = errors.join("\\n");
+    box.appendChild(close); box.appendChild(title); box.appendChild(text);
+    document.body.appendChild(box);
+  }
+  function here() {
+    try { return decodeURIComponent(location.pathname); } catch (e) { return location.pathname; }
+  }
+  var source = new EventSource(state.events);
+  source.addEventListener("build", function (event) {
+    var news = JSON.parse(event.data);
+    if (news.errors.length) { show(news.errors); return; }
+    hide();
+    if (news.version === version) return;
+    if (news.base !== base && location.pathname.indexOf(base) === 0) {
+      source.close();
+      location.replace(news.base + location.pathname.slice(base.length) + location.search);
+      return;
+    }
+    if (news.changed === null || state.notFound || news.changed.indexOf(here()) >= 0) {
+      source.close();
+      location.reload();
+      return;
+    }
+    version = news.version;
+  });
+})();
+"""
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def overlay_html(errors: Iterable[str]) -> str:
+    lines = "\n".join(html.escape(line) for line in errors)
+    return (f'<div id="{OVERLAY_ID}" role="alert" style="{_OVERLAY_STYLE}">'
+            f'<button type="button" style="{_BUTTON_STYLE}" '
+            f'onclick="this.parentNode.parentNode.removeChild(this.parentNode)">Dismiss</button>'
+            f"<strong>{html.escape(_OVERLAY_TITLE)}</strong>"
+            f'<pre style="{_PRE_STYLE}">{lines}</pre></div>')
+
+
+def live_snippet(snapshot: _Snapshot, not_found: bool) -> bytes:
+    """The overlay (when the build is broken) and the reload script, for one HTML response."""
+    state = {"version": snapshot.version, "base": snapshot.base, "events": EVENTS_PATH,
+             "notFound": not_found, "id": OVERLAY_ID, "title": _OVERLAY_TITLE,
+             "style": _OVERLAY_STYLE, "pre": _PRE_STYLE, "button": _BUTTON_STYLE}
+    overlay = overlay_html(snapshot.errors) if snapshot.errors else ""
+    script = _CLIENT % {"state": _script_json(state)}
+    return f'{overlay}<script data-briefgen="live-reload">\n{script}</script>\n'.encode()
+
+
+def inject(page: bytes, snippet: bytes) -> bytes:
+    """Insert snippet before the last </body>, or append it when there is none."""
+    at = page.lower().rfind(b"</body")
+    return page + snippet if at < 0 else page[:at] + snippet + page[at:]
+
+
+_PLACEHOLDER: Final = (b"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       b"<title>briefgen: build failed</title></head>\n<body>"
+                       b"<h1>The site has not built yet</h1><p>This page updates by itself when "
+                       b"the errors are fixed.</p>\n</body></html>\n")
+
+
+# ---------------------------------------------------------------- hosts
+
+
+def _is_wildcard(host: str) -> bool:
+    return host in ("", "0.0.0.0", "::")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    bare = host.strip("[]")
+    return f"[{bare}]" if ":" in bare else bare
+
+
+def _is_ip_literal(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """Which Host headers to answer: the addresses the server listens on, against DNS rebinding."""
+
+    host: str
+    port: int
+    names: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = {"127.0.0.1", "localhost", "[::1]", _url_host(self.host).lower()}
+        if _is_wildcard(self.host):
+            hostname = socket.gethostname().lower()
+            names |= {hostname, socket.getfqdn(hostname).lower()}
+        object.__setattr__(self, "names", frozenset(names))
+
+    def allows(self, header: str | None) -> bool:
+        if not header:
+            return False
+        value = header.strip().lower()
+        name, port = value, ""
+        if value.startswith("["):
+            end = value.find("]")
+            if end < 0:
+                return False
+            name, rest = value[: end + 1], value[end + 1:]
+            if rest and not rest.startswith(":"):
+                return False
+            port = rest[1:]
+        elif ":" in value:
+            name, _, port = value.partition(":")
+        if port != str(self.port) and not (port == "" and self.port == 80):
+            return False
+        name = name.rstrip(".")
+        if name in self.names:
+            return True
+        # Listening on every interface: any IP address is fine (DNS rebinding needs a name).
+        return _is_wildcard(self.host) and _is_ip_literal(name)
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily,
+                 app: DevServer) -> None:
+        self.address_family = family
+        self.app = app
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return  # the browser went away
+        self.app.say_error(f"briefgen: error while answering a request:\n{traceback.format_exc()}")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "briefgen"
+    sys_version = ""
+    timeout = 60  # idle keep-alive connections are closed after this
+
+    def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self, head: bool) -> None:
+        app = self.server.app
+        if not app.hosts.allows(self.headers.get("Host")):
+            self.close_connection = True
+            self._send(403, b"Forbidden: this server answers only for its own address.\n",
+                       "text/plain; charset=utf-8", head, close=True)
+            return
+        path, _, query = self.path.partition("?")
+        path = path.partition("#")[0]
+        if path == EVENTS_PATH:
+            self._stream(head)
+            return
+        if path == STATUS_PATH:
+            self._send(200, app.status_json().encode(), "application/json", head)
+            return
+        app.wait_until_idle(REQUEST_WAIT_SECONDS)
+        snapshot = app.snapshot
+        found = route(path, snapshot.base, snapshot.pages)
+        if found.status == 302:
+            target = found.location + (f"?{query}" if query else "")
+            self._send(302, b"", "text/plain; charset=utf-8", head, location=target)
+        elif found.status == 200:
+            self._page(snapshot, found.file, 200, head)
+        elif "404.html" in snapshot.pages:
+            self._page(snapshot, "404.html", 404, head)
+        elif not snapshot.pages:
+            self._send(503, inject(_PLACEHOLDER, live_snippet(snapshot, True)),
+                       content_type(".html"), head)
+        else:
+            self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
+
+    def _page(self, snapshot: _Snapshot, file: str, status: int, head: bool) -> None:
+        data = snapshot.pages[file]
+        if file.endswith(".html"):
+            data = inject(data, live_snippet(snapshot, not_found=status == 404))
+        self._send(status, data, content_type(file), head)
+
+    def _send(self, status: int, body: bytes, ctype: str, head: bool, location: str = "",
+              close: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if location:
+            self.send_header("Location", location)
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _stream(self, head: bool) -> None:
+        """Server-Sent Events: the current state at once, then one event per rebuild."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if head:
+            return
+        app = self.server.app
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            with contextlib.closing(app.messages()) as messages:
+                for message in messages:
+                    self.wfile.write(message)
+                    self.wfile.flush()
+        except (ConnectionError, TimeoutError, ValueError):
+            pass  # the page went away, or the server is stopping
+
+
+# ---------------------------------------------------------------- watching
+
+
+class _Watcher(FileSystemEventHandler):
+    """Passes relevant changes to the server; runs in the observer's thread."""
+
+    def __init__(self, app: DevServer) -> None:
+        self.app = app
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in _TRIGGERS:
+            return
+        if event.is_directory and event.event_type in ("modified", "closed"):
+            return  # a folder's own time stamp: its files report themselves
+        paths = [Path(os.fsdecode(event.src_path))]
+        if event.dest_path:
+            paths.append(Path(os.fsdecode(event.dest_path)))
+        relevant = [p for p in paths if self.app.wants(p)]
+        if relevant:
+            self.app.changed(relevant, expand=event.is_directory)
+
+
+# ---------------------------------------------------------------- the server
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    ok: bool
+    seconds: float = 0.0
+    files: int = 0
+    changed: int = 0
+
+
+class DevServer:
+    """The live preview: one session, one HTTP server, one observer, one builder thread."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, *,
+                 drafts: bool = True, out: Say = print, err: Say | None = None) -> None:
+        self.root = root.resolve()
+        self.host = host
+        self.requested_port = port
+        self.options = BuildOptions(drafts=drafts, future=False, jobs=1)
+        self._out = out
+        self._err = err or _print_stderr
+        self._token = secrets.token_hex(4)
+        self._cond = threading.Condition()
+        self._pending: set[Path] = set()
+        self._carry: set[Path] = set()  # changes of failed rebuilds, read again on the next one
+        self._first_change = 0.0
+        self._last_change = 0.0
+        self._building = False
+        self._stopping = False
+        self._stopped = threading.Event()
+        self._streams = 0
+        self._history: deque[tuple[int, bytes]] = deque(maxlen=64)
+        self._snapshot = _Snapshot(0, 0, f"{self._token}.0", {}, "/", (), 0, 0)
+        self._watches: dict[tuple[Path, bool], ObservedWatch] = {}
+        self._interesting: tuple[Path, ...] = ()
+        self._session: Session | None = None
+        self._httpd: _HTTPServer | None = None
+        self._observer: BaseObserver | None = None
+        self._watcher = _Watcher(self)
+        self._threads: list[threading.Thread] = []
+        self.hosts = HostCheck(host, port)
+        self.port = port
+
+    # -- life cycle
+
+    def start(self) -> None:
+        """Build, listen and watch; returns once the site is served.
+
+        Raises BuildFailed when briefgen.toml cannot be read (nothing to serve
+        yet) and UsageError when the address cannot be used.
+        """
+        self._session = Session(self.root, self.options)
+        family = _family(self.host, self.requested_port)
+        try:
+            self._httpd = _HTTPServer((self.host, self.requested_port), family, self)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {_url_host(self.host)}:{self.requested_port}: "
+                             f"{exc.strerror or exc}") from None
+        self.port = int(self._httpd.server_address[1])
+        self.hosts = HostCheck(self.host, self.port)
+        if not is_loopback(self.host):
+            self._err(f"briefgen: warning: listening on {self.host}, not on loopback: anyone who "
+                      "can reach this machine can read the site, drafts included")
+        self._observer = Observer(timeout=0.2)
+        self._observer.start()
+        self._update_watches()  # before the first build, so no change goes unseen
+        outcome = self._rebuild(None)
+        self._start_thread("briefgen-builder", self._build_loop)
+        self._start_thread("briefgen-http", self._httpd.serve_forever, 0.2)
+        snapshot = self.snapshot
+        if outcome.ok:
+            self.say(f"Serving {snapshot.briefings} briefings at {self.url} "
+                     f"(built in {outcome.seconds:.2f} s); Ctrl-C to stop")
+        else:
+            self.say(f"Serving at {self.url}, but the build failed: the pages show the errors and "
+                     "update by themselves once they are fixed; Ctrl-C to stop")
+
+    def wait(self) -> None:
+        """Block until stop() is called (from another thread) or Ctrl-C."""
+        while not self._stopped.wait(0.5):
+            pass
+
+    def stop(self) -> None:
+        """Stop watching, building and serving; idempotent. Open event streams end at once."""
+        with self._cond:
+            already = self._stopping
+            self._stopping = True
+            self._cond.notify_all()
+        if already:
+            return
+        if self._observer is not None:
+            self._observer.stop()
+        if self._httpd is not None and any(t.name == "briefgen-http" for t in self._threads):
+            self._httpd.shutdown()
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        with self._cond:
+            self._cond.wait_for(lambda: self._streams == 0, timeout=STOP_WAIT_SECONDS)
+        if self._httpd is not None:
+            self._httpd.server_close()
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._observer is not None and self._observer.is_alive():
+            self._observer.join(max(0.1, deadline - time.monotonic()))
+        self._stopped.set()
+
+    def _start_thread(self, name: str, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # -- what requests read
+
+    @property
+    def snapshot(self) -> _Snapshot:
+        return self._snapshot
+
+    @property
+    def url(self) -> str:
+        shown = self.host
+        if _is_wildcard(shown):
+            shown = "::1" if shown == "::" else "127.0.0.1"
+        return f"http://{_url_host(shown)}:{self.port}{self._snapshot.base}"
+
+    def status_json(self) -> str:
+        with self._cond:
+            snapshot, busy = self._snapshot, self._busy()
+        return json.dumps({"build": snapshot.build, "version": snapshot.version,
+                           "attempts": snapshot.attempts, "errors": list(snapshot.errors),
+                           "base": snapshot.base, "briefings": snapshot.briefings,
+                           "busy": busy})
+
+    def wait_until_idle(self, timeout: float) -> None:
+        """Let a page request wait (bounded) for a rebuild under way, like MkDocs does."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._busy() or self._stopping, timeout=timeout)
+
+    def _busy(self) -> bool:
+        return self._building or bool(self._pending)
+
+    def messages(self) -> Generator[bytes, None, None]:
+        """One SSE connection's messages: the state now, then each rebuild; ends at stop()."""
+        with self._cond:
+            self._streams += 1
+            snapshot = self._snapshot
+            seen = snapshot.seq
+        try:
+            yield _event(snapshot.seq, _payload(snapshot, None))
+            while True:
+                with self._cond:
+                    self._wait_for_news(seen)
+                    if self._stopping:
+                        return
+                    news = [m for seq, m in self._history if seq > seen]
+                    current = self._snapshot
+                    if current.seq != seen and (not news or current.seq - seen > len(news)):
+                        news = [_event(current.seq, _payload(current, None))]  # fell behind
+                    seen = current.seq
+                yield b"".join(news) if news else b": ping\n\n"
+        finally:
+            with self._cond:
+                self._streams -= 1
+                self._cond.notify_all()
+
+    def _wait_for_news(self, seen: int) -> None:
+        self._cond.wait_for(lambda: self._snapshot.seq != seen or self._stopping,
+                            timeout=HEARTBEAT_SECONDS)
+
+    # -- watching
+
+    def wants(self, path: Path) -> bool:
+        """Is a change at this path one the site can see?"""
+        for base in self._interesting:
+            if path == base or base in path.parents:
+                relative = path.relative_to(base).parts
+                name = path.name
+                return not ignored_name(name) and not any(ignored_name(p) for p in relative[:-1])
+        return False
+
+    def changed(self, paths: Iterable[Path], expand: bool = False) -> None:
+        """Note changes (from the observer's thread); the builder rebuilds once they settle."""
+        found = set(paths)
+        if expand:  # a folder appeared or moved in: its files are new to the session
+            for folder in list(found):
+                if folder.is_dir():
+                    found |= {p for p in folder.rglob("*") if p.is_file()}
+        now = time.monotonic()
+        with self._cond:
+            if not self._pending:
+                self._first_change = now
+            self._pending |= found
+            self._last_change = now
+            self._cond.notify_all()
+
+    def _update_watches(self) -> None:
+        """Watch what the session names, and the site folder (briefgen.toml, new folders)."""
+        session, observer = self._session, self._observer
+        if session is None or observer is None or self._stopping:
+            return
+        config = session.config
+        interesting = [config.config_path, config.content_dir, config.templates_dir,
+                       config.static_dir, config.themes_dir]
+        recursive: list[Path] = []
+        for path in session.watch_paths():
+            if path.is_dir():
+                recursive.append(path)
+            interesting.append(path)
+        recursive = [p for p in recursive if not any(q in p.parents for q in recursive)]
+        wanted = {(p, True) for p in recursive}
+        if not any(q == self.root or q in self.root.parents for q in recursive):
+            wanted.add((self.root, False))
+        self._interesting = tuple(dict.fromkeys(interesting))
+        added = []
+        for key in wanted - self._watches.keys():
+            try:
+                self._watches[key] = observer.schedule(self._watcher, str(key[0]),
+                                                       recursive=key[1])
+                added.append(key[0])
+            except OSError as exc:
+                self.say_error(f"briefgen: warning: cannot watch {key[0]}: {exc}")
+        for key in self._watches.keys() - wanted:
+            with contextlib.suppress(KeyError, OSError):
+                observer.unschedule(self._watches.pop(key))
+        if added and self._snapshot.seq > 0:
+            # A folder that was just created may have got files before it was watched.
+            self.changed([p for p in added if p != self.root], expand=True)
+
+    # -- building
+
+    def _build_loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending) or self._stopping)
+                if self._stopping:
+                    return
+                while True:  # debounce: wait for a quiet moment, but not for ever
+                    now = time.monotonic()
+                    quiet = self._last_change + DEBOUNCE_SECONDS - now
+                    if quiet <= 0 or now - self._first_change >= MAX_DELAY_SECONDS:
+                        break
+                    self._cond.wait(quiet)
+                    if self._stopping:
+                        return
+                changes, self._pending = self._pending, set()
+                self._building = True
+            try:
+                self._rebuild(changes)
+            finally:
+                with self._cond:
+                    self._building = False
+                    self._cond.notify_all()
+
+    def _rebuild(self, changes: set[Path] | None) -> _Outcome:
+        """Rebuild once, publish the outcome to every page, and print it."""
+        session = self._session
+        assert session is not None
+        if changes is not None:
+            changes |= self._carry
+        old = session.pages
+        errors: list[str] = []
+        try:
+            result = session.rebuild(changes)
+        except BuildFailed as failed:
+            errors = [str(d) for d in failed.diagnostics]
+        except UsageError as exc:
+            errors = [f"error: {exc}"]
+        except OSError as exc:  # a file vanished between listing and reading: more events follow
+            errors = [f"{exc.filename or self.root}: error: {exc.strerror or exc}"]
+        except Exception as exc:  # a bug in briefgen: keep serving, say what happened
+            self.say_error("briefgen: internal error during the rebuild (please report it):\n"
+                           + traceback.format_exc().rstrip())
+            errors = [f"internal error: {type(exc).__name__}: {exc}"]
+        if errors:
+            self._carry |= changes or set()
+            self._publish(None, errors)
+            for line in errors:
+                self.say_error(line)
+            count = len(errors)
+            self.say_error(f"{_clock()} Build failed ({count} problem{'s' if count != 1 else ''}); "
+                           "still serving the last good version")
+            self._update_watches()
+            return _Outcome(False)
+        self._carry = set()
+        for warning in result.warnings:
+            self.say_error(str(warning))
+        new = session.pages
+        changed = changed_files(old, new)
+        self._publish((new, session.config.site.base_url, result.briefings, changed), [])
+        if self._snapshot.build > 1:
+            self.say(f"{_clock()} Rebuilt in {result.seconds:.2f} s: "
+                     f"{len(changed)} of {len(new)} files changed")
+        self._update_watches()
+        return _Outcome(True, result.seconds, len(new), len(changed))
+
+    def _publish(self, good: tuple[Mapping[str, bytes], str, int, set[str]] | None,
+                 errors: list[str]) -> None:
+        with self._cond:
+            old = self._snapshot
+            if good is None:
+                new = _Snapshot(old.seq + 1, old.build, old.version, old.pages, old.base,
+                                tuple(errors), old.briefings, old.attempts + 1)
+                urls: list[str] | None = []
+            else:
+                pages, base_url, briefings, changed = good
+                base = _base_path(base_url)
+                build = old.build + 1
+                new = _Snapshot(old.seq + 1, build, f"{self._token}.{build}", pages, base, (),
+                                briefings, old.attempts + 1)
+                urls = changed_urls(changed, base) if old.build and base == old.base else None
+            self._snapshot = new
+            self._history.append((new.seq, _event(new.seq, _payload(new, urls))))
+            self._cond.notify_all()
+
+    # -- the terminal
+
+    def say(self, line: str) -> None:
+        self._out(line)
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+
+    def say_error(self, line: str) -> None:
+        self._err(line)
+
+
+def _payload(snapshot: _Snapshot, changed: list[str] | None) -> dict[str, object]:
+    return {"seq": snapshot.seq, "build": snapshot.build, "version": snapshot.version,
+            "base": snapshot.base, "errors": list(snapshot.errors), "changed": changed}
+
+
+def _event(seq: int, payload: dict[str, object]) -> bytes:
+    return f"id: {seq}\nevent: build\ndata: {json.dumps(payload)}\n\n".encode()
+
+
+def _base_path(base_url: str) -> str:
+    from briefgen.urls import UrlScheme
+
+    return UrlScheme(base_url).base_path
+
+
+def _clock() -> str:
+    return time.strftime("[%H:%M:%S]")
+
+
+def _print_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _family(host: str, port: int) -> socket.AddressFamily:
+    if _is_wildcard(host):
+        return socket.AF_INET6 if host == "::" else socket.AF_INET
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host}: {exc.strerror}") from None
+    return infos[0][0]
+
+
+# ---------------------------------------------------------------- the command
+
+
+def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = True,
+        open_browser: bool = False, out: Say = print, err: Say | None = None) -> int:
+    """`briefgen serve`: serve and rebuild until Ctrl-C; returns 0."""
+    server = DevServer(root, host.strip("[]") if host.startswith("[") else host, port,
+                       drafts=drafts, out=out, err=err)
+    try:
+        server.start()
+        if open_browser:
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        previous = _ignore_interrupts()
+        try:
+            server.stop()
+        finally:
+            _restore_interrupts(previous)
+    server.say("Stopped.")
+    return 0
+
+
+_SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
+
+
+def _ignore_interrupts() -> _SignalHandler:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _restore_interrupts(previous: _SignalHandler) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
