@@ -159,8 +159,14 @@ class _BriefingExtension(Extension):
         md.treeprocessors.register(_FinishTree(md, self.state), "briefgen-finish", 15)
 
 
+# Ids the page around a body uses; a heading must not take one, or links
+# meant for a citation or the Sources list would land on it.
+_RESERVED_ID = re.compile(r"main|sources-heading|sources-uncited|source-\d+|cite-ref-[\d-]+|fn-?\d*|fnref-?\d*")
+
+
 def _heading_id(value: str, separator: str) -> str:
-    return make_slug(value) or "section"
+    slug = make_slug(value) or "section"
+    return f"{slug}-section" if _RESERVED_ID.fullmatch(slug) else slug
 
 
 MARKDOWN_EXTENSIONS: tuple[str, ...] = (

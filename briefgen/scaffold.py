@@ -32,7 +32,8 @@ def new_briefing(config: Config, title: str, topics: list[str], now: dt.datetime
         "draft": True,
     }
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
-    body = "Write the briefing here. Cite each claim like this [@source-id].\n"
+    body = ("Write the briefing here. Cite each claim with the id of a source from\n"
+            "content/sources/, like this: `[@source-id]` (without the backticks).\n")
     _write_new(path, f"---\n{front}---\n{body}")
     return path
 

@@ -63,7 +63,7 @@ class CitedSource:
     id: str
     title: str
     publisher: str
-    publisher_url: str
+    publisher_url: str | None  # None when the publisher has no page (nothing of it is cited)
     url: str | None
     published_display: str | None
     published_iso: str | None
@@ -192,6 +192,7 @@ class Views:
     html_of: Callable[[BriefingDoc | PageDoc], str] = lambda doc: doc.body.html
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
     _content_hrefs: dict[str, str] | None = None
+    _publisher_slugs: frozenset[str] | None = None
 
     def href(self, rel: str) -> str:
         return self.scheme.href(rel)
@@ -254,9 +255,14 @@ class Views:
 
     def cited_source(self, number: int, s: Source, cited: bool, backrefs: Sequence[str],
                      locators: Sequence[str]) -> CitedSource:
+        if self._publisher_slugs is None:
+            self._publisher_slugs = frozenset(p.slug for p in self.site.publishers)
+        # Only publishers with cited articles have a page.
+        slug = make_slug(s.publisher)
+        publisher_url = self.href(urls.publisher(slug)) if slug in self._publisher_slugs else None
         return CitedSource(
             number=number, id=s.id, title=s.title, publisher=s.publisher,
-            publisher_url=self.href(urls.publisher(make_slug(s.publisher))), url=s.url,
+            publisher_url=publisher_url, url=s.url,
             published_display=date_display(s.published) if s.published else None,
             published_iso=date_iso(s.published) if s.published else None,
             authors=s.authors, archive_url=s.archive_url, cited=cited,
