@@ -14,8 +14,6 @@ from feedgen.feed import FeedGenerator
 from briefgen import __version__
 from briefgen.views import BriefingView
 
-SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
-
 
 @dataclass(frozen=True)
 class FeedInfo:

@@ -115,7 +115,7 @@ class Fingerprints:
             return [self.full(i) for i in range(min(FEED_SIZE, len(site.briefings)))]
         if kind == "topic_feed":
             return site.topic_names[args[0]], [self.full(i) for i in site.topics[args[0]][:FEED_SIZE]]
-        if kind == "sitemap":
+        if kind in ("sitemap", "sitemap_part"):
             return [(s.rel, s.kind, self.full(s.args[0]) if s.kind == "briefing" else None)
                     for s in self.renderer.plan]
         if kind == "static":

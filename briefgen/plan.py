@@ -40,6 +40,16 @@ class PageSpec:
         return urls.output_file(self.rel)
 
 
+HTML_KINDS = frozenset({"home", "briefing", "archive", "year", "month", "day", "topics", "topic",
+                        "sources", "publisher", "page", "404"})
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
+
+
+def sitemap_pages(specs: list[PageSpec]) -> list[PageSpec]:
+    """The pages a sitemap lists: every HTML page but the 404 page."""
+    return [s for s in specs if s.kind in HTML_KINDS and s.kind != "404"]
+
+
 def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
 
@@ -74,7 +84,12 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
         add(PageSpec(page.url, "page", (index,), Origin(page.doc.path, page.doc.path, line, column)))
     add(PageSpec(urls.feed(), "feed", (), Origin("the Atom feed")))
     add(PageSpec(urls.json_feed(), "json_feed", (), Origin("the JSON feed")))
-    add(PageSpec(urls.sitemap(), "sitemap", (), Origin("the sitemap")))
+    # Past the protocol's limit, sitemap.xml becomes an index of numbered parts.
+    parts = max(1, math.ceil(len(sitemap_pages(specs)) / SITEMAP_LIMIT))
+    add(PageSpec(urls.sitemap(), "sitemap", (parts,), Origin("the sitemap")))
+    if parts > 1:
+        for part in range(1, parts + 1):
+            add(PageSpec(urls.sitemap_part(part), "sitemap_part", (part,), Origin("the sitemap")))
     add(PageSpec(urls.robots(), "robots", (), Origin("robots.txt")))
     add(PageSpec(urls.not_found(), "404", (), Origin("the 404 page")))
     for output in asset_outputs:

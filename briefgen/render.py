@@ -20,12 +20,10 @@ from briefgen.config import Config
 from briefgen.content import BriefingDoc, PageDoc
 from briefgen.diagnostics import Diagnostic, error
 from briefgen.model import Site
-from briefgen.plan import PageSpec
+from briefgen.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
 from briefgen.themes import Asset, Theme
 from briefgen.views import FeedLink, Link, PeriodView, SiteView, Views, date_display
 
-HTML_KINDS = frozenset({"home", "briefing", "archive", "year", "month", "day", "topics", "topic",
-                        "sources", "publisher", "page", "404"})
 FEED_SIZE = 20
 
 
@@ -67,7 +65,7 @@ class Renderer:
             "topics": self._topics, "topic": self._topic, "sources": self._sources,
             "publisher": self._publisher, "page": self._page, "404": self._not_found,
             "feed": self._feed, "json_feed": self._json_feed, "topic_feed": self._topic_feed,
-            "sitemap": self._sitemap, "robots": self._robots,
+            "sitemap": self._sitemap, "sitemap_part": self._sitemap_part, "robots": self._robots,
             "asset": self._asset, "static": self._static,
         }
 
@@ -281,17 +279,26 @@ class Renderer:
         info = self._feed_info(f"{name} — {self.config.site.title}", spec.rel, urls.topic(slug))
         return feeds.atom_feed(info, self._feed_entries(self.site.topics[slug]))
 
-    def _sitemap(self, spec: PageSpec) -> bytes:
+    def _sitemap_entries(self, part: int) -> list[feeds.SitemapEntry]:
+        pages = sitemap_pages(list(self.plan))[(part - 1) * SITEMAP_LIMIT: part * SITEMAP_LIMIT]
         entries = []
-        for planned in self.plan:
-            if planned.kind not in HTML_KINDS or planned.kind == "404":
-                continue
+        for planned in pages:
             lastmod = None
             if planned.kind == "briefing":
                 briefing = self.site.briefings[planned.args[0]]
                 lastmod = (briefing.updated or briefing.date).date()
             entries.append(feeds.SitemapEntry(self.scheme.absolute(planned.rel), lastmod))
-        return feeds.sitemap(entries[: feeds.SITEMAP_LIMIT])
+        return entries
+
+    def _sitemap(self, spec: PageSpec) -> bytes:
+        (parts,) = spec.args
+        if parts > 1:
+            return feeds.sitemap_index([self.scheme.absolute(urls.sitemap_part(n))
+                                        for n in range(1, parts + 1)])
+        return feeds.sitemap(self._sitemap_entries(1))
+
+    def _sitemap_part(self, spec: PageSpec) -> bytes:
+        return feeds.sitemap(self._sitemap_entries(spec.args[0]))
 
     def _robots(self, spec: PageSpec) -> bytes:
         return feeds.robots(self.scheme.absolute(urls.sitemap()))

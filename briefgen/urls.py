@@ -72,6 +72,10 @@ def sitemap() -> str:
     return "sitemap.xml"
 
 
+def sitemap_part(number: int) -> str:
+    return f"sitemap-{number}.xml"
+
+
 def robots() -> str:
     return "robots.txt"
 
