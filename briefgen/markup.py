@@ -161,7 +161,9 @@ class _BriefingExtension(Extension):
 
 # Ids the page around a body uses; a heading must not take one, or links
 # meant for a citation or the Sources list would land on it.
-_RESERVED_ID = re.compile(r"main|sources-heading|sources-uncited|source-\d+|cite-ref-[\d-]+|fn-?\d*|fnref-?\d*")
+_RESERVED_ID = re.compile(
+    r"main|sources-heading|sources-uncited|source-\d+|cite-ref-[\d-]+|fn-?\d*|fnref-?\d*"
+)
 
 
 def _heading_id(value: str, separator: str) -> str:
