@@ -172,8 +172,14 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         config = config.with_output(options.output)
     themes = resolve_themes(config.site.theme, config.themes_dir)
 
+    started = time.perf_counter()
     files = read(config) if read else read_sources(config, cache)
-    parsed = _parse_all(files, cache, pool)
+    if progress:
+        progress(f"reading {len(files)} content files")
+    parsed, fresh = _parse_all(files, cache, pool)
+    if progress:
+        progress(f"parsed {fresh} changed files, {len(files) - fresh} from cache "
+                 f"({time.perf_counter() - started:.1f} s)")
     problems = [d for p in parsed for d in p.diagnostics]
 
     zone = zoneinfo.ZoneInfo(config.site.timezone)
@@ -209,7 +215,8 @@ def _static_files(config: Config) -> list[str]:
 
 
 def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
-               pool: WorkerPool | None) -> list[ParsedFile]:
+               pool: WorkerPool | None) -> tuple[list[ParsedFile], int]:
+    """Parse results for every file, and how many had to be parsed afresh."""
     key = parse_key()
     results: dict[str, ParsedFile] = {}
     missing = []
@@ -229,7 +236,7 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
         results[item.path] = item
         if cache:
             cache.store_parsed(item, key, stats[item.path])
-    return [results[f.path] for f in files]
+    return [results[f.path] for f in files], len(missing)
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -261,11 +268,12 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
     loaded = load(root, replace(options, output=output), cache, pool, progress)
     if progress:
-        progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files to write")
+        progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
+                 f"({time.perf_counter() - started:.1f} s)")
     writer = OutputWriter(output)
     try:
         previous = cache.manifest(output) if cache else {}
-        outcome = render_site(loaded, writer, previous, pool, cache)
+        outcome = render_site(loaded, writer, previous, pool, cache, progress)
         writer.commit(previous.keys() if previous else None)
     except BaseException:
         writer.abort()
@@ -294,7 +302,8 @@ class RenderOutcome:
 
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
-                pool: WorkerPool | None = None, cache: BuildCache | None = None) -> RenderOutcome:
+                pool: WorkerPool | None = None, cache: BuildCache | None = None,
+                progress: Progress | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
     env = make_environment(loaded.config, loaded.themes)
     assets = theme_assets(loaded.themes)
@@ -312,6 +321,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         else:
             todo.append((spec, old[1] if old else ""))
             manifest[spec.output_file] = (fingerprint, "")
+    if progress:
+        progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
     if pool is not None and len(todo) > 50:
         written = pool.render(renderer, sink, todo)
     else:

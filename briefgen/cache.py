@@ -12,6 +12,7 @@ cache is ignored and rebuilt, never an error.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import pickle
 import shutil
@@ -25,7 +26,14 @@ from briefgen import __version__
 from briefgen.content import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
 
-_FORMAT = f"briefgen-cache-2 {__version__}"
+
+def _schema() -> str:
+    """The shape of everything the index pickles: a change to it makes old caches foreign."""
+    from briefgen.markup import CitationUse, ContentLink, Conversion
+
+    kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink)
+    return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
+
 _INDEX = "index.pickle"
 _BODIES = "bodies.sqlite"
 
@@ -42,6 +50,9 @@ class ParsedFile:
     doc: BriefingDoc | PageDoc | None
     sources: tuple[Source, ...]
     diagnostics: tuple[Diagnostic, ...]
+
+
+_FORMAT = f"briefgen-cache-3 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
 
 
 def file_stat(path: Path) -> FileStat:

@@ -605,11 +605,11 @@ class DevServer:
 
     def status_json(self) -> str:
         with self._cond:
-            snapshot, busy = self._snapshot, self._busy()
+            snapshot, busy, building = self._snapshot, self._busy(), self._building
         return json.dumps({"build": snapshot.build, "version": snapshot.version,
                            "attempts": snapshot.attempts, "errors": list(snapshot.errors),
                            "base": snapshot.base, "briefings": snapshot.briefings,
-                           "busy": busy})
+                           "busy": busy, "building": building})
 
     def wait_until_idle(self, timeout: float) -> None:
         """Let a page request wait (bounded) for a rebuild under way, like MkDocs does."""
