@@ -86,6 +86,15 @@ class BodyStore:
             self._pid = os.getpid()
         return self._connection
 
+    def keys(self) -> set[str]:
+        connection = self._connect()
+        if connection is None:
+            return set()
+        try:
+            return {str(row[0]) for row in connection.execute("SELECT key FROM bodies")}
+        except sqlite3.DatabaseError:
+            return set()
+
     def get(self, key: str) -> str | None:
         connection = self._connect()
         if connection is None:
@@ -129,6 +138,7 @@ class BuildCache:
         self._dirty = False
         self.bodies = BodyStore(folder / _BODIES if folder else None)
         self._memory_bodies: dict[str, str] = {}
+        self._stored_bodies: set[str] | None = None
 
     @classmethod
     def open(cls, folder: Path) -> BuildCache:
@@ -155,6 +165,13 @@ class BuildCache:
         entry = self._parsed.get(path)
         if entry is None or entry[0] != key or entry[2].digest != digest:
             return None
+        doc = entry[2].doc
+        if doc is not None and not doc.body.html and self.folder is not None:
+            # A document whose body the store has lost must be parsed again.
+            if self._stored_bodies is None:
+                self._stored_bodies = self.bodies.keys()
+            if body_key(doc, key) not in self._stored_bodies:
+                return None
         self._used.add(path)
         return entry[2]
 

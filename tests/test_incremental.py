@@ -1,0 +1,246 @@
+"""Incremental and parallel builds give exactly what a clean build gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from briefgen.build import BuildOptions, build
+from briefgen.themes import builtin_themes_dir
+
+CONFIG = """\
+[site]
+title = "Incremental"
+base_url = "https://example.org/brief/"
+
+[build]
+per_page = 2
+"""
+
+SOURCES = """\
+- id: src-a
+  title: "First article"
+  publisher: Daily One
+  url: https://example.org/a
+  published: 2020-01-01
+- id: src-b
+  title: "Second article"
+  publisher: Weekly Two
+  url: https://example.org/b
+  published: 2020-02-01
+"""
+
+
+def briefing(title: str, date: str, topics: str, body: str) -> str:
+    return f"---\ntitle: \"{title}\"\ndate: {date}\ntopics: [{topics}]\nsources: [src-a]\n---\n{body}\n"
+
+
+def make_site(root: Path, count: int = 6) -> Path:
+    files = {
+        "briefgen.toml": CONFIG,
+        "content/sources/registry.yaml": SOURCES,
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout this site.\n",
+    }
+    for n in range(count):
+        topics = "Alpha, Beta" if n % 2 else "Alpha"
+        body = f"Paragraph {n} cites [@src-a]. More [@src-b, para. {n}].\n\nSecond paragraph {n}."
+        if n == 3:
+            body += "\n\nSee [the first](b0.md)."
+        day = dt.date(2020, 1, 10) + dt.timedelta(days=n * 7 % 90)
+        files[f"content/briefings/2020/b{n}.md"] = briefing(f"Briefing {n}", day.isoformat(), topics, body)
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    templates = root / "templates"
+    templates.mkdir()
+    shutil.copy(builtin_themes_dir() / "default" / "templates" / "briefing.html", templates)
+    return root
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]:
+    build(site, BuildOptions(output=target, use_cache=False, **options))  # type: ignore[arg-type]
+    return tree(target)
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def edit_briefing(site: Path) -> None:
+    replace_in(site / "content/briefings/2020/b2.md", "Second paragraph 2.", "An edited second paragraph.")
+
+
+def edit_summary(site: Path) -> None:
+    replace_in(site / "content/briefings/2020/b4.md", "Paragraph 4 cites", "Changed opening paragraph cites")
+
+
+def add_briefing(site: Path) -> None:
+    (site / "content/briefings/2020/new.md").write_text(
+        briefing("A new one", "2020-03-30", "Gamma", "New text [@src-b]."), encoding="utf-8")
+
+
+def delete_briefing(site: Path) -> None:
+    (site / "content/briefings/2020/b5.md").unlink()
+
+
+def rename_briefing(site: Path) -> None:
+    source = site / "content/briefings/2020/b0.md"
+    source.rename(site / "content/briefings/2020/renamed.md")
+    replace_in(site / "content/briefings/2020/b3.md", "(b0.md)", "(renamed.md)")
+
+
+def retitle_source(site: Path) -> None:
+    replace_in(site / "content/sources/registry.yaml", "Second article", "Second article, retitled")
+
+
+def rename_topic(site: Path) -> None:
+    for path in (site / "content/briefings/2020").glob("*.md"):
+        replace_in(path, "Alpha", "Alpha Renamed") if "Alpha" in path.read_text() else None
+
+
+def edit_template(site: Path) -> None:
+    replace_in(site / "templates/briefing.html", "{% block content %}",
+               "{% block content %}<p>Edited template.</p>")
+
+
+def edit_config(site: Path) -> None:
+    replace_in(site / "briefgen.toml", 'title = "Incremental"', 'title = "Incremental, renamed"')
+
+
+MUTATIONS: dict[str, Callable[[Path], None]] = {
+    "briefing edited": edit_briefing,
+    "first paragraph edited": edit_summary,
+    "briefing added": add_briefing,
+    "briefing deleted": delete_briefing,
+    "briefing renamed": rename_briefing,
+    "source retitled": retitle_source,
+    "topic renamed": rename_topic,
+    "template edited": edit_template,
+    "config edited": edit_config,
+}
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    before = tree(output)
+    MUTATIONS[name](site)
+    result = build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    # A renamed file keeps its URL (the title decides it), so the site stays the same.
+    assert (tree(output) == before) == (name == "briefing renamed")
+    if name not in ("template edited", "config edited"):
+        assert result.reused > 0, "an incremental build should keep unaffected files"
+
+
+def test_unchanged_files_keep_their_inode_and_mtime(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    about = output / "about/index.html"
+    edited = output / "2020/01/24/briefing-2/index.html"
+    os.utime(about, ns=(1_000_000_000, 1_000_000_000))
+    before = about.stat()
+    edit_briefing(site)
+    result = build(site, BuildOptions(output=output))
+    after = about.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert b"An edited second paragraph" in edited.read_bytes()
+    assert result.rendered < result.pages / 2
+
+
+def test_no_change_rebuild_renders_nothing(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    result = build(site, BuildOptions(output=output))
+    assert result.rendered == 0
+    assert result.reused == result.pages
+
+
+def test_jobs_give_identical_trees(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", count=40)
+    one = clean_build(site, tmp_path / "one", jobs=1)
+    two = clean_build(site, tmp_path / "two", jobs=2)
+    assert one == two
+    warm = tmp_path / "warm"
+    build(site, BuildOptions(output=warm, jobs=2))
+    assert tree(warm) == one
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign"])
+def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    cache = site / ".briefgen-cache"
+    index = cache / "index.pickle"
+    bodies = cache / "bodies.sqlite"
+    if damage == "garbage":
+        index.write_bytes(b"\x80\x05not a pickle at all")
+        bodies.write_bytes(b"not a database" * 100)
+    elif damage == "truncated":
+        index.write_bytes(index.read_bytes()[:100])
+    elif damage == "empty":
+        index.write_bytes(b"")
+    else:
+        import pickle
+
+        index.write_bytes(pickle.dumps(("another program's cache", {}, {})))
+    edit_briefing(site)
+    build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_cache_bodies_missing_are_rebuilt(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    (site / ".briefgen-cache" / "bodies.sqlite").unlink()
+    shutil.rmtree(output)
+    build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_killed_build_leaves_previous_output_and_a_usable_cache(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", count=300)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    before = tree(output)
+    replace_in(site / "briefgen.toml", 'title = "Incremental"', 'title = "Changed everywhere"')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "build", str(site), "--output", str(output), "--jobs", "1",
+         "--quiet"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    staging = list(tmp_path.glob(".out.briefgen-new-*"))
+    deadline = time.monotonic() + 60
+    while not staging and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+        staging = list(tmp_path.glob(".out.briefgen-new-*"))
+    assert staging, "the build finished before it could be interrupted"
+    time.sleep(0.05)  # let it write some files into the staging folder
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert tree(output) == before
+    build(site, BuildOptions(output=output, jobs=1))
+    assert not list(tmp_path.glob(".out.briefgen-*"))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
