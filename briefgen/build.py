@@ -290,7 +290,7 @@ class Sink(Protocol):
 
     def reuse(self, rel_file: str) -> bool: ...
     def write(self, rel_file: str, data: bytes) -> None: ...
-    def register(self, rel_file: str) -> None: ...
+    def register(self, rel_file: str, kept: bool) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -327,28 +327,36 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         written = pool.render(renderer, sink, todo)
     else:
         written = [render_one(renderer, sink, spec, digest) for spec, digest in todo]
-    problems = [d for _, _, d in written if d is not None]
+    problems = [r.problem for r in written if r.problem is not None]
     if problems:
         raise BuildFailed(problems)
     changed = set()
-    for rel_file, digest, _ in written:
-        if digest != previous.get(rel_file, ("", ""))[1]:
-            changed.add(rel_file)
-        manifest[rel_file] = (manifest[rel_file][0], digest)
+    for result in written:
+        if result.digest != previous.get(result.rel_file, ("", ""))[1]:
+            changed.add(result.rel_file)
+        manifest[result.rel_file] = (manifest[result.rel_file][0], result.digest)
     return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed))
 
 
-def render_one(renderer: Renderer, writer: Sink, spec: PageSpec, previous_digest: str
-               ) -> tuple[str, str, Diagnostic | None]:
-    """Render and write one file; identical bytes reuse the previous file and its mtime."""
+@dataclass(frozen=True)
+class Rendered:
+    rel_file: str
+    digest: str
+    problem: Diagnostic | None = None
+    kept: bool = False  # the bytes equal the previous build's, whose file was kept
+
+
+def render_one(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: str) -> Rendered:
+    """Render and write one file; identical bytes keep the previous file and its mtime."""
     try:
         data = renderer.render(spec)
     except RenderError as exc:
-        return spec.output_file, "", exc.diagnostic
+        return Rendered(spec.output_file, "", exc.diagnostic)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if not (digest == previous_digest and writer.reuse(spec.output_file)):
-        writer.write(spec.output_file, data)
-    return spec.output_file, digest, None
+    if digest == previous_digest and sink.reuse(spec.output_file):
+        return Rendered(spec.output_file, digest, kept=True)
+    sink.write(spec.output_file, data)
+    return Rendered(spec.output_file, digest)
 
 
 def check(root: Path, options: BuildOptions = BuildOptions()) -> Loaded:

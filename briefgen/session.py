@@ -49,7 +49,7 @@ class _MemorySink:
     def write(self, rel_file: str, data: bytes) -> None:
         self.pages[rel_file] = data
 
-    def register(self, rel_file: str) -> None:
+    def register(self, rel_file: str, kept: bool) -> None:
         raise RuntimeError("the live preview renders in one process")
 
 

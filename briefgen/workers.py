@@ -17,9 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from briefgen.build import Sink, SourceFile
+    from briefgen.build import Rendered, Sink, SourceFile
     from briefgen.cache import ParsedFile
-    from briefgen.diagnostics import Diagnostic
     from briefgen.plan import PageSpec
     from briefgen.render import Renderer
 
@@ -62,7 +61,7 @@ def _init_render(renderer: Renderer, writer: Sink) -> None:
     _worker_state["writer"] = writer
 
 
-def _render_batch(jobs: Sequence[tuple[PageSpec, str]]) -> list[tuple[str, str, Diagnostic | None]]:
+def _render_batch(jobs: Sequence[tuple[PageSpec, str]]) -> list[Rendered]:
     from briefgen.build import render_one
 
     renderer, writer = _worker_state["renderer"], _worker_state["writer"]
@@ -82,14 +81,15 @@ class WorkerPool:
             return [item for batch in pool.map(_parse_batch, _batches(files, self.jobs)) for item in batch]
 
     def render(self, renderer: Renderer, writer: Sink, jobs: Sequence[tuple[PageSpec, str]]
-               ) -> list[tuple[str, str, Diagnostic | None]]:
+               ) -> list[Rendered]:
         gc.freeze()
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_render,
                                  initargs=(renderer, writer)) as pool:
             results = [r for batch in pool.map(_render_batch, _batches(jobs, self.jobs)) for r in batch]
-        for rel_file, _, problem in results:
-            if problem is None:
-                writer.register(rel_file)
+        # The workers' writers were copies: tell the parent's what they did.
+        for result in results:
+            if result.problem is None:
+                writer.register(result.rel_file, kept=result.kept)
         return results
 
     def close(self) -> None:

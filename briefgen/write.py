@@ -78,10 +78,10 @@ class OutputWriter:
         if rel_file in self._written or rel_file in self._kept:
             raise RuntimeError(f"briefgen tried to write {rel_file} twice")
 
-    def register(self, rel_file: str) -> None:
-        """Record a file that a worker process wrote into the staging folder."""
+    def register(self, rel_file: str, kept: bool) -> None:
+        """Record what a worker process did: wrote a file into staging, or kept the old one."""
         self._claim(rel_file)
-        self._written.add(rel_file)
+        (self._kept if kept else self._written).add(rel_file)
 
     def write(self, rel_file: str, data: bytes) -> None:
         self._claim(rel_file)

@@ -244,3 +244,16 @@ def test_killed_build_leaves_previous_output_and_a_usable_cache(tmp_path: Path) 
     build(site, BuildOptions(output=output, jobs=1))
     assert not list(tmp_path.glob(".out.briefgen-*"))
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("name", ["template edited", "briefing edited"])
+def test_parallel_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
+    # Enough pages that the work goes to worker processes, whose writes the parent must learn of.
+    site = make_site(tmp_path / "site", count=60)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=2))
+    edit_config(site) if name == "template edited" else None
+    build(site, BuildOptions(output=output, jobs=2))
+    MUTATIONS[name](site)
+    build(site, BuildOptions(output=output, jobs=2))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
