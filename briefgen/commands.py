@@ -41,7 +41,8 @@ def _options(args: argparse.Namespace, **extra: object) -> pipeline.BuildOptions
 
 
 def _built(result: pipeline.BuildResult) -> str:
-    return (f"Built {result.briefings} briefings into {result.output}: {result.pages} files, "
+    noun = "briefing" if result.briefings == 1 else "briefings"
+    return (f"Built {result.briefings} {noun} into {result.output}: {result.pages} files, "
             f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s")
 
 

@@ -29,6 +29,7 @@ CONTENT_LINK_PREFIX = "briefgen-content:"
 _SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CITATION = re.compile(r"\[(@[^\]\n]+)\]")
 _CITE_ATTR = "data-briefgen-cite"
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class _FinishTree(Treeprocessor):
         self.state = state
 
     def run(self, root: etree.Element) -> None:
+        self._name_cited_headings(root)
         numbers: dict[str, int] = {}
         uses: dict[str, int] = {}
         for element in root.iter():
@@ -129,6 +131,25 @@ class _FinishTree(Treeprocessor):
                 self.state.citations.append((source_id, locator))
             elif element.tag == "a":
                 self._mark_content_link(element)
+
+    @staticmethod
+    def _name_cited_headings(root: etree.Element) -> None:
+        """Give headings that carry citations an id from their words alone.
+
+        The toc extension derives ids from all of a heading's text, which would
+        include the citation numbers ("Why [@a]" would become "why1").
+        """
+        for heading in root.iter():
+            if heading.tag not in _HEADINGS or heading.get("id"):
+                continue
+            if not any(e.get(_CITE_ATTR) for e in heading.iter()):
+                continue
+            words = [heading.text or ""]
+            for child in heading:
+                if not child.get(_CITE_ATTR) and child.get("class") != "citation-group":
+                    words.append("".join(child.itertext()))
+                words.append(child.tail or "")
+            heading.set("id", _heading_id("".join(words), "-"))
 
     def _mark_content_link(self, element: etree.Element) -> None:
         href = element.get("href", "")
@@ -179,7 +200,7 @@ MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
     "footnotes": {"BACKLINK_TITLE": "Back to reference %d"},
 }
 # Part of every cache key: a change here must invalidate converted documents.
-MARKDOWN_SETTINGS_KEY = "md-v1:" + ",".join(MARKDOWN_EXTENSIONS)
+MARKDOWN_SETTINGS_KEY = "md-v2:" + ",".join(MARKDOWN_EXTENSIONS)
 
 
 class Converter:
@@ -301,12 +322,25 @@ def first_paragraph_text(converted: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", text)
 
 
+_CONTENT_LINK = re.compile(
+    r'<a href="' + re.escape(CONTENT_LINK_PREFIX) + r'([^"#]*)(#[^"]*)?"([^>]*)>(.*?)</a>', re.S
+)
+
+
 def resolve_content_links(html_text: str, url_of: dict[str, str]) -> str:
-    """Replace link placeholders with URLs; unknown targets were reported by validation."""
+    """Point links to other content files at their URLs.
+
+    A target this build leaves out (a draft, a future briefing) was reported as
+    a warning; its link is dropped and its text kept, so no page links nowhere.
+    """
     if CONTENT_LINK_PREFIX not in html_text:
         return html_text
-    return re.sub(
-        re.escape(CONTENT_LINK_PREFIX) + r"([^\"#]*)",
-        lambda m: url_of.get(m.group(1), m.group(1)),
-        html_text,
-    )
+
+    def link(found: re.Match[str]) -> str:
+        target, fragment, attributes, text = found.groups()
+        url = url_of.get(target)
+        if url is None:
+            return str(text)
+        return f'<a href="{url}{fragment or ""}"{attributes}>{text}</a>'
+
+    return _CONTENT_LINK.sub(link, html_text)

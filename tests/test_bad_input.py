@@ -1,0 +1,412 @@
+"""Bad input, one case per test, through the real command line.
+
+Every site here already has a good build in output/. A bad build must exit 1
+(2 for wrong usage), report `path:line:col: error: ...` with the right place,
+print no traceback, leave the previous output byte for byte as it was, and
+leave the content files alone.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import build_ok, error_lines, make_site, run_cli, tree_bytes, write_files
+
+CONFIG = """\
+[site]
+title = "Bad Input Site"
+base_url = "https://example.org/"
+timezone = "UTC"
+"""
+
+REGISTRY = """\
+- id: alpha
+  title: "Alpha reports"
+  publisher: Alpha News
+  url: https://alpha.example/a
+"""
+
+GOOD = """\
+---
+title: A good briefing
+date: 2016-08-02
+topics: [Syria]
+sources: [alpha]
+---
+A claim [@alpha].
+"""
+
+BASE_FILES: dict[str, str | bytes] = {
+    "content/sources/registry.yaml": REGISTRY,
+    "content/briefings/2016/good.md": GOOD,
+    "content/pages/about.md": "---\ntitle: About\n---\nAbout us.\n",
+}
+
+BAD = "content/briefings/2016/bad.md"
+
+
+@pytest.fixture(scope="module")
+def built_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_site(tmp_path_factory.mktemp("base"), BASE_FILES, CONFIG)
+    build_ok(root)
+    assert (root / "output/2016/08/02/a-good-briefing/index.html").is_file()
+    return root
+
+
+@pytest.fixture
+def site(built_base: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the good site, with its good build in output/."""
+    root = tmp_path / "site"
+    shutil.copytree(built_base, root, ignore=shutil.ignore_patterns(".briefgen-cache"))
+    return root
+
+
+def snapshot(root: Path) -> dict[str, dict[str, bytes]]:
+    return {
+        "output": tree_bytes(root / "output"),
+        "content": tree_bytes(root / "content"),
+        "config": {"briefgen.toml": (root / "briefgen.toml").read_bytes()},
+    }
+
+
+def fails(root: Path, *args: str | Path, code: int = 1, command: str = "build") -> str:
+    """Run a command that must fail; check that nothing changed; return stderr."""
+    before = snapshot(root)
+    neighbours = set(root.parent.iterdir())
+    result = run_cli(command, root, *args)
+    assert result.code == code, (
+        f"expected exit {code}, got {result.code}\n{result.stderr}\n{result.stdout}"
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    after = snapshot(root)
+    assert after["content"] == before["content"], "content files were changed"
+    assert after["config"] == before["config"], "briefgen.toml was changed"
+    assert after["output"] == before["output"], "the previous output was changed"
+    assert set(root.parent.iterdir()) == neighbours, "files were left beside the site"
+    leftovers = [p.name for p in root.iterdir() if "briefgen-new" in p.name or "briefgen-old" in p.name]
+    assert not leftovers, leftovers
+    return result.stderr
+
+
+def diagnostic(stderr: str, path: str, line: int, column: int | set[int] | None = None,
+               *contains: str) -> str:
+    """The error reported at path:line(:column), with every `contains` in its message."""
+    found = []
+    for text in error_lines(stderr):
+        match = re.match(rf"^{re.escape(path)}:(\d+):(\d+): error: (.+)$", text)
+        if not match or int(match.group(1)) != line:
+            continue
+        columns = {column} if isinstance(column, int) else column
+        if columns is not None and int(match.group(2)) not in columns:
+            continue
+        if all(c.lower() in match.group(3).lower() for c in contains):
+            found.append(text)
+    assert found, (f"no error at {path}:{line}:{column} mentioning {contains}; "
+                   f"stderr was:\n{stderr}")
+    return found[0]
+
+
+def write_bad(root: Path, text: str | bytes, name: str = BAD) -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- front matter
+
+
+def test_malformed_yaml_is_reported_at_its_line_in_the_file(site: Path) -> None:
+    write_bad(site, "---\ntitle: Fine\ntopics: [Syria]\ndate: 2016-08-03\nsummary: a: b\n---\nBody.\n")
+    stderr = fails(site)
+    diagnostic(stderr, BAD, 5, None, "yaml")
+
+
+def test_unclosed_flow_list_is_reported_where_yaml_notices(site: Path) -> None:
+    write_bad(site, "---\ntitle: Fine\ndate: 2016-08-03\ntopics: [Syria, Russia\n---\nBody.\n")
+    stderr = fails(site)
+    (line,) = [line for line in error_lines(stderr) if line.startswith(BAD)]
+    where = int(line.split(":")[1])
+    # Where the list opens (line 4), or where YAML gives up (line 5) naming line 4.
+    assert where == 4 or (where == 5 and "line 4" in line), line
+
+
+def test_no_front_matter(site: Path) -> None:
+    write_bad(site, "Just a paragraph, no front matter.\n")
+    diagnostic(fails(site), BAD, 1, 1, "front matter")
+
+
+def test_empty_file(site: Path) -> None:
+    write_bad(site, b"")
+    diagnostic(fails(site), BAD, 1, 1)
+
+
+def test_missing_title(site: Path) -> None:
+    write_bad(site, "---\ndate: 2016-08-03\ntopics: [Syria]\n---\nBody.\n")
+    stderr = fails(site)
+    lines = [line for line in error_lines(stderr) if line.startswith(BAD)]
+    assert len(lines) == 1, stderr
+    assert re.match(rf"{re.escape(BAD)}:[12]:\d+: error: .*`?title`? .*required", lines[0]), lines[0]
+
+
+def test_title_of_the_wrong_type(site: Path) -> None:
+    write_bad(site, "---\ntitle: [one, two]\ndate: 2016-08-03\n---\nBody.\n")
+    diagnostic(fails(site), BAD, 2, {1, 8}, "title", "text")
+
+
+def test_missing_date(site: Path) -> None:
+    write_bad(site, "---\ntitle: No date here\ntopics: [Syria]\n---\nBody.\n")
+    stderr = fails(site)
+    lines = [line for line in error_lines(stderr) if line.startswith(BAD)]
+    assert len(lines) == 1, stderr
+    assert re.match(rf"{re.escape(BAD)}:[12]:\d+: error: .*`?date`? .*required", lines[0]), lines[0]
+
+
+def test_impossible_date(site: Path) -> None:
+    write_bad(site, "---\ntitle: Leap\ndate: 2016-02-30\n---\nBody.\n")
+    stderr = fails(site)
+    diagnostic(stderr, BAD, 3, 7, "2016-02-30")
+    assert len(error_lines(stderr)) == 1, "one problem, one message"
+
+
+def test_impossible_date_in_quotes(site: Path) -> None:
+    write_bad(site, '---\ntitle: Leap\ndate: "2016-02-30"\n---\nBody.\n')
+    diagnostic(fails(site), BAD, 3, 7, "2016-02-30")
+
+
+# ---------------------------------------------------------------- citations and sources
+
+
+def test_cited_id_found_nowhere_is_reported_at_the_citation(site: Path) -> None:
+    body = "First paragraph [@alpha].\n\nThen `[@nowhere]` in code, and [@alpha; @nowhere].\n"
+    write_bad(site, "---\ntitle: Cites nothing\ndate: 2016-08-03\n---\n" + body)
+    stderr = fails(site)
+    line7 = body.splitlines()[2]
+    bracket = line7.index("[@alpha; @nowhere]") + 1
+    at = line7.index("@nowhere", bracket) + 1
+    # The column of the citation: its bracket, its @, or the id itself.
+    found = diagnostic(stderr, BAD, 7, {bracket, at, at + 1}, "nowhere")
+    assert "alpha" not in found.split("error:")[1].replace("'nowhere'", "")
+    assert len(error_lines(stderr)) == 1, "the code span is not a citation"
+
+
+def test_source_id_declared_twice_with_different_fields_names_both_places(site: Path) -> None:
+    write_bad(site, "- id: alpha\n  title: A different title\n  publisher: Alpha News\n"
+                    "  url: https://alpha.example/a\n", "content/sources/more.yaml")
+    stderr = fails(site)
+    (line,) = [line for line in error_lines(stderr) if "alpha" in line]
+    assert re.search(r"content/sources/registry\.yaml:1:\d+", line), line
+    assert re.search(r"content/sources/more\.yaml:1:\d+", line), line
+
+
+def test_source_declared_inline_and_in_the_registry_differently(site: Path) -> None:
+    write_bad(site, "---\ntitle: Inline clash\ndate: 2016-08-03\nsources:\n  - id: alpha\n"
+                    "    title: Not the registry's title\n    publisher: Alpha News\n"
+                    "    url: https://alpha.example/a\n---\nA [@alpha].\n")
+    stderr = fails(site)
+    (line,) = [line for line in error_lines(stderr) if "alpha" in line]
+    assert BAD in line and "content/sources/registry.yaml" in line, line
+
+
+def test_the_same_source_declared_twice_identically_is_fine(site: Path) -> None:
+    (site / "content/sources/copy.yaml").write_text(REGISTRY, encoding="utf-8")
+    build_ok(site)
+
+
+def test_source_without_title(site: Path) -> None:
+    write_bad(site, "- id: ok\n  title: Fine\n  publisher: P\n  url: https://p.example/\n"
+                    "- id: untitled\n  publisher: P\n  url: https://p.example/x\n",
+              "content/sources/more.yaml")
+    diagnostic(fails(site), "content/sources/more.yaml", 5, None, "title")
+
+
+def test_source_without_publisher(site: Path) -> None:
+    write_bad(site, "- id: nopub\n  title: T\n  url: https://p.example/x\n",
+              "content/sources/more.yaml")
+    diagnostic(fails(site), "content/sources/more.yaml", 1, None, "publisher")
+
+
+def test_source_url_must_be_http(site: Path) -> None:
+    write_bad(site, "- id: js\n  title: T\n  publisher: P\n  url: javascript:alert(1)\n",
+              "content/sources/more.yaml")
+    diagnostic(fails(site), "content/sources/more.yaml", 4, {3, 8}, "javascript:alert(1)")
+
+
+def test_inline_source_url_must_be_http(site: Path) -> None:
+    write_bad(site, "---\ntitle: Hi\ndate: 2016-08-03\nsources:\n  - id: x1\n    title: T\n"
+                    "    publisher: P\n    url: javascript:alert(1)\n---\nA [@x1].\n")
+    diagnostic(fails(site), BAD, 8, {5, 10}, "http")
+
+
+# ---------------------------------------------------------------- slugs, URLs, links
+
+
+def test_explicit_slug_that_is_a_path(site: Path) -> None:
+    write_bad(site, "---\ntitle: Escape\ndate: 2016-08-03\nslug: ../../etc\n---\nBody.\n")
+    diagnostic(fails(site), BAD, 4, {1, 7}, "slug")
+    assert not (site / "etc").exists() and not (site.parent / "etc").exists()
+
+
+def test_two_briefings_that_want_one_url_name_both_files(site: Path) -> None:
+    write_bad(site, "---\ntitle: A good briefing\ndate: 2016-08-02\n---\nSame URL.\n",
+              "content/briefings/other/copy.md")
+    stderr = fails(site)
+    lines = [line for line in error_lines(stderr) if "/2016/08/02/a-good-briefing/" in line]
+    assert len(lines) == 1, stderr
+    assert "content/briefings/other/copy.md" in lines[0]
+    assert "content/briefings/2016/good.md" in lines[0]
+    assert re.match(r"content/briefings/(other/copy|2016/good)\.md:2:\d+: error:", lines[0])
+
+
+def test_a_page_that_wants_a_url_of_briefgen_itself(site: Path) -> None:
+    write_bad(site, "---\ntitle: Archive\n---\nBody.\n", "content/pages/mine.md")
+    diagnostic(fails(site), "content/pages/mine.md", 2, None, "/archive/")
+
+
+def test_link_to_a_missing_markdown_file(site: Path) -> None:
+    body = "Body.\n\nSee [this one](missing.md) for more.\n"
+    write_bad(site, "---\ntitle: Dangling\ndate: 2016-08-03\n---\n" + body)
+    stderr = fails(site)
+    line = body.splitlines()[2]
+    bracket, href = line.index("[") + 1, line.index("missing.md") + 1
+    diagnostic(stderr, BAD, 7, {bracket, href, href - 1}, "missing.md")
+
+
+# ---------------------------------------------------------------- encodings and configuration
+
+
+def test_file_that_is_not_utf8(site: Path) -> None:
+    write_bad(site, b"---\ntitle: caf\xe9\ndate: 2016-08-03\n---\nBody.\n")
+    diagnostic(fails(site), BAD, 2, 11, "utf-8")
+
+
+def test_unknown_config_key_with_a_did_you_mean_hint(site: Path) -> None:
+    (site / "briefgen.toml").write_text(
+        '[site]\ntitel = "Typo"\nbase_url = "https://example.org/"\n', encoding="utf-8")
+    stderr = fails(site)
+    found = diagnostic(stderr, "briefgen.toml", 2, 1, "titel")
+    assert re.search(r"did you mean .?title", found), found
+
+
+def test_unknown_config_section(site: Path) -> None:
+    (site / "briefgen.toml").write_text(CONFIG + "\n[biuld]\nper_page = 3\n", encoding="utf-8")
+    found = diagnostic(fails(site), "briefgen.toml", 6, 1, "biuld")
+    assert "build" in found
+
+
+def test_wrong_type_in_config(site: Path) -> None:
+    (site / "briefgen.toml").write_text(CONFIG + '\n[build]\nper_page = "ten"\n', encoding="utf-8")
+    diagnostic(fails(site), "briefgen.toml", 7, 1, "per_page")
+
+
+def test_a_template_error_is_reported_and_nothing_is_written(site: Path) -> None:
+    write_files(site, {"templates/briefing.html": (
+        '{% extends "base.html" %}\n{% block content %}\n'
+        "<p>{{ briefing.no_such_field.here }}</p>\n{% endblock %}\n"
+    )})
+    diagnostic(fails(site), "templates/briefing.html", 3, None, "no_such_field")
+
+
+# ---------------------------------------------------------------- many problems at once
+
+
+def test_several_problems_in_different_files_are_reported_together(site: Path) -> None:
+    write_bad(site, "---\ntitle: No date\n---\nBody.\n", "content/briefings/a.md")
+    write_bad(site, "---\ntitle: Cites\ndate: 2016-08-03\n---\nSee [@ghost].\n",
+              "content/briefings/b.md")
+    write_bad(site, "- id: Bad Id\n  title: T\n  publisher: P\n", "content/sources/c.yaml")
+    write_bad(site, b"---\ntitle: \xff\n---\n", "content/pages/d.md")
+    stderr = fails(site)
+    for path in ("content/briefings/a.md", "content/briefings/b.md", "content/sources/c.yaml",
+                 "content/pages/d.md"):
+        assert any(line.startswith(path + ":") for line in error_lines(stderr)), (path, stderr)
+    diagnostic(stderr, "content/briefings/b.md", 5, None, "ghost")
+    assert len(error_lines(stderr)) >= 4
+    # `check` finds exactly the same problems, and writes nothing either.
+    assert error_lines(fails(site, command="check")) == error_lines(stderr)
+
+
+# ---------------------------------------------------------------- what must still work
+
+
+def test_utf8_bom_and_crlf_line_endings_build_fine(site: Path) -> None:
+    text = "---\r\ntitle: Windows Notes\r\ndate: 2016-08-03\r\nsources: [alpha]\r\n---\r\n"
+    text += "Line one [@alpha].\r\n\r\nSecond paragraph.\r\n"
+    write_bad(site, b"\xef\xbb\xbf" + text.encode("utf-8"))
+    build_ok(site)
+    page = (site / "output/2016/08/03/windows-notes/index.html").read_text(encoding="utf-8")
+    assert "Windows Notes" in page and "Second paragraph." in page
+    assert "\r" not in page and "\ufeff" not in page
+    assert 'id="cite-ref-1-1"' in page
+
+
+def test_bom_and_crlf_keep_error_positions(site: Path) -> None:
+    text = "---\r\ntitle: Windows\r\ndate: 2016-08-03\r\n---\r\nLine one.\r\n\r\nA [@nowhere].\r\n"
+    write_bad(site, b"\xef\xbb\xbf" + text.encode("utf-8"))
+    diagnostic(fails(site), BAD, 7, {3, 4, 5}, "nowhere")
+
+
+# ---------------------------------------------------------------- unsafe output folders (exit 2)
+
+
+def test_output_folder_not_made_by_briefgen_is_refused(site: Path) -> None:
+    foreign = site / "elsewhere"
+    write_files(foreign, {"keep.txt": "precious\n", "sub/also.txt": "also\n"})
+    before = tree_bytes(foreign)
+    stderr = fails(site, "--output", foreign, code=2)
+    assert "not empty" in stderr or "not made by briefgen" in stderr, stderr
+    assert tree_bytes(foreign) == before
+    assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt", "sub"]
+
+
+def test_output_folder_inside_content_is_refused(site: Path) -> None:
+    stderr = fails(site, "--output", site / "content" / "out", code=2)
+    assert "content" in stderr
+    assert not (site / "content" / "out").exists()
+
+
+@pytest.mark.parametrize("target", ["content", "themes", "templates", "static", "."])
+def test_output_folder_overlapping_the_site_is_refused(site: Path, target: str) -> None:
+    (site / target).mkdir(exist_ok=True)
+    fails(site, "--output", site / target, code=2)
+
+
+def test_configured_output_inside_content_is_refused(site: Path) -> None:
+    (site / "briefgen.toml").write_text(CONFIG + '\n[build]\noutput = "content/site"\n',
+                                        encoding="utf-8")
+    fails(site, code=2)
+    assert not (site / "content/site").exists()
+
+
+def test_output_that_is_a_file_is_refused(site: Path) -> None:
+    (site / "a-file").write_text("not a folder\n", encoding="utf-8")
+    fails(site, "--output", site / "a-file", code=2)
+    assert (site / "a-file").read_text(encoding="utf-8") == "not a folder\n"
+
+
+# ---------------------------------------------------------------- other wrong usage (exit 2)
+
+
+def test_zero_jobs_is_wrong_usage(site: Path) -> None:
+    assert "jobs" in fails(site, "--jobs", "0", code=2)
+
+
+def test_a_site_folder_that_does_not_exist(tmp_path: Path) -> None:
+    result = run_cli("build", tmp_path / "nowhere")
+    assert result.code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+# ---------------------------------------------------------------- warnings do not fail a build
+
+
+def test_a_source_without_url_is_a_warning(site: Path) -> None:
+    write_bad(site, "- id: nourl\n  title: No link\n  publisher: Paper Only\n",
+              "content/sources/more.yaml")
+    result = build_ok(site)
+    assert re.search(r"^content/sources/more\.yaml:1:\d+: warning: .*url", result.stderr, re.M), (
+        result.stderr
+    )
