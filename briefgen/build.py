@@ -13,7 +13,7 @@ import os
 import time
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -49,8 +49,8 @@ class BuildOptions:
 class SourceFile:
     kind: str  # "briefing", "page" or "registry"
     path: str  # site-relative POSIX path, as shown in messages
-    data: bytes | None  # None when the cache knows the file unchanged and it was not read
-    digest: str
+    data: bytes | None  # None when not read here (see read_sources)
+    digest: str  # "" when not read yet
     stat: FileStat
     location: Path
 
@@ -68,7 +68,6 @@ class Loaded:
     themes: tuple[Theme, ...]
     warnings: list[Diagnostic]
     briefing_count: int
-    files: list[SourceFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -125,31 +124,40 @@ def read_file(kind: str, path: Path, shown: str) -> SourceFile:
 
 
 def read_sources(config: Config, cache: BuildCache | None = None) -> list[SourceFile]:
-    """Content files with their digests; a file the cache knows unchanged is not read."""
+    """The site's content files, each read at most once per build.
+
+    A file whose size, times and inode are as the cache last saw them is not
+    read at all. A file the cache has never seen is left for the parser (a
+    worker process, in parallel builds) to read. Only a file the cache knows
+    but whose stat changed is read here, to see whether its bytes changed.
+    """
     files = []
     prefix = len(str(config.root)) + 1
     for kind, path in discover(config):
         shown = str(path)[prefix:].replace(os.sep, "/")
-        if cache is not None:
-            stat = file_stat(path)
-            digest = cache.known_digest(shown, stat)
-            if digest is not None:
-                files.append(SourceFile(kind, shown, None, digest, stat, path))
-                continue
+        stat = file_stat(path)
+        if cache is None or not cache.knows(shown):
+            files.append(SourceFile(kind, shown, None, "", stat, path))
+            continue
+        digest = cache.known_digest(shown, stat)
+        if digest is not None:
+            files.append(SourceFile(kind, shown, None, digest, stat, path))
+            continue
         files.append(read_file(kind, path, shown))
     return files
 
 
 def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
     data = file.bytes()
+    digest = file.digest or hashlib.blake2b(data, digest_size=16).hexdigest()
     if file.kind == "briefing":
         doc, problems = parse_briefing(file.path, data, converter)
-        return ParsedFile(file.path, file.digest, doc, (), tuple(problems))
+        return ParsedFile(file.path, digest, doc, (), tuple(problems))
     if file.kind == "page":
         page, problems = parse_page(file.path, data, page_converter)
-        return ParsedFile(file.path, file.digest, page, (), tuple(problems))
+        return ParsedFile(file.path, digest, page, (), tuple(problems))
     sources, problems = parse_registry(file.path, data)
-    return ParsedFile(file.path, file.digest, None, sources, tuple(problems))
+    return ParsedFile(file.path, digest, None, sources, tuple(problems))
 
 
 def parse_key() -> str:
@@ -204,7 +212,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += plan_problems
     if has_errors(problems):
         raise BuildFailed(problems)
-    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), files)
+    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings))
 
 
 def _static_files(config: Config) -> list[str]:
@@ -221,7 +229,7 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
     results: dict[str, ParsedFile] = {}
     missing = []
     for file in files:
-        hit = cache.parsed(file.path, file.digest, key) if cache else None
+        hit = cache.parsed(file.path, file.digest, key) if cache and file.digest else None
         if hit is not None:
             results[file.path] = hit
         else:
@@ -232,10 +240,10 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
         converter, page_converter = Converter(), Converter(citations=False)
         fresh = [parse_file(f, converter, page_converter) for f in missing]
     stats = {f.path: f.stat for f in missing}
+    if cache:
+        fresh = cache.store_parsed([(item, stats[item.path]) for item in fresh], key)
     for item in fresh:
         results[item.path] = item
-        if cache:
-            cache.store_parsed(item, key, stats[item.path])
     return [results[f.path] for f in files], len(missing)
 
 

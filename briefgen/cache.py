@@ -108,20 +108,32 @@ class BodyStore:
     def put(self, key: str, html: str) -> None:
         self._pending.append((key, html))
 
-    def flush(self, keep: set[str]) -> None:
+    def write_pending(self) -> bool:
+        """Store the bodies put so far; False if the store could not take them."""
+        connection = self._connect()
+        if connection is None:
+            return False
+        try:
+            with connection:
+                connection.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending)
+        except sqlite3.DatabaseError:
+            return False
+        self._pending.clear()
+        return True
+
+    def prune(self, keep: set[str]) -> None:
         connection = self._connect()
         if connection is None:
             return
         try:
             with connection:
-                connection.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending)
                 stored = {row[0] for row in connection.execute("SELECT key FROM bodies")}
                 stale = [(key,) for key in stored - keep]
                 if stale:
                     connection.executemany("DELETE FROM bodies WHERE key = ?", stale)
         except sqlite3.DatabaseError:
-            self.path.unlink(missing_ok=True) if self.path else None
-        self._pending.clear()
+            if self.path:
+                self.path.unlink(missing_ok=True)
 
 
 def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
@@ -137,7 +149,6 @@ class BuildCache:
         self._used: set[str] = set()
         self._dirty = False
         self.bodies = BodyStore(folder / _BODIES if folder else None)
-        self._memory_bodies: dict[str, str] = {}
         self._stored_bodies: set[str] | None = None
 
     @classmethod
@@ -155,6 +166,9 @@ class BuildCache:
     @classmethod
     def in_memory(cls) -> BuildCache:
         return cls(None, {}, {})
+
+    def knows(self, path: str) -> bool:
+        return path in self._parsed
 
     def known_digest(self, path: str, stat: FileStat) -> str | None:
         """The digest of a file whose size, times and inode are as when it was parsed."""
@@ -175,27 +189,34 @@ class BuildCache:
         self._used.add(path)
         return entry[2]
 
-    def store_parsed(self, item: ParsedFile, key: str, stat: FileStat) -> None:
-        if item.doc is not None and self.folder is not None:
-            # Bodies go to the body store; the index keeps the rest, so it loads fast.
-            body_id = body_key(item.doc, key)
-            self.bodies.put(body_id, item.doc.body.html)
-            self._memory_bodies[body_id] = item.doc.body.html
-            doc = dataclasses.replace(item.doc, body=dataclasses.replace(item.doc.body, html=""))
-            item = dataclasses.replace(item, doc=doc)
-        self._parsed[item.path] = (key, stat, item)
-        self._used.add(item.path)
-        self._dirty = True
+    def store_parsed(self, items: list[tuple[ParsedFile, FileStat]], key: str) -> list[ParsedFile]:
+        """Keep freshly parsed files; returns them as the cache holds them.
+
+        Bodies go to the body store and out of memory: the index then loads
+        fast, and worker processes forked for rendering do not carry every
+        body along. If the store cannot take them, the bodies stay in memory.
+        """
+        slim = []
+        for item, _ in items:
+            if item.doc is not None and self.folder is not None:
+                self.bodies.put(body_key(item.doc, key), item.doc.body.html)
+                doc = dataclasses.replace(item.doc, body=dataclasses.replace(item.doc.body, html=""))
+                slim.append(dataclasses.replace(item, doc=doc))
+            else:
+                slim.append(item)
+        if self.folder is not None and not self.bodies.write_pending():
+            slim = [item for item, _ in items]
+        for item, (_, stat) in zip(slim, items, strict=True):
+            self._parsed[item.path] = (key, stat, item)
+            self._used.add(item.path)
+        self._dirty = self._dirty or bool(items)
+        return slim
 
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
         """A document's HTML body: kept in the document, or read from the body store."""
         if doc.body.html:
             return doc.body.html
-        body_id = body_key(doc, key)
-        html = self._memory_bodies.get(body_id)
-        if html is None:
-            html = self.bodies.get(body_id)
-        return html or ""
+        return self.bodies.get(body_key(doc, key)) or ""
 
     def manifest(self, output: Path) -> Manifest:
         """What the last build into this output folder made; other folders say nothing of it."""
@@ -219,8 +240,9 @@ class BuildCache:
         if not (self._dirty or stale):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.bodies.flush({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
-                           if entry[2].doc is not None})
+        if stale or self._dirty:
+            self.bodies.prune({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
+                               if entry[2].doc is not None})
         _write_atomically(self.folder / _INDEX, (_FORMAT, self._parsed, self._manifests))
 
 

@@ -23,6 +23,7 @@ import html
 import http.server
 import ipaddress
 import json
+import logging
 import mimetypes
 import os
 import secrets
@@ -221,9 +222,41 @@ _CLIENT: Final = """\
   function here() {
     try { return decodeURIComponent(location.pathname); } catch (e) { return location.pathname; }
   }
+  function reload() { source.close(); location.reload(); }
+  function others(doc) { return doc.querySelectorAll("script:not([data-briefgen])").length; }
+  // Fetch the page again and swap its body in: faster than a reload, keeps the scroll
+  // position, and no flash. Anything else (the head changed, a status other than the one
+  // shown, scripts of the theme, a network error) falls back to a full reload.
+  var latest = 0, current = [];
+  function update(target) {
+    var ticket = ++latest;
+    fetch(location.href, {cache: "no-store", credentials: "same-origin"}).then(function (r) {
+      if (r.status !== state.status) throw new Error("status " + r.status);
+      return r.text();
+    }).then(function (text) {
+      if (ticket !== latest) return;
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      if (doc.head.innerHTML !== document.head.innerHTML || others(doc) || others(document)) {
+        throw new Error("more than the body changed");
+      }
+      var drop = doc.querySelectorAll("script[data-briefgen], #" + state.id), i;
+      for (i = 0; i < drop.length; i++) drop[i].parentNode.removeChild(drop[i]);
+      var body = document.body, names = [];
+      for (i = 0; i < body.attributes.length; i++) names.push(body.attributes[i].name);
+      names.forEach(function (name) { body.removeAttribute(name); });
+      for (i = 0; i < doc.body.attributes.length; i++) {
+        body.setAttribute(doc.body.attributes[i].name, doc.body.attributes[i].value);
+      }
+      body.replaceChildren.apply(body, Array.prototype.map.call(
+        doc.body.childNodes, function (node) { return document.adoptNode(node); }));
+      version = target;
+      if (current.length) show(current);
+    }).catch(reload);
+  }
   var source = new EventSource(state.events);
   source.addEventListener("build", function (event) {
     var news = JSON.parse(event.data);
+    current = news.errors;
     if (news.errors.length) { show(news.errors); return; }
     hide();
     if (news.version === version) return;
@@ -233,8 +266,7 @@ _CLIENT: Final = """\
       return;
     }
     if (news.changed === null || state.notFound || news.changed.indexOf(here()) >= 0) {
-      source.close();
-      location.reload();
+      update(news.version);
       return;
     }
     version = news.version;
@@ -258,10 +290,10 @@ def overlay_html(errors: Iterable[str]) -> str:
             f'<pre style="{_PRE_STYLE}">{lines}</pre></div>')
 
 
-def live_snippet(snapshot: _Snapshot, not_found: bool) -> bytes:
+def live_snippet(snapshot: _Snapshot, status: int) -> bytes:
     """The overlay (when the build is broken) and the reload script, for one HTML response."""
     state = {"version": snapshot.version, "base": snapshot.base, "events": EVENTS_PATH,
-             "notFound": not_found, "id": OVERLAY_ID, "title": _OVERLAY_TITLE,
+             "status": status, "notFound": status != 200, "id": OVERLAY_ID, "title": _OVERLAY_TITLE,
              "style": _OVERLAY_STYLE, "pre": _PRE_STYLE, "button": _BUTTON_STYLE}
     overlay = overlay_html(snapshot.errors) if snapshot.errors else ""
     script = _CLIENT % {"state": _script_json(state)}
@@ -374,6 +406,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "briefgen"
     sys_version = ""
     timeout = 60  # idle keep-alive connections are closed after this
+    # Headers and body go out in separate writes: with Nagle's algorithm the body would
+    # wait for the client's delayed ACK (40 ms on Linux) on every response.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer(head=False)
@@ -410,7 +445,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif "404.html" in snapshot.pages:
             self._page(snapshot, "404.html", 404, head)
         elif not snapshot.pages:
-            self._send(503, inject(_PLACEHOLDER, live_snippet(snapshot, True)),
+            self._send(503, inject(_PLACEHOLDER, live_snippet(snapshot, 503)),
                        content_type(".html"), head)
         else:
             self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
@@ -418,7 +453,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _page(self, snapshot: _Snapshot, file: str, status: int, head: bool) -> None:
         data = snapshot.pages[file]
         if file.endswith(".html"):
-            data = inject(data, live_snippet(snapshot, not_found=status == 404))
+            data = inject(data, live_snippet(snapshot, status))
         self._send(status, data, content_type(file), head)
 
     def _send(self, status: int, body: bytes, ctype: str, head: bool, location: str = "",
@@ -571,6 +606,10 @@ class DevServer:
         if already:
             return
         if self._observer is not None:
+            # An event racing the stop makes watchdog log an error nobody needs to see.
+            quiet = logging.getLogger("watchdog.observers")
+            if not quiet.handlers:
+                quiet.addHandler(logging.NullHandler())
             self._observer.stop()
         if self._httpd is not None and any(t.name == "briefgen-http" for t in self._threads):
             self._httpd.shutdown()
