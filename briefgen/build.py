@@ -274,7 +274,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     check_output_dir(output, root, protected_paths(config))
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
-    loaded = load(root, replace(options, output=output), cache, pool, progress)
+    try:
+        loaded = load(root, replace(options, output=output), cache, pool, progress)
+    except BuildFailed:
+        # Keep what was parsed: fixing one file should not mean parsing all again.
+        if cache:
+            cache.save()
+        raise
     if progress:
         progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
                  f"({time.perf_counter() - started:.1f} s)")

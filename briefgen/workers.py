@@ -91,6 +91,3 @@ class WorkerPool:
             if result.problem is None:
                 writer.register(result.rel_file, kept=result.kept)
         return results
-
-    def close(self) -> None:
-        """Pools live only inside each stage; nothing stays running."""

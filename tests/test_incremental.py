@@ -257,3 +257,22 @@ def test_parallel_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> 
     MUTATIONS[name](site)
     build(site, BuildOptions(output=output, jobs=2))
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
+    from briefgen.build import load
+    from briefgen.cache import BuildCache
+    from briefgen.diagnostics import BuildFailed
+
+    site = make_site(tmp_path / "site")
+    broken = site / "content/briefings/2020/b1.md"
+    good_text = broken.read_text(encoding="utf-8")
+    broken.write_text(good_text.replace("[@src-a]", "[@nowhere]"), encoding="utf-8")
+    with pytest.raises(BuildFailed):
+        build(site, BuildOptions(output=tmp_path / "out"))
+    cache = BuildCache.open(site / ".briefgen-cache")
+    assert all(cache.knows(f"content/briefings/2020/b{n}.md") for n in range(6))
+    broken.write_text(good_text, encoding="utf-8")
+    progress: list[str] = []
+    load(site, BuildOptions(), BuildCache.open(site / ".briefgen-cache"), progress=progress.append)
+    assert any("parsed 1 changed files, 7 from cache" in line for line in progress), progress
