@@ -81,13 +81,26 @@ class BuildResult:
     seconds: float
 
 
+# Content kinds, with their folders under content/ and file endings.
+CONTENT_KINDS = (("registry", "sources", (".yaml", ".yml")), ("briefing", "briefings", (".md",)),
+                 ("page", "pages", (".md",)))
+
+
+def content_kind(config: Config, path: Path) -> str | None:
+    """The kind of content file a path would be, or None if it is none."""
+    for kind, folder, endings in CONTENT_KINDS:
+        base = config.content_dir / folder
+        if path.is_relative_to(base) and path.name.endswith(endings):
+            relative = path.relative_to(base).parts
+            return None if any(_hidden(part) for part in relative) else kind
+    return None
+
+
 def discover(config: Config) -> list[tuple[str, Path]]:
     """Content files as (kind, path), in a stable order."""
     content = config.content_dir
     found: list[tuple[str, Path]] = []
-    patterns = (("registry", "sources", (".yaml", ".yml")), ("briefing", "briefings", (".md",)),
-                ("page", "pages", (".md",)))
-    for kind, folder, endings in patterns:
+    for kind, folder, endings in CONTENT_KINDS:
         base = content / folder
         if base.is_dir():
             found += [(kind, Path(p)) for p in sorted(_walk(str(base), endings))]
@@ -313,6 +326,7 @@ class RenderOutcome:
     rendered: int
     reused: int
     changed_files: frozenset[str]
+    renderer: Renderer
 
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
@@ -349,7 +363,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         if result.digest != previous.get(result.rel_file, ("", ""))[1]:
             changed.add(result.rel_file)
         manifest[result.rel_file] = (manifest[result.rel_file][0], result.digest)
-    return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed))
+    return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed), renderer)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class Renderer:
         self.env = env
         self.assets = assets
         self.plan = plan
+        self.html_of = html_of
         self.scheme = urls.UrlScheme(config.site.base_url)
         self.views = Views(site, self.scheme, html_of)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
