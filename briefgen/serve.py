@@ -39,7 +39,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote, unquote
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -130,13 +130,14 @@ def route(raw_path: str, base: str, pages: Mapping[str, bytes]) -> Route:
     segments = path.split("/")[1:]
     if any(s in (".", "..") for s in segments) or "" in segments[:-1]:
         return NOT_FOUND
-    if path == "/" and base != "/":
-        return Route(302, location=quote(base))
-    if path + "/" == base:
+    prefix = unquote(base)
+    if path == "/" and prefix != "/":
+        return Route(302, location=quote(prefix))
+    if path + "/" == prefix:
         return Route(302, location=raw_path + "/")
-    if not path.startswith(base):
+    if not path.startswith(prefix):
         return NOT_FOUND
-    rel = path[len(base):]
+    rel = path[len(prefix):]
     file = rel + "index.html" if rel == "" or rel.endswith("/") else rel
     if file in pages:
         return Route(200, file=file)
@@ -247,8 +248,8 @@ _CLIENT: Final = """\
       for (i = 0; i < doc.body.attributes.length; i++) {
         body.setAttribute(doc.body.attributes[i].name, doc.body.attributes[i].value);
       }
-      body.replaceChildren.apply(body, Array.prototype.map.call(
-        doc.body.childNodes, function (node) { return document.adoptNode(node); }));
+      var nodes = Array.prototype.slice.call(doc.body.childNodes);  // a copy: adopting moves
+      body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));
       version = target;
       if (current.length) show(current);
     }).catch(reload);
@@ -391,7 +392,30 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
                  app: DevServer) -> None:
         self.address_family = family
         self.app = app
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket],
+                        client_address: Any) -> None:
+        if isinstance(request, socket.socket):
+            with self._open_lock:
+                self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
+        if isinstance(request, socket.socket):
+            with self._open_lock:
+                self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every open connection (idle keep-alive ones too), so their threads finish."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: object, client_address: object) -> None:
         error = sys.exc_info()[1]
@@ -617,6 +641,7 @@ class DevServer:
         with self._cond:
             self._cond.wait_for(lambda: self._streams == 0, timeout=STOP_WAIT_SECONDS)
         if self._httpd is not None:
+            self._httpd.close_connections()
             self._httpd.server_close()
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -702,7 +727,7 @@ class DevServer:
         found = set(paths)
         if expand:  # a folder appeared or moved in: its files are new to the session
             for folder in list(found):
-                if folder.is_dir():
+                with contextlib.suppress(OSError):  # it may be gone again already
                     found |= {p for p in folder.rglob("*") if p.is_file()}
         now = time.monotonic()
         with self._cond:
@@ -765,6 +790,9 @@ class DevServer:
                 self._building = True
             try:
                 self._rebuild(changes)
+            except Exception:  # a bug: say so, and keep watching
+                self.say_error("briefgen: internal error in the live preview (please report it):\n"
+                               + traceback.format_exc().rstrip())
             finally:
                 with self._cond:
                     self._building = False
@@ -807,10 +835,18 @@ class DevServer:
         changed = changed_files(old, new)
         self._publish((new, session.config.site.base_url, result.briefings, changed), [])
         if self._snapshot.build > 1:
-            self.say(f"{_clock()} Rebuilt in {result.seconds:.2f} s: "
+            self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(result.seconds)}: "
                      f"{len(changed)} of {len(new)} files changed")
         self._update_watches()
         return _Outcome(True, result.seconds, len(new), len(changed))
+
+    def _cause(self, changes: set[Path] | None) -> str:
+        """" after a change to content/a.md (and 2 more)", for the terminal."""
+        if not changes:
+            return ""
+        shown = sorted(_shown(p, self.root) for p in changes)
+        more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
+        return f" after a change to {shown[0]}{more}"
 
     def _publish(self, good: tuple[Mapping[str, bytes], str, int, set[str]] | None,
                  errors: list[str]) -> None:
@@ -855,6 +891,17 @@ def _base_path(base_url: str) -> str:
     from briefgen.urls import UrlScheme
 
     return UrlScheme(base_url).base_path
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _clock() -> str:

@@ -1,0 +1,545 @@
+"""Tests for `briefgen serve`: the real server over HTTP on a free port, on a small site in tmp_path.
+
+Every wait is bounded: polls give up after WAIT seconds, sockets time out.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from briefgen.serve import (
+    EVENTS_PATH,
+    OVERLAY_ID,
+    STATUS_PATH,
+    DevServer,
+    HostCheck,
+    is_loopback,
+    route,
+)
+from briefgen.session import Session, SessionResult
+
+REPO = Path(__file__).resolve().parents[1]
+WAIT = 10.0  # seconds any single wait may take
+CHROMIUM = Path("/usr/bin/chromium")
+
+CONFIG = """\
+[site]
+title = "Serve Test"
+base_url = "https://example.org/brief/"
+timezone = "UTC"
+"""
+
+SOURCES = """\
+- id: src-one
+  title: "A source article"
+  publisher: Example Wire
+  url: https://wire.example.com/a
+  published: 2016-08-01
+"""
+
+BRIEFING = """\
+---
+title: "{title}"
+date: {date}
+topics: [Testing]
+summary: A summary.
+sources:
+  - src-one
+---
+{body} [@src-one].
+"""
+
+A_MD = "content/briefings/2016/a.md"
+A_URL = "/brief/2016/08/02/alpha-briefing/"
+
+
+def briefing(body: str, title: str = "Alpha briefing", date: str = "2016-08-02") -> str:
+    return BRIEFING.format(title=title, date=date, body=body)
+
+
+def make_site(root: Path, body: str = "Original body text") -> Path:
+    files = {"briefgen.toml": CONFIG, "content/sources/s.yaml": SOURCES, A_MD: briefing(body)}
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+# ---------------------------------------------------------------- HTTP helpers
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+@dataclass
+class Served:
+    server: DevServer
+    site: Path
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def get(self, path: str, host: str | None = None, method: str = "GET") -> Response:
+        """One request with the path sent exactly as given (no client-side normalising)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        try:
+            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            if host != "":
+                connection.putheader("Host", host or f"127.0.0.1:{self.port}")
+            connection.endheaders()
+            response = connection.getresponse()
+            body = response.read()
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            return Response(response.status, headers, body)
+        finally:
+            connection.close()
+
+    def status(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.get(STATUS_PATH).body)
+        return data
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.03)
+
+
+def wait_idle(served: Served) -> dict[str, Any]:
+    """Wait until no rebuild is pending or running, then a little longer for stray events."""
+    time.sleep(0.25)
+    return wait_until(lambda: (s := served.status()) and not s["busy"] and s, "an idle server")
+
+
+def page_shows(served: Served, path: str, text: str) -> Callable[[], bool]:
+    return lambda: text in served.get(path).text
+
+
+def start(site: Path, drafts: bool = True) -> Served:
+    out: list[str] = []
+    err: list[str] = []
+    server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append)
+    server.start()
+    return Served(server, site, out, err)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    running = start(make_site(tmp_path / "site"))
+    try:
+        yield running
+    finally:
+        running.server.stop()
+
+
+# ---------------------------------------------------------------- serving
+
+
+def test_serves_the_site_from_memory_at_the_base_path(served: Served) -> None:
+    assert re.fullmatch(rf"Serving 1 briefings at http://127\.0\.0\.1:{served.port}/brief/ "
+                        r"\(built in \d+\.\d\d s\); Ctrl-C to stop", served.out[0]), served.out
+
+    root = served.get("/")
+    assert root.status == 302 and root.headers["location"] == "/brief/"
+    assert served.get("/brief").headers["location"] == "/brief/"
+
+    home = served.get("/brief/")
+    assert home.status == 200
+    assert home.headers["content-type"] == "text/html; charset=utf-8"
+    assert home.headers["cache-control"] == "no-store"
+    assert "Alpha briefing" in home.text
+
+    one = served.get(A_URL)
+    assert one.status == 200 and "Original body text" in one.text
+    folder = served.get(A_URL.rstrip("/") + "?x=1")
+    assert folder.status == 302 and folder.headers["location"] == A_URL + "?x=1"
+
+    feed = served.get("/brief/feed.xml")
+    assert feed.status == 200 and feed.headers["content-type"].startswith("application/")
+    assert "xml" in feed.headers["content-type"] and feed.headers["cache-control"] == "no-store"
+    css = [name for name in served.server.snapshot.pages if name.endswith(".css")]
+    assert css and served.get("/brief/" + css[0]).headers["content-type"].startswith("text/css")
+    assert served.get("/brief/robots.txt").headers["content-type"].startswith("text/plain")
+
+    head = served.get(A_URL, method="HEAD")
+    assert head.status == 200 and head.body == b""
+    assert int(head.headers["content-length"]) == len(one.body)
+    assert not (served.site / "output").exists(), "serve must never write the output folder"
+
+
+def test_reload_script_is_injected_at_serve_time_only(served: Served) -> None:
+    served_page = served.get(A_URL).body
+    built = served.server.snapshot.pages["2016/08/02/alpha-briefing/index.html"]
+    assert b"__briefgen__" not in built
+    assert served_page.count(b'data-briefgen="live-reload"') == 1
+    script_at = served_page.index(b'<script data-briefgen="live-reload"')
+    assert served_page[:script_at] + served_page[served_page.rindex(b"</body>"):] == built
+    assert b"__briefgen__" not in served.get("/brief/feed.xml").body
+
+
+def test_drafts_are_shown_unless_no_drafts(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    (site / A_MD).write_text(briefing("Draft body").replace("topics:", "draft: true\ntopics:"))
+    for drafts, status in ((True, 200), (False, 404)):
+        running = start(site, drafts=drafts)
+        try:
+            page = running.get(A_URL)
+            assert page.status == status
+            if drafts:
+                assert "Draft" in page.text
+        finally:
+            running.server.stop()
+
+
+def test_missing_page_gets_the_sites_404_page(served: Served) -> None:
+    for path in ("/brief/no/such/page/", "/brief/nothing.css", "/elsewhere/"):
+        missing = served.get(path)
+        assert missing.status == 404, path
+        assert "Page not found" in missing.text
+        assert missing.headers["cache-control"] == "no-store"
+        assert '"notFound": true' in missing.text  # reloads itself when the site changes
+
+
+# ---------------------------------------------------------------- rebuilding
+
+
+def test_an_edit_rebuilds_and_the_page_shows_it(served: Served) -> None:
+    before = served.status()["build"]
+    served.write(A_MD, briefing("Edited body text"))
+    wait_until(page_shows(served, A_URL, "Edited body text"), "the edit to be served")
+    assert served.status()["build"] == before + 1
+    assert any(f"Rebuilt after a change to {A_MD} in " in line for line in served.out), served.out
+
+
+def test_quick_edits_give_one_rebuild(served: Served) -> None:
+    before = wait_idle(served)["attempts"]
+    for n in range(6):
+        served.write(A_MD, briefing(f"Edit number {n}"))
+        served.write(f"content/briefings/2016/b{n}.md", briefing("Another", title=f"Extra {n}"))
+    wait_until(page_shows(served, A_URL, "Edit number 5"), "the last edit")
+    after = wait_idle(served)
+    assert after["attempts"] == before + 1, served.out
+    assert after["errors"] == []
+
+
+def test_a_change_during_a_rebuild_triggers_exactly_one_more(
+        served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    rebuild = Session.rebuild
+
+    def slow_rebuild(self: Session, changed: Iterable[Path] | None = None) -> SessionResult:
+        time.sleep(0.4)
+        return rebuild(self, changed)
+
+    monkeypatch.setattr(Session, "rebuild", slow_rebuild)
+    before = wait_idle(served)["attempts"]
+    served.write(A_MD, briefing("First wave"))
+    wait_until(lambda: served.status()["building"], "the rebuild to start", timeout=2)
+    for n in range(3):
+        served.write(A_MD, briefing(f"Second wave {n}"))
+        time.sleep(0.02)
+    assert served.status()["building"], "the edits came while the rebuild ran"
+    wait_until(page_shows(served, A_URL, "Second wave 2"), "the second wave")
+    assert wait_idle(served)["attempts"] == before + 2, served.out
+
+
+def test_a_broken_save_keeps_the_last_good_site_and_shows_an_overlay(served: Served) -> None:
+    served.write(A_MD, briefing("Broken body").replace("  - src-one", '  - "<b>bad</b>"'))
+    status = wait_until(lambda: (s := served.status())["errors"] and s, "the build to fail")
+    line = status["errors"][0]
+    assert line.startswith(f"{A_MD}:7:5: error: source id '<b>bad</b>'"), line
+
+    page = served.get(A_URL)
+    assert page.status == 200, "the last good page stays served"
+    assert "Original body text" in page.text and "Broken body" not in page.text
+    overlay = page.text[page.text.index(f'id="{OVERLAY_ID}"'):].split("<script")[0]
+    assert html.escape(line) in overlay, "each diagnostic, HTML-escaped"
+    assert "<b>bad" not in overlay
+    assert line in served.err, "the terminal prints the same lines"
+    assert OVERLAY_ID in served.get("/brief/no-such-page/").text
+
+    served.write(A_MD, briefing("Fixed body"))
+    wait_until(page_shows(served, A_URL, "Fixed body"), "the fix to be served")
+    assert served.status()["errors"] == []
+    assert OVERLAY_ID not in served.get(A_URL).text.split("<script")[0]
+
+
+def test_a_site_that_starts_broken_is_served_once_fixed(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    good = (site / A_MD).read_text()
+    (site / A_MD).write_text(good.replace("date: 2016-08-02", "date: 2016-13-45"))
+    running = start(site)
+    try:
+        assert "build failed" in running.out[0]
+        first = running.get(A_URL)
+        assert first.status == 503 and OVERLAY_ID in first.text and f"{A_MD}:3:7" in first.text
+        (site / A_MD).write_text(good)
+        wait_until(page_shows(running, A_URL, "Original body text"), "the fixed site")
+    finally:
+        running.server.stop()
+
+
+def test_atomic_rename_over_save(served: Served) -> None:
+    folder = served.site / "content/briefings/2016"
+    for n in range(3):
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".a.md.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(briefing(f"Atomic save {n}"))
+        os.replace(temp, folder / "a.md")
+        wait_until(page_shows(served, A_URL, f"Atomic save {n}"), f"atomic save {n}")
+    assert served.status()["errors"] == []
+
+
+def test_editor_swap_and_backup_files_are_ignored(served: Served) -> None:
+    before = wait_idle(served)["attempts"]
+    folder = served.site / "content/briefings/2016"
+    for name in (".a.md.swp", "a.md~", "4913", ".#a.md", "#a.md#", ".hidden.md"):
+        (folder / name).write_text("not a briefing: {{{")
+    (folder / "4913").unlink()
+    after = wait_idle(served)
+    assert after["attempts"] == before and after["errors"] == []
+
+
+def test_new_moved_and_deleted_files_and_folders(served: Served) -> None:
+    new_url = "/brief/2017/01/05/beta-briefing/"
+    served.write("content/briefings/2017/jan/b.md",
+                 briefing("Beta body", title="Beta briefing", date="2017-01-05"))
+    wait_until(lambda: served.get(new_url).status == 200, "the briefing in a new folder")
+
+    moved = served.site / "content/briefings/2017/moved"
+    (served.site / "content/briefings/2017/jan").rename(moved)
+    wait_until(lambda: served.status()["build"] >= 3 and not served.status()["busy"],
+               "the rebuild after the move")
+    assert served.status()["errors"] == [], "both ends of a move are seen: no duplicate URL"
+    assert served.get(new_url).status == 200
+
+    (moved / "b.md").unlink()
+    wait_until(lambda: served.get(new_url).status == 404, "the deleted briefing to go")
+    shutil.rmtree(served.site / "content/briefings/2017")
+    wait_idle(served)
+    assert served.get(A_URL).status == 200 and served.status()["errors"] == []
+
+
+def test_a_template_folder_created_later_is_watched(served: Served) -> None:
+    base = (REPO / "themes/default/templates/base.html").read_text(encoding="utf-8")
+    served.write("templates/base.html", base.replace("<body", "<!-- override one --><body", 1))
+    wait_until(page_shows(served, A_URL, "override one"), "the new site template")
+    served.write("templates/base.html", base.replace("<body", "<!-- override two --><body", 1))
+    wait_until(page_shows(served, A_URL, "override two"), "the edited site template")
+
+
+def test_config_changes_move_the_site_and_config_errors_show(served: Served) -> None:
+    config = served.site / "briefgen.toml"
+    config.write_text(CONFIG.replace("[site]", "[site]\nbogus = 1"), encoding="utf-8")
+    status = wait_until(lambda: (s := served.status())["errors"] and s, "the config error")
+    assert status["errors"][0].startswith("briefgen.toml:2:1: error: ")
+    assert served.get(A_URL).status == 200
+
+    config.write_text(CONFIG.replace("/brief/", "/news/"), encoding="utf-8")
+    wait_until(lambda: served.get("/news/2016/08/02/alpha-briefing/").status == 200,
+               "the site at its new base path")
+    assert served.get("/").headers["location"] == "/news/"
+    assert served.get(A_URL).status == 404
+    assert served.status()["errors"] == []
+
+
+# ---------------------------------------------------------------- events
+
+
+def test_event_stream_sends_the_state_then_an_event_per_rebuild(served: Served) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+    try:
+        connection.request("GET", EVENTS_PATH)
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type", "").startswith("text/event-stream")
+        assert response.getheader("Cache-Control") == "no-store"
+
+        def next_event() -> dict[str, Any]:
+            while True:
+                line = response.fp.readline()
+                assert line, "the stream ended"
+                if line.startswith(b"data: "):
+                    data: dict[str, Any] = json.loads(line[6:])
+                    return data
+
+        hello = next_event()
+        assert hello["errors"] == [] and hello["base"] == "/brief/"
+        served.write(A_MD, briefing("Streamed edit"))
+        news = next_event()
+        assert news["build"] == hello["build"] + 1 and news["version"] != hello["version"]
+        assert A_URL in news["changed"]
+        served.write(A_MD, briefing("x").replace("date: 2016-08-02", "date: nonsense-date"))
+        broken = next_event()
+        assert broken["errors"] and broken["errors"][0].startswith(A_MD + ":")
+        assert broken["version"] == news["version"]
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------- safety
+
+
+def test_paths_outside_the_site_are_never_served(served: Served, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("TOP-SECRET-OUTSIDE")
+    (served.site / "content/briefings/2016/link.txt").symlink_to(tmp_path / "secret.txt")
+    attempts = [
+        "/brief/../briefgen.toml", "/../secret.txt", "/brief/../../secret.txt",
+        "/brief/%2e%2e/briefgen.toml", "/brief/%2E%2E/%2e%2e/secret.txt",
+        "/brief/..%2fbriefgen.toml", "/brief/%2F..%2F..%2Fsecret.txt", "/brief%2F..%2Fbriefgen.toml",
+        "/brief/..%5cbriefgen.toml", "/brief/..\\briefgen.toml", "/brief//etc/passwd",
+        "/brief/static/../../briefgen.toml", "/brief/./index.html", "/brief/%00",
+        "/brief/%ff%fe", "/briefgen.toml", "/content/briefings/2016/a.md", "/brief/content/",
+        "/brief/content/briefings/2016/link.txt", "http://evil.example/brief/", "//etc/passwd",
+    ]
+    for path in attempts:
+        answer = served.get(path)
+        assert 400 <= answer.status < 500, (path, answer.status)
+        assert b"TOP-SECRET" not in answer.body and b"base_url" not in answer.body, path
+
+
+def test_requests_for_another_host_are_refused(served: Served) -> None:
+    port = served.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LOCALHOST:{port}"):
+        assert served.get("/brief/", host=host).status == 200, host
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}",
+                 "127.0.0.1", f"127.0.0.1:{port + 1}", f"localhost:{port}@evil", ""):
+        answer = served.get("/brief/", host=host)
+        assert 400 <= answer.status < 500, host
+        assert b"Alpha briefing" not in answer.body
+    assert served.get(EVENTS_PATH, host="evil.example").status == 403
+    assert served.get(STATUS_PATH, host="evil.example").status == 403
+
+
+def test_host_check_and_routes_as_values() -> None:
+    wildcard = HostCheck("0.0.0.0", 8000)
+    assert wildcard.allows("192.168.1.20:8000") and not wildcard.allows("attacker.example:8000")
+    assert HostCheck("::1", 80).allows("[::1]") and not HostCheck("127.0.0.1", 81).allows("[::1]")
+    assert all(map(is_loopback, ("127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2")))
+    assert not any(map(is_loopback, ("0.0.0.0", "::", "192.168.1.20", "example.org")))
+    pages = {"index.html": b"", "a/index.html": b"", "a/b.css": b""}
+    assert route("/", "/brief/", pages).location == "/brief/"
+    assert route("/brief/a", "/brief/", pages).location == "/brief/a/"
+    assert route("/brief/a/", "/brief/", pages).file == "a/index.html"
+    assert route("/brief/a/b.css", "/brief/", pages).file == "a/b.css"
+    assert route("/", "/", pages).file == "index.html"
+    for bad in ("/brief/a/../a/b.css", "/brief/a%2Fb.css", "/brief/a/./b.css", "/brief/a//b.css"):
+        assert route(bad, "/brief/", pages).status == 404, bad
+
+
+def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "serve", str(site), "--port", str(port)],
+        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if
+                                                               process.stdout else ""))
+        reader.start()
+        reader.join(WAIT)
+        assert lines and lines[0].startswith(
+            f"Serving 1 briefings at http://127.0.0.1:{port}/brief/ (built in "), lines
+        stream = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+        stream.request("GET", EVENTS_PATH)
+        assert stream.getresponse().status == 200  # an open event stream must not block the stop
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=WAIT)
+        _, stderr = process.communicate(timeout=WAIT)
+        assert code == 0, stderr
+        assert time.monotonic() - started < 3, "Ctrl-C must stop the server promptly"
+        assert "Traceback" not in stderr, stderr
+        stream.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=WAIT)
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium")
+def test_browser_updates_the_open_page_and_shows_errors(served: Served) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(WAIT * 1000)
+            page.goto(f"http://127.0.0.1:{served.port}{A_URL}")
+            page.wait_for_selector("text=Original body text")
+            page.evaluate("window.sameDocument = true")
+
+            served.write(A_MD, briefing("Live edited text"))
+            page.wait_for_selector("text=Live edited text")
+            # Only the body changed: it is swapped in place, without a reload.
+            assert page.evaluate("window.sameDocument === true")
+
+            served.write(A_MD, briefing("Broken").replace("date: 2016-08-02", "date: 2016-13-45"))
+            overlay = page.wait_for_selector(f"#{OVERLAY_ID}")
+            assert overlay is not None
+            assert f"{A_MD}:3:7: error:" in overlay.inner_text()
+            assert page.is_visible("text=Live edited text"), "the last good page stays"
+
+            served.write(A_MD, briefing("Repaired text"))
+            page.wait_for_selector(f"#{OVERLAY_ID}", state="detached")
+            page.wait_for_selector("text=Repaired text")
+            assert page.url.endswith(A_URL)
+        finally:
+            browser.close()
