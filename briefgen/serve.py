@@ -49,6 +49,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from briefgen.build import BuildOptions
 from briefgen.diagnostics import BuildFailed, UsageError
 from briefgen.session import Session
+from briefgen.workers import default_jobs
 
 Say = Callable[[str], None]
 
@@ -557,7 +558,7 @@ class DevServer:
         self.root = root.resolve()
         self.host = host
         self.requested_port = port
-        self.options = BuildOptions(drafts=drafts, future=False, jobs=1)
+        self.options = BuildOptions(drafts=drafts, future=False, jobs=default_jobs())
         self._out = out
         self._err = err or _print_stderr
         self._token = secrets.token_hex(4)

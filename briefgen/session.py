@@ -36,6 +36,7 @@ from briefgen.markup import Converter
 from briefgen.model import Briefing, Site
 from briefgen.plan import PageSpec
 from briefgen.render import FEED_SIZE, Renderer
+from briefgen.workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ class Session:
         self.pages: Mapping[str, bytes] = {}
         self.config: Config = load_config(self.root)
         self._files: dict[str, SourceFile] = {}
-        self._cache = BuildCache.in_memory()
+        # The build cache on disk makes the first build of a known site fast; after
+        # that the session's own memory is the cache, and the disk is left alone.
+        self._cache = BuildCache.open(self.config.cache_dir) if options.use_cache else BuildCache.in_memory()
         self._manifest: dict[str, tuple[str, str]] = {}
         self._last: _LastBuild | None = None
         self._converter = Converter()
@@ -186,9 +189,13 @@ class Session:
             quick = self._body_edit(changed_set, self._last, started)
             if quick is not None:
                 return quick
-        loaded = load(self.root, self.options, self._cache, None, None, self._reader(changed_set))
+        first = self._last is None
+        pool = WorkerPool(self.options.jobs) if first and self.options.jobs > 1 else None
+        loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
         sink = _MemorySink(self.pages)
-        outcome = render_site(loaded, sink, self._manifest)
+        outcome = render_site(loaded, sink, self._manifest, cache=self._cache)
+        if first:
+            self._cache.save()
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest
