@@ -19,12 +19,9 @@ whole after every rebuild.
 from __future__ import annotations
 
 import contextlib
-import html
 import http.server
-import ipaddress
 import json
 import logging
-import mimetypes
 import os
 import secrets
 import signal
@@ -36,11 +33,10 @@ import traceback
 import webbrowser
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final
-from urllib.parse import quote, unquote
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -48,14 +44,30 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from briefgen.build import BuildOptions
 from briefgen.diagnostics import BuildFailed, UsageError
+from briefgen.livereload import (
+    EVENTS_PATH,
+    PLACEHOLDER,
+    STATUS_PATH,
+    build_event,
+    changed_files,
+    changed_urls,
+    inject,
+    live_snippet,
+)
+from briefgen.routes import (
+    HostCheck,
+    address_family,
+    content_type,
+    is_loopback,
+    is_wildcard,
+    route,
+    url_host,
+)
 from briefgen.session import Session
 from briefgen.workers import default_jobs
 
 Say = Callable[[str], None]
 
-EVENTS_PATH: Final = "/__briefgen__/events"
-STATUS_PATH: Final = "/__briefgen__/status"
-OVERLAY_ID: Final = "briefgen-error-overlay"
 
 DEBOUNCE_SECONDS: Final = 0.05  # quiet time after the last change before rebuilding
 MAX_DELAY_SECONDS: Final = 1.0  # rebuild anyway when changes keep coming this long
@@ -67,22 +79,10 @@ _TRIGGERS: Final = frozenset({"created", "modified", "deleted", "moved", "closed
 _EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".part", ".crdownload",
                            ".crswap", "___jb_tmp___", "___jb_old___", "~")
 # Output files whose changes no HTML page shows: they reload no page by themselves.
-_UNSHOWN_SUFFIXES: Final = (".xml", ".json", ".txt")
-_MAX_CHANGED_URLS: Final = 500  # above this, tell every page to reload
 
-_CONTENT_TYPES: Final = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".xml": "application/xml; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-}
 
+
+# ---------------------------------------------------------------- snapshots
 
 # ---------------------------------------------------------------- snapshots and routes
 
@@ -101,285 +101,11 @@ class _Snapshot:
     attempts: int  # rebuild attempts, the first build included
 
 
-@dataclass(frozen=True)
-class Route:
-    """Where a request path leads: a page (`file`), a redirect (`location`) or nothing."""
-
-    status: int
-    file: str = ""
-    location: str = ""
-
-
-NOT_FOUND: Final = Route(404)
-
-
-def route(raw_path: str, base: str, pages: Mapping[str, bytes]) -> Route:
-    """Map a request path (percent-encoded, without query) to an output file.
-
-    Only names in `pages` can be served; anything that tries to climb out (dot
-    segments, encoded slashes or backslashes, NUL) is refused before lookup.
-    """
-    lowered = raw_path.lower()
-    if not raw_path.startswith("/") or any(bad in lowered for bad in ("%2f", "%5c", "%00")):
-        return NOT_FOUND
-    try:
-        path = unquote(raw_path, errors="strict")
-    except UnicodeDecodeError:
-        return NOT_FOUND
-    if "\\" in path or "\0" in path:
-        return NOT_FOUND
-    segments = path.split("/")[1:]
-    if any(s in (".", "..") for s in segments) or "" in segments[:-1]:
-        return NOT_FOUND
-    prefix = unquote(base)
-    if path == "/" and prefix != "/":
-        return Route(302, location=quote(prefix))
-    if path + "/" == prefix:
-        return Route(302, location=raw_path + "/")
-    if not path.startswith(prefix):
-        return NOT_FOUND
-    rel = path[len(prefix):]
-    file = rel + "index.html" if rel == "" or rel.endswith("/") else rel
-    if file in pages:
-        return Route(200, file=file)
-    if not rel.endswith("/") and rel + "/index.html" in pages:
-        return Route(302, location=raw_path + "/")
-    return NOT_FOUND
-
-
-def content_type(file: str) -> str:
-    suffix = os.path.splitext(file)[1].lower()
-    known = _CONTENT_TYPES.get(suffix)
-    if known:
-        return known
-    guessed, _ = mimetypes.guess_type(file, strict=False)
-    return guessed or "application/octet-stream"
-
-
-def changed_files(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> set[str]:
-    """Output files added, removed or with other bytes."""
-    changed = {name for name, data in new.items()
-               if old.get(name) is not data and old.get(name) != data}
-    return changed | (old.keys() - new.keys())
-
-
-def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
-    """The URL paths of changed pages, or None when every page should reload.
-
-    Assets such as images or style sheets change what any page shows; feeds,
-    the sitemap and robots.txt change no page.
-    """
-    urls: set[str] = set()
-    for name in files:
-        if name.endswith(".html"):
-            urls.add(base + name)
-            if name == "index.html" or name.endswith("/index.html"):
-                urls.add(base + name[: -len("index.html")])
-        elif not name.endswith(_UNSHOWN_SUFFIXES):
-            return None
-    return sorted(urls) if len(urls) <= _MAX_CHANGED_URLS else None
-
-
 def ignored_name(name: str) -> bool:
     """Editors' swap, backup and temporary files, and hidden files: never a reason to rebuild."""
     return (name.startswith((".", "#")) or name == "4913" or name.endswith(_EDITOR_SUFFIXES)
             or name.endswith("#"))
 
-
-# ---------------------------------------------------------------- injected markup
-
-_OVERLAY_STYLE: Final = (
-    "position:fixed;z-index:2147483647;left:0;right:0;top:0;max-height:70vh;overflow:auto;"
-    "margin:0;padding:1rem 1.25rem;background:#3b0d0c;color:#fff;"
-    "font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-    "box-shadow:0 4px 16px rgba(0,0,0,.4);border-bottom:4px solid #e5484d;text-align:left"
-)
-_OVERLAY_TITLE: Final = "briefgen: the build failed; showing the last good version"
-_PRE_STYLE: Final = "margin:.5rem 0 0;white-space:pre-wrap;font:inherit;color:#ffd7d5"
-_BUTTON_STYLE: Final = ("float:right;font:inherit;background:#fff;color:#3b0d0c;border:0;"
-                        "border-radius:3px;padding:.15rem .6rem;cursor:pointer")
-
-_CLIENT: Final = """\
-(function () {
-  "use strict";
-  var state = %(state)s;
-  var version = state.version, base = state.base;
-  function hide() {
-    var old = document.getElementById(state.id);
-    if (old) old.parentNode.removeChild(old);
-  }
-  function show(errors) {
-    hide();
-    var box = document.createElement("div"), title = document.createElement("strong");
-    var text = document.createElement("pre"), close = document.createElement("button");
-    box.id = state.id; box.setAttribute("role", "alert"); box.setAttribute("style", state.style);
-    close.type = "button"; close.textContent = "Dismiss";
-    close.setAttribute("style", state.button);
-    close.onclick = hide;
-    title.textContent = state.title;
-    text.setAttribute("style", state.pre); text.textContent = errors.join("\\n");
-    box.appendChild(close); box.appendChild(title); box.appendChild(text);
-    document.body.appendChild(box);
-  }
-  function here() {
-    try { return decodeURIComponent(location.pathname); } catch (e) { return location.pathname; }
-  }
-  function reload() { source.close(); location.reload(); }
-  function others(doc) { return doc.querySelectorAll("script:not([data-briefgen])").length; }
-  // Fetch the page again and swap its body in: faster than a reload, keeps the scroll
-  // position, and no flash. Anything else (the head changed, a status other than the one
-  // shown, scripts of the theme, a network error) falls back to a full reload.
-  var latest = 0, current = [];
-  function update(target) {
-    var ticket = ++latest;
-    fetch(location.href, {cache: "no-store", credentials: "same-origin"}).then(function (r) {
-      if (r.status !== state.status) throw new Error("status " + r.status);
-      return r.text();
-    }).then(function (text) {
-      if (ticket !== latest) return;
-      var doc = new DOMParser().parseFromString(text, "text/html");
-      if (doc.head.innerHTML !== document.head.innerHTML || others(doc) || others(document)) {
-        throw new Error("more than the body changed");
-      }
-      var drop = doc.querySelectorAll("script[data-briefgen], #" + state.id), i;
-      for (i = 0; i < drop.length; i++) drop[i].parentNode.removeChild(drop[i]);
-      var body = document.body, names = [];
-      for (i = 0; i < body.attributes.length; i++) names.push(body.attributes[i].name);
-      names.forEach(function (name) { body.removeAttribute(name); });
-      for (i = 0; i < doc.body.attributes.length; i++) {
-        body.setAttribute(doc.body.attributes[i].name, doc.body.attributes[i].value);
-      }
-      var nodes = Array.prototype.slice.call(doc.body.childNodes);  // a copy: adopting moves
-      body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));
-      version = target;
-      if (current.length) show(current);
-    }).catch(reload);
-  }
-  var source = new EventSource(state.events);
-  source.addEventListener("build", function (event) {
-    var news = JSON.parse(event.data);
-    current = news.errors;
-    if (news.errors.length) { show(news.errors); return; }
-    hide();
-    if (news.version === version) return;
-    if (news.base !== base && location.pathname.indexOf(base) === 0) {
-      source.close();
-      location.replace(news.base + location.pathname.slice(base.length) + location.search);
-      return;
-    }
-    if (news.changed === null || state.notFound || news.changed.indexOf(here()) >= 0) {
-      update(news.version);
-      return;
-    }
-    version = news.version;
-  });
-})();
-"""
-
-
-def _script_json(value: object) -> str:
-    """JSON that is safe inside a <script> element."""
-    text = json.dumps(value, ensure_ascii=True)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def overlay_html(errors: Iterable[str]) -> str:
-    lines = "\n".join(html.escape(line) for line in errors)
-    return (f'<div id="{OVERLAY_ID}" role="alert" style="{_OVERLAY_STYLE}">'
-            f'<button type="button" style="{_BUTTON_STYLE}" '
-            f'onclick="this.parentNode.parentNode.removeChild(this.parentNode)">Dismiss</button>'
-            f"<strong>{html.escape(_OVERLAY_TITLE)}</strong>"
-            f'<pre style="{_PRE_STYLE}">{lines}</pre></div>')
-
-
-def live_snippet(snapshot: _Snapshot, status: int) -> bytes:
-    """The overlay (when the build is broken) and the reload script, for one HTML response."""
-    state = {"version": snapshot.version, "base": snapshot.base, "events": EVENTS_PATH,
-             "status": status, "notFound": status != 200, "id": OVERLAY_ID, "title": _OVERLAY_TITLE,
-             "style": _OVERLAY_STYLE, "pre": _PRE_STYLE, "button": _BUTTON_STYLE}
-    overlay = overlay_html(snapshot.errors) if snapshot.errors else ""
-    script = _CLIENT % {"state": _script_json(state)}
-    return f'{overlay}<script data-briefgen="live-reload">\n{script}</script>\n'.encode()
-
-
-def inject(page: bytes, snippet: bytes) -> bytes:
-    """Insert snippet before the last </body>, or append it when there is none."""
-    at = page.lower().rfind(b"</body")
-    return page + snippet if at < 0 else page[:at] + snippet + page[at:]
-
-
-_PLACEHOLDER: Final = (b"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                       b"<title>briefgen: build failed</title></head>\n<body>"
-                       b"<h1>The site has not built yet</h1><p>This page updates by itself when "
-                       b"the errors are fixed.</p>\n</body></html>\n")
-
-
-# ---------------------------------------------------------------- hosts
-
-
-def _is_wildcard(host: str) -> bool:
-    return host in ("", "0.0.0.0", "::")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _url_host(host: str) -> str:
-    bare = host.strip("[]")
-    return f"[{bare}]" if ":" in bare else bare
-
-
-def _is_ip_literal(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class HostCheck:
-    """Which Host headers to answer: the addresses the server listens on, against DNS rebinding."""
-
-    host: str
-    port: int
-    names: frozenset[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        names = {"127.0.0.1", "localhost", "[::1]", _url_host(self.host).lower()}
-        if _is_wildcard(self.host):
-            hostname = socket.gethostname().lower()
-            names |= {hostname, socket.getfqdn(hostname).lower()}
-        object.__setattr__(self, "names", frozenset(names))
-
-    def allows(self, header: str | None) -> bool:
-        if not header:
-            return False
-        value = header.strip().lower()
-        name, port = value, ""
-        if value.startswith("["):
-            end = value.find("]")
-            if end < 0:
-                return False
-            name, rest = value[: end + 1], value[end + 1:]
-            if rest and not rest.startswith(":"):
-                return False
-            port = rest[1:]
-        elif ":" in value:
-            name, _, port = value.partition(":")
-        if port != str(self.port) and not (port == "" and self.port == 80):
-            return False
-        name = name.rstrip(".")
-        if name in self.names:
-            return True
-        # Listening on every interface: any IP address is fine (DNS rebinding needs a name).
-        return _is_wildcard(self.host) and _is_ip_literal(name)
 
 
 # ---------------------------------------------------------------- HTTP
@@ -470,15 +196,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif "404.html" in snapshot.pages:
             self._page(snapshot, "404.html", 404, head)
         elif not snapshot.pages:
-            self._send(503, inject(_PLACEHOLDER, live_snippet(snapshot, 503)),
-                       content_type(".html"), head)
+            snippet = live_snippet(snapshot.version, snapshot.base, snapshot.errors, 503)
+            self._send(503, inject(PLACEHOLDER, snippet), content_type(".html"), head)
         else:
             self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
 
     def _page(self, snapshot: _Snapshot, file: str, status: int, head: bool) -> None:
         data = snapshot.pages[file]
         if file.endswith(".html"):
-            data = inject(data, live_snippet(snapshot, status))
+            data = inject(data, live_snippet(snapshot.version, snapshot.base, snapshot.errors, status))
         self._send(status, data, content_type(file), head)
 
     def _send(self, status: int, body: bytes, ctype: str, head: bool, location: str = "",
@@ -592,11 +318,11 @@ class DevServer:
         yet) and UsageError when the address cannot be used.
         """
         self._session = Session(self.root, self.options)
-        family = _family(self.host, self.requested_port)
+        family = address_family(self.host, self.requested_port)
         try:
             self._httpd = _HTTPServer((self.host, self.requested_port), family, self)
         except OSError as exc:
-            raise UsageError(f"cannot listen on {_url_host(self.host)}:{self.requested_port}: "
+            raise UsageError(f"cannot listen on {url_host(self.host)}:{self.requested_port}: "
                              f"{exc.strerror or exc}") from None
         self.port = int(self._httpd.server_address[1])
         self.hosts = HostCheck(self.host, self.port)
@@ -664,9 +390,9 @@ class DevServer:
     @property
     def url(self) -> str:
         shown = self.host
-        if _is_wildcard(shown):
+        if is_wildcard(shown):
             shown = "::1" if shown == "::" else "127.0.0.1"
-        return f"http://{_url_host(shown)}:{self.port}{self._snapshot.base}"
+        return f"http://{url_host(shown)}:{self.port}{self._snapshot.base}"
 
     def status_json(self) -> str:
         with self._cond:
@@ -691,7 +417,7 @@ class DevServer:
             snapshot = self._snapshot
             seen = snapshot.seq
         try:
-            yield _event(snapshot.seq, _payload(snapshot, None))
+            yield build_event(snapshot.seq, _payload(snapshot, None))
             while True:
                 with self._cond:
                     self._wait_for_news(seen)
@@ -700,7 +426,7 @@ class DevServer:
                     news = [m for seq, m in self._history if seq > seen]
                     current = self._snapshot
                     if current.seq != seen and (not news or current.seq - seen > len(news)):
-                        news = [_event(current.seq, _payload(current, None))]  # fell behind
+                        news = [build_event(current.seq, _payload(current, None))]  # fell behind
                     seen = current.seq
                 yield b"".join(news) if news else b": ping\n\n"
         finally:
@@ -865,7 +591,7 @@ class DevServer:
                                 briefings, old.attempts + 1)
                 urls = changed_urls(changed, base) if old.build and base == old.base else None
             self._snapshot = new
-            self._history.append((new.seq, _event(new.seq, _payload(new, urls))))
+            self._history.append((new.seq, build_event(new.seq, _payload(new, urls))))
             self._cond.notify_all()
 
     # -- the terminal
@@ -882,10 +608,6 @@ class DevServer:
 def _payload(snapshot: _Snapshot, changed: list[str] | None) -> dict[str, object]:
     return {"seq": snapshot.seq, "build": snapshot.build, "version": snapshot.version,
             "base": snapshot.base, "errors": list(snapshot.errors), "changed": changed}
-
-
-def _event(seq: int, payload: dict[str, object]) -> bytes:
-    return f"id: {seq}\nevent: build\ndata: {json.dumps(payload)}\n\n".encode()
 
 
 def _base_path(base_url: str) -> str:
@@ -911,16 +633,6 @@ def _clock() -> str:
 
 def _print_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def _family(host: str, port: int) -> socket.AddressFamily:
-    if _is_wildcard(host):
-        return socket.AF_INET6 if host == "::" else socket.AF_INET
-    try:
-        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UsageError(f"cannot listen on {host}: {exc.strerror}") from None
-    return infos[0][0]
 
 
 # ---------------------------------------------------------------- the command

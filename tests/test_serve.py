@@ -27,15 +27,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from briefgen.serve import (
-    EVENTS_PATH,
-    OVERLAY_ID,
-    STATUS_PATH,
-    DevServer,
-    HostCheck,
-    is_loopback,
-    route,
-)
+from briefgen.livereload import EVENTS_PATH, OVERLAY_ID, STATUS_PATH
+from briefgen.routes import HostCheck, is_loopback, route
+from briefgen.serve import DevServer
 from briefgen.session import Session, SessionResult
 
 REPO = Path(__file__).resolve().parents[1]
