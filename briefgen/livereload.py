@@ -21,7 +21,6 @@ _UNSHOWN_SUFFIXES: Final = (".xml", ".json", ".txt")
 _MAX_CHANGED_URLS: Final = 500  # above this, tell every page to reload
 
 
-
 _OVERLAY_STYLE: Final = (
     "position:fixed;z-index:2147483647;left:0;right:0;top:0;max-height:70vh;overflow:auto;"
     "margin:0;padding:1rem 1.25rem;background:#3b0d0c;color:#fff;"

@@ -81,7 +81,6 @@ _EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".par
 # Output files whose changes no HTML page shows: they reload no page by themselves.
 
 
-
 # ---------------------------------------------------------------- snapshots
 
 # ---------------------------------------------------------------- snapshots and routes
@@ -105,7 +104,6 @@ def ignored_name(name: str) -> bool:
     """Editors' swap, backup and temporary files, and hidden files: never a reason to rebuild."""
     return (name.startswith((".", "#")) or name == "4913" or name.endswith(_EDITOR_SUFFIXES)
             or name.endswith("#"))
-
 
 
 # ---------------------------------------------------------------- HTTP
