@@ -14,7 +14,7 @@ THEME_FILE = "theme.toml"
 
 def builtin_themes_dir() -> Path:
     """Themes shipped with the package; in a source checkout, the repository's themes/."""
-    packaged = Path(__file__).parent / "themes"
+    packaged = Path(__file__).parent / "builtin_themes"
     if (packaged / "default" / THEME_FILE).is_file():
         return packaged
     return Path(__file__).resolve().parent.parent / "themes"
