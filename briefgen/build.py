@@ -17,19 +17,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from briefgen import __version__
+from briefgen import __version__, memo
 from briefgen.cache import BuildCache, FileStat, ParsedFile, file_stat
 from briefgen.config import Config, load_config
 from briefgen.content import BriefingDoc, PageDoc, Source, parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.fingerprint import Fingerprints
 from briefgen.markup import MARKDOWN_SETTINGS_KEY, Converter
-from briefgen.model import Site, build_site, collect_sources, is_published
+from briefgen.model import Site, build_site, collect_sources, is_published, to_site_time
 from briefgen.plan import PageSpec, plan_site
 from briefgen.render import Renderer, RenderError, make_environment
-from briefgen.themes import Theme, resolve_themes, theme_assets
+from briefgen.themes import Theme, builtin_themes_dir, resolve_themes, theme_assets
 from briefgen.workers import WorkerPool
-from briefgen.write import OutputWriter, check_output_dir, recover_interrupted
+from briefgen.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
 
 Progress = Callable[[str], None]
 
@@ -68,6 +68,7 @@ class Loaded:
     themes: tuple[Theme, ...]
     warnings: list[Diagnostic]
     briefing_count: int
+    next_release: dt.datetime | None = None  # the earliest briefing left out as future
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,10 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += plan_problems
     if has_errors(problems):
         raise BuildFailed(problems)
-    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings))
+    future = [to_site_time(d.date, zone) for d in briefing_docs
+              if not options.future and to_site_time(d.date, zone) > now]
+    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings),
+                  min(future) if future else None)
 
 
 def _static_files(config: Config) -> list[str]:
@@ -285,6 +289,15 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
+    inputs = _inputs(config, options, output)
+    if options.use_cache:
+        last = memo.read_last_build(config.cache_dir, output)
+        now = options.now or dt.datetime.now(dt.UTC)
+        if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
+                and (last.valid_until is None or now < last.valid_until)):
+            return BuildResult(output, last.briefings, last.files, 0, last.files, (),
+                               time.perf_counter() - started)
+        memo.forget(config.cache_dir, output)
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
     try:
@@ -308,8 +321,19 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if cache:
         cache.set_manifest(output, outcome.manifest)
         cache.save()
+        if not loaded.warnings:  # a build with warnings should say them again next time
+            memo.write_last_build(config.cache_dir, output, memo.LastBuild(
+                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
+
+
+def _inputs(config: Config, options: BuildOptions, output: Path) -> str:
+    folders = [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
+               builtin_themes_dir()]
+    settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
+                     str(output), MARKDOWN_SETTINGS_KEY))
+    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings)
 
 
 class Sink(Protocol):

@@ -276,3 +276,30 @@ def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
     progress: list[str] = []
     load(site, BuildOptions(), BuildCache.open(site / ".briefgen-cache"), progress=progress.append)
     assert any("parsed 1 changed files, 7 from cache" in line for line in progress), progress
+
+
+def test_unchanged_inputs_skip_the_build_until_a_future_briefing_comes_due(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    (site / "content/briefings/2020/later.md").write_text(
+        briefing("Scheduled", "2020-06-01T08:00:00+00:00", "Alpha", "Due later [@src-a]."),
+        encoding="utf-8")
+    output = tmp_path / "out"
+    before_due = dt.datetime(2020, 5, 1, tzinfo=dt.UTC)
+    after_due = dt.datetime(2020, 6, 2, tzinfo=dt.UTC)
+    first = build(site, BuildOptions(output=output, now=before_due))
+    again = build(site, BuildOptions(output=output, now=before_due))
+    assert (again.rendered, again.reused, again.pages) == (0, first.pages, first.pages)
+    assert not (output / "2020/06/01/scheduled/index.html").exists()
+    due = build(site, BuildOptions(output=output, now=after_due))
+    assert due.rendered > 0
+    assert (output / "2020/06/01/scheduled/index.html").is_file()
+    assert tree(output) == clean_build(site, tmp_path / "clean", now=after_due)
+
+
+def test_a_touched_template_is_an_input(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    edit_template(site)
+    assert build(site, BuildOptions(output=output)).rendered > 0
+    assert b"Edited template." in (output / "2020/01/10/briefing-0/index.html").read_bytes()
