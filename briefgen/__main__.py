@@ -1,3 +1,3 @@
-from briefgen.cli import main
+from briefgen.cli import entry_point
 
-raise SystemExit(main())
+entry_point()

@@ -12,7 +12,7 @@ import hashlib
 import os
 import time
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -52,10 +52,13 @@ class SourceFile:
     data: bytes | None  # None when not read here (see read_sources)
     digest: str  # "" when not read yet
     stat: FileStat
-    location: Path
+    location: str  # the file's path on disk
 
     def bytes(self) -> bytes:
-        return self.data if self.data is not None else self.location.read_bytes()
+        if self.data is not None:
+            return self.data
+        with open(self.location, "rb") as stream:
+            return stream.read()
 
 
 @dataclass
@@ -97,14 +100,18 @@ def content_kind(config: Config, path: Path) -> str | None:
     return None
 
 
-def discover(config: Config) -> list[tuple[str, Path]]:
-    """Content files as (kind, path), in a stable order."""
+def discover(config: Config) -> list[tuple[str, str]]:
+    """Content files as (kind, path on disk), in a stable order.
+
+    Paths are strings: this runs on every build over every file, and pathlib
+    objects would cost more than the walk itself.
+    """
     content = config.content_dir
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str]] = []
     for kind, folder, endings in CONTENT_KINDS:
         base = content / folder
         if base.is_dir():
-            found += [(kind, Path(p)) for p in sorted(_walk(str(base), endings))]
+            found += [(kind, p) for p in sorted(_walk(str(base), endings))]
     return found
 
 
@@ -131,13 +138,21 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith("~")
 
 
-def read_file(kind: str, path: Path, shown: str) -> SourceFile:
+def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
     stat = file_stat(path)
-    data = path.read_bytes()
-    return SourceFile(kind, shown, data, hashlib.blake2b(data, digest_size=16).hexdigest(), stat, path)
+    with open(path, "rb") as stream:
+        data = stream.read()
+    return SourceFile(kind, shown, data, hashlib.blake2b(data, digest_size=16).hexdigest(), stat,
+                      str(path))
 
 
-def read_sources(config: Config, cache: BuildCache | None = None) -> list[SourceFile]:
+def content_stats(config: Config) -> list[tuple[str, str, FileStat]]:
+    """Every content file as (kind, path on disk, stat), in a stable order."""
+    return [(kind, path, file_stat(path)) for kind, path in discover(config)]
+
+
+def read_sources(config: Config, cache: BuildCache | None = None,
+                 found: list[tuple[str, str, FileStat]] | None = None) -> list[SourceFile]:
     """The site's content files, each read at most once per build.
 
     A file whose size, times and inode are as the cache last saw them is not
@@ -147,9 +162,8 @@ def read_sources(config: Config, cache: BuildCache | None = None) -> list[Source
     """
     files = []
     prefix = len(str(config.root)) + 1
-    for kind, path in discover(config):
-        shown = str(path)[prefix:].replace(os.sep, "/")
-        stat = file_stat(path)
+    for kind, path, stat in found if found is not None else content_stats(config):
+        shown = path[prefix:].replace(os.sep, "/")
         if cache is None or not cache.knows(shown):
             files.append(SourceFile(kind, shown, None, "", stat, path))
             continue
@@ -251,16 +265,19 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
             results[file.path] = hit
         else:
             missing.append(file)
+    batches: Iterable[list[ParsedFile]]
     if pool is not None and len(missing) > 1:
-        fresh = pool.parse(missing)
+        batches = pool.parse(missing)
     else:
         converter, page_converter = Converter(), Converter(citations=False)
-        fresh = [parse_file(f, converter, page_converter) for f in missing]
+        batches = ([parse_file(f, converter, page_converter) for f in missing[i:i + 200]]
+                   for i in range(0, len(missing), 200))
     stats = {f.path: f.stat for f in missing}
-    if cache:
-        fresh = cache.store_parsed([(item, stats[item.path]) for item in fresh], key)
-    for item in fresh:
-        results[item.path] = item
+    for batch in batches:
+        # Stored batch by batch, so the bodies of the whole site are never in memory at once.
+        fresh = cache.store_parsed([(item, stats[item.path]) for item in batch], key) if cache else batch
+        for item in fresh:
+            results[item.path] = item
     return [results[f.path] for f in files], len(missing)
 
 
@@ -289,7 +306,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
-    inputs = _inputs(config, options, output)
+    found = content_stats(config)
+    inputs = _inputs(config, options, output, found)
     if options.use_cache:
         last = memo.read_last_build(config.cache_dir, output)
         now = options.now or dt.datetime.now(dt.UTC)
@@ -301,7 +319,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
     try:
-        loaded = load(root, replace(options, output=output), cache, pool, progress)
+        loaded = load(root, replace(options, output=output), cache, pool, progress,
+                      lambda config: read_sources(config, cache, found))
     except BuildFailed:
         # Keep what was parsed: fixing one file should not mean parsing all again.
         if cache:
@@ -328,12 +347,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
 
 
-def _inputs(config: Config, options: BuildOptions, output: Path) -> str:
-    folders = [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
-               builtin_themes_dir()]
+def _inputs(config: Config, options: BuildOptions, output: Path,
+            found: list[tuple[str, str, FileStat]]) -> str:
+    folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir()]
     settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
                      str(output), MARKDOWN_SETTINGS_KEY))
-    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings)
+    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings,
+                              [(path, *stat) for _, path, stat in found])
 
 
 class Sink(Protocol):
@@ -357,7 +377,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
                 progress: Progress | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
-    env = make_environment(loaded.config, loaded.themes)
+    bytecode = cache.folder / "templates" if cache is not None and cache.folder else None
+    env = make_environment(loaded.config, loaded.themes, bytecode)
     assets = theme_assets(loaded.themes)
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -35,6 +36,7 @@ def _schema() -> str:
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 _INDEX = "index.pickle"
+_DELTA = "index-delta.pickle"  # changes since index.pickle was written
 _BODIES = "bodies.sqlite"
 
 FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
@@ -52,10 +54,10 @@ class ParsedFile:
     diagnostics: tuple[Diagnostic, ...]
 
 
-_FORMAT = f"briefgen-cache-3 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
+_FORMAT = f"briefgen-cache-4 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
 
 
-def file_stat(path: Path) -> FileStat:
+def file_stat(path: str | Path) -> FileStat:
     st = os.stat(path)
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
@@ -83,6 +85,8 @@ class BodyStore:
                 self._connection = sqlite3.connect(self.path, timeout=10)
                 self._connection.execute(
                     "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            # A cache may be lost at a crash (it is then rebuilt); it need not be synced to disk.
+            self._connection.execute("PRAGMA synchronous = OFF")
             self._pid = os.getpid()
         return self._connection
 
@@ -148,6 +152,9 @@ class BuildCache:
         self._manifests = manifests
         self._used: set[str] = set()
         self._dirty = False
+        self._token = ""  # names the index file a delta file belongs to
+        self._changes: dict[str, tuple[str, FileStat, ParsedFile] | None] = {}
+        self._bodies_replaced = False
         self.bodies = BodyStore(folder / _BODIES if folder else None)
         self._stored_bodies: set[str] | None = None
 
@@ -155,13 +162,33 @@ class BuildCache:
     def open(cls, folder: Path) -> BuildCache:
         try:
             with open(folder / _INDEX, "rb") as stream:
-                header, parsed, manifests = pickle.load(stream)
+                header, token, parsed, manifests = pickle.load(stream)
             if header != _FORMAT or not isinstance(parsed, dict) or not isinstance(manifests, dict):
                 raise ValueError("foreign cache")
         except Exception:  # any unreadable cache means: start empty
             shutil.rmtree(folder, ignore_errors=True) if (folder / _INDEX).exists() else None
             return cls(folder, {}, {})
-        return cls(folder, parsed, manifests)
+        cache = cls(folder, parsed, manifests)
+        cache._token = str(token)
+        cache._apply_delta()
+        return cache
+
+    def _apply_delta(self) -> None:
+        assert self.folder is not None
+        try:
+            with open(self.folder / _DELTA, "rb") as stream:
+                header, token, changes, manifests = pickle.load(stream)
+        except Exception:  # no delta, or a damaged one: the index alone is consistent
+            return
+        if header != _FORMAT or token != self._token:
+            return
+        for path, entry in changes.items():
+            if entry is None:
+                self._parsed.pop(path, None)
+            else:
+                self._parsed[path] = entry
+        self._changes = dict(changes)
+        self._manifests = manifests
 
     @classmethod
     def in_memory(cls) -> BuildCache:
@@ -207,7 +234,8 @@ class BuildCache:
         if self.folder is not None and not self.bodies.write_pending():
             slim = [item for item, _ in items]
         for item, (_, stat) in zip(slim, items, strict=True):
-            self._parsed[item.path] = (key, stat, item)
+            self._bodies_replaced = self._bodies_replaced or item.path in self._parsed
+            self._parsed[item.path] = self._changes[item.path] = (key, stat, item)
             self._used.add(item.path)
         self._dirty = self._dirty or bool(items)
         return slim
@@ -237,13 +265,22 @@ class BuildCache:
         stale = set(self._parsed) - self._used
         for path in stale:
             del self._parsed[path]
+            self._changes[path] = None
         if not (self._dirty or stale):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        if stale or self._dirty:
+        if stale or self._bodies_replaced:
             self.bodies.prune({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
                                if entry[2].doc is not None})
-        _write_atomically(self.folder / _INDEX, (_FORMAT, self._parsed, self._manifests))
+        # A few changed files go to a small delta file; rewriting the whole index
+        # at every save would cost more than the rest of a one-file rebuild.
+        if self._token and len(self._changes) <= max(200, len(self._parsed) // 20):
+            _write_atomically(self.folder / _DELTA, (_FORMAT, self._token, self._changes, self._manifests))
+            return
+        self._token = secrets.token_hex(8)
+        _write_atomically(self.folder / _INDEX, (_FORMAT, self._token, self._parsed, self._manifests))
+        (self.folder / _DELTA).unlink(missing_ok=True)
+        self._changes = {}
 
 
 def _write_atomically(path: Path, value: Any) -> None:

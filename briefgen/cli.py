@@ -6,9 +6,11 @@ Exit status: 0 success, 1 problems in content (or a failed publish), 2 wrong usa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from briefgen import __version__
 from briefgen.diagnostics import BuildFailed, Diagnostic, UsageError
@@ -103,6 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefgen: interrupted", file=sys.stderr)
         return 130
+
+
+def entry_point() -> NoReturn:
+    """`briefgen` and `python -m briefgen`: run, then leave without interpreter teardown.
+
+    After a build of a large site, Python's exit would free the model object by
+    object, a quarter of a second for nothing at 10,000 briefings. Every file
+    briefgen writes is closed by then, so only the standard streams need flushing.
+    """
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _run(args: argparse.Namespace, console: _Console) -> int:

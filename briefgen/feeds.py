@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
-from feedgen.feed import FeedGenerator
-
 from briefgen import __version__
 from briefgen.views import BriefingView
 
@@ -57,6 +55,9 @@ def _feed_updated(entries: Sequence[FeedEntry]) -> dt.datetime:
 
 
 def atom_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
+    # Imported here: feedgen brings lxml, which a build that writes no feed need not load.
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     feed.id(info.feed_url)
     feed.title(info.title)

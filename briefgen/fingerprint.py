@@ -16,6 +16,7 @@ from typing import Any
 
 from briefgen import __version__
 from briefgen.config import Config
+from briefgen.content import Source
 from briefgen.model import Briefing, Site
 from briefgen.plan import PageSpec
 from briefgen.render import FEED_SIZE, Renderer
@@ -24,6 +25,10 @@ from briefgen.themes import Asset, Theme
 
 def _digest(*parts: Any) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _text_digest(*parts: str) -> str:
+    return hashlib.blake2b("\x1e".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _tree_digest(folders: Iterable[Path]) -> str:
@@ -52,15 +57,18 @@ class Fingerprints:
         self.static_digest = _tree_digest([config.static_dir])
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
+        self._source: dict[str, str] = {}
+        self._days_of_month: dict[tuple[int, ...], list[tuple[tuple[int, int, int], int]]] | None = None
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
         found = self._listing.get(index)
         if found is None:
             b = self.site.briefings[index]
-            names = [self.site.topic_names[s].name for s in b.topic_slugs]
-            found = _digest(b.title, b.url, b.date, b.summary, b.topic_slugs, names, b.draft,
-                            len(b.sources))
+            names = "\x1f".join(self.site.topic_names[s].name for s in b.topic_slugs)
+            # Plain strings joined: this runs for every briefing on every build.
+            found = _text_digest(b.title, b.url, b.date.isoformat(), b.summary, names,
+                                 "d" if b.draft else "", str(len(b.sources)))
             self._listing[index] = found
         return found
 
@@ -69,9 +77,18 @@ class Fingerprints:
         found = self._full.get(index)
         if found is None:
             b: Briefing = self.site.briefings[index]
-            links = [self.site.url_of_path.get(link.target) for link in b.body.links]
-            found = _digest(self.listing(index), b.doc.digest, b.updated, b.sources, b.cited_count, links)
+            links = "\x1f".join(str(self.site.url_of_path.get(link.target)) for link in b.body.links)
+            sources = "\x1f".join(self._source_digest(source) for source in b.sources)
+            updated = b.updated.isoformat() if b.updated else ""
+            found = _text_digest(self.listing(index), b.doc.digest, updated, sources,
+                                 str(b.cited_count), links)
             self._full[index] = found
+        return found
+
+    def _source_digest(self, source: Source) -> str:
+        found = self._source.get(source.id)
+        if found is None:
+            found = self._source[source.id] = _digest(source)
         return found
 
     def _listings(self, indexes: Iterable[int]) -> list[str]:
@@ -127,6 +144,9 @@ class Fingerprints:
         if kind == "year":
             return sorted((k, len(ix)) for k, ix in site.months.items() if k[0] == args[0])
         if kind == "month":
-            days = sorted((k, len(ix)) for k, ix in site.days.items() if k[:2] == tuple(args))
-            return days, self._listings(site.months[tuple(args)])
+            if self._days_of_month is None:
+                self._days_of_month = {}
+                for key, indexes in site.days.items():
+                    self._days_of_month.setdefault(key[:2], []).append((key, len(indexes)))
+            return self._days_of_month[tuple(args)], self._listings(site.months[tuple(args)])
         return self._listings(site.days[tuple(args)])

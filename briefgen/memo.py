@@ -44,10 +44,13 @@ def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
     return found
 
 
-def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str) -> str:
-    """A digest of what a build reads, from file metadata only."""
+def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str,
+                  known: Iterable[tuple[object, ...]] = ()) -> str:
+    """A digest of what a build reads, from file metadata only; `known` are stats already taken."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{__version__}\n{settings}\n".encode())
+    for entry in known:
+        digest.update(repr(entry).encode())
     for entry in _stats(folders):
         digest.update(repr(entry).encode())
     for path in files:

@@ -27,15 +27,35 @@ from briefgen.views import FeedLink, Link, PeriodView, SiteView, Views, date_dis
 FEED_SIZE = 20
 
 
+# Method names by page kind (names, not bound methods, so a renderer is no reference cycle).
+_HANDLERS = {
+    "home": "_home", "briefing": "_briefing", "archive": "_archive",
+    "year": "_period", "month": "_period", "day": "_period",
+    "topics": "_topics", "topic": "_topic", "sources": "_sources",
+    "publisher": "_publisher", "page": "_page", "404": "_not_found",
+    "feed": "_feed", "json_feed": "_json_feed", "topic_feed": "_topic_feed",
+    "sitemap": "_sitemap", "sitemap_part": "_sitemap_part", "robots": "_robots",
+    "asset": "_asset", "static": "_static",
+}
+
+
 class RenderError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(str(diagnostic))
         self.diagnostic = diagnostic
 
 
-def make_environment(config: Config, themes: Sequence[Theme]) -> jinja2.Environment:
+def make_environment(config: Config, themes: Sequence[Theme],
+                     bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """Templates from the site, then the theme chain; compiled templates are kept in
+    bytecode_dir (the build cache), so a process does not recompile unchanged ones."""
     search = [config.templates_dir, *(theme.templates for theme in themes)]
+    bytecode = None
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     return jinja2.Environment(
+        bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -60,20 +80,13 @@ class Renderer:
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
-        self._handlers: dict[str, Callable[[PageSpec], bytes]] = {
-            "home": self._home, "briefing": self._briefing, "archive": self._archive,
-            "year": self._period, "month": self._period, "day": self._period,
-            "topics": self._topics, "topic": self._topic, "sources": self._sources,
-            "publisher": self._publisher, "page": self._page, "404": self._not_found,
-            "feed": self._feed, "json_feed": self._json_feed, "topic_feed": self._topic_feed,
-            "sitemap": self._sitemap, "sitemap_part": self._sitemap_part, "robots": self._robots,
-            "asset": self._asset, "static": self._static,
-        }
+
 
     # -- dispatch -------------------------------------------------------------
 
     def render(self, spec: PageSpec) -> bytes:
-        return self._handlers[spec.kind](spec)
+        handler: Callable[[PageSpec], bytes] = getattr(self, _HANDLERS[spec.kind])
+        return handler(spec)
 
     def url_for(self, name: Any, *args: Any, absolute: bool = False, page: int = 1) -> str:
         if hasattr(name, "url"):

@@ -163,10 +163,11 @@ class Session:
     def _read_all(self, config: Config, changed: set[Path] | None) -> list[SourceFile]:
         files = []
         prefix = len(str(config.root)) + 1
+        changed_names = None if changed is None else {str(p) for p in changed}
         for kind, path in discover(config):
-            shown = str(path)[prefix:].replace(os.sep, "/")
+            shown = path[prefix:].replace(os.sep, "/")
             known = self._files.get(shown)
-            if known is None or changed is None or path in changed:
+            if known is None or changed_names is None or path in changed_names:
                 known = read_file(kind, path, shown)
             files.append(known)
         return files

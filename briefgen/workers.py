@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +75,11 @@ class WorkerPool:
         self.jobs = max(1, jobs)
         self._context = multiprocessing.get_context("fork")
 
-    def parse(self, files: Sequence[SourceFile]) -> list[ParsedFile]:
+    def parse(self, files: Sequence[SourceFile]) -> Iterator[list[ParsedFile]]:
+        """Parse results batch by batch, in order, as the workers finish them."""
         gc.freeze()
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_parse) as pool:
-            return [item for batch in pool.map(_parse_batch, _batches(files, self.jobs)) for item in batch]
+            yield from pool.map(_parse_batch, _batches(files, self.jobs))
 
     def render(self, renderer: Renderer, writer: Sink, jobs: Sequence[tuple[PageSpec, str]]
                ) -> list[Rendered]:

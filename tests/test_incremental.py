@@ -186,7 +186,7 @@ def test_jobs_give_identical_trees(tmp_path: Path) -> None:
     assert tree(warm) == one
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "delta"])
 def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
     site = make_site(tmp_path / "site")
     output = tmp_path / "out"
@@ -201,6 +201,10 @@ def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
         index.write_bytes(index.read_bytes()[:100])
     elif damage == "empty":
         index.write_bytes(b"")
+    elif damage == "delta":
+        edit_summary(site)
+        build(site, BuildOptions(output=output))  # a small change is saved as a delta
+        (cache / "index-delta.pickle").write_bytes(b"\x80\x05garbage")
     else:
         import pickle
 
