@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from briefgen.diagnostics import Diagnostic, error, warning
@@ -81,6 +81,9 @@ class PageDoc:
     positions: Mapping[str, Position]
 
 
+_Doc = TypeVar("_Doc", "BriefingDoc", "PageDoc")
+
+
 @dataclass
 class _Checker:
     """Collects diagnostics while reading one front-matter mapping."""
@@ -88,6 +91,12 @@ class _Checker:
     path: str
     meta: Located
     problems: list[Diagnostic] = field(default_factory=list)
+
+    def outcome(self, doc: _Doc) -> tuple[_Doc | None, list[Diagnostic]]:
+        """The record, unless an error was found, with every problem found."""
+        if any(p.is_error for p in self.problems):
+            return None, self.problems
+        return doc, self.problems
 
     def fail(self, key: tuple[str | int, ...], message: str) -> None:
         line, column = self.meta.at(*key)
@@ -234,9 +243,7 @@ def parse_briefing(
         body=converter.convert(split.body, path, split.body_line),
         positions=_positions(split.meta, BRIEFING_KEYS),
     )
-    if any(p.is_error for p in check.problems):
-        return None, check.problems
-    return doc, check.problems
+    return check.outcome(doc)
 
 
 def _briefing_sources(check: _Checker) -> tuple[tuple[str, ...], tuple[Source, ...]]:
@@ -335,9 +342,7 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         body=converter.convert(split.body, path, split.body_line),
         positions=_positions(split.meta, PAGE_KEYS),
     )
-    if any(p.is_error for p in check.problems):
-        return None, check.problems
-    return doc, check.problems
+    return check.outcome(doc)
 
 
 def parse_registry(path: str, data: bytes) -> tuple[tuple[Source, ...], list[Diagnostic]]:
