@@ -10,7 +10,7 @@ file exactly when its fingerprint is unchanged.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from briefgen.config import Config
 from briefgen.content import Source
 from briefgen.model import Briefing, Site
 from briefgen.plan import PageSpec
-from briefgen.render import FEED_SIZE, Renderer
+from briefgen.render import FEED_SIZE
 from briefgen.themes import Asset, Theme
 
 
@@ -44,10 +44,10 @@ def _tree_digest(folders: Iterable[Path]) -> str:
 
 class Fingerprints:
     def __init__(self, config: Config, site: Site, themes: tuple[Theme, ...],
-                 assets: dict[str, Asset], renderer: Renderer) -> None:
+                 assets: dict[str, Asset], plan: Sequence[PageSpec]) -> None:
         self.site = site
         self.config = config
-        self.renderer = renderer
+        self.plan = plan
         templates = [config.templates_dir, *(t.templates for t in themes)]
         self.global_digest = _digest(
             __version__, repr(config.site), repr(config.build), _tree_digest(templates),
@@ -134,7 +134,7 @@ class Fingerprints:
             return site.topic_names[args[0]], [self.full(i) for i in site.topics[args[0]][:FEED_SIZE]]
         if kind in ("sitemap", "sitemap_part"):
             return [(s.rel, s.kind, self.full(s.args[0]) if s.kind == "briefing" else None)
-                    for s in self.renderer.plan]
+                    for s in self.plan]
         if kind == "static":
             return self.static_digest
         return None  # robots, 404 and theme assets depend on the global inputs only
