@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 import webbrowser
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
@@ -312,8 +313,8 @@ class DevServer:
     def start(self) -> None:
         """Build, listen and watch; returns once the site is served.
 
-        Raises BuildFailed when briefgen.toml cannot be read (nothing to serve
-        yet) and UsageError when the address cannot be used.
+        Raises UsageError when the address cannot be used. A site that does not
+        build, briefgen.toml included, is served as its errors until it is fixed.
         """
         self._session = Session(self.root, self.options)
         family = address_family(self.host, self.requested_port)
@@ -327,6 +328,10 @@ class DevServer:
         if not is_loopback(self.host):
             self._err(f"briefgen: warning: listening on {self.host}, not on loopback: anyone who "
                       "can reach this machine can read the site, drafts included")
+        # watchdog's inotify observer warns when a moved folder is watched again under
+        # its new name; the watch still works, and the warning would only confuse a curator.
+        warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning,
+                                module="watchdog")
         self._observer = Observer(timeout=0.2)
         self._observer.start()
         self._update_watches()  # before the first build, so no change goes unseen

@@ -29,9 +29,9 @@ from briefgen.build import (
     render_site,
 )
 from briefgen.cache import BuildCache
-from briefgen.config import Config, load_config
+from briefgen.config import BuildSettings, Config, SiteSettings, load_config
 from briefgen.content import BriefingDoc, parse_briefing
-from briefgen.diagnostics import Diagnostic
+from briefgen.diagnostics import BuildFailed, Diagnostic
 from briefgen.markup import Converter
 from briefgen.model import Briefing, Site
 from briefgen.plan import PageSpec
@@ -103,7 +103,12 @@ class Session:
         self.root = root.resolve()
         self.options = options
         self.pages: Mapping[str, bytes] = {}
-        self.config: Config = load_config(self.root)
+        try:
+            self.config: Config = load_config(self.root)
+        except BuildFailed:
+            # A preview still starts: the first rebuild reports the errors in the page,
+            # and the configuration is read again on every rebuild.
+            self.config = Config(self.root, SiteSettings(title=""), BuildSettings())
         self._files: dict[str, SourceFile] = {}
         # The build cache on disk makes the first build of a known site fast; after
         # that the session's own memory is the cache, and the disk is left alone.

@@ -537,3 +537,20 @@ def test_browser_updates_the_open_page_and_shows_errors(served: Served) -> None:
             assert page.url.endswith(A_URL)
         finally:
             browser.close()
+
+
+def test_a_site_whose_config_is_broken_at_startup_is_served_as_its_errors(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    config = site / "briefgen.toml"
+    good = config.read_text(encoding="utf-8")
+    config.write_text(good.replace("[site]", "[site]\ntitel = 'typo'"), encoding="utf-8")
+    served = start(site)
+    try:
+        broken = served.get("/")
+        assert broken.status == 503
+        assert OVERLAY_ID in broken.text and "briefgen.toml:" in broken.text and "titel" in broken.text
+        config.write_text(good, encoding="utf-8")
+        wait_until(lambda: served.get("/brief/").status == 200, "the fixed site")
+        assert "Alpha briefing" in served.get("/brief/").text
+    finally:
+        served.server.stop()
