@@ -383,7 +383,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
-    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan)
+    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env)
     todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}
     for spec in loaded.plan:

@@ -14,6 +14,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from jinja2 import meta
+
 from briefgen import __version__
 from briefgen.config import Config
 from briefgen.content import Source
@@ -42,15 +45,63 @@ def _tree_digest(folders: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+# The template each kind of HTML page is rendered from.
+ENTRY_TEMPLATES = {
+    "home": "home.html", "briefing": "briefing.html", "archive": "archive.html",
+    "year": "period.html", "month": "period.html", "day": "period.html",
+    "topics": "topics.html", "topic": "topic.html", "sources": "sources.html",
+    "publisher": "publisher.html", "page": "page.html", "404": "404.html",
+}
+
+
+def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, str]:
+    """For each page kind, a digest of its template and all it extends, includes or imports.
+
+    A template edit then re-renders only the pages that use that template.
+    A template that names another only at run time depends on every template.
+    """
+    sources: dict[str, str | None] = {}
+
+    def source_of(name: str) -> str | None:
+        if name not in sources:
+            try:
+                sources[name] = env.loader.get_source(env, name)[0] if env.loader else None
+            except jinja2.TemplateNotFound:
+                sources[name] = None
+        return sources[name]
+
+    digests = {}
+    for kind, entry in ENTRY_TEMPLATES.items():
+        seen: dict[str, str | None] = {}
+        waiting = [entry]
+        while waiting:
+            name = waiting.pop()
+            if name in seen:
+                continue
+            source = seen[name] = source_of(name)
+            if source is None:
+                continue
+            try:
+                names = list(meta.find_referenced_templates(env.parse(source)))
+            except jinja2.TemplateSyntaxError:
+                names = []  # rendering reports it, at its line
+            if any(n is None for n in names):
+                seen["*"] = every_template
+            waiting += [n for n in names if n is not None]
+        digests[kind] = _digest(sorted(seen.items(), key=lambda item: item[0]))
+    return digests
+
+
 class Fingerprints:
     def __init__(self, config: Config, site: Site, themes: tuple[Theme, ...],
-                 assets: dict[str, Asset], plan: Sequence[PageSpec]) -> None:
+                 assets: dict[str, Asset], plan: Sequence[PageSpec], env: jinja2.Environment) -> None:
         self.site = site
         self.config = config
         self.plan = plan
         templates = [config.templates_dir, *(t.templates for t in themes)]
+        self.templates = template_digests(env, _tree_digest(templates))
         self.global_digest = _digest(
-            __version__, repr(config.site), repr(config.build), _tree_digest(templates),
+            __version__, repr(config.site), repr(config.build),
             sorted((a.name, a.output) for a in assets.values()),
             [(p.title, p.url) for p in site.pages],
         )
@@ -95,7 +146,8 @@ class Fingerprints:
         return [self.listing(i) for i in indexes]
 
     def of(self, spec: PageSpec) -> str:
-        return _digest(self.global_digest, spec.rel, spec.kind, spec.args, self._inputs(spec))
+        template = self.templates.get(spec.kind, "")
+        return _digest(self.global_digest, template, spec.rel, spec.kind, spec.args, self._inputs(spec))
 
     def _inputs(self, spec: PageSpec) -> Any:
         site, per_page = self.site, self.config.build.per_page

@@ -307,3 +307,18 @@ def test_a_touched_template_is_an_input(tmp_path: Path) -> None:
     edit_template(site)
     assert build(site, BuildOptions(output=output)).rendered > 0
     assert b"Edited template." in (output / "2020/01/10/briefing-0/index.html").read_bytes()
+
+
+def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    shutil.copy(builtin_themes_dir() / "default" / "templates" / "topics.html", site / "templates")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    briefing_page = output / "2020/01/10/briefing-0/index.html"
+    before = briefing_page.stat()
+    replace_in(site / "templates/topics.html", "{% block content %}", "{% block content %}<p>Edited.</p>")
+    result = build(site, BuildOptions(output=output))
+    assert result.rendered == 1  # the topic index, and nothing else uses topics.html
+    assert b"Edited." in (output / "topics/index.html").read_bytes()
+    assert briefing_page.stat().st_mtime_ns == before.st_mtime_ns
+    assert tree(output) == clean_build(site, tmp_path / "clean")
