@@ -105,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefgen: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # A folder that cannot be written, a full disk: the user's to fix, no traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"briefgen: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
 
 def entry_point() -> NoReturn:

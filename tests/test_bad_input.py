@@ -410,3 +410,15 @@ def test_a_source_without_url_is_a_warning(site: Path) -> None:
     assert re.search(r"^content/sources/more\.yaml:1:\d+: warning: .*url", result.stderr, re.M), (
         result.stderr
     )
+
+
+def test_an_output_folder_that_cannot_be_created_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    files = {"content/briefings/2016/a.md": "---\ntitle: A\ndate: 2016-01-01\n---\nText.\n"}
+    site = make_site(tmp_path, files, '[site]\ntitle = "T"\n')
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    code, _, err = run_cli("build", site, "--output", blocker / "out")
+    assert code == 1
+    assert "Traceback" not in err
+    assert err.strip().startswith("briefgen: error:")
+    assert blocker.read_text(encoding="utf-8") == "a file where a folder should be"
