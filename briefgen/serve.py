@@ -84,8 +84,6 @@ _EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".par
 
 # ---------------------------------------------------------------- snapshots
 
-# ---------------------------------------------------------------- snapshots and routes
-
 
 @dataclass(frozen=True)
 class _Snapshot:
