@@ -27,7 +27,7 @@ from briefgen.markup import MARKDOWN_SETTINGS_KEY, Converter
 from briefgen.model import Site, build_site, collect_sources, is_published, to_site_time
 from briefgen.plan import PageSpec, plan_site
 from briefgen.render import Renderer, RenderError, make_environment
-from briefgen.themes import Theme, builtin_themes_dir, resolve_themes, theme_assets
+from briefgen.themes import Asset, Theme, builtin_themes_dir, resolve_themes, theme_assets
 from briefgen.workers import WorkerPool
 from briefgen.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
 
@@ -71,6 +71,7 @@ class Loaded:
     themes: tuple[Theme, ...]
     warnings: list[Diagnostic]
     briefing_count: int
+    assets: dict[str, Asset]
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
 
 
@@ -210,11 +211,9 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
 
     started = time.perf_counter()
     files = read(config) if read else read_sources(config, cache)
-    if progress:
-        progress(f"reading {len(files)} content files")
     parsed, fresh = _parse_all(files, cache, pool)
     if progress:
-        progress(f"parsed {fresh} changed files, {len(files) - fresh} from cache "
+        progress(f"{len(files)} content files: parsed {fresh}, {len(files) - fresh} from cache "
                  f"({time.perf_counter() - started:.1f} s)")
     problems = [d for p in parsed for d in p.diagnostics]
 
@@ -242,7 +241,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         raise BuildFailed(problems)
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
-    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings),
+    return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
                   min(future) if future else None)
 
 
@@ -379,7 +378,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
     bytecode = cache.folder / "templates" if cache is not None and cache.folder else None
     env = make_environment(loaded.config, loaded.themes, bytecode)
-    assets = theme_assets(loaded.themes)
+    assets = loaded.assets
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)

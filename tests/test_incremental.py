@@ -279,7 +279,7 @@ def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
     broken.write_text(good_text, encoding="utf-8")
     progress: list[str] = []
     load(site, BuildOptions(), BuildCache.open(site / ".briefgen-cache"), progress=progress.append)
-    assert any("parsed 1 changed files, 7 from cache" in line for line in progress), progress
+    assert any("8 content files: parsed 1, 7 from cache" in line for line in progress), progress
 
 
 def test_unchanged_inputs_skip_the_build_until_a_future_briefing_comes_due(tmp_path: Path) -> None:
