@@ -109,7 +109,6 @@ class Fingerprints:
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
-        self._days_of_month: dict[tuple[int, ...], list[tuple[tuple[int, int, int], int]]] | None = None
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
@@ -194,11 +193,9 @@ class Fingerprints:
     def _period_inputs(self, kind: str, args: tuple[Any, ...]) -> Any:
         site = self.site
         if kind == "year":
-            return sorted((k, len(ix)) for k, ix in site.months.items() if k[0] == args[0])
+            return [(key, len(site.months[key])) for key in site.months_of_year[args[0]]]
         if kind == "month":
-            if self._days_of_month is None:
-                self._days_of_month = {}
-                for key, indexes in site.days.items():
-                    self._days_of_month.setdefault(key[:2], []).append((key, len(indexes)))
-            return self._days_of_month[tuple(args)], self._listings(site.months[tuple(args)])
+            month: tuple[int, int] = (args[0], args[1])
+            days = [(key, len(site.days[key])) for key in site.days_of_month[month]]
+            return days, self._listings(site.months[month])
         return self._listings(site.days[tuple(args)])

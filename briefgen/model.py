@@ -95,6 +95,9 @@ class Site:
     days: Mapping[tuple[int, int, int], tuple[int, ...]]
     months: Mapping[tuple[int, int], tuple[int, ...]]
     years: Mapping[int, tuple[int, ...]]
+    # The archive's tree, newest first: which months a year has, which days a month.
+    months_of_year: Mapping[int, tuple[tuple[int, int], ...]]
+    days_of_month: Mapping[tuple[int, int], tuple[tuple[int, int, int], ...]]
     publishers: tuple[Publisher, ...]
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
 
@@ -187,10 +190,21 @@ def build_site(
         days={key: tuple(days[key]) for key in sorted(days)},
         months={key: tuple(months[key]) for key in sorted(months)},
         years={key: tuple(years[key]) for key in sorted(years)},
+        months_of_year={y: tuple(k for k in sorted(months, reverse=True) if k[0] == y) for y in years},
+        days_of_month=_days_of_month(days),
         publishers=_publishers(briefings, problems),
         url_of_path=url_of_path,
     )
     return site, problems
+
+
+def _days_of_month(
+    days: Mapping[tuple[int, int, int], object],
+) -> dict[tuple[int, int], tuple[tuple[int, int, int], ...]]:
+    grouped: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    for day in sorted(days, reverse=True):
+        grouped[day[:2]].append(day)
+    return {month: tuple(keys) for month, keys in grouped.items()}
 
 
 def _place_briefing(

@@ -195,8 +195,8 @@ class Renderer:
             period = views_period("year", str(y), views.href(urls.year(y)), count)
             parent = None
             children = [
-                _link(month_name(yy, m) + f" {yy}", views.href(urls.month(yy, m)), len(ix))
-                for (yy, m), ix in sorted(site.months.items(), reverse=True) if yy == y
+                _link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)), len(site.months[(y, m)]))
+                for _, m in site.months_of_year[y]
             ]
             briefings: Sequence[int] = ()
         elif spec.kind == "month":
@@ -206,8 +206,8 @@ class Renderer:
                                   len(indexes))
             parent = _link(str(y), views.href(urls.year(y)))
             children = [
-                _link(date_display(_date(*key)), views.href(urls.day(*key)), len(ix))
-                for key, ix in sorted(site.days.items(), reverse=True) if key[:2] == (y, m)
+                _link(date_display(_date(*key)), views.href(urls.day(*key)), len(site.days[key]))
+                for key in site.days_of_month[(y, m)]
             ]
             briefings = indexes
         else:

@@ -288,8 +288,9 @@ class Views:
         entries = []
         for year, indexes in sorted(self.site.years.items(), reverse=True):
             year_months = tuple(
-                MonthEntry(y, m, dt.date(y, m, 1).strftime("%B"), self.href(urls.month(y, m)), len(ix))
-                for (y, m), ix in sorted(months.items(), reverse=True) if y == year
+                MonthEntry(y, m, dt.date(y, m, 1).strftime("%B"), self.href(urls.month(y, m)),
+                           len(months[(y, m)]))
+                for y, m in self.site.months_of_year[year]
             )
             entries.append(YearEntry(year, self.href(urls.year(year)), len(indexes), year_months))
         return tuple(entries)
