@@ -20,7 +20,15 @@ from typing import Protocol
 from briefgen import __version__, memo
 from briefgen.cache import BuildCache, FileStat, ParsedFile, file_stat
 from briefgen.config import Config, load_config
-from briefgen.content import BriefingDoc, PageDoc, Source, parse_briefing, parse_page, parse_registry
+from briefgen.content import (
+    BriefingDoc,
+    PageDoc,
+    Source,
+    file_digest,
+    parse_briefing,
+    parse_page,
+    parse_registry,
+)
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.fingerprint import Fingerprints
 from briefgen.markup import MARKDOWN_SETTINGS_KEY, Converter
@@ -143,8 +151,7 @@ def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
     stat = file_stat(path)
     with open(path, "rb") as stream:
         data = stream.read()
-    return SourceFile(kind, shown, data, hashlib.blake2b(data, digest_size=16).hexdigest(), stat,
-                      str(path))
+    return SourceFile(kind, shown, data, file_digest(data), stat, str(path))
 
 
 def content_stats(config: Config) -> list[tuple[str, str, FileStat]]:
@@ -178,7 +185,7 @@ def read_sources(config: Config, cache: BuildCache | None = None,
 
 def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
     data = file.bytes()
-    digest = file.digest or hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = file.digest or file_digest(data)
     if file.kind == "briefing":
         doc, problems = parse_briefing(file.path, data, converter)
         return ParsedFile(file.path, digest, doc, (), tuple(problems))

@@ -98,6 +98,13 @@ class _Checker:
             return None, self.problems
         return doc, self.problems
 
+    def slug(self, title: str | None) -> str:
+        """The explicit slug, checked, or one derived from the title."""
+        slug = self.text("slug")
+        if slug is not None and (problem := slug_problem(slug)):
+            self.fail(("slug",), problem)
+        return slug or make_slug(title or "")
+
     def fail(self, key: tuple[str | int, ...], message: str) -> None:
         line, column = self.meta.at(*key)
         self.problems.append(error(self.path, line, column, message))
@@ -209,7 +216,8 @@ def _positions(meta: Located, keys: tuple[str, ...]) -> dict[str, Position]:
     return {key: meta.key_at(key) for key in keys if key in meta.value} | {"": meta.at()}
 
 
-def _file_digest(data: bytes) -> str:
+def file_digest(data: bytes) -> str:
+    """What names a content file's bytes, in the cache and in fingerprints."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -222,13 +230,10 @@ def parse_briefing(
     check = _Checker(path, split.meta)
     title = check.text("title", required=True)
     date = check.date("date", required=True)
-    slug = check.text("slug")
-    if slug is not None and (problem := slug_problem(slug)):
-        check.fail(("slug",), problem)
     sources, inline = _briefing_sources(check)
     doc = BriefingDoc(
         path=path,
-        digest=_file_digest(data),
+        digest=file_digest(data),
         title=title or "",
         date=date or dt.date.min,
         topics=check.strings("topics"),
@@ -236,7 +241,7 @@ def parse_briefing(
         source_ids=sources,
         inline_sources=inline,
         draft=check.flag("draft"),
-        slug=slug or make_slug(title or ""),
+        slug=check.slug(title),
         updated=check.date("updated"),
         curators=check.strings("curators"),
         extra=check.unknown_keys(BRIEFING_KEYS),
@@ -328,14 +333,11 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         return None, [split]
     check = _Checker(path, split.meta)
     title = check.text("title", required=True)
-    slug = check.text("slug")
-    if slug is not None and (problem := slug_problem(slug)):
-        check.fail(("slug",), problem)
     doc = PageDoc(
         path=path,
-        digest=_file_digest(data),
+        digest=file_digest(data),
         title=title or "",
-        slug=slug or make_slug(title or ""),
+        slug=check.slug(title),
         summary=check.text("summary"),
         draft=check.flag("draft"),
         extra=check.unknown_keys(PAGE_KEYS),
