@@ -62,6 +62,14 @@ def file_stat(path: str | Path) -> FileStat:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
+def _open_store(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=10)
+    connection.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+    # A cache may be lost at a crash (it is then rebuilt); it need not be synced to disk.
+    connection.execute("PRAGMA synchronous = OFF")
+    return connection
+
+
 class BodyStore:
     """HTML bodies by (file digest, parse key); one connection per process."""
 
@@ -77,16 +85,10 @@ class BodyStore:
         if self._connection is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._connection = sqlite3.connect(self.path, timeout=10)
-                self._connection.execute(
-                    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
-            except sqlite3.DatabaseError:
+                self._connection = _open_store(self.path)
+            except sqlite3.DatabaseError:  # not a database: start a new one
                 self.path.unlink(missing_ok=True)
-                self._connection = sqlite3.connect(self.path, timeout=10)
-                self._connection.execute(
-                    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
-            # A cache may be lost at a crash (it is then rebuilt); it need not be synced to disk.
-            self._connection.execute("PRAGMA synchronous = OFF")
+                self._connection = _open_store(self.path)
             self._pid = os.getpid()
         return self._connection
 
