@@ -192,30 +192,30 @@ class Renderer:
         if spec.kind == "year":
             (y,) = spec.args
             count = len(site.years[y])
-            period = views_period("year", str(y), views.href(urls.year(y)), count)
+            period = PeriodView("year", str(y), views.href(urls.year(y)), count)
             parent = None
             children = [
-                _link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)), len(site.months[(y, m)]))
+                Link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)), len(site.months[(y, m)]))
                 for _, m in site.months_of_year[y]
             ]
             briefings: Sequence[int] = ()
         elif spec.kind == "month":
             y, m = spec.args
             indexes = site.months[(y, m)]
-            period = views_period("month", f"{month_name(y, m)} {y}", views.href(urls.month(y, m)),
+            period = PeriodView("month", f"{month_name(y, m)} {y}", views.href(urls.month(y, m)),
                                   len(indexes))
-            parent = _link(str(y), views.href(urls.year(y)))
+            parent = Link(str(y), views.href(urls.year(y)))
             children = [
-                _link(date_display(_date(*key)), views.href(urls.day(*key)), len(site.days[key]))
+                Link(date_display(dt.date(*key)), views.href(urls.day(*key)), len(site.days[key]))
                 for key in site.days_of_month[(y, m)]
             ]
             briefings = indexes
         else:
             y, m, d = spec.args
             indexes = site.days[(y, m, d)]
-            period = views_period("day", date_display(_date(y, m, d)), views.href(urls.day(y, m, d)),
+            period = PeriodView("day", date_display(dt.date(y, m, d)), views.href(urls.day(y, m, d)),
                                   len(indexes))
-            parent = _link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)))
+            parent = Link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)))
             children = []
             briefings = indexes
         return self._template("period.html", spec, period.title, f"Briefings of {period.title}",
@@ -329,15 +329,3 @@ class Renderer:
 
 def month_name(year: int, month: int) -> str:
     return dt.date(year, month, 1).strftime("%B")
-
-
-def _date(y: int, m: int, d: int) -> dt.date:
-    return dt.date(y, m, d)
-
-
-def _link(title: str, url: str, count: int = 0) -> Link:
-    return Link(title, url, count)
-
-
-def views_period(kind: str, title: str, url: str, count: int) -> PeriodView:
-    return PeriodView(kind, title, url, count)
