@@ -22,7 +22,7 @@ from briefgen.diagnostics import Diagnostic, error
 from briefgen.model import Site
 from briefgen.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
 from briefgen.themes import Asset, Theme
-from briefgen.views import FeedLink, Link, PeriodView, SiteView, Views, date_display
+from briefgen.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
 
 FEED_SIZE = 20
 
@@ -325,7 +325,3 @@ class Renderer:
     def _static(self, spec: PageSpec) -> bytes:
         name: str = spec.args[0]
         return (self.config.static_dir / name).read_bytes()
-
-
-def month_name(year: int, month: int) -> str:
-    return dt.date(year, month, 1).strftime("%B")

@@ -24,6 +24,10 @@ def date_display(value: dt.date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def month_name(year: int, month: int) -> str:
+    return dt.date(year, month, 1).strftime("%B")
+
+
 def date_iso(value: dt.date) -> str:
     return value.isoformat()
 
@@ -288,7 +292,7 @@ class Views:
         entries = []
         for year, indexes in sorted(self.site.years.items(), reverse=True):
             year_months = tuple(
-                MonthEntry(y, m, dt.date(y, m, 1).strftime("%B"), self.href(urls.month(y, m)),
+                MonthEntry(y, m, month_name(y, m), self.href(urls.month(y, m)),
                            len(months[(y, m)]))
                 for y, m in self.site.months_of_year[year]
             )
