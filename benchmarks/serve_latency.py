@@ -120,7 +120,7 @@ def _day(value: object) -> dt.date:
 
 def briefgen_url(path: Path) -> str:
     sys.path.insert(0, str(REPO))
-    from briefgen.slugs import make_slug
+    from briefgen.content.slugs import make_slug
 
     data, _ = _front_matter(path)
     slug = data.get("slug") or make_slug(str(data["title"]))

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from briefgen import build as pipeline
-from briefgen.cache import clear
+from briefgen.build import pipeline, stages
+from briefgen.build.cache import clear
+from briefgen.build.workers import default_jobs
 from briefgen.config import load_config
 from briefgen.diagnostics import Diagnostic, UsageError
 from briefgen.scaffold import init_site, new_briefing
-from briefgen.workers import default_jobs
 
 
 class Console(Protocol):
@@ -33,8 +33,8 @@ def _jobs(value: int | None) -> int:
     return value or default_jobs()
 
 
-def _options(args: argparse.Namespace, **extra: object) -> pipeline.BuildOptions:
-    return pipeline.BuildOptions(
+def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
+    return stages.BuildOptions(
         drafts=args.drafts, future=args.future, base_url=args.base_url,
         jobs=_jobs(args.jobs), **extra,  # type: ignore[arg-type]
     )
@@ -57,7 +57,7 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
-    loaded = pipeline.check(_site_root(args.site))
+    loaded = stages.check(_site_root(args.site))
     console.problems(loaded.warnings)
     console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
     return 0
@@ -125,7 +125,7 @@ def _published(outcome: object) -> str:
 
 
 def run_serve(args: argparse.Namespace, console: Console) -> int:
-    from briefgen import serve
+    from briefgen.serve import server as serve
 
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
                      open_browser=args.open)

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 from briefgen.config import CONFIG_NAME, Config
+from briefgen.content.slugs import make_slug
 from briefgen.diagnostics import UsageError
-from briefgen.slugs import make_slug
-from briefgen.themes import builtin_themes_dir
+from briefgen.render.themes import builtin_themes_dir
 
 
 def new_briefing(config: Config, title: str, topics: list[str], now: dt.datetime | None = None) -> Path:

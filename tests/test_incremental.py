@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.build import BuildOptions, build
-from briefgen.themes import builtin_themes_dir
+from briefgen.build.pipeline import build
+from briefgen.build.stages import BuildOptions
+from briefgen.render.themes import builtin_themes_dir
 
 CONFIG = """\
 [site]
@@ -264,8 +265,8 @@ def test_parallel_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> 
 
 
 def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
-    from briefgen.build import load
-    from briefgen.cache import BuildCache
+    from briefgen.build.cache import BuildCache
+    from briefgen.build.stages import load
     from briefgen.diagnostics import BuildFailed
 
     site = make_site(tmp_path / "site")

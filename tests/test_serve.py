@@ -27,10 +27,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from briefgen.livereload import EVENTS_PATH, OVERLAY_ID, STATUS_PATH
-from briefgen.routes import HostCheck, is_loopback, route
-from briefgen.serve import DevServer
-from briefgen.session import Session, SessionResult
+from briefgen.serve.livereload import EVENTS_PATH, OVERLAY_ID, STATUS_PATH
+from briefgen.serve.routes import HostCheck, is_loopback, route
+from briefgen.serve.server import DevServer
+from briefgen.serve.session import Session, SessionResult
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 10.0  # seconds any single wait may take

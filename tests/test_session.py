@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.build import BuildOptions
+from briefgen.build.stages import BuildOptions
 from briefgen.diagnostics import BuildFailed
-from briefgen.session import Session
+from briefgen.serve.session import Session
 from tests.test_incremental import make_site, replace_in
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from briefgen.content.load import Located, SplitDocument, decode, load_yaml, split_front_matter
+from briefgen.content.markup import Conversion, Converter
+from briefgen.content.slugs import make_slug, slug_problem
 from briefgen.diagnostics import Diagnostic, error, warning
-from briefgen.load import Located, SplitDocument, decode, load_yaml, split_front_matter
-from briefgen.markup import Conversion, Converter
-from briefgen.slugs import make_slug, slug_problem
 
 DateLike = dt.date | dt.datetime
 Position = tuple[int, int]

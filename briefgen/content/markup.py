@@ -21,7 +21,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from briefgen.slugs import make_slug
+from briefgen.content.slugs import make_slug
 
 # Placeholder written into HTML for a link to another content file; rendering
 # replaces it with that file's URL.

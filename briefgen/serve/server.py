@@ -43,9 +43,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from briefgen.build import BuildOptions
+from briefgen.build.stages import BuildOptions
+from briefgen.build.workers import default_jobs
 from briefgen.diagnostics import BuildFailed, UsageError
-from briefgen.livereload import (
+from briefgen.serve.livereload import (
     EVENTS_PATH,
     PLACEHOLDER,
     STATUS_PATH,
@@ -55,7 +56,7 @@ from briefgen.livereload import (
     inject,
     live_snippet,
 )
-from briefgen.routes import (
+from briefgen.serve.routes import (
     HostCheck,
     address_family,
     content_type,
@@ -64,8 +65,7 @@ from briefgen.routes import (
     route,
     url_host,
 )
-from briefgen.session import Session
-from briefgen.workers import default_jobs
+from briefgen.serve.session import Session
 
 Say = Callable[[str], None]
 
@@ -612,7 +612,7 @@ def _payload(snapshot: _Snapshot, changed: list[str] | None) -> dict[str, object
 
 
 def _base_path(base_url: str) -> str:
-    from briefgen.urls import UrlScheme
+    from briefgen.site.urls import UrlScheme
 
     return UrlScheme(base_url).base_path
 

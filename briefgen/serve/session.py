@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefgen.build import (
+from briefgen.build.cache import BuildCache
+from briefgen.build.stages import (
     CONTENT_KINDS,
     BuildOptions,
     Loaded,
@@ -28,15 +29,14 @@ from briefgen.build import (
     read_file,
     render_site,
 )
-from briefgen.cache import BuildCache
+from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
-from briefgen.content import BriefingDoc, parse_briefing
+from briefgen.content.markup import Converter
+from briefgen.content.records import BriefingDoc, parse_briefing
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.markup import Converter
-from briefgen.model import Briefing, Site
-from briefgen.plan import PageSpec
-from briefgen.render import FEED_SIZE, Renderer
-from briefgen.workers import WorkerPool
+from briefgen.render.renderer import FEED_SIZE, Renderer
+from briefgen.site.model import Briefing, Site
+from briefgen.site.plan import PageSpec
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Session:
         self._converter = Converter()
 
     def watch_paths(self) -> list[Path]:
-        from briefgen.themes import resolve_themes
+        from briefgen.render.themes import resolve_themes
 
         config = self.config
         paths = [config.content_dir, config.templates_dir, config.static_dir, config.config_path]

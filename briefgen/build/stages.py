@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import os
 import time
@@ -17,10 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from briefgen import __version__, memo
-from briefgen.cache import BuildCache, FileStat, ParsedFile, file_stat
+from briefgen import __version__
+from briefgen.build.cache import BuildCache, FileStat, ParsedFile, file_stat
+from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.workers import WorkerPool
 from briefgen.config import Config, load_config
-from briefgen.content import (
+from briefgen.content.markup import MARKDOWN_SETTINGS_KEY, Converter
+from briefgen.content.records import (
     BriefingDoc,
     PageDoc,
     Source,
@@ -30,14 +32,10 @@ from briefgen.content import (
     parse_registry,
 )
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
-from briefgen.fingerprint import Fingerprints
-from briefgen.markup import MARKDOWN_SETTINGS_KEY, Converter
-from briefgen.model import Site, build_site, collect_sources, is_published, to_site_time
-from briefgen.plan import PageSpec, plan_site
-from briefgen.render import Renderer, RenderError, make_environment
-from briefgen.themes import Asset, Theme, builtin_themes_dir, resolve_themes, theme_assets
-from briefgen.workers import WorkerPool
-from briefgen.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
+from briefgen.render.renderer import Renderer, RenderError, make_environment
+from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.site.model import Site, build_site, collect_sources, is_published, to_site_time
+from briefgen.site.plan import PageSpec, plan_site
 
 Progress = Callable[[str], None]
 
@@ -81,17 +79,6 @@ class Loaded:
     briefing_count: int
     assets: dict[str, Asset]
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    output: Path
-    briefings: int
-    pages: int
-    rendered: int
-    reused: int
-    warnings: tuple[Diagnostic, ...]
-    seconds: float
 
 
 # Content kinds, with their folders under content/ and file endings.
@@ -285,81 +272,6 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
         for item in fresh:
             results[item.path] = item
     return [results[f.path] for f in files], len(missing)
-
-
-def protected_paths(config: Config) -> list[Path]:
-    return [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
-            config.config_path]
-
-
-def build(root: Path, options: BuildOptions = BuildOptions(),
-          progress: Progress | None = None) -> BuildResult:
-    # A build allocates many long-lived objects and frees few cycles; the cyclic
-    # collector would rescan the growing heap again and again for nothing.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build(root, options, progress)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
-    started = time.perf_counter()
-    root = root.resolve()
-    config = load_config(root)
-    output = (options.output or config.output_dir).resolve()
-    recover_interrupted(output)
-    check_output_dir(output, root, protected_paths(config))
-    found = content_stats(config)
-    inputs = _inputs(config, options, output, found)
-    if options.use_cache:
-        last = memo.read_last_build(config.cache_dir, output)
-        now = options.now or dt.datetime.now(dt.UTC)
-        if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
-                and (last.valid_until is None or now < last.valid_until)):
-            return BuildResult(output, last.briefings, last.files, 0, last.files, (),
-                               time.perf_counter() - started)
-        memo.forget(config.cache_dir, output)
-    cache = BuildCache.open(config.cache_dir) if options.use_cache else None
-    pool = WorkerPool(options.jobs) if options.jobs > 1 else None
-    try:
-        loaded = load(root, replace(options, output=output), cache, pool, progress,
-                      lambda config: read_sources(config, cache, found))
-    except BuildFailed:
-        # Keep what was parsed: fixing one file should not mean parsing all again.
-        if cache:
-            cache.save()
-        raise
-    if progress:
-        progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
-                 f"({time.perf_counter() - started:.1f} s)")
-    writer = OutputWriter(output)
-    try:
-        previous = cache.manifest(output) if cache else {}
-        outcome = render_site(loaded, writer, previous, pool, cache, progress)
-        writer.commit(previous.keys() if previous else None)
-    except BaseException:
-        writer.abort()
-        raise
-    if cache:
-        cache.set_manifest(output, outcome.manifest)
-        cache.save()
-        if not loaded.warnings:  # a build with warnings should say them again next time
-            memo.write_last_build(config.cache_dir, output, memo.LastBuild(
-                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release))
-    return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
-                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
-
-
-def _inputs(config: Config, options: BuildOptions, output: Path,
-            found: list[tuple[str, str, FileStat]]) -> str:
-    folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir()]
-    settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
-                     str(output), MARKDOWN_SETTINGS_KEY))
-    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings,
-                              [(path, *stat) for _, path, stat in found])
 
 
 class Sink(Protocol):

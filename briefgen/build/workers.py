@@ -17,10 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from briefgen.build import Rendered, Sink, SourceFile
-    from briefgen.cache import ParsedFile
-    from briefgen.plan import PageSpec
-    from briefgen.render import Renderer
+    from briefgen.build.cache import ParsedFile
+    from briefgen.build.stages import Rendered, Sink, SourceFile
+    from briefgen.render.renderer import Renderer
+    from briefgen.site.plan import PageSpec
 
 # Set in each worker by the pool initializer: a worker process serves one pool.
 _worker_state: dict[str, Any] = {}
@@ -42,14 +42,14 @@ def _init_worker() -> None:
 
 
 def _init_parse() -> None:
-    from briefgen.markup import Converter
+    from briefgen.content.markup import Converter
 
     _init_worker()
     _worker_state["converters"] = (Converter(), Converter(citations=False))
 
 
 def _parse_batch(files: Sequence[SourceFile]) -> list[ParsedFile]:
-    from briefgen.build import parse_file
+    from briefgen.build.stages import parse_file
 
     converter, page_converter = _worker_state["converters"]
     return [parse_file(f, converter, page_converter) for f in files]
@@ -62,7 +62,7 @@ def _init_render(renderer: Renderer, writer: Sink) -> None:
 
 
 def _render_batch(jobs: Sequence[tuple[PageSpec, str]]) -> list[Rendered]:
-    from briefgen.build import render_one
+    from briefgen.build.stages import render_one
 
     renderer, writer = _worker_state["renderer"], _worker_state["writer"]
     return [render_one(renderer, writer, spec, digest) for spec, digest in jobs]

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from briefgen import urls
 from briefgen.diagnostics import Diagnostic, error
-from briefgen.model import Site
+from briefgen.site import urls
+from briefgen.site.model import Site
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from briefgen import urls
-from briefgen.content import BriefingDoc, DateLike, PageDoc, Source
+from briefgen.content.markup import Conversion
+from briefgen.content.records import BriefingDoc, DateLike, PageDoc, Source
+from briefgen.content.slugs import make_slug
 from briefgen.diagnostics import Diagnostic, error, warning
-from briefgen.markup import Conversion
-from briefgen.slugs import make_slug
+from briefgen.site import urls
 
 
 @dataclass(frozen=True)

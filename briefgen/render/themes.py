@@ -14,10 +14,11 @@ THEME_FILE = "theme.toml"
 
 def builtin_themes_dir() -> Path:
     """Themes shipped with the package; in a source checkout, the repository's themes/."""
-    packaged = Path(__file__).parent / "builtin_themes"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "builtin_themes"
     if (packaged / "default" / THEME_FILE).is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent / "themes"
+    return package.parent / "themes"
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from briefgen import __version__
-from briefgen.content import BriefingDoc, PageDoc, Source
+from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
 
 
 def _schema() -> str:
     """The shape of everything the index pickles: a change to it makes old caches foreign."""
-    from briefgen.markup import CitationUse, ContentLink, Conversion
+    from briefgen.content.markup import CitationUse, ContentLink, Conversion
 
     kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink)
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)

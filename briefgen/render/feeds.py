@@ -10,7 +10,7 @@ from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
 from briefgen import __version__
-from briefgen.views import BriefingView
+from briefgen.render.views import BriefingView
 
 
 @dataclass(frozen=True)

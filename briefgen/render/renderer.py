@@ -15,14 +15,15 @@ from typing import Any
 
 import jinja2
 
-from briefgen import feeds, urls
 from briefgen.config import Config
-from briefgen.content import BriefingDoc, PageDoc
+from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.diagnostics import Diagnostic, error
-from briefgen.model import Site
-from briefgen.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
-from briefgen.themes import Asset, Theme
-from briefgen.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
+from briefgen.render import feeds
+from briefgen.render.themes import Asset, Theme
+from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
+from briefgen.site import urls
+from briefgen.site.model import Site
+from briefgen.site.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
 
 FEED_SIZE = 20
 

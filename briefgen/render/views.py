@@ -10,12 +10,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from briefgen import urls
-from briefgen.content import BriefingDoc, PageDoc, Source
-from briefgen.markup import CONTENT_LINK_PREFIX, resolve_content_links
-from briefgen.model import Briefing, Page, Publisher, Site, Topic
-from briefgen.slugs import make_slug
-from briefgen.urls import UrlScheme
+from briefgen.content.markup import CONTENT_LINK_PREFIX, resolve_content_links
+from briefgen.content.records import BriefingDoc, PageDoc, Source
+from briefgen.content.slugs import make_slug
+from briefgen.site import urls
+from briefgen.site.model import Briefing, Page, Publisher, Site, Topic
+from briefgen.site.urls import UrlScheme
 
 WORDS_PER_MINUTE = 230
 

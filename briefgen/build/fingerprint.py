@@ -19,11 +19,11 @@ from jinja2 import meta
 
 from briefgen import __version__
 from briefgen.config import Config
-from briefgen.content import Source
-from briefgen.model import Briefing, Site
-from briefgen.plan import PageSpec
-from briefgen.render import FEED_SIZE
-from briefgen.themes import Asset, Theme
+from briefgen.content.records import Source
+from briefgen.render.renderer import FEED_SIZE
+from briefgen.render.themes import Asset, Theme
+from briefgen.site.model import Briefing, Site
+from briefgen.site.plan import PageSpec
 
 
 def _digest(*parts: Any) -> str:

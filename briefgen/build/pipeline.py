@@ -1,0 +1,108 @@
+"""The `build` command's pipeline: check the output folder, skip a build whose inputs
+are unchanged, then load, render and commit the site atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from briefgen.build import memo
+from briefgen.build.cache import BuildCache, FileStat
+from briefgen.build.stages import BuildOptions, Progress, content_stats, load, read_sources, render_site
+from briefgen.build.workers import WorkerPool
+from briefgen.build.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
+from briefgen.config import Config, load_config
+from briefgen.content.markup import MARKDOWN_SETTINGS_KEY
+from briefgen.diagnostics import BuildFailed, Diagnostic
+from briefgen.render.themes import builtin_themes_dir
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    output: Path
+    briefings: int
+    pages: int
+    rendered: int
+    reused: int
+    warnings: tuple[Diagnostic, ...]
+    seconds: float
+
+
+def protected_paths(config: Config) -> list[Path]:
+    return [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
+            config.config_path]
+
+
+def build(root: Path, options: BuildOptions | None = None,
+          progress: Progress | None = None) -> BuildResult:
+    # A build allocates many long-lived objects and frees few cycles; the cyclic
+    # collector would rescan the growing heap again and again for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(root, options or BuildOptions(), progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
+    started = time.perf_counter()
+    root = root.resolve()
+    config = load_config(root)
+    output = (options.output or config.output_dir).resolve()
+    recover_interrupted(output)
+    check_output_dir(output, root, protected_paths(config))
+    found = content_stats(config)
+    inputs = _inputs(config, options, output, found)
+    if options.use_cache:
+        last = memo.read_last_build(config.cache_dir, output)
+        now = options.now or dt.datetime.now(dt.UTC)
+        if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
+                and (last.valid_until is None or now < last.valid_until)):
+            return BuildResult(output, last.briefings, last.files, 0, last.files, (),
+                               time.perf_counter() - started)
+        memo.forget(config.cache_dir, output)
+    cache = BuildCache.open(config.cache_dir) if options.use_cache else None
+    pool = WorkerPool(options.jobs) if options.jobs > 1 else None
+    try:
+        loaded = load(root, replace(options, output=output), cache, pool, progress,
+                      lambda config: read_sources(config, cache, found))
+    except BuildFailed:
+        # Keep what was parsed: fixing one file should not mean parsing all again.
+        if cache:
+            cache.save()
+        raise
+    if progress:
+        progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
+                 f"({time.perf_counter() - started:.1f} s)")
+    writer = OutputWriter(output)
+    try:
+        previous = cache.manifest(output) if cache else {}
+        outcome = render_site(loaded, writer, previous, pool, cache, progress)
+        writer.commit(previous.keys() if previous else None)
+    except BaseException:
+        writer.abort()
+        raise
+    if cache:
+        cache.set_manifest(output, outcome.manifest)
+        cache.save()
+        if not loaded.warnings:  # a build with warnings should say them again next time
+            memo.write_last_build(config.cache_dir, output, memo.LastBuild(
+                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release))
+    return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
+                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
+
+
+def _inputs(config: Config, options: BuildOptions, output: Path,
+            found: list[tuple[str, str, FileStat]]) -> str:
+    folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir()]
+    settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
+                     str(output), MARKDOWN_SETTINGS_KEY))
+    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings,
+                              [(path, *stat) for _, path, stat in found])
+
+

@@ -1,0 +1,1 @@
+"""Reading content: bytes and front matter with positions, Markdown with citations, typed records."""

@@ -1,0 +1,1 @@
+"""One planned file to bytes: view objects, Jinja2 themes, feeds."""
