@@ -15,4 +15,5 @@ python3 -m venv .venv
 
 .venv/bin/ruff check briefgen tests
 .venv/bin/mypy briefgen
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -183,6 +183,14 @@ def parse_file(file: SourceFile, converter: Converter, page_converter: Converter
     return ParsedFile(file.path, digest, None, sources, tuple(problems))
 
 
+def _parse_setup() -> tuple[Converter, Converter]:
+    return Converter(), Converter(citations=False)
+
+
+def _parse_in_worker(converters: tuple[Converter, Converter], file: SourceFile) -> ParsedFile:
+    return parse_file(file, *converters)
+
+
 def parse_key() -> str:
     """What, besides a file's bytes, decides how it parses: part of every cache key."""
     return f"briefgen {__version__}; {MARKDOWN_SETTINGS_KEY}"
@@ -260,7 +268,7 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
             missing.append(file)
     batches: Iterable[list[ParsedFile]]
     if pool is not None and len(missing) > 1:
-        batches = pool.parse(missing)
+        batches = pool.map(_parse_in_worker, missing, _parse_setup)
     else:
         converter, page_converter = Converter(), Converter(citations=False)
         batches = ([parse_file(f, converter, page_converter) for f in missing[i:i + 200]]
@@ -315,7 +323,12 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     if progress:
         progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
     if pool is not None and len(todo) > 50:
-        written = pool.render(renderer, sink, todo)
+        written = [r for batch in pool.map(_render_in_worker, todo, _render_setup, (renderer, sink))
+                   for r in batch]
+        # The workers' sinks were copies: tell the parent's what they did.
+        for result in written:
+            if result.problem is None:
+                sink.register(result.rel_file, kept=result.kept)
     else:
         written = [render_one(renderer, sink, spec, digest) for spec, digest in todo]
     problems = [r.problem for r in written if r.problem is not None]
@@ -353,3 +366,12 @@ def render_one(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: 
 def check(root: Path, options: BuildOptions = BuildOptions()) -> Loaded:
     """Every validation of a build, drafts and future briefings included; writes nothing."""
     return load(root, replace(options, drafts=True, future=True))
+
+
+def _render_setup(renderer: Renderer, sink: Sink) -> tuple[Renderer, Sink]:
+    return renderer, sink
+
+
+def _render_in_worker(context: tuple[Renderer, Sink], job: tuple[PageSpec, str]) -> Rendered:
+    renderer, sink = context
+    return render_one(renderer, sink, *job)

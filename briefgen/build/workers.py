@@ -1,71 +1,50 @@
-"""Worker processes for parsing and rendering, fed in batches.
+"""Worker processes that map a function over items in batches.
 
-Workers are forked after the parent has built what they need (the renderer
-holds the model and compiled templates), so each worker gets the model once,
-by inheritance, and every task is just a batch of small specs. Rendered bytes
-never travel back: a worker writes its files into the staging folder and
-returns only names and digests.
+The pool knows nothing of parsing or rendering: a stage hands it a `setup`
+function that makes each worker's context (converters, a renderer) and a
+`work` function applied to (context, item). Workers are forked after the
+parent has built what the setup needs, so large state (the model, compiled
+templates) reaches each worker once, by inheritance, and every task is just a
+batch of small items.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from briefgen.build.cache import ParsedFile
-    from briefgen.build.stages import Rendered, Sink, SourceFile
-    from briefgen.render.renderer import Renderer
-    from briefgen.site.plan import PageSpec
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
-# Set in each worker by the pool initializer: a worker process serves one pool.
-_worker_state: dict[str, Any] = {}
+# The context `setup` made in this worker process; a worker serves one pool, so
+# this is set once per process and never in the parent.
+_worker_context: list[Any] = []
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _batches(items: Sequence[Any], jobs: int, largest: int = 400) -> list[Sequence[Any]]:
+def _batches(items: Sequence[Item], jobs: int, largest: int = 400) -> list[Sequence[Item]]:
     size = max(1, min(largest, -(-len(items) // (jobs * 4))))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _init_worker() -> None:
-    # The parent builds with the cyclic collector off and its heap frozen before
+def _start(setup: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    # The parent works with the cyclic collector off and its heap frozen before
     # forking; a worker collects only what it allocates itself.
     gc.enable()
+    _worker_context.append(setup(*args))
 
 
-def _init_parse() -> None:
-    from briefgen.content.markup import Converter
-
-    _init_worker()
-    _worker_state["converters"] = (Converter(), Converter(citations=False))
-
-
-def _parse_batch(files: Sequence[SourceFile]) -> list[ParsedFile]:
-    from briefgen.build.stages import parse_file
-
-    converter, page_converter = _worker_state["converters"]
-    return [parse_file(f, converter, page_converter) for f in files]
-
-
-def _init_render(renderer: Renderer, writer: Sink) -> None:
-    _init_worker()
-    _worker_state["renderer"] = renderer
-    _worker_state["writer"] = writer
-
-
-def _render_batch(jobs: Sequence[tuple[PageSpec, str]]) -> list[Rendered]:
-    from briefgen.build.stages import render_one
-
-    renderer, writer = _worker_state["renderer"], _worker_state["writer"]
-    return [render_one(renderer, writer, spec, digest) for spec, digest in jobs]
+def _run(work: Callable[[Any, Item], Result], batch: Sequence[Item]) -> list[Result]:
+    context = _worker_context[-1]
+    return [work(context, item) for item in batch]
 
 
 class WorkerPool:
@@ -75,20 +54,14 @@ class WorkerPool:
         self.jobs = max(1, jobs)
         self._context = multiprocessing.get_context("fork")
 
-    def parse(self, files: Sequence[SourceFile]) -> Iterator[list[ParsedFile]]:
-        """Parse results batch by batch, in order, as the workers finish them."""
-        gc.freeze()
-        with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_parse) as pool:
-            yield from pool.map(_parse_batch, _batches(files, self.jobs))
+    def map(self, work: Callable[[Any, Item], Result], items: Sequence[Item],
+            setup: Callable[..., Any], args: tuple[Any, ...] = ()) -> Iterator[list[Result]]:
+        """Results batch by batch, in order, as the workers finish them.
 
-    def render(self, renderer: Renderer, writer: Sink, jobs: Sequence[tuple[PageSpec, str]]
-               ) -> list[Rendered]:
+        `work` and `setup` must be module-level functions (they are sent by name);
+        `args` reach `setup` by inheritance, never pickled.
+        """
         gc.freeze()
-        with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_init_render,
-                                 initargs=(renderer, writer)) as pool:
-            results = [r for batch in pool.map(_render_batch, _batches(jobs, self.jobs)) for r in batch]
-        # The workers' writers were copies: tell the parent's what they did.
-        for result in results:
-            if result.problem is None:
-                writer.register(result.rel_file, kept=result.kept)
-        return results
+        with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_start,
+                                 initargs=(setup, args)) as pool:
+            yield from pool.map(functools.partial(_run, work), _batches(items, self.jobs))
