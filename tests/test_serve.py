@@ -209,7 +209,7 @@ def test_reload_script_is_injected_at_serve_time_only(served: Served) -> None:
     built = served.server.snapshot.pages["2016/08/02/alpha-briefing/index.html"]
     assert b"__briefgen__" not in built
     assert served_page.count(b'data-briefgen="live-reload"') == 1
-    script_at = served_page.index(b'<script data-briefgen="live-reload"')
+    script_at = served_page.index(b'<script type="application/json" id="briefgen-live-state"')
     assert served_page[:script_at] + served_page[served_page.rindex(b"</body>"):] == built
     assert b"__briefgen__" not in served.get("/brief/feed.xml").body
 

@@ -8,9 +8,11 @@ a failed one it shows the errors over the last good version.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
 from typing import Final
 
 EVENTS_PATH: Final = "/__briefgen__/events"
@@ -28,86 +30,13 @@ _OVERLAY_STYLE: Final = (
     "box-shadow:0 4px 16px rgba(0,0,0,.4);border-bottom:4px solid #e5484d;text-align:left"
 )
 _OVERLAY_TITLE: Final = "briefgen: the build failed; showing the last good version"
-_PRE_STYLE: Final = "margin:.5rem 0 0;white-space:pre-wrap;font:inherit;color:#ffd7d5"
+# Every box property is set here: the theme's own `pre` style (a light background in a
+# light theme) must not show through and leave pale text on a pale box.
+_PRE_STYLE: Final = ("margin:.5rem 0 0;padding:0;border:0;background:transparent;white-space:pre-wrap;"
+                     "font:inherit;color:#ffd7d5")
 _BUTTON_STYLE: Final = ("float:right;font:inherit;background:#fff;color:#3b0d0c;border:0;"
                         "border-radius:3px;padding:.15rem .6rem;cursor:pointer")
 
-_CLIENT: Final = """\
-(function () {
-  "use strict";
-  var state = %(state)s;
-  var version = state.version, base = state.base;
-  function hide() {
-    var old = document.getElementById(state.id);
-    if (old) old.parentNode.removeChild(old);
-  }
-  function show(errors) {
-    hide();
-    var box = document.createElement("div"), title = document.createElement("strong");
-    var text = document.createElement("pre"), close = document.createElement("button");
-    box.id = state.id; box.setAttribute("role", "alert"); box.setAttribute("style", state.style);
-    close.type = "button"; close.textContent = "Dismiss";
-    close.setAttribute("style", state.button);
-    close.onclick = hide;
-    title.textContent = state.title;
-    text.setAttribute("style", state.pre); text.textContent = errors.join("\\n");
-    box.appendChild(close); box.appendChild(title); box.appendChild(text);
-    document.body.appendChild(box);
-  }
-  function here() {
-    try { return decodeURIComponent(location.pathname); } catch (e) { return location.pathname; }
-  }
-  function reload() { source.close(); location.reload(); }
-  function others(doc) { return doc.querySelectorAll("script:not([data-briefgen])").length; }
-  // Fetch the page again and swap its body in: faster than a reload, keeps the scroll
-  // position, and no flash. Anything else (the head changed, a status other than the one
-  // shown, scripts of the theme, a network error) falls back to a full reload.
-  var latest = 0, current = [];
-  function update(target) {
-    var ticket = ++latest;
-    fetch(location.href, {cache: "no-store", credentials: "same-origin"}).then(function (r) {
-      if (r.status !== state.status) throw new Error("status " + r.status);
-      return r.text();
-    }).then(function (text) {
-      if (ticket !== latest) return;
-      var doc = new DOMParser().parseFromString(text, "text/html");
-      if (doc.head.innerHTML !== document.head.innerHTML || others(doc) || others(document)) {
-        throw new Error("more than the body changed");
-      }
-      var drop = doc.querySelectorAll("script[data-briefgen], #" + state.id), i;
-      for (i = 0; i < drop.length; i++) drop[i].parentNode.removeChild(drop[i]);
-      var body = document.body, names = [];
-      for (i = 0; i < body.attributes.length; i++) names.push(body.attributes[i].name);
-      names.forEach(function (name) { body.removeAttribute(name); });
-      for (i = 0; i < doc.body.attributes.length; i++) {
-        body.setAttribute(doc.body.attributes[i].name, doc.body.attributes[i].value);
-      }
-      var nodes = Array.prototype.slice.call(doc.body.childNodes);  // a copy: adopting moves
-      body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));
-      version = target;
-      if (current.length) show(current);
-    }).catch(reload);
-  }
-  var source = new EventSource(state.events);
-  source.addEventListener("build", function (event) {
-    var news = JSON.parse(event.data);
-    current = news.errors;
-    if (news.errors.length) { show(news.errors); return; }
-    hide();
-    if (news.version === version) return;
-    if (news.base !== base && location.pathname.indexOf(base) === 0) {
-      source.close();
-      location.replace(news.base + location.pathname.slice(base.length) + location.search);
-      return;
-    }
-    if (news.changed === null || state.notFound || news.changed.indexOf(here()) >= 0) {
-      update(news.version);
-      return;
-    }
-    version = news.version;
-  });
-})();
-"""
 
 
 def _script_json(value: object) -> str:
@@ -131,8 +60,15 @@ def live_snippet(version: str, base: str, errors: Sequence[str], status: int) ->
              "status": status, "notFound": status != 200, "id": OVERLAY_ID, "title": _OVERLAY_TITLE,
              "style": _OVERLAY_STYLE, "pre": _PRE_STYLE, "button": _BUTTON_STYLE}
     overlay = overlay_html(errors) if errors else ""
-    script = _CLIENT % {"state": _script_json(state)}
-    return f'{overlay}<script data-briefgen="live-reload">\n{script}</script>\n'.encode()
+    return (f'{overlay}<script type="application/json" id="briefgen-live-state" data-briefgen>'
+            f'{_script_json(state)}</script>\n'
+            f'<script data-briefgen="live-reload">\n{client_script()}</script>\n').encode()
+
+
+@functools.cache
+def client_script() -> str:
+    """The client, shipped beside this module as package data."""
+    return resources.files(__package__).joinpath("livereload.js").read_text(encoding="utf-8")
 
 
 def inject(page: bytes, snippet: bytes) -> bytes:

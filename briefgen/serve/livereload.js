@@ -1,0 +1,78 @@
+// The live preview's client, injected by `briefgen serve` into every HTML page it serves
+// (never into built files). It listens to the server's events; after a rebuild that
+// changed this page it fetches the page again and swaps the body in (or reloads), and
+// after a failed one it shows the errors over the last good version.
+(function () {
+  "use strict";
+  var state = JSON.parse(document.getElementById("briefgen-live-state").textContent);
+  var version = state.version, base = state.base;
+  function hide() {
+    var old = document.getElementById(state.id);
+    if (old) old.parentNode.removeChild(old);
+  }
+  function show(errors) {
+    hide();
+    var box = document.createElement("div"), title = document.createElement("strong");
+    var text = document.createElement("pre"), close = document.createElement("button");
+    box.id = state.id; box.setAttribute("role", "alert"); box.setAttribute("style", state.style);
+    close.type = "button"; close.textContent = "Dismiss";
+    close.setAttribute("style", state.button);
+    close.onclick = hide;
+    title.textContent = state.title;
+    text.setAttribute("style", state.pre); text.textContent = errors.join("\n");
+    box.appendChild(close); box.appendChild(title); box.appendChild(text);
+    document.body.appendChild(box);
+  }
+  function here() {
+    try { return decodeURIComponent(location.pathname); } catch (e) { return location.pathname; }
+  }
+  function reload() { source.close(); location.reload(); }
+  function others(doc) { return doc.querySelectorAll("script:not([data-briefgen])").length; }
+  // Fetch the page again and swap its body in: faster than a reload, keeps the scroll
+  // position, and no flash. Anything else (the head changed, a status other than the one
+  // shown, scripts of the theme, a network error) falls back to a full reload.
+  var latest = 0, current = [];
+  function update(target) {
+    var ticket = ++latest;
+    fetch(location.href, {cache: "no-store", credentials: "same-origin"}).then(function (r) {
+      if (r.status !== state.status) throw new Error("status " + r.status);
+      return r.text();
+    }).then(function (text) {
+      if (ticket !== latest) return;
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      if (doc.head.innerHTML !== document.head.innerHTML || others(doc) || others(document)) {
+        throw new Error("more than the body changed");
+      }
+      var drop = doc.querySelectorAll("script[data-briefgen], #" + state.id), i;
+      for (i = 0; i < drop.length; i++) drop[i].parentNode.removeChild(drop[i]);
+      var body = document.body, names = [];
+      for (i = 0; i < body.attributes.length; i++) names.push(body.attributes[i].name);
+      names.forEach(function (name) { body.removeAttribute(name); });
+      for (i = 0; i < doc.body.attributes.length; i++) {
+        body.setAttribute(doc.body.attributes[i].name, doc.body.attributes[i].value);
+      }
+      var nodes = Array.prototype.slice.call(doc.body.childNodes);  // a copy: adopting moves
+      body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));
+      version = target;
+      if (current.length) show(current);
+    }).catch(reload);
+  }
+  var source = new EventSource(state.events);
+  source.addEventListener("build", function (event) {
+    var news = JSON.parse(event.data);
+    current = news.errors;
+    if (news.errors.length) { show(news.errors); return; }
+    hide();
+    if (news.version === version) return;
+    if (news.base !== base && location.pathname.indexOf(base) === 0) {
+      source.close();
+      location.replace(news.base + location.pathname.slice(base.length) + location.search);
+      return;
+    }
+    if (news.changed === null || state.notFound || news.changed.indexOf(here()) >= 0) {
+      update(news.version);
+      return;
+    }
+    version = news.version;
+  });
+})();
