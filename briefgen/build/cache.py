@@ -62,7 +62,9 @@ def file_stat(path: str | Path) -> FileStat:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
-def _open_store(path: Path) -> sqlite3.Connection:
+def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
+    if not writable:
+        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
     connection = sqlite3.connect(path, timeout=10)
     connection.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
     # A cache may be lost at a crash (it is then rebuilt); it need not be synced to disk.
@@ -73,8 +75,9 @@ def _open_store(path: Path) -> sqlite3.Connection:
 class BodyStore:
     """HTML bodies by (file digest, parse key); one connection per process."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, writable: bool = True) -> None:
         self.path = path
+        self.writable = writable
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._pending: list[tuple[str, str]] = []
@@ -83,6 +86,13 @@ class BodyStore:
         if self.path is None:
             return None
         if self._connection is None or self._pid != os.getpid():
+            if not self.writable:
+                try:
+                    self._connection = _open_store(self.path, writable=False)
+                except sqlite3.Error:  # no store on disk: nothing to read
+                    return None
+                self._pid = os.getpid()
+                return self._connection
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._connection = _open_store(self.path)
@@ -148,8 +158,11 @@ def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
 
 class BuildCache:
     def __init__(self, folder: Path | None, parsed: dict[str, tuple[str, FileStat, ParsedFile]],
-                 manifests: dict[str, Manifest]) -> None:
+                 manifests: dict[str, Manifest], writable: bool = True) -> None:
         self.folder = folder
+        # A read-only cache (the live preview's) reads what a build saved and keeps
+        # everything new in memory: it never writes to the disk.
+        self.writable = writable and folder is not None
         self._parsed = parsed
         self._manifests = manifests
         self._used: set[str] = set()
@@ -157,20 +170,21 @@ class BuildCache:
         self._token = ""  # names the index file a delta file belongs to
         self._changes: dict[str, tuple[str, FileStat, ParsedFile] | None] = {}
         self._bodies_replaced = False
-        self.bodies = BodyStore(folder / _BODIES if folder else None)
+        self.bodies = BodyStore(folder / _BODIES if folder else None, self.writable)
         self._stored_bodies: set[str] | None = None
 
     @classmethod
-    def open(cls, folder: Path) -> BuildCache:
+    def open(cls, folder: Path, writable: bool = True) -> BuildCache:
         try:
             with open(folder / _INDEX, "rb") as stream:
                 header, token, parsed, manifests = pickle.load(stream)
             if header != _FORMAT or not isinstance(parsed, dict) or not isinstance(manifests, dict):
                 raise ValueError("foreign cache")
         except Exception:  # any unreadable cache means: start empty
-            shutil.rmtree(folder, ignore_errors=True) if (folder / _INDEX).exists() else None
-            return cls(folder, {}, {})
-        cache = cls(folder, parsed, manifests)
+            if writable and (folder / _INDEX).exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            return cls(folder, {}, {}, writable)
+        cache = cls(folder, parsed, manifests, writable)
         cache._token = str(token)
         cache._apply_delta()
         return cache
@@ -227,13 +241,13 @@ class BuildCache:
         """
         slim = []
         for item, _ in items:
-            if item.doc is not None and self.folder is not None:
+            if item.doc is not None and self.writable:
                 self.bodies.put(body_key(item.doc, key), item.doc.body.html)
                 doc = dataclasses.replace(item.doc, body=dataclasses.replace(item.doc.body, html=""))
                 slim.append(dataclasses.replace(item, doc=doc))
             else:
                 slim.append(item)
-        if self.folder is not None and not self.bodies.write_pending():
+        if self.writable and not self.bodies.write_pending():
             slim = [item for item, _ in items]
         for item, (_, stat) in zip(slim, items, strict=True):
             self._bodies_replaced = self._bodies_replaced or item.path in self._parsed
@@ -262,7 +276,7 @@ class BuildCache:
             self._dirty = True
 
     def save(self) -> None:
-        if self.folder is None:
+        if not self.writable or self.folder is None:
             return
         stale = set(self._parsed) - self._used
         for path in stale:

@@ -9,6 +9,7 @@ file exactly when its fingerprint is unchanged.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,10 +21,10 @@ from jinja2 import meta
 from briefgen import __version__
 from briefgen.config import Config
 from briefgen.content.records import Source
-from briefgen.render.renderer import FEED_SIZE
 from briefgen.render.themes import Asset, Theme
+from briefgen.site.kinds import KINDS, STATIC, Shows
 from briefgen.site.model import Briefing, Site
-from briefgen.site.plan import PageSpec
+from briefgen.site.plan import PageSpec, plan_context
 
 
 def _digest(*parts: Any) -> str:
@@ -45,15 +46,6 @@ def _tree_digest(folders: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-# The template each kind of HTML page is rendered from.
-ENTRY_TEMPLATES = {
-    "home": "home.html", "briefing": "briefing.html", "archive": "archive.html",
-    "year": "period.html", "month": "period.html", "day": "period.html",
-    "topics": "topics.html", "topic": "topic.html", "sources": "sources.html",
-    "publisher": "publisher.html", "page": "page.html", "404": "404.html",
-}
-
-
 def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, str]:
     """For each page kind, a digest of its template and all it extends, includes or imports.
 
@@ -71,7 +63,10 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
         return sources[name]
 
     digests = {}
-    for kind, entry in ENTRY_TEMPLATES.items():
+    for kind in KINDS.values():
+        if kind.template is None:
+            continue
+        entry = kind.template
         seen: dict[str, str | None] = {}
         waiting = [entry]
         while waiting:
@@ -88,7 +83,7 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
             if any(n is None for n in names):
                 seen["*"] = every_template
             waiting += [n for n in names if n is not None]
-        digests[kind] = _digest(sorted(seen.items(), key=lambda item: item[0]))
+        digests[kind.name] = _digest(sorted(seen.items(), key=lambda item: item[0]))
     return digests
 
 
@@ -106,9 +101,35 @@ class Fingerprints:
             [(p.title, p.url) for p in site.pages],
         )
         self.static_digest = _tree_digest([config.static_dir])
+        self.context = plan_context(site, config.build.per_page, plan)
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
+        # For each briefing, the positions in the plan of the files that show it.
+        self.readers: dict[int, list[int]] = {}
+
+    def for_site(self, site: Site, changed: Iterable[int]) -> Fingerprints:
+        """These fingerprints for a model that differs from this one only in the records of
+        the `changed` briefings (same plan, same files showing each briefing)."""
+        other = copy.copy(self)
+        other.site = site
+        other.context = plan_context(site, self.config.build.per_page, self.plan)
+        other._listing, other._full = dict(self._listing), dict(self._full)
+        for index in changed:
+            other._listing.pop(index, None)
+            other._full.pop(index, None)
+        return other
+
+    def of_plan(self) -> list[str]:
+        """Every planned file's fingerprint, in plan order; notes which files show each briefing."""
+        found = []
+        readers = self.readers
+        for position, spec in enumerate(self.plan):
+            shown = spec.kind.shows(self.context, spec.args)
+            for index in (*shown.listed, *shown.full):
+                readers.setdefault(index, []).append(position)
+            found.append(self.of_shown(spec, shown))
+        return found
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
@@ -141,61 +162,14 @@ class Fingerprints:
             found = self._source[source.id] = _digest(source)
         return found
 
-    def _listings(self, indexes: Iterable[int]) -> list[str]:
-        return [self.listing(i) for i in indexes]
-
     def of(self, spec: PageSpec) -> str:
-        template = self.templates.get(spec.kind, "")
-        return _digest(self.global_digest, template, spec.rel, spec.kind, spec.args, self._inputs(spec))
+        return self.of_shown(spec, spec.kind.shows(self.context, spec.args))
 
-    def _inputs(self, spec: PageSpec) -> Any:
-        site, per_page = self.site, self.config.build.per_page
-        kind, args = spec.kind, spec.args
-        if kind == "briefing":
-            (i,) = args
-            neighbours = [self.listing(j) for j in (i - 1, i + 1) if 0 <= j < len(site.briefings)]
-            return self.full(i), neighbours, i == 0, i == len(site.briefings) - 1
-        if kind == "home":
-            (number,) = args
-            start = (number - 1) * per_page
-            shown = range(start, min(start + per_page, len(site.briefings)))
-            return self._listings(shown), len(site.briefings)
-        if kind == "topic":
-            slug, number = args
-            indexes = site.topics[slug]
-            start = (number - 1) * per_page
-            return site.topic_names[slug], self._listings(indexes[start:start + per_page]), len(indexes)
-        if kind in ("year", "month", "day"):
-            return self._period_inputs(kind, args)
-        if kind == "archive":
-            return sorted((key, len(ix)) for key, ix in site.months.items())
-        if kind == "topics":
-            return [(site.topic_names[s], len(ix)) for s, ix in site.topics.items()]
-        if kind in ("sources", "publisher"):
-            publishers = site.publishers if kind == "sources" else [site.publishers[args[0]]]
-            return [(p.name, p.slug, [(a.source, self._listings(a.cited_by)) for a in p.articles])
-                    for p in publishers]
-        if kind == "page":
-            page = site.pages[args[0]]
-            links = [site.url_of_path.get(link.target) for link in page.doc.body.links]
-            return page.doc.digest, links
-        if kind in ("feed", "json_feed"):
-            return [self.full(i) for i in range(min(FEED_SIZE, len(site.briefings)))]
-        if kind == "topic_feed":
-            return site.topic_names[args[0]], [self.full(i) for i in site.topics[args[0]][:FEED_SIZE]]
-        if kind in ("sitemap", "sitemap_part"):
-            return [(s.rel, s.kind, self.full(s.args[0]) if s.kind == "briefing" else None)
-                    for s in self.plan]
-        if kind == "static":
-            return self.static_digest
-        return None  # robots, 404 and theme assets depend on the global inputs only
-
-    def _period_inputs(self, kind: str, args: tuple[Any, ...]) -> Any:
-        site = self.site
-        if kind == "year":
-            return [(key, len(site.months[key])) for key in site.months_of_year[args[0]]]
-        if kind == "month":
-            month: tuple[int, int] = (args[0], args[1])
-            days = [(key, len(site.days[key])) for key in site.days_of_month[month]]
-            return days, self._listings(site.months[month])
-        return self._listings(site.days[tuple(args)])
+    def of_shown(self, spec: PageSpec, shown: Shows) -> str:
+        """The fingerprint of a file that shows `shown` (what its kind's rule says it shows)."""
+        kind = spec.kind
+        return _digest(
+            self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, spec.args,
+            [self.listing(i) for i in shown.listed], [self.full(i) for i in shown.full], shown.other,
+            self.static_digest if kind is STATIC else None,
+        )

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
 import time
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -79,6 +80,7 @@ class Loaded:
     briefing_count: int
     assets: dict[str, Asset]
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
+    sources: Mapping[str, Source] = dataclasses.field(default_factory=dict)  # every source, by id
 
 
 # Content kinds, with their folders under content/ and file endings.
@@ -244,7 +246,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
-                  min(future) if future else None)
+                  min(future) if future else None, sources)
 
 
 def _static_files(config: Config) -> list[str]:
@@ -297,13 +299,14 @@ class RenderOutcome:
     reused: int
     changed_files: frozenset[str]
     renderer: Renderer
+    fingerprints: Fingerprints
 
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
                 progress: Progress | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
-    bytecode = cache.folder / "templates" if cache is not None and cache.folder else None
+    bytecode = cache.folder / "templates" if cache is not None and cache.writable and cache.folder else None
     env = make_environment(loaded.config, loaded.themes, bytecode)
     assets = loaded.assets
     key = parse_key()
@@ -312,8 +315,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env)
     todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}
-    for spec in loaded.plan:
-        fingerprint = fingerprints.of(spec)
+    for spec, fingerprint in zip(loaded.plan, fingerprints.of_plan(), strict=True):
         old = previous.get(spec.output_file)
         if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
             manifest[spec.output_file] = old
@@ -339,7 +341,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         if result.digest != previous.get(result.rel_file, ("", ""))[1]:
             changed.add(result.rel_file)
         manifest[result.rel_file] = (manifest[result.rel_file][0], result.digest)
-    return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed), renderer)
+    return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed), renderer,
+                         fingerprints)
 
 
 @dataclass(frozen=True)

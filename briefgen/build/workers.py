@@ -50,16 +50,18 @@ def _run(work: Callable[[Any, Item], Result], batch: Sequence[Item]) -> list[Res
 class WorkerPool:
     """A fork-based process pool, started per stage so it inherits that stage's state."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, start: str = "fork") -> None:
         self.jobs = max(1, jobs)
-        self._context = multiprocessing.get_context("fork")
+        # "fork" shares the parent's state for free but is safe only while the parent
+        # runs no other thread; "forkserver" sends `setup` and its arguments instead.
+        self._context = multiprocessing.get_context(start)
 
     def map(self, work: Callable[[Any, Item], Result], items: Sequence[Item],
             setup: Callable[..., Any], args: tuple[Any, ...] = ()) -> Iterator[list[Result]]:
         """Results batch by batch, in order, as the workers finish them.
 
         `work` and `setup` must be module-level functions (they are sent by name);
-        `args` reach `setup` by inheritance, never pickled.
+        with "fork", `args` reach `setup` by inheritance, never pickled.
         """
         gc.freeze()
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_start,

@@ -21,22 +21,20 @@ from briefgen.diagnostics import Diagnostic, error
 from briefgen.render import feeds
 from briefgen.render.themes import Asset, Theme
 from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
-from briefgen.site import urls
+from briefgen.site import kinds, urls
+from briefgen.site.kinds import FEED_SIZE, KINDS, PageKind, page_slice
 from briefgen.site.model import Site
-from briefgen.site.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
-
-FEED_SIZE = 20
-
+from briefgen.site.plan import PageSpec, sitemap_entries
 
 # Method names by page kind (names, not bound methods, so a renderer is no reference cycle).
-_HANDLERS = {
-    "home": "_home", "briefing": "_briefing", "archive": "_archive",
-    "year": "_period", "month": "_period", "day": "_period",
-    "topics": "_topics", "topic": "_topic", "sources": "_sources",
-    "publisher": "_publisher", "page": "_page", "404": "_not_found",
-    "feed": "_feed", "json_feed": "_json_feed", "topic_feed": "_topic_feed",
-    "sitemap": "_sitemap", "sitemap_part": "_sitemap_part", "robots": "_robots",
-    "asset": "_asset", "static": "_static",
+_HANDLERS: dict[PageKind, str] = {
+    kinds.HOME: "_home", kinds.BRIEFING: "_briefing", kinds.ARCHIVE: "_archive",
+    kinds.YEAR: "_period", kinds.MONTH: "_period", kinds.DAY: "_period",
+    kinds.TOPICS: "_topics", kinds.TOPIC: "_topic", kinds.SOURCES: "_sources",
+    kinds.PUBLISHER: "_publisher", kinds.PAGE: "_page", kinds.NOT_FOUND: "_not_found",
+    kinds.FEED: "_feed", kinds.JSON_FEED: "_json_feed", kinds.TOPIC_FEED: "_topic_feed",
+    kinds.SITEMAP: "_sitemap", kinds.SITEMAP_PART: "_sitemap_part", kinds.ROBOTS: "_robots",
+    kinds.ASSET: "_asset", kinds.STATIC: "_static",
 }
 
 
@@ -104,16 +102,10 @@ class Renderer:
             if (self.config.static_dir / str(args[0])).is_file():
                 return str(args[0])
             raise KeyError(f"url_for('static', {args[0]!r}): no such file in the theme's or site's static/")
-        routes: dict[str, Callable[..., str]] = {
-            "home": lambda: urls.home(page), "topics": urls.topics, "archive": urls.archive,
-            "sources": urls.sources, "feed": urls.feed, "json_feed": urls.json_feed,
-            "sitemap": urls.sitemap, "topic": lambda slug: urls.topic(slug, page),
-            "topic_feed": urls.topic_feed, "year": urls.year, "month": urls.month, "day": urls.day,
-            "publisher": urls.publisher, "page": urls.page,
-        }
-        if name not in routes:
+        kind = KINDS.get(name)
+        if kind is None or kind in (kinds.ASSET, kinds.STATIC):
             raise KeyError(f"url_for: unknown name {name!r}")
-        return routes[name](*args)
+        return kind.url(*args, page=page) if kind.paginated else kind.url(*args)
 
     # -- templates ------------------------------------------------------------
 
@@ -126,7 +118,7 @@ class Renderer:
                      "application/feed+json"),
             *extra_feeds,
         ]
-        kind = spec.kind if spec.kind not in ("year", "month", "day") else "period"
+        kind = "period" if spec.kind in (kinds.YEAR, kinds.MONTH, kinds.DAY) else spec.kind.name
         try:
             template = self.env.get_template(name)
             html = template.render(
@@ -163,8 +155,7 @@ class Renderer:
         return self.config.build.per_page
 
     def _page_of(self, indexes: Sequence[int], number: int) -> Sequence[int]:
-        start = (number - 1) * self._per_page()
-        return indexes[start: start + self._per_page()]
+        return page_slice(indexes, number, self._per_page())
 
     def _home(self, spec: PageSpec) -> bytes:
         (number,) = spec.args
@@ -190,7 +181,7 @@ class Renderer:
 
     def _period(self, spec: PageSpec) -> bytes:
         views, site = self.views, self.site
-        if spec.kind == "year":
+        if spec.kind is kinds.YEAR:
             (y,) = spec.args
             count = len(site.years[y])
             period = PeriodView("year", str(y), views.href(urls.year(y)), count)
@@ -200,7 +191,7 @@ class Renderer:
                 for _, m in site.months_of_year[y]
             ]
             briefings: Sequence[int] = ()
-        elif spec.kind == "month":
+        elif spec.kind is kinds.MONTH:
             y, m = spec.args
             indexes = site.months[(y, m)]
             period = PeriodView("month", f"{month_name(y, m)} {y}", views.href(urls.month(y, m)),
@@ -295,15 +286,8 @@ class Renderer:
         return feeds.atom_feed(info, self._feed_entries(self.site.topics[slug]))
 
     def _sitemap_entries(self, part: int) -> list[feeds.SitemapEntry]:
-        pages = sitemap_pages(list(self.plan))[(part - 1) * SITEMAP_LIMIT: part * SITEMAP_LIMIT]
-        entries = []
-        for planned in pages:
-            lastmod = None
-            if planned.kind == "briefing":
-                briefing = self.site.briefings[planned.args[0]]
-                lastmod = (briefing.updated or briefing.date).date()
-            entries.append(feeds.SitemapEntry(self.scheme.absolute(planned.rel), lastmod))
-        return entries
+        return [feeds.SitemapEntry(self.scheme.absolute(rel), lastmod)
+                for rel, lastmod in sitemap_entries(self.plan, self.site, part)]
 
     def _sitemap(self, spec: PageSpec) -> bytes:
         (parts,) = spec.args

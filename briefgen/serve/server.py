@@ -334,6 +334,7 @@ class DevServer:
         self._observer.start()
         self._update_watches()  # before the first build, so no change goes unseen
         outcome = self._rebuild(None)
+        self._settle()
         self._start_thread("briefgen-builder", self._build_loop)
         self._start_thread("briefgen-http", self._httpd.serve_forever, 0.2)
         snapshot = self.snapshot
@@ -518,6 +519,7 @@ class DevServer:
                 self._building = True
             try:
                 self._rebuild(changes)
+                self._settle()
             except Exception:  # a bug: say so, and keep watching
                 self.say_error("briefgen: internal error in the live preview (please report it):\n"
                                + traceback.format_exc().rstrip())
@@ -567,6 +569,10 @@ class DevServer:
                      f"{len(changed)} of {len(new)} files changed")
         self._update_watches()
         return _Outcome(True, result.seconds, len(new), len(changed))
+
+    def _settle(self) -> None:
+        if self._session is not None:
+            self._session.settle()
 
     def _cause(self, changes: set[Path] | None) -> str:
         """" after a change to content/a.md (and 2 more)", for the terminal."""

@@ -13,11 +13,13 @@ import contextlib
 import gc
 import os
 import time
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefgen.build.cache import BuildCache
+from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.stages import (
     CONTENT_KINDS,
     BuildOptions,
@@ -27,16 +29,16 @@ from briefgen.build.stages import (
     discover,
     load,
     read_file,
+    render_one,
     render_site,
 )
 from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
 from briefgen.content.markup import Converter
-from briefgen.content.records import BriefingDoc, parse_briefing
+from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.render.renderer import FEED_SIZE, Renderer
-from briefgen.site.model import Briefing, Site
-from briefgen.site.plan import PageSpec
+from briefgen.render.renderer import Renderer
+from briefgen.site.model import Briefing, cross_file_inputs, place_briefing
 
 
 @dataclass(frozen=True)
@@ -56,25 +58,7 @@ _KIND_ORDER = {kind: index for index, (kind, _, _) in enumerate(CONTENT_KINDS)}
 class _LastBuild:
     loaded: Loaded
     renderer: Renderer
-
-
-def _shape(doc: BriefingDoc) -> tuple[object, ...]:
-    """Everything of a briefing that pages other than its own show or depend on."""
-    return (doc.title, doc.date, doc.topics, doc.summary, doc.source_ids, doc.inline_sources,
-            doc.draft, doc.slug, doc.updated, doc.body.cited_ids,
-            tuple(link.target for link in doc.body.links),
-            doc.body.first_paragraph if doc.summary is None else None)
-
-
-def _shows_text_of(spec: PageSpec, changed: dict[int, Briefing], site: Site) -> bool:
-    """Whether a file shows the full text of one of the changed briefings."""
-    if spec.kind == "briefing":
-        return spec.args[0] in changed
-    if spec.kind in ("feed", "json_feed"):
-        return any(i < FEED_SIZE for i in changed)
-    if spec.kind == "topic_feed":
-        return any(i in site.topics[spec.args[0]][:FEED_SIZE] for i in changed)
-    return False
+    fingerprints: Fingerprints
 
 
 class _MemorySink:
@@ -110,9 +94,10 @@ class Session:
             # and the configuration is read again on every rebuild.
             self.config = Config(self.root, SiteSettings(title=""), BuildSettings())
         self._files: dict[str, SourceFile] = {}
-        # The build cache on disk makes the first build of a known site fast; after
-        # that the session's own memory is the cache, and the disk is left alone.
-        self._cache = BuildCache.open(self.config.cache_dir) if options.use_cache else BuildCache.in_memory()
+        # The build cache on disk, read only, makes the first build of a known site fast;
+        # after that the session's own memory is the cache. The preview writes nothing.
+        self._cache = (BuildCache.open(self.config.cache_dir, writable=False) if options.use_cache
+                       else BuildCache.in_memory())
         self._manifest: dict[str, tuple[str, str]] = {}
         self._last: _LastBuild | None = None
         self._converter = Converter()
@@ -178,79 +163,112 @@ class Session:
         return files
 
     def rebuild(self, changed: Iterable[Path] | None = None) -> SessionResult:
+        # What `settle` froze after the last rebuild may be garbage now.
+        gc.unfreeze()
         # As in a build, the cyclic collector would only rescan the model again and again.
         collecting = gc.isenabled()
         gc.disable()
         try:
             return self._rebuild(changed)
         finally:
-            gc.freeze()
             if collecting:
                 gc.enable()
+
+    def settle(self) -> None:
+        """Collect the garbage of past rebuilds, then freeze what lives on, between rebuilds.
+
+        Called once a rebuild's pages are served: the collection then costs no
+        latency, and the frozen model is not rescanned by every automatic
+        collection while the preview waits for the next save.
+        """
+        gc.collect()
+        gc.freeze()
 
     def _rebuild(self, changed: Iterable[Path] | None) -> SessionResult:
         started = time.perf_counter()
         changed_set = None if changed is None else {Path(p).resolve() for p in changed}
         if changed_set and self._last is not None:
-            quick = self._body_edit(changed_set, self._last, started)
+            quick = self._briefing_edit(changed_set, self._last, started)
             if quick is not None:
                 return quick
         first = self._last is None
-        pool = WorkerPool(self.options.jobs) if first and self.options.jobs > 1 else None
+        # The preview's threads (watcher, server) already run: forking them is unsafe,
+        # so the workers start from a fresh server process.
+        pool = (WorkerPool(self.options.jobs, start="forkserver") if first and self.options.jobs > 1
+                else None)
         loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
         sink = _MemorySink(self.pages)
         outcome = render_site(loaded, sink, self._manifest, cache=self._cache)
-        if first:
-            self._cache.save()
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest
-        self._last = _LastBuild(loaded, outcome.renderer)
+        self._last = _LastBuild(loaded, outcome.renderer, outcome.fingerprints)
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
                              time.perf_counter() - started, tuple(loaded.warnings),
                              outcome.changed_files)
 
-    def _body_edit(self, changed: set[Path], last: _LastBuild, started: float) -> SessionResult | None:
-        """The common case of a save, fast: only the text of known briefings changed.
+    def _briefing_edit(self, changed: set[Path], last: _LastBuild, started: float) -> SessionResult | None:
+        """The common save, fast and by the build's own rules: briefings edited in place.
 
-        When no changed briefing differs in anything a list, an index or a
-        neighbour shows of it (title, date, topics, summary, sources, links...),
-        the model keeps its shape: only the briefings' own pages and the feeds
-        that carry their text are rendered again. Anything else returns None
-        and takes the full path, which re-checks the whole site.
+        When every changed file is a published briefing that parses without a
+        problem, had none in the last build, and comes out of the model's own
+        placing (`place_briefing`) with the same record and the same inputs to
+        checks across files, the rest of the model is as it was. Then only the
+        files that show those briefings can differ (the page-kind table says
+        which, through the fingerprints), and of those only the ones whose
+        fingerprint changed are rendered, exactly as a build would. Anything
+        else returns None and takes the full path, which re-checks the whole site.
         """
-        config, site = last.loaded.config, last.loaded.site
+        loaded = last.loaded
+        config, site = loaded.config, loaded.site
         prefix = len(str(config.root)) + 1
+        shown_paths = {str(path)[prefix:].replace(os.sep, "/"): path for path in changed}
+        if any(problem.path in shown_paths for problem in loaded.warnings):
+            return None  # a full rebuild says whether its warnings still hold
         index_of = {b.path: i for i, b in enumerate(site.briefings)}
+        zone = zoneinfo.ZoneInfo(config.site.timezone)
         replaced: dict[int, Briefing] = {}
-        for path in changed:
-            shown = str(path)[prefix:].replace(os.sep, "/")
+        read: dict[str, SourceFile] = {}
+        for shown, path in shown_paths.items():
             if content_kind(config, path) != "briefing" or shown not in index_of or not path.is_file():
                 return None
             source = read_file("briefing", path, shown)
             doc, problems = parse_briefing(shown, source.bytes(), self._converter)
-            before = site.briefings[index_of[shown]]
-            if doc is None or problems or _shape(doc) != _shape(before.doc):
+            if doc is None or problems:
                 return None
-            replaced[index_of[shown]] = replace(before, doc=doc)
-            self._files[shown] = replace(source, data=None)
-        briefings = tuple(replaced.get(i, b) for i, b in enumerate(site.briefings))
-        new_site = replace(site, briefings=briefings)
+            before = site.briefings[index_of[shown]]
+            after = place_briefing(doc, zone, loaded.sources, dict(site.topic_names), problems)
+            if (problems or after != replace(before, doc=doc)
+                    or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
+                return None
+            replaced[index_of[shown]] = after
+            read[shown] = replace(source, data=None)
+        new_site = replace(site, briefings=tuple(replaced.get(i, b) for i, b in enumerate(site.briefings)))
+        fingerprints = last.fingerprints.for_site(new_site, replaced)
         previous = last.renderer
         renderer = Renderer(config, new_site, previous.env, previous.assets, previous.plan,
                             previous.html_of)
-        todo = [spec for spec in last.loaded.plan if _shows_text_of(spec, replaced, new_site)]
-        pages = dict(self.pages)
+        readers = last.fingerprints.readers
+        positions = sorted({p for index in replaced for p in readers.get(index, ())})
+        manifest = dict(self._manifest)
+        sink = _MemorySink(self.pages)
         changed_files = set()
-        for spec in todo:
-            data = renderer.render(spec)
-            if pages.get(spec.output_file) != data:
-                pages[spec.output_file] = data
+        for position in positions:
+            spec = loaded.plan[position]
+            fingerprint = fingerprints.of(spec)
+            old = manifest.get(spec.output_file)
+            if old is not None and old[0] == fingerprint:
+                continue
+            result = render_one(renderer, sink, spec, old[1] if old else "")
+            if result.problem is not None:
+                return None  # the full path reports it, as a build would
+            manifest[spec.output_file] = (fingerprint, result.digest)
+            if result.digest != (old[1] if old else ""):
                 changed_files.add(spec.output_file)
-            # The record no longer matches this file: the next full rebuild renders it again.
-            self._manifest.pop(spec.output_file, None)
-        self.pages = pages
-        self._last = _LastBuild(replace(last.loaded, site=new_site), renderer)
-        return SessionResult(len(briefings), len(last.loaded.plan), len(todo),
-                             time.perf_counter() - started, tuple(last.loaded.warnings),
+        self.pages = {**self.pages, **sink.pages}
+        self._manifest = manifest
+        self._files.update(read)
+        self._last = _LastBuild(replace(loaded, site=new_site), renderer, fingerprints)
+        return SessionResult(len(new_site.briefings), len(loaded.plan), len(sink.pages),
+                             time.perf_counter() - started, tuple(loaded.warnings),
                              frozenset(changed_files))

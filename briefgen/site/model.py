@@ -149,7 +149,7 @@ def build_site(
     topic_names: dict[str, Topic] = {}
     placed = []
     for doc in briefing_docs:
-        briefing = _place_briefing(doc, zone, sources, topic_names, problems)
+        briefing = place_briefing(doc, zone, sources, topic_names, problems)
         if briefing is not None:
             placed.append(briefing)
     placed.sort(key=lambda b: (b.date, b.path), reverse=True)
@@ -207,7 +207,20 @@ def _days_of_month(
     return {month: tuple(keys) for month, keys in grouped.items()}
 
 
-def _place_briefing(
+def cross_file_inputs(doc: BriefingDoc) -> tuple[object, ...]:
+    """What the checks and indexes that span files read of a briefing, beyond its own record.
+
+    Whether it is published, the names its topics give site-wide topics, the
+    sources it declares or lists (one id, one source across the site), the ids
+    it cites (checked against every registry) and the files it links to. With
+    these and its record (`place_briefing`) unchanged, an edit leaves the rest
+    of the model as it was.
+    """
+    return (doc.draft, doc.topics, doc.inline_sources, doc.source_ids, doc.body.cited_ids,
+            tuple(link.target for link in doc.body.links))
+
+
+def place_briefing(
     doc: BriefingDoc, zone: zoneinfo.ZoneInfo, sources: Mapping[str, Source],
     topic_names: dict[str, Topic], problems: list[Diagnostic],
 ) -> Briefing | None:

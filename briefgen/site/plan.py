@@ -8,13 +8,14 @@ unchanged. Two things that want one URL are found here, before any work.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from briefgen.diagnostics import Diagnostic, error
-from briefgen.site import urls
+from briefgen.site import kinds, urls
+from briefgen.site.kinds import SITEMAP_LIMIT, PageKind, PlanContext, page_count
 from briefgen.site.model import Site
 
 
@@ -31,7 +32,7 @@ class Origin:
 @dataclass(frozen=True)
 class PageSpec:
     rel: str
-    kind: str
+    kind: PageKind
     args: tuple[Any, ...] = ()
     origin: Origin = Origin("briefgen")
 
@@ -40,62 +41,72 @@ class PageSpec:
         return urls.output_file(self.rel)
 
 
-HTML_KINDS = frozenset({"home", "briefing", "archive", "year", "month", "day", "topics", "topic",
-                        "sources", "publisher", "page", "404"})
-SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
-
-
-def sitemap_pages(specs: list[PageSpec]) -> list[PageSpec]:
+def sitemap_pages(specs: Sequence[PageSpec]) -> list[PageSpec]:
     """The pages a sitemap lists: every HTML page but the 404 page."""
-    return [s for s in specs if s.kind in HTML_KINDS and s.kind != "404"]
+    return [s for s in specs if s.kind.in_sitemap]
 
 
-def page_count(total: int, per_page: int) -> int:
-    return max(1, math.ceil(total / per_page))
+def sitemap_entries(specs: Sequence[PageSpec], site: Site, part: int) -> list[tuple[str, dt.date | None]]:
+    """The site paths and last-modified dates that sitemap part `part` (from 1) lists."""
+    entries = []
+    for spec in sitemap_pages(specs)[(part - 1) * SITEMAP_LIMIT: part * SITEMAP_LIMIT]:
+        lastmod = None
+        if spec.kind is kinds.BRIEFING:
+            briefing = site.briefings[spec.args[0]]
+            lastmod = (briefing.updated or briefing.date).date()
+        entries.append((spec.rel, lastmod))
+    return entries
+
+
+def plan_context(site: Site, per_page: int, specs: Sequence[PageSpec]) -> PlanContext:
+    return PlanContext(site, per_page, lambda part: sitemap_entries(specs, site, part))
 
 
 def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
               asset_outputs: Iterable[str] = ()) -> tuple[list[PageSpec], list[Diagnostic]]:
     specs: list[PageSpec] = []
-    add = specs.append
+
+    def add(kind: PageKind, args: tuple[Any, ...], origin: Origin, *url_args: Any, **page: int) -> None:
+        specs.append(PageSpec(kind.url(*url_args, **page), kind, args, origin))
+
     for number in range(1, page_count(len(site.briefings), per_page) + 1):
-        add(PageSpec(urls.home(number), "home", (number,), Origin("the home page")))
+        add(kinds.HOME, (number,), Origin("the home page"), page=number)
     for index, briefing in enumerate(site.briefings):
         line, column = briefing.doc.positions.get("slug", briefing.doc.positions.get("title", (1, 1)))
-        add(PageSpec(briefing.url, "briefing", (index,), Origin(briefing.path, briefing.path, line, column)))
-    add(PageSpec(urls.archive(), "archive", (), Origin("the archive page")))
+        add(kinds.BRIEFING, (index,), Origin(briefing.path, briefing.path, line, column),
+            briefing.date.date(), briefing.slug)
+    add(kinds.ARCHIVE, (), Origin("the archive page"))
     for year in site.years:
-        add(PageSpec(urls.year(year), "year", (year,), Origin(f"the archive of {year}")))
+        add(kinds.YEAR, (year,), Origin(f"the archive of {year}"), year)
     for y, m in site.months:
-        add(PageSpec(urls.month(y, m), "month", (y, m), Origin(f"the archive of {y}-{m:02d}")))
+        add(kinds.MONTH, (y, m), Origin(f"the archive of {y}-{m:02d}"), y, m)
     for y, m, d in site.days:
-        add(PageSpec(urls.day(y, m, d), "day", (y, m, d), Origin(f"the archive of {y}-{m:02d}-{d:02d}")))
-    add(PageSpec(urls.topics(), "topics", (), Origin("the topic index")))
+        add(kinds.DAY, (y, m, d), Origin(f"the archive of {y}-{m:02d}-{d:02d}"), y, m, d)
+    add(kinds.TOPICS, (), Origin("the topic index"))
     for slug, indexes in site.topics.items():
         for number in range(1, page_count(len(indexes), per_page) + 1):
-            add(PageSpec(urls.topic(slug, number), "topic", (slug, number), Origin(f"topic {slug!r}")))
-        add(PageSpec(urls.topic_feed(slug), "topic_feed", (slug,), Origin(f"the feed of topic {slug!r}")))
-    add(PageSpec(urls.sources(), "sources", (), Origin("the sources index")))
+            add(kinds.TOPIC, (slug, number), Origin(f"topic {slug!r}"), slug, page=number)
+        add(kinds.TOPIC_FEED, (slug,), Origin(f"the feed of topic {slug!r}"), slug)
+    add(kinds.SOURCES, (), Origin("the sources index"))
     for index, publisher in enumerate(site.publishers):
-        add(PageSpec(urls.publisher(publisher.slug), "publisher", (index,),
-                     Origin(f"publisher {publisher.name!r}")))
+        add(kinds.PUBLISHER, (index,), Origin(f"publisher {publisher.name!r}"), publisher.slug)
     for index, page in enumerate(site.pages):
         line, column = page.doc.positions.get("slug", page.doc.positions.get("title", (1, 1)))
-        add(PageSpec(page.url, "page", (index,), Origin(page.doc.path, page.doc.path, line, column)))
-    add(PageSpec(urls.feed(), "feed", (), Origin("the Atom feed")))
-    add(PageSpec(urls.json_feed(), "json_feed", (), Origin("the JSON feed")))
+        add(kinds.PAGE, (index,), Origin(page.doc.path, page.doc.path, line, column), page.slug)
+    add(kinds.FEED, (), Origin("the Atom feed"))
+    add(kinds.JSON_FEED, (), Origin("the JSON feed"))
     # Past the protocol's limit, sitemap.xml becomes an index of numbered parts.
-    parts = max(1, math.ceil(len(sitemap_pages(specs)) / SITEMAP_LIMIT))
-    add(PageSpec(urls.sitemap(), "sitemap", (parts,), Origin("the sitemap")))
+    parts = page_count(len(sitemap_pages(specs)), SITEMAP_LIMIT)
+    add(kinds.SITEMAP, (parts,), Origin("the sitemap"))
     if parts > 1:
         for part in range(1, parts + 1):
-            add(PageSpec(urls.sitemap_part(part), "sitemap_part", (part,), Origin("the sitemap")))
-    add(PageSpec(urls.robots(), "robots", (), Origin("robots.txt")))
-    add(PageSpec(urls.not_found(), "404", (), Origin("the 404 page")))
+            add(kinds.SITEMAP_PART, (part,), Origin("the sitemap"), part)
+    add(kinds.ROBOTS, (), Origin("robots.txt"))
+    add(kinds.NOT_FOUND, (), Origin("the 404 page"))
     for output in asset_outputs:
-        add(PageSpec(output, "asset", (output,), Origin("the theme's static files")))
+        add(kinds.ASSET, (output,), Origin("the theme's static files"), output)
     for name in static_files:
-        add(PageSpec(name, "static", (name,), Origin(f"static/{name}", f"static/{name}")))
+        add(kinds.STATIC, (name,), Origin(f"static/{name}", f"static/{name}"), name)
     return specs, _collisions(specs)
 
 
