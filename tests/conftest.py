@@ -6,8 +6,10 @@ Every test builds a real site on disk and runs briefgen as a user would: through
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import posixpath
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -64,6 +66,67 @@ def site_factory(tmp_path: Path) -> Callable[..., Path]:
         return make_site(tmp_path, files, config)
 
     return factory
+
+
+# ---------------------------------------------------------------- a corpus for rebuild tests
+
+CORPUS_CONFIG = """\
+[site]
+title = "Incremental"
+base_url = "https://example.org/brief/"
+
+[build]
+per_page = 2
+"""
+
+CORPUS_SOURCES = """\
+- id: src-a
+  title: "First article"
+  publisher: Daily One
+  url: https://example.org/a
+  published: 2020-01-01
+- id: src-b
+  title: "Second article"
+  publisher: Weekly Two
+  url: https://example.org/b
+  published: 2020-02-01
+"""
+
+
+def corpus_briefing(title: str, date: str, topics: str, body: str) -> str:
+    return f"---\ntitle: \"{title}\"\ndate: {date}\ntopics: [{topics}]\nsources: [src-a]\n---\n{body}\n"
+
+
+def corpus_site(tmp_path: Path, count: int = 6) -> Path:
+    """tmp_path/site: `count` briefings over three months, two topics, two sources, an about page
+    and a copy of the default briefing template (so template edits can be tested)."""
+    files = {
+                "content/sources/registry.yaml": CORPUS_SOURCES,
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout this site.\n",
+    }
+    for n in range(count):
+        topics = "Alpha, Beta" if n % 2 else "Alpha"
+        body = f"Paragraph {n} cites [@src-a]. More [@src-b, para. {n}].\n\nSecond paragraph {n}."
+        if n == 3:
+            body += "\n\nSee [the first](b0.md)."
+        day = dt.date(2020, 1, 10) + dt.timedelta(days=n * 7 % 90)
+        files[f"content/briefings/2020/b{n}.md"] = corpus_briefing(f"Briefing {n}", day.isoformat(),
+                                                                   topics, body)
+    root = make_site(tmp_path, files, CORPUS_CONFIG)
+    templates = root / "templates"
+    templates.mkdir()
+    shutil.copy(REPO / "themes/default/templates/briefing.html", templates)
+    return root
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- the command line

@@ -13,74 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build.pipeline import build
 from briefgen.build.stages import BuildOptions
-from briefgen.render.themes import builtin_themes_dir
-
-CONFIG = """\
-[site]
-title = "Incremental"
-base_url = "https://example.org/brief/"
-
-[build]
-per_page = 2
-"""
-
-SOURCES = """\
-- id: src-a
-  title: "First article"
-  publisher: Daily One
-  url: https://example.org/a
-  published: 2020-01-01
-- id: src-b
-  title: "Second article"
-  publisher: Weekly Two
-  url: https://example.org/b
-  published: 2020-02-01
-"""
-
-
-def briefing(title: str, date: str, topics: str, body: str) -> str:
-    return f"---\ntitle: \"{title}\"\ndate: {date}\ntopics: [{topics}]\nsources: [src-a]\n---\n{body}\n"
-
-
-def make_site(root: Path, count: int = 6) -> Path:
-    files = {
-        "briefgen.toml": CONFIG,
-        "content/sources/registry.yaml": SOURCES,
-        "content/pages/about.md": "---\ntitle: About\n---\nAbout this site.\n",
-    }
-    for n in range(count):
-        topics = "Alpha, Beta" if n % 2 else "Alpha"
-        body = f"Paragraph {n} cites [@src-a]. More [@src-b, para. {n}].\n\nSecond paragraph {n}."
-        if n == 3:
-            body += "\n\nSee [the first](b0.md)."
-        day = dt.date(2020, 1, 10) + dt.timedelta(days=n * 7 % 90)
-        files[f"content/briefings/2020/b{n}.md"] = briefing(f"Briefing {n}", day.isoformat(), topics, body)
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    templates = root / "templates"
-    templates.mkdir()
-    shutil.copy(builtin_themes_dir() / "default" / "templates" / "briefing.html", templates)
-    return root
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]:
     build(site, BuildOptions(output=target, use_cache=False, **options))  # type: ignore[arg-type]
     return tree(target)
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def edit_briefing(site: Path) -> None:
@@ -93,7 +34,7 @@ def edit_summary(site: Path) -> None:
 
 def add_briefing(site: Path) -> None:
     (site / "content/briefings/2020/new.md").write_text(
-        briefing("A new one", "2020-03-30", "Gamma", "New text [@src-b]."), encoding="utf-8")
+        corpus_briefing("A new one", "2020-03-30", "Gamma", "New text [@src-b]."), encoding="utf-8")
 
 
 def delete_briefing(site: Path) -> None:
@@ -139,7 +80,7 @@ MUTATIONS: dict[str, Callable[[Path], None]] = {
 
 @pytest.mark.parametrize("name", list(MUTATIONS))
 def test_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     before = tree(output)
@@ -153,7 +94,7 @@ def test_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
 
 
 def test_unchanged_files_keep_their_inode_and_mtime(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     about = output / "about/index.html"
@@ -169,7 +110,7 @@ def test_unchanged_files_keep_their_inode_and_mtime(tmp_path: Path) -> None:
 
 
 def test_no_change_rebuild_renders_nothing(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     result = build(site, BuildOptions(output=output))
@@ -178,7 +119,7 @@ def test_no_change_rebuild_renders_nothing(tmp_path: Path) -> None:
 
 
 def test_jobs_give_identical_trees(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site", count=40)
+    site = corpus_site(tmp_path, count=40)
     one = clean_build(site, tmp_path / "one", jobs=1)
     two = clean_build(site, tmp_path / "two", jobs=2)
     assert one == two
@@ -189,7 +130,7 @@ def test_jobs_give_identical_trees(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "delta"])
 def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     cache = site / ".briefgen-cache"
@@ -216,7 +157,7 @@ def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
 
 
 def test_cache_bodies_missing_are_rebuilt(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     (site / ".briefgen-cache" / "bodies.sqlite").unlink()
@@ -226,7 +167,7 @@ def test_cache_bodies_missing_are_rebuilt(tmp_path: Path) -> None:
 
 
 def test_killed_build_leaves_previous_output_and_a_usable_cache(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site", count=300)
+    site = corpus_site(tmp_path, count=300)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=1))
     before = tree(output)
@@ -242,7 +183,10 @@ def test_killed_build_leaves_previous_output_and_a_usable_cache(tmp_path: Path) 
         time.sleep(0.002)
         staging = list(tmp_path.glob(".out.briefgen-new-*"))
     assert staging, "the build finished before it could be interrupted"
-    time.sleep(0.05)  # let it write some files into the staging folder
+    # Interrupt it mid-render: once some files are in the staging folder.
+    while (process.poll() is None and time.monotonic() < deadline
+           and sum(1 for p in staging[0].rglob("*.html")) < 5):
+        time.sleep(0.002)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert tree(output) == before
@@ -254,7 +198,7 @@ def test_killed_build_leaves_previous_output_and_a_usable_cache(tmp_path: Path) 
 @pytest.mark.parametrize("name", ["template edited", "briefing edited"])
 def test_parallel_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
     # Enough pages that the work goes to worker processes, whose writes the parent must learn of.
-    site = make_site(tmp_path / "site", count=60)
+    site = corpus_site(tmp_path, count=60)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=2))
     edit_config(site) if name == "template edited" else None
@@ -269,7 +213,7 @@ def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
     from briefgen.build.stages import load
     from briefgen.diagnostics import BuildFailed
 
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     broken = site / "content/briefings/2020/b1.md"
     good_text = broken.read_text(encoding="utf-8")
     broken.write_text(good_text.replace("[@src-a]", "[@nowhere]"), encoding="utf-8")
@@ -284,9 +228,9 @@ def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
 
 
 def test_unchanged_inputs_skip_the_build_until_a_future_briefing_comes_due(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     (site / "content/briefings/2020/later.md").write_text(
-        briefing("Scheduled", "2020-06-01T08:00:00+00:00", "Alpha", "Due later [@src-a]."),
+        corpus_briefing("Scheduled", "2020-06-01T08:00:00+00:00", "Alpha", "Due later [@src-a]."),
         encoding="utf-8")
     output = tmp_path / "out"
     before_due = dt.datetime(2020, 5, 1, tzinfo=dt.UTC)
@@ -302,7 +246,7 @@ def test_unchanged_inputs_skip_the_build_until_a_future_briefing_comes_due(tmp_p
 
 
 def test_a_touched_template_is_an_input(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     edit_template(site)
@@ -311,8 +255,8 @@ def test_a_touched_template_is_an_input(tmp_path: Path) -> None:
 
 
 def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
-    shutil.copy(builtin_themes_dir() / "default" / "templates" / "topics.html", site / "templates")
+    site = corpus_site(tmp_path)
+    shutil.copy(REPO / "themes/default/templates" / "topics.html", site / "templates")
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     briefing_page = output / "2020/01/10/briefing-0/index.html"

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from briefgen.publish import (
     MANIFEST_NAME,
@@ -56,7 +53,7 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
     return proc.stdout.strip()
 
 
-def make_site(root: Path, files: dict[str, str] = SITE) -> Path:
+def make_tree(root: Path, files: dict[str, str] = SITE) -> Path:
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +63,7 @@ def make_site(root: Path, files: dict[str, str] = SITE) -> Path:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    return make_site(tmp_path / "output")
+    return make_tree(tmp_path / "output")
 
 
 def init_repo(path: Path, *, identity: bool = True, commit: bool = True) -> Path:
@@ -155,7 +152,7 @@ def test_git_without_cname_adds_only_nojekyll(site: Path, repo: Path) -> None:
 
 
 def test_git_keeps_bytes_exactly(tmp_path: Path, repo: Path) -> None:
-    site = make_site(tmp_path / "output", {"index.html": "x"})
+    site = make_tree(tmp_path / "output", {"index.html": "x"})
     (site / "crlf.txt").write_bytes(b"a\r\nb\r\n")
     (repo / ".gitattributes").write_text("* text=auto eol=lf\n")
 
@@ -493,7 +490,7 @@ def test_dir_accepts_relative_paths(
 
 def test_dir_keeps_unrelated_files(site: Path, tmp_path: Path, protected: list[Path]) -> None:
     target = tmp_path / "www"
-    make_site(target, {".htaccess": "deny\n", "downloads/report.pdf": "%PDF\n"})
+    make_tree(target, {".htaccess": "deny\n", "downloads/report.pdf": "%PDF\n"})
 
     publish_dir(site, target, protected=protected)
     (site / "feed.xml").unlink()
@@ -573,10 +570,10 @@ def test_dir_unchanged_site_changes_nothing(
 def test_dir_replaces_stale_file_standing_where_a_folder_goes(
     tmp_path: Path, protected: list[Path]
 ) -> None:
-    site = make_site(tmp_path / "out1", {"about": "old page\n"})
+    site = make_tree(tmp_path / "out1", {"about": "old page\n"})
     target = tmp_path / "www"
     publish_dir(site, target, protected=protected)
-    site2 = make_site(tmp_path / "out2", {"about/index.html": "new page\n"})
+    site2 = make_tree(tmp_path / "out2", {"about/index.html": "new page\n"})
 
     result = publish_dir(site2, target, protected=protected)
 
@@ -587,7 +584,7 @@ def test_dir_replaces_stale_file_standing_where_a_folder_goes(
 def test_dir_refuses_user_file_standing_where_a_folder_goes(
     site: Path, tmp_path: Path, protected: list[Path]
 ) -> None:
-    target = make_site(tmp_path / "www", {"static": "not a folder\n"})
+    target = make_tree(tmp_path / "www", {"static": "not a folder\n"})
 
     with pytest.raises(PublishError, match="briefgen did not write"):
         publish_dir(site, target, protected=protected)

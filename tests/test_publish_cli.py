@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import run_cli
-from tests.test_incremental import make_site
+from conftest import corpus_site, run_cli
 
 
 def git(repo: Path, *args: str) -> str:
@@ -15,7 +14,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def site_repo(tmp_path: Path) -> Path:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     (site / "briefgen.toml").write_text(
         (site / "briefgen.toml").read_text().replace('[build]', 'cname = "news.example.org"\n\n[build]'),
         encoding="utf-8")
@@ -56,7 +55,7 @@ def test_publish_to_a_branch_and_push(tmp_path: Path) -> None:
 
 
 def test_publish_refuses_a_folder_that_is_not_a_repository(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     code, _, err = run_cli("publish", site, "--git-branch", "gh-pages")
     assert code == 1
     assert "not a git repository" in err
@@ -65,7 +64,7 @@ def test_publish_refuses_a_folder_that_is_not_a_repository(tmp_path: Path) -> No
 
 
 def test_publish_to_a_folder(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     target = tmp_path / "www"
     target.mkdir()
     (target / "keep.txt").write_text("not ours", encoding="utf-8")
@@ -81,7 +80,7 @@ def test_publish_to_a_folder(tmp_path: Path) -> None:
 
 
 def test_publish_refuses_a_folder_inside_the_content(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = corpus_site(tmp_path)
     code, _, err = run_cli("publish", site, "--dir", site / "content" / "www")
     assert code == 1
     assert "Traceback" not in err

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from conftest import make_site
 
 from briefgen.serve.livereload import EVENTS_PATH, OVERLAY_ID, STATUS_PATH
 from briefgen.serve.routes import HostCheck, is_loopback, route
@@ -71,13 +70,8 @@ def briefing(body: str, title: str = "Alpha briefing", date: str = "2016-08-02")
     return BRIEFING.format(title=title, date=date, body=body)
 
 
-def make_site(root: Path, body: str = "Original body text") -> Path:
-    files = {"briefgen.toml": CONFIG, "content/sources/s.yaml": SOURCES, A_MD: briefing(body)}
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+def serve_site(tmp_path: Path, body: str = "Original body text") -> Path:
+    return make_site(tmp_path, {"content/sources/s.yaml": SOURCES, A_MD: briefing(body)}, CONFIG)
 
 
 # ---------------------------------------------------------------- HTTP helpers
@@ -100,6 +94,7 @@ class Served:
     site: Path
     out: list[str] = field(default_factory=list)
     err: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # paths of every event the watcher handled
 
     @property
     def port(self) -> int:
@@ -142,9 +137,21 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = WAIT) -> An
         time.sleep(0.03)
 
 
-def wait_idle(served: Served) -> dict[str, Any]:
-    """Wait until no rebuild is pending or running, then a little longer for stray events."""
-    time.sleep(0.25)
+def fence(served: Served, folder: str = "content/briefings/2016") -> None:
+    """Return once the watcher has handled every event of earlier writes in `folder`.
+
+    A file system reports one folder's events in order, and the watcher handles
+    them one by one: once it has handled the event of a new (ignored) fence
+    file, it has handled every change made there before it.
+    """
+    path = served.site / folder / f".fence-{len(served.seen)}-{time.monotonic_ns()}"
+    path.write_text("fence", encoding="utf-8")
+    wait_until(lambda: str(path) in served.seen, f"the watcher to see {path.name}")
+
+
+def wait_idle(served: Served, folder: str = "content/briefings/2016") -> dict[str, Any]:
+    """Wait until every earlier change in `folder` has been seen and no rebuild is pending or running."""
+    fence(served, folder)
     return wait_until(lambda: (s := served.status()) and not s["busy"] and s, "an idle server")
 
 
@@ -156,13 +163,22 @@ def start(site: Path, drafts: bool = True) -> Served:
     out: list[str] = []
     err: list[str] = []
     server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append)
+    served = Served(server, site, out, err)
+    watcher = server._watcher
+    handle = watcher.on_any_event
+
+    def record(event: Any) -> None:
+        handle(event)
+        served.seen.append(os.fsdecode(event.src_path))
+
+    watcher.on_any_event = record  # type: ignore[method-assign]
     server.start()
-    return Served(server, site, out, err)
+    return served
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    running = start(make_site(tmp_path / "site"))
+    running = start(serve_site(tmp_path))
     try:
         yield running
     finally:
@@ -215,7 +231,7 @@ def test_reload_script_is_injected_at_serve_time_only(served: Served) -> None:
 
 
 def test_drafts_are_shown_unless_no_drafts(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = serve_site(tmp_path)
     (site / A_MD).write_text(briefing("Draft body").replace("topics:", "draft: true\ntopics:"))
     for drafts, status in ((True, 200), (False, 404)):
         running = start(site, drafts=drafts)
@@ -262,19 +278,24 @@ def test_quick_edits_give_one_rebuild(served: Served) -> None:
 def test_a_change_during_a_rebuild_triggers_exactly_one_more(
         served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     rebuild = Session.rebuild
+    started, release = threading.Event(), threading.Event()
 
-    def slow_rebuild(self: Session, changed: Iterable[Path] | None = None) -> SessionResult:
-        time.sleep(0.4)
+    def held_rebuild(self: Session, changed: Iterable[Path] | None = None) -> SessionResult:
+        # The first rebuild after the edit is held until the second wave has been seen.
+        if not started.is_set():
+            started.set()
+            release.wait(WAIT)
         return rebuild(self, changed)
 
-    monkeypatch.setattr(Session, "rebuild", slow_rebuild)
     before = wait_idle(served)["attempts"]
+    monkeypatch.setattr(Session, "rebuild", held_rebuild)
     served.write(A_MD, briefing("First wave"))
-    wait_until(lambda: served.status()["building"], "the rebuild to start", timeout=2)
+    assert started.wait(WAIT), "the rebuild did not start"
     for n in range(3):
         served.write(A_MD, briefing(f"Second wave {n}"))
-        time.sleep(0.02)
+    fence(served)
     assert served.status()["building"], "the edits came while the rebuild ran"
+    release.set()
     wait_until(page_shows(served, A_URL, "Second wave 2"), "the second wave")
     assert wait_idle(served)["attempts"] == before + 2, served.out
 
@@ -301,7 +322,7 @@ def test_a_broken_save_keeps_the_last_good_site_and_shows_an_overlay(served: Ser
 
 
 def test_a_site_that_starts_broken_is_served_once_fixed(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = serve_site(tmp_path)
     good = (site / A_MD).read_text()
     (site / A_MD).write_text(good.replace("date: 2016-08-02", "date: 2016-13-45"))
     running = start(site)
@@ -464,7 +485,7 @@ def test_host_check_and_routes_as_values() -> None:
 
 
 def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = serve_site(tmp_path)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -540,7 +561,7 @@ def test_browser_updates_the_open_page_and_shows_errors(served: Served) -> None:
 
 
 def test_a_site_whose_config_is_broken_at_startup_is_served_as_its_errors(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = serve_site(tmp_path)
     config = site / "briefgen.toml"
     good = config.read_text(encoding="utf-8")
     config.write_text(good.replace("[site]", "[site]\ntitel = 'typo'"), encoding="utf-8")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import corpus_site, replace_in
 
 from briefgen.build.stages import BuildOptions
 from briefgen.diagnostics import BuildFailed
 from briefgen.serve.session import Session
-from tests.test_incremental import make_site, replace_in
 
 
 def fresh_pages(site: Path) -> dict[str, bytes]:
@@ -20,7 +20,7 @@ def fresh_pages(site: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def session(tmp_path: Path) -> Session:
-    site = make_site(tmp_path / "site", count=30)
+    site = corpus_site(tmp_path, count=30)
     session = Session(site, BuildOptions(drafts=True))
     session.rebuild()
     return session
