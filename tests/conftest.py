@@ -101,7 +101,7 @@ def corpus_site(tmp_path: Path, count: int = 6) -> Path:
     """tmp_path/site: `count` briefings over three months, two topics, two sources, an about page
     and a copy of the default briefing template (so template edits can be tested)."""
     files = {
-                "content/sources/registry.yaml": CORPUS_SOURCES,
+        "content/sources/registry.yaml": CORPUS_SOURCES,
         "content/pages/about.md": "---\ntitle: About\n---\nAbout this site.\n",
     }
     for n in range(count):

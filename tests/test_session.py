@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import corpus_site, replace_in
+from conftest import corpus_site, replace_in, tree
 
+from briefgen.build.pipeline import build
 from briefgen.build.stages import BuildOptions
+from briefgen.build.write import MARKER
 from briefgen.diagnostics import BuildFailed
 from briefgen.serve.session import Session
 
@@ -86,3 +89,150 @@ def test_swap_files_are_not_content(session: Session) -> None:
     backup.write_text("---\nnot: valid\n", encoding="utf-8")
     result = session.rebuild([swap, backup])
     assert result.briefings == 30
+
+
+# ---------------------------------------------------------------- preview equals build
+#
+# For every kind of front-matter field, template error and warning: after the edit,
+# the preview's rebuild shows exactly the files, errors and warnings that
+# `build --drafts` gives for the same files.
+
+Edit = Callable[[Path], list[Path]]
+
+
+def _brief(site: Path, n: int) -> Path:
+    return site / f"content/briefings/2020/b{n}.md"
+
+
+def _front(n: int, old: str, new: str) -> Edit:
+    """Replace text in briefing n (in its front matter or body)."""
+    def edit(site: Path) -> list[Path]:
+        replace_in(_brief(site, n), old, new)
+        return [_brief(site, n)]
+    return edit
+
+
+def _add_key(n: int, line: str) -> Edit:
+    return _front(n, "sources: [src-a]\n", f"sources: [src-a]\n{line}\n")
+
+
+def _template(old: str, new: str) -> Edit:
+    def edit(site: Path) -> list[Path]:
+        replace_in(site / "templates/briefing.html", old, new)
+        return [site / "templates/briefing.html"]
+    return edit
+
+
+def _then(*edits: Edit) -> Edit:
+    def edit(site: Path) -> list[Path]:
+        return [path for step in edits for path in step(site)]
+    return edit
+
+
+def _nothing(site: Path) -> list[Path]:
+    return []
+
+
+READS_REGION = _template("{% block content %}",
+                         "{% block content %}{% if briefing.title == 'Briefing 4' %}"
+                         "<p>{{ briefing.extra.region }}</p>{% endif %}")
+
+# name: (setup before the preview starts, the edit the preview sees)
+CASES: dict[str, tuple[Edit, Edit]] = {
+    "body text only": (_nothing, _front(5, "Second paragraph 5.", "A rewritten paragraph.")),
+    "title": (_nothing, _front(5, 'title: "Briefing 5"', 'title: "Briefing five"')),
+    "date, same day": (_nothing, _front(5, "date: 2020-02-14", "date: 2020-02-14T08:30:00+00:00")),
+    "date, another month": (_nothing, _front(5, "date: 2020-02-14", "date: 2020-03-20")),
+    "topics": (_nothing, _front(5, "topics: [Alpha, Beta]", "topics: [Alpha, Beta, Gamma]")),
+    "summary": (_nothing, _add_key(5, "summary: A summary of its own.")),
+    "listed source": (_nothing, _front(5, "sources: [src-a]", "sources: [src-a, src-b]")),
+    "inline source": (_nothing, _front(5, "sources: [src-a]\n",
+                                       "sources:\n  - src-a\n  - id: inline-c\n    title: Third\n"
+                                       "    publisher: Daily One\n    url: https://example.org/c\n")),
+    "draft": (_nothing, _add_key(5, "draft: true")),
+    "slug": (_nothing, _add_key(5, "slug: a-slug-of-its-own")),
+    "updated": (_nothing, _add_key(5, "updated: 2020-02-20")),
+    "curators": (_nothing, _add_key(5, "curators: [A. Editor]")),
+    "extra key": (_nothing, _add_key(5, "region: Levant")),
+    "future date": (_nothing, _front(5, "date: 2020-02-14", "date: 2999-01-01")),
+    "a citation added": (_nothing, _front(5, "Second paragraph 5.", "Second paragraph [@src-b].")),
+    "a link added": (_nothing, _front(5, "Second paragraph 5.", "See [one](b1.md).")),
+    "error: unknown source cited": (_nothing, _front(5, "Second paragraph 5.", "Cites [@nowhere].")),
+    "error: link to a missing file": (_nothing, _front(5, "Second paragraph 5.", "See [x](gone.md).")),
+    "error: broken front matter": (_nothing, _front(5, "topics: [Alpha, Beta]", "topics: [Alpha, Beta")),
+    "error: a key the template reads removed": (
+        _then(_add_key(4, "region: Levant"), READS_REGION), _front(4, "region: Levant\n", "")),
+    "error: template syntax": (_nothing, _template("{% block content %}", "{% block content %}{% if %}")),
+    "error: template includes a missing file": (
+        _nothing, _template("{% block content %}", '{% block content %}{% include "nowhere.html" %}')),
+    "error: template fails while rendering": (
+        _nothing, _template("{% block content %}", "{% block content %}{{ briefing.no_such_field }}")),
+    "warning appears: link to a future briefing": (
+        _nothing, _then(_front(1, "date: 2020-01-17", "date: 2999-01-01"),
+                        _front(5, "Second paragraph 5.", "See [one](b1.md)."))),
+    "warning appears: a likely typo": (_nothing, _add_key(5, "topic: Gamma")),
+    "warning fixed": (_add_key(5, "topic: Gamma"), _front(5, "topic: Gamma\n", "")),
+    "warning kept while its file is edited": (
+        _add_key(5, "topic: Gamma"), _front(5, "Second paragraph 5.", "Another second paragraph.")),
+}
+
+
+def _outcome_of_build(site: Path, output: Path) -> tuple[str, object, list[str]]:
+    try:
+        result = build(site, BuildOptions(output=output, drafts=True, use_cache=False))
+    except BuildFailed as failed:
+        return "failed", None, sorted(str(d) for d in failed.diagnostics)
+    files = tree(output)
+    files.pop(MARKER)
+    return "built", files, sorted(str(d) for d in result.warnings)
+
+
+def _outcome_of_preview(session: Session, changed: list[Path]) -> tuple[str, object, list[str]]:
+    try:
+        result = session.rebuild(changed)
+    except BuildFailed as failed:
+        return "failed", None, sorted(str(d) for d in failed.diagnostics)
+    return "built", dict(session.pages), sorted(str(d) for d in result.warnings)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_preview_equals_build(tmp_path: Path, name: str) -> None:
+    setup, edit = CASES[name]
+    site = corpus_site(tmp_path, count=12)
+    setup(site)
+    session = Session(site, BuildOptions(drafts=True))
+    session.rebuild()
+    preview = _outcome_of_preview(session, edit(site))
+    built = _outcome_of_build(site, tmp_path / "out")
+    assert preview[0] == built[0], (preview[2], built[2])
+    assert preview[2] == built[2]
+    assert preview[1] == built[1]
+    if name.startswith("error"):
+        assert preview[0] == "failed" and all(":" in line for line in preview[2])
+    if name.startswith("warning") and name != "warning fixed":
+        assert preview[2], "the case is meant to give a warning"
+
+
+def _files_and_times(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("with_cache", [True, False], ids=["build cache present", "no build cache"])
+def test_the_preview_writes_nothing_under_the_site(tmp_path: Path, with_cache: bool) -> None:
+    site = corpus_site(tmp_path, count=12)
+    if with_cache:
+        build(site, BuildOptions(output=tmp_path / "out"))
+        assert (site / ".briefgen-cache").is_dir()
+    target = _brief(site, 5)
+    before = _files_and_times(site)
+    session = Session(site, BuildOptions(drafts=True, jobs=2))
+    session.rebuild()
+    replace_in(target, "Second paragraph 5.", "An edit in the preview.")
+    session.rebuild([target])
+    replace_in(target, 'title: "Briefing 5"', 'title: "A new title"')
+    session.rebuild([target])
+    session.settle()
+    before[target.relative_to(site).as_posix()] = (target.read_bytes(), target.stat().st_mtime_ns)
+    assert _files_and_times(site) == before
+    assert with_cache or not (site / ".briefgen-cache").exists()
