@@ -22,6 +22,7 @@ from briefgen.build.cache import BuildCache, FileStat, ParsedFile, file_stat
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.workers import WorkerPool
 from briefgen.config import Config, load_config
+from briefgen.content.files import discover
 from briefgen.content.markup import MARKDOWN_SETTINGS_KEY, Converter
 from briefgen.content.records import (
     BriefingDoc,
@@ -81,59 +82,6 @@ class Loaded:
     assets: dict[str, Asset]
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
     sources: Mapping[str, Source] = dataclasses.field(default_factory=dict)  # every source, by id
-
-
-# Content kinds, with their folders under content/ and file endings.
-CONTENT_KINDS = (("registry", "sources", (".yaml", ".yml")), ("briefing", "briefings", (".md",)),
-                 ("page", "pages", (".md",)))
-
-
-def content_kind(config: Config, path: Path) -> str | None:
-    """The kind of content file a path would be, or None if it is none."""
-    for kind, folder, endings in CONTENT_KINDS:
-        base = config.content_dir / folder
-        if path.is_relative_to(base) and path.name.endswith(endings):
-            relative = path.relative_to(base).parts
-            return None if any(_hidden(part) for part in relative) else kind
-    return None
-
-
-def discover(config: Config) -> list[tuple[str, str]]:
-    """Content files as (kind, path on disk), in a stable order.
-
-    Paths are strings: this runs on every build over every file, and pathlib
-    objects would cost more than the walk itself.
-    """
-    content = config.content_dir
-    found: list[tuple[str, str]] = []
-    for kind, folder, endings in CONTENT_KINDS:
-        base = content / folder
-        if base.is_dir():
-            found += [(kind, p) for p in sorted(_walk(str(base), endings))]
-    return found
-
-
-def _walk(folder: str, endings: tuple[str, ...]) -> list[str]:
-    """Files with the given endings below folder, skipping hidden and editor files.
-
-    os.scandir rather than Path.rglob: this runs on every rebuild, over
-    tens of thousands of files, and pathlib's overhead would dominate it.
-    """
-    files = []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if _hidden(entry.name):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                files += _walk(entry.path, endings)
-            elif entry.name.endswith(endings) and entry.is_file():
-                files.append(entry.path)
-    return files
-
-
-def _hidden(name: str) -> bool:
-    # Editors' swap and backup files are not content.
-    return name.startswith((".", "#", "~")) or name.endswith("~")
 
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:

@@ -26,7 +26,8 @@ from briefgen.content.slugs import make_slug
 # Placeholder written into HTML for a link to another content file; rendering
 # replaces it with that file's URL.
 CONTENT_LINK_PREFIX = "briefgen-content:"
-_SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+# What a source id may be: in citations here, and in registries and front matter.
+SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CITATION = re.compile(r"\[(@[^\]\n]+)\]")
 _CITE_ATTR = "data-briefgen-cite"
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -62,7 +63,7 @@ def parse_citation(inner: str) -> list[tuple[str, str]] | None:
     items = []
     for part in inner.split(";"):
         found = re.fullmatch(r"\s*@([^\s,]+)\s*(?:,\s*(.*?))?\s*", part)
-        if not found or not _SOURCE_ID.fullmatch(found.group(1)):
+        if not found or not SOURCE_ID.fullmatch(found.group(1)):
             return None
         items.append((found.group(1), found.group(2) or ""))
     return items

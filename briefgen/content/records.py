@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from briefgen.content.load import Located, SplitDocument, decode, load_yaml, split_front_matter
-from briefgen.content.markup import Conversion, Converter
+from briefgen.content.markup import SOURCE_ID, Conversion, Converter
 from briefgen.content.slugs import make_slug, slug_problem
 from briefgen.diagnostics import Diagnostic, error, warning
 
@@ -26,7 +25,6 @@ Position = tuple[int, int]
 BRIEFING_KEYS = ("title", "date", "topics", "summary", "sources", "draft", "slug", "updated", "curators")
 PAGE_KEYS = ("title", "slug", "summary", "draft")
 SOURCE_KEYS = ("id", "title", "publisher", "url", "published", "authors", "accessed", "archive_url")
-SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
 @dataclass(frozen=True)

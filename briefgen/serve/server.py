@@ -45,6 +45,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from briefgen.build.stages import BuildOptions
 from briefgen.build.workers import default_jobs
+from briefgen.content.files import ignored_name
 from briefgen.diagnostics import BuildFailed, UsageError
 from briefgen.serve.livereload import (
     EVENTS_PATH,
@@ -77,8 +78,6 @@ HEARTBEAT_SECONDS: Final = 15.0  # an SSE comment keeps idle connections (and pr
 STOP_WAIT_SECONDS: Final = 2.0  # bound on joining threads at Ctrl-C
 
 _TRIGGERS: Final = frozenset({"created", "modified", "deleted", "moved", "closed"})
-_EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".part", ".crdownload",
-                           ".crswap", "___jb_tmp___", "___jb_old___", "~")
 # Output files whose changes no HTML page shows: they reload no page by themselves.
 
 
@@ -97,12 +96,6 @@ class _Snapshot:
     errors: tuple[str, ...]  # the last attempt's errors; () when it succeeded
     briefings: int
     attempts: int  # rebuild attempts, the first build included
-
-
-def ignored_name(name: str) -> bool:
-    """Editors' swap, backup and temporary files, and hidden files: never a reason to rebuild."""
-    return (name.startswith((".", "#")) or name == "4913" or name.endswith(_EDITOR_SUFFIXES)
-            or name.endswith("#"))
 
 
 # ---------------------------------------------------------------- HTTP

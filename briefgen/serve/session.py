@@ -21,12 +21,9 @@ from pathlib import Path
 from briefgen.build.cache import BuildCache
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.stages import (
-    CONTENT_KINDS,
     BuildOptions,
     Loaded,
     SourceFile,
-    content_kind,
-    discover,
     load,
     read_file,
     render_one,
@@ -34,6 +31,7 @@ from briefgen.build.stages import (
 )
 from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
+from briefgen.content.files import CONTENT_KINDS, content_kind, discover
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import BuildFailed, Diagnostic
