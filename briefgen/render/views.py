@@ -14,6 +14,7 @@ from briefgen.content.markup import CONTENT_LINK_PREFIX, resolve_content_links
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.content.slugs import make_slug
 from briefgen.site import urls
+from briefgen.site.kinds import page_count
 from briefgen.site.model import Briefing, Page, Publisher, Site, Topic
 from briefgen.site.urls import UrlScheme
 
@@ -279,7 +280,7 @@ class Views:
 
     def pagination(self, number: int, total: int, per_page: int,
                    rel_of: Callable[[int], str]) -> Pagination:
-        pages = max(1, math.ceil(total / per_page))
+        pages = page_count(total, per_page)
         return Pagination(
             page=number, pages=pages, total=total,
             prev_url=self.href(rel_of(number - 1)) if number > 1 else None,
