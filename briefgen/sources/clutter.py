@@ -1,0 +1,149 @@
+"""What is not article text: calls to action, page furniture, bylines, captions.
+
+A line of pasted text, or a paragraph trafilatura kept, is judged on its own
+words; the passes in `text` and `extract` decide what the verdicts mean in
+context (a call to action opens a box of clutter; an end marker closes the article).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class Kind(Enum):
+    PROSE = "prose"  # a sentence or more: article text where the article is
+    TITLE = "title"  # a short line that could be a headline or a subheading
+    UI = "ui"  # buttons, menus, labels
+    META = "meta"  # byline, date, time stamp, caption, credit
+    CTA = "cta"  # newsletter, donation, subscription, cookie notice: opens a box of clutter
+    PAYWALL = "paywall"  # "subscribe to continue reading" and the like
+    END = "end"  # "Read more", "Related", "Comments": the article is over
+
+
+def normalise(line: str) -> str:
+    """One line with its spaces collapsed; non-breaking and zero-width spaces are spaces."""
+    line = line.replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(line.split())
+
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*\.?", re.UNICODE)
+
+
+def words(line: str) -> list[str]:
+    return _WORD.findall(line)
+
+
+# Whole lines that are controls or labels, compared lowercased without end punctuation.
+_UI_LINES = frozenset(phrase.strip() for phrase in """
+once, monthly, annual, yearly, one-time, continue, share, tweet, email, e-mail, print, copy link, copy,
+comment, comments, menu, search, close, open, accept, reject, accept all, reject all, settings, manage,
+preferences, manage preferences, home, news, world, business, sport, sports, politics, opinion, culture,
+weather, video, videos, audio, listen, play, pause, next, previous, back, top, back to top, login, log in,
+sign in, sign up, register, subscribe, subscribe now, donate, donate now, support, support us, more, less,
+show more, load more, advertisement, advert, ad, sponsored, sponsored content, skip to content,
+skip to main content, live, latest, latest updates, follow, facebook, twitter, x, whatsapp, telegram,
+linkedin, reddit, instagram, paiment methods, payment methods, remind me later, not now, no thanks,
+maybe later, got it, ok, okay, save, saved, bookmark, listen to this article,
+teilen, drucken, kommentieren, anzeige, werbung, startseite, suche, anmelden, abonnieren, weiterlesen,
+merken, schließen, schliessen, zustimmen, ablehnen, einstellungen, alle akzeptieren,
+поделиться, реклама, подписаться, войти, поиск, главная, закрыть, принять, отклонить, комментировать,
+читать далее, ещё, еще
+""".split(",") if phrase.strip())
+
+_END = re.compile(
+    r"^(read more|more on this( story| topic)?|more from .{0,40}|more stories|related( articles| stories"
+    r"| coverage| content| topics)?|see also|you (may|might) also like|recommended( for you)?|most (read|popular)"
+    r"|trending( now)?|comments?( \(\d+\))?|\d+ comments?|join the (conversation|discussion)"
+    r"|leave a (comment|reply)|a message from .{0,60}|dear reader[s]?|tags?|topics|filed under"
+    r"|mehr zum thema|mehr aus .{0,40}|weitere artikel|das könnte sie auch interessieren|kommentare"
+    r"|leserkommentare|читайте также|по теме|комментарии|другие новости|похожие материалы)[:.!]?$",
+    re.IGNORECASE,
+)
+
+_PAYWALL = re.compile(
+    r"(subscribe to (continue|keep) reading|to continue reading|continue reading (with|for)"
+    r"|(this|the rest of this) (article|story) is (for|available (only )?to) (subscribers|members)"
+    r"|subscribers only|already a subscriber|for subscribers|unlock (this|the full) (article|story)"
+    r"|start your (free )?trial|nur für abonnenten|weiterlesen mit|jetzt (weiter)?lesen mit"
+    r"|чтобы (продолжить|прочитать)|только для подписчиков|оформите подписку)",
+    re.IGNORECASE,
+)
+
+# Calls to action and notices. On a short line any of these marks it; on a long line
+# only together with words addressed to the reader (see `kind`).
+_CTA = re.compile(
+    r"(\bsign(ing)? up\b|\bsubscri(be|ber|ption)|newsletter|\bdonat(e|ion)|\bsupport (us|the|our)\b"
+    r"|\bbecome a (member|supporter|subscriber)|\bcookies?\b|privacy (policy|notice|settings)"
+    r"|terms (of (use|service)|and conditions)|all rights reserved|©|\bfollow us\b|\bdownload (our|the) app"
+    r"|\bshare (this|on)\b|click here|\bread more\b|^related:|^see also:|^(also )?read:|^watch:|^listen:"
+    r"|advertisement|\bpaiment\b|payment methods|remind me later|not ready to|\bunsubscribe"
+    r"|newsletter|jetzt (abonnieren|spenden|unterstützen)|unterstützen sie|datenschutz|\bspenden\b"
+    r"|^lesen sie auch|^mehr zum thema:|подпис(ывайтесь|аться|ка)|поддержите|пожертвова|рассылк|^читайте также:"
+    r"|политик[аи] конфиденциальности|мы используем cookie|файлы cookie)",
+    re.IGNORECASE,
+)
+
+_TO_READER = re.compile(
+    r"\b(you|your|you're|us|our|we|sie|ihr|ihre|uns|unser|вы|вас|ваш|ваша|нас|наш|наша)\b", re.IGNORECASE
+)
+
+_CAPTION = re.compile(
+    r"((photo|image|picture|foto|bild|фото|иллюстрация)( credit)?\s*[:/©]|\bcredits?:|getty images"
+    r"|/\s*(reuters|ap|afp|epa|dpa|tass|ria novosti|getty|shutterstock)\s*$|^image caption|^\(?photo by"
+    r"|^caption:)",
+    re.IGNORECASE,
+)
+
+_MONTHS = (
+    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?"
+    r"|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember"
+    r"|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+)
+_DATELINE = re.compile(
+    rf"^((updated|published|posted|last updated|aktualisiert|veröffentlicht|stand|обновлено|опубликовано)"
+    rf"\b.{{0,60}}|((mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(\d{{1,2}}\.?\s*)?({_MONTHS})\.?\s*\d{{0,2}}"
+    rf"(,|\.)?\s*\d{{4}}.{{0,30}}|\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}.{{0,30}}|\d{{1,2}}:\d{{2}}(\s*(am|pm))?"
+    rf"(\s*[a-z]{{2,5}})?|\d+ (min(ute)?s?|hours?|days?) ago|\d+ min(ute)?s? read|\d+ мин.{{0,10}})$",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^(by|von|text:|автор:?|written by|reporting by|editing by)\s+\S", re.IGNORECASE)
+_TERMINAL = re.compile(r"[.!?…:;][\"'”’»)\]]*$|[\"”»]$")
+_SMALL_WORDS = frozenset(
+    "a an and as at but by for from in into of on or the to with vs via".split()
+)
+
+
+def is_title_case(line: str) -> bool:
+    """Most words capitalised, as English headlines are ("Russia Must Restrain Itself")."""
+    significant = [w for w in words(line) if w.lower() not in _SMALL_WORDS]
+    if len(significant) < 2:
+        return False
+    capital = sum(1 for w in significant if w[0].isupper() or w[0].isdigit())
+    return capital / len(significant) >= 0.75
+
+
+def kind(line: str) -> Kind:
+    """What one line of text is, judged on its own."""
+    text = normalise(line)
+    bare = text.lower().strip(" .!?:;|·•-–—›»>«<*#")
+    count = len(words(text))
+    if bare in _UI_LINES or count == 0:
+        return Kind.UI
+    if _END.match(bare) or _END.match(text.strip()):
+        return Kind.END
+    if _PAYWALL.search(text):
+        return Kind.PAYWALL
+    if _CTA.search(text) and (count < 12 or _TO_READER.search(text)):
+        return Kind.CTA
+    if _CAPTION.search(text):
+        return Kind.META
+    if count <= 12 and (_DATELINE.match(text) or _BYLINE.match(text)):
+        return Kind.META
+    if _TERMINAL.search(text) and count >= 2 and not (count <= 25 and is_title_case(text)):
+        return Kind.PROSE
+    if count >= 16:
+        return Kind.PROSE
+    if all(w.lower() in _UI_LINES for w in text.replace("|", " ").split()):
+        return Kind.UI
+    return Kind.TITLE

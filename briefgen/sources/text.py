@@ -1,0 +1,117 @@
+"""The article in pasted text: its headline and its paragraphs, without the page around it.
+
+Text copied from a browser is flat: menus, the headline, the byline, the article,
+a newsletter box, a donation appeal and "Read more" arrive as lines of equal
+standing. The pass reads them in order:
+
+- before the article: everything is dropped; the headline is the last line before
+  the first paragraph that reads like a headline;
+- in the article: prose lines are paragraphs; a call to action opens a box whose
+  lines are dropped until plain article prose resumes; an end marker ("Read more",
+  "Related", "A message from ...", "Comments") ends the article.
+
+Hard-wrapped paragraphs (lines broken inside a sentence, blank lines between
+paragraphs) are joined first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from briefgen.sources.clutter import Kind, kind, normalise, words
+
+
+@dataclass(frozen=True)
+class Article:
+    headline: str | None
+    paragraphs: tuple[str, ...]
+    paywalled: bool = False  # a "subscribe to continue" notice was seen
+
+
+_CONTINUES = re.compile(r"^[a-zа-яäöüß(\"'“‘«,;:–—-]")
+
+
+def lines_of(text: str) -> list[str]:
+    """Non-empty lines, with a paragraph that was wrapped across lines joined back."""
+    joined: list[str] = []
+    previous_blank = True
+    for raw in text.splitlines():
+        line = normalise(raw)
+        if not line:
+            previous_blank = True
+            continue
+        wrapped = (
+            joined and not previous_blank and len(joined[-1]) >= 50
+            and not re.search(r"[.!?…:\"”»]$", joined[-1]) and _CONTINUES.match(line)
+        )
+        if wrapped:
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+        previous_blank = False
+    return joined
+
+
+def _is_box_line(line: str, verdict: Kind) -> bool:
+    """Inside a call-to-action box: short lines and anything still speaking of the offer."""
+    return verdict is not Kind.PROSE or len(words(line)) < 8
+
+
+def _headline(candidates: list[str]) -> str | None:
+    for line in reversed(candidates):
+        if 2 <= len(words(line)) <= 30:
+            return line
+    return None
+
+
+def article_from_text(text: str) -> Article:
+    lines = lines_of(text)
+    verdicts = [kind(line) for line in lines]
+    paywalled = Kind.PAYWALL in verdicts
+    start = next((i for i, v in enumerate(verdicts) if v is Kind.PROSE), None)
+    if start is None:
+        return Article(None, (), paywalled)
+    before = [line for line, v in zip(lines[:start], verdicts[:start], strict=True) if v is Kind.TITLE]
+    headline = _headline(before)
+    paragraphs: list[str] = []
+    in_box = False
+    for line, verdict in zip(lines[start:], verdicts[start:], strict=True):
+        if verdict is Kind.END:
+            break
+        if verdict in (Kind.CTA, Kind.PAYWALL):
+            in_box = True
+            continue
+        if in_box and _is_box_line(line, verdict):
+            continue
+        in_box = False
+        if verdict is Kind.PROSE:
+            paragraphs.append(line)
+    return Article(headline, tuple(paragraphs), paywalled)
+
+
+def drop_clutter(paragraphs: list[str], title: str | None = None) -> tuple[tuple[str, ...], bool]:
+    """The same judgement on paragraphs an HTML extractor kept: calls to action, boxes, end markers.
+
+    Returns the paragraphs kept and whether a paywall notice was among them.
+    """
+    kept: list[str] = []
+    in_box = False
+    paywalled = False
+    for paragraph in paragraphs:
+        text = normalise(paragraph)
+        if not text or (title and text.lower() == normalise(title).lower() and not kept):
+            continue
+        verdict = kind(text)
+        if verdict is Kind.END and kept:
+            break
+        if verdict in (Kind.CTA, Kind.PAYWALL, Kind.END):
+            paywalled = paywalled or verdict is Kind.PAYWALL
+            in_box = True
+            continue
+        if in_box and _is_box_line(text, verdict):
+            continue
+        in_box = False
+        if verdict is Kind.PROSE:
+            kept.append(text)
+    return tuple(kept), paywalled
