@@ -99,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--publisher", help="the publisher's name")
     add.add_argument("--url", help="the article's URL")
     add.add_argument("--published", metavar="YYYY-MM-DD", help="the date the article was published")
-    add.add_argument("--keep-html", action="store_true", help="also keep the page, gzipped, in content/archive/")
+    add.add_argument("--keep-html", action="store_true",
+                     help="also keep the page, gzipped, in content/archive/")
     add.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a page (default: 20)")
     add.add_argument("--quiet", "-q", action="store_true", help="print only the line to paste")
     return parser

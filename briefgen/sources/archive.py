@@ -53,10 +53,10 @@ def write_all(files: dict[Path, bytes]) -> None:
     try:
         for path, data in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
-            staged.append((Path(temporary), path))
+            staged.append((Path(name), path))
         for temporary, path in staged:
             os.replace(temporary, path)
     finally:

@@ -76,7 +76,8 @@ def _read(request: Request, read_stdin: Callable[[], bytes]) -> _Input:
         raise CaptureError(f"{target}: no such file (give a URL, a file or - for standard input)")
     body = path.read_bytes()
     head = body[:1024].lstrip().lower()
-    is_html = path.suffix.lower() in (".html", ".htm", ".xhtml") or head.startswith((b"<!doctype html", b"<html"))
+    is_html = (path.suffix.lower() in (".html", ".htm", ".xhtml")
+               or head.startswith((b"<!doctype html", b"<html")))
     return _Input(body, "html-file" if is_html else "text-file", is_html, None, None)
 
 

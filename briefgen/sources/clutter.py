@@ -21,13 +21,22 @@ class Kind(Enum):
     END = "end"  # "Read more", "Related", "Comments": the article is over
 
 
+# Punctuation and bullets around a control's label: dashes, guillemets, arrows.
+_DECORATION = " .!?:;|\u00b7\u2022-\u2013\u2014\u203a\u00bb>\u00ab<*#"
+
+
+def _phrases(text: str) -> frozenset[str]:
+    """Comma-separated phrases from a block of text."""
+    return frozenset(p.strip() for p in text.split(",") if p.strip())
+
+
 def normalise(line: str) -> str:
     """One line with its spaces collapsed; non-breaking and zero-width spaces are spaces."""
     line = line.replace("\u200b", "").replace("\ufeff", "")
     return " ".join(line.split())
 
 
-_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*\.?", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+(?:[-'\u2019.][^\W_]+)*\.?", re.UNICODE)
 
 
 def words(line: str) -> list[str]:
@@ -35,7 +44,7 @@ def words(line: str) -> list[str]:
 
 
 # Whole lines that are controls or labels, compared lowercased without end punctuation.
-_UI_LINES = frozenset(phrase.strip() for phrase in """
+_UI_LINES = _phrases("""
 once, monthly, annual, yearly, one-time, continue, share, tweet, email, e-mail, print, copy link, copy,
 comment, comments, menu, search, close, open, accept, reject, accept all, reject all, settings, manage,
 preferences, manage preferences, home, news, world, business, sport, sports, politics, opinion, culture,
@@ -49,12 +58,13 @@ teilen, drucken, kommentieren, anzeige, werbung, startseite, suche, anmelden, ab
 merken, schließen, schliessen, zustimmen, ablehnen, einstellungen, alle akzeptieren,
 поделиться, реклама, подписаться, войти, поиск, главная, закрыть, принять, отклонить, комментировать,
 читать далее, ещё, еще
-""".split(",") if phrase.strip())
+""")
 
 _END = re.compile(
     r"^(read more|more on this( story| topic)?|more from .{0,40}|more stories|related( articles| stories"
-    r"| coverage| content| topics)?|see also|you (may|might) also like|recommended( for you)?|most (read|popular)"
-    r"|trending( now)?|comments?( \(\d+\))?|\d+ comments?|join the (conversation|discussion)"
+    r"| coverage| content| topics)?|see also|you (may|might) also like|recommended( for you)?"
+    r"|most (read|popular)|trending( now)?|comments?( \(\d+\))?|\d+ comments?"
+    r"|join the (conversation|discussion)"
     r"|leave a (comment|reply)|a message from .{0,60}|dear reader[s]?|tags?|topics|filed under"
     r"|mehr zum thema|mehr aus .{0,40}|weitere artikel|das könnte sie auch interessieren|kommentare"
     r"|leserkommentare|читайте также|по теме|комментарии|другие новости|похожие материалы)[:.!]?$",
@@ -79,7 +89,8 @@ _CTA = re.compile(
     r"|\bshare (this|on)\b|click here|\bread more\b|^related:|^see also:|^(also )?read:|^watch:|^listen:"
     r"|advertisement|\bpaiment\b|payment methods|remind me later|not ready to|\bunsubscribe"
     r"|newsletter|jetzt (abonnieren|spenden|unterstützen)|unterstützen sie|datenschutz|\bspenden\b"
-    r"|^lesen sie auch|^mehr zum thema:|подпис(ывайтесь|аться|ка)|поддержите|пожертвова|рассылк|^читайте также:"
+    r"|^lesen sie auch|^mehr zum thema:|подпис(ывайтесь|аться|ка)|поддержите|пожертвова|рассылк"
+    r"|^читайте также:"
     r"|политик[аи] конфиденциальности|мы используем cookie|файлы cookie)",
     re.IGNORECASE,
 )
@@ -108,10 +119,8 @@ _DATELINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^(by|von|text:|автор:?|written by|reporting by|editing by)\s+\S", re.IGNORECASE)
-_TERMINAL = re.compile(r"[.!?…:;][\"'”’»)\]]*$|[\"”»]$")
-_SMALL_WORDS = frozenset(
-    "a an and as at but by for from in into of on or the to with vs via".split()
-)
+_TERMINAL = re.compile("[.!?\u2026:;][\"'\u201d\u2019\u00bb)\\]]*$|[\"\u201d\u00bb]$")
+_SMALL_WORDS = _phrases("a, an, and, as, at, but, by, for, from, in, into, of, on, or, the, to, with, via")
 
 
 def is_title_case(line: str) -> bool:
@@ -126,7 +135,7 @@ def is_title_case(line: str) -> bool:
 def kind(line: str) -> Kind:
     """What one line of text is, judged on its own."""
     text = normalise(line)
-    bare = text.lower().strip(" .!?:;|·•-–—›»>«<*#")
+    bare = text.lower().strip(_DECORATION)
     count = len(words(text))
     if bare in _UI_LINES or count == 0:
         return Kind.UI

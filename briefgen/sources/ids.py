@@ -9,7 +9,7 @@ from briefgen.content.slugs import make_slug
 
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 # Words that say little about which article it is (slug forms: transliterated, lowercase).
-_FILLER = frozenset("""
+_FILLER = frozenset(re.findall(r"\S+", """
 a an the and or but of in on at to for from by with as is are was were be been being has have had
 will would can could must should may might says said say tells told after before over under into
 about against amid than that this these those its it his her their our your new also up out not no
@@ -17,7 +17,7 @@ more how why what who when where which while itself themselves just now says rep
 der die das und oder ein eine einen im in am an auf fur mit von zu zum zur ist sind war wird nach bei
 aus uber vor nicht sich des dem den
 i v na s so k po o ob ot za iz dlia ne chto kak eto
-""".split())
+"""))
 
 
 def is_valid(source_id: str) -> bool:

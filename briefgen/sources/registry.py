@@ -86,7 +86,7 @@ def scalar(value: str) -> str:
     plain = value.strip() == value and value != "" and "\n" not in value
     if plain:
         try:
-            plain = yaml.safe_load(value) == value and not value.startswith(("'", '"', "[", "{", "&", "*", "!"))
+            plain = yaml.safe_load(value) == value and not value.startswith(tuple("'\"[{&*!"))
         except yaml.YAMLError:
             plain = False
     return value if plain else json.dumps(value, ensure_ascii=False)
@@ -124,6 +124,7 @@ def appended(path: Path, entry: NewEntry) -> bytes:
         data = yaml.safe_load(new)
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: appending would not give valid YAML ({_first_line(exc)})") from exc
-    if not isinstance(data, list) or not data or not isinstance(data[-1], dict) or data[-1].get("id") != entry.id:
+    last = data[-1] if isinstance(data, list) and data else None
+    if not isinstance(last, dict) or last.get("id") != entry.id:
         raise RegistryError(f"{path}: not a block list of sources (`- id: ...`); cannot append to it")
     return new.encode("utf-8")

@@ -29,7 +29,8 @@ class Article:
     paywalled: bool = False  # a "subscribe to continue" notice was seen
 
 
-_CONTINUES = re.compile(r"^[a-zа-яäöüß(\"'“‘«,;:–—-]")
+# A line that goes on with the sentence before: lowercase (Latin or Cyrillic), or punctuation.
+_CONTINUES = re.compile("^[a-z\u0430-\u044f\u00e4\u00f6\u00fc\u00df(\"'\u201c\u2018\u00ab,;:\u2013\u2014-]")
 
 
 def lines_of(text: str) -> list[str]:
