@@ -91,8 +91,18 @@ _CTA = re.compile(
     r"|newsletter|jetzt (abonnieren|spenden|unterstützen)|unterstützen sie|datenschutz|\bspenden\b"
     r"|^lesen sie auch|^mehr zum thema:|подпис(ывайтесь|аться|ка)|поддержите|пожертвова|рассылк"
     r"|^читайте также:"
-    r"|политик[аи] конфиденциальности|мы используем cookie|файлы cookie)",
+    r"|политик[аи] конфиденциальности|мы используем cookie|файлы cookie|unlimited access|cancel any ?time"
+    r"|free trial|got a (story|tip)|email us at|contact our newsdesk|privacy notice)",
     re.IGNORECASE,
+)
+
+# Page footers and legal lines, whatever their length.
+_FOOTER = re.compile(r"(©|\(c\) \d{4}|all rights reserved|alle rechte vorbehalten|все права защищены)",
+                     re.IGNORECASE)
+
+# "Jane Doe writes about ...", "John Smith is a fellow at ...": an author's note after the article.
+_AUTHOR_NOTE = re.compile(
+    r"^[A-Z][\w.'-]+( [A-Z][\w.'-]+){1,3} (is an?|is the|writes|covers|reports|was formerly) ", re.UNICODE
 )
 
 _TO_READER = re.compile(
@@ -123,6 +133,21 @@ _TERMINAL = re.compile("[.!?\u2026:;][\"'\u201d\u2019\u00bb)\\]]*$|[\"\u201d\u00
 _SMALL_WORDS = _phrases("a, an, and, as, at, but, by, for, from, in, into, of, on, or, the, to, with, via")
 
 
+def is_byline_or_dated(line: str) -> bool:
+    """A byline, or a date with its year: what separates a standfirst from the article."""
+    text = normalise(line)
+    return bool(_BYLINE.match(text) or (_DATELINE.match(text) and re.search(r"\b\d{4}\b", text)))
+
+
+def is_author_note(line: str) -> bool:
+    return bool(_AUTHOR_NOTE.match(normalise(line)))
+
+
+def is_call_to_action(line: str) -> bool:
+    """Speaks of newsletters, subscriptions, cookies... at any length (used inside a box)."""
+    return bool(_CTA.search(line) or _FOOTER.search(line))
+
+
 def is_title_case(line: str) -> bool:
     """Most words capitalised, as English headlines are ("Russia Must Restrain Itself")."""
     significant = [w for w in words(line) if w.lower() not in _SMALL_WORDS]
@@ -137,10 +162,12 @@ def kind(line: str) -> Kind:
     text = normalise(line)
     bare = text.lower().strip(_DECORATION)
     count = len(words(text))
-    if bare in _UI_LINES or count == 0:
-        return Kind.UI
     if _END.match(bare) or _END.match(text.strip()):
         return Kind.END
+    if bare in _UI_LINES or count == 0:
+        return Kind.UI
+    if _FOOTER.search(text):
+        return Kind.CTA
     if _PAYWALL.search(text):
         return Kind.PAYWALL
     if _CTA.search(text) and (count < 12 or _TO_READER.search(text)):

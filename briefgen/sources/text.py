@@ -19,7 +19,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from briefgen.sources.clutter import Kind, kind, normalise, words
+from briefgen.sources.clutter import (
+    Kind,
+    is_author_note,
+    is_byline_or_dated,
+    is_call_to_action,
+    kind,
+    normalise,
+    words,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +37,9 @@ class Article:
     paywalled: bool = False  # a "subscribe to continue" notice was seen
 
 
-# A line that goes on with the sentence before: lowercase (Latin or Cyrillic), or punctuation.
-_CONTINUES = re.compile("^[a-z\u0430-\u044f\u00e4\u00f6\u00fc\u00df(\"'\u201c\u2018\u00ab,;:\u2013\u2014-]")
+# A line that goes on with the sentence before: lowercase (Latin or Cyrillic), or a comma. Not a
+# quotation mark or a dash: paragraphs open with those.
+_CONTINUES = re.compile("^[a-z\u0430-\u044f\u00e4\u00f6\u00fc\u00df,;)]")
 
 
 def lines_of(text: str) -> list[str]:
@@ -56,21 +65,47 @@ def lines_of(text: str) -> list[str]:
 
 def _is_box_line(line: str, verdict: Kind) -> bool:
     """Inside a call-to-action box: short lines and anything still speaking of the offer."""
-    return verdict is not Kind.PROSE or len(words(line)) < 8
+    return verdict is not Kind.PROSE or len(words(line)) < 8 or is_call_to_action(line)
+
+
+def _body_start(lines: list[str], verdicts: list[Kind]) -> int | None:
+    """The first paragraph of the article: the first prose line, unless a byline or date follows it.
+
+    A sentence above the byline is the standfirst (the summary under the headline),
+    not the article's first paragraph.
+    """
+    prose = [i for i, v in enumerate(verdicts) if v is Kind.PROSE]
+    if not prose:
+        return None
+    first = prose[0]
+    following = next((i for i in prose[1:]), len(verdicts))
+    between = lines[first + 1:following]
+    if following - first <= 4 and following < len(verdicts) and any(map(is_byline_or_dated, between)):
+        return following
+    return first
+
+
+def _without_author_note(paragraphs: list[str]) -> tuple[str, ...]:
+    if paragraphs and is_author_note(paragraphs[-1]):
+        paragraphs = paragraphs[:-1]
+    return tuple(paragraphs)
 
 
 def _headline(candidates: list[str]) -> str | None:
-    for line in reversed(candidates):
-        if 2 <= len(words(line)) <= 30:
-            return line
-    return None
+    """The longest headline-like line above the article (a later one wins a tie).
+
+    Longest, not last: a byline without "By" ("Jane Doe and John Roe") or a
+    section label often stands between the headline and the first paragraph.
+    """
+    fitting = [line for line in candidates if 2 <= len(words(line)) <= 30]
+    return max(reversed(fitting), key=lambda line: len(words(line))) if fitting else None
 
 
 def article_from_text(text: str) -> Article:
     lines = lines_of(text)
     verdicts = [kind(line) for line in lines]
     paywalled = Kind.PAYWALL in verdicts
-    start = next((i for i, v in enumerate(verdicts) if v is Kind.PROSE), None)
+    start = _body_start(lines, verdicts)
     if start is None:
         return Article(None, (), paywalled)
     before = [line for line, v in zip(lines[:start], verdicts[:start], strict=True) if v is Kind.TITLE]
@@ -88,7 +123,7 @@ def article_from_text(text: str) -> Article:
         in_box = False
         if verdict is Kind.PROSE:
             paragraphs.append(line)
-    return Article(headline, tuple(paragraphs), paywalled)
+    return Article(headline, _without_author_note(paragraphs), paywalled)
 
 
 def drop_clutter(paragraphs: list[str], title: str | None = None) -> tuple[tuple[str, ...], bool]:
@@ -115,4 +150,4 @@ def drop_clutter(paragraphs: list[str], title: str | None = None) -> tuple[tuple
         in_box = False
         if verdict is Kind.PROSE:
             kept.append(text)
-    return tuple(kept), paywalled
+    return _without_author_note(kept), paywalled
