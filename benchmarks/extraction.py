@@ -46,7 +46,8 @@ def main(verbose: bool) -> int:
     totals = {"page.html": [0, 0, 0], "pasted.txt": [0, 0, 0]}  # kept right, kept wrong, missed
     print(f"{'fixture':<14}{'form':<12}{'expected':>9}{'kept':>6}{'right':>7}{'wrong':>7}{'missed':>8}")
     for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        expected = [_norm(p) for p in yaml.safe_load((folder / "expected.yaml").read_text("utf-8"))["paragraphs"]]
+        spec = yaml.safe_load((folder / "expected.yaml").read_text("utf-8"))
+        expected = [_norm(p) for p in spec["paragraphs"]]
         for form in ("page.html", "pasted.txt"):
             kept, _headline = kept_paragraphs(folder, form)
             right = [p for p in kept if p in expected]

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from briefgen.sources import ids, registry
 from briefgen.sources.archive import ArchiveCopy, gzipped, write_all
@@ -102,34 +102,36 @@ def _check_article(article: Article, shown: str) -> None:
         raise CaptureError(f"{shown}: no article text found ({count} paragraphs, {words} words)")
 
 
-_FIELDS = (("title", "--title"), ("publisher", "--publisher"), ("url", "--url"),
-           ("published", "--published"))
+# Fields a registry entry needs: key, how to name it to a person, the flag that gives it.
+_FIELDS = (("title", "title", "--title"), ("publisher", "publisher", "--publisher"),
+           ("url", "URL", "--url"), ("published", "publication date", "--published"))
 
 
 def _resolve(request: Request, meta: PageMeta, fetched_url: str | None, ask: Ask | None) -> dict[str, str]:
-    found = {
+    found: dict[str, str | None] = {
         "title": request.title or meta.title,
         "publisher": request.publisher or meta.publisher,
-        "url": request.url or (urljoin(fetched_url, meta.url) if fetched_url and meta.url else meta.url)
-        or fetched_url,
+        "url": request.url or meta.url or fetched_url,
         "published": request.published or (meta.published.isoformat() if meta.published else None),
     }
-    missing = [(name, flag) for name, flag in _FIELDS if not found[name]]
+    missing = [field for field in _FIELDS if not found[field[0]]]
     if missing and ask is not None:
-        for name, flag in missing:
-            found[name] = ask(name, flag).strip() or None
-        missing = [(name, flag) for name, flag in _FIELDS if not found[name]]
+        for key, label, flag in missing:
+            found[key] = ask(label, flag).strip() or None
+        missing = [field for field in _FIELDS if not found[field[0]]]
     if missing:
-        names = ", ".join(name for name, _ in missing)
-        flags = " ".join(f"{flag} ..." for _, flag in missing)
-        raise CaptureError(f"could not find the {names} of this article; give {flags}")
+        labels = [label for _, label, _ in missing]
+        named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        flags = " ".join(f"{flag} ..." for _, _, flag in missing)
+        raise CaptureError(f"could not find the article's {named}; give {flags}")
     url = found["url"] or ""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CaptureError(f"--url must be an http or https URL, not {url!r}")
-    if parse_date(found["published"]) is None or len(found["published"] or "") != 10:
-        raise CaptureError(f"--published must be a date as YYYY-MM-DD, not {found['published']!r}")
-    return {k: v for k, v in found.items() if v}
+    published = found["published"] or ""
+    if parse_date(published) is None or len(published) != 10:
+        raise CaptureError(f"--published must be a date as YYYY-MM-DD, not {published!r}")
+    return {key: value for key, value in found.items() if value}
 
 
 def capture(request: Request, *, now: dt.datetime, ask: Ask | None = None,

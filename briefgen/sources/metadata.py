@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
@@ -164,4 +165,9 @@ def page_metadata(html: str, url: str | None = None) -> PageMeta:
     found = from_json_ld(tree).filled_from(from_meta_tags(tree)).filled_from(from_trafilatura(html, url))
     if found.language:
         found = replace(found, language=found.language.split(",")[0].strip())
+    if found.url:
+        # A canonical link may be relative to the page; without the page's address it says nothing.
+        absolute = urljoin(url, found.url) if url else found.url
+        parts = urlsplit(absolute)
+        found = replace(found, url=absolute if parts.scheme in ("http", "https") and parts.netloc else None)
     return found
