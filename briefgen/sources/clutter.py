@@ -110,7 +110,7 @@ _TO_READER = re.compile(
 )
 
 _CAPTION = re.compile(
-    r"((photo|image|picture|foto|bild|фото|иллюстрация)( credit)?\s*[:/©]|\bcredits?:|getty images"
+    r"((photo(graph)?|image|picture|foto|bild|фото|иллюстрация)( credit)?\s*[:/©]|\bcredits?:|getty images"
     r"|/\s*(reuters|ap|afp|epa|dpa|tass|ria novosti|getty|shutterstock)\s*$|^image caption|^\(?photo by"
     r"|^caption:)",
     re.IGNORECASE,
