@@ -65,6 +65,9 @@ def fetch(url: str, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
         try:
             response = pool.request("GET", current, redirect=False, preload_content=False,
                                     timeout=urllib3.Timeout(connect=remaining, read=remaining))
+        except urllib3.exceptions.NewConnectionError as exc:
+            # Checked first: urllib3 makes a refused connection a kind of connect timeout.
+            raise FetchError(f"{current}: cannot connect ({_reason(exc)})") from exc
         except urllib3.exceptions.TimeoutError as exc:
             raise FetchError(f"{current}: timed out after {timeout:g} s") from exc
         except urllib3.exceptions.HTTPError as exc:
