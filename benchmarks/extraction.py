@@ -11,6 +11,7 @@ paragraph kept wrongly or missed is printed.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from briefgen.sources.metadata import page_metadata  # noqa: E402
 from briefgen.sources.text import article_from_text  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "articles"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _norm(text: str) -> str:
@@ -44,12 +49,18 @@ def kept_paragraphs(folder: Path, form: str) -> tuple[list[str], str | None]:
 
 def main(verbose: bool) -> int:
     totals = {"page.html": [0, 0, 0], "pasted.txt": [0, 0, 0]}  # kept right, kept wrong, missed
+    headlines = [0, 0]  # right, all: the headline found in pasted text
     print(f"{'fixture':<14}{'form':<12}{'expected':>9}{'kept':>6}{'right':>7}{'wrong':>7}{'missed':>8}")
     for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         spec = yaml.safe_load((folder / "expected.yaml").read_text("utf-8"))
         expected = [_norm(p) for p in spec["paragraphs"]]
         for form in ("page.html", "pasted.txt"):
-            kept, _headline = kept_paragraphs(folder, form)
+            kept, headline = kept_paragraphs(folder, form)
+            if form == "pasted.txt":
+                headlines[0] += headline == spec["title"]
+                headlines[1] += 1
+                if verbose and headline != spec["title"]:
+                    print(f"    headline:     {headline}")
             right = [p for p in kept if p in expected]
             wrong = [p for p in kept if p not in expected]
             missed = [p for p in expected if p not in kept]
@@ -69,6 +80,18 @@ def main(verbose: bool) -> int:
         recall = right / (right + missed) if right + missed else 1.0
         print(f"{label:<11} precision {precision:.3f}  recall {recall:.3f}  "
               f"({right} right, {wrong} wrong, {missed} missed)")
+    print(f"headlines found in pasted text: {headlines[0]} of {headlines[1]}")
+    example = REPO.parent / "shared" / "examples" / "source-article-moscow-times.txt"
+    if example.is_file():
+        digests = yaml.safe_load((REPO / "tests/fixtures/example-digests.yaml").read_text("utf-8"))
+        article = article_from_text(example.read_text("utf-8"))
+        found = [_digest(p) for p in article.paragraphs]
+        right = sum(d in digests["paragraphs"] for d in found)
+        headline = "right" if article.headline and _digest(article.headline) == digests["headline"] else "wrong"
+        print(f"shared example (pasted text): headline {headline}, {right} of {len(digests['paragraphs'])} "
+              f"paragraphs found, {len(found) - right} kept wrongly")
+    else:
+        print(f"shared example: not on this machine ({example})")
     return 0
 
 

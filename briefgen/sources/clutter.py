@@ -57,7 +57,19 @@ maybe later, got it, ok, okay, save, saved, bookmark, listen to this article,
 teilen, drucken, kommentieren, anzeige, werbung, startseite, suche, anmelden, abonnieren, weiterlesen,
 merken, schließen, schliessen, zustimmen, ablehnen, einstellungen, alle akzeptieren,
 поделиться, реклама, подписаться, войти, поиск, главная, закрыть, принять, отклонить, комментировать,
-читать далее, ещё, еще
+читать далее, ещё, еще,
+partager, s'abonner, abonnez-vous, publicité, accepter, refuser, paramétrer, se connecter, rechercher
+""")
+
+# Section names in a site's menu; a line made only of these (or of controls) is navigation.
+_SECTIONS = _phrases("""
+lifestyle, travel, science, technology, tech, health, money, markets, economy, environment, climate,
+entertainment, showbiz, tv, film, music, books, arts, food, puzzles, games, crosswords, jobs, property,
+announcements, notices, obituaries, what's, on, local, regional, national, international, uk, us, europe,
+essays, reviews, podcast, podcasts, newsletters, magazine, features, analysis, investigations, traffic,
+lokales, politik, wirtschaft, kultur, wissen, panorama, meinung, region,
+новости, политика, экономика, общество, город, спорт, культура, происшествия,
+région, sports, loisirs, faits, divers, économie, société, monde
 """)
 
 _END = re.compile(
@@ -67,7 +79,9 @@ _END = re.compile(
     r"|join the (conversation|discussion)"
     r"|leave a (comment|reply)|a message from .{0,60}|dear reader[s]?|tags?|topics|filed under"
     r"|mehr zum thema|mehr aus .{0,40}|weitere artikel|das könnte sie auch interessieren|kommentare"
-    r"|leserkommentare|читайте также|по теме|комментарии|другие новости|похожие материалы)[:.!]?$",
+    r"|leserkommentare|читайте также|по теме|комментарии|другие новости|похожие материалы"
+    r"|discussion about this (post|article|story)|à lire aussi|les plus lus|sur le même sujet"
+    r"|commentaires)[:.!]?$",
     re.IGNORECASE,
 )
 
@@ -92,7 +106,8 @@ _CTA = re.compile(
     r"|^lesen sie auch|^mehr zum thema:|подпис(ывайтесь|аться|ка)|поддержите|пожертвова|рассылк"
     r"|^читайте также:"
     r"|политик[аи] конфиденциальности|мы используем cookie|файлы cookie|unlimited access|cancel any ?time"
-    r"|free trial|got a (story|tip)|email us at|contact our newsdesk|privacy notice)",
+    r"|free trial|got a (story|tip)|email us at|contact our newsdesk|privacy notice|reader-supported"
+    r"|(enter|type) your e-?mail|^(à )?lire aussi|abonnez-vous|nos partenaires|politique de confidentialité)",
     re.IGNORECASE,
 )
 
@@ -106,7 +121,8 @@ _AUTHOR_NOTE = re.compile(
 )
 
 _TO_READER = re.compile(
-    r"\b(you|your|you're|us|our|we|sie|ihr|ihre|uns|unser|вы|вас|ваш|ваша|нас|наш|наша)\b", re.IGNORECASE
+    r"\b(you|your|you're|us|our|we|my|sie|ihr|ihre|uns|unser|вы|вас|ваш|ваша|нас|наш|наша"
+    r"|vous|votre|vos|nous|notre|nos)\b", re.IGNORECASE
 )
 
 _CAPTION = re.compile(
@@ -128,9 +144,19 @@ _DATELINE = re.compile(
     rf"(\s*[a-z]{{2,5}})?|\d+ (min(ute)?s?|hours?|days?) ago|\d+ min(ute)?s? read|\d+ мин.{{0,10}})$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(by|von|text:|автор:?|written by|reporting by|editing by)\s+\S", re.IGNORECASE)
+_BYLINE = re.compile(r"^(by|von|par|text:|автор:?|written by|reporting by|editing by)\s+\S", re.IGNORECASE)
+# A weather box in the page header: "Kessel Valley: 4°C, light rain".
+_WEATHER = re.compile(r"-?\d+\s*°\s*[CF]\b")
 _TERMINAL = re.compile("[.!?\u2026:;][\"'\u201d\u2019\u00bb)\\]]*$|[\"\u201d\u00bb]$")
 _SMALL_WORDS = _phrases("a, an, and, as, at, but, by, for, from, in, into, of, on, or, the, to, with, via")
+
+
+def is_navigation(line: str) -> bool:
+    """A menu: items split by bars or dots, or words that are all section names or controls."""
+    if len(re.findall(r"\s[|\u00b7\u2022]\s", line)) >= 2:
+        return True
+    items = [w.lower().strip(".,:") for w in line.split()]
+    return bool(items) and all(w in _UI_LINES or w in _SECTIONS for w in items)
 
 
 def is_byline_or_dated(line: str) -> bool:
@@ -174,12 +200,12 @@ def kind(line: str) -> Kind:
         return Kind.CTA
     if _CAPTION.search(text):
         return Kind.META
-    if count <= 12 and (_DATELINE.match(text) or _BYLINE.match(text)):
+    if count <= 12 and (_DATELINE.match(text) or _BYLINE.match(text) or _WEATHER.search(text)):
         return Kind.META
     if _TERMINAL.search(text) and count >= 2 and not (count <= 25 and is_title_case(text)):
         return Kind.PROSE
     if count >= 16:
         return Kind.PROSE
-    if all(w.lower() in _UI_LINES for w in text.replace("|", " ").split()):
+    if is_navigation(text):
         return Kind.UI
     return Kind.TITLE

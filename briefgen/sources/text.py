@@ -95,7 +95,9 @@ def _headline(candidates: list[str]) -> str | None:
     """The longest headline-like line above the article (a later one wins a tie).
 
     Longest, not last: a byline without "By" ("Jane Doe and John Roe") or a
-    section label often stands between the headline and the first paragraph.
+    section label often stands between the headline and the first paragraph,
+    and site names above it are shorter. A subtitle longer than its headline
+    defeats this; the curator then gives --title.
     """
     fitting = [line for line in candidates if 2 <= len(words(line)) <= 30]
     return max(reversed(fitting), key=lambda line: len(words(line))) if fitting else None
