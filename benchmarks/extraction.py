@@ -87,7 +87,8 @@ def main(verbose: bool) -> int:
         article = article_from_text(example.read_text("utf-8"))
         found = [_digest(p) for p in article.paragraphs]
         right = sum(d in digests["paragraphs"] for d in found)
-        headline = "right" if article.headline and _digest(article.headline) == digests["headline"] else "wrong"
+        same = article.headline is not None and _digest(article.headline) == digests["headline"]
+        headline = "right" if same else "wrong"
         print(f"shared example (pasted text): headline {headline}, {right} of {len(digests['paragraphs'])} "
               f"paragraphs found, {len(found) - right} kept wrongly")
     else:
