@@ -139,8 +139,11 @@ def run_source(args: argparse.Namespace, console: Console) -> int:
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
+    root = _site_root(args.site)
+    if not (root / "briefgen.toml").is_file():
+        raise UsageError(f"{args.site} is not a briefgen site (it has no briefgen.toml); give --site DIR")
     request = Request(
-        target=args.target, site=_site_root(args.site), id=args.id, title=args.title,
+        target=args.target, site=root, id=args.id, title=args.title,
         publisher=args.publisher, url=args.url, published=args.published, keep_html=args.keep_html,
         timeout=args.timeout,
     )
@@ -164,4 +167,6 @@ def run_source(args: argparse.Namespace, console: Console) -> int:
 
 
 def _ask(what: str, flag: str) -> str:
-    return input(f"The article's {what} was not found ({flag}): ")
+    # The question goes to stderr so that stdout keeps only the summary and the line to paste.
+    print(f"The article's {what} was not found ({flag}): ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()

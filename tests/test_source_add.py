@@ -297,6 +297,7 @@ def test_missing_field_is_asked_for_on_a_terminal(site: Path) -> None:
     os.close(controller)
     assert process.returncode == 0, err.decode()
     assert out.decode().splitlines()[-1] == "[@cl-storm-edda]"
+    assert "The article's URL was not found (--url)" in err.decode()
     entry = yaml.safe_load((site / "content/sources/city-live.yaml").read_text("utf-8"))[0]
     assert entry["url"] == "https://www.citylive.example/live/storm-edda"
 
@@ -354,6 +355,16 @@ def test_bad_input_and_missing_fields(site: Path) -> None:
     _fails(site, FIXTURES / "wire/page.html", "--url", "mailto:x@example.org",
            message=r"--url must be an http")
     _fails(site, site / "no-such-file.html", message=r"no such file")
+
+
+def test_wrong_usage_exits_2(site: Path, tmp_path: Path) -> None:
+    assert run_cli("source").code == 2
+    assert run_cli("source", "add").code == 2
+    code, _, err = add(tmp_path, FIXTURES / "wire/page.html")  # tmp_path has no briefgen.toml
+    assert code == 2 and "is not a briefgen site" in err
+    assert not (tmp_path / "content").exists()
+    code, _, err = add(site, FIXTURES / "wire/page.html", "--timeout", "0")
+    assert code == 2 and "--timeout" in err
 
 
 def test_broken_registry_is_reported_not_overwritten(site: Path) -> None:
