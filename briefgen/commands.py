@@ -161,7 +161,9 @@ def run_source(args: argparse.Namespace, console: Console) -> int:
     else:
         archive = outcome.archive.relative_to(request.site).as_posix() if outcome.archive else ""
         noun = "paragraph" if outcome.paragraphs == 1 else "paragraphs"
-        console.summary(f"Added {outcome.id} to {where}; archived {outcome.paragraphs} {noun} in {archive}")
+        language = f" (language: {outcome.language})" if outcome.language else ""
+        console.summary(f"Added {outcome.id} to {where}; archived {outcome.paragraphs} {noun} in {archive}"
+                        f"{language}")
     print(f"[@{outcome.id}]")
     return 0
 

@@ -174,6 +174,7 @@ def test_url_gives_registry_entry_archive_and_a_line_to_paste(server: str, site:
 def test_captured_source_is_citable_and_archive_is_not_published(server: str, site: Path) -> None:
     code, out, err = add(site, f"{server}/article/german")
     assert code == 0, err
+    assert "(language: de)" in out
     cite = out.splitlines()[-1]
     assert cite == "[@ra-stadtrat-beschliesst]"
     (site / "content/briefings").mkdir(parents=True)
@@ -207,16 +208,22 @@ def test_second_capture_of_the_same_url_reports_the_existing_id(server: str, sit
 
 
 def test_new_publisher_gets_its_own_file_and_unique_ids(server: str, site: Path) -> None:
+    # An id declared inline in a briefing is taken too.
+    (site / "content/briefings").mkdir(parents=True)
+    (site / "content/briefings/rail.md").write_text(
+        "---\ntitle: Rail\ndate: 2026-09-08\nsources:\n  - id: rnn-northern-rail\n    title: Old\n"
+        "    publisher: Radio Norden News\n    url: https://news.radionorden.example/old\n---\nText.\n",
+        "utf-8")
     assert add(site, f"{server}/article/broadcaster")[0] == 0
     registry = site / "content/sources/radio-norden-news.yaml"
-    assert yaml.safe_load(registry.read_text("utf-8"))[0]["id"] == "rnn-northern-rail"
+    assert yaml.safe_load(registry.read_text("utf-8"))[0]["id"] == "rnn-northern-rail-line"
     # The same headline from another address: a longer id, not a clash.
     code, out, err = add(site, str(FIXTURES / "broadcaster/page.html"), "--url",
                          "https://news.radionorden.example/regions/other-12345679")
     assert code == 0, err
-    assert out.splitlines()[-1] == "[@rnn-northern-rail-line]"
+    assert out.splitlines()[-1] == "[@rnn-northern-rail-line-reopen]"
     assert [e["id"] for e in yaml.safe_load(registry.read_text("utf-8"))] == [
-        "rnn-northern-rail", "rnn-northern-rail-line"]
+        "rnn-northern-rail-line", "rnn-northern-rail-line-reopen"]
 
 
 def test_charset_from_header_and_from_meta(server: str, site: Path) -> None:

@@ -158,9 +158,10 @@ def capture(request: Request, *, now: dt.datetime, ask: Ask | None = None,
     if known:
         return Outcome(known.id, known.path, None, 0, meta.language, duplicate=True)
 
-    taken = {e.id for e in entries}
+    taken = {e.id for e in entries} | registry.inline_ids(request.site / "content" / "briefings")
     if archive_dir.is_dir():
-        taken |= {p.name.split(".", 1)[0] for p in archive_dir.iterdir()}
+        taken |= {p.name.removesuffix(".gz").removesuffix(".html").removesuffix(".md")
+                  for p in archive_dir.iterdir()}
     publisher = fields["publisher"]
     if request.id is not None:
         if request.id in taken:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -49,6 +50,29 @@ def read_entries(sources_dir: Path) -> list[Entry]:
                 entries.append(Entry(item["id"], url if isinstance(url, str) else None,
                                      publisher if isinstance(publisher, str) else None, path))
     return entries
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*$", re.DOTALL | re.MULTILINE)
+_INLINE_ID = re.compile(r"^[ \t]*-?[ \t]*id:[ \t]*[\"']?([a-z0-9][a-z0-9._-]*)", re.MULTILINE)
+
+
+def inline_ids(briefings_dir: Path) -> set[str]:
+    """Ids of sources declared inline in briefings' front matter, which share the registry's ids.
+
+    Read with a pattern, not a YAML parser: a briefing the build would reject is
+    the build's to report, and this only needs the names that are taken.
+    """
+    found: set[str] = set()
+    if not briefings_dir.is_dir():
+        return found
+    for path in briefings_dir.rglob("*.md"):
+        try:
+            head = _FRONT_MATTER.match(path.read_text(encoding="utf-8-sig", errors="replace"))
+        except OSError:
+            continue
+        if head:
+            found.update(_INLINE_ID.findall(head.group(1)))
+    return found
 
 
 def _first_line(exc: Exception) -> str:
