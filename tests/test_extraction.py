@@ -133,3 +133,44 @@ def test_charset_from_header_then_meta_then_detection() -> None:
     assert "Straße" in decode_page(page.replace("windows-1252", "utf-8").encode("cp1252"), "cp1252")
     russian = "Движение по новому мосту через реку откроют в июне, сообщили в администрации города. " * 3
     assert decode_page(russian.encode("cp1251"), None).startswith("Движение по новому мосту")
+
+
+def test_paywall_declared_in_json_ld() -> None:
+    html = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+            ' "isAccessibleForFree": "False"}</script></head><body></body></html>')
+    assert page_metadata(html).paywalled
+    assert not page_metadata(html.replace('"False"', "true")).paywalled
+
+
+@pytest.mark.parametrize(("publisher", "existing", "prefix"), [
+    ("The Moscow Times", [], "mt"),
+    ("BBC News", [], "bbc"),
+    ("Reuters", [], "reuters"),
+    ("Associated Press", [], "ap"),
+    ("Северный вестник", [], "sv"),
+    ("Al Jazeera", ["aljazeera-eid-truce", "aljazeera-opec-algiers"], "aljazeera"),
+])
+def test_publisher_prefix(publisher: str, existing: list[str], prefix: str) -> None:
+    from briefgen.sources.ids import publisher_prefix
+
+    assert publisher_prefix(publisher, existing) == prefix
+
+
+def test_ids_are_readable_and_unique() -> None:
+    from briefgen.sources.ids import is_valid, make_id
+
+    title = "Russia Must Restrain Itself and Assad in Syria, Says U.S."
+    assert make_id("The Moscow Times", title, set()) == "mt-russia-restrain"
+    assert make_id("The Moscow Times", title, {"mt-russia-restrain"}) == "mt-russia-restrain-assad"
+    taken = {"mt-russia-restrain", "mt-russia-restrain-assad", "mt-russia-restrain-assad-syria",
+             "mt-russia-restrain-assad-syria-us"}
+    assert make_id("The Moscow Times", title, taken) == "mt-russia-restrain-2"
+    assert is_valid(make_id("Ökonomie & Co.", "«Ça va?» — Ärger über Straßenbau", set()))
+
+
+@pytest.mark.parametrize("value", ["plain", "with: colon", "yes", "null", "123", "#hash", "- dash",
+                                   "quote \" and 'single'", "Ünïcödé", " leading", "https://x.example/a?b=c#d"])
+def test_registry_scalars_read_back_unchanged(value: str) -> None:
+    from briefgen.sources.registry import scalar
+
+    assert yaml.safe_load(f"key: {scalar(value)}")["key"] == value

@@ -89,7 +89,10 @@ def _article(source: _Input) -> tuple[Article, PageMeta]:
     from briefgen.sources.extract import article_from_html
 
     meta = page_metadata(text, source.url)
-    return article_from_html(text, meta.title, source.url), meta
+    article = article_from_html(text, meta.title, source.url)
+    if meta.paywalled and not article.paywalled:
+        article = Article(article.headline, article.paragraphs, paywalled=True)
+    return article, meta
 
 
 def _check_article(article: Article, shown: str) -> None:

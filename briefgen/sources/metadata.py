@@ -31,6 +31,7 @@ class PageMeta:
     published: dt.date | None = None
     language: str | None = None
     url: str | None = None
+    paywalled: bool = False  # the page says so: JSON-LD `isAccessibleForFree: false`
 
     def filled_from(self, other: PageMeta) -> PageMeta:
         """This, with each field it lacks taken from other."""
@@ -38,6 +39,7 @@ class PageMeta:
             title=self.title or other.title, publisher=self.publisher or other.publisher,
             authors=self.authors or other.authors, published=self.published or other.published,
             language=self.language or other.language, url=self.url or other.url,
+            paywalled=self.paywalled or other.paywalled,
         )
 
 
@@ -107,6 +109,7 @@ def from_json_ld(tree: Any) -> PageMeta:
     page = article.get("mainEntityOfPage")
     url = _clean(article.get("url")) or (_clean(page.get("@id")) if isinstance(page, dict) else _clean(page))
     language = article.get("inLanguage")
+    free = article.get("isAccessibleForFree")
     return PageMeta(
         title=_clean(article.get("headline")) or _clean(article.get("name")),
         publisher=publisher_name,
@@ -114,6 +117,7 @@ def from_json_ld(tree: Any) -> PageMeta:
         published=parse_date(article.get("datePublished")) or parse_date(article.get("dateCreated")),
         language=_clean(language) if isinstance(language, str) else None,
         url=url,
+        paywalled=free is False or (isinstance(free, str) and free.strip().lower() == "false"),
     )
 
 
