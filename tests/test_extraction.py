@@ -174,3 +174,14 @@ def test_registry_scalars_read_back_unchanged(value: str) -> None:
     from briefgen.sources.registry import scalar
 
     assert yaml.safe_load(f"key: {scalar(value)}")["key"] == value
+
+
+@pytest.mark.parametrize("name", ["wire", "broadsheet", "german", "magazine", "regional"])
+def test_hard_wrapped_text_gives_the_same_paragraphs(name: str) -> None:
+    """Text wrapped at 72 columns (from an e-mail, say), paragraphs separated by blank lines."""
+    import textwrap
+
+    pasted = (FIXTURES / name / "pasted.txt").read_text("utf-8")
+    wrapped = "\n\n".join(textwrap.fill(line, 72) for line in pasted.splitlines() if line.strip())
+    assert wrapped.count("\n") > pasted.count("\n")
+    assert article_from_text(wrapped) == article_from_text(pasted)

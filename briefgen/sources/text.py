@@ -42,19 +42,40 @@ class Article:
 _CONTINUES = re.compile("^[a-z\u0430-\u044f\u00e4\u00f6\u00fc\u00df,;)]")
 
 
+def _wrap_width(lines: list[str]) -> int | None:
+    """The width text was hard-wrapped at (e-mail, a terminal), or None when it was not.
+
+    Text copied from a browser has a paragraph per line, so long lines; wrapped text
+    has none longer than its width and many close to it.
+    """
+    lengths = [len(line) for line in lines if line]
+    if not lengths or max(lengths) > 100 or "" not in lines:
+        return None
+    width = max(lengths)
+    near = sum(1 for n in lengths if n >= width - 15)
+    return width if width >= 50 and near >= 3 else None
+
+
 def lines_of(text: str) -> list[str]:
     """Non-empty lines, with a paragraph that was wrapped across lines joined back."""
+    raw_lines = [normalise(raw) for raw in text.splitlines()]
+    width = _wrap_width(raw_lines)
     joined: list[str] = []
     previous_blank = True
-    for raw in text.splitlines():
-        line = normalise(raw)
+    previous_length = 0
+    for line in raw_lines:
         if not line:
             previous_blank = True
             continue
-        wrapped = (
-            joined and not previous_blank and len(joined[-1]) >= 50
-            and not re.search(r"[.!?…:\"”»]$", joined[-1]) and _CONTINUES.match(line)
-        )
+        if width is not None:
+            # Hard-wrapped: a line that reached the width went on in the next one.
+            wrapped = bool(joined) and not previous_blank and previous_length >= width - 15
+        else:
+            wrapped = bool(
+                joined and not previous_blank and len(joined[-1]) >= 50
+                and not re.search(r"[.!?…:\"”»]$", joined[-1]) and _CONTINUES.match(line)
+            )
+        previous_length = len(line)
         if wrapped:
             joined[-1] = f"{joined[-1]} {line}"
         else:
