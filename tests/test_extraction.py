@@ -185,3 +185,18 @@ def test_hard_wrapped_text_gives_the_same_paragraphs(name: str) -> None:
     wrapped = "\n\n".join(textwrap.fill(line, 72) for line in pasted.splitlines() if line.strip())
     assert wrapped.count("\n") > pasted.count("\n")
     assert article_from_text(wrapped) == article_from_text(pasted)
+
+
+def test_article_sentences_that_resemble_clutter_are_kept() -> None:
+    paragraphs = [
+        "The mayor said the town would support the plan for a new harbour wall after months of debate.",
+        "A message from the president was read aloud at the opening of the harbour on Saturday morning.",
+        "Volunteers baked cookies for the construction crews, who had worked through two storms.",
+        "More from the ministry is expected next week, officials said.",
+        "Subscribers to the harbour's mooring scheme will pay less from January, the council said.",
+    ]
+    head = "Harbour Times\nNews\nHarbour wall to be rebuilt after storms\nBy A. Writer\n"
+    tail = "\nRead more\nOther story about something else entirely, told at length."
+    article = article_from_text(head + "\n".join(paragraphs) + tail)
+    assert article.headline == "Harbour wall to be rebuilt after storms"
+    assert list(article.paragraphs) == paragraphs

@@ -97,12 +97,13 @@ _PAYWALL = re.compile(
 # Calls to action and notices. On a short line any of these marks it; on a long line
 # only together with words addressed to the reader (see `kind`).
 _CTA = re.compile(
-    r"(\bsign(ing)? up\b|\bsubscri(be|ber|ption)|newsletter|\bdonat(e|ion)|\bsupport (us|the|our)\b"
-    r"|\bbecome a (member|supporter|subscriber)|\bcookies?\b|privacy (policy|notice|settings)"
+    r"(\bsign(ing)? up\b|\bsubscri(be|ber|ption)|newsletter|\bdonat(e|ion)|\bsupport (us|our)\b"
+    r"|^support the\b|\bbecome a (member|supporter|subscriber)|\bcookies? (settings|policy|preferences)"
+    r"|privacy (policy|notice|settings)"
     r"|terms (of (use|service)|and conditions)|all rights reserved|©|\bfollow us\b|\bdownload (our|the) app"
     r"|\bshare (this|on)\b|click here|\bread more\b|^related:|^see also:|^(also )?read:|^watch:|^listen:"
     r"|advertisement|\bpaiment\b|payment methods|remind me later|not ready to|\bunsubscribe"
-    r"|newsletter|jetzt (abonnieren|spenden|unterstützen)|unterstützen sie|datenschutz|\bspenden\b"
+    r"|jetzt (abonnieren|spenden|unterstützen)|unterstützen sie|datenschutz|\bspenden\b"
     r"|^lesen sie auch|^mehr zum thema:|подпис(ывайтесь|аться|ка)|поддержите|пожертвова|рассылк"
     r"|^читайте также:"
     r"|политик[аи] конфиденциальности|мы используем cookie|файлы cookie|unlimited access|cancel any ?time"
@@ -110,6 +111,9 @@ _CTA = re.compile(
     r"|(enter|type) your e-?mail|^(à )?lire aussi|abonnez-vous|nos partenaires|politique de confidentialité)",
     re.IGNORECASE,
 )
+
+# A cookie notice speaks to the reader ("We use cookies", "Wir verwenden Cookies"); a baker's don't.
+_COOKIES = re.compile(r"\bcookies?\b", re.IGNORECASE)
 
 # Page footers and legal lines, whatever their length.
 _FOOTER = re.compile(r"(©|\(c\) \d{4}|all rights reserved|alle rechte vorbehalten|все права защищены)",
@@ -188,7 +192,9 @@ def kind(line: str) -> Kind:
     text = normalise(line)
     bare = text.lower().strip(_DECORATION)
     count = len(words(text))
-    if _END.match(bare) or _END.match(text.strip()):
+    # A marker is a short label ("Read more", "A Message from The Moscow Times:"), not a
+    # sentence that happens to begin like one ("More from the ministry was published.").
+    if (_END.match(bare) or _END.match(text)) and (count <= 3 or (count <= 10 and not text.endswith("."))):
         return Kind.END
     if bare in _UI_LINES or count == 0:
         return Kind.UI
@@ -197,6 +203,8 @@ def kind(line: str) -> Kind:
     if _PAYWALL.search(text):
         return Kind.PAYWALL
     if _CTA.search(text) and (count < 12 or _TO_READER.search(text)):
+        return Kind.CTA
+    if _COOKIES.search(text) and _TO_READER.search(text):
         return Kind.CTA
     if _CAPTION.search(text):
         return Kind.META
