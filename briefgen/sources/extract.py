@@ -8,6 +8,7 @@ those. Subheadings are not paragraphs: locators count only paragraphs.
 
 from __future__ import annotations
 
+import trafilatura
 from lxml import etree
 
 from briefgen.sources.clutter import normalise
@@ -17,8 +18,6 @@ _BLOCKS = ("p", "item", "quote")
 
 
 def article_from_html(html: str, title: str | None = None, url: str | None = None) -> Article:
-    import trafilatura
-
     xml = trafilatura.extract(
         html, url=url, output_format="xml", include_comments=False, include_tables=False,
         include_images=False, include_links=False, favor_precision=True, deduplicate=False,

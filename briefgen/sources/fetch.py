@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import urllib3
+
 from briefgen import __version__
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -49,14 +51,20 @@ def _content_type(value: str | None) -> tuple[str, str | None]:
 
 def fetch(url: str, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
           max_redirects: int = MAX_REDIRECTS) -> Fetched:
-    import urllib3
-
     check_web_url(url)
     # The deadline covers the whole exchange: a server that trickles bytes
     # never resets it, as a per-read timeout alone would.
     deadline = time.monotonic() + timeout
     pool = urllib3.PoolManager(headers={"User-Agent": USER_AGENT, "Accept": ", ".join(_TEXT_TYPES)},
                                retries=False)
+    try:
+        return _follow(pool, url, deadline, timeout, max_bytes, max_redirects)
+    finally:
+        pool.clear()
+
+
+def _follow(pool: urllib3.PoolManager, url: str, deadline: float, timeout: float, max_bytes: int,
+            max_redirects: int) -> Fetched:
     current = url
     for _hop in range(max_redirects + 1):
         remaining = deadline - time.monotonic()
@@ -97,10 +105,8 @@ def fetch(url: str, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
     raise FetchError(f"{url}: more than {max_redirects} redirects")
 
 
-def _read_capped(response: object, max_bytes: int, deadline: float, url: str, timeout: float) -> bytes:
-    import urllib3
-
-    assert isinstance(response, urllib3.BaseHTTPResponse)
+def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float, url: str,
+                 timeout: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
