@@ -80,6 +80,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(4)
             self._send(200, fixture_bytes("wire"))
+        elif path == "/trickle":
+            # Headers at once, then a byte every half second: no single read times out.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            try:
+                for _ in range(20):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif path == "/huge":
             # No Content-Length: the cap must hold while reading.
             self.send_response(200)
@@ -337,9 +349,10 @@ def test_fetch_failures(server: str, site: Path, path: str, message: str) -> Non
     _fails(site, f"{server}{path}", message=message)
 
 
-def test_timeout(server: str, site: Path) -> None:
+@pytest.mark.parametrize("path", ["/slow", "/trickle"])
+def test_timeout(server: str, site: Path, path: str) -> None:
     started = time.monotonic()
-    _fails(site, f"{server}/slow", "--timeout", "1", message=r"timed out after 1 s")
+    _fails(site, f"{server}{path}", "--timeout", "1.5", message=r"timed out after 1.5 s")
     assert time.monotonic() - started < 4
 
 

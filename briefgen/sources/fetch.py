@@ -110,7 +110,9 @@ def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: f
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.stream(64 * 1024):
+        # read1: one read of the socket at a time, so that a server trickling a byte at
+        # a time meets the deadline check instead of filling a 64 KB chunk at leisure.
+        while chunk := response.read1(64 * 1024):
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(f"{url}: the page is larger than {max_bytes // (1024 * 1024)} MB")
