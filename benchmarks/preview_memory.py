@@ -22,9 +22,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from generate import generate  # noqa: E402
+
 from briefgen.build.stages import BuildOptions  # noqa: E402
 from briefgen.serve.session import Session  # noqa: E402
-from generate import generate  # noqa: E402
 
 
 def rss_mb() -> float:

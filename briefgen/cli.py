@@ -85,6 +85,24 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--message", "-m", help="commit message")
     build_options(publish)
     publish.add_argument("--jobs", "-j", type=int, default=None)
+
+    source = commands.add_parser("source", help="capture and register source articles")
+    source_commands = source.add_subparsers(dest="source_command", required=True, metavar="ACTION")
+    add = source_commands.add_parser(
+        "add", help="register an article from a URL, a saved page or pasted text, and archive its text",
+        description="Register an article from a URL, a saved .html page, a text file or - (standard "
+                    "input), and archive its paragraphs under content/archive/.")
+    add.add_argument("target", metavar="URL|FILE|-")
+    add.add_argument("--site", type=Path, default=Path("."), help="site folder (default: .)")
+    add.add_argument("--id", help="the source id (default: publisher abbreviation and title words)")
+    add.add_argument("--title", help="the article's title")
+    add.add_argument("--publisher", help="the publisher's name")
+    add.add_argument("--url", help="the article's URL")
+    add.add_argument("--published", metavar="YYYY-MM-DD", help="the date the article was published")
+    add.add_argument("--keep-html", action="store_true",
+                     help="also keep the page, gzipped, in content/archive/")
+    add.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a page (default: 20)")
+    add.add_argument("--quiet", "-q", action="store_true", help="print only the line to paste")
     return parser
 
 
@@ -134,8 +152,9 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
         run_new,
         run_publish,
         run_serve,
+        run_source,
     )
 
     handlers = {"build": run_build, "check": run_check, "clean": run_clean, "new": run_new,
-                "init": run_init, "publish": run_publish, "serve": run_serve}
+                "init": run_init, "publish": run_publish, "serve": run_serve, "source": run_source}
     return handlers[args.command](args, console)

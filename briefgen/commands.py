@@ -129,3 +129,46 @@ def run_serve(args: argparse.Namespace, console: Console) -> int:
 
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
                      open_browser=args.open)
+
+
+def run_source(args: argparse.Namespace, console: Console) -> int:
+    # Imported here: capture brings trafilatura and lxml, which `build` must not load.
+    import datetime as dt
+
+    from briefgen.sources.capture import CaptureError, Request, capture
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    root = _site_root(args.site)
+    if not (root / "briefgen.toml").is_file():
+        raise UsageError(f"{args.site} is not a briefgen site (it has no briefgen.toml); give --site DIR")
+    request = Request(
+        target=args.target, site=root, id=args.id, title=args.title,
+        publisher=args.publisher, url=args.url, published=args.published, keep_html=args.keep_html,
+        timeout=args.timeout,
+    )
+    # Questions only on a terminal, and never when the article itself comes on standard input.
+    ask = _ask if sys.stdin.isatty() and args.target != "-" else None
+    try:
+        outcome = capture(request, now=dt.datetime.now(dt.UTC), ask=ask,
+                          read_stdin=lambda: sys.stdin.buffer.read())
+    except CaptureError as exc:
+        print(f"briefgen: error: {exc}", file=sys.stderr)
+        return 1
+    where = outcome.registry.relative_to(request.site).as_posix()
+    if outcome.duplicate:
+        console.summary(f"Already registered as {outcome.id} in {where}; nothing was added")
+    else:
+        archive = outcome.archive.relative_to(request.site).as_posix() if outcome.archive else ""
+        noun = "paragraph" if outcome.paragraphs == 1 else "paragraphs"
+        language = f" (language: {outcome.language})" if outcome.language else ""
+        console.summary(f"Added {outcome.id} to {where}; archived {outcome.paragraphs} {noun} in {archive}"
+                        f"{language}")
+    print(f"[@{outcome.id}]")
+    return 0
+
+
+def _ask(what: str, flag: str) -> str:
+    # The question goes to stderr so that stdout keeps only the summary and the line to paste.
+    print(f"The article's {what} was not found ({flag}): ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()
