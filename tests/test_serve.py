@@ -164,7 +164,7 @@ def start(site: Path, drafts: bool = True) -> Served:
     err: list[str] = []
     server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append)
     served = Served(server, site, out, err)
-    watcher = server._watcher
+    watcher = server.watcher.handler
     handle = watcher.on_any_event
 
     def record(event: Any) -> None:

@@ -9,23 +9,19 @@ request cannot reach a file outside the built site and `output/` is never
 touched. The reload script and the error overlay are injected into HTML
 responses when they are served; the built bytes stay as `build` writes them.
 
-Threads: the HTTP server (one thread per connection, daemon threads), the
-watchdog observer, and one builder thread, the only one that calls the
-session. Everything they share lives in one `DevServer` and changes under its
-condition variable; what requests read is an immutable `_Snapshot`, replaced
-whole after every rebuild.
+Threads: the HTTP server (`http.py`: one thread per connection, daemon
+threads), the watchdog observer (`watch.py`), and one builder thread, the only
+one that calls the session. Everything they share lives in one `DevServer` and
+changes under its condition variable; what requests read is an immutable
+`Snapshot`, replaced whole after every rebuild.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
-import logging
-import os
 import secrets
 import signal
-import socket
 import sys
 import threading
 import time
@@ -37,222 +33,34 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
-
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver, ObservedWatch
+from typing import Final
 
 from briefgen.build.stages import BuildOptions
 from briefgen.build.workers import default_jobs
-from briefgen.content.files import ignored_name
 from briefgen.diagnostics import BuildFailed, UsageError
+from briefgen.serve.http import HTTPServer, Snapshot
 from briefgen.serve.livereload import (
-    EVENTS_PATH,
-    PLACEHOLDER,
-    STATUS_PATH,
     build_event,
     changed_files,
     changed_urls,
-    inject,
-    live_snippet,
 )
 from briefgen.serve.routes import (
     HostCheck,
     address_family,
-    content_type,
     is_loopback,
     is_wildcard,
-    route,
     url_host,
 )
 from briefgen.serve.session import Session
+from briefgen.serve.watch import Watcher
 
 Say = Callable[[str], None]
 
 
 DEBOUNCE_SECONDS: Final = 0.05  # quiet time after the last change before rebuilding
 MAX_DELAY_SECONDS: Final = 1.0  # rebuild anyway when changes keep coming this long
-REQUEST_WAIT_SECONDS: Final = 5.0  # how long a page request waits for a rebuild under way
 HEARTBEAT_SECONDS: Final = 15.0  # an SSE comment keeps idle connections (and proxies) alive
 STOP_WAIT_SECONDS: Final = 2.0  # bound on joining threads at Ctrl-C
-
-_TRIGGERS: Final = frozenset({"created", "modified", "deleted", "moved", "closed"})
-# Output files whose changes no HTML page shows: they reload no page by themselves.
-
-
-# ---------------------------------------------------------------- snapshots
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """What requests read: one consistent state, replaced whole after every rebuild."""
-
-    seq: int  # one per rebuild attempt, failed or not
-    build: int  # successful builds so far
-    version: str  # names the good build: a server token and the build number
-    pages: Mapping[str, bytes]
-    base: str  # the base URL's path, "/brief/"
-    errors: tuple[str, ...]  # the last attempt's errors; () when it succeeded
-    briefings: int
-    attempts: int  # rebuild attempts, the first build included
-
-
-# ---------------------------------------------------------------- HTTP
-
-
-class _HTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily,
-                 app: DevServer) -> None:
-        self.address_family = family
-        self.app = app
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: socket.socket | tuple[bytes, socket.socket],
-                        client_address: Any) -> None:
-        if isinstance(request, socket.socket):
-            with self._open_lock:
-                self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
-        if isinstance(request, socket.socket):
-            with self._open_lock:
-                self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """End every open connection (idle keep-alive ones too), so their threads finish."""
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, TimeoutError)):
-            return  # the browser went away
-        self.app.say_error(f"briefgen: error while answering a request:\n{traceback.format_exc()}")
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _HTTPServer
-    protocol_version = "HTTP/1.1"
-    server_version = "briefgen"
-    sys_version = ""
-    timeout = 60  # idle keep-alive connections are closed after this
-    # Headers and body go out in separate writes: with Nagle's algorithm the body would
-    # wait for the client's delayed ACK (40 ms on Linux) on every response.
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._answer(head=False)
-
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def _answer(self, head: bool) -> None:
-        app = self.server.app
-        if not app.hosts.allows(self.headers.get("Host")):
-            self.close_connection = True
-            self._send(403, b"Forbidden: this server answers only for its own address.\n",
-                       "text/plain; charset=utf-8", head, close=True)
-            return
-        path, _, query = self.path.partition("?")
-        path = path.partition("#")[0]
-        if path == EVENTS_PATH:
-            self._stream(head)
-            return
-        if path == STATUS_PATH:
-            self._send(200, app.status_json().encode(), "application/json", head)
-            return
-        app.wait_until_idle(REQUEST_WAIT_SECONDS)
-        snapshot = app.snapshot
-        found = route(path, snapshot.base, snapshot.pages)
-        if found.status == 302:
-            target = found.location + (f"?{query}" if query else "")
-            self._send(302, b"", "text/plain; charset=utf-8", head, location=target)
-        elif found.status == 200:
-            self._page(snapshot, found.file, 200, head)
-        elif "404.html" in snapshot.pages:
-            self._page(snapshot, "404.html", 404, head)
-        elif not snapshot.pages:
-            snippet = live_snippet(snapshot.version, snapshot.base, snapshot.errors, 503)
-            self._send(503, inject(PLACEHOLDER, snippet), content_type(".html"), head)
-        else:
-            self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
-
-    def _page(self, snapshot: _Snapshot, file: str, status: int, head: bool) -> None:
-        data = snapshot.pages[file]
-        if file.endswith(".html"):
-            data = inject(data, live_snippet(snapshot.version, snapshot.base, snapshot.errors, status))
-        self._send(status, data, content_type(file), head)
-
-    def _send(self, status: int, body: bytes, ctype: str, head: bool, location: str = "",
-              close: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        if location:
-            self.send_header("Location", location)
-        if close:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def _stream(self, head: bool) -> None:
-        """Server-Sent Events: the current state at once, then one event per rebuild."""
-        self.close_connection = True
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if head:
-            return
-        app = self.server.app
-        try:
-            self.wfile.write(b"retry: 1000\n\n")
-            with contextlib.closing(app.messages()) as messages:
-                for message in messages:
-                    self.wfile.write(message)
-                    self.wfile.flush()
-        except (ConnectionError, TimeoutError, ValueError):
-            pass  # the page went away, or the server is stopping
-
-
-# ---------------------------------------------------------------- watching
-
-
-class _Watcher(FileSystemEventHandler):
-    """Passes relevant changes to the server; runs in the observer's thread."""
-
-    def __init__(self, app: DevServer) -> None:
-        self.app = app
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type not in _TRIGGERS:
-            return
-        if event.is_directory and event.event_type in ("modified", "closed"):
-            return  # a folder's own time stamp: its files report themselves
-        paths = [Path(os.fsdecode(event.src_path))]
-        if event.dest_path:
-            paths.append(Path(os.fsdecode(event.dest_path)))
-        relevant = [p for p in paths if self.app.wants(p)]
-        if relevant:
-            self.app.changed(relevant, expand=event.is_directory)
 
 
 # ---------------------------------------------------------------- the server
@@ -288,13 +96,10 @@ class DevServer:
         self._stopped = threading.Event()
         self._streams = 0
         self._history: deque[tuple[int, bytes]] = deque(maxlen=64)
-        self._snapshot = _Snapshot(0, 0, f"{self._token}.0", {}, "/", (), 0, 0)
-        self._watches: dict[tuple[Path, bool], ObservedWatch] = {}
-        self._interesting: tuple[Path, ...] = ()
+        self._snapshot = Snapshot(0, 0, f"{self._token}.0", {}, "/", (), 0, 0)
         self._session: Session | None = None
-        self._httpd: _HTTPServer | None = None
-        self._observer: BaseObserver | None = None
-        self._watcher = _Watcher(self)
+        self._httpd: HTTPServer | None = None
+        self.watcher = Watcher(self.root, self.changed, self.say_error)
         self._threads: list[threading.Thread] = []
         self.hosts = HostCheck(host, port)
         self.port = port
@@ -310,7 +115,7 @@ class DevServer:
         self._session = Session(self.root, self.options)
         family = address_family(self.host, self.requested_port)
         try:
-            self._httpd = _HTTPServer((self.host, self.requested_port), family, self)
+            self._httpd = HTTPServer((self.host, self.requested_port), family, self)
         except OSError as exc:
             raise UsageError(f"cannot listen on {url_host(self.host)}:{self.requested_port}: "
                              f"{exc.strerror or exc}") from None
@@ -323,8 +128,7 @@ class DevServer:
         # its new name; the watch still works, and the warning would only confuse a curator.
         warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning,
                                 module="watchdog")
-        self._observer = Observer(timeout=0.2)
-        self._observer.start()
+        self.watcher.start()
         self._update_watches()  # before the first build, so no change goes unseen
         outcome = self._rebuild(None)
         self._settle()
@@ -351,12 +155,7 @@ class DevServer:
             self._cond.notify_all()
         if already:
             return
-        if self._observer is not None:
-            # An event racing the stop makes watchdog log an error nobody needs to see.
-            quiet = logging.getLogger("watchdog.observers")
-            if not quiet.handlers:
-                quiet.addHandler(logging.NullHandler())
-            self._observer.stop()
+        self.watcher.stop()
         if self._httpd is not None and any(t.name == "briefgen-http" for t in self._threads):
             self._httpd.shutdown()
         deadline = time.monotonic() + STOP_WAIT_SECONDS
@@ -367,8 +166,7 @@ class DevServer:
             self._httpd.server_close()
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        if self._observer is not None and self._observer.is_alive():
-            self._observer.join(max(0.1, deadline - time.monotonic()))
+        self.watcher.join(max(0.1, deadline - time.monotonic()))
         self._stopped.set()
 
     def _start_thread(self, name: str, target: Callable[..., None], *args: object) -> None:
@@ -379,7 +177,7 @@ class DevServer:
     # -- what requests read
 
     @property
-    def snapshot(self) -> _Snapshot:
+    def snapshot(self) -> Snapshot:
         return self._snapshot
 
     @property
@@ -435,15 +233,6 @@ class DevServer:
 
     # -- watching
 
-    def wants(self, path: Path) -> bool:
-        """Is a change at this path one the site can see?"""
-        for base in self._interesting:
-            if path == base or base in path.parents:
-                relative = path.relative_to(base).parts
-                name = path.name
-                return not ignored_name(name) and not any(ignored_name(p) for p in relative[:-1])
-        return False
-
     def changed(self, paths: Iterable[Path], expand: bool = False) -> None:
         """Note changes (from the observer's thread); the builder rebuilds once they settle."""
         found = set(paths)
@@ -460,37 +249,13 @@ class DevServer:
             self._cond.notify_all()
 
     def _update_watches(self) -> None:
-        """Watch what the session names, and the site folder (briefgen.toml, new folders)."""
-        session, observer = self._session, self._observer
-        if session is None or observer is None or self._stopping:
+        session = self._session
+        if session is None or self._stopping:
             return
-        config = session.config
-        interesting = [config.config_path, config.content_dir, config.templates_dir,
-                       config.static_dir, config.themes_dir]
-        recursive: list[Path] = []
-        for path in session.watch_paths():
-            if path.is_dir():
-                recursive.append(path)
-            interesting.append(path)
-        recursive = [p for p in recursive if not any(q in p.parents for q in recursive)]
-        wanted = {(p, True) for p in recursive}
-        if not any(q == self.root or q in self.root.parents for q in recursive):
-            wanted.add((self.root, False))
-        self._interesting = tuple(dict.fromkeys(interesting))
-        added = []
-        for key in wanted - self._watches.keys():
-            try:
-                self._watches[key] = observer.schedule(self._watcher, str(key[0]),
-                                                       recursive=key[1])
-                added.append(key[0])
-            except OSError as exc:
-                self.say_error(f"briefgen: warning: cannot watch {key[0]}: {exc}")
-        for key in self._watches.keys() - wanted:
-            with contextlib.suppress(KeyError, OSError):
-                observer.unschedule(self._watches.pop(key))
+        added = self.watcher.update(session.config, session.watch_paths())
         if added and self._snapshot.seq > 0:
             # A folder that was just created may have got files before it was watched.
-            self.changed([p for p in added if p != self.root], expand=True)
+            self.changed(added, expand=True)
 
     # -- building
 
@@ -580,14 +345,14 @@ class DevServer:
         with self._cond:
             old = self._snapshot
             if good is None:
-                new = _Snapshot(old.seq + 1, old.build, old.version, old.pages, old.base,
+                new = Snapshot(old.seq + 1, old.build, old.version, old.pages, old.base,
                                 tuple(errors), old.briefings, old.attempts + 1)
                 urls: list[str] | None = []
             else:
                 pages, base_url, briefings, changed = good
                 base = _base_path(base_url)
                 build = old.build + 1
-                new = _Snapshot(old.seq + 1, build, f"{self._token}.{build}", pages, base, (),
+                new = Snapshot(old.seq + 1, build, f"{self._token}.{build}", pages, base, (),
                                 briefings, old.attempts + 1)
                 urls = changed_urls(changed, base) if old.build and base == old.base else None
             self._snapshot = new
@@ -605,7 +370,7 @@ class DevServer:
         self._err(line)
 
 
-def _payload(snapshot: _Snapshot, changed: list[str] | None) -> dict[str, object]:
+def _payload(snapshot: Snapshot, changed: list[str] | None) -> dict[str, object]:
     return {"seq": snapshot.seq, "build": snapshot.build, "version": snapshot.version,
             "base": snapshot.base, "errors": list(snapshot.errors), "changed": changed}
 
