@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -128,29 +130,35 @@ def test_jobs_give_identical_trees(tmp_path: Path) -> None:
     assert tree(warm) == one
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "delta"])
+def _set_state(store: Path, name: str, value: bytes) -> None:
+    with sqlite3.connect(store) as connection:
+        connection.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (name, value))
+    connection.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "delta", "no tables"])
 def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
     site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
-    cache = site / ".briefgen-cache"
-    index = cache / "index.pickle"
-    bodies = cache / "bodies.sqlite"
+    store = site / ".briefgen-cache" / "cache.sqlite"
+    assert store.is_file()
     if damage == "garbage":
-        index.write_bytes(b"\x80\x05not a pickle at all")
-        bodies.write_bytes(b"not a database" * 100)
+        store.write_bytes(b"not a database" * 100)
     elif damage == "truncated":
-        index.write_bytes(index.read_bytes()[:100])
+        store.write_bytes(store.read_bytes()[:3000])
     elif damage == "empty":
-        index.write_bytes(b"")
+        store.write_bytes(b"")
     elif damage == "delta":
         edit_summary(site)
         build(site, BuildOptions(output=output))  # a small change is saved as a delta
-        (cache / "index-delta.pickle").write_bytes(b"\x80\x05garbage")
+        _set_state(store, "delta", b"\x80\x05garbage")
+    elif damage == "no tables":
+        with sqlite3.connect(store) as connection:
+            connection.execute("DROP TABLE state")
+        connection.close()
     else:
-        import pickle
-
-        index.write_bytes(pickle.dumps(("another program's cache", {}, {})))
+        _set_state(store, "index", pickle.dumps(("another program's cache", {}, {})))
     edit_briefing(site)
     build(site, BuildOptions(output=output))
     assert tree(output) == clean_build(site, tmp_path / "clean")
@@ -160,10 +168,20 @@ def test_cache_bodies_missing_are_rebuilt(tmp_path: Path) -> None:
     site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
-    (site / ".briefgen-cache" / "bodies.sqlite").unlink()
+    with sqlite3.connect(site / ".briefgen-cache" / "cache.sqlite") as connection:
+        connection.execute("DELETE FROM bodies")
+    connection.close()
     shutil.rmtree(output)
     build(site, BuildOptions(output=output))
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_the_cache_is_one_database(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path)
+    build(site, BuildOptions(output=tmp_path / "out"))
+    edit_briefing(site)
+    build(site, BuildOptions(output=tmp_path / "out", jobs=2))
+    assert sorted(p.name for p in (site / ".briefgen-cache").iterdir()) == ["cache.sqlite"]
 
 
 def test_killed_build_leaves_previous_output_and_a_usable_cache(tmp_path: Path) -> None:

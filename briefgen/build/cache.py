@@ -1,9 +1,12 @@
 """The build cache in `.briefgen-cache/`: parsed files by content hash, and what
 each output file was made from, so a rebuild renders only what changed.
 
-Two files: `index.pickle` holds every parsed file's metadata (small, loaded
-whole) and the record of the last build per output folder; `bodies.sqlite`
-holds converted HTML bodies, read one by one only for pages being rendered.
+One SQLite database, `cache.sqlite`. Its `state` table holds the index: every
+parsed file's metadata and the record of the last build per output folder,
+pickled whole because one pickle loads faster than a row per file, plus a small
+delta of the changes since the index was last written. `bodies` holds converted
+HTML bodies, read one by one only for pages being rendered; `templates` holds
+compiled templates; `builds` the record that lets an unchanged build be skipped (see memo.py).
 
 The cache is an optimisation only: a missing, corrupt, truncated or foreign
 cache is ignored and rebuilt, never an error.
@@ -11,6 +14,7 @@ cache is ignored and rebuilt, never an error.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -18,10 +22,12 @@ import pickle
 import secrets
 import shutil
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import jinja2
+import jinja2.bccache
 
 from briefgen import __version__
 from briefgen.content.records import BriefingDoc, PageDoc, Source
@@ -35,9 +41,13 @@ def _schema() -> str:
     kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink)
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
-_INDEX = "index.pickle"
-_DELTA = "index-delta.pickle"  # changes since index.pickle was written
-_BODIES = "bodies.sqlite"
+STORE = "cache.sqlite"
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS templates (key TEXT PRIMARY KEY, code BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, record TEXT NOT NULL)",
+)
 
 FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
 Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
@@ -66,14 +76,15 @@ def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
     if not writable:
         return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
     connection = sqlite3.connect(path, timeout=10)
-    connection.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+    for table in _TABLES:
+        connection.execute(table)
     # A cache may be lost at a crash (it is then rebuilt); it need not be synced to disk.
     connection.execute("PRAGMA synchronous = OFF")
     return connection
 
 
-class BodyStore:
-    """HTML bodies by (file digest, parse key); one connection per process."""
+class Store:
+    """The cache database; one connection per process. Every failure reads as "not cached"."""
 
     def __init__(self, path: Path | None, writable: bool = True) -> None:
         self.path = path
@@ -102,6 +113,12 @@ class BodyStore:
             self._pid = os.getpid()
         return self._connection
 
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+        self._connection = None
+
     def keys(self) -> set[str]:
         connection = self._connect()
         if connection is None:
@@ -123,6 +140,65 @@ class BodyStore:
 
     def put(self, key: str, html: str) -> None:
         self._pending.append((key, html))
+
+    def read_state(self, name: str) -> Any:
+        """An unpickled value of the state table; None when missing or unreadable."""
+        connection = self._connect()
+        if connection is None:
+            return None
+        try:
+            row = connection.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+            return None if row is None else pickle.loads(row[0])
+        except Exception:  # a damaged value is no value
+            return None
+
+    def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = ()) -> None:
+        """Write pickled values and drop others, in one transaction: a kill leaves all or none."""
+        connection = self._connect()
+        if connection is None:
+            return
+        rows = [(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                for name, value in values.items()]
+        try:
+            with connection:
+                connection.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", rows)
+                connection.executemany("DELETE FROM state WHERE name = ?", [(name,) for name in drop])
+        except sqlite3.Error as exc:
+            raise OSError(f"cannot write the build cache {self.path}: {exc}") from exc
+
+    def _one(self, query: str, key: str) -> Any:
+        connection = self._connect()
+        if connection is None:
+            return None
+        try:
+            row = connection.execute(query, (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return None if row is None else row[0]
+
+    def _change(self, query: str, values: tuple[Any, ...]) -> None:
+        connection = self._connect()
+        if connection is None:
+            return
+        with contextlib.suppress(sqlite3.DatabaseError), connection:
+            connection.execute(query, values)
+
+    def template(self, key: str) -> bytes | None:
+        code = self._one("SELECT code FROM templates WHERE key = ?", key)
+        return None if code is None else bytes(code)
+
+    def put_template(self, key: str, code: bytes) -> None:
+        self._change("INSERT OR REPLACE INTO templates VALUES (?, ?)", (key, code))
+
+    def build_record(self, output: str) -> str | None:
+        record = self._one("SELECT record FROM builds WHERE output = ?", output)
+        return None if record is None else str(record)
+
+    def put_build_record(self, output: str, record: str) -> None:
+        self._change("INSERT OR REPLACE INTO builds VALUES (?, ?)", (output, record))
+
+    def drop_build_record(self, output: str) -> None:
+        self._change("DELETE FROM builds WHERE output = ?", (output,))
 
     def write_pending(self) -> bool:
         """Store the bodies put so far; False if the store could not take them."""
@@ -170,30 +246,30 @@ class BuildCache:
         self._token = ""  # names the index file a delta file belongs to
         self._changes: dict[str, tuple[str, FileStat, ParsedFile] | None] = {}
         self._bodies_replaced = False
-        self.bodies = BodyStore(folder / _BODIES if folder else None, self.writable)
+        self.store = Store(folder / STORE if folder else None, self.writable)
         self._stored_bodies: set[str] | None = None
 
     @classmethod
     def open(cls, folder: Path, writable: bool = True) -> BuildCache:
+        store = Store(folder / STORE, writable)
         try:
-            with open(folder / _INDEX, "rb") as stream:
-                header, token, parsed, manifests = pickle.load(stream)
+            header, token, parsed, manifests = store.read_state("index")
             if header != _FORMAT or not isinstance(parsed, dict) or not isinstance(manifests, dict):
                 raise ValueError("foreign cache")
-        except Exception:  # any unreadable cache means: start empty
-            if writable and (folder / _INDEX).exists():
-                shutil.rmtree(folder, ignore_errors=True)
+        except Exception:  # no cache, or an unreadable one, means: start empty
+            store.close()
+            if writable and (folder / STORE).exists():
+                (folder / STORE).unlink()
             return cls(folder, {}, {}, writable)
         cache = cls(folder, parsed, manifests, writable)
+        cache.store = store
         cache._token = str(token)
         cache._apply_delta()
         return cache
 
     def _apply_delta(self) -> None:
-        assert self.folder is not None
         try:
-            with open(self.folder / _DELTA, "rb") as stream:
-                header, token, changes, manifests = pickle.load(stream)
+            header, token, changes, manifests = self.store.read_state("delta")
         except Exception:  # no delta, or a damaged one: the index alone is consistent
             return
         if header != _FORMAT or token != self._token:
@@ -226,7 +302,7 @@ class BuildCache:
         if doc is not None and not doc.body.html and self.folder is not None:
             # A document whose body the store has lost must be parsed again.
             if self._stored_bodies is None:
-                self._stored_bodies = self.bodies.keys()
+                self._stored_bodies = self.store.keys()
             if body_key(doc, key) not in self._stored_bodies:
                 return None
         self._used.add(path)
@@ -242,12 +318,12 @@ class BuildCache:
         slim = []
         for item, _ in items:
             if item.doc is not None and self.writable:
-                self.bodies.put(body_key(item.doc, key), item.doc.body.html)
+                self.store.put(body_key(item.doc, key), item.doc.body.html)
                 doc = dataclasses.replace(item.doc, body=dataclasses.replace(item.doc.body, html=""))
                 slim.append(dataclasses.replace(item, doc=doc))
             else:
                 slim.append(item)
-        if self.writable and not self.bodies.write_pending():
+        if self.writable and not self.store.write_pending():
             slim = [item for item, _ in items]
         for item, (_, stat) in zip(slim, items, strict=True):
             self._bodies_replaced = self._bodies_replaced or item.path in self._parsed
@@ -260,7 +336,7 @@ class BuildCache:
         """A document's HTML body: kept in the document, or read from the body store."""
         if doc.body.html:
             return doc.body.html
-        return self.bodies.get(body_key(doc, key)) or ""
+        return self.store.get(body_key(doc, key)) or ""
 
     def manifest(self, output: Path) -> Manifest:
         """What the last build into this output folder made; other folders say nothing of it."""
@@ -286,29 +362,32 @@ class BuildCache:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         if stale or self._bodies_replaced:
-            self.bodies.prune({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
+            self.store.prune({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
                                if entry[2].doc is not None})
-        # A few changed files go to a small delta file; rewriting the whole index
-        # at every save would cost more than the rest of a one-file rebuild.
+        # A few changed files go to a small delta; rewriting the whole index at
+        # every save would cost more than the rest of a one-file rebuild.
         if self._token and len(self._changes) <= max(200, len(self._parsed) // 20):
-            _write_atomically(self.folder / _DELTA, (_FORMAT, self._token, self._changes, self._manifests))
+            self.store.write_state({"delta": (_FORMAT, self._token, self._changes, self._manifests)})
             return
         self._token = secrets.token_hex(8)
-        _write_atomically(self.folder / _INDEX, (_FORMAT, self._token, self._parsed, self._manifests))
-        (self.folder / _DELTA).unlink(missing_ok=True)
+        self.store.write_state({"index": (_FORMAT, self._token, self._parsed, self._manifests)},
+                                drop=("delta",))
         self._changes = {}
 
 
-def _write_atomically(path: Path, value: Any) -> None:
-    # Write then rename, so a build killed mid-save leaves the old file whole.
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates in the cache database, so a process does not compile unchanged ones."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.store.template(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store.put_template(bucket.key, bucket.bytecode_to_string())
 
 
 def clear(folder: Path) -> bool:

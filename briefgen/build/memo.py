@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen import __version__
-
-_FILE = "last-build.json"
+from briefgen.build.cache import STORE, Store
 
 
 @dataclass(frozen=True)
@@ -60,40 +59,41 @@ def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str,
     return digest.hexdigest()
 
 
+def _store(cache_dir: Path, writable: bool) -> Store:
+    return Store(cache_dir / STORE, writable)
+
+
 def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
+    store = _store(cache_dir, writable=False)
     try:
-        record = json.loads((cache_dir / _FILE).read_text(encoding="utf-8"))[str(output)]
+        record = json.loads(store.build_record(str(output)) or "null")
         until = record["valid_until"]
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+    finally:
+        store.close()
 
 
 def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
-    path = cache_dir / _FILE
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(records, dict):
-            records = {}
-    except (OSError, ValueError):
-        records = {}
-    records[str(output)] = {
+    record = {
         "inputs": last.inputs, "files": last.files, "briefings": last.briefings,
         "valid_until": last.valid_until.isoformat() if last.valid_until else None,
     }
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(records, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
+    store = _store(cache_dir, writable=True)
+    try:
+        store.put_build_record(str(output), json.dumps(record, sort_keys=True))
+    finally:
+        store.close()
 
 
 def forget(cache_dir: Path, output: Path) -> None:
     """Drop the record for an output folder, before anything in it changes."""
-    path = cache_dir / _FILE
+    if not (cache_dir / STORE).exists():
+        return
+    store = _store(cache_dir, writable=True)
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(records, dict) and records.pop(str(output), None) is not None:
-            path.write_text(json.dumps(records, sort_keys=True), encoding="utf-8")
-    except (OSError, ValueError):
-        pass
+        store.drop_build_record(str(output))
+    finally:
+        store.close()

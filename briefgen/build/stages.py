@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from briefgen import __version__
-from briefgen.build.cache import BuildCache, FileStat, ParsedFile, file_stat
+from briefgen.build.cache import BuildCache, FileStat, ParsedFile, TemplateCache, file_stat
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.workers import WorkerPool
 from briefgen.config import Config, load_config
@@ -254,7 +254,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
                 progress: Progress | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
-    bytecode = cache.folder / "templates" if cache is not None and cache.writable and cache.folder else None
+    bytecode = TemplateCache(cache.store) if cache is not None and cache.writable else None
     env = make_environment(loaded.config, loaded.themes, bytecode)
     assets = loaded.assets
     key = parse_key()

@@ -45,14 +45,10 @@ class RenderError(Exception):
 
 
 def make_environment(config: Config, themes: Sequence[Theme],
-                     bytecode_dir: Path | None = None) -> jinja2.Environment:
+                     bytecode: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """Templates from the site, then the theme chain; compiled templates are kept in
-    bytecode_dir (the build cache), so a process does not recompile unchanged ones."""
+    `bytecode` (the build cache), so a process does not recompile unchanged ones."""
     search = [config.templates_dir, *(theme.templates for theme in themes)]
-    bytecode = None
-    if bytecode_dir is not None:
-        bytecode_dir.mkdir(parents=True, exist_ok=True)
-        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     return jinja2.Environment(
         bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
