@@ -62,13 +62,23 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
                 sources[name] = None
         return sources[name]
 
+    references: dict[str, list[str | None]] = {}
+
+    def referenced_by(name: str, source: str) -> list[str | None]:
+        # Parsed once per template: most pages share base.html and its partials.
+        if name not in references:
+            try:
+                references[name] = list(meta.find_referenced_templates(env.parse(source)))
+            except jinja2.TemplateSyntaxError:
+                references[name] = []  # rendering reports it, at its line
+        return references[name]
+
     digests = {}
     for kind in KINDS.values():
         if kind.template is None:
             continue
-        entry = kind.template
         seen: dict[str, str | None] = {}
-        waiting = [entry]
+        waiting = [kind.template]
         while waiting:
             name = waiting.pop()
             if name in seen:
@@ -76,10 +86,7 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
             source = seen[name] = source_of(name)
             if source is None:
                 continue
-            try:
-                names = list(meta.find_referenced_templates(env.parse(source)))
-            except jinja2.TemplateSyntaxError:
-                names = []  # rendering reports it, at its line
+            names = referenced_by(name, source)
             if any(n is None for n in names):
                 seen["*"] = every_template
             waiting += [n for n in names if n is not None]
