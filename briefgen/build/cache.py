@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen import __version__
+from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
 
@@ -31,8 +32,10 @@ from briefgen.diagnostics import Diagnostic
 def _schema() -> str:
     """The shape of everything the index pickles: a change to it makes old caches foreign."""
     from briefgen.content.markup import CitationUse, ContentLink, Conversion
+    from briefgen.content.quotes import Quotation
 
-    kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink)
+    kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink,
+             Archive, Quotation)
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 _INDEX = "index.pickle"
@@ -52,6 +55,7 @@ class ParsedFile:
     doc: BriefingDoc | PageDoc | None
     sources: tuple[Source, ...]
     diagnostics: tuple[Diagnostic, ...]
+    archive: Archive | None = None  # for files under content/archive/
 
 
 _FORMAT = f"briefgen-cache-4 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()

@@ -62,6 +62,9 @@ def _shape(doc: BriefingDoc) -> tuple[object, ...]:
     """Everything of a briefing that pages other than its own show or depend on."""
     return (doc.title, doc.date, doc.topics, doc.summary, doc.source_ids, doc.inline_sources,
             doc.draft, doc.slug, doc.updated, doc.body.cited_ids,
+            # Locators and quotations are checked against archives on the full path.
+            tuple((use.source_id, use.locator) for use in doc.body.citations if use.locator),
+            tuple((q.text, q.source_ids) for q in doc.body.quotations),
             tuple(link.target for link in doc.body.links),
             doc.body.first_paragraph if doc.summary is None else None)
 

@@ -11,7 +11,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from briefgen.content.markup import Conversion
 from briefgen.content.records import BriefingDoc, DateLike, PageDoc, Source
@@ -100,6 +100,8 @@ class Site:
     days_of_month: Mapping[tuple[int, int], tuple[tuple[int, int, int], ...]]
     publishers: tuple[Publisher, ...]
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
+    # (source id, locator) -> the archived passage a locator points at (see site/verify.py).
+    passages: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def to_site_time(value: DateLike, zone: zoneinfo.ZoneInfo) -> dt.datetime:
