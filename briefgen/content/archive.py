@@ -82,10 +82,11 @@ def _paragraphs(path: str, body: str, body_line: int, problems: list[Diagnostic]
         expected = len(paragraphs) + 1
         if found is None:
             problems.append(error(path, start, 1, f"expected paragraph {expected} as `{expected}. text`"))
-        elif int(found.group(1)) != expected:
-            problems.append(error(path, start, 1,
-                                  f"paragraph numbered {found.group(1)}, expected {expected}"))
         else:
+            if int(found.group(1)) != expected:
+                problems.append(error(path, start, 1,
+                                      f"paragraph numbered {found.group(1)}, expected {expected}"))
+            # Counted as numbered, so one slip is one error and not one per paragraph after it.
             paragraphs.append(found.group(2))
         block = []
     return paragraphs

@@ -59,10 +59,10 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
                 continue
             first, last = span
             if first < 1 or last < first or last > archive.highest:
+                has = f"paragraphs 1 to {archive.highest}" if archive.highest else "no paragraphs"
                 problems.append(error(
                     doc.path, use.line, use.column,
-                    f"`{use.locator}` is not in the archive of {use.source_id!r}: {archive.path} has "
-                    f"paragraphs 1 to {archive.highest}",
+                    f"`{use.locator}` is not in the archive of {use.source_id!r}: {archive.path} has {has}",
                 ))
                 continue
             passages[(use.source_id, use.locator)] = passage(archive, first, last)
