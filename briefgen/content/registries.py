@@ -250,7 +250,9 @@ def parse_bibtex(path: str, data: bytes) -> Parsed:
         elif isinstance(block, model.MiddlewareErrorBlock):
             message = f"cannot read this entry: {block.error}"
         else:
-            message = f"invalid BibTeX: {block.error}".rstrip(": ")
+            detail = str(block.error) or "an entry that is not closed or not well formed"
+            message = f"invalid BibTeX: {detail}"
+        line = _written_at(lines, line, "@")
         problems.append(error(path, line, _column(lines, line, "@"), message))
     sources = []
     for index, entry in enumerate(library.entries):
@@ -266,7 +268,7 @@ class _BibtexEntry:
 
     def __init__(self, path: str, lines: list[str], index: int, entry: Any) -> None:
         self.path, self.lines, self.index = path, lines, index
-        line = (entry.start_line or 0) + 1
+        line = _written_at(lines, (entry.start_line or 0) + 1, entry.key)
         where = (line, _column(lines, line, "@"))
         self.fields: dict[str, Any] = {f.key.lower(): f for f in entry.fields}
         self.mapped: dict[str, Any] = {"id": entry.key}
@@ -324,6 +326,14 @@ class _BibtexEntry:
 def _plain(value: Any) -> Any:
     """BibTeX text without the braces that protect case."""
     return " ".join(value.replace("{", "").replace("}", "").split()) if isinstance(value, str) else value
+
+
+def _written_at(lines: list[str], line: int, needle: str) -> int:
+    """The first line from `line` on that holds needle: a block's start may count blank lines before it."""
+    for number in range(max(line, 1), len(lines) + 1):
+        if needle.lower() in lines[number - 1].lower():
+            return number
+    return line
 
 
 def _column(lines: list[str], line: int, needle: str) -> int:
