@@ -118,9 +118,8 @@ def page_of_each_kind(out: Path) -> dict[str, str]:
     }
 
 
-KINDS = ["home", "briefing", "archive", "year", "month", "day", "topics", "topic", "sources",
-         "publisher", "about page", "404"]
-KINDS.insert(2, "briefing with passages")
+KINDS = ["home", "briefing", "briefing with passages", "archive", "year", "month", "day", "topics",
+         "topic", "sources", "publisher", "about page", "404"]
 
 
 def _report(violations: list[dict[str, Any]]) -> str:
