@@ -260,3 +260,32 @@ def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> Non
     result = run_cli("check", site)
     assert result.code == 1 and "`para. 9` is not in the archive" in result.stderr
     assert not (site / "output").exists()
+
+
+# ---------------------------------------------------------------- the live preview
+
+
+def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
+    from briefgen.build.stages import BuildOptions
+    from briefgen.diagnostics import BuildFailed
+    from briefgen.serve.session import Session
+
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1].\n\nMore text.")
+    session = Session(site, BuildOptions(drafts=True, use_cache=False))
+    session.rebuild()
+    archive = site / "content/archive/lw-harbour.md"
+    archive.write_text(archive.read_text("utf-8").replace("on Tuesday", "on Wednesday"), "utf-8")
+    result = session.rebuild([archive])
+    page_file = "2016/08/02/harbour/index.html"
+    assert page_file in result.changed_files
+    assert b"on Wednesday" in session.pages[page_file]
+    # A body edit that moves a locator past the archive takes the checked path, not the fast one.
+    body = site / "content/briefings/harbour.md"
+    body.write_text(body.read_text("utf-8").replace("para. 1]", "para. 8]"), "utf-8")
+    with pytest.raises(BuildFailed, match="para. 8"):
+        session.rebuild([body])
+    # And so does a new misquotation.
+    body.write_text(body.read_text("utf-8").replace("para. 8]", "para. 1]").replace(
+        "More text.", "They said \u201cnothing of the sort\u201d [@lw-harbour]."), "utf-8")
+    result = session.rebuild([body])
+    assert any("nothing of the sort" in str(w) for w in result.warnings)
