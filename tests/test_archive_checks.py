@@ -282,7 +282,7 @@ def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
     # A body edit that moves a locator past the archive takes the checked path, not the fast one.
     body = site / "content/briefings/harbour.md"
     body.write_text(body.read_text("utf-8").replace("para. 1]", "para. 8]"), "utf-8")
-    with pytest.raises(BuildFailed, match="para. 8"):
+    with pytest.raises(BuildFailed, match=r"para\. 8"):
         session.rebuild([body])
     # And so does a new misquotation.
     body.write_text(body.read_text("utf-8").replace("para. 8]", "para. 1]").replace(

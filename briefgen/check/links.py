@@ -30,7 +30,7 @@ from briefgen.diagnostics import Diagnostic, error, warning
 
 CACHE_NAME = "links.json"
 USER_AGENT = f"briefgen/{__version__} (link check; +https://pypi.org/project/briefgen/)"
-_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_RETRY_STATUS = frozenset({408, 425, 429})  # and every 5xx
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ class LinkChecker:
                                   final if final != url else ""), False
         except urllib.error.HTTPError as exc:
             reason = f"{exc.code} {exc.reason}"
-            return LinkResult(url, False, exc.code, reason, checked), exc.code in _RETRY_STATUS
+            retry = exc.code in _RETRY_STATUS or exc.code >= 500
+            return LinkResult(url, False, exc.code, reason, checked), retry
         except urllib.error.URLError as exc:
             timed_out = isinstance(exc.reason, TimeoutError)
             reason = "timed out" if timed_out else str(exc.reason)
