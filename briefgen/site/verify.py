@@ -50,6 +50,7 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
         if unknown.id not in sources:
             problems.append(warning(unknown.path, unknown.line, unknown.column,
                                     f"archive for {unknown.id!r}, a source no registry or briefing declares"))
+    texts = _Texts()
     for briefing in briefings:
         doc = briefing.doc
         for use in doc.body.citations:
@@ -67,13 +68,38 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
                 continue
             passages[(use.source_id, use.locator)] = passage(archive, first, last)
         for quotation in doc.body.quotations:
-            problem = _check_quotation(doc.path, quotation, archives, strict_quotes)
+            problem = _check_quotation(doc.path, quotation, archives, texts, strict_quotes)
             if problem is not None:
                 problems.append(problem)
     return Verified(passages, tuple(problems))
 
 
-def _check_quotation(path: str, quotation: Quotation, archives: Mapping[str, Archive],
+class _Texts:
+    """Each archive's text normalised once per run, however many quotations it is searched for."""
+
+    def __init__(self) -> None:
+        self._whole: dict[str, str] = {}
+        self._sentences: dict[str, list[tuple[int, str, list[str]]]] = {}
+
+    def whole(self, archive: Archive) -> str:
+        found = self._whole.get(archive.id)
+        if found is None:
+            found = self._whole[archive.id] = normalise(" ".join(archive.paragraphs))
+        return found
+
+    def sentences(self, archive: Archive) -> list[tuple[int, str, list[str]]]:
+        """(paragraph number, sentence, its normalised words) for every sentence."""
+        found = self._sentences.get(archive.id)
+        if found is None:
+            found = self._sentences[archive.id] = [
+                (number, sentence, normalise(sentence).split())
+                for number, paragraph in enumerate(archive.paragraphs, start=1)
+                for sentence in re.split(r"(?<=[.!?])\s+", paragraph)
+            ]
+        return found
+
+
+def _check_quotation(path: str, quotation: Quotation, archives: Mapping[str, Archive], texts: _Texts,
                      strict: bool) -> Diagnostic | None:
     cited = [archives[sid] for sid in quotation.source_ids if sid in archives]
     if not cited:
@@ -83,11 +109,11 @@ def _check_quotation(path: str, quotation: Quotation, archives: Mapping[str, Arc
     if not pieces:
         return None
     for archive in cited:
-        if _contains_in_order(normalise(" ".join(archive.paragraphs)), pieces):
+        if _contains_in_order(texts.whole(archive), pieces):
             return None
     names = ", ".join(repr(a.id) for a in cited)
     message = f"quotation \u201c{_short(quotation.text, 80)}\u201d is not in the archived text of {names}"
-    closest = _closest(quotation.text, cited)
+    closest = _closest(quotation.text, cited, texts)
     if closest is not None:
         archive, number, text = closest
         where = f"{archive.id!r}, para. {number}" if len(cited) > 1 else f"para. {number}"
@@ -106,23 +132,24 @@ def _contains_in_order(text: str, pieces: list[str]) -> bool:
     return True
 
 
-def _closest(quote: str, archives: list[Archive]) -> tuple[Archive, int, str] | None:
-    """The archived sentence most like the quotation, by difflib's similarity ratio."""
-    wanted = normalise(quote)
+def _closest(quote: str, archives: list[Archive], texts: _Texts) -> tuple[Archive, int, str] | None:
+    """The archived sentence most like the quotation, by difflib's ratio over words.
+
+    Words, not characters: a sentence is a few dozen words but hundreds of
+    characters, and difflib's cost grows with the product of the lengths.
+    """
     best: tuple[float, Archive, int, str] | None = None
-    matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(wanted)
+    matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(normalise(quote).split())
     for archive in archives:
-        for number, paragraph in enumerate(archive.paragraphs, start=1):
-            for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
-                matcher.set_seq1(normalise(sentence))
-                if best is not None and matcher.real_quick_ratio() <= best[0]:
-                    continue
-                if best is not None and matcher.quick_ratio() <= best[0]:
-                    continue
-                ratio = matcher.ratio()
-                if best is None or ratio > best[0]:
-                    best = (ratio, archive, number, sentence)
+        for number, sentence, words in texts.sentences(archive):
+            matcher.set_seq1(words)
+            if best is not None and (matcher.real_quick_ratio() <= best[0]
+                                     or matcher.quick_ratio() <= best[0]):
+                continue
+            ratio = matcher.ratio()
+            if best is None or ratio > best[0]:
+                best = (ratio, archive, number, sentence)
     if best is None or best[0] < 0.3:
         return None
     return best[1], best[2], best[3]
