@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -79,7 +80,7 @@ class _Texts:
 
     def __init__(self) -> None:
         self._whole: dict[str, str] = {}
-        self._sentences: dict[str, list[tuple[int, str, list[str]]]] = {}
+        self._sentences: dict[str, list[tuple[int, str, list[str], Counter[str]]]] = {}
 
     def whole(self, archive: Archive) -> str:
         found = self._whole.get(archive.id)
@@ -87,14 +88,15 @@ class _Texts:
             found = self._whole[archive.id] = normalise(" ".join(archive.paragraphs))
         return found
 
-    def sentences(self, archive: Archive) -> list[tuple[int, str, list[str]]]:
-        """(paragraph number, sentence, its normalised words) for every sentence."""
+    def sentences(self, archive: Archive) -> list[tuple[int, str, list[str], Counter[str]]]:
+        """(paragraph number, sentence, its normalised words, their counts) for every sentence."""
         found = self._sentences.get(archive.id)
         if found is None:
             found = self._sentences[archive.id] = [
-                (number, sentence, normalise(sentence).split())
+                (number, sentence, words, Counter(words))
                 for number, paragraph in enumerate(archive.paragraphs, start=1)
                 for sentence in re.split(r"(?<=[.!?])\s+", paragraph)
+                for words in [normalise(sentence).split()]
             ]
         return found
 
@@ -133,24 +135,27 @@ def _contains_in_order(text: str, pieces: list[str]) -> bool:
 
 
 def _closest(quote: str, archives: list[Archive], texts: _Texts) -> tuple[Archive, int, str] | None:
-    """The archived sentence most like the quotation, by difflib's ratio over words.
-
-    Words, not characters: a sentence is a few dozen words but hundreds of
-    characters, and difflib's cost grows with the product of the lengths.
-    """
-    best: tuple[float, Archive, int, str] | None = None
+    """The archived sentence that holds most of the quotation's words in order (difflib's
+    matching blocks over words), the more similar sentence when two hold as many."""
+    wanted = normalise(quote).split()
+    if not wanted:
+        return None
+    wanted_counts = Counter(wanted)
+    best: tuple[tuple[float, float], Archive, int, str] | None = None
     matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(normalise(quote).split())
+    matcher.set_seq2(wanted)
     for archive in archives:
-        for number, sentence, words in texts.sentences(archive):
-            matcher.set_seq1(words)
-            if best is not None and (matcher.real_quick_ratio() <= best[0]
-                                     or matcher.quick_ratio() <= best[0]):
+        for number, sentence, words, counts in texts.sentences(archive):
+            # Shared words bound the words matched in order: skip what cannot do better.
+            bound = sum((wanted_counts & counts).values()) / len(wanted)
+            if best is not None and bound < best[0][0]:
                 continue
-            ratio = matcher.ratio()
-            if best is None or ratio > best[0]:
-                best = (ratio, archive, number, sentence)
-    if best is None or best[0] < 0.3:
+            matcher.set_seq1(words)
+            covered = sum(block.size for block in matcher.get_matching_blocks()) / len(wanted)
+            score = (covered, matcher.ratio())
+            if best is None or score > best[0]:
+                best = (score, archive, number, sentence)
+    if best is None or best[0][0] < 0.5:
         return None
     return best[1], best[2], best[3]
 
