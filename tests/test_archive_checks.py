@@ -123,6 +123,7 @@ def test_an_archive_whose_id_is_not_its_file_name_is_an_error(tmp_path: Path) ->
     "\u201ethe cranes are moving again\u201c",
     "\u201cback to work \u2026 the cranes are moving\u201d",  # an elision
     "\u201cthe harbour of Lindmark reopened on Tuesday.\u201d",
+    "\u2018back to work, and the cranes\u2019",  # British style
 ])
 def test_quotations_found_in_the_archive_pass_silently(tmp_path: Path, quoted: str) -> None:
     site = site_with(tmp_path, f"The union leader said {quoted} on the quay [@lw-harbour].")
@@ -142,6 +143,11 @@ def test_a_misquotation_warns_at_the_quote_with_the_closest_passage(tmp_path: Pa
     assert "the cranes are standing still" in lines[0]
     assert "closest passage (para. 2)" in lines[0]
     assert "the cranes are moving again" in lines[0]
+
+
+def test_single_typographic_quotes_keep_their_apostrophes(tmp_path: Path) -> None:
+    result = build_ok(site_with(tmp_path, "She said \u2018the cranes don\u2019t move\u2019 [@lw-harbour]."))
+    assert "quotation \u201cthe cranes don\u2019t move\u201d" in result.stderr, result.stderr
 
 
 def test_only_quotations_in_a_sentence_with_a_citation_are_checked(tmp_path: Path) -> None:

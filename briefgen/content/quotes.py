@@ -24,7 +24,12 @@ class Quotation:
 # A citation as (start, end, source ids) in the body's offsets.
 CitationSpan = tuple[int, int, tuple[str, ...]]
 
-_QUOTE = re.compile(r"“[^”]*”|„[^“”]*[“”]|«[^»]*»|\"[^\"]*\"")
+# Double quotes of every style, and typographic single quotes (British style): an
+# apostrophe inside a single-quoted passage is followed by a letter, a closing mark is not.
+_QUOTE = re.compile(
+    "\u201c[^\u201d]*\u201d|\u201e[^\u201c\u201d]*[\u201c\u201d]|\u00ab[^\u00bb]*\u00bb|\"[^\"]*\""
+    "|(?<!\\w)\u2018(?:[^\u2018\u2019]|\u2019(?=\\w))*\u2019(?!\\w)"
+)
 # What is not prose: HTML tags, link targets and titles, attribute lists.
 _NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"\u201d\u00bb\u201c\u2019')\]]*\s+")
