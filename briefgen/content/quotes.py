@@ -40,7 +40,7 @@ _EMPHASIS = re.compile(r"(?<!\\)[*_]+")
 
 def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: int) -> tuple[Quotation, ...]:
     """Every quotation that shares a sentence with at least one citation."""
-    if not citations:
+    if not citations or not _QUOTE.search(masked):
         return ()
     prose = _NOT_PROSE.sub(lambda m: " " * len(m.group(0)), masked)
     found = []
