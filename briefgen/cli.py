@@ -65,7 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-drafts", action="store_true", help="leave drafts out, as build does")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
 
-    site_command("check", "run every validation of build, writing nothing")
+    check = site_command("check", "run every validation of build, writing nothing")
+    check.add_argument("--links", action="store_true",
+                       help="also check every source URL over HTTP (results kept for a day)")
+    check.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="with --links: seconds to wait for one response (default: 10)")
+    check.add_argument("--delay", type=float, default=0.5, metavar="SECONDS",
+                       help="with --links: seconds between two requests to one host (default: 0.5)")
     site_command("clean", "delete the build cache")
 
     new = commands.add_parser("new", help="write a new briefing file")

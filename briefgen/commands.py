@@ -60,7 +60,33 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     loaded = stages.check(_site_root(args.site))
     console.problems(loaded.warnings)
     console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
+    if getattr(args, "links", False):
+        return _check_links(args, loaded, console)
     return 0
+
+
+def _check_links(args: argparse.Namespace, loaded: stages.Loaded, console: Console) -> int:
+    from briefgen.check import links
+
+    if args.timeout <= 0 or args.delay < 0:
+        raise UsageError("--timeout must be above 0 and --delay at least 0")
+    citing: dict[str, list[str]] = {}
+    by_id = {}
+    for briefing in sorted(loaded.site.briefings, key=lambda b: b.path):
+        for source in briefing.sources:
+            citing.setdefault(source.id, []).append(briefing.path)
+            by_id[source.id] = source
+    sources = [(by_id[sid], tuple(paths)) for sid, paths in sorted(citing.items())]
+    archives = {sid: archive.path for sid, archive in loaded.archives.items()}
+    settings = links.LinkSettings(timeout=args.timeout, delay=args.delay)
+    console.progress(f"checking the URLs of {len(sources)} sources")
+    count, dead = links.check_links(sources, archives, loaded.config.cache_dir, settings)
+    problems = links.diagnostics(dead)
+    console.problems(problems)
+    lost = sum(not link.covered for link in dead)
+    console.summary(f"Checked {count} source links: {len(dead)} dead, {lost} of them with no archive "
+                    f"and no archive_url")
+    return 1 if lost else 0
 
 
 def run_clean(args: argparse.Namespace, console: Console) -> int:

@@ -32,6 +32,7 @@ class SiteSettings:
 class BuildSettings:
     output: str = "output"
     per_page: int = 20
+    strict_quotes: bool = False  # a quotation not found in its source's archive is an error
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,11 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
     "build": {
         "output": (str, None),
         "per_page": (int, _positive),
+        "strict_quotes": (bool, None),
     },
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 
 
 def load_config(root: Path) -> Config:
@@ -174,7 +176,7 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
                 continue
             expected, validate = keys[key]
             # bool is an int subclass, so check it explicitly.
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
                 problems.append(
                     error(shown, line, column,
                           f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")

@@ -98,7 +98,11 @@ def page_of_each_kind(out: Path) -> dict[str, str]:
     topic = (paginated[0].parents[2].relative_to(out).as_posix() + "/" if paginated
              else _first(out, "topics/*/index.html"))
     publisher = _first(out, "sources/*/index.html")
+    with_passages = sorted(p for p in out.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/*/index.html")
+                           if "source__passage" in p.read_text("utf-8"))
+    assert with_passages, "no demo briefing shows an archived passage in its Sources list"
     return {
+        "briefing with passages": with_passages[0].parent.relative_to(out).as_posix() + "/",
         "home": "",
         "briefing": briefing,
         "archive": "archive/",
@@ -114,8 +118,8 @@ def page_of_each_kind(out: Path) -> dict[str, str]:
     }
 
 
-KINDS = ["home", "briefing", "archive", "year", "month", "day", "topics", "topic", "sources",
-         "publisher", "about page", "404"]
+KINDS = ["home", "briefing", "briefing with passages", "archive", "year", "month", "day", "topics",
+         "topic", "sources", "publisher", "about page", "404"]
 
 
 def _report(violations: list[dict[str, Any]]) -> str:

@@ -30,6 +30,7 @@ import jinja2
 import jinja2.bccache
 
 from briefgen import __version__
+from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
 
@@ -37,8 +38,10 @@ from briefgen.diagnostics import Diagnostic
 def _schema() -> str:
     """The shape of everything the index pickles: a change to it makes old caches foreign."""
     from briefgen.content.markup import CitationUse, ContentLink, Conversion
+    from briefgen.content.quotes import Quotation
 
-    kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink)
+    kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink,
+             Archive, Quotation)
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 STORE = "cache.sqlite"
@@ -62,6 +65,7 @@ class ParsedFile:
     doc: BriefingDoc | PageDoc | None
     sources: tuple[Source, ...]
     diagnostics: tuple[Diagnostic, ...]
+    archive: Archive | None = None  # for files under content/archive/
 
 
 _FORMAT = f"briefgen-cache-4 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()

@@ -158,8 +158,11 @@ class Fingerprints:
             links = "\x1f".join(str(self.site.url_of_path.get(link.target)) for link in b.body.links)
             sources = "\x1f".join(self._source_digest(source) for source in b.sources)
             updated = b.updated.isoformat() if b.updated else ""
+            # The archived passages its locators point at: an archive edit changes them.
+            passages = "\x1f".join(self.site.passages.get((use.source_id, use.locator), "")
+                                    for use in b.body.citations if use.locator)
             found = _text_digest(self.listing(index), b.doc.digest, updated, sources,
-                                 str(b.cited_count), links)
+                                 str(b.cited_count), links, passages)
             self._full[index] = found
         return found
 

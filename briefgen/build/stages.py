@@ -22,6 +22,7 @@ from briefgen.build.cache import BuildCache, FileStat, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.workers import WorkerPool
 from briefgen.config import Config, load_config
+from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.files import discover
 from briefgen.content.markup import MARKDOWN_SETTINGS_KEY, Converter
 from briefgen.content.records import (
@@ -31,13 +32,14 @@ from briefgen.content.records import (
     file_digest,
     parse_briefing,
     parse_page,
-    parse_registry,
 )
+from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.model import Site, build_site, collect_sources, is_published, to_site_time
 from briefgen.site.plan import PageSpec, plan_site
+from briefgen.site.verify import collect_archives, verify
 
 Progress = Callable[[str], None]
 
@@ -82,6 +84,7 @@ class Loaded:
     assets: dict[str, Asset]
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
     sources: Mapping[str, Source] = dataclasses.field(default_factory=dict)  # every source, by id
+    archives: Mapping[str, Archive] = dataclasses.field(default_factory=dict)  # by source id
 
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
@@ -129,7 +132,10 @@ def parse_file(file: SourceFile, converter: Converter, page_converter: Converter
     if file.kind == "page":
         page, problems = parse_page(file.path, data, page_converter)
         return ParsedFile(file.path, digest, page, (), tuple(problems))
-    sources, problems = parse_registry(file.path, data)
+    if file.kind == "archive":
+        archive, problems = parse_archive(file.path, data)
+        return ParsedFile(file.path, digest, None, (), tuple(problems), archive)
+    sources, problems = parse_any_registry(file.path, data)
     return ParsedFile(file.path, digest, None, sources, tuple(problems))
 
 
@@ -184,6 +190,10 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     site, model_problems = build_site(included, pages, sources, config.site.timezone,
                                       excluded_paths=excluded)
     problems += model_problems
+    archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
+    verified = verify(site.briefings, sources, archives, config.build.strict_quotes)
+    problems += [*archive_problems, *verified.problems]
+    site = replace(site, passages=verified.passages)
     assets = theme_assets(themes)
     static_files = _static_files(config)
     plan, plan_problems = plan_site(site, config.build.per_page, static_files,
@@ -194,7 +204,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
-                  min(future) if future else None, sources)
+                  min(future) if future else None, sources, archives)
 
 
 def _static_files(config: Config) -> list[str]:

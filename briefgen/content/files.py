@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Final
 
 from briefgen.config import Config
+from briefgen.content.archive import ARCHIVE_FOLDER
+from briefgen.content.registries import REGISTRY_ENDINGS
 
 # Content kinds, with their folders under content/ and file endings.
-CONTENT_KINDS = (("registry", "sources", (".yaml", ".yml")), ("briefing", "briefings", (".md",)),
-                 ("page", "pages", (".md",)))
+CONTENT_KINDS = (("registry", "sources", REGISTRY_ENDINGS), ("briefing", "briefings", (".md",)),
+                 ("page", "pages", (".md",)), ("archive", ARCHIVE_FOLDER, (".md",)))
 
 
 def content_kind(config: Config, path: Path) -> str | None:

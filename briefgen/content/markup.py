@@ -21,6 +21,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
 from briefgen.content.slugs import make_slug
 
 # Placeholder written into HTML for a link to another content file; rendering
@@ -56,6 +57,7 @@ class Conversion:
     first_paragraph: str
     word_count: int
     cited_ids: tuple[str, ...]  # in the order of first citation: index + 1 is the number
+    quotations: tuple[Quotation, ...] = ()  # quoted text sharing a sentence with a citation
 
 
 def parse_citation(inner: str) -> list[tuple[str, str]] | None:
@@ -232,6 +234,7 @@ class Converter:
             first_paragraph=first_paragraph_text(converted),
             word_count=len(_CITATION.sub("", masked).split()),
             cited_ids=tuple(dict.fromkeys(use.source_id for use in citations)),
+            quotations=find_quotations(masked, _citation_spans(masked), body_line) if citations else (),
         )
 
 
@@ -292,6 +295,15 @@ def _locate_citations(
         line, column = _position(masked, at + 1, body_line)
         uses.append(CitationUse(source_id, locator, line, column))
     return tuple(uses)
+
+
+def _citation_spans(masked: str) -> list[CitationSpan]:
+    spans = []
+    for marker in _CITATION.finditer(masked):
+        items = parse_citation(marker.group(1))
+        if items and not (marker.start() > 0 and masked[marker.start() - 1] == "\\"):
+            spans.append((marker.start(), marker.end(), tuple(source_id for source_id, _ in items)))
+    return spans
 
 
 def _locate_links(

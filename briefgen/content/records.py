@@ -368,3 +368,14 @@ def parse_registry(path: str, data: bytes) -> tuple[tuple[Source, ...], list[Dia
         if source is not None:
             sources.append(source)
     return tuple(sources), check.problems
+
+
+def source_from_mapping(path: str, item: Mapping[str, Any], located: Located,
+                        prefix: tuple[str | int, ...]) -> tuple[Source | None, list[Diagnostic]]:
+    """One source from briefgen's fields, checked as a YAML entry is; located gives positions.
+
+    Registries in other formats map their fields to briefgen's and come here,
+    so every format is held to the same rules and messages.
+    """
+    check = _Checker(path, located)
+    return _source(check, item, prefix), check.problems

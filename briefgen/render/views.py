@@ -63,6 +63,12 @@ class BriefingSummary:
 
 
 @dataclass(frozen=True)
+class CitedPassage:
+    locator: str  # as written, e.g. "para. 6"
+    text: str  # the archived paragraphs it names, cut to about 300 characters
+
+
+@dataclass(frozen=True)
 class CitedSource:
     number: int
     id: str
@@ -77,6 +83,7 @@ class CitedSource:
     cited: bool
     backrefs: tuple[str, ...]
     locators: tuple[str, ...]
+    passages: tuple[CitedPassage, ...] = ()  # for locators into an archived copy, in locator order
 
 
 @dataclass(frozen=True)
@@ -272,6 +279,8 @@ class Views:
             published_iso=date_iso(s.published) if s.published else None,
             authors=s.authors, archive_url=s.archive_url, cited=cited,
             backrefs=tuple(backrefs), locators=tuple(locators),
+            passages=tuple(CitedPassage(loc, self.site.passages[(s.id, loc)]) for loc in locators
+                           if (s.id, loc) in self.site.passages),
         )
 
     def page(self, page: Page) -> PageView:

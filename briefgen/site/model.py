@@ -11,7 +11,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from briefgen.content.markup import Conversion
 from briefgen.content.records import BriefingDoc, DateLike, PageDoc, Source
@@ -100,6 +100,8 @@ class Site:
     days_of_month: Mapping[tuple[int, int], tuple[tuple[int, int, int], ...]]
     publishers: tuple[Publisher, ...]
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
+    # (source id, locator) -> the archived passage a locator points at (see site/verify.py).
+    passages: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def to_site_time(value: DateLike, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -212,12 +214,16 @@ def cross_file_inputs(doc: BriefingDoc) -> tuple[object, ...]:
 
     Whether it is published, the names its topics give site-wide topics, the
     sources it declares or lists (one id, one source across the site), the ids
-    it cites (checked against every registry) and the files it links to. With
+    it cites (checked against every registry), the files it links to, and its
+    locators and quotations (checked against the archives). With
     these and its record (`place_briefing`) unchanged, an edit leaves the rest
     of the model as it was.
     """
     return (doc.draft, doc.topics, doc.inline_sources, doc.source_ids, doc.body.cited_ids,
-            tuple(link.target for link in doc.body.links))
+            tuple(link.target for link in doc.body.links),
+            # Checked against the archives of the sources (site/verify.py).
+            tuple((use.source_id, use.locator) for use in doc.body.citations if use.locator),
+            tuple((q.text, q.source_ids) for q in doc.body.quotations))
 
 
 def place_briefing(

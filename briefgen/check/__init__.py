@@ -1,0 +1,1 @@
+"""Checks that reach outside the site, run on request (`briefgen check --links`)."""

@@ -1,0 +1,214 @@
+"""`briefgen check --links`: is every source URL still there?
+
+Each URL is fetched over HTTP from a thread pool, at most a few requests at a
+time per host and with a delay between them, retried on server errors and
+timeouts. Live results are kept in `.briefgen-cache/links.json` for a day, so
+a second run within the day asks only about the links that were dead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import http.client
+import json
+import os
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from briefgen import __version__
+from briefgen.content.records import Source
+from briefgen.diagnostics import Diagnostic, error, warning
+
+CACHE_NAME = "links.json"
+USER_AGENT = f"briefgen/{__version__} (link check; +https://pypi.org/project/briefgen/)"
+_RETRY_STATUS = frozenset({408, 425, 429})  # and every 5xx
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    timeout: float = 10.0  # seconds for one request
+    retries: int = 2  # further attempts after a server error or a timeout
+    per_host: int = 2  # requests in flight to one host at once
+    delay: float = 0.5  # seconds between the starts of two requests to one host
+    backoff: float = 0.5  # seconds before the first retry; doubled for each next
+    max_age: dt.timedelta = dt.timedelta(days=1)  # how long a live result is trusted
+    workers: int = 8
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    url: str
+    ok: bool
+    status: int | None  # the final HTTP status, None when no response came
+    reason: str  # "404 Not Found", "timed out", ...
+    checked: str  # ISO time of the check
+    final_url: str = ""  # where redirects led, when elsewhere
+
+
+@dataclass(frozen=True)
+class DeadLink:
+    source: Source
+    result: LinkResult
+    cited_by: tuple[str, ...]  # briefing files
+    archive: str | None  # the archive file, when there is one
+
+    @property
+    def covered(self) -> bool:
+        """Whether readers still have the text: an archive or an archive_url."""
+        return self.archive is not None or self.source.archive_url is not None
+
+
+@dataclass
+class _Host:
+    slots: threading.Semaphore
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_start: float = 0.0
+
+
+class _LimitedRedirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = 5  # a chain longer than this is reported as an error
+
+
+class LinkChecker:
+    """Checks URLs concurrently, politely per host; one checker per run."""
+
+    def __init__(self, settings: LinkSettings) -> None:
+        self.settings = settings
+        self._hosts: dict[str, _Host] = {}
+        self._hosts_lock = threading.Lock()
+        self._opener = urllib.request.build_opener(_LimitedRedirects())
+
+    def check(self, urls: Iterable[str]) -> dict[str, LinkResult]:
+        unique = list(dict.fromkeys(urls))
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.workers)) as pool:
+            return dict(zip(unique, pool.map(self.check_one, unique), strict=True))
+
+    def check_one(self, url: str) -> LinkResult:
+        attempt = 0
+        while True:
+            result, retry = self._request(url)
+            if not retry or attempt >= self.settings.retries:
+                return result
+            time.sleep(self.settings.backoff * 2 ** attempt)
+            attempt += 1
+
+    def _host(self, url: str) -> _Host:
+        name = urlsplit(url).netloc.lower()
+        with self._hosts_lock:
+            host = self._hosts.get(name)
+            if host is None:
+                host = self._hosts[name] = _Host(threading.Semaphore(max(1, self.settings.per_host)))
+            return host
+
+    def _request(self, url: str) -> tuple[LinkResult, bool]:
+        """One attempt: the result, and whether another attempt may fare better."""
+        host = self._host(url)
+        with host.slots:
+            with host.lock:
+                now = time.monotonic()
+                wait = max(0.0, host.next_start - now)
+                host.next_start = max(now, host.next_start) + self.settings.delay
+            time.sleep(wait)
+            return self._fetch(url)
+
+    def _fetch(self, url: str) -> tuple[LinkResult, bool]:
+        checked = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        try:
+            with self._opener.open(request, timeout=self.settings.timeout) as response:
+                response.read(1024)  # a first chunk shows the body is served, not just the headers
+                final = response.geturl()
+                status = int(response.status)
+                return LinkResult(url, True, status, f"{status} {response.reason}", checked,
+                                  final if final != url else ""), False
+        except urllib.error.HTTPError as exc:
+            reason = f"{exc.code} {exc.reason}"
+            retry = exc.code in _RETRY_STATUS or exc.code >= 500
+            return LinkResult(url, False, exc.code, reason, checked), retry
+        except urllib.error.URLError as exc:
+            timed_out = isinstance(exc.reason, TimeoutError)
+            reason = "timed out" if timed_out else str(exc.reason)
+            return LinkResult(url, False, None, reason, checked), True
+        except TimeoutError:
+            return LinkResult(url, False, None, "timed out", checked), True
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            return LinkResult(url, False, None, str(exc) or type(exc).__name__, checked), True
+
+
+def load_cache(path: Path) -> dict[str, LinkResult]:
+    """Results of earlier runs; an unreadable cache is an empty one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {url: LinkResult(**entry) for url, entry in data["results"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def save_cache(path: Path, results: Mapping[str, LinkResult]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"version": 1, "results": {url: asdict(r) for url, r in sorted(results.items())}}
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=1)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def fresh(result: LinkResult, now: dt.datetime, max_age: dt.timedelta) -> bool:
+    """A live result checked less than max_age ago; dead ones are always asked again."""
+    try:
+        checked = dt.datetime.fromisoformat(result.checked)
+    except ValueError:
+        return False
+    return result.ok and dt.timedelta(0) <= now - checked < max_age
+
+
+def check_links(sources: Sequence[tuple[Source, tuple[str, ...]]], archives: Mapping[str, str],
+                cache_dir: Path, settings: LinkSettings,
+                now: dt.datetime | None = None) -> tuple[int, list[DeadLink]]:
+    """Check each source's URL; return how many URLs there were and the dead links.
+
+    sources pairs each source with the briefings that cite it; archives maps
+    source ids to their archive files.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    cache_path = cache_dir / CACHE_NAME
+    cached = load_cache(cache_path)
+    urls = sorted({s.url for s, _ in sources if s.url})
+    todo = [url for url in urls if url not in cached or not fresh(cached[url], now, settings.max_age)]
+    results = dict(cached) | LinkChecker(settings).check(todo)
+    save_cache(cache_path, results)
+    dead = [DeadLink(source, results[source.url], cited_by, archives.get(source.id))
+            for source, cited_by in sources if source.url and not results[source.url].ok]
+    return len(urls), dead
+
+
+def diagnostics(dead: Iterable[DeadLink]) -> list[Diagnostic]:
+    """One line per dead link, at the source's declaration: an error when readers lose the text."""
+    found = []
+    for link in dead:
+        source, result = link.source, link.result
+        cited = ", ".join(link.cited_by) if link.cited_by else "no briefing"
+        kept = []
+        if link.archive:
+            kept.append(f"archived in {link.archive}")
+        if source.archive_url:
+            kept.append(f"archive_url {source.archive_url}")
+        message = (f"source {source.id!r}: {source.url} is dead ({result.reason}); cited by {cited}; "
+                   + ("; ".join(kept) if kept else "no archive and no archive_url"))
+        report = warning if link.covered else error
+        found.append(report(source.path, source.line, source.column, message))
+    return found

@@ -1,0 +1,93 @@
+"""Quotations in a briefing's text, and the sources cited in the same sentence.
+
+Pure text analysis on the Markdown body with code already blanked out: a
+quotation is text between quote marks (straight, typographic, «», „“); it is
+tied to the citations of the sentence it stands in, so the build can look for
+it in those sources' archived text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Quotation:
+    text: str  # between the marks, Markdown emphasis removed
+    line: int  # of the opening mark
+    column: int
+    source_ids: tuple[str, ...]  # cited in the same sentence, in order
+
+
+# A citation as (start, end, source ids) in the body's offsets.
+CitationSpan = tuple[int, int, tuple[str, ...]]
+
+# Double quotes of every style, and typographic single quotes (British style): an
+# apostrophe inside a single-quoted passage is followed by a letter, a closing mark is not.
+_QUOTE = re.compile(
+    "\u201c[^\u201d]*\u201d|\u201e[^\u201c\u201d]*[\u201c\u201d]|\u00ab[^\u00bb]*\u00bb|\"[^\"]*\""
+    "|(?<!\\w)\u2018(?:[^\u2018\u2019]|\u2019(?=\\w))*\u2019(?!\\w)"
+)
+# What is not prose: HTML tags, link targets and titles, attribute lists.
+_NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"\u201d\u00bb\u201c\u2019')\]]*\s+")
+_ABBREVIATION = re.compile(
+    r"(?:(?:\b|^)[A-Za-z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|No|vs|Jr|Sr)\.$")
+_EMPHASIS = re.compile(r"(?<!\\)[*_]+")
+
+
+def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: int) -> tuple[Quotation, ...]:
+    """Every quotation that shares a sentence with at least one citation."""
+    if not citations or not _QUOTE.search(masked):
+        return ()
+    prose = _NOT_PROSE.sub(lambda m: " " * len(m.group(0)), masked)
+    found = []
+    for start, end in _paragraphs(prose):
+        spans = [(m.start(), m.end()) for m in _QUOTE.finditer(prose, start, end)]
+        spans = [span for span in spans if span[1] - span[0] > 3]
+        if not spans:
+            continue
+        bounds = _sentences(prose, start, end, spans)
+        for q_start, q_end in spans:
+            sentence = next(((a, b) for a, b in bounds if a <= q_start < b), (start, end))
+            ids = tuple(dict.fromkeys(
+                sid for c_start, _, c_ids in citations
+                if sentence[0] <= c_start < sentence[1] for sid in c_ids
+            ))
+            if not ids:
+                continue
+            text = _EMPHASIS.sub("", masked[q_start + 1:q_end - 1]).replace("\\", "")
+            line = body_line + masked.count("\n", 0, q_start)
+            column = q_start - (masked.rfind("\n", 0, q_start) + 1) + 1
+            found.append(Quotation(" ".join(text.split()), line, column, ids))
+    return tuple(found)
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    found = []
+    start = 0
+    for blank in re.finditer(r"\n[ \t]*\n", text):
+        found.append((start, blank.start()))
+        start = blank.end()
+    found.append((start, len(text)))
+    return [(a, b) for a, b in found if text[a:b].strip()]
+
+
+def _sentences(text: str, start: int, end: int, quotes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans of one paragraph; a citation just after a full stop belongs before it."""
+    bounds = []
+    begin = start
+    for found in _SENTENCE_END.finditer(text, start, end):
+        stop = found.start()
+        if any(a < stop < b - 1 for a, b in quotes):
+            continue  # a full stop inside a quotation does not end the sentence around it
+        if text.startswith("[@", found.end()):
+            continue
+        if _ABBREVIATION.search(text[max(start, stop - 8):stop + 1]):
+            continue
+        bounds.append((begin, found.end()))
+        begin = found.end()
+    bounds.append((begin, end))
+    return bounds

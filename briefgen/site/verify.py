@@ -1,0 +1,165 @@
+"""Checks of briefings against the archived copies of their sources, on the whole model.
+
+A `para. N` locator must name a paragraph the archive has; a quotation in a
+sentence with a citation must be in the archived text of a source cited there.
+The passages that locators point at are collected for the Sources list.
+Sources without an archive are not checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from briefgen.content.archive import Archive, normalise, paragraph_range, passage
+from briefgen.content.quotes import Quotation
+from briefgen.content.records import Source
+from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.site.model import Briefing
+
+Passages = Mapping[tuple[str, str], str]  # (source id, locator) -> the cited passage
+
+_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*")
+_EDGE_PUNCTUATION = " \t.,;:!?-'\"()[]"
+
+
+@dataclass(frozen=True)
+class Verified:
+    passages: Passages = field(default_factory=dict)
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def collect_archives(archives: Iterable[Archive]) -> tuple[dict[str, Archive], list[Diagnostic]]:
+    found: dict[str, Archive] = {}
+    problems = []
+    for archive in archives:
+        first = found.setdefault(archive.id, archive)
+        if first is not archive:
+            problems.append(error(archive.path, archive.line, archive.column,
+                                  f"a second archive for {archive.id!r}; the first is {first.path}"))
+    return found, problems
+
+
+def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
+           archives: Mapping[str, Archive], strict_quotes: bool = False) -> Verified:
+    passages: dict[tuple[str, str], str] = {}
+    problems: list[Diagnostic] = []
+    for unknown in archives.values():
+        if unknown.id not in sources:
+            problems.append(warning(unknown.path, unknown.line, unknown.column,
+                                    f"archive for {unknown.id!r}, a source no registry or briefing declares"))
+    texts = _Texts()
+    for briefing in briefings:
+        doc = briefing.doc
+        for use in doc.body.citations:
+            archive = archives.get(use.source_id)
+            span = paragraph_range(use.locator) if use.locator else None
+            if archive is None or span is None:
+                continue
+            first, last = span
+            if first < 1 or last < first or last > archive.highest:
+                has = f"paragraphs 1 to {archive.highest}" if archive.highest else "no paragraphs"
+                problems.append(error(
+                    doc.path, use.line, use.column,
+                    f"`{use.locator}` is not in the archive of {use.source_id!r}: {archive.path} has {has}",
+                ))
+                continue
+            passages[(use.source_id, use.locator)] = passage(archive, first, last)
+        for quotation in doc.body.quotations:
+            problem = _check_quotation(doc.path, quotation, archives, texts, strict_quotes)
+            if problem is not None:
+                problems.append(problem)
+    return Verified(passages, tuple(problems))
+
+
+class _Texts:
+    """Each archive's text normalised once per run, however many quotations it is searched for."""
+
+    def __init__(self) -> None:
+        self._whole: dict[str, str] = {}
+        self._sentences: dict[str, list[tuple[int, str, list[str], Counter[str]]]] = {}
+
+    def whole(self, archive: Archive) -> str:
+        found = self._whole.get(archive.id)
+        if found is None:
+            found = self._whole[archive.id] = normalise(" ".join(archive.paragraphs))
+        return found
+
+    def sentences(self, archive: Archive) -> list[tuple[int, str, list[str], Counter[str]]]:
+        """(paragraph number, sentence, its normalised words, their counts) for every sentence."""
+        found = self._sentences.get(archive.id)
+        if found is None:
+            found = self._sentences[archive.id] = [
+                (number, sentence, words, Counter(words))
+                for number, paragraph in enumerate(archive.paragraphs, start=1)
+                for sentence in re.split(r"(?<=[.!?])\s+", paragraph)
+                for words in [normalise(sentence).split()]
+            ]
+        return found
+
+
+def _check_quotation(path: str, quotation: Quotation, archives: Mapping[str, Archive], texts: _Texts,
+                     strict: bool) -> Diagnostic | None:
+    cited = [archives[sid] for sid in quotation.source_ids if sid in archives]
+    if not cited:
+        return None
+    pieces = [p.strip(_EDGE_PUNCTUATION) for p in _ELLIPSIS.split(normalise(quotation.text))]
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        return None
+    for archive in cited:
+        if _contains_in_order(texts.whole(archive), pieces):
+            return None
+    names = ", ".join(repr(a.id) for a in cited)
+    message = f"quotation \u201c{_short(quotation.text, 80)}\u201d is not in the archived text of {names}"
+    closest = _closest(quotation.text, cited, texts)
+    if closest is not None:
+        archive, number, text = closest
+        where = f"{archive.id!r}, para. {number}" if len(cited) > 1 else f"para. {number}"
+        message += f"; closest passage ({where}): \u201c{_short(text, 160)}\u201d"
+    report = error if strict else warning
+    return report(path, quotation.line, quotation.column, message)
+
+
+def _contains_in_order(text: str, pieces: list[str]) -> bool:
+    at = 0
+    for piece in pieces:
+        found = text.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
+
+
+def _closest(quote: str, archives: list[Archive], texts: _Texts) -> tuple[Archive, int, str] | None:
+    """The archived sentence that holds most of the quotation's words in order (difflib's
+    matching blocks over words), the more similar sentence when two hold as many."""
+    wanted = normalise(quote).split()
+    if not wanted:
+        return None
+    wanted_counts = Counter(wanted)
+    best: tuple[tuple[float, float], Archive, int, str] | None = None
+    matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(wanted)
+    for archive in archives:
+        for number, sentence, words, counts in texts.sentences(archive):
+            # Shared words bound the words matched in order: skip what cannot do better.
+            bound = sum((wanted_counts & counts).values()) / len(wanted)
+            if best is not None and bound < best[0][0]:
+                continue
+            matcher.set_seq1(words)
+            covered = sum(block.size for block in matcher.get_matching_blocks()) / len(wanted)
+            score = (covered, matcher.ratio())
+            if best is None or score > best[0]:
+                best = (score, archive, number, sentence)
+    if best is None or best[0][0] < 0.5:
+        return None
+    return best[1], best[2], best[3]
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

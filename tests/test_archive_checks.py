@@ -1,0 +1,297 @@
+"""Citations checked against archived copies of their sources (content/archive/<id>.md).
+
+Every test builds a small site with a fictional archived article and reads what
+briefgen prints and writes, as a curator would.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import build_ok, error_lines, make_site, page, run_cli, text_of
+
+REGISTRY = """\
+- id: lw-harbour
+  title: "Harbour reopens after strike"
+  publisher: Lindmark Wire
+  url: https://news.example.com/harbour
+- id: lw-ferries
+  title: "Ferry timetable cut"
+  publisher: Lindmark Wire
+  url: https://news.example.com/ferries
+"""
+
+ARCHIVE = """\
+---
+id: lw-harbour
+url: https://news.example.com/harbour
+title: "Harbour reopens after strike"
+publisher: Lindmark Wire
+accessed: 2026-11-30T10:00:00Z
+sha256: 00
+captured_from: text-file
+---
+1. The harbour of Lindmark reopened on Tuesday after a strike that lasted three weeks.
+
+2. "We are back to work, and the cranes are moving again," said the union leader, Ana Berg.
+
+3. Shipping firms said that delays would last until the end of the month.
+
+4. The port authority said it would publish a new schedule for container ships on Friday.
+"""
+
+
+def briefing(body: str, extra: str = "") -> str:
+    return f"---\ntitle: Harbour\ndate: 2016-08-02\n{extra}---\n{body}\n"
+
+
+def site_with(tmp_path: Path, body: str, config: str | None = None,
+              archive: str = ARCHIVE) -> Path:
+    return make_site(tmp_path, {
+        "content/sources/lindmark.yaml": REGISTRY,
+        "content/archive/lw-harbour.md": archive,
+        "content/briefings/harbour.md": briefing(body),
+    }, config)
+
+
+def sources_list(out: Path) -> str:
+    return text_of(page(out, "2016/08/02/harbour/").find("section", class_="sources-section"))
+
+
+# ---------------------------------------------------------------- locators
+
+
+@pytest.mark.parametrize("locator", ["para. 2", "paras. 2\u20133", "paras. 2-3", "para. 4"])
+def test_locators_inside_the_archive_build(tmp_path: Path, locator: str) -> None:
+    site = site_with(tmp_path, f"The port reopened [@lw-harbour, {locator}].")
+    build_ok(site)
+
+
+@pytest.mark.parametrize("locator", ["para. 7", "paras. 3\u20139", "paras. 3-5", "para. 0"])
+def test_a_locator_past_the_archive_is_an_error_at_the_citation(tmp_path: Path, locator: str) -> None:
+    site = site_with(tmp_path, f"Some text.\n\nThe port reopened [@lw-harbour, {locator}].")
+    result = run_cli("build", site)
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    column = f"The port reopened [@lw-harbour, {locator}].".index("@") + 2  # the id, as for unknown ids
+    (line,) = error_lines(result.stderr)
+    assert line.startswith(f"content/briefings/harbour.md:7:{column}: error: ")
+    assert f"`{locator}`" in line and "paragraphs 1 to 4" in line, line
+    assert not (site / "output").exists()
+
+
+def test_sources_without_an_archive_are_not_checked(tmp_path: Path) -> None:
+    site = site_with(tmp_path, 'Ferries were cut [@lw-ferries, para. 40], "a quote found nowhere" '
+                               "[@lw-ferries].")
+    result = build_ok(site)
+    assert "warning" not in result.stderr
+    assert "blockquote" not in (site / "output/2016/08/02/harbour/index.html").read_text("utf-8")
+
+
+def test_other_locators_are_kept_but_not_checked(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "The port reopened [@lw-harbour, p. 12].")
+    build_ok(site)
+    assert "Cited at p. 12." in sources_list(site / "output")
+
+
+def test_a_badly_numbered_archive_is_an_error_at_its_line(tmp_path: Path) -> None:
+    broken = ARCHIVE.replace("3. Shipping", "5. Shipping")
+    site = site_with(tmp_path, "Text [@lw-harbour].", archive=broken)
+    result = run_cli("build", site)
+    assert result.code == 1
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/archive/lw-harbour.md:14:1: error: ")
+    assert "expected 3" in line
+
+
+def test_an_archive_whose_id_is_not_its_file_name_is_an_error(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "Text [@lw-harbour].", archive=ARCHIVE.replace("id: lw-harbour", "id: other"))
+    result = run_cli("check", site)
+    assert result.code == 1
+    assert "content/archive/lw-harbour.md:2:5: error: archive id 'other' does not match" in result.stderr
+
+
+# ---------------------------------------------------------------- quotations
+
+
+@pytest.mark.parametrize("quoted", [
+    '"We are back to work"',
+    "\u201cwe are  BACK to\nwork\u201d",  # case and white space, across a line break
+    "\u00abthe cranes are moving again\u00bb",
+    "\u201ethe cranes are moving again\u201c",
+    "\u201cback to work \u2026 the cranes are moving\u201d",  # an elision
+    "\u201cthe harbour of Lindmark reopened on Tuesday.\u201d",
+    "\u2018back to work, and the cranes\u2019",  # British style
+])
+def test_quotations_found_in_the_archive_pass_silently(tmp_path: Path, quoted: str) -> None:
+    site = site_with(tmp_path, f"The union leader said {quoted} on the quay [@lw-harbour].")
+    result = build_ok(site)
+    assert "warning" not in result.stderr, result.stderr
+
+
+def test_a_misquotation_warns_at_the_quote_with_the_closest_passage(tmp_path: Path) -> None:
+    body = ("The port reopened.\n"
+            "The union leader said \u201cthe cranes are standing still\u201d [@lw-harbour].")
+    site = site_with(tmp_path, body)
+    result = build_ok(site)
+    lines = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert len(lines) == 1, result.stderr
+    column = body.splitlines()[1].index("\u201c") + 1
+    assert lines[0].startswith(f"content/briefings/harbour.md:6:{column}: warning: quotation ")
+    assert "the cranes are standing still" in lines[0]
+    assert "closest passage (para. 2)" in lines[0]
+    assert "the cranes are moving again" in lines[0]
+
+
+def test_single_typographic_quotes_keep_their_apostrophes(tmp_path: Path) -> None:
+    result = build_ok(site_with(tmp_path, "She said \u2018the cranes don\u2019t move\u2019 [@lw-harbour]."))
+    assert "quotation \u201cthe cranes don\u2019t move\u201d" in result.stderr, result.stderr
+
+
+def test_only_quotations_in_a_sentence_with_a_citation_are_checked(tmp_path: Path) -> None:
+    body = ('Locals called it "a long summer of nothing". The harbour reopened [@lw-harbour]. '
+            'A sailor said "nothing like this" yesterday.')
+    result = build_ok(site_with(tmp_path, body))
+    assert "warning" not in result.stderr, result.stderr
+
+
+def test_a_citation_after_the_full_stop_belongs_to_the_sentence_before(tmp_path: Path) -> None:
+    body = "The union said \u201cwe never stopped working.\u201d [@lw-harbour] Then it left."
+    result = build_ok(site_with(tmp_path, body))
+    assert "we never stopped working" in result.stderr
+
+
+def test_quotations_in_code_are_not_checked(tmp_path: Path) -> None:
+    body = 'The log read `"cranes stopped"` [@lw-harbour].'
+    result = build_ok(site_with(tmp_path, body))
+    assert "warning" not in result.stderr, result.stderr
+
+
+def test_strict_quotes_makes_a_misquotation_an_error(tmp_path: Path) -> None:
+    config = '[site]\ntitle = "T"\nbase_url = "https://example.org/"\n\n[build]\nstrict_quotes = true\n'
+    site = site_with(tmp_path, "She said \u201cthe cranes are standing still\u201d [@lw-harbour].", config)
+    result = run_cli("build", site)
+    assert result.code == 1
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/briefings/harbour.md:5:10: error: quotation "), line
+    assert not (site / "output").exists()
+
+
+def test_strict_quotes_must_be_true_or_false(tmp_path: Path) -> None:
+    config = '[site]\ntitle = "T"\n\n[build]\nstrict_quotes = "yes"\n'
+    result = run_cli("check", site_with(tmp_path, "Text [@lw-harbour].", config))
+    assert result.code == 1
+    assert "briefgen.toml:5:1: error: build.strict_quotes must be true or false" in result.stderr
+
+
+# ---------------------------------------------------------------- passages for readers
+
+
+def test_each_locator_shows_its_passage_in_the_sources_list(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1] and delays followed "
+                               "[@lw-harbour, paras. 2\u20133].")
+    build_ok(site)
+    entry = page(site / "output", "2016/08/02/harbour/").find(id="source-1")
+    figures = entry.find_all("figure", class_="source__passage")
+    assert [text_of(f.find("figcaption")) for f in figures] == [
+        "The source at para. 1:", "The source at paras. 2\u20133:"]
+    quotes = [f.find("blockquote") for f in figures]
+    assert text_of(quotes[0]) == ("The harbour of Lindmark reopened on Tuesday after a strike that "
+                                  "lasted three weeks.")
+    assert text_of(quotes[1]).startswith('"We are back to work')
+    assert text_of(quotes[1]).endswith("until the end of the month.")
+    assert quotes[0]["cite"] == "https://news.example.com/harbour"
+
+
+def test_a_long_passage_is_cut_at_a_word_with_an_ellipsis(tmp_path: Path) -> None:
+    long = " ".join(f"word{n}" for n in range(120))
+    archive = ARCHIVE.replace("4. The port authority said", f"4. {long}. The port authority said")
+    site = site_with(tmp_path, "It went on [@lw-harbour, para. 4].", archive=archive)
+    build_ok(site)
+    shown = text_of(page(site / "output", "2016/08/02/harbour/").find("blockquote"))
+    assert shown.endswith("\u2026")
+    assert 250 <= len(shown) <= 301
+    assert re.fullmatch(r"(word\d+ )*word\d+\u2026", shown), shown
+
+
+def test_the_archive_is_never_published(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1].")
+    build_ok(site)
+    out = site / "output"
+    everything = "".join(p.read_text("utf-8", errors="replace") for p in out.rglob("*") if p.is_file())
+    assert "Shipping firms said" not in everything  # paragraph 3 is cited nowhere
+    assert "sha256" not in everything
+    assert not list(out.rglob("lw-harbour*"))
+
+
+def test_archive_url_is_shown_as_an_archived_copy(tmp_path: Path) -> None:
+    wayback = "https://web.archive.org/web/20160802120000/https://news.example.com/ferries"
+    registry = REGISTRY.replace("  url: https://news.example.com/ferries\n",
+                                f"  url: https://news.example.com/ferries\n  archive_url: {wayback}\n")
+    site = make_site(tmp_path, {"content/sources/lindmark.yaml": registry,
+                                "content/briefings/harbour.md": briefing("Cut [@lw-ferries].")})
+    build_ok(site)
+    link = page(site / "output", "2016/08/02/harbour/").find("a", class_="source__archive")
+    assert link is not None and link["href"] == wayback
+    assert text_of(link).lower() == "archived copy"
+
+
+# ---------------------------------------------------------------- incremental builds
+
+
+def test_an_archive_edit_re_renders_the_pages_that_cite_it(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1].")
+    (site / "content/briefings/other.md").write_text(
+        "---\ntitle: Other\ndate: 2016-08-01\n---\nNo sources here.\n", "utf-8")
+    build_ok(site)
+    out = site / "output"
+    other = out / "2016/08/01/other/index.html"
+    before = other.stat().st_mtime_ns
+    archive = site / "content/archive/lw-harbour.md"
+    archive.write_text(archive.read_text("utf-8").replace("on Tuesday", "on Wednesday"), "utf-8")
+    result = build_ok(site)
+    assert "on Wednesday" in text_of(page(out, "2016/08/02/harbour/").find("blockquote"))
+    assert other.stat().st_mtime_ns == before, "a page that cites no archive was rewritten"
+    assert "unchanged" in result.stdout
+    # And a locator the edited archive no longer has is found on the next build.
+    archive.write_text(ARCHIVE.split("\n1. ")[0] + "\n", "utf-8")
+    result = run_cli("build", site)
+    assert result.code == 1 and "has no paragraphs" in result.stderr
+
+
+def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 9].")
+    result = run_cli("check", site)
+    assert result.code == 1 and "`para. 9` is not in the archive" in result.stderr
+    assert not (site / "output").exists()
+
+
+# ---------------------------------------------------------------- the live preview
+
+
+def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
+    from briefgen.build.stages import BuildOptions
+    from briefgen.diagnostics import BuildFailed
+    from briefgen.serve.session import Session
+
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1].\n\nMore text.")
+    session = Session(site, BuildOptions(drafts=True, use_cache=False))
+    session.rebuild()
+    archive = site / "content/archive/lw-harbour.md"
+    archive.write_text(archive.read_text("utf-8").replace("on Tuesday", "on Wednesday"), "utf-8")
+    result = session.rebuild([archive])
+    page_file = "2016/08/02/harbour/index.html"
+    assert page_file in result.changed_files
+    assert b"on Wednesday" in session.pages[page_file]
+    # A body edit that moves a locator past the archive takes the checked path, not the fast one.
+    body = site / "content/briefings/harbour.md"
+    body.write_text(body.read_text("utf-8").replace("para. 1]", "para. 8]"), "utf-8")
+    with pytest.raises(BuildFailed, match=r"para\. 8"):
+        session.rebuild([body])
+    # And so does a new misquotation.
+    body.write_text(body.read_text("utf-8").replace("para. 8]", "para. 1]").replace(
+        "More text.", "They said \u201cnothing of the sort\u201d [@lw-harbour]."), "utf-8")
+    result = session.rebuild([body])
+    assert any("nothing of the sort" in str(w) for w in result.warnings)
