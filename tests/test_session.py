@@ -133,6 +133,26 @@ def _nothing(site: Path) -> list[Path]:
     return []
 
 
+def _archive(site: Path) -> list[Path]:
+    """An archived copy of src-b, whose paragraphs the corpus's `para. N` locators cite."""
+    paragraphs = "\n\n".join(f"{n}. Archived paragraph {n} of the second article." for n in range(1, 13))
+    path = site / "content/archive/src-b.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("---\nid: src-b\nurl: https://example.org/b\ntitle: Second article\n"
+                    "publisher: Weekly Two\naccessed: 2020-03-01T00:00:00Z\nsha256: 00\n"
+                    f"captured_from: text-file\n---\n{paragraphs}\n", encoding="utf-8")
+    return [path]
+
+
+def _with_archive(site: Path) -> list[Path]:
+    return [*_archive(site), *_front(0, "para. 0]", "para. 1]")(site)]
+
+
+def _archive_edit(site: Path) -> list[Path]:
+    replace_in(site / "content/archive/src-b.md", "5. Archived paragraph 5", "5. Rewritten paragraph 5")
+    return [site / "content/archive/src-b.md"]
+
+
 READS_REGION = _template("{% block content %}",
                          "{% block content %}{% if briefing.title == 'Briefing 4' %}"
                          "<p>{{ briefing.extra.region }}</p>{% endif %}")
@@ -167,6 +187,14 @@ CASES: dict[str, tuple[Edit, Edit]] = {
         _nothing, _template("{% block content %}", '{% block content %}{% include "nowhere.html" %}')),
     "error: template fails while rendering": (
         _nothing, _template("{% block content %}", "{% block content %}{{ briefing.no_such_field }}")),
+    "archive edited": (_with_archive, _archive_edit),
+    "locator moved within the archive": (_with_archive, _front(5, "para. 5]", "para. 7]")),
+    "error: locator past the archive": (_with_archive, _front(5, "para. 5]", "para. 40]")),
+    "warning appears: quotation not in the archive": (
+        _with_archive, _front(5, "Second paragraph 5.", 'They said "nothing like this" [@src-b, para. 2].')),
+    "quotation found in the archive": (
+        _with_archive,
+        _front(5, "Second paragraph 5.", 'They wrote "archived paragraph 2" [@src-b, para. 2].')),
     "warning appears: link to a future briefing": (
         _nothing, _then(_front(1, "date: 2020-01-17", "date: 2999-01-01"),
                         _front(5, "Second paragraph 5.", "See [one](b1.md)."))),
