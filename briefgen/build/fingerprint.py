@@ -112,8 +112,10 @@ class Fingerprints:
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
-        # For each briefing, the positions in the plan of the files that show it.
-        self.readers: dict[int, list[int]] = {}
+        # For each briefing, the positions in the plan of the files that list it, and of
+        # those that show it in full.
+        self.listed_by: dict[int, list[int]] = {}
+        self.shown_full_by: dict[int, list[int]] = {}
 
     def for_site(self, site: Site, changed: Iterable[int]) -> Fingerprints:
         """These fingerprints for a model that differs from this one only in the records of
@@ -130,13 +132,21 @@ class Fingerprints:
     def of_plan(self) -> list[str]:
         """Every planned file's fingerprint, in plan order; notes which files show each briefing."""
         found = []
-        readers = self.readers
+        listed_by, shown_full_by = self.listed_by, self.shown_full_by
         for position, spec in enumerate(self.plan):
             shown = spec.kind.shows(self.context, spec.args)
-            for index in (*shown.listed, *shown.full):
-                readers.setdefault(index, []).append(position)
+            for index in shown.listed:
+                listed_by.setdefault(index, []).append(position)
+            for index in shown.full:
+                shown_full_by.setdefault(index, []).append(position)
             found.append(self.of_shown(spec, shown))
         return found
+
+    def readers(self, index: int, listing_changed: bool) -> list[int]:
+        """Positions in the plan of the files whose fingerprint can change with briefing `index`:
+        those that show it in full, and when what a list shows of it changed, those that list it."""
+        found = self.shown_full_by.get(index, [])
+        return [*found, *self.listed_by.get(index, [])] if listing_changed else found
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
@@ -178,8 +188,10 @@ class Fingerprints:
     def of_shown(self, spec: PageSpec, shown: Shows) -> str:
         """The fingerprint of a file that shows `shown` (what its kind's rule says it shows)."""
         kind = spec.kind
+        # Digests joined as text: a list page of a large site shows thousands of briefings.
+        listed = _text_digest(*(self.listing(i) for i in shown.listed))
+        full = _text_digest(*(self.full(i) for i in shown.full))
         return _digest(
             self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, spec.args,
-            [self.listing(i) for i in shown.listed], [self.full(i) for i in shown.full], shown.other,
-            self.static_digest if kind is STATIC else None,
+            listed, full, shown.other, self.static_digest if kind is STATIC else None,
         )

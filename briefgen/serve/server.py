@@ -61,6 +61,7 @@ DEBOUNCE_SECONDS: Final = 0.05  # quiet time after the last change before rebuil
 MAX_DELAY_SECONDS: Final = 1.0  # rebuild anyway when changes keep coming this long
 HEARTBEAT_SECONDS: Final = 15.0  # an SSE comment keeps idle connections (and proxies) alive
 STOP_WAIT_SECONDS: Final = 2.0  # bound on joining threads at Ctrl-C
+SETTLE_AFTER_SECONDS: Final = 2.0  # quiet time after a rebuild before memory is tidied
 
 
 # ---------------------------------------------------------------- the server
@@ -260,11 +261,18 @@ class DevServer:
     # -- building
 
     def _build_loop(self) -> None:
+        unsettled = False
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending) or self._stopping)
+                ready = self._cond.wait_for(lambda: bool(self._pending) or self._stopping,
+                                            timeout=SETTLE_AFTER_SECONDS if unsettled else None)
                 if self._stopping:
                     return
+                if not ready:
+                    # Quiet for a while: tidy memory now, while no page waits for an answer.
+                    self._settle()
+                    unsettled = False
+                    continue
                 while True:  # debounce: wait for a quiet moment, but not for ever
                     now = time.monotonic()
                     quiet = self._last_change + DEBOUNCE_SECONDS - now
@@ -277,7 +285,7 @@ class DevServer:
                 self._building = True
             try:
                 self._rebuild(changes)
-                self._settle()
+                unsettled = True
             except Exception:  # a bug: say so, and keep watching
                 self.say_error("briefgen: internal error in the live preview (please report it):\n"
                                + traceback.format_exc().rstrip())

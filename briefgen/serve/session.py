@@ -57,6 +57,7 @@ class _LastBuild:
     loaded: Loaded
     renderer: Renderer
     fingerprints: Fingerprints
+    index_of: Mapping[str, int]  # a briefing's path -> its index in the model
 
 
 class _MemorySink:
@@ -161,8 +162,6 @@ class Session:
         return files
 
     def rebuild(self, changed: Iterable[Path] | None = None) -> SessionResult:
-        # What `settle` froze after the last rebuild may be garbage now.
-        gc.unfreeze()
         # As in a build, the cyclic collector would only rescan the model again and again.
         collecting = gc.isenabled()
         gc.disable()
@@ -173,12 +172,14 @@ class Session:
                 gc.enable()
 
     def settle(self) -> None:
-        """Collect the garbage of past rebuilds, then freeze what lives on, between rebuilds.
+        """Collect the garbage of past rebuilds, then freeze what lives on.
 
-        Called once a rebuild's pages are served: the collection then costs no
-        latency, and the frozen model is not rescanned by every automatic
-        collection while the preview waits for the next save.
+        A full collection scans the whole model (a few hundred milliseconds at
+        10,000 briefings), so the server calls this when the preview has been
+        quiet for a while, not after every rebuild; frozen, the model is not
+        rescanned by every automatic collection while the preview waits.
         """
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
 
@@ -200,7 +201,8 @@ class Session:
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest
-        self._last = _LastBuild(loaded, outcome.renderer, outcome.fingerprints)
+        index_of = {b.doc.path: i for i, b in enumerate(loaded.site.briefings)}
+        self._last = _LastBuild(loaded, outcome.renderer, outcome.fingerprints, index_of)
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
                              time.perf_counter() - started, tuple(loaded.warnings),
                              outcome.changed_files)
@@ -223,7 +225,7 @@ class Session:
         shown_paths = {str(path)[prefix:].replace(os.sep, "/"): path for path in changed}
         if any(problem.path in shown_paths for problem in loaded.warnings):
             return None  # a full rebuild says whether its warnings still hold
-        index_of = {b.path: i for i, b in enumerate(site.briefings)}
+        index_of = last.index_of
         zone = zoneinfo.ZoneInfo(config.site.timezone)
         replaced: dict[int, Briefing] = {}
         read: dict[str, SourceFile] = {}
@@ -241,17 +243,22 @@ class Session:
                 return None
             replaced[index_of[shown]] = after
             read[shown] = replace(source, data=None)
-        new_site = replace(site, briefings=tuple(replaced.get(i, b) for i, b in enumerate(site.briefings)))
+        briefings = list(site.briefings)
+        for index, briefing in replaced.items():
+            briefings[index] = briefing
+        new_site = replace(site, briefings=tuple(briefings))
         fingerprints = last.fingerprints.for_site(new_site, replaced)
         previous = last.renderer
         renderer = Renderer(config, new_site, previous.env, previous.assets, previous.plan,
                             previous.html_of)
-        readers = last.fingerprints.readers
-        positions = sorted({p for index in replaced for p in readers.get(index, ())})
+        was = last.fingerprints
+        positions: set[int] = set()
+        for index in replaced:
+            positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
         manifest = dict(self._manifest)
         sink = _MemorySink(self.pages)
         changed_files = set()
-        for position in positions:
+        for position in sorted(positions):
             spec = loaded.plan[position]
             fingerprint = fingerprints.of(spec)
             old = manifest.get(spec.output_file)
@@ -266,7 +273,7 @@ class Session:
         self.pages = {**self.pages, **sink.pages}
         self._manifest = manifest
         self._files.update(read)
-        self._last = _LastBuild(replace(loaded, site=new_site), renderer, fingerprints)
+        self._last = _LastBuild(replace(loaded, site=new_site), renderer, fingerprints, index_of)
         return SessionResult(len(new_site.briefings), len(loaded.plan), len(sink.pages),
                              time.perf_counter() - started, tuple(loaded.warnings),
                              frozenset(changed_files))
