@@ -26,12 +26,16 @@ class SiteSettings:
     description: str = ""
     theme: str = "default"
     cname: str = ""
+    image: str = ""  # og:image of pages without their own: an absolute URL or a path on the site
+    extra_css: tuple[str, ...] = ()  # stylesheets from static/, linked after the theme's
+    extra_head: str = ""  # HTML added at the end of every page's <head>
 
 
 @dataclass(frozen=True)
 class BuildSettings:
     output: str = "output"
     per_page: int = 20
+    relative_urls: bool = False  # every internal link relative, so the output opens from disk
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,12 @@ def _cname(value: str) -> str | None:
     return None
 
 
+def _strings(value: list[Any]) -> str | None:
+    if not all(isinstance(item, str) and item for item in value):
+        return "must be a list of file names (strings)"
+    return None
+
+
 def _theme_name(value: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
         return f"must be a theme folder name, not {value!r}"
@@ -121,14 +131,18 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
         "description": (str, None),
         "theme": (str, _theme_name),
         "cname": (str, _cname),
+        "image": (str, None),
+        "extra_css": (list, _strings),
+        "extra_head": (str, None),
     },
     "build": {
         "output": (str, None),
         "per_page": (int, _positive),
+        "relative_urls": (bool, None),
     },
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
 
 
 def load_config(root: Path) -> Config:
@@ -174,7 +188,7 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
                 continue
             expected, validate = keys[key]
             # bool is an int subclass, so check it explicitly.
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
                 problems.append(
                     error(shown, line, column,
                           f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")
@@ -184,7 +198,7 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
             if problem:
                 problems.append(error(shown, line, column, f"{section}.{key} {problem}"))
                 continue
-            values[section][key] = value
+            values[section][key] = tuple(value) if isinstance(value, list) else value
 
     if "title" not in data.get("site", {}):
         problems.append(error(shown, 1, 1, "site.title is required (add `title = \"...\"` under [site])"))

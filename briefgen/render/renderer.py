@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from briefgen.config import Config
 from briefgen.content.records import BriefingDoc, PageDoc
-from briefgen.diagnostics import Diagnostic, error
+from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.i18n.catalog import load_catalog
 from briefgen.render import feeds
+from briefgen.render.relative import relative_links
 from briefgen.render.themes import Asset, Theme
-from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
+from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
 from briefgen.site import urls
 from briefgen.site.model import Site
 from briefgen.site.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
@@ -77,7 +80,13 @@ class Renderer:
         self.plan = plan
         self.html_of = html_of
         self.scheme = urls.UrlScheme(config.site.base_url)
-        self.views = Views(site, self.scheme, html_of)
+        searchpath = getattr(env.loader, "searchpath", [])
+        catalog, problems = load_catalog(config.site.language, [Path(p) for p in searchpath])
+        if problems:
+            raise BuildFailed(problems)
+        self.catalog = catalog
+        self.views = Views(site, self.scheme, html_of, catalog=catalog, site_title=config.site.title,
+                           site_image=config.site.image)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
@@ -133,7 +142,11 @@ class Renderer:
                 site=self.site_view, url_for=self.url_for, page_kind=kind,
                 canonical_url=self.scheme.absolute(spec.rel), page_title=page_title,
                 page_description=description or self.config.site.description,
-                nav_pages=self.nav_pages, feeds=feeds_list, **context,
+                nav_pages=self.nav_pages, feeds=feeds_list, i18n=self.catalog, t=self.catalog.text,
+                by_day=self.views.by_day,
+                site_image=self.views.absolute(self.config.site.image) if self.config.site.image else None,
+                extra_css=tuple(self.url_for("static", name) for name in self.config.site.extra_css),
+                extra_head=Markup(self.config.site.extra_head), **context,
             )
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
@@ -143,6 +156,8 @@ class Renderer:
                                     f"template {exc.name!r} not found in the site or theme")) from None
         except Exception as exc:  # any failure inside a template: report where it happened
             raise RenderError(self._template_failure(exc, name)) from None
+        if self.config.build.relative_urls:
+            html = relative_links(html, spec.rel, self.scheme.base_path)
         return html.encode("utf-8")
 
     def _shown(self, filename: str) -> str:
@@ -170,10 +185,12 @@ class Renderer:
         (number,) = spec.args
         indexes = range(len(self.site.briefings))
         pagination = self.views.pagination(number, len(indexes), self._per_page(), urls.home)
-        title = None if number == 1 else f"Page {number}"
+        title = None if number == 1 else self.catalog.text("Page {n}", n=number)
+        latest = self.views.summaries(range(min(5, len(self.site.briefings))))
         return self._template("home.html", spec, title, self.config.site.description,
                               briefings=self.views.summaries(self._page_of(indexes, number)),
-                              pagination=pagination)
+                              pagination=pagination, topics=self.views.topics(), latest=latest,
+                              json_ld=self.views.website(self.config.site.description))
 
     def _briefing(self, spec: PageSpec) -> bytes:
         (index,) = spec.args
@@ -185,11 +202,13 @@ class Renderer:
                               briefing=view, prev=older, next=newer)
 
     def _archive(self, spec: PageSpec) -> bytes:
-        return self._template("archive.html", spec, "Archive", "All briefings by year and month",
+        t = self.catalog.text
+        return self._template("archive.html", spec, t("Archive"), t("All briefings by year and month"),
                               years=self.views.years())
 
     def _period(self, spec: PageSpec) -> bytes:
         views, site = self.views, self.site
+        month_name, date_display = views.month_name, views.date_display
         if spec.kind == "year":
             (y,) = spec.args
             count = len(site.years[y])
@@ -219,12 +238,14 @@ class Renderer:
             parent = Link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)))
             children = []
             briefings = indexes
-        return self._template("period.html", spec, period.title, f"Briefings of {period.title}",
+        return self._template("period.html", spec, period.title,
+                              self.catalog.text("Briefings of {period}", period=period.title),
                               period=period, parent=parent, children=tuple(children),
                               briefings=views.summaries(briefings))
 
     def _topics(self, spec: PageSpec) -> bytes:
-        return self._template("topics.html", spec, "Topics", "All topics with their briefings",
+        t = self.catalog.text
+        return self._template("topics.html", spec, t("Topics"), t("All topics with their briefings"),
                               topics=self.views.topics())
 
     def _topic(self, spec: PageSpec) -> bytes:
@@ -233,23 +254,27 @@ class Renderer:
         topic = self.views.topic_entry(slug)
         pagination = self.views.pagination(number, len(indexes), self._per_page(),
                                            lambda n: urls.topic(slug, n))
-        title = topic.name if number == 1 else f"{topic.name}, page {number}"
+        title = topic.name if number == 1 else self.catalog.text("{topic}, page {n}", topic=topic.name,
+                                                                      n=number)
         feed = FeedLink(f"{topic.name} ({self.config.site.title})", topic.feed_url, "application/atom+xml")
-        return self._template("topic.html", spec, title, f"Briefings on {topic.name}",
+        return self._template("topic.html", spec, title,
+                              self.catalog.text("Briefings on {topic}", topic=topic.name),
                               extra_feeds=[feed], topic=topic, pagination=pagination,
                               briefings=self.views.summaries(self._page_of(indexes, number)))
 
     def _sources(self, spec: PageSpec) -> bytes:
         publishers = sorted((self.views.publisher_entry(p) for p in self.site.publishers),
                             key=lambda p: (p.name.casefold(), p.slug))
-        return self._template("sources.html", spec, "Sources", "Publishers cited in the briefings",
+        t = self.catalog.text
+        return self._template("sources.html", spec, t("Sources"), t("Publishers cited in the briefings"),
                               publishers=tuple(publishers))
 
     def _publisher(self, spec: PageSpec) -> bytes:
         (index,) = spec.args
         publisher = self.site.publishers[index]
         return self._template("publisher.html", spec, publisher.name,
-                              f"Articles from {publisher.name} cited in the briefings",
+                              self.catalog.text("Articles from {publisher} cited in the briefings",
+                                                publisher=publisher.name),
                               publisher=self.views.publisher_entry(publisher),
                               articles=self.views.articles(publisher))
 
@@ -259,7 +284,8 @@ class Renderer:
         return self._template("page.html", spec, page.title, page.summary, page=self.views.page(page))
 
     def _not_found(self, spec: PageSpec) -> bytes:
-        return self._template("404.html", spec, "Page not found", "This page does not exist.")
+        t = self.catalog.text
+        return self._template("404.html", spec, t("Page not found"), t("This page does not exist."))
 
     # -- feeds and hosting files ----------------------------------------------
 

@@ -1,0 +1,108 @@
+"""A language's catalog: interface strings, plural forms and date formats.
+
+A catalog is a TOML file, `templates/i18n/<language>.toml`, in a theme or the
+site: `[strings]` maps the English text to its translation, `[plurals]` maps a
+noun to its forms by CLDR plural category, `[formats]` holds Babel date
+patterns. Catalogs along the template search path are merged, the most
+specific winning key by key, so a theme or a site can add or change one string.
+Dates and plural rules come from Babel's CLDR data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_month_names
+
+from briefgen.diagnostics import Diagnostic, error
+
+CATALOG_FOLDER = "i18n"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    language: str
+    strings: Mapping[str, str] = field(default_factory=dict)
+    plurals: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def locale(self) -> Locale:
+        return _locale(self.language)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+
+    def text(self, message: str, **values: Any) -> str:
+        """The translation of an English interface string, with `{name}` filled in."""
+        translated = self.strings.get(message, message)
+        return translated.format(**values) if values else translated
+
+    def count(self, n: int, noun: str) -> str:
+        """"1 briefing", "3 briefings", "5 брифингов": the noun's form for n in this language."""
+        forms = self.plurals.get(noun, {})
+        category = self.locale.plural_form(n)
+        form = forms.get(category) or forms.get("other")
+        if form is None:
+            form = f"{{n}} {noun}" if n == 1 else f"{{n}} {noun}s"
+        return form.format(n=n)
+
+    def date(self, value: dt.date) -> str:
+        return format_date(value, self.formats.get("date", "long"), locale=self.locale)
+
+    def day_heading(self, value: dt.date) -> str:
+        return format_date(value, self.formats.get("day", "full"), locale=self.locale)
+
+    def time(self, value: dt.time | dt.datetime) -> str:
+        return format_time(value, self.formats.get("time", "short"), locale=self.locale)
+
+    def month(self, month: int) -> str:
+        return str(get_month_names("wide", context="stand-alone", locale=self.locale)[month])
+
+
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def known_language(language: str) -> bool:
+    try:
+        Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+def load_catalog(language: str, folders: Iterable[Path]) -> tuple[Catalog, list[Diagnostic]]:
+    """Merge `i18n/<language>.toml` (and the base language's, for "de-AT") from folders,
+    listed most specific first."""
+    base = language.split("-")[0].split("_")[0]
+    names = [f"{base}.toml"] + ([f"{language}.toml"] if language != base else [])
+    strings: dict[str, str] = {}
+    plurals: dict[str, dict[str, str]] = {}
+    formats: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for folder in reversed(list(folders)):
+        for name in names:
+            path = folder / CATALOG_FOLDER / name
+            if not path.is_file():
+                continue
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                problems.append(error(str(path), 1, 1, f"invalid catalog: {exc}"))
+                continue
+            strings.update({str(k): str(v) for k, v in data.get("strings", {}).items()})
+            for noun, forms in data.get("plurals", {}).items():
+                plurals.setdefault(str(noun), {}).update({str(k): str(v) for k, v in forms.items()})
+            formats.update({str(k): str(v) for k, v in data.get("formats", {}).items()})
+    return Catalog(language, strings, plurals, formats), problems
