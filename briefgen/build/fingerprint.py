@@ -22,7 +22,7 @@ from briefgen.config import Config
 from briefgen.content.records import Source
 from briefgen.render.renderer import FEED_SIZE
 from briefgen.render.themes import Asset, Theme
-from briefgen.site.model import Briefing, Site
+from briefgen.site.model import Briefing, Site, related_briefings, source_citers
 from briefgen.site.plan import PageSpec
 
 
@@ -104,11 +104,13 @@ class Fingerprints:
             __version__, repr(config.site), repr(config.build),
             sorted((a.name, a.output) for a in assets.values()),
             [(p.title, p.url) for p in site.pages],
+            _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs
         )
         self.static_digest = _tree_digest([config.static_dir])
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
+        self._citers: dict[str, tuple[int, ...]] | None = None
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
@@ -118,7 +120,8 @@ class Fingerprints:
             names = "\x1f".join(self.site.topic_names[s].name for s in b.topic_slugs)
             # Plain strings joined: this runs for every briefing on every build.
             found = _text_digest(b.title, b.url, b.date.isoformat(), b.summary, names,
-                                 "d" if b.draft else "", str(len(b.sources)))
+                                 "d" if b.draft else "", str(len(b.sources)),
+                                 str(b.body.word_count), type(b.doc.date).__name__)
             self._listing[index] = found
         return found
 
@@ -141,6 +144,11 @@ class Fingerprints:
             found = self._source[source.id] = _digest(source)
         return found
 
+    def _source_citers(self) -> dict[str, tuple[int, ...]]:
+        if self._citers is None:
+            self._citers = source_citers(self.site)
+        return self._citers
+
     def _listings(self, indexes: Iterable[int]) -> list[str]:
         return [self.listing(i) for i in indexes]
 
@@ -154,12 +162,14 @@ class Fingerprints:
         if kind == "briefing":
             (i,) = args
             neighbours = [self.listing(j) for j in (i - 1, i + 1) if 0 <= j < len(site.briefings)]
-            return self.full(i), neighbours, i == 0, i == len(site.briefings) - 1
+            related = self._listings(related_briefings(site, i, self._source_citers()))
+            return self.full(i), neighbours, i == 0, i == len(site.briefings) - 1, related
         if kind == "home":
             (number,) = args
             start = (number - 1) * per_page
             shown = range(start, min(start + per_page, len(site.briefings)))
-            return self._listings(shown), len(site.briefings)
+            topics = [(site.topic_names[s].name, len(ix)) for s, ix in site.topics.items()]  # side column
+            return self._listings(shown), len(site.briefings), topics
         if kind == "topic":
             slug, number = args
             indexes = site.topics[slug]

@@ -437,9 +437,10 @@ def _minutes(words: int) -> int:
 
 
 def json_ld(data: Mapping[str, Any]) -> Markup:
-    """A <script type="application/ld+json"> body; "</" escaped so no text ends the script."""
+    """A <script type="application/ld+json"> body: <, > and & as JSON escapes, so no text
+    in it can end the script or read as markup."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return Markup(text.replace("</", "<\\/"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _with_json_ld(view: BriefingView, data: Mapping[str, Any]) -> BriefingView:
