@@ -12,7 +12,7 @@ from briefgen.build.cache import clear
 from briefgen.build.workers import default_jobs
 from briefgen.config import load_config
 from briefgen.diagnostics import Diagnostic, UsageError
-from briefgen.scaffold import init_site, new_briefing
+from briefgen.scaffold import eject_theme, init_site, new_briefing
 
 
 class Console(Protocol):
@@ -71,7 +71,10 @@ def run_clean(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_new(args: argparse.Namespace, console: Console) -> int:
-    config = load_config(_site_root(args.site))
+    if args.site_option is not None:
+        print("briefgen: warning: --site is deprecated; give the site folder after the title",
+              file=sys.stderr)
+    config = load_config(_site_root(args.site or args.site_option or Path(".")))
     path = new_briefing(config, args.title, args.topic)
     console.summary(f"Wrote {path}")
     return 0
@@ -128,4 +131,11 @@ def run_serve(args: argparse.Namespace, console: Console) -> int:
     from briefgen.serve import server as serve
 
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
-                     open_browser=args.open)
+                     open_browser=args.open, future=args.future, base_url=args.base_url)
+
+
+def run_theme(args: argparse.Namespace, console: Console) -> int:
+    config = load_config(_site_root(args.site))
+    target = eject_theme(config)
+    console.summary(f"Copied the default theme into {target}; the site now uses this copy")
+    return 0
