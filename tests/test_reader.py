@@ -516,7 +516,7 @@ def test_init_does_not_copy_the_theme_and_eject_does(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert not (target / "themes").exists(), "the site uses the built-in theme"
     build_ok(target)
-    code, stdout, stderr = run_cli("theme", "eject", target)
+    code, _, stderr = run_cli("theme", "eject", target)
     assert code == 0, stderr
     copied = target / "themes/default/templates/base.html"
     assert copied.read_bytes() == (REPO / "themes/default/templates/base.html").read_bytes()
