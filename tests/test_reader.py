@@ -115,6 +115,7 @@ FILES: dict[str, str | bytes] = {
     "content/briefings/2021/older.md": OLDER_SAME_SOURCE,
     "static/img/port.png": b"\x89PNG\r\n\x1a\n",
     "static/extra.css": "body { outline: 0; }\n",
+    "content/topics/trade.md": "---\nnote: optional front matter\n---\nGoods across borders, *tariffs* included.\n",
 }
 
 
@@ -162,6 +163,14 @@ def test_topic_page_does_not_repeat_its_own_topic_pill(out: Path) -> None:
     pills = [text_of(a) for a in topic.select("main .briefing-item .tags a")]
     assert "Trade" not in pills
     assert "Transport" in pills, "other topics still add information"
+
+
+def test_topic_description_from_content_topics(out: Path) -> None:
+    topic = page(out, "topics/trade/")
+    description = topic.find(class_="topic-description")
+    assert description is not None and description.find("em").get_text() == "tariffs"
+    assert "optional front matter" not in text_of(topic.find("main"))
+    assert page(out, "topics/transport/").find(class_="topic-description") is None
 
 
 def test_headlines_in_lists_are_headings_linking_to_briefings(out: Path) -> None:
@@ -527,3 +536,26 @@ def test_init_does_not_copy_the_theme_and_eject_does(tmp_path: Path) -> None:
     assert page(target / "output", "").find("body")["data-ejected"] == "yes"
     code, _, stderr = run_cli("theme", "eject", target)
     assert code == 2 and "already exists" in stderr and "Traceback" not in stderr
+
+
+# ---------------------------------------------------------------- incremental builds
+
+
+def test_rebuild_follows_topic_descriptions_related_briefings_and_catalogs(tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config())
+    build_ok(root)
+    out = root / "output"
+    (root / "content/topics/trade.md").write_text("Now about *quotas*.\n", encoding="utf-8")
+    (root / "content/briefings/2021/topic.md").write_text(
+        TOPIC_ONLY.replace("[Trade]", "[Culture]"), encoding="utf-8")
+    (root / "templates/i18n").mkdir(parents=True)
+    (root / "templates/i18n/en.toml").write_text('[strings]\n"Related briefings" = "See also"\n',
+                                                 encoding="utf-8")
+    build_ok(root)
+    assert page(out, "topics/trade/").find(class_="topic-description").find("em").get_text() == "quotas"
+    side = page(out, MAIN_URL).find("aside", attrs={"aria-labelledby": "related-heading"})
+    assert text_of(side.find("h2")) == "See also"
+    # The tariffs briefing now shares a source only: it stays related, ranked by the same rule.
+    museum = page(out, "2021/02/10/museum-reopens-its-west-wing/")
+    related = museum.find("aside", attrs={"aria-labelledby": "related-heading"})
+    assert related is not None and "New tariffs on imported steel" in text_of(related)

@@ -20,6 +20,7 @@ from jinja2 import meta
 from briefgen import __version__
 from briefgen.config import Config
 from briefgen.content.records import Source
+from briefgen.content.topics import description_digests
 from briefgen.render.renderer import FEED_SIZE
 from briefgen.render.themes import Asset, Theme
 from briefgen.site.model import Briefing, Site, related_briefings, source_citers
@@ -111,6 +112,7 @@ class Fingerprints:
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
         self._citers: dict[str, tuple[int, ...]] | None = None
+        self._descriptions = description_digests(config.content_dir)
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
@@ -174,7 +176,8 @@ class Fingerprints:
             slug, number = args
             indexes = site.topics[slug]
             start = (number - 1) * per_page
-            return site.topic_names[slug], self._listings(indexes[start:start + per_page]), len(indexes)
+            return (site.topic_names[slug], self._listings(indexes[start:start + per_page]), len(indexes),
+                    self._descriptions.get(slug))
         if kind in ("year", "month", "day"):
             return self._period_inputs(kind, args)
         if kind == "archive":

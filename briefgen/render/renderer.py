@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from briefgen.config import Config
 from briefgen.content.records import BriefingDoc, PageDoc
+from briefgen.content.topics import load_topic_descriptions
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.i18n.catalog import load_catalog
 from briefgen.render import feeds
@@ -85,8 +86,12 @@ class Renderer:
         if problems:
             raise BuildFailed(problems)
         self.catalog = catalog
+        descriptions, problems = load_topic_descriptions(config.content_dir, config.root)
+        if problems:
+            raise BuildFailed(problems)
         self.views = Views(site, self.scheme, html_of, catalog=catalog, site_title=config.site.title,
-                           site_image=config.site.image)
+                           site_image=config.site.image,
+                           topic_descriptions={slug: d.html for slug, d in descriptions.items()})
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)

@@ -181,6 +181,7 @@ class TopicEntry:
     url: str
     count: int
     feed_url: str
+    description: Markup | None = None  # from content/topics/<slug>.md
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class Views:
     catalog: Catalog = field(default_factory=lambda: Catalog("en", formats={"date": "d MMMM y"}))
     site_title: str = ""
     site_image: str = ""
+    topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
     _citers: dict[str, tuple[int, ...]] | None = None
     _content_hrefs: dict[str, str] | None = None
@@ -408,8 +410,10 @@ class Views:
 
     def topic_entry(self, slug: str) -> TopicEntry:
         ref = self.topic_ref(slug)
+        described = self.topic_descriptions.get(slug)
         return TopicEntry(ref.name, slug, ref.url, len(self.site.topics[slug]),
-                          self.scheme.absolute(urls.topic_feed(slug)))
+                          self.scheme.absolute(urls.topic_feed(slug)),
+                          self.body_html(described) if described else None)
 
     def topics(self) -> tuple[TopicEntry, ...]:
         entries = [self.topic_entry(slug) for slug in self.site.topics]
