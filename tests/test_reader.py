@@ -559,3 +559,22 @@ def test_rebuild_follows_topic_descriptions_related_briefings_and_catalogs(tmp_p
     museum = page(out, "2021/02/10/museum-reopens-its-west-wing/")
     related = museum.find("aside", attrs={"aria-labelledby": "related-heading"})
     assert related is not None and "New tariffs on imported steel" in text_of(related)
+
+
+# ---------------------------------------------------------------- generated reference documents
+
+
+def test_every_setting_is_documented() -> None:
+    from briefgen.config import _SCHEMA
+    from briefgen.config_docs import SETTING_DOCS
+
+    schema = {(section, key) for section, keys in _SCHEMA.items() for key in keys}
+    assert schema == set(SETTING_DOCS), "config_docs.py and the schema list different settings"
+
+
+@pytest.mark.parametrize("name", ["configuration.md", "cli.md"])
+def test_generated_reference_documents_are_current(name: str) -> None:
+    from briefgen.docgen import DOCUMENTS
+
+    written = (REPO / "docs" / name).read_text(encoding="utf-8")
+    assert written == DOCUMENTS[name](), f"docs/{name} is out of date: run `python -m briefgen.docgen`"
