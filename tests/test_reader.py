@@ -145,9 +145,12 @@ def test_home_groups_briefings_by_day_with_time_of_day(out: Path) -> None:
     assert not days[1].select(".briefing-item--lead")
     assert text_of(first[0].find("time")) == "09:30", "the day is in the heading; the item shows the time"
     assert first[0].find("time")["datetime"].startswith("2021-03-03T09:30")
-    # A briefing dated without a time shows its date, never a made-up midnight.
-    untimed = days[2].find("time")
-    assert text_of(untimed) == "1 March 2021"
+    # A briefing dated without a time shows no made-up midnight, and its day only once.
+    untimed = days[2].find(class_="briefing-item")
+    assert untimed.find("time") is None and "min read" in text_of(untimed.find(class_="meta"))
+    # Lists not grouped by day (a day's page) show the date.
+    day_page = page(out, "2021/03/03/").find(class_="briefing-item")
+    assert text_of(day_page.find("time")) == "3 March 2021, 09:30"
     assert "min read" in text_of(first[0].find(class_="meta"))
 
 
