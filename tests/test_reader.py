@@ -115,7 +115,8 @@ FILES: dict[str, str | bytes] = {
     "content/briefings/2021/older.md": OLDER_SAME_SOURCE,
     "static/img/port.png": b"\x89PNG\r\n\x1a\n",
     "static/extra.css": "body { outline: 0; }\n",
-    "content/topics/trade.md": "---\nnote: optional front matter\n---\nGoods across borders, *tariffs* included.\n",
+    "content/topics/trade.md": ("---\nnote: optional front matter\n---\n"
+                                "Goods across borders, *tariffs* included.\n"),
 }
 
 
@@ -581,3 +582,19 @@ def test_generated_reference_documents_are_current(name: str) -> None:
 
     written = (REPO / "docs" / name).read_text(encoding="utf-8")
     assert written == DOCUMENTS[name](), f"docs/{name} is out of date: run `python -m briefgen.docgen`"
+
+
+def test_every_demo_briefing_page_is_under_30_kb_of_html_and_css(tmp_path: Path) -> None:
+    import shutil
+
+    site = tmp_path / "demo"
+    site.mkdir()
+    shutil.copy2(REPO / "briefgen.toml", site / "briefgen.toml")
+    shutil.copytree(REPO / "content", site / "content")
+    build_ok(site, "--output", tmp_path / "out")
+    out = tmp_path / "out"
+    css = sum(p.stat().st_size for p in (out / "static").glob("*.css"))
+    pages = list(out.glob("[0-9]*/[0-9]*/[0-9]*/*/index.html"))
+    assert pages
+    heaviest = max(pages, key=lambda p: p.stat().st_size)
+    assert heaviest.stat().st_size + css < 30_000, (heaviest, heaviest.stat().st_size, css)

@@ -319,7 +319,6 @@ class Views:
         data: dict[str, Any] = {
             "@context": "https://schema.org", "@type": "NewsArticle",
             "headline": b.title, "url": self.scheme.absolute(b.url),
-            "mainEntityOfPage": self.scheme.absolute(b.url),
             "datePublished": b.date.isoformat(),
             "dateModified": (b.updated or b.date).isoformat(),
             "inLanguage": self.catalog.language, "description": b.summary,
