@@ -182,3 +182,37 @@ def test_relative_build_works_from_file(browser: Any, tmp_path: Path) -> None:
     tab.locator('a[role="doc-noteref"]').first.click()
     assert tab.locator(".cite-pop").is_visible(), "the script loads from disk too"
     tab.context.close()
+
+
+def test_popover_shows_the_cited_passage_when_the_page_has_it(browser: Any, server: str) -> None:
+    # The theme writes <template id="passage-N"> when a source carries passages; the
+    # script puts it in the popover instead of the bare locators.
+    tab = _page(browser, server + MAIN_URL)
+    tab.evaluate("""document.querySelector('.sources').insertAdjacentHTML('afterend',
+        '<template id="passage-1"><blockquote class="cite-pop__passage"><p>Not one crane '
+        + 'moved all week.</p><footer>para. 4</footer></blockquote></template>')""")
+    tab.locator('a[role="doc-noteref"]').first.click()
+    assert "Not one crane moved all week." in tab.locator(".cite-pop").inner_text()
+    tab.locator('a[role="doc-noteref"]').nth(2).click()
+    assert "Not one crane" not in tab.locator(".cite-pop").inner_text(), "only source 1 has one"
+    assert tab.locator(".cite-pop").count() == 1, "one popover at a time"
+    tab.context.close()
+
+
+def test_right_to_left_layout_mirrors(browser: Any, tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config("ar").replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    handler = functools.partial(_QuietHandler, directory=str(root / "output"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        tab = _page(browser, f"http://127.0.0.1:{httpd.server_address[1]}/",
+                    viewport={"width": 1280, "height": 900})
+        main, side = tab.locator(".layout__main").bounding_box(), tab.locator(".layout__side").bounding_box()
+        assert side["x"] + side["width"] <= main["x"], "the side column is on the left in RTL"
+        title = tab.locator(".site-title").bounding_box()
+        assert title["x"] > 640, "the site title starts on the right"
+        tab.context.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
