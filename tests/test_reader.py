@@ -348,7 +348,7 @@ def test_json_ld_escapes_markup(tmp_path: Path) -> None:
     root = make_site(tmp_path, files, config())
     build_ok(root)
     html = next((root / "output/2021/03/03").glob("*/index.html")).read_text(encoding="utf-8")
-    script = html.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    script = html.split('<script type="application/ld+json"')[1].split(">", 1)[1].split("</script>")[0]
     assert "<" not in script
     assert json.loads(script)["headline"] == "Port </script><b>strike</b>"
 
