@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("site", nargs="?", default=".", type=Path, metavar="SITE",
                              help="site folder (default: .)")
         command.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+        command.add_argument("--config", type=Path, metavar="FILE",
+                             help="read the settings from FILE (default: SITE/briefgen.toml)")
         return command
 
     def build_options(command: argparse.ArgumentParser) -> None:
@@ -121,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     # The positional SITE replaced this; kept so existing scripts work.
     new.add_argument("--site", dest="site_option", type=Path, default=None, help=argparse.SUPPRESS)
     new.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    new.add_argument("--config", type=Path, metavar="FILE",
+                     help="read the settings from FILE (default: SITE/briefgen.toml)")
 
     init = commands.add_parser(
         "init", help="create a new site",
@@ -143,6 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     eject.add_argument("site", nargs="?", default=".", type=Path, metavar="SITE",
                        help="site folder (default: .)")
     eject.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    eject.add_argument("--config", type=Path, metavar="FILE",
+                       help="read the settings from FILE (default: SITE/briefgen.toml)")
 
     publish = site_command("publish", "build, then publish to a git branch or a folder",
                            "Build, then publish: commit the site to a git branch (GitHub Pages style) "

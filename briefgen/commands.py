@@ -36,7 +36,7 @@ def _jobs(value: int | None) -> int:
 def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
     return stages.BuildOptions(
         drafts=args.drafts, future=args.future, base_url=args.base_url,
-        jobs=_jobs(args.jobs), **extra,  # type: ignore[arg-type]
+        jobs=_jobs(args.jobs), config=args.config, **extra,  # type: ignore[arg-type]
     )
 
 
@@ -57,14 +57,14 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
-    loaded = stages.check(_site_root(args.site))
+    loaded = stages.check(_site_root(args.site), stages.BuildOptions(config=args.config))
     console.problems(loaded.warnings)
     console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
     return 0
 
 
 def run_clean(args: argparse.Namespace, console: Console) -> int:
-    config = load_config(_site_root(args.site))
+    config = load_config(_site_root(args.site), args.config)
     removed = clear(config.cache_dir)
     console.summary(f"Removed {config.cache_dir}" if removed else "No cache to remove")
     return 0
@@ -74,7 +74,7 @@ def run_new(args: argparse.Namespace, console: Console) -> int:
     if args.site_option is not None:
         print("briefgen: warning: --site is deprecated; give the site folder after the title",
               file=sys.stderr)
-    config = load_config(_site_root(args.site or args.site_option or Path(".")))
+    config = load_config(_site_root(args.site or args.site_option or Path(".")), args.config)
     path = new_briefing(config, args.title, args.topic)
     console.summary(f"Wrote {path}")
     return 0
@@ -90,7 +90,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
     from briefgen import publish
 
     root = _site_root(args.site)
-    config = load_config(root)
+    config = load_config(root, args.config)
     protected = pipeline.protected_paths(config)
     try:
         if args.git_branch:
@@ -131,11 +131,12 @@ def run_serve(args: argparse.Namespace, console: Console) -> int:
     from briefgen.serve import server as serve
 
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
-                     open_browser=args.open, future=args.future, base_url=args.base_url)
+                     open_browser=args.open, future=args.future, base_url=args.base_url,
+                     config=args.config)
 
 
 def run_theme(args: argparse.Namespace, console: Console) -> int:
-    config = load_config(_site_root(args.site))
+    config = load_config(_site_root(args.site), args.config)
     target = eject_theme(config)
     console.summary(f"Copied the default theme into {target}; the site now uses this copy")
     return 0

@@ -45,6 +45,7 @@ class Config:
     root: Path
     site: SiteSettings
     build: BuildSettings
+    config_file: Path | None = None  # `--config FILE`; root/briefgen.toml otherwise
 
     @property
     def content_dir(self) -> Path:
@@ -72,7 +73,7 @@ class Config:
 
     @property
     def config_path(self) -> Path:
-        return self.root / CONFIG_NAME
+        return self.config_file or self.root / CONFIG_NAME
 
     def with_base_url(self, base_url: str) -> Config:
         return replace(self, site=replace(self.site, base_url=_with_trailing_slash(base_url)))
@@ -145,20 +146,26 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
 
 
-def load_config(root: Path) -> Config:
-    """Read `root/briefgen.toml`; raise BuildFailed with every problem in it."""
+def load_config(root: Path, config_file: Path | None = None) -> Config:
+    """Read `root/briefgen.toml` (or config_file); raise BuildFailed with every problem in it."""
     root = root.resolve()
     path = root / CONFIG_NAME
     shown = CONFIG_NAME
+    if config_file is not None:
+        path = config_file.resolve()
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
+        if config_file is not None:
+            raise BuildFailed([error(shown, 1, 1, f"no such configuration file: {path}")]) from None
         raise BuildFailed(
             [error(shown, 1, 1, f"no {CONFIG_NAME} in {root} (run `briefgen init DIR` to start a site)")]
         ) from None
     except UnicodeDecodeError as exc:
         raise BuildFailed([error(shown, 1, exc.start + 1, "not valid UTF-8")]) from None
-    return parse_config(root, text, shown)
+    config = parse_config(root, text, shown)
+    return replace(config, config_file=path) if config_file is not None else config
 
 
 def parse_config(root: Path, text: str, shown: str) -> Config:

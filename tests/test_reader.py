@@ -598,3 +598,22 @@ def test_every_demo_briefing_page_is_under_30_kb_of_html_and_css(tmp_path: Path)
     assert pages
     heaviest = max(pages, key=lambda p: p.stat().st_size)
     assert heaviest.stat().st_size + css < 30_000, (heaviest, heaviest.stat().st_size, css)
+
+
+def test_config_file_elsewhere(tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config())
+    settings = tmp_path / "settings" / "staging.toml"
+    settings.parent.mkdir()
+    settings.write_text(config("de").replace('title = "Reader Test"', 'title = "Staging"'), encoding="utf-8")
+    (root / "briefgen.toml").unlink()
+    out = tmp_path / "out"
+    build_ok(root, "--config", settings, "--output", out)
+    home = page(out, "")
+    assert text_of(home.find(class_="site-title")) == "Staging" and home.find("html")["lang"] == "de"
+    code, _, stderr = run_cli("check", root, "--config", settings)
+    assert code == 0, stderr
+    code, _, stderr = run_cli("build", root, "--config", tmp_path / "missing.toml")
+    assert code == 1 and "no such configuration file" in stderr and "Traceback" not in stderr
+    settings.write_text('[site]\ntitle = "x"\ntitel = "y"\n', encoding="utf-8")
+    code, _, stderr = run_cli("check", root, "--config", settings)
+    assert code == 1 and re.search(r"staging\.toml:3:1: error: unknown key site\.titel", stderr), stderr

@@ -104,11 +104,12 @@ class Session:
         self.options = options
         self.pages: Mapping[str, bytes] = {}
         try:
-            self.config: Config = load_config(self.root)
+            self.config: Config = load_config(self.root, options.config)
         except BuildFailed:
             # A preview still starts: the first rebuild reports the errors in the page,
             # and the configuration is read again on every rebuild.
-            self.config = Config(self.root, SiteSettings(title=""), BuildSettings())
+            self.config = Config(self.root, SiteSettings(title=""), BuildSettings(),
+                                 options.config.resolve() if options.config else None)
         self._files: dict[str, SourceFile] = {}
         # The build cache on disk makes the first build of a known site fast; after
         # that the session's own memory is the cache, and the disk is left alone.
