@@ -11,6 +11,7 @@ Dates and plural rules come from Babel's CLDR data.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,8 +32,11 @@ class Catalog:
     strings: Mapping[str, str] = field(default_factory=dict)
     plurals: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     formats: Mapping[str, str] = field(default_factory=dict)
+    # Formatted dates by (pattern, date): a site shows the same few hundred days
+    # thousands of times, and Babel formatting is the costly part.
+    _formatted: dict[tuple[str, object], str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def locale(self) -> Locale:
         return _locale(self.language)
 
@@ -55,31 +59,41 @@ class Catalog:
         return form.format(n=n)
 
     def date(self, value: dt.date) -> str:
-        return format_date(value, self.formats.get("date", "long"), locale=self.locale)
+        return self._format("date", "long", value)
 
     def day_heading(self, value: dt.date) -> str:
-        return format_date(value, self.formats.get("day", "full"), locale=self.locale)
+        return self._format("day", "full", value)
 
     def time(self, value: dt.time | dt.datetime) -> str:
-        return format_time(value, self.formats.get("time", "short"), locale=self.locale)
+        return self._format("time", "short", value)
+
+    def _format(self, kind: str, default: str, value: dt.date | dt.time) -> str:
+        if isinstance(value, dt.datetime):
+            # Only the wall-clock fields are shown; tzinfo objects need not be hashable alike.
+            key: object = (value.date(), value.time()) if kind == "time" else value.date()
+        else:
+            key = value
+        found = self._formatted.get((kind, key))
+        if found is None:
+            pattern = self.formats.get(kind, default)
+            if isinstance(value, dt.time | dt.datetime) and kind == "time":
+                found = format_time(value, pattern, locale=self.locale)
+            else:
+                assert isinstance(value, dt.date)
+                found = format_date(value, pattern, locale=self.locale)
+            self._formatted[(kind, key)] = found
+        return found
 
     def month(self, month: int) -> str:
         return str(get_month_names("wide", context="stand-alone", locale=self.locale)[month])
 
 
 def _locale(language: str) -> Locale:
+    # A language CLDR does not know still builds, with English dates and plural rules.
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return Locale.parse("en")
-
-
-def known_language(language: str) -> bool:
-    try:
-        Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
 
 
 def load_catalog(language: str, folders: Iterable[Path]) -> tuple[Catalog, list[Diagnostic]]:

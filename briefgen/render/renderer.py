@@ -200,7 +200,7 @@ class Renderer:
     def _briefing(self, spec: PageSpec) -> bytes:
         (index,) = spec.args
         briefings = self.site.briefings
-        view = self.views.briefing(index)
+        view = self.views.briefing(index, page=True)
         older = self.views.summary(index + 1) if index + 1 < len(briefings) else None
         newer = self.views.summary(index - 1) if index > 0 else None
         return self._template("briefing.html", spec, view.title, view.summary,

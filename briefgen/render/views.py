@@ -292,7 +292,8 @@ class Views:
             self._content_hrefs = {p: self.href(u) for p, u in self.site.url_of_path.items()}
         return Markup(resolve_content_links(html, self._content_hrefs))
 
-    def briefing(self, index: int) -> BriefingView:
+    def briefing(self, index: int, page: bool = False) -> BriefingView:
+        """A briefing as its page (page=True: with related briefings and JSON-LD) or a feed shows it."""
         b: Briefing = self.site.briefings[index]
         image = b.doc.extra.get("image")
         image_url = self.absolute(image) if isinstance(image, str) and image else (
@@ -309,9 +310,10 @@ class Views:
             word_count=b.body.word_count,
             reading_minutes=_minutes(b.body.word_count),
             updated_shown=b.updated is not None and b.updated.date() > b.date.date(),
-            time_display=self.time_display(b), related=self.related(index), image=image_url,
+            time_display=self.time_display(b), related=self.related(index) if page else (),
+            image=image_url,
         )
-        return _with_json_ld(view, self._news_article(b, view))
+        return _with_json_ld(view, self._news_article(b, view)) if page else view
 
     def _news_article(self, b: Briefing, view: BriefingView) -> dict[str, Any]:
         """schema.org NewsArticle: what search engines and readers' tools learn of a briefing."""
