@@ -617,3 +617,16 @@ def test_config_file_elsewhere(tmp_path: Path) -> None:
     settings.write_text('[site]\ntitle = "x"\ntitel = "y"\n', encoding="utf-8")
     code, _, stderr = run_cli("check", root, "--config", settings)
     assert code == 1 and re.search(r"staging\.toml:3:1: error: unknown key site\.titel", stderr), stderr
+
+
+def test_broken_catalog_and_topic_description_are_errors_with_places(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["templates/i18n/en.toml"] = '[strings\n"Home" = "Start"\n'
+    files["content/topics/trade.md"] = b"\xff\xfe not text"
+    root = make_site(tmp_path, files, config())
+    code, _, stderr = run_cli("build", root)
+    assert code == 1 and "Traceback" not in stderr
+    assert re.search(r"^templates/i18n/en\.toml:1:9: error: invalid catalog", stderr, re.M), stderr
+    (root / "templates/i18n/en.toml").unlink()
+    code, _, stderr = run_cli("build", root)
+    assert code == 1 and re.search(r"^content/topics/trade\.md:1:1: error: not valid UTF-8", stderr, re.M)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -96,9 +97,10 @@ def _locale(language: str) -> Locale:
         return Locale.parse("en")
 
 
-def load_catalog(language: str, folders: Iterable[Path]) -> tuple[Catalog, list[Diagnostic]]:
+def load_catalog(language: str, folders: Iterable[Path],
+                 root: Path | None = None) -> tuple[Catalog, list[Diagnostic]]:
     """Merge `i18n/<language>.toml` (and the base language's, for "de-AT") from folders,
-    listed most specific first."""
+    listed most specific first; problems name files relative to root when inside it."""
     base = language.split("-")[0].split("_")[0]
     names = [f"{base}.toml"] + ([f"{language}.toml"] if language != base else [])
     strings: dict[str, str] = {}
@@ -110,10 +112,14 @@ def load_catalog(language: str, folders: Iterable[Path]) -> tuple[Catalog, list[
             path = folder / CATALOG_FOLDER / name
             if not path.is_file():
                 continue
+            shown = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                problems.append(error(str(path), 1, 1, f"invalid catalog: {exc}"))
+                where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+                line, column = (int(where.group(1)), int(where.group(2))) if where else (1, 1)
+                message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+                problems.append(error(shown, line, column, f"invalid catalog: {message}"))
                 continue
             strings.update({str(k): str(v) for k, v in data.get("strings", {}).items()})
             for noun, forms in data.get("plurals", {}).items():

@@ -82,7 +82,7 @@ class Renderer:
         self.html_of = html_of
         self.scheme = urls.UrlScheme(config.site.base_url)
         searchpath = getattr(env.loader, "searchpath", [])
-        catalog, problems = load_catalog(config.site.language, [Path(p) for p in searchpath])
+        catalog, problems = load_catalog(config.site.language, [Path(p) for p in searchpath], config.root)
         if problems:
             raise BuildFailed(problems)
         self.catalog = catalog
