@@ -37,15 +37,55 @@ class _Console:
             print(diagnostic, file=sys.stderr)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="briefgen", description="Build sites of curated news briefings.")
-    parser.add_argument("--version", action="version", version=f"briefgen {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+# One example per command, shown at the end of its --help and in the CLI reference.
+EXAMPLES = {
+    "build": "briefgen build                      # the site in this folder, into output/\n"
+             "briefgen build my-site --drafts --output /tmp/preview",
+    "serve": "briefgen serve                      # then open http://127.0.0.1:8000/\n"
+             "briefgen serve my-site --port 8080 --future",
+    "check": "briefgen check my-site              # exit status 1 when there are errors",
+    "clean": "briefgen clean my-site",
+    "new": 'briefgen new "Talks resume in Geneva" --topic Syria --topic Diplomacy',
+    "init": "briefgen init my-site --title \"World Briefing\"",
+    "publish": "briefgen publish --git-branch gh-pages --remote origin\n"
+               "briefgen publish my-site --dir /var/www/briefing",
+    "theme": "briefgen theme eject my-site        # copies the default theme into my-site/themes/",
+    "source": "briefgen source add https://www.example.org/news/port-strike   # prints [@id] to paste\n"
+              "briefgen source add pasted.txt --publisher \"Daily One\" --url https://...",
+}
 
-    def site_command(name: str, help_text: str) -> argparse.ArgumentParser:
-        command = commands.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("site", nargs="?", default=".", type=Path, help="site folder (default: .)")
+
+def _example(name: str) -> str:
+    return "example:\n  " + EXAMPLES[name].replace("\n", "\n  ")
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but keeps the examples' line breaks."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefgen", description="Build sites of curated news briefings.",
+        formatter_class=_HelpFormatter,
+        epilog="Run `briefgen COMMAND --help` for a command's options and an example.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"briefgen {__version__}")
+    # Not required: `briefgen` alone prints this help (see main).
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def site_command(name: str, help_text: str, description: str | None = None) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=description or help_text,
+                                      epilog=_example(name), formatter_class=_HelpFormatter)
+        command.add_argument("site", nargs="?", default=".", type=Path, metavar="SITE",
+                             help="site folder (default: .)")
         command.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+        command.add_argument("--config", type=Path, metavar="FILE",
+                             help="read the settings from FILE (default: SITE/briefgen.toml)")
         return command
 
     def build_options(command: argparse.ArgumentParser) -> None:
@@ -53,15 +93,20 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--future", action="store_true", help="include briefings dated in the future")
         command.add_argument("--base-url", help="override site.base_url")
 
-    build = site_command("build", "build the site")
+    build = site_command("build", "build the site", "Build the site into its output folder. A failed "
+                         "build leaves the previous output as it was.")
     build_options(build)
     build.add_argument("--output", type=Path, help="output folder (default: build.output)")
     build.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores)")
     build.add_argument("--no-cache", action="store_true", help="ignore and do not update the cache")
 
-    serve = site_command("serve", "live preview: rebuild on change and reload the browser")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = site_command("serve", "live preview: rebuild on change and reload the browser",
+                         "Serve a live preview: rebuild on every change and reload the browser. "
+                         "Drafts are shown, marked as such.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument("--future", action="store_true", help="include briefings dated in the future")
+    serve.add_argument("--base-url", help="override site.base_url (its path is where the site is served)")
     serve.add_argument("--no-drafts", action="store_true", help="leave drafts out, as build does")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
 
@@ -72,34 +117,71 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --links: seconds to wait for one response (default: 10)")
     check.add_argument("--delay", type=float, default=0.5, metavar="SECONDS",
                        help="with --links: seconds between two requests to one host (default: 0.5)")
-    site_command("clean", "delete the build cache")
+    site_command("clean", "delete the build cache", "Delete the build cache (.briefgen-cache/); the "
+                 "next build renders every page.")
 
-    new = commands.add_parser("new", help="write a new briefing file")
-    new.add_argument("title")
+    new = commands.add_parser(
+        "new", help="write a new briefing file",
+        description="Write content/briefings/YYYY/<slug>.md, a draft dated now, with its front matter "
+                    "filled in. Never overwrites a file.",
+        epilog=_example("new"), formatter_class=_HelpFormatter)
+    new.add_argument("title", metavar="TITLE", help="the briefing's title (its slug is derived from it)")
+    new.add_argument("site", nargs="?", type=Path, metavar="SITE", help="site folder (default: .)")
     new.add_argument("--topic", "-t", action="append", default=[], help="a topic (repeatable)")
-    new.add_argument("--site", type=Path, default=Path("."), help="site folder (default: .)")
+    # The positional SITE replaced this; kept so existing scripts work.
+    new.add_argument("--site", dest="site_option", type=Path, default=None, help=argparse.SUPPRESS)
+    new.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    new.add_argument("--config", type=Path, metavar="FILE",
+                     help="read the settings from FILE (default: SITE/briefgen.toml)")
 
-    init = commands.add_parser("init", help="create a new site")
-    init.add_argument("dir", type=Path)
-    init.add_argument("--title", default="My Briefings")
+    init = commands.add_parser(
+        "init", help="create a new site",
+        description="Create a new site in SITE (a new or empty folder): briefgen.toml, a sample "
+                    "briefing with its source, an About page. The default theme is used from the "
+                    "installed package; `briefgen theme eject` copies it when you want to change it.",
+        epilog=_example("init"), formatter_class=_HelpFormatter)
+    init.add_argument("dir", type=Path, metavar="SITE", help="folder for the new site")
+    init.add_argument("--title", default="My Briefings", help="site title (default: My Briefings)")
+    init.add_argument("--quiet", "-q", action="store_true", help="print only problems")
 
-    publish = site_command("publish", "build, then publish to a git branch or a folder")
+    theme = commands.add_parser(
+        "theme", help="work with the site's theme",
+        description="Work with the site's theme. `eject` copies the built-in default theme into "
+                    "SITE/themes/default/, where it then replaces the built-in one: edit it freely.",
+        epilog=_example("theme"), formatter_class=_HelpFormatter)
+    theme_commands = theme.add_subparsers(dest="theme_command", metavar="ACTION", required=True)
+    eject = theme_commands.add_parser("eject", help="copy the default theme into the site to change it",
+                                      description="Copy the default theme into SITE/themes/default/.")
+    eject.add_argument("site", nargs="?", default=".", type=Path, metavar="SITE",
+                       help="site folder (default: .)")
+    eject.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    eject.add_argument("--config", type=Path, metavar="FILE",
+                       help="read the settings from FILE (default: SITE/briefgen.toml)")
+
+    publish = site_command("publish", "build, then publish to a git branch or a folder",
+                           "Build, then publish: commit the site to a git branch (GitHub Pages style) "
+                           "without touching the working tree, or sync it into a folder.")
     target = publish.add_mutually_exclusive_group(required=True)
     target.add_argument("--git-branch", metavar="BRANCH", help="commit the site as this branch")
     target.add_argument("--dir", type=Path, metavar="PATH", help="sync the site into this folder")
     publish.add_argument("--remote", help="push the branch to this remote")
     publish.add_argument("--message", "-m", help="commit message")
     build_options(publish)
-    publish.add_argument("--jobs", "-j", type=int, default=None)
+    publish.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores)")
 
-    source = commands.add_parser("source", help="capture and register source articles")
+    source = commands.add_parser(
+        "source", help="capture and register source articles",
+        description="Capture a source article: register it and keep an archived copy of its text.",
+        epilog=_example("source"), formatter_class=_HelpFormatter)
     source_commands = source.add_subparsers(dest="source_command", required=True, metavar="ACTION")
     add = source_commands.add_parser(
         "add", help="register an article from a URL, a saved page or pasted text, and archive its text",
         description="Register an article from a URL, a saved .html page, a text file or - (standard "
-                    "input), and archive its paragraphs under content/archive/.")
+                    "input), and archive its paragraphs under content/archive/.",
+        epilog=_example("source"), formatter_class=_HelpFormatter)
     add.add_argument("target", metavar="URL|FILE|-")
-    add.add_argument("--site", type=Path, default=Path("."), help="site folder (default: .)")
+    add.add_argument("site", nargs="?", type=Path, metavar="SITE", help="site folder (default: .)")
+    add.add_argument("--site", dest="site_option", type=Path, default=None, help=argparse.SUPPRESS)
     add.add_argument("--id", help="the source id (default: publisher abbreviation and title words)")
     add.add_argument("--title", help="the article's title")
     add.add_argument("--publisher", help="the publisher's name")
@@ -113,7 +195,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     console = _Console(getattr(args, "quiet", False))
     try:
         return _run(args, console)
@@ -159,8 +245,10 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
         run_publish,
         run_serve,
         run_source,
+        run_theme,
     )
 
     handlers = {"build": run_build, "check": run_check, "clean": run_clean, "new": run_new,
-                "init": run_init, "publish": run_publish, "serve": run_serve, "source": run_source}
+                "init": run_init, "publish": run_publish, "serve": run_serve, "source": run_source,
+                "theme": run_theme}
     return handlers[args.command](args, console)

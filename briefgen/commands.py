@@ -12,7 +12,7 @@ from briefgen.build.cache import clear
 from briefgen.build.workers import default_jobs
 from briefgen.config import load_config
 from briefgen.diagnostics import Diagnostic, UsageError
-from briefgen.scaffold import init_site, new_briefing
+from briefgen.scaffold import eject_theme, init_site, new_briefing
 
 
 class Console(Protocol):
@@ -36,7 +36,7 @@ def _jobs(value: int | None) -> int:
 def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
     return stages.BuildOptions(
         drafts=args.drafts, future=args.future, base_url=args.base_url,
-        jobs=_jobs(args.jobs), **extra,  # type: ignore[arg-type]
+        jobs=_jobs(args.jobs), config=args.config, **extra,  # type: ignore[arg-type]
     )
 
 
@@ -57,7 +57,7 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
-    loaded = stages.check(_site_root(args.site))
+    loaded = stages.check(_site_root(args.site), stages.BuildOptions(config=args.config))
     console.problems(loaded.warnings)
     console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
     if getattr(args, "links", False):
@@ -90,14 +90,17 @@ def _check_links(args: argparse.Namespace, loaded: stages.Loaded, console: Conso
 
 
 def run_clean(args: argparse.Namespace, console: Console) -> int:
-    config = load_config(_site_root(args.site))
+    config = load_config(_site_root(args.site), args.config)
     removed = clear(config.cache_dir)
     console.summary(f"Removed {config.cache_dir}" if removed else "No cache to remove")
     return 0
 
 
 def run_new(args: argparse.Namespace, console: Console) -> int:
-    config = load_config(_site_root(args.site))
+    if args.site_option is not None:
+        print("briefgen: warning: --site is deprecated; give the site folder after the title",
+              file=sys.stderr)
+    config = load_config(_site_root(args.site or args.site_option or Path(".")), args.config)
     path = new_briefing(config, args.title, args.topic)
     console.summary(f"Wrote {path}")
     return 0
@@ -113,7 +116,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
     from briefgen import publish
 
     root = _site_root(args.site)
-    config = load_config(root)
+    config = load_config(root, args.config)
     protected = pipeline.protected_paths(config)
     try:
         if args.git_branch:
@@ -154,7 +157,8 @@ def run_serve(args: argparse.Namespace, console: Console) -> int:
     from briefgen.serve import server as serve
 
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
-                     open_browser=args.open)
+                     open_browser=args.open, future=args.future, base_url=args.base_url,
+                     config=args.config)
 
 
 def run_source(args: argparse.Namespace, console: Console) -> int:
@@ -165,9 +169,10 @@ def run_source(args: argparse.Namespace, console: Console) -> int:
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
-    root = _site_root(args.site)
+    site = args.site or args.site_option or Path(".")
+    root = _site_root(site)
     if not (root / "briefgen.toml").is_file():
-        raise UsageError(f"{args.site} is not a briefgen site (it has no briefgen.toml); give --site DIR")
+        raise UsageError(f"{site} is not a briefgen site (it has no briefgen.toml); give the site folder")
     request = Request(
         target=args.target, site=root, id=args.id, title=args.title,
         publisher=args.publisher, url=args.url, published=args.published, keep_html=args.keep_html,
@@ -198,3 +203,10 @@ def _ask(what: str, flag: str) -> str:
     # The question goes to stderr so that stdout keeps only the summary and the line to paste.
     print(f"The article's {what} was not found ({flag}): ", end="", file=sys.stderr, flush=True)
     return sys.stdin.readline()
+
+
+def run_theme(args: argparse.Namespace, console: Console) -> int:
+    config = load_config(_site_root(args.site), args.config)
+    target = eject_theme(config)
+    console.summary(f"Copied the default theme into {target}; the site now uses this copy")
+    return 0

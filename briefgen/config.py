@@ -26,6 +26,9 @@ class SiteSettings:
     description: str = ""
     theme: str = "default"
     cname: str = ""
+    image: str = ""  # og:image of pages without their own: an absolute URL or a path on the site
+    extra_css: tuple[str, ...] = ()  # stylesheets from static/, linked after the theme's
+    extra_head: str = ""  # HTML added at the end of every page's <head>
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class BuildSettings:
     output: str = "output"
     per_page: int = 20
     strict_quotes: bool = False  # a quotation not found in its source's archive is an error
+    relative_urls: bool = False  # every internal link relative, so the output opens from disk
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Config:
     root: Path
     site: SiteSettings
     build: BuildSettings
+    config_file: Path | None = None  # `--config FILE`; root/briefgen.toml otherwise
 
     @property
     def content_dir(self) -> Path:
@@ -69,7 +74,7 @@ class Config:
 
     @property
     def config_path(self) -> Path:
-        return self.root / CONFIG_NAME
+        return self.config_file or self.root / CONFIG_NAME
 
     def with_base_url(self, base_url: str) -> Config:
         return replace(self, site=replace(self.site, base_url=_with_trailing_slash(base_url)))
@@ -107,6 +112,12 @@ def _cname(value: str) -> str | None:
     return None
 
 
+def _strings(value: list[Any]) -> str | None:
+    if not all(isinstance(item, str) and item for item in value):
+        return "must be a list of file names (strings)"
+    return None
+
+
 def _theme_name(value: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
         return f"must be a theme folder name, not {value!r}"
@@ -122,31 +133,41 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
         "description": (str, None),
         "theme": (str, _theme_name),
         "cname": (str, _cname),
+        "image": (str, None),
+        "extra_css": (list, _strings),
+        "extra_head": (str, None),
     },
     "build": {
         "output": (str, None),
         "per_page": (int, _positive),
         "strict_quotes": (bool, None),
+        "relative_urls": (bool, None),
     },
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
 
 
-def load_config(root: Path) -> Config:
-    """Read `root/briefgen.toml`; raise BuildFailed with every problem in it."""
+def load_config(root: Path, config_file: Path | None = None) -> Config:
+    """Read `root/briefgen.toml` (or config_file); raise BuildFailed with every problem in it."""
     root = root.resolve()
     path = root / CONFIG_NAME
     shown = CONFIG_NAME
+    if config_file is not None:
+        path = config_file.resolve()
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
+        if config_file is not None:
+            raise BuildFailed([error(shown, 1, 1, f"no such configuration file: {path}")]) from None
         raise BuildFailed(
             [error(shown, 1, 1, f"no {CONFIG_NAME} in {root} (run `briefgen init DIR` to start a site)")]
         ) from None
     except UnicodeDecodeError as exc:
         raise BuildFailed([error(shown, 1, exc.start + 1, "not valid UTF-8")]) from None
-    return parse_config(root, text, shown)
+    config = parse_config(root, text, shown)
+    return replace(config, config_file=path) if config_file is not None else config
 
 
 def parse_config(root: Path, text: str, shown: str) -> Config:
@@ -186,7 +207,7 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
             if problem:
                 problems.append(error(shown, line, column, f"{section}.{key} {problem}"))
                 continue
-            values[section][key] = value
+            values[section][key] = tuple(value) if isinstance(value, list) else value
 
     if "title" not in data.get("site", {}):
         problems.append(error(shown, 1, 1, "site.title is required (add `title = \"...\"` under [site])"))

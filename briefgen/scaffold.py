@@ -1,4 +1,5 @@
-"""`briefgen new` and `briefgen init`: files written from templates, never over existing ones."""
+"""`briefgen new`, `briefgen init` and `briefgen theme eject`: files written from templates
+or copied from the package, never over existing ones."""
 
 from __future__ import annotations
 
@@ -107,6 +108,13 @@ def init_site(target: Path, title: str = "My Briefings", today: dt.date | None =
         path = target / relative
         _write_new(path, text)
         written.append(path)
-    shutil.copytree(builtin_themes_dir() / "default", target / "themes" / "default")
-    written.append(target / "themes" / "default")
     return written
+
+
+def eject_theme(config: Config, name: str = "default") -> Path:
+    """Copy a built-in theme into the site's themes/, where it takes the built-in one's place."""
+    target = config.themes_dir / name
+    if target.exists():
+        raise UsageError(f"{target} already exists; remove it first to eject a fresh copy")
+    shutil.copytree(builtin_themes_dir() / name, target)
+    return target

@@ -21,7 +21,9 @@ from jinja2 import meta
 from briefgen import __version__
 from briefgen.config import Config
 from briefgen.content.records import Source
+from briefgen.content.topics import description_digests
 from briefgen.render.themes import Asset, Theme
+from briefgen.render.views import reading_minutes
 from briefgen.site.kinds import KINDS, STATIC, Shows
 from briefgen.site.model import Briefing, Site
 from briefgen.site.plan import PageSpec, plan_context
@@ -106,9 +108,11 @@ class Fingerprints:
             __version__, repr(config.site), repr(config.build),
             sorted((a.name, a.output) for a in assets.values()),
             [(p.title, p.url) for p in site.pages],
+            _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs
         )
         self.static_digest = _tree_digest([config.static_dir])
-        self.context = plan_context(site, config.build.per_page, plan)
+        self.descriptions = description_digests(config.content_dir)
+        self.context = plan_context(site, config.build.per_page, plan, self.descriptions)
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
@@ -122,7 +126,7 @@ class Fingerprints:
         the `changed` briefings (same plan, same files showing each briefing)."""
         other = copy.copy(self)
         other.site = site
-        other.context = plan_context(site, self.config.build.per_page, self.plan)
+        other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = dict(self._listing), dict(self._full)
         for index in changed:
             other._listing.pop(index, None)
@@ -156,7 +160,8 @@ class Fingerprints:
             names = "\x1f".join(self.site.topic_names[s].name for s in b.topic_slugs)
             # Plain strings joined: this runs for every briefing on every build.
             found = _text_digest(b.title, b.url, b.date.isoformat(), b.summary, names,
-                                 "d" if b.draft else "", str(len(b.sources)))
+                                 "d" if b.draft else "", str(len(b.sources)),
+                                 str(reading_minutes(b.body.word_count)), type(b.doc.date).__name__)
             self._listing[index] = found
         return found
 

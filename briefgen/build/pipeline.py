@@ -52,7 +52,7 @@ def build(root: Path, options: BuildOptions | None = None,
 def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
     started = time.perf_counter()
     root = root.resolve()
-    config = load_config(root)
+    config = load_config(root, options.config)
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))

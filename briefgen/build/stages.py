@@ -53,6 +53,7 @@ class BuildOptions:
     jobs: int = 1
     use_cache: bool = True
     now: dt.datetime | None = None  # for tests; the current time otherwise
+    config: Path | None = None  # `--config FILE`: settings from elsewhere than SITE/briefgen.toml
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     `read` supplies the content files (default: read them all from disk); the
     live preview passes one that re-reads only the files that changed.
     """
-    config = load_config(root)
+    config = load_config(root, options.config)
     if options.base_url:
         config = config.with_base_url(options.base_url)
     if options.output:

@@ -134,6 +134,9 @@ class _FinishTree(Treeprocessor):
                 self.state.citations.append((source_id, locator))
             elif element.tag == "a":
                 self._mark_content_link(element)
+        for group in root.iter("span"):
+            if group.get("class") == "citation-group":
+                _order_group(group)
 
     @staticmethod
     def _name_cited_headings(root: etree.Element) -> None:
@@ -164,6 +167,16 @@ class _FinishTree(Treeprocessor):
         self.state.links.append((target, href))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         element.set("href", f"{CONTENT_LINK_PREFIX}{target}{fragment}")
+
+
+def _order_group(group: etree.Element) -> None:
+    """`[@b; @a]` reads "1, 2", not "21": markers sorted by number and separated."""
+    markers = sorted(group, key=lambda sup: int("".join(sup.itertext()) or 0))
+    for sup in list(group):
+        group.remove(sup)
+    for position, sup in enumerate(markers):
+        sup.tail = ", " if position < len(markers) - 1 else None
+        group.append(sup)
 
 
 class _BriefingExtension(Extension):
@@ -322,7 +335,7 @@ def _locate_links(
 
 
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
-_SUP = re.compile(r"<sup\b[^>]*>.*?</sup>", re.S)
+_SUP = re.compile(r'<span class="citation-group">.*?</span>|<sup\b[^>]*>.*?</sup>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 

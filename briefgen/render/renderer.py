@@ -7,6 +7,7 @@ and in any worker process that holds the same renderer.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import traceback
 from collections.abc import Callable, Sequence
@@ -14,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from briefgen.config import Config
 from briefgen.content.records import BriefingDoc, PageDoc
-from briefgen.diagnostics import Diagnostic, error
+from briefgen.content.topics import load_topic_descriptions
+from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.i18n.catalog import load_catalog
 from briefgen.render import feeds
-from briefgen.render.themes import Asset, Theme
-from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
+from briefgen.render.relative import relative_links
+from briefgen.render.themes import Asset, Theme, asset_bytes
+from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
 from briefgen.site import kinds, urls
 from briefgen.site.kinds import FEED_SIZE, KINDS, PageKind, page_slice
 from briefgen.site.model import Site
@@ -71,11 +76,32 @@ class Renderer:
         self.plan = plan
         self.html_of = html_of
         self.scheme = urls.UrlScheme(config.site.base_url)
-        self.views = Views(site, self.scheme, html_of)
+        searchpath = getattr(env.loader, "searchpath", [])
+        catalog, problems = load_catalog(config.site.language, [Path(p) for p in searchpath], config.root)
+        if problems:
+            raise BuildFailed(problems)
+        self.catalog = catalog
+        descriptions, problems = load_topic_descriptions(config.content_dir, config.root)
+        if problems:
+            raise BuildFailed(problems)
+        self._view_options: dict[str, Any] = {
+            "catalog": catalog, "site_title": config.site.title, "site_image": config.site.image,
+            "topic_descriptions": {slug: d.html for slug, d in descriptions.items()},
+        }
+        self.views = Views(site, self.scheme, html_of, **self._view_options)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
 
+
+    def for_site(self, site: Site) -> Renderer:
+        """This renderer for another model of the same site (the live preview after an edit):
+        templates, catalogs and topic descriptions are kept, not read again."""
+        other = copy.copy(self)
+        other.site = site
+        other.views = Views(site, self.scheme, self.html_of, **self._view_options)
+        other.nav_pages = tuple(other.views.page(p) for p in site.pages)
+        return other
 
     # -- dispatch -------------------------------------------------------------
 
@@ -121,7 +147,11 @@ class Renderer:
                 site=self.site_view, url_for=self.url_for, page_kind=kind,
                 canonical_url=self.scheme.absolute(spec.rel), page_title=page_title,
                 page_description=description or self.config.site.description,
-                nav_pages=self.nav_pages, feeds=feeds_list, **context,
+                nav_pages=self.nav_pages, feeds=feeds_list, i18n=self.catalog, t=self.catalog.text,
+                by_day=self.views.by_day,
+                site_image=self.views.absolute(self.config.site.image) if self.config.site.image else None,
+                extra_css=tuple(self.url_for("static", name) for name in self.config.site.extra_css),
+                extra_head=Markup(self.config.site.extra_head), **context,
             )
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
@@ -131,6 +161,8 @@ class Renderer:
                                     f"template {exc.name!r} not found in the site or theme")) from None
         except Exception as exc:  # any failure inside a template: report where it happened
             raise RenderError(self._template_failure(exc, name)) from None
+        if self.config.build.relative_urls:
+            html = relative_links(html, spec.rel, self.scheme.base_path)
         return html.encode("utf-8")
 
     def _shown(self, filename: str) -> str:
@@ -157,26 +189,30 @@ class Renderer:
         (number,) = spec.args
         indexes = range(len(self.site.briefings))
         pagination = self.views.pagination(number, len(indexes), self._per_page(), urls.home)
-        title = None if number == 1 else f"Page {number}"
+        title = None if number == 1 else self.catalog.text("Page {n}", n=number)
+        latest = self.views.summaries(range(min(5, len(self.site.briefings))))
         return self._template("home.html", spec, title, self.config.site.description,
                               briefings=self.views.summaries(self._page_of(indexes, number)),
-                              pagination=pagination)
+                              pagination=pagination, topics=self.views.topics(), latest=latest,
+                              json_ld=self.views.website(self.config.site.description))
 
     def _briefing(self, spec: PageSpec) -> bytes:
         (index,) = spec.args
         briefings = self.site.briefings
-        view = self.views.briefing(index)
+        view = self.views.briefing(index, page=True)
         older = self.views.summary(index + 1) if index + 1 < len(briefings) else None
         newer = self.views.summary(index - 1) if index > 0 else None
         return self._template("briefing.html", spec, view.title, view.summary,
                               briefing=view, prev=older, next=newer)
 
     def _archive(self, spec: PageSpec) -> bytes:
-        return self._template("archive.html", spec, "Archive", "All briefings by year and month",
+        t = self.catalog.text
+        return self._template("archive.html", spec, t("Archive"), t("All briefings by year and month"),
                               years=self.views.years())
 
     def _period(self, spec: PageSpec) -> bytes:
         views, site = self.views, self.site
+        month_name, date_display = views.month_name, views.date_display
         if spec.kind is kinds.YEAR:
             (y,) = spec.args
             count = len(site.years[y])
@@ -206,12 +242,14 @@ class Renderer:
             parent = Link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)))
             children = []
             briefings = indexes
-        return self._template("period.html", spec, period.title, f"Briefings of {period.title}",
+        return self._template("period.html", spec, period.title,
+                              self.catalog.text("Briefings of {period}", period=period.title),
                               period=period, parent=parent, children=tuple(children),
                               briefings=views.summaries(briefings))
 
     def _topics(self, spec: PageSpec) -> bytes:
-        return self._template("topics.html", spec, "Topics", "All topics with their briefings",
+        t = self.catalog.text
+        return self._template("topics.html", spec, t("Topics"), t("All topics with their briefings"),
                               topics=self.views.topics())
 
     def _topic(self, spec: PageSpec) -> bytes:
@@ -220,23 +258,27 @@ class Renderer:
         topic = self.views.topic_entry(slug)
         pagination = self.views.pagination(number, len(indexes), self._per_page(),
                                            lambda n: urls.topic(slug, n))
-        title = topic.name if number == 1 else f"{topic.name}, page {number}"
+        title = topic.name if number == 1 else self.catalog.text("{topic}, page {n}", topic=topic.name,
+                                                                      n=number)
         feed = FeedLink(f"{topic.name} ({self.config.site.title})", topic.feed_url, "application/atom+xml")
-        return self._template("topic.html", spec, title, f"Briefings on {topic.name}",
+        return self._template("topic.html", spec, title,
+                              self.catalog.text("Briefings on {topic}", topic=topic.name),
                               extra_feeds=[feed], topic=topic, pagination=pagination,
                               briefings=self.views.summaries(self._page_of(indexes, number)))
 
     def _sources(self, spec: PageSpec) -> bytes:
         publishers = sorted((self.views.publisher_entry(p) for p in self.site.publishers),
                             key=lambda p: (p.name.casefold(), p.slug))
-        return self._template("sources.html", spec, "Sources", "Publishers cited in the briefings",
+        t = self.catalog.text
+        return self._template("sources.html", spec, t("Sources"), t("Publishers cited in the briefings"),
                               publishers=tuple(publishers))
 
     def _publisher(self, spec: PageSpec) -> bytes:
         (index,) = spec.args
         publisher = self.site.publishers[index]
         return self._template("publisher.html", spec, publisher.name,
-                              f"Articles from {publisher.name} cited in the briefings",
+                              self.catalog.text("Articles from {publisher} cited in the briefings",
+                                                publisher=publisher.name),
                               publisher=self.views.publisher_entry(publisher),
                               articles=self.views.articles(publisher))
 
@@ -246,7 +288,8 @@ class Renderer:
         return self._template("page.html", spec, page.title, page.summary, page=self.views.page(page))
 
     def _not_found(self, spec: PageSpec) -> bytes:
-        return self._template("404.html", spec, "Page not found", "This page does not exist.")
+        t = self.catalog.text
+        return self._template("404.html", spec, t("Page not found"), t("This page does not exist."))
 
     # -- feeds and hosting files ----------------------------------------------
 
@@ -301,7 +344,7 @@ class Renderer:
     def _asset(self, spec: PageSpec) -> bytes:
         output: str = spec.args[0]
         asset = next(a for a in self.assets.values() if a.output == output)
-        return asset.source.read_bytes()
+        return asset_bytes(asset.source)
 
     def _static(self, spec: PageSpec) -> bytes:
         name: str = spec.args[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -83,6 +84,19 @@ class Asset:
     output: str  # site-relative, content-hashed: "static/style.1a2b3c4d.css"
 
 
+_CSS_COMMENT = re.compile(rb"/\*.*?\*/", re.S)
+
+
+def asset_bytes(path: Path) -> bytes:
+    """A theme file as the site serves it: style sheets without their comments and
+    indentation (they are for theme authors; readers would download them on every page)."""
+    data = path.read_bytes()
+    if path.suffix != ".css":
+        return data
+    lines = (line.strip() for line in _CSS_COMMENT.sub(b"", data).splitlines())
+    return b"\n".join(line for line in lines if line) + b"\n"
+
+
 def theme_assets(themes: tuple[Theme, ...]) -> dict[str, Asset]:
     """Static files of the theme chain; a theme's file hides its parent's of the same name."""
     assets: dict[str, Asset] = {}
@@ -91,7 +105,7 @@ def theme_assets(themes: tuple[Theme, ...]) -> dict[str, Asset]:
             continue
         for path in sorted(p for p in theme.static.rglob("*") if p.is_file()):
             name = path.relative_to(theme.static).as_posix()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+            digest = hashlib.sha256(asset_bytes(path)).hexdigest()[:10]
             pure = PurePosixPath(name)
             hashed = pure.with_name(f"{pure.stem}.{digest}{pure.suffix}")
             assets[name] = Asset(path, name, f"static/{hashed}")

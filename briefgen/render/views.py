@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -13,9 +14,11 @@ from markupsafe import Markup
 from briefgen.content.markup import CONTENT_LINK_PREFIX, resolve_content_links
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.content.slugs import make_slug
+from briefgen.i18n.catalog import Catalog
+from briefgen.render.locators import compact
 from briefgen.site import urls
 from briefgen.site.kinds import page_count
-from briefgen.site.model import Briefing, Page, Publisher, Site, Topic
+from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_briefings, source_citers
 from briefgen.site.urls import UrlScheme
 
 WORDS_PER_MINUTE = 230
@@ -60,6 +63,20 @@ class BriefingSummary:
     topics: tuple[TopicRef, ...]
     draft: bool
     source_count: int
+    # None when the briefing gives a date without a time of day.
+    time_display: str | None = None
+    day_iso: str = ""
+    day_heading: str = ""
+    reading_minutes: int = 1
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    """Briefings of one day in a list, newest first."""
+
+    day_iso: str
+    heading: str
+    items: tuple[BriefingSummary, ...]
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,7 @@ class CitedSource:
     backrefs: tuple[str, ...]
     locators: tuple[str, ...]
     passages: tuple[CitedPassage, ...] = ()  # for locators into an archived copy, in locator order
+    locators_display: str = ""  # sorted and merged: "paras. 1-3, 6"
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,12 @@ class BriefingView:
     draft: bool
     word_count: int
     reading_minutes: int
+    # "Updated" is worth showing only on a later day than the date.
+    updated_shown: bool = False
+    time_display: str | None = None
+    related: tuple[BriefingSummary, ...] = ()
+    image: str | None = None  # absolute URL
+    json_ld: Markup = field(default_factory=Markup)  # schema.org NewsArticle, safe inside <script>
 
 
 @dataclass(frozen=True)
@@ -165,6 +189,7 @@ class TopicEntry:
     url: str
     count: int
     feed_url: str
+    description: Markup | None = None  # from content/topics/<slug>.md
 
 
 @dataclass(frozen=True)
@@ -202,7 +227,12 @@ class Views:
     site: Site
     scheme: UrlScheme
     html_of: Callable[[BriefingDoc | PageDoc], str] = lambda doc: doc.body.html
+    catalog: Catalog = field(default_factory=lambda: Catalog("en", formats={"date": "d MMMM y"}))
+    site_title: str = ""
+    site_image: str = ""
+    topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
+    _citers: dict[str, tuple[int, ...]] | None = None
     _content_hrefs: dict[str, str] | None = None
     _publisher_slugs: frozenset[str] | None = None
 
@@ -213,21 +243,55 @@ class Views:
         topic: Topic = self.site.topic_names[slug]
         return TopicRef(topic.name, topic.slug, self.href(urls.topic(slug)))
 
+    def date_display(self, value: dt.date) -> str:
+        return self.catalog.date(value)
+
+    def month_name(self, year: int, month: int) -> str:
+        return self.catalog.month(month)
+
+    def time_display(self, b: Briefing) -> str | None:
+        return self.catalog.time(b.date) if isinstance(b.doc.date, dt.datetime) else None
+
+    def absolute(self, url: str) -> str:
+        """A URL as written in content or config (absolute, or a path on this site) made absolute."""
+        if "://" in url:
+            return url
+        return self.scheme.absolute(url.lstrip("/"))
+
     def summary(self, index: int) -> BriefingSummary:
         cached = self._summaries.get(index)
         if cached is None:
             b = self.site.briefings[index]
             cached = BriefingSummary(
                 title=b.title, url=self.href(b.url), date=b.date, date_iso=date_iso(b.date),
-                date_display=date_display(b.date), summary=b.summary,
+                date_display=self.date_display(b.date), summary=b.summary,
                 topics=tuple(self.topic_ref(s) for s in b.topic_slugs), draft=b.draft,
-                source_count=len(b.sources),
+                source_count=len(b.sources), time_display=self.time_display(b),
+                day_iso=b.date.date().isoformat(), day_heading=self.catalog.day_heading(b.date),
+                reading_minutes=reading_minutes(b.body.word_count),
             )
             self._summaries[index] = cached
         return cached
 
     def summaries(self, indexes: Sequence[int]) -> tuple[BriefingSummary, ...]:
         return tuple(self.summary(i) for i in indexes)
+
+    @staticmethod
+    def by_day(items: Sequence[BriefingSummary]) -> tuple[DayGroup, ...]:
+        """Consecutive briefings of one day together, in the order given."""
+        groups: list[DayGroup] = []
+        for item in items:
+            if groups and groups[-1].day_iso == item.day_iso:
+                last = groups[-1]
+                groups[-1] = DayGroup(last.day_iso, last.heading, (*last.items, item))
+            else:
+                groups.append(DayGroup(item.day_iso, item.day_heading, (item,)))
+        return tuple(groups)
+
+    def related(self, index: int) -> tuple[BriefingSummary, ...]:
+        if self._citers is None:
+            self._citers = source_citers(self.site)
+        return self.summaries(related_briefings(self.site, index, self._citers))
 
     def body_html(self, html: str) -> Markup:
         if CONTENT_LINK_PREFIX not in html:
@@ -236,19 +300,65 @@ class Views:
             self._content_hrefs = {p: self.href(u) for p, u in self.site.url_of_path.items()}
         return Markup(resolve_content_links(html, self._content_hrefs))
 
-    def briefing(self, index: int) -> BriefingView:
+    def briefing(self, index: int, page: bool = False) -> BriefingView:
+        """A briefing as its page (page=True: with related briefings and JSON-LD) or a feed shows it."""
         b: Briefing = self.site.briefings[index]
-        return BriefingView(
+        image = b.doc.extra.get("image")
+        image_url = self.absolute(image) if isinstance(image, str) and image else (
+            self.absolute(self.site_image) if self.site_image else None)
+        sources = self.cited_sources(b)
+        view = BriefingView(
             title=b.title, url=self.href(b.url), date=b.date, date_iso=date_iso(b.date),
-            date_display=date_display(b.date), updated=b.updated,
+            date_display=self.date_display(b.date), updated=b.updated,
             updated_iso=date_iso(b.updated) if b.updated else None,
-            updated_display=date_display(b.updated) if b.updated else None,
+            updated_display=self.date_display(b.updated) if b.updated else None,
             topics=tuple(self.topic_ref(s) for s in b.topic_slugs), summary=b.summary,
-            body_html=self.body_html(self.html_of(b.doc)), sources=self.cited_sources(b),
+            body_html=self.body_html(self.html_of(b.doc)), sources=sources,
             curators=b.doc.curators, extra=b.doc.extra, draft=b.draft,
             word_count=b.body.word_count,
-            reading_minutes=max(1, math.ceil(b.body.word_count / WORDS_PER_MINUTE)),
+            reading_minutes=reading_minutes(b.body.word_count),
+            updated_shown=b.updated is not None and b.updated.date() > b.date.date(),
+            time_display=self.time_display(b), related=self.related(index) if page else (),
+            image=image_url,
         )
+        return _with_json_ld(view, self._news_article(b, view)) if page else view
+
+    def _news_article(self, b: Briefing, view: BriefingView) -> dict[str, Any]:
+        """schema.org NewsArticle: what search engines and readers' tools learn of a briefing."""
+        publisher = {"@type": "Organization", "name": self.site_title, "url": self.scheme.absolute("")}
+        data: dict[str, Any] = {
+            "@context": "https://schema.org", "@type": "NewsArticle",
+            "headline": b.title, "url": self.scheme.absolute(b.url),
+            "datePublished": b.date.isoformat(),
+            "dateModified": (b.updated or b.date).isoformat(),
+            "inLanguage": self.catalog.language, "description": b.summary,
+            "author": [{"@type": "Person", "name": name} for name in b.doc.curators] or [publisher],
+            "publisher": publisher,
+        }
+        if view.image:
+            data["image"] = [view.image]
+        if view.topics:
+            data["keywords"] = [topic.name for topic in view.topics]
+        citations = []
+        for s in b.sources[: b.cited_count]:
+            work: dict[str, Any] = {"@type": "CreativeWork", "name": s.title,
+                                    "publisher": {"@type": "Organization", "name": s.publisher}}
+            if s.url:
+                work["url"] = s.url
+            if s.published:
+                work["datePublished"] = s.published.isoformat()
+            if s.authors:
+                work["author"] = [{"@type": "Person", "name": a} for a in s.authors]
+            citations.append(work)
+        if citations:
+            data["citation"] = citations
+        return data
+
+    def website(self, description: str) -> Markup:
+        """schema.org WebSite, for the home page."""
+        return json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": self.site_title,
+                        "url": self.scheme.absolute(""), "description": description,
+                        "inLanguage": self.catalog.language})
 
     def cited_sources(self, b: Briefing) -> tuple[CitedSource, ...]:
         backrefs: dict[str, list[str]] = {}
@@ -275,10 +385,10 @@ class Views:
         return CitedSource(
             number=number, id=s.id, title=s.title, publisher=s.publisher,
             publisher_url=publisher_url, url=s.url,
-            published_display=date_display(s.published) if s.published else None,
+            published_display=self.date_display(s.published) if s.published else None,
             published_iso=date_iso(s.published) if s.published else None,
             authors=s.authors, archive_url=s.archive_url, cited=cited,
-            backrefs=tuple(backrefs), locators=tuple(locators),
+            backrefs=tuple(backrefs), locators=tuple(locators), locators_display=compact(locators),
             passages=tuple(CitedPassage(loc, self.site.passages[(s.id, loc)]) for loc in locators
                            if (s.id, loc) in self.site.passages),
         )
@@ -302,7 +412,7 @@ class Views:
         entries = []
         for year, indexes in sorted(self.site.years.items(), reverse=True):
             year_months = tuple(
-                MonthEntry(y, m, month_name(y, m), self.href(urls.month(y, m)),
+                MonthEntry(y, m, self.month_name(y, m), self.href(urls.month(y, m)),
                            len(months[(y, m)]))
                 for y, m in self.site.months_of_year[year]
             )
@@ -311,8 +421,10 @@ class Views:
 
     def topic_entry(self, slug: str) -> TopicEntry:
         ref = self.topic_ref(slug)
+        described = self.topic_descriptions.get(slug)
         return TopicEntry(ref.name, slug, ref.url, len(self.site.topics[slug]),
-                          self.scheme.absolute(urls.topic_feed(slug)))
+                          self.scheme.absolute(urls.topic_feed(slug)),
+                          self.body_html(described) if described else None)
 
     def topics(self) -> tuple[TopicEntry, ...]:
         entries = [self.topic_entry(slug) for slug in self.site.topics]
@@ -326,10 +438,25 @@ class Views:
         return tuple(
             ArticleEntry(
                 id=a.source.id, title=a.source.title, url=a.source.url,
-                published_display=date_display(a.source.published) if a.source.published else None,
+                published_display=self.date_display(a.source.published) if a.source.published else None,
                 published_iso=date_iso(a.source.published) if a.source.published else None,
                 authors=a.source.authors, archive_url=a.source.archive_url,
                 cited_by=self.summaries(a.cited_by),
             )
             for a in p.articles
         )
+
+
+def reading_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def json_ld(data: Mapping[str, Any]) -> Markup:
+    """A <script type="application/ld+json"> body: <, > and & as JSON escapes, so no text
+    in it can end the script or read as markup."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _with_json_ld(view: BriefingView, data: Mapping[str, Any]) -> BriefingView:
+    return replace(view, json_ld=json_ld(data))

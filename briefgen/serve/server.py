@@ -79,11 +79,13 @@ class DevServer:
     """The live preview: one session, one HTTP server, one observer, one builder thread."""
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, *,
-                 drafts: bool = True, out: Say = print, err: Say | None = None) -> None:
+                 drafts: bool = True, out: Say = print, err: Say | None = None,
+                 future: bool = False, base_url: str | None = None, config: Path | None = None) -> None:
         self.root = root.resolve()
         self.host = host
         self.requested_port = port
-        self.options = BuildOptions(drafts=drafts, future=False, jobs=default_jobs())
+        self.options = BuildOptions(drafts=drafts, future=future, base_url=base_url, jobs=default_jobs(),
+                                    config=config)
         self._out = out
         self._err = err or _print_stderr
         self._token = secrets.token_hex(4)
@@ -412,10 +414,12 @@ def _print_stderr(line: str) -> None:
 
 
 def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = True,
-        open_browser: bool = False, out: Say = print, err: Say | None = None) -> int:
+        open_browser: bool = False, out: Say = print, err: Say | None = None,
+        future: bool = False, base_url: str | None = None, config: Path | None = None) -> int:
     """`briefgen serve`: serve and rebuild until Ctrl-C; returns 0."""
     server = DevServer(root, host.strip("[]") if host.startswith("[") else host, port,
-                       drafts=drafts, out=out, err=err)
+                       drafts=drafts, out=out, err=err, future=future, base_url=base_url,
+                       config=config)
     try:
         server.start()
         if open_browser:

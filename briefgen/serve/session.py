@@ -87,11 +87,12 @@ class Session:
         self.options = options
         self.pages: Mapping[str, bytes] = {}
         try:
-            self.config: Config = load_config(self.root)
+            self.config: Config = load_config(self.root, options.config)
         except BuildFailed:
             # A preview still starts: the first rebuild reports the errors in the page,
             # and the configuration is read again on every rebuild.
-            self.config = Config(self.root, SiteSettings(title=""), BuildSettings())
+            self.config = Config(self.root, SiteSettings(title=""), BuildSettings(),
+                                 options.config.resolve() if options.config else None)
         self._files: dict[str, SourceFile] = {}
         # The build cache on disk, read only, makes the first build of a known site fast;
         # after that the session's own memory is the cache. The preview writes nothing.
@@ -249,8 +250,7 @@ class Session:
         new_site = replace(site, briefings=tuple(briefings))
         fingerprints = last.fingerprints.for_site(new_site, replaced)
         previous = last.renderer
-        renderer = Renderer(config, new_site, previous.env, previous.assets, previous.plan,
-                            previous.html_of)
+        renderer = previous.for_site(new_site)
         was = last.fingerprints
         positions: set[int] = set()
         for index in replaced:

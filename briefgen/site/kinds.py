@@ -11,12 +11,12 @@ here: a page is re-rendered exactly when something it shows has changed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from briefgen.site import urls
-from briefgen.site.model import Site
+from briefgen.site.model import Site, related_briefings, source_citers
 
 FEED_SIZE = 20  # entries in each feed
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
@@ -50,11 +50,21 @@ class Shows:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What `shows` may read besides the model: settings and the other planned files."""
+    """What `shows` may read besides the model: settings, the other planned files, and
+    digests of the topic descriptions (content/topics/<slug>.md)."""
 
     site: Site
     per_page: int
     sitemap_entries: Callable[[int], Sequence[tuple[str, Any]]]
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def citers(self) -> Mapping[str, tuple[int, ...]]:
+        """Source id -> the briefings citing it; found once, for related briefings."""
+        if "citers" not in self._memo:
+            self._memo["citers"] = source_citers(self.site)
+        found: Mapping[str, tuple[int, ...]] = self._memo["citers"]
+        return found
 
 
 ShowsRule = Callable[[PlanContext, tuple[Any, ...]], Shows]
@@ -91,15 +101,20 @@ def _nothing(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
 
 def _home(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     (number,) = args
-    every = range(len(ctx.site.briefings))
-    return Shows(listed=page_slice(every, number, ctx.per_page), other=len(every))
+    site = ctx.site
+    every = range(len(site.briefings))
+    topics = tuple((site.topic_names[s].name, len(ix)) for s, ix in site.topics.items())  # side column
+    return Shows(listed=page_slice(every, number, ctx.per_page), other=(len(every), topics))
 
 
 def _briefing(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     (index,) = args
     count = len(ctx.site.briefings)
     neighbours = tuple(i for i in (index - 1, index + 1) if 0 <= i < count)
-    return Shows(listed=neighbours, full=(index,), other=(index == 0, index == count - 1))
+    related = related_briefings(ctx.site, index, ctx.citers())
+    # Neighbours and related briefings in one list; `other` says which is which.
+    return Shows(listed=neighbours + related, full=(index,),
+                 other=(index == 0, index == count - 1, len(neighbours)))
 
 
 def _archive(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
@@ -130,7 +145,7 @@ def _topic(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     slug, number = args
     indexes = ctx.site.topics[slug]
     return Shows(listed=page_slice(indexes, number, ctx.per_page),
-                 other=(ctx.site.topic_names[slug], len(indexes)))
+                 other=(ctx.site.topic_names[slug], len(indexes), ctx.descriptions.get(slug)))
 
 
 def _topic_feed(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:

@@ -319,3 +319,30 @@ def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tu
                           reverse=True)
         publishers.append(Publisher(names[slug], slug, tuple(articles)))
     return tuple(publishers)
+
+
+RELATED_LIMIT = 3
+
+
+def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
+    """Source id -> the briefings (indexes, newest first) that cite it."""
+    return {article.source.id: article.cited_by
+            for publisher in site.publishers for article in publisher.articles}
+
+
+def related_briefings(site: Site, index: int, citers: Mapping[str, tuple[int, ...]],
+                      limit: int = RELATED_LIMIT) -> tuple[int, ...]:
+    """Briefings that share the most with this one: a shared source counts twice a shared
+    topic, since it means the same reporting; ties go to the newest."""
+    briefing = site.briefings[index]
+    scores: dict[int, int] = defaultdict(int)
+    for source in briefing.sources[: briefing.cited_count]:
+        for other in citers.get(source.id, ()):
+            scores[other] += 2
+    for topic_slug in briefing.topic_slugs:
+        for other in site.topics.get(topic_slug, ()):
+            scores[other] += 1
+    scores.pop(index, None)
+    # Indexes are newest first, so the smaller index wins a tie.
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(other for other, _ in ranked[:limit])

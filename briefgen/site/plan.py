@@ -9,7 +9,7 @@ unchanged. Two things that want one URL are found here, before any work.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,9 @@ def sitemap_entries(specs: Sequence[PageSpec], site: Site, part: int) -> list[tu
     return entries
 
 
-def plan_context(site: Site, per_page: int, specs: Sequence[PageSpec]) -> PlanContext:
-    return PlanContext(site, per_page, lambda part: sitemap_entries(specs, site, part))
+def plan_context(site: Site, per_page: int, specs: Sequence[PageSpec],
+                 descriptions: Mapping[str, str] | None = None) -> PlanContext:
+    return PlanContext(site, per_page, lambda part: sitemap_entries(specs, site, part), descriptions or {})
 
 
 def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),

@@ -1,0 +1,1 @@
+"""Interface strings and date formats in the site's language."""

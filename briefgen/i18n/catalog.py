@@ -1,0 +1,128 @@
+"""A language's catalog: interface strings, plural forms and date formats.
+
+A catalog is a TOML file, `templates/i18n/<language>.toml`, in a theme or the
+site: `[strings]` maps the English text to its translation, `[plurals]` maps a
+noun to its forms by CLDR plural category, `[formats]` holds Babel date
+patterns. Catalogs along the template search path are merged, the most
+specific winning key by key, so a theme or a site can add or change one string.
+Dates and plural rules come from Babel's CLDR data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_month_names
+
+from briefgen.diagnostics import Diagnostic, error
+
+CATALOG_FOLDER = "i18n"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    language: str
+    strings: Mapping[str, str] = field(default_factory=dict)
+    plurals: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)
+    # Formatted dates by (pattern, date): a site shows the same few hundred days
+    # thousands of times, and Babel formatting is the costly part.
+    _formatted: dict[tuple[str, object], str] = field(default_factory=dict, compare=False, repr=False)
+
+    @functools.cached_property
+    def locale(self) -> Locale:
+        return _locale(self.language)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+
+    def text(self, message: str, **values: Any) -> str:
+        """The translation of an English interface string, with `{name}` filled in."""
+        translated = self.strings.get(message, message)
+        return translated.format(**values) if values else translated
+
+    def count(self, n: int, noun: str) -> str:
+        """"1 briefing", "3 briefings", "5 брифингов": the noun's form for n in this language."""
+        forms = self.plurals.get(noun, {})
+        category = self.locale.plural_form(n)
+        form = forms.get(category) or forms.get("other")
+        if form is None:
+            form = f"{{n}} {noun}" if n == 1 else f"{{n}} {noun}s"
+        return form.format(n=n)
+
+    def date(self, value: dt.date) -> str:
+        return self._format("date", "long", value)
+
+    def day_heading(self, value: dt.date) -> str:
+        return self._format("day", "full", value)
+
+    def time(self, value: dt.time | dt.datetime) -> str:
+        return self._format("time", "short", value)
+
+    def _format(self, kind: str, default: str, value: dt.date | dt.time) -> str:
+        if isinstance(value, dt.datetime):
+            # Only the wall-clock fields are shown; tzinfo objects need not be hashable alike.
+            key: object = (value.date(), value.time()) if kind == "time" else value.date()
+        else:
+            key = value
+        found = self._formatted.get((kind, key))
+        if found is None:
+            pattern = self.formats.get(kind, default)
+            if isinstance(value, dt.time | dt.datetime) and kind == "time":
+                found = format_time(value, pattern, locale=self.locale)
+            else:
+                assert isinstance(value, dt.date)
+                found = format_date(value, pattern, locale=self.locale)
+            self._formatted[(kind, key)] = found
+        return found
+
+    def month(self, month: int) -> str:
+        return str(get_month_names("wide", context="stand-alone", locale=self.locale)[month])
+
+
+def _locale(language: str) -> Locale:
+    # A language CLDR does not know still builds, with English dates and plural rules.
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def load_catalog(language: str, folders: Iterable[Path],
+                 root: Path | None = None) -> tuple[Catalog, list[Diagnostic]]:
+    """Merge `i18n/<language>.toml` (and the base language's, for "de-AT") from folders,
+    listed most specific first; problems name files relative to root when inside it."""
+    base = language.split("-")[0].split("_")[0]
+    names = [f"{base}.toml"] + ([f"{language}.toml"] if language != base else [])
+    strings: dict[str, str] = {}
+    plurals: dict[str, dict[str, str]] = {}
+    formats: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for folder in reversed(list(folders)):
+        for name in names:
+            path = folder / CATALOG_FOLDER / name
+            if not path.is_file():
+                continue
+            shown = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+                line, column = (int(where.group(1)), int(where.group(2))) if where else (1, 1)
+                message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+                problems.append(error(shown, line, column, f"invalid catalog: {message}"))
+                continue
+            strings.update({str(k): str(v) for k, v in data.get("strings", {}).items()})
+            for noun, forms in data.get("plurals", {}).items():
+                plurals.setdefault(str(noun), {}).update({str(k): str(v) for k, v in forms.items()})
+            formats.update({str(k): str(v) for k, v in data.get("formats", {}).items()})
+    return Catalog(language, strings, plurals, formats), problems

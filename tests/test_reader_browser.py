@@ -1,0 +1,232 @@
+"""The reader's experience in a real browser: citation popovers (mouse, keyboard,
+touch, no JavaScript), axe-core with a popover open, layout shift, the layout at
+desktop and phone widths, and a relative-URL build opened from file://.
+
+Runs the installed Chromium (/usr/bin/chromium) headless; it never downloads one.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import build_ok, make_site
+from test_reader import FILES, MAIN_URL, config
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"{CHROMIUM} is not installed (the test never downloads a browser)"),
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("reader-browser")
+    # Served at the root, so the base URL has no sub-path here.
+    root = make_site(base, FILES, config().replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    return root / "output"
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _page(browser: Any, url: str, **options: Any) -> Any:
+    context = browser.new_context(**options)
+    tab = context.new_page()
+    tab.goto(url)
+    return tab
+
+
+def test_click_opens_the_source_in_a_popover(browser: Any, server: str) -> None:
+    tab = _page(browser, server + MAIN_URL, viewport={"width": 1280, "height": 900})
+    marker = tab.locator('a[role="doc-noteref"]').first
+    marker.click()
+    pop = tab.locator(".cite-pop")
+    assert pop.is_visible()
+    text = pop.inner_text()
+    assert "Harbour cranes stand idle" in text and "Coast Ledger" in text and "2 March 2021" in text
+    assert marker.get_attribute("aria-expanded") == "true"
+    assert marker.get_attribute("aria-describedby") == "cite-pop"
+    assert tab.evaluate("location.hash") == "", "with the script, a click does not jump away"
+    box, at = pop.bounding_box(), marker.bounding_box()
+    assert box["y"] >= at["y"] + at["height"] - 1, "the popover opens below its marker"
+    tab.mouse.click(5, 5)
+    assert tab.locator(".cite-pop").count() == 0, "a click elsewhere closes it"
+    assert marker.get_attribute("aria-expanded") == "false"
+    tab.context.close()
+
+
+def test_keyboard_focus_opens_tab_enters_and_escape_closes(browser: Any, server: str) -> None:
+    tab = _page(browser, server + MAIN_URL)
+    marker = tab.locator('a[role="doc-noteref"]').nth(2)
+    marker.focus()
+    pop = tab.locator(".cite-pop")
+    assert pop.is_visible() and "Rail workers walk out" not in pop.inner_text()
+    tab.keyboard.press("Tab")
+    assert tab.evaluate("document.activeElement.closest('.cite-pop') !== null"), "Tab enters the popover"
+    tab.keyboard.press("Escape")
+    assert tab.locator(".cite-pop").count() == 0
+    assert tab.evaluate("document.activeElement.getAttribute('role')") == "doc-noteref"
+    tab.context.close()
+
+
+def test_tap_opens_the_popover_on_a_touch_screen(browser: Any, server: str) -> None:
+    tab = _page(browser, server + MAIN_URL, viewport={"width": 390, "height": 844}, has_touch=True,
+                is_mobile=True)
+    tab.locator('a[role="doc-noteref"]').first.tap()
+    pop = tab.locator(".cite-pop")
+    assert pop.is_visible()
+    box = pop.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "the popover stays on the screen"
+    tab.context.close()
+
+
+def test_without_javascript_a_marker_links_to_the_sources_list(browser: Any, server: str) -> None:
+    tab = _page(browser, server + MAIN_URL, java_script_enabled=False)
+    tab.locator('a[role="doc-noteref"]').first.click()
+    assert tab.evaluate("location.hash") == "#source-1"
+    assert tab.locator(".cite-pop").count() == 0
+    tab.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_axe_violations_with_a_popover_open(browser: Any, server: str, scheme: str) -> None:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    tab = _page(browser, server + MAIN_URL, color_scheme=scheme)
+    tab.locator('a[role="doc-noteref"]').first.click()
+    results = axe.run(tab)
+    violations = results.response["violations"]
+    assert not violations, results.generate_report()
+    tab.context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", ["", MAIN_URL])
+def test_no_layout_shift_and_no_sideways_scrolling(browser: Any, server: str, width: int, path: str) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    tab = context.new_page()
+    tab.add_init_script("""
+        window.__shift = 0;
+        new PerformanceObserver(list => {
+          for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value;
+        }).observe({type: "layout-shift", buffered: true});
+    """)
+    tab.goto(server + path)
+    tab.wait_for_load_state("load")
+    tab.wait_for_timeout(300)
+    assert tab.evaluate("window.__shift") == 0
+    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
+
+
+def test_side_column_beside_on_desktop_below_on_a_phone(browser: Any, server: str) -> None:
+    for width, beside in ((1280, True), (390, False)):
+        tab = _page(browser, server, viewport={"width": width, "height": 900})
+        main, side = tab.locator(".layout__main").bounding_box(), tab.locator(".layout__side").bounding_box()
+        if beside:
+            assert side["x"] >= main["x"] + main["width"], "the side column is to the right"
+            assert main["width"] > 600, "headlines use the line"
+        else:
+            assert side["y"] >= main["y"] + main["height"], "one column on a phone"
+        tab.context.close()
+
+
+def test_relative_build_works_from_file(browser: Any, tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config(build_extra="relative_urls = true"))
+    build_ok(root)
+    tab = _page(browser, (root / "output/index.html").as_uri())
+    background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(253, 252, 249)", "the stylesheet loads from disk"
+    tab.locator(".briefing-item__title a").first.click()
+    tab.wait_for_load_state("load")
+    assert tab.url.endswith("/2021/03/03/port-strike-halts-grain-exports/index.html")
+    assert tab.locator("h1").inner_text() == "Port strike halts grain exports"
+    tab.locator('a[role="doc-noteref"]').first.click()
+    assert tab.locator(".cite-pop").is_visible(), "the script loads from disk too"
+    tab.context.close()
+
+
+def test_popover_shows_the_cited_passage_when_the_page_has_it(browser: Any, tmp_path: Path) -> None:
+    # With an archived copy of the source, the Sources list shows the cited passages and
+    # the popover shows them instead of the bare locators.
+    paragraphs = "\n\n".join(f"{n}. Harbour paragraph {n}." for n in range(1, 10)).replace(
+        "4. Harbour paragraph 4.", "4. Not one crane moved all week.")
+    archive = ("---\nid: harbour-report\nurl: https://example.org/harbour\ntitle: Harbour report\n"
+               "publisher: Coast Ledger\naccessed: 2021-03-03T00:00:00Z\nsha256: 00\n"
+               f"captured_from: text-file\n---\n{paragraphs}\n")
+    root = make_site(tmp_path, {**FILES, "content/archive/harbour-report.md": archive},
+                     config("en").replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    handler = functools.partial(_QuietHandler, directory=str(root / "output"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        tab = _page(browser, f"http://127.0.0.1:{httpd.server_address[1]}/{MAIN_URL}")
+        assert "Not one crane moved all week." in tab.locator("#source-1").inner_text()
+        tab.locator('a[role="doc-noteref"]').first.click()
+        popover = tab.locator(".cite-pop").inner_text()
+        assert "Not one crane moved all week." in popover and "para. 4" in popover
+        tab.locator('a[role="doc-noteref"]').nth(2).click()
+        assert "Not one crane" not in tab.locator(".cite-pop").inner_text(), "only source 1 has one"
+        assert tab.locator(".cite-pop").count() == 1, "one popover at a time"
+        tab.context.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_right_to_left_layout_mirrors(browser: Any, tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config("ar").replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    handler = functools.partial(_QuietHandler, directory=str(root / "output"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        tab = _page(browser, f"http://127.0.0.1:{httpd.server_address[1]}/",
+                    viewport={"width": 1280, "height": 900})
+        main, side = tab.locator(".layout__main").bounding_box(), tab.locator(".layout__side").bounding_box()
+        assert side["x"] + side["width"] <= main["x"], "the side column is on the left in RTL"
+        title = tab.locator(".site-title").bounding_box()
+        assert title["x"] > 640, "the site title starts on the right"
+        tab.context.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
