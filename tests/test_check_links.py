@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import itertools
 import json
+import pickle
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -162,6 +165,18 @@ def test_exit_status_is_zero_when_every_dead_link_has_an_archive(
     assert "warning: source 'gone'" in result.stderr
 
 
+def _links_row(store: Path) -> str:
+    with contextlib.closing(sqlite3.connect(store)) as connection:
+        (value,) = connection.execute("SELECT value FROM state WHERE name = 'links'").fetchone()
+    text: str = pickle.loads(value)
+    return text
+
+
+def _set_links_row(store: Path, value: bytes) -> None:
+    with contextlib.closing(sqlite3.connect(store)) as connection, connection:
+        connection.execute("UPDATE state SET value = ? WHERE name = 'links'", (value,))
+
+
 def test_live_results_are_cached_for_a_day_and_dead_ones_asked_again(
         tmp_path: Path, server: tuple[str, Record]) -> None:
     base, record = server
@@ -172,16 +187,16 @@ def test_live_results_are_cached_for_a_day_and_dead_ones_asked_again(
     assert run_cli("check", site, "--links", "--delay", "0").code == 1
     assert run_cli("check", site, "--links", "--delay", "0").code == 1
     assert record.hits["/ok"] == 1 and record.hits["/gone"] == 2
-    cache = site / ".briefgen-cache" / "links.json"
-    data = json.loads(cache.read_text("utf-8"))
+    store = site / ".briefgen-cache" / "cache.sqlite"
+    data = json.loads(_links_row(store))
     assert data["results"][f"{base}/ok"]["ok"] is True
     # A result older than a day is asked again.
     data["results"][f"{base}/ok"]["checked"] = "2000-01-01T00:00:00+00:00"
-    cache.write_text(json.dumps(data), "utf-8")
+    _set_links_row(store, pickle.dumps(json.dumps(data)))
     run_cli("check", site, "--links", "--delay", "0")
     assert record.hits["/ok"] == 2
     # A damaged cache is an empty one.
-    cache.write_text("{not json", "utf-8")
+    _set_links_row(store, pickle.dumps("{not json"))
     assert run_cli("check", site, "--links", "--delay", "0").code == 1
     assert record.hits["/ok"] == 3
 

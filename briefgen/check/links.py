@@ -2,18 +2,15 @@
 
 Each URL is fetched over HTTP from a thread pool, at most a few requests at a
 time per host and with a delay between them, retried on server errors and
-timeouts. Live results are kept in `.briefgen-cache/links.json` for a day, so
+timeouts. Live results are kept in the build cache (`.briefgen-cache/`) for a day, so
 a second run within the day asks only about the links that were dead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import http.client
 import json
-import os
-import tempfile
 import threading
 import time
 import urllib.error
@@ -25,10 +22,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from briefgen import __version__
+from briefgen.build.cache import STORE, Store
 from briefgen.content.records import Source
 from briefgen.diagnostics import Diagnostic, error, warning
 
-CACHE_NAME = "links.json"
+CACHE_NAME = "links"  # the row of the build cache's state table that holds the results
 USER_AGENT = f"briefgen/{__version__} (link check; +https://pypi.org/project/briefgen/)"
 _RETRY_STATUS = frozenset({408, 425, 429})  # and every 5xx
 
@@ -144,27 +142,25 @@ class LinkChecker:
             return LinkResult(url, False, None, str(exc) or type(exc).__name__, checked), True
 
 
-def load_cache(path: Path) -> dict[str, LinkResult]:
-    """Results of earlier runs; an unreadable cache is an empty one."""
+def load_cache(cache_dir: Path) -> dict[str, LinkResult]:
+    """Results of earlier runs, from the build cache's database; an unreadable one is empty."""
+    store = Store(cache_dir / STORE, writable=False)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(store.read_state(CACHE_NAME) or "")
         return {url: LinkResult(**entry) for url, entry in data["results"].items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return {}
+    finally:
+        store.close()
 
 
-def save_cache(path: Path, results: Mapping[str, LinkResult]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_cache(cache_dir: Path, results: Mapping[str, LinkResult]) -> None:
     data = {"version": 1, "results": {url: asdict(r) for url, r in sorted(results.items())}}
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    store = Store(cache_dir / STORE)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=1)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+        store.write_state({CACHE_NAME: json.dumps(data, indent=1)})
+    finally:
+        store.close()
 
 
 def fresh(result: LinkResult, now: dt.datetime, max_age: dt.timedelta) -> bool:
@@ -185,12 +181,11 @@ def check_links(sources: Sequence[tuple[Source, tuple[str, ...]]], archives: Map
     source ids to their archive files.
     """
     now = now or dt.datetime.now(dt.UTC)
-    cache_path = cache_dir / CACHE_NAME
-    cached = load_cache(cache_path)
+    cached = load_cache(cache_dir)
     urls = sorted({s.url for s, _ in sources if s.url})
     todo = [url for url in urls if url not in cached or not fresh(cached[url], now, settings.max_age)]
     results = dict(cached) | LinkChecker(settings).check(todo)
-    save_cache(cache_path, results)
+    save_cache(cache_dir, results)
     dead = [DeadLink(source, results[source.url], cited_by, archives.get(source.id))
             for source, cited_by in sources if source.url and not results[source.url].ok]
     return len(urls), dead
