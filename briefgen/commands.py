@@ -13,6 +13,7 @@ from briefgen.build.workers import default_jobs
 from briefgen.config import load_config
 from briefgen.diagnostics import Diagnostic, UsageError
 from briefgen.scaffold import init_site, new_briefing
+from briefgen.weburl import web_url_problem
 
 
 class Console(Protocol):
@@ -33,7 +34,14 @@ def _jobs(value: int | None) -> int:
     return value or default_jobs()
 
 
+def _base_url(value: str | None) -> str | None:
+    if value is not None and (problem := web_url_problem(value)):
+        raise UsageError(f"--base-url {value!r} {problem}")
+    return value
+
+
 def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
+    _base_url(args.base_url)
     return stages.BuildOptions(
         drafts=args.drafts, future=args.future, base_url=args.base_url,
         jobs=_jobs(args.jobs), **extra,  # type: ignore[arg-type]
@@ -87,6 +95,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
     from briefgen import publish
 
     root = _site_root(args.site)
+    _base_url(args.base_url)
     config = load_config(root)
     protected = pipeline.protected_paths(config)
     try:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from briefgen.controls import describe, first_forbidden
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.weburl import web_url_problem
 
 CONFIG_NAME = "briefgen.toml"
 
@@ -82,10 +83,8 @@ Validator = Callable[[Any], str | None]
 
 
 def _absolute_http_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"must be an absolute http(s) URL, not {value!r}"
-    return None
+    problem = web_url_problem(value)
+    return f"{problem}, not {value!r}" if problem else None
 
 
 def _known_timezone(value: str) -> str | None:
@@ -180,7 +179,9 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
                           f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")
                 )
                 continue
-            problem = validate(value) if validate else None
+            bad = first_forbidden(value) if isinstance(value, str) else None
+            problem = f"contains the control character {describe(bad.group())}" if bad else None
+            problem = problem or (validate(value) if validate else None)
             if problem:
                 problems.append(error(shown, line, column, f"{section}.{key} {problem}"))
                 continue

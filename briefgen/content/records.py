@@ -7,18 +7,20 @@ so the cache can keep them by content hash and workers can compute them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from briefgen.content.load import Located, SplitDocument, decode, load_yaml, split_front_matter
 from briefgen.content.markup import Conversion, Converter
 from briefgen.content.slugs import make_slug, slug_problem
+from briefgen.controls import FORBIDDEN, describe, first_forbidden
 from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.weburl import web_url_problem
 
 DateLike = dt.date | dt.datetime
 Position = tuple[int, int]
@@ -123,6 +125,10 @@ class _Checker:
             self.fail((*prefix, key), f"`{key}` must be text, not {_kind(value)}")
             return None
         text = str(value).strip()
+        if (bad := first_forbidden(text)) is not None:
+            self.fail((*prefix, key), f"`{key}` contains the control character {describe(bad.group())}; "
+                                      f"remove it")
+            return None
         if required and not text:
             self.fail((*prefix, key), f"`{key}` must not be empty")
             return None
@@ -136,13 +142,15 @@ class _Checker:
             if required:
                 self.fail(prefix, f"`{key}` is required (for example `{key}: 2016-08-02`)")
             return None
-        if isinstance(value, dt.date):
-            return value
         if isinstance(value, str):
-            try:
-                return dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                pass
+            with contextlib.suppress(ValueError):
+                value = dt.datetime.fromisoformat(value.strip())
+        if isinstance(value, dt.date):
+            if not _in_range(value):
+                self.fail((*prefix, key), f"`{key}` {value.isoformat()} is out of range: "
+                          f"use a date between {_EARLIEST} and {_LATEST}")
+                return None
+            return value
         self.fail(
             (*prefix, key),
             f"`{key}` must be a date such as 2016-08-02 or 2016-08-02T09:30:00+03:00, not {value!r}",
@@ -162,6 +170,9 @@ class _Checker:
         for index, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, str | int | float) or not str(item).strip():
                 self.fail((key, index), f"each entry of `{key}` must be non-empty text")
+            elif (bad := first_forbidden(str(item))) is not None:
+                self.fail((key, index), f"`{key}` contains the control character {describe(bad.group())}; "
+                                        f"remove it")
             else:
                 items.append(str(item).strip())
         return tuple(items)
@@ -192,6 +203,22 @@ class _Checker:
         return extra
 
 
+# A day's margin at both ends: any date inside can be moved to any timezone
+# (offsets reach 26 hours apart) without leaving what datetime can hold.
+_EARLIEST = dt.date.min + dt.timedelta(days=2)
+_LATEST = dt.date.max - dt.timedelta(days=2)
+
+
+def _in_range(value: DateLike) -> bool:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        try:
+            value = value.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            return False
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return _EARLIEST <= day <= _LATEST
+
+
 def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
 
@@ -203,6 +230,23 @@ def _one_edit_apart(a: str, b: str) -> bool:
         return sum(x != y for x, y in zip(a, b, strict=True)) == 1
     short, long = (a, b) if len(a) < len(b) else (b, a)
     return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> str:
+    """The body with control characters blanked, each kind reported once where first seen.
+
+    A space keeps every later column where the file has it.
+    """
+    body = split.body
+    seen: set[str] = set()
+    for found in (m for m in FORBIDDEN.finditer(body) if m.group() not in seen):
+        seen.add(found.group())
+        before = body[: found.start()]
+        line = split.body_line + before.count("\n")
+        column = found.start() - (before.rfind("\n") + 1) + 1
+        problems.append(warning(path, line, column,
+                                f"control character {describe(found.group())} removed from the text"))
+    return FORBIDDEN.sub(" ", body) if seen else body
 
 
 def _split(path: str, data: bytes) -> SplitDocument | Diagnostic:
@@ -245,7 +289,7 @@ def parse_briefing(
         updated=check.date("updated"),
         curators=check.strings("curators"),
         extra=check.unknown_keys(BRIEFING_KEYS),
-        body=converter.convert(split.body, path, split.body_line),
+        body=converter.convert(_clean_body(path, split, check.problems), path, split.body_line),
         positions=_positions(split.meta, BRIEFING_KEYS),
     )
     return check.outcome(doc)
@@ -285,9 +329,9 @@ def _web_url(check: _Checker, key: str, item: Mapping[str, Any], prefix: tuple[s
     url = check.text(key, data=item, prefix=prefix)
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        check.fail((*prefix, key), f"`{key}` must be an http or https URL, not {url!r}")
+    problem = web_url_problem(url, allow_query=True)
+    if problem:
+        check.fail((*prefix, key), f"`{key}` must be an http or https URL: it {problem}, not {url!r}")
         return None
     return url
 
@@ -316,6 +360,9 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
     if not isinstance(authors_value, list) or not all(isinstance(a, str) for a in authors_value):
         check.fail((*prefix, "authors"), "`authors` must be a list of names")
         authors_value = []
+    elif any(first_forbidden(a) for a in authors_value):
+        check.fail((*prefix, "authors"), "`authors` contains a control character; remove it")
+        authors_value = []
     check.unknown_keys(SOURCE_KEYS, data=item, prefix=prefix)
     if any(p.is_error for p in check.problems[before:]):
         return None
@@ -341,7 +388,7 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         summary=check.text("summary"),
         draft=check.flag("draft"),
         extra=check.unknown_keys(PAGE_KEYS),
-        body=converter.convert(split.body, path, split.body_line),
+        body=converter.convert(_clean_body(path, split, check.problems), path, split.body_line),
         positions=_positions(split.meta, PAGE_KEYS),
     )
     return check.outcome(doc)
