@@ -1,0 +1,175 @@
+"""Hostile and careless input: every bad value is a located error or a usage
+error, never a traceback, and every output format stays writable."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.conftest import build_ok, error_lines, make_site, page, run_cli
+
+BRIEFING = """\
+---
+title: {title}
+date: {date}
+topics: [Energy]
+summary: A summary.
+---
+{body}
+"""
+
+
+def briefing(title: str = '"Ports reopen"', date: str = "2016-08-02", body: str = "Text.") -> str:
+    return BRIEFING.format(title=title, date=date, body=body)
+
+
+def no_traceback(result: object) -> None:
+    assert "Traceback" not in result.stderr, result.stderr  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- base URLs
+
+
+@pytest.mark.parametrize("value", [
+    "pr-42--site.netlify.app", "javascript:alert(1)//", "https://example.org/?x=1",
+    "https://example.org/#top", "https://exa mple.org/", "https://example.org:99999/", "ftp://example.org/",
+])
+def test_bad_base_url_option_is_a_usage_error_naming_it(tmp_path: Path, value: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    result = run_cli("build", site, "--base-url", value)
+    assert result.code == 2, result.stderr
+    assert value in result.stderr
+    no_traceback(result)
+    assert not (site / "output").exists()
+
+
+def test_publish_checks_base_url_before_writing(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    result = run_cli("publish", site, "--dir", tmp_path / "pub", "--base-url", "javascript:x")
+    assert result.code == 2 and "javascript:x" in result.stderr
+    assert not (tmp_path / "pub").exists() and not (site / "output").exists()
+
+
+def test_good_base_url_option_is_used(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    build_ok(site, "--base-url", "https://pr-42--site.netlify.app/sub")
+    canonical = page(site / "output", "2016/08/02/ports-reopen/").find("link", rel="canonical")
+    assert canonical["href"] == "https://pr-42--site.netlify.app/sub/2016/08/02/ports-reopen/"
+
+
+@pytest.mark.parametrize("value", [
+    "https://example.org/?a=b", "https://example.org/#x", "https://exa mple.org/",
+    "https://example.org:99999/", "example.org",
+])
+def test_bad_base_url_in_config_is_located(tmp_path: Path, value: str) -> None:
+    config = f'[site]\ntitle = "T"\nbase_url = "{value}"\n'
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()}, config=config)
+    result = run_cli("build", site)
+    assert result.code == 1
+    assert any(line.startswith("briefgen.toml:3:1: error: site.base_url") for line in error_lines(result.stderr))
+    no_traceback(result)
+
+
+def test_source_url_uses_the_same_validator(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        "content/sources/s.yaml": '- id: a\n  title: T\n  publisher: P\n  url: "https://exa mple.org/x"\n',
+        "content/briefings/a.md": briefing(body="Text [@a]."),
+    })
+    result = run_cli("check", site)
+    assert result.code == 1
+    assert any(line.startswith("content/sources/s.yaml:4:8: error: `url`")
+               for line in error_lines(result.stderr)), result.stderr
+
+
+# ---------------------------------------------------------------- control characters
+
+
+@pytest.mark.parametrize("char", ["\x0c", "\x0b", "\x1b", "\x00", "\ufffe", "\x01"])
+def test_control_character_in_body_builds_with_a_warning(tmp_path: Path, char: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(body=f"Before{char}after.")})
+    result = build_ok(site)
+    assert f"content/briefings/a.md:7:7: warning: control character U+{ord(char):04X}" in result.stderr
+    feed = feedparser.parse((site / "output" / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert "Before after." in feed.entries[0].content[0].value
+    json.loads((site / "output" / "feed.json").read_bytes())
+    assert "Before after." in page(site / "output", "2016/08/02/ports-reopen/").get_text()
+
+
+@pytest.mark.parametrize("title", [r'"A\x01B"', r'"A\u001bB"', r'"A\uFFFEB"'])
+def test_control_character_in_title_is_a_located_error_in_check_and_build(tmp_path: Path, title: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(title=title)})
+    for command in ("check", "build"):
+        result = run_cli(command, site)
+        assert result.code == 1, (command, result.stderr)
+        assert any(line.startswith("content/briefings/a.md:2:8: error: `title` contains the control")
+                   for line in error_lines(result.stderr)), result.stderr
+        no_traceback(result)
+    assert not (site / "output").exists()
+
+
+def test_control_character_in_topic_and_config_title(tmp_path: Path) -> None:
+    text = briefing().replace("topics: [Energy]", 'topics: ["En\\x07ergy"]')
+    config = '[site]\ntitle = "T\\u0002"\n'
+    site = make_site(tmp_path, {"content/briefings/a.md": text}, config=config)
+    result = run_cli("check", site)
+    assert result.code == 1
+    assert any(line.startswith("briefgen.toml:2:1: error: site.title contains the control character U+0002")
+               for line in error_lines(result.stderr)), result.stderr
+    site2 = make_site(tmp_path / "b", {"content/briefings/a.md": text})
+    result = run_cli("check", site2)
+    assert any(line.startswith("content/briefings/a.md:4:10: error: `topics` contains the control")
+               for line in error_lines(result.stderr)), result.stderr
+
+
+@pytest.mark.parametrize("title", ["a\x01b", "a\nb", "a\x1bb"])
+def test_new_refuses_a_title_with_control_characters(tmp_path: Path, title: str) -> None:
+    site = make_site(tmp_path, {})
+    result = run_cli("new", title, "--site", site)
+    assert result.code == 2, result.stderr
+    no_traceback(result)
+    assert not (site / "content").exists()
+
+
+@pytest.mark.parametrize("title", ['back\\slash "quoted"', "tab\there", "Ünïcode ✓"])
+def test_init_title_is_written_as_valid_toml(tmp_path: Path, title: str) -> None:
+    result = run_cli("init", tmp_path / "new", "--title", title)
+    assert result.code == 0, result.stderr
+    config = tomllib.loads((tmp_path / "new" / "briefgen.toml").read_text(encoding="utf-8"))
+    assert config["site"]["title"] == title
+    build_ok(tmp_path / "new")
+
+
+def test_init_refuses_a_title_with_a_line_break(tmp_path: Path) -> None:
+    result = run_cli("init", tmp_path / "new", "--title", "two\nlines")
+    assert result.code == 2
+    assert not (tmp_path / "new").exists()
+
+
+# ---------------------------------------------------------------- dates at the edge
+
+
+@pytest.mark.parametrize("value", [
+    "0001-01-01T00:00:00+03:00", "9999-12-31T23:00:00-05:00", "0001-01-01", "9999-12-31",
+    '"0001-01-01T00:00:00+03:00"',
+])
+def test_dates_at_the_edge_are_located_errors(tmp_path: Path, value: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(date=value)})
+    for command in ("check", "build"):
+        result = run_cli(command, site)
+        assert result.code == 1, (command, result.stderr)
+        assert any(line.startswith("content/briefings/a.md:3:7: error: `date`")
+                   for line in error_lines(result.stderr)), result.stderr
+        no_traceback(result)
+
+
+def test_dates_with_offsets_inside_the_range_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(date="0002-01-01T00:00:00+14:00")},
+                     config='[site]\ntitle = "T"\ntimezone = "Pacific/Kiritimati"\n')
+    build_ok(site)
+    feed = feedparser.parse((site / "output" / "feed.xml").read_bytes())
+    assert not feed.bozo
