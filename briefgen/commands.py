@@ -102,7 +102,8 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
         if args.git_branch:
             publish.check_git_target(root, args.git_branch, args.remote)
         else:
-            publish.check_dir_target(args.dir.resolve(), protected)
+            # The whole site is off limits: its configured output is for `build` only.
+            publish.check_dir_target(args.dir.resolve(), [root, *protected])
         result = pipeline.build(root, _options(args), console.progress)
         console.problems(list(result.warnings))
         console.summary(_built(result))
@@ -112,7 +113,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
                 cname=config.site.cname or None,
             )
         else:
-            outcome = publish.publish_dir(result.output, args.dir.resolve(), protected=protected)
+            outcome = publish.publish_dir(result.output, args.dir.resolve(), protected=[root, *protected])
     except publish.PublishError as exc:
         print(f"briefgen: error: {exc}", file=sys.stderr)
         return 1

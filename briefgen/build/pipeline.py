@@ -33,7 +33,7 @@ class BuildResult:
 
 def protected_paths(config: Config) -> list[Path]:
     return [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
-            config.config_path]
+            config.config_path, config.cache_dir]
 
 
 def build(root: Path, options: BuildOptions | None = None,

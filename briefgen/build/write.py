@@ -38,10 +38,22 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a.is_relative_to(b) or b.is_relative_to(a)
 
 
+# Folders that hold history or state a build must never write into, wherever they are.
+RESERVED_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".briefgen-cache"})
+
+
+def reserved_part(path: Path) -> str | None:
+    """The version-control or cache folder a path is or lies inside, if any."""
+    return next((part for part in path.resolve().parts if part in RESERVED_FOLDERS), None)
+
+
 def check_output_dir(output: Path, site_root: Path, protected: Iterable[Path]) -> None:
     """Refuse an output folder that is not ours or that overlaps the site's own files."""
     output = output.resolve()
     site_root = site_root.resolve()
+    if (part := reserved_part(output)) is not None:
+        raise UsageError(f"output folder {output} is or lies inside a {part} folder; "
+                         f"briefgen will not write there")
     if site_root.is_relative_to(output):
         raise UsageError(f"output folder {output} holds the site itself; choose a folder inside it")
     for path in protected:
