@@ -83,6 +83,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     try:
         previous = cache.manifest(output) if cache else {}
         outcome = render_site(loaded, writer, previous, pool, cache, progress)
+        if cache:
+            # Until the new output is in place and recorded, the cache vouches only
+            # for files this build leaves as they are: a build killed in between
+            # must not have a later one keep a replaced page as if it were the old.
+            cache.set_manifest(output, {rel: entry for rel, entry in previous.items()
+                                        if outcome.manifest.get(rel) == entry})
+            cache.save()
         writer.commit(previous.keys() if previous else None)
     except BaseException:
         writer.abort()

@@ -9,9 +9,12 @@ returns only names and digests.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
     from briefgen.build.stages import Rendered, Sink, SourceFile
     from briefgen.render.renderer import Renderer
     from briefgen.site.plan import PageSpec
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # Set in each worker by the pool initializer: a worker process serves one pool.
 _worker_state: dict[str, Any] = {}
@@ -35,7 +40,25 @@ def _batches(items: Sequence[Any], jobs: int, largest: int = 400) -> list[Sequen
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker when the build that forked it dies.
+
+    Without it, a build killed with SIGKILL leaves its workers running, holding
+    the cache and the staging folder. Linux only; elsewhere workers still end
+    when they next find their task queue closed.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    # The parent may have died before the request was made.
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)
+
+
 def _init_worker() -> None:
+    _die_with_parent()
     # The parent builds with the cyclic collector off and its heap frozen before
     # forking; a worker collects only what it allocates itself.
     gc.enable()
