@@ -70,7 +70,8 @@ def test_bad_base_url_in_config_is_located(tmp_path: Path, value: str) -> None:
     site = make_site(tmp_path, {"content/briefings/a.md": briefing()}, config=config)
     result = run_cli("build", site)
     assert result.code == 1
-    assert any(line.startswith("briefgen.toml:3:1: error: site.base_url") for line in error_lines(result.stderr))
+    assert any(line.startswith("briefgen.toml:3:1: error: site.base_url")
+               for line in error_lines(result.stderr)), result.stderr
     no_traceback(result)
 
 

@@ -4,6 +4,7 @@ that cannot complete leaves the previous site whole."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -175,10 +176,8 @@ def test_kill_at_the_commit_point(tmp_path: Path) -> None:
 def _children(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             found |= {int(c) for c in (task / "children").read_text().split()}
-        except OSError:
-            pass
     return found
 
 
