@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from briefgen.build import pipeline, stages
 from briefgen.build.cache import clear
 from briefgen.build.workers import default_jobs
-from briefgen.config import load_config
-from briefgen.diagnostics import Diagnostic, UsageError
+from briefgen.config import CONFIG_NAME, load_config, locate_key
+from briefgen.diagnostics import Diagnostic, UsageError, warning
 from briefgen.scaffold import init_site, new_briefing
 from briefgen.weburl import web_url_problem
 
@@ -20,6 +22,10 @@ class Console(Protocol):
     def progress(self, message: str) -> None: ...
     def summary(self, message: str) -> None: ...
     def problems(self, diagnostics: list[Diagnostic]) -> None: ...
+
+
+# What `briefgen init` writes and the docs show, not where a site lives.
+_PLACEHOLDER_HOSTS = ("example.org", "www.example.org", "example.com", "www.example.com")
 
 
 def _site_root(site: Path) -> Path:
@@ -48,10 +54,28 @@ def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
     )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _warnings(diagnostics: Sequence[Diagnostic]) -> str:
+    return f"; {_count(sum(not d.is_error for d in diagnostics), 'warning')}" if diagnostics else ""
+
+
+def _left_out(drafts: int, future: int) -> str:
+    parts = []
+    if drafts:
+        parts.append(f"{_count(drafts, 'draft')} (--drafts includes them)")
+    if future:
+        parts.append(f"{_count(future, 'future briefing')} (--future includes them)")
+    return f"; left out {' and '.join(parts)}" if parts else ""
+
+
 def _built(result: pipeline.BuildResult) -> str:
     noun = "briefing" if result.briefings == 1 else "briefings"
     return (f"Built {result.briefings} {noun} into {result.output}: {result.pages} files, "
-            f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s")
+            f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s"
+            f"{_warnings(result.warnings)}{_left_out(result.drafts_left_out, result.future_left_out)}")
 
 
 def run_build(args: argparse.Namespace, console: Console) -> int:
@@ -67,7 +91,8 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 def run_check(args: argparse.Namespace, console: Console) -> int:
     loaded = stages.check(_site_root(args.site))
     console.problems(loaded.warnings)
-    console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
+    console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors"
+                    f"{_warnings(loaded.warnings)}")
     return 0
 
 
@@ -98,6 +123,13 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
     _base_url(args.base_url)
     config = load_config(root)
     protected = pipeline.protected_paths(config)
+    if not args.base_url and urlsplit(config.site.base_url).hostname in _PLACEHOLDER_HOSTS:
+        line, column = locate_key(config.config_path.read_text(encoding="utf-8-sig"), "site", "base_url")
+        console.problems([warning(
+            CONFIG_NAME, line, column,
+            f"site.base_url is still the placeholder {config.site.base_url}: feeds, the sitemap and "
+            f"canonical links will point there; set the address the site is served from "
+            f"(or pass --base-url)")])
     try:
         if args.git_branch:
             publish.check_git_target(root, args.git_branch, args.remote)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 import zoneinfo
@@ -13,6 +12,7 @@ from typing import Any
 
 from briefgen.controls import describe, first_forbidden
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.suggest import closest
 from briefgen.weburl import web_url_problem
 
 CONFIG_NAME = "briefgen.toml"
@@ -158,16 +158,16 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
     values: dict[str, dict[str, Any]] = {section: {} for section in _SCHEMA}
     for section, table in data.items():
         if section not in _SCHEMA:
-            line, column = _locate(text, None, section)
+            line, column = locate_key(text, None, section)
             problems.append(error(shown, line, column, _unknown(f"[{section}]", section, _SCHEMA)))
             continue
         if not isinstance(table, dict):
-            line, column = _locate(text, None, section)
+            line, column = locate_key(text, None, section)
             problems.append(error(shown, line, column, f"'{section}' must be a table"))
             continue
         keys = _SCHEMA[section]
         for key, value in table.items():
-            line, column = _locate(text, section, key)
+            line, column = locate_key(text, section, key)
             if key not in keys:
                 problems.append(error(shown, line, column, _unknown(f"{section}.{key}", key, keys)))
                 continue
@@ -203,9 +203,9 @@ def _with_trailing_slash(url: str) -> str:
 
 def _unknown(shown_key: str, key: str, known: dict[str, Any]) -> str:
     message = f"unknown key {shown_key}"
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    close = closest(key, known)
     if close:
-        message += f" (did you mean '{close[0]}'?)"
+        message += f" (did you mean '{close}'?)"
     return message
 
 
@@ -214,7 +214,7 @@ def _toml_error_position(message: str) -> tuple[int, int]:
     return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
 
 
-def _locate(text: str, section: str | None, key: str) -> tuple[int, int]:
+def locate_key(text: str, section: str | None, key: str) -> tuple[int, int]:
     """Find where a key (or a [section] header when section is None) is written.
 
     tomllib keeps no positions, so this looks for the line that assigns the key

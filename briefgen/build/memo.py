@@ -30,6 +30,8 @@ class LastBuild:
     files: int
     briefings: int
     valid_until: dt.datetime | None  # when the next future briefing comes due
+    drafts_left_out: int = 0
+    future_left_out: int = 0
 
 
 def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
@@ -65,7 +67,8 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         record = json.loads((cache_dir / _FILE).read_text(encoding="utf-8"))[str(output)]
         until = record["valid_until"]
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
-                         dt.datetime.fromisoformat(until) if until else None)
+                         dt.datetime.fromisoformat(until) if until else None,
+                         int(record.get("drafts", 0)), int(record.get("future", 0)))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -81,6 +84,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
     records[str(output)] = {
         "inputs": last.inputs, "files": last.files, "briefings": last.briefings,
         "valid_until": last.valid_until.isoformat() if last.valid_until else None,
+        "drafts": last.drafts_left_out, "future": last.future_left_out,
     }
     cache_dir.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")

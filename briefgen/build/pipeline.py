@@ -29,6 +29,8 @@ class BuildResult:
     reused: int
     warnings: tuple[Diagnostic, ...]
     seconds: float
+    drafts_left_out: int = 0
+    future_left_out: int = 0
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -64,7 +66,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
                 and (last.valid_until is None or now < last.valid_until)):
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
-                               time.perf_counter() - started)
+                               time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
@@ -99,9 +101,11 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         cache.save()
         if not loaded.warnings:  # a build with warnings should say them again next time
             memo.write_last_build(config.cache_dir, output, memo.LastBuild(
-                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release))
+                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
+                loaded.drafts_left_out, loaded.future_left_out))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
-                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
+                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
+                       loaded.drafts_left_out, loaded.future_left_out)
 
 
 def _inputs(config: Config, options: BuildOptions, output: Path,

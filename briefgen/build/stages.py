@@ -34,7 +34,14 @@ from briefgen.content.records import (
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
-from briefgen.site.model import Site, build_site, collect_sources, is_published, to_site_time
+from briefgen.site.model import (
+    Site,
+    build_site,
+    collect_sources,
+    is_published,
+    is_unknown_source,
+    to_site_time,
+)
 from briefgen.site.plan import PageSpec, plan_site
 
 Progress = Callable[[str], None]
@@ -79,6 +86,8 @@ class Loaded:
     briefing_count: int
     assets: dict[str, Asset]
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
+    drafts_left_out: int = 0
+    future_left_out: int = 0
 
 
 # Content kinds, with their folders under content/ and file endings.
@@ -225,6 +234,10 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += source_problems
     site, model_problems = build_site(included, pages, sources, config.site.timezone,
                                       excluded_paths=excluded)
+    if any(d.is_error for p in parsed if p.path.startswith("content/sources/") for d in p.diagnostics):
+        # A registry file that did not parse explains every "unknown source" below:
+        # show the cause, not a screen of its consequences.
+        model_problems = [d for d in model_problems if not is_unknown_source(d)]
     problems += model_problems
     assets = theme_assets(themes)
     static_files = _static_files(config)
@@ -235,8 +248,10 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         raise BuildFailed(problems)
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
+    drafts_left_out = sum(d.draft and not options.drafts for d in briefing_docs)
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
-                  min(future) if future else None)
+                  min(future) if future else None, drafts_left_out,
+                  len(briefing_docs) - len(included) - drafts_left_out)
 
 
 def _static_files(config: Config) -> list[str]:

@@ -20,6 +20,7 @@ from briefgen.content.markup import Conversion, Converter
 from briefgen.content.slugs import make_slug, slug_problem
 from briefgen.controls import FORBIDDEN, describe, first_forbidden
 from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.suggest import closest
 from briefgen.weburl import web_url_problem
 
 DateLike = dt.date | dt.datetime
@@ -29,6 +30,14 @@ BRIEFING_KEYS = ("title", "date", "topics", "summary", "sources", "draft", "slug
 PAGE_KEYS = ("title", "slug", "summary", "draft")
 SOURCE_KEYS = ("id", "title", "publisher", "url", "published", "authors", "accessed", "archive_url")
 SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+# What other generators call our keys (Hugo, Pelican, Jekyll habits).
+KEY_ALIASES = {
+    "tags": "topics", "tag": "topics", "categories": "topics", "category": "topics",
+    "keywords": "topics", "author": "curators", "authors": "curators", "description": "summary",
+    "excerpt": "summary", "abstract": "summary", "pubdate": "date", "published": "date",
+    "modified": "updated", "lastmod": "updated", "references": "sources", "citations": "sources",
+    "link": "url", "href": "url", "outlet": "publisher",
+}
 
 
 @dataclass(frozen=True)
@@ -193,12 +202,12 @@ class _Checker:
             if key in known:
                 continue
             extra[str(key)] = value
-            close = [name for name in known if _one_edit_apart(str(key), name)]
+            close = closest(str(key), known, KEY_ALIASES)
             if close:
                 line, column = self.meta.key_at(*prefix, key)
                 self.problems.append(warning(
                     self.path, line, column,
-                    f"unknown key `{key}` (did you mean `{close[0]}`?); it is kept as extra data",
+                    f"unknown key `{key}` (did you mean `{close}`?); it is kept as extra data",
                 ))
         return extra
 
@@ -221,15 +230,6 @@ def _in_range(value: DateLike) -> bool:
 
 def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> str:
@@ -280,7 +280,7 @@ def parse_briefing(
         digest=file_digest(data),
         title=title or "",
         date=date or dt.date.min,
-        topics=check.strings("topics"),
+        topics=_topics(check),
         summary=check.text("summary"),
         source_ids=sources,
         inline_sources=inline,
@@ -293,6 +293,20 @@ def parse_briefing(
         positions=_positions(split.meta, BRIEFING_KEYS),
     )
     return check.outcome(doc)
+
+
+def _topics(check: _Checker) -> tuple[str, ...]:
+    topics = check.strings("topics")
+    value = check.meta.value.get("topics")
+    if isinstance(value, str) and "," in value:
+        line, column = check.meta.at("topics")
+        names = ", ".join(part.strip() for part in value.split(",") if part.strip())
+        check.problems.append(warning(
+            check.path, line, column,
+            f"`topics` is one topic named {value.strip()!r}; for several, write a list: "
+            f"`topics: [{names}]`",
+        ))
+    return topics
 
 
 def _briefing_sources(check: _Checker) -> tuple[tuple[str, ...], tuple[Source, ...]]:
