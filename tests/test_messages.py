@@ -122,7 +122,8 @@ def test_broken_registry_is_the_root_cause_and_its_consequences_are_not_shown(tm
     result = run_cli("check", make_site(tmp_path, files))
     assert result.code == 1
     errors = error_lines(result.stderr)
-    assert len(errors) == 1 and errors[0].startswith("content/sources/s.yaml:2:1: error: YAML does not allow tabs")
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("content/sources/s.yaml:2:1: error: YAML does not allow tabs")
 
 
 def test_summary_counts_warnings_and_what_was_left_out(tmp_path: Path) -> None:
