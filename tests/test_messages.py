@@ -123,7 +123,8 @@ def test_broken_registry_is_the_root_cause_and_its_consequences_are_not_shown(tm
     assert result.code == 1
     errors = error_lines(result.stderr)
     assert len(errors) == 1, result.stderr
-    assert errors[0].startswith("content/sources/s.yaml:2:1: error: YAML does not allow tabs")
+    assert errors[0].startswith("content/sources/s.yaml:2:1: error: source registry unreadable, so none "
+                                "of its sources is known: YAML does not allow tabs")
 
 
 def test_summary_counts_warnings_and_what_was_left_out(tmp_path: Path) -> None:

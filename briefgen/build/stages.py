@@ -27,6 +27,7 @@ from briefgen.content.records import (
     PageDoc,
     Source,
     file_digest,
+    is_unreadable_registry,
     parse_briefing,
     parse_page,
     parse_registry,
@@ -234,7 +235,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += source_problems
     site, model_problems = build_site(included, pages, sources, config.site.timezone,
                                       excluded_paths=excluded)
-    if any(d.is_error for p in parsed if p.path.startswith("content/sources/") for d in p.diagnostics):
+    if any(is_unreadable_registry(d) for p in parsed for d in p.diagnostics):
         # A registry file that did not parse explains every "unknown source" below:
         # show the cause, not a screen of its consequences.
         model_problems = [d for d in model_problems if not is_unknown_source(d)]

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from briefgen.content.load import Located, SplitDocument, decode, load_yaml, split_front_matter
@@ -249,6 +249,13 @@ def _clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> 
     return FORBIDDEN.sub(" ", body) if seen else body
 
 
+def _convert(converter: Converter, path: str, split: SplitDocument, problems: list[Diagnostic]) -> Conversion:
+    body = converter.convert(_clean_body(path, split, problems), path, split.body_line)
+    problems += [(error if is_error else warning)(path, line, column, message)
+                 for line, column, message, is_error in body.notes]
+    return body
+
+
 def _split(path: str, data: bytes) -> SplitDocument | Diagnostic:
     text = decode(path, data)
     if isinstance(text, Diagnostic):
@@ -289,7 +296,7 @@ def parse_briefing(
         updated=check.date("updated"),
         curators=check.strings("curators"),
         extra=check.unknown_keys(BRIEFING_KEYS),
-        body=converter.convert(_clean_body(path, split, check.problems), path, split.body_line),
+        body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, BRIEFING_KEYS),
     )
     return check.outcome(doc)
@@ -402,25 +409,38 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         summary=check.text("summary"),
         draft=check.flag("draft"),
         extra=check.unknown_keys(PAGE_KEYS),
-        body=converter.convert(_clean_body(path, split, check.problems), path, split.body_line),
+        body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, PAGE_KEYS),
     )
     return check.outcome(doc)
+
+
+UNREADABLE_REGISTRY = "source registry unreadable, so none of its sources is known: "
+
+
+def _unreadable(problem: Diagnostic) -> Diagnostic:
+    return replace(problem, message=UNREADABLE_REGISTRY + problem.message)
+
+
+def is_unreadable_registry(problem: Diagnostic) -> bool:
+    """Whether a problem made a whole registry file unusable (and explains unknown sources)."""
+    return problem.is_error and problem.message.startswith(UNREADABLE_REGISTRY)
 
 
 def parse_registry(path: str, data: bytes) -> tuple[tuple[Source, ...], list[Diagnostic]]:
     """A registry file: a YAML list of sources."""
     text = decode(path, data)
     if isinstance(text, Diagnostic):
-        return (), [text]
+        return (), [_unreadable(text)]
     located = load_yaml(path, text)
     if isinstance(located, Diagnostic):
-        return (), [located]
+        return (), [_unreadable(located)]
     if located.value is None:
         return (), []
     if not isinstance(located.value, list):
         line, column = located.at()
-        return (), [error(path, line, column, "a source registry is a YAML list of sources (`- id: ...`)")]
+        return (), [_unreadable(error(path, line, column, "a source registry is a YAML list of sources "
+                                                          "(`- id: ...`)"))]
     check = _Checker(path, Located({}, located.values, located.keys))
     sources = []
     for index, item in enumerate(located.value):
