@@ -174,3 +174,62 @@ def test_dates_with_offsets_inside_the_range_build(tmp_path: Path) -> None:
     build_ok(site)
     feed = feedparser.parse((site / "output" / "feed.xml").read_bytes())
     assert not feed.bozo
+
+
+# ---------------------------------------------------------------- Markdown edge cases
+
+SOURCE = "- id: src-a\n  title: T\n  publisher: P\n  url: https://example.org/a\n"
+
+
+def test_citation_inside_a_link_is_not_a_link_inside_a_link(tmp_path: Path) -> None:
+    body = "See [the report [@src-a] today](https://example.org/r) now."
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCE,
+                                "content/briefings/a.md": briefing(body=body)})
+    build_ok(site)
+    article = page(site / "output", "2016/08/02/ports-reopen/")
+    for link in article.find_all("a"):
+        assert link.find("a") is None, link
+    report = article.find("a", href="https://example.org/r")
+    assert report.get_text() == "the report today"
+    cite = report.find_next_sibling("sup")
+    assert cite is not None and cite.a["href"] == "#source-1"
+
+
+@pytest.mark.parametrize("before", ["    code [@ghost]\n", "<div>[@ghost]</div>\n"])
+def test_missing_source_is_reported_where_it_is_cited(tmp_path: Path, before: str) -> None:
+    body = f"First.\n\n{before}\nReal [@ghost]."
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(body=body)})
+    result = run_cli("check", site)
+    assert result.code == 1
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/briefings/a.md:11:8: error: cited source 'ghost'"), result.stderr
+
+
+@pytest.mark.parametrize("marker", ["[@Upper]", "[@ a]", "[@a;;@b]"])
+def test_malformed_citations_warn_where_they_are(tmp_path: Path, marker: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(body=f"Claim {marker}.\n\n`{marker}`")})
+    result = build_ok(site)
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1, result.stderr  # the one in a code span is not reported
+    assert warnings[0].startswith(f"content/briefings/a.md:7:7: warning: {marker!r} is not a citation")
+
+
+@pytest.mark.parametrize(("body", "at"), [
+    ("".join("  " * i + "- x\n" for i in range(400)), 88),
+    ("".join("    " * i + "- x\n" for i in range(400)), 48),
+])
+def test_deeply_nested_lists_are_a_located_error(tmp_path: Path, body: str, at: int) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(body=body),
+                                "content/briefings/b.md": briefing(title="Fine", body="Fine text.")})
+    for command in ("check", "build"):
+        result = run_cli(command, site)
+        assert result.code == 1 and "Traceback" not in result.stderr, result.stderr
+        (line,) = error_lines(result.stderr)
+        assert line.startswith(f"content/briefings/a.md:{at}:1: error: the text nests lists")
+
+
+def test_deeply_nested_quotes_are_a_located_error_quickly(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(body="Intro.\n\n" + "> " * 3000 + "x")})
+    result = run_cli("check", site, timeout=30)
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/briefings/a.md:9:1: error: the text nests lists")

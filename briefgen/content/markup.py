@@ -263,14 +263,17 @@ class Converter:
 
     def convert(self, body: str, source_path: str, body_line: int) -> Conversion:
         """Convert a document body; source_path is content-relative, body_line its first line."""
+        masked = mask_code(body)
+        message = ("the text nests lists or quotes too deeply to convert; "
+                   "flatten the deepest ones")
+        too_deep = _too_deep(masked)
+        if too_deep is not None:
+            return Conversion("", (), (), "", 0, (), ((body_line + too_deep, 1, message, True),))
         try:
             converted, found, found_links = self._run(body, source_path)
         except RecursionError:
             self._md = self._markdown()  # an interrupted conversion leaves it unusable
-            message = ("the text nests lists or quotes too deeply to convert; "
-                       "flatten the deepest ones")
             return Conversion("", (), (), "", 0, (), ((body_line, 1, message, True),))
-        masked = mask_code(body)
         written = _written_citations(masked)
         if len(written) != len(found):
             # Some `[@...]` are in text Markdown does not read as prose (indented
@@ -310,6 +313,25 @@ class Converter:
             source_id, _, offset = tagged.rpartition("-briefgen-at-")
             read.append((source_id, int(offset)))
         return sorted(read, key=lambda item: item[1])
+
+
+# Python-Markdown parses nested lists and quotes by recursion, slowly and, past
+# a few hundred levels, into a RecursionError; no real text comes near this.
+_MAX_NESTING_COLUMNS = 160
+_MAX_QUOTE_LEVELS = 40
+_NESTED_ITEM = re.compile(r"([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_QUOTES = re.compile(rf"(?:[ \t]{{0,3}}>){{{_MAX_QUOTE_LEVELS + 1}}}")
+
+
+def _too_deep(masked: str) -> int | None:
+    """The 0-based line of the first list item or quote nested beyond the limits, if any."""
+    for number, line in enumerate(masked.split("\n")):
+        item = _NESTED_ITEM.match(line)
+        if item and len(item.group(1).expandtabs(4)) > _MAX_NESTING_COLUMNS:
+            return number
+        if _QUOTES.match(line):
+            return number
+    return None
 
 
 def mask_code(text: str) -> str:
