@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 import zoneinfo
 from collections.abc import Callable
@@ -136,11 +137,16 @@ def load_config(root: Path) -> Config:
     path = root / CONFIG_NAME
     shown = CONFIG_NAME
     try:
+        # Checked first: reading a FIFO or a device would wait for ever.
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            raise BuildFailed([error(shown, 1, 1, f"{CONFIG_NAME} is not a regular file")])
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise BuildFailed(
             [error(shown, 1, 1, f"no {CONFIG_NAME} in {root} (run `briefgen init DIR` to start a site)")]
         ) from None
+    except OSError as exc:
+        raise BuildFailed([error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError as exc:
         raise BuildFailed([error(shown, 1, exc.start + 1, "not valid UTF-8")]) from None
     return parse_config(root, text, shown)

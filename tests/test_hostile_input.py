@@ -4,13 +4,18 @@ error, never a traceback, and every output format stays writable."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 import feedparser
 import pytest
 
-from tests.conftest import build_ok, error_lines, make_site, page, run_cli
+from tests.conftest import REPO, build_ok, error_lines, make_site, page, run_cli
 
 BRIEFING = """\
 ---
@@ -233,3 +238,69 @@ def test_deeply_nested_quotes_are_a_located_error_quickly(tmp_path: Path) -> Non
     result = run_cli("check", site, timeout=30)
     (line,) = error_lines(result.stderr)
     assert line.startswith("content/briefings/a.md:9:1: error: the text nests lists")
+
+
+# ---------------------------------------------------------------- files that are not plain files
+
+
+def test_symlink_loops_are_reported_together_with_positions(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    (site / "content/briefings/loop.md").symlink_to("loop.md")
+    (site / "content/sources").mkdir()
+    (site / "content/sources/s.yaml").symlink_to("s.yaml")
+    result = run_cli("build", site)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    errors = error_lines(result.stderr)
+    assert "content/briefings/loop.md:1:1: error: cannot read this file: Too many levels of symbolic links" \
+        in errors, result.stderr
+    assert any(line.startswith("content/sources/s.yaml:1:1: error: cannot read") for line in errors)
+
+
+def test_a_fifo_named_briefgen_toml_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    (site / "briefgen.toml").unlink()
+    os.mkfifo(site / "briefgen.toml")
+    for command in ("build", "check"):
+        result = run_cli(command, site, timeout=20)
+        assert result.code == 1
+        assert "briefgen.toml:1:1: error: briefgen.toml is not a regular file" in result.stderr
+
+
+def test_a_fifo_among_briefings_does_not_hang_the_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    os.mkfifo(site / "content/briefings/pipe.md")
+    build_ok(site)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to run briefgen as a user who cannot read a file")
+def test_an_unreadable_file_is_reported_with_the_others(tmp_path: Path) -> None:
+    base = Path(tempfile.mkdtemp(prefix="briefgen-unreadable-"))
+    try:
+        base.chmod(0o755)
+        site = make_site(base, {"content/briefings/a.md": briefing(),
+                                "content/briefings/b.md": briefing(title="B", date="nope")})
+        for path in [site, *site.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (site / "content/briefings/a.md").chmod(0)
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                   sys.executable, "-m", "briefgen", "check", str(site)]
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        errors = error_lines(result.stderr)
+        assert "content/briefings/a.md:1:1: error: cannot read this file: Permission denied" in errors, \
+            result.stderr
+        assert any(line.startswith("content/briefings/b.md:3:7: error: `date`") for line in errors)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_file_deleted_by_hand_from_the_output_is_restored(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing()})
+    build_ok(site)
+    built = site / "output" / "2016/08/02/ports-reopen/index.html"
+    original = built.read_bytes()
+    built.unlink()
+    build_ok(site)
+    assert built.read_bytes() == original

@@ -13,7 +13,7 @@ from briefgen.build import memo
 from briefgen.build.cache import BuildCache, FileStat
 from briefgen.build.stages import BuildOptions, Progress, content_stats, load, read_sources, render_site
 from briefgen.build.workers import WorkerPool
-from briefgen.build.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
+from briefgen.build.write import MARKER, OutputWriter, check_output_dir, count_files, recover_interrupted
 from briefgen.config import Config, load_config
 from briefgen.content.markup import MARKDOWN_SETTINGS_KEY
 from briefgen.diagnostics import BuildFailed, Diagnostic
@@ -63,8 +63,11 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if options.use_cache:
         last = memo.read_last_build(config.cache_dir, output)
         now = options.now or dt.datetime.now(dt.UTC)
+        # The file count catches a file deleted by hand from the output, which
+        # no input records; a changed file is the user's own doing and stays.
         if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
-                and (last.valid_until is None or now < last.valid_until)):
+                and (last.valid_until is None or now < last.valid_until)
+                and count_files(output) == last.files + 1):
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)

@@ -32,7 +32,7 @@ from briefgen.content.records import (
     parse_page,
     parse_registry,
 )
-from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
+from briefgen.diagnostics import BuildFailed, Diagnostic, error, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.model import (
@@ -134,9 +134,16 @@ def _walk(folder: str, endings: tuple[str, ...]) -> list[str]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 files += _walk(entry.path, endings)
-            elif entry.name.endswith(endings) and entry.is_file():
+            elif entry.name.endswith(endings) and _is_file(entry):
                 files.append(entry.path)
     return files
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symlink loop: kept, so that reading it reports it
+        return True
 
 
 def _hidden(name: str) -> bool:
@@ -153,7 +160,20 @@ def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
 
 def content_stats(config: Config) -> list[tuple[str, str, FileStat]]:
     """Every content file as (kind, path on disk, stat), in a stable order."""
-    return [(kind, path, file_stat(path)) for kind, path in discover(config)]
+    found, problems = [], []
+    prefix = len(str(config.root)) + 1
+    for kind, path in discover(config):
+        try:
+            found.append((kind, path, file_stat(path)))
+        except OSError as exc:
+            problems.append(_unreadable(path[prefix:].replace(os.sep, "/"), exc))
+    if problems:
+        raise BuildFailed(problems)
+    return found
+
+
+def _unreadable(shown: str, exc: OSError) -> Diagnostic:
+    return error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")
 
 
 def read_sources(config: Config, cache: BuildCache | None = None,
@@ -181,7 +201,10 @@ def read_sources(config: Config, cache: BuildCache | None = None,
 
 
 def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
-    data = file.bytes()
+    try:
+        data = file.bytes()
+    except OSError as exc:
+        return ParsedFile(file.path, "", None, (), (_unreadable(file.path, exc),))
     digest = file.digest or file_digest(data)
     if file.kind == "briefing":
         doc, problems = parse_briefing(file.path, data, converter)

@@ -190,6 +190,11 @@ def _folders_touched(output: Path, rel_files: Iterable[str]) -> set[Path]:
     return folders
 
 
+def count_files(folder: Path) -> int:
+    """How many files the folder holds, at any depth."""
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
 def _files_in(folder: Path) -> set[str]:
     found = set()
     for base, dirs, files in os.walk(folder):

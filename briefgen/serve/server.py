@@ -111,6 +111,9 @@ def ignored_name(name: str) -> bool:
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog: a browser opening a page with its assets, or a link
+    # checker, makes many connections at once; the default of 5 drops them.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], family: socket.AddressFamily,
                  app: DevServer) -> None:
@@ -644,6 +647,7 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = Tr
     """`briefgen serve`: serve and rebuild until Ctrl-C; returns 0."""
     server = DevServer(root, host.strip("[]") if host.startswith("[") else host, port,
                        drafts=drafts, out=out, err=err)
+    _stop_on_terminate()
     try:
         server.start()
         if open_browser:
@@ -662,6 +666,17 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = Tr
 
 
 _SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
+
+
+def _stop_on_terminate() -> None:
+    """SIGTERM (a service manager, `kill`) stops the server as Ctrl-C does, cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _ignore_interrupts() -> _SignalHandler:
