@@ -89,7 +89,7 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
-    loaded = stages.check(_site_root(args.site))
+    loaded = pipeline.check(_site_root(args.site), default_jobs())
     console.problems(loaded.warnings)
     console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors"
                     f"{_warnings(loaded.warnings)}")

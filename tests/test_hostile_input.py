@@ -304,3 +304,15 @@ def test_a_file_deleted_by_hand_from_the_output_is_restored(tmp_path: Path) -> N
     built.unlink()
     build_ok(site)
     assert built.read_bytes() == original
+
+
+def test_check_finds_what_only_rendering_meets(tmp_path: Path) -> None:
+    template = ('{% extends "base.html" %}\n{% block content %}\n'
+                "<p>{{ briefing.no_such_field.here }}</p>\n{% endblock %}\n")
+    site = make_site(tmp_path, {"content/briefings/a.md": briefing(), "templates/briefing.html": template})
+    build = run_cli("build", site)
+    check = run_cli("check", site)
+    assert build.code == check.code == 1
+    assert error_lines(check.stderr) == error_lines(build.stderr)
+    assert error_lines(check.stderr)[0].startswith("templates/briefing.html:3:")
+    assert not (site / "output").exists()

@@ -9,9 +9,17 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefgen.build import memo
+from briefgen.build import memo, stages
 from briefgen.build.cache import BuildCache, FileStat
-from briefgen.build.stages import BuildOptions, Progress, content_stats, load, read_sources, render_site
+from briefgen.build.stages import (
+    BuildOptions,
+    Loaded,
+    Progress,
+    content_stats,
+    load,
+    read_sources,
+    render_site,
+)
 from briefgen.build.workers import WorkerPool
 from briefgen.build.write import MARKER, OutputWriter, check_output_dir, count_files, recover_interrupted
 from briefgen.config import Config, load_config
@@ -109,6 +117,27 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out)
+
+
+class _Discard:
+    """A sink that keeps nothing: `check` renders every page only to meet its errors."""
+
+    def reuse(self, rel_file: str) -> bool:
+        return False
+
+    def write(self, rel_file: str, data: bytes) -> None:
+        pass
+
+    def register(self, rel_file: str, kept: bool) -> None:
+        pass
+
+
+def check(root: Path, jobs: int = 1) -> Loaded:
+    """Every validation of a build, rendering included, drafts and future briefings
+    included; writes nothing. Raises BuildFailed as a build would."""
+    loaded = stages.check(root)
+    render_site(loaded, _Discard(), {}, WorkerPool(jobs) if jobs > 1 else None)
+    return loaded
 
 
 def _inputs(config: Config, options: BuildOptions, output: Path,
