@@ -100,9 +100,13 @@ class _PositionLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLo
     """Safe YAML that reports impossible dates at their position instead of crashing."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> dt.date | dt.datetime:
+        # An explicit `!!timestamp` tag reaches here with any text at all.
+        if not isinstance(node.value, str) or not self.timestamp_regexp.match(node.value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a date or time: {node.value!r}", node.start_mark)
         try:
             value: dt.date | dt.datetime = super().construct_yaml_timestamp(node)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise yaml.constructor.ConstructorError(
                 None, None, f"impossible date {node.value!r}: {exc}", node.start_mark
             ) from None
@@ -160,6 +164,9 @@ def load_yaml(shown: str, text: str, first_line: int = 1) -> Located | Diagnosti
         return error(shown, line, column, f"invalid YAML: {problem}" + _show_line(text, mark))
     except yaml.YAMLError as exc:
         return error(shown, first_line, 1, f"invalid YAML: {exc}")
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # A value with an explicit tag (`!!int`, `!!float`...) that its constructor rejects.
+        return error(shown, first_line, 1, f"invalid YAML value: {exc}")
     except RecursionError:
         return error(shown, first_line, 1, f"YAML nested more than {MAX_DEPTH} levels deep")
     finally:
