@@ -276,9 +276,9 @@ class Converter:
             return Conversion("", (), (), "", 0, (), ((body_line, 1, message, True),))
         written = _written_citations(masked)
         if len(written) != len(found):
-            # Some `[@...]` are in text Markdown does not read as prose (indented
-            # code, raw HTML): learn which ones it did read, by marking each.
-            written = self._read_citations(body, source_path, written)
+            # The masking guessed wrong (indented code, raw HTML, a fence never
+            # closed): learn which `[@...]` Markdown did read, by marking each.
+            written = self._read_citations(body, source_path, _written_citations(body))
         citations = _locate_citations(masked, found, written, body_line)
         links = _locate_links(masked, found_links, body_line)
         return Conversion(
@@ -310,8 +310,9 @@ class Converter:
         _, found, _ = self._run(marked, source_path)
         read = []
         for tagged, _ in found:
-            source_id, _, offset = tagged.rpartition("-briefgen-at-")
-            read.append((source_id, int(offset)))
+            source_id, tag, offset = tagged.rpartition("-briefgen-at-")
+            if tag and offset.isdigit():
+                read.append((source_id, int(offset)))
         return sorted(read, key=lambda item: item[1])
 
 
