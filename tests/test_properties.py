@@ -12,13 +12,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from briefgen.build import pipeline
@@ -30,8 +30,9 @@ from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
 
 # BRIEFGEN_PROPERTY_SCALE=10 runs ten times the examples, for a longer search.
 SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
+# No "explain" phase: it traces every line, which multiplies the time of a build.
 SETTINGS = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck),
-                    max_examples=100 * SCALE)
+                    max_examples=100 * SCALE, phases=[p for p in Phase if p is not Phase.explain])
 CONVERTER = Converter()
 PAGE_CONVERTER = Converter(citations=False)
 
@@ -220,7 +221,23 @@ def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
             elif operation == "kill":
                 kill_build(root, a, duration)
             else:
-                pipeline.build(root, BuildOptions(jobs=1))
-        pipeline.build(root, BuildOptions(jobs=1))
-        pipeline.build(root, BuildOptions(output=root / "clean", use_cache=False, jobs=1))
-        assert output_tree(root / "output") == output_tree(root / "clean")
+                attempt(lambda: pipeline.build(root, BuildOptions(jobs=1)))
+        # Renames and re-creations may give two files one URL: then the build and
+        # the clean build must fail alike, and the previous output stays.
+        before = output_tree(root / "output")
+        problems = attempt(lambda: pipeline.build(root, BuildOptions(jobs=1)))
+        clean_problems = attempt(lambda: pipeline.build(
+            root, BuildOptions(output=root / "clean", use_cache=False, jobs=1)))
+        assert problems == clean_problems
+        if problems is None:
+            assert output_tree(root / "output") == output_tree(root / "clean")
+        else:
+            assert output_tree(root / "output") == before
+
+
+def attempt(build: Callable[[], object]) -> list[Diagnostic] | None:
+    try:
+        build()
+    except BuildFailed as failed:
+        return failed.diagnostics
+    return None
