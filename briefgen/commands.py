@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from briefgen.build import pipeline, stages
 from briefgen.build.cache import clear
 from briefgen.build.workers import default_jobs
-from briefgen.config import load_config
-from briefgen.diagnostics import Diagnostic, UsageError
+from briefgen.config import CONFIG_NAME, load_config, locate_key
+from briefgen.diagnostics import Diagnostic, UsageError, warning
 from briefgen.scaffold import eject_theme, init_site, new_briefing
+from briefgen.weburl import web_url_problem
 
 
 class Console(Protocol):
     def progress(self, message: str) -> None: ...
     def summary(self, message: str) -> None: ...
     def problems(self, diagnostics: list[Diagnostic]) -> None: ...
+
+
+# What `briefgen init` writes and the docs show, not where a site lives.
+_PLACEHOLDER_HOSTS = ("example.org", "www.example.org", "example.com", "www.example.com")
 
 
 def _site_root(site: Path) -> Path:
@@ -33,17 +40,42 @@ def _jobs(value: int | None) -> int:
     return value or default_jobs()
 
 
+def _base_url(value: str | None) -> str | None:
+    if value is not None and (problem := web_url_problem(value)):
+        raise UsageError(f"--base-url {value!r} {problem}")
+    return value
+
+
 def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
+    _base_url(args.base_url)
     return stages.BuildOptions(
         drafts=args.drafts, future=args.future, base_url=args.base_url,
         jobs=_jobs(args.jobs), config=args.config, **extra,  # type: ignore[arg-type]
     )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _warnings(diagnostics: Sequence[Diagnostic]) -> str:
+    return f"; {_count(sum(not d.is_error for d in diagnostics), 'warning')}" if diagnostics else ""
+
+
+def _left_out(drafts: int, future: int) -> str:
+    parts = []
+    if drafts:
+        parts.append(f"{_count(drafts, 'draft')} (--drafts includes them)")
+    if future:
+        parts.append(f"{_count(future, 'future briefing')} (--future includes them)")
+    return f"; left out {' and '.join(parts)}" if parts else ""
+
+
 def _built(result: pipeline.BuildResult) -> str:
     noun = "briefing" if result.briefings == 1 else "briefings"
     return (f"Built {result.briefings} {noun} into {result.output}: {result.pages} files, "
-            f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s")
+            f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s"
+            f"{_warnings(result.warnings)}{_left_out(result.drafts_left_out, result.future_left_out)}")
 
 
 def run_build(args: argparse.Namespace, console: Console) -> int:
@@ -57,9 +89,11 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
-    loaded = stages.check(_site_root(args.site), stages.BuildOptions(config=args.config))
+    loaded = pipeline.check(_site_root(args.site),
+                            stages.BuildOptions(config=args.config, jobs=default_jobs()))
     console.problems(loaded.warnings)
-    console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors")
+    console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors"
+                    f"{_warnings(loaded.warnings)}")
     if getattr(args, "links", False):
         return _check_links(args, loaded, console)
     return 0
@@ -116,13 +150,22 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
     from briefgen import publish
 
     root = _site_root(args.site)
+    _base_url(args.base_url)
     config = load_config(root, args.config)
     protected = pipeline.protected_paths(config)
+    if not args.base_url and urlsplit(config.site.base_url).hostname in _PLACEHOLDER_HOSTS:
+        line, column = locate_key(config.config_path.read_text(encoding="utf-8-sig"), "site", "base_url")
+        console.problems([warning(
+            CONFIG_NAME, line, column,
+            f"site.base_url is still the placeholder {config.site.base_url}: feeds, the sitemap and "
+            f"canonical links will point there; set the address the site is served from "
+            f"(or pass --base-url)")])
     try:
         if args.git_branch:
             publish.check_git_target(root, args.git_branch, args.remote)
         else:
-            publish.check_dir_target(args.dir.resolve(), protected)
+            # The whole site is off limits: its configured output is for `build` only.
+            publish.check_dir_target(args.dir.resolve(), [root, *protected])
         result = pipeline.build(root, _options(args), console.progress)
         console.problems(list(result.warnings))
         console.summary(_built(result))
@@ -132,7 +175,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
                 cname=config.site.cname or None,
             )
         else:
-            outcome = publish.publish_dir(result.output, args.dir.resolve(), protected=protected)
+            outcome = publish.publish_dir(result.output, args.dir.resolve(), protected=[root, *protected])
     except publish.PublishError as exc:
         print(f"briefgen: error: {exc}", file=sys.stderr)
         return 1

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import difflib
 import re
+import stat
 import tomllib
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from briefgen.controls import describe, first_forbidden
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.suggest import closest
+from briefgen.weburl import web_url_problem
 
 CONFIG_NAME = "briefgen.toml"
 
@@ -88,10 +90,8 @@ Validator = Callable[[Any], str | None]
 
 
 def _absolute_http_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"must be an absolute http(s) URL, not {value!r}"
-    return None
+    problem = web_url_problem(value)
+    return f"{problem}, not {value!r}" if problem else None
 
 
 def _known_timezone(value: str) -> str | None:
@@ -157,6 +157,9 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
         path = config_file.resolve()
         shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
+        # Checked first: reading a FIFO or a device would wait for ever.
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            raise BuildFailed([error(shown, 1, 1, f"{CONFIG_NAME} is not a regular file")])
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         if config_file is not None:
@@ -164,6 +167,8 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
         raise BuildFailed(
             [error(shown, 1, 1, f"no {CONFIG_NAME} in {root} (run `briefgen init DIR` to start a site)")]
         ) from None
+    except OSError as exc:
+        raise BuildFailed([error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError as exc:
         raise BuildFailed([error(shown, 1, exc.start + 1, "not valid UTF-8")]) from None
     config = parse_config(root, text, shown)
@@ -182,16 +187,16 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
     values: dict[str, dict[str, Any]] = {section: {} for section in _SCHEMA}
     for section, table in data.items():
         if section not in _SCHEMA:
-            line, column = _locate(text, None, section)
+            line, column = locate_key(text, None, section)
             problems.append(error(shown, line, column, _unknown(f"[{section}]", section, _SCHEMA)))
             continue
         if not isinstance(table, dict):
-            line, column = _locate(text, None, section)
+            line, column = locate_key(text, None, section)
             problems.append(error(shown, line, column, f"'{section}' must be a table"))
             continue
         keys = _SCHEMA[section]
         for key, value in table.items():
-            line, column = _locate(text, section, key)
+            line, column = locate_key(text, section, key)
             if key not in keys:
                 problems.append(error(shown, line, column, _unknown(f"{section}.{key}", key, keys)))
                 continue
@@ -203,7 +208,9 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
                           f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")
                 )
                 continue
-            problem = validate(value) if validate else None
+            bad = first_forbidden(value) if isinstance(value, str) else None
+            problem = f"contains the control character {describe(bad.group())}" if bad else None
+            problem = problem or (validate(value) if validate else None)
             if problem:
                 problems.append(error(shown, line, column, f"{section}.{key} {problem}"))
                 continue
@@ -225,9 +232,9 @@ def _with_trailing_slash(url: str) -> str:
 
 def _unknown(shown_key: str, key: str, known: dict[str, Any]) -> str:
     message = f"unknown key {shown_key}"
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    close = closest(key, known)
     if close:
-        message += f" (did you mean '{close[0]}'?)"
+        message += f" (did you mean '{close}'?)"
     return message
 
 
@@ -236,7 +243,7 @@ def _toml_error_position(message: str) -> tuple[int, int]:
     return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
 
 
-def _locate(text: str, section: str | None, key: str) -> tuple[int, int]:
+def locate_key(text: str, section: str | None, key: str) -> tuple[int, int]:
     """Find where a key (or a [section] header when section is None) is written.
 
     tomllib keeps no positions, so this looks for the line that assigns the key

@@ -4,6 +4,7 @@ or copied from the package, never over existing ones."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import zoneinfo
 from pathlib import Path
@@ -12,12 +13,20 @@ import yaml
 
 from briefgen.config import CONFIG_NAME, Config
 from briefgen.content.slugs import make_slug
+from briefgen.controls import describe, first_forbidden
 from briefgen.diagnostics import UsageError
 from briefgen.render.themes import builtin_themes_dir
 
 
+def _check_title(title: str) -> None:
+    if (bad := first_forbidden(title)) is not None or "\n" in title or "\r" in title:
+        char = f"the control character {describe(bad.group())}" if bad else "a line break"
+        raise UsageError(f"the title {title!r} contains {char}; a title is one line of text")
+
+
 def new_briefing(config: Config, title: str, topics: list[str], now: dt.datetime | None = None) -> Path:
     """Write content/briefings/YYYY/slug.md with front matter filled in; returns its path."""
+    _check_title(title)
     slug = make_slug(title)
     if not slug:
         raise UsageError(f"the title {title!r} gives no slug; use letters or digits")
@@ -50,7 +59,7 @@ def _write_new(path: Path, text: str) -> None:
 
 _CONFIG = """\
 [site]
-title = "{title}"
+title = {title}
 base_url = "https://example.org/"
 language = "en"
 timezone = "UTC"
@@ -91,13 +100,19 @@ This site publishes short briefings; every claim cites its source.
 """
 
 
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are all valid TOML escapes."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def init_site(target: Path, title: str = "My Briefings", today: dt.date | None = None) -> list[Path]:
     """Create a working site in target (new or empty); returns the files written."""
+    _check_title(title)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} exists and is not empty; choose a new folder")
     day = today or dt.date.today()
     files = {
-        CONFIG_NAME: _CONFIG.format(title=title.replace('"', '\\"')),
+        CONFIG_NAME: _CONFIG.format(title=_toml_string(title)),
         "content/sources/sources.yaml": _SOURCES.format(date=day.isoformat()),
         f"content/briefings/{day:%Y}/welcome.md": _BRIEFING.format(date=day.isoformat()),
         "content/pages/about.md": _ABOUT,

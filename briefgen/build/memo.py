@@ -29,6 +29,8 @@ class LastBuild:
     files: int
     briefings: int
     valid_until: dt.datetime | None  # when the next future briefing comes due
+    drafts_left_out: int = 0
+    future_left_out: int = 0
 
 
 def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
@@ -69,7 +71,8 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         record = json.loads(store.build_record(str(output)) or "null")
         until = record["valid_until"]
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
-                         dt.datetime.fromisoformat(until) if until else None)
+                         dt.datetime.fromisoformat(until) if until else None,
+                         int(record.get("drafts", 0)), int(record.get("future", 0)))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     finally:
@@ -80,6 +83,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
     record = {
         "inputs": last.inputs, "files": last.files, "briefings": last.briefings,
         "valid_until": last.valid_until.isoformat() if last.valid_until else None,
+        "drafts": last.drafts_left_out, "future": last.future_left_out,
     }
     store = _store(cache_dir, writable=True)
     try:

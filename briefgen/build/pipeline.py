@@ -9,11 +9,19 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefgen.build import memo
+from briefgen.build import memo, stages
 from briefgen.build.cache import BuildCache, FileStat
-from briefgen.build.stages import BuildOptions, Progress, content_stats, load, read_sources, render_site
+from briefgen.build.stages import (
+    BuildOptions,
+    Loaded,
+    Progress,
+    content_stats,
+    load,
+    read_sources,
+    render_site,
+)
 from briefgen.build.workers import WorkerPool
-from briefgen.build.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
+from briefgen.build.write import MARKER, OutputWriter, check_output_dir, count_files, recover_interrupted
 from briefgen.config import Config, load_config
 from briefgen.content.markup import MARKDOWN_SETTINGS_KEY
 from briefgen.diagnostics import BuildFailed, Diagnostic
@@ -29,11 +37,13 @@ class BuildResult:
     reused: int
     warnings: tuple[Diagnostic, ...]
     seconds: float
+    drafts_left_out: int = 0
+    future_left_out: int = 0
 
 
 def protected_paths(config: Config) -> list[Path]:
     return [config.content_dir, config.templates_dir, config.static_dir, config.themes_dir,
-            config.config_path]
+            config.config_path, config.cache_dir]
 
 
 def build(root: Path, options: BuildOptions | None = None,
@@ -61,10 +71,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if options.use_cache:
         last = memo.read_last_build(config.cache_dir, output)
         now = options.now or dt.datetime.now(dt.UTC)
+        # The file count catches a file deleted by hand from the output, which
+        # no input records; a changed file is the user's own doing and stays.
         if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
-                and (last.valid_until is None or now < last.valid_until)):
+                and (last.valid_until is None or now < last.valid_until)
+                and count_files(output) == last.files + 1):
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
-                               time.perf_counter() - started)
+                               time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
@@ -83,6 +96,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     try:
         previous = cache.manifest(output) if cache else {}
         outcome = render_site(loaded, writer, previous, pool, cache, progress)
+        if cache:
+            # Until the new output is in place and recorded, the cache vouches only
+            # for files this build leaves as they are: a build killed in between
+            # must not have a later one keep a replaced page as if it were the old.
+            cache.set_manifest(output, {rel: entry for rel, entry in previous.items()
+                                        if outcome.manifest.get(rel) == entry})
+            cache.save()
         writer.commit(previous.keys() if previous else None)
     except BaseException:
         writer.abort()
@@ -92,9 +112,33 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         cache.save()
         if not loaded.warnings:  # a build with warnings should say them again next time
             memo.write_last_build(config.cache_dir, output, memo.LastBuild(
-                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release))
+                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
+                loaded.drafts_left_out, loaded.future_left_out))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
-                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started)
+                       outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
+                       loaded.drafts_left_out, loaded.future_left_out)
+
+
+class _Discard:
+    """A sink that keeps nothing: `check` renders every page only to meet its errors."""
+
+    def reuse(self, rel_file: str) -> bool:
+        return False
+
+    def write(self, rel_file: str, data: bytes) -> None:
+        pass
+
+    def register(self, rel_file: str, kept: bool) -> None:
+        pass
+
+
+def check(root: Path, options: BuildOptions | None = None) -> Loaded:
+    """Every validation of a build, rendering included, drafts and future briefings
+    included; writes nothing. Raises BuildFailed as a build would."""
+    options = options or BuildOptions()
+    loaded = stages.check(root, options)
+    render_site(loaded, _Discard(), {}, WorkerPool(options.jobs) if options.jobs > 1 else None)
+    return loaded
 
 
 def _inputs(config: Config, options: BuildOptions, output: Path,

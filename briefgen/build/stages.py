@@ -30,14 +30,22 @@ from briefgen.content.records import (
     PageDoc,
     Source,
     file_digest,
+    is_unreadable_registry,
     parse_briefing,
     parse_page,
 )
 from briefgen.content.registries import parse_any_registry
-from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
+from briefgen.diagnostics import BuildFailed, Diagnostic, error, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
-from briefgen.site.model import Site, build_site, collect_sources, is_published, to_site_time
+from briefgen.site.model import (
+    Site,
+    build_site,
+    collect_sources,
+    is_published,
+    is_unknown_source,
+    to_site_time,
+)
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.verify import collect_archives, verify
 
@@ -86,6 +94,8 @@ class Loaded:
     next_release: dt.datetime | None = None  # the earliest briefing left out as future
     sources: Mapping[str, Source] = dataclasses.field(default_factory=dict)  # every source, by id
     archives: Mapping[str, Archive] = dataclasses.field(default_factory=dict)  # by source id
+    drafts_left_out: int = 0
+    future_left_out: int = 0
 
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
@@ -97,7 +107,20 @@ def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
 
 def content_stats(config: Config) -> list[tuple[str, str, FileStat]]:
     """Every content file as (kind, path on disk, stat), in a stable order."""
-    return [(kind, path, file_stat(path)) for kind, path in discover(config)]
+    found, problems = [], []
+    prefix = len(str(config.root)) + 1
+    for kind, path in discover(config):
+        try:
+            found.append((kind, path, file_stat(path)))
+        except OSError as exc:
+            problems.append(_unreadable(path[prefix:].replace(os.sep, "/"), exc))
+    if problems:
+        raise BuildFailed(problems)
+    return found
+
+
+def _unreadable(shown: str, exc: OSError) -> Diagnostic:
+    return error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")
 
 
 def read_sources(config: Config, cache: BuildCache | None = None,
@@ -125,7 +148,10 @@ def read_sources(config: Config, cache: BuildCache | None = None,
 
 
 def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
-    data = file.bytes()
+    try:
+        data = file.bytes()
+    except OSError as exc:
+        return ParsedFile(file.path, "", None, (), (_unreadable(file.path, exc),))
     digest = file.digest or file_digest(data)
     if file.kind == "briefing":
         doc, problems = parse_briefing(file.path, data, converter)
@@ -190,6 +216,10 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += source_problems
     site, model_problems = build_site(included, pages, sources, config.site.timezone,
                                       excluded_paths=excluded)
+    if any(is_unreadable_registry(d) for p in parsed for d in p.diagnostics):
+        # A registry file that did not parse explains every "unknown source" below:
+        # show the cause, not a screen of its consequences.
+        model_problems = [d for d in model_problems if not is_unknown_source(d)]
     problems += model_problems
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
     verified = verify(site.briefings, sources, archives, config.build.strict_quotes)
@@ -204,8 +234,11 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         raise BuildFailed(problems)
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
+    drafts_left_out = sum(d.draft and not options.drafts for d in briefing_docs)
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
-                  min(future) if future else None, sources, archives)
+                  min(future) if future else None, sources, archives,
+                  drafts_left_out=drafts_left_out,
+                  future_left_out=len(briefing_docs) - len(included) - drafts_left_out)
 
 
 def _static_files(config: Config) -> list[str]:

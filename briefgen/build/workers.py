@@ -10,10 +10,13 @@ batch of small items.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -35,7 +38,29 @@ def _batches(items: Sequence[Item], jobs: int, largest: int = 400) -> list[Seque
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _start(setup: Callable[..., Any], args: tuple[Any, ...]) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(forked: bool) -> None:
+    """Have the kernel kill this worker when the process that forked it dies.
+
+    Without it, a build killed with SIGKILL leaves its workers running, holding
+    the cache and the staging folder. Linux only; elsewhere workers still end
+    when they next find their task queue closed. A worker of a fork server is
+    the fork server's child: it dies with that server, which ends with the pool's owner.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    # The parent may have died before the request was made.
+    if forked and parent is not None and os.getppid() != parent.pid:
+        os._exit(1)
+
+
+def _start(setup: Callable[..., Any], args: tuple[Any, ...], forked: bool) -> None:
+    _die_with_parent(forked)
     # The parent works with the cyclic collector off and its heap frozen before
     # forking; a worker collects only what it allocates itself.
     gc.enable()
@@ -64,6 +89,7 @@ class WorkerPool:
         with "fork", `args` reach `setup` by inheritance, never pickled.
         """
         gc.freeze()
+        forked = self._context.get_start_method() == "fork"
         with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_start,
-                                 initargs=(setup, args)) as pool:
+                                 initargs=(setup, args, forked)) as pool:
             yield from pool.map(functools.partial(_run, work), _batches(items, self.jobs))

@@ -38,10 +38,22 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a.is_relative_to(b) or b.is_relative_to(a)
 
 
+# Folders that hold history or state a build must never write into, wherever they are.
+RESERVED_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".briefgen-cache"})
+
+
+def reserved_part(path: Path) -> str | None:
+    """The version-control or cache folder a path is or lies inside, if any."""
+    return next((part for part in path.resolve().parts if part in RESERVED_FOLDERS), None)
+
+
 def check_output_dir(output: Path, site_root: Path, protected: Iterable[Path]) -> None:
     """Refuse an output folder that is not ours or that overlaps the site's own files."""
     output = output.resolve()
     site_root = site_root.resolve()
+    if (part := reserved_part(output)) is not None:
+        raise UsageError(f"output folder {output} is or lies inside a {part} folder; "
+                         f"briefgen will not write there")
     if site_root.is_relative_to(output):
         raise UsageError(f"output folder {output} holds the site itself; choose a folder inside it")
     for path in protected:
@@ -60,13 +72,39 @@ def _staging_glob(output: Path) -> str:
     return f".{output.name}.briefgen-new-*"
 
 
+# Inside an output folder that is a mount point, which cannot be renamed and
+# whose files cannot be renamed across its edge.
+_INNER_STAGING = ".briefgen-new-"
+
+
+def _staging_places(output: Path) -> list[Path]:
+    """Where a build's staging folders may be: beside the output, or inside a mounted one."""
+    found = list(output.parent.glob(_staging_glob(output)))
+    if output.is_dir():
+        found += output.glob(_INNER_STAGING + "*")
+    return found
+
+
+def _probe_writable(folder: Path) -> None:
+    """Create and remove a file in folder: the one check that also holds for root,
+    read-only mounts and immutable folders. Raises the OSError a commit would meet."""
+    probe = folder / f".briefgen-probe-{os.getpid()}"
+    with open(probe, "xb"):
+        pass
+    probe.unlink()
+
+
 class OutputWriter:
     """Collects a build's new files in a staging folder; `commit` puts them in place."""
 
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = self.output.parent / f".{self.output.name}.briefgen-new-{os.getpid()}"
+        self.mounted = os.path.ismount(self.output)
+        if self.mounted:
+            self.staging = self.output / f"{_INNER_STAGING}{os.getpid()}"
+        else:
+            self.staging = self.output.parent / f".{self.output.name}.briefgen-new-{os.getpid()}"
         if self.staging.exists():
             shutil.rmtree(self.staging)
         self.staging.mkdir()
@@ -107,7 +145,7 @@ class OutputWriter:
         if not self.output.is_dir():
             self._swap()
             return
-        if len(self._written) > _FULL_SWAP_SHARE * max(1, len(planned)):
+        if not self.mounted and len(self._written) > _FULL_SWAP_SHARE * max(1, len(planned)):
             for rel_file in self._kept:
                 target = self.staging / rel_file
                 os.makedirs(target.parent, exist_ok=True)
@@ -116,6 +154,10 @@ class OutputWriter:
             return
         known = set(previous_files) if previous_files is not None else _files_in(self.output)
         journal = {"write": sorted(self._written), "remove": sorted(known - planned - {MARKER})}
+        # Past the commit point a failure would leave a half-updated site, so meet
+        # any folder that refuses writes now, while the output is still untouched.
+        for folder in _folders_touched(self.output, journal["write"] + journal["remove"]):
+            _probe_writable(folder)
         temporary = self.staging / (_JOURNAL + ".tmp")
         temporary.write_text(json.dumps(journal), encoding="utf-8")
         os.replace(temporary, self.staging / _JOURNAL)  # the commit point
@@ -131,12 +173,45 @@ class OutputWriter:
             shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        # A committed journal is kept: the next build completes it, so the site is
+        # never left half old, half new.
+        if not (self.staging / _JOURNAL).is_file():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _folders_touched(output: Path, rel_files: Iterable[str]) -> set[Path]:
+    """The nearest existing folder of each file a commit writes or removes."""
+    folders = set()
+    for rel_file in rel_files:
+        folder = (output / rel_file).parent
+        while not folder.is_dir() and folder != output:
+            folder = folder.parent
+        folders.add(folder)
+    return folders
+
+
+def count_files(folder: Path) -> int:
+    """How many files the folder holds, at any depth.
+
+    os.scandir rather than os.walk: this runs on every build that changes
+    nothing, over every output file, and os.walk costs half as much again.
+    """
+    count = 0
+    pending = [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    count += 1
+    return count
 
 
 def _files_in(folder: Path) -> set[str]:
     found = set()
-    for base, _, files in os.walk(folder):
+    for base, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(_INNER_STAGING)]
         relative = os.path.relpath(base, folder)
         for name in files:
             found.add(name if relative == "." else f"{relative}/{name}".replace(os.sep, "/"))
@@ -174,7 +249,7 @@ def recover_interrupted(output: Path) -> None:
     output = output.resolve()
     if not output.parent.is_dir():
         return
-    for staging in output.parent.glob(_staging_glob(output)):
+    for staging in _staging_places(output):
         if (staging / _JOURNAL).is_file() and output.is_dir():
             _apply_journal(staging, output)
         else:

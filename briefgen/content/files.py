@@ -57,9 +57,16 @@ def _walk(folder: str, endings: tuple[str, ...]) -> list[str]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 files += _walk(entry.path, endings)
-            elif entry.name.endswith(endings) and entry.is_file():
+            elif entry.name.endswith(endings) and _is_file(entry):
                 files.append(entry.path)
     return files
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symlink loop: kept, so that reading it reports it
+        return True
 
 
 _EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".part", ".crdownload",

@@ -100,9 +100,13 @@ class _PositionLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLo
     """Safe YAML that reports impossible dates at their position instead of crashing."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> dt.date | dt.datetime:
+        # An explicit `!!timestamp` tag reaches here with any text at all.
+        if not isinstance(node.value, str) or not self.timestamp_regexp.match(node.value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a date or time: {node.value!r}", node.start_mark)
         try:
             value: dt.date | dt.datetime = super().construct_yaml_timestamp(node)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise yaml.constructor.ConstructorError(
                 None, None, f"impossible date {node.value!r}: {exc}", node.start_mark
             ) from None
@@ -112,8 +116,27 @@ class _PositionLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLo
 _PositionLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionLoader.construct_yaml_timestamp)
 
 
+# Limits that no real front matter or registry comes near, and that keep a
+# hostile file from costing more than a moment (YAML aliases can describe a
+# structure far larger than the text, and the composer recurses once per level).
+MAX_YAML_CHARS = 2_000_000
+MAX_SCALAR_CHARS = 200_000
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+
+
+class _Refused(Exception):
+    def __init__(self, mark: yaml.Mark | None, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
 def load_yaml(shown: str, text: str, first_line: int = 1) -> Located | Diagnostic:
     """Parse YAML and remember the position of every value; first_line is where text starts."""
+    if len(text) > MAX_YAML_CHARS:
+        return error(shown, first_line, 1,
+                     f"YAML of {len(text):,} characters is too large (the limit is {MAX_YAML_CHARS:,})")
     loader = _PositionLoader(text)
     try:
         node = loader.get_single_node()
@@ -121,34 +144,134 @@ def load_yaml(shown: str, text: str, first_line: int = 1) -> Located | Diagnosti
             return Located(None, {(): (first_line, 1)})
         values: dict[KeyPath, Position] = {}
         keys: dict[KeyPath, Position] = {}
-        _record_positions(node, (), first_line, values, keys)
+        _check_size(node)
+        _record_positions(node, first_line, values, keys)
         value = loader.construct_document(node)
+    except _Refused as refused:
+        line = (refused.mark.line if refused.mark else 0) + first_line
+        column = (refused.mark.column if refused.mark else 0) + 1
+        return error(shown, line, column, refused.message + _show_line(text, refused.mark))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line
         column = (mark.column if mark else 0) + 1
         problem = exc.problem or exc.context or "invalid YAML"
+        plain = _plain_words(problem, text, mark)
+        if plain:
+            return error(shown, line, column, plain + _show_line(text, mark))
         if exc.problem and exc.context and exc.context_mark:
             problem += f" ({exc.context} at line {exc.context_mark.line + first_line})"
-        return error(shown, line, column, f"invalid YAML: {problem}")
+        return error(shown, line, column, f"invalid YAML: {problem}" + _show_line(text, mark))
     except yaml.YAMLError as exc:
         return error(shown, first_line, 1, f"invalid YAML: {exc}")
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # A value with an explicit tag (`!!int`, `!!float`...) that its constructor rejects.
+        return error(shown, first_line, 1, f"invalid YAML value: {exc}")
+    except RecursionError:
+        return error(shown, first_line, 1, f"YAML nested more than {MAX_DEPTH} levels deep")
     finally:
         loader.dispose()
     return Located(value, values, keys)
 
 
+def _plain_words(problem: str, text: str, mark: yaml.Mark | None) -> str | None:
+    """The cause of the errors newcomers meet first, with what to do about it."""
+    if "'\\t'" in problem or "tab character" in problem:
+        return "YAML does not allow tabs for indentation; use spaces"
+    if problem.startswith("mapping values are not allowed"):
+        return ("invalid YAML: a value that contains ': ' must be quoted: quote the value, "
+                'as in title: "Syria: talks resume"')
+    return None
+
+
+def _line_of(text: str, mark: yaml.Mark | None) -> str:
+    if mark is None:
+        return ""
+    lines = text.split("\n")
+    return lines[mark.line] if mark.line < len(lines) else ""
+
+
+def _show_line(text: str, mark: yaml.Mark | None) -> str:
+    """The offending line with a caret under the column, to follow the message."""
+    line = _line_of(text, mark)
+    if mark is None or not line.strip() or len(line) > 200:
+        return ""
+    shown = line.replace("\t", " ")
+    return f"\n    {shown}\n    {' ' * min(mark.column, len(shown))}^"
+
+
+def _check_size(root: yaml.Node) -> None:
+    """Refuse alias expansion, nesting and scalars beyond the limits, without recursion.
+
+    Aliases make the node graph a DAG: the size of each node is counted once
+    and reused, so a "billion laughs" file is measured, not expanded.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            raise _Refused(node.start_mark, f"YAML nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_SCALAR_CHARS:
+                raise _Refused(node.start_mark, f"a value of {len(node.value):,} characters is too long "
+                                                f"(the limit is {MAX_SCALAR_CHARS:,})")
+            sizes[id(node)] = 1
+            continue
+        children = _children(node)
+        if done:
+            size = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if size > MAX_NODES:
+                raise _Refused(node.start_mark, f"YAML expands to more than {MAX_NODES:,} values "
+                                                f"(through aliases `*name`); write the values out")
+            sizes[id(node)] = size
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _record_positions(
-    node: yaml.Node, path: KeyPath, first_line: int,
+    root: yaml.Node, first_line: int,
     values: dict[KeyPath, Position], keys: dict[KeyPath, Position],
 ) -> None:
-    values[path] = (node.start_mark.line + first_line, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
+    """Positions of values by key path; a key written twice in one mapping is refused.
+
+    A node reached again through an alias is not walked again: its first
+    position stands for it.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        values.setdefault(path, (node.start_mark.line + first_line, node.start_mark.column + 1))
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            written: dict[str, yaml.Node] = {}
+            children: list[tuple[yaml.Node, KeyPath]] = []
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                if key_node.value in written:
+                    first = written[key_node.value].start_mark
+                    raise _Refused(key_node.start_mark,
+                                   f"duplicate key `{key_node.value}` (first written at line "
+                                   f"{first.line + first_line}); keep one")
+                written[key_node.value] = key_node
                 child = (*path, key_node.value)
                 keys[child] = (key_node.start_mark.line + first_line, key_node.start_mark.column + 1)
-                _record_positions(value_node, child, first_line, values, keys)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_positions(item, (*path, index), first_line, values, keys)
+                children.append((value_node, child))
+            stack.extend(reversed(children))  # popped in the order they are written
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed([(item, (*path, index)) for index, item in enumerate(node.value)]))

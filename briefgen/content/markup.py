@@ -58,6 +58,8 @@ class Conversion:
     word_count: int
     cited_ids: tuple[str, ...]  # in the order of first citation: index + 1 is the number
     quotations: tuple[Quotation, ...] = ()  # quoted text sharing a sentence with a citation
+    # Problems found while converting: (line, column, message, is_error).
+    notes: tuple[tuple[int, int, str, bool], ...] = ()
 
 
 def parse_citation(inner: str) -> list[tuple[str, str]] | None:
@@ -115,6 +117,7 @@ class _FinishTree(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         self._name_cited_headings(root)
+        _move_citations_out_of_links(root)
         numbers: dict[str, int] = {}
         uses: dict[str, int] = {}
         for element in root.iter():
@@ -177,6 +180,44 @@ def _order_group(group: etree.Element) -> None:
     for position, sup in enumerate(markers):
         sup.tail = ", " if position < len(markers) - 1 else None
         group.append(sup)
+def _is_citation(element: etree.Element) -> bool:
+    return element.get(_CITE_ATTR) is not None or element.get("class") == "citation-group"
+
+
+def _move_citations_out_of_links(root: etree.Element) -> None:
+    """Put a citation written inside a link's text right after the link.
+
+    Its number is a link itself, and a link inside a link is not HTML.
+    """
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for link in [e for e in root.iter("a") if any(_is_citation(d) for d in e.iter() if d is not e)]:
+        moved = []
+        stack = list(link)
+        while stack:
+            element = stack.pop(0)
+            if not _is_citation(element):
+                stack[:0] = list(element)
+                continue
+            holder = parents[element]
+            _remove_keeping_tail(holder, element)
+            moved.append(element)
+        holder = parents[link]
+        at = list(holder).index(link) + 1
+        moved[-1].tail, link.tail = link.tail, None
+        for offset, element in enumerate(moved):
+            holder.insert(at + offset, element)
+
+
+def _remove_keeping_tail(parent: etree.Element, element: etree.Element) -> None:
+    tail = element.tail or ""
+    element.tail = None
+    index = list(parent).index(element)
+    if index:
+        before = parent[index - 1]
+        before.tail = (before.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
 
 
 class _BriefingExtension(Extension):
@@ -224,22 +265,36 @@ class Converter:
 
     def __init__(self, citations: bool = True) -> None:
         self._state = _DocumentState()
-        self._md = markdown.Markdown(
-            extensions=[*MARKDOWN_EXTENSIONS, _BriefingExtension(self._state, citations)],
+        self._citations = citations
+        self._md = self._markdown()
+
+    def _markdown(self) -> markdown.Markdown:
+        return markdown.Markdown(
+            extensions=[*MARKDOWN_EXTENSIONS, _BriefingExtension(self._state, self._citations)],
             extension_configs=MARKDOWN_CONFIG,
             output_format="html",
         )
 
     def convert(self, body: str, source_path: str, body_line: int) -> Conversion:
         """Convert a document body; source_path is content-relative, body_line its first line."""
-        self._md.reset()
-        self._state.source_dir = posixpath.dirname(source_path)
-        self._state.citations.clear()
-        self._state.links.clear()
-        converted = self._md.convert(body)
         masked = mask_code(body)
-        citations = _locate_citations(masked, self._state.citations, body_line)
-        links = _locate_links(masked, self._state.links, body_line)
+        message = ("the text nests lists or quotes too deeply to convert; "
+                   "flatten the deepest ones")
+        too_deep = _too_deep(masked)
+        if too_deep is not None:
+            return Conversion("", (), (), "", 0, (), notes=((body_line + too_deep, 1, message, True),))
+        try:
+            converted, found, found_links = self._run(body, source_path)
+        except RecursionError:
+            self._md = self._markdown()  # an interrupted conversion leaves it unusable
+            return Conversion("", (), (), "", 0, (), notes=((body_line, 1, message, True),))
+        written = _written_citations(masked)
+        if len(written) != len(found):
+            # The masking guessed wrong (indented code, raw HTML, a fence never
+            # closed): learn which `[@...]` Markdown did read, by marking each.
+            written = self._read_citations(body, source_path, _written_citations(body))
+        citations = _locate_citations(masked, found, written, body_line)
+        links = _locate_links(masked, found_links, body_line)
         return Conversion(
             html=converted,
             citations=citations,
@@ -248,7 +303,51 @@ class Converter:
             word_count=len(_CITATION.sub("", masked).split()),
             cited_ids=tuple(dict.fromkeys(use.source_id for use in citations)),
             quotations=find_quotations(masked, _citation_spans(masked), body_line) if citations else (),
+            notes=_malformed_citations(masked, converted, body_line),
         )
+
+    def _run(self, body: str, source_path: str
+             ) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+        self._md.reset()
+        self._state.source_dir = posixpath.dirname(source_path)
+        self._state.citations.clear()
+        self._state.links.clear()
+        converted = self._md.convert(body)
+        return converted, list(self._state.citations), list(self._state.links)
+
+    def _read_citations(self, body: str, source_path: str,
+                        written: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The written citations Markdown reads, each tagged with its offset and converted again."""
+        marked = body
+        for source_id, at in reversed(written):
+            end = at + 1 + len(source_id)
+            marked = f"{marked[:end]}-briefgen-at-{at}{marked[end:]}"
+        _, found, _ = self._run(marked, source_path)
+        read = []
+        for tagged, _ in found:
+            source_id, tag, offset = tagged.rpartition("-briefgen-at-")
+            if tag and offset.isdigit():
+                read.append((source_id, int(offset)))
+        return sorted(read, key=lambda item: item[1])
+
+
+# Python-Markdown parses nested lists and quotes by recursion, slowly and, past
+# a few hundred levels, into a RecursionError; no real text comes near this.
+_MAX_NESTING_COLUMNS = 160
+_MAX_QUOTE_LEVELS = 40
+_NESTED_ITEM = re.compile(r"([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_QUOTES = re.compile(rf"(?:[ \t]{{0,3}}>){{{_MAX_QUOTE_LEVELS + 1}}}")
+
+
+def _too_deep(masked: str) -> int | None:
+    """The 0-based line of the first list item or quote nested beyond the limits, if any."""
+    for number, line in enumerate(masked.split("\n")):
+        item = _NESTED_ITEM.match(line)
+        if item and len(item.group(1).expandtabs(4)) > _MAX_NESTING_COLUMNS:
+            return number
+        if _QUOTES.match(line):
+            return number
+    return None
 
 
 def mask_code(text: str) -> str:
@@ -285,10 +384,8 @@ def _position(text: str, offset: int, body_line: int) -> tuple[int, int]:
     return body_line + line, column
 
 
-def _locate_citations(
-    masked: str, found: list[tuple[str, str]], body_line: int
-) -> tuple[CitationUse, ...]:
-    """Pair each processed citation with where it is written, in reading order."""
+def _written_citations(masked: str) -> list[tuple[str, int]]:
+    """Every citation written outside code, as (id, offset of its `@`), in text order."""
     written: list[tuple[str, int]] = []
     for marker in _CITATION.finditer(masked):
         if marker.start() > 0 and masked[marker.start() - 1] == "\\":
@@ -297,6 +394,34 @@ def _locate_citations(
         for source_id, _ in items or []:
             at = masked.index("@" + source_id, marker.start())
             written.append((source_id, at))
+    return written
+
+
+_CODE_HTML = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+
+
+def _malformed_citations(masked: str, converted: str, body_line: int
+                         ) -> tuple[tuple[int, int, str, bool], ...]:
+    """`[@...]` that looks like a citation but is not one, where it is left as text."""
+    prose = _CODE_HTML.sub("", converted)
+    notes = []
+    for marker in _CITATION.finditer(masked):
+        if marker.start() > 0 and masked[marker.start() - 1] == "\\":
+            continue
+        if parse_citation(marker.group(1)) is not None or html.escape(marker.group(0), False) not in prose:
+            continue
+        line, column = _position(masked, marker.start(), body_line)
+        notes.append((line, column,
+                      f"{marker.group(0)!r} is not a citation and is left as text: write "
+                      f"[@id], [@a; @b] or [@id, locator] with ids of a-z, 0-9, '.', '_', '-' "
+                      f"(or \\[@...] for literal text)", False))
+    return tuple(notes)
+
+
+def _locate_citations(
+    masked: str, found: list[tuple[str, str]], written: list[tuple[str, int]], body_line: int
+) -> tuple[CitationUse, ...]:
+    """Pair each processed citation with where it is written, in reading order."""
     uses = []
     cursor: dict[str, int] = {}
     for source_id, locator in found:

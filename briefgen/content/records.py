@@ -7,17 +7,20 @@ so the cache can keep them by content hash and workers can compute them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from briefgen.content.load import Located, SplitDocument, decode, load_yaml, split_front_matter
 from briefgen.content.markup import SOURCE_ID, Conversion, Converter
 from briefgen.content.slugs import make_slug, slug_problem
+from briefgen.controls import FORBIDDEN, describe, first_forbidden
 from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.suggest import closest
+from briefgen.weburl import web_url_problem
 
 DateLike = dt.date | dt.datetime
 Position = tuple[int, int]
@@ -25,6 +28,14 @@ Position = tuple[int, int]
 BRIEFING_KEYS = ("title", "date", "topics", "summary", "sources", "draft", "slug", "updated", "curators")
 PAGE_KEYS = ("title", "slug", "summary", "draft")
 SOURCE_KEYS = ("id", "title", "publisher", "url", "published", "authors", "accessed", "archive_url")
+# What other generators call our keys (Hugo, Pelican, Jekyll habits).
+KEY_ALIASES = {
+    "tags": "topics", "tag": "topics", "categories": "topics", "category": "topics",
+    "keywords": "topics", "author": "curators", "authors": "curators", "description": "summary",
+    "excerpt": "summary", "abstract": "summary", "pubdate": "date", "published": "date",
+    "modified": "updated", "lastmod": "updated", "references": "sources", "citations": "sources",
+    "link": "url", "href": "url", "outlet": "publisher",
+}
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,10 @@ class _Checker:
             self.fail((*prefix, key), f"`{key}` must be text, not {_kind(value)}")
             return None
         text = str(value).strip()
+        if (bad := first_forbidden(text)) is not None:
+            self.fail((*prefix, key), f"`{key}` contains the control character {describe(bad.group())}; "
+                                      f"remove it")
+            return None
         if required and not text:
             self.fail((*prefix, key), f"`{key}` must not be empty")
             return None
@@ -134,13 +149,15 @@ class _Checker:
             if required:
                 self.fail(prefix, f"`{key}` is required (for example `{key}: 2016-08-02`)")
             return None
-        if isinstance(value, dt.date):
-            return value
         if isinstance(value, str):
-            try:
-                return dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                pass
+            with contextlib.suppress(ValueError):
+                value = dt.datetime.fromisoformat(value.strip())
+        if isinstance(value, dt.date):
+            if not _in_range(value):
+                self.fail((*prefix, key), f"`{key}` {value.isoformat()} is out of range: "
+                          f"use a date between {_EARLIEST} and {_LATEST}")
+                return None
+            return value
         self.fail(
             (*prefix, key),
             f"`{key}` must be a date such as 2016-08-02 or 2016-08-02T09:30:00+03:00, not {value!r}",
@@ -160,6 +177,9 @@ class _Checker:
         for index, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, str | int | float) or not str(item).strip():
                 self.fail((key, index), f"each entry of `{key}` must be non-empty text")
+            elif (bad := first_forbidden(str(item))) is not None:
+                self.fail((key, index), f"`{key}` contains the control character {describe(bad.group())}; "
+                                        f"remove it")
             else:
                 items.append(str(item).strip())
         return tuple(items)
@@ -180,27 +200,58 @@ class _Checker:
             if key in known:
                 continue
             extra[str(key)] = value
-            close = [name for name in known if _one_edit_apart(str(key), name)]
+            close = closest(str(key), known, KEY_ALIASES)
             if close:
                 line, column = self.meta.key_at(*prefix, key)
                 self.problems.append(warning(
                     self.path, line, column,
-                    f"unknown key `{key}` (did you mean `{close[0]}`?); it is kept as extra data",
+                    f"unknown key `{key}` (did you mean `{close}`?); it is kept as extra data",
                 ))
         return extra
+
+
+# A day's margin at both ends: any date inside can be moved to any timezone
+# (offsets reach 26 hours apart) without leaving what datetime can hold.
+_EARLIEST = dt.date.min + dt.timedelta(days=2)
+_LATEST = dt.date.max - dt.timedelta(days=2)
+
+
+def _in_range(value: DateLike) -> bool:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        try:
+            value = value.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            return False
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return _EARLIEST <= day <= _LATEST
 
 
 def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
-def _one_edit_apart(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+def _clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> str:
+    """The body with control characters blanked, each kind reported once where first seen.
+
+    A space keeps every later column where the file has it.
+    """
+    body = split.body
+    seen: set[str] = set()
+    for found in (m for m in FORBIDDEN.finditer(body) if m.group() not in seen):
+        seen.add(found.group())
+        before = body[: found.start()]
+        line = split.body_line + before.count("\n")
+        column = found.start() - (before.rfind("\n") + 1) + 1
+        problems.append(warning(path, line, column,
+                                f"control character {describe(found.group())} removed from the text"))
+    return FORBIDDEN.sub(" ", body) if seen else body
+
+
+def _convert(converter: Converter, path: str, split: SplitDocument, problems: list[Diagnostic]) -> Conversion:
+    body = converter.convert(_clean_body(path, split, problems), path, split.body_line)
+    problems += [(error if is_error else warning)(path, line, column, message)
+                 for line, column, message, is_error in body.notes]
+    return body
 
 
 def _split(path: str, data: bytes) -> SplitDocument | Diagnostic:
@@ -234,7 +285,7 @@ def parse_briefing(
         digest=file_digest(data),
         title=title or "",
         date=date or dt.date.min,
-        topics=check.strings("topics"),
+        topics=_topics(check),
         summary=check.text("summary"),
         source_ids=sources,
         inline_sources=inline,
@@ -243,10 +294,24 @@ def parse_briefing(
         updated=check.date("updated"),
         curators=check.strings("curators"),
         extra=check.unknown_keys(BRIEFING_KEYS),
-        body=converter.convert(split.body, path, split.body_line),
+        body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, BRIEFING_KEYS),
     )
     return check.outcome(doc)
+
+
+def _topics(check: _Checker) -> tuple[str, ...]:
+    topics = check.strings("topics")
+    value = check.meta.value.get("topics")
+    if isinstance(value, str) and "," in value:
+        line, column = check.meta.at("topics")
+        names = ", ".join(part.strip() for part in value.split(",") if part.strip())
+        check.problems.append(warning(
+            check.path, line, column,
+            f"`topics` is one topic named {value.strip()!r}; for several, write a list: "
+            f"`topics: [{names}]`",
+        ))
+    return topics
 
 
 def _briefing_sources(check: _Checker) -> tuple[tuple[str, ...], tuple[Source, ...]]:
@@ -283,9 +348,9 @@ def _web_url(check: _Checker, key: str, item: Mapping[str, Any], prefix: tuple[s
     url = check.text(key, data=item, prefix=prefix)
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        check.fail((*prefix, key), f"`{key}` must be an http or https URL, not {url!r}")
+    problem = web_url_problem(url, allow_query=True)
+    if problem:
+        check.fail((*prefix, key), f"`{key}` must be an http or https URL: it {problem}, not {url!r}")
         return None
     return url
 
@@ -314,6 +379,9 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
     if not isinstance(authors_value, list) or not all(isinstance(a, str) for a in authors_value):
         check.fail((*prefix, "authors"), "`authors` must be a list of names")
         authors_value = []
+    elif any(first_forbidden(a) for a in authors_value):
+        check.fail((*prefix, "authors"), "`authors` contains a control character; remove it")
+        authors_value = []
     check.unknown_keys(SOURCE_KEYS, data=item, prefix=prefix)
     if any(p.is_error for p in check.problems[before:]):
         return None
@@ -339,25 +407,38 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         summary=check.text("summary"),
         draft=check.flag("draft"),
         extra=check.unknown_keys(PAGE_KEYS),
-        body=converter.convert(split.body, path, split.body_line),
+        body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, PAGE_KEYS),
     )
     return check.outcome(doc)
+
+
+UNREADABLE_REGISTRY = "source registry unreadable, so none of its sources is known: "
+
+
+def _unreadable(problem: Diagnostic) -> Diagnostic:
+    return replace(problem, message=UNREADABLE_REGISTRY + problem.message)
+
+
+def is_unreadable_registry(problem: Diagnostic) -> bool:
+    """Whether a problem made a whole registry file unusable (and explains unknown sources)."""
+    return problem.is_error and problem.message.startswith(UNREADABLE_REGISTRY)
 
 
 def parse_registry(path: str, data: bytes) -> tuple[tuple[Source, ...], list[Diagnostic]]:
     """A registry file: a YAML list of sources."""
     text = decode(path, data)
     if isinstance(text, Diagnostic):
-        return (), [text]
+        return (), [_unreadable(text)]
     located = load_yaml(path, text)
     if isinstance(located, Diagnostic):
-        return (), [located]
+        return (), [_unreadable(located)]
     if located.value is None:
         return (), []
     if not isinstance(located.value, list):
         line, column = located.at()
-        return (), [error(path, line, column, "a source registry is a YAML list of sources (`- id: ...`)")]
+        return (), [_unreadable(error(path, line, column, "a source registry is a YAML list of sources "
+                                                          "(`- id: ...`)"))]
     check = _Checker(path, Located({}, located.values, located.keys))
     sources = []
     for index, item in enumerate(located.value):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from briefgen.build.write import reserved_part
 from briefgen.publish.common import PublishError, PublishResult, site_files
 
 MANIFEST_NAME = ".briefgen-publish.json"
@@ -68,6 +69,8 @@ def check_dir_target(target: Path, protected: list[Path]) -> None:
     (the site's content/, templates/, static/, themes/ folders and the site root
     itself), is a file, or cannot be written."""
     resolved = target.resolve()
+    if (part := reserved_part(resolved)) is not None:
+        raise PublishError(f"refusing to publish into {target}: it is or lies inside a {part} folder")
     conflict = _closest_conflict(resolved, protected)
     if conflict:
         relation, path = conflict

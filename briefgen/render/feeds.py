@@ -10,6 +10,7 @@ from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
 from briefgen import __version__
+from briefgen.controls import strip_forbidden
 from briefgen.render.views import BriefingView
 
 
@@ -58,31 +59,34 @@ def atom_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
     # Imported here: feedgen brings lxml, which a build that writes no feed need not load.
     from feedgen.feed import FeedGenerator
 
+    # lxml raises on characters XML cannot hold; content checks report them, and
+    # this keeps the feed writable whatever reaches it.
+    xml = strip_forbidden
     feed = FeedGenerator()
-    feed.id(info.feed_url)
-    feed.title(info.title)
+    feed.id(xml(info.feed_url))
+    feed.title(xml(info.title))
     if info.description:
-        feed.subtitle(info.description)
-    feed.link(href=info.home_url, rel="alternate", type="text/html")
-    feed.link(href=info.feed_url, rel="self", type="application/atom+xml")
-    feed.language(info.language)
-    feed.author({"name": info.author})
+        feed.subtitle(xml(info.description))
+    feed.link(href=xml(info.home_url), rel="alternate", type="text/html")
+    feed.link(href=xml(info.feed_url), rel="self", type="application/atom+xml")
+    feed.language(xml(info.language))
+    feed.author({"name": xml(info.author)})
     feed.generator("briefgen", version=__version__)
     feed.updated(_feed_updated(entries))
     for entry in entries:
         item = feed.add_entry(order="append")
-        item.id(entry.url)
-        item.title(entry.view.title)
-        item.link(href=entry.url, rel="alternate", type="text/html")
+        item.id(xml(entry.url))
+        item.title(xml(entry.view.title))
+        item.link(href=xml(entry.url), rel="alternate", type="text/html")
         item.published(entry.view.date)
         item.updated(entry.updated)
         if entry.view.summary:
-            item.summary(entry.view.summary)
-        item.content(entry.content_html(), type="html")
+            item.summary(xml(entry.view.summary))
+        item.content(xml(entry.content_html()), type="html")
         for name in entry.view.curators:
-            item.author({"name": name})
+            item.author({"name": xml(name)})
         for topic in entry.view.topics:
-            item.category(term=topic.slug, label=topic.name)
+            item.category(term=xml(topic.slug), label=xml(topic.name))
     result: bytes = feed.atom_str(pretty=True)
     return result
 
@@ -127,7 +131,7 @@ def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for entry in entries:
         lastmod = f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else ""
-        lines.append(f"<url><loc>{xml_escape(entry.url)}</loc>{lastmod}</url>")
+        lines.append(f"<url><loc>{xml_escape(strip_forbidden(entry.url))}</loc>{lastmod}</url>")
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
 
@@ -135,7 +139,7 @@ def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
 def sitemap_index(part_urls: Sequence[str]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"<sitemap><loc>{xml_escape(url)}</loc></sitemap>" for url in part_urls]
+    lines += [f"<sitemap><loc>{xml_escape(strip_forbidden(url))}</loc></sitemap>" for url in part_urls]
     lines.append("</sitemapindex>\n")
     return "\n".join(lines).encode("utf-8")
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from briefgen.diagnostics import BuildFailed, error
+from briefgen.config import CONFIG_NAME, locate_key
+from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.suggest import closest
 
 THEME_FILE = "theme.toml"
 
@@ -45,15 +48,42 @@ def resolve_themes(name: str, site_themes: Path) -> tuple[Theme, ...]:
                                      f"themes extend each other in a loop ({name!r})")])
         path = _find(name, site_themes)
         if path is None:
-            shown = str(chain[-1].path / THEME_FILE) if chain else "briefgen.toml"
-            raise BuildFailed([error(shown, 1, 1, f"theme {name!r} not found in {site_themes} "
-                                                  f"or the themes shipped with briefgen")])
+            raise BuildFailed([_missing_theme(name, site_themes, chain)])
         theme = Theme(name, path)
         chain.append(theme)
         parent = _extends(theme)
         if parent is None:
             return tuple(chain)
         name = parent
+
+
+def available_themes(site_themes: Path) -> list[str]:
+    """Names of the themes a site can use: its own and those shipped with briefgen."""
+    names = set()
+    for base in (site_themes, builtin_themes_dir()):
+        if base.is_dir():
+            names |= {p.name for p in base.iterdir() if _find(p.name, base) is not None}
+    return sorted(names)
+
+
+def _missing_theme(name: str, site_themes: Path, chain: list[Theme]) -> Diagnostic:
+    """Where the missing theme is named (briefgen.toml, or the theme that extends it),
+    with the themes there are."""
+    if chain:
+        shown, text, section, key = str(chain[-1].path / THEME_FILE), "", None, "extends"
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = (chain[-1].path / THEME_FILE).read_text(encoding="utf-8")
+    else:
+        shown, text, section, key = CONFIG_NAME, "", "site", "theme"
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = (site_themes.parent / CONFIG_NAME).read_text(encoding="utf-8-sig")
+    line, column = locate_key(text, section, key) if text else (1, 1)
+    names = available_themes(site_themes)
+    close = closest(name, names)
+    hint = f" (did you mean {close!r}?)" if close else ""
+    return error(shown, line, column, f"theme {name!r} not found{hint}; the themes there are: "
+                                      f"{', '.join(names) or 'none'} (in {site_themes} and shipped "
+                                      f"with briefgen)")
 
 
 def _find(name: str, site_themes: Path) -> Path | None:

@@ -52,6 +52,9 @@ class App(Protocol):
 class HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog: a browser opening a page with its assets, or a link
+    # checker, makes many connections at once; the default of 5 drops them.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], family: socket.AddressFamily,
                  app: App) -> None:

@@ -420,6 +420,7 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = Tr
     server = DevServer(root, host.strip("[]") if host.startswith("[") else host, port,
                        drafts=drafts, out=out, err=err, future=future, base_url=base_url,
                        config=config)
+    _stop_on_terminate()
     try:
         server.start()
         if open_browser:
@@ -438,6 +439,17 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = Tr
 
 
 _SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
+
+
+def _stop_on_terminate() -> None:
+    """SIGTERM (a service manager, `kill`) stops the server as Ctrl-C does, cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _ignore_interrupts() -> _SignalHandler:

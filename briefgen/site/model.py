@@ -18,6 +18,7 @@ from briefgen.content.records import BriefingDoc, DateLike, PageDoc, Source
 from briefgen.content.slugs import make_slug
 from briefgen.diagnostics import Diagnostic, error, warning
 from briefgen.site import urls
+from briefgen.suggest import closest
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,15 @@ class Site:
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
     # (source id, locator) -> the archived passage a locator points at (see site/verify.py).
     passages: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+
+_NOT_IN_REGISTRY = "is not in the source registry or this briefing's sources"
+_DECLARED_NOWHERE = "is declared nowhere"
+
+
+def is_unknown_source(diagnostic: Diagnostic) -> bool:
+    """Whether a problem is a source id found nowhere, which a broken registry explains."""
+    return _NOT_IN_REGISTRY in diagnostic.message or _DECLARED_NOWHERE in diagnostic.message
 
 
 def to_site_time(value: DateLike, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -250,14 +260,16 @@ def place_briefing(
 
     for use in doc.body.citations:
         if use.source_id not in sources:
+            close = closest(use.source_id, [*doc.source_ids, *sources])
+            hint = f" (did you mean {close!r}?)" if close else ""
             problems.append(error(
                 doc.path, use.line, use.column,
-                f"cited source {use.source_id!r} is not in the source registry or this briefing's sources",
+                f"cited source {use.source_id!r} {_NOT_IN_REGISTRY}{hint}",
             ))
     for source_id in doc.source_ids:
         if source_id not in sources:
             line, column = doc.positions.get("sources", (1, 1))
-            problems.append(error(doc.path, line, column, f"listed source {source_id!r} is declared nowhere"))
+            problems.append(error(doc.path, line, column, f"listed source {source_id!r} {_DECLARED_NOWHERE}"))
     cited = [sid for sid in doc.body.cited_ids if sid in sources]
     listed = [sid for sid in doc.source_ids if sid in sources and sid not in cited]
     date = to_site_time(doc.date, zone)

@@ -1,0 +1,259 @@
+"""A build killed at any instant, then edited or reverted and built again, gives
+exactly what a clean build gives; workers never outlive a killed build; a commit
+that cannot complete leaves the previous site whole."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, build_ok, make_site, run_cli, tree_bytes
+
+CONFIG = """\
+[site]
+title = "Kill test"
+base_url = "https://example.org/brief/"
+
+[build]
+per_page = 5
+"""
+
+SOURCES = """\
+- id: src-a
+  title: "First article"
+  publisher: Daily One
+  url: https://example.org/a
+  published: 2020-01-01
+"""
+
+
+def briefing(n: int, extra: str = "") -> str:
+    day = dt.date(2020, 1, 1) + dt.timedelta(days=n % 200)
+    topic = "Alpha" if n % 3 else "Beta"
+    return (f'---\ntitle: "Briefing {n}"\ndate: {day.isoformat()}\ntopics: [{topic}]\nsources: [src-a]\n'
+            f"---\nParagraph {n} cites [@src-a].{extra}\n")
+
+
+def kill_site(tmp_path: Path, count: int) -> Path:
+    files: dict[str, str | bytes] = {"content/sources/s.yaml": SOURCES}
+    files |= {f"content/briefings/b{n}.md": briefing(n) for n in range(count)}
+    return make_site(tmp_path, files, config=CONFIG)
+
+
+def edit(site: Path, n: int, extra: str) -> None:
+    (site / "content" / "briefings" / f"b{n}.md").write_text(briefing(n, extra), encoding="utf-8")
+
+
+def output_tree(output: Path) -> dict[str, bytes]:
+    return {k: v for k, v in tree_bytes(output).items() if k != ".briefgen-output"}
+
+
+def clean(site: Path, target: Path) -> dict[str, bytes]:
+    if target.exists():
+        shutil.rmtree(target)
+    build_ok(site, "--no-cache", "--output", target, "--jobs", "1")
+    return output_tree(target)
+
+
+def start_build(site: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.Popen([sys.executable, "-m", "briefgen", "build", str(site), "--quiet", *args],
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def kill_when(process: subprocess.Popen[bytes], condition: Callable[[], bool], timeout: float = 60) -> bool:
+    """SIGKILL the build as soon as condition holds; False when it finished first."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if condition():
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.0005)
+    process.wait()
+    return False
+
+
+def inode(path: Path) -> int:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return -1
+
+
+def test_kill_after_commit_then_revert_gives_the_clean_site(tmp_path: Path) -> None:
+    """Item 1: killed after the new page is in place, before the cache records it."""
+    site = kill_site(tmp_path, 150)
+    output = site / "output"
+    build_ok(site, "--jobs", "1")
+    caught = 0
+    for attempt in range(3):
+        page = output / "2020" / "01" / f"{attempt + 11:02d}" / f"briefing-{attempt + 10}" / "index.html"
+        assert page.is_file()
+        before = inode(page)
+        edit(site, attempt + 10, " An added sentence.")
+        process = start_build(site, "--jobs", "1")
+        caught += kill_when(process, lambda page=page, before=before: inode(page) != before)
+        edit(site, attempt + 10, "")  # revert
+        build_ok(site, "--jobs", "1")
+        assert output_tree(output) == clean(site, tmp_path / "clean")
+    assert caught, "every build finished before it could be killed"
+
+
+def _timed_build(site: Path) -> float:
+    started = time.monotonic()
+    build_ok(site, "--jobs", "1")
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("change", ["one briefing", "every page"])
+def test_kill_at_many_instants_then_edit_or_revert(tmp_path: Path, change: str) -> None:
+    """A sweep of kill times over the whole build, the commit sequence included."""
+    site = kill_site(tmp_path, 120)
+    output = site / "output"
+    build_ok(site, "--jobs", "1")
+    config = site / "briefgen.toml"
+
+    def apply(step: int) -> None:
+        if change == "one briefing":
+            edit(site, 7, f" Edit {step}.")
+        else:
+            config.write_text(CONFIG.replace("Kill test", f"Kill test {step}"), encoding="utf-8")
+
+    def revert() -> None:
+        edit(site, 7, "") if change == "one briefing" else config.write_text(CONFIG, encoding="utf-8")
+
+    apply(0)
+    duration = _timed_build(site)
+    revert()
+    _timed_build(site)
+    fractions = [0.05, 0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.88, 0.94, 0.98]
+    for step, fraction in enumerate(fractions, start=1):
+        apply(step)
+        process = start_build(site, "--jobs", "1")
+        time.sleep(duration * fraction)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if step % 2:
+            revert()  # then build the reverted site
+        else:
+            apply(step + 100)  # or edit once more
+        build_ok(site, "--jobs", "1")
+        assert output_tree(output) == clean(site, tmp_path / "clean"), f"killed at {fraction:.0%}"
+
+
+def test_kill_at_the_commit_point(tmp_path: Path) -> None:
+    """Killed as the staging folder appears, and as its journal (the commit point) appears."""
+    site = kill_site(tmp_path, 80)
+    output = site / "output"
+    build_ok(site, "--jobs", "1")
+    for step, marker in enumerate(["", ".briefgen-journal.json", ".briefgen-journal.json.tmp"]):
+        edit(site, 3, f" Edit {step}.")
+        process = start_build(site, "--jobs", "1")
+
+        def staged(marker: str = marker) -> bool:
+            return any((p / marker).exists() for p in site.glob(".output.briefgen-new-*"))
+
+        kill_when(process, staged)
+        if step == 1:
+            edit(site, 3, "")
+        build_ok(site, "--jobs", "1")
+        assert output_tree(output) == clean(site, tmp_path / "clean")
+        assert not list(site.glob(".output.briefgen-*"))
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_with_a_killed_build(tmp_path: Path) -> None:
+    """Item 6: SIGKILL of `build --jobs 2` leaves no worker running."""
+    site = kill_site(tmp_path, 400)
+    process = start_build(site, "--jobs", "2", "--no-cache")
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+        workers |= _children(process.pid)
+        time.sleep(0.002)
+    assert workers, "the build started no workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [w for w in workers if _alive(w)]
+    for w in survivors:
+        os.kill(w, signal.SIGKILL)
+    assert not survivors, f"workers {survivors} outlived the build"
+
+
+def test_failed_commit_leaves_the_previous_site_whole(tmp_path: Path) -> None:
+    """Item 7: a folder inside the output that refuses writes fails the build before
+    anything in the output changes."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    site = kill_site(tmp_path, 30)
+    output = site / "output"
+    build_ok(site, "--jobs", "1")
+    before = output_tree(output)
+    locked = output / "topics" / "alpha"
+    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+        pytest.skip("this file system does not support immutable folders")
+    try:
+        edit(site, 1, " A change that reaches the Alpha feed.")
+        result = run_cli("build", site, "--jobs", "1")
+        assert result.code == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "topics/alpha" in result.stderr
+        assert output_tree(output) == before
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    build_ok(site, "--jobs", "1")
+    assert output_tree(output) == clean(site, tmp_path / "clean")
+
+
+def test_output_folder_that_is_a_mount_point(tmp_path: Path) -> None:
+    """Item 8: an output folder that is a mount point builds, rebuilds and stays correct."""
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a private mount namespace here")
+    site = kill_site(tmp_path, 20)
+    output = site / "output"
+    output.mkdir()
+    copy = tmp_path / "copy"
+    edited = site / "content" / "briefings" / "b2.md"
+    python = f"PYTHONPATH={REPO} {sys.executable} -m briefgen build {site} --quiet --jobs 1"
+    script = (f"mount -t tmpfs briefgen-test {output} && {python} && "
+              f"printf '%s' '{briefing(2, ' Mounted edit.')}' > {edited} && {python} && "
+              f"{python} && cp -a {output}/. {copy}/")
+    copy.mkdir()
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    if "mount:" in result.stderr and result.returncode != 0:
+        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    assert not any(name.startswith(".briefgen-new") for name in os.listdir(copy))
+    assert output_tree(copy) == clean(site, tmp_path / "clean")

@@ -1,0 +1,154 @@
+"""The messages a newcomer meets first: plain words, the offending line, what to do."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import build_ok, error_lines, make_site, run_cli
+
+SOURCES = """\
+- id: mt-kerry-restraint
+  title: "Restraint"
+  publisher: Example Times
+  url: https://example.org/a
+"""
+
+
+def doc(front: str, body: str = "Text.") -> str:
+    return f"---\n{front}---\n{body}\n"
+
+
+def lines_with(stderr: str, kind: str) -> list[str]:
+    return [line for line in stderr.splitlines() if f": {kind}: " in line]
+
+
+def test_tab_in_yaml_says_use_spaces_and_shows_the_line(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: T\n\tdate: 2016-08-02\n")})
+    result = run_cli("check", site)
+    assert result.code == 1
+    assert "content/briefings/a.md:3:1: error: YAML does not allow tabs for indentation; use spaces" \
+        in result.stderr
+    lines = result.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if "tabs for indentation" in line)
+    assert lines[at + 1].strip() == "date: 2016-08-02" and lines[at + 2].strip() == "^"
+
+
+def test_unquoted_colon_says_quote_the_value(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: Syria: talks\ndate: 2016-08-02\n")})
+    result = run_cli("check", site)
+    assert result.code == 1
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/briefings/a.md:2:13: error:") and "quote the value" in line
+    assert "title: Syria: talks" in result.stderr and "            ^" in result.stderr
+
+
+def test_duplicate_key_is_an_error_at_the_second(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md":
+                                doc("title: One\ndate: 2016-08-02\ntitle: Two\n")})
+    result = run_cli("build", site)
+    assert result.code == 1
+    assert any(line.startswith("content/briefings/a.md:4:1: error: duplicate key `title`")
+               for line in error_lines(result.stderr)), result.stderr
+
+
+@pytest.mark.parametrize("front", [
+    # an alias bomb: nine to the seventh values from a few lines
+    "title: T\ndate: 2016-08-02\na: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(7)),
+    "title: T\ndate: 2016-08-02\nx: " + "[" * 500 + "]" * 500 + "\n",
+    "title: T\ndate: 2016-08-02\nx: " + "".join("\n" + "  " * i + "-" for i in range(1, 400)) + " y\n",
+    "title: T\ndate: 2016-08-02\nsummary: " + "x" * 3_000_000 + "\n",
+])
+def test_hostile_yaml_is_refused_quickly_at_a_place(tmp_path: Path, front: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc(front),
+                                "content/sources/s.yaml": front.replace("title: T\n", "- id: a\n  t: T\n")})
+    started = time.monotonic()
+    result = run_cli("check", site)
+    assert time.monotonic() - started < 10
+    assert result.code == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = error_lines(result.stderr)
+    assert any(line.startswith("content/briefings/a.md:") for line in errors), result.stderr
+    assert any(line.startswith("content/sources/s.yaml:") for line in errors), result.stderr
+
+
+@pytest.mark.parametrize(("key", "meant"), [("topcis", "topics"), ("tags", "topics"),
+                                            ("categories", "topics"), ("sumary", "summary"),
+                                            ("Title", "title")])
+def test_unknown_key_gets_did_you_mean(tmp_path: Path, key: str, meant: str) -> None:
+    front = f"title: T\ndate: 2016-08-02\n{key}: [Energy]\n" if key != "Title" else \
+        "Title: T\ntitle: T\ndate: 2016-08-02\n"
+    site = make_site(tmp_path, {"content/briefings/a.md": doc(front)})
+    result = build_ok(site)
+    warnings = lines_with(result.stderr, "warning")
+    assert any(f"unknown key `{key}` (did you mean `{meant}`?)" in line for line in warnings), result.stderr
+
+
+def test_topics_as_a_string_with_commas_suggests_a_list(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md":
+                                doc("title: T\ndate: 2016-08-02\ntopics: Energy, Shipping\n")})
+    result = build_ok(site)
+    (line,) = lines_with(result.stderr, "warning")
+    assert line.startswith("content/briefings/a.md:4:9: warning: `topics` is one topic")
+    assert "`topics: [Energy, Shipping]`" in line
+
+
+def test_mistyped_citation_gets_did_you_mean(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCES, "content/briefings/a.md":
+                                doc("title: T\ndate: 2016-08-02\n", "Claim [@mt-kery-restraint].")})
+    result = run_cli("check", site)
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/briefings/a.md:5:9: error: cited source 'mt-kery-restraint'")
+    assert "(did you mean 'mt-kerry-restraint'?)" in line
+
+
+def test_wrong_theme_is_reported_at_its_line_with_the_themes_there_are(tmp_path: Path) -> None:
+    config = '[site]\ntitle = "T"\n\ntheme = "defualt"\n'
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: T\ndate: 2016-08-02\n")}, config)
+    result = run_cli("build", site)
+    assert result.code == 1
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("briefgen.toml:4:1: error: theme 'defualt' not found (did you mean 'default'?)")
+    assert "the themes there are: default" in line
+
+
+def test_broken_registry_is_the_root_cause_and_its_consequences_are_not_shown(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"content/sources/s.yaml": SOURCES.replace("  title:", "\ttitle:")}
+    for n in range(5):
+        files[f"content/briefings/b{n}.md"] = doc(f"title: T{n}\ndate: 2016-08-0{n + 1}\n",
+                                                  "Claim [@mt-kerry-restraint].")
+    result = run_cli("check", make_site(tmp_path, files))
+    assert result.code == 1
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("content/sources/s.yaml:2:1: error: source registry unreadable, so none "
+                                "of its sources is known: YAML does not allow tabs")
+
+
+def test_summary_counts_warnings_and_what_was_left_out(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        "content/briefings/a.md": doc("title: A\ndate: 2016-08-02\ntopcis: [x]\n"),
+        "content/briefings/b.md": doc("title: B\ndate: 2016-08-03\ndraft: true\n"),
+        "content/briefings/c.md": doc("title: C\ndate: 2999-08-03\n"),
+        "content/briefings/d.md": doc("title: D\ndate: 2998-08-03\n"),
+    })
+    result = build_ok(site)
+    assert "; 1 warning; left out 1 draft (--drafts includes them) and 2 future briefings " \
+           "(--future includes them)" in result.stdout
+    again = build_ok(site)  # the warning is said again, and so is what was left out
+    assert "1 warning" in again.stderr + again.stdout and "left out 1 draft" in again.stdout
+    check = run_cli("check", site)
+    assert check.code == 0 and "no errors; 1 warning" in check.stdout
+    assert "left out" not in build_ok(site, "--drafts", "--future").stdout
+
+
+def test_publish_warns_about_the_placeholder_base_url(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: A\ndate: 2016-08-02\n")})
+    result = run_cli("publish", site, "--dir", tmp_path / "www")
+    assert result.code == 0, result.stderr
+    assert "briefgen.toml:3:1: warning: site.base_url is still the placeholder https://example.org/" \
+        in result.stderr
+    result = run_cli("publish", site, "--dir", tmp_path / "www", "--base-url", "https://news.test/")
+    assert "placeholder" not in result.stderr

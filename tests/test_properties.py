@@ -1,0 +1,243 @@
+"""Property-based tests: whatever the content, briefgen gives a site or located
+errors, never a traceback; whatever happens between builds (edits, deletions,
+renames, kills), the next build gives what a clean build gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from briefgen.build import pipeline
+from briefgen.build.stages import BuildOptions
+from briefgen.content.markup import Converter
+from briefgen.content.records import parse_briefing, parse_page, parse_registry
+from briefgen.diagnostics import BuildFailed, Diagnostic
+from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
+
+# BRIEFGEN_PROPERTY_SCALE=10 runs ten times the examples, for a longer search.
+SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
+# No "explain" phase: it traces every line, which multiplies the time of a build.
+SETTINGS = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                    max_examples=100 * SCALE, phases=[p for p in Phase if p is not Phase.explain])
+CONVERTER = Converter()
+PAGE_CONVERTER = Converter(citations=False)
+
+# ---------------------------------------------------------------- strategies
+
+# Any Unicode, with the awkward characters made likely: controls, noncharacters,
+# bidi marks, combining marks, quotes, YAML and Markdown punctuation.
+AWKWARD = "\x00\x01\x07\x08\x0b\x0c\x1b\x7f\x85\u2028\u2029\ufeff\ufffe\uffff\u200f\u0301\"'\\:#&*!|>%@`[]{}-"
+TEXT = st.text(st.one_of(st.characters(codec="utf-8"), st.sampled_from(AWKWARD)), max_size=40)
+KEYS = st.sampled_from(["title", "date", "topics", "summary", "sources", "draft", "slug", "updated",
+                        "curators", "topcis", "tags", "extra", "id", "url", "publisher", "published"])
+SCALARS = st.one_of(
+    TEXT, st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+    st.dates(), st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+    st.sampled_from(["2016-08-02", "0001-01-01T00:00:00+03:00", "9999-12-31T23:00:00-05:00",
+                     "https://example.org/a", "javascript:x", "a, b", "[@x]"]),
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.one_of(KEYS, TEXT), inner, max_size=4)), max_leaves=12)
+FRONT = st.dictionaries(KEYS, VALUES, max_size=9)
+
+MARKDOWN_PIECES = st.sampled_from([
+    "[@src-a]", "[@src-a; @src-b, p. 4]", "[@Upper]", "[@ a]", "[@a;;@b]", "\\[@x]", "[@", "]", "[x](y.md)",
+    "[x](../b.md#f)", "[t [@src-a]](https://e.org)", "`", "``", "```\n", "~~~\n", "    ", "\t", "\n", "\n\n",
+    "> ", "- ", "1. ", "* ", "#", "## ", "<div>", "</div>", "<!--", "-->", "&amp;", "&#0;", "[^1]", "[^1]: ",
+    "|a|b|\n|-|-|\n", "*", "_", "**", "{: #id }", ": ", "---\n", "\r\n", "\x0c", "\x00", "\ufffe",
+])
+BODY = st.lists(st.one_of(MARKDOWN_PIECES, TEXT), max_size=30).map("".join)
+
+
+def front_matter(data: dict[str, Any]) -> str:
+    try:
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    except yaml.YAMLError:
+        return "title: x\n"
+
+
+def is_located(diagnostic: Diagnostic) -> bool:
+    return bool(diagnostic.path) and diagnostic.line >= 1 and diagnostic.column >= 1
+
+
+# ---------------------------------------------------------------- parsing never raises
+
+
+@SETTINGS
+@given(FRONT, BODY)
+def test_any_front_matter_and_body_parse_to_a_record_or_located_errors(meta: dict[str, Any],
+                                                                        body: str) -> None:
+    data = f"---\n{front_matter(meta)}---\n{body}".encode("utf-8", "surrogatepass")
+    started = time.monotonic()
+    doc, problems = parse_briefing("content/briefings/x.md", data, CONVERTER)
+    page, page_problems = parse_page("content/pages/x.md", data, PAGE_CONVERTER)
+    assert time.monotonic() - started < 5
+    assert doc is not None or any(p.is_error for p in problems)
+    assert page is not None or any(p.is_error for p in page_problems)
+    assert all(is_located(p) for p in [*problems, *page_problems])
+
+
+@SETTINGS
+@given(st.binary(max_size=300) | TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_any_bytes_parse_to_a_record_or_located_errors(data: bytes) -> None:
+    for raw in (data, b"---\n" + data + b"\n---\nBody\n"):
+        doc, problems = parse_briefing("content/briefings/x.md", raw, CONVERTER)
+        assert doc is not None or any(p.is_error for p in problems)
+        _, registry_problems = parse_registry("content/sources/x.yaml", raw)
+        assert all(is_located(p) for p in [*problems, *registry_problems])
+
+
+@SETTINGS
+@given(st.lists(st.dictionaries(KEYS, VALUES, max_size=6), max_size=4))
+def test_any_registry_parses_to_sources_or_located_errors(entries: list[dict[str, Any]]) -> None:
+    _, problems = parse_registry("content/sources/x.yaml", front_matter(entries).encode())  # type: ignore[arg-type]
+    assert all(is_located(p) for p in problems)
+
+
+# ---------------------------------------------------------------- whole sites, in process
+
+
+@contextmanager
+def temporary_site(files: dict[str, str]) -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="briefgen-property-"))
+    try:
+        for relative, text in {"briefgen.toml": DEFAULT_CONFIG, **files}.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+SOURCES = ("- id: src-a\n  title: A\n  publisher: Daily\n  url: https://example.org/a\n"
+           "- id: src-b\n  title: B\n  publisher: Weekly\n")
+
+
+@settings(SETTINGS, max_examples=40 * SCALE)
+@given(st.lists(st.tuples(FRONT, BODY), min_size=1, max_size=3), FRONT)
+def test_any_site_builds_or_fails_with_located_errors(briefings: list[tuple[dict[str, Any], str]],
+                                                      extra: dict[str, Any]) -> None:
+    files = {"content/sources/s.yaml": SOURCES}
+    for n, (meta, body) in enumerate(briefings):
+        meta = {"title": f"T{n}", "date": "2016-08-02", **meta}
+        files[f"content/briefings/b{n}.md"] = f"---\n{front_matter(meta)}---\n{body}"
+    files["content/pages/p.md"] = f"---\n{front_matter({'title': 'P', **extra})}---\nPage.\n"
+    with temporary_site(files) as root:
+        try:
+            pipeline.check(root)
+            checked: list[Diagnostic] | None = None
+        except BuildFailed as failed:
+            checked = failed.diagnostics
+            assert checked and all(is_located(d) for d in checked)
+        try:
+            pipeline.build(root, BuildOptions(drafts=True, future=True, use_cache=False))
+            built: list[Diagnostic] | None = None
+        except BuildFailed as failed:
+            built = failed.diagnostics
+        assert checked == built  # check finds exactly what build fails on
+        if built is None:
+            for name in ("feed.xml", "sitemap.xml"):
+                from xml.etree import ElementTree
+
+                ElementTree.parse(root / "output" / name)
+
+
+@settings(SETTINGS, max_examples=3 * SCALE)
+@given(FRONT, BODY)
+def test_the_command_line_never_shows_a_traceback(meta: dict[str, Any], body: str) -> None:
+    meta = {"title": "T", "date": "2016-08-02", **meta}
+    with temporary_site({"content/briefings/a.md": f"---\n{front_matter(meta)}---\n{body}"}) as root:
+        for command in ("check", "build"):
+            result = run_cli(command, root)
+            assert result.code in (0, 1), result.stderr
+            assert "Traceback" not in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------- edits, renames and kills
+
+
+def briefing(n: int, text: str) -> str:
+    day = dt.date(2020, 1, 1) + dt.timedelta(days=n)
+    return f'---\ntitle: "B{n}"\ndate: {day}\ntopics: [T{n % 3}]\nsources: [src-a]\n---\n{text} [@src-a]\n'
+
+
+OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("edit"), st.integers(0, 7), st.sampled_from(["One.", "Two.", "Three [@src-b]."])),
+    st.tuples(st.just("delete"), st.integers(0, 7), st.just("")),
+    st.tuples(st.just("rename"), st.integers(0, 7), st.integers(0, 7).map(str)),
+    st.tuples(st.just("kill"), st.floats(0.0, 1.0), st.just("")),
+    st.tuples(st.just("build"), st.just(0), st.just("")),
+), min_size=1, max_size=6)
+
+
+def kill_build(root: Path, fraction: float, duration: float) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "briefgen", "build", str(root), "--quiet", "--jobs", "1"]
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(duration * fraction)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def output_tree(output: Path) -> dict[str, bytes]:
+    return {k: v for k, v in tree_bytes(output).items() if k != ".briefgen-output"}
+
+
+@settings(SETTINGS, max_examples=6 * SCALE)
+@given(OPERATIONS)
+def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
+        operations: list[tuple[str, Any, Any]]) -> None:
+    files = {"content/sources/s.yaml": SOURCES}
+    files |= {f"content/briefings/b{n}.md": briefing(n, f"Text {n}.") for n in range(8)}
+    with temporary_site(files) as root:
+        folder = root / "content" / "briefings"
+        started = time.monotonic()
+        pipeline.build(root, BuildOptions(jobs=1))
+        duration = max(0.3, (time.monotonic() - started) * 3)  # a process starts slower than a call
+        for operation, a, b in operations:
+            path = folder / f"b{a}.md" if operation in ("edit", "delete", "rename") else None
+            if operation == "edit" and path is not None:
+                path.write_text(briefing(a, b), encoding="utf-8")
+            elif operation == "delete" and path is not None:
+                path.unlink(missing_ok=True)
+            elif operation == "rename" and path is not None and path.exists():
+                path.rename(folder / f"renamed-{b}-{a}.md")
+            elif operation == "kill":
+                kill_build(root, a, duration)
+            else:
+                attempt(lambda: pipeline.build(root, BuildOptions(jobs=1)))
+        # Renames and re-creations may give two files one URL: then the build and
+        # the clean build must fail alike, and the previous output stays.
+        before = output_tree(root / "output")
+        problems = attempt(lambda: pipeline.build(root, BuildOptions(jobs=1)))
+        clean_problems = attempt(lambda: pipeline.build(
+            root, BuildOptions(output=root / "clean", use_cache=False, jobs=1)))
+        assert problems == clean_problems
+        if problems is None:
+            assert output_tree(root / "output") == output_tree(root / "clean")
+        else:
+            assert output_tree(root / "output") == before
+
+
+def attempt(build: Callable[[], object]) -> list[Diagnostic] | None:
+    try:
+        build()
+    except BuildFailed as failed:
+        return failed.diagnostics
+    return None
