@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
 from briefgen import __version__
@@ -31,22 +30,16 @@ class FeedEntry:
     view: BriefingView
     url: str  # absolute
     origin: str  # scheme and host, to make root-relative links absolute
+    sources_html: str = ""  # the Sources list, rendered by the theme as on the briefing's page
 
     @property
     def updated(self) -> dt.datetime:
         return self.view.updated or self.view.date
 
     def content_html(self) -> str:
-        body = str(self.view.body_html)
-        body = body.replace('href="#', f'href="{self.url}#').replace('href="/', f'href="{self.origin}/')
-        items = []
-        for s in self.view.sources:
-            title = f'<a href="{escape(s.url)}">{escape(s.title)}</a>' if s.url else escape(s.title)
-            date = f", {escape(s.published_display)}" if s.published_display else ""
-            items.append(f'<li id="source-{s.number}">{title}, {escape(s.publisher)}{date}</li>')
-        if items:
-            body += "\n<h2>Sources</h2>\n<ol>\n" + "\n".join(items) + "\n</ol>\n"
-        return body
+        body = str(self.view.body_html) + self.sources_html
+        # Links into the page and to the site's own pages work from a feed reader too.
+        return body.replace('href="#', f'href="{self.url}#').replace('href="/', f'href="{self.origin}/')
 
 
 def _feed_updated(entries: Sequence[FeedEntry]) -> dt.datetime:

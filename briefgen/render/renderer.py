@@ -31,6 +31,9 @@ from briefgen.site.kinds import FEED_SIZE, KINDS, PageKind, page_slice
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec, sitemap_entries
 
+# The Sources list, one partial for a briefing's page and its feed entries.
+SOURCES_PARTIAL = "partials/sources.html"
+
 # Method names by page kind (names, not bound methods, so a renderer is no reference cycle).
 _HANDLERS: dict[PageKind, str] = {
     kinds.HOME: "_home", kinds.BRIEFING: "_briefing", kinds.ARCHIVE: "_archive",
@@ -141,18 +144,24 @@ class Renderer:
             *extra_feeds,
         ]
         kind = "period" if spec.kind in (kinds.YEAR, kinds.MONTH, kinds.DAY) else spec.kind.name
+        html = self._render(
+            name, page_kind=kind,
+            canonical_url=self.scheme.absolute(spec.rel), page_title=page_title,
+            page_description=description or self.config.site.description,
+            nav_pages=self.nav_pages, feeds=feeds_list, by_day=self.views.by_day,
+            site_image=self.views.absolute(self.config.site.image) if self.config.site.image else None,
+            extra_css=tuple(self.url_for("static", css) for css in self.config.site.extra_css),
+            extra_head=Markup(self.config.site.extra_head), **context,
+        )
+        if self.config.build.relative_urls:
+            html = relative_links(html, spec.rel, self.scheme.base_path)
+        return html.encode("utf-8")
+
+    def _render(self, name: str, **context: Any) -> str:
+        """Render a template with what every template gets; a failure is a located error."""
         try:
-            template = self.env.get_template(name)
-            html = template.render(
-                site=self.site_view, url_for=self.url_for, page_kind=kind,
-                canonical_url=self.scheme.absolute(spec.rel), page_title=page_title,
-                page_description=description or self.config.site.description,
-                nav_pages=self.nav_pages, feeds=feeds_list, i18n=self.catalog, t=self.catalog.text,
-                by_day=self.views.by_day,
-                site_image=self.views.absolute(self.config.site.image) if self.config.site.image else None,
-                extra_css=tuple(self.url_for("static", name) for name in self.config.site.extra_css),
-                extra_head=Markup(self.config.site.extra_head), **context,
-            )
+            return self.env.get_template(name).render(
+                site=self.site_view, url_for=self.url_for, i18n=self.catalog, t=self.catalog.text, **context)
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
                                     f"template syntax: {exc.message}")) from None
@@ -161,9 +170,6 @@ class Renderer:
                                     f"template {exc.name!r} not found in the site or theme")) from None
         except Exception as exc:  # any failure inside a template: report where it happened
             raise RenderError(self._template_failure(exc, name)) from None
-        if self.config.build.relative_urls:
-            html = relative_links(html, spec.rel, self.scheme.base_path)
-        return html.encode("utf-8")
 
     def _shown(self, filename: str) -> str:
         path = Path(filename)
@@ -299,11 +305,12 @@ class Renderer:
 
     def _feed_entries(self, indexes: Sequence[int]) -> list[feeds.FeedEntry]:
         origin = self._origin()
-        return [
-            feeds.FeedEntry(self.views.briefing(i), self.scheme.absolute(self.site.briefings[i].url),
-                            origin)
-            for i in indexes[:FEED_SIZE]
-        ]
+        entries = []
+        for i in indexes[:FEED_SIZE]:
+            view = self.views.briefing(i)
+            entries.append(feeds.FeedEntry(view, self.scheme.absolute(self.site.briefings[i].url), origin,
+                                           self._render(SOURCES_PARTIAL, briefing=view, in_feed=True)))
+        return entries
 
     def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
         s = self.config.site
