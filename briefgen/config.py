@@ -26,6 +26,7 @@ class SiteSettings:
     description: str = ""
     theme: str = "default"
     cname: str = ""
+    search: bool = True  # the search page, its index and the search box
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
         "description": (str, None),
         "theme": (str, _theme_name),
         "cname": (str, _cname),
+        "search": (bool, None),
     },
     "build": {
         "output": (str, None),
@@ -128,7 +130,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
     },
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 
 
 def load_config(root: Path) -> Config:
@@ -174,7 +176,7 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
                 continue
             expected, validate = keys[key]
             # bool is an int subclass, so check it explicitly.
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
                 problems.append(
                     error(shown, line, column,
                           f"{section}.{key} must be {_TYPE_NAMES[expected]}, not {type(value).__name__}")

@@ -22,6 +22,7 @@ from briefgen.config import Config
 from briefgen.content.records import Source
 from briefgen.render.renderer import FEED_SIZE
 from briefgen.render.themes import Asset, Theme
+from briefgen.search import files as search_files
 from briefgen.site.model import Briefing, Site
 from briefgen.site.plan import PageSpec
 
@@ -50,7 +51,7 @@ ENTRY_TEMPLATES = {
     "home": "home.html", "briefing": "briefing.html", "archive": "archive.html",
     "year": "period.html", "month": "period.html", "day": "period.html",
     "topics": "topics.html", "topic": "topic.html", "sources": "sources.html",
-    "publisher": "publisher.html", "page": "page.html", "404": "404.html",
+    "publisher": "publisher.html", "page": "page.html", "404": "404.html", "search": "search.html",
 }
 
 
@@ -109,6 +110,7 @@ class Fingerprints:
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
+        self._search_all: str | None = None
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
@@ -186,9 +188,22 @@ class Fingerprints:
         if kind in ("sitemap", "sitemap_part"):
             return [(s.rel, s.kind, self.full(s.args[0]) if s.kind == "briefing" else None)
                     for s in self.plan]
+        if kind in search_files.KINDS:
+            return self._search_inputs(spec)
         if kind == "static":
             return self.static_digest
         return None  # robots, 404 and theme assets depend on the global inputs only
+
+    def _search_inputs(self, spec: PageSpec) -> Any:
+        """A document file shows one document; the shards, filters and meta.json show them all."""
+        site = self.site
+        if spec.kind == "search_doc":
+            ref = search_files.doc_ref(site, spec.args[0])
+            return self.full(ref.index) if ref.kind == "briefing" else site.pages[ref.index].doc.digest
+        if self._search_all is None:
+            self._search_all = _text_digest(*(self.full(i) for i in range(len(site.briefings))),
+                                            *(p.doc.digest + p.url for p in site.pages))
+        return self._search_all
 
     def _period_inputs(self, kind: str, args: tuple[Any, ...]) -> Any:
         site = self.site

@@ -34,6 +34,7 @@ from briefgen.content.records import (
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.search import files as search_files
 from briefgen.site.model import Site, build_site, collect_sources, is_published, to_site_time
 from briefgen.site.plan import PageSpec, plan_site
 
@@ -229,7 +230,8 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     assets = theme_assets(themes)
     static_files = _static_files(config)
     plan, plan_problems = plan_site(site, config.build.per_page, static_files,
-                                    [a.output for a in assets.values()])
+                                    [a.output for a in assets.values()],
+                                    search_files.plan_specs(site) if config.site.search else ())
     problems += plan_problems
     if has_errors(problems):
         raise BuildFailed(problems)
@@ -314,6 +316,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             manifest[spec.output_file] = (fingerprint, "")
     if progress:
         progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
+    renderer.search.prepare(spec for spec, _ in todo)
     if pool is not None and len(todo) > 50:
         written = pool.render(renderer, sink, todo)
     else:

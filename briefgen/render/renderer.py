@@ -21,6 +21,8 @@ from briefgen.diagnostics import Diagnostic, error
 from briefgen.render import feeds
 from briefgen.render.themes import Asset, Theme
 from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, date_display, month_name
+from briefgen.search import files as search_files
+from briefgen.search.index import SearchFiles
 from briefgen.site import urls
 from briefgen.site.model import Site
 from briefgen.site.plan import SITEMAP_LIMIT, PageSpec, sitemap_pages
@@ -37,6 +39,8 @@ _HANDLERS = {
     "feed": "_feed", "json_feed": "_json_feed", "topic_feed": "_topic_feed",
     "sitemap": "_sitemap", "sitemap_part": "_sitemap_part", "robots": "_robots",
     "asset": "_asset", "static": "_static",
+    "search": "_search_page", "search_meta": "_search_file", "search_terms": "_search_file",
+    "search_doc": "_search_file", "search_filter": "_search_file",
 }
 
 
@@ -79,8 +83,9 @@ class Renderer:
         self.scheme = urls.UrlScheme(config.site.base_url)
         self.views = Views(site, self.scheme, html_of)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
-                                  config.site.base_url, self.scheme.base_path)
+                                  config.site.base_url, self.scheme.base_path, config.site.search)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
+        self.search = SearchFiles(site, html_of)
 
 
     # -- dispatch -------------------------------------------------------------
@@ -109,7 +114,7 @@ class Renderer:
             "sources": urls.sources, "feed": urls.feed, "json_feed": urls.json_feed,
             "sitemap": urls.sitemap, "topic": lambda slug: urls.topic(slug, page),
             "topic_feed": urls.topic_feed, "year": urls.year, "month": urls.month, "day": urls.day,
-            "publisher": urls.publisher, "page": urls.page,
+            "publisher": urls.publisher, "page": urls.page, "search": lambda: search_files.PAGE,
         }
         if name not in routes:
             raise KeyError(f"url_for: unknown name {name!r}")
@@ -322,6 +327,12 @@ class Renderer:
         output: str = spec.args[0]
         asset = next(a for a in self.assets.values() if a.output == output)
         return asset.source.read_bytes()
+
+    def _search_page(self, spec: PageSpec) -> bytes:
+        return self._template("search.html", spec, "Search", f"Search {self.config.site.title}")
+
+    def _search_file(self, spec: PageSpec) -> bytes:
+        return self.search.render(spec)
 
     def _static(self, spec: PageSpec) -> bytes:
         name: str = spec.args[0]

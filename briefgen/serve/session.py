@@ -35,6 +35,7 @@ from briefgen.content.markup import Converter
 from briefgen.content.records import BriefingDoc, parse_briefing
 from briefgen.diagnostics import BuildFailed, Diagnostic
 from briefgen.render.renderer import FEED_SIZE, Renderer
+from briefgen.search import files as search_files
 from briefgen.site.model import Briefing, Site
 from briefgen.site.plan import PageSpec
 
@@ -74,7 +75,9 @@ def _shows_text_of(spec: PageSpec, changed: dict[int, Briefing], site: Site) -> 
         return any(i < FEED_SIZE for i in changed)
     if spec.kind == "topic_feed":
         return any(i in site.topics[spec.args[0]][:FEED_SIZE] for i in changed)
-    return False
+    if spec.kind == "search_doc":
+        return any(search_files.briefing_id(site, i) == spec.args[0] for i in changed)
+    return spec.kind in search_files.INDEX_KINDS
 
 
 class _MemorySink:

@@ -55,7 +55,8 @@ def page_count(total: int, per_page: int) -> int:
 
 
 def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
-              asset_outputs: Iterable[str] = ()) -> tuple[list[PageSpec], list[Diagnostic]]:
+              asset_outputs: Iterable[str] = (),
+              extra: Iterable[PageSpec] = ()) -> tuple[list[PageSpec], list[Diagnostic]]:
     specs: list[PageSpec] = []
     add = specs.append
     for number in range(1, page_count(len(site.briefings), per_page) + 1):
@@ -92,6 +93,7 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
             add(PageSpec(urls.sitemap_part(part), "sitemap_part", (part,), Origin("the sitemap")))
     add(PageSpec(urls.robots(), "robots", (), Origin("robots.txt")))
     add(PageSpec(urls.not_found(), "404", (), Origin("the 404 page")))
+    specs += extra  # the search index's files, planned by briefgen.search.files
     for output in asset_outputs:
         add(PageSpec(output, "asset", (output,), Origin("the theme's static files")))
     for name in static_files:
