@@ -13,6 +13,9 @@
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
 
+  // The folding and sharding rules, for tests that compare them with briefgen's.
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf };
+
   var form = document.querySelector("form[data-search-index]");
   if (!form || !window.fetch || !String.prototype.normalize) return;
   var root = form.getAttribute("data-search-index");
