@@ -20,7 +20,7 @@ from typing import Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import files
-from briefgen.search.text import plain_text, shard_of, words
+from briefgen.search.text import index_text, plain_text, shard_of, words
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 
@@ -79,21 +79,32 @@ def record(site: Site, doc_id: int, html_of: HtmlOf) -> Record:
     )
 
 
-def _term_frequencies(doc: Record) -> tuple[Counter[str], dict[str, int], int]:
+def _fields(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[str, list[str], list[str], str]:
+    """What a document is searched by: title, topic names, source titles and publishers, the rest."""
+    ref = files.doc_ref(site, doc_id)
+    if ref.kind == "page":
+        page = site.pages[ref.index]
+        return page.title, [], [], page.summary + "\n" + index_text(html_of(page.doc))
+    b = site.briefings[ref.index]
+    return (b.title, [site.topic_names[slug].name for slug in b.topic_slugs],
+            [part for s in b.sources for part in (s.title, s.publisher)],
+            b.summary + "\n" + index_text(html_of(b.doc)))
+
+
+def _term_frequencies(title: str, topics: list[str], sources: list[str],
+                      rest: str) -> tuple[Counter[str], dict[str, int], int]:
     """How often each word occurs in a document, the fields it occurs in, and the document's length."""
-    title = words(doc.title)
-    topics = [w for _, name in doc.topics for w in words(name)]
-    sources = [w for pair in doc.sources for part in pair for w in words(part)]
-    rest = words(doc.summary) + words(doc.text)
-    counts = Counter(title)
-    counts.update(topics)
-    counts.update(sources)
-    counts.update(rest)
+    counts = Counter(words(rest))
+    length = counts.total()
     flags: dict[str, int] = {}
-    for group, flag in ((title, TITLE), (topics, TOPIC), (sources, SOURCE)):
-        for word in group:
-            flags[word] = flags.get(word, 0) | flag
-    return counts, flags, len(title) + len(topics) + len(sources) + len(rest)
+    for group, flag in (([title], TITLE), (topics, TOPIC), (sources, SOURCE)):
+        for text in group:
+            found = words(text)
+            length += len(found)
+            counts.update(found)
+            for word in found:
+                flags[word] = flags.get(word, 0) | flag
+    return counts, flags, length
 
 
 class SearchIndex:
@@ -103,19 +114,19 @@ class SearchIndex:
         self.site = site
         self.documents = files.document_count(site)
         self.shards = files.shard_count(self.documents)
-        # term -> [id, weight, id, weight, ...]; arrays, since a large site has millions of postings.
+        # term -> postings, each (id << 16 | weight); arrays, since a large site has millions.
         self.postings: dict[str, array[int]] = {}
+        postings = self.postings
         total = 0
         for doc_id in range(self.documents):
-            counts, flags, length = _term_frequencies(record(site, doc_id, html_of))
+            counts, flags, length = _term_frequencies(*_fields(site, doc_id, html_of))
             total += length
-            step = length_step(length)
+            base = doc_id << 16 | length_step(length) << 3
             for term, count in counts.items():
-                found = self.postings.get(term)
+                found = postings.get(term)
                 if found is None:
-                    found = self.postings[term] = array("I")
-                found.append(doc_id)
-                found.append(min(count, _TF_LIMIT) * 256 + step * 8 + flags.get(term, 0))
+                    found = postings[term] = array("Q")
+                found.append(base | min(count, _TF_LIMIT) << 8 | flags.get(term, 0))
         self.average_length = total / self.documents if self.documents else 0.0
         self._terms_of: dict[int, list[str]] = {}
         for term in sorted(self.postings):
@@ -125,13 +136,12 @@ class SearchIndex:
     def term_shard(self, shard: int) -> bytes:
         parts = []
         for term in self._terms_of.get(shard, ()):
-            flat = self.postings[term]
             encoded, previous = [], 0
-            for position in range(0, len(flat), 2):
-                encoded.append(flat[position] - previous)
-                encoded.append(flat[position + 1])
-                previous = flat[position]
-            parts.append(f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, encoded))}]")
+            for posting in self.postings[term]:
+                doc_id = posting >> 16
+                encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
+                previous = doc_id
+            parts.append(f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]")
         return ("{" + ",".join(parts) + "}").encode("utf-8")
 
     def filter_ids(self, kind: str, value: str) -> list[int]:

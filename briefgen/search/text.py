@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-import sys
 import unicodedata
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
@@ -21,21 +20,27 @@ _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dd|dt|blockquote|pre)>|<br\s*/?
 
 
 @functools.cache
-def _without_marks() -> dict[int, None]:
-    """A str.translate table that drops the combining marks of the Basic Multilingual Plane."""
-    return {c: None for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn"}
+def _marks() -> re.Pattern[str]:
+    """The combining marks of the Basic Multilingual Plane, as one character class."""
+    marks = "".join(chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
+    return re.compile(f"[{re.escape(marks)}]+")
 
 
 def fold(text: str) -> str:
     """Case and accents folded: "Élysée" and "elysee" are one word; other scripts stay letters."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKD", text).translate(_without_marks()).lower()
+    return _marks().sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def words(text: str) -> list[str]:
     """The folded words of a text, in order."""
-    return [sys.intern(w) for w in _WORD.findall(fold(text))]
+    return _WORD.findall(fold(text))
+
+
+def index_text(body_html: str) -> str:
+    """A body's words without markup or citation numbers, for indexing (cheaper than plain_text)."""
+    return html.unescape(_TAG.sub(" ", _CITATION.sub("", body_html)))
 
 
 def plain_text(body_html: str) -> str:
