@@ -277,10 +277,15 @@ def tab(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-def results(tab: Any) -> list[str]:
-    """The result links' paths, once the client has finished this query."""
-    tab.wait_for_function("document.querySelector('#search-results').hasAttribute('data-search-ms')"
-                          " && !document.querySelector('form.search-form').hasAttribute('aria-busy')")
+def results(tab: Any, expected: dict[str, str] | None = None) -> list[str]:
+    """The result links' paths, once the client shows the results for `expected` (a query's
+    parameters; by default, what the address says)."""
+    tab.wait_for_function(
+        """expected => {
+             const shown = document.querySelector('#search-results').getAttribute('data-search-for');
+             const wanted = expected ? new URLSearchParams(expected).toString() : location.search.slice(1);
+             return shown === wanted;
+           }""", arg=expected)
     links = tab.eval_on_selector_all("#search-results .search-result__title a",
                                      "links => links.map(a => new URL(a.href).pathname)")
     return list(links)
@@ -289,9 +294,8 @@ def results(tab: Any) -> list[str]:
 def type_query(tab: Any, server: str, query: str) -> list[str]:
     tab.goto(f"{server}/brief/search/")
     tab.wait_for_selector("#search-q", state="visible")
-    tab.evaluate("document.querySelector('#search-results').removeAttribute('data-search-ms')")
     tab.locator("#search-q").press_sequentially(query, delay=20)
-    return results(tab)
+    return results(tab, {"q": query.strip()})
 
 
 def browser_test(function: Any) -> Any:
@@ -362,9 +366,8 @@ def test_filters_from_the_address_and_from_the_controls(server: str, tab: Any) -
     # A filter alone lists its briefings, newest first.
     tab.goto(f"{server}/brief/search/?publisher=reuters")
     assert results(tab) == [CORRIDORS_URL, WINTER_URL]
-    tab.evaluate("document.querySelector('#search-results').removeAttribute('data-search-ms')")
     tab.select_option("#search-year", "2015")
-    assert results(tab) == [WINTER_URL]
+    assert results(tab, {"publisher": "reuters", "year": "2015"}) == [WINTER_URL]
     assert tab.evaluate("location.search") == "?publisher=reuters&year=2015"
 
 

@@ -314,6 +314,7 @@
     Object.keys(filters).forEach(function (k) { if (filters[k]) params.set(k, filters[k]); });
     var query = params.toString();
     history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+    return query;
   }
 
   function search() {
@@ -321,12 +322,13 @@
     var text = input.value.trim();
     var filters = currentFilters();
     var query = parseQuery(text);
-    remember(text, filters);
+    var shown = remember(text, filters);
     var filtered = Object.keys(filters).some(function (k) { return filters[k]; });
     if (!query.words.length && !filtered) {
       list.replaceChildren();
       status.textContent = "";
       list.removeAttribute("data-search-ms");
+      list.setAttribute("data-search-for", shown);
       return Promise.resolve();
     }
     form.setAttribute("aria-busy", "true");
@@ -341,6 +343,7 @@
           ? count + " for " + what + (found.total > found.docs.length ? ", the first " + found.docs.length + " shown." : ".")
           : "No results for " + what + ".";
         list.setAttribute("data-search-ms", (performance.now() - typedAt).toFixed(1));
+        list.setAttribute("data-search-for", shown);
       })
       .catch(function () {
         if (mine === sequence) status.textContent = "The search index could not be loaded. Try again later.";
