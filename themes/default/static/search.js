@@ -7,8 +7,8 @@
   "use strict";
 
   var FORMAT = 1;
-  var PAGE_SIZE = 20;
-  var PHRASE_CHECKS = 60; // candidates read to confirm a quoted phrase
+  var PAGE_SIZE = 10;
+  var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
@@ -180,20 +180,16 @@
     return false;
   }
 
-  /* The documents to show: the top ranked, or for a phrase the top ranked that hold it. */
-  function documents(query, ranked) {
-    if (!query.phrases.length) {
-      var top = ranked.slice(0, PAGE_SIZE);
-      return Promise.all(top.map(function (pair) { return loadDoc(pair[0]); }))
-        .then(function (docs) { return { docs: docs, total: ranked.length, exact: true }; });
-    }
-    var checked = ranked.slice(0, PHRASE_CHECKS);
-    return Promise.all(checked.map(function (pair) { return loadDoc(pair[0]); })).then(function (docs) {
-      var kept = docs.filter(function (doc) {
-        return query.phrases.every(function (phrase) { return hasPhrase(doc, phrase); });
+  /* The ids to show, best first: the ranked ones, or for a phrase the top ranked that hold it. */
+  function matching(query, ranked) {
+    var ids = ranked.map(function (pair) { return pair[0]; });
+    if (!query.phrases.length) return Promise.resolve({ ids: ids, exact: true });
+    var checked = ids.slice(0, PHRASE_CHECKS);
+    return Promise.all(checked.map(loadDoc)).then(function (docs) {
+      var kept = checked.filter(function (id, i) {
+        return query.phrases.every(function (phrase) { return hasPhrase(docs[i], phrase); });
       });
-      var exact = ranked.length <= PHRASE_CHECKS;
-      return { docs: kept.slice(0, PAGE_SIZE), total: kept.length, exact: exact };
+      return { ids: kept, exact: ids.length <= PHRASE_CHECKS };
     });
   }
 
@@ -299,6 +295,8 @@
 
   var sequence = 0;
   var typedAt = 0;
+  var current = null; // what is shown: {query, what, ids, exact, shown}
+  var more = document.getElementById("search-more");
 
   function currentFilters() {
     return {
@@ -317,6 +315,29 @@
     return query;
   }
 
+  function announce(state) {
+    var total = state.ids.length;
+    var count = total === 1 ? "1 result" : total + (state.exact ? "" : " or more") + " results";
+    status.textContent = total
+      ? count + " for " + state.what + (total > state.shown ? ", the first " + state.shown + " shown." : ".")
+      : "No results for " + state.what + ".";
+    if (more) more.hidden = state.shown >= total;
+  }
+
+  /* The next page of results, appended; returns the first new item. */
+  function showPage(state, mine) {
+    var ids = state.ids.slice(state.shown, state.shown + PAGE_SIZE);
+    return Promise.all(ids.map(loadDoc)).then(function (docs) {
+      if (mine !== sequence) return null;
+      var items = docs.map(function (doc) { return resultItem(doc, state.query); });
+      if (state.shown === 0) list.replaceChildren.apply(list, items);
+      else items.forEach(function (item) { list.appendChild(item); });
+      state.shown += items.length;
+      announce(state);
+      return items[0] || null;
+    });
+  }
+
   function search() {
     var mine = ++sequence;
     var text = input.value.trim();
@@ -325,23 +346,24 @@
     var shown = remember(text, filters);
     var filtered = Object.keys(filters).some(function (k) { return filters[k]; });
     if (!query.words.length && !filtered) {
+      current = null;
       list.replaceChildren();
       status.textContent = "";
+      if (more) more.hidden = true;
       list.removeAttribute("data-search-ms");
       list.setAttribute("data-search-for", shown);
       return Promise.resolve();
     }
     form.setAttribute("aria-busy", "true");
     return rank(query, filters)
-      .then(function (ranked) { return documents(query, ranked); })
+      .then(function (ranked) { return matching(query, ranked); })
       .then(function (found) {
+        if (mine !== sequence) return null;
+        current = { query: query, what: describe(text, filters), ids: found.ids, exact: found.exact, shown: 0 };
+        return showPage(current, mine);
+      })
+      .then(function () {
         if (mine !== sequence) return;
-        list.replaceChildren.apply(list, found.docs.map(function (doc) { return resultItem(doc, query); }));
-        var what = describe(text, filters);
-        var count = found.total === 1 ? "1 result" : found.total + (found.exact ? "" : " or more") + " results";
-        status.textContent = found.total
-          ? count + " for " + what + (found.total > found.docs.length ? ", the first " + found.docs.length + " shown." : ".")
-          : "No results for " + what + ".";
         list.setAttribute("data-search-ms", (performance.now() - typedAt).toFixed(1));
         list.setAttribute("data-search-for", shown);
       })
@@ -351,6 +373,16 @@
       .then(function () {
         if (mine === sequence) form.removeAttribute("aria-busy");
       });
+  }
+
+  if (more) {
+    more.addEventListener("click", function () {
+      if (!current) return;
+      showPage(current, sequence).then(function (first) {
+        var link = first && first.querySelector("a");
+        if (link) link.focus();
+      });
+    });
   }
 
   var timer = 0;
