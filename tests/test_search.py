@@ -484,3 +484,36 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
         assert b"zeppelins" in get("/brief/search/docs/4.json")
     finally:
         server.stop()
+
+
+def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
+    from briefgen.build.stages import BuildOptions, load
+    from briefgen.search import postings
+
+    site = make_site(tmp_path, FILES, CONFIG)
+
+    def indexed(previous: postings.Postings | None = None) -> postings.Postings:
+        model = load(site, BuildOptions()).site
+        return postings.build(model, lambda doc: doc.body.html, previous)
+
+    first = indexed()
+    kept = dict(first.shard_bytes)
+    steps = [
+        ("content/briefings/2016/grain.md", GRAIN.replace("three vessels", "three zeppelins")),
+        ("content/briefings/2016/later.md", WINTER.replace("2015-11-02", "2016-12-01").replace(
+            "Energy prices and the Aleppo winter", "Heating oil runs short")),
+        ("content/briefings/2015/elysee.md", None),  # every later id shifts
+        ("content/pages/about.md", ABOUT.replace("methodology", "approach")),
+    ]
+    previous = first
+    for relative, text in steps:
+        if text is None:
+            (site / relative).unlink()
+        else:
+            write_files(site, {relative: text})
+        updated, fresh = indexed(previous), indexed()
+        assert updated.shard_bytes == fresh.shard_bytes, relative
+        assert (updated.keys, updated.terms, updated.lengths) == (fresh.keys, fresh.terms, fresh.lengths)
+        assert sorted(updated.lists) == sorted(fresh.lists)
+        previous = updated
+    assert first.shard_bytes == kept  # the earlier state is left as it was

@@ -316,7 +316,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             manifest[spec.output_file] = (fingerprint, "")
     if progress:
         progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
-    renderer.search.prepare(spec for spec, _ in todo)
+    renderer.search.prepare((spec for spec, _ in todo), cache.folder if cache is not None else None)
     if pool is not None and len(todo) > 50:
         written = pool.render(renderer, sink, todo)
     else:

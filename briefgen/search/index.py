@@ -3,37 +3,27 @@
 Every file is a pure function of the model and the documents' HTML bodies
 (read through the build cache), written with sorted keys and no timestamps,
 so identical input gives identical bytes and an unchanged shard is kept as it
-was. The postings of the whole site are built once per build, when any index
-file needs rendering, and held as compact arrays.
+was. The postings are built once per build, when any index file needs
+rendering, by updating the state the previous build left (see postings.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
-from briefgen.search import files
-from briefgen.search.text import index_text, plain_text, shard_of, words
+from briefgen.search import files, postings
+from briefgen.search.text import plain_text
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 
 HtmlOf = Callable[[BriefingDoc | PageDoc], str]
-
-# Field flags of a posting; the client boosts matches in titles and topics.
-TITLE, TOPIC, SOURCE = 1, 2, 4
-_TF_LIMIT = 255
-_LENGTH_STEPS = 31  # document lengths are kept as round(log2(length + 1) * 2.5), at most this
-
-
-def length_step(length: int) -> int:
-    return min(_LENGTH_STEPS, round(math.log2(length + 1) * 2.5))
+STATE_FILE = "search-index.pickle"  # in the build cache folder
 
 
 def _json(value: Any) -> bytes:
@@ -79,70 +69,18 @@ def record(site: Site, doc_id: int, html_of: HtmlOf) -> Record:
     )
 
 
-def _fields(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[str, list[str], list[str], str]:
-    """What a document is searched by: title, topic names, source titles and publishers, the rest."""
-    ref = files.doc_ref(site, doc_id)
-    if ref.kind == "page":
-        page = site.pages[ref.index]
-        return page.title, [], [], page.summary + "\n" + index_text(html_of(page.doc))
-    b = site.briefings[ref.index]
-    return (b.title, [site.topic_names[slug].name for slug in b.topic_slugs],
-            [part for s in b.sources for part in (s.title, s.publisher)],
-            b.summary + "\n" + index_text(html_of(b.doc)))
-
-
-def _term_frequencies(title: str, topics: list[str], sources: list[str],
-                      rest: str) -> tuple[Counter[str], dict[str, int], int]:
-    """How often each word occurs in a document, the fields it occurs in, and the document's length."""
-    counts = Counter(words(rest))
-    length = counts.total()
-    flags: dict[str, int] = {}
-    for group, flag in (([title], TITLE), (topics, TOPIC), (sources, SOURCE)):
-        for text in group:
-            found = words(text)
-            length += len(found)
-            counts.update(found)
-            for word in found:
-                flags[word] = flags.get(word, 0) | flag
-    return counts, flags, length
-
-
 class SearchIndex:
     """The postings of every document, grouped into shards; built once, rendered file by file."""
 
-    def __init__(self, site: Site, html_of: HtmlOf) -> None:
+    def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None) -> None:
         self.site = site
         self.documents = files.document_count(site)
-        self.shards = files.shard_count(self.documents)
-        # term -> postings, each (id << 16 | weight); arrays, since a large site has millions.
-        self.postings: dict[str, array[int]] = {}
-        postings = self.postings
-        total = 0
-        for doc_id in range(self.documents):
-            counts, flags, length = _term_frequencies(*_fields(site, doc_id, html_of))
-            total += length
-            base = doc_id << 16 | length_step(length) << 3
-            for term, count in counts.items():
-                found = postings.get(term)
-                if found is None:
-                    found = postings[term] = array("Q")
-                found.append(base | min(count, _TF_LIMIT) << 8 | flags.get(term, 0))
-        self.average_length = total / self.documents if self.documents else 0.0
-        self._terms_of: dict[int, list[str]] = {}
-        for term in sorted(self.postings):
-            self._terms_of.setdefault(shard_of(term, self.shards), []).append(term)
+        self.postings = postings.build(site, html_of, previous)
+        self.shards = self.postings.shards
         self._files: dict[str, bytes] = {}
 
     def term_shard(self, shard: int) -> bytes:
-        parts = []
-        for term in self._terms_of.get(shard, ()):
-            encoded, previous = [], 0
-            for posting in self.postings[term]:
-                doc_id = posting >> 16
-                encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
-                previous = doc_id
-            parts.append(f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]")
-        return ("{" + ",".join(parts) + "}").encode("utf-8")
+        return self.postings.shard_bytes[shard]
 
     def filter_ids(self, kind: str, value: str) -> list[int]:
         site = self.site
@@ -167,7 +105,7 @@ class SearchIndex:
         return _json({
             "format": files.FORMAT,
             "documents": self.documents,
-            "average_length": round(self.average_length, 3),
+            "average_length": round(self.postings.average_length, 3),
             "shards": self.shards,
             "version": digest.hexdigest(),
             "topics": [[slug, t.name] for slug, t in site.topic_names.items()],
@@ -197,16 +135,29 @@ class SearchFiles:
         self.site = site
         self.html_of = html_of
         self._index: SearchIndex | None = None
+        self._previous: postings.Postings | None = None
+
+    def follow(self, earlier: SearchFiles) -> None:
+        """Index by updating what an earlier renderer of the same site indexed (the live preview)."""
+        self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
 
     def index(self) -> SearchIndex:
         if self._index is None:
-            self._index = SearchIndex(self.site, self.html_of)
+            self._index = SearchIndex(self.site, self.html_of, self._previous)
+            self._previous = None
         return self._index
 
-    def prepare(self, specs: Iterable[PageSpec]) -> None:
-        """Build the index now if any of these files needs it (before worker processes fork)."""
-        if any(spec.kind in files.INDEX_KINDS for spec in specs):
-            self.index()
+    def prepare(self, specs: Iterable[PageSpec], cache_folder: Path | None = None) -> None:
+        """Build the index now if any of these files needs it (before worker processes fork),
+        starting from the state the last build left in cache_folder, and leave the new state there."""
+        if self._index is not None or not any(spec.kind in files.INDEX_KINDS for spec in specs):
+            return
+        state = cache_folder / STATE_FILE if cache_folder is not None else None
+        if state is not None and self._previous is None:
+            self._previous = postings.load_state(state)
+        index = self.index()
+        if state is not None:
+            postings.save_state(state, index.postings)
 
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind == "search_doc":

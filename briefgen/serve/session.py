@@ -242,6 +242,7 @@ class Session:
         previous = last.renderer
         renderer = Renderer(config, new_site, previous.env, previous.assets, previous.plan,
                             previous.html_of)
+        renderer.search.follow(previous.search)
         todo = [spec for spec in last.loaded.plan if _shows_text_of(spec, replaced, new_site)]
         pages = dict(self.pages)
         changed_files = set()

@@ -1,0 +1,206 @@
+"""The postings of every document, kept from one build to the next.
+
+An edit then re-indexes only the documents whose indexed content changed:
+their old postings are taken out, their new ones put in, and only the shards
+holding a term they touched are serialised again. The result is the same,
+byte for byte, as indexing everything afresh, which is what happens when
+there is no earlier state, or when so much changed (ids shifted by a briefing
+inserted in the past or deleted, say) that starting over is cheaper.
+
+The state is an optimisation only: a missing, damaged or foreign state file
+means a full indexing run, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pickle
+import tempfile
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefgen.content.records import BriefingDoc, PageDoc
+from briefgen.search import files
+from briefgen.search.text import index_text, shard_of, words
+from briefgen.site.model import Site
+
+HtmlOf = Callable[[BriefingDoc | PageDoc], str]
+
+# Field flags of a posting; the client boosts matches in titles and topics.
+TITLE, TOPIC, SOURCE = 1, 2, 4
+_TF_LIMIT = 255
+_LENGTH_STEPS = 31  # document lengths are kept as round(log2(length + 1) * 2.5), at most this
+_STATE_FORMAT = f"briefgen-search-state 1/{files.FORMAT}"
+
+
+def length_step(length: int) -> int:
+    return min(_LENGTH_STEPS, round(math.log2(length + 1) * 2.5))
+
+
+def _fields(site: Site, doc_id: int) -> tuple[BriefingDoc | PageDoc, str, list[str], list[str], str]:
+    """A document, and what it is searched by: title, topic names, source titles and publishers, summary."""
+    ref = files.doc_ref(site, doc_id)
+    if ref.kind == "page":
+        page = site.pages[ref.index]
+        return page.doc, page.title, [], [], page.summary
+    b = site.briefings[ref.index]
+    return (b.doc, b.title, [site.topic_names[slug].name for slug in b.topic_slugs],
+            [part for s in b.sources for part in (s.title, s.publisher)], b.summary)
+
+
+def document_key(site: Site, doc_id: int) -> str:
+    """A digest of everything a document is indexed by (its file's digest covers its body)."""
+    doc, title, topics, sources, summary = _fields(site, doc_id)
+    text = "\x1f".join([doc.digest, title, summary, "\x1e".join(topics), "\x1e".join(sources)])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _postings_of(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[dict[str, int], int]:
+    """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
+    doc, title, topics, sources, summary = _fields(site, doc_id)
+    counts = Counter(words(summary + "\n" + index_text(html_of(doc))))
+    length = counts.total()
+    flags: dict[str, int] = {}
+    for group, flag in (([title], TITLE), (topics, TOPIC), (sources, SOURCE)):
+        for text in group:
+            found = words(text)
+            length += len(found)
+            counts.update(found)
+            for word in found:
+                flags[word] = flags.get(word, 0) | flag
+    base = doc_id << 16 | length_step(length) << 3
+    return {term: base | min(count, _TF_LIMIT) << 8 | flags.get(term, 0)
+            for term, count in counts.items()}, length
+
+
+@dataclass
+class Postings:
+    shards: int
+    keys: list[str]  # by document id
+    terms: list[str]  # by document id: its terms joined by "\0", to take them out again
+    lengths: list[int]  # by document id, in words
+    lists: dict[str, array[int]]  # term -> packed postings (id << 16 | weight), sorted by id
+    shard_terms: dict[int, set[str]]
+    shard_bytes: dict[int, bytes]
+
+    @property
+    def average_length(self) -> float:
+        return sum(self.lengths) / len(self.lengths) if self.lengths else 0.0
+
+    def serialise(self, shard: int) -> bytes:
+        parts = []
+        for term in sorted(self.shard_terms.get(shard, ())):
+            encoded, previous = [], 0
+            for posting in self.lists[term]:
+                doc_id = posting >> 16
+                encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
+                previous = doc_id
+            parts.append(f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]")
+        return ("{" + ",".join(parts) + "}").encode("utf-8")
+
+
+def build(site: Site, html_of: HtmlOf, previous: Postings | None = None) -> Postings:
+    """The postings of every document of the site, updated from `previous` when that is cheaper."""
+    count = files.document_count(site)
+    shards = files.shard_count(count)
+    keys = [document_key(site, i) for i in range(count)]
+    if previous is not None and previous.shards == shards:
+        changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
+        gone = list(range(count, len(previous.keys)))
+        if len(changed) + len(gone) <= max(64, count // 8):
+            return _update(site, html_of, previous, keys, changed, gone)
+    return _full(site, html_of, keys, shards)
+
+
+def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int) -> Postings:
+    lists: dict[str, array[int]] = {}
+    terms, lengths = [], []
+    for doc_id in range(len(keys)):
+        packed, length = _postings_of(site, doc_id, html_of)
+        for term, posting in packed.items():
+            found = lists.get(term)
+            if found is None:
+                found = lists[term] = array("Q")
+            found.append(posting)
+        terms.append("\0".join(packed))
+        lengths.append(length)
+    shard_terms: dict[int, set[str]] = {}
+    for term in lists:
+        shard_terms.setdefault(shard_of(term, shards), set()).add(term)
+    postings = Postings(shards, keys, terms, lengths, lists, shard_terms, {})
+    postings.shard_bytes = {shard: postings.serialise(shard) for shard in range(shards)}
+    return postings
+
+
+def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
+            changed: list[int], gone: list[int]) -> Postings:
+    # Copy what changes, so `previous` stays whole if this fails half way.
+    lists = dict(previous.lists)
+    shard_terms = dict(previous.shard_terms)
+    copied: set[str] = set()
+    touched: set[str] = set()
+
+    def editable(term: str) -> array[int]:
+        if term not in copied:
+            copied.add(term)
+            lists[term] = array("Q", lists.get(term, ()))
+            shard = shard_of(term, previous.shards)
+            shard_terms[shard] = set(shard_terms.get(shard, ()))
+            shard_terms[shard].add(term)
+        touched.add(term)
+        return lists[term]
+
+    for doc_id in [*changed, *gone]:
+        if doc_id >= len(previous.keys) or not previous.terms[doc_id]:
+            continue
+        for term in previous.terms[doc_id].split("\0"):
+            found = editable(term)
+            at = bisect_left(found, doc_id << 16)
+            if at < len(found) and found[at] >> 16 == doc_id:
+                del found[at]
+    terms = previous.terms[:len(keys)] + [""] * max(0, len(keys) - len(previous.terms))
+    lengths = previous.lengths[:len(keys)] + [0] * max(0, len(keys) - len(previous.lengths))
+    for doc_id in changed:
+        packed, lengths[doc_id] = _postings_of(site, doc_id, html_of)
+        terms[doc_id] = "\0".join(packed)
+        for term, posting in packed.items():
+            found = editable(term)
+            found.insert(bisect_left(found, posting), posting)
+    for term in touched:
+        if not lists[term]:
+            del lists[term]
+            shard_terms[shard_of(term, previous.shards)].discard(term)
+    postings = Postings(previous.shards, keys, terms, lengths, lists, shard_terms,
+                        dict(previous.shard_bytes))
+    for shard in {shard_of(term, previous.shards) for term in touched}:
+        postings.shard_bytes[shard] = postings.serialise(shard)
+    return postings
+
+
+def load_state(path: Path) -> Postings | None:
+    try:
+        with open(path, "rb") as stream:
+            header, postings = pickle.load(stream)
+    except Exception:  # no state, or one this version cannot read: index everything
+        return None
+    return postings if header == _STATE_FORMAT and isinstance(postings, Postings) else None
+
+
+def save_state(path: Path, postings: Postings) -> None:
+    """Write then rename, so an interrupted build leaves the old state whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump((_STATE_FORMAT, postings), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
