@@ -80,7 +80,7 @@ class SearchIndex:
         self._files: dict[str, bytes] = {}
 
     def term_shard(self, shard: int) -> bytes:
-        return self.postings.shard_bytes[shard]
+        return self.postings.shard_bytes(shard)
 
     def filter_ids(self, kind: str, value: str) -> list[int]:
         site = self.site

@@ -1,8 +1,8 @@
 """The postings of every document, kept from one build to the next.
 
 An edit then re-indexes only the documents whose indexed content changed:
-their old postings are taken out, their new ones put in, and only the shards
-holding a term they touched are serialised again. The result is the same,
+of their postings, those that differ are taken out and put in again, and
+only the terms they touched are serialised again. The result is the same,
 byte for byte, as indexing everything afresh, which is what happens when
 there is no earlier state, or when so much changed (ids shifted by a briefing
 inserted in the past or deleted, say) that starting over is cheaper.
@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from briefgen.content.records import BriefingDoc, PageDoc
@@ -37,7 +37,6 @@ HtmlOf = Callable[[BriefingDoc | PageDoc], str]
 TITLE, TOPIC, SOURCE = 1, 2, 4
 _TF_LIMIT = 255
 _LENGTH_STEPS = 31  # document lengths are kept as round(log2(length + 1) * 2.5), at most this
-_STATE_FORMAT = f"briefgen-search-state 1/{files.FORMAT}"
 
 
 def length_step(length: int) -> int:
@@ -88,22 +87,27 @@ class Postings:
     lengths: list[int]  # by document id, in words
     lists: dict[str, array[int]]  # term -> packed postings (id << 16 | weight), sorted by id
     shard_terms: dict[int, set[str]]
-    shard_bytes: dict[int, bytes]
+    encoded: dict[str, str]  # term -> its entry in its shard's JSON, kept so a shard is only joined
 
     @property
     def average_length(self) -> float:
         return sum(self.lengths) / len(self.lengths) if self.lengths else 0.0
 
-    def serialise(self, shard: int) -> bytes:
-        parts = []
-        for term in sorted(self.shard_terms.get(shard, ())):
-            encoded, previous = [], 0
-            for posting in self.lists[term]:
-                doc_id = posting >> 16
-                encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
-                previous = doc_id
-            parts.append(f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]")
-        return ("{" + ",".join(parts) + "}").encode("utf-8")
+    def encode(self, term: str) -> str:
+        encoded, previous = [], 0
+        for posting in self.lists[term]:
+            doc_id = posting >> 16
+            encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
+            previous = doc_id
+        return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]"
+
+    def shard_bytes(self, shard: int) -> bytes:
+        entries = self.encoded
+        return ("{" + ",".join(entries[t] for t in sorted(self.shard_terms.get(shard, ()))) + "}").encode()
+
+
+# What a state file must say it is: a change to the shape of Postings makes older files foreign.
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} " + ",".join(f.name for f in fields(Postings))
 
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None) -> Postings:
@@ -135,7 +139,7 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int) -> Postings
     for term in lists:
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
     postings = Postings(shards, keys, terms, lengths, lists, shard_terms, {})
-    postings.shard_bytes = {shard: postings.serialise(shard) for shard in range(shards)}
+    postings.encoded = {term: postings.encode(term) for term in lists}
     return postings
 
 
@@ -145,7 +149,6 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     lists = dict(previous.lists)
     shard_terms = dict(previous.shard_terms)
     copied: set[str] = set()
-    touched: set[str] = set()
 
     def editable(term: str) -> array[int]:
         if term not in copied:
@@ -154,33 +157,43 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             shard = shard_of(term, previous.shards)
             shard_terms[shard] = set(shard_terms.get(shard, ()))
             shard_terms[shard].add(term)
-        touched.add(term)
         return lists[term]
 
-    for doc_id in [*changed, *gone]:
+    def old_postings(doc_id: int) -> dict[str, int]:
         if doc_id >= len(previous.keys) or not previous.terms[doc_id]:
-            continue
+            return {}
+        found = {}
         for term in previous.terms[doc_id].split("\0"):
-            found = editable(term)
-            at = bisect_left(found, doc_id << 16)
-            if at < len(found) and found[at] >> 16 == doc_id:
-                del found[at]
+            entries = lists[term]
+            at = bisect_left(entries, doc_id << 16)
+            found[term] = entries[at]
+        return found
+
     terms = previous.terms[:len(keys)] + [""] * max(0, len(keys) - len(previous.terms))
     lengths = previous.lengths[:len(keys)] + [0] * max(0, len(keys) - len(previous.lengths))
-    for doc_id in changed:
-        packed, lengths[doc_id] = _postings_of(site, doc_id, html_of)
-        terms[doc_id] = "\0".join(packed)
-        for term, posting in packed.items():
-            found = editable(term)
-            found.insert(bisect_left(found, posting), posting)
-    for term in touched:
-        if not lists[term]:
-            del lists[term]
+    for doc_id in [*changed, *gone]:
+        old = old_postings(doc_id)
+        new: dict[str, int] = {}
+        if doc_id < len(keys):
+            new, lengths[doc_id] = _postings_of(site, doc_id, html_of)
+            terms[doc_id] = "\0".join(new)
+        # Only postings that differ are touched: most of an edited briefing's words keep theirs.
+        for term in old.keys() | new.keys():
+            before, after = old.get(term), new.get(term)
+            if before == after:
+                continue
+            entries = editable(term)
+            if before is not None:
+                del entries[bisect_left(entries, before)]
+            if after is not None:
+                entries.insert(bisect_left(entries, after), after)
+    postings = Postings(previous.shards, keys, terms, lengths, lists, shard_terms, dict(previous.encoded))
+    for term in copied:
+        if lists[term]:
+            postings.encoded[term] = postings.encode(term)
+        else:
+            del lists[term], postings.encoded[term]
             shard_terms[shard_of(term, previous.shards)].discard(term)
-    postings = Postings(previous.shards, keys, terms, lengths, lists, shard_terms,
-                        dict(previous.shard_bytes))
-    for shard in {shard_of(term, previous.shards) for term in touched}:
-        postings.shard_bytes[shard] = postings.serialise(shard)
     return postings
 
 
