@@ -332,6 +332,19 @@ def test_prefixes_match_while_typing_and_all_words_must_match(server: str, tab: 
 
 
 @browser_test
+def test_a_word_in_most_documents_lists_those_without_it(server: str, built: Path, tab: Any) -> None:
+    from briefgen.search.text import shard_of
+
+    search = built / "brief" / "search"
+    meta = json.loads((search / "meta.json").read_text(encoding="utf-8"))
+    shard = json.loads((search / "terms" / f"{shard_of('the', meta['shards'])}.json").read_text())
+    assert shard["the"] == [-1, 0, 3]  # ids 0 (the page) and 3 (the Russian briefing) lack it
+    found = type_query(tab, server, "the")  # and "these", in the page's title
+    assert sorted(found) == sorted([CORRIDORS_URL, GRAIN_URL, WINTER_URL, ELYSEE_URL, ABOUT_URL])
+    assert type_query(tab, server, "the grain")[0] == GRAIN_URL
+
+
+@browser_test
 def test_quoted_phrases_match_as_phrases(server: str, tab: Any) -> None:
     # Both briefings hold both words; only one holds them side by side.
     assert type_query(tab, server, "humanitarian pause") == [CORRIDORS_URL, GRAIN_URL]

@@ -79,6 +79,11 @@ def _postings_of(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[dict[str, in
             for term, count in counts.items()}, length
 
 
+def is_common(frequency: int, documents: int) -> bool:
+    """Whether a term is in more than half the documents (its postings then list the others)."""
+    return frequency * 2 > documents
+
+
 @dataclass
 class Postings:
     shards: int
@@ -94,11 +99,22 @@ class Postings:
         return sum(self.lengths) / len(self.lengths) if self.lengths else 0.0
 
     def encode(self, term: str) -> str:
+        """`"term":[gap,weight,...]`; for a term in more than half the documents, `"term":[-1,gap,...]`
+        listing the documents without it, so no list is longer than half the site."""
+        entries = self.lists[term]
         encoded, previous = [], 0
-        for posting in self.lists[term]:
-            doc_id = posting >> 16
-            encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
-            previous = doc_id
+        if is_common(len(entries), len(self.keys)):
+            present = {posting >> 16 for posting in entries}
+            encoded.append("-1")
+            for doc_id in range(len(self.keys)):
+                if doc_id not in present:
+                    encoded.append(str(doc_id - previous))
+                    previous = doc_id
+        else:
+            for posting in entries:
+                doc_id = posting >> 16
+                encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
+                previous = doc_id
         return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]"
 
     def shard_bytes(self, shard: int) -> bytes:
@@ -188,6 +204,11 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             if after is not None:
                 entries.insert(bisect_left(entries, after), after)
     postings = Postings(previous.shards, keys, terms, lengths, lists, shard_terms, dict(previous.encoded))
+    if len(keys) != len(previous.keys):
+        # The entry of a common term lists documents by what they lack, up to the last id.
+        old_count = len(previous.keys)
+        copied |= {term for term, entries in lists.items()
+                   if is_common(len(entries), len(keys)) or is_common(len(entries), old_count)}
     for term in copied:
         if lists[term]:
             postings.encoded[term] = postings.encode(term)

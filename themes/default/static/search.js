@@ -103,10 +103,21 @@
       var scores = new Map();
       Object.keys(shard).forEach(function (term) {
         if (!matches(term, word)) return;
-        var postings = decode(shard[term]);
+        var flat = shard[term];
+        var exact = term === word ? 1 : 0.6;
+        if (flat[0] === -1) {
+          // A term in more than half the documents lists those without it; it weighs little.
+          var missing = new Set(), gone = 0;
+          for (var j = 1; j < flat.length; j++) { gone += flat[j]; missing.add(gone); }
+          var common = Math.log(1 + (missing.size + 0.5) / (meta.documents - missing.size + 0.5)) * exact;
+          for (var doc = 0; doc < meta.documents; doc++) {
+            if (!missing.has(doc) && !(scores.get(doc) >= common)) scores.set(doc, common);
+          }
+          return;
+        }
+        var postings = decode(flat);
         var df = postings.length / 2;
         var idf = Math.log(1 + (meta.documents - df + 0.5) / (df + 0.5));
-        var exact = term === word ? 1 : 0.6;
         for (var i = 0; i < postings.length; i += 2) {
           var w = postings[i + 1];
           var tf = Math.floor(w / 256), flags = w % 8;
