@@ -37,19 +37,22 @@ QUERIES = ["sanctions", "ceasefire proposal", "negot", '"price cap"', "tunis", "
            "pipeline&topic=energy", "talks&year=2021&publisher=reuters"]
 
 
-def build(site: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KB, largest process; 0 without GNU time) of one build."""
+def build(site: Path) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KB, largest process) and CPU seconds (user + system, the build and
+    its workers) of one build; the last two are 0 without GNU time."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    prefix = [str(TIME), "-f", "%M"] if TIME.exists() else []
+    prefix = [str(TIME), "-f", "%M %U %S"] if TIME.exists() else []
     started = time.perf_counter()
     done = subprocess.run([*prefix, sys.executable, "-m", "briefgen", "build", str(site), "--quiet"],
                           env=env, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
-    rss = int(done.stderr.strip().splitlines()[-1]) if prefix else 0
-    return seconds, rss
+    if not prefix:
+        return seconds, 0, 0.0
+    rss, user, system = done.stderr.strip().splitlines()[-1].split()
+    return seconds, int(rss), float(user) + float(system)
 
 
-def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[float, int]]]]:
+def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[float, int, float]]]]:
     sites = {}
     for variant in ("on", "off"):
         site = corpus.parent / f"site-{variant}"
@@ -60,7 +63,7 @@ def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[
                 config.write_text(config.read_text().replace('theme = "default"',
                                                              'theme = "default"\nsearch = false'))
         sites[variant] = site
-    results: dict[str, dict[str, list[tuple[float, int]]]] = {v: {} for v in sites}
+    results: dict[str, dict[str, list[tuple[float, int, float]]]] = {v: {} for v in sites}
     for _ in range(repeat):
         for variant, site in sites.items():  # alternated, so load on the machine hits both alike
             shutil.rmtree(site / "output", ignore_errors=True)
@@ -148,14 +151,14 @@ def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
            queries: list[dict[str, Any]]) -> str:
     lines = [f"### {count:,} briefings", ""]
     if builds:
-        lines += ["| build (median) | search on (s) | search off (s) | added by search (s) | peak RSS on / off (MB) |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
+        lines += ["| build (median) | wall, search on / off (s) | added (s) | CPU, on / off (s) | added CPU (s) "
+                  "| peak RSS on / off (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for step in builds["on"]:
-            on = statistics.median(s for s, _ in builds["on"][step])
-            off = statistics.median(s for s, _ in builds["off"][step])
-            rss_on = max(r for _, r in builds["on"][step]) // 1024
-            rss_off = max(r for _, r in builds["off"][step]) // 1024
-            lines.append(f"| {step} | {on:.2f} | {off:.2f} | {on - off:+.2f} | {rss_on} / {rss_off} |")
+            on, off = (statistics.median(r[0] for r in builds[v][step]) for v in ("on", "off"))
+            cpu_on, cpu_off = (statistics.median(r[2] for r in builds[v][step]) for v in ("on", "off"))
+            rss_on, rss_off = (max(r[1] for r in builds[v][step]) // 1024 for v in ("on", "off"))
+            lines.append(f"| {step} | {on:.2f} / {off:.2f} | {on - off:+.2f} | {cpu_on:.2f} / {cpu_off:.2f} "
+                         f"| {cpu_on - cpu_off:+.2f} | {rss_on} / {rss_off} |")
         lines.append("")
     t, d, f = size["terms"], size["docs"], size["filters"]
     lines += ["| index files | files | total (KB) | median (KB) | p95 (KB) | max (KB) |",
