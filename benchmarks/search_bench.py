@@ -116,7 +116,8 @@ def measure_queries(output: Path) -> list[dict[str, Any]]:
 
                 def counted(response: Any, fetched: list[int] = fetched) -> None:
                     path = response.url.split(origin, 1)[-1]
-                    if path.startswith("/search/") and not path.startswith("/search/?") or "/search." in path:
+                    index_file = path.startswith("/search/") and not path.startswith("/search/?")
+                    if index_file or "/search." in path:
                         fetched.append(len(response.body()))
 
                 tab.on("response", counted)
@@ -151,8 +152,8 @@ def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
            queries: list[dict[str, Any]]) -> str:
     lines = [f"### {count:,} briefings", ""]
     if builds:
-        lines += ["| build (median) | wall, search on / off (s) | added (s) | CPU, on / off (s) | added CPU (s) "
-                  "| peak RSS on / off (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += ["| build (median) | wall, search on / off (s) | added (s) | CPU, on / off (s) "
+                  "| added CPU (s) | peak RSS on / off (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for step in builds["on"]:
             on, off = (statistics.median(r[0] for r in builds[v][step]) for v in ("on", "off"))
             cpu_on, cpu_off = (statistics.median(r[2] for r in builds[v][step]) for v in ("on", "off"))
@@ -167,7 +168,8 @@ def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
               f"| {t['p95'] / 1024:.1f} | {t['max'] / 1024:.1f} |",
               f"| search/docs/*.json | {d['files']} | {d['total'] / 1024:.0f} | {d['median'] / 1024:.1f} "
               f"| {d['p95'] / 1024:.1f} | {d['max'] / 1024:.1f} |",
-              f"| search/filters/*/*.json | {f['files']} | {f['total'] / 1024:.0f} | {f['median'] / 1024:.1f} "
+              f"| search/filters/*/*.json | {f['files']} | {f['total'] / 1024:.0f} "
+              f"| {f['median'] / 1024:.1f} "
               f"| {f['p95'] / 1024:.1f} | {f['max'] / 1024:.1f} |",
               f"| search/meta.json | 1 | {size['meta.json'] / 1024:.1f} | | | |",
               f"| static/search.*.js | 1 | {size['search.js'] / 1024:.1f} | | | |", "",
