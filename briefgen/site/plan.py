@@ -41,7 +41,7 @@ class PageSpec:
 
 
 HTML_KINDS = frozenset({"home", "briefing", "archive", "year", "month", "day", "topics", "topic",
-                        "sources", "publisher", "page", "404"})
+                        "sources", "publisher", "page", "404", "search"})
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
 
 
@@ -85,6 +85,7 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
         add(PageSpec(page.url, "page", (index,), Origin(page.doc.path, page.doc.path, line, column)))
     add(PageSpec(urls.feed(), "feed", (), Origin("the Atom feed")))
     add(PageSpec(urls.json_feed(), "json_feed", (), Origin("the JSON feed")))
+    specs += extra  # the search page and index files, planned by briefgen.search.files
     # Past the protocol's limit, sitemap.xml becomes an index of numbered parts.
     parts = max(1, math.ceil(len(sitemap_pages(specs)) / SITEMAP_LIMIT))
     add(PageSpec(urls.sitemap(), "sitemap", (parts,), Origin("the sitemap")))
@@ -93,7 +94,6 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
             add(PageSpec(urls.sitemap_part(part), "sitemap_part", (part,), Origin("the sitemap")))
     add(PageSpec(urls.robots(), "robots", (), Origin("robots.txt")))
     add(PageSpec(urls.not_found(), "404", (), Origin("the 404 page")))
-    specs += extra  # the search index's files, planned by briefgen.search.files
     for output in asset_outputs:
         add(PageSpec(output, "asset", (output,), Origin("the theme's static files")))
     for name in static_files:
