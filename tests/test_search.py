@@ -534,3 +534,35 @@ def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
         assert sorted(updated.lists) == sorted(fresh.lists)
         previous = updated
     assert shards(first) == kept  # the earlier state is left as it was
+
+
+@browser_test
+def test_more_results_by_keyboard(tmp_path: Path, browser: Any) -> None:
+    files = {f"content/briefings/2017/h{n}.md":
+             f"---\ntitle: Harbour report {n}\ndate: 2017-03-{n + 1:02d}\n---\n"
+             f"The harbour reopened, day {n}.\n"
+             for n in range(12)}
+    www = tmp_path / "www"
+    build_ok(make_site(tmp_path, files, CONFIG), "--output", www / "brief")
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour")
+        found = results(tab)
+        assert len(found) == 10 and found[0].endswith("/harbour-report-11/")  # equal scores: newest first
+        assert tab.locator("#search-status").inner_text() == "12 results for “harbour”, the first 10 shown."
+        more = tab.locator("#search-more")
+        assert more.is_visible()
+        more.focus()
+        tab.keyboard.press("Enter")
+        tab.wait_for_function("document.querySelectorAll('#search-results > li').length === 12")
+        assert not more.is_visible()
+        assert tab.evaluate("document.activeElement.textContent") == "Harbour report 1"
+        assert tab.locator("#search-status").inner_text() == "12 results for “harbour”."
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
