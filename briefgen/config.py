@@ -31,6 +31,7 @@ class SiteSettings:
     image: str = ""  # og:image of pages without their own: an absolute URL or a path on the site
     extra_css: tuple[str, ...] = ()  # stylesheets from static/, linked after the theme's
     extra_head: str = ""  # HTML added at the end of every page's <head>
+    search: bool = True  # the search page, its index and the search box
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
         "image": (str, None),
         "extra_css": (list, _strings),
         "extra_head": (str, None),
+        "search": (bool, None),
     },
     "build": {
         "output": (str, None),

@@ -31,6 +31,8 @@ SETTING_DOCS: dict[tuple[str, str], str] = {
                        "`static/`). A briefing's `image` front-matter key overrides it.",
     ("site", "extra_css"): "Stylesheets from the site's `static/` folder, linked after the theme's on "
                            "every page: change the look without copying a template.",
+    ("site", "search"): "Build the search page (`/search/`), its index under `search/`, and the "
+                        "search box in every page's header; `false` leaves all three out.",
     ("site", "extra_head"): "HTML added at the end of every page's `<head>` (analytics, a favicon "
                             "link, verification tags). Written as it is, not escaped.",
     ("build", "output"): "The folder the site is built into, relative to the site folder. "

@@ -336,6 +336,9 @@ class BuildCache:
         self._dirty = self._dirty or bool(items)
         return slim
 
+    def search_state(self) -> StateRow:
+        return StateRow(self.store, "search", self.writable)
+
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
         """A document's HTML body: kept in the document, or read from the body store."""
         if doc.body.html:
@@ -377,6 +380,23 @@ class BuildCache:
         self.store.write_state({"index": (_FORMAT, self._token, self._parsed, self._manifests)},
                                 drop=("delta",))
         self._changes = {}
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One row of the state table, for a stage that keeps its own state between builds
+    (the search index); a read-only cache gives what a build saved and keeps nothing."""
+
+    store: Store
+    name: str
+    writable: bool
+
+    def load(self) -> Any:
+        return self.store.read_state(self.name)
+
+    def save(self, value: Any) -> None:
+        if self.writable:
+            self.store.write_state({self.name: value})
 
 
 class TemplateCache(jinja2.BytecodeCache):

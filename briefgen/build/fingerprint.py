@@ -120,6 +120,8 @@ class Fingerprints:
         # those that show it in full.
         self.listed_by: dict[int, list[int]] = {}
         self.shown_full_by: dict[int, list[int]] = {}
+        self.shows_every: list[int] = []  # files that show every briefing in full
+        self._every: str | None = None
 
     def for_site(self, site: Site, changed: Iterable[int]) -> Fingerprints:
         """These fingerprints for a model that differs from this one only in the records of
@@ -128,6 +130,7 @@ class Fingerprints:
         other.site = site
         other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = dict(self._listing), dict(self._full)
+        other._every = None
         for index in changed:
             other._listing.pop(index, None)
             other._full.pop(index, None)
@@ -143,13 +146,15 @@ class Fingerprints:
                 listed_by.setdefault(index, []).append(position)
             for index in shown.full:
                 shown_full_by.setdefault(index, []).append(position)
+            if shown.every_briefing:
+                self.shows_every.append(position)
             found.append(self.of_shown(spec, shown))
         return found
 
     def readers(self, index: int, listing_changed: bool) -> list[int]:
         """Positions in the plan of the files whose fingerprint can change with briefing `index`:
         those that show it in full, and when what a list shows of it changed, those that list it."""
-        found = self.shown_full_by.get(index, [])
+        found = [*self.shown_full_by.get(index, []), *self.shows_every]
         return [*found, *self.listed_by.get(index, [])] if listing_changed else found
 
     def listing(self, index: int) -> str:
@@ -196,7 +201,14 @@ class Fingerprints:
         # Digests joined as text: a list page of a large site shows thousands of briefings.
         listed = _text_digest(*(self.listing(i) for i in shown.listed))
         full = _text_digest(*(self.full(i) for i in shown.full))
+        every = self._every_briefing() if shown.every_briefing else ""
         return _digest(
             self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, spec.args,
-            listed, full, shown.other, self.static_digest if kind is STATIC else None,
+            listed, full, every, shown.other, self.static_digest if kind is STATIC else None,
         )
+
+    def _every_briefing(self) -> str:
+        # Once per build: hundreds of search index files show every briefing.
+        if self._every is None:
+            self._every = _text_digest(*(self.full(i) for i in range(len(self.site.briefings))))
+        return self._every

@@ -228,7 +228,8 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     assets = theme_assets(themes)
     static_files = _static_files(config)
     plan, plan_problems = plan_site(site, config.build.per_page, static_files,
-                                    [a.output for a in assets.values()])
+                                    [a.output for a in assets.values()],
+                                    search=config.site.search)
     problems += plan_problems
     if has_errors(problems):
         raise BuildFailed(problems)
@@ -316,6 +317,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             manifest[spec.output_file] = (fingerprint, "")
     if progress:
         progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
+    renderer.search.prepare((spec for spec, _ in todo), cache.search_state() if cache is not None else None)
     if pool is not None and len(todo) > 50:
         written = [r for batch in pool.map(_render_in_worker, todo, _render_setup, (renderer, sink))
                    for r in batch]

@@ -26,6 +26,7 @@ from briefgen.render import feeds
 from briefgen.render.relative import relative_links
 from briefgen.render.themes import Asset, Theme, asset_bytes
 from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
+from briefgen.search.index import SearchFiles
 from briefgen.site import kinds, urls
 from briefgen.site.kinds import FEED_SIZE, KINDS, PageKind, page_slice
 from briefgen.site.model import Site
@@ -42,6 +43,8 @@ _HANDLERS: dict[PageKind, str] = {
     kinds.PUBLISHER: "_publisher", kinds.PAGE: "_page", kinds.NOT_FOUND: "_not_found",
     kinds.FEED: "_feed", kinds.JSON_FEED: "_json_feed", kinds.TOPIC_FEED: "_topic_feed",
     kinds.SITEMAP: "_sitemap", kinds.SITEMAP_PART: "_sitemap_part", kinds.ROBOTS: "_robots",
+    kinds.SEARCH: "_search_page", kinds.SEARCH_META: "_search_file", kinds.SEARCH_TERMS: "_search_file",
+    kinds.SEARCH_DOC: "_search_file", kinds.SEARCH_FILTER: "_search_file",
     kinds.ASSET: "_asset", kinds.STATIC: "_static",
 }
 
@@ -93,8 +96,9 @@ class Renderer:
         }
         self.views = Views(site, self.scheme, html_of, **self._view_options)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
-                                  config.site.base_url, self.scheme.base_path)
+                                  config.site.base_url, self.scheme.base_path, config.site.search)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
+        self.search = SearchFiles(site, html_of)
 
 
     def for_site(self, site: Site) -> Renderer:
@@ -104,6 +108,8 @@ class Renderer:
         other.site = site
         other.views = Views(site, self.scheme, self.html_of, **self._view_options)
         other.nav_pages = tuple(other.views.page(p) for p in site.pages)
+        other.search = SearchFiles(site, self.html_of)
+        other.search.follow(self.search)
         return other
 
     # -- dispatch -------------------------------------------------------------
@@ -352,6 +358,14 @@ class Renderer:
         output: str = spec.args[0]
         asset = next(a for a in self.assets.values() if a.output == output)
         return asset_bytes(asset.source)
+
+    def _search_page(self, spec: PageSpec) -> bytes:
+        t = self.catalog.text
+        title = t("Search {site}", site=self.config.site.title)
+        return self._template("search.html", spec, t("Search"), title)
+
+    def _search_file(self, spec: PageSpec) -> bytes:
+        return self.search.render(spec)
 
     def _static(self, spec: PageSpec) -> bytes:
         name: str = spec.args[0]

@@ -43,6 +43,7 @@ class SiteView:
     language: str
     base_url: str
     base_path: str
+    search: bool = True  # whether the site has a search page
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,7 @@ class Session:
         positions: set[int] = set()
         for index in replaced:
             positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
+        renderer.search.prepare(loaded.plan[position] for position in positions)
         manifest = dict(self._manifest)
         sink = _MemorySink(self.pages)
         changed_files = set()

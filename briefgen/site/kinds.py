@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from briefgen.site import urls
+from briefgen.site import search_files, urls
 from briefgen.site.model import Site, related_briefings, source_citers
 
 FEED_SIZE = 20  # entries in each feed
@@ -46,6 +46,7 @@ class Shows:
     listed: Sequence[int] = ()
     full: Sequence[int] = ()
     other: Hashable = None
+    every_briefing: bool = False  # shows every briefing in full (the search index)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class PlanContext:
 
 
 ShowsRule = Callable[[PlanContext, tuple[Any, ...]], Shows]
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,6 +189,19 @@ def _sitemap_part(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     return Shows(other=tuple(ctx.sitemap_entries(args[0])))
 
 
+def _search_index(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
+    # Terms, filters and counts of every briefing and page.
+    return Shows(every_briefing=True, other=tuple((p.doc.digest, p.url) for p in ctx.site.pages))
+
+
+def _search_document(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
+    ref = search_files.doc_ref(ctx.site, args[0])
+    if ref.kind == "briefing":
+        return Shows(full=(ref.index,))
+    page = ctx.site.pages[ref.index]
+    return Shows(other=(page.doc.digest, page.url))
+
+
 def _static(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     return Shows(other=args)  # the file's bytes are digested where files are read
 
@@ -209,10 +224,17 @@ JSON_FEED = PageKind("json_feed", None, urls.json_feed, _feed)
 SITEMAP = PageKind("sitemap", None, urls.sitemap, _sitemap)
 SITEMAP_PART = PageKind("sitemap_part", None, urls.sitemap_part, _sitemap_part)
 ROBOTS = PageKind("robots", None, urls.robots, _nothing)
+SEARCH = PageKind("search", "search.html", lambda: search_files.PAGE, _nothing, in_sitemap=True)
+SEARCH_META = PageKind("search_meta", None, lambda: search_files.META, _search_index)
+SEARCH_TERMS = PageKind("search_terms", None, search_files.term_file, _search_index)
+SEARCH_FILTER = PageKind("search_filter", None, search_files.filter_file, _search_index)
+SEARCH_DOC = PageKind("search_doc", None, search_files.doc_file, _search_document)
+SEARCH_INDEX_KINDS = frozenset({SEARCH_META, SEARCH_TERMS, SEARCH_FILTER})
 ASSET = PageKind("asset", None, str, _static)  # a theme file, under its content-hashed name
 STATIC = PageKind("static", None, str, _static)  # a file of the site's static/, as it is
 
 KINDS: dict[str, PageKind] = {kind.name: kind for kind in (
     HOME, BRIEFING, ARCHIVE, YEAR, MONTH, DAY, TOPICS, TOPIC, TOPIC_FEED, SOURCES, PUBLISHER, PAGE,
-    NOT_FOUND, FEED, JSON_FEED, SITEMAP, SITEMAP_PART, ROBOTS, ASSET, STATIC,
+    NOT_FOUND, FEED, JSON_FEED, SITEMAP, SITEMAP_PART, ROBOTS, SEARCH, SEARCH_META, SEARCH_TERMS,
+    SEARCH_FILTER, SEARCH_DOC, ASSET, STATIC,
 )}

@@ -9,12 +9,12 @@ unchanged. Two things that want one URL are found here, before any work.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from briefgen.diagnostics import Diagnostic, error
-from briefgen.site import kinds, urls
+from briefgen.site import kinds, search_files, urls
 from briefgen.site.kinds import SITEMAP_LIMIT, PageKind, PlanContext, page_count
 from briefgen.site.model import Site
 
@@ -64,7 +64,8 @@ def plan_context(site: Site, per_page: int, specs: Sequence[PageSpec],
 
 
 def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
-              asset_outputs: Iterable[str] = ()) -> tuple[list[PageSpec], list[Diagnostic]]:
+              asset_outputs: Iterable[str] = (), search: bool = False
+              ) -> tuple[list[PageSpec], list[Diagnostic]]:
     specs: list[PageSpec] = []
 
     def add(kind: PageKind, args: tuple[Any, ...], origin: Origin, *url_args: Any, **page: int) -> None:
@@ -94,6 +95,8 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
     for index, page in enumerate(site.pages):
         line, column = page.doc.positions.get("slug", page.doc.positions.get("title", (1, 1)))
         add(kinds.PAGE, (index,), Origin(page.doc.path, page.doc.path, line, column), page.slug)
+    if search:
+        _plan_search(site, add)
     add(kinds.FEED, (), Origin("the Atom feed"))
     add(kinds.JSON_FEED, (), Origin("the JSON feed"))
     # Past the protocol's limit, sitemap.xml becomes an index of numbered parts.
@@ -109,6 +112,22 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
     for name in static_files:
         add(kinds.STATIC, (name,), Origin(f"static/{name}", f"static/{name}"), name)
     return specs, _collisions(specs)
+
+
+def _plan_search(site: Site, add: Callable[..., None]) -> None:
+    """The search page and the files of its index (see site/search_files.py)."""
+    add(kinds.SEARCH, (), Origin("the search page"))
+    origin = Origin("the search index")
+    add(kinds.SEARCH_META, (), origin)
+    shards = search_files.shard_count(search_files.document_count(site))
+    for shard in range(shards):
+        add(kinds.SEARCH_TERMS, (shard, shards), origin, shard)
+    for doc_id in range(search_files.document_count(site)):
+        add(kinds.SEARCH_DOC, (doc_id,), origin, doc_id)
+    values = [("topic", slug) for slug in site.topics]
+    values += [("publisher", p.slug) for p in site.publishers] + [("year", str(y)) for y in site.years]
+    for kind, value in values:
+        add(kinds.SEARCH_FILTER, (kind, value), origin, kind, value)
 
 
 def _collisions(specs: list[PageSpec]) -> list[Diagnostic]:

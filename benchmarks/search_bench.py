@@ -1,0 +1,208 @@
+"""Measure site search: what it adds to builds, the size of its files, and queries in Chromium.
+
+    python benchmarks/search_bench.py --count 2000 [--repeat 3] [--skip-builds]
+
+Generates a corpus with generate.py into benchmarks/work/search-N/ (git-ignored),
+then, for `search = true` and `search = false` on copies of it, alternately:
+a cold build, a no-change rebuild and a rebuild after appending a sentence to
+one briefing in the middle of the archive (medians, GNU time's peak RSS).
+Then it reports the index's file sizes and runs queries in headless Chromium
+(/usr/bin/chromium, never downloaded) against the built site on a local HTTP
+server: bytes the query downloads (search.js and search/ files, uncompressed)
+and the time from the last keystroke to the results, first with nothing
+fetched and again once the files are fetched. Prints a Markdown report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "benchmarks" / "work"
+TIME = Path("/usr/bin/time")
+CHROMIUM = "/usr/bin/chromium"
+QUERIES = ["sanctions", "ceasefire proposal", "negot", '"price cap"', "tunis", "the",
+           "pipeline&topic=energy", "talks&year=2021&publisher=reuters"]
+
+
+def build(site: Path) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KB, largest process) and CPU seconds (user + system, the build and
+    its workers) of one build; the last two are 0 without GNU time."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    prefix = [str(TIME), "-f", "%M %U %S"] if TIME.exists() else []
+    started = time.perf_counter()
+    done = subprocess.run([*prefix, sys.executable, "-m", "briefgen", "build", str(site), "--quiet"],
+                          env=env, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    if not prefix:
+        return seconds, 0, 0.0
+    rss, user, system = done.stderr.strip().splitlines()[-1].split()
+    return seconds, int(rss), float(user) + float(system)
+
+
+def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[float, int, float]]]]:
+    sites = {}
+    for variant in ("on", "off"):
+        site = corpus.parent / f"site-{variant}"
+        if not site.exists():
+            shutil.copytree(corpus, site)
+            if variant == "off":
+                config = site / "briefgen.toml"
+                config.write_text(config.read_text().replace('theme = "default"',
+                                                             'theme = "default"\nsearch = false'))
+        sites[variant] = site
+    results: dict[str, dict[str, list[tuple[float, int, float]]]] = {v: {} for v in sites}
+    for _ in range(repeat):
+        for variant, site in sites.items():  # alternated, so load on the machine hits both alike
+            shutil.rmtree(site / "output", ignore_errors=True)
+            shutil.rmtree(site / ".briefgen-cache", ignore_errors=True)
+            results[variant].setdefault("cold", []).append(build(site))
+            results[variant].setdefault("no-change", []).append(build(site))
+            middle = sorted((site / "content" / "briefings").rglob("*.md"))[len(results[variant]["cold"]) * 7]
+            with middle.open("a", encoding="utf-8") as stream:
+                stream.write(f"\nA sentence added at {time.time_ns()} about zeppelins.\n")
+            results[variant].setdefault("one-briefing edit", []).append(build(site))
+    return results
+
+
+def sizes(output: Path) -> dict[str, Any]:
+    def stats(files: list[Path]) -> dict[str, int]:
+        values = sorted(p.stat().st_size for p in files)
+        return {"files": len(values), "total": sum(values), "median": int(statistics.median(values)),
+                "p95": values[int(len(values) * 0.95) - 1] if len(values) > 1 else values[0],
+                "max": values[-1]}
+
+    search = output / "search"
+    script = next((output / "static").glob("search.*.js"))
+    return {"meta.json": (search / "meta.json").stat().st_size, "search.js": script.stat().st_size,
+            "terms": stats(list((search / "terms").glob("*.json"))),
+            "docs": stats(list((search / "docs").glob("*.json"))),
+            "filters": stats(list((search / "filters").rglob("*.json")))}
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def measure_queries(output: Path) -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_Quiet, directory=str(output))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    rows = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            for spec in QUERIES:
+                text, _, filters = spec.partition("&")
+                context = browser.new_context()
+                tab = context.new_page()
+                fetched: list[int] = []
+
+                def counted(response: Any, fetched: list[int] = fetched) -> None:
+                    path = response.url.split(origin, 1)[-1]
+                    index_file = path.startswith("/search/") and not path.startswith("/search/?")
+                    if index_file or "/search." in path:
+                        fetched.append(len(response.body()))
+
+                tab.on("response", counted)
+                tab.goto(f"{origin}/search/" + (f"?{filters}" if filters else ""))
+                tab.wait_for_selector("#search-q", state="visible")
+                tab.wait_for_function("document.querySelector('#search-results')"
+                                      ".hasAttribute('data-search-for')")
+                runs = []
+                for _ in range(2):  # first with nothing fetched, then with every file at hand
+                    tab.fill("#search-q", "")
+                    tab.wait_for_function("new URLSearchParams(document.querySelector('#search-results')"
+                                          ".getAttribute('data-search-for')).get('q') === null")
+                    tab.locator("#search-q").press_sequentially(text, delay=30)
+                    tab.wait_for_function(
+                        "t => { const l = document.querySelector('#search-results');"
+                        " return new URLSearchParams(l.getAttribute('data-search-for')).get('q') === t; }",
+                        arg=text)
+                    runs.append(float(tab.get_attribute("#search-results", "data-search-ms") or "nan"))
+                count = tab.locator("#search-results > li").count()
+                rows.append({"query": spec, "bytes": sum(fetched), "requests": len(fetched),
+                             "first_ms": runs[0], "fetched_ms": runs[1], "shown": count,
+                             "status": tab.inner_text("#search-status")})
+                context.close()
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    return rows
+
+
+def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
+           queries: list[dict[str, Any]]) -> str:
+    lines = [f"### {count:,} briefings", ""]
+    if builds:
+        lines += ["| build (median) | wall, search on / off (s) | added (s) | CPU, on / off (s) "
+                  "| added CPU (s) | peak RSS on / off (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for step in builds["on"]:
+            on, off = (statistics.median(r[0] for r in builds[v][step]) for v in ("on", "off"))
+            cpu_on, cpu_off = (statistics.median(r[2] for r in builds[v][step]) for v in ("on", "off"))
+            rss_on, rss_off = (max(r[1] for r in builds[v][step]) // 1024 for v in ("on", "off"))
+            lines.append(f"| {step} | {on:.2f} / {off:.2f} | {on - off:+.2f} | {cpu_on:.2f} / {cpu_off:.2f} "
+                         f"| {cpu_on - cpu_off:+.2f} | {rss_on} / {rss_off} |")
+        lines.append("")
+    t, d, f = size["terms"], size["docs"], size["filters"]
+    lines += ["| index files | files | total (KB) | median (KB) | p95 (KB) | max (KB) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |",
+              f"| search/terms/*.json | {t['files']} | {t['total'] / 1024:.0f} | {t['median'] / 1024:.1f} "
+              f"| {t['p95'] / 1024:.1f} | {t['max'] / 1024:.1f} |",
+              f"| search/docs/*.json | {d['files']} | {d['total'] / 1024:.0f} | {d['median'] / 1024:.1f} "
+              f"| {d['p95'] / 1024:.1f} | {d['max'] / 1024:.1f} |",
+              f"| search/filters/*/*.json | {f['files']} | {f['total'] / 1024:.0f} "
+              f"| {f['median'] / 1024:.1f} "
+              f"| {f['p95'] / 1024:.1f} | {f['max'] / 1024:.1f} |",
+              f"| search/meta.json | 1 | {size['meta.json'] / 1024:.1f} | | | |",
+              f"| static/search.*.js | 1 | {size['search.js'] / 1024:.1f} | | | |", "",
+              "| query | downloaded (KB, uncompressed) | requests | ms, first query | ms, files fetched "
+              "| results |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for row in queries:
+        shown = row["query"].replace("|", "\\|").replace("&", " + ")
+        lines.append(f"| `{shown}` | {row['bytes'] / 1024:.0f} | {row['requests']} | {row['first_ms']:.0f} "
+                     f"| {row['fetched_ms']:.0f} | {row['status']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-builds", action="store_true", help="only sizes and queries")
+    args = parser.parse_args()
+    target = WORK / f"search-{args.count}"
+    corpus = target / "briefgen"
+    if not corpus.exists():
+        subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), str(target),
+                        "--count", str(args.count)], check=True)
+    builds = None if args.skip_builds else measure_builds(corpus, args.repeat)
+    site = target / "site-on"
+    if not (site / "output" / "search").exists():
+        if not site.exists():
+            shutil.copytree(corpus, site)
+        build(site)
+    output = site / "output"
+    print(report(args.count, builds, sizes(output), measure_queries(output)))
+    (target / "results.json").write_text(json.dumps({"builds": builds, "sizes": sizes(output)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The search index: documents, postings and filters built from the site model.
+
+Every file is a pure function of the model and the documents' HTML bodies
+(read through the build cache), written with sorted keys and no timestamps,
+so identical input gives identical bytes and an unchanged shard is kept as it
+was. The postings are built once per build, when any index file needs
+rendering, by updating the state the previous build left (see postings.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from briefgen.content.records import BriefingDoc, PageDoc
+from briefgen.search import postings
+from briefgen.search.text import plain_text
+from briefgen.site import search_files as files
+from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
+from briefgen.site.model import Site
+from briefgen.site.plan import PageSpec
+
+HtmlOf = Callable[[BriefingDoc | PageDoc], str]
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One document as a result shows it, with the text that snippets and phrases are read from."""
+
+    id: int
+    url: str  # site-relative
+    title: str
+    date: str  # ISO date, "" for pages
+    date_display: str
+    summary: str
+    topics: tuple[tuple[str, str], ...]  # (slug, name)
+    sources: tuple[tuple[str, str], ...]  # (title, publisher)
+    text: str
+
+    def as_json(self) -> bytes:
+        return _json({
+            "id": self.id, "url": self.url, "title": self.title, "date": self.date,
+            "date_display": self.date_display, "summary": self.summary,
+            "topics": [list(t) for t in self.topics], "sources": [list(s) for s in self.sources],
+            "text": self.text,
+        })
+
+
+def record(site: Site, doc_id: int, html_of: HtmlOf) -> Record:
+    ref = files.doc_ref(site, doc_id)
+    if ref.kind == "page":
+        page = site.pages[ref.index]
+        return Record(doc_id, page.url, page.title, "", "", page.summary, (), (),
+                      plain_text(html_of(page.doc)))
+    b = site.briefings[ref.index]
+    day = b.date.date()
+    return Record(
+        doc_id, b.url, b.title, day.isoformat(), f"{day.day} {day:%B %Y}", b.summary,
+        tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs),
+        tuple((s.title, s.publisher) for s in b.sources),
+        plain_text(html_of(b.doc)),
+    )
+
+
+class SearchIndex:
+    """The postings of every document, grouped into shards; built once, rendered file by file."""
+
+    def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None) -> None:
+        self.site = site
+        self.documents = files.document_count(site)
+        self.postings = postings.build(site, html_of, previous)
+        self.shards = self.postings.shards
+        self._files: dict[str, bytes] = {}
+
+    def term_shard(self, shard: int) -> bytes:
+        return self.postings.shard_bytes(shard)
+
+    def filter_ids(self, kind: str, value: str) -> list[int]:
+        site = self.site
+        if kind == "topic":
+            indexes: Iterable[int] = site.topics[value]
+        elif kind == "year":
+            indexes = site.years[int(value)]
+        else:
+            publisher = next(p for p in site.publishers if p.slug == value)
+            indexes = {i for article in publisher.articles for i in article.cited_by}
+        return sorted(files.briefing_id(site, i) for i in indexes)
+
+    def filter_file(self, kind: str, value: str) -> bytes:
+        ids = self.filter_ids(kind, value)
+        return _json([b - a for a, b in zip([0, *ids], ids, strict=False)])
+
+    def meta(self) -> bytes:
+        site = self.site
+        digest = hashlib.blake2b(digest_size=8)
+        for shard in range(self.shards):
+            digest.update(self.file(files.term_file(shard)))
+        return _json({
+            "format": files.FORMAT,
+            "documents": self.documents,
+            "average_length": round(self.postings.average_length, 3),
+            "shards": self.shards,
+            "version": digest.hexdigest(),
+            "topics": [[slug, t.name] for slug, t in site.topic_names.items()],
+            "publishers": [[p.slug, p.name] for p in site.publishers],
+            "years": sorted(site.years, reverse=True),
+        })
+
+    def file(self, rel: str) -> bytes:
+        found = self._files.get(rel)
+        if found is None:
+            found = self._files[rel] = self._render(rel)
+        return found
+
+    def _render(self, rel: str) -> bytes:
+        if rel == files.META:
+            return self.meta()
+        if rel.startswith("search/terms/"):
+            return self.term_shard(int(rel.rsplit("/", 1)[1].split(".")[0]))
+        kind, value = rel[len("search/filters/"):-len(".json")].split("/", 1)
+        return self.filter_file(kind, value)
+
+
+class IndexState(Protocol):
+    """Where the index's state is kept between builds (a row of the build cache)."""
+
+    def load(self) -> Any: ...
+    def save(self, value: Any) -> None: ...
+
+
+class SearchFiles:
+    """Renders the search index's files; the index itself is built on first need."""
+
+    def __init__(self, site: Site, html_of: HtmlOf) -> None:
+        self.site = site
+        self.html_of = html_of
+        self._index: SearchIndex | None = None
+        self._previous: postings.Postings | None = None
+
+    def follow(self, earlier: SearchFiles) -> None:
+        """Index by updating what an earlier renderer of the same site indexed (the live preview)."""
+        self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
+
+    def index(self) -> SearchIndex:
+        if self._index is None:
+            self._index = SearchIndex(self.site, self.html_of, self._previous)
+            self._previous = None
+        return self._index
+
+    def prepare(self, specs: Iterable[PageSpec], state: IndexState | None = None) -> None:
+        """Build the index now if any of these files needs it (before worker processes fork),
+        starting from the state the last build left in `state`, and leave the new state there."""
+        if self._index is not None or not any(spec.kind in SEARCH_INDEX_KINDS for spec in specs):
+            return
+        if state is not None and self._previous is None:
+            self._previous = postings.decode_state(state.load())
+        index = self.index()
+        if state is not None:
+            state.save(postings.encode_state(index.postings))
+
+    def render(self, spec: PageSpec) -> bytes:
+        if spec.kind is SEARCH_DOC:
+            return record(self.site, spec.args[0], self.html_of).as_json()
+        return self.index().file(spec.rel)

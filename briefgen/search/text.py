@@ -1,0 +1,64 @@
+"""Words as the index and the browser client see them.
+
+`static/search.js` in the default theme folds and splits text the same way;
+a change here must be made there too, and bumps FORMAT in `files.py`.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+
+# Letters and digits of any script; "_" is a word character to `re` but not to a reader.
+_WORD = re.compile(r"[^\W_]+")
+_TAG = re.compile(r"<[^>]+>")
+# Citation numbers are links, not words of the text.
+_CITATION = re.compile(r"<sup\b[^>]*>.*?</sup>", re.S)
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dd|dt|blockquote|pre)>|<br\s*/?>", re.I)
+
+
+@functools.cache
+def _marks() -> re.Pattern[str]:
+    """The combining marks of the Basic Multilingual Plane, as one character class."""
+    marks = "".join(chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
+    return re.compile(f"[{re.escape(marks)}]+")
+
+
+def fold(text: str) -> str:
+    """Case and accents folded: "Élysée" and "elysee" are one word; other scripts stay letters."""
+    if text.isascii():
+        return text.lower()
+    return _marks().sub("", unicodedata.normalize("NFKD", text)).lower()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order."""
+    return _WORD.findall(fold(text))
+
+
+def index_text(body_html: str) -> str:
+    """A body's words without markup or citation numbers, for indexing (cheaper than plain_text)."""
+    return html.unescape(_TAG.sub(" ", _CITATION.sub("", body_html)))
+
+
+def plain_text(body_html: str) -> str:
+    """A body's text without markup or citation numbers, one line per block."""
+    text = _BLOCK_END.sub("\n", _CITATION.sub("", body_html))
+    lines = (" ".join(line.split()) for line in html.unescape(_TAG.sub(" ", text)).splitlines())
+    text = "\n".join(line for line in lines if line)
+    return re.sub(r" +([.,;:!?])", r"\1", text)
+
+
+def shard_key(term: str) -> str:
+    """Terms that share their first three letters are in one shard, so a prefix finds them all."""
+    return term[:3]
+
+
+def shard_of(term: str, shards: int) -> int:
+    """The term shard holding a term: FNV-1a over the code points of its key, modulo the count."""
+    value = 0x811C9DC5
+    for char in shard_key(term):
+        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    return value % shards

@@ -1,0 +1,568 @@
+"""Site search: the index files a build writes, and the client reading them in headless Chromium.
+
+The site is served by a local HTTP server under /brief/, as a static host would;
+the browser is the installed /usr/bin/chromium (never downloaded).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from conftest import build_ok, make_site, page, run_cli, tree_bytes, write_files
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+needs_chromium = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (never downloaded)"),
+]
+
+CONFIG = """\
+[site]
+title = "Search Test Briefings"
+base_url = "https://example.org/brief/"
+timezone = "UTC"
+"""
+
+SOURCES = """\
+- id: reuters-convoys
+  title: "Convoys held at checkpoints outside the city"
+  publisher: Reuters
+  url: https://example.com/reuters/convoys
+- id: ap-grain
+  title: "Grain ships leave port under new arrangement"
+  publisher: Associated Press
+  url: https://example.com/ap/grain
+- id: lemonde-summit
+  title: "Sommet de l'énergie à Paris"
+  publisher: Le Monde
+  url: https://example.com/lemonde/summit
+- id: reuters-winter
+  title: "Fuel shortages deepen before winter"
+  publisher: Reuters
+  url: https://example.com/reuters/winter
+"""
+
+CORRIDORS = """\
+---
+title: Aid convoys wait at the Aleppo corridors
+date: 2016-08-01
+topics: [Syria, Humanitarian aid]
+summary: Trucks queue at the edge of the city while the parties argue over routes.
+sources: [reuters-convoys]
+---
+Relief agencies said their trucks could not use the announced humanitarian corridors
+until both sides agreed on inspections [@reuters-convoys]. A humanitarian pause of
+forty-eight hours was proposed by the mediators.
+"""
+
+GRAIN = """\
+---
+title: Grain exports resume through the Black Sea corridor
+date: 2016-07-20
+topics: [Trade, Ukraine]
+summary: The first loaded ships left port under an arrangement brokered by mediators.
+sources: [ap-grain]
+---
+Port officials counted three vessels leaving before noon [@ap-grain]. Humanitarian
+groups welcomed the news, and traffic did not pause at the straits. Insurance
+convoys of tugboats accompanied the ships.
+"""
+
+# Russian text, written for this test.
+RUSSIAN = """\
+---
+title: Женевские переговоры и перемирие
+date: 2016-06-10
+topics: [Diplomacy]
+summary: Делегации обсудили условия перемирия и доступ гуманитарных грузов.
+---
+Переговоры продолжались до позднего вечера; стороны договорились встретиться снова
+через неделю.
+"""
+
+ELYSEE = """\
+---
+title: Élysée hosts an energy summit
+date: 2015-03-05
+topics: [Energy]
+summary: European ministers discussed gas storage and grid links in Paris.
+sources: [lemonde-summit]
+---
+Ministers met at the Élysée palace to compare winter gas reserves [@lemonde-summit].
+"""
+
+WINTER = """\
+---
+title: Energy prices and the Aleppo winter
+date: 2015-11-02
+topics: [Energy, Syria]
+summary: Fuel is scarce in the divided city as temperatures fall.
+sources: [reuters-winter]
+---
+Families in Aleppo burn furniture for heat as diesel prices triple [@reuters-winter].
+"""
+
+ABOUT = """\
+---
+title: About these briefings
+---
+Our methodology: every claim is tied to a cited source article.
+"""
+
+FILES = {
+    "content/sources/registry.yaml": SOURCES,
+    "content/briefings/2016/corridors.md": CORRIDORS,
+    "content/briefings/2016/grain.md": GRAIN,
+    "content/briefings/2016/geneva.md": RUSSIAN,
+    "content/briefings/2015/elysee.md": ELYSEE,
+    "content/briefings/2015/winter.md": WINTER,
+    "content/pages/about.md": ABOUT,
+}
+
+CORRIDORS_URL = "/brief/2016/08/01/aid-convoys-wait-at-the-aleppo-corridors/"
+GRAIN_URL = "/brief/2016/07/20/grain-exports-resume-through-the-black-sea-corridor/"
+WINTER_URL = "/brief/2015/11/02/energy-prices-and-the-aleppo-winter/"
+ELYSEE_URL = "/brief/2015/03/05/elysee-hosts-an-energy-summit/"
+ABOUT_URL = "/brief/about-these-briefings/"
+
+
+def search_tree(output: Path) -> dict[str, bytes]:
+    return {rel: data for rel, data in tree_bytes(output / "search").items()}
+
+
+# ---------------------------------------------------------------- the index files
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tmp/www/brief/ holds the built site, so tmp/www serves it under /brief/."""
+    base = tmp_path_factory.mktemp("search")
+    site = make_site(base, FILES, CONFIG)
+    www = base / "www"
+    build_ok(site, "--output", www / "brief")
+    return www
+
+
+def test_index_files_and_search_page_are_built(built: Path) -> None:
+    out = built / "brief"
+    meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
+    assert meta["documents"] == 6 and meta["format"] == 1
+    assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
+    assert sorted(meta["years"]) == [2015, 2016]
+    assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
+    # Pages first, then briefings oldest first: the newest briefing has the last id.
+    newest = json.loads((out / "search/docs/5.json").read_text(encoding="utf-8"))
+    assert newest["url"] == CORRIDORS_URL.removeprefix("/brief/")
+    assert newest["topics"] == [["syria", "Syria"], ["humanitarian-aid", "Humanitarian aid"]]
+    assert "[" not in newest["text"] and "humanitarian corridors" in newest["text"]
+    assert json.loads((out / "search/filters/year/2015.json").read_text()) == [1, 1]  # ids 1, 2
+    search_page = page(out, "search/")
+    form = search_page.find("form", attrs={"data-search-index": True})
+    assert form["data-search-index"] == "/brief/search/" and form.has_attr("hidden")
+    assert search_page.find("script", src=lambda s: s and s.startswith("/brief/static/search."))
+    # Every page has a labelled search box in its header that goes to the search page.
+    home = page(out, "")
+    box = home.select_one("header form[role=search]")
+    assert box is not None and box["action"] == "/brief/search/" and box["method"] == "get"
+    field = box.find("input", attrs={"name": "q"})
+    assert home.find("label", attrs={"for": field["id"]}) is not None
+
+
+def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "a", FILES, CONFIG)
+    out = tmp_path / "out"
+    build_ok(site, "--output", out)
+    before = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.json")}
+    time.sleep(0.05)
+    grain = site / "content/briefings/2016/grain.md"
+    grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
+    build_ok(site, "--output", out)
+    rewritten = [p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
+    # An edit rewrites that document, meta.json and only the shards of the words it changed.
+    assert out / "search/docs/4.json" in rewritten and out / "search/meta.json" in rewritten
+    assert out / "search/docs/5.json" not in rewritten
+    shards = [p for p in rewritten if p.parent.name == "terms"]
+    assert 1 <= len(shards) <= 4, sorted(p.name for p in shards)
+
+    write_files(site, {"content/briefings/2016/new.md": CORRIDORS.replace(
+        "Aid convoys wait at the Aleppo corridors", "Winter convoys reach the river towns").replace(
+        "2016-08-01", "2016-09-03")})
+    (site / "content/briefings/2015/elysee.md").unlink()
+    build_ok(site, "--output", out)
+
+    clean = make_site(tmp_path / "b", {}, CONFIG)
+    shutil.rmtree(clean / "content", ignore_errors=True)
+    shutil.copytree(site / "content", clean / "content")
+    fresh = tmp_path / "fresh"
+    build_ok(clean, "--output", fresh)
+    assert search_tree(out) == search_tree(fresh)
+    assert json.loads((fresh / "search/meta.json").read_text())["documents"] == 6
+
+
+def test_search_false_turns_it_off(tmp_path: Path) -> None:
+    site = make_site(tmp_path, FILES, CONFIG + "search = false\n")
+    out = tmp_path / "out"
+    build_ok(site, "--output", out)
+    assert not (out / "search").exists()
+    assert page(out, "").select("form[role=search]") == []
+
+
+def test_search_setting_must_be_true_or_false(tmp_path: Path) -> None:
+    site = make_site(tmp_path, FILES, CONFIG + 'search = "no"\n')
+    result = run_cli("build", site, "--output", tmp_path / "out")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "briefgen.toml:5:1: error: site.search must be true or false, not str" in result.stderr
+
+
+def test_a_page_that_wants_the_search_url_is_an_error(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["content/pages/search.md"] = "---\ntitle: Search\n---\nFind things.\n"
+    result = run_cli("build", make_site(tmp_path, files, CONFIG), "--output", tmp_path / "out")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "content/pages/search.md:2:1: error: URL /search/ is wanted by both" in result.stderr
+
+
+# ---------------------------------------------------------------- in the browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def results(tab: Any, expected: dict[str, str] | None = None) -> list[str]:
+    """The result links' paths, once the client shows the results for `expected` (a query's
+    parameters; by default, what the address says)."""
+    tab.wait_for_function(
+        """expected => {
+             const shown = document.querySelector('#search-results').getAttribute('data-search-for');
+             const wanted = expected ? new URLSearchParams(expected).toString() : location.search.slice(1);
+             return shown === wanted;
+           }""", arg=expected)
+    links = tab.eval_on_selector_all("#search-results .search-result__title a",
+                                     "links => links.map(a => new URL(a.href).pathname)")
+    return list(links)
+
+
+def type_query(tab: Any, server: str, query: str) -> list[str]:
+    tab.goto(f"{server}/brief/search/")
+    tab.wait_for_selector("#search-q", state="visible")
+    tab.locator("#search-q").press_sequentially(query, delay=20)
+    return results(tab, {"q": query.strip()})
+
+
+def browser_test(function: Any) -> Any:
+    for mark in needs_chromium:
+        function = mark(function)
+    return function
+
+
+@browser_test
+def test_typing_a_query_shows_the_right_briefing_first(server: str, tab: Any) -> None:
+    found = type_query(tab, server, "convoys")
+    assert found[:2] == [CORRIDORS_URL, GRAIN_URL]  # a title match outranks one in the text
+    status = tab.locator("#search-status")
+    assert status.get_attribute("aria-live") == "polite" and status.get_attribute("role") == "status"
+    assert status.inner_text() == "2 results for “convoys”."
+    marks = tab.eval_on_selector_all("#search-results li:first-child mark", "m => m.map(x => x.textContent)")
+    assert "convoys" in marks
+    topics = tab.eval_on_selector_all("#search-results li:first-child .search-result__topics a",
+                                      "a => a.map(x => [x.textContent, new URL(x.href).pathname])")
+    assert topics == [["Syria", "/brief/topics/syria/"],
+                      ["Humanitarian aid", "/brief/topics/humanitarian-aid/"]]
+    assert tab.locator("#search-results li:first-child time").get_attribute("datetime") == "2016-08-01"
+    # The query is in the address, so the page can be bookmarked or shared.
+    assert tab.evaluate("location.search") == "?q=convoys"
+
+
+@browser_test
+def test_prefixes_match_while_typing_and_all_words_must_match(server: str, tab: Any) -> None:
+    assert type_query(tab, server, "corri") == [CORRIDORS_URL, GRAIN_URL]
+    assert type_query(tab, server, "aleppo corri") == [CORRIDORS_URL]
+    assert sorted(type_query(tab, server, "aleppo")) == sorted([CORRIDORS_URL, WINTER_URL])
+    assert type_query(tab, server, "aleppo zebra") == []
+    assert tab.locator("#search-status").inner_text() == "No results for “aleppo zebra”."
+
+
+@browser_test
+def test_a_word_in_most_documents_lists_those_without_it(server: str, built: Path, tab: Any) -> None:
+    from briefgen.search.text import shard_of
+
+    search = built / "brief" / "search"
+    meta = json.loads((search / "meta.json").read_text(encoding="utf-8"))
+    shard = json.loads((search / "terms" / f"{shard_of('the', meta['shards'])}.json").read_text())
+    assert shard["the"] == [-1, 0, 3]  # ids 0 (the page) and 3 (the Russian briefing) lack it
+    found = type_query(tab, server, "the")  # and "these", in the page's title
+    assert sorted(found) == sorted([CORRIDORS_URL, GRAIN_URL, WINTER_URL, ELYSEE_URL, ABOUT_URL])
+    assert type_query(tab, server, "the grain")[0] == GRAIN_URL
+
+
+@browser_test
+def test_quoted_phrases_match_as_phrases(server: str, tab: Any) -> None:
+    # Both briefings hold both words; only one holds them side by side.
+    assert type_query(tab, server, "humanitarian pause") == [CORRIDORS_URL, GRAIN_URL]
+    assert type_query(tab, server, '"humanitarian pause"') == [CORRIDORS_URL]
+    assert type_query(tab, server, '"pause humanitarian"') == []
+
+
+@browser_test
+def test_case_accents_and_other_scripts(server: str, tab: Any) -> None:
+    from briefgen.content.slugs import make_slug
+
+    russian = "/brief/2016/06/10/" + make_slug("Женевские переговоры и перемирие") + "/"
+    assert type_query(tab, server, "ПЕРЕМИР") == [russian]
+    marks = tab.eval_on_selector_all("#search-results mark", "m => m.map(x => x.textContent)")
+    assert marks[0] == "перемирие"
+    assert type_query(tab, server, "ЖЕНЕВСКИЕ") == [russian]
+    assert type_query(tab, server, "elysee") == [ELYSEE_URL]
+    assert type_query(tab, server, "ÉNERGIE") == [ELYSEE_URL]  # a source title, accent folded
+    assert type_query(tab, server, "methodology") == [ABOUT_URL]  # pages are searched too
+
+
+@browser_test
+def test_filters_from_the_address_and_from_the_controls(server: str, tab: Any) -> None:
+    tab.goto(f"{server}/brief/search/?q=aleppo&topic=energy")
+    assert results(tab) == [WINTER_URL]
+    assert tab.locator("#search-topic").input_value() == "energy"
+    assert tab.locator("#search-q").input_value() == "aleppo"
+    tab.goto(f"{server}/brief/search/?q=aleppo&year=2016")
+    assert results(tab) == [CORRIDORS_URL]
+    tab.goto(f"{server}/brief/search/?q=corridor&publisher=associated-press")
+    assert results(tab) == [GRAIN_URL]
+    # A filter alone lists its briefings, newest first.
+    tab.goto(f"{server}/brief/search/?publisher=reuters")
+    assert results(tab) == [CORRIDORS_URL, WINTER_URL]
+    tab.select_option("#search-year", "2015")
+    assert results(tab, {"publisher": "reuters", "year": "2015"}) == [WINTER_URL]
+    assert tab.evaluate("location.search") == "?publisher=reuters&year=2015"
+
+
+@browser_test
+def test_search_page_is_a_link_target(server: str, tab: Any) -> None:
+    tab.goto(f"{server}/brief/search/?q={quote('aleppo corridor')}")
+    assert results(tab) == [CORRIDORS_URL]
+    assert tab.locator("#search-q").input_value() == "aleppo corridor"
+
+
+@browser_test
+def test_without_javascript_the_page_says_so_and_links_to_archives(server: str, browser: Any) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{server}/brief/search/?q=aleppo")
+        assert not tab.locator("form.search-form").is_visible()
+        notice = tab.locator("[data-search-nojs]")
+        assert notice.is_visible() and "Search needs JavaScript" in notice.inner_text()
+        links = notice.locator("a").evaluate_all("a => a.map(x => new URL(x.href).pathname)")
+        assert links == ["/brief/topics/", "/brief/archive/"]
+    finally:
+        context.close()
+
+
+@browser_test
+def test_keyboard_only_from_the_header_to_a_result(server: str, tab: Any) -> None:
+    tab.goto(f"{server}/brief/")
+    for _ in range(40):
+        tab.keyboard.press("Tab")
+        if tab.evaluate("document.activeElement.id") == "search-box-q":
+            break
+    else:
+        pytest.fail("Tab never reached the header's search box")
+    tab.keyboard.type("grain")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/brief/search/?q=grain")
+    assert results(tab) == [GRAIN_URL]
+    tab.focus("#search-q")
+    for _ in range(10):
+        tab.keyboard.press("Tab")
+        if tab.evaluate("document.activeElement.closest('#search-results') !== null"):
+            break
+    else:
+        pytest.fail("Tab never reached the results")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(f"**{GRAIN_URL}")
+
+
+@browser_test
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_axe_violations_on_the_search_page(server: str, browser: Any, scheme: str) -> None:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{server}/brief/search/?q=aleppo")
+        assert results(tab)
+        violations = axe.run(tab).response["violations"]
+        assert violations == [], json.dumps(violations, indent=1)[:3000]
+        tab.goto(f"{server}/brief/")
+        violations = axe.run(tab).response["violations"]
+        assert violations == [], json.dumps(violations, indent=1)[:3000]
+    finally:
+        context.close()
+
+
+@browser_test
+def test_client_folds_and_shards_words_as_the_index_does(server: str, tab: Any) -> None:
+    from briefgen.search.text import shard_of, words
+
+    samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
+               "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²"]
+    tab.goto(f"{server}/brief/search/")
+    tab.wait_for_selector("#search-q", state="visible")
+    for text in samples:
+        client = tab.evaluate("t => window.briefgenSearch.words(t)", text)
+        assert client == words(text), text
+        shards = tab.evaluate("ws => ws.map(w => window.briefgenSearch.shardOf(w, 64))", client)
+        assert shards == [shard_of(w, 64) for w in client], text
+
+
+# ---------------------------------------------------------------- live preview
+
+
+def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) -> None:
+    from briefgen.serve.server import DevServer
+
+    site = make_site(tmp_path, FILES, CONFIG)
+    server = DevServer(site, "127.0.0.1", 0, drafts=False, out=lambda _: None, err=lambda _: None)
+    server.start()
+    try:
+        origin = f"http://127.0.0.1:{server.port}"
+
+        def get(path: str) -> bytes:
+            with urllib.request.urlopen(origin + path, timeout=10) as response:
+                data: bytes = response.read()
+                return data
+
+        assert b"Search the briefings" in get("/brief/search/")
+        meta = json.loads(get("/brief/search/meta.json"))
+        from briefgen.search.text import shard_of
+
+        shard = f"/brief/search/terms/{shard_of('zeppelins', meta['shards'])}.json"
+        assert "zeppelins" not in json.loads(get(shard))
+        path = site / "content/briefings/2016/grain.md"
+        path.write_text(GRAIN.replace("three vessels", "three zeppelins"), encoding="utf-8")
+        deadline = time.monotonic() + 20
+        while b"zeppelins" not in get(GRAIN_URL):
+            assert time.monotonic() < deadline, "the page never showed the edit"
+            time.sleep(0.05)
+        postings = json.loads(get(shard))["zeppelins"]
+        assert postings[0] == 4  # the grain briefing's id
+        assert b"zeppelins" in get("/brief/search/docs/4.json")
+    finally:
+        server.stop()
+
+
+def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
+    from briefgen.build.stages import BuildOptions, load
+    from briefgen.search import postings
+
+    site = make_site(tmp_path, FILES, CONFIG)
+
+    def indexed(previous: postings.Postings | None = None) -> postings.Postings:
+        model = load(site, BuildOptions()).site
+        return postings.build(model, lambda doc: doc.body.html, previous)
+
+    first = indexed()
+    def shards(p: postings.Postings) -> list[bytes]:
+        return [p.shard_bytes(n) for n in range(p.shards)]
+
+    kept = shards(first)
+    steps = [
+        ("content/briefings/2016/grain.md", GRAIN.replace("three vessels", "three zeppelins")),
+        ("content/briefings/2016/later.md", WINTER.replace("2015-11-02", "2016-12-01").replace(
+            "Energy prices and the Aleppo winter", "Heating oil runs short")),
+        ("content/briefings/2015/elysee.md", None),  # every later id shifts
+        ("content/pages/about.md", ABOUT.replace("methodology", "approach")),
+    ]
+    previous = first
+    for relative, text in steps:
+        if text is None:
+            (site / relative).unlink()
+        else:
+            write_files(site, {relative: text})
+        updated, fresh = indexed(previous), indexed()
+        assert shards(updated) == shards(fresh), relative
+        assert updated.encoded == fresh.encoded
+        assert (updated.keys, updated.terms, updated.lengths) == (fresh.keys, fresh.terms, fresh.lengths)
+        assert sorted(updated.lists) == sorted(fresh.lists)
+        previous = updated
+    assert shards(first) == kept  # the earlier state is left as it was
+
+
+@browser_test
+def test_more_results_by_keyboard(tmp_path: Path, browser: Any) -> None:
+    files = {f"content/briefings/2017/h{n}.md":
+             f"---\ntitle: Harbour report {n}\ndate: 2017-03-{n + 1:02d}\n---\n"
+             f"The harbour reopened, day {n}.\n"
+             for n in range(12)}
+    www = tmp_path / "www"
+    build_ok(make_site(tmp_path, files, CONFIG), "--output", www / "brief")
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour")
+        found = results(tab)
+        assert len(found) == 10 and found[0].endswith("/harbour-report-11/")  # equal scores: newest first
+        assert tab.locator("#search-status").inner_text() == "12 results for “harbour”, the first 10 shown."
+        more = tab.locator("#search-more")
+        assert more.is_visible()
+        more.focus()
+        tab.keyboard.press("Enter")
+        tab.wait_for_function("document.querySelectorAll('#search-results > li').length === 12")
+        assert not more.is_visible()
+        assert tab.evaluate("document.activeElement.textContent") == "Harbour report 1"
+        assert tab.locator("#search-status").inner_text() == "12 results for “harbour”."
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

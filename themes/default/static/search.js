@@ -1,0 +1,447 @@
+/* briefgen search: reads the static index under search/ (format described in
+   briefgen/search/files.py) and shows results on the search page. No dependencies.
+
+   Words are folded and split as briefgen/search/text.py does: NFKD, combining
+   marks dropped, lower case, runs of letters and digits of any script. */
+(function () {
+  "use strict";
+
+  var FORMAT = 1;
+  var PAGE_SIZE = 10;
+  var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
+  var K1 = 1.2, B = 0.75;
+  var TITLE = 1, TOPIC = 2, SOURCE = 4;
+  var WORD = /[\p{L}\p{N}]+/gu;
+
+  // The folding and sharding rules, for tests that compare them with briefgen's.
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf };
+
+  var form = document.querySelector("form[data-search-index]");
+  if (!form || !window.fetch || !String.prototype.normalize) return;
+  var root = form.getAttribute("data-search-index");
+  var base = form.getAttribute("data-search-base") || "/";
+  var input = form.querySelector("input[name=q]");
+  var selects = {
+    topic: form.querySelector("select[name=topic]"),
+    publisher: form.querySelector("select[name=publisher]"),
+    year: form.querySelector("select[name=year]")
+  };
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+  var nojs = document.querySelector("[data-search-nojs]");
+
+  form.hidden = false;
+  if (nojs) nojs.hidden = true;
+
+  function fold(text) {
+    return text.normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase();
+  }
+
+  function words(text) {
+    return fold(text).match(WORD) || [];
+  }
+
+  function shardOf(term, shards) {
+    var h = 0x811c9dc5;
+    var chars = Array.from(term).slice(0, 3);
+    for (var i = 0; i < chars.length; i++) {
+      h = Math.imul(h ^ chars[i].codePointAt(0), 0x01000193) >>> 0;
+    }
+    return h % shards;
+  }
+
+  // ---- fetching, each file at most once ------------------------------------
+
+  var files = {};
+  function getJSON(path) {
+    if (!files[path]) {
+      files[path] = fetch(root + path).then(function (response) {
+        if (!response.ok) throw new Error(path + ": " + response.status);
+        return response.json();
+      });
+      files[path].catch(function () { delete files[path]; });
+    }
+    return files[path];
+  }
+  var meta = null;
+  function versioned(path) {
+    return path + "?v=" + meta.version;
+  }
+
+  // ---- the query -------------------------------------------------------------
+
+  /* "a b" -> words a, b; quoted parts are also phrases whose words must be adjacent. */
+  function parseQuery(text) {
+    var phrases = [];
+    var quoted = /"([^"]*)"?/g, found;
+    while ((found = quoted.exec(text)) !== null) {
+      var phrase = words(found[1]);
+      if (phrase.length > 1) phrases.push(phrase);
+    }
+    var all = words(text.replace(/"/g, " "));
+    var unique = all.filter(function (w, i) { return all.indexOf(w) === i; });
+    return { words: unique, phrases: phrases };
+  }
+
+  /* A document word matches a query word equal to it, or of three or more letters that start it. */
+  function matches(token, word) {
+    return token === word || (word.length >= 3 && token.lastIndexOf(word, 0) === 0);
+  }
+
+  function decode(flat) {
+    var out = [], id = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      id += flat[i];
+      out.push(id, flat[i + 1]);
+    }
+    return out;
+  }
+
+  /* doc id -> best BM25 score of this word's matching terms. */
+  function scoreWord(word) {
+    return getJSON(versioned("terms/" + shardOf(word, meta.shards) + ".json")).then(function (shard) {
+      var scores = new Map();
+      Object.keys(shard).forEach(function (term) {
+        if (!matches(term, word)) return;
+        var flat = shard[term];
+        var exact = term === word ? 1 : 0.6;
+        if (flat[0] === -1) {
+          // A term in more than half the documents lists those without it; it weighs little.
+          var missing = new Set(), gone = 0;
+          for (var j = 1; j < flat.length; j++) { gone += flat[j]; missing.add(gone); }
+          var common = Math.log(1 + (missing.size + 0.5) / (meta.documents - missing.size + 0.5)) * exact;
+          for (var doc = 0; doc < meta.documents; doc++) {
+            if (!missing.has(doc) && !(scores.get(doc) >= common)) scores.set(doc, common);
+          }
+          return;
+        }
+        var postings = decode(flat);
+        var df = postings.length / 2;
+        var idf = Math.log(1 + (meta.documents - df + 0.5) / (df + 0.5));
+        for (var i = 0; i < postings.length; i += 2) {
+          var w = postings[i + 1];
+          var tf = Math.floor(w / 256), flags = w % 8;
+          var length = Math.pow(2, ((w >> 3) & 31) / 2.5) - 1;
+          var norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / (meta.average_length || 1)));
+          var boost = 1 + (flags & TITLE ? 2 : 0) + (flags & TOPIC ? 1 : 0) + (flags & SOURCE ? 0.5 : 0);
+          var score = idf * norm * boost * exact;
+          var id = postings[i];
+          if (!(scores.get(id) >= score)) scores.set(id, score);
+        }
+      });
+      return scores;
+    });
+  }
+
+  function filterIds(kind, value) {
+    return getJSON(versioned("filters/" + kind + "/" + encodeURIComponent(value) + ".json"))
+      .then(function (gaps) {
+        var ids = new Set(), id = 0;
+        gaps.forEach(function (gap) { id += gap; ids.add(id); });
+        return ids;
+      })
+      .catch(function () { return new Set(); });
+  }
+
+  /* Ranked [id, score] pairs: every word matches, every filter holds; ties newest first. */
+  function rank(query, filters) {
+    var parts = query.words.map(scoreWord);
+    var kinds = Object.keys(filters).filter(function (k) { return filters[k]; });
+    var sets = kinds.map(function (k) { return filterIds(k, filters[k]); });
+    return Promise.all([Promise.all(parts), Promise.all(sets)]).then(function (found) {
+      var perWord = found[0], allowed = found[1];
+      var total;
+      if (perWord.length) {
+        perWord.sort(function (a, b) { return a.size - b.size; });
+        total = new Map(perWord[0]);
+        perWord.slice(1).forEach(function (scores) {
+          total.forEach(function (score, id) {
+            if (scores.has(id)) total.set(id, score + scores.get(id));
+            else total.delete(id);
+          });
+        });
+      } else {
+        total = new Map();
+        allowed.sort(function (a, b) { return a.size - b.size; });
+        if (allowed.length) allowed[0].forEach(function (id) { total.set(id, 0); });
+      }
+      allowed.forEach(function (ids) {
+        total.forEach(function (_, id) { if (!ids.has(id)) total.delete(id); });
+      });
+      return Array.from(total).sort(function (a, b) {
+        return Math.abs(b[1] - a[1]) > 1e-9 ? b[1] - a[1] : b[0] - a[0];
+      });
+    });
+  }
+
+  function loadDoc(id) {
+    return getJSON(versioned("docs/" + id + ".json"));
+  }
+
+  function hasPhrase(doc, phrase) {
+    var tokens = words(doc.title + "\n" + doc.summary + "\n" + doc.text);
+    var last = phrase.length - 1;
+    for (var i = 0; i + last < tokens.length; i++) {
+      var ok = true;
+      for (var j = 0; j <= last && ok; j++) {
+        ok = j === last ? matches(tokens[i + j], phrase[j]) : tokens[i + j] === phrase[j];
+      }
+      if (ok) return true;
+    }
+    return false;
+  }
+
+  /* The ids to show, best first: the ranked ones, or for a phrase the top ranked that hold it. */
+  function matching(query, ranked) {
+    var ids = ranked.map(function (pair) { return pair[0]; });
+    if (!query.phrases.length) return Promise.resolve({ ids: ids, exact: true });
+    var checked = ids.slice(0, PHRASE_CHECKS);
+    return Promise.all(checked.map(loadDoc)).then(function (docs) {
+      var kept = checked.filter(function (id, i) {
+        return query.phrases.every(function (phrase) { return hasPhrase(docs[i], phrase); });
+      });
+      return { ids: kept, exact: ids.length <= PHRASE_CHECKS };
+    });
+  }
+
+  // ---- showing results -------------------------------------------------------
+
+  /* Text with the words that match the query in <mark>. */
+  function highlighted(text, query) {
+    var fragment = document.createDocumentFragment();
+    var at = 0, found;
+    WORD.lastIndex = 0;
+    var pattern = new RegExp(WORD.source, "gu");
+    while ((found = pattern.exec(text)) !== null) {
+      var token = fold(found[0]);
+      var hit = query.words.some(function (w) { return matches(token, w); });
+      if (!hit) continue;
+      fragment.appendChild(document.createTextNode(text.slice(at, found.index)));
+      var mark = document.createElement("mark");
+      mark.textContent = found[0];
+      fragment.appendChild(mark);
+      at = found.index + found[0].length;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(at)));
+    return fragment;
+  }
+
+  function firstMatch(text, query) {
+    var pattern = new RegExp(WORD.source, "gu"), found;
+    while ((found = pattern.exec(text)) !== null) {
+      var token = fold(found[0]);
+      if (query.words.some(function (w) { return matches(token, w); })) return found.index;
+    }
+    return -1;
+  }
+
+  /* The summary when it holds a matched word, else the text around the first match. */
+  function snippet(doc, query) {
+    if (!query.words.length || firstMatch(doc.summary, query) >= 0 || !doc.text) return doc.summary;
+    var at = firstMatch(doc.text, query);
+    if (at < 0) return doc.summary;
+    var start = Math.max(0, doc.text.lastIndexOf(" ", Math.max(0, at - 80)));
+    var end = doc.text.indexOf(" ", Math.min(doc.text.length, at + 160));
+    if (end < 0) end = doc.text.length;
+    var text = doc.text.slice(start, end).replace(/\s+/g, " ").trim();
+    return (start > 0 ? "… " : "") + text + (end < doc.text.length ? " …" : "");
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function resultItem(doc, query) {
+    var item = element("li", "search-result");
+    var heading = element("h2", "search-result__title");
+    var link = element("a");
+    link.href = base + doc.url;
+    link.appendChild(highlighted(doc.title, query));
+    heading.appendChild(link);
+    item.appendChild(heading);
+    if (doc.date) {
+      var when = element("p", "search-result__date");
+      var time = element("time", "", doc.date_display);
+      time.setAttribute("datetime", doc.date);
+      when.appendChild(time);
+      item.appendChild(when);
+    }
+    var text = snippet(doc, query);
+    if (text) {
+      var paragraph = element("p", "search-result__snippet");
+      paragraph.appendChild(highlighted(text, query));
+      item.appendChild(paragraph);
+    }
+    if (doc.topics.length) {
+      var topics = element("ul", "search-result__topics");
+      topics.setAttribute("aria-label", "Topics");
+      doc.topics.forEach(function (topic) {
+        var entry = element("li");
+        var a = element("a", "", topic[1]);
+        a.href = base + "topics/" + topic[0] + "/";
+        entry.appendChild(a);
+        topics.appendChild(entry);
+      });
+      item.appendChild(topics);
+    }
+    return item;
+  }
+
+  function describe(text, filters) {
+    var parts = [];
+    if (text) parts.push("“" + text + "”");
+    Object.keys(filters).forEach(function (kind) {
+      var select = selects[kind];
+      if (filters[kind] && select && select.selectedIndex > 0) {
+        parts.push(kind + " " + select.options[select.selectedIndex].text);
+      }
+    });
+    return parts.join(", ");
+  }
+
+  // ---- running a search --------------------------------------------------------
+
+  var sequence = 0;
+  var typedAt = 0;
+  var current = null; // what is shown: {query, what, ids, exact, shown}
+  var more = document.getElementById("search-more");
+
+  function currentFilters() {
+    return {
+      topic: selects.topic ? selects.topic.value : "",
+      publisher: selects.publisher ? selects.publisher.value : "",
+      year: selects.year ? selects.year.value : ""
+    };
+  }
+
+  function remember(text, filters) {
+    var params = new URLSearchParams();
+    if (text) params.set("q", text);
+    Object.keys(filters).forEach(function (k) { if (filters[k]) params.set(k, filters[k]); });
+    var query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+    return query;
+  }
+
+  function announce(state) {
+    var total = state.ids.length;
+    var count = total === 1 ? "1 result" : total + (state.exact ? "" : " or more") + " results";
+    status.textContent = total
+      ? count + " for " + state.what + (total > state.shown ? ", the first " + state.shown + " shown." : ".")
+      : "No results for " + state.what + ".";
+    if (more) more.hidden = state.shown >= total;
+  }
+
+  /* The next page of results, appended; returns the first new item. */
+  function showPage(state, mine) {
+    var ids = state.ids.slice(state.shown, state.shown + PAGE_SIZE);
+    return Promise.all(ids.map(loadDoc)).then(function (docs) {
+      if (mine !== sequence) return null;
+      var items = docs.map(function (doc) { return resultItem(doc, state.query); });
+      if (state.shown === 0) list.replaceChildren.apply(list, items);
+      else items.forEach(function (item) { list.appendChild(item); });
+      state.shown += items.length;
+      announce(state);
+      return items[0] || null;
+    });
+  }
+
+  function search() {
+    var mine = ++sequence;
+    var text = input.value.trim();
+    var filters = currentFilters();
+    var query = parseQuery(text);
+    var shown = remember(text, filters);
+    var filtered = Object.keys(filters).some(function (k) { return filters[k]; });
+    if (!query.words.length && !filtered) {
+      current = null;
+      list.replaceChildren();
+      status.textContent = "";
+      if (more) more.hidden = true;
+      list.removeAttribute("data-search-ms");
+      list.setAttribute("data-search-for", shown);
+      return Promise.resolve();
+    }
+    form.setAttribute("aria-busy", "true");
+    return rank(query, filters)
+      .then(function (ranked) { return matching(query, ranked); })
+      .then(function (found) {
+        if (mine !== sequence) return null;
+        current = { query: query, what: describe(text, filters), ids: found.ids, exact: found.exact, shown: 0 };
+        return showPage(current, mine);
+      })
+      .then(function () {
+        if (mine !== sequence) return;
+        list.setAttribute("data-search-ms", (performance.now() - typedAt).toFixed(1));
+        list.setAttribute("data-search-for", shown);
+      })
+      .catch(function () {
+        if (mine === sequence) status.textContent = "The search index could not be loaded. Try again later.";
+      })
+      .then(function () {
+        if (mine === sequence) form.removeAttribute("aria-busy");
+      });
+  }
+
+  if (more) {
+    more.addEventListener("click", function () {
+      if (!current) return;
+      showPage(current, sequence).then(function (first) {
+        var link = first && first.querySelector("a");
+        if (link) link.focus();
+      });
+    });
+  }
+
+  var timer = 0;
+  function soon() {
+    typedAt = performance.now();
+    clearTimeout(timer);
+    timer = setTimeout(search, 60);
+  }
+
+  function fillSelect(select, values, chosen) {
+    if (!select) return;
+    values.forEach(function (pair) {
+      var option = element("option", "", pair[1]);
+      option.value = pair[0];
+      select.appendChild(option);
+    });
+    select.value = chosen || "";
+    if (select.value !== (chosen || "")) select.value = "";
+  }
+
+  function start() {
+    var params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    status.textContent = "Loading the search index…";
+    getJSON("meta.json?t=" + Date.now()).then(function (loaded) {
+      if (loaded.format !== FORMAT) throw new Error("unknown index format");
+      meta = loaded;
+      fillSelect(selects.topic, meta.topics, params.get("topic"));
+      fillSelect(selects.publisher, meta.publishers, params.get("publisher"));
+      fillSelect(selects.year, meta.years.map(function (y) { return [String(y), String(y)]; }),
+                 params.get("year"));
+      status.textContent = "";
+      input.addEventListener("input", soon);
+      Object.keys(selects).forEach(function (k) {
+        if (selects[k]) selects[k].addEventListener("change", soon);
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        clearTimeout(timer);
+        typedAt = performance.now();
+        search();
+      });
+      typedAt = performance.now();
+      return search();
+    }).catch(function () {
+      status.textContent = "The search index could not be loaded. Try again later.";
+    });
+  }
+
+  start();
+})();
