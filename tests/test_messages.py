@@ -169,3 +169,10 @@ def test_a_large_registry_parses_and_a_huge_one_is_refused_with_advice(tmp_path:
     assert time.monotonic() - started < 20
     (line,) = error_lines(result.stderr)
     assert line.startswith("content/sources/huge.yaml:1:1: error:") and "split it into several files" in line
+
+
+def test_a_failed_build_counts_its_warnings_too(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: A\ntopcis: [x]\n")})
+    result = run_cli("build", site)
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1] == "briefgen: 1 error, 1 warning; nothing was written"

@@ -274,7 +274,7 @@ class Converter:
         except RecursionError:
             self._md = self._markdown()  # an interrupted conversion leaves it unusable
             return Conversion("", (), (), "", 0, (), ((body_line, 1, message, True),))
-        written = _written_citations(masked)
+        written = _written_citations(masked) if self._citations else []
         if len(written) != len(found):
             # The masking guessed wrong (indented code, raw HTML, a fence never
             # closed): learn which `[@...]` Markdown did read, by marking each.
