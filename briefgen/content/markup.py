@@ -288,7 +288,7 @@ class Converter:
             first_paragraph=first_paragraph_text(converted),
             word_count=len(_CITATION.sub("", masked).split()),
             cited_ids=tuple(dict.fromkeys(use.source_id for use in citations)),
-            notes=_malformed_citations(masked, converted, body_line),
+            notes=_malformed_citations(masked, converted, body_line) if self._citations else (),
         )
 
     def _run(self, body: str, source_path: str
