@@ -206,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BuildFailed as failed:
         console.problems(failed.diagnostics)
         errors = sum(d.is_error for d in failed.diagnostics)
-        print(f"briefgen: {errors} error{'s' if errors != 1 else ''}; nothing was written",
+        warnings = len(failed.diagnostics) - errors
+        counted = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        print(f"briefgen: {errors} error{'s' if errors != 1 else ''}{counted}; nothing was written",
               file=sys.stderr)
         return 1
     except UsageError as exc:

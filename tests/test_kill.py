@@ -117,12 +117,14 @@ def _timed_build(site: Path) -> float:
     return time.monotonic() - started
 
 
-@pytest.mark.parametrize("change", ["one briefing", "every page"])
-def test_kill_at_many_instants_then_edit_or_revert(tmp_path: Path, change: str) -> None:
-    """A sweep of kill times over the whole build, the commit sequence included."""
+@pytest.mark.parametrize(("change", "jobs"), [("one briefing", "1"), ("every page", "1"),
+                                             ("every page", "2")])
+def test_kill_at_many_instants_then_edit_or_revert(tmp_path: Path, change: str, jobs: str) -> None:
+    """A sweep of kill times over the whole build, the commit sequence included;
+    with two jobs, the kills land while workers render into the staging folder too."""
     site = kill_site(tmp_path, 120)
     output = site / "output"
-    build_ok(site, "--jobs", "1")
+    build_ok(site, "--jobs", jobs)
     config = site / "briefgen.toml"
 
     def apply(step: int) -> None:
@@ -141,7 +143,7 @@ def test_kill_at_many_instants_then_edit_or_revert(tmp_path: Path, change: str) 
     fractions = [0.05, 0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.88, 0.94, 0.98]
     for step, fraction in enumerate(fractions, start=1):
         apply(step)
-        process = start_build(site, "--jobs", "1")
+        process = start_build(site, "--jobs", jobs)
         time.sleep(duration * fraction)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -149,7 +151,7 @@ def test_kill_at_many_instants_then_edit_or_revert(tmp_path: Path, change: str) 
             revert()  # then build the reverted site
         else:
             apply(step + 100)  # or edit once more
-        build_ok(site, "--jobs", "1")
+        build_ok(site, "--jobs", jobs)
         assert output_tree(output) == clean(site, tmp_path / "clean"), f"killed at {fraction:.0%}"
 
 

@@ -152,3 +152,27 @@ def test_publish_warns_about_the_placeholder_base_url(tmp_path: Path) -> None:
         in result.stderr
     result = run_cli("publish", site, "--dir", tmp_path / "www", "--base-url", "https://news.test/")
     assert "placeholder" not in result.stderr
+
+
+def test_a_large_registry_parses_and_a_huge_one_is_refused_with_advice(tmp_path: Path) -> None:
+    entry = ("- id: src-{n}\n  title: \"Article {n}\"\n  publisher: Daily\n"
+             "  url: https://example.org/a/{n}\n  published: 2016-08-02\n")
+    large = "".join(entry.format(n=n) for n in range(2000))
+    huge = "".join(entry.format(n=n) for n in range(2000, 7000))
+    body = "Claim [@src-1999]."
+    site = make_site(tmp_path, {"content/sources/large.yaml": large,
+                                "content/briefings/a.md": doc("title: A\ndate: 2016-08-02\n", body)})
+    build_ok(site)
+    (site / "content/sources/huge.yaml").write_text(huge, encoding="utf-8")
+    started = time.monotonic()
+    result = run_cli("check", site)
+    assert time.monotonic() - started < 20
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/sources/huge.yaml:1:1: error:") and "split it into several files" in line
+
+
+def test_a_failed_build_counts_its_warnings_too(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: A\ntopcis: [x]\n")})
+    result = run_cli("build", site)
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1] == "briefgen: 1 error, 1 warning; nothing was written"

@@ -119,10 +119,13 @@ _PositionLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionLoader.c
 # Limits that no real front matter or registry comes near, and that keep a
 # hostile file from costing more than a moment (YAML aliases can describe a
 # structure far larger than the text, and the composer recurses once per level).
-MAX_YAML_CHARS = 2_000_000
-MAX_SCALAR_CHARS = 200_000
+# Composing YAML costs about 2 µs a character at worst (dense flow collections),
+# so these sizes keep any one file under about a second.
+MAX_FRONT_MATTER_CHARS = 100_000
+MAX_REGISTRY_CHARS = 400_000
+MAX_SCALAR_CHARS = 100_000
 MAX_DEPTH = 64
-MAX_NODES = 200_000
+MAX_NODES = 100_000
 
 
 class _Refused(Exception):
@@ -132,11 +135,13 @@ class _Refused(Exception):
         self.message = message
 
 
-def load_yaml(shown: str, text: str, first_line: int = 1) -> Located | Diagnostic:
+def load_yaml(shown: str, text: str, first_line: int = 1,
+              max_chars: int = MAX_FRONT_MATTER_CHARS) -> Located | Diagnostic:
     """Parse YAML and remember the position of every value; first_line is where text starts."""
-    if len(text) > MAX_YAML_CHARS:
+    if len(text) > max_chars:
         return error(shown, first_line, 1,
-                     f"YAML of {len(text):,} characters is too large (the limit is {MAX_YAML_CHARS:,})")
+                     f"YAML of {len(text):,} characters is too large (the limit is {max_chars:,}); "
+                     f"split it into several files")
     loader = _PositionLoader(text)
     try:
         node = loader.get_single_node()
@@ -224,8 +229,9 @@ def _check_size(root: yaml.Node) -> None:
         if done:
             size = 1 + sum(sizes.get(id(child), 1) for child in children)
             if size > MAX_NODES:
-                raise _Refused(node.start_mark, f"YAML expands to more than {MAX_NODES:,} values "
-                                                f"(through aliases `*name`); write the values out")
+                raise _Refused(node.start_mark, f"YAML holds more than {MAX_NODES:,} values, counting "
+                                                f"each use of an alias `*name` in full; split it up "
+                                                f"or write fewer aliases")
             sizes[id(node)] = size
             continue
         stack.append((node, depth, True))

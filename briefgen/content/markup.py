@@ -288,7 +288,7 @@ class Converter:
         except RecursionError:
             self._md = self._markdown()  # an interrupted conversion leaves it unusable
             return Conversion("", (), (), "", 0, (), notes=((body_line, 1, message, True),))
-        written = _written_citations(masked)
+        written = _written_citations(masked) if self._citations else []
         if len(written) != len(found):
             # The masking guessed wrong (indented code, raw HTML, a fence never
             # closed): learn which `[@...]` Markdown did read, by marking each.
@@ -303,7 +303,7 @@ class Converter:
             word_count=len(_CITATION.sub("", masked).split()),
             cited_ids=tuple(dict.fromkeys(use.source_id for use in citations)),
             quotations=find_quotations(masked, _citation_spans(masked), body_line) if citations else (),
-            notes=_malformed_citations(masked, converted, body_line),
+            notes=_malformed_citations(masked, converted, body_line) if self._citations else (),
         )
 
     def _run(self, body: str, source_path: str

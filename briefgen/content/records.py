@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from briefgen.content.load import Located, SplitDocument, decode, load_yaml, split_front_matter
+from briefgen.content.load import (
+    MAX_REGISTRY_CHARS,
+    Located,
+    SplitDocument,
+    decode,
+    load_yaml,
+    split_front_matter,
+)
 from briefgen.content.markup import SOURCE_ID, Conversion, Converter
 from briefgen.content.slugs import make_slug, slug_problem
 from briefgen.controls import FORBIDDEN, describe, first_forbidden
@@ -430,7 +437,7 @@ def parse_registry(path: str, data: bytes) -> tuple[tuple[Source, ...], list[Dia
     text = decode(path, data)
     if isinstance(text, Diagnostic):
         return (), [_unreadable(text)]
-    located = load_yaml(path, text)
+    located = load_yaml(path, text, max_chars=MAX_REGISTRY_CHARS)
     if isinstance(located, Diagnostic):
         return (), [_unreadable(located)]
     if located.value is None:
