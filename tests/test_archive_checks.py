@@ -69,7 +69,8 @@ def test_locators_inside_the_archive_build(tmp_path: Path, locator: str) -> None
     build_ok(site)
 
 
-@pytest.mark.parametrize("locator", ["para. 7", "paras. 3\u20139", "paras. 3-5", "para. 0"])
+@pytest.mark.parametrize("locator", ["para. 7", "paras. 3\u20139", "paras. 3-5", "para. 0", "\u00b6 5",
+                                     "paragraphs 4 to 6"])
 def test_a_locator_past_the_archive_is_an_error_at_the_citation(tmp_path: Path, locator: str) -> None:
     site = site_with(tmp_path, f"Some text.\n\nThe port reopened [@lw-harbour, {locator}].")
     result = run_cli("build", site)
