@@ -296,3 +296,17 @@ def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
         "More text.", "They said \u201cnothing of the sort\u201d [@lw-harbour]."), "utf-8")
     result = session.rebuild([body])
     assert any("nothing of the sort" in str(w) for w in result.warnings)
+
+
+def test_an_archive_of_an_undeclared_source_is_a_warning(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "Text [@lw-harbour].")
+    orphan = ARCHIVE.replace("id: lw-harbour", "id: lw-orphan")
+    (site / "content/archive/lw-orphan.md").write_text(orphan, "utf-8")
+    (site / "content/archive/old").mkdir()
+    (site / "content/archive/old/lw-harbour.md").write_text(ARCHIVE, "utf-8")
+    result = run_cli("check", site)
+    assert result.code == 1
+    assert ("content/archive/lw-orphan.md:2:5: warning: archive for 'lw-orphan', a source no registry "
+            "or briefing declares") in result.stderr
+    (line,) = error_lines(result.stderr)
+    assert "a second archive for 'lw-harbour'" in line
