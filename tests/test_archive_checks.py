@@ -69,7 +69,8 @@ def test_locators_inside_the_archive_build(tmp_path: Path, locator: str) -> None
     build_ok(site)
 
 
-@pytest.mark.parametrize("locator", ["para. 7", "paras. 3\u20139", "paras. 3-5", "para. 0"])
+@pytest.mark.parametrize("locator", ["para. 7", "paras. 3\u20139", "paras. 3-5", "para. 0", "\u00b6 5",
+                                     "paragraphs 4 to 6"])
 def test_a_locator_past_the_archive_is_an_error_at_the_citation(tmp_path: Path, locator: str) -> None:
     site = site_with(tmp_path, f"Some text.\n\nThe port reopened [@lw-harbour, {locator}].")
     result = run_cli("build", site)
@@ -295,3 +296,17 @@ def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
         "More text.", "They said \u201cnothing of the sort\u201d [@lw-harbour]."), "utf-8")
     result = session.rebuild([body])
     assert any("nothing of the sort" in str(w) for w in result.warnings)
+
+
+def test_an_archive_of_an_undeclared_source_is_a_warning(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "Text [@lw-harbour].")
+    orphan = ARCHIVE.replace("id: lw-harbour", "id: lw-orphan")
+    (site / "content/archive/lw-orphan.md").write_text(orphan, "utf-8")
+    (site / "content/archive/old").mkdir()
+    (site / "content/archive/old/lw-harbour.md").write_text(ARCHIVE, "utf-8")
+    result = run_cli("check", site)
+    assert result.code == 1
+    assert ("content/archive/lw-orphan.md:2:5: warning: archive for 'lw-orphan', a source no registry "
+            "or briefing declares") in result.stderr
+    (line,) = error_lines(result.stderr)
+    assert "a second archive for 'lw-harbour'" in line

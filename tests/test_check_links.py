@@ -118,7 +118,8 @@ ARCHIVE = "---\nid: {id}\nurl: {url}\n---\n1. An archived paragraph written for 
 def test_dead_links_are_reported_with_their_briefings_and_archives(
         tmp_path: Path, server: tuple[str, Record]) -> None:
     base, record = server
-    sources = {"live": "/ok", "gone": "/gone", "gone-archived": "/gone2", "gone-wayback": "/gone3",
+    sources = {"live": "/ok", "accented": "/ok-caf\u00e9?q=\u00fc", "gone": "/gone",
+               "gone-archived": "/gone2", "gone-wayback": "/gone3",
                "flaky": "/flaky", "slow": "/slow", "moved": "/moved", "moved-gone": "/moved-gone"}
     wayback = f"archive_url: https://web.archive.org/web/20160802000000/{base}/gone3"
     site = make_site(tmp_path, {
@@ -133,7 +134,7 @@ def test_dead_links_are_reported_with_their_briefings_and_archives(
     lines = [line for line in result.stderr.splitlines() if ": error: " in line or ": warning: " in line]
     by_id = {line.split("source '")[1].split("'")[0]: line for line in lines}
     assert sorted(by_id) == ["gone", "gone-archived", "gone-wayback", "moved-gone", "slow"], lines
-    assert by_id["gone"].startswith("content/sources/fixture.yaml:5:3: error: source 'gone': ")
+    assert by_id["gone"].startswith("content/sources/fixture.yaml:9:3: error: source 'gone': ")
     assert "404 Not Found" in by_id["gone"]
     assert "cited by content/briefings/a.md, content/briefings/b.md" in by_id["gone"]
     assert "no archive and no archive_url" in by_id["gone"]
@@ -148,7 +149,8 @@ def test_dead_links_are_reported_with_their_briefings_and_archives(
     assert record.hits["/slow"] == 3, "a timeout is retried twice"
     assert record.hits["/ok"] == 2  # once itself, once at the end of /moved
     assert all(agent.startswith("briefgen/") for agent in record.agents)
-    assert "Checked 8 source links: 5 dead, 3 of them with no archive and no archive_url" in result.stdout
+    assert record.hits["/ok-caf%C3%A9?q=%C3%BC"] == 1
+    assert "Checked 9 source links: 5 dead, 3 of them with no archive and no archive_url" in result.stdout
 
 
 def test_exit_status_is_zero_when_every_dead_link_has_an_archive(

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from briefgen import __version__
 from briefgen.build.cache import STORE, Store
@@ -120,7 +120,7 @@ class LinkChecker:
 
     def _fetch(self, url: str) -> tuple[LinkResult, bool]:
         checked = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        request = urllib.request.Request(_ascii(url), headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
         try:
             with self._opener.open(request, timeout=self.settings.timeout) as response:
                 response.read(1024)  # a first chunk shows the body is served, not just the headers
@@ -140,6 +140,21 @@ class LinkChecker:
             return LinkResult(url, False, None, "timed out", checked), True
         except (http.client.HTTPException, OSError, ValueError) as exc:
             return LinkResult(url, False, None, str(exc) or type(exc).__name__, checked), True
+
+
+def _ascii(url: str) -> str:
+    """A URL as HTTP sends it: an international host in IDNA, other characters percent-encoded."""
+    parts = urlsplit(url)
+    try:
+        host = parts.hostname.encode("idna").decode("ascii") if parts.hostname else ""
+    except UnicodeError:
+        return url  # reported as an error by the request itself
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    if parts.username:
+        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
+    keep = "/:@!$&'()*+,;=%?#[]~"
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=keep), quote(parts.query, safe=keep),
+                       quote(parts.fragment, safe=keep)))
 
 
 def load_cache(cache_dir: Path) -> dict[str, LinkResult]:
