@@ -230,12 +230,14 @@ def _apply_journal(staging: Path, output: Path) -> None:
     for rel_file in journal["remove"]:
         target = output / rel_file
         target.unlink(missing_ok=True)
-        _remove_empty_parents(target.parent, output)
+        remove_empty_parents(target.parent, output)
     (output / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
+def remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove folder and its parents up to stop while they are empty; a folder holding
+    anything (a user's file too) stays, since rmdir refuses a non-empty folder."""
     while folder != stop and folder.is_relative_to(stop):
         try:
             folder.rmdir()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.build.write import reserved_part
+from briefgen.build.write import remove_empty_parents, reserved_part
 from briefgen.publish.common import PublishError, PublishResult, site_files
 
 MANIFEST_NAME = ".briefgen-publish.json"
@@ -223,19 +223,8 @@ def _remove(target: Path, rel: str) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
-    _prune_empty_parents(target, path.parent)
+    remove_empty_parents(path.parent, target)
     return True
-
-
-def _prune_empty_parents(target: Path, folder: Path) -> None:
-    # A folder that is empty once our files are gone held only our files; a user's file
-    # anywhere below keeps it (rmdir refuses a non-empty folder).
-    while folder != target and folder.is_relative_to(target):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
 
 
 def _apply(site_output: Path, target: Path, plan: _Plan) -> int:
