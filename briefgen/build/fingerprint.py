@@ -136,18 +136,20 @@ class Fingerprints:
             other._full.pop(index, None)
         return other
 
-    def of_plan(self) -> list[str]:
-        """Every planned file's fingerprint, in plan order; notes which files show each briefing."""
+    def of_plan(self, note_readers: bool = False) -> list[str]:
+        """Every planned file's fingerprint, in plan order. With note_readers, also note which
+        files show each briefing (the live preview's edits ask; a build does not)."""
         found = []
         listed_by, shown_full_by = self.listed_by, self.shown_full_by
         for position, spec in enumerate(self.plan):
             shown = spec.kind.shows(self.context, spec.args)
-            for index in shown.listed:
-                listed_by.setdefault(index, []).append(position)
-            for index in shown.full:
-                shown_full_by.setdefault(index, []).append(position)
-            if shown.every_briefing:
-                self.shows_every.append(position)
+            if note_readers:
+                for index in shown.listed:
+                    listed_by.setdefault(index, []).append(position)
+                for index in shown.full:
+                    shown_full_by.setdefault(index, []).append(position)
+                if shown.every_briefing:
+                    self.shows_every.append(position)
             found.append(self.of_shown(spec, shown))
         return found
 

@@ -297,7 +297,7 @@ class RenderOutcome:
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
-                progress: Progress | None = None) -> RenderOutcome:
+                progress: Progress | None = None, note_readers: bool = False) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build."""
     bytecode = TemplateCache(cache.store) if cache is not None and cache.writable else None
     env = make_environment(loaded.config, loaded.themes, bytecode)
@@ -308,7 +308,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env)
     todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}
-    for spec, fingerprint in zip(loaded.plan, fingerprints.of_plan(), strict=True):
+    for spec, fingerprint in zip(loaded.plan, fingerprints.of_plan(note_readers), strict=True):
         old = previous.get(spec.output_file)
         if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
             manifest[spec.output_file] = old

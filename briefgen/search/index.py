@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -72,12 +72,31 @@ def record(site: Site, doc_id: int, html_of: HtmlOf) -> Record:
 class SearchIndex:
     """The postings of every document, grouped into shards; built once, rendered file by file."""
 
-    def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None) -> None:
+    def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
+                 previous_files: Mapping[str, bytes] | None = None) -> None:
         self.site = site
         self.documents = files.document_count(site)
         self.postings = postings.build(site, html_of, previous)
         self.shards = self.postings.shards
         self._files: dict[str, bytes] = {}
+        if previous is not None and previous_files:
+            self._keep_unchanged_shards(previous, previous_files)
+
+    def _keep_unchanged_shards(self, previous: postings.Postings,
+                               previous_files: Mapping[str, bytes]) -> None:
+        """Reuse the bytes of term shards an update left alone (the live preview after an edit).
+
+        An update replaces the term set of every shard it touches and keeps the others'
+        as they were, so an unchanged set object means an unchanged shard. A change in
+        the number of documents re-encodes common terms everywhere: then nothing is kept.
+        """
+        if len(previous.keys) != len(self.postings.keys) or previous.shards != self.shards:
+            return
+        now, before = self.postings.shard_terms, previous.shard_terms
+        for shard in range(self.shards):
+            rel = files.term_file(shard)
+            if rel in previous_files and now.get(shard) is before.get(shard):
+                self._files[rel] = previous_files[rel]
 
     def term_shard(self, shard: int) -> bytes:
         return self.postings.shard_bytes(shard)
@@ -143,15 +162,17 @@ class SearchFiles:
         self.html_of = html_of
         self._index: SearchIndex | None = None
         self._previous: postings.Postings | None = None
+        self._previous_files: Mapping[str, bytes] = {}
 
     def follow(self, earlier: SearchFiles) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview)."""
         self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
+        self._previous_files = earlier._index._files if earlier._index is not None else {}
 
     def index(self) -> SearchIndex:
         if self._index is None:
-            self._index = SearchIndex(self.site, self.html_of, self._previous)
-            self._previous = None
+            self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_files)
+            self._previous, self._previous_files = None, {}
         return self._index
 
     def prepare(self, specs: Iterable[PageSpec], state: IndexState | None = None) -> None:

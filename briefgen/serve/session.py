@@ -198,7 +198,7 @@ class Session:
                 else None)
         loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
         sink = _MemorySink(self.pages)
-        outcome = render_site(loaded, sink, self._manifest, cache=self._cache)
+        outcome = render_site(loaded, sink, self._manifest, cache=self._cache, note_readers=True)
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest

@@ -7,9 +7,12 @@ run here, on the whole model, before anything is rendered.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import heapq
+import operator
 import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -334,6 +337,7 @@ def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tu
 
 
 RELATED_LIMIT = 3
+RELATED_TOPIC_WINDOW = 100
 
 
 def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
@@ -345,16 +349,24 @@ def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
 def related_briefings(site: Site, index: int, citers: Mapping[str, tuple[int, ...]],
                       limit: int = RELATED_LIMIT) -> tuple[int, ...]:
     """Briefings that share the most with this one: a shared source counts twice a shared
-    topic, since it means the same reporting; ties go to the newest."""
+    topic, since it means the same reporting; ties go to the newest.
+
+    A topic is looked at only around this briefing's place in it (RELATED_TOPIC_WINDOW
+    briefings either side): a large archive's topics hold thousands of briefings, and
+    scoring every one of them for every page made builds quadratic.
+    """
     briefing = site.briefings[index]
-    scores: dict[int, int] = defaultdict(int)
+    # Counter and plain tuples keep the counting and ranking in C: this runs for every page.
+    scores: Counter[int] = Counter()
     for source in briefing.sources[: briefing.cited_count]:
-        for other in citers.get(source.id, ()):
-            scores[other] += 2
+        citing = citers.get(source.id, ())
+        scores.update(citing)
+        scores.update(citing)
     for topic_slug in briefing.topic_slugs:
-        for other in site.topics.get(topic_slug, ()):
-            scores[other] += 1
+        members = site.topics.get(topic_slug, ())
+        at = bisect.bisect_left(members, index)
+        scores.update(members[max(0, at - RELATED_TOPIC_WINDOW): at + RELATED_TOPIC_WINDOW + 1])
     scores.pop(index, None)
-    # Indexes are newest first, so the smaller index wins a tie.
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(other for other, _ in ranked[:limit])
+    # Highest score first; indexes are newest first, so the smaller index wins a tie.
+    ranked = heapq.nsmallest(limit, zip(map(operator.neg, scores.values()), scores.keys(), strict=True))
+    return tuple(other for _, other in ranked)
