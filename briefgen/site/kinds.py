@@ -194,6 +194,19 @@ def _search_index(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     return Shows(every_briefing=True, other=tuple((p.doc.digest, p.url) for p in ctx.site.pages))
 
 
+def _search_filter(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
+    # The documents of one topic, year or publisher: which briefings, not what they say.
+    kind, value = args
+    site = ctx.site
+    if kind == "topic":
+        members: Hashable = site.topics[value]
+    elif kind == "year":
+        members = site.years[int(value)]
+    else:
+        members = tuple(a.cited_by for p in site.publishers if p.slug == value for a in p.articles)
+    return Shows(other=(len(site.briefings), len(site.pages), members))
+
+
 def _search_document(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     ref = search_files.doc_ref(ctx.site, args[0])
     if ref.kind == "briefing":
@@ -227,7 +240,7 @@ ROBOTS = PageKind("robots", None, urls.robots, _nothing)
 SEARCH = PageKind("search", "search.html", lambda: search_files.PAGE, _nothing, in_sitemap=True)
 SEARCH_META = PageKind("search_meta", None, lambda: search_files.META, _search_index)
 SEARCH_TERMS = PageKind("search_terms", None, search_files.term_file, _search_index)
-SEARCH_FILTER = PageKind("search_filter", None, search_files.filter_file, _search_index)
+SEARCH_FILTER = PageKind("search_filter", None, search_files.filter_file, _search_filter)
 SEARCH_DOC = PageKind("search_doc", None, search_files.doc_file, _search_document)
 SEARCH_INDEX_KINDS = frozenset({SEARCH_META, SEARCH_TERMS, SEARCH_FILTER})
 ASSET = PageKind("asset", None, str, _static)  # a theme file, under its content-hashed name
