@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,15 +101,16 @@ class Renderer:
         self.search = SearchFiles(site, html_of)
 
 
-    def for_site(self, site: Site) -> Renderer:
+    def for_site(self, site: Site, changed_briefings: Collection[int] | None = None) -> Renderer:
         """This renderer for another model of the same site (the live preview after an edit):
-        templates, catalogs and topic descriptions are kept, not read again."""
+        templates, catalogs and topic descriptions are kept, not read again. When given,
+        changed_briefings are the only briefings whose records differ."""
         other = copy.copy(self)
         other.site = site
         other.views = Views(site, self.scheme, self.html_of, **self._view_options)
         other.nav_pages = tuple(other.views.page(p) for p in site.pages)
         other.search = SearchFiles(site, self.html_of)
-        other.search.follow(self.search)
+        other.search.follow(self.search, changed_briefings)
         return other
 
     # -- dispatch -------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,10 +73,11 @@ class SearchIndex:
     """The postings of every document, grouped into shards; built once, rendered file by file."""
 
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
-                 previous_files: Mapping[str, bytes] | None = None) -> None:
+                 previous_files: Mapping[str, bytes] | None = None,
+                 only: Collection[int] | None = None) -> None:
         self.site = site
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous)
+        self.postings = postings.build(site, html_of, previous, only)
         self.shards = self.postings.shards
         self._files: dict[str, bytes] = {}
         if previous is not None and previous_files:
@@ -163,16 +164,21 @@ class SearchFiles:
         self._index: SearchIndex | None = None
         self._previous: postings.Postings | None = None
         self._previous_files: Mapping[str, bytes] = {}
+        self._only: Collection[int] | None = None
 
-    def follow(self, earlier: SearchFiles) -> None:
-        """Index by updating what an earlier renderer of the same site indexed (the live preview)."""
+    def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
+        """Index by updating what an earlier renderer of the same site indexed (the live preview);
+        changed_briefings, when given, are the only briefings that may differ."""
         self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
         self._previous_files = earlier._index._files if earlier._index is not None else {}
+        if changed_briefings is not None:
+            self._only = [files.briefing_id(self.site, index) for index in changed_briefings]
 
     def index(self) -> SearchIndex:
         if self._index is None:
-            self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_files)
-            self._previous, self._previous_files = None, {}
+            self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_files,
+                                      self._only)
+            self._previous, self._previous_files, self._only = None, {}, None
         return self._index
 
     def prepare(self, specs: Iterable[PageSpec], state: IndexState | None = None) -> None:

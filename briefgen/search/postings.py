@@ -19,7 +19,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -123,11 +123,21 @@ class Postings:
 _STATE_FORMAT = f"briefgen-search-state {files.FORMAT} " + ",".join(f.name for f in fields(Postings))
 
 
-def build(site: Site, html_of: HtmlOf, previous: Postings | None = None) -> Postings:
-    """The postings of every document of the site, updated from `previous` when that is cheaper."""
+def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
+          only: Collection[int] | None = None) -> Postings:
+    """The postings of every document of the site, updated from `previous` when that is cheaper.
+
+    `only` names the documents that may have changed, when the caller knows the others
+    did not (the live preview after an edit): the others keep their keys unread.
+    """
     count = files.document_count(site)
     shards = files.shard_count(count)
-    keys = [document_key(site, i) for i in range(count)]
+    if only is not None and previous is not None and len(previous.keys) == count:
+        keys = list(previous.keys)
+        for doc_id in only:
+            keys[doc_id] = document_key(site, doc_id)
+    else:
+        keys = [document_key(site, i) for i in range(count)]
     if previous is not None and previous.shards == shards:
         changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
         gone = list(range(count, len(previous.keys)))

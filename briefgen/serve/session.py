@@ -250,7 +250,7 @@ class Session:
         new_site = replace(site, briefings=tuple(briefings))
         fingerprints = last.fingerprints.for_site(new_site, replaced)
         previous = last.renderer
-        renderer = previous.for_site(new_site)
+        renderer = previous.for_site(new_site, list(replaced))
         was = last.fingerprints
         positions: set[int] = set()
         for index in replaced:
