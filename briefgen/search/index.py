@@ -19,7 +19,7 @@ from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import postings
 from briefgen.search.text import plain_text
 from briefgen.site import search_files as files
-from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
+from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_INDEX_KINDS, SEARCH_TERMS
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 
@@ -73,18 +73,19 @@ class SearchIndex:
     """The postings of every document, grouped into shards; built once, rendered file by file."""
 
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
-                 previous_files: Mapping[str, bytes] | None = None,
+                 previous_shards: Mapping[int, bytes] | None = None,
                  only: Collection[int] | None = None) -> None:
         self.site = site
         self.documents = files.document_count(site)
         self.postings = postings.build(site, html_of, previous, only)
         self.shards = self.postings.shards
-        self._files: dict[str, bytes] = {}
-        if previous is not None and previous_files:
-            self._keep_unchanged_shards(previous, previous_files)
+        self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
+        self._meta: bytes | None = None
+        if previous is not None and previous_shards:
+            self._keep_unchanged_shards(previous, previous_shards)
 
     def _keep_unchanged_shards(self, previous: postings.Postings,
-                               previous_files: Mapping[str, bytes]) -> None:
+                               previous_shards: Mapping[int, bytes]) -> None:
         """Reuse the bytes of term shards an update left alone (the live preview after an edit).
 
         An update replaces the term set of every shard it touches and keeps the others'
@@ -94,34 +95,34 @@ class SearchIndex:
         if len(previous.keys) != len(self.postings.keys) or previous.shards != self.shards:
             return
         now, before = self.postings.shard_terms, previous.shard_terms
-        for shard in range(self.shards):
-            rel = files.term_file(shard)
-            if rel in previous_files and now.get(shard) is before.get(shard):
-                self._files[rel] = previous_files[rel]
+        for shard, data in previous_shards.items():
+            if now.get(shard) is before.get(shard):
+                self._shards[shard] = data
 
     def term_shard(self, shard: int) -> bytes:
-        return self.postings.shard_bytes(shard)
+        found = self._shards.get(shard)
+        if found is None:
+            found = self._shards[shard] = self.postings.shard_bytes(shard)
+        return found
 
     def filter_ids(self, kind: str, value: str) -> list[int]:
         site = self.site
-        if kind == "topic":
-            indexes: Iterable[int] = site.topics[value]
-        elif kind == "year":
-            indexes = site.years[int(value)]
-        else:
-            publisher = next(p for p in site.publishers if p.slug == value)
-            indexes = {i for article in publisher.articles for i in article.cited_by}
-        return sorted(files.briefing_id(site, i) for i in indexes)
+        return sorted({files.briefing_id(site, i) for i in files.filter_members(site, kind, value)})
 
     def filter_file(self, kind: str, value: str) -> bytes:
         ids = self.filter_ids(kind, value)
         return _json([b - a for a, b in zip([0, *ids], ids, strict=False)])
 
     def meta(self) -> bytes:
+        if self._meta is None:
+            self._meta = self._meta_bytes()
+        return self._meta
+
+    def _meta_bytes(self) -> bytes:
         site = self.site
         digest = hashlib.blake2b(digest_size=8)
         for shard in range(self.shards):
-            digest.update(self.file(files.term_file(shard)))
+            digest.update(self.term_shard(shard))
         return _json({
             "format": files.FORMAT,
             "documents": self.documents,
@@ -132,20 +133,6 @@ class SearchIndex:
             "publishers": [[p.slug, p.name] for p in site.publishers],
             "years": sorted(site.years, reverse=True),
         })
-
-    def file(self, rel: str) -> bytes:
-        found = self._files.get(rel)
-        if found is None:
-            found = self._files[rel] = self._render(rel)
-        return found
-
-    def _render(self, rel: str) -> bytes:
-        if rel == files.META:
-            return self.meta()
-        if rel.startswith("search/terms/"):
-            return self.term_shard(int(rel.rsplit("/", 1)[1].split(".")[0]))
-        kind, value = rel[len("search/filters/"):-len(".json")].split("/", 1)
-        return self.filter_file(kind, value)
 
 
 class IndexState(Protocol):
@@ -163,22 +150,22 @@ class SearchFiles:
         self.html_of = html_of
         self._index: SearchIndex | None = None
         self._previous: postings.Postings | None = None
-        self._previous_files: Mapping[str, bytes] = {}
+        self._previous_shards: Mapping[int, bytes] = {}
         self._only: Collection[int] | None = None
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
         changed_briefings, when given, are the only briefings that may differ."""
         self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
-        self._previous_files = earlier._index._files if earlier._index is not None else {}
+        self._previous_shards = earlier._index._shards if earlier._index is not None else {}
         if changed_briefings is not None:
             self._only = [files.briefing_id(self.site, index) for index in changed_briefings]
 
     def index(self) -> SearchIndex:
         if self._index is None:
-            self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_files,
+            self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only)
-            self._previous, self._previous_files, self._only = None, {}, None
+            self._previous, self._previous_shards, self._only = None, {}, None
         return self._index
 
     def prepare(self, specs: Iterable[PageSpec], state: IndexState | None = None) -> None:
@@ -195,4 +182,8 @@ class SearchFiles:
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:
             return record(self.site, spec.args[0], self.html_of).as_json()
-        return self.index().file(spec.rel)
+        if spec.kind is SEARCH_TERMS:
+            return self.index().term_shard(spec.args[0])
+        if spec.kind is SEARCH_FILTER:
+            return self.index().filter_file(*spec.args)
+        return self.index().meta()

@@ -81,10 +81,6 @@ class PageKind:
     in_sitemap: bool = False
     paginated: bool = False  # `url` takes the page number as `page`
 
-    @property
-    def is_html(self) -> bool:
-        return self.template is not None
-
     def __reduce__(self) -> tuple[Callable[[str], PageKind], tuple[str]]:
         # Specs travel to worker processes by the thousand: send a kind by its name.
         return kind_named, (self.name,)
@@ -196,15 +192,8 @@ def _search_index(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
 
 def _search_filter(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     # The documents of one topic, year or publisher: which briefings, not what they say.
-    kind, value = args
-    site = ctx.site
-    if kind == "topic":
-        members: Hashable = site.topics[value]
-    elif kind == "year":
-        members = site.years[int(value)]
-    else:
-        members = tuple(a.cited_by for p in site.publishers if p.slug == value for a in p.articles)
-    return Shows(other=(len(site.briefings), len(site.pages), members))
+    members = search_files.filter_members(ctx.site, args[0], args[1])
+    return Shows(other=(len(ctx.site.briefings), len(ctx.site.pages), members))
 
 
 def _search_document(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:

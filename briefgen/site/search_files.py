@@ -64,3 +64,12 @@ def doc_ref(site: Site, doc_id: int) -> DocRef:
 
 def briefing_id(site: Site, index: int) -> int:
     return len(site.pages) + len(site.briefings) - 1 - index
+
+
+def filter_members(site: Site, kind: str, value: str) -> tuple[int, ...]:
+    """The briefings (indexes into Site.briefings) of one topic, year or publisher."""
+    if kind == "topic":
+        return site.topics[value]
+    if kind == "year":
+        return site.years[int(value)]
+    return tuple(i for p in site.publishers if p.slug == value for a in p.articles for i in a.cited_by)
