@@ -285,3 +285,17 @@ def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> N
     assert b"Edited." in (output / "topics/index.html").read_bytes()
     assert briefing_page.stat().st_mtime_ns == before.st_mtime_ns
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_touched_file_is_read_once_then_known_by_its_new_stat(tmp_path: Path) -> None:
+    from briefgen.build.cache import BuildCache, file_stat
+
+    site = corpus_site(tmp_path)
+    build(site, BuildOptions(output=tmp_path / "out"))
+    touched = site / "content/briefings/2020/b1.md"
+    os.utime(touched, ns=(time.time_ns(), time.time_ns() + 10**9))
+    cache = BuildCache.open(site / ".briefgen-cache")
+    assert cache.known_digest("content/briefings/2020/b1.md", file_stat(touched)) is None
+    build(site, BuildOptions(output=tmp_path / "out"))
+    cache = BuildCache.open(site / ".briefgen-cache")
+    assert cache.known_digest("content/briefings/2020/b1.md", file_stat(touched)) is not None

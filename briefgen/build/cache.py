@@ -312,6 +312,14 @@ class BuildCache:
         self._used.add(path)
         return entry[2]
 
+    def restat(self, path: str, stat: FileStat) -> None:
+        """Record a new stat for a file whose bytes were read and found unchanged (a copy,
+        a `touch`, a checkout), so the next build does not read it again."""
+        entry = self._parsed.get(path)
+        if entry is not None and entry[1] != stat:
+            self._parsed[path] = self._changes[path] = (entry[0], stat, entry[2])
+            self._dirty = True
+
     def store_parsed(self, items: list[tuple[ParsedFile, FileStat]], key: str) -> list[ParsedFile]:
         """Keep freshly parsed files; returns them as the cache holds them.
 

@@ -259,6 +259,8 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
         hit = cache.parsed(file.path, file.digest, key) if cache and file.digest else None
         if hit is not None:
             results[file.path] = hit
+            if cache is not None and file.data is not None:
+                cache.restat(file.path, file.stat)
         else:
             missing.append(file)
     batches: Iterable[list[ParsedFile]]
