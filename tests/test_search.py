@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import threading
 import time
@@ -189,7 +190,10 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     time.sleep(0.05)
     grain = site / "content/briefings/2016/grain.md"
     grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
-    build_ok(site, "--output", out)
+    edited = build_ok(site, "--output", out)
+    # Term shards are fingerprinted by their bytes: those the edit left alone are not even rendered.
+    rendered = int(re.search(r"(\d+) rendered", edited.stdout).group(1))  # type: ignore[union-attr]
+    assert rendered <= 12, edited.stdout
     rewritten = [p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
     # An edit rewrites that document, meta.json and only the shards of the words it changed.
     assert out / "search/docs/4.json" in rewritten and out / "search/meta.json" in rewritten
@@ -534,6 +538,71 @@ def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
         assert sorted(updated.lists) == sorted(fresh.lists)
         previous = updated
     assert shards(first) == kept  # the earlier state is left as it was
+
+
+class _Rows:
+    """The build cache's state rows, in a dict, counting what an update reads."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, object] = {}
+        self.read: list[str] = []
+
+    def load(self, names: Any) -> dict[str, Any]:
+        self.read += list(names)
+        return {name: self.rows[name] for name in names if name in self.rows}
+
+    def save(self, values: dict[str, Any], fresh: bool) -> None:
+        if fresh:
+            self.rows.clear()
+        self.rows.update(values)
+
+
+def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(tmp_path: Path) -> None:
+    from briefgen.build.stages import BuildOptions, load
+    from briefgen.search import postings
+
+    files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
+                         f"---\ntitle: Filler {n}\ndate: 2014-01-{n + 1:02d}\n---\n"
+                         f"Words number {n} and many others: " + " ".join(f"w{n}x{k}" for k in range(40))
+                         for n in range(20)}}
+    site = make_site(tmp_path, files, CONFIG)
+    rows = _Rows()
+
+    def model() -> Any:
+        return load(site, BuildOptions()).site
+
+    first = postings.build(model(), lambda doc: doc.body.html)
+    first.save(rows)
+    steps = [
+        ("content/briefings/2016/grain.md", GRAIN.replace("three vessels", "three zeppelins")),
+        ("content/briefings/2014/filler3.md", None),  # every later id shifts
+        ("content/briefings/2017/late.md", WINTER.replace("2015-11-02", "2017-01-05")),
+    ]
+    for relative, text in steps:
+        if text is None:
+            (site / relative).unlink()
+        else:
+            write_files(site, {relative: text})
+        rows.read.clear()
+        kept = postings.read_state(rows)
+        assert kept is not None and kept.loaded == set()
+        updated = postings.build(model(), lambda doc: doc.body.html, kept)
+        shards_read = [name for name in rows.read if name.startswith("search/shard/")]
+        fresh = postings.build(model(), lambda doc: doc.body.html)
+        assert [updated.shard_bytes(n) for n in range(updated.shards)] == [
+            fresh.shard_bytes(n) for n in range(fresh.shards)], relative
+        if relative.endswith("grain.md"):
+            # An edit in place reads the shards of the words it changed, not all of them.
+            assert 0 < len(shards_read) < updated.shards, shards_read
+        updated.save(rows)
+        again = postings.read_state(rows)
+        assert again is not None
+        assert [again.shard_bytes(n) for n in range(again.shards)] == [
+            fresh.shard_bytes(n) for n in range(fresh.shards)], relative
+        assert [again.digest(n) for n in range(again.shards)] == [
+            fresh.digest(n) for n in range(fresh.shards)]
+        assert [again.doc_terms(i) for i in range(len(again.keys))] == [
+            fresh.doc_terms(i) for i in range(len(fresh.keys))]
 
 
 @browser_test

@@ -22,6 +22,7 @@ import pickle
 import secrets
 import shutil
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,8 +157,28 @@ class Store:
         except Exception:  # a damaged value is no value
             return None
 
-    def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = ()) -> None:
-        """Write pickled values and drop others, in one transaction: a kill leaves all or none."""
+    def read_states(self, names: Collection[str]) -> dict[str, Any]:
+        """The unpickled values of these rows of the state table that are there and readable."""
+        connection = self._connect()
+        if connection is None:
+            return {}
+        found: dict[str, Any] = {}
+        wanted = list(names)
+        try:
+            for start in range(0, len(wanted), 500):
+                batch = wanted[start:start + 500]
+                query = f"SELECT name, value FROM state WHERE name IN ({','.join('?' * len(batch))})"
+                for name, value in connection.execute(query, batch):
+                    with contextlib.suppress(Exception):  # a damaged value is no value
+                        found[str(name)] = pickle.loads(value)
+        except sqlite3.Error:
+            return found
+        return found
+
+    def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = (),
+                    drop_prefix: str | None = None) -> None:
+        """Write pickled values and drop others (by name, or a row `drop_prefix` and those under
+        `drop_prefix/`), in one transaction: a kill leaves all or none."""
         connection = self._connect()
         if connection is None:
             return
@@ -165,6 +186,9 @@ class Store:
                 for name, value in values.items()]
         try:
             with connection:
+                if drop_prefix is not None:
+                    connection.execute("DELETE FROM state WHERE name = ? OR substr(name, 1, ?) = ?",
+                                       (drop_prefix, len(drop_prefix) + 1, drop_prefix + "/"))
                 connection.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", rows)
                 connection.executemany("DELETE FROM state WHERE name = ?", [(name,) for name in drop])
         except sqlite3.Error as exc:
@@ -344,8 +368,8 @@ class BuildCache:
         self._dirty = self._dirty or bool(items)
         return slim
 
-    def search_state(self) -> StateRow:
-        return StateRow(self.store, "search", self.writable)
+    def search_state(self) -> StateRows:
+        return StateRows(self.store, "search", self.writable)
 
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
         """A document's HTML body: kept in the document, or read from the body store."""
@@ -391,20 +415,22 @@ class BuildCache:
 
 
 @dataclass(frozen=True)
-class StateRow:
-    """One row of the state table, for a stage that keeps its own state between builds
-    (the search index); a read-only cache gives what a build saved and keeps nothing."""
+class StateRows:
+    """The rows of the state table that one stage keeps between builds (the search index: a
+    head row named `name`, others under `name/`); a read-only cache gives what a build saved
+    and keeps nothing."""
 
     store: Store
     name: str
     writable: bool
 
-    def load(self) -> Any:
-        return self.store.read_state(self.name)
+    def load(self, names: Collection[str]) -> dict[str, Any]:
+        return self.store.read_states(names)
 
-    def save(self, value: Any) -> None:
+    def save(self, values: dict[str, Any], fresh: bool) -> None:
+        """Write these rows; `fresh` drops the stage's other rows first, in the same transaction."""
         if self.writable:
-            self.store.write_state({self.name: value})
+            self.store.write_state(values, drop_prefix=self.name if fresh else None)
 
 
 class TemplateCache(jinja2.BytecodeCache):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from briefgen.render.views import reading_minutes
 from briefgen.site.kinds import KINDS, STATIC, Shows
 from briefgen.site.model import Briefing, Site
 from briefgen.site.plan import PageSpec, plan_context
+
+IndexDigest = Callable[[PageSpec], str]
 
 
 def _digest(*parts: Any) -> str:
@@ -98,8 +100,12 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
 
 class Fingerprints:
     def __init__(self, config: Config, site: Site, themes: tuple[Theme, ...],
-                 assets: dict[str, Asset], plan: Sequence[PageSpec], env: jinja2.Environment) -> None:
+                 assets: dict[str, Asset], plan: Sequence[PageSpec], env: jinja2.Environment,
+                 index_digest: IndexDigest | None = None) -> None:
         self.site = site
+        # The search index's files show every briefing: a digest of their own bytes, known
+        # for the shards an edit left alone without rendering them, is cheaper and finer.
+        self.index_digest = index_digest
         self.config = config
         self.plan = plan
         templates = [config.templates_dir, *(t.templates for t in themes)]
@@ -123,11 +129,13 @@ class Fingerprints:
         self.shows_every: list[int] = []  # files that show every briefing in full
         self._every: str | None = None
 
-    def for_site(self, site: Site, changed: Iterable[int]) -> Fingerprints:
+    def for_site(self, site: Site, changed: Iterable[int],
+                 index_digest: IndexDigest | None = None) -> Fingerprints:
         """These fingerprints for a model that differs from this one only in the records of
         the `changed` briefings (same plan, same files showing each briefing)."""
         other = copy.copy(self)
         other.site = site
+        other.index_digest = index_digest
         other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = dict(self._listing), dict(self._full)
         other._every = None
@@ -203,7 +211,9 @@ class Fingerprints:
         # Digests joined as text: a list page of a large site shows thousands of briefings.
         listed = _text_digest(*(self.listing(i) for i in shown.listed))
         full = _text_digest(*(self.full(i) for i in shown.full))
-        every = self._every_briefing() if shown.every_briefing else ""
+        every = ""
+        if shown.every_briefing:
+            every = self.index_digest(spec) if self.index_digest else self._every_briefing()
         return _digest(
             self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, spec.args,
             listed, full, every, shown.other, self.static_digest if kind is STATIC else None,

@@ -307,7 +307,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
-    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env)
+    if cache is not None:
+        renderer.search.use_state(cache.search_state())
+    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
+                                renderer.search.digest)
     todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}
     for spec, fingerprint in zip(loaded.plan, fingerprints.of_plan(note_readers), strict=True):
@@ -319,7 +322,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             manifest[spec.output_file] = (fingerprint, "")
     if progress:
         progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
-    renderer.search.prepare((spec for spec, _ in todo), cache.search_state() if cache is not None else None)
+    renderer.search.prepare(spec for spec, _ in todo)
     if pool is not None and len(todo) > 50:
         written = [r for batch in pool.map(_render_in_worker, todo, _render_setup, (renderer, sink))
                    for r in batch]

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import postings
@@ -105,6 +105,11 @@ class SearchIndex:
             found = self._shards[shard] = self.postings.shard_bytes(shard)
         return found
 
+    def shard_digest(self, shard: int) -> str:
+        """A digest of a term shard's bytes: known without them for a shard an edit left alone."""
+        known = self.postings.digests[shard]
+        return known or self.postings.digest(shard, self.term_shard(shard))
+
     def filter_ids(self, kind: str, value: str) -> list[int]:
         site = self.site
         return sorted({files.briefing_id(site, i) for i in files.filter_members(site, kind, value)})
@@ -122,7 +127,7 @@ class SearchIndex:
         site = self.site
         digest = hashlib.blake2b(digest_size=8)
         for shard in range(self.shards):
-            digest.update(self.term_shard(shard))
+            digest.update(self.shard_digest(shard).encode())
         return _json({
             "format": files.FORMAT,
             "documents": self.documents,
@@ -135,13 +140,6 @@ class SearchIndex:
         })
 
 
-class IndexState(Protocol):
-    """Where the index's state is kept between builds (a row of the build cache)."""
-
-    def load(self) -> Any: ...
-    def save(self, value: Any) -> None: ...
-
-
 class SearchFiles:
     """Renders the search index's files; the index itself is built on first need."""
 
@@ -152,6 +150,7 @@ class SearchFiles:
         self._previous: postings.Postings | None = None
         self._previous_shards: Mapping[int, bytes] = {}
         self._only: Collection[int] | None = None
+        self._state: postings.IndexState | None = None
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -163,21 +162,31 @@ class SearchFiles:
 
     def index(self) -> SearchIndex:
         if self._index is None:
+            if self._state is not None and self._previous is None:
+                self._previous = postings.read_state(self._state)
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only)
             self._previous, self._previous_shards, self._only = None, {}, None
+            if self._state is not None:
+                for shard in range(self._index.shards):
+                    self._index.shard_digest(shard)
+                self._index.postings.save(self._state)
         return self._index
 
-    def prepare(self, specs: Iterable[PageSpec], state: IndexState | None = None) -> None:
-        """Build the index now if any of these files needs it (before worker processes fork),
-        starting from the state the last build left in `state`, and leave the new state there."""
-        if self._index is not None or not any(spec.kind in SEARCH_INDEX_KINDS for spec in specs):
-            return
-        if state is not None and self._previous is None:
-            self._previous = postings.decode_state(state.load())
-        index = self.index()
-        if state is not None:
-            state.save(postings.encode_state(index.postings))
+    def use_state(self, state: postings.IndexState) -> None:
+        """Index by updating the postings an earlier build kept in `state`, and keep the result there."""
+        self._state = state
+
+    def prepare(self, specs: Iterable[PageSpec]) -> None:
+        """Build the index now if any of these files needs it (before worker processes fork)."""
+        if self._index is None and any(spec.kind in SEARCH_INDEX_KINDS for spec in specs):
+            self.index()
+
+    def digest(self, spec: PageSpec) -> str:
+        """What an index file's bytes are, without rendering the term shards an edit left alone."""
+        if spec.kind is SEARCH_TERMS:
+            return self.index().shard_digest(spec.args[0])
+        return hashlib.blake2b(self.render(spec), digest_size=16).hexdigest()
 
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:

@@ -2,12 +2,16 @@
 
 An edit then re-indexes only the documents whose indexed content changed:
 of their postings, those that differ are taken out and put in again, and
-only the terms they touched are serialised again. The result is the same,
+only the terms they touched are serialised again. The state lives in rows of
+the build cache, one per term shard and one per 256 documents' terms, so an
+edit reads and writes the rows of the words it changed, not the whole index;
+each shard's digest is kept with it, so a build knows which shard files
+changed without rendering the others. The result is the same,
 byte for byte, as indexing everything afresh, which is what happens when
 there is no earlier state, or when so much changed (ids shifted by a briefing
 inserted in the past or deleted, say) that starting over is cheaper.
 
-The state is an optimisation only: a missing, damaged or foreign state file
+The state is an optimisation only: a missing, damaged or foreign state
 means a full indexing run, never an error.
 """
 
@@ -19,9 +23,9 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search.text import index_text, shard_of, words
@@ -81,19 +85,100 @@ def is_common(frequency: int, documents: int) -> bool:
     return frequency * 2 > documents
 
 
+class StateError(Exception):
+    """The kept state lacks a row it names: the index is built afresh."""
+
+
+class IndexState(Protocol):
+    """Rows of the build cache where the index is kept between builds."""
+
+    def load(self, names: Collection[str]) -> dict[str, Any]: ...
+    def save(self, values: dict[str, Any], fresh: bool) -> None: ...
+
+
+HEAD = "search"
+_CHUNK = 256  # documents per row of document terms
+
+
+def shard_row(shard: int) -> str:
+    return f"search/shard/{shard}"
+
+
+def terms_row(chunk: int) -> str:
+    return f"search/terms/{chunk}"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+DocTerms = tuple[str, "array[int]"]  # a document's terms joined by "\0", and their weights
+
+
+def doc_terms(packed: dict[str, int]) -> DocTerms:
+    return "\0".join(packed), array("H", (posting & 0xFFFF for posting in packed.values()))
+
+
 @dataclass
 class Postings:
+    """The index's postings. Kept in rows (a head, one row per shard, one per 256
+    documents' terms), so an edit reads and writes only the rows of the words it
+    changed; `loaded` says which shards are in memory (None: all of them)."""
+
     shards: int
     keys: list[str]  # by document id
-    terms: list[str]  # by document id: its terms joined by "\0", to take them out again
     lengths: list[int]  # by document id, in words
+    digests: list[str]  # by shard: a digest of its bytes, "" until known
+    terms: dict[int, DocTerms]  # document id -> its terms and their weights, to take them out again
     lists: dict[str, array[int]]  # term -> packed postings (id << 16 | weight), sorted by id
     shard_terms: dict[int, set[str]]
     encoded: dict[str, str]  # term -> its entry in its shard's JSON, kept so a shard is only joined
+    loaded: set[int] | None = None
+    rows: IndexState | None = None  # where the shards not loaded are read from
+    fresh: bool = True  # the rows hold none of this yet
+    changed_shards: set[int] = field(default_factory=set)
+    changed_docs: set[int] = field(default_factory=set)
 
     @property
     def average_length(self) -> float:
         return sum(self.lengths) / len(self.lengths) if self.lengths else 0.0
+
+    def load_shards(self, shards: Iterable[int]) -> None:
+        if self.loaded is None:
+            return
+        missing = sorted(set(shards) - self.loaded)
+        if not missing:
+            return
+        found = self.rows.load([shard_row(s) for s in missing]) if self.rows is not None else {}
+        for shard in missing:
+            value = found.get(shard_row(shard))
+            if not isinstance(value, tuple) or len(value) != 2:
+                raise StateError(shard_row(shard))
+            lists, encoded = value
+            self.lists.update(lists)
+            self.encoded.update(encoded)
+            self.shard_terms[shard] = set(lists)
+            self.loaded.add(shard)
+
+    def doc_terms(self, doc_id: int) -> dict[str, int]:
+        """A document's terms, each with its packed posting."""
+        if doc_id >= len(self.keys):
+            return {}
+        if doc_id not in self.terms:
+            chunk = doc_id // _CHUNK
+            found = self.rows.load([terms_row(chunk)]).get(terms_row(chunk)) if self.rows else None
+            if not isinstance(found, list):
+                raise StateError(terms_row(chunk))
+            first = chunk * _CHUNK
+            for doc_id_in_chunk, joined in enumerate(found, start=first):
+                # Documents changed since the row was written keep their new terms.
+                if doc_id_in_chunk < len(self.keys):
+                    self.terms.setdefault(doc_id_in_chunk, joined)
+            if doc_id not in self.terms:
+                raise StateError(terms_row(chunk))
+        joined, weights = self.terms[doc_id]
+        base = doc_id << 16
+        return dict(zip(joined.split("\0"), (base | w for w in weights), strict=True)) if joined else {}
 
     def encode(self, term: str) -> str:
         """`"term":[gap,weight,...]`; for a term in more than half the documents, `"term":[-1,gap,...]`
@@ -115,12 +200,55 @@ class Postings:
         return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]"
 
     def shard_bytes(self, shard: int) -> bytes:
+        self.load_shards([shard])
         entries = self.encoded
         return ("{" + ",".join(entries[t] for t in sorted(self.shard_terms.get(shard, ()))) + "}").encode()
 
+    def digest(self, shard: int, data: bytes | None = None) -> str:
+        """A digest of a shard's bytes (pass them when at hand), kept in the state."""
+        if not self.digests[shard]:
+            self.digests[shard] = _digest(self.shard_bytes(shard) if data is None else data)
+        return self.digests[shard]
 
-# What a state file must say it is: a change to the shape of Postings makes older files foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} " + ",".join(f.name for f in fields(Postings))
+    def save(self, rows: IndexState) -> None:
+        """Write what changed since the state was read (everything, when it was not)."""
+        for shard in range(self.shards):
+            self.digest(shard)
+        head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests)
+        shards = range(self.shards) if self.fresh else sorted(self.changed_shards)
+        chunks = (range((len(self.keys) + _CHUNK - 1) // _CHUNK) if self.fresh
+                  else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
+        values: dict[str, Any] = {HEAD: head}
+        for shard in shards:
+            self.load_shards([shard])
+            terms = self.shard_terms.get(shard, set())
+            values[shard_row(shard)] = ({t: self.lists[t] for t in terms},
+                                        {t: self.encoded[t] for t in terms})
+        for chunk in chunks:
+            ids = range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(self.keys)))
+            for doc_id in ids:
+                self.doc_terms(doc_id)
+            values[terms_row(chunk)] = [self.terms[i] for i in ids]
+        rows.save(values, self.fresh)
+        self.rows, self.fresh = rows, False
+        self.changed_shards, self.changed_docs = set(), set()
+
+
+# What a state must say it is: a change to the shape of the rows makes older ones foreign.
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK}"
+
+
+def read_state(rows: IndexState) -> Postings | None:
+    """The head of the postings an earlier build kept, its shards left in the rows until needed;
+    None when there are none, or this version cannot read them."""
+    try:
+        header, shards, keys, lengths, digests = rows.load([HEAD])[HEAD]
+    except Exception:  # missing or foreign: index afresh
+        return None
+    if (header != _STATE_FORMAT or not isinstance(shards, int) or not isinstance(keys, list)
+            or not isinstance(lengths, list) or not isinstance(digests, list) or len(digests) != shards):
+        return None
+    return Postings(shards, keys, lengths, digests, {}, {}, {}, {}, loaded=set(), rows=rows, fresh=False)
 
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
@@ -142,13 +270,16 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
         changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
         gone = list(range(count, len(previous.keys)))
         if len(changed) + len(gone) <= max(64, count // 8):
-            return _update(site, html_of, previous, keys, changed, gone)
-    return _full(site, html_of, keys, shards)
+            try:
+                return _update(site, html_of, previous, keys, changed, gone)
+            except StateError:
+                pass  # a damaged state: index everything
+    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None)
 
 
-def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int) -> Postings:
+def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: IndexState | None) -> Postings:
     lists: dict[str, array[int]] = {}
-    terms, lengths = [], []
+    terms, lengths = {}, []
     for doc_id in range(len(keys)):
         packed, length = _postings_of(site, doc_id, html_of)
         for term, posting in packed.items():
@@ -156,18 +287,31 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int) -> Postings
             if found is None:
                 found = lists[term] = array("Q")
             found.append(posting)
-        terms.append("\0".join(packed))
+        terms[doc_id] = doc_terms(packed)
         lengths.append(length)
     shard_terms: dict[int, set[str]] = {}
     for term in lists:
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
-    postings = Postings(shards, keys, terms, lengths, lists, shard_terms, {})
+    postings = Postings(shards, keys, lengths, [""] * shards, terms, lists, shard_terms, {}, rows=rows)
     postings.encoded = {term: postings.encode(term) for term in lists}
     return postings
 
 
 def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             changed: list[int], gone: list[int]) -> Postings:
+    shards = previous.shards
+    new_postings = {doc_id: _postings_of(site, doc_id, html_of) for doc_id in changed}
+    old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
+    if len(keys) != len(previous.keys):
+        # The entry of a common term lists documents by what they lack, up to the last id:
+        # every shard may change.
+        previous.load_shards(range(shards))
+    else:
+        differ: set[str] = set()
+        for doc_id, old in old_postings.items():
+            now = new_postings[doc_id][0] if doc_id in new_postings else {}
+            differ |= {term for term in old.keys() | now.keys() if old.get(term) != now.get(term)}
+        previous.load_shards({shard_of(term, shards) for term in differ})
     # Copy what changes, so `previous` stays whole if this fails half way.
     lists = dict(previous.lists)
     shard_terms = dict(previous.shard_terms)
@@ -177,29 +321,21 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
         if term not in copied:
             copied.add(term)
             lists[term] = array("Q", lists.get(term, ()))
-            shard = shard_of(term, previous.shards)
+            shard = shard_of(term, shards)
             shard_terms[shard] = set(shard_terms.get(shard, ()))
             shard_terms[shard].add(term)
         return lists[term]
 
-    def old_postings(doc_id: int) -> dict[str, int]:
-        if doc_id >= len(previous.keys) or not previous.terms[doc_id]:
-            return {}
-        found = {}
-        for term in previous.terms[doc_id].split("\0"):
-            entries = lists[term]
-            at = bisect_left(entries, doc_id << 16)
-            found[term] = entries[at]
-        return found
-
-    terms = previous.terms[:len(keys)] + [""] * max(0, len(keys) - len(previous.terms))
+    terms = dict(previous.terms)
+    for doc_id in gone:
+        terms.pop(doc_id, None)
     lengths = previous.lengths[:len(keys)] + [0] * max(0, len(keys) - len(previous.lengths))
     for doc_id in [*changed, *gone]:
-        old = old_postings(doc_id)
+        old = old_postings[doc_id]
         new: dict[str, int] = {}
         if doc_id < len(keys):
-            new, lengths[doc_id] = _postings_of(site, doc_id, html_of)
-            terms[doc_id] = "\0".join(new)
+            new, lengths[doc_id] = new_postings[doc_id]
+            terms[doc_id] = doc_terms(new)
         # Only postings that differ are touched: most of an edited briefing's words keep theirs.
         for term in old.keys() | new.keys():
             before, after = old.get(term), new.get(term)
@@ -210,29 +346,20 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
                 del entries[bisect_left(entries, before)]
             if after is not None:
                 entries.insert(bisect_left(entries, after), after)
-    postings = Postings(previous.shards, keys, terms, lengths, lists, shard_terms, dict(previous.encoded))
     if len(keys) != len(previous.keys):
-        # The entry of a common term lists documents by what they lack, up to the last id.
         old_count = len(previous.keys)
         copied |= {term for term, entries in lists.items()
                    if is_common(len(entries), len(keys)) or is_common(len(entries), old_count)}
+    touched = {shard_of(term, shards) for term in copied}
+    digests = [("" if shard in touched else digest) for shard, digest in enumerate(previous.digests)]
+    postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),
+                        None if previous.loaded is None else set(previous.loaded), previous.rows,
+                        previous.fresh, previous.changed_shards | touched,
+                        previous.changed_docs | set(changed) | set(gone))
     for term in copied:
         if lists[term]:
             postings.encoded[term] = postings.encode(term)
         else:
             del lists[term], postings.encoded[term]
-            shard_terms[shard_of(term, previous.shards)].discard(term)
+            shard_terms[shard_of(term, shards)].discard(term)
     return postings
-
-
-def decode_state(value: Any) -> Postings | None:
-    """The postings an earlier build kept; None when there are none, or this version cannot read them."""
-    try:
-        header, found = value
-    except (TypeError, ValueError):
-        return None
-    return found if header == _STATE_FORMAT and isinstance(found, Postings) else None
-
-
-def encode_state(found: Postings) -> tuple[str, Postings]:
-    return (_STATE_FORMAT, found)

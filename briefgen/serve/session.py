@@ -248,9 +248,8 @@ class Session:
         for index, briefing in replaced.items():
             briefings[index] = briefing
         new_site = replace(site, briefings=tuple(briefings))
-        fingerprints = last.fingerprints.for_site(new_site, replaced)
-        previous = last.renderer
-        renderer = previous.for_site(new_site, list(replaced))
+        renderer = last.renderer.for_site(new_site, list(replaced))
+        fingerprints = last.fingerprints.for_site(new_site, replaced, renderer.search.digest)
         was = last.fingerprints
         positions: set[int] = set()
         for index in replaced:
