@@ -472,7 +472,8 @@ SHAPES = {shape.name: shape for shape in [
           sources=5000, pool=400, cited=(10, 16),
           plan=Plan(lead=(4, 5), sections=(4, 4), paragraphs=(2, 2), sentences=(4, 5),
                     tables=(0, 1), footnotes=(0, 1), links=(1, 3), recite=(4, 8))),
-    Shape("topics", "the default briefings spread over 2,000 topics, 2-5 topics each",
+    Shape("topics", "the default briefings spread over 2,000 topics besides the 40 common ones, "
+          "2-5 topics each",
           many_topics=True),
     Shape("prose", "about 600 words of prose: ## headings, bullet and numbered lists, "
           "4-8 inline links, block quotes, 1-3 citations",
