@@ -270,14 +270,14 @@ def page_of(tool: Tool, file: str) -> Path:
 
 def edited_file(tool: Tool, work: Path, manifest: dict) -> Path:
     entries = manifest["briefings"]
-    return work / entries[len(entries) // 2][tool.name]
+    return work / str(entries[len(entries) // 2][tool.name])
 
 
 def deleted_file(tool: Tool, work: Path, manifest: dict) -> Path:
     # Another briefing than the edited one (where there are three or more), so that the
     # deletion is not of a page the cache has just seen change.
     entries = manifest["briefings"]
-    return work / entries[len(entries) // 3][tool.name]
+    return work / str(entries[len(entries) // 3][tool.name])
 
 
 def spare_files(tool: Tool, work: Path, manifest: dict) -> tuple[Path, Path]:

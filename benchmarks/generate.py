@@ -39,6 +39,7 @@ import shutil
 import sys
 import time
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from random import Random
@@ -588,9 +589,11 @@ def _planned_body(rng: Random, writer: Writer, cited: list[str], plan: Plan) -> 
     # Lists, tables and quotes go after paragraphs other than the first.
     after: dict[int, list[str]] = {}
     places = paragraphs[1:] or paragraphs
-    for count, make in ((between(plan.lists), lambda: _list(rng, writer)),
-                        (between(plan.tables), lambda: _table(rng)),
-                        (between(plan.quotes), lambda: "> " + writer.sentence())):
+    makers: list[tuple[int, Callable[[], str]]] = [
+        (between(plan.lists), lambda: _list(rng, writer)),
+        (between(plan.tables), lambda: _table(rng)),
+        (between(plan.quotes), lambda: "> " + writer.sentence())]
+    for count, make in makers:
         for _ in range(count):
             after.setdefault(rng.choice(places), []).append(make())
 
@@ -688,10 +691,11 @@ def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = RE
     # briefgen reads a registry file of at most 400,000 characters: a large registry is
     # written as one file per publisher, as a curator would keep it.
     if len(sources) <= SOURCE_COUNT:
-        files = {"registry": sources}
+        registries = {"registry": sources}
     else:
-        files = {key: [s for s in sources if s["publisher"] == name] for name, key, _ in PUBLISHERS}
-    for file_name, part in files.items():
+        registries = {key: [s for s in sources if s["publisher"] == name]
+                      for name, key, _ in PUBLISHERS}
+    for file_name, part in registries.items():
         with open(bg / "content" / "sources" / f"{file_name}.yaml", "w", encoding="utf-8") as out:
             out.write(f"# {len(part)} generated sources (benchmarks/generate.py, seed {seed}).\n")
             for s in part:
