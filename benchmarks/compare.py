@@ -1,21 +1,33 @@
 """Build benchmarks: briefgen against Pelican and Hugo on equivalent generated corpora.
 
-    python benchmarks/compare.py [--sizes 1000,10000] [--repeat 3] [--write-results]
+    python benchmarks/compare.py [--sizes 1000,10000] [--repeat 3] [--shapes default,short]
+                                 [--write-results]
 
-For each size N this generates the three corpora (benchmarks/generate.py) into
-benchmarks/work/nN/ and, R times over, builds each site four ways:
+For each corpus shape and size N this generates the three corpora (benchmarks/generate.py)
+into benchmarks/work/nN/ (the default shape) or benchmarks/work/SHAPE-nN/ and, R times
+over, builds each site these ways, in this order:
 
-    cold           empty cache and output
-    nochange       the same build again, warm cache, nothing changed
-    edit_briefing  after appending a sentence to one briefing in the middle of the archive
-    edit_template  after adding an HTML comment to the briefing (single page) template
+    cold              empty cache and output
+    nochange          the same build again, warm cache, nothing changed
+    edit_briefing     after appending a sentence to one briefing in the middle of the archive
+    edit_template     after adding an HTML comment to the briefing (single page) template
+    new_briefing      after adding one briefing (the corpus' spare one, dated mid-archive);
+                      the file is then removed and the site built again, untimed
+    deleted_briefing  after deleting one briefing a third of the way into the archive;
+                      the file is then put back (the next build is a cold one)
+    cold_jobs1        briefgen only: a cold build with --jobs 1, its cost in one process
+
+After the edit, the new briefing and the deletion, the output is checked for the change
+(the appended sentence, the new page, the deleted page gone); a build that misses it is
+reported.
 
 Every build is one subprocess run under /usr/bin/time (its max RSS is that of the
 largest single process) while a thread samples /proc every 20 ms for the summed
 RSS of the whole process tree (briefgen forks workers). Times are wall clock
 (time.perf_counter() around the subprocess). Medians over the R repeats are printed
-per size with the ratios briefgen/Pelican and briefgen/Hugo; --write-results also
-writes benchmarks/RESULTS.md. Raw numbers go to benchmarks/work/results.json.
+per shape and size with the ratios briefgen/Pelican and briefgen/Hugo of the same run;
+--write-results adds the run at the top of benchmarks/RESULTS.md, keeping the earlier
+runs below it. Raw numbers go to benchmarks/work/results.json.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from generate import generate  # noqa: E402
+from generate import SHAPES, generate  # noqa: E402
 
 TOOLS = ("briefgen", "pelican", "hugo")
 NAMES = {"briefgen": "briefgen", "pelican": "Pelican", "hugo": "Hugo"}
@@ -51,7 +63,16 @@ PHASES = {
     "nochange": "no-change rebuild (s)",
     "edit_briefing": "one-briefing edit rebuild (s)",
     "edit_template": "one-template edit rebuild (s)",
+    "new_briefing": "new-briefing rebuild (s)",
+    "deleted_briefing": "deleted-briefing rebuild (s)",
+    "cold_jobs1": "cold build, briefgen --jobs 1 (s)",
 }
+# The phases whose output should hold as many files as the cold build's.
+SAME_FILES = ("cold", "nochange", "edit_briefing", "edit_template", "cold_jobs1")
+
+
+def phases(tool: str) -> list[str]:
+    return [p for p in PHASES if p != "cold_jobs1" or tool == "briefgen"]
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
@@ -110,7 +131,7 @@ def make_tools(work: Path, hugo: str | None, jobs: int | None, src: Path = REPO)
     env = dict(os.environ)
     bg_env = dict(env, PYTHONPATH=os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")])))
     bg_cmd = [sys.executable, "-m", "briefgen", "build", "."]
-    if jobs:
+    if jobs is not None:
         bg_cmd += ["--jobs", str(jobs)]
     return {
         "briefgen": Tool("briefgen", work / "briefgen", bg_cmd, "output",
@@ -234,11 +255,52 @@ def clean(tool: Tool) -> None:
 
 
 def edit_briefing(tool: Tool, work: Path, manifest: dict, repeat: int) -> None:
-    entries = manifest["briefings"]
-    path = work / entries[len(entries) // 2][tool.name]
+    path = edited_file(tool, work, manifest)
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"\nOfficials said late on the day that talks would resume next week "
                 f"(update {repeat + 1}).\n")
+
+
+def page_of(tool: Tool, file: str) -> Path:
+    """A briefing's page in the output: every corpus names its files YYYY-MM-DD-slug.md
+    and every tool writes the page at /YYYY/MM/DD/slug/."""
+    name = Path(file).stem
+    return tool.site / tool.output / name[:4] / name[5:7] / name[8:10] / name[11:] / "index.html"
+
+
+def edited_file(tool: Tool, work: Path, manifest: dict) -> Path:
+    entries = manifest["briefings"]
+    return work / str(entries[len(entries) // 2][tool.name])
+
+
+def deleted_file(tool: Tool, work: Path, manifest: dict) -> Path:
+    # Another briefing than the edited one (where there are three or more), so that the
+    # deletion is not of a page the cache has just seen change.
+    entries = manifest["briefings"]
+    return work / str(entries[len(entries) // 3][tool.name])
+
+
+def spare_files(tool: Tool, work: Path, manifest: dict) -> tuple[Path, Path]:
+    """The spare briefing (generate.py) and where it goes in the corpus."""
+    spare = manifest["spare"][tool.name]
+    return work / spare["from"], work / spare["to"]
+
+
+def check(tool: Tool, phase: str, work: Path, manifest: dict, repeat: int) -> str | None:
+    """What the build should have changed in the output but did not, if anything."""
+    if phase == "edit_briefing":
+        page = page_of(tool, str(edited_file(tool, work, manifest)))
+        if not page.is_file() or f"(update {repeat + 1})" not in page.read_text("utf-8"):
+            return f"the edited briefing's page {page.relative_to(tool.site)} lacks the new sentence"
+    elif phase == "new_briefing":
+        page = page_of(tool, str(spare_files(tool, work, manifest)[1]))
+        if not page.is_file():
+            return f"the new briefing's page {page.relative_to(tool.site)} was not written"
+    elif phase == "deleted_briefing":
+        page = page_of(tool, str(deleted_file(tool, work, manifest)))
+        if page.exists():
+            return f"the deleted briefing's page {page.relative_to(tool.site)} is still in the output"
+    return None
 
 
 def edit_template(tool: Tool, repeat: int) -> None:
@@ -309,31 +371,41 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def summarise(runs: dict[str, list[dict]]) -> dict[str, dict[str, float | None]]:
+def summarise(runs: dict[str, list[dict]], size: int) -> dict[str, dict[str, float | None]]:
     """Per tool: median seconds per phase, and memory/files medians over repeats."""
     table: dict[str, dict[str, float | None]] = {}
     for tool, repeats in runs.items():
-        ok = [r for r in repeats if all(p in r and r[p]["rc"] == 0 for p in PHASES)]
+        mine = phases(tool)
+        ok = [r for r in repeats if all(p in r and r[p]["rc"] == 0 for p in mine)]
         row: dict[str, float | None] = {}
         for phase in PHASES:
-            row[phase] = median([r[phase]["seconds"] for r in ok])
-        row["rss_max_mb"] = median([max(r[p]["rss_max_mb"] for p in PHASES) for r in ok])
-        row["rss_sum_mb"] = median([max(r[p]["rss_sum_mb"] for p in PHASES) for r in ok])
+            row[phase] = median([r[phase]["seconds"] for r in ok]) if phase in mine else None
+        # Pelican builds in one process anyway, so its cold build is its one-process cost.
+        one = {"briefgen": "cold_jobs1", "pelican": "cold"}.get(tool)
+        row["one_process_ms"] = (None if one is None or row[one] is None
+                                 else 1000 * row[one] / size)  # type: ignore[operator]
+        row["rss_max_mb"] = median([max(r[p]["rss_max_mb"] for p in mine) for r in ok])
+        row["rss_sum_mb"] = median([max(r[p]["rss_sum_mb"] for p in mine) for r in ok])
         row["files"] = median([r["cold"]["files"] for r in ok])
         for phase in PHASES:
-            row[f"{phase}_rss_max_mb"] = median([r[phase]["rss_max_mb"] for r in ok])
-            row[f"{phase}_rss_sum_mb"] = median([r[phase]["rss_sum_mb"] for r in ok])
+            known = phase in mine
+            row[f"{phase}_rss_max_mb"] = median([r[phase]["rss_max_mb"] for r in ok]) if known else None
+            row[f"{phase}_rss_sum_mb"] = median([r[phase]["rss_sum_mb"] for r in ok]) if known else None
         row["ok_repeats"] = len(ok)
         table[tool] = row
         table[tool]["odd"] = [  # type: ignore[assignment]
             f"repeat {i + 1}: after the {PHASES[p].replace(' (s)', '')} the output held "
             f"{r[p]['files']:,} files, after the cold build {r['cold']['files']:,}"
             for i, r in enumerate(repeats) if "cold" in r
-            for p in PHASES if p in r and r[p]["files"] != r["cold"]["files"]]
+            for p in SAME_FILES if p in r and r[p]["files"] != r["cold"]["files"]]
+        table[tool]["missed"] = [  # type: ignore[assignment]
+            f"repeat {i + 1}, {PHASES[p].replace(' (s)', '')}: {r[p]['missed']}"
+            for i, r in enumerate(repeats) for p in PHASES if p in r and r[p].get("missed")]
     return table
 
 
 ROWS = [*PHASES.items(),
+        ("one_process_ms", "cold build in one process, ms per briefing"),
         ("rss_max_mb", "peak RSS, largest process (MB)"),
         ("rss_sum_mb", "peak RSS, sum over process tree (MB)"),
         ("files", "files written")]
@@ -346,6 +418,8 @@ def _fmt(key: str, value: float | None) -> str:
         return f"{value:,.0f}"
     if key.endswith("_mb"):
         return f"{value:,.0f}"
+    if key.endswith("_ms"):
+        return f"{value:.1f}"
     return f"{value:.2f}"
 
 
@@ -379,69 +453,120 @@ def memory_lines(summary: dict[str, dict[str, float | None]], tools: list[str]) 
     return lines
 
 
-def report(results: dict, markdown: bool) -> str:
+def report(results: dict) -> str:
+    """The run as a Markdown section: one subsection per shape, one table per size."""
     tools = results["tools"]
     out: list[str] = []
-    h = (lambda level, text: out.append(f"{'#' * level} {text}\n")) if markdown else \
-        (lambda level, text: out.append(f"\n== {text} ==\n"))
-    if markdown:
-        out.append("# briefgen build benchmarks\n")
-        out.append(f"Written by `benchmarks/compare.py` on {results['date']}; "
-                   f"{results['repeat']} repeat(s) per size, medians shown. "
-                   "Ratios below 1 mean briefgen is faster or smaller. "
-                   "How to run: see `benchmarks/README.md`.\n")
-    for size in results["sizes"]:
-        data = results["per_size"][str(size)]
-        h(2, f"{size:,} briefings")
-        out.append(f"Corpus generated in {data['generate_seconds']:.1f} s "
-                   f"(seed {results['seed']}, {data['sources']} sources).\n")
-        out.extend(table_lines(data["summary"], tools))
-        out.append("")
-        out.extend(memory_lines(data["summary"], tools))
-        out.append("")
-        for tool in tools:
-            for odd in data["summary"][tool]["odd"]:
-                out.append(f"- ODD, {NAMES[tool]}: {odd}")
-            bad = data["summary"][tool]["ok_repeats"]
-            if bad < results["repeat"]:
-                out.append(f"- {NAMES[tool]}: only {bad} of {results['repeat']} repeats "
-                           "succeeded; see failures below.")
-        if "briefgen" in tools and data["briefgen_summary_lines"]:
-            out.append("briefgen's own summary lines (last repeat):\n")
-            out.extend(f"- {phase}: `{line}`" for phase, line in data["briefgen_summary_lines"].items())
+
+    def h(level: int, text: str) -> None:
+        out.append(f"{'#' * level} {text}\n")
+
+    h(2, f"Run of {results['date']}, {results['briefgen'].split(' plus ')[0]}")
+    out.append(f"`{results['command']}`: {results['repeat']} repeat(s) per shape and size, "
+               "medians shown; ratios below 1 mean briefgen is faster or smaller, and are "
+               "taken between tools measured one after another in this run.")
+    if " plus " in results["briefgen"]:
+        out.append(f"briefgen: {results['briefgen']}.")
+    out.append("")
+    for shape in results["shapes"]:
+        h(3, f"Shape `{shape}`: {SHAPES[shape].about}")
+        for size in results["sizes"]:
+            data = results["per_shape"][shape][str(size)]
+            h(4, f"{size:,} briefings, shape `{shape}`")
+            out.append(f"Corpus generated in {data['generate_seconds']:.1f} s "
+                       f"(seed {results['seed']}, {data['sources']:,} sources"
+                       + (f", {data['topics']:,} topics" if data.get("topics") else "") + ").\n")
+            out.extend(table_lines(data["summary"], tools))
             out.append("")
-        for failure in data["failures"]:
-            out.append(f"FAILED: {failure['tool']} {failure['phase']} (repeat {failure['repeat']}, "
-                       f"exit {failure['rc']}):\n")
-            out.append("```\n" + failure["stderr"] + "\n```\n")
-    h(2, "Versions")
+            out.extend(memory_lines(data["summary"], tools))
+            out.append("")
+            for tool in tools:
+                for odd in data["summary"][tool]["odd"]:
+                    out.append(f"- ODD, {NAMES[tool]}: {odd}")
+                for missed in data["summary"][tool]["missed"]:
+                    out.append(f"- MISSED, {NAMES[tool]}: {missed}")
+                good = data["summary"][tool]["ok_repeats"]
+                if good < results["repeat"]:
+                    out.append(f"- {NAMES[tool]}: only {good} of {results['repeat']} repeats "
+                               "succeeded; see failures below.")
+            if out[-1].startswith("- "):
+                out.append("")
+            if "briefgen" in tools and data["briefgen_summary_lines"]:
+                out.append("briefgen's own summary lines (last repeat):\n")
+                out.extend(f"- {phase}: `{line}`"
+                           for phase, line in data["briefgen_summary_lines"].items())
+                out.append("")
+            for failure in data["failures"]:
+                out.append(f"FAILED: {failure['tool']} {failure['phase']} "
+                           f"(repeat {failure['repeat']}, exit {failure['rc']}):\n")
+                out.append("```\n" + failure["stderr"] + "\n```\n")
+    h(3, "Versions")
     out.extend(f"- {k}: {v}" for k, v in results["versions"].items())
     out.append("")
-    h(2, "Machine")
+    h(3, "Machine")
     out.extend(f"- {k}: {v}" for k, v in results["machine"].items())
     out.append("")
-    h(2, "Commands")
-    out.append("Each site under `benchmarks/work/nN/`; every build is run as "
+    if "pelican" in tools:
+        h(3, "Pelican settings")
+        out.append("Every Pelican corpus has this `pelicanconf.py` (written by "
+                   "`benchmarks/generate.py`), with `theme/` a copy of Pelican's notmyidea "
+                   "theme:\n")
+        out.append("```python\n" + results["pelicanconf"].rstrip("\n") + "\n```\n")
+    h(3, "Commands")
+    out.append("Each site under `benchmarks/work/nN/` (the default shape) or "
+               "`benchmarks/work/SHAPE-nN/`; every build is run as "
                f"`{TIME or 'python compare.py --_rusage'} -f %M -o FILE <command>` "
                "with /proc sampled every 20 ms; time is wall clock around the subprocess.\n")
     for tool in tools:
         info = results["commands"][tool]
         out.append(f"- {NAMES[tool]}: `{info['command']}`")
         out.append(f"  - cold: remove {', '.join(info['clean'])} first; output in `{info['output']}/`")
-        out.append(f"  - one-briefing edit: append a sentence to `{info['briefing']}`")
+        out.append(f"  - one-briefing edit: append a sentence to the middle briefing of the "
+                   f"archive (such as `{info['briefing']}`)")
         out.append(f"  - one-template edit: add `<!-- benchmark edit N -->` after "
                    f"`{info['anchor']}` in `{info['template']}`")
+        out.append(f"  - new briefing: copy the corpus' spare briefing to `{info['spare']}` "
+                   "(dated mid-archive); afterwards remove it and build again, untimed")
+        out.append(f"  - deleted briefing: delete the briefing a third of the way into the "
+                   f"archive (such as `{info['deleted']}`); afterwards put it back")
+        if tool == "briefgen":
+            out.append(f"  - cold build, --jobs 1: as the cold build, with `{info['jobs1']}`")
     out.append("")
-    h(2, "Notes")
+    h(3, "Notes")
     out.extend(f"- {note}" for note in NOTES)
     out.append("")
     return "\n".join(out)
+
+
+RESULTS_TITLE = "# briefgen build benchmarks\n"
+RESULTS_INTRO = (
+    "Written by `benchmarks/compare.py --write-results`, which adds each run at the top "
+    "and keeps the runs before it under \"Earlier runs\", as they were written. "
+    "How to run: see `benchmarks/README.md`.\n")
+NEWEST = "<!-- the newest run: compare.py --write-results puts the next one here -->\n"
+EARLIER = ("## Earlier runs\n\n"
+           "<!-- the runs before, newest first, as they were written -->\n")
+
+
+def merge_results(run: str, old: str | None) -> str:
+    """RESULTS.md with `run` at the top and everything it held before kept below."""
+    text = RESULTS_TITLE + "\n" + RESULTS_INTRO + "\n" + NEWEST + "\n" + run.rstrip("\n") + "\n"
+    if not old or not old.strip():
+        return text
+    if NEWEST in old:
+        previous, _, older = old.partition(NEWEST)[2].partition(EARLIER)
+        kept = previous.strip("\n") + "\n\n" + older.strip("\n")
+    else:  # written before runs were kept: all of it, but for its title
+        kept = old.removeprefix(RESULTS_TITLE).strip("\n")
+    return text + "\n\n" + EARLIER + "\n" + kept.strip("\n") + "\n"
 
 
 NOTES = [
     "The three corpora hold the same briefings (benchmarks/generate.py): same titles, dates, "
     "topics/tags, summaries and Markdown bodies; in Pelican and Hugo the citation markers "
     "are plain bracketed numbers followed by a numbered Sources list.",
+    "Shapes (`generate.py --shape`): "
+    + "; ".join(f"`{shape.name}`: {shape.about}" for shape in SHAPES.values()) + ".",
     "The sites are not identical: briefgen writes briefing pages, paginated home and topic "
     "pages, year/month/day archives, an archive index, publisher pages, per-topic and site "
     "Atom feeds, a JSON feed and a sitemap; Pelican (its notmyidea theme) writes articles, "
@@ -451,6 +576,12 @@ NOTES = [
     "Hugo has no persistent incremental build: its rebuilds are full builds. Pelican's "
     "content cache (CACHE_CONTENT/LOAD_CONTENT_CACHE) skips re-reading unchanged Markdown "
     "but it still renders and writes every page.",
+    "With these settings neither Pelican (DELETE_OUTPUT_DIRECTORY is off) nor Hugo (without "
+    "--cleanDestinationDir) removes the page of a deleted briefing from its output: the "
+    "MISSED lines say so, and their deleted-briefing rebuild does that much less work.",
+    "'Cold build in one process' is briefgen's cold build with --jobs 1 and Pelican's cold "
+    "build (Pelican always builds in one process), divided by the number of briefings; Hugo "
+    "is not limited to one thread here.",
     "Peak RSS of the largest process is GNU time's %M (ru_maxrss). The tree sum adds the "
     "VmRSS of all processes alive at each 20 ms sample (at least the largest process's peak), "
     "so pages shared between forked workers are counted once per process, and a peak "
@@ -468,6 +599,70 @@ def _rusage_child(argv: list[str]) -> int:
     return rc
 
 
+def work_folder(root: Path, shape: str, size: int) -> Path:
+    # The default shape keeps the folder it always had.
+    return root / (f"n{size}" if shape == "default" else f"{shape}-n{size}")
+
+
+def run_tool(tool: Tool, jobs1: Tool, work: Path, manifest: dict, repeat: int,
+             label: str) -> tuple[dict, list[dict], dict[str, str]]:
+    """One repeat of every phase for one tool: (record, failures, briefgen summary lines)."""
+    record: dict = {}
+    failures: list[dict] = []
+    lines: dict[str, str] = {}
+
+    def build(phase: str, which: Tool = tool) -> dict:
+        result = run_build(which)
+        if result["rc"] != 0:
+            failures.append({"tool": tool.name, "phase": phase, "repeat": repeat + 1,
+                             "rc": result["rc"], "stderr": result["stderr"]})
+            log(f"FAILED ({tool.name} {phase}):\n{result['stderr']}")
+        return result
+
+    for phase in phases(tool.name):
+        restore: tuple[Path, bytes | None] | None = None
+        if phase in ("cold", "cold_jobs1"):
+            clean(tool)
+        elif phase == "edit_briefing":
+            edit_briefing(tool, work, manifest, repeat)
+        elif phase == "edit_template":
+            edit_template(tool, repeat)
+        elif phase == "new_briefing":
+            spare, path = spare_files(tool, work, manifest)
+            shutil.copyfile(spare, path)
+            restore = (path, None)
+        elif phase == "deleted_briefing":
+            path = deleted_file(tool, work, manifest)
+            restore = (path, path.read_bytes())
+            path.unlink()
+        result = build(phase, jobs1 if phase == "cold_jobs1" else tool)
+        if result["rc"] == 0:
+            result["missed"] = check(tool, phase, work, manifest, repeat)
+        record[phase] = result
+        log(f"{label} repeat {repeat + 1} {tool.name:8} {phase:16} "
+            f"{result['seconds']:7.2f} s  rss {result['rss_max_mb']:6.0f} MB "
+            f"(tree {result['rss_sum_mb']:6.0f} MB, {result['processes']} procs)  "
+            f"files {result['files']}  rc {result['rc']}"
+            + (f"  MISSED: {result['missed']}" if result.get("missed") else ""))
+        if tool.name == "briefgen" and result["stdout"]:
+            lines[phase] = result["stdout"].splitlines()[-1]
+        if restore:
+            path, content = restore
+            if content is None:
+                path.unlink()
+            else:
+                path.write_bytes(content)
+        if result["rc"] != 0:
+            break
+        if phase == "new_briefing":
+            # Bring output and cache back to the corpus before the deletion is timed.
+            resync = build("new_briefing (restore)")
+            record["new_briefing_restore"] = resync
+            if resync["rc"] != 0:
+                break
+    return record, failures, lines
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--_rusage"]:
@@ -476,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000",
                         help="comma-separated corpus sizes (default: 1000,10000)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats per size (default: 3)")
+    parser.add_argument("--shapes", default="default",
+                        help=f"comma-separated corpus shapes, of {', '.join(SHAPES)} "
+                             "(default: default; see generate.py)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tools", default=",".join(TOOLS), help="subset of briefgen,pelican,hugo")
     parser.add_argument("--jobs", type=int, default=None,
@@ -483,12 +681,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=HERE / "work",
                         help="where corpora are generated (default: benchmarks/work)")
     parser.add_argument("--write-results", action="store_true",
-                        help="write benchmarks/RESULTS.md")
+                        help="add this run at the top of benchmarks/RESULTS.md, keeping the rest")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     if unknown := set(tools) - set(TOOLS):
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    if unknown := set(shapes) - set(SHAPES):
+        parser.error(f"unknown shapes: {', '.join(sorted(unknown))} (known: {', '.join(SHAPES)})")
+    if not sizes or not shapes or not tools or args.repeat < 1:
+        parser.error("--sizes, --shapes and --tools need at least one item, --repeat at least 1")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     hugo = find_hugo()
     if "pelican" in tools and importlib.util.find_spec("pelican") is None:
         parser.error("Pelican is not installed: pip install pelican (or --tools without pelican)")
@@ -499,78 +704,75 @@ def main(argv: list[str] | None = None) -> int:
               "using getrusage in a child process instead", file=sys.stderr)
 
     results: dict = {
-        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "sizes": sizes, "repeat": args.repeat, "seed": args.seed, "tools": tools,
-        "machine": machine(), "per_size": {},
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python benchmarks/compare.py " + " ".join(shlex.quote(a) for a in argv),
+        "sizes": sizes, "shapes": shapes, "repeat": args.repeat, "seed": args.seed,
+        "tools": tools, "machine": machine(), "per_shape": {},
     }
     src, source = snapshot_briefgen(args.work)
+    results["briefgen"] = source
     log(f"briefgen: {source}")
-    for size in sizes:
-        work = args.work / f"n{size}"
-        log(f"generating {size} briefings into {work}")
-        start = time.perf_counter()
-        generate(work, size, args.seed, briefgen_src=src)
-        gen_seconds = time.perf_counter() - start
-        manifest = json.loads((work / "manifest.json").read_text())
-        all_tools = make_tools(work, hugo, args.jobs, src)
-        runs: dict[str, list[dict]] = {t: [] for t in tools}
-        failures: list[dict] = []
-        bg_lines: dict[str, str] = {}
-        for repeat in range(args.repeat):
-            for name in tools:
-                tool = all_tools[name]
-                record: dict = {}
-                for phase in PHASES:
-                    if phase == "cold":
-                        clean(tool)
-                    elif phase == "edit_briefing":
-                        edit_briefing(tool, work, manifest, repeat)
-                    elif phase == "edit_template":
-                        edit_template(tool, repeat)
-                    result = run_build(tool)
-                    record[phase] = result
-                    log(f"n={size} repeat {repeat + 1}/{args.repeat} {name:8} {phase:13} "
-                        f"{result['seconds']:7.2f} s  rss {result['rss_max_mb']:6.0f} MB "
-                        f"(tree {result['rss_sum_mb']:6.0f} MB, {result['processes']} procs)  "
-                        f"files {result['files']}  rc {result['rc']}")
-                    if name == "briefgen" and result["stdout"]:
-                        bg_lines[phase] = result["stdout"].splitlines()[-1]
-                    if result["rc"] != 0:
-                        failures.append({"tool": name, "phase": phase, "repeat": repeat + 1,
-                                         "rc": result["rc"], "stderr": result["stderr"]})
-                        log(f"FAILED ({name} {phase}):\n{result['stderr']}")
-                        break
-                runs[name].append(record)
-        results["per_size"][str(size)] = {
-            "generate_seconds": gen_seconds, "sources": manifest["sources"],
-            "summary": summarise(runs), "runs": runs, "failures": failures,
-            "briefgen_summary_lines": bg_lines,
-        }
-        print(report_size(results, size, tools), flush=True)
+    for shape in shapes:
+        per_size: dict[str, dict] = results["per_shape"].setdefault(shape, {})
+        for size in sizes:
+            work = work_folder(args.work, shape, size)
+            log(f"generating {size} {shape} briefings into {work}")
+            start = time.perf_counter()
+            generate(work, size, args.seed, briefgen_src=src, shape=shape)
+            gen_seconds = time.perf_counter() - start
+            manifest = json.loads((work / "manifest.json").read_text())
+            if "pelicanconf" not in results:
+                results["pelicanconf"] = (work / "pelican" / "pelicanconf.py").read_text()
+            all_tools = make_tools(work, hugo, args.jobs, src)
+            jobs1 = make_tools(work, hugo, 1, src)["briefgen"]
+            runs: dict[str, list[dict]] = {t: [] for t in tools}
+            failures: list[dict] = []
+            bg_lines: dict[str, str] = {}
+            for repeat in range(args.repeat):
+                for name in tools:
+                    record, failed, lines = run_tool(all_tools[name], jobs1, work, manifest,
+                                                     repeat, f"{shape} n={size}")
+                    runs[name].append(record)
+                    failures.extend(failed)
+                    bg_lines.update(lines)
+            per_size[str(size)] = {
+                "generate_seconds": gen_seconds, "sources": manifest["sources"],
+                "topics": manifest.get("topics"),
+                "summary": summarise(runs, size), "runs": runs, "failures": failures,
+                "briefgen_summary_lines": bg_lines,
+            }
+            print(report_size(results, shape, size, tools), flush=True)
 
     results["machine"]["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     results["versions"] = versions(make_tools(args.work, hugo, args.jobs, src), hugo, source)
-    probe = make_tools(args.work / f"n{sizes[-1]}", hugo, args.jobs, src)
-    manifest = json.loads((args.work / f"n{sizes[-1]}" / "manifest.json").read_text())
-    middle = manifest["briefings"][len(manifest["briefings"]) // 2]
+    last = work_folder(args.work, shapes[-1], sizes[-1])
+    probe = make_tools(last, hugo, args.jobs, src)
+    manifest = json.loads((last / "manifest.json").read_text())
     results["commands"] = {
         name: {"command": probe[name].shown(), "clean": probe[name].clean,
                "output": probe[name].output, "template": f"{name}/{probe[name].template}",
-               "anchor": probe[name].anchor, "briefing": middle[name]}
+               "anchor": probe[name].anchor,
+               "briefing": str(edited_file(probe[name], last, manifest).relative_to(last)),
+               "deleted": str(deleted_file(probe[name], last, manifest).relative_to(last)),
+               "spare": manifest["spare"][name]["to"],
+               "jobs1": make_tools(last, hugo, 1, src)[name].shown()}
         for name in tools}
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    text = report(results, markdown=True)
+    text = report(results)
     print("\n" + text)
     if args.write_results:
-        (HERE / "RESULTS.md").write_text(text)
-        log(f"wrote {HERE / 'RESULTS.md'}")
-    return 1 if any(results["per_size"][str(s)]["failures"] for s in sizes) else 0
+        path = HERE / "RESULTS.md"
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        path.write_text(merge_results(text, old), encoding="utf-8")
+        log(f"wrote {path}: this run at the top, the earlier runs kept below it")
+    return 1 if any(data["failures"] for per_size in results["per_shape"].values()
+                    for data in per_size.values()) else 0
 
 
-def report_size(results: dict, size: int, tools: list[str]) -> str:
-    summary = results["per_size"][str(size)]["summary"]
-    return "\n".join([f"\n{size:,} briefings, medians of {results['repeat']}:",
+def report_size(results: dict, shape: str, size: int, tools: list[str]) -> str:
+    summary = results["per_shape"][shape][str(size)]["summary"]
+    return "\n".join([f"\nshape {shape}, {size:,} briefings, medians of {results['repeat']}:",
                       *table_lines(summary, tools), ""])
 
 

@@ -1,23 +1,31 @@
 """Generate three equivalent benchmark corpora: briefgen, Pelican and Hugo.
 
-    python benchmarks/generate.py TARGET --count N [--seed S]
+    python benchmarks/generate.py TARGET --count N [--seed S] [--shape NAME]
 
 writes, deterministically from the seed,
 
     TARGET/briefgen/   briefgen.toml, content/briefings/YYYY/*.md,
-                       content/sources/registry.yaml, templates/briefing.html
+                       content/sources/registry.yaml (or one file per publisher),
+                       templates/briefing.html
     TARGET/pelican/    pelicanconf.py, content/*.md (Pelican Markdown metadata),
                        theme/ (a copy of Pelican's "notmyidea" theme, when Pelican is installed)
     TARGET/hugo/       hugo.toml, content/posts/*.md (YAML front matter), layouts/
+    TARGET/spare/      one more briefing per corpus, kept out of them (see the manifest)
     TARGET/manifest.json  the files of each briefing in each corpus, oldest first
 
-Every briefing is about 600 words of Markdown (headings, paragraphs, a bullet list,
-sometimes a table or a footnote, a few inline links) citing 2-4 sources of a shared
-registry of 300 sources from 25 publishers. Pelican and Hugo have no citation
+In the default shape, every briefing is about 600 words of Markdown (headings,
+paragraphs, a bullet list, sometimes a table or a footnote, a few inline links) citing
+2-4 sources of a shared registry of 300 sources from 25 publishers. Pelican and Hugo have no citation
 support, so there the markers become plain bracketed numbers and the body ends
 with a numbered Sources list, which keeps the Markdown work comparable.
 
-Only the standard library is used; all randomness comes from random.Random(seed).
+The other shapes (SHAPES below, `--shape NAME`) change the length and make-up of the
+briefings, how many sources they cite from how large a registry, and how many topics the
+site has; the three corpora of a shape stay equivalent in the same way. The default shape's
+corpora are byte for byte those written before there were other shapes.
+
+Only the standard library is used; all randomness comes from random.Random(seed) (and,
+for the spare briefing, a Random seeded from it).
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import shutil
 import sys
 import time
 from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from random import Random
 
@@ -320,12 +330,13 @@ def _briefing_days(rng: Random, count: int) -> list[dt.date]:
     return days
 
 
-def _sources(rng: Random, writer: Writer, first: dt.date) -> list[dict[str, str]]:
-    """The shared registry: SOURCE_COUNT sources, oldest first, spread over the corpus' years."""
+def _sources(rng: Random, writer: Writer, first: dt.date,
+             count: int = SOURCE_COUNT) -> list[dict[str, str]]:
+    """The shared registry: `count` sources, oldest first, spread over the corpus' years."""
     span = (LAST_DAY - first).days + 1
     ids: set[str] = set()
     sources = []
-    for i in range(SOURCE_COUNT):
+    for i in range(count):
         name, key, host = PUBLISHERS[i % len(PUBLISHERS)]
         while True:
             title = _cap(writer.fill(rng.choice(SOURCE_TITLES)))
@@ -411,6 +422,215 @@ def _body(rng: Random, writer: Writer, cited: list[str]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+# --- corpus shapes beside the default one ----------------------------------------------------
+#
+# One shape of corpus lets a build be tuned to it without anyone noticing; the others
+# vary what costs time: text length, Markdown features, citations per page, topic count.
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The make-up of a briefing body; every range is inclusive."""
+
+    lead: tuple[int, int]                  # sentences in the opening paragraph
+    sections: tuple[int, int]              # headed sections after it
+    heading: str = "###"                   # level of a section's heading
+    subsections: tuple[int, int] = (0, 0)  # "###" parts in each section
+    paragraphs: tuple[int, int] = (1, 2)   # per section, or per subsection when there are any
+    sentences: tuple[int, int] = (4, 5)    # per paragraph
+    lists: tuple[int, int] = (0, 1)        # bullet or numbered lists of 3-5 items
+    tables: tuple[int, int] = (0, 0)
+    footnotes: tuple[int, int] = (0, 0)
+    links: tuple[int, int] = (0, 0)        # inline links inside sentences
+    quotes: tuple[int, int] = (0, 0)       # block quotes
+    recite: tuple[int, int] = (0, 0)       # further citations of sources already cited
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    about: str
+    sources: int = SOURCE_COUNT            # registry size
+    pool: int = 60                         # a briefing cites among this many recent sources
+    cited: tuple[int, int] = (2, 4)        # distinct sources a briefing cites
+    plan: Plan | None = None               # None: the default shape's body
+    many_topics: bool = False
+
+
+SHAPES = {shape.name: shape for shape in [
+    Shape("default", "about 600 words with headings, a list, sometimes a table or a footnote, "
+          "2-4 citations of 300 sources, 40 topics"),
+    Shape("short", "about 150 words, 1-2 citations",
+          cited=(1, 2), plan=Plan(lead=(5, 6), sections=(1, 1), paragraphs=(1, 1),
+                                  sentences=(3, 5), links=(0, 1))),
+    Shape("long", "about 2,500 words with ## and ### headings, bullet and numbered lists, "
+          "2-3 tables, 3-6 footnotes, 5-8 cited sources",
+          cited=(5, 8), plan=Plan(lead=(5, 6), sections=(6, 7), heading="##", subsections=(2, 2),
+                                  paragraphs=(2, 2), sentences=(5, 7), lists=(3, 5), tables=(2, 3),
+                                  footnotes=(3, 6), links=(2, 5), quotes=(0, 1), recite=(3, 6))),
+    Shape("cited", "about 600 words citing 10-16 sources (14-24 citations) from a registry "
+          "of 5,000",
+          sources=5000, pool=400, cited=(10, 16),
+          plan=Plan(lead=(4, 5), sections=(4, 4), paragraphs=(2, 2), sentences=(4, 5),
+                    tables=(0, 1), footnotes=(0, 1), links=(1, 3), recite=(4, 8))),
+    Shape("topics", "the default briefings spread over 2,000 topics besides the 40 common ones, "
+          "2-5 topics each",
+          many_topics=True),
+    Shape("prose", "about 600 words of prose: ## headings, bullet and numbered lists, "
+          "4-8 inline links, block quotes, 1-3 citations",
+          cited=(1, 3), plan=Plan(lead=(4, 6), sections=(3, 4), heading="##", paragraphs=(2, 2),
+                                  sentences=(4, 6), lists=(1, 2), links=(4, 8), quotes=(0, 1),
+                                  recite=(0, 1))),
+]}
+TOPIC_COUNT = 2000
+
+
+def _many_topics(rng: Random) -> list[str]:
+    """TOPIC_COUNT topic names with distinct slugs, such as "Kenya fishing rights accord"."""
+    names: dict[str, str] = {}
+    for place in ACTORS + CITIES:
+        for thing in TITLE_OBJECTS:
+            name = _cap(f"{place} {thing}")
+            names.setdefault(slugify(name), name)
+    return rng.sample(list(names.values()), TOPIC_COUNT)
+
+
+class TopicDeck:
+    """Deals the many topics in turn, reshuffled each round, so that every one is used once
+    the corpus is large enough; about half the briefings also get one of the common TOPICS,
+    whose pages then paginate."""
+
+    def __init__(self, rng: Random) -> None:
+        self.rng = rng
+        self.names = _many_topics(rng)
+        self.next = 0
+
+    def deal(self) -> list[str]:
+        topics = [self.rng.choice(TOPICS)] if self.rng.random() < 0.5 else []
+        for _ in range(self.rng.randint(2, 4)):
+            if self.next == len(self.names):
+                self.rng.shuffle(self.names)
+                self.next = 0
+            name = self.names[self.next]
+            self.next += 1
+            if name not in topics:
+                topics.append(name)
+        return topics
+
+
+def _markers(rng: Random, cited: list[str], extra: int) -> list[str]:
+    """Citation markers: every source once (some grouped, some with a locator), then `extra`
+    citations of sources already cited."""
+    markers: list[str] = []
+    queue = list(cited)
+    while queue:
+        source_id = queue.pop(0)
+        roll = rng.random()
+        if roll < 0.12 and queue:
+            markers.append(f"[@{source_id}; @{queue.pop(0)}]")
+        elif roll < 0.27:
+            markers.append(f"[@{source_id}, para. {rng.randint(1, 12)}]")
+        else:
+            markers.append(f"[@{source_id}]")
+    for _ in range(extra):
+        markers.append(f"[@{rng.choice(cited)}, para. {rng.randint(1, 12)}]"
+                       if rng.random() < 0.3 else f"[@{rng.choice(cited)}]")
+    return markers
+
+
+def _link(rng: Random) -> str:
+    return f"https://{rng.choice(LINK_HOSTS)}/press/{rng.randint(1000, 99999)}"
+
+
+def _with_link(rng: Random, sentence: str) -> str:
+    """Turns a phrase of the sentence into a link, or adds one before its full stop."""
+    for phrase in rng.sample(NOUNS + OFFICIALS + CITIES, len(NOUNS + OFFICIALS + CITIES)):
+        at = sentence.find(phrase)
+        if at > 0:
+            return f"{sentence[:at]}[{phrase}]({_link(rng)}){sentence[at + len(phrase):]}"
+    return f"{sentence[:-1]} (see [{rng.choice(LINK_TEXTS)}]({_link(rng)}))."
+
+
+def _table(rng: Random) -> str:
+    labels = ["Inflation", "Unemployment", "GDP growth", "Exports", "Imports", "Budget deficit",
+              "Oil output", "Food prices", "Debt ratio", "Current account"]
+    years = sorted(rng.sample(range(2015, 2026), 2))
+    rows = [f"| Indicator | {years[0]} | {years[1]} | Change |", "| --- | ---: | ---: | ---: |"]
+    for label in rng.sample(labels, rng.randint(4, 7)):
+        a, b = rng.randint(1, 400) / 10, rng.randint(1, 400) / 10
+        rows.append(f"| {label} | {a:.1f}% | {b:.1f}% | {b - a:+.1f} |")
+    return "\n".join(rows)
+
+
+def _list(rng: Random, writer: Writer) -> str:
+    items = [_cap(writer.fill(rng.choice(BULLETS))) + "." for _ in range(rng.randint(3, 5))]
+    numbered = rng.random() < 0.4
+    return "\n".join(f"{i + 1}. {item}" if numbered else f"- {item}" for i, item in enumerate(items))
+
+
+def _planned_body(rng: Random, writer: Writer, cited: list[str], plan: Plan) -> str:
+    """A body made to `plan`, citing each id in `cited` at least once."""
+
+    def between(bounds: tuple[int, int]) -> int:
+        return rng.randint(*bounds)
+
+    # Blocks are paragraphs (lists of sentences, filled in below) or finished text.
+    blocks: list[list[str] | str] = [[writer.sentence() for _ in range(between(plan.lead))]]
+    for heading in rng.sample(HEADINGS, between(plan.sections)):
+        blocks.append(f"{plan.heading} {heading}")
+        parts = rng.sample(HEADINGS, between(plan.subsections)) if plan.subsections[1] else [""]
+        for part in parts:
+            if part:
+                blocks.append(f"### {part}")
+            for _ in range(between(plan.paragraphs)):
+                blocks.append([writer.sentence() for _ in range(between(plan.sentences))])
+    paragraphs = [i for i, block in enumerate(blocks) if isinstance(block, list)]
+
+    # Lists, tables and quotes go after paragraphs other than the first.
+    after: dict[int, list[str]] = {}
+    places = paragraphs[1:] or paragraphs
+    makers: list[tuple[int, Callable[[], str]]] = [
+        (between(plan.lists), lambda: _list(rng, writer)),
+        (between(plan.tables), lambda: _table(rng)),
+        (between(plan.quotes), lambda: "> " + writer.sentence())]
+    for count, make in makers:
+        for _ in range(count):
+            after.setdefault(rng.choice(places), []).append(make())
+
+    # Each sentence gets at most one of: a link, a footnote reference, a citation, so that
+    # no two bracketed constructs touch (`[@a][^1]` would read as a reference link).
+    sentences = [(i, j) for i in paragraphs for j in range(len(blocks[i]))]
+    markers = _markers(rng, cited, between(plan.recite))
+    links, notes = between(plan.links), between(plan.footnotes)
+    wanted = len(markers) + links + notes
+    if wanted > len(sentences):  # a short body cites more than once per sentence instead
+        sentences = sentences * (wanted // len(sentences) + 1)
+    chosen = rng.sample(sentences, wanted)
+    cite_at, link_at = chosen[:len(markers)], chosen[len(markers):len(markers) + links]
+    note_at = sorted(set(chosen[len(markers) + links:]) - set(cite_at) - set(link_at))
+    for i, j in link_at:
+        block = blocks[i]
+        assert isinstance(block, list)
+        block[j] = _with_link(rng, block[j])
+    definitions = []
+    for number, (i, j) in enumerate(note_at, 1):
+        block = blocks[i]
+        assert isinstance(block, list)
+        block[j] = f"{block[j][:-1]}[^{number}]."
+        definitions.append(f"[^{number}]: {rng.choice(FOOTNOTES)}")
+    for marker, (i, j) in zip(markers, cite_at, strict=True):
+        block = blocks[i]
+        assert isinstance(block, list)
+        block[j] = f"{block[j][:-1]} {marker}."
+
+    text: list[str] = []
+    for i, block in enumerate(blocks):
+        text.append(" ".join(block) if isinstance(block, list) else block)
+        text.extend(after.get(i, []))
+    text.extend(definitions)
+    return "\n\n".join(text) + "\n"
+
+
 def _numbered(body: str, registry: dict[str, dict[str, str]]) -> str:
     """Replace citation markers by bracketed numbers and append a numbered Sources list."""
     numbers: dict[str, int] = {}
@@ -435,25 +655,30 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = REPO) -> None:
+def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = REPO,
+             shape: str = "default") -> None:
     """Write the three corpora of `count` briefings under `target` (replacing earlier ones).
 
     `briefgen_src` holds themes/default, whose briefing template the briefgen site gets a
-    copy of (in templates/, so the benchmark can edit it).
+    copy of (in templates/, so the benchmark can edit it). Besides the corpora, `spare/`
+    holds one more briefing for each tool that no corpus has, for the benchmark of adding
+    a briefing; the manifest says where it goes.
     """
+    kind = SHAPES[shape]
     target = Path(target)
     rng = Random(seed)
     writer = Writer(rng)
-    for name in ("briefgen", "pelican", "hugo"):
+    for name in ("briefgen", "pelican", "hugo", "spare"):
         shutil.rmtree(target / name, ignore_errors=True)
     manifest = target / "manifest.json"
     if manifest.exists():
         manifest.unlink()
 
     days = _briefing_days(rng, count)
-    sources = _sources(rng, writer, min(days[0], FIRST_DAY) if days else FIRST_DAY)
+    sources = _sources(rng, writer, min(days[0], FIRST_DAY) if days else FIRST_DAY, kind.sources)
     registry = {s["id"]: s for s in sources}
     published = [s["published"] for s in sources]
+    deck = TopicDeck(rng) if kind.many_topics else None
 
     bg = target / "briefgen"
     pel = target / "pelican"
@@ -463,66 +688,113 @@ def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = RE
         folder.mkdir(parents=True, exist_ok=True)
     _write_configs(bg, pel, hugo, Path(briefgen_src))
 
-    with open(bg / "content" / "sources" / "registry.yaml", "w", encoding="utf-8") as out:
-        out.write(f"# {len(sources)} generated sources (benchmarks/generate.py, seed {seed}).\n")
-        for s in sources:
-            out.write(f"- id: {s['id']}\n  title: {_q(s['title'])}\n  publisher: {_q(s['publisher'])}\n"
-                      f"  url: {s['url']}\n  published: {s['published']}\n")
+    # briefgen reads a registry file of at most 400,000 characters: a large registry is
+    # written as one file per publisher, as a curator would keep it.
+    if len(sources) <= SOURCE_COUNT:
+        registries = {"registry": sources}
+    else:
+        registries = {key: [s for s in sources if s["publisher"] == name]
+                      for name, key, _ in PUBLISHERS}
+    for file_name, part in registries.items():
+        with open(bg / "content" / "sources" / f"{file_name}.yaml", "w", encoding="utf-8") as out:
+            out.write(f"# {len(part)} generated sources (benchmarks/generate.py, seed {seed}).\n")
+            for s in part:
+                out.write(f"- id: {s['id']}\n  title: {_q(s['title'])}\n"
+                          f"  publisher: {_q(s['publisher'])}\n"
+                          f"  url: {s['url']}\n  published: {s['published']}\n")
 
-    titles: set[str] = set()
-    entries = []
-    previous_day = None
-    minutes: list[int] = []
-    for day in days:
-        if day != previous_day:  # distinct, ordered times within a day
-            minutes = sorted(rng.sample(range(6 * 60, 21 * 60), 3))
-            previous_day = day
-        minute = minutes.pop(0)
-        when = dt.datetime.combine(day, dt.time(minute // 60, minute % 60))
+    def briefing(rng: Random, writer: Writer, day: dt.date,
+                 topics: list[str] | None = None) -> tuple[str, str, list[str], list[str], str, str]:
+        """Title, slug, topics, cited ids, summary and body of a new briefing dated `day`."""
         while True:
             title = writer.title()
             slug = slugify(title)
             if slug not in titles and len(slug) <= 80:
                 break
         titles.add(slug)
-        topics = rng.sample(TOPICS, rng.randint(1, 3))
+        if topics is None:
+            topics = deck.deal() if deck else rng.sample(TOPICS, rng.randint(1, 3))
         # Sources published on or before the day, preferring recent ones.
-        end = max(bisect_right(published, day.isoformat()), 4)
-        pool = sources[max(0, end - 60):end]
-        cited = [s["id"] for s in rng.sample(pool, rng.randint(2, 4))]
+        end = max(bisect_right(published, day.isoformat()), kind.cited[1])
+        pool = sources[max(0, end - kind.pool):end]
+        cited = [s["id"] for s in rng.sample(pool, rng.randint(*kind.cited))]
         summary = writer.sentence()
-        body = _body(rng, writer, cited)
-        numbered = _numbered(body, registry)
-        name = f"{day:%Y-%m-%d}-{slug}.md"
+        body = (_planned_body(rng, writer, cited, kind.plan) if kind.plan
+                else _body(rng, writer, cited))
+        return title, slug, topics, cited, summary, body
 
-        bg_file = bg / "content" / "briefings" / f"{day:%Y}" / name
-        bg_file.parent.mkdir(parents=True, exist_ok=True)
-        bg_file.write_text(
-            "---\n"
-            f"title: {_q(title)}\n"
-            f"date: {when:%Y-%m-%dT%H:%M:%S}+00:00\n"
-            f"topics: [{', '.join(_q(t) for t in topics)}]\n"
-            f"summary: {_q(summary)}\n"
-            "sources:\n" + "".join(f"  - {c}\n" for c in cited) +
-            "---\n" + body, encoding="utf-8")
-        pel_file = pel / "content" / name
-        pel_file.write_text(
-            f"Title: {title}\nDate: {when:%Y-%m-%d %H:%M}\nTags: {', '.join(topics)}\n"
-            f"Slug: {slug}\nSummary: {summary}\n\n" + numbered, encoding="utf-8")
-        hugo_file = hugo / "content" / "posts" / name
-        hugo_file.write_text(
-            "---\n"
-            f"title: {_q(title)}\n"
-            f"date: {when:%Y-%m-%dT%H:%M:%S}Z\n"
-            f"tags: [{', '.join(_q(t) for t in topics)}]\n"
-            f"slug: {slug}\n"
-            f"summary: {_q(summary)}\n"
-            "---\n" + numbered, encoding="utf-8")
-        entries.append({name_: str(path.relative_to(target)) for name_, path in
-                        (("briefgen", bg_file), ("pelican", pel_file), ("hugo", hugo_file))})
+    titles: set[str] = set()
+    entries = []
+    previous_day = None
+    minutes: list[int] = []
+    topic_names: set[str] = set()
+    for day in days:
+        if day != previous_day:  # distinct, ordered times within a day
+            minutes = sorted(rng.sample(range(6 * 60, 21 * 60), 3))
+            previous_day = day
+        minute = minutes.pop(0)
+        when = dt.datetime.combine(day, dt.time(minute // 60, minute % 60))
+        title, slug, topics, cited, summary, body = briefing(rng, writer, day)
+        topic_names.update(topics)
+        files = _write_briefing(target, when, title, slug, topics, cited, summary, body,
+                                registry)
+        entries.append({tool: str(path.relative_to(target)) for tool, path in files.items()})
 
-    manifest.write_text(json.dumps({"count": count, "seed": seed, "sources": len(sources),
-                                    "briefings": entries}, indent=0) + "\n", encoding="utf-8")
+    # The spare briefing comes from a Random of its own, so that the corpora are the same
+    # as before it existed; it is dated in the middle of the archive, before 06:00, a time
+    # no other briefing has.
+    spare_rng = Random(f"spare {seed}")
+    day = days[len(days) // 2]
+    when = dt.datetime.combine(day, dt.time(5, 30))
+    spare_topics = spare_rng.sample(TOPICS, 2)
+    if deck:
+        spare_topics.append(spare_rng.choice(deck.names))
+    title, slug, topics, cited, summary, body = briefing(spare_rng, Writer(spare_rng), day,
+                                                         spare_topics)
+    files = _write_briefing(target / "spare", when, title, slug, topics, cited, summary,
+                            body, registry)
+    spare = {tool: {"from": str(path.relative_to(target)),
+                    "to": str(path.relative_to(target / "spare"))} for tool, path in files.items()}
+
+    info: dict[str, object] = {"count": count, "seed": seed, "sources": len(sources),
+                               "briefings": entries}
+    if shape != "default":  # the default manifest stays as it was
+        info.update(shape=shape, topics=len(topic_names))
+    info["spare"] = spare
+    manifest.write_text(json.dumps(info, indent=0) + "\n", encoding="utf-8")
+
+
+def _write_briefing(root: Path, when: dt.datetime, title: str, slug: str, topics: list[str],
+                    cited: list[str], summary: str, body: str,
+                    registry: dict[str, dict[str, str]]) -> dict[str, Path]:
+    """Write one briefing into the three corpora under `root`; returns each tool's file."""
+    numbered = _numbered(body, registry)
+    name = f"{when:%Y-%m-%d}-{slug}.md"
+    bg_file = root / "briefgen" / "content" / "briefings" / f"{when:%Y}" / name
+    pel_file = root / "pelican" / "content" / name
+    hugo_file = root / "hugo" / "content" / "posts" / name
+    for path in (bg_file, pel_file, hugo_file):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    bg_file.write_text(
+        "---\n"
+        f"title: {_q(title)}\n"
+        f"date: {when:%Y-%m-%dT%H:%M:%S}+00:00\n"
+        f"topics: [{', '.join(_q(t) for t in topics)}]\n"
+        f"summary: {_q(summary)}\n"
+        "sources:\n" + "".join(f"  - {c}\n" for c in cited) +
+        "---\n" + body, encoding="utf-8")
+    pel_file.write_text(
+        f"Title: {title}\nDate: {when:%Y-%m-%d %H:%M}\nTags: {', '.join(topics)}\n"
+        f"Slug: {slug}\nSummary: {summary}\n\n" + numbered, encoding="utf-8")
+    hugo_file.write_text(
+        "---\n"
+        f"title: {_q(title)}\n"
+        f"date: {when:%Y-%m-%dT%H:%M:%S}Z\n"
+        f"tags: [{', '.join(_q(t) for t in topics)}]\n"
+        f"slug: {slug}\n"
+        f"summary: {_q(summary)}\n"
+        "---\n" + numbered, encoding="utf-8")
+    return {"briefgen": bg_file, "pelican": pel_file, "hugo": hugo_file}
 
 
 def _write_configs(bg: Path, pel: Path, hugo: Path, briefgen_src: Path) -> None:
@@ -718,12 +990,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", type=Path)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shape", default="default", choices=list(SHAPES),
+                        help="; ".join(f"{s.name}: {s.about}" for s in SHAPES.values()))
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be at least 1")
     start = time.perf_counter()
-    generate(args.target, args.count, args.seed)
-    print(f"generated {args.count} briefings x 3 corpora in {args.target} "
+    generate(args.target, args.count, args.seed, shape=args.shape)
+    print(f"generated {args.count} {args.shape} briefings x 3 corpora in {args.target} "
           f"in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 
