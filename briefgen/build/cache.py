@@ -368,8 +368,9 @@ class BuildCache:
         self._dirty = self._dirty or bool(items)
         return slim
 
-    def search_state(self) -> StateRows:
-        return StateRows(self.store, "search", self.writable)
+    def state_rows(self, name: str) -> StateRows:
+        """The rows a stage keeps between builds: one named `name`, others under `name/`."""
+        return StateRows(self.store, name, self.writable)
 
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
         """A document's HTML body: kept in the document, or read from the body store."""

@@ -40,10 +40,12 @@ from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.model import (
     Site,
+    all_related,
     build_site,
     collect_sources,
     is_published,
     is_unknown_source,
+    related_layout,
     to_site_time,
 )
 from briefgen.site.plan import PageSpec, plan_site
@@ -233,6 +235,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += plan_problems
     if has_errors(problems):
         raise BuildFailed(problems)
+    site = replace(site, related=_related(site, cache))
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
     drafts_left_out = sum(d.draft and not options.drafts for d in briefing_docs)
@@ -240,6 +243,22 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
                   min(future) if future else None, sources, archives,
                   drafts_left_out=drafts_left_out,
                   future_left_out=len(briefing_docs) - len(included) - drafts_left_out)
+
+
+def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...]:
+    """Every briefing's related briefings, found once for the fingerprints and the pages; kept
+    from the last build while no briefing's topics or cited sources changed (an edit to a text)."""
+    layout = related_layout(site)
+    rows = cache.state_rows("related") if cache is not None else None
+    kept = rows.load(["related"]).get("related") if rows is not None else None
+    if (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == layout
+            and isinstance(kept[1], tuple) and len(kept[1]) == len(site.briefings)):
+        table: tuple[tuple[int, ...], ...] = kept[1]
+        return table
+    table = all_related(site)
+    if rows is not None:
+        rows.save({"related": (layout, table)}, fresh=False)
+    return table
 
 
 def _static_files(config: Config) -> list[str]:
@@ -308,7 +327,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
     if cache is not None:
-        renderer.search.use_state(cache.search_state())
+        renderer.search.use_state(cache.state_rows("search"))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
                                 renderer.search.digest)
     todo: list[tuple[PageSpec, str]] = []

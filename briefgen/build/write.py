@@ -99,6 +99,7 @@ class OutputWriter:
 
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
+        self._output_prefix = str(self.output) + os.sep
         self.output.parent.mkdir(parents=True, exist_ok=True)
         self.mounted = os.path.ismount(self.output)
         if self.mounted:
@@ -133,7 +134,8 @@ class OutputWriter:
 
     def reuse(self, rel_file: str) -> bool:
         """Keep the previous build's file as it is; False when there is none."""
-        if not os.path.isfile(self.output / rel_file):
+        # A plain string join: this runs for every unchanged file of the site.
+        if not os.path.isfile(self._output_prefix + rel_file):
             return False
         self._claim(rel_file)
         self._kept.add(rel_file)

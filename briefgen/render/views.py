@@ -18,7 +18,7 @@ from briefgen.i18n.catalog import Catalog
 from briefgen.render.locators import compact
 from briefgen.site import urls
 from briefgen.site.kinds import page_count
-from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_briefings, source_citers
+from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_of, source_citers
 from briefgen.site.urls import UrlScheme
 
 WORDS_PER_MINUTE = 230
@@ -290,9 +290,12 @@ class Views:
         return tuple(groups)
 
     def related(self, index: int) -> tuple[BriefingSummary, ...]:
+        return self.summaries(related_of(self.site, index, self._source_citers))
+
+    def _source_citers(self) -> dict[str, tuple[int, ...]]:
         if self._citers is None:
             self._citers = source_citers(self.site)
-        return self.summaries(related_briefings(self.site, index, self._citers))
+        return self._citers
 
     def body_html(self, html: str) -> Markup:
         if CONTENT_LINK_PREFIX not in html:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from briefgen.site import search_files, urls
-from briefgen.site.model import Site, related_briefings, source_citers
+from briefgen.site.model import Site, related_of, source_citers
 
 FEED_SIZE = 20  # entries in each feed
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
@@ -109,7 +109,7 @@ def _briefing(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     (index,) = args
     count = len(ctx.site.briefings)
     neighbours = tuple(i for i in (index - 1, index + 1) if 0 <= i < count)
-    related = related_briefings(ctx.site, index, ctx.citers())
+    related = related_of(ctx.site, index, ctx.citers)
     # Neighbours and related briefings in one list; `other` says which is which.
     return Shows(listed=neighbours + related, full=(index,),
                  other=(index == 0, index == count - 1, len(neighbours)))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import heapq
 import operator
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from briefgen.content.markup import Conversion
@@ -106,6 +107,8 @@ class Site:
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
     # (source id, locator) -> the archived passage a locator points at (see site/verify.py).
     passages: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # Each briefing's related briefings, when found ahead (see related_layout); None: found on demand.
+    related: Sequence[tuple[int, ...]] | None = field(default=None, compare=False, repr=False)
 
 
 _NOT_IN_REGISTRY = "is not in the source registry or this briefing's sources"
@@ -344,6 +347,29 @@ def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
     """Source id -> the briefings (indexes, newest first) that cite it."""
     return {article.source.id: article.cited_by
             for publisher in site.publishers for article in publisher.articles}
+
+
+def related_layout(site: Site) -> str:
+    """A digest of everything related briefings are found from: each briefing's topics and
+    cited sources, in order. Equal digests give equal related briefings."""
+    digest = hashlib.blake2b(f"related {RELATED_LIMIT} {RELATED_TOPIC_WINDOW}".encode(), digest_size=16)
+    for b in site.briefings:
+        digest.update("\x1f".join([*b.topic_slugs, "\x1e", *(s.id for s in b.sources[: b.cited_count])])
+                      .encode("utf-8") + b"\x1d")
+    return digest.hexdigest()
+
+
+def all_related(site: Site) -> tuple[tuple[int, ...], ...]:
+    citers = source_citers(site)
+    return tuple(related_briefings(site, index, citers) for index in range(len(site.briefings)))
+
+
+def related_of(site: Site, index: int,
+               citers: Callable[[], Mapping[str, tuple[int, ...]]]) -> tuple[int, ...]:
+    """A briefing's related briefings: from the table found ahead, or found now."""
+    if site.related is not None:
+        return site.related[index]
+    return related_briefings(site, index, citers())
 
 
 def related_briefings(site: Site, index: int, citers: Mapping[str, tuple[int, ...]],
