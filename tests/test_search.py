@@ -543,6 +543,8 @@ def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
 class _Rows:
     """The build cache's state rows, in a dict, counting what an update reads."""
 
+    writable = True
+
     def __init__(self) -> None:
         self.rows: dict[str, object] = {}
         self.read: list[str] = []
@@ -635,3 +637,29 @@ def test_more_results_by_keyboard(tmp_path: Path, browser: Any) -> None:
         context.close()
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_search_row_lost_from_the_cache_means_indexing_afresh(tmp_path: Path) -> None:
+    import sqlite3
+
+    site = make_site(tmp_path / "a", FILES, CONFIG)
+    out = tmp_path / "out"
+    build_ok(site, "--output", out)
+    with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
+        names = [row[0] for row in db.execute("SELECT name FROM state WHERE name LIKE 'search/shard/%'")]
+        assert names
+        db.execute("DELETE FROM state WHERE name LIKE 'search/shard/%' OR name LIKE 'search/terms/%'")
+    # An edit needs some rows, and a shard file deleted by hand needs another.
+    (out / "search/terms/3.json").unlink()
+    write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three zeppelins")})
+    build_ok(site, "--output", out)
+    fresh = tmp_path / "fresh"
+    build_ok(site, "--output", fresh, "--no-cache")
+    assert search_tree(out) == search_tree(fresh)
+
+    # No edit: only the shard whose file was deleted is rendered, from a row that is gone.
+    with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
+        db.execute("DELETE FROM state WHERE name LIKE 'search/shard/%'")
+    (out / "search/terms/5.json").unlink()
+    build_ok(site, "--output", out)
+    assert search_tree(out) == search_tree(fresh)

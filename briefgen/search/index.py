@@ -76,6 +76,7 @@ class SearchIndex:
                  previous_shards: Mapping[int, bytes] | None = None,
                  only: Collection[int] | None = None) -> None:
         self.site = site
+        self.html_of = html_of
         self.documents = files.document_count(site)
         self.postings = postings.build(site, html_of, previous, only)
         self.shards = self.postings.shards
@@ -102,8 +103,18 @@ class SearchIndex:
     def term_shard(self, shard: int) -> bytes:
         found = self._shards.get(shard)
         if found is None:
-            found = self._shards[shard] = self.postings.shard_bytes(shard)
+            try:
+                found = self.postings.shard_bytes(shard)
+            except postings.StateError:
+                # A row gone from the cache since the build began: index afresh.
+                self.postings = postings.build(self.site, self.html_of)
+                found = self.postings.shard_bytes(shard)
+            self._shards[shard] = found
         return found
+
+    def drop_shard_bytes(self) -> None:
+        """Forget rendered shards (a build renders each once, in whichever process)."""
+        self._shards = {}
 
     def shard_digest(self, shard: int) -> str:
         """A digest of a term shard's bytes: known without them for a shard an edit left alone."""
@@ -171,6 +182,14 @@ class SearchFiles:
                 for shard in range(self._index.shards):
                     self._index.shard_digest(shard)
                 self._index.postings.save(self._state)
+                if self._state.writable:
+                    self._index.postings.keep_only_encoded()
+                    self._index.drop_shard_bytes()
+                else:
+                    try:
+                        self._index.postings.detach()
+                    except postings.StateError:
+                        self._index.postings = postings.build(self.site, self.html_of)
         return self._index
 
     def use_state(self, state: postings.IndexState) -> None:

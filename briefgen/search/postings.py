@@ -92,6 +92,8 @@ class StateError(Exception):
 class IndexState(Protocol):
     """Rows of the build cache where the index is kept between builds."""
 
+    @property
+    def writable(self) -> bool: ...
     def load(self, names: Collection[str]) -> dict[str, Any]: ...
     def save(self, values: dict[str, Any], fresh: bool) -> None: ...
 
@@ -232,6 +234,19 @@ class Postings:
         rows.save(values, self.fresh)
         self.rows, self.fresh = rows, False
         self.changed_shards, self.changed_docs = set(), set()
+
+    def detach(self) -> None:
+        """Read every row now and never again: a live preview's rows are a build's, which a
+        later build may rewrite while the preview still runs."""
+        self.load_shards(range(self.shards))
+        for doc_id in range(0, len(self.keys), _CHUNK):
+            self.doc_terms(doc_id)
+        self.rows, self.loaded = None, None
+
+    def keep_only_encoded(self) -> None:
+        """Let go of what only an update needs (every term's postings, every document's terms),
+        once the rows hold it: a build renders shards from the encoded entries alone."""
+        self.lists, self.terms = {}, {}
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
