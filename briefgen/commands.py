@@ -6,16 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from briefgen.build import pipeline, stages
-from briefgen.build.cache import clear
-from briefgen.build.workers import default_jobs
+from briefgen.build import pipeline
+from briefgen.build.options import BuildOptions, default_jobs
 from briefgen.config import CONFIG_NAME, load_config, locate_key
 from briefgen.diagnostics import Diagnostic, UsageError, warning
-from briefgen.scaffold import eject_theme, init_site, new_briefing
 from briefgen.weburl import web_url_problem
+
+if TYPE_CHECKING:
+    from briefgen.build.stages import Loaded
 
 
 class Console(Protocol):
@@ -46,9 +47,9 @@ def _base_url(value: str | None) -> str | None:
     return value
 
 
-def _options(args: argparse.Namespace, **extra: object) -> stages.BuildOptions:
+def _options(args: argparse.Namespace, **extra: object) -> BuildOptions:
     _base_url(args.base_url)
-    return stages.BuildOptions(
+    return BuildOptions(
         drafts=args.drafts, future=args.future, base_url=args.base_url,
         jobs=_jobs(args.jobs), config=args.config, **extra,  # type: ignore[arg-type]
     )
@@ -90,7 +91,7 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
     loaded = pipeline.check(_site_root(args.site),
-                            stages.BuildOptions(config=args.config, jobs=default_jobs()))
+                            BuildOptions(config=args.config, jobs=default_jobs()))
     console.problems(loaded.warnings)
     console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors"
                     f"{_warnings(loaded.warnings)}")
@@ -99,7 +100,7 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _check_links(args: argparse.Namespace, loaded: stages.Loaded, console: Console) -> int:
+def _check_links(args: argparse.Namespace, loaded: Loaded, console: Console) -> int:
     from briefgen.check import links
 
     if args.timeout <= 0 or args.delay < 0:
@@ -125,6 +126,8 @@ def _check_links(args: argparse.Namespace, loaded: stages.Loaded, console: Conso
 
 def run_clean(args: argparse.Namespace, console: Console) -> int:
     config = load_config(_site_root(args.site), args.config)
+    from briefgen.build.cache import clear
+
     removed = clear(config.cache_dir)
     console.summary(f"Removed {config.cache_dir}" if removed else "No cache to remove")
     return 0
@@ -135,12 +138,16 @@ def run_new(args: argparse.Namespace, console: Console) -> int:
         print("briefgen: warning: --site is deprecated; give the site folder after the title",
               file=sys.stderr)
     config = load_config(_site_root(args.site or args.site_option or Path(".")), args.config)
+    from briefgen.scaffold import new_briefing
+
     path = new_briefing(config, args.title, args.topic)
     console.summary(f"Wrote {path}")
     return 0
 
 
 def run_init(args: argparse.Namespace, console: Console) -> int:
+    from briefgen.scaffold import init_site
+
     init_site(args.dir, args.title)
     console.summary(f"Created a site in {args.dir}; run `briefgen build {args.dir}` to build it")
     return 0
@@ -250,6 +257,8 @@ def _ask(what: str, flag: str) -> str:
 
 def run_theme(args: argparse.Namespace, console: Console) -> int:
     config = load_config(_site_root(args.site), args.config)
+    from briefgen.scaffold import eject_theme
+
     target = eject_theme(config)
     console.summary(f"Copied the default theme into {target}; the site now uses this copy")
     return 0

@@ -273,7 +273,7 @@ def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> Non
 
 
 def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
-    from briefgen.build.stages import BuildOptions
+    from briefgen.build.options import BuildOptions
     from briefgen.diagnostics import BuildFailed
     from briefgen.serve.session import Session
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
 
+from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
-from briefgen.build.stages import BuildOptions
 
 
 def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]:
@@ -288,7 +288,8 @@ def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> N
 
 
 def test_a_touched_file_is_read_once_then_known_by_its_new_stat(tmp_path: Path) -> None:
-    from briefgen.build.cache import BuildCache, file_stat
+    from briefgen.build.cache import BuildCache
+    from briefgen.build.store import file_stat
 
     site = corpus_site(tmp_path)
     build(site, BuildOptions(output=tmp_path / "out"))
@@ -299,3 +300,21 @@ def test_a_touched_file_is_read_once_then_known_by_its_new_stat(tmp_path: Path) 
     build(site, BuildOptions(output=tmp_path / "out"))
     cache = BuildCache.open(site / ".briefgen-cache")
     assert cache.known_digest("content/briefings/2020/b1.md", file_stat(touched)) is not None
+
+
+def test_an_output_file_or_folder_deleted_by_hand_comes_back(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    whole = tree(output)
+    page = next(rel for rel in whole if rel.endswith("index.html") and rel.count("/") >= 3)
+    (output / page).unlink()
+    result = build(site, BuildOptions(output=output))
+    assert result.rendered == 1 and tree(output) == whole
+    shutil.rmtree(output / page.split("/")[0])
+    build(site, BuildOptions(output=output))
+    assert tree(output) == whole
+    # A file the user put there is theirs: the build neither needs to run again nor removes it.
+    (output / page).with_name("notes.txt").write_text("mine", encoding="utf-8")
+    build(site, BuildOptions(output=output))
+    assert (output / page).with_name("notes.txt").read_text(encoding="utf-8") == "mine"

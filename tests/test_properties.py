@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from briefgen.build import pipeline
-from briefgen.build.stages import BuildOptions
+from briefgen.build.options import BuildOptions
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic

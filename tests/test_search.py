@@ -504,7 +504,8 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
 
 
 def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
-    from briefgen.build.stages import BuildOptions, load
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
     from briefgen.search import postings
 
     site = make_site(tmp_path, FILES, CONFIG)
@@ -560,7 +561,8 @@ class _Rows:
 
 
 def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(tmp_path: Path) -> None:
-    from briefgen.build.stages import BuildOptions, load
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
     from briefgen.search import postings
 
     files = {**FILES, **{f"content/briefings/2014/filler{n}.md":

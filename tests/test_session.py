@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import corpus_site, replace_in, tree
 
+from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
-from briefgen.build.stages import BuildOptions
 from briefgen.build.write import MARKER
 from briefgen.diagnostics import BuildFailed
 from briefgen.serve.session import Session

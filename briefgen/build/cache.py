@@ -14,14 +14,10 @@ cache is ignored and rebuilt, never an error.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
-import os
-import pickle
 import secrets
 import shutil
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +27,7 @@ import jinja2
 import jinja2.bccache
 
 from briefgen import __version__
+from briefgen.build.store import STORE, FileStat, Store
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
@@ -45,15 +42,6 @@ def _schema() -> str:
              Archive, Quotation)
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
-STORE = "cache.sqlite"
-_TABLES = (
-    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS templates (key TEXT PRIMARY KEY, code BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, record TEXT NOT NULL)",
-)
-
-FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
 Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
 
 
@@ -70,190 +58,6 @@ class ParsedFile:
 
 
 _FORMAT = f"briefgen-cache-4 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
-
-
-def file_stat(path: str | Path) -> FileStat:
-    st = os.stat(path)
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-
-
-def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
-    if not writable:
-        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
-    connection = sqlite3.connect(path, timeout=10)
-    for table in _TABLES:
-        connection.execute(table)
-    # A cache may be lost at a crash (it is then rebuilt); it need not be synced to disk.
-    connection.execute("PRAGMA synchronous = OFF")
-    return connection
-
-
-class Store:
-    """The cache database; one connection per process. Every failure reads as "not cached"."""
-
-    def __init__(self, path: Path | None, writable: bool = True) -> None:
-        self.path = path
-        self.writable = writable
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._pending: list[tuple[str, str]] = []
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self.path is None:
-            return None
-        if self._connection is None or self._pid != os.getpid():
-            if not self.writable:
-                try:
-                    self._connection = _open_store(self.path, writable=False)
-                except sqlite3.Error:  # no store on disk: nothing to read
-                    return None
-                self._pid = os.getpid()
-                return self._connection
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._connection = _open_store(self.path)
-            except sqlite3.DatabaseError:  # not a database: start a new one
-                self.path.unlink(missing_ok=True)
-                self._connection = _open_store(self.path)
-            self._pid = os.getpid()
-        return self._connection
-
-    def close(self) -> None:
-        if self._connection is not None and self._pid == os.getpid():
-            with contextlib.suppress(sqlite3.Error):
-                self._connection.close()
-        self._connection = None
-
-    def keys(self) -> set[str]:
-        connection = self._connect()
-        if connection is None:
-            return set()
-        try:
-            return {str(row[0]) for row in connection.execute("SELECT key FROM bodies")}
-        except sqlite3.DatabaseError:
-            return set()
-
-    def get(self, key: str) -> str | None:
-        connection = self._connect()
-        if connection is None:
-            return None
-        try:
-            row = connection.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
-        except sqlite3.DatabaseError:
-            return None
-        return None if row is None else str(row[0])
-
-    def put(self, key: str, html: str) -> None:
-        self._pending.append((key, html))
-
-    def read_state(self, name: str) -> Any:
-        """An unpickled value of the state table; None when missing or unreadable."""
-        connection = self._connect()
-        if connection is None:
-            return None
-        try:
-            row = connection.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
-            return None if row is None else pickle.loads(row[0])
-        except Exception:  # a damaged value is no value
-            return None
-
-    def read_states(self, names: Collection[str]) -> dict[str, Any]:
-        """The unpickled values of these rows of the state table that are there and readable."""
-        connection = self._connect()
-        if connection is None:
-            return {}
-        found: dict[str, Any] = {}
-        wanted = list(names)
-        try:
-            for start in range(0, len(wanted), 500):
-                batch = wanted[start:start + 500]
-                query = f"SELECT name, value FROM state WHERE name IN ({','.join('?' * len(batch))})"
-                for name, value in connection.execute(query, batch):
-                    with contextlib.suppress(Exception):  # a damaged value is no value
-                        found[str(name)] = pickle.loads(value)
-        except sqlite3.Error:
-            return found
-        return found
-
-    def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = (),
-                    drop_prefix: str | None = None) -> None:
-        """Write pickled values and drop others (by name, or a row `drop_prefix` and those under
-        `drop_prefix/`), in one transaction: a kill leaves all or none."""
-        connection = self._connect()
-        if connection is None:
-            return
-        rows = [(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-                for name, value in values.items()]
-        try:
-            with connection:
-                if drop_prefix is not None:
-                    connection.execute("DELETE FROM state WHERE name = ? OR substr(name, 1, ?) = ?",
-                                       (drop_prefix, len(drop_prefix) + 1, drop_prefix + "/"))
-                connection.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", rows)
-                connection.executemany("DELETE FROM state WHERE name = ?", [(name,) for name in drop])
-        except sqlite3.Error as exc:
-            raise OSError(f"cannot write the build cache {self.path}: {exc}") from exc
-
-    def _one(self, query: str, key: str) -> Any:
-        connection = self._connect()
-        if connection is None:
-            return None
-        try:
-            row = connection.execute(query, (key,)).fetchone()
-        except sqlite3.DatabaseError:
-            return None
-        return None if row is None else row[0]
-
-    def _change(self, query: str, values: tuple[Any, ...]) -> None:
-        connection = self._connect()
-        if connection is None:
-            return
-        with contextlib.suppress(sqlite3.DatabaseError), connection:
-            connection.execute(query, values)
-
-    def template(self, key: str) -> bytes | None:
-        code = self._one("SELECT code FROM templates WHERE key = ?", key)
-        return None if code is None else bytes(code)
-
-    def put_template(self, key: str, code: bytes) -> None:
-        self._change("INSERT OR REPLACE INTO templates VALUES (?, ?)", (key, code))
-
-    def build_record(self, output: str) -> str | None:
-        record = self._one("SELECT record FROM builds WHERE output = ?", output)
-        return None if record is None else str(record)
-
-    def put_build_record(self, output: str, record: str) -> None:
-        self._change("INSERT OR REPLACE INTO builds VALUES (?, ?)", (output, record))
-
-    def drop_build_record(self, output: str) -> None:
-        self._change("DELETE FROM builds WHERE output = ?", (output,))
-
-    def write_pending(self) -> bool:
-        """Store the bodies put so far; False if the store could not take them."""
-        connection = self._connect()
-        if connection is None:
-            return False
-        try:
-            with connection:
-                connection.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending)
-        except sqlite3.DatabaseError:
-            return False
-        self._pending.clear()
-        return True
-
-    def prune(self, keep: set[str]) -> None:
-        connection = self._connect()
-        if connection is None:
-            return
-        try:
-            with connection:
-                stored = {row[0] for row in connection.execute("SELECT key FROM bodies")}
-                stale = [(key,) for key in stored - keep]
-                if stale:
-                    connection.executemany("DELETE FROM bodies WHERE key = ?", stale)
-        except sqlite3.DatabaseError:
-            if self.path:
-                self.path.unlink(missing_ok=True)
 
 
 def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen import __version__
-from briefgen.build.cache import STORE, Store
+from briefgen.build.store import STORE, Store
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,33 @@ class LastBuild:
     valid_until: dt.datetime | None  # when the next future briefing comes due
     drafts_left_out: int = 0
     future_left_out: int = 0
+    # The output's folders and a digest of their modification times: a file deleted by
+    # hand from the output changes its folder's, which no input records.
+    folders: tuple[str, ...] = ()
+    folder_times: str = ""
+
+
+def output_folders(files: Iterable[str]) -> tuple[str, ...]:
+    """Every folder that holds one of these output files (relative paths), the output's own too."""
+    found = {""}
+    for rel_file in files:
+        folder = rel_file.rpartition("/")[0]
+        while folder not in found:
+            found.add(folder)
+            folder = folder.rpartition("/")[0]
+    return tuple(sorted(found))
+
+
+def folder_times(output: Path, folders: Iterable[str]) -> str | None:
+    """A digest of the folders' modification times; None when one is gone."""
+    digest = hashlib.blake2b(digest_size=16)
+    base = str(output) + os.sep
+    try:
+        for folder in folders:
+            digest.update(b"%d\n" % os.stat(base + folder).st_mtime_ns)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
@@ -72,7 +99,8 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         until = record["valid_until"]
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None,
-                         int(record.get("drafts", 0)), int(record.get("future", 0)))
+                         int(record.get("drafts", 0)), int(record.get("future", 0)),
+                         tuple(str(f) for f in record["folders"]), str(record["folder_times"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     finally:
@@ -84,6 +112,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
         "inputs": last.inputs, "files": last.files, "briefings": last.briefings,
         "valid_until": last.valid_until.isoformat() if last.valid_until else None,
         "drafts": last.drafts_left_out, "future": last.future_left_out,
+        "folders": last.folders, "folder_times": last.folder_times,
     }
     store = _store(cache_dir, writable=True)
     try:

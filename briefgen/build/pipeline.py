@@ -8,24 +8,17 @@ import gc
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from briefgen.build import memo, stages
-from briefgen.build.cache import BuildCache, FileStat
-from briefgen.build.stages import (
-    BuildOptions,
-    Loaded,
-    Progress,
-    content_stats,
-    load,
-    read_sources,
-    render_site,
-)
-from briefgen.build.workers import WorkerPool
-from briefgen.build.write import MARKER, OutputWriter, check_output_dir, count_files, recover_interrupted
+from briefgen.build import memo
+from briefgen.build.inputs import content_stats, inputs_digest
+from briefgen.build.options import BuildOptions, Progress
+from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
-from briefgen.content.markup import MARKDOWN_SETTINGS_KEY
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.render.themes import builtin_themes_dir
+
+if TYPE_CHECKING:
+    from briefgen.build.stages import Loaded
 
 
 @dataclass(frozen=True)
@@ -67,18 +60,24 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
     found = content_stats(config)
-    inputs = _inputs(config, options, output, found)
+    inputs = inputs_digest(config, options, output, found)
     if options.use_cache:
         last = memo.read_last_build(config.cache_dir, output)
         now = options.now or dt.datetime.now(dt.UTC)
-        # The file count catches a file deleted by hand from the output, which
+        # The folders' times catch a file deleted by hand from the output, which
         # no input records; a changed file is the user's own doing and stays.
         if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
                 and (last.valid_until is None or now < last.valid_until)
-                and count_files(output) == last.files + 1):
+                and memo.folder_times(output, last.folders) == last.folder_times):
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
+    # Only a build that has something to do needs the parsers and renderers.
+    from briefgen.build.cache import BuildCache
+    from briefgen.build.stages import load, read_sources, render_site
+    from briefgen.build.workers import WorkerPool
+    from briefgen.build.write import OutputWriter
+
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
     try:
@@ -110,10 +109,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if cache:
         cache.set_manifest(output, outcome.manifest)
         cache.save()
-        if not loaded.warnings:  # a build with warnings should say them again next time
+        folders = memo.output_folders(outcome.manifest)
+        times = memo.folder_times(output, folders)
+        # A build with warnings should say them again next time.
+        if not loaded.warnings and times is not None:
             memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                 inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
-                loaded.drafts_left_out, loaded.future_left_out))
+                loaded.drafts_left_out, loaded.future_left_out, folders, times))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out)
@@ -135,18 +137,10 @@ class _Discard:
 def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Every validation of a build, rendering included, drafts and future briefings
     included; writes nothing. Raises BuildFailed as a build would."""
+    from briefgen.build import stages
+    from briefgen.build.workers import WorkerPool
+
     options = options or BuildOptions()
     loaded = stages.check(root, options)
-    render_site(loaded, _Discard(), {}, WorkerPool(options.jobs) if options.jobs > 1 else None)
+    stages.render_site(loaded, _Discard(), {}, WorkerPool(options.jobs) if options.jobs > 1 else None)
     return loaded
-
-
-def _inputs(config: Config, options: BuildOptions, output: Path,
-            found: list[tuple[str, str, FileStat]]) -> str:
-    folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir()]
-    settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
-                     str(output), MARKDOWN_SETTINGS_KEY))
-    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings,
-                              [(path, *stat) for _, path, stat in found])
-
-

@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Protocol
 
 from briefgen import __version__
-from briefgen.build.cache import BuildCache, FileStat, ParsedFile, TemplateCache, file_stat
+from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.inputs import ContentStat, content_stats, unreadable
+from briefgen.build.options import BuildOptions, Progress
+from briefgen.build.store import FileStat, file_stat
 from briefgen.build.workers import WorkerPool
 from briefgen.config import Config, load_config
 from briefgen.content.archive import Archive, parse_archive
-from briefgen.content.files import discover
-from briefgen.content.markup import MARKDOWN_SETTINGS_KEY, Converter
+from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
+from briefgen.content.markup import Converter
 from briefgen.content.records import (
     BriefingDoc,
     PageDoc,
@@ -35,7 +38,7 @@ from briefgen.content.records import (
     parse_page,
 )
 from briefgen.content.registries import parse_any_registry
-from briefgen.diagnostics import BuildFailed, Diagnostic, error, has_errors
+from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.model import (
@@ -50,20 +53,6 @@ from briefgen.site.model import (
 )
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.verify import collect_archives, verify
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    drafts: bool = False
-    future: bool = False
-    base_url: str | None = None
-    output: Path | None = None
-    jobs: int = 1
-    use_cache: bool = True
-    now: dt.datetime | None = None  # for tests; the current time otherwise
-    config: Path | None = None  # `--config FILE`: settings from elsewhere than SITE/briefgen.toml
 
 
 @dataclass(frozen=True)
@@ -107,26 +96,8 @@ def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
     return SourceFile(kind, shown, data, file_digest(data), stat, str(path))
 
 
-def content_stats(config: Config) -> list[tuple[str, str, FileStat]]:
-    """Every content file as (kind, path on disk, stat), in a stable order."""
-    found, problems = [], []
-    prefix = len(str(config.root)) + 1
-    for kind, path in discover(config):
-        try:
-            found.append((kind, path, file_stat(path)))
-        except OSError as exc:
-            problems.append(_unreadable(path[prefix:].replace(os.sep, "/"), exc))
-    if problems:
-        raise BuildFailed(problems)
-    return found
-
-
-def _unreadable(shown: str, exc: OSError) -> Diagnostic:
-    return error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")
-
-
 def read_sources(config: Config, cache: BuildCache | None = None,
-                 found: list[tuple[str, str, FileStat]] | None = None) -> list[SourceFile]:
+                 found: list[ContentStat] | None = None) -> list[SourceFile]:
     """The site's content files, each read at most once per build.
 
     A file whose size, times and inode are as the cache last saw them is not
@@ -153,7 +124,7 @@ def parse_file(file: SourceFile, converter: Converter, page_converter: Converter
     try:
         data = file.bytes()
     except OSError as exc:
-        return ParsedFile(file.path, "", None, (), (_unreadable(file.path, exc),))
+        return ParsedFile(file.path, "", None, (), (unreadable(file.path, exc),))
     digest = file.digest or file_digest(data)
     if file.kind == "briefing":
         doc, problems = parse_briefing(file.path, data, converter)
@@ -384,9 +355,9 @@ def render_one(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: 
     return Rendered(spec.output_file, digest)
 
 
-def check(root: Path, options: BuildOptions = BuildOptions()) -> Loaded:
+def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Every validation of a build, drafts and future briefings included; writes nothing."""
-    return load(root, replace(options, drafts=True, future=True))
+    return load(root, replace(options or BuildOptions(), drafts=True, future=True))
 
 
 def _render_setup(renderer: Renderer, sink: Sink) -> tuple[Renderer, Sink]:

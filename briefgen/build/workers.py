@@ -29,10 +29,6 @@ Result = TypeVar("Result")
 _worker_context: list[Any] = []
 
 
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def _batches(items: Sequence[Item], jobs: int, largest: int = 400) -> list[Sequence[Item]]:
     size = max(1, min(largest, -(-len(items) // (jobs * 4))))
     return [items[i:i + size] for i in range(0, len(items), size)]

@@ -19,6 +19,7 @@ briefgen only ever replaces a folder that carries its marker file.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -88,6 +89,14 @@ def _staging_places(output: Path) -> list[Path]:
 def _probe_writable(folder: Path) -> None:
     """Create and remove a file in folder: the one check that also holds for root,
     read-only mounts and immutable folders. Raises the OSError a commit would meet."""
+    if hasattr(os, "O_TMPFILE"):
+        # A file without a name: a build killed here leaves nothing in the output.
+        try:
+            os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
     probe = folder / f".briefgen-probe-{os.getpid()}"
     with open(probe, "xb"):
         pass
@@ -190,24 +199,6 @@ def _folders_touched(output: Path, rel_files: Iterable[str]) -> set[Path]:
             folder = folder.parent
         folders.add(folder)
     return folders
-
-
-def count_files(folder: Path) -> int:
-    """How many files the folder holds, at any depth.
-
-    os.scandir rather than os.walk: this runs on every build that changes
-    nothing, over every output file, and os.walk costs half as much again.
-    """
-    count = 0
-    pending = [str(folder)]
-    while pending:
-        with os.scandir(pending.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                else:
-                    count += 1
-    return count
 
 
 def _files_in(folder: Path) -> set[str]:

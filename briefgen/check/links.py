@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from briefgen import __version__
-from briefgen.build.cache import STORE, Store
+from briefgen.build.store import STORE, Store
 from briefgen.content.records import Source
 from briefgen.diagnostics import Diagnostic, error, warning
 

@@ -17,7 +17,6 @@ from briefgen.content.markup import SOURCE_ID
 from briefgen.content.records import file_digest
 from briefgen.diagnostics import Diagnostic, error
 
-ARCHIVE_FOLDER = "archive"
 PASSAGE_LIMIT = 300
 
 _BLOCK = re.compile(r"(\d+)\.[ \t]+(\S.*)", re.S)

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Final
 
 from briefgen.config import Config
-from briefgen.content.archive import ARCHIVE_FOLDER
-from briefgen.content.registries import REGISTRY_ENDINGS
+
+# Defined here, not beside their parsers, so that looking for content files (which a
+# build that changes nothing does, and nothing more) imports no parser.
+ARCHIVE_FOLDER = "archive"  # content/archive/: archived copies of source articles
+REGISTRY_ENDINGS = (".yaml", ".yml", ".json", ".bib")  # files of content/sources/
 
 # Content kinds, with their folders under content/ and file endings.
 CONTENT_KINDS = (("registry", "sources", REGISTRY_ENDINGS), ("briefing", "briefings", (".md",)),

@@ -21,6 +21,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
 from briefgen.content.slugs import make_slug
 
@@ -249,15 +250,10 @@ def _heading_id(value: str, separator: str) -> str:
     return f"{slug}-section" if _RESERVED_ID.fullmatch(slug) else slug
 
 
-MARKDOWN_EXTENSIONS: tuple[str, ...] = (
-    "tables", "fenced_code", "footnotes", "smarty", "toc", "sane_lists", "attr_list", "def_list",
-)
 MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"slugify": _heading_id},
     "footnotes": {"BACKLINK_TITLE": "Back to reference %d"},
 }
-# Part of every cache key: a change here must invalidate converted documents.
-MARKDOWN_SETTINGS_KEY = "md-v2:" + ",".join(MARKDOWN_EXTENSIONS)
 
 
 class Converter:

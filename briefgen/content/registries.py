@@ -20,8 +20,6 @@ from briefgen.content.load import KeyPath, Located, Position, decode
 from briefgen.content.records import Source, parse_registry, source_from_mapping
 from briefgen.diagnostics import Diagnostic, error, warning
 
-REGISTRY_ENDINGS = (".yaml", ".yml", ".json", ".bib")
-
 Parsed = tuple[tuple[Source, ...], list[Diagnostic]]
 
 

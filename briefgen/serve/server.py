@@ -35,8 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from briefgen.build.stages import BuildOptions
-from briefgen.build.workers import default_jobs
+from briefgen.build.options import BuildOptions, default_jobs
 from briefgen.diagnostics import BuildFailed, UsageError
 from briefgen.serve.http import HTTPServer, Snapshot
 from briefgen.serve.livereload import (

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from briefgen.build.cache import BuildCache
 from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.options import BuildOptions
 from briefgen.build.stages import (
-    BuildOptions,
     Loaded,
     SourceFile,
     load,
