@@ -27,7 +27,7 @@ import jinja2
 import jinja2.bccache
 
 from briefgen import __version__
-from briefgen.build.store import STORE, FileStat, Store
+from briefgen.build.store import STORE, FileStat, Manifest, Store, manifest_rows, read_manifest
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
@@ -42,7 +42,6 @@ def _schema() -> str:
              Archive, Quotation)
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
-Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class ParsedFile:
     archive: Archive | None = None  # for files under content/archive/
 
 
-_FORMAT = f"briefgen-cache-4 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
+_FORMAT = f"briefgen-cache-5 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
 
 
 def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
@@ -66,13 +65,14 @@ def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
 
 class BuildCache:
     def __init__(self, folder: Path | None, parsed: dict[str, tuple[str, FileStat, ParsedFile]],
-                 manifests: dict[str, Manifest], writable: bool = True) -> None:
+                 writable: bool = True) -> None:
         self.folder = folder
         # A read-only cache (the live preview's) reads what a build saved and keeps
         # everything new in memory: it never writes to the disk.
         self.writable = writable and folder is not None
         self._parsed = parsed
-        self._manifests = manifests
+        self._manifests: dict[str, Manifest] = {}  # by output folder, as read or set
+        self._manifests_set: list[str] = []
         self._used: set[str] = set()
         self._dirty = False
         self._token = ""  # names the index file a delta file belongs to
@@ -85,15 +85,15 @@ class BuildCache:
     def open(cls, folder: Path, writable: bool = True) -> BuildCache:
         store = Store(folder / STORE, writable)
         try:
-            header, token, parsed, manifests = store.read_state("index")
-            if header != _FORMAT or not isinstance(parsed, dict) or not isinstance(manifests, dict):
+            header, token, parsed = store.read_state("index")
+            if header != _FORMAT or not isinstance(parsed, dict):
                 raise ValueError("foreign cache")
         except Exception:  # no cache, or an unreadable one, means: start empty
             store.close()
             if writable and (folder / STORE).exists():
                 (folder / STORE).unlink()
-            return cls(folder, {}, {}, writable)
-        cache = cls(folder, parsed, manifests, writable)
+            return cls(folder, {}, writable)
+        cache = cls(folder, parsed, writable)
         cache.store = store
         cache._token = str(token)
         cache._apply_delta()
@@ -101,7 +101,7 @@ class BuildCache:
 
     def _apply_delta(self) -> None:
         try:
-            header, token, changes, manifests = self.store.read_state("delta")
+            header, token, changes = self.store.read_state("delta")
         except Exception:  # no delta, or a damaged one: the index alone is consistent
             return
         if header != _FORMAT or token != self._token:
@@ -112,11 +112,10 @@ class BuildCache:
             else:
                 self._parsed[path] = entry
         self._changes = dict(changes)
-        self._manifests = manifests
 
     @classmethod
     def in_memory(cls) -> BuildCache:
-        return cls(None, {}, {})
+        return cls(None, {})
 
     def knows(self, path: str) -> bool:
         return path in self._parsed
@@ -184,15 +183,14 @@ class BuildCache:
 
     def manifest(self, output: Path) -> Manifest:
         """What the last build into this output folder made; other folders say nothing of it."""
-        return dict(self._manifests.get(str(output), {}))
+        if str(output) not in self._manifests:
+            self._manifests[str(output)] = read_manifest(self.store, output)
+        return dict(self._manifests[str(output)])
 
     def set_manifest(self, output: Path, files: Manifest) -> None:
         if self._manifests.get(str(output)) != files:
-            self._manifests = {str(output): files} | {
-                k: v for k, v in self._manifests.items() if k != str(output)
-            }
-            # Keep the record of a few output folders (build, preview, publish targets).
-            self._manifests = dict(list(self._manifests.items())[:4])
+            self._manifests[str(output)] = files
+            self._manifests_set = [str(output), *(o for o in self._manifests_set if o != str(output))]
             self._dirty = True
 
     def save(self) -> None:
@@ -210,12 +208,15 @@ class BuildCache:
                                if entry[2].doc is not None})
         # A few changed files go to a small delta; rewriting the whole index at
         # every save would cost more than the rest of a one-file rebuild.
+        manifests, dropped = manifest_rows(self.store, {o: self._manifests[o] for o in self._manifests_set})
+        self._manifests_set = []
         if self._token and len(self._changes) <= max(200, len(self._parsed) // 20):
-            self.store.write_state({"delta": (_FORMAT, self._token, self._changes, self._manifests)})
+            self.store.write_state({"delta": (_FORMAT, self._token, self._changes), **manifests},
+                                   drop=dropped)
             return
         self._token = secrets.token_hex(8)
-        self.store.write_state({"index": (_FORMAT, self._token, self._parsed, self._manifests)},
-                                drop=("delta",))
+        self.store.write_state({"index": (_FORMAT, self._token, self._parsed), **manifests},
+                                drop=("delta", *dropped))
         self._changes = {}
 
 

@@ -24,6 +24,36 @@ _TABLES = (
 )
 
 FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
+Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
+_MANIFEST_FORMAT = "briefgen-manifest-1"
+_MANIFESTS = "manifests"  # the output folders with a manifest, the latest first
+_KEEP_MANIFESTS = 4  # the build's, the preview's and a publish target or two
+
+
+def _manifest_row(output: str) -> str:
+    return f"manifest/{output}"
+
+
+def read_manifest(store: Store, output: Path) -> Manifest:
+    """What the last build into this output folder made: each file's fingerprint and digest."""
+    row = _manifest_row(str(output))
+    try:
+        header, files = store.read_states([row])[row]
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return files if header == _MANIFEST_FORMAT and isinstance(files, dict) else {}
+
+
+def manifest_rows(store: Store, manifests: dict[str, Manifest]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The state rows that record these output folders' manifests (the latest first),
+    and the rows of folders no longer worth keeping, to drop in the same write."""
+    if not manifests:
+        return {}, ()
+    earlier = store.read_states([_MANIFESTS]).get(_MANIFESTS)
+    order = [*manifests, *(o for o in earlier or () if isinstance(o, str) and o not in manifests)]
+    values: dict[str, Any] = {_manifest_row(o): (_MANIFEST_FORMAT, files) for o, files in manifests.items()}
+    values[_MANIFESTS] = order[:_KEEP_MANIFESTS]
+    return values, tuple(_manifest_row(o) for o in order[_KEEP_MANIFESTS:])
 
 def file_stat(path: str | Path) -> FileStat:
     st = os.stat(path)
