@@ -13,30 +13,24 @@ import contextlib
 import gc
 import os
 import time
-import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefgen.build.cache import BuildCache
-from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.edits import Baseline, edit_briefings, index_of
 from briefgen.build.options import BuildOptions
 from briefgen.build.stages import (
-    Loaded,
     SourceFile,
     load,
     read_file,
-    render_one,
     render_site,
 )
 from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
 from briefgen.content.files import CONTENT_KINDS, content_kind, discover
 from briefgen.content.markup import Converter
-from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.render.renderer import Renderer
-from briefgen.site.model import Briefing, cross_file_inputs, place_briefing
 
 
 @dataclass(frozen=True)
@@ -50,14 +44,6 @@ class SessionResult:
 
 
 _KIND_ORDER = {kind: index for index, (kind, _, _) in enumerate(CONTENT_KINDS)}
-
-
-@dataclass(frozen=True)
-class _LastBuild:
-    loaded: Loaded
-    renderer: Renderer
-    fingerprints: Fingerprints
-    index_of: Mapping[str, int]  # a briefing's path -> its index in the model
 
 
 class _MemorySink:
@@ -99,7 +85,7 @@ class Session:
         self._cache = (BuildCache.open(self.config.cache_dir, writable=False) if options.use_cache
                        else BuildCache.in_memory())
         self._manifest: dict[str, tuple[str, str]] = {}
-        self._last: _LastBuild | None = None
+        self._last: Baseline | None = None
         self._converter = Converter()
 
     def watch_paths(self) -> list[Path]:
@@ -202,78 +188,30 @@ class Session:
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest
-        index_of = {b.doc.path: i for i, b in enumerate(loaded.site.briefings)}
-        self._last = _LastBuild(loaded, outcome.renderer, outcome.fingerprints, index_of)
+        self._last = Baseline(loaded, outcome.renderer, outcome.fingerprints, index_of(loaded))
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
                              time.perf_counter() - started, tuple(loaded.warnings),
                              outcome.changed_files)
 
-    def _briefing_edit(self, changed: set[Path], last: _LastBuild, started: float) -> SessionResult | None:
-        """The common save, fast and by the build's own rules: briefings edited in place.
-
-        When every changed file is a published briefing that parses without a
-        problem, had none in the last build, and comes out of the model's own
-        placing (`place_briefing`) with the same record and the same inputs to
-        checks across files, the rest of the model is as it was. Then only the
-        files that show those briefings can differ (the page-kind table says
-        which, through the fingerprints), and of those only the ones whose
-        fingerprint changed are rendered, exactly as a build would. Anything
-        else returns None and takes the full path, which re-checks the whole site.
-        """
-        loaded = last.loaded
-        config, site = loaded.config, loaded.site
+    def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
+        """The common save, fast and by the build's own rules: briefings edited in place
+        (see build/edits.py); None when the change needs the full path."""
+        config = last.loaded.config
         prefix = len(str(config.root)) + 1
-        shown_paths = {str(path)[prefix:].replace(os.sep, "/"): path for path in changed}
-        if any(problem.path in shown_paths for problem in loaded.warnings):
-            return None  # a full rebuild says whether its warnings still hold
-        index_of = last.index_of
-        zone = zoneinfo.ZoneInfo(config.site.timezone)
-        replaced: dict[int, Briefing] = {}
-        read: dict[str, SourceFile] = {}
-        for shown, path in shown_paths.items():
-            if content_kind(config, path) != "briefing" or shown not in index_of or not path.is_file():
+        files: dict[str, SourceFile] = {}
+        for path in changed:
+            shown = str(path)[prefix:].replace(os.sep, "/")
+            if content_kind(config, path) != "briefing" or shown not in last.index_of or not path.is_file():
                 return None
-            source = read_file("briefing", path, shown)
-            doc, problems = parse_briefing(shown, source.bytes(), self._converter)
-            if doc is None or problems:
-                return None
-            before = site.briefings[index_of[shown]]
-            after = place_briefing(doc, zone, loaded.sources, dict(site.topic_names), problems)
-            if (problems or after != replace(before, doc=doc)
-                    or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
-                return None
-            replaced[index_of[shown]] = after
-            read[shown] = replace(source, data=None)
-        briefings = list(site.briefings)
-        for index, briefing in replaced.items():
-            briefings[index] = briefing
-        new_site = replace(site, briefings=tuple(briefings))
-        renderer = last.renderer.for_site(new_site, list(replaced))
-        fingerprints = last.fingerprints.for_site(new_site, replaced, renderer.search.digest)
-        was = last.fingerprints
-        positions: set[int] = set()
-        for index in replaced:
-            positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
-        renderer.search.prepare(loaded.plan[position] for position in positions)
-        manifest = dict(self._manifest)
+            files[shown] = read_file("briefing", path, shown)
         sink = _MemorySink(self.pages)
-        changed_files = set()
-        for position in sorted(positions):
-            spec = loaded.plan[position]
-            fingerprint = fingerprints.of(spec)
-            old = manifest.get(spec.output_file)
-            if old is not None and old[0] == fingerprint:
-                continue
-            result = render_one(renderer, sink, spec, old[1] if old else "")
-            if result.problem is not None:
-                return None  # the full path reports it, as a build would
-            manifest[spec.output_file] = (fingerprint, result.digest)
-            if result.digest != (old[1] if old else ""):
-                changed_files.add(spec.output_file)
+        edited = edit_briefings(last, files, self._converter, self._manifest, sink)
+        if edited is None:
+            return None
         self.pages = {**self.pages, **sink.pages}
-        self._manifest = manifest
-        self._files.update(read)
-        self._last = _LastBuild(replace(loaded, site=new_site), renderer, fingerprints, index_of)
-        return SessionResult(len(new_site.briefings), len(loaded.plan), len(sink.pages),
-                             time.perf_counter() - started, tuple(loaded.warnings),
-                             frozenset(changed_files))
+        self._manifest = {**self._manifest, **edited.manifest}
+        self._files.update({shown: replace(file, data=None) for shown, file in files.items()})
+        self._last = edited.baseline
+        loaded = edited.baseline.loaded
+        return SessionResult(len(loaded.site.briefings), len(loaded.plan), len(sink.pages),
+                             time.perf_counter() - started, tuple(loaded.warnings), edited.changed_files)

@@ -1,0 +1,100 @@
+"""Briefings edited in place: the common save, rebuilt from the last build by the
+build's own rules, for the live preview (whose last build is in memory) and the
+`build` command (whose last build is read back from the cache; see in_place.py).
+
+When every changed file is a published briefing that parses without a problem
+and comes out of the model's own placing (`place_briefing`) with the same record
+and the same inputs to checks across files, the rest of the model is as it was.
+Then only the files that show those briefings can differ (the page-kind table
+says which, through the fingerprints), and of those only the ones whose
+fingerprint changed are rendered, exactly as a full build would. Anything else
+means a full build, which checks the whole site again.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
+from briefgen.build.store import Manifest
+from briefgen.content.markup import Converter
+from briefgen.content.records import parse_briefing
+from briefgen.render.renderer import Renderer
+from briefgen.site.model import Briefing, cross_file_inputs, place_briefing
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A finished build, as an edit starts from it."""
+
+    loaded: Loaded
+    renderer: Renderer
+    fingerprints: Fingerprints
+    index_of: Mapping[str, int]  # a briefing's path -> its index in the model
+
+
+@dataclass(frozen=True)
+class Edited:
+    baseline: Baseline  # the build after the edit
+    manifest: dict[str, tuple[str, str]]  # the files rendered: fingerprint and digest
+    changed_files: frozenset[str]  # of those, the ones whose bytes changed
+    replaced: dict[int, Briefing]  # the edited briefings' new records, by index
+
+
+def index_of(loaded: Loaded) -> dict[str, int]:
+    return {b.doc.path: i for i, b in enumerate(loaded.site.briefings)}
+
+
+def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: Converter,
+                   manifest: Manifest, sink: Sink) -> Edited | None:
+    """The build after these briefing files changed (site-relative path -> the file, read),
+    its changed files written to `sink`; None when the edit needs a full build."""
+    loaded = base.loaded
+    config, site = loaded.config, loaded.site
+    if any(problem.path in files for problem in loaded.warnings):
+        return None  # a full build says whether its warnings still hold
+    zone = zoneinfo.ZoneInfo(config.site.timezone)
+    replaced: dict[int, Briefing] = {}
+    for shown, source in files.items():
+        index = base.index_of.get(shown)
+        if index is None or source.kind != "briefing":
+            return None
+        doc, problems = parse_briefing(shown, source.bytes(), converter)
+        if doc is None or problems:
+            return None
+        before = site.briefings[index]
+        after = place_briefing(doc, zone, loaded.sources, dict(site.topic_names), problems)
+        if (problems or after != replace(before, doc=doc)
+                or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
+            return None
+        replaced[index] = after
+    briefings = list(site.briefings)
+    for index, briefing in replaced.items():
+        briefings[index] = briefing
+    new_site = replace(site, briefings=tuple(briefings))
+    renderer = base.renderer.for_site(new_site, list(replaced))
+    fingerprints = base.fingerprints.for_site(new_site, replaced, renderer.search.digest)
+    was = base.fingerprints
+    positions: set[int] = set()
+    for index in replaced:
+        positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
+    renderer.search.prepare(loaded.plan[position] for position in positions)
+    rendered: dict[str, tuple[str, str]] = {}
+    changed_files = set()
+    for position in sorted(positions):
+        spec = loaded.plan[position]
+        fingerprint = fingerprints.of(spec)
+        old = manifest.get(spec.output_file)
+        if old is not None and old[0] == fingerprint:
+            continue
+        result = render_one(renderer, sink, spec, old[1] if old else "")
+        if result.problem is not None:
+            return None  # the full build reports it
+        rendered[spec.output_file] = (fingerprint, result.digest)
+        if result.digest != (old[1] if old else ""):
+            changed_files.add(spec.output_file)
+    after_edit = Baseline(replace(loaded, site=new_site), renderer, fingerprints, base.index_of)
+    return Edited(after_edit, rendered, frozenset(changed_files), replaced)
