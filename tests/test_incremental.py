@@ -318,3 +318,16 @@ def test_an_output_file_or_folder_deleted_by_hand_comes_back(tmp_path: Path) -> 
     (output / page).with_name("notes.txt").write_text("mine", encoding="utf-8")
     build(site, BuildOptions(output=output))
     assert (output / page).with_name("notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_topic_description_is_an_input(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    (site / "content/topics").mkdir()
+    description = site / "content/topics/alpha.md"
+    for text in ("The first description.", "A second description."):
+        description.write_text(text + "\n", encoding="utf-8")
+        build(site, BuildOptions(output=output))
+        assert text.encode() in (output / "topics/alpha/index.html").read_bytes()
+    assert tree(output) == clean_build(site, tmp_path / "clean")

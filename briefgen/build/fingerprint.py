@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,17 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
     return digests
 
 
+@dataclass(frozen=True)
+class FingerprintState:
+    templates: dict[str, str]
+    global_digest: str
+    static_digest: str
+    descriptions: dict[str, str]
+    listed_by: dict[int, list[int]]
+    shown_full_by: dict[int, list[int]]
+    shows_every: list[int]
+
+
 class Fingerprints:
     def __init__(self, config: Config, site: Site, themes: tuple[Theme, ...],
                  assets: dict[str, Asset], plan: Sequence[PageSpec], env: jinja2.Environment,
@@ -128,6 +140,27 @@ class Fingerprints:
         self.shown_full_by: dict[int, list[int]] = {}
         self.shows_every: list[int] = []  # files that show every briefing in full
         self._every: str | None = None
+
+    def state(self) -> FingerprintState:
+        """What these fingerprints know beyond the model, to be restored for a later edit."""
+        return FingerprintState(self.templates, self.global_digest, self.static_digest, self.descriptions,
+                                self.listed_by, self.shown_full_by, self.shows_every)
+
+    @classmethod
+    def restore(cls, config: Config, site: Site, plan: Sequence[PageSpec], state: FingerprintState,
+                index_digest: IndexDigest | None) -> Fingerprints:
+        """Fingerprints of a build whose templates, theme and static files are as when `state`
+        was taken (the caller knows), without reading them again."""
+        found = cls.__new__(cls)
+        found.site, found.config, found.plan, found.index_digest = site, config, plan, index_digest
+        found.templates, found.global_digest = state.templates, state.global_digest
+        found.static_digest, found.descriptions = state.static_digest, state.descriptions
+        found.context = plan_context(site, config.build.per_page, plan, state.descriptions)
+        found._listing, found._full, found._source = {}, {}, {}
+        found.listed_by, found.shown_full_by = state.listed_by, state.shown_full_by
+        found.shows_every = state.shows_every
+        found._every = None
+        return found
 
     def for_site(self, site: Site, changed: Iterable[int],
                  index_digest: IndexDigest | None = None) -> Fingerprints:

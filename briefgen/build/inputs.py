@@ -12,7 +12,7 @@ from briefgen.build import memo
 from briefgen.build.options import BuildOptions
 from briefgen.build.store import FileStat, file_stat
 from briefgen.config import Config
-from briefgen.content.files import discover
+from briefgen.content.files import TOPICS_FOLDER, discover
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.render.themes import builtin_themes_dir
@@ -39,7 +39,8 @@ def content_stats(config: Config) -> list[ContentStat]:
 
 
 def inputs_digest(config: Config, options: BuildOptions, output: Path, found: list[ContentStat]) -> str:
-    folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir()]
+    folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir(),
+               config.content_dir / TOPICS_FOLDER]
     settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
                      str(output), MARKDOWN_SETTINGS_KEY))
     return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings,

@@ -16,6 +16,7 @@ from briefgen.config import Config
 # build that changes nothing does, and nothing more) imports no parser.
 ARCHIVE_FOLDER = "archive"  # content/archive/: archived copies of source articles
 REGISTRY_ENDINGS = (".yaml", ".yml", ".json", ".bib")  # files of content/sources/
+TOPICS_FOLDER = "topics"  # content/topics/<slug>.md: topic descriptions, read by every build
 
 # Content kinds, with their folders under content/ and file endings.
 CONTENT_KINDS = (("registry", "sources", REGISTRY_ENDINGS), ("briefing", "briefings", (".md",)),

@@ -9,11 +9,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from briefgen.content.files import TOPICS_FOLDER
 from briefgen.content.load import decode, split_front_matter
 from briefgen.content.markup import Converter
 from briefgen.diagnostics import Diagnostic
-
-TOPICS_FOLDER = "topics"
 
 
 @dataclass(frozen=True)
