@@ -38,10 +38,16 @@ def content_stats(config: Config) -> list[ContentStat]:
     return found
 
 
-def inputs_digest(config: Config, options: BuildOptions, output: Path, found: list[ContentStat]) -> str:
+def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:
+    """A digest of every input but the content files: templates, themes, static files,
+    topic descriptions, the configuration and the options."""
     folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir(),
                config.content_dir / TOPICS_FOLDER]
     settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
                      str(output), MARKDOWN_SETTINGS_KEY))
-    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings,
-                              [(path, *stat) for _, path, stat in found])
+    return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings)
+
+
+def inputs_digest(global_digest: str, found: list[ContentStat]) -> str:
+    """A digest of every input: the global ones and the content files."""
+    return memo.inputs_digest([], [], global_digest, [(path, *stat) for _, path, stat in found])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen.build import memo
-from briefgen.build.inputs import content_stats, inputs_digest
+from briefgen.build.inputs import content_stats, global_inputs, inputs_digest
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
@@ -60,19 +60,30 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
     found = content_stats(config)
-    inputs = inputs_digest(config, options, output, found)
+    global_digest = global_inputs(config, options, output)
+    inputs = inputs_digest(global_digest, found)
     if options.use_cache:
         last = memo.read_last_build(config.cache_dir, output)
         now = options.now or dt.datetime.now(dt.UTC)
         # The folders' times catch a file deleted by hand from the output, which
         # no input records; a changed file is the user's own doing and stays.
-        if (last is not None and last.inputs == inputs and (output / MARKER).is_file()
-                and (last.valid_until is None or now < last.valid_until)
-                and memo.folder_times(output, last.folders) == last.folder_times):
+        output_as_left = (last is not None and (output / MARKER).is_file()
+                          and memo.folder_times(output, last.folders) == last.folder_times)
+        if (last is not None and output_as_left and last.inputs == inputs
+                and (last.valid_until is None or now < last.valid_until)):
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
+        if output_as_left:
+            from briefgen.build.in_place import build_in_place
+
+            edited = build_in_place(config, output, found, global_digest, inputs, now)
+            if edited is not None:
+                return BuildResult(output, edited.briefings, edited.files, edited.rendered,
+                                   edited.files - edited.rendered, (), time.perf_counter() - started,
+                                   edited.drafts_left_out, edited.future_left_out)
     # Only a build that has something to do needs the parsers and renderers.
+    from briefgen.build import snapshot
     from briefgen.build.cache import BuildCache
     from briefgen.build.stages import load, read_sources, render_site
     from briefgen.build.workers import WorkerPool
@@ -94,8 +105,9 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     writer = OutputWriter(output)
     try:
         previous = cache.manifest(output) if cache else {}
-        outcome = render_site(loaded, writer, previous, pool, cache, progress)
+        outcome = render_site(loaded, writer, previous, pool, cache, progress, note_readers=bool(cache))
         if cache:
+            snapshot.drop(cache.store)
             # Until the new output is in place and recorded, the cache vouches only
             # for files this build leaves as they are: a build killed in between
             # must not have a later one keep a replaced page as if it were the old.
@@ -113,6 +125,9 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         times = memo.folder_times(output, folders)
         # A build with warnings should say them again next time.
         if not loaded.warnings and times is not None:
+            snapshot.write(cache.store, snapshot.Snapshot(
+                str(output), global_digest, dict(loaded.content), loaded, outcome.fingerprints.state(),
+                folders))
             memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                 inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                 loaded.drafts_left_out, loaded.future_left_out, folders, times))

@@ -87,6 +87,8 @@ class Loaded:
     archives: Mapping[str, Archive] = dataclasses.field(default_factory=dict)  # by source id
     drafts_left_out: int = 0
     future_left_out: int = 0
+    # Each content file's stat and digest, by site-relative path, as this build read them.
+    content: Mapping[str, tuple[FileStat, str]] = dataclasses.field(default_factory=dict)
 
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
@@ -213,7 +215,8 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
                   min(future) if future else None, sources, archives,
                   drafts_left_out=drafts_left_out,
-                  future_left_out=len(briefing_docs) - len(included) - drafts_left_out)
+                  future_left_out=len(briefing_docs) - len(included) - drafts_left_out,
+                  content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)})
 
 
 def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...]:

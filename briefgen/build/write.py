@@ -164,7 +164,15 @@ class OutputWriter:
             self._swap()
             return
         known = set(previous_files) if previous_files is not None else _files_in(self.output)
-        journal = {"write": sorted(self._written), "remove": sorted(known - planned - {MARKER})}
+        self._commit_journal(sorted(known - planned - {MARKER}))
+
+    def commit_in_place(self) -> None:
+        """Put the files written in place and remove none: for an edit that leaves the
+        site's list of files as it was (the rest of the output is not even looked at)."""
+        self._commit_journal([])
+
+    def _commit_journal(self, remove: list[str]) -> None:
+        journal = {"write": sorted(self._written), "remove": remove}
         # Past the commit point a failure would leave a half-updated site, so meet
         # any folder that refuses writes now, while the output is still untouched.
         for folder in _folders_touched(self.output, journal["write"] + journal["remove"]):

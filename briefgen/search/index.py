@@ -168,6 +168,8 @@ class SearchFiles:
         changed_briefings, when given, are the only briefings that may differ."""
         self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
         self._previous_shards = earlier._index._shards if earlier._index is not None else {}
+        if earlier._index is None:
+            self._state = earlier._state  # not indexed yet: this one starts from the kept state
         if changed_briefings is not None:
             self._only = [files.briefing_id(self.site, index) for index in changed_briefings]
 

@@ -1,0 +1,143 @@
+"""`build` after briefings were edited in place: the common save, at the cost of
+what it changes rather than of the whole site.
+
+The last full build left a snapshot (snapshot.py). If every input but the
+content files is as it was then, the content files are the same ones, and the
+only files whose bytes changed are published briefings, the build starts from
+the snapshot and takes the preview's own path (edits.py): parse the edited
+briefings, check that the model around them is unchanged, render the files
+that show them and whose fingerprints changed. Anything else, or any doubt,
+returns None and the caller makes a full build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefgen.build import memo, snapshot
+from briefgen.build.cache import StateRows, TemplateCache, body_key
+from briefgen.build.edits import Baseline, edit_briefings, index_of
+from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.inputs import ContentStat
+from briefgen.build.stages import SourceFile, parse_key, read_file
+from briefgen.build.store import STORE, Manifest, Store, manifest_rows, read_manifest
+from briefgen.build.write import OutputWriter
+from briefgen.config import Config
+from briefgen.content.markup import Converter
+from briefgen.content.records import BriefingDoc, PageDoc
+from briefgen.render.renderer import Renderer, make_environment
+from briefgen.site.model import Briefing
+
+# More changed files than this are a checkout or a batch edit: a full build suits them.
+MAX_CHANGED = 20
+
+
+@dataclass(frozen=True)
+class InPlace:
+    rendered: int
+    files: int
+    briefings: int
+    drafts_left_out: int
+    future_left_out: int
+
+
+def build_in_place(config: Config, output: Path, found: list[ContentStat], global_digest: str,
+                   inputs: str, now: dt.datetime) -> InPlace | None:
+    """Rebuild after briefings were edited in place; None when a full build is needed."""
+    store = Store(config.cache_dir / STORE)
+    try:
+        return _build(store, config, output, found, global_digest, inputs, now)
+    finally:
+        store.close()
+
+
+def _build(store: Store, config: Config, output: Path, found: list[ContentStat], global_digest: str,
+           inputs: str, now: dt.datetime) -> InPlace | None:
+    last = snapshot.read(store, str(output))
+    if last is None or last.global_inputs != global_digest:
+        return None
+    loaded = last.loaded
+    if loaded.next_release is not None and now >= loaded.next_release:
+        return None  # a briefing dated in the future has come due
+    prefix = len(str(config.root)) + 1
+    current = {path[prefix:].replace(os.sep, "/"): (kind, path, stat) for kind, path, stat in found}
+    if current.keys() != last.content.keys():
+        return None  # a file added, removed or renamed
+    changed = [shown for shown, (_, _, stat) in current.items() if last.content[shown][0] != stat]
+    if not changed or len(changed) > MAX_CHANGED:
+        return None
+    files: dict[str, SourceFile] = {}
+    content: snapshot.ContentFiles = {}
+    for shown in changed:
+        kind, path, _ = current[shown]
+        try:
+            file = read_file(kind, path, shown)
+        except OSError:
+            return None  # the full build reports it
+        content[shown] = (file.stat, file.digest)
+        if file.digest != last.content[shown][1]:
+            files[shown] = file
+    manifest = read_manifest(store, output)
+    replaced: dict[int, Briefing] = {}
+    rendered: Manifest = {}
+    if files:
+        writer = OutputWriter(output)
+        try:
+            edited = edit_briefings(_baseline(store, last), files, Converter(), manifest, writer)
+            if edited is None:
+                writer.abort()
+                return None
+            key = parse_key()
+            for briefing in edited.replaced.values():
+                store.put(body_key(briefing.doc, key), briefing.doc.body.html)
+            if not store.write_pending():
+                writer.abort()
+                return None
+            # Until the new files are in place, the manifest vouches only for the files this
+            # edit leaves as they are, and the snapshot knows the edited files' digests no
+            # more: a build killed in between must not take the old output for the new.
+            kept, _ = manifest_rows(store, {str(output): {
+                rel: entry for rel, entry in manifest.items() if rel not in edited.manifest}})
+            unknown = snapshot.delta_rows(store, last, {},
+                                          {shown: (f.stat, "") for shown, f in files.items()})
+            if unknown is None:
+                store.write_state(kept, drop=(snapshot.HEAD, snapshot.DELTA))
+            else:
+                store.write_state({**kept, **unknown})
+            writer.commit_in_place()
+        except BaseException:
+            writer.abort()
+            raise
+        replaced, rendered = edited.replaced, edited.manifest
+    delta = snapshot.delta_rows(store, last, replaced, content)
+    values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}})
+    if delta is None:
+        store.write_state(values, drop=(snapshot.HEAD, snapshot.DELTA, *dropped))
+    else:
+        store.write_state({**values, **delta}, drop=dropped)
+    times = memo.folder_times(output, last.folders)
+    if times is not None:
+        memo.write_last_build(config.cache_dir, output, memo.LastBuild(
+            inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
+            loaded.drafts_left_out, loaded.future_left_out, last.folders, times))
+    return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
+                   loaded.drafts_left_out, loaded.future_left_out)
+
+
+def _baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
+    """The snapshot's build as the preview would hold it: a renderer and fingerprints."""
+    loaded = last.loaded
+    env = make_environment(loaded.config, loaded.themes, TemplateCache(store))
+    key = parse_key()
+
+    def html_of(doc: BriefingDoc | PageDoc) -> str:
+        return doc.body.html or store.get(body_key(doc, key)) or ""
+
+    renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan, html_of)
+    renderer.search.use_state(StateRows(store, "search", True))
+    fingerprints = Fingerprints.restore(loaded.config, loaded.site, loaded.plan, last.fingerprints,
+                                        renderer.search.digest)
+    return Baseline(loaded, renderer, fingerprints, index_of(loaded))

@@ -1,0 +1,108 @@
+"""The last full build into an output folder, kept in the cache so that `build` can
+take an in-place edit from it (see in_place.py) without reading, checking and
+planning the whole site again.
+
+A full build writes the snapshot whole: the loaded site and its plan, what the
+fingerprints know beyond the model (which files show each briefing), and each
+content file's stat and digest. An in-place edit adds to a small delta beside
+it: the edited briefings' new records and their files' new stats. Both carry a
+token, so a delta never applies to another snapshot; a full build drops both.
+Like the rest of the cache, the snapshot is an optimisation only: missing,
+damaged or foreign, it means a full build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from briefgen import __version__
+from briefgen.build.fingerprint import FingerprintState
+from briefgen.build.stages import Loaded
+from briefgen.build.store import FileStat, Store
+from briefgen.site.model import Briefing, Site
+from briefgen.site.plan import PageSpec
+
+HEAD = "snapshot"
+DELTA = "snapshot/delta"
+# Past this many edited briefings, the delta would cost more to read than a full build.
+DELTA_LIMIT = 500
+
+
+def _shape() -> str:
+    kinds = (Loaded, Site, Briefing, PageSpec, FingerprintState)
+    return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
+
+
+_FORMAT = (f"briefgen-snapshot-1 {__version__} "
+           + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
+
+ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    output: str
+    global_inputs: str  # see inputs.global_inputs
+    content: ContentFiles
+    loaded: Loaded
+    fingerprints: FingerprintState
+    folders: tuple[str, ...]  # the output's folders, for the unchanged-build check
+    token: str = ""
+
+
+def write(store: Store, snapshot: Snapshot) -> None:
+    snapshot = replace(snapshot, token=secrets.token_hex(8))
+    store.write_state({HEAD: (_FORMAT, snapshot)}, drop=(DELTA,))
+
+
+def drop(store: Store) -> None:
+    """Forget the snapshot: the output no longer matches it."""
+    store.write_state({}, drop=(HEAD, DELTA))
+
+
+def read(store: Store, output: str) -> Snapshot | None:
+    """The snapshot of the last full build into `output`, with its in-place edits applied."""
+    rows = store.read_states([HEAD, DELTA])
+    try:
+        header, snapshot = rows[HEAD]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if header != _FORMAT or not isinstance(snapshot, Snapshot) or snapshot.output != output:
+        return None
+    delta = rows.get(DELTA)
+    if not isinstance(delta, tuple) or len(delta) != 3 or delta[0] != snapshot.token:
+        return snapshot
+    _, replaced, content = delta
+    return _applied(snapshot, replaced, content)
+
+
+def _applied(snapshot: Snapshot, replaced: Mapping[int, Briefing], content: ContentFiles) -> Snapshot:
+    site = snapshot.loaded.site
+    briefings = list(site.briefings)
+    for index, briefing in replaced.items():
+        briefings[index] = briefing
+    loaded = replace(snapshot.loaded, site=replace(site, briefings=tuple(briefings)))
+    return replace(snapshot, loaded=loaded, content={**snapshot.content, **content})
+
+
+def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],
+               content: ContentFiles) -> dict[str, Any] | None:
+    """The delta row after an in-place edit (records with their bodies left out: the body
+    store keeps those); None when the delta has grown too large to be worth keeping."""
+    earlier = store.read_states([DELTA]).get(DELTA)
+    known: dict[int, Briefing] = {}
+    files: ContentFiles = {}
+    if isinstance(earlier, tuple) and len(earlier) == 3 and earlier[0] == snapshot.token:
+        known, files = dict(earlier[1]), dict(earlier[2])
+    for index, briefing in replaced.items():
+        doc = briefing.doc
+        known[index] = replace(briefing, doc=replace(doc, body=replace(doc.body, html="")))
+    files.update(content)
+    if len(known) > DELTA_LIMIT:
+        return None
+    return {DELTA: (snapshot.token, known, files)}
