@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefgen.build import memo, snapshot
@@ -45,17 +45,18 @@ class InPlace:
 
 
 def build_in_place(config: Config, output: Path, found: list[ContentStat], global_digest: str,
-                   inputs: str, now: dt.datetime) -> InPlace | None:
-    """Rebuild after briefings were edited in place; None when a full build is needed."""
+                   inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
+    """Rebuild after briefings were edited in place; None when a full build is needed.
+    `last_build` is the record of the last build, whose output is as it left it."""
     store = Store(config.cache_dir / STORE)
     try:
-        return _build(store, config, output, found, global_digest, inputs, now)
+        return _build(store, config, output, found, global_digest, inputs, now, last_build)
     finally:
         store.close()
 
 
 def _build(store: Store, config: Config, output: Path, found: list[ContentStat], global_digest: str,
-           inputs: str, now: dt.datetime) -> InPlace | None:
+           inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
     last = snapshot.read(store, str(output))
     if last is None or last.global_inputs != global_digest:
         return None
@@ -83,6 +84,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     manifest = read_manifest(store, output)
     replaced: dict[int, Briefing] = {}
     rendered: Manifest = {}
+    written: frozenset[str] = frozenset()
     if files:
         writer = OutputWriter(output)
         try:
@@ -111,18 +113,17 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         except BaseException:
             writer.abort()
             raise
-        replaced, rendered = edited.replaced, edited.manifest
+        replaced, rendered, written = edited.replaced, edited.manifest, edited.changed_files
     delta = snapshot.delta_rows(store, last, replaced, content)
     values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}})
     if delta is None:
         store.write_state(values, drop=(snapshot.HEAD, snapshot.DELTA, *dropped))
     else:
         store.write_state({**values, **delta}, drop=dropped)
-    times = memo.folder_times(output, last.folders)
+    times = memo.refreshed_times(output, last_build, {rel.rpartition("/")[0] for rel in written})
     if times is not None:
-        memo.write_last_build(config.cache_dir, output, memo.LastBuild(
-            inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
-            loaded.drafts_left_out, loaded.future_left_out, last.folders, times))
+        memo.write_last_build(config.cache_dir, output,
+                              replace(last_build, inputs=inputs, folder_times=times))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
                    loaded.drafts_left_out, loaded.future_left_out)
 

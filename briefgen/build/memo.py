@@ -34,7 +34,7 @@ class LastBuild:
     # The output's folders and a digest of their modification times: a file deleted by
     # hand from the output changes its folder's, which no input records.
     folders: tuple[str, ...] = ()
-    folder_times: str = ""
+    folder_times: tuple[int, ...] = ()
 
 
 def output_folders(files: Iterable[str]) -> tuple[str, ...]:
@@ -48,16 +48,27 @@ def output_folders(files: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def folder_times(output: Path, folders: Iterable[str]) -> str | None:
-    """A digest of the folders' modification times; None when one is gone."""
-    digest = hashlib.blake2b(digest_size=16)
+def folder_times(output: Path, folders: Iterable[str]) -> tuple[int, ...] | None:
+    """The folders' modification times; None when one is gone."""
     base = str(output) + os.sep
     try:
-        for folder in folders:
-            digest.update(b"%d\n" % os.stat(base + folder).st_mtime_ns)
+        return tuple(os.stat(base + folder).st_mtime_ns for folder in folders)
     except OSError:
         return None
-    return digest.hexdigest()
+
+
+def refreshed_times(output: Path, last: LastBuild, changed: Iterable[str]) -> tuple[int, ...] | None:
+    """The folders' times after files were written into the `changed` ones (and the output's own,
+    where an interrupted commit leaves its marks): only those are looked at again."""
+    times = list(last.folder_times)
+    position = {folder: i for i, folder in enumerate(last.folders)}
+    base = str(output) + os.sep
+    try:
+        for folder in {"", *changed}:
+            times[position[folder]] = os.stat(base + folder).st_mtime_ns
+    except (OSError, KeyError):
+        return None
+    return tuple(times)
 
 
 def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
@@ -100,7 +111,8 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None,
                          int(record.get("drafts", 0)), int(record.get("future", 0)),
-                         tuple(str(f) for f in record["folders"]), str(record["folder_times"]))
+                         tuple(str(f) for f in record["folders"]),
+                         tuple(int(t) for t in record["folder_times"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     finally:

@@ -74,10 +74,10 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
-        if output_as_left:
+        if last is not None and output_as_left:
             from briefgen.build.in_place import build_in_place
 
-            edited = build_in_place(config, output, found, global_digest, inputs, now)
+            edited = build_in_place(config, output, found, global_digest, inputs, now, last)
             if edited is not None:
                 return BuildResult(output, edited.briefings, edited.files, edited.rendered,
                                    edited.files - edited.rendered, (), time.perf_counter() - started,
@@ -126,8 +126,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         # A build with warnings should say them again next time.
         if not loaded.warnings and times is not None:
             snapshot.write(cache.store, snapshot.Snapshot(
-                str(output), global_digest, dict(loaded.content), loaded, outcome.fingerprints.state(),
-                folders))
+                str(output), global_digest, dict(loaded.content), loaded, outcome.fingerprints.state()))
             memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                 inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                 loaded.drafts_left_out, loaded.future_left_out, folders, times))

@@ -51,7 +51,6 @@ class Snapshot:
     content: ContentFiles
     loaded: Loaded
     fingerprints: FingerprintState
-    folders: tuple[str, ...]  # the output's folders, for the unchanged-build check
     token: str = ""
 
 

@@ -15,7 +15,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from briefgen import __version__
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
@@ -23,7 +23,6 @@ from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import FileStat, file_stat
-from briefgen.build.workers import WorkerPool
 from briefgen.config import Config, load_config
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
@@ -53,6 +52,9 @@ from briefgen.site.model import (
 )
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.verify import collect_archives, verify
+
+if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
+    from briefgen.build.workers import WorkerPool
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def load_topic_descriptions(
 ) -> tuple[dict[str, TopicDescription], list[Diagnostic]]:
     descriptions: dict[str, TopicDescription] = {}
     problems: list[Diagnostic] = []
-    converter = Converter(citations=False)
+    converter: Converter | None = None
     for path in description_files(content_dir):
         shown = path.relative_to(root).as_posix()
         text = decode(shown, path.read_bytes())
@@ -51,6 +51,8 @@ def load_topic_descriptions(
                 problems.append(split)
                 continue
             body, body_line = split.body, split.body_line
+        if converter is None:
+            converter = Converter(citations=False)  # slow to make: only for a site with descriptions
         converted = converter.convert(body, shown, body_line)
         descriptions[path.stem] = TopicDescription(path.stem, converted.html)
     return descriptions, problems

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
+from html import escape
 
 from briefgen import __version__
 from briefgen.controls import strip_forbidden
@@ -124,7 +124,7 @@ def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for entry in entries:
         lastmod = f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else ""
-        lines.append(f"<url><loc>{xml_escape(strip_forbidden(entry.url))}</loc>{lastmod}</url>")
+        lines.append(f"<url><loc>{escape(strip_forbidden(entry.url), quote=False)}</loc>{lastmod}</url>")
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
 
@@ -132,7 +132,8 @@ def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
 def sitemap_index(part_urls: Sequence[str]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"<sitemap><loc>{xml_escape(strip_forbidden(url))}</loc></sitemap>" for url in part_urls]
+    lines += [f"<sitemap><loc>{escape(strip_forbidden(url), quote=False)}</loc></sitemap>"
+              for url in part_urls]
     lines.append("</sitemapindex>\n")
     return "\n".join(lines).encode("utf-8")
 
