@@ -10,6 +10,7 @@ paragraph, notes) must be equal.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,14 @@ CONVERTERS = [(markup.Converter(), SmartyConverter()),
 
 def assert_same(body: str, path: str = "briefings/a.md") -> None:
     for converter, reference in CONVERTERS:
-        want = reference.convert(body, path, 1)
+        try:
+            want = reference.convert(body, path, 1)
+        except ValueError as error:
+            # Python-Markdown fails on some inputs (a URL such as "https://e.org[r]");
+            # the pipeline must fail the same way.
+            with pytest.raises(type(error), match=re.escape(str(error))):
+                converter.convert(body, path, 1)
+            continue
         got = converter.convert(body, path, 1)
         assert got.html == want.html, f"{body!r}\nsmarty:     {want.html!r}\ntypography: {got.html!r}"
         assert got == want
