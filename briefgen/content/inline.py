@@ -41,6 +41,13 @@ _ApplyPattern = Callable[[Any, str, int, int], tuple[str, bool, int]]
 
 
 class _InlinePass(InlineProcessor):
+    """The stock pass with its per-span loop replaced.
+
+    Both steps it relies on are private to Python-Markdown: should a release
+    rename them, building the pass fails (the apply step) or the stock loop
+    runs unchanged (the loop), never a different output.
+    """
+
     def __init__(self, md: markdown.Markdown, needs: Mapping[str, str]) -> None:
         super().__init__(md)
         self._known = {**_NEEDS, **needs}
