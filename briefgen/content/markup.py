@@ -21,9 +21,11 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from briefgen.content.inline import InlinePassExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
 from briefgen.content.slugs import make_slug
+from briefgen.content.typography import TypographyExtension
 
 # Placeholder written into HTML for a link to another content file; rendering
 # replaces it with that file's URL.
@@ -31,6 +33,9 @@ CONTENT_LINK_PREFIX = "briefgen-content:"
 # What a source id may be: in citations here, and in registries and front matter.
 SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CITATION = re.compile(r"\[(@[^\]\n]+)\]")
+# The inline pattern takes the spaces before a citation, so "Friday [@a]" never
+# wraps before the number.
+_CITATION_INLINE = r"[ \t]*" + _CITATION.pattern
 _CITE_ATTR = "data-briefgen-cite"
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
@@ -231,9 +236,7 @@ class _BriefingExtension(Extension):
         if self.citations:
             # After backticks (190) and escapes (180), so code and `\[@x]` stay literal;
             # before links (160), which would otherwise read `[@x]` as a reference.
-            # The marker takes the spaces before it, so "Friday [@a]" never wraps before the number.
-            pattern = r"[ \t]*" + _CITATION.pattern
-            md.inlinePatterns.register(_CitationPattern(pattern, md), "citation", 175)
+            md.inlinePatterns.register(_CitationPattern(_CITATION_INLINE, md), "citation", 175)
         # After inline processing (20), before prettify (10).
         md.treeprocessors.register(_FinishTree(md, self.state), "briefgen-finish", 15)
 
@@ -266,7 +269,9 @@ class Converter:
 
     def _markdown(self) -> markdown.Markdown:
         return markdown.Markdown(
-            extensions=[*MARKDOWN_EXTENSIONS, _BriefingExtension(self._state, self._citations)],
+            extensions=[*MARKDOWN_EXTENSIONS, TypographyExtension(),
+                        InlinePassExtension({_CITATION_INLINE: "["}),
+                        _BriefingExtension(self._state, self._citations)],
             extension_configs=MARKDOWN_CONFIG,
             output_format="html",
         )

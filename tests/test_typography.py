@@ -1,0 +1,159 @@
+"""briefgen's Markdown passes write exactly what stock Python-Markdown wrote.
+
+Every document is converted twice: with briefgen's Converter, and with the same
+pipeline on stock Python-Markdown: the smarty extension in place of the
+typography pass, the stock inline pass in place of the one that skips patterns
+a span cannot match. The whole conversions (HTML, citations, links, first
+paragraph, notes) must be equal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import frontmatter
+import markdown
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from briefgen.content import markup
+from tests.conftest import REPO
+
+SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
+SETTINGS = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                    max_examples=1500 * SCALE, phases=[p for p in Phase if p is not Phase.explain])
+SMARTY_EXTENSIONS = ("tables", "fenced_code", "footnotes", "smarty", "toc", "sane_lists",
+                     "attr_list", "def_list")
+
+
+class SmartyConverter(markup.Converter):
+    """briefgen's Converter on stock Python-Markdown with the smarty extension."""
+
+    def _markdown(self) -> markdown.Markdown:
+        return markdown.Markdown(
+            extensions=[*SMARTY_EXTENSIONS, markup._BriefingExtension(self._state, self._citations)],
+            extension_configs=markup.MARKDOWN_CONFIG,
+            output_format="html",
+        )
+
+
+CONVERTERS = [(markup.Converter(), SmartyConverter()),
+              (markup.Converter(citations=False), SmartyConverter(citations=False))]
+
+
+def assert_same(body: str, path: str = "briefings/a.md") -> None:
+    for converter, reference in CONVERTERS:
+        try:
+            want = reference.convert(body, path, 1)
+        except ValueError as error:
+            # Python-Markdown fails on some inputs (a URL such as "https://e.org[r]");
+            # the pipeline must fail the same way.
+            with pytest.raises(type(error), match=re.escape(str(error))):
+                converter.convert(body, path, 1)
+            continue
+        got = converter.convert(body, path, 1)
+        assert got.html == want.html, f"{body!r}\nsmarty:     {want.html!r}\ntypography: {got.html!r}"
+        assert got == want
+
+
+TRICKY = [
+    # Apostrophes, possessives, decades, contractions, quotes at a span's start.
+    "Don't stop; it's the ministry's rule, the '80s and '90s, rock 'n' roll, 'tis.",
+    "'Twas brillig. 'Hello,' she said. \"Hi,\" he said. \"'Quoted' words,\" she said.",
+    "'s and 's' and 'a' and '' and \"\" and ''' and \"\"\" and '\" and \"' and '\"'\"",
+    "'.", "\".", "'..", "'\"", "\"'", "'?x", "\"!x", "a'\"b", "a\"'b", "a''b", "a\"\"b", "'''a'''",
+    "(\"a\") ['b'] {\"c\"} -\"d\"- \"e\"? 'f'! 'g'; \"h\": 'i',",
+    "He said \"the '90s\" and '1990s' and '80 and '80s' and 5'11\" tall and 12\" long.",
+    "a 'b' c \"d\" e 'f's g' h's\"i\"",
+    "quote\n'line start' and\n\"line start\"", "x\t'tab' y\t\"tab\"",
+    "no\u00a0'nbsp' and\u00a0\"nbsp\" and &nbsp;'x' and &nbsp;\"y\"",
+    # Dashes and ellipses next to quotes and each other.
+    "a - b -- c --- d ---- e ----- f -- 'g' --\"h\" ---'i' ----'j'",
+    "--'a' \u2014'b' \u2013\"c\" &mdash;'d' &ndash;\"e\" &#8211;'f' &#8212;\"g\"",
+    "... .... ..... a...b '...' \"...\" ...'a' '...\"",
+    "--", "---", "...", "-- ...", "'--'", "\"---\"",
+    # Inline elements split the text: quotes right after or before them.
+    "*emphasis*'s and *emphasis*\" and **strong**' and _em_\"x\" \"*a*\" '**b**'",
+    "[a link](https://e.org)'s target and \"[quoted link](https://e.org)\" and [x](y)'",
+    "`code 'span' \"x\" -- ...`'s and \"`code`\" and '`x`'",
+    "<b>bold</b>\" and <i>x</i>' and <span>\"a\"</span> and <br>'x' &amp;\"y\" &copy;'z'",
+    "Escaped \\\"quote\\\" and \\'single\\' and \\-- and \\... and \\\\\"x\\\\\"",
+    # Blocks: code, headings, lists, tables, footnotes, quotes, attributes.
+    "```\n'code' \"block\" -- ...\n```\n\n    indented 'code' -- x\n\nafter 'code'",
+    "# It's \"the\" heading -- 'really'...\n\n## The '90s\n\n### \"Quoted\" [@src-a]\n\ntext",
+    "- 'item' one\n- \"item\" two --\n  - nested 'x'\n\n1. 'first'\n2. \"second\"...",
+    "| 'a' | \"b\" |\n|---|---|\n| c's | -- d... |\n",
+    "Text[^1] 'with' note[^n].\n\n[^1]: The 'note' -- \"here\"...\n[^n]: It's 'x'.",
+    "> 'quoted' \"block\" -- x\n> > it's nested...",
+    "Term 'a'\n:   Definition \"b\" -- c",
+    "# Title 'x' {: #custom-id title=\"it's -- 'y'\" }\n\nPara 'y' {: .klass data-x=\"'z'\" }",
+    "[link](https://e.org \"A 'title' -- with...\") and ![img 'alt'](a.png \"t's\")",
+    "[ref 'link'][r] and [r]\n\n[r]: https://e.org \"Ref 'title'\"",
+    "<https://e.org/'a'> and <a@b.org> and <div>\n'raw' \"html\"\n</div>\n\nafter",
+    "A sentence \"quoting [@src-a]\" and 'another [@src-a, p. 2]' -- [@src-b]...",
+    "Line one 'a'  \nLine two \"b\"",
+    "[see 'b'](b.md) and [\"c\"](../c.md#f)",
+    "\"\n\n'\n\n\"'\n\n\"a\n\n'a",
+]
+
+
+@pytest.mark.parametrize("body", TRICKY)
+def test_tricky_text_converts_as_with_smarty(body: str) -> None:
+    assert_same(body)
+
+
+PIECES = st.sampled_from([
+    "'", "'", "'", '"', '"', "-", "--", "---", ".", "...", " ", " ", " ", "\t", "\n", "\n\n", "\u00a0",
+    "s", "a", "word", "It", "80s", "1990", "x's", "(", ")", "[", "]", "{", "}", ",", ";", ":", "!", "?",
+    "*", "**", "_", "`", "\\", "\\'", '\\"', "&nbsp;", "&mdash;", "&#8211;", "&amp;", "\u2013", "\u2014",
+    "<b>", "</b>", "<br>", "[a](b)", "[a 'b'](https://e.org \"t 'q'\")", "[x](y.md)", "[@src-a]",
+    "[^1]", "\n\n[^1]: ", "# ", "## ", "- ", "1. ", "> ", "    ", "```\n", "| ", " |",
+    "\n|---|---|\n", "{: #i }", "{: title=\"'a'\" }", "\n: ", "~", "/", "=",
+    "![i 'a'](p.png)", "[r]", "\n\n[r]: https://e.org", "<https://e.org>", "<a@b.org>", "  \n", "<!-- c -->",
+])
+BODIES = st.lists(PIECES, max_size=40).map("".join)
+
+
+@SETTINGS
+@given(BODIES)
+def test_generated_text_converts_as_with_smarty(body: str) -> None:
+    assert_same(body)
+
+
+PROSE = st.lists(st.one_of(st.sampled_from([" ", " ", "'", '"', "--", "...", ".", "-"]),
+                           st.text(st.characters(codec="utf-8", exclude_characters="\r"), max_size=3)),
+                 max_size=30).map("".join)
+
+
+@SETTINGS
+@given(PROSE)
+def test_any_text_converts_as_with_smarty(body: str) -> None:
+    assert_same(body)
+
+
+def demo_documents() -> list[Path]:
+    return sorted((REPO / "content").rglob("*.md"))
+
+
+def test_demo_content_converts_as_with_smarty() -> None:
+    documents = demo_documents()
+    assert documents
+    for path in documents:
+        assert_same(frontmatter.loads(path.read_text(encoding="utf-8")).content,
+                    path.relative_to(REPO / "content").as_posix())
+
+
+def test_generated_corpus_converts_as_with_smarty(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), str(tmp_path),
+                    "--count", "200", "--seed", "7"], check=True, capture_output=True)
+    content = tmp_path / "briefgen" / "content"
+    documents = sorted(content.rglob("*.md"))
+    assert len(documents) >= 200
+    for path in documents:
+        assert_same(frontmatter.loads(path.read_text(encoding="utf-8")).content,
+                    path.relative_to(content).as_posix())
