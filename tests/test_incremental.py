@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build.options import BuildOptions
-from briefgen.build.pipeline import build
+from briefgen.build.pipeline import BuildResult, build
 
 
 def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]:
@@ -331,3 +331,39 @@ def test_a_topic_description_is_an_input(tmp_path: Path) -> None:
         build(site, BuildOptions(output=output))
         assert text.encode() in (output / "topics/alpha/index.html").read_bytes()
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_would(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    assert not build(site, BuildOptions(output=output)).in_place
+    b2, b5 = site / "content/briefings/2020/b2.md", site / "content/briefings/2020/b5.md"
+    original = b2.read_text(encoding="utf-8")
+
+    def rebuilt(step: str) -> BuildResult:
+        result = build(site, BuildOptions(output=output))
+        assert tree(output) == clean_build(site, tmp_path / "clean"), step
+        return result
+
+    edit_briefing(site)
+    result = rebuilt("a paragraph edited")
+    assert result.in_place and 0 < result.rendered < 10, result
+    # A title with the slug fixed: lists show the new title, the URL stays.
+    replace_in(b5, 'title: "Briefing 5"', 'title: "Briefing five"\nslug: briefing-5')
+    assert rebuilt("a title edited, its slug kept").in_place
+    replace_in(b5, "Briefing five", "Briefing number five")
+    result = rebuilt("a title edited again")
+    assert result.in_place
+    shown_in = [rel for rel, data in tree(output).items() if b"Briefing number five" in data]
+    assert len(shown_in) > 3, shown_in  # its page, and the lists and feeds that show it
+    os.utime(b2, ns=(time.time_ns(), time.time_ns() + 10**9))
+    result = rebuilt("a file touched")
+    assert result.in_place and result.rendered == 0
+    b2.write_text(original, encoding="utf-8")
+    replace_in(b5, "Second paragraph 5.", "Second paragraph five.")
+    assert rebuilt("one edit reverted and another made").in_place
+    replace_in(b2, "topics: [Alpha]", "topics: [Alpha, Gamma]")
+    assert not rebuilt("a topic added").in_place
+    replace_in(b2, "Second paragraph 2.", "Second paragraph two.")
+    assert rebuilt("an edit after a full build").in_place
+    assert build(site, BuildOptions(output=output)).rendered == 0

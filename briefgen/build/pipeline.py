@@ -32,6 +32,7 @@ class BuildResult:
     seconds: float
     drafts_left_out: int = 0
     future_left_out: int = 0
+    in_place: bool = False  # rebuilt from the last build's snapshot (see in_place.py)
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -81,7 +82,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             if edited is not None:
                 return BuildResult(output, edited.briefings, edited.files, edited.rendered,
                                    edited.files - edited.rendered, (), time.perf_counter() - started,
-                                   edited.drafts_left_out, edited.future_left_out)
+                                   edited.drafts_left_out, edited.future_left_out, in_place=True)
     # Only a build that has something to do needs the parsers and renderers.
     from briefgen.build import snapshot
     from briefgen.build.cache import BuildCache
