@@ -247,8 +247,9 @@ class Fingerprints:
         every = ""
         if shown.every_briefing:
             every = self.index_digest(spec) if self.index_digest else self._every_briefing()
+        args = () if kind.args_are_places else spec.args
         return _digest(
-            self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, spec.args,
+            self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, args,
             listed, full, every, shown.other, self.static_digest if kind is STATIC else None,
         )
 

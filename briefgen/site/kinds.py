@@ -80,6 +80,9 @@ class PageKind:
     shows: ShowsRule = field(repr=False)
     in_sitemap: bool = False
     paginated: bool = False  # `url` takes the page number as `page`
+    # The arguments are only a record's place in the model (what it shows says the rest):
+    # a briefing added before it moves the place, not the file.
+    args_are_places: bool = False
 
     def __reduce__(self) -> tuple[Callable[[str], PageKind], tuple[str]]:
         # Specs travel to worker processes by the thousand: send a kind by its name.
@@ -209,7 +212,8 @@ def _static(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
 
 
 HOME = PageKind("home", "home.html", urls.home, _home, in_sitemap=True, paginated=True)
-BRIEFING = PageKind("briefing", "briefing.html", urls.briefing, _briefing, in_sitemap=True)
+BRIEFING = PageKind("briefing", "briefing.html", urls.briefing, _briefing, in_sitemap=True,
+                    args_are_places=True)
 ARCHIVE = PageKind("archive", "archive.html", urls.archive, _archive, in_sitemap=True)
 YEAR = PageKind("year", "period.html", urls.year, _year, in_sitemap=True)
 MONTH = PageKind("month", "period.html", urls.month, _month, in_sitemap=True)
@@ -219,7 +223,7 @@ TOPIC = PageKind("topic", "topic.html", urls.topic, _topic, in_sitemap=True, pag
 TOPIC_FEED = PageKind("topic_feed", None, urls.topic_feed, _topic_feed)
 SOURCES = PageKind("sources", "sources.html", urls.sources, _sources, in_sitemap=True)
 PUBLISHER = PageKind("publisher", "publisher.html", urls.publisher, _publisher, in_sitemap=True)
-PAGE = PageKind("page", "page.html", urls.page, _page, in_sitemap=True)
+PAGE = PageKind("page", "page.html", urls.page, _page, in_sitemap=True, args_are_places=True)
 NOT_FOUND = PageKind("404", "404.html", urls.not_found, _nothing)
 FEED = PageKind("feed", None, urls.feed, _feed)
 JSON_FEED = PageKind("json_feed", None, urls.json_feed, _feed)
