@@ -665,3 +665,36 @@ def test_a_search_row_lost_from_the_cache_means_indexing_afresh(tmp_path: Path) 
     (out / "search/terms/5.json").unlink()
     build_ok(site, "--output", out)
     assert search_tree(out) == search_tree(fresh)
+
+
+@browser_test
+def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) -> None:
+    convoy = "\u041a\u043e\u043d\u0432\u043e\u0439"  # "Convoy" in Russian
+    files = {f"content/briefings/2017/k{n}.md":
+             f"---\ntitle: {convoy} {n}\ndate: 2017-03-{n + 1:02d}\n---\n{convoy}, day {n}.\n"
+             for n in range(5)}
+    www = tmp_path / "www"
+    russian = CONFIG.replace('timezone = "UTC"', 'timezone = "UTC"\nlanguage = "ru"')
+    build_ok(make_site(tmp_path, files, russian), "--output", www / "brief")
+    page = (www / "brief/search/index.html").read_text(encoding="utf-8")
+    assert "Поиск по брифингам" in page and "Для поиска нужен JavaScript" in page
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        server = f"http://127.0.0.1:{httpd.server_address[1]}"
+        assert len(type_query(tab, server, convoy.lower())) == 5
+        # Russian plural forms: 5 takes "many", 1 takes "one".
+        status = tab.locator("#search-status")
+        assert status.inner_text() == f"5 результатов по запросу “{convoy.lower()}”."
+        tab.goto(f"{server}/brief/search/?q=day+1")
+        assert len(results(tab)) == 1
+        assert status.inner_text() == "1 результат по запросу “day 1”."
+        dates = tab.locator(".search-result__date time").all_inner_texts()
+        assert dates == ["2 марта 2017 \u0433."], dates
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

@@ -98,7 +98,7 @@ class Renderer:
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path, config.site.search)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
-        self.search = SearchFiles(site, html_of)
+        self.search = SearchFiles(site, html_of, self.catalog.date)
 
 
     def for_site(self, site: Site, changed_briefings: Collection[int] | None = None) -> Renderer:
@@ -109,7 +109,7 @@ class Renderer:
         other.site = site
         other.views = Views(site, self.scheme, self.html_of, **self._view_options)
         other.nav_pages = tuple(other.views.page(p) for p in site.pages)
-        other.search = SearchFiles(site, self.html_of)
+        other.search = SearchFiles(site, self.html_of, self.catalog.date)
         other.search.follow(self.search, changed_briefings)
         return other
 

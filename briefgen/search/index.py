@@ -9,6 +9,7 @@ rendering, by updating the state the previous build left (see postings.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -24,6 +25,7 @@ from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 
 HtmlOf = Callable[[BriefingDoc | PageDoc], str]
+DateOf = Callable[[dt.date], str]  # a date as results show it, in the site's language
 
 
 def _json(value: Any) -> bytes:
@@ -53,7 +55,11 @@ class Record:
         })
 
 
-def record(site: Site, doc_id: int, html_of: HtmlOf) -> Record:
+def english_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf = english_date) -> Record:
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
         page = site.pages[ref.index]
@@ -62,7 +68,7 @@ def record(site: Site, doc_id: int, html_of: HtmlOf) -> Record:
     b = site.briefings[ref.index]
     day = b.date.date()
     return Record(
-        doc_id, b.url, b.title, day.isoformat(), f"{day.day} {day:%B %Y}", b.summary,
+        doc_id, b.url, b.title, day.isoformat(), date_of(day), b.summary,
         tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs),
         tuple((s.title, s.publisher) for s in b.sources),
         plain_text(html_of(b.doc)),
@@ -154,9 +160,10 @@ class SearchIndex:
 class SearchFiles:
     """Renders the search index's files; the index itself is built on first need."""
 
-    def __init__(self, site: Site, html_of: HtmlOf) -> None:
+    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf = english_date) -> None:
         self.site = site
         self.html_of = html_of
+        self.date_of = date_of
         self._index: SearchIndex | None = None
         self._previous: postings.Postings | None = None
         self._previous_shards: Mapping[int, bytes] = {}
@@ -211,7 +218,7 @@ class SearchFiles:
 
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:
-            return record(self.site, spec.args[0], self.html_of).as_json()
+            return record(self.site, spec.args[0], self.html_of, self.date_of).as_json()
         if spec.kind is SEARCH_TERMS:
             return self.index().term_shard(spec.args[0])
         if spec.kind is SEARCH_FILTER:

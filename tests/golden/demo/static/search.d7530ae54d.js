@@ -29,6 +29,31 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var nojs = document.querySelector("[data-search-nojs]");
+  // The page's strings in the site's language (search.html fills them from the theme's catalog).
+  var TEXT = {
+    result: { one: "{n} result", other: "{n} results" },
+    result_or_more: { one: "{n} or more results", other: "{n} or more results" },
+    found: "{count} for {what}.", found_first: "{count} for {what}, the first {shown} shown.",
+    none: "No results for {what}.", loading: "Loading the search index…",
+    failed: "The search index could not be loaded. Try again later.", topics: "Topics",
+    topic: "topic", publisher: "publisher", year: "year"
+  };
+  try {
+    var given = JSON.parse(form.getAttribute("data-search-text") || "{}");
+    Object.keys(given).forEach(function (key) {
+      if (typeof given[key] === "string" ? given[key] : Object.keys(given[key]).length) TEXT[key] = given[key];
+    });
+  } catch (e) { /* the English strings above */ }
+  var plural = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
+  }
+
+  function count(forms, n) {
+    var category = plural ? plural.select(n) : (n === 1 ? "one" : "other");
+    return say(forms[category] || forms.other, { n: n });
+  }
 
   form.hidden = false;
   if (nojs) nojs.hidden = true;
@@ -277,7 +302,7 @@
     }
     if (doc.topics.length) {
       var topics = element("ul", "search-result__topics");
-      topics.setAttribute("aria-label", "Topics");
+      topics.setAttribute("aria-label", TEXT.topics);
       doc.topics.forEach(function (topic) {
         var entry = element("li");
         var a = element("a", "", topic[1]);
@@ -296,7 +321,7 @@
     Object.keys(filters).forEach(function (kind) {
       var select = selects[kind];
       if (filters[kind] && select && select.selectedIndex > 0) {
-        parts.push(kind + " " + select.options[select.selectedIndex].text);
+        parts.push(TEXT[kind] + " " + select.options[select.selectedIndex].text);
       }
     });
     return parts.join(", ");
@@ -328,10 +353,10 @@
 
   function announce(state) {
     var total = state.ids.length;
-    var count = total === 1 ? "1 result" : total + (state.exact ? "" : " or more") + " results";
+    var found = count(state.exact ? TEXT.result : TEXT.result_or_more, total);
     status.textContent = total
-      ? count + " for " + state.what + (total > state.shown ? ", the first " + state.shown + " shown." : ".")
-      : "No results for " + state.what + ".";
+      ? say(total > state.shown ? TEXT.found_first : TEXT.found, { count: found, what: state.what, shown: state.shown })
+      : say(TEXT.none, { what: state.what });
     if (more) more.hidden = state.shown >= total;
   }
 
@@ -379,7 +404,7 @@
         list.setAttribute("data-search-for", shown);
       })
       .catch(function () {
-        if (mine === sequence) status.textContent = "The search index could not be loaded. Try again later.";
+        if (mine === sequence) status.textContent = TEXT.failed;
       })
       .then(function () {
         if (mine === sequence) form.removeAttribute("aria-busy");
@@ -417,7 +442,7 @@
   function start() {
     var params = new URLSearchParams(location.search);
     input.value = params.get("q") || "";
-    status.textContent = "Loading the search index…";
+    status.textContent = TEXT.loading;
     getJSON("meta.json?t=" + Date.now()).then(function (loaded) {
       if (loaded.format !== FORMAT) throw new Error("unknown index format");
       meta = loaded;
@@ -439,7 +464,7 @@
       typedAt = performance.now();
       return search();
     }).catch(function () {
-      status.textContent = "The search index could not be loaded. Try again later.";
+      status.textContent = TEXT.failed;
     });
   }
 
