@@ -81,7 +81,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         content[shown] = (file.stat, file.digest)
         if file.digest != last.content[shown][1]:
             files[shown] = file
-    manifest = read_manifest(store, output)
+    manifest = read_manifest(store, output) if files else {}
     replaced: dict[int, Briefing] = {}
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
@@ -115,7 +115,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
             raise
         replaced, rendered, written = edited.replaced, edited.manifest, edited.changed_files
     delta = snapshot.delta_rows(store, last, replaced, content)
-    values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}})
+    values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}}) if rendered else ({}, ())
     if delta is None:
         store.write_state(values, drop=(snapshot.HEAD, snapshot.DELTA, *dropped))
     else:
