@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import os
 import time
 import zoneinfo
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -262,9 +264,7 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
     if pool is not None and len(missing) > 1:
         batches = pool.map(_parse_in_worker, missing, _parse_setup)
     else:
-        converter, page_converter = Converter(), Converter(citations=False)
-        batches = ([parse_file(f, converter, page_converter) for f in missing[i:i + 200]]
-                   for i in range(0, len(missing), 200))
+        batches = _parse_here(missing)
     stats = {f.path: f.stat for f in missing}
     for batch in batches:
         # Stored batch by batch, so the bodies of the whole site are never in memory at once.
@@ -272,6 +272,31 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
         for item in fresh:
             results[item.path] = item
     return [results[f.path] for f in files], len(missing)
+
+
+def _parse_here(missing: Sequence[SourceFile]) -> Iterator[list[ParsedFile]]:
+    converter, page_converter = Converter(), Converter(citations=False)
+    with _collecting():
+        for start in range(0, len(missing), 200):
+            yield [parse_file(f, converter, page_converter) for f in missing[start:start + 200]]
+
+
+@contextlib.contextmanager
+def _collecting() -> Iterator[None]:
+    """Work done in the build's own process collects its cyclic garbage as a worker does.
+
+    Markdown and Jinja2 make reference cycles, which would pile up with the
+    collector off (see pipeline.build); the heap so far is frozen first, so a
+    collection scans only what is new.
+    """
+    collecting = gc.isenabled()
+    gc.freeze()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not collecting:
+            gc.disable()
 
 
 class Sink(Protocol):
@@ -326,7 +351,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             if result.problem is None:
                 sink.register(result.rel_file, kept=result.kept)
     else:
-        written = [render_one(renderer, sink, spec, digest) for spec, digest in todo]
+        with _collecting():
+            written = [render_one(renderer, sink, spec, digest) for spec, digest in todo]
     problems = [r.problem for r in written if r.problem is not None]
     if problems:
         raise BuildFailed(problems)
