@@ -698,3 +698,36 @@ def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) 
         context.close()
         httpd.shutdown()
         httpd.server_close()
+
+
+@browser_test
+def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Path, browser: Any) -> None:
+    from briefgen.search.postings import PRESENCE_ONLY_FROM
+
+    count = PRESENCE_ONLY_FROM + 52
+    files = {f"content/briefings/2018/{n // 28 + 1:02d}/b{n}.md":
+             f"---\ntitle: Note {n}\ndate: 2018-{n // 28 % 12 + 1:02d}-{n % 28 + 1:02d}\n---\n"
+             + ("The harbour reopened. " if n % 3 == 0 else "Markets were calm. ") + f"Item {n}.\n"
+             for n in range(count)}
+    www = tmp_path / "www"
+    build_ok(make_site(tmp_path, files, CONFIG), "--output", www / "brief")
+    harbour = [n for n in range(count) if n % 3 == 0]
+    shards = [json.loads(p.read_text(encoding="utf-8")) for p in (www / "brief/search/terms").glob("*.json")]
+    entry = next(shard["harbour"] for shard in shards if "harbour" in shard)
+    assert entry[0] == -2 and len(entry) == len(harbour) + 1  # present documents, no weights
+    handler = functools.partial(_QuietHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour+item+300")
+        assert len(results(tab)) == 1
+        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour")
+        results(tab)
+        assert tab.locator("#search-status").inner_text() == (
+            f"{len(harbour)} results for “harbour”, the first 10 shown.")
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

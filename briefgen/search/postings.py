@@ -85,6 +85,18 @@ def is_common(frequency: int, documents: int) -> bool:
     return frequency * 2 > documents
 
 
+# From this many documents on, a term in more than a quarter of them is listed without
+# weights: its long list would cost a reader more bytes than its weights are worth to
+# the ranking (such a term's idf is small). Smaller sites keep every weight.
+PRESENCE_ONLY_FROM = 2048
+
+
+def is_frequent(frequency: int, documents: int) -> bool:
+    """Whether a term's postings are listed without weights (see PRESENCE_ONLY_FROM)."""
+    return (documents >= PRESENCE_ONLY_FROM and frequency * 4 > documents
+            and not is_common(frequency, documents))
+
+
 class StateError(Exception):
     """The kept state lacks a row it names: the index is built afresh."""
 
@@ -184,10 +196,17 @@ class Postings:
 
     def encode(self, term: str) -> str:
         """`"term":[gap,weight,...]`; for a term in more than half the documents, `"term":[-1,gap,...]`
-        listing the documents without it, so no list is longer than half the site."""
+        listing the documents without it, so no list is longer than half the site; for a
+        frequent term of a large site, `"term":[-2,gap,...]`, the documents with it, unweighted."""
         entries = self.lists[term]
         encoded, previous = [], 0
-        if is_common(len(entries), len(self.keys)):
+        if is_frequent(len(entries), len(self.keys)):
+            encoded.append("-2")
+            for posting in entries:
+                doc_id = posting >> 16
+                encoded.append(str(doc_id - previous))
+                previous = doc_id
+        elif is_common(len(entries), len(self.keys)):
             present = {posting >> 16 for posting in entries}
             encoded.append("-1")
             for doc_id in range(len(self.keys)):
@@ -364,7 +383,8 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     if len(keys) != len(previous.keys):
         old_count = len(previous.keys)
         copied |= {term for term, entries in lists.items()
-                   if is_common(len(entries), len(keys)) or is_common(len(entries), old_count)}
+                   if is_common(len(entries), len(keys)) or is_common(len(entries), old_count)
+                   or is_frequent(len(entries), len(keys)) != is_frequent(len(entries), old_count)}
     touched = {shard_of(term, shards) for term in copied}
     digests = [("" if shard in touched else digest) for shard, digest in enumerate(previous.digests)]
     postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),

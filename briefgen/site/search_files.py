@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from briefgen.site.model import Site
 
-FORMAT = 1  # of the files below; search.js reads this version
+FORMAT = 2  # of the files below; search.js reads this version
 PAGE = "search/"
 META = "search/meta.json"
 

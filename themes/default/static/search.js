@@ -6,7 +6,7 @@
 (function () {
   "use strict";
 
-  var FORMAT = 1;
+  var FORMAT = 2;
   var PAGE_SIZE = 10;
   var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
@@ -130,6 +130,15 @@
         if (!matches(term, word)) return;
         var flat = shard[term];
         var exact = term === word ? 1 : 0.6;
+        if (flat[0] === -2) {
+          // A frequent term of a large site lists its documents without weights; it weighs little.
+          var frequent = Math.log(1 + (meta.documents - (flat.length - 1) + 0.5) / (flat.length - 1 + 0.5)) * exact;
+          for (var k = 1, at = 0; k < flat.length; k++) {
+            at += flat[k];
+            if (!(scores.get(at) >= frequent)) scores.set(at, frequent);
+          }
+          return;
+        }
         if (flat[0] === -1) {
           // A term in more than half the documents lists those without it; it weighs little.
           var missing = new Set(), gone = 0;
