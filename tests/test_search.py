@@ -160,7 +160,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 1
+    assert meta["documents"] == 6 and meta["format"] == 2
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
