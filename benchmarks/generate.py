@@ -358,17 +358,7 @@ def _sources(rng: Random, writer: Writer, first: dt.date,
 def _body(rng: Random, writer: Writer, cited: list[str]) -> str:
     """About 600 words of Markdown citing each id in `cited` at least once."""
     # Citation markers for the body, in order: every source once, some twice.
-    markers: list[str] = []
-    queue = list(cited)
-    while queue:
-        source_id = queue.pop(0)
-        roll = rng.random()
-        if roll < 0.12 and queue:
-            markers.append(f"[@{source_id}; @{queue.pop(0)}]")
-        elif roll < 0.27:
-            markers.append(f"[@{source_id}, para. {rng.randint(1, 12)}]")
-        else:
-            markers.append(f"[@{source_id}]")
+    markers = _markers(rng, cited, 0)
     for _ in range(rng.randint(1, 3)):
         markers.append(f"[@{rng.choice(cited)}]")
 

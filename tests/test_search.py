@@ -6,6 +6,7 @@ the browser is the installed /usr/bin/chromium (never downloaded).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -247,9 +248,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server(built: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(built))
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A plain static HTTP server over `folder`, as a static host would serve a site; its address."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -259,6 +261,12 @@ def server(built: Path) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(built: Path) -> Iterator[str]:
+    with serving(built) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -617,28 +625,25 @@ def test_more_results_by_keyboard(tmp_path: Path, browser: Any) -> None:
              for n in range(12)}
     www = tmp_path / "www"
     build_ok(make_site(tmp_path, files, CONFIG), "--output", www / "brief")
-    handler = functools.partial(_QuietHandler, directory=str(www))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context = browser.new_context()
-    try:
-        tab = context.new_page()
-        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour")
-        found = results(tab)
-        assert len(found) == 10 and found[0].endswith("/harbour-report-11/")  # equal scores: newest first
-        assert tab.locator("#search-status").inner_text() == "12 results for “harbour”, the first 10 shown."
-        more = tab.locator("#search-more")
-        assert more.is_visible()
-        more.focus()
-        tab.keyboard.press("Enter")
-        tab.wait_for_function("document.querySelectorAll('#search-results > li').length === 12")
-        assert not more.is_visible()
-        assert tab.evaluate("document.activeElement.textContent") == "Harbour report 1"
-        assert tab.locator("#search-status").inner_text() == "12 results for “harbour”."
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(www) as server:
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            tab.goto(f"{server}/brief/search/?q=harbour")
+            found = results(tab)
+            assert len(found) == 10 and found[0].endswith("/harbour-report-11/")  # equal scores: newest first
+            status = tab.locator("#search-status")
+            assert status.inner_text() == "12 results for “harbour”, the first 10 shown."
+            more = tab.locator("#search-more")
+            assert more.is_visible()
+            more.focus()
+            tab.keyboard.press("Enter")
+            tab.wait_for_function("document.querySelectorAll('#search-results > li').length === 12")
+            assert not more.is_visible()
+            assert tab.evaluate("document.activeElement.textContent") == "Harbour report 1"
+            assert tab.locator("#search-status").inner_text() == "12 results for “harbour”."
+        finally:
+            context.close()
 
 
 def test_a_search_row_lost_from_the_cache_means_indexing_afresh(tmp_path: Path) -> None:
@@ -678,26 +683,21 @@ def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) 
     build_ok(make_site(tmp_path, files, russian), "--output", www / "brief")
     page = (www / "brief/search/index.html").read_text(encoding="utf-8")
     assert "Поиск по брифингам" in page and "Для поиска нужен JavaScript" in page
-    handler = functools.partial(_QuietHandler, directory=str(www))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context = browser.new_context()
-    try:
-        tab = context.new_page()
-        server = f"http://127.0.0.1:{httpd.server_address[1]}"
-        assert len(type_query(tab, server, convoy.lower())) == 5
-        # Russian plural forms: 5 takes "many", 1 takes "one".
-        status = tab.locator("#search-status")
-        assert status.inner_text() == f"5 результатов по запросу “{convoy.lower()}”."
-        tab.goto(f"{server}/brief/search/?q=day+1")
-        assert len(results(tab)) == 1
-        assert status.inner_text() == "1 результат по запросу “day 1”."
-        dates = tab.locator(".search-result__date time").all_inner_texts()
-        assert dates == ["2 марта 2017 \u0433."], dates
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(www) as server:
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            assert len(type_query(tab, server, convoy.lower())) == 5
+            # Russian plural forms: 5 takes "many", 1 takes "one".
+            status = tab.locator("#search-status")
+            assert status.inner_text() == f"5 результатов по запросу “{convoy.lower()}”."
+            tab.goto(f"{server}/brief/search/?q=day+1")
+            assert len(results(tab)) == 1
+            assert status.inner_text() == "1 результат по запросу “day 1”."
+            dates = tab.locator(".search-result__date time").all_inner_texts()
+            assert dates == ["2 марта 2017 \u0433."], dates
+        finally:
+            context.close()
 
 
 @browser_test
@@ -715,19 +715,15 @@ def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Pat
     shards = [json.loads(p.read_text(encoding="utf-8")) for p in (www / "brief/search/terms").glob("*.json")]
     entry = next(shard["harbour"] for shard in shards if "harbour" in shard)
     assert entry[0] == -2 and len(entry) == len(harbour) + 1  # present documents, no weights
-    handler = functools.partial(_QuietHandler, directory=str(www))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context = browser.new_context()
-    try:
-        tab = context.new_page()
-        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour+item+300")
-        assert len(results(tab)) == 1
-        tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/brief/search/?q=harbour")
-        results(tab)
-        assert tab.locator("#search-status").inner_text() == (
-            f"{len(harbour)} results for “harbour”, the first 10 shown.")
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(www) as server:
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            tab.goto(f"{server}/brief/search/?q=harbour+item+300")
+            assert len(results(tab)) == 1
+            tab.goto(f"{server}/brief/search/?q=harbour")
+            results(tab)
+            assert tab.locator("#search-status").inner_text() == (
+                f"{len(harbour)} results for “harbour”, the first 10 shown.")
+        finally:
+            context.close()
