@@ -165,8 +165,10 @@ class Store:
         connection = self._connect()
         if connection is None:
             return
-        rows = [(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-                for name, value in values.items()]
+        # Pickled one row at a time as SQLite takes them: the search index's rows together
+        # would hold tens of megabytes at once.
+        rows = ((name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                for name, value in values.items())
         try:
             with connection:
                 if drop_prefix is not None:
