@@ -422,3 +422,10 @@ def test_an_output_folder_that_cannot_be_created_is_one_line_not_a_traceback(tmp
     assert "Traceback" not in err
     assert err.strip().startswith("briefgen: error:")
     assert blocker.read_text(encoding="utf-8") == "a file where a folder should be"
+
+
+def test_text_markdown_cannot_convert_is_reported_at_the_body(site: Path) -> None:
+    write_bad(site, "---\ntitle: Fine\ndate: 2016-08-03\ntopics: [Syria]\n---\nSee [r].\n\n[r]: https://e.org[r]\n")
+    stderr = fails(site)
+    assert "Traceback" not in stderr
+    diagnostic(stderr, BAD, 6, 1, "markdown could not convert", "reference definition")

@@ -289,6 +289,13 @@ class Converter:
         except RecursionError:
             self._md = self._markdown()  # an interrupted conversion leaves it unusable
             return Conversion("", (), (), "", 0, (), notes=((body_line, 1, message, True),))
+        except Exception as exc:
+            # Python-Markdown fails on some inputs (a reference definition such as
+            # "[r]: https://e.org[r]"): say where, not a traceback.
+            self._md = self._markdown()
+            failed = (f"Markdown could not convert this text ({type(exc).__name__}: {exc}); "
+                      "look for a malformed link or reference definition")
+            return Conversion("", (), (), "", 0, (), notes=((body_line, 1, failed, True),))
         written = _written_citations(masked) if self._citations else []
         if len(written) != len(found):
             # The masking guessed wrong (indented code, raw HTML, a fence never
