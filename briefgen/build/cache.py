@@ -63,6 +63,11 @@ def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
     return f"{doc.digest}:{doc.path}:{parse_key}"
 
 
+def stored_html(store: Store, doc: BriefingDoc | PageDoc, parse_key: str) -> str:
+    """A document's HTML body: kept in the document, or read from the body store."""
+    return doc.body.html or store.get(body_key(doc, parse_key)) or ""
+
+
 class BuildCache:
     def __init__(self, folder: Path | None, parsed: dict[str, tuple[str, FileStat, ParsedFile]],
                  writable: bool = True) -> None:
@@ -176,10 +181,7 @@ class BuildCache:
         return StateRows(self.store, name, self.writable)
 
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
-        """A document's HTML body: kept in the document, or read from the body store."""
-        if doc.body.html:
-            return doc.body.html
-        return self.store.get(body_key(doc, key)) or ""
+        return stored_html(self.store, doc, key)
 
     def manifest(self, output: Path) -> Manifest:
         """What the last build into this output folder made; other folders say nothing of it."""

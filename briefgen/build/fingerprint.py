@@ -111,56 +111,50 @@ class FingerprintState:
 
 
 class Fingerprints:
-    def __init__(self, config: Config, site: Site, themes: tuple[Theme, ...],
-                 assets: dict[str, Asset], plan: Sequence[PageSpec], env: jinja2.Environment,
+    def __init__(self, config: Config, site: Site, plan: Sequence[PageSpec], state: FingerprintState,
                  index_digest: IndexDigest | None = None) -> None:
+        """Fingerprints from `state`: what a build knows beyond the model (see `read`, and
+        `state()` for the state of a finished build, which an in-place build restores)."""
         self.site = site
         # The search index's files show every briefing: a digest of their own bytes, known
         # for the shards an edit left alone without rendering them, is cheaper and finer.
         self.index_digest = index_digest
         self.config = config
         self.plan = plan
-        templates = [config.templates_dir, *(t.templates for t in themes)]
-        self.templates = template_digests(env, _tree_digest(templates))
-        self.global_digest = _digest(
-            __version__, repr(config.site), repr(config.build),
-            sorted((a.name, a.output) for a in assets.values()),
-            [(p.title, p.url) for p in site.pages],
-            _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs
-        )
-        self.static_digest = _tree_digest([config.static_dir])
-        self.descriptions = description_digests(config.content_dir)
+        self.templates, self.global_digest = state.templates, state.global_digest
+        self.static_digest, self.descriptions = state.static_digest, state.descriptions
         self.context = plan_context(site, config.build.per_page, plan, self.descriptions)
         self._listing: dict[int, str] = {}
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
         # For each briefing, the positions in the plan of the files that list it, and of
-        # those that show it in full.
-        self.listed_by: dict[int, list[int]] = {}
-        self.shown_full_by: dict[int, list[int]] = {}
-        self.shows_every: list[int] = []  # files that show every briefing in full
+        # those that show it in full (noted by of_plan when asked).
+        self.listed_by = state.listed_by
+        self.shown_full_by = state.shown_full_by
+        self.shows_every = state.shows_every  # files that show every briefing in full
         self._every: str | None = None
+
+    @classmethod
+    def read(cls, config: Config, site: Site, themes: tuple[Theme, ...], assets: dict[str, Asset],
+             plan: Sequence[PageSpec], env: jinja2.Environment,
+             index_digest: IndexDigest | None = None) -> Fingerprints:
+        """Fingerprints of a build, reading its templates, theme and static files."""
+        templates = [config.templates_dir, *(t.templates for t in themes)]
+        global_digest = _digest(
+            __version__, repr(config.site), repr(config.build),
+            sorted((a.name, a.output) for a in assets.values()),
+            [(p.title, p.url) for p in site.pages],
+            _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs
+        )
+        state = FingerprintState(template_digests(env, _tree_digest(templates)), global_digest,
+                                 _tree_digest([config.static_dir]), description_digests(config.content_dir),
+                                 {}, {}, [])
+        return cls(config, site, plan, state, index_digest)
 
     def state(self) -> FingerprintState:
         """What these fingerprints know beyond the model, to be restored for a later edit."""
         return FingerprintState(self.templates, self.global_digest, self.static_digest, self.descriptions,
                                 self.listed_by, self.shown_full_by, self.shows_every)
-
-    @classmethod
-    def restore(cls, config: Config, site: Site, plan: Sequence[PageSpec], state: FingerprintState,
-                index_digest: IndexDigest | None) -> Fingerprints:
-        """Fingerprints of a build whose templates, theme and static files are as when `state`
-        was taken (the caller knows), without reading them again."""
-        found = cls.__new__(cls)
-        found.site, found.config, found.plan, found.index_digest = site, config, plan, index_digest
-        found.templates, found.global_digest = state.templates, state.global_digest
-        found.static_digest, found.descriptions = state.static_digest, state.descriptions
-        found.context = plan_context(site, config.build.per_page, plan, state.descriptions)
-        found._listing, found._full, found._source = {}, {}, {}
-        found.listed_by, found.shown_full_by = state.listed_by, state.shown_full_by
-        found.shows_every = state.shows_every
-        found._every = None
-        return found
 
     def for_site(self, site: Site, changed: Iterable[int],
                  index_digest: IndexDigest | None = None) -> Fingerprints:

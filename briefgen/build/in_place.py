@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefgen.build import memo, snapshot
-from briefgen.build.cache import StateRows, TemplateCache, body_key
+from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.edits import Baseline, edit_briefings, index_of
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
@@ -27,7 +27,6 @@ from briefgen.build.store import STORE, Manifest, Store, manifest_rows, read_man
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.markup import Converter
-from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.render.renderer import Renderer, make_environment
 from briefgen.site.model import Briefing
 
@@ -65,9 +64,10 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         return None  # a briefing dated in the future has come due
     prefix = len(str(config.root)) + 1
     current = {path[prefix:].replace(os.sep, "/"): (kind, path, stat) for kind, path, stat in found}
-    if current.keys() != last.content.keys():
+    known = loaded.content
+    if current.keys() != known.keys():
         return None  # a file added, removed or renamed
-    changed = [shown for shown, (_, _, stat) in current.items() if last.content[shown][0] != stat]
+    changed = [shown for shown, (_, _, stat) in current.items() if known[shown][0] != stat]
     if not changed or len(changed) > MAX_CHANGED:
         return None
     files: dict[str, SourceFile] = {}
@@ -79,7 +79,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         except OSError:
             return None  # the full build reports it
         content[shown] = (file.stat, file.digest)
-        if file.digest != last.content[shown][1]:
+        if file.digest != known[shown][1]:
             files[shown] = file
     manifest = read_manifest(store, output) if files else {}
     replaced: dict[int, Briefing] = {}
@@ -133,12 +133,9 @@ def _baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     loaded = last.loaded
     env = make_environment(loaded.config, loaded.themes, TemplateCache(store))
     key = parse_key()
-
-    def html_of(doc: BriefingDoc | PageDoc) -> str:
-        return doc.body.html or store.get(body_key(doc, key)) or ""
-
-    renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan, html_of)
+    renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan,
+                        lambda doc: stored_html(store, doc, key))
     renderer.search.use_state(StateRows(store, "search", True))
-    fingerprints = Fingerprints.restore(loaded.config, loaded.site, loaded.plan, last.fingerprints,
-                                        renderer.search.digest)
+    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
+                                renderer.search.digest)
     return Baseline(loaded, renderer, fingerprints, index_of(loaded))

@@ -127,7 +127,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         # A build with warnings should say them again next time.
         if not loaded.warnings and times is not None:
             snapshot.write(cache.store, snapshot.Snapshot(
-                str(output), global_digest, dict(loaded.content), loaded, outcome.fingerprints.state()))
+                str(output), global_digest, loaded, outcome.fingerprints.state()))
             memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                 inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                 loaded.drafts_left_out, loaded.future_left_out, folders, times))

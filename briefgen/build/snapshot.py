@@ -48,8 +48,7 @@ ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, di
 class Snapshot:
     output: str
     global_inputs: str  # see inputs.global_inputs
-    content: ContentFiles
-    loaded: Loaded
+    loaded: Loaded  # its `content` holds each content file's stat and digest
     fingerprints: FingerprintState
     token: str = ""
 
@@ -85,8 +84,9 @@ def _applied(snapshot: Snapshot, replaced: Mapping[int, Briefing], content: Cont
     briefings = list(site.briefings)
     for index, briefing in replaced.items():
         briefings[index] = briefing
-    loaded = replace(snapshot.loaded, site=replace(site, briefings=tuple(briefings)))
-    return replace(snapshot, loaded=loaded, content={**snapshot.content, **content})
+    loaded = replace(snapshot.loaded, site=replace(site, briefings=tuple(briefings)),
+                     content={**snapshot.loaded.content, **content})
+    return replace(snapshot, loaded=loaded)
 
 
 def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],

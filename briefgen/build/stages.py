@@ -329,8 +329,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
     if cache is not None:
         renderer.search.use_state(cache.state_rows("search"))
-    fingerprints = Fingerprints(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
-                                renderer.search.digest)
+    fingerprints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
+                                     renderer.search.digest)
     todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}
     for spec, fingerprint in zip(loaded.plan, fingerprints.of_plan(note_readers), strict=True):

@@ -55,11 +55,7 @@ class Record:
         })
 
 
-def english_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf = english_date) -> Record:
+def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf) -> Record:
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
         page = site.pages[ref.index]
@@ -160,7 +156,7 @@ class SearchIndex:
 class SearchFiles:
     """Renders the search index's files; the index itself is built on first need."""
 
-    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf = english_date) -> None:
+    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf) -> None:
         self.site = site
         self.html_of = html_of
         self.date_of = date_of
@@ -188,18 +184,23 @@ class SearchFiles:
                                       self._only)
             self._previous, self._previous_shards, self._only = None, {}, None
             if self._state is not None:
-                for shard in range(self._index.shards):
-                    self._index.shard_digest(shard)
-                self._index.postings.save(self._state)
-                if self._state.writable:
-                    self._index.postings.keep_only_encoded()
-                    self._index.drop_shard_bytes()
-                else:
-                    try:
-                        self._index.postings.detach()
-                    except postings.StateError:
-                        self._index.postings = postings.build(self.site, self.html_of)
+                self._keep(self._index, self._state)
         return self._index
+
+    def _keep(self, index: SearchIndex, state: postings.IndexState) -> None:
+        """Leave the index's postings, and every shard's digest, in the kept state."""
+        for shard in range(index.shards):
+            index.shard_digest(shard)
+        index.postings.save(state)
+        if state.writable:
+            # A build renders each shard once from its encoded entries; the rows hold the rest.
+            index.postings.keep_only_encoded()
+            index.drop_shard_bytes()
+            return
+        try:
+            index.postings.detach()
+        except postings.StateError:  # a row gone from the cache: index afresh
+            index.postings = postings.build(self.site, self.html_of)
 
     def use_state(self, state: postings.IndexState) -> None:
         """Index by updating the postings an earlier build kept in `state`, and keep the result there."""
