@@ -4,6 +4,7 @@ renames, kills), the next build gives what a clean build gives."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import shutil
@@ -26,6 +27,7 @@ from briefgen.build.options import BuildOptions
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic
+from briefgen.search import encoding
 from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
 
 # BRIEFGEN_PROPERTY_SCALE=10 runs ten times the examples, for a longer search.
@@ -107,6 +109,24 @@ def test_any_registry_parses_to_sources_or_located_errors(entries: list[dict[str
     _, problems = parse_registry("content/sources/x.yaml", front_matter(entries).encode())  # type: ignore[arg-type]
     assert all(is_located(p) for p in problems)
 
+
+
+IDS = st.sets(st.integers(0, 1 << 21), max_size=300).map(sorted)
+
+
+@SETTINGS
+@given(IDS, st.data())
+def test_any_postings_decode_to_what_was_encoded(ids: list[int], data: st.DataObject) -> None:
+    weights = data.draw(st.lists(st.integers(0, 0xFFFF), min_size=len(ids), max_size=len(ids)))
+    assert encoding.decode(encoding.weighted(ids, weights)) == dict(zip(ids, weights, strict=True))
+    entry = encoding.present(ids)
+    assert encoding.decode(entry) == dict.fromkeys(ids)
+    # Of the two ways to list documents without weights, the shorter one is written.
+    gaps = [b - a for a, b in zip([0, *ids], ids, strict=False)]
+    gap_bytes = sum(max(1, (gap.bit_length() + 6) // 7) for gap in gaps)
+    bitmap_bytes = (ids[-1] >> 3) + 1 if ids else gap_bytes
+    assert entry[0] == (encoding.BITMAP if bitmap_bytes < gap_bytes else encoding.GAPS)
+    assert len(base64.b64decode(entry[1:])) == min(gap_bytes, bitmap_bytes)
 
 # ---------------------------------------------------------------- whole sites, in process
 

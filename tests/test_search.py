@@ -161,7 +161,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 2
+    assert meta["documents"] == 6 and meta["format"] == 3
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -344,13 +344,15 @@ def test_prefixes_match_while_typing_and_all_words_must_match(server: str, tab: 
 
 
 @browser_test
-def test_a_word_in_most_documents_lists_those_without_it(server: str, built: Path, tab: Any) -> None:
+def test_a_word_in_most_documents_is_listed_without_weights(server: str, built: Path, tab: Any) -> None:
+    from briefgen.search.encoding import decode
     from briefgen.search.text import shard_of
 
     search = built / "brief" / "search"
     meta = json.loads((search / "meta.json").read_text(encoding="utf-8"))
     shard = json.loads((search / "terms" / f"{shard_of('the', meta['shards'])}.json").read_text())
-    assert shard["the"] == [-1, 0, 3]  # ids 0 (the page) and 3 (the Russian briefing) lack it
+    # Listed without weights: not in the page (id 0) nor in the Russian briefing (id 3).
+    assert decode(shard["the"]) == {1: None, 2: None, 4: None, 5: None}
     found = type_query(tab, server, "the")  # and "these", in the page's title
     assert sorted(found) == sorted([CORRIDORS_URL, GRAIN_URL, WINTER_URL, ELYSEE_URL, ABOUT_URL])
     assert type_query(tab, server, "the grain")[0] == GRAIN_URL
@@ -475,6 +477,24 @@ def test_client_folds_and_shards_words_as_the_index_does(server: str, tab: Any) 
         assert shards == [shard_of(w, 64) for w in client], text
 
 
+
+@browser_test
+def test_client_decodes_postings_as_they_were_written(server: str, tab: Any) -> None:
+    from briefgen.search import encoding
+
+    tab.goto(f"{server}/brief/search/")
+    tab.wait_for_selector("#search-q", state="visible")
+    dense = list(range(3, 5000, 2))
+    cases = {
+        encoding.weighted([0, 1, 130, 20000, 2_000_000], [256, 0xFFFF, 300, 1, 16384]): [
+            0, 256, 1, 0xFFFF, 130, 300, 20000, 1, 2_000_000, 16384],
+        encoding.present([7, 8, 1000]): [7, -1, 8, -1, 1000, -1],
+        encoding.present(dense): [n for doc_id in dense for n in (doc_id, -1)],
+    }
+    assert encoding.present(dense)[0] == encoding.BITMAP
+    for entry, expected in cases.items():
+        assert tab.evaluate("e => window.briefgenSearch.postingsOf(e)", entry) == expected, entry[:20]
+
 # ---------------------------------------------------------------- live preview
 
 
@@ -494,6 +514,7 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
 
         assert b"Search the briefings" in get("/brief/search/")
         meta = json.loads(get("/brief/search/meta.json"))
+        from briefgen.search.encoding import decode
         from briefgen.search.text import shard_of
 
         shard = f"/brief/search/terms/{shard_of('zeppelins', meta['shards'])}.json"
@@ -504,8 +525,8 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
         while b"zeppelins" not in get(GRAIN_URL):
             assert time.monotonic() < deadline, "the page never showed the edit"
             time.sleep(0.05)
-        postings = json.loads(get(shard))["zeppelins"]
-        assert postings[0] == 4  # the grain briefing's id
+        postings = decode(json.loads(get(shard))["zeppelins"])
+        assert list(postings) == [4]  # the grain briefing's id
         assert b"zeppelins" in get("/brief/search/docs/4.json")
     finally:
         server.stop()
@@ -702,6 +723,7 @@ def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) 
 
 @browser_test
 def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Path, browser: Any) -> None:
+    from briefgen.search.encoding import decode
     from briefgen.search.postings import PRESENCE_ONLY_FROM
 
     count = PRESENCE_ONLY_FROM + 52
@@ -714,7 +736,8 @@ def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Pat
     harbour = [n for n in range(count) if n % 3 == 0]
     shards = [json.loads(p.read_text(encoding="utf-8")) for p in (www / "brief/search/terms").glob("*.json")]
     entry = next(shard["harbour"] for shard in shards if "harbour" in shard)
-    assert entry[0] == -2 and len(entry) == len(harbour) + 1  # present documents, no weights
+    listed = decode(entry)
+    assert len(listed) == len(harbour) and set(listed.values()) == {None}  # present documents, no weights
     with serving(www) as server:
         context = browser.new_context()
         try:

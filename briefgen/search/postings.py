@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from briefgen.content.records import BriefingDoc, PageDoc
+from briefgen.search import encoding
 from briefgen.search.text import index_text, shard_of, words
 from briefgen.site import search_files as files
 from briefgen.site.model import Site
@@ -80,21 +81,17 @@ def _postings_of(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[dict[str, in
             for term, count in counts.items()}, length
 
 
-def is_common(frequency: int, documents: int) -> bool:
-    """Whether a term is in more than half the documents (its postings then list the others)."""
-    return frequency * 2 > documents
-
-
 # From this many documents on, a term in more than a quarter of them is listed without
 # weights: its long list would cost a reader more bytes than its weights are worth to
-# the ranking (such a term's idf is small). Smaller sites keep every weight.
+# the ranking (such a term's idf is small). Smaller sites keep the weights of every
+# term in at most half the documents.
 PRESENCE_ONLY_FROM = 2048
 
 
-def is_frequent(frequency: int, documents: int) -> bool:
+def is_presence_only(frequency: int, documents: int) -> bool:
     """Whether a term's postings are listed without weights (see PRESENCE_ONLY_FROM)."""
-    return (documents >= PRESENCE_ONLY_FROM and frequency * 4 > documents
-            and not is_common(frequency, documents))
+    share = 4 if documents >= PRESENCE_ONLY_FROM else 2
+    return frequency * share > documents
 
 
 class StateError(Exception):
@@ -195,30 +192,15 @@ class Postings:
         return dict(zip(joined.split("\0"), (base | w for w in weights), strict=True)) if joined else {}
 
     def encode(self, term: str) -> str:
-        """`"term":[gap,weight,...]`; for a term in more than half the documents, `"term":[-1,gap,...]`
-        listing the documents without it, so no list is longer than half the site; for a
-        frequent term of a large site, `"term":[-2,gap,...]`, the documents with it, unweighted."""
+        """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
+        many documents (see `is_presence_only`) the documents alone."""
         entries = self.lists[term]
-        encoded, previous = [], 0
-        if is_frequent(len(entries), len(self.keys)):
-            encoded.append("-2")
-            for posting in entries:
-                doc_id = posting >> 16
-                encoded.append(str(doc_id - previous))
-                previous = doc_id
-        elif is_common(len(entries), len(self.keys)):
-            present = {posting >> 16 for posting in entries}
-            encoded.append("-1")
-            for doc_id in range(len(self.keys)):
-                if doc_id not in present:
-                    encoded.append(str(doc_id - previous))
-                    previous = doc_id
+        ids = [posting >> 16 for posting in entries]
+        if is_presence_only(len(entries), len(self.keys)):
+            entry = encoding.present(ids)
         else:
-            for posting in entries:
-                doc_id = posting >> 16
-                encoded.append(f"{doc_id - previous},{posting & 0xFFFF}")
-                previous = doc_id
-        return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(encoded)}]"
+            entry = encoding.weighted(ids, [posting & 0xFFFF for posting in entries])
+        return f"{json.dumps(term, ensure_ascii=False)}:\"{entry}\""
 
     def shard_bytes(self, shard: int) -> bytes:
         self.load_shards([shard])
@@ -337,8 +319,8 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     new_postings = {doc_id: _postings_of(site, doc_id, html_of) for doc_id in changed}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
     if len(keys) != len(previous.keys):
-        # The entry of a common term lists documents by what they lack, up to the last id:
-        # every shard may change.
+        # Whether a term is listed with weights depends on the document count: every
+        # shard may change.
         previous.load_shards(range(shards))
     else:
         differ: set[str] = set()
@@ -383,8 +365,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     if len(keys) != len(previous.keys):
         old_count = len(previous.keys)
         copied |= {term for term, entries in lists.items()
-                   if is_common(len(entries), len(keys)) or is_common(len(entries), old_count)
-                   or is_frequent(len(entries), len(keys)) != is_frequent(len(entries), old_count)}
+                   if is_presence_only(len(entries), len(keys)) != is_presence_only(len(entries), old_count)}
     touched = {shard_of(term, shards) for term in copied}
     digests = [("" if shard in touched else digest) for shard, digest in enumerate(previous.digests)]
     postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),

@@ -2,7 +2,7 @@
 
     search/                  the search page (HTML, from the theme's search.html)
     search/meta.json         counts, shard count, filter values and a version
-    search/terms/N.json      term -> postings, for the terms whose key hashes to N
+    search/terms/N.json      term -> postings (see search/encoding.py), for the terms whose key hashes to N
     search/docs/ID.json      one document: what a result shows, and its text
     search/filters/K/S.json  the documents of one topic, publisher or year
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from briefgen.site.model import Site
 
-FORMAT = 2  # of the files below; search.js reads this version
+FORMAT = 3  # of the files below; search.js reads this version
 PAGE = "search/"
 META = "search/meta.json"
 

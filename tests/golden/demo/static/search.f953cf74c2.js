@@ -6,15 +6,15 @@
 (function () {
   "use strict";
 
-  var FORMAT = 2;
+  var FORMAT = 3;
   var PAGE_SIZE = 10;
   var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
 
-  // The folding and sharding rules, for tests that compare them with briefgen's.
-  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf };
+  // The folding, sharding and decoding rules, for tests that compare them with briefgen's.
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf };
 
   var form = document.querySelector("form[data-search-index]");
   if (!form || !window.fetch || !String.prototype.normalize) return;
@@ -113,11 +113,34 @@
     return token === word || (word.length >= 3 && token.lastIndexOf(word, 0) === 0);
   }
 
-  function decode(flat) {
-    var out = [], id = 0;
-    for (var i = 0; i < flat.length; i += 2) {
-      id += flat[i];
-      out.push(id, flat[i + 1]);
+  /* LEB128 varints from base64 (see briefgen/search/encoding.py). */
+  function varints(base64) {
+    var bytes = atob(base64), out = [], value = 0, shift = 0;
+    for (var i = 0; i < bytes.length; i++) {
+      var byte = bytes.charCodeAt(i);
+      value += (byte & 127) * Math.pow(2, shift);
+      if (byte & 128) shift += 7;
+      else { out.push(value); value = 0; shift = 0; }
+    }
+    return out;
+  }
+
+  /* An entry of a term shard: [id, weight, id, weight, ...]; weight -1 when unweighted. */
+  function postingsOf(entry) {
+    var kind = entry.charAt(0), out = [], id = 0, i;
+    if (kind === "b") {
+      var bits = atob(entry.slice(1));
+      for (i = 0; i < bits.length; i++) {
+        var byte = bits.charCodeAt(i);
+        for (var bit = 0; byte; bit++, byte >>= 1) if (byte & 1) out.push(i * 8 + bit, -1);
+      }
+      return out;
+    }
+    var values = varints(entry.slice(1));
+    var step = kind === "w" ? 2 : 1;
+    for (i = 0; i < values.length; i += step) {
+      id += values[i];
+      out.push(id, step === 2 ? values[i + 1] : -1);
     }
     return out;
   }
@@ -128,37 +151,22 @@
       var scores = new Map();
       Object.keys(shard).forEach(function (term) {
         if (!matches(term, word)) return;
-        var flat = shard[term];
+        var postings = postingsOf(shard[term]);
         var exact = term === word ? 1 : 0.6;
-        if (flat[0] === -2) {
-          // A frequent term of a large site lists its documents without weights; it weighs little.
-          var frequent = Math.log(1 + (meta.documents - (flat.length - 1) + 0.5) / (flat.length - 1 + 0.5)) * exact;
-          for (var k = 1, at = 0; k < flat.length; k++) {
-            at += flat[k];
-            if (!(scores.get(at) >= frequent)) scores.set(at, frequent);
-          }
-          return;
-        }
-        if (flat[0] === -1) {
-          // A term in more than half the documents lists those without it; it weighs little.
-          var missing = new Set(), gone = 0;
-          for (var j = 1; j < flat.length; j++) { gone += flat[j]; missing.add(gone); }
-          var common = Math.log(1 + (missing.size + 0.5) / (meta.documents - missing.size + 0.5)) * exact;
-          for (var doc = 0; doc < meta.documents; doc++) {
-            if (!missing.has(doc) && !(scores.get(doc) >= common)) scores.set(doc, common);
-          }
-          return;
-        }
-        var postings = decode(flat);
         var df = postings.length / 2;
         var idf = Math.log(1 + (meta.documents - df + 0.5) / (df + 0.5));
         for (var i = 0; i < postings.length; i += 2) {
-          var w = postings[i + 1];
-          var tf = Math.floor(w / 256), flags = w % 8;
-          var length = Math.pow(2, ((w >> 3) & 31) / 2.5) - 1;
-          var norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / (meta.average_length || 1)));
-          var boost = 1 + (flags & TITLE ? 2 : 0) + (flags & TOPIC ? 1 : 0) + (flags & SOURCE ? 0.5 : 0);
-          var score = idf * norm * boost * exact;
+          var w = postings[i + 1], score;
+          if (w < 0) {
+            // A term in many documents is listed without weights; it weighs little.
+            score = idf * exact;
+          } else {
+            var tf = Math.floor(w / 256), flags = w % 8;
+            var length = Math.pow(2, ((w >> 3) & 31) / 2.5) - 1;
+            var norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / (meta.average_length || 1)));
+            var boost = 1 + (flags & TITLE ? 2 : 0) + (flags & TOPIC ? 1 : 0) + (flags & SOURCE ? 0.5 : 0);
+            score = idf * norm * boost * exact;
+          }
           var id = postings[i];
           if (!(scores.get(id) >= score)) scores.set(id, score);
         }

@@ -1,0 +1,85 @@
+"""How one term's postings are written in its shard file.
+
+Each entry is a string: a letter saying what follows, then base64 bytes.
+
+    w...  weighted: for each document with the term, the gap from the previous id and
+          its packed weight (frequency << 8 | length step << 3 | field flags), as varints
+    p...  present, unweighted: the gaps between the ids of the documents with the term
+    b...  present, unweighted: a bitmap, bit i (least significant first) set for id i,
+          ending at the last byte with a bit set
+
+Varints are LEB128: seven bits a byte, low bits first, the high bit set on all but the
+last. Binary is about half the size of the same numbers written as JSON, and a bitmap
+is smaller again for a term in more than about one document in eight; a reader's query
+downloads whole shards, so their size is what it waits for.
+`static/search.js` in the default theme decodes these.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Sequence
+
+WEIGHTED, GAPS, BITMAP = "w", "p", "b"
+
+
+def _varints(values: Sequence[int]) -> bytearray:
+    out = bytearray()
+    append = out.append
+    for value in values:
+        while value >= 0x80:
+            append(value & 0x7F | 0x80)
+            value >>= 7
+        append(value)
+    return out
+
+
+def _gaps(ids: Sequence[int]) -> list[int]:
+    return [ids[0], *(b - a for a, b in itertools.pairwise(ids))] if ids else []
+
+
+def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
+    """The entry of a term listed with weights, its ids in increasing order."""
+    flat: list[int] = []
+    for gap, weight in zip(_gaps(ids), weights, strict=True):
+        flat += (gap, weight)
+    return WEIGHTED + base64.b64encode(_varints(flat)).decode("ascii")
+
+
+def present(ids: Sequence[int]) -> str:
+    """The entry of a term listed without weights: gaps or a bitmap, whichever is shorter."""
+    gaps = _varints(_gaps(ids))
+    if ids and (ids[-1] >> 3) + 1 < len(gaps):
+        bits = bytearray((ids[-1] >> 3) + 1)
+        for doc_id in ids:
+            bits[doc_id >> 3] |= 1 << (doc_id & 7)
+        return BITMAP + base64.b64encode(bits).decode("ascii")
+    return GAPS + base64.b64encode(gaps).decode("ascii")
+
+
+def _read_varints(data: bytes) -> list[int]:
+    values, value, shift = [], 0, 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            values.append(value)
+            value, shift = 0, 0
+    return values
+
+
+def decode(entry: str) -> dict[int, int | None]:
+    """Document id -> weight (None when unweighted): what the browser reads from an entry."""
+    data = base64.b64decode(entry[1:])
+    if entry[0] == BITMAP:
+        return {at * 8 + bit: None for at, byte in enumerate(data) for bit in range(8) if byte >> bit & 1}
+    values = _read_varints(data)
+    step = 2 if entry[0] == WEIGHTED else 1
+    found: dict[int, int | None] = {}
+    doc_id = 0
+    for at in range(0, len(values), step):
+        doc_id += values[at]
+        found[doc_id] = values[at + 1] if step == 2 else None
+    return found
