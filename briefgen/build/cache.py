@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import secrets
 import shutil
 from collections.abc import Collection
@@ -27,7 +28,7 @@ import jinja2
 import jinja2.bccache
 
 from briefgen import __version__
-from briefgen.build.store import STORE, FileStat, Manifest, Store, manifest_rows, read_manifest
+from briefgen.build.store import STORE, FileStat, Manifest, Store, manifest_rows, pickled, read_manifest
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
@@ -56,7 +57,17 @@ class ParsedFile:
     archive: Archive | None = None  # for files under content/archive/
 
 
-_FORMAT = f"briefgen-cache-5 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
+# The index of parsed files: a head row, then the files, _INDEX_CHUNK to a row, each row pickled
+# on its own so that writing holds one row's bytes and pickle memo at a time.
+_INDEX = "index"
+_INDEX_CHUNK = 1024
+
+
+def _index_row(number: int) -> str:
+    return f"{_INDEX}/{number}"
+
+
+_FORMAT = f"briefgen-cache-6 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
 
 
 def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
@@ -90,9 +101,12 @@ class BuildCache:
     def open(cls, folder: Path, writable: bool = True) -> BuildCache:
         store = Store(folder / STORE, writable)
         try:
-            header, token, parsed = store.read_state("index")
-            if header != _FORMAT or not isinstance(parsed, dict):
+            header, token, chunks = store.read_state(_INDEX)
+            if header != _FORMAT or not isinstance(chunks, int):
                 raise ValueError("foreign cache")
+            parsed: dict[str, tuple[str, FileStat, ParsedFile]] = {}
+            for number in range(chunks):
+                parsed.update(store.read_states([_index_row(number)])[_index_row(number)])
         except Exception:  # no cache, or an unreadable one, means: start empty
             store.close()
             if writable and (folder / STORE).exists():
@@ -217,8 +231,13 @@ class BuildCache:
                                    drop=dropped)
             return
         self._token = secrets.token_hex(8)
-        self.store.write_state({"index": (_FORMAT, self._token, self._parsed), **manifests},
-                                drop=("delta", *dropped))
+        entries = sorted(self._parsed.items())
+        starts = range(0, len(entries), _INDEX_CHUNK)
+        chunks = ((_index_row(number), dict(entries[start:start + _INDEX_CHUNK]))
+                  for number, start in enumerate(starts))
+        head = [(_INDEX, (_FORMAT, self._token, len(starts)))]
+        self.store.write_blobs(pickled(itertools.chain(head, manifests.items(), chunks)),
+                               drop=("delta", *dropped), drop_prefix=_INDEX)
         self._changes = {}
 
 

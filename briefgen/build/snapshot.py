@@ -2,9 +2,10 @@
 take an in-place edit from it (see in_place.py) without reading, checking and
 planning the whole site again.
 
-A full build writes the snapshot whole: the loaded site and its plan, what the
-fingerprints know beyond the model (which files show each briefing), and each
-content file's stat and digest. An in-place edit adds to a small delta beside
+A full build writes the snapshot in rows: a head with the loaded site (less its
+briefings) and its plan, what the fingerprints know beyond the model (which
+files show each briefing) and each content file's stat and digest; then the
+briefings, CHUNK to a row. An in-place edit adds to a small delta beside
 it: the edited briefings' new records and their files' new stats. Both carry a
 token, so a delta never applies to another snapshot; a full build drops both.
 Like the rest of the cache, the snapshot is an optimisation only: missing,
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import pickle
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,6 +27,7 @@ from briefgen import __version__
 from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded
 from briefgen.build.store import FileStat, Store
+from briefgen.content.records import Source
 from briefgen.site.model import Briefing, Site
 from briefgen.site.plan import PageSpec
 
@@ -38,7 +42,7 @@ def _shape() -> str:
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 
-_FORMAT = (f"briefgen-snapshot-1 {__version__} "
+_FORMAT = (f"briefgen-snapshot-2 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -53,26 +57,83 @@ class Snapshot:
     token: str = ""
 
 
+# Briefings per row. Each row is pickled on its own, so writing the snapshot holds one
+# row's bytes and pickle memo at a time, not the whole site's (tens of megabytes).
+CHUNK = 1024
+_BRIEFINGS = "snapshot/briefings"
+
+
+def _chunk_row(number: int) -> str:
+    return f"{_BRIEFINGS}/{number}"
+
+
+class _Pickler(pickle.Pickler):
+    """Writes a registry source as its id: the head row holds the registry, once, and
+    briefings read back share its objects as a full build's do."""
+
+    def __init__(self, file: io.BytesIO, sources: Mapping[str, Source]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.sources = sources
+
+    def persistent_id(self, obj: Any) -> str | None:
+        if type(obj) is Source and self.sources.get(obj.id) is obj:
+            return obj.id
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, sources: Mapping[str, Source]) -> None:
+        super().__init__(io.BytesIO(data))
+        self.sources = sources
+
+    def persistent_load(self, pid: Any) -> Source:
+        return self.sources[pid]
+
+
+def _with_briefings(snapshot: Snapshot, briefings: tuple[Briefing, ...]) -> Snapshot:
+    loaded = snapshot.loaded
+    return replace(snapshot, loaded=replace(loaded, site=replace(loaded.site, briefings=briefings)))
+
+
 def write(store: Store, snapshot: Snapshot) -> None:
     snapshot = replace(snapshot, token=secrets.token_hex(8))
-    store.write_state({HEAD: (_FORMAT, snapshot)}, drop=(DELTA,))
+    loaded = snapshot.loaded
+    briefings = loaded.site.briefings
+    head = _with_briefings(snapshot, ())
+    starts = range(0, len(briefings), CHUNK)
+
+    def rows() -> Iterator[tuple[str, bytes]]:
+        yield HEAD, pickle.dumps((_FORMAT, head, len(starts)), protocol=pickle.HIGHEST_PROTOCOL)
+        for number, start in enumerate(starts):
+            data = io.BytesIO()
+            _Pickler(data, loaded.sources).dump(briefings[start:start + CHUNK])
+            yield _chunk_row(number), data.getvalue()
+
+    store.write_blobs(rows(), drop=(DELTA,), drop_prefix=_BRIEFINGS)
 
 
 def drop(store: Store) -> None:
     """Forget the snapshot: the output no longer matches it."""
-    store.write_state({}, drop=(HEAD, DELTA))
+    store.write_state({}, drop=(HEAD, DELTA), drop_prefix=_BRIEFINGS)
 
 
 def read(store: Store, output: str) -> Snapshot | None:
     """The snapshot of the last full build into `output`, with its in-place edits applied."""
-    rows = store.read_states([HEAD, DELTA])
     try:
-        header, snapshot = rows[HEAD]
-    except (KeyError, TypeError, ValueError):
+        header, snapshot, chunks = pickle.loads(store.read_blobs([HEAD])[HEAD])
+    except Exception:  # missing, damaged or foreign: a full build
         return None
     if header != _FORMAT or not isinstance(snapshot, Snapshot) or snapshot.output != output:
         return None
-    delta = rows.get(DELTA)
+    briefings: list[Briefing] = []
+    for number in range(chunks):
+        try:
+            data = store.read_blobs([_chunk_row(number)])[_chunk_row(number)]
+            briefings.extend(_Unpickler(data, snapshot.loaded.sources).load())
+        except Exception:
+            return None
+    snapshot = _with_briefings(snapshot, tuple(briefings))
+    delta = store.read_states([DELTA]).get(DELTA)
     if not isinstance(delta, tuple) or len(delta) != 3 or delta[0] != snapshot.token:
         return snapshot
     _, replaced, content = delta

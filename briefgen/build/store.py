@@ -11,7 +11,7 @@ import contextlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,13 @@ def manifest_rows(store: Store, manifests: dict[str, Manifest]) -> tuple[dict[st
     values: dict[str, Any] = {_manifest_row(o): (_MANIFEST_FORMAT, files) for o, files in manifests.items()}
     values[_MANIFESTS] = order[:_KEEP_MANIFESTS]
     return values, tuple(_manifest_row(o) for o in order[_KEEP_MANIFESTS:])
+
+def pickled(values: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, bytes]]:
+    """Rows pickled one at a time, as SQLite takes them: a large state's rows together would
+    hold tens of megabytes at once."""
+    for name, value in values:
+        yield name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
 
 def file_stat(path: str | Path) -> FileStat:
     st = os.stat(path)
@@ -142,33 +149,43 @@ class Store:
 
     def read_states(self, names: Collection[str]) -> dict[str, Any]:
         """The unpickled values of these rows of the state table that are there and readable."""
+        found: dict[str, Any] = {}
+        for name, value in self._rows(names):
+            with contextlib.suppress(Exception):  # a damaged value is no value
+                found[name] = pickle.loads(value)
+        return found
+
+    def read_blobs(self, names: Collection[str]) -> dict[str, bytes]:
+        """The pickled values of these rows of the state table that are there, for a caller that
+        unpickles them its own way."""
+        return {name: bytes(value) for name, value in self._rows(names)}
+
+    def _rows(self, names: Collection[str]) -> Iterator[tuple[str, bytes]]:
         connection = self._connect()
         if connection is None:
-            return {}
-        found: dict[str, Any] = {}
+            return
         wanted = list(names)
         try:
             for start in range(0, len(wanted), 500):
                 batch = wanted[start:start + 500]
                 query = f"SELECT name, value FROM state WHERE name IN ({','.join('?' * len(batch))})"
                 for name, value in connection.execute(query, batch):
-                    with contextlib.suppress(Exception):  # a damaged value is no value
-                        found[str(name)] = pickle.loads(value)
+                    yield str(name), value
         except sqlite3.Error:
-            return found
-        return found
+            return
 
     def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = (),
                     drop_prefix: str | None = None) -> None:
         """Write pickled values and drop others (by name, or a row `drop_prefix` and those under
         `drop_prefix/`), in one transaction: a kill leaves all or none."""
+        self.write_blobs(pickled(values.items()), drop, drop_prefix)
+
+    def write_blobs(self, rows: Iterable[tuple[str, bytes]], drop: Iterable[str] = (),
+                    drop_prefix: str | None = None) -> None:
+        """`write_state` for values already pickled, taken one at a time from `rows`."""
         connection = self._connect()
         if connection is None:
             return
-        # Pickled one row at a time as SQLite takes them: the search index's rows together
-        # would hold tens of megabytes at once.
-        rows = ((name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-                for name, value in values.items())
         try:
             with connection:
                 if drop_prefix is not None:
