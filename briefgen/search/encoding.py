@@ -18,40 +18,57 @@ downloads whole shards, so their size is what it waits for.
 from __future__ import annotations
 
 import base64
-import itertools
+import functools
+import operator
 from collections.abc import Sequence
 
 WEIGHTED, GAPS, BITMAP = "w", "p", "b"
 
 
-def _varints(values: Sequence[int]) -> bytearray:
+def _varint(value: int) -> bytes:
     out = bytearray()
-    append = out.append
-    for value in values:
-        while value >= 0x80:
-            append(value & 0x7F | 0x80)
-            value >>= 7
-        append(value)
-    return out
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+@functools.cache
+def _table() -> tuple[bytes, ...]:
+    """The varints of every value below 2**14 (one or two bytes), so that most lists are
+    encoded by a join of looked-up bytes instead of a loop in Python."""
+    return tuple(_varint(value) for value in range(1 << 14))
+
+
+def _varints(values: Sequence[int]) -> bytes:
+    try:
+        return b"".join(map(_table().__getitem__, values))
+    except IndexError:  # a value of 2**14 or more: a sparse term's gap, a frequent word's weight
+        return b"".join(map(_varint, values))
 
 
 def _gaps(ids: Sequence[int]) -> list[int]:
-    return [ids[0], *(b - a for a, b in itertools.pairwise(ids))] if ids else []
+    return [ids[0], *map(operator.sub, ids[1:], ids[:-1])] if ids else []
 
 
 def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
     """The entry of a term listed with weights, its ids in increasing order."""
-    flat: list[int] = []
-    for gap, weight in zip(_gaps(ids), weights, strict=True):
-        flat += (gap, weight)
+    if len(ids) != len(weights):
+        raise ValueError("one weight per id")
+    flat: list[int] = [0] * (2 * len(ids))
+    flat[0::2] = _gaps(ids)
+    flat[1::2] = weights
     return WEIGHTED + base64.b64encode(_varints(flat)).decode("ascii")
 
 
 def present(ids: Sequence[int]) -> str:
     """The entry of a term listed without weights: gaps or a bitmap, whichever is shorter."""
-    gaps = _varints(_gaps(ids))
-    if ids and (ids[-1] >> 3) + 1 < len(gaps):
-        bits = bytearray((ids[-1] >> 3) + 1)
+    bitmap_size = (ids[-1] >> 3) + 1 if ids else 0
+    # Each gap takes a byte at least: a bitmap smaller than the count of ids is sure to win.
+    gaps = b"" if bitmap_size < len(ids) else _varints(_gaps(ids))
+    if ids and bitmap_size < (len(gaps) or len(ids) + 1):
+        bits = bytearray(bitmap_size)
         for doc_id in ids:
             bits[doc_id >> 3] |= 1 << (doc_id & 7)
         return BITMAP + base64.b64encode(bits).decode("ascii")
