@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from briefgen.content.records import Source
 from briefgen.content.topics import description_digests
 from briefgen.render.themes import Asset, Theme
 from briefgen.render.views import reading_minutes
-from briefgen.site.kinds import KINDS, STATIC, Shows
+from briefgen.site.kinds import KINDS, STATIC, PageKind, Shows
 from briefgen.site.model import Briefing, Site
 from briefgen.site.plan import PageSpec, plan_context
 
@@ -171,9 +171,10 @@ class Fingerprints:
             other._full.pop(index, None)
         return other
 
-    def of_plan(self, note_readers: bool = False) -> list[str]:
-        """Every planned file's fingerprint, in plan order. With note_readers, also note which
-        files show each briefing (the live preview's edits ask; a build does not)."""
+    def of_plan(self, note_readers: bool = False, defer: Collection[PageKind] = ()) -> list[str]:
+        """Every planned file's fingerprint, in plan order ("" for a kind in `defer`, whose
+        fingerprint `of` gives later). With note_readers, also note which files show each
+        briefing (for an in-place edit after this build, or the live preview's)."""
         found = []
         listed_by, shown_full_by = self.listed_by, self.shown_full_by
         for position, spec in enumerate(self.plan):
@@ -185,7 +186,7 @@ class Fingerprints:
                     shown_full_by.setdefault(index, []).append(position)
                 if shown.every_briefing:
                     self.shows_every.append(position)
-            found.append(self.of_shown(spec, shown))
+            found.append("" if spec.kind in defer else self.of_shown(spec, shown))
         return found
 
     def readers(self, index: int, listing_changed: bool) -> list[int]:

@@ -42,6 +42,7 @@ from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.site.kinds import SEARCH_INDEX_KINDS
 from briefgen.site.model import (
     Site,
     all_related,
@@ -331,28 +332,51 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         renderer.search.use_state(cache.state_rows("search"))
     fingerprints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
                                      renderer.search.digest)
-    todo: list[tuple[PageSpec, str]] = []
     manifest: dict[str, tuple[str, str]] = {}
-    for spec, fingerprint in zip(loaded.plan, fingerprints.of_plan(note_readers), strict=True):
-        old = previous.get(spec.output_file)
-        if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
-            manifest[spec.output_file] = old
-        else:
-            todo.append((spec, old[1] if old else ""))
-            manifest[spec.output_file] = (fingerprint, "")
+
+    def needed(specs: Iterable[PageSpec], prints: Iterable[str]) -> list[tuple[PageSpec, str]]:
+        """The files whose fingerprint changed, with their previous digest; the manifest keeps the rest."""
+        todo = []
+        for spec, fingerprint in zip(specs, prints, strict=True):
+            old = previous.get(spec.output_file)
+            if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
+                manifest[spec.output_file] = old
+            else:
+                todo.append((spec, old[1] if old else ""))
+                manifest[spec.output_file] = (fingerprint, "")
+        return todo
+
+    # With workers, the search index is built in this process while they render the other
+    # files, and its own files are rendered here: it would otherwise hold every core up.
+    deferred_kinds = SEARCH_INDEX_KINDS if pool is not None else frozenset()
+    prints = fingerprints.of_plan(note_readers, defer=deferred_kinds)
+    deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
+    todo = needed([spec for spec in loaded.plan if spec.kind not in deferred_kinds],
+                  [f for spec, f in zip(loaded.plan, prints, strict=True) if spec.kind not in deferred_kinds])
+    for spec in deferred:
+        manifest[spec.output_file] = ("", "")  # in plan order; filled in below
     if progress:
-        progress(f"rendering {len(todo)} changed files, keeping {len(loaded.plan) - len(todo)}")
-    renderer.search.prepare(spec for spec, _ in todo)
+        kept = len(loaded.plan) - len(todo) - len(deferred)
+        progress(f"rendering {len(todo)} changed files, keeping {kept}"
+                 + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
+
+    def render_here(jobs: list[tuple[PageSpec, str]]) -> list[Rendered]:
+        with _collecting():
+            return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
+
     if pool is not None and len(todo) > 50:
-        written = [r for batch in pool.map(_render_in_worker, todo, _render_setup, (renderer, sink))
-                   for r in batch]
+        with (renderer.search.holding_state(),
+              pool.started(_render_in_worker, todo, _render_setup, (renderer, sink)) as batches):
+            here = render_here(needed(deferred, [fingerprints.of(spec) for spec in deferred]))
+            written = [r for batch in batches for r in batch]
         # The workers' sinks were copies: tell the parent's what they did.
         for result in written:
             if result.problem is None:
                 sink.register(result.rel_file, kept=result.kept)
+        written += here
     else:
-        with _collecting():
-            written = [render_one(renderer, sink, spec, digest) for spec, digest in todo]
+        todo += needed(deferred, [fingerprints.of(spec) for spec in deferred])
+        written = render_here(todo)
     problems = [r.problem for r in written if r.problem is not None]
     if problems:
         raise BuildFailed(problems)
@@ -361,8 +385,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         if result.digest != previous.get(result.rel_file, ("", ""))[1]:
             changed.add(result.rel_file)
         manifest[result.rel_file] = (manifest[result.rel_file][0], result.digest)
-    return RenderOutcome(manifest, len(todo), len(loaded.plan) - len(todo), frozenset(changed), renderer,
-                         fingerprints)
+    return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written), frozenset(changed),
+                         renderer, fingerprints)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ batch of small items.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import gc
@@ -84,8 +85,19 @@ class WorkerPool:
         `work` and `setup` must be module-level functions (they are sent by name);
         with "fork", `args` reach `setup` by inheritance, never pickled.
         """
+        with self.started(work, items, setup, args) as results:
+            yield from results
+
+    @contextlib.contextmanager
+    def started(self, work: Callable[[Any, Item], Result], items: Sequence[Item],
+                setup: Callable[..., Any], args: tuple[Any, ...] = ()) -> Iterator[Iterator[list[Result]]]:
+        """`map`, but the workers fork and start at once: the caller may do work of its own
+        before it reads the results, within the block. Leaving it early cancels what has not begun."""
         gc.freeze()
         forked = self._context.get_start_method() == "fork"
-        with ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_start,
-                                 initargs=(setup, args, forked)) as pool:
-            yield from pool.map(functools.partial(_run, work), _batches(items, self.jobs))
+        pool = ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_start,
+                                   initargs=(setup, args, forked))
+        try:
+            yield pool.map(functools.partial(_run, work), _batches(items, self.jobs))
+        finally:
+            pool.shutdown(cancel_futures=True)

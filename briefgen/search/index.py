@@ -9,10 +9,11 @@ rendering, by updating the state the previous build left (see postings.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +166,7 @@ class SearchFiles:
         self._previous_shards: Mapping[int, bytes] = {}
         self._only: Collection[int] | None = None
         self._state: postings.IndexState | None = None
+        self._holding = False
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -183,9 +185,21 @@ class SearchFiles:
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only)
             self._previous, self._previous_shards, self._only = None, {}, None
-            if self._state is not None:
+            if self._state is not None and not self._holding:
                 self._keep(self._index, self._state)
         return self._index
+
+    @contextlib.contextmanager
+    def holding_state(self) -> Iterator[None]:
+        """Write the index's state only when the block ends: worker processes that read the
+        cache meanwhile should not wait on this process's writing to it."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._index is not None and self._state is not None:
+            self._keep(self._index, self._state)
 
     def _keep(self, index: SearchIndex, state: postings.IndexState) -> None:
         """Leave the index's postings, and every shard's digest, in the kept state."""
