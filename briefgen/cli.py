@@ -19,9 +19,14 @@ from briefgen.diagnostics import BuildFailed, Diagnostic, UsageError
 class _Console:
     """Progress on a terminal, one summary line elsewhere, nothing but problems with --quiet."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, held: list[object]) -> None:
         self.quiet = quiet
         self.live = not quiet and sys.stderr.isatty()
+        self.held = held
+
+    def hold(self, value: object) -> None:
+        """Keep what a command made until the caller of `main` lets it go (see entry_point)."""
+        self.held.append(value)
 
     def progress(self, message: str) -> None:
         if self.live:
@@ -194,13 +199,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, held: list[object] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    console = _Console(getattr(args, "quiet", False))
+    console = _Console(getattr(args, "quiet", False), [] if held is None else held)
     try:
         return _run(args, console)
     except BuildFailed as failed:
@@ -228,10 +233,12 @@ def entry_point() -> NoReturn:
     """`briefgen` and `python -m briefgen`: run, then leave without interpreter teardown.
 
     After a build of a large site, Python's exit would free the model object by
-    object, a quarter of a second for nothing at 10,000 briefings. Every file
-    briefgen writes is closed by then, so only the standard streams need flushing.
+    object, a quarter of a second for nothing at 10,000 briefings; the command
+    hands it over (`held`) rather than let it go on return. Every file briefgen
+    writes is closed by then, so only the standard streams need flushing.
     """
-    status = main()
+    held: list[object] = []
+    status = main(held=held)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

@@ -23,6 +23,7 @@ class Console(Protocol):
     def progress(self, message: str) -> None: ...
     def summary(self, message: str) -> None: ...
     def problems(self, diagnostics: list[Diagnostic]) -> None: ...
+    def hold(self, value: object) -> None: ...
 
 
 # What `briefgen init` writes and the docs show, not where a site lives.
@@ -86,6 +87,7 @@ def run_build(args: argparse.Namespace, console: Console) -> int:
     result = pipeline.build(root, options, console.progress)
     console.problems(list(result.warnings))
     console.summary(_built(result))
+    console.hold(result.model)
     return 0
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefgen.build import memo, snapshot
@@ -41,6 +41,7 @@ class InPlace:
     briefings: int
     drafts_left_out: int
     future_left_out: int
+    model: object = field(default=None, repr=False, compare=False)  # see BuildResult.model
 
 
 def build_in_place(config: Config, output: Path, found: list[ContentStat], global_digest: str,
@@ -106,7 +107,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
             unknown = snapshot.delta_rows(store, last, {},
                                           {shown: (f.stat, "") for shown, f in files.items()})
             if unknown is None:
-                store.write_state(kept, drop=(snapshot.HEAD, snapshot.DELTA))
+                store.write_state(kept, drop=(snapshot.HEAD, snapshot.DELTA), drop_prefix=snapshot.BRIEFINGS)
             else:
                 store.write_state({**kept, **unknown})
             writer.commit_in_place()
@@ -117,7 +118,8 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     delta = snapshot.delta_rows(store, last, replaced, content)
     values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}}) if rendered else ({}, ())
     if delta is None:
-        store.write_state(values, drop=(snapshot.HEAD, snapshot.DELTA, *dropped))
+        store.write_state(values, drop=(snapshot.HEAD, snapshot.DELTA, *dropped),
+                          drop_prefix=snapshot.BRIEFINGS)
     else:
         store.write_state({**values, **delta}, drop=dropped)
     times = memo.refreshed_times(output, last_build, {rel.rpartition("/")[0] for rel in written})
@@ -125,7 +127,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         memo.write_last_build(config.cache_dir, output,
                               replace(last_build, inputs=inputs, folder_times=times))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
-                   loaded.drafts_left_out, loaded.future_left_out)
+                   loaded.drafts_left_out, loaded.future_left_out, model=last)
 
 
 def _baseline(store: Store, last: snapshot.Snapshot) -> Baseline:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,9 @@ class BuildResult:
     drafts_left_out: int = 0
     future_left_out: int = 0
     in_place: bool = False  # rebuilt from the last build's snapshot (see in_place.py)
+    # The build's model, held by the result so that a caller about to exit can keep it to
+    # the end: freeing it object by object takes a fifth of a second at 10,000 briefings.
+    model: object = field(default=None, repr=False, compare=False)
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -50,6 +53,9 @@ def build(root: Path, options: BuildOptions | None = None,
         return _build(root, options or BuildOptions(), progress)
     finally:
         if collecting:
+            # Frozen first: else the collector's next pass would scan every object the
+            # build allocated (a fifth of a second after an edit at 10,000 briefings).
+            gc.freeze()
             gc.enable()
 
 
@@ -82,7 +88,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             if edited is not None:
                 return BuildResult(output, edited.briefings, edited.files, edited.rendered,
                                    edited.files - edited.rendered, (), time.perf_counter() - started,
-                                   edited.drafts_left_out, edited.future_left_out, in_place=True)
+                                   edited.drafts_left_out, edited.future_left_out, in_place=True,
+                                   model=edited.model)
     # Only a build that has something to do needs the parsers and renderers.
     from briefgen.build import snapshot
     from briefgen.build.cache import BuildCache
@@ -133,7 +140,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
                 loaded.drafts_left_out, loaded.future_left_out, folders, times))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
-                       loaded.drafts_left_out, loaded.future_left_out)
+                       loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))
 
 
 class _Discard:

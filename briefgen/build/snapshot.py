@@ -60,11 +60,11 @@ class Snapshot:
 # Briefings per row. Each row is pickled on its own, so writing the snapshot holds one
 # row's bytes and pickle memo at a time, not the whole site's (tens of megabytes).
 CHUNK = 1024
-_BRIEFINGS = "snapshot/briefings"
+BRIEFINGS = "snapshot/briefings"
 
 
 def _chunk_row(number: int) -> str:
-    return f"{_BRIEFINGS}/{number}"
+    return f"{BRIEFINGS}/{number}"
 
 
 class _Pickler(pickle.Pickler):
@@ -109,12 +109,12 @@ def write(store: Store, snapshot: Snapshot) -> None:
             _Pickler(data, loaded.sources).dump(briefings[start:start + CHUNK])
             yield _chunk_row(number), data.getvalue()
 
-    store.write_blobs(rows(), drop=(DELTA,), drop_prefix=_BRIEFINGS)
+    store.write_blobs(rows(), drop=(DELTA,), drop_prefix=BRIEFINGS)
 
 
 def drop(store: Store) -> None:
     """Forget the snapshot: the output no longer matches it."""
-    store.write_state({}, drop=(HEAD, DELTA), drop_prefix=_BRIEFINGS)
+    store.write_state({}, drop=(HEAD, DELTA), drop_prefix=BRIEFINGS)
 
 
 def read(store: Store, output: str) -> Snapshot | None:
