@@ -217,6 +217,31 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     assert json.loads((fresh / "search/meta.json").read_text())["documents"] == 6
 
 
+
+def test_weights_say_frequency_capped_and_fields(tmp_path: Path) -> None:
+    from briefgen.search.encoding import decode
+    from briefgen.search.postings import TITLE, TOPIC
+    from briefgen.search.text import shard_of
+
+    files = {
+        "content/briefings/2016/zebra.md": "---\ntitle: Zebra crossings\ndate: 2016-03-01\n"
+                                           "topics: [Zebra]\nsummary: Striped.\n---\n" + "Zebra " * 300 + "and a quagga.\n",
+        "content/briefings/2016/other.md": "---\ntitle: Other\ndate: 2016-03-02\n---\nNothing striped.\n",
+    }
+    www = tmp_path / "www"
+    build_ok(make_site(tmp_path, files, CONFIG), "--output", www)
+    meta = json.loads((www / "search/meta.json").read_text(encoding="utf-8"))
+
+    def weights(term: str) -> list[int | None]:
+        shard = json.loads((www / f"search/terms/{shard_of(term, meta['shards'])}.json").read_text())
+        return list(decode(shard[term]).values())
+
+    [zebra] = weights("zebra")  # in the body 300 times, the title and a topic
+    assert zebra is not None and zebra >> 8 == 255 and zebra & 7 == TITLE | TOPIC
+    [quagga] = weights("quagga")  # once, in the body only
+    assert quagga is not None and quagga >> 8 == 1 and quagga & 7 == 0
+    assert (zebra >> 3) & 31 == (quagga >> 3) & 31  # one document, one length
+
 def test_search_false_turns_it_off(tmp_path: Path) -> None:
     site = make_site(tmp_path, FILES, CONFIG + "search = false\n")
     out = tmp_path / "out"
