@@ -225,7 +225,8 @@ def test_weights_say_frequency_capped_and_fields(tmp_path: Path) -> None:
 
     files = {
         "content/briefings/2016/zebra.md": "---\ntitle: Zebra crossings\ndate: 2016-03-01\n"
-                                           "topics: [Zebra]\nsummary: Striped.\n---\n" + "Zebra " * 300 + "and a quagga.\n",
+                                           "topics: [Zebra]\nsummary: Striped.\n---\n"
+                                           + "Zebra " * 300 + "okapi " * 260 + "and a quagga.\n",
         "content/briefings/2016/other.md": "---\ntitle: Other\ndate: 2016-03-02\n---\nNothing striped.\n",
     }
     www = tmp_path / "www"
@@ -238,6 +239,8 @@ def test_weights_say_frequency_capped_and_fields(tmp_path: Path) -> None:
 
     [zebra] = weights("zebra")  # in the body 300 times, the title and a topic
     assert zebra is not None and zebra >> 8 == 255 and zebra & 7 == TITLE | TOPIC
+    [okapi] = weights("okapi")  # in the body only, 260 times
+    assert okapi is not None and okapi >> 8 == 255 and okapi & 7 == 0
     [quagga] = weights("quagga")  # once, in the body only
     assert quagga is not None and quagga >> 8 == 1 and quagga & 7 == 0
     assert (zebra >> 3) & 31 == (quagga >> 3) & 31  # one document, one length
