@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from briefgen import __version__
 from briefgen.build.store import STORE, Store
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,8 @@ def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str,
     """A digest of what a build reads, from file metadata only; `known` are stats already taken."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{__version__}\n{settings}\n".encode())
-    for entry in known:
-        digest.update(repr(entry).encode())
-    for entry in _stats(folders):
-        digest.update(repr(entry).encode())
+    # One update for all the entries: a call per file would cost more than the hashing.
+    digest.update("".join(map(repr, itertools.chain(known, _stats(folders)))).encode())
     for path in files:
         if path.is_file():
             st = path.stat()
@@ -103,6 +105,13 @@ def _store(cache_dir: Path, writable: bool) -> Store:
     return Store(cache_dir / STORE, writable)
 
 
+def _all(kind: type[T], values: list[object]) -> tuple[T, ...]:
+    """The values of a record's list, which must all be of this type (JSON gives them so)."""
+    if not all(map(kind.__instancecheck__, values)):
+        raise TypeError(f"not all {kind.__name__}")
+    return tuple(values)  # type: ignore[arg-type]
+
+
 def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
     store = _store(cache_dir, writable=False)
     try:
@@ -111,8 +120,7 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None,
                          int(record.get("drafts", 0)), int(record.get("future", 0)),
-                         tuple(str(f) for f in record["folders"]),
-                         tuple(int(t) for t in record["folder_times"]))
+                         _all(str, record["folders"]), _all(int, record["folder_times"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     finally:
