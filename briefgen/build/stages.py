@@ -334,10 +334,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                                      renderer.search.digest)
     manifest: dict[str, tuple[str, str]] = {}
 
-    def needed(specs: Iterable[PageSpec], prints: Iterable[str]) -> list[tuple[PageSpec, str]]:
+    def needed(printed: Iterable[tuple[PageSpec, str]]) -> list[tuple[PageSpec, str]]:
         """The files whose fingerprint changed, with their previous digest; the manifest keeps the rest."""
         todo = []
-        for spec, fingerprint in zip(specs, prints, strict=True):
+        for spec, fingerprint in printed:
             old = previous.get(spec.output_file)
             if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
                 manifest[spec.output_file] = old
@@ -349,12 +349,13 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     # With workers, the search index is built in this process while they render the other
     # files, and its own files are rendered here: it would otherwise hold every core up.
     deferred_kinds = SEARCH_INDEX_KINDS if pool is not None else frozenset()
-    prints = fingerprints.of_plan(note_readers, defer=deferred_kinds)
+    printed = zip(loaded.plan, fingerprints.of_plan(note_readers, defer=deferred_kinds), strict=True)
+    todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
-    todo = needed([spec for spec in loaded.plan if spec.kind not in deferred_kinds],
-                  [f for spec, f in zip(loaded.plan, prints, strict=True) if spec.kind not in deferred_kinds])
-    for spec in deferred:
-        manifest[spec.output_file] = ("", "")  # in plan order; filled in below
+
+    def deferred_needed() -> list[tuple[PageSpec, str]]:
+        return needed((spec, fingerprints.of(spec)) for spec in deferred)
+
     if progress:
         kept = len(loaded.plan) - len(todo) - len(deferred)
         progress(f"rendering {len(todo)} changed files, keeping {kept}"
@@ -367,7 +368,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     if pool is not None and len(todo) > 50:
         with (renderer.search.holding_state(),
               pool.started(_render_in_worker, todo, _render_setup, (renderer, sink)) as batches):
-            here = render_here(needed(deferred, [fingerprints.of(spec) for spec in deferred]))
+            here = render_here(deferred_needed())
             written = [r for batch in batches for r in batch]
         # The workers' sinks were copies: tell the parent's what they did.
         for result in written:
@@ -375,7 +376,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                 sink.register(result.rel_file, kept=result.kept)
         written += here
     else:
-        todo += needed(deferred, [fingerprints.of(spec) for spec in deferred])
+        todo += deferred_needed()
         written = render_here(todo)
     problems = [r.problem for r in written if r.problem is not None]
     if problems:
