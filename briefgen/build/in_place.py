@@ -107,7 +107,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
             unknown = snapshot.delta_rows(store, last, {},
                                           {shown: (f.stat, "") for shown, f in files.items()})
             if unknown is None:
-                store.write_state(kept, drop=(snapshot.HEAD, snapshot.DELTA), drop_prefix=snapshot.BRIEFINGS)
+                snapshot.drop(store, kept)
             else:
                 store.write_state({**kept, **unknown})
             writer.commit_in_place()
@@ -118,8 +118,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     delta = snapshot.delta_rows(store, last, replaced, content)
     values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}}) if rendered else ({}, ())
     if delta is None:
-        store.write_state(values, drop=(snapshot.HEAD, snapshot.DELTA, *dropped),
-                          drop_prefix=snapshot.BRIEFINGS)
+        snapshot.drop(store, values, also=dropped)
     else:
         store.write_state({**values, **delta}, drop=dropped)
     times = memo.refreshed_times(output, last_build, {rel.rpartition("/")[0] for rel in written})

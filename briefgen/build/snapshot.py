@@ -112,9 +112,10 @@ def write(store: Store, snapshot: Snapshot) -> None:
     store.write_blobs(rows(), drop=(DELTA,), drop_prefix=BRIEFINGS)
 
 
-def drop(store: Store) -> None:
-    """Forget the snapshot: the output no longer matches it."""
-    store.write_state({}, drop=(HEAD, DELTA), drop_prefix=BRIEFINGS)
+def drop(store: Store, values: dict[str, Any] | None = None, also: tuple[str, ...] = ()) -> None:
+    """Forget the snapshot (the output no longer matches it); in the same transaction, write
+    `values` and drop the rows named in `also`."""
+    store.write_state(values or {}, drop=(HEAD, DELTA, *also), drop_prefix=BRIEFINGS)
 
 
 def read(store: Store, output: str) -> Snapshot | None:
