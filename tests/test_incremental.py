@@ -136,7 +136,8 @@ def _set_state(store: Path, name: str, value: bytes) -> None:
     connection.close()
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "delta", "no tables"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "delta", "no tables",
+                                    "unreadable bodies"])
 def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
     site = corpus_site(tmp_path)
     output = tmp_path / "out"
@@ -157,12 +158,33 @@ def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
         with sqlite3.connect(store) as connection:
             connection.execute("DROP TABLE state")
         connection.close()
+    elif damage == "unreadable bodies":  # the keys are there, the bodies cannot be read
+        with sqlite3.connect(store) as connection:
+            connection.execute("ALTER TABLE bodies RENAME COLUMN html TO lost")
+        connection.close()
     else:
         _set_state(store, "index", pickle.dumps(("another program's cache", {}, {})))
     edit_briefing(site)
     build(site, BuildOptions(output=output))
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
+
+
+def test_a_body_the_cache_cannot_read_is_an_error_not_an_empty_page(tmp_path: Path) -> None:
+    from briefgen.build.store import Store
+
+    site = corpus_site(tmp_path)
+    build(site, BuildOptions(output=tmp_path / "out"))
+    path = site / ".briefgen-cache" / "cache.sqlite"
+    with sqlite3.connect(path) as connection:
+        key = connection.execute("SELECT key FROM bodies LIMIT 1").fetchone()[0]
+        connection.execute("ALTER TABLE bodies RENAME COLUMN html TO lost")
+    connection.close()
+    store = Store(path)
+    assert store.keys() == set()  # so a build parses every document again
+    with pytest.raises(OSError, match=r"cannot read the build cache .*briefgen clean"):
+        store.get(key)
+    store.close()
 
 def test_cache_bodies_missing_are_rebuilt(tmp_path: Path) -> None:
     site = corpus_site(tmp_path)

@@ -51,6 +51,10 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
     store = Store(config.cache_dir / STORE)
     try:
         return _build(store, config, output, found, global_digest, inputs, now, last_build)
+    except OSError:
+        # A cache that cannot give what the snapshot names (a body, a row): the full build
+        # reads it with its own checks, and reports whatever is really wrong.
+        return None
     finally:
         store.close()
 

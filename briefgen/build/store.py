@@ -115,22 +115,29 @@ class Store:
         self._connection = None
 
     def keys(self) -> set[str]:
+        """The keys of the bodies the store can give; none when it could not give them (a
+        damaged table): every document is then parsed again."""
         connection = self._connect()
         if connection is None:
             return set()
         try:
+            connection.execute("SELECT html FROM bodies LIMIT 1").fetchall()
             return {str(row[0]) for row in connection.execute("SELECT key FROM bodies")}
         except sqlite3.DatabaseError:
             return set()
 
     def get(self, key: str) -> str | None:
+        """A stored body; None when there is none. A failure to read one the store holds (a
+        lock held past the timeout, a disk error) is raised: a page must not go out without
+        its body."""
         connection = self._connect()
         if connection is None:
             return None
         try:
             row = connection.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
-        except sqlite3.DatabaseError:
-            return None
+        except sqlite3.DatabaseError as exc:
+            raise OSError(f"cannot read the build cache {self.path}: {exc}; "
+                          "`briefgen clean` removes it") from exc
         return None if row is None else str(row[0])
 
     def put(self, key: str, html: str) -> None:
@@ -237,7 +244,8 @@ class Store:
             return False
         try:
             with connection:
-                connection.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending)
+                connection.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)",
+                                       self._pending)
         except sqlite3.DatabaseError:
             return False
         self._pending.clear()
