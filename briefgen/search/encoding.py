@@ -64,15 +64,23 @@ def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
 
 def present(ids: Sequence[int]) -> str:
     """The entry of a term listed without weights: gaps or a bitmap, whichever is shorter."""
-    bitmap_size = (ids[-1] >> 3) + 1 if ids else 0
-    # Each gap takes a byte at least: a bitmap smaller than the count of ids is sure to win.
-    gaps = b"" if bitmap_size < len(ids) else _varints(_gaps(ids))
-    if ids and bitmap_size < (len(gaps) or len(ids) + 1):
-        bits = bytearray(bitmap_size)
-        for doc_id in ids:
-            bits[doc_id >> 3] |= 1 << (doc_id & 7)
-        return BITMAP + base64.b64encode(bits).decode("ascii")
+    if not ids:
+        return GAPS
+    bitmap_size = (ids[-1] >> 3) + 1
+    # Each gap takes a byte at least: a bitmap smaller than the count of ids needs no comparing.
+    if bitmap_size < len(ids):
+        return _bitmap(ids, bitmap_size)
+    gaps = _varints(_gaps(ids))
+    if bitmap_size < len(gaps):
+        return _bitmap(ids, bitmap_size)
     return GAPS + base64.b64encode(gaps).decode("ascii")
+
+
+def _bitmap(ids: Sequence[int], size: int) -> str:
+    bits = bytearray(size)
+    for doc_id in ids:
+        bits[doc_id >> 3] |= 1 << (doc_id & 7)
+    return BITMAP + base64.b64encode(bits).decode("ascii")
 
 
 def _read_varints(data: bytes) -> list[int]:

@@ -94,7 +94,8 @@ class SearchIndex:
 
         An update replaces the term set of every shard it touches and keeps the others'
         as they were, so an unchanged set object means an unchanged shard. A change in
-        the number of documents re-encodes common terms everywhere: then nothing is kept.
+        the number of documents may re-encode a term in any shard (whether a term keeps its
+        weights depends on that number) without replacing the shard's term set: then nothing is kept.
         """
         if len(previous.keys) != len(self.postings.keys) or previous.shards != self.shards:
             return
