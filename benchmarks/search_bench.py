@@ -1,6 +1,6 @@
 """Measure site search: what it adds to builds, the size of its files, and queries in Chromium.
 
-    python benchmarks/search_bench.py --count 2000 [--repeat 3] [--skip-builds]
+    python benchmarks/search_bench.py --count 2000 [--repeat 3] [--skip-builds] [--shape long]
 
 Generates a corpus with generate.py into benchmarks/work/search-N/ (git-ignored),
 then, for `search = true` and `search = false` on copies of it, alternately:
@@ -203,12 +203,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-builds", action="store_true", help="only sizes and queries")
+    parser.add_argument("--shape", default="default", help="a corpus shape of generate.py")
     args = parser.parse_args()
-    target = WORK / f"search-{args.count}"
+    name = f"search-{args.count}" if args.shape == "default" else f"search-{args.shape}-{args.count}"
+    target = WORK / name
     corpus = target / "briefgen"
     if not corpus.exists():
         subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), str(target),
-                        "--count", str(args.count)], check=True)
+                        "--count", str(args.count), "--shape", args.shape], check=True)
     builds = None if args.skip_builds else measure_builds(corpus, args.repeat)
     site = target / "site-on"
     if not (site / "output" / "search").exists():
