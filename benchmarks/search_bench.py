@@ -105,6 +105,7 @@ def sizes(output: Path) -> dict[str, Any]:
     return {"meta.json": (search / "meta.json").stat().st_size, "search.js": script.stat().st_size,
             "terms": stats(list((search / "terms").glob("*.json"))),
             "docs": stats(list((search / "docs").glob("*.json"))),
+            "words": stats(list((search / "words").glob("*.bin"))),
             "filters": stats(list((search / "filters").rglob("*.json")))}
 
 
@@ -177,17 +178,14 @@ def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
             lines.append(f"| {step} | {on:.2f} / {off:.2f} | {on - off:+.2f} | {cpu_on:.2f} / {cpu_off:.2f} "
                          f"| {cpu_on - cpu_off:+.2f} | {rss_on} / {rss_off} |")
         lines.append("")
-    t, d, f = size["terms"], size["docs"], size["filters"]
     lines += ["| index files | files | total (KB) | median (KB) | p95 (KB) | max (KB) |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |",
-              f"| search/terms/*.json | {t['files']} | {t['total'] / 1024:.0f} | {t['median'] / 1024:.1f} "
-              f"| {t['p95'] / 1024:.1f} | {t['max'] / 1024:.1f} |",
-              f"| search/docs/*.json | {d['files']} | {d['total'] / 1024:.0f} | {d['median'] / 1024:.1f} "
-              f"| {d['p95'] / 1024:.1f} | {d['max'] / 1024:.1f} |",
-              f"| search/filters/*/*.json | {f['files']} | {f['total'] / 1024:.0f} "
-              f"| {f['median'] / 1024:.1f} "
-              f"| {f['p95'] / 1024:.1f} | {f['max'] / 1024:.1f} |",
-              f"| search/meta.json | 1 | {size['meta.json'] / 1024:.1f} | | | |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for key, shown in (("terms", "search/terms/*.json"), ("docs", "search/docs/*.json"),
+                       ("words", "search/words/*.bin"), ("filters", "search/filters/*/*.json")):
+        stat = size[key]
+        lines.append(f"| {shown} | {stat['files']} | {stat['total'] / 1024:.0f} "
+                     f"| {stat['median'] / 1024:.1f} | {stat['p95'] / 1024:.1f} | {stat['max'] / 1024:.1f} |")
+    lines += [f"| search/meta.json | 1 | {size['meta.json'] / 1024:.1f} | | | |",
               f"| static/search.*.js | 1 | {size['search.js'] / 1024:.1f} | | | |", "",
               "| query | downloaded (KB, uncompressed) | requests | ms, first query | ms, files fetched "
               "| results |", "| --- | ---: | ---: | ---: | ---: | --- |"]
@@ -213,10 +211,9 @@ def main() -> None:
                         "--count", str(args.count), "--shape", args.shape], check=True)
     builds = None if args.skip_builds else measure_builds(corpus, args.repeat)
     site = target / "site-on"
-    if not (site / "output" / "search").exists():
-        if not site.exists():
-            shutil.copytree(corpus, site)
-        build(site)
+    if not site.exists():
+        shutil.copytree(corpus, site)
+    build(site)  # brings an output an earlier version of briefgen left up to date
     output = site / "output"
     print(report(args.count, builds, sizes(output), measure_queries(output)))
     (target / "results.json").write_text(json.dumps({"builds": builds, "sizes": sizes(output)}, indent=1))

@@ -161,7 +161,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 3
+    assert meta["documents"] == 6 and meta["format"] == 4
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -169,7 +169,25 @@ def test_index_files_and_search_page_are_built(built: Path) -> None:
     newest = json.loads((out / "search/docs/5.json").read_text(encoding="utf-8"))
     assert newest["url"] == CORRIDORS_URL.removeprefix("/brief/")
     assert newest["topics"] == [["syria", "Syria"], ["humanitarian-aid", "Humanitarian aid"]]
-    assert "[" not in newest["text"] and "humanitarian corridors" in newest["text"]
+    assert newest["summary"] == "Trucks queue at the edge of the city while the parties argue over routes."
+    assert "text" not in newest  # a result shows the summary; phrases are read from search/words/
+    # Its words in order, hashed, a 0 between fields: title, summary, text (no citation
+    # numbers), topics, then each source's title and publisher.
+    from briefgen.search.phrases import word_hash
+    from briefgen.search.text import words
+    data = (out / "search/words/5.bin").read_bytes()
+    hashes = [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+    fields = [["aid", "convoys", "wait", "at", "the", "aleppo", "corridors"],
+              words("Trucks queue at the edge of the city while the parties argue over routes."),
+              words(CORRIDORS.split("---\n")[2].replace("[@reuters-convoys]", "")),
+              ["syria"], ["humanitarian", "aid"], words(SOURCES.split("\n")[1].split(": ")[1]), ["reuters"]]
+    expected: list[int] = []
+    for field in fields:
+        expected += ([0] if expected else []) + [word_hash(w) for w in field]
+    assert hashes == expected
+    # A page without a summary shows the start of its text.
+    about = json.loads((out / "search/docs/0.json").read_text(encoding="utf-8"))
+    assert about["summary"] == "Our methodology: every claim is tied to a cited source article."
     assert json.loads((out / "search/filters/year/2015.json").read_text()) == [1, 1]  # ids 1, 2
     search_page = page(out, "search/")
     form = search_page.find("form", attrs={"data-search-index": True})
@@ -187,7 +205,7 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     site = make_site(tmp_path / "a", FILES, CONFIG)
     out = tmp_path / "out"
     build_ok(site, "--output", out)
-    before = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.json")}
+    before = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.*")}
     time.sleep(0.05)
     grain = site / "content/briefings/2016/grain.md"
     grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
@@ -196,9 +214,11 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     rendered = int(re.search(r"(\d+) rendered", edited.stdout).group(1))  # type: ignore[union-attr]
     assert rendered <= 12, edited.stdout
     rewritten = [p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
-    # An edit rewrites that document, meta.json and only the shards of the words it changed.
-    assert out / "search/docs/4.json" in rewritten and out / "search/meta.json" in rewritten
-    assert out / "search/docs/5.json" not in rewritten
+    # An edit to a text rewrites that document's words, meta.json and only the shards of the
+    # words it changed; not the document's result, which shows no text.
+    assert out / "search/words/4.bin" in rewritten and out / "search/meta.json" in rewritten
+    assert out / "search/docs/4.json" not in rewritten
+    assert out / "search/docs/5.json" not in rewritten and out / "search/words/5.bin" not in rewritten
     shards = [p for p in rewritten if p.parent.name == "terms"]
     assert 1 <= len(shards) <= 4, sorted(p.name for p in shards)
 
@@ -392,6 +412,13 @@ def test_quoted_phrases_match_as_phrases(server: str, tab: Any) -> None:
     assert type_query(tab, server, "humanitarian pause") == [CORRIDORS_URL, GRAIN_URL]
     assert type_query(tab, server, '"humanitarian pause"') == [CORRIDORS_URL]
     assert type_query(tab, server, '"pause humanitarian"') == []
+    # While the closing quote is not typed yet, the last word may be the start of one.
+    assert type_query(tab, server, '"humanitarian pau') == [CORRIDORS_URL]
+    assert type_query(tab, server, '"humanitarian pa"') == []  # two letters: a word, not a start
+    # Source titles are searched as phrases too, but a phrase never runs from one field into the next.
+    assert type_query(tab, server, '"fuel shortages"') == [WINTER_URL]
+    assert type_query(tab, server, '"triple energy"') == []  # the text's last word, then a topic
+    assert type_query(tab, server, '"Aleppo winter fuel"') == []  # the title, then the summary
 
 
 @browser_test
@@ -406,6 +433,9 @@ def test_case_accents_and_other_scripts(server: str, tab: Any) -> None:
     assert type_query(tab, server, "elysee") == [ELYSEE_URL]
     assert type_query(tab, server, "ÉNERGIE") == [ELYSEE_URL]  # a source title, accent folded
     assert type_query(tab, server, "methodology") == [ABOUT_URL]  # pages are searched too
+    # It has no summary: the start of its text is shown instead.
+    marks = tab.eval_on_selector_all("#search-results .search-result__snippet mark", "m => m.map(x => x.textContent)")
+    assert marks == ["methodology"]
 
 
 @browser_test
@@ -491,7 +521,8 @@ def test_no_axe_violations_on_the_search_page(server: str, browser: Any, scheme:
 
 
 @browser_test
-def test_client_folds_and_shards_words_as_the_index_does(server: str, tab: Any) -> None:
+def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab: Any) -> None:
+    from briefgen.search.phrases import word_hash
     from briefgen.search.text import shard_of, words
 
     samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
@@ -503,6 +534,8 @@ def test_client_folds_and_shards_words_as_the_index_does(server: str, tab: Any) 
         assert client == words(text), text
         shards = tab.evaluate("ws => ws.map(w => window.briefgenSearch.shardOf(w, 64))", client)
         assert shards == [shard_of(w, 64) for w in client], text
+        hashes = tab.evaluate("ws => ws.map(w => window.briefgenSearch.wordHash(w))", client)
+        assert hashes == [word_hash(w) for w in client], text
 
 
 
@@ -555,7 +588,9 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
             time.sleep(0.05)
         postings = decode(json.loads(get(shard))["zeppelins"])
         assert list(postings) == [4]  # the grain briefing's id
-        assert b"zeppelins" in get("/brief/search/docs/4.json")
+        from briefgen.search.phrases import word_hash
+        words = get("/brief/search/words/4.bin")
+        assert word_hash("zeppelins").to_bytes(2, "little") in [words[i:i + 2] for i in range(0, len(words), 2)]
     finally:
         server.stop()
 

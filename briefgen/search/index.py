@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
-from briefgen.search import postings
-from briefgen.search.text import plain_text
+from briefgen.search import phrases, postings
+from briefgen.search.text import index_text, plain_text, words
+from briefgen.site import kinds
 from briefgen.site import search_files as files
-from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_INDEX_KINDS, SEARCH_TERMS
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 
@@ -33,43 +33,57 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+_LEAD = 200  # characters of text a result shows for a document without a summary
+
+
 @dataclass(frozen=True)
 class Record:
-    """One document as a result shows it, with the text that snippets and phrases are read from."""
+    """One document as a result shows it."""
 
     id: int
     url: str  # site-relative
     title: str
     date: str  # ISO date, "" for pages
     date_display: str
-    summary: str
+    summary: str  # or, for a document without one, the start of its text
     topics: tuple[tuple[str, str], ...]  # (slug, name)
-    sources: tuple[tuple[str, str], ...]  # (title, publisher)
-    text: str
 
     def as_json(self) -> bytes:
         return _json({
             "id": self.id, "url": self.url, "title": self.title, "date": self.date,
             "date_display": self.date_display, "summary": self.summary,
-            "topics": [list(t) for t in self.topics], "sources": [list(s) for s in self.sources],
-            "text": self.text,
+            "topics": [list(t) for t in self.topics],
         })
+
+
+def lead(body_html: str) -> str:
+    """The start of a text, cut at a word boundary, for a result without a summary."""
+    text = " ".join(plain_text(body_html)[:_LEAD * 2].split())
+    if len(text) <= _LEAD:
+        return text
+    cut = text.rfind(" ", 0, _LEAD)
+    return text[:cut if cut > 0 else _LEAD].rstrip(",;:") + " …"
 
 
 def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf) -> Record:
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
         page = site.pages[ref.index]
-        return Record(doc_id, page.url, page.title, "", "", page.summary, (), (),
-                      plain_text(html_of(page.doc)))
+        return Record(doc_id, page.url, page.title, "", "", page.summary or lead(html_of(page.doc)), ())
     b = site.briefings[ref.index]
     day = b.date.date()
     return Record(
-        doc_id, b.url, b.title, day.isoformat(), date_of(day), b.summary,
+        doc_id, b.url, b.title, day.isoformat(), date_of(day), b.summary or lead(html_of(b.doc)),
         tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs),
-        tuple((s.title, s.publisher) for s in b.sources),
-        plain_text(html_of(b.doc)),
     )
+
+
+def word_sequence(site: Site, doc_id: int, html_of: HtmlOf, hashes: phrases.WordHashes) -> bytes:
+    """What a quoted phrase is checked against: every field a document is searched by, in order."""
+    doc, title, topics, sources, summary = postings.fields(site, doc_id)
+    fields = [words(title), words(summary), words(index_text(html_of(doc)))]
+    fields += [words(text) for text in (*topics, *sources)]
+    return phrases.sequence(fields, hashes)
 
 
 class SearchIndex:
@@ -168,6 +182,7 @@ class SearchFiles:
         self._only: Collection[int] | None = None
         self._state: postings.IndexState | None = None
         self._holding = False
+        self._hashes = phrases.WordHashes()
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -223,20 +238,22 @@ class SearchFiles:
 
     def prepare(self, specs: Iterable[PageSpec]) -> None:
         """Build the index now if any of these files needs it (before worker processes fork)."""
-        if self._index is None and any(spec.kind in SEARCH_INDEX_KINDS for spec in specs):
+        if self._index is None and any(spec.kind in kinds.SEARCH_INDEX_KINDS for spec in specs):
             self.index()
 
     def digest(self, spec: PageSpec) -> str:
         """What an index file's bytes are, without rendering the term shards an edit left alone."""
-        if spec.kind is SEARCH_TERMS:
+        if spec.kind is kinds.SEARCH_TERMS:
             return self.index().shard_digest(spec.args[0])
         return hashlib.blake2b(self.render(spec), digest_size=16).hexdigest()
 
     def render(self, spec: PageSpec) -> bytes:
-        if spec.kind is SEARCH_DOC:
+        if spec.kind is kinds.SEARCH_DOC:
             return record(self.site, spec.args[0], self.html_of, self.date_of).as_json()
-        if spec.kind is SEARCH_TERMS:
+        if spec.kind is kinds.SEARCH_WORDS:
+            return word_sequence(self.site, spec.args[0], self.html_of, self._hashes)
+        if spec.kind is kinds.SEARCH_TERMS:
             return self.index().term_shard(spec.args[0])
-        if spec.kind is SEARCH_FILTER:
+        if spec.kind is kinds.SEARCH_FILTER:
             return self.index().filter_file(*spec.args)
         return self.index().meta()

@@ -45,7 +45,7 @@ def length_step(length: int) -> int:
     return min(_LENGTH_STEPS, round(math.log2(length + 1) * 2.5))
 
 
-def _fields(site: Site, doc_id: int) -> tuple[BriefingDoc | PageDoc, str, list[str], list[str], str]:
+def fields(site: Site, doc_id: int) -> tuple[BriefingDoc | PageDoc, str, list[str], list[str], str]:
     """A document, and what it is searched by: title, topic names, source titles and publishers, summary."""
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
@@ -58,14 +58,14 @@ def _fields(site: Site, doc_id: int) -> tuple[BriefingDoc | PageDoc, str, list[s
 
 def document_key(site: Site, doc_id: int) -> str:
     """A digest of everything a document is indexed by (its file's digest covers its body)."""
-    doc, title, topics, sources, summary = _fields(site, doc_id)
+    doc, title, topics, sources, summary = fields(site, doc_id)
     text = "\x1f".join([doc.digest, title, summary, "\x1e".join(topics), "\x1e".join(sources)])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _postings_of(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[dict[str, int], int]:
     """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
-    doc, title, topics, sources, summary = _fields(site, doc_id)
+    doc, title, topics, sources, summary = fields(site, doc_id)
     counts = Counter(words(summary + "\n" + index_text(html_of(doc))))
     length = counts.total()
     flags: dict[str, int] = {}

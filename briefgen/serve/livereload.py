@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Final
 
+from briefgen.site import search_files
+
 EVENTS_PATH: Final = "/__briefgen__/events"
 STATUS_PATH: Final = "/__briefgen__/status"
 OVERLAY_ID: Final = "briefgen-error-overlay"
@@ -94,7 +96,7 @@ def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
     """The URL paths of changed pages, or None when every page should reload.
 
     Assets such as images or style sheets change what any page shows; feeds,
-    the sitemap and robots.txt change no page.
+    the sitemap, robots.txt and the search index's files change no page.
     """
     urls: set[str] = set()
     for name in files:
@@ -102,7 +104,7 @@ def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
             urls.add(base + name)
             if name == "index.html" or name.endswith("/index.html"):
                 urls.add(base + name[: -len("index.html")])
-        elif not name.endswith(_UNSHOWN_SUFFIXES):
+        elif not name.endswith(_UNSHOWN_SUFFIXES) and not name.startswith(search_files.PAGE):
             return None
     return sorted(urls) if len(urls) <= _MAX_CHANGED_URLS else None
 

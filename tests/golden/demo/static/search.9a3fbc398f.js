@@ -1,20 +1,20 @@
 /* briefgen search: reads the static index under search/ (format described in
-   briefgen/search/files.py) and shows results on the search page. No dependencies.
+   briefgen/site/search_files.py) and shows results on the search page. No dependencies.
 
    Words are folded and split as briefgen/search/text.py does: NFKD, combining
    marks dropped, lower case, runs of letters and digits of any script. */
 (function () {
   "use strict";
 
-  var FORMAT = 3;
+  var FORMAT = 4;
   var PAGE_SIZE = 10;
-  var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
+  var PHRASE_CHECKS = 30; // candidates whose words are read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
 
   // The folding, sharding and decoding rules, for tests that compare them with briefgen's.
-  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf };
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash };
 
   var form = document.querySelector("form[data-search-index]");
   if (!form || !window.fetch || !String.prototype.normalize) return;
@@ -75,18 +75,41 @@
     return h % shards;
   }
 
+  /* A folded word's 16-bit hash, as briefgen/search/phrases.py writes them; never 0. */
+  function wordHash(word) {
+    var h = 0x811c9dc5;
+    var chars = Array.from(word);
+    for (var i = 0; i < chars.length; i++) {
+      h = Math.imul(h ^ chars[i].codePointAt(0), 0x01000193) >>> 0;
+    }
+    return ((h >>> 16) ^ h) & 0xffff || 1;
+  }
+
   // ---- fetching, each file at most once ------------------------------------
 
   var files = {};
-  function getJSON(path) {
+  function get(path, read) {
     if (!files[path]) {
       files[path] = fetch(root + path).then(function (response) {
         if (!response.ok) throw new Error(path + ": " + response.status);
-        return response.json();
+        return read(response);
       });
       files[path].catch(function () { delete files[path]; });
     }
     return files[path];
+  }
+  function getJSON(path) {
+    return get(path, function (response) { return response.json(); });
+  }
+  /* A file of little-endian 16-bit numbers. */
+  function getHashes(path) {
+    return get(path, function (response) {
+      return response.arrayBuffer().then(function (buffer) {
+        var view = new DataView(buffer), out = new Uint16Array(buffer.byteLength >> 1);
+        for (var i = 0; i < out.length; i++) out[i] = view.getUint16(2 * i, true);
+        return out;
+      });
+    });
   }
   var meta = null;
   function versioned(path) {
@@ -220,15 +243,26 @@
     return getJSON(versioned("docs/" + id + ".json"));
   }
 
-  function hasPhrase(doc, phrase) {
-    var tokens = words(doc.title + "\n" + doc.summary + "\n" + doc.text);
-    var last = phrase.length - 1;
-    for (var i = 0; i + last < tokens.length; i++) {
-      var ok = true;
-      for (var j = 0; j <= last && ok; j++) {
-        ok = j === last ? matches(tokens[i + j], phrase[j]) : tokens[i + j] === phrase[j];
-      }
-      if (ok) return true;
+  /* For each word of a phrase, the hashes a document word in its place may have: the word's
+     own, and for the last word, while it is being typed, those of the terms it begins. */
+  function phraseHashes(phrase) {
+    var last = phrase[phrase.length - 1];
+    var own = phrase.map(function (word) { return new Set([wordHash(word)]); });
+    if (last.length < 3) return Promise.resolve(own);
+    return getJSON(versioned("terms/" + shardOf(last, meta.shards) + ".json")).then(function (shard) {
+      Object.keys(shard).forEach(function (term) {
+        if (matches(term, last)) own[own.length - 1].add(wordHash(term));
+      });
+      return own;
+    });
+  }
+
+  function hasPhrase(sequence, places) {
+    var last = places.length - 1;
+    for (var i = 0; i + last < sequence.length; i++) {
+      var j = 0;
+      while (j <= last && places[j].has(sequence[i + j])) j++;
+      if (j > last) return true;
     }
     return false;
   }
@@ -238,12 +272,15 @@
     var ids = ranked.map(function (pair) { return pair[0]; });
     if (!query.phrases.length) return Promise.resolve({ ids: ids, exact: true });
     var checked = ids.slice(0, PHRASE_CHECKS);
-    return Promise.all(checked.map(loadDoc)).then(function (docs) {
-      var kept = checked.filter(function (id, i) {
-        return query.phrases.every(function (phrase) { return hasPhrase(docs[i], phrase); });
+    var sequences = checked.map(function (id) { return getHashes(versioned("words/" + id + ".bin")); });
+    return Promise.all([Promise.all(query.phrases.map(phraseHashes)), Promise.all(sequences)])
+      .then(function (found) {
+        var places = found[0], loaded = found[1];
+        var kept = checked.filter(function (id, i) {
+          return places.every(function (phrase) { return hasPhrase(loaded[i], phrase); });
+        });
+        return { ids: kept, exact: ids.length <= PHRASE_CHECKS };
       });
-      return { ids: kept, exact: ids.length <= PHRASE_CHECKS };
-    });
   }
 
   // ---- showing results -------------------------------------------------------
@@ -268,27 +305,6 @@
     return fragment;
   }
 
-  function firstMatch(text, query) {
-    var pattern = new RegExp(WORD.source, "gu"), found;
-    while ((found = pattern.exec(text)) !== null) {
-      var token = fold(found[0]);
-      if (query.words.some(function (w) { return matches(token, w); })) return found.index;
-    }
-    return -1;
-  }
-
-  /* The summary when it holds a matched word, else the text around the first match. */
-  function snippet(doc, query) {
-    if (!query.words.length || firstMatch(doc.summary, query) >= 0 || !doc.text) return doc.summary;
-    var at = firstMatch(doc.text, query);
-    if (at < 0) return doc.summary;
-    var start = Math.max(0, doc.text.lastIndexOf(" ", Math.max(0, at - 80)));
-    var end = doc.text.indexOf(" ", Math.min(doc.text.length, at + 160));
-    if (end < 0) end = doc.text.length;
-    var text = doc.text.slice(start, end).replace(/\s+/g, " ").trim();
-    return (start > 0 ? "… " : "") + text + (end < doc.text.length ? " …" : "");
-  }
-
   function element(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -311,10 +327,9 @@
       when.appendChild(time);
       item.appendChild(when);
     }
-    var text = snippet(doc, query);
-    if (text) {
+    if (doc.summary) {
       var paragraph = element("p", "search-result__snippet");
-      paragraph.appendChild(highlighted(text, query));
+      paragraph.appendChild(highlighted(doc.summary, query));
       item.appendChild(paragraph);
     }
     if (doc.topics.length) {

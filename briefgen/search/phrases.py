@@ -1,0 +1,47 @@
+"""A document's words in order, as 16-bit hashes: what the client reads to confirm a quoted phrase.
+
+A phrase's words must stand side by side, which postings cannot tell. The
+client used to read a candidate's whole text for that; two bytes a word is a
+third of what the text weighs, and nothing else of the text is needed, so
+results show the summary and a phrase is checked against these hashes. A
+false match needs a word to stand beside the phrase's other words and share
+its hash: about one chance in 65,536 at each place the phrase could start.
+
+`static/search.js` hashes the words of a phrase the same way (`wordHash`).
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Iterable
+
+SEPARATOR = 0  # between fields, so a phrase never runs from a title into a summary
+
+
+def word_hash(word: str) -> int:
+    """FNV-1a over the code points of a folded word, its halves xor-ed to 16 bits; never 0."""
+    value = 0x811C9DC5
+    for char in word:
+        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    return ((value >> 16) ^ value) & 0xFFFF or 1
+
+
+class WordHashes(dict[str, int]):
+    """word -> word_hash(word), computed once per word a build meets."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = word_hash(word)
+        return value
+
+
+def sequence(fields: Iterable[list[str]], hashes: WordHashes) -> bytes:
+    """The fields' words as little-endian 16-bit hashes, SEPARATOR between fields."""
+    out = array("H")
+    for words in fields:
+        if out:
+            out.append(SEPARATOR)
+        out.extend(map(hashes.__getitem__, words))
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out.tobytes()
