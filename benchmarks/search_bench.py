@@ -105,7 +105,6 @@ def sizes(output: Path) -> dict[str, Any]:
     return {"meta.json": (search / "meta.json").stat().st_size, "search.js": script.stat().st_size,
             "terms": stats(list((search / "terms").glob("*.json"))),
             "docs": stats(list((search / "docs").glob("*.json"))),
-            "words": stats(list((search / "words").glob("*.bin"))),
             "filters": stats(list((search / "filters").rglob("*.json")))}
 
 
@@ -181,7 +180,7 @@ def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
     lines += ["| index files | files | total (KB) | median (KB) | p95 (KB) | max (KB) |",
               "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for key, shown in (("terms", "search/terms/*.json"), ("docs", "search/docs/*.json"),
-                       ("words", "search/words/*.bin"), ("filters", "search/filters/*/*.json")):
+                       ("filters", "search/filters/*/*.json")):
         stat = size[key]
         lines.append(f"| {shown} | {stat['files']} | {stat['total'] / 1024:.0f} "
                      f"| {stat['median'] / 1024:.1f} | {stat['p95'] / 1024:.1f} | {stat['max'] / 1024:.1f} |")

@@ -6,6 +6,7 @@ the browser is the installed /usr/bin/chromium (never downloaded).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import http.server
@@ -170,12 +171,12 @@ def test_index_files_and_search_page_are_built(built: Path) -> None:
     assert newest["url"] == CORRIDORS_URL.removeprefix("/brief/")
     assert newest["topics"] == [["syria", "Syria"], ["humanitarian-aid", "Humanitarian aid"]]
     assert newest["summary"] == "Trucks queue at the edge of the city while the parties argue over routes."
-    assert "text" not in newest  # a result shows the summary; phrases are read from search/words/
+    assert "text" not in newest  # a result shows the summary
     # Its words in order, hashed, a 0 between fields: title, summary, text (no citation
     # numbers), topics, then each source's title and publisher.
     from briefgen.search.phrases import word_hash
     from briefgen.search.text import words
-    data = (out / "search/words/5.bin").read_bytes()
+    data = base64.b64decode(newest["words"])
     hashes = [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
     fields = [["aid", "convoys", "wait", "at", "the", "aleppo", "corridors"],
               words("Trucks queue at the edge of the city while the parties argue over routes."),
@@ -205,7 +206,7 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     site = make_site(tmp_path / "a", FILES, CONFIG)
     out = tmp_path / "out"
     build_ok(site, "--output", out)
-    before = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.*")}
+    before = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.json")}
     time.sleep(0.05)
     grain = site / "content/briefings/2016/grain.md"
     grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
@@ -214,11 +215,9 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     rendered = int(re.search(r"(\d+) rendered", edited.stdout).group(1))  # type: ignore[union-attr]
     assert rendered <= 12, edited.stdout
     rewritten = [p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
-    # An edit to a text rewrites that document's words, meta.json and only the shards of the
-    # words it changed; not the document's result, which shows no text.
-    assert out / "search/words/4.bin" in rewritten and out / "search/meta.json" in rewritten
-    assert out / "search/docs/4.json" not in rewritten
-    assert out / "search/docs/5.json" not in rewritten and out / "search/words/5.bin" not in rewritten
+    # An edit rewrites that document, meta.json and only the shards of the words it changed.
+    assert out / "search/docs/4.json" in rewritten and out / "search/meta.json" in rewritten
+    assert out / "search/docs/5.json" not in rewritten
     shards = [p for p in rewritten if p.parent.name == "terms"]
     assert 1 <= len(shards) <= 4, sorted(p.name for p in shards)
 
@@ -434,7 +433,8 @@ def test_case_accents_and_other_scripts(server: str, tab: Any) -> None:
     assert type_query(tab, server, "ÉNERGIE") == [ELYSEE_URL]  # a source title, accent folded
     assert type_query(tab, server, "methodology") == [ABOUT_URL]  # pages are searched too
     # It has no summary: the start of its text is shown instead.
-    marks = tab.eval_on_selector_all("#search-results .search-result__snippet mark", "m => m.map(x => x.textContent)")
+    marks = tab.eval_on_selector_all("#search-results .search-result__snippet mark",
+                                     "m => m.map(x => x.textContent)")
     assert marks == ["methodology"]
 
 
@@ -589,8 +589,9 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
         postings = decode(json.loads(get(shard))["zeppelins"])
         assert list(postings) == [4]  # the grain briefing's id
         from briefgen.search.phrases import word_hash
-        words = get("/brief/search/words/4.bin")
-        assert word_hash("zeppelins").to_bytes(2, "little") in [words[i:i + 2] for i in range(0, len(words), 2)]
+        words = base64.b64decode(json.loads(get("/brief/search/docs/4.json"))["words"])
+        pairs = [words[i:i + 2] for i in range(0, len(words), 2)]
+        assert word_hash("zeppelins").to_bytes(2, "little") in pairs
     finally:
         server.stop()
 

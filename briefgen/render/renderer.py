@@ -44,7 +44,7 @@ _HANDLERS: dict[PageKind, str] = {
     kinds.FEED: "_feed", kinds.JSON_FEED: "_json_feed", kinds.TOPIC_FEED: "_topic_feed",
     kinds.SITEMAP: "_sitemap", kinds.SITEMAP_PART: "_sitemap_part", kinds.ROBOTS: "_robots",
     kinds.SEARCH: "_search_page", kinds.SEARCH_META: "_search_file", kinds.SEARCH_TERMS: "_search_file",
-    kinds.SEARCH_DOC: "_search_file", kinds.SEARCH_WORDS: "_search_file", kinds.SEARCH_FILTER: "_search_file",
+    kinds.SEARCH_DOC: "_search_file", kinds.SEARCH_FILTER: "_search_file",
     kinds.ASSET: "_asset", kinds.STATIC: "_static",
 }
 

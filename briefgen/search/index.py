@@ -9,6 +9,7 @@ rendering, by updating the state the previous build left (see postings.py).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -38,7 +39,7 @@ _LEAD = 200  # characters of text a result shows for a document without a summar
 
 @dataclass(frozen=True)
 class Record:
-    """One document as a result shows it."""
+    """One document as a result shows it, with its words for confirming phrases."""
 
     id: int
     url: str  # site-relative
@@ -47,12 +48,13 @@ class Record:
     date_display: str
     summary: str  # or, for a document without one, the start of its text
     topics: tuple[tuple[str, str], ...]  # (slug, name)
+    words: bytes  # see phrases.sequence
 
     def as_json(self) -> bytes:
         return _json({
             "id": self.id, "url": self.url, "title": self.title, "date": self.date,
             "date_display": self.date_display, "summary": self.summary,
-            "topics": [list(t) for t in self.topics],
+            "topics": [list(t) for t in self.topics], "words": base64.b64encode(self.words).decode("ascii"),
         })
 
 
@@ -65,16 +67,18 @@ def lead(body_html: str) -> str:
     return text[:cut if cut > 0 else _LEAD].rstrip(",;:") + " …"
 
 
-def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf) -> Record:
+def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: phrases.WordHashes) -> Record:
     ref = files.doc_ref(site, doc_id)
+    words = word_sequence(site, doc_id, html_of, hashes)
     if ref.kind == "page":
         page = site.pages[ref.index]
-        return Record(doc_id, page.url, page.title, "", "", page.summary or lead(html_of(page.doc)), ())
+        return Record(doc_id, page.url, page.title, "", "", page.summary or lead(html_of(page.doc)), (),
+                      words)
     b = site.briefings[ref.index]
     day = b.date.date()
     return Record(
         doc_id, b.url, b.title, day.isoformat(), date_of(day), b.summary or lead(html_of(b.doc)),
-        tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs),
+        tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs), words,
     )
 
 
@@ -249,9 +253,7 @@ class SearchFiles:
 
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is kinds.SEARCH_DOC:
-            return record(self.site, spec.args[0], self.html_of, self.date_of).as_json()
-        if spec.kind is kinds.SEARCH_WORDS:
-            return word_sequence(self.site, spec.args[0], self.html_of, self._hashes)
+            return record(self.site, spec.args[0], self.html_of, self.date_of, self._hashes).as_json()
         if spec.kind is kinds.SEARCH_TERMS:
             return self.index().term_shard(spec.args[0])
         if spec.kind is kinds.SEARCH_FILTER:

@@ -1,9 +1,10 @@
 """A document's words in order, as 16-bit hashes: what the client reads to confirm a quoted phrase.
 
-A phrase's words must stand side by side, which postings cannot tell. The
-client used to read a candidate's whole text for that; two bytes a word is a
-third of what the text weighs, and nothing else of the text is needed, so
-results show the summary and a phrase is checked against these hashes. A
+A phrase's words must stand side by side, which postings cannot tell. Each
+document's file carries these hashes (base64) in place of its text: two
+bytes a word, a third of what the text weighs, so confirming a phrase in 30
+long briefings stays within a query's download budget; results show the
+summary instead of a snippet of the text. A
 false match needs a word to stand beside the phrase's other words and share
 its hash: about one chance in 65,536 at each place the phrase could start.
 

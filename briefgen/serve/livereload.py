@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Final
 
-from briefgen.site import search_files
-
 EVENTS_PATH: Final = "/__briefgen__/events"
 STATUS_PATH: Final = "/__briefgen__/status"
 OVERLAY_ID: Final = "briefgen-error-overlay"
@@ -96,7 +94,7 @@ def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
     """The URL paths of changed pages, or None when every page should reload.
 
     Assets such as images or style sheets change what any page shows; feeds,
-    the sitemap, robots.txt and the search index's files change no page.
+    the sitemap and robots.txt change no page.
     """
     urls: set[str] = set()
     for name in files:
@@ -104,7 +102,7 @@ def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
             urls.add(base + name)
             if name == "index.html" or name.endswith("/index.html"):
                 urls.add(base + name[: -len("index.html")])
-        elif not name.endswith(_UNSHOWN_SUFFIXES) and not name.startswith(search_files.PAGE):
+        elif not name.endswith(_UNSHOWN_SUFFIXES):
             return None
     return sorted(urls) if len(urls) <= _MAX_CHANGED_URLS else None
 

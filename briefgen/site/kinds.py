@@ -235,7 +235,6 @@ SEARCH_META = PageKind("search_meta", None, lambda: search_files.META, _search_i
 SEARCH_TERMS = PageKind("search_terms", None, search_files.term_file, _search_index)
 SEARCH_FILTER = PageKind("search_filter", None, search_files.filter_file, _search_filter)
 SEARCH_DOC = PageKind("search_doc", None, search_files.doc_file, _search_document)
-SEARCH_WORDS = PageKind("search_words", None, search_files.words_file, _search_document)
 SEARCH_INDEX_KINDS = frozenset({SEARCH_META, SEARCH_TERMS, SEARCH_FILTER})
 ASSET = PageKind("asset", None, str, _static)  # a theme file, under its content-hashed name
 STATIC = PageKind("static", None, str, _static)  # a file of the site's static/, as it is
@@ -243,5 +242,5 @@ STATIC = PageKind("static", None, str, _static)  # a file of the site's static/,
 KINDS: dict[str, PageKind] = {kind.name: kind for kind in (
     HOME, BRIEFING, ARCHIVE, YEAR, MONTH, DAY, TOPICS, TOPIC, TOPIC_FEED, SOURCES, PUBLISHER, PAGE,
     NOT_FOUND, FEED, JSON_FEED, SITEMAP, SITEMAP_PART, ROBOTS, SEARCH, SEARCH_META, SEARCH_TERMS,
-    SEARCH_FILTER, SEARCH_DOC, SEARCH_WORDS, ASSET, STATIC,
+    SEARCH_FILTER, SEARCH_DOC, ASSET, STATIC,
 )}

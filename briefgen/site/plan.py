@@ -124,7 +124,6 @@ def _plan_search(site: Site, add: Callable[..., None]) -> None:
         add(kinds.SEARCH_TERMS, (shard, shards), origin, shard)
     for doc_id in range(search_files.document_count(site)):
         add(kinds.SEARCH_DOC, (doc_id,), origin, doc_id)
-        add(kinds.SEARCH_WORDS, (doc_id,), origin, doc_id)
     values = [("topic", slug) for slug in site.topics]
     values += [("publisher", p.slug) for p in site.publishers] + [("year", str(y)) for y in site.years]
     for kind, value in values:

@@ -3,8 +3,7 @@
     search/                  the search page (HTML, from the theme's search.html)
     search/meta.json         counts, shard count, filter values and a version
     search/terms/N.json      term -> postings (see search/encoding.py), for the terms whose key hashes to N
-    search/docs/ID.json      one document: what a result shows
-    search/words/ID.bin      its words in order, hashed, to confirm phrases (see search/phrases.py)
+    search/docs/ID.json      one document: what a result shows, and its words hashed (search/phrases.py)
     search/filters/K/S.json  the documents of one topic, publisher or year
 
 Document ids put pages first, then briefings oldest first, so a new briefing
@@ -29,10 +28,6 @@ def term_file(shard: int) -> str:
 
 def doc_file(doc_id: int) -> str:
     return f"search/docs/{doc_id}.json"
-
-
-def words_file(doc_id: int) -> str:
-    return f"search/words/{doc_id}.bin"
 
 
 def filter_file(kind: str, value: str) -> str:

@@ -8,7 +8,7 @@
 
   var FORMAT = 4;
   var PAGE_SIZE = 10;
-  var PHRASE_CHECKS = 30; // candidates whose words are read to confirm a quoted phrase
+  var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
@@ -88,28 +88,15 @@
   // ---- fetching, each file at most once ------------------------------------
 
   var files = {};
-  function get(path, read) {
+  function getJSON(path) {
     if (!files[path]) {
       files[path] = fetch(root + path).then(function (response) {
         if (!response.ok) throw new Error(path + ": " + response.status);
-        return read(response);
+        return response.json();
       });
       files[path].catch(function () { delete files[path]; });
     }
     return files[path];
-  }
-  function getJSON(path) {
-    return get(path, function (response) { return response.json(); });
-  }
-  /* A file of little-endian 16-bit numbers. */
-  function getHashes(path) {
-    return get(path, function (response) {
-      return response.arrayBuffer().then(function (buffer) {
-        var view = new DataView(buffer), out = new Uint16Array(buffer.byteLength >> 1);
-        for (var i = 0; i < out.length; i++) out[i] = view.getUint16(2 * i, true);
-        return out;
-      });
-    });
   }
   var meta = null;
   function versioned(path) {
@@ -257,6 +244,13 @@
     });
   }
 
+  /* A document's words: base64 of little-endian 16-bit hashes (see briefgen/search/phrases.py). */
+  function wordsOf(doc) {
+    var bytes = atob(doc.words), out = new Uint16Array(bytes.length >> 1);
+    for (var i = 0; i < out.length; i++) out[i] = bytes.charCodeAt(2 * i) | bytes.charCodeAt(2 * i + 1) << 8;
+    return out;
+  }
+
   function hasPhrase(sequence, places) {
     var last = places.length - 1;
     for (var i = 0; i + last < sequence.length; i++) {
@@ -272,12 +266,12 @@
     var ids = ranked.map(function (pair) { return pair[0]; });
     if (!query.phrases.length) return Promise.resolve({ ids: ids, exact: true });
     var checked = ids.slice(0, PHRASE_CHECKS);
-    var sequences = checked.map(function (id) { return getHashes(versioned("words/" + id + ".bin")); });
-    return Promise.all([Promise.all(query.phrases.map(phraseHashes)), Promise.all(sequences)])
+    return Promise.all([Promise.all(query.phrases.map(phraseHashes)), Promise.all(checked.map(loadDoc))])
       .then(function (found) {
-        var places = found[0], loaded = found[1];
+        var places = found[0], docs = found[1];
         var kept = checked.filter(function (id, i) {
-          return places.every(function (phrase) { return hasPhrase(loaded[i], phrase); });
+          var sequence = wordsOf(docs[i]);
+          return places.every(function (phrase) { return hasPhrase(sequence, phrase); });
         });
         return { ids: kept, exact: ids.length <= PHRASE_CHECKS };
       });
