@@ -1,12 +1,12 @@
 """A document's words in order, as 16-bit hashes: what the client reads to confirm a quoted phrase.
 
 A phrase's words must stand side by side, which postings cannot tell. Each
-document's file carries these hashes (base64) in place of its text: two
-bytes a word, a third of what the text weighs, so confirming a phrase in 30
-long briefings stays within a query's download budget; results show the
-summary instead of a snippet of the text. A
-false match needs a word to stand beside the phrase's other words and share
-its hash: about one chance in 65,536 at each place the phrase could start.
+document's file carries these hashes (base64) in place of its text: under
+three bytes a word, less than half what the text weighs, so confirming a
+phrase in 30 long briefings stays within a query's download budget; results
+show the summary instead of a snippet of the text. A false match needs a word
+to stand beside the phrase's other words and share its hash: about one chance
+in 65,536 at each place the phrase could start.
 
 `static/search.js` hashes the words of a phrase the same way (`wordHash`).
 """
