@@ -37,9 +37,9 @@ QUERIES = ["sanctions", "ceasefire proposal", "negot", '"price cap"', "tunis", "
            "pipeline&topic=energy", "talks&year=2021&publisher=reuters"]
 
 
-def build(site: Path) -> tuple[float, int, float]:
-    """Wall seconds, peak RSS (KB, largest process) and CPU seconds (user + system, the build and
-    its workers) of one build; the last two are 0 without GNU time."""
+def build(site: Path) -> tuple[float, int, float, float]:
+    """Wall seconds, peak RSS (KB, largest process), CPU seconds (user + system, the build and
+    its workers) and of those the system's, of one build; all but the first 0 without GNU time."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     prefix = [str(TIME), "-f", "%M %U %S"] if TIME.exists() else []
     started = time.perf_counter()
@@ -47,12 +47,12 @@ def build(site: Path) -> tuple[float, int, float]:
                           env=env, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
     if not prefix:
-        return seconds, 0, 0.0
+        return seconds, 0, 0.0, 0.0
     rss, user, system = done.stderr.strip().splitlines()[-1].split()
-    return seconds, int(rss), float(user) + float(system)
+    return seconds, int(rss), float(user) + float(system), float(system)
 
 
-def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[float, int, float]]]]:
+def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[float, int, float, float]]]]:
     sites = {}
     for variant in ("on", "off"):
         site = corpus.parent / f"site-{variant}"
@@ -63,7 +63,7 @@ def measure_builds(corpus: Path, repeat: int) -> dict[str, dict[str, list[tuple[
                 config.write_text(config.read_text().replace('theme = "default"',
                                                              'theme = "default"\nsearch = false'))
         sites[variant] = site
-    results: dict[str, dict[str, list[tuple[float, int, float]]]] = {v: {} for v in sites}
+    results: dict[str, dict[str, list[tuple[float, int, float, float]]]] = {v: {} for v in sites}
     trash = corpus.parent / "trash"
     # Neither variant's first build should pay for what the other's then finds done: compiling
     # briefgen's modules, reading the content into the page cache.
@@ -169,13 +169,15 @@ def report(count: int, builds: dict[str, Any] | None, size: dict[str, Any],
     lines = [f"### {count:,} briefings", ""]
     if builds:
         lines += ["| build (median) | wall, search on / off (s) | added (s) | CPU, on / off (s) "
-                  "| added CPU (s) | peak RSS on / off (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "| added CPU (s) | of which system, on / off (s) | peak RSS on / off (MB) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for step in builds["on"]:
             on, off = (statistics.median(r[0] for r in builds[v][step]) for v in ("on", "off"))
             cpu_on, cpu_off = (statistics.median(r[2] for r in builds[v][step]) for v in ("on", "off"))
+            sys_on, sys_off = (statistics.median(r[3] for r in builds[v][step]) for v in ("on", "off"))
             rss_on, rss_off = (max(r[1] for r in builds[v][step]) // 1024 for v in ("on", "off"))
             lines.append(f"| {step} | {on:.2f} / {off:.2f} | {on - off:+.2f} | {cpu_on:.2f} / {cpu_off:.2f} "
-                         f"| {cpu_on - cpu_off:+.2f} | {rss_on} / {rss_off} |")
+                         f"| {cpu_on - cpu_off:+.2f} | {sys_on:.2f} / {sys_off:.2f} | {rss_on} / {rss_off} |")
         lines.append("")
     lines += ["| index files | files | total (KB) | median (KB) | p95 (KB) | max (KB) |",
               "| --- | ---: | ---: | ---: | ---: | ---: |"]
