@@ -49,6 +49,9 @@ _HANDLERS: dict[PageKind, str] = {
 }
 
 
+_FEED_ENTRIES_KEPT = 512  # each holds its briefing's body: a few megabytes in all
+
+
 class RenderError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(str(diagnostic))
@@ -99,6 +102,7 @@ class Renderer:
                                   config.site.base_url, self.scheme.base_path, config.site.search)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
         self.search = SearchFiles(site, html_of, self.catalog.date)
+        self._feed_entries_kept: dict[int, feeds.FeedEntry] = {}
 
 
     def for_site(self, site: Site, changed_briefings: Collection[int] | None = None) -> Renderer:
@@ -111,6 +115,7 @@ class Renderer:
         other.nav_pages = tuple(other.views.page(p) for p in site.pages)
         other.search = SearchFiles(site, self.html_of, self.catalog.date)
         other.search.follow(self.search, changed_briefings)
+        other._feed_entries_kept = {}
         return other
 
     # -- dispatch -------------------------------------------------------------
@@ -311,13 +316,22 @@ class Renderer:
         return self.config.site.base_url[: -len(self.scheme.base_path)]
 
     def _feed_entries(self, indexes: Sequence[int]) -> list[feeds.FeedEntry]:
-        origin = self._origin()
-        entries = []
-        for i in indexes[:FEED_SIZE]:
-            view = self.views.briefing(i)
-            entries.append(feeds.FeedEntry(view, self.scheme.absolute(self.site.briefings[i].url), origin,
-                                           self._render(SOURCES_PARTIAL, briefing=view, in_feed=True)))
-        return entries
+        return [self._feed_entry(i) for i in indexes[:FEED_SIZE]]
+
+    def _feed_entry(self, index: int) -> feeds.FeedEntry:
+        """A briefing as feeds carry it. The newest briefings are in the feeds of most of
+        their topics, so the last few hundred entries are kept rather than rendered again."""
+        kept = self._feed_entries_kept
+        found = kept.get(index)
+        if found is None:
+            view = self.views.briefing(index)
+            url = self.scheme.absolute(self.site.briefings[index].url)
+            found = feeds.FeedEntry(view, url, self._origin(),
+                                    self._render(SOURCES_PARTIAL, briefing=view, in_feed=True))
+            if len(kept) >= _FEED_ENTRIES_KEPT:
+                del kept[next(iter(kept))]  # the oldest kept
+            kept[index] = found
+        return found
 
     def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
         s = self.config.site
