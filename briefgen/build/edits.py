@@ -81,7 +81,6 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
     positions: set[int] = set()
     for index in replaced:
         positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
-    renderer.search.prepare(loaded.plan[position] for position in positions)
     rendered: dict[str, tuple[str, str]] = {}
     changed_files = set()
     for position in sorted(positions):

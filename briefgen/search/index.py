@@ -14,15 +14,15 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import phrases, postings
 from briefgen.search.text import index_text, plain_text, words
-from briefgen.site import kinds
 from briefgen.site import search_files as files
+from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_TERMS
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 
@@ -68,26 +68,21 @@ def lead(body_html: str) -> str:
 
 
 def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: phrases.WordHashes) -> Record:
+    doc, title, topics, sources, summary = postings.fields(site, doc_id)
+    body = html_of(doc)
+    # What a quoted phrase is checked against: every field the document is searched by, in order.
+    fields = [words(title), words(summary), words(index_text(body)), *map(words, (*topics, *sources))]
+    sequence = phrases.sequence(fields, hashes)
     ref = files.doc_ref(site, doc_id)
-    words = word_sequence(site, doc_id, html_of, hashes)
     if ref.kind == "page":
         page = site.pages[ref.index]
-        return Record(doc_id, page.url, page.title, "", "", page.summary or lead(html_of(page.doc)), (),
-                      words)
+        return Record(doc_id, page.url, title, "", "", summary or lead(body), (), sequence)
     b = site.briefings[ref.index]
     day = b.date.date()
     return Record(
-        doc_id, b.url, b.title, day.isoformat(), date_of(day), b.summary or lead(html_of(b.doc)),
-        tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs), words,
+        doc_id, b.url, title, day.isoformat(), date_of(day), summary or lead(body),
+        tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs), sequence,
     )
-
-
-def word_sequence(site: Site, doc_id: int, html_of: HtmlOf, hashes: phrases.WordHashes) -> bytes:
-    """What a quoted phrase is checked against: every field a document is searched by, in order."""
-    doc, title, topics, sources, summary = postings.fields(site, doc_id)
-    fields = [words(title), words(summary), words(index_text(html_of(doc)))]
-    fields += [words(text) for text in (*topics, *sources)]
-    return phrases.sequence(fields, hashes)
 
 
 class SearchIndex:
@@ -240,22 +235,17 @@ class SearchFiles:
         """Index by updating the postings an earlier build kept in `state`, and keep the result there."""
         self._state = state
 
-    def prepare(self, specs: Iterable[PageSpec]) -> None:
-        """Build the index now if any of these files needs it (before worker processes fork)."""
-        if self._index is None and any(spec.kind in kinds.SEARCH_INDEX_KINDS for spec in specs):
-            self.index()
-
     def digest(self, spec: PageSpec) -> str:
         """What an index file's bytes are, without rendering the term shards an edit left alone."""
-        if spec.kind is kinds.SEARCH_TERMS:
+        if spec.kind is SEARCH_TERMS:
             return self.index().shard_digest(spec.args[0])
         return hashlib.blake2b(self.render(spec), digest_size=16).hexdigest()
 
     def render(self, spec: PageSpec) -> bytes:
-        if spec.kind is kinds.SEARCH_DOC:
+        if spec.kind is SEARCH_DOC:
             return record(self.site, spec.args[0], self.html_of, self.date_of, self._hashes).as_json()
-        if spec.kind is kinds.SEARCH_TERMS:
+        if spec.kind is SEARCH_TERMS:
             return self.index().term_shard(spec.args[0])
-        if spec.kind is kinds.SEARCH_FILTER:
+        if spec.kind is SEARCH_FILTER:
             return self.index().filter_file(*spec.args)
         return self.index().meta()

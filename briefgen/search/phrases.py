@@ -17,14 +17,14 @@ import sys
 from array import array
 from collections.abc import Iterable
 
+from briefgen.search.text import fnv1a
+
 SEPARATOR = 0  # between fields, so a phrase never runs from a title into a summary
 
 
 def word_hash(word: str) -> int:
-    """FNV-1a over the code points of a folded word, its halves xor-ed to 16 bits; never 0."""
-    value = 0x811C9DC5
-    for char in word:
-        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    """The FNV-1a hash of a folded word, its halves xor-ed to 16 bits; never 0."""
+    value = fnv1a(word)
     return ((value >> 16) ^ value) & 0xFFFF or 1
 
 

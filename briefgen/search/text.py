@@ -56,9 +56,14 @@ def shard_key(term: str) -> str:
     return term[:3]
 
 
-def shard_of(term: str, shards: int) -> int:
-    """The term shard holding a term: FNV-1a over the code points of its key, modulo the count."""
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a over a text's code points: the hash both shards and phrases use."""
     value = 0x811C9DC5
-    for char in shard_key(term):
+    for char in text:
         value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
-    return value % shards
+    return value
+
+
+def shard_of(term: str, shards: int) -> int:
+    """The term shard holding a term: the hash of its key, modulo the count."""
+    return fnv1a(shard_key(term)) % shards

@@ -66,22 +66,22 @@
     return fold(text).match(WORD) || [];
   }
 
-  function shardOf(term, shards) {
+  /* 32-bit FNV-1a over code points, as briefgen/search/text.py computes it. */
+  function fnv1a(chars) {
     var h = 0x811c9dc5;
-    var chars = Array.from(term).slice(0, 3);
     for (var i = 0; i < chars.length; i++) {
       h = Math.imul(h ^ chars[i].codePointAt(0), 0x01000193) >>> 0;
     }
-    return h % shards;
+    return h;
+  }
+
+  function shardOf(term, shards) {
+    return fnv1a(Array.from(term).slice(0, 3)) % shards;
   }
 
   /* A folded word's 16-bit hash, as briefgen/search/phrases.py writes them; never 0. */
   function wordHash(word) {
-    var h = 0x811c9dc5;
-    var chars = Array.from(word);
-    for (var i = 0; i < chars.length; i++) {
-      h = Math.imul(h ^ chars[i].codePointAt(0), 0x01000193) >>> 0;
-    }
+    var h = fnv1a(Array.from(word));
     return ((h >>> 16) ^ h) & 0xffff || 1;
   }
 
