@@ -42,7 +42,7 @@ from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
-from briefgen.site.kinds import SEARCH_INDEX_KINDS
+from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
 from briefgen.site.model import (
     Site,
     all_related,
@@ -347,8 +347,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         return todo
 
     # With workers, the search index is built in this process while they render the other
-    # files, and its own files are rendered here: it would otherwise hold every core up.
-    deferred_kinds = SEARCH_INDEX_KINDS if pool is not None else frozenset()
+    # files, and its own files are rendered here: it would otherwise hold every core up. So
+    # are the search documents' files, which reuse the words indexing split.
+    deferred_kinds = SEARCH_INDEX_KINDS | {SEARCH_DOC} if pool is not None else frozenset()
     printed = zip(loaded.plan, fingerprints.of_plan(note_readers, defer=deferred_kinds), strict=True)
     todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]

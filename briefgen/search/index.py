@@ -20,7 +20,7 @@ from typing import Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import phrases, postings
-from briefgen.search.text import index_text, plain_text, words
+from briefgen.search.text import plain_text
 from briefgen.site import search_files as files
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_TERMS
 from briefgen.site.model import Site
@@ -35,6 +35,7 @@ def _json(value: Any) -> bytes:
 
 
 _LEAD = 200  # characters of text a result shows for a document without a summary
+_SEQUENCES_KEPT = 16 << 20  # bytes of word hashes kept from indexing for documents' files
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,21 @@ def lead(body_html: str) -> str:
     return text[:cut if cut > 0 else _LEAD].rstrip(",;:") + " …"
 
 
-def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: phrases.WordHashes) -> Record:
-    doc, title, topics, sources, summary = postings.fields(site, doc_id)
-    body = html_of(doc)
-    # What a quoted phrase is checked against: every field the document is searched by, in order.
-    fields = [words(title), words(summary), words(index_text(body)), *map(words, (*topics, *sources))]
-    sequence = phrases.sequence(fields, hashes)
+def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: phrases.WordHashes,
+           sequence: bytes | None = None) -> Record:
+    """A document's result entry; `sequence`, when given, is its words' hashes made as it was indexed."""
+    doc, title, _, _, summary = postings.fields(site, doc_id)
+    if sequence is None:
+        # What a quoted phrase is checked against: every field the document is searched by, in order.
+        sequence = phrases.sequence(postings.document_words(site, doc_id, html_of).in_order(), hashes)
+    shown = summary or lead(html_of(doc))
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
-        page = site.pages[ref.index]
-        return Record(doc_id, page.url, title, "", "", summary or lead(body), (), sequence)
+        return Record(doc_id, site.pages[ref.index].url, title, "", "", shown, (), sequence)
     b = site.briefings[ref.index]
     day = b.date.date()
     return Record(
-        doc_id, b.url, title, day.isoformat(), date_of(day), summary or lead(body),
+        doc_id, b.url, title, day.isoformat(), date_of(day), shown,
         tuple((slug, site.topic_names[slug].name) for slug in b.topic_slugs), sequence,
     )
 
@@ -90,11 +92,11 @@ class SearchIndex:
 
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
                  previous_shards: Mapping[int, bytes] | None = None,
-                 only: Collection[int] | None = None) -> None:
+                 only: Collection[int] | None = None, seen: postings.WordsSeen | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous, only)
+        self.postings = postings.build(site, html_of, previous, only, seen)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
         self._meta: bytes | None = None
@@ -182,6 +184,9 @@ class SearchFiles:
         self._state: postings.IndexState | None = None
         self._holding = False
         self._hashes = phrases.WordHashes()
+        # Documents' word hashes made while indexing, until their files are rendered.
+        self._sequences: dict[int, bytes] = {}
+        self._sequence_bytes = 0
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -198,11 +203,19 @@ class SearchFiles:
             if self._state is not None and self._previous is None:
                 self._previous = postings.read_state(self._state)
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
-                                      self._only)
+                                      self._only, self._keep_sequence)
             self._previous, self._previous_shards, self._only = None, {}, None
             if self._state is not None and not self._holding:
                 self._keep(self._index, self._state)
         return self._index
+
+    def _keep_sequence(self, doc_id: int, found: postings.Words) -> None:
+        """Keep a document's word hashes for its file, up to a bound: past it, the file
+        splits the text again rather than the index holding every document's words."""
+        if self._sequence_bytes < _SEQUENCES_KEPT:
+            sequence = phrases.sequence(found.in_order(), self._hashes)
+            self._sequences[doc_id] = sequence
+            self._sequence_bytes += len(sequence)
 
     @contextlib.contextmanager
     def holding_state(self) -> Iterator[None]:
@@ -243,7 +256,9 @@ class SearchFiles:
 
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:
-            return record(self.site, spec.args[0], self.html_of, self.date_of, self._hashes).as_json()
+            doc_id = spec.args[0]
+            sequence = self._sequences.pop(doc_id, None)
+            return record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
         if spec.kind is SEARCH_TERMS:
             return self.index().term_shard(spec.args[0])
         if spec.kind is SEARCH_FILTER:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable
+from operator import itemgetter
 
 from briefgen.search.text import fnv1a
 
@@ -42,7 +43,10 @@ def sequence(fields: Iterable[list[str]], hashes: WordHashes) -> bytes:
     for words in fields:
         if out:
             out.append(SEPARATOR)
-        out.extend(map(hashes.__getitem__, words))
+        if len(words) > 1:
+            out.extend(itemgetter(*words)(hashes))  # a tuple, faster than a map over the words
+        elif words:
+            out.append(hashes[words[0]])
     if sys.byteorder == "big":
         out.byteswap()
     return out.tobytes()

@@ -63,19 +63,42 @@ def document_key(site: Site, doc_id: int) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _postings_of(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[dict[str, int], int]:
-    """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
+@dataclass(frozen=True)
+class Words:
+    """A document's folded words, field by field: its postings and its phrase hashes both come
+    from these, so a build that makes both splits each document's text once."""
+
+    title: list[str]
+    summary: list[str]
+    text: list[str]
+    topics: list[list[str]]
+    sources: list[list[str]]  # each source's title, then its publisher
+
+    def in_order(self) -> list[list[str]]:
+        return [self.title, self.summary, self.text, *self.topics, *self.sources]
+
+
+def document_words(site: Site, doc_id: int, html_of: HtmlOf) -> Words:
     doc, title, topics, sources, summary = fields(site, doc_id)
-    counts = Counter(words(summary + "\n" + index_text(html_of(doc))))
+    return Words(words(title), words(summary), words(index_text(html_of(doc))),
+                 [words(t) for t in topics], [words(s) for s in sources])
+
+
+WordsSeen = Callable[[int, Words], None]  # told each document's words as it is indexed
+
+
+def _postings_of(doc_id: int, found: Words) -> tuple[dict[str, int], int]:
+    """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
+    topics = [word for topic in found.topics for word in topic]
+    sources = [word for source in found.sources for word in source]
+    counts = Counter(found.summary)
+    for group in (found.text, found.title, topics, sources):
+        counts.update(group)
     length = counts.total()
-    flags: dict[str, int] = {}
-    for group, flag in (([title], TITLE), (topics, TOPIC), (sources, SOURCE)):
-        for text in group:
-            found = words(text)
-            length += len(found)
-            counts.update(found)
-            for word in found:
-                flags[word] = flags.get(word, 0) | flag
+    flags = dict.fromkeys(sources, SOURCE)
+    for group, flag in ((topics, TOPIC), (found.title, TITLE)):
+        for word in set(group):
+            flags[word] = flags.get(word, 0) | flag
     base = doc_id << 16 | length_step(length) << 3
     # Built with map over every term (a loop in Python was a third of indexing), then the
     # few terms with field flags or a frequency past the limit are set right.
@@ -85,6 +108,13 @@ def _postings_of(site: Site, doc_id: int, html_of: HtmlOf) -> tuple[dict[str, in
     for term in {*flags, *over}:
         packed[term] = base | min(counts[term], _TF_LIMIT) << 8 | flags.get(term, 0)
     return packed, length
+
+
+def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -> tuple[dict[str, int], int]:
+    found = document_words(site, doc_id, html_of)
+    if seen is not None:
+        seen(doc_id, found)
+    return _postings_of(doc_id, found)
 
 
 # From this many documents on, a term in more than a quarter of them is listed without
@@ -274,11 +304,12 @@ def read_state(rows: IndexState) -> Postings | None:
 
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
-          only: Collection[int] | None = None) -> Postings:
+          only: Collection[int] | None = None, seen: WordsSeen | None = None) -> Postings:
     """The postings of every document of the site, updated from `previous` when that is cheaper.
 
     `only` names the documents that may have changed, when the caller knows the others
-    did not (the live preview after an edit): the others keep their keys unread.
+    did not (the live preview after an edit): the others keep their keys unread. `seen`
+    is told the words of each document indexed.
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
@@ -293,17 +324,18 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
         gone = list(range(count, len(previous.keys)))
         if len(changed) + len(gone) <= max(64, count // 8):
             try:
-                return _update(site, html_of, previous, keys, changed, gone)
+                return _update(site, html_of, previous, keys, changed, gone, seen)
             except StateError:
                 pass  # a damaged state: index everything
-    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None)
+    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen)
 
 
-def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: IndexState | None) -> Postings:
+def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: IndexState | None,
+          seen: WordsSeen | None) -> Postings:
     terms, lengths = {}, []
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array("Q"))
     for doc_id in range(len(keys)):
-        packed, length = _postings_of(site, doc_id, html_of)
+        packed, length = _indexed(site, doc_id, html_of, seen)
         # Each posting appended to its term's list by map, not a loop in Python.
         deque(map(array.append, map(collected.__getitem__, packed.keys()), packed.values()), maxlen=0)
         terms[doc_id] = doc_terms(packed)
@@ -318,9 +350,9 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
 
 
 def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
-            changed: list[int], gone: list[int]) -> Postings:
+            changed: list[int], gone: list[int], seen: WordsSeen | None) -> Postings:
     shards = previous.shards
-    new_postings = {doc_id: _postings_of(site, doc_id, html_of) for doc_id in changed}
+    new_postings = {doc_id: _indexed(site, doc_id, html_of, seen) for doc_id in changed}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
     if len(keys) != len(previous.keys):
         # Whether a term is listed with weights depends on the document count: every
