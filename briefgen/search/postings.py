@@ -330,10 +330,17 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen)
 
 
+def _posting_type(documents: int) -> str:
+    """The array type of a term's postings: 32 bits while every id fits in 16 (postings are most
+    of the index's memory), else 64. A list an update leaves alone may keep the narrower type."""
+    return "I" if documents <= 1 << 16 and array("I").itemsize == 4 else "Q"
+
+
 def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: IndexState | None,
           seen: WordsSeen | None) -> Postings:
     terms, lengths = {}, []
-    collected: defaultdict[str, array[int]] = defaultdict(lambda: array("Q"))
+    typecode = _posting_type(len(keys))
+    collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
     for doc_id in range(len(keys)):
         packed, length = _indexed(site, doc_id, html_of, seen)
         # Each posting appended to its term's list by map, not a loop in Python.
@@ -372,7 +379,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     def editable(term: str) -> array[int]:
         if term not in copied:
             copied.add(term)
-            lists[term] = array("Q", lists.get(term, ()))
+            lists[term] = array(_posting_type(len(keys)), lists.get(term, ()))
             shard = shard_of(term, shards)
             shard_terms[shard] = set(shard_terms.get(shard, ()))
             shard_terms[shard].add(term)
