@@ -367,15 +367,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
 
     if pool is not None and len(todo) > 50:
-        # This process builds the search index meanwhile, with one worker held back until
-        # it is done; it renders the index's files and keeps its state, letting go of most of
-        # the index's memory, before the workers finish.
-        with pool.sharing(_render_in_worker, todo, _render_setup, (renderer, sink),
-                          hold_one=bool(deferred)) as sharing:
-            with renderer.search.holding_state():
-                here = render_here(deferred_needed())
-            sharing.release()
-            written = sharing.results()
+        with (renderer.search.holding_state(),
+              pool.started(_render_in_worker, todo, _render_setup, (renderer, sink)) as batches):
+            here = render_here(deferred_needed())
+            written = [r for batch in batches for r in batch]
         # The workers' sinks were copies: tell the parent's what they did.
         for result in written:
             if result.problem is None:

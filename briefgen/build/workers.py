@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -69,68 +69,6 @@ def _run(work: Callable[[Any, Item], Result], batch: Sequence[Item]) -> list[Res
     return [work(context, item) for item in batch]
 
 
-class SharedBatches:
-    """Batches of items that workers claim one at a time from one list, through a counter in
-    shared memory: whichever worker is free takes the next. A worker first takes a turn
-    from `turns`, a semaphore, so the pool's owner can hold one worker back."""
-
-    def __init__(self, batches: list[Sequence[Any]], claimed: Any, turns: Any) -> None:
-        self.batches = batches
-        self.claimed = claimed  # a multiprocessing Value: the number of batches handed out
-        self.turns = turns
-
-    def claim(self) -> Sequence[Any] | None:
-        with self.claimed.get_lock():
-            number = int(self.claimed.value)
-            if number >= len(self.batches):
-                return None
-            self.claimed.value = number + 1
-        return self.batches[number]
-
-    def stop(self) -> None:
-        """Hand out no more batches, and let any worker held back see that."""
-        with self.claimed.get_lock():
-            self.claimed.value = len(self.batches)
-        self.turns.release()
-
-
-def _start_sharing(setup: Callable[..., Any], args: tuple[Any, ...], forked: bool,
-                   shared: SharedBatches) -> None:
-    _start(setup, args, forked)
-    _worker_context.append(shared)
-
-
-def _drain(work: Callable[[Any, Item], Result]) -> list[Result]:
-    """A worker's one task: once its turn comes, claim batches until none are left."""
-    shared: SharedBatches = _worker_context[-1]
-    context = _worker_context[-2]
-    shared.turns.acquire()
-    done: list[Result] = []
-    while (batch := shared.claim()) is not None:
-        done.extend(work(context, item) for item in batch)
-    return done
-
-
-class Sharing:
-    """Workers claiming batches (see WorkerPool.sharing)."""
-
-    def __init__(self, shared: SharedBatches, futures: list[Future[list[Any]]], held: bool) -> None:
-        self._shared = shared
-        self._futures = futures
-        self._held = held
-
-    def release(self) -> None:
-        """Let the worker held back start."""
-        if self._held:
-            self._held = False
-            self._shared.turns.release()
-
-    def results(self) -> list[Any]:
-        """Every worker's results, once all batches are done."""
-        self.release()
-        return [result for future in self._futures for result in future.result()]
-
-
 class WorkerPool:
     """A fork-based process pool, started per stage so it inherits that stage's state."""
 
@@ -149,30 +87,6 @@ class WorkerPool:
         """
         with self.started(work, items, setup, args) as results:
             yield from results
-
-    @contextlib.contextmanager
-    def sharing(self, work: Callable[[Any, Item], Result], items: Sequence[Item],
-                setup: Callable[..., Any], args: tuple[Any, ...] = (),
-                hold_one: bool = False) -> Iterator[Sharing]:
-        """Start the workers on batches of `items`, each claiming the next batch when free.
-
-        With `hold_one`, one worker waits until `release()`: the caller has CPU-heavy work
-        of its own first, and three busy processes on two cores cost every one of them
-        more CPU time than two do. Leaving the block early stops the workers after the
-        batches they hold.
-        """
-        gc.freeze()
-        forked = self._context.get_start_method() == "fork"
-        held = hold_one and self.jobs > 1
-        turns = self._context.Semaphore(self.jobs - 1 if held else self.jobs)
-        shared = SharedBatches(_batches(items, self.jobs), self._context.Value("q", 0), turns)
-        pool = ProcessPoolExecutor(self.jobs, mp_context=self._context, initializer=_start_sharing,
-                                   initargs=(setup, args, forked, shared))
-        try:
-            yield Sharing(shared, [pool.submit(_drain, work) for _ in range(self.jobs)], held)
-        finally:
-            shared.stop()
-            pool.shutdown(cancel_futures=True)
 
     @contextlib.contextmanager
     def started(self, work: Callable[[Any, Item], Result], items: Sequence[Item],
