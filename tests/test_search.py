@@ -628,7 +628,9 @@ def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
         updated, fresh = indexed(previous), indexed()
         assert shards(updated) == shards(fresh), relative
         assert updated.encoded == fresh.encoded
-        assert (updated.keys, updated.terms, updated.lengths) == (fresh.keys, fresh.terms, fresh.lengths)
+        assert (updated.keys, updated.lengths) == (fresh.keys, fresh.lengths)
+        assert [updated.doc_terms(i) for i in range(len(updated.keys))] == [
+            fresh.doc_terms(i) for i in range(len(fresh.keys))]
         assert sorted(updated.lists) == sorted(fresh.lists)
         previous = updated
     assert shards(first) == kept  # the earlier state is left as it was
@@ -814,3 +816,50 @@ def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Pat
                 f"{len(harbour)} results for “harbour”, the first 10 shown.")
         finally:
             context.close()
+
+
+def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path) -> None:
+    """With workers, the state is held in memory while they read the cache, then written:
+    the next build updates from it rather than indexing everything again."""
+    from briefgen.build.cache import BuildCache
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+
+    files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
+                         f"---\ntitle: Filler {n}\ndate: 2014-01-{n + 1:02d}\n---\n"
+                         f"Harbour log {n}: " + " ".join(f"w{n}x{k}" for k in range(30))
+                         for n in range(28)}}
+    site = make_site(tmp_path, files, CONFIG)
+    out = tmp_path / "out"
+    build(site, BuildOptions(output=out, jobs=2))
+    model = load(site, BuildOptions()).site
+    fresh = postings.build(model, lambda doc: doc.body.html)
+
+    cache = BuildCache.open(site / ".briefgen-cache", writable=False)
+    kept = postings.read_state(cache.state_rows("search"))
+    assert kept is not None and kept.keys == fresh.keys
+    assert [kept.doc_terms(i) for i in range(len(kept.keys))] == [
+        fresh.doc_terms(i) for i in range(len(fresh.keys))]
+    assert [kept.shard_bytes(n) for n in range(kept.shards)] == [
+        fresh.shard_bytes(n) for n in range(fresh.shards)]
+
+    # An edit updates from the kept state: it reads the rows of the words it changed.
+    reads: list[str] = []
+    original = postings.Postings.load_shards
+
+    def counted(self: postings.Postings, shards: Any) -> None:
+        reads.extend(str(s) for s in shards)
+        original(self, shards)
+
+    write_files(site, {"content/briefings/2014/filler3.md":
+                       "---\ntitle: Filler 3\ndate: 2014-01-04\n---\nHarbour log 3: zeppelins moored.\n"})
+    try:
+        postings.Postings.load_shards = counted  # type: ignore[method-assign]
+        build(site, BuildOptions(output=out, jobs=2))
+    finally:
+        postings.Postings.load_shards = original  # type: ignore[method-assign]
+    assert reads and len(set(reads)) < kept.shards
+    build_ok(site, "--output", tmp_path / "clean", "--no-cache")
+    assert search_tree(out) == search_tree(tmp_path / "clean")

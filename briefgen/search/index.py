@@ -182,7 +182,7 @@ class SearchFiles:
         self._previous_shards: Mapping[int, bytes] = {}
         self._only: Collection[int] | None = None
         self._state: postings.IndexState | None = None
-        self._holding = False
+        self._held: postings.HeldRows | None = None  # see holding_state
         self._hashes = phrases.WordHashes()
         # Documents' word hashes made while indexing, until their files are rendered.
         self._sequences: dict[int, bytes] = {}
@@ -205,8 +205,8 @@ class SearchFiles:
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only, self._keep_sequence)
             self._previous, self._previous_shards, self._only = None, {}, None
-            if self._state is not None and not self._holding:
-                self._keep(self._index, self._state)
+            if self._state is not None:
+                self._keep(self._index, self._held if self._held is not None else self._state)
         return self._index
 
     def _keep_sequence(self, doc_id: int, found: postings.Words) -> None:
@@ -219,18 +219,23 @@ class SearchFiles:
 
     @contextlib.contextmanager
     def holding_state(self) -> Iterator[None]:
-        """Write the index's state only when the block ends: worker processes that read the
-        cache meanwhile should not wait on this process's writing to it."""
-        self._holding = True
+        """Keep the index's state in memory until the block ends, then write it: worker
+        processes that read the cache meanwhile should not wait on this process's writing."""
+        if self._state is None:
+            yield
+            return
+        self._held = postings.HeldRows(self._state)
         try:
             yield
         finally:
-            self._holding = False
-        if self._index is not None and self._state is not None:
-            self._keep(self._index, self._state)
+            held, self._held = self._held, None
+        state = held.flush()
+        if self._index is not None and self._index.postings.rows is held:
+            self._index.postings.rows = state
 
     def _keep(self, index: SearchIndex, state: postings.IndexState) -> None:
-        """Leave the index's postings, and every shard's digest, in the kept state."""
+        """Leave the index's postings, and every shard's digest, in the kept state (or the
+        held rows that will be written to it)."""
         for shard in range(index.shards):
             index.shard_digest(shard)
         index.postings.save(state)

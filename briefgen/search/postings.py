@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import pickle
+import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter, defaultdict, deque
@@ -143,6 +145,40 @@ class IndexState(Protocol):
     def save(self, values: dict[str, Any], fresh: bool) -> None: ...
 
 
+class HeldRows:
+    """Rows saved to memory, to be written to `under` later (by `flush`): a build's workers
+    read the cache while this process indexes, and should not wait on its writing. Held
+    packed, they cost a fraction of the postings they stand for, which can then be let go."""
+
+    def __init__(self, under: IndexState) -> None:
+        self.under = under
+        self.values: dict[str, Any] = {}
+        self.fresh = False
+
+    @property
+    def writable(self) -> bool:
+        return self.under.writable
+
+    def load(self, names: Collection[str]) -> dict[str, Any]:
+        found = {name: self.values[name] for name in names if name in self.values}
+        rest = [name for name in names if name not in found]
+        if rest and not self.fresh:
+            found.update(self.under.load(rest))
+        return found
+
+    def save(self, values: dict[str, Any], fresh: bool) -> None:
+        if fresh:
+            self.values, self.fresh = {}, True
+        self.values.update(values)
+
+    def flush(self) -> IndexState:
+        """Write the held rows; the rows to read from now on."""
+        if self.values:
+            self.under.save(self.values, self.fresh)
+        self.values, self.fresh = {}, False
+        return self.under
+
+
 HEAD = "search"
 _CHUNK = 256  # documents per row of document terms
 
@@ -166,6 +202,21 @@ def doc_terms(packed: dict[str, int]) -> DocTerms:
     return "\0".join(packed), array("H", map((0xFFFF).__and__, packed.values()))
 
 
+def pack(value: Any) -> bytes:
+    """A row's value as kept: compressed, since a large site's documents' terms are tens of
+    megabytes as text (about a third of that compressed), held until the rows are written."""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(value: Any, name: str) -> Any:
+    if not isinstance(value, bytes):
+        raise StateError(name)
+    try:
+        return pickle.loads(zlib.decompress(value))
+    except Exception as exc:  # a damaged row: index afresh
+        raise StateError(name) from exc
+
+
 @dataclass
 class Postings:
     """The index's postings. Kept in rows (a head, one row per shard, one per 256
@@ -185,6 +236,9 @@ class Postings:
     fresh: bool = True  # the rows hold none of this yet
     changed_shards: set[int] = field(default_factory=set)
     changed_docs: set[int] = field(default_factory=set)
+    # Rows of documents' terms in memory, packed as `terms_row` keeps them: made while indexing,
+    # or read by `detach`. A document in `terms` is read from there instead.
+    packed_terms: dict[int, bytes] = field(default_factory=dict)
 
     @property
     def average_length(self) -> float:
@@ -198,7 +252,7 @@ class Postings:
             return
         found = self.rows.load([shard_row(s) for s in missing]) if self.rows is not None else {}
         for shard in missing:
-            value = found.get(shard_row(shard))
+            value = unpack(found.get(shard_row(shard)), shard_row(shard))
             if not isinstance(value, tuple) or len(value) != 2:
                 raise StateError(shard_row(shard))
             lists, encoded = value
@@ -213,7 +267,10 @@ class Postings:
             return {}
         if doc_id not in self.terms:
             chunk = doc_id // _CHUNK
-            found = self.rows.load([terms_row(chunk)]).get(terms_row(chunk)) if self.rows else None
+            row = self.packed_terms.get(chunk)
+            if row is None and self.rows is not None:
+                row = self.rows.load([terms_row(chunk)]).get(terms_row(chunk))
+            found = unpack(row, terms_row(chunk))
             if not isinstance(found, list):
                 raise StateError(terms_row(chunk))
             first = chunk * _CHUNK
@@ -261,33 +318,46 @@ class Postings:
         for shard in shards:
             self.load_shards([shard])
             terms = self.shard_terms.get(shard, set())
-            values[shard_row(shard)] = ({t: self.lists[t] for t in terms},
-                                        {t: self.encoded[t] for t in terms})
+            values[shard_row(shard)] = pack(({t: self.lists[t] for t in terms},
+                                             {t: self.encoded[t] for t in terms}))
         for chunk in chunks:
             ids = range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(self.keys)))
-            for doc_id in ids:
-                self.doc_terms(doc_id)
-            values[terms_row(chunk)] = [self.terms[i] for i in ids]
+            row = self.packed_terms.get(chunk)
+            if row is None or any(i in self.terms for i in ids):
+                for doc_id in ids:
+                    self.doc_terms(doc_id)
+                row = pack([self.terms[i] for i in ids])
+            values[terms_row(chunk)] = row
         rows.save(values, self.fresh)
         self.rows, self.fresh = rows, False
         self.changed_shards, self.changed_docs = set(), set()
 
     def detach(self) -> None:
         """Read every row now and never again: a live preview's rows are a build's, which a
-        later build may rewrite while the preview still runs."""
+        later build may rewrite while the preview still runs. Documents' terms stay packed."""
         self.load_shards(range(self.shards))
-        for doc_id in range(0, len(self.keys), _CHUNK):
-            self.doc_terms(doc_id)
+        chunks = range((len(self.keys) + _CHUNK - 1) // _CHUNK)
+        missing = [terms_row(c) for c in chunks if c not in self.packed_terms]
+        found = self.rows.load(missing) if self.rows is not None and missing else {}
+        for chunk in chunks:
+            if chunk in self.packed_terms:
+                continue
+            row = found.get(terms_row(chunk))
+            ids = range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(self.keys)))
+            if isinstance(row, bytes):
+                self.packed_terms[chunk] = row
+            elif not all(i in self.terms for i in ids):
+                raise StateError(terms_row(chunk))
         self.rows, self.loaded = None, None
 
     def keep_only_encoded(self) -> None:
         """Let go of what only an update needs (every term's postings, every document's terms),
         once the rows hold it: a build renders shards from the encoded entries alone."""
-        self.lists, self.terms = {}, {}
+        self.lists, self.terms, self.packed_terms = {}, {}, {}
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK}"
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib"
 
 
 def read_state(rows: IndexState) -> Postings | None:
@@ -338,20 +408,26 @@ def _posting_type(documents: int) -> str:
 
 def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: IndexState | None,
           seen: WordsSeen | None) -> Postings:
-    terms, lengths = {}, []
+    chunk: list[DocTerms] = []
+    packed_terms, lengths = {}, []
     typecode = _posting_type(len(keys))
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
     for doc_id in range(len(keys)):
         packed, length = _indexed(site, doc_id, html_of, seen)
         # Each posting appended to its term's list by map, not a loop in Python.
         deque(map(array.append, map(collected.__getitem__, packed.keys()), packed.values()), maxlen=0)
-        terms[doc_id] = doc_terms(packed)
+        chunk.append(doc_terms(packed))
         lengths.append(length)
+        if len(chunk) == _CHUNK or doc_id == len(keys) - 1:
+            # Packed as each row fills: as text, a site's documents' terms are its index's largest part.
+            packed_terms[doc_id // _CHUNK] = pack(chunk)
+            chunk = []
     lists = dict(collected)
     shard_terms: dict[int, set[str]] = {}
     for term in lists:
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
-    postings = Postings(shards, keys, lengths, [""] * shards, terms, lists, shard_terms, {}, rows=rows)
+    postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {}, rows=rows,
+                        packed_terms=packed_terms)
     postings.encoded = {term: postings.encode(term) for term in lists}
     return postings
 
@@ -414,7 +490,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),
                         None if previous.loaded is None else set(previous.loaded), previous.rows,
                         previous.fresh, previous.changed_shards | touched,
-                        previous.changed_docs | set(changed) | set(gone))
+                        previous.changed_docs | set(changed) | set(gone), previous.packed_terms)
     for term in copied:
         if lists[term]:
             postings.encoded[term] = postings.encode(term)
