@@ -93,6 +93,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     # Only a build that has something to do needs the parsers and renderers.
     from briefgen.build import snapshot
     from briefgen.build.cache import BuildCache
+    from briefgen.build.heap import release_freed_memory
     from briefgen.build.stages import load, read_sources, render_site
     from briefgen.build.workers import WorkerPool
     from briefgen.build.write import OutputWriter
@@ -110,10 +111,12 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if progress:
         progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
                  f"({time.perf_counter() - started:.1f} s)")
+    release_freed_memory()  # the parsed bodies, stored in the cache by now
     writer = OutputWriter(output)
     try:
         previous = cache.manifest(output) if cache else {}
         outcome = render_site(loaded, writer, previous, pool, cache, progress, note_readers=bool(cache))
+        release_freed_memory()  # what rendering let go, before the cache and snapshot are written
         if cache:
             snapshot.drop(cache.store)
             # Until the new output is in place and recorded, the cache vouches only

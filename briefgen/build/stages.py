@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from briefgen import __version__
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.heap import release_freed_memory
 from briefgen.build.inputs import ContentStat, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import FileStat, file_stat
@@ -369,7 +370,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     if pool is not None and len(todo) > 50:
         with (renderer.search.holding_state(),
               pool.started(_render_in_worker, todo, _render_setup, (renderer, sink)) as batches):
-            here = render_here(deferred_needed())
+            jobs = deferred_needed()  # builds the search index, and holds its state
+            release_freed_memory()  # the postings, once held packed
+            here = render_here(jobs)
             written = [r for batch in batches for r in batch]
         # The workers' sinks were copies: tell the parent's what they did.
         for result in written:
