@@ -863,3 +863,30 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path) ->
     assert reads and len(set(reads)) < kept.shards
     build_ok(site, "--output", tmp_path / "clean", "--no-cache")
     assert search_tree(out) == search_tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("kept", [0, 150])
+def test_result_files_past_the_kept_words_bound_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             kept: int) -> None:
+    """Past the bound on kept word hashes, result files are made while indexing and kept in a
+    temporary file: the files are the same bytes as those made from kept hashes."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.search import index, postings
+
+    site = make_site(tmp_path, FILES, CONFIG)
+    build(site, BuildOptions(output=tmp_path / "kept", jobs=1, use_cache=False))
+    split: list[int] = []
+    original = postings.document_words
+
+    def counted(site: Any, doc_id: int, html_of: Any) -> Any:
+        split.append(doc_id)
+        return original(site, doc_id, html_of)
+
+    monkeypatch.setattr(index, "_SEQUENCES_KEPT", kept)
+    monkeypatch.setattr(postings, "document_words", counted)
+    build(site, BuildOptions(output=tmp_path / "spooled", jobs=1, use_cache=False))
+    documents = json.loads((tmp_path / "kept/search/meta.json").read_text())["documents"]
+    # Each text split into words once, for the index: no result file splits it again.
+    assert sorted(split) == list(range(documents))
+    assert search_tree(tmp_path / "spooled") == search_tree(tmp_path / "kept")

@@ -14,9 +14,10 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import phrases, postings
@@ -184,9 +185,12 @@ class SearchFiles:
         self._state: postings.IndexState | None = None
         self._held: postings.HeldRows | None = None  # see holding_state
         self._hashes = phrases.WordHashes()
-        # Documents' word hashes made while indexing, until their files are rendered.
+        # Documents' word hashes made while indexing, until their files are rendered; past
+        # the bound, the files themselves, in a temporary file (offset and length by id).
         self._sequences: dict[int, bytes] = {}
         self._sequence_bytes = 0
+        self._spool: IO[bytes] | None = None
+        self._spooled: dict[int, tuple[int, int]] = {}
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -210,12 +214,32 @@ class SearchFiles:
         return self._index
 
     def _keep_sequence(self, doc_id: int, found: postings.Words) -> None:
-        """Keep a document's word hashes for its file, up to a bound: past it, the file
-        splits the text again rather than the index holding every document's words."""
+        """Keep a document's word hashes for its file, up to a bound. Past it, the file is
+        made now and kept on disk: the index does not hold every document's words, and the
+        file does not split its text again (a third of the search work on long briefings)."""
+        sequence = phrases.sequence(found.in_order(), self._hashes)
         if self._sequence_bytes < _SEQUENCES_KEPT:
-            sequence = phrases.sequence(found.in_order(), self._hashes)
             self._sequences[doc_id] = sequence
             self._sequence_bytes += len(sequence)
+            return
+        data = record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
+        if self._spool is None:
+            # Open until its last file is read: it outlives any one call.
+            self._spool = tempfile.TemporaryFile()  # noqa: SIM115
+        self._spool.seek(0, 2)
+        self._spooled[doc_id] = (self._spool.tell(), len(data))
+        self._spool.write(data)
+
+    def _spooled_file(self, doc_id: int) -> bytes | None:
+        place = self._spooled.pop(doc_id, None)
+        if place is None or self._spool is None:
+            return None
+        self._spool.seek(place[0])
+        data = self._spool.read(place[1])
+        if not self._spooled:
+            self._spool.close()
+            self._spool = None
+        return data
 
     @contextlib.contextmanager
     def holding_state(self) -> Iterator[None]:
@@ -262,6 +286,9 @@ class SearchFiles:
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:
             doc_id = spec.args[0]
+            spooled = self._spooled_file(doc_id)
+            if spooled is not None:
+                return spooled
             sequence = self._sequences.pop(doc_id, None)
             return record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
         if spec.kind is SEARCH_TERMS:
