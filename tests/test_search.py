@@ -818,7 +818,8 @@ def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Pat
             context.close()
 
 
-def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path) -> None:
+def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """With workers, the state is held in memory while they read the cache, then written:
     the next build updates from it rather than indexing everything again."""
     from briefgen.build.cache import BuildCache
@@ -855,11 +856,9 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path) ->
 
     write_files(site, {"content/briefings/2014/filler3.md":
                        "---\ntitle: Filler 3\ndate: 2014-01-04\n---\nHarbour log 3: zeppelins moored.\n"})
-    try:
-        postings.Postings.load_shards = counted  # type: ignore[method-assign]
-        build(site, BuildOptions(output=out, jobs=2))
-    finally:
-        postings.Postings.load_shards = original  # type: ignore[method-assign]
+    monkeypatch.setattr(postings.Postings, "load_shards", counted)
+    build(site, BuildOptions(output=out, jobs=2))
+    monkeypatch.undo()
     assert reads and len(set(reads)) < kept.shards
     build_ok(site, "--output", tmp_path / "clean", "--no-cache")
     assert search_tree(out) == search_tree(tmp_path / "clean")

@@ -240,6 +240,14 @@ class Postings:
     # or read by `detach`. A document in `terms` is read from there instead.
     packed_terms: dict[int, bytes] = field(default_factory=dict)
 
+    def _chunks(self) -> range:
+        """Every row of documents' terms."""
+        return range((len(self.keys) + _CHUNK - 1) // _CHUNK)
+
+    def _chunk_ids(self, chunk: int) -> range:
+        """The documents whose terms a row holds."""
+        return range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(self.keys)))
+
     @property
     def average_length(self) -> float:
         return sum(self.lengths) / len(self.lengths) if self.lengths else 0.0
@@ -312,7 +320,7 @@ class Postings:
             self.digest(shard)
         head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests)
         shards = range(self.shards) if self.fresh else sorted(self.changed_shards)
-        chunks = (range((len(self.keys) + _CHUNK - 1) // _CHUNK) if self.fresh
+        chunks = (self._chunks() if self.fresh
                   else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
         values: dict[str, Any] = {HEAD: head}
         for shard in shards:
@@ -321,7 +329,7 @@ class Postings:
             values[shard_row(shard)] = pack(({t: self.lists[t] for t in terms},
                                              {t: self.encoded[t] for t in terms}))
         for chunk in chunks:
-            ids = range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(self.keys)))
+            ids = self._chunk_ids(chunk)
             row = self.packed_terms.get(chunk)
             if row is None or any(i in self.terms for i in ids):
                 for doc_id in ids:
@@ -336,17 +344,13 @@ class Postings:
         """Read every row now and never again: a live preview's rows are a build's, which a
         later build may rewrite while the preview still runs. Documents' terms stay packed."""
         self.load_shards(range(self.shards))
-        chunks = range((len(self.keys) + _CHUNK - 1) // _CHUNK)
-        missing = [terms_row(c) for c in chunks if c not in self.packed_terms]
-        found = self.rows.load(missing) if self.rows is not None and missing else {}
-        for chunk in chunks:
-            if chunk in self.packed_terms:
-                continue
+        missing = [chunk for chunk in self._chunks() if chunk not in self.packed_terms]
+        found = self.rows.load([terms_row(c) for c in missing]) if self.rows is not None and missing else {}
+        for chunk in missing:
             row = found.get(terms_row(chunk))
-            ids = range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(self.keys)))
             if isinstance(row, bytes):
                 self.packed_terms[chunk] = row
-            elif not all(i in self.terms for i in ids):
+            elif not all(i in self.terms for i in self._chunk_ids(chunk)):
                 raise StateError(terms_row(chunk))
         self.rows, self.loaded = None, None
 
