@@ -27,7 +27,7 @@ from briefgen.build.options import BuildOptions
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.search import encoding
+from briefgen.search import encoding, text
 from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
 
 # BRIEFGEN_PROPERTY_SCALE=10 runs ten times the examples, for a longer search.
@@ -127,6 +127,26 @@ def test_any_postings_decode_to_what_was_encoded(ids: list[int], data: st.DataOb
     bitmap_bytes = (ids[-1] >> 3) + 1 if ids else gap_bytes
     assert entry[0] == (encoding.BITMAP if bitmap_bytes < gap_bytes else encoding.GAPS)
     assert len(base64.b64decode(entry[1:])) == min(gap_bytes, bitmap_bytes)
+
+# Letters that folding changes or splits (decomposed and compatibility forms, final sigma,
+# dotted capital I, a ligature, superscripts, Hangul), besides ASCII and the plain punctuation.
+FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u0130\ufb01\u01c4"
+                  "\uac00\u0416\u4e1c_")
+TEXTS = st.text(st.sampled_from(" .,'-aZ09" + text.PLAIN_PUNCTUATION + FOLDED_LETTERS), max_size=40)
+
+
+@SETTINGS
+@given(TEXTS)
+def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
+    # words() skips folding for ASCII and plain punctuation; that must never change a word.
+    assert text.words(sample) == text._WORD.findall(text.fold(sample))
+
+
+def test_plain_punctuation_is_never_part_of_a_word() -> None:
+    for char in text.PLAIN_PUNCTUATION:
+        assert not text._WORD.search(text.fold(char)), hex(ord(char))
+        assert text.words(f"ab{char}cd") == ["ab", "cd"], hex(ord(char))
+
 
 # ---------------------------------------------------------------- whole sites, in process
 

@@ -33,8 +33,18 @@ def fold(text: str) -> str:
     return _marks().sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
+# Punctuation typography puts into most texts (quotes, dashes, ellipsis, no-break space,
+# guillemets, a footnote's return arrow): never part of a word, before folding or after.
+# A text of ASCII and these alone has the words of its lower case, so it is spared
+# folding's decomposition, which costs more than splitting it into words.
+PLAIN_PUNCTUATION = "\u00a0\u00ab\u00b7\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u21a9"
+_NOT_PLAIN = re.compile(f"[^\x00-\x7f{PLAIN_PUNCTUATION}]")
+
+
 def words(text: str) -> list[str]:
     """The folded words of a text, in order."""
+    if _NOT_PLAIN.search(text) is None:
+        return _WORD.findall(text.lower())
     return _WORD.findall(fold(text))
 
 
