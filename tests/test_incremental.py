@@ -389,3 +389,43 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     replace_in(b2, "Second paragraph 2.", "Second paragraph two.")
     assert rebuilt("an edit after a full build").in_place
     assert build(site, BuildOptions(output=output)).rendered == 0
+
+
+@pytest.mark.parametrize("damage", ["none", "garbage", "missing", "short"])
+def test_an_in_place_edit_reads_only_the_rows_of_briefings_it_shows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    from briefgen.build import snapshot
+
+    monkeypatch.setattr(snapshot, "CHUNK", 3)  # 24 briefings: eight rows
+    site = corpus_site(tmp_path, count=24)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    rows = [f"{snapshot.BRIEFINGS}/{number}" for number in range(8)]
+    store = site / ".briefgen-cache" / "cache.sqlite"
+    with sqlite3.connect(store) as connection:
+        names = {name for (name,) in connection.execute("SELECT name FROM state")}
+        if damage == "missing":
+            connection.execute("DELETE FROM state WHERE name = ?", (rows[5],))
+    connection.close()
+    assert names >= set(rows) and f"{snapshot.BRIEFINGS}/8" not in names
+    if damage == "garbage":
+        _set_state(store, rows[5], b"\x80\x05garbage")
+    elif damage == "short":  # readable, but not the row's three briefings
+        _set_state(store, rows[5], pickle.dumps(()))
+    read: list[str] = []
+    real = snapshot.Store.read_blobs
+
+    def read_blobs(self: snapshot.Store, names: list[str]) -> dict[str, bytes]:
+        read.extend(names)
+        return real(self, names)
+
+    monkeypatch.setattr(snapshot.Store, "read_blobs", read_blobs)
+    edit_briefing(site)
+    result = build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    if damage == "none":
+        assert result.in_place
+        # Its own row, and those of the briefings its page links to (previous, next, related).
+        assert 0 < len(set(read) & set(rows)) < len(rows), read
+    else:
+        assert rows[5] in read and not result.in_place  # the edit met the damaged row: a full build

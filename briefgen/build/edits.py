@@ -23,7 +23,7 @@ from briefgen.build.store import Manifest
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.render.renderer import Renderer
-from briefgen.site.model import Briefing, cross_file_inputs, place_briefing
+from briefgen.site.model import Briefing, cross_file_inputs, place_briefing, with_replaced
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,7 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
                 or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
             return None
         replaced[index] = after
-    briefings = list(site.briefings)
-    for index, briefing in replaced.items():
-        briefings[index] = briefing
-    new_site = replace(site, briefings=tuple(briefings))
+    new_site = replace(site, briefings=with_replaced(site.briefings, replaced))
     renderer = base.renderer.for_site(new_site, list(replaced))
     fingerprints = base.fingerprints.for_site(new_site, replaced, renderer.search.digest)
     was = base.fingerprints

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from briefgen.build import memo, snapshot
 from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
-from briefgen.build.edits import Baseline, edit_briefings, index_of
+from briefgen.build.edits import Baseline, edit_briefings
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
 from briefgen.build.stages import SourceFile, parse_key, read_file
@@ -51,7 +51,7 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
     store = Store(config.cache_dir / STORE)
     try:
         return _build(store, config, output, found, global_digest, inputs, now, last_build)
-    except OSError:
+    except (OSError, snapshot.DamagedRow):
         # A cache that cannot give what the snapshot names (a body, a row): the full build
         # reads it with its own checks, and reports whatever is really wrong.
         return None
@@ -143,4 +143,4 @@ def _baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     renderer.search.use_state(StateRows(store, "search", True))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
                                 renderer.search.digest)
-    return Baseline(loaded, renderer, fingerprints, index_of(loaded))
+    return Baseline(loaded, renderer, fingerprints, {path: i for i, path in enumerate(last.paths)})

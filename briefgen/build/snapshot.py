@@ -5,7 +5,9 @@ planning the whole site again.
 A full build writes the snapshot in rows: a head with the loaded site (less its
 briefings) and its plan, what the fingerprints know beyond the model (which
 files show each briefing) and each content file's stat and digest; then the
-briefings, CHUNK to a row. An in-place edit adds to a small delta beside
+briefings, CHUNK to a row, read only when an edit asks for one of theirs (the
+head names each briefing's file, so finding the edited ones reads none). An
+in-place edit adds to a small delta beside
 it: the edited briefings' new records and their files' new stats. Both carry a
 token, so a delta never applies to another snapshot; a full build drops both.
 Like the rest of the cache, the snapshot is an optimisation only: missing,
@@ -19,7 +21,7 @@ import hashlib
 import io
 import pickle
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +30,7 @@ from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded
 from briefgen.build.store import FileStat, Store
 from briefgen.content.records import Source
-from briefgen.site.model import Briefing, Site
+from briefgen.site.model import Briefing, BriefingRows, Site, with_replaced
 from briefgen.site.plan import PageSpec
 
 HEAD = "snapshot"
@@ -42,7 +44,7 @@ def _shape() -> str:
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 
-_FORMAT = (f"briefgen-snapshot-2 {__version__} "
+_FORMAT = (f"briefgen-snapshot-3 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -55,6 +57,11 @@ class Snapshot:
     loaded: Loaded  # its `content` holds each content file's stat and digest
     fingerprints: FingerprintState
     token: str = ""
+    paths: tuple[str, ...] = ()  # each briefing's file (site-relative), in the model's order
+
+
+class DamagedRow(Exception):
+    """A row of briefings the snapshot names is missing or unreadable: a full build."""
 
 
 # Briefings per row. Each row is pickled on its own, so writing the snapshot holds one
@@ -90,7 +97,7 @@ class _Unpickler(pickle.Unpickler):
         return self.sources[pid]
 
 
-def _with_briefings(snapshot: Snapshot, briefings: tuple[Briefing, ...]) -> Snapshot:
+def _with_briefings(snapshot: Snapshot, briefings: Sequence[Briefing]) -> Snapshot:
     loaded = snapshot.loaded
     return replace(snapshot, loaded=replace(loaded, site=replace(loaded.site, briefings=briefings)))
 
@@ -99,7 +106,7 @@ def write(store: Store, snapshot: Snapshot) -> None:
     snapshot = replace(snapshot, token=secrets.token_hex(8))
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
-    head = _with_briefings(snapshot, ())
+    head = replace(_with_briefings(snapshot, ()), paths=tuple(b.doc.path for b in briefings))
     starts = range(0, len(briefings), CHUNK)
 
     def rows() -> Iterator[tuple[str, bytes]]:
@@ -126,14 +133,22 @@ def read(store: Store, output: str) -> Snapshot | None:
         return None
     if header != _FORMAT or not isinstance(snapshot, Snapshot) or snapshot.output != output:
         return None
-    briefings: list[Briefing] = []
-    for number in range(chunks):
+    if not isinstance(chunks, int) or -(-len(snapshot.paths) // CHUNK) != chunks:
+        return None
+    sources = snapshot.loaded.sources
+
+    def read_row(number: int) -> tuple[Briefing, ...]:
         try:
-            data = store.read_blobs([_chunk_row(number)])[_chunk_row(number)]
-            briefings.extend(_Unpickler(data, snapshot.loaded.sources).load())
-        except Exception:
-            return None
-    snapshot = _with_briefings(snapshot, tuple(briefings))
+            row = store.read_blobs([_chunk_row(number)])[_chunk_row(number)]
+            briefings = _Unpickler(row, sources).load()
+        except Exception as exc:
+            raise DamagedRow(number) from exc
+        if (not isinstance(briefings, tuple)
+                or len(briefings) != min(CHUNK, len(snapshot.paths) - number * CHUNK)):
+            raise DamagedRow(number)
+        return briefings
+
+    snapshot = _with_briefings(snapshot, BriefingRows(len(snapshot.paths), CHUNK, read_row))
     delta = store.read_states([DELTA]).get(DELTA)
     if not isinstance(delta, tuple) or len(delta) != 3 or delta[0] != snapshot.token:
         return snapshot
@@ -143,10 +158,7 @@ def read(store: Store, output: str) -> Snapshot | None:
 
 def _applied(snapshot: Snapshot, replaced: Mapping[int, Briefing], content: ContentFiles) -> Snapshot:
     site = snapshot.loaded.site
-    briefings = list(site.briefings)
-    for index, briefing in replaced.items():
-        briefings[index] = briefing
-    loaded = replace(snapshot.loaded, site=replace(site, briefings=tuple(briefings)),
+    loaded = replace(snapshot.loaded, site=replace(site, briefings=with_replaced(site.briefings, replaced)),
                      content={**snapshot.loaded.content, **content})
     return replace(snapshot, loaded=loaded)
 

@@ -14,8 +14,9 @@ import heapq
 import operator
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from briefgen.content.markup import Conversion
 from briefgen.content.records import BriefingDoc, DateLike, PageDoc, Source
@@ -91,9 +92,67 @@ class Publisher:
         return len({index for article in self.articles for index in article.cited_by})
 
 
+class BriefingRows(Sequence[Briefing]):
+    """A site's briefings, read a row of `per_row` at a time when first asked for: an
+    edit started from a kept build reads the rows of the pages it renders, not every
+    briefing. `read_row(number)` gives a row; `replaced` are briefings put in place of
+    the ones read (edited since the rows were written)."""
+
+    def __init__(self, count: int, per_row: int, read_row: Callable[[int], Sequence[Briefing]],
+                 replaced: Mapping[int, Briefing] | None = None,
+                 rows: dict[int, Sequence[Briefing]] | None = None) -> None:
+        self._count = count
+        self._per_row = per_row
+        self._read_row = read_row
+        self._replaced = dict(replaced or {})
+        self._rows = rows if rows is not None else {}  # shared by replaced() copies
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Briefing: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Briefing, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Briefing | tuple[Briefing, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._count)))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        found = self._replaced.get(index)
+        if found is not None:
+            return found
+        number, place = divmod(index, self._per_row)
+        row = self._rows.get(number)
+        if row is None:
+            row = self._rows[number] = self._read_row(number)
+        return row[place]
+
+    def __iter__(self) -> Iterator[Briefing]:
+        return (self[i] for i in range(self._count))
+
+    def replaced(self, briefings: Mapping[int, Briefing]) -> BriefingRows:
+        """These rows with some briefings put in place of theirs; the rows read are shared."""
+        return BriefingRows(self._count, self._per_row, self._read_row,
+                            {**self._replaced, **briefings}, self._rows)
+
+
+def with_replaced(briefings: Sequence[Briefing], replaced: Mapping[int, Briefing]) -> Sequence[Briefing]:
+    """The briefings with some put in place of others (by index), reading no more rows than asked."""
+    if isinstance(briefings, BriefingRows):
+        return briefings.replaced(replaced)
+    changed = list(briefings)
+    for index, briefing in replaced.items():
+        changed[index] = briefing
+    return tuple(changed)
+
+
 @dataclass(frozen=True)
 class Site:
-    briefings: tuple[Briefing, ...]  # newest first
+    briefings: Sequence[Briefing]  # newest first; a tuple, or rows read on demand (snapshot.py)
     pages: tuple[Page, ...]
     topics: Mapping[str, tuple[int, ...]]  # topic slug -> briefing indexes, newest first
     topic_names: Mapping[str, Topic]
