@@ -31,7 +31,7 @@ from briefgen.build.stages import Loaded
 from briefgen.build.store import FileStat, Store
 from briefgen.content.records import Source
 from briefgen.site.model import Briefing, BriefingRows, Site, with_replaced
-from briefgen.site.plan import PageSpec
+from briefgen.site.plan import PageSpec, PlanRow, PlanRows, plan_rows
 
 HEAD = "snapshot"
 DELTA = "snapshot/delta"
@@ -44,7 +44,7 @@ def _shape() -> str:
     return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 
-_FORMAT = (f"briefgen-snapshot-3 {__version__} "
+_FORMAT = (f"briefgen-snapshot-4 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -58,6 +58,7 @@ class Snapshot:
     fingerprints: FingerprintState
     token: str = ""
     paths: tuple[str, ...] = ()  # each briefing's file (site-relative), in the model's order
+    plan: Sequence[PlanRow] = ()  # the plan, in the head as rows (loaded.plan is left empty there)
 
 
 class DamagedRow(Exception):
@@ -106,7 +107,9 @@ def write(store: Store, snapshot: Snapshot) -> None:
     snapshot = replace(snapshot, token=secrets.token_hex(8))
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
-    head = replace(_with_briefings(snapshot, ()), paths=tuple(b.doc.path for b in briefings))
+    head = replace(_with_briefings(snapshot, ()), paths=tuple(b.doc.path for b in briefings),
+                   plan=plan_rows(loaded.plan))
+    head = replace(head, loaded=replace(head.loaded, plan=[]))
     starts = range(0, len(briefings), CHUNK)
 
     def rows() -> Iterator[tuple[str, bytes]]:
@@ -135,6 +138,7 @@ def read(store: Store, output: str) -> Snapshot | None:
         return None
     if not isinstance(chunks, int) or -(-len(snapshot.paths) // CHUNK) != chunks:
         return None
+    snapshot = replace(snapshot, loaded=replace(snapshot.loaded, plan=PlanRows(snapshot.plan)))
     sources = snapshot.loaded.sources
 
     def read_row(number: int) -> tuple[Briefing, ...]:

@@ -83,7 +83,7 @@ class Loaded:
 
     config: Config
     site: Site
-    plan: list[PageSpec]
+    plan: Sequence[PageSpec]  # a list, or rows kept by the last build (snapshot.py)
     themes: tuple[Theme, ...]
     warnings: list[Diagnostic]
     briefing_count: int

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from briefgen.diagnostics import Diagnostic, error
 from briefgen.site import kinds, search_files, urls
@@ -39,6 +39,44 @@ class PageSpec:
     @property
     def output_file(self) -> str:
         return urls.output_file(self.rel)
+
+
+# A spec as plain values (rel, kind name, args, origin's fields): a large site's plan
+# unpickles in a fraction of the time as rows as it does as objects.
+PlanRow = tuple[str, str, tuple[Any, ...], tuple[str, str | None, int, int]]
+
+
+def plan_rows(specs: Iterable[PageSpec]) -> list[PlanRow]:
+    return [(s.rel, s.kind.name, s.args, (o.description, o.path, o.line, o.column))
+            for s in specs for o in (s.origin,)]
+
+
+class PlanRows(Sequence[PageSpec]):
+    """A plan kept as rows (plan_rows), each made a spec when first asked for: an edit started
+    from a kept build looks at the few files that show what it changed, not every file."""
+
+    def __init__(self, rows: Sequence[PlanRow]) -> None:
+        self._rows = rows
+        self._specs: dict[int, PageSpec] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> PageSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PageSpec]: ...
+
+    def __getitem__(self, index: int | slice) -> PageSpec | list[PageSpec]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._rows)))]
+        if index < 0:
+            index += len(self._rows)
+        spec = self._specs.get(index)
+        if spec is None:
+            rel, kind, args, origin = self._rows[index]  # IndexError past the end
+            spec = self._specs[index] = PageSpec(rel, kinds.KINDS[kind], args, Origin(*origin))
+        return spec
 
 
 def sitemap_pages(specs: Sequence[PageSpec]) -> list[PageSpec]:
