@@ -429,3 +429,17 @@ def test_an_in_place_edit_reads_only_the_rows_of_briefings_it_shows(
         assert 0 < len(set(read) & set(rows)) < len(rows), read
     else:
         assert rows[5] in read and not result.in_place  # the edit met the damaged row: a full build
+
+
+def test_a_plan_kept_as_rows_gives_back_its_specs(tmp_path: Path) -> None:
+    from briefgen.site.plan import PlanRows, plan_rows
+
+    site = corpus_site(tmp_path)
+    result = build(site, BuildOptions(output=tmp_path / "out", use_cache=True))
+    plan = result.model[0].plan  # type: ignore[index]
+    rows = PlanRows(pickle.loads(pickle.dumps(plan_rows(plan))))
+    assert len(rows) == len(plan) > 20
+    assert list(rows) == list(plan) and rows[-1] == plan[-1] and rows[3:6] == plan[3:6]
+    assert all(kept.kind is spec.kind for kept, spec in zip(rows, plan, strict=True))
+    with pytest.raises(IndexError):
+        rows[len(plan)]
