@@ -443,3 +443,42 @@ def test_a_plan_kept_as_rows_gives_back_its_specs(tmp_path: Path) -> None:
     assert all(kept.kind is spec.kind for kept, spec in zip(rows, plan, strict=True))
     with pytest.raises(IndexError):
         rows[len(plan)]
+
+
+@pytest.mark.parametrize("delta_limit", [2000, 1])
+def test_in_place_edits_record_the_manifest_as_a_delta_a_full_build_agrees_with(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delta_limit: int) -> None:
+    from briefgen.build import store as cache_store
+
+    monkeypatch.setattr(cache_store, "_MANIFEST_DELTA_LIMIT", delta_limit)  # 1: every edit folds it
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    path = site / ".briefgen-cache" / "cache.sqlite"
+    row = f"manifest/{output.resolve()}"
+
+    def state(name: str) -> bytes | None:
+        with sqlite3.connect(path) as connection:
+            found = connection.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        connection.close()
+        return None if found is None else bytes(found[0])
+
+    full_row = state(row)
+    b5 = site / "content/briefings/2020/b5.md"
+    edit_briefing(site)
+    assert build(site, BuildOptions(output=output)).in_place
+    replace_in(b5, 'title: "Briefing 5"', 'title: "Briefing five"\nslug: briefing-5')
+    assert build(site, BuildOptions(output=output)).in_place
+    assert (state(row) == full_row) == (delta_limit > 1)  # the full row is left as it was
+    assert (state(f"manifest-delta/{output.resolve()}") is not None) == (delta_limit > 1)
+    store = cache_store.Store(path)
+    recorded = cache_store.read_manifest(store, output.resolve())
+    store.close()
+    # A full build (no snapshot to edit from) finds every file as the manifest says.
+    _set_state(path, "snapshot", b"")
+    result = build(site, BuildOptions(output=output))
+    assert not result.in_place and result.rendered == 0, result
+    store = cache_store.Store(path)
+    assert cache_store.read_manifest(store, output.resolve()) == recorded
+    store.close()
+    assert tree(output) == clean_build(site, tmp_path / "clean")

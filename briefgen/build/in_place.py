@@ -23,7 +23,7 @@ from briefgen.build.edits import Baseline, edit_briefings
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
 from briefgen.build.stages import SourceFile, parse_key, read_file
-from briefgen.build.store import STORE, Manifest, Store, manifest_rows, read_manifest
+from briefgen.build.store import STORE, KeptManifest, Manifest, Store, manifest_delta_rows, read_kept_manifest
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.markup import Converter
@@ -86,7 +86,8 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         content[shown] = (file.stat, file.digest)
         if file.digest != known[shown][1]:
             files[shown] = file
-    manifest = read_manifest(store, output) if files else {}
+    kept_manifest = read_kept_manifest(store, output) if files else KeptManifest({}, "", {})
+    manifest = kept_manifest.files
     replaced: dict[int, Briefing] = {}
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
@@ -106,21 +107,22 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
             # Until the new files are in place, the manifest vouches only for the files this
             # edit leaves as they are, and the snapshot knows the edited files' digests no
             # more: a build killed in between must not take the old output for the new.
-            kept, _ = manifest_rows(store, {str(output): {
-                rel: entry for rel, entry in manifest.items() if rel not in edited.manifest}})
+            kept, kept_dropped, kept_manifest = manifest_delta_rows(store, output, kept_manifest,
+                                                                    dict.fromkeys(edited.manifest))
             unknown = snapshot.delta_rows(store, last, {},
                                           {shown: (f.stat, "") for shown, f in files.items()})
             if unknown is None:
-                snapshot.drop(store, kept)
+                snapshot.drop(store, kept, also=kept_dropped)
             else:
-                store.write_state({**kept, **unknown})
+                store.write_state({**kept, **unknown}, drop=kept_dropped)
             writer.commit_in_place()
         except BaseException:
             writer.abort()
             raise
         replaced, rendered, written = edited.replaced, edited.manifest, edited.changed_files
     delta = snapshot.delta_rows(store, last, replaced, content)
-    values, dropped = manifest_rows(store, {str(output): {**manifest, **rendered}}) if rendered else ({}, ())
+    values, dropped, _ = (manifest_delta_rows(store, output, kept_manifest, dict(rendered))
+                          if rendered else ({}, (), kept_manifest))
     if delta is None:
         snapshot.drop(store, values, also=dropped)
     else:

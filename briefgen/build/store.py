@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import secrets
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +27,58 @@ _TABLES = (
 
 FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
 Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
-_MANIFEST_FORMAT = "briefgen-manifest-1"
+# A manifest is a row with every file of an output folder and a token, and a delta row
+# beside it: the files an in-place edit changed since (None: no longer vouched for),
+# with the token of the row it applies to. An edit then writes a few entries, not all.
+_MANIFEST_FORMAT = "briefgen-manifest-2"
 _MANIFESTS = "manifests"  # the output folders with a manifest, the latest first
 _KEEP_MANIFESTS = 4  # the build's, the preview's and a publish target or two
+# Past this many entries (or a tenth of the files), a delta is folded into a new full row.
+_MANIFEST_DELTA_LIMIT = 2000
+ManifestChanges = dict[str, tuple[str, str] | None]
 
 
 def _manifest_row(output: str) -> str:
     return f"manifest/{output}"
 
 
+def _manifest_delta_row(output: str) -> str:
+    return f"manifest-delta/{output}"
+
+
+@dataclass(frozen=True)
+class KeptManifest:
+    """A manifest as read, with what an in-place edit needs to add to its delta."""
+
+    files: Manifest  # the delta applied
+    token: str
+    delta: ManifestChanges
+
+
+def read_kept_manifest(store: Store, output: Path) -> KeptManifest:
+    row, delta_row = _manifest_row(str(output)), _manifest_delta_row(str(output))
+    found = store.read_states([row, delta_row])
+    try:
+        header, files, token = found[row]
+    except (KeyError, TypeError, ValueError):
+        return KeptManifest({}, "", {})
+    if header != _MANIFEST_FORMAT or not isinstance(files, dict) or not isinstance(token, str):
+        return KeptManifest({}, "", {})
+    delta = found.get(delta_row)
+    if not (isinstance(delta, tuple) and len(delta) == 2 and delta[0] == token
+            and isinstance(delta[1], dict)):
+        return KeptManifest(files, token, {})
+    for rel, entry in delta[1].items():
+        if entry is None:
+            files.pop(rel, None)
+        else:
+            files[rel] = entry
+    return KeptManifest(files, token, delta[1])
+
+
 def read_manifest(store: Store, output: Path) -> Manifest:
     """What the last build into this output folder made: each file's fingerprint and digest."""
-    row = _manifest_row(str(output))
-    try:
-        header, files = store.read_states([row])[row]
-    except (KeyError, TypeError, ValueError):
-        return {}
-    return files if header == _MANIFEST_FORMAT and isinstance(files, dict) else {}
+    return read_kept_manifest(store, output).files
 
 
 def manifest_rows(store: Store, manifests: dict[str, Manifest]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -51,9 +88,32 @@ def manifest_rows(store: Store, manifests: dict[str, Manifest]) -> tuple[dict[st
         return {}, ()
     earlier = store.read_states([_MANIFESTS]).get(_MANIFESTS)
     order = [*manifests, *(o for o in earlier or () if isinstance(o, str) and o not in manifests)]
-    values: dict[str, Any] = {_manifest_row(o): (_MANIFEST_FORMAT, files) for o, files in manifests.items()}
+    values: dict[str, Any] = {_manifest_row(o): (_MANIFEST_FORMAT, files, secrets.token_hex(8))
+                              for o, files in manifests.items()}
     values[_MANIFESTS] = order[:_KEEP_MANIFESTS]
-    return values, tuple(_manifest_row(o) for o in order[_KEEP_MANIFESTS:])
+    dropped = [_manifest_delta_row(o) for o in manifests]
+    for o in order[_KEEP_MANIFESTS:]:
+        dropped += [_manifest_row(o), _manifest_delta_row(o)]
+    return values, tuple(dropped)
+
+
+def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes: ManifestChanges
+                        ) -> tuple[dict[str, Any], tuple[str, ...], KeptManifest]:
+    """The rows that record `changes` to a kept manifest: its delta row, or, once the delta
+    has grown large, a full row (with the rows to drop, as manifest_rows gives); and the
+    manifest as those rows keep it."""
+    files = dict(kept.files)
+    for rel, entry in changes.items():
+        if entry is None:
+            files.pop(rel, None)
+        else:
+            files[rel] = entry
+    delta = {**kept.delta, **changes}
+    if kept.token and len(delta) <= min(_MANIFEST_DELTA_LIMIT, max(100, len(kept.files) // 10)):
+        row = {_manifest_delta_row(str(output)): (kept.token, delta)}
+        return row, (), KeptManifest(files, kept.token, delta)
+    values, dropped = manifest_rows(store, {str(output): files})
+    return values, dropped, KeptManifest(files, values[_manifest_row(str(output))][2], {})
 
 def pickled(values: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, bytes]]:
     """Rows pickled one at a time, as SQLite takes them: a large state's rows together would
