@@ -236,6 +236,36 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     assert json.loads((fresh / "search/meta.json").read_text())["documents"] == 6
 
 
+def test_an_in_place_edit_fingerprints_only_the_term_shards_it_touched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.build.fingerprint import Fingerprints
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.site.kinds import SEARCH_TERMS
+
+    site = make_site(tmp_path / "a", FILES, CONFIG)
+    out = tmp_path / "out"
+    build(site, BuildOptions(output=out))
+    looked_at: list[int] = []
+    real = Fingerprints.of
+
+    def of(self: Fingerprints, spec: Any) -> str:
+        if spec.kind is SEARCH_TERMS:
+            looked_at.append(spec.args[0])
+        return real(self, spec)
+
+    monkeypatch.setattr(Fingerprints, "of", of)
+    grain = site / "content/briefings/2016/grain.md"
+    grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
+    assert build(site, BuildOptions(output=out)).in_place
+    # Of the 16 shards, those holding "the", "evening", "tide" and "noon" at most.
+    assert 1 <= len(looked_at) <= 4, looked_at
+    clean = make_site(tmp_path / "b", {}, CONFIG)
+    shutil.rmtree(clean / "content", ignore_errors=True)
+    shutil.copytree(site / "content", clean / "content")
+    build_ok(clean, "--output", tmp_path / "fresh")
+    assert search_tree(out) == search_tree(tmp_path / "fresh")
+
 
 def test_weights_say_frequency_capped_and_fields(tmp_path: Path) -> None:
     from briefgen.search.encoding import decode

@@ -283,6 +283,14 @@ class SearchFiles:
             return self.index().shard_digest(spec.args[0])
         return hashlib.blake2b(self.render(spec), digest_size=16).hexdigest()
 
+    def holds(self, spec: PageSpec, digest: str) -> bool:
+        """Whether an index file has bytes of this digest, known without rendering them: a term
+        shard an update left alone, whose digest the kept state names."""
+        if spec.kind is not SEARCH_TERMS:
+            return False
+        known = self.index().postings.digests[spec.args[0]]
+        return bool(known) and known == digest
+
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:
             doc_id = spec.args[0]

@@ -192,7 +192,9 @@ def terms_row(chunk: int) -> str:
 
 
 def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
+    # The digest a build records for every file it writes (build/stages.py): so a shard's kept
+    # digest says whether the output holds its bytes.
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 DocTerms = tuple[str, "array[int]"]  # a document's terms joined by "\0", and their weights
@@ -361,7 +363,7 @@ class Postings:
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib"
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16"
 
 
 def read_state(rows: IndexState) -> Postings | None:
