@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +140,9 @@ class Fingerprints:
              index_digest: IndexDigest | None = None) -> Fingerprints:
         """Fingerprints of a build, reading its templates, theme and static files."""
         templates = [config.templates_dir, *(t.templates for t in themes)]
+        # Where the files go is not what they say: a preview takes a build's files (serve/built.py).
         global_digest = _digest(
-            __version__, repr(config.site), repr(config.build),
+            __version__, repr(config.site), repr(replace(config.build, output="")),
             sorted((a.name, a.output) for a in assets.values()),
             [(p.title, p.url) for p in site.pages],
             _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs
