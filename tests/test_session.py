@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import corpus_site, replace_in, tree
+from conftest import corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
@@ -270,3 +270,49 @@ def test_the_preview_writes_nothing_under_the_site(tmp_path: Path, with_cache: b
     before[target.relative_to(site).as_posix()] = (target.read_bytes(), target.stat().st_mtime_ns)
     assert _files_and_times(site) == before
     assert with_cache or not (site / ".briefgen-cache").exists()
+
+
+def _preview_everything(site: Path) -> dict[str, bytes]:
+    session = Session(site, BuildOptions(drafts=True, use_cache=False))
+    session.rebuild()
+    return dict(session.pages)
+
+
+def test_a_preview_of_a_built_site_renders_only_what_the_output_lacks(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=12)
+    build(site, BuildOptions())  # into site/output
+    output = site / "output"
+    home = output / "index.html"
+    home.write_bytes(home.read_bytes().replace(b"</body>", b"<!-- changed by hand --></body>"))
+    (output / "feed.xml").unlink()
+    (output / "about" / "index.html").write_bytes(b"")
+    before = _files_and_times(site)
+
+    session = Session(site, BuildOptions(drafts=True))
+    result = session.rebuild()
+
+    assert dict(session.pages) == _preview_everything(site)
+    assert b"changed by hand" not in session.pages["index.html"]
+    assert result.rendered == 3  # the files spoiled by hand; the others are read from the output
+    assert _files_and_times(site) == before  # and only read
+    # Edits after such a start are the preview's usual ones, and still equal a fresh start.
+    target = _brief(site, 4)
+    replace_in(target, "Second paragraph 4.", "An edit after a quick start.")
+    session.rebuild([target])
+    replace_in(target, 'title: "Briefing 4"', 'title: "Briefing four"')
+    session.rebuild([target])
+    assert dict(session.pages) == _preview_everything(site)
+
+
+def test_a_preview_renders_what_a_build_left_out_such_as_drafts(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=12)
+    draft = site / "content/briefings/2020/draft.md"
+    draft.write_text(corpus_briefing("A draft", "2020-03-30", "Beta", "A draft's text [@src-a].")
+                     .replace("sources:", "draft: true\nsources:"), encoding="utf-8")
+    build(site, BuildOptions())  # without the draft
+    session = Session(site, BuildOptions(drafts=True))
+    result = session.rebuild()
+    assert any(b"A draft&#39;s text" in data or b"A draft\xe2\x80\x99s text" in data
+               for data in session.pages.values())
+    assert dict(session.pages) == _preview_everything(site)
+    assert 0 < result.rendered < len(session.pages)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from briefgen.build.cache import BuildCache
 from briefgen.build.edits import Baseline, edit_briefings, index_of
@@ -31,6 +32,7 @@ from briefgen.config import BuildSettings, Config, SiteSettings, load_config
 from briefgen.content.files import CONTENT_KINDS, content_kind, discover
 from briefgen.content.markup import Converter
 from briefgen.diagnostics import BuildFailed, Diagnostic
+from briefgen.serve.built import built_files
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,15 @@ class SessionResult:
 _KIND_ORDER = {kind: index for index, (kind, _, _) in enumerate(CONTENT_KINDS)}
 
 
-class _MemorySink:
-    """Collects a build's files in a new dict, taking unchanged ones from the last build."""
+class _Pages(Protocol):
+    def get(self, rel_file: str, /) -> bytes | None: ...
 
-    def __init__(self, previous: Mapping[str, bytes]) -> None:
+
+class _MemorySink:
+    """Collects a build's files in a new dict, taking unchanged ones from the last build
+    (the preview's own, or, at the start, a built output folder's: see built.py)."""
+
+    def __init__(self, previous: Mapping[str, bytes] | _Pages) -> None:
         self.previous = previous
         self.pages: dict[str, bytes] = {}
 
@@ -183,8 +190,12 @@ class Session:
         pool = (WorkerPool(self.options.jobs, start="forkserver") if first and self.options.jobs > 1
                 else None)
         loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
-        sink = _MemorySink(self.pages)
-        outcome = render_site(loaded, sink, self._manifest, cache=self._cache, note_readers=True)
+        sink, previous = _MemorySink(self.pages), self._manifest
+        built = (built_files(self._cache, self.options.output or loaded.config.output_dir)
+                 if first and self.options.use_cache else None)
+        if built is not None:
+            sink, previous = _MemorySink(built), built.manifest
+        outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True)
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest

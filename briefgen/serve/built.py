@@ -1,0 +1,50 @@
+"""The last build's output, as the live preview's first build may take it.
+
+A preview that starts renders every page into memory: at 10,000 briefings that
+is most of a cold build, repeated at every start. A built output folder holds
+those pages already, and the build cache records each file's fingerprint and
+the digest of its bytes. A page whose fingerprint is unchanged and whose file
+still has those bytes is read instead of rendered; any other page (a draft the
+build left out, a file edited or deleted by hand) is rendered as before. The
+preview only reads the folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefgen.build.cache import BuildCache
+from briefgen.build.store import Manifest, read_manifest
+
+
+@dataclass(frozen=True)
+class BuiltFiles:
+    """An output folder's files, each vouched for by the digest its build recorded."""
+
+    folder: str
+    manifest: Manifest
+
+    def get(self, rel_file: str) -> bytes | None:
+        """The file's bytes, if they are those the build wrote; else None (render it)."""
+        entry = self.manifest.get(rel_file)
+        if entry is None or not entry[1]:
+            return None
+        try:
+            # Plain strings, not Path: this runs for every file of the site.
+            with open(os.path.join(self.folder, rel_file), "rb") as file:
+                data = file.read()
+        except OSError:  # gone, a folder now, unreadable: rendered instead
+            return None
+        if hashlib.blake2b(data, digest_size=16).hexdigest() != entry[1]:
+            return None
+        return data
+
+
+def built_files(cache: BuildCache, output: Path) -> BuiltFiles | None:
+    """The files of the last build into `output`, as its cache records them; None when none is."""
+    folder = output.resolve()
+    manifest = read_manifest(cache.store, folder)
+    return BuiltFiles(str(folder), manifest) if manifest and folder.is_dir() else None
