@@ -316,3 +316,30 @@ def test_a_preview_renders_what_a_build_left_out_such_as_drafts(tmp_path: Path) 
                for data in session.pages.values())
     assert dict(session.pages) == _preview_everything(site)
     assert 0 < result.rendered < len(session.pages)
+
+
+def _differing(old: dict[str, bytes], new: dict[str, bytes]) -> frozenset[str]:
+    return frozenset({n for n, data in new.items() if old.get(n) != data} | (old.keys() - new.keys()))
+
+
+def test_each_rebuild_names_exactly_the_files_that_differ_from_the_pages_before(session: Session) -> None:
+    # The server tells open pages what changed from this alone: it compares no pages itself.
+    steps: list[Callable[[], list[Path]]] = [
+        lambda: [],  # nothing changed
+        lambda: (replace_in(_brief(session.root, 6), "Second paragraph 6.", "A new text."),
+                 [_brief(session.root, 6)])[1],  # a body edit: the quick path
+        lambda: (_brief(session.root, 9).unlink(), [_brief(session.root, 9)])[1],  # a page goes away
+        lambda: (replace_in(session.root / "templates/briefing.html", "</article>", "</article><!-- t -->"),
+                 [session.root / "templates/briefing.html"])[1],  # every briefing page
+    ]
+    named = []
+    for step in steps:
+        before = dict(session.pages)
+        result = session.rebuild(step())
+        assert result.changed_files == _differing(before, dict(session.pages))
+        named.append(result.changed_files)
+    assert not named[0]
+    assert any("briefing-6/" in name for name in named[1])
+    assert any("briefing-9/" in name for name in named[2])
+    assert all(name not in session.pages for name in named[2] if "briefing-9/" in name)
+    assert len([name for name in named[3] if name.endswith("/index.html")]) >= 11

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Final
 
@@ -81,13 +81,6 @@ PLACEHOLDER: Final = (b"<!doctype html>\n<html lang=\"en\"><head><meta charset=\
                        b"<title>briefgen: build failed</title></head>\n<body>"
                        b"<h1>The site has not built yet</h1><p>This page updates by itself when "
                        b"the errors are fixed.</p>\n</body></html>\n")
-
-
-def changed_files(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> set[str]:
-    """Output files added, removed or with other bytes."""
-    changed = {name for name, data in new.items()
-               if old.get(name) is not data and old.get(name) != data}
-    return changed | (old.keys() - new.keys())
 
 
 def changed_urls(files: Iterable[str], base: str) -> list[str] | None:

@@ -42,7 +42,7 @@ class SessionResult:
     rendered: int
     seconds: float
     warnings: tuple[Diagnostic, ...]
-    changed_files: frozenset[str]
+    changed_files: frozenset[str]  # added, removed or with other bytes than the last good build's
 
 
 _KIND_ORDER = {kind: index for index, (kind, _, _) in enumerate(CONTENT_KINDS)}
@@ -196,13 +196,15 @@ class Session:
         if built is not None:
             sink, previous = _MemorySink(built), built.manifest
         outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True)
+        # Against the pages served until now (none, at the start), not the output's.
+        differ = (frozenset(sink.pages) if built is not None
+                  else outcome.changed_files | (self.pages.keys() - sink.pages.keys()))
         self.pages = sink.pages
         self.config = loaded.config
         self._manifest = outcome.manifest
         self._last = Baseline(loaded, outcome.renderer, outcome.fingerprints, index_of(loaded))
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
-                             time.perf_counter() - started, tuple(loaded.warnings),
-                             outcome.changed_files)
+                             time.perf_counter() - started, tuple(loaded.warnings), differ)
 
     def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
         """The common save, fast and by the build's own rules: briefings edited in place
