@@ -1,7 +1,7 @@
 """Edit-to-browser latency of the live preview: `briefgen serve` against `hugo server`.
 
     python benchmarks/serve_latency.py [--sizes demo,1000,10000] [--edits 10]
-                                       [--tools briefgen,hugo] [--write-results]
+                                       [--tools briefgen,hugo] [--warm] [--write-results]
 
 For each corpus (the repository's demo site, and sites of N generated briefings from
 benchmarks/generate.py) and each tool, this starts the dev server on a free port,
@@ -285,6 +285,16 @@ def running(tool: str, site: Path, hugo: str | None) -> Iterator[Server]:
         reader.join(5)
 
 
+def warm_build(site: Path) -> None:
+    """Build the site as a curator would before `serve`: its cache and output are then warm."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "briefgen", "build", str(site), "--quiet"], cwd=str(site),
+                   env=env, check=True)
+    log(f"built {site} in {time.perf_counter() - started:.1f} s (--warm)")
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -479,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="folder for the corpora (default: a temp folder)")
     parser.add_argument("--write-results", action="store_true",
                         help="replace or append the section in benchmarks/RESULTS.md")
+    parser.add_argument("--warm", action="store_true",
+                        help="run `briefgen build` on each briefgen site first (untimed), so that "
+                             "ready is a start with a warm cache and a built output")
     args = parser.parse_args(argv)
     if args.edits < 1:
         parser.error("--edits must be at least 1")
@@ -508,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
             corpus = (demo_corpus(work, args.seed) if size == "demo"
                       else generated_corpus(work, int(size.replace("_", "")), args.seed))
             for tool in tools:
+                if tool == "briefgen" and args.warm:
+                    warm_build(corpus.sites[tool])
                 results.append(measure(browser, corpus, tool, hugo, args.edits))
             if not args.work:
                 shutil.rmtree(work / ("demo" if size == "demo" else f"n{int(size)}"),
