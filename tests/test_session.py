@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -343,3 +345,22 @@ def test_each_rebuild_names_exactly_the_files_that_differ_from_the_pages_before(
     assert any("briefing-9/" in name for name in named[2])
     assert all(name not in session.pages for name in named[2] if "briefing-9/" in name)
     assert len([name for name in named[3] if name.endswith("/index.html")]) >= 11
+
+
+def test_a_preview_renders_what_stands_in_the_output_in_place_of_a_built_file(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=6)
+    build(site, BuildOptions())
+    output = site / "output"
+    elsewhere = tmp_path / "elsewhere.html"
+    home = output / "index.html"
+    elsewhere.write_bytes(home.read_bytes())  # the right bytes, behind a link
+    home.unlink()
+    home.symlink_to(elsewhere)
+    about = output / "about" / "index.html"
+    about.unlink()
+    os.mkfifo(about)  # would block a reader that waited for a writer
+    session = Session(site, BuildOptions(drafts=True))
+    result = session.rebuild()
+    assert result.rendered == 2
+    assert dict(session.pages) == _preview_everything(site)
+    assert home.is_symlink() and stat.S_ISFIFO(about.lstat().st_mode)  # left as they were

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,15 +33,32 @@ class BuiltFiles:
         entry = self.manifest.get(rel_file)
         if entry is None or not entry[1]:
             return None
-        try:
-            # Plain strings, not Path: this runs for every file of the site.
-            with open(os.path.join(self.folder, rel_file), "rb") as file:
-                data = file.read()
-        except OSError:  # gone, a folder now, unreadable: rendered instead
+        data = _regular_file_bytes(os.path.join(self.folder, rel_file))
+        if data is None:
             return None
         if hashlib.blake2b(data, digest_size=16).hexdigest() != entry[1]:
             return None
         return data
+
+
+# A build writes regular files. Anything else in their place (a link, a named pipe that would
+# block the start) was put there by hand: the page is rendered instead.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _regular_file_bytes(path: str) -> bytes | None:
+    """The bytes of a regular file at `path` (not followed if a link); None for anything else."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:  # gone, a link, unreadable
+        return None
+    with open(descriptor, "rb") as file:  # closes the descriptor
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return None
+            return file.read()
+        except OSError:
+            return None
 
 
 def built_files(cache: BuildCache, output: Path) -> BuiltFiles | None:
