@@ -281,3 +281,100 @@ def attempt(build: Callable[[], object]) -> list[Diagnostic] | None:
     except BuildFailed as failed:
         return failed.diagnostics
     return None
+
+
+# ---------------------------------------------------------------- related briefings, kept and updated
+
+_TOPICS = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"]
+_SOURCES = [f"s{n}" for n in range(6)]
+_RELATED_SOURCES = "".join(
+    f"- id: {s}\n  title: \"Article {s}\"\n  publisher: Desk {n % 3}\n  url: https://example.org/{s}\n"
+    for n, s in enumerate(_SOURCES))
+
+# A briefing: (day, topics, cited sources).
+_briefing_st = st.tuples(st.integers(1, 28),
+                         st.lists(st.sampled_from(_TOPICS), min_size=1, max_size=3, unique=True),
+                         st.lists(st.sampled_from(_SOURCES), max_size=3, unique=True))
+
+
+def _related_site(root: Path, briefings: dict[str, tuple[int, list[str], list[str]]]) -> Any:
+    from briefgen.build.stages import load
+
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "content/briefings").mkdir(parents=True)
+    (root / "content/sources").mkdir(parents=True)
+    (root / "briefgen.toml").write_text(DEFAULT_CONFIG, encoding="utf-8")
+    (root / "content/sources/registry.yaml").write_text(_RELATED_SOURCES, encoding="utf-8")
+    for name, (day, topics, sources) in briefings.items():
+        cites = " ".join(f"[@{s}]" for s in sources)
+        (root / f"content/briefings/{name}.md").write_text(
+            f"---\ntitle: \"{name}\"\ndate: 2021-03-{day:02d}\ntopics: [{', '.join(topics)}]\n"
+            f"sources: [{', '.join(sources)}]\n---\nText of {name}. {cites}\n", encoding="utf-8")
+    return load(root, BuildOptions()).site
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_briefing_st, min_size=1, max_size=16), st.data())
+def test_related_briefings_updated_from_a_kept_table_equal_those_found_afresh(
+        start: list[tuple[int, list[str], list[str]]], data: st.DataObject) -> None:
+    from briefgen.site import model
+
+    before = {f"b{n}": b for n, b in enumerate(start)}
+    after = dict(before)
+    for step in data.draw(st.lists(st.sampled_from(["add", "remove", "topics", "sources", "date"]),
+                                   min_size=1, max_size=4)):
+        names = sorted(after)
+        if step == "add" or not names:
+            after[f"n{len(after)}-{step}"] = data.draw(_briefing_st)
+            continue
+        name = data.draw(st.sampled_from(names))
+        day, topics, sources = after[name]
+        if step == "remove":
+            del after[name]
+        elif step == "topics":
+            after[name] = (day, data.draw(_briefing_st)[1], sources)
+        elif step == "sources":
+            after[name] = (day, topics, data.draw(_briefing_st)[2])
+        else:
+            after[name] = (data.draw(st.integers(1, 28)), topics, sources)
+    window = model.RELATED_TOPIC_WINDOW
+    model.RELATED_TOPIC_WINDOW = 2  # so that a topic's window leaves briefings out, as at scale
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            old = _related_site(Path(folder) / "old", before)
+            new = _related_site(Path(folder) / "new", after)
+            kept = model.all_related(old)
+            updated = model.updated_related(new, model.related_keys(old), kept)
+            afresh = model.all_related(new)
+    finally:
+        model.RELATED_TOPIC_WINDOW = window
+    dated_again = any(name in before and before[name][0] != after[name][0] for name in after)
+    if updated is None:
+        assert dated_again, "only a change of order may give up on the kept table"
+    else:
+        assert updated == afresh
+
+
+def test_a_briefing_that_leaves_a_topic_has_its_old_neighbours_related_found_again() -> None:
+    # X's related are three of the four briefings that share its source (P, Q, R: the newest).
+    # Y shares it too and sits in topic A behind C; once C leaves A, Y is X's neighbour there
+    # and outscores them. Only the old C says that X must be looked at again.
+    from briefgen.site import model
+
+    before = {"x": (28, ["Alpha"], ["s1"]), "c": (27, ["Alpha"], []), "p": (26, ["Beta"], ["s1"]),
+              "q": (25, ["Beta"], ["s1"]), "r": (24, ["Beta"], ["s1"]), "y": (1, ["Alpha"], ["s1"])}
+    after = {**before, "c": (27, ["Beta"], [])}
+    window = model.RELATED_TOPIC_WINDOW
+    model.RELATED_TOPIC_WINDOW = 1
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            old = _related_site(Path(folder) / "old", before)
+            new = _related_site(Path(folder) / "new", after)
+            kept = model.all_related(old)
+            updated = model.updated_related(new, model.related_keys(old), kept)
+            afresh = model.all_related(new)
+    finally:
+        model.RELATED_TOPIC_WINDOW = window
+    x = [b.title for b in new.briefings].index("x")
+    assert afresh[x] != kept[x]  # the case this test is about: X's related did change
+    assert updated == afresh

@@ -45,14 +45,18 @@ from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
 from briefgen.site.model import (
+    RELATED_LIMIT,
+    RELATED_TOPIC_WINDOW,
     Site,
     all_related,
     build_site,
     collect_sources,
     is_published,
     is_unknown_source,
+    related_keys,
     related_layout,
     to_site_time,
+    updated_related,
 )
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.verify import collect_archives, verify
@@ -225,19 +229,32 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
                   content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)})
 
 
+# What a kept table of related briefings must say it is: found by other rules, it is found again.
+_RELATED_FORMAT = f"briefgen-related-2 {RELATED_LIMIT} {RELATED_TOPIC_WINDOW}"
+
+
 def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...]:
     """Every briefing's related briefings, found once for the fingerprints and the pages; kept
-    from the last build while no briefing's topics or cited sources changed (an edit to a text)."""
+    from the last build while no briefing's topics or cited sources changed (an edit to a text),
+    and otherwise found again only around what changed (a briefing added or removed)."""
     layout = related_layout(site)
     rows = cache.state_rows("related") if cache is not None else None
     kept = rows.load(["related"]).get("related") if rows is not None else None
-    if (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == layout
-            and isinstance(kept[1], tuple) and len(kept[1]) == len(site.briefings)):
-        table: tuple[tuple[int, ...], ...] = kept[1]
-        return table
-    table = all_related(site)
+    table: tuple[tuple[int, ...], ...] | None = None
+    if isinstance(kept, tuple) and len(kept) == 4 and kept[0] == _RELATED_FORMAT:
+        _, kept_layout, kept_table, kept_keys = kept
+        if kept_layout == layout and len(kept_table) == len(site.briefings):
+            table = kept_table
+            return table
+        if len(kept_table) == len(kept_keys):
+            try:
+                table = updated_related(site, kept_keys, kept_table)
+            except (TypeError, ValueError, IndexError):  # a damaged row: found afresh
+                table = None
+    if table is None:
+        table = all_related(site)
     if rows is not None:
-        rows.save({"related": (layout, table)}, fresh=False)
+        rows.save({"related": (_RELATED_FORMAT, layout, table, related_keys(site))}, fresh=False)
     return table
 
 

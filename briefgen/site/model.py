@@ -423,6 +423,60 @@ def all_related(site: Site) -> tuple[tuple[int, ...], ...]:
     return tuple(related_briefings(site, index, citers) for index in range(len(site.briefings)))
 
 
+RelatedKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # a briefing's path, topics and cited sources
+
+
+def related_keys(site: Site) -> tuple[RelatedKey, ...]:
+    """What related briefings are found from, briefing by briefing, newest first."""
+    return tuple((b.doc.path, tuple(b.topic_slugs), tuple(s.id for s in b.sources[: b.cited_count]))
+                 for b in site.briefings)
+
+
+def updated_related(site: Site, old_keys: Sequence[RelatedKey],
+                    old_table: Sequence[tuple[int, ...]]) -> tuple[tuple[int, ...], ...] | None:
+    """Every briefing's related briefings, from the table of a site whose briefings had `old_keys`.
+
+    Only a briefing that shares a topic or a cited source with one added, removed or changed can
+    have other related briefings: those are found again, the others' are renumbered. None when
+    unchanged briefings changed order (a date edit), which moves them in every topic they are in.
+    """
+    keys = related_keys(site)
+    old_index = {key[0]: j for j, key in enumerate(old_keys)}
+    touched_topics: set[str] = set()
+    touched_sources: set[str] = set()
+
+    def touch(key: RelatedKey) -> None:
+        touched_topics.update(key[1])
+        touched_sources.update(key[2])
+
+    kept: list[int | None] = []  # new index -> old index, for an unchanged briefing
+    last = -1
+    for key in keys:
+        j = old_index.pop(key[0], None)
+        if j is not None and old_keys[j] == key:
+            if j < last:
+                return None
+            last = j
+            kept.append(j)
+            continue
+        kept.append(None)
+        touch(key)
+        if j is not None:
+            touch(old_keys[j])
+    for j in old_index.values():  # briefings gone
+        touch(old_keys[j])
+    new_of_old = {j: i for i, j in enumerate(kept) if j is not None}
+    citers = source_citers(site)
+    table = []
+    for i, key in enumerate(keys):
+        j = kept[i]
+        moved = None
+        if j is not None and touched_topics.isdisjoint(key[1]) and touched_sources.isdisjoint(key[2]):
+            moved = tuple(new_of_old.get(other, -1) for other in old_table[j])
+        table.append(moved if moved is not None and -1 not in moved else related_briefings(site, i, citers))
+    return tuple(table)
+
+
 def related_of(site: Site, index: int,
                citers: Callable[[], Mapping[str, tuple[int, ...]]]) -> tuple[int, ...]:
     """A briefing's related briefings: from the table found ahead, or found now."""
