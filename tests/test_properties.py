@@ -313,12 +313,33 @@ def _related_site(root: Path, briefings: dict[str, tuple[int, list[str], list[st
     return load(root, BuildOptions()).site
 
 
+Table = tuple[tuple[int, ...], ...]
+
+
+def _related_tables(before: dict[str, tuple[int, list[str], list[str]]],
+                    after: dict[str, tuple[int, list[str], list[str]]],
+                    window: int) -> tuple[Any, Table, Table | None, Table]:
+    """The site after the change, its table before, updated from that, and found afresh; with a
+    topic window this narrow, a topic's window leaves briefings out, as at scale."""
+    from briefgen.site import model
+
+    kept_window = model.RELATED_TOPIC_WINDOW
+    model.RELATED_TOPIC_WINDOW = window
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            old = _related_site(Path(folder) / "old", before)
+            new = _related_site(Path(folder) / "new", after)
+            kept = model.all_related(old)
+            updated = model.updated_related(new, model.related_keys(new), model.related_keys(old), kept)
+            return new, kept, updated, model.all_related(new)
+    finally:
+        model.RELATED_TOPIC_WINDOW = kept_window
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_briefing_st, min_size=1, max_size=16), st.data())
 def test_related_briefings_updated_from_a_kept_table_equal_those_found_afresh(
         start: list[tuple[int, list[str], list[str]]], data: st.DataObject) -> None:
-    from briefgen.site import model
-
     before = {f"b{n}": b for n, b in enumerate(start)}
     after = dict(before)
     for step in data.draw(st.lists(st.sampled_from(["add", "remove", "topics", "sources", "date"]),
@@ -337,17 +358,7 @@ def test_related_briefings_updated_from_a_kept_table_equal_those_found_afresh(
             after[name] = (day, topics, data.draw(_briefing_st)[2])
         else:
             after[name] = (data.draw(st.integers(1, 28)), topics, sources)
-    window = model.RELATED_TOPIC_WINDOW
-    model.RELATED_TOPIC_WINDOW = 2  # so that a topic's window leaves briefings out, as at scale
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            old = _related_site(Path(folder) / "old", before)
-            new = _related_site(Path(folder) / "new", after)
-            kept = model.all_related(old)
-            updated = model.updated_related(new, model.related_keys(old), kept)
-            afresh = model.all_related(new)
-    finally:
-        model.RELATED_TOPIC_WINDOW = window
+    _, _, updated, afresh = _related_tables(before, after, window=2)
     dated_again = any(name in before and before[name][0] != after[name][0] for name in after)
     if updated is None:
         assert dated_again, "only a change of order may give up on the kept table"
@@ -359,22 +370,10 @@ def test_a_briefing_that_leaves_a_topic_has_its_old_neighbours_related_found_aga
     # X's related are three of the four briefings that share its source (P, Q, R: the newest).
     # Y shares it too and sits in topic A behind C; once C leaves A, Y is X's neighbour there
     # and outscores them. Only the old C says that X must be looked at again.
-    from briefgen.site import model
-
     before = {"x": (28, ["Alpha"], ["s1"]), "c": (27, ["Alpha"], []), "p": (26, ["Beta"], ["s1"]),
               "q": (25, ["Beta"], ["s1"]), "r": (24, ["Beta"], ["s1"]), "y": (1, ["Alpha"], ["s1"])}
     after = {**before, "c": (27, ["Beta"], [])}
-    window = model.RELATED_TOPIC_WINDOW
-    model.RELATED_TOPIC_WINDOW = 1
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            old = _related_site(Path(folder) / "old", before)
-            new = _related_site(Path(folder) / "new", after)
-            kept = model.all_related(old)
-            updated = model.updated_related(new, model.related_keys(old), kept)
-            afresh = model.all_related(new)
-    finally:
-        model.RELATED_TOPIC_WINDOW = window
+    new, kept, updated, afresh = _related_tables(before, after, window=1)
     x = [b.title for b in new.briefings].index("x")
     assert afresh[x] != kept[x]  # the case this test is about: X's related did change
     assert updated == afresh

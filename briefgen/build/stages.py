@@ -54,7 +54,6 @@ from briefgen.site.model import (
     is_published,
     is_unknown_source,
     related_keys,
-    related_layout,
     to_site_time,
     updated_related,
 )
@@ -230,31 +229,33 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
 
 
 # What a kept table of related briefings must say it is: found by other rules, it is found again.
-_RELATED_FORMAT = f"briefgen-related-2 {RELATED_LIMIT} {RELATED_TOPIC_WINDOW}"
+_RELATED_FORMAT = f"briefgen-related-3 {RELATED_LIMIT} {RELATED_TOPIC_WINDOW}"
 
 
 def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...]:
     """Every briefing's related briefings, found once for the fingerprints and the pages; kept
     from the last build while no briefing's topics or cited sources changed (an edit to a text),
     and otherwise found again only around what changed (a briefing added or removed)."""
-    layout = related_layout(site)
+    keys = related_keys(site)
     rows = cache.state_rows("related") if cache is not None else None
     kept = rows.load(["related"]).get("related") if rows is not None else None
     table: tuple[tuple[int, ...], ...] | None = None
-    if isinstance(kept, tuple) and len(kept) == 4 and kept[0] == _RELATED_FORMAT:
-        _, kept_layout, kept_table, kept_keys = kept
-        if kept_layout == layout and len(kept_table) == len(site.briefings):
-            table = kept_table
-            return table
-        if len(kept_table) == len(kept_keys):
-            try:
-                table = updated_related(site, kept_keys, kept_table)
-            except (TypeError, ValueError, IndexError):  # a damaged row: found afresh
-                table = None
+    if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == _RELATED_FORMAT:
+        _, kept_table, kept_keys = kept
+        try:
+            if len(kept_table) != len(kept_keys):
+                raise ValueError("related")
+            if len(kept_keys) == len(keys) and all(
+                    a[1:] == b[1:] for a, b in zip(kept_keys, keys, strict=True)):
+                table = kept_table  # only paths differ, if anything: the same related briefings
+                return table
+            table = updated_related(site, keys, kept_keys, kept_table)
+        except (TypeError, ValueError, IndexError):  # a damaged row: found afresh
+            table = None
     if table is None:
         table = all_related(site)
     if rows is not None:
-        rows.save({"related": (_RELATED_FORMAT, layout, table, related_keys(site))}, fresh=False)
+        rows.save({"related": (_RELATED_FORMAT, table, keys)}, fresh=False)
     return table
 
 

@@ -68,12 +68,17 @@ def read_kept_manifest(store: Store, output: Path) -> KeptManifest:
     if not (isinstance(delta, tuple) and len(delta) == 2 and delta[0] == token
             and isinstance(delta[1], dict)):
         return KeptManifest(files, token, {})
-    for rel, entry in delta[1].items():
+    return KeptManifest(_with_changes(files, delta[1]), token, delta[1])
+
+
+def _with_changes(files: Manifest, changes: ManifestChanges) -> Manifest:
+    """A manifest with changes applied: an entry set, or dropped where a change is None."""
+    for rel, entry in changes.items():
         if entry is None:
             files.pop(rel, None)
         else:
             files[rel] = entry
-    return KeptManifest(files, token, delta[1])
+    return files
 
 
 def read_manifest(store: Store, output: Path) -> Manifest:
@@ -102,12 +107,7 @@ def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes:
     """The rows that record `changes` to a kept manifest: its delta row, or, once the delta
     has grown large, a full row (with the rows to drop, as manifest_rows gives); and the
     manifest as those rows keep it."""
-    files = dict(kept.files)
-    for rel, entry in changes.items():
-        if entry is None:
-            files.pop(rel, None)
-        else:
-            files[rel] = entry
+    files = _with_changes(dict(kept.files), changes)
     delta = {**kept.delta, **changes}
     if kept.token and len(delta) <= min(_MANIFEST_DELTA_LIMIT, max(100, len(kept.files) // 10)):
         row = {_manifest_delta_row(str(output)): (kept.token, delta)}

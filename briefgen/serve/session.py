@@ -56,7 +56,7 @@ class _MemorySink:
     """Collects a build's files in a new dict, taking unchanged ones from the last build
     (the preview's own, or, at the start, a built output folder's: see built.py)."""
 
-    def __init__(self, previous: Mapping[str, bytes] | _Pages) -> None:
+    def __init__(self, previous: _Pages) -> None:
         self.previous = previous
         self.pages: dict[str, bytes] = {}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 import heapq
 import operator
 import zoneinfo
@@ -166,7 +165,7 @@ class Site:
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
     # (source id, locator) -> the archived passage a locator points at (see site/verify.py).
     passages: Mapping[tuple[str, str], str] = field(default_factory=dict)
-    # Each briefing's related briefings, when found ahead (see related_layout); None: found on demand.
+    # Each briefing's related briefings, when found ahead (see related_keys); None: found on demand.
     related: Sequence[tuple[int, ...]] | None = field(default=None, compare=False, repr=False)
 
 
@@ -408,16 +407,6 @@ def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
             for publisher in site.publishers for article in publisher.articles}
 
 
-def related_layout(site: Site) -> str:
-    """A digest of everything related briefings are found from: each briefing's topics and
-    cited sources, in order. Equal digests give equal related briefings."""
-    digest = hashlib.blake2b(f"related {RELATED_LIMIT} {RELATED_TOPIC_WINDOW}".encode(), digest_size=16)
-    for b in site.briefings:
-        digest.update("\x1f".join([*b.topic_slugs, "\x1e", *(s.id for s in b.sources[: b.cited_count])])
-                      .encode("utf-8") + b"\x1d")
-    return digest.hexdigest()
-
-
 def all_related(site: Site) -> tuple[tuple[int, ...], ...]:
     citers = source_citers(site)
     return tuple(related_briefings(site, index, citers) for index in range(len(site.briefings)))
@@ -427,20 +416,21 @@ RelatedKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # a briefing's path, 
 
 
 def related_keys(site: Site) -> tuple[RelatedKey, ...]:
-    """What related briefings are found from, briefing by briefing, newest first."""
+    """What related briefings are found from, briefing by briefing, newest first: equal topics
+    and cited sources, in the same order, give equal related briefings."""
     return tuple((b.doc.path, tuple(b.topic_slugs), tuple(s.id for s in b.sources[: b.cited_count]))
                  for b in site.briefings)
 
 
-def updated_related(site: Site, old_keys: Sequence[RelatedKey],
+def updated_related(site: Site, keys: Sequence[RelatedKey], old_keys: Sequence[RelatedKey],
                     old_table: Sequence[tuple[int, ...]]) -> tuple[tuple[int, ...], ...] | None:
-    """Every briefing's related briefings, from the table of a site whose briefings had `old_keys`.
+    """Every briefing's related briefings (`keys` are the site's related_keys), from the table of
+    a site whose briefings had `old_keys`.
 
     Only a briefing that shares a topic or a cited source with one added, removed or changed can
     have other related briefings: those are found again, the others' are renumbered. None when
     unchanged briefings changed order (a date edit), which moves them in every topic they are in.
     """
-    keys = related_keys(site)
     old_index = {key[0]: j for j, key in enumerate(old_keys)}
     touched_topics: set[str] = set()
     touched_sources: set[str] = set()
