@@ -170,6 +170,23 @@ def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
 
 
 
+@pytest.mark.parametrize("kept", [("x", "y"), (("1",), ("/a", "b", "c")), (((0,),), ((1, 2, 3),))],
+                         ids=["strings", "short keys", "numbers"])
+def test_a_damaged_related_table_is_found_afresh(tmp_path: Path, kept: tuple[object, object]) -> None:
+    from briefgen.build.stages import _RELATED_FORMAT
+
+    site = corpus_site(tmp_path)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    count = len(list((site / "content/briefings").rglob("*.md")))
+    table, keys = (kept[0] * count, kept[1] * count)
+    _set_state(site / ".briefgen-cache" / "cache.sqlite", "related",
+               pickle.dumps((_RELATED_FORMAT, table, keys)))
+    add_briefing(site)  # related briefings change: the kept table would be updated
+    build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
 def test_a_body_the_cache_cannot_read_is_an_error_not_an_empty_page(tmp_path: Path) -> None:
     from briefgen.build.store import Store
 
