@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import pickle
@@ -168,6 +169,29 @@ def test_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
     build(site, BuildOptions(output=output))
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
+
+
+def test_the_cache_format_tells_a_class_with_slots_from_one_without() -> None:
+    """An object pickled while its class had no slots loads into the class with slots with its
+    fields wrong, and no error: the cache and snapshot formats must differ between the two."""
+    from briefgen.build.store import pickled_shape
+
+    def record(slots: bool) -> type:
+        if slots:
+            @dataclasses.dataclass(frozen=True, slots=True)
+            class Record:
+                name: str
+                line: int
+            return Record
+
+        @dataclasses.dataclass(frozen=True)
+        class Record:  # type: ignore[no-redef]
+            name: str
+            line: int
+        return Record
+
+    assert pickled_shape([record(False)]) == pickled_shape([record(False)])
+    assert pickled_shape([record(False)]) != pickled_shape([record(True)])
 
 
 @pytest.mark.parametrize("kept", [("x", "y"), (("1",), ("/a", "b", "c")), (((0,),), ((1, 2, 3),))],

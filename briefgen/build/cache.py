@@ -28,24 +28,33 @@ import jinja2
 import jinja2.bccache
 
 from briefgen import __version__
-from briefgen.build.store import STORE, FileStat, Manifest, Store, manifest_rows, pickled, read_manifest
+from briefgen.build.store import (
+    STORE,
+    FileStat,
+    Manifest,
+    Store,
+    manifest_rows,
+    pickled,
+    pickled_shape,
+    read_manifest,
+)
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
 
 
-def _schema() -> str:
+def parsed_shape() -> str:
     """The shape of everything the index pickles: a change to it makes old caches foreign."""
     from briefgen.content.markup import CitationUse, ContentLink, Conversion
     from briefgen.content.quotes import Quotation
 
     kinds = (ParsedFile, BriefingDoc, PageDoc, Source, Diagnostic, Conversion, CitationUse, ContentLink,
              Archive, Quotation)
-    return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
+    return pickled_shape(kinds)
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedFile:
     """One content file's parse result, as the cache keeps it."""
 
@@ -67,7 +76,8 @@ def _index_row(number: int) -> str:
     return f"{_INDEX}/{number}"
 
 
-_FORMAT = f"briefgen-cache-6 {__version__} " + hashlib.blake2b(_schema().encode(), digest_size=8).hexdigest()
+_FORMAT = (f"briefgen-cache-6 {__version__} "
+           + hashlib.blake2b(parsed_shape().encode(), digest_size=8).hexdigest())
 
 
 def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:

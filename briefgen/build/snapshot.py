@@ -16,7 +16,6 @@ damaged or foreign, it means a full build.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import pickle
@@ -26,12 +25,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from briefgen import __version__
+from briefgen.build.cache import parsed_shape
 from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded
-from briefgen.build.store import FileStat, Store
+from briefgen.build.store import FileStat, Store, pickled_shape
 from briefgen.content.records import Source
-from briefgen.site.model import Briefing, BriefingRows, Site, with_replaced
-from briefgen.site.plan import PageSpec, PlanRow, PlanRows, plan_rows
+from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
+from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
 
 HEAD = "snapshot"
 DELTA = "snapshot/delta"
@@ -40,8 +40,8 @@ DELTA_LIMIT = 500
 
 
 def _shape() -> str:
-    kinds = (Loaded, Site, Briefing, PageSpec, FingerprintState)
-    return ";".join(f"{k.__name__}({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
+    kinds = (Loaded, Site, Briefing, Page, Article, Publisher, Topic, PageSpec, Origin, FingerprintState)
+    return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
 _FORMAT = (f"briefgen-snapshot-4 {__version__} "

@@ -8,6 +8,7 @@ so this module imports nothing heavier than sqlite3.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import secrets
@@ -36,6 +37,13 @@ _KEEP_MANIFESTS = 4  # the build's, the preview's and a publish target or two
 # Past this many entries (or a tenth of the files), a delta is folded into a new full row.
 _MANIFEST_DELTA_LIMIT = 2000
 ManifestChanges = dict[str, tuple[str, str] | None]
+
+
+def pickled_shape(kinds: Iterable[type]) -> str:
+    """The shape pickles of these data classes take: their fields, and whether they have
+    slots (an object pickled before a class gained them would load with its fields wrong)."""
+    return ";".join(f"{k.__name__}{'/slots' if '__slots__' in vars(k) else ''}"
+                    f"({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 
 def _manifest_row(output: str) -> str:

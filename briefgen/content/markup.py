@@ -12,6 +12,7 @@ import html
 import importlib
 import posixpath
 import re
+import sys
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,7 @@ _CITE_ATTR = "data-briefgen-cite"
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CitationUse:
     source_id: str
     locator: str
@@ -49,14 +50,14 @@ class CitationUse:
     column: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContentLink:
     target: str  # content-relative POSIX path of the linked file
     line: int
     column: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conversion:
     html: str
     citations: tuple[CitationUse, ...]
@@ -443,7 +444,8 @@ def _locate_citations(
         at = candidates[min(index, len(candidates) - 1)] if candidates else 0
         cursor[source_id] = index + 1
         line, column = _position(masked, at + 1, body_line)
-        uses.append(CitationUse(source_id, locator, line, column))
+        # Interned: a site's citations name a few hundred sources, each many times over.
+        uses.append(CitationUse(sys.intern(source_id), locator, line, column))
     return tuple(uses)
 
 

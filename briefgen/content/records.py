@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -45,7 +46,7 @@ KEY_ALIASES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     id: str
     title: str
@@ -65,7 +66,7 @@ class Source:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BriefingDoc:
     path: str  # site-relative POSIX path, e.g. "content/briefings/2016/aleppo.md"
     digest: str  # of the file's bytes: stands for everything parsed from them
@@ -84,7 +85,7 @@ class BriefingDoc:
     positions: Mapping[str, Position]  # where title, date, slug... are written
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageDoc:
     path: str
     digest: str
@@ -335,7 +336,7 @@ def _briefing_sources(check: _Checker) -> tuple[tuple[str, ...], tuple[Source, .
             if not SOURCE_ID.fullmatch(item):
                 check.fail(("sources", index), _bad_id(item))
                 continue
-            ids.append(item)
+            ids.append(sys.intern(item))  # one string per id, however many briefings name it
         elif isinstance(item, dict):
             source = _source(check, item, ("sources", index))
             if source is not None:

@@ -31,7 +31,7 @@ class Topic:
     slug: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Briefing:
     doc: BriefingDoc
     slug: str
@@ -60,7 +60,7 @@ class Briefing:
         return self.doc.draft
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     doc: PageDoc
     slug: str
@@ -72,7 +72,7 @@ class Page:
         return self.doc.title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     """A cited source and the briefings (indexes into Site.briefings) that cite it."""
 

@@ -19,7 +19,7 @@ from briefgen.site.kinds import SITEMAP_LIMIT, PageKind, PlanContext, page_count
 from briefgen.site.model import Site
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Who wants a URL: a content file (with a position) or briefgen itself."""
 
@@ -29,7 +29,7 @@ class Origin:
     column: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageSpec:
     rel: str
     kind: PageKind
