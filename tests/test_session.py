@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,12 @@ from conftest import corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
+from briefgen.build.stages import load
 from briefgen.build.write import MARKER
 from briefgen.diagnostics import BuildFailed
+from briefgen.render.renderer import Renderer
 from briefgen.serve.session import Session
+from briefgen.site.plan import PageSpec
 
 
 def fresh_pages(site: Path) -> dict[str, bytes]:
@@ -280,22 +284,44 @@ def _preview_everything(site: Path) -> dict[str, bytes]:
     return dict(session.pages)
 
 
-def test_a_preview_of_a_built_site_renders_only_what_the_output_lacks(tmp_path: Path) -> None:
+def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files rendered from now on, by name, until monkeypatch.undo()."""
+    rendered: list[str] = []
+    render = Renderer.render
+
+    def counted(self: Renderer, spec: PageSpec) -> bytes:
+        rendered.append(spec.output_file)
+        return render(self, spec)
+
+    counted.__wrapped__ = render  # type: ignore[attr-defined]
+    monkeypatch.setattr(Renderer, "render", counted)
+    return rendered
+
+
+def test_a_preview_of_a_built_site_renders_only_what_the_output_lacks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = corpus_site(tmp_path, count=12)
     build(site, BuildOptions())  # into site/output
     output = site / "output"
     home = output / "index.html"
     home.write_bytes(home.read_bytes().replace(b"</body>", b"<!-- changed by hand --></body>"))
     (output / "feed.xml").unlink()
-    (output / "about" / "index.html").write_bytes(b"")
     before = _files_and_times(site)
 
     session = Session(site, BuildOptions(drafts=True))
     result = session.rebuild()
+    assert result.rendered == 0  # the built files are read when a reader asks for them
+    # Spoiled after the start, before anyone asked for it: found out when read.
+    about = output / "about" / "index.html"
+    about.write_bytes(b"")
+    before["output/about/index.html"] = (b"", about.stat().st_mtime_ns)
 
-    assert dict(session.pages) == _preview_everything(site)
+    rendered = _count_renders(monkeypatch)
     assert b"changed by hand" not in session.pages["index.html"]
-    assert result.rendered == 3  # the files spoiled by hand; the others are read from the output
+    served = dict(session.pages)
+    monkeypatch.undo()
+    assert served == _preview_everything(site)
+    assert sorted(rendered) == ["about/index.html", "feed.xml", "index.html"]  # the others: read
     assert _files_and_times(site) == before  # and only read
     # Edits after such a start are the preview's usual ones, and still equal a fresh start.
     target = _brief(site, 4)
@@ -347,7 +373,8 @@ def test_each_rebuild_names_exactly_the_files_that_differ_from_the_pages_before(
     assert len([name for name in named[3] if name.endswith("/index.html")]) >= 11
 
 
-def test_a_preview_renders_what_stands_in_the_output_in_place_of_a_built_file(tmp_path: Path) -> None:
+def test_a_preview_renders_what_stands_in_the_output_in_place_of_a_built_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = corpus_site(tmp_path, count=6)
     build(site, BuildOptions())
     output = site / "output"
@@ -360,7 +387,69 @@ def test_a_preview_renders_what_stands_in_the_output_in_place_of_a_built_file(tm
     about.unlink()
     os.mkfifo(about)  # would block a reader that waited for a writer
     session = Session(site, BuildOptions(drafts=True))
-    result = session.rebuild()
-    assert result.rendered == 2
-    assert dict(session.pages) == _preview_everything(site)
+    session.rebuild()
+    rendered = _count_renders(monkeypatch)
+    served = dict(session.pages)
+    monkeypatch.undo()
+    assert sorted(rendered) == ["about/index.html", "index.html"]
+    assert served == _preview_everything(site)
     assert home.is_symlink() and stat.S_ISFIFO(about.lstat().st_mode)  # left as they were
+
+
+def test_a_preview_of_a_current_build_starts_from_its_snapshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=12)
+    build(site, BuildOptions())  # no draft left out: the preview's model is the build's
+    loads: list[object] = []
+    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    session = Session(site, BuildOptions(drafts=True))
+
+    def loaded_by(*changed: Path) -> int:
+        """How many times the session loaded the whole site to take these changes."""
+        before = len(loads)
+        session.rebuild(list(changed) if changed else None)
+        return len(loads) - before
+
+    rendered = _count_renders(monkeypatch)
+    assert loaded_by() == 0  # no content file parsed
+    (site / "output/about/index.html").write_bytes(b"")  # spoiled by hand since
+    served = dict(session.pages)
+    assert rendered == ["about/index.html"]  # every other page read from the output
+    monkeypatch.setattr(Renderer, "render", Renderer.render.__wrapped__)  # type: ignore[attr-defined]
+    assert served == _preview_everything(site)
+
+    # An edit takes the quick path from that model; an addition, the full one.
+    target = _brief(site, 4)
+    replace_in(target, "Second paragraph 4.", "An edit after a start from the build.")
+    assert loaded_by(target) == 0
+    assert dict(session.pages) == _preview_everything(site)
+    added = site / "content/briefings/2020/added.md"
+    added.write_text(corpus_briefing("Added later", "2020-03-29", "Beta", "An addition [@src-a]."),
+                     encoding="utf-8")
+    assert loaded_by(added) == 1
+    assert dict(session.pages) == _preview_everything(site)
+
+    # A build run beside the preview rewrites the snapshot and the output: the preview's pages stay right.
+    replace_in(target, "An edit after a start from the build.", "Built again meanwhile.")
+    build(site, BuildOptions())
+    session.rebuild([target])
+    assert dict(session.pages) == _preview_everything(site)
+
+
+@pytest.mark.parametrize("change", ["edited", "built with drafts", "other base URL"])
+def test_a_preview_starts_the_long_way_when_the_build_is_not_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    site = corpus_site(tmp_path, count=8)
+    build(site, BuildOptions(drafts=change == "built with drafts"))
+    if change == "edited":
+        replace_in(_brief(site, 3), "Second paragraph 3.", "Changed since the build.")
+    loads: list[object] = []
+    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    base_url = "http://localhost:9/" if change == "other base URL" else None
+    options = BuildOptions(drafts=True, base_url=base_url)
+    session = Session(site, options)
+    session.rebuild()
+    assert len(loads) == 1
+    reference = Session(site, replace(options, use_cache=False))
+    reference.rebuild()
+    assert dict(session.pages) == dict(reference.pages)

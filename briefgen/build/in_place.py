@@ -94,7 +94,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     if files:
         writer = OutputWriter(output)
         try:
-            edited = edit_briefings(_baseline(store, last), files, Converter(), manifest, writer)
+            edited = edit_briefings(snapshot_baseline(store, last), files, Converter(), manifest, writer)
             if edited is None:
                 writer.abort()
                 return None
@@ -135,14 +135,15 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
                    loaded.drafts_left_out, loaded.future_left_out, model=last)
 
 
-def _baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
-    """The snapshot's build as the preview would hold it: a renderer and fingerprints."""
+def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
+    """The snapshot's build as the preview would hold it: a renderer and fingerprints. A store
+    opened read-only (the preview's) is only read."""
     loaded = last.loaded
-    env = make_environment(loaded.config, loaded.themes, TemplateCache(store))
+    env = make_environment(loaded.config, loaded.themes, TemplateCache(store) if store.writable else None)
     key = parse_key()
     renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan,
                         lambda doc: stored_html(store, doc, key))
-    renderer.search.use_state(StateRows(store, "search", True))
+    renderer.search.use_state(StateRows(store, "search", store.writable))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
                                 renderer.search.digest)
     return Baseline(loaded, renderer, fingerprints, {path: i for i, path in enumerate(last.paths)})

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen.build import memo
-from briefgen.build.inputs import content_stats, global_inputs, inputs_digest
+from briefgen.build.inputs import ContentStat, content_stats, global_inputs, inputs_digest
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
@@ -36,6 +36,36 @@ class BuildResult:
     # The build's model, held by the result so that a caller about to exit can keep it to
     # the end: freeing it object by object takes a fifth of a second at 10,000 briefings.
     model: object = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class OutputState:
+    """The last build into an output folder, against what a build would read now."""
+
+    global_digest: str  # see inputs.global_inputs
+    inputs: str  # see inputs.inputs_digest
+    last: memo.LastBuild | None
+    as_left: bool  # the output's folders are as that build left them
+
+    def current(self, now: dt.datetime) -> bool:
+        """Whether a build now would leave the output as it is."""
+        last = self.last
+        return (last is not None and self.as_left and last.inputs == self.inputs
+                and (last.valid_until is None or now < last.valid_until))
+
+
+def output_state(config: Config, options: BuildOptions, output: Path,
+                 found: list[ContentStat]) -> OutputState:
+    global_digest = global_inputs(config, options, output)
+    inputs = inputs_digest(global_digest, found)
+    if not options.use_cache:
+        return OutputState(global_digest, inputs, None, False)
+    last = memo.read_last_build(config.cache_dir, output)
+    # The folders' times catch a file deleted by hand from the output, which
+    # no input records; a changed file is the user's own doing and stays.
+    as_left = (last is not None and (output / MARKER).is_file()
+               and memo.folder_times(output, last.folders) == last.folder_times)
+    return OutputState(global_digest, inputs, last, as_left)
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -67,21 +97,15 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
     found = content_stats(config)
-    global_digest = global_inputs(config, options, output)
-    inputs = inputs_digest(global_digest, found)
+    state = output_state(config, options, output, found)
+    global_digest, inputs, last = state.global_digest, state.inputs, state.last
     if options.use_cache:
-        last = memo.read_last_build(config.cache_dir, output)
         now = options.now or dt.datetime.now(dt.UTC)
-        # The folders' times catch a file deleted by hand from the output, which
-        # no input records; a changed file is the user's own doing and stays.
-        output_as_left = (last is not None and (output / MARKER).is_file()
-                          and memo.folder_times(output, last.folders) == last.folder_times)
-        if (last is not None and output_as_left and last.inputs == inputs
-                and (last.valid_until is None or now < last.valid_until)):
+        if last is not None and state.current(now):
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
-        if last is not None and output_as_left:
+        if last is not None and state.as_left:
             from briefgen.build.in_place import build_in_place
 
             edited = build_in_place(config, output, found, global_digest, inputs, now, last)

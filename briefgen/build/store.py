@@ -137,7 +137,8 @@ def file_stat(path: str | Path) -> FileStat:
 
 def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
     if not writable:
-        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        # The preview's: its server threads may read through it, never at once (see serve/pages.py).
+        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10, check_same_thread=False)
     connection = sqlite3.connect(path, timeout=10)
     for table in _TABLES:
         connection.execute(table)

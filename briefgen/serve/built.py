@@ -3,10 +3,10 @@
 A preview that starts renders every page into memory: at 10,000 briefings that
 is most of a cold build, repeated at every start. A built output folder holds
 those pages already, and the build cache records each file's fingerprint and
-the digest of its bytes. A page whose fingerprint is unchanged and whose file
-still has those bytes is read instead of rendered; any other page (a draft the
-build left out, a file edited or deleted by hand) is rendered as before. The
-preview only reads the folder.
+the digest of its bytes. A page whose fingerprint is unchanged is taken from the
+folder, when a reader asks for it and if its file still has those bytes (see
+pages.py); any other page (a draft the build left out) is rendered as before.
+The preview only reads the folder.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.build.cache import BuildCache
-from briefgen.build.store import Manifest, read_manifest
+from briefgen.build.store import Manifest, Store, read_manifest
 
 
 @dataclass(frozen=True)
@@ -28,17 +27,17 @@ class BuiltFiles:
     folder: str
     manifest: Manifest
 
-    def get(self, rel_file: str) -> bytes | None:
-        """The file's bytes, if they are those the build wrote; else None (render it)."""
-        entry = self.manifest.get(rel_file)
-        if entry is None or not entry[1]:
-            return None
-        data = _regular_file_bytes(os.path.join(self.folder, rel_file))
-        if data is None:
-            return None
-        if hashlib.blake2b(data, digest_size=16).hexdigest() != entry[1]:
-            return None
-        return data
+    def digests(self) -> dict[str, str]:
+        """Each file the build recorded the bytes of, with their digest."""
+        return {rel: entry[1] for rel, entry in self.manifest.items() if entry[1]}
+
+
+def read_built(folder: str, rel_file: str, digest: str) -> bytes | None:
+    """A built file's bytes, if they are those its build wrote (`digest`); else None (render it)."""
+    data = _regular_file_bytes(os.path.join(folder, rel_file))
+    if data is None or hashlib.blake2b(data, digest_size=16).hexdigest() != digest:
+        return None
+    return data
 
 
 # A build writes regular files. Anything else in their place (a link, a named pipe that would
@@ -61,8 +60,8 @@ def _regular_file_bytes(path: str) -> bytes | None:
             return None
 
 
-def built_files(cache: BuildCache, output: Path) -> BuiltFiles | None:
+def built_files(store: Store, output: Path) -> BuiltFiles | None:
     """The files of the last build into `output`, as its cache records them; None when none is."""
     folder = output.resolve()
-    manifest = read_manifest(cache.store, folder)
+    manifest = read_manifest(store, folder)
     return BuiltFiles(str(folder), manifest) if manifest and folder.is_dir() else None

@@ -2,37 +2,51 @@
 
 The session remembers each content file's bytes, its parse result and the
 fingerprint of every rendered page, so a rebuild after a save re-reads only the
-files that changed and re-renders only the pages whose inputs changed. Pages
-live in memory; a new set replaces the old one whole, and only when the
-rebuild has fully succeeded, so a reader never sees a half-built site.
+files that changed and re-renders only the pages whose inputs changed. Pages it
+rendered live in memory, the build's are read from the output when asked for
+(pages.py); a new set replaces the old one whole, and only when the rebuild has
+fully succeeded, so a reader never sees a half-built site.
+
+A preview started on a site whose output a build left current, with no draft
+left out, takes that build's snapshot as its model, as `build` does for an edit
+(build/in_place.py): it reads, parses and fingerprints nothing more at its start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
+from briefgen.build import snapshot
 from briefgen.build.cache import BuildCache
 from briefgen.build.edits import Baseline, edit_briefings, index_of
+from briefgen.build.in_place import snapshot_baseline
+from briefgen.build.inputs import content_stats
 from briefgen.build.options import BuildOptions
+from briefgen.build.pipeline import output_state
 from briefgen.build.stages import (
     SourceFile,
     load,
     read_file,
     render_site,
 )
+from briefgen.build.store import STORE, Store
 from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
 from briefgen.content.files import CONTENT_KINDS, content_kind, discover
 from briefgen.content.markup import Converter
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.serve.built import built_files
+from briefgen.render.renderer import Renderer, RenderError
+from briefgen.serve.built import BuiltFiles, built_files
+from briefgen.serve.pages import Pages, RenderPage
+from briefgen.site.plan import PageSpec
 
 
 @dataclass(frozen=True)
@@ -48,23 +62,24 @@ class SessionResult:
 _KIND_ORDER = {kind: index for index, (kind, _, _) in enumerate(CONTENT_KINDS)}
 
 
-class _Pages(Protocol):
-    def get(self, rel_file: str, /) -> bytes | None: ...
-
-
 class _MemorySink:
-    """Collects a build's files in a new dict, taking unchanged ones from the last build
-    (the preview's own, or, at the start, a built output folder's: see built.py)."""
+    """Collects a build's files: those rendered, in memory, and the unchanged ones taken
+    over from the last set (the preview's own, or, at the start, a built output folder's:
+    see built.py), whose built files are read only when asked for (see pages.py)."""
 
-    def __init__(self, previous: _Pages) -> None:
+    def __init__(self, previous: Pages) -> None:
         self.previous = previous
         self.pages: dict[str, bytes] = {}
+        self.built: dict[str, str] = {}  # output file -> digest of its built bytes
 
     def reuse(self, rel_file: str) -> bool:
-        data = self.previous.get(rel_file)
-        if data is None:
+        entry = self.previous.entry(rel_file)
+        if entry is None:
             return False
-        self.pages[rel_file] = data
+        if isinstance(entry, bytes):
+            self.pages[rel_file] = entry
+        else:
+            self.built[rel_file] = entry
         return True
 
     def write(self, rel_file: str, data: bytes) -> None:
@@ -74,11 +89,50 @@ class _MemorySink:
         raise RuntimeError("the live preview renders in one process")
 
 
+def _page_renderer(renderer: Renderer, plan: Sequence[PageSpec], lock: threading.Lock) -> RenderPage:
+    """Renders a planned page by its output file's name, for a built file spoiled since the
+    build. A server thread calls it: `lock` keeps it from running beside a rebuild."""
+    specs: dict[str, PageSpec] = {}
+
+    def render(rel_file: str) -> bytes | None:
+        with lock:
+            if not specs:
+                specs.update((spec.output_file, spec) for spec in plan)
+            spec = specs.get(rel_file)
+            if spec is None:
+                return None
+            try:
+                return renderer.render(spec)
+            except RenderError:
+                return None
+
+    return render
+
+
+def _kept_build(store: Store, output: Path,
+                global_digest: str) -> tuple[snapshot.Snapshot, BuiltFiles] | None:
+    """The snapshot and files of the last build into `output`, if it had these global inputs and
+    left no draft out; None otherwise. Its briefings are read at once, not when first shown: a
+    build run beside the preview replaces the snapshot's rows."""
+    try:
+        last = snapshot.read(store, str(output))
+        if last is None or last.global_inputs != global_digest or last.loaded.drafts_left_out:
+            return None
+        loaded = last.loaded
+        briefings = tuple(loaded.site.briefings)
+    except snapshot.DamagedRow:
+        return None
+    built = built_files(store, output)
+    if built is None:
+        return None
+    return replace(last, loaded=replace(loaded, site=replace(loaded.site, briefings=briefings))), built
+
+
 class Session:
     def __init__(self, root: Path, options: BuildOptions) -> None:
         self.root = root.resolve()
         self.options = options
-        self.pages: Mapping[str, bytes] = {}
+        self.pages = Pages()
         try:
             self.config: Config = load_config(self.root, options.config)
         except BuildFailed:
@@ -89,11 +143,20 @@ class Session:
         self._files: dict[str, SourceFile] = {}
         # The build cache on disk, read only, makes the first build of a known site fast;
         # after that the session's own memory is the cache. The preview writes nothing.
-        self._cache = (BuildCache.open(self.config.cache_dir, writable=False) if options.use_cache
-                       else BuildCache.in_memory())
+        # Opened when a rebuild first needs it: a start from the build's snapshot does not.
+        self._cache_dir = self.config.cache_dir
+        self._opened: BuildCache | None = None
         self._manifest: dict[str, tuple[str, str]] = {}
         self._last: Baseline | None = None
         self._converter = Converter()
+        self._lock = threading.Lock()  # held by a rebuild, and by a page rendered for a reader
+
+    @property
+    def _cache(self) -> BuildCache:
+        if self._opened is None:
+            self._opened = (BuildCache.open(self._cache_dir, writable=False) if self.options.use_cache
+                            else BuildCache.in_memory())
+        return self._opened
 
     def watch_paths(self) -> list[Path]:
         from briefgen.render.themes import resolve_themes
@@ -160,7 +223,8 @@ class Session:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._rebuild(changed)
+            with self._lock:
+                return self._rebuild(changed)
         finally:
             if collecting:
                 gc.enable()
@@ -185,26 +249,68 @@ class Session:
             if quick is not None:
                 return quick
         first = self._last is None
+        if first and changed_set is None:
+            started_from_build = self._start_from_build(started)
+            if started_from_build is not None:
+                return started_from_build
         # The preview's threads (watcher, server) already run: forking them is unsafe,
         # so the workers start from a fresh server process.
         pool = (WorkerPool(self.options.jobs, start="forkserver") if first and self.options.jobs > 1
                 else None)
         loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
         sink, previous = _MemorySink(self.pages), self._manifest
-        built = (built_files(self._cache, self.options.output or loaded.config.output_dir)
+        built = (built_files(self._cache.store, self.options.output or loaded.config.output_dir)
                  if first and self.options.use_cache else None)
+        folder = self.pages.folder
         if built is not None:
-            sink, previous = _MemorySink(built), built.manifest
+            folder = built.folder
+            sink, previous = _MemorySink(Pages(built=built.digests(), folder=folder)), built.manifest
         outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True)
+        render = _page_renderer(outcome.renderer, loaded.plan, self._lock)
+        pages = Pages(sink.pages, sink.built, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
-        differ = (frozenset(sink.pages) if built is not None
-                  else outcome.changed_files | (self.pages.keys() - sink.pages.keys()))
-        self.pages = sink.pages
+        differ = (frozenset(pages) if built is not None
+                  else outcome.changed_files | (self.pages.keys() - pages.keys()))
+        self.pages = pages
         self.config = loaded.config
         self._manifest = outcome.manifest
         self._last = Baseline(loaded, outcome.renderer, outcome.fingerprints, index_of(loaded))
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
                              time.perf_counter() - started, tuple(loaded.warnings), differ)
+
+    def _start_from_build(self, started: float) -> SessionResult | None:
+        """The start on a site whose output is as a build now would make it, and whose build
+        left no draft out: that build's snapshot is the model, read from the cache (no content
+        file is read, checked or fingerprinted), and its files are the pages, read when asked
+        for. None: the start takes the long way."""
+        if not self.options.use_cache:
+            return None
+        try:
+            config = load_config(self.root, self.options.config)
+            found = content_stats(config)
+        except BuildFailed:
+            return None  # the long way reports it
+        output = (self.options.output or config.output_dir).resolve()
+        # Drafts aside, the preview's options must be the build's; with no draft left out,
+        # the preview's model is the build's.
+        state = output_state(config, replace(self.options, drafts=False), output, found)
+        if not state.current(self.options.now or dt.datetime.now(dt.UTC)):
+            return None
+        store = Store(self._cache_dir / STORE, writable=False)  # kept open: the model reads bodies from it
+        kept = _kept_build(store, output, state.global_digest)
+        if kept is None:
+            store.close()
+            return None
+        last, built = kept
+        baseline = snapshot_baseline(store, last)
+        loaded = baseline.loaded
+        self.pages = Pages(built=built.digests(), folder=built.folder,
+                           render=_page_renderer(baseline.renderer, loaded.plan, self._lock))
+        self.config = loaded.config
+        self._manifest = dict(built.manifest)
+        self._last = baseline
+        return SessionResult(loaded.briefing_count, len(loaded.plan), 0, time.perf_counter() - started,
+                             (), frozenset(self.pages))
 
     def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
         """The common save, fast and by the build's own rules: briefings edited in place
@@ -221,9 +327,12 @@ class Session:
         edited = edit_briefings(last, files, self._converter, self._manifest, sink)
         if edited is None:
             return None
-        self.pages = {**self.pages, **sink.pages}
+        baseline = edited.baseline
+        self.pages = self.pages.updated(sink.pages, _page_renderer(baseline.renderer, baseline.loaded.plan,
+                                                                   self._lock))
         self._manifest = {**self._manifest, **edited.manifest}
-        self._files.update({shown: replace(file, data=None) for shown, file in files.items()})
+        if self._files:  # else none is known yet (a start from the build): the next full rebuild reads all
+            self._files.update({shown: replace(file, data=None) for shown, file in files.items()})
         self._last = edited.baseline
         loaded = edited.baseline.loaded
         return SessionResult(len(loaded.site.briefings), len(loaded.plan), len(sink.pages),
