@@ -194,6 +194,20 @@ def test_the_cache_format_tells_a_class_with_slots_from_one_without() -> None:
     assert pickled_shape([record(False)]) != pickled_shape([record(True)])
 
 
+def test_records_with_slots_pickle_whole_and_stay_frozen() -> None:
+    from briefgen.content.markup import CitationUse
+    from briefgen.site.plan import Origin
+
+    for record in (CitationUse("src-a", "para. 2", 4, 7), Origin("content/a.md", "content/a.md", 2, 1)):
+        copied = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert copied == record and type(copied) is type(record)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            copied.line = 1  # type: ignore[misc]
+    # A state of the wrong length (a damaged or foreign row) fails, rather than make half a record.
+    with pytest.raises(ValueError):
+        CitationUse.__new__(CitationUse).__setstate__(("src-a", "", 1))
+
+
 @pytest.mark.parametrize("kept", [("x", "y"), (("1",), ("/a", "b", "c")), (((0,),), ((1, 2, 3),))],
                          ids=["strings", "short keys", "numbers"])
 def test_a_damaged_related_table_is_found_afresh(tmp_path: Path, kept: tuple[object, object]) -> None:

@@ -41,6 +41,7 @@ from briefgen.build.store import (
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
+from briefgen.slots import quick_pickle
 
 
 def parsed_shape() -> str:
@@ -54,6 +55,7 @@ def parsed_shape() -> str:
 
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
     """One content file's parse result, as the cache keeps it."""

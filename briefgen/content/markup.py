@@ -28,6 +28,7 @@ from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
 from briefgen.content.slugs import make_slug
 from briefgen.content.typography import TypographyExtension
+from briefgen.slots import quick_pickle
 
 # Placeholder written into HTML for a link to another content file; rendering
 # replaces it with that file's URL.
@@ -42,6 +43,7 @@ _CITE_ATTR = "data-briefgen-cite"
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class CitationUse:
     source_id: str
@@ -50,6 +52,7 @@ class CitationUse:
     column: int
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class ContentLink:
     target: str  # content-relative POSIX path of the linked file
@@ -57,6 +60,7 @@ class ContentLink:
     column: int
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Conversion:
     html: str

@@ -12,7 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from briefgen.slots import quick_pickle
 
+
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Quotation:
     text: str  # between the marks, Markdown emphasis removed

@@ -27,6 +27,7 @@ from briefgen.content.markup import SOURCE_ID, Conversion, Converter
 from briefgen.content.slugs import make_slug, slug_problem
 from briefgen.controls import FORBIDDEN, describe, first_forbidden
 from briefgen.diagnostics import Diagnostic, error, warning
+from briefgen.slots import quick_pickle
 from briefgen.suggest import closest
 from briefgen.weburl import web_url_problem
 
@@ -46,6 +47,7 @@ KEY_ALIASES = {
 }
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Source:
     id: str
@@ -66,6 +68,7 @@ class Source:
         return f"{self.path}:{self.line}:{self.column}"
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class BriefingDoc:
     path: str  # site-relative POSIX path, e.g. "content/briefings/2016/aleppo.md"
@@ -85,6 +88,7 @@ class BriefingDoc:
     positions: Mapping[str, Position]  # where title, date, slug... are written
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class PageDoc:
     path: str

@@ -22,6 +22,7 @@ from briefgen.content.records import BriefingDoc, DateLike, PageDoc, Source
 from briefgen.content.slugs import make_slug
 from briefgen.diagnostics import Diagnostic, error, warning
 from briefgen.site import urls
+from briefgen.slots import quick_pickle
 from briefgen.suggest import closest
 
 
@@ -31,6 +32,7 @@ class Topic:
     slug: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Briefing:
     doc: BriefingDoc
@@ -60,6 +62,7 @@ class Briefing:
         return self.doc.draft
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Page:
     doc: PageDoc
@@ -72,6 +75,7 @@ class Page:
         return self.doc.title
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Article:
     """A cited source and the briefings (indexes into Site.briefings) that cite it."""

@@ -17,8 +17,10 @@ from briefgen.diagnostics import Diagnostic, error
 from briefgen.site import kinds, search_files, urls
 from briefgen.site.kinds import SITEMAP_LIMIT, PageKind, PlanContext, page_count
 from briefgen.site.model import Site
+from briefgen.slots import quick_pickle
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Who wants a URL: a content file (with a position) or briefgen itself."""
@@ -29,6 +31,7 @@ class Origin:
     column: int = 1
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class PageSpec:
     rel: str
