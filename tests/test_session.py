@@ -453,3 +453,25 @@ def test_a_preview_starts_the_long_way_when_the_build_is_not_its_own(
     reference = Session(site, replace(options, use_cache=False))
     reference.rebuild()
     assert dict(session.pages) == dict(reference.pages)
+
+
+@pytest.mark.parametrize("use_cache", [True, False], ids=["build cache", "no cache"])
+def test_a_rebuild_parses_only_the_files_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_cache: bool) -> None:
+    import briefgen.build.stages as stages
+
+    site = corpus_site(tmp_path, count=8)
+    if use_cache:
+        build(site, BuildOptions(drafts=True))  # a build with other options: the preview starts the long way
+    parsed: list[str] = []
+    parse = stages.parse_file
+    monkeypatch.setattr(stages, "parse_file", lambda file, *a: parsed.append(file.path) or parse(file, *a))
+    session = Session(site, BuildOptions(drafts=True, future=True, jobs=1, use_cache=use_cache))
+    session.rebuild()
+    assert (parsed == []) if use_cache else len(parsed) > 8  # from the cache, or every file
+    added = site / "content/briefings/2020/added.md"
+    added.write_text(corpus_briefing("Added later", "2020-03-29", "Beta", "An addition [@src-a]."),
+                     encoding="utf-8")
+    parsed.clear()
+    session.rebuild([added])
+    assert parsed == ["content/briefings/2020/added.md"]

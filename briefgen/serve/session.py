@@ -35,6 +35,7 @@ from briefgen.build.stages import (
     SourceFile,
     load,
     read_file,
+    read_sources,
     render_site,
 )
 from briefgen.build.store import STORE, Store
@@ -207,6 +208,11 @@ class Session:
         return list(files.values())
 
     def _read_all(self, config: Config, changed: set[Path] | None) -> list[SourceFile]:
+        if changed is None:
+            # Every file afresh (the start): as in a build, one whose size, times and inode
+            # the cache knows is not read. The others are, for the digest that names them later.
+            return [file if file.digest else read_file(file.kind, file.location, file.path)
+                    for file in read_sources(config, self._cache)]
         files = []
         prefix = len(str(config.root)) + 1
         changed_names = None if changed is None else {str(p) for p in changed}
