@@ -475,3 +475,22 @@ def test_a_rebuild_parses_only_the_files_that_changed(
     parsed.clear()
     session.rebuild([added])
     assert parsed == ["content/briefings/2020/added.md"]
+
+
+@pytest.mark.parametrize("shown", [True, False], ids=["drafts shown", "--no-drafts"])
+def test_a_draft_the_build_left_out_sends_only_a_preview_that_shows_it_the_long_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shown: bool) -> None:
+    site = corpus_site(tmp_path, count=8)
+    draft = site / "content/briefings/2020/draft.md"
+    draft.write_text(corpus_briefing("A draft", "2020-03-30", "Beta", "A draft's text [@src-a].")
+                     .replace("sources:", "draft: true\nsources:"), encoding="utf-8")
+    build(site, BuildOptions())  # leaves the draft out
+    loads: list[object] = []
+    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    session = Session(site, BuildOptions(drafts=shown))
+    session.rebuild()
+    assert len(loads) == (1 if shown else 0)
+    reference = Session(site, BuildOptions(drafts=shown, use_cache=False))
+    reference.rebuild()
+    assert dict(session.pages) == dict(reference.pages)
+    assert any(b"A draft" in data for data in session.pages.values()) == shown

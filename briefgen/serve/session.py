@@ -110,14 +110,15 @@ def _page_renderer(renderer: Renderer, plan: Sequence[PageSpec], lock: threading
     return render
 
 
-def _kept_build(store: Store, output: Path,
-                global_digest: str) -> tuple[snapshot.Snapshot, BuiltFiles] | None:
+def _kept_build(store: Store, output: Path, global_digest: str,
+                drafts: bool) -> tuple[snapshot.Snapshot, BuiltFiles] | None:
     """The snapshot and files of the last build into `output`, if it had these global inputs and
-    left no draft out; None otherwise. Its briefings are read at once, not when first shown: a
-    build run beside the preview replaces the snapshot's rows."""
+    left no draft out that the preview shows (`drafts`); None otherwise. Its briefings are read at
+    once, not when first shown: a build run beside the preview replaces the snapshot's rows."""
     try:
         last = snapshot.read(store, str(output))
-        if last is None or last.global_inputs != global_digest or last.loaded.drafts_left_out:
+        if (last is None or last.global_inputs != global_digest
+                or (drafts and last.loaded.drafts_left_out)):
             return None
         loaded = last.loaded
         briefings = tuple(loaded.site.briefings)
@@ -286,9 +287,9 @@ class Session:
 
     def _start_from_build(self, started: float) -> SessionResult | None:
         """The start on a site whose output is as a build now would make it, and whose build
-        left no draft out: that build's snapshot is the model, read from the cache (no content
-        file is read, checked or fingerprinted), and its files are the pages, read when asked
-        for. None: the start takes the long way."""
+        left no draft out that the preview shows: that build's snapshot is the model, read from
+        the cache (no content file is read, checked or fingerprinted), and its files are the
+        pages, read when asked for. None: the start takes the long way."""
         if not self.options.use_cache:
             return None
         try:
@@ -297,13 +298,13 @@ class Session:
         except BuildFailed:
             return None  # the long way reports it
         output = (self.options.output or config.output_dir).resolve()
-        # Drafts aside, the preview's options must be the build's; with no draft left out,
-        # the preview's model is the build's.
+        # Drafts aside, the preview's options must be the build's; with no draft left out (or
+        # none shown, `--no-drafts`), the preview's model is the build's.
         state = output_state(config, replace(self.options, drafts=False), output, found)
         if not state.current(self.options.now or dt.datetime.now(dt.UTC)):
             return None
         store = Store(self._cache_dir / STORE, writable=False)  # kept open: the model reads bodies from it
-        kept = _kept_build(store, output, state.global_digest)
+        kept = _kept_build(store, output, state.global_digest, self.options.drafts)
         if kept is None:
             store.close()
             return None
