@@ -108,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = site_command("serve", "live preview: rebuild on change and reload the browser",
                          "Serve a live preview: rebuild on every change and reload the browser. "
                          "Drafts are shown, marked as such. The preview starts from the last "
-                         "build's output, rendering only the pages it lacks or that changed since.")
+                         "build's output, rendering only the pages it lacks or that changed since "
+                         "and reading the others from the output as they are asked for.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--future", action="store_true", help="include briefings dated in the future")
