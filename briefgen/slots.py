@@ -24,11 +24,11 @@ def quick_pickle(cls: T) -> T:
     if "__slots__" not in vars(cls) or not names:
         raise TypeError(f"{cls.__name__} is not a data class with slots and fields")
     setters = tuple(vars(cls)[name].__set__ for name in names)
-    get = operator.attrgetter(*names)
+    fields = operator.attrgetter(*names)  # a tuple of the values, but the value alone of one field
+    get = fields if len(names) > 1 else lambda record: (fields(record),)
 
     def __getstate__(self: Any) -> tuple[Any, ...]:
-        values = get(self)
-        return values if len(names) > 1 else (values,)
+        return get(self)
 
     def __setstate__(self: Any, state: Sequence[Any]) -> None:
         for set_field, value in zip(setters, state, strict=True):

@@ -7,6 +7,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import corpus_briefing, corpus_site, replace_in, tree
@@ -284,6 +285,18 @@ def _preview_everything(site: Path) -> dict[str, bytes]:
     return dict(session.pages)
 
 
+def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The session's loads of the whole site from now on, one entry each."""
+    loads: list[object] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr("briefgen.serve.session.load", counted)
+    return loads
+
+
 def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files rendered from now on, by name, until monkeypatch.undo()."""
     rendered: list[str] = []
@@ -400,8 +413,7 @@ def test_a_preview_of_a_current_build_starts_from_its_snapshot(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = corpus_site(tmp_path, count=12)
     build(site, BuildOptions())  # no draft left out: the preview's model is the build's
-    loads: list[object] = []
-    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    loads = _count_loads(monkeypatch)
     session = Session(site, BuildOptions(drafts=True))
 
     def loaded_by(*changed: Path) -> int:
@@ -443,8 +455,7 @@ def test_a_preview_starts_the_long_way_when_the_build_is_not_its_own(
     build(site, BuildOptions(drafts=change == "built with drafts"))
     if change == "edited":
         replace_in(_brief(site, 3), "Second paragraph 3.", "Changed since the build.")
-    loads: list[object] = []
-    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    loads = _count_loads(monkeypatch)
     base_url = "http://localhost:9/" if change == "other base URL" else None
     options = BuildOptions(drafts=True, base_url=base_url)
     session = Session(site, options)
@@ -485,8 +496,7 @@ def test_a_draft_the_build_left_out_sends_only_a_preview_that_shows_it_the_long_
     draft.write_text(corpus_briefing("A draft", "2020-03-30", "Beta", "A draft's text [@src-a].")
                      .replace("sources:", "draft: true\nsources:"), encoding="utf-8")
     build(site, BuildOptions())  # leaves the draft out
-    loads: list[object] = []
-    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    loads = _count_loads(monkeypatch)
     session = Session(site, BuildOptions(drafts=shown))
     session.rebuild()
     assert len(loads) == (1 if shown else 0)

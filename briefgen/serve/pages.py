@@ -13,12 +13,13 @@ fingerprint means).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 
 from briefgen.serve.built import read_built
 
-RenderPage = Callable[[str], bytes | None]  # an output file's bytes, rendered; None if it cannot be
+# An output file's bytes, rendered; None if it cannot be. Called from the server's threads, it must
+# keep itself from running beside a rebuild (the session's takes the rebuild's lock).
+RenderPage = Callable[[str], bytes | None]
 
 
 class Pages(Mapping[str, bytes]):
@@ -27,14 +28,13 @@ class Pages(Mapping[str, bytes]):
 
     def __init__(self, held: Mapping[str, bytes] | None = None, built: Mapping[str, str] | None = None,
                  folder: str = "", render: RenderPage | None = None) -> None:
+        """`held`: pages in memory; `built`: pages in the output folder, by the digest of their
+        bytes, none of them also held; `render`: renders a page whose file is not as built."""
         self._held: Mapping[str, bytes] = held or {}
-        # Pages in the output folder, by the digest of their bytes; none of them is in _held.
-        self._built: Mapping[str, str] = {rel: digest for rel, digest in (built or {}).items()
-                                          if rel not in self._held}
+        self._built: Mapping[str, str] = built or {}
         self.folder = folder
         self._render = render
         self._read: dict[str, bytes] = {}  # built pages read so far
-        self._lock = threading.Lock()  # one fallback render at a time
 
     def _known(self, rel_file: str) -> bytes | None:
         data = self._held.get(rel_file)
@@ -48,7 +48,10 @@ class Pages(Mapping[str, bytes]):
     def updated(self, rendered: Mapping[str, bytes], render: RenderPage | None) -> Pages:
         """These pages with some rendered anew (an edit), the others as they were."""
         held = {**self._held, **self._read, **rendered}
-        return Pages(held, self._built, self.folder, render)
+        built = dict(self._built)
+        for rel_file in self._read.keys() | rendered.keys():
+            built.pop(rel_file, None)
+        return Pages(held, built, self.folder, render)
 
     def __getitem__(self, rel_file: str) -> bytes:
         data = self._known(rel_file)
@@ -57,8 +60,7 @@ class Pages(Mapping[str, bytes]):
         digest = self._built[rel_file]  # KeyError: no such page
         data = read_built(self.folder, rel_file, digest)
         if data is None and self._render is not None:
-            with self._lock:
-                data = self._render(rel_file)
+            data = self._render(rel_file)
         if data is None:
             raise KeyError(rel_file)
         self._read[rel_file] = data

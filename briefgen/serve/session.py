@@ -216,11 +216,11 @@ class Session:
                     for file in read_sources(config, self._cache)]
         files = []
         prefix = len(str(config.root)) + 1
-        changed_names = None if changed is None else {str(p) for p in changed}
+        changed_names = {str(p) for p in changed}
         for kind, path in discover(config):
             shown = path[prefix:].replace(os.sep, "/")
             known = self._files.get(shown)
-            if known is None or changed_names is None or path in changed_names:
+            if known is None or path in changed_names:
                 known = read_file(kind, path, shown)
             files.append(known)
         return files
