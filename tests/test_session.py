@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import Callable
 from dataclasses import replace
@@ -448,13 +449,22 @@ def test_a_preview_of_a_current_build_starts_from_its_snapshot(
     assert dict(session.pages) == _preview_everything(site)
 
 
-@pytest.mark.parametrize("change", ["edited", "built with drafts", "other base URL"])
+@pytest.mark.parametrize("change", ["edited", "built with drafts", "other base URL", "page deleted",
+                                    "snapshot garbled", "briefing row garbled"])
 def test_a_preview_starts_the_long_way_when_the_build_is_not_its_own(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
     site = corpus_site(tmp_path, count=8)
     build(site, BuildOptions(drafts=change == "built with drafts"))
     if change == "edited":
         replace_in(_brief(site, 3), "Second paragraph 3.", "Changed since the build.")
+    elif change == "page deleted":
+        (site / "output/about/index.html").unlink()
+    elif change.endswith("garbled"):
+        with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
+            row = "snapshot" if change == "snapshot garbled" else "snapshot/briefings/0"
+            garbled = db.execute("UPDATE state SET value = ? WHERE name = ?", (b"\x80\x05garbage", row))
+            assert garbled.rowcount == 1
+        db.close()
     loads = _count_loads(monkeypatch)
     base_url = "http://localhost:9/" if change == "other base URL" else None
     options = BuildOptions(drafts=True, base_url=base_url)
