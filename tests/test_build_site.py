@@ -901,6 +901,39 @@ def test_a_theme_that_extends_default(tmp_path: Path) -> None:
     assert_no_broken_links(out, "/", BASE)
 
 
+def test_theme_templates_import_the_macros_without_context(tmp_path: Path) -> None:
+    """docs/themes.md imports the default macros without `with context`: they still speak
+    the site's language, and url_for and site are there for a theme's own macros."""
+    files = dict(FILES)
+    files["themes/mytheme/theme.toml"] = 'extends = "default"\n'
+    files["themes/mytheme/templates/partials/mine.html"] = """\
+        {% macro home_link() -%}
+        <a class="mine-home" href="{{ url_for('home') }}">{{ site.title }}</a>
+        {%- endmacro %}
+        """
+    files["themes/mytheme/templates/briefing.html"] = """\
+        {% extends "base.html" %}
+        {% from "partials/macros.html" import count, topic_list, draft_badge %}
+        {% from "partials/mine.html" import home_link %}
+        {% block content %}
+        <h1>{{ briefing.title }}{{ draft_badge(briefing.draft) }}</h1>
+        <p class="mine-count">{{ count(briefing.sources | length, "source") }}</p>
+        {{ topic_list(briefing.topics) }}
+        {{ home_link() }}
+        {% endblock %}
+        """
+    config = CONFIG.replace('language = "en"', 'language = "ru"').replace(
+        'description =', 'theme = "mytheme"\ndescription =')
+    root = make_site(tmp_path, files, config)
+    build_ok(root)
+    briefing = page(root / "output", MAIN_URL)
+    assert text_of(briefing.select_one("p.mine-count")) == "4 источника"
+    assert briefing.select_one("ul.tags")["aria-label"] == "Темы"
+    assert [text_of(a) for a in briefing.select("ul.tags a")] == ["Syria", "Russia"]
+    link = briefing.select_one("a.mine-home")
+    assert (link["href"], text_of(link)) == ("/", "Test Briefings")
+
+
 def self_default_build(tmp_path: Path) -> Path:
     root = make_site(tmp_path / "plain", {"content/briefings/a.md": MINIMAL}, CONFIG)
     build_ok(root)

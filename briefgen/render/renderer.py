@@ -68,6 +68,9 @@ def make_environment(config: Config, themes: Sequence[Theme],
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
+        # An environment lives for one build or one preview state; a changed template makes a
+        # new one. Checking each template's file at every include would cost a stat each time.
+        auto_reload=False,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -100,6 +103,11 @@ class Renderer:
         self.views = Views(site, self.scheme, html_of, **self._view_options)
         self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
                                   config.site.base_url, self.scheme.base_path, config.site.search)
+        # What every template may read, as globals rather than render variables: a template
+        # imported without context sees them too, and Jinja then keeps one copy of its module
+        # instead of running it again at every import (every briefing of a list imports the
+        # macros). They are the same for every page the environment renders.
+        env.globals.update(site=self.site_view, url_for=self.url_for, i18n=catalog, t=catalog.text)
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
         self.search = SearchFiles(site, html_of, self.catalog.date)
         self._feed_entries_kept: dict[int, feeds.FeedEntry] = {}
@@ -172,8 +180,7 @@ class Renderer:
     def _render(self, name: str, **context: Any) -> str:
         """Render a template with what every template gets; a failure is a located error."""
         try:
-            return self.env.get_template(name).render(
-                site=self.site_view, url_for=self.url_for, i18n=self.catalog, t=self.catalog.text, **context)
+            return self.env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
                                     f"template syntax: {exc.message}")) from None
