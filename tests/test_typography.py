@@ -3,7 +3,8 @@
 Every document is converted twice: with briefgen's Converter, and with the same
 pipeline on stock Python-Markdown: the smarty extension in place of the
 typography pass, the stock inline pass in place of the one that skips patterns
-a span cannot match. The whole conversions (HTML, citations, links, first
+a span cannot match, the stock toc processor in place of the one that builds a
+table of contents only where `[TOC]` is written. The whole conversions (HTML, citations, links, first
 paragraph, notes) must be equal.
 """
 
@@ -99,6 +100,10 @@ TRICKY = [
     "Line one 'a'  \nLine two \"b\"",
     "[see 'b'](b.md) and [\"c\"](../c.md#f)",
     "\"\n\n'\n\n\"'\n\n\"a\n\n'a",
+    # The table of contents: where the marker is a paragraph of its own, and where it is not.
+    "# It's 'one'\n\n[TOC]\n\n## Two [@src-a]\n\n### Three {: #three data-toc-label='3' }\n\ntext",
+    "[TOC]", " [TOC] ", "Text [TOC] inline\n\n[TOC] *x*\n\n`[TOC]`\n\n    [TOC]\n\n- [TOC]\n\n> [TOC]",
+    "# [TOC]\n\n## H\n\n[TOC]\n\n[TOC]",
 ]
 
 
@@ -115,6 +120,7 @@ PIECES = st.sampled_from([
     "[^1]", "\n\n[^1]: ", "# ", "## ", "- ", "1. ", "> ", "    ", "```\n", "| ", " |",
     "\n|---|---|\n", "{: #i }", "{: title=\"'a'\" }", "\n: ", "~", "/", "=",
     "![i 'a'](p.png)", "[r]", "\n\n[r]: https://e.org", "<https://e.org>", "<a@b.org>", "  \n", "<!-- c -->",
+    "[TOC]", "\n\n[TOC]\n\n",
 ])
 BODIES = st.lists(PIECES, max_size=40).map("".join)
 

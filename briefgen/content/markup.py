@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -259,6 +260,31 @@ def _heading_id(value: str, separator: str) -> str:
     return f"{slug}-section" if _RESERVED_ID.fullmatch(slug) else slug
 
 
+class _HeadingIdsTreeprocessor(TocTreeprocessor):
+    """toc's processor without the work whose result nothing reads: briefgen gives headings
+    their ids and never shows `md.toc`, so the table of contents is built only for a document
+    that writes the `[TOC]` marker, and only such a document is searched for the marker."""
+
+    _marked = False
+
+    def run(self, doc: etree.Element) -> None:
+        marker = self.marker
+        # Any text holding the marker: wider than where replace_marker would place the table.
+        self._marked = bool(marker) and any(marker in (element.text or "") for element in doc.iter())
+        super().run(doc)
+
+    def build_toc_div(self, toc_list: list[Any]) -> etree.Element:
+        return super().build_toc_div(toc_list) if self._marked else etree.Element("div")
+
+    def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
+        if self._marked:
+            super().replace_marker(root, elem)
+
+
+class _HeadingIdsExtension(TocExtension):
+    TreeProcessorClass = _HeadingIdsTreeprocessor
+
+
 MARKDOWN_CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"slugify": _heading_id},
     "footnotes": {"BACKLINK_TITLE": "Back to reference %d"},
@@ -276,8 +302,9 @@ class Converter:
     def _markdown(self) -> markdown.Markdown:
         # Built here, not named: a name would have Markdown search every installed package's
         # entry points for it, which costs an edit rebuild more than converting the briefing.
-        named = [importlib.import_module(f"markdown.extensions.{name}").makeExtension(
-            **MARKDOWN_CONFIG.get(name, {})) for name in MARKDOWN_EXTENSIONS]
+        named = [_HeadingIdsExtension(**MARKDOWN_CONFIG[name]) if name == "toc" else
+                 importlib.import_module(f"markdown.extensions.{name}").makeExtension(
+                     **MARKDOWN_CONFIG.get(name, {})) for name in MARKDOWN_EXTENSIONS]
         return markdown.Markdown(
             extensions=[*named, TypographyExtension(),
                         InlinePassExtension({_CITATION_INLINE: "["}),
