@@ -253,6 +253,49 @@ def test_cache_bodies_missing_are_rebuilt(tmp_path: Path) -> None:
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_an_in_place_edit_that_meets_a_lost_body_makes_a_full_build(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    # b0's text is in the feeds that an edit of b2 renders again; a build of the same site
+    # beside this one pruned it from the store.
+    with sqlite3.connect(site / ".briefgen-cache" / "cache.sqlite") as connection:
+        lost = connection.execute("DELETE FROM bodies WHERE key LIKE ?",
+                                  ("%:content/briefings/2020/b0.md:%",)).rowcount
+    connection.close()
+    assert lost == 1
+    edit_briefing(site)
+    result = build(site, BuildOptions(output=output))
+    assert not result.in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_body_kept_in_the_store_is_told_from_an_empty_one(tmp_path: Path) -> None:
+    from briefgen.build.cache import LostBody, body_key, stored_html, without_body
+    from briefgen.build.store import Store
+    from briefgen.content.markup import Converter
+    from briefgen.content.records import parse_briefing
+
+    empty, problems = parse_briefing("content/briefings/e.md", b"---\ntitle: E\ndate: 2020-01-01\n---\n",
+                                     Converter())
+    full, _ = parse_briefing("content/briefings/f.md", b"---\ntitle: F\ndate: 2020-01-01\n---\nText.\n",
+                             Converter())
+    assert empty is not None and full is not None and not problems
+    assert empty.body.html == "" and full.body.html == "<p>Text.</p>"
+    store = Store(tmp_path / "cache.sqlite")
+    try:
+        assert stored_html(store, empty, "k") == ""  # held in memory, as the preview holds it
+        with pytest.raises(LostBody, match="no longer holds the converted text of content/briefings/f.md"):
+            stored_html(store, without_body(full), "k")
+        store.put(body_key(full, "k"), full.body.html)
+        store.put(body_key(empty, "k"), "")
+        assert store.write_pending()
+        assert stored_html(store, without_body(full), "k") == "<p>Text.</p>"
+        assert stored_html(store, without_body(empty), "k") == ""
+    finally:
+        store.close()
+
+
 def test_the_cache_is_one_database(tmp_path: Path) -> None:
     site = corpus_site(tmp_path)
     build(site, BuildOptions(output=tmp_path / "out"))

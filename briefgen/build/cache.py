@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import jinja2.bccache
@@ -78,7 +78,7 @@ def _index_row(number: int) -> str:
     return f"{_INDEX}/{number}"
 
 
-_FORMAT = (f"briefgen-cache-6 {__version__} "
+_FORMAT = (f"briefgen-cache-7 {__version__} "
            + hashlib.blake2b(parsed_shape().encode(), digest_size=8).hexdigest())
 
 
@@ -86,9 +86,33 @@ def body_key(doc: BriefingDoc | PageDoc, parse_key: str) -> str:
     return f"{doc.digest}:{doc.path}:{parse_key}"
 
 
+D = TypeVar("D", bound=BriefingDoc | PageDoc)
+
+# A document's HTML where the body store keeps it instead. No conversion gives it (every
+# body converts to "" or to markup), so an empty body held in memory is never taken for one
+# kept in the store.
+STORED = "\x00"
+
+
+def without_body(doc: D) -> D:
+    """The document as the cache and the snapshot keep it: its body in the body store."""
+    return dataclasses.replace(doc, body=dataclasses.replace(doc.body, html=STORED))
+
+
+class LostBody(OSError):
+    """A body the store was to hold and does not: a build of the same site beside this one
+    pruned it, or the cache was emptied. Never an empty page in its place."""
+
+
 def stored_html(store: Store, doc: BriefingDoc | PageDoc, parse_key: str) -> str:
-    """A document's HTML body: kept in the document, or read from the body store."""
-    return doc.body.html or store.get(body_key(doc, parse_key)) or ""
+    """A document's HTML body: held in the document, or read from the body store."""
+    if doc.body.html != STORED:
+        return doc.body.html
+    html = store.get(body_key(doc, parse_key))
+    if html is None:
+        raise LostBody(f"the build cache no longer holds the converted text of {doc.path}; "
+                       "build again (another build of this site may have been running)")
+    return html
 
 
 class BuildCache:
@@ -161,7 +185,7 @@ class BuildCache:
         if entry is None or entry[0] != key or entry[2].digest != digest:
             return None
         doc = entry[2].doc
-        if doc is not None and not doc.body.html and self.folder is not None:
+        if doc is not None and doc.body.html == STORED and self.folder is not None:
             # A document whose body the store has lost must be parsed again.
             if self._stored_bodies is None:
                 self._stored_bodies = self.store.keys()
@@ -189,8 +213,7 @@ class BuildCache:
         for item, _ in items:
             if item.doc is not None and self.writable:
                 self.store.put(body_key(item.doc, key), item.doc.body.html)
-                doc = dataclasses.replace(item.doc, body=dataclasses.replace(item.doc.body, html=""))
-                slim.append(dataclasses.replace(item, doc=doc))
+                slim.append(dataclasses.replace(item, doc=without_body(item.doc)))
             else:
                 slim.append(item)
         if self.writable and not self.store.write_pending():

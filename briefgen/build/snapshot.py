@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from briefgen import __version__
-from briefgen.build.cache import parsed_shape
+from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded
 from briefgen.build.store import FileStat, Store, pickled_shape
@@ -44,7 +44,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-4 {__version__} "
+_FORMAT = (f"briefgen-snapshot-5 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -177,8 +177,7 @@ def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing
     if isinstance(earlier, tuple) and len(earlier) == 3 and earlier[0] == snapshot.token:
         known, files = dict(earlier[1]), dict(earlier[2])
     for index, briefing in replaced.items():
-        doc = briefing.doc
-        known[index] = replace(briefing, doc=replace(doc, body=replace(doc.body, html="")))
+        known[index] = replace(briefing, doc=without_body(briefing.doc))
     files.update(content)
     if len(known) > DELTA_LIMIT:
         return None

@@ -143,7 +143,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
 
     def _page(self, snapshot: Snapshot, file: str, status: int, head: bool) -> None:
-        data = snapshot.pages[file]
+        try:
+            data = snapshot.pages[file]
+        except KeyError:  # a built page spoiled since the build, and not to be rendered again
+            self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
+            return
         if file.endswith(".html"):
             data = inject(data, live_snippet(snapshot.version, snapshot.base, snapshot.errors, status))
         self._send(status, data, content_type(file), head)

@@ -104,7 +104,7 @@ def _page_renderer(renderer: Renderer, plan: Sequence[PageSpec], lock: threading
                 return None
             try:
                 return renderer.render(spec)
-            except RenderError:
+            except (RenderError, OSError):  # OSError: a body a build beside this one pruned
                 return None
 
     return render
