@@ -396,6 +396,8 @@ def _too_deep(masked: str) -> int | None:
 
 def mask_code(text: str) -> str:
     """Blank out fenced code blocks and code spans, keeping every offset in place."""
+    if "`" not in text and "~~~" not in text:
+        return text  # no fence can open and no span be written: most briefings
     out = list(text)
     fence: str | None = None
     offset = 0
