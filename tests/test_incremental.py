@@ -285,7 +285,7 @@ def test_a_body_kept_in_the_store_is_told_from_an_empty_one(tmp_path: Path) -> N
     store = Store(tmp_path / "cache.sqlite")
     try:
         assert stored_html(store, empty, "k") == ""  # held in memory, as the preview holds it
-        with pytest.raises(LostBody, match="no longer holds the converted text of content/briefings/f.md"):
+        with pytest.raises(LostBody, match=r"no longer holds the converted text of content/briefings/f\.md"):
             stored_html(store, without_body(full), "k")
         store.put(body_key(full, "k"), full.body.html)
         store.put(body_key(empty, "k"), "")
