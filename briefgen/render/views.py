@@ -236,6 +236,7 @@ class Views:
     _citers: dict[str, tuple[int, ...]] | None = None
     _content_hrefs: dict[str, str] | None = None
     _publisher_slugs: frozenset[str] | None = None
+    _topics: tuple[TopicEntry, ...] | None = None
 
     def href(self, rel: str) -> str:
         return self.scheme.href(rel)
@@ -431,8 +432,12 @@ class Views:
                           self.body_html(described) if described else None)
 
     def topics(self) -> tuple[TopicEntry, ...]:
-        entries = [self.topic_entry(slug) for slug in self.site.topics]
-        return tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))
+        # Once per site: every page of the home page lists the busiest topics, and a site
+        # may have thousands.
+        if self._topics is None:
+            entries = [self.topic_entry(slug) for slug in self.site.topics]
+            self._topics = tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))
+        return self._topics
 
     def publisher_entry(self, p: Publisher) -> PublisherEntry:
         return PublisherEntry(p.name, p.slug, self.href(urls.publisher(p.slug)), len(p.articles),
