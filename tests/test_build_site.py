@@ -903,7 +903,8 @@ def test_a_theme_that_extends_default(tmp_path: Path) -> None:
 
 def test_theme_templates_import_the_macros_without_context(tmp_path: Path) -> None:
     """docs/themes.md imports the default macros without `with context`: they still speak
-    the site's language, and url_for and site are there for a theme's own macros."""
+    the site's language, and url_for and site are there for a theme's own macros, imported
+    either way."""
     files = dict(FILES)
     files["themes/mytheme/theme.toml"] = 'extends = "default"\n'
     files["themes/mytheme/templates/partials/mine.html"] = """\
@@ -915,11 +916,13 @@ def test_theme_templates_import_the_macros_without_context(tmp_path: Path) -> No
         {% extends "base.html" %}
         {% from "partials/macros.html" import count, topic_list, draft_badge %}
         {% from "partials/mine.html" import home_link %}
+        {% import "partials/mine.html" as mine with context %}
         {% block content %}
         <h1>{{ briefing.title }}{{ draft_badge(briefing.draft) }}</h1>
         <p class="mine-count">{{ count(briefing.sources | length, "source") }}</p>
         {{ topic_list(briefing.topics) }}
         {{ home_link() }}
+        <p class="with-context">{{ mine.home_link() }}</p>
         {% endblock %}
         """
     config = CONFIG.replace('language = "en"', 'language = "ru"').replace(
@@ -930,8 +933,9 @@ def test_theme_templates_import_the_macros_without_context(tmp_path: Path) -> No
     assert text_of(briefing.select_one("p.mine-count")) == "4 источника"
     assert briefing.select_one("ul.tags")["aria-label"] == "Темы"
     assert [text_of(a) for a in briefing.select("ul.tags a")] == ["Syria", "Russia"]
-    link = briefing.select_one("a.mine-home")
-    assert (link["href"], text_of(link)) == ("/", "Test Briefings")
+    for link in briefing.select("a.mine-home"):
+        assert (link["href"], text_of(link)) == ("/", "Test Briefings")
+    assert len(briefing.select("a.mine-home")) == 2 and briefing.select_one("p.with-context a")
 
 
 def self_default_build(tmp_path: Path) -> Path:
