@@ -218,7 +218,8 @@ class Renderer:
         latest = self.views.summaries(range(min(5, len(self.site.briefings))))
         return self._template("home.html", spec, title, self.config.site.description,
                               briefings=self.views.summaries(self._page_of(indexes, number)),
-                              pagination=pagination, topics=self.views.topics(), latest=latest,
+                              pagination=pagination, topics=self.views.topics(),
+                              busiest_topics=self.views.busiest_topics(), latest=latest,
                               json_ld=self.views.website(self.config.site.description))
 
     def _briefing(self, spec: PageSpec) -> bytes:

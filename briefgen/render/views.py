@@ -237,6 +237,7 @@ class Views:
     _content_hrefs: dict[str, str] | None = None
     _publisher_slugs: frozenset[str] | None = None
     _topics: tuple[TopicEntry, ...] | None = None
+    _busiest_topics: tuple[TopicEntry, ...] | None = None
 
     def href(self, rel: str) -> str:
         return self.scheme.href(rel)
@@ -438,6 +439,12 @@ class Views:
             entries = [self.topic_entry(slug) for slug in self.site.topics]
             self._topics = tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))
         return self._topics
+
+    def busiest_topics(self) -> tuple[TopicEntry, ...]:
+        """Every topic, the most briefings first; topics with as many stay in A-to-Z order."""
+        if self._busiest_topics is None:
+            self._busiest_topics = tuple(sorted(self.topics(), key=lambda t: t.count, reverse=True))
+        return self._busiest_topics
 
     def publisher_entry(self, p: Publisher) -> PublisherEntry:
         return PublisherEntry(p.name, p.slug, self.href(urls.publisher(p.slug)), len(p.articles),
