@@ -603,3 +603,30 @@ def test_a_built_site_is_served_from_its_output_and_pages_spoiled_since_are_rend
         assert page.read_bytes() == b"<p>spoiled</p>"  # the output is only read
     finally:
         served.server.stop()
+def test_a_spoiled_page_whose_text_the_cache_lost_is_an_error_not_a_dropped_connection(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+
+    site = serve_site(tmp_path)
+    build(site, BuildOptions())
+    page = site / "output/2016/08/02/alpha-briefing/index.html"
+    served = start(site)
+    try:
+        # A build of the same site beside the preview pruned the briefing's text; its page is
+        # then spoiled by hand, so the preview must render it and cannot.
+        with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
+            assert db.execute("DELETE FROM bodies WHERE key LIKE ?", (f"%:{A_MD}:%",)).rowcount == 1
+        db.close()
+        page.write_bytes(b"<p>spoiled</p>")
+        lost = served.get(A_URL)
+        assert lost.status == 500 and "cannot be rendered again" in lost.text, lost.text
+        assert served.get("/brief/").status == 200  # the rest is served as before
+        served.write(A_MD, briefing("Saved again after the loss"))
+        wait_until(page_shows(served, A_URL, "Saved again after the loss"), "the page after a save")
+    finally:
+        served.server.stop()
+
+

@@ -433,8 +433,7 @@ class Views:
                           self.body_html(described) if described else None)
 
     def topics(self) -> tuple[TopicEntry, ...]:
-        # Once per site: every page of the home page lists the busiest topics, and a site
-        # may have thousands.
+        # Once per site: every page of the home page gets them, and a site may have thousands.
         if self._topics is None:
             entries = [self.topic_entry(slug) for slug in self.site.topics]
             self._topics = tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))

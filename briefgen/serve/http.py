@@ -145,8 +145,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _page(self, snapshot: Snapshot, file: str, status: int, head: bool) -> None:
         try:
             data = snapshot.pages[file]
-        except KeyError:  # a built page spoiled since the build, and not to be rendered again
-            self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
+        except KeyError:
+            # A page of the last build, changed in the output since, that cannot be rendered
+            # again (its text gone from the cache): it exists, so not a 404. A rebuild mends it.
+            self._send(500, b"briefgen: this page changed in the output since the build and cannot "
+                            b"be rendered again; save a file or restart the preview\n",
+                       "text/plain; charset=utf-8", head)
             return
         if file.endswith(".html"):
             data = inject(data, live_snippet(snapshot.version, snapshot.base, snapshot.errors, status))
