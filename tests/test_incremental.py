@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
@@ -489,27 +490,51 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     assert build(site, BuildOptions(output=output)).rendered == 0
 
 
-@pytest.mark.parametrize("damage", ["none", "garbage", "missing", "short"])
+def _snapshot_rows(store: Path) -> list[str]:
+    """The names of the rows of briefings the kept snapshot is made of, in order."""
+    from briefgen.build import snapshot
+
+    with sqlite3.connect(store) as connection:
+        (head,) = connection.execute("SELECT value FROM state WHERE name = ?", (snapshot.HEAD,)).fetchone()
+    connection.close()
+    return [name for name, _ in pickle.loads(head)[1].rows]
+
+
+def _state_names(store: Path) -> set[str]:
+    with sqlite3.connect(store) as connection:
+        names = {name for (name,) in connection.execute("SELECT name FROM state")}
+    connection.close()
+    return names
+
+
+@pytest.mark.parametrize("damage", ["none", "garbage", "missing", "short", "another row"])
 def test_an_in_place_edit_reads_only_the_rows_of_briefings_it_shows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     from briefgen.build import snapshot
 
-    monkeypatch.setattr(snapshot, "CHUNK", 3)  # 24 briefings: eight rows
-    site = corpus_site(tmp_path, count=24)
+    monkeypatch.setattr(snapshot, "CHUNK", 3)  # 40 briefings: about thirteen rows
+    site = corpus_site(tmp_path, count=40)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
-    rows = [f"{snapshot.BRIEFINGS}/{number}" for number in range(8)]
     store = site / ".briefgen-cache" / "cache.sqlite"
-    with sqlite3.connect(store) as connection:
-        names = {name for (name,) in connection.execute("SELECT name FROM state")}
-        if damage == "missing":
-            connection.execute("DELETE FROM state WHERE name = ?", (rows[5],))
-    connection.close()
-    assert names >= set(rows) and f"{snapshot.BRIEFINGS}/8" not in names
-    if damage == "garbage":
-        _set_state(store, rows[5], b"\x80\x05garbage")
-    elif damage == "short":  # readable, but not the row's three briefings
-        _set_state(store, rows[5], pickle.dumps(()))
+    rows = _snapshot_rows(store)
+    assert len(rows) >= 6
+    assert {name for name in _state_names(store) if name.startswith(snapshot.BRIEFINGS + "/")} == set(rows)
+    # The row holding b2, the briefing edit_briefing changes.
+    paths = pickle.loads(_read_state(store, snapshot.HEAD))[1].paths
+    own = rows[max(i for i, start in enumerate(snapshot.row_starts(paths))
+                   if start <= paths.index("content/briefings/2020/b2.md"))]
+    if damage == "missing":
+        with sqlite3.connect(store) as connection:
+            connection.execute("DELETE FROM state WHERE name = ?", (own,))
+        connection.close()
+    elif damage == "garbage":
+        _set_state(store, own, b"\x80\x05garbage")
+    elif damage == "short":  # readable, but not the row's briefings
+        _set_state(store, own, pickle.dumps(()))
+    elif damage == "another row":  # a readable row of other briefings, under this row's name
+        other = next(name for name in rows if name != own)
+        _set_state(store, own, _read_state(store, other))
     read: list[str] = []
     real = snapshot.Store.read_blobs
 
@@ -524,9 +549,80 @@ def test_an_in_place_edit_reads_only_the_rows_of_briefings_it_shows(
     if damage == "none":
         assert result.in_place
         # Its own row, and those of the briefings its page links to (previous, next, related).
-        assert 0 < len(set(read) & set(rows)) < len(rows), read
+        assert own in read and 0 < len(set(read) & set(rows)) < len(rows), read
+        return
+    assert own in read and not result.in_place  # the edit met the damaged row: a full build
+    # That build wrote the row again: the next edit is in place.
+    replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
+    assert build(site, BuildOptions(output=output)).in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
+def _read_state(store: Path, name: str) -> bytes:
+    with sqlite3.connect(store) as connection:
+        (value,) = connection.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+    connection.close()
+    return bytes(value)
+
+
+@pytest.mark.parametrize("change", ["added", "deleted", "template"])
+def test_a_full_build_writes_only_the_rows_of_briefings_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    from briefgen.build import snapshot
+
+    monkeypatch.setattr(snapshot, "CHUNK", 3)
+    site = corpus_site(tmp_path, count=24)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    store = site / ".briefgen-cache" / "cache.sqlite"
+    before = _snapshot_rows(store)
+    written: list[str] = []
+    real = snapshot.Store.write_blobs
+
+    def write_blobs(self: snapshot.Store, rows: Any, *args: Any, **kwargs: Any) -> None:
+        rows = list(rows)
+        written.extend(name for name, _ in rows)
+        real(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(snapshot.Store, "write_blobs", write_blobs)
+    if change == "added":
+        add_briefing(site)
+    elif change == "deleted":
+        delete_briefing(site)
     else:
-        assert rows[5] in read and not result.in_place  # the edit met the damaged row: a full build
+        replace_in(site / "templates/briefing.html", "</article>", "</article><!-- edited -->")
+    result = build(site, BuildOptions(output=output))
+    assert not result.in_place
+    after = _snapshot_rows(store)
+    new_rows = [name for name in written if name.startswith(snapshot.BRIEFINGS + "/")]
+    assert new_rows == [name for name in after if name not in before]
+    # The row the briefing was added to or taken from; two, where the briefing cuts rows.
+    assert len(new_rows) <= (0 if change == "template" else 2)
+    assert len(set(before) - set(after)) <= (0 if change == "template" else 2)
+    assert len(set(before) & set(after)) >= 3
+    kept = {name for name in _state_names(store) if name.startswith(snapshot.BRIEFINGS + "/")}
+    assert kept == set(after)  # the rows no longer named are gone
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    # The snapshot so made takes an edit in place, as one written whole would.
+    edit_briefing(site)
+    assert build(site, BuildOptions(output=output)).in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
+def test_rows_of_briefings_are_cut_by_their_files_not_by_count() -> None:
+    from briefgen.build import snapshot
+
+    paths = [f"content/briefings/2024/briefing-{n:05d}.md" for n in range(20000)]
+    starts = snapshot.row_starts(paths)
+    lengths = [end - start for start, end in zip(starts, [*starts[1:], len(paths)], strict=True)]
+    assert 10 < len(starts) < 40 and max(lengths) <= 4 * snapshot.CHUNK
+    rows = {tuple(paths[start:end]) for start, end in zip(starts, [*starts[1:], len(paths)], strict=True)}
+    for at in (0, 7000, 19999):
+        for changed in ([*paths[:at], "content/briefings/2024/inserted.md", *paths[at:]],
+                        paths[:at] + paths[at + 1:]):
+            cut = snapshot.row_starts(changed)
+            after = {tuple(changed[s:e]) for s, e in zip(cut, [*cut[1:], len(changed)], strict=True)}
+            assert len(after - rows) <= 2 and len(rows - after) <= 2
 
 
 def test_a_plan_kept_as_rows_gives_back_its_specs(tmp_path: Path) -> None:

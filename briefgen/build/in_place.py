@@ -12,6 +12,7 @@ returns None and the caller makes a full build.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
@@ -51,9 +52,14 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
     store = Store(config.cache_dir / STORE)
     try:
         return _build(store, config, output, found, global_digest, inputs, now, last_build)
-    except (OSError, snapshot.DamagedRow):
-        # A cache that cannot give what the snapshot names (a body, a row): the full build
-        # reads it with its own checks, and reports whatever is really wrong.
+    except snapshot.DamagedRow as damaged:
+        # Rows are kept by name from one snapshot to the next: this one must be written again.
+        with contextlib.suppress(OSError):
+            snapshot.forget_row(store, damaged.row)
+        return None
+    except OSError:
+        # A cache that cannot give what the snapshot names (a body): the full build reads it
+        # with its own checks, and reports whatever is really wrong.
         return None
     finally:
         store.close()

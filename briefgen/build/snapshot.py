@@ -5,9 +5,12 @@ planning the whole site again.
 A full build writes the snapshot in rows: a head with the loaded site (less its
 briefings) and its plan, what the fingerprints know beyond the model (which
 files show each briefing) and each content file's stat and digest; then the
-briefings, CHUNK to a row, read only when an edit asks for one of theirs (the
-head names each briefing's file, so finding the edited ones reads none). An
-in-place edit adds to a small delta beside
+briefings, about CHUNK to a row, read only when an edit asks for one of theirs
+(the head names each briefing's file, so finding the edited ones reads none).
+A row of briefings is named by a digest of what its records are made from, and
+the head lists the rows it is made of: a full build writes only the rows whose
+names are new (a briefing added or deleted changes one), and drops the rest.
+An in-place edit adds to a small delta beside
 it: the edited briefings' new records and their files' new stats. Both carry a
 token, so a delta never applies to another snapshot; a full build drops both.
 Like the rest of the cache, the snapshot is an optimisation only: missing,
@@ -20,6 +23,7 @@ import hashlib
 import io
 import pickle
 import secrets
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,7 +31,7 @@ from typing import Any
 from briefgen import __version__
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import FingerprintState
-from briefgen.build.stages import Loaded
+from briefgen.build.stages import Loaded, parse_key
 from briefgen.build.store import FileStat, Store, pickled_shape
 from briefgen.content.records import Source
 from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
@@ -44,7 +48,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-5 {__version__} "
+_FORMAT = (f"briefgen-snapshot-6 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -59,20 +63,53 @@ class Snapshot:
     token: str = ""
     paths: tuple[str, ...] = ()  # each briefing's file (site-relative), in the model's order
     plan: Sequence[PlanRow] = ()  # the plan, in the head as rows (loaded.plan is left empty there)
+    rows: tuple[tuple[str, int], ...] = ()  # each row of briefings: its name, its first briefing's index
 
 
 class DamagedRow(Exception):
     """A row of briefings the snapshot names is missing or unreadable: a full build."""
 
+    def __init__(self, row: str) -> None:
+        super().__init__(row)
+        self.row = row
 
-# Briefings per row. Each row is pickled on its own, so writing the snapshot holds one
-# row's bytes and pickle memo at a time, not the whole site's (tens of megabytes).
+
+# Briefings per row, on average. Each row is pickled on its own, so writing the snapshot
+# holds one row's bytes and pickle memo at a time, not the whole site's (tens of megabytes).
 CHUNK = 1024
+_LONGEST_ROW = 4  # times CHUNK
 BRIEFINGS = "snapshot/briefings"
 
 
-def _chunk_row(number: int) -> str:
-    return f"{BRIEFINGS}/{number}"
+def row_starts(paths: Sequence[str]) -> list[int]:
+    """Where rows of briefings begin: after each briefing whose file's path hashes to 0
+    modulo CHUNK (or that fills a row). Cut by their briefings rather than by count, rows
+    do not shift when a briefing is added or deleted: the one it is in changes, and the
+    others keep their contents, so a full build after it rewrites one row, not all of them."""
+    starts = [0]
+    longest = CHUNK * _LONGEST_ROW
+    for index, path in enumerate(paths[:-1], start=1):
+        if zlib.crc32(path.encode("utf-8")) % CHUNK == 0 or index - starts[-1] >= longest:
+            starts.append(index)
+    return starts
+
+
+def _row_names(snapshot: Snapshot, starts: Sequence[int]) -> list[str]:
+    """Each row's name: a digest of what its records are made from. A briefing's record is a
+    function of its file as parsed (parse_key), the site's time zone and the registry's ids
+    (sources are pickled as their ids), and not of templates or the rest of the configuration:
+    a full build after a template edit rewrites no row."""
+    loaded = snapshot.loaded
+    briefings = loaded.site.briefings
+    made_from = "\0".join([_FORMAT, parse_key(), loaded.config.site.timezone, *sorted(loaded.sources)])
+    base = hashlib.blake2b(made_from.encode("utf-8"), digest_size=16)
+    names = []
+    for start, end in zip(starts, [*starts[1:], len(briefings)], strict=True):
+        digest = base.copy()
+        made = "".join(f"{b.doc.path}\0{b.doc.digest}\n" for b in briefings[start:end])
+        digest.update(made.encode("utf-8"))
+        names.append(f"{BRIEFINGS}/{digest.hexdigest()}")
+    return names
 
 
 class _Pickler(pickle.Pickler):
@@ -107,52 +144,68 @@ def write(store: Store, snapshot: Snapshot) -> None:
     snapshot = replace(snapshot, token=secrets.token_hex(8))
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
-    head = replace(_with_briefings(snapshot, ()), paths=tuple(b.doc.path for b in briefings),
-                   plan=plan_rows(loaded.plan))
+    paths = tuple(b.doc.path for b in briefings)
+    starts = row_starts(paths) if briefings else []
+    names = _row_names(snapshot, starts)
+    head = replace(_with_briefings(snapshot, ()), paths=paths, plan=plan_rows(loaded.plan),
+                   rows=tuple(zip(names, starts, strict=True)))
     head = replace(head, loaded=replace(head.loaded, plan=[]))
-    starts = range(0, len(briefings), CHUNK)
+    kept = store.state_names(BRIEFINGS)
 
     def rows() -> Iterator[tuple[str, bytes]]:
-        yield HEAD, pickle.dumps((_FORMAT, head, len(starts)), protocol=pickle.HIGHEST_PROTOCOL)
-        for number, start in enumerate(starts):
-            data = io.BytesIO()
-            _Pickler(data, loaded.sources).dump(briefings[start:start + CHUNK])
-            yield _chunk_row(number), data.getvalue()
+        yield HEAD, pickle.dumps((_FORMAT, head), protocol=pickle.HIGHEST_PROTOCOL)
+        for name, start, end in zip(names, starts, [*starts[1:], len(briefings)], strict=True):
+            if name not in kept:
+                data = io.BytesIO()
+                _Pickler(data, loaded.sources).dump(briefings[start:end])
+                yield name, data.getvalue()
 
-    store.write_blobs(rows(), drop=(DELTA,), drop_prefix=BRIEFINGS)
+    store.write_blobs(rows(), drop=(DELTA, *sorted(kept.difference(names))))
 
 
 def drop(store: Store, values: dict[str, Any] | None = None, also: tuple[str, ...] = ()) -> None:
     """Forget the snapshot (the output no longer matches it); in the same transaction, write
-    `values` and drop the rows named in `also`."""
-    store.write_state(values or {}, drop=(HEAD, DELTA, *also), drop_prefix=BRIEFINGS)
+    `values` and drop the rows named in `also`. Its rows of briefings stay for the next
+    snapshot to take up (those it does not, it drops)."""
+    store.write_state(values or {}, drop=(HEAD, DELTA, *also))
+
+
+def forget_row(store: Store, row: str) -> None:
+    """Drop a damaged row of briefings, so that the next snapshot writes it again."""
+    store.write_blobs((), drop=(row,))
 
 
 def read(store: Store, output: str) -> Snapshot | None:
     """The snapshot of the last full build into `output`, with its in-place edits applied."""
     try:
-        header, snapshot, chunks = pickle.loads(store.read_blobs([HEAD])[HEAD])
+        header, snapshot = pickle.loads(store.read_blobs([HEAD])[HEAD])
     except Exception:  # missing, damaged or foreign: a full build
         return None
     if header != _FORMAT or not isinstance(snapshot, Snapshot) or snapshot.output != output:
         return None
-    if not isinstance(chunks, int) or -(-len(snapshot.paths) // CHUNK) != chunks:
+    count = len(snapshot.paths)
+    starts = [start for _, start in snapshot.rows]
+    ends = [*starts[1:], count]
+    if starts[:1] != ([0] if count else []) or any(e <= s for s, e in zip(starts, ends, strict=True)):
         return None
     snapshot = replace(snapshot, loaded=replace(snapshot.loaded, plan=PlanRows(snapshot.plan)))
     sources = snapshot.loaded.sources
 
     def read_row(number: int) -> tuple[Briefing, ...]:
+        name = snapshot.rows[number][0]
         try:
-            row = store.read_blobs([_chunk_row(number)])[_chunk_row(number)]
+            row = store.read_blobs([name])[name]
             briefings = _Unpickler(row, sources).load()
         except Exception as exc:
-            raise DamagedRow(number) from exc
-        if (not isinstance(briefings, tuple)
-                or len(briefings) != min(CHUNK, len(snapshot.paths) - number * CHUNK)):
-            raise DamagedRow(number)
+            raise DamagedRow(name) from exc
+        start, end = starts[number], ends[number]
+        if (not isinstance(briefings, tuple) or len(briefings) != end - start
+                or any(not isinstance(b, Briefing) or b.doc.path != path
+                       for b, path in zip(briefings, snapshot.paths[start:end], strict=True))):
+            raise DamagedRow(name)
         return briefings
 
-    snapshot = _with_briefings(snapshot, BriefingRows(len(snapshot.paths), CHUNK, read_row))
+    snapshot = _with_briefings(snapshot, BriefingRows(count, starts, read_row))
     delta = store.read_states([DELTA]).get(DELTA)
     if not isinstance(delta, tuple) or len(delta) != 3 or delta[0] != snapshot.token:
         return snapshot

@@ -250,6 +250,17 @@ class Store:
         except sqlite3.Error:
             return
 
+    def state_names(self, prefix: str) -> set[str]:
+        """The names of the state rows under `prefix/`; none when they cannot be read."""
+        connection = self._connect()
+        if connection is None:
+            return set()
+        try:
+            return {str(name) for (name,) in connection.execute(
+                "SELECT name FROM state WHERE substr(name, 1, ?) = ?", (len(prefix) + 1, prefix + "/"))}
+        except sqlite3.Error:
+            return set()
+
     def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = (),
                     drop_prefix: str | None = None) -> None:
         """Write pickled values and drop others (by name, or a row `drop_prefix` and those under

@@ -96,16 +96,17 @@ class Publisher:
 
 
 class BriefingRows(Sequence[Briefing]):
-    """A site's briefings, read a row of `per_row` at a time when first asked for: an
-    edit started from a kept build reads the rows of the pages it renders, not every
-    briefing. `read_row(number)` gives a row; `replaced` are briefings put in place of
-    the ones read (edited since the rows were written)."""
+    """A site's briefings, read a row at a time when first asked for: an edit started
+    from a kept build reads the rows of the pages it renders, not every briefing.
+    `starts` are the indexes where rows begin (the first is 0); `read_row(number)` gives
+    a row; `replaced` are briefings put in place of the ones read (edited since the rows
+    were written)."""
 
-    def __init__(self, count: int, per_row: int, read_row: Callable[[int], Sequence[Briefing]],
+    def __init__(self, count: int, starts: Sequence[int], read_row: Callable[[int], Sequence[Briefing]],
                  replaced: Mapping[int, Briefing] | None = None,
                  rows: dict[int, Sequence[Briefing]] | None = None) -> None:
         self._count = count
-        self._per_row = per_row
+        self._starts = starts
         self._read_row = read_row
         self._replaced = dict(replaced or {})
         self._rows = rows if rows is not None else {}  # shared by replaced() copies
@@ -128,18 +129,18 @@ class BriefingRows(Sequence[Briefing]):
         found = self._replaced.get(index)
         if found is not None:
             return found
-        number, place = divmod(index, self._per_row)
+        number = bisect.bisect_right(self._starts, index) - 1
         row = self._rows.get(number)
         if row is None:
             row = self._rows[number] = self._read_row(number)
-        return row[place]
+        return row[index - self._starts[number]]
 
     def __iter__(self) -> Iterator[Briefing]:
         return (self[i] for i in range(self._count))
 
     def replaced(self, briefings: Mapping[int, Briefing]) -> BriefingRows:
         """These rows with some briefings put in place of theirs; the rows read are shared."""
-        return BriefingRows(self._count, self._per_row, self._read_row,
+        return BriefingRows(self._count, self._starts, self._read_row,
                             {**self._replaced, **briefings}, self._rows)
 
 
