@@ -13,6 +13,8 @@ import unicodedata
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
+# The same in a plain text (see PLAIN_PUNCTUATION) once lower-cased, found faster.
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
 _TAG = re.compile(r"<[^>]+>")
 # Citation numbers are links, not words of the text.
 _CITATION = re.compile(r"<sup\b[^>]*>.*?</sup>", re.S)
@@ -44,7 +46,7 @@ _NOT_PLAIN = re.compile(f"[^\x00-\x7f{PLAIN_PUNCTUATION}]")
 def words(text: str) -> list[str]:
     """The folded words of a text, in order."""
     if _NOT_PLAIN.search(text) is None:
-        return _WORD.findall(text.lower())
+        return _PLAIN_WORD.findall(text.lower())
     return _WORD.findall(fold(text))
 
 
