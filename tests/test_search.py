@@ -11,7 +11,6 @@ import contextlib
 import functools
 import http.server
 import json
-import re
 import shutil
 import threading
 import time
@@ -202,18 +201,35 @@ def test_index_files_and_search_page_are_built(built: Path) -> None:
     assert home.find("label", attrs={"for": field["id"]}) is not None
 
 
-def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path) -> None:
+@pytest.mark.parametrize("moved", [False, True], ids=["update by id", "ids moved"])
+def test_index_files_are_byte_identical_after_edit_add_and_delete(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moved: bool) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.search import postings
+
+    calls: list[int] = []
+    real_moved = postings._moved
+
+    def spy(*args: Any) -> postings.Postings:
+        calls.append(len(args[3]))
+        return real_moved(*args)
+
+    monkeypatch.setattr(postings, "_moved", spy)
+    if moved:
+        # A small site updates by id up to 64 changes; with a floor of 1, the added and the
+        # deleted briefing below move the ids of the briefings after them instead.
+        monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
     site = make_site(tmp_path / "a", FILES, CONFIG)
     out = tmp_path / "out"
-    build_ok(site, "--output", out)
+    build(site, BuildOptions(output=out))
     before = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.json")}
     time.sleep(0.05)
     grain = site / "content/briefings/2016/grain.md"
     grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
-    edited = build_ok(site, "--output", out)
+    edited = build(site, BuildOptions(output=out))
     # Term shards are fingerprinted by their bytes: those the edit left alone are not even rendered.
-    rendered = int(re.search(r"(\d+) rendered", edited.stdout).group(1))  # type: ignore[union-attr]
-    assert rendered <= 12, edited.stdout
+    assert edited.rendered <= 12, edited
     rewritten = [p for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
     # An edit rewrites that document, meta.json and only the shards of the words it changed.
     assert out / "search/docs/4.json" in rewritten and out / "search/meta.json" in rewritten
@@ -225,7 +241,8 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
         "Aid convoys wait at the Aleppo corridors", "Winter convoys reach the river towns").replace(
         "2016-08-01", "2016-09-03")})
     (site / "content/briefings/2015/elysee.md").unlink()
-    build_ok(site, "--output", out)
+    assert not build(site, BuildOptions(output=out)).in_place
+    assert bool(calls) == moved
 
     clean = make_site(tmp_path / "b", {}, CONFIG)
     shutil.rmtree(clean / "content", ignore_errors=True)
@@ -234,6 +251,59 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(tmp_path: Path
     build_ok(clean, "--output", fresh)
     assert search_tree(out) == search_tree(fresh)
     assert json.loads((fresh / "search/meta.json").read_text())["documents"] == 6
+
+
+@pytest.mark.parametrize("earlier", ["as built", "changed since", "another output built last"])
+def test_documents_whose_ids_moved_take_their_words_from_their_earlier_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: str) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.search import index, postings
+
+    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    taken: list[int] = []
+    real = index.SearchFiles._earlier_words
+
+    def spy(self: index.SearchFiles, doc_id: int) -> bytes | None:
+        found = real(self, doc_id)
+        if found is not None:
+            taken.append(doc_id)
+        return found
+
+    monkeypatch.setattr(index.SearchFiles, "_earlier_words", spy)
+    site = make_site(tmp_path / "a", FILES, CONFIG)
+    out = tmp_path / "out"
+    build(site, BuildOptions(output=out))
+    grain_url = GRAIN_URL.removeprefix("/brief/")  # documents' URLs are site-relative
+    grain_file = next(path for path in (out / "search/docs").iterdir()
+                      if json.loads(path.read_text())["url"].strip("/") == grain_url.strip("/"))
+    if earlier == "changed since":
+        # Still a readable file of that document, but not the bytes the build wrote.
+        kept = json.loads(grain_file.read_text())
+        kept["words"] = base64.b64encode(b"\x01\x00" * 3).decode()
+        grain_file.write_text(json.dumps(kept), encoding="utf-8")
+    elif earlier == "another output built last":
+        build(site, BuildOptions(output=tmp_path / "other"))
+    # Dated before grain and corridors: every briefing after it moves up one id.
+    write_files(site, {"content/briefings/2016/new.md": CORRIDORS.replace(
+        "Aid convoys wait at the Aleppo corridors", "Winter convoys reach the river towns").replace(
+        "2016-08-01", "2016-01-03")})
+    build(site, BuildOptions(output=out))
+    fresh = tmp_path / "fresh"
+    build(site, BuildOptions(output=fresh, use_cache=False))
+    assert search_tree(out) == search_tree(fresh)
+    ids = {json.loads(path.read_text())["url"].strip("/"): int(path.stem)
+           for path in (fresh / "search/docs").iterdir()}
+    added = next(doc_id for url, doc_id in ids.items() if "winter-convoys" in url)
+    moved = sorted(doc_id for doc_id in ids.values() if doc_id > added)
+    grain_id = ids[grain_url.strip("/")]
+    assert grain_id in moved and len(moved) >= 2
+    if earlier == "as built":
+        assert sorted(taken) == moved
+    elif earlier == "changed since":
+        assert sorted(taken) == [doc_id for doc_id in moved if doc_id != grain_id]
+    else:
+        assert taken == []
 
 
 def test_an_in_place_edit_fingerprints_only_the_term_shards_it_touched(
@@ -626,11 +696,22 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
         server.stop()
 
 
-def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
+@pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
+def test_updating_the_postings_equals_indexing_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
     from briefgen.search import postings
 
+    monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
+    moved: list[int] = []
+    real_moved = postings._moved
+
+    def spy(*args: Any) -> postings.Postings:
+        moved.append(len(args[3]))
+        return real_moved(*args)
+
+    monkeypatch.setattr(postings, "_moved", spy)
     site = make_site(tmp_path, FILES, CONFIG)
 
     def indexed(previous: postings.Postings | None = None) -> postings.Postings:
@@ -648,6 +729,9 @@ def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
             "Energy prices and the Aleppo winter", "Heating oil runs short")),
         ("content/briefings/2015/elysee.md", None),  # every later id shifts
         ("content/pages/about.md", ABOUT.replace("methodology", "approach")),
+        ("content/briefings/2015/early.md", WINTER.replace("2015-11-02", "2015-01-20").replace(
+            "Energy prices and the Aleppo winter", "An early thaw")),  # every later id shifts
+        ("content/pages/more.md", ABOUT.replace("About", "More")),  # every briefing's id shifts
     ]
     previous = first
     for relative, text in steps:
@@ -655,7 +739,11 @@ def test_updating_the_postings_equals_indexing_afresh(tmp_path: Path) -> None:
             (site / relative).unlink()
         else:
             write_files(site, {relative: text})
+        moved.clear()
         updated, fresh = indexed(previous), indexed()
+        # With a floor of 1, whatever moves ids takes the moving update.
+        moves_ids = relative.endswith(("elysee.md", "early.md", "more.md"))
+        assert bool(moved) == (floor == 1 and moves_ids), relative
         assert shards(updated) == shards(fresh), relative
         assert updated.encoded == fresh.encoded
         assert (updated.keys, updated.lengths) == (fresh.keys, fresh.lengths)
@@ -685,10 +773,14 @@ class _Rows:
         self.rows.update(values)
 
 
-def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(tmp_path: Path) -> None:
+@pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
+def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
     from briefgen.search import postings
+
+    monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
 
     files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
                          f"---\ntitle: Filler {n}\ndate: 2014-01-{n + 1:02d}\n---\n"
@@ -706,6 +798,8 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(tmp_path: Pa
         ("content/briefings/2016/grain.md", GRAIN.replace("three vessels", "three zeppelins")),
         ("content/briefings/2014/filler3.md", None),  # every later id shifts
         ("content/briefings/2017/late.md", WINTER.replace("2015-11-02", "2017-01-05")),
+        ("content/briefings/2014/filler9b.md", "---\ntitle: Filler nine b\ndate: 2014-01-10\n---\n"
+         "Words inserted among the fillers: w9x1 w9x2 and thaw."),  # every later id shifts
     ]
     for relative, text in steps:
         if text is None:
@@ -720,7 +814,7 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(tmp_path: Pa
         fresh = postings.build(model(), lambda doc: doc.body.html)
         assert [updated.shard_bytes(n) for n in range(updated.shards)] == [
             fresh.shard_bytes(n) for n in range(fresh.shards)], relative
-        if relative.endswith("grain.md"):
+        if relative.endswith("grain.md") and floor > 1:
             # An edit in place reads the shards of the words it changed, not all of them.
             assert 0 < len(shards_read) < updated.shards, shards_read
         updated.save(rows)
@@ -732,6 +826,16 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(tmp_path: Pa
             fresh.digest(n) for n in range(fresh.shards)]
         assert [again.doc_terms(i) for i in range(len(again.keys))] == [
             fresh.doc_terms(i) for i in range(len(fresh.keys))]
+
+
+def test_documents_kept_in_order_are_matched_by_key() -> None:
+    from briefgen.search.postings import kept_in_order
+
+    assert kept_in_order(["a", "b", "c", "d"], ["a", "x", "b", "d"]) == {0: 0, 2: 1, 3: 3}
+    assert kept_in_order(["a", "b", "c"], ["b", "c"]) == {0: 1, 1: 2}
+    assert kept_in_order(["a", "b", "c"], ["a", "c", "b"]) is None  # an order changed
+    assert kept_in_order(["a", "a", "b"], ["a", "b"]) is None  # two documents indexed alike
+    assert kept_in_order(["a", "b"], ["b", "b"]) is None
 
 
 @browser_test

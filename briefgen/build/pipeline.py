@@ -139,7 +139,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     writer = OutputWriter(output)
     try:
         previous = cache.manifest(output) if cache else {}
-        outcome = render_site(loaded, writer, previous, pool, cache, progress, note_readers=bool(cache))
+        outcome = render_site(loaded, writer, previous, pool, cache, progress, note_readers=bool(cache),
+                              earlier=output if cache else None)
         release_freed_memory()  # what rendering let go, before the cache and snapshot are written
         if cache:
             snapshot.drop(cache.store)

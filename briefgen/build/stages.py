@@ -339,8 +339,10 @@ class RenderOutcome:
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
-                progress: Progress | None = None, note_readers: bool = False) -> RenderOutcome:
-    """Render every planned file whose inputs changed; reuse the rest from the previous build."""
+                progress: Progress | None = None, note_readers: bool = False,
+                earlier: Path | None = None) -> RenderOutcome:
+    """Render every planned file whose inputs changed; reuse the rest from the previous build,
+    whose files (`previous` names them and their digests) are in `earlier`, when given."""
     bytecode = TemplateCache(cache.store) if cache is not None and cache.writable else None
     env = make_environment(loaded.config, loaded.themes, bytecode)
     assets = loaded.assets
@@ -349,6 +351,19 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
     if cache is not None:
         renderer.search.use_state(cache.state_rows("search"))
+    if earlier is not None:
+        def earlier_file(rel_file: str) -> bytes | None:
+            """A file as the previous build wrote it; None when gone or changed since."""
+            entry = previous.get(rel_file)
+            if entry is None:
+                return None
+            try:
+                data = (earlier / rel_file).read_bytes()
+            except OSError:
+                return None
+            return data if _digest(data) == entry[1] else None
+
+        renderer.search.use_earlier_output(str(earlier), earlier_file)
     fingerprints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
                                      renderer.search.digest)
     manifest: dict[str, tuple[str, str]] = {}
@@ -426,11 +441,16 @@ def render_one(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: 
         data = renderer.render(spec)
     except RenderError as exc:
         return Rendered(spec.output_file, "", exc.diagnostic)
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = _digest(data)
     if digest == previous_digest and sink.reuse(spec.output_file):
         return Rendered(spec.output_file, digest, kept=True)
     sink.write(spec.output_file, data)
     return Rendered(spec.output_file, digest)
+
+
+def _digest(data: bytes) -> str:
+    """What the manifest records of a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def check(root: Path, options: BuildOptions | None = None) -> Loaded:

@@ -26,6 +26,7 @@ from briefgen.site import search_files as files
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_TERMS
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
+from briefgen.site.urls import output_file
 
 HtmlOf = Callable[[BriefingDoc | PageDoc], str]
 DateOf = Callable[[dt.date], str]  # a date as results show it, in the site's language
@@ -191,6 +192,9 @@ class SearchFiles:
         self._sequence_bytes = 0
         self._spool: IO[bytes] | None = None
         self._spooled: dict[int, tuple[int, int]] = {}
+        self._output = ""  # see use_earlier_output
+        self._moved_from: dict[int, int] = {}  # documents whose earlier files hold their words
+        self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -208,6 +212,11 @@ class SearchFiles:
                 self._previous = postings.read_state(self._state)
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only, self._keep_sequence)
+            # A moved document's earlier file is its words only if that build kept this state.
+            self._moved_from = (self._index.postings.moved_from
+                                if self._output and self._index.postings.output == self._output else {})
+            if self._output:
+                self._index.postings.output = self._output
             self._previous, self._previous_shards, self._only = None, {}, None
             if self._state is not None:
                 self._keep(self._index, self._held if self._held is not None else self._state)
@@ -273,6 +282,28 @@ class SearchFiles:
         except postings.StateError:  # a row gone from the cache: index afresh
             index.postings = postings.build(self.site, self.html_of)
 
+    def use_earlier_output(self, output: str, earlier_file: Callable[[str], bytes | None]) -> None:
+        """Build into `output`, whose files as the last build left them `earlier_file` reads (by
+        output path; None for one changed since): a document whose id an update moved takes its
+        words from its earlier file rather than splitting its text again, when the kept state
+        is that build's."""
+        self._output, self._earlier_file = output, earlier_file
+
+    def _earlier_words(self, doc_id: int) -> bytes | None:
+        old = self._moved_from.get(doc_id)
+        data = None if old is None else self._earlier_file(output_file(files.doc_file(old)))
+        if data is None:
+            return None
+        try:
+            kept = json.loads(data)
+            ref = files.doc_ref(self.site, doc_id)
+            url = (self.site.pages if ref.kind == "page" else self.site.briefings)[ref.index].url
+            if kept["id"] != old or kept["url"] != url:
+                return None
+            return base64.b64decode(kept["words"], validate=True)
+        except (ValueError, KeyError, TypeError):
+            return None
+
     def use_state(self, state: postings.IndexState) -> None:
         """Index by updating the postings an earlier build kept in `state`, and keep the result there."""
         self._state = state
@@ -298,6 +329,8 @@ class SearchFiles:
             if spooled is not None:
                 return spooled
             sequence = self._sequences.pop(doc_id, None)
+            if sequence is None:
+                sequence = self._earlier_words(doc_id)
             return record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
         if spec.kind is SEARCH_TERMS:
             return self.index().term_shard(spec.args[0])

@@ -6,10 +6,11 @@ only the terms they touched are serialised again. The state lives in rows of
 the build cache, one per term shard and one per 256 documents' terms, so an
 edit reads and writes the rows of the words it changed, not the whole index;
 each shard's digest is kept with it, so a build knows which shard files
-changed without rendering the others. The result is the same,
-byte for byte, as indexing everything afresh, which is what happens when
-there is no earlier state, or when so much changed (ids shifted by a briefing
-inserted in the past or deleted, say) that starting over is cheaper.
+changed without rendering the others. A briefing added or deleted
+in the past moves the ids of every later one: their postings then move to the new
+ids, and only the documents added or changed are indexed. The result is the same,
+byte for byte, as indexing everything afresh, which is what happens when there is
+no earlier state, or when so much changed that starting over is cheaper.
 
 The state is an optimisation only: a missing, damaged or foreign state
 means a full indexing run, never an error.
@@ -18,6 +19,7 @@ means a full indexing run, never an error.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import pickle
@@ -241,6 +243,10 @@ class Postings:
     # Rows of documents' terms in memory, packed as `terms_row` keeps them: made while indexing,
     # or read by `detach`. A document in `terms` is read from there instead.
     packed_terms: dict[int, bytes] = field(default_factory=dict)
+    # The output folder whose build last saved the state, and for documents a moving update
+    # gave new ids, their ids in that build (new id -> old id): their files there hold their words.
+    output: str = ""
+    moved_from: dict[int, int] = field(default_factory=dict)
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
@@ -275,6 +281,12 @@ class Postings:
         """A document's terms, each with its packed posting."""
         if doc_id >= len(self.keys):
             return {}
+        joined, weights = self.kept_terms(doc_id)
+        base = doc_id << 16
+        return dict(zip(joined.split("\0"), (base | w for w in weights), strict=True)) if joined else {}
+
+    def kept_terms(self, doc_id: int) -> DocTerms:
+        """A document's terms as kept: read with the rest of its row when first asked for."""
         if doc_id not in self.terms:
             chunk = doc_id // _CHUNK
             row = self.packed_terms.get(chunk)
@@ -290,9 +302,7 @@ class Postings:
                     self.terms.setdefault(doc_id_in_chunk, joined)
             if doc_id not in self.terms:
                 raise StateError(terms_row(chunk))
-        joined, weights = self.terms[doc_id]
-        base = doc_id << 16
-        return dict(zip(joined.split("\0"), (base | w for w in weights), strict=True)) if joined else {}
+        return self.terms[doc_id]
 
     def encode(self, term: str) -> str:
         """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
@@ -320,7 +330,7 @@ class Postings:
         """Write what changed since the state was read (everything, when it was not)."""
         for shard in range(self.shards):
             self.digest(shard)
-        head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests)
+        head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests, self.output)
         shards = range(self.shards) if self.fresh else sorted(self.changed_shards)
         chunks = (self._chunks() if self.fresh
                   else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
@@ -363,20 +373,22 @@ class Postings:
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16"
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output"
 
 
 def read_state(rows: IndexState) -> Postings | None:
     """The head of the postings an earlier build kept, its shards left in the rows until needed;
     None when there are none, or this version cannot read them."""
     try:
-        header, shards, keys, lengths, digests = rows.load([HEAD])[HEAD]
+        header, shards, keys, lengths, digests, output = rows.load([HEAD])[HEAD]
     except Exception:  # missing or foreign: index afresh
         return None
     if (header != _STATE_FORMAT or not isinstance(shards, int) or not isinstance(keys, list)
-            or not isinstance(lengths, list) or not isinstance(digests, list) or len(digests) != shards):
+            or not isinstance(lengths, list) or not isinstance(digests, list) or len(digests) != shards
+            or not isinstance(output, str)):
         return None
-    return Postings(shards, keys, lengths, digests, {}, {}, {}, {}, loaded=set(), rows=rows, fresh=False)
+    return Postings(shards, keys, lengths, digests, {}, {}, {}, {}, loaded=set(), rows=rows, fresh=False,
+                    output=output)
 
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
@@ -398,12 +410,109 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     if previous is not None and previous.shards == shards:
         changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
         gone = list(range(count, len(previous.keys)))
-        if len(changed) + len(gone) <= max(64, count // 8):
-            try:
+        try:
+            if len(changed) + len(gone) <= _worth_updating(count):
                 return _update(site, html_of, previous, keys, changed, gone, seen)
-            except StateError:
-                pass  # a damaged state: index everything
+            # A briefing added or deleted in the past moves the ids of every newer one.
+            kept = kept_in_order(previous.keys, keys)
+            if (kept is not None and count - len(kept) <= _worth_updating(count)
+                    and len(_runs(kept)) <= _MOST_RUNS):
+                return _moved(site, html_of, previous, keys, kept, seen)
+        except StateError:
+            pass  # a damaged state: index everything
     return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen)
+
+
+# Fewest documents an update may index again: past this (and an eighth of the site),
+# indexing everything afresh costs about as much.
+UPDATE_FLOOR = 64
+
+
+# Most runs of kept documents (see _runs) a moving update takes: it looks for each in every
+# term's postings. Scattered changes make many runs, and indexing afresh suits them better.
+_MOST_RUNS = 64
+
+
+def _worth_updating(count: int) -> int:
+    return max(UPDATE_FLOOR, count // 8)
+
+
+def kept_in_order(old_keys: list[str], new_keys: list[str]) -> dict[int, int] | None:
+    """New id -> old id of every document indexed by the same key as before, when those
+    documents are in the same order as before (ids moved by documents added or taken out
+    among them); None when a key is not one document's, or the order changed."""
+    old_of_key = {key: old for old, key in enumerate(old_keys)}
+    if len(old_of_key) != len(old_keys) or len(set(new_keys)) != len(new_keys):
+        return None  # two documents indexed alike: which is which cannot be told
+    kept = {new: old_of_key[key] for new, key in enumerate(new_keys) if key in old_of_key}
+    olds = list(kept.values())
+    if any(later <= earlier for earlier, later in itertools.pairwise(olds)):
+        return None
+    return kept
+
+
+def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
+    """The kept documents as runs of consecutive old ids that move by the same amount:
+    (first old id, old id past the run, new id - old id)."""
+    runs: list[tuple[int, int, int]] = []
+    for new, old in sorted(kept.items()):
+        if runs and runs[-1][1] == old and runs[-1][2] == new - old:
+            runs[-1] = (runs[-1][0], old + 1, new - old)
+        else:
+            runs.append((old, old + 1, new - old))
+    return runs
+
+
+def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kept: dict[int, int],
+           seen: WordsSeen | None) -> Postings:
+    """The postings after documents were added or taken out among the others: the kept
+    documents' postings move to their new ids (in order, so each list stays sorted), and only
+    the documents not kept are indexed. Every row is written again, as after a full run."""
+    shards = previous.shards
+    previous.load_shards(range(shards))
+    indexed = {new: _indexed(site, new, html_of, seen) for new in range(len(keys)) if new not in kept}
+    typecode = _posting_type(len(keys))
+    lists: dict[str, array[int]] = {}
+    runs = _runs(kept)
+    for term, entries in previous.lists.items():
+        moved = array(typecode)
+        for first, end, shift in runs:
+            start, stop = bisect_left(entries, first << 16), bisect_left(entries, end << 16)
+            if start >= stop:
+                continue
+            if not shift and entries.typecode == typecode:
+                moved.extend(entries[start:stop])
+            else:  # postings are id << 16 | weight: a run's ids move by one amount, added to each
+                moved.extend(map((shift << 16).__add__, entries[start:stop]))
+        if moved:
+            lists[term] = moved
+    for packed, _ in indexed.values():
+        for term, posting in packed.items():
+            found = lists.get(term)
+            if found is None:
+                lists[term] = array(typecode, (posting,))
+            else:
+                found.insert(bisect_left(found, posting), posting)
+    terms = [doc_terms(indexed[new][0]) if new in indexed else previous.kept_terms(kept[new])
+             for new in range(len(keys))]
+    packed_terms = {chunk: pack(terms[chunk * _CHUNK:(chunk + 1) * _CHUNK])
+                    for chunk in range((len(keys) + _CHUNK - 1) // _CHUNK)}
+    lengths = [indexed[new][1] if new in indexed else previous.lengths[kept[new]] for new in range(len(keys))]
+    shard_terms: dict[int, set[str]] = {}
+    for term in lists:
+        shard_terms.setdefault(shard_of(term, shards), set()).add(term)
+    postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {},
+                        rows=previous.rows, fresh=True, packed_terms=packed_terms, output=previous.output,
+                        moved_from={new: old for new, old in kept.items() if new != old})
+    old_count = len(previous.keys)
+    postings.encoded = {
+        # An entry whose documents and weights are as they were, listed the same way, is kept.
+        term: (previous.encoded[term] if term in previous.lists and previous.lists[term] == entries
+               and is_presence_only(len(entries), len(keys)) == is_presence_only(len(entries), old_count)
+               else postings.encode(term))
+        for term, entries in lists.items()
+    }
+    return postings
 
 
 def _posting_type(documents: int) -> str:
@@ -496,7 +605,8 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),
                         None if previous.loaded is None else set(previous.loaded), previous.rows,
                         previous.fresh, previous.changed_shards | touched,
-                        previous.changed_docs | set(changed) | set(gone), previous.packed_terms)
+                        previous.changed_docs | set(changed) | set(gone), previous.packed_terms,
+                        previous.output)
     for term in copied:
         if lists[term]:
             postings.encoded[term] = postings.encode(term)

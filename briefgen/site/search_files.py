@@ -8,7 +8,9 @@
 
 Document ids put pages first, then briefings oldest first, so a new briefing
 takes a new id at the end and the files of every other document stay as they
-were.
+were. One added or deleted in the past moves the ids of every later one: their
+postings move with them (postings.py), and their files, rewritten under the new
+ids, take their words from the files the last build wrote (index.py).
 """
 
 from __future__ import annotations
