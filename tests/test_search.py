@@ -201,6 +201,21 @@ def test_index_files_and_search_page_are_built(built: Path) -> None:
     assert home.find("label", attrs={"for": field["id"]}) is not None
 
 
+def _moves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that each moving update of the postings (postings._moved) adds its document count to."""
+    from briefgen.search import postings
+
+    calls: list[int] = []
+    real = postings._moved
+
+    def spy(*args: Any) -> postings.Postings:
+        calls.append(len(args[3]))
+        return real(*args)
+
+    monkeypatch.setattr(postings, "_moved", spy)
+    return calls
+
+
 @pytest.mark.parametrize("moved", [False, True], ids=["update by id", "ids moved"])
 def test_index_files_are_byte_identical_after_edit_add_and_delete(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moved: bool) -> None:
@@ -208,14 +223,7 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(
     from briefgen.build.pipeline import build
     from briefgen.search import postings
 
-    calls: list[int] = []
-    real_moved = postings._moved
-
-    def spy(*args: Any) -> postings.Postings:
-        calls.append(len(args[3]))
-        return real_moved(*args)
-
-    monkeypatch.setattr(postings, "_moved", spy)
+    calls = _moves(monkeypatch)
     if moved:
         # A small site updates by id up to 64 changes; with a floor of 1, the added and the
         # deleted briefing below move the ids of the briefings after them instead.
@@ -704,14 +712,7 @@ def test_updating_the_postings_equals_indexing_afresh(
     from briefgen.search import postings
 
     monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
-    moved: list[int] = []
-    real_moved = postings._moved
-
-    def spy(*args: Any) -> postings.Postings:
-        moved.append(len(args[3]))
-        return real_moved(*args)
-
-    monkeypatch.setattr(postings, "_moved", spy)
+    moved = _moves(monkeypatch)
     site = make_site(tmp_path, FILES, CONFIG)
 
     def indexed(previous: postings.Postings | None = None) -> postings.Postings:
