@@ -998,6 +998,18 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
     build_ok(site, "--output", tmp_path / "clean", "--no-cache")
     assert search_tree(out) == search_tree(tmp_path / "clean")
 
+    # A briefing deleted in the past moves every later id: with workers too, the moved
+    # postings are kept, and the files equal a clean build's.
+    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    moves = _moves(monkeypatch)
+    (site / "content/briefings/2014/filler5.md").unlink()
+    build(site, BuildOptions(output=out, jobs=2))
+    assert moves
+    build_ok(site, "--output", tmp_path / "clean2", "--no-cache")
+    assert search_tree(out) == search_tree(tmp_path / "clean2")
+    kept = postings.read_state(BuildCache.open(site / ".briefgen-cache", writable=False).state_rows("search"))
+    assert kept is not None and kept.output == str(out.resolve()) and len(kept.keys) == len(fresh.keys) - 1
+
 
 @pytest.mark.parametrize("kept", [0, 150])
 def test_result_files_past_the_kept_words_bound_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
