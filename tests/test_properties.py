@@ -128,6 +128,39 @@ def test_any_postings_decode_to_what_was_encoded(ids: list[int], data: st.DataOb
     assert entry[0] == (encoding.BITMAP if bitmap_bytes < gap_bytes else encoding.GAPS)
     assert len(base64.b64decode(entry[1:])) == min(gap_bytes, bitmap_bytes)
 
+@SETTINGS
+@given(st.sets(st.integers(0, 3000), min_size=1, max_size=400), st.data())
+def test_a_moved_bitmap_lists_the_ids_moved_as_one_by_one(ids: set[int], data: st.DataObject) -> None:
+    # Documents kept in order, some taken out and some added among them: ids move by runs.
+    old = sorted(ids)
+    kept = [doc_id for doc_id in old if data.draw(st.integers(0, 9)) > 0]
+    added_at = data.draw(st.sets(st.integers(0, len(kept)), max_size=5))
+    new_of: dict[int, int] = {}
+    added: list[int] = []
+    new_id = 0
+    for place, doc_id in enumerate([*kept, None]):
+        if place in added_at:
+            added.append(new_id)
+            new_id += 1 + data.draw(st.integers(0, 3))
+        if doc_id is not None:
+            new_id += data.draw(st.integers(0, 1))  # a document without the term in between
+            new_of[doc_id] = new_id
+            new_id += 1
+    runs: list[tuple[int, int, int]] = []
+    for doc_id, moved in new_of.items():
+        if runs and runs[-1][1] == doc_id and runs[-1][2] == moved - doc_id:
+            runs[-1] = (runs[-1][0], doc_id + 1, moved - doc_id)
+        else:
+            runs.append((doc_id, doc_id + 1, moved - doc_id))
+    expected = sorted([*new_of.values(), *added])
+    if not expected:
+        return
+    before = encoding._bitmap(old, (old[-1] >> 3) + 1)
+    moved = encoding.moved_bitmap(before, runs, added, expected[-1])
+    assert moved == encoding._bitmap(expected, (expected[-1] >> 3) + 1)
+    assert encoding.decode(moved) == dict.fromkeys(expected)
+
+
 # Letters that folding changes or splits (decomposed and compatibility forms, final sigma,
 # dotted capital I, a ligature, superscripts, Hangul), besides ASCII and the plain punctuation.
 FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u0130\ufb01\u01c4"

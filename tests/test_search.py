@@ -782,6 +782,17 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
     from briefgen.search import postings
 
     monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
+    # Rows of four documents' terms: a moving update keeps those before the first id that moved.
+    monkeypatch.setattr(postings, "_CHUNK", 4)
+    terms_read: list[int] = []
+    real_kept_terms = postings.Postings.kept_terms
+
+    def kept_terms(self: postings.Postings, doc_id: int) -> postings.DocTerms:
+        terms_read.append(doc_id)
+        return real_kept_terms(self, doc_id)
+
+    monkeypatch.setattr(postings.Postings, "kept_terms", kept_terms)
+    moved = _moves(monkeypatch)
 
     files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
                          f"---\ntitle: Filler {n}\ndate: 2014-01-{n + 1:02d}\n---\n"
@@ -810,7 +821,13 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         rows.read.clear()
         kept = postings.read_state(rows)
         assert kept is not None and kept.loaded == set()
+        moved.clear()
+        terms_read.clear()
         updated = postings.build(model(), lambda doc: doc.body.html, kept)
+        assert bool(moved) == (floor == 1 and relative.endswith(("filler3.md", "filler9b.md"))), relative
+        if moved:
+            # The about page and the fillers before the first that moved: their row is kept unread.
+            assert terms_read and min(terms_read) >= 4, relative
         shards_read = [name for name in rows.read if name.startswith("search/shard/")]
         fresh = postings.build(model(), lambda doc: doc.body.html)
         assert [updated.shard_bytes(n) for n in range(updated.shards)] == [

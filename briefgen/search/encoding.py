@@ -83,6 +83,21 @@ def _bitmap(ids: Sequence[int], size: int) -> str:
     return BITMAP + base64.b64encode(bits).decode("ascii")
 
 
+def moved_bitmap(entry: str, runs: Sequence[tuple[int, int, int]], added: Sequence[int], last: int) -> str:
+    """A bitmap entry with its ids moved: each run (first id, id past it, amount) moves by its
+    amount, ids in no run are dropped, `added` ids are set; `last` is the highest id after.
+    Done on the bitmap as one integer, not id by id: a frequent term lists most documents."""
+    if not entry.startswith(BITMAP):
+        raise ValueError("not a bitmap entry")
+    before = int.from_bytes(base64.b64decode(entry[1:]), "little")
+    after = 0
+    for first, end, shift in runs:
+        after |= (before >> first & (1 << (end - first)) - 1) << (first + shift)
+    for doc_id in added:
+        after |= 1 << doc_id
+    return BITMAP + base64.b64encode(after.to_bytes((last >> 3) + 1, "little")).decode("ascii")
+
+
 def _read_varints(data: bytes) -> list[int]:
     values, value, shift = [], 0, 0
     for byte in data:

@@ -313,7 +313,7 @@ class Postings:
             entry = encoding.present(ids)
         else:
             entry = encoding.weighted(ids, [posting & 0xFFFF for posting in entries])
-        return f"{json.dumps(term, ensure_ascii=False)}:\"{entry}\""
+        return _entry_of(term, entry)
 
     def shard_bytes(self, shard: int) -> bytes:
         self.load_shards([shard])
@@ -451,6 +451,11 @@ def kept_in_order(old_keys: list[str], new_keys: list[str]) -> dict[int, int] | 
     return kept
 
 
+def _entry_of(term: str, entry: str) -> str:
+    """A term's entry as its shard lists it."""
+    return f"{json.dumps(term, ensure_ascii=False)}:\"{entry}\""
+
+
 def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
     """The kept documents as runs of consecutive old ids that move by the same amount:
     (first old id, old id past the run, new id - old id)."""
@@ -493,10 +498,22 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                 lists[term] = array(typecode, (posting,))
             else:
                 found.insert(bisect_left(found, posting), posting)
-    terms = [doc_terms(indexed[new][0]) if new in indexed else previous.kept_terms(kept[new])
-             for new in range(len(keys))]
-    packed_terms = {chunk: pack(terms[chunk * _CHUNK:(chunk + 1) * _CHUNK])
-                    for chunk in range((len(keys) + _CHUNK - 1) // _CHUNK)}
+    # Rows of documents' terms before the first id that moved hold the same documents: kept as
+    # they are. The others are made again.
+    first_moved = min([new for new, old in kept.items() if new != old] + list(indexed) + [len(keys)])
+    packed_terms: dict[int, bytes] = {}
+    for chunk in range((len(keys) + _CHUNK - 1) // _CHUNK):
+        ids = range(chunk * _CHUNK, min((chunk + 1) * _CHUNK, len(keys)))
+        row = None
+        if (ids.stop <= first_moved and ids.stop == min((chunk + 1) * _CHUNK, len(previous.keys))
+                and not any(doc_id in previous.terms for doc_id in ids)):
+            row = previous.packed_terms.get(chunk)
+            if row is None and previous.rows is not None:
+                row = previous.rows.load([terms_row(chunk)]).get(terms_row(chunk))
+        if not isinstance(row, bytes):
+            row = pack([doc_terms(indexed[new][0]) if new in indexed else previous.kept_terms(kept[new])
+                        for new in ids])
+        packed_terms[chunk] = row
     lengths = [indexed[new][1] if new in indexed else previous.lengths[kept[new]] for new in range(len(keys))]
     shard_terms: dict[int, set[str]] = {}
     for term in lists:
@@ -505,13 +522,28 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                         rows=previous.rows, fresh=True, packed_terms=packed_terms, output=previous.output,
                         moved_from={new: old for new, old in kept.items() if new != old})
     old_count = len(previous.keys)
-    postings.encoded = {
-        # An entry whose documents and weights are as they were, listed the same way, is kept.
-        term: (previous.encoded[term] if term in previous.lists and previous.lists[term] == entries
-               and is_presence_only(len(entries), len(keys)) == is_presence_only(len(entries), old_count)
-               else postings.encode(term))
-        for term, entries in lists.items()
-    }
+    added: dict[str, list[int]] = {}
+    for new, (packed, _) in sorted(indexed.items()):
+        for term in packed:
+            added.setdefault(term, []).append(new)
+
+    def entry(term: str, entries: array[int]) -> str:
+        before = previous.lists.get(term)
+        presence_only = is_presence_only(len(entries), len(keys))
+        if before is not None and presence_only == is_presence_only(len(before), old_count):
+            if before == entries:
+                return previous.encoded[term]  # the same documents and weights, listed alike
+            kept_entry = previous.encoded[term]
+            last = entries[-1] >> 16
+            # A bitmap stays one when it is smaller than the list of ids (see encoding.present).
+            if presence_only and (last >> 3) + 1 < len(entries) and kept_entry.endswith('"') \
+                    and kept_entry[kept_entry.rindex(':"') + 2:].startswith(encoding.BITMAP):
+                moved = encoding.moved_bitmap(kept_entry[kept_entry.rindex(':"') + 2:-1], runs,
+                                              added.get(term, ()), last)
+                return _entry_of(term, moved)
+        return postings.encode(term)
+
+    postings.encoded = {term: entry(term, entries) for term, entries in lists.items()}
     return postings
 
 
