@@ -609,6 +609,21 @@ def test_a_full_build_writes_only_the_rows_of_briefings_that_changed(
     assert tree(output) == clean_build(site, tmp_path / "clean2")
 
 
+def test_a_site_without_briefings_builds_and_rebuilds(tmp_path: Path) -> None:
+    # No briefing, so no row of briefings in the snapshot; then the first one comes.
+    site = corpus_site(tmp_path, count=0)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    assert build(site, BuildOptions(output=output)).rendered == 0
+    replace_in(site / "content/pages/about.md", "About this site.", "About this site, again.")
+    build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    (site / "content/briefings/2020").mkdir(parents=True)
+    add_briefing(site)
+    assert build(site, BuildOptions(output=output)).briefings == 1
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
 def test_rows_of_briefings_are_cut_by_their_files_not_by_count() -> None:
     from briefgen.build import snapshot
 

@@ -94,6 +94,11 @@ def row_starts(paths: Sequence[str]) -> list[int]:
     return starts
 
 
+def _ends(starts: Sequence[int], count: int) -> list[int]:
+    """Where each row of briefings ends (a site without briefings has no rows)."""
+    return [*starts[1:], count] if starts else []
+
+
 def _row_names(snapshot: Snapshot, starts: Sequence[int]) -> list[str]:
     """Each row's name: a digest of what its records are made from. A briefing's record is a
     function of its file as parsed (parse_key), the site's time zone and the registry's ids
@@ -104,7 +109,7 @@ def _row_names(snapshot: Snapshot, starts: Sequence[int]) -> list[str]:
     made_from = "\0".join([_FORMAT, parse_key(), loaded.config.site.timezone, *sorted(loaded.sources)])
     base = hashlib.blake2b(made_from.encode("utf-8"), digest_size=16)
     names = []
-    for start, end in zip(starts, [*starts[1:], len(briefings)], strict=True):
+    for start, end in zip(starts, _ends(starts, len(briefings)), strict=True):
         digest = base.copy()
         made = "".join(f"{b.doc.path}\0{b.doc.digest}\n" for b in briefings[start:end])
         digest.update(made.encode("utf-8"))
@@ -154,7 +159,7 @@ def write(store: Store, snapshot: Snapshot) -> None:
 
     def rows() -> Iterator[tuple[str, bytes]]:
         yield HEAD, pickle.dumps((_FORMAT, head), protocol=pickle.HIGHEST_PROTOCOL)
-        for name, start, end in zip(names, starts, [*starts[1:], len(briefings)], strict=True):
+        for name, start, end in zip(names, starts, _ends(starts, len(briefings)), strict=True):
             if name not in kept:
                 data = io.BytesIO()
                 _Pickler(data, loaded.sources).dump(briefings[start:end])
@@ -185,7 +190,7 @@ def read(store: Store, output: str) -> Snapshot | None:
         return None
     count = len(snapshot.paths)
     starts = [start for _, start in snapshot.rows]
-    ends = [*starts[1:], count]
+    ends = _ends(starts, count)
     if starts[:1] != ([0] if count else []) or any(e <= s for s, e in zip(starts, ends, strict=True)):
         return None
     snapshot = replace(snapshot, loaded=replace(snapshot.loaded, plan=PlanRows(snapshot.plan)))
