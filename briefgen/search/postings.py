@@ -533,14 +533,12 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         if before is not None and presence_only == is_presence_only(len(before), old_count):
             if before == entries:
                 return previous.encoded[term]  # the same documents and weights, listed alike
-            kept_entry = previous.encoded[term]
+            listed = previous.encoded[term]
+            kept_entry = listed[listed.rindex(':"') + 2:-1]  # see _entry_of
             last = entries[-1] >> 16
             # A bitmap stays one when it is smaller than the list of ids (see encoding.present).
-            if presence_only and (last >> 3) + 1 < len(entries) and kept_entry.endswith('"') \
-                    and kept_entry[kept_entry.rindex(':"') + 2:].startswith(encoding.BITMAP):
-                moved = encoding.moved_bitmap(kept_entry[kept_entry.rindex(':"') + 2:-1], runs,
-                                              added.get(term, ()), last)
-                return _entry_of(term, moved)
+            if presence_only and (last >> 3) + 1 < len(entries) and kept_entry.startswith(encoding.BITMAP):
+                return _entry_of(term, encoding.moved_bitmap(kept_entry, runs, added.get(term, ()), last))
         return postings.encode(term)
 
     postings.encoded = {term: entry(term, entries) for term, entries in lists.items()}
