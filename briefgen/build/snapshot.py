@@ -86,7 +86,7 @@ def row_starts(paths: Sequence[str]) -> list[int]:
     modulo CHUNK (or that fills a row). Cut by their briefings rather than by count, rows
     do not shift when a briefing is added or deleted: the one it is in changes, and the
     others keep their contents, so a full build after it rewrites one row, not all of them."""
-    starts = [0]
+    starts = [0] if paths else []
     longest = CHUNK * _LONGEST_ROW
     for index, path in enumerate(paths[:-1], start=1):
         if zlib.crc32(path.encode("utf-8")) % CHUNK == 0 or index - starts[-1] >= longest:
@@ -150,7 +150,7 @@ def write(store: Store, snapshot: Snapshot) -> None:
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
     paths = tuple(b.doc.path for b in briefings)
-    starts = row_starts(paths) if briefings else []
+    starts = row_starts(paths)
     names = _row_names(snapshot, starts)
     head = replace(_with_briefings(snapshot, ()), paths=paths, plan=plan_rows(loaded.plan),
                    rows=tuple(zip(names, starts, strict=True)))

@@ -415,9 +415,10 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
                 return _update(site, html_of, previous, keys, changed, gone, seen)
             # A briefing added or deleted in the past moves the ids of every newer one.
             kept = kept_in_order(previous.keys, keys)
-            if (kept is not None and count - len(kept) <= _worth_updating(count)
-                    and len(_runs(kept)) <= _MOST_RUNS):
-                return _moved(site, html_of, previous, keys, kept, seen)
+            if kept is not None and count - len(kept) <= _worth_updating(count):
+                runs = _runs(kept)
+                if len(runs) <= _MOST_RUNS:
+                    return _moved(site, html_of, previous, keys, kept, runs, seen)
         except StateError:
             pass  # a damaged state: index everything
     return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen)
@@ -456,6 +457,11 @@ def _entry_of(term: str, entry: str) -> str:
     return f"{json.dumps(term, ensure_ascii=False)}:\"{entry}\""
 
 
+def _entry_in(listed: str) -> str:
+    """The entry of a term as its shard lists it (see _entry_of): base64 has no colon or quote."""
+    return listed[listed.rindex(':"') + 2:-1]
+
+
 def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
     """The kept documents as runs of consecutive old ids that move by the same amount:
     (first old id, old id past the run, new id - old id)."""
@@ -469,7 +475,7 @@ def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
 
 
 def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kept: dict[int, int],
-           seen: WordsSeen | None) -> Postings:
+           runs: list[tuple[int, int, int]], seen: WordsSeen | None) -> Postings:
     """The postings after documents were added or taken out among the others: the kept
     documents' postings move to their new ids (in order, so each list stays sorted), and only
     the documents not kept are indexed. Every row is written again, as after a full run."""
@@ -478,7 +484,6 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     indexed = {new: _indexed(site, new, html_of, seen) for new in range(len(keys)) if new not in kept}
     typecode = _posting_type(len(keys))
     lists: dict[str, array[int]] = {}
-    runs = _runs(kept)
     for term, entries in previous.lists.items():
         moved = array(typecode)
         for first, end, shift in runs:
@@ -533,8 +538,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         if before is not None and presence_only == is_presence_only(len(before), old_count):
             if before == entries:
                 return previous.encoded[term]  # the same documents and weights, listed alike
-            listed = previous.encoded[term]
-            kept_entry = listed[listed.rindex(':"') + 2:-1]  # see _entry_of
+            kept_entry = _entry_in(previous.encoded[term])
             last = entries[-1] >> 16
             # A bitmap stays one when it is smaller than the list of ids (see encoding.present).
             if presence_only and (last >> 3) + 1 < len(entries) and kept_entry.startswith(encoding.BITMAP):
