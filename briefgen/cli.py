@@ -109,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
                          "Serve a live preview: rebuild on every change and reload the browser. "
                          "Drafts are shown, marked as such. The preview starts from the last "
                          "build's output, rendering only the pages it lacks or that changed since "
-                         "and reading the others from the output as they are asked for.")
+                         "and reading the others from the output as they are asked for. A change "
+                         "to many pages (a template, a new briefing) renders a few of them at once "
+                         "and each of the others when it is first opened.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--future", action="store_true", help="include briefings dated in the future")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_site
+from conftest import corpus_site, make_site
 
 from briefgen.serve.livereload import EVENTS_PATH, OVERLAY_ID, STATUS_PATH
 from briefgen.serve.routes import HostCheck, is_loopback, route
@@ -603,6 +603,39 @@ def test_a_built_site_is_served_from_its_output_and_pages_spoiled_since_are_rend
         assert page.read_bytes() == b"<p>spoiled</p>"  # the output is only read
     finally:
         served.server.stop()
+
+
+def test_a_page_left_to_render_when_opened_shows_its_own_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One page of each changed kind at once: of the briefing pages, the newest one's (Briefing 3).
+    monkeypatch.setattr("briefgen.serve.session.RENDERED_AT_ONCE", 1)
+    site = corpus_site(tmp_path, count=4)
+    served = start(site)
+    template = site / "templates/briefing.html"
+    original = template.read_text(encoding="utf-8")
+
+    def edit(added: str) -> None:
+        template.write_text(original.replace("{% block content %}", "{% block content %}" + added, 1),
+                            encoding="utf-8")
+
+    oldest, newest = "/brief/2020/01/10/briefing-0/", "/brief/2020/01/31/briefing-3/"
+    try:
+        assert served.get(oldest).status == 200
+        edit("{% if briefing.title == 'Briefing 0' %}{{ briefing.no_such_field }}{% endif %}<p>Edited.</p>")
+        wait_until(page_shows(served, newest, "<p>Edited.</p>"), "the template edit")
+        assert served.status()["errors"] == [], "the rebuild did not render the oldest page"
+        failed = served.get(oldest)
+        assert failed.status == 500, failed.text
+        message = next(line for line in served.err if "no_such_field" in line)
+        assert message.startswith("templates/briefing.html:"), message
+        assert html.escape(message) in failed.text
+        assert 'id="briefgen-live-state"' in failed.text, "it reloads after the next rebuild"
+        edit("<p>Mended.</p>")
+        wait_until(page_shows(served, oldest, "<p>Mended.</p>"), "the mended template")
+    finally:
+        served.server.stop()
+
+
 def test_a_spoiled_page_whose_text_the_cache_lost_is_an_error_not_a_dropped_connection(
         tmp_path: Path) -> None:
     import sqlite3

@@ -15,12 +15,13 @@ from conftest import corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
-from briefgen.build.stages import load
+from briefgen.build.stages import first_to_render, load
 from briefgen.build.write import MARKER
 from briefgen.diagnostics import BuildFailed
 from briefgen.render.renderer import Renderer
 from briefgen.serve.session import Session
-from briefgen.site.plan import PageSpec
+from briefgen.site.kinds import BRIEFING, HOME, TOPIC, PageKind
+from briefgen.site.plan import Origin, PageSpec
 
 
 def fresh_pages(site: Path) -> dict[str, bytes]:
@@ -63,6 +64,50 @@ def test_a_title_edit_updates_every_page_listing_it(session: Session) -> None:
     assert dict(session.pages) == fresh_pages(session.root)
     listing = [name for name, data in session.pages.items() if b"Briefing seven, retitled" in data]
     assert len(listing) > 3
+
+
+def test_a_change_to_many_pages_renders_a_few_at_once_and_the_others_when_asked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("briefgen.serve.session.RENDERED_AT_ONCE", 3)
+    site = corpus_site(tmp_path, count=12)
+    session = Session(site, BuildOptions(drafts=True))
+    session.rebuild()
+    rendered = _count_renders(monkeypatch)
+    template = site / "templates/briefing.html"
+    replace_in(template, "{% block content %}", "{% block content %}<p>Edited template.</p>")
+    result = session.rebuild([template])
+    briefing_pages = [name for name in session.pages if name.startswith("2020/")
+                      and name.count("/") == 4 and name.endswith("/index.html")]
+    assert len(briefing_pages) == 12
+    assert result.rendered == len(rendered) == 3
+    assert set(briefing_pages) <= result.changed_files, "a page not rendered yet counts as changed"
+    # Pages left unrendered are carried through an in-place edit and a full rebuild...
+    edited = path_of(session, 5)
+    replace_in(edited, "Second paragraph 5.", "A rewritten paragraph.")
+    session.rebuild([edited])
+    new = site / "content/briefings/2020/new.md"
+    new.write_text("---\ntitle: Fresh\ndate: 2020-05-01\n---\nNew text [@src-b].\n", encoding="utf-8")
+    added = session.rebuild([new])
+    assert added.rendered < len(added.changed_files)  # one page of each kind it changes
+    # ...and rendered when read, once, as a build makes them.
+    before = len(rendered)
+    pages = dict(session.pages)
+    on_reading = rendered[before:]
+    assert len(on_reading) > 12 and len(on_reading) == len(set(on_reading))
+    assert dict(session.pages) == pages and len(rendered) == before + len(on_reading)
+    assert pages == _outcome_of_build(site, tmp_path / "out")[1]
+
+
+def test_the_pages_rendered_at_once_are_one_of_each_kind_then_briefings_then_in_order() -> None:
+    def spec(kind: PageKind, n: int) -> tuple[PageSpec, str]:
+        return PageSpec(f"{kind.name}/{n}", kind, (n,), Origin("test")), ""
+
+    jobs = [spec(HOME, 1), spec(HOME, 2), spec(BRIEFING, 1), spec(BRIEFING, 2), spec(TOPIC, 1),
+            spec(BRIEFING, 3), spec(TOPIC, 2)]
+    names = [[job[0].rel for job in part] for part in first_to_render(jobs, 5)]
+    assert names == [["home/1", "briefing/1", "briefing/2", "topic/1", "briefing/3"], ["home/2", "topic/2"]]
+    assert first_to_render(jobs, 2)[0] == [jobs[0], jobs[2], jobs[4]], "one of each kind, past the count"
+    assert first_to_render(jobs, 7) == (jobs, [])
 
 
 def test_new_and_deleted_files(session: Session) -> None:

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
+import itertools
 import os
 import time
 import zoneinfo
@@ -43,7 +44,7 @@ from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
-from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
+from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS
 from briefgen.site.model import (
     RELATED_LIMIT,
     RELATED_TOPIC_WINDOW,
@@ -335,14 +336,43 @@ class RenderOutcome:
     changed_files: frozenset[str]
     renderer: Renderer
     fingerprints: Fingerprints
+    # Changed files left for the caller to render when asked for (see `render_at_most`); their
+    # manifest entries have a fingerprint and no digest, and they count as changed.
+    unrendered: frozenset[str] = frozenset()
+
+
+def first_to_render(jobs: list[tuple[PageSpec, str]], count: int) -> tuple[list[tuple[PageSpec, str]],
+                                                                          list[tuple[PageSpec, str]]]:
+    """The changed files to render now, at most `count` of them (or one of each kind, if more), and
+    the others. One of each kind comes first, so that a template's error shows at once; then the
+    briefings' own pages, where a content file's shows; then the plan's order."""
+    if len(jobs) <= count:
+        return jobs, []
+    chosen: set[int] = set()
+    kinds = set()
+    for position, (spec, _) in enumerate(jobs):
+        if spec.kind not in kinds:
+            kinds.add(spec.kind)
+            chosen.add(position)
+    briefing_pages = (p for p, (spec, _) in enumerate(jobs) if spec.kind is BRIEFING)
+    for position in itertools.chain(briefing_pages, range(len(jobs))):
+        if len(chosen) >= count:
+            break
+        chosen.add(position)
+    return ([job for p, job in enumerate(jobs) if p in chosen],
+            [job for p, job in enumerate(jobs) if p not in chosen])
 
 
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
                 progress: Progress | None = None, note_readers: bool = False,
-                earlier: Path | None = None) -> RenderOutcome:
+                earlier: Path | None = None, render_at_most: int | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build,
-    whose files (`previous` names them and their digests) are in `earlier`, when given."""
+    whose files (`previous` names them and their digests) are in `earlier`, when given.
+    With `render_at_most` (the live preview), render only that many of the changed files, in
+    this process, and leave the others to the caller (RenderOutcome.unrendered)."""
+    if render_at_most is not None:
+        pool = None
     bytecode = TemplateCache(cache.store) if cache is not None and cache.writable else None
     env = make_environment(loaded.config, loaded.themes, bytecode)
     assets = loaded.assets
@@ -396,6 +426,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         progress(f"rendering {len(todo)} changed files, keeping {kept}"
                  + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
 
+    later: list[tuple[PageSpec, str]] = []
+
     def render_here(jobs: list[tuple[PageSpec, str]]) -> list[Rendered]:
         with _collecting():
             return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
@@ -414,6 +446,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         written += here
     else:
         todo += deferred_needed()
+        if render_at_most is not None:
+            todo, later = first_to_render(todo, render_at_most)
         written = render_here(todo)
     problems = [r.problem for r in written if r.problem is not None]
     if problems:
@@ -423,8 +457,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         if result.digest != previous.get(result.rel_file, ("", ""))[1]:
             changed.add(result.rel_file)
         manifest[result.rel_file] = (manifest[result.rel_file][0], result.digest)
-    return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written), frozenset(changed),
-                         renderer, fingerprints)
+    left = frozenset(spec.output_file for spec, _ in later)
+    return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written) - len(left),
+                         frozenset(changed) | left, renderer, fingerprints, left)
 
 
 @dataclass(frozen=True)

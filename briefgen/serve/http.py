@@ -16,7 +16,8 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from briefgen.serve.livereload import EVENTS_PATH, PLACEHOLDER, STATUS_PATH, inject, live_snippet
+from briefgen.serve.livereload import EVENTS_PATH, PLACEHOLDER, STATUS_PATH, failed_page, inject, live_snippet
+from briefgen.serve.pages import PageFailed
 from briefgen.serve.routes import HostCheck, content_type, route
 
 REQUEST_WAIT_SECONDS: Final = 5.0  # how long a page request waits for a rebuild under way
@@ -145,6 +146,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _page(self, snapshot: Snapshot, file: str, status: int, head: bool) -> None:
         try:
             data = snapshot.pages[file]
+        except PageFailed as failed:
+            # A page the last rebuild left to render when asked for: say why it cannot be.
+            self.server.app.say_error(str(failed))
+            page = inject(failed_page(str(failed)), live_snippet(snapshot.version, snapshot.base, (), 500))
+            self._send(500, page, content_type(".html"), head)
+            return
         except KeyError:
             # A page of the last build, changed in the output since, that cannot be rendered
             # again (its text gone from the cache): it exists, so not a 404. A rebuild mends it.

@@ -83,6 +83,14 @@ PLACEHOLDER: Final = (b"<!doctype html>\n<html lang=\"en\"><head><meta charset=\
                        b"the errors are fixed.</p>\n</body></html>\n")
 
 
+def failed_page(message: str) -> bytes:
+    """In place of a page whose rendering failed when a reader asked for it: the error."""
+    return (b"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            b"<title>briefgen: this page failed to render</title></head>\n<body>"
+            b"<h1>This page could not be rendered</h1><pre>" + html.escape(message).encode()
+            + b"</pre><p>It updates by itself when the error is fixed.</p>\n</body></html>\n")
+
+
 def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
     """The URL paths of changed pages, or None when every page should reload.
 

@@ -9,6 +9,10 @@ bytes. Asked for, its file is read and checked against that digest; a file
 changed or deleted by hand since is rendered instead, by the renderer of the
 preview's current build, which makes the same bytes (that is what an unchanged
 fingerprint means).
+
+A page a rebuild left unrendered (on a large change, the preview renders a few
+of the changed pages at once and the others when asked for, as `hugo server`
+does) is named here with no digest, and rendered when first asked for.
 """
 
 from __future__ import annotations
@@ -17,9 +21,14 @@ from collections.abc import Callable, Iterator, Mapping
 
 from briefgen.serve.built import read_built
 
-# An output file's bytes, rendered; None if it cannot be. Called from the server's threads, it must
-# keep itself from running beside a rebuild (the session's takes the rebuild's lock).
+# An output file's bytes, rendered; None if it cannot be (PageFailed if its rendering fails). Called
+# from the server's threads, it must keep itself from running beside a rebuild (the session's takes
+# the rebuild's lock).
 RenderPage = Callable[[str], bytes | None]
+
+
+class PageFailed(Exception):
+    """A page rendered when asked for whose rendering failed; the message is the diagnostic."""
 
 
 class Pages(Mapping[str, bytes]):
@@ -29,7 +38,8 @@ class Pages(Mapping[str, bytes]):
     def __init__(self, held: Mapping[str, bytes] | None = None, built: Mapping[str, str] | None = None,
                  folder: str = "", render: RenderPage | None = None) -> None:
         """`held`: pages in memory; `built`: pages in the output folder, by the digest of their
-        bytes, none of them also held; `render`: renders a page whose file is not as built."""
+        bytes, or with "" for a page not rendered yet, none of them also held; `render`: renders
+        a page not rendered yet, or whose file is not as built."""
         self._held: Mapping[str, bytes] = held or {}
         self._built: Mapping[str, str] = built or {}
         self.folder = folder
@@ -58,7 +68,7 @@ class Pages(Mapping[str, bytes]):
         if data is not None:
             return data
         digest = self._built[rel_file]  # KeyError: no such page
-        data = read_built(self.folder, rel_file, digest)
+        data = read_built(self.folder, rel_file, digest) if digest else None
         if data is None and self._render is not None:
             data = self._render(rel_file)
         if data is None:

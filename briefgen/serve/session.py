@@ -46,7 +46,7 @@ from briefgen.content.markup import Converter
 from briefgen.diagnostics import BuildFailed, Diagnostic
 from briefgen.render.renderer import Renderer, RenderError
 from briefgen.serve.built import BuiltFiles, built_files
-from briefgen.serve.pages import Pages, RenderPage
+from briefgen.serve.pages import PageFailed, Pages, RenderPage
 from briefgen.site.plan import PageSpec
 
 
@@ -61,6 +61,11 @@ class SessionResult:
 
 
 _KIND_ORDER = {kind: index for index, (kind, _, _) in enumerate(CONTENT_KINDS)}
+
+# Changed pages a rebuild renders at once; the others are rendered when a reader asks for one.
+# A new briefing changes every page of the home page's list, and a template every page made
+# with it: rendering them all would hold the reload up for seconds on a large site.
+RENDERED_AT_ONCE = 64
 
 
 class _MemorySink:
@@ -91,8 +96,9 @@ class _MemorySink:
 
 
 def _page_renderer(renderer: Renderer, plan: Sequence[PageSpec], lock: threading.Lock) -> RenderPage:
-    """Renders a planned page by its output file's name, for a built file spoiled since the
-    build. A server thread calls it: `lock` keeps it from running beside a rebuild."""
+    """Renders a planned page by its output file's name, for a page left unrendered or a built
+    file spoiled since the build. A server thread calls it: `lock` keeps it from running beside
+    a rebuild."""
     specs: dict[str, PageSpec] = {}
 
     def render(rel_file: str) -> bytes | None:
@@ -104,7 +110,9 @@ def _page_renderer(renderer: Renderer, plan: Sequence[PageSpec], lock: threading
                 return None
             try:
                 return renderer.render(spec)
-            except (RenderError, OSError):  # OSError: a body a build beside this one pruned
+            except RenderError as exc:
+                raise PageFailed(str(exc.diagnostic)) from exc
+            except OSError:  # a body a build beside this one pruned
                 return None
 
     return render
@@ -272,9 +280,10 @@ class Session:
         if built is not None:
             folder = built.folder
             sink, previous = _MemorySink(Pages(built=built.digests(), folder=folder)), built.manifest
-        outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True)
+        outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True,
+                              render_at_most=RENDERED_AT_ONCE)
         render = _page_renderer(outcome.renderer, loaded.plan, self._lock)
-        pages = Pages(sink.pages, sink.built, folder, render)
+        pages = Pages(sink.pages, {**sink.built, **dict.fromkeys(outcome.unrendered, "")}, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
         differ = (frozenset(pages) if built is not None
                   else outcome.changed_files | (self.pages.keys() - pages.keys()))
