@@ -21,6 +21,8 @@ from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import BuildResult, build
+from briefgen.render.renderer import Renderer
+from briefgen.site.plan import PageSpec
 
 
 def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]:
@@ -405,6 +407,31 @@ def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> N
     assert result.rendered == 1  # the topic index, and nothing else uses topics.html
     assert b"Edited." in (output / "topics/index.html").read_bytes()
     assert briefing_page.stat().st_mtime_ns == before.st_mtime_ns
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_new_briefing_renders_no_publisher_or_filter_file_it_leaves_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest briefing takes the model's first place, so every other one moves: the pages
+    of the publishers and the filters it is not part of list the same briefings as before."""
+    site = corpus_site(tmp_path)  # every briefing cites src-a, of Daily One
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    rendered: list[str] = []
+    render = Renderer.render
+
+    def counted(self: Renderer, spec: PageSpec) -> bytes:
+        rendered.append(spec.output_file)
+        return render(self, spec)
+
+    monkeypatch.setattr(Renderer, "render", counted)
+    (site / "content/briefings/2020/new.md").write_text(
+        corpus_briefing("The newest", "2020-12-01", "Gamma", "New text [@src-b].").replace(
+            "sources: [src-a]", "sources: [src-b]"), encoding="utf-8")
+    build(site, BuildOptions(output=output, jobs=1))
+    assert "sources/weekly-two/index.html" in rendered and "search/filters/topic/gamma.json" in rendered
+    untouched = ("daily-one", "/alpha.json", "/beta.json")
+    assert not [name for name in rendered if any(part in name for part in untouched)]
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 

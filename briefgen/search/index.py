@@ -142,12 +142,8 @@ class SearchIndex:
         known = self.postings.digests[shard]
         return known or self.postings.digest(shard, self.term_shard(shard))
 
-    def filter_ids(self, kind: str, value: str) -> list[int]:
-        site = self.site
-        return sorted({files.briefing_id(site, i) for i in files.filter_members(site, kind, value)})
-
     def filter_file(self, kind: str, value: str) -> bytes:
-        ids = self.filter_ids(kind, value)
+        ids = files.filter_ids(self.site, kind, value)
         return _json([b - a for a, b in zip([0, *ids], ids, strict=False)])
 
     def meta(self) -> bytes:

@@ -157,7 +157,10 @@ def _topic_feed(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
 def _publishers(ctx: PlanContext, indexes: Sequence[int]) -> Shows:
     publishers = [ctx.site.publishers[i] for i in indexes]
     listed = tuple(i for p in publishers for a in p.articles for i in a.cited_by)
-    other = tuple((p.name, p.slug, tuple((a.source, a.cited_by) for a in p.articles)) for p in publishers)
+    # How many of `listed` cite each article, not which places they hold in the model: a
+    # briefing added before them moves those, not what the page shows.
+    other = tuple((p.name, p.slug, p.citing_briefings, tuple((a.source, len(a.cited_by)) for a in p.articles))
+                  for p in publishers)
     return Shows(listed=listed, other=other)
 
 
@@ -194,9 +197,8 @@ def _search_index(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
 
 
 def _search_filter(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
-    # The documents of one topic, year or publisher: which briefings, not what they say.
-    members = search_files.filter_members(ctx.site, args[0], args[1])
-    return Shows(other=(len(ctx.site.briefings), len(ctx.site.pages), members))
+    # The documents of one topic, year or publisher: their search ids, not what they say.
+    return Shows(other=tuple(search_files.filter_ids(ctx.site, args[0], args[1])))
 
 
 def _search_document(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:

@@ -75,3 +75,8 @@ def filter_members(site: Site, kind: str, value: str) -> tuple[int, ...]:
     if kind == "year":
         return site.years[int(value)]
     return tuple(i for p in site.publishers if p.slug == value for a in p.articles for i in a.cited_by)
+
+
+def filter_ids(site: Site, kind: str, value: str) -> list[int]:
+    """The search ids of one topic's, year's or publisher's briefings, in order: its filter file."""
+    return sorted({briefing_id(site, i) for i in filter_members(site, kind, value)})
