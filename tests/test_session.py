@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 from conftest import corpus_briefing, corpus_site, replace_in, tree
 
@@ -96,6 +97,32 @@ def test_a_change_to_many_pages_renders_a_few_at_once_and_the_others_when_asked_
     assert len(on_reading) > 12 and len(on_reading) == len(set(on_reading))
     assert dict(session.pages) == pages and len(rendered) == before + len(on_reading)
     assert pages == _outcome_of_build(site, tmp_path / "out")[1]
+
+
+def test_the_preview_compiles_a_template_again_only_once_it_is_edited(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=4)
+    session = Session(site, BuildOptions(drafts=True, use_cache=False))
+    compiled: list[str | None] = []
+    compile_template = jinja2.Environment.compile
+
+    def counted(self: jinja2.Environment, source: Any, name: str | None = None, *args: Any, **kw: Any) -> Any:
+        compiled.append(name)
+        return compile_template(self, source, name, *args, **kw)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    session.rebuild()
+    assert "briefing.html" in compiled and "home.html" in compiled
+    new = site / "content/briefings/2020/new.md"
+    new.write_text("---\ntitle: Fresh\ndate: 2020-05-01\n---\nNew text [@src-b].\n", encoding="utf-8")
+    compiled.clear()
+    session.rebuild([new])  # a full rebuild: a new environment
+    assert compiled == []
+    template = site / "templates/briefing.html"
+    replace_in(template, "{% block content %}", "{% block content %}<p>Edited template.</p>")
+    session.rebuild([template])
+    assert compiled == ["briefing.html"]
+    assert dict(session.pages) == _outcome_of_build(site, tmp_path / "out")[1]
 
 
 def test_the_pages_rendered_at_once_are_one_of_each_kind_then_briefings_then_in_order() -> None:

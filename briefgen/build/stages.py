@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import jinja2
+
 from briefgen import __version__
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints
@@ -366,15 +368,18 @@ def first_to_render(jobs: list[tuple[PageSpec, str]], count: int) -> tuple[list[
 def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
                 progress: Progress | None = None, note_readers: bool = False,
-                earlier: Path | None = None, render_at_most: int | None = None) -> RenderOutcome:
+                earlier: Path | None = None, render_at_most: int | None = None,
+                templates: jinja2.BytecodeCache | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build,
     whose files (`previous` names them and their digests) are in `earlier`, when given.
     With `render_at_most` (the live preview), render only that many of the changed files, in
-    this process, and leave the others to the caller (RenderOutcome.unrendered)."""
+    this process, and leave the others to the caller (RenderOutcome.unrendered). `templates`
+    holds compiled templates (by default, the cache's, when it is writable)."""
     if render_at_most is not None:
         pool = None
-    bytecode = TemplateCache(cache.store) if cache is not None and cache.writable else None
-    env = make_environment(loaded.config, loaded.themes, bytecode)
+    if templates is None and cache is not None and cache.writable:
+        templates = TemplateCache(cache.store)
+    env = make_environment(loaded.config, loaded.themes, templates)
     assets = loaded.assets
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)

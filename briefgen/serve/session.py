@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefgen.build import snapshot
-from briefgen.build.cache import BuildCache
+from briefgen.build.cache import BuildCache, HeldTemplates
 from briefgen.build.edits import Baseline, edit_briefings, index_of
 from briefgen.build.in_place import snapshot_baseline
 from briefgen.build.inputs import content_stats
@@ -159,6 +159,7 @@ class Session:
         self._manifest: dict[str, tuple[str, str]] = {}
         self._last: Baseline | None = None
         self._converter = Converter()
+        self._templates: HeldTemplates | None = None  # compiled templates, kept between rebuilds
         self._lock = threading.Lock()  # held by a rebuild, and by a page rendered for a reader
 
     @property
@@ -280,8 +281,10 @@ class Session:
         if built is not None:
             folder = built.folder
             sink, previous = _MemorySink(Pages(built=built.digests(), folder=folder)), built.manifest
+        if self._templates is None:
+            self._templates = HeldTemplates(self._cache.store)
         outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True,
-                              render_at_most=RENDERED_AT_ONCE)
+                              render_at_most=RENDERED_AT_ONCE, templates=self._templates)
         render = _page_renderer(outcome.renderer, loaded.plan, self._lock)
         pages = Pages(sink.pages, {**sink.built, **dict.fromkeys(outcome.unrendered, "")}, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
