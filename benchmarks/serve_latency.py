@@ -2,12 +2,19 @@
 
     python benchmarks/serve_latency.py [--sizes demo,1000,10000] [--edits 10]
                                        [--tools briefgen,hugo] [--warm] [--write-results]
+                                       [--change edit|new|template]
 
 For each corpus (the repository's demo site, and sites of N generated briefings from
 benchmarks/generate.py) and each tool, this starts the dev server on a free port,
 opens one briefing in headless Chromium (Debian's /usr/bin/chromium through
 Playwright; browsers are never downloaded) and then, once for warm-up and --edits
 times measured, rewrites that briefing's file with a new marker sentence appended.
+`--change new` instead opens the home page and adds a briefing dated before any
+other one but newer, with the marker in its title (each is deleted again, and the
+server's rebuild awaited, before the next); `--change template` opens the briefing
+and rewrites the template of every briefing page (briefgen's `briefing.html`, Hugo's
+`page.html`) with a marker paragraph. Those move many pages at once: a new briefing
+shifts every page of the home page's list.
 
 The latency of one edit runs from just before the file is written to the moment the
 open page, reloaded by the server's own live-reload script, shows the marker: an
@@ -17,7 +24,8 @@ browser, not by polling from Python. Both clocks are the same machine's wall clo
 
 Everything happens in a temporary folder (or --work DIR): the demo site is copied
 there first, and nothing in the repository changes, except that --write-results
-replaces the "Live preview latency" section of benchmarks/RESULTS.md (or appends it).
+replaces the "Live preview latency" section of benchmarks/RESULTS.md (or appends it;
+each --change has a section of its own).
 
 `hugo server` runs with its defaults (in-memory rendering, fast render mode, its
 livereload script over a WebSocket); the Hugo corpus is the one generate.py writes,
@@ -58,6 +66,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SECTION_START = "<!-- serve-latency:start -->"
 SECTION_END = "<!-- serve-latency:end -->"
+CHANGES = ("edit", "new", "template")
+# What each --change does to the site, for the section of RESULTS.md it writes.
+CHANGE_TITLES = {"edit": "Live preview latency",
+                 "new": "Live preview latency: a new briefing",
+                 "template": "Live preview latency: a template edit"}
+CHANGE_ABOUT = {
+    "edit": "Edit-to-browser latency, median of {n} edits after one warm-up edit "
+            "(`python benchmarks/serve_latency.py --write-results`): from just before the "
+            "briefing file is rewritten to the first animation frame in which the open page "
+            "in headless Chromium shows the new sentence.",
+    "new": "New-briefing-to-browser latency, median of {n} additions after one warm-up "
+           "(`python benchmarks/serve_latency.py --change new --write-results`): from just "
+           "before a briefing newer than every other is written to the first animation frame in "
+           "which the open home page in headless Chromium shows its title. Each one is deleted "
+           "again, and that rebuild awaited, before the next.",
+    "template": "Template-edit-to-browser latency, median of {n} edits after one warm-up "
+                "(`python benchmarks/serve_latency.py --change template --write-results`): from "
+                "just before the template of every briefing page (briefgen: `templates/briefing.html`, "
+                "Hugo: `layouts/page.html`) is rewritten with a new paragraph to the first animation "
+                "frame in which the open briefing page in headless Chromium shows it.",
+}
+# Where a marker paragraph goes in each tool's briefing page template.
+TEMPLATE_ANCHORS = {"briefgen": "{% block content %}", "hugo": '{{ define "main" }}'}
 TABLE_HEAD = ("| site | briefings | server | ready (s) | median (ms) | min (ms) | max (ms) "
               "| server rebuild, median (ms) |")
 READY_TIMEOUT = 900.0  # seconds for a server to come up (10,000 briefings, 2 cores)
@@ -99,6 +130,17 @@ class Corpus:
     sites: dict[str, Path]  # tool -> site folder
     edited: dict[str, Path]  # tool -> the briefing file to edit
     urls: dict[str, str]  # tool -> URL path of that briefing
+
+    def template(self, tool: str) -> Path:
+        """The template of every briefing page, put in the site's own templates if missing."""
+        site = self.sites[tool]
+        if tool == "hugo":
+            return site / "layouts" / "page.html"
+        path = site / "templates" / "briefing.html"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / "themes" / "default" / "templates" / "briefing.html", path)
+        return path
 
 
 def _front_matter(path: Path) -> tuple[dict[str, Any], str]:
@@ -325,43 +367,85 @@ class Measured:
                                       if self.rebuild_ms else None)}
 
 
-def measure(browser: Any, corpus: Corpus, tool: str, hugo: str | None, edits: int) -> Measured:
+def new_briefing(like: Path, n: int) -> tuple[Path, str]:
+    """A briefing beside `like`, made from it, dated an hour ago (newer than any generated one)
+    with marker n in its title; its path and text."""
+    import yaml
+
+    front, body = _front_matter(like)
+    front["title"] = f"Latency LATENCYMARK{n}X briefing"
+    front["date"] = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).replace(microsecond=0)
+    if "slug" in front:  # Hugo's corpus names each post's slug
+        front["slug"] = f"latency-new-{n}"
+    text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n" + body
+    return like.with_name(f"latency-new-{n}.md"), text
+
+
+def _await_rebuild(server: Server, since: int) -> None:
+    deadline = time.monotonic() + EDIT_TIMEOUT
+    while not server.rebuild_ms(since):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.tool} did not rebuild within {EDIT_TIMEOUT} s")
+        time.sleep(0.05)
+
+
+def measure(browser: Any, corpus: Corpus, tool: str, hugo: str | None, edits: int,
+            change: str = "edit") -> Measured:
     from playwright.sync_api import Error as PlaywrightError
 
-    path = corpus.edited[tool]
+    path = corpus.template(tool) if change == "template" else corpus.edited[tool]
     original = path.read_text(encoding="utf-8")
+
+    def apply(n: int) -> Path | None:
+        """Make change n; the file to delete after it is seen, if any."""
+        marker = f"LATENCYMARK{n}X"
+        if change == "new":
+            new, text = new_briefing(path, n)
+            new.write_text(text, encoding="utf-8")
+            return new
+        if change == "template":
+            anchor = TEMPLATE_ANCHORS[tool]
+            path.write_text(original.replace(anchor, f"{anchor}<p>The {marker} template.</p>", 1),
+                            encoding="utf-8")
+            return None
+        path.write_text(original.rstrip("\n") + f"\n\nThe {marker} sentence was added.\n", encoding="utf-8")
+        return None
+
     with running(tool, corpus.sites[tool], hugo) as server:
         log(f"{corpus.label} / {tool}: serving after {server.ready_seconds:.2f} s")
         context = browser.new_context()
         context.add_init_script(WATCH_SCRIPT)
         page = context.new_page()
-        url = server.origin + corpus.urls[tool]
+        url = server.origin + ("/" if change == "new" else corpus.urls[tool])
         response = page.goto(url, wait_until="load", timeout=READY_TIMEOUT * 1000)
         if response is None or response.status != 200:
             raise RuntimeError(f"{url} answered {response.status if response else 'nothing'}")
         time.sleep(1.0)  # let the live-reload connection open
         latencies: list[float] = []
-        since = len(server.lines)
+        rebuilds: list[float] = []
         try:
-            for n in range(edits + 1):  # the first edit warms up and is not counted
-                marker = f"LATENCYMARK{n}X"
-                text = original.rstrip("\n") + f"\n\nThe {marker} sentence was added.\n"
+            for n in range(edits + 1):  # the first change warms up and is not counted
+                since = len(server.lines)
                 written = time.time()
-                path.write_text(text, encoding="utf-8")
+                added = apply(n)
                 seen = _wait_seen(page, n, PlaywrightError)
-                if n == 0:
-                    since = len(server.lines)
-                else:
+                if n > 0:
                     latencies.append((seen - written) * 1000)
-                time.sleep(0.5)  # let the server settle before the next edit
+                    _await_rebuild(server, since)
+                    rebuilds += server.rebuild_ms(since)[:1]
+                if added is not None:
+                    since = len(server.lines)
+                    added.unlink()
+                    _await_rebuild(server, since)
+                time.sleep(0.5)  # let the server settle before the next change
         finally:
-            path.write_text(original, encoding="utf-8")
+            if change != "new":
+                path.write_text(original, encoding="utf-8")
             context.close()
-        rebuilds = server.rebuild_ms(since)
     result = Measured(corpus.label, corpus.briefings, tool, server.ready_seconds, latencies,
                       rebuilds)
     row = result.row()
-    log(f"{corpus.label} / {tool}: median {row['median_ms']} ms over {row['edits']} edits "
+    log(f"{corpus.label} / {tool}: median {row['median_ms']} ms over {row['edits']} changes ({change}) "
         f"(min {row['min_ms']}, max {row['max_ms']}; server-side rebuild median "
         f"{row['rebuild_median_ms']} ms)")
     return result
@@ -399,13 +483,21 @@ def _row_key(line: str) -> tuple[str, str]:
     return (cells[0], cells[2]) if len(cells) > 2 else ("", "")
 
 
-def kept_rows(results: list[Measured]) -> list[str]:
+def markers(change: str) -> tuple[str, str]:
+    """The comments around the section of RESULTS.md that a --change writes."""
+    if change == "edit":
+        return SECTION_START, SECTION_END
+    return f"<!-- serve-latency-{change}:start -->", f"<!-- serve-latency-{change}:end -->"
+
+
+def kept_rows(results: list[Measured], change: str = "edit") -> list[str]:
     """Rows of the section now in RESULTS.md for corpora and servers this run did not measure."""
     path = HERE / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION_START not in text or TABLE_HEAD not in text:
+    start, end = markers(change)
+    if start not in text or TABLE_HEAD not in text.split(start, 1)[1].split(end, 1)[0]:
         return []
-    old = text.split(SECTION_START, 1)[1].split(SECTION_END, 1)[0]
+    old = text.split(start, 1)[1].split(end, 1)[0]
     rows = old.split(TABLE_HEAD, 1)[1].split("\n\n", 1)[0].splitlines()[2:]
     measured = {(r.corpus, r.tool) for r in results}
     kept = []
@@ -437,16 +529,15 @@ def versions(hugo: str | None) -> list[str]:
     return found
 
 
-def section(results: list[Measured], edits: int, hugo: str | None, kept: list[str]) -> str:
+def section(results: list[Measured], edits: int, hugo: str | None, kept: list[str],
+            change: str = "edit") -> str:
     load = os.getloadavg()
+    start, end = markers(change)
     return "\n".join([
-        SECTION_START,
-        "## Live preview latency",
+        start,
+        f"## {CHANGE_TITLES[change]}",
         "",
-        f"Edit-to-browser latency, median of {edits} edits after one warm-up edit "
-        "(`python benchmarks/serve_latency.py --write-results`): from just before the "
-        "briefing file is rewritten to the first animation frame in which the open page "
-        "in headless Chromium shows the new sentence. *Ready* is the time from starting "
+        CHANGE_ABOUT[change].format(n=edits) + " *Ready* is the time from starting "
         "the server to its first answer. *Server rebuild* is what each server reports "
         "(briefgen: `Rebuilt ... in`, Hugo: `Total in`). Rows marked * are kept from an "
         "earlier run that measured more sizes.",
@@ -458,16 +549,17 @@ def section(results: list[Measured], edits: int, hugo: str | None, kept: list[st
         + "; ".join(versions(hugo)) + ". `hugo server` runs with its defaults (fast render "
         "mode, in memory, its livereload script reloading the page); `briefgen serve` with its "
         "50 ms debounce, swapping the new body into the open page.",
-        SECTION_END,
+        end,
     ])
 
 
-def write_results(text: str) -> Path:
+def write_results(text: str, change: str = "edit") -> Path:
     path = HERE / "RESULTS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION_START in old and SECTION_END in old:
-        before, rest = old.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1]
+    start, end = markers(change)
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        after = rest.split(end, 1)[1]
         new = before + text + after
     else:
         new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + text + "\n"
@@ -483,7 +575,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="demo,1000,10000",
                         help="comma-separated: demo and/or briefing counts (default: %(default)s)")
-    parser.add_argument("--edits", type=int, default=10, help="measured edits per server")
+    parser.add_argument("--edits", type=int, default=10, help="measured changes per server")
+    parser.add_argument("--change", choices=CHANGES, default="edit",
+                        help="edit: a briefing's text; new: a briefing added; template: the "
+                             "briefing page template (default: %(default)s)")
     parser.add_argument("--tools", default="briefgen,hugo")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="folder for the corpora (default: a temp folder)")
@@ -523,14 +618,14 @@ def main(argv: list[str] | None = None) -> int:
             for tool in tools:
                 if tool == "briefgen" and args.warm:
                     warm_build(corpus.sites[tool])
-                results.append(measure(browser, corpus, tool, hugo, args.edits))
+                results.append(measure(browser, corpus, tool, hugo, args.edits, args.change))
             if not args.work:
                 shutil.rmtree(work / ("demo" if size == "demo" else f"n{int(size)}"),
                               ignore_errors=True)
     print(table(results))
     if args.write_results:
-        text = section(results, args.edits, hugo, kept_rows(results))
-        log(f"wrote {write_results(text)}")
+        text = section(results, args.edits, hugo, kept_rows(results, args.change), args.change)
+        log(f"wrote {write_results(text, args.change)}")
     return 0
 
 
