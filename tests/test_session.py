@@ -14,6 +14,7 @@ import jinja2
 import pytest
 from conftest import corpus_briefing, corpus_site, replace_in, tree
 
+from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
 from briefgen.build.stages import first_to_render, load
@@ -97,6 +98,54 @@ def test_a_change_to_many_pages_renders_a_few_at_once_and_the_others_when_asked_
     assert len(on_reading) > 12 and len(on_reading) == len(set(on_reading))
     assert dict(session.pages) == pages and len(rendered) == before + len(on_reading)
     assert pages == _outcome_of_build(site, tmp_path / "out")[1]
+
+
+def test_a_template_edit_keeps_the_model_and_fingerprints_only_the_files_made_with_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=12)
+    session = Session(site, BuildOptions(drafts=True))
+    session.rebuild()
+    loads: list[object] = []
+    monkeypatch.setattr("briefgen.serve.session.load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    printed: list[str] = []
+    fingerprint_of = Fingerprints.of
+
+    def counted(self: Fingerprints, spec: PageSpec) -> str:
+        printed.append(spec.kind.name)
+        return fingerprint_of(self, spec)
+
+    monkeypatch.setattr(Fingerprints, "of", counted)
+    template = site / "templates/briefing.html"
+    replace_in(template, "{% block content %}", "{% block content %}<p>Edited template.</p>")
+    session.rebuild([template])
+    assert loads == [] and set(printed) == {"briefing"}
+    assert dict(session.pages) == _outcome_of_build(site, tmp_path / "out")[1]
+    # A language catalog beside the templates: every file's fingerprint changes, not the model.
+    catalog = site / "templates/i18n/en.toml"
+    catalog.parent.mkdir()
+    catalog.write_text('[formats]\ndate = "y-MM-dd"\n', encoding="utf-8")
+    assert "2020/01/index.html" in session.rebuild([catalog]).changed_files
+    assert loads == []
+    assert dict(session.pages) == _outcome_of_build(site, tmp_path / "catalog")[1]
+    # Then an edit in place, a new briefing and a template edit again, each as a build makes them.
+    edited = path_of(session, 5)
+    replace_in(edited, "Second paragraph 5.", "A rewritten paragraph.")
+    session.rebuild([edited])
+    new = site / "content/briefings/2020/new.md"
+    new.write_text("---\ntitle: Fresh\ndate: 2020-05-01\n---\nNew text [@src-b].\n", encoding="utf-8")
+    session.rebuild([new])
+    assert len(loads) == 1
+    replace_in(template, "<p>Edited template.</p>", "<p>Edited again.</p>")
+    session.rebuild([template])
+    assert len(loads) == 1
+    assert dict(session.pages) == _outcome_of_build(site, tmp_path / "last")[1]
+    # A theme's static file is not a template: the model is made again.
+    static = site / "static/extra.css"
+    static.parent.mkdir(exist_ok=True)
+    static.write_text("p { color: red; }\n", encoding="utf-8")
+    session.rebuild([static])
+    assert len(loads) == 2
+    assert dict(session.pages) == _outcome_of_build(site, tmp_path / "static")[1]
 
 
 def test_the_preview_compiles_a_template_again_only_once_it_is_edited(

@@ -157,6 +157,20 @@ class Fingerprints:
         return FingerprintState(self.templates, self.global_digest, self.static_digest, self.descriptions,
                                 self.listed_by, self.shown_full_by, self.shows_every)
 
+    def kept_kinds(self, earlier: Fingerprints) -> frozenset[PageKind] | None:
+        """The kinds of file whose fingerprints are those of `earlier`, fingerprints of the same
+        model (the same site and plan) whose templates may differ; None when any other input
+        differs. Then this takes over what `earlier` noted of the files showing each briefing."""
+        if (earlier.site is not self.site or earlier.plan is not self.plan
+                or (earlier.global_digest, earlier.static_digest, earlier.descriptions)
+                != (self.global_digest, self.static_digest, self.descriptions)):
+            return None
+        self.listed_by, self.shown_full_by = earlier.listed_by, earlier.shown_full_by
+        self.shows_every = earlier.shows_every
+        self._listing, self._full, self._source = earlier._listing, earlier._full, earlier._source
+        return frozenset(kind for kind in KINDS.values()
+                         if self.templates.get(kind.name, "") == earlier.templates.get(kind.name, ""))
+
     def for_site(self, site: Site, changed: Iterable[int],
                  index_digest: IndexDigest | None = None) -> Fingerprints:
         """These fingerprints for a model that differs from this one only in the records of

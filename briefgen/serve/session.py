@@ -269,11 +269,15 @@ class Session:
             started_from_build = self._start_from_build(started)
             if started_from_build is not None:
                 return started_from_build
+        same_model = self._last if changed_set and self._only_templates(changed_set) else None
         # The preview's threads (watcher, server) already run: forking them is unsafe,
         # so the workers start from a fresh server process.
         pool = (WorkerPool(self.options.jobs, start="forkserver") if first and self.options.jobs > 1
                 else None)
-        loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
+        if same_model is not None:
+            loaded = same_model.loaded  # no content, configuration or static file changed
+        else:
+            loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
         sink, previous = _MemorySink(self.pages), self._manifest
         built = (built_files(self._cache.store, self.options.output or loaded.config.output_dir)
                  if first and self.options.use_cache else None)
@@ -284,7 +288,9 @@ class Session:
         if self._templates is None:
             self._templates = HeldTemplates(self._cache.store)
         outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True,
-                              render_at_most=RENDERED_AT_ONCE, templates=self._templates)
+                              render_at_most=RENDERED_AT_ONCE, templates=self._templates,
+                              same_model=(same_model.renderer, same_model.fingerprints)
+                              if same_model is not None else None)
         render = _page_renderer(outcome.renderer, loaded.plan, self._lock)
         pages = Pages(sink.pages, {**sink.built, **dict.fromkeys(outcome.unrendered, "")}, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
@@ -296,6 +302,20 @@ class Session:
         self._last = Baseline(loaded, outcome.renderer, outcome.fingerprints, index_of(loaded))
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
                              time.perf_counter() - started, tuple(loaded.warnings), differ)
+
+    def _only_templates(self, changed: set[Path]) -> bool:
+        """Whether every change is to a template (the site's or its themes'), so that the model of
+        the last build stands: no content, configuration or static file is among them, and no
+        briefing dated in the future has come due since."""
+        last = self._last
+        if last is None:
+            return False
+        loaded = last.loaded
+        now = self.options.now or dt.datetime.now(dt.UTC)
+        if loaded.next_release is not None and now >= loaded.next_release:
+            return False
+        folders = [loaded.config.templates_dir, *(theme.templates for theme in loaded.themes)]
+        return all(any(path.is_relative_to(folder) for folder in folders) for path in changed)
 
     def _start_from_build(self, started: float) -> SessionResult | None:
         """The start on a site whose output is as a build now would make it, and whose build
