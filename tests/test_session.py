@@ -376,21 +376,27 @@ def test_preview_equals_build(tmp_path: Path, name: str) -> None:
         assert preview[2], "the case is meant to give a warning"
 
 
+@pytest.mark.parametrize("cache", [True, False], ids=["a build's cache", "no cache"])
 @pytest.mark.parametrize("step", ["added", "deleted"])
 def test_a_briefing_added_or_deleted_in_the_past_moves_search_ids_as_a_build_does(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, cache: bool) -> None:
     from briefgen.search import postings
 
     # A site this small updates its postings by id; with a floor of 1, the preview takes the
-    # moving update a large site takes when later ids move, from the state a build kept.
+    # moving update a large site takes when later ids move: from its own index in memory,
+    # whether or not a build kept one in the cache.
     monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
     moved: list[int] = []
     real = postings._moved
     monkeypatch.setattr(postings, "_moved", lambda *args: moved.append(1) or real(*args))
     site = corpus_site(tmp_path, count=12)
-    build(site, BuildOptions(drafts=True))
-    session = Session(site, BuildOptions(drafts=True))
+    if cache:
+        build(site, BuildOptions(drafts=True))
+    session = Session(site, BuildOptions(drafts=True, use_cache=cache))
     session.rebuild()
+    fresh: list[int] = []
+    full = postings._full
+    monkeypatch.setattr(postings, "_full", lambda *args: fresh.append(1) or full(*args))
     if step == "added":
         changed = [site / "content/briefings/2020/early.md"]
         changed[0].write_text(corpus_briefing("Early one", "2020-01-11", "Alpha", "Early text [@src-a]."),
@@ -399,7 +405,7 @@ def test_a_briefing_added_or_deleted_in_the_past_moves_search_ids_as_a_build_doe
         changed = [site / "content/briefings/2020/b1.md"]
         changed[0].unlink()
     preview = _outcome_of_preview(session, changed)
-    assert moved
+    assert moved and not fresh
     assert preview == _outcome_of_build(site, tmp_path / "out")
 
 

@@ -370,14 +370,15 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                 progress: Progress | None = None, note_readers: bool = False,
                 earlier: Path | None = None, render_at_most: int | None = None,
                 templates: jinja2.BytecodeCache | None = None,
-                same_model: tuple[Renderer, Fingerprints] | None = None) -> RenderOutcome:
+                follow: Renderer | None = None, same_model: Fingerprints | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build,
     whose files (`previous` names them and their digests) are in `earlier`, when given.
     With `render_at_most` (the live preview), render only that many of the changed files, in
     this process, and leave the others to the caller (RenderOutcome.unrendered). `templates`
-    holds compiled templates (by default, the cache's, when it is writable). `same_model` is the
-    renderer and fingerprints of the build whose manifest `previous` is, of this same model (the
-    live preview after a template edit): its search index is taken over, and files whose kind's
+    holds compiled templates (by default, the cache's, when it is writable). `follow` is the
+    renderer of the last build of this site, in memory (the live preview): its search index is
+    updated, rather than the one the cache keeps. `same_model` are the fingerprints of that
+    build, when it had this same model (the preview after a template edit): files whose kind's
     template is unchanged keep their entries without being fingerprinted again, when no other
     input changed."""
     if render_at_most is not None:
@@ -389,8 +390,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
-    if same_model is not None:
-        renderer.search.follow(same_model[0].search, ())
+    if follow is not None:
+        renderer.search.follow(follow.search, () if same_model is not None else None)
     elif cache is not None:
         renderer.search.use_state(cache.state_rows("search"))
     if earlier is not None:
@@ -426,7 +427,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     # files, and its own files are rendered here: it would otherwise hold every core up. So
     # are the search documents' files, which reuse the words indexing split.
     deferred_kinds = SEARCH_INDEX_KINDS | {SEARCH_DOC} if pool is not None else frozenset()
-    kept_kinds = fingerprints.kept_kinds(same_model[1]) if same_model is not None else None
+    kept_kinds = fingerprints.kept_kinds(same_model) if same_model is not None else None
     if kept_kinds is not None:
         # The readers of each briefing are those `same_model` noted; its other kinds' files, as they were.
         printed: Iterable[tuple[PageSpec, str]] = (

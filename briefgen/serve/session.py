@@ -289,8 +289,8 @@ class Session:
             self._templates = HeldTemplates(self._cache.store)
         outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True,
                               render_at_most=RENDERED_AT_ONCE, templates=self._templates,
-                              same_model=(same_model.renderer, same_model.fingerprints)
-                              if same_model is not None else None)
+                              follow=self._last.renderer if self._last is not None else None,
+                              same_model=same_model.fingerprints if same_model is not None else None)
         render = _page_renderer(outcome.renderer, loaded.plan, self._lock)
         pages = Pages(sink.pages, {**sink.built, **dict.fromkeys(outcome.unrendered, "")}, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
