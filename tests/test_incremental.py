@@ -67,6 +67,14 @@ def edit_template(site: Path) -> None:
                "{% block content %}<p>Edited template.</p>")
 
 
+def edit_sources_partial(site: Path) -> None:
+    """The Sources list, which feed entries show too: a partial no page kind is named after."""
+    partial = site / "templates/partials/sources.html"
+    partial.parent.mkdir(exist_ok=True)
+    shutil.copy(REPO / "themes/default/templates/partials/sources.html", partial)
+    replace_in(partial, "{% if briefing.sources %}", "{% if briefing.sources %}<p>Edited partial.</p>")
+
+
 def edit_config(site: Path) -> None:
     replace_in(site / "briefgen.toml", 'title = "Incremental"', 'title = "Incremental, renamed"')
 
@@ -80,6 +88,7 @@ MUTATIONS: dict[str, Callable[[Path], None]] = {
     "source retitled": retitle_source,
     "topic renamed": rename_topic,
     "template edited": edit_template,
+    "feeds' partial edited": edit_sources_partial,
     "config edited": edit_config,
 }
 
@@ -95,7 +104,7 @@ def test_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
     assert tree(output) == clean_build(site, tmp_path / "clean")
     # A renamed file keeps its URL (the title decides it), so the site stays the same.
     assert (tree(output) == before) == (name == "briefing renamed")
-    if name not in ("template edited", "config edited"):
+    if name not in ("template edited", "feeds' partial edited", "config edited"):
         assert result.reused > 0, "an incremental build should keep unaffected files"
 
 

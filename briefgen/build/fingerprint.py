@@ -52,7 +52,8 @@ def _tree_digest(folders: Iterable[Path]) -> str:
 
 
 def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, str]:
-    """For each page kind, a digest of its template and all it extends, includes or imports.
+    """For each page kind, a digest of its template (and partials) and all they extend, include
+    or import.
 
     A template edit then re-renders only the pages that use that template.
     A template that names another only at run time depends on every template.
@@ -80,10 +81,10 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
 
     digests = {}
     for kind in KINDS.values():
-        if kind.template is None:
+        waiting = [name for name in (kind.template, *kind.partials) if name is not None]
+        if not waiting:
             continue
         seen: dict[str, str | None] = {}
-        waiting = [kind.template]
         while waiting:
             name = waiting.pop()
             if name in seen:

@@ -28,12 +28,9 @@ from briefgen.render.themes import Asset, Theme, asset_bytes
 from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
 from briefgen.search.index import SearchFiles
 from briefgen.site import kinds, urls
-from briefgen.site.kinds import FEED_SIZE, KINDS, PageKind, page_slice
+from briefgen.site.kinds import FEED_SIZE, KINDS, SOURCES_PARTIAL, PageKind, page_slice
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec, sitemap_entries
-
-# The Sources list, one partial for a briefing's page and its feed entries.
-SOURCES_PARTIAL = "partials/sources.html"
 
 # Method names by page kind (names, not bound methods, so a renderer is no reference cycle).
 _HANDLERS: dict[PageKind, str] = {

@@ -19,6 +19,8 @@ from briefgen.site import search_files, urls
 from briefgen.site.model import Site, related_of, source_citers
 
 FEED_SIZE = 20  # entries in each feed
+# The Sources list, one partial for a briefing's page and its feed entries.
+SOURCES_PARTIAL = "partials/sources.html"
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
 
 
@@ -83,6 +85,7 @@ class PageKind:
     # The arguments are only a record's place in the model (what it shows says the rest):
     # a briefing added before it moves the place, not the file.
     args_are_places: bool = False
+    partials: tuple[str, ...] = ()  # templates it renders besides its own (a feed: the Sources list)
 
     def __reduce__(self) -> tuple[Callable[[str], PageKind], tuple[str]]:
         # Specs travel to worker processes by the thousand: send a kind by its name.
@@ -222,13 +225,13 @@ MONTH = PageKind("month", "period.html", urls.month, _month, in_sitemap=True)
 DAY = PageKind("day", "period.html", urls.day, _day, in_sitemap=True)
 TOPICS = PageKind("topics", "topics.html", urls.topics, _topics, in_sitemap=True)
 TOPIC = PageKind("topic", "topic.html", urls.topic, _topic, in_sitemap=True, paginated=True)
-TOPIC_FEED = PageKind("topic_feed", None, urls.topic_feed, _topic_feed)
+TOPIC_FEED = PageKind("topic_feed", None, urls.topic_feed, _topic_feed, partials=(SOURCES_PARTIAL,))
 SOURCES = PageKind("sources", "sources.html", urls.sources, _sources, in_sitemap=True)
 PUBLISHER = PageKind("publisher", "publisher.html", urls.publisher, _publisher, in_sitemap=True)
 PAGE = PageKind("page", "page.html", urls.page, _page, in_sitemap=True, args_are_places=True)
 NOT_FOUND = PageKind("404", "404.html", urls.not_found, _nothing)
-FEED = PageKind("feed", None, urls.feed, _feed)
-JSON_FEED = PageKind("json_feed", None, urls.json_feed, _feed)
+FEED = PageKind("feed", None, urls.feed, _feed, partials=(SOURCES_PARTIAL,))
+JSON_FEED = PageKind("json_feed", None, urls.json_feed, _feed, partials=(SOURCES_PARTIAL,))
 SITEMAP = PageKind("sitemap", None, urls.sitemap, _sitemap)
 SITEMAP_PART = PageKind("sitemap_part", None, urls.sitemap_part, _sitemap_part)
 ROBOTS = PageKind("robots", None, urls.robots, _nothing)
