@@ -310,20 +310,20 @@ class TemplateCache(jinja2.BytecodeCache):
         self.store.put_template(bucket.key, bucket.bytecode_to_string())
 
 
-class HeldTemplates(jinja2.BytecodeCache):
+class HeldTemplates(TemplateCache):
     """Compiled templates held in memory from one rebuild to the next (the live preview's,
     which writes nothing to the cache), read from the cache database when first needed.
     Jinja2 checks each against its template's source, so one edited since is compiled again."""
 
-    def __init__(self, store: Store | None) -> None:
-        self.store = store
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
         self._held: dict[str, bytes] = {}
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self._held.get(bucket.key)
-        if code is None and self.store is not None:
-            code = self.store.template(bucket.key)
-        if code is not None:
+        if code is None:
+            super().load_bytecode(bucket)
+        else:
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:

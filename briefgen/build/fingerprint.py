@@ -23,7 +23,7 @@ from briefgen import __version__
 from briefgen.config import Config
 from briefgen.content.records import Source
 from briefgen.content.topics import description_digests
-from briefgen.render.themes import Asset, Theme
+from briefgen.render.themes import Asset, Theme, template_folders
 from briefgen.render.views import reading_minutes
 from briefgen.site.kinds import KINDS, STATIC, PageKind, Shows
 from briefgen.site.model import Briefing, Site
@@ -140,7 +140,7 @@ class Fingerprints:
              plan: Sequence[PageSpec], env: jinja2.Environment,
              index_digest: IndexDigest | None = None) -> Fingerprints:
         """Fingerprints of a build, reading its templates, theme and static files."""
-        templates = [config.templates_dir, *(t.templates for t in themes)]
+        templates = template_folders(config, themes)
         # Where the files go is not what they say: a preview takes a build's files (serve/built.py).
         global_digest = _digest(
             __version__, repr(config.site), repr(replace(config.build, output="")),

@@ -370,17 +370,16 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                 progress: Progress | None = None, note_readers: bool = False,
                 earlier: Path | None = None, render_at_most: int | None = None,
                 templates: jinja2.BytecodeCache | None = None,
-                follow: Renderer | None = None, same_model: Fingerprints | None = None) -> RenderOutcome:
+                follow: tuple[Renderer, Fingerprints] | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build,
     whose files (`previous` names them and their digests) are in `earlier`, when given.
     With `render_at_most` (the live preview), render only that many of the changed files, in
     this process, and leave the others to the caller (RenderOutcome.unrendered). `templates`
     holds compiled templates (by default, the cache's, when it is writable). `follow` is the
-    renderer of the last build of this site, in memory (the live preview): its search index is
-    updated, rather than the one the cache keeps. `same_model` are the fingerprints of that
-    build, when it had this same model (the preview after a template edit): files whose kind's
-    template is unchanged keep their entries without being fingerprinted again, when no other
-    input changed."""
+    renderer and fingerprints of the last build of this site, in memory (the live preview),
+    whose manifest `previous` is: its search index is updated, rather than the one the cache
+    keeps; and when that build had this same model (a template edit), files whose kind's
+    template is unchanged keep their entries without being fingerprinted again."""
     if render_at_most is not None:
         pool = None
     if templates is None and cache is not None and cache.writable:
@@ -391,7 +390,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
     if follow is not None:
-        renderer.search.follow(follow.search, () if same_model is not None else None)
+        # The same model: no briefing's record differs.
+        renderer.search.follow(follow[0].search, () if follow[0].site is loaded.site else None)
     elif cache is not None:
         renderer.search.use_state(cache.state_rows("search"))
     if earlier is not None:
@@ -427,9 +427,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     # files, and its own files are rendered here: it would otherwise hold every core up. So
     # are the search documents' files, which reuse the words indexing split.
     deferred_kinds = SEARCH_INDEX_KINDS | {SEARCH_DOC} if pool is not None else frozenset()
-    kept_kinds = fingerprints.kept_kinds(same_model) if same_model is not None else None
+    kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
     if kept_kinds is not None:
-        # The readers of each briefing are those `same_model` noted; its other kinds' files, as they were.
+        # The readers of each briefing are those the last build noted; its other kinds' files, as they were.
         printed: Iterable[tuple[PageSpec, str]] = (
             (spec, previous[spec.output_file][0] if spec.kind in kept_kinds and spec.output_file in previous
              else fingerprints.of(spec)) for spec in loaded.plan)

@@ -24,7 +24,7 @@ from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.i18n.catalog import load_catalog
 from briefgen.render import feeds
 from briefgen.render.relative import relative_links
-from briefgen.render.themes import Asset, Theme, asset_bytes
+from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders
 from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
 from briefgen.search.index import SearchFiles
 from briefgen.site import kinds, urls
@@ -59,7 +59,7 @@ def make_environment(config: Config, themes: Sequence[Theme],
                      bytecode: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """Templates from the site, then the theme chain; compiled templates are kept in
     `bytecode` (the build cache), so a process does not recompile unchanged ones."""
-    search = [config.templates_dir, *(theme.templates for theme in themes)]
+    search = template_folders(config, themes)
     return jinja2.Environment(
         bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),

@@ -6,10 +6,11 @@ import contextlib
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from briefgen.config import CONFIG_NAME, locate_key
+from briefgen.config import CONFIG_NAME, Config, locate_key
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.suggest import closest
 
@@ -37,6 +38,11 @@ class Theme:
     @property
     def static(self) -> Path:
         return self.path / "static"
+
+
+def template_folders(config: Config, themes: Sequence[Theme]) -> list[Path]:
+    """Where templates are looked for: the site's own, then each theme of the chain."""
+    return [config.templates_dir, *(theme.templates for theme in themes)]
 
 
 def resolve_themes(name: str, site_themes: Path) -> tuple[Theme, ...]:

@@ -45,6 +45,7 @@ from briefgen.content.files import CONTENT_KINDS, content_kind, discover
 from briefgen.content.markup import Converter
 from briefgen.diagnostics import BuildFailed, Diagnostic
 from briefgen.render.renderer import Renderer, RenderError
+from briefgen.render.themes import template_folders
 from briefgen.serve.built import BuiltFiles, built_files
 from briefgen.serve.pages import PageFailed, Pages, RenderPage
 from briefgen.site.plan import PageSpec
@@ -269,13 +270,12 @@ class Session:
             started_from_build = self._start_from_build(started)
             if started_from_build is not None:
                 return started_from_build
-        same_model = self._last if changed_set and self._only_templates(changed_set) else None
         # The preview's threads (watcher, server) already run: forking them is unsafe,
         # so the workers start from a fresh server process.
         pool = (WorkerPool(self.options.jobs, start="forkserver") if first and self.options.jobs > 1
                 else None)
-        if same_model is not None:
-            loaded = same_model.loaded  # no content, configuration or static file changed
+        if changed_set and self._last is not None and self._only_templates(changed_set, self._last):
+            loaded = self._last.loaded  # no content, configuration or static file changed
         else:
             loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
         sink, previous = _MemorySink(self.pages), self._manifest
@@ -289,8 +289,8 @@ class Session:
             self._templates = HeldTemplates(self._cache.store)
         outcome = render_site(loaded, sink, previous, cache=self._cache, note_readers=True,
                               render_at_most=RENDERED_AT_ONCE, templates=self._templates,
-                              follow=self._last.renderer if self._last is not None else None,
-                              same_model=same_model.fingerprints if same_model is not None else None)
+                              follow=(self._last.renderer, self._last.fingerprints)
+                              if self._last is not None else None)
         render = _page_renderer(outcome.renderer, loaded.plan, self._lock)
         pages = Pages(sink.pages, {**sink.built, **dict.fromkeys(outcome.unrendered, "")}, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
@@ -303,18 +303,15 @@ class Session:
         return SessionResult(loaded.briefing_count, len(loaded.plan), outcome.rendered,
                              time.perf_counter() - started, tuple(loaded.warnings), differ)
 
-    def _only_templates(self, changed: set[Path]) -> bool:
+    def _only_templates(self, changed: set[Path], last: Baseline) -> bool:
         """Whether every change is to a template (the site's or its themes'), so that the model of
-        the last build stands: no content, configuration or static file is among them, and no
+        the `last` build stands: no content, configuration or static file is among them, and no
         briefing dated in the future has come due since."""
-        last = self._last
-        if last is None:
-            return False
         loaded = last.loaded
         now = self.options.now or dt.datetime.now(dt.UTC)
         if loaded.next_release is not None and now >= loaded.next_release:
             return False
-        folders = [loaded.config.templates_dir, *(theme.templates for theme in loaded.themes)]
+        folders = template_folders(loaded.config, loaded.themes)
         return all(any(path.is_relative_to(folder) for folder in folders) for path in changed)
 
     def _start_from_build(self, started: float) -> SessionResult | None:
