@@ -165,7 +165,11 @@ def test_a_moved_bitmap_lists_the_ids_moved_as_one_by_one(ids: set[int], data: s
 # dotted capital I, a ligature, superscripts, Hangul), besides ASCII and the plain punctuation.
 FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u0130\ufb01\u01c4"
                   "\uac00\u0416\u4e1c_")
-TEXTS = st.text(st.sampled_from(" .,'-aZ09" + text.PLAIN_PUNCTUATION + FOLDED_LETTERS), max_size=40)
+# Characters whose UTF-8 shares bytes with the plain punctuation's (words() reads a text as bytes),
+# ASCII that is neither letter nor digit, and control characters.
+NEAR_PLAIN = "\u00a9\u00aa\u00b2\u2180\u2193\u2020\u2022\u20ac"
+TEXTS = st.text(st.sampled_from(" .,'-_?\t\n\x00\x1f\x7faZ09" + text.PLAIN_PUNCTUATION + FOLDED_LETTERS
+                                + NEAR_PLAIN), max_size=40)
 
 
 @SETTINGS

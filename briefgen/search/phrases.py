@@ -13,10 +13,7 @@ in 65,536 at each place the phrase could start.
 
 from __future__ import annotations
 
-import sys
-from array import array
 from collections.abc import Iterable
-from operator import itemgetter
 
 from briefgen.search.text import fnv1a
 
@@ -29,24 +26,19 @@ def word_hash(word: str) -> int:
     return ((value >> 16) ^ value) & 0xFFFF or 1
 
 
-class WordHashes(dict[str, int]):
-    """word -> word_hash(word), computed once per word a build meets."""
+class WordHashes(dict[str, bytes]):
+    """word -> word_hash(word) as two little-endian bytes, computed once per word a build meets."""
 
-    def __missing__(self, word: str) -> int:
-        value = self[word] = word_hash(word)
+    def __missing__(self, word: str) -> bytes:
+        value = self[word] = word_hash(word).to_bytes(2, "little")
         return value
+
+
+_SEPARATOR = SEPARATOR.to_bytes(2, "little")
 
 
 def sequence(fields: Iterable[list[str]], hashes: WordHashes) -> bytes:
     """The fields' words as little-endian 16-bit hashes, SEPARATOR between fields."""
-    out = array("H")
-    for words in fields:
-        if out:
-            out.append(SEPARATOR)
-        if len(words) > 1:
-            out.extend(itemgetter(*words)(hashes))  # a tuple, faster than a map over the words
-        elif words:
-            out.append(hashes[words[0]])
-    if sys.byteorder == "big":
-        out.byteswap()
-    return out.tobytes()
+    parts = [b"".join(map(hashes.__getitem__, words)) for words in fields]
+    first = next((i for i, part in enumerate(parts) if part), len(parts))
+    return _SEPARATOR.join(parts[first:])  # empty fields before the first word separate nothing

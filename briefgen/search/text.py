@@ -13,8 +13,6 @@ import unicodedata
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
-# The same in a plain text (see PLAIN_PUNCTUATION) once lower-cased, found faster.
-_PLAIN_WORD = re.compile(r"[a-z0-9]+")
 _TAG = re.compile(r"<[^>]+>")
 # Citation numbers are links, not words of the text.
 _CITATION = re.compile(r"<sup\b[^>]*>.*?</sup>", re.S)
@@ -40,14 +38,29 @@ def fold(text: str) -> str:
 # A text of ASCII and these alone has the words of its lower case, so it is spared
 # folding's decomposition, which costs more than splitting it into words.
 PLAIN_PUNCTUATION = "\u00a0\u00ab\u00b7\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u21a9"
-_NOT_PLAIN = re.compile(f"[^\x00-\x7f{PLAIN_PUNCTUATION}]")
+
+
+# Byte by byte: an ASCII letter or digit stays (capitals made small), anything else is a space.
+_ASCII_WORD_BYTES = bytes(ord(chr(b).lower()) if b < 128 and chr(b).isalnum() else 32 for b in range(256))
+_ASCII = bytes(range(128))
+_PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
 
 
 def words(text: str) -> list[str]:
     """The folded words of a text, in order."""
-    if _NOT_PLAIN.search(text) is None:
-        return _PLAIN_WORD.findall(text.lower())
-    return _WORD.findall(fold(text))
+    # A plain text is split as bytes, by a table and split(): a quarter of what a regular
+    # expression costs, and indexing long briefings is mostly this.
+    data = text.encode("utf-8", "surrogatepass")
+    # Its bytes past ASCII are its other characters' UTF-8, whole and in order: few, and
+    # none left once the plain punctuation is taken out.
+    others = data.translate(None, _ASCII)
+    for mark in _PLAIN_PUNCTUATION_UTF8:
+        if not others:
+            break
+        others = others.replace(mark, b"")
+    if others:
+        return _WORD.findall(fold(text))
+    return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 
 def index_text(body_html: str) -> str:
