@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,7 @@ from briefgen.build.options import BuildOptions
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.search import encoding, text
+from briefgen.search import encoding, postings, text
 from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
 
 # BRIEFGEN_PROPERTY_SCALE=10 runs ten times the examples, for a longer search.
@@ -159,6 +160,32 @@ def test_a_moved_bitmap_lists_the_ids_moved_as_one_by_one(ids: set[int], data: s
     moved = encoding.moved_bitmap(before, runs, added, expected[-1])
     assert moved == encoding._bitmap(expected, (expected[-1] >> 3) + 1)
     assert encoding.decode(moved) == dict.fromkeys(expected)
+
+
+@SETTINGS
+@given(st.integers(1, 3000), st.integers(1, 3000), st.integers(-40, 40), st.data())
+def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
+        made: int, documents: int, added: int, data: st.DataObject) -> None:
+    # A term whose postings an update leaves alone is listed with or without weights by its
+    # frequency and the document count; the head's frequencies, kept when the site had `made`
+    # documents, must name every one that changes when `documents` becomes `after`.
+    after = max(1, documents + added)
+    # Frequencies anywhere, and near where a listing changes (a quarter or half of the count).
+    near = st.sampled_from([2, 4]).flatmap(lambda share: st.integers(-45, 45).map(
+        lambda offset: documents // share + offset))
+    frequencies = [f for f in data.draw(st.lists(st.integers(1, 3000) | near, max_size=40))
+                   if 1 <= f <= min(documents, after, made)]
+    lists = {f"t{n}": array("I", range(frequency)) for n, frequency in enumerate(frequencies)}
+    least, frequent = postings.frequent_terms(lists, made)
+    found = postings.flippable(frequent, least, documents, after)
+    changing = {term for term, entries in lists.items()
+                if postings.is_presence_only(len(entries), documents) != postings.is_presence_only(
+                    len(entries), after)}
+    same_share = (documents >= postings.PRESENCE_ONLY_FROM) == (after >= postings.PRESENCE_ONLY_FROM)
+    if same_share and made == documents and after - documents <= documents // 2:
+        assert found is not None  # the head tells, for a count that moved this little
+    if found is not None:
+        assert set(found) == changing
 
 
 # Letters that folding changes or splits (decomposed and compatibility forms, final sigma,

@@ -128,10 +128,50 @@ def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -
 PRESENCE_ONLY_FROM = 2048
 
 
+def _share(documents: int) -> int:
+    return 4 if documents >= PRESENCE_ONLY_FROM else 2
+
+
 def is_presence_only(frequency: int, documents: int) -> bool:
     """Whether a term's postings are listed without weights (see PRESENCE_ONLY_FROM)."""
-    share = 4 if documents >= PRESENCE_ONLY_FROM else 2
-    return frequency * share > documents
+    return frequency * _share(documents) > documents
+
+
+# The state's head keeps the document frequency of every term in at least this share of the
+# documents (1/8): when the document count changes, those are the only terms whose listing
+# may change without their postings changing, so an update reads only their shards' rows.
+_FREQUENT_SHARE = 8
+
+
+def frequent_terms(lists: dict[str, array[int]], documents: int) -> tuple[int, dict[str, int]]:
+    """The least frequency the head keeps, and term -> frequency of the terms with as much."""
+    least = max(1, documents // _FREQUENT_SHARE)
+    return least, {term: len(entries) for term, entries in lists.items() if len(entries) >= least}
+
+
+def _with_frequencies(frequent: dict[str, int] | None, least: int, lists: dict[str, array[int]],
+                      terms: Iterable[str]) -> dict[str, int] | None:
+    """The kept frequencies once the postings of `terms` changed."""
+    if frequent is None:
+        return None
+    frequent = dict(frequent)
+    for term in terms:
+        if len(lists[term]) >= least:
+            frequent[term] = len(lists[term])
+        else:
+            frequent.pop(term, None)
+    return frequent
+
+
+def flippable(frequent: dict[str, int] | None, least: int, before: int, after: int) -> list[str] | None:
+    """The terms of unchanged postings whose listing changes when the document count goes from
+    `before` to `after`; None when the kept frequencies cannot tell (every term must be read)."""
+    low, high = sorted((before, after))
+    share = _share(low)
+    # A term in more than low / share documents may change: the head must list every such term.
+    if frequent is None or _share(high) != share or low // share + 1 < least:
+        return None
+    return [term for term, frequency in frequent.items() if low < frequency * share <= high]
 
 
 class StateError(Exception):
@@ -247,6 +287,9 @@ class Postings:
     # gave new ids, their ids in that build (new id -> old id): their files there hold their words.
     output: str = ""
     moved_from: dict[int, int] = field(default_factory=dict)
+    # See frequent_terms; None when not known (a state written before they were kept).
+    frequent_least: int = 1
+    frequent: dict[str, int] | None = None
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
@@ -330,7 +373,8 @@ class Postings:
         """Write what changed since the state was read (everything, when it was not)."""
         for shard in range(self.shards):
             self.digest(shard)
-        head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests, self.output)
+        head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests, self.output,
+                self.frequent_least, self.frequent)
         shards = range(self.shards) if self.fresh else sorted(self.changed_shards)
         chunks = (self._chunks() if self.fresh
                   else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
@@ -373,22 +417,23 @@ class Postings:
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output"
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent"
 
 
 def read_state(rows: IndexState) -> Postings | None:
     """The head of the postings an earlier build kept, its shards left in the rows until needed;
     None when there are none, or this version cannot read them."""
     try:
-        header, shards, keys, lengths, digests, output = rows.load([HEAD])[HEAD]
+        header, shards, keys, lengths, digests, output, least, frequent = rows.load([HEAD])[HEAD]
     except Exception:  # missing or foreign: index afresh
         return None
     if (header != _STATE_FORMAT or not isinstance(shards, int) or not isinstance(keys, list)
             or not isinstance(lengths, list) or not isinstance(digests, list) or len(digests) != shards
-            or not isinstance(output, str)):
+            or not isinstance(output, str) or not isinstance(least, int)
+            or not isinstance(frequent, dict | None)):
         return None
     return Postings(shards, keys, lengths, digests, {}, {}, {}, {}, loaded=set(), rows=rows, fresh=False,
-                    output=output)
+                    output=output, frequent_least=least, frequent=frequent)
 
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
@@ -523,9 +568,11 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     shard_terms: dict[int, set[str]] = {}
     for term in lists:
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
+    least, frequent = frequent_terms(lists, len(keys))
     postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {},
                         rows=previous.rows, fresh=True, packed_terms=packed_terms, output=previous.output,
-                        moved_from={new: old for new, old in kept.items() if new != old})
+                        moved_from={new: old for new, old in kept.items() if new != old},
+                        frequent_least=least, frequent=frequent)
     old_count = len(previous.keys)
     added: dict[str, list[int]] = {}
     for new, (packed, _) in sorted(indexed.items()):
@@ -575,8 +622,9 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
     shard_terms: dict[int, set[str]] = {}
     for term in lists:
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
+    least, frequent = frequent_terms(lists, len(keys))
     postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {}, rows=rows,
-                        packed_terms=packed_terms)
+                        packed_terms=packed_terms, frequent_least=least, frequent=frequent)
     postings.encoded = {term: postings.encode(term) for term in lists}
     return postings
 
@@ -586,16 +634,18 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     shards = previous.shards
     new_postings = {doc_id: _indexed(site, doc_id, html_of, seen) for doc_id in changed}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
-    if len(keys) != len(previous.keys):
-        # Whether a term is listed with weights depends on the document count: every
-        # shard may change.
+    old_count = len(previous.keys)
+    differ: set[str] = set()
+    for doc_id, old in old_postings.items():
+        now = new_postings[doc_id][0] if doc_id in new_postings else {}
+        differ |= {term for term in old.keys() | now.keys() if old.get(term) != now.get(term)}
+    # Whether a term is listed with weights depends on the document count too.
+    flipping = (flippable(previous.frequent, previous.frequent_least, old_count, len(keys))
+                if len(keys) != old_count else [])
+    if flipping is None:
         previous.load_shards(range(shards))
     else:
-        differ: set[str] = set()
-        for doc_id, old in old_postings.items():
-            now = new_postings[doc_id][0] if doc_id in new_postings else {}
-            differ |= {term for term in old.keys() | now.keys() if old.get(term) != now.get(term)}
-        previous.load_shards({shard_of(term, shards) for term in differ})
+        previous.load_shards({shard_of(term, shards) for term in [*differ, *flipping]})
     # Copy what changes, so `previous` stays whole if this fails half way.
     lists = dict(previous.lists)
     shard_terms = dict(previous.shard_terms)
@@ -630,17 +680,23 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
                 del entries[bisect_left(entries, before)]
             if after is not None:
                 entries.insert(bisect_left(entries, after), after)
-    if len(keys) != len(previous.keys):
-        old_count = len(previous.keys)
+    if len(keys) != old_count:
+        # The rows not read hold no term whose listing changes (see flippable).
         copied |= {term for term, entries in lists.items()
                    if is_presence_only(len(entries), len(keys)) != is_presence_only(len(entries), old_count)}
+    frequent: dict[str, int] | None
+    if flipping is None:
+        least, frequent = frequent_terms(lists, len(keys))  # every row is read: kept afresh
+    else:
+        least = previous.frequent_least
+        frequent = _with_frequencies(previous.frequent, least, lists, copied)
     touched = {shard_of(term, shards) for term in copied}
     digests = [("" if shard in touched else digest) for shard, digest in enumerate(previous.digests)]
     postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),
                         None if previous.loaded is None else set(previous.loaded), previous.rows,
                         previous.fresh, previous.changed_shards | touched,
                         previous.changed_docs | set(changed) | set(gone), previous.packed_terms,
-                        previous.output)
+                        previous.output, frequent_least=least, frequent=frequent)
     for term in copied:
         if lists[term]:
             postings.encoded[term] = postings.encode(term)
