@@ -163,6 +163,22 @@ def test_a_moved_bitmap_lists_the_ids_moved_as_one_by_one(ids: set[int], data: s
 
 
 @SETTINGS
+@given(st.sets(st.integers(0, 3000), min_size=1, max_size=400), st.sets(st.integers(0, 3100), max_size=8),
+       st.data())
+def test_an_edited_bitmap_lists_the_ids_as_one_made_afresh(ids: set[int], added: set[int],
+                                                           data: st.DataObject) -> None:
+    # Documents that gained the term and documents that lost it (the highest among them too).
+    added -= ids
+    removed = data.draw(st.sets(st.sampled_from(sorted(ids)), max_size=8))
+    expected = sorted((ids | added) - removed)
+    if not expected:
+        return
+    before = encoding._bitmap(sorted(ids), (max(ids) >> 3) + 1)
+    edited = encoding.edited_bitmap(before, sorted(added), sorted(removed), expected[-1])
+    assert edited == encoding._bitmap(expected, (expected[-1] >> 3) + 1)
+
+
+@SETTINGS
 @given(st.integers(1, 3000), st.integers(1, 3000), st.integers(-40, 40), st.data())
 def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
         made: int, documents: int, added: int, data: st.DataObject) -> None:

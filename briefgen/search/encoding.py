@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 WEIGHTED, GAPS, BITMAP = "w", "p", "b"
 
@@ -96,6 +96,19 @@ def moved_bitmap(entry: str, runs: Sequence[tuple[int, int, int]], added: Sequen
     for doc_id in added:
         after |= 1 << doc_id
     return BITMAP + base64.b64encode(after.to_bytes((last >> 3) + 1, "little")).decode("ascii")
+
+
+def edited_bitmap(entry: str, added: Iterable[int], removed: Iterable[int], last: int) -> str:
+    """A bitmap entry with the `added` ids set and the `removed` ones cleared; `last` is the
+    highest id after. Done on the bitmap as one integer, as moved_bitmap is."""
+    if not entry.startswith(BITMAP):
+        raise ValueError("not a bitmap entry")
+    value = int.from_bytes(base64.b64decode(entry[1:]), "little")
+    for doc_id in added:
+        value |= 1 << doc_id
+    for doc_id in removed:
+        value &= ~(1 << doc_id)
+    return BITMAP + base64.b64encode(value.to_bytes((last >> 3) + 1, "little")).decode("ascii")
 
 
 def _read_varints(data: bytes) -> list[int]:

@@ -351,12 +351,25 @@ class Postings:
         """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
         many documents (see `is_presence_only`) the documents alone."""
         entries = self.lists[term]
-        ids = [posting >> 16 for posting in entries]
+        ids = list(map((16).__rrshift__, entries))
         if is_presence_only(len(entries), len(self.keys)):
             entry = encoding.present(ids)
         else:
-            entry = encoding.weighted(ids, [posting & 0xFFFF for posting in entries])
+            entry = encoding.weighted(ids, list(map((0xFFFF).__and__, entries)))
         return _entry_of(term, entry)
+
+    def edited(self, term: str, listed: str, added: list[int], removed: list[int]) -> str:
+        """What `encode` gives for a term listed as `listed` (see _entry_of) whose postings have
+        since gained the documents `added` and lost `removed` (their weights may differ too)."""
+        entries = self.lists[term]
+        last = entries[-1] >> 16
+        before = _entry_in(listed)
+        # A frequent term's bitmap lists most documents: one bit is set or cleared in it, rather
+        # than the bitmap made again from every id (most of an addition's indexing otherwise).
+        if (before.startswith(encoding.BITMAP) and is_presence_only(len(entries), len(self.keys))
+                and (last >> 3) + 1 < len(entries)):
+            return _entry_of(term, encoding.edited_bitmap(before, added, removed, last))
+        return self.encode(term)
 
     def shard_bytes(self, shard: int) -> bytes:
         self.load_shards([shard])
@@ -664,6 +677,8 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     for doc_id in gone:
         terms.pop(doc_id, None)
     lengths = previous.lengths[:len(keys)] + [0] * max(0, len(keys) - len(previous.lengths))
+    added: defaultdict[str, list[int]] = defaultdict(list)  # by term, the documents it gained
+    removed: defaultdict[str, list[int]] = defaultdict(list)  # and those it lost
     for doc_id in [*changed, *gone]:
         old = old_postings[doc_id]
         new: dict[str, int] = {}
@@ -678,8 +693,12 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             entries = editable(term)
             if before is not None:
                 del entries[bisect_left(entries, before)]
+            else:
+                added[term].append(doc_id)
             if after is not None:
                 entries.insert(bisect_left(entries, after), after)
+            else:
+                removed[term].append(doc_id)
     if len(keys) != old_count:
         # The rows not read hold no term whose listing changes (see flippable).
         copied |= {term for term, entries in lists.items()
@@ -699,7 +718,9 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
                         previous.output, frequent_least=least, frequent=frequent)
     for term in copied:
         if lists[term]:
-            postings.encoded[term] = postings.encode(term)
+            listed = previous.encoded.get(term)
+            postings.encoded[term] = (postings.encode(term) if listed is None
+                                      else postings.edited(term, listed, added[term], removed[term]))
         else:
             del lists[term], postings.encoded[term]
             shard_terms[shard_of(term, shards)].discard(term)
