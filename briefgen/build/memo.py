@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 import os
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from briefgen import __version__
-from briefgen.build.store import STORE, Store
+from briefgen.build.store import STORE, FileStat, Store
 
 T = TypeVar("T")
 
@@ -75,7 +75,7 @@ def refreshed_times(output: Path, last: LastBuild, changed: Iterable[str]) -> tu
     return tuple(times)
 
 
-def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
+def _stats(folders: Iterable[Path]) -> list[tuple[str, FileStat]]:
     found = []
     for folder in folders:
         for base, dirs, files in os.walk(folder):
@@ -83,17 +83,20 @@ def _stats(folders: Iterable[Path]) -> list[tuple[str, int, int, int, int]]:
             for name in sorted(files):
                 path = os.path.join(base, name)
                 st = os.stat(path)
-                found.append((path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+                found.append((path, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
     return found
 
 
 def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str,
-                  known: Iterable[tuple[object, ...]] = ()) -> str:
+                  known: Sequence[tuple[str, FileStat]] = ()) -> str:
     """A digest of what a build reads, from file metadata only; `known` are stats already taken."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{__version__}\n{settings}\n".encode())
-    # One update for all the entries: a call per file would cost more than the hashing.
-    digest.update("".join(map(repr, itertools.chain(known, _stats(folders)))).encode())
+    entries = [*known, *_stats(folders)]
+    # The paths joined, then every number as eight bytes: a tenth of the cost of each entry's
+    # repr, and this runs over every content file on every build, a build with nothing to do too.
+    digest.update("\0".join([path for path, _ in entries]).encode("utf-8", "surrogateescape"))
+    digest.update(array("q", [number for _, stat in entries for number in stat]).tobytes())
     for path in files:
         if path.is_file():
             st = path.stat()
