@@ -62,17 +62,27 @@ def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
     return WEIGHTED + base64.b64encode(_varints(flat)).decode("ascii")
 
 
+def bitmap_size(last: int) -> int:
+    """The bytes of a bitmap whose highest id is `last`."""
+    return (last >> 3) + 1
+
+
+def surely_bitmap(count: int, last: int) -> bool:
+    """Whether `present` lists `count` ids up to `last` as a bitmap without comparing it with
+    their gaps: each gap takes a byte at least, so a bitmap of fewer bytes is shorter."""
+    return bitmap_size(last) < count
+
+
 def present(ids: Sequence[int]) -> str:
     """The entry of a term listed without weights: gaps or a bitmap, whichever is shorter."""
     if not ids:
         return GAPS
-    bitmap_size = (ids[-1] >> 3) + 1
-    # Each gap takes a byte at least: a bitmap smaller than the count of ids needs no comparing.
-    if bitmap_size < len(ids):
-        return _bitmap(ids, bitmap_size)
+    size = bitmap_size(ids[-1])
+    if surely_bitmap(len(ids), ids[-1]):
+        return _bitmap(ids, size)
     gaps = _varints(_gaps(ids))
-    if bitmap_size < len(gaps):
-        return _bitmap(ids, bitmap_size)
+    if size < len(gaps):
+        return _bitmap(ids, size)
     return GAPS + base64.b64encode(gaps).decode("ascii")
 
 
@@ -95,7 +105,7 @@ def moved_bitmap(entry: str, runs: Sequence[tuple[int, int, int]], added: Sequen
         after |= (before >> first & (1 << (end - first)) - 1) << (first + shift)
     for doc_id in added:
         after |= 1 << doc_id
-    return BITMAP + base64.b64encode(after.to_bytes((last >> 3) + 1, "little")).decode("ascii")
+    return BITMAP + base64.b64encode(after.to_bytes(bitmap_size(last), "little")).decode("ascii")
 
 
 def edited_bitmap(entry: str, added: Iterable[int], removed: Iterable[int], last: int) -> str:
@@ -108,7 +118,7 @@ def edited_bitmap(entry: str, added: Iterable[int], removed: Iterable[int], last
         value |= 1 << doc_id
     for doc_id in removed:
         value &= ~(1 << doc_id)
-    return BITMAP + base64.b64encode(value.to_bytes((last >> 3) + 1, "little")).decode("ascii")
+    return BITMAP + base64.b64encode(value.to_bytes(bitmap_size(last), "little")).decode("ascii")
 
 
 def _read_varints(data: bytes) -> list[int]:

@@ -367,7 +367,7 @@ class Postings:
         # A frequent term's bitmap lists most documents: one bit is set or cleared in it, rather
         # than the bitmap made again from every id (most of an addition's indexing otherwise).
         if (before.startswith(encoding.BITMAP) and is_presence_only(len(entries), len(self.keys))
-                and (last >> 3) + 1 < len(entries)):
+                and encoding.surely_bitmap(len(entries), last)):
             return _entry_of(term, encoding.edited_bitmap(before, added, removed, last))
         return self.encode(term)
 
@@ -600,8 +600,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                 return previous.encoded[term]  # the same documents and weights, listed alike
             kept_entry = _entry_in(previous.encoded[term])
             last = entries[-1] >> 16
-            # A bitmap stays one when it is smaller than the list of ids (see encoding.present).
-            if presence_only and (last >> 3) + 1 < len(entries) and kept_entry.startswith(encoding.BITMAP):
+            if (presence_only and encoding.surely_bitmap(len(entries), last)
+                    and kept_entry.startswith(encoding.BITMAP)):
                 return _entry_of(term, encoding.moved_bitmap(kept_entry, runs, added.get(term, ()), last))
         return postings.encode(term)
 
