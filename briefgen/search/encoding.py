@@ -37,8 +37,10 @@ def _varint(value: int) -> bytes:
 @functools.cache
 def _table() -> tuple[bytes, ...]:
     """The varints of every value below 2**14 (one or two bytes), so that most lists are
-    encoded by a join of looked-up bytes instead of a loop in Python."""
-    return tuple(_varint(value) for value in range(1 << 14))
+    encoded by a join of looked-up bytes instead of a loop in Python. Made in every process
+    that writes an entry, an edit's too: written out here, not by _varint's loop."""
+    return tuple(bytes((value,)) if value < 0x80 else bytes((value & 0x7F | 0x80, value >> 7))
+                 for value in range(1 << 14))
 
 
 def _varints(values: Sequence[int]) -> bytes:
