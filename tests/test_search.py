@@ -912,6 +912,28 @@ def test_a_search_row_lost_from_the_cache_means_indexing_afresh(tmp_path: Path) 
     assert search_tree(out) == search_tree(fresh)
 
 
+@pytest.mark.parametrize("damage", ["frequencies", "lengths", "keys"])
+def test_a_search_state_head_of_the_wrong_types_means_indexing_afresh(tmp_path: Path, damage: str) -> None:
+    import pickle
+    import sqlite3
+
+    site = make_site(tmp_path / "a", FILES, CONFIG)
+    out = tmp_path / "out"
+    build_ok(site, "--output", out)
+    with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
+        head = list(pickle.loads(db.execute("SELECT value FROM state WHERE name = 'search'").fetchone()[0]))
+        at = {"keys": 2, "lengths": 3, "frequencies": 7}[damage]
+        head[at] = ({term: "many" for term in head[at]} if damage == "frequencies"
+                    else [str(value) if damage == "lengths" else 0 for value in head[at]])
+        db.execute("UPDATE state SET value = ? WHERE name = 'search'", (pickle.dumps(tuple(head)),))
+    # A new briefing changes the count: the update would read the kept frequencies and lengths.
+    write_files(site, {"content/briefings/2016/later.md": WINTER.replace("2015-11-02", "2016-12-01")})
+    build_ok(site, "--output", out)
+    fresh = tmp_path / "fresh"
+    build_ok(site, "--output", fresh, "--no-cache")
+    assert search_tree(out) == search_tree(fresh)
+
+
 @browser_test
 def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) -> None:
     convoy = "\u041a\u043e\u043d\u0432\u043e\u0439"  # "Convoy" in Russian

@@ -433,6 +433,10 @@ class Postings:
 _STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent"
 
 
+def _all(kind: type, values: Iterable[Any]) -> bool:
+    return all(map(kind.__instancecheck__, values))
+
+
 def read_state(rows: IndexState) -> Postings | None:
     """The head of the postings an earlier build kept, its shards left in the rows until needed;
     None when there are none, or this version cannot read them."""
@@ -440,10 +444,13 @@ def read_state(rows: IndexState) -> Postings | None:
         header, shards, keys, lengths, digests, output, least, frequent = rows.load([HEAD])[HEAD]
     except Exception:  # missing or foreign: index afresh
         return None
+    # A damaged value of the wrong type would fail an update half way: it means indexing afresh.
+    known = frequent is None or (isinstance(frequent, dict) and _all(str, frequent)
+                                 and _all(int, frequent.values()))
     if (header != _STATE_FORMAT or not isinstance(shards, int) or not isinstance(keys, list)
             or not isinstance(lengths, list) or not isinstance(digests, list) or len(digests) != shards
-            or not isinstance(output, str) or not isinstance(least, int)
-            or not isinstance(frequent, dict | None)):
+            or not _all(str, keys) or not _all(int, lengths) or not _all(str, digests)
+            or not isinstance(output, str) or not isinstance(least, int) or not known):
         return None
     return Postings(shards, keys, lengths, digests, {}, {}, {}, {}, loaded=set(), rows=rows, fresh=False,
                     output=output, frequent_least=least, frequent=frequent)
