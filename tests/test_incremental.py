@@ -677,18 +677,65 @@ def test_rows_of_briefings_are_cut_by_their_files_not_by_count() -> None:
             assert len(after - rows) <= 2 and len(rows - after) <= 2
 
 
-def test_a_plan_kept_as_rows_gives_back_its_specs(tmp_path: Path) -> None:
+def test_a_plan_kept_as_rows_gives_back_its_specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.build import snapshot
     from briefgen.site.plan import PlanRows, plan_rows
 
+    monkeypatch.setattr(snapshot, "_PACKED_ROWS", 8)  # several runs, the last one short
     site = corpus_site(tmp_path)
     result = build(site, BuildOptions(output=tmp_path / "out", use_cache=True))
     plan = result.model[0].plan  # type: ignore[index]
-    rows = PlanRows(pickle.loads(pickle.dumps(plan_rows(plan))))
+    assert len(plan) % 8
+    rows = PlanRows(pickle.loads(pickle.dumps(snapshot.PackedRows(plan_rows(plan)))))
     assert len(rows) == len(plan) > 20
-    assert list(rows) == list(plan) and rows[-1] == plan[-1] and rows[3:6] == plan[3:6]
+    assert rows[-1] == plan[-1] and rows[3:9] == plan[3:9] and rows[-8] == plan[-8]
+    assert list(rows) == list(plan)
     assert all(kept.kind is spec.kind for kept, spec in zip(rows, plan, strict=True))
     with pytest.raises(IndexError):
         rows[len(plan)]
+
+
+def test_the_kept_lists_of_files_showing_each_briefing_read_back_as_they_were() -> None:
+    from briefgen.build.snapshot import PackedLists
+
+    lists = {7: [3, 1, 40_000], 0: [2], 12: [], 3: list(range(500))}
+    packed = pickle.loads(pickle.dumps(PackedLists(lists)))
+    assert dict(packed) == lists and len(packed) == 4 and sorted(packed) == [0, 3, 7, 12]
+    assert packed.get(7, []) == [3, 1, 40_000] and packed.get(5, []) == [] and 5 not in packed
+    assert dict(pickle.loads(pickle.dumps(PackedLists({})))) == {}
+
+
+@pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up"])
+def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    from array import array
+
+    from briefgen.build import snapshot
+
+    monkeypatch.setattr(snapshot, "_PACKED_ROWS", 5)
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    store = site / ".briefgen-cache" / "cache.sqlite"
+    header, kept = pickle.loads(_read_state(store, snapshot.HEAD))
+    runs = kept.plan._runs
+    assert len(runs) > 3
+    if damage == "garbage runs":
+        kept.plan._runs = tuple(b"\x80\x05garbage" for _ in runs)
+    elif damage == "short runs":
+        kept.plan._runs = tuple(pickle.dumps([]) for _ in runs)
+    else:
+        assert len(kept.fingerprints.listed_by) > 5
+        kept.fingerprints.listed_by._positions = array("q", [1, 2])
+    _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))
+    edit_briefing(site)
+    result = build(site, BuildOptions(output=output))
+    assert not result.in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    # That build wrote the snapshot again: the next edit is in place.
+    replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
+    assert build(site, BuildOptions(output=output)).in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
 
 
 @pytest.mark.parametrize("delta_limit", [2000, 1])

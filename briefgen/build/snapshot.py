@@ -24,9 +24,10 @@ import io
 import pickle
 import secrets
 import zlib
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, overload
 
 from briefgen import __version__
 from briefgen.build.cache import parsed_shape, without_body
@@ -48,7 +49,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-6 {__version__} "
+_FORMAT = (f"briefgen-snapshot-7 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -62,7 +63,7 @@ class Snapshot:
     fingerprints: FingerprintState
     token: str = ""
     paths: tuple[str, ...] = ()  # each briefing's file (site-relative), in the model's order
-    plan: Sequence[PlanRow] = ()  # the plan, in the head as rows (loaded.plan is left empty there)
+    plan: Sequence[PlanRow] = ()  # the plan, in the head as PackedRows (loaded.plan is left empty there)
     rows: tuple[tuple[str, int], ...] = ()  # each row of briefings: its name, its first briefing's index
 
 
@@ -117,6 +118,114 @@ def _row_names(snapshot: Snapshot, starts: Sequence[int]) -> list[str]:
     return names
 
 
+_PACKED_ROWS = 1024  # plan rows pickled together
+
+
+class PackedRows(Sequence[PlanRow]):
+    """The plan's rows, pickled in runs of _PACKED_ROWS and unpickled when one of a run is
+    asked for. An edit looks at the few files that show what it changed: unpickling every row
+    of the head was most of the time it took to read (tens of thousands of nested tuples)."""
+
+    def __init__(self, rows: Sequence[PlanRow]) -> None:
+        self._count = len(rows)
+        self._runs = tuple(pickle.dumps(list(rows[start:start + _PACKED_ROWS]), pickle.HIGHEST_PROTOCOL)
+                           for start in range(0, len(rows), _PACKED_ROWS))
+        self._unpacked: dict[int, list[PlanRow]] = {}
+
+    def __getstate__(self) -> tuple[int, tuple[bytes, ...]]:
+        return self._count, self._runs
+
+    def __setstate__(self, state: tuple[int, tuple[bytes, ...]]) -> None:
+        self._count, self._runs = state
+        self._unpacked = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> PlanRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PlanRow]: ...
+
+    def __getitem__(self, index: int | slice) -> PlanRow | list[PlanRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        run, offset = divmod(index, _PACKED_ROWS)
+        return self._run(run)[offset]
+
+    def _run(self, run: int) -> list[PlanRow]:
+        rows = self._unpacked.get(run)
+        if rows is None:
+            try:
+                rows = pickle.loads(self._runs[run])
+            except Exception as exc:
+                raise DamagedRow(HEAD) from exc
+            if not isinstance(rows, list) or len(rows) != min(_PACKED_ROWS, self._count - run * _PACKED_ROWS):
+                raise DamagedRow(HEAD)
+            self._unpacked[run] = rows
+        return rows
+
+    def unpack(self) -> None:
+        """Unpickle every run now (DamagedRow if one cannot be), for a holder that keeps them all."""
+        for run in range(len(self._runs)):
+            self._run(run)
+
+
+class PackedLists(Mapping[int, list[int]]):
+    """Lists of plan positions by briefing index (FingerprintState.listed_by, shown_full_by)
+    as three arrays, which unpickle as copies of their bytes; an edit reads a few of them."""
+
+    def __init__(self, lists: Mapping[int, list[int]]) -> None:
+        keys = sorted(lists)
+        self._keys = array("q", keys)
+        self._ends = array("q")
+        self._positions = array("q")
+        for key in keys:
+            self._positions.extend(lists[key])
+            self._ends.append(len(self._positions))
+        self._where: dict[int, int] | None = None
+
+    def __getstate__(self) -> tuple[array[int], array[int], array[int]]:
+        return self._keys, self._ends, self._positions
+
+    def __setstate__(self, state: tuple[array[int], array[int], array[int]]) -> None:
+        keys, ends, positions = state
+        # Checked here, where a damaged head is a full build: a slice past the end would not fail.
+        if (not all(type(a) is array and a.typecode == "q" for a in state) or len(keys) != len(ends)
+                or (ends[-1] if ends else 0) != len(positions) or any(map(int.__gt__, ends, ends[1:]))):
+            raise ValueError("damaged lists of plan positions")
+        self._keys, self._ends, self._positions = keys, ends, positions
+        self._where = None
+
+    def _at(self, key: int) -> int | None:
+        if self._where is None:
+            self._where = dict(zip(self._keys, range(len(self._keys)), strict=True))
+        return self._where.get(key)
+
+    def __getitem__(self, key: int) -> list[int]:
+        at = self._at(key)
+        if at is None:
+            raise KeyError(key)
+        return self._positions[self._ends[at - 1] if at else 0:self._ends[at]].tolist()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def _packed(state: FingerprintState) -> FingerprintState:
+    """The state with its lists packed: a restored state's lists are only read (Fingerprints.readers)."""
+    listed: Any = PackedLists(state.listed_by)
+    full: Any = PackedLists(state.shown_full_by)
+    return replace(state, listed_by=listed, shown_full_by=full)
+
+
 class _Pickler(pickle.Pickler):
     """Writes a registry source as its id: the head row holds the registry, once, and
     briefings read back share its objects as a full build's do."""
@@ -152,7 +261,8 @@ def write(store: Store, snapshot: Snapshot) -> None:
     paths = tuple(b.doc.path for b in briefings)
     starts = row_starts(paths)
     names = _row_names(snapshot, starts)
-    head = replace(_with_briefings(snapshot, ()), paths=paths, plan=plan_rows(loaded.plan),
+    head = replace(_with_briefings(snapshot, ()), paths=paths, plan=PackedRows(plan_rows(loaded.plan)),
+                   fingerprints=_packed(snapshot.fingerprints),
                    rows=tuple(zip(names, starts, strict=True)))
     head = replace(head, loaded=replace(head.loaded, plan=[]))
     kept = store.state_names(BRIEFINGS)

@@ -131,6 +131,8 @@ def _kept_build(store: Store, output: Path, global_digest: str,
             return None
         loaded = last.loaded
         briefings = tuple(loaded.site.briefings)
+        if isinstance(last.plan, snapshot.PackedRows):
+            last.plan.unpack()
     except snapshot.DamagedRow:
         return None
     built = built_files(store, output)
