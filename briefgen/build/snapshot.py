@@ -128,7 +128,9 @@ class PackedRows(Sequence[PlanRow]):
 
     def __init__(self, rows: Sequence[PlanRow]) -> None:
         self._count = len(rows)
-        self._runs = tuple(pickle.dumps(list(rows[start:start + _PACKED_ROWS]), pickle.HIGHEST_PROTOCOL)
+        # Compressed: the head is read whole by every edit, and its rows repeat much (paths, kinds).
+        self._runs = tuple(zlib.compress(pickle.dumps(list(rows[start:start + _PACKED_ROWS]),
+                                                      pickle.HIGHEST_PROTOCOL), 1)
                            for start in range(0, len(rows), _PACKED_ROWS))
         self._unpacked: dict[int, list[PlanRow]] = {}
 
@@ -161,7 +163,7 @@ class PackedRows(Sequence[PlanRow]):
         rows = self._unpacked.get(run)
         if rows is None:
             try:
-                rows = pickle.loads(self._runs[run])
+                rows = pickle.loads(zlib.decompress(self._runs[run]))
             except Exception as exc:
                 raise DamagedRow(HEAD) from exc
             if not isinstance(rows, list) or len(rows) != min(_PACKED_ROWS, self._count - run * _PACKED_ROWS):
