@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -106,9 +106,9 @@ class FingerprintState:
     global_digest: str
     static_digest: str
     descriptions: dict[str, str]
-    listed_by: dict[int, list[int]]
-    shown_full_by: dict[int, list[int]]
-    shows_every: list[int]
+    listed_by: Mapping[int, Sequence[int]]
+    shown_full_by: Mapping[int, Sequence[int]]
+    shows_every: Sequence[int]
 
 
 class Fingerprints:
@@ -192,7 +192,9 @@ class Fingerprints:
         fingerprint `of` gives later). With note_readers, also note which files show each
         briefing (for an in-place edit after this build, or the live preview's)."""
         found = []
-        listed_by, shown_full_by = self.listed_by, self.shown_full_by
+        listed_by: dict[int, list[int]] = {}
+        shown_full_by: dict[int, list[int]] = {}
+        shows_every: list[int] = []
         for position, spec in enumerate(self.plan):
             shown = spec.kind.shows(self.context, spec.args)
             if note_readers:
@@ -201,8 +203,10 @@ class Fingerprints:
                 for index in shown.full:
                     shown_full_by.setdefault(index, []).append(position)
                 if shown.every_briefing:
-                    self.shows_every.append(position)
+                    shows_every.append(position)
             found.append("" if spec.kind in defer else self.of_shown(spec, shown))
+        if note_readers:
+            self.listed_by, self.shown_full_by, self.shows_every = listed_by, shown_full_by, shows_every
         return found
 
     def readers(self, index: int, listing_changed: bool) -> list[int]:

@@ -25,9 +25,10 @@ import pickle
 import secrets
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, overload
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from briefgen import __version__
 from briefgen.build.cache import parsed_shape, without_body
@@ -63,7 +64,7 @@ class Snapshot:
     fingerprints: FingerprintState
     token: str = ""
     paths: tuple[str, ...] = ()  # each briefing's file (site-relative), in the model's order
-    plan: Sequence[PlanRow] = ()  # the plan, in the head as PackedRows (loaded.plan is left empty there)
+    plan: PackedRows = field(default_factory=lambda: PackedRows(()))  # loaded.plan is left empty in the head
     rows: tuple[tuple[str, int], ...] = ()  # each row of briefings: its name, its first briefing's index
 
 
@@ -121,7 +122,7 @@ def _row_names(snapshot: Snapshot, starts: Sequence[int]) -> list[str]:
 _PACKED_ROWS = 1024  # plan rows pickled together
 
 
-class PackedRows(Sequence[PlanRow]):
+class PackedRows:
     """The plan's rows, pickled in runs of _PACKED_ROWS and unpickled when one of a run is
     asked for. An edit looks at the few files that show what it changed: unpickling every row
     of the head was most of the time it took to read (tens of thousands of nested tuples)."""
@@ -144,16 +145,7 @@ class PackedRows(Sequence[PlanRow]):
     def __len__(self) -> int:
         return self._count
 
-    @overload
-    def __getitem__(self, index: int) -> PlanRow: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[PlanRow]: ...
-
-    def __getitem__(self, index: int | slice) -> PlanRow | list[PlanRow]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._count))]
-        if index < 0:
-            index += self._count
+    def __getitem__(self, index: int) -> PlanRow:
         if not 0 <= index < self._count:
             raise IndexError(index)
         run, offset = divmod(index, _PACKED_ROWS)
@@ -181,7 +173,7 @@ class PackedLists(Mapping[int, list[int]]):
     """Lists of plan positions by briefing index (FingerprintState.listed_by, shown_full_by)
     as three arrays, which unpickle as copies of their bytes; an edit reads a few of them."""
 
-    def __init__(self, lists: Mapping[int, list[int]]) -> None:
+    def __init__(self, lists: Mapping[int, Sequence[int]]) -> None:
         keys = sorted(lists)
         self._keys = array("q", keys)
         self._ends = array("q")
@@ -189,7 +181,6 @@ class PackedLists(Mapping[int, list[int]]):
         for key in keys:
             self._positions.extend(lists[key])
             self._ends.append(len(self._positions))
-        self._where: dict[int, int] | None = None
 
     def __getstate__(self) -> tuple[array[int], array[int], array[int]]:
         return self._keys, self._ends, self._positions
@@ -198,19 +189,14 @@ class PackedLists(Mapping[int, list[int]]):
         keys, ends, positions = state
         # Checked here, where a damaged head is a full build: a slice past the end would not fail.
         if (not all(type(a) is array and a.typecode == "q" for a in state) or len(keys) != len(ends)
-                or (ends[-1] if ends else 0) != len(positions) or any(map(int.__gt__, ends, ends[1:]))):
+                or (ends[-1] if ends else 0) != len(positions) or any(map(int.__gt__, ends, ends[1:]))
+                or any(map(int.__ge__, keys, keys[1:]))):
             raise ValueError("damaged lists of plan positions")
         self._keys, self._ends, self._positions = keys, ends, positions
-        self._where = None
-
-    def _at(self, key: int) -> int | None:
-        if self._where is None:
-            self._where = dict(zip(self._keys, range(len(self._keys)), strict=True))
-        return self._where.get(key)
 
     def __getitem__(self, key: int) -> list[int]:
-        at = self._at(key)
-        if at is None:
+        at = bisect_left(self._keys, key)
+        if at == len(self._keys) or self._keys[at] != key:
             raise KeyError(key)
         return self._positions[self._ends[at - 1] if at else 0:self._ends[at]].tolist()
 
@@ -223,9 +209,8 @@ class PackedLists(Mapping[int, list[int]]):
 
 def _packed(state: FingerprintState) -> FingerprintState:
     """The state with its lists packed: a restored state's lists are only read (Fingerprints.readers)."""
-    listed: Any = PackedLists(state.listed_by)
-    full: Any = PackedLists(state.shown_full_by)
-    return replace(state, listed_by=listed, shown_full_by=full)
+    return replace(state, listed_by=PackedLists(state.listed_by),
+                   shown_full_by=PackedLists(state.shown_full_by))
 
 
 class _Pickler(pickle.Pickler):

@@ -131,8 +131,7 @@ def _kept_build(store: Store, output: Path, global_digest: str,
             return None
         loaded = last.loaded
         briefings = tuple(loaded.site.briefings)
-        if isinstance(last.plan, snapshot.PackedRows):
-            last.plan.unpack()
+        last.plan.unpack()
     except snapshot.DamagedRow:
         return None
     built = built_files(store, output)

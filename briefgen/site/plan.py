@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from briefgen.diagnostics import Diagnostic, error
 from briefgen.site import kinds, search_files, urls
@@ -54,11 +54,18 @@ def plan_rows(specs: Iterable[PageSpec]) -> list[PlanRow]:
             for s in specs for o in (s.origin,)]
 
 
+class Rows(Protocol):
+    """Plan rows by position (a list, or rows kept packed): IndexError past the end."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> PlanRow: ...
+
+
 class PlanRows(Sequence[PageSpec]):
     """A plan kept as rows (plan_rows), each made a spec when first asked for: an edit started
     from a kept build looks at the few files that show what it changed, not every file."""
 
-    def __init__(self, rows: Sequence[PlanRow]) -> None:
+    def __init__(self, rows: Rows) -> None:
         self._rows = rows
         self._specs: dict[int, PageSpec] = {}
 
