@@ -401,9 +401,7 @@ class Postings:
             ids = self._chunk_ids(chunk)
             row = self.packed_terms.get(chunk)
             if row is None or any(i in self.terms for i in ids):
-                for doc_id in ids:
-                    self.doc_terms(doc_id)
-                row = pack([self.terms[i] for i in ids])
+                row = pack([self.kept_terms(i) for i in ids])
             values[terms_row(chunk)] = row
         rows.save(values, self.fresh)
         self.rows, self.fresh = rows, False
