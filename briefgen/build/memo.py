@@ -11,17 +11,19 @@ Any doubt (a touched file, a missing record, a damaged one) means: build.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from briefgen import __version__
+from briefgen.build import forked
 from briefgen.build.store import STORE, FileStat, Store
 
 T = TypeVar("T")
@@ -59,6 +61,40 @@ def folder_times(output: Path, folders: Iterable[str]) -> tuple[int, ...] | None
         return tuple(os.stat(base + folder).st_mtime_ns for folder in folders)
     except OSError:
         return None
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    """The last build into an output folder, and a way to its folders' times now."""
+
+    last: LastBuild | None
+    times: Callable[[], tuple[int, ...] | None]
+
+    def folders_as_left(self) -> bool:
+        """Whether the output's folders are as that build left them."""
+        return self.last is not None and self.times() == self.last.folder_times
+
+
+@contextlib.contextmanager
+def checking_output(cache_dir: Path, output: Path, fork: bool) -> Iterator[OutputCheck]:
+    """The last build into `output`, whose folders' times are taken while the block runs: by a
+    forked copy of this process when `fork` is true and it can be made (see forked.py)."""
+    last = read_last_build(cache_dir, output)
+    if last is None:
+        yield OutputCheck(None, lambda: None)
+        return
+    folders = last.folders
+
+    def packed_times() -> bytes:
+        times = folder_times(output, folders)
+        return b"" if times is None else array("q", times).tobytes()
+
+    with forked.meanwhile(packed_times, fork) as packed:
+        def times() -> tuple[int, ...] | None:
+            data = packed()
+            return tuple(array("q", data)) if data else None  # never empty: there is the output's own
+
+        yield OutputCheck(last, times)
 
 
 def refreshed_times(output: Path, last: LastBuild, changed: Iterable[str]) -> tuple[int, ...] | None:

@@ -3,6 +3,7 @@ are unchanged, then load, render and commit the site atomically."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import time
@@ -55,17 +56,23 @@ class OutputState:
 
 
 def output_state(config: Config, options: BuildOptions, output: Path,
-                 found: list[ContentStat]) -> OutputState:
+                 found: list[ContentStat], check: memo.OutputCheck | None = None) -> OutputState:
+    """`check`: the last build and its folders' times, if they are being taken already."""
     global_digest = global_inputs(config, options, output)
     inputs = inputs_digest(global_digest, found)
     if not options.use_cache:
         return OutputState(global_digest, inputs, None, False)
-    last = memo.read_last_build(config.cache_dir, output)
+    if check is None:
+        with memo.checking_output(config.cache_dir, output, fork=False) as check:
+            return _output_state(output, global_digest, inputs, check)
+    return _output_state(output, global_digest, inputs, check)
+
+
+def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck) -> OutputState:
     # The folders' times catch a file deleted by hand from the output, which
     # no input records; a changed file is the user's own doing and stays.
-    as_left = (last is not None and (output / MARKER).is_file()
-               and memo.folder_times(output, last.folders) == last.folder_times)
-    return OutputState(global_digest, inputs, last, as_left)
+    as_left = check.last is not None and (output / MARKER).is_file() and check.folders_as_left()
+    return OutputState(global_digest, inputs, check.last, as_left)
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -96,8 +103,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
-    found = content_stats(config)
-    state = output_state(config, options, output, found)
+    # With cores to spare, the output's folders are looked at by a forked copy of this
+    # process while this one looks at the content files: both are long runs of stat calls.
+    checking = (memo.checking_output(config.cache_dir, output, fork=options.jobs > 1)
+                if options.use_cache else contextlib.nullcontext(None))
+    with checking as check:
+        found = content_stats(config)
+        state = output_state(config, options, output, found, check)
     global_digest, inputs, last = state.global_digest, state.inputs, state.last
     if options.use_cache:
         now = options.now or dt.datetime.now(dt.UTC)

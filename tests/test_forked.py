@@ -1,0 +1,112 @@
+"""Work handed to a forked copy of the process gives what it would give here, and leaves no copy behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from briefgen.build import forked, memo
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+
+
+def pid_bytes() -> bytes:
+    return str(os.getpid()).encode()
+
+
+def reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_work_runs_in_a_copy_that_is_waited_for() -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    with forked.meanwhile(pid_bytes) as result:
+        pid = int(result())
+        assert result() == str(pid).encode()  # asked again: the same bytes, the copy not asked twice
+    assert pid != os.getpid()
+    assert reaped(pid)
+
+
+def test_a_copy_never_asked_for_its_result_is_waited_for_too(tmp_path: Path) -> None:
+    mark = tmp_path / "pid"
+
+    def work() -> bytes:
+        mark.write_text(str(os.getpid()))
+        return b""
+
+    with forked.meanwhile(work):
+        pass
+    pid = int(mark.read_text())
+    assert pid != os.getpid() and reaped(pid)
+
+
+def test_work_that_fails_in_the_copy_runs_here() -> None:
+    parent = os.getpid()
+
+    def work() -> bytes:
+        if os.getpid() != parent:
+            raise RuntimeError("the copy fails")
+        return b"made here"
+
+    with forked.meanwhile(work) as result:
+        assert result() == b"made here"
+
+
+def test_a_copy_that_dies_leaves_the_work_to_this_process() -> None:
+    parent = os.getpid()
+
+    def work() -> bytes:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), 9)
+        return b"made here"
+
+    with forked.meanwhile(work) as result:
+        assert result() == b"made here"
+
+
+def test_no_copy_is_made_while_another_thread_runs_or_when_told_not_to() -> None:
+    with forked.meanwhile(pid_bytes, fork=False) as result:
+        assert int(result()) == os.getpid()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forked.can_fork()
+        with forked.meanwhile(pid_bytes) as result:
+            assert int(result()) == os.getpid()
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_output_check_sees_a_folder_changed_or_gone(tmp_path: Path, fork: bool) -> None:
+    output = tmp_path / "out"
+    (output / "a/b").mkdir(parents=True)
+    (output / "a/b/index.html").write_text("page")
+    os.utime(output / "a/b", ns=(10**18, 10**18))  # a time the deletion below cannot leave as it was
+    folders = memo.output_folders(["a/b/index.html"])
+    times = memo.folder_times(output, folders)
+    assert times is not None
+    cache = tmp_path / "cache"
+    last = memo.LastBuild("inputs", 1, 1, None, folders=folders, folder_times=times)
+    memo.write_last_build(cache, output, last)
+    with memo.checking_output(cache, output, fork) as check:
+        assert check.last is not None and check.last.folders == folders
+        assert check.times() == times and check.folders_as_left()
+    (output / "a/b/index.html").unlink()
+    with memo.checking_output(cache, output, fork) as check:
+        assert not check.folders_as_left()
+    (output / "a/b").rmdir()
+    with memo.checking_output(cache, output, fork) as check:
+        assert check.times() is None and not check.folders_as_left()
+    with memo.checking_output(tmp_path / "no-cache", output, fork) as check:
+        assert check.last is None and not check.folders_as_left()
