@@ -68,6 +68,9 @@ def make_environment(config: Config, themes: Sequence[Theme],
         # An environment lives for one build or one preview state; a changed template makes a
         # new one. Checking each template's file at every include would cost a stat each time.
         auto_reload=False,
+        # A theme has a few dozen templates: kept in a plain dict, not an LRU cache whose
+        # bookkeeping at every lookup cost as much as a small include's rendering.
+        cache_size=-1,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
