@@ -775,3 +775,42 @@ def test_in_place_edits_record_the_manifest_as_a_delta_a_full_build_agrees_with(
     assert cache_store.read_manifest(store, output.resolve()) == recorded
     store.close()
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path: Path) -> None:
+    from briefgen.build import memo
+
+    site = corpus_site(tmp_path, count=12)
+    output = (tmp_path / "out").resolve()
+    build(site, BuildOptions(output=output))
+    cache = site / ".briefgen-cache"
+    path = cache / "cache.sqlite"
+    row = f"build-folders/{output}"
+
+    def folders_row() -> bytes:
+        with sqlite3.connect(path) as connection:
+            found = connection.execute("SELECT value FROM state WHERE name = ?", (row,)).fetchone()
+        connection.close()
+        return bytes(found[0])
+
+    last = memo.read_last_build(cache, output)
+    assert last is not None and last.folders == memo.output_folders(tree(output))
+    assert last.folder_times == memo.folder_times(output, last.folders)
+    stored = folders_row()
+    edit_briefing(site)
+    assert build(site, BuildOptions(output=output)).in_place
+    assert folders_row() == stored  # an edit wrote the record alone
+    edited = memo.read_last_build(cache, output)
+    assert edited is not None and edited.folders == last.folders and edited.inputs != last.inputs
+    assert edited.folder_times == memo.folder_times(output, last.folders)  # those it wrote into, again
+    assert build(site, BuildOptions(output=output)).rendered == 0
+    # A record whose folders are not the stored ones is no record: the next build is a full one.
+    _set_state(path, row, pickle.dumps(("another build's token", last.folders)))
+    assert memo.read_last_build(cache, output) is None
+    result = build(site, BuildOptions(output=output))
+    assert not result.in_place and folders_row() != stored
+    assert memo.read_last_build(cache, output) is not None
+    token = pickle.loads(folders_row())[0]
+    _set_state(path, row, pickle.dumps((token, last.folders[:-1])))
+    assert memo.read_last_build(cache, output) is None  # times for more folders than it names
+    assert memo.refreshed_times(output, last, ["no/such/folder"]) is None
