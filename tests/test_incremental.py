@@ -705,7 +705,36 @@ def test_the_kept_lists_of_files_showing_each_briefing_read_back_as_they_were() 
     assert dict(pickle.loads(pickle.dumps(PackedLists({})))) == {}
 
 
-@pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up"])
+def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.build import snapshot
+
+    monkeypatch.setattr(snapshot, "_COMPARED", 64)  # two stats a run: several runs, some differing
+    content = {f"content/briefings/b{i}.md": ((10**18 + i, 10**18 - i, 100 + i, i), f"{i:032x}")
+               for i in range(21)}
+    packed = pickle.loads(pickle.dumps(snapshot.PackedContent.of(content)))
+    assert dict(packed) == content and list(packed) == list(content) and len(packed) == 21
+    paths, stats = list(content), [stat for stat, _ in content.values()]
+    assert snapshot.changed_content(packed, paths, stats) == []
+    now = list(stats)
+    for at in (0, 1, 7, 20):
+        now[at] = (now[at][0] + 1, *now[at][1:])
+    now[12] = (*now[12][:3], 7)
+    expected = [(at, f"{at:032x}") for at in (0, 1, 7, 12, 20)]
+    assert snapshot.changed_content(packed, paths, now) == expected
+    assert snapshot.changed_content(content, paths, now) == expected  # a plain dict answers alike
+    assert snapshot.changed_content(packed, paths[:-1], now[:-1]) is None
+    assert snapshot.changed_content(packed, [*paths[:-1], "content/briefings/new.md"], now) is None
+    edited = packed.with_changes({paths[7]: (now[7], "")})
+    assert isinstance(edited, snapshot.PackedContent) and dict(edited) == {**content, paths[7]: (now[7], "")}
+    assert dict(packed) == content  # left as it was
+    assert dict(packed.with_changes({"content/pages/about.md": (now[0], "x")})) == {
+        **content, "content/pages/about.md": (now[0], "x")}
+    with pytest.raises(ValueError):
+        snapshot.PackedContent(packed.paths, packed.stats, packed.digests[:-1])
+
+
+@pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up",
+                                    "content files that do not add up"])
 def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     from array import array
@@ -724,9 +753,11 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         kept.plan._runs = tuple(b"\x80\x05garbage" for _ in runs)
     elif damage == "short runs":
         kept.plan._runs = tuple(pickle.dumps([]) for _ in runs)
-    else:
+    elif damage == "lists that do not add up":
         assert len(kept.fingerprints.listed_by) > 5
         kept.fingerprints.listed_by._positions = array("q", [1, 2])
+    else:
+        kept.loaded.content.stats.pop()
     _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))
     edit_briefing(site)
     result = build(site, BuildOptions(output=output))

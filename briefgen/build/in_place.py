@@ -74,23 +74,23 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     if loaded.next_release is not None and now >= loaded.next_release:
         return None  # a briefing dated in the future has come due
     prefix = len(str(config.root)) + 1
-    current = {path[prefix:].replace(os.sep, "/"): (kind, path, stat) for kind, path, stat in found}
-    known = loaded.content
-    if current.keys() != known.keys():
+    shown_paths = [path[prefix:].replace(os.sep, "/") for _, path, _ in found]
+    changed = snapshot.changed_content(loaded.content, shown_paths, [stat for _, _, stat in found])
+    if changed is None:
         return None  # a file added, removed or renamed
-    changed = [shown for shown, (_, _, stat) in current.items() if known[shown][0] != stat]
     if not changed or len(changed) > MAX_CHANGED:
         return None
     files: dict[str, SourceFile] = {}
     content: snapshot.ContentFiles = {}
-    for shown in changed:
-        kind, path, _ = current[shown]
+    for at, known_digest in changed:
+        kind, path, _ = found[at]
+        shown = shown_paths[at]
         try:
             file = read_file(kind, path, shown)
         except OSError:
             return None  # the full build reports it
         content[shown] = (file.stat, file.digest)
-        if file.digest != known[shown][1]:
+        if file.digest != known_digest:
             files[shown] = file
     kept_manifest = read_kept_manifest(store, output) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files

@@ -26,7 +26,7 @@ import secrets
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -50,7 +50,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-7 {__version__} "
+_FORMAT = (f"briefgen-snapshot-8 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -207,6 +207,87 @@ class PackedLists(Mapping[int, list[int]]):
         return len(self._keys)
 
 
+_STAT_NUMBERS = 4  # in a FileStat
+_COMPARED = 4096  # bytes of stats compared at once, looking for the few that differ
+
+
+def stat_numbers(stats: Iterable[FileStat]) -> array[int]:
+    """Stats as one array of their numbers, in order."""
+    return array("q", [number for stat in stats for number in stat])
+
+
+class PackedContent(Mapping[str, tuple[FileStat, str]]):
+    """Each content file's stat and digest (Loaded.content) as the head keeps them: the paths
+    in a tuple, the stats' numbers in an array, the digests in a tuple; a dict by path is made
+    only when one is looked up by path. Every edit compares every file's stat with these: as
+    a dict of tuples, unpickling them and comparing them entry by entry took a tenth of an edit."""
+
+    def __init__(self, paths: tuple[str, ...], stats: array[int], digests: tuple[str, ...]) -> None:
+        if (type(stats) is not array or stats.typecode != "q" or len(stats) != _STAT_NUMBERS * len(paths)
+                or len(digests) != len(paths) or not all(map(str.__instancecheck__, paths))
+                or not all(map(str.__instancecheck__, digests))):
+            raise ValueError("damaged content files")  # in a head: a full build
+        self.paths, self.stats, self.digests = paths, stats, digests
+        self._index: dict[str, int] | None = None
+
+    @classmethod
+    def of(cls, content: Mapping[str, tuple[FileStat, str]]) -> PackedContent:
+        if isinstance(content, PackedContent):
+            return content
+        paths = tuple(content)
+        return cls(paths, stat_numbers(content[path][0] for path in paths),
+                   tuple(content[path][1] for path in paths))
+
+    def __reduce__(self) -> tuple[type[PackedContent], tuple[tuple[str, ...], array[int], tuple[str, ...]]]:
+        return PackedContent, (self.paths, self.stats, self.digests)
+
+    def _positions(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {path: at for at, path in enumerate(self.paths)}
+        return self._index
+
+    def __getitem__(self, path: str) -> tuple[FileStat, str]:
+        at = self._positions()[path]
+        first = _STAT_NUMBERS * at
+        stat = self.stats[first:first + _STAT_NUMBERS]
+        return (stat[0], stat[1], stat[2], stat[3]), self.digests[at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def changed(self, paths: Sequence[str], stats: array[int]) -> list[int] | None:
+        """The positions of the files whose stats differ from these, given every content file's
+        path and stat numbers, in this order; None when the files are not these ones."""
+        if tuple(paths) != self.paths:
+            return None
+        now, then = stats.tobytes(), self.stats.tobytes()
+        if len(now) != len(then):
+            return None
+        width = _STAT_NUMBERS * stats.itemsize
+        found = []
+        # Long runs of bytes compared at once, then each stat of a run that differs.
+        for start in range(0, len(now), _COMPARED):
+            if now[start:start + _COMPARED] != then[start:start + _COMPARED]:
+                offsets = range(start, min(start + _COMPARED, len(now)), width)
+                found += [at // width for at in offsets if now[at:at + width] != then[at:at + width]]
+        return found
+
+    def with_changes(self, content: Mapping[str, tuple[FileStat, str]]) -> Mapping[str, tuple[FileStat, str]]:
+        """These files with some stats and digests replaced (a plain dict, if a file is new)."""
+        positions = self._positions()
+        if not all(path in positions for path in content):
+            return {**self, **content}
+        stats, digests = array("q", self.stats), list(self.digests)
+        for path, (stat, digest) in content.items():
+            at = positions[path]
+            stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)] = array("q", stat)
+            digests[at] = digest
+        return PackedContent(self.paths, stats, tuple(digests))
+
+
 def _packed(state: FingerprintState) -> FingerprintState:
     """The state with its lists packed: a restored state's lists are only read (Fingerprints.readers)."""
     return replace(state, listed_by=PackedLists(state.listed_by),
@@ -251,7 +332,7 @@ def write(store: Store, snapshot: Snapshot) -> None:
     head = replace(_with_briefings(snapshot, ()), paths=paths, plan=PackedRows(plan_rows(loaded.plan)),
                    fingerprints=_packed(snapshot.fingerprints),
                    rows=tuple(zip(names, starts, strict=True)))
-    head = replace(head, loaded=replace(head.loaded, plan=[]))
+    head = replace(head, loaded=replace(head.loaded, plan=[], content=PackedContent.of(loaded.content)))
     kept = store.state_names(BRIEFINGS)
 
     def rows() -> Iterator[tuple[str, bytes]]:
@@ -318,8 +399,26 @@ def read(store: Store, output: str) -> Snapshot | None:
 def _applied(snapshot: Snapshot, replaced: Mapping[int, Briefing], content: ContentFiles) -> Snapshot:
     site = snapshot.loaded.site
     loaded = replace(snapshot.loaded, site=replace(site, briefings=with_replaced(site.briefings, replaced)),
-                     content={**snapshot.loaded.content, **content})
+                     content=_with_content(snapshot.loaded.content, content))
     return replace(snapshot, loaded=loaded)
+
+
+def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],
+                    stats: Sequence[FileStat]) -> list[tuple[int, str]] | None:
+    """The content files whose stats are not the known ones, as (position in `paths`, known
+    digest); None when `paths` are not the known files."""
+    if isinstance(known, PackedContent):
+        found = known.changed(paths, stat_numbers(stats))
+        return None if found is None else [(at, known.digests[at]) for at in found]
+    if known.keys() != set(paths):
+        return None
+    return [(at, known[path][1]) for at, (path, stat) in enumerate(zip(paths, stats, strict=True))
+            if known[path][0] != stat]
+
+
+def _with_content(known: Mapping[str, tuple[FileStat, str]], content: ContentFiles
+                  ) -> Mapping[str, tuple[FileStat, str]]:
+    return known.with_changes(content) if isinstance(known, PackedContent) else {**known, **content}
 
 
 def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],
