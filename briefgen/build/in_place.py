@@ -74,7 +74,9 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     if loaded.next_release is not None and now >= loaded.next_release:
         return None  # a briefing dated in the future has come due
     prefix = len(str(config.root)) + 1
-    shown_paths = [path[prefix:].replace(os.sep, "/") for _, path, _ in found]
+    shown_paths = [path[prefix:] for _, path, _ in found]
+    if os.sep != "/":
+        shown_paths = [path.replace(os.sep, "/") for path in shown_paths]
     changed = snapshot.changed_content(loaded.content, shown_paths, [stat for _, _, stat in found])
     if changed is None:
         return None  # a file added, removed or renamed
