@@ -400,11 +400,11 @@ def _related_tables(before: dict[str, tuple[int, list[str], list[str]]],
                     after: dict[str, tuple[int, list[str], list[str]]],
                     window: int) -> tuple[Any, Table, Table | None, Table]:
     """The site after the change, its table before, updated from that, and found afresh; with a
-    topic window this narrow, a topic's window leaves briefings out, as at scale."""
+    window this narrow, a topic's or a source's window leaves briefings out, as at scale."""
     from briefgen.site import model
 
-    kept_window = model.RELATED_TOPIC_WINDOW
-    model.RELATED_TOPIC_WINDOW = window
+    kept_window = model.RELATED_WINDOW
+    model.RELATED_WINDOW = window
     try:
         with tempfile.TemporaryDirectory() as folder:
             old = _related_site(Path(folder) / "old", before)
@@ -413,7 +413,7 @@ def _related_tables(before: dict[str, tuple[int, list[str], list[str]]],
             updated = model.updated_related(new, model.related_keys(new), model.related_keys(old), kept)
             return new, kept, updated, model.all_related(new)
     finally:
-        model.RELATED_TOPIC_WINDOW = kept_window
+        model.RELATED_WINDOW = kept_window
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -457,3 +457,15 @@ def test_a_briefing_that_leaves_a_topic_has_its_old_neighbours_related_found_aga
     x = [b.title for b in new.briefings].index("x")
     assert afresh[x] != kept[x]  # the case this test is about: X's related did change
     assert updated == afresh
+
+
+def test_the_briefings_citing_a_source_are_looked_at_around_each_one() -> None:
+    # Five briefings cite s1, each in a topic of its own, x the newest and y the oldest.
+    cited = {"x": (28, ["Alpha"], ["s1"]), "p": (26, ["Beta"], ["s1"]), "q": (25, ["Gamma"], ["s1"]),
+             "r": (24, ["Delta"], ["s1"]), "y": (1, ["Epsilon"], ["s1"])}
+    for window, related_to_x, related_to_q in ((100, ["p", "q", "r"], ["x", "p", "r"]),
+                                               (1, ["p"], ["p", "r"])):
+        new, _, _, afresh = _related_tables(cited, cited, window)
+        titles = [b.title for b in new.briefings]
+        assert [titles[i] for i in afresh[titles.index("x")]] == related_to_x
+        assert [titles[i] for i in afresh[titles.index("q")]] == related_to_q

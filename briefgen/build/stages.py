@@ -49,7 +49,7 @@ from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS
 from briefgen.site.model import (
     RELATED_LIMIT,
-    RELATED_TOPIC_WINDOW,
+    RELATED_WINDOW,
     Site,
     all_related,
     build_site,
@@ -232,7 +232,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
 
 
 # What a kept table of related briefings must say it is: found by other rules, it is found again.
-_RELATED_FORMAT = f"briefgen-related-3 {RELATED_LIMIT} {RELATED_TOPIC_WINDOW}"
+_RELATED_FORMAT = f"briefgen-related-4 {RELATED_LIMIT} {RELATED_WINDOW}"
 
 
 def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...]:

@@ -403,7 +403,7 @@ def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tu
 
 
 RELATED_LIMIT = 3
-RELATED_TOPIC_WINDOW = 100
+RELATED_WINDOW = 100
 
 
 def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
@@ -480,26 +480,31 @@ def related_of(site: Site, index: int,
     return related_briefings(site, index, citers())
 
 
+def _around(indexes: Sequence[int], index: int) -> Sequence[int]:
+    """The RELATED_WINDOW indexes either side of `index` in a sorted sequence of them."""
+    at = bisect.bisect_left(indexes, index)
+    return indexes[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]
+
+
 def related_briefings(site: Site, index: int, citers: Mapping[str, tuple[int, ...]],
                       limit: int = RELATED_LIMIT) -> tuple[int, ...]:
     """Briefings that share the most with this one: a shared source counts twice a shared
     topic, since it means the same reporting; ties go to the newest.
 
-    A topic is looked at only around this briefing's place in it (RELATED_TOPIC_WINDOW
-    briefings either side): a large archive's topics hold thousands of briefings, and
-    scoring every one of them for every page made builds quadratic.
+    A topic, and the briefings citing a source, are looked at only around this briefing's
+    place among them (RELATED_WINDOW briefings either side): a large archive's topics hold
+    thousands of briefings, a wire story may be cited by hundreds, and scoring every one of
+    them for every page made builds quadratic.
     """
     briefing = site.briefings[index]
     # Counter and plain tuples keep the counting and ranking in C: this runs for every page.
     scores: Counter[int] = Counter()
     for source in briefing.sources[: briefing.cited_count]:
-        citing = citers.get(source.id, ())
+        citing = _around(citers.get(source.id, ()), index)
         scores.update(citing)
         scores.update(citing)
     for topic_slug in briefing.topic_slugs:
-        members = site.topics.get(topic_slug, ())
-        at = bisect.bisect_left(members, index)
-        scores.update(members[max(0, at - RELATED_TOPIC_WINDOW): at + RELATED_TOPIC_WINDOW + 1])
+        scores.update(_around(site.topics.get(topic_slug, ()), index))
     scores.pop(index, None)
     # Highest score first; indexes are newest first, so the smaller index wins a tie.
     ranked = heapq.nsmallest(limit, zip(map(operator.neg, scores.values()), scores.keys(), strict=True))
