@@ -1,0 +1,65 @@
+"""Two versions of briefgen, alternated: no-change rebuilds and one-briefing edits.
+
+    python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --edit REL [--rounds N]
+
+Each version is an installed `briefgen` command (for example `venv-old/bin/briefgen`)
+building its own copy of one generated site (`generate.py`, then `cp -r`): the copies
+must not share a cache or an output folder, and two installs differ in their theme
+folder's path, which is an input. Each copy is built once first (untimed). Then, round
+by round and version by version: a no-change rebuild, then a sentence appended to the
+briefing REL (a path inside the site) and a rebuild. Printed: medians of wall time and
+of CPU time (the build's process and every process it waited for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import time
+
+
+def timed(command: list[str], site: str) -> tuple[float, float, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # installs keep .pyc
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=site, env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("site_a")
+    parser.add_argument("briefgen_a")
+    parser.add_argument("site_b")
+    parser.add_argument("briefgen_b")
+    parser.add_argument("--edit", required=True, help="the briefing to append to, relative to each site")
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    versions = [(args.site_a, args.briefgen_a), (args.site_b, args.briefgen_b)]
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for site, briefgen in versions:
+        timed([briefgen, "build", "-q"], site)
+    for number in range(args.rounds):
+        for site, briefgen in versions:
+            wall, cpu, out = timed([briefgen, "build"], site)
+            if " 0 rendered" not in out:
+                raise SystemExit(f"{briefgen} on {site}: not a no-change rebuild: {out.strip()}")
+            figures.setdefault((briefgen, "no-change"), []).append((wall, cpu))
+            with open(os.path.join(site, args.edit), "a", encoding="utf-8") as stream:
+                stream.write(f"\nA sentence added in round {number}.\n")
+            wall, cpu, out = timed([briefgen, "build"], site)
+            figures.setdefault((briefgen, "edit"), []).append((wall, cpu))
+    for (briefgen, what), values in figures.items():
+        print(f"{briefgen} {what}: wall {statistics.median(v[0] for v in values):.3f} s, "
+              f"CPU {statistics.median(v[1] for v in values):.3f} s (median of {len(values)})")
+
+
+if __name__ == "__main__":
+    main()
