@@ -819,10 +819,7 @@ def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path:
     row = f"build-folders/{output}"
 
     def folders_row() -> bytes:
-        with sqlite3.connect(path) as connection:
-            found = connection.execute("SELECT value FROM state WHERE name = ?", (row,)).fetchone()
-        connection.close()
-        return bytes(found[0])
+        return _read_state(path, row)
 
     last = memo.read_last_build(cache, output)
     assert last is not None and last.folders == memo.output_folders(tree(output))

@@ -77,7 +77,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     shown_paths = [path[prefix:] for _, path, _ in found]
     if os.sep != "/":
         shown_paths = [path.replace(os.sep, "/") for path in shown_paths]
-    changed = snapshot.changed_content(loaded.content, shown_paths, [stat for _, _, stat in found])
+    changed = snapshot.changed_content(loaded.content, shown_paths, (stat for _, _, stat in found))
     if changed is None:
         return None  # a file added, removed or renamed
     if not changed or len(changed) > MAX_CHANGED:

@@ -399,26 +399,17 @@ def read(store: Store, output: str) -> Snapshot | None:
 def _applied(snapshot: Snapshot, replaced: Mapping[int, Briefing], content: ContentFiles) -> Snapshot:
     site = snapshot.loaded.site
     loaded = replace(snapshot.loaded, site=replace(site, briefings=with_replaced(site.briefings, replaced)),
-                     content=_with_content(snapshot.loaded.content, content))
+                     content=PackedContent.of(snapshot.loaded.content).with_changes(content))
     return replace(snapshot, loaded=loaded)
 
 
 def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],
-                    stats: Sequence[FileStat]) -> list[tuple[int, str]] | None:
+                    stats: Iterable[FileStat]) -> list[tuple[int, str]] | None:
     """The content files whose stats are not the known ones, as (position in `paths`, known
-    digest); None when `paths` are not the known files."""
-    if isinstance(known, PackedContent):
-        found = known.changed(paths, stat_numbers(stats))
-        return None if found is None else [(at, known.digests[at]) for at in found]
-    if known.keys() != set(paths):
-        return None
-    return [(at, known[path][1]) for at, (path, stat) in enumerate(zip(paths, stats, strict=True))
-            if known[path][0] != stat]
-
-
-def _with_content(known: Mapping[str, tuple[FileStat, str]], content: ContentFiles
-                  ) -> Mapping[str, tuple[FileStat, str]]:
-    return known.with_changes(content) if isinstance(known, PackedContent) else {**known, **content}
+    digest); None when `paths` are not the known files. A snapshot's are packed already."""
+    packed = PackedContent.of(known)
+    found = packed.changed(paths, stat_numbers(stats))
+    return None if found is None else [(at, packed.digests[at]) for at in found]
 
 
 def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],
