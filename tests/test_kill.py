@@ -118,23 +118,32 @@ def _timed_build(site: Path) -> float:
 
 
 @pytest.mark.parametrize(("change", "jobs"), [("one briefing", "1"), ("every page", "1"),
-                                             ("every page", "2")])
+                                             ("every page", "2"), ("a new briefing", "2")])
 def test_kill_at_many_instants_then_edit_or_revert(tmp_path: Path, change: str, jobs: str) -> None:
     """A sweep of kill times over the whole build, the commit sequence included;
-    with two jobs, the kills land while workers render into the staging folder too."""
+    with two jobs, the kills land while workers render into the staging folder too. A new
+    briefing rewrites a few files of many folders: those are staged flat."""
     site = kill_site(tmp_path, 120)
     output = site / "output"
     build_ok(site, "--jobs", jobs)
     config = site / "briefgen.toml"
+    added = site / "content" / "briefings" / "added.md"
 
     def apply(step: int) -> None:
         if change == "one briefing":
             edit(site, 7, f" Edit {step}.")
+        elif change == "a new briefing":
+            added.write_text(briefing(250, f" Added {step}."), encoding="utf-8")
         else:
             config.write_text(CONFIG.replace("Kill test", f"Kill test {step}"), encoding="utf-8")
 
     def revert() -> None:
-        edit(site, 7, "") if change == "one briefing" else config.write_text(CONFIG, encoding="utf-8")
+        if change == "one briefing":
+            edit(site, 7, "")
+        elif change == "a new briefing":
+            added.unlink()
+        else:
+            config.write_text(CONFIG, encoding="utf-8")
 
     apply(0)
     duration = _timed_build(site)
@@ -259,3 +268,55 @@ def test_output_folder_that_is_a_mount_point(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert not any(name.startswith(".briefgen-new") for name in os.listdir(copy))
     assert output_tree(copy) == clean(site, tmp_path / "clean")
+
+
+def test_a_flat_staged_commit_killed_after_its_journal_is_completed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Told that few of its files will be written, a build stages them flat (no folder made
+    for each); killed past the commit point, the next run puts them in place all the same."""
+    from briefgen.build import write
+
+    output = tmp_path / "output"
+    (output / "gone").mkdir(parents=True)
+    (output / write.MARKER).write_text("", encoding="utf-8")
+    (output / "gone" / "index.html").write_bytes(b"old")
+    (output / "kept.html").write_bytes(b"kept")
+    deep = "/".join(["a-folder-name-of-forty-characters-or-so-"] * 8) + "/index.html"
+    assert len(deep) > 255  # longer than any file name may be
+    writer = write.OutputWriter(output)
+    writer.expect(2, 10)
+    assert writer.flat
+    writer.write("2020/01/02/new/index.html", b"new")
+    writer.write(deep, b"deep")
+    assert writer.reuse("kept.html")
+    staged = list(writer.staging.iterdir())
+    assert len(staged) == 2 and all(path.is_file() for path in staged), "no folder made in staging"
+
+    def killed(staging: Path, output: Path) -> None:
+        raise KeyboardInterrupt  # as a SIGKILL right after the commit point
+
+    monkeypatch.setattr(write, "_apply_journal", killed)
+    with pytest.raises(KeyboardInterrupt):
+        writer.commit(["gone/index.html", "kept.html"])
+    monkeypatch.undo()
+    assert not (output / deep).exists(), "the kill came before any file moved"
+    write.recover_interrupted(output)
+    assert (output / "2020/01/02/new/index.html").read_bytes() == b"new"
+    assert (output / deep).read_bytes() == b"deep"
+    assert (output / "kept.html").read_bytes() == b"kept"
+    assert not (output / "gone").exists()
+    assert not list(tmp_path.glob(".output.briefgen-*")), "the staging folder is removed"
+
+
+def test_a_mostly_rewritten_site_is_staged_as_a_tree(tmp_path: Path) -> None:
+    """Told that most files will be written, a build stages the new tree that replaces the output."""
+    from briefgen.build import write
+
+    output = tmp_path / "output"
+    output.mkdir()
+    writer = write.OutputWriter(output)
+    writer.expect(9, 10)
+    assert not writer.flat
+    writer.write("a/b/index.html", b"x")
+    assert (writer.staging / "a" / "b" / "index.html").read_bytes() == b"x"
+    writer.abort()

@@ -325,6 +325,7 @@ def _collecting() -> Iterator[None]:
 class Sink(Protocol):
     """Where rendered files go: the staging folder of a build, or memory for `serve`."""
 
+    def expect(self, writing: int, planned: int) -> None: ...
     def reuse(self, rel_file: str) -> bool: ...
     def write(self, rel_file: str, data: bytes) -> None: ...
     def register(self, rel_file: str, kept: bool) -> None: ...
@@ -437,6 +438,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         printed = zip(loaded.plan, fingerprints.of_plan(note_readers, defer=deferred_kinds), strict=True)
     todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
+    sink.expect(len(todo) + len(deferred), len(loaded.plan))  # at most: the search files may keep theirs
 
     def deferred_needed() -> list[tuple[PageSpec, str]]:
         return needed((spec, fingerprints.of(spec)) for spec in deferred)

@@ -9,7 +9,10 @@ ways:
   staging folder, which then replaces the output by rename;
 - a few changed files: a journal listing them is written into the staging
   folder (the commit point), then each file is renamed into the output and
-  files the site no longer has are removed. A build killed after the commit
+  files the site no longer has are removed. Told beforehand that few files
+  will be written (`expect`), the writer stages them flat, under names made
+  from their paths: no folder is made in staging for each one, or removed
+  after. A build killed after the commit
   point is completed by the next run, before it does anything else; one killed
   before it leaves the output untouched.
 
@@ -20,10 +23,11 @@ briefgen only ever replaces a folder that carries its marker file.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from briefgen.diagnostics import UsageError
@@ -106,8 +110,11 @@ def _probe_writable(folder: Path) -> None:
 class OutputWriter:
     """Collects a build's new files in a staging folder; `commit` puts them in place."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, present: Collection[str] = frozenset()) -> None:
+        """`present`: files known to be in the output as the last build left them (its
+        folders' times say no file was added or removed since), which `reuse` need not stat."""
         self.output = output.resolve()
+        self._present = present
         self._output_prefix = str(self.output) + os.sep
         self.output.parent.mkdir(parents=True, exist_ok=True)
         self.mounted = os.path.ismount(self.output)
@@ -121,6 +128,15 @@ class OutputWriter:
         self._written: set[str] = set()
         self._kept: set[str] = set()
         self._made_dirs: set[str] = set()
+        self.flat = False  # see expect
+
+    def expect(self, writing: int, planned: int) -> None:
+        """Told, before anything is written, that at most `writing` of the `planned` files will
+        be: when the commit will then move them one by one rather than swap a new tree in,
+        they are staged flat (a folder made and removed again for each one costs as much as
+        its rename on a disk, and a new briefing rewrites a page in each of thousands of folders)."""
+        if not self._written and not _swaps(writing, planned) and self.output.is_dir():
+            self.flat = True
 
     def _claim(self, rel_file: str) -> None:
         if rel_file in self._written or rel_file in self._kept:
@@ -134,6 +150,10 @@ class OutputWriter:
     def write(self, rel_file: str, data: bytes) -> None:
         self._claim(rel_file)
         self._written.add(rel_file)
+        if self.flat:
+            with open(os.path.join(self.staging, staged_name(rel_file)), "wb") as stream:
+                stream.write(data)
+            return
         parent = os.path.dirname(rel_file)
         if parent not in self._made_dirs:
             os.makedirs(self.staging / parent, exist_ok=True)
@@ -144,7 +164,7 @@ class OutputWriter:
     def reuse(self, rel_file: str) -> bool:
         """Keep the previous build's file as it is; False when there is none."""
         # A plain string join: this runs for every unchanged file of the site.
-        if not os.path.isfile(self._output_prefix + rel_file):
+        if rel_file not in self._present and not os.path.isfile(self._output_prefix + rel_file):
             return False
         self._claim(rel_file)
         self._kept.add(rel_file)
@@ -154,9 +174,11 @@ class OutputWriter:
         """Put the new site in place; previous_files lists what the last build wrote."""
         planned = self._written | self._kept
         if not self.output.is_dir():
+            if self.flat:  # the output went away since `expect`
+                self._unflatten()
             self._swap()
             return
-        if not self.mounted and len(self._written) > _FULL_SWAP_SHARE * max(1, len(planned)):
+        if not self.mounted and not self.flat and _swaps(len(self._written), len(planned)):
             for rel_file in self._kept:
                 target = self.staging / rel_file
                 os.makedirs(target.parent, exist_ok=True)
@@ -166,16 +188,25 @@ class OutputWriter:
         known = set(previous_files) if previous_files is not None else _files_in(self.output)
         self._commit_journal(sorted(known - planned - {MARKER}))
 
+    def _unflatten(self) -> None:
+        """Give the files staged flat their places in a staging tree."""
+        for rel_file in sorted(self._written):
+            target = self.staging / rel_file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / staged_name(rel_file), target)
+        self.flat = False
+
     def commit_in_place(self) -> None:
         """Put the files written in place and remove none: for an edit that leaves the
         site's list of files as it was (the rest of the output is not even looked at)."""
         self._commit_journal([])
 
     def _commit_journal(self, remove: list[str]) -> None:
-        journal = {"write": sorted(self._written), "remove": remove}
+        written = sorted(self._written)
+        journal = {"write": written, "remove": remove, "flat": self.flat}
         # Past the commit point a failure would leave a half-updated site, so meet
         # any folder that refuses writes now, while the output is still untouched.
-        for folder in _folders_touched(self.output, journal["write"] + journal["remove"]):
+        for folder in _folders_touched(self.output, written + remove):
             _probe_writable(folder)
         temporary = self.staging / (_JOURNAL + ".tmp")
         temporary.write_text(json.dumps(journal), encoding="utf-8")
@@ -196,6 +227,16 @@ class OutputWriter:
         # never left half old, half new.
         if not (self.staging / _JOURNAL).is_file():
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _swaps(written: int, planned: int) -> bool:
+    """Whether a commit of this many written files puts a whole new tree in place."""
+    return written > _FULL_SWAP_SHARE * max(1, planned)
+
+
+def staged_name(rel_file: str) -> str:
+    """A file's name in a flat staging folder: its path's digest (a path may be longer than a name)."""
+    return hashlib.blake2b(rel_file.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _folders_touched(output: Path, rel_files: Iterable[str]) -> set[Path]:
@@ -222,11 +263,18 @@ def _files_in(folder: Path) -> set[str]:
 def _apply_journal(staging: Path, output: Path) -> None:
     """Move staged files into the output and remove stale ones; safe to run again."""
     journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
+    flat = journal.get("flat", False)
     for rel_file in journal["write"]:
-        source = staging / rel_file
-        if source.exists():
-            target = output / rel_file
-            os.makedirs(target.parent, exist_ok=True)
+        source = os.path.join(staging, staged_name(rel_file) if flat else rel_file)
+        target = os.path.join(output, rel_file)
+        # Renamed first: its folder is there but for a new one (a folder made at every file
+        # costs a call each, mostly refused).
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            if not os.path.exists(source):
+                continue  # moved by an earlier run of this journal
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             os.replace(source, target)
     for rel_file in journal["remove"]:
         target = output / rel_file

@@ -79,6 +79,9 @@ class _MemorySink:
         self.pages: dict[str, bytes] = {}
         self.built: dict[str, str] = {}  # output file -> digest of its built bytes
 
+    def expect(self, writing: int, planned: int) -> None:
+        pass
+
     def reuse(self, rel_file: str) -> bool:
         entry = self.previous.entry(rel_file)
         if entry is None:
