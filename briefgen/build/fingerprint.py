@@ -40,6 +40,9 @@ def _text_digest(*parts: str) -> str:
     return hashlib.blake2b("\x1e".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
+_NOTHING = _text_digest()
+
+
 def _tree_digest(folders: Iterable[Path]) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for folder in folders:
@@ -134,6 +137,8 @@ class Fingerprints:
         self.shown_full_by = state.shown_full_by
         self.shows_every = state.shows_every  # files that show every briefing in full
         self._every: str | None = None
+        # What the files of kinds of_plan deferred show, which it found already: for `of`.
+        self._deferred_shows: dict[str, Shows] = {}
 
     @classmethod
     def read(cls, config: Config, site: Site, themes: tuple[Theme, ...], assets: dict[str, Asset],
@@ -204,7 +209,11 @@ class Fingerprints:
                     shown_full_by.setdefault(index, []).append(position)
                 if shown.every_briefing:
                     shows_every.append(position)
-            found.append("" if spec.kind in defer else self.of_shown(spec, shown))
+            if spec.kind in defer:
+                self._deferred_shows[spec.rel] = shown
+                found.append("")
+            else:
+                found.append(self.of_shown(spec, shown))
         if note_readers:
             self.listed_by, self.shown_full_by, self.shows_every = listed_by, shown_full_by, shows_every
         return found
@@ -251,14 +260,16 @@ class Fingerprints:
         return found
 
     def of(self, spec: PageSpec) -> str:
-        return self.of_shown(spec, spec.kind.shows(self.context, spec.args))
+        shown = self._deferred_shows.pop(spec.rel, None)
+        return self.of_shown(spec, spec.kind.shows(self.context, spec.args) if shown is None else shown)
 
     def of_shown(self, spec: PageSpec, shown: Shows) -> str:
         """The fingerprint of a file that shows `shown` (what its kind's rule says it shows)."""
         kind = spec.kind
         # Digests joined as text: a list page of a large site shows thousands of briefings.
-        listed = _text_digest(*(self.listing(i) for i in shown.listed))
-        full = _text_digest(*(self.full(i) for i in shown.full))
+        # Most files list none, or show none in full.
+        listed = _text_digest(*map(self.listing, shown.listed)) if shown.listed else _NOTHING
+        full = _text_digest(*map(self.full, shown.full)) if shown.full else _NOTHING
         every = ""
         if shown.every_briefing:
             every = self.index_digest(spec) if self.index_digest else self._every_briefing()

@@ -416,12 +416,13 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         """The files whose fingerprint changed, with their previous digest; the manifest keeps the rest."""
         todo = []
         for spec, fingerprint in printed:
-            old = previous.get(spec.output_file)
-            if old is not None and old[0] == fingerprint and sink.reuse(spec.output_file):
-                manifest[spec.output_file] = old
+            output_file = spec.output_file  # made from the spec's path at each call
+            old = previous.get(output_file)
+            if old is not None and old[0] == fingerprint and sink.reuse(output_file):
+                manifest[output_file] = old
             else:
                 todo.append((spec, old[1] if old else ""))
-                manifest[spec.output_file] = (fingerprint, "")
+                manifest[output_file] = (fingerprint, "")
         return todo
 
     # With workers, the search index is built in this process while they render the other

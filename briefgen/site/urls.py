@@ -17,7 +17,8 @@ def home(page: int = 1) -> str:
 
 
 def briefing(day: date, slug: str) -> str:
-    return f"{day:%Y/%m/%d}/{slug}/"
+    # Fields, not strftime: a third of the time, and the year as year() writes it.
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}/{slug}/"
 
 
 def year(y: int) -> str:
