@@ -1,14 +1,17 @@
-"""Two versions of briefgen, alternated: no-change rebuilds and one-briefing edits.
+"""Two versions of briefgen, alternated: no-change rebuilds and one-briefing edits, or a
+briefing deleted and added again.
 
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --edit REL [--rounds N]
+    python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --remove REL [--rounds N]
 
 Each version is an installed `briefgen` command (for example `venv-old/bin/briefgen`)
 building its own copy of one generated site (`generate.py`, then `cp -r`): the copies
 must not share a cache or an output folder, and two installs differ in their theme
 folder's path, which is an input. Each copy is built once first (untimed). Then, round
 by round and version by version: a no-change rebuild, then a sentence appended to the
-briefing REL (a path inside the site) and a rebuild. Printed: medians of wall time and
-of CPU time (the build's process and every process it waited for).
+briefing REL (a path inside the site) and a rebuild. With --remove instead: the briefing
+REL moved out of the site and a rebuild, then moved back and a rebuild. Printed: medians
+of wall time and of CPU time (the build's process and every process it waited for).
 """
 
 from __future__ import annotations
@@ -32,6 +35,21 @@ def timed(command: list[str], site: str) -> tuple[float, float, str]:
     return wall, cpu, done.stdout
 
 
+def removed(site: str, briefgen: str, rel: str,
+            figures: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
+    """A briefing deleted (moved out of the site) and a rebuild, then put back and a rebuild."""
+    path = os.path.join(site, rel)
+    aside = os.path.join(os.path.dirname(os.path.abspath(site)), f".{os.path.basename(site)}-aside.md")
+    os.replace(path, aside)
+    try:
+        wall, cpu, _ = timed([briefgen, "build"], site)
+    finally:
+        os.replace(aside, path)
+    figures.setdefault((briefgen, "deleted"), []).append((wall, cpu))
+    wall, cpu, _ = timed([briefgen, "build"], site)
+    figures.setdefault((briefgen, "added"), []).append((wall, cpu))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +57,9 @@ def main() -> None:
     parser.add_argument("briefgen_a")
     parser.add_argument("site_b")
     parser.add_argument("briefgen_b")
-    parser.add_argument("--edit", required=True, help="the briefing to append to, relative to each site")
+    change = parser.add_mutually_exclusive_group(required=True)
+    change.add_argument("--edit", help="the briefing to append to, relative to each site")
+    change.add_argument("--remove", help="the briefing to delete and add again, relative to each site")
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     versions = [(args.site_a, args.briefgen_a), (args.site_b, args.briefgen_b)]
@@ -48,6 +68,9 @@ def main() -> None:
         timed([briefgen, "build", "-q"], site)
     for number in range(args.rounds):
         for site, briefgen in versions:
+            if args.remove:
+                removed(site, briefgen, args.remove, figures)
+                continue
             wall, cpu, out = timed([briefgen, "build"], site)
             if " 0 rendered" not in out:
                 raise SystemExit(f"{briefgen} on {site}: not a no-change rebuild: {out.strip()}")
