@@ -432,21 +432,18 @@ def updated_related(site: Site, keys: Sequence[RelatedKey], old_keys: Sequence[R
     """Every briefing's related briefings (`keys` are the site's related_keys), from the table of
     a site whose briefings had `old_keys`.
 
-    Only a briefing that shares a topic or a cited source with one added, removed or changed can
-    have other related briefings: those are found again, the others' are renumbered. None when
-    unchanged briefings changed order (a date edit), which moves them in every topic they are in.
+    A briefing's related are found among its neighbours in its topics and cited sources (see
+    related_briefings): only those near one added, removed or changed, in a topic or source of
+    its old or new key, can have other related briefings. Those are found again, the others'
+    are renumbered. None when unchanged briefings changed order (a date edit), which moves them
+    in every topic they are in.
     """
     old_index = {key[0]: j for j, key in enumerate(old_keys)}
-    touched_topics: set[str] = set()
-    touched_sources: set[str] = set()
-
-    def touch(key: RelatedKey) -> None:
-        touched_topics.update(key[1])
-        touched_sources.update(key[2])
-
     kept: list[int | None] = []  # new index -> old index, for an unchanged briefing
+    changed_new: list[int] = []  # new indexes of briefings added or changed
+    changed_old: list[int] = []  # old indexes of briefings removed or changed
     last = -1
-    for key in keys:
+    for i, key in enumerate(keys):
         j = old_index.pop(key[0], None)
         if j is not None and old_keys[j] == key:
             if j < last:
@@ -455,21 +452,56 @@ def updated_related(site: Site, keys: Sequence[RelatedKey], old_keys: Sequence[R
             kept.append(j)
             continue
         kept.append(None)
-        touch(key)
+        changed_new.append(i)
         if j is not None:
-            touch(old_keys[j])
-    for j in old_index.values():  # briefings gone
-        touch(old_keys[j])
+            changed_old.append(j)
+    changed_old += old_index.values()  # briefings gone
     new_of_old = {j: i for i, j in enumerate(kept) if j is not None}
     citers = source_citers(site)
+    again = _near(changed_new, keys, site.topics, citers)
+    old_topics, old_citers = _members(old_keys, changed_old)
+    again.update(new_of_old[j] for j in _near(changed_old, old_keys, old_topics, old_citers)
+                 if j in new_of_old)
     table = []
-    for i, key in enumerate(keys):
+    for i in range(len(keys)):
         j = kept[i]
         moved = None
-        if j is not None and touched_topics.isdisjoint(key[1]) and touched_sources.isdisjoint(key[2]):
+        if j is not None and i not in again:
             moved = tuple(new_of_old.get(other, -1) for other in old_table[j])
         table.append(moved if moved is not None and -1 not in moved else related_briefings(site, i, citers))
     return tuple(table)
+
+
+def _members(keys: Sequence[RelatedKey],
+             of: Sequence[int]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The briefings (indexes, in order) of each topic and cited source of the briefings `of`."""
+    topics: dict[str, list[int]] = {t: [] for j in of for t in keys[j][1]}
+    sources: dict[str, list[int]] = {s: [] for j in of for s in keys[j][2]}
+    if topics or sources:
+        for j, (_, slugs, cited) in enumerate(keys):
+            for t in slugs:
+                if t in topics:
+                    topics[t].append(j)
+            for s in cited:
+                if s in sources:
+                    sources[s].append(j)
+    return topics, sources
+
+
+def _near(changed: Sequence[int], keys: Sequence[RelatedKey], topics: Mapping[str, Sequence[int]],
+          sources: Mapping[str, Sequence[int]]) -> set[int]:
+    """The briefings within a window's reach of the `changed` ones in their topics and sources:
+    the only ones whose window (_around) takes them in or leaves them out."""
+    # A window is the RELATED_WINDOW members either side of its briefing: a member added or
+    # removed farther away shifts the positions of all of them together, and changes none.
+    reach = RELATED_WINDOW
+    near: set[int] = set()
+    for index in changed:
+        _, slugs, cited = keys[index]
+        for members in [*(topics.get(t, ()) for t in slugs), *(sources.get(s, ()) for s in cited)]:
+            at = bisect.bisect_left(members, index)
+            near.update(members[max(0, at - reach): at + reach + 1])
+    return near
 
 
 def related_of(site: Site, index: int,
