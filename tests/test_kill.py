@@ -320,3 +320,52 @@ def test_a_mostly_rewritten_site_is_staged_as_a_tree(tmp_path: Path) -> None:
     writer.write("a/b/index.html", b"x")
     assert (writer.staging / "a" / "b" / "index.html").read_bytes() == b"x"
     writer.abort()
+
+
+@pytest.mark.parametrize("killed", ["right after the commit", "at the commit point", "in an edit in place"])
+def test_a_page_left_by_a_killed_build_goes_when_its_briefing_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: str) -> None:
+    """A build killed between the cache's two records of the output (before the commit and
+    after it) leaves pages the cache no longer vouches for: a new briefing's, or an edited
+    one's. Deleting that briefing must still remove its page, as a clean build has none."""
+    from briefgen.build import write
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+
+    site = kill_site(tmp_path, 30)
+    output = site / "output"
+    folder = site / "content" / "briefings"
+    build(site, BuildOptions(jobs=1))
+    if killed == "in an edit in place":
+        (folder / "x.md").write_text(briefing(250), encoding="utf-8")
+        (folder / "y.md").write_text(briefing(251), encoding="utf-8")
+        build(site, BuildOptions(jobs=1))
+        (folder / "x.md").write_text(briefing(250, "\n\nA second paragraph."), encoding="utf-8")
+        assert build(site, BuildOptions(jobs=1)).in_place, "such an edit is made in place"
+        (folder / "x.md").write_text(briefing(250, "\n\nAnother second paragraph."), encoding="utf-8")
+    elif killed == "at the commit point":
+        (folder / "x.md").write_text(briefing(250), encoding="utf-8")
+        build(site, BuildOptions(jobs=1))
+        edit(site, 3, " Edited.")  # with a new briefing beside it: the full build, not an edit in place
+        (folder / "x.md").write_text(briefing(250, " Edited."), encoding="utf-8")
+        (folder / "y.md").write_text(briefing(251), encoding="utf-8")
+    else:
+        (folder / "x.md").write_text(briefing(250), encoding="utf-8")
+        (folder / "y.md").write_text(briefing(251), encoding="utf-8")
+    page = output / "2020" / "02" / "20" / "briefing-250" / "index.html"
+
+    def kill(staging: Path, output: Path, apply: Callable[[Path, Path], None] = write._apply_journal) -> None:
+        if killed == "right after the commit":
+            apply(staging, output)
+        raise KeyboardInterrupt  # as a SIGKILL: nothing after this runs
+
+    with monkeypatch.context() as patched:
+        patched.setattr(write, "_apply_journal", kill)
+        with pytest.raises(KeyboardInterrupt):
+            build(site, BuildOptions(jobs=1))
+    assert page.is_file()
+    (folder / "x.md").unlink()
+    (folder / "y.md").unlink()
+    build(site, BuildOptions(jobs=1))
+    assert not page.exists(), "the page of a deleted briefing stays in the output"
+    assert output_tree(output) == clean(site, tmp_path / "clean")

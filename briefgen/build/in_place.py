@@ -24,7 +24,15 @@ from briefgen.build.edits import Baseline, edit_briefings
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
 from briefgen.build.stages import SourceFile, parse_key, read_file
-from briefgen.build.store import STORE, KeptManifest, Manifest, Store, manifest_delta_rows, read_kept_manifest
+from briefgen.build.store import (
+    STORE,
+    UNVOUCHED,
+    KeptManifest,
+    Manifest,
+    Store,
+    manifest_delta_rows,
+    read_kept_manifest,
+)
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.markup import Converter
@@ -116,7 +124,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
             # edit leaves as they are, and the snapshot knows the edited files' digests no
             # more: a build killed in between must not take the old output for the new.
             kept, kept_dropped, kept_manifest = manifest_delta_rows(store, output, kept_manifest,
-                                                                    dict.fromkeys(edited.manifest))
+                                                                    dict.fromkeys(edited.manifest, UNVOUCHED))
             unknown = snapshot.delta_rows(store, last, {},
                                           {shown: (f.stat, "") for shown, f in files.items()})
             if unknown is None:

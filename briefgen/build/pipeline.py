@@ -131,6 +131,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     from briefgen.build.cache import BuildCache
     from briefgen.build.heap import release_freed_memory
     from briefgen.build.stages import load, read_sources, render_site
+    from briefgen.build.store import UNVOUCHED
     from briefgen.build.workers import WorkerPool
     from briefgen.build.write import OutputWriter
 
@@ -161,8 +162,12 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             # Until the new output is in place and recorded, the cache vouches only
             # for files this build leaves as they are: a build killed in between
             # must not have a later one keep a replaced page as if it were the old.
-            cache.set_manifest(output, {rel: entry for rel, entry in previous.items()
-                                        if outcome.manifest.get(rel) == entry})
+            # The others, old and new, stay known: a later build that no longer
+            # plans one of them must remove it from the output.
+            pending = dict.fromkeys(outcome.manifest, UNVOUCHED)
+            pending.update((rel, entry if outcome.manifest.get(rel) == entry else UNVOUCHED)
+                           for rel, entry in previous.items())
+            cache.set_manifest(output, pending)
             cache.save()
         writer.commit(previous.keys() if previous else None)
     except BaseException:

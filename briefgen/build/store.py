@@ -28,6 +28,10 @@ _TABLES = (
 
 FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
 Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
+# The entry of a file that may be in the output but whose bytes no build vouches for (one a
+# killed build may have put in place or left): no fingerprint matches it, so it is rendered
+# again, and a build that no longer plans it removes it.
+UNVOUCHED = ("", "")
 # A manifest is a row with every file of an output folder and a token, and a delta row
 # beside it: the files an in-place edit changed since (None: no longer vouched for),
 # with the token of the row it applies to. An edit then writes a few entries, not all.
