@@ -369,3 +369,20 @@ def test_a_page_left_by_a_killed_build_goes_when_its_briefing_does(
     build(site, BuildOptions(jobs=1))
     assert not page.exists(), "the page of a deleted briefing stays in the output"
     assert output_tree(output) == clean(site, tmp_path / "clean")
+
+
+def test_files_staged_flat_reach_an_output_removed_during_the_build(tmp_path: Path) -> None:
+    """The output folder deleted by hand after the writer chose flat staging: the commit
+    puts the files in their places of a new output, not under their staged names."""
+    from briefgen.build import write
+
+    output = tmp_path / "output"
+    output.mkdir()
+    writer = write.OutputWriter(output)
+    writer.expect(1, 10)
+    assert writer.flat
+    writer.write("2020/01/02/new/index.html", b"new")
+    shutil.rmtree(output)
+    writer.commit([])
+    assert (output / "2020/01/02/new/index.html").read_bytes() == b"new"
+    assert sorted(p.name for p in output.iterdir()) == [write.MARKER, "2020"]

@@ -187,6 +187,7 @@ class Fingerprints:
         other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = dict(self._listing), dict(self._full)
         other._every = None
+        other._deferred_shows = {}  # of this model's plan, found again by its own of_plan
         for index in changed:
             other._listing.pop(index, None)
             other._full.pop(index, None)

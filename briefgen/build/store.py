@@ -33,8 +33,9 @@ Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of 
 # again, and a build that no longer plans it removes it.
 UNVOUCHED = ("", "")
 # A manifest is a row with every file of an output folder and a token, and a delta row
-# beside it: the files an in-place edit changed since (None: no longer vouched for),
-# with the token of the row it applies to. An edit then writes a few entries, not all.
+# beside it: the entries of the files an in-place edit changed since (UNVOUCHED until
+# they are in place; None, written by earlier versions, drops the file), with the token
+# of the row it applies to. An edit then writes a few entries, not all.
 _MANIFEST_FORMAT = "briefgen-manifest-2"
 _MANIFESTS = "manifests"  # the output folders with a manifest, the latest first
 _KEEP_MANIFESTS = 4  # the build's, the preview's and a publish target or two

@@ -12,9 +12,10 @@ ways:
   files the site no longer has are removed. Told beforehand that few files
   will be written (`expect`), the writer stages them flat, under names made
   from their paths: no folder is made in staging for each one, or removed
-  after. A build killed after the commit
-  point is completed by the next run, before it does anything else; one killed
-  before it leaves the output untouched.
+  after.
+
+A build killed after the commit point is completed by the next run, before it
+does anything else; one killed before it leaves the output untouched.
 
 Unchanged files are never rewritten, so they keep their modification times.
 briefgen only ever replaces a folder that carries its marker file.

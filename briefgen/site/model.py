@@ -492,15 +492,14 @@ def _near(changed: Sequence[int], keys: Sequence[RelatedKey], topics: Mapping[st
           sources: Mapping[str, Sequence[int]]) -> set[int]:
     """The briefings within a window's reach of the `changed` ones in their topics and sources:
     the only ones whose window (_around) takes them in or leaves them out."""
-    # A window is the RELATED_WINDOW members either side of its briefing: a member added or
-    # removed farther away shifts the positions of all of them together, and changes none.
-    reach = RELATED_WINDOW
     near: set[int] = set()
     for index in changed:
         _, slugs, cited = keys[index]
         for members in [*(topics.get(t, ()) for t in slugs), *(sources.get(s, ()) for s in cited)]:
+            # A window is the RELATED_WINDOW members either side of its briefing: a member added
+            # or removed farther away shifts the positions of all of them together, and changes none.
             at = bisect.bisect_left(members, index)
-            near.update(members[max(0, at - reach): at + reach + 1])
+            near.update(members[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1])
     return near
 
 
