@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import traceback
-from collections.abc import Callable, Collection, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Collection, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,28 @@ class RenderError(Exception):
         self.diagnostic = diagnostic
 
 
+class _Globals(ChainMap[str, Any]):
+    """A template's globals over the environment's, whose keys are a set made at once.
+
+    Jinja compares the keys of an imported template's globals with the importing
+    context's at every `{% from ... import %}`, which every item of a list runs: through
+    a ChainMap's key view, that was a tenth of rendering a list page."""
+
+    def keys(self) -> set[str]:  # type: ignore[override]
+        return set().union(*self.maps)
+
+
+class _Environment(jinja2.Environment):
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
+
 def make_environment(config: Config, themes: Sequence[Theme],
                      bytecode: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """Templates from the site, then the theme chain; compiled templates are kept in
     `bytecode` (the build cache), so a process does not recompile unchanged ones."""
     search = template_folders(config, themes)
-    return jinja2.Environment(
+    return _Environment(
         bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
