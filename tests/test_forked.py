@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import corpus_site
 
-from briefgen.build import forked, memo
+from briefgen.build import fingerprint, forked, memo, stages
+from briefgen.build.fingerprint import Fingerprints
+from briefgen.render.renderer import make_environment
+from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
 
@@ -110,3 +115,36 @@ def test_the_output_check_sees_a_folder_changed_or_gone(tmp_path: Path, fork: bo
         assert check.times() is None and not check.folders_as_left()
     with memo.checking_output(tmp_path / "no-cache", output, fork) as check:
         assert check.last is None and not check.folders_as_left()
+
+
+def test_fingerprints_split_with_a_copy_are_those_found_in_one_process(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    loaded = stages.check(corpus_site(tmp_path, count=12))
+    env = make_environment(loaded.config, loaded.themes)
+    deferred = SEARCH_INDEX_KINDS | {SEARCH_DOC}
+
+    def found(split: bool) -> tuple[object, ...]:
+        prints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, loaded.assets, loaded.plan, env)
+        in_order = prints.of_plan(note_readers=True, defer=deferred, fork=split)
+        later = [prints.of(spec) for spec in loaded.plan if spec.kind in deferred]
+        return (in_order, later, dict(prints.listed_by), dict(prints.shown_full_by), list(prints.shows_every),
+                [prints.readers(index, True) for index in range(len(loaded.site.briefings))])
+
+    alone = found(split=False)
+    # Split even this small plan, and note where its second half was fingerprinted.
+    monkeypatch.setattr(fingerprint, "_SPLIT_FROM", 0)
+    mark = tmp_path / "second-half"
+    of_range = Fingerprints._of_range
+
+    def noted(self: Fingerprints, start: int, *args: Any, **kwargs: Any) -> list[str]:
+        if start > 0:
+            mark.write_text(str(os.getpid()))
+        return of_range(self, start, *args, **kwargs)
+
+    monkeypatch.setattr(Fingerprints, "_of_range", noted)
+    split = found(split=True)
+    assert int(mark.read_text()) != os.getpid()
+    assert split == alone
+    assert any(alone[0]) and any(alone[1]) and alone[2] and alone[3]  # compared: not empty

@@ -436,7 +436,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             (spec, previous[spec.output_file][0] if spec.kind in kept_kinds and spec.output_file in previous
              else fingerprints.of(spec)) for spec in loaded.plan)
     else:
-        printed = zip(loaded.plan, fingerprints.of_plan(note_readers, defer=deferred_kinds), strict=True)
+        found = fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None)
+        printed = zip(loaded.plan, found, strict=True)
     todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
     sink.expect(len(todo) + len(deferred), len(loaded.plan))  # at most: the search files may keep theirs
