@@ -117,8 +117,8 @@ def test_the_output_check_sees_a_folder_changed_or_gone(tmp_path: Path, fork: bo
         assert check.last is None and not check.folders_as_left()
 
 
-def test_fingerprints_split_with_a_copy_are_those_found_in_one_process(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     if not forked.can_fork():
         pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
     loaded = stages.check(corpus_site(tmp_path, count=12))

@@ -19,8 +19,11 @@ from typing import Any
 import pytest
 from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
 
+from briefgen.build import memo
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import BuildResult, build
+from briefgen.build.store import STORE, Store, read_manifest
+from briefgen.build.write import MARKER
 from briefgen.render.renderer import Renderer
 from briefgen.site.plan import PageSpec
 
@@ -141,6 +144,66 @@ def test_jobs_give_identical_trees(tmp_path: Path) -> None:
     warm = tmp_path / "warm"
     build(site, BuildOptions(output=warm, jobs=2))
     assert tree(warm) == one
+
+
+def _manifest_rows(site: Path, output: Path) -> tuple[Any, Any]:
+    store = Store(site / ".briefgen-cache" / STORE, writable=False)
+    try:
+        found = store.read_states([f"manifest/{output}", f"manifest-delta/{output}"])
+    finally:
+        store.close()
+    return found.get(f"manifest/{output}"), found.get(f"manifest-delta/{output}")
+
+
+def test_a_full_build_that_changes_few_files_records_them_beside_the_manifest(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=40)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    (_, files, token), delta = _manifest_rows(site, output)
+    assert delta is None
+    # A page's text: a full build (only briefings are edited in place) that renders few files.
+    replace_in(site / "content/pages/about.md", "About this site.", "About this site, edited.")
+    result = build(site, BuildOptions(output=output, jobs=1))
+    assert not result.in_place and 0 < result.rendered < 50
+    (_, kept_files, kept_token), delta = _manifest_rows(site, output)
+    # The full row is still the first build's; beside it, the entries that changed.
+    assert (kept_files, kept_token) == (files, token) and delta[0] == token
+    assert "about/index.html" in delta[1] and len(delta[1]) <= result.rendered
+    for rel, entry in delta[1].items():
+        assert entry is not None and entry != files[rel] and entry[1] != ""
+    # A deletion: the files it removes leave the manifest too (a delta entry of None).
+    delete_briefing(site)
+    build(site, BuildOptions(output=output, jobs=1))
+    now = {str(p.relative_to(output)) for p in output.rglob("*") if p.is_file() and p.name != MARKER}
+    assert "2020/02/14/briefing-5/index.html" in set(files) - now
+    assert set(read_manifest(Store(site / ".briefgen-cache" / STORE, writable=False), output)) == now
+    add_briefing(site)
+    build(site, BuildOptions(output=output, jobs=1))
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_full_build_looks_again_only_at_folders_its_commit_touched(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=80)  # large enough that a change is committed file by file
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    every_folder = memo.folder_times
+    swept: list[int] = []
+
+    def sweep(out: Path, folders: Any) -> tuple[int, ...] | None:
+        swept.append(1)
+        return every_folder(out, folders)
+
+    monkeypatch.setattr(memo, "folder_times", sweep)
+    for change in (delete_briefing, add_briefing):  # a folder removed, then one made
+        change(site)
+        swept.clear()
+        assert not build(site, BuildOptions(output=output, jobs=1)).in_place
+        assert len(swept) == 1  # the check at the start, not another sweep at the end
+        last = memo.read_last_build(site / ".briefgen-cache", output)
+        assert last is not None and last.folders == memo.output_folders(tree(output))
+        assert last.folder_times == every_folder(output, last.folders)
+        assert build(site, BuildOptions(output=output, jobs=1)).rendered == 0
 
 
 def _set_state(store: Path, name: str, value: bytes) -> None:
@@ -809,7 +872,6 @@ def test_in_place_edits_record_the_manifest_as_a_delta_a_full_build_agrees_with(
 
 
 def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path: Path) -> None:
-    from briefgen.build import memo
 
     site = corpus_site(tmp_path, count=12)
     output = (tmp_path / "out").resolve()
@@ -841,4 +903,4 @@ def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path:
     token = pickle.loads(folders_row())[0]
     _set_state(path, row, pickle.dumps((token, last.folders[:-1])))
     assert memo.read_last_build(cache, output) is None  # times for more folders than it names
-    assert memo.refreshed_times(output, last, ["no/such/folder"]) is None
+    assert memo.refreshed_times(output, last, (*last.folders, "no/such/folder"), []) is None

@@ -31,12 +31,14 @@ from briefgen import __version__
 from briefgen.build.store import (
     STORE,
     FileStat,
+    KeptManifest,
     Manifest,
     Store,
-    manifest_rows,
+    manifest_changes,
+    manifest_delta_rows,
     pickled,
     pickled_shape,
-    read_manifest,
+    read_kept_manifest,
 )
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
@@ -125,6 +127,7 @@ class BuildCache:
         self._parsed = parsed
         self._manifests: dict[str, Manifest] = {}  # by output folder, as read or set
         self._manifests_set: list[str] = []
+        self._kept_manifests: dict[str, KeptManifest] = {}  # by output folder, as the store holds them
         self._used: set[str] = set()
         self._dirty = False
         self._token = ""  # names the index file a delta file belongs to
@@ -235,7 +238,8 @@ class BuildCache:
     def manifest(self, output: Path) -> Manifest:
         """What the last build into this output folder made; other folders say nothing of it."""
         if str(output) not in self._manifests:
-            self._manifests[str(output)] = read_manifest(self.store, output)
+            kept = self._kept_manifests[str(output)] = read_kept_manifest(self.store, output)
+            self._manifests[str(output)] = kept.files
         return dict(self._manifests[str(output)])
 
     def set_manifest(self, output: Path, files: Manifest) -> None:
@@ -258,8 +262,20 @@ class BuildCache:
             self.store.prune({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
                                if entry[2].doc is not None})
         # A few changed files go to a small delta; rewriting the whole index at
-        # every save would cost more than the rest of a one-file rebuild.
-        manifests, dropped = manifest_rows(self.store, {o: self._manifests[o] for o in self._manifests_set})
+        # every save would cost more than the rest of a one-file rebuild. So do the
+        # entries of a manifest that changed since the store's (see store.py).
+        manifests: dict[str, Any] = {}
+        dropped: tuple[str, ...] = ()
+        for output in self._manifests_set:
+            kept = self._kept_manifests.get(output)
+            if kept is None:
+                kept = self._kept_manifests[output] = read_kept_manifest(self.store, Path(output))
+            changes = manifest_changes(kept.files, self._manifests[output])
+            values, gone, kept = manifest_delta_rows(self.store, Path(output), kept, changes)
+            self._kept_manifests[output] = kept
+            self._manifests[output] = kept.files  # equal: one dict held, not two
+            manifests.update(values)
+            dropped += gone
         self._manifests_set = []
         if self._token and len(self._changes) <= max(200, len(self._parsed) // 20):
             self.store.write_state({"delta": (_FORMAT, self._token, self._changes), **manifests},

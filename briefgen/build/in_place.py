@@ -143,7 +143,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
         snapshot.drop(store, values, also=dropped)
     else:
         store.write_state({**values, **delta}, drop=dropped)
-    times = memo.refreshed_times(output, last_build, {rel.rpartition("/")[0] for rel in written})
+    times = memo.refreshed_times(output, last_build, last_build.folders, written)
     if times is not None:
         memo.write_last_build(config.cache_dir, output,
                               replace(last_build, inputs=inputs, folder_times=times))

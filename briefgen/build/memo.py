@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,21 +103,26 @@ def checking_output(cache_dir: Path, output: Path, fork: bool) -> Iterator[Outpu
         yield OutputCheck(last, times)
 
 
-def refreshed_times(output: Path, last: LastBuild, changed: Iterable[str]) -> tuple[int, ...] | None:
-    """The folders' times after files were written into the `changed` ones (and the output's own,
-    where an interrupted commit leaves its marks): only those are looked at again."""
-    times = list(last.folder_times)
-    folders = last.folders
+def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
+                    changed_files: Iterable[str]) -> tuple[int, ...] | None:
+    """The times of `folders` (an output's, sorted) after files were written into or removed
+    from the output (`changed_files`, relative paths), which was as the `last` build left it.
+    Only a folder a file was added to or removed from, or a folder made or removed in, has
+    a new time: those and folders the last build did not have are looked at again; None
+    when one is gone."""
+    touched = {""}  # the output's own: an interrupted commit leaves its marks there
+    for rel_file in changed_files:
+        folder = rel_file.rpartition("/")[0]
+        while folder not in touched:
+            touched.add(folder)
+            folder = folder.rpartition("/")[0]
+    known = dict(zip(last.folders, last.folder_times, strict=True))
     base = str(output) + os.sep
     try:
-        for folder in {"", *changed}:
-            position = bisect_left(folders, folder)  # sorted, as output_folders makes them
-            if position == len(folders) or folders[position] != folder:
-                return None
-            times[position] = os.stat(base + folder).st_mtime_ns
+        return tuple(os.stat(base + folder).st_mtime_ns if folder in touched or folder not in known
+                     else known[folder] for folder in folders)
     except OSError:
         return None
-    return tuple(times)
 
 
 def _stats(folders: Iterable[Path]) -> list[tuple[str, FileStat]]:

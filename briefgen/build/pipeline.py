@@ -177,7 +177,10 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         cache.set_manifest(output, outcome.manifest)
         cache.save()
         folders = memo.output_folders(outcome.manifest)
-        times = memo.folder_times(output, folders)
+        # The folders the commit did not touch have the times the build started from.
+        times = (memo.refreshed_times(output, last, folders, writer.changed_files)
+                 if last is not None and state.as_left and writer.changed_files is not None
+                 else memo.folder_times(output, folders))
         # A build with warnings should say them again next time.
         if not loaded.warnings and times is not None:
             snapshot.write(cache.store, snapshot.Snapshot(

@@ -130,6 +130,9 @@ class OutputWriter:
         self._kept: set[str] = set()
         self._made_dirs: set[str] = set()
         self.flat = False  # see expect
+        # After a commit: the files it put in place or removed, or None when it swapped a
+        # new tree in (every folder is new). The output's other folders are as they were.
+        self.changed_files: list[str] | None = None
 
     def expect(self, writing: int, planned: int) -> None:
         """Told, before anything is written, that at most `writing` of the `planned` files will
@@ -209,6 +212,7 @@ class OutputWriter:
         # any folder that refuses writes now, while the output is still untouched.
         for folder in _folders_touched(self.output, written + remove):
             _probe_writable(folder)
+        self.changed_files = written + remove
         temporary = self.staging / (_JOURNAL + ".tmp")
         temporary.write_text(json.dumps(journal), encoding="utf-8")
         os.replace(temporary, self.staging / _JOURNAL)  # the commit point
