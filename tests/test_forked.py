@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import corpus_site
+from conftest import corpus_site, replace_in, tree
 
 from briefgen.build import fingerprint, forked, memo, stages
 from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.options import BuildOptions
+from briefgen.build.pipeline import build
 from briefgen.render.renderer import make_environment
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
 
@@ -125,7 +127,7 @@ def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,
     env = make_environment(loaded.config, loaded.themes)
     deferred = SEARCH_INDEX_KINDS | {SEARCH_DOC}
 
-    def found(split: bool) -> tuple[object, ...]:
+    def found(split: bool) -> tuple[Any, ...]:
         prints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, loaded.assets, loaded.plan, env)
         in_order = prints.of_plan(note_readers=True, defer=deferred, fork=split)
         later = [prints.of(spec) for spec in loaded.plan if spec.kind in deferred]
@@ -148,3 +150,28 @@ def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,
     assert int(mark.read_text()) != os.getpid()
     assert split == alone
     assert any(alone[0]) and any(alone[1]) and alone[2] and alone[3]  # compared: not empty
+
+
+def test_a_snapshot_pickled_by_a_copy_serves_the_next_edit(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    site = corpus_site(tmp_path, count=80)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=2))
+    copies: list[str] = []
+    start = forked._start
+
+    def noted(work: Any) -> Any:
+        copies.append(work.__qualname__)
+        return start(work)
+
+    monkeypatch.setattr(forked, "_start", noted)
+    (site / "content/briefings/2020/b5.md").unlink()  # a full build from the cache
+    assert not build(site, BuildOptions(output=output, jobs=2)).in_place
+    assert "writing.<locals>.pickled_rows" in copies
+    replace_in(site / "content/briefings/2020/b2.md", "Second paragraph 2.", "An edited paragraph.")
+    assert build(site, BuildOptions(output=output, jobs=2)).in_place  # from the snapshot the copy made
+    clean = tmp_path / "clean"
+    build(site, BuildOptions(output=clean, use_cache=False))
+    assert tree(output) == tree(clean)

@@ -153,10 +153,17 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     # When the output's folders are as the last build left them, so are its files: the
     # manifest's need not be looked at one by one (a stat each, 140,000 at 50,000 briefings).
     writer = OutputWriter(output, present=previous if state.as_left else frozenset())
+    snapshot_copy = contextlib.ExitStack()
     try:
         outcome = render_site(loaded, writer, previous, pool, cache, progress, note_readers=bool(cache),
                               earlier=output if cache else None)
         release_freed_memory()  # what rendering let go, before the cache and snapshot are written
+        # Pickled by a forked copy while the output is committed, after a build from a warm
+        # cache (a cold build's rows are all new: tens of megabytes, sent back whole).
+        write_snapshot = snapshot_copy.enter_context(snapshot.writing(
+            cache.store if cache else None, snapshot.Snapshot(str(output), global_digest, loaded,
+                                                              outcome.fingerprints.state()),
+            fork=options.jobs > 1 and bool(previous) and not loaded.warnings))
         if cache:
             snapshot.drop(cache.store)
             # Until the new output is in place and recorded, the cache vouches only
@@ -172,22 +179,23 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         writer.commit(previous.keys() if previous else None)
     except BaseException:
         writer.abort()
+        snapshot_copy.close()
         raise
-    if cache:
-        cache.set_manifest(output, outcome.manifest)
-        cache.save()
-        folders = memo.output_folders(outcome.manifest)
-        # The folders the commit did not touch have the times the build started from.
-        times = (memo.refreshed_times(output, last, folders, writer.changed_files)
-                 if last is not None and state.as_left and writer.changed_files is not None
-                 else memo.folder_times(output, folders))
-        # A build with warnings should say them again next time.
-        if not loaded.warnings and times is not None:
-            snapshot.write(cache.store, snapshot.Snapshot(
-                str(output), global_digest, loaded, outcome.fingerprints.state()))
-            memo.write_last_build(config.cache_dir, output, memo.LastBuild(
-                inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
-                loaded.drafts_left_out, loaded.future_left_out, folders, times))
+    with snapshot_copy:
+        if cache:
+            cache.set_manifest(output, outcome.manifest)
+            cache.save()
+            folders = memo.output_folders(outcome.manifest)
+            # The folders the commit did not touch have the times the build started from.
+            times = (memo.refreshed_times(output, last, folders, writer.changed_files)
+                     if last is not None and state.as_left and writer.changed_files is not None
+                     else memo.folder_times(output, folders))
+            # A build with warnings should say them again next time.
+            if not loaded.warnings and times is not None:
+                write_snapshot()
+                memo.write_last_build(config.cache_dir, output, memo.LastBuild(
+                    inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
+                    loaded.drafts_left_out, loaded.future_left_out, folders, times))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))

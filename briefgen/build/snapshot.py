@@ -19,6 +19,7 @@ damaged or foreign, it means a full build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import pickle
@@ -26,11 +27,12 @@ import secrets
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from briefgen import __version__
+from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded, parse_key
@@ -323,6 +325,14 @@ def _with_briefings(snapshot: Snapshot, briefings: Sequence[Briefing]) -> Snapsh
 
 
 def write(store: Store, snapshot: Snapshot) -> None:
+    store.write_blobs(*rows_to_write(snapshot, store.state_names(BRIEFINGS)))
+
+
+def rows_to_write(snapshot: Snapshot, kept: Collection[str]
+                  ) -> tuple[Iterator[tuple[str, bytes]], tuple[str, ...]]:
+    """The rows that store this snapshot, pickled as they are taken (given the rows of
+    briefings the store `kept`: the others it names are new), and the rows to drop. No store
+    is read: a forked copy of the build may make them while the build commits its output."""
     snapshot = replace(snapshot, token=secrets.token_hex(8))
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
@@ -333,7 +343,6 @@ def write(store: Store, snapshot: Snapshot) -> None:
                    fingerprints=_packed(snapshot.fingerprints),
                    rows=tuple(zip(names, starts, strict=True)))
     head = replace(head, loaded=replace(head.loaded, plan=[], content=PackedContent.of(loaded.content)))
-    kept = store.state_names(BRIEFINGS)
 
     def rows() -> Iterator[tuple[str, bytes]]:
         yield HEAD, pickle.dumps((_FORMAT, head), protocol=pickle.HIGHEST_PROTOCOL)
@@ -343,7 +352,32 @@ def write(store: Store, snapshot: Snapshot) -> None:
                 _Pickler(data, loaded.sources).dump(briefings[start:end])
                 yield name, data.getvalue()
 
-    store.write_blobs(rows(), drop=(DELTA, *sorted(kept.difference(names))))
+    return rows(), (DELTA, *sorted(set(kept).difference(names)))
+
+
+@contextlib.contextmanager
+def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Callable[[], None]]:
+    """A function that writes this snapshot into `store` (or nothing, without a store). With
+    `fork`, a forked copy of this process pickles its rows while the block runs (see forked.py):
+    at 50,000 briefings, a second of work beside the commit of the output."""
+    if store is None:
+        yield lambda: None
+        return
+    if not fork:
+        yield lambda: write(store, snapshot)
+        return
+    kept = store.state_names(BRIEFINGS)  # read here: a forked copy must not use the store
+
+    def pickled_rows() -> bytes:
+        rows, dropped = rows_to_write(snapshot, kept)
+        return pickle.dumps((list(rows), dropped), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def write_pickled() -> None:
+        rows, dropped = pickle.loads(pickled())
+        store.write_blobs(rows, drop=dropped)
+
+    with forked.meanwhile(pickled_rows) as pickled:
+        yield write_pickled
 
 
 def drop(store: Store, values: dict[str, Any] | None = None, also: tuple[str, ...] = ()) -> None:
