@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -204,6 +205,31 @@ def test_a_full_build_looks_again_only_at_folders_its_commit_touched(tmp_path: P
         assert last is not None and last.folders == memo.output_folders(tree(output))
         assert last.folder_times == every_folder(output, last.folders)
         assert build(site, BuildOptions(output=output, jobs=1)).rendered == 0
+
+
+def _body_keys(site: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(site / ".briefgen-cache" / STORE)) as connection:
+        return {row[0] for row in connection.execute("SELECT key FROM bodies")}
+
+
+def test_the_cache_drops_the_text_of_a_briefing_deleted_or_parsed_again(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    keys = _body_keys(site)
+    assert {key for key in keys if ":content/briefings/2020/b5.md:" in key}
+    delete_briefing(site)
+    build(site, BuildOptions(output=output, jobs=1))
+    assert _body_keys(site) == {key for key in keys if ":content/briefings/2020/b5.md:" not in key}
+    # A briefing's text edited in place, then the site built in full: its first text goes.
+    (old,) = {key for key in keys if ":content/briefings/2020/b2.md:" in key}
+    edit_briefing(site)
+    assert build(site, BuildOptions(output=output, jobs=1)).in_place
+    add_briefing(site)
+    assert not build(site, BuildOptions(output=output, jobs=1)).in_place
+    now = _body_keys(site)
+    assert old not in now and len([key for key in now if ":content/briefings/2020/b2.md:" in key]) == 1
+    assert len(now) == len(keys)  # one briefing gone, one new
 
 
 def _set_state(store: Path, name: str, value: bytes) -> None:

@@ -252,15 +252,24 @@ class BuildCache:
         if not self.writable or self.folder is None:
             return
         stale = set(self._parsed) - self._used
+        # The bodies of files gone (a body's key names its file). One an edit in place stored
+        # for a file deleted since is not among them: the next prune of every key drops it.
+        orphaned = []
         for path in stale:
-            del self._parsed[path]
+            key, _, parsed = self._parsed.pop(path)
             self._changes[path] = None
+            if parsed.doc is not None:
+                orphaned.append(body_key(parsed.doc, key))
         if not (self._dirty or stale):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        if stale or self._bodies_replaced:
+        if self._bodies_replaced:
+            # Those of files parsed again, and those an edit in place left behind (it writes
+            # the new body, not the index): every key the store holds is looked at.
             self.store.prune({body_key(entry[2].doc, entry[0]) for entry in self._parsed.values()
                                if entry[2].doc is not None})
+        elif orphaned:
+            self.store.drop_bodies(orphaned)
         # A few changed files go to a small delta; rewriting the whole index at
         # every save would cost more than the rest of a one-file rebuild. So do the
         # entries of a manifest that changed since the store's (see store.py).

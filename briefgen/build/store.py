@@ -345,6 +345,17 @@ class Store:
         self._pending.clear()
         return True
 
+    def drop_bodies(self, keys: Iterable[str]) -> None:
+        connection = self._connect()
+        if connection is None:
+            return
+        try:
+            with connection:
+                connection.executemany("DELETE FROM bodies WHERE key = ?", [(key,) for key in keys])
+        except sqlite3.DatabaseError:
+            if self.path:
+                self.path.unlink(missing_ok=True)
+
     def prune(self, keep: set[str]) -> None:
         connection = self._connect()
         if connection is None:
