@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,24 +106,29 @@ def checking_output(cache_dir: Path, output: Path, fork: bool) -> Iterator[Outpu
 
 def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
                     changed_files: Iterable[str]) -> tuple[int, ...] | None:
-    """The times of `folders` (an output's, sorted) after files were written into or removed
-    from the output (`changed_files`, relative paths), which was as the `last` build left it.
-    Only a folder a file was added to or removed from, or a folder made or removed in, has
-    a new time: those and folders the last build did not have are looked at again; None
-    when one is gone."""
-    touched = {""}  # the output's own: an interrupted commit leaves its marks there
-    for rel_file in changed_files:
-        folder = rel_file.rpartition("/")[0]
-        while folder not in touched:
-            touched.add(folder)
-            folder = folder.rpartition("/")[0]
-    known = dict(zip(last.folders, last.folder_times, strict=True))
+    """The times of `folders` (an output's, sorted, as output_folders makes them) after files
+    were written into or removed from the output (`changed_files`, relative paths), which was
+    as the `last` build left it. Only a folder that held one of them, or one the last build
+    did not have, can have a new time: those alone are looked at again; None when one is gone."""
+    if folders == last.folders:  # an edit in place: the same folders, most often the same tuple
+        times = list(last.folder_times)
+        again = []
+    else:
+        known = dict(zip(last.folders, last.folder_times, strict=True))
+        times = [known.get(folder, -1) for folder in folders]
+        again = [at for at, time in enumerate(times) if time == -1]
+    # The output's own folder is among these: an interrupted commit leaves its marks there.
+    for folder in output_folders(changed_files):
+        at = bisect_left(folders, folder)
+        if at < len(folders) and folders[at] == folder:
+            again.append(at)
     base = str(output) + os.sep
     try:
-        return tuple(os.stat(base + folder).st_mtime_ns if folder in touched or folder not in known
-                     else known[folder] for folder in folders)
+        for at in again:
+            times[at] = os.stat(base + folders[at]).st_mtime_ns
     except OSError:
         return None
+    return tuple(times)
 
 
 def _stats(folders: Iterable[Path]) -> list[tuple[str, FileStat]]:

@@ -13,7 +13,7 @@ import os
 import pickle
 import secrets
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,26 +346,22 @@ class Store:
         return True
 
     def drop_bodies(self, keys: Iterable[str]) -> None:
-        connection = self._connect()
-        if connection is None:
-            return
-        try:
-            with connection:
-                connection.executemany("DELETE FROM bodies WHERE key = ?", [(key,) for key in keys])
-        except sqlite3.DatabaseError:
-            if self.path:
-                self.path.unlink(missing_ok=True)
+        self._drop_bodies(lambda connection: keys)
 
     def prune(self, keep: set[str]) -> None:
+        """Drop every body whose key is not in `keep`."""
+        self._drop_bodies(lambda connection: {row[0] for row in connection.execute("SELECT key FROM bodies")}
+                          - keep)
+
+    def _drop_bodies(self, stale: Callable[[sqlite3.Connection], Iterable[str]]) -> None:
+        """Drop the bodies `stale` names (it reads them through the connection, if it needs to)."""
         connection = self._connect()
         if connection is None:
             return
         try:
             with connection:
-                stored = {row[0] for row in connection.execute("SELECT key FROM bodies")}
-                stale = [(key,) for key in stored - keep]
-                if stale:
-                    connection.executemany("DELETE FROM bodies WHERE key = ?", stale)
+                keys = [(key,) for key in stale(connection)]
+                connection.executemany("DELETE FROM bodies WHERE key = ?", keys)
         except sqlite3.DatabaseError:
             if self.path:
                 self.path.unlink(missing_ok=True)
