@@ -392,6 +392,25 @@ def test_german_interface_and_dates(tmp_path: Path) -> None:
     assert "März" in text_of(page(out, "archive/").find("main"))
 
 
+def test_time_of_day_with_its_zone_follows_each_day(tmp_path: Path) -> None:
+    """Times of day are formatted once per minute of the day, unless the pattern shows the
+    zone: then a winter and a summer briefing at one wall-clock time read differently."""
+    files: dict[str, str | bytes] = {
+        "content/briefings/winter.md": "---\ntitle: Winter\ndate: 2021-01-05T14:30:00\n---\nCold.\n",
+        "content/briefings/summer.md": "---\ntitle: Summer\ndate: 2021-07-05T14:30:00\n---\nWarm.\n",
+    }
+    shown = {}
+    for pattern in ("HH:mm", "HH:mm zzzz"):
+        site = tmp_path / pattern.replace(" ", "-").replace(":", "")
+        files["templates/i18n/en.toml"] = f'[formats]\ntime = "{pattern}"\n'
+        root = make_site(site, files, config().replace('"UTC"', '"Europe/Berlin"'))
+        build_ok(root)
+        shown[pattern] = [text_of(t) for t in page(root / "output", "").select("li.briefing-item time")]
+    assert shown["HH:mm"] == ["14:30", "14:30"]
+    assert shown["HH:mm zzzz"] == ["14:30 Central European Summer Time",
+                                   "14:30 Central European Standard Time"]
+
+
 def test_russian_plural_forms(tmp_path: Path) -> None:
     root = make_site(tmp_path, FILES, config("ru"))
     build_ok(root)

@@ -25,6 +25,11 @@ from babel.dates import format_date, format_time, get_month_names
 from briefgen.diagnostics import Diagnostic, error
 
 CATALOG_FOLDER = "i18n"
+# CLDR pattern letters of the time of day: hours, minutes, seconds, fractions, day periods.
+_WALL_CLOCK_FIELDS = frozenset("hHKkmsSaAbB")
+_PATTERN_LETTERS = re.compile(r"[A-Za-z]")
+_QUOTED = re.compile(r"'[^']*'")
+_NAMED_FORMATS = frozenset({"short", "medium", "long", "full"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,9 @@ class Catalog:
     # Formatted dates by (pattern, date): a site shows the same few hundred days
     # thousands of times, and Babel formatting is the costly part.
     _formatted: dict[tuple[str, object], str] = field(default_factory=dict, compare=False, repr=False)
+    # Plural forms by (n, noun): every list item says how many sources it has.
+    _counted: dict[tuple[int, str], str] = field(default_factory=dict, compare=False, repr=False)
+    _wall_clock: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def locale(self) -> Locale:
@@ -52,12 +60,14 @@ class Catalog:
 
     def count(self, n: int, noun: str) -> str:
         """"1 briefing", "3 briefings", "5 брифингов": the noun's form for n in this language."""
-        forms = self.plurals.get(noun, {})
-        category = self.locale.plural_form(n)
-        form = forms.get(category) or forms.get("other")
-        if form is None:
-            form = f"{{n}} {noun}" if n == 1 else f"{{n}} {noun}s"
-        return form.format(n=n)
+        found = self._counted.get((n, noun))
+        if found is None:
+            forms = self.plurals.get(noun, {})
+            form = forms.get(self.locale.plural_form(n)) or forms.get("other")
+            if form is None:
+                form = f"{{n}} {noun}" if n == 1 else f"{{n}} {noun}s"
+            found = self._counted[(n, noun)] = form.format(n=n)
+        return found
 
     def date(self, value: dt.date) -> str:
         return self._format("date", "long", value)
@@ -69,20 +79,31 @@ class Catalog:
         return self._format("time", "short", value)
 
     def _format(self, kind: str, default: str, value: dt.date | dt.time) -> str:
+        pattern = self.formats.get(kind, default)
         if isinstance(value, dt.datetime):
-            # Only the wall-clock fields are shown; tzinfo objects need not be hashable alike.
-            key: object = (value.date(), value.time()) if kind == "time" else value.date()
+            # tzinfo objects need not be hashable alike. A time of day shown without its
+            # zone is the same text on every day: one per minute of the day, not per briefing.
+            key: object = value.date() if kind != "time" else (
+                value.time() if self._wall_clock_only(pattern) else (value.date(), value.time()))
         else:
             key = value
         found = self._formatted.get((kind, key))
         if found is None:
-            pattern = self.formats.get(kind, default)
             if isinstance(value, dt.time | dt.datetime) and kind == "time":
                 found = format_time(value, pattern, locale=self.locale)
             else:
                 assert isinstance(value, dt.date)
                 found = format_date(value, pattern, locale=self.locale)
             self._formatted[(kind, key)] = found
+        return found
+
+    def _wall_clock_only(self, pattern: str) -> bool:
+        """Whether a time pattern shows only the time of day: no zone, no date field."""
+        found = self._wall_clock.get(pattern)
+        if found is None:
+            text = self.locale.time_formats[pattern].pattern if pattern in _NAMED_FORMATS else pattern
+            found = self._wall_clock[pattern] = (
+                set(_PATTERN_LETTERS.findall(_QUOTED.sub("", text))) <= _WALL_CLOCK_FIELDS)
         return found
 
     def month(self, month: int) -> str:

@@ -233,6 +233,7 @@ class Views:
     site_image: str = ""
     topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
+    _topic_refs: dict[str, TopicRef] = field(default_factory=dict)
     _citers: dict[str, tuple[int, ...]] | None = None
     _content_hrefs: dict[str, str] | None = None
     _publisher_slugs: frozenset[str] | None = None
@@ -243,8 +244,11 @@ class Views:
         return self.scheme.href(rel)
 
     def topic_ref(self, slug: str) -> TopicRef:
-        topic: Topic = self.site.topic_names[slug]
-        return TopicRef(topic.name, topic.slug, self.href(urls.topic(slug)))
+        found = self._topic_refs.get(slug)
+        if found is None:
+            topic: Topic = self.site.topic_names[slug]
+            found = self._topic_refs[slug] = TopicRef(topic.name, topic.slug, self.href(urls.topic(slug)))
+        return found
 
     def date_display(self, value: dt.date) -> str:
         return self.catalog.date(value)
