@@ -7,6 +7,7 @@ the base URL's path, absolute URLs, and output file names.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
@@ -96,8 +97,9 @@ class UrlScheme:
 
     base_url: str
 
-    @property
+    @functools.cached_property
     def base_path(self) -> str:
+        # Every link of every page starts with it: split once.
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
