@@ -407,9 +407,12 @@ def read(store: Store, output: str) -> Snapshot | None:
         return None
     snapshot = replace(snapshot, loaded=replace(snapshot.loaded, plan=PlanRows(snapshot.plan)))
     sources = snapshot.loaded.sources
+    # Not the snapshot itself: it will hold this function, and a cycle outlives a build that
+    # finds it of no use (builds run with the cyclic collector off): 100,000 objects at 50,000.
+    rows, paths = snapshot.rows, snapshot.paths
 
     def read_row(number: int) -> tuple[Briefing, ...]:
-        name = snapshot.rows[number][0]
+        name = rows[number][0]
         try:
             row = store.read_blobs([name])[name]
             briefings = _Unpickler(row, sources).load()
@@ -418,7 +421,7 @@ def read(store: Store, output: str) -> Snapshot | None:
         start, end = starts[number], ends[number]
         if (not isinstance(briefings, tuple) or len(briefings) != end - start
                 or any(not isinstance(b, Briefing) or b.doc.path != path
-                       for b, path in zip(briefings, snapshot.paths[start:end], strict=True))):
+                       for b, path in zip(briefings, paths[start:end], strict=True))):
             raise DamagedRow(name)
         return briefings
 
