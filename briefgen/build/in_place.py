@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,23 +59,35 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
     """Rebuild after briefings were edited in place; None when a full build is needed.
     `last_build` is the record of the last build, whose output is as it left it."""
     store = Store(config.cache_dir / STORE)
+    attempt = _Attempt()
+    built = None
     try:
-        return _build(store, config, output, found, global_digest, inputs, now, last_build)
+        built = _build(store, attempt, config, output, found, global_digest, inputs, now, last_build)
     except snapshot.DamagedRow as damaged:
         # Rows are kept by name from one snapshot to the next: this one must be written again.
         with contextlib.suppress(OSError):
             snapshot.forget_row(store, damaged.row)
-        return None
     except OSError:
         # A cache that cannot give what the snapshot names (a body): the full build reads it
         # with its own checks, and reports whatever is really wrong.
-        return None
+        pass
     finally:
         store.close()
+    if built is None and attempt.set_up:
+        # A full build follows, with the cyclic collector off: what this attempt set up (a
+        # renderer, whose Jinja environment holds it in a cycle, and the snapshot it reads)
+        # would stay through all of it. 32,000 objects and 45 ms at 10,000 briefings.
+        gc.collect()
+    return built
 
 
-def _build(store: Store, config: Config, output: Path, found: list[ContentStat], global_digest: str,
-           inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
+@dataclass
+class _Attempt:
+    set_up: bool = False  # a renderer was made for the edit
+
+
+def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found: list[ContentStat],
+           global_digest: str, inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
     last = snapshot.read(store, str(output))
     if last is None or last.global_inputs != global_digest:
         return None
@@ -109,6 +122,7 @@ def _build(store: Store, config: Config, output: Path, found: list[ContentStat],
     written: frozenset[str] = frozenset()
     if files:
         writer = OutputWriter(output)
+        attempt.set_up = True
         try:
             edited = edit_briefings(snapshot_baseline(store, last), files, Converter(), manifest, writer)
             if edited is None:
