@@ -79,6 +79,32 @@ def test_a_copy_that_dies_leaves_the_work_to_this_process() -> None:
         assert result() == b"made here"
 
 
+def test_a_large_result_comes_back_whole() -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    made = os.urandom(3 << 20) + pid_bytes()  # more than a pipe holds: read while it is written
+
+    with forked.meanwhile(lambda: made) as result:
+        assert bytes(result()) == made
+
+
+@pytest.mark.parametrize("told", [+10, -10])
+def test_a_copy_that_sends_other_than_it_says_leaves_the_work_to_this_process(told: int) -> None:
+    """The copy says how many bytes follow: fewer (it was cut off) or more mean its bytes
+    are not taken, and the work runs here."""
+    parent = os.getpid()
+
+    class Miscounted(bytes):
+        def __len__(self) -> int:
+            return super().__len__() + told
+
+    def work() -> bytes:
+        return Miscounted(b"made in the copy") if os.getpid() != parent else b"made here"
+
+    with forked.meanwhile(work) as result:
+        assert bytes(result()) == b"made here"
+
+
 def test_no_copy_is_made_while_another_thread_runs_or_when_told_not_to() -> None:
     with forked.meanwhile(pid_bytes, fork=False) as result:
         assert int(result()) == os.getpid()

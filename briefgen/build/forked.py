@@ -11,12 +11,15 @@ same either way, only later.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _DONE = b"done\n"  # the copy's bytes start with this once its work is done and whole
+_SIZE = 8  # then the length of what follows, in this many bytes
+Result = bytes | memoryview  # what the work made: from the copy, a view of the bytes it sent
 
 
 def can_fork() -> bool:
@@ -31,12 +34,30 @@ class _Copy:
     pid: int
     reader: int  # the pipe's end this process reads
 
-    def collect(self) -> bytes | None:
+    def collect(self) -> Result | None:
         """The copy's bytes, once it has ended; None if it failed."""
-        with open(self.reader, "rb") as stream:
-            data = stream.read()
+        with open(self.reader, "rb", buffering=0) as stream:
+            head = _read_into(stream, bytearray(len(_DONE) + _SIZE))
+            # Read into one buffer of the size the copy gives, not grown as they come: a
+            # snapshot's rows are tens of megabytes at 50,000 briefings, and each growth
+            # may copy them.
+            data = (_read_into(stream, bytearray(int.from_bytes(head[len(_DONE):], "little")))
+                    if head is not None and head.startswith(_DONE) else None)
+            if data is not None and stream.read(1):
+                data = None  # more than the copy said it sent
         _, status = os.waitpid(self.pid, 0)
-        return data[len(_DONE):] if status == 0 and data.startswith(_DONE) else None
+        return memoryview(data) if status == 0 and data is not None else None
+
+
+def _read_into(stream: io.RawIOBase, buffer: bytearray) -> bytearray | None:
+    """The buffer filled from the stream; None if the stream ends first."""
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        got = stream.readinto(view[filled:])
+        if not got:
+            return None
+        filled += got
+    return buffer
 
 
 def _start(work: Callable[[], bytes]) -> _Copy | None:
@@ -55,7 +76,8 @@ def _start(work: Callable[[], bytes]) -> _Copy | None:
             os.close(reader)
             data = work()
             with open(writer, "wb") as stream:
-                stream.write(_DONE + data)
+                stream.write(_DONE + len(data).to_bytes(_SIZE, "little"))
+                stream.write(data)
             status = 0
         finally:
             os._exit(status)
@@ -64,15 +86,15 @@ def _start(work: Callable[[], bytes]) -> _Copy | None:
 
 
 @contextlib.contextmanager
-def meanwhile(work: Callable[[], bytes], fork: bool = True) -> Iterator[Callable[[], bytes]]:
+def meanwhile(work: Callable[[], bytes], fork: bool = True) -> Iterator[Callable[[], Result]]:
     """Start `work` in a forked copy of this process, and run the block beside it. The block
     gets a function that returns what `work` returned: from the copy, or, if the copy could
     not be made or failed, from running `work` here. On leaving the block, the copy is
     waited for, so none is left behind."""
     copy = _start(work) if fork and can_fork() else None
-    result: list[bytes] = []
+    result: list[Result] = []
 
-    def result_of_work() -> bytes:
+    def result_of_work() -> Result:
         nonlocal copy
         if not result:
             made = None

@@ -99,7 +99,11 @@ def checking_output(cache_dir: Path, output: Path, fork: bool) -> Iterator[Outpu
     with forked.meanwhile(packed_times, fork) as packed:
         def times() -> tuple[int, ...] | None:
             data = packed()
-            return tuple(array("q", data)) if data else None  # never empty: there is the output's own
+            if not data:
+                return None  # never empty otherwise: there is the output's own folder
+            numbers = array("q")
+            numbers.frombytes(data)  # the copy's bytes come as a view, which array() would take byte by byte
+            return tuple(numbers)
 
         yield OutputCheck(last, times)
 

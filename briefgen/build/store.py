@@ -281,7 +281,7 @@ class Store:
         `drop_prefix/`), in one transaction: a kill leaves all or none."""
         self.write_blobs(pickled(values.items()), drop, drop_prefix)
 
-    def write_blobs(self, rows: Iterable[tuple[str, bytes]], drop: Iterable[str] = (),
+    def write_blobs(self, rows: Iterable[tuple[str, bytes | memoryview]], drop: Iterable[str] = (),
                     drop_prefix: str | None = None) -> None:
         """`write_state` for values already pickled, taken one at a time from `rows`."""
         connection = self._connect()
