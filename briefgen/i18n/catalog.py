@@ -20,16 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, get_month_names
+from babel.dates import format_date, format_time, get_month_names, tokenize_pattern
 
 from briefgen.diagnostics import Diagnostic, error
 
 CATALOG_FOLDER = "i18n"
 # CLDR pattern letters of the time of day: hours, minutes, seconds, fractions, day periods.
 _WALL_CLOCK_FIELDS = frozenset("hHKkmsSaAbB")
-_PATTERN_LETTERS = re.compile(r"[A-Za-z]")
-_QUOTED = re.compile(r"'[^']*'")
-_NAMED_FORMATS = frozenset({"short", "medium", "long", "full"})
 
 
 @dataclass(frozen=True)
@@ -101,9 +98,10 @@ class Catalog:
         """Whether a time pattern shows only the time of day: no zone, no date field."""
         found = self._wall_clock.get(pattern)
         if found is None:
-            text = self.locale.time_formats[pattern].pattern if pattern in _NAMED_FORMATS else pattern
-            found = self._wall_clock[pattern] = (
-                set(_PATTERN_LETTERS.findall(_QUOTED.sub("", text))) <= _WALL_CLOCK_FIELDS)
+            named = self.locale.time_formats.get(pattern)  # "short", "medium", "long", "full"
+            fields = {value[0] for kind, value in tokenize_pattern(named.pattern if named else pattern)
+                      if kind == "field"}
+            found = self._wall_clock[pattern] = fields <= _WALL_CLOCK_FIELDS
         return found
 
     def month(self, month: int) -> str:
