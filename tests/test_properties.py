@@ -446,6 +446,27 @@ def test_related_briefings_updated_from_a_kept_table_equal_those_found_afresh(
         assert updated == afresh
 
 
+def test_related_briefings_found_in_two_processes_equal_those_found_in_one(
+        monkeypatch: Any, tmp_path: Path) -> None:
+    from briefgen.build import forked, stages
+    from briefgen.site import model
+
+    briefings = {f"b{n}": (n % 28 + 1, sorted({_TOPICS[n % 5], _TOPICS[n * 3 % 5]}), [_SOURCES[n % 6]])
+                 for n in range(15)}
+    site = _related_site(tmp_path, briefings)
+    copies = []
+    meanwhile = forked.meanwhile
+
+    def counted(work: Callable[[], bytes], fork: bool = True) -> Any:
+        copies.append(fork and forked.can_fork())
+        return meanwhile(work, fork)
+
+    monkeypatch.setattr(stages, "_RELATED_SPLIT_FROM", 2)  # this small site is split too
+    monkeypatch.setattr(forked, "meanwhile", counted)
+    assert stages._all_related(site) == model.all_related(site)
+    assert copies == [True]  # the second half was found by a forked copy
+
+
 def test_a_briefing_that_leaves_a_topic_has_its_old_neighbours_related_found_again() -> None:
     # X's related are three of the four briefings that share its source (P, Q, R: the newest).
     # Y shares it too and sits in topic A behind C; once C leaves A, Y is X's neighbour there

@@ -412,9 +412,12 @@ def source_citers(site: Site) -> dict[str, tuple[int, ...]]:
             for publisher in site.publishers for article in publisher.articles}
 
 
-def all_related(site: Site) -> tuple[tuple[int, ...], ...]:
+def all_related(site: Site, indexes: range | None = None) -> tuple[tuple[int, ...], ...]:
+    """The related briefings of every briefing, or of those whose indexes are given."""
     citers = source_citers(site)
-    return tuple(related_briefings(site, index, citers) for index in range(len(site.briefings)))
+    if indexes is None:
+        indexes = range(len(site.briefings))
+    return tuple(related_briefings(site, index, citers) for index in indexes)
 
 
 RelatedKey = tuple[str, tuple[str, ...], tuple[str, ...]]  # a briefing's path, topics and cited sources
