@@ -40,6 +40,14 @@ _NEEDS: dict[str, str] = {
 _ApplyPattern = Callable[[Any, str, int, int], tuple[str, bool, int]]
 
 
+def _holds_any(data: str, chars: str) -> bool:
+    # A loop, not any() over a generator: this runs for every span and pattern.
+    for char in chars:  # noqa: SIM110
+        if char in data:
+            return True
+    return False
+
+
 class _InlinePass(InlineProcessor):
     """The stock pass with its per-span loop replaced.
 
@@ -74,7 +82,9 @@ class _InlinePass(InlineProcessor):
         start = 0
         while patternIndex < len(patterns):
             need = needs[patternIndex]
-            if need is not None and not any(char in data for char in need):
+            # Most needs are one character, tested by `in` alone: a generator for each span and
+            # pattern was a tenth of converting a long briefing.
+            if need is not None and (need not in data if len(need) == 1 else not _holds_any(data, need)):
                 patternIndex += 1
                 start = 0
                 continue
