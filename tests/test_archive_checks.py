@@ -151,6 +151,16 @@ def test_single_typographic_quotes_keep_their_apostrophes(tmp_path: Path) -> Non
     assert "quotation \u201cthe cranes don\u2019t move\u201d" in result.stderr, result.stderr
 
 
+def test_a_single_mark_after_a_letter_opens_no_quotation() -> None:
+    from briefgen.content.quotes import find_quotations
+
+    text = "The band\u2019s fans\u2019 chant, \u2018back to work\u2019, rose at dawn [@a]."
+    text = text.replace("band\u2019s", "band\u2018s")  # a mark typed the wrong way round
+    cite = text.index("[@a]")
+    found = find_quotations(text, [(cite, cite + 4, ("a",))], 1)
+    assert [(q.text, q.column) for q in found] == [("back to work", text.index("\u2018b") + 1)]
+
+
 def test_only_quotations_in_a_sentence_with_a_citation_are_checked(tmp_path: Path) -> None:
     body = ('Locals called it "a long summer of nothing". The harbour reopened [@lw-harbour]. '
             'A sailor said "nothing like this" yesterday.')

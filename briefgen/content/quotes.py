@@ -29,9 +29,11 @@ CitationSpan = tuple[int, int, tuple[str, ...]]
 
 # Double quotes of every style, and typographic single quotes (British style): an
 # apostrophe inside a single-quoted passage is followed by a letter, a closing mark is not.
+# Every alternative starts with its mark (an opening single mark's look-behind comes after
+# it): the engine then skips to the next mark, not trying each position of a text without one.
 _QUOTE = re.compile(
     "\u201c[^\u201d]*\u201d|\u201e[^\u201c\u201d]*[\u201c\u201d]|\u00ab[^\u00bb]*\u00bb|\"[^\"]*\""
-    "|(?<!\\w)\u2018(?:[^\u2018\u2019]|\u2019(?=\\w))*\u2019(?!\\w)"
+    "|\u2018(?<!\\w\u2018)(?:[^\u2018\u2019]|\u2019(?=\\w))*\u2019(?!\\w)"
 )
 # What is not prose: HTML tags, link targets and titles, attribute lists.
 _NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
