@@ -1,8 +1,9 @@
-"""Two versions of briefgen, alternated: no-change rebuilds and one-briefing edits, or a
-briefing deleted and added again.
+"""Two versions of briefgen, alternated: no-change rebuilds and one-briefing edits, a
+briefing deleted and added again, or cold builds.
 
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --edit REL [--rounds N]
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --remove REL [--rounds N]
+    python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --cold [--rounds N]
 
 Each version is an installed `briefgen` command (for example `venv-old/bin/briefgen`)
 building its own copy of one generated site (`generate.py`, then `cp -r`): the copies
@@ -10,8 +11,11 @@ must not share a cache or an output folder, and two installs differ in their the
 folder's path, which is an input. Each copy is built once first (untimed). Then, round
 by round and version by version: a no-change rebuild, then a sentence appended to the
 briefing REL (a path inside the site) and a rebuild. With --remove instead: the briefing
-REL moved out of the site and a rebuild, then moved back and a rebuild. Printed: medians
-of wall time and of CPU time (the build's process and every process it waited for).
+REL moved out of the site and a rebuild, then moved back and a rebuild. With --cold: a
+build with `--no-cache` into an emptied folder beside the site (nothing is built first;
+one site may serve both versions). Printed: medians of wall time and of CPU time (the
+build's process and every process it waited for), and with --cold every round's figures,
+since this machine's speed drifts between rounds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import time
@@ -50,6 +55,15 @@ def removed(site: str, briefgen: str, rel: str,
     figures.setdefault((briefgen, "added"), []).append((wall, cpu))
 
 
+def cold(site: str, briefgen: str, figures: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
+    """A build with no cache into an empty folder."""
+    output = os.path.join(os.path.dirname(os.path.abspath(site)),
+                          f".{os.path.basename(site)}-cold-{os.path.basename(os.path.dirname(os.path.dirname(briefgen)))}")
+    shutil.rmtree(output, ignore_errors=True)
+    wall, cpu, _ = timed([briefgen, "build", "-q", "--no-cache", "--output", output], site)
+    figures.setdefault((briefgen, "cold"), []).append((wall, cpu))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,14 +74,19 @@ def main() -> None:
     change = parser.add_mutually_exclusive_group(required=True)
     change.add_argument("--edit", help="the briefing to append to, relative to each site")
     change.add_argument("--remove", help="the briefing to delete and add again, relative to each site")
+    change.add_argument("--cold", action="store_true", help="cold builds, without the cache")
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     versions = [(args.site_a, args.briefgen_a), (args.site_b, args.briefgen_b)]
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for site, briefgen in versions:
-        timed([briefgen, "build", "-q"], site)
+    if not args.cold:
+        for site, briefgen in versions:
+            timed([briefgen, "build", "-q"], site)
     for number in range(args.rounds):
         for site, briefgen in versions:
+            if args.cold:
+                cold(site, briefgen, figures)
+                continue
             if args.remove:
                 removed(site, briefgen, args.remove, figures)
                 continue
@@ -82,6 +101,8 @@ def main() -> None:
     for (briefgen, what), values in figures.items():
         print(f"{briefgen} {what}: wall {statistics.median(v[0] for v in values):.3f} s, "
               f"CPU {statistics.median(v[1] for v in values):.3f} s (median of {len(values)})")
+        if args.cold:
+            print("  rounds: " + ", ".join(f"{wall:.2f} s (CPU {cpu:.1f})" for wall, cpu in values))
 
 
 if __name__ == "__main__":

@@ -446,6 +446,24 @@ def test_related_briefings_updated_from_a_kept_table_equal_those_found_afresh(
         assert updated == afresh
 
 
+@given(st.integers(0, 5000), st.integers(1, 4))
+def test_worker_batches_hold_every_item_once_in_order_and_end_in_single_items(count: int, jobs: int) -> None:
+    from briefgen.build.workers import _batches
+
+    batches = _batches(range(count), jobs)
+    assert [i for batch in batches for i in batch] == list(range(count))
+    sizes = [len(batch) for batch in batches]
+    assert all(0 < size <= 400 for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    # Each batch is at most a share of what is left, so the last ones take an item each and
+    # no worker ends long after the others.
+    left = count
+    for size in sizes:
+        assert size <= max(1, -(-left // (jobs * 4)))
+        left -= size
+    assert sizes[-min(count, 3):] == [1] * min(count, 3)
+
+
 def test_related_briefings_found_in_two_processes_equal_those_found_in_one(
         monkeypatch: Any, tmp_path: Path) -> None:
     from briefgen.build import forked, stages

@@ -31,8 +31,17 @@ _worker_context: list[Any] = []
 
 
 def _batches(items: Sequence[Item], jobs: int, largest: int = 400) -> list[Sequence[Item]]:
-    size = max(1, min(largest, -(-len(items) // (jobs * 4))))
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    """The items in order, in batches that shrink as they near the end: each is a share of
+    what is left. Workers take batches as they finish one, so the last to finish ends about
+    when the others do; with batches of one size, it could end a whole batch later (400
+    long briefings to parse are five seconds)."""
+    batches = []
+    start = 0
+    while start < len(items):
+        size = max(1, min(largest, -(-(len(items) - start) // (jobs * 4))))
+        batches.append(items[start:start + size])
+        start += size
+    return batches
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
