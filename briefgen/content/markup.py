@@ -24,6 +24,7 @@ from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from briefgen.content.blocks import BlockSkipExtension
 from briefgen.content.inline import InlinePassExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
@@ -308,7 +309,8 @@ class Converter:
         return markdown.Markdown(
             extensions=[*named, TypographyExtension(),
                         InlinePassExtension({_CITATION_INLINE: "["}),
-                        _BriefingExtension(self._state, self._citations)],
+                        _BriefingExtension(self._state, self._citations),
+                        BlockSkipExtension()],  # last: it guards the block processors the others added
             output_format="html",
         )
 
