@@ -4,8 +4,8 @@
 
 converts every Markdown file under each CONTENT_DIR (front matter removed) with
 briefgen's Converter and with the same pipeline on stock Python-Markdown (the
-smarty extension in place of the typography pass, the stock inline pass in
-place of briefgen's), reports every document whose HTML differs, then times both pipelines
+smarty extension in place of the typography pass, the stock inline pass and
+block processors in place of briefgen's), reports every document whose HTML differs, then times both pipelines
 back to back over all documents (median of --repeat runs, same process;
 --repeat 0 only compares).
 Exits 1 when any document differs.

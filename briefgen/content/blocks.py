@@ -1,13 +1,14 @@
 """Python-Markdown's block processors, without searching a block that cannot match.
 
 Several block processors search every block for a line that starts their kind
-of block: a `#` heading, a `>` quote, a `:` definition, a rule, a link
-reference or a footnote definition. Their regexes begin at a line start, so
-the regex engine tries them at every position of the block, and most blocks
-are paragraphs that hold none of it. A processor is skipped here only when its
-regex needs a text the block does not hold, in which case the stock processor
-would have found no match and changed nothing. Processors are recognised by
-their class and regex, so one this module does not know, or one whose regex a
+of block: a `#` heading, a `>` quote, a `:` definition, a rule, a table row, a
+link reference or a footnote definition; the fenced code preprocessor searches
+the whole text for a fence. Their regexes begin at a line start, so the regex
+engine tries them at every position, and most blocks are paragraphs that hold
+none of it. A processor is skipped here only when what it looks for needs a
+text the block does not hold, in which case the stock processor would have
+found no match and changed nothing. Processors are recognised by their class
+and a regex of theirs, so one this module does not know, or one whose regex a
 release changed, runs unchanged.
 """
 
@@ -15,68 +16,101 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import markdown
 from markdown import blockprocessors
-from markdown.extensions import Extension, def_list, footnotes
+from markdown.extensions import Extension, def_list, fenced_code, footnotes, tables
 
 _Test = Callable[[etree.Element, str], bool]
 _Run = Callable[[etree.Element, list[str]], Any]
-
-# (class, regex source) -> texts of which a block must hold at least one for `test` to pass.
-_TEST_NEEDS: dict[tuple[type, str], tuple[str, ...]] = {
-    (blockprocessors.HashHeaderProcessor, blockprocessors.HashHeaderProcessor.RE.pattern): ("#",),
-    (blockprocessors.BlockQuoteProcessor, blockprocessors.BlockQuoteProcessor.RE.pattern): (">",),
-    (blockprocessors.HRProcessor, blockprocessors.HRProcessor.SEARCH_RE.pattern): ("-", "_", "*"),
-    (def_list.DefListProcessor, def_list.DefListProcessor.RE.pattern): (":",),
-}
-# The same for processors whose `test` always passes and whose `run` searches, then puts the
-# block back and returns False when nothing matched.
-_RUN_NEEDS: dict[tuple[type, str], str] = {
-    (blockprocessors.ReferenceProcessor, blockprocessors.ReferenceProcessor.RE.pattern): "]:",
-    (footnotes.FootnoteBlockProcessor, footnotes.FootnoteBlockProcessor.RE.pattern): "[^",
-}
+_Preprocess = Callable[[list[str]], list[str]]
 
 
-def _key(processor: blockprocessors.BlockProcessor, attribute: str) -> tuple[type, str] | None:
-    pattern = getattr(getattr(processor, attribute, None), "pattern", None)  # a compiled regex's
-    return (type(processor), pattern) if isinstance(pattern, str) else None
+class _Need(NamedTuple):
+    regex: str  # the attribute holding the processor's regex: its source must be `source`
+    source: str
+    texts: tuple[str, ...]  # a block that holds none of these cannot match
 
 
-def _guarded_test(test: _Test, needs: tuple[str, ...]) -> _Test:
-    if len(needs) == 1:
-        need = needs[0]
+def _need(kind: type, regex: str, *texts: str) -> tuple[type, _Need]:
+    return kind, _Need(regex, getattr(kind, regex).pattern, texts)
+
+
+# Block processors whose `test` searches the block.
+_TESTS = dict([
+    _need(blockprocessors.HashHeaderProcessor, "RE", "#"),
+    _need(blockprocessors.BlockQuoteProcessor, "RE", ">"),
+    _need(blockprocessors.HRProcessor, "SEARCH_RE", "-", "_", "*"),
+    _need(def_list.DefListProcessor, "RE", ":"),
+    # A row splits into cells at pipes; one without a pipe, and without a border, is no table.
+    _need(tables.TableProcessor, "RE_END_BORDER", "|"),
+])
+# Block processors whose `test` always passes and whose `run` searches, then puts the block
+# back and returns False when nothing matched.
+_RUNS = dict([
+    _need(blockprocessors.ReferenceProcessor, "RE", "]:"),
+    _need(footnotes.FootnoteBlockProcessor, "RE", "[^"),
+])
+# Preprocessors that search the whole text and return its lines unchanged when nothing matched.
+_PREPROCESSORS = dict([
+    _need(fenced_code.FencedBlockPreprocessor, "FENCED_BLOCK_RE", "```", "~~~"),
+])
+
+
+def _known(processor: object, needs: dict[type, _Need]) -> tuple[str, ...] | None:
+    need = needs.get(type(processor))
+    if need is None or getattr(getattr(processor, need.regex, None), "pattern", None) != need.source:
+        return None
+    return need.texts
+
+
+def _holds(text: str, texts: tuple[str, ...]) -> bool:
+    # A loop, not any() over a generator: this runs for every block and processor.
+    for part in texts:  # noqa: SIM110
+        if part in text:
+            return True
+    return False
+
+
+def _guarded_test(test: _Test, texts: tuple[str, ...]) -> _Test:
+    if len(texts) == 1:
+        need = texts[0]
 
         def guarded(parent: etree.Element, block: str) -> bool:
             return need in block and test(parent, block)
         return guarded
 
     def guarded_any(parent: etree.Element, block: str) -> bool:
-        for need in needs:
-            if need in block:
-                return test(parent, block)
-        return False
+        return _holds(block, texts) and test(parent, block)
     return guarded_any
 
 
-def _guarded_run(run: _Run, need: str) -> _Run:
+def _guarded_run(run: _Run, texts: tuple[str, ...]) -> _Run:
     def guarded(parent: etree.Element, blocks: list[str]) -> Any:
-        if need not in blocks[0]:
+        if not _holds(blocks[0], texts):
             return False  # what the stock run returns after putting the block back
         return run(parent, blocks)
     return guarded
 
 
+def _guarded_preprocessor(run: _Preprocess, texts: tuple[str, ...]) -> _Preprocess:
+    def guarded(lines: list[str]) -> list[str]:
+        text = "\n".join(lines)  # what the stock run searches, and splits again when done
+        return run(lines) if _holds(text, texts) else text.split("\n")
+    return guarded
+
+
 class BlockSkipExtension(Extension):
-    """Guards the known block processors; register it after every extension that adds one."""
+    """Guards the known processors; register it after every extension that adds one."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # Attributes of the instances, in front of their classes' methods.
         for processor in md.parser.blockprocessors:
-            test_key = _key(processor, "SEARCH_RE") or _key(processor, "RE")
-            if test_key in _TEST_NEEDS:
-                # An attribute of the instance, in front of the class's method.
-                processor.test = _guarded_test(processor.test, _TEST_NEEDS[test_key])  # type: ignore[method-assign, assignment]
-            run_key = _key(processor, "RE")
-            if run_key in _RUN_NEEDS:
-                processor.run = _guarded_run(processor.run, _RUN_NEEDS[run_key])  # type: ignore[method-assign, assignment]
+            if (texts := _known(processor, _TESTS)) is not None:
+                processor.test = _guarded_test(processor.test, texts)  # type: ignore[method-assign, assignment]
+            if (texts := _known(processor, _RUNS)) is not None:
+                processor.run = _guarded_run(processor.run, texts)  # type: ignore[method-assign, assignment]
+        for preprocessor in md.preprocessors:
+            if (texts := _known(preprocessor, _PREPROCESSORS)) is not None:
+                preprocessor.run = _guarded_preprocessor(preprocessor.run, texts)  # type: ignore[method-assign, assignment]
