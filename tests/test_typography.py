@@ -5,8 +5,8 @@ pipeline on stock Python-Markdown: the smarty extension in place of the
 typography pass, the stock inline pass in place of the one that skips patterns
 a span cannot match, the stock block processors in place of those that skip a
 block their regex cannot match, the stock toc processor in place of the one
-that builds a table of contents only where `[TOC]` is written. The whole conversions (HTML, citations, links, first
-paragraph, notes) must be equal.
+that builds a table of contents only where `[TOC]` is written. The whole
+conversions (HTML, citations, links, first paragraph, notes) must be equal.
 """
 
 from __future__ import annotations
