@@ -164,3 +164,28 @@ def test_generated_corpus_converts_as_with_smarty(tmp_path: Path) -> None:
     for path in documents:
         assert_same(frontmatter.loads(path.read_text(encoding="utf-8")).content,
                     path.relative_to(content).as_posix())
+
+
+def test_block_processors_are_guarded_only_where_their_regex_is_the_known_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from markdown import blockprocessors
+
+    from briefgen.content.blocks import BlockSkipExtension
+
+    def guarded() -> set[str]:
+        md = markdown.Markdown(extensions=["def_list", BlockSkipExtension()])
+        return {type(p).__name__ for p in md.parser.blockprocessors if "test" in vars(p) or "run" in vars(p)}
+
+    assert {"HashHeaderProcessor", "BlockQuoteProcessor", "DefListProcessor"} <= guarded()
+    # A release whose heading regex differs: its processor runs as it is.
+    monkeypatch.setattr(blockprocessors.HashHeaderProcessor, "RE", re.compile(r"(?:^|\n)(#{1,6})(.*)"))
+    assert "HashHeaderProcessor" not in guarded()
+    assert "BlockQuoteProcessor" in guarded()
+    # A release without the regex at all: nothing is guarded, and nothing fails.
+    from briefgen.content import blocks
+
+    class NoRegex:
+        pass
+
+    kind, need = blocks._need(NoRegex, "RE", "#")
+    assert need.source is None and blocks._known(NoRegex(), {kind: need}) is None

@@ -29,12 +29,17 @@ _Preprocess = Callable[[list[str]], list[str]]
 
 class _Need(NamedTuple):
     regex: str  # the attribute holding the processor's regex: its source must be `source`
-    source: str
+    source: str | None  # None: this release has no such regex, and the processor is not guarded
     texts: tuple[str, ...]  # a block that holds none of these cannot match
 
 
+def _pattern(owner: object, regex: str) -> str | None:
+    pattern = getattr(getattr(owner, regex, None), "pattern", None)
+    return pattern if isinstance(pattern, str) else None
+
+
 def _need(kind: type, regex: str, *texts: str) -> tuple[type, _Need]:
-    return kind, _Need(regex, getattr(kind, regex).pattern, texts)
+    return kind, _Need(regex, _pattern(kind, regex), texts)
 
 
 # Block processors whose `test` searches the block.
@@ -60,7 +65,7 @@ _PREPROCESSORS = dict([
 
 def _known(processor: object, needs: dict[type, _Need]) -> tuple[str, ...] | None:
     need = needs.get(type(processor))
-    if need is None or getattr(getattr(processor, need.regex, None), "pattern", None) != need.source:
+    if need is None or need.source is None or _pattern(processor, need.regex) != need.source:
         return None
     return need.texts
 
