@@ -15,7 +15,7 @@ release changed, runs unchanged.
 from __future__ import annotations
 
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import markdown
@@ -70,9 +70,10 @@ def _known(processor: object, needs: dict[type, _Need]) -> tuple[str, ...] | Non
     return need.texts
 
 
-def _holds(text: str, texts: tuple[str, ...]) -> bool:
-    # A loop, not any() over a generator: this runs for every block and processor.
-    for part in texts:  # noqa: SIM110
+def holds_any(text: str, parts: Iterable[str]) -> bool:
+    """Whether the text holds any of the parts (for one-character parts, a string of them will do)."""
+    # A loop, not any() over a generator: the passes ask this for every block or span.
+    for part in parts:  # noqa: SIM110
         if part in text:
             return True
     return False
@@ -87,13 +88,13 @@ def _guarded_test(test: _Test, texts: tuple[str, ...]) -> _Test:
         return guarded
 
     def guarded_any(parent: etree.Element, block: str) -> bool:
-        return _holds(block, texts) and test(parent, block)
+        return holds_any(block, texts) and test(parent, block)
     return guarded_any
 
 
 def _guarded_run(run: _Run, texts: tuple[str, ...]) -> _Run:
     def guarded(parent: etree.Element, blocks: list[str]) -> Any:
-        if not _holds(blocks[0], texts):
+        if not holds_any(blocks[0], texts):
             return False  # what the stock run returns after putting the block back
         return run(parent, blocks)
     return guarded
@@ -102,7 +103,7 @@ def _guarded_run(run: _Run, texts: tuple[str, ...]) -> _Run:
 def _guarded_preprocessor(run: _Preprocess, texts: tuple[str, ...]) -> _Preprocess:
     def guarded(lines: list[str]) -> list[str]:
         text = "\n".join(lines)  # what the stock run searches, and splits again when done
-        return run(lines) if _holds(text, texts) else text.split("\n")
+        return run(lines) if holds_any(text, texts) else text.split("\n")
     return guarded
 
 

@@ -22,6 +22,8 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
+from briefgen.content.blocks import holds_any
+
 # Regex source -> characters of which it needs at least one.
 _NEEDS: dict[str, str] = {
     inlinepatterns.BACKTICK_RE: "`",
@@ -38,14 +40,6 @@ _NEEDS: dict[str, str] = {
 }
 
 _ApplyPattern = Callable[[Any, str, int, int], tuple[str, bool, int]]
-
-
-def _holds_any(data: str, chars: str) -> bool:
-    # A loop, not any() over a generator: this runs for every span and pattern.
-    for char in chars:  # noqa: SIM110
-        if char in data:
-            return True
-    return False
 
 
 class _InlinePass(InlineProcessor):
@@ -84,7 +78,7 @@ class _InlinePass(InlineProcessor):
             need = needs[patternIndex]
             # Most needs are one character, tested by `in` alone: a generator for each span and
             # pattern was a tenth of converting a long briefing.
-            if need is not None and (need not in data if len(need) == 1 else not _holds_any(data, need)):
+            if need is not None and (need not in data if len(need) == 1 else not holds_any(data, need)):
                 patternIndex += 1
                 start = 0
                 continue
