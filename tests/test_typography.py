@@ -187,5 +187,4 @@ def test_block_processors_are_guarded_only_where_their_regex_is_the_known_one(
     class NoRegex:
         pass
 
-    kind, need = blocks._need(NoRegex, "RE", "#")
-    assert need.source is None and blocks._known(NoRegex(), {kind: need}) is None
+    assert blocks._known(NoRegex(), {NoRegex: blocks._Need("RE", "c1e7ce0c158f5cf7", ("#",))}) is None

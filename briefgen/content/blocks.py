@@ -8,12 +8,13 @@ engine tries them at every position, and most blocks are paragraphs that hold
 none of it. A processor is skipped here only when what it looks for needs a
 text the block does not hold, in which case the stock processor would have
 found no match and changed nothing. Processors are recognised by their class
-and a regex of theirs, so one this module does not know, or one whose regex a
-release changed, runs unchanged.
+and a digest of the regex their needs were read off, so one this module does
+not know, or one whose regex a release changed, runs unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -28,46 +29,42 @@ _Preprocess = Callable[[list[str]], list[str]]
 
 
 class _Need(NamedTuple):
-    regex: str  # the attribute holding the processor's regex: its source must be `source`
-    source: str | None  # None: this release has no such regex, and the processor is not guarded
+    regex: str  # the attribute holding the processor's regex
+    digest: str  # of that regex's source as `texts` were read off it (Python-Markdown 3.11)
     texts: tuple[str, ...]  # a block that holds none of these cannot match
 
 
-def _pattern(owner: object, regex: str) -> str | None:
-    pattern = getattr(getattr(owner, regex, None), "pattern", None)
-    return pattern if isinstance(pattern, str) else None
-
-
-def _need(kind: type, regex: str, *texts: str) -> tuple[type, _Need]:
-    return kind, _Need(regex, _pattern(kind, regex), texts)
-
-
 # Block processors whose `test` searches the block.
-_TESTS = dict([
-    _need(blockprocessors.HashHeaderProcessor, "RE", "#"),
-    _need(blockprocessors.BlockQuoteProcessor, "RE", ">"),
-    _need(blockprocessors.HRProcessor, "SEARCH_RE", "-", "_", "*"),
-    _need(def_list.DefListProcessor, "RE", ":"),
+_TESTS: dict[type, _Need] = {
+    blockprocessors.HashHeaderProcessor: _Need("RE", "c1e7ce0c158f5cf7", ("#",)),
+    blockprocessors.BlockQuoteProcessor: _Need("RE", "53a05c29dd212a78", (">",)),
+    blockprocessors.HRProcessor: _Need("SEARCH_RE", "10a82147d94e4c89", ("-", "_", "*")),
+    def_list.DefListProcessor: _Need("RE", "ad1d57ef4db82d05", (":",)),
     # A row splits into cells at pipes; one without a pipe, and without a border, is no table.
-    _need(tables.TableProcessor, "RE_END_BORDER", "|"),
-])
+    tables.TableProcessor: _Need("RE_END_BORDER", "eb9402afa71ad9a6", ("|",)),
+}
 # Block processors whose `test` always passes and whose `run` searches, then puts the block
 # back and returns False when nothing matched.
-_RUNS = dict([
-    _need(blockprocessors.ReferenceProcessor, "RE", "]:"),
-    _need(footnotes.FootnoteBlockProcessor, "RE", "[^"),
-])
+_RUNS: dict[type, _Need] = {
+    blockprocessors.ReferenceProcessor: _Need("RE", "356f009acc6bc1a3", ("]:",)),
+    footnotes.FootnoteBlockProcessor: _Need("RE", "85df2c3e91a2c190", ("[^",)),
+}
 # Preprocessors that search the whole text and return its lines unchanged when nothing matched.
-_PREPROCESSORS = dict([
-    _need(fenced_code.FencedBlockPreprocessor, "FENCED_BLOCK_RE", "```", "~~~"),
-])
+_PREPROCESSORS: dict[type, _Need] = {
+    fenced_code.FencedBlockPreprocessor: _Need("FENCED_BLOCK_RE", "852d8505f5b9f0e9", ("```", "~~~")),
+}
 
 
 def _known(processor: object, needs: dict[type, _Need]) -> tuple[str, ...] | None:
+    """The texts a processor needs, when it is one of `needs` and its regex is the one they
+    were read off: a release that changed or dropped the regex leaves the processor unguarded."""
     need = needs.get(type(processor))
-    if need is None or need.source is None or _pattern(processor, need.regex) != need.source:
+    if need is None:
         return None
-    return need.texts
+    source = getattr(getattr(processor, need.regex, None), "pattern", None)
+    if not isinstance(source, str):
+        return None
+    return need.texts if hashlib.blake2b(source.encode(), digest_size=8).hexdigest() == need.digest else None
 
 
 def holds_any(text: str, parts: Iterable[str]) -> bool:
