@@ -56,9 +56,8 @@ def removed(site: str, briefgen: str, rel: str,
 
 
 def cold(site: str, briefgen: str, figures: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
-    """A build with no cache into an empty folder."""
-    output = os.path.join(os.path.dirname(os.path.abspath(site)),
-                          f".{os.path.basename(site)}-cold-{os.path.basename(os.path.dirname(os.path.dirname(briefgen)))}")
+    """A build with no cache into an emptied folder (one for both versions: each empties it)."""
+    output = os.path.join(os.path.dirname(os.path.abspath(site)), f".{os.path.basename(site)}-cold")
     shutil.rmtree(output, ignore_errors=True)
     wall, cpu, _ = timed([briefgen, "build", "-q", "--no-cache", "--output", output], site)
     figures.setdefault((briefgen, "cold"), []).append((wall, cpu))
