@@ -489,7 +489,9 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+    # With faulthandler on, SIGABRT makes a command that did not stop print where each thread is.
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
+               PYTHONFAULTHANDLER="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "briefgen", "serve", str(site), "--port", str(port)],
         cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -509,8 +511,13 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
         assert stream.getresponse().status == 200  # an open event stream must not block the stop
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=WAIT)
-        _, stderr = process.communicate(timeout=WAIT)
+        try:
+            _, stderr = process.communicate(timeout=WAIT)  # reads its output as it waits: no pipe fills up
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, stderr = process.communicate(timeout=WAIT)
+            raise AssertionError(f"Ctrl-C did not stop the server; its threads:\n{stderr}") from None
+        code = process.returncode
         assert code == 0, stderr
         assert time.monotonic() - started < 3, "Ctrl-C must stop the server promptly"
         assert "Traceback" not in stderr, stderr

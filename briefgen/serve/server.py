@@ -156,10 +156,10 @@ class DevServer:
             self._cond.notify_all()
         if already:
             return
-        self.watcher.stop()
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        self.watcher.stop(STOP_WAIT_SECONDS)
         if self._httpd is not None and any(t.name == "briefgen-http" for t in self._threads):
             self._httpd.shutdown()
-        deadline = time.monotonic() + STOP_WAIT_SECONDS
         with self._cond:
             self._cond.wait_for(lambda: self._streams == 0, timeout=STOP_WAIT_SECONDS)
         if self._httpd is not None:

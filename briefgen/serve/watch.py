@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
@@ -59,13 +60,18 @@ class Watcher:
         self._observer = Observer(timeout=0.2)
         self._observer.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float) -> None:
+        """Stop watching, waiting at most `timeout` seconds."""
         if self._observer is not None:
             # An event racing the stop makes watchdog log an error nobody needs to see.
             quiet = logging.getLogger("watchdog.observers")
             if not quiet.handlers:
                 quiet.addHandler(logging.NullHandler())
-            self._observer.stop()
+            # watchdog's stop joins its threads with no bound; they are daemon threads, so one
+            # that never ends must not keep Ctrl-C from ending the command.
+            stopping = threading.Thread(target=self._observer.stop, name="briefgen-watch-stop", daemon=True)
+            stopping.start()
+            stopping.join(timeout)
 
     def join(self, timeout: float) -> None:
         if self._observer is not None and self._observer.is_alive():
