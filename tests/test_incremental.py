@@ -23,7 +23,7 @@ from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import BuildResult, build
-from briefgen.build.store import STORE, Store, read_manifest
+from briefgen.build.store import STORE, PackedManifest, Store, read_manifest
 from briefgen.build.write import MARKER
 from briefgen.render.renderer import Renderer
 from briefgen.site.plan import PageSpec
@@ -160,15 +160,18 @@ def test_a_full_build_that_changes_few_files_records_them_beside_the_manifest(tm
     site = corpus_site(tmp_path, count=40)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=1))
-    (_, files, token), delta = _manifest_rows(site, output)
+    (_, packed, token), delta = _manifest_rows(site, output)
     assert delta is None
+    unpacked = PackedManifest.checked(packed)
+    assert unpacked is not None
+    files = unpacked.as_dict()
     # A page's text: a full build (only briefings are edited in place) that renders few files.
     replace_in(site / "content/pages/about.md", "About this site.", "About this site, edited.")
     result = build(site, BuildOptions(output=output, jobs=1))
     assert not result.in_place and 0 < result.rendered < 50
-    (_, kept_files, kept_token), delta = _manifest_rows(site, output)
+    (_, kept_packed, kept_token), delta = _manifest_rows(site, output)
     # The full row is still the first build's; beside it, the entries that changed.
-    assert (kept_files, kept_token) == (files, token) and delta[0] == token
+    assert (kept_packed, kept_token) == (packed, token) and delta[0] == token
     assert "about/index.html" in delta[1] and len(delta[1]) <= result.rendered
     for rel, entry in delta[1].items():
         assert entry is not None and entry != files[rel] and entry[1] != ""

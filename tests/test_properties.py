@@ -508,3 +508,45 @@ def test_the_briefings_citing_a_source_are_looked_at_around_each_one() -> None:
         titles = [b.title for b in new.briefings]
         assert [titles[i] for i in afresh[titles.index("x")]] == related_to_x
         assert [titles[i] for i in afresh[titles.index("q")]] == related_to_q
+
+
+_rel_st = st.text("abc/é.", min_size=1, max_size=6)
+_entry_st = st.one_of(st.just(("", "")), st.tuples(st.text("0123456789abcdef", min_size=32, max_size=32),
+                                                   st.text("0123456789abcdef", min_size=32, max_size=32)))
+
+
+@SETTINGS
+@given(st.dictionaries(_rel_st, _entry_st, max_size=12),
+       st.lists(st.dictionaries(_rel_st, st.one_of(st.none(), _entry_st), max_size=6), max_size=3),
+       st.lists(_rel_st, max_size=6))
+def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
+        files: dict[str, tuple[str, str]], changes: list[dict[str, tuple[str, str] | None]],
+        asked: list[str]) -> None:
+    from briefgen.build import store
+
+    packed = store.PackedManifest.checked(store._pack(files))
+    assert packed is not None
+    expected = dict(files)
+    for change in changes:
+        packed = packed.with_changes(change)
+        for rel, entry in change.items():
+            if entry is None:
+                expected.pop(rel, None)
+            else:
+                expected[rel] = entry
+    assert dict(packed) == expected and len(packed) == len(expected) and packed.as_dict() == expected
+    for rel in [*asked, *files]:
+        assert packed.get(rel) == expected.get(rel) and (rel in packed) == (rel in expected)
+    # Written again, as a full row is after a large delta, and read back: the same manifest.
+    again = store.PackedManifest.checked(store._pack(packed))
+    assert again is not None and again.as_dict() == expected
+
+
+def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
+    from briefgen.build import store
+
+    assert store.PackedManifest.checked(("a\0b", "f1\0f2", "d1")) is None
+    assert store.PackedManifest.checked(("a", "f1", b"d1")) is None
+    assert store.PackedManifest.checked(["a", "f1", "d1"]) is None
+    empty = store.PackedManifest.checked(("", "", ""))
+    assert empty is not None and len(empty) == 0 and empty.as_dict() == {}

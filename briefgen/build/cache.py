@@ -19,7 +19,7 @@ import hashlib
 import itertools
 import secrets
 import shutil
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,7 +125,7 @@ class BuildCache:
         # everything new in memory: it never writes to the disk.
         self.writable = writable and folder is not None
         self._parsed = parsed
-        self._manifests: dict[str, Manifest] = {}  # by output folder, as read or set
+        self._manifests: dict[str, Mapping[str, tuple[str, str]]] = {}  # by output folder, as read or set
         self._manifests_set: list[str] = []
         self._kept_manifests: dict[str, KeptManifest] = {}  # by output folder, as the store holds them
         self._used: set[str] = set()

@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
-from briefgen.build.store import Manifest
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.render.renderer import Renderer
@@ -49,7 +48,7 @@ def index_of(loaded: Loaded) -> dict[str, int]:
 
 
 def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: Converter,
-                   manifest: Manifest, sink: Sink) -> Edited | None:
+                   manifest: Mapping[str, tuple[str, str]], sink: Sink) -> Edited | None:
     """The build after these briefing files changed (site-relative path -> the file, read),
     its changed files written to `sink`; None when the edit needs a full build."""
     loaded = base.loaded

@@ -115,7 +115,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         content[shown] = (file.stat, file.digest)
         if file.digest != known_digest:
             files[shown] = file
-    kept_manifest = read_kept_manifest(store, output) if files else KeptManifest({}, "", {})
+    kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
     replaced: dict[int, Briefing] = {}
     rendered: Manifest = {}
