@@ -844,6 +844,24 @@ def test_a_plan_kept_as_rows_gives_back_its_specs(tmp_path: Path, monkeypatch: p
         rows[len(plan)]
 
 
+def test_the_kept_urls_of_content_files_read_back_as_they_were() -> None:
+    from briefgen.build.snapshot import PackedStrings
+
+    urls = {"content/pages/about.md": "about/", "content/briefings/b1.md": "2020/01/01/b1/", "x": ""}
+    packed = pickle.loads(pickle.dumps(PackedStrings.of(urls)))
+    assert isinstance(packed, PackedStrings)
+    assert dict(packed) == urls and dict(packed.items()) == urls and len(packed) == 3
+    assert packed.get("x") == "" and packed.get("content/none.md") is None
+    one = pickle.loads(pickle.dumps(PackedStrings.of({"a.md": "a/"})))
+    assert dict(one) == {"a.md": "a/"}
+    assert PackedStrings.of({}) == {} and not isinstance(PackedStrings.of({}), PackedStrings)
+    # A NUL would cut the strings in the wrong places: such a mapping is kept as it is.
+    odd = {"a\0b.md": "a/", "c.md": "c/"}
+    assert PackedStrings.of(odd) is odd
+    with pytest.raises(ValueError):
+        PackedStrings("a\0b", "a/")
+
+
 def test_the_kept_lists_of_files_showing_each_briefing_read_back_as_they_were() -> None:
     from briefgen.build.snapshot import PackedLists
 
