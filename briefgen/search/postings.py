@@ -464,14 +464,18 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
+    changed: list[int] | None = None
     if only is not None and previous is not None and len(previous.keys) == count:
         keys = list(previous.keys)
         for doc_id in only:
             keys[doc_id] = document_key(site, doc_id)
+        # The others' keys are the previous ones: not compared one by one (50,000 at 15 ms).
+        changed = sorted({doc_id for doc_id in only if keys[doc_id] != previous.keys[doc_id]})
     else:
         keys = [document_key(site, i) for i in range(count)]
     if previous is not None and previous.shards == shards:
-        changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
+        if changed is None:
+            changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
         gone = list(range(count, len(previous.keys)))
         try:
             if len(changed) + len(gone) <= _worth_updating(count):
