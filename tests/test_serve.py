@@ -484,6 +484,13 @@ def test_host_check_and_routes_as_values() -> None:
         assert route(bad, "/brief/", pages).status == 404, bad
 
 
+def _interrupts_by_default() -> None:
+    """In the child, before it runs Python: SIGINT as a terminal gives it. A shell script runs a
+    command put in the background with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt: a test run started that way would find Ctrl-C ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
     site = serve_site(tmp_path)
     with socket.socket() as probe:
@@ -495,7 +502,7 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "briefgen", "serve", str(site), "--port", str(port)],
         cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, preexec_fn=_interrupts_by_default,
     )
     try:
         assert process.stdout is not None
