@@ -65,8 +65,6 @@ PackedFiles = tuple[str, str, str]  # a manifest's paths, fingerprints and diges
 
 
 def _pack(files: Mapping[str, tuple[str, str]]) -> PackedFiles:
-    if isinstance(files, PackedManifest) and not files.changes:
-        return files.packed
     entries = files.values()
     return ("\0".join(files), "\0".join([entry[0] for entry in entries]),
             "\0".join([entry[1] for entry in entries]))
@@ -78,9 +76,8 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
     of 140,000 entries took 0.10-0.15 s (50,000 briefings). An edit in place looks a few files
     up: the strings are split, and the paths indexed on the first lookup."""
 
-    def __init__(self, packed: PackedFiles, columns: tuple[list[str], list[str], list[str]],
+    def __init__(self, columns: tuple[list[str], list[str], list[str]],
                  changes: ManifestChanges | None = None) -> None:
-        self.packed = packed
         self.changes: ManifestChanges = changes or {}
         self._columns = columns  # paths, fingerprints, digests
         self._at: dict[str, int] | None = None
@@ -95,7 +92,7 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
         entries = (fingerprints.split("\0"), digests.split("\0")) if paths else ([], [])
         if any(len(column) != len(paths) for column in entries):
             return None
-        return cls((paths_joined, fingerprints, digests), (paths, *entries))
+        return cls((paths, *entries))
 
     def _stored(self, rel: str) -> tuple[str, str] | None:
         paths, fingerprints, digests = self._columns
@@ -123,7 +120,7 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
 
     def with_changes(self, changes: ManifestChanges) -> PackedManifest:
         """This manifest with more changes over the same stored row."""
-        other = PackedManifest(self.packed, self._columns, {**self.changes, **changes})
+        other = PackedManifest(self._columns, {**self.changes, **changes})
         other._at = self._at
         return other
 
