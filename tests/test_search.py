@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import build_ok, make_site, page, run_cli, tree_bytes, write_files
+from conftest import build_ok, make_site, page, run_cli, tree, tree_bytes, write_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -1049,6 +1049,44 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
     assert search_tree(out) == search_tree(tmp_path / "clean2")
     kept = postings.read_state(BuildCache.open(site / ".briefgen-cache", writable=False).state_rows("search"))
     assert kept is not None and kept.output == str(out.resolve()) and len(kept.keys) == len(fresh.keys) - 1
+
+
+def test_a_first_build_with_workers_has_them_split_the_texts(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indexing afresh with workers, each document's text is split in the worker that renders
+    its file, which sends its postings to the build's process: that process splits none, and
+    every search file, and the state an edit updates, equal those of a build in one process."""
+    from briefgen.build.cache import BuildCache
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+
+    files = {**FILES, **{f"content/briefings/2015/log{n}.md":
+                         f"---\ntitle: Log {n}\ndate: 2015-02-{n + 1:02d}\n---\n"
+                         f"Pier ledger {n}: " + " ".join(f"v{n}y{k}" for k in range(40)) + " ledger"
+                         for n in range(28)}}
+    site = make_site(tmp_path, files, CONFIG)
+    split: list[int] = []  # appended to in this process only: workers are forked copies
+    original = postings.document_words
+
+    def counted(site: Any, doc_id: int, html_of: Any) -> Any:
+        split.append(doc_id)
+        return original(site, doc_id, html_of)
+
+    monkeypatch.setattr(postings, "document_words", counted)
+    build(site, BuildOptions(output=tmp_path / "workers", jobs=2))
+    assert split == []
+    monkeypatch.undo()
+    build(site, BuildOptions(output=tmp_path / "one", jobs=1, use_cache=False))
+    assert search_tree(tmp_path / "workers") == search_tree(tmp_path / "one")
+    assert tree(tmp_path / "workers") == tree(tmp_path / "one")
+
+    fresh = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    kept = postings.read_state(BuildCache.open(site / ".briefgen-cache", writable=False).state_rows("search"))
+    assert kept is not None and kept.keys == fresh.keys and kept.lengths == fresh.lengths
+    assert [kept.doc_terms(i) for i in range(len(kept.keys))] == [
+        fresh.doc_terms(i) for i in range(len(fresh.keys))]
 
 
 @pytest.mark.parametrize("kept", [0, 150])

@@ -48,6 +48,7 @@ from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.search.postings import IndexedDoc
 from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS
 from briefgen.site.model import (
     RELATED_LIMIT,
@@ -63,6 +64,7 @@ from briefgen.site.model import (
     updated_related,
 )
 from briefgen.site.plan import PageSpec, plan_site
+from briefgen.site.search_files import document_count
 from briefgen.site.verify import collect_archives, verify
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
@@ -433,6 +435,16 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                                      renderer.search.digest)
     manifest: dict[str, tuple[str, str]] = {}
 
+    def forced(specs: Iterable[PageSpec]) -> list[tuple[PageSpec, str]]:
+        """The files, with their previous digests, to render whatever their fingerprints say."""
+        todo = []
+        for spec in specs:
+            output_file = spec.output_file
+            old = previous.get(output_file)
+            todo.append((spec, old[1] if old else ""))
+            manifest[output_file] = (fingerprints.of(spec), "")
+        return todo
+
     def needed(printed: Iterable[tuple[PageSpec, str]]) -> list[tuple[PageSpec, str]]:
         """The files whose fingerprint changed, with their previous digest; the manifest keeps the rest."""
         todo = []
@@ -448,7 +460,16 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
 
     # With workers, the search index is built in this process while they render the other
     # files, and its own files are rendered here: it would otherwise hold every core up. So
-    # are the search documents' files, which reuse the words indexing split.
+    # are the search documents' files, which reuse the words indexing split; but an index
+    # made afresh from every document (a first build) has the workers split each document's
+    # text as they render its file, and send its postings here, where they are only gathered:
+    # splitting and counting long briefings would otherwise keep this process busy long
+    # after the workers are done.
+    doc_specs = sorted((spec for spec in loaded.plan if spec.kind is SEARCH_DOC),
+                       key=lambda spec: spec.args[0])
+    index_in_workers = (pool is not None and follow is None and bool(doc_specs)
+                        and [spec.args[0] for spec in doc_specs] == list(range(document_count(loaded.site)))
+                        and renderer.search.indexes_everything())
     deferred_kinds = SEARCH_INDEX_KINDS | {SEARCH_DOC} if pool is not None else frozenset()
     kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
     if kept_kinds is not None:
@@ -460,6 +481,11 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         found = fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None)
         printed = zip(loaded.plan, found, strict=True)
     todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
+    if index_in_workers:
+        # Every document's file is rendered (an unchanged one is kept), each document's postings
+        # being needed; first, so that the index is ready while the workers render the rest.
+        todo = [*forced(doc_specs), *todo]
+        deferred_kinds = SEARCH_INDEX_KINDS
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
     sink.expect(len(todo) + len(deferred), len(loaded.plan))  # at most: the search files may keep theirs
 
@@ -479,11 +505,16 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
 
     if pool is not None and len(todo) > 50:
         with (renderer.search.holding_state(),
-              pool.started(_render_in_worker, todo, _render_setup, (renderer, sink)) as batches):
+              pool.started(_render_in_worker, todo, _render_setup, (renderer, sink, index_in_workers))
+              as batches):
+            results = (r for batch in batches for r in batch)
+            written: list[Rendered] = []
+            if index_in_workers:
+                renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), written))
             jobs = deferred_needed()  # builds the search index, and holds its state
             release_freed_memory()  # the postings, once held packed
             here = render_here(jobs)
-            written = [r for batch in batches for r in batch]
+            written.extend(results)
         # The workers' sinks were copies: tell the parent's what they did.
         for result in written:
             if result.problem is None:
@@ -513,6 +544,17 @@ class Rendered:
     digest: str
     problem: Diagnostic | None = None
     kept: bool = False  # the bytes equal the previous build's, whose file was kept
+    indexed: IndexedDoc | None = None  # a search document's postings, made as its file was
+
+
+def _gathered(results: Iterator[Rendered], written: list[Rendered]) -> Iterator[IndexedDoc]:
+    """The postings of the documents' results, in order, as the workers send them; the
+    results themselves, without the postings, are added to `written`."""
+    for result in results:
+        written.append(replace(result, indexed=None))
+        if result.indexed is None:  # every result of _render_indexed has them
+            raise RuntimeError(f"{result.rel_file}: rendered without its postings")
+        yield result.indexed
 
 
 def render_one(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: str) -> Rendered:
@@ -521,11 +563,16 @@ def render_one(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: 
         data = renderer.render(spec)
     except RenderError as exc:
         return Rendered(spec.output_file, "", exc.diagnostic)
+    return _write(sink, spec, data, previous_digest)
+
+
+def _write(sink: Sink, spec: PageSpec, data: bytes, previous_digest: str,
+           indexed: IndexedDoc | None = None) -> Rendered:
     digest = _digest(data)
     if digest == previous_digest and sink.reuse(spec.output_file):
-        return Rendered(spec.output_file, digest, kept=True)
+        return Rendered(spec.output_file, digest, kept=True, indexed=indexed)
     sink.write(spec.output_file, data)
-    return Rendered(spec.output_file, digest)
+    return Rendered(spec.output_file, digest, indexed=indexed)
 
 
 def _digest(data: bytes) -> str:
@@ -538,10 +585,19 @@ def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     return load(root, replace(options or BuildOptions(), drafts=True, future=True))
 
 
-def _render_setup(renderer: Renderer, sink: Sink) -> tuple[Renderer, Sink]:
-    return renderer, sink
+def _render_setup(renderer: Renderer, sink: Sink, index: bool) -> tuple[Renderer, Sink, bool]:
+    return renderer, sink, index
 
 
-def _render_in_worker(context: tuple[Renderer, Sink], job: tuple[PageSpec, str]) -> Rendered:
-    renderer, sink = context
-    return render_one(renderer, sink, *job)
+def _render_in_worker(context: tuple[Renderer, Sink, bool], job: tuple[PageSpec, str]) -> Rendered:
+    renderer, sink, index = context
+    spec, previous_digest = job
+    if index and spec.kind is SEARCH_DOC:
+        return _render_indexed(renderer, sink, spec, previous_digest)
+    return render_one(renderer, sink, spec, previous_digest)
+
+
+def _render_indexed(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: str) -> Rendered:
+    """A search document's file, written as render_one writes any, with the document's postings."""
+    data, indexed = renderer.search.render_indexed(spec.args[0])  # no template: no RenderError
+    return _write(sink, spec, data, previous_digest, indexed)

@@ -94,11 +94,12 @@ class SearchIndex:
 
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
                  previous_shards: Mapping[int, bytes] | None = None,
-                 only: Collection[int] | None = None, seen: postings.WordsSeen | None = None) -> None:
+                 only: Collection[int] | None = None, seen: postings.WordsSeen | None = None,
+                 given: Iterator[postings.IndexedDoc] | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous, only, seen)
+        self.postings = postings.build(site, html_of, previous, only, seen, given)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
         self._meta: bytes | None = None
@@ -191,6 +192,28 @@ class SearchFiles:
         self._output = ""  # see use_earlier_output
         self._moved_from: dict[int, int] = {}  # documents whose earlier files hold their words
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
+        self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
+
+    def indexes_everything(self) -> bool:
+        """Whether the index, when built, will be made from every document afresh: no earlier
+        index to update (a first build, or a cache without one)."""
+        if self._index is not None or self._previous is not None:
+            return False
+        if self._state is not None:
+            self._previous = postings.read_state(self._state)
+        return self._previous is None
+
+    def use_indexed(self, given: Iterator[postings.IndexedDoc]) -> None:
+        """Index from postings made elsewhere, every document's in id order (see render_indexed)."""
+        self._given = given
+
+    def render_indexed(self, doc_id: int) -> tuple[bytes, postings.IndexedDoc]:
+        """A document's file and its postings, from one split of its text: the work of indexing
+        that a worker process can share (the index itself is built from every document's)."""
+        found = postings.document_words(self.site, doc_id, self.html_of)
+        sequence = phrases.sequence(found.in_order(), self._hashes)
+        data = record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
+        return data, postings.indexed_doc(doc_id, found)
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -206,8 +229,9 @@ class SearchFiles:
         if self._index is None:
             if self._state is not None and self._previous is None:
                 self._previous = postings.read_state(self._state)
+            given, self._given = self._given, None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
-                                      self._only, self._keep_sequence)
+                                      self._only, self._keep_sequence, given)
             # A moved document's earlier file is its words only if that build kept this state.
             self._moved_from = (self._index.postings.moved_from
                                 if self._output and self._index.postings.output == self._output else {})

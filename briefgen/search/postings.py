@@ -27,9 +27,9 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import encoding
@@ -119,6 +119,22 @@ def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -
     if seen is not None:
         seen(doc_id, found)
     return _postings_of(doc_id, found)
+
+
+class IndexedDoc(NamedTuple):
+    """One document's postings as a worker process sends them to the one building the index:
+    a few flat values, cheap to pickle, in place of a dict of every term."""
+
+    terms: str  # joined by "\0", as DocTerms keeps them
+    postings: array[int]  # packed, in the order of terms
+    weights: array[int]  # the postings' low 16 bits, as DocTerms keeps them
+    length: int
+
+
+def indexed_doc(doc_id: int, found: Words) -> IndexedDoc:
+    packed, length = _postings_of(doc_id, found)
+    joined, weights = doc_terms(packed)
+    return IndexedDoc(joined, array("Q", packed.values()), weights, length)
 
 
 # From this many documents on, a term in more than a quarter of them is listed without
@@ -455,13 +471,19 @@ def read_state(rows: IndexState) -> Postings | None:
 
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
-          only: Collection[int] | None = None, seen: WordsSeen | None = None) -> Postings:
+          only: Collection[int] | None = None, seen: WordsSeen | None = None,
+          given: Iterator[IndexedDoc] | None = None) -> Postings:
     """The postings of every document of the site, updated from `previous` when that is cheaper.
 
     `only` names the documents that may have changed, when the caller knows the others
     did not (the live preview after an edit): the others keep their keys unread. `seen`
-    is told the words of each document indexed.
+    is told the words of each document indexed. `given`, with no `previous`, yields every
+    document's postings in id order, made elsewhere (worker processes of a build).
     """
+    if given is not None and previous is None:
+        count = files.document_count(site)
+        return _full(site, html_of, [document_key(site, i) for i in range(count)],
+                     files.shard_count(count), None, seen, given)
     count = files.document_count(site)
     shards = files.shard_count(count)
     changed: list[int] | None = None
@@ -625,17 +647,24 @@ def _posting_type(documents: int) -> str:
 
 
 def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: IndexState | None,
-          seen: WordsSeen | None) -> Postings:
+          seen: WordsSeen | None, given: Iterator[IndexedDoc] | None = None) -> Postings:
     chunk: list[DocTerms] = []
     packed_terms, lengths = {}, []
     typecode = _posting_type(len(keys))
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
     for doc_id in range(len(keys)):
-        packed, length = _indexed(site, doc_id, html_of, seen)
-        # Each posting appended to its term's list by map, not a loop in Python.
-        deque(map(array.append, map(collected.__getitem__, packed.keys()), packed.values()), maxlen=0)
-        chunk.append(doc_terms(packed))
-        lengths.append(length)
+        if given is not None:
+            doc = next(given)
+            # Each posting appended to its term's list by map, not a loop in Python.
+            terms = doc.terms.split("\0") if doc.terms else []
+            deque(map(array.append, map(collected.__getitem__, terms), doc.postings), maxlen=0)
+            chunk.append((doc.terms, doc.weights))
+            lengths.append(doc.length)
+        else:
+            packed, length = _indexed(site, doc_id, html_of, seen)
+            deque(map(array.append, map(collected.__getitem__, packed.keys()), packed.values()), maxlen=0)
+            chunk.append(doc_terms(packed))
+            lengths.append(length)
         if len(chunk) == _CHUNK or doc_id == len(keys) - 1:
             # Packed as each row fills: as text, a site's documents' terms are its index's largest part.
             packed_terms[doc_id // _CHUNK] = pack(chunk)
