@@ -64,7 +64,6 @@ from briefgen.site.model import (
     updated_related,
 )
 from briefgen.site.plan import PageSpec, plan_site
-from briefgen.site.search_files import document_count
 from briefgen.site.verify import collect_archives, verify
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
@@ -465,11 +464,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     # text as they render its file, and send its postings here, where they are only gathered:
     # splitting and counting long briefings would otherwise keep this process busy long
     # after the workers are done.
-    doc_specs = sorted((spec for spec in loaded.plan if spec.kind is SEARCH_DOC),
-                       key=lambda spec: spec.args[0])
-    index_in_workers = (pool is not None and follow is None and bool(doc_specs)
-                        and [spec.args[0] for spec in doc_specs] == list(range(document_count(loaded.site)))
-                        and renderer.search.indexes_everything())
+    doc_specs = (sorted((spec for spec in loaded.plan if spec.kind is SEARCH_DOC),
+                        key=lambda spec: spec.args[0])
+                 if pool is not None and follow is None and renderer.search.indexes_everything() else [])
+    index_in_workers = bool(doc_specs)  # the plan has one per document: the index takes each one's
     deferred_kinds = SEARCH_INDEX_KINDS | {SEARCH_DOC} if pool is not None else frozenset()
     kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
     if kept_kinds is not None:

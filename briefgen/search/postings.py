@@ -477,13 +477,9 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
 
     `only` names the documents that may have changed, when the caller knows the others
     did not (the live preview after an edit): the others keep their keys unread. `seen`
-    is told the words of each document indexed. `given`, with no `previous`, yields every
-    document's postings in id order, made elsewhere (worker processes of a build).
+    is told the words of each document indexed. `given`, when the postings are made afresh
+    (with no `previous`), yields every document's, in id order, made elsewhere (a build's workers).
     """
-    if given is not None and previous is None:
-        count = files.document_count(site)
-        return _full(site, html_of, [document_key(site, i) for i in range(count)],
-                     files.shard_count(count), None, seen, given)
     count = files.document_count(site)
     shards = files.shard_count(count)
     changed: list[int] | None = None
@@ -510,7 +506,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
                     return _moved(site, html_of, previous, keys, kept, runs, seen)
         except StateError:
             pass  # a damaged state: index everything
-    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen)
+    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen, given)
 
 
 # Fewest documents an update may index again: past this (and an eighth of the site),
@@ -653,18 +649,19 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
     typecode = _posting_type(len(keys))
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
     for doc_id in range(len(keys)):
+        terms: Iterable[str]
+        values: Iterable[int]
         if given is not None:
             doc = next(given)
-            # Each posting appended to its term's list by map, not a loop in Python.
-            terms = doc.terms.split("\0") if doc.terms else []
-            deque(map(array.append, map(collected.__getitem__, terms), doc.postings), maxlen=0)
-            chunk.append((doc.terms, doc.weights))
-            lengths.append(doc.length)
+            terms, values, kept, length = (doc.terms.split("\0") if doc.terms else [], doc.postings,
+                                           (doc.terms, doc.weights), doc.length)
         else:
             packed, length = _indexed(site, doc_id, html_of, seen)
-            deque(map(array.append, map(collected.__getitem__, packed.keys()), packed.values()), maxlen=0)
-            chunk.append(doc_terms(packed))
-            lengths.append(length)
+            terms, values, kept = packed.keys(), packed.values(), doc_terms(packed)
+        # Each posting appended to its term's list by map, not a loop in Python.
+        deque(map(array.append, map(collected.__getitem__, terms), values), maxlen=0)
+        chunk.append(kept)
+        lengths.append(length)
         if len(chunk) == _CHUNK or doc_id == len(keys) - 1:
             # Packed as each row fills: as text, a site's documents' terms are its index's largest part.
             packed_terms[doc_id // _CHUNK] = pack(chunk)
