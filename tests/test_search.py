@@ -1089,6 +1089,67 @@ def test_a_first_build_with_workers_has_them_split_the_texts(tmp_path: Path,
         fresh.doc_terms(i) for i in range(len(fresh.keys))]
 
 
+def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A briefing added or deleted among older ones moves the id of every newer document. With
+    workers, they make the moved documents' files, from the words the earlier files hold, while
+    the build's process updates the index: no process splits those texts again, and the output
+    equals a clean build's."""
+    import os
+
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.build.stages import load
+    from briefgen.search import index, postings
+
+    files = {**FILES, **{f"content/briefings/2016/tide{n}.md":
+                         f"---\ntitle: Tide {n}\ndate: 2016-03-{n % 28 + 1:02d}T{n // 28 + 8:02d}:00\n---\n"
+                         f"Tide table {n}: " + " ".join(f"t{n}z{k}" for k in range(25))
+                         for n in range(80)}}
+    site = make_site(tmp_path, files, CONFIG)
+    out = tmp_path / "out"
+    build(site, BuildOptions(output=out, jobs=2))
+    log = tmp_path / "words.log"  # appended to by the build's process and its forked workers
+    split, earlier = postings.document_words, index.SearchFiles._earlier_words
+
+    def splitting(site: Any, doc_id: int, html_of: Any) -> Any:
+        with log.open("a") as stream:
+            stream.write(f"split {os.getpid()} {doc_id}\n")
+        return split(site, doc_id, html_of)
+
+    def reading(self: index.SearchFiles, doc_id: int) -> bytes | None:
+        found = earlier(self, doc_id)
+        with log.open("a") as stream:
+            stream.write(f"{'earlier' if found is not None else 'missed'} {os.getpid()} {doc_id}\n")
+        return found
+
+    monkeypatch.setattr(postings, "document_words", splitting)
+    monkeypatch.setattr(index.SearchFiles, "_earlier_words", reading)
+    for change in ("added", "deleted"):
+        log.write_text("")
+        if change == "added":
+            write_files(site, {"content/briefings/2015/oldest.md":
+                               "---\ntitle: Oldest tide\ndate: 2015-01-02\n---\nA tide table from before.\n"})
+        else:
+            (site / "content/briefings/2015/oldest.md").unlink()
+        build(site, BuildOptions(output=out, jobs=2))
+        lines = [line.split() for line in log.read_text().splitlines()]
+        main = str(os.getpid())
+        # The pages come first among the documents, then the briefings, oldest first: every
+        # briefing but the oldest one, added or deleted, has moved.
+        model = load(site, BuildOptions()).site
+        first = len(model.pages) + (1 if change == "added" else 0)
+        moved = set(range(first, len(model.pages) + len(model.briefings)))
+        by_workers = {int(doc_id) for what, pid, doc_id in lines if what == "earlier" and pid != main}
+        assert len(moved) >= 80 and moved <= by_workers, (change, sorted(moved - by_workers))
+        assert not [line for line in lines if line[0] == "missed"]
+        split_ids = {int(doc_id) for what, _, doc_id in lines if what == "split"}
+        assert not split_ids & moved
+        build_ok(site, "--output", tmp_path / f"clean-{change}", "--no-cache")
+        assert tree(out) == tree(tmp_path / f"clean-{change}")
+        assert search_tree(out) == search_tree(tmp_path / f"clean-{change}")
+
+
 @pytest.mark.parametrize("kept", [0, 150])
 def test_result_files_past_the_kept_words_bound_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              kept: int) -> None:

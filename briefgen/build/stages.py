@@ -48,6 +48,7 @@ from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.search.index import SearchFiles
 from briefgen.search.postings import IndexedDoc
 from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS
 from briefgen.site.model import (
@@ -64,6 +65,7 @@ from briefgen.site.model import (
     updated_related,
 )
 from briefgen.site.plan import PageSpec, plan_site
+from briefgen.site.search_files import document_count
 from briefgen.site.verify import collect_archives, verify
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
@@ -468,7 +470,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                         key=lambda spec: spec.args[0])
                  if pool is not None and follow is None and renderer.search.indexes_everything() else [])
     index_in_workers = bool(doc_specs)  # the plan has one per document: the index takes each one's
-    deferred_kinds = SEARCH_INDEX_KINDS | {SEARCH_DOC} if pool is not None else frozenset()
+    deferred_kinds = (SEARCH_INDEX_KINDS | {SEARCH_DOC} if index_in_workers
+                      else SEARCH_INDEX_KINDS if pool is not None else frozenset())
     kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
     if kept_kinds is not None:
         # The readers of each briefing are those the last build noted; its other kinds' files, as they were.
@@ -479,16 +482,20 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         found = fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None)
         printed = zip(loaded.plan, found, strict=True)
     todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
+    docs_here: list[tuple[PageSpec, str]] = []  # search documents' files to render in this process
     if index_in_workers:
         # Every document's file is rendered (an unchanged one is kept), each document's postings
         # being needed; first, so that the index is ready while the workers render the rest.
         todo = [*forced(doc_specs), *todo]
         deferred_kinds = SEARCH_INDEX_KINDS
+    elif pool is not None:
+        todo, docs_here = _documents_apart(todo, renderer.search, document_count(loaded.site))
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
-    sink.expect(len(todo) + len(deferred), len(loaded.plan))  # at most: the search files may keep theirs
+    # At most: the search files may keep theirs.
+    sink.expect(len(todo) + len(deferred) + len(docs_here), len(loaded.plan))
 
     def deferred_needed() -> list[tuple[PageSpec, str]]:
-        return needed((spec, fingerprints.of(spec)) for spec in deferred)
+        return [*needed((spec, fingerprints.of(spec)) for spec in deferred), *docs_here]
 
     if progress:
         kept = len(loaded.plan) - len(todo) - len(deferred)
@@ -534,6 +541,26 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
     left = frozenset(spec.output_file for spec, _ in later)
     return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written) - len(left),
                          frozenset(changed) | left, renderer, fingerprints, left)
+
+
+def _documents_apart(todo: list[tuple[PageSpec, str]], search: SearchFiles,
+                     documents: int) -> tuple[list[tuple[PageSpec, str]], list[tuple[PageSpec, str]]]:
+    """The files to render, and apart from them the search documents' that this process renders
+    once the index is built, reusing the words indexing split. When many documents' files are
+    to be made (briefings added or taken out among older ones move the ids of every newer one),
+    those whose words their earlier files hold go with the others to the workers."""
+    docs = [job for job in todo if job[0].kind is SEARCH_DOC]
+    if not docs:
+        return todo, []
+    # Finding them costs every document's key; below this, their files cost less to make here.
+    kept = search.words_kept() if len(docs) > max(_MANY_DOCUMENTS, documents // 32) else frozenset()
+    here = [job for job in docs if job[0].args[0] not in kept]
+    if len(here) == len(docs):
+        return [job for job in todo if job[0].kind is not SEARCH_DOC], here
+    return [job for job in todo if job[0].kind is not SEARCH_DOC or job[0].args[0] in kept], here
+
+
+_MANY_DOCUMENTS = 50
 
 
 @dataclass(frozen=True)

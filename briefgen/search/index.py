@@ -95,11 +95,11 @@ class SearchIndex:
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
                  previous_shards: Mapping[int, bytes] | None = None,
                  only: Collection[int] | None = None, seen: postings.WordsSeen | None = None,
-                 given: Iterator[postings.IndexedDoc] | None = None) -> None:
+                 given: Iterator[postings.IndexedDoc] | None = None, keys: list[str] | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous, only, seen, given)
+        self.postings = postings.build(site, html_of, previous, only, seen, given, keys)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
         self._meta: bytes | None = None
@@ -190,9 +190,11 @@ class SearchFiles:
         self._spool: IO[bytes] | None = None
         self._spooled: dict[int, tuple[int, int]] = {}
         self._output = ""  # see use_earlier_output
-        self._moved_from: dict[int, int] = {}  # documents whose earlier files hold their words
+        # Id -> earlier id, of documents whose words their earlier files hold.
+        self._earlier_ids: dict[int, int] = {}
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
         self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
+        self._keys: list[str] | None = None  # every document's key, when plan_moves found them
 
     def indexes_everything(self) -> bool:
         """Whether the index, when built, will be made from every document afresh: no earlier
@@ -202,6 +204,26 @@ class SearchFiles:
         if self._state is not None:
             self._previous = postings.read_state(self._state)
         return self._previous is None
+
+    def words_kept(self) -> frozenset[int]:
+        """Documents indexed by the same key as in the kept state, under the same id or a new
+        one (briefings added or taken out among older ones): their words are those of their
+        earlier files. Found before the index is built, so that any process can render their
+        files meanwhile. Empty unless the kept state is that of the build which wrote the
+        earlier output (see use_earlier_output)."""
+        if self._index is not None or not self._output or self._only is not None:
+            return frozenset()
+        if self._previous is None and self._state is not None:
+            self._previous = postings.read_state(self._state)
+        previous = self._previous
+        if previous is None or previous.output != self._output:
+            return frozenset()
+        self._keys = postings.document_keys(self.site)
+        kept = postings.kept_in_order(previous.keys, self._keys)
+        if kept is None:
+            return frozenset()
+        self._earlier_ids = kept
+        return frozenset(kept)
 
     def use_indexed(self, given: Iterator[postings.IndexedDoc]) -> None:
         """Index from postings made elsewhere, every document's in id order (see render_indexed)."""
@@ -230,11 +252,12 @@ class SearchFiles:
             if self._state is not None and self._previous is None:
                 self._previous = postings.read_state(self._state)
             given, self._given = self._given, None
+            keys, self._keys = self._keys, None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
-                                      self._only, self._keep_sequence, given)
+                                      self._only, self._keep_sequence, given, keys)
             # A moved document's earlier file is its words only if that build kept this state.
-            self._moved_from = (self._index.postings.moved_from
-                                if self._output and self._index.postings.output == self._output else {})
+            if self._output and self._index.postings.output == self._output:
+                self._earlier_ids = {**self._earlier_ids, **self._index.postings.moved_from}
             if self._output:
                 self._index.postings.output = self._output
             self._previous, self._previous_shards, self._only = None, {}, None
@@ -310,7 +333,7 @@ class SearchFiles:
         self._output, self._earlier_file = output, earlier_file
 
     def _earlier_words(self, doc_id: int) -> bytes | None:
-        old = self._moved_from.get(doc_id)
+        old = self._earlier_ids.get(doc_id)
         data = None if old is None else self._earlier_file(output_file(files.doc_file(old)))
         if data is None:
             return None

@@ -67,6 +67,10 @@ def document_key(site: Site, doc_id: int) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
+def document_keys(site: Site) -> list[str]:
+    return [document_key(site, i) for i in range(files.document_count(site))]
+
+
 @dataclass(frozen=True)
 class Words:
     """A document's folded words, field by field: its postings and its phrase hashes both come
@@ -472,13 +476,14 @@ def read_state(rows: IndexState) -> Postings | None:
 
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
           only: Collection[int] | None = None, seen: WordsSeen | None = None,
-          given: Iterator[IndexedDoc] | None = None) -> Postings:
+          given: Iterator[IndexedDoc] | None = None, keys: list[str] | None = None) -> Postings:
     """The postings of every document of the site, updated from `previous` when that is cheaper.
 
     `only` names the documents that may have changed, when the caller knows the others
     did not (the live preview after an edit): the others keep their keys unread. `seen`
     is told the words of each document indexed. `given`, when the postings are made afresh
     (with no `previous`), yields every document's, in id order, made elsewhere (a build's workers).
+    `keys`, when given, are every document's key (document_key), found already.
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
@@ -489,8 +494,8 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
             keys[doc_id] = document_key(site, doc_id)
         # The others' keys are the previous ones: not compared one by one (50,000 at 15 ms).
         changed = sorted({doc_id for doc_id in only if keys[doc_id] != previous.keys[doc_id]})
-    else:
-        keys = [document_key(site, i) for i in range(count)]
+    elif keys is None or len(keys) != count:
+        keys = document_keys(site)
     if previous is not None and previous.shards == shards:
         if changed is None:
             changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
