@@ -194,7 +194,7 @@ class SearchFiles:
         self._earlier_ids: dict[int, int] = {}
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
         self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
-        self._keys: list[str] | None = None  # every document's key, when plan_moves found them
+        self._keys: list[str] | None = None  # every document's key, when words_kept found them
 
     def indexes_everything(self) -> bool:
         """Whether the index, when built, will be made from every document afresh: no earlier
@@ -327,9 +327,9 @@ class SearchFiles:
 
     def use_earlier_output(self, output: str, earlier_file: Callable[[str], bytes | None]) -> None:
         """Build into `output`, whose files as the last build left them `earlier_file` reads (by
-        output path; None for one changed since): a document whose id an update moved takes its
-        words from its earlier file rather than splitting its text again, when the kept state
-        is that build's."""
+        output path; None for one changed since): a document whose id an update moved (or, after
+        words_kept, any document indexed by its earlier key) takes its words from its earlier
+        file rather than splitting its text again, when the kept state is that build's."""
         self._output, self._earlier_file = output, earlier_file
 
     def _earlier_words(self, doc_id: int) -> bytes | None:
