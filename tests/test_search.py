@@ -704,14 +704,18 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
         server.stop()
 
 
-@pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
+@pytest.mark.parametrize(("floor", "worth"), [(64, None), (1, None), (1, 1000)],
+                         ids=["update by id", "ids moved", "ids moved, fewer than an update takes"])
 def test_updating_the_postings_equals_indexing_afresh(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, worth: int | None) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
     from briefgen.search import postings
 
     monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
+    if worth is not None:
+        # Past the floor, moving ids is cheaper than updating them one by one, however few.
+        monkeypatch.setattr(postings, "_worth_updating", lambda count: worth)
     moved = _moves(monkeypatch)
     site = make_site(tmp_path, FILES, CONFIG)
 

@@ -501,14 +501,17 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
             changed = [i for i in range(count) if i >= len(previous.keys) or previous.keys[i] != keys[i]]
         gone = list(range(count, len(previous.keys)))
         try:
+            if len(changed) + len(gone) > UPDATE_FLOOR:
+                # A briefing added or deleted in the past moves the ids of every newer one.
+                # Moving their postings costs about what updating a few documents does, and
+                # less than indexing many again: at 50,000, 1.5 s against 7 s for 4,362 ids.
+                kept = kept_in_order(previous.keys, keys)
+                if kept is not None and count - len(kept) <= _worth_updating(count):
+                    runs = _runs(kept)
+                    if len(runs) <= _MOST_RUNS and any(shift for _, _, shift in runs):
+                        return _moved(site, html_of, previous, keys, kept, runs, seen)
             if len(changed) + len(gone) <= _worth_updating(count):
                 return _update(site, html_of, previous, keys, changed, gone, seen)
-            # A briefing added or deleted in the past moves the ids of every newer one.
-            kept = kept_in_order(previous.keys, keys)
-            if kept is not None and count - len(kept) <= _worth_updating(count):
-                runs = _runs(kept)
-                if len(runs) <= _MOST_RUNS:
-                    return _moved(site, html_of, previous, keys, kept, runs, seen)
         except StateError:
             pass  # a damaged state: index everything
     return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen, given)
