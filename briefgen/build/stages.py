@@ -50,7 +50,7 @@ from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.search.index import SearchFiles
 from briefgen.search.postings import IndexedDoc
-from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS
+from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS, PageKind
 from briefgen.site.model import (
     RELATED_LIMIT,
     RELATED_WINDOW,
@@ -470,8 +470,13 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
                         key=lambda spec: spec.args[0])
                  if pool is not None and follow is None and renderer.search.indexes_everything() else [])
     index_in_workers = bool(doc_specs)  # the plan has one per document: the index takes each one's
-    deferred_kinds = (SEARCH_INDEX_KINDS | {SEARCH_DOC} if index_in_workers
-                      else SEARCH_INDEX_KINDS if pool is not None else frozenset())
+    # Documents whose ids moved may go to the workers (see _documents_apart): their files'
+    # fingerprints are then found with the others', before the workers start.
+    docs_to_workers = (pool is not None and not index_in_workers and follow is None
+                       and renderer.search.ids_may_have_moved())
+    deferred_kinds: frozenset[PageKind] = frozenset()
+    if pool is not None:
+        deferred_kinds = SEARCH_INDEX_KINDS if docs_to_workers else SEARCH_INDEX_KINDS | {SEARCH_DOC}
     kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
     if kept_kinds is not None:
         # The readers of each briefing are those the last build noted; its other kinds' files, as they were.
@@ -488,7 +493,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
         # being needed; first, so that the index is ready while the workers render the rest.
         todo = [*forced(doc_specs), *todo]
         deferred_kinds = SEARCH_INDEX_KINDS
-    elif pool is not None:
+    elif docs_to_workers:
         todo, docs_here = _documents_apart(todo, renderer.search, document_count(loaded.site))
     deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
     # At most: the search files may keep theirs.

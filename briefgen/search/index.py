@@ -205,6 +205,20 @@ class SearchFiles:
             self._previous = postings.read_state(self._state)
         return self._previous is None
 
+    def ids_may_have_moved(self) -> bool:
+        """Whether documents were added or taken out below the highest id that the kept state
+        and this site share: the document there now is indexed by another key. A briefing
+        added or deleted as the newest moves no id; one dated in the past moves every newer one."""
+        if self._index is not None or self._only is not None:
+            return False
+        if self._previous is None and self._state is not None:
+            self._previous = postings.read_state(self._state)
+        previous = self._previous
+        if previous is None:
+            return False
+        last = min(len(previous.keys), files.document_count(self.site)) - 1
+        return last >= 0 and previous.keys[last] != postings.document_key(self.site, last)
+
     def words_kept(self) -> frozenset[int]:
         """Documents indexed by the same key as in the kept state, under the same id or a new
         one (briefings added or taken out among older ones): their words are those of their
