@@ -851,6 +851,48 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
             fresh.doc_terms(i) for i in range(len(fresh.keys))]
 
 
+def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A moving update keeps the rows of shards whose entries all stayed, and writes the others:
+    those of moved postings, and of a term gone with the briefing that alone had it."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+    from briefgen.site import search_files
+
+    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    # Many shards for few terms: most terms are alone in theirs.
+    monkeypatch.setattr(search_files, "shard_count", lambda documents: 4096)
+    moved = _moves(monkeypatch)
+    files = {**FILES, "content/briefings/2014/quagga.md":
+             "---\ntitle: Quagga\ndate: 2014-02-01\n---\nA quagga sighted near the zebu pens.\n"}
+    site = make_site(tmp_path, files, CONFIG)
+    rows = _Rows()
+    first = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    first.save(rows)
+    shard = postings.shard_of("quagga", first.shards)
+    assert b'"quagga"' in first.shard_bytes(shard)
+    gone = postings.shard_row(shard)
+    (site / "content/briefings/2014/quagga.md").unlink()  # the oldest briefing: every id moves
+    kept = postings.read_state(rows)
+    assert kept is not None
+    updated = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html, kept)
+    assert moved
+    before = dict(rows.rows)
+    updated.save(rows)
+    written = {name for name, value in rows.rows.items() if before.get(name) is not value}
+    shard_rows = {name for name in rows.rows if name.startswith("search/shard/")}
+    assert gone in written
+    assert 0 < len(written & shard_rows) < len(shard_rows)
+    fresh = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    again = postings.read_state(rows)
+    assert again is not None
+    assert [again.shard_bytes(n) for n in range(again.shards)] == [
+        fresh.shard_bytes(n) for n in range(fresh.shards)]
+    assert [again.digest(n) for n in range(again.shards)] == [fresh.digest(n) for n in range(fresh.shards)]
+    assert b"quagga" not in b"".join(again.shard_bytes(n) for n in range(again.shards))
+
+
 def test_documents_kept_in_order_are_matched_by_key() -> None:
     from briefgen.search.postings import kept_in_order
 

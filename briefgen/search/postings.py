@@ -571,7 +571,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
            runs: list[tuple[int, int, int]], seen: WordsSeen | None) -> Postings:
     """The postings after documents were added or taken out among the others: the kept
     documents' postings move to their new ids (in order, so each list stays sorted), and only
-    the documents not kept are indexed. Every row is written again, as after a full run."""
+    the documents not kept are indexed. The rows of documents' terms from the first moved id on,
+    and of the shards with an entry that changed, are written again."""
     shards = previous.shards
     previous.load_shards(range(shards))
     indexed = {new: _indexed(site, new, html_of, seen) for new in range(len(keys)) if new not in kept}
@@ -641,6 +642,18 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         return postings.encode(term)
 
     postings.encoded = {term: entry(term, entries) for term, entries in lists.items()}
+    if not previous.fresh:
+        # The rows of shards whose every entry was kept (the same documents and weights) stay
+        # as the state holds them: a briefing added or deleted in the last years of a large
+        # archive changes a fraction of its shards, and writing every row again was most of
+        # the update's time (a second of compression at 50,000 briefings).
+        touched = {shard_of(term, shards) for term, entry_now in postings.encoded.items()
+                   if entry_now is not previous.encoded.get(term)}
+        touched |= {shard_of(term, shards) for term in previous.lists.keys() - lists.keys()}
+        postings.fresh = False
+        postings.changed_shards = previous.changed_shards | touched
+        postings.changed_docs = previous.changed_docs | set(range(first_moved, len(keys)))
+        postings.digests = ["" if shard in touched else known for shard, known in enumerate(previous.digests)]
     return postings
 
 
