@@ -201,9 +201,13 @@ class SearchFiles:
         index to update (a first build, or a cache without one)."""
         if self._index is not None or self._previous is not None:
             return False
-        if self._state is not None:
+        return self._earlier_postings() is None
+
+    def _earlier_postings(self) -> postings.Postings | None:
+        """The postings this index updates: an earlier renderer's, or the kept state's head."""
+        if self._previous is None and self._state is not None:
             self._previous = postings.read_state(self._state)
-        return self._previous is None
+        return self._previous
 
     def ids_may_have_moved(self) -> bool:
         """Whether documents were added or taken out below the highest id that the kept state
@@ -211,9 +215,7 @@ class SearchFiles:
         added or deleted as the newest moves no id; one dated in the past moves every newer one."""
         if self._index is not None or self._only is not None:
             return False
-        if self._previous is None and self._state is not None:
-            self._previous = postings.read_state(self._state)
-        previous = self._previous
+        previous = self._earlier_postings()
         if previous is None:
             return False
         last = min(len(previous.keys), files.document_count(self.site)) - 1
@@ -227,9 +229,7 @@ class SearchFiles:
         earlier output (see use_earlier_output)."""
         if self._index is not None or not self._output or self._only is not None:
             return frozenset()
-        if self._previous is None and self._state is not None:
-            self._previous = postings.read_state(self._state)
-        previous = self._previous
+        previous = self._earlier_postings()
         if previous is None or previous.output != self._output:
             return frozenset()
         self._keys = postings.document_keys(self.site)
@@ -263,8 +263,7 @@ class SearchFiles:
 
     def index(self) -> SearchIndex:
         if self._index is None:
-            if self._state is not None and self._previous is None:
-                self._previous = postings.read_state(self._state)
+            self._earlier_postings()
             given, self._given = self._given, None
             keys, self._keys = self._keys, None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
