@@ -555,14 +555,10 @@ def _documents_apart(todo: list[tuple[PageSpec, str]], search: SearchFiles,
     to be made (briefings added or taken out among older ones move the ids of every newer one),
     those whose words their earlier files hold go with the others to the workers."""
     docs = [job for job in todo if job[0].kind is SEARCH_DOC]
-    if not docs:
-        return todo, []
     # Finding them costs every document's key; below this, their files cost less to make here.
     kept = search.words_kept() if len(docs) > max(_MANY_DOCUMENTS, documents // 32) else frozenset()
-    here = [job for job in docs if job[0].args[0] not in kept]
-    if len(here) == len(docs):
-        return [job for job in todo if job[0].kind is not SEARCH_DOC], here
-    return [job for job in todo if job[0].kind is not SEARCH_DOC or job[0].args[0] in kept], here
+    return ([job for job in todo if job[0].kind is not SEARCH_DOC or job[0].args[0] in kept],
+            [job for job in docs if job[0].args[0] not in kept])
 
 
 _MANY_DOCUMENTS = 50

@@ -199,9 +199,7 @@ class SearchFiles:
     def indexes_everything(self) -> bool:
         """Whether the index, when built, will be made from every document afresh: no earlier
         index to update (a first build, or a cache without one)."""
-        if self._index is not None or self._previous is not None:
-            return False
-        return self._earlier_postings() is None
+        return self._index is None and self._earlier_postings() is None
 
     def _earlier_postings(self) -> postings.Postings | None:
         """The postings this index updates: an earlier renderer's, or the kept state's head."""
@@ -227,10 +225,10 @@ class SearchFiles:
         earlier files. Found before the index is built, so that any process can render their
         files meanwhile. Empty unless the kept state is that of the build which wrote the
         earlier output (see use_earlier_output)."""
-        if self._index is not None or not self._output or self._only is not None:
+        if self._index is not None or self._only is not None:
             return frozenset()
         previous = self._earlier_postings()
-        if previous is None or previous.output != self._output:
+        if previous is None or not self._wrote_earlier_output(previous):
             return frozenset()
         self._keys = postings.document_keys(self.site)
         kept = postings.kept_in_order(previous.keys, self._keys)
@@ -268,9 +266,8 @@ class SearchFiles:
             keys, self._keys = self._keys, None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only, self._keep_sequence, given, keys)
-            # A moved document's earlier file is its words only if that build kept this state.
-            if self._output and self._index.postings.output == self._output:
-                self._earlier_ids = {**self._earlier_ids, **self._index.postings.moved_from}
+            if self._wrote_earlier_output(self._index.postings):
+                self._earlier_ids.update(self._index.postings.moved_from)
             if self._output:
                 self._index.postings.output = self._output
             self._previous, self._previous_shards, self._only = None, {}, None
@@ -344,6 +341,11 @@ class SearchFiles:
         words_kept, any document indexed by its earlier key) takes its words from its earlier
         file rather than splitting its text again, when the kept state is that build's."""
         self._output, self._earlier_file = output, earlier_file
+
+    def _wrote_earlier_output(self, kept: postings.Postings) -> bool:
+        """Whether postings were kept by the build that wrote the earlier output: only then is a
+        document's earlier file the words of the document its kept key names."""
+        return bool(self._output) and kept.output == self._output
 
     def _earlier_words(self, doc_id: int) -> bytes | None:
         old = self._earlier_ids.get(doc_id)
