@@ -308,6 +308,9 @@ def running(tool: str, site: Path, hugo: str | None) -> Iterator[Server]:
         assert hugo
         command = [hugo, "server", "--bind", "127.0.0.1", "--port", str(port),
                    "--baseURL", "http://127.0.0.1/", "--source", str(site)]
+    if tool == "briefgen":
+        # As `pip install` leaves it: the start is not to include compiling every module.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "briefgen")], check=True)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=str(site), env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
