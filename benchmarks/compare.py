@@ -114,9 +114,8 @@ def snapshot_briefgen(work: Path) -> tuple[Path, str]:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("briefgen", "themes"):
         shutil.copytree(REPO / name, folder / name, ignore=ignore)
-    # Compiled as `pip install` compiles a package. Else each build would compile every module
-    # it imports from source whenever .pyc files are not written (PYTHONDONTWRITEBYTECODE set):
-    # about 0.03 s more for a no-change rebuild, 0.14 s more for an edit.
+    # Compiled as `pip install` compiles a package: else, where .pyc files are not written
+    # (PYTHONDONTWRITEBYTECODE), each build would compile every module it imports.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder / "briefgen")], check=True)
     commit = _output(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     diff = subprocess.run(["git", "-C", str(REPO), "diff", "HEAD", "--", "briefgen", "themes"],

@@ -308,9 +308,6 @@ def running(tool: str, site: Path, hugo: str | None) -> Iterator[Server]:
         assert hugo
         command = [hugo, "server", "--bind", "127.0.0.1", "--port", str(port),
                    "--baseURL", "http://127.0.0.1/", "--source", str(site)]
-    if tool == "briefgen":
-        # As `pip install` leaves it: the start is not to include compiling every module.
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "briefgen")], check=True)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=str(site), env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
@@ -604,6 +601,11 @@ def main(argv: list[str] | None = None) -> int:
         tools.remove("hugo")
 
     from playwright.sync_api import sync_playwright
+
+    if "briefgen" in tools:
+        # Compiled once, as `pip install` leaves a package: a server's start and a warm build are
+        # not to include compiling every module (each time, where .pyc files are not written).
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "briefgen")], check=True)
 
     results: list[Measured] = []
     with contextlib.ExitStack() as stack:
