@@ -266,19 +266,27 @@ def doc_terms(packed: dict[str, int]) -> DocTerms:
     return "\0".join(packed), array("H", map((0xFFFF).__and__, packed.values()))
 
 
-def pack(value: Any) -> bytes:
+def pack(value: Any, compress: bool = True) -> bytes:
     """A row's value as kept: compressed, since a large site's documents' terms are tens of
-    megabytes as text (about a third of that compressed), held until the rows are written."""
-    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    megabytes as text (about a third of that compressed), held until the rows are written.
+    An update that rewrites few term shards keeps them as they are: one briefing added
+    touches the shards of every common word, whose postings list most documents (at 10,000
+    briefings, 10 MB of rows to compress, 0.17 s, for 5 MB less in the cache)."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return zlib.compress(data, 1) if compress else data
 
 
 def unpack(value: Any, name: str) -> Any:
     if not isinstance(value, bytes):
         raise StateError(name)
     try:
-        return pickle.loads(zlib.decompress(value))
+        # A pickle starts with its protocol opcode; a zlib stream never does.
+        return pickle.loads(value if value[:1] == _PICKLE_START else zlib.decompress(value))
     except Exception as exc:  # a damaged row: index afresh
         raise StateError(name) from exc
+
+
+_PICKLE_START = pickle.dumps(None, protocol=pickle.HIGHEST_PROTOCOL)[:1]
 
 
 @dataclass
@@ -412,11 +420,13 @@ class Postings:
         chunks = (self._chunks() if self.fresh
                   else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
         values: dict[str, Any] = {HEAD: head}
+        # Rows held in memory until written: most of them, as a first build or moved ids make, compressed.
+        compress = len(shards) > self.shards // 4
         for shard in shards:
             self.load_shards([shard])
             terms = self.shard_terms.get(shard, set())
             values[shard_row(shard)] = pack(({t: self.lists[t] for t in terms},
-                                             {t: self.encoded[t] for t in terms}))
+                                             {t: self.encoded[t] for t in terms}), compress)
         for chunk in chunks:
             ids = self._chunk_ids(chunk)
             row = self.packed_terms.get(chunk)
