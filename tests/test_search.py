@@ -11,6 +11,7 @@ import contextlib
 import functools
 import http.server
 import json
+import pickle
 import shutil
 import threading
 import time
@@ -849,6 +850,43 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
             fresh.digest(n) for n in range(fresh.shards)]
         assert [again.doc_terms(i) for i in range(len(again.keys))] == [
             fresh.doc_terms(i) for i in range(len(fresh.keys))]
+
+
+def test_an_update_of_a_few_shards_keeps_their_rows_uncompressed_and_reads_them_back(tmp_path: Path) -> None:
+    """A first build's rows are compressed; an edit that rewrites few term shards stores them as
+    plain pickles, which the next update reads as it reads compressed ones."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+
+    site = make_site(tmp_path, FILES, CONFIG)
+    rows = _Rows()
+
+    def model() -> Any:
+        return load(site, BuildOptions()).site
+
+    def plain(names: list[str]) -> list[str]:
+        return [name for name in names if bytes(rows.rows[name])[:1] == pickle.dumps(None, 5)[:1]]
+
+    postings.build(model(), lambda doc: doc.body.html).save(rows)
+    shard_rows = [name for name in rows.rows if name.startswith("search/shard/")]
+    assert shard_rows and plain(shard_rows) == []
+    # One word for another: the shards of two terms change.
+    write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three zeppelins")})
+    kept = postings.read_state(rows)
+    assert kept is not None
+    updated = postings.build(model(), lambda doc: doc.body.html, kept)
+    changed = [postings.shard_row(n) for n in sorted(updated.changed_shards)]
+    updated.save(rows)
+    assert changed and plain(changed) == changed and len(changed) <= updated.shards // 4
+    write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three airships")})
+    again = postings.read_state(rows)
+    assert again is not None
+    last = postings.build(model(), lambda doc: doc.body.html, again)
+    fresh = postings.build(model(), lambda doc: doc.body.html)
+    assert ([last.shard_bytes(n) for n in range(last.shards)]
+            == [fresh.shard_bytes(n) for n in range(fresh.shards)])
+    assert {term for n in range(last.shards) for term in last.shard_terms.get(n, ())} >= {"airships"}
 
 
 def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path,
