@@ -104,6 +104,18 @@ def test_mistyped_citation_gets_did_you_mean(tmp_path: Path) -> None:
     assert "(did you mean 'mt-kerry-restraint'?)" in line
 
 
+def test_a_source_listed_and_cited_but_declared_nowhere_is_not_suggested_for_itself(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCES, "content/briefings/a.md": doc(
+        "title: T\ndate: 2016-08-02\nsources:\n  - mt-kerry-restrain\n", "Claim [@mt-kerry-restrain].")})
+    result = run_cli("check", site)
+    lines = error_lines(result.stderr)
+    assert any(line.startswith("content/briefings/a.md:4:1: error: listed source 'mt-kerry-restrain'")
+               for line in lines), lines
+    (cited,) = [line for line in lines if "cited source 'mt-kerry-restrain'" in line]
+    # The id it names is the one declared nowhere: the hint is the registry's close id.
+    assert "(did you mean 'mt-kerry-restraint'?)" in cited, cited
+
+
 def test_wrong_theme_is_reported_at_its_line_with_the_themes_there_are(tmp_path: Path) -> None:
     config = '[site]\ntitle = "T"\n\ntheme = "defualt"\n'
     site = make_site(tmp_path, {"content/briefings/a.md": doc("title: T\ndate: 2016-08-02\n")}, config)

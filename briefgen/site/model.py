@@ -329,7 +329,8 @@ def place_briefing(
 
     for use in doc.body.citations:
         if use.source_id not in sources:
-            close = closest(use.source_id, [*doc.source_ids, *sources])
+            # Known sources only: one the briefing lists but nobody declares is no hint.
+            close = closest(use.source_id, sources)
             hint = f" (did you mean {close!r}?)" if close else ""
             problems.append(error(
                 doc.path, use.line, use.column,
