@@ -618,6 +618,45 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     assert build(site, BuildOptions(output=output)).rendered == 0
 
 
+def test_a_briefing_added_or_removed_goes_to_a_full_build_without_reading_the_snapshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last build's record counts the content files: another count means files were added
+    or removed, which no edit in place can take, and the snapshot (33 MB at 50,000 briefings)
+    is not read for nothing. A record written before the count was kept still tries in place."""
+    from briefgen.build import snapshot
+
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    reads: list[str] = []
+    real_read = snapshot.read
+
+    def read(store: Store, at: str) -> snapshot.Snapshot | None:
+        reads.append(at)
+        return real_read(store, at)
+
+    monkeypatch.setattr(snapshot, "read", read)
+    added = site / "content/briefings/2020/added.md"
+    added.write_text(corpus_briefing("Added", "2020-03-09", "Beta", "Added text [@src-a]."), encoding="utf-8")
+    assert not build(site, BuildOptions(output=output)).in_place
+    assert reads == []
+    assert tree(output) == clean_build(site, tmp_path / "clean-added")
+    added.unlink()
+    assert not build(site, BuildOptions(output=output)).in_place
+    assert reads == []
+    edit_briefing(site)
+    assert build(site, BuildOptions(output=output)).in_place
+    assert len(reads) == 1
+    # A record without the count, as an earlier version wrote it: an edit is still taken in place.
+    cache_dir = site / ".briefgen-cache"
+    last = memo.read_last_build(cache_dir, output.resolve())
+    assert last is not None and last.content_files > 0
+    memo.write_last_build(cache_dir, output.resolve(), dataclasses.replace(last, content_files=-1))
+    replace_in(site / "content/briefings/2020/b5.md", "Second paragraph 5.", "Second paragraph five.")
+    assert build(site, BuildOptions(output=output)).in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean-edited")
+
+
 def _snapshot_rows(store: Path) -> list[str]:
     """The names of the rows of briefings the kept snapshot is made of, in order."""
     from briefgen.build import snapshot

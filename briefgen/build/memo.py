@@ -48,6 +48,9 @@ class LastBuild:
     # Names the stored list of these folders; "" until it is stored. An edit in place keeps
     # the folders and this, so only the record, not the list, is written again.
     folders_token: str = ""
+    # How many content files the build read (-1: not recorded): a build that finds another
+    # number has files added or removed, which no edit in place can take.
+    content_files: int = -1
 
 
 def output_folders(files: Iterable[str]) -> tuple[str, ...]:
@@ -198,7 +201,7 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None,
                          int(record.get("drafts", 0)), int(record.get("future", 0)),
-                         folders, tuple(times), token)
+                         folders, tuple(times), token, int(record.get("content_files", -1)))
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         return None
     finally:
@@ -211,7 +214,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
         "inputs": last.inputs, "files": last.files, "briefings": last.briefings,
         "valid_until": last.valid_until.isoformat() if last.valid_until else None,
         "drafts": last.drafts_left_out, "future": last.future_left_out,
-        "folders": token,
+        "folders": token, "content_files": last.content_files,
         "folder_times": base64.b64encode(array("q", last.folder_times).tobytes()).decode("ascii"),
     }
     store = _store(cache_dir, writable=True)

@@ -117,7 +117,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
-        if last is not None and state.as_left:
+        # Files added or removed need a full build: the snapshot an edit in place reads is not read.
+        if last is not None and state.as_left and last.content_files in (-1, len(found)):
             from briefgen.build.in_place import build_in_place
 
             edited = build_in_place(config, output, found, global_digest, inputs, now, last)
@@ -195,7 +196,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
                 write_snapshot()
                 memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                     inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
-                    loaded.drafts_left_out, loaded.future_left_out, folders, times))
+                    loaded.drafts_left_out, loaded.future_left_out, folders, times,
+                    content_files=len(found)))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))
