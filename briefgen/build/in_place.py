@@ -58,6 +58,8 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
                    inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
     `last_build` is the record of the last build, whose output is as it left it."""
+    if last_build.content_files not in (-1, len(found)):
+        return None  # files added or removed: known without reading the snapshot
     store = Store(config.cache_dir / STORE)
     attempt = _Attempt()
     built = None

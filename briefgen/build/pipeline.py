@@ -117,8 +117,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             return BuildResult(output, last.briefings, last.files, 0, last.files, (),
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
-        # Files added or removed need a full build: the snapshot an edit in place reads is not read.
-        if last is not None and state.as_left and last.content_files in (-1, len(found)):
+        if last is not None and state.as_left:
             from briefgen.build.in_place import build_in_place
 
             edited = build_in_place(config, output, found, global_digest, inputs, now, last)
