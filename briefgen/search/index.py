@@ -247,7 +247,7 @@ class SearchFiles:
         found = postings.document_words(self.site, doc_id, self.html_of)
         sequence = phrases.sequence(found.in_order(), self._hashes)
         data = record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
-        return data, postings.indexed_doc(doc_id, found)
+        return data, postings.indexed_doc(found)
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);

@@ -95,27 +95,38 @@ def document_words(site: Site, doc_id: int, html_of: HtmlOf) -> Words:
 WordsSeen = Callable[[int, Words], None]  # told each document's words as it is indexed
 
 
-def _postings_of(doc_id: int, found: Words) -> tuple[dict[str, int], int]:
-    """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
+def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
+    """A document's terms, each one's weight (frequency, length step and field flags: a
+    posting's low 16 bits, see _postings_of), in the same order, and the document's length."""
     topics = [word for topic in found.topics for word in topic]
     sources = [word for source in found.sources for word in source]
-    counts = Counter(found.summary)
-    for group in (found.text, found.title, topics, sources):
-        counts.update(group)
+    # The words of the flagged fields are counted first, so the terms that may carry a flag
+    # are the first few: their weights are set right after every term's is made by map
+    # (a loop in Python over every term was a third of indexing).
+    counts = Counter(found.title)
+    counts.update(topics)
+    counts.update(sources)
+    flaggable = len(counts)
+    counts.update(found.summary)
+    counts.update(found.text)
     length = counts.total()
-    flags = dict.fromkeys(sources, SOURCE)
-    for group, flag in ((topics, TOPIC), (found.title, TITLE)):
-        for word in set(group):
-            flags[word] = flags.get(word, 0) | flag
-    base = doc_id << 16 | length_step(length) << 3
-    # Built with map over every term (a loop in Python was a third of indexing), then the
-    # few terms with field flags or a frequency past the limit are set right.
-    packed = dict(zip(counts.keys(), map(base.__or__, map((1 << 8).__mul__, counts.values())), strict=True))
-    over = ([term for term, count in counts.items() if count > _TF_LIMIT]
-            if max(counts.values(), default=0) > _TF_LIMIT else [])
-    for term in {*flags, *over}:
-        packed[term] = base | min(counts[term], _TF_LIMIT) << 8 | flags.get(term, 0)
-    return packed, length
+    step = length_step(length) << 3
+    frequencies: Iterable[int] = counts.values()
+    if max(frequencies, default=0) > _TF_LIMIT:
+        frequencies = map(min, frequencies, itertools.repeat(_TF_LIMIT))
+    weights = array("H", map(step.__or__, map((1 << 8).__mul__, frequencies)))
+    if flaggable:
+        in_title, in_topics, in_sources = set(found.title), set(topics), set(sources)
+        for place, term in enumerate(itertools.islice(counts, flaggable)):
+            weights[place] |= ((TITLE if term in in_title else 0) | (TOPIC if term in in_topics else 0)
+                               | (SOURCE if term in in_sources else 0))
+    return list(counts), weights, length
+
+
+def _postings_of(doc_id: int, found: Words) -> tuple[dict[str, int], int]:
+    """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
+    terms, weights, length = _weights_of(found)
+    return dict(zip(terms, map((doc_id << 16).__or__, weights), strict=True)), length
 
 
 def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -> tuple[dict[str, int], int]:
@@ -127,18 +138,17 @@ def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -
 
 class IndexedDoc(NamedTuple):
     """One document's postings as a worker process sends them to the one building the index:
-    a few flat values, cheap to pickle, in place of a dict of every term."""
+    a few flat values, cheap to pickle, in place of a dict of every term. A posting is its
+    document's id and its weight (see _postings_of), so the weights alone make them."""
 
     terms: str  # joined by "\0", as DocTerms keeps them
-    postings: array[int]  # packed, in the order of terms
-    weights: array[int]  # the postings' low 16 bits, as DocTerms keeps them
+    weights: array[int]  # in the order of terms
     length: int
 
 
-def indexed_doc(doc_id: int, found: Words) -> IndexedDoc:
-    packed, length = _postings_of(doc_id, found)
-    joined, weights = doc_terms(packed)
-    return IndexedDoc(joined, array("Q", packed.values()), weights, length)
+def indexed_doc(found: Words) -> IndexedDoc:
+    terms, weights, length = _weights_of(found)
+    return IndexedDoc("\0".join(terms), weights, length)
 
 
 # From this many documents on, a term in more than a quarter of them is listed without
@@ -684,7 +694,8 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
         values: Iterable[int]
         if given is not None:
             doc = next(given)
-            terms, values, kept, length = (doc.terms.split("\0") if doc.terms else [], doc.postings,
+            terms, values, kept, length = (doc.terms.split("\0") if doc.terms else [],
+                                           map((doc_id << 16).__or__, doc.weights),
                                            (doc.terms, doc.weights), doc.length)
         else:
             packed, length = _indexed(site, doc_id, html_of, seen)
