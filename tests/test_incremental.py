@@ -1047,3 +1047,36 @@ def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path:
     _set_state(path, row, pickle.dumps((token, last.folders[:-1])))
     assert memo.read_last_build(cache, output) is None  # times for more folders than it names
     assert memo.refreshed_times(output, last, (*last.folders, "no/such/folder"), []) is None
+
+
+def test_the_store_writes_large_values_in_pieces_and_reads_them_back_whole(tmp_path: Path) -> None:
+    import tempfile
+
+    from briefgen.build import store as store_module
+
+    piece = store_module._PIECE
+    large = os.urandom(2 * piece + 12345)  # more than two pieces, and a partial one
+    view = memoryview(bytes(range(256)) * (piece // 64))  # 4 pieces exactly
+    small = b"small value"
+    store = Store(tmp_path / "cache.sqlite")
+    try:
+        with tempfile.TemporaryFile() as spooled:
+            spooled.write(large[::-1])
+            spooled.seek(1000)  # a file's bytes are taken from its start, wherever it stands
+            store.write_blobs([("a/large", large), ("a/view", view), ("a/file", spooled), ("a/small", small)])
+        assert store.read_blobs(["a/large", "a/view", "a/file", "a/small"]) == {
+            "a/large": large, "a/view": bytes(view), "a/file": large[::-1], "a/small": small}
+        # Replaced by a smaller value, a row holds that value alone.
+        store.write_blobs([("a/large", small)])
+        assert store.read_blobs(["a/large"]) == {"a/large": small}
+
+        # A failure part way leaves every row as it was: the pieces are in the one transaction.
+        def failing() -> Any:
+            yield "a/view", large
+            raise RuntimeError("stopped while pickling")
+
+        with pytest.raises(RuntimeError, match="stopped while pickling"):
+            store.write_blobs(failing())
+        assert store.read_blobs(["a/view"]) == {"a/view": bytes(view)}
+    finally:
+        store.close()
