@@ -24,11 +24,13 @@ import hashlib
 import io
 import pickle
 import secrets
+import tempfile
 import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Collection, ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from briefgen import __version__
@@ -36,7 +38,7 @@ from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded, parse_key
-from briefgen.build.store import FileStat, Store, pickled_shape
+from briefgen.build.store import Blob, FileStat, Store, pickled_shape
 from briefgen.content.records import Source
 from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
 from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
@@ -369,14 +371,17 @@ def _with_briefings(snapshot: Snapshot, briefings: Sequence[Briefing]) -> Snapsh
 
 
 def write(store: Store, snapshot: Snapshot) -> None:
-    store.write_blobs(*rows_to_write(snapshot, store.state_names(BRIEFINGS)))
+    spool = store.path.parent if store.path is not None else None
+    store.write_blobs(*rows_to_write(snapshot, store.state_names(BRIEFINGS), spool))
 
 
-def rows_to_write(snapshot: Snapshot, kept: Collection[str]
-                  ) -> tuple[Iterator[tuple[str, bytes]], tuple[str, ...]]:
+def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None = None
+                  ) -> tuple[Iterator[tuple[str, Blob]], tuple[str, ...]]:
     """The rows that store this snapshot, pickled as they are taken (given the rows of
     briefings the store `kept`: the others it names are new), and the rows to drop. No store
-    is read: a forked copy of the build may make them while the build commits its output."""
+    is read: a forked copy of the build may make them while the build commits its output.
+    The head comes as a temporary file (in `spool`, when given), deleted once let go: pickled
+    into memory, it would be held whole, beside what the pickler holds."""
     snapshot = replace(snapshot, token=secrets.token_hex(8))
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
@@ -390,8 +395,10 @@ def rows_to_write(snapshot: Snapshot, kept: Collection[str]
     head = replace(head, loaded=replace(head.loaded, plan=[], site=site,
                                         content=PackedContent.of(loaded.content)))
 
-    def rows() -> Iterator[tuple[str, bytes]]:
-        yield HEAD, pickle.dumps((_FORMAT, head), protocol=pickle.HIGHEST_PROTOCOL)
+    def rows() -> Iterator[tuple[str, Blob]]:
+        head_file = tempfile.TemporaryFile(dir=spool)  # noqa: SIM115 (closed when the taker lets go)
+        pickle.dump((_FORMAT, head), head_file, protocol=pickle.HIGHEST_PROTOCOL)
+        yield HEAD, head_file
         for name, start, end in zip(names, starts, _ends(starts, len(briefings)), strict=True):
             if name not in kept:
                 data = io.BytesIO()
@@ -399,6 +406,13 @@ def rows_to_write(snapshot: Snapshot, kept: Collection[str]
                 yield name, data.getvalue()
 
     return rows(), (DELTA, *sorted(set(kept).difference(names)))
+
+
+def _bytes_of(value: Blob) -> bytes | memoryview:
+    if isinstance(value, bytes | memoryview):
+        return value
+    value.seek(0)
+    return value.read()
 
 
 @contextlib.contextmanager
@@ -418,7 +432,7 @@ def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Cal
         """The rows' names and lengths, pickled, then their bytes one after the other: taken
         back as views of what the copy sent, the rows are not copied again (30 MB at 50,000)."""
         rows, dropped = rows_to_write(snapshot, kept)
-        taken = list(rows)
+        taken = [(name, _bytes_of(data)) for name, data in rows]
         index = pickle.dumps(([(name, len(data)) for name, data in taken], dropped),
                              protocol=pickle.HIGHEST_PROTOCOL)
         return b"".join([len(index).to_bytes(8, "little"), index, *(data for _, data in taken)])
