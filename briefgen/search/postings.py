@@ -97,7 +97,7 @@ WordsSeen = Callable[[int, Words], None]  # told each document's words as it is 
 
 def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
     """A document's terms, each one's weight (frequency, length step and field flags: a
-    posting's low 16 bits, see _postings_of), in the same order, and the document's length."""
+    posting's low 16 bits, see packed_postings), in the same order, and the document's length."""
     topics = [word for topic in found.topics for word in topic]
     sources = [word for source in found.sources for word in source]
     # The words of the flagged fields are counted first, so the terms that may carry a flag
@@ -123,32 +123,37 @@ def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
     return list(counts), weights, length
 
 
-def _postings_of(doc_id: int, found: Words) -> tuple[dict[str, int], int]:
-    """A document's terms, each with its packed posting (id, frequency, length, fields), and its length."""
-    terms, weights, length = _weights_of(found)
-    return dict(zip(terms, map((doc_id << 16).__or__, weights), strict=True)), length
-
-
-def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -> tuple[dict[str, int], int]:
-    found = document_words(site, doc_id, html_of)
-    if seen is not None:
-        seen(doc_id, found)
-    return _postings_of(doc_id, found)
-
-
 class IndexedDoc(NamedTuple):
-    """One document's postings as a worker process sends them to the one building the index:
-    a few flat values, cheap to pickle, in place of a dict of every term. A posting is its
-    document's id and its weight (see _postings_of), so the weights alone make them."""
+    """One document's terms and weights, as the state keeps them (DocTerms), and its length:
+    a few flat values, cheap to pickle (a worker process sends them to the one building the
+    index), in place of a dict of every term's posting (see packed_postings)."""
 
     terms: str  # joined by "\0", as DocTerms keeps them
     weights: array[int]  # in the order of terms
     length: int
 
+    @property
+    def kept(self) -> DocTerms:
+        return self.terms, self.weights
+
 
 def indexed_doc(found: Words) -> IndexedDoc:
     terms, weights, length = _weights_of(found)
     return IndexedDoc("\0".join(terms), weights, length)
+
+
+def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -> IndexedDoc:
+    found = document_words(site, doc_id, html_of)
+    if seen is not None:
+        seen(doc_id, found)
+    return indexed_doc(found)
+
+
+def packed_postings(doc_id: int, kept: DocTerms) -> dict[str, int]:
+    """A document's terms, each with its packed posting: the document's id over the term's
+    weight (frequency, length step, fields), so that a term's list sorts by id."""
+    joined, weights = kept
+    return dict(zip(joined.split("\0"), map((doc_id << 16).__or__, weights), strict=True)) if joined else {}
 
 
 # From this many documents on, a term in more than a quarter of them is listed without
@@ -272,10 +277,6 @@ def _digest(data: bytes) -> str:
 DocTerms = tuple[str, "array[int]"]  # a document's terms joined by "\0", and their weights
 
 
-def doc_terms(packed: dict[str, int]) -> DocTerms:
-    return "\0".join(packed), array("H", map((0xFFFF).__and__, packed.values()))
-
-
 def pack(value: Any, compress: bool = True) -> bytes:
     """A row's value as kept: compressed unless told not to, since a large site's documents'
     terms are tens of megabytes as text (about a third of that compressed), held until the
@@ -358,11 +359,7 @@ class Postings:
 
     def doc_terms(self, doc_id: int) -> dict[str, int]:
         """A document's terms, each with its packed posting."""
-        if doc_id >= len(self.keys):
-            return {}
-        joined, weights = self.kept_terms(doc_id)
-        base = doc_id << 16
-        return dict(zip(joined.split("\0"), (base | w for w in weights), strict=True)) if joined else {}
+        return packed_postings(doc_id, self.kept_terms(doc_id)) if doc_id < len(self.keys) else {}
 
     def kept_terms(self, doc_id: int) -> DocTerms:
         """A document's terms as kept: read with the rest of its row when first asked for."""
@@ -611,8 +608,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                 moved.extend(map((shift << 16).__add__, entries[start:stop]))
         if moved:
             lists[term] = moved
-    for packed, _ in indexed.values():
-        for term, posting in packed.items():
+    for new, doc in indexed.items():
+        for term, posting in packed_postings(new, doc.kept).items():
             found = lists.get(term)
             if found is None:
                 lists[term] = array(typecode, (posting,))
@@ -631,10 +628,11 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
             if row is None and previous.rows is not None:
                 row = previous.rows.load([terms_row(chunk)]).get(terms_row(chunk))
         if not isinstance(row, bytes):
-            row = pack([doc_terms(indexed[new][0]) if new in indexed else previous.kept_terms(kept[new])
+            row = pack([indexed[new].kept if new in indexed else previous.kept_terms(kept[new])
                         for new in ids])
         packed_terms[chunk] = row
-    lengths = [indexed[new][1] if new in indexed else previous.lengths[kept[new]] for new in range(len(keys))]
+    lengths = [indexed[new].length if new in indexed else previous.lengths[kept[new]]
+               for new in range(len(keys))]
     shard_terms: dict[int, set[str]] = {}
     for term in lists:
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
@@ -647,8 +645,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                         frequent_least=least, frequent=frequent)
     old_count = len(previous.keys)
     added: dict[str, list[int]] = {}
-    for new, (packed, _) in sorted(indexed.items()):
-        for term in packed:
+    for new, doc in sorted(indexed.items()):
+        for term in doc.terms.split("\0") if doc.terms else ():
             added.setdefault(term, []).append(new)
 
     def entry(term: str, entries: array[int]) -> str:
@@ -690,20 +688,13 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
     typecode = _posting_type(len(keys))
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
     for doc_id in range(len(keys)):
-        terms: Iterable[str]
-        values: Iterable[int]
-        if given is not None:
-            doc = next(given)
-            terms, values, kept, length = (doc.terms.split("\0") if doc.terms else [],
-                                           map((doc_id << 16).__or__, doc.weights),
-                                           (doc.terms, doc.weights), doc.length)
-        else:
-            packed, length = _indexed(site, doc_id, html_of, seen)
-            terms, values, kept = packed.keys(), packed.values(), doc_terms(packed)
+        doc = next(given) if given is not None else _indexed(site, doc_id, html_of, seen)
+        terms = doc.terms.split("\0") if doc.terms else []
         # Each posting appended to its term's list by map, not a loop in Python.
-        deque(map(array.append, map(collected.__getitem__, terms), values), maxlen=0)
-        chunk.append(kept)
-        lengths.append(length)
+        deque(map(array.append, map(collected.__getitem__, terms), map((doc_id << 16).__or__, doc.weights)),
+              maxlen=0)
+        chunk.append(doc.kept)
+        lengths.append(doc.length)
         if len(chunk) == _CHUNK or doc_id == len(keys) - 1:
             # Packed as each row fills: as text, a site's documents' terms are its index's largest part.
             packed_terms[doc_id // _CHUNK] = pack(chunk)
@@ -722,12 +713,13 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
 def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             changed: list[int], gone: list[int], seen: WordsSeen | None) -> Postings:
     shards = previous.shards
-    new_postings = {doc_id: _indexed(site, doc_id, html_of, seen) for doc_id in changed}
+    new_docs = {doc_id: _indexed(site, doc_id, html_of, seen) for doc_id in changed}
+    new_postings = {doc_id: packed_postings(doc_id, doc.kept) for doc_id, doc in new_docs.items()}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
     old_count = len(previous.keys)
     differ: set[str] = set()
     for doc_id, old in old_postings.items():
-        now = new_postings[doc_id][0] if doc_id in new_postings else {}
+        now = new_postings.get(doc_id, {})
         differ |= {term for term in old.keys() | now.keys() if old.get(term) != now.get(term)}
     # Whether a term is listed with weights depends on the document count too.
     flipping = (flippable(previous.frequent, previous.frequent_least, old_count, len(keys))
@@ -760,8 +752,8 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
         old = old_postings[doc_id]
         new: dict[str, int] = {}
         if doc_id < len(keys):
-            new, lengths[doc_id] = new_postings[doc_id]
-            terms[doc_id] = doc_terms(new)
+            new, lengths[doc_id], terms[doc_id] = (new_postings[doc_id], new_docs[doc_id].length,
+                                                   new_docs[doc_id].kept)
         # Only postings that differ are touched: most of an edited briefing's words keep theirs.
         for term in old.keys() | new.keys():
             before, after = old.get(term), new.get(term)
