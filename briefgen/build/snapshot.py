@@ -38,7 +38,7 @@ from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import FingerprintState
 from briefgen.build.stages import Loaded, parse_key
-from briefgen.build.store import Blob, FileStat, Store, pickled_shape
+from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shape
 from briefgen.content.records import Source
 from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
 from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
@@ -408,13 +408,6 @@ def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None 
     return rows(), (DELTA, *sorted(set(kept).difference(names)))
 
 
-def _bytes_of(value: Blob) -> bytes | memoryview:
-    if isinstance(value, bytes | memoryview):
-        return value
-    value.seek(0)
-    return value.read()
-
-
 @contextlib.contextmanager
 def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Callable[[], None]]:
     """A function that writes this snapshot into `store` (or nothing, without a store). With
@@ -432,7 +425,7 @@ def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Cal
         """The rows' names and lengths, pickled, then their bytes one after the other: taken
         back as views of what the copy sent, the rows are not copied again (30 MB at 50,000)."""
         rows, dropped = rows_to_write(snapshot, kept)
-        taken = [(name, _bytes_of(data)) for name, data in rows]
+        taken = [(name, blob_bytes(data)) for name, data in rows]
         index = pickle.dumps(([(name, len(data)) for name, data in taken], dropped),
                              protocol=pickle.HIGHEST_PROTOCOL)
         return b"".join([len(index).to_bytes(8, "little"), index, *(data for _, data in taken)])

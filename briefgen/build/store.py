@@ -236,6 +236,14 @@ _PIECE = 1 << 20
 Blob = bytes | memoryview | IO[bytes]  # a file's bytes are those from its start
 
 
+def blob_bytes(value: Blob) -> bytes | memoryview:
+    """A blob's bytes in memory (a file's read from its start)."""
+    if isinstance(value, bytes | memoryview):
+        return value
+    value.seek(0)
+    return value.read()
+
+
 def _write_in_pieces(connection: sqlite3.Connection, name: str, value: Blob) -> None:
     pieces: Iterable[bytes | memoryview]
     if isinstance(value, bytes | memoryview):
