@@ -961,7 +961,7 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         kept.plan._runs = tuple(pickle.dumps([]) for _ in runs)
     elif damage == "lists that do not add up":
         assert len(kept.fingerprints.listed_by) > 5
-        kept.fingerprints.listed_by._positions = array("q", [1, 2])
+        kept.fingerprints.listed_by._positions = array(snapshot._INDEXES, [1, 2])
     else:
         kept.loaded.content.stats.pop()
     _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))

@@ -116,6 +116,23 @@ def test_a_source_listed_and_cited_but_declared_nowhere_is_not_suggested_for_its
     assert "(did you mean 'mt-kerry-restraint'?)" in cited, cited
 
 
+def test_messages_about_a_cached_record_point_at_its_keys(tmp_path: Path) -> None:
+    """A record the cache keeps (not parsed again) still says where its keys are written."""
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCES, "content/briefings/a.md": doc(
+        "title: T\ndate: 2016-08-02\nslug: same\nsources:\n  - mt-kerry-restraint\n", "Claim.")})
+    build_ok(site)
+    # The registry loses the source, and a second briefing takes the slug: a.md is unchanged.
+    (site / "content/sources/s.yaml").write_text(SOURCES.replace("mt-kerry-restraint", "other-id"))
+    (site / "content/briefings/b.md").write_text(doc("title: U\ndate: 2016-08-02\nslug: same\n"))
+    result = run_cli("build", site)
+    assert result.code == 1
+    lines = error_lines(result.stderr)
+    assert any(line.startswith("content/briefings/a.md:5:1: error: listed source 'mt-kerry-restraint'")
+               for line in lines), lines
+    slug_lines = ("content/briefings/a.md:4:1: error: URL", "content/briefings/b.md:4:1: error: URL")
+    assert any(line.startswith(slug_lines) for line in lines), lines
+
+
 def test_wrong_theme_is_reported_at_its_line_with_the_themes_there_are(tmp_path: Path) -> None:
     config = '[site]\ntitle = "T"\n\ntheme = "defualt"\n'
     site = make_site(tmp_path, {"content/briefings/a.md": doc("title: T\ndate: 2016-08-02\n")}, config)

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from briefgen.build import pipeline
 from briefgen.build.options import BuildOptions
 from briefgen.content.markup import Converter
-from briefgen.content.records import parse_briefing, parse_page, parse_registry
+from briefgen.content.records import BriefingPositions, parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic
 from briefgen.search import encoding, postings, text
 from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
@@ -550,3 +550,16 @@ def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
     assert store.PackedManifest.checked(["a", "f1", "d1"]) is None
     empty = store.PackedManifest.checked(("", "", ""))
     assert empty is not None and len(empty) == 0 and empty.as_dict() == {}
+
+
+@given(st.dictionaries(st.sampled_from(BriefingPositions.KEYS),
+                       st.tuples(st.integers(1, 2**32 - 1), st.integers(1, 2**32 - 1))))
+def test_key_positions_read_and_pickle_as_the_dict_they_were_made_from(
+        found: dict[str, tuple[int, int]]) -> None:
+    import pickle
+
+    positions = BriefingPositions.of(found)
+    assert positions == found and dict(positions) == found and len(positions) == len(found)
+    assert positions.get("title", (0, 0)) == found.get("title", (0, 0))
+    again = pickle.loads(pickle.dumps(positions, pickle.HIGHEST_PROTOCOL))
+    assert type(again) is BriefingPositions and again == positions and hash(again) == hash(positions)

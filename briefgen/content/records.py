@@ -24,6 +24,7 @@ from briefgen.content.load import (
     split_front_matter,
 )
 from briefgen.content.markup import SOURCE_ID, Conversion, Converter
+from briefgen.content.positions import KeyPositions
 from briefgen.content.slugs import make_slug, slug_problem
 from briefgen.controls import FORBIDDEN, describe, first_forbidden
 from briefgen.diagnostics import Diagnostic, error, warning
@@ -37,6 +38,16 @@ Position = tuple[int, int]
 BRIEFING_KEYS = ("title", "date", "topics", "summary", "sources", "draft", "slug", "updated", "curators")
 PAGE_KEYS = ("title", "slug", "summary", "draft")
 SOURCE_KEYS = ("id", "title", "publisher", "url", "published", "authors", "accessed", "archive_url")
+
+
+class BriefingPositions(KeyPositions):
+    KEYS = (*BRIEFING_KEYS, "")  # "": the front matter itself
+
+
+class PagePositions(KeyPositions):
+    KEYS = (*PAGE_KEYS, "")
+
+
 # What other generators call our keys (Hugo, Pelican, Jekyll habits).
 KEY_ALIASES = {
     "tags": "topics", "tag": "topics", "categories": "topics", "category": "topics",
@@ -117,6 +128,10 @@ class _Checker:
         """The record, unless an error was found, with every problem found."""
         if any(p.is_error for p in self.problems):
             return None, self.problems
+        if doc.summary and doc.body.first_paragraph:
+            # The first paragraph stands in for a missing summary only (site/model.py), and
+            # the record is held from its parse to the end of the build: a tenth of its size.
+            doc = replace(doc, body=replace(doc.body, first_paragraph=""))
         return doc, self.problems
 
     def slug(self, title: str | None) -> str:
@@ -273,8 +288,8 @@ def _split(path: str, data: bytes) -> SplitDocument | Diagnostic:
     return split_front_matter(path, text)
 
 
-def _positions(meta: Located, keys: tuple[str, ...]) -> dict[str, Position]:
-    return {key: meta.key_at(key) for key in keys if key in meta.value} | {"": meta.at()}
+def _positions(meta: Located, kind: type[KeyPositions]) -> KeyPositions:
+    return kind.of({key: meta.key_at(key) for key in kind.KEYS if key in meta.value} | {"": meta.at()})
 
 
 def file_digest(data: bytes) -> str:
@@ -307,7 +322,7 @@ def parse_briefing(
         curators=check.strings("curators"),
         extra=check.unknown_keys(BRIEFING_KEYS),
         body=_convert(converter, path, split, check.problems),
-        positions=_positions(split.meta, BRIEFING_KEYS),
+        positions=_positions(split.meta, BriefingPositions),
     )
     return check.outcome(doc)
 
@@ -420,7 +435,7 @@ def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | 
         draft=check.flag("draft"),
         extra=check.unknown_keys(PAGE_KEYS),
         body=_convert(converter, path, split, check.problems),
-        positions=_positions(split.meta, PAGE_KEYS),
+        positions=_positions(split.meta, PagePositions),
     )
     return check.outcome(doc)
 

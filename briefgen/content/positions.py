@@ -1,0 +1,82 @@
+"""Where a record's front-matter keys are written, kept compactly.
+
+Every parsed briefing keeps these from its parse to the end of the build (the
+cache, the model and the snapshot all hold them), for messages that point at a
+key. As a dict of (line, column) tuples they were a quarter of a record's
+memory: a dict, a tuple per key and, once unpickled, a copy of every key's
+name. Here they are one bytes value of line and column numbers in a fixed key
+order that the subclass names, and a class reference when pickled.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+Position = tuple[int, int]
+
+# Two unsigned 32-bit numbers a key, line then column; a line of 0 is a key not written.
+_NUMBERS = "I"
+
+
+class KeyPositions(Mapping[str, Position]):
+    """The positions of the keys of one record; `KEYS` (set by a subclass) is their order."""
+
+    __slots__ = ("_packed",)
+    KEYS: ClassVar[tuple[str, ...]] = ()
+    _INDEX: ClassVar[dict[str, int]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._INDEX = {key: at for at, key in enumerate(cls.KEYS)}
+
+    def __init__(self, packed: bytes) -> None:
+        if len(packed) != 2 * len(self.KEYS) * array(_NUMBERS).itemsize:
+            raise ValueError(f"{type(self).__name__}: {len(packed)} bytes for {len(self.KEYS)} keys")
+        self._packed = packed
+
+    @classmethod
+    def of(cls, found: Mapping[str, Position]) -> KeyPositions:
+        """Positions of the keys in `found` (any key not in KEYS is left out)."""
+        numbers = array(_NUMBERS, bytes(2 * len(cls.KEYS) * array(_NUMBERS).itemsize))
+        for key, (line, column) in found.items():
+            at = cls._INDEX.get(key)
+            if at is not None and line > 0:
+                numbers[2 * at], numbers[2 * at + 1] = line, column
+        return cls(numbers.tobytes())
+
+    def _numbers(self) -> array[int]:
+        numbers = array(_NUMBERS)
+        numbers.frombytes(self._packed)
+        return numbers
+
+    def __getitem__(self, key: str) -> Position:
+        at = self._INDEX.get(key)
+        if at is not None:
+            numbers = self._numbers()
+            if numbers[2 * at]:
+                return numbers[2 * at], numbers[2 * at + 1]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        numbers = self._numbers()
+        return iter([key for at, key in enumerate(self.KEYS) if numbers[2 * at]])
+
+    def __len__(self) -> int:
+        numbers = self._numbers()
+        return sum(1 for at in range(len(self.KEYS)) if numbers[2 * at])
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is type(self):
+            return self._packed == other._packed
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._packed))
+
+    def __reduce__(self) -> tuple[type[KeyPositions], tuple[bytes]]:
+        return type(self), (self._packed,)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self.items())!r})"
