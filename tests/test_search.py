@@ -1259,3 +1259,26 @@ def test_result_files_past_the_kept_words_bound_are_the_same(tmp_path: Path, mon
     # Each text split into words once, for the index: no result file splits it again.
     assert sorted(split) == list(range(documents))
     assert search_tree(tmp_path / "spooled") == search_tree(tmp_path / "kept")
+
+
+def test_held_rows_read_back_what_was_saved_and_write_it_all_when_flushed(tmp_path: Path) -> None:
+    from array import array
+
+    from briefgen.search.postings import HeldRows
+
+    under = _Rows()
+    under.rows = {"search": "old head", "search/shard/9": b"old shard"}
+    held = HeldRows(under, tmp_path)
+    held.save({"search": ("head", 1), "search/shard/1": b"\x00" * 5000}, fresh=False)
+    held.save({"search/terms/0": ["a\0b", array("H", [1, 2])]}, fresh=False)
+    # Held rows come from the spool; others from the rows under them.
+    assert held.load(["search", "search/shard/9", "search/terms/0"]) == {
+        "search": ("head", 1), "search/shard/9": b"old shard", "search/terms/0": ["a\0b", array("H", [1, 2])]}
+    assert under.rows == {"search": "old head", "search/shard/9": b"old shard"}  # nothing written yet
+    held.save({"search": ("head", 2)}, fresh=True)  # a fresh state: the earlier rows are none of it
+    assert held.load(["search", "search/shard/1", "search/shard/9"]) == {"search": ("head", 2)}
+    held.save({"search/shard/2": b"two"}, fresh=False)
+    assert held.flush() is under
+    assert under.rows == {"search": ("head", 2), "search/shard/2": b"two"}
+    assert held.load(["search/shard/2"]) == {"search/shard/2": b"two"}  # from the rows under it now
+    held.close()

@@ -314,7 +314,7 @@ class StateRows:
     def load(self, names: Collection[str]) -> dict[str, Any]:
         return self.store.read_states(names)
 
-    def save(self, values: dict[str, Any], fresh: bool) -> None:
+    def save(self, values: Mapping[str, Any], fresh: bool) -> None:
         """Write these rows; `fresh` drops the stage's other rows first, in the same transaction."""
         if self.writable:
             self.store.write_state(values, drop_prefix=self.name if fresh else None)

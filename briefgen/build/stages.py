@@ -514,7 +514,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]]
             return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
 
     if pool is not None and len(todo) > 50:
-        with (renderer.search.holding_state(),
+        with (renderer.search.holding_state(cache.folder if cache is not None else None),
               pool.started(_render_in_worker, todo, _render_setup, (renderer, sink, index_in_workers))
               as batches):
             results = (r for batch in batches for r in batch)

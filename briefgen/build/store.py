@@ -392,7 +392,7 @@ class Store:
         except sqlite3.Error:
             return set()
 
-    def write_state(self, values: dict[str, Any], drop: tuple[str, ...] = (),
+    def write_state(self, values: Mapping[str, Any], drop: tuple[str, ...] = (),
                     drop_prefix: str | None = None) -> None:
         """Write pickled values and drop others (by name, or a row `drop_prefix` and those under
         `drop_prefix/`), in one transaction: a kill leaves all or none."""

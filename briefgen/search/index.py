@@ -17,6 +17,7 @@ import json
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from briefgen.content.records import BriefingDoc, PageDoc
@@ -308,18 +309,20 @@ class SearchFiles:
         return data
 
     @contextlib.contextmanager
-    def holding_state(self) -> Iterator[None]:
-        """Keep the index's state in memory until the block ends, then write it: worker
-        processes that read the cache meanwhile should not wait on this process's writing."""
+    def holding_state(self, spool: Path | None = None) -> Iterator[None]:
+        """Hold the index's state aside (in a temporary file, in `spool` when given) until the
+        block ends, then write it: worker processes that read the cache meanwhile should not
+        wait on this process's writing."""
         if self._state is None:
             yield
             return
-        self._held = postings.HeldRows(self._state)
+        held = self._held = postings.HeldRows(self._state, spool)
         try:
             yield
+            state = held.flush()
         finally:
-            held, self._held = self._held, None
-        state = held.flush()
+            self._held = None
+            held.close()
         if self._index is not None and self._index.postings.rows is held:
             self._index.postings.rows = state
 
