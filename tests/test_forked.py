@@ -184,7 +184,6 @@ def test_a_snapshot_pickled_by_a_copy_serves_the_next_edit(tmp_path: Path,
         pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
     site = corpus_site(tmp_path, count=80)
     output = tmp_path / "out"
-    build(site, BuildOptions(output=output, jobs=2))
     copies: list[str] = []
     start = forked._start
 
@@ -193,11 +192,53 @@ def test_a_snapshot_pickled_by_a_copy_serves_the_next_edit(tmp_path: Path,
         return start(work)
 
     monkeypatch.setattr(forked, "_start", noted)
+    build(site, BuildOptions(output=output, jobs=2))  # a first build's snapshot too
+    assert "writing.<locals>.spooled_rows" in copies
+    copies.clear()
     (site / "content/briefings/2020/b5.md").unlink()  # a full build from the cache
     assert not build(site, BuildOptions(output=output, jobs=2)).in_place
-    assert "writing.<locals>.pickled_rows" in copies
+    assert "writing.<locals>.spooled_rows" in copies
     replace_in(site / "content/briefings/2020/b2.md", "Second paragraph 2.", "An edited paragraph.")
     assert build(site, BuildOptions(output=output, jobs=2)).in_place  # from the snapshot the copy made
     clean = tmp_path / "clean"
     build(site, BuildOptions(output=clean, use_cache=False))
     assert tree(output) == tree(clean)
+
+
+@pytest.mark.parametrize("copy", ["writes", "fails part way", "cannot be made"])
+def test_a_snapshot_written_by_a_copy_reads_back_as_the_build_it_was_made_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy: str) -> None:
+    from briefgen.build import snapshot
+    from briefgen.build.cache import BuildCache
+
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    cache = BuildCache.open(site / ".briefgen-cache")
+    loaded = stages.load(site, BuildOptions(output=output, jobs=1), cache)
+    env = make_environment(loaded.config, loaded.themes)
+    prints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, loaded.assets, loaded.plan, env)
+    prints.of_plan(note_readers=True)
+    made = snapshot.Snapshot(str(output), "inputs", loaded, prints.state())
+    parent = os.getpid()
+    if copy == "cannot be made":
+        monkeypatch.setattr(forked, "can_fork", lambda: False)
+    elif copy == "fails part way":
+        real = snapshot.rows_to_write
+
+        def half_then_fail(*args: Any, **kwargs: Any) -> Any:
+            rows, dropped = real(*args, **kwargs)
+            if os.getpid() != parent:
+                kwargs["head_file"].write(b"the start of a head, and no more")
+                kwargs["head_file"].flush()
+                raise RuntimeError("the copy fails")
+            return rows, dropped
+
+        monkeypatch.setattr(snapshot, "rows_to_write", half_then_fail)
+    with snapshot.writing(cache.store, made, fork=True) as write:
+        write()
+    kept = snapshot.read(cache.store, str(output))
+    assert kept is not None
+    assert list(kept.loaded.site.briefings) == list(loaded.site.briefings)
+    assert [kept.loaded.plan[at] for at in range(len(loaded.plan))] == list(loaded.plan)
+    assert kept.fingerprints.listed_by == prints.listed_by

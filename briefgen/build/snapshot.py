@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
+import os
 import pickle
 import secrets
 import tempfile
@@ -31,7 +33,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Collection, ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from briefgen import __version__
 from briefgen.build import forked
@@ -380,8 +382,8 @@ def write(store: Store, snapshot: Snapshot) -> None:
     store.write_blobs(*rows_to_write(snapshot, store.state_names(BRIEFINGS), spool))
 
 
-def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None = None
-                  ) -> tuple[Iterator[tuple[str, Blob]], tuple[str, ...]]:
+def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None = None,
+                  head_file: IO[bytes] | None = None) -> tuple[Iterator[tuple[str, Blob]], tuple[str, ...]]:
     """The rows that store this snapshot, pickled as they are taken (given the rows of
     briefings the store `kept`: the others it names are new), and the rows to drop. No store
     is read: a forked copy of the build may make them while the build commits its output.
@@ -401,9 +403,10 @@ def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None 
                                         content=PackedContent.of(loaded.content)))
 
     def rows() -> Iterator[tuple[str, Blob]]:
-        head_file = tempfile.TemporaryFile(dir=spool)  # noqa: SIM115 (closed when the taker lets go)
-        pickle.dump((_FORMAT, head), head_file, protocol=pickle.HIGHEST_PROTOCOL)
-        yield HEAD, head_file
+        into = head_file or tempfile.TemporaryFile(dir=spool)  # noqa: SIM115 (closed when the taker lets go)
+        pickle.dump((_FORMAT, head), into, protocol=pickle.HIGHEST_PROTOCOL)
+        into.flush()
+        yield HEAD, into
         for name, start, end in zip(names, starts, _ends(starts, len(briefings)), strict=True):
             if name not in kept:
                 data = io.BytesIO()
@@ -425,28 +428,35 @@ def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Cal
         yield lambda: write(store, snapshot)
         return
     kept = store.state_names(BRIEFINGS)  # read here: a forked copy must not use the store
+    spool = store.path.parent if store.path is not None else None
+    # Made before the copy, which writes the rows into them: what it sends back is only where
+    # they are. Sent back whole, they were tens of megabytes at once in this process.
+    with tempfile.TemporaryFile(dir=spool) as head_file, tempfile.TemporaryFile(dir=spool) as rows_file:
 
-    def pickled_rows() -> bytes:
-        """The rows' names and lengths, pickled, then their bytes one after the other: taken
-        back as views of what the copy sent, the rows are not copied again (30 MB at 50,000)."""
-        rows, dropped = rows_to_write(snapshot, kept)
-        taken = [(name, blob_bytes(data)) for name, data in rows]
-        index = pickle.dumps(([(name, len(data)) for name, data in taken], dropped),
-                             protocol=pickle.HIGHEST_PROTOCOL)
-        return b"".join([len(index).to_bytes(8, "little"), index, *(data for _, data in taken)])
+        def spooled_rows() -> bytes:
+            """The head written into its file, the other rows one after another into theirs; the
+            rows' names and places, and the rows to drop, pickled."""
+            for file in (head_file, rows_file):  # a copy that failed may have begun them
+                file.seek(0)
+                file.truncate()
+            rows, dropped = rows_to_write(snapshot, kept, head_file=head_file)
+            places = []
+            for name, data in rows:
+                if name != HEAD:
+                    data = blob_bytes(data)
+                    places.append((name, rows_file.tell(), len(data)))
+                    rows_file.write(data)
+            rows_file.flush()  # a copy ends without flushing what it buffered
+            return pickle.dumps((places, dropped), protocol=pickle.HIGHEST_PROTOCOL)
 
-    def write_pickled() -> None:
-        sent = memoryview(pickled())
-        length = int.from_bytes(sent[:8], "little")
-        lengths, dropped = pickle.loads(sent[8:8 + length])
-        rows, at = [], 8 + length
-        for name, size in lengths:
-            rows.append((name, sent[at:at + size]))
-            at += size
-        store.write_blobs(rows, drop=dropped)
+        def write_spooled() -> None:
+            places, dropped = pickle.loads(spooled())
+            fd = rows_file.fileno()
+            rows = ((name, os.pread(fd, length, at)) for name, at, length in places)
+            store.write_blobs(itertools.chain([(HEAD, head_file)], rows), drop=dropped)
 
-    with forked.meanwhile(pickled_rows) as pickled:
-        yield write_pickled
+        with forked.meanwhile(spooled_rows) as spooled:
+            yield write_spooled
 
 
 def drop(store: Store, values: dict[str, Any] | None = None, also: tuple[str, ...] = ()) -> None:
