@@ -1282,3 +1282,16 @@ def test_held_rows_read_back_what_was_saved_and_write_it_all_when_flushed(tmp_pa
     assert under.rows == {"search": ("head", 2), "search/shard/2": b"two"}
     assert held.load(["search/shard/2"]) == {"search/shard/2": b"two"}  # from the rows under it now
     held.close()
+
+
+def test_spooled_rows_read_back_each_row_as_written() -> None:
+    from briefgen.search.postings import SpooledRows
+
+    rows = SpooledRows()
+    rows[3] = b"third"
+    rows[0] = bytes(range(256)) * 100
+    rows[3] = b"third, again"  # a row written twice reads as the last
+    assert rows[0] == bytes(range(256)) * 100 and rows[3] == b"third, again"
+    assert sorted(rows) == [0, 3] and len(rows) == 2 and rows.get(1) is None
+    del rows[0]
+    assert dict(rows) == {3: b"third, again"}
