@@ -33,7 +33,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import encoding
@@ -226,6 +226,44 @@ class IndexState(Protocol):
     def save(self, values: Mapping[str, Any], fresh: bool) -> None: ...
 
 
+K = TypeVar("K")
+
+
+class SpooledRows(MutableMapping[K, bytes]):
+    """Rows of bytes kept in a temporary file (in `folder`, when given) rather than in memory."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (see close)
+        self._places: dict[K, tuple[int, int]] = {}
+
+    def __getitem__(self, key: K) -> bytes:
+        at, length = self._places[key]
+        self._file.flush()
+        return os.pread(self._file.fileno(), length, at)
+
+    def __setitem__(self, key: K, data: bytes) -> None:
+        at = self._file.seek(0, os.SEEK_END)
+        self._file.write(data)
+        self._places[key] = (at, len(data))
+
+    def __delitem__(self, key: K) -> None:
+        del self._places[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(list(self._places))
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def clear(self) -> None:
+        self._places = {}
+        self._file.truncate(0)
+
+    def close(self) -> None:
+        """Let go of the file now (it goes with this mapping otherwise)."""
+        self._file.close()
+
+
 class HeldRows:
     """Rows saved aside, to be written to `under` later (by `flush`): a build's workers read
     the cache while this process indexes, and should not wait on its writing. They are held
@@ -235,20 +273,17 @@ class HeldRows:
     def __init__(self, under: IndexState, spool: Path | None = None) -> None:
         self.under = under
         self.fresh = False
-        self._file = tempfile.TemporaryFile(dir=spool)  # noqa: SIM115 (closed by close())
-        self._places: dict[str, tuple[int, int]] = {}
+        self._held: SpooledRows[str] = SpooledRows(spool)
 
     @property
     def writable(self) -> bool:
         return self.under.writable
 
     def _read(self, name: str) -> Any:
-        at, length = self._places[name]
-        self._file.seek(at)
-        return pickle.loads(self._file.read(length))
+        return pickle.loads(self._held[name])
 
     def load(self, names: Collection[str]) -> dict[str, Any]:
-        found = {name: self._read(name) for name in names if name in self._places}
+        found = {name: self._read(name) for name in names if name in self._held}
         rest = [name for name in names if name not in found]
         if rest and not self.fresh:
             found.update(self.under.load(rest))
@@ -256,51 +291,21 @@ class HeldRows:
 
     def save(self, values: Mapping[str, Any], fresh: bool) -> None:
         if fresh:
-            self._places, self.fresh = {}, True
-            self._file.truncate(0)
+            self._held.clear()
+            self.fresh = True
         for name, value in values.items():
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            at = self._file.seek(0, os.SEEK_END)
-            self._file.write(data)
-            self._places[name] = (at, len(data))
+            self._held[name] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
     def flush(self) -> IndexState:
         """Write the held rows, read back one at a time; the rows to read from now on."""
-        if self._places:
+        if self._held:
             self.under.save(_Spooled(self), self.fresh)
-        self._places, self.fresh = {}, False
-        self._file.truncate(0)
+        self._held.clear()
+        self.fresh = False
         return self.under
 
     def close(self) -> None:
-        self._file.close()
-
-
-class SpooledRows(MutableMapping[int, bytes]):
-    """Rows of bytes by number, kept in a temporary file rather than in memory."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with this mapping)
-        self._places: dict[int, tuple[int, int]] = {}
-
-    def __getitem__(self, number: int) -> bytes:
-        at, length = self._places[number]
-        self._file.flush()
-        return os.pread(self._file.fileno(), length, at)
-
-    def __setitem__(self, number: int, data: bytes) -> None:
-        at = self._file.seek(0, os.SEEK_END)
-        self._file.write(data)
-        self._places[number] = (at, len(data))
-
-    def __delitem__(self, number: int) -> None:
-        del self._places[number]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._places)
-
-    def __len__(self) -> int:
-        return len(self._places)
+        self._held.close()
 
 
 class _MadeRows(Mapping[str, Any]):
@@ -330,10 +335,10 @@ class _Spooled(Mapping[str, Any]):
         return self._held._read(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._held._places))
+        return iter(self._held._held)
 
     def __len__(self) -> int:
-        return len(self._held._places)
+        return len(self._held._held)
 
 
 HEAD = "search"
@@ -786,7 +791,7 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
     chunk: list[DocTerms] = []
     # Held in a temporary file as they are made: every document's terms, packed, are about
     # a third of what indexing holds (30 MB at 50,000 briefings) until the rows are saved.
-    packed_terms: MutableMapping[int, bytes] = SpooledRows()
+    packed_terms: MutableMapping[int, bytes] = SpooledRows[int]()
     lengths: list[int] = []
     typecode = _posting_type(len(keys))
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
