@@ -226,11 +226,11 @@ def test_a_snapshot_written_by_a_copy_reads_back_as_the_build_it_was_made_from(
     elif copy == "fails part way":
         real = snapshot.rows_to_write
 
-        def half_then_fail(*args: Any, **kwargs: Any) -> Any:
-            rows, dropped = real(*args, **kwargs)
+        def half_then_fail(made: Any, kept: Any, head_file: Any) -> Any:
+            rows, dropped = real(made, kept, head_file)
             if os.getpid() != parent:
-                kwargs["head_file"].write(b"the start of a head, and no more")
-                kwargs["head_file"].flush()
+                head_file.write(b"the start of a head, and no more")
+                head_file.flush()
                 raise RuntimeError("the copy fails")
             return rows, dropped
 

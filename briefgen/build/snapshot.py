@@ -32,7 +32,6 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Collection, ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import IO, Any
 
 from briefgen import __version__
@@ -378,17 +377,17 @@ def _with_briefings(snapshot: Snapshot, briefings: Sequence[Briefing]) -> Snapsh
 
 
 def write(store: Store, snapshot: Snapshot) -> None:
-    spool = store.path.parent if store.path is not None else None
-    store.write_blobs(*rows_to_write(snapshot, store.state_names(BRIEFINGS), spool))
+    with tempfile.TemporaryFile(dir=store.folder) as head_file:
+        store.write_blobs(*rows_to_write(snapshot, store.state_names(BRIEFINGS), head_file))
 
 
-def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None = None,
-                  head_file: IO[bytes] | None = None) -> tuple[Iterator[tuple[str, Blob]], tuple[str, ...]]:
+def rows_to_write(snapshot: Snapshot, kept: Collection[str],
+                  head_file: IO[bytes]) -> tuple[Iterator[tuple[str, Blob]], tuple[str, ...]]:
     """The rows that store this snapshot, pickled as they are taken (given the rows of
     briefings the store `kept`: the others it names are new), and the rows to drop. No store
     is read: a forked copy of the build may make them while the build commits its output.
-    The head comes as a temporary file (in `spool`, when given), deleted once let go: pickled
-    into memory, it would be held whole, beside what the pickler holds."""
+    The head is pickled into `head_file`, which is its row: pickled into memory, it would be
+    held whole, beside what the pickler holds."""
     snapshot = replace(snapshot, token=secrets.token_hex(8))
     loaded = snapshot.loaded
     briefings = loaded.site.briefings
@@ -403,10 +402,9 @@ def rows_to_write(snapshot: Snapshot, kept: Collection[str], spool: Path | None 
                                         content=PackedContent.of(loaded.content)))
 
     def rows() -> Iterator[tuple[str, Blob]]:
-        into = head_file or tempfile.TemporaryFile(dir=spool)  # noqa: SIM115 (closed when the taker lets go)
-        pickle.dump((_FORMAT, head), into, protocol=pickle.HIGHEST_PROTOCOL)
-        into.flush()
-        yield HEAD, into
+        pickle.dump((_FORMAT, head), head_file, protocol=pickle.HIGHEST_PROTOCOL)
+        head_file.flush()
+        yield HEAD, head_file
         for name, start, end in zip(names, starts, _ends(starts, len(briefings)), strict=True):
             if name not in kept:
                 data = io.BytesIO()
@@ -428,10 +426,10 @@ def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Cal
         yield lambda: write(store, snapshot)
         return
     kept = store.state_names(BRIEFINGS)  # read here: a forked copy must not use the store
-    spool = store.path.parent if store.path is not None else None
     # Made before the copy, which writes the rows into them: what it sends back is only where
     # they are. Sent back whole, they were tens of megabytes at once in this process.
-    with tempfile.TemporaryFile(dir=spool) as head_file, tempfile.TemporaryFile(dir=spool) as rows_file:
+    folder = store.folder
+    with tempfile.TemporaryFile(dir=folder) as head_file, tempfile.TemporaryFile(dir=folder) as rows_file:
 
         def spooled_rows() -> bytes:
             """The head written into its file, the other rows one after another into theirs; the
@@ -439,7 +437,7 @@ def writing(store: Store | None, snapshot: Snapshot, fork: bool) -> Iterator[Cal
             for file in (head_file, rows_file):  # a copy that failed may have begun them
                 file.seek(0)
                 file.truncate()
-            rows, dropped = rows_to_write(snapshot, kept, head_file=head_file)
+            rows, dropped = rows_to_write(snapshot, kept, head_file)
             places = []
             for name, data in rows:
                 if name != HEAD:

@@ -288,6 +288,12 @@ class Store:
         self._pid = 0
         self._pending: list[tuple[str, str]] = []
 
+    @property
+    def folder(self) -> Path | None:
+        """The cache's folder, where temporary files as large as its rows go (a system's
+        temporary folder is often memory); None for a store without a file."""
+        return self.path.parent if self.path is not None else None
+
     def _connect(self) -> sqlite3.Connection | None:
         if self.path is None:
             return None

@@ -70,7 +70,7 @@ class KeyPositions(Mapping[str, Position]):
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
             return self._packed == other._packed
-        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+        return super().__eq__(other)
 
     def __hash__(self) -> int:
         return hash((type(self), self._packed))

@@ -103,7 +103,6 @@ class SearchIndex:
         self.postings = postings.build(site, html_of, previous, only, seen, given, keys)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
-        self._keeps_shards = True  # see drop_shard_bytes
         self._meta: bytes | None = None
         if previous is not None and previous_shards:
             self._keep_unchanged_shards(previous, previous_shards)
@@ -133,15 +132,15 @@ class SearchIndex:
                 # A row gone from the cache since the build began: index afresh.
                 self.postings = postings.build(self.site, self.html_of)
                 found = self.postings.shard_bytes(shard)
-            if self._keeps_shards:
+            # A build makes each once, in whichever process (see keep_only_encoded); the live
+            # preview keeps them, for the next edit to reuse.
+            if not self.postings.encoded_only:
                 self._shards[shard] = found
         return found
 
     def drop_shard_bytes(self) -> None:
-        """Forget rendered shards, and keep none from now: a build renders each once, in
-        whichever process (the live preview keeps them, for the next edit to reuse)."""
+        """Forget rendered shards."""
         self._shards = {}
-        self._keeps_shards = False
 
     def shard_digest(self, shard: int) -> str:
         """A digest of a term shard's bytes: known without them for a shard an edit left alone."""

@@ -249,6 +249,9 @@ class SpooledRows(MutableMapping[K, bytes]):
     def __delitem__(self, key: K) -> None:
         del self._places[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._places  # Mapping's own would read the row
+
     def __iter__(self) -> Iterator[K]:
         return iter(list(self._places))
 
@@ -299,7 +302,8 @@ class HeldRows:
     def flush(self) -> IndexState:
         """Write the held rows, read back one at a time; the rows to read from now on."""
         if self._held:
-            self.under.save(_Spooled(self), self.fresh)
+            self.under.save(_MadeRows({name: functools.partial(self._read, name) for name in self._held}),
+                            self.fresh)
         self._held.clear()
         self.fresh = False
         return self.under
@@ -323,22 +327,6 @@ class _MadeRows(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.makers)
-
-
-class _Spooled(Mapping[str, Any]):
-    """The rows held in a HeldRows' file, each read when it is taken."""
-
-    def __init__(self, held: HeldRows) -> None:
-        self._held = held
-
-    def __getitem__(self, name: str) -> Any:
-        return self._held._read(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._held._held)
-
-    def __len__(self) -> int:
-        return len(self._held._held)
 
 
 HEAD = "search"
