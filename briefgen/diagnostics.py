@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -21,6 +21,10 @@ class Diagnostic:
     column: int
     message: str
     severity: Severity = Severity.ERROR
+    # The front-matter list item a problem is about, as (key, item), where the finder knew
+    # only the key's position (a parsed record keeps its keys' positions, not its items'):
+    # the build reads the file again to point at the item (content/records.py, item_position).
+    item: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"
@@ -32,6 +36,11 @@ class Diagnostic:
 
 def error(path: str, line: int, column: int, message: str) -> Diagnostic:
     return Diagnostic(path, line, column, message, Severity.ERROR)
+
+
+def at_item(diagnostic: Diagnostic, line: int, column: int) -> Diagnostic:
+    """The problem at its item's position, found in the file."""
+    return replace(diagnostic, line=line, column=column, item=None)
 
 
 def warning(path: str, line: int, column: int, message: str) -> Diagnostic:

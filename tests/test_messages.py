@@ -109,11 +109,25 @@ def test_a_source_listed_and_cited_but_declared_nowhere_is_not_suggested_for_its
         "title: T\ndate: 2016-08-02\nsources:\n  - mt-kerry-restrain\n", "Claim [@mt-kerry-restrain].")})
     result = run_cli("check", site)
     lines = error_lines(result.stderr)
-    assert any(line.startswith("content/briefings/a.md:4:1: error: listed source 'mt-kerry-restrain'")
-               for line in lines), lines
+    # At the list's item, with the registry's close id as a hint.
+    assert any(line.startswith("content/briefings/a.md:5:5: error: listed source 'mt-kerry-restrain'")
+               and line.endswith("(did you mean 'mt-kerry-restraint'?)") for line in lines), lines
     (cited,) = [line for line in lines if "cited source 'mt-kerry-restrain'" in line]
     # The id it names is the one declared nowhere: the hint is the registry's close id.
     assert "(did you mean 'mt-kerry-restraint'?)" in cited, cited
+
+
+def test_a_list_item_the_model_rejects_is_pointed_at_not_its_key(tmp_path: Path) -> None:
+    """The record keeps where its keys are written; the item's place is read from the file."""
+    front = ("title: T\ndate: 2016-08-02\ntopics: [Energy, \"!!!\"]\nsources:\n  - mt-kerry-restraint\n"
+             "  - id: own-source\n    title: Own\n    publisher: Own Desk\n  - nowhere-id\n")
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCES, "content/briefings/a.md": doc(front)})
+    result = run_cli("build", site)
+    assert result.code == 1
+    lines = error_lines(result.stderr)
+    assert "content/briefings/a.md:4:18: error: topic '!!!' has no letters or digits" in lines, lines
+    assert "content/briefings/a.md:10:5: error: listed source 'nowhere-id' is declared nowhere" in lines, lines
+    assert not (site / "output").exists()
 
 
 def test_messages_about_a_cached_record_point_at_its_keys(tmp_path: Path) -> None:
@@ -127,7 +141,7 @@ def test_messages_about_a_cached_record_point_at_its_keys(tmp_path: Path) -> Non
     result = run_cli("build", site)
     assert result.code == 1
     lines = error_lines(result.stderr)
-    assert any(line.startswith("content/briefings/a.md:5:1: error: listed source 'mt-kerry-restraint'")
+    assert any(line.startswith("content/briefings/a.md:6:5: error: listed source 'mt-kerry-restraint'")
                for line in lines), lines
     slug_lines = ("content/briefings/a.md:4:1: error: URL", "content/briefings/b.md:4:1: error: URL")
     assert any(line.startswith(slug_lines) for line in lines), lines

@@ -41,11 +41,12 @@ from briefgen.content.records import (
     Source,
     file_digest,
     is_unreadable_registry,
+    item_position,
     parse_briefing,
     parse_page,
 )
 from briefgen.content.registries import parse_any_registry
-from briefgen.diagnostics import BuildFailed, Diagnostic, has_errors
+from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, has_errors
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.search.index import SearchFiles
@@ -212,7 +213,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         # A registry file that did not parse explains every "unknown source" below:
         # show the cause, not a screen of its consequences.
         model_problems = [d for d in model_problems if not is_unknown_source(d)]
-    problems += model_problems
+    problems += _at_items(model_problems, config.root)
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
     verified = verify(site.briefings, sources, archives, config.build.strict_quotes)
     problems += [*archive_problems, *verified.problems]
@@ -234,6 +235,22 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
                   drafts_left_out=drafts_left_out,
                   future_left_out=len(briefing_docs) - len(included) - drafts_left_out,
                   content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)})
+
+
+def _at_items(problems: list[Diagnostic], root: Path) -> list[Diagnostic]:
+    """Problems about a front-matter list item, moved from the list's key to the item: the
+    file is read again, which only a failed build does."""
+    moved = []
+    for problem in problems:
+        if problem.item is not None:
+            try:
+                found = item_position(problem.path, (root / problem.path).read_bytes(), *problem.item)
+            except OSError:
+                found = None  # the key's position stands
+            if found is not None:
+                problem = at_item(problem, *found)
+        moved.append(problem)
+    return moved
 
 
 # What a kept table of related briefings must say it is: found by other rules, it is found again.

@@ -288,6 +288,21 @@ def _split(path: str, data: bytes) -> SplitDocument | Diagnostic:
     return split_front_matter(path, text)
 
 
+def item_position(path: str, data: bytes, key: str, item: str) -> Position | None:
+    """Where the front matter's list `key` has `item` first: a string, or a mapping of that id."""
+    split = _split(path, data)
+    if isinstance(split, Diagnostic):
+        return None
+    listed = split.meta.value.get(key)
+    if not isinstance(listed, list):
+        return None
+    for index, value in enumerate(listed):
+        named = value.get("id") if isinstance(value, dict) else value
+        if (named.strip() if isinstance(named, str) else named) == item:
+            return split.meta.at(key, index)
+    return None
+
+
 def _positions(meta: Located, kind: type[KeyPositions]) -> KeyPositions:
     return kind.of({key: meta.key_at(key) for key in kind.KEYS if key in meta.value} | {"": meta.at()})
 
