@@ -902,7 +902,7 @@ def test_the_kept_urls_of_content_files_read_back_as_they_were() -> None:
 
 
 def test_the_kept_lists_of_files_showing_each_briefing_read_back_as_they_were() -> None:
-    from briefgen.build.snapshot import PackedLists
+    from briefgen.build.fingerprint import PackedLists
 
     lists = {7: [3, 1, 40_000], 0: [2], 12: [], 3: list(range(500))}
     packed = pickle.loads(pickle.dumps(PackedLists(lists)))
@@ -945,7 +945,7 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     from array import array
 
-    from briefgen.build import snapshot
+    from briefgen.build import fingerprint, snapshot
 
     monkeypatch.setattr(snapshot, "_PACKED_ROWS", 5)
     site = corpus_site(tmp_path, count=12)
@@ -961,7 +961,7 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         kept.plan._runs = tuple(pickle.dumps([]) for _ in runs)
     elif damage == "lists that do not add up":
         assert len(kept.fingerprints.listed_by) > 5
-        kept.fingerprints.listed_by._positions = array(snapshot._INDEXES, [1, 2])
+        kept.fingerprints.listed_by._positions = array(fingerprint._INDEXES, [1, 2])
     else:
         kept.loaded.content.stats.pop()
     _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))

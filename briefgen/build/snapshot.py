@@ -29,7 +29,6 @@ import secrets
 import tempfile
 import zlib
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Collection, ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
@@ -37,7 +36,7 @@ from typing import IO, Any
 from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
-from briefgen.build.fingerprint import FingerprintState
+from briefgen.build.fingerprint import FingerprintState, PackedLists
 from briefgen.build.stages import Loaded, parse_key
 from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shape
 from briefgen.content.records import Source
@@ -55,7 +54,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-9 {__version__} "
+_FORMAT = (f"briefgen-snapshot-10 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -175,49 +174,6 @@ class PackedRows:
         """Unpickle every run now (DamagedRow if one cannot be), for a holder that keeps them all."""
         for run in range(len(self._runs)):
             self._run(run)
-
-
-# Briefing indexes and plan positions: four bytes each (a C int), half of what "q" takes; the
-# lists of the files listing each briefing were a quarter of the head at 50,000 briefings.
-_INDEXES = "i"
-
-
-class PackedLists(Mapping[int, list[int]]):
-    """Lists of plan positions by briefing index (FingerprintState.listed_by, shown_full_by)
-    as three arrays, which unpickle as copies of their bytes; an edit reads a few of them."""
-
-    def __init__(self, lists: Mapping[int, Sequence[int]]) -> None:
-        keys = sorted(lists)
-        self._keys = array(_INDEXES, keys)
-        self._ends = array(_INDEXES)
-        self._positions = array(_INDEXES)
-        for key in keys:
-            self._positions.extend(lists[key])
-            self._ends.append(len(self._positions))
-
-    def __getstate__(self) -> tuple[array[int], array[int], array[int]]:
-        return self._keys, self._ends, self._positions
-
-    def __setstate__(self, state: tuple[array[int], array[int], array[int]]) -> None:
-        keys, ends, positions = state
-        # Checked here, where a damaged head is a full build: a slice past the end would not fail.
-        if (not all(type(a) is array and a.typecode == _INDEXES for a in state) or len(keys) != len(ends)
-                or (ends[-1] if ends else 0) != len(positions) or any(map(int.__gt__, ends, ends[1:]))
-                or any(map(int.__ge__, keys, keys[1:]))):
-            raise ValueError("damaged lists of plan positions")
-        self._keys, self._ends, self._positions = keys, ends, positions
-
-    def __getitem__(self, key: int) -> list[int]:
-        at = bisect_left(self._keys, key)
-        if at == len(self._keys) or self._keys[at] != key:
-            raise KeyError(key)
-        return self._positions[self._ends[at - 1] if at else 0:self._ends[at]].tolist()
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 _STAT_NUMBERS = 4  # in a FileStat
@@ -344,8 +300,8 @@ class PackedStrings(Mapping[str, str]):
 
 def _packed(state: FingerprintState) -> FingerprintState:
     """The state with its lists packed: a restored state's lists are only read (Fingerprints.readers)."""
-    return replace(state, listed_by=PackedLists(state.listed_by),
-                   shown_full_by=PackedLists(state.shown_full_by))
+    return replace(state, listed_by=PackedLists.of(state.listed_by),
+                   shown_full_by=PackedLists.of(state.shown_full_by))
 
 
 class _Pickler(pickle.Pickler):
