@@ -186,15 +186,22 @@ class _Readers:
     """Which files show each briefing, as of_plan notes them (see Fingerprints.readers)."""
 
     def __init__(self) -> None:
-        self.listed_by: dict[int, list[int]] = {}
-        self.shown_full_by: dict[int, list[int]] = {}
+        # Arrays rather than lists: a list holds a pointer and, past 256, an object per number.
+        self.listed_by: dict[int, array[int]] = {}
+        self.shown_full_by: dict[int, array[int]] = {}
         self.shows_every: list[int] = []
 
     def note(self, position: int, shown: Shows) -> None:
         for index in shown.listed:
-            self.listed_by.setdefault(index, []).append(position)
+            found = self.listed_by.get(index)
+            if found is None:
+                found = self.listed_by[index] = array(_INDEXES)
+            found.append(position)
         for index in shown.full:
-            self.shown_full_by.setdefault(index, []).append(position)
+            found = self.shown_full_by.get(index)
+            if found is None:
+                found = self.shown_full_by[index] = array(_INDEXES)
+            found.append(position)
         if shown.every_briefing:
             self.shows_every.append(position)
 
@@ -202,7 +209,7 @@ class _Readers:
         """Add what was noted of files after all of these (positions stay in order)."""
         for mine, theirs in ((self.listed_by, later.listed_by), (self.shown_full_by, later.shown_full_by)):
             for index, positions in theirs.items():
-                mine.setdefault(index, []).extend(positions)
+                mine.setdefault(index, array(_INDEXES)).extend(positions)
         self.shows_every += later.shows_every
 
 
