@@ -779,14 +779,16 @@ class _Rows:
         self.rows.update(values)
 
 
+@pytest.mark.parametrize("spare", [False, True], ids=["copied", "changed in place"])
 @pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
 def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, spare: bool) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
     from briefgen.search import postings
 
     monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
+    monkeypatch.setattr(postings, "_ROWS_READ_AT_ONCE", 2)  # shards are read in several batches
     # Rows of four documents' terms: a moving update keeps those before the first id that moved.
     monkeypatch.setattr(postings, "_CHUNK", 4)
     terms_read: list[int] = []
@@ -828,7 +830,7 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         assert kept is not None and kept.loaded == set()
         moved.clear()
         terms_read.clear()
-        updated = postings.build(model(), lambda doc: doc.body.html, kept)
+        updated = postings.build(model(), lambda doc: doc.body.html, kept, previous_spare=spare)
         assert bool(moved) == (floor == 1 and relative.endswith(("filler3.md", "filler9b.md"))), relative
         if moved:
             # The about page and the fillers before the first that moved: their row is kept unread.
@@ -841,6 +843,13 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
             # An edit in place reads the shards of the words it changed, not all of them; so does
             # a new briefing, with the shards of the terms the new count lists otherwise.
             assert 0 < len(shards_read) < updated.shards, shards_read
+        if not spare:
+            # The postings updated were copies: those read stay as the rows hold them.
+            as_kept = postings.read_state(rows)
+            assert as_kept is not None
+            as_kept.load_shards(range(as_kept.shards))
+            assert kept.lists and {t: list(a) for t, a in kept.lists.items()} == {
+                t: list(as_kept.lists[t]) for t in kept.lists}, relative
         updated.save(rows)
         again = postings.read_state(rows)
         assert again is not None

@@ -96,11 +96,12 @@ class SearchIndex:
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
                  previous_shards: Mapping[int, bytes] | None = None,
                  only: Collection[int] | None = None, seen: postings.WordsSeen | None = None,
-                 given: Iterator[postings.IndexedDoc] | None = None, keys: list[str] | None = None) -> None:
+                 given: Iterator[postings.IndexedDoc] | None = None, keys: list[str] | None = None,
+                 previous_spare: bool = False) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous, only, seen, given, keys)
+        self.postings = postings.build(site, html_of, previous, only, seen, given, keys, previous_spare)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
         self._meta: bytes | None = None
@@ -182,6 +183,7 @@ class SearchFiles:
         self.date_of = date_of
         self._index: SearchIndex | None = None
         self._previous: postings.Postings | None = None
+        self._previous_spare = False  # read here from the kept state: no one else holds it
         self._previous_shards: Mapping[int, bytes] = {}
         self._only: Collection[int] | None = None
         self._state: postings.IndexState | None = None
@@ -209,6 +211,7 @@ class SearchFiles:
         """The postings this index updates: an earlier renderer's, or the kept state's head."""
         if self._previous is None and self._state is not None:
             self._previous = postings.read_state(self._state)
+            self._previous_spare = True
         return self._previous
 
     def ids_may_have_moved(self) -> bool:
@@ -257,6 +260,7 @@ class SearchFiles:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
         changed_briefings, when given, are the only briefings that may differ."""
         self._previous = earlier._index.postings if earlier._index is not None else earlier._previous
+        self._previous_spare = False
         self._previous_shards = earlier._index._shards if earlier._index is not None else {}
         if earlier._index is None:
             self._state = earlier._state  # not indexed yet: this one starts from the kept state
@@ -269,12 +273,13 @@ class SearchFiles:
             given, self._given = self._given, None
             keys, self._keys = self._keys, None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
-                                      self._only, self._keep_sequence, given, keys)
+                                      self._only, self._keep_sequence, given, keys, self._previous_spare)
             if self._wrote_earlier_output(self._index.postings):
                 self._earlier_ids.update(self._index.postings.moved_from)
             if self._output:
                 self._index.postings.output = self._output
             self._previous, self._previous_shards, self._only = None, {}, None
+            self._previous_spare = False
             if self._state is not None:
                 self._keep(self._index, self._held if self._held is not None else self._state)
         return self._index
