@@ -235,12 +235,13 @@ class BuildCache:
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
         return stored_html(self.store, doc, key)
 
-    def manifest(self, output: Path) -> Manifest:
-        """What the last build into this output folder made; other folders say nothing of it."""
+    def manifest(self, output: Path) -> Mapping[str, tuple[str, str]]:
+        """What the last build into this output folder made; other folders say nothing of it.
+        The cache's own, not a copy (a tenth of a second and 10 MB at 50,000 briefings): read only."""
         if str(output) not in self._manifests:
             kept = self._kept_manifests[str(output)] = read_kept_manifest(self.store, output)
             self._manifests[str(output)] = kept.files
-        return dict(self._manifests[str(output)])
+        return self._manifests[str(output)]
 
     def set_manifest(self, output: Path, files: Manifest) -> None:
         if self._manifests.get(str(output)) != files:

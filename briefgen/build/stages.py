@@ -407,7 +407,7 @@ def first_to_render(jobs: list[tuple[PageSpec, str]], count: int) -> tuple[list[
             [job for p, job in enumerate(jobs) if p not in chosen])
 
 
-def render_site(loaded: Loaded, sink: Sink, previous: dict[str, tuple[str, str]],
+def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, str]],
                 pool: WorkerPool | None = None, cache: BuildCache | None = None,
                 progress: Progress | None = None, note_readers: bool = False,
                 earlier: Path | None = None, render_at_most: int | None = None,
