@@ -550,6 +550,13 @@ def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
     assert store.PackedManifest.checked(["a", "f1", "d1"]) is None
     empty = store.PackedManifest.checked(("", "", ""))
     assert empty is not None and len(empty) == 0 and empty.as_dict() == {}
+    # Columns whose values have one width are kept as stored, and still checked against the paths.
+    digest = "0" * 32
+    assert store.PackedManifest.checked(("a\0b", "\0".join([digest] * 3), "\0".join([digest] * 2))) is None
+    assert store.PackedManifest.checked(("a\0b", digest, "\0".join([digest] * 2))) is None
+    two = store.PackedManifest.checked(("a\0b", "\0".join([digest] * 2), digest + "\0" + "1" * 32))
+    assert two is not None and two.as_dict() == {"a": (digest, digest), "b": (digest, "1" * 32)}
+    assert two["b"] == (digest, "1" * 32) and "c" not in two
 
 
 @given(st.dictionaries(st.sampled_from(BriefingPositions.KEYS),
