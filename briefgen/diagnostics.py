@@ -34,8 +34,8 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
 
-def error(path: str, line: int, column: int, message: str) -> Diagnostic:
-    return Diagnostic(path, line, column, message, Severity.ERROR)
+def error(path: str, line: int, column: int, message: str, item: tuple[str, str] | None = None) -> Diagnostic:
+    return Diagnostic(path, line, column, message, Severity.ERROR, item)
 
 
 def at_item(diagnostic: Diagnostic, line: int, column: int) -> Diagnostic:

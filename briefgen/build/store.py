@@ -13,10 +13,10 @@ import os
 import pickle
 import secrets
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any
 
 STORE = "cache.sqlite"
 _TABLES = (
@@ -73,10 +73,10 @@ def _pack(files: Mapping[str, tuple[str, str]]) -> PackedFiles:
 _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 
 
-class _Column(Sequence[str]):
+class _Column:
     """A manifest's column of fingerprints or digests as its row stores it, one string, when
     every value has the same width: split, it was as many string objects as files (11 MB a
-    column at 50,000 briefings, and a tenth of reading the manifest)."""
+    column at 50,000 briefings, and a third of an edit's reading the manifest)."""
 
     __slots__ = ("_count", "_joined")
 
@@ -84,7 +84,7 @@ class _Column(Sequence[str]):
         self._joined, self._count = joined, count
 
     @classmethod
-    def of(cls, joined: str, count: int) -> Sequence[str]:
+    def of(cls, joined: str, count: int) -> _Column | list[str]:
         """The values of a column joined by NULs, `count` of them (a ValueError when not)."""
         step = _WIDTH + 1
         if count and len(joined) == count * step - 1 and joined[_WIDTH::step] == "\0" * (count - 1):
@@ -94,19 +94,8 @@ class _Column(Sequence[str]):
             raise ValueError("a manifest column of another length")
         return values
 
-    @overload
-    def __getitem__(self, at: int) -> str: ...
-    @overload
-    def __getitem__(self, at: slice) -> list[str]: ...
-
-    def __getitem__(self, at: int | slice) -> str | list[str]:
-        if isinstance(at, slice):
-            return [self[i] for i in range(*at.indices(self._count))]
-        if at < 0:
-            at += self._count
-        if not 0 <= at < self._count:
-            raise IndexError(at)
-        start = at * (_WIDTH + 1)
+    def __getitem__(self, at: int) -> str:
+        start = at * (_WIDTH + 1)  # a position the paths' index gave: within the column
         return self._joined[start:start + _WIDTH]
 
     def __iter__(self) -> Iterator[str]:
@@ -121,9 +110,10 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
     """A manifest row as stored, with the changes of its delta row over it. The row is three
     strings (no path or digest holds a NUL): it unpickles as three copies of bytes, where a dict
     of 140,000 entries took 0.10-0.15 s (50,000 briefings). An edit in place looks a few files
-    up: the strings are split, and the paths indexed on the first lookup."""
+    up: the paths are split and indexed on the first lookup, the other columns kept as stored
+    when their values have one width (see _Column)."""
 
-    def __init__(self, columns: tuple[list[str], Sequence[str], Sequence[str]],
+    def __init__(self, columns: tuple[list[str], _Column | list[str], _Column | list[str]],
                  changes: ManifestChanges | None = None) -> None:
         self.changes: ManifestChanges = changes or {}
         self._columns = columns  # paths, fingerprints, digests

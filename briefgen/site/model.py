@@ -14,7 +14,7 @@ import operator
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import overload
 
 from briefgen.content.markup import Conversion
@@ -319,8 +319,8 @@ def place_briefing(
         topic_slug = make_slug(name)
         if not topic_slug:
             line, column = doc.positions.get("topics", (1, 1))
-            problems.append(replace(error(doc.path, line, column, f"topic {name!r} has no letters or digits"),
-                                    item=("topics", name)))
+            problems.append(error(doc.path, line, column, f"topic {name!r} has no letters or digits",
+                                  item=("topics", name)))
             continue
         # Names that give one slug are one topic; the first in sort order names it.
         known = topic_names.get(topic_slug)
@@ -342,9 +342,8 @@ def place_briefing(
             line, column = doc.positions.get("sources", (1, 1))
             close = closest(source_id, sources)
             hint = f" (did you mean {close!r}?)" if close else ""
-            problems.append(replace(error(doc.path, line, column,
-                                          f"listed source {source_id!r} {_DECLARED_NOWHERE}{hint}"),
-                                    item=("sources", source_id)))
+            message = f"listed source {source_id!r} {_DECLARED_NOWHERE}{hint}"
+            problems.append(error(doc.path, line, column, message, item=("sources", source_id)))
     cited = [sid for sid in doc.body.cited_ids if sid in sources]
     listed = [sid for sid in doc.source_ids if sid in sources and sid not in cited]
     date = to_site_time(doc.date, zone)
