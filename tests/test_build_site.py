@@ -566,7 +566,13 @@ def test_atom_feed(out: Path) -> None:
         assert not re.search(r'(href|src)="(/|#)', content), "relative link in a feed entry"
     self_links = [link.href for link in feed.feed.links if link.rel == "self"]
     assert self_links == [BASE + "feed.xml"]
-    main = feed.entries[1].content[0].value
+    main_entry = feed.entries[1]
+    assert [(link.rel, link.type, link.href) for link in main_entry.links] == [
+        ("alternate", "text/html", BASE + MAIN_URL)]
+    assert [(tag.term, tag.label) for tag in main_entry.tags] == [("syria", "Syria"), ("russia", "Russia")]
+    assert [author.name for author in main_entry.authors] == ["A. Editor"]
+    assert main_entry.summary == "The main briefing's own summary."
+    main = main_entry.content[0].value
     assert f'href="{BASE}{MAIN_URL}#source-1"' in main
     assert "Alpha reports the first thing" in main, "the feed entry carries its sources"
 
