@@ -374,6 +374,26 @@ def test_an_in_place_edit_that_meets_a_lost_body_makes_a_full_build(tmp_path: Pa
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_a_row_larger_than_a_piece_is_pickled_into_a_file_and_reads_back_whole(tmp_path: Path) -> None:
+    from briefgen.build.store import pickled
+
+    large = ("manifest", ("a/index.html\0" * 200_000, "0" * 1_500_000), "token")
+    small = {"delta": ("format", "token", {"a.md": None})}
+    rows = pickled([("large", large), *small.items()], tmp_path)
+    name, blob = next(rows)
+    assert name == "large" and not isinstance(blob, bytes)  # a file: never all in memory
+    blob.seek(0)
+    assert pickle.load(blob) == large
+    assert next(rows) == ("delta", pickle.dumps(small["delta"], protocol=pickle.HIGHEST_PROTOCOL))
+    store = Store(tmp_path / "cache.sqlite")
+    try:
+        store.write_blobs(pickled([("large", large), *small.items()], tmp_path))
+        assert store.read_states(["large", "delta"]) == {"large": large, **small}
+    finally:
+        store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.sqlite"]  # no file left behind
+
+
 def test_a_body_kept_in_the_store_is_told_from_an_empty_one(tmp_path: Path) -> None:
     from briefgen.build.cache import LostBody, body_key, stored_html, without_body
     from briefgen.build.store import Store

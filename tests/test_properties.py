@@ -542,6 +542,36 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
     assert again is not None and again.as_dict() == expected
 
 
+@SETTINGS
+@given(st.dictionaries(_rel_st, _entry_st, max_size=12), st.dictionaries(_rel_st, _entry_st, max_size=12),
+       st.integers(-1, 14))
+def test_changes_past_a_limit_are_not_gathered_and_a_full_row_is_the_manifest_after_them(
+        before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]], limit: int) -> None:
+    from briefgen.build import store
+
+    every = store.manifest_changes(before, after)
+    assert every is not None
+    assert store._with_changes(dict(before), every) == after
+    capped = store.manifest_changes(before, after, at_most=limit)
+    assert capped == (every if len(every) <= limit else None)
+    # Too many changes for a delta: the row written is the manifest after them, read back whole.
+    rows = _StateRows()
+    kept = store.KeptManifest(before, "token" if limit >= 0 else "", {})
+    values, _, now = store.manifest_delta_rows(rows, Path("/out"), kept, capped, after=after)  # type: ignore[arg-type]
+    assert now.files == after
+    if capped is None:
+        (_, packed, _) = values["manifest//out"]
+        unpacked = store.PackedManifest.checked(packed)
+        assert unpacked is not None and unpacked.as_dict() == after
+
+
+class _StateRows:
+    """A store with no rows, for manifest_rows (which reads which folders have one)."""
+
+    def read_states(self, names: list[str]) -> dict[str, object]:
+        return {}
+
+
 def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
     from briefgen.build import store
 

@@ -34,6 +34,7 @@ from briefgen.build.store import (
     KeptManifest,
     Manifest,
     Store,
+    delta_room,
     manifest_changes,
     manifest_delta_rows,
     pickled,
@@ -277,19 +278,22 @@ class BuildCache:
         manifests: dict[str, Any] = {}
         dropped: tuple[str, ...] = ()
         for output in self._manifests_set:
-            kept = self._kept_manifests.get(output)
+            kept = self._kept_manifests.pop(output, None)
             if kept is None:
-                kept = self._kept_manifests[output] = read_kept_manifest(self.store, Path(output))
-            changes = manifest_changes(kept.files, self._manifests[output])
-            values, gone, kept = manifest_delta_rows(self.store, Path(output), kept, changes)
+                kept = read_kept_manifest(self.store, Path(output))
+            files = self._manifests[output]
+            changes = manifest_changes(kept.files, files, at_most=delta_room(kept))
+            if changes is None:
+                kept = KeptManifest({}, "", {})  # not held while the full row is made
+            values, gone, kept = manifest_delta_rows(self.store, Path(output), kept, changes, after=files)
             self._kept_manifests[output] = kept
             self._manifests[output] = kept.files  # equal: one dict held, not two
             manifests.update(values)
             dropped += gone
         self._manifests_set = []
         if self._token and len(self._changes) <= max(200, len(self._parsed) // 20):
-            self.store.write_state({"delta": (_FORMAT, self._token, self._changes), **manifests},
-                                   drop=dropped)
+            rows = {"delta": (_FORMAT, self._token, self._changes), **manifests}
+            self.store.write_blobs(pickled(rows.items(), self.store.folder), drop=dropped)
             return
         self._token = secrets.token_hex(8)
         entries = sorted(self._parsed.items())
@@ -297,7 +301,7 @@ class BuildCache:
         chunks = ((_index_row(number), dict(entries[start:start + _INDEX_CHUNK]))
                   for number, start in enumerate(starts))
         head = [(_INDEX, (_FORMAT, self._token, len(starts)))]
-        self.store.write_blobs(pickled(itertools.chain(head, manifests.items(), chunks)),
+        self.store.write_blobs(pickled(itertools.chain(head, manifests.items(), chunks), self.store.folder),
                                drop=("delta", *dropped), drop_prefix=_INDEX)
         self._changes = {}
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import pickle
 import secrets
 import sqlite3
+import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,35 +235,54 @@ def manifest_rows(store: Store, manifests: Mapping[str, Mapping[str, tuple[str, 
     return values, tuple(dropped)
 
 
-def manifest_changes(before: Mapping[str, tuple[str, str]], after: Mapping[str, tuple[str, str]]
-                     ) -> ManifestChanges:
-    """What turns one manifest into the other: the entries set, None for those dropped."""
-    changes: ManifestChanges = {rel: entry for rel, entry in after.items() if before.get(rel) != entry}
+def manifest_changes(before: Mapping[str, tuple[str, str]], after: Mapping[str, tuple[str, str]],
+                     at_most: int | None = None) -> ManifestChanges | None:
+    """What turns one manifest into the other: the entries set, None for those dropped. With
+    `at_most`, None when there are more changes than that: a full row is then written from
+    `after` itself (at 50,000 briefings, a first build's changes were a third dict of 141,803
+    entries, held at the build's peak of memory)."""
+    changed = ((rel, entry) for rel, entry in after.items() if before.get(rel) != entry)
+    changes: ManifestChanges = dict(changed if at_most is None else itertools.islice(changed, at_most + 1))
+    if at_most is not None and len(changes) > at_most:
+        return None
     changes.update(dict.fromkeys(before.keys() - after.keys()))
-    return changes
+    return changes if at_most is None or len(changes) <= at_most else None
 
 
-def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes: ManifestChanges
+def delta_room(kept: KeptManifest) -> int:
+    """How many changes a kept manifest's delta row may take before a full row is written
+    instead (-1: a full row whatever changes, as when none is kept)."""
+    if not kept.token:
+        return -1
+    return min(_MANIFEST_DELTA_LIMIT, max(100, len(kept.files) // 10))
+
+
+def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes: ManifestChanges | None,
+                        after: Mapping[str, tuple[str, str]] | None = None
                         ) -> tuple[dict[str, Any], tuple[str, ...], KeptManifest]:
     """The rows that record `changes` to a kept manifest: its delta row, or, once the delta
     has grown large, a full row (with the rows to drop, as manifest_rows gives); and the
-    manifest as those rows keep it."""
-    delta = {**kept.delta, **changes}
-    if kept.token and len(delta) <= min(_MANIFEST_DELTA_LIMIT, max(100, len(kept.files) // 10)):
-        row = {_manifest_delta_row(str(output)): (kept.token, delta)}
-        files: Mapping[str, tuple[str, str]] = (
-            kept.files.with_changes(changes) if isinstance(kept.files, PackedManifest)
-            else _with_changes(dict(kept.files), changes))
-        return row, (), KeptManifest(files, kept.token, delta)
-    whole = _with_changes(as_dict(kept.files), changes)
+    manifest as those rows keep it. `after`, when the caller holds it, is the manifest the
+    changes lead to (None changes: more than `delta_room` allows), written as it is."""
+    if changes is not None:
+        delta = {**kept.delta, **changes}
+        if len(delta) <= delta_room(kept):
+            row = {_manifest_delta_row(str(output)): (kept.token, delta)}
+            # Not the kept manifest copied with the changes applied: 141,803 entries at 50,000
+            # briefings, copied at each save of a full build.
+            files: Mapping[str, tuple[str, str]] = (
+                after if after is not None
+                else kept.files.with_changes(changes) if isinstance(kept.files, PackedManifest)
+                else _with_changes(dict(kept.files), changes))
+            return row, (), KeptManifest(files, kept.token, delta)
+    if after is not None:
+        whole = after
+    elif changes is not None:
+        whole = _with_changes(as_dict(kept.files), changes)
+    else:
+        raise ValueError("a full manifest row needs the changes or the manifest after them")
     values, dropped = manifest_rows(store, {str(output): whole})
     return values, dropped, KeptManifest(whole, values[_manifest_row(str(output))][2], {})
-
-def pickled(values: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, bytes]]:
-    """Rows pickled one at a time, as SQLite takes them: a large state's rows together would
-    hold tens of megabytes at once."""
-    for name, value in values:
-        yield name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 # A value larger than this is written into its row piece by piece, through SQLite's
@@ -271,6 +292,24 @@ def pickled(values: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, bytes]]:
 _PIECE = 1 << 20
 
 Blob = bytes | memoryview | IO[bytes]  # a file's bytes are those from its start
+
+
+def pickled(values: Iterable[tuple[str, Any]], folder: Path | None = None) -> Iterator[tuple[str, Blob]]:
+    """Rows pickled one at a time, as SQLite takes them: a large state's rows together would
+    hold tens of megabytes at once. With a `folder`, a row that pickles to more than a piece
+    is pickled into a temporary file there, not into memory (a first build's manifest at
+    50,000 briefings: 21 MB, at the build's peak of memory)."""
+    for name, value in values:
+        if folder is None:
+            yield name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            continue
+        with tempfile.SpooledTemporaryFile(max_size=_PIECE, mode="w+b", dir=str(folder)) as file:
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+            if file.tell() > _PIECE:
+                yield name, file
+            else:
+                file.seek(0)
+                yield name, file.read()
 
 
 def blob_bytes(value: Blob) -> bytes | memoryview:
