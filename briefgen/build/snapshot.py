@@ -83,9 +83,12 @@ class DamagedRow(Exception):
 # Briefings per row, on average. Each row is pickled on its own, so writing the snapshot
 # holds one row's bytes and pickle memo at a time, not the whole site's (tens of megabytes).
 # An edit reads the rows of the briefings its pages show (its own, its neighbours, related
-# ones), wherever they are in the archive: at 1,024 to a row that was two to four rows of
-# 1,000-2,000 records each, 50 ms of a 0.5 s edit at 10,000 briefings; at 128, 5-7 ms.
-CHUNK = 128
+# ones, the newest of each of its topics for their feeds), wherever they are in the archive:
+# at 1,024 to a row that was two to four rows of 1,000-2,000 records each, 50 ms of a 0.5 s
+# edit at 10,000 briefings; at 128, 5-7 ms. A site of many small topics spreads a topic's
+# newest briefings over years: an edit there read 37 rows, and took 0.54 s at 32 to a row
+# against 0.65 s at 128 (10,000 briefings of 2,000 topics; no change on 40 topics).
+CHUNK = 32
 _LONGEST_ROW = 4  # times CHUNK
 BRIEFINGS = "snapshot/briefings"
 
