@@ -198,8 +198,8 @@ def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
                 if postings.is_presence_only(len(entries), documents) != postings.is_presence_only(
                     len(entries), after)}
     same_share = (documents >= postings.PRESENCE_ONLY_FROM) == (after >= postings.PRESENCE_ONLY_FROM)
-    if same_share and made == documents and after - documents <= documents // 2:
-        assert found is not None  # the head tells, for a count that moved this little
+    if same_share and made == documents and abs(after - documents) <= documents // 2:
+        assert found is not None  # the head tells, for a count that moved this little either way
     if found is not None:
         assert set(found) == changing
 
