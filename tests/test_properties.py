@@ -557,7 +557,8 @@ def test_changes_past_a_limit_are_not_gathered_and_a_full_row_is_the_manifest_af
     # Too many changes for a delta: the row written is the manifest after them, read back whole.
     rows = _StateRows()
     kept = store.KeptManifest(before, "token" if limit >= 0 else "", {})
-    values, _, now = store.manifest_delta_rows(rows, Path("/out"), kept, capped, after=after)  # type: ignore[arg-type]
+    values, _, now = (store.full_manifest_rows(rows, Path("/out"), after) if capped is None  # type: ignore[arg-type]
+                      else store.manifest_delta_rows(rows, Path("/out"), kept, capped, after=after))  # type: ignore[arg-type]
     assert now.files == after
     if capped is None:
         (_, packed, _) = values["manifest//out"]

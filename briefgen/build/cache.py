@@ -35,6 +35,7 @@ from briefgen.build.store import (
     Manifest,
     Store,
     delta_room,
+    full_manifest_rows,
     manifest_changes,
     manifest_delta_rows,
     pickled,
@@ -283,9 +284,11 @@ class BuildCache:
                 kept = read_kept_manifest(self.store, Path(output))
             files = self._manifests[output]
             changes = manifest_changes(kept.files, files, at_most=delta_room(kept))
-            if changes is None:
-                kept = KeptManifest({}, "", {})  # not held while the full row is made
-            values, gone, kept = manifest_delta_rows(self.store, Path(output), kept, changes, after=files)
+            if changes is None:  # more than a delta may hold
+                del kept  # not held while the full row is made
+                values, gone, kept = full_manifest_rows(self.store, Path(output), files)
+            else:
+                values, gone, kept = manifest_delta_rows(self.store, Path(output), kept, changes, after=files)
             self._kept_manifests[output] = kept
             self._manifests[output] = kept.files  # equal: one dict held, not two
             manifests.update(values)

@@ -14,8 +14,10 @@ import hashlib
 import pickle
 from array import array
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -187,21 +189,15 @@ class _Readers:
 
     def __init__(self) -> None:
         # Arrays rather than lists: a list holds a pointer and, past 256, an object per number.
-        self.listed_by: dict[int, array[int]] = {}
-        self.shown_full_by: dict[int, array[int]] = {}
+        self.listed_by: defaultdict[int, array[int]] = defaultdict(partial(array, _INDEXES))
+        self.shown_full_by: defaultdict[int, array[int]] = defaultdict(partial(array, _INDEXES))
         self.shows_every: list[int] = []
 
     def note(self, position: int, shown: Shows) -> None:
         for index in shown.listed:
-            found = self.listed_by.get(index)
-            if found is None:
-                found = self.listed_by[index] = array(_INDEXES)
-            found.append(position)
+            self.listed_by[index].append(position)
         for index in shown.full:
-            found = self.shown_full_by.get(index)
-            if found is None:
-                found = self.shown_full_by[index] = array(_INDEXES)
-            found.append(position)
+            self.shown_full_by[index].append(position)
         if shown.every_briefing:
             self.shows_every.append(position)
 
@@ -209,7 +205,7 @@ class _Readers:
         """Add what was noted of files after all of these (positions stay in order)."""
         for mine, theirs in ((self.listed_by, later.listed_by), (self.shown_full_by, later.shown_full_by)):
             for index, positions in theirs.items():
-                mine.setdefault(index, array(_INDEXES)).extend(positions)
+                mine[index].extend(positions)
         self.shows_every += later.shows_every
 
 

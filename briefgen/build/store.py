@@ -257,32 +257,31 @@ def delta_room(kept: KeptManifest) -> int:
     return min(_MANIFEST_DELTA_LIMIT, max(100, len(kept.files) // 10))
 
 
-def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes: ManifestChanges | None,
+def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes: ManifestChanges,
                         after: Mapping[str, tuple[str, str]] | None = None
                         ) -> tuple[dict[str, Any], tuple[str, ...], KeptManifest]:
     """The rows that record `changes` to a kept manifest: its delta row, or, once the delta
-    has grown large, a full row (with the rows to drop, as manifest_rows gives); and the
-    manifest as those rows keep it. `after`, when the caller holds it, is the manifest the
-    changes lead to (None changes: more than `delta_room` allows), written as it is."""
-    if changes is not None:
-        delta = {**kept.delta, **changes}
-        if len(delta) <= delta_room(kept):
-            row = {_manifest_delta_row(str(output)): (kept.token, delta)}
-            # Not the kept manifest copied with the changes applied: 141,803 entries at 50,000
-            # briefings, copied at each save of a full build.
-            files: Mapping[str, tuple[str, str]] = (
-                after if after is not None
-                else kept.files.with_changes(changes) if isinstance(kept.files, PackedManifest)
-                else _with_changes(dict(kept.files), changes))
-            return row, (), KeptManifest(files, kept.token, delta)
-    if after is not None:
-        whole = after
-    elif changes is not None:
-        whole = _with_changes(as_dict(kept.files), changes)
-    else:
-        raise ValueError("a full manifest row needs the changes or the manifest after them")
-    values, dropped = manifest_rows(store, {str(output): whole})
-    return values, dropped, KeptManifest(whole, values[_manifest_row(str(output))][2], {})
+    has grown large, a full row (see full_manifest_rows); and the manifest as those rows keep
+    it. `after`, when the caller holds it, is the manifest the changes lead to: kept as it is,
+    not made again from the kept one (141,803 entries at 50,000 briefings, at each save)."""
+    delta = {**kept.delta, **changes}
+    if len(delta) <= delta_room(kept):
+        row = {_manifest_delta_row(str(output)): (kept.token, delta)}
+        files: Mapping[str, tuple[str, str]] = (
+            after if after is not None
+            else kept.files.with_changes(changes) if isinstance(kept.files, PackedManifest)
+            else _with_changes(dict(kept.files), changes))
+        return row, (), KeptManifest(files, kept.token, delta)
+    return full_manifest_rows(store, output, after if after is not None
+                              else _with_changes(as_dict(kept.files), changes))
+
+
+def full_manifest_rows(store: Store, output: Path, files: Mapping[str, tuple[str, str]]
+                       ) -> tuple[dict[str, Any], tuple[str, ...], KeptManifest]:
+    """The rows that record an output folder's whole manifest, with the rows to drop (as
+    manifest_rows gives), and the manifest as they keep it."""
+    values, dropped = manifest_rows(store, {str(output): files})
+    return values, dropped, KeptManifest(files, values[_manifest_row(str(output))][2], {})
 
 
 # A value larger than this is written into its row piece by piece, through SQLite's
