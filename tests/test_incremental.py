@@ -1100,3 +1100,92 @@ def test_the_store_writes_large_values_in_pieces_and_reads_them_back_whole(tmp_p
         assert store.read_blobs(["a/view"]) == {"a/view": bytes(view)}
     finally:
         store.close()
+
+
+def test_warnings_are_said_again_by_builds_that_skip_their_work_or_edit_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build's warnings are kept with its record and its snapshot: with a warning anywhere in a
+    site, a build with nothing to do and an edit in place still cost what they change, and say
+    the same warnings as a clean build. An edit of the file a warning is about, or of what a
+    warning across files reads, makes a full build, which finds them again."""
+    from briefgen.build import stages
+
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    b0, b3 = site / "content/briefings/2020/b0.md", site / "content/briefings/2020/b3.md"
+    replace_in(b3, 'title: "Briefing 3"', 'title: "Briefing 3"\nsumary: "a typo"')
+    replace_in(b0, 'title: "Briefing 0"', 'title: "Briefing 0"\ndraft: true')  # b3 links to it
+
+    def said(result: BuildResult) -> list[str]:
+        return [str(problem) for problem in result.warnings]
+
+    def rebuilt(step: str) -> BuildResult:
+        result = build(site, BuildOptions(output=output))
+        clean = build(site, BuildOptions(output=tmp_path / "clean", use_cache=False))
+        assert said(result) == said(clean), step
+        assert tree(output) == tree(tmp_path / "clean"), step
+        return result
+
+    first = rebuilt("first build")
+    assert [w.split(" warning: ")[0] for w in said(first)] == [
+        "content/briefings/2020/b3.md:3:1:", "content/briefings/2020/b3.md:12:17:"], said(first)
+    assert "unknown key `sumary`" in said(first)[0] and "a draft" in said(first)[1]
+
+    real_load = stages.load
+
+    def load(*args: Any, **kwargs: Any) -> stages.Loaded:
+        loads.append(1)
+        return real_load(*args, **kwargs)
+
+    loads: list[int] = []
+    monkeypatch.setattr(stages, "load", load)
+    skipped = rebuilt("nothing changed")
+    assert skipped.rendered == 0 and said(skipped) == said(first) and loads == [1]  # the clean build's
+    edit_briefing(site)  # b2, which no warning is about
+    edited = rebuilt("another briefing edited")
+    assert edited.in_place and edited.rendered > 0 and said(edited) == said(first)
+    assert loads == [1, 1]
+    # An edit that makes a warning of its own is a full build, which finds it.
+    b2 = site / "content/briefings/2020/b2.md"
+    replace_in(b2, 'title: "Briefing 2"', 'title: "Briefing 2"\ntopcis: [Gamma]')
+    warned = rebuilt("a warning made by an edit")
+    assert not warned.in_place and len(said(warned)) == 3
+    assert "b2.md:3:1: warning: unknown key `topcis`" in said(warned)[0]
+    replace_in(b2, 'topcis: [Gamma]\n', "")
+    assert said(rebuilt("that warning fixed")) == said(first)
+
+    # A line added above both: the full build says where they are now.
+    replace_in(b3, 'title: "Briefing 3"', 'title: "Briefing 3"\ncurators: [Ann]')
+    moved = rebuilt("the file with the warnings edited")
+    assert not moved.in_place and [w.split(" warning: ")[0] for w in said(moved)] == [
+        "content/briefings/2020/b3.md:4:1:", "content/briefings/2020/b3.md:13:17:"]
+    # The draft published: the warning across files is gone with it.
+    replace_in(b0, "draft: true\n", "")
+    published = rebuilt("the linked draft published")
+    assert not published.in_place and len(said(published)) == 1 and "sumary" in said(published)[0]
+    replace_in(b3, 'sumary: "a typo"\n', "")
+    assert said(rebuilt("the typo fixed")) == []
+    assert build(site, BuildOptions(output=output)).rendered == 0
+
+
+def test_a_record_whose_warnings_are_not_warnings_is_no_record(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path)
+    output = (tmp_path / "out").resolve()
+    build(site, BuildOptions(output=output))
+    cache_dir = site / ".briefgen-cache"
+    last = memo.read_last_build(cache_dir, output)
+    assert last is not None and last.warnings == ()
+    kept = dataclasses.replace(last, warnings=(memo.warning("content/a.md", 2, 1, "a warning"),))
+    memo.write_last_build(cache_dir, output, kept)
+    assert memo.read_last_build(cache_dir, output) == kept
+    stored = '[["content/a.md", 2, 1, "a warning"]]'
+    with sqlite3.connect(cache_dir / STORE) as connection:
+        (record,) = connection.execute("SELECT record FROM builds WHERE output = ?",
+                                       (str(output),)).fetchone()
+        assert stored in record
+        for damaged in ('[["content/a.md", "2", 1, "a warning"]]', '"a warning"', '[["content/a.md", 2, 1]]'):
+            connection.execute("UPDATE builds SET record = ? WHERE output = ?",
+                               (record.replace(stored, damaged), str(output)))
+            connection.commit()
+            assert memo.read_last_build(cache_dir, output) is None, damaged
+    connection.close()

@@ -603,6 +603,23 @@ def test_a_preview_of_a_current_build_starts_from_its_snapshot(
     assert dict(session.pages) == _preview_everything(site)
 
 
+def test_a_preview_started_from_a_build_with_warnings_says_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=8)
+    replace_in(_brief(site, 3), 'title: "Briefing 3"', 'title: "Briefing 3"\nsumary: "a typo"')
+    built = build(site, BuildOptions())
+    assert [str(w) for w in built.warnings] == [
+        "content/briefings/2020/b3.md:3:1: warning: unknown key `sumary` (did you mean `summary`?); "
+        "it is kept as extra data"]
+    loads = _count_loads(monkeypatch)
+    session = Session(site, BuildOptions(drafts=True))
+    started = session.rebuild()
+    assert loads == [] and started.warnings == built.warnings  # from the snapshot, warnings and all
+    edited = _brief(site, 4)
+    replace_in(edited, "Second paragraph 4.", "An edit in the preview.")
+    assert session.rebuild([edited]).warnings == built.warnings and loads == []
+
+
 @pytest.mark.parametrize("change", ["edited", "built with drafts", "other base URL", "page deleted",
                                     "snapshot garbled", "briefing row garbled"])
 def test_a_preview_starts_the_long_way_when_the_build_is_not_its_own(

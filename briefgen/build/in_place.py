@@ -37,6 +37,7 @@ from briefgen.build.store import (
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.markup import Converter
+from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
 from briefgen.site.model import Briefing
 
@@ -51,6 +52,9 @@ class InPlace:
     briefings: int
     drafts_left_out: int
     future_left_out: int
+    # The last build's, which hold: an edit of a file with warnings makes a full build, and
+    # an edit in place changes nothing that a check across files reads.
+    warnings: tuple[Diagnostic, ...] = ()
     model: object = field(default=None, repr=False, compare=False)  # see BuildResult.model
 
 
@@ -164,7 +168,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         memo.write_last_build(config.cache_dir, output,
                               replace(last_build, inputs=inputs, folder_times=times))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
-                   loaded.drafts_left_out, loaded.future_left_out, model=last)
+                   loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
 
 
 def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:

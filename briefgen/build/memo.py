@@ -29,6 +29,7 @@ from typing import TypeVar
 from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.store import STORE, FileStat, Store
+from briefgen.diagnostics import Diagnostic, warning
 
 T = TypeVar("T")
 
@@ -51,6 +52,8 @@ class LastBuild:
     # How many content files the build read (-1: not recorded): a build that finds another
     # number has files added or removed, which no edit in place can take.
     content_files: int = -1
+    # The build's warnings: a build that skips its work, or edits in place, says them again.
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def output_folders(files: Iterable[str]) -> tuple[str, ...]:
@@ -201,11 +204,25 @@ def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None,
                          int(record.get("drafts", 0)), int(record.get("future", 0)),
-                         folders, tuple(times), token, int(record.get("content_files", -1)))
+                         folders, tuple(times), token, int(record.get("content_files", -1)),
+                         _warnings(record.get("warnings", [])))
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         return None
     finally:
         store.close()
+
+
+def _warnings(stored: object) -> tuple[Diagnostic, ...]:
+    """The warnings a record lists; ValueError when it lists something else."""
+    if not isinstance(stored, list):
+        raise ValueError("warnings")
+    found = []
+    for item in stored:
+        if not (isinstance(item, list) and len(item) == 4 and isinstance(item[0], str)
+                and type(item[1]) is int and type(item[2]) is int and isinstance(item[3], str)):
+            raise ValueError("warnings")
+        found.append(warning(*item))
+    return tuple(found)
 
 
 def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
@@ -216,6 +233,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
         "drafts": last.drafts_left_out, "future": last.future_left_out,
         "folders": token, "content_files": last.content_files,
         "folder_times": base64.b64encode(array("q", last.folder_times).tobytes()).decode("ascii"),
+        "warnings": [[w.path, w.line, w.column, w.message] for w in last.warnings],
     }
     store = _store(cache_dir, writable=True)
     try:

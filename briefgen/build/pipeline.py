@@ -115,7 +115,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if options.use_cache:
         now = options.now or dt.datetime.now(dt.UTC)
         if last is not None and state.current(now):
-            return BuildResult(output, last.briefings, last.files, 0, last.files, (),
+            return BuildResult(output, last.briefings, last.files, 0, last.files, last.warnings,
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
         if last is not None and state.as_left:
@@ -124,7 +124,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             edited = build_in_place(config, output, found, global_digest, inputs, now, last)
             if edited is not None:
                 return BuildResult(output, edited.briefings, edited.files, edited.rendered,
-                                   edited.files - edited.rendered, (), time.perf_counter() - started,
+                                   edited.files - edited.rendered, edited.warnings,
+                                   time.perf_counter() - started,
                                    edited.drafts_left_out, edited.future_left_out, in_place=True,
                                    model=edited.model)
     # Only a build that has something to do needs the parsers and renderers.
@@ -164,7 +165,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         write_snapshot = snapshot_copy.enter_context(snapshot.writing(
             cache.store if cache else None, snapshot.Snapshot(str(output), global_digest, loaded,
                                                               outcome.fingerprints.state()),
-            fork=options.jobs > 1 and not loaded.warnings))
+            fork=options.jobs > 1))
         if cache:
             snapshot.drop(cache.store)
             # Until the new output is in place and recorded, the cache vouches only
@@ -188,13 +189,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             times = (memo.refreshed_times(output, last, folders, writer.changed_files)
                      if last is not None and state.as_left and writer.changed_files is not None
                      else memo.folder_times(output, folders))
-            # A build with warnings should say them again next time.
-            if not loaded.warnings and times is not None:
+            if times is not None:
                 write_snapshot()
+                # A build with warnings says them again when a later one skips its work.
                 memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                     inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                     loaded.drafts_left_out, loaded.future_left_out, folders, times,
-                    content_files=len(found)))
+                    content_files=len(found), warnings=tuple(loaded.warnings)))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))

@@ -40,6 +40,7 @@ from briefgen.build.fingerprint import FingerprintState, PackedLists
 from briefgen.build.stages import Loaded, parse_key
 from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shape
 from briefgen.content.records import Source
+from briefgen.diagnostics import Diagnostic
 from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
 from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
 
@@ -50,11 +51,12 @@ DELTA_LIMIT = 500
 
 
 def _shape() -> str:
-    kinds = (Loaded, Site, Briefing, Page, Article, Publisher, Topic, PageSpec, Origin, FingerprintState)
+    kinds = (Loaded, Site, Briefing, Page, Article, Publisher, Topic, PageSpec, Origin, FingerprintState,
+             Diagnostic)
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-10 {__version__} "
+_FORMAT = (f"briefgen-snapshot-11 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest

@@ -350,7 +350,7 @@ class Session:
         self._manifest = dict(built.manifest)
         self._last = baseline
         return SessionResult(loaded.briefing_count, len(loaded.plan), 0, time.perf_counter() - started,
-                             (), frozenset(self.pages))
+                             tuple(loaded.warnings), frozenset(self.pages))
 
     def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
         """The common save, fast and by the build's own rules: briefings edited in place
