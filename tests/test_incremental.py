@@ -1189,3 +1189,53 @@ def test_a_record_whose_warnings_are_not_warnings_is_no_record(tmp_path: Path) -
             connection.commit()
             assert memo.read_last_build(cache_dir, output) is None, damaged
     connection.close()
+
+
+def test_a_draft_left_out_is_edited_in_place_while_it_stays_a_draft(tmp_path: Path) -> None:
+    """No file shows a draft the build leaves out, and a build checks no more of it than that it
+    parses: an edit that keeps it a draft without a problem changes nothing in the output, and
+    makes no full build. An edit that gives it a problem, or publishes it, makes one."""
+    from briefgen.diagnostics import BuildFailed
+
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    b7 = site / "content/briefings/2020/b7.md"
+    replace_in(b7, 'title: "Briefing 7"', 'title: "Briefing 7"\ndraft: true')
+    assert build(site, BuildOptions(output=output)).drafts_left_out == 1
+
+    def rebuilt(step: str) -> BuildResult:
+        result = build(site, BuildOptions(output=output))
+        clean = build(site, BuildOptions(output=tmp_path / "clean", use_cache=False))
+        assert tree(output) == tree(tmp_path / "clean"), step
+        assert (result.warnings, result.drafts_left_out) == (clean.warnings, clean.drafts_left_out), step
+        return result
+
+    replace_in(b7, "Second paragraph 7.", "A draft's second paragraph, rewritten.")
+    edited = rebuilt("the draft's text edited")
+    assert edited.in_place and edited.rendered == 0 and edited.drafts_left_out == 1
+    replace_in(b7, "date: 2020-02-28", "date: 2031-02-28")  # a draft in the future is a draft
+    replace_in(b7, "topics: [Alpha, Beta]", "topics: [Gamma]")
+    assert rebuilt("the draft's date and topics changed").in_place
+    replace_in(b7, "rewritten", "rewritten again")
+    edit_briefing(site)
+    both = rebuilt("the draft and a published briefing edited")
+    assert both.in_place and both.rendered > 0
+
+    replace_in(b7, "title: ", "title: [")  # YAML that does not parse: the build fails, the output stays
+    before = tree(output)
+    with pytest.raises(BuildFailed):
+        build(site, BuildOptions(output=output))
+    assert tree(output) == before
+    replace_in(b7, "title: [", "title: ")
+    assert not rebuilt("the draft mended").in_place
+    replace_in(b7, "draft: true", "draft: true\ntopcis: [Alpha]")
+    warned = rebuilt("a warning in the draft")
+    assert not warned.in_place and "unknown key `topcis`" in str(warned.warnings[0])
+    replace_in(b7, "topcis: [Alpha]\n", "")
+    assert not rebuilt("the warning mended").in_place  # its file had a warning: a full build says it is gone
+    replace_in(b7, "draft: true\n", "")
+    replace_in(b7, "date: 2031-02-28", "date: 2020-02-28")
+    published = rebuilt("the draft published")
+    assert not published.in_place and published.drafts_left_out == 0
+    page = tree(output)["2020/02/28/briefing-7/index.html"].decode()
+    assert "rewritten again" in page and "/topics/gamma/" in page

@@ -3,11 +3,12 @@ what it changes rather than of the whole site.
 
 The last full build left a snapshot (snapshot.py). If every input but the
 content files is as it was then, the content files are the same ones, and the
-only files whose bytes changed are published briefings, the build starts from
-the snapshot and takes the preview's own path (edits.py): parse the edited
-briefings, check that the model around them is unchanged, render the files
-that show them and whose fingerprints changed. Anything else, or any doubt,
-returns None and the caller makes a full build.
+only files whose bytes changed are published briefings (or drafts the build
+left out, which are drafts still), the build starts from the snapshot and takes
+the preview's own path (edits.py): parse the edited briefings, check that the
+model around them is unchanged, render the files that show them and whose
+fingerprints changed. Anything else, or any doubt, returns None and the caller
+makes a full build.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.edits import Baseline, edit_briefings
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
-from briefgen.build.stages import SourceFile, parse_key, read_file
+from briefgen.build.stages import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.store import (
     STORE,
     UNVOUCHED,
@@ -37,6 +38,7 @@ from briefgen.build.store import (
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.markup import Converter
+from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
 from briefgen.site.model import Briefing
@@ -121,6 +123,11 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         content[shown] = (file.stat, file.digest)
         if file.digest != known_digest:
             files[shown] = file
+    drafts = {shown: file for shown, file in files.items() if shown in loaded.drafts}
+    if drafts:
+        if not still_drafts(drafts, loaded):
+            return None
+        files = {shown: file for shown, file in files.items() if shown not in drafts}
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
     replaced: dict[int, Briefing] = {}
@@ -169,6 +176,25 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
                               replace(last_build, inputs=inputs, folder_times=times))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
                    loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
+
+
+def still_drafts(files: dict[str, SourceFile], loaded: Loaded) -> bool:
+    """Whether these files, briefings the last build left out as drafts, are drafts still and
+    parse without a problem. A build checks no more of a draft (its citations and links are checked
+    once it is published) and no file shows it, whatever its text or date: the output stays as
+    it is. A draft with a warning may have lost it, which a full build tells."""
+    if any(problem.path in files for problem in loaded.warnings):
+        return False
+    converter = Converter()
+    for shown, file in files.items():
+        try:
+            data = file.bytes()
+        except OSError:
+            return False  # the full build reports it
+        doc, problems = parse_briefing(shown, data, converter)
+        if doc is None or problems or not doc.draft:
+            return False
+    return True
 
 
 def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:

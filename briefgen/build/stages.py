@@ -107,6 +107,8 @@ class Loaded:
     future_left_out: int = 0
     # Each content file's stat and digest, by site-relative path, as this build read them.
     content: Mapping[str, tuple[FileStat, str]] = dataclasses.field(default_factory=dict)
+    # The briefings left out as drafts, by site-relative path: no file of the site shows them.
+    drafts: frozenset[str] = frozenset()
 
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
@@ -229,12 +231,13 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     site = replace(site, related=_related(site, cache))
     future = [to_site_time(d.date, zone) for d in briefing_docs
               if not options.future and to_site_time(d.date, zone) > now]
-    drafts_left_out = sum(d.draft and not options.drafts for d in briefing_docs)
+    drafts = frozenset(d.path for d in briefing_docs if d.draft and not options.drafts)
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
                   min(future) if future else None, sources, archives,
-                  drafts_left_out=drafts_left_out,
-                  future_left_out=len(briefing_docs) - len(included) - drafts_left_out,
-                  content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)})
+                  drafts_left_out=len(drafts),
+                  future_left_out=len(briefing_docs) - len(included) - len(drafts),
+                  content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)},
+                  drafts=drafts)
 
 
 def _at_items(problems: list[Diagnostic], root: Path) -> list[Diagnostic]:
