@@ -1239,3 +1239,45 @@ def test_a_draft_left_out_is_edited_in_place_while_it_stays_a_draft(tmp_path: Pa
     assert not published.in_place and published.drafts_left_out == 0
     page = tree(output)["2020/02/28/briefing-7/index.html"].decode()
     assert "rewritten again" in page and "/topics/gamma/" in page
+
+
+def test_a_briefing_dated_in_the_future_is_edited_in_place_while_its_date_stays(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A briefing left out until its date is shown by no file either: an edit of its text is taken
+    in place, and the build after its date still publishes it. An edit of its date makes a full
+    build, which knows when to publish it."""
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    b7 = site / "content/briefings/2020/b7.md"
+    replace_in(b7, "date: 2020-02-28", "date: 2031-02-28T09:00:00+00:00")
+    assert build(site, BuildOptions(output=output)).future_left_out == 1
+
+    def rebuilt(step: str, now: dt.datetime | None = None) -> BuildResult:
+        result = build(site, BuildOptions(output=output, now=now))
+        clean = build(site, BuildOptions(output=tmp_path / "clean", use_cache=False, now=now))
+        assert tree(output) == tree(tmp_path / "clean"), step
+        assert (result.warnings, result.future_left_out) == (clean.warnings, clean.future_left_out), step
+        return result
+
+    replace_in(b7, "Second paragraph 7.", "A scheduled paragraph.")
+    edited = rebuilt("its text edited")
+    assert edited.in_place and edited.rendered == 0 and edited.future_left_out == 1
+    replace_in(b7, "T09:00:00+00:00", "T08:00:00+00:00")  # an hour earlier
+    moved = rebuilt("its date moved")
+    assert not moved.in_place and moved.future_left_out == 1
+    replace_in(b7, "A scheduled paragraph.", "A scheduled paragraph, edited again.")
+    assert rebuilt("its text edited again").in_place
+    # Its hour has come: the build publishes it, edited.
+    due = rebuilt("its date come", now=dt.datetime(2031, 2, 28, 8, 30, tzinfo=dt.UTC))
+    assert not due.in_place and due.future_left_out == 0
+    assert "A scheduled paragraph, edited again." in tree(output)["2031/02/28/briefing-7/index.html"].decode()
+    # A briefing in the future made a draft: a full build, which counts it as a draft.
+    replace_in(b7, 'title: "Briefing 7"', 'title: "Briefing 7"\ndraft: true')
+    drafted = rebuilt("made a draft")
+    assert not drafted.in_place and (drafted.drafts_left_out, drafted.future_left_out) == (1, 0)
+    # A draft stays out when its date comes: that changes nothing, and makes no build.
+    from briefgen.build import stages
+
+    monkeypatch.setattr(stages, "load", lambda *args, **kwargs: pytest.fail("a build for nothing"))
+    later = build(site, BuildOptions(output=output, now=dt.datetime(2032, 1, 1, tzinfo=dt.UTC)))
+    assert later.rendered == 0 and later.drafts_left_out == 1

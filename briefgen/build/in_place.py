@@ -3,8 +3,8 @@ what it changes rather than of the whole site.
 
 The last full build left a snapshot (snapshot.py). If every input but the
 content files is as it was then, the content files are the same ones, and the
-only files whose bytes changed are published briefings (or drafts the build
-left out, which are drafts still), the build starts from the snapshot and takes
+only files whose bytes changed are published briefings (or briefings the build
+left out, which it leaves out still), the build starts from the snapshot and takes
 the preview's own path (edits.py): parse the edited briefings, check that the
 model around them is unchanged, render the files that show them and whose
 fingerprints changed. Anything else, or any doubt, returns None and the caller
@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import gc
 import os
+import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
-from briefgen.site.model import Briefing
+from briefgen.site.model import Briefing, to_site_time
 
 # More changed files than this are a checkout or a batch edit: a full build suits them.
 MAX_CHANGED = 20
@@ -123,11 +124,12 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         content[shown] = (file.stat, file.digest)
         if file.digest != known_digest:
             files[shown] = file
-    drafts = {shown: file for shown, file in files.items() if shown in loaded.drafts}
-    if drafts:
-        if not still_drafts(drafts, loaded):
+    left_out = {shown: file for shown, file in files.items()
+                if shown in loaded.drafts or shown in loaded.scheduled}
+    if left_out:
+        if not still_left_out(left_out, loaded):
             return None
-        files = {shown: file for shown, file in files.items() if shown not in drafts}
+        files = {shown: file for shown, file in files.items() if shown not in left_out}
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
     replaced: dict[int, Briefing] = {}
@@ -178,13 +180,15 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
                    loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
 
 
-def still_drafts(files: dict[str, SourceFile], loaded: Loaded) -> bool:
-    """Whether these files, briefings the last build left out as drafts, are drafts still and
-    parse without a problem. A build checks no more of a draft (its citations and links are checked
-    once it is published) and no file shows it, whatever its text or date: the output stays as
-    it is. A draft with a warning may have lost it, which a full build tells."""
+def still_left_out(files: dict[str, SourceFile], loaded: Loaded) -> bool:
+    """Whether these files, briefings the last build left out, are left out still for the same
+    reason and parse without a problem: a draft is a draft still; a briefing dated in the future
+    is no draft and keeps its date (which says when a build must publish it). A build checks no
+    more of a briefing it leaves out, and no file shows one: the output stays as it is. A file
+    with a warning may have lost it, which a full build tells."""
     if any(problem.path in files for problem in loaded.warnings):
         return False
+    zone = zoneinfo.ZoneInfo(loaded.config.site.timezone)
     converter = Converter()
     for shown, file in files.items():
         try:
@@ -192,7 +196,12 @@ def still_drafts(files: dict[str, SourceFile], loaded: Loaded) -> bool:
         except OSError:
             return False  # the full build reports it
         doc, problems = parse_briefing(shown, data, converter)
-        if doc is None or problems or not doc.draft:
+        if doc is None or problems:
+            return False
+        if shown in loaded.drafts:
+            if not doc.draft:
+                return False
+        elif doc.draft or to_site_time(doc.date, zone) != loaded.scheduled[shown]:
             return False
     return True
 

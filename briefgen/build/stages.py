@@ -107,8 +107,10 @@ class Loaded:
     future_left_out: int = 0
     # Each content file's stat and digest, by site-relative path, as this build read them.
     content: Mapping[str, tuple[FileStat, str]] = dataclasses.field(default_factory=dict)
-    # The briefings left out as drafts, by site-relative path: no file of the site shows them.
+    # The briefings left out, by site-relative path: no file of the site shows them. Drafts, and
+    # briefings dated in the future (with that date, in the site's timezone).
     drafts: frozenset[str] = frozenset()
+    scheduled: Mapping[str, dt.datetime] = dataclasses.field(default_factory=dict)
 
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
@@ -229,15 +231,15 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     if has_errors(problems):
         raise BuildFailed(problems)
     site = replace(site, related=_related(site, cache))
-    future = [to_site_time(d.date, zone) for d in briefing_docs
-              if not options.future and to_site_time(d.date, zone) > now]
     drafts = frozenset(d.path for d in briefing_docs if d.draft and not options.drafts)
+    # A draft dated in the future stays out when its date comes: only these wait for theirs.
+    scheduled = {d.path: to_site_time(d.date, zone) for d in briefing_docs
+                 if d.path not in drafts and not options.future and to_site_time(d.date, zone) > now}
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
-                  min(future) if future else None, sources, archives,
-                  drafts_left_out=len(drafts),
-                  future_left_out=len(briefing_docs) - len(included) - len(drafts),
+                  min(scheduled.values()) if scheduled else None, sources, archives,
+                  drafts_left_out=len(drafts), future_left_out=len(scheduled),
                   content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)},
-                  drafts=drafts)
+                  drafts=drafts, scheduled=scheduled)
 
 
 def _at_items(problems: list[Diagnostic], root: Path) -> list[Diagnostic]:
