@@ -440,7 +440,8 @@ def test_dir_first_publish_writes_everything(
     files = read_tree(target)
     manifest = json.loads(files.pop(MANIFEST_NAME))
     assert files == SITE
-    assert manifest == {"version": 1, "files": sorted(SITE)}
+    assert (manifest["version"], manifest["files"]) == (1, sorted(SITE))
+    assert sorted(manifest["seen"]) == sorted(SITE)  # each file's stats and its copy's, as a key
     assert result.changed and result.written == len(SITE) and result.removed == 0
     assert result.target == str(target) and result.commit is None and not result.pushed
 
@@ -565,6 +566,60 @@ def test_dir_unchanged_site_changes_nothing(
 
     assert not result.changed and result.written == 0 and result.removed == 0
     assert (target / MANIFEST_NAME).stat().st_ino == manifest_stat.st_ino
+
+
+def test_dir_reads_only_files_whose_stats_changed_since_the_last_publish(
+    site: Path, tmp_path: Path, protected: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest keeps each file's stats and its copy's: both as the last publish left them,
+    they are equal still, and neither is read. A copy changed by hand since, even to its old size
+    and modification time, has another change time: it is compared, and written again."""
+    from briefgen.publish import folder
+
+    target = tmp_path / "www"
+    publish_dir(site, target, protected=protected)
+    compared: list[str] = []
+    real = folder._same_content
+
+    def same_content(a: Path, b: Path) -> bool:
+        compared.append(a.relative_to(site).as_posix())
+        return real(a, b)
+
+    monkeypatch.setattr(folder, "_same_content", same_content)
+    assert not publish_dir(site, target, protected=protected).changed
+    assert compared == []
+    (site / "feed.xml").write_text("<feed>new</feed>\n")
+    copy = target / "index.html"
+    before = copy.stat()
+    copy.write_text("<h1>Hand</h1>\n")  # as long as the built one
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.utime(site / "static/style.abc123.css")  # touched: read, found equal, not written
+    result = publish_dir(site, target, protected=protected)
+    assert sorted(compared) == ["feed.xml", "index.html", "static/style.abc123.css"]
+    assert result.written == 2 and read_tree(target)["index.html"] == SITE["index.html"]
+    compared.clear()
+    assert not publish_dir(site, target, protected=protected).changed and compared == []
+
+
+@pytest.mark.parametrize("seen", [None, ["index.html"], {"index.html": 7}])
+def test_dir_manifest_without_usable_stats_compares_every_file(
+    site: Path, tmp_path: Path, protected: list[Path], seen: object
+) -> None:
+    """A manifest an earlier version wrote has no stats, and damaged ones are not trusted: every
+    file is compared, the unchanged left alone, and the stats recorded for the next publish."""
+    target = tmp_path / "www"
+    publish_dir(site, target, protected=protected)
+    manifest = json.loads((target / MANIFEST_NAME).read_text())
+    manifest.pop("seen")
+    if seen is not None:
+        manifest["seen"] = seen
+    (target / MANIFEST_NAME).write_text(json.dumps(manifest))
+    (target / "feed.xml").write_text("<feed>by hand</feed>\n")
+
+    result = publish_dir(site, target, protected=protected)
+
+    assert result.written == 1 and read_tree(target)["feed.xml"] == SITE["feed.xml"]
+    assert sorted(json.loads((target / MANIFEST_NAME).read_text())["seen"]) == sorted(SITE)
 
 
 def test_dir_replaces_stale_file_standing_where_a_folder_goes(

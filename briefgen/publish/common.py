@@ -32,13 +32,20 @@ def site_files(site_output: Path) -> list[str]:
     if not site_output.is_dir():
         raise PublishError(f"built site {site_output} is not a folder")
     found: list[str] = []
-    for folder, dirs, files in os.walk(site_output):
-        base = Path(folder)
-        dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
-        for name in files:
-            path = base / name
-            if path.is_file() and not path.is_symlink():
-                found.append(path.relative_to(site_output).as_posix())
+    # Names as strings, types from the folder listing: a Path and a stat per file took most of
+    # a publish that changed nothing (28,900 files at 10,000 briefings).
+    waiting = [("", str(site_output))]
+    while waiting:
+        prefix, folder = waiting.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        waiting.append((prefix + entry.name + "/", entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        found.append(prefix + entry.name)
+        except OSError as exc:  # a site published without a folder of its pages would be broken
+            raise PublishError(f"cannot read {folder}: {exc.strerror or exc}") from exc
     # The marker that says "briefgen made this folder" belongs to the build, not the site.
     return sorted(f for f in found if f != MARKER)
 

@@ -4,6 +4,7 @@ publish wrote there (tracked in a manifest), never anything else."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -90,11 +91,19 @@ def _valid_entry(entry: object) -> bool:
     return all(p not in ("", ".", "..") for p in parts) and entry != MANIFEST_NAME
 
 
-def _read_manifest(target: Path) -> set[str]:
+@dataclass(frozen=True)
+class _Manifest:
+    files: set[str]  # what earlier publishes wrote
+    # For files the last publish left equal to the built site's: both files' stats, as a key
+    # (see _stats_key). Both as they were, the two are equal still, without reading them.
+    seen: dict[str, str]
+
+
+def _read_manifest(target: Path) -> _Manifest:
     """What earlier publishes wrote; empty when there is no manifest yet."""
     path = target / MANIFEST_NAME
     if not path.exists():
-        return set()
+        return _Manifest(set(), {})
     broken = PublishError(
         f"{path} is not a briefgen publish manifest (delete it and publish again; "
         "files from earlier publishes will then be left in place)"
@@ -109,12 +118,32 @@ def _read_manifest(target: Path) -> set[str]:
     # Entries decide what gets deleted, so anything that could leave the target is fatal.
     if not isinstance(files, list) or not all(_valid_entry(f) for f in files):
         raise broken
-    return set(files)
+    # Only a shortcut: anything unexpected (an earlier version wrote none) means reading the files.
+    seen = data.get("seen")
+    if not (isinstance(seen, dict) and all(isinstance(key, str) for key in seen.values())):
+        seen = {}
+    return _Manifest(set(files), seen)
 
 
-def _manifest_bytes(files: Iterable[str]) -> bytes:
-    data = {"version": _MANIFEST_VERSION, "files": sorted(files)}
-    return (json.dumps(data, indent=2) + "\n").encode()
+def _manifest_bytes(files: Iterable[str], seen: dict[str, str]) -> bytes:
+    listed = sorted(files)
+    data = {"version": _MANIFEST_VERSION, "files": listed,
+            "seen": {rel: seen[rel] for rel in listed if rel in seen}}
+    return (json.dumps(data, indent=0, separators=(",", ":")) + "\n").encode()
+
+
+def _stats_key(source: str, dest: str) -> str | None:
+    """Size, times and inode of a built file and of its published copy. The change time is set by
+    every write and cannot be set back: a file with the key it had is the file it was."""
+    try:
+        a, b = os.stat(source), os.stat(dest)
+    except OSError:
+        return None
+    if not (stat.S_ISREG(a.st_mode) and stat.S_ISREG(b.st_mode)):
+        return None
+    facts = (a.st_size, a.st_mtime_ns, a.st_ctime_ns, a.st_ino, a.st_dev,
+             b.st_size, b.st_mtime_ns, b.st_ctime_ns, b.st_ino, b.st_dev)
+    return hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
 
 
 def _same_content(a: Path, b: Path) -> bool:
@@ -173,47 +202,68 @@ class _Plan:
     write: list[str]
     remove: list[str]
     blockers: list[str]  # stale files standing where a new folder must go
+    same: dict[str, str]  # files found equal to the built site's, with their stats' key
 
 
-def _plan(site_output: Path, target: Path, files: list[str], previous: set[str]) -> _Plan:
+def _plan(site_output: Path, target: Path, files: list[str], previous: _Manifest) -> _Plan:
     """Decide every change up front, so a conflict stops the publish before it starts.
 
     Here and in the helpers below, `site_output` and `target` are resolved paths.
     """
-    stale = previous - set(files)
+    stale = previous.files - set(files)
     blockers: set[str] = set()
     write: list[str] = []
+    same: dict[str, str] = {}
+    checked: dict[str, bool] = {}  # folder (relative) -> whether it stays inside the target
+    source_root, target_root = str(site_output), str(target)
     for rel in files:
         if rel == MANIFEST_NAME:
             raise PublishError(f"the built site contains {MANIFEST_NAME}, which briefgen reserves")
-        dest = target / rel
-        blockers |= _blocking_files(target, rel, stale)
-        if dest.is_dir() and not dest.is_symlink():
-            raise PublishError(f"cannot publish {rel} into {target}: a folder is in the way")
-        if not dest.parent.resolve().is_relative_to(target):
+        folder = rel.rpartition("/")[0]
+        if not _inside(target, folder, rel, stale, checked, blockers):
             raise PublishError(f"cannot publish {rel} into {target}: a symlink leads outside it")
-        if not (dest.is_file() and _same_content(site_output / rel, dest)):
+        source, dest = f"{source_root}/{rel}", f"{target_root}/{rel}"
+        key = _stats_key(source, dest)
+        if key is not None and previous.seen.get(rel) == key:
+            same[rel] = key  # as the last publish left both: equal still
+            continue
+        if os.path.isdir(dest) and not os.path.islink(dest):
+            raise PublishError(f"cannot publish {rel} into {target}: a folder is in the way")
+        if key is not None and _same_content(Path(source), Path(dest)):
+            same[rel] = key
+        else:
             write.append(rel)
     remove = sorted(r for r in stale - blockers if (target / r).is_file())
-    return _Plan(write, remove, sorted(blockers))
+    return _Plan(write, remove, sorted(blockers), same)
 
 
-def _blocking_files(target: Path, rel: str, stale: set[str]) -> set[str]:
-    """Files in the way of `rel`'s folders; only stale files of ours may be moved aside."""
-    blocking: set[str] = set()
-    parts = rel.split("/")[:-1]
-    for depth in range(1, len(parts) + 1):
-        prefix = "/".join(parts[:depth])
-        path = target / prefix
-        if path.exists() and not path.is_dir():
-            if prefix not in stale:
+def _inside(target: Path, folder: str, rel: str, stale: set[str], checked: dict[str, bool],
+            blockers: set[str]) -> bool:
+    """Whether a folder of the target (relative; `rel` goes in it) stays inside the target, each
+    of its folders looked at once: a file in the way is a blocker when it is a stale file of ours,
+    else an error."""
+    found = checked.get(folder)
+    if found is not None:
+        return found
+    parent = folder.rpartition("/")[0]
+    found = not folder or _inside(target, parent, rel, stale, checked, blockers)
+    if folder and found:
+        path = f"{target}/{folder}"
+        try:
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                found = Path(path).resolve().is_relative_to(target)
+                mode = os.stat(path).st_mode  # where it leads, which is the folder
+        except OSError:  # nothing there (or a link to nothing): the folder is made, or refused
+            mode = stat.S_IFDIR
+        if not stat.S_ISDIR(mode):
+            if folder not in stale:
                 raise PublishError(
-                    f"cannot publish {rel} into {target}: {prefix} is a file briefgen did not write"
+                    f"cannot publish {rel} into {target}: {folder} is a file briefgen did not write"
                 )
-            blocking.add(prefix)
-    return blocking
-
-
+            blockers.add(folder)
+    checked[folder] = found
+    return found
 def _remove(target: Path, rel: str) -> bool:
     path = target / rel
     # A stale entry behind a symlink to elsewhere is not ours to delete.
@@ -240,9 +290,9 @@ def _apply(site_output: Path, target: Path, plan: _Plan) -> int:
     return removed
 
 
-def _write_manifest(target: Path, files: Iterable[str]) -> None:
+def _write_manifest(target: Path, files: Iterable[str], seen: dict[str, str]) -> None:
     path = target / MANIFEST_NAME
-    data = _manifest_bytes(files)
+    data = _manifest_bytes(files, seen)
     if path.is_file() and path.read_bytes() == data:
         return
     _atomic_write(path, data)
@@ -264,10 +314,15 @@ def publish_dir(site_output: Path, target: Path, *, protected: list[Path]) -> Pu
         plan = _plan(site, root, files, previous)
         if plan.write or plan.remove or plan.blockers:
             # Record the new files before writing them: if the publish is cut short,
-            # the next one still knows they are ours.
-            _write_manifest(root, previous | set(files))
+            # the next one still knows they are ours (and that they must be compared).
+            _write_manifest(root, previous.files | set(files), plan.same)
         removed = _apply(site, root, plan)
-        _write_manifest(root, files)
+        seen = dict(plan.same)
+        for rel in plan.write:
+            key = _stats_key(f"{site}/{rel}", f"{root}/{rel}")
+            if key is not None:
+                seen[rel] = key
+        _write_manifest(root, files, seen)
     except OSError as exc:
         raise PublishError(f"cannot write to {target}: {exc.strerror or exc}") from exc
     return PublishResult(
