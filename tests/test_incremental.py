@@ -1102,6 +1102,18 @@ def test_the_store_writes_large_values_in_pieces_and_reads_them_back_whole(tmp_p
         store.close()
 
 
+def rebuilt_as_clean(site: Path, output: Path, clean: Path, step: str,
+                     now: dt.datetime | None = None) -> BuildResult:
+    """A build into `output`, which must give what a clean build gives: the same files, the same
+    warnings, the same counts of briefings left out."""
+    result = build(site, BuildOptions(output=output, now=now))
+    fresh = build(site, BuildOptions(output=clean, use_cache=False, now=now))
+    assert tree(output) == tree(clean), step
+    assert ((result.warnings, result.drafts_left_out, result.future_left_out)
+            == (fresh.warnings, fresh.drafts_left_out, fresh.future_left_out)), step
+    return result
+
+
 def test_warnings_are_said_again_by_builds_that_skip_their_work_or_edit_in_place(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build's warnings are kept with its record and its snapshot: with a warning anywhere in a
@@ -1120,11 +1132,7 @@ def test_warnings_are_said_again_by_builds_that_skip_their_work_or_edit_in_place
         return [str(problem) for problem in result.warnings]
 
     def rebuilt(step: str) -> BuildResult:
-        result = build(site, BuildOptions(output=output))
-        clean = build(site, BuildOptions(output=tmp_path / "clean", use_cache=False))
-        assert said(result) == said(clean), step
-        assert tree(output) == tree(tmp_path / "clean"), step
-        return result
+        return rebuilt_as_clean(site, output, tmp_path / "clean", step)
 
     first = rebuilt("first build")
     assert [w.split(" warning: ")[0] for w in said(first)] == [
@@ -1204,11 +1212,7 @@ def test_a_draft_left_out_is_edited_in_place_while_it_stays_a_draft(tmp_path: Pa
     assert build(site, BuildOptions(output=output)).drafts_left_out == 1
 
     def rebuilt(step: str) -> BuildResult:
-        result = build(site, BuildOptions(output=output))
-        clean = build(site, BuildOptions(output=tmp_path / "clean", use_cache=False))
-        assert tree(output) == tree(tmp_path / "clean"), step
-        assert (result.warnings, result.drafts_left_out) == (clean.warnings, clean.drafts_left_out), step
-        return result
+        return rebuilt_as_clean(site, output, tmp_path / "clean", step)
 
     replace_in(b7, "Second paragraph 7.", "A draft's second paragraph, rewritten.")
     edited = rebuilt("the draft's text edited")
@@ -1253,11 +1257,7 @@ def test_a_briefing_dated_in_the_future_is_edited_in_place_while_its_date_stays(
     assert build(site, BuildOptions(output=output)).future_left_out == 1
 
     def rebuilt(step: str, now: dt.datetime | None = None) -> BuildResult:
-        result = build(site, BuildOptions(output=output, now=now))
-        clean = build(site, BuildOptions(output=tmp_path / "clean", use_cache=False, now=now))
-        assert tree(output) == tree(tmp_path / "clean"), step
-        assert (result.warnings, result.future_left_out) == (clean.warnings, clean.future_left_out), step
-        return result
+        return rebuilt_as_clean(site, output, tmp_path / "clean", step, now)
 
     replace_in(b7, "Second paragraph 7.", "A scheduled paragraph.")
     edited = rebuilt("its text edited")
