@@ -181,7 +181,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
         if args.git_branch:
             outcome = publish.publish_git_branch(
                 result.output, root, args.git_branch, remote=args.remote, message=args.message,
-                cname=config.site.cname or None,
+                cname=config.site.cname or None, blobs=config.cache_dir / "publish-blobs.json",
             )
         else:
             outcome = publish.publish_dir(result.output, args.dir.resolve(), protected=[root, *protected])

@@ -264,6 +264,54 @@ def test_git_unchanged_site_adds_no_commit(site: Path, repo: Path) -> None:
     assert git(repo, "rev-parse", "gh-pages") == first
 
 
+def test_git_hashes_only_files_changed_since_the_last_publish(
+    site: Path, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files' blobs are kept (in the build cache) with the commit they went into: while the
+    branch's tip is that commit, a file whose size, times and inode are as they were keeps its
+    blob. A file rewritten, even to its old size and modification time, is hashed again; so is
+    every file once the branch has moved under briefgen."""
+    from briefgen.publish import git as git_publish
+
+    blobs = tmp_path / "cache" / "publish-blobs.json"
+    hashed: list[str] = []
+    real = git_publish._hash_blobs
+
+    def hash_blobs(top: Path, site_output: Path, paths: list[str]) -> list[str]:
+        hashed.extend(paths)
+        return real(top, site_output, paths)
+
+    monkeypatch.setattr(git_publish, "_hash_blobs", hash_blobs)
+    first = publish_git_branch(site, repo, "gh-pages", blobs=blobs).commit
+    assert sorted(hashed) == sorted(SITE)
+    hashed.clear()
+    again = publish_git_branch(site, repo, "gh-pages", blobs=blobs)
+    assert not again.changed and hashed == []
+
+    before = (site / "index.html").stat()
+    (site / "index.html").write_text("<h1>Hame</h1>\n")  # as long as the last one
+    os.utime(site / "index.html", ns=(before.st_atime_ns, before.st_mtime_ns))
+    (site / "feed.xml").write_text("<feed>new</feed>\n")
+    second = publish_git_branch(site, repo, "gh-pages", blobs=blobs)
+    assert sorted(hashed) == ["feed.xml", "index.html"]
+    assert git(repo, "rev-parse", "gh-pages^") == first
+    files = branch_files(repo, "gh-pages")
+    assert (files["index.html"], files["feed.xml"]) == ("<h1>Hame</h1>\n", "<feed>new</feed>\n")
+    assert files["static/style.abc123.css"] == SITE["static/style.abc123.css"]
+
+    # Someone else's commit on the branch: its tree is not briefgen's, every file is hashed.
+    tree = git(repo, "rev-parse", "gh-pages^{tree}")
+    git(repo, "update-ref", "refs/heads/gh-pages",
+        git(repo, "commit-tree", "-p", str(second.commit), "-m", "by hand", tree))
+    hashed.clear()
+    publish_git_branch(site, repo, "gh-pages", blobs=blobs)
+    assert sorted(hashed) == sorted(SITE)
+    blobs.write_text("not json")  # a damaged record: every file is hashed, nothing worse
+    hashed.clear()
+    assert not publish_git_branch(site, repo, "gh-pages", blobs=blobs).changed
+    assert sorted(hashed) == sorted(SITE)
+
+
 # ---------------------------------------------------------------- git branch: push
 
 

@@ -3,6 +3,8 @@ so the user's work tree, index, HEAD and current branch are never touched."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import subprocess
@@ -17,6 +19,7 @@ _DEFAULT_MESSAGE = "Publish site"
 _FALLBACK_NAME = "briefgen"
 _FALLBACK_EMAIL = "briefgen@localhost"
 _ZERO_SHA = "0" * 40
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256
 _FILE_MODE = "100644"
 _CHUNK = 1 << 16
 
@@ -243,17 +246,71 @@ def _hash_bytes(top: Path, data: bytes) -> str:
     return out.strip()
 
 
-def _tree_entries(top: Path, site_output: Path, cname: str | None) -> dict[str, str]:
-    """Path -> blob sha for the published tree: the site plus the GitHub Pages files."""
+def _file_key(path: str) -> str | None:
+    """A file's size, times and inode: the change time is set by every write and cannot be set
+    back, so a file with the key it had holds the bytes it held."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return f"{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}:{found.st_ino}:{found.st_dev}"
+
+
+Blobs = dict[str, tuple[str, str]]  # site path -> (its file's key, its blob's sha)
+
+
+def _tree_entries(top: Path, site_output: Path, cname: str | None,
+                  kept: Blobs) -> tuple[dict[str, str], Blobs]:
+    """Path -> blob sha for the published tree: the site plus the GitHub Pages files; and the blobs
+    of the site's files, for the next publish. A file whose key is as `kept` says keeps its blob."""
     # git runs in `top`, so a relative output folder must be made absolute first.
     site = site_output.resolve()
     paths = site_files(site)
-    entries = dict(zip(paths, _hash_blobs(top, site, paths), strict=True))
+    keys = {path: _file_key(f"{site}/{path}") for path in paths}
+    todo = [path for path in paths if keys[path] is None or kept.get(path, ("", ""))[0] != keys[path]]
+    hashed = dict(zip(todo, _hash_blobs(top, site, todo), strict=True))
+    entries = {path: hashed[path] if path in hashed else kept[path][1] for path in paths}
+    blobs = {path: (key, entries[path]) for path, key in keys.items() if key is not None}
     # Without .nojekyll GitHub Pages runs Jekyll, which drops folders starting with "_".
     entries[".nojekyll"] = _hash_bytes(top, b"")
     if cname:
         entries["CNAME"] = _hash_bytes(top, f"{cname.strip()}\n".encode())
-    return entries
+    return entries, blobs
+
+
+def _kept_blobs(record: Path | None, top: Path, branch: str, tip: str | None) -> Blobs:
+    """The blobs of the files the last publish to this branch committed, while the branch's tip is
+    still that commit (so the blobs are in the repository, and the tree is ours)."""
+    if record is None or tip is None:
+        return {}
+    try:
+        kept = json.loads(record.read_text(encoding="utf-8")).get(f"{top}\0{branch}")
+        if not (isinstance(kept, dict) and kept.get("tip") == tip and isinstance(kept.get("files"), dict)):
+            return {}
+        return {path: (str(key), str(sha)) for path, (key, sha) in kept["files"].items()
+                if isinstance(key, str) and isinstance(sha, str) and _SHA.fullmatch(sha)}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _keep_blobs(record: Path | None, top: Path, branch: str, tip: str | None, blobs: Blobs) -> None:
+    """Record the files' blobs for the next publish; a record that cannot be written is a slower
+    next publish, nothing worse."""
+    if record is None or tip is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        try:
+            found = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            found = {}
+        if not isinstance(found, dict):
+            found = {}
+        files = {path: list(entry) for path, entry in blobs.items()}
+        found[f"{top}\0{branch}"] = {"tip": tip, "files": files}
+        record.parent.mkdir(parents=True, exist_ok=True)
+        temporary = record.with_name(f".{record.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(found, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, record)
 
 
 def _write_tree(top: Path, entries: Mapping[str, str]) -> str:
@@ -327,21 +384,25 @@ def publish_git_branch(
     remote: str | None = None,
     message: str | None = None,
     cname: str | None = None,
+    blobs: Path | None = None,
 ) -> PublishResult:
     """Commit `site_output` as the tree of `branch`, on top of its previous tip.
 
     No commit is made when the tree is unchanged; the push still runs, so a
-    remote left behind by an earlier failed push catches up.
+    remote left behind by an earlier failed push catches up. `blobs` is a file
+    (in the build cache) where the files' blobs are kept from one publish to the
+    next: a file unchanged since is not hashed again.
     """
     check_git_target(repo, branch, remote)
     top = _toplevel(repo)
-    entries = _tree_entries(top, site_output, cname)
-    tree = _write_tree(top, entries)
     tip = _branch_tip(top, branch)
+    entries, files = _tree_entries(top, site_output, cname, _kept_blobs(blobs, top, branch, tip))
+    tree = _write_tree(top, entries)
     commit: str | None = None
     if tip is None or _tree_of(top, tip) != tree:
         commit = _commit(top, tree, tip, message or _DEFAULT_MESSAGE)
         _move_branch(top, branch, commit, tip)
+    _keep_blobs(blobs, top, branch, commit or tip, files)
     if remote is not None:
         _push(top, branch, remote, commit)
     return PublishResult(
