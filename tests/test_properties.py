@@ -291,13 +291,21 @@ def test_the_command_line_never_shows_a_traceback(meta: dict[str, Any], body: st
 # ---------------------------------------------------------------- edits, renames and kills
 
 
-def briefing(n: int, text: str) -> str:
-    day = dt.date(2020, 1, 1) + dt.timedelta(days=n)
-    return f'---\ntitle: "B{n}"\ndate: {day}\ntopics: [T{n % 3}]\nsources: [src-a]\n---\n{text} [@src-a]\n'
+def briefing(n: int, text: str, kind: str = "") -> str:
+    """Briefing n with this text; `kind` may make it a draft, date it in the future, give it a
+    warning (an unknown key kept as extra data), or several of these ("draft+future")."""
+    day = dt.date(2031 if "future" in kind else 2020, 1, 1) + dt.timedelta(days=n)
+    extra = ("draft: true\n" if "draft" in kind else "") + ("sumary: a typo\n" if "warning" in kind else "")
+    return (f'---\ntitle: "B{n}"\ndate: {day}\ntopics: [T{n % 3}]\nsources: [src-a]\n{extra}---\n'
+            f"{text} [@src-a]\n")
 
+
+# Texts of an edit, and what else the edit makes of the briefing (see `briefing`).
+EDITS = st.tuples(st.sampled_from(["One.", "Two.", "Three [@src-b]."]),
+                  st.sampled_from(["", "", "draft", "future", "warning", "draft+future"]))
 
 OPERATIONS = st.lists(st.one_of(
-    st.tuples(st.just("edit"), st.integers(0, 7), st.sampled_from(["One.", "Two.", "Three [@src-b]."])),
+    st.tuples(st.just("edit"), st.integers(0, 7), EDITS),
     st.tuples(st.just("delete"), st.integers(0, 7), st.just("")),
     st.tuples(st.just("rename"), st.integers(0, 7), st.integers(0, 7).map(str)),
     st.tuples(st.just("kill"), st.floats(0.0, 1.0), st.just("")),
@@ -333,7 +341,7 @@ def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
         for operation, a, b in operations:
             path = folder / f"b{a}.md" if operation in ("edit", "delete", "rename") else None
             if operation == "edit" and path is not None:
-                path.write_text(briefing(a, b), encoding="utf-8")
+                path.write_text(briefing(a, *b), encoding="utf-8")
             elif operation == "delete" and path is not None:
                 path.unlink(missing_ok=True)
             elif operation == "rename" and path is not None and path.exists():
@@ -345,12 +353,17 @@ def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
         # Renames and re-creations may give two files one URL: then the build and
         # the clean build must fail alike, and the previous output stays.
         before = output_tree(root / "output")
-        problems = attempt(lambda: pipeline.build(root, BuildOptions(jobs=1)))
-        clean_problems = attempt(lambda: pipeline.build(
-            root, BuildOptions(output=root / "clean", use_cache=False, jobs=1)))
+        results: list[pipeline.BuildResult] = []
+        problems = attempt(lambda: results.append(pipeline.build(root, BuildOptions(jobs=1))))
+        clean_problems = attempt(lambda: results.append(pipeline.build(
+            root, BuildOptions(output=root / "clean", use_cache=False, jobs=1))))
         assert problems == clean_problems
         if problems is None:
             assert output_tree(root / "output") == output_tree(root / "clean")
+            # What it says and what it left out, as well as what it wrote.
+            warm, clean = results
+            assert ((warm.warnings, warm.drafts_left_out, warm.future_left_out)
+                    == (clean.warnings, clean.drafts_left_out, clean.future_left_out))
         else:
             assert output_tree(root / "output") == before
 
