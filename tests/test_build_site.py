@@ -769,6 +769,44 @@ def test_check_reports_errors_in_drafts_too(tmp_path: Path) -> None:
     assert not (root / "output").exists()
 
 
+def test_check_reads_the_build_cache_parses_only_what_changed_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check after a build takes the files the build parsed from its cache, which it leaves as it
+    was, and says what a check without the cache says."""
+    from briefgen.build import pipeline, stages
+    from briefgen.build.options import BuildOptions
+    from briefgen.diagnostics import BuildFailed
+
+    root = make_site(tmp_path, FILES, CONFIG)
+    assert run_cli("build", root).code == 0
+    parsed: list[str] = []
+    real_parse = stages.parse_file
+
+    def parse_file(file: stages.SourceFile, *converters: object) -> stages.ParsedFile:
+        parsed.append(file.path)
+        return real_parse(file, *converters)
+
+    monkeypatch.setattr(stages, "parse_file", parse_file)
+    before = tree_bytes(root)
+    warm = pipeline.check(root, BuildOptions(jobs=1))
+    assert parsed == [] and tree_bytes(root) == before
+    cold = pipeline.check(root, BuildOptions(jobs=1, use_cache=False))
+    assert (warm.warnings, len(warm.plan), warm.briefing_count) == (
+        cold.warnings, len(cold.plan), cold.briefing_count)
+
+    (root / "content/briefings/2016/draft.md").write_text(
+        "---\ntitle: Draft briefing\ndate: 2016-09-05\ndraft: true\n---\nCites [@nowhere].\n")
+    parsed.clear()
+    before = tree_bytes(root)
+    with pytest.raises(BuildFailed) as failed_warm:
+        pipeline.check(root, BuildOptions(jobs=1))
+    assert parsed == ["content/briefings/2016/draft.md"] and tree_bytes(root) == before
+    with pytest.raises(BuildFailed) as failed_cold:
+        pipeline.check(root, BuildOptions(jobs=1, use_cache=False))
+    assert failed_warm.value.diagnostics == failed_cold.value.diagnostics
+    assert run_cli("check", root).code == 1 and tree_bytes(root) == before  # with workers, too
+
+
 def test_new_writes_a_briefing_with_valid_front_matter(tmp_path: Path) -> None:
     root = make_site(tmp_path, FILES, CONFIG)
     code, _, stderr = run_cli("new", "Fresh News From Aleppo", "--topic", "Syria",

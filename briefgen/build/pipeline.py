@@ -234,9 +234,19 @@ def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Every validation of a build, rendering included, drafts and future briefings
     included; writes nothing. Raises BuildFailed as a build would."""
     from briefgen.build import stages
+    from briefgen.build.cache import BuildCache
     from briefgen.build.workers import WorkerPool
 
     options = options or BuildOptions()
-    loaded = stages.check(root, options)
-    stages.render_site(loaded, _Discard(), {}, WorkerPool(options.jobs) if options.jobs > 1 else None)
+    pool = WorkerPool(options.jobs) if options.jobs > 1 else None
+    # The build's cache, only read: a file the last build parsed is not parsed again, and the
+    # bodies come from it. Whatever a check parses or indexes afresh is kept in memory only.
+    cache = (BuildCache.open(load_config(root.resolve(), options.config).cache_dir, writable=False)
+             if options.use_cache else None)
+    try:
+        loaded = stages.check(root, options, cache, pool)
+        stages.render_site(loaded, _Discard(), {}, pool, cache)
+    finally:
+        if cache is not None:
+            cache.store.close()
     return loaded

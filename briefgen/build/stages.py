@@ -536,7 +536,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
 
     if pool is not None and len(todo) > 50:
-        with (renderer.search.holding_state(cache.folder if cache is not None else None),
+        with (renderer.search.holding_state(cache.folder if cache is not None and cache.writable else None),
               pool.started(_render_in_worker, todo, _render_setup, (renderer, sink, index_in_workers))
               as batches):
             results = (r for batch in batches for r in batch)
@@ -628,9 +628,11 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def check(root: Path, options: BuildOptions | None = None) -> Loaded:
-    """Every validation of a build, drafts and future briefings included; writes nothing."""
-    return load(root, replace(options or BuildOptions(), drafts=True, future=True))
+def check(root: Path, options: BuildOptions | None = None, cache: BuildCache | None = None,
+          pool: WorkerPool | None = None) -> Loaded:
+    """Every validation of a build, drafts and future briefings included; writes nothing (give
+    it a read-only cache)."""
+    return load(root, replace(options or BuildOptions(), drafts=True, future=True), cache, pool)
 
 
 def _render_setup(renderer: Renderer, sink: Sink, index: bool) -> tuple[Renderer, Sink, bool]:
