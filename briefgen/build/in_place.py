@@ -124,10 +124,11 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         content[shown] = (file.stat, file.digest)
         if file.digest != known_digest:
             files[shown] = file
+    converter = Converter()
     left_out = {shown: file for shown, file in files.items()
                 if shown in loaded.drafts or shown in loaded.scheduled}
     if left_out:
-        if not still_left_out(left_out, loaded):
+        if not still_left_out(left_out, loaded, converter):
             return None
         files = {shown: file for shown, file in files.items() if shown not in left_out}
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
@@ -139,7 +140,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         writer = OutputWriter(output)
         attempt.set_up = True
         try:
-            edited = edit_briefings(snapshot_baseline(store, last), files, Converter(), manifest, writer)
+            edited = edit_briefings(snapshot_baseline(store, last), files, converter, manifest, writer)
             if edited is None:
                 writer.abort()
                 return None
@@ -180,7 +181,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
                    loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
 
 
-def still_left_out(files: dict[str, SourceFile], loaded: Loaded) -> bool:
+def still_left_out(files: dict[str, SourceFile], loaded: Loaded, converter: Converter) -> bool:
     """Whether these files, briefings the last build left out, are left out still for the same
     reason and parse without a problem: a draft is a draft still; a briefing dated in the future
     is no draft and keeps its date (which says when a build must publish it). A build checks no
@@ -189,7 +190,6 @@ def still_left_out(files: dict[str, SourceFile], loaded: Loaded) -> bool:
     if any(problem.path in files for problem in loaded.warnings):
         return False
     zone = zoneinfo.ZoneInfo(loaded.config.site.timezone)
-    converter = Converter()
     for shown, file in files.items():
         try:
             data = file.bytes()

@@ -231,10 +231,11 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     if has_errors(problems):
         raise BuildFailed(problems)
     site = replace(site, related=_related(site, cache))
-    drafts = frozenset(d.path for d in briefing_docs if d.draft and not options.drafts)
-    # A draft dated in the future stays out when its date comes: only these wait for theirs.
-    scheduled = {d.path: to_site_time(d.date, zone) for d in briefing_docs
-                 if d.path not in drafts and not options.future and to_site_time(d.date, zone) > now}
+    # The briefings is_published left out: drafts, and those that wait for their date (a draft
+    # dated in the future stays out when its date comes).
+    left_out = [d for d in briefing_docs if d.path in excluded]
+    drafts = frozenset(d.path for d in left_out if d.draft and not options.drafts)
+    scheduled = {d.path: to_site_time(d.date, zone) for d in left_out if d.path not in drafts}
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
                   min(scheduled.values()) if scheduled else None, sources, archives,
                   drafts_left_out=len(drafts), future_left_out=len(scheduled),

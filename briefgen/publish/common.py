@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,23 @@ class PublishResult:
     removed: int  # files removed (dir); 0 for git
     commit: str | None  # new commit sha (git), None otherwise
     pushed: bool
+
+
+def stat_key(*paths: str) -> str | None:
+    """The size, times and inode of regular files, as a build keeps a content file's
+    (build.store.file_stat), in one short key; None when one is missing or no regular file.
+    The change time is set by every write and cannot be set back: files with the key they had
+    hold the bytes they held, and need not be read to say so."""
+    facts = []
+    for path in paths:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(found.st_mode):
+            return None
+        facts.append((found.st_mtime_ns, found.st_ctime_ns, found.st_size, found.st_ino))
+    return hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
 
 
 def site_files(site_output: Path) -> list[str]:

@@ -4,7 +4,6 @@ publish wrote there (tracked in a manifest), never anything else."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefgen.build.write import remove_empty_parents, reserved_part
-from briefgen.publish.common import PublishError, PublishResult, site_files
+from briefgen.publish.common import PublishError, PublishResult, site_files, stat_key
 
 MANIFEST_NAME = ".briefgen-publish.json"
 _MANIFEST_VERSION = 1
@@ -95,7 +94,7 @@ def _valid_entry(entry: object) -> bool:
 class _Manifest:
     files: set[str]  # what earlier publishes wrote
     # For files the last publish left equal to the built site's: both files' stats, as a key
-    # (see _stats_key). Both as they were, the two are equal still, without reading them.
+    # (see common.stat_key). Both as they were, the two are equal still, without reading them.
     seen: dict[str, str]
 
 
@@ -130,20 +129,6 @@ def _manifest_bytes(files: Iterable[str], seen: dict[str, str]) -> bytes:
     data = {"version": _MANIFEST_VERSION, "files": listed,
             "seen": {rel: seen[rel] for rel in listed if rel in seen}}
     return (json.dumps(data, indent=0, separators=(",", ":")) + "\n").encode()
-
-
-def _stats_key(source: str, dest: str) -> str | None:
-    """Size, times and inode of a built file and of its published copy. The change time is set by
-    every write and cannot be set back: a file with the key it had is the file it was."""
-    try:
-        a, b = os.stat(source), os.stat(dest)
-    except OSError:
-        return None
-    if not (stat.S_ISREG(a.st_mode) and stat.S_ISREG(b.st_mode)):
-        return None
-    facts = (a.st_size, a.st_mtime_ns, a.st_ctime_ns, a.st_ino, a.st_dev,
-             b.st_size, b.st_mtime_ns, b.st_ctime_ns, b.st_ino, b.st_dev)
-    return hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
 
 
 def _same_content(a: Path, b: Path) -> bool:
@@ -223,7 +208,7 @@ def _plan(site_output: Path, target: Path, files: list[str], previous: _Manifest
         if not _inside(target, folder, rel, stale, checked, blockers):
             raise PublishError(f"cannot publish {rel} into {target}: a symlink leads outside it")
         source, dest = f"{source_root}/{rel}", f"{target_root}/{rel}"
-        key = _stats_key(source, dest)
+        key = stat_key(source, dest)
         if key is not None and previous.seen.get(rel) == key:
             same[rel] = key  # as the last publish left both: equal still
             continue
@@ -264,6 +249,8 @@ def _inside(target: Path, folder: str, rel: str, stale: set[str], checked: dict[
             blockers.add(folder)
     checked[folder] = found
     return found
+
+
 def _remove(target: Path, rel: str) -> bool:
     path = target / rel
     # A stale entry behind a symlink to elsewhere is not ours to delete.
@@ -319,7 +306,7 @@ def publish_dir(site_output: Path, target: Path, *, protected: list[Path]) -> Pu
         removed = _apply(site, root, plan)
         seen = dict(plan.same)
         for rel in plan.write:
-            key = _stats_key(f"{site}/{rel}", f"{root}/{rel}")
+            key = stat_key(f"{site}/{rel}", f"{root}/{rel}")
             if key is not None:
                 seen[rel] = key
         _write_manifest(root, files, seen)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.publish.common import PublishError, PublishResult, site_files
+from briefgen.publish.common import PublishError, PublishResult, site_files, stat_key
 
 _DEFAULT_MESSAGE = "Publish site"
 _FALLBACK_NAME = "briefgen"
@@ -246,16 +246,6 @@ def _hash_bytes(top: Path, data: bytes) -> str:
     return out.strip()
 
 
-def _file_key(path: str) -> str | None:
-    """A file's size, times and inode: the change time is set by every write and cannot be set
-    back, so a file with the key it had holds the bytes it held."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return f"{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}:{found.st_ino}:{found.st_dev}"
-
-
 Blobs = dict[str, tuple[str, str]]  # site path -> (its file's key, its blob's sha)
 
 
@@ -266,7 +256,7 @@ def _tree_entries(top: Path, site_output: Path, cname: str | None,
     # git runs in `top`, so a relative output folder must be made absolute first.
     site = site_output.resolve()
     paths = site_files(site)
-    keys = {path: _file_key(f"{site}/{path}") for path in paths}
+    keys = {path: stat_key(f"{site}/{path}") for path in paths}
     todo = [path for path in paths if keys[path] is None or kept.get(path, ("", ""))[0] != keys[path]]
     hashed = dict(zip(todo, _hash_blobs(top, site, todo), strict=True))
     entries = {path: hashed[path] if path in hashed else kept[path][1] for path in paths}
@@ -298,15 +288,14 @@ def _keep_blobs(record: Path | None, top: Path, branch: str, tip: str | None, bl
     next publish, nothing worse."""
     if record is None or tip is None:
         return
-    with contextlib.suppress(OSError, ValueError):
-        try:
-            found = json.loads(record.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            found = {}
-        if not isinstance(found, dict):
-            found = {}
-        files = {path: list(entry) for path, entry in blobs.items()}
-        found[f"{top}\0{branch}"] = {"tip": tip, "files": files}
+    try:
+        found = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        found = None
+    if not isinstance(found, dict):
+        found = {}  # none yet, or a damaged one
+    found[f"{top}\0{branch}"] = {"tip": tip, "files": {path: list(entry) for path, entry in blobs.items()}}
+    with contextlib.suppress(OSError):
         record.parent.mkdir(parents=True, exist_ok=True)
         temporary = record.with_name(f".{record.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(found, separators=(",", ":")), encoding="utf-8")
