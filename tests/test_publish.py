@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -668,6 +669,25 @@ def test_dir_manifest_without_usable_stats_compares_every_file(
 
     assert result.written == 1 and read_tree(target)["feed.xml"] == SITE["feed.xml"]
     assert sorted(json.loads((target / MANIFEST_NAME).read_text())["seen"]) == sorted(SITE)
+
+
+def test_dir_a_built_folder_that_cannot_be_read_stops_the_publish(
+    site: Path, tmp_path: Path, protected: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publishing a site without one of its folders would break it: the publish stops first.
+    (The tests run as root, whom permissions do not stop: the listing is made to fail.)"""
+    target = tmp_path / "www"
+    real = os.scandir
+
+    def scandir(path: str) -> Any:
+        if path.endswith("/static"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(PublishError, match=r"cannot read .*/static: Permission denied"):
+        publish_dir(site, target, protected=protected)
+    assert not (target / MANIFEST_NAME).exists() and not (target / "index.html").exists()
 
 
 def test_dir_replaces_stale_file_standing_where_a_folder_goes(
