@@ -7,10 +7,12 @@ briefgen prints and writes, as a curator would.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import build_ok, error_lines, make_site, page, run_cli, text_of
+from conftest import build_ok, error_lines, make_site, page, run_cli, text_of, tree_bytes
 
 REGISTRY = """\
 - id: lw-harbour
@@ -270,6 +272,68 @@ def test_an_archive_edit_re_renders_the_pages_that_cite_it(tmp_path: Path) -> No
     archive.write_text(ARCHIVE.split("\n1. ")[0] + "\n", "utf-8")
     result = run_cli("build", site)
     assert result.code == 1 and "has no paragraphs" in result.stderr
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text("utf-8").replace(old, new), "utf-8")
+
+
+def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_clean_one(
+        tmp_path: Path) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+
+    site = site_with(tmp_path, 'It reopened [@lw-harbour, para. 1]. "The cranes are moving again," '
+                               'a union leader said [@lw-harbour]. Ferries wait [@lw-ferries, para. 1].')
+    ferries = site / "content/archive/lw-ferries.md"
+    ferries.write_text(ARCHIVE.replace("lw-harbour", "lw-ferries").replace(
+        "The harbour of Lindmark reopened", "The ferries of Lindmark sailed"), "utf-8")
+    (site / "content/briefings/other.md").write_text(
+        "---\ntitle: Other\ndate: 2016-08-01\n---\nNo sources here.\n", "utf-8")
+    archive = site / "content/archive/lw-harbour.md"
+    out = site / "output"
+
+    def built() -> Any:
+        warm = build(site, BuildOptions(jobs=1))
+        clean_out = tmp_path / "clean"
+        shutil.rmtree(clean_out, ignore_errors=True)
+        clean = build(site, BuildOptions(jobs=1, use_cache=False, output=clean_out))
+        assert tree_bytes(out, skip=[".briefgen"]) == tree_bytes(clean_out, skip=[".briefgen"])
+        assert warm.warnings == clean.warnings
+        return warm
+
+    built()
+    other = out / "2016/08/01/other/index.html"
+    before = other.stat().st_mtime_ns
+    archive.write_text(archive.read_text("utf-8").replace("on Tuesday", "on Wednesday"), "utf-8")
+    result = built()
+    assert result.in_place and result.rendered >= 1
+    assert "on Wednesday" in text_of(page(out, "2016/08/02/harbour/").find("blockquote"))
+    assert other.stat().st_mtime_ns == before, "a page that cites no archive was rewritten"
+    # An edit of the briefing after it, in place too, shows the passage as the archive has it now.
+    body = site / "content/briefings/harbour.md"
+    body.write_text(body.read_text("utf-8") + "\nMore text.\n", "utf-8")
+    assert built().in_place
+    assert "on Wednesday" in text_of(page(out, "2016/08/02/harbour/").find("blockquote"))
+    # Another archive the briefing cites, then this one again: each edit in place reads the
+    # ones before it from the last build's record.
+    ferries.write_text(ferries.read_text("utf-8").replace("sailed", "stayed in port"), "utf-8")
+    assert built().in_place
+    archive.write_text(archive.read_text("utf-8").replace("on Wednesday", "on Thursday"), "utf-8")
+    assert built().in_place
+    assert "stayed in port" in sources_list(out)
+    archive.write_text(archive.read_text("utf-8").replace("three weeks", "a month"), "utf-8")
+    assert built().in_place
+    assert "on Thursday" in text_of(page(out, "2016/08/02/harbour/").find("blockquote"))
+    # An archive that no longer holds a quotation: a full build, which says so.
+    edit(archive, "the cranes are moving", "the cranes are idle")
+    result = built()
+    assert not result.in_place
+    assert any("The cranes are moving again" in str(w) for w in result.warnings)
+    # Fixed again: a full build (the briefing had a warning, which may have gone), which says nothing.
+    edit(archive, "the cranes are idle", "the cranes are moving")
+    result = built()
+    assert not result.in_place and not result.warnings
 
 
 def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> None:

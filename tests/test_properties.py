@@ -301,11 +301,28 @@ def briefing(n: int, text: str, kind: str = "") -> str:
 
 
 # Texts of an edit, and what else the edit makes of the briefing (see `briefing`).
-EDITS = st.tuples(st.sampled_from(["One.", "Two.", "Three [@src-b]."]),
+EDITS = st.tuples(st.sampled_from(["One.", "Two.", "Three [@src-b].",
+                                   'They said "the port is open" [@src-a, para. 1].',
+                                   "Officials agreed [@src-a, paras. 1-2]."]),
                   st.sampled_from(["", "", "draft", "future", "warning", "draft+future"]))
+
+
+def archive(variant: int) -> str:
+    """The archived copy of src-a: the quotation some edits make is in variants 0-2 (at the
+    start of paragraph 1, at its end, in a new first paragraph), not in 3; 4 has one paragraph,
+    which a `paras. 1-2` locator is past."""
+    paragraphs = [["The port is open again, officials said.", "Ships were waiting."],
+                  ["By the evening, the port is open.", "Ships were waiting offshore."],
+                  ["A long night ended.", "The port is open again.", "Ships were waiting."],
+                  ["The harbour is open again.", "Ships were waiting."],
+                  ["The port is open again, officials said."]][variant]
+    body = "\n\n".join(f"{n}. {text}" for n, text in enumerate(paragraphs, start=1))
+    return f"---\nid: src-a\nurl: https://example.org/a\ntitle: A\n---\n{body}\n"
+
 
 OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("edit"), st.integers(0, 7), EDITS),
+    st.tuples(st.just("archive"), st.integers(0, 4), st.just("")),
     st.tuples(st.just("delete"), st.integers(0, 7), st.just("")),
     st.tuples(st.just("rename"), st.integers(0, 7), st.integers(0, 7).map(str)),
     st.tuples(st.just("kill"), st.floats(0.0, 1.0), st.just("")),
@@ -331,8 +348,9 @@ def output_tree(output: Path) -> dict[str, bytes]:
 @given(OPERATIONS)
 def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
         operations: list[tuple[str, Any, Any]]) -> None:
-    files = {"content/sources/s.yaml": SOURCES}
+    files = {"content/sources/s.yaml": SOURCES, "content/archive/src-a.md": archive(0)}
     files |= {f"content/briefings/b{n}.md": briefing(n, f"Text {n}.") for n in range(8)}
+    files["content/briefings/b1.md"] = briefing(1, 'They said "the port is open" [@src-a, para. 1].')
     with temporary_site(files) as root:
         folder = root / "content" / "briefings"
         started = time.monotonic()
@@ -346,6 +364,8 @@ def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
                 path.unlink(missing_ok=True)
             elif operation == "rename" and path is not None and path.exists():
                 path.rename(folder / f"renamed-{b}-{a}.md")
+            elif operation == "archive":
+                (root / "content/archive/src-a.md").write_text(archive(a), encoding="utf-8")
             elif operation == "kill":
                 kill_build(root, a, duration)
             else:

@@ -9,20 +9,27 @@ Then only the files that show those briefings can differ (the page-kind table
 says which, through the fingerprints), and of those only the ones whose
 fingerprint changed are rendered, exactly as a full build would. Anything else
 means a full build, which checks the whole site again.
+
+An archived copy of a source (content/archive/<id>.md) edited alone is taken the
+same way: it changes nothing but the checks of the briefings that cite its source
+and the passages their locators point at. Those briefings are checked again against
+it; when they pass without a problem, only the files that show them in full can differ.
 """
 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
+from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.render.renderer import Renderer
-from briefgen.site.model import Briefing, cross_file_inputs, place_briefing, with_replaced
+from briefgen.site.model import Briefing, Site, cross_file_inputs, place_briefing, with_replaced
+from briefgen.site.verify import Passages, verify
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class Edited:
     manifest: dict[str, tuple[str, str]]  # the files rendered: fingerprint and digest
     changed_files: frozenset[str]  # of those, the ones whose bytes changed
     replaced: dict[int, Briefing]  # the edited briefings' new records, by index
+    archives: dict[str, Archive] = field(default_factory=dict)  # the edited archives, by source id
+    passages: Passages = field(default_factory=dict)  # the passages their locators point at now
 
 
 def index_of(loaded: Loaded) -> dict[str, int]:
@@ -55,11 +64,14 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
     config, site = loaded.config, loaded.site
     if any(problem.path in files for problem in loaded.warnings):
         return None  # a full build says whether its warnings still hold
+    briefing_files = {shown: f for shown, f in files.items() if f.kind == "briefing"}
+    if briefing_files and len(briefing_files) < len(files):
+        return None  # briefings and archives at once: a full build checks them together
     zone = zoneinfo.ZoneInfo(config.site.timezone)
     replaced: dict[int, Briefing] = {}
-    for shown, source in files.items():
+    for shown, source in briefing_files.items():
         index = base.index_of.get(shown)
-        if index is None or source.kind != "briefing":
+        if index is None:
             return None
         doc, problems = parse_briefing(shown, source.bytes(), converter)
         if doc is None or problems:
@@ -71,11 +83,21 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
             return None
         replaced[index] = after
     new_site = replace(site, briefings=with_replaced(site.briefings, replaced))
-    renderer = base.renderer.for_site(new_site, list(replaced))
-    fingerprints = base.fingerprints.for_site(new_site, replaced, renderer.search.digest)
+    changed = set(replaced)  # the briefings whose files may show something new
+    archives: dict[str, Archive] = {}
+    passages: Passages = {}
+    if not briefing_files:
+        checked = _archives_edited(loaded, files)
+        if checked is None:
+            return None
+        archives, changed, passages = checked
+        new_site = replace(site, passages={**site.passages, **passages})
+        loaded = replace(loaded, archives={**loaded.archives, **archives})
+    renderer = base.renderer.for_site(new_site, sorted(changed))
+    fingerprints = base.fingerprints.for_site(new_site, changed, renderer.search.digest)
     was = base.fingerprints
     positions: set[int] = set()
-    for index in replaced:
+    for index in changed:
         positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
     rendered: dict[str, tuple[str, str]] = {}
     changed_files = set()
@@ -95,4 +117,44 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
         if result.digest != (old[1] if old else ""):
             changed_files.add(spec.output_file)
     after_edit = Baseline(replace(loaded, site=new_site), renderer, fingerprints, base.index_of)
-    return Edited(after_edit, rendered, frozenset(changed_files), replaced)
+    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages)
+
+
+def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
+                     ) -> tuple[dict[str, Archive], set[int], Passages] | None:
+    """The edited archives by source id, the briefings that cite their sources, and the passages
+    those briefings' locators point at now; None when the edit needs a full build: an archive
+    that does not parse cleanly, a new archive or one that names another source, or a briefing
+    whose checks against it find a problem (or had one: it may have gone)."""
+    site = loaded.site
+    edited: dict[str, Archive] = {}
+    for shown, source in files.items():
+        if source.kind != "archive":
+            return None
+        archive, problems = parse_archive(shown, source.bytes())
+        if archive is None or problems:
+            return None
+        known = loaded.archives.get(archive.id)
+        if known is None or known.path != shown or archive.id in edited:
+            return None
+        edited[archive.id] = archive
+    citing = _citing(site, edited.keys())
+    warned = {problem.path for problem in loaded.warnings}
+    briefings = [site.briefings[index] for index in sorted(citing)]
+    if any(b.doc.path in warned for b in briefings):
+        return None
+    archives = {**loaded.archives, **edited}
+    # Only the archives these briefings cite: the others' checks (an archive of a source no
+    # one declares) are the last build's, unchanged.
+    cited = {sid: archives[sid] for b in briefings for sid in b.doc.body.cited_ids if sid in archives}
+    verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
+    if verified.problems:
+        return None
+    return edited, citing, verified.passages
+
+
+def _citing(site: Site, source_ids: Iterable[str]) -> set[int]:
+    """The briefings (indexes) that cite any of these sources in their text."""
+    wanted = set(source_ids)
+    return {index for publisher in site.publishers for article in publisher.articles
+            if article.source.id in wanted for index in article.cited_by}

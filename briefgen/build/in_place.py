@@ -4,10 +4,11 @@ what it changes rather than of the whole site.
 The last full build left a snapshot (snapshot.py). If every input but the
 content files is as it was then, the content files are the same ones, and the
 only files whose bytes changed are published briefings (or briefings the build
-left out, which it leaves out still), the build starts from the snapshot and takes
-the preview's own path (edits.py): parse the edited briefings, check that the
-model around them is unchanged, render the files that show them and whose
-fingerprints changed. Anything else, or any doubt, returns None and the caller
+left out, which it leaves out still), or else archived copies of sources, the build
+starts from the snapshot and takes the preview's own path (edits.py): parse the
+edited files, check that the model around them is unchanged (for an archive, check
+the briefings that cite it against it again), render the files that show them and
+whose fingerprints changed. Anything else, or any doubt, returns None and the caller
 makes a full build.
 """
 
@@ -38,11 +39,13 @@ from briefgen.build.store import (
 )
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
+from briefgen.content.archive import Archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
 from briefgen.site.model import Briefing, to_site_time
+from briefgen.site.verify import Passages
 
 # More changed files than this are a checkout or a batch edit: a full build suits them.
 MAX_CHANGED = 20
@@ -134,6 +137,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
     replaced: dict[int, Briefing] = {}
+    archives: dict[str, Archive] = {}
+    passages: Passages = {}
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
     if files:
@@ -166,7 +171,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
             writer.abort()
             raise
         replaced, rendered, written = edited.replaced, edited.manifest, edited.changed_files
-    delta = snapshot.delta_rows(store, last, replaced, content)
+        archives, passages = edited.archives, edited.passages
+    delta = snapshot.delta_rows(store, last, replaced, content, archives, passages)
     values, dropped, _ = (manifest_delta_rows(store, output, kept_manifest, dict(rendered))
                           if rendered else ({}, (), kept_manifest))
     if delta is None:

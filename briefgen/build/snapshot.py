@@ -31,7 +31,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Collection, ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from briefgen import __version__
 from briefgen.build import forked
@@ -39,6 +39,7 @@ from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import FingerprintState, PackedLists
 from briefgen.build.stages import Loaded, parse_key
 from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shape
+from briefgen.content.archive import Archive
 from briefgen.content.records import Source
 from briefgen.diagnostics import Diagnostic
 from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
@@ -48,6 +49,7 @@ HEAD = "snapshot"
 DELTA = "snapshot/delta"
 # Past this many edited briefings, the delta would cost more to read than a full build.
 DELTA_LIMIT = 500
+DELTA_PASSAGES = 20_000  # passages of briefings citing edited archives, likewise
 
 
 def _shape() -> str:
@@ -464,17 +466,36 @@ def read(store: Store, output: str) -> Snapshot | None:
         return briefings
 
     snapshot = _with_briefings(snapshot, BriefingRows(count, starts, read_row))
-    delta = store.read_states([DELTA]).get(DELTA)
-    if not isinstance(delta, tuple) or len(delta) != 3 or delta[0] != snapshot.token:
+    delta = _delta(store, snapshot)
+    if delta is None:
         return snapshot
-    _, replaced, content = delta
-    return _applied(snapshot, replaced, content)
+    return _applied(snapshot, delta)
 
 
-def _applied(snapshot: Snapshot, replaced: Mapping[int, Briefing], content: ContentFiles) -> Snapshot:
+class Delta(NamedTuple):
+    """The in-place edits since the snapshot was written."""
+
+    replaced: dict[int, Briefing]  # edited briefings' records (bodies in the body store), by index
+    content: ContentFiles  # the edited files' stats and digests
+    archives: dict[str, Archive]  # edited archives, by source id
+    passages: dict[tuple[str, str], str]  # the passages of the briefings citing them, as now
+
+
+def _delta(store: Store, snapshot: Snapshot) -> Delta | None:
+    found = store.read_states([DELTA]).get(DELTA)
+    if not (isinstance(found, tuple) and len(found) == 5 and found[0] == snapshot.token
+            and all(isinstance(part, dict) for part in found[1:])):
+        return None
+    return Delta(*found[1:])
+
+
+def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
     site = snapshot.loaded.site
-    loaded = replace(snapshot.loaded, site=replace(site, briefings=with_replaced(site.briefings, replaced)),
-                     content=PackedContent.of(snapshot.loaded.content).with_changes(content))
+    site = replace(site, briefings=with_replaced(site.briefings, delta.replaced),
+                   passages={**site.passages, **delta.passages} if delta.passages else site.passages)
+    loaded = replace(snapshot.loaded, site=site,
+                     archives={**snapshot.loaded.archives, **delta.archives},
+                     content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
     return replace(snapshot, loaded=loaded)
 
 
@@ -488,17 +509,17 @@ def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[s
 
 
 def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],
-               content: ContentFiles) -> dict[str, Any] | None:
+               content: ContentFiles, archives: Mapping[str, Archive] | None = None,
+               passages: Mapping[tuple[str, str], str] | None = None) -> dict[str, Any] | None:
     """The delta row after an in-place edit (records with their bodies left out: the body
     store keeps those); None when the delta has grown too large to be worth keeping."""
-    earlier = store.read_states([DELTA]).get(DELTA)
-    known: dict[int, Briefing] = {}
-    files: ContentFiles = {}
-    if isinstance(earlier, tuple) and len(earlier) == 3 and earlier[0] == snapshot.token:
-        known, files = dict(earlier[1]), dict(earlier[2])
+    earlier = _delta(store, snapshot) or Delta({}, {}, {}, {})
+    known, files = dict(earlier.replaced), dict(earlier.content)
     for index, briefing in replaced.items():
         known[index] = replace(briefing, doc=without_body(briefing.doc))
     files.update(content)
-    if len(known) > DELTA_LIMIT:
+    kept_archives = {**earlier.archives, **(archives or {})}
+    kept_passages = {**earlier.passages, **(passages or {})}
+    if len(known) + len(kept_archives) > DELTA_LIMIT or len(kept_passages) > DELTA_PASSAGES:
         return None
-    return {DELTA: (snapshot.token, known, files)}
+    return {DELTA: (snapshot.token, known, files, kept_archives, kept_passages)}

@@ -353,16 +353,19 @@ class Session:
                              tuple(loaded.warnings), frozenset(self.pages))
 
     def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
-        """The common save, fast and by the build's own rules: briefings edited in place
-        (see build/edits.py); None when the change needs the full path."""
+        """The common save, fast and by the build's own rules: briefings, or archived copies
+        of sources, edited in place (see build/edits.py); None when the change needs the full path."""
         config = last.loaded.config
         prefix = len(str(config.root)) + 1
         files: dict[str, SourceFile] = {}
+        archived = {archive.path for archive in last.loaded.archives.values()}
         for path in changed:
             shown = str(path)[prefix:].replace(os.sep, "/")
-            if content_kind(config, path) != "briefing" or shown not in last.index_of or not path.is_file():
+            kind = content_kind(config, path)
+            known = shown in last.index_of if kind == "briefing" else kind == "archive" and shown in archived
+            if kind is None or not known or not path.is_file():
                 return None
-            files[shown] = read_file("briefing", path, shown)
+            files[shown] = read_file(kind, path, shown)
         sink = _MemorySink(self.pages)
         edited = edit_briefings(last, files, self._converter, self._manifest, sink)
         if edited is None:
