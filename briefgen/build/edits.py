@@ -123,7 +123,7 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
 def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
                      ) -> tuple[dict[str, Archive], set[int], Passages] | None:
     """The edited archives by source id, the briefings that cite their sources, and the passages
-    those briefings' locators point at now; None when the edit needs a full build: an archive
+    those briefings' locators into them point at now; None when the edit needs a full build: an archive
     that does not parse cleanly, a new archive or one that names another source, or a briefing
     whose checks against it find a problem (or had one: it may have gone)."""
     site = loaded.site
@@ -150,7 +150,8 @@ def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
     verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
     if verified.problems:
         return None
-    return edited, citing, verified.passages
+    # Those of other sources are as they were.
+    return edited, citing, {key: text for key, text in verified.passages.items() if key[0] in edited}
 
 
 def _citing(site: Site, source_ids: Iterable[str]) -> set[int]:
