@@ -280,8 +280,10 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_clean_one(
         tmp_path: Path) -> None:
+    from briefgen.build import snapshot
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
+    from briefgen.build.store import STORE, Store
 
     site = site_with(tmp_path, 'It reopened [@lw-harbour, para. 1]. "The cranes are moving again," '
                                'a union leader said [@lw-harbour]. Ferries wait [@lw-ferries, para. 1].')
@@ -300,6 +302,15 @@ def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_cl
         clean = build(site, BuildOptions(jobs=1, use_cache=False, output=clean_out))
         assert tree_bytes(out, skip=[".briefgen"]) == tree_bytes(clean_out, skip=[".briefgen"])
         assert warm.warnings == clean.warnings
+        # The model the next edit in place starts from holds the archives as they are now.
+        store = Store(site / ".briefgen-cache" / STORE)
+        try:
+            kept = snapshot.read(store, str(out.resolve()))
+        finally:
+            store.close()
+        assert kept is not None
+        loaded = clean.model[0]
+        assert (kept.loaded.archives, kept.loaded.site.passages) == (loaded.archives, loaded.site.passages)
         return warm
 
     built()

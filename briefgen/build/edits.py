@@ -122,10 +122,10 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
 
 def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
                      ) -> tuple[dict[str, Archive], set[int], Passages] | None:
-    """The edited archives by source id, the briefings that cite their sources, and the passages
-    those briefings' locators into them point at now; None when the edit needs a full build: an archive
-    that does not parse cleanly, a new archive or one that names another source, or a briefing
-    whose checks against it find a problem (or had one: it may have gone)."""
+    """The edited archives by source id, the briefings that show a passage of them that changed,
+    and the passages the locators into them point at now; None when the edit needs a full
+    build: an archive that does not parse cleanly, a new archive or one that names another
+    source, or a briefing whose checks against it find a problem (or had one: it may have gone)."""
     site = loaded.site
     edited: dict[str, Archive] = {}
     for shown, source in files.items():
@@ -151,7 +151,13 @@ def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
     if verified.problems:
         return None
     # Those of other sources are as they were.
-    return edited, citing, {key: text for key, text in verified.passages.items() if key[0] in edited}
+    passages = {key: text for key, text in verified.passages.items() if key[0] in edited}
+    # A passage is all a file shows of an archive: the briefings whose passages are as they
+    # were show nothing new (most, after an edit of a paragraph few locators name).
+    moved = {key for key, text in passages.items() if site.passages.get(key) != text}
+    showing = {index for index, b in zip(sorted(citing), briefings, strict=True)
+               if any((use.source_id, use.locator) in moved for use in b.doc.body.citations)}
+    return edited, showing, passages
 
 
 def _citing(site: Site, source_ids: Iterable[str]) -> set[int]:
