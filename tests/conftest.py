@@ -319,3 +319,30 @@ def assert_no_broken_links(output: Path, base_path: str = "/",
 
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ": error: " in line]
+
+
+def built_as_clean(site: Path, tmp_path: Path) -> Any:
+    """Build the site, and check that its output, its warnings and the model the next edit in
+    place starts from (the snapshot's sources, archives and passages) are a clean build's."""
+    from briefgen.build import snapshot
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.build.store import STORE, Store
+
+    out = site / "output"
+    warm = build(site, BuildOptions(jobs=1))
+    clean_out = tmp_path / "clean"
+    shutil.rmtree(clean_out, ignore_errors=True)
+    clean = build(site, BuildOptions(jobs=1, use_cache=False, output=clean_out))
+    assert tree_bytes(out, skip=[".briefgen"]) == tree_bytes(clean_out, skip=[".briefgen"])
+    assert warm.warnings == clean.warnings
+    store = Store(site / ".briefgen-cache" / STORE)
+    try:
+        kept = snapshot.read(store, str(out.resolve()))
+    finally:
+        store.close()
+    assert kept is not None
+    loaded = clean.model[0]
+    assert ((kept.loaded.sources, kept.loaded.archives, kept.loaded.site.passages)
+            == (loaded.sources, loaded.archives, loaded.site.passages))
+    return warm

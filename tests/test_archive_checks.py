@@ -6,13 +6,12 @@ briefgen prints and writes, as a curator would.
 
 from __future__ import annotations
 
+import functools
 import re
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import build_ok, error_lines, make_site, page, run_cli, text_of, tree_bytes
+from conftest import build_ok, built_as_clean, error_lines, make_site, page, run_cli, text_of
 
 REGISTRY = """\
 - id: lw-harbour
@@ -275,16 +274,13 @@ def test_an_archive_edit_re_renders_the_pages_that_cite_it(tmp_path: Path) -> No
 
 
 def edit(path: Path, old: str, new: str) -> None:
-    path.write_text(path.read_text("utf-8").replace(old, new), "utf-8")
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new), "utf-8")
 
 
 def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_clean_one(
         tmp_path: Path) -> None:
-    from briefgen.build import snapshot
-    from briefgen.build.options import BuildOptions
-    from briefgen.build.pipeline import build
-    from briefgen.build.store import STORE, Store
-
     site = site_with(tmp_path, 'It reopened [@lw-harbour, para. 1]. "The cranes are moving again," '
                                'a union leader said [@lw-harbour]. Ferries wait [@lw-ferries, para. 1].')
     ferries = site / "content/archive/lw-ferries.md"
@@ -295,23 +291,7 @@ def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_cl
     archive = site / "content/archive/lw-harbour.md"
     out = site / "output"
 
-    def built() -> Any:
-        warm = build(site, BuildOptions(jobs=1))
-        clean_out = tmp_path / "clean"
-        shutil.rmtree(clean_out, ignore_errors=True)
-        clean = build(site, BuildOptions(jobs=1, use_cache=False, output=clean_out))
-        assert tree_bytes(out, skip=[".briefgen"]) == tree_bytes(clean_out, skip=[".briefgen"])
-        assert warm.warnings == clean.warnings
-        # The model the next edit in place starts from holds the archives as they are now.
-        store = Store(site / ".briefgen-cache" / STORE)
-        try:
-            kept = snapshot.read(store, str(out.resolve()))
-        finally:
-            store.close()
-        assert kept is not None
-        loaded = clean.model[0]
-        assert (kept.loaded.archives, kept.loaded.site.passages) == (loaded.archives, loaded.site.passages)
-        return warm
+    built = functools.partial(built_as_clean, site, tmp_path)
 
     built()
     other = out / "2016/08/01/other/index.html"
@@ -345,6 +325,52 @@ def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_cl
     edit(archive, "the cranes are idle", "the cranes are moving")
     result = built()
     assert not result.in_place and not result.warnings
+
+
+def test_sources_added_with_their_archives_are_taken_in_place(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1]. Ferries wait [@lw-ferries, para. 1].")
+    built = functools.partial(built_as_clean, site, tmp_path)
+    built()
+    out = site / "output"
+    # What `briefgen source add` does: an entry added to a registry, and an archive beside it.
+    registry = site / "content/sources/lindmark.yaml"
+    registry.write_text(REGISTRY + "- id: lw-bridge\n  title: Bridge closed\n  publisher: Lindmark Wire\n"
+                        "  url: https://news.example.com/bridge\n", "utf-8")
+    bridge = ARCHIVE.replace("lw-harbour", "lw-bridge").replace("The harbour of", "The bridge of")
+    (site / "content/archive/lw-bridge.md").write_text(bridge, "utf-8")
+    result = built()
+    assert result.in_place and result.rendered == 0
+    # A registry of its own, as for a new publisher.
+    (site / "content/sources/other.yaml").write_text(
+        "- id: ow-rail\n  title: Rail strike\n  publisher: Other Wire\n  url: https://other.example.com/rail\n",
+        "utf-8")
+    assert built().in_place
+    # The first archive of a source the briefing cites: its passage is shown now.
+    ferries = ARCHIVE.replace("lw-harbour", "lw-ferries").replace("The harbour of Lindmark reopened",
+                                                                  "The ferries of Lindmark sailed")
+    (site / "content/archive/lw-ferries.md").write_text(ferries, "utf-8")
+    assert built().in_place
+    assert "The ferries of Lindmark sailed" in sources_list(out)
+    # The briefing cites the new source: a full build.
+    body = site / "content/briefings/harbour.md"
+    edit(body, "Ferries wait", "The bridge shut [@lw-bridge, para. 1]. Ferries wait")
+    assert not built().in_place
+    assert "The bridge of Lindmark" in sources_list(out)
+    # A source changed, or one taken out of the registry: a full build.
+    edit(registry, 'title: "Ferry timetable cut"', 'title: "Ferry timetable cut again"')
+    assert not built().in_place
+    (site / "content/sources/other.yaml").write_text("[]\n", "utf-8")
+    assert not built().in_place
+    # A file removed, in the same save as a source added: a full build.
+    (site / "content/archive/lw-bridge.md").unlink()
+    with open(registry, "a", encoding="utf-8") as stream:
+        stream.write("- id: lw-quay\n  title: Quay\n  publisher: Lindmark Wire\n  url: https://news.example.com/quay\n")
+    assert not built().in_place
+    assert "The bridge of Lindmark" not in sources_list(out)
+    # An archive of a source no registry declares: a full build, which warns of it.
+    (site / "content/archive/lw-orphan.md").write_text(ARCHIVE.replace("lw-harbour", "lw-orphan"), "utf-8")
+    result = built()
+    assert not result.in_place and any("lw-orphan" in str(w) for w in result.warnings)
 
 
 def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> None:

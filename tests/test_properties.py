@@ -323,6 +323,7 @@ def archive(variant: int) -> str:
 OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("edit"), st.integers(0, 7), EDITS),
     st.tuples(st.just("archive"), st.integers(0, 4), st.just("")),
+    st.tuples(st.just("sources"), st.integers(0, 3), st.just("")),
     st.tuples(st.just("delete"), st.integers(0, 7), st.just("")),
     st.tuples(st.just("rename"), st.integers(0, 7), st.integers(0, 7).map(str)),
     st.tuples(st.just("kill"), st.floats(0.0, 1.0), st.just("")),
@@ -366,6 +367,16 @@ def test_any_sequence_of_edits_and_kills_ends_as_a_clean_build(
                 path.rename(folder / f"renamed-{b}-{a}.md")
             elif operation == "archive":
                 (root / "content/archive/src-a.md").write_text(archive(a), encoding="utf-8")
+            elif operation == "sources":
+                # Sources added to (or taken from) a registry of their own, as `source add`
+                # adds them, and an archive of src-b, which some edits cite, added or removed.
+                extra = "".join(f"- id: src-x{n}\n  title: X{n}\n  publisher: Extra\n" for n in range(a))
+                (root / "content/sources/extra.yaml").write_text(extra or "[]\n", encoding="utf-8")
+                archive_b = root / "content/archive/src-b.md"
+                if a >= 2:
+                    archive_b.write_text(archive(0).replace("src-a", "src-b"), encoding="utf-8")
+                else:
+                    archive_b.unlink(missing_ok=True)
             elif operation == "kill":
                 kill_build(root, a, duration)
             else:

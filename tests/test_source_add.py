@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, build_ok, make_site, page, run_cli, text_of, tree_bytes
+from tests.conftest import REPO, build_ok, built_as_clean, make_site, page, run_cli, text_of, tree_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 EXAMPLE = (Path(__file__).resolve().parents[1].parent / "shared" / "examples"
@@ -202,6 +202,18 @@ def test_captured_source_is_citable_and_archive_is_not_published(server: str, si
     archived = "Die Umbauarbeiten an den Zufahrten"
     assert archived in (site / "content/archive/ra-stadtrat-beschliesst.md").read_text("utf-8")
     assert not any(archived.encode() in data for data in tree_bytes(output).values())
+
+
+def test_a_build_after_a_capture_takes_it_in_place(server: str, site: Path, tmp_path: Path) -> None:
+    (site / "content/briefings").mkdir(parents=True)
+    (site / "content/briefings/older.md").write_text(
+        "---\ntitle: An older briefing\ndate: 2026-01-02\n---\nIt began [@mw-older-story].\n", "utf-8")
+    built_as_clean(site, tmp_path)
+    assert add(site, f"{server}/article/wire")[0] == 0
+    # A source no briefing cites yet shows on no page: nothing to render, no full build.
+    result = built_as_clean(site, tmp_path)
+    assert result.in_place and result.rendered == 0
+    assert not built_as_clean(site, tmp_path).rendered
 
 
 def test_second_capture_of_the_same_url_reports_the_existing_id(server: str, site: Path) -> None:

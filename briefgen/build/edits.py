@@ -10,10 +10,13 @@ says which, through the fingerprints), and of those only the ones whose
 fingerprint changed are rendered, exactly as a full build would. Anything else
 means a full build, which checks the whole site again.
 
-An archived copy of a source (content/archive/<id>.md) edited alone is taken the
-same way: it changes nothing but the checks of the briefings that cite its source
+An archived copy of a source (content/archive/<id>.md) edited or added alone is taken
+the same way: it changes nothing but the checks of the briefings that cite its source
 and the passages their locators point at. Those briefings are checked again against
 it; when they pass without a problem, only the files that show them in full can differ.
+So are sources added to the registry (what `briefgen source add` does, with an archive):
+no briefing cites a new source yet (a build with a briefing citing an unknown one failed),
+and no file shows a source no briefing cites.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
-from briefgen.content.records import parse_briefing
+from briefgen.content.records import Source, parse_briefing
+from briefgen.content.registries import parse_any_registry
 from briefgen.render.renderer import Renderer
 from briefgen.site.model import Briefing, Site, cross_file_inputs, place_briefing, with_replaced
 from briefgen.site.verify import Passages, verify
@@ -50,6 +54,7 @@ class Edited:
     replaced: dict[int, Briefing]  # the edited briefings' new records, by index
     archives: dict[str, Archive] = field(default_factory=dict)  # the edited archives, by source id
     passages: Passages = field(default_factory=dict)  # the passages their locators point at now
+    sources: dict[str, Source] = field(default_factory=dict)  # sources added to the registry
 
 
 def index_of(loaded: Loaded) -> dict[str, int]:
@@ -66,7 +71,7 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
         return None  # a full build says whether its warnings still hold
     briefing_files = {shown: f for shown, f in files.items() if f.kind == "briefing"}
     if briefing_files and len(briefing_files) < len(files):
-        return None  # briefings and archives at once: a full build checks them together
+        return None  # briefings and sources at once: a full build checks them together
     zone = zoneinfo.ZoneInfo(config.site.timezone)
     replaced: dict[int, Briefing] = {}
     for shown, source in briefing_files.items():
@@ -86,8 +91,14 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
     changed = set(replaced)  # the briefings whose files may show something new
     archives: dict[str, Archive] = {}
     passages: Passages = {}
+    added: dict[str, Source] = {}
     if not briefing_files:
-        checked = _archives_edited(loaded, files)
+        added_sources = _sources_added(loaded, files)
+        if added_sources is None:
+            return None
+        added = added_sources
+        loaded = replace(loaded, sources={**loaded.sources, **added})
+        checked = _archives_edited(loaded, {shown: f for shown, f in files.items() if f.kind == "archive"})
         if checked is None:
             return None
         archives, changed, passages = checked
@@ -117,25 +128,54 @@ def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: C
         if result.digest != (old[1] if old else ""):
             changed_files.add(spec.output_file)
     after_edit = Baseline(replace(loaded, site=new_site), renderer, fingerprints, base.index_of)
-    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages)
+    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added)
+
+
+def _sources_added(loaded: Loaded, files: Mapping[str, SourceFile]) -> dict[str, Source] | None:
+    """The sources the changed registry files add, by id; None when the change needs a full
+    build: a file that is not a registry or an archive, a registry that does not parse without
+    a problem, or one whose sources are not those it had (each as it was, where it was) and new
+    ones."""
+    added: dict[str, Source] = {}
+    for shown, source in files.items():
+        if source.kind == "archive":
+            continue
+        if source.kind != "registry":
+            return None
+        found, problems = parse_any_registry(shown, source.bytes())
+        if problems:
+            return None
+        now = {s.id: s for s in found}
+        if len(now) != len(found):
+            return None
+        had = [s for s in loaded.sources.values() if s.path == shown]
+        if any(s.id not in now for s in had):
+            return None
+        for new in found:
+            old = loaded.sources.get(new.id)
+            if old is None and new.id not in added:
+                added[new.id] = new
+            elif old is None or old != new or old.place != new.place:
+                return None
+    return added
 
 
 def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
                      ) -> tuple[dict[str, Archive], set[int], Passages] | None:
-    """The edited archives by source id, the briefings that show a passage of them that changed,
-    and the passages the locators into them point at now; None when the edit needs a full
-    build: an archive that does not parse cleanly, a new archive or one that names another
-    source, or a briefing whose checks against it find a problem (or had one: it may have gone)."""
+    """The edited or added archives by source id, the briefings that show a passage of them
+    that changed, and the passages the locators into them point at now; None when the edit
+    needs a full build: an archive that does not parse cleanly, one of a source no registry
+    declares, a second one of a source, or a briefing whose checks against it find a problem
+    (or had one: it may have gone)."""
     site = loaded.site
     edited: dict[str, Archive] = {}
     for shown, source in files.items():
-        if source.kind != "archive":
-            return None
         archive, problems = parse_archive(shown, source.bytes())
         if archive is None or problems:
             return None
         known = loaded.archives.get(archive.id)
-        if known is None or known.path != shown or archive.id in edited:
+        if ((known is not None and known.path != shown) or archive.id in edited
+                or archive.id not in loaded.sources):
             return None
         edited[archive.id] = archive
     citing = _citing(site, edited.keys())

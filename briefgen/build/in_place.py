@@ -2,14 +2,14 @@
 what it changes rather than of the whole site.
 
 The last full build left a snapshot (snapshot.py). If every input but the
-content files is as it was then, the content files are the same ones, and the
-only files whose bytes changed are published briefings (or briefings the build
-left out, which it leaves out still), or else archived copies of sources, the build
-starts from the snapshot and takes the preview's own path (edits.py): parse the
-edited files, check that the model around them is unchanged (for an archive, check
-the briefings that cite it against it again), render the files that show them and
-whose fingerprints changed. Anything else, or any doubt, returns None and the caller
-makes a full build.
+content files is as it was then, and the only content files changed are published
+briefings (or briefings the build left out, which it leaves out still), or else
+archived copies of sources and registries that add sources (files added, none
+removed), the build starts from the snapshot and takes the preview's own path
+(edits.py): parse the changed files, check that the model around them is unchanged
+(for an archive, check the briefings that cite it against it again), render the
+files that show them and whose fingerprints changed. Anything else, or any doubt,
+returns None and the caller makes a full build.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.archive import Archive
 from briefgen.content.markup import Converter
-from briefgen.content.records import parse_briefing
+from briefgen.content.records import Source, parse_briefing
 from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
 from briefgen.site.model import Briefing, to_site_time
@@ -68,8 +68,12 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
                    inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
     `last_build` is the record of the last build, whose output is as it left it."""
-    if last_build.content_files not in (-1, len(found)):
-        return None  # files added or removed: known without reading the snapshot
+    briefing_files = sum(1 for kind, _, _ in found if kind == "briefing")
+    if (last_build.content_files not in (-1, len(found)) and briefing_files
+            != last_build.briefings + last_build.drafts_left_out + last_build.future_left_out):
+        # A briefing added or removed, known without reading the snapshot. Other files added
+        # (a source's archive) may be taken in place; any removed make a full build.
+        return None
     store = Store(config.cache_dir / STORE)
     attempt = _Attempt()
     built = None
@@ -139,6 +143,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     replaced: dict[int, Briefing] = {}
     archives: dict[str, Archive] = {}
     passages: Passages = {}
+    sources: dict[str, Source] = {}
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
     if files:
@@ -171,8 +176,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
             writer.abort()
             raise
         replaced, rendered, written = edited.replaced, edited.manifest, edited.changed_files
-        archives, passages = edited.archives, edited.passages
-    delta = snapshot.delta_rows(store, last, replaced, content, archives, passages)
+        archives, passages, sources = edited.archives, edited.passages, edited.sources
+    delta = snapshot.delta_rows(store, last, replaced, content, archives, passages, sources)
     values, dropped, _ = (manifest_delta_rows(store, output, kept_manifest, dict(rendered))
                           if rendered else ({}, (), kept_manifest))
     if delta is None:
@@ -182,7 +187,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     times = memo.refreshed_times(output, last_build, last_build.folders, written)
     if times is not None:
         memo.write_last_build(config.cache_dir, output,
-                              replace(last_build, inputs=inputs, folder_times=times))
+                              replace(last_build, inputs=inputs, folder_times=times,
+                                      content_files=len(found)))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
                    loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
 

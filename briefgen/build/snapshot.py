@@ -236,9 +236,10 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
 
     def changed(self, paths: Sequence[str], stats: array[int]) -> list[int] | None:
         """The positions of the files whose stats differ from these, given every content file's
-        path and stat numbers, in this order; None when the files are not these ones."""
+        path and stat numbers, in this order (a file added among them differs); None when one
+        of these files is gone."""
         if tuple(paths) != self.paths:
-            return None
+            return self._changed_by_path(paths, stats)
         now, then = stats.tobytes(), self.stats.tobytes()
         if len(now) != len(then):
             return None
@@ -250,6 +251,25 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
                 offsets = range(start, min(start + _COMPARED, len(now)), width)
                 found += [at // width for at in offsets if now[at:at + width] != then[at:at + width]]
         return found
+
+    def _changed_by_path(self, paths: Sequence[str], stats: array[int]) -> list[int] | None:
+        positions = self._positions()
+        found, kept = [], 0
+        for at, path in enumerate(paths):
+            known = positions.get(path)
+            if known is None:
+                found.append(at)
+                continue
+            kept += 1
+            if (stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)]
+                    != self.stats[_STAT_NUMBERS * known:_STAT_NUMBERS * (known + 1)]):
+                found.append(at)
+        return found if kept == len(self.paths) else None
+
+    def digest_of(self, path: str) -> str:
+        """A file's known digest; "" for a file not among these."""
+        at = self._positions().get(path)
+        return "" if at is None else self.digests[at]
 
     def with_changes(self, content: Mapping[str, tuple[FileStat, str]]) -> Mapping[str, tuple[FileStat, str]]:
         """These files with some stats and digests replaced (a plain dict, if a file is new)."""
@@ -477,13 +497,14 @@ class Delta(NamedTuple):
 
     replaced: dict[int, Briefing]  # edited briefings' records (bodies in the body store), by index
     content: ContentFiles  # the edited files' stats and digests
-    archives: dict[str, Archive]  # edited archives, by source id
+    archives: dict[str, Archive]  # edited or added archives, by source id
     passages: dict[tuple[str, str], str]  # the passages of the briefings citing them, as now
+    sources: dict[str, Source]  # sources added to the registry, which no briefing cites yet
 
 
 def _delta(store: Store, snapshot: Snapshot) -> Delta | None:
     found = store.read_states([DELTA]).get(DELTA)
-    if not (isinstance(found, tuple) and len(found) == 5 and found[0] == snapshot.token
+    if not (isinstance(found, tuple) and len(found) == 6 and found[0] == snapshot.token
             and all(isinstance(part, dict) for part in found[1:])):
         return None
     return Delta(*found[1:])
@@ -493,7 +514,9 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
     site = snapshot.loaded.site
     site = replace(site, briefings=with_replaced(site.briefings, delta.replaced),
                    passages={**site.passages, **delta.passages} if delta.passages else site.passages)
+    sources = snapshot.loaded.sources
     loaded = replace(snapshot.loaded, site=site,
+                     sources={**sources, **delta.sources} if delta.sources else sources,
                      archives={**snapshot.loaded.archives, **delta.archives},
                      content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
     return replace(snapshot, loaded=loaded)
@@ -502,24 +525,27 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
 def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],
                     stats: Iterable[FileStat]) -> list[tuple[int, str]] | None:
     """The content files whose stats are not the known ones, as (position in `paths`, known
-    digest); None when `paths` are not the known files. A snapshot's are packed already."""
+    digest, "" for a file added); None when a known file is gone. A snapshot's are packed already."""
     packed = PackedContent.of(known)
     found = packed.changed(paths, stat_numbers(stats))
-    return None if found is None else [(at, packed.digests[at]) for at in found]
+    return None if found is None else [(at, packed.digest_of(paths[at])) for at in found]
 
 
 def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],
                content: ContentFiles, archives: Mapping[str, Archive] | None = None,
-               passages: Mapping[tuple[str, str], str] | None = None) -> dict[str, Any] | None:
+               passages: Mapping[tuple[str, str], str] | None = None,
+               sources: Mapping[str, Source] | None = None) -> dict[str, Any] | None:
     """The delta row after an in-place edit (records with their bodies left out: the body
     store keeps those); None when the delta has grown too large to be worth keeping."""
-    earlier = _delta(store, snapshot) or Delta({}, {}, {}, {})
+    earlier = _delta(store, snapshot) or Delta({}, {}, {}, {}, {})
     known, files = dict(earlier.replaced), dict(earlier.content)
     for index, briefing in replaced.items():
         known[index] = replace(briefing, doc=without_body(briefing.doc))
     files.update(content)
     kept_archives = {**earlier.archives, **(archives or {})}
     kept_passages = {**earlier.passages, **(passages or {})}
-    if len(known) + len(kept_archives) > DELTA_LIMIT or len(kept_passages) > DELTA_PASSAGES:
+    kept_sources = {**earlier.sources, **(sources or {})}
+    if (len(known) + len(kept_archives) + len(kept_sources) > DELTA_LIMIT
+            or len(kept_passages) > DELTA_PASSAGES):
         return None
-    return {DELTA: (snapshot.token, known, files, kept_archives, kept_passages)}
+    return {DELTA: (snapshot.token, known, files, kept_archives, kept_passages, kept_sources)}

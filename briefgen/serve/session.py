@@ -354,15 +354,16 @@ class Session:
 
     def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
         """The common save, fast and by the build's own rules: briefings, or archived copies
-        of sources, edited in place (see build/edits.py); None when the change needs the full path."""
+        of sources and sources added, taken in place (see build/edits.py); None when the change
+        needs the full path."""
         config = last.loaded.config
         prefix = len(str(config.root)) + 1
         files: dict[str, SourceFile] = {}
-        archived = {archive.path for archive in last.loaded.archives.values()}
         for path in changed:
             shown = str(path)[prefix:].replace(os.sep, "/")
             kind = content_kind(config, path)
-            known = shown in last.index_of if kind == "briefing" else kind == "archive" and shown in archived
+            # Archives and registries, new or not: edits.py takes what it can of them.
+            known = shown in last.index_of if kind == "briefing" else kind in ("archive", "registry")
             if kind is None or not known or not path.is_file():
                 return None
             files[shown] = read_file(kind, path, shown)
