@@ -16,7 +16,8 @@ result is the same for one site and seed).
 `run` builds each copy once (untimed), then round by round and version by version changes
 the archive of the source cited by the most briefings: the start of its first paragraph
 (which the passages of its `para. 1` locators show), then its last paragraph (which no
-locator names), then appends a sentence to a briefing. Printed: medians of wall and CPU time,
+locator names), then appends a sentence to a briefing, then adds a source as `briefgen source
+add` does (a registry entry and an archive). Printed: medians of wall and CPU time,
 as ab_rebuilds.py measures them, and the site's counts. Each version is an installed
 `briefgen` building its own copy of the site.
 """
@@ -98,6 +99,17 @@ def _edited(path: Path, pattern: str, replacement: str) -> None:
     path.write_text(text, "utf-8")
 
 
+def _add_source(site: Path, like: str, source_id: str) -> None:
+    """What `briefgen source add` writes: a registry entry and an archive (a copy of another's)."""
+    registry = sorted((site / "content" / "sources").glob("*.yaml"))[0]
+    with open(registry, "a", encoding="utf-8") as stream:
+        stream.write(f"- id: {source_id}\n  title: An article added\n  publisher: Benchmark Wire\n"
+                     f"  url: https://bench.example.org/{source_id}\n")
+    archive = site / "content" / "archive"
+    text = (archive / f"{like}.md").read_text("utf-8")
+    (archive / f"{source_id}.md").write_text(text.replace(f"id: {like}\n", f"id: {source_id}\n", 1), "utf-8")
+
+
 def run(pairs: list[tuple[str, str]], rounds: int) -> None:
     source_id, citing, briefings = most_cited(Path(pairs[0][0]))
     print(f"{briefings} briefings; the edited archive's source, {source_id}, is cited by {citing}")
@@ -116,6 +128,8 @@ def run(pairs: list[tuple[str, str]], rounds: int) -> None:
             with open(briefing, "a", encoding="utf-8") as stream:
                 stream.write(f"\nA sentence added in round {number}.\n")
             figures.setdefault((briefgen, "briefing"), []).append(timed([briefgen, "build"], site)[:2])
+            _add_source(Path(site), source_id, f"bench-added-{number}")
+            figures.setdefault((briefgen, "source added"), []).append(timed([briefgen, "build"], site)[:2])
     print(f"{'version':40s} {'edit':16s} {'wall median':>12s} {'CPU median':>11s}  walls")
     for (briefgen, edit), runs in figures.items():
         walls = [wall for wall, _ in runs]
