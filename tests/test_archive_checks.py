@@ -409,6 +409,30 @@ def test_the_live_preview_follows_archive_edits(tmp_path: Path) -> None:
     assert any("nothing of the sort" in str(w) for w in result.warnings)
 
 
+def test_the_live_preview_takes_a_source_added_and_then_a_briefing_citing_it(tmp_path: Path) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.serve.session import Session
+
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1].")
+    session = Session(site, BuildOptions(drafts=True, use_cache=False))
+    session.rebuild()
+    registry = site / "content/sources/lindmark.yaml"
+    with open(registry, "a", encoding="utf-8") as stream:
+        stream.write("- id: lw-bridge\n  title: Bridge closed\n  publisher: Lindmark Wire\n"
+                     "  url: https://news.example.com/bridge\n")
+    archive = site / "content/archive/lw-bridge.md"
+    archive.write_text(ARCHIVE.replace("lw-harbour", "lw-bridge").replace("The harbour of", "The bridge of"),
+                       "utf-8")
+    result = session.rebuild([registry, archive])
+    assert not result.changed_files and not result.warnings
+    body = site / "content/briefings/harbour.md"
+    edit(body, "It reopened", "The bridge shut [@lw-bridge, para. 1]. It reopened")
+    result = session.rebuild([body])
+    page_file = "2016/08/02/harbour/index.html"
+    assert page_file in result.changed_files
+    assert b"The bridge of Lindmark" in session.pages[page_file]
+
+
 def test_an_archive_of_an_undeclared_source_is_a_warning(tmp_path: Path) -> None:
     site = site_with(tmp_path, "Text [@lw-harbour].")
     orphan = ARCHIVE.replace("id: lw-harbour", "id: lw-orphan")
