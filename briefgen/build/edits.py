@@ -61,10 +61,11 @@ def index_of(loaded: Loaded) -> dict[str, int]:
     return {b.doc.path: i for i, b in enumerate(loaded.site.briefings)}
 
 
-def edit_briefings(base: Baseline, files: Mapping[str, SourceFile], converter: Converter,
+def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Converter,
                    manifest: Mapping[str, tuple[str, str]], sink: Sink) -> Edited | None:
-    """The build after these briefing files changed (site-relative path -> the file, read),
-    its changed files written to `sink`; None when the edit needs a full build."""
+    """The build after these content files changed or were added (site-relative path -> the
+    file, read): briefings, or else archives and registries; its changed files written to
+    `sink`; None when the change needs a full build."""
     loaded = base.loaded
     config, site = loaded.config, loaded.site
     if any(problem.path in files for problem in loaded.warnings):

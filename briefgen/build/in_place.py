@@ -24,7 +24,7 @@ from pathlib import Path
 
 from briefgen.build import memo, snapshot
 from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
-from briefgen.build.edits import Baseline, edit_briefings
+from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
 from briefgen.build.stages import Loaded, SourceFile, parse_key, read_file
@@ -150,7 +150,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         writer = OutputWriter(output)
         attempt.set_up = True
         try:
-            edited = edit_briefings(snapshot_baseline(store, last), files, converter, manifest, writer)
+            edited = edit_in_place(snapshot_baseline(store, last), files, converter, manifest, writer)
             if edited is None:
                 writer.abort()
                 return None

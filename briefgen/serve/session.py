@@ -26,7 +26,7 @@ from pathlib import Path
 
 from briefgen.build import snapshot
 from briefgen.build.cache import BuildCache, HeldTemplates
-from briefgen.build.edits import Baseline, edit_briefings, index_of
+from briefgen.build.edits import Baseline, edit_in_place, index_of
 from briefgen.build.in_place import snapshot_baseline
 from briefgen.build.inputs import content_stats
 from briefgen.build.options import BuildOptions
@@ -266,7 +266,7 @@ class Session:
         started = time.perf_counter()
         changed_set = None if changed is None else {Path(p).resolve() for p in changed}
         if changed_set and self._last is not None:
-            quick = self._briefing_edit(changed_set, self._last, started)
+            quick = self._edit_in_place(changed_set, self._last, started)
             if quick is not None:
                 return quick
         first = self._last is None
@@ -352,7 +352,7 @@ class Session:
         return SessionResult(loaded.briefing_count, len(loaded.plan), 0, time.perf_counter() - started,
                              tuple(loaded.warnings), frozenset(self.pages))
 
-    def _briefing_edit(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
+    def _edit_in_place(self, changed: set[Path], last: Baseline, started: float) -> SessionResult | None:
         """The common save, fast and by the build's own rules: briefings, or archived copies
         of sources and sources added, taken in place (see build/edits.py); None when the change
         needs the full path."""
@@ -368,7 +368,7 @@ class Session:
                 return None
             files[shown] = read_file(kind, path, shown)
         sink = _MemorySink(self.pages)
-        edited = edit_briefings(last, files, self._converter, self._manifest, sink)
+        edited = edit_in_place(last, files, self._converter, self._manifest, sink)
         if edited is None:
             return None
         baseline = edited.baseline
