@@ -33,7 +33,7 @@ from briefgen.content.records import Source, parse_briefing
 from briefgen.content.registries import parse_any_registry
 from briefgen.render.renderer import Renderer
 from briefgen.site.model import Briefing, Site, cross_file_inputs, place_briefing, with_replaced
-from briefgen.site.verify import Passages, verify
+from briefgen.site.verify import verify
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class Edited:
     changed_files: frozenset[str]  # of those, the ones whose bytes changed
     replaced: dict[int, Briefing]  # the edited briefings' new records, by index
     archives: dict[str, Archive] = field(default_factory=dict)  # the edited archives, by source id
-    passages: Passages = field(default_factory=dict)  # the passages their locators point at now
+    # The passages their locators point at now, by (source id, locator).
+    passages: dict[tuple[str, str], str] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)  # sources added to the registry
 
 
@@ -67,39 +68,34 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     file, read): briefings, or else archives and registries; its changed files written to
     `sink`; None when the change needs a full build."""
     loaded = base.loaded
-    config, site = loaded.config, loaded.site
+    site = loaded.site
     if any(problem.path in files for problem in loaded.warnings):
         return None  # a full build says whether its warnings still hold
-    briefing_files = {shown: f for shown, f in files.items() if f.kind == "briefing"}
-    if briefing_files and len(briefing_files) < len(files):
-        return None  # briefings and sources at once: a full build checks them together
-    zone = zoneinfo.ZoneInfo(config.site.timezone)
+    by_kind: dict[str, dict[str, SourceFile]] = {}
+    for shown, source in files.items():
+        by_kind.setdefault(source.kind, {})[shown] = source
+    briefings = by_kind.pop("briefing", {})
+    registries, archive_files = by_kind.pop("registry", {}), by_kind.pop("archive", {})
+    if by_kind or (briefings and (registries or archive_files)):
+        return None  # pages, or briefings and sources at once: a full build checks them together
     replaced: dict[int, Briefing] = {}
-    for shown, source in briefing_files.items():
-        index = base.index_of.get(shown)
-        if index is None:
-            return None
-        doc, problems = parse_briefing(shown, source.bytes(), converter)
-        if doc is None or problems:
-            return None
-        before = site.briefings[index]
-        after = place_briefing(doc, zone, loaded.sources, dict(site.topic_names), problems)
-        if (problems or after != replace(before, doc=doc)
-                or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
-            return None
-        replaced[index] = after
-    new_site = replace(site, briefings=with_replaced(site.briefings, replaced))
-    changed = set(replaced)  # the briefings whose files may show something new
     archives: dict[str, Archive] = {}
-    passages: Passages = {}
+    passages: dict[tuple[str, str], str] = {}
     added: dict[str, Source] = {}
-    if not briefing_files:
-        added_sources = _sources_added(loaded, files)
+    if briefings:
+        found = _briefings_edited(base, briefings, converter)
+        if found is None:
+            return None
+        replaced = found
+        changed = set(replaced)  # the briefings whose files may show something new
+        new_site = replace(site, briefings=with_replaced(site.briefings, replaced))
+    else:
+        added_sources = _sources_added(loaded, registries)
         if added_sources is None:
             return None
         added = added_sources
         loaded = replace(loaded, sources={**loaded.sources, **added})
-        checked = _archives_edited(loaded, {shown: f for shown, f in files.items() if f.kind == "archive"})
+        checked = _archives_edited(loaded, archive_files)
         if checked is None:
             return None
         archives, changed, passages = checked
@@ -132,17 +128,36 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added)
 
 
+def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
+                      converter: Converter) -> dict[int, Briefing] | None:
+    """The edited briefings' new records, by index; None when the edit needs a full build: a
+    briefing the model does not have, a problem in parsing, or a record or an input to checks
+    across files that changed."""
+    site = base.loaded.site
+    zone = zoneinfo.ZoneInfo(base.loaded.config.site.timezone)
+    replaced: dict[int, Briefing] = {}
+    for shown, source in files.items():
+        index = base.index_of.get(shown)
+        if index is None:
+            return None
+        doc, problems = parse_briefing(shown, source.bytes(), converter)
+        if doc is None or problems:
+            return None
+        before = site.briefings[index]
+        after = place_briefing(doc, zone, base.loaded.sources, dict(site.topic_names), problems)
+        if (problems or after != replace(before, doc=doc)
+                or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
+            return None
+        replaced[index] = after
+    return replaced
+
+
 def _sources_added(loaded: Loaded, files: Mapping[str, SourceFile]) -> dict[str, Source] | None:
-    """The sources the changed registry files add, by id; None when the change needs a full
-    build: a file that is not a registry or an archive, a registry that does not parse without
-    a problem, or one whose sources are not those it had (each as it was, where it was) and new
-    ones."""
+    """The sources these registry files add, by id; None when the change needs a full build: a
+    registry that does not parse without a problem, or one whose sources are not those it had
+    (each as it was, where it was) and new ones."""
     added: dict[str, Source] = {}
     for shown, source in files.items():
-        if source.kind == "archive":
-            continue
-        if source.kind != "registry":
-            return None
         found, problems = parse_any_registry(shown, source.bytes())
         if problems:
             return None
@@ -162,7 +177,7 @@ def _sources_added(loaded: Loaded, files: Mapping[str, SourceFile]) -> dict[str,
 
 
 def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
-                     ) -> tuple[dict[str, Archive], set[int], Passages] | None:
+                     ) -> tuple[dict[str, Archive], set[int], dict[tuple[str, str], str]] | None:
     """The edited or added archives by source id, the briefings that show a passage of them
     that changed, and the passages the locators into them point at now; None when the edit
     needs a full build: an archive that does not parse cleanly, one of a source no registry

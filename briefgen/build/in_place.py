@@ -39,13 +39,11 @@ from briefgen.build.store import (
 )
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
-from briefgen.content.archive import Archive
 from briefgen.content.markup import Converter
-from briefgen.content.records import Source, parse_briefing
+from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
-from briefgen.site.model import Briefing, to_site_time
-from briefgen.site.verify import Passages
+from briefgen.site.model import to_site_time
 
 # More changed files than this are a checkout or a batch edit: a full build suits them.
 MAX_CHANGED = 20
@@ -68,12 +66,12 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
                    inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
     `last_build` is the record of the last build, whose output is as it left it."""
-    briefing_files = sum(1 for kind, _, _ in found if kind == "briefing")
-    if (last_build.content_files not in (-1, len(found)) and briefing_files
-            != last_build.briefings + last_build.drafts_left_out + last_build.future_left_out):
+    if last_build.content_files not in (-1, len(found)):
         # A briefing added or removed, known without reading the snapshot. Other files added
         # (a source's archive) may be taken in place; any removed make a full build.
-        return None
+        briefing_files = sum(1 for kind, _, _ in found if kind == "briefing")
+        if briefing_files != last_build.briefings + last_build.drafts_left_out + last_build.future_left_out:
+            return None
     store = Store(config.cache_dir / STORE)
     attempt = _Attempt()
     built = None
@@ -140,10 +138,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         files = {shown: file for shown, file in files.items() if shown not in left_out}
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
-    replaced: dict[int, Briefing] = {}
-    archives: dict[str, Archive] = {}
-    passages: Passages = {}
-    sources: dict[str, Source] = {}
+    change = snapshot.Delta({}, content, {}, {}, {})  # what the snapshot's delta gains
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
     if files:
@@ -165,8 +160,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
             # more: a build killed in between must not take the old output for the new.
             kept, kept_dropped, kept_manifest = manifest_delta_rows(store, output, kept_manifest,
                                                                     dict.fromkeys(edited.manifest, UNVOUCHED))
-            unknown = snapshot.delta_rows(store, last, {},
-                                          {shown: (f.stat, "") for shown, f in files.items()})
+            unknown = snapshot.delta_rows(store, last, snapshot.Delta(
+                {}, {shown: (f.stat, "") for shown, f in files.items()}, {}, {}, {}))
             if unknown is None:
                 snapshot.drop(store, kept, also=kept_dropped)
             else:
@@ -175,9 +170,9 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         except BaseException:
             writer.abort()
             raise
-        replaced, rendered, written = edited.replaced, edited.manifest, edited.changed_files
-        archives, passages, sources = edited.archives, edited.passages, edited.sources
-    delta = snapshot.delta_rows(store, last, replaced, content, archives, passages, sources)
+        rendered, written = edited.manifest, edited.changed_files
+        change = snapshot.Delta(edited.replaced, content, edited.archives, edited.passages, edited.sources)
+    delta = snapshot.delta_rows(store, last, change)
     values, dropped, _ = (manifest_delta_rows(store, output, kept_manifest, dict(rendered))
                           if rendered else ({}, (), kept_manifest))
     if delta is None:

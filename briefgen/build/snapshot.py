@@ -531,21 +531,16 @@ def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[s
     return None if found is None else [(at, packed.digest_of(paths[at])) for at in found]
 
 
-def delta_rows(store: Store, snapshot: Snapshot, replaced: Mapping[int, Briefing],
-               content: ContentFiles, archives: Mapping[str, Archive] | None = None,
-               passages: Mapping[tuple[str, str], str] | None = None,
-               sources: Mapping[str, Source] | None = None) -> dict[str, Any] | None:
-    """The delta row after an in-place edit (records with their bodies left out: the body
-    store keeps those); None when the delta has grown too large to be worth keeping."""
+def delta_rows(store: Store, snapshot: Snapshot, change: Delta) -> dict[str, Any] | None:
+    """The delta row after an in-place edit, with `change` over the delta before it (records
+    with their bodies left out: the body store keeps those); None when the delta has grown too
+    large to be worth keeping."""
     earlier = _delta(store, snapshot) or Delta({}, {}, {}, {}, {})
-    known, files = dict(earlier.replaced), dict(earlier.content)
-    for index, briefing in replaced.items():
-        known[index] = replace(briefing, doc=without_body(briefing.doc))
-    files.update(content)
-    kept_archives = {**earlier.archives, **(archives or {})}
-    kept_passages = {**earlier.passages, **(passages or {})}
-    kept_sources = {**earlier.sources, **(sources or {})}
-    if (len(known) + len(kept_archives) + len(kept_sources) > DELTA_LIMIT
-            or len(kept_passages) > DELTA_PASSAGES):
+    stored = {index: replace(b, doc=without_body(b.doc)) for index, b in change.replaced.items()}
+    merged = Delta({**earlier.replaced, **stored}, {**earlier.content, **change.content},
+                   {**earlier.archives, **change.archives}, {**earlier.passages, **change.passages},
+                   {**earlier.sources, **change.sources})
+    if (len(merged.replaced) + len(merged.archives) + len(merged.sources) > DELTA_LIMIT
+            or len(merged.passages) > DELTA_PASSAGES):
         return None
-    return {DELTA: (snapshot.token, known, files, kept_archives, kept_passages, kept_sources)}
+    return {DELTA: (snapshot.token, *merged)}
