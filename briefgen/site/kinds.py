@@ -168,7 +168,10 @@ def _publishers(ctx: PlanContext, indexes: Sequence[int]) -> Shows:
 
 
 def _sources(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
-    return _publishers(ctx, range(len(ctx.site.publishers)))
+    # Every publisher with its counts, and no briefing: an edit of what lists show of a
+    # briefing leaves this page alone (and need not digest every citing briefing's listing).
+    return Shows(other=tuple((p.name, p.slug, p.citing_briefings, len(p.articles))
+                             for p in ctx.site.publishers))
 
 
 def _publisher(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
