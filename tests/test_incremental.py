@@ -625,6 +625,23 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     assert result.in_place
     shown_in = [rel for rel, data in tree(output).items() if b"Briefing number five" in data]
     assert len(shown_in) > 3, shown_in  # its page, and the lists and feeds that show it
+    # Back to what the last full build listed: the edits in place since are known.
+    replace_in(b5, "Briefing number five", "Briefing 5")
+    assert rebuilt("a title set back").in_place
+    replace_in(b5, 'title: "Briefing 5"', 'title: "Briefing number five"')
+    assert rebuilt("a title edited once more").in_place
+    # Its lead paragraph, which lists show as its summary when it has none of its own.
+    replace_in(b5, "Paragraph 5 cites", "An opening paragraph cites")
+    assert rebuilt("a lead paragraph edited").in_place
+    assert sum(b"An opening paragraph cites" in data for data in tree(output).values()) > 3
+    replace_in(b5, "slug: briefing-5", 'slug: briefing-5\nsummary: "A summary of its own."')
+    assert rebuilt("a summary given").in_place
+    # The date it was last updated, which its page, the feeds and the sitemap show.
+    replace_in(b5, "slug: briefing-5", "slug: briefing-5\nupdated: 2020-06-01")
+    assert rebuilt("an update's date given").in_place
+    assert b"2020-06-01" in (output / "sitemap.xml").read_bytes()
+    replace_in(b5, "updated: 2020-06-01", "updated: 2020-06-02")
+    assert rebuilt("an update's date changed").in_place
     os.utime(b2, ns=(time.time_ns(), time.time_ns() + 10**9))
     result = rebuilt("a file touched")
     assert result.in_place and result.rendered == 0

@@ -293,9 +293,11 @@ def test_the_command_line_never_shows_a_traceback(meta: dict[str, Any], body: st
 
 def briefing(n: int, text: str, kind: str = "") -> str:
     """Briefing n with this text; `kind` may make it a draft, date it in the future, give it a
-    warning (an unknown key kept as extra data), or several of these ("draft+future")."""
+    warning (an unknown key kept as extra data), a date of update, or several of these
+    ("draft+future")."""
     day = dt.date(2031 if "future" in kind else 2020, 1, 1) + dt.timedelta(days=n)
     extra = ("draft: true\n" if "draft" in kind else "") + ("sumary: a typo\n" if "warning" in kind else "")
+    extra += f"updated: 2020-03-0{n % 3 + 1}\n" if "updated" in kind else ""
     return (f'---\ntitle: "B{n}"\ndate: {day}\ntopics: [T{n % 3}]\nsources: [src-a]\n{extra}---\n'
             f"{text} [@src-a]\n")
 
@@ -304,7 +306,7 @@ def briefing(n: int, text: str, kind: str = "") -> str:
 EDITS = st.tuples(st.sampled_from(["One.", "Two.", "Three [@src-b].",
                                    'They said "the port is open" [@src-a, para. 1].',
                                    "Officials agreed [@src-a, paras. 1-2]."]),
-                  st.sampled_from(["", "", "draft", "future", "warning", "draft+future"]))
+                  st.sampled_from(["", "", "draft", "future", "warning", "draft+future", "updated"]))
 
 
 def archive(variant: int) -> str:

@@ -4,7 +4,8 @@ build's own rules, for the live preview (whose last build is in memory) and the
 
 When every changed file is a published briefing that parses without a problem
 and comes out of the model's own placing (`place_briefing`) with the same record
-and the same inputs to checks across files, the rest of the model is as it was.
+(but for its title, summary and date of update, which are only shown) and the
+same inputs to checks across files, the rest of the model is as it was.
 Then only the files that show those briefings can differ (the page-kind table
 says which, through the fingerprints), and of those only the ones whose
 fingerprint changed are rendered, exactly as a full build would. Anything else
@@ -22,7 +23,7 @@ and no file shows a source no briefing cites.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from briefgen.build.fingerprint import Fingerprints
@@ -32,7 +33,9 @@ from briefgen.content.markup import Converter
 from briefgen.content.records import Source, parse_briefing
 from briefgen.content.registries import parse_any_registry
 from briefgen.render.renderer import Renderer
+from briefgen.site.kinds import SITEMAP, SITEMAP_PART
 from briefgen.site.model import Briefing, Site, cross_file_inputs, place_briefing, with_replaced
+from briefgen.site.plan import PageSpec
 from briefgen.site.verify import verify
 
 
@@ -79,6 +82,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     if by_kind or (briefings and (registries or archive_files)):
         return None  # pages, or briefings and sources at once: a full build checks them together
     replaced: dict[int, Briefing] = {}
+    also: list[int] = []  # positions in the plan of files to look at besides the briefings' readers
     archives: dict[str, Archive] = {}
     passages: dict[tuple[str, str], str] = {}
     added: dict[str, Source] = {}
@@ -89,6 +93,8 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         replaced = found
         changed = set(replaced)  # the briefings whose files may show something new
         new_site = replace(site, briefings=with_replaced(site.briefings, replaced))
+        if any(b.updated != site.briefings[index].updated for index, b in replaced.items()):
+            also = _sitemap_positions(loaded.plan)  # its last-modified dates
     else:
         added_sources = _sources_added(loaded, registries)
         if added_sources is None:
@@ -104,7 +110,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     renderer = base.renderer.for_site(new_site, sorted(changed))
     fingerprints = base.fingerprints.for_site(new_site, changed, renderer.search.digest)
     was = base.fingerprints
-    positions: set[int] = set()
+    positions = set(also)
     for index in changed:
         positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
     rendered: dict[str, tuple[str, str]] = {}
@@ -131,8 +137,8 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
 def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
                       converter: Converter) -> dict[int, Briefing] | None:
     """The edited briefings' new records, by index; None when the edit needs a full build: a
-    briefing the model does not have, a problem in parsing, or a record or an input to checks
-    across files that changed."""
+    briefing the model does not have, a problem in parsing, or a record (but for its title, summary
+    and date of update) or an input to checks across files that changed."""
     site = base.loaded.site
     zone = zoneinfo.ZoneInfo(base.loaded.config.site.timezone)
     replaced: dict[int, Briefing] = {}
@@ -145,11 +151,29 @@ def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
             return None
         before = site.briefings[index]
         after = place_briefing(doc, zone, base.loaded.sources, dict(site.topic_names), problems)
-        if (problems or after != replace(before, doc=doc)
-                or cross_file_inputs(doc) != cross_file_inputs(before.doc)):
+        if problems or after is None or cross_file_inputs(doc) != cross_file_inputs(before.doc):
+            return None
+        # Its summary may change (when it has none of its own, it is the lead paragraph, the one
+        # most often edited): it is only shown, and the files that list the briefing are those
+        # the fingerprints find when what a list shows of it changed, as with its title. So may
+        # the date it was last updated, which the sitemap shows too (see edit_in_place).
+        if replace(after, summary=before.summary, updated=before.updated) != replace(before, doc=doc):
             return None
         replaced[index] = after
     return replaced
+
+
+def _sitemap_positions(plan: Sequence[PageSpec]) -> list[int]:
+    """The positions of the sitemap's files in a plan, which puts them after every page, the
+    sitemap itself before its parts (see plan_site): looked for from the end."""
+    found = []
+    for position in range(len(plan) - 1, -1, -1):
+        kind = plan[position].kind
+        if kind is SITEMAP_PART or kind is SITEMAP:
+            found.append(position)
+            if kind is SITEMAP:
+                break
+    return found
 
 
 def _sources_added(loaded: Loaded, files: Mapping[str, SourceFile]) -> dict[str, Source] | None:
