@@ -16,7 +16,7 @@ from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import accumulate
 from pathlib import Path
@@ -110,6 +110,45 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
     return digests
 
 
+_DIGEST_WIDTH = len(_NOTHING)  # hex characters of a _text_digest
+
+
+class KeptListings:
+    """What a list shows of each briefing (Fingerprints.listing), by index, as a full build found
+    them: their digests in one string, and the briefings whose records have changed since. An
+    edit of what lists show of a briefing re-fingerprints the files that list it, such as its
+    publishers' pages, which list every briefing citing them: hundreds of other briefings, whose
+    records an edit would otherwise read from the snapshot to find their listings again."""
+
+    def __init__(self, digests: str = "", stale: frozenset[int] = frozenset()) -> None:
+        if len(digests) % _DIGEST_WIDTH:
+            raise ValueError("damaged listing digests")  # a damaged head: a full build
+        self._digests, self._stale = digests, stale
+
+    @classmethod
+    def of(cls, digests: Sequence[str]) -> KeptListings:
+        return cls("".join(digests))
+
+    def __len__(self) -> int:
+        return len(self._digests) // _DIGEST_WIDTH
+
+    def get(self, index: int) -> str | None:
+        """Briefing `index`'s listing digest; None if its record changed since."""
+        if index in self._stale or not 0 <= index < len(self):
+            return None
+        return self._digests[index * _DIGEST_WIDTH:(index + 1) * _DIGEST_WIDTH]
+
+    def without(self, indexes: Iterable[int]) -> KeptListings:
+        """These, less the digests of the briefings `indexes`, whose records changed."""
+        return KeptListings(self._digests, self._stale | frozenset(indexes))
+
+    def __getstate__(self) -> tuple[str, frozenset[int]]:
+        return self._digests, self._stale
+
+    def __setstate__(self, state: tuple[str, frozenset[int]]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class FingerprintState:
     templates: dict[str, str]
@@ -119,6 +158,7 @@ class FingerprintState:
     listed_by: Mapping[int, Sequence[int]]
     shown_full_by: Mapping[int, Sequence[int]]
     shows_every: Sequence[int]
+    listings: KeptListings = field(default_factory=KeptListings)
 
 
 # Briefing indexes and plan positions: four bytes each (a C int), half of what "q" takes; the
@@ -224,6 +264,8 @@ class Fingerprints:
         self.static_digest, self.descriptions = state.static_digest, state.descriptions
         self.context = plan_context(site, config.build.per_page, plan, self.descriptions)
         self._listing: dict[int, str] = {}
+        # A full build's listings, as an edit started from it finds them (not those it changed).
+        self._kept_listings = state.listings if len(state.listings) == len(site.briefings) else KeptListings()
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
         # For each briefing, the positions in the plan of the files that list it, and of
@@ -256,7 +298,8 @@ class Fingerprints:
     def state(self) -> FingerprintState:
         """What these fingerprints know beyond the model, to be restored for a later edit."""
         return FingerprintState(self.templates, self.global_digest, self.static_digest, self.descriptions,
-                                self.listed_by, self.shown_full_by, self.shows_every)
+                                self.listed_by, self.shown_full_by, self.shows_every,
+                                KeptListings.of([self.listing(i) for i in range(len(self.site.briefings))]))
 
     def kept_kinds(self, earlier: Fingerprints) -> frozenset[PageKind] | None:
         """The kinds of file whose fingerprints are those of `earlier`, fingerprints of the same
@@ -269,6 +312,7 @@ class Fingerprints:
         self.listed_by, self.shown_full_by = earlier.listed_by, earlier.shown_full_by
         self.shows_every = earlier.shows_every
         self._listing, self._full, self._source = earlier._listing, earlier._full, earlier._source
+        self._kept_listings = earlier._kept_listings
         return frozenset(kind for kind in KINDS.values()
                          if self.templates.get(kind.name, "") == earlier.templates.get(kind.name, ""))
 
@@ -276,9 +320,11 @@ class Fingerprints:
                  index_digest: IndexDigest | None = None) -> Fingerprints:
         """These fingerprints for a model that differs from this one only in the records of
         the `changed` briefings (same plan, same files showing each briefing)."""
+        changed = list(changed)
         other = copy.copy(self)
         other.site = site
         other.index_digest = index_digest
+        other._kept_listings = self._kept_listings.without(changed)
         other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = dict(self._listing), dict(self._full)
         other._every = None
@@ -345,7 +391,7 @@ class Fingerprints:
 
     def listing(self, index: int) -> str:
         """What a list of briefings shows of one briefing."""
-        found = self._listing.get(index)
+        found = self._listing.get(index) or self._kept_listings.get(index)
         if found is None:
             b = self.site.briefings[index]
             names = "\x1f".join(self.site.topic_names[s].name for s in b.topic_slugs)

@@ -58,7 +58,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-11 {__version__} "
+_FORMAT = (f"briefgen-snapshot-12 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -519,7 +519,9 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
                      sources={**sources, **delta.sources} if delta.sources else sources,
                      archives={**snapshot.loaded.archives, **delta.archives},
                      content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
-    return replace(snapshot, loaded=loaded)
+    kept = snapshot.fingerprints
+    return replace(snapshot, loaded=loaded,
+                   fingerprints=replace(kept, listings=kept.listings.without(delta.replaced)))
 
 
 def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],
