@@ -2,6 +2,7 @@
 briefing deleted and added again, or cold builds.
 
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --edit REL [--rounds N]
+    python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --summary REL [--rounds N]
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --remove REL [--rounds N]
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --cold [--rounds N]
 
@@ -10,7 +11,8 @@ building its own copy of one generated site (`generate.py`, then `cp -r`): the c
 must not share a cache or an output folder, and two installs differ in their theme
 folder's path, which is an input. Each copy is built once first (untimed). Then, round
 by round and version by version: a no-change rebuild, then a sentence appended to the
-briefing REL (a path inside the site) and a rebuild. With --remove instead: the briefing
+briefing REL (a path inside the site) and a rebuild; with --summary, its `summary:` line
+rewritten instead (what every list showing it shows). With --remove instead: the briefing
 REL moved out of the site and a rebuild, then moved back and a rebuild. With --cold: a
 build with `--no-cache` into an emptied folder beside the site (nothing is built first;
 one site may serve both versions). Printed: medians of wall time and of CPU time (the
@@ -55,6 +57,19 @@ def removed(site: str, briefgen: str, rel: str,
     figures.setdefault((briefgen, "added"), []).append((wall, cpu))
 
 
+def rewrite_summary(path: str, summary: str) -> None:
+    """The front matter's `summary:` line of a briefing made this one."""
+    with open(path, encoding="utf-8") as stream:
+        text = stream.read()
+    lines = text.split("\n")
+    at = next((n for n, line in enumerate(lines) if line.startswith("summary:")), None)
+    if at is None:
+        raise SystemExit(f"{path}: no summary: line to rewrite")
+    lines[at] = f'summary: "{summary}"'
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write("\n".join(lines))
+
+
 def cold(site: str, briefgen: str, figures: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
     """A build with no cache into an emptied folder (one for both versions: each empties it)."""
     output = os.path.join(os.path.dirname(os.path.abspath(site)), f".{os.path.basename(site)}-cold")
@@ -72,6 +87,7 @@ def main() -> None:
     parser.add_argument("briefgen_b")
     change = parser.add_mutually_exclusive_group(required=True)
     change.add_argument("--edit", help="the briefing to append to, relative to each site")
+    change.add_argument("--summary", help="the briefing whose summary to rewrite, relative to each site")
     change.add_argument("--remove", help="the briefing to delete and add again, relative to each site")
     change.add_argument("--cold", action="store_true", help="cold builds, without the cache")
     parser.add_argument("--rounds", type=int, default=10)
@@ -93,10 +109,13 @@ def main() -> None:
             if " 0 rendered" not in out:
                 raise SystemExit(f"{briefgen} on {site}: not a no-change rebuild: {out.strip()}")
             figures.setdefault((briefgen, "no-change"), []).append((wall, cpu))
-            with open(os.path.join(site, args.edit), "a", encoding="utf-8") as stream:
-                stream.write(f"\nA sentence added in round {number}.\n")
+            if args.summary:
+                rewrite_summary(os.path.join(site, args.summary), f"A summary rewritten in round {number}.")
+            else:
+                with open(os.path.join(site, args.edit), "a", encoding="utf-8") as stream:
+                    stream.write(f"\nA sentence added in round {number}.\n")
             wall, cpu, out = timed([briefgen, "build"], site)
-            figures.setdefault((briefgen, "edit"), []).append((wall, cpu))
+            figures.setdefault((briefgen, "summary edit" if args.summary else "edit"), []).append((wall, cpu))
     for (briefgen, what), values in figures.items():
         print(f"{briefgen} {what}: wall {statistics.median(v[0] for v in values):.3f} s, "
               f"CPU {statistics.median(v[1] for v in values):.3f} s (median of {len(values)})")
