@@ -655,6 +655,45 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     assert build(site, BuildOptions(output=output)).rendered == 0
 
 
+def test_a_publishers_page_is_fingerprinted_by_what_it_names_of_the_briefings_citing_it(
+        tmp_path: Path) -> None:
+    from briefgen.build import snapshot
+    from briefgen.build.in_place import snapshot_baseline
+    from briefgen.site import kinds
+    from briefgen.site.model import with_replaced
+
+    site = corpus_site(tmp_path, count=6)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    store = Store(site / ".briefgen-cache" / STORE)
+    try:
+        last = snapshot.read(store, str(output.resolve()))
+        assert last is not None
+        base = snapshot_baseline(store, last)
+        model, plan = base.loaded.site, base.loaded.plan
+        publisher = next(spec for spec in plan if spec.kind is kinds.PUBLISHER)
+        index = model.publishers[publisher.args[0]].articles[0].cited_by[0]
+        home = next(spec for spec in plan if spec.kind is kinds.HOME and index in spec.kind.shows(
+            base.fingerprints.context, spec.args).listed)
+        record = model.briefings[index]
+
+        def fingerprints_with(changed: Any) -> tuple[str, str]:
+            edited = dataclasses.replace(model, briefings=with_replaced(model.briefings, {index: changed}))
+            after = base.fingerprints.for_site(edited, [index])
+            return after.of(publisher), after.of(home)
+
+        was = base.fingerprints.of(publisher), base.fingerprints.of(home)
+        # It names each briefing citing an article by title, link and date: its summary is not
+        # shown there, as it is on the home page.
+        summary = fingerprints_with(dataclasses.replace(record, summary="Another summary."))
+        assert summary[0] == was[0] and summary[1] != was[1]
+        retitled = dataclasses.replace(record.doc, title="Other")
+        title = fingerprints_with(dataclasses.replace(record, doc=retitled))
+        assert title[0] != was[0] and title[1] != was[1]
+    finally:
+        store.close()
+
+
 def test_a_briefing_added_or_removed_goes_to_a_full_build_without_reading_the_snapshot(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last build's record counts the content files: another count means files were added
@@ -977,7 +1016,7 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up",
-                                    "content files that do not add up"])
+                                    "content files that do not add up", "briefing digests cut short"])
 def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     from array import array
@@ -999,6 +1038,9 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
     elif damage == "lists that do not add up":
         assert len(kept.fingerprints.listed_by) > 5
         kept.fingerprints.listed_by._positions = array(fingerprint._INDEXES, [1, 2])
+    elif damage == "briefing digests cut short":
+        assert len(kept.fingerprints.listings) == 12
+        kept.fingerprints.listings._digests = kept.fingerprints.listings._digests[:-1]
     else:
         kept.loaded.content.stats.pop()
     _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))

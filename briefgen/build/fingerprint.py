@@ -113,34 +113,35 @@ def template_digests(env: jinja2.Environment, every_template: str) -> dict[str, 
 _DIGEST_WIDTH = len(_NOTHING)  # hex characters of a _text_digest
 
 
-class KeptListings:
-    """What a list shows of each briefing (Fingerprints.listing), by index, as a full build found
-    them: their digests in one string, and the briefings whose records have changed since. An
-    edit of what lists show of a briefing re-fingerprints the files that list it, such as its
-    publishers' pages, which list every briefing citing them: hundreds of other briefings, whose
-    records an edit would otherwise read from the snapshot to find their listings again."""
+class KeptDigests:
+    """A digest of each briefing, by index, as a full build found them (what a list shows of it,
+    see Fingerprints.listing; how a list of citations names it, see Fingerprints.reference): in
+    one string, with the briefings whose records have changed since. An edit of what lists show
+    of a briefing re-fingerprints the files that list it, such as its publishers' pages, which
+    name every briefing citing them: hundreds of others, whose records an edit would otherwise
+    read from the snapshot to find their digests again."""
 
     def __init__(self, digests: str = "", stale: frozenset[int] = frozenset()) -> None:
         if len(digests) % _DIGEST_WIDTH:
-            raise ValueError("damaged listing digests")  # a damaged head: a full build
+            raise ValueError("damaged briefing digests")  # a damaged head: a full build
         self._digests, self._stale = digests, stale
 
     @classmethod
-    def of(cls, digests: Sequence[str]) -> KeptListings:
+    def of(cls, digests: Sequence[str]) -> KeptDigests:
         return cls("".join(digests))
 
     def __len__(self) -> int:
         return len(self._digests) // _DIGEST_WIDTH
 
     def get(self, index: int) -> str | None:
-        """Briefing `index`'s listing digest; None if its record changed since."""
+        """Briefing `index`'s digest; None if its record changed since."""
         if index in self._stale or not 0 <= index < len(self):
             return None
         return self._digests[index * _DIGEST_WIDTH:(index + 1) * _DIGEST_WIDTH]
 
-    def without(self, indexes: Iterable[int]) -> KeptListings:
+    def without(self, indexes: Iterable[int]) -> KeptDigests:
         """These, less the digests of the briefings `indexes`, whose records changed."""
-        return KeptListings(self._digests, self._stale | frozenset(indexes))
+        return KeptDigests(self._digests, self._stale | frozenset(indexes))
 
     def __getstate__(self) -> tuple[str, frozenset[int]]:
         return self._digests, self._stale
@@ -158,7 +159,8 @@ class FingerprintState:
     listed_by: Mapping[int, Sequence[int]]
     shown_full_by: Mapping[int, Sequence[int]]
     shows_every: Sequence[int]
-    listings: KeptListings = field(default_factory=KeptListings)
+    listings: KeptDigests = field(default_factory=KeptDigests)
+    references: KeptDigests = field(default_factory=KeptDigests)
 
 
 # Briefing indexes and plan positions: four bytes each (a C int), half of what "q" takes; the
@@ -234,7 +236,8 @@ class _Readers:
         self.shows_every: list[int] = []
 
     def note(self, position: int, shown: Shows) -> None:
-        for index in shown.listed:
+        # What a citation list names of a briefing is part of what a list shows of it.
+        for index in (*shown.listed, *shown.named) if shown.named else shown.listed:
             self.listed_by[index].append(position)
         for index in shown.full:
             self.shown_full_by[index].append(position)
@@ -264,8 +267,11 @@ class Fingerprints:
         self.static_digest, self.descriptions = state.static_digest, state.descriptions
         self.context = plan_context(site, config.build.per_page, plan, self.descriptions)
         self._listing: dict[int, str] = {}
-        # A full build's listings, as an edit started from it finds them (not those it changed).
-        self._kept_listings = state.listings if len(state.listings) == len(site.briefings) else KeptListings()
+        self._reference: dict[int, str] = {}
+        # A full build's digests, as an edit started from it finds them (not those it changed).
+        count = len(site.briefings)
+        self._kept_listings = state.listings if len(state.listings) == count else KeptDigests()
+        self._kept_references = state.references if len(state.references) == count else KeptDigests()
         self._full: dict[int, str] = {}
         self._source: dict[str, str] = {}
         # For each briefing, the positions in the plan of the files that list it, and of
@@ -299,7 +305,8 @@ class Fingerprints:
         """What these fingerprints know beyond the model, to be restored for a later edit."""
         return FingerprintState(self.templates, self.global_digest, self.static_digest, self.descriptions,
                                 self.listed_by, self.shown_full_by, self.shows_every,
-                                KeptListings.of([self.listing(i) for i in range(len(self.site.briefings))]))
+                                KeptDigests.of([self.listing(i) for i in range(len(self.site.briefings))]),
+                                KeptDigests.of([self.reference(i) for i in range(len(self.site.briefings))]))
 
     def kept_kinds(self, earlier: Fingerprints) -> frozenset[PageKind] | None:
         """The kinds of file whose fingerprints are those of `earlier`, fingerprints of the same
@@ -312,7 +319,8 @@ class Fingerprints:
         self.listed_by, self.shown_full_by = earlier.listed_by, earlier.shown_full_by
         self.shows_every = earlier.shows_every
         self._listing, self._full, self._source = earlier._listing, earlier._full, earlier._source
-        self._kept_listings = earlier._kept_listings
+        self._reference = earlier._reference
+        self._kept_listings, self._kept_references = earlier._kept_listings, earlier._kept_references
         return frozenset(kind for kind in KINDS.values()
                          if self.templates.get(kind.name, "") == earlier.templates.get(kind.name, ""))
 
@@ -325,12 +333,15 @@ class Fingerprints:
         other.site = site
         other.index_digest = index_digest
         other._kept_listings = self._kept_listings.without(changed)
+        other._kept_references = self._kept_references.without(changed)
         other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = dict(self._listing), dict(self._full)
+        other._reference = dict(self._reference)
         other._every = None
         other._deferred_shows = {}  # of this model's plan, found again by its own of_plan
         for index in changed:
             other._listing.pop(index, None)
+            other._reference.pop(index, None)
             other._full.pop(index, None)
         return other
 
@@ -348,17 +359,19 @@ class Fingerprints:
         def second_half() -> bytes:
             half = _Readers()
             found = self._of_range(middle, len(plan), half if note_readers else None, defer, keep_shows=False)
-            return pickle.dumps((found, half, self._listing, self._full), pickle.HIGHEST_PROTOCOL)
+            return pickle.dumps((found, half, self._listing, self._full, self._reference),
+                                pickle.HIGHEST_PROTOCOL)
 
         with forked.meanwhile(second_half, fork=middle < len(plan)) as second:
             found = self._of_range(0, middle, readers if note_readers else None, defer, keep_shows=True)
             if middle < len(plan):
-                rest, half, listing, full = pickle.loads(second())
+                rest, half, listing, full, reference = pickle.loads(second())
                 found += rest
                 readers.extend(half)
                 # The same digests of the same briefings, found by the copy: not found again.
                 self._listing.update(listing)
                 self._full.update(full)
+                self._reference.update(reference)
         if note_readers:
             # Packed at once: as lists of numbers they took 15 MB more at 50,000 briefings,
             # held through the rest of the build.
@@ -402,6 +415,15 @@ class Fingerprints:
             self._listing[index] = found
         return found
 
+    def reference(self, index: int) -> str:
+        """What a list of the briefings citing an article shows of one: its title, link and date."""
+        found = self._reference.get(index) or self._kept_references.get(index)
+        if found is None:
+            b = self.site.briefings[index]
+            found = self._reference[index] = _text_digest(b.title, b.url, b.date.isoformat(),
+                                                          "d" if b.draft else "")
+        return found
+
     def full(self, index: int) -> str:
         """Everything a briefing's own page and feed entry show of it."""
         found = self._full.get(index)
@@ -434,6 +456,7 @@ class Fingerprints:
         # Digests joined as text: a list page of a large site shows thousands of briefings.
         # Most files list none, or show none in full.
         listed = _text_digest(*map(self.listing, shown.listed)) if shown.listed else _NOTHING
+        named = _text_digest(*map(self.reference, shown.named)) if shown.named else _NOTHING
         full = _text_digest(*map(self.full, shown.full)) if shown.full else _NOTHING
         every = ""
         if shown.every_briefing:
@@ -441,7 +464,7 @@ class Fingerprints:
         args = () if kind.args_are_places else spec.args
         return _digest(
             self.global_digest, self.templates.get(kind.name, ""), spec.rel, kind.name, args,
-            listed, full, every, shown.other, self.static_digest if kind is STATIC else None,
+            listed, named, full, every, shown.other, self.static_digest if kind is STATIC else None,
         )
 
     def _every_briefing(self) -> str:

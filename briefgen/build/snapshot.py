@@ -521,7 +521,8 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
                      content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
     kept = snapshot.fingerprints
     return replace(snapshot, loaded=loaded,
-                   fingerprints=replace(kept, listings=kept.listings.without(delta.replaced)))
+                   fingerprints=replace(kept, listings=kept.listings.without(delta.replaced),
+                                        references=kept.references.without(delta.replaced)))
 
 
 def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],

@@ -211,7 +211,19 @@ class ArticleEntry:
     published_iso: str | None
     authors: tuple[str, ...]
     archive_url: str | None
-    cited_by: tuple[BriefingSummary, ...]
+    cited_by: tuple[BriefingRef, ...]
+
+
+@dataclass(frozen=True)
+class BriefingRef:
+    """A briefing as a list of the briefings citing an article names it: a publisher's page
+    names thousands, and is rendered again only when one of these changes."""
+
+    title: str
+    url: str
+    date_iso: str
+    date_display: str
+    draft: bool
 
 
 @dataclass(frozen=True)
@@ -279,6 +291,10 @@ class Views:
             )
             self._summaries[index] = cached
         return cached
+
+    def reference(self, index: int) -> BriefingRef:
+        b = self.site.briefings[index]
+        return BriefingRef(b.title, self.href(b.url), date_iso(b.date), self.date_display(b.date), b.draft)
 
     def summaries(self, indexes: Sequence[int]) -> tuple[BriefingSummary, ...]:
         return tuple(self.summary(i) for i in indexes)
@@ -460,7 +476,7 @@ class Views:
                 published_display=self.date_display(a.source.published) if a.source.published else None,
                 published_iso=date_iso(a.source.published) if a.source.published else None,
                 authors=a.source.authors, archive_url=a.source.archive_url,
-                cited_by=self.summaries(a.cited_by),
+                cited_by=tuple(self.reference(i) for i in a.cited_by),
             )
             for a in p.articles
         )

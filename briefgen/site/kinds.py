@@ -40,12 +40,14 @@ class Shows:
     """What of the model one file shows.
 
     `listed` are briefings shown as list entries (title, date, summary,
-    topics: what a list shows of a briefing); `full` are briefings shown
-    whole (text and sources: their own page, feed entries); `other` is
+    topics: what a list shows of a briefing); `named` are briefings shown by
+    title, link and date alone (who cites an article); `full` are briefings
+    shown whole (text and sources: their own page, feed entries); `other` is
     anything else the file shows, as plain hashable data.
     """
 
     listed: Sequence[int] = ()
+    named: Sequence[int] = ()
     full: Sequence[int] = ()
     other: Hashable = None
     every_briefing: bool = False  # shows every briefing in full (the search index)
@@ -157,14 +159,12 @@ def _topic_feed(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     return Shows(full=ctx.site.topics[slug][:FEED_SIZE], other=ctx.site.topic_names[slug])
 
 
-def _publishers(ctx: PlanContext, indexes: Sequence[int]) -> Shows:
-    publishers = [ctx.site.publishers[i] for i in indexes]
-    listed = tuple(i for p in publishers for a in p.articles for i in a.cited_by)
-    # How many of `listed` cite each article, not which places they hold in the model: a
-    # briefing added before them moves those, not what the page shows.
-    other = tuple((p.name, p.slug, p.citing_briefings, tuple((a.source, len(a.cited_by)) for a in p.articles))
-                  for p in publishers)
-    return Shows(listed=listed, other=other)
+def _publisher(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
+    p = ctx.site.publishers[args[0]]
+    # How many cite each article, not which places they hold in the model: a briefing added
+    # before them moves those, not what the page shows.
+    other = (p.name, p.slug, p.citing_briefings, tuple((a.source, len(a.cited_by)) for a in p.articles))
+    return Shows(named=tuple(i for a in p.articles for i in a.cited_by), other=other)
 
 
 def _sources(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
@@ -172,10 +172,6 @@ def _sources(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
     # briefing leaves this page alone (and need not digest every citing briefing's listing).
     return Shows(other=tuple((p.name, p.slug, p.citing_briefings, len(p.articles))
                              for p in ctx.site.publishers))
-
-
-def _publisher(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
-    return _publishers(ctx, args)
 
 
 def _page(ctx: PlanContext, args: tuple[Any, ...]) -> Shows:
