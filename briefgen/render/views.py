@@ -245,6 +245,7 @@ class Views:
     site_image: str = ""
     topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
+    _references: dict[int, BriefingRef] = field(default_factory=dict)
     _topic_refs: dict[str, TopicRef] = field(default_factory=dict)
     _citers: dict[str, tuple[int, ...]] | None = None
     _content_hrefs: dict[str, str] | None = None
@@ -293,8 +294,12 @@ class Views:
         return cached
 
     def reference(self, index: int) -> BriefingRef:
-        b = self.site.briefings[index]
-        return BriefingRef(b.title, self.href(b.url), date_iso(b.date), self.date_display(b.date), b.draft)
+        found = self._references.get(index)
+        if found is None:
+            b = self.site.briefings[index]
+            found = self._references[index] = BriefingRef(b.title, self.href(b.url), date_iso(b.date),
+                                                          self.date_display(b.date), b.draft)
+        return found
 
     def summaries(self, indexes: Sequence[int]) -> tuple[BriefingSummary, ...]:
         return tuple(self.summary(i) for i in indexes)
