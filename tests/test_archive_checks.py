@@ -327,6 +327,42 @@ def test_an_archive_edit_is_taken_in_place_and_every_build_after_it_ends_as_a_cl
     assert not result.in_place and not result.warnings
 
 
+def test_a_briefings_locators_and_quotations_edited_are_checked_again_in_place(tmp_path: Path) -> None:
+    site = site_with(tmp_path, 'It reopened [@lw-harbour, para. 1]. Delays go on [@lw-harbour, para. 3].')
+    (site / "content/briefings/second.md").write_text(
+        "---\ntitle: Second\ndate: 2016-08-03\n---\nAgain [@lw-harbour, para. 1].\n", "utf-8")
+    body = site / "content/briefings/harbour.md"
+    out = site / "output"
+    built = functools.partial(built_as_clean, site, tmp_path)
+    built()
+    # Another paragraph: the passage it points at is shown, the one it left is no longer kept
+    # (no other briefing points at it); para. 1, which the second briefing cites, stays.
+    edit(body, "para. 3]", "para. 4]")
+    assert built().in_place
+    assert "new schedule for container ships" in sources_list(out)
+    edit(body, "It reopened [@lw-harbour, para. 1]", "It reopened [@lw-harbour]")
+    assert built().in_place
+    # A quotation the archive holds, then one it does not: a full build, which warns.
+    edit(body, "It reopened [@lw-harbour].", '"The cranes are moving again," a leader said [@lw-harbour].')
+    assert built().in_place
+    edit(body, "moving again", "idle again")
+    result = built()
+    assert not result.in_place and any("The cranes are idle again" in str(w) for w in result.warnings)
+    edit(body, "idle again", "moving again")
+    result = built()
+    assert not result.in_place and not result.warnings  # it had a warning, which may have gone
+    # A locator past the archive's end: the full build fails at it, and keeps the output.
+    edit(body, "para. 4]", "para. 9]")
+    before = (out / "2016/08/02/harbour/index.html").read_bytes()
+    failed = run_cli("build", site)
+    assert failed.code == 1 and "harbour.md:5:" in failed.stderr and "para. 9" in failed.stderr, failed.stderr
+    assert (out / "2016/08/02/harbour/index.html").read_bytes() == before
+    edit(body, "para. 9]", "paras. 2-3]")
+    built()
+    edit(body, "paras. 2-3]", "para. 2]")
+    assert built().in_place
+
+
 def test_sources_added_with_their_archives_are_taken_in_place(tmp_path: Path) -> None:
     site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1]. Ferries wait [@lw-ferries, para. 1].")
     built = functools.partial(built_as_clean, site, tmp_path)

@@ -5,7 +5,9 @@ build's own rules, for the live preview (whose last build is in memory) and the
 When every changed file is a published briefing that parses without a problem
 and comes out of the model's own placing (`place_briefing`) with the same record
 (but for its title, summary and date of update, which are only shown) and the
-same inputs to checks across files, the rest of the model is as it was.
+same inputs to checks across files (but for its locators and quotations, which
+are checked against the archives again, and give it its passages), the rest of
+the model is as it was.
 Then only the files that show those briefings can differ (the page-kind table
 says which, through the fingerprints), and of those only the ones whose
 fingerprint changed are rendered, exactly as a full build would. Anything else
@@ -23,7 +25,7 @@ and no file shows a source no briefing cites.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from briefgen.build.fingerprint import Fingerprints
@@ -34,7 +36,15 @@ from briefgen.content.records import Source, parse_briefing
 from briefgen.content.registries import parse_any_registry
 from briefgen.render.renderer import Renderer
 from briefgen.site.kinds import SITEMAP, SITEMAP_PART
-from briefgen.site.model import Briefing, Site, cross_file_inputs, place_briefing, with_replaced
+from briefgen.site.model import (
+    Briefing,
+    Site,
+    archive_inputs,
+    place_briefing,
+    site_inputs,
+    with_passages,
+    with_replaced,
+)
 from briefgen.site.plan import PageSpec
 from briefgen.site.verify import verify
 
@@ -56,8 +66,9 @@ class Edited:
     changed_files: frozenset[str]  # of those, the ones whose bytes changed
     replaced: dict[int, Briefing]  # the edited briefings' new records, by index
     archives: dict[str, Archive] = field(default_factory=dict)  # the edited archives, by source id
-    # The passages their locators point at now, by (source id, locator).
-    passages: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The passages their locators point at now, by (source id, locator); None for a locator
+    # no briefing uses any more.
+    passages: dict[tuple[str, str], str | None] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)  # sources added to the registry
 
 
@@ -84,15 +95,21 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     replaced: dict[int, Briefing] = {}
     also: list[int] = []  # positions in the plan of files to look at besides the briefings' readers
     archives: dict[str, Archive] = {}
-    passages: dict[tuple[str, str], str] = {}
+    passages: dict[tuple[str, str], str | None] = {}
     added: dict[str, Source] = {}
     if briefings:
         found = _briefings_edited(base, briefings, converter)
         if found is None:
             return None
-        replaced = found
+        replaced, rechecked = found
         changed = set(replaced)  # the briefings whose files may show something new
-        new_site = replace(site, briefings=with_replaced(site.briefings, replaced))
+        if rechecked:
+            moved = _checked_again(loaded, replaced, rechecked)
+            if moved is None:
+                return None
+            passages = moved
+        new_site = replace(site, briefings=with_replaced(site.briefings, replaced),
+                           passages=with_passages(site.passages, passages))
         if any(b.updated != site.briefings[index].updated for index, b in replaced.items()):
             also = _sitemap_positions(loaded.plan)  # its last-modified dates
     else:
@@ -104,8 +121,9 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         checked = _archives_edited(loaded, archive_files)
         if checked is None:
             return None
-        archives, changed, passages = checked
-        new_site = replace(site, passages={**site.passages, **passages})
+        archives, changed, found_passages = checked
+        passages = {**found_passages}
+        new_site = replace(site, passages=with_passages(site.passages, passages))
         loaded = replace(loaded, archives={**loaded.archives, **archives})
     renderer = base.renderer.for_site(new_site, sorted(changed))
     fingerprints = base.fingerprints.for_site(new_site, changed, renderer.search.digest)
@@ -135,13 +153,15 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
 
 
 def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
-                      converter: Converter) -> dict[int, Briefing] | None:
-    """The edited briefings' new records, by index; None when the edit needs a full build: a
-    briefing the model does not have, a problem in parsing, or a record (but for its title, summary
-    and date of update) or an input to checks across files that changed."""
+                      converter: Converter) -> tuple[dict[int, Briefing], set[int]] | None:
+    """The edited briefings' new records, by index, and those whose locators or quotations
+    changed (to be checked against the archives again); None when the edit needs a full build:
+    a briefing the model does not have, a problem in parsing, or a record (but for its title,
+    summary and date of update) or another input to checks across files that changed."""
     site = base.loaded.site
     zone = zoneinfo.ZoneInfo(base.loaded.config.site.timezone)
     replaced: dict[int, Briefing] = {}
+    rechecked: set[int] = set()
     for shown, source in files.items():
         index = base.index_of.get(shown)
         if index is None:
@@ -151,8 +171,10 @@ def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
             return None
         before = site.briefings[index]
         after = place_briefing(doc, zone, base.loaded.sources, dict(site.topic_names), problems)
-        if problems or after is None or cross_file_inputs(doc) != cross_file_inputs(before.doc):
+        if problems or after is None or site_inputs(doc) != site_inputs(before.doc):
             return None
+        if archive_inputs(doc) != archive_inputs(before.doc):
+            rechecked.add(index)  # its locators or quotations: checked again
         # Its summary may change (when it has none of its own, it is the lead paragraph, the one
         # most often edited): it is only shown, and the files that list the briefing are those
         # the fingerprints find when what a list shows of it changed, as with its title. So may
@@ -160,7 +182,32 @@ def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
         if replace(after, summary=before.summary, updated=before.updated) != replace(before, doc=doc):
             return None
         replaced[index] = after
-    return replaced
+    return replaced, rechecked
+
+
+def _checked_again(loaded: Loaded, replaced: Mapping[int, Briefing],
+                   rechecked: Collection[int]) -> dict[tuple[str, str], str | None] | None:
+    """The passages that change when these edited briefings' locators or quotations did (None
+    for a locator no briefing uses now); None when their checks against the archives of what
+    they cite find a problem (a full build reports it)."""
+    site = loaded.site
+    briefings = [replaced[index] for index in sorted(rechecked)]
+    cited = {sid: loaded.archives[sid] for b in briefings for sid in b.doc.body.cited_ids
+             if sid in loaded.archives}
+    verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
+    if verified.problems:
+        return None
+    changes: dict[tuple[str, str], str | None] = {
+        key: text for key, text in verified.passages.items() if site.passages.get(key) != text}
+    unused = {(use.source_id, use.locator) for index in rechecked
+              for use in site.briefings[index].doc.body.citations if use.locator}
+    for key in unused.difference(verified.passages).intersection(site.passages):
+        # Another briefing citing its source may use the locator still.
+        others = _citing(site, [key[0]]).difference(rechecked)
+        if not any(key == (use.source_id, use.locator) for index in others
+                   for use in site.briefings[index].doc.body.citations):
+            changes[key] = None
+    return changes
 
 
 def _sitemap_positions(plan: Sequence[PageSpec]) -> list[int]:

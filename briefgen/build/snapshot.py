@@ -42,7 +42,17 @@ from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shap
 from briefgen.content.archive import Archive
 from briefgen.content.records import Source
 from briefgen.diagnostics import Diagnostic
-from briefgen.site.model import Article, Briefing, BriefingRows, Page, Publisher, Site, Topic, with_replaced
+from briefgen.site.model import (
+    Article,
+    Briefing,
+    BriefingRows,
+    Page,
+    Publisher,
+    Site,
+    Topic,
+    with_passages,
+    with_replaced,
+)
 from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
 
 HEAD = "snapshot"
@@ -498,7 +508,9 @@ class Delta(NamedTuple):
     replaced: dict[int, Briefing]  # edited briefings' records (bodies in the body store), by index
     content: ContentFiles  # the edited files' stats and digests
     archives: dict[str, Archive]  # edited or added archives, by source id
-    passages: dict[tuple[str, str], str]  # the passages of the briefings citing them, as now
+    # The passages of the briefings citing them, or whose locators changed, as now (None: a
+    # locator no briefing uses any more).
+    passages: dict[tuple[str, str], str | None]
     sources: dict[str, Source]  # sources added to the registry, which no briefing cites yet
 
 
@@ -513,7 +525,7 @@ def _delta(store: Store, snapshot: Snapshot) -> Delta | None:
 def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
     site = snapshot.loaded.site
     site = replace(site, briefings=with_replaced(site.briefings, delta.replaced),
-                   passages={**site.passages, **delta.passages} if delta.passages else site.passages)
+                   passages=with_passages(site.passages, delta.passages))
     sources = snapshot.loaded.sources
     loaded = replace(snapshot.loaded, site=site,
                      sources={**sources, **delta.sources} if delta.sources else sources,

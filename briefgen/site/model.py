@@ -154,6 +154,16 @@ def with_replaced(briefings: Sequence[Briefing], replaced: Mapping[int, Briefing
     return tuple(changed)
 
 
+Passages = Mapping[tuple[str, str], str]  # (source id, locator) -> the archived text it points at
+
+
+def with_passages(passages: Passages, changes: Mapping[tuple[str, str], str | None]) -> Passages:
+    """The passages with these changes: a new text, or None for a locator no briefing uses now."""
+    if not changes:
+        return passages
+    return {key: text for key, text in {**passages, **changes}.items() if text is not None}
+
+
 @dataclass(frozen=True)
 class Site:
     briefings: Sequence[Briefing]  # newest first; a tuple, or rows read on demand (snapshot.py)
@@ -288,20 +298,25 @@ def _days_of_month(
     return {month: tuple(keys) for month, keys in grouped.items()}
 
 
-def cross_file_inputs(doc: BriefingDoc) -> tuple[object, ...]:
-    """What the checks and indexes that span files read of a briefing, beyond its own record.
+def site_inputs(doc: BriefingDoc) -> tuple[object, ...]:
+    """What the checks and indexes that span files read of a briefing, beyond its own record
+    and what its archives' checks read (archive_inputs).
 
     Whether it is published, the names its topics give site-wide topics, the
     sources it declares or lists (one id, one source across the site), the ids
-    it cites (checked against every registry), the files it links to, and its
-    locators and quotations (checked against the archives). With
-    these and its record (`place_briefing`) unchanged, an edit leaves the rest
-    of the model as it was.
+    it cites (checked against every registry; the publishers' pages and related
+    briefings follow from them), and the files it links to. With these, its
+    archive inputs and its record (`place_briefing`) unchanged, an edit leaves
+    the rest of the model as it was.
     """
     return (doc.draft, doc.topics, doc.inline_sources, doc.source_ids, doc.body.cited_ids,
-            tuple(link.target for link in doc.body.links),
-            # Checked against the archives of the sources (site/verify.py).
-            tuple((use.source_id, use.locator) for use in doc.body.citations if use.locator),
+            tuple(link.target for link in doc.body.links))
+
+
+def archive_inputs(doc: BriefingDoc) -> tuple[object, ...]:
+    """What the checks against the archives of its sources read of a briefing (site/verify.py):
+    its locators and its quotations."""
+    return (tuple((use.source_id, use.locator) for use in doc.body.citations if use.locator),
             tuple((q.text, q.source_ids) for q in doc.body.quotations))
 
 
