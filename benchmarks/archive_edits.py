@@ -16,8 +16,9 @@ result is the same for one site and seed).
 `run` builds each copy once (untimed), then round by round and version by version changes
 the archive of the source cited by the most briefings: the start of its first paragraph
 (which the passages of its `para. 1` locators show), then its last paragraph (which no
-locator names), then appends a sentence to a briefing, then adds a source as `briefgen source
-add` does (a registry entry and an archive). Printed: medians of wall and CPU time,
+locator names), then appends a sentence to a briefing, then points that briefing's first
+`para.` locator at the next paragraph, then adds a source as `briefgen source add` does (a
+registry entry and an archive). Printed: medians of wall and CPU time,
 as ab_rebuilds.py measures them, and the site's counts. Each version is an installed
 `briefgen` building its own copy of the site.
 """
@@ -99,6 +100,16 @@ def _edited(path: Path, pattern: str, replacement: str) -> None:
     path.write_text(text, "utf-8")
 
 
+def _next_locator(path: Path) -> None:
+    """A briefing's first `para. N` locator made `para. N+1` (after the last, `para. 1`)."""
+    text = path.read_text("utf-8")
+    found = re.search(r", para\. (\d+)\]", text)
+    if found is None:
+        raise SystemExit(f"{path}: no para. locator")
+    number = int(found.group(1)) % _PARAGRAPHS + 1
+    path.write_text(text[:found.start(1)] + str(number) + text[found.end(1):], "utf-8")
+
+
 def _add_source(site: Path, like: str, source_id: str) -> None:
     """What `briefgen source add` writes: a registry entry and an archive (a copy of another's)."""
     registry = sorted((site / "content" / "sources").glob("*.yaml"))[0]
@@ -128,6 +139,8 @@ def run(pairs: list[tuple[str, str]], rounds: int) -> None:
             with open(briefing, "a", encoding="utf-8") as stream:
                 stream.write(f"\nA sentence added in round {number}.\n")
             figures.setdefault((briefgen, "briefing"), []).append(timed([briefgen, "build"], site)[:2])
+            _next_locator(briefing)
+            figures.setdefault((briefgen, "locator"), []).append(timed([briefgen, "build"], site)[:2])
             _add_source(Path(site), source_id, f"bench-added-{number}")
             figures.setdefault((briefgen, "source added"), []).append(timed([briefgen, "build"], site)[:2])
     print(f"{'version':40s} {'edit':16s} {'wall median':>12s} {'CPU median':>11s}  walls")
