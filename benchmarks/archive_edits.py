@@ -29,6 +29,7 @@ import argparse
 import collections
 import random
 import re
+import secrets
 import statistics
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def run(pairs: list[tuple[str, str]], rounds: int) -> None:
     print(f"{briefings} briefings; the edited archive's source, {source_id}, is cited by {citing}")
     edited_briefing = sorted((Path(pairs[0][0]) / "content" / "briefings").rglob("*.md"))[briefings // 2]
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    run_tag = secrets.token_hex(3)  # the sources this run adds are new to a copy run on before
     for site, briefgen in pairs:
         timed([briefgen, "build"], site)
     for number in range(1, rounds + 1):
@@ -141,7 +143,7 @@ def run(pairs: list[tuple[str, str]], rounds: int) -> None:
             figures.setdefault((briefgen, "briefing"), []).append(timed([briefgen, "build"], site)[:2])
             _next_locator(briefing)
             figures.setdefault((briefgen, "locator"), []).append(timed([briefgen, "build"], site)[:2])
-            _add_source(Path(site), source_id, f"bench-added-{number}")
+            _add_source(Path(site), source_id, f"bench-added-{run_tag}-{number}")
             figures.setdefault((briefgen, "source added"), []).append(timed([briefgen, "build"], site)[:2])
     print(f"{'version':40s} {'edit':16s} {'wall median':>12s} {'CPU median':>11s}  walls")
     for (briefgen, edit), runs in figures.items():
