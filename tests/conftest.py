@@ -323,7 +323,8 @@ def error_lines(stderr: str) -> list[str]:
 
 def built_as_clean(site: Path, tmp_path: Path) -> Any:
     """Build the site, and check that its output, its warnings and the model the next edit in
-    place starts from (the snapshot's sources, archives and passages) are a clean build's."""
+    place starts from (the snapshot's sources, archives, passages, publishers and related
+    briefings) are a clean build's."""
     from briefgen.build import snapshot
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
@@ -345,4 +346,6 @@ def built_as_clean(site: Path, tmp_path: Path) -> Any:
     loaded = clean.model[0]
     assert ((kept.loaded.sources, kept.loaded.archives, kept.loaded.site.passages)
             == (loaded.sources, loaded.archives, loaded.site.passages))
+    assert kept.loaded.site.publishers == loaded.site.publishers
+    assert kept.loaded.site.related == loaded.site.related
     return warm

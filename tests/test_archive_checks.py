@@ -387,11 +387,16 @@ def test_sources_added_with_their_archives_are_taken_in_place(tmp_path: Path) ->
     (site / "content/archive/lw-ferries.md").write_text(ferries, "utf-8")
     assert built().in_place
     assert "The ferries of Lindmark sailed" in sources_list(out)
-    # The briefing cites the new source: a full build.
+    # The briefing cites the new source, of a publisher with a page: in place too.
     body = site / "content/briefings/harbour.md"
     edit(body, "Ferries wait", "The bridge shut [@lw-bridge, para. 1]. Ferries wait")
-    assert not built().in_place
+    assert built().in_place
     assert "The bridge of Lindmark" in sources_list(out)
+    # One of a publisher no briefing cited yet, whose page comes with it: a full build.
+    edit(body, "Ferries wait", "Trains stopped [@ow-rail]. Ferries wait")
+    assert not built().in_place
+    edit(body, "Trains stopped [@ow-rail]. ", "")
+    assert not built().in_place  # and goes
     # A source changed, or one taken out of the registry: a full build.
     edit(registry, 'title: "Ferry timetable cut"', 'title: "Ferry timetable cut again"')
     assert not built().in_place

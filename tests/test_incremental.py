@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, corpus_briefing, corpus_site, replace_in, tree
+from conftest import REPO, built_as_clean, corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
@@ -653,6 +653,44 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     replace_in(b2, "Second paragraph 2.", "Second paragraph two.")
     assert rebuilt("an edit after a full build").in_place
     assert build(site, BuildOptions(output=output)).rendered == 0
+
+
+def test_citations_of_other_sources_are_taken_in_place_while_the_publishers_stay(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=12)
+    registry = site / "content/sources/registry.yaml"
+    registry.write_text(registry.read_text("utf-8") + '- id: src-c\n  title: "Third article"\n'
+                        "  publisher: Daily One\n  url: https://example.org/c\n  published: 2020-03-01\n",
+                        "utf-8")
+    b5, b7 = site / "content/briefings/2020/b5.md", site / "content/briefings/2020/b7.md"
+    output = site / "output"
+
+    def built(step: str) -> BuildResult:
+        result: BuildResult = built_as_clean(site, tmp_path)  # output, publishers, related briefings
+        assert result.in_place, step
+        return result
+
+    build(site, BuildOptions(jobs=1))
+    built_as_clean(site, tmp_path)
+    # A source of a publisher with a page: its page names the briefing, related briefings follow.
+    replace_in(b5, "Second paragraph 5.", "Second paragraph 5 [@src-c].")
+    built("a citation of another source")
+    assert b"Briefing 5" in (output / "sources/daily-one/index.html").read_bytes()
+    replace_in(b7, "Second paragraph 7.", "Second paragraph 7 [@src-c].")
+    built("a second briefing citing it")
+    replace_in(b5, "More [@src-b, para. 5].", "More.")
+    built("a citation taken out")
+    replace_in(b5, "Second paragraph 5 [@src-c].", "Second paragraph 5.")
+    built("the other taken out")
+    # The last briefing citing src-c stops: its article goes, its publisher stays.
+    replace_in(b7, "Second paragraph 7 [@src-c].", "Second paragraph 7.")
+    built("an article no longer cited")
+    assert b"Third article" not in (output / "sources/daily-one/index.html").read_bytes()
+    # A source listed, not cited: the briefing's own files show it.
+    replace_in(b5, "sources: [src-a]", "sources: [src-a, src-c]")
+    built("a source listed")
+    # Weekly Two's source cited again, first of all.
+    replace_in(b5, "Paragraph 5 cites [@src-a].", "Paragraph 5 cites [@src-b] [@src-a].")
+    built("cited again")
 
 
 def test_a_publishers_page_is_fingerprinted_by_what_it_names_of_the_briefings_citing_it(

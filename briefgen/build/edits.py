@@ -25,27 +25,43 @@ and no file shows a source no briefing cites.
 from __future__ import annotations
 
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.fingerprint import AddedLists, Fingerprints
 from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import Source, parse_briefing
 from briefgen.content.registries import parse_any_registry
 from briefgen.render.renderer import Renderer
-from briefgen.site.kinds import SITEMAP, SITEMAP_PART
+from briefgen.site.kinds import (
+    BRIEFING,
+    PUBLISHER,
+    SEARCH_DOC,
+    SEARCH_FILTER,
+    SITEMAP,
+    SITEMAP_PART,
+    SOURCES,
+    page_count,
+)
 from briefgen.site.model import (
     Briefing,
+    Publisher,
     Site,
     archive_inputs,
+    cited_ids,
+    cited_inputs,
     place_briefing,
+    recited_publishers,
+    recited_related,
     site_inputs,
     with_passages,
     with_replaced,
 )
 from briefgen.site.plan import PageSpec
+from briefgen.site.search_files import document_count
 from briefgen.site.verify import verify
 
 
@@ -70,6 +86,22 @@ class Edited:
     # no briefing uses any more.
     passages: dict[tuple[str, str], str | None] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)  # sources added to the registry
+    # When briefings came to cite other sources: the publishers that changed and the related
+    # briefings that did, by index, and the files that came to name each briefing.
+    publishers: dict[int, Publisher] = field(default_factory=dict)
+    related: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    readers: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Recited:
+    """What follows from briefings citing other sources (see _recited)."""
+
+    site: Site
+    positions: list[int]  # in the plan, of the files to fingerprint again
+    publishers: dict[int, Publisher]
+    related: dict[int, tuple[int, ...]]
+    readers: dict[int, tuple[int, ...]]
 
 
 def index_of(loaded: Loaded) -> dict[str, int]:
@@ -93,6 +125,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     if by_kind or (briefings and (registries or archive_files)):
         return None  # pages, or briefings and sources at once: a full build checks them together
     replaced: dict[int, Briefing] = {}
+    recited: _Recited | None = None
     also: list[int] = []  # positions in the plan of files to look at besides the briefings' readers
     archives: dict[str, Archive] = {}
     passages: dict[tuple[str, str], str | None] = {}
@@ -101,7 +134,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         found = _briefings_edited(base, briefings, converter)
         if found is None:
             return None
-        replaced, rechecked = found
+        replaced, rechecked, recited_ones = found
         changed = set(replaced)  # the briefings whose files may show something new
         if rechecked:
             moved = _checked_again(loaded, replaced, rechecked)
@@ -112,6 +145,12 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
                            passages=with_passages(site.passages, passages))
         if any(b.updated != site.briefings[index].updated for index, b in replaced.items()):
             also = _sitemap_positions(loaded.plan)  # its last-modified dates
+        if recited_ones:
+            recited = _recited(base, new_site, replaced, recited_ones)
+            if recited is None:
+                return None
+            new_site = recited.site
+            also += recited.positions
     else:
         added_sources = _sources_added(loaded, registries)
         if added_sources is None:
@@ -127,6 +166,8 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         loaded = replace(loaded, archives={**loaded.archives, **archives})
     renderer = base.renderer.for_site(new_site, sorted(changed))
     fingerprints = base.fingerprints.for_site(new_site, changed, renderer.search.digest)
+    if recited is not None and recited.readers:
+        fingerprints.listed_by = AddedLists(fingerprints.listed_by, recited.readers)
     was = base.fingerprints
     positions = set(also)
     for index in changed:
@@ -149,19 +190,24 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         if result.digest != (old[1] if old else ""):
             changed_files.add(spec.output_file)
     after_edit = Baseline(replace(loaded, site=new_site), renderer, fingerprints, base.index_of)
-    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added)
+    if recited is None:
+        return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added)
+    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added,
+                  recited.publishers, recited.related, recited.readers)
 
 
-def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
-                      converter: Converter) -> tuple[dict[int, Briefing], set[int]] | None:
-    """The edited briefings' new records, by index, and those whose locators or quotations
-    changed (to be checked against the archives again); None when the edit needs a full build:
-    a briefing the model does not have, a problem in parsing, or a record (but for its title,
-    summary and date of update) or another input to checks across files that changed."""
+def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile], converter: Converter
+                      ) -> tuple[dict[int, Briefing], set[int], set[int]] | None:
+    """The edited briefings' new records, by index, those whose locators or quotations changed
+    (to be checked against the archives again), and those that list or cite other sources;
+    None when the edit needs a full build: a briefing the model does not have, a problem in
+    parsing, or a record (but for its title, summary, date of update and sources) or another
+    input to checks across files that changed."""
     site = base.loaded.site
     zone = zoneinfo.ZoneInfo(base.loaded.config.site.timezone)
     replaced: dict[int, Briefing] = {}
     rechecked: set[int] = set()
+    recited: set[int] = set()
     for shown, source in files.items():
         index = base.index_of.get(shown)
         if index is None:
@@ -173,16 +219,115 @@ def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile],
         after = place_briefing(doc, zone, base.loaded.sources, dict(site.topic_names), problems)
         if problems or after is None or site_inputs(doc) != site_inputs(before.doc):
             return None
-        if archive_inputs(doc) != archive_inputs(before.doc):
-            rechecked.add(index)  # its locators or quotations: checked again
+        if cited_inputs(doc) != cited_inputs(before.doc):
+            recited.add(index)
+        if archive_inputs(doc) != archive_inputs(before.doc) or index in recited:
+            rechecked.add(index)  # its locators or quotations, or what it cites: checked again
         # Its summary may change (when it has none of its own, it is the lead paragraph, the one
         # most often edited): it is only shown, and the files that list the briefing are those
         # the fingerprints find when what a list shows of it changed, as with its title. So may
         # the date it was last updated, which the sitemap shows too (see edit_in_place).
-        if replace(after, summary=before.summary, updated=before.updated) != replace(before, doc=doc):
+        if replace(after, summary=before.summary, updated=before.updated, sources=before.sources,
+                   cited_count=before.cited_count) != replace(before, doc=doc):
             return None
         replaced[index] = after
-    return replaced, rechecked
+    return replaced, rechecked, recited
+
+
+def _recited(base: Baseline, site: Site, replaced: Mapping[int, Briefing],
+             recited: Collection[int]) -> _Recited | None:
+    """The model once these edited briefings (in `site` already) came to list or cite other
+    sources: the publishers' articles and the related briefings that follow, the files to
+    fingerprint again (the sources index, those publishers' pages, the pages of briefings whose
+    related briefings changed) and the files that came to name a briefing; None when a
+    publisher would come, go or be renamed (the plan changes with them: a full build)."""
+    before = base.loaded.site
+    gained: dict[str, set[int]] = defaultdict(set)
+    lost: dict[str, set[int]] = defaultdict(set)
+    moved: dict[int, set[str]] = {}
+    for index in recited:
+        was, now = cited_ids(before.briefings[index]), cited_ids(replaced[index])
+        for source_id in now - was:
+            gained[source_id].add(index)
+        for source_id in was - now:
+            lost[source_id].add(index)
+        if was != now:
+            moved[index] = was ^ now
+    if not moved:
+        return _Recited(site, [], {}, {}, {})  # the sources it lists, or their order: its own files
+    found = recited_publishers(before.publishers, gained, lost, base.loaded.sources)
+    if found is None:
+        return None
+    publishers, touched = found
+    site = replace(site, publishers=publishers)
+    table, related_moved = recited_related(before, site, moved)
+    if table is not None:
+        site = replace(site, related=table)
+    plan, fingerprints = base.loaded.plan, base.fingerprints
+    first = _first_publisher_position(plan, fingerprints, before, touched)
+    if first is None:
+        return None
+    filters = _publisher_filters(plan, fingerprints, before, sorted(touched), next(iter(moved)))
+    if filters is None:
+        return None
+    # The sources index, the publishers' pages and their search filters.
+    positions = [first - 1, *(first + at for at in touched), *filters]
+    pages = page_count(len(before.briefings), base.loaded.config.build.per_page)  # home pages first
+    readers: dict[int, list[int]] = defaultdict(list)
+    for at in touched:
+        for source_id in {a.source.id for a in publishers[at].articles}.intersection(gained):
+            for index in gained[source_id]:
+                readers[index].append(first + at)
+    for index in related_moved:
+        page = pages + index
+        if plan[page].kind is not BRIEFING or plan[page].args != (index,):
+            return None
+        positions.append(page)
+        old = set(before.related[index]) if before.related is not None else set()
+        for other in (site.related[index] if site.related is not None else ()):
+            if other not in old:
+                readers[other].append(page)
+    related = {index: site.related[index] for index in related_moved} if site.related is not None else {}
+    return _Recited(site, positions, {at: publishers[at] for at in touched}, related,
+                    {index: tuple(found) for index, found in readers.items()})
+
+
+def _publisher_filters(plan: Sequence[PageSpec], fingerprints: Fingerprints, site: Site,
+                       publishers: Sequence[int], index: int) -> list[int] | None:
+    """The positions of these publishers' search filter files, which the plan puts after the
+    search documents' files and the topics' filters, in the publishers' order (see _plan_search):
+    found from briefing `index`'s search document, and checked; none on a site without search."""
+    for position in fingerprints.shown_full_by.get(index, ()):
+        spec = plan[position]
+        if spec.kind is SEARCH_DOC:
+            first = position - int(spec.args[0]) + document_count(site) + len(site.topics)
+            found = [first + at for at in publishers]
+            slugs = [("publisher", site.publishers[at].slug) for at in publishers]
+            if all(plan[place].kind is SEARCH_FILTER and plan[place].args == args
+                   for place, args in zip(found, slugs, strict=True)):
+                return found
+            return None
+    return []
+
+
+def _first_publisher_position(plan: Sequence[PageSpec], fingerprints: Fingerprints, site: Site,
+                              publishers: Collection[int]) -> int | None:
+    """The position of the first publisher's page in the plan, which puts the publishers' pages
+    one after another, right after the sources index (see plan_site): found from a page that
+    names a briefing citing one of these publishers, and checked."""
+    for at in publishers:
+        for article in site.publishers[at].articles:
+            for index in article.cited_by[:1]:
+                for position in fingerprints.listed_by.get(index, ()):
+                    spec = plan[position]
+                    if spec.kind is PUBLISHER:
+                        first = position - int(spec.args[0])
+                        if plan[first - 1].kind is SOURCES and all(
+                                plan[first + other].kind is PUBLISHER and plan[first + other].args == (other,)
+                                for other in publishers):
+                            return first
+                        return None
+    return None
 
 
 def _checked_again(loaded: Loaded, replaced: Mapping[int, Briefing],

@@ -210,6 +210,30 @@ class PackedLists(Mapping[int, list[int]]):
         return len(self._keys)
 
 
+class AddedLists(Mapping[int, list[int]]):
+    """Lists of plan positions by briefing index (FingerprintState.listed_by) with positions
+    added since they were made: the files that came to name a briefing when an edit in place
+    changed what another cites (a publisher's page, a briefing's related briefings)."""
+
+    def __init__(self, lists: Mapping[int, Sequence[int]], added: Mapping[int, Sequence[int]]) -> None:
+        self._lists, self._added = lists, added
+
+    def __getitem__(self, key: int) -> list[int]:
+        found = list(self._lists.get(key, ()))
+        more = self._added.get(key)
+        if more is None:
+            if key not in self._lists:
+                raise KeyError(key)
+            return found
+        return [*found, *(position for position in more if position not in found)]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted({*self._lists, *self._added}))
+
+    def __len__(self) -> int:
+        return len({*self._lists, *self._added})
+
+
 # From this many planned files on, of_plan splits its work with a forked copy: below it,
 # the fork and the copy's result cost about what they save.
 _SPLIT_FROM = 20_000

@@ -36,7 +36,7 @@ from typing import IO, Any, NamedTuple
 from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
-from briefgen.build.fingerprint import FingerprintState, PackedLists
+from briefgen.build.fingerprint import AddedLists, FingerprintState, PackedLists
 from briefgen.build.stages import Loaded, parse_key
 from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shape
 from briefgen.content.archive import Archive
@@ -68,7 +68,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-12 {__version__} "
+_FORMAT = (f"briefgen-snapshot-13 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -512,11 +512,16 @@ class Delta(NamedTuple):
     # locator no briefing uses any more).
     passages: dict[tuple[str, str], str | None]
     sources: dict[str, Source]  # sources added to the registry, which no briefing cites yet
+    # When edited briefings came to cite other sources: the publishers and the related
+    # briefings that changed, and the files that came to name each briefing, by index.
+    publishers: dict[int, Publisher]
+    related: dict[int, tuple[int, ...]]
+    readers: dict[int, tuple[int, ...]]
 
 
 def _delta(store: Store, snapshot: Snapshot) -> Delta | None:
     found = store.read_states([DELTA]).get(DELTA)
-    if not (isinstance(found, tuple) and len(found) == 6 and found[0] == snapshot.token
+    if not (isinstance(found, tuple) and len(found) == 9 and found[0] == snapshot.token
             and all(isinstance(part, dict) for part in found[1:])):
         return None
     return Delta(*found[1:])
@@ -526,15 +531,22 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
     site = snapshot.loaded.site
     site = replace(site, briefings=with_replaced(site.briefings, delta.replaced),
                    passages=with_passages(site.passages, delta.passages))
+    if delta.publishers:
+        publishers = tuple(delta.publishers.get(at, p) for at, p in enumerate(site.publishers))
+        site = replace(site, publishers=publishers)
+    if delta.related and site.related is not None:
+        site = replace(site, related=tuple(delta.related.get(at, r) for at, r in enumerate(site.related)))
     sources = snapshot.loaded.sources
     loaded = replace(snapshot.loaded, site=site,
                      sources={**sources, **delta.sources} if delta.sources else sources,
                      archives={**snapshot.loaded.archives, **delta.archives},
                      content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
     kept = snapshot.fingerprints
-    return replace(snapshot, loaded=loaded,
-                   fingerprints=replace(kept, listings=kept.listings.without(delta.replaced),
-                                        references=kept.references.without(delta.replaced)))
+    kept = replace(kept, listings=kept.listings.without(delta.replaced),
+                   references=kept.references.without(delta.replaced))
+    if delta.readers:
+        kept = replace(kept, listed_by=AddedLists(kept.listed_by, delta.readers))
+    return replace(snapshot, loaded=loaded, fingerprints=kept)
 
 
 def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],
@@ -550,11 +562,15 @@ def delta_rows(store: Store, snapshot: Snapshot, change: Delta) -> dict[str, Any
     """The delta row after an in-place edit, with `change` over the delta before it (records
     with their bodies left out: the body store keeps those); None when the delta has grown too
     large to be worth keeping."""
-    earlier = _delta(store, snapshot) or Delta({}, {}, {}, {}, {})
+    earlier = _delta(store, snapshot) or Delta({}, {}, {}, {}, {}, {}, {}, {})
     stored = {index: replace(b, doc=without_body(b.doc)) for index, b in change.replaced.items()}
+    readers = dict(earlier.readers)
+    for index, positions in change.readers.items():
+        readers[index] = tuple(dict.fromkeys([*readers.get(index, ()), *positions]))
     merged = Delta({**earlier.replaced, **stored}, {**earlier.content, **change.content},
                    {**earlier.archives, **change.archives}, {**earlier.passages, **change.passages},
-                   {**earlier.sources, **change.sources})
+                   {**earlier.sources, **change.sources}, {**earlier.publishers, **change.publishers},
+                   {**earlier.related, **change.related}, readers)
     if (len(merged.replaced) + len(merged.archives) + len(merged.sources) > DELTA_LIMIT
             or len(merged.passages) > DELTA_PASSAGES):
         return None

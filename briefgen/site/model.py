@@ -299,18 +299,22 @@ def _days_of_month(
 
 
 def site_inputs(doc: BriefingDoc) -> tuple[object, ...]:
-    """What the checks and indexes that span files read of a briefing, beyond its own record
-    and what its archives' checks read (archive_inputs).
+    """What the checks and indexes that span files read of a briefing, beyond its own record,
+    the sources it cites and lists (cited_inputs) and what its archives' checks read
+    (archive_inputs).
 
     Whether it is published, the names its topics give site-wide topics, the
-    sources it declares or lists (one id, one source across the site), the ids
-    it cites (checked against every registry; the publishers' pages and related
-    briefings follow from them), and the files it links to. With these, its
-    archive inputs and its record (`place_briefing`) unchanged, an edit leaves
-    the rest of the model as it was.
+    sources it declares (one id, one source across the site), and the files it
+    links to. With these, its cited and archive inputs and its record
+    (`place_briefing`) unchanged, an edit leaves the rest of the model as it was.
     """
-    return (doc.draft, doc.topics, doc.inline_sources, doc.source_ids, doc.body.cited_ids,
-            tuple(link.target for link in doc.body.links))
+    return (doc.draft, doc.topics, doc.inline_sources, tuple(link.target for link in doc.body.links))
+
+
+def cited_inputs(doc: BriefingDoc) -> tuple[object, ...]:
+    """The sources a briefing lists and the ids it cites (checked against every registry): the
+    publishers' articles and related briefings follow from them."""
+    return doc.source_ids, doc.body.cited_ids
 
 
 def archive_inputs(doc: BriefingDoc) -> tuple[object, ...]:
@@ -422,6 +426,48 @@ def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tu
     return tuple(publishers)
 
 
+def cited_ids(briefing: Briefing) -> set[str]:
+    return {source.id for source in briefing.sources[: briefing.cited_count]}
+
+
+def recited_publishers(publishers: Sequence[Publisher], gained: Mapping[str, Iterable[int]],
+                       lost: Mapping[str, Iterable[int]], sources: Mapping[str, Source]
+                       ) -> tuple[tuple[Publisher, ...], set[int]] | None:
+    """The publishers once some briefings came to cite sources (`gained`: source id -> their
+    indexes) and others stopped (`lost`), as _publishers would find them afresh, and the indexes
+    of the publishers that changed; None when a publisher would come, go or change its name,
+    which changes the site's plan."""
+    found = list(publishers)
+    at_slug = {p.slug: at for at, p in enumerate(publishers)}
+    at_source = {a.source.id: at for at, p in enumerate(publishers) for a in p.articles}
+    changed: dict[int, set[str]] = defaultdict(set)
+    for source_id in {*gained, *lost}:
+        at = at_source.get(source_id)
+        if at is None:
+            at = at_slug.get(make_slug(sources[source_id].publisher))
+            if at is None:
+                return None
+        changed[at].add(source_id)
+    for at, source_ids in changed.items():
+        articles = {a.source.id: a for a in found[at].articles}
+        for source_id in source_ids:
+            article = articles.get(source_id, Article(sources[source_id], ()))
+            cited_by = sorted(set(article.cited_by).difference(lost.get(source_id, ())).union(
+                gained.get(source_id, ())))
+            if cited_by:
+                articles[source_id] = Article(article.source, tuple(cited_by))
+            else:
+                articles.pop(source_id, None)
+        if not articles:
+            return None
+        ordered = sorted(articles.values(), key=lambda a: (a.source.published or dt.date.min, a.source.id),
+                         reverse=True)
+        if articles[min(articles)].source.publisher != found[at].name:
+            return None  # named by the source of the smallest id, as _publishers names it
+        found[at] = Publisher(found[at].name, found[at].slug, tuple(ordered))
+    return tuple(found), set(changed)
+
+
 RELATED_LIMIT = 3
 RELATED_WINDOW = 100
 
@@ -524,6 +570,27 @@ def _near(changed: Sequence[int], keys: Sequence[RelatedKey], topics: Mapping[st
             at = bisect.bisect_left(members, index)
             near.update(members[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1])
     return near
+
+
+def recited_related(before: Site, after: Site, moved: Mapping[int, Iterable[str]]
+                    ) -> tuple[tuple[tuple[int, ...], ...] | None, set[int]]:
+    """The related briefings table once the briefings `moved` (index -> the sources they came to
+    cite or stopped citing) changed what they cite, and the briefings whose related briefings may
+    have changed: those briefings, and those within a window of them among the citers of those
+    sources, before and after (see _near). No table when `before` had none."""
+    citers_before, citers_after = source_citers(before), source_citers(after)
+    near = set(moved)
+    for index, source_ids in moved.items():
+        for source_id in source_ids:
+            for members in (citers_before.get(source_id, ()), citers_after.get(source_id, ())):
+                at = bisect.bisect_left(members, index)
+                near.update(members[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1])
+    if before.related is None:
+        return None, near
+    table = list(before.related)
+    for index in near:
+        table[index] = related_briefings(after, index, citers_after)
+    return tuple(table), {index for index in near if table[index] != before.related[index]}
 
 
 def related_of(site: Site, index: int,
