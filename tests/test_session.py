@@ -283,6 +283,14 @@ def _with_archive(site: Path) -> list[Path]:
     return [*_archive(site), *_front(0, "para. 0]", "para. 1]")(site)]
 
 
+def _third_source(site: Path) -> list[Path]:
+    """A third source of the first one's publisher, which no briefing cites yet."""
+    registry = site / "content/sources/registry.yaml"
+    registry.write_text(registry.read_text("utf-8") + '- id: src-c\n  title: "Third article"\n'
+                        "  publisher: Daily One\n  url: https://example.org/c\n", "utf-8")
+    return [registry]
+
+
 def _archive_edit(site: Path) -> list[Path]:
     replace_in(site / "content/archive/src-b.md", "5. Archived paragraph 5", "5. Rewritten paragraph 5")
     return [site / "content/archive/src-b.md"]
@@ -311,6 +319,8 @@ CASES: dict[str, tuple[Edit, Edit]] = {
     "extra key": (_nothing, _add_key(5, "region: Levant")),
     "future date": (_nothing, _front(5, "date: 2020-02-14", "date: 2999-01-01")),
     "a citation added": (_nothing, _front(5, "Second paragraph 5.", "Second paragraph [@src-b].")),
+    "a citation taken out": (_nothing, _front(5, "More [@src-b, para. 5].", "More.")),
+    "a source of a known publisher cited": (_third_source, _front(5, "Second paragraph 5.", "C [@src-c].")),
     "a link added": (_nothing, _front(5, "Second paragraph 5.", "See [one](b1.md).")),
     "error: unknown source cited": (_nothing, _front(5, "Second paragraph 5.", "Cites [@nowhere].")),
     "error: link to a missing file": (_nothing, _front(5, "Second paragraph 5.", "See [x](gone.md).")),
