@@ -17,8 +17,9 @@ result is the same for one site and seed).
 the archive of the source cited by the most briefings: the start of its first paragraph
 (which the passages of its `para. 1` locators show), then its last paragraph (which no
 locator names), then appends a sentence to a briefing, then points that briefing's first
-`para.` locator at the next paragraph, then adds a source as `briefgen source add` does (a
-registry entry and an archive). Printed: medians of wall and CPU time,
+`para.` locator at the next paragraph, then makes it cite the most cited source (or no longer,
+every other round), then adds a source as `briefgen source add` does (a registry entry and an
+archive). Printed: medians of wall and CPU time,
 as ab_rebuilds.py measures them, and the site's counts. Each version is an installed
 `briefgen` building its own copy of the site.
 """
@@ -111,6 +112,13 @@ def _next_locator(path: Path) -> None:
     path.write_text(text[:found.start(1)] + str(number) + text[found.end(1):], "utf-8")
 
 
+def _cite_or_not(path: Path, source_id: str) -> None:
+    """A sentence citing `source_id` appended to a briefing, or taken out if it is there."""
+    sentence = f"\nA citation added for the benchmark [@{source_id}].\n"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace(sentence, "") if sentence in text else text + sentence, "utf-8")
+
+
 def _add_source(site: Path, like: str, source_id: str) -> None:
     """What `briefgen source add` writes: a registry entry and an archive (a copy of another's)."""
     registry = sorted((site / "content" / "sources").glob("*.yaml"))[0]
@@ -143,6 +151,8 @@ def run(pairs: list[tuple[str, str]], rounds: int) -> None:
             figures.setdefault((briefgen, "briefing"), []).append(timed([briefgen, "build"], site)[:2])
             _next_locator(briefing)
             figures.setdefault((briefgen, "locator"), []).append(timed([briefgen, "build"], site)[:2])
+            _cite_or_not(briefing, source_id)
+            figures.setdefault((briefgen, "citation"), []).append(timed([briefgen, "build"], site)[:2])
             _add_source(Path(site), source_id, f"bench-added-{run_tag}-{number}")
             figures.setdefault((briefgen, "source added"), []).append(timed([briefgen, "build"], site)[:2])
     print(f"{'version':40s} {'edit':16s} {'wall median':>12s} {'CPU median':>11s}  walls")
