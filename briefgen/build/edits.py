@@ -13,6 +13,12 @@ says which, through the fingerprints), and of those only the ones whose
 fingerprint changed are rendered, exactly as a full build would. Anything else
 means a full build, which checks the whole site again.
 
+A briefing may also come to list or cite other sources (known ones: an unknown one
+is a problem). What it cites decides the publishers' articles and the related
+briefings around it: those are brought up to date (see _recited), and the files
+that show them are fingerprinted again, as long as no publisher comes, goes or is
+renamed, which would change the plan.
+
 An archived copy of a source (content/archive/<id>.md) edited or added alone is taken
 the same way: it changes nothing but the checks of the briefings that cite its source
 and the passages their locators point at. Those briefings are checked again against
