@@ -267,8 +267,9 @@ def _recited(base: Baseline, site: Site, replaced: Mapping[int, Briefing],
     publishers, touched = found
     site = replace(site, publishers=publishers)
     table, related_moved = recited_related(before, site, moved)
-    if table is not None:
-        site = replace(site, related=table)
+    if table is None or before.related is None:
+        return None  # no table to tell which files came to name a briefing (a build always has one)
+    site = replace(site, related=table)
     plan, fingerprints = base.loaded.plan, base.fingerprints
     first = _first_publisher_position(plan, fingerprints, before, touched)
     if first is None:
@@ -289,11 +290,9 @@ def _recited(base: Baseline, site: Site, replaced: Mapping[int, Briefing],
         if plan[page].kind is not BRIEFING or plan[page].args != (index,):
             return None
         positions.append(page)
-        old = set(before.related[index]) if before.related is not None else set()
-        for other in (site.related[index] if site.related is not None else ()):
-            if other not in old:
-                readers[other].append(page)
-    related = {index: site.related[index] for index in related_moved} if site.related is not None else {}
+        for other in set(table[index]).difference(before.related[index]):
+            readers[other].append(page)
+    related = {index: table[index] for index in related_moved}
     return _Recited(site, positions, {at: publishers[at] for at in touched}, related,
                     {index: tuple(found) for index, found in readers.items()})
 
