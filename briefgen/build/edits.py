@@ -50,7 +50,6 @@ from briefgen.site.kinds import (
     SITEMAP,
     SITEMAP_PART,
     SOURCES,
-    page_count,
 )
 from briefgen.site.model import (
     Briefing,
@@ -63,6 +62,7 @@ from briefgen.site.model import (
     recited_publishers,
     recited_related,
     site_inputs,
+    source_citers,
     with_passages,
     with_replaced,
 )
@@ -196,10 +196,8 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         if result.digest != (old[1] if old else ""):
             changed_files.add(spec.output_file)
     after_edit = Baseline(replace(loaded, site=new_site), renderer, fingerprints, base.index_of)
-    if recited is None:
-        return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added)
-    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added,
-                  recited.publishers, recited.related, recited.readers)
+    cited = (recited.publishers, recited.related, recited.readers) if recited is not None else ({}, {}, {})
+    return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added, *cited)
 
 
 def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile], converter: Converter
@@ -279,15 +277,15 @@ def _recited(base: Baseline, site: Site, replaced: Mapping[int, Briefing],
         return None
     # The sources index, the publishers' pages and their search filters.
     positions = [first - 1, *(first + at for at in touched), *filters]
-    pages = page_count(len(before.briefings), base.loaded.config.build.per_page)  # home pages first
     readers: dict[int, list[int]] = defaultdict(list)
     for at in touched:
         for source_id in {a.source.id for a in publishers[at].articles}.intersection(gained):
             for index in gained[source_id]:
                 readers[index].append(first + at)
     for index in related_moved:
-        page = pages + index
-        if plan[page].kind is not BRIEFING or plan[page].args != (index,):
+        shown_by = fingerprints.shown_full_by.get(index, ())
+        page = next((at for at in shown_by if plan[at].kind is BRIEFING), None)
+        if page is None:
             return None
         positions.append(page)
         for other in set(table[index]).difference(before.related[index]):
@@ -341,17 +339,14 @@ def _checked_again(loaded: Loaded, replaced: Mapping[int, Briefing],
     for a locator no briefing uses now); None when their checks against the archives of what
     they cite find a problem (a full build reports it)."""
     site = loaded.site
-    briefings = [replaced[index] for index in sorted(rechecked)]
-    cited = {sid: loaded.archives[sid] for b in briefings for sid in b.doc.body.cited_ids
-             if sid in loaded.archives}
-    verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
-    if verified.problems:
+    found = _passages(loaded, [replaced[index] for index in sorted(rechecked)], loaded.archives)
+    if found is None:
         return None
     changes: dict[tuple[str, str], str | None] = {
-        key: text for key, text in verified.passages.items() if site.passages.get(key) != text}
+        key: text for key, text in found.items() if site.passages.get(key) != text}
     unused = {(use.source_id, use.locator) for index in rechecked
               for use in site.briefings[index].doc.body.citations if use.locator}
-    for key in unused.difference(verified.passages).intersection(site.passages):
+    for key in unused.difference(found).intersection(site.passages):
         # Another briefing citing its source may use the locator still.
         others = _citing(site, [key[0]]).difference(rechecked)
         if not any(key == (use.source_id, use.locator) for index in others
@@ -420,15 +415,11 @@ def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
     briefings = [site.briefings[index] for index in sorted(citing)]
     if any(b.doc.path in warned for b in briefings):
         return None
-    archives = {**loaded.archives, **edited}
-    # Only the archives these briefings cite: the others' checks (an archive of a source no
-    # one declares) are the last build's, unchanged.
-    cited = {sid: archives[sid] for b in briefings for sid in b.doc.body.cited_ids if sid in archives}
-    verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
-    if verified.problems:
+    found = _passages(loaded, briefings, {**loaded.archives, **edited})
+    if found is None:
         return None
     # Those of other sources are as they were.
-    passages = {key: text for key, text in verified.passages.items() if key[0] in edited}
+    passages = {key: text for key, text in found.items() if key[0] in edited}
     # A passage is all a file shows of an archive: the briefings whose passages are as they
     # were show nothing new (most, after an edit of a paragraph few locators name).
     moved = {key for key, text in passages.items() if site.passages.get(key) != text}
@@ -437,8 +428,18 @@ def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
     return edited, showing, passages
 
 
+def _passages(loaded: Loaded, briefings: Sequence[Briefing],
+              archives: Mapping[str, Archive]) -> Mapping[tuple[str, str], str] | None:
+    """The passages these briefings' locators point at, by (source id, locator), once checked
+    against the archives of what they cite; None when a check finds a problem (a full build
+    reports it). Only those archives: the others' checks (an archive of a source no one
+    declares) are the last build's, unchanged."""
+    cited = {sid: archives[sid] for b in briefings for sid in b.doc.body.cited_ids if sid in archives}
+    verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
+    return None if verified.problems else verified.passages
+
+
 def _citing(site: Site, source_ids: Iterable[str]) -> set[int]:
     """The briefings (indexes) that cite any of these sources in their text."""
-    wanted = set(source_ids)
-    return {index for publisher in site.publishers for article in publisher.articles
-            if article.source.id in wanted for index in article.cited_by}
+    citers = source_citers(site)
+    return {index for source_id in source_ids for index in citers.get(source_id, ())}

@@ -143,11 +143,8 @@ class KeptDigests:
         """These, less the digests of the briefings `indexes`, whose records changed."""
         return KeptDigests(self._digests, self._stale | frozenset(indexes))
 
-    def __getstate__(self) -> tuple[str, frozenset[int]]:
-        return self._digests, self._stale
-
-    def __setstate__(self, state: tuple[str, frozenset[int]]) -> None:
-        self.__init__(*state)  # type: ignore[misc]
+    def __reduce__(self) -> tuple[type[KeptDigests], tuple[str, frozenset[int]]]:
+        return KeptDigests, (self._digests, self._stale)  # read back through __init__, which checks
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         files = {shown: file for shown, file in files.items() if shown not in left_out}
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
-    change = snapshot.Delta({}, content, {}, {}, {}, {}, {}, {})  # what the snapshot's delta gains
+    change = snapshot.Delta.of_content(content)  # what the snapshot's delta gains
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
     if files:
@@ -160,8 +160,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
             # more: a build killed in between must not take the old output for the new.
             kept, kept_dropped, kept_manifest = manifest_delta_rows(store, output, kept_manifest,
                                                                     dict.fromkeys(edited.manifest, UNVOUCHED))
-            unknown = snapshot.delta_rows(store, last, snapshot.Delta(
-                {}, {shown: (f.stat, "") for shown, f in files.items()}, {}, {}, {}, {}, {}, {}))
+            unknown = snapshot.delta_rows(store, last, snapshot.Delta.of_content(
+                {shown: (f.stat, "") for shown, f in files.items()}))
             if unknown is None:
                 snapshot.drop(store, kept, also=kept_dropped)
             else:

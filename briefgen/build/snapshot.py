@@ -518,6 +518,11 @@ class Delta(NamedTuple):
     related: dict[int, tuple[int, ...]]
     readers: dict[int, tuple[int, ...]]
 
+    @classmethod
+    def of_content(cls, content: ContentFiles) -> Delta:
+        """A delta of content files' stats and digests alone."""
+        return cls({}, content, {}, {}, {}, {}, {}, {})
+
 
 def _delta(store: Store, snapshot: Snapshot) -> Delta | None:
     found = store.read_states([DELTA]).get(DELTA)
@@ -562,7 +567,7 @@ def delta_rows(store: Store, snapshot: Snapshot, change: Delta) -> dict[str, Any
     """The delta row after an in-place edit, with `change` over the delta before it (records
     with their bodies left out: the body store keeps those); None when the delta has grown too
     large to be worth keeping."""
-    earlier = _delta(store, snapshot) or Delta({}, {}, {}, {}, {}, {}, {}, {})
+    earlier = _delta(store, snapshot) or Delta.of_content({})
     stored = {index: replace(b, doc=without_body(b.doc)) for index, b in change.replaced.items()}
     readers = dict(earlier.readers)
     for index, positions in change.readers.items():

@@ -567,8 +567,7 @@ def _near(changed: Sequence[int], keys: Sequence[RelatedKey], topics: Mapping[st
         for members in [*(topics.get(t, ()) for t in slugs), *(sources.get(s, ()) for s in cited)]:
             # A window is the RELATED_WINDOW members either side of its briefing: a member added
             # or removed farther away shifts the positions of all of them together, and changes none.
-            at = bisect.bisect_left(members, index)
-            near.update(members[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1])
+            near.update(_around(members, index))
     return near
 
 
@@ -583,8 +582,7 @@ def recited_related(before: Site, after: Site, moved: Mapping[int, Iterable[str]
     for index, source_ids in moved.items():
         for source_id in source_ids:
             for members in (citers_before.get(source_id, ()), citers_after.get(source_id, ())):
-                at = bisect.bisect_left(members, index)
-                near.update(members[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1])
+                near.update(_around(members, index))
     if before.related is None:
         return None, near
     table = list(before.related)

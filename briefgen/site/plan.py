@@ -114,6 +114,10 @@ def plan_context(site: Site, per_page: int, specs: Sequence[PageSpec],
 def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
               asset_outputs: Iterable[str] = (), search: bool = False
               ) -> tuple[list[PageSpec], list[Diagnostic]]:
+    # An edit in place (build/edits.py) finds some files by this order, and checks each kind it
+    # finds: the sources index right before the publishers' pages, in the publishers' order;
+    # the publishers' search filters after the documents' files and the topics' filters; the
+    # sitemap and its parts after every page.
     specs: list[PageSpec] = []
 
     def add(kind: PageKind, args: tuple[Any, ...], origin: Origin, *url_args: Any, **page: int) -> None:
