@@ -162,11 +162,11 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         # Pickled by a forked copy while the output is committed, into files this process
         # then writes from: pickled here, at 50,000 briefings the pickler's memo alone was the
         # build's peak of memory (29 MB over what rendering had left), and took two seconds.
-        write_snapshot = snapshot_copy.enter_context(snapshot.writing(
-            cache.store if cache else None, snapshot.Snapshot(str(output), global_digest, loaded,
-                                                              outcome.fingerprints.state()),
-            fork=options.jobs > 1))
         if cache:
+            # Without a cache (`--no-cache`) there is no snapshot, nor its fingerprint state to make.
+            made = snapshot.Snapshot(str(output), global_digest, loaded, outcome.fingerprints.state())
+            write_snapshot = snapshot_copy.enter_context(snapshot.writing(cache.store, made,
+                                                                          fork=options.jobs > 1))
             snapshot.drop(cache.store)
             # Until the new output is in place and recorded, the cache vouches only
             # for files this build leaves as they are: a build killed in between
