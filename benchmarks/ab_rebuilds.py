@@ -3,6 +3,7 @@ briefing deleted and added again, or cold builds.
 
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --edit REL [--rounds N]
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --summary REL [--rounds N]
+    python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --updated REL [--rounds N]
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --remove REL [--rounds N]
     python benchmarks/ab_rebuilds.py SITE_A BRIEFGEN_A SITE_B BRIEFGEN_B --cold [--rounds N]
 
@@ -12,7 +13,8 @@ must not share a cache or an output folder, and two installs differ in their the
 folder's path, which is an input. Each copy is built once first (untimed). Then, round
 by round and version by version: a no-change rebuild, then a sentence appended to the
 briefing REL (a path inside the site) and a rebuild; with --summary, its `summary:` line
-rewritten instead (what every list showing it shows). With --remove instead: the briefing
+rewritten instead (what every list showing it shows); with --updated, its `updated:` date set
+to another day each round (which the sitemap shows too). With --remove instead: the briefing
 REL moved out of the site and a rebuild, then moved back and a rebuild. With --cold: a
 build with `--no-cache` into an emptied folder beside the site (nothing is built first;
 one site may serve both versions). Printed: medians of wall time and of CPU time (the
@@ -23,6 +25,7 @@ since this machine's speed drifts between rounds.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import resource
 import shutil
@@ -70,6 +73,24 @@ def rewrite_summary(path: str, summary: str) -> None:
         stream.write("\n".join(lines))
 
 
+def set_updated(path: str, day: int) -> None:
+    """The front matter's `updated:` line of a briefing made a date `day` days into 2030, added
+    after its `date:` line when it has none."""
+    with open(path, encoding="utf-8") as stream:
+        lines = stream.read().split("\n")
+    value = f"updated: {dt.date(2030, 1, 1) + dt.timedelta(days=day)}"
+    at = next((n for n, line in enumerate(lines) if line.startswith("updated:")), None)
+    if at is not None:
+        lines[at] = value
+    else:
+        dated = next((n for n, line in enumerate(lines) if line.startswith("date:")), None)
+        if dated is None:
+            raise SystemExit(f"{path}: no date: line to put an updated: line after")
+        lines.insert(dated + 1, value)
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write("\n".join(lines))
+
+
 def cold(site: str, briefgen: str, figures: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
     """A build with no cache into an emptied folder (one for both versions: each empties it)."""
     output = os.path.join(os.path.dirname(os.path.abspath(site)), f".{os.path.basename(site)}-cold")
@@ -88,6 +109,7 @@ def main() -> None:
     change = parser.add_mutually_exclusive_group(required=True)
     change.add_argument("--edit", help="the briefing to append to, relative to each site")
     change.add_argument("--summary", help="the briefing whose summary to rewrite, relative to each site")
+    change.add_argument("--updated", help="the briefing whose date of update to set, relative to each site")
     change.add_argument("--remove", help="the briefing to delete and add again, relative to each site")
     change.add_argument("--cold", action="store_true", help="cold builds, without the cache")
     parser.add_argument("--rounds", type=int, default=10)
@@ -111,11 +133,14 @@ def main() -> None:
             figures.setdefault((briefgen, "no-change"), []).append((wall, cpu))
             if args.summary:
                 rewrite_summary(os.path.join(site, args.summary), f"A summary rewritten in round {number}.")
+            elif args.updated:
+                set_updated(os.path.join(site, args.updated), number)
             else:
                 with open(os.path.join(site, args.edit), "a", encoding="utf-8") as stream:
                     stream.write(f"\nA sentence added in round {number}.\n")
             wall, cpu, out = timed([briefgen, "build"], site)
-            figures.setdefault((briefgen, "summary edit" if args.summary else "edit"), []).append((wall, cpu))
+            what = "summary edit" if args.summary else "updated edit" if args.updated else "edit"
+            figures.setdefault((briefgen, what), []).append((wall, cpu))
     for (briefgen, what), values in figures.items():
         print(f"{briefgen} {what}: wall {statistics.median(v[0] for v in values):.3f} s, "
               f"CPU {statistics.median(v[1] for v in values):.3f} s (median of {len(values)})")

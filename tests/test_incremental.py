@@ -1054,7 +1054,8 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up",
-                                    "content files that do not add up", "briefing digests cut short"])
+                                    "content files that do not add up", "briefing digests cut short",
+                                    "last-modified dates cut short"])
 def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     from array import array
@@ -1079,6 +1080,9 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
     elif damage == "briefing digests cut short":
         assert len(kept.fingerprints.listings) == 12
         kept.fingerprints.listings._digests = kept.fingerprints.listings._digests[:-1]
+    elif damage == "last-modified dates cut short":
+        assert len(kept.modified) == 12
+        kept = dataclasses.replace(kept, modified=kept.modified[:-1])
     else:
         kept.loaded.content.stats.pop()
     _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))
@@ -1090,6 +1094,32 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
     replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
     assert build(site, BuildOptions(output=output)).in_place
     assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
+def test_kept_rows_give_each_briefings_last_modified_date_without_reading_it(tmp_path: Path) -> None:
+    from briefgen.build import snapshot
+    from briefgen.build.store import STORE, Store
+    from briefgen.site.model import BriefingRows, modified_on, modified_on_at
+
+    site = corpus_site(tmp_path, count=12)
+    replace_in(site / "content/briefings/2020/b3.md", "topics:", "updated: 2020-09-09\ntopics:")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    store = Store(site / ".briefgen-cache" / STORE)
+    try:
+        kept = snapshot.read(store, str(output.resolve()))
+        assert kept is not None
+        rows = kept.loaded.site.briefings
+        assert isinstance(rows, BriefingRows)
+        days = [modified_on_at(rows, at) for at in range(len(rows))]
+        assert not rows._rows  # no row read for them
+        assert dt.date(2020, 9, 9) in days
+        assert days == [modified_on(b) for b in rows]  # as the records have them
+        # An edited briefing's date is its new record's.
+        edited = dataclasses.replace(rows[0], updated=dt.datetime(2021, 2, 3, tzinfo=dt.UTC))
+        assert modified_on_at(rows.replaced({0: edited}), 0) == dt.date(2021, 2, 3)
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("delta_limit", [2000, 1])

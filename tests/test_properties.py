@@ -245,7 +245,8 @@ def temporary_site(files: dict[str, str]) -> Iterator[Path]:
 
 
 SOURCES = ("- id: src-a\n  title: A\n  publisher: Daily\n  url: https://example.org/a\n"
-           "- id: src-b\n  title: B\n  publisher: Weekly\n")
+           "- id: src-b\n  title: B\n  publisher: Weekly\n"
+           "- id: src-c\n  title: C\n  publisher: Daily\n  url: https://example.org/c\n")
 
 
 @settings(SETTINGS, max_examples=40 * SCALE)
@@ -303,7 +304,9 @@ def briefing(n: int, text: str, kind: str = "") -> str:
 
 
 # Texts of an edit, and what else the edit makes of the briefing (see `briefing`).
-EDITS = st.tuples(st.sampled_from(["One.", "Two.", "Three [@src-b].",
+# "Four" cites a second source of src-a's publisher, whose page every build has: an edit that
+# cites it, or stops citing it, is taken in place.
+EDITS = st.tuples(st.sampled_from(["One.", "Two.", "Three [@src-b].", "Four [@src-c].",
                                    'They said "the port is open" [@src-a, para. 1].',
                                    "Officials agreed [@src-a, paras. 1-2]."]),
                   st.sampled_from(["", "", "draft", "future", "warning", "draft+future", "updated"]))

@@ -50,6 +50,7 @@ from briefgen.site.model import (
     Publisher,
     Site,
     Topic,
+    modified_on_at,
     with_passages,
     with_replaced,
 )
@@ -68,7 +69,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-13 {__version__} "
+_FORMAT = (f"briefgen-snapshot-14 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -84,6 +85,9 @@ class Snapshot:
     paths: tuple[str, ...] = ()  # each briefing's file (site-relative), in the model's order
     plan: PackedRows = field(default_factory=lambda: PackedRows(()))  # loaded.plan is left empty in the head
     rows: tuple[tuple[str, int], ...] = ()  # each row of briefings: its name, its first briefing's index
+    # Each briefing's last-modified date (an ordinal), in the model's order: the sitemap shows every
+    # briefing's, and an edit that changes one would otherwise read every row to find the others.
+    modified: array[int] = field(default_factory=lambda: array("i"))
 
 
 class DamagedRow(Exception):
@@ -389,7 +393,9 @@ def rows_to_write(snapshot: Snapshot, kept: Collection[str],
     names = _row_names(snapshot, starts)
     head = replace(_with_briefings(snapshot, ()), paths=paths, plan=PackedRows(plan_rows(loaded.plan)),
                    fingerprints=_packed(snapshot.fingerprints),
-                   rows=tuple(zip(names, starts, strict=True)))
+                   rows=tuple(zip(names, starts, strict=True)),
+                   modified=array("i", [modified_on_at(briefings, at).toordinal()
+                                        for at in range(len(paths))]))
     site = replace(head.loaded.site, url_of_path=PackedStrings.of(loaded.site.url_of_path))
     head = replace(head, loaded=replace(head.loaded, plan=[], site=site,
                                         content=PackedContent.of(loaded.content)))
@@ -495,7 +501,10 @@ def read(store: Store, output: str) -> Snapshot | None:
             raise DamagedRow(name)
         return briefings
 
-    snapshot = _with_briefings(snapshot, BriefingRows(count, starts, read_row))
+    modified = snapshot.modified
+    if not isinstance(modified, array) or modified.typecode != "i" or len(modified) != count:
+        return None
+    snapshot = _with_briefings(snapshot, BriefingRows(count, starts, read_row, modified=modified))
     delta = _delta(store, snapshot)
     if delta is None:
         return snapshot

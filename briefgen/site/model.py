@@ -100,16 +100,21 @@ class BriefingRows(Sequence[Briefing]):
     from a kept build reads the rows of the pages it renders, not every briefing.
     `starts` are the indexes where rows begin (the first is 0); `read_row(number)` gives
     a row; `replaced` are briefings put in place of the ones read (edited since the rows
-    were written)."""
+    were written); `modified`, each briefing's last-modified date as the rows have it
+    (proleptic ordinals), which the sitemap shows of every briefing."""
 
     def __init__(self, count: int, starts: Sequence[int], read_row: Callable[[int], Sequence[Briefing]],
                  replaced: Mapping[int, Briefing] | None = None,
-                 rows: dict[int, Sequence[Briefing]] | None = None) -> None:
+                 rows: dict[int, Sequence[Briefing]] | None = None,
+                 modified: Sequence[int] | None = None) -> None:
+        if modified is not None and len(modified) != count:
+            raise ValueError("a last-modified date for each briefing")
         self._count = count
         self._starts = starts
         self._read_row = read_row
         self._replaced = dict(replaced or {})
         self._rows = rows if rows is not None else {}  # shared by replaced() copies
+        self._modified = modified
 
     def __len__(self) -> int:
         return self._count
@@ -141,7 +146,24 @@ class BriefingRows(Sequence[Briefing]):
     def replaced(self, briefings: Mapping[int, Briefing]) -> BriefingRows:
         """These rows with some briefings put in place of theirs; the rows read are shared."""
         return BriefingRows(self._count, self._starts, self._read_row,
-                            {**self._replaced, **briefings}, self._rows)
+                            {**self._replaced, **briefings}, self._rows, self._modified)
+
+    def modified_on(self, index: int) -> dt.date:
+        if self._modified is None or index in self._replaced:
+            return modified_on(self[index])
+        return dt.date.fromordinal(self._modified[index])
+
+
+def modified_on(briefing: Briefing) -> dt.date:
+    """The day a briefing last changed: its date of update, else its date (a sitemap's lastmod)."""
+    return (briefing.updated or briefing.date).date()
+
+
+def modified_on_at(briefings: Sequence[Briefing], index: int) -> dt.date:
+    """modified_on of briefing `index`; rows read from a kept build answer without reading it."""
+    if isinstance(briefings, BriefingRows):
+        return briefings.modified_on(index)
+    return modified_on(briefings[index])
 
 
 def with_replaced(briefings: Sequence[Briefing], replaced: Mapping[int, Briefing]) -> Sequence[Briefing]:

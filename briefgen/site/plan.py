@@ -9,14 +9,14 @@ unchanged. Two things that want one URL are found here, before any work.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, overload
 
 from briefgen.diagnostics import Diagnostic, error
 from briefgen.site import kinds, search_files, urls
 from briefgen.site.kinds import SITEMAP_LIMIT, PageKind, PlanContext, page_count
-from briefgen.site.model import Site
+from briefgen.site.model import Site, modified_on_at
 from briefgen.slots import quick_pickle
 
 
@@ -88,22 +88,33 @@ class PlanRows(Sequence[PageSpec]):
             spec = self._specs[index] = PageSpec(rel, kinds.KINDS[kind], args, Origin(*origin))
         return spec
 
+    def paths_and_args(self, kind_names: Collection[str]) -> list[tuple[str, str, tuple[Any, ...]]]:
+        """(path, kind name, arguments) of the files of these kinds, in order, read from the rows
+        without making a spec of every file (an edit that changes the sitemap reads them all)."""
+        rows = self._rows
+        found = []
+        for index in range(len(rows)):
+            rel, kind, args, _ = rows[index]
+            if kind in kind_names:
+                found.append((rel, kind, args))
+        return found
 
-def sitemap_pages(specs: Sequence[PageSpec]) -> list[PageSpec]:
-    """The pages a sitemap lists: every HTML page but the 404 page."""
-    return [s for s in specs if s.kind.in_sitemap]
+
+_IN_SITEMAP = frozenset(name for name, kind in kinds.KINDS.items() if kind.in_sitemap)
+
+
+def _sitemap_pages(specs: Sequence[PageSpec]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """(path, kind name, arguments) of the pages a sitemap lists: every HTML page but the 404 page."""
+    if isinstance(specs, PlanRows):
+        return specs.paths_and_args(_IN_SITEMAP)
+    return [(s.rel, s.kind.name, s.args) for s in specs if s.kind.in_sitemap]
 
 
 def sitemap_entries(specs: Sequence[PageSpec], site: Site, part: int) -> list[tuple[str, dt.date | None]]:
     """The site paths and last-modified dates that sitemap part `part` (from 1) lists."""
-    entries = []
-    for spec in sitemap_pages(specs)[(part - 1) * SITEMAP_LIMIT: part * SITEMAP_LIMIT]:
-        lastmod = None
-        if spec.kind is kinds.BRIEFING:
-            briefing = site.briefings[spec.args[0]]
-            lastmod = (briefing.updated or briefing.date).date()
-        entries.append((spec.rel, lastmod))
-    return entries
+    briefing = kinds.BRIEFING.name
+    return [(rel, modified_on_at(site.briefings, args[0]) if kind == briefing else None)
+            for rel, kind, args in _sitemap_pages(specs)[(part - 1) * SITEMAP_LIMIT: part * SITEMAP_LIMIT]]
 
 
 def plan_context(site: Site, per_page: int, specs: Sequence[PageSpec],
@@ -152,7 +163,7 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
     add(kinds.FEED, (), Origin("the Atom feed"))
     add(kinds.JSON_FEED, (), Origin("the JSON feed"))
     # Past the protocol's limit, sitemap.xml becomes an index of numbered parts.
-    parts = page_count(len(sitemap_pages(specs)), SITEMAP_LIMIT)
+    parts = page_count(len(_sitemap_pages(specs)), SITEMAP_LIMIT)
     add(kinds.SITEMAP, (parts,), Origin("the sitemap"))
     if parts > 1:
         for part in range(1, parts + 1):
