@@ -242,3 +242,51 @@ def test_a_snapshot_written_by_a_copy_reads_back_as_the_build_it_was_made_from(
     assert list(kept.loaded.site.briefings) == list(loaded.site.briefings)
     assert [kept.loaded.plan[at] for at in range(len(loaded.plan))] == list(loaded.plan)
     assert kept.fingerprints.listed_by == prints.listed_by
+
+
+_REGISTRY = ("- id: harbour\n  title: Harbour reopens\n  publisher: Lindmark Wire\n"
+             "  url: https://news.example.com/harbour\n")
+_ARCHIVE = ("---\nid: harbour\nurl: https://news.example.com/harbour\n---\n"
+            "1. The harbour reopened on Tuesday after a strike of three weeks.\n\n"
+            "2. \"The cranes are moving again,\" said the union leader.\n")
+
+
+@pytest.mark.parametrize("locator", ["para. 2", "para. 9"])
+def test_the_check_against_archives_made_by_a_copy_finds_what_one_made_here_finds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locator: str) -> None:
+    from briefgen.diagnostics import BuildFailed
+
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    copies: list[str] = []
+    start = forked._start
+
+    def noted(work: Any) -> Any:
+        copies.append(work.__qualname__)
+        return start(work)
+
+    monkeypatch.setattr(forked, "_start", noted)
+    monkeypatch.setattr(stages, "_VERIFY_APART_FROM", 0)  # a copy checks even this small site
+    found = []
+    for jobs in (1, 2):
+        site = corpus_site(tmp_path / f"jobs-{jobs}", count=12)
+        (site / "content/sources/harbour.yaml").write_text(_REGISTRY, "utf-8")
+        (site / "content/archive").mkdir()
+        (site / "content/archive/harbour.md").write_text(_ARCHIVE, "utf-8")
+        replace_in(site / "content/briefings/2020/b3.md", "Second paragraph 3.",
+                   f"It reopened [@harbour, {locator}]. "
+                   "The leader said \u201cthe cranes are still\u201d [@harbour].")
+        try:
+            result = build(site, BuildOptions(jobs=jobs))
+        except BuildFailed as failed:
+            found.append((failed.diagnostics, None))
+        else:
+            found.append((list(result.warnings), tree(site / "output")))
+        assert ("_verifying.<locals>.work" in copies) == (jobs == 2)
+    assert found[0] == found[1]
+    diagnostics, output = found[0]
+    assert any("the cranes are still" in d.message for d in diagnostics)  # the misquotation's warning
+    if locator == "para. 2":
+        assert output is not None and any(b"The cranes are moving again" in data for data in output.values())
+    else:
+        assert output is None and any("para. 9" in d.message for d in diagnostics)
