@@ -414,6 +414,30 @@ def test_sources_added_with_their_archives_are_taken_in_place(tmp_path: Path) ->
     assert not result.in_place and any("lw-orphan" in str(w) for w in result.warnings)
 
 
+def test_a_registry_declaring_a_source_twice_alike_still_takes_sources_added_in_place(tmp_path: Path) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.diagnostics import BuildFailed
+
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 1].")
+    registry = site / "content/sources/lindmark.yaml"
+    harbour = REGISTRY.split("- id: lw-ferries")[0]
+    registry.write_text(REGISTRY + harbour, "utf-8")  # lw-harbour twice, alike: one source
+    built = functools.partial(built_as_clean, site, tmp_path)
+    built()
+    bridge = "- id: lw-bridge\n  title: Bridge closed\n  publisher: Lindmark Wire\n  url: https://news.example.com/bridge\n"
+    registry.write_text(REGISTRY + harbour + bridge, "utf-8")
+    assert built().in_place
+    # Entries moved down (the model keeps where each source is declared): a full build.
+    registry.write_text(harbour + REGISTRY + bridge, "utf-8")
+    assert not built().in_place
+    # Declared again with other fields: an error, reported by the full build it makes.
+    registry.write_text(REGISTRY + harbour.replace("after strike", "after a strike") + bridge, "utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(site, BuildOptions(jobs=1))
+    assert "source id 'lw-harbour' is also declared at content/sources/lindmark.yaml:1:" in str(failed.value)
+
+
 def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> None:
     site = site_with(tmp_path, "It reopened [@lw-harbour, para. 9].")
     result = run_cli("check", site)

@@ -371,19 +371,22 @@ def _sitemap_positions(plan: Sequence[PageSpec]) -> list[int]:
 def _sources_added(loaded: Loaded, files: Mapping[str, SourceFile]) -> dict[str, Source] | None:
     """The sources these registry files add, by id; None when the change needs a full build: a
     registry that does not parse without a problem, or one whose sources are not those it had
-    (each as it was, where it was) and new ones."""
+    (each as it was, where it was) and new ones. A source a registry declares twice alike is
+    one source (SPEC), declared where it first is; twice with other fields, an error the full
+    build reports."""
     added: dict[str, Source] = {}
     for shown, source in files.items():
         found, problems = parse_any_registry(shown, source.bytes())
         if problems:
             return None
-        now = {s.id: s for s in found}
-        if len(now) != len(found):
-            return None
+        now: dict[str, Source] = {}
+        for declared in found:
+            if now.setdefault(declared.id, declared) != declared:
+                return None
         had = [s for s in loaded.sources.values() if s.path == shown]
         if any(s.id not in now for s in had):
             return None
-        for new in found:
+        for new in now.values():
             old = loaded.sources.get(new.id)
             if old is None and new.id not in added:
                 added[new.id] = new
