@@ -6,6 +6,7 @@ Every test builds a real site on disk and runs briefgen as a user would: through
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import posixpath
@@ -319,6 +320,22 @@ def assert_no_broken_links(output: Path, base_path: str = "/",
 
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ": error: " in line]
+
+
+@contextlib.contextmanager
+def last_snapshot(site: Path, output: Path) -> Iterator[tuple[Any, Any]]:
+    """The site's build cache (its store, open while the block runs) and the snapshot of its
+    last build into `output`, which must have one."""
+    from briefgen.build import snapshot
+    from briefgen.build.store import STORE, Store
+
+    store = Store(site / ".briefgen-cache" / STORE)
+    try:
+        kept = snapshot.read(store, str(output.resolve()))
+        assert kept is not None
+        yield store, kept
+    finally:
+        store.close()
 
 
 def built_as_clean(site: Path, tmp_path: Path) -> Any:

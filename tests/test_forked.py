@@ -178,12 +178,8 @@ def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,
     assert any(alone[0]) and any(alone[1]) and alone[2] and alone[3]  # compared: not empty
 
 
-def test_a_snapshot_pickled_by_a_copy_serves_the_next_edit(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    if not forked.can_fork():
-        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
-    site = corpus_site(tmp_path, count=80)
-    output = tmp_path / "out"
+def noting_copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The qualified names of the work each forked copy is started with, from now on."""
     copies: list[str] = []
     start = forked._start
 
@@ -192,6 +188,16 @@ def test_a_snapshot_pickled_by_a_copy_serves_the_next_edit(tmp_path: Path,
         return start(work)
 
     monkeypatch.setattr(forked, "_start", noted)
+    return copies
+
+
+def test_a_snapshot_pickled_by_a_copy_serves_the_next_edit(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    site = corpus_site(tmp_path, count=80)
+    output = tmp_path / "out"
+    copies = noting_copies(monkeypatch)
     build(site, BuildOptions(output=output, jobs=2))  # a first build's snapshot too
     assert "writing.<locals>.spooled_rows" in copies
     copies.clear()
@@ -258,14 +264,7 @@ def test_the_check_against_archives_made_by_a_copy_finds_what_one_made_here_find
 
     if not forked.can_fork():
         pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
-    copies: list[str] = []
-    start = forked._start
-
-    def noted(work: Any) -> Any:
-        copies.append(work.__qualname__)
-        return start(work)
-
-    monkeypatch.setattr(forked, "_start", noted)
+    copies = noting_copies(monkeypatch)
     monkeypatch.setattr(stages, "_VERIFY_APART_FROM", 0)  # a copy checks even this small site
     found = []
     for jobs in (1, 2):

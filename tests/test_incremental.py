@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, built_as_clean, corpus_briefing, corpus_site, replace_in, tree
+from conftest import REPO, built_as_clean, corpus_briefing, corpus_site, last_snapshot, replace_in, tree
 
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
@@ -695,7 +695,6 @@ def test_citations_of_other_sources_are_taken_in_place_while_the_publishers_stay
 
 def test_a_publishers_page_is_fingerprinted_by_what_it_names_of_the_briefings_citing_it(
         tmp_path: Path) -> None:
-    from briefgen.build import snapshot
     from briefgen.build.in_place import snapshot_baseline
     from briefgen.site import kinds
     from briefgen.site.model import with_replaced
@@ -703,10 +702,7 @@ def test_a_publishers_page_is_fingerprinted_by_what_it_names_of_the_briefings_ci
     site = corpus_site(tmp_path, count=6)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
-    store = Store(site / ".briefgen-cache" / STORE)
-    try:
-        last = snapshot.read(store, str(output.resolve()))
-        assert last is not None
+    with last_snapshot(site, output) as (store, last):
         base = snapshot_baseline(store, last)
         model, plan = base.loaded.site, base.loaded.plan
         publisher = next(spec for spec in plan if spec.kind is kinds.PUBLISHER)
@@ -728,8 +724,6 @@ def test_a_publishers_page_is_fingerprinted_by_what_it_names_of_the_briefings_ci
         retitled = dataclasses.replace(record.doc, title="Other")
         title = fingerprints_with(dataclasses.replace(record, doc=retitled))
         assert title[0] != was[0] and title[1] != was[1]
-    finally:
-        store.close()
 
 
 def test_a_briefing_added_or_removed_goes_to_a_full_build_without_reading_the_snapshot(
@@ -1097,18 +1091,13 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
 
 
 def test_kept_rows_give_each_briefings_last_modified_date_without_reading_it(tmp_path: Path) -> None:
-    from briefgen.build import snapshot
-    from briefgen.build.store import STORE, Store
     from briefgen.site.model import BriefingRows, modified_on, modified_on_at
 
     site = corpus_site(tmp_path, count=12)
     replace_in(site / "content/briefings/2020/b3.md", "topics:", "updated: 2020-09-09\ntopics:")
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
-    store = Store(site / ".briefgen-cache" / STORE)
-    try:
-        kept = snapshot.read(store, str(output.resolve()))
-        assert kept is not None
+    with last_snapshot(site, output) as (_, kept):
         rows = kept.loaded.site.briefings
         assert isinstance(rows, BriefingRows)
         days = [modified_on_at(rows, at) for at in range(len(rows))]
@@ -1118,8 +1107,6 @@ def test_kept_rows_give_each_briefings_last_modified_date_without_reading_it(tmp
         # An edited briefing's date is its new record's.
         edited = dataclasses.replace(rows[0], updated=dt.datetime(2021, 2, 3, tzinfo=dt.UTC))
         assert modified_on_at(rows.replaced({0: edited}), 0) == dt.date(2021, 2, 3)
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize("delta_limit", [2000, 1])
