@@ -380,18 +380,18 @@ class Fingerprints:
         def second_half() -> bytes:
             half = _Readers()
             found = self._of_range(middle, len(plan), half if note_readers else None, defer, keep_shows=False)
-            return pickle.dumps((found, half, self._listing, self._full, self._reference),
-                                pickle.HIGHEST_PROTOCOL)
+            # Not the digests of what lists show and of what a briefing's page shows: the first
+            # half has the home pages, which list every briefing, and most briefings' pages.
+            # A digest this process lacks is found when asked for, the same.
+            return pickle.dumps((found, half, self._reference), pickle.HIGHEST_PROTOCOL)
 
         with forked.meanwhile(second_half, fork=middle < len(plan)) as second:
             found = self._of_range(0, middle, readers if note_readers else None, defer, keep_shows=True)
             if middle < len(plan):
-                rest, half, listing, full, reference = pickle.loads(second())
+                rest, half, reference = pickle.loads(second())
                 found += rest
                 readers.extend(half)
-                # The same digests of the same briefings, found by the copy: not found again.
-                self._listing.update(listing)
-                self._full.update(full)
+                # What the publishers' pages name of each briefing, found by the copy: not again.
                 self._reference.update(reference)
         if note_readers:
             # Packed at once: as lists of numbers they took 15 MB more at 50,000 briefings,
