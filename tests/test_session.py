@@ -196,6 +196,43 @@ def test_new_and_deleted_files(session: Session) -> None:
     assert dict(session.pages) == fresh_pages(session.root)
 
 
+def test_a_full_rebuild_checks_against_the_archives_only_the_briefings_it_has_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.site import verify
+
+    site = corpus_site(tmp_path, count=12)
+    _with_archive(site)
+    checked: list[str] = []
+    check = verify._check_briefing
+
+    def noted(doc: Any, *args: Any) -> Any:
+        checked.append(doc.path)
+        return check(doc, *args)
+
+    monkeypatch.setattr(verify, "_check_briefing", noted)
+    session = Session(site, BuildOptions(drafts=True))
+    session.rebuild()
+    assert len(checked) == 12
+    checked.clear()
+    # A briefing added: a full rebuild, which checks that one alone.
+    added = _quoting_briefing_added(site)
+    result = session.rebuild(added)
+    assert checked == ["content/briefings/2020/quoting.md"]
+    assert any("nothing of the kind" in str(w) for w in result.warnings)
+    # Its quotation corrected, in the same save as a topic added elsewhere (a full rebuild).
+    checked.clear()
+    replace_in(added[0], "nothing of the kind", "archived paragraph 4")
+    changed = [*added, *_front(2, "topics: [Alpha]", "topics: [Alpha, Gamma]")(site)]
+    result = session.rebuild(changed)
+    assert sorted(checked) == ["content/briefings/2020/b2.md", "content/briefings/2020/quoting.md"]
+    assert not result.warnings
+    # The archive and a briefing in one save: every briefing against the archive as it is now.
+    checked.clear()
+    session.rebuild([*_archive_edit(site), *_front(2, "topics: [Alpha, Gamma]", "topics: [Alpha]")(site)])
+    assert len(checked) == 13
+    assert dict(session.pages) == fresh_pages(site)
+
+
 def test_a_new_folder_of_briefings(session: Session) -> None:
     folder = session.root / "content/briefings/2021"
     folder.mkdir()
@@ -291,6 +328,15 @@ def _third_source(site: Path) -> list[Path]:
     return [registry]
 
 
+def _quoting_briefing_added(site: Path) -> list[Path]:
+    """A new briefing quoting src-b's archive, one quotation in it and one not: a full rebuild."""
+    path = site / "content/briefings/2020/quoting.md"
+    path.write_text(corpus_briefing("Quoting", "2020-02-03", "Alpha",
+                                    'They wrote "archived paragraph 3" [@src-b, para. 3]. '
+                                    'And "nothing of the kind" [@src-b].'), "utf-8")
+    return [path]
+
+
 def _archive_edit(site: Path) -> list[Path]:
     replace_in(site / "content/archive/src-b.md", "5. Archived paragraph 5", "5. Rewritten paragraph 5")
     return [site / "content/archive/src-b.md"]
@@ -340,6 +386,7 @@ CASES: dict[str, tuple[Edit, Edit]] = {
     "quotation found in the archive": (
         _with_archive,
         _front(5, "Second paragraph 5.", 'They wrote "archived paragraph 2" [@src-b, para. 2].')),
+    "warning appears: a briefing added with a misquotation": (_with_archive, _quoting_briefing_added),
     "warning appears: link to a future briefing": (
         _nothing, _then(_front(1, "date: 2020-01-17", "date: 2999-01-01"),
                         _front(5, "Second paragraph 5.", "See [one](b1.md)."))),

@@ -67,7 +67,7 @@ from briefgen.site.model import (
 )
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.search_files import document_count
-from briefgen.site.verify import Verified, collect_archives, verify
+from briefgen.site.verify import KnownChecks, Verified, collect_archives, verify
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
     from briefgen.build.workers import WorkerPool
@@ -178,11 +178,13 @@ def parse_key() -> str:
 
 def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
          pool: WorkerPool | None = None, progress: Progress | None = None,
-         read: Callable[[Config], list[SourceFile]] | None = None) -> Loaded:
+         read: Callable[[Config], list[SourceFile]] | None = None,
+         known_checks: KnownChecks | None = None) -> Loaded:
     """Read, parse and check a whole site; raise BuildFailed with every error found.
 
     `read` supplies the content files (default: read them all from disk); the
-    live preview passes one that re-reads only the files that changed.
+    live preview passes one that re-reads only the files that changed, and the
+    checks of briefings against the archives it keeps between rebuilds.
     """
     config = load_config(root, options.config)
     if options.base_url:
@@ -220,7 +222,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     problems += _at_items(model_problems, config.root)
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
     apart = pool is not None and bool(archives) and len(site.briefings) >= _VERIFY_APART_FROM
-    with _verifying(site, sources, archives, config.build.strict_quotes, apart) as verified_now:
+    with _verifying(site, sources, archives, config.build.strict_quotes, apart, known_checks) as verified_now:
         assets = theme_assets(themes)
         static_files = _static_files(config)
         plan, plan_problems = plan_site(site, config.build.per_page, static_files,
@@ -254,11 +256,12 @@ _VERIFY_APART_FROM = 2000
 
 @contextlib.contextmanager
 def _verifying(site: Site, sources: Mapping[str, Source], archives: Mapping[str, Archive], strict: bool,
-               apart: bool) -> Iterator[Callable[[], Verified]]:
+               apart: bool, known: KnownChecks | None) -> Iterator[Callable[[], Verified]]:
     """A function giving the check of the site's briefings against the archives (verify): made
-    by a forked copy of this process while the block runs when `apart`, else here when asked."""
+    by a forked copy of this process while the block runs when `apart`, else here when asked,
+    with the `known` checks."""
     if not apart:
-        yield lambda: verify(site.briefings, sources, archives, strict)
+        yield lambda: verify(site.briefings, sources, archives, strict, known)
         return
 
     def work() -> bytes:

@@ -49,6 +49,7 @@ from briefgen.render.themes import template_folders
 from briefgen.serve.built import BuiltFiles, built_files
 from briefgen.serve.pages import PageFailed, Pages, RenderPage
 from briefgen.site.plan import PageSpec
+from briefgen.site.verify import KnownChecks
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class Session:
         self._manifest: dict[str, tuple[str, str]] = {}
         self._last: Baseline | None = None
         self._converter = Converter()
+        self._checks = KnownChecks()  # of briefings against the archives, kept between full rebuilds
         self._templates: HeldTemplates | None = None  # compiled templates, kept between rebuilds
         self._lock = threading.Lock()  # held by a rebuild, and by a page rendered for a reader
 
@@ -281,7 +283,8 @@ class Session:
         if changed_set and self._last is not None and self._only_templates(changed_set, self._last):
             loaded = self._last.loaded  # no content, configuration or static file changed
         else:
-            loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set))
+            loaded = load(self.root, self.options, self._cache, pool, None, self._reader(changed_set),
+                          self._checks)
         sink, previous = _MemorySink(self.pages), self._manifest
         built = (built_files(self._cache.store, self.options.output or loaded.config.output_dir)
                  if first and self.options.use_cache else None)
