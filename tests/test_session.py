@@ -218,6 +218,7 @@ def test_a_full_rebuild_checks_against_the_archives_only_the_briefings_it_has_no
     added = _quoting_briefing_added(site)
     result = session.rebuild(added)
     assert checked == ["content/briefings/2020/quoting.md"]
+    added_digest = next(key[1] for key in session._checks._checked if key[0].endswith("quoting.md"))
     assert any("nothing of the kind" in str(w) for w in result.warnings)
     # Its quotation corrected, in the same save as a topic added elsewhere (a full rebuild).
     checked.clear()
@@ -226,6 +227,9 @@ def test_a_full_rebuild_checks_against_the_archives_only_the_briefings_it_has_no
     result = session.rebuild(changed)
     assert sorted(checked) == ["content/briefings/2020/b2.md", "content/briefings/2020/quoting.md"]
     assert not result.warnings
+    # Only the checks of the briefings as they are now are kept, none of an earlier save's.
+    kept = session._checks._checked
+    assert len(kept) == 13 and ("content/briefings/2020/quoting.md", added_digest) not in kept
     # The archive and a briefing in one save: every briefing against the archive as it is now.
     checked.clear()
     session.rebuild([*_archive_edit(site), *_front(2, "topics: [Alpha, Gamma]", "topics: [Alpha]")(site)])

@@ -51,7 +51,8 @@ _ByFile = dict[tuple[str, str], _Checked]  # by a briefing's file and its digest
 class KnownChecks:
     """Each briefing's check, kept between the live preview's rebuilds: a briefing whose file
     is as it was, against archives as they were, is not checked again (a full rebuild checked
-    all of them: a fifth of a second at 10,000 briefings)."""
+    all of them: a fifth of a second at 10,000 briefings). It holds the checks of the last
+    rebuild's briefings only, however many saves a preview sees."""
 
     def __init__(self) -> None:
         self._against: object = None
@@ -64,6 +65,10 @@ class KnownChecks:
             self._against, self._checked = key, {}
         return self._checked
 
+    def keep(self, checked: _ByFile) -> None:
+        """Keep these checks, made against the archives `against` was last given, and no others."""
+        self._checked = checked
+
 
 def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
            archives: Mapping[str, Archive], strict_quotes: bool = False,
@@ -75,17 +80,19 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
             problems.append(warning(unknown.path, unknown.line, unknown.column,
                                     f"archive for {unknown.id!r}, a source no registry or briefing declares"))
     texts = _Texts()
-    checked = known.against(archives, strict_quotes) if known is not None else {}
+    earlier = known.against(archives, strict_quotes) if known is not None else {}
+    checked: _ByFile = {}
     for briefing in briefings:
         doc = briefing.doc
         key = (doc.path, doc.digest)
-        found = checked.get(key)
+        found = earlier.get(key)
         if found is None:
             found = _check_briefing(doc, archives, texts, strict_quotes)
-            if known is not None:
-                checked[key] = found
+        checked[key] = found
         passages.update(found[0])
         problems += found[1]
+    if known is not None:
+        known.keep(checked)
     return Verified(passages, tuple(problems))
 
 
