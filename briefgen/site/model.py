@@ -107,8 +107,6 @@ class BriefingRows(Sequence[Briefing]):
                  replaced: Mapping[int, Briefing] | None = None,
                  rows: dict[int, Sequence[Briefing]] | None = None,
                  modified: Sequence[int] | None = None) -> None:
-        if modified is not None and len(modified) != count:
-            raise ValueError("a last-modified date for each briefing")
         self._count = count
         self._starts = starts
         self._read_row = read_row
@@ -148,7 +146,7 @@ class BriefingRows(Sequence[Briefing]):
         return BriefingRows(self._count, self._starts, self._read_row,
                             {**self._replaced, **briefings}, self._rows, self._modified)
 
-    def modified_on(self, index: int) -> dt.date:
+    def modified_on_at(self, index: int) -> dt.date:
         if self._modified is None or index in self._replaced:
             return modified_on(self[index])
         return dt.date.fromordinal(self._modified[index])
@@ -162,7 +160,7 @@ def modified_on(briefing: Briefing) -> dt.date:
 def modified_on_at(briefings: Sequence[Briefing], index: int) -> dt.date:
     """modified_on of briefing `index`; rows read from a kept build answer without reading it."""
     if isinstance(briefings, BriefingRows):
-        return briefings.modified_on(index)
+        return briefings.modified_on_at(index)
     return modified_on(briefings[index])
 
 

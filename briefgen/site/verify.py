@@ -88,7 +88,8 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
         found = earlier.get(key)
         if found is None:
             found = _check_briefing(doc, archives, texts, strict_quotes)
-        checked[key] = found
+        if known is not None:
+            checked[key] = found
         passages.update(found[0])
         problems += found[1]
     if known is not None:
