@@ -67,7 +67,7 @@ from briefgen.site.model import (
 )
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.search_files import document_count
-from briefgen.site.verify import KnownChecks, Verified, collect_archives, verify
+from briefgen.site.verify import KnownChecks, collect_archives, verify
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
     from briefgen.build.workers import WorkerPool
@@ -221,21 +221,18 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         model_problems = [d for d in model_problems if not is_unknown_source(d)]
     problems += _at_items(model_problems, config.root)
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
-    apart = pool is not None and bool(archives) and len(site.briefings) >= _VERIFY_APART_FROM
-    with _verifying(site, sources, archives, config.build.strict_quotes, apart, known_checks) as verified_now:
-        assets = theme_assets(themes)
-        static_files = _static_files(config)
-        plan, plan_problems = plan_site(site, config.build.per_page, static_files,
-                                        [a.output for a in assets.values()],
-                                        search=config.site.search)
-        problems += plan_problems
-        # Found while the check runs: a build that check fails wasted it, a build it passes did not wait.
-        related = None if has_errors(problems) else _related(site, cache)
-        verified = verified_now()
+    verified = verify(site.briefings, sources, archives, config.build.strict_quotes, known_checks)
     problems += [*archive_problems, *verified.problems]
-    if has_errors(problems) or related is None:
+    site = replace(site, passages=verified.passages)
+    assets = theme_assets(themes)
+    static_files = _static_files(config)
+    plan, plan_problems = plan_site(site, config.build.per_page, static_files,
+                                    [a.output for a in assets.values()],
+                                    search=config.site.search)
+    problems += plan_problems
+    if has_errors(problems):
         raise BuildFailed(problems)
-    site = replace(site, passages=verified.passages, related=related)
+    site = replace(site, related=_related(site, cache))
     # The briefings is_published left out: drafts, and those that wait for their date (a draft
     # dated in the future stays out when its date comes).
     left_out = [d for d in briefing_docs if d.path in excluded]
@@ -246,29 +243,6 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
                   drafts_left_out=len(drafts), future_left_out=len(scheduled),
                   content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)},
                   drafts=drafts, scheduled=scheduled)
-
-
-# From this many briefings on, with cores to spare, a forked copy checks them against the
-# archives while this process plans the site and finds the related briefings (0.2 s of each
-# at 10,000 briefings, between parsing and rendering, when no worker runs).
-_VERIFY_APART_FROM = 2000
-
-
-@contextlib.contextmanager
-def _verifying(site: Site, sources: Mapping[str, Source], archives: Mapping[str, Archive], strict: bool,
-               apart: bool, known: KnownChecks | None) -> Iterator[Callable[[], Verified]]:
-    """A function giving the check of the site's briefings against the archives (verify): made
-    by a forked copy of this process while the block runs when `apart`, else here when asked,
-    with the `known` checks."""
-    if not apart:
-        yield lambda: verify(site.briefings, sources, archives, strict, known)
-        return
-
-    def work() -> bytes:
-        return pickle.dumps(verify(site.briefings, sources, archives, strict), pickle.HIGHEST_PROTOCOL)
-
-    with forked.meanwhile(work) as made:
-        yield lambda: pickle.loads(made())
 
 
 def _at_items(problems: list[Diagnostic], root: Path) -> list[Diagnostic]:
