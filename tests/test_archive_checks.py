@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import build_ok, built_as_clean, error_lines, make_site, page, run_cli, text_of
@@ -436,6 +437,78 @@ def test_a_registry_declaring_a_source_twice_alike_still_takes_sources_added_in_
     with pytest.raises(BuildFailed) as failed:
         build(site, BuildOptions(jobs=1))
     assert "source id 'lw-harbour' is also declared at content/sources/lindmark.yaml:1:" in str(failed.value)
+
+
+def test_a_full_build_checks_against_the_archives_only_the_briefings_no_build_has_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.build.store import STORE, Store
+    from briefgen.diagnostics import BuildFailed
+    from briefgen.site import verify
+
+    site = site_with(tmp_path, 'It reopened [@lw-harbour, para. 1]. "The cranes are standing still," '
+                               'a union leader said [@lw-harbour].')
+    briefings = site / "content/briefings"
+    (briefings / "other.md").write_text(
+        "---\ntitle: Other\ndate: 2016-08-01\n---\nShips wait [@lw-harbour, para. 3].\n", "utf-8")
+    checked: list[str] = []
+    check = verify._check_briefing
+
+    def noted(doc: Any, *args: Any) -> Any:
+        checked.append(doc.path)
+        return check(doc, *args)
+
+    monkeypatch.setattr(verify, "_check_briefing", noted)
+
+    def checked_by(options: BuildOptions | None = None) -> tuple[list[str], list[str]]:
+        """The briefings a build checked, and its warnings."""
+        checked.clear()
+        result = build(site, options or BuildOptions(jobs=1))
+        return sorted(checked), [str(w) for w in result.warnings]
+
+    def added(name: str, day: int) -> None:
+        """A briefing dated among the others: the next build is a full one."""
+        (briefings / name).write_text(
+            f"---\ntitle: {name}\ndate: 2016-07-{day:02}\n---\nFerries wait [@lw-harbour, para. 4].\n",
+            "utf-8")
+
+    everyone, warnings = checked_by()
+    assert everyone == ["content/briefings/harbour.md", "content/briefings/other.md"]
+    assert len(warnings) == 1 and "The cranes are standing still" in warnings[0]
+    # A briefing added: only it is checked; the others' warning and passages are as a check
+    # from nothing finds them.
+    added("new.md", 1)
+    assert checked_by() == (["content/briefings/new.md"], warnings)
+    assert "new schedule for container ships" in text_of(page(site / "output", "2016/07/01/new-md/"))
+    built_as_clean(site, tmp_path)
+    assert "reopened on Tuesday" in sources_list(site / "output")
+    # The archive changed and a briefing added in one build: every briefing against it anew.
+    edit(site / "content/archive/lw-harbour.md", "on Tuesday", "on Monday")
+    added("newer.md", 2)
+    names = ("harbour", "new", "newer", "other")
+    assert checked_by()[0] == [f"content/briefings/{name}.md" for name in names]
+    built_as_clean(site, tmp_path)
+    assert "reopened on Monday" in sources_list(site / "output")
+    # Misquotations made errors: nothing is taken from checks that made them warnings.
+    (briefings / "newer.md").unlink()
+    strict = site / "strict.toml"
+    strict.write_text((site / "briefgen.toml").read_text("utf-8") + "strict_quotes = true\n", "utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        checked_by(BuildOptions(jobs=1, config=strict))
+    assert sorted(checked) == [f"content/briefings/{name}.md" for name in ("harbour", "new", "other")]
+    assert any("The cranes are standing still" in str(d) for d in failed.value.diagnostics)
+    # Damaged rows of kept checks: every briefing is checked, and nothing else is amiss.
+    store = Store(site / ".briefgen-cache" / STORE)
+    try:
+        store.write_state({f"checks/{bucket}": "damaged" for bucket in range(64)})
+    finally:
+        store.close()
+    assert checked_by()[0] == [f"content/briefings/{name}.md" for name in ("harbour", "new", "other")]
+    built_as_clean(site, tmp_path)
+    # A build without the cache checks every briefing, and warns as the others did.
+    assert checked_by(BuildOptions(jobs=1, use_cache=False, output=tmp_path / "nocache")) == (
+        [f"content/briefings/{name}.md" for name in ("harbour", "new", "other")], warnings)
 
 
 def test_check_runs_the_archive_checks_and_writes_nothing(tmp_path: Path) -> None:

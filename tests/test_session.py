@@ -196,6 +196,31 @@ def test_new_and_deleted_files(session: Session) -> None:
     assert dict(session.pages) == fresh_pages(session.root)
 
 
+def test_a_preview_started_after_a_build_checks_only_the_briefings_that_build_did_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.build.pipeline import build
+    from briefgen.site import verify
+
+    site = corpus_site(tmp_path, count=12)
+    _with_archive(site)
+    build(site, BuildOptions(jobs=1))
+    checked: list[str] = []
+    check = verify._check_briefing
+
+    def noted(doc: Any, *args: Any) -> Any:
+        checked.append(doc.path)
+        return check(doc, *args)
+
+    monkeypatch.setattr(verify, "_check_briefing", noted)
+    session = Session(site, BuildOptions())
+    session.rebuild()
+    # A briefing added: the preview's first full rebuild, which checks that one alone.
+    result = session.rebuild(_quoting_briefing_added(site))
+    assert checked == ["content/briefings/2020/quoting.md"]
+    assert any("nothing of the kind" in str(w) for w in result.warnings)
+    assert dict(session.pages) == fresh_pages(site)
+
+
 def test_a_full_rebuild_checks_against_the_archives_only_the_briefings_it_has_not(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from briefgen.site import verify

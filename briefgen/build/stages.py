@@ -67,7 +67,7 @@ from briefgen.site.model import (
 )
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.search_files import document_count
-from briefgen.site.verify import KnownChecks, collect_archives, verify
+from briefgen.site.verify import CHECKS, KnownChecks, Verified, collect_archives, verify
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
     from briefgen.build.workers import WorkerPool
@@ -221,7 +221,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         model_problems = [d for d in model_problems if not is_unknown_source(d)]
     problems += _at_items(model_problems, config.root)
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
-    verified = verify(site.briefings, sources, archives, config.build.strict_quotes, known_checks)
+    verified = _verify(site, sources, archives, config.build.strict_quotes, cache, known_checks)
     problems += [*archive_problems, *verified.problems]
     site = replace(site, passages=verified.passages)
     assets = theme_assets(themes)
@@ -243,6 +243,23 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
                   drafts_left_out=len(drafts), future_left_out=len(scheduled),
                   content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)},
                   drafts=drafts, scheduled=scheduled)
+
+
+def _verify(site: Site, sources: Mapping[str, Source], archives: Mapping[str, Archive], strict_quotes: bool,
+            cache: BuildCache | None, known: KnownChecks | None) -> Verified:
+    """The briefings checked against the archives: those checked before, as they were, are not
+    checked again. Those checks are `known`'s, or when it knows none, the build cache's; a
+    writable cache keeps this run's. Without archives there is nothing to check or keep."""
+    rows = cache.state_rows(CHECKS) if cache is not None and archives else None
+    known = known if known is not None else KnownChecks()
+    if rows is not None and known.knows_none():
+        known.read(rows.load(KnownChecks.row_names()), parse_key())
+    verified = verify(site.briefings, sources, archives, strict_quotes, known)
+    if rows is not None and rows.writable:
+        changed, fresh = known.rows(parse_key())
+        if changed:
+            rows.save(changed, fresh)
+    return verified
 
 
 def _at_items(problems: list[Diagnostic], root: Path) -> list[Diagnostic]:
