@@ -366,3 +366,18 @@ def built_as_clean(site: Path, tmp_path: Path) -> Any:
     assert kept.loaded.site.publishers == loaded.site.publishers
     assert kept.loaded.site.related == loaded.site.related
     return warm
+
+
+def noting_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the briefings checked against the archives, in order, from now on."""
+    from briefgen.site import verify
+
+    checked: list[str] = []
+    check = verify._check_briefing
+
+    def noted(doc: Any, *args: Any) -> Any:
+        checked.append(doc.path)
+        return check(doc, *args)
+
+    monkeypatch.setattr(verify, "_check_briefing", noted)
+    return checked

@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import build_ok, built_as_clean, error_lines, make_site, page, run_cli, text_of
+from conftest import build_ok, built_as_clean, error_lines, make_site, noting_checks, page, run_cli, text_of
 
 REGISTRY = """\
 - id: lw-harbour
@@ -445,21 +444,13 @@ def test_a_full_build_checks_against_the_archives_only_the_briefings_no_build_ha
     from briefgen.build.pipeline import build
     from briefgen.build.store import STORE, Store
     from briefgen.diagnostics import BuildFailed
-    from briefgen.site import verify
 
     site = site_with(tmp_path, 'It reopened [@lw-harbour, para. 1]. "The cranes are standing still," '
                                'a union leader said [@lw-harbour].')
     briefings = site / "content/briefings"
     (briefings / "other.md").write_text(
         "---\ntitle: Other\ndate: 2016-08-01\n---\nShips wait [@lw-harbour, para. 3].\n", "utf-8")
-    checked: list[str] = []
-    check = verify._check_briefing
-
-    def noted(doc: Any, *args: Any) -> Any:
-        checked.append(doc.path)
-        return check(doc, *args)
-
-    monkeypatch.setattr(verify, "_check_briefing", noted)
+    checked = noting_checks(monkeypatch)
 
     def checked_by(options: BuildOptions | None = None) -> tuple[list[str], list[str]]:
         """The briefings a build checked, and its warnings."""

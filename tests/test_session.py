@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 import pytest
-from conftest import corpus_briefing, corpus_site, replace_in, tree
+from conftest import corpus_briefing, corpus_site, noting_checks, replace_in, tree
 
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.options import BuildOptions
@@ -198,20 +198,10 @@ def test_new_and_deleted_files(session: Session) -> None:
 
 def test_a_preview_started_after_a_build_checks_only_the_briefings_that_build_did_not(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefgen.build.pipeline import build
-    from briefgen.site import verify
-
     site = corpus_site(tmp_path, count=12)
     _with_archive(site)
     build(site, BuildOptions(jobs=1))
-    checked: list[str] = []
-    check = verify._check_briefing
-
-    def noted(doc: Any, *args: Any) -> Any:
-        checked.append(doc.path)
-        return check(doc, *args)
-
-    monkeypatch.setattr(verify, "_check_briefing", noted)
+    checked = noting_checks(monkeypatch)
     session = Session(site, BuildOptions())
     session.rebuild()
     # A briefing added: the preview's first full rebuild, which checks that one alone.
@@ -223,18 +213,10 @@ def test_a_preview_started_after_a_build_checks_only_the_briefings_that_build_di
 
 def test_a_full_rebuild_checks_against_the_archives_only_the_briefings_it_has_not(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefgen.site import verify
 
     site = corpus_site(tmp_path, count=12)
     _with_archive(site)
-    checked: list[str] = []
-    check = verify._check_briefing
-
-    def noted(doc: Any, *args: Any) -> Any:
-        checked.append(doc.path)
-        return check(doc, *args)
-
-    monkeypatch.setattr(verify, "_check_briefing", noted)
+    checked = noting_checks(monkeypatch)
     session = Session(site, BuildOptions(drafts=True))
     session.rebuild()
     assert len(checked) == 12
