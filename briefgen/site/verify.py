@@ -44,8 +44,10 @@ def collect_archives(archives: Iterable[Archive]) -> tuple[dict[str, Archive], l
     return found, problems
 
 
-# One briefing's check: the passages its locators point at, and its problems.
-_Checked = tuple[tuple[tuple[tuple[str, str], str], ...], tuple[Diagnostic, ...]]
+# One briefing's check: the paragraphs its locators point at (source id, locator, first and
+# last paragraph), and its problems. The passages' text is not kept with each check: a
+# passage cited by several briefings is one text, and the kept checks stay small.
+_Checked = tuple[tuple[tuple[str, str, int, int], ...], tuple[Diagnostic, ...]]
 _ByFile = dict[tuple[str, str], _Checked]  # by a briefing's file and its digest
 
 
@@ -119,10 +121,10 @@ class KnownChecks:
 
 
 CHECKS = "checks"  # the rows' name
-_CHECKS_FORMAT = 1  # bumped whenever a check's result changes for the same files
+_CHECKS_FORMAT = 2  # bumped whenever a check's result changes for the same files
 # The checks are kept in rows by their briefing's path, so that a briefing added, edited or
-# taken out rewrites one row, not every briefing's checks (13 MB at 10,000 briefings each
-# citing a dozen archived sources, 0.17 s to write whole).
+# taken out rewrites one row, not every briefing's checks (4 MB at 10,000 briefings each
+# citing a dozen archived sources).
 _BUCKETS = 64
 
 
@@ -155,7 +157,9 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
             reused += 1
         if known is not None:
             checked[key] = found
-        passages.update(found[0])
+        for source_id, locator, first, last in found[0]:
+            if (source_id, locator) not in passages:
+                passages[source_id, locator] = passage(archives[source_id], first, last)
         problems += found[1]
     if known is not None:
         known.keep(checked, reused)
@@ -164,7 +168,7 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
 
 def _check_briefing(doc: BriefingDoc, archives: Mapping[str, Archive], texts: _Texts,
                     strict_quotes: bool) -> _Checked:
-    passages: list[tuple[tuple[str, str], str]] = []
+    cited: list[tuple[str, str, int, int]] = []
     problems: list[Diagnostic] = []
     for use in doc.body.citations:
         archive = archives.get(use.source_id)
@@ -179,12 +183,12 @@ def _check_briefing(doc: BriefingDoc, archives: Mapping[str, Archive], texts: _T
                 f"`{use.locator}` is not in the archive of {use.source_id!r}: {archive.path} has {has}",
             ))
             continue
-        passages.append(((use.source_id, use.locator), passage(archive, first, last)))
+        cited.append((use.source_id, use.locator, first, last))
     for quotation in doc.body.quotations:
         problem = _check_quotation(doc.path, quotation, archives, texts, strict_quotes)
         if problem is not None:
             problems.append(problem)
-    return tuple(passages), tuple(problems)
+    return tuple(cited), tuple(problems)
 
 
 class _Texts:
