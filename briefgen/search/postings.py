@@ -464,15 +464,7 @@ class Postings:
         return self.terms[doc_id]
 
     def encode(self, term: str) -> str:
-        """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
-        many documents (see `is_presence_only`) the documents alone."""
-        entries = self.lists[term]
-        ids = list(map((16).__rrshift__, entries))
-        if is_presence_only(len(entries), len(self.keys)):
-            entry = encoding.present(ids)
-        else:
-            entry = encoding.weighted(ids, list(map((0xFFFF).__and__, entries)))
-        return _entry_of(term, entry)
+        return _encoded(term, self.lists[term], len(self.keys))
 
     def edited(self, term: str, listed: str, added: list[int], removed: list[int]) -> str:
         """What `encode` gives for a term listed as `listed` (see _entry_of) whose postings have
@@ -665,6 +657,17 @@ def kept_in_order(old_keys: list[str], new_keys: list[str]) -> dict[int, int] | 
     return kept
 
 
+def _encoded(term: str, entries: array[int], documents: int) -> str:
+    """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
+    many documents (see `is_presence_only`) the documents alone."""
+    ids = list(map((16).__rrshift__, entries))
+    if is_presence_only(len(entries), documents):
+        entry = encoding.present(ids)
+    else:
+        entry = encoding.weighted(ids, list(map((0xFFFF).__and__, entries)))
+    return _entry_of(term, entry)
+
+
 def _entry_of(term: str, entry: str) -> str:
     """A term's entry as its shard lists it."""
     return f"{json.dumps(term, ensure_ascii=False)}:\"{entry}\""
@@ -693,18 +696,39 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     documents' postings move to their new ids (in order, so each list stays sorted), and only
     the documents not kept are indexed. The rows of documents' terms from the first moved id on,
     and of the shards with an entry that changed, are written again. When `previous` is
-    `spare` (see build), its lists are let go of as they are moved, and those that stay as they
-    were are kept rather than copied: at 10,000 briefings they were 36 MB loaded, and a copy."""
+    `spare` (see build), its shards are read a few at a time and let go of once moved, and a
+    list that stays as it was is kept rather than copied: at 50,000 briefings, every earlier
+    list and entry read at once, beside their moved copies, made this the build's peak."""
     shards = previous.shards
-    previous.load_shards(range(shards))
     indexed = {new: _indexed(site, new, html_of, seen) for new in range(len(keys)) if new not in kept}
     typecode = _posting_type(len(keys))
+    old_count = len(previous.keys)
+    # The postings of the documents indexed again, by term, in id order.
+    new_postings: dict[str, list[int]] = {}
+    for new, doc in sorted(indexed.items()):
+        for term, posting in packed_postings(new, doc.kept).items():
+            new_postings.setdefault(term, []).append(posting)
     lists: dict[str, array[int]] = {}
-    # Of each earlier term, its document count and whether its kept postings stayed where they
-    # were: what entry() below needs of the earlier lists.
-    before: dict[str, tuple[int, bool]] = {}
-    for term in list(previous.lists):
-        entries = previous.lists.pop(term) if spare else previous.lists[term]
+    encoded: dict[str, str] = {}
+    # A shard whose every entry was kept (the same documents and weights, listed alike) and
+    # whose terms are all still there keeps its row and its digest: a briefing added or
+    # deleted in the last years of a large archive changes a tenth of its shards.
+    touched: set[int] = set()
+
+    def entry(term: str, entries: array[int], count_before: int, same: bool) -> str:
+        presence_only = is_presence_only(len(entries), len(keys))
+        if presence_only == is_presence_only(count_before, old_count):
+            if same:
+                return previous.encoded[term]  # the same documents and weights, listed alike
+            kept_entry = _entry_in(previous.encoded[term])
+            last = entries[-1] >> 16
+            if (presence_only and encoding.surely_bitmap(len(entries), last)
+                    and kept_entry.startswith(encoding.BITMAP)):
+                added = [posting >> 16 for posting in new_postings.get(term, ())]
+                return _entry_of(term, encoding.moved_bitmap(kept_entry, runs, added, last))
+        return _encoded(term, entries, len(keys))
+
+    def move(term: str, entries: array[int]) -> None:
         moved = array(typecode)
         for first, end, shift in runs:
             start, stop = bisect_left(entries, first << 16), bisect_left(entries, end << 16)
@@ -714,19 +738,34 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                 moved.extend(entries[start:stop])
             else:  # postings are id << 16 | weight: a run's ids move by one amount, added to each
                 moved.extend(map((shift << 16).__add__, entries[start:stop]))
-        same = entries.typecode == typecode and moved == entries
-        before[term] = (len(entries), same)
+        added = new_postings.get(term, ())
+        same = not added and entries.typecode == typecode and moved == entries
         if same and spare:
             moved = entries  # one array, not two alike
-        if moved:
-            lists[term] = moved
-    for new, doc in indexed.items():
-        for term, posting in packed_postings(new, doc.kept).items():
-            found = lists.get(term)
-            if found is None:
-                lists[term] = array(typecode, (posting,))
-            else:
-                found.insert(bisect_left(found, posting), posting)
+        for posting in added:
+            moved.insert(bisect_left(moved, posting), posting)
+        if not moved:
+            touched.add(shard_of(term, shards))  # a term no document has now
+            return
+        lists[term] = moved
+        encoded[term] = entry(term, moved, len(entries), same)
+        if encoded[term] is not previous.encoded.get(term):
+            touched.add(shard_of(term, shards))
+
+    every = range(shards)
+    for batch in ([every[at:at + _ROWS_READ_AT_ONCE] for at in range(0, shards, _ROWS_READ_AT_ONCE)]
+                  if spare else [every]):
+        previous.load_shards(batch)
+        for shard in batch:
+            for term in previous.shard_terms.get(shard, ()):
+                move(term, previous.lists.pop(term) if spare else previous.lists[term])
+                if spare:
+                    previous.encoded.pop(term, None)
+    for term, found in new_postings.items():
+        if term not in lists:  # a term no document had before
+            lists[term] = array(typecode, found)
+            encoded[term] = _encoded(term, lists[term], len(keys))
+            touched.add(shard_of(term, shards))
     # Rows of documents' terms before the first id that moved hold the same documents: kept as
     # they are. The others are made again.
     first_moved = min([new for new, old in kept.items() if new != old] + list(indexed) + [len(keys)])
@@ -737,11 +776,16 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         if (ids.stop <= first_moved and ids.stop == min((chunk + 1) * _CHUNK, len(previous.keys))
                 and not any(doc_id in previous.terms for doc_id in ids)):
             row = previous.packed_terms.get(chunk)
+            if row is None and spare and not previous.fresh and previous.rows is not None:
+                continue  # the row as the rows keep it, read from there when asked for
             if row is None and previous.rows is not None:
                 row = previous.rows.load([terms_row(chunk)]).get(terms_row(chunk))
         if not isinstance(row, bytes):
             row = pack([indexed[new].kept if new in indexed else previous.kept_terms(kept[new])
                         for new in ids])
+            if spare:  # each earlier document's terms are read once, unpacked with their row's
+                for new in ids:
+                    previous.terms.pop(kept.get(new, -1), None)
         packed_terms[chunk] = row
     lengths = [indexed[new].length if new in indexed else previous.lengths[kept[new]]
                for new in range(len(keys))]
@@ -755,34 +799,6 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                         packed_terms=packed_terms, output=previous.output,
                         moved_from={new: old for new, old in kept.items() if new != old},
                         frequent_least=least, frequent=frequent)
-    old_count = len(previous.keys)
-    added: dict[str, list[int]] = {}
-    for new, doc in sorted(indexed.items()):
-        for term in doc.terms.split("\0") if doc.terms else ():
-            added.setdefault(term, []).append(new)
-
-    def entry(term: str, entries: array[int]) -> str:
-        earlier = before.get(term)
-        presence_only = is_presence_only(len(entries), len(keys))
-        if earlier is not None and presence_only == is_presence_only(earlier[0], old_count):
-            if earlier[1] and term not in added:
-                return previous.encoded[term]  # the same documents and weights, listed alike
-            kept_entry = _entry_in(previous.encoded[term])
-            last = entries[-1] >> 16
-            if (presence_only and encoding.surely_bitmap(len(entries), last)
-                    and kept_entry.startswith(encoding.BITMAP)):
-                return _entry_of(term, encoding.moved_bitmap(kept_entry, runs, added.get(term, ()), last))
-        return postings.encode(term)
-
-    # A shard whose every entry was kept (the same documents and weights, listed alike) and
-    # whose terms are all still there keeps its row and its digest: a briefing added or
-    # deleted in the last years of a large archive changes a tenth of its shards.
-    touched = {shard_of(term, shards) for term in before.keys() - lists.keys()}
-    encoded: dict[str, str] = {}
-    for term, entries in lists.items():
-        encoded[term] = entry(term, entries)
-        if encoded[term] is not (previous.encoded.pop(term, None) if spare else previous.encoded.get(term)):
-            touched.add(shard_of(term, shards))
     postings.encoded = encoded
     if not previous.fresh:
         postings.changed_shards = previous.changed_shards | touched
