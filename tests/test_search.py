@@ -202,6 +202,15 @@ def test_index_files_and_search_page_are_built(built: Path) -> None:
     assert home.find("label", attrs={"for": field["id"]}) is not None
 
 
+def clean_search_tree(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The search files of a clean build (no cache, no earlier output) of the site's content."""
+    clean = make_site(tmp_path / "b", {}, CONFIG)
+    shutil.rmtree(clean / "content", ignore_errors=True)
+    shutil.copytree(site / "content", clean / "content")
+    build_ok(clean, "--output", tmp_path / "fresh")
+    return search_tree(tmp_path / "fresh")
+
+
 def _moves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A list that each moving update of the postings (postings._moved) adds its document count to."""
     from briefgen.search import postings
@@ -253,13 +262,8 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(
     assert not build(site, BuildOptions(output=out)).in_place
     assert bool(calls) == moved
 
-    clean = make_site(tmp_path / "b", {}, CONFIG)
-    shutil.rmtree(clean / "content", ignore_errors=True)
-    shutil.copytree(site / "content", clean / "content")
-    fresh = tmp_path / "fresh"
-    build_ok(clean, "--output", fresh)
-    assert search_tree(out) == search_tree(fresh)
-    assert json.loads((fresh / "search/meta.json").read_text())["documents"] == 6
+    assert search_tree(out) == clean_search_tree(site, tmp_path)
+    assert json.loads((tmp_path / "fresh/search/meta.json").read_text())["documents"] == 6
 
 
 def test_an_update_after_ids_moved_reads_the_documents_terms_the_move_left_in_the_cache(
@@ -288,14 +292,8 @@ def test_an_update_after_ids_moved_reads_the_documents_terms_the_move_left_in_th
     elysee.write_text(ELYSEE.replace("winter gas reserves", "zanzibar cloves"), encoding="utf-8")
     build(site, BuildOptions(output=out))
 
-    clean = make_site(tmp_path / "b", {}, CONFIG)
-    shutil.rmtree(clean / "content", ignore_errors=True)
-    shutil.copytree(site / "content", clean / "content")
-    fresh = tmp_path / "fresh"
-    build_ok(clean, "--output", fresh)
-    assert search_tree(out) == search_tree(fresh)
-    meta = json.loads((out / "search/meta.json").read_text())
-    assert meta["documents"] == 7
+    assert search_tree(out) == clean_search_tree(site, tmp_path)
+    assert json.loads((out / "search/meta.json").read_text())["documents"] == 7
 
 
 @pytest.mark.parametrize("earlier", ["as built", "changed since", "another output built last"])
@@ -375,11 +373,7 @@ def test_an_in_place_edit_fingerprints_only_the_term_shards_it_touched(
     assert build(site, BuildOptions(output=out)).in_place
     # Of the 16 shards, those holding "the", "evening", "tide" and "noon" at most.
     assert 1 <= len(looked_at) <= 4, looked_at
-    clean = make_site(tmp_path / "b", {}, CONFIG)
-    shutil.rmtree(clean / "content", ignore_errors=True)
-    shutil.copytree(site / "content", clean / "content")
-    build_ok(clean, "--output", tmp_path / "fresh")
-    assert search_tree(out) == search_tree(tmp_path / "fresh")
+    assert search_tree(out) == clean_search_tree(site, tmp_path)
 
 
 def test_weights_say_frequency_capped_and_fields(tmp_path: Path) -> None:
