@@ -252,11 +252,12 @@ def _verify(site: Site, sources: Mapping[str, Source], archives: Mapping[str, Ar
     writable cache keeps this run's. Without archives there is nothing to check or keep."""
     rows = cache.state_rows(CHECKS) if cache is not None and archives else None
     known = known if known is not None else KnownChecks()
+    parsing = parse_key()
     if rows is not None and known.knows_none():
-        known.read(rows.load(KnownChecks.row_names()), parse_key())
+        known.read(rows.load(KnownChecks.row_names()), parsing)
     verified = verify(site.briefings, sources, archives, strict_quotes, known)
     if rows is not None and rows.writable:
-        changed, fresh = known.rows(parse_key())
+        changed, fresh = known.rows(parsing)
         if changed:
             rows.save(changed, fresh)
     return verified

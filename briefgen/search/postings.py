@@ -776,9 +776,9 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         if (ids.stop <= first_moved and ids.stop == min((chunk + 1) * _CHUNK, len(previous.keys))
                 and not any(doc_id in previous.terms for doc_id in ids)):
             row = previous.packed_terms.get(chunk)
-            if row is None and spare and not previous.fresh and previous.rows is not None:
-                continue  # the row as the rows keep it, read from there when asked for
             if row is None and previous.rows is not None:
+                if spare and not previous.fresh:
+                    continue  # the row as the rows keep it, read from there when asked for
                 row = previous.rows.load([terms_row(chunk)]).get(terms_row(chunk))
         if not isinstance(row, bytes):
             row = pack([indexed[new].kept if new in indexed else previous.kept_terms(kept[new])

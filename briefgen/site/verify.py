@@ -71,10 +71,9 @@ class KnownChecks:
             self._against, self._checked, self._changed = key, {}, None
         return self._checked
 
-    def keep(self, checked: _ByFile, reused: int) -> None:
-        """Keep these checks, made against the archives `against` was last given, and no
-        others; `reused` of them were among those it held."""
-        if self._changed is not None and not reused == len(self._checked) == len(checked):
+    def keep(self, checked: _ByFile) -> None:
+        """Keep these checks, made against the archives `against` was last given, and no others."""
+        if self._changed is not None:
             self._changed.update(path for path, _ in checked.keys() ^ self._checked.keys())
         self._checked = checked
 
@@ -84,16 +83,17 @@ class KnownChecks:
         read are left out, and are as they were). `parsing` says what, besides their bytes,
         decided how the briefings parsed."""
         changed = self._changed
-        buckets = ({_bucket(path) for path in changed} if changed is not None
-                   else set(range(_BUCKETS)))
-        rows: dict[str, object] = {f"{CHECKS}/{bucket}": {} for bucket in buckets}
-        if buckets:
-            rows[CHECKS] = (_CHECKS_FORMAT, parsing, self._against)
-            for key, found in self._checked.items():
-                row = rows.get(f"{CHECKS}/{_bucket(key[0])}")
-                if isinstance(row, dict):
-                    row[key] = found
+        buckets = {_bucket(path) for path in changed} if changed is not None else set(range(_BUCKETS))
         self._changed = set()
+        if not buckets:
+            return {}, False
+        by_bucket: dict[int, _ByFile] = {bucket: {} for bucket in buckets}
+        for key, found in self._checked.items():
+            row = by_bucket.get(_bucket(key[0]))
+            if row is not None:
+                row[key] = found
+        rows: dict[str, object] = {f"{CHECKS}/{bucket}": row for bucket, row in by_bucket.items()}
+        rows[CHECKS] = (_CHECKS_FORMAT, parsing, self._against)
         return rows, changed is None
 
     def read(self, rows: Mapping[str, object], parsing: str) -> None:
@@ -146,15 +146,12 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
     texts = _Texts()
     earlier = known.against(archives, strict_quotes) if known is not None else {}
     checked: _ByFile = {}
-    reused = 0
     for briefing in briefings:
         doc = briefing.doc
         key = (doc.path, doc.digest)
         found = earlier.get(key)
         if found is None:
             found = _check_briefing(doc, archives, texts, strict_quotes)
-        else:
-            reused += 1
         if known is not None:
             checked[key] = found
         for source_id, locator, first, last in found[0]:
@@ -162,7 +159,7 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
                 passages[source_id, locator] = passage(archives[source_id], first, last)
         problems += found[1]
     if known is not None:
-        known.keep(checked, reused)
+        known.keep(checked)
     return Verified(passages, tuple(problems))
 
 
