@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
+import itertools
 import json
 import re
 import shutil
@@ -256,8 +257,9 @@ def slugify(text: str) -> str:
 class Writer:
     """Builds realistic text from the word lists with one seeded Random."""
 
-    def __init__(self, rng: Random) -> None:
+    def __init__(self, rng: Random, lexicon: Lexicon | None = None) -> None:
         self.rng = rng
+        self.lexicon = lexicon
         self.last_actor = ""
         r = rng
         self.fillers = {
@@ -291,6 +293,8 @@ class Writer:
         return _FIELD.sub(lambda m: self.fillers[m.group(1)](), template)
 
     def sentence(self) -> str:
+        if self.lexicon is not None and self.rng.random() < 0.5:
+            return self.lexicon.fill(self.rng.choice(LEXICON_SENTENCES), self)
         return self.fill(self.rng.choice(SENTENCES))
 
     def title(self) -> str:
@@ -303,6 +307,63 @@ class Writer:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# --- a news archive's vocabulary (the `wide` shape) --------------------------------------------
+#
+# The word lists above give every corpus about 1,500 distinct words, however large; an
+# archive of real briefings meets new names, places and terms with every story, most of them
+# rare. Search costs per distinct word as well as per word, so one shape draws half its
+# sentences' names from a lexicon ranked by Zipf's law.
+
+LEXICON_SIZE = 300_000
+_SYLLABLES = ["ba", "da", "ka", "la", "ma", "na", "ra", "sa", "ta", "va", "be", "de", "ke", "le",
+              "me", "ne", "re", "se", "te", "ve", "bi", "di", "ki", "li", "mi", "ni", "ri", "si",
+              "ti", "vi", "bo", "do", "ko", "lo", "mo", "no", "ro", "so", "to", "vo", "dun", "kor",
+              "lin", "mar", "nes", "rak", "sol", "tav", "vet", "zan"]
+
+LEXICON_SENTENCES = [
+    "{Name}, who heads the {term} office in {Place}, {verb_past} that {clause}.",
+    "Residents of {Place} reported shortages of {term} and {term} on {weekday}.",
+    "The {term} plant near {Place} was closed after {Name} raised concerns about {noun}.",
+    "{Name} and {Name} met in {Place} to discuss {noun} and the {term} dispute.",
+    "Officials in {Place} said the {term} programme would cost about {amount} billion dollars.",
+    "A spokesperson for the {Name} group described the {term} talks as constructive.",
+    "Protesters gathered outside the {term} ministry in {Place}, according to {Name}.",
+    "The {Name} commission will publish its report on {term} in {month}.",
+]
+
+
+def lexicon_word(rank: int) -> str:
+    """The lexicon's word of a rank: the syllables of its digits in base len(_SYLLABLES), so
+    that each rank is one word, of two syllables or more, and the same in every run."""
+    value = rank + len(_SYLLABLES)
+    syllables = []
+    while value:
+        value, digit = divmod(value, len(_SYLLABLES))
+        syllables.append(_SYLLABLES[digit])
+    return "".join(reversed(syllables))
+
+
+class Lexicon:
+    """Words drawn by Zipf's law (a word's chance falls as 1 / rank) from LEXICON_SIZE."""
+
+    def __init__(self, rng: Random, size: int = LEXICON_SIZE) -> None:
+        self.rng = rng
+        self.bounds = list(itertools.accumulate(1 / rank for rank in range(1, size + 1)))
+
+    def word(self) -> str:
+        return lexicon_word(bisect_right(self.bounds, self.rng.random() * self.bounds[-1]))
+
+    def fill(self, template: str, writer: Writer) -> str:
+        def filled(match: re.Match[str]) -> str:
+            field = match.group(1)
+            if field in ("name", "Name", "place", "Place"):
+                return _cap(self.word())
+            if field == "term":
+                return self.word()
+            return writer.fillers[field]()
+        return _FIELD.sub(filled, template)
 
 
 def _briefing_days(rng: Random, count: int) -> list[dt.date]:
@@ -445,6 +506,7 @@ class Shape:
     cited: tuple[int, int] = (2, 4)        # distinct sources a briefing cites
     plan: Plan | None = None               # None: the default shape's body
     many_topics: bool = False
+    lexicon: bool = False                  # half the sentences name words of a Lexicon
 
 
 SHAPES = {shape.name: shape for shape in [
@@ -471,6 +533,9 @@ SHAPES = {shape.name: shape for shape in [
           cited=(1, 3), plan=Plan(lead=(4, 6), sections=(3, 4), heading="##", paragraphs=(2, 2),
                                   sentences=(4, 6), lists=(1, 2), links=(4, 8), quotes=(0, 1),
                                   recite=(0, 1))),
+    Shape("wide", "the default briefings in a news archive's vocabulary: half their sentences "
+          "name people, places and things drawn by Zipf's law from 300,000 words",
+          lexicon=True),
 ]}
 TOPIC_COUNT = 2000
 
@@ -657,7 +722,7 @@ def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = RE
     kind = SHAPES[shape]
     target = Path(target)
     rng = Random(seed)
-    writer = Writer(rng)
+    writer = Writer(rng, Lexicon(rng) if kind.lexicon else None)
     for name in ("briefgen", "pelican", "hugo", "spare"):
         shutil.rmtree(target / name, ignore_errors=True)
     manifest = target / "manifest.json"
@@ -739,8 +804,8 @@ def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = RE
     spare_topics = spare_rng.sample(TOPICS, 2)
     if deck:
         spare_topics.append(spare_rng.choice(deck.names))
-    title, slug, topics, cited, summary, body = briefing(spare_rng, Writer(spare_rng), day,
-                                                         spare_topics)
+    spare_writer = Writer(spare_rng, Lexicon(spare_rng) if kind.lexicon else None)
+    title, slug, topics, cited, summary, body = briefing(spare_rng, spare_writer, day, spare_topics)
     files = _write_briefing(target / "spare", when, title, slug, topics, cited, summary,
                             body, registry)
     spare = {tool: {"from": str(path.relative_to(target)),
