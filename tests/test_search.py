@@ -678,6 +678,14 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
 
 
 
+def test_a_term_of_one_document_is_listed_as_the_general_encoding_lists_it() -> None:
+    from briefgen.search import encoding
+
+    for doc_id in (0, 1, 127, 128, 16_383, 16_384, 70_000, 1 << 40):
+        for weight in (0, 1, 127, 128, 16_383, 16_384, 0xFFFF):
+            assert encoding.weighted_one(doc_id, weight) == encoding.weighted([doc_id], [weight])
+
+
 @browser_test
 def test_client_decodes_postings_as_they_were_written(server: str, tab: Any) -> None:
     from briefgen.search import encoding
@@ -690,6 +698,8 @@ def test_client_decodes_postings_as_they_were_written(server: str, tab: Any) -> 
             0, 256, 1, 0xFFFF, 130, 300, 20000, 1, 2_000_000, 16384],
         encoding.present([7, 8, 1000]): [7, -1, 8, -1, 1000, -1],
         encoding.present(dense): [n for doc_id in dense for n in (doc_id, -1)],
+        encoding.weighted_one(5, 300): [5, 300],
+        encoding.weighted_one(70_000, 0xFFFF): [70_000, 0xFFFF],
     }
     assert encoding.present(dense)[0] == encoding.BITMAP
     for entry, expected in cases.items():

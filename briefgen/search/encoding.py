@@ -66,6 +66,14 @@ def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
     return WEIGHTED + base64.b64encode(_varints(flat)).decode("ascii")
 
 
+def weighted_one(doc_id: int, weight: int) -> str:
+    """weighted([doc_id], [weight]), made directly."""
+    table = _table()
+    pair = (table[doc_id] if doc_id < len(table) else _varint(doc_id)) + (
+        table[weight] if weight < len(table) else _varint(weight))
+    return WEIGHTED + base64.b64encode(pair).decode("ascii")
+
+
 def bitmap_size(last: int) -> int:
     """The bytes of a bitmap whose highest id is `last`."""
     return (last >> 3) + 1

@@ -667,6 +667,9 @@ def kept_in_order(old_keys: list[str], new_keys: list[str]) -> dict[int, int] | 
 def _encoded(term: str, entries: array[int], documents: int) -> str:
     """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
     many documents (see `is_presence_only`) the documents alone."""
+    if len(entries) == 1 and not is_presence_only(1, documents):
+        # Most of a large site's terms are in one document (names, places, numbers).
+        return _entry_of(term, encoding.weighted_one(entries[0] >> 16, entries[0] & 0xFFFF))
     ids, weights = _apart(entries)
     if is_presence_only(len(entries), documents):
         entry = encoding.present(ids)
