@@ -2,7 +2,7 @@
 
     python benchmarks/serve_latency.py [--sizes demo,1000,10000] [--edits 10]
                                        [--tools briefgen,hugo] [--warm] [--write-results]
-                                       [--change edit|new|template]
+                                       [--change edit|new|template] [--shape NAME]
 
 For each corpus (the repository's demo site, and sites of N generated briefings from
 benchmarks/generate.py) and each tool, this starts the dev server on a free port,
@@ -183,11 +183,11 @@ def _generate() -> Any:
     return generate
 
 
-def generated_corpus(work: Path, count: int, seed: int) -> Corpus:
-    target = work / f"n{count}"
+def generated_corpus(work: Path, count: int, seed: int, shape: str = "default") -> Corpus:
+    target = work / (f"n{count}" if shape == "default" else f"{shape}-n{count}")
     started = time.perf_counter()
-    _generate()(target, count, seed)
-    log(f"generated {count:,} briefings in {time.perf_counter() - started:.1f} s")
+    _generate()(target, count, seed, shape=shape)
+    log(f"generated {count:,} {shape} briefings in {time.perf_counter() - started:.1f} s")
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["briefings"][len(manifest["briefings"]) // 2]
     edited = {"briefgen": target / entry["briefgen"], "hugo": target / entry["hugo"]}
@@ -581,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
                              "briefing page template (default: %(default)s)")
     parser.add_argument("--tools", default="briefgen,hugo")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shape", default="default",
+                        help="generated corpora's shape, of generate.py (default: %(default)s)")
     parser.add_argument("--work", type=Path, help="folder for the corpora (default: a temp folder)")
     parser.add_argument("--write-results", action="store_true",
                         help="replace or append the section in benchmarks/RESULTS.md")
@@ -619,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(browser.close)
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             corpus = (demo_corpus(work, args.seed) if size == "demo"
-                      else generated_corpus(work, int(size.replace("_", "")), args.seed))
+                      else generated_corpus(work, int(size.replace("_", "")), args.seed, args.shape))
             for tool in tools:
                 if tool == "briefgen" and args.warm:
                     warm_build(corpus.sites[tool])
