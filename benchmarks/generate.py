@@ -284,6 +284,9 @@ class Writer:
             "object": lambda: r.choice(TITLE_OBJECTS),
             "tail": lambda: self.fill(r.choice(TITLE_TAILS)),
         }
+        if lexicon is not None:  # the fields of LEXICON_SENTENCES
+            self.fillers.update(Name=lambda: _cap(lexicon.word()), Place=lambda: _cap(lexicon.word()),
+                                term=lexicon.word)
 
     def _actor(self) -> str:
         self.last_actor = self.rng.choice(ACTORS)
@@ -294,7 +297,7 @@ class Writer:
 
     def sentence(self) -> str:
         if self.lexicon is not None and self.rng.random() < 0.5:
-            return self.lexicon.fill(self.rng.choice(LEXICON_SENTENCES), self)
+            return self.fill(self.rng.choice(LEXICON_SENTENCES))
         return self.fill(self.rng.choice(SENTENCES))
 
     def title(self) -> str:
@@ -355,15 +358,6 @@ class Lexicon:
     def word(self) -> str:
         return lexicon_word(bisect_right(self.bounds, self.rng.random() * self.bounds[-1]))
 
-    def fill(self, template: str, writer: Writer) -> str:
-        def filled(match: re.Match[str]) -> str:
-            field = match.group(1)
-            if field in ("name", "Name", "place", "Place"):
-                return _cap(self.word())
-            if field == "term":
-                return self.word()
-            return writer.fillers[field]()
-        return _FIELD.sub(filled, template)
 
 
 def _briefing_days(rng: Random, count: int) -> list[dt.date]:
