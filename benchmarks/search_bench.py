@@ -10,7 +10,9 @@ Then it reports the index's file sizes and runs queries in headless Chromium
 (/usr/bin/chromium, never downloaded) against the built site on a local HTTP
 server: bytes the query downloads (search.js and search/ files, uncompressed)
 and the time from the last keystroke to the results, first with nothing
-fetched and again once the files are fetched. Prints a Markdown report.
+fetched and again once the files are fetched; besides a fixed set of queries,
+those that fetch the most in this corpus's index (see heaviest_queries).
+Prints a Markdown report.
 """
 
 from __future__ import annotations
@@ -113,6 +115,22 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def heaviest_queries(output: Path) -> list[str]:
+    """Queries that fetch the most a corpus makes a query fetch, found in its index rather than
+    chosen for it: the word with the longest entry in the largest term shard, its first three
+    letters, and the three letters whose prefix term has the longest entry."""
+    terms = output / "search" / "terms"
+    largest = max(terms.glob("*.json"), key=lambda path: path.stat().st_size)
+    shard = json.loads(largest.read_text(encoding="utf-8"))
+    word = max((term for term in shard if not term.endswith("*")), key=lambda term: len(shard[term]))
+    longest_prefix, prefix = 0, ""
+    for path in terms.glob("*.json"):
+        for term, entry in json.loads(path.read_text(encoding="utf-8")).items():
+            if term.endswith("*") and len(entry) > longest_prefix:
+                longest_prefix, prefix = len(entry), term[:-1]
+    return list(dict.fromkeys(q for q in (word, word[:3], prefix) if q))
+
+
 def measure_queries(output: Path) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
@@ -124,7 +142,7 @@ def measure_queries(output: Path) -> list[dict[str, Any]]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            for spec in QUERIES:
+            for spec in [*QUERIES, *heaviest_queries(output)]:
                 text, _, filters = spec.partition("&")
                 context = browser.new_context()
                 tab = context.new_page()

@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -162,7 +162,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 4
+    assert meta["documents"] == 6 and meta["format"] == 5
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -226,6 +226,16 @@ def _moves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+# What "before noon" -> "before the evening tide" changes in the index: words and prefix terms.
+EVENING_TIDE_TERMS = ("noon", "the", "evening", "tide", "noo*", "eve*", "tid*")
+
+
+def _shards_of(terms: Iterable[str], shards: int = 16) -> set[int]:
+    from briefgen.search.text import shard_of
+
+    return {shard_of(term, shards) for term in terms}
+
+
 @pytest.mark.parametrize("moved", [False, True], ids=["update by id", "ids moved"])
 def test_index_files_are_byte_identical_after_edit_add_and_delete(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moved: bool) -> None:
@@ -252,8 +262,8 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(
     # An edit rewrites that document, meta.json and only the shards of the words it changed.
     assert out / "search/docs/4.json" in rewritten and out / "search/meta.json" in rewritten
     assert out / "search/docs/5.json" not in rewritten
-    shards = [p for p in rewritten if p.parent.name == "terms"]
-    assert 1 <= len(shards) <= 4, sorted(p.name for p in shards)
+    shards = {int(p.stem) for p in rewritten if p.parent.name == "terms"}
+    assert shards and shards <= _shards_of(EVENING_TIDE_TERMS), sorted(shards)
 
     write_files(site, {"content/briefings/2016/new.md": CORRIDORS.replace(
         "Aid convoys wait at the Aleppo corridors", "Winter convoys reach the river towns").replace(
@@ -371,8 +381,8 @@ def test_an_in_place_edit_fingerprints_only_the_term_shards_it_touched(
     grain = site / "content/briefings/2016/grain.md"
     grain.write_text(GRAIN.replace("before noon", "before the evening tide"), encoding="utf-8")
     assert build(site, BuildOptions(output=out)).in_place
-    # Of the 16 shards, those holding "the", "evening", "tide" and "noon" at most.
-    assert 1 <= len(looked_at) <= 4, looked_at
+    # Of the 16 shards, those of the words the edit changed and their prefix terms at most.
+    assert looked_at and set(looked_at) <= _shards_of(EVENING_TIDE_TERMS), looked_at
     assert search_tree(out) == clean_search_tree(site, tmp_path)
 
 
@@ -527,6 +537,37 @@ def test_prefixes_match_while_typing_and_all_words_must_match(server: str, tab: 
     assert sorted(type_query(tab, server, "aleppo")) == sorted([CORRIDORS_URL, WINTER_URL])
     assert type_query(tab, server, "aleppo zebra") == []
     assert tab.locator("#search-status").inner_text() == "No results for “aleppo zebra”."
+    # Three letters find the words they begin through their prefix term, in their own shard.
+    assert type_query(tab, server, "cor") == [CORRIDORS_URL, GRAIN_URL]
+    assert type_query(tab, server, "aleppo cor") == [CORRIDORS_URL]
+
+
+def test_a_prefix_term_lists_the_documents_of_the_words_it_begins(built: Path) -> None:
+    from briefgen.search.encoding import decode
+    from briefgen.search.postings import TITLE
+    from briefgen.search.text import PREFIX_MARK, shard_of
+
+    search = built / "brief" / "search"
+    meta = json.loads((search / "meta.json").read_text(encoding="utf-8"))
+    shards = meta["shards"]
+
+    def entry(term: str) -> dict[int, int | None]:
+        shard = json.loads((search / "terms" / f"{shard_of(term, shards)}.json").read_text(encoding="utf-8"))
+        return decode(shard[term])
+
+    corridors, corridor = entry("corridors"), entry("corridor")
+    prefix = entry("cor" + PREFIX_MARK)
+    assert set(prefix) == set(corridors) | set(corridor) and len(prefix) == 2
+    for doc_id, weight in prefix.items():
+        # Its frequency is the number of words it begins; it carries their field flags.
+        assert weight is not None
+        words = [w for w in (corridors.get(doc_id), corridor.get(doc_id)) if w is not None]
+        assert weight >> 8 == len(words)
+        assert weight & TITLE == max(w & TITLE for w in words) == TITLE
+    # A word of three letters or fewer has no prefix term of its own.
+    assert all(not term.endswith(PREFIX_MARK) or len(term) == 4
+               for path in (search / "terms").glob("*.json")
+               for term in json.loads(path.read_text(encoding="utf-8")))
 
 
 @browser_test
@@ -550,8 +591,11 @@ def test_quoted_phrases_match_as_phrases(server: str, tab: Any) -> None:
     assert type_query(tab, server, "humanitarian pause") == [CORRIDORS_URL, GRAIN_URL]
     assert type_query(tab, server, '"humanitarian pause"') == [CORRIDORS_URL]
     assert type_query(tab, server, '"pause humanitarian"') == []
-    # While the closing quote is not typed yet, the last word may be the start of one.
-    assert type_query(tab, server, '"humanitarian pau') == [CORRIDORS_URL]
+    # While the closing quote is not typed yet, the last word may be the start of one, from
+    # four letters on; of three, it is a word (its prefix term finds documents, not words).
+    assert type_query(tab, server, '"humanitarian paus') == [CORRIDORS_URL]
+    assert type_query(tab, server, '"humanitarian pau') == []
+    assert type_query(tab, server, 'humanitarian pau') == [CORRIDORS_URL, GRAIN_URL]
     assert type_query(tab, server, '"humanitarian pa"') == []  # two letters: a word, not a start
     # Source titles are searched as phrases too, but a phrase never runs from one field into the next.
     assert type_query(tab, server, '"fuel shortages"') == [WINTER_URL]
@@ -662,7 +706,7 @@ def test_no_axe_violations_on_the_search_page(server: str, browser: Any, scheme:
 @browser_test
 def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab: Any) -> None:
     from briefgen.search.phrases import word_hash
-    from briefgen.search.text import shard_of, words
+    from briefgen.search.text import PREFIX, PREFIX_MARK, shard_of, words
 
     samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
                "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²"]
@@ -673,6 +717,10 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
         assert client == words(text), text
         shards = tab.evaluate("ws => ws.map(w => window.briefgenSearch.shardOf(w, 64))", client)
         assert shards == [shard_of(w, 64) for w in client], text
+        # A word of three letters reads the shard of its prefix term.
+        starts = [w[:PREFIX] for w in client if len(w) > PREFIX]
+        shards = tab.evaluate("ws => ws.map(w => window.briefgenSearch.shardOf(w, 64))", starts)
+        assert shards == [shard_of(w + PREFIX_MARK, 64) for w in starts], text
         hashes = tab.evaluate("ws => ws.map(w => window.briefgenSearch.wordHash(w))", client)
         assert hashes == [word_hash(w) for w in client], text
 
@@ -856,7 +904,9 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
     steps = [
         ("content/briefings/2016/grain.md", GRAIN.replace("three vessels", "three zeppelins")),
         ("content/briefings/2014/filler3.md", None),  # every later id shifts
-        ("content/briefings/2017/late.md", WINTER.replace("2015-11-02", "2017-01-05")),
+        # A short one: a briefing's words and their prefix terms are keyed apart, and a long
+        # briefing's reach every one of this small site's 16 shards.
+        ("content/briefings/2017/late.md", "---\ntitle: Late thaw\ndate: 2017-01-05\n---\nA late thaw.\n"),
         ("content/briefings/2014/filler9b.md", "---\ntitle: Filler nine b\ndate: 2014-01-10\n---\n"
          "Words inserted among the fillers: w9x1 w9x2 and thaw."),  # every later id shifts
     ]
@@ -882,7 +932,7 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         if relative.endswith(("grain.md", "late.md")) and floor > 1:
             # An edit in place reads the shards of the words it changed, not all of them; so does
             # a new briefing, with the shards of the terms the new count lists otherwise.
-            assert 0 < len(shards_read) < updated.shards, shards_read
+            assert 0 < len(shards_read) < updated.shards, (relative, shards_read)
         if not spare:
             # The postings updated were copies: those read stay as the rows hold them.
             as_kept = postings.read_state(rows)

@@ -189,6 +189,7 @@ class SearchFiles:
         self._state: postings.IndexState | None = None
         self._held: postings.HeldRows | None = None  # see holding_state
         self._hashes = phrases.WordHashes()
+        self._prefixes = postings.PrefixTerms()
         # Documents' word hashes made while indexing, until their files are rendered; past
         # the bound, the files themselves, in a temporary file (offset and length by id).
         self._sequences: dict[int, bytes] = {}
@@ -254,7 +255,7 @@ class SearchFiles:
         found = postings.document_words(self.site, doc_id, self.html_of)
         sequence = phrases.sequence(found.in_order(), self._hashes)
         data = record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
-        return data, postings.indexed_doc(found)
+        return data, postings.indexed_doc(found, self._prefixes)
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);

@@ -34,11 +34,11 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import encoding
-from briefgen.search.text import index_text, shard_of, words
+from briefgen.search.text import PREFIX, PREFIX_MARK, index_text, shard_of, words
 from briefgen.site import search_files as files
 from briefgen.site.model import Site
 
@@ -100,9 +100,35 @@ def document_words(site: Site, doc_id: int, html_of: HtmlOf) -> Words:
 WordsSeen = Callable[[int, Words], None]  # told each document's words as it is indexed
 
 
-def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
-    """A document's terms, each one's weight (frequency, length step and field flags: a
-    posting's low 16 bits, see packed_postings), in the same order, and the document's length."""
+def _weights(frequencies: Collection[int], step: int) -> array[int]:
+    """Weights of frequency and length step (field flags clear), made as bytes, not number by
+    number: a weight is the frequency in its high byte (hence _TF_LIMIT) over the length step
+    and flags in its low one, and a long briefing has a thousand terms."""
+    try:
+        high = bytes(frequencies)
+    except ValueError:  # a frequency above _TF_LIMIT
+        high = bytes(map(min, frequencies, itertools.repeat(_TF_LIMIT)))
+    packed = bytearray(bytes((step, 0)) * len(high))
+    packed[1::2] = high
+    weights = array("H", packed)
+    if sys.byteorder == "big":
+        weights.byteswap()
+    return weights
+
+
+class PrefixTerms(dict[str, str | None]):
+    """word -> its prefix term (see text.PREFIX), None for a word of PREFIX letters or fewer:
+    computed once per word a build meets, and looked up for every word of every document."""
+
+    def __missing__(self, word: str) -> str | None:
+        value = self[word] = word[:PREFIX] + PREFIX_MARK if len(word) > PREFIX else None
+        return value
+
+
+def _weights_of(found: Words, prefixes: PrefixTerms) -> tuple[list[str], array[int], int]:
+    """A document's terms, its prefix terms after them (see text.PREFIX), each one's weight
+    (frequency, length step and field flags: a posting's low 16 bits, see packed_postings), in
+    the same order, and the document's length."""
     topics = [word for topic in found.topics for word in topic]
     sources = [word for source in found.sources for word in source]
     # The words of the flagged fields are counted first, so the terms that may carry a flag
@@ -115,24 +141,29 @@ def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
     counts.update(found.summary)
     counts.update(found.text)
     length = counts.total()
-    # Made as bytes, not number by number: a weight is the frequency in its high byte (hence
-    # _TF_LIMIT) over the length step and flags in its low one, and a long briefing has a
-    # thousand terms.
-    try:
-        frequencies = bytes(counts.values())
-    except ValueError:  # a frequency above _TF_LIMIT
-        frequencies = bytes(map(min, counts.values(), itertools.repeat(_TF_LIMIT)))
-    packed = bytearray(bytes((length_step(length) << 3, 0)) * len(frequencies))
-    packed[1::2] = frequencies
-    weights = array("H", packed)
-    if sys.byteorder == "big":
-        weights.byteswap()
+    step = length_step(length) << 3
+    weights = _weights(counts.values(), step)
+    # A prefix term's frequency is the number of distinct words it begins: counted by map, in
+    # the terms' order (so the prefixes of the flagged fields' words come first), where a loop
+    # in Python, or summing the words' frequencies, doubled indexing's cost.
+    counted: Counter[str | None] = Counter(map(prefixes.__getitem__, counts))
+    counted.pop(None, None)
+    starts = cast("Counter[str]", counted)
+    prefix_weights = _weights(starts.values(), step)
     if flaggable:
         in_title, in_topics, in_sources = set(found.title), set(topics), set(sources)
+        prefix_flags: dict[str, int] = {}
         for place, term in enumerate(itertools.islice(counts, flaggable)):
-            weights[place] |= ((TITLE if term in in_title else 0) | (TOPIC if term in in_topics else 0)
-                               | (SOURCE if term in in_sources else 0))
-    return list(counts), weights, length
+            flags = ((TITLE if term in in_title else 0) | (TOPIC if term in in_topics else 0)
+                     | (SOURCE if term in in_sources else 0))
+            weights[place] |= flags
+            start = prefixes[term]
+            if start is not None:
+                prefix_flags[start] = prefix_flags.get(start, 0) | flags
+        for place, flags in enumerate(prefix_flags.values()):
+            prefix_weights[place] |= flags
+    weights.extend(prefix_weights)
+    return [*counts, *starts], weights, length
 
 
 class IndexedDoc(NamedTuple):
@@ -149,16 +180,17 @@ class IndexedDoc(NamedTuple):
         return self.terms, self.weights
 
 
-def indexed_doc(found: Words) -> IndexedDoc:
-    terms, weights, length = _weights_of(found)
+def indexed_doc(found: Words, prefixes: PrefixTerms) -> IndexedDoc:
+    terms, weights, length = _weights_of(found, prefixes)
     return IndexedDoc("\0".join(terms), weights, length)
 
 
-def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None) -> IndexedDoc:
+def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None,
+             prefixes: PrefixTerms) -> IndexedDoc:
     found = document_words(site, doc_id, html_of)
     if seen is not None:
         seen(doc_id, found)
-    return indexed_doc(found)
+    return indexed_doc(found, prefixes)
 
 
 def packed_postings(doc_id: int, kept: DocTerms) -> dict[str, int]:
@@ -726,7 +758,9 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     list that stays as it was is kept rather than copied: at 50,000 briefings, every earlier
     list and entry read at once, beside their moved copies, made this the build's peak."""
     shards = previous.shards
-    indexed = {new: _indexed(site, new, html_of, seen) for new in range(len(keys)) if new not in kept}
+    prefixes = PrefixTerms()
+    indexed = {new: _indexed(site, new, html_of, seen, prefixes)
+               for new in range(len(keys)) if new not in kept}
     typecode = _posting_type(len(keys))
     old_count = len(previous.keys)
     # The postings of the documents indexed again, by term, in id order.
@@ -847,8 +881,9 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
     lengths: list[int] = []
     typecode = _posting_type(len(keys))
     collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
+    prefixes = PrefixTerms()
     for doc_id in range(len(keys)):
-        doc = next(given) if given is not None else _indexed(site, doc_id, html_of, seen)
+        doc = next(given) if given is not None else _indexed(site, doc_id, html_of, seen, prefixes)
         terms = doc.terms.split("\0") if doc.terms else []
         # Each posting appended to its term's list by map, not a loop in Python.
         deque(map(array.append, map(collected.__getitem__, terms), map((doc_id << 16).__or__, doc.weights)),
@@ -873,7 +908,8 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
 def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             changed: list[int], gone: list[int], seen: WordsSeen | None, in_place: bool = False) -> Postings:
     shards = previous.shards
-    new_docs = {doc_id: _indexed(site, doc_id, html_of, seen) for doc_id in changed}
+    prefixes = PrefixTerms()
+    new_docs = {doc_id: _indexed(site, doc_id, html_of, seen, prefixes) for doc_id in changed}
     new_postings = {doc_id: packed_postings(doc_id, doc.kept) for doc_id, doc in new_docs.items()}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
     old_count = len(previous.keys)

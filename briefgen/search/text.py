@@ -76,9 +76,19 @@ def plain_text(body_html: str) -> str:
     return re.sub(r" +([.,;:!?])", r"\1", text)
 
 
+# A query word of three letters or more also matches the words it begins. Every document
+# is also indexed by the first PREFIX letters of each of its longer words, as the term
+# prefix + PREFIX_MARK ("dal*" for "dalton" and "dale"), listed beside the word of those
+# letters: so a three-letter word reads one shard, however many words it begins.
+PREFIX = 3
+PREFIX_MARK = "*"  # never part of a word (see words)
+_KEY = PREFIX + 1
+
+
 def shard_key(term: str) -> str:
-    """Terms that share their first three letters are in one shard, so a prefix finds them all."""
-    return term[:3]
+    """Terms that share their first four letters are in one shard, so a query word of four
+    letters or more finds every word it begins there; a prefix term is keyed by its letters."""
+    return term[:PREFIX] if term.endswith(PREFIX_MARK) else term[:_KEY]
 
 
 def fnv1a(text: str) -> int:

@@ -2,7 +2,8 @@
 
     search/                  the search page (HTML, from the theme's search.html)
     search/meta.json         counts, shard count, filter values and a version
-    search/terms/N.json      term -> postings (see search/encoding.py), for the terms whose key hashes to N
+    search/terms/N.json      term -> postings (see search/encoding.py), for the terms whose key
+                             (search/text.py: shard_key) hashes to N
     search/docs/ID.json      one document: what a result shows, and its words hashed (search/phrases.py)
     search/filters/K/S.json  the documents of one topic, publisher or year
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from briefgen.site.model import Site
 
-FORMAT = 4  # of the files below; search.js reads this version
+FORMAT = 5  # of the files below; search.js reads this version
 PAGE = "search/"
 META = "search/meta.json"
 

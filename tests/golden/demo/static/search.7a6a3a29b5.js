@@ -6,10 +6,11 @@
 (function () {
   "use strict";
 
-  var FORMAT = 4;
+  var FORMAT = 5;
   var PAGE_SIZE = 10;
   var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
+  var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
 
@@ -75,8 +76,10 @@
     return h;
   }
 
+  /* A word's shard, keyed by its first four letters: every word it begins is there; a word of
+     three letters finds the words it begins in its prefix term, "dal*", in its own shard. */
   function shardOf(term, shards) {
-    return fnv1a(Array.from(term).slice(0, 3)) % shards;
+    return fnv1a(Array.from(term).slice(0, 4)) % shards;
   }
 
   /* A folded word's 16-bit hash, as briefgen/search/phrases.py writes them; never 0. */
@@ -155,12 +158,21 @@
     return out;
   }
 
+  /* Whether a term of a word's shard counts for the word: the word itself, a word it begins
+     (when of four letters or more), or its prefix term (when of three). */
+  function finds(term, word, letters) {
+    if (term === word) return true;
+    if (letters > PREFIX) return term.lastIndexOf(word, 0) === 0;
+    return letters === PREFIX && term === word + PREFIX_MARK;
+  }
+
   /* doc id -> best BM25 score of this word's matching terms. */
   function scoreWord(word) {
+    var letters = Array.from(word).length;
     return getJSON(versioned("terms/" + shardOf(word, meta.shards) + ".json")).then(function (shard) {
       var scores = new Map();
       Object.keys(shard).forEach(function (term) {
-        if (!matches(term, word)) return;
+        if (!finds(term, word, letters)) return;
         var postings = postingsOf(shard[term]);
         var exact = term === word ? 1 : 0.6;
         var df = postings.length / 2;
@@ -231,11 +243,12 @@
   }
 
   /* For each word of a phrase, the hashes a document word in its place may have: the word's
-     own, and for the last word, while it is being typed, those of the terms it begins. */
+     own, and for the last word, while it is being typed, those of the terms it begins when
+     of four letters or more (its shard lists them; a word of three matches itself alone). */
   function phraseHashes(phrase) {
     var last = phrase[phrase.length - 1];
     var own = phrase.map(function (word) { return new Set([wordHash(word)]); });
-    if (last.length < 3) return Promise.resolve(own);
+    if (Array.from(last).length <= PREFIX) return Promise.resolve(own);
     return getJSON(versioned("terms/" + shardOf(last, meta.shards) + ".json")).then(function (shard) {
       Object.keys(shard).forEach(function (term) {
         if (matches(term, last)) own[own.length - 1].add(wordHash(term));
