@@ -616,7 +616,9 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
 
     edit_briefing(site)
     result = rebuilt("a paragraph edited")
-    assert result.in_place and 0 < result.rendered < 10, result
+    # Of about a hundred files: its page, the feeds that carry its text, its search document,
+    # meta.json and the term shards of the words and prefix terms it changed (4 of 16).
+    assert result.in_place and 0 < result.rendered < 12, result
     # A title with the slug fixed: lists show the new title, the URL stays.
     replace_in(b5, 'title: "Briefing 5"', 'title: "Briefing five"\nslug: briefing-5')
     assert rebuilt("a title edited, its slug kept").in_place
