@@ -726,6 +726,29 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
 
 
 
+def test_the_state_keeps_words_and_makes_their_prefix_terms_as_indexing_does(tmp_path: Path) -> None:
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+    from briefgen.search.text import PREFIX_MARK
+
+    site = make_site(tmp_path, FILES, CONFIG)
+    model = load(site, BuildOptions()).site
+    built = postings.build(model, lambda doc: doc.body.html)
+    rows = _Rows()
+    built.save(rows)
+    kept = postings.read_state(rows)
+    assert kept is not None
+    for doc_id in range(len(built.keys)):
+        words = postings.document_words(model, doc_id, lambda doc: doc.body.html)
+        indexed = postings.indexed_doc(words, postings.PrefixTerms())
+        joined, _ = kept.kept_terms(doc_id)
+        # The rows hold a document's words; its prefix terms are made again from them.
+        assert joined == indexed.terms and PREFIX_MARK not in joined
+        assert kept.doc_terms(doc_id) == indexed.postings(doc_id)
+        assert any(term.endswith(PREFIX_MARK) for term in indexed.postings(doc_id))
+
+
 def test_a_term_of_one_document_is_listed_as_the_general_encoding_lists_it() -> None:
     from briefgen.search import encoding
 

@@ -125,10 +125,9 @@ class PrefixTerms(dict[str, str | None]):
         return value
 
 
-def _weights_of(found: Words, prefixes: PrefixTerms) -> tuple[list[str], array[int], int]:
-    """A document's terms, its prefix terms after them (see text.PREFIX), each one's weight
-    (frequency, length step and field flags: a posting's low 16 bits, see packed_postings), in
-    the same order, and the document's length."""
+def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
+    """A document's terms, each one's weight (frequency, length step and field flags: a
+    posting's low 16 bits, see packed_postings), in the same order, and the document's length."""
     topics = [word for topic in found.topics for word in topic]
     sources = [word for source in found.sources for word in source]
     # The words of the flagged fields are counted first, so the terms that may carry a flag
@@ -141,48 +140,71 @@ def _weights_of(found: Words, prefixes: PrefixTerms) -> tuple[list[str], array[i
     counts.update(found.summary)
     counts.update(found.text)
     length = counts.total()
-    step = length_step(length) << 3
-    weights = _weights(counts.values(), step)
-    # A prefix term's frequency is the number of distinct words it begins: counted by map, in
-    # the terms' order (so the prefixes of the flagged fields' words come first), where a loop
-    # in Python, or summing the words' frequencies, doubled indexing's cost.
-    counted: Counter[str | None] = Counter(map(prefixes.__getitem__, counts))
-    counted.pop(None, None)
-    starts = cast("Counter[str]", counted)
-    prefix_weights = _weights(starts.values(), step)
+    weights = _weights(counts.values(), length_step(length) << 3)
     if flaggable:
         in_title, in_topics, in_sources = set(found.title), set(topics), set(sources)
-        prefix_flags: dict[str, int] = {}
         for place, term in enumerate(itertools.islice(counts, flaggable)):
-            flags = ((TITLE if term in in_title else 0) | (TOPIC if term in in_topics else 0)
-                     | (SOURCE if term in in_sources else 0))
-            weights[place] |= flags
-            start = prefixes[term]
-            if start is not None:
-                prefix_flags[start] = prefix_flags.get(start, 0) | flags
-        for place, flags in enumerate(prefix_flags.values()):
-            prefix_weights[place] |= flags
-    weights.extend(prefix_weights)
-    return [*counts, *starts], weights, length
+            weights[place] |= ((TITLE if term in in_title else 0) | (TOPIC if term in in_topics else 0)
+                               | (SOURCE if term in in_sources else 0))
+    return list(counts), weights, length
+
+
+_FLAGS = TITLE | TOPIC | SOURCE
+_STEP = 0xFF & ~_FLAGS  # a weight's length step, shifted
+
+
+def prefix_terms(terms: list[str], weights: array[int],
+                 prefixes: PrefixTerms) -> tuple[list[str], array[int]]:
+    """The prefix terms (see text.PREFIX) of a document's terms as _weights_of gives them, and
+    their weights: a prefix term's frequency is the number of the document's words it begins,
+    its flags theirs. Made from the words, so the state keeps only those."""
+    # Counted by map, in the terms' order, where a loop in Python, or summing the words'
+    # frequencies, doubled indexing's cost.
+    counted: Counter[str | None] = Counter(map(prefixes.__getitem__, terms))
+    counted.pop(None, None)
+    if not counted:
+        return [], array("H")
+    starts = cast("Counter[str]", counted)
+    prefix_weights = _weights(starts.values(), weights[0] & _STEP)
+    # The words of the flagged fields come first (see _weights_of), and so do their prefixes.
+    flags: dict[str, int] = {}
+    for term, weight in zip(terms, weights, strict=False):
+        if not weight & _FLAGS:
+            break
+        start = prefixes[term]
+        if start is not None:
+            flags[start] = flags.get(start, 0) | weight & _FLAGS
+    for place, flag in enumerate(flags.values()):
+        prefix_weights[place] |= flag
+    return list(starts), prefix_weights
 
 
 class IndexedDoc(NamedTuple):
-    """One document's terms and weights, as the state keeps them (DocTerms), and its length:
-    a few flat values, cheap to pickle (a worker process sends them to the one building the
-    index), in place of a dict of every term's posting (see packed_postings)."""
+    """One document's terms and weights, as the state keeps them (DocTerms), its prefix terms
+    and theirs, and its length: a few flat values, cheap to pickle (a worker process sends them
+    to the one building the index), in place of a dict of every term's posting."""
 
     terms: str  # joined by "\0", as DocTerms keeps them
     weights: array[int]  # in the order of terms
     length: int
+    prefix_terms: str  # joined by "\0"
+    prefix_weights: array[int]
 
     @property
     def kept(self) -> DocTerms:
         return self.terms, self.weights
 
+    def postings(self, doc_id: int) -> dict[str, int]:
+        """Every term's packed posting, its prefix terms' too (see packed_postings)."""
+        found = _packed(doc_id, self.terms, self.weights)
+        found.update(_packed(doc_id, self.prefix_terms, self.prefix_weights))
+        return found
+
 
 def indexed_doc(found: Words, prefixes: PrefixTerms) -> IndexedDoc:
-    terms, weights, length = _weights_of(found, prefixes)
-    return IndexedDoc("\0".join(terms), weights, length)
+    terms, weights, length = _weights_of(found)
+    starts, start_weights = prefix_terms(terms, weights, prefixes)
+    return IndexedDoc("\0".join(terms), weights, length, "\0".join(starts), start_weights)
 
 
 def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None,
@@ -193,11 +215,19 @@ def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None,
     return indexed_doc(found, prefixes)
 
 
-def packed_postings(doc_id: int, kept: DocTerms) -> dict[str, int]:
-    """A document's terms, each with its packed posting: the document's id over the term's
-    weight (frequency, length step, fields), so that a term's list sorts by id."""
-    joined, weights = kept
+def _packed(doc_id: int, joined: str, weights: array[int]) -> dict[str, int]:
     return dict(zip(joined.split("\0"), map((doc_id << 16).__or__, weights), strict=True)) if joined else {}
+
+
+def packed_postings(doc_id: int, kept: DocTerms, prefixes: PrefixTerms) -> dict[str, int]:
+    """A document's terms and prefix terms, each with its packed posting: the document's id
+    over the term's weight (frequency, length step, fields), so that a term's list sorts by id."""
+    joined, weights = kept
+    found = _packed(doc_id, joined, weights)
+    if found:
+        starts, start_weights = prefix_terms(list(found), weights, prefixes)
+        found.update(zip(starts, map((doc_id << 16).__or__, start_weights), strict=True))
+    return found
 
 
 # From this many documents on, a term in more than a quarter of them is listed without
@@ -445,6 +475,8 @@ class Postings:
     # A build's postings once the rows hold them (see keep_only_encoded): each shard is made
     # once, from its encoded entries alone, and let go of once made.
     encoded_only: bool = False
+    # Every word's prefix term, as indexing met them (see PrefixTerms).
+    prefixes: PrefixTerms = field(default_factory=lambda: PrefixTerms())
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
@@ -482,7 +514,9 @@ class Postings:
 
     def doc_terms(self, doc_id: int) -> dict[str, int]:
         """A document's terms, each with its packed posting."""
-        return packed_postings(doc_id, self.kept_terms(doc_id)) if doc_id < len(self.keys) else {}
+        if doc_id >= len(self.keys):
+            return {}
+        return packed_postings(doc_id, self.kept_terms(doc_id), self.prefixes)
 
     def kept_terms(self, doc_id: int) -> DocTerms:
         """A document's terms as kept: read with the rest of its row when first asked for."""
@@ -596,7 +630,7 @@ class Postings:
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent"
+_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent words"
 
 
 def _all(kind: type, values: Iterable[Any]) -> bool:
@@ -758,7 +792,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     list that stays as it was is kept rather than copied: at 50,000 briefings, every earlier
     list and entry read at once, beside their moved copies, made this the build's peak."""
     shards = previous.shards
-    prefixes = PrefixTerms()
+    prefixes = previous.prefixes
     indexed = {new: _indexed(site, new, html_of, seen, prefixes)
                for new in range(len(keys)) if new not in kept}
     typecode = _posting_type(len(keys))
@@ -766,7 +800,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     # The postings of the documents indexed again, by term, in id order.
     new_postings: dict[str, list[int]] = {}
     for new, doc in sorted(indexed.items()):
-        for term, posting in packed_postings(new, doc.kept).items():
+        for term, posting in doc.postings(new).items():
             new_postings.setdefault(term, []).append(posting)
     lists: dict[str, array[int]] = {}
     encoded: dict[str, str] = {}
@@ -858,7 +892,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                         changed_docs=previous.changed_docs | set(range(first_moved, len(keys))),
                         packed_terms=packed_terms, output=previous.output,
                         moved_from={new: old for new, old in kept.items() if new != old},
-                        frequent_least=least, frequent=frequent)
+                        frequent_least=least, frequent=frequent,
+                        prefixes=prefixes)
     postings.encoded = encoded
     if not previous.fresh:
         postings.changed_shards = previous.changed_shards | touched
@@ -884,10 +919,11 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
     prefixes = PrefixTerms()
     for doc_id in range(len(keys)):
         doc = next(given) if given is not None else _indexed(site, doc_id, html_of, seen, prefixes)
-        terms = doc.terms.split("\0") if doc.terms else []
         # Each posting appended to its term's list by map, not a loop in Python.
-        deque(map(array.append, map(collected.__getitem__, terms), map((doc_id << 16).__or__, doc.weights)),
-              maxlen=0)
+        for joined, weights in ((doc.terms, doc.weights), (doc.prefix_terms, doc.prefix_weights)):
+            if joined:
+                deque(map(array.append, map(collected.__getitem__, joined.split("\0")),
+                          map((doc_id << 16).__or__, weights)), maxlen=0)
         chunk.append(doc.kept)
         lengths.append(doc.length)
         if len(chunk) == _CHUNK or doc_id == len(keys) - 1:
@@ -900,7 +936,8 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
         shard_terms.setdefault(shard_of(term, shards), set()).add(term)
     least, frequent = frequent_terms(lists, len(keys))
     postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {}, rows=rows,
-                        packed_terms=packed_terms, frequent_least=least, frequent=frequent)
+                        packed_terms=packed_terms, frequent_least=least, frequent=frequent,
+                        prefixes=prefixes)
     postings.encoded = {term: postings.encode(term) for term in lists}
     return postings
 
@@ -908,9 +945,9 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
 def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             changed: list[int], gone: list[int], seen: WordsSeen | None, in_place: bool = False) -> Postings:
     shards = previous.shards
-    prefixes = PrefixTerms()
+    prefixes = previous.prefixes
     new_docs = {doc_id: _indexed(site, doc_id, html_of, seen, prefixes) for doc_id in changed}
-    new_postings = {doc_id: packed_postings(doc_id, doc.kept) for doc_id, doc in new_docs.items()}
+    new_postings = {doc_id: doc.postings(doc_id) for doc_id, doc in new_docs.items()}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
     old_count = len(previous.keys)
     differ: set[str] = set()
@@ -985,7 +1022,8 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
                         None if previous.loaded is None else set(previous.loaded), previous.rows,
                         previous.fresh, previous.changed_shards | touched,
                         previous.changed_docs | set(changed) | set(gone), previous.packed_terms,
-                        previous.output, frequent_least=least, frequent=frequent)
+                        previous.output, frequent_least=least, frequent=frequent,
+                        prefixes=prefixes)
     for term in copied:
         if lists[term]:
             listed = previous.encoded.get(term)
