@@ -476,7 +476,7 @@ class Postings:
     # once, from its encoded entries alone, and let go of once made.
     encoded_only: bool = False
     # Every word's prefix term, as indexing met them (see PrefixTerms).
-    prefixes: PrefixTerms = field(default_factory=lambda: PrefixTerms())
+    prefixes: PrefixTerms = field(default_factory=PrefixTerms)
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
