@@ -38,7 +38,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import encoding
-from briefgen.search.text import PREFIX, PREFIX_MARK, index_text, shard_of, words
+from briefgen.search.text import index_text, prefix_term, shard_of, words
 from briefgen.site import search_files as files
 from briefgen.site.model import Site
 
@@ -117,11 +117,11 @@ def _weights(frequencies: Collection[int], step: int) -> array[int]:
 
 
 class PrefixTerms(dict[str, str | None]):
-    """word -> its prefix term (see text.PREFIX), None for a word of PREFIX letters or fewer:
-    computed once per word a build meets, and looked up for every word of every document."""
+    """word -> text.prefix_term(word): computed once per word a build meets, and looked up for
+    every word of every document."""
 
     def __missing__(self, word: str) -> str | None:
-        value = self[word] = word[:PREFIX] + PREFIX_MARK if len(word) > PREFIX else None
+        value = self[word] = prefix_term(word)
         return value
 
 
@@ -196,8 +196,8 @@ class IndexedDoc(NamedTuple):
 
     def postings(self, doc_id: int) -> dict[str, int]:
         """Every term's packed posting, its prefix terms' too (see packed_postings)."""
-        found = _packed(doc_id, self.terms, self.weights)
-        found.update(_packed(doc_id, self.prefix_terms, self.prefix_weights))
+        found = _packed(doc_id, _split(self.terms), self.weights)
+        found.update(_packed(doc_id, _split(self.prefix_terms), self.prefix_weights))
         return found
 
 
@@ -215,18 +215,22 @@ def _indexed(site: Site, doc_id: int, html_of: HtmlOf, seen: WordsSeen | None,
     return indexed_doc(found, prefixes)
 
 
-def _packed(doc_id: int, joined: str, weights: array[int]) -> dict[str, int]:
-    return dict(zip(joined.split("\0"), map((doc_id << 16).__or__, weights), strict=True)) if joined else {}
+def _split(joined: str) -> list[str]:
+    """Terms joined by "\0", as DocTerms keeps them, apart again."""
+    return joined.split("\0") if joined else []
+
+
+def _packed(doc_id: int, terms: list[str], weights: array[int]) -> dict[str, int]:
+    return dict(zip(terms, map((doc_id << 16).__or__, weights), strict=True))
 
 
 def packed_postings(doc_id: int, kept: DocTerms, prefixes: PrefixTerms) -> dict[str, int]:
     """A document's terms and prefix terms, each with its packed posting: the document's id
     over the term's weight (frequency, length step, fields), so that a term's list sorts by id."""
     joined, weights = kept
-    found = _packed(doc_id, joined, weights)
-    if found:
-        starts, start_weights = prefix_terms(list(found), weights, prefixes)
-        found.update(zip(starts, map((doc_id << 16).__or__, start_weights), strict=True))
+    terms = _split(joined)
+    found = _packed(doc_id, terms, weights)
+    found.update(_packed(doc_id, *prefix_terms(terms, weights, prefixes)))
     return found
 
 
@@ -921,9 +925,8 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
         doc = next(given) if given is not None else _indexed(site, doc_id, html_of, seen, prefixes)
         # Each posting appended to its term's list by map, not a loop in Python.
         for joined, weights in ((doc.terms, doc.weights), (doc.prefix_terms, doc.prefix_weights)):
-            if joined:
-                deque(map(array.append, map(collected.__getitem__, joined.split("\0")),
-                          map((doc_id << 16).__or__, weights)), maxlen=0)
+            deque(map(array.append, map(collected.__getitem__, _split(joined)),
+                      map((doc_id << 16).__or__, weights)), maxlen=0)
         chunk.append(doc.kept)
         lengths.append(doc.length)
         if len(chunk) == _CHUNK or doc_id == len(keys) - 1:

@@ -85,6 +85,11 @@ PREFIX_MARK = "*"  # never part of a word (see words)
 _KEY = PREFIX + 1
 
 
+def prefix_term(word: str) -> str | None:
+    """The prefix term a word is also indexed by; None for a word of PREFIX letters or fewer."""
+    return word[:PREFIX] + PREFIX_MARK if len(word) > PREFIX else None
+
+
 def shard_key(term: str) -> str:
     """Terms that share their first four letters are in one shard, so a query word of four
     letters or more finds every word it begins there; a prefix term is keyed by its letters."""
