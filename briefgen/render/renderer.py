@@ -47,7 +47,29 @@ _HANDLERS: dict[PageKind, str] = {
 }
 
 
-_FEED_ENTRIES_KEPT = 512  # each holds its briefing's body: a few megabytes in all
+_ATOM_ENTRIES_KEPT = 16 << 20  # characters of Atom entries a renderer keeps (each holds its briefing's body)
+
+
+class _AtomEntries:
+    """Atom entries by briefing index, the least recently used let go past _ATOM_ENTRIES_KEPT
+    characters: bounded by size, since long briefings' entries are ten times short ones'."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, feeds.AtomEntry] = {}
+        self._size = 0
+
+    def get(self, index: int) -> feeds.AtomEntry | None:
+        entry = self._entries.pop(index, None)
+        if entry is not None:
+            self._entries[index] = entry  # the most recently used last
+        return entry
+
+    def add(self, index: int, entry: feeds.AtomEntry) -> None:
+        self._entries[index] = entry
+        self._size += len(entry.xml)
+        while self._size > _ATOM_ENTRIES_KEPT and len(self._entries) > 1:
+            oldest = next(iter(self._entries))
+            self._size -= len(self._entries.pop(oldest).xml)
 
 
 class RenderError(Exception):
@@ -128,6 +150,7 @@ class Renderer:
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
         self.search = SearchFiles(site, html_of, self.catalog.date)
         self._feed_entries_kept: dict[int, feeds.FeedEntry] = {}
+        self._atom_entries_kept = _AtomEntries()
 
 
     def for_site(self, site: Site, changed_briefings: Collection[int] | None = None) -> Renderer:
@@ -141,6 +164,7 @@ class Renderer:
         other.search = SearchFiles(site, self.html_of, self.catalog.date)
         other.search.follow(self.search, changed_briefings)
         other._feed_entries_kept = {}
+        other._atom_entries_kept = _AtomEntries()
         return other
 
     # -- dispatch -------------------------------------------------------------
@@ -344,8 +368,8 @@ class Renderer:
         return [self._feed_entry(i) for i in indexes[:FEED_SIZE]]
 
     def _feed_entry(self, index: int) -> feeds.FeedEntry:
-        """A briefing as feeds carry it. The newest briefings are in the feeds of most of
-        their topics, so the last few hundred entries are kept rather than rendered again."""
+        """A briefing as feeds carry it. The last few are kept: the site's Atom and JSON feeds
+        carry the same newest briefings."""
         kept = self._feed_entries_kept
         found = kept.get(index)
         if found is None:
@@ -353,9 +377,22 @@ class Renderer:
             url = self.scheme.absolute(self.site.briefings[index].url)
             found = feeds.FeedEntry(view, url, self._origin(),
                                     self._render(SOURCES_PARTIAL, briefing=view, in_feed=True))
-            if len(kept) >= _FEED_ENTRIES_KEPT:
+            if len(kept) >= FEED_SIZE:
                 del kept[next(iter(kept))]  # the oldest kept
             kept[index] = found
+        return found
+
+    def _atom_entries(self, indexes: Sequence[int]) -> list[feeds.AtomEntry]:
+        """The Atom entries of the first FEED_SIZE briefings of `indexes`. A briefing is in the
+        feeds of most of its topics: its entry is kept (see _AtomEntries) rather than made again."""
+        kept = self._atom_entries_kept
+        found = []
+        for index in indexes[:FEED_SIZE]:
+            entry = kept.get(index)
+            if entry is None:
+                entry = feeds.atom_entry(self._feed_entry(index))
+                kept.add(index, entry)
+            found.append(entry)
         return found
 
     def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
@@ -365,7 +402,7 @@ class Renderer:
 
     def _feed(self, spec: PageSpec) -> bytes:
         info = self._feed_info(self.config.site.title, spec.rel, urls.home())
-        return feeds.atom_feed(info, self._feed_entries(range(len(self.site.briefings))))
+        return feeds.atom_feed(info, self._atom_entries(range(len(self.site.briefings))))
 
     def _json_feed(self, spec: PageSpec) -> bytes:
         info = self._feed_info(self.config.site.title, spec.rel, urls.home())
@@ -375,7 +412,7 @@ class Renderer:
         (slug,) = spec.args
         name = self.site.topic_names[slug].name
         info = self._feed_info(f"{name} — {self.config.site.title}", spec.rel, urls.topic(slug))
-        return feeds.atom_feed(info, self._feed_entries(self.site.topics[slug]))
+        return feeds.atom_feed(info, self._atom_entries(self.site.topics[slug]))
 
     def _sitemap_entries(self, part: int) -> list[feeds.SitemapEntry]:
         return [feeds.SitemapEntry(self.scheme.absolute(rel), lastmod)

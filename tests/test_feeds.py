@@ -1,0 +1,113 @@
+"""The Atom feed as text equals the feed ElementTree made before it, byte for byte, for any
+text a site or briefing may hold: the reference below is that earlier serialiser, kept
+here as the oracle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from xml.etree.ElementTree import Element, SubElement, fromstring, indent, tostring
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from briefgen import __version__
+from briefgen.controls import strip_forbidden
+from briefgen.render import feeds
+from briefgen.render.views import BriefingView, TopicRef
+
+SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
+SETTINGS = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                    max_examples=300 * SCALE, phases=[p for p in Phase if p is not Phase.explain])
+
+
+def reference_atom_feed(info: feeds.FeedInfo, entries: Sequence[feeds.FeedEntry]) -> bytes:
+    xml = strip_forbidden
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    feed = Element("feed", {"xmlns": feeds.ATOM, lang: xml(info.language)})
+
+    def text(parent: Element, tag: str, value: str) -> Element:
+        element = SubElement(parent, tag)
+        element.text = value
+        return element
+
+    def author(parent: Element, name: str) -> None:
+        if name:
+            text(SubElement(parent, "author"), "name", name)
+
+    text(feed, "id", xml(info.feed_url))
+    text(feed, "title", xml(info.title))
+    updated = max((e.updated for e in entries), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    text(feed, "updated", updated.isoformat())
+    author(feed, xml(info.author))
+    SubElement(feed, "link", {"href": xml(info.home_url), "rel": "alternate", "type": "text/html"})
+    SubElement(feed, "link", {"href": xml(info.feed_url), "rel": "self", "type": "application/atom+xml"})
+    text(feed, "generator", "briefgen").set("version", __version__)
+    if info.description:
+        text(feed, "subtitle", xml(info.description))
+    for entry in entries:
+        item = SubElement(feed, "entry")
+        text(item, "id", xml(entry.url))
+        text(item, "title", xml(entry.view.title))
+        text(item, "updated", entry.updated.isoformat())
+        for name in entry.view.curators:
+            author(item, xml(name))
+        text(item, "content", xml(entry.content_html())).set("type", "html")
+        SubElement(item, "link", {"href": xml(entry.url), "rel": "alternate", "type": "text/html"})
+        if entry.view.summary:
+            text(item, "summary", xml(entry.view.summary))
+        for topic in entry.view.topics:
+            SubElement(item, "category", {"term": xml(topic.slug), "label": xml(topic.name)})
+        text(item, "published", entry.view.date.isoformat())
+    indent(feed)
+    document: bytes = tostring(feed, encoding="UTF-8", xml_declaration=True)
+    return document + b"\n"
+
+
+# Text with what XML escapes, whitespace of every kind, characters XML forbids (stripped),
+# other scripts, and the empty string.
+TEXT = st.text(st.sampled_from([*"aZ 9&<>\"'\t\r\n\x0b\x00é€Ж日\ufffe", "\ud800", "\U0001f600"]),
+               max_size=12)
+DATES = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2030, 1, 1),
+                     timezones=st.just(dt.UTC))
+
+
+@st.composite
+def entries(draw: st.DrawFn) -> feeds.FeedEntry:
+    date = draw(DATES)
+    view = BriefingView(
+        title=draw(TEXT), url="/b/", date=date, date_iso=date.isoformat(), date_display="",
+        updated=draw(st.none() | DATES), updated_iso=None, updated_display=None,
+        topics=tuple(TopicRef(draw(TEXT), draw(TEXT), "/t/") for _ in range(draw(st.integers(0, 2)))),
+        summary=draw(TEXT), body_html=Markup(draw(TEXT) + '<a href="#s">x</a><a href="/p/">y</a>'),
+        sources=(), curators=tuple(draw(st.lists(TEXT, max_size=2))), extra={}, draft=False,
+        word_count=1, reading_minutes=1)
+    return feeds.FeedEntry(view, "https://example.org/b/" + draw(TEXT), "https://example.org",
+                           draw(TEXT))
+
+
+@SETTINGS
+@given(info=st.builds(feeds.FeedInfo, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT),
+       items=st.lists(entries(), max_size=3))
+def test_atom_feed_equals_element_tree_serialisation(info: feeds.FeedInfo,
+                                                     items: list[feeds.FeedEntry]) -> None:
+    made = feeds.atom_feed(info, [feeds.atom_entry(entry) for entry in items])
+    assert made == reference_atom_feed(info, items)
+    fromstring(made)  # well-formed whatever the text
+
+
+def test_kept_entries_are_let_go_least_recently_used_first_past_their_size(monkeypatch) -> None:
+    from briefgen.render import renderer
+
+    monkeypatch.setattr(renderer, "_ATOM_ENTRIES_KEPT", 10)
+    kept = renderer._AtomEntries()
+    when = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+    for index in range(3):
+        kept.add(index, feeds.AtomEntry(when, "abcd"))  # 12 characters: the oldest goes
+    assert kept.get(0) is None and kept.get(1) is not None
+    kept.add(3, feeds.AtomEntry(when, "abcd"))  # 1 was used last: 2 goes
+    assert kept.get(2) is None and kept.get(1) is not None and kept.get(3) is not None
+    kept.add(4, feeds.AtomEntry(when, "x" * 50))  # larger than the bound alone: kept, alone
+    assert [kept.get(i) is not None for i in range(5)] == [False, False, False, False, True]
