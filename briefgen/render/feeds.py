@@ -67,14 +67,14 @@ def atom_feed(info: FeedInfo, entries: Sequence[AtomEntry]) -> bytes:
     xml = strip_forbidden
     lines = [
         "<?xml version='1.0' encoding='UTF-8'?>",
-        f'<feed xmlns="{ATOM}" xml:lang="{_attribute(xml(info.language))}">',
+        f'<feed xmlns="{ATOM}" xml:lang="{_xml_attribute(xml(info.language))}">',
         _leaf(1, "id", xml(info.feed_url)),
         _leaf(1, "title", xml(info.title)),
         _leaf(1, "updated", _feed_updated(entries).isoformat()),
         *_author(1, xml(info.author)),
         _link(1, xml(info.home_url), "alternate", "text/html"),
         _link(1, xml(info.feed_url), "self", "application/atom+xml"),
-        _leaf(1, "generator", "briefgen", f' version="{_attribute(__version__)}"'),
+        _leaf(1, "generator", "briefgen", f' version="{_xml_attribute(__version__)}"'),
     ]
     if info.description:
         lines.append(_leaf(1, "subtitle", xml(info.description)))
@@ -84,6 +84,7 @@ def atom_feed(info: FeedInfo, entries: Sequence[AtomEntry]) -> bytes:
 
 
 def atom_entry(entry: FeedEntry) -> AtomEntry:
+    """A briefing's entry, to be joined into each Atom feed that carries it."""
     xml = strip_forbidden
     view = entry.view
     lines = [
@@ -100,18 +101,18 @@ def atom_entry(entry: FeedEntry) -> AtomEntry:
     ]
     if view.summary:
         lines.append(_leaf(2, "summary", xml(view.summary)))
-    lines += [f'    <category term="{_attribute(xml(topic.slug))}" label="{_attribute(xml(topic.name))}" />'
-              for topic in view.topics]
+    lines += [f'    <category term="{_xml_attribute(xml(topic.slug))}" '
+              f'label="{_xml_attribute(xml(topic.name))}" />' for topic in view.topics]
     lines += [_leaf(2, "published", view.date.isoformat()), "  </entry>"]
     return AtomEntry(entry.updated, "\n".join(lines))
 
 
-def _text(text: str) -> str:
+def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _attribute(text: str) -> str:
-    return (_text(text).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+def _xml_attribute(text: str) -> str:
+    return (_xml_text(text).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
             .replace("\t", "&#09;"))
 
 
@@ -120,11 +121,11 @@ def _leaf(level: int, tag: str, text: str, attributes: str = "") -> str:
     indent = "  " * level
     if not text:
         return f"{indent}<{tag}{attributes} />"
-    return f"{indent}<{tag}{attributes}>{_text(text)}</{tag}>"
+    return f"{indent}<{tag}{attributes}>{_xml_text(text)}</{tag}>"
 
 
 def _link(level: int, href: str, rel: str, media_type: str) -> str:
-    return f'{"  " * level}<link href="{_attribute(href)}" rel="{rel}" type="{media_type}" />'
+    return f'{"  " * level}<link href="{_xml_attribute(href)}" rel="{rel}" type="{media_type}" />'
 
 
 def _author(level: int, name: str) -> list[str]:
