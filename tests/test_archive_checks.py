@@ -147,6 +147,21 @@ def test_a_misquotation_warns_at_the_quote_with_the_closest_passage(tmp_path: Pa
     assert "the cranes are moving again" in lines[0]
 
 
+@pytest.mark.parametrize(("misquoted", "shown"), [
+    # Paragraph 2 opens with its own quote mark: shown as it is, not inside another pair.
+    ("\u201cthe cranes are standing still\u201d",
+     'closest passage (para. 2): "We are back to work, and the cranes'),
+    ("\u201cdelays would last until the end of the year\u201d",
+     "closest passage (para. 3): \u201cShipping firms said that delays would last until the end of the "
+     "month.\u201d"),
+])
+def test_the_closest_passage_is_shown_in_one_pair_of_quote_marks(tmp_path: Path, misquoted: str,
+                                                                  shown: str) -> None:
+    result = build_ok(site_with(tmp_path, f"The union leader said {misquoted} [@lw-harbour]."))
+    assert shown in result.stderr, result.stderr
+    assert "\u201c\"" not in result.stderr and "\u201c\u201c" not in result.stderr
+
+
 def test_single_typographic_quotes_keep_their_apostrophes(tmp_path: Path) -> None:
     result = build_ok(site_with(tmp_path, "She said \u2018the cranes don\u2019t move\u2019 [@lw-harbour]."))
     assert "quotation \u201cthe cranes don\u2019t move\u201d" in result.stderr, result.stderr

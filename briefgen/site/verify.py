@@ -232,7 +232,7 @@ def _check_quotation(path: str, quotation: Quotation, archives: Mapping[str, Arc
     if closest is not None:
         archive, number, text = closest
         where = f"{archive.id!r}, para. {number}" if len(cited) > 1 else f"para. {number}"
-        message += f"; closest passage ({where}): \u201c{_short(text, 160)}\u201d"
+        message += f"; closest passage ({where}): {_quoted(_short(text, 160))}"
     report = error if strict else warning
     return report(path, quotation.line, quotation.column, message)
 
@@ -271,6 +271,15 @@ def _closest(quote: str, archives: list[Archive], texts: _Texts) -> tuple[Archiv
     if best is None or best[0][0] < 0.5:
         return None
     return best[1], best[2], best[3]
+
+
+# Marks that open a quotation (see content/quotes.py): an archived sentence that starts with one
+# is a quotation already, and is shown as it is rather than inside another pair of marks.
+_OPENING_MARKS = ("\u201c", "\u201e", "\u00ab", '"', "\u2018")
+
+
+def _quoted(passage: str) -> str:
+    return passage if passage.startswith(_OPENING_MARKS) else f"\u201c{passage}\u201d"
 
 
 def _short(text: str, limit: int) -> str:
