@@ -215,8 +215,8 @@ def count_files(folder: Path) -> int:
 def run_build(tool: Tool) -> dict[str, object]:
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         if TIME:
-            full = [TIME, "-f", "%M", "-o", rss_file.name, *tool.command]
-        else:  # a fresh child per run, reporting getrusage(RUSAGE_CHILDREN).ru_maxrss
+            full = [TIME, "-f", "%M %U %S", "-o", rss_file.name, *tool.command]
+        else:  # a fresh child per run, reporting getrusage(RUSAGE_CHILDREN) as GNU time would
             full = [sys.executable, str(Path(__file__).resolve()), "--_rusage", rss_file.name,
                     "--", *tool.command]
         start = time.perf_counter()
@@ -229,11 +229,15 @@ def run_build(tool: Tool) -> dict[str, object]:
         sampler.stop()
         lines = [line for line in rss_file.read().splitlines() if line.strip()]
     try:
-        max_rss_kb = int(lines[-1])
+        max_rss, user, system = lines[-1].split()
+        max_rss_kb, cpu = int(max_rss), float(user) + float(system)
     except (IndexError, ValueError):
-        max_rss_kb = 0
+        max_rss_kb, cpu = 0, None
     return {
         "seconds": seconds,
+        # The build's process and every process it waited for (its workers): what the machine
+        # spent, steadier from run to run than the wall time when the machine is noisy.
+        "cpu_seconds": cpu,
         "rc": proc.returncode,
         "rss_max_mb": max_rss_kb / 1024,
         # The tree's sum is at least its largest process (sampling can miss a short peak).
@@ -387,6 +391,8 @@ def summarise(runs: dict[str, list[dict]], size: int) -> dict[str, dict[str, flo
         one = {"briefgen": "cold_jobs1", "pelican": "cold"}.get(tool)
         row["one_process_ms"] = (None if one is None or row[one] is None
                                  else 1000 * row[one] / size)  # type: ignore[operator]
+        cold_cpu = [cpu for r in ok if (cpu := r["cold"].get("cpu_seconds")) is not None]
+        row["cold_cpu_s"] = median(cold_cpu) if len(cold_cpu) == len(ok) else None
         row["rss_max_mb"] = median([max(r[p]["rss_max_mb"] for p in mine) for r in ok])
         row["rss_sum_mb"] = median([max(r[p]["rss_sum_mb"] for p in mine) for r in ok])
         row["files"] = median([r["cold"]["files"] for r in ok])
@@ -409,6 +415,7 @@ def summarise(runs: dict[str, list[dict]], size: int) -> dict[str, dict[str, flo
 
 ROWS = [*PHASES.items(),
         ("one_process_ms", "cold build in one process, ms per briefing"),
+        ("cold_cpu_s", "cold build, CPU user + system of every process (s)"),
         ("rss_max_mb", "peak RSS, largest process (MB)"),
         ("rss_sum_mb", "peak RSS, sum over process tree (MB)"),
         ("files", "files written")]
@@ -590,6 +597,8 @@ NOTES = [
     "so pages shared between forked workers are counted once per process, and a peak "
     "shorter than 20 ms can be missed.",
     "Hugo and briefgen use every core by default; Pelican builds in one process.",
+    "CPU is GNU time's %U + %S: the build's process and every process it waited for (briefgen's "
+    "workers); on a noisy machine it moves less from run to run than the wall time does.",
 ]
 
 
@@ -598,7 +607,8 @@ NOTES = [
 def _rusage_child(argv: list[str]) -> int:
     out_file, rest = argv[0], argv[argv.index("--") + 1:]
     rc = subprocess.call(rest)
-    Path(out_file).write_text(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    Path(out_file).write_text(f"{used.ru_maxrss} {used.ru_utime:.2f} {used.ru_stime:.2f}\n")
     return rc
 
 
