@@ -35,6 +35,8 @@ _QUOTE = re.compile(
     "\u201c[^\u201d]*\u201d|\u201e[^\u201c\u201d]*[\u201c\u201d]|\u00ab[^\u00bb]*\u00bb|\"[^\"]*\""
     "|\u2018(?<!\\w\u2018)(?:[^\u2018\u2019]|\u2019(?=\\w))*\u2019(?!\\w)"
 )
+# The marks that open a quotation, one for each alternative of _QUOTE.
+OPENING_MARKS = ("\u201c", "\u201e", "\u00ab", '"', "\u2018")
 # What is not prose: HTML tags, link targets and titles, attribute lists.
 _NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"\u201d\u00bb\u201c\u2019')\]]*\s+")

@@ -63,21 +63,19 @@ def _feed_updated(entries: Sequence[FeedEntry | AtomEntry]) -> dt.datetime:
 def atom_feed(info: FeedInfo, entries: Sequence[AtomEntry]) -> bytes:
     """An Atom 1.0 document, written as ElementTree's `indent` and `tostring` wrote it (a
     test holds the two equal)."""
-    # Characters XML cannot hold are left out; content checks report them.
-    xml = strip_forbidden
     lines = [
         "<?xml version='1.0' encoding='UTF-8'?>",
-        f'<feed xmlns="{ATOM}" xml:lang="{_xml_attribute(xml(info.language))}">',
-        _leaf(1, "id", xml(info.feed_url)),
-        _leaf(1, "title", xml(info.title)),
+        f'<feed xmlns="{ATOM}" xml:lang="{_xml_attribute(info.language)}">',
+        _leaf(1, "id", info.feed_url),
+        _leaf(1, "title", info.title),
         _leaf(1, "updated", _feed_updated(entries).isoformat()),
-        *_author(1, xml(info.author)),
-        _link(1, xml(info.home_url), "alternate", "text/html"),
-        _link(1, xml(info.feed_url), "self", "application/atom+xml"),
+        *_author(1, info.author),
+        _link(1, info.home_url, "alternate", "text/html"),
+        _link(1, info.feed_url, "self", "application/atom+xml"),
         _leaf(1, "generator", "briefgen", f' version="{_xml_attribute(__version__)}"'),
     ]
     if info.description:
-        lines.append(_leaf(1, "subtitle", xml(info.description)))
+        lines.append(_leaf(1, "subtitle", info.description))
     lines += [entry.xml for entry in entries]
     lines.append("</feed>\n")
     return "\n".join(lines).encode("utf-8", "xmlcharrefreplace")
@@ -85,33 +83,35 @@ def atom_feed(info: FeedInfo, entries: Sequence[AtomEntry]) -> bytes:
 
 def atom_entry(entry: FeedEntry) -> AtomEntry:
     """A briefing's entry, to be joined into each Atom feed that carries it."""
-    xml = strip_forbidden
     view = entry.view
     lines = [
         "  <entry>",
-        _leaf(2, "id", xml(entry.url)),
-        _leaf(2, "title", xml(view.title)),
+        _leaf(2, "id", entry.url),
+        _leaf(2, "title", view.title),
         _leaf(2, "updated", entry.updated.isoformat()),
     ]
     for name in view.curators:
-        lines += _author(2, xml(name))
+        lines += _author(2, name)
     lines += [
-        _leaf(2, "content", xml(entry.content_html()), ' type="html"'),
-        _link(2, xml(entry.url), "alternate", "text/html"),
+        _leaf(2, "content", entry.content_html(), ' type="html"'),
+        _link(2, entry.url, "alternate", "text/html"),
     ]
     if view.summary:
-        lines.append(_leaf(2, "summary", xml(view.summary)))
-    lines += [f'    <category term="{_xml_attribute(xml(topic.slug))}" '
-              f'label="{_xml_attribute(xml(topic.name))}" />' for topic in view.topics]
+        lines.append(_leaf(2, "summary", view.summary))
+    lines += [f'    <category term="{_xml_attribute(topic.slug)}" '
+              f'label="{_xml_attribute(topic.name)}" />' for topic in view.topics]
     lines += [_leaf(2, "published", view.date.isoformat()), "  </entry>"]
     return AtomEntry(entry.updated, "\n".join(lines))
 
 
 def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as XML character data: characters XML cannot hold left out (content checks report
+    them), `&`, `<` and `>` escaped."""
+    return escape(strip_forbidden(text), quote=False)
 
 
 def _xml_attribute(text: str) -> str:
+    """Text as an attribute value in double quotes, escaped as ElementTree escapes one."""
     return (_xml_text(text).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
             .replace("\t", "&#09;"))
 
@@ -119,9 +119,10 @@ def _xml_attribute(text: str) -> str:
 def _leaf(level: int, tag: str, text: str, attributes: str = "") -> str:
     """An element without children at its indentation: empty, it closes itself."""
     indent = "  " * level
-    if not text:
+    escaped = _xml_text(text)
+    if not escaped:
         return f"{indent}<{tag}{attributes} />"
-    return f"{indent}<{tag}{attributes}>{_xml_text(text)}</{tag}>"
+    return f"{indent}<{tag}{attributes}>{escaped}</{tag}>"
 
 
 def _link(level: int, href: str, rel: str, media_type: str) -> str:
@@ -129,7 +130,7 @@ def _link(level: int, href: str, rel: str, media_type: str) -> str:
 
 
 def _author(level: int, name: str) -> list[str]:
-    if not name:  # Atom requires a name
+    if not strip_forbidden(name):  # Atom requires a name
         return []
     indent = "  " * level
     return [f"{indent}<author>", _leaf(level + 1, "name", name), f"{indent}</author>"]
@@ -175,7 +176,7 @@ def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for entry in entries:
         lastmod = f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else ""
-        lines.append(f"<url><loc>{escape(strip_forbidden(entry.url), quote=False)}</loc>{lastmod}</url>")
+        lines.append(f"<url><loc>{_xml_text(entry.url)}</loc>{lastmod}</url>")
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
 
@@ -183,7 +184,7 @@ def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
 def sitemap_index(part_urls: Sequence[str]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"<sitemap><loc>{escape(strip_forbidden(url), quote=False)}</loc></sitemap>"
+    lines += [f"<sitemap><loc>{_xml_text(url)}</loc></sitemap>"
               for url in part_urls]
     lines.append("</sitemapindex>\n")
     return "\n".join(lines).encode("utf-8")

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from briefgen.content.archive import Archive, normalise, paragraph_range, passage
-from briefgen.content.quotes import Quotation
+from briefgen.content.quotes import OPENING_MARKS, Quotation
 from briefgen.content.records import BriefingDoc, Source
 from briefgen.diagnostics import Diagnostic, error, warning
 from briefgen.site.model import Briefing
@@ -273,13 +273,9 @@ def _closest(quote: str, archives: list[Archive], texts: _Texts) -> tuple[Archiv
     return best[1], best[2], best[3]
 
 
-# Marks that open a quotation (see content/quotes.py): an archived sentence that starts with one
-# is a quotation already, and is shown as it is rather than inside another pair of marks.
-_OPENING_MARKS = ("\u201c", "\u201e", "\u00ab", '"', "\u2018")
-
-
 def _quoted(passage: str) -> str:
-    return passage if passage.startswith(_OPENING_MARKS) else f"\u201c{passage}\u201d"
+    """A passage in quote marks; one that opens with its own is a quotation already, shown as it is."""
+    return passage if passage.startswith(OPENING_MARKS) else f"\u201c{passage}\u201d"
 
 
 def _short(text: str, limit: int) -> str:
