@@ -162,7 +162,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 5
+    assert meta["documents"] == 6 and meta["format"] == 6
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -621,6 +621,135 @@ def test_case_accents_and_other_scripts(server: str, tab: Any) -> None:
     assert marks == ["methodology"]
 
 
+# Chinese and Japanese briefings, written for these tests: scripts without spaces between words.
+CJK_CONFIG = CONFIG.replace('timezone = "UTC"', 'timezone = "UTC"\nlanguage = "zh"')
+
+TRADE_DEAL = """\
+---
+title: 越南与中国签署贸易协定
+date: 2024-05-02
+topics: [Trade]
+summary: 两国在河内签署了新的贸易协定书，关税将分三年降低。
+---
+协定涵盖农产品和电子产品。代表团来自中、越两国。
+"""  # noqa: RUF001 (Chinese punctuation)
+
+TRADE_TALKS = """\
+---
+title: 贸易谈判没有结果
+date: 2024-04-10
+topics: [Trade]
+summary: 双方表示下个月再谈，新的协定仍未达成。
+---
+谈判持续了两天。俄罗斯代表以观察员身份出席。
+"""  # noqa: RUF001 (Chinese punctuation)
+
+SANCTIONS = """\
+---
+title: 欧洲议会讨论新的制裁
+date: 2024-03-15
+topics: [Diplomacy]
+summary: 议员们要求扩大对能源出口的限制措施，制裁中俄。
+---
+投票定于下周举行。
+"""  # noqa: RUF001 (Chinese punctuation)
+
+TOKYO = """\
+---
+title: 東京で首脳会議が開かれた
+date: 2024-06-20
+topics: [Diplomacy]
+summary: 各国の首脳が気候変動への対応を話し合った。
+---
+会議は二日間にわたって行われた。
+"""
+
+CJK_FILES = {
+    "content/briefings/2024/trade-deal.md": TRADE_DEAL,
+    "content/briefings/2024/trade-talks.md": TRADE_TALKS,
+    "content/briefings/2024/sanctions.md": SANCTIONS,
+    "content/briefings/2024/tokyo.md": TOKYO,
+}
+
+
+def _cjk_url(day: str, title: str) -> str:
+    from briefgen.content.slugs import make_slug
+
+    return f"/brief/{day}/{make_slug(title)}/"
+
+
+TRADE_DEAL_URL = _cjk_url("2024/05/02", "越南与中国签署贸易协定")
+TRADE_TALKS_URL = _cjk_url("2024/04/10", "贸易谈判没有结果")
+SANCTIONS_URL = _cjk_url("2024/03/15", "欧洲议会讨论新的制裁")
+TOKYO_URL = _cjk_url("2024/06/20", "東京で首脳会議が開かれた")
+
+
+def test_chinese_and_japanese_runs_are_indexed_by_pairs_of_characters() -> None:
+    from briefgen.search.text import fold, prefix_term, shard_key, words
+
+    # A run of CJK characters: each pair of neighbours, then its last character.
+    assert words("贸易协定。") == ["贸易", "易协", "协定", "定"]
+    assert words("中、越") == ["中", "越"]  # one character alone is itself
+    # Other scripts in the same run of letters stay words; folding comes first (が is か, and
+    # half-width katakana are full-width).
+    assert words("iPhone手机销量") == ["iphone", "手机", "机销", "销量", "量"]
+    assert words("会議が ｶﾞｲﾄﾞ") == ["会議", "議か", "か", "カイ", "イト", "ト"]
+    # Korean is written with spaces: a word (of jamo, as NFKD leaves Hangul).
+    assert words("𠀀𠀁 Ελληνικά 서울에서") == ["𠀀𠀁", "𠀁", "ελληνικα", fold("서울에서")]
+    # A pair is also listed under its first character, in the shard of that character.
+    assert prefix_term("贸易") == "贸*" and shard_key("贸*") == shard_key("贸") == "贸"
+    assert prefix_term("贸") is None and prefix_term("of") is None
+    assert prefix_term("dalton") == "dal*" and shard_key("dal*") == "dal"
+
+
+@pytest.fixture(scope="module")
+def cjk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = tmp_path_factory.mktemp("search-cjk")
+    site = make_site(base, CJK_FILES, CJK_CONFIG)
+    build_ok(site, "--output", base / "www" / "brief")
+    with serving(base / "www") as address:
+        yield address
+
+
+def marked(tab: Any, selector: str) -> list[str]:
+    return list(tab.eval_on_selector_all(selector, "m => m.map(x => x.textContent)"))
+
+
+@browser_test
+def test_chinese_and_japanese_words_are_found_inside_runs(cjk_server: str, tab: Any) -> None:
+    # Two characters inside a run; the title's match ranks first.
+    assert type_query(tab, cjk_server, "贸易") == [TRADE_DEAL_URL, TRADE_TALKS_URL]
+    assert marked(tab, "#search-results li:first-child .search-result__title mark") == ["贸易"]
+    # Four: every pair must be there, so 贸易 and 协定 apart (the talks) do not match.
+    assert type_query(tab, cjk_server, "贸易协定") == [TRADE_DEAL_URL]
+    assert marked(tab, "#search-results .search-result__title mark") == ["贸易协定"]
+    assert marked(tab, "#search-results .search-result__snippet mark") == ["贸易协定"]
+    assert type_query(tab, cjk_server, '"贸易协定"') == [TRADE_DEAL_URL]
+    assert type_query(tab, cjk_server, "协定贸易") == []
+    # One character, wherever it stands: starting a pair (俄罗斯), ending a run (制裁中俄).
+    assert sorted(type_query(tab, cjk_server, "俄")) == sorted([TRADE_TALKS_URL, SANCTIONS_URL])
+    assert sorted(type_query(tab, cjk_server, "越")) == [TRADE_DEAL_URL]  # 越南, and 越 alone
+    assert type_query(tab, cjk_server, "制裁 俄") == [SANCTIONS_URL]
+    # Japanese: kanji and kana alike, folded as the index folds them (が is found as か).
+    assert type_query(tab, cjk_server, "首脳会議") == [TOKYO_URL]
+    assert type_query(tab, cjk_server, "会議が") == [TOKYO_URL]
+    assert marked(tab, "#search-results .search-result__title mark") == ["会議が"]
+    assert type_query(tab, cjk_server, "会議 贸易") == []
+
+
+@browser_test
+def test_a_quoted_phrase_runs_from_a_cjk_run_into_the_next_word(server: str, tab: Any) -> None:
+    tab.goto(f"{server}/brief/search/")
+    tab.wait_for_selector("#search-q", state="visible")
+    parse = "t => window.briefgenSearch.parseQuery(t)"
+    # Between a run and the next word, a document's words hold the run's last character.
+    assert tab.evaluate(parse, '"手机 iPhone"') == {"words": ["手机", "iphone"],
+                                                   "phrases": [["手机", "机", "iphone"]]}
+    assert tab.evaluate(parse, '"iPhone 手机"') == {"words": ["iphone", "手机"],
+                                                   "phrases": [["iphone", "手机"]]}
+    assert tab.evaluate(parse, '贸易协定 中') == {"words": ["贸易", "易协", "协定", "中"], "phrases": []}
+
+
 @browser_test
 def test_filters_from_the_address_and_from_the_controls(server: str, tab: Any) -> None:
     tab.goto(f"{server}/brief/search/?q=aleppo&topic=energy")
@@ -709,7 +838,8 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
     from briefgen.search.text import PREFIX, PREFIX_MARK, shard_of, words
 
     samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
-               "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²"]
+               "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²", "越南与中国签署贸易协定。中、越",
+               "iPhone手机销量 東京で会議が開かれた ｶﾞｲﾄﾞ", "〇々 𠀀𠀁𠀂 서울에서 豈"]
     tab.goto(f"{server}/brief/search/")
     tab.wait_for_selector("#search-q", state="visible")
     for text in samples:

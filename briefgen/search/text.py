@@ -46,8 +46,50 @@ _ASCII = bytes(range(128))
 _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
 
 
+# Scripts written without spaces between words: Chinese, Japanese (kanji and kana). A run of
+# their characters is indexed by its overlapping pairs, as Lucene's CJK analyser does, and by
+# its last character, so that a query finds any word of two characters or more inside a run
+# (as the pairs of its characters, which must all match) and a single character wherever it
+# stands (the pairs it begins, see prefix_term, or the end of a run). Korean is written with
+# spaces and stays with the other scripts. Ranges, not Unicode script properties, so that
+# `static/search.js` can say the same with the same numbers.
+_CJK_CHARS = ("\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+              "\uf900-\ufaff\U00020000-\U0003ffff")
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+_CJK_OR_OTHER = re.compile(f"[{_CJK_CHARS}]+|[^{_CJK_CHARS}]+")
+
+
+def is_cjk(char: str) -> bool:
+    """Whether a character is of a script written without spaces between words (see _CJK)."""
+    return _CJK.match(char) is not None
+
+
+def cjk_terms(run: str) -> list[str]:
+    """The terms of a run of CJK characters: one character alone, else each pair of
+    neighbours and then the last character."""
+    if len(run) == 1:
+        return [run]
+    return [run[at:at + 2] for at in range(len(run) - 1)] + [run[-1]]
+
+
+def _split_cjk(found: list[str]) -> list[str]:
+    """Words as runs of letters split where CJK characters start and stop, each run of
+    those given as its terms (cjk_terms)."""
+    split: list[str] = []
+    for word in found:
+        if _CJK.search(word) is None:
+            split.append(word)
+            continue
+        for part in _CJK_OR_OTHER.findall(word):
+            if _CJK.match(part):
+                split += cjk_terms(part)
+            else:
+                split.append(part)
+    return split
+
+
 def words(text: str) -> list[str]:
-    """The folded words of a text, in order."""
+    """The folded words of a text, in order; runs of CJK characters as their terms (see _CJK)."""
     # A plain text is split as bytes, by a table and split(): a quarter of what a regular
     # expression costs, and indexing long briefings is mostly this.
     data = text.encode("utf-8", "surrogatepass")
@@ -59,7 +101,9 @@ def words(text: str) -> list[str]:
             break
         others = others.replace(mark, b"")
     if others:
-        return _WORD.findall(fold(text))
+        folded = fold(text)
+        found = _WORD.findall(folded)
+        return _split_cjk(found) if _CJK.search(folded) else found
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 
@@ -86,14 +130,21 @@ _KEY = PREFIX + 1
 
 
 def prefix_term(word: str) -> str | None:
-    """The prefix term a word is also indexed by; None for a word of PREFIX letters or fewer."""
-    return word[:PREFIX] + PREFIX_MARK if len(word) > PREFIX else None
+    """The prefix term a word is also indexed by; None for a word of PREFIX letters or fewer.
+    A pair of CJK characters is indexed by its first, so that one character typed alone finds
+    the pairs it begins ("中*" for "中国")."""
+    if len(word) > PREFIX:
+        return word[:PREFIX] + PREFIX_MARK
+    if len(word) == 2 and is_cjk(word[0]):
+        return word[0] + PREFIX_MARK
+    return None
 
 
 def shard_key(term: str) -> str:
     """Terms that share their first four letters are in one shard, so a query word of four
-    letters or more finds every word it begins there; a prefix term is keyed by its letters."""
-    return term[:PREFIX] if term.endswith(PREFIX_MARK) else term[:_KEY]
+    letters or more finds every word it begins there; a prefix term is keyed by its letters,
+    so it is in the shard of the word they make."""
+    return term[:-1] if term.endswith(PREFIX_MARK) else term[:_KEY]
 
 
 def fnv1a(text: str) -> int:

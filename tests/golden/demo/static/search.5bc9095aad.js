@@ -2,20 +2,27 @@
    briefgen/site/search_files.py) and shows results on the search page. No dependencies.
 
    Words are folded and split as briefgen/search/text.py does: NFKD, combining
-   marks dropped, lower case, runs of letters and digits of any script. */
+   marks dropped, lower case, runs of letters and digits of any script; a run of
+   Chinese or Japanese characters as the pairs of its neighbouring characters. */
 (function () {
   "use strict";
 
-  var FORMAT = 5;
+  var FORMAT = 6;
   var PAGE_SIZE = 10;
   var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
   var K1 = 1.2, B = 0.75;
   var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
+  // Scripts written without spaces between words: the ranges of _CJK_CHARS in text.py.
+  var CJK_CHARS = "\\u3005-\\u3007\\u3040-\\u309f\\u30a0-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf" +
+    "\\u4e00-\\u9fff\\uf900-\\ufaff\\u{20000}-\\u{3ffff}";
+  var CJK = new RegExp("[" + CJK_CHARS + "]", "u");
+  var CJK_OR_OTHER = new RegExp("[" + CJK_CHARS + "]+|[^" + CJK_CHARS + "]+", "gu");
 
   // The folding, sharding and decoding rules, for tests that compare them with briefgen's.
-  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash };
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash,
+                            parseQuery: parseQuery };
 
   var form = document.querySelector("form[data-search-index]");
   if (!form || !window.fetch || !String.prototype.normalize) return;
@@ -63,8 +70,40 @@
     return text.normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase();
   }
 
+  /* A run of CJK characters as the index lists it (cjk_terms in text.py): one character alone,
+     else each pair of neighbours, then the last character. A query's words leave that last one
+     out: the index lists it only where a run ends, and the pairs find a word inside a longer run. */
+  function cjkTerms(run, last) {
+    var chars = Array.from(run);
+    if (chars.length === 1) return [run];
+    var out = [];
+    for (var i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
+    if (last) out.push(chars[chars.length - 1]);
+    return out;
+  }
+
+  /* `text` split as the index splits it; `last` false: without the last character of a CJK run. */
+  function split(text, last) {
+    var out = [];
+    (fold(text).match(WORD) || []).forEach(function (word) {
+      if (!CJK.test(word)) { out.push(word); return; }
+      word.match(CJK_OR_OTHER).forEach(function (part) {
+        if (CJK.test(part)) out.push.apply(out, cjkTerms(part, last));
+        else out.push(part);
+      });
+    });
+    return out;
+  }
+
   function words(text) {
-    return fold(text).match(WORD) || [];
+    return split(text, true);
+  }
+
+  /* A quoted phrase's words: as a document's sequence lists them, where a CJK run's last
+     character stands between the run and the next word, but not at the phrase's end. */
+  function phraseWords(text) {
+    var all = split(text, true), shorter = split(text, false);
+    return all.length && all[all.length - 1] !== shorter[shorter.length - 1] ? all.slice(0, -1) : all;
   }
 
   /* 32-bit FNV-1a over code points, as briefgen/search/text.py computes it. */
@@ -113,10 +152,10 @@
     var phrases = [];
     var quoted = /"([^"]*)"?/g, found;
     while ((found = quoted.exec(text)) !== null) {
-      var phrase = words(found[1]);
+      var phrase = phraseWords(found[1]);
       if (phrase.length > 1) phrases.push(phrase);
     }
-    var all = words(text.replace(/"/g, " "));
+    var all = split(text.replace(/"/g, " "), false);
     var unique = all.filter(function (w, i) { return all.indexOf(w) === i; });
     return { words: unique, phrases: phrases };
   }
@@ -159,11 +198,12 @@
   }
 
   /* Whether a term of a word's shard counts for the word: the word itself, a word it begins
-     (when of four letters or more), or its prefix term (when of three). */
+     (when of four letters or more), or its prefix term (when of three, or one CJK character:
+     the pairs it begins). */
   function finds(term, word, letters) {
     if (term === word) return true;
     if (letters > PREFIX) return term.lastIndexOf(word, 0) === 0;
-    return letters === PREFIX && term === word + PREFIX_MARK;
+    return (letters === PREFIX || (letters === 1 && CJK.test(word))) && term === word + PREFIX_MARK;
   }
 
   /* doc id -> best BM25 score of this word's matching terms. */
@@ -292,21 +332,66 @@
 
   // ---- showing results -------------------------------------------------------
 
+  /* The stretches, [start, end) in the text, to mark in a run of letters (at `offset`) that holds
+     CJK characters: its other words as a word is marked, and every place where a CJK word of
+     the query (one character or a pair) stands. Folded character by character, so that each
+     folded character is known to come from one of the text's. */
+  function runMarks(run, offset, query) {
+    var units = [], chars = [], at = offset;
+    Array.from(run).forEach(function (original, unit) {
+      units.push([at, at + original.length]);
+      at += original.length;
+      Array.from(fold(original)).forEach(function (c) { chars.push({ c: c, unit: unit, cjk: CJK.test(c) }); });
+    });
+    var marked = units.map(function () { return false; });
+    function cover(first, last) {
+      for (var u = chars[first].unit; u <= chars[last].unit; u++) marked[u] = true;
+    }
+    for (var p = 0, q; p < chars.length; p = q) {
+      for (q = p; q < chars.length && chars[q].cjk === chars[p].cjk; q++);
+      if (!chars[p].cjk) {
+        var token = chars.slice(p, q).map(function (x) { return x.c; }).join("");
+        if (query.words.some(function (w) { return matches(token, w); })) cover(p, q - 1);
+        continue;
+      }
+      query.words.forEach(function (w) {
+        var wanted = Array.from(w);
+        if (!CJK.test(wanted[0])) return;
+        for (var start = p; start + wanted.length <= q; start++) {
+          var k = 0;
+          while (k < wanted.length && chars[start + k].c === wanted[k]) k++;
+          if (k === wanted.length) cover(start, start + k - 1);
+        }
+      });
+    }
+    var spans = [];
+    for (var u = 0; u < units.length; u++) {
+      if (!marked[u]) continue;
+      var v = u;
+      while (v + 1 < units.length && marked[v + 1]) v++;
+      spans.push([units[u][0], units[v][1]]);
+      u = v;
+    }
+    return spans;
+  }
+
   /* Text with the words that match the query in <mark>. */
   function highlighted(text, query) {
     var fragment = document.createDocumentFragment();
     var at = 0, found;
-    WORD.lastIndex = 0;
+    function mark(start, end) {
+      fragment.appendChild(document.createTextNode(text.slice(at, start)));
+      fragment.appendChild(element("mark", "", text.slice(start, end)));
+      at = end;
+    }
     var pattern = new RegExp(WORD.source, "gu");
     while ((found = pattern.exec(text)) !== null) {
       var token = fold(found[0]);
-      var hit = query.words.some(function (w) { return matches(token, w); });
-      if (!hit) continue;
-      fragment.appendChild(document.createTextNode(text.slice(at, found.index)));
-      var mark = document.createElement("mark");
-      mark.textContent = found[0];
-      fragment.appendChild(mark);
-      at = found.index + found[0].length;
+      if (CJK.test(token)) {
+        runMarks(found[0], found.index, query).forEach(function (span) { mark(span[0], span[1]); });
+      } else if (query.words.some(function (w) { return matches(token, w); })) {
+        mark(found.index, found.index + found[0].length);
+      }
     }
     fragment.appendChild(document.createTextNode(text.slice(at)));
     return fragment;
