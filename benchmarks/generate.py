@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -467,6 +468,66 @@ def _body(rng: Random, writer: Writer, cited: list[str]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+# --- Chinese characters (the `cjk` shape) --------------------------------------------------------
+#
+# Chinese and Japanese are written without spaces between words, and search indexes them by
+# pairs of characters: a corpus in English measures none of that. The `cjk` shape writes the
+# `wide` briefings in characters: every English word becomes a word of characters of its own,
+# always the same (a hash picks them), and the spaces between words go. A function word is one
+# character of a few common ones; a lexicon name one character a syllable; any other word two
+# characters, or three when long; all drawn from the first 3,500 of the unified ideographs. The
+# Markdown around the words (headings, lists, tables, links, citations, footnotes) is kept.
+
+_HANZI = [chr(0x4E00 + i) for i in range(3500)]
+_FUNCTION_HANZI = "的了在和是有对将于与从被等也已为这其而并"
+_FUNCTION_WORDS = frozenset((
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "with", "from", "and", "or", "but",
+    "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "will", "would", "its", "it",
+    "that", "this", "which", "who", "after", "before", "over", "about", "into", "than", "not", "no"))
+# Left as they are: citations, link targets, footnote markers, URLs.
+_KEEP_OR_WORD = re.compile(r"(\[@[^\]]*\]|\]\([^)]*\)|\[\^\d+\]|https?://\S+)|([A-Za-z]+(?:['\u2019][A-Za-z]+)?)")
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")
+_CJK_STOP = re.compile(r"(?<=[\u4e00-\u9fff])\.( |$)", re.M)
+_CJK_COMMA = re.compile(r"(?<=[\u4e00-\u9fff]), ?")
+
+
+def hanzi_word(word: str) -> str:
+    """The characters an English word is written as: the same for the same word, in any run."""
+    key = word.lower()
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    if key in _FUNCTION_WORDS:
+        return _FUNCTION_HANZI[digest[0] % len(_FUNCTION_HANZI)]
+    long_word = 3 if len(key) >= 10 else 2
+    size = max(2, min(4, len(key) // 2)) if _is_lexicon_word(key) else long_word
+    return "".join(_HANZI[int.from_bytes(digest[2 * i:2 * i + 2], "little") % len(_HANZI)]
+                   for i in range(size))
+
+
+def _is_lexicon_word(word: str) -> bool:
+    """Whether a word is made of the lexicon's syllables (lexicon_word), as its names are."""
+    at = 0
+    while at < len(word):
+        for size in (3, 2):
+            if word[at:at + size] in _SYLLABLES:
+                at += size
+                break
+        else:
+            return False
+    return True
+
+
+def hanzi_text(text: str) -> str:
+    """English Markdown written in characters (see above): words replaced, the spaces between
+    them dropped, full stops and commas after them made Chinese ones."""
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) or hanzi_word(match.group(2))
+
+    text = _KEEP_OR_WORD.sub(replace, text)
+    text = _CJK_SPACE.sub("", text)
+    text = _CJK_STOP.sub("。", text)
+    return _CJK_COMMA.sub("\uff0c", text)
+
+
 # --- corpus shapes beside the default one ----------------------------------------------------
 #
 # One shape of corpus lets a build be tuned to it without anyone noticing; the others
@@ -501,6 +562,7 @@ class Shape:
     plan: Plan | None = None               # None: the default shape's body
     many_topics: bool = False
     lexicon: bool = False                  # half the sentences name words of a Lexicon
+    cjk: bool = False                      # titles, summaries and bodies in characters (hanzi_text)
 
 
 SHAPES = {shape.name: shape for shape in [
@@ -530,6 +592,9 @@ SHAPES = {shape.name: shape for shape in [
     Shape("wide", "the default briefings in a news archive's vocabulary: half their sentences "
           "name people, places and things drawn by Zipf's law from 300,000 words",
           lexicon=True),
+    Shape("cjk", "the `wide` briefings written in Chinese characters, no spaces between words "
+          "(a site in Chinese)",
+          lexicon=True, cjk=True),
 ]}
 TOPIC_COUNT = 2000
 
@@ -735,7 +800,7 @@ def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = RE
     for folder in (bg / "content" / "sources", bg / "templates", pel / "content",
                    hugo / "content" / "posts"):
         folder.mkdir(parents=True, exist_ok=True)
-    _write_configs(bg, pel, hugo, Path(briefgen_src))
+    _write_configs(bg, pel, hugo, Path(briefgen_src), language="zh" if kind.cjk else "en")
 
     # briefgen reads a registry file of at most 400,000 characters: a large registry is
     # written as one file per publisher, as a curator would keep it.
@@ -770,6 +835,8 @@ def generate(target: Path, count: int, seed: int = 1, *, briefgen_src: Path = RE
         summary = writer.sentence()
         body = (_planned_body(rng, writer, cited, kind.plan) if kind.plan
                 else _body(rng, writer, cited))
+        if kind.cjk:  # the slug stays the English title's, as a curator's `slug:` would
+            title, summary, body = hanzi_text(title), hanzi_text(summary), hanzi_text(body)
         return title, slug, topics, cited, summary, body
 
     titles: set[str] = set()
@@ -827,6 +894,7 @@ def _write_briefing(root: Path, when: dt.datetime, title: str, slug: str, topics
     bg_file.write_text(
         "---\n"
         f"title: {_q(title)}\n"
+        + (f"slug: {slug}\n" if not title.isascii() else "") +
         f"date: {when:%Y-%m-%dT%H:%M:%S}+00:00\n"
         f"topics: [{', '.join(_q(t) for t in topics)}]\n"
         f"summary: {_q(summary)}\n"
@@ -846,10 +914,11 @@ def _write_briefing(root: Path, when: dt.datetime, title: str, slug: str, topics
     return {"briefgen": bg_file, "pelican": pel_file, "hugo": hugo_file}
 
 
-def _write_configs(bg: Path, pel: Path, hugo: Path, briefgen_src: Path) -> None:
+def _write_configs(bg: Path, pel: Path, hugo: Path, briefgen_src: Path, language: str = "en") -> None:
     # briefgen: config, and a copy of the default theme's briefing template to edit.
     (bg / "briefgen.toml").write_text(
-        '[site]\ntitle = "World Briefing"\nbase_url = "https://example.org/"\nlanguage = "en"\n'
+        '[site]\ntitle = "World Briefing"\nbase_url = "https://example.org/"\n'
+        f'language = "{language}"\n'
         'timezone = "UTC"\ndescription = "Generated benchmark corpus"\ntheme = "default"\n\n'
         '[build]\noutput = "output"\nper_page = 20\n', encoding="utf-8")
     template = briefgen_src / "themes" / "default" / "templates" / "briefing.html"

@@ -47,49 +47,35 @@ _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
 
 
 # Scripts written without spaces between words: Chinese, Japanese (kanji and kana). A run of
-# their characters is indexed by its overlapping pairs, as Lucene's CJK analyser does, and by
-# its last character, so that a query finds any word of two characters or more inside a run
-# (as the pairs of its characters, which must all match) and a single character wherever it
-# stands (the pairs it begins, see prefix_term, or the end of a run). Korean is written with
-# spaces and stays with the other scripts. Ranges, not Unicode script properties, so that
-# `static/search.js` can say the same with the same numbers.
+# their characters is indexed as its overlapping pairs of characters, as Lucene's CJK analyser
+# does by default: a query's run is looked up by its pairs, which must all match, so a word of
+# two characters or more is found inside any run; a character standing alone is a word of its
+# own. Korean is written with spaces and stays with the other scripts. Ranges, not Unicode
+# script properties, so that `static/search.js` can say the same with the same numbers.
 _CJK_CHARS = ("\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
               "\uf900-\ufaff\U00020000-\U0003ffff")
 _CJK = re.compile(f"[{_CJK_CHARS}]")
-_CJK_OR_OTHER = re.compile(f"[{_CJK_CHARS}]+|[^{_CJK_CHARS}]+")
-
-
-def is_cjk(char: str) -> bool:
-    """Whether a character is of a script written without spaces between words (see _CJK)."""
-    return _CJK.match(char) is not None
+# A run of CJK characters, or of other letters and digits (_WORD's, less CJK characters).
+_CJK_RUN_OR_WORD = re.compile(f"([{_CJK_CHARS}]+)|([^\\W_{_CJK_CHARS}]+)")
 
 
 def cjk_terms(run: str) -> list[str]:
-    """The terms of a run of CJK characters: one character alone, else each pair of
-    neighbours and then the last character."""
-    if len(run) == 1:
-        return [run]
-    return [run[at:at + 2] for at in range(len(run) - 1)] + [run[-1]]
+    """The terms of a run of CJK characters: one character alone, else each pair of neighbours."""
+    return [run] if len(run) == 1 else list(map(str.__add__, run[:-1], run[1:]))
 
 
-def _split_cjk(found: list[str]) -> list[str]:
-    """Words as runs of letters split where CJK characters start and stop, each run of
-    those given as its terms (cjk_terms)."""
-    split: list[str] = []
-    for word in found:
-        if _CJK.search(word) is None:
-            split.append(word)
-            continue
-        for part in _CJK_OR_OTHER.findall(word):
-            if _CJK.match(part):
-                split += cjk_terms(part)
-            else:
-                split.append(part)
-    return split
+def _words_with_cjk(folded: str) -> list[str]:
+    found: list[str] = []
+    for run, word in _CJK_RUN_OR_WORD.findall(folded):
+        if word:
+            found.append(word)
+        else:
+            found += cjk_terms(run)
+    return found
 
 
 def words(text: str) -> list[str]:
-    """The folded words of a text, in order; runs of CJK characters as their terms (see _CJK)."""
+    """The folded words of a text, in order; runs of CJK characters as their pairs (see _CJK)."""
     # A plain text is split as bytes, by a table and split(): a quarter of what a regular
     # expression costs, and indexing long briefings is mostly this.
     data = text.encode("utf-8", "surrogatepass")
@@ -102,8 +88,7 @@ def words(text: str) -> list[str]:
         others = others.replace(mark, b"")
     if others:
         folded = fold(text)
-        found = _WORD.findall(folded)
-        return _split_cjk(found) if _CJK.search(folded) else found
+        return _words_with_cjk(folded) if _CJK.search(folded) else _WORD.findall(folded)
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 
@@ -130,21 +115,14 @@ _KEY = PREFIX + 1
 
 
 def prefix_term(word: str) -> str | None:
-    """The prefix term a word is also indexed by; None for a word of PREFIX letters or fewer.
-    A pair of CJK characters is indexed by its first, so that one character typed alone finds
-    the pairs it begins ("中*" for "中国")."""
-    if len(word) > PREFIX:
-        return word[:PREFIX] + PREFIX_MARK
-    if len(word) == 2 and is_cjk(word[0]):
-        return word[0] + PREFIX_MARK
-    return None
+    """The prefix term a word is also indexed by; None for a word of PREFIX letters or fewer."""
+    return word[:PREFIX] + PREFIX_MARK if len(word) > PREFIX else None
 
 
 def shard_key(term: str) -> str:
     """Terms that share their first four letters are in one shard, so a query word of four
-    letters or more finds every word it begins there; a prefix term is keyed by its letters,
-    so it is in the shard of the word they make."""
-    return term[:-1] if term.endswith(PREFIX_MARK) else term[:_KEY]
+    letters or more finds every word it begins there; a prefix term is keyed by its letters."""
+    return term[:PREFIX] if term.endswith(PREFIX_MARK) else term[:_KEY]
 
 
 def fnv1a(text: str) -> int:

@@ -21,8 +21,7 @@
   var CJK_OR_OTHER = new RegExp("[" + CJK_CHARS + "]+|[^" + CJK_CHARS + "]+", "gu");
 
   // The folding, sharding and decoding rules, for tests that compare them with briefgen's.
-  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash,
-                            parseQuery: parseQuery };
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash };
 
   var form = document.querySelector("form[data-search-index]");
   if (!form || !window.fetch || !String.prototype.normalize) return;
@@ -71,39 +70,25 @@
   }
 
   /* A run of CJK characters as the index lists it (cjk_terms in text.py): one character alone,
-     else each pair of neighbours, then the last character. A query's words leave that last one
-     out: the index lists it only where a run ends, and the pairs find a word inside a longer run. */
-  function cjkTerms(run, last) {
+     else each pair of neighbours. */
+  function cjkTerms(run) {
     var chars = Array.from(run);
     if (chars.length === 1) return [run];
     var out = [];
     for (var i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
-    if (last) out.push(chars[chars.length - 1]);
-    return out;
-  }
-
-  /* `text` split as the index splits it; `last` false: without the last character of a CJK run. */
-  function split(text, last) {
-    var out = [];
-    (fold(text).match(WORD) || []).forEach(function (word) {
-      if (!CJK.test(word)) { out.push(word); return; }
-      word.match(CJK_OR_OTHER).forEach(function (part) {
-        if (CJK.test(part)) out.push.apply(out, cjkTerms(part, last));
-        else out.push(part);
-      });
-    });
     return out;
   }
 
   function words(text) {
-    return split(text, true);
-  }
-
-  /* A quoted phrase's words: as a document's sequence lists them, where a CJK run's last
-     character stands between the run and the next word, but not at the phrase's end. */
-  function phraseWords(text) {
-    var all = split(text, true), shorter = split(text, false);
-    return all.length && all[all.length - 1] !== shorter[shorter.length - 1] ? all.slice(0, -1) : all;
+    var out = [];
+    (fold(text).match(WORD) || []).forEach(function (word) {
+      if (!CJK.test(word)) { out.push(word); return; }
+      word.match(CJK_OR_OTHER).forEach(function (part) {
+        if (CJK.test(part)) out.push.apply(out, cjkTerms(part));
+        else out.push(part);
+      });
+    });
+    return out;
   }
 
   /* 32-bit FNV-1a over code points, as briefgen/search/text.py computes it. */
@@ -152,10 +137,10 @@
     var phrases = [];
     var quoted = /"([^"]*)"?/g, found;
     while ((found = quoted.exec(text)) !== null) {
-      var phrase = phraseWords(found[1]);
+      var phrase = words(found[1]);
       if (phrase.length > 1) phrases.push(phrase);
     }
-    var all = split(text.replace(/"/g, " "), false);
+    var all = words(text.replace(/"/g, " "));
     var unique = all.filter(function (w, i) { return all.indexOf(w) === i; });
     return { words: unique, phrases: phrases };
   }
@@ -198,12 +183,11 @@
   }
 
   /* Whether a term of a word's shard counts for the word: the word itself, a word it begins
-     (when of four letters or more), or its prefix term (when of three, or one CJK character:
-     the pairs it begins). */
+     (when of four letters or more), or its prefix term (when of three). */
   function finds(term, word, letters) {
     if (term === word) return true;
     if (letters > PREFIX) return term.lastIndexOf(word, 0) === 0;
-    return (letters === PREFIX || (letters === 1 && CJK.test(word))) && term === word + PREFIX_MARK;
+    return letters === PREFIX && term === word + PREFIX_MARK;
   }
 
   /* doc id -> best BM25 score of this word's matching terms. */
