@@ -226,7 +226,7 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
     # In a word of the folded text, each run of CJK characters is its pairs, or itself alone.
     expected: list[str] = []
     for word in text._WORD.findall(text.fold(sample)):
-        for cjk, chars in itertools.groupby(word, key=lambda char: text._CJK.match(char) is not None):
+        for cjk, chars in itertools.groupby(word, key=lambda char: text.CJK.match(char) is not None):
             run = "".join(chars)
             expected += [run[at:at + 2] for at in range(len(run) - 1)] if cjk and len(run) > 1 else [run]
     assert text.words(sample) == expected

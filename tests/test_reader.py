@@ -411,6 +411,24 @@ def test_time_of_day_with_its_zone_follows_each_day(tmp_path: Path) -> None:
                                    "14:30 Central European Standard Time"]
 
 
+def test_reading_time_counts_chinese_and_japanese_by_characters(tmp_path: Path) -> None:
+    """Text without spaces has no words to count between them: two CJK characters count as a word."""
+    body = "\n\n".join(["贸易谈判持续了两天。" * 10] * 10)  # 900 characters and 100 full stops
+    files: dict[str, str | bytes] = {
+        "content/briefings/zh.md": f"---\ntitle: 贸易谈判\ndate: 2021-03-01\n---\n{body}\n",
+        "content/briefings/ja.md": "---\ntitle: 会議\ndate: 2021-03-02\n---\n"
+                                   + "東京で会議が開かれた。" * 100 + "\n",  # 1,000 characters
+        "content/briefings/en.md": "---\ntitle: Talks\ndate: 2021-03-03\n---\n" + "word " * 461 + "\n",
+    }
+    root = make_site(tmp_path, files, config("zh"))
+    build_ok(root)
+    minutes = {text_of(item.find("a")): re.search(r"(\d+) min read", text_of(item.find(class_="meta")))
+               for item in page(root / "output", "").select("li.briefing-item")}
+    # 450 words: 2 minutes at 230 a minute; 500 words: 3; 461 words between spaces: 3.
+    assert {title: int(found.group(1)) for title, found in minutes.items() if found} == {
+        "贸易谈判": 2, "会議": 3, "Talks": 3}
+
+
 def test_russian_plural_forms(tmp_path: Path) -> None:
     root = make_site(tmp_path, FILES, config("ru"))
     build_ok(root)

@@ -28,6 +28,7 @@ from briefgen.content.blocks import BlockSkipExtension
 from briefgen.content.inline import InlinePassExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
+from briefgen.content.scripts import word_count
 from briefgen.content.slugs import make_slug
 from briefgen.content.typography import TypographyExtension
 from briefgen.slots import quick_pickle
@@ -346,7 +347,7 @@ class Converter:
             citations=citations,
             links=links,
             first_paragraph=first_paragraph_text(converted),
-            word_count=len(_CITATION.sub("", masked).split()),
+            word_count=word_count(_CITATION.sub("", masked)),
             cited_ids=tuple(dict.fromkeys(use.source_id for use in citations)),
             quotations=find_quotations(masked, _citation_spans(masked), body_line) if citations else (),
             notes=_malformed_citations(masked, converted, body_line) if self._citations else (),

@@ -11,6 +11,8 @@ import html
 import re
 import unicodedata
 
+from briefgen.content.scripts import CJK, CJK_CHARS
+
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]+>")
@@ -46,17 +48,12 @@ _ASCII = bytes(range(128))
 _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
 
 
-# Scripts written without spaces between words: Chinese, Japanese (kanji and kana). A run of
-# their characters is indexed as its overlapping pairs of characters, as Lucene's CJK analyser
-# does by default: a query's run is looked up by its pairs, which must all match, so a word of
-# two characters or more is found inside any run; a character standing alone is a word of its
-# own. Korean is written with spaces and stays with the other scripts. Ranges, not Unicode
-# script properties, so that `static/search.js` can say the same with the same numbers.
-_CJK_CHARS = ("\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-              "\uf900-\ufaff\U00020000-\U0003ffff")
-_CJK = re.compile(f"[{_CJK_CHARS}]")
+# A run of CJK characters (see content/scripts.py) is indexed as its overlapping pairs of
+# characters, as Lucene's CJK analyser does by default: a query's run is looked up by its
+# pairs, which must all match, so a word of two characters or more is found inside any run; a
+# character standing alone is a word of its own. `static/search.js` splits them the same way.
 # A run of CJK characters, or of other letters and digits (_WORD's, less CJK characters).
-_CJK_RUN_OR_WORD = re.compile(f"([{_CJK_CHARS}]+)|([^\\W_{_CJK_CHARS}]+)")
+_CJK_RUN_OR_WORD = re.compile(f"([{CJK_CHARS}]+)|([^\\W_{CJK_CHARS}]+)")
 
 
 def cjk_terms(run: str) -> list[str]:
@@ -75,7 +72,7 @@ def _words_with_cjk(folded: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    """The folded words of a text, in order; runs of CJK characters as their pairs (see _CJK)."""
+    """The folded words of a text, in order; runs of CJK characters as their pairs."""
     # A plain text is split as bytes, by a table and split(): a quarter of what a regular
     # expression costs, and indexing long briefings is mostly this.
     data = text.encode("utf-8", "surrogatepass")
@@ -88,7 +85,7 @@ def words(text: str) -> list[str]:
         others = others.replace(mark, b"")
     if others:
         folded = fold(text)
-        return _words_with_cjk(folded) if _CJK.search(folded) else _WORD.findall(folded)
+        return _words_with_cjk(folded) if CJK.search(folded) else _WORD.findall(folded)
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 

@@ -14,7 +14,7 @@
   var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
-  // Scripts written without spaces between words: the ranges of _CJK_CHARS in text.py.
+  // Scripts written without spaces between words: the ranges of CJK_CHARS in briefgen/content/scripts.py.
   var CJK_CHARS = "\\u3005-\\u3007\\u3040-\\u309f\\u30a0-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf" +
     "\\u4e00-\\u9fff\\uf900-\\ufaff\\u{20000}-\\u{3ffff}";
   var CJK = new RegExp("[" + CJK_CHARS + "]", "u");

@@ -1,0 +1,32 @@
+"""Scripts written without spaces between words: where a word starts or ends cannot be read
+from the text, so counting words and searching treat their characters apart."""
+
+from __future__ import annotations
+
+import re
+
+# Chinese and Japanese: kanji (the unified ideographs, their extensions and compatibility
+# forms) and kana, with the iteration marks. Korean is written with spaces, like most scripts.
+# Ranges, not Unicode script properties, so that the search client (the default theme's
+# static/search.js) can say the same with the same numbers.
+CJK_CHARS = ("\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+             "\uf900-\ufaff\U00020000-\U0003ffff")
+CJK = re.compile(f"[{CJK_CHARS}]")
+
+# A reader takes in about two characters of Chinese or Japanese in the time of a word of a
+# language written with spaces (about 460 characters a minute at 230 words).
+CHARACTERS_PER_WORD = 2
+
+
+# Between spaces, what holds a letter or a digit: once CJK characters are taken out, their
+# full stops and commas (such as 、 and 。) stand alone, and are no words.
+_SPACED_WORD = re.compile(r"\S*[^\W_]\S*")
+
+
+def word_count(text: str) -> int:
+    """The words of a text: those between spaces, and for its CJK characters one word per
+    CHARACTERS_PER_WORD of them (a text of such characters alone has no spaces to count)."""
+    characters = len(CJK.findall(text))
+    if not characters:
+        return len(text.split())
+    return len(_SPACED_WORD.findall(CJK.sub(" ", text))) + -(-characters // CHARACTERS_PER_WORD)
