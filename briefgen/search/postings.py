@@ -460,7 +460,10 @@ class Postings:
     terms: dict[int, DocTerms]  # document id -> its terms and their weights, to take them out again
     lists: dict[str, array[int]]  # term -> packed postings (id << 16 | weight), sorted by id
     shard_terms: dict[int, set[str]]
-    encoded: dict[str, str]  # term -> its entry in its shard's JSON, kept so a shard is only joined
+    # term -> its entry (see _encoded), kept so that a shard is only joined: without its term, which
+    # the shard's JSON puts before it, and so ASCII (a CJK or Cyrillic term would make the whole
+    # string two bytes a character: 50 MB at 10,000 briefings in Chinese, against 30).
+    encoded: dict[str, str]
     loaded: set[int] | None = None
     rows: IndexState | None = None  # where the shards not loaded are read from
     fresh: bool = True  # the rows hold none of this yet
@@ -542,26 +545,25 @@ class Postings:
         return self.terms[doc_id]
 
     def encode(self, term: str) -> str:
-        return _encoded(term, self.lists[term], len(self.keys))
+        return _encoded(self.lists[term], len(self.keys))
 
-    def edited(self, term: str, listed: str, added: list[int], removed: list[int]) -> str:
-        """What `encode` gives for a term listed as `listed` (see _entry_of) whose postings have
-        since gained the documents `added` and lost `removed` (their weights may differ too)."""
+    def edited(self, term: str, before: str, added: list[int], removed: list[int]) -> str:
+        """What `encode` gives for a term encoded as `before` whose postings have since gained
+        the documents `added` and lost `removed` (their weights may differ too)."""
         entries = self.lists[term]
         last = entries[-1] >> 16
-        before = _entry_in(listed)
         # A frequent term's bitmap lists most documents: one bit is set or cleared in it, rather
         # than the bitmap made again from every id (most of an addition's indexing otherwise).
         if (before.startswith(encoding.BITMAP) and is_presence_only(len(entries), len(self.keys))
                 and encoding.surely_bitmap(len(entries), last)):
-            return _entry_of(term, encoding.edited_bitmap(before, added, removed, last))
+            return encoding.edited_bitmap(before, added, removed, last)
         return self.encode(term)
 
     def shard_bytes(self, shard: int) -> bytes:
         self.load_shards([shard])
         entries = self.encoded
         terms = sorted(self.shard_terms.get(shard, ()))
-        data = ("{" + ",".join(entries[t] for t in terms) + "}").encode()
+        data = ("{" + ",".join(map(_listed, terms, map(entries.__getitem__, terms))) + "}").encode()
         if self.encoded_only and self.loaded is not None:
             # Read from its row again, should it be asked for twice.
             for term in terms:
@@ -634,7 +636,8 @@ class Postings:
 
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
-_STATE_FORMAT = f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent words"
+_STATE_FORMAT = (f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent words "
+                 "bare-entries")
 
 
 def _all(kind: type, values: Iterable[Any]) -> bool:
@@ -734,18 +737,16 @@ def kept_in_order(old_keys: list[str], new_keys: list[str]) -> dict[int, int] | 
     return kept
 
 
-def _encoded(term: str, entries: array[int], documents: int) -> str:
-    """`"term":"entry"`, the entry as `encoding` writes it: weighted, or for a term in
-    many documents (see `is_presence_only`) the documents alone."""
+def _encoded(entries: array[int], documents: int) -> str:
+    """A term's entry as `encoding` writes it: weighted, or for a term in many documents (see
+    `is_presence_only`) the documents alone."""
     if len(entries) == 1 and not is_presence_only(1, documents):
         # Most of a large site's terms are in one document (names, places, numbers).
-        return _entry_of(term, encoding.weighted_one(entries[0] >> 16, entries[0] & 0xFFFF))
+        return encoding.weighted_one(entries[0] >> 16, entries[0] & 0xFFFF)
     ids, weights = _apart(entries)
     if is_presence_only(len(entries), documents):
-        entry = encoding.present(ids)
-    else:
-        entry = encoding.weighted(ids, weights)
-    return _entry_of(term, entry)
+        return encoding.present(ids)
+    return encoding.weighted(ids, weights)
 
 
 _HALVES_APART = array("I").itemsize == 4 and sys.byteorder == "little"
@@ -761,17 +762,12 @@ def _apart(entries: array[int]) -> tuple[Sequence[int], Sequence[int]]:
     return list(map((16).__rrshift__, entries)), list(map((0xFFFF).__and__, entries))
 
 
-def _entry_of(term: str, entry: str) -> str:
-    """A term's entry as its shard lists it."""
+def _listed(term: str, entry: str) -> str:
+    """A term and its entry as its shard's JSON lists them: `"term":"entry"`."""
     # A term is letters and digits (see text.words), which JSON writes as they are: quoted
     # directly, a large site's hundred thousand terms are spared json.dumps.
     quoted = f'"{term}"' if term.isalnum() else json.dumps(term, ensure_ascii=False)
     return f"{quoted}:\"{entry}\""
-
-
-def _entry_in(listed: str) -> str:
-    """The entry of a term as its shard lists it (see _entry_of): base64 has no colon or quote."""
-    return listed[listed.rindex(':"') + 2:-1]
 
 
 def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
@@ -818,13 +814,13 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         if presence_only == is_presence_only(count_before, old_count):
             if same:
                 return previous.encoded[term]  # the same documents and weights, listed alike
-            kept_entry = _entry_in(previous.encoded[term])
+            kept_entry = previous.encoded[term]
             last = entries[-1] >> 16
             if (presence_only and encoding.surely_bitmap(len(entries), last)
                     and kept_entry.startswith(encoding.BITMAP)):
                 added = [posting >> 16 for posting in new_postings.get(term, ())]
-                return _entry_of(term, encoding.moved_bitmap(kept_entry, runs, added, last))
-        return _encoded(term, entries, len(keys))
+                return encoding.moved_bitmap(kept_entry, runs, added, last)
+        return _encoded(entries, len(keys))
 
     def move(term: str, entries: array[int]) -> None:
         moved = array(typecode)
@@ -862,7 +858,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     for term, found in new_postings.items():
         if term not in lists:  # a term no document had before
             lists[term] = array(typecode, found)
-            encoded[term] = _encoded(term, lists[term], len(keys))
+            encoded[term] = _encoded(lists[term], len(keys))
             touched.add(shard_of(term, shards))
     # Rows of documents' terms before the first id that moved hold the same documents: kept as
     # they are. The others are made again.
