@@ -232,6 +232,21 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
     assert text.words(sample) == expected
 
 
+@SETTINGS
+@given(TEXTS)
+def test_a_text_counts_its_words_between_spaces_and_its_cjk_characters_by_two(sample: str) -> None:
+    from briefgen.content.scripts import word_count
+
+    cjk = [char for char in sample if text.CJK.match(char)]
+    if not cjk:  # as counted before CJK characters were: words between spaces
+        assert word_count(sample) == len(sample.split())
+        return
+    spaced = "".join(" " if text.CJK.match(char) else char for char in sample)
+    # Between spaces, only what holds a letter or a digit is a word (not a lone 。 or ,).
+    words = [token for token in spaced.split() if any(char.isalnum() for char in token)]
+    assert word_count(sample) == len(words) + (len(cjk) + 1) // 2
+
+
 def test_plain_punctuation_is_never_part_of_a_word() -> None:
     for char in text.PLAIN_PUNCTUATION:
         assert not text._WORD.search(text.fold(char)), hex(ord(char))
