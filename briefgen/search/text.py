@@ -52,6 +52,7 @@ _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
 # characters, as Lucene's CJK analyser does by default: a query's run is looked up by its
 # pairs, which must all match, so a word of two characters or more is found inside any run; a
 # character standing alone is a word of its own. `static/search.js` splits them the same way.
+
 # A run of CJK characters, or of other letters and digits (_WORD's, less CJK characters).
 _CJK_RUN_OR_WORD = re.compile(f"([{CJK_CHARS}]+)|([^\\W_{CJK_CHARS}]+)")
 
