@@ -422,7 +422,7 @@ def test_reading_time_counts_chinese_and_japanese_by_characters(tmp_path: Path) 
     }
     root = make_site(tmp_path, files, config("zh"))
     build_ok(root)
-    minutes = {text_of(item.find("a")): re.search(r"(\d+) min read", text_of(item.find(class_="meta")))
+    minutes = {text_of(item.find("a")): re.search(r"阅读约 (\d+) 分钟", text_of(item.find(class_="meta")))
                for item in page(root / "output", "").select("li.briefing-item")}
     # 450 words: 2 minutes at 230 a minute; 500 words: 3; 461 words between spaces: 3.
     assert {title: int(found.group(1)) for title, found in minutes.items() if found} == {
@@ -471,7 +471,7 @@ def _template_strings() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("language", ["de", "fr", "es", "ru"])
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ru", "zh"])
 def test_shipped_catalogs_translate_every_interface_string(language: str) -> None:
     import tomllib
 
