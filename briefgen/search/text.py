@@ -46,6 +46,9 @@ PLAIN_PUNCTUATION = "\u00a0\u00ab\u00b7\u00bb\u2013\u2014\u2018\u2019\u201c\u201
 _ASCII_WORD_BYTES = bytes(ord(chr(b).lower()) if b < 128 and chr(b).isalnum() else 32 for b in range(256))
 _ASCII = bytes(range(128))
 _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
+# Every byte below 128 and every byte of the plain punctuation's UTF-8: a text with another
+# (Cyrillic, Greek, CJK...) is none of these, and is folded without taking them out one by one.
+_ASCII_OR_PLAIN = _ASCII + bytes(sorted(set(b"".join(_PLAIN_PUNCTUATION_UTF8))))
 
 
 # A run of CJK characters (see content/scripts.py) is indexed as its overlapping pairs of
@@ -85,10 +88,11 @@ def words(text: str) -> list[str]:
     # Its bytes past ASCII are its other characters' UTF-8, whole and in order: few, and
     # none left once the plain punctuation is taken out.
     others = data.translate(None, _ASCII)
-    for mark in _PLAIN_PUNCTUATION_UTF8:
-        if not others:
-            break
-        others = others.replace(mark, b"")
+    if others and not others.translate(None, _ASCII_OR_PLAIN):
+        for mark in _PLAIN_PUNCTUATION_UTF8:
+            if not others:
+                break
+            others = others.replace(mark, b"")
     if others:
         folded = fold(text)
         return _words_with_cjk(folded) if CJK.search(folded) else _WORD.findall(folded)
