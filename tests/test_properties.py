@@ -209,9 +209,11 @@ def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
 # dotted capital I, a ligature, superscripts, Hangul), besides ASCII and the plain punctuation;
 # and CJK characters, which words() gives as pairs (kanji, kana with a voiced mark, half-width
 # katakana and their voiced mark, a compatibility ideograph, the iteration mark, one outside
-# the Basic Multilingual Plane).
+# the Basic Multilingual Plane), and what their ranges hold that is no letter (the katakana
+# middle dot, a spacing voiced mark, an unassigned code point).
 FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u0130\ufb01\u01c4"
-                  "\uac00\u0416\u4e1c_\u4e2d\u304c\u30ab\uff76\uff9e\uf900\u3005\U00020001")
+                  "\uac00\u0416\u4e1c_\u4e2d\u304c\u30ab\uff76\uff9e\uf900\u3005\U00020001"
+                  "\u30fb\u309b\u3040")
 # Characters whose UTF-8 shares bytes with the plain punctuation's (words() reads a text as bytes),
 # ASCII that is neither letter nor digit, and control characters.
 NEAR_PLAIN = "\u00a9\u00aa\u00b2\u2180\u2193\u2020\u2022\u20ac"

@@ -12,6 +12,7 @@ import functools
 import http.server
 import json
 import pickle
+import re
 import shutil
 import threading
 import time
@@ -819,6 +820,7 @@ def test_no_axe_violations_on_the_search_page(server: str, browser: Any, scheme:
 
 @browser_test
 def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab: Any) -> None:
+    from briefgen.content.scripts import CJK_CHARS
     from briefgen.search.phrases import word_hash
     from briefgen.search.text import PREFIX, PREFIX_MARK, shard_of, words
 
@@ -838,6 +840,12 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
         assert shards == [shard_of(w + PREFIX_MARK, 64) for w in starts], text
         hashes = tab.evaluate("ws => ws.map(w => window.briefgenSearch.wordHash(w))", client)
         assert hashes == [word_hash(w) for w in client], text
+    # search.js states the CJK ranges again: each range's first and last character and its two
+    # neighbours, each between two kanji, split alike.
+    bounds = [ord(bound) for pair in re.findall(r"(.)-(.)", CJK_CHARS, re.S) for bound in pair]
+    edges = [chr(point + step) for point in bounds for step in (-1, 0, 1) if 0 < point + step < 0x110000]
+    text = " ".join(f"中{char}中" for char in edges if not 0xD800 <= ord(char) <= 0xDFFF)
+    assert tab.evaluate("t => window.briefgenSearch.words(t)", text) == words(text)
 
 
 

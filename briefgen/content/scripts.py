@@ -11,8 +11,23 @@ import re
 # static/search.js) can say the same with the same numbers.
 CJK_CHARS = ("\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
              "\uf900-\ufaff\U00020000-\U0003ffff")
-CJK = re.compile(f"[{CJK_CHARS}]")
-_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+
+
+def _outside(ranges: str) -> str:
+    """The code points outside `ranges` (a class's "a-b" pairs, in order), as a class's ranges."""
+    below, found = 0, []
+    for first, last in re.findall(r"(.)-(.)", ranges, re.S):
+        if ord(first) > below:
+            found.append(f"\\U{below:08x}-\\U{ord(first) - 1:08x}")
+        below = ord(last) + 1
+    return "".join(found) + f"\\U{below:08x}-\\U0010ffff"
+
+
+# A letter or digit of these scripts: the ranges hold punctuation too (the katakana middle dot
+# ・, the spacing voiced marks ゛゜) and unassigned code points, which split words as elsewhere.
+CJK_LETTER = f"[^\\W_{_outside(CJK_CHARS)}]"
+CJK = re.compile(CJK_LETTER)
+_CJK_RUN = re.compile(f"{CJK_LETTER}+")
 
 # A reader takes in about two characters of Chinese or Japanese in the time of a word of a
 # language written with spaces (about 460 characters a minute at 230 words).
