@@ -474,8 +474,9 @@ def _body(rng: Random, writer: Writer, cited: list[str]) -> str:
 # pairs of characters: a corpus in English measures none of that. The `cjk` shape writes the
 # `wide` briefings in characters: every English word becomes a word of characters of its own,
 # always the same (a hash picks them), and the spaces between words go. A function word is one
-# character of a few common ones; a lexicon name one character a syllable; any other word two
-# characters, or three when long; all drawn from the first 3,500 of the unified ideographs. The
+# character of a few common ones; a lexicon name (made of its syllables) one character for
+# about two letters, two to four; any other word two characters, or three when of ten letters
+# or more; all drawn from the first 3,500 of the unified ideographs. The
 # Markdown around the words (headings, lists, tables, links, citations, footnotes) is kept.
 
 _HANZI = [chr(0x4E00 + i) for i in range(3500)]

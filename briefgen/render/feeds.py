@@ -54,7 +54,7 @@ class AtomEntry:
     xml: str  # indented as a child of <feed>
 
 
-def _feed_updated(entries: Sequence[FeedEntry | AtomEntry]) -> dt.datetime:
+def _feed_updated(entries: Sequence[AtomEntry]) -> dt.datetime:
     if not entries:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return max(entry.updated for entry in entries)

@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-from briefgen.content.scripts import CJK, CJK_CHARS
+from briefgen.content.scripts import CJK, CJK_CHARS, CJK_LETTER
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -46,18 +46,16 @@ PLAIN_PUNCTUATION = "\u00a0\u00ab\u00b7\u00bb\u2013\u2014\u2018\u2019\u201c\u201
 _ASCII_WORD_BYTES = bytes(ord(chr(b).lower()) if b < 128 and chr(b).isalnum() else 32 for b in range(256))
 _ASCII = bytes(range(128))
 _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
-# Every byte below 128 and every byte of the plain punctuation's UTF-8: a text with another
-# (Cyrillic, Greek, CJK...) is none of these, and is folded without taking them out one by one.
-_ASCII_OR_PLAIN = _ASCII + bytes(sorted(set(b"".join(_PLAIN_PUNCTUATION_UTF8))))
-
+# The bytes of the plain punctuation's UTF-8: a text past ASCII with another byte (Cyrillic,
+# Greek, CJK...) is not plain, and is folded without the marks being taken out one by one.
+_PLAIN_PUNCTUATION_BYTES = bytes(sorted(set(b"".join(_PLAIN_PUNCTUATION_UTF8))))
 
 # A run of CJK characters (see content/scripts.py) is indexed as its overlapping pairs of
 # characters, as Lucene's CJK analyser does by default: a query's run is looked up by its
 # pairs, which must all match, so a word of two characters or more is found inside any run; a
 # character standing alone is a word of its own. `static/search.js` splits them the same way.
-
-# A run of CJK characters, or of other letters and digits (_WORD's, less CJK characters).
-_CJK_RUN_OR_WORD = re.compile(f"([{CJK_CHARS}]+)|([^\\W_{CJK_CHARS}]+)")
+# This finds a run of CJK characters, or of other letters and digits (_WORD's, less CJK ones).
+_CJK_RUN_OR_WORD = re.compile(f"({CJK_LETTER}+)|([^\\W_{CJK_CHARS}]+)")
 
 
 # Every pair of neighbouring characters, overlapping: found by the regular expression engine,
@@ -88,7 +86,7 @@ def words(text: str) -> list[str]:
     # Its bytes past ASCII are its other characters' UTF-8, whole and in order: few, and
     # none left once the plain punctuation is taken out.
     others = data.translate(None, _ASCII)
-    if others and not others.translate(None, _ASCII_OR_PLAIN):
+    if others and not others.translate(None, _PLAIN_PUNCTUATION_BYTES):
         for mark in _PLAIN_PUNCTUATION_UTF8:
             if not others:
                 break
