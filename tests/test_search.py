@@ -1268,6 +1268,38 @@ def test_a_search_state_head_of_the_wrong_types_means_indexing_afresh(tmp_path: 
     assert search_tree(out) == search_tree(fresh)
 
 
+@pytest.mark.parametrize("damage", ["two mappings", "counts", "entries", "typecode"])
+def test_a_damaged_search_shard_row_means_indexing_afresh(tmp_path: Path, damage: str) -> None:
+    import pickle
+    import sqlite3
+    from array import array
+
+    site = make_site(tmp_path / "a", FILES, CONFIG)
+    out = tmp_path / "out"
+    build_ok(site, "--output", out)
+    with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
+        rows = db.execute("SELECT name, value FROM state WHERE name LIKE 'search/shard/%'").fetchall()
+        for name, value in rows:
+            # A row's value is a pickle of the row's bytes, themselves a pickle (postings.pack).
+            terms, counts, entries, encoded = pickle.loads(pickle.loads(value))
+            if damage == "two mappings":  # the shape rows had before they were joined
+                found: object = ({}, {})
+            elif damage == "counts":
+                found = (terms, array("I", [count + 1 for count in counts]), entries, encoded)
+            elif damage == "entries":
+                found = (terms, counts, entries, encoded.rpartition("\0")[0])
+            else:
+                found = (terms, counts, array("d", entries), encoded)
+            db.execute("UPDATE state SET value = ? WHERE name = ?", (pickle.dumps(pickle.dumps(found)), name))
+    # An edit reads the rows of its words' shards; a new briefing may read them all.
+    write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three zeppelins"),
+                       "content/briefings/2016/later.md": WINTER.replace("2015-11-02", "2016-12-01")})
+    build_ok(site, "--output", out)
+    fresh = tmp_path / "fresh"
+    build_ok(site, "--output", fresh, "--no-cache")
+    assert search_tree(out) == search_tree(fresh)
+
+
 @browser_test
 def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) -> None:
     convoy = "\u041a\u043e\u043d\u0432\u043e\u0439"  # "Convoy" in Russian

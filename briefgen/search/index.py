@@ -334,14 +334,21 @@ class SearchFiles:
     def _keep(self, index: SearchIndex, state: postings.IndexState) -> None:
         """Leave the index's postings, and every shard's digest, in the kept state (or the
         held rows that will be written to it)."""
-        for shard in range(index.shards):
-            index.shard_digest(shard)
-        index.postings.save(state)
         if state.writable:
             # A build renders each shard once from its encoded entries; the rows hold the rest.
+            # Saving finds the shards' digests: their bytes are made again to be written, rather
+            # than held while the rows are saved (16 MB at 10,000 briefings in Chinese).
+            try:
+                index.postings.save(state, let_go=True)
+            except postings.StateError:  # a row gone from the cache: index afresh
+                index.postings = postings.build(self.site, self.html_of)
+                index.postings.save(state, let_go=True)
             index.postings.keep_only_encoded()
             index.drop_shard_bytes()
             return
+        for shard in range(index.shards):
+            index.shard_digest(shard)
+        index.postings.save(state)
         try:
             index.postings.detach()
         except postings.StateError:  # a row gone from the cache: index afresh

@@ -459,10 +459,13 @@ class Postings:
     digests: list[str]  # by shard: a digest of its bytes, "" until known
     terms: dict[int, DocTerms]  # document id -> its terms and their weights, to take them out again
     lists: dict[str, array[int]]  # term -> packed postings (id << 16 | weight), sorted by id
-    shard_terms: dict[int, set[str]]
+    # By shard, its terms: an update replaces those of a shard it changes, never changes them
+    # in place (see SearchIndex._keep_unchanged_shards).
+    shard_terms: dict[int, Collection[str]]
     # term -> its entry (see _encoded), kept so that a shard is only joined: without its term, which
     # the shard's JSON puts before it, and so ASCII (a CJK or Cyrillic term made the whole string
     # two bytes a character: a first build of 10,000 briefings in Chinese peaked 39 MB higher).
+    # A term's entry is made when first asked for (see entries).
     encoded: dict[str, str]
     loaded: set[int] | None = None
     rows: IndexState | None = None  # where the shards not loaded are read from
@@ -509,14 +512,15 @@ class Postings:
             batch = missing[start:start + _ROWS_READ_AT_ONCE]
             found = self.rows.load([shard_row(s) for s in batch]) if self.rows is not None else {}
             for shard in batch:
-                value = unpack(found.pop(shard_row(shard), None), shard_row(shard))
-                if not isinstance(value, tuple) or len(value) != 2:
-                    raise StateError(shard_row(shard))
-                lists, encoded = value
+                terms, counts, entries, encoded = _shard_row_value(
+                    unpack(found.pop(shard_row(shard), None), shard_row(shard)), shard_row(shard))
                 if not self.encoded_only:
-                    self.lists.update(lists)
-                self.encoded.update(encoded)
-                self.shard_terms[shard] = set(lists)
+                    at = 0
+                    for term, count in zip(terms, counts, strict=True):
+                        self.lists[term] = entries[at:at + count]
+                        at += count
+                self.encoded.update(zip(terms, encoded, strict=True))
+                self.shard_terms[shard] = terms
                 self.loaded.add(shard)
 
     def doc_terms(self, doc_id: int) -> dict[str, int]:
@@ -547,6 +551,20 @@ class Postings:
     def encode(self, term: str) -> str:
         return _encoded(self.lists[term], len(self.keys))
 
+    def entries(self, terms: list[str]) -> list[str]:
+        """The terms' entries, those not encoded yet encoded now (see _full)."""
+        encoded = self.encoded
+        missing = [term for term in terms if term not in encoded]
+        if missing:
+            encoded.update(zip(missing, map(_encoded, map(self.lists.__getitem__, missing),
+                                            itertools.repeat(len(self.keys))), strict=True))
+        return list(map(encoded.__getitem__, terms))
+
+    def encode_all(self) -> None:
+        """Encode every term not encoded yet, for an update that reads the entries as kept."""
+        if len(self.encoded) < len(self.lists):
+            self.entries(list(self.lists))
+
     def edited(self, term: str, before: str, added: list[int], removed: list[int]) -> str:
         """What `encode` gives for a term encoded as `before` whose postings have since gained
         the documents `added` and lost `removed` (their weights may differ too)."""
@@ -561,13 +579,12 @@ class Postings:
 
     def shard_bytes(self, shard: int) -> bytes:
         self.load_shards([shard])
-        entries = self.encoded
         terms = sorted(self.shard_terms.get(shard, ()))
-        data = ("{" + ",".join(map(_listed, terms, map(entries.__getitem__, terms))) + "}").encode()
+        data = ("{" + ",".join(map(_listed, terms, self.entries(terms))) + "}").encode()
         if self.encoded_only and self.loaded is not None:
             # Read from its row again, should it be asked for twice.
             for term in terms:
-                del entries[term]
+                del self.encoded[term]
             self.loaded.discard(shard)
         return data
 
@@ -577,12 +594,11 @@ class Postings:
             self.digests[shard] = _digest(self.shard_bytes(shard) if data is None else data)
         return self.digests[shard]
 
-    def save(self, rows: IndexState) -> None:
-        """Write what changed since the state was read (everything, when it was not)."""
-        for shard in range(self.shards):
-            self.digest(shard)
-        head = (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests, self.output,
-                self.frequent_least, self.frequent)
+    def save(self, rows: IndexState, let_go: bool = False) -> None:
+        """Write what changed since the state was read (everything, when it was not). `let_go`:
+        only the entries are asked for after this (see keep_only_encoded), so each shard's terms'
+        postings are let go of once its row is made, and their entries encoded only then: a
+        first build in Chinese at 10,000 briefings held both at once, 30 MB more at its peak."""
         shards = range(self.shards) if self.fresh else sorted(self.changed_shards)
         chunks = (self._chunks() if self.fresh
                   else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
@@ -591,9 +607,18 @@ class Postings:
         # and an edit reads them back. Documents' terms compress to a third and are kept so.
 
         def shard_value(shard: int) -> bytes:
-            self.load_shards([shard])
-            terms = self.shard_terms.get(shard, set())
-            value = ({t: self.lists[t] for t in terms}, {t: self.encoded[t] for t in terms})
+            self.digest(shard)  # which encodes its terms
+            terms = list(self.shard_terms.get(shard, ()))
+            lists = [self.lists[t] for t in terms]
+            # Every term's postings in one array, the terms and their entries each in one
+            # string: a row of a dictionary of arrays took a first build in Chinese 1.3 s to
+            # pickle at 10,000 briefings, and kept a UTF-8 copy of every term it pickled.
+            entries = array("Q" if any(found.typecode == "Q" for found in lists) else "I")
+            deque(map(entries.extend, lists), maxlen=0)
+            value = ("\0".join(terms), array("I", map(len, lists)), entries,
+                     "\0".join(self.entries(terms)))
+            if let_go:
+                deque(map(self.lists.__delitem__, terms), maxlen=0)
             return pack(value, compress=False)
 
         def terms_value(chunk: int) -> bytes:
@@ -603,9 +628,16 @@ class Postings:
                 row = pack([self.kept_terms(i) for i in ids])
             return row
 
-        values = _MadeRows({HEAD: lambda: head})
-        values.makers.update((shard_row(shard), functools.partial(shard_value, shard)) for shard in shards)
+        def head_value() -> tuple[Any, ...]:
+            for shard in range(self.shards):
+                self.digest(shard)
+            return (_STATE_FORMAT, self.shards, self.keys, self.lengths, self.digests, self.output,
+                    self.frequent_least, self.frequent)
+
+        # The head made last, when its shards' digests are known.
+        values = _MadeRows({shard_row(shard): functools.partial(shard_value, shard) for shard in shards})
         values.makers.update((terms_row(chunk), functools.partial(terms_value, chunk)) for chunk in chunks)
+        values.makers[HEAD] = head_value
         rows.save(values, self.fresh)
         self.rows, self.fresh = rows, False
         self.changed_shards, self.changed_docs = set(), set()
@@ -637,7 +669,22 @@ class Postings:
 
 # What a state must say it is: a change to the shape of the rows makes older ones foreign.
 _STATE_FORMAT = (f"briefgen-search-state {files.FORMAT} rows-{_CHUNK} zlib digest-16 output frequent words "
-                 "bare-entries")
+                 "bare-entries joined-shards")
+
+
+def _shard_row_value(value: Any, name: str) -> tuple[list[str], array[int], array[int], list[str]]:
+    """A shard's row as Postings.save writes it: its terms, how many postings each has, their
+    postings one after another, and their entries."""
+    if not isinstance(value, tuple) or len(value) != 4:
+        raise StateError(name)
+    joined, counts, entries, encoded = value
+    if not (isinstance(joined, str) and isinstance(counts, array) and isinstance(entries, array)
+            and isinstance(encoded, str) and entries.typecode in ("I", "Q")):
+        raise StateError(name)
+    terms, listed = _split(joined), _split(encoded)
+    if len(terms) != len(counts) or len(listed) != len(terms) or sum(counts) != len(entries):
+        raise StateError(name)
+    return terms, counts, entries, listed
 
 
 def _all(kind: type, values: Iterable[Any]) -> bool:
@@ -793,6 +840,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     list and entry read at once, beside their moved copies, made this the build's peak."""
     shards = previous.shards
     prefixes = previous.prefixes
+    previous.encode_all()  # its entries are compared with the moved ones
     indexed = {new: _indexed(site, new, html_of, seen, prefixes)
                for new in range(len(keys)) if new not in kept}
     typecode = _posting_type(len(keys))
@@ -883,9 +931,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         packed_terms[chunk] = row
     lengths = [indexed[new].length if new in indexed else previous.lengths[kept[new]]
                for new in range(len(keys))]
-    shard_terms: dict[int, set[str]] = {}
-    for term in lists:
-        shard_terms.setdefault(shard_of(term, shards), set()).add(term)
+    shard_terms = _terms_by_shard(lists, shards)
     least, frequent = frequent_terms(lists, len(keys))
     postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {},
                         rows=previous.rows, fresh=previous.fresh,
@@ -899,6 +945,15 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
         postings.changed_shards = previous.changed_shards | touched
         postings.digests = ["" if shard in touched else known for shard, known in enumerate(previous.digests)]
     return postings
+
+
+def _terms_by_shard(terms: Iterable[str], shards: int) -> dict[int, Collection[str]]:
+    """Each shard's terms, listed: as sets, a large site's were 16 MB more (a shard an update
+    changes is made a set then, see _update)."""
+    found: dict[int, list[str]] = {}
+    for term in terms:
+        found.setdefault(shard_of(term, shards), []).append(term)
+    return dict(found)
 
 
 def _posting_type(documents: int) -> str:
@@ -929,15 +984,15 @@ def _full(site: Site, html_of: HtmlOf, keys: list[str], shards: int, rows: Index
             # Packed as each row fills: as text, a site's documents' terms are its index's largest part.
             packed_terms[doc_id // _CHUNK] = pack(chunk)
             chunk = []
-    lists = dict(collected)
-    shard_terms: dict[int, set[str]] = {}
-    for term in lists:
-        shard_terms.setdefault(shard_of(term, shards), set()).add(term)
+    # Kept as they are, made a plain mapping: a copy was a second table of every term.
+    collected.default_factory = None
+    lists: dict[str, array[int]] = collected
+    shard_terms = _terms_by_shard(lists, shards)
     least, frequent = frequent_terms(lists, len(keys))
     postings = Postings(shards, keys, lengths, [""] * shards, {}, lists, shard_terms, {}, rows=rows,
                         packed_terms=packed_terms, frequent_least=least, frequent=frequent,
                         prefixes=prefixes)
-    postings.encoded = {term: postings.encode(term) for term in lists}
+    # Entries are encoded as asked for (see Postings.save): a build's as it saves each shard.
     return postings
 
 
@@ -965,7 +1020,15 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
     # place: at 50,000 briefings the copies of a new briefing's terms' lists took 35 MB.
     lists = dict(previous.lists)
     shard_terms = dict(previous.shard_terms)
+    changed_terms: dict[int, set[str]] = {}  # by shard, the terms of those this update replaces
     copied: set[str] = set()
+
+    def terms_to_change(shard: int) -> set[str]:
+        terms = changed_terms.get(shard)
+        if terms is None:
+            terms = changed_terms[shard] = set(shard_terms.get(shard, ()))
+            shard_terms[shard] = terms
+        return terms
     typecode = _posting_type(len(keys))
 
     def editable(term: str) -> array[int]:
@@ -974,9 +1037,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             found = lists.get(term)
             if not (in_place and found is not None and found.typecode == typecode):
                 lists[term] = array(typecode, found or ())
-            shard = shard_of(term, shards)
-            shard_terms[shard] = set(shard_terms.get(shard, ()))
-            shard_terms[shard].add(term)
+            terms_to_change(shard_of(term, shards)).add(term)
         return lists[term]
 
     terms = dict(previous.terms)
@@ -1029,6 +1090,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str],
             postings.encoded[term] = (postings.encode(term) if listed is None
                                       else postings.edited(term, listed, added[term], removed[term]))
         else:
-            del lists[term], postings.encoded[term]
-            shard_terms[shard_of(term, shards)].discard(term)
+            del lists[term]
+            postings.encoded.pop(term, None)  # not there when never asked for (see entries)
+            terms_to_change(shard_of(term, shards)).discard(term)
     return postings
