@@ -857,7 +857,9 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     # deleted in the last years of a large archive changes a tenth of its shards.
     touched: set[int] = set()
 
-    def entry(term: str, entries: array[int], count_before: int, same: bool) -> str:
+    def entry(term: str, entries: array[int], count_before: int, same: bool) -> str | None:
+        """The term's entry when known without encoding its postings again; None otherwise,
+        for Postings.entries to encode when asked (a build's as it saves each shard)."""
         presence_only = is_presence_only(len(entries), len(keys))
         if presence_only == is_presence_only(count_before, old_count):
             if same:
@@ -868,7 +870,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
                     and kept_entry.startswith(encoding.BITMAP)):
                 added = [posting >> 16 for posting in new_postings.get(term, ())]
                 return encoding.moved_bitmap(kept_entry, runs, added, last)
-        return _encoded(entries, len(keys))
+        return None
 
     def move(term: str, entries: array[int]) -> None:
         moved = array(typecode)
@@ -890,8 +892,10 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
             touched.add(shard_of(term, shards))  # a term no document has now
             return
         lists[term] = moved
-        encoded[term] = entry(term, moved, len(entries), same)
-        if encoded[term] is not previous.encoded.get(term):
+        found = entry(term, moved, len(entries), same)
+        if found is not None:
+            encoded[term] = found
+        if found is None or found is not previous.encoded.get(term):
             touched.add(shard_of(term, shards))
 
     every = range(shards)
@@ -906,7 +910,6 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: list[str], kep
     for term, found in new_postings.items():
         if term not in lists:  # a term no document had before
             lists[term] = array(typecode, found)
-            encoded[term] = _encoded(lists[term], len(keys))
             touched.add(shard_of(term, shards))
     # Rows of documents' terms before the first id that moved hold the same documents: kept as
     # they are. The others are made again.
