@@ -487,6 +487,10 @@ class Postings:
     encoded_only: bool = False
     # Every word's prefix term, as indexing met them (see PrefixTerms).
     prefixes: PrefixTerms = field(default_factory=PrefixTerms)
+    # By posting, the entry of a term in that one document: most of a large site's terms are
+    # in one document, and share few postings (at 10,000 briefings in Chinese, 157,326 such
+    # terms have 10,051), so `entries` makes each such entry once and the terms share it.
+    single_entries: dict[int, str] = field(default_factory=dict, repr=False)
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
@@ -556,8 +560,20 @@ class Postings:
         encoded = self.encoded
         missing = [term for term in terms if term not in encoded]
         if missing:
-            encoded.update(zip(missing, map(_encoded, map(self.lists.__getitem__, missing),
-                                            itertools.repeat(len(self.keys))), strict=True))
+            documents, lists, single = len(self.keys), self.lists, self.single_entries
+            singles_weighted = not is_presence_only(1, documents)
+
+            def entry(term: str) -> str:
+                found = lists[term]
+                if len(found) == 1 and singles_weighted:
+                    posting = found[0]
+                    made = single.get(posting)
+                    if made is None:
+                        made = single[posting] = _encoded(found, documents)
+                    return made
+                return _encoded(found, documents)
+
+            encoded.update(zip(missing, map(entry, missing), strict=True))
         return list(map(encoded.__getitem__, terms))
 
     def encode_all(self) -> None:
@@ -663,6 +679,7 @@ class Postings:
         shards an update did not touch were held to the end of the build)."""
         self.lists, self.terms, self.packed_terms = {}, {}, {}
         self.encoded_only = True
+        self.single_entries = {}
         if self.loaded is None:
             self.loaded = set(range(self.shards))
 
