@@ -15,8 +15,8 @@ SETTING_DOCS: dict[tuple[str, str], str] = {
                           "on it; internal links carry its path, "
                           "so the site works under a sub-path. `build --base-url` overrides it.",
     ("site", "language"): "The language of the content and of the interface: `<html lang>`, every "
-                          "interface string and date format (catalogs ship for `en`, `de`, `fr`, `es`, "
-                          "`ru`, `zh`; a theme or the site can add one in `templates/i18n/<language>.toml`). "
+                          "interface string and date format (catalogs ship for `en`, `de`, `fr`, `es`, `ru`, "
+                          "`zh`, `ja`; a theme or the site can add one in `templates/i18n/<language>.toml`). "
                           "Right-to-left languages (`ar`, `he`, `fa`...) get `dir=\"rtl\"` and a "
                           "mirrored layout.",
     ("site", "timezone"): "IANA name of the timezone for dates and times written without an offset; "

@@ -392,6 +392,26 @@ def test_german_interface_and_dates(tmp_path: Path) -> None:
     assert "März" in text_of(page(out, "archive/").find("main"))
 
 
+def test_japanese_interface_and_dates(tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config("ja"))
+    build_ok(root)
+    out = root / "output"
+    brief = page(out, MAIN_URL)
+    assert brief.find("html")["lang"] == "ja"
+    header = text_of(brief.find(class_="briefing__header"))
+    assert "2021年3月3日" in header and "更新" in header and "分で読めます" in header
+    assert "4 件の出典" in header
+    assert text_of(brief.find(id="sources-heading")) == "出典"
+    nav = [text_of(a) for a in brief.select("nav.site-nav a")]
+    assert nav[:4] == ["ホーム", "トピック", "アーカイブ", "出典"]
+    home = page(out, "")
+    assert text_of(home.find("h1")) == "最新のブリーフィング"
+    assert text_of(home.find(class_="day__heading")) == "2021年3月3日 水曜日"
+    counts = {text_of(li.find("a")): text_of(li.find(class_="count"))
+              for li in page(out, "topics/").select(".topic-index li")}
+    assert counts["Trade"] == "2 件のブリーフィング"
+
+
 def test_time_of_day_with_its_zone_follows_each_day(tmp_path: Path) -> None:
     """Times of day are formatted once per minute of the day, unless the pattern shows the
     zone: then a winter and a summer briefing at one wall-clock time read differently."""
@@ -471,7 +491,7 @@ def _template_strings() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("language", ["de", "fr", "es", "ru", "zh"])
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ru", "zh", "ja"])
 def test_shipped_catalogs_translate_every_interface_string(language: str) -> None:
     import tomllib
 
