@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from conftest import REPO, assert_no_broken_links, build_ok, make_site, page, run_cli, soup_of, text_of
@@ -375,41 +375,45 @@ def test_page_weight_of_a_briefing_is_under_30_kb(out: Path) -> None:
 # ---------------------------------------------------------------- languages
 
 
-def test_german_interface_and_dates(tmp_path: Path) -> None:
-    root = make_site(tmp_path, FILES, config("de"))
+class _Interface(NamedTuple):
+    header: tuple[str, ...]  # in a briefing's header: its date, "Updated", reading time, sources
+    sources: str
+    nav: list[str]
+    home: str
+    day: str
+    month: str  # in the archive
+    topic_count: str  # two briefings on a topic
+
+
+_INTERFACES = {
+    "de": _Interface(("3. März 2021", "Aktualisiert", "Min. Lesezeit", "4 Quellen"), "Quellen",
+                     ["Startseite", "Themen", "Archiv", "Quellen"], "Neueste Briefings",
+                     "Mittwoch, 3. März 2021", "März", "2 Briefings"),
+    "ja": _Interface(("2021年3月3日", "更新", "分で読めます", "4 件の出典"), "出典",
+                     ["ホーム", "トピック", "アーカイブ", "出典"], "最新のブリーフィング",
+                     "2021年3月3日 水曜日", "3月", "2 件のブリーフィング"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(_INTERFACES))
+def test_interface_and_dates_in_the_site_language(tmp_path: Path, language: str) -> None:
+    expected = _INTERFACES[language]
+    root = make_site(tmp_path, FILES, config(language))
     build_ok(root)
     out = root / "output"
     brief = page(out, MAIN_URL)
-    assert brief.find("html")["lang"] == "de" and brief.find("html")["dir"] == "ltr"
+    assert brief.find("html")["lang"] == language and brief.find("html")["dir"] == "ltr"
     header = text_of(brief.find(class_="briefing__header"))
-    assert "3. März 2021" in header and "Aktualisiert" in header and "Min. Lesezeit" in header
-    assert text_of(brief.find(id="sources-heading")) == "Quellen"
-    nav = [text_of(a) for a in brief.select("nav.site-nav a")]
-    assert nav[:4] == ["Startseite", "Themen", "Archiv", "Quellen"]
+    assert all(text in header for text in expected.header), header
+    assert text_of(brief.find(id="sources-heading")) == expected.sources
+    assert [text_of(a) for a in brief.select("nav.site-nav a")][:4] == expected.nav
     home = page(out, "")
-    assert text_of(home.find("h1")) == "Neueste Briefings"
-    assert text_of(home.find(class_="day__heading")) == "Mittwoch, 3. März 2021"
-    assert "März" in text_of(page(out, "archive/").find("main"))
-
-
-def test_japanese_interface_and_dates(tmp_path: Path) -> None:
-    root = make_site(tmp_path, FILES, config("ja"))
-    build_ok(root)
-    out = root / "output"
-    brief = page(out, MAIN_URL)
-    assert brief.find("html")["lang"] == "ja"
-    header = text_of(brief.find(class_="briefing__header"))
-    assert "2021年3月3日" in header and "更新" in header and "分で読めます" in header
-    assert "4 件の出典" in header
-    assert text_of(brief.find(id="sources-heading")) == "出典"
-    nav = [text_of(a) for a in brief.select("nav.site-nav a")]
-    assert nav[:4] == ["ホーム", "トピック", "アーカイブ", "出典"]
-    home = page(out, "")
-    assert text_of(home.find("h1")) == "最新のブリーフィング"
-    assert text_of(home.find(class_="day__heading")) == "2021年3月3日 水曜日"
+    assert text_of(home.find("h1")) == expected.home
+    assert text_of(home.find(class_="day__heading")) == expected.day
+    assert expected.month in text_of(page(out, "archive/").find("main"))
     counts = {text_of(li.find("a")): text_of(li.find(class_="count"))
               for li in page(out, "topics/").select(".topic-index li")}
-    assert counts["Trade"] == "2 件のブリーフィング"
+    assert counts["Trade"] == expected.topic_count
 
 
 def test_time_of_day_with_its_zone_follows_each_day(tmp_path: Path) -> None:
