@@ -383,15 +383,17 @@ class _Interface(NamedTuple):
     day: str
     month: str  # in the archive
     topic_count: str  # two briefings on a topic
+    search_example: str  # in the search page's help: a word, and a longer one it finds
 
 
 _INTERFACES = {
     "de": _Interface(("3. März 2021", "Aktualisiert", "Min. Lesezeit", "4 Quellen"), "Quellen",
                      ["Startseite", "Themen", "Archiv", "Quellen"], "Neueste Briefings",
-                     "Mittwoch, 3. März 2021", "März", "2 Briefings"),
+                     "Mittwoch, 3. März 2021", "März", "2 Briefings", "„korri“ findet „Korridore“"),
     "ja": _Interface(("2021年3月3日", "更新", "分で読めます", "4 件の出典"), "出典",
                      ["ホーム", "トピック", "アーカイブ", "出典"], "最新のブリーフィング",
-                     "2021年3月3日 水曜日", "3月", "2 件のブリーフィング"),
+                     "2021年3月3日 水曜日", "3月", "2 件のブリーフィング",
+                     "「会議」で「国際会議」も見つかります"),
 }
 
 
@@ -414,6 +416,7 @@ def test_interface_and_dates_in_the_site_language(tmp_path: Path, language: str)
     counts = {text_of(li.find("a")): text_of(li.find(class_="count"))
               for li in page(out, "topics/").select(".topic-index li")}
     assert counts["Trade"] == expected.topic_count
+    assert expected.search_example in text_of(page(out, "search/").find(id="search-help"))
 
 
 def test_time_of_day_with_its_zone_follows_each_day(tmp_path: Path) -> None:
