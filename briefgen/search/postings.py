@@ -611,10 +611,11 @@ class Postings:
         return self.digests[shard]
 
     def save(self, rows: IndexState, let_go: bool = False) -> None:
-        """Write what changed since the state was read (everything, when it was not). `let_go`:
-        only the entries are asked for after this (see keep_only_encoded), so each shard's terms'
-        postings are let go of once its row is made, and their entries encoded only then: a
-        first build in Chinese at 10,000 briefings held both at once, 30 MB more at its peak."""
+        """Write what changed since the state was read (everything, when it was not). A shard's
+        entries not encoded yet are encoded as its row is made (see entries). `let_go`: only the
+        entries are asked for after this (see keep_only_encoded), so each shard's postings are
+        let go of once its row is made: a first build in Chinese at 10,000 briefings held every
+        posting and every entry at once, 30 MB more at its peak."""
         shards = range(self.shards) if self.fresh else sorted(self.changed_shards)
         chunks = (self._chunks() if self.fresh
                   else sorted({doc_id // _CHUNK for doc_id in self.changed_docs if doc_id < len(self.keys)}))
