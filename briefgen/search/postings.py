@@ -624,7 +624,8 @@ class Postings:
         # and an edit reads them back. Documents' terms compress to a third and are kept so.
 
         def shard_value(shard: int) -> bytes:
-            self.digest(shard)  # which encodes its terms
+            self.load_shards([shard])
+            self.digest(shard)  # the head names it; made before the postings may be let go of
             terms = list(self.shard_terms.get(shard, ()))
             lists = [self.lists[t] for t in terms]
             # Every term's postings in one array, the terms and their entries each in one
@@ -976,7 +977,7 @@ def _terms_by_shard(terms: Iterable[str], shards: int) -> dict[int, Collection[s
     found: dict[int, list[str]] = {}
     for term in terms:
         found.setdefault(shard_of(term, shards), []).append(term)
-    return dict(found)
+    return cast("dict[int, Collection[str]]", found)
 
 
 def _posting_type(documents: int) -> str:
