@@ -531,6 +531,43 @@ def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> N
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_a_build_reads_what_the_templates_include_only_after_one_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which templates each kind of page is made with is kept in the cache, by the templates'
+    bytes: a build that is not an edit in place finds it again only when a template changed,
+    and a damaged record of it is found again too."""
+    import jinja2
+
+    site = corpus_site(tmp_path)
+    output = tmp_path / "out"
+    parsed: list[str | None] = []  # Environment.parse: only for what templates include
+    parse = jinja2.Environment.parse
+
+    def counted(self: jinja2.Environment, source: str, name: str | None = None, *args: Any) -> Any:
+        parsed.append(name)
+        return parse(self, source, name, *args)
+
+    monkeypatch.setattr(jinja2.Environment, "parse", counted)
+    build(site, BuildOptions(output=output))
+    assert parsed
+    parsed.clear()
+    add_briefing(site)
+    assert not build(site, BuildOptions(output=output)).in_place
+    assert parsed == []
+    edit_template(site)
+    build(site, BuildOptions(output=output))
+    assert parsed
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    store = Store(site / ".briefgen-cache" / STORE)
+    store.write_state({"template-digests": ("a key", ["not", "digests"])})
+    store.close()
+    parsed.clear()
+    delete_briefing(site)
+    build(site, BuildOptions(output=output))
+    assert parsed
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
 def test_a_new_briefing_renders_no_publisher_or_filter_file_it_leaves_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The newest briefing takes the model's first place, so every other one moves: the pages

@@ -153,24 +153,31 @@ def test_the_preview_compiles_a_template_again_only_once_it_is_edited(
     site = corpus_site(tmp_path, count=4)
     session = Session(site, BuildOptions(drafts=True, use_cache=False))
     compiled: list[str | None] = []
-    compile_template = jinja2.Environment.compile
+    parsed: list[str | None] = []  # parsed to find what each template includes (fingerprint.py)
+    compile_template, parse_template = jinja2.Environment.compile, jinja2.Environment.parse
 
     def counted(self: jinja2.Environment, source: Any, name: str | None = None, *args: Any, **kw: Any) -> Any:
         compiled.append(name)
         return compile_template(self, source, name, *args, **kw)
 
+    def counted_parse(self: jinja2.Environment, source: str, name: str | None = None, *args: Any) -> Any:
+        parsed.append(name)
+        return parse_template(self, source, name, *args)
+
     monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    monkeypatch.setattr(jinja2.Environment, "parse", counted_parse)
     session.rebuild()
-    assert "briefing.html" in compiled and "home.html" in compiled
+    assert "briefing.html" in compiled and "home.html" in compiled and parsed
     new = site / "content/briefings/2020/new.md"
     new.write_text("---\ntitle: Fresh\ndate: 2020-05-01\n---\nNew text [@src-b].\n", encoding="utf-8")
     compiled.clear()
-    session.rebuild([new])  # a full rebuild: a new environment
-    assert compiled == []
+    parsed.clear()
+    session.rebuild([new])  # a full rebuild: a new environment, the same templates
+    assert compiled == [] and parsed == []
     template = site / "templates/briefing.html"
     replace_in(template, "{% block content %}", "{% block content %}<p>Edited template.</p>")
     session.rebuild([template])
-    assert compiled == ["briefing.html"]
+    assert compiled == ["briefing.html"] and parsed
     assert dict(session.pages) == _outcome_of_build(site, tmp_path / "out")[1]
 
 

@@ -26,7 +26,7 @@ import jinja2
 from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
-from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.fingerprint import Fingerprints, known_templates
 from briefgen.build.heap import release_freed_memory
 from briefgen.build.inputs import ContentStat, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
@@ -475,8 +475,15 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             return data if _digest(data) == entry[1] else None
 
         renderer.search.use_earlier_output(str(earlier), earlier_file)
+    # The templates' digests as the last build found them: the preview's in memory, a build's kept.
+    rows = cache.state_rows("template-digests") if cache is not None and follow is None else None
+    known = (follow[1].known_templates if follow is not None
+             else known_templates(rows.load(["template-digests"]).get("template-digests")) if rows is not None
+             else None)
     fingerprints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
-                                     renderer.search.digest)
+                                     renderer.search.digest, known)
+    if rows is not None and fingerprints.known_templates != known:
+        rows.save({"template-digests": fingerprints.known_templates}, fresh=False)
     manifest: dict[str, tuple[str, str]] = {}
 
     def forced(specs: Iterable[PageSpec]) -> list[tuple[PageSpec, str]]:
