@@ -21,6 +21,7 @@ from briefgen.build.stages import first_to_render, load
 from briefgen.build.write import MARKER
 from briefgen.diagnostics import BuildFailed
 from briefgen.render.renderer import Renderer
+from briefgen.serve import session as session_module
 from briefgen.serve.session import Session
 from briefgen.site.kinds import BRIEFING, HOME, TOPIC, PageKind
 from briefgen.site.plan import Origin, PageSpec
@@ -660,7 +661,12 @@ def test_a_preview_of_a_current_build_starts_from_its_snapshot(
     monkeypatch.setattr(Renderer, "render", Renderer.render.__wrapped__)  # type: ignore[attr-defined]
     assert served == _preview_everything(site)
 
-    # An edit takes the quick path from that model; an addition, the full one.
+    # An edit takes the quick path from that model; an addition, the full one, which reads only
+    # the added file: the others are known as the build read them, the edited one as edited.
+    read: list[str] = []
+    read_file = session_module.read_file
+    monkeypatch.setattr(session_module, "read_file", lambda kind, path, shown: read.append(shown)
+                        or read_file(kind, path, shown))
     target = _brief(site, 4)
     replace_in(target, "Second paragraph 4.", "An edit after a start from the build.")
     assert loaded_by(target) == 0
@@ -668,7 +674,9 @@ def test_a_preview_of_a_current_build_starts_from_its_snapshot(
     added = site / "content/briefings/2020/added.md"
     added.write_text(corpus_briefing("Added later", "2020-03-29", "Beta", "An addition [@src-a]."),
                      encoding="utf-8")
+    read.clear()
     assert loaded_by(added) == 1
+    assert read == ["content/briefings/2020/added.md"]
     assert dict(session.pages) == _preview_everything(site)
 
     # A build run beside the preview rewrites the snapshot and the output: the preview's pages stay right.
