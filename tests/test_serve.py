@@ -377,6 +377,20 @@ def test_new_moved_and_deleted_files_and_folders(served: Served) -> None:
     assert served.get(A_URL).status == 200 and served.status()["errors"] == []
 
 
+def test_reading_a_site_file_is_no_event_the_preview_handles(served: Served) -> None:
+    """Editors, `git status`, grep and the preview's own rebuilds read the site's files: a file
+    opened and closed unwritten reaches no code of the preview's, a file written does."""
+    wait_idle(served)
+    article = served.site / A_MD
+    for _ in range(3):
+        article.read_bytes()
+    fence(served)
+    assert str(article) not in served.seen
+    article.write_text(briefing("Written again"), encoding="utf-8")
+    wait_until(lambda: str(article) in served.seen, "the watcher to see the write")
+    wait_until(page_shows(served, A_URL, "Written again"), "the page to show the write")
+
+
 def test_a_template_folder_created_later_is_watched(served: Served) -> None:
     base = (REPO / "themes/default/templates/base.html").read_text(encoding="utf-8")
     served.write("templates/base.html", base.replace("<body", "<!-- override one --><body", 1))

@@ -15,7 +15,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
@@ -23,6 +34,12 @@ from briefgen.config import Config
 from briefgen.content.files import ignored_name
 
 _TRIGGERS: Final = frozenset({"created", "modified", "deleted", "moved", "closed"})
+# The events of those kinds, which alone the system is asked for: not a file opened, nor one
+# closed unwritten, which every reader of the site's files causes (an editor, `git status`,
+# grep, the preview's own rebuilds), and each of which the observer's thread would handle in
+# Python, holding the lock the rebuild needs (a second over 10,000 briefings read at once).
+_EVENTS: Final = [FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, FileClosedEvent,
+                  DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 
 Changed = Callable[[list[Path], bool], None]  # paths, and whether they are folders to look into
 
@@ -109,7 +126,8 @@ class Watcher:
         added = []
         for key in wanted - self._watches.keys():
             try:
-                self._watches[key] = observer.schedule(self.handler, str(key[0]), recursive=key[1])
+                self._watches[key] = observer.schedule(self.handler, str(key[0]), recursive=key[1],
+                                                       event_filter=_EVENTS)
                 added.append(key[0])
             except OSError as exc:
                 self._warn(f"briefgen: warning: cannot watch {key[0]}: {exc}")
