@@ -149,8 +149,7 @@ def _known_files(config: Config, found: list[ContentStat],
     """The content files `found`, by site-relative path, as a build read them (`content`: each
     one's stat and digest, see Loaded.content), unread; none when one is not as that build
     read it. A preview started from a build knows its files so, and its first rebuild that is
-    not an edit in place reads only the files changed since, not every one (a second at
-    10,000 briefings)."""
+    not an edit in place reads and hashes only the files changed since, not every one."""
     prefix = len(str(config.root)) + 1
     files = {}
     for kind, path, stat in found:
