@@ -194,6 +194,29 @@ def test_the_pages_rendered_at_once_are_one_of_each_kind_then_briefings_then_in_
     assert first_to_render(jobs, 7) == (jobs, [])
 
 
+@pytest.mark.parametrize("use_cache", [True, False], ids=["a build's cache", "no cache"])
+def test_a_preview_finds_related_briefings_again_only_around_a_new_briefing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_cache: bool) -> None:
+    """Its read-only cache remembers the last table of related briefings, as a build's keeps it."""
+    from briefgen.build import stages
+
+    site = corpus_site(tmp_path, count=12)
+    if use_cache:
+        build(site, BuildOptions(output=tmp_path / "built"))
+    session = Session(site, BuildOptions(drafts=True, jobs=1, use_cache=use_cache))
+    session.rebuild()
+    every: list[int] = []
+    all_related = stages._all_related
+    monkeypatch.setattr(stages, "_all_related", lambda site: every.append(1) or all_related(site))
+    for step in range(2):
+        new = site / f"content/briefings/2020/new{step}.md"
+        new.write_text(corpus_briefing(f"Fresh {step}", "2020-05-01", "Beta", "New text [@src-b]."),
+                       encoding="utf-8")
+        session.rebuild([new])
+    assert every == []
+    assert dict(session.pages) == fresh_pages(site)
+
+
 def test_new_and_deleted_files(session: Session) -> None:
     new = session.root / "content/briefings/2020/new.md"
     new.write_text("---\ntitle: Fresh\ndate: 2020-05-01\n---\nNew text [@src-b].\n", encoding="utf-8")

@@ -137,6 +137,7 @@ class BuildCache:
         self._bodies_replaced = False
         self.store = Store(folder / STORE if folder else None, self.writable)
         self._stored_bodies: set[str] | None = None
+        self._remembered: dict[str, Any] = {}  # rows saved to a read-only cache (see state_rows)
 
     @classmethod
     def open(cls, folder: Path, writable: bool = True) -> BuildCache:
@@ -230,9 +231,12 @@ class BuildCache:
         self._dirty = self._dirty or bool(items)
         return slim
 
-    def state_rows(self, name: str) -> StateRows:
-        """The rows a stage keeps between builds: one named `name`, others under `name/`."""
-        return StateRows(self.store, name, self.writable)
+    def state_rows(self, name: str, remember: bool = False) -> StateRows:
+        """The rows a stage keeps between builds: one named `name`, others under `name/`. With
+        `remember`, a read-only cache (the live preview's) keeps what is saved in memory and
+        gives it back at the next load, in place of the build's."""
+        return StateRows(self.store, name, self.writable,
+                         self._remembered if remember and not self.writable else None)
 
     def html(self, doc: BriefingDoc | PageDoc, key: str) -> str:
         return stored_html(self.store, doc, key)
@@ -318,14 +322,23 @@ class StateRows:
     store: Store
     name: str
     writable: bool
+    memory: dict[str, Any] | None = None  # where a read-only cache keeps what is saved, if anywhere
 
     def load(self, names: Collection[str]) -> dict[str, Any]:
-        return self.store.read_states(names)
+        memory = self.memory or {}
+        found = self.store.read_states([name for name in names if name not in memory])
+        found.update({name: memory[name] for name in names if name in memory})
+        return found
 
     def save(self, values: Mapping[str, Any], fresh: bool) -> None:
         """Write these rows; `fresh` drops the stage's other rows first, in the same transaction."""
         if self.writable:
             self.store.write_state(values, drop_prefix=self.name if fresh else None)
+        elif self.memory is not None:
+            if fresh:
+                for name in [n for n in self.memory if n == self.name or n.startswith(self.name + "/")]:
+                    del self.memory[name]
+            self.memory.update(values)
 
 
 class TemplateCache(jinja2.BytecodeCache):

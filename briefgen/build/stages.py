@@ -288,7 +288,8 @@ def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...
     from the last build while no briefing's topics or cited sources changed (an edit to a text),
     and otherwise found again only around what changed (a briefing added or removed)."""
     keys = related_keys(site)
-    rows = cache.state_rows("related") if cache is not None else None
+    # The live preview's cache is read-only: it remembers its own last table.
+    rows = cache.state_rows("related", remember=True) if cache is not None else None
     kept = rows.load(["related"]).get("related") if rows is not None else None
     table: tuple[tuple[int, ...], ...] | None = None
     if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == _RELATED_FORMAT:
