@@ -297,7 +297,7 @@ class Fingerprints:
         self.config = config
         self.plan = plan
         self.templates, self.global_digest = state.templates, state.global_digest
-        self.templates_key = ""  # what the templates' digests were found from, when `read` found them
+        self.templates_key = ""  # what `read` found the templates' digests from; "" when restored
         self.static_digest, self.descriptions = state.static_digest, state.descriptions
         self.context = plan_context(site, config.build.per_page, plan, self.descriptions)
         self._listing: dict[int, str] = {}
@@ -346,10 +346,9 @@ class Fingerprints:
         return found
 
     @property
-    def known_templates(self) -> KnownTemplates | None:
-        """The templates' digests, named by what they were found from (see `read`); None when
-        restored from a snapshot, which does not say."""
-        return (self.templates_key, self.templates) if self.templates_key else None
+    def known_templates(self) -> KnownTemplates:
+        """The templates' digests, named by what they were found from (see `read`)."""
+        return self.templates_key, self.templates
 
     def state(self) -> FingerprintState:
         """What these fingerprints know beyond the model, to be restored for a later edit."""

@@ -476,11 +476,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             return data if _digest(data) == entry[1] else None
 
         renderer.search.use_earlier_output(str(earlier), earlier_file)
-    # The templates' digests as the last build found them: the preview's in memory, a build's kept.
-    rows = cache.state_rows("template-digests") if cache is not None and follow is None else None
-    known = (follow[1].known_templates if follow is not None
-             else known_templates(rows.load(["template-digests"]).get("template-digests")) if rows is not None
-             else None)
+    # The templates' digests as the last build found them (the preview's cache remembers its own).
+    rows = cache.state_rows("template-digests", remember=True) if cache is not None else None
+    kept = rows.load(["template-digests"]).get("template-digests") if rows is not None else None
+    known = known_templates(kept)
     fingerprints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
                                      renderer.search.digest, known)
     if rows is not None and fingerprints.known_templates != known:

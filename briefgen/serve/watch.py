@@ -33,11 +33,12 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from briefgen.config import Config
 from briefgen.content.files import ignored_name
 
-_TRIGGERS: Final = frozenset({"created", "modified", "deleted", "moved", "closed"})
-# The events of those kinds, which alone the system is asked for: not a file opened, nor one
-# closed unwritten, which every reader of the site's files causes (an editor, `git status`,
-# grep, the preview's own rebuilds), and each of which the observer's thread would handle in
-# Python, holding the lock the rebuild needs (a second over 10,000 briefings read at once).
+# The changes that matter, which alone the system is asked for (watchdog's event_filter; on
+# Linux it narrows what inotify reports). Not a file opened, nor one closed unwritten, which
+# every reader of the site's files causes (an editor, `git status`, grep, the preview's own
+# rebuilds), and each of which the observer's thread would handle in Python, holding the lock
+# the rebuild needs (a second over 10,000 briefings read at once). Nor a folder's own time
+# stamp: its files report themselves.
 _EVENTS: Final = [FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, FileClosedEvent,
                   DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 
@@ -51,10 +52,7 @@ class _Handler(FileSystemEventHandler):
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type not in _TRIGGERS:
-            return
-        if event.is_directory and event.event_type in ("modified", "closed"):
-            return  # a folder's own time stamp: its files report themselves
+        # Only the events of _EVENTS come here.
         paths = [Path(os.fsdecode(event.src_path))]
         if event.dest_path:
             paths.append(Path(os.fsdecode(event.dest_path)))
