@@ -249,6 +249,37 @@ def test_a_text_counts_its_words_between_spaces_and_its_cjk_characters_by_two(sa
     assert word_count(sample) == len(words) + (len(cjk) + 1) // 2
 
 
+# A document's distinct terms: short ones (CJK pairs, words of three letters or fewer) and
+# longer ones that begin prefix terms, in any proportion.
+DOC_TERMS = st.lists(st.one_of(st.text("中国的人民", min_size=1, max_size=2),
+                               st.text("abcde", min_size=1, max_size=3),
+                               st.text("abcde", min_size=4, max_size=7)), max_size=60, unique=True)
+
+
+@SETTINGS
+@given(DOC_TERMS, st.data())
+def test_a_documents_prefix_terms_are_those_of_every_one_of_its_terms(terms: list[str], data: Any) -> None:
+    # A document of mostly short terms (a text in Chinese) leaves them out before looking up
+    # prefix terms, which they never begin: the prefix terms and their weights are the same.
+    flagged = data.draw(st.integers(0, len(terms)))  # the flagged fields' terms come first
+    weights = array("H", [data.draw(st.integers(1, 255)) << 8 | 5 << 3
+                          | (data.draw(st.integers(1, 7)) if at < flagged else 0)
+                          for at in range(len(terms))])
+    found = postings.prefix_terms(terms, weights, postings.PrefixTerms())
+    expected: dict[str, int] = {}
+    for term in terms:
+        start = text.prefix_term(term)
+        if start is not None:
+            expected[start] = expected.get(start, 0) + 1
+    assert found[0] == list(expected)
+    for start, weight in zip(*found, strict=True):
+        flags = 0
+        for term, term_weight in zip(terms[:flagged], weights, strict=False):
+            if text.prefix_term(term) == start:
+                flags |= term_weight & 7
+        assert weight == expected[start] << 8 | 5 << 3 | flags
+
+
 def test_plain_punctuation_is_never_part_of_a_word() -> None:
     for char in text.PLAIN_PUNCTUATION:
         assert not text._WORD.search(text.fold(char)), hex(ord(char))

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.search import encoding
-from briefgen.search.text import index_text, prefix_term, shard_of, words
+from briefgen.search.text import PREFIX, index_text, prefix_term, shard_of, words
 from briefgen.site import search_files as files
 from briefgen.site.model import Site
 
@@ -153,6 +153,22 @@ _FLAGS = TITLE | TOPIC | SOURCE
 _STEP = 0xFF & ~_FLAGS  # a weight's length step, shifted
 
 
+_SAMPLED = 16  # terms looked at to tell a text of short terms
+
+
+def _long_terms(terms: list[str]) -> list[str]:
+    """The terms, or when most are too short to begin a prefix term, only the others.
+
+    A text in Chinese or Japanese is mostly terms of two characters (see text.cjk_terms), none
+    of which begins a prefix term: looking each one up cost a document in Chinese more than
+    splitting its text did. Other texts' terms are mostly words of four letters or more, which
+    leaving out the rest first would only slow. The terms kept are in the same order."""
+    sample = terms[::max(1, len(terms) // _SAMPLED)]
+    if sum(len(term) <= PREFIX for term in sample) * 2 <= len(sample):
+        return terms
+    return [term for term in terms if len(term) > PREFIX]
+
+
 def prefix_terms(terms: list[str], weights: array[int],
                  prefixes: PrefixTerms) -> tuple[list[str], array[int]]:
     """The prefix terms (see text.PREFIX) of a document's terms as _weights_of gives them, and
@@ -160,7 +176,7 @@ def prefix_terms(terms: list[str], weights: array[int],
     its flags theirs. Made from the words, so the state keeps only those."""
     # Counted by map, in the terms' order, where a loop in Python, or summing the words'
     # frequencies, doubled indexing's cost.
-    counted: Counter[str | None] = Counter(map(prefixes.__getitem__, terms))
+    counted: Counter[str | None] = Counter(map(prefixes.__getitem__, _long_terms(terms)))
     counted.pop(None, None)
     if not counted:
         return [], array("H")
