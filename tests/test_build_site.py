@@ -676,6 +676,19 @@ def test_no_broken_internal_links_or_fragments(out: Path) -> None:
 # ---------------------------------------------------------------- a site under a sub-path
 
 
+def test_a_rebuild_under_another_base_url_moves_the_themes_links(site: Path, tmp_path: Path) -> None:
+    # The default theme writes its links as filters ('home' | url_for) with constant arguments;
+    # the build cache keeps compiled templates by their text, which the base URL is not part of.
+    out = tmp_path / "out"
+    build_ok(site, "--output", out)
+    assert page(out, "").select_one("nav.site-nav a")["href"] == "/"
+    build_ok(site, "--base-url", "https://example.org/brief/", "--output", out)
+    home = page(out, "")
+    assert [a["href"] for a in home.select("nav.site-nav a")][:4] == [
+        "/brief/", "/brief/topics/", "/brief/archive/", "/brief/sources/"]
+    assert home.find("link", rel="stylesheet")["href"].startswith("/brief/")
+
+
 def test_base_url_with_a_sub_path(site: Path, tmp_path: Path) -> None:
     out = tmp_path / "sub"
     base = "https://example.org/brief/"

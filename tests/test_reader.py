@@ -492,9 +492,15 @@ CATALOGS = REPO / "themes/default/templates/i18n"
 def _template_strings() -> set[str]:
     found: set[str] = set()
     for path in (REPO / "themes/default/templates").rglob("*.html"):
-        found |= set(re.findall(r"""\bt\(\s*["']([^"']+)["']""", path.read_text(encoding="utf-8")))
+        source = path.read_text(encoding="utf-8")
+        # Called, t("..."), or as a filter, "..." | t, as the default theme does.
+        found |= set(re.findall(r"""\bt\(\s*["']([^"']+)["']""", source))
+        found |= set(re.findall(r"""["']([^"']+)["']\s*\|\s*t\b""", source))
     renderer = (REPO / "briefgen/render/renderer.py").read_text(encoding="utf-8")
     found |= set(re.findall(r"""\b(?:t|text)\(\s*"([^"]+)\"""", renderer))
+    # Strings of the page chrome, of a briefing's page and of the search page: each way of
+    # writing them in a template is read.
+    assert {"Skip to content", "{n} min read", "Curated by {names}", "“corri”", "quotes"} <= found
     return found
 
 
