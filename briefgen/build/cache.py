@@ -347,6 +347,14 @@ class TemplateCache(jinja2.BytecodeCache):
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
+                   source: str) -> jinja2.bccache.Bucket:
+        # Jinja compiles a template again when its source's checksum differs from the kept one's:
+        # what the environment's filters folded into it as constants (the catalog's strings,
+        # see render.renderer) counts as part of its source.
+        compiled_with = getattr(environment, "compiled_with", "")
+        return super().get_bucket(environment, name, filename, f"{source}\0{compiled_with}")
+
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self.store.template(bucket.key)
         if code is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import traceback
 from collections import ChainMap
 from collections.abc import Callable, Collection, MutableMapping, Sequence
@@ -90,6 +91,11 @@ class _Globals(ChainMap[str, Any]):
 
 
 class _Environment(jinja2.Environment):
+    # Names what the filters Jinja runs as it compiles a template read (see Renderer): a
+    # compiled template kept in the build cache is reused only by an environment that names
+    # the same (see build.cache.TemplateCache).
+    compiled_with: str = ""
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals({} if d is None else d, self.globals)
 
@@ -117,10 +123,9 @@ def make_environment(config: Config, themes: Sequence[Theme],
 
 
 def _at_render(function: Callable[..., str]) -> Callable[..., str]:
-    """`function` as a filter that Jinja calls when a page is rendered. Given constant arguments
-    (`"Home" | t`), a plain filter is called once, as the template is compiled, and its result
-    kept in the compiled template, which the build cache keeps by the template's text alone: a
-    change of language or of a static file's hashed name would not reach the pages."""
+    """`function` as a filter that Jinja calls when a page is rendered, whatever its arguments:
+    given constants (`'home' | url_for`), a plain filter is called once, as the template is
+    compiled, and its result kept in the compiled template."""
 
     @jinja2.pass_context
     def at_render(context: jinja2.runtime.Context, value: Any, *args: Any, **kwargs: Any) -> str:
@@ -161,9 +166,15 @@ class Renderer:
         # macros). They are the same for every page the environment renders.
         env.globals.update(site=self.site_view, url_for=self.url_for, i18n=catalog, t=catalog.text)
         # The same two as filters, `{{ "Home" | t }}` and `{{ 'home' | url_for }}`: Jinja calls a
-        # filter directly, a function through the context's call (1 us more each), and the
-        # default theme's chrome alone makes two dozen such calls on every page.
-        env.filters.update(t=_at_render(catalog.text), url_for=_at_render(self.url_for))
+        # filter directly, a function through the context's call (1.5 us more each), and the
+        # default theme's chrome alone makes two dozen such calls on every page. Given a
+        # constant, `t` is run once, as the template is compiled, and its result kept in the
+        # compiled template: so the catalog names what a compiled template was made with.
+        # `url_for` runs at render time: what it reads (hashed names of static files, the
+        # base URL, which static files exist) is more than a compiled template should name.
+        env.filters.update(t=catalog.text, url_for=_at_render(self.url_for))
+        if isinstance(env, _Environment):
+            env.compiled_with = hashlib.blake2b(repr(catalog).encode(), digest_size=16).hexdigest()
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
         self.search = SearchFiles(site, html_of, self.catalog.date)
         self._feed_entries_kept: dict[int, feeds.FeedEntry] = {}
