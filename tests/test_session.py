@@ -124,8 +124,11 @@ def test_a_template_edit_keeps_the_model_and_fingerprints_only_the_files_made_wi
     # A language catalog beside the templates: every file's fingerprint changes, not the model.
     catalog = site / "templates/i18n/en.toml"
     catalog.parent.mkdir()
-    catalog.write_text('[formats]\ndate = "y-MM-dd"\n', encoding="utf-8")
+    # Its strings too: the default theme's constant ones are written into compiled templates.
+    catalog.write_text('[formats]\ndate = "y-MM-dd"\n[strings]\n"Skip to content" = "To the text"\n',
+                       encoding="utf-8")
     assert "2020/01/index.html" in session.rebuild([catalog]).changed_files
+    assert b">To the text</a>" in session.pages["index.html"]
     assert loads == []
     assert dict(session.pages) == _outcome_of_build(site, tmp_path / "catalog")[1]
     # Then an edit in place, a new briefing and a template edit again, each as a build makes them.
