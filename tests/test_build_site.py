@@ -958,6 +958,31 @@ def test_a_theme_that_extends_default(tmp_path: Path) -> None:
     assert_no_broken_links(out, "/", BASE)
 
 
+def test_t_and_url_for_give_the_same_as_filters_and_as_calls(tmp_path: Path) -> None:
+    """docs/themes.md: `t` and `url_for` are filters as well as functions, with the same results."""
+    files = dict(FILES)
+    files["templates/briefing.html"] = """\
+        {% extends "base.html" %}
+        {% block content %}
+        {% for called, filtered in [
+            (t("Home"), "Home" | t),
+            (t("{n} min read", n=3), "{n} min read" | t(n=3)),
+            (url_for("archive"), "archive" | url_for),
+            (url_for("home", page=2), "home" | url_for(page=2)),
+            (url_for("static", "style.css"), "static" | url_for("style.css")),
+            (url_for(briefing, absolute=True), briefing | url_for(absolute=True)),
+        ] %}
+        <p class="pair">{{ called }}|{{ filtered }}</p>
+        {% endfor %}
+        {% endblock %}
+        """
+    root = make_site(tmp_path, files, CONFIG.replace('language = "en"', 'language = "de"'))
+    build_ok(root)
+    pairs = [text_of(p).split("|") for p in page(root / "output", MAIN_URL).select("p.pair")]
+    assert len(pairs) == 6 and all(called == filtered for called, filtered in pairs), pairs
+    assert pairs[0][0] == "Startseite" and pairs[2][0] == "/archive/" and pairs[5][0].startswith("https://")
+
+
 def test_theme_templates_import_the_macros_without_context(tmp_path: Path) -> None:
     """docs/themes.md imports the default macros without `with context`: they still speak
     the site's language, and url_for and site are there for a theme's own macros, imported
