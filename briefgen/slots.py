@@ -41,7 +41,7 @@ def _fields_setter(setters: Sequence[Callable[[Any, Any], None]]) -> Callable[[A
     (a state of another length raises ValueError, as for a damaged cache row). Its source holds
     nothing but numbers."""
     values = "".join(f"v{at}, " for at in range(len(setters)))
-    source = "\n".join([f"def set_fields(self, state):\n    {values}= state",
+    source = "\n".join([f"def set_fields(self, state):\n    ({values}) = state",
                         *(f"    set{at}(self, v{at})" for at in range(len(setters)))])
     namespace: dict[str, Any] = {f"set{at}": setter for at, setter in enumerate(setters)}
     exec(source, namespace)

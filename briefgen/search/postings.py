@@ -162,7 +162,8 @@ def _long_terms(terms: list[str]) -> list[str]:
     A text in Chinese or Japanese is mostly terms of two characters (see text.cjk_terms), none
     of which begins a prefix term: looking each one up cost a document in Chinese more than
     splitting its text did. Other texts' terms are mostly words of four letters or more, which
-    leaving out the rest first would only slow. The terms kept are in the same order."""
+    leaving out the rest first would only slow. The terms kept are in the same order; the
+    length test is text.prefix_term's own, written out here because it runs on every term."""
     sample = terms[::max(1, len(terms) // _SAMPLED)]
     if sum(len(term) <= PREFIX for term in sample) * 2 <= len(sample):
         return terms
