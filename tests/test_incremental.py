@@ -1434,3 +1434,129 @@ def test_a_briefing_dated_in_the_future_is_edited_in_place_while_its_date_stays(
     monkeypatch.setattr(stages, "load", lambda *args, **kwargs: pytest.fail("a build for nothing"))
     later = build(site, BuildOptions(output=output, now=dt.datetime(2032, 1, 1, tzinfo=dt.UTC)))
     assert later.rendered == 0 and later.drafts_left_out == 1
+
+
+def _into_new_folder(site: Path) -> None:
+    (site / "content/briefings/2021").mkdir()
+    (site / "content/briefings/2020/b5.md").rename(site / "content/briefings/2021/b5.md")
+
+
+def _folder_removed(site: Path) -> None:
+    (site / "content/briefings/2021/b5.md").rename(site / "content/briefings/2020/b5.md")
+    (site / "content/briefings/2021").rmdir()
+
+
+def _replaced_by_a_folder(site: Path) -> None:
+    (site / "content/briefings/2020/b5.md").rename(site / "content/briefings/b5.md")
+    (site / "content/briefings/2020/b5.md").mkdir()
+
+
+# A change to the content, and the folders (under content/) whose times it changes: those alone a
+# build lists again.
+LISTING_CHANGES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "briefing edited": (edit_briefing, []),
+    "briefing added": (add_briefing, ["briefings/2020"]),
+    "briefing deleted": (delete_briefing, ["briefings/2020"]),
+    "briefing renamed": (rename_briefing, ["briefings/2020"]),
+    "briefing moved into a new folder": (_into_new_folder, ["briefings", "briefings/2020", "briefings/2021"]),
+    "briefing moved out of a folder then removed": (_folder_removed, ["briefings", "briefings/2020"]),
+    "briefing replaced by a folder of its name": (_replaced_by_a_folder,
+                                                 ["briefings", "briefings/2020", "briefings/2020/b5.md"]),
+    "page added": (lambda site: (site / "content/pages/more.md").write_text("---\ntitle: More\n---\nMore.\n"),
+                   ["pages"]),
+}
+
+
+@pytest.mark.parametrize("name", list(LISTING_CHANGES))
+def test_a_build_lists_again_only_the_content_folders_whose_times_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    from briefgen.content import files
+
+    # Folders count as settled 50 ms after their last change, not three seconds.
+    monkeypatch.setattr(files, "SETTLED_NS", 50_000_000)
+    site = corpus_site(tmp_path)
+    content = site / "content"
+    output = tmp_path / "out"
+    if name == "briefing moved out of a folder then removed":
+        _into_new_folder(site)
+    time.sleep(0.1)
+    build(site, BuildOptions(output=output))
+    assert memo.read_listing(site / ".briefgen-cache", content) == {}  # the first build makes the cache
+    build(site, BuildOptions(output=output))
+    listed: list[str] = []
+    list_folder = files._list
+
+    def listing(folder: str, endings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        listed.append(Path(folder).relative_to(content).as_posix())
+        return list_folder(folder, endings)
+
+    monkeypatch.setattr(files, "_list", listing)
+    assert build(site, BuildOptions(output=output)).rendered == 0
+    assert listed == []  # every folder as the last build listed it
+    change, folders = LISTING_CHANGES[name]
+    change(site)
+    build(site, BuildOptions(output=output))
+    assert sorted(listed) == folders
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    # Listed afresh moments after they changed, the folders are kept once they have settled
+    # (see the test below): then a build lists none.
+    time.sleep(0.1)
+    assert build(site, BuildOptions(output=output)).rendered == 0
+    listed.clear()
+    assert build(site, BuildOptions(output=output)).rendered == 0
+    assert listed == []
+
+
+def test_a_content_folder_is_kept_listed_only_once_settled_and_never_with_a_link_in_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.content import files
+
+    site = corpus_site(tmp_path)
+    cache = site / ".briefgen-cache"
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    build(site, BuildOptions(output=output))
+    # Made a moment ago: a file added within the clock's tick might leave the times as they are.
+    assert memo.read_listing(cache, site / "content") == {}
+    monkeypatch.setattr(files, "SETTLED_NS", 50_000_000)
+    elsewhere = tmp_path / "elsewhere.md"
+    shutil.copy(site / "content/briefings/2020/b5.md", elsewhere)
+    (site / "content/briefings/2020/b5.md").unlink()
+    (site / "content/briefings/2020/linked.md").symlink_to(elsewhere)
+    time.sleep(0.1)
+    build(site, BuildOptions(output=output))
+    kept = memo.read_listing(cache, site / "content")
+    briefings = str(site / "content/briefings")
+    assert briefings in kept and str(site / "content/pages") in kept
+    assert briefings + os.sep + "2020" not in kept  # what the link names may change, its folder not
+    assert kept[briefings][2:] == ("", "2020")
+    # What the link names is edited: the folder's times stay, the build sees it.
+    replace_in(elsewhere, "Second paragraph 5.", "Edited through a link.")
+    build(site, BuildOptions(output=output))
+    assert any(b"Edited through a link." in data for data in tree(output).values())
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+DAMAGED_LISTINGS: dict[str, Callable[[str, str], object]] = {
+    "another content folder's": lambda content, folder: ("/another/content", {folder: (1, 2, "b0.md", "")}),
+    "names not joined": lambda content, folder: (content, {folder: (1, 2, ("b0.md",), "")}),
+    "a time not a number": lambda content, folder: (content, {folder: (1, "2", "b0.md", "")}),
+    "short": lambda content, folder: (content, {folder: (1, 2, "b0.md")}),
+    "not a dict": lambda content, folder: (content, [(folder, (1, 2, "b0.md", ""))]),
+}
+
+
+@pytest.mark.parametrize("damage", ["garbage", *DAMAGED_LISTINGS])
+def test_a_damaged_listing_of_the_content_folders_is_no_listing(tmp_path: Path, damage: str) -> None:
+    site = corpus_site(tmp_path)
+    cache = site / ".briefgen-cache"
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    content = str(site / "content")
+    row = (b"garbage" if damage == "garbage"
+           else pickle.dumps(DAMAGED_LISTINGS[damage](content, content + "/briefings/2020")))
+    _set_state(cache / STORE, "content-listing", row)
+    assert memo.read_listing(cache, site / "content") == {}
+    add_briefing(site)
+    build(site, BuildOptions(output=output))
+    assert tree(output) == clean_build(site, tmp_path / "clean")

@@ -6,13 +6,14 @@ no parser and no renderer."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
-from briefgen.build.store import FileStat, file_stat
+from briefgen.build.store import FOLDER_FLAGS, STAT_IN_FOLDER, FileStat, file_stat
 from briefgen.config import Config
-from briefgen.content.files import TOPICS_FOLDER, discover
+from briefgen.content.files import TOPICS_FOLDER, FolderListing, Listing, discover_listed
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.render.themes import builtin_themes_dir
@@ -25,17 +26,56 @@ def unreadable(shown: str, exc: OSError) -> Diagnostic:
 
 
 def content_stats(config: Config) -> list[ContentStat]:
-    """Every content file as (kind, path on disk, stat), in a stable order."""
-    found, problems = [], []
+    """Every content file as (kind, path on disk, stat), in a stable order (by kind, then path)."""
+    return listed_content_stats(config, {})[0]
+
+
+def listed_content_stats(config: Config, known: Mapping[str, FolderListing]
+                         ) -> tuple[list[ContentStat], Listing]:
+    """`content_stats`, with the content folders listed again only where their times differ
+    from those of an earlier listing, `known`; and the listing made (see files.discover_listed)."""
+    groups, listing = discover_listed(config, known)
+    found: list[ContentStat] = []
+    problems = []
     prefix = len(str(config.root)) + 1
-    for kind, path in discover(config):
-        try:
-            found.append((kind, path, file_stat(path)))
-        except OSError as exc:
-            problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
+    for kind, folders in groups:
+        stats: list[tuple[str, FileStat]] = []
+        for folder, names in folders:
+            try:
+                stats += _stats_in(folder, names)
+            except OSError:
+                for name in names:  # again one by one, to name each that cannot be read
+                    path = folder + os.sep + name
+                    try:
+                        stats.append((path, file_stat(path)))
+                    except OSError as exc:
+                        problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
+        stats.sort(key=_path)
+        found += [(kind, path, stat) for path, stat in stats]
     if problems:
         raise BuildFailed(problems)
-    return found
+    return found, listing
+
+
+def _path(entry: tuple[str, FileStat]) -> str:
+    return entry[0]
+
+
+def _stats_in(folder: str, names: tuple[str, ...]) -> list[tuple[str, FileStat]]:
+    """(path, stat) of the files of these names in a folder; OSError if one cannot be statted."""
+    prefix = folder + os.sep
+    if not STAT_IN_FOLDER:
+        return [(prefix + name, file_stat(prefix + name)) for name in names]
+    stats = []
+    stat = os.stat
+    at = os.open(folder, FOLDER_FLAGS)
+    try:
+        for name in names:
+            st = stat(name, dir_fd=at)
+            stats.append((prefix + name, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
+    finally:
+        os.close(at)
+    return stats
 
 
 def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:

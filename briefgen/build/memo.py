@@ -28,7 +28,8 @@ from typing import TypeVar
 
 from briefgen import __version__
 from briefgen.build import forked
-from briefgen.build.store import STORE, FileStat, Store
+from briefgen.build.store import FOLDER_FLAGS, STAT_IN_FOLDER, STORE, FileStat, Store
+from briefgen.content.files import Listing
 from briefgen.diagnostics import Diagnostic, warning
 
 T = TypeVar("T")
@@ -69,11 +70,23 @@ def output_folders(files: Iterable[str]) -> tuple[str, ...]:
 
 def folder_times(output: Path, folders: Iterable[str]) -> tuple[int, ...] | None:
     """The folders' modification times; None when one is gone."""
-    base = str(output) + os.sep
+    if not STAT_IN_FOLDER:
+        base = str(output) + os.sep
+        try:
+            return tuple([os.stat(base + folder).st_mtime_ns for folder in folders])
+        except OSError:
+            return None
+    stat = os.stat
     try:
-        return tuple(os.stat(base + folder).st_mtime_ns for folder in folders)
+        at = os.open(output, FOLDER_FLAGS)
     except OSError:
         return None
+    try:
+        return tuple([stat(folder or ".", dir_fd=at).st_mtime_ns for folder in folders])
+    except OSError:
+        return None
+    finally:
+        os.close(at)
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,46 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
             # Written first: a record that names folders not stored is no record (see above).
             store.write_state({_folders_row(output): (token, tuple(last.folders))})
         store.put_build_record(str(output), json.dumps(record, sort_keys=True))
+    finally:
+        store.close()
+
+
+# The content folders as the last build found them (see files.discover_listed): one row
+# for the site, whatever the output folder.
+_LISTING_ROW = "content-listing"
+
+
+def read_listing(cache_dir: Path, content_dir: Path) -> Listing:
+    """The listing of the content folders the last build kept; empty when there is none, or
+    none of these folders, or it is damaged."""
+    store = _store(cache_dir, writable=False)
+    try:
+        row = store.read_state(_LISTING_ROW)
+    finally:
+        store.close()
+    if not (isinstance(row, tuple) and len(row) == 2 and row[0] == str(content_dir)
+            and isinstance(row[1], dict)):
+        return {}
+    listing: Listing = row[1]
+    for folder, entry in listing.items():
+        if not (isinstance(folder, str) and isinstance(entry, tuple) and len(entry) == 4
+                and type(entry[0]) is int and type(entry[1]) is int
+                and isinstance(entry[2], str) and isinstance(entry[3], str)):
+            return {}
+    return listing
+
+
+def write_listing(cache_dir: Path, content_dir: Path, listing: Listing) -> None:
+    """Keep a listing of the content folders for the next build; one not kept (the cache cannot
+    be written, or there is no cache yet: the build's own would replace it) only means the next
+    build lists every folder."""
+    if not (cache_dir / STORE).is_file():
+        return
+    store = _store(cache_dir, writable=True)
+    try:
+        store.write_state({_LISTING_ROW: (str(content_dir), listing)})
+    except OSError:
+        pass
     finally:
         store.close()
 

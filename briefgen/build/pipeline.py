@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen.build import memo
-from briefgen.build.inputs import ContentStat, content_stats, global_inputs, inputs_digest
+from briefgen.build.inputs import ContentStat, global_inputs, inputs_digest, listed_content_stats
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
@@ -109,8 +109,13 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     checking = (memo.checking_output(config.cache_dir, output, fork=options.jobs > 1)
                 if options.use_cache else contextlib.nullcontext(None))
     with checking as check:
-        found = content_stats(config)
+        known = memo.read_listing(config.cache_dir, config.content_dir) if options.use_cache else {}
+        found, listing = listed_content_stats(config, known)
         state = output_state(config, options, output, found, check)
+    # Kept when it has a folder listed afresh and settled: one left out (too recent, or gone)
+    # is only listed again next time, which costs less than writing the whole listing.
+    if options.use_cache and any(known.get(folder) != entry for folder, entry in listing.items()):
+        memo.write_listing(config.cache_dir, config.content_dir, listing)
     global_digest, inputs, last = state.global_digest, state.inputs, state.last
     if options.use_cache:
         now = options.now or dt.datetime.now(dt.UTC)

