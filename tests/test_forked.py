@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
+import time
+from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +124,85 @@ def test_no_copy_is_made_while_another_thread_runs_or_when_told_not_to() -> None
         thread.join()
 
 
+def _logged_numbers(log: Path, fail_in: str = "") -> Callable[[int, int], array[int] | None]:
+    """Numbers for items (three times each item's place), made a millisecond a range; each range
+    logged with the process that made it. `fail_in`: "copy" or "here", the process that cannot."""
+    parent = os.getpid()
+
+    def numbers(start: int, stop: int) -> array[int] | None:
+        here = os.getpid() == parent
+        if fail_in == ("here" if here else "copy"):
+            return None
+        time.sleep(0.001)
+        with log.open("a") as lines:
+            lines.write(f"{'here' if here else 'copy'} {start} {stop}\n")
+        return array("q", [3 * item for item in range(start, stop)])
+
+    return numbers
+
+
+def _ranges(log: Path) -> dict[str, list[tuple[int, int]]]:
+    made: dict[str, list[tuple[int, int]]] = {"here": [], "copy": []}
+    for line in log.read_text().splitlines() if log.exists() else []:
+        side, start, stop = line.split()
+        made[side].append((int(start), int(stop)))
+    return made
+
+
+@pytest.mark.parametrize("count", [1, 511, 512, 513, 20_000])
+def test_numbers_made_from_both_ends_are_those_made_in_order(tmp_path: Path, count: int) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    log = tmp_path / "log"
+    with forked.from_both_ends(count, _logged_numbers(log)) as numbers:
+        # This process's other work, while the copy starts from the front.
+        waited = time.monotonic() + 5
+        while not _ranges(log)["copy"] and time.monotonic() < waited:
+            time.sleep(0.002)
+        made = numbers()
+        assert made is numbers()  # asked again: the same numbers, not made again
+    assert made == array("q", [3 * item for item in range(count)])
+    ranges = _ranges(log)
+    covered = sorted(ranges["here"] + ranges["copy"])
+    assert covered[0][0] == 0 and covered[-1][1] == count
+    assert all(stop >= start for (_, stop), (start, _) in itertools.pairwise(covered))  # no gap
+    if count == 20_000:  # 40 ranges at a millisecond each: both sides took some
+        assert ranges["copy"] and ranges["here"]
+        assert min(start for start, _ in ranges["here"]) > 0  # this process from the far end
+        assert max(start for start, _ in ranges["here"]) == count - 512
+
+
+@pytest.mark.parametrize("fail_in", ["copy", "here", "neither, no copy"])
+def test_numbers_the_copy_does_not_give_are_made_here(tmp_path: Path, fail_in: str) -> None:
+    log = tmp_path / "log"
+    if fail_in == "here":  # asked at once: the copy is 40 ranges from done, this process must make some
+        with forked.from_both_ends(20_000, _logged_numbers(log, fail_in)) as numbers:
+            assert numbers() is None
+        return
+    fork = fail_in != "neither, no copy"
+    with forked.from_both_ends(3000, _logged_numbers(log, fail_in), fork) as numbers:
+        time.sleep(0.01)
+        made = numbers()
+    assert made == array("q", [3 * item for item in range(3000)])
+    assert _ranges(log)["copy"] == []
+    assert sorted(_ranges(log)["here"])[0][0] == 0
+
+
+def test_a_copy_working_from_the_front_is_waited_for_when_never_asked(tmp_path: Path) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    mark = tmp_path / "pid"
+
+    def numbers(start: int, stop: int) -> array[int]:
+        mark.write_text(str(os.getpid()))
+        return array("q", range(start, stop))
+
+    with forked.from_both_ends(100, numbers):
+        time.sleep(0.01)
+    pid = int(mark.read_text())
+    assert pid != os.getpid() and reaped(pid)
+
+
 @pytest.mark.parametrize("fork", [True, False])
 def test_the_output_check_sees_a_folder_changed_or_gone(tmp_path: Path, fork: bool) -> None:
     output = tmp_path / "out"
@@ -133,8 +216,25 @@ def test_the_output_check_sees_a_folder_changed_or_gone(tmp_path: Path, fork: bo
     last = memo.LastBuild("inputs", 1, 1, None, folders=folders, folder_times=times)
     memo.write_last_build(cache, output, last)
     with memo.checking_output(cache, output, fork) as check:
-        assert check.last is not None and check.last.folders == folders
+        assert check.record is not None and check.record.folder_times == times
         assert check.times() == times and check.folders_as_left()
+    # Many folders: the copy takes them from the first, this process from the last.
+    many = memo.output_folders(f"a/{n}/index.html" for n in range(3000))
+    for folder in many:
+        (output / folder).mkdir(parents=True, exist_ok=True)
+    many_times = memo.folder_times(output, many)
+    assert many_times is not None
+    memo.write_last_build(cache, output, memo.LastBuild("inputs", 1, 1, None, folders=many,
+                                                        folder_times=many_times))
+    with memo.checking_output(cache, output, fork) as check:
+        assert check.record is not None and check.record.folder_times == many_times
+        assert check.times() == many_times and check.folders_as_left()
+    # A record whose folders are not stored whole: its times are none.
+    memo.write_last_build(cache, output, memo.LastBuild("inputs", 1, 1, None, folders=many[:-1],
+                                                        folder_times=many_times))
+    with memo.checking_output(cache, output, fork) as check:
+        assert check.record is not None and check.times() is None and not check.folders_as_left()
+    memo.write_last_build(cache, output, last)
     (output / "a/b/index.html").unlink()
     with memo.checking_output(cache, output, fork) as check:
         assert not check.folders_as_left()
@@ -142,7 +242,7 @@ def test_the_output_check_sees_a_folder_changed_or_gone(tmp_path: Path, fork: bo
     with memo.checking_output(cache, output, fork) as check:
         assert check.times() is None and not check.folders_as_left()
     with memo.checking_output(tmp_path / "no-cache", output, fork) as check:
-        assert check.last is None and not check.folders_as_left()
+        assert check.record is None and not check.folders_as_left()
 
 
 def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,

@@ -1211,14 +1211,16 @@ def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path:
     assert edited.folder_times == memo.folder_times(output, last.folders)  # those it wrote into, again
     assert build(site, BuildOptions(output=output)).rendered == 0
     # A record whose folders are not the stored ones is no record: the next build is a full one.
-    _set_state(path, row, pickle.dumps(("another build's token", last.folders)))
+    _set_state(path, row, pickle.dumps(("another build's token", "\0".join(last.folders))))
     assert memo.read_last_build(cache, output) is None
     result = build(site, BuildOptions(output=output))
     assert not result.in_place and folders_row() != stored
     assert memo.read_last_build(cache, output) is not None
     token = pickle.loads(folders_row())[0]
-    _set_state(path, row, pickle.dumps((token, last.folders[:-1])))
+    _set_state(path, row, pickle.dumps((token, "\0".join(last.folders[:-1]))))
     assert memo.read_last_build(cache, output) is None  # times for more folders than it names
+    _set_state(path, row, pickle.dumps((token, last.folders)))
+    assert memo.read_last_build(cache, output) is None  # not the folders joined
     assert memo.refreshed_times(output, last, (*last.folders, "no/such/folder"), []) is None
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import mmap
 import os
 import sys
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -108,3 +110,91 @@ def meanwhile(work: Callable[[], bytes], fork: bool = True) -> Iterator[Callable
     finally:
         if copy is not None:
             copy.collect()
+
+
+_CHUNK = 512  # items a side takes at a time: at a few microseconds each, a millisecond or two
+
+
+@contextlib.contextmanager
+def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
+                   fork: bool = True) -> Iterator[Callable[[], array[int] | None]]:
+    """A number for each of `count` items, `numbers(start, stop)` giving those of a range of
+    them (None if it cannot): a forked copy of this process works from the first item on
+    while the block runs; asked for the numbers, this process works from the last one back
+    until the two meet, and takes the copy's. The block gets a function that returns them
+    all, in order; None if `numbers` could not give some.
+
+    Meant for a run of short calls (stats) that this process finds other work to do beside:
+    when it is done with that, it takes the rest of the run's far end rather than wait. The
+    two tell each other how far they have come through two integers in memory they share;
+    each reads the other's before every range it takes, so they meet within a range of each
+    other. Whatever the copy did not give (it failed, or could not be made, or stopped short)
+    this process makes itself: the numbers are the same either way.
+    """
+    shared = _shared_cells() if fork and count and can_fork() else None
+    copy = None
+    if shared is not None:
+        shared[0], shared[1] = 0, count  # how far the copy has come; where this process has come back to
+
+        def forward() -> bytes:
+            made = array("q")
+            while (stop := min(len(made) + _CHUNK, shared[1])) > len(made):
+                part = numbers(len(made), stop)
+                if part is None:
+                    raise LookupError("no numbers")  # the copy fails; this process finds out itself
+                made.extend(part)
+                shared[0] = len(made)
+            return made.tobytes()
+
+        copy = _start(forward)
+    result: list[array[int] | None] = []
+
+    def all_numbers() -> array[int] | None:
+        nonlocal copy
+        if not result:
+            result.append(_meet(count, numbers, copy, shared))
+            copy = None
+        return result[0]
+
+    try:
+        yield all_numbers
+    finally:
+        if copy is not None:
+            copy.collect()
+
+
+def _shared_cells() -> memoryview | None:
+    """Two integers in memory a forked copy shares; each written by one side, read by the other
+    (a native int, written and read whole)."""
+    try:
+        return memoryview(mmap.mmap(-1, 8)).cast("i")
+    except (OSError, ValueError):
+        return None
+
+
+def _meet(count: int, numbers: Callable[[int, int], array[int] | None], copy: _Copy | None,
+          shared: memoryview | None) -> array[int] | None:
+    back: list[array[int]] = []
+    end = count  # this process has the numbers from here on
+    if copy is not None and shared is not None:
+        while (start := max(end - _CHUNK, shared[0])) < end:
+            shared[1] = start  # taken before it is made: the copy stops short of it
+            part = numbers(start, end)
+            if part is None:
+                copy.collect()
+                return None
+            back.append(part)
+            end = start
+    made = array("q")
+    data = copy.collect() if copy is not None else None
+    if data is not None:
+        made.frombytes(data)
+        del made[end:]  # ranges both made, once the copy read a start not yet written
+    if len(made) < end:
+        part = numbers(len(made), end)
+        if part is None:
+            return None
+        made.extend(part)
+    for part in reversed(back):
+        made.extend(part)
+    return made

@@ -90,4 +90,5 @@ def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:
 
 def inputs_digest(global_digest: str, found: list[ContentStat]) -> str:
     """A digest of every input: the global ones and the content files."""
-    return memo.inputs_digest([], [], global_digest, [(path, stat) for _, path, stat in found])
+    return memo.inputs_digest([], [], global_digest, [path for _, path, _ in found],
+                              [stat for _, _, stat in found])

@@ -17,22 +17,20 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import marshal
 import os
 import secrets
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
 
 from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.store import FOLDER_FLAGS, STAT_IN_FOLDER, STORE, FileStat, Store
 from briefgen.content.files import Listing
 from briefgen.diagnostics import Diagnostic, warning
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,40 +89,45 @@ def folder_times(output: Path, folders: Iterable[str]) -> tuple[int, ...] | None
 
 @dataclass(frozen=True)
 class OutputCheck:
-    """The last build into an output folder, and a way to its folders' times now."""
+    """The record of the last build into an output folder, its folders not read (see
+    with_folders), and a way to its folders' times now."""
 
-    last: LastBuild | None
+    record: LastBuild | None
     times: Callable[[], tuple[int, ...] | None]
 
     def folders_as_left(self) -> bool:
         """Whether the output's folders are as that build left them."""
-        return self.last is not None and self.times() == self.last.folder_times
+        return self.record is not None and self.times() == self.record.folder_times
 
 
 @contextlib.contextmanager
 def checking_output(cache_dir: Path, output: Path, fork: bool) -> Iterator[OutputCheck]:
     """The last build into `output`, whose folders' times are taken while the block runs: by a
-    forked copy of this process when `fork` is true and it can be made (see forked.py)."""
-    last = read_last_build(cache_dir, output)
-    if last is None:
+    forked copy of this process from the first folder on, when `fork` is true and a copy can be
+    made, and by this process from the last one back, once it asks for them (see
+    forked.from_both_ends). Each reads the list of folders only if it takes some: a build
+    that changed nothing has no other use for it."""
+    record = read_build_record(cache_dir, output)
+    if record is None:
         yield OutputCheck(None, lambda: None)
         return
-    folders = last.folders
+    count = len(record.folder_times)
+    read: list[tuple[str, ...] | None] = []  # the folders, read once by each process
 
-    def packed_times() -> bytes:
-        times = folder_times(output, folders)
-        return b"" if times is None else array("q", times).tobytes()
+    def times_of(start: int, stop: int) -> array[int] | None:
+        if not read:
+            named = read_output_folders(cache_dir, output, record.folders_token)
+            read.append(named if named is not None and len(named) == count else None)
+        named = read[0]
+        times = None if named is None else folder_times(output, named[start:stop])
+        return None if times is None else array("q", times)
 
-    with forked.meanwhile(packed_times, fork) as packed:
+    with forked.from_both_ends(count, times_of, fork) as times_now:
         def times() -> tuple[int, ...] | None:
-            data = packed()
-            if not data:
-                return None  # never empty otherwise: there is the output's own folder
-            numbers = array("q")
-            numbers.frombytes(data)  # the copy's bytes come as a view, which array() would take byte by byte
-            return tuple(numbers)
+            numbers = times_now()
+            return None if numbers is None else tuple(numbers)
 
-        yield OutputCheck(last, times)
+        yield OutputCheck(record, times)
 
 
 def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
@@ -167,15 +170,18 @@ def _stats(folders: Iterable[Path]) -> list[tuple[str, FileStat]]:
 
 
 def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str,
-                  known: Sequence[tuple[str, FileStat]] = ()) -> str:
-    """A digest of what a build reads, from file metadata only; `known` are stats already taken."""
+                  known_paths: Sequence[str] = (), known_stats: Sequence[FileStat] = ()) -> str:
+    """A digest of what a build reads, from file metadata only; `known_paths` are files whose
+    stats, `known_stats`, are taken already."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{__version__}\n{settings}\n".encode())
-    entries = [*known, *_stats(folders)]
-    # The paths joined, then every number as eight bytes: a tenth of the cost of each entry's
-    # repr, and this runs over every content file on every build, a build with nothing to do too.
-    digest.update("\0".join([path for path, _ in entries]).encode("utf-8", "surrogateescape"))
-    digest.update(array("q", [number for _, stat in entries for number in stat]).tobytes())
+    entries = _stats(folders)
+    # The paths joined, then the stats marshalled (version 2 writes no references, so equal
+    # stats give equal bytes): a tenth of the cost of each entry's repr, and this runs over
+    # every content file on every build, a build with nothing to do too.
+    paths = "\0".join([*known_paths, *(path for path, _ in entries)])
+    digest.update(paths.encode("utf-8", "surrogateescape"))
+    digest.update(marshal.dumps([*known_stats, *(stat for _, stat in entries)], 2))
     for path in files:
         if path.is_file():
             st = path.stat()
@@ -187,42 +193,59 @@ def _store(cache_dir: Path, writable: bool) -> Store:
     return Store(cache_dir / STORE, writable)
 
 
-def _all(kind: type[T], values: list[object]) -> tuple[T, ...]:
-    """The values of a record's list, which must all be of this type (JSON gives them so)."""
-    if not all(map(kind.__instancecheck__, values)):
-        raise TypeError(f"not all {kind.__name__}")
-    return tuple(values)  # type: ignore[arg-type]
-
-
-# The output's folders are a row of the state table, a pickled (token, folders): as a list in
-# the record's JSON, they took most of reading it (75 ms at 50,000 briefings, 83,000 folders),
-# which every build does. Their times, as the eight-byte numbers of an array, base64-encoded.
+# The output's folders are a row of the state table, a pickled (token, folders joined by
+# NUL): as a list in the record's JSON, they took most of reading it (75 ms at 50,000
+# briefings, 83,000 folders), which every build does; one string reads in a third of the time
+# of a string a folder. Their times, as the eight-byte numbers of an array, base64-encoded.
 def _folders_row(output: Path) -> str:
     return f"build-folders/{output}"
 
 
 def read_last_build(cache_dir: Path, output: Path) -> LastBuild | None:
+    """The record of the last build into `output`, with its folders; None when there is none
+    whole."""
+    record = read_build_record(cache_dir, output)
+    return None if record is None else with_folders(cache_dir, output, record)
+
+
+def with_folders(cache_dir: Path, output: Path, record: LastBuild) -> LastBuild | None:
+    """A record read without its folders (read_build_record), with them; None when they are
+    not stored as it names them."""
+    folders = read_output_folders(cache_dir, output, record.folders_token)
+    if folders is None or len(folders) != len(record.folder_times):
+        return None
+    return replace(record, folders=folders)
+
+
+def read_build_record(cache_dir: Path, output: Path) -> LastBuild | None:
+    """The record of the last build into `output`, but for its folders (left empty): those are
+    read apart, by read_output_folders with the record's `folders_token`."""
     store = _store(cache_dir, writable=False)
     try:
         record = json.loads(store.build_record(str(output)) or "null")
         until = record["valid_until"]
-        token = str(record["folders"])
-        row = store.read_states([_folders_row(output)]).get(_folders_row(output))
-        if not (isinstance(row, tuple) and len(row) == 2 and row[0] == token and isinstance(row[1], tuple)):
-            return None
-        folders = _all(str, list(row[1]))
         times = array("q", base64.b64decode(record["folder_times"], validate=True))
-        if len(times) != len(folders):
-            return None
         return LastBuild(str(record["inputs"]), int(record["files"]), int(record["briefings"]),
                          dt.datetime.fromisoformat(until) if until else None,
                          int(record.get("drafts", 0)), int(record.get("future", 0)),
-                         folders, tuple(times), token, int(record.get("content_files", -1)),
+                         (), tuple(times), str(record["folders"]), int(record.get("content_files", -1)),
                          _warnings(record.get("warnings", [])))
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         return None
     finally:
         store.close()
+
+
+def read_output_folders(cache_dir: Path, output: Path, token: str) -> tuple[str, ...] | None:
+    """The output's folders that the record of this token names; None when they are not those."""
+    store = _store(cache_dir, writable=False)
+    try:
+        row = store.read_states([_folders_row(output)]).get(_folders_row(output))
+    finally:
+        store.close()
+    if not (isinstance(row, tuple) and len(row) == 2 and row[0] == token and isinstance(row[1], str)):
+        return None
+    return tuple(row[1].split("\0"))
 
 
 def _warnings(stored: object) -> tuple[Diagnostic, ...]:
@@ -252,7 +275,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
     try:
         if not last.folders_token:
             # Written first: a record that names folders not stored is no record (see above).
-            store.write_state({_folders_row(output): (token, tuple(last.folders))})
+            store.write_state({_folders_row(output): (token, "\0".join(last.folders))})
         store.put_build_record(str(output), json.dumps(record, sort_keys=True))
     finally:
         store.close()

@@ -46,7 +46,7 @@ class OutputState:
 
     global_digest: str  # see inputs.global_inputs
     inputs: str  # see inputs.inputs_digest
-    last: memo.LastBuild | None
+    last: memo.LastBuild | None  # its record, the folders not read (memo.with_folders reads them)
     as_left: bool  # the output's folders are as that build left them
 
     def current(self, now: dt.datetime) -> bool:
@@ -72,8 +72,8 @@ def output_state(config: Config, options: BuildOptions, output: Path,
 def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck) -> OutputState:
     # The folders' times catch a file deleted by hand from the output, which
     # no input records; a changed file is the user's own doing and stays.
-    as_left = check.last is not None and (output / MARKER).is_file() and check.folders_as_left()
-    return OutputState(global_digest, inputs, check.last, as_left)
+    as_left = check.record is not None and (output / MARKER).is_file() and check.folders_as_left()
+    return OutputState(global_digest, inputs, check.record, as_left)
 
 
 def protected_paths(config: Config) -> list[Path]:
@@ -123,6 +123,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             return BuildResult(output, last.briefings, last.files, 0, last.files, last.warnings,
                                time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
         memo.forget(config.cache_dir, output)
+        if last is not None:
+            last = memo.with_folders(config.cache_dir, output, last)  # None: not stored whole
         if last is not None and state.as_left:
             from briefgen.build.in_place import build_in_place
 
