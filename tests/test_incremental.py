@@ -25,6 +25,7 @@ from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import BuildResult, build
 from briefgen.build.store import STORE, PackedManifest, Store, read_manifest
 from briefgen.build.write import MARKER
+from briefgen.content.files import discover as discover_files
 from briefgen.render.renderer import Renderer
 from briefgen.site.plan import PageSpec
 
@@ -1562,3 +1563,30 @@ def test_a_damaged_listing_of_the_content_folders_is_no_listing(tmp_path: Path, 
     add_briefing(site)
     build(site, BuildOptions(output=output))
     assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_stats_taken_from_the_root_are_those_taken_from_an_open_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where os.stat takes no folder descriptor (Windows), a build stats every path whole."""
+    from briefgen.build import inputs
+    from briefgen.config import load_config
+
+    site = corpus_site(tmp_path)
+    (site / "content/briefings/2020/deeper").mkdir()
+    (site / "content/briefings/2020/b5.md").rename(site / "content/briefings/2020/deeper/b5.md")
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    config = load_config(site, None)
+    last = memo.read_last_build(site / ".briefgen-cache", output)
+    assert last is not None
+    in_folder = inputs.content_stats(config), memo.folder_times(output, last.folders)
+    monkeypatch.setattr(inputs, "STAT_IN_FOLDER", False)
+    monkeypatch.setattr(memo, "STAT_IN_FOLDER", False)
+    whole = inputs.content_stats(config), memo.folder_times(output, last.folders)
+    assert whole == in_folder and len(whole[0]) == 8 and whole[1] == last.folder_times
+    assert [path for _, path, _ in whole[0]] == [path for _, path in discover_files(config)]
+    assert build(site, BuildOptions(output=output)).rendered == 0  # the same digest: nothing to do
+    (output / "about/index.html").unlink()
+    assert memo.folder_times(output, last.folders) != last.folder_times
+    build(site, BuildOptions(output=output))
+    assert (output / "about/index.html").is_file()
