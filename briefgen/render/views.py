@@ -6,8 +6,8 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -36,8 +36,7 @@ def date_iso(value: dt.date) -> str:
     return value.isoformat()
 
 
-@dataclass(frozen=True)
-class SiteView:
+class SiteView(NamedTuple):
     title: str
     description: str
     language: str
@@ -46,15 +45,13 @@ class SiteView:
     search: bool = True  # whether the site has a search page
 
 
-@dataclass(frozen=True)
-class TopicRef:
+class TopicRef(NamedTuple):
     name: str
     slug: str
     url: str
 
 
-@dataclass(frozen=True)
-class BriefingSummary:
+class BriefingSummary(NamedTuple):
     title: str
     url: str
     date: dt.datetime
@@ -71,8 +68,7 @@ class BriefingSummary:
     reading_minutes: int = 1
 
 
-@dataclass(frozen=True)
-class DayGroup:
+class DayGroup(NamedTuple):
     """Briefings of one day in a list, newest first."""
 
     day_iso: str
@@ -80,14 +76,12 @@ class DayGroup:
     items: tuple[BriefingSummary, ...]
 
 
-@dataclass(frozen=True)
-class CitedPassage:
+class CitedPassage(NamedTuple):
     locator: str  # as written, e.g. "para. 6"
     text: str  # the archived paragraphs it names, cut to about 300 characters
 
 
-@dataclass(frozen=True)
-class CitedSource:
+class CitedSource(NamedTuple):
     number: int
     id: str
     title: str
@@ -105,8 +99,7 @@ class CitedSource:
     locators_display: str = ""  # sorted and merged: "paras. 1-3, 6"
 
 
-@dataclass(frozen=True)
-class BriefingView:
+class BriefingView(NamedTuple):
     title: str
     url: str
     date: dt.datetime
@@ -129,19 +122,17 @@ class BriefingView:
     time_display: str | None = None
     related: tuple[BriefingSummary, ...] = ()
     image: str | None = None  # absolute URL
-    json_ld: Markup = field(default_factory=Markup)  # schema.org NewsArticle, safe inside <script>
+    json_ld: Markup = Markup()  # schema.org NewsArticle, safe inside <script>
 
 
-@dataclass(frozen=True)
-class PageView:
+class PageView(NamedTuple):
     title: str
     url: str
     body_html: Markup
     extra: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Pagination:
+class Pagination(NamedTuple):
     page: int
     pages: int
     total: int
@@ -193,8 +184,7 @@ class TopicEntry:
     description: Markup | None = None  # from content/topics/<slug>.md
 
 
-@dataclass(frozen=True)
-class PublisherEntry:
+class PublisherEntry(NamedTuple):
     name: str
     slug: str
     url: str
@@ -202,8 +192,7 @@ class PublisherEntry:
     citation_count: int
 
 
-@dataclass(frozen=True)
-class ArticleEntry:
+class ArticleEntry(NamedTuple):
     id: str
     title: str
     url: str | None
@@ -214,8 +203,7 @@ class ArticleEntry:
     cited_by: tuple[BriefingRef, ...]
 
 
-@dataclass(frozen=True)
-class BriefingRef:
+class BriefingRef(NamedTuple):
     """A briefing as a list of the briefings citing an article names it: a publisher's page
     names thousands, and is rendered again only when one of these changes."""
 
@@ -226,8 +214,7 @@ class BriefingRef:
     draft: bool
 
 
-@dataclass(frozen=True)
-class FeedLink:
+class FeedLink(NamedTuple):
     title: str
     url: str
     type: str
@@ -499,4 +486,4 @@ def json_ld(data: Mapping[str, Any]) -> Markup:
 
 
 def _with_json_ld(view: BriefingView, data: Mapping[str, Any]) -> BriefingView:
-    return replace(view, json_ld=json_ld(data))
+    return view._replace(json_ld=json_ld(data))
