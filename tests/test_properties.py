@@ -228,10 +228,12 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
     # In a word of the folded text, each run of CJK characters is its pairs, or itself alone.
     expected: list[str] = []
     for word in text._WORD.findall(text.fold(sample)):
-        for cjk, chars in itertools.groupby(word, key=lambda char: text.CJK.match(char) is not None):
+        for cjk, chars in itertools.groupby(word, key=lambda char: text.cjk_letter().match(char) is not None):
             run = "".join(chars)
             expected += [run[at:at + 2] for at in range(len(run) - 1)] if cjk and len(run) > 1 else [run]
     assert text.words(sample) == expected
+    # A text of no code point past the first CJK one is not looked at for CJK characters.
+    assert text.has_cjk_range(sample) or not any(text.cjk_letter().match(char) for char in sample)
 
 
 @SETTINGS
@@ -239,11 +241,11 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
 def test_a_text_counts_its_words_between_spaces_and_its_cjk_characters_by_two(sample: str) -> None:
     from briefgen.content.scripts import word_count
 
-    cjk = [char for char in sample if text.CJK.match(char)]
+    cjk = [char for char in sample if text.cjk_letter().match(char)]
     if not cjk:  # as counted before CJK characters were: words between spaces
         assert word_count(sample) == len(sample.split())
         return
-    spaced = "".join(" " if text.CJK.match(char) else char for char in sample)
+    spaced = "".join(" " if text.cjk_letter().match(char) else char for char in sample)
     # Between spaces, only what holds a letter or a digit is a word (not a lone 。 or ,).
     words = [token for token in spaced.split() if any(char.isalnum() for char in token)]
     assert word_count(sample) == len(words) + (len(cjk) + 1) // 2

@@ -3,6 +3,7 @@ from the text, so counting words and searching treat their characters apart."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Chinese and Japanese: kanji (the unified ideographs, their extensions and compatibility
@@ -26,8 +27,24 @@ def _outside(ranges: str) -> str:
 # A letter or digit of these scripts: the ranges hold punctuation too (the katakana middle dot
 # ・, the spacing voiced marks ゛゜) and unassigned code points, which split words as elsewhere.
 CJK_LETTER = f"[^\\W_{_outside(CJK_CHARS)}]"
-CJK = re.compile(CJK_LETTER)
-_CJK_RUN = re.compile(f"{CJK_LETTER}+")
+FIRST_CJK = "\u3005"  # the lowest code point of CJK_CHARS: a text of none above it has none
+
+
+def has_cjk_range(text: str) -> bool:
+    """Whether a text holds a code point at or past FIRST_CJK: if not, it holds none of
+    CJK_CHARS, and the expressions below need not be compiled (10 ms in each process, for
+    the negated classes of the whole of Unicode) nor run."""
+    return not text.isascii() and max(text) >= FIRST_CJK
+
+
+@functools.cache
+def cjk_letter() -> re.Pattern[str]:
+    return re.compile(CJK_LETTER)
+
+
+@functools.cache
+def _cjk_run() -> re.Pattern[str]:
+    return re.compile(f"{CJK_LETTER}+")
 
 # A reader takes in about two characters of Chinese or Japanese in the time of a word of a
 # language written with spaces (about 460 characters a minute at 230 words).
@@ -43,8 +60,8 @@ def word_count(text: str) -> int:
     """The words of a text: those between spaces, and for its CJK characters one word per
     CHARACTERS_PER_WORD of them (a text of such characters alone has no spaces to count)."""
     # By runs of CJK characters, not character by character: a third of the time.
-    runs = [] if text.isascii() else _CJK_RUN.findall(text)
+    runs = _cjk_run().findall(text) if has_cjk_range(text) else []
     if not runs:
         return len(text.split())
     characters = sum(map(len, runs))
-    return len(_SPACED_WORD.findall(_CJK_RUN.sub(" ", text))) + -(-characters // CHARACTERS_PER_WORD)
+    return len(_SPACED_WORD.findall(_cjk_run().sub(" ", text))) + -(-characters // CHARACTERS_PER_WORD)

@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-from briefgen.content.scripts import CJK, CJK_CHARS, CJK_LETTER
+from briefgen.content.scripts import CJK_CHARS, CJK_LETTER, cjk_letter, has_cjk_range
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -54,8 +54,11 @@ _PLAIN_PUNCTUATION_BYTES = bytes(sorted(set(b"".join(_PLAIN_PUNCTUATION_UTF8))))
 # characters, as Lucene's CJK analyser does by default: a query's run is looked up by its
 # pairs, which must all match, so a word of two characters or more is found inside any run; a
 # character standing alone is a word of its own. `static/search.js` splits them the same way.
-# This finds a run of CJK characters, or of other letters and digits (_WORD's, less CJK ones).
-_CJK_RUN_OR_WORD = re.compile(f"({CJK_LETTER}+)|([^\\W_{CJK_CHARS}]+)")
+# This finds a run of CJK characters, or of other letters and digits (_WORD's, less CJK ones);
+# compiled when a text first has such characters (see scripts.has_cjk_range).
+@functools.cache
+def _cjk_run_or_word() -> re.Pattern[str]:
+    return re.compile(f"({CJK_LETTER}+)|([^\\W_{CJK_CHARS}]+)")
 
 
 # Every pair of neighbouring characters, overlapping: found by the regular expression engine,
@@ -70,7 +73,7 @@ def cjk_terms(run: str) -> list[str]:
 
 def _words_with_cjk(folded: str) -> list[str]:
     found: list[str] = []
-    for run, word in _CJK_RUN_OR_WORD.findall(folded):
+    for run, word in _cjk_run_or_word().findall(folded):
         if word:
             found.append(word)
         else:
@@ -93,7 +96,8 @@ def words(text: str) -> list[str]:
             others = others.replace(mark, b"")
     if others:
         folded = fold(text)
-        return _words_with_cjk(folded) if CJK.search(folded) else _WORD.findall(folded)
+        cjk = has_cjk_range(folded) and cjk_letter().search(folded)
+        return _words_with_cjk(folded) if cjk else _WORD.findall(folded)
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 
