@@ -1568,7 +1568,7 @@ def test_a_damaged_listing_of_the_content_folders_is_no_listing(tmp_path: Path, 
 def test_stats_taken_from_the_root_are_those_taken_from_an_open_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where os.stat takes no folder descriptor (Windows), a build stats every path whole."""
-    from briefgen.build import inputs
+    from briefgen.build import inputs, store
     from briefgen.config import load_config
 
     site = corpus_site(tmp_path)
@@ -1580,8 +1580,7 @@ def test_stats_taken_from_the_root_are_those_taken_from_an_open_folder(
     last = memo.read_last_build(site / ".briefgen-cache", output)
     assert last is not None
     in_folder = inputs.content_stats(config), memo.folder_times(output, last.folders)
-    monkeypatch.setattr(inputs, "STAT_IN_FOLDER", False)
-    monkeypatch.setattr(memo, "STAT_IN_FOLDER", False)
+    monkeypatch.setattr(store, "STAT_IN_FOLDER", False)
     whole = inputs.content_stats(config), memo.folder_times(output, last.folders)
     assert whole == in_folder and len(whole[0]) == 8 and whole[1] == last.folder_times
     assert [path for _, path, _ in whole[0]] == [path for _, path in discover_files(config)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
-from briefgen.build.store import FOLDER_FLAGS, STAT_IN_FOLDER, FileStat, file_stat
+from briefgen.build.store import FileStat, file_stat, stat_base
 from briefgen.config import Config
 from briefgen.content.files import TOPICS_FOLDER, FolderListing, Listing, discover_listed
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
@@ -63,18 +63,13 @@ def _path(entry: tuple[str, FileStat]) -> str:
 
 def _stats_in(folder: str, names: tuple[str, ...]) -> list[tuple[str, FileStat]]:
     """(path, stat) of the files of these names in a folder; OSError if one cannot be statted."""
-    prefix = folder + os.sep
-    if not STAT_IN_FOLDER:
-        return [(prefix + name, file_stat(prefix + name)) for name in names]
+    path_prefix = folder + os.sep
     stats = []
     stat = os.stat
-    at = os.open(folder, FOLDER_FLAGS)
-    try:
+    with stat_base(folder) as (prefix, at):
         for name in names:
-            st = stat(name, dir_fd=at)
-            stats.append((prefix + name, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
-    finally:
-        os.close(at)
+            st = stat(prefix + name, dir_fd=at)
+            stats.append((path_prefix + name, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
     return stats
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from briefgen import __version__
 from briefgen.build import forked
-from briefgen.build.store import FOLDER_FLAGS, STAT_IN_FOLDER, STORE, FileStat, Store
+from briefgen.build.store import STORE, FileStat, Store, stat_base
 from briefgen.content.files import Listing
 from briefgen.diagnostics import Diagnostic, warning
 
@@ -68,23 +68,12 @@ def output_folders(files: Iterable[str]) -> tuple[str, ...]:
 
 def folder_times(output: Path, folders: Iterable[str]) -> tuple[int, ...] | None:
     """The folders' modification times; None when one is gone."""
-    if not STAT_IN_FOLDER:
-        base = str(output) + os.sep
-        try:
-            return tuple([os.stat(base + folder).st_mtime_ns for folder in folders])
-        except OSError:
-            return None
     stat = os.stat
     try:
-        at = os.open(output, FOLDER_FLAGS)
+        with stat_base(str(output)) as (prefix, at):
+            return tuple([stat(prefix + (folder or "."), dir_fd=at).st_mtime_ns for folder in folders])
     except OSError:
         return None
-    try:
-        return tuple([stat(folder or ".", dir_fd=at).st_mtime_ns for folder in folders])
-    except OSError:
-        return None
-    finally:
-        os.close(at)
 
 
 @dataclass(frozen=True)
@@ -306,11 +295,14 @@ def read_listing(cache_dir: Path, content_dir: Path) -> Listing:
     return listing
 
 
-def write_listing(cache_dir: Path, content_dir: Path, listing: Listing) -> None:
-    """Keep a listing of the content folders for the next build; one not kept (the cache cannot
-    be written, or there is no cache yet: the build's own would replace it) only means the next
-    build lists every folder."""
-    if not (cache_dir / STORE).is_file():
+def keep_listing(cache_dir: Path, content_dir: Path, listing: Listing, known: Listing) -> None:
+    """Keep a listing of the content folders for the next build, when it has a folder listed
+    afresh and settled that the one read (`known`) lacks: a folder it only leaves out (too
+    recent, or gone) is listed again next time, which costs less than writing the whole
+    listing. One not kept (the cache cannot be written, or there is no cache yet: the build's
+    own would replace it) only means the next build lists every folder."""
+    if not (any(known.get(folder) != entry for folder, entry in listing.items())
+            and (cache_dir / STORE).is_file()):
         return
     store = _store(cache_dir, writable=True)
     try:

@@ -112,10 +112,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         known = memo.read_listing(config.cache_dir, config.content_dir) if options.use_cache else {}
         found, listing = listed_content_stats(config, known)
         state = output_state(config, options, output, found, check)
-    # Kept when it has a folder listed afresh and settled: one left out (too recent, or gone)
-    # is only listed again next time, which costs less than writing the whole listing.
-    if options.use_cache and any(known.get(folder) != entry for folder, entry in listing.items()):
-        memo.write_listing(config.cache_dir, config.content_dir, listing)
+    if options.use_cache:
+        memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
     global_digest, inputs, last = state.global_digest, state.inputs, state.last
     if options.use_cache:
         now = options.now or dt.datetime.now(dt.UTC)

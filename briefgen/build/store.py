@@ -345,7 +345,22 @@ def file_stat(path: str | Path) -> FileStat:
 # folder, not each from the root: half a microsecond less each (the kernel walks fewer names),
 # over the content's files and the output's folders (50,000 and 83,000 at 50,000 briefings).
 STAT_IN_FOLDER = os.stat in os.supports_dir_fd
-FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+@contextlib.contextmanager
+def stat_base(folder: str) -> Iterator[tuple[str, int | None]]:
+    """(prefix, dir_fd) that stat a name in `folder` as `os.stat(prefix + name, dir_fd=dir_fd)`:
+    an empty prefix and the open folder where the platform can (STAT_IN_FOLDER), else the
+    folder's path and no descriptor. OSError when the folder cannot be opened."""
+    if not STAT_IN_FOLDER:
+        yield folder + os.sep, None
+        return
+    at = os.open(folder, _FOLDER_FLAGS)
+    try:
+        yield "", at
+    finally:
+        os.close(at)
 
 
 def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
