@@ -179,6 +179,10 @@ class PackedRows:
         run, offset = divmod(index, _PACKED_ROWS)
         return self._run(run)[offset]
 
+    def __iter__(self) -> Iterator[PlanRow]:
+        for run in range(len(self._runs)):
+            yield from self._run(run)
+
     def _run(self, run: int) -> list[PlanRow]:
         rows = self._unpacked.get(run)
         if rows is None:

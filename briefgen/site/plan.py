@@ -9,7 +9,7 @@ unchanged. Two things that want one URL are found here, before any work.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, overload
 
@@ -59,6 +59,7 @@ class Rows(Protocol):
 
     def __len__(self) -> int: ...
     def __getitem__(self, index: int, /) -> PlanRow: ...
+    def __iter__(self) -> Iterator[PlanRow]: ...
 
 
 class PlanRows(Sequence[PageSpec]):
@@ -68,6 +69,7 @@ class PlanRows(Sequence[PageSpec]):
     def __init__(self, rows: Rows) -> None:
         self._rows = rows
         self._specs: dict[int, PageSpec] = {}
+        self._paths: dict[frozenset[str], list[tuple[str, str, tuple[Any, ...]]]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -88,15 +90,14 @@ class PlanRows(Sequence[PageSpec]):
             spec = self._specs[index] = PageSpec(rel, kinds.KINDS[kind], args, Origin(*origin))
         return spec
 
-    def paths_and_args(self, kind_names: Collection[str]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    def paths_and_args(self, kind_names: frozenset[str]) -> list[tuple[str, str, tuple[Any, ...]]]:
         """(path, kind name, arguments) of the files of these kinds, in order, read from the rows
-        without making a spec of every file (an edit that changes the sitemap reads them all)."""
-        rows = self._rows
-        found = []
-        for index in range(len(rows)):
-            rel, kind, args, _ = rows[index]
-            if kind in kind_names:
-                found.append((rel, kind, args))
+        without making a spec of every file (an edit that changes the sitemap reads them all);
+        found once: the fingerprint of each sitemap file and the one rendered ask again."""
+        found = self._paths.get(kind_names)
+        if found is None:
+            found = self._paths[kind_names] = [(rel, kind, args) for rel, kind, args, _ in self._rows
+                                               if kind in kind_names]
         return found
 
 
