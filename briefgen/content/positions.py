@@ -10,6 +10,7 @@ order that the subclass names, and a class reference when pickled.
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -18,6 +19,7 @@ Position = tuple[int, int]
 
 # Two unsigned 32-bit numbers a key, line then column; a line of 0 is a key not written.
 _NUMBERS = "I"
+_PAIR = struct.Struct(2 * _NUMBERS)  # native, as the array's items are
 
 
 class KeyPositions(Mapping[str, Position]):
@@ -52,12 +54,25 @@ class KeyPositions(Mapping[str, Position]):
         return numbers
 
     def __getitem__(self, key: str) -> Position:
+        found = self._position(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping's, without a KeyError raised and caught: the plan asks every briefing where
+        # its slug is written, and most have none.
+        found = self._position(key)
+        return default if found is None else found
+
+    def _position(self, key: str) -> Position | None:
+        # One key's two numbers, not an array of all.
         at = self._INDEX.get(key)
         if at is not None:
-            numbers = self._numbers()
-            if numbers[2 * at]:
-                return numbers[2 * at], numbers[2 * at + 1]
-        raise KeyError(key)
+            line, column = _PAIR.unpack_from(self._packed, at * _PAIR.size)
+            if line:
+                return line, column
+        return None
 
     def __iter__(self) -> Iterator[str]:
         numbers = self._numbers()
