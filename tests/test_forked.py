@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pickle
 import threading
 import time
 from array import array
@@ -15,11 +16,11 @@ import pytest
 from conftest import corpus_site, replace_in, tree
 
 from briefgen.build import fingerprint, forked, memo, stages
-from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.fingerprint import Fingerprints, PackedLists
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
 from briefgen.render.renderer import make_environment
-from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS
+from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS, Shows
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
 
@@ -257,25 +258,50 @@ def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,
         prints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, loaded.assets, loaded.plan, env)
         in_order = prints.of_plan(note_readers=True, defer=deferred, fork=split)
         later = [prints.of(spec) for spec in loaded.plan if spec.kind in deferred]
+        # As a snapshot keeps them (packed, or two packed parts), and reads them back.
+        packed = (PackedLists.of(prints.listed_by), PackedLists.of(prints.shown_full_by))
+        kept = pickle.loads(pickle.dumps(packed))
         return (in_order, later, dict(prints.listed_by), dict(prints.shown_full_by), list(prints.shows_every),
-                [prints.readers(index, True) for index in range(len(loaded.site.briefings))])
+                [prints.readers(index, True) for index in range(len(loaded.site.briefings))],
+                [dict(lists) for lists in kept])
 
     alone = found(split=False)
-    # Split even this small plan, and note where its second half was fingerprinted.
+    # Split even this small plan, in runs of a few files, and note where the runs after the
+    # first were fingerprinted.
     monkeypatch.setattr(fingerprint, "_SPLIT_FROM", 0)
+    monkeypatch.setattr(fingerprint, "_RUN", 4)
     mark = tmp_path / "second-half"
     of_range = Fingerprints._of_range
 
     def noted(self: Fingerprints, start: int, *args: Any, **kwargs: Any) -> list[str]:
-        if start > 0:
-            mark.write_text(str(os.getpid()))
+        with mark.open("a") as pids:
+            pids.write(f"{os.getpid()}\n")
         return of_range(self, start, *args, **kwargs)
 
     monkeypatch.setattr(Fingerprints, "_of_range", noted)
     split = found(split=True)
-    assert int(mark.read_text()) != os.getpid()
+    assert {int(pid) for pid in mark.read_text().split()} - {os.getpid()}
     assert split == alone
     assert any(alone[0]) and any(alone[1]) and alone[2] and alone[3]  # compared: not empty
+    # Other runs meet elsewhere, some within a run both sides made.
+    for run in (1, 3, 7, 50):
+        monkeypatch.setattr(fingerprint, "_RUN", run)
+        assert found(split=True) == alone, run
+
+
+def test_what_files_show_each_briefing_from_a_position_on(tmp_path: Path) -> None:
+    """Where the two sides of a split fingerprinting met within a run, the copy's notes of that
+    run are taken from where this process stopped."""
+    noted = fingerprint._Readers()
+    files = [Shows(listed=(0, 1)), Shows(full=(1,)), Shows(listed=(1,), every_briefing=True),
+             Shows(named=(2,), listed=(0,)), Shows(full=(0, 1))]
+    for position, shown in enumerate(files):
+        noted.note(10 + position, shown)
+    later = noted.from_position(12)
+    assert {i: list(p) for i, p in later.listed_by.items()} == {0: [13], 1: [12], 2: [13]}
+    assert {i: list(p) for i, p in later.shown_full_by.items()} == {0: [14], 1: [14]}
+    assert later.shows_every == [12]
+    assert not noted.from_position(15).listed_by and noted.from_position(10).shows_every == [12]
 
 
 def noting_copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -182,8 +181,9 @@ class PackedLists(Mapping[int, list[int]]):
     as three arrays, which unpickle as copies of their bytes; an edit reads a few of them."""
 
     @classmethod
-    def of(cls, lists: Mapping[int, Sequence[int]]) -> PackedLists:
-        return lists if isinstance(lists, PackedLists) else cls(lists)
+    def of(cls, lists: Mapping[int, Sequence[int]]) -> PackedLists | ChainedLists:
+        """The lists packed; as they are when packed already, or two packed parts."""
+        return lists if isinstance(lists, PackedLists | ChainedLists) else cls(lists)
 
     def __init__(self, lists: Mapping[int, Sequence[int]]) -> None:
         keys = sorted(lists)
@@ -243,20 +243,42 @@ class AddedLists(Mapping[int, list[int]]):
         return len({*self._lists, *self._added})
 
 
+class ChainedLists(Mapping[int, list[int]]):
+    """Lists of plan positions by briefing index in two parts, every position of the second
+    after the first's (FingerprintState.listed_by, shown_full_by): what of_plan's two sides
+    noted, not joined into one: joining them is a loop over every briefing, which the build
+    would wait for; an edit reads a few lists."""
+
+    def __init__(self, first: PackedLists, second: PackedLists) -> None:
+        self._first, self._second = first, second
+
+    def __getstate__(self) -> tuple[PackedLists, PackedLists]:
+        return self._first, self._second
+
+    def __setstate__(self, state: tuple[PackedLists, PackedLists]) -> None:
+        if not (isinstance(state, tuple) and len(state) == 2 and all(type(p) is PackedLists for p in state)):
+            raise ValueError("damaged lists of plan positions")  # a damaged head: a full build
+        self._first, self._second = state
+
+    def __getitem__(self, key: int) -> list[int]:
+        first, second = self._first.get(key), self._second.get(key)
+        if first is None and second is None:
+            raise KeyError(key)
+        return [*(first or ()), *(second or ())]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted({*self._first, *self._second}))
+
+    def __len__(self) -> int:
+        return len({*self._first, *self._second})
+
+
 # From this many planned files on, of_plan splits its work with a forked copy: below it,
 # the fork and the copy's result cost about what they save.
 _SPLIT_FROM = 20_000
 
-
-# A file's fingerprint costs about this many times what noting what a file of a deferred
-# kind shows costs (measured at 10,000 briefings).
-_FINGERPRINT_COST = 3
-
-
-def _middle(plan: Sequence[PageSpec], defer: Collection[PageKind]) -> int:
-    """Where to split the plan so that both halves cost about the same."""
-    costs = list(accumulate(1 if spec.kind in defer else _FINGERPRINT_COST for spec in plan))
-    return bisect_left(costs, costs[-1] // 2) + 1 if costs else 0
+# Planned files a side of of_plan's split takes at a time (see Fingerprints.of_plan).
+_RUN = 512
 
 
 class _Readers:
@@ -277,12 +299,48 @@ class _Readers:
         if shown.every_briefing:
             self.shows_every.append(position)
 
+    def from_position(self, first: int) -> _Readers:
+        """What was noted of the files from position `first` on."""
+        kept = _Readers()
+        for mine, theirs in ((kept.listed_by, self.listed_by), (kept.shown_full_by, self.shown_full_by)):
+            for index, positions in theirs.items():
+                at = bisect_left(positions, first)
+                if at < len(positions):
+                    mine[index].extend(positions[at:])
+        kept.shows_every = [position for position in self.shows_every if position >= first]
+        return kept
+
     def extend(self, later: _Readers) -> None:
         """Add what was noted of files after all of these (positions stay in order)."""
         for mine, theirs in ((self.listed_by, later.listed_by), (self.shown_full_by, later.shown_full_by)):
             for index, positions in theirs.items():
                 mine[index].extend(positions)
         self.shows_every += later.shows_every
+
+
+# A run of planned files: the first one's position, their fingerprints, what they show.
+_Run = tuple[int, list[str], _Readers]
+
+
+def _joined(runs: Sequence[_Run], empty_at: int) -> _Run:
+    """Consecutive runs of files, in plan order, as one (starting at `empty_at` if there are none)."""
+    readers = _Readers()
+    for _, _, run_readers in runs:
+        readers.extend(run_readers)
+    found = [fingerprint for _, run_found, _ in runs for fingerprint in run_found]
+    return (runs[0][0] if runs else empty_at), found, readers
+
+
+@dataclass(frozen=True)
+class _FromTheEnd:
+    """What the copy that fingerprints a plan from its last file back sends (Fingerprints.of_plan)."""
+
+    met: _Run  # its last runs (start, fingerprints, notes), where the sides met
+    found: list[str]  # the fingerprints of the files after them, in plan order
+    listed_by: PackedLists  # what it noted of them
+    shown_full_by: PackedLists
+    shows_every: list[int]
+    reference: dict[int, str]  # the digests of what a citing briefing's list shows, it found
 
 
 class Fingerprints:
@@ -399,35 +457,78 @@ class Fingerprints:
         """Every planned file's fingerprint, in plan order ("" for a kind in `defer`, whose
         fingerprint `of` gives later). With note_readers, also note which files show each
         briefing (for an in-place edit after this build, or the live preview's). With `fork`,
-        a forked copy of this process finds the second half's while this one finds the first
-        (see forked.py): until the workers start, a full build would use one core."""
+        a forked copy of this process works from the last file back while this one works from
+        the first on, until they meet (see _from_the_end): until the workers start, a full
+        build would use one core. Where the two meet depends on what each file costs (a home
+        page's hundred microseconds, a publisher's page's milliseconds, a search document's
+        three), not on a guess made beforehand."""
         plan = self.plan
-        middle = _middle(plan, defer) if fork and len(plan) >= _SPLIT_FROM else len(plan)
+        cells = forked.shared_cells() if fork and len(plan) >= _SPLIT_FROM and forked.can_fork() else None
         readers = _Readers()
-
-        def second_half() -> bytes:
-            half = _Readers()
-            found = self._of_range(middle, len(plan), half if note_readers else None, defer, keep_shows=False)
-            # Not the digests of what lists show and of what a briefing's page shows: the first
-            # half has the home pages, which list every briefing, and most briefings' pages.
-            # A digest this process lacks is found when asked for, the same.
-            return pickle.dumps((found, half, self._reference), pickle.HIGHEST_PROTOCOL)
-
-        with forked.meanwhile(second_half, fork=middle < len(plan)) as second:
-            found = self._of_range(0, middle, readers if note_readers else None, defer, keep_shows=True)
-            if middle < len(plan):
-                rest, half, reference = pickle.loads(second())
-                found += rest
-                readers.extend(half)
-                # What the publishers' pages name of each briefing, found by the copy: not again.
-                self._reference.update(reference)
+        noted = readers if note_readers else None
+        if cells is None:
+            found = self._of_range(0, len(plan), noted, defer, keep_shows=True)
+        else:
+            # This process has taken every file before cells[0], the copy every one from
+            # cells[1] on; the copy is given the last run before it starts, so that it has work
+            # however soon this process is through the rest.
+            cells[0], cells[1] = 0, max(0, len(plan) - _RUN)
+            with forked.meanwhile(partial(self._from_the_end, cells, note_readers, defer)) as theirs:
+                found = []
+                while (stop := min(len(found) + _RUN, cells[1])) > len(found):
+                    found += self._of_range(len(found), stop, noted, defer, keep_shows=True)
+                    cells[0] = len(found)
+                copy: _FromTheEnd = pickle.loads(theirs())
+            mine = len(found)
+            # The two may have made some files both, where they met: this process's stand.
+            start, run_found, run_readers = copy.met
+            if start + len(run_found) > mine:
+                found += run_found[max(0, mine - start):]
+                readers.extend(run_readers if start >= mine else run_readers.from_position(mine))
+            found += copy.found
+            # What the publishers' pages name of each briefing, found by the copy: not again.
+            self._reference.update(copy.reference)
+            if note_readers:
+                self.listed_by = ChainedLists(PackedLists(readers.listed_by), copy.listed_by)
+                self.shown_full_by = ChainedLists(PackedLists(readers.shown_full_by), copy.shown_full_by)
+                self.shows_every = readers.shows_every + copy.shows_every
+            return found
         if note_readers:
-            # Packed at once: as lists of numbers they took 15 MB more at 50,000 briefings,
-            # held through the rest of the build.
-            self.listed_by = PackedLists(readers.listed_by)
-            self.shown_full_by = PackedLists(readers.shown_full_by)
-            self.shows_every = readers.shows_every
+            self._keep_readers(readers)
         return found
+
+    def _from_the_end(self, cells: memoryview, note_readers: bool, defer: Collection[PageKind]) -> bytes:
+        """of_plan's other side: runs of files from the last back, each taken (cells[1]) before
+        its fingerprints are found, until this process meets the other's progress (cells[0]).
+        Not the digests of what lists show and of what a briefing's page shows: the other side
+        has the home pages, which list every briefing, and most briefings' pages; a digest it
+        lacks is found when asked for, the same."""
+        runs: list[_Run] = []
+        end = len(self.plan)
+        while (start := max(end - _RUN, cells[0])) < end:
+            cells[1] = start
+            run_readers = _Readers()
+            noted = run_readers if note_readers else None
+            runs.append((start, self._of_range(start, end, noted, defer, keep_shows=False), run_readers))
+            end = start
+        runs.reverse()  # in plan order
+        # The other side's last run began where it stood when this side stopped taking runs,
+        # or before: the runs that begin before the end of such a run may hold files it made too.
+        bound = cells[0] + _RUN
+        split = next((at for at, (start, _, _) in enumerate(runs) if start >= bound), len(runs))
+        met, rest = _joined(runs[:split], end), _joined(runs[split:], len(self.plan))
+        # The others packed: a list of positions a briefing, pickled as three arrays, not one a
+        # briefing a run (tens of thousands of small arrays).
+        sent = _FromTheEnd(met, rest[1], PackedLists(rest[2].listed_by), PackedLists(rest[2].shown_full_by),
+                           rest[2].shows_every, self._reference)
+        return pickle.dumps(sent, pickle.HIGHEST_PROTOCOL)
+
+    def _keep_readers(self, readers: _Readers) -> None:
+        # Packed at once: as lists of numbers they took 15 MB more at 50,000 briefings,
+        # held through the rest of the build.
+        self.listed_by = PackedLists(readers.listed_by)
+        self.shown_full_by = PackedLists(readers.shown_full_by)
+        self.shows_every = readers.shows_every
 
     def _of_range(self, start: int, end: int, readers: _Readers | None, defer: Collection[PageKind],
                   keep_shows: bool) -> list[str]:

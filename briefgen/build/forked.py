@@ -131,7 +131,7 @@ def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
     other. Whatever the copy did not give (it failed, or could not be made, or stopped short)
     this process makes itself: the numbers are the same either way.
     """
-    shared = _shared_cells() if fork and count and can_fork() else None
+    shared = shared_cells() if fork and count and can_fork() else None
     copy = None
     if shared is not None:
         shared[0], shared[1] = 0, count  # how far the copy has come; where this process has come back to
@@ -163,7 +163,7 @@ def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
             copy.collect()
 
 
-def _shared_cells() -> memoryview | None:
+def shared_cells() -> memoryview | None:
     """Two integers in memory a forked copy shares; each written by one side, read by the other
     (a native int, written and read whole)."""
     try:
