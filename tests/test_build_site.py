@@ -25,6 +25,7 @@ from conftest import (
     soup_of,
     text_of,
     tree_bytes,
+    write_files,
 )
 
 BASE = "https://example.org/"
@@ -1123,3 +1124,33 @@ def test_a_link_to_a_left_out_draft_leaves_no_broken_link(tmp_path: Path) -> Non
     result = build_ok(root)
     assert re.search(r"content/briefings/2016/linker\.md:5:\d+: warning: .*draft", result.stderr)
     assert_no_broken_links(root / "output", "/", BASE)
+
+
+def test_dates_kept_between_builds_follow_the_language_and_patterns(tmp_path: Path) -> None:
+    """The cache keeps the dates and day headings a build formatted, for the next: a build in
+    another language, or with other date patterns, formats its own, and one back in the first
+    language gives what a build without the cache gives."""
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-03T10:00:00\n---\nText.\n",
+        "content/briefings/b.md": "---\ntitle: Second\ndate: 2016-08-05T10:00:00\n---\nText.\n",
+    }
+    root = make_site(tmp_path, files, CONFIG)
+
+    def headings() -> list[str]:
+        return [text_of(h) for h in page(root / "output", "").select(".day__heading")]
+
+    build_ok(root)
+    english = headings()
+    assert english == ["Friday 5 August 2016", "Wednesday 3 August 2016"], english
+    german = CONFIG.replace('language = "en"', 'language = "de"')
+    (root / "briefgen.toml").write_text(german, encoding="utf-8")
+    build_ok(root)
+    assert [heading.split()[0] for heading in headings()] == ["Freitag,", "Mittwoch,"], headings()
+    write_files(root, {"templates/i18n/de.toml": '[formats]\nday = "d.M.yyyy"\n'})
+    build_ok(root)
+    assert headings() == ["5.8.2016", "3.8.2016"]
+    (root / "briefgen.toml").write_text(CONFIG, encoding="utf-8")
+    build_ok(root)
+    assert headings() == english
+    build_ok(root, "--no-cache", "--output", tmp_path / "clean")
+    assert tree_bytes(tmp_path / "clean") == tree_bytes(root / "output")

@@ -47,6 +47,7 @@ from briefgen.content.records import (
 )
 from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, has_errors
+from briefgen.i18n.catalog import Catalog
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.search.index import SearchFiles
@@ -458,6 +459,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     key = parse_key()
     html_of = (lambda doc: cache.html(doc, key)) if cache is not None else (lambda doc: doc.body.html)
     renderer = Renderer(loaded.config, loaded.site, env, assets, loaded.plan, html_of)
+    if cache is not None:
+        _format_days(renderer.catalog, loaded.site, cache)
     if follow is not None:
         # The same model: no briefing's record differs.
         renderer.search.follow(follow[0].search, () if follow[0].site is loaded.site else None)
@@ -596,6 +599,19 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     left = frozenset(spec.output_file for spec, _ in later)
     return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written) - len(left),
                          frozenset(changed) | left, renderer, fingerprints, left)
+
+
+def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
+    """The dates and day headings of every briefing's day formatted here, before the workers
+    fork: each worker would otherwise format each day it shows (at 50,000 briefings over
+    decades, 25,000 days, Babel's 10-20 us each, twice), and a build after it would again. Kept
+    in the cache, so that a build formats only the days no build had."""
+    rows = cache.state_rows("dates", remember=True)
+    catalog.keep_days(rows.load(["dates"]).get("dates"))
+    if catalog.format_days({briefing.date.toordinal() for briefing in site.briefings}):
+        kept = catalog.kept_days()
+        if kept is not None:
+            rows.save({"dates": kept}, fresh=False)
 
 
 def _documents_apart(todo: list[tuple[PageSpec, str]], search: SearchFiles,

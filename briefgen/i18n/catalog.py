@@ -14,11 +14,13 @@ import datetime as dt
 import functools
 import re
 import tomllib
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import babel
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_month_names, tokenize_pattern
 
@@ -27,6 +29,8 @@ from briefgen.diagnostics import Diagnostic, error
 CATALOG_FOLDER = "i18n"
 # CLDR pattern letters of the time of day: hours, minutes, seconds, fractions, day periods.
 _WALL_CLOCK_FIELDS = frozenset("hHKkmsSaAbB")
+# The kinds of date formatted by the day alone, which a build cache keeps (Catalog.kept_days).
+_DAY_KINDS = ("date", "day")
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,12 @@ class Catalog:
 
     def _format(self, kind: str, default: str, value: dt.date | dt.time) -> str:
         pattern = self.formats.get(kind, default)
-        if isinstance(value, dt.datetime):
+        if kind != "time" and isinstance(value, dt.date):
+            key: object = value.toordinal()  # a date, or a datetime's day
+        elif isinstance(value, dt.datetime):
             # tzinfo objects need not be hashable alike. A time of day shown without its
             # zone is the same text on every day: one per minute of the day, not per briefing.
-            key: object = value.date() if kind != "time" else (
-                value.time() if self._wall_clock_only(pattern) else (value.date(), value.time()))
+            key = value.time() if self._wall_clock_only(pattern) else (value.date(), value.time())
         else:
             key = value
         found = self._formatted.get((kind, key))
@@ -93,6 +98,50 @@ class Catalog:
                 found = format_date(value, pattern, locale=self.locale)
             self._formatted[(kind, key)] = found
         return found
+
+    def kept_days(self) -> tuple[str, dict[str, tuple[array[int], str]]] | None:
+        """The dates and day headings formatted so far, as the build cache keeps them between
+        builds: what they were formatted with, and by kind the days (ordinals) and their texts.
+        None if a text cannot be kept so (it holds the separator)."""
+        kept: dict[str, tuple[array[int], str]] = {}
+        for kind in _DAY_KINDS:
+            days = [(key, text) for (of_kind, key), text in self._formatted.items()
+                    if of_kind == kind and isinstance(key, int)]
+            if any("\0" in text for _, text in days):
+                return None
+            kept[kind] = array("i", [key for key, _ in days]), "\0".join(text for _, text in days)
+        return self._days_made_with(), kept
+
+    def keep_days(self, kept: object) -> None:
+        """Take over the dates and day headings an earlier build formatted (see kept_days), if
+        they were formatted as this catalog formats them; anything else is left alone."""
+        if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == self._days_made_with()
+                and isinstance(kept[1], dict)):
+            return
+        found: dict[tuple[str, object], str] = {}
+        for kind in _DAY_KINDS:
+            days, texts = kept[1].get(kind, (None, None))
+            if not (isinstance(days, array) and days.typecode == "i" and isinstance(texts, str)):
+                return
+            split = texts.split("\0") if days else []
+            if len(split) != len(days):
+                return
+            found.update(zip([(kind, day) for day in days], split, strict=True))
+        self._formatted.update(found)
+
+    def format_days(self, days: Iterable[int]) -> bool:
+        """Format now the date and day heading of each of these days (ordinals) not formatted
+        yet; whether any was."""
+        formatted = self._formatted
+        fresh = [day for day in days if ("date", day) not in formatted or ("day", day) not in formatted]
+        for day in fresh:
+            self.date(dt.date.fromordinal(day))
+            self.day_heading(dt.date.fromordinal(day))
+        return bool(fresh)
+
+    def _days_made_with(self) -> str:
+        return "\0".join([babel.__version__, self.language, self.formats.get("date", "long"),
+                          self.formats.get("day", "full")])
 
     def _wall_clock_only(self, pattern: str) -> bool:
         """Whether a time pattern shows only the time of day: no zone, no date field."""
