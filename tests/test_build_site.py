@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
+from array import array
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ from conftest import (
     tree_bytes,
     write_files,
 )
+
+from briefgen.i18n.catalog import load_catalog
 
 BASE = "https://example.org/"
 
@@ -1154,3 +1157,28 @@ def test_dates_kept_between_builds_follow_the_language_and_patterns(tmp_path: Pa
     assert headings() == english
     build_ok(root, "--no-cache", "--output", tmp_path / "clean")
     assert tree_bytes(tmp_path / "clean") == tree_bytes(root / "output")
+
+
+@pytest.mark.parametrize("kept", [
+    None, "dates", ("made with", {}), (1, 2, 3),
+    ("{made}", {"date": "not a pair", "day": ([], "")}),
+    ("{made}", {"date": (array("q", [736179]), "Friday"), "day": (array("i"), "")}),
+    ("{made}", {"date": (array("i", [736179, 736180]), "one text"), "day": (array("i"), "")}),
+])
+def test_dates_kept_in_another_shape_are_formatted_again(kept: object) -> None:
+    """Whatever the cache's row of dates holds, a catalog takes it over only when it is what
+    kept_days makes, with this catalog's version, language and patterns: else it formats."""
+    catalog, problems = load_catalog("en", [REPO / "themes" / "default" / "templates"])
+    assert not problems
+    made_with = catalog.kept_days()
+    assert made_with is not None
+    if isinstance(kept, tuple) and kept[:1] == ("{made}",):
+        kept = (made_with[0], *kept[1:])
+    catalog.keep_days(kept)
+    day = dt.date(2016, 8, 5)
+    assert catalog.date(day) == "5 August 2016" and catalog.day_heading(day) == "Friday 5 August 2016"
+    assert catalog.format_days([day.toordinal()]) is False  # formatted now, by Babel
+    # What it keeps reads back as the same texts in a catalog made afresh.
+    again, _ = load_catalog("en", [REPO / "themes" / "default" / "templates"])
+    again.keep_days(catalog.kept_days())
+    assert again.format_days([day.toordinal()]) is False and again.date(day) == "5 August 2016"

@@ -120,7 +120,10 @@ class Catalog:
             return
         found: dict[tuple[str, object], str] = {}
         for kind in _DAY_KINDS:
-            days, texts = kept[1].get(kind, (None, None))
+            pair = kept[1].get(kind)
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                return
+            days, texts = pair
             if not (isinstance(days, array) and days.typecode == "i" and isinstance(texts, str)):
                 return
             split = texts.split("\0") if days else []
