@@ -475,12 +475,13 @@ class Fingerprints:
             cells[0], cells[1] = 0, max(0, len(plan) - _RUN)
             with forked.meanwhile(partial(self._from_the_end, cells, note_readers, defer)) as theirs:
                 found = []
-                while (stop := min(len(found) + _RUN, cells[1])) > len(found):
-                    found += self._of_range(len(found), stop, noted, defer, keep_shows=True)
-                    cells[0] = len(found)
+
+                def make(start: int, stop: int) -> None:
+                    found.extend(self._of_range(start, stop, noted, defer, keep_shows=True))
+
+                mine = forked.take_forward(cells, _RUN, make)
                 copy: _FromTheEnd = pickle.loads(theirs())
-            mine = len(found)
-            # The two may have made some files both, where they met: this process's stand.
+            # Files both made, where they met: this process's stand (see forked.take_backward).
             start, run_found, run_readers = copy.met
             if start + len(run_found) > mine:
                 found += run_found[max(0, mine - start):]
@@ -504,13 +505,13 @@ class Fingerprints:
         has the home pages, which list every briefing, and most briefings' pages; a digest it
         lacks is found when asked for, the same."""
         runs: list[_Run] = []
-        end = len(self.plan)
-        while (start := max(end - _RUN, cells[0])) < end:
-            cells[1] = start
+
+        def make(start: int, stop: int) -> None:
             run_readers = _Readers()
             noted = run_readers if note_readers else None
-            runs.append((start, self._of_range(start, end, noted, defer, keep_shows=False), run_readers))
-            end = start
+            runs.append((start, self._of_range(start, stop, noted, defer, keep_shows=False), run_readers))
+
+        end = forked.take_backward(cells, len(self.plan), _RUN, make)
         runs.reverse()  # in plan order
         # The other side's last run began where it stood when this side stopped taking runs,
         # or before: the runs that begin before the end of such a run may hold files it made too.

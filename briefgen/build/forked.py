@@ -126,10 +126,9 @@ def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
 
     Meant for a run of short calls (stats) that this process finds other work to do beside:
     when it is done with that, it takes the rest of the run's far end rather than wait. The
-    two tell each other how far they have come through two integers in memory they share;
-    each reads the other's before every range it takes, so they meet within a range of each
-    other. Whatever the copy did not give (it failed, or could not be made, or stopped short)
-    this process makes itself: the numbers are the same either way.
+    two tell each other how far they have come through two integers in memory they share
+    (take_forward, take_backward). Whatever the copy did not give (it failed, or could not be
+    made, or stopped short) this process makes itself: the numbers are the same either way.
     """
     shared = shared_cells() if fork and count and can_fork() else None
     copy = None
@@ -138,12 +137,14 @@ def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
 
         def forward() -> bytes:
             made = array("q")
-            while (stop := min(len(made) + _CHUNK, shared[1])) > len(made):
-                part = numbers(len(made), stop)
+
+            def make(start: int, stop: int) -> None:
+                part = numbers(start, stop)
                 if part is None:
                     raise LookupError("no numbers")  # the copy fails; this process finds out itself
                 made.extend(part)
-                shared[0] = len(made)
+
+            take_forward(shared, _CHUNK, make)
             return made.tobytes()
 
         copy = _start(forward)
@@ -165,11 +166,44 @@ def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
 
 def shared_cells() -> memoryview | None:
     """Two integers in memory a forked copy shares; each written by one side, read by the other
-    (a native int, written and read whole)."""
+    (a native int, written and read whole): see take_forward and take_backward."""
     try:
         return memoryview(mmap.mmap(-1, 8)).cast("i")
     except (OSError, ValueError):
         return None
+
+
+def take_forward(cells: memoryview, run: int, make: Callable[[int, int], None]) -> int:
+    """One side of a run of items that two processes share out through `cells` (shared_cells):
+    ranges of `run` items from the first on, each made (`make(start, stop)`) and then told to
+    the other side (cells[0]), until the next would reach what the other side has taken
+    (cells[1], set to the run's end or less before either starts); how far this side came."""
+    done = 0
+    while (stop := min(done + run, cells[1])) > done:
+        make(done, stop)
+        done = cells[0] = stop
+    return done
+
+
+def take_backward(cells: memoryview, count: int, run: int, make: Callable[[int, int], None]) -> int:
+    """The other side (see take_forward): ranges from the last of `count` items back, each taken
+    (cells[1]) before it is made, until the next would start where the first side has told it
+    has come (cells[0]); where this side stopped.
+
+    The first side tells of a range only once it has made it, so where the two meet both may
+    have made some items: the first side's last range may reach past where this one stopped,
+    and this one may have taken, before it was told, items of the first side's last range or
+    two. Together they made every item; the caller keeps one side's where both did."""
+    end = count
+    while (start := max(end - run, cells[0])) < end:
+        cells[1] = start
+        make(start, end)
+        end = start
+    return end
+
+
+class _NoNumbers(Exception):
+    pass
 
 
 def _meet(count: int, numbers: Callable[[int, int], array[int] | None], copy: _Copy | None,
@@ -177,19 +211,23 @@ def _meet(count: int, numbers: Callable[[int, int], array[int] | None], copy: _C
     back: list[array[int]] = []
     end = count  # this process has the numbers from here on
     if copy is not None and shared is not None:
-        while (start := max(end - _CHUNK, shared[0])) < end:
-            shared[1] = start  # taken before it is made: the copy stops short of it
-            part = numbers(start, end)
+
+        def make(start: int, stop: int) -> None:
+            part = numbers(start, stop)
             if part is None:
-                copy.collect()
-                return None
+                raise _NoNumbers
             back.append(part)
-            end = start
+
+        try:
+            end = take_backward(shared, count, _CHUNK, make)
+        except _NoNumbers:
+            copy.collect()
+            return None
     made = array("q")
     data = copy.collect() if copy is not None else None
     if data is not None:
         made.frombytes(data)
-        del made[end:]  # ranges both made, once the copy read a start not yet written
+        del made[end:]  # where both made some, this process's stand
     if len(made) < end:
         part = numbers(len(made), end)
         if part is None:

@@ -29,7 +29,10 @@ from briefgen.diagnostics import Diagnostic, error
 CATALOG_FOLDER = "i18n"
 # CLDR pattern letters of the time of day: hours, minutes, seconds, fractions, day periods.
 _WALL_CLOCK_FIELDS = frozenset("hHKkmsSaAbB")
-# The kinds of date formatted by the day alone, which a build cache keeps (Catalog.kept_days).
+# Each kind of date or time a catalog formats, and Babel's pattern for it unless `[formats]`
+# names another. The first two are formatted by the day alone, and a build cache keeps them
+# (Catalog.kept_days).
+_DEFAULT_PATTERNS = {"date": "long", "day": "full", "time": "short"}
 _DAY_KINDS = ("date", "day")
 
 
@@ -71,16 +74,16 @@ class Catalog:
         return found
 
     def date(self, value: dt.date) -> str:
-        return self._format("date", "long", value)
+        return self._format("date", value)
 
     def day_heading(self, value: dt.date) -> str:
-        return self._format("day", "full", value)
+        return self._format("day", value)
 
     def time(self, value: dt.time | dt.datetime) -> str:
-        return self._format("time", "short", value)
+        return self._format("time", value)
 
-    def _format(self, kind: str, default: str, value: dt.date | dt.time) -> str:
-        pattern = self.formats.get(kind, default)
+    def _format(self, kind: str, value: dt.date | dt.time) -> str:
+        pattern = self._pattern(kind)
         if kind != "time" and isinstance(value, dt.date):
             key: object = value.toordinal()  # a date, or a datetime's day
         elif isinstance(value, dt.datetime):
@@ -143,8 +146,10 @@ class Catalog:
         return bool(fresh)
 
     def _days_made_with(self) -> str:
-        return "\0".join([babel.__version__, self.language, self.formats.get("date", "long"),
-                          self.formats.get("day", "full")])
+        return "\0".join([babel.__version__, self.language, *map(self._pattern, _DAY_KINDS)])
+
+    def _pattern(self, kind: str) -> str:
+        return self.formats.get(kind, _DEFAULT_PATTERNS[kind])
 
     def _wall_clock_only(self, pattern: str) -> bool:
         """Whether a time pattern shows only the time of day: no zone, no date field."""

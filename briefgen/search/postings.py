@@ -68,7 +68,11 @@ def fields(site: Site, doc_id: int) -> tuple[BriefingDoc | PageDoc, str, list[st
 def document_key(site: Site, doc_id: int) -> str:
     """A digest of everything a document is indexed by (its file's digest covers its body)."""
     doc, title, topics, sources, summary = fields(site, doc_id)
-    text = "\x1f".join([doc.digest, title, summary, "\x1e".join(topics), "\x1e".join(sources)])
+    return _key(doc.digest, title, summary, topics, sources)
+
+
+def _key(digest: str, title: str, summary: str, topics: Iterable[str], sources: Iterable[str]) -> str:
+    text = "\x1f".join([digest, title, summary, "\x1e".join(topics), "\x1e".join(sources)])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -77,8 +81,8 @@ def document_keys(site: Site) -> list[str]:
     (one a document, 50,000 at each full build of as many briefings, on the search index's way)."""
     keys = [document_key(site, doc_id) for doc_id in range(len(site.pages))]
     names = {slug: topic.name for slug, topic in site.topic_names.items()}
+    # A source's title and publisher, as `fields` lists them, joined as _key joins them.
     sources: dict[str, str] = {}
-    blake2b = hashlib.blake2b
     for b in reversed(site.briefings):  # ids after the pages', the oldest briefing's first
         cited = []
         for source in b.sources:
@@ -86,9 +90,7 @@ def document_keys(site: Site) -> list[str]:
             if found is None:
                 found = sources[source.id] = f"{source.title}\x1e{source.publisher}"
             cited.append(found)
-        topics = "\x1e".join([names[slug] for slug in b.topic_slugs])
-        text = "\x1f".join([b.doc.digest, b.title, b.summary, topics, "\x1e".join(cited)])
-        keys.append(blake2b(text.encode("utf-8"), digest_size=12).hexdigest())
+        keys.append(_key(b.doc.digest, b.title, b.summary, [names[slug] for slug in b.topic_slugs], cited))
     return keys
 
 
