@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -29,7 +30,7 @@ from conftest import (
     write_files,
 )
 
-from briefgen.i18n.catalog import load_catalog
+from briefgen.i18n.catalog import Catalog, load_catalog
 
 BASE = "https://example.org/"
 
@@ -1130,9 +1131,9 @@ def test_a_link_to_a_left_out_draft_leaves_no_broken_link(tmp_path: Path) -> Non
 
 
 def test_dates_kept_between_builds_follow_the_language_and_patterns(tmp_path: Path) -> None:
-    """The cache keeps the dates and day headings a build formatted, for the next: a build in
-    another language, or with other date patterns, formats its own, and one back in the first
-    language gives what a build without the cache gives."""
+    """The cache keeps the dates, day headings and times a build formatted, for the next: a
+    build in another language, or with other date or time patterns, formats its own, and one
+    back in the first language gives what a build without the cache gives."""
     files: dict[str, str | bytes] = {
         "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-03T10:00:00\n---\nText.\n",
         "content/briefings/b.md": "---\ntitle: Second\ndate: 2016-08-05T10:00:00\n---\nText.\n",
@@ -1155,30 +1156,84 @@ def test_dates_kept_between_builds_follow_the_language_and_patterns(tmp_path: Pa
     (root / "briefgen.toml").write_text(CONFIG, encoding="utf-8")
     build_ok(root)
     assert headings() == english
+    times = [text_of(t) for t in page(root / "output", "").select(".briefing-item time")]
+    assert times == ["10:00", "10:00"], times
+    write_files(root, {"templates/i18n/en.toml": '[formats]\ntime = "h.mm a"\n'})
+    build_ok(root)
+    times = [text_of(t) for t in page(root / "output", "").select(".briefing-item time")]
+    assert times == ["10.00 AM", "10.00 AM"], times
     build_ok(root, "--no-cache", "--output", tmp_path / "clean")
     assert tree_bytes(tmp_path / "clean") == tree_bytes(root / "output")
 
 
+def _catalog(language: str = "en") -> Catalog:
+    catalog, problems = load_catalog(language, [REPO / "themes" / "default" / "templates"])
+    assert not problems
+    return catalog
+
+
+_TEXTS = {"date": (array("i"), ""), "day": (array("i"), ""), "month": (array("i"), ""),
+          "time": (array("i"), "")}
+_FACTS = {"plural": {"one": "i = 1 and v = 0"}, "character_order": "left-to-right", "wall_clock": True}
+
+
 @pytest.mark.parametrize("kept", [
-    None, "dates", ("made with", {}), (1, 2, 3),
-    ("{made}", {"date": "not a pair", "day": ([], "")}),
-    ("{made}", {"date": (array("q", [736179]), "Friday"), "day": (array("i"), "")}),
-    ("{made}", {"date": (array("i", [736179, 736180]), "one text"), "day": (array("i"), "")}),
+    None, "dates", ("made with", {}, {}), (1, 2, 3), (1, 2),
+    # the shape an earlier version kept: texts of days and no facts
+    ("{made}", {"date": (array("i", [736179]), "5 August 2016"), "day": (array("i"), "")}),
+    ("{made}", {**_TEXTS, "date": "not a pair"}, _FACTS),
+    ("{made}", {**_TEXTS, "date": (array("q", [736179]), "Friday")}, _FACTS),
+    ("{made}", {**_TEXTS, "date": (array("i", [736179, 736180]), "one text")}, _FACTS),
+    ("{made}", {key: value for key, value in _TEXTS.items() if key != "month"}, _FACTS),
+    ("{made}", {**_TEXTS, "time": (array("i", [90000]), "25:00")}, _FACTS),
+    ("{made}", _TEXTS, {**_FACTS, "plural": {"one": "n is is 1"}}),
+    ("{made}", _TEXTS, {**_FACTS, "plural": "one"}),
+    ("{made}", _TEXTS, {**_FACTS, "character_order": 3}),
+    ("{made}", _TEXTS, {key: value for key, value in _FACTS.items() if key != "wall_clock"}),
 ])
 def test_dates_kept_in_another_shape_are_formatted_again(kept: object) -> None:
     """Whatever the cache's row of dates holds, a catalog takes it over only when it is what
-    kept_days makes, with this catalog's version, language and patterns: else it formats."""
-    catalog, problems = load_catalog("en", [REPO / "themes" / "default" / "templates"])
-    assert not problems
-    made_with = catalog.kept_days()
-    assert made_with is not None
+    Catalog.kept makes, with this catalog's version, language and patterns: else it formats,
+    with Babel's data."""
+    catalog = _catalog()
+    made = catalog.kept()
+    assert made is not None
     if isinstance(kept, tuple) and kept[:1] == ("{made}",):
-        kept = (made_with[0], *kept[1:])
-    catalog.keep_days(kept)
-    day = dt.date(2016, 8, 5)
-    assert catalog.date(day) == "5 August 2016" and catalog.day_heading(day) == "Friday 5 August 2016"
-    assert catalog.format_days([day.toordinal()]) is False  # formatted now, by Babel
-    # What it keeps reads back as the same texts in a catalog made afresh.
-    again, _ = load_catalog("en", [REPO / "themes" / "default" / "templates"])
-    again.keep_days(catalog.kept_days())
-    assert again.format_days([day.toordinal()]) is False and again.date(day) == "5 August 2016"
+        kept = (made[0], *kept[1:])
+    fresh = _catalog()
+    fresh.keep(kept)
+    day = dt.datetime(2016, 8, 5, 14, 30, tzinfo=dt.UTC)
+    assert fresh.format_ahead([day.toordinal()], [day]) is True  # nothing was taken over
+    assert "locale" in fresh.__dict__  # Babel's data was read to format them
+    assert fresh.date(day) == "5 August 2016" and fresh.day_heading(day) == "Friday 5 August 2016"
+    assert fresh.time(day) == "14:30" and fresh.month(8) == "August"
+    assert fresh.count(1, "source") == "1 source" and fresh.count(2, "source") == "2 sources"
+    assert fresh.direction == "ltr"
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "ar", "fr", "ja"])
+def test_a_catalog_kept_gives_what_babel_gives_without_reading_its_data(language: str) -> None:
+    """What a catalog keeps (texts and the language's facts) reads back, in a catalog made
+    afresh, as the same texts, plural forms and direction, without Babel's data being read."""
+    days = [dt.date(2016, 8, 5), dt.date(2020, 2, 29), dt.date(1999, 12, 31)]
+    times = [dt.datetime(2016, 8, 5, hour, 30, tzinfo=dt.UTC) for hour in (0, 9, 13, 23)]
+    catalog = _catalog(language)
+    nouns = {"source": {"one": "{n} source", "few": "{n} sources (few)", "many": "{n} sources (many)",
+                        "two": "{n} sources (two)", "zero": "{n} sources (zero)", "other": "{n} sources"}}
+    catalog = dataclasses.replace(catalog, plurals=nouns)
+    assert catalog.format_ahead([day.toordinal() for day in days], times) is True
+    kept = catalog.kept()
+    assert kept is not None
+    again = dataclasses.replace(_catalog(language), plurals=nouns)
+    again.keep(kept)
+    assert again.format_ahead([day.toordinal() for day in days], times) is False
+    assert [again.date(day) for day in days] == [catalog.date(day) for day in days]
+    assert [again.day_heading(day) for day in days] == [catalog.day_heading(day) for day in days]
+    assert [again.time(t) for t in times] == [catalog.time(t) for t in times]
+    assert [again.month(m) for m in range(1, 13)] == [catalog.month(m) for m in range(1, 13)]
+    counts = [again.count(n, "source") for n in [*range(0, 120), 1000, 1001, 1_000_000]]
+    assert counts == [catalog.count(n, "source") for n in [*range(0, 120), 1000, 1001, 1_000_000]]
+    assert again.direction == catalog.direction == ("rtl" if language == "ar" else "ltr")
+    assert "locale" not in again.__dict__, "Babel's data was read"
+    if language == "ru":
+        assert len({again.count(n, "source") for n in (1, 2, 5)}) == 3  # one, few, many

@@ -223,6 +223,9 @@ def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan,
                         lambda doc: stored_html(store, doc, key))
     renderer.search.use_state(StateRows(store, "search", store.writable))
+    # What the last full build formatted (stages._format_days); what an edit formats anew is
+    # kept by the next full build.
+    renderer.catalog.keep(store.read_states(["dates"]).get("dates"))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
                                 renderer.search.digest)
     return Baseline(loaded, renderer, fingerprints, {path: i for i, path in enumerate(last.paths)})

@@ -602,14 +602,17 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
 
 
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
-    """The dates and day headings of every briefing's day formatted here, before the workers
-    fork: each worker would otherwise format each day it shows (at 50,000 briefings over
+    """The dates, day headings and times of day of every briefing formatted here, before the
+    workers fork: each worker would otherwise format each day it shows (at 50,000 briefings over
     decades, 25,000 days, Babel's 10-20 us each, twice), and a build after it would again. Kept
-    in the cache, so that a build formats only the days no build had."""
+    in the cache, so that a build formats only what no build had, and an edit in place (which
+    reads the same row) need not load Babel's data at all."""
     rows = cache.state_rows("dates", remember=True)
-    catalog.keep_days(rows.load(["dates"]).get("dates"))
-    if catalog.format_days({briefing.date.toordinal() for briefing in site.briefings}):
-        kept = catalog.kept_days()
+    catalog.keep(rows.load(["dates"]).get("dates"))
+    days = {briefing.date.toordinal() for briefing in site.briefings}
+    times = (briefing.date for briefing in site.briefings if isinstance(briefing.doc.date, dt.datetime))
+    if catalog.format_ahead(days, times):
+        kept = catalog.kept()
         if kept is not None:
             rows.save({"dates": kept}, fresh=False)
 
