@@ -7,9 +7,12 @@ import datetime as dt
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from array import array
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
@@ -30,6 +33,9 @@ from conftest import (
     write_files,
 )
 
+from briefgen.build import pipeline, stages
+from briefgen.build.cache import STORED, BuildCache
+from briefgen.build.options import BuildOptions
 from briefgen.i18n.catalog import Catalog, load_catalog
 
 BASE = "https://example.org/"
@@ -733,6 +739,57 @@ def test_builds_are_byte_identical(tmp_path: Path) -> None:
     assert tree_bytes(tmp_path / "two") == once, "--jobs 2 differs from --jobs 1"
     build_ok(root, "--output", tmp_path / "three", "--no-cache", "--jobs", "2")
     assert tree_bytes(tmp_path / "three") == once, "--no-cache differs"
+
+
+def test_a_build_without_the_cache_keeps_what_it_converts_in_a_folder_it_deletes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--no-cache` reads and writes no cache of the site's, yet keeps the bodies it converts
+    out of memory, in a folder of the system's temporary folder that it deletes after it,
+    whether the build succeeds or fails; its output is a cached build's."""
+    root = make_site(tmp_path, FILES, CONFIG)
+    build_ok(root, "--output", tmp_path / "cached")
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    shutil.rmtree(root / ".briefgen-cache")
+    build_ok(root, "--no-cache", "--jobs", "2")
+    assert tree_bytes(root / "output") == tree_bytes(tmp_path / "cached")
+    assert not (root / ".briefgen-cache").exists(), "--no-cache made a cache"
+    assert list(temporary.iterdir()) == [], "the build's scratch folder was left behind"
+    write_files(root, {"content/briefings/2016/broken.md": "---\ntitle: [unclosed\n---\nText.\n"})
+    failed = run_cli("build", root, "--no-cache")
+    assert failed.code == 1 and "broken.md:3:1: error: invalid YAML" in failed.stderr, failed.stderr
+    assert list(temporary.iterdir()) == [], "a failed build left its scratch folder behind"
+    assert tree_bytes(root / "output") == tree_bytes(tmp_path / "cached")
+
+
+def test_a_build_without_the_cache_holds_the_bodies_in_its_scratch_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `--no-cache` renders from: the briefings' bodies in its scratch cache's store, not
+    in the model that rendering workers are forked with, and read back whole from there."""
+    root = make_site(tmp_path, FILES, CONFIG)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    plain = stages.load(root, BuildOptions(jobs=1), None)
+    seen: list[tuple[stages.Loaded, BuildCache | None]] = []
+    original = stages.load
+
+    def load(*args: Any, **kwargs: Any) -> stages.Loaded:
+        loaded = original(*args, **kwargs)
+        seen.append((loaded, args[2]))
+        return loaded
+
+    monkeypatch.setattr(stages, "load", load)
+    pipeline.build(root, BuildOptions(jobs=1, use_cache=False))
+    [(loaded, cache)] = seen
+    assert cache is not None and cache.folder is not None and cache.folder.parent == temporary
+    assert loaded.site.briefings and all(b.doc.body.html == STORED for b in loaded.site.briefings)
+    assert not cache.folder.exists()
+    assert not (root / ".briefgen-cache").exists()
+    for built, before in zip(loaded.site.briefings, plain.site.briefings, strict=True):
+        words = " ".join(BeautifulSoup(before.doc.body.html, "html.parser").get_text(" ").split()[:6])
+        assert words and words in " ".join(text_of(page(root / "output", built.url.lstrip("/"))).split())
 
 
 def test_changing_one_briefing_rebuilds_what_shows_it(tmp_path: Path) -> None:

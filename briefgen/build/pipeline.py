@@ -20,7 +20,9 @@ from briefgen.config import Config, load_config
 from briefgen.diagnostics import BuildFailed, Diagnostic
 
 if TYPE_CHECKING:
+    from briefgen.build.cache import BuildCache
     from briefgen.build.stages import Loaded
+    from briefgen.build.workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -134,17 +136,31 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
                                    edited.drafts_left_out, edited.future_left_out, in_place=True,
                                    model=edited.model)
     # Only a build that has something to do needs the parsers and renderers.
-    from briefgen.build import snapshot
     from briefgen.build.cache import BuildCache
-    from briefgen.build.heap import release_freed_memory
-    from briefgen.build.stages import load, read_sources, render_site
     from briefgen.build.workers import WorkerPool
-    from briefgen.build.write import OutputWriter
 
     cache = BuildCache.open(config.cache_dir) if options.use_cache else None
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
+    scratch = contextlib.ExitStack()
+    # What parsing and rendering keep: the cache, or without one a scratch cache for bodies.
+    kept = cache if cache is not None else scratch.enter_context(BuildCache.scratch())
+    with scratch:
+        return _built(root, options, progress, started, config, output, state, last, cache, kept, pool,
+                      found)
+
+
+def _built(root: Path, options: BuildOptions, progress: Progress | None, started: float,
+           config: Config, output: Path, state: OutputState, last: memo.LastBuild | None,
+           cache: BuildCache | None, kept: BuildCache, pool: WorkerPool | None,
+           found: list[ContentStat]) -> BuildResult:
+    """A full build, into the writer's staging folder, then committed."""
+    from briefgen.build import snapshot
+    from briefgen.build.heap import release_freed_memory
+    from briefgen.build.stages import load, read_sources, render_site
+    from briefgen.build.write import OutputWriter
+
     try:
-        loaded = load(root, replace(options, output=output), cache, pool, progress,
+        loaded = load(root, replace(options, output=output), kept, pool, progress,
                       lambda config: read_sources(config, cache, found))
     except BuildFailed:
         # Keep what was parsed: fixing one file should not mean parsing all again.
@@ -161,7 +177,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     writer = OutputWriter(output, present=previous if state.as_left else frozenset())
     snapshot_copy = contextlib.ExitStack()
     try:
-        outcome = render_site(loaded, writer, previous, pool, cache, progress, note_readers=bool(cache),
+        outcome = render_site(loaded, writer, previous, pool, kept, progress, note_readers=bool(cache),
                               earlier=output if cache else None)
         release_freed_memory()  # what rendering let go, before the cache and snapshot are written
         # Pickled by a forked copy while the output is committed, into files this process
@@ -169,7 +185,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         # build's peak of memory (29 MB over what rendering had left), and took two seconds.
         if cache:
             # Without a cache (`--no-cache`) there is no snapshot, nor its fingerprint state to make.
-            made = snapshot.Snapshot(str(output), global_digest, loaded, outcome.fingerprints.state())
+            made = snapshot.Snapshot(str(output), state.global_digest, loaded, outcome.fingerprints.state())
             write_snapshot = snapshot_copy.enter_context(snapshot.writing(cache.store, made,
                                                                           fork=options.jobs > 1))
             snapshot.drop(cache.store)
@@ -198,7 +214,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
                 write_snapshot()
                 # A build with warnings says them again when a later one skips its work.
                 memo.write_last_build(config.cache_dir, output, memo.LastBuild(
-                    inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
+                    state.inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                     loaded.drafts_left_out, loaded.future_left_out, folders, times,
                     content_files=len(found), warnings=tuple(loaded.warnings)))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
