@@ -766,7 +766,8 @@ def test_a_build_without_the_cache_keeps_what_it_converts_in_a_folder_it_deletes
 def test_a_build_without_the_cache_holds_the_bodies_in_its_scratch_cache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What `--no-cache` renders from: the briefings' bodies in its scratch cache's store, not
-    in the model that rendering workers are forked with, and read back whole from there."""
+    in the model that rendering workers are forked with, and read back whole from there; and
+    what a check renders from when no build has kept a cache to read."""
     root = make_site(tmp_path, FILES, CONFIG)
     temporary = tmp_path / "temporary"
     temporary.mkdir()
@@ -790,6 +791,22 @@ def test_a_build_without_the_cache_holds_the_bodies_in_its_scratch_cache(
     for built, before in zip(loaded.site.briefings, plain.site.briefings, strict=True):
         words = " ".join(BeautifulSoup(before.doc.body.html, "html.parser").get_text(" ").split()[:6])
         assert words and words in " ".join(text_of(page(root / "output", built.url.lstrip("/"))).split())
+
+    # So does a check of a site no build has kept a cache for: it has nothing to read.
+    checked: list[tuple[stages.Loaded, BuildCache | None]] = []
+    original_check = stages.check
+
+    def check(*args: Any, **kwargs: Any) -> stages.Loaded:
+        loaded = original_check(*args, **kwargs)
+        checked.append((loaded, args[2]))
+        return loaded
+
+    monkeypatch.setattr(stages, "check", check)
+    pipeline.check(root, BuildOptions(jobs=1))
+    [(loaded, cache)] = checked
+    assert cache is not None and cache.folder is not None and cache.folder.parent == temporary
+    assert all(b.doc.body.html == STORED for b in loaded.site.briefings)
+    assert not cache.folder.exists() and not (root / ".briefgen-cache").exists()
 
 
 def test_changing_one_briefing_rebuilds_what_shows_it(tmp_path: Path) -> None:

@@ -203,6 +203,10 @@ class BuildCache:
     def knows(self, path: str) -> bool:
         return path in self._parsed
 
+    def knows_any(self) -> bool:
+        """Whether the cache holds any parsed file: none, when no build made it."""
+        return bool(self._parsed)
+
     def known_digest(self, path: str, stat: FileStat) -> str | None:
         """The digest of a file whose size, times and inode are as when it was parsed."""
         entry = self._parsed.get(path)

@@ -261,13 +261,20 @@ def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     options = options or BuildOptions()
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
     # The build's cache, only read: a file the last build parsed is not parsed again, and the
-    # bodies come from it. Whatever a check parses or indexes afresh is kept in memory only.
+    # bodies come from it. Whatever a check parses or indexes afresh is kept in memory only;
+    # with no build's cache to read (a site not built yet), in a scratch cache instead: a
+    # check of a whole site parses every file (see BuildCache.scratch).
     cache = (BuildCache.open(load_config(root.resolve(), options.config).cache_dir, writable=False)
              if options.use_cache else None)
-    try:
-        loaded = stages.check(root, options, cache, pool)
-        stages.render_site(loaded, _Discard(), {}, pool, cache)
-    finally:
+    scratch = contextlib.ExitStack()
+    if cache is None or not cache.knows_any():
         if cache is not None:
+            cache.store.close()
+        cache = scratch.enter_context(BuildCache.scratch())
+    with scratch:
+        try:
+            loaded = stages.check(root, options, cache, pool)
+            stages.render_site(loaded, _Discard(), {}, pool, cache)
+        finally:
             cache.store.close()
     return loaded
