@@ -763,6 +763,31 @@ def test_a_build_without_the_cache_keeps_what_it_converts_in_a_folder_it_deletes
     assert tree_bytes(root / "output") == tree_bytes(tmp_path / "cached")
 
 
+def _loads_spied(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[stages.Loaded, BuildCache | None]]:
+    """What each call of `stages.<name>` (load or check) made, with the cache it was given."""
+    calls: list[tuple[stages.Loaded, BuildCache | None]] = []
+    original = getattr(stages, name)
+
+    def spied(*args: Any, **kwargs: Any) -> stages.Loaded:
+        loaded = original(*args, **kwargs)
+        calls.append((loaded, args[2]))
+        return loaded
+
+    monkeypatch.setattr(stages, name, spied)
+    return calls
+
+
+def _scratch_held_bodies(calls: list[tuple[stages.Loaded, BuildCache | None]], temporary: Path,
+                         root: Path) -> stages.Loaded:
+    """The one model made, after checking that its bodies were in a scratch cache in
+    `temporary`, gone since, and that the site's own cache was not made."""
+    [(loaded, cache)] = calls
+    assert cache is not None and cache.folder is not None and cache.folder.parent == temporary
+    assert loaded.site.briefings and all(b.doc.body.html == STORED for b in loaded.site.briefings)
+    assert not cache.folder.exists() and not (root / ".briefgen-cache").exists()
+    return loaded
+
+
 def test_a_build_without_the_cache_holds_the_bodies_in_its_scratch_cache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What `--no-cache` renders from: the briefings' bodies in its scratch cache's store, not
@@ -773,40 +798,17 @@ def test_a_build_without_the_cache_holds_the_bodies_in_its_scratch_cache(
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     plain = stages.load(root, BuildOptions(jobs=1), None)
-    seen: list[tuple[stages.Loaded, BuildCache | None]] = []
-    original = stages.load
-
-    def load(*args: Any, **kwargs: Any) -> stages.Loaded:
-        loaded = original(*args, **kwargs)
-        seen.append((loaded, args[2]))
-        return loaded
-
-    monkeypatch.setattr(stages, "load", load)
+    loads = _loads_spied(monkeypatch, "load")
     pipeline.build(root, BuildOptions(jobs=1, use_cache=False))
-    [(loaded, cache)] = seen
-    assert cache is not None and cache.folder is not None and cache.folder.parent == temporary
-    assert loaded.site.briefings and all(b.doc.body.html == STORED for b in loaded.site.briefings)
-    assert not cache.folder.exists()
-    assert not (root / ".briefgen-cache").exists()
+    loaded = _scratch_held_bodies(loads, temporary, root)
     for built, before in zip(loaded.site.briefings, plain.site.briefings, strict=True):
         words = " ".join(BeautifulSoup(before.doc.body.html, "html.parser").get_text(" ").split()[:6])
         assert words and words in " ".join(text_of(page(root / "output", built.url.lstrip("/"))).split())
 
     # So does a check of a site no build has kept a cache for: it has nothing to read.
-    checked: list[tuple[stages.Loaded, BuildCache | None]] = []
-    original_check = stages.check
-
-    def check(*args: Any, **kwargs: Any) -> stages.Loaded:
-        loaded = original_check(*args, **kwargs)
-        checked.append((loaded, args[2]))
-        return loaded
-
-    monkeypatch.setattr(stages, "check", check)
+    checks = _loads_spied(monkeypatch, "check")
     pipeline.check(root, BuildOptions(jobs=1))
-    [(loaded, cache)] = checked
-    assert cache is not None and cache.folder is not None and cache.folder.parent == temporary
-    assert all(b.doc.body.html == STORED for b in loaded.site.briefings)
-    assert not cache.folder.exists() and not (root / ".briefgen-cache").exists()
+    _scratch_held_bodies(checks, temporary, root)
 
 
 def test_changing_one_briefing_rebuilds_what_shows_it(tmp_path: Path) -> None:

@@ -188,13 +188,8 @@ class BuildCache:
         is there rather than in memory. Held in memory, the bodies alone were the largest part
         of the build's process and of every worker forked from it (225 MB each at 50,000
         briefings), and the search index's postings were held to the end (70 MB)."""
-        try:
-            folder = tempfile.TemporaryDirectory(prefix="briefgen-")
-        except OSError:  # no temporary folder to be had: all of it stays in memory
-            yield cls.in_memory()
-            return
-        with folder:
-            cache = cls(Path(folder.name), {})
+        with tempfile.TemporaryDirectory(prefix="briefgen-") as folder:
+            cache = cls(Path(folder), {})
             try:
                 yield cache
             finally:
