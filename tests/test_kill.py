@@ -66,7 +66,11 @@ def clean(site: Path, target: Path) -> dict[str, bytes]:
 
 
 def start_build(site: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    # A build killed with SIGKILL cannot remove its temporary folders (a `--no-cache` build's
+    # scratch cache): they are left beside the site, in the test's own folder.
+    temporary = site.parent / "temporary"
+    temporary.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(temporary)}
     return subprocess.Popen([sys.executable, "-m", "briefgen", "build", str(site), "--quiet", *args],
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
