@@ -1087,6 +1087,25 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
         snapshot.PackedContent(packed.paths, packed.stats, packed.digests[:-1])
 
 
+def test_positions_answer_alike_before_and_after_they_make_a_dict() -> None:
+    """A path's position, scanned for while few are asked, or from the dict made after: the
+    same answers, for paths there and paths not."""
+    from briefgen.build import snapshot
+
+    paths = tuple(f"content/briefings/{year}/b{i}.md" for year in (2015, 2016) for i in range(30))
+    positions = snapshot.Positions(paths)
+    asked = [paths[59], "content/briefings/2016/b99.md", paths[0], paths[31], "", *paths[::-1], "nope"]
+    answers = []
+    for path in asked:  # the first few scanned, the rest from the dict
+        answers.append((positions.get(path), path in positions, positions.get(path, -1)))
+    expected = [(paths.index(p), True, paths.index(p)) if p in paths else (None, False, -1) for p in asked]
+    assert answers == expected
+    assert positions[paths[5]] == 5 and list(positions) == list(paths) and len(positions) == 60
+    with pytest.raises(KeyError):
+        positions["content/briefings/2017/b0.md"]
+    assert 3 not in positions
+
+
 @pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up",
                                     "content files that do not add up", "briefing digests cut short",
                                     "last-modified dates cut short"])

@@ -228,4 +228,4 @@ def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     renderer.catalog.keep(store.read_states(["dates"]).get("dates"))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
                                 renderer.search.digest)
-    return Baseline(loaded, renderer, fingerprints, {path: i for i, path in enumerate(last.paths)})
+    return Baseline(loaded, renderer, fingerprints, snapshot.Positions(tuple(last.paths)))
