@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import build_ok, make_site, page, run_cli, tree, tree_bytes, write_files
+from conftest import REPO, build_ok, make_site, page, run_cli, tree, tree_bytes, write_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -1179,6 +1179,24 @@ def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path
         fresh.shard_bytes(n) for n in range(fresh.shards)]
     assert [again.digest(n) for n in range(again.shards)] == [fresh.digest(n) for n in range(fresh.shards)]
     assert b"quagga" not in b"".join(again.shard_bytes(n) for n in range(again.shards))
+
+
+def test_every_documents_key_at_once_is_each_ones_key(tmp_path: Path) -> None:
+    """document_keys makes every key from the briefings themselves, numbering them as
+    search_files does and listing their fields as `fields` does: the keys document_key gives
+    one by one, on the demo (a page, briefings citing shared sources, topics) and on this
+    file's site."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+    from briefgen.site.search_files import document_count
+
+    for root in (REPO, make_site(tmp_path, FILES, CONFIG)):
+        model = load(root, BuildOptions()).site
+        keys = postings.document_keys(model)
+        assert len(model.pages) >= 1 and len(keys) == document_count(model) > len(model.pages)
+        assert keys == [postings.document_key(model, doc_id) for doc_id in range(document_count(model))]
+        assert len(set(keys)) == len(keys)
 
 
 def test_documents_kept_in_order_are_matched_by_key() -> None:

@@ -27,7 +27,7 @@ from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
-from briefgen.build.stages import Loaded, SourceFile, parse_key, read_file
+from briefgen.build.stages import CATALOG_ROW, Loaded, SourceFile, parse_key, read_file
 from briefgen.build.store import (
     STORE,
     UNVOUCHED,
@@ -225,7 +225,7 @@ def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     renderer.search.use_state(StateRows(store, "search", store.writable))
     # What the last full build formatted (stages._format_days); what an edit formats anew is
     # kept by the next full build.
-    renderer.catalog.keep(store.read_states(["dates"]).get("dates"))
+    renderer.catalog.keep(store.read_states([CATALOG_ROW]).get(CATALOG_ROW))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
                                 renderer.search.digest)
     return Baseline(loaded, renderer, fingerprints, snapshot.Positions(tuple(last.paths)))

@@ -601,20 +601,24 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                          frozenset(changed) | left, renderer, fingerprints, left)
 
 
+# The cache's row of what a catalog formatted (Catalog.kept), which an edit in place reads too.
+CATALOG_ROW = "dates"
+
+
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
     """The dates, day headings and times of day of every briefing formatted here, before the
     workers fork: each worker would otherwise format each day it shows (at 50,000 briefings over
     decades, 25,000 days, Babel's 10-20 us each, twice), and a build after it would again. Kept
     in the cache, so that a build formats only what no build had, and an edit in place (which
     reads the same row) need not load Babel's data at all."""
-    rows = cache.state_rows("dates", remember=True)
-    catalog.keep(rows.load(["dates"]).get("dates"))
+    rows = cache.state_rows(CATALOG_ROW, remember=True)
+    catalog.keep(rows.load([CATALOG_ROW]).get(CATALOG_ROW))
     days = {briefing.date.toordinal() for briefing in site.briefings}
     times = (briefing.date for briefing in site.briefings if isinstance(briefing.doc.date, dt.datetime))
     if catalog.format_ahead(days, times):
         kept = catalog.kept()
         if kept is not None:
-            rows.save({"dates": kept}, fresh=False)
+            rows.save({CATALOG_ROW: kept}, fresh=False)
 
 
 def _documents_apart(todo: list[tuple[PageSpec, str]], search: SearchFiles,

@@ -205,10 +205,9 @@ def _collisions(specs: list[PageSpec]) -> list[Diagnostic]:
     """Two specs writing one file: report at the content file involved, naming both."""
     first: dict[str, PageSpec] = {}
     problems = []
+    output_file = urls.output_file  # as PageSpec.output_file, one call a file rather than two
     for spec in specs:
-        rel = spec.rel  # its output file, as urls.output_file makes it, without two calls a file
-        key = rel + "index.html" if rel == "" or rel[-1] == "/" else rel
-        other = first.setdefault(key, spec)
+        other = first.setdefault(output_file(spec.rel), spec)
         if other is spec:
             continue
         here, there = (spec, other) if spec.origin.path else (other, spec)
