@@ -1277,6 +1277,50 @@ def test_the_store_writes_large_values_in_pieces_and_reads_them_back_whole(tmp_p
         store.close()
 
 
+def test_rows_read_ahead_are_taken_once_and_a_write_reads_the_store_again(tmp_path: Path) -> None:
+    from briefgen.build.store import ReadAhead
+
+    path = tmp_path / "cache.sqlite"
+    writer = Store(path)
+    writer.write_state({"a": 1, "b": [2], "c": "three", "d": 4})
+    writer.close()
+    ahead = ReadAhead(path, ["a", "b", "d", "missing"])
+    assert ahead.rows() is not None  # read: the store's file can go
+    path.unlink()
+    store = Store(path, read_ahead=ahead)
+    try:
+        # Those read ahead come from the thread; "c" was not asked for, and is not in the new file.
+        assert store.read_states(["a", "missing", "c"]) == {"a": 1}
+        assert {name: pickle.loads(value) for name, value in store.read_blobs(["b"]).items()} == {"b": [2]}
+        assert store.read_states(["a"]) == {}  # once: asked again, the store is read
+        # A write lets go of the rest: what the store holds now is read.
+        store.write_state({"d": 40})
+        assert store.read_states(["d"]) == {"d": 40}
+    finally:
+        store.close()
+        ahead.close()
+
+
+def test_rows_read_ahead_of_no_store_or_closed_are_read_from_the_store(tmp_path: Path) -> None:
+    from briefgen.build.store import ReadAhead
+
+    path = tmp_path / "cache.sqlite"
+    nothing = ReadAhead(path, ["a"])
+    assert nothing.rows() is None
+    assert not path.exists()  # read-only: no empty store made
+    writer = Store(path)
+    writer.write_state({"a": 1})
+    writer.close()
+    for ahead in (nothing, ReadAhead(path, ["a"])):
+        ahead.close()
+        assert ahead.rows() is None
+        store = Store(path, read_ahead=ahead)
+        try:
+            assert store.read_states(["a"]) == {"a": 1}
+        finally:
+            store.close()
+
+
 def rebuilt_as_clean(site: Path, output: Path, clean: Path, step: str,
                      now: dt.datetime | None = None) -> BuildResult:
     """A build into `output`, which must give what a clean build gives: the same files, the same

@@ -27,12 +27,14 @@ from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentStat
-from briefgen.build.stages import CATALOG_ROW, Loaded, SourceFile, parse_key, read_file
+from briefgen.build.stages import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.store import (
+    CATALOG_ROW,
     STORE,
     UNVOUCHED,
     KeptManifest,
     Manifest,
+    ReadAhead,
     Store,
     manifest_delta_rows,
     read_kept_manifest,
@@ -63,16 +65,16 @@ class InPlace:
 
 
 def build_in_place(config: Config, output: Path, found: list[ContentStat], global_digest: str,
-                   inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
+                   inputs: str, now: dt.datetime, last_build: memo.LastBuild,
+                   read_ahead: ReadAhead | None = None) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
-    `last_build` is the record of the last build, whose output is as it left it."""
-    if last_build.content_files not in (-1, len(found)):
+    `last_build` is the record of the last build, whose output is as it left it; `read_ahead`,
+    the store's edit_rows being read already."""
+    if not last_build.same_briefing_files(found):
         # A briefing added or removed, known without reading the snapshot. Other files added
         # (a source's archive) may be taken in place; any removed make a full build.
-        briefing_files = sum(1 for kind, _, _ in found if kind == "briefing")
-        if briefing_files != last_build.briefings + last_build.drafts_left_out + last_build.future_left_out:
-            return None
-    store = Store(config.cache_dir / STORE)
+        return None
+    store = Store(config.cache_dir / STORE, read_ahead=read_ahead)
     attempt = _Attempt()
     built = None
     try:

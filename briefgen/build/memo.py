@@ -54,6 +54,15 @@ class LastBuild:
     # The build's warnings: a build that skips its work, or edits in place, says them again.
     warnings: tuple[Diagnostic, ...] = ()
 
+    def same_briefing_files(self, found: Sequence[tuple[str, str, object]]) -> bool:
+        """Whether `found`, the content files now as (kind, path, stat), has as many briefing
+        files as this build read (drafts and briefings left out included): known without
+        counting them when there are as many content files."""
+        if self.content_files in (-1, len(found)):
+            return True
+        briefing_files = sum(1 for kind, _, _ in found if kind == "briefing")
+        return briefing_files == self.briefings + self.drafts_left_out + self.future_left_out
+
 
 def output_folders(files: Iterable[str]) -> tuple[str, ...]:
     """Every folder that holds one of these output files (relative paths), the output's own too."""

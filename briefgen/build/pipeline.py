@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from briefgen.build import memo
 from briefgen.build.inputs import ContentStat, global_inputs, inputs_digest, listed_content_stats
 from briefgen.build.options import BuildOptions, Progress
+from briefgen.build.store import STORE, ReadAhead, edit_rows
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
 from briefgen.diagnostics import BuildFailed, Diagnostic
@@ -71,6 +72,21 @@ def output_state(config: Config, options: BuildOptions, output: Path,
     return _output_state(output, global_digest, inputs, check)
 
 
+def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None, inputs: str,
+                     found: list[ContentStat]) -> ReadAhead | None:
+    """When the inputs changed since the last build by edits alone, as far as their stats
+    tell: the rows an edit in place reads, read ahead by a thread, and the modules it needs
+    imported meanwhile. All before the output's folders' times are asked for, which a forked
+    copy takes the while (see memo.checking_output): 10,000 briefings' edit waited 10-20 ms
+    for them, 50,000 briefings' 50 ms."""
+    if record is None or record.inputs == inputs or not record.same_briefing_files(found):
+        return None
+    read_ahead = ReadAhead(config.cache_dir / STORE, edit_rows(str(output)))
+    import briefgen.build.in_place  # noqa: F401  (the edit's modules, while the rows are read)
+
+    return read_ahead
+
+
 def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck) -> OutputState:
     # The folders' times catch a file deleted by hand from the output, which
     # no input records; a changed file is the user's own doing and stays.
@@ -110,31 +126,42 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     # process while this one looks at the content files: both are long runs of stat calls.
     checking = (memo.checking_output(config.cache_dir, output, fork=options.jobs > 1)
                 if options.use_cache else contextlib.nullcontext(None))
-    with checking as check:
-        known = memo.read_listing(config.cache_dir, config.content_dir) if options.use_cache else {}
-        found, listing = listed_content_stats(config, known)
-        state = output_state(config, options, output, found, check)
-    if options.use_cache:
-        memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
-    global_digest, inputs, last = state.global_digest, state.inputs, state.last
-    if options.use_cache:
-        now = options.now or dt.datetime.now(dt.UTC)
-        if last is not None and state.current(now):
-            return BuildResult(output, last.briefings, last.files, 0, last.files, last.warnings,
-                               time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
-        memo.forget(config.cache_dir, output)
-        if last is not None:
-            last = memo.with_folders(config.cache_dir, output, last)  # None: not stored whole
-        if last is not None and state.as_left:
-            from briefgen.build.in_place import build_in_place
+    read_ahead = None
+    try:
+        with checking as check:
+            known = memo.read_listing(config.cache_dir, config.content_dir) if options.use_cache else {}
+            found, listing = listed_content_stats(config, known)
+            global_digest = global_inputs(config, options, output)
+            inputs = inputs_digest(global_digest, found)
+            if check is None:
+                state = OutputState(global_digest, inputs, None, False)
+            else:
+                read_ahead = _edit_read_ahead(config, output, check.record, inputs, found)
+                state = _output_state(output, global_digest, inputs, check)
+        if options.use_cache:
+            memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
+        last = state.last
+        if options.use_cache:
+            now = options.now or dt.datetime.now(dt.UTC)
+            if last is not None and state.current(now):
+                return BuildResult(output, last.briefings, last.files, 0, last.files, last.warnings,
+                                   time.perf_counter() - started, last.drafts_left_out, last.future_left_out)
+            memo.forget(config.cache_dir, output)
+            if last is not None:
+                last = memo.with_folders(config.cache_dir, output, last)  # None: not stored whole
+            if last is not None and state.as_left:
+                from briefgen.build.in_place import build_in_place
 
-            edited = build_in_place(config, output, found, global_digest, inputs, now, last)
-            if edited is not None:
-                return BuildResult(output, edited.briefings, edited.files, edited.rendered,
-                                   edited.files - edited.rendered, edited.warnings,
-                                   time.perf_counter() - started,
-                                   edited.drafts_left_out, edited.future_left_out, in_place=True,
-                                   model=edited.model)
+                edited = build_in_place(config, output, found, global_digest, inputs, now, last, read_ahead)
+                if edited is not None:
+                    return BuildResult(output, edited.briefings, edited.files, edited.rendered,
+                                       edited.files - edited.rendered, edited.warnings,
+                                       time.perf_counter() - started,
+                                       edited.drafts_left_out, edited.future_left_out, in_place=True,
+                                       model=edited.model)
+    finally:
+        if read_ahead is not None:
+            read_ahead.close()  # its thread, before a full build forks
     # Only a build that has something to do needs the parsers and renderers.
     from briefgen.build.cache import BuildCache
     from briefgen.build.workers import WorkerPool

@@ -38,7 +38,15 @@ from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import AddedLists, FingerprintState, PackedLists
 from briefgen.build.stages import Loaded, parse_key
-from briefgen.build.store import Blob, FileStat, Store, blob_bytes, pickled_shape
+from briefgen.build.store import (
+    SNAPSHOT_DELTA_ROW,
+    SNAPSHOT_ROW,
+    Blob,
+    FileStat,
+    Store,
+    blob_bytes,
+    pickled_shape,
+)
 from briefgen.content.archive import Archive
 from briefgen.content.records import Source
 from briefgen.diagnostics import Diagnostic
@@ -56,8 +64,8 @@ from briefgen.site.model import (
 )
 from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
 
-HEAD = "snapshot"
-DELTA = "snapshot/delta"
+HEAD = SNAPSHOT_ROW
+DELTA = SNAPSHOT_DELTA_ROW
 # Past this many edited briefings, the delta would cost more to read than a full build.
 DELTA_LIMIT = 500
 DELTA_PASSAGES = 20_000  # passages of briefings citing edited archives, likewise

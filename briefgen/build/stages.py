@@ -30,7 +30,7 @@ from briefgen.build.fingerprint import Fingerprints, known_templates
 from briefgen.build.heap import release_freed_memory
 from briefgen.build.inputs import ContentStat, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
-from briefgen.build.store import FileStat, file_stat
+from briefgen.build.store import CATALOG_ROW, FileStat, file_stat
 from briefgen.config import Config, load_config
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
@@ -599,10 +599,6 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     left = frozenset(spec.output_file for spec, _ in later)
     return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written) - len(left),
                          frozenset(changed) | left, renderer, fingerprints, left)
-
-
-# The cache's row of what a catalog formatted (Catalog.kept), which an edit in place reads too.
-CATALOG_ROW = "dates"
 
 
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
