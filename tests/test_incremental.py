@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1057,6 +1058,16 @@ def test_the_kept_lists_of_files_showing_each_briefing_read_back_as_they_were() 
     assert dict(packed) == lists and len(packed) == 4 and sorted(packed) == [0, 3, 7, 12]
     assert packed.get(7, []) == [3, 1, 40_000] and packed.get(5, []) == [] and 5 not in packed
     assert dict(pickle.loads(pickle.dumps(PackedLists({})))) == {}
+    # A damaged state is refused as it is read back (the head it is in makes a full build).
+    keys, ends, positions = PackedLists(lists).__getstate__()
+    for damaged in [(array("i", [0, 7, 3, 12]), ends, positions),  # keys out of order
+                    (array("i", [0, 3, 3, 12]), ends, positions),  # a key twice
+                    (keys, array("i", [1, 501, 500, 504]), positions),  # a list ending before it starts
+                    (keys, ends, positions[:-1]),  # the last list past the end
+                    (keys[:-1], ends, positions),
+                    (array("q", keys), ends, positions)]:
+        with pytest.raises(ValueError, match="damaged lists"):
+            PackedLists({}).__setstate__(damaged)
 
 
 def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
