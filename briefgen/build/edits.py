@@ -47,6 +47,7 @@ from briefgen.site.kinds import (
     PUBLISHER,
     SEARCH_DOC,
     SEARCH_FILTER,
+    SEARCH_TERMS,
     SITEMAP,
     SITEMAP_PART,
     SOURCES,
@@ -66,9 +67,11 @@ from briefgen.site.model import (
     with_passages,
     with_replaced,
 )
-from briefgen.site.plan import PageSpec
+from briefgen.site.plan import PageSpec, kind_and_args
 from briefgen.site.search_files import document_count
 from briefgen.site.verify import verify
+
+_NO_ENTRY = (None, None)  # a file the manifest does not have: no fingerprint, no digest
 
 
 @dataclass(frozen=True)
@@ -180,12 +183,15 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         positions.update(was.readers(index, was.listing(index) != fingerprints.listing(index)))
     rendered: dict[str, tuple[str, str]] = {}
     changed_files = set()
+    # Most of a large site's term shards: their bytes are as the output holds them.
+    held = renderer.search.held_terms(lambda rel_file: (manifest.get(rel_file) or _NO_ENTRY)[1])
+    terms = SEARCH_TERMS.name
     for position in sorted(positions):
+        kind, args = kind_and_args(loaded.plan, position)
+        if kind == terms and args in held:
+            continue
         spec = loaded.plan[position]
         old = manifest.get(spec.output_file)
-        # Most of a large site's term shards: their bytes are as the output holds them.
-        if old is not None and renderer.search.holds(spec, old[1]):
-            continue
         fingerprint = fingerprints.of(spec)
         if old is not None and old[0] == fingerprint:
             continue

@@ -90,6 +90,14 @@ class PlanRows(Sequence[PageSpec]):
             spec = self._specs[index] = PageSpec(rel, kinds.KINDS[kind], args, Origin(*origin))
         return spec
 
+    def kind_and_args(self, index: int) -> tuple[str, tuple[Any, ...]]:
+        """The kind's name and the arguments of a file, read from its row without making a spec."""
+        spec = self._specs.get(index)
+        if spec is not None:
+            return spec.kind.name, spec.args
+        _, kind, args, _ = self._rows[index]
+        return kind, args
+
     def paths_and_args(self, kind_names: frozenset[str]) -> list[tuple[str, str, tuple[Any, ...]]]:
         """(path, kind name, arguments) of the files of these kinds, in order, read from the rows
         without making a spec of every file (an edit that changes the sitemap reads them all);
@@ -99,6 +107,15 @@ class PlanRows(Sequence[PageSpec]):
             found = self._paths[kind_names] = [(rel, kind, args) for rel, kind, args, _ in self._rows
                                                if kind in kind_names]
         return found
+
+
+def kind_and_args(specs: Sequence[PageSpec], index: int) -> tuple[str, tuple[Any, ...]]:
+    """The kind's name and the arguments of a planned file: from a kept plan's row, without
+    making its spec (see PlanRows)."""
+    if isinstance(specs, PlanRows):
+        return specs.kind_and_args(index)
+    spec = specs[index]
+    return spec.kind.name, spec.args
 
 
 _IN_SITEMAP = frozenset(name for name, kind in kinds.KINDS.items() if kind.in_sitemap)
