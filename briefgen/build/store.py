@@ -399,7 +399,7 @@ class ReadAhead:
     row. close() must come before the process forks: a thread does not survive a fork."""
 
     def __init__(self, path: Path, names: Collection[str]) -> None:
-        self.names = frozenset(names)
+        self._names = frozenset(names)  # those not yet taken
         self._rows: dict[str, bytes] = {}
         self._connection: sqlite3.Connection | None = None
         self._failed = False
@@ -410,7 +410,9 @@ class ReadAhead:
     def _read(self, path: Path) -> None:
         try:
             self._connection = connection = _open_store(path, writable=False)
-            wanted = sorted(self.names)
+            # One read transaction: a row's number still names it when its value is read.
+            connection.execute("BEGIN")
+            wanted = sorted(self._names)
             query = f"SELECT name, rowid FROM state WHERE name IN ({','.join('?' * len(wanted))})"
             for name, rowid in connection.execute(query, wanted).fetchall():
                 # Read as a blob: SQLite copies the value straight into the bytes, without
@@ -428,6 +430,18 @@ class ReadAhead:
         None when they could not all be read."""
         self._thread.join()
         return None if self._failed else self._rows
+
+    def take(self, names: Collection[str]) -> tuple[dict[str, bytes], list[str]]:
+        """Of these names, the rows read ahead (absent: not in the table), and the names left to
+        read from the store: those not asked for ahead, or all when the rows could not be read.
+        Each row is given once, and let go of."""
+        asked = [name for name in names if name in self._names]
+        rows = self.rows() if asked else None
+        if rows is None:
+            return {}, list(names)
+        self._names = self._names.difference(asked)
+        return ({name: rows.pop(name) for name in asked if name in rows},
+                [name for name in names if name not in asked])
 
     def close(self) -> None:
         """Stop reading, and let go of what was read."""
@@ -537,17 +551,11 @@ class Store:
 
     def _rows(self, names: Collection[str]) -> Iterator[tuple[str, bytes]]:
         wanted = list(names)
-        if self._read_ahead is not None and self._read_ahead.names.intersection(wanted):
-            ahead = self._read_ahead.rows()
-            if ahead is not None:
-                taken = [name for name in wanted if name in self._read_ahead.names]
-                self._read_ahead.names -= set(taken)  # once: the bytes are let go of as taken
-                for name in taken:
-                    if name in ahead:
-                        yield name, ahead.pop(name)
-                wanted = [name for name in wanted if name not in taken]
-        if not wanted:
-            return
+        if self._read_ahead is not None:
+            ahead, wanted = self._read_ahead.take(wanted)
+            yield from ahead.items()
+            if not wanted:
+                return
         connection = self._connect()
         if connection is None:
             return
