@@ -21,6 +21,8 @@ CONFIG_NAME = "briefgen.toml"
 
 @dataclass(frozen=True)
 class SiteSettings:
+    """The `[site]` table of briefgen.toml."""
+
     title: str
     base_url: str = "http://localhost:8000/"
     language: str = "en"
@@ -36,6 +38,8 @@ class SiteSettings:
 
 @dataclass(frozen=True)
 class BuildSettings:
+    """The `[build]` table of briefgen.toml."""
+
     output: str = "output"
     per_page: int = 20
     strict_quotes: bool = False  # a quotation not found in its source's archive is an error

@@ -86,6 +86,8 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Edited:
+    """What an edit in place did, and what the kept build gains from it."""
+
     baseline: Baseline  # the build after the edit
     manifest: dict[str, tuple[str, str]]  # the files rendered: fingerprint and digest
     changed_files: frozenset[str]  # of those, the ones whose bytes changed

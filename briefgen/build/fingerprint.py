@@ -160,6 +160,8 @@ class KeptDigests:
 
 @dataclass(frozen=True)
 class FingerprintState:
+    """What a build's fingerprints keep for the next build to start from."""
+
     templates: dict[str, str]
     global_digest: str
     static_digest: str

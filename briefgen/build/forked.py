@@ -33,6 +33,8 @@ def can_fork() -> bool:
 
 @dataclass
 class _Copy:
+    """A forked copy at work: its process and the pipe it sends its result through."""
+
     pid: int
     reader: int  # the pipe's end this process reads
 

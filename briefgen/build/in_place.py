@@ -53,6 +53,8 @@ MAX_CHANGED = 20
 
 @dataclass(frozen=True)
 class InPlace:
+    """What a build in place did, as the build's result reports it."""
+
     rendered: int
     files: int
     briefings: int
@@ -99,6 +101,8 @@ def build_in_place(config: Config, output: Path, found: list[ContentStat], globa
 
 @dataclass
 class _Attempt:
+    """How far an attempt at an edit in place got."""
+
     set_up: bool = False  # a renderer was made for the edit
 
 

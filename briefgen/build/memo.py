@@ -35,6 +35,8 @@ from briefgen.diagnostics import Diagnostic, warning
 
 @dataclass(frozen=True)
 class LastBuild:
+    """The record of the last build into an output folder: what it read, made and left there."""
+
     inputs: str
     files: int
     briefings: int

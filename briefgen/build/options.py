@@ -18,6 +18,8 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class BuildOptions:
+    """How a build is asked for: the command line's options, or a caller's."""
+
     drafts: bool = False
     future: bool = False
     base_url: str | None = None

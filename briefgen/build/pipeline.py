@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build did: its counts, its warnings and how long it took."""
+
     output: Path
     briefings: int
     pages: int

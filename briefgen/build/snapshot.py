@@ -85,6 +85,8 @@ ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, di
 
 @dataclass(frozen=True)
 class Snapshot:
+    """The last full build as an edit in place starts from it (see the module's text)."""
+
     output: str
     global_inputs: str  # see inputs.global_inputs
     loaded: Loaded  # its `content` holds each content file's stat and digest

@@ -76,6 +76,8 @@ if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with
 
 @dataclass(frozen=True)
 class SourceFile:
+    """A content file to parse: where it is, its stat and, once read, its bytes."""
+
     kind: str  # "briefing", "page" or "registry"
     path: str  # site-relative POSIX path, as shown in messages
     data: bytes | None  # None when not read here (see read_sources)
@@ -402,6 +404,8 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class RenderOutcome:
+    """What rendering did: the new manifest, its counts, and the renderer and fingerprints it used."""
+
     manifest: dict[str, tuple[str, str]]
     rendered: int
     reused: int
@@ -635,6 +639,8 @@ _MANY_DOCUMENTS = 50
 
 @dataclass(frozen=True)
 class Rendered:
+    """One file rendered (or kept): its digest, or the problem that stopped it."""
+
     rel_file: str
     digest: str
     problem: Diagnostic | None = None

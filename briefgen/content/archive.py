@@ -27,6 +27,8 @@ _LOCATOR = re.compile(
 
 @dataclass(frozen=True)
 class Archive:
+    """A source's archived copy (content/archive/<id>.md): its paragraphs, numbered from 1."""
+
     id: str
     path: str  # site-relative POSIX path
     digest: str  # of the file's bytes

@@ -44,6 +44,8 @@ class Located:
 
 @dataclass(frozen=True)
 class SplitDocument:
+    """A content file's front matter, parsed, and its body, as text."""
+
     meta: Located
     body: str
     body_line: int  # the file's line number of the body's first line

@@ -49,6 +49,8 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class CitationUse:
+    """One citation in a body: the source, its locator and where it is written."""
+
     source_id: str
     locator: str
     line: int
@@ -58,6 +60,8 @@ class CitationUse:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class ContentLink:
+    """A Markdown link in a body to another content file."""
+
     target: str  # content-relative POSIX path of the linked file
     line: int
     column: int
@@ -66,6 +70,8 @@ class ContentLink:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class Conversion:
+    """A body converted: its HTML and what the conversion found in it."""
+
     html: str
     citations: tuple[CitationUse, ...]
     links: tuple[ContentLink, ...]

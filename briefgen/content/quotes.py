@@ -18,6 +18,8 @@ from briefgen.slots import quick_pickle
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class Quotation:
+    """A quotation in a briefing's body, with the sources its sentence cites."""
+
     text: str  # between the marks, Markdown emphasis removed
     line: int  # of the opening mark
     column: int

@@ -61,6 +61,8 @@ KEY_ALIASES = {
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A source article, as a registry lists it."""
+
     id: str
     title: str
     publisher: str
@@ -82,6 +84,8 @@ class Source:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class BriefingDoc:
+    """A briefing file, parsed: its front matter and its converted body."""
+
     path: str  # site-relative POSIX path, e.g. "content/briefings/2016/aleppo.md"
     digest: str  # of the file's bytes: stands for everything parsed from them
     title: str
@@ -102,6 +106,8 @@ class BriefingDoc:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class PageDoc:
+    """A standalone page's file, parsed."""
+
     path: str
     digest: str
     title: str

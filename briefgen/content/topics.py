@@ -17,6 +17,8 @@ from briefgen.diagnostics import Diagnostic
 
 @dataclass(frozen=True)
 class TopicDescription:
+    """A topic's description (content/topics/<slug>.md), converted."""
+
     slug: str
     html: str
 

@@ -35,6 +35,8 @@ _OPENING = r"(\s|&nbsp;|--|\u2013|\u2014|&[mn]dash;|&#8211;|&#8212;)"
 
 @dataclass(frozen=True)
 class _QuoteRule:
+    """One rule of the quotes pass: a pattern and the entity its match becomes."""
+
     pattern: re.Pattern[str]
     entity: str
     # Where the text of group 1 stays: "before" or "after" the entity, or "" without one.

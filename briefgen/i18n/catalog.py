@@ -43,6 +43,8 @@ _KEPT_KINDS = (*_DAY_KINDS, "month", "time")
 
 @dataclass(frozen=True)
 class Catalog:
+    """The site language's strings, plural forms and date formats, and the texts formatted from them."""
+
     language: str
     strings: Mapping[str, str] = field(default_factory=dict)
     plurals: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

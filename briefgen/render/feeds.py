@@ -18,6 +18,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 @dataclass(frozen=True)
 class FeedInfo:
+    """What a feed says of itself: title, links, language and author."""
+
     title: str
     description: str
     language: str
@@ -168,6 +170,8 @@ def json_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
 
 @dataclass(frozen=True)
 class SitemapEntry:
+    """One URL of a sitemap, with its date of last change where known."""
+
     url: str  # absolute
     lastmod: dt.date | None = None
 

@@ -28,6 +28,8 @@ def builtin_themes_dir() -> Path:
 
 @dataclass(frozen=True)
 class Theme:
+    """A theme: its name and its folder (theme.toml, templates/, static/)."""
+
     name: str
     path: Path
 
@@ -115,6 +117,8 @@ def _extends(theme: Theme) -> str | None:
 
 @dataclass(frozen=True)
 class Asset:
+    """A theme's static file and the content-hashed name it is written under."""
+
     source: Path
     name: str  # theme-relative, as templates ask for it: "style.css"
     output: str  # site-relative, content-hashed: "static/style.1a2b3c4d.css"

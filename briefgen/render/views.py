@@ -144,6 +144,8 @@ class Pagination(NamedTuple):
 
 @dataclass(frozen=True)
 class Link:
+    """A link with a title, and a count where a list shows one."""
+
     title: str
     url: str
     count: int = 0
@@ -151,6 +153,8 @@ class Link:
 
 @dataclass(frozen=True)
 class MonthEntry:
+    """A month of the archive page, with its count of briefings."""
+
     year: int
     month: int
     name: str
@@ -160,6 +164,8 @@ class MonthEntry:
 
 @dataclass(frozen=True)
 class YearEntry:
+    """A year of the archive page, with its months."""
+
     year: int
     url: str
     count: int
@@ -168,6 +174,8 @@ class YearEntry:
 
 @dataclass(frozen=True)
 class PeriodView:
+    """A date archive page's year, month or day."""
+
     kind: str
     title: str
     url: str
@@ -176,6 +184,8 @@ class PeriodView:
 
 @dataclass(frozen=True)
 class TopicEntry:
+    """A topic as the topic index and topic pages show it."""
+
     name: str
     slug: str
     url: str

@@ -78,6 +78,8 @@ ShowsRule = Callable[[PlanContext, tuple[Any, ...]], Shows]
 
 @dataclass(frozen=True, eq=False)
 class PageKind:
+    """A kind of output file: its template, its URL rule and what it shows."""
+
     name: str
     template: str | None  # the HTML template; None for feeds, hosting files, theme and static files
     url: Callable[..., str] = field(repr=False)  # from URL arguments (slugs, numbers) to a site path

@@ -28,6 +28,8 @@ from briefgen.suggest import closest
 
 @dataclass(frozen=True)
 class Topic:
+    """A topic's name and slug."""
+
     name: str
     slug: str
 
@@ -35,6 +37,8 @@ class Topic:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class Briefing:
+    """A briefing as the site shows it: its parsed file, placed in time and on the site."""
+
     doc: BriefingDoc
     slug: str
     date: dt.datetime  # in the site's timezone
@@ -65,6 +69,8 @@ class Briefing:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class Page:
+    """A standalone page as the site shows it."""
+
     doc: PageDoc
     slug: str
     url: str
@@ -86,6 +92,8 @@ class Article:
 
 @dataclass(frozen=True)
 class Publisher:
+    """A publisher and its cited articles, each with the briefings citing it."""
+
     name: str
     slug: str
     articles: tuple[Article, ...]
@@ -186,6 +194,8 @@ def with_passages(passages: Passages, changes: Mapping[tuple[str, str], str | No
 
 @dataclass(frozen=True)
 class Site:
+    """The whole site's model: briefings, pages and every index over them."""
+
     briefings: Sequence[Briefing]  # newest first; a tuple, or rows read on demand (snapshot.py)
     pages: tuple[Page, ...]
     topics: Mapping[str, tuple[int, ...]]  # topic slug -> briefing indexes, newest first

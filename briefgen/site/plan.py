@@ -34,6 +34,8 @@ class Origin:
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class PageSpec:
+    """One planned output file: its site path, its kind and the arguments its kind takes."""
+
     rel: str
     kind: PageKind
     args: tuple[Any, ...] = ()

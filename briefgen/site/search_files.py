@@ -50,6 +50,8 @@ def shard_count(documents: int) -> int:
 
 @dataclass(frozen=True)
 class DocRef:
+    """What a search document is: a page or a briefing, by its index."""
+
     kind: str  # "page" or "briefing"
     index: int  # into Site.pages or Site.briefings
 

@@ -29,6 +29,8 @@ _EDGE_PUNCTUATION = " \t.,;:!?-'\"()[]"
 
 @dataclass(frozen=True)
 class Verified:
+    """The checks against the archives: the passages locators point at, and the problems found."""
+
     passages: Passages = field(default_factory=dict)
     problems: tuple[Diagnostic, ...] = ()
 
