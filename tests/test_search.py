@@ -880,6 +880,16 @@ def test_a_term_of_one_document_is_listed_as_the_general_encoding_lists_it() -> 
             assert encoding.weighted_one(doc_id, weight) == encoding.weighted([doc_id], [weight])
 
 
+def test_every_value_the_varint_table_holds_is_written_as_the_varint_loop_writes_it() -> None:
+    from briefgen.search import encoding
+
+    table = encoding._table()
+    assert len(table) == 1 << 14
+    assert all(table[value] == encoding._varint(value) for value in range(1 << 14))
+    values = [0, 127, 128, 300, 16_383, 16_384, 2_000_000]  # past the table: the loop, joined
+    assert encoding._varints(values) == b"".join(map(encoding._varint, values))
+
+
 @browser_test
 def test_client_decodes_postings_as_they_were_written(server: str, tab: Any) -> None:
     from briefgen.search import encoding

@@ -40,9 +40,16 @@ def _varint(value: int) -> bytes:
 def _table() -> tuple[bytes, ...]:
     """The varints of every value below 2**14 (one or two bytes), so that most lists are
     encoded by a join of looked-up bytes instead of a loop in Python. Made in every process
-    that writes an entry, an edit's too: written out here, not by _varint's loop."""
-    return tuple(bytes((value,)) if value < 0x80 else bytes((value & 0x7F | 0x80, value >> 7))
-                 for value in range(1 << 14))
+    that writes an entry, an edit's too: cut from two strings of bytes made whole (a value's
+    low seven bits, flagged, then its high ones), in half the time of making each pair."""
+    low = bytes(range(0x80, 0x100)) * 0x7F  # the values from 0x80 on, seven bits each, flagged
+    high = b"".join(bytes((bits,)) * 0x80 for bits in range(1, 0x80))
+    pairs = bytearray(2 * len(low))
+    pairs[0::2], pairs[1::2] = low, high
+    two = bytes(pairs)
+    one = bytes(range(0x80))
+    return (*[one[value:value + 1] for value in range(0x80)],
+            *[two[at:at + 2] for at in range(0, len(two), 2)])
 
 
 def _varints(values: Sequence[int]) -> bytes:
