@@ -647,6 +647,9 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
     for rel in [*asked, *files]:
         assert packed.get(rel) == expected.get(rel) and (rel in packed) == (rel in expected)
         assert packed.get(rel, ("none", "")) == expected.get(rel, ("none", ""))
+    rels = [*asked, *files]
+    digests = [expected[rel][1] if rel in expected else None for rel in rels]
+    assert store.manifest_digests(packed, rels) == digests == store.manifest_digests(expected, rels)
     # Written again, as a full row is after a large delta, and read back: the same manifest.
     again = store.PackedManifest.checked(store._pack(packed))
     assert again is not None and again.as_dict() == expected

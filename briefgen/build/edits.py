@@ -34,9 +34,11 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from briefgen.build.fingerprint import AddedLists, Fingerprints
 from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
+from briefgen.build.store import manifest_digests
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import Source, parse_briefing
@@ -70,8 +72,6 @@ from briefgen.site.model import (
 from briefgen.site.plan import PageSpec, kind_and_args
 from briefgen.site.search_files import document_count
 from briefgen.site.verify import verify
-
-_NO_ENTRY = (None, None)  # a file the manifest does not have: no fingerprint, no digest
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     rendered: dict[str, tuple[str, str]] = {}
     changed_files = set()
     # Most of a large site's term shards: their bytes are as the output holds them.
-    held = renderer.search.held_terms(lambda rel_file: (manifest.get(rel_file) or _NO_ENTRY)[1])
+    held = renderer.search.held_terms(partial(manifest_digests, manifest))
     terms = SEARCH_TERMS.name
     for position in sorted(positions):
         kind, args = kind_and_args(loaded.plan, position)

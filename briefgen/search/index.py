@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -389,17 +389,20 @@ class SearchFiles:
             return self.index().shard_digest(spec.args[0])
         return hashlib.blake2b(self.render(spec), digest_size=16).hexdigest()
 
-    def held_terms(self, output_digest: Callable[[str], str | None]) -> frozenset[tuple[int, int]]:
-        """The term shards whose files have the bytes the output holds (`output_digest`: a file's
-        digest there, None if it has none), known without rendering them: shards an update left
-        alone, whose digests the kept state names. As their files' arguments (shard, shards).
+    def held_terms(self, output_digests: Callable[[list[str]], Sequence[str | None]]
+                   ) -> frozenset[tuple[int, int]]:
+        """The term shards whose files have the bytes the output holds (`output_digests`: the
+        files' digests there, None for one it has not), known without rendering them: shards an
+        update left alone, whose digests the kept state names. As their files' arguments
+        (shard, shards).
 
         Found shard by shard, not through the plan: an edit at 50,000 briefings looks at every
         one of 8,000 shards, and made each one's spec to ask."""
         digests = self.index().postings.digests
         count = len(digests)
+        there = output_digests([output_file(files.term_file(shard)) for shard in range(count)])
         return frozenset((shard, count) for shard, known in enumerate(digests)
-                         if known and known == output_digest(output_file(files.term_file(shard))))
+                         if known and known == there[shard])
 
     def render(self, spec: PageSpec) -> bytes:
         if spec.kind is SEARCH_DOC:
