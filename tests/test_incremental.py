@@ -1275,6 +1275,11 @@ def test_the_store_writes_large_values_in_pieces_and_reads_them_back_whole(tmp_p
         # Replaced by a smaller value, a row holds that value alone.
         store.write_blobs([("a/large", small)])
         assert store.read_blobs(["a/large"]) == {"a/large": small}
+        # Rows about the size from which they are read as blobs read back whole, with others.
+        blob_from = store_module._READ_AS_BLOB
+        edge = {f"b/{size}": os.urandom(size) for size in (0, 1, blob_from - 1, blob_from, blob_from + 1)}
+        store.write_blobs(edge.items())
+        assert store.read_blobs([*edge, "a/small", "b/none"]) == {**edge, "a/small": small}
 
         # A failure part way leaves every row as it was: the pieces are in the one transaction.
         def failing() -> Any:
