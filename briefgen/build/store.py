@@ -423,6 +423,33 @@ def _open_store(path: Path, writable: bool = True) -> sqlite3.Connection:
     return connection
 
 
+# A row at least this large is read as a blob: SQLite copies it into the bytes once, where a
+# SELECT of its value copies it twice (a 32 MB row: 30 against 50 ms).
+_READ_AS_BLOB = 1 << 16
+
+
+def _read_rows(connection: sqlite3.Connection, names: list[str]) -> Iterator[tuple[str, bytes]]:
+    """These rows of the state table that are there, as (name, value), one at a time. In one
+    read transaction (unless one is open): a large row's number still names it when its value
+    is read. sqlite3.Error when they cannot be read."""
+    began = not connection.in_transaction
+    if began:
+        connection.execute("BEGIN")
+    try:
+        for start in range(0, len(names), 500):
+            batch = names[start:start + 500]
+            query = (f"SELECT name, CASE WHEN length(value) < {_READ_AS_BLOB} THEN value END, rowid"
+                     f" FROM state WHERE name IN ({','.join('?' * len(batch))})")
+            for name, value, rowid in connection.execute(query, batch).fetchall():
+                if value is None:  # the column holds no NULL: a large value, left out above
+                    with connection.blobopen("state", "value", rowid, readonly=True) as blob:
+                        value = blob.read()
+                yield str(name), value
+    finally:
+        if began:
+            connection.commit()
+
+
 class ReadAhead:
     """Rows of the state table read by a thread of their own, while the caller does work of
     another kind: an edit's rows, read while the build imports the modules that take the edit
@@ -443,16 +470,9 @@ class ReadAhead:
 
     def _read(self, path: Path) -> None:
         try:
-            self._connection = connection = _open_store(path, writable=False)
-            # One read transaction: a row's number still names it when its value is read.
-            connection.execute("BEGIN")
-            wanted = sorted(self._names)
-            query = f"SELECT name, rowid FROM state WHERE name IN ({','.join('?' * len(wanted))})"
-            for name, rowid in connection.execute(query, wanted).fetchall():
-                # Read as a blob: SQLite copies the value straight into the bytes, without
-                # Python's lock (a SELECT of the value copies it twice, the second time with it).
-                with connection.blobopen("state", "value", rowid, readonly=True) as blob:
-                    self._rows[str(name)] = blob.read()
+            self._connection = _open_store(path, writable=False)
+            # Large rows are read as blobs: SQLite copies them into the bytes without Python's lock.
+            self._rows = dict(_read_rows(self._connection, sorted(self._names)))
         except sqlite3.Error:  # no store, a damaged one, or closed early: the store reads them
             self._failed = True
         finally:
@@ -485,33 +505,6 @@ class ReadAhead:
         self._thread.join()
         self._rows = {}
         self._failed = True
-
-
-# A row at least this large is read as a blob: SQLite copies it into the bytes once, where a
-# SELECT of its value copies it twice (a 32 MB row: 30 against 50 ms).
-_READ_AS_BLOB = 1 << 16
-
-
-def _read_rows(connection: sqlite3.Connection, names: list[str]) -> Iterator[tuple[str, bytes]]:
-    """These rows of the state table that are there, as (name, value), one at a time. In one
-    read transaction (unless one is open): a large row's number still names it when its value
-    is read. sqlite3.Error when they cannot be read."""
-    began = not connection.in_transaction
-    if began:
-        connection.execute("BEGIN")
-    try:
-        for start in range(0, len(names), 500):
-            batch = names[start:start + 500]
-            query = (f"SELECT name, CASE WHEN length(value) < {_READ_AS_BLOB} THEN value END, rowid"
-                     f" FROM state WHERE name IN ({','.join('?' * len(batch))})")
-            for name, value, rowid in connection.execute(query, batch).fetchall():
-                if value is None:  # never stored: a large value, left out of the SELECT
-                    with connection.blobopen("state", "value", rowid, readonly=True) as blob:
-                        value = blob.read()
-                yield str(name), value
-    finally:
-        if began:
-            connection.commit()
 
 
 class Store:

@@ -35,7 +35,7 @@ _OPENING = r"(\s|&nbsp;|--|\u2013|\u2014|&[mn]dash;|&#8211;|&#8212;)"
 
 @dataclass(frozen=True)
 class _QuoteRule:
-    """One rule of the quotes pass: a pattern and the entity its match becomes."""
+    """One of smarty's quote patterns as this pass applies it, and the entity its match becomes."""
 
     pattern: re.Pattern[str]
     entity: str
