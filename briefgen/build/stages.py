@@ -27,7 +27,6 @@ from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints, known_templates
-from briefgen.build.heap import release_freed_memory
 from briefgen.build.inputs import ContentStat, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import CATALOG_ROW, FileStat, file_stat
@@ -454,6 +453,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     whose manifest `previous` is: its search index is updated, rather than the one the cache
     keeps; and when that build had this same model (a template edit), files whose kind's
     template is unchanged keep their entries without being fingerprinted again."""
+    from briefgen.build.heap import release_freed_memory  # ctypes: not an edit in place's to load
+
     if render_at_most is not None:
         pool = None
     if templates is None and cache is not None and cache.writable:
