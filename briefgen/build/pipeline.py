@@ -63,16 +63,15 @@ class OutputState:
 
 
 def output_state(config: Config, options: BuildOptions, output: Path,
-                 found: list[ContentStat], check: memo.OutputCheck | None = None) -> OutputState:
-    """`check`: the last build and its folders' times, if they are being taken already."""
+                 found: list[ContentStat]) -> OutputState:
+    """The last build into `output` against what a build would read now (`found`: the content
+    files' stats). A build takes the same steps with others between them (see _build)."""
     global_digest = global_inputs(config, options, output)
     inputs = inputs_digest(global_digest, found)
     if not options.use_cache:
-        return OutputState(global_digest, inputs, None, False)
-    if check is None:
-        with memo.checking_output(config.cache_dir, output, fork=False) as check:
-            return _output_state(output, global_digest, inputs, check)
-    return _output_state(output, global_digest, inputs, check)
+        return _output_state(output, global_digest, inputs, None)
+    with memo.checking_output(config.cache_dir, output, fork=False) as check:
+        return _output_state(output, global_digest, inputs, check)
 
 
 def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None, inputs: str,
@@ -90,7 +89,10 @@ def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None
     return read_ahead
 
 
-def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck) -> OutputState:
+def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck | None
+                  ) -> OutputState:
+    if check is None:  # no cache: no last build to start from
+        return OutputState(global_digest, inputs, None, False)
     # The folders' times catch a file deleted by hand from the output, which
     # no input records; a changed file is the user's own doing and stays.
     as_left = check.record is not None and (output / MARKER).is_file() and check.folders_as_left()
@@ -136,11 +138,9 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             found, listing = listed_content_stats(config, known)
             global_digest = global_inputs(config, options, output)
             inputs = inputs_digest(global_digest, found)
-            if check is None:
-                state = OutputState(global_digest, inputs, None, False)
-            else:
+            if check is not None:
                 read_ahead = _edit_read_ahead(config, output, check.record, inputs, found)
-                state = _output_state(output, global_digest, inputs, check)
+            state = _output_state(output, global_digest, inputs, check)
         if options.use_cache:
             memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
         last = state.last

@@ -581,14 +581,7 @@ class Store:
 
     def read_state(self, name: str) -> Any:
         """An unpickled value of the state table; None when missing or unreadable."""
-        connection = self._connect()
-        if connection is None:
-            return None
-        try:
-            row = connection.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
-            return None if row is None else pickle.loads(row[0])
-        except Exception:  # a damaged value is no value
-            return None
+        return self.read_states([name]).get(name)
 
     def read_states(self, names: Collection[str]) -> dict[str, Any]:
         """The unpickled values of these rows of the state table that are there and readable."""
