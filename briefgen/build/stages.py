@@ -488,10 +488,34 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     rows = cache.state_rows("template-digests", remember=True) if cache is not None else None
     kept = rows.load(["template-digests"]).get("template-digests") if rows is not None else None
     known = known_templates(kept)
-    fingerprints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
-                                     renderer.search.digest, known)
-    if rows is not None and fingerprints.known_templates != known:
-        rows.save({"template-digests": fingerprints.known_templates}, fresh=False)
+
+    def read_fingerprints() -> Fingerprints:
+        return Fingerprints.read(loaded.config, loaded.site, loaded.themes, assets, loaded.plan, env,
+                                 renderer.search.digest, known)
+
+    def keep_known(fingerprints: Fingerprints) -> None:
+        if rows is not None and fingerprints.known_templates != known:
+            rows.save({"template-digests": fingerprints.known_templates}, fresh=False)
+
+    # With workers, the search index is built in this process while they render the other
+    # files, and its own files are rendered here: it would otherwise hold every core up. So
+    # are the search documents' files, which reuse the words indexing split; but an index
+    # made afresh from every document (a first build) has the workers split each document's
+    # text as they render its file, and send its postings here, where they are only gathered:
+    # splitting and counting long briefings would otherwise keep this process busy long
+    # after the workers are done.
+    doc_specs = (sorted((spec for spec in loaded.plan if spec.kind is SEARCH_DOC),
+                        key=lambda spec: spec.args[0])
+                 if pool is not None and follow is None and renderer.search.indexes_everything() else [])
+    index_in_workers = bool(doc_specs)  # the plan has one per document: the index takes each one's
+    spool = cache.folder if cache is not None and cache.writable else None
+    if pool is not None and index_in_workers and not previous and len(loaded.plan) > _WORKERS_FROM:
+        outcome = _render_everything(loaded, renderer, sink, pool, doc_specs, read_fingerprints,
+                                     note_readers, spool, progress)
+        keep_known(outcome.fingerprints)
+        return outcome
+    fingerprints = read_fingerprints()
+    keep_known(fingerprints)
     manifest: dict[str, tuple[str, str]] = {}
 
     def forced(specs: Iterable[PageSpec]) -> list[tuple[PageSpec, str]]:
@@ -517,17 +541,6 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                 manifest[output_file] = (fingerprint, "")
         return todo
 
-    # With workers, the search index is built in this process while they render the other
-    # files, and its own files are rendered here: it would otherwise hold every core up. So
-    # are the search documents' files, which reuse the words indexing split; but an index
-    # made afresh from every document (a first build) has the workers split each document's
-    # text as they render its file, and send its postings here, where they are only gathered:
-    # splitting and counting long briefings would otherwise keep this process busy long
-    # after the workers are done.
-    doc_specs = (sorted((spec for spec in loaded.plan if spec.kind is SEARCH_DOC),
-                        key=lambda spec: spec.args[0])
-                 if pool is not None and follow is None and renderer.search.indexes_everything() else [])
-    index_in_workers = bool(doc_specs)  # the plan has one per document: the index takes each one's
     # Documents whose ids moved may go to the workers (see _documents_apart): their files'
     # fingerprints are then found with the others', before the workers start.
     docs_to_workers = (pool is not None and not index_in_workers and follow is None
@@ -566,44 +579,120 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                  + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
 
     later: list[tuple[PageSpec, str]] = []
-
-    def render_here(jobs: list[tuple[PageSpec, str]]) -> list[Rendered]:
-        with _collecting():
-            return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
-
-    if pool is not None and len(todo) > 50:
-        with (renderer.search.holding_state(cache.folder if cache is not None and cache.writable else None),
+    taken = _Taken(manifest, previous, sink)
+    if pool is not None and len(todo) > _WORKERS_FROM:
+        with (renderer.search.holding_state(spool),
               pool.started(_render_in_worker, todo, _render_setup, (renderer, sink, index_in_workers))
               as batches):
             results = (r for batch in batches for r in batch)
-            written: list[Rendered] = []
             if index_in_workers:
-                renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), written))
+                documents: list[Rendered] = []
+                renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
             jobs = deferred_needed()  # builds the search index, and holds its state
+            if index_in_workers:
+                taken.take(documents, by_worker=True)
+                del documents
             release_freed_memory()  # the postings, once held packed
-            here = render_here(jobs)
-            written.extend(results)
-        # The workers' sinks were copies: tell the parent's what they did.
-        for result in written:
-            if result.problem is None:
-                sink.register(result.rel_file, kept=result.kept)
-        written += here
+            taken.take(_rendered_here(renderer, sink, jobs), by_worker=False)
+            taken.take(results, by_worker=True)
     else:
         todo += deferred_needed()
         if render_at_most is not None:
             todo, later = first_to_render(todo, render_at_most)
-        written = render_here(todo)
-    problems = [r.problem for r in written if r.problem is not None]
-    if problems:
-        raise BuildFailed(problems)
-    changed = set()
-    for result in written:
-        if result.digest != previous.get(result.rel_file, ("", ""))[1]:
-            changed.add(result.rel_file)
-        manifest[result.rel_file] = (manifest[result.rel_file][0], result.digest)
+        taken.take(_rendered_here(renderer, sink, todo), by_worker=False)
     left = frozenset(spec.output_file for spec, _ in later)
-    return RenderOutcome(manifest, len(written), len(loaded.plan) - len(written) - len(left),
-                         frozenset(changed) | left, renderer, fingerprints, left)
+    return taken.outcome(len(loaded.plan), renderer, fingerprints, left)
+
+
+_WORKERS_FROM = 50  # files to render: below, forking the workers costs more than they save
+
+
+def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: WorkerPool,
+                       doc_specs: list[PageSpec], read_fingerprints: Callable[[], Fingerprints],
+                       note_readers: bool, spool: Path | None, progress: Progress | None) -> RenderOutcome:
+    """render_site with no earlier manifest (a first build, or one without a cache): every
+    file is made, whatever its fingerprint, so the workers fork before anything is
+    fingerprinted and start at once on the search documents' files, whose postings this
+    process gathers into the index as they come; only then does it find the fingerprints the
+    manifest keeps, while the workers render the rest. Forked first, the workers neither
+    inherit the fingerprints and the manifest (at 50,000 briefings 80 MB in each) nor wait
+    for them, and this process does not hold the manifest while it gathers the postings."""
+    from briefgen.build.heap import release_freed_memory
+
+    plan = loaded.plan
+    deferred = [spec for spec in plan if spec.kind in SEARCH_INDEX_KINDS]
+    others = [spec for spec in plan if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC]
+    sink.expect(len(plan), len(plan))
+    if progress:
+        progress(f"rendering {len(doc_specs) + len(others)} changed files, keeping 0; "
+                 f"the search index's {len(deferred)} files as it is built")
+    jobs = [(spec, "") for spec in itertools.chain(doc_specs, others)]
+    manifest: dict[str, tuple[str, str]] = {}
+    taken = _Taken(manifest, {}, sink)
+    with (renderer.search.holding_state(spool),
+          pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, True)) as batches):
+        del jobs
+        results = (r for batch in batches for r in batch)
+        documents: list[Rendered] = []
+        renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
+        renderer.search.index()  # every document's postings, gathered as the workers send them
+        release_freed_memory()  # the postings, once held packed
+        # The workers are forked: this process alone finds the fingerprints.
+        fingerprints = read_fingerprints()
+        found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS | {SEARCH_DOC}, fork=False)
+        # In the order render_site's manifest has: the files the plan lists first, then the documents'.
+        manifest.update((spec.output_file, (fingerprint, ""))
+                        for spec, fingerprint in zip(plan, found, strict=True)
+                        if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC)
+        del found
+        manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in doc_specs)
+        taken.take(documents, by_worker=True)
+        del documents
+        manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in deferred)
+        taken.take(_rendered_here(renderer, sink, [(spec, "") for spec in deferred]), by_worker=False)
+        taken.take(results, by_worker=True)
+    return taken.outcome(len(plan), renderer, fingerprints, frozenset())
+
+
+def _rendered_here(renderer: Renderer, sink: Sink, jobs: list[tuple[PageSpec, str]]) -> list[Rendered]:
+    with _collecting():
+        return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
+
+
+class _Taken:
+    """Rendering's results, taken as they come rather than held until the end (140,000 of
+    them at 50,000 briefings): each file's digest into the manifest, which already has its
+    fingerprint; the files whose bytes changed; the problems."""
+
+    def __init__(self, manifest: dict[str, tuple[str, str]], previous: Mapping[str, tuple[str, str]],
+                 sink: Sink) -> None:
+        self.manifest = manifest
+        self.previous = previous
+        self.sink = sink
+        self.count = 0
+        self.changed: set[str] = set()
+        self.problems: list[Diagnostic] = []
+
+    def take(self, results: Iterable[Rendered], by_worker: bool) -> None:
+        """`by_worker`: rendered by a worker process, whose sink was a copy: this one is told."""
+        manifest, previous, changed = self.manifest, self.previous, self.changed
+        for result in results:
+            self.count += 1
+            rel_file = result.rel_file
+            if result.problem is not None:
+                self.problems.append(result.problem)
+            elif by_worker:
+                self.sink.register(rel_file, kept=result.kept)
+            if result.digest != previous.get(rel_file, ("", ""))[1]:
+                changed.add(rel_file)
+            manifest[rel_file] = (manifest[rel_file][0], result.digest)
+
+    def outcome(self, planned: int, renderer: Renderer, fingerprints: Fingerprints,
+                left: frozenset[str]) -> RenderOutcome:
+        if self.problems:
+            raise BuildFailed(self.problems)
+        return RenderOutcome(self.manifest, self.count, planned - self.count - len(left),
+                             frozenset(self.changed) | left, renderer, fingerprints, left)
 
 
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
