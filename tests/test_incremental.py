@@ -27,6 +27,7 @@ from briefgen.build.pipeline import BuildResult, build
 from briefgen.build.store import STORE, PackedManifest, Store, read_manifest
 from briefgen.build.write import MARKER
 from briefgen.content.files import discover as discover_files
+from briefgen.diagnostics import BuildFailed
 from briefgen.render.renderer import Renderer
 from briefgen.site.plan import PageSpec
 
@@ -147,6 +148,53 @@ def test_jobs_give_identical_trees(tmp_path: Path) -> None:
     warm = tmp_path / "warm"
     build(site, BuildOptions(output=warm, jobs=2))
     assert tree(warm) == one
+
+
+def _first_build_kept(site: Path, output: Path, jobs: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A first build's manifest, and what its snapshot keeps of which files show each briefing."""
+    shutil.rmtree(site / ".briefgen-cache", ignore_errors=True)
+    build(site, BuildOptions(output=output, jobs=jobs))
+    (_, packed, _), _ = _manifest_rows(site, output)
+    manifest = PackedManifest.checked(packed)
+    assert manifest is not None
+    with last_snapshot(site, output) as (_, kept):
+        state = kept.fingerprints
+        readers = {"listed_by": {k: list(v) for k, v in state.listed_by.items()},
+                   "shown_full_by": {k: list(v) for k, v in state.shown_full_by.items()},
+                   "shows_every": list(state.shows_every)}
+    return manifest.as_dict(), readers
+
+
+def test_a_first_build_with_workers_keeps_what_one_process_keeps(tmp_path: Path) -> None:
+    """With workers, a first build forks them before it finds any fingerprint, and finds them
+    while they render: the manifest and the readers an edit in place starts from are those a
+    build in one process keeps, and an edit after it is taken in place, as after that one."""
+    site = corpus_site(tmp_path, count=40)
+    one = _first_build_kept(site, tmp_path / "one", jobs=1)
+    two = _first_build_kept(site, tmp_path / "two", jobs=2)
+    assert len(one[0]) > 100 and all(digest for _, digest in one[0].values())
+    assert two[0] == one[0]
+    assert one[1]["listed_by"] and two[1] == one[1]
+    edit_briefing(site)
+    edited = build(site, BuildOptions(output=tmp_path / "two", jobs=2))
+    assert edited.in_place and 0 < edited.rendered < 20
+    assert tree(tmp_path / "two") == clean_build(site, tmp_path / "clean", jobs=1)
+
+
+def test_a_template_error_in_a_first_build_with_workers_stops_it(tmp_path: Path) -> None:
+    """A file a worker could not render fails the build as one rendered here would: every such
+    file reported at the template's line, and no output."""
+    site = corpus_site(tmp_path, count=40)
+    (site / "templates/briefing.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}\n'
+        "<p>{{ briefing.no_such_field.here }}</p>\n{% endblock %}\n", encoding="utf-8")
+    output = tmp_path / "out"
+    with pytest.raises(BuildFailed) as failed:
+        build(site, BuildOptions(output=output, jobs=2))
+    found = {(d.path, d.line) for d in failed.value.diagnostics}
+    assert found == {("templates/briefing.html", 3)}, failed.value.diagnostics
+    assert "no_such_field" in str(failed.value)
+    assert not output.exists()
 
 
 def _manifest_rows(site: Path, output: Path) -> tuple[Any, Any]:
@@ -475,7 +523,6 @@ def test_parallel_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> 
 def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
     from briefgen.build.cache import BuildCache
     from briefgen.build.stages import load
-    from briefgen.diagnostics import BuildFailed
 
     site = corpus_site(tmp_path)
     broken = site / "content/briefings/2020/b1.md"
@@ -1438,7 +1485,6 @@ def test_a_draft_left_out_is_edited_in_place_while_it_stays_a_draft(tmp_path: Pa
     """No file shows a draft the build leaves out, and a build checks no more of it than that it
     parses: an edit that keeps it a draft without a problem changes nothing in the output, and
     makes no full build. An edit that gives it a problem, or publishes it, makes one."""
-    from briefgen.diagnostics import BuildFailed
 
     site = corpus_site(tmp_path, count=12)
     output = tmp_path / "out"
