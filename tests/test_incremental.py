@@ -165,15 +165,19 @@ def _first_build_kept(site: Path, output: Path, jobs: int) -> tuple[dict[str, An
     return manifest.as_dict(), readers
 
 
-def test_a_first_build_with_workers_keeps_what_one_process_keeps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("search", [True, False])
+def test_a_first_build_with_workers_keeps_what_one_process_keeps(tmp_path: Path, search: bool) -> None:
     """With workers, a first build forks them before it finds any fingerprint, and finds them
     while they render: the manifest and the readers an edit in place starts from are those a
     build in one process keeps, and an edit after it is taken in place, as after that one."""
     site = corpus_site(tmp_path, count=40)
+    if not search:
+        replace_in(site / "briefgen.toml", "[build]", "search = false\n\n[build]")
     one = _first_build_kept(site, tmp_path / "one", jobs=1)
     two = _first_build_kept(site, tmp_path / "two", jobs=2)
     assert len(one[0]) > 100 and all(digest for _, digest in one[0].values())
     assert two[0] == one[0]
+    assert any(rel.startswith("search/") for rel in one[0]) == search
     assert one[1]["listed_by"] and two[1] == one[1]
     edit_briefing(site)
     edited = build(site, BuildOptions(output=tmp_path / "two", jobs=2))

@@ -509,7 +509,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                  if pool is not None and follow is None and renderer.search.indexes_everything() else [])
     index_in_workers = bool(doc_specs)  # the plan has one per document: the index takes each one's
     spool = cache.folder if cache is not None and cache.writable else None
-    if pool is not None and index_in_workers and not previous and len(loaded.plan) > _WORKERS_FROM:
+    # Every file is rendered when no earlier manifest names any (see _render_everything);
+    # but with search on, only an index made afresh takes every document's postings as it goes.
+    if (pool is not None and follow is None and not previous and len(loaded.plan) > _WORKERS_FROM
+            and (index_in_workers or not loaded.config.site.search)):
         outcome = _render_everything(loaded, renderer, sink, pool, doc_specs, read_fingerprints,
                                      note_readers, spool, progress)
         keep_known(outcome.fingerprints)
@@ -612,9 +615,9 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
                        note_readers: bool, spool: Path | None, progress: Progress | None) -> RenderOutcome:
     """render_site with no earlier manifest (a first build, or one without a cache): every
     file is made, whatever its fingerprint, so the workers fork before anything is
-    fingerprinted and start at once on the search documents' files, whose postings this
-    process gathers into the index as they come; only then does it find the fingerprints the
-    manifest keeps, while the workers render the rest. Forked first, the workers neither
+    fingerprinted and start at once, on the search documents' files first, whose postings this
+    process gathers into the index as they come (with search on); only then does it find the
+    fingerprints the manifest keeps, while the workers render the rest. Forked first, the workers neither
     inherit the fingerprints and the manifest (at 50,000 briefings 80 MB in each) nor wait
     for them, and this process does not hold the manifest while it gathers the postings."""
     from briefgen.build.heap import release_freed_memory
@@ -624,8 +627,8 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     others = [spec for spec in plan if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC]
     sink.expect(len(plan), len(plan))
     if progress:
-        progress(f"rendering {len(doc_specs) + len(others)} changed files, keeping 0; "
-                 f"the search index's {len(deferred)} files as it is built")
+        progress(f"rendering {len(doc_specs) + len(others)} changed files, keeping 0"
+                 + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
     jobs = [(spec, "") for spec in itertools.chain(doc_specs, others)]
     manifest: dict[str, tuple[str, str]] = {}
     taken = _Taken(manifest, {}, sink)
@@ -634,9 +637,10 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         del jobs
         results = (r for batch in batches for r in batch)
         documents: list[Rendered] = []
-        renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
-        renderer.search.index()  # every document's postings, gathered as the workers send them
-        release_freed_memory()  # the postings, once held packed
+        if doc_specs:
+            renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
+            renderer.search.index()  # every document's postings, gathered as the workers send them
+            release_freed_memory()  # the postings, once held packed
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
         found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS | {SEARCH_DOC}, fork=False)
