@@ -615,11 +615,12 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
                        note_readers: bool, spool: Path | None, progress: Progress | None) -> RenderOutcome:
     """render_site with no earlier manifest (a first build, or one without a cache): every
     file is made, whatever its fingerprint, so the workers fork before anything is
-    fingerprinted and start at once, on the search documents' files first, whose postings this
-    process gathers into the index as they come (with search on); only then does it find the
-    fingerprints the manifest keeps, while the workers render the rest. Forked first, the workers neither
-    inherit the fingerprints and the manifest (at 50,000 briefings 80 MB in each) nor wait
-    for them, and this process does not hold the manifest while it gathers the postings."""
+    fingerprinted and start at once, on the search documents' files first, whose postings
+    this process gathers into the index as they come (with search on); only then does it find
+    the fingerprints the manifest keeps, while the workers render the rest. Forked first, the
+    workers neither inherit the fingerprints and the manifest (at 50,000 briefings about 60 MB
+    in each) nor wait for them, and this process does not hold the manifest while it gathers
+    the postings."""
     from briefgen.build.heap import release_freed_memory
 
     plan = loaded.plan
@@ -633,7 +634,7 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     manifest: dict[str, tuple[str, str]] = {}
     taken = _Taken(manifest, {}, sink)
     with (renderer.search.holding_state(spool),
-          pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, True)) as batches):
+          pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs))) as batches):
         del jobs
         results = (r for batch in batches for r in batch)
         documents: list[Rendered] = []
