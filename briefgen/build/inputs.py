@@ -5,6 +5,7 @@ no parser and no renderer."""
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,37 +40,38 @@ def listed_content_stats(config: Config, known: Mapping[str, FolderListing]
     problems = []
     prefix = len(str(config.root)) + 1
     for kind, folders in groups:
-        stats: list[tuple[str, FileStat]] = []
+        stats: list[ContentStat] = []
         for folder, names in folders:
             try:
-                stats += _stats_in(folder, names)
+                stats += _stats_in(kind, folder, names)
             except OSError:
                 for name in names:  # again one by one, to name each that cannot be read
                     path = folder + os.sep + name
                     try:
-                        stats.append((path, file_stat(path)))
+                        stats.append((kind, path, file_stat(path)))
                     except OSError as exc:
                         problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
-        stats.sort(key=_path)
-        found += [(kind, path, stat) for path, stat in stats]
+        # In order already, but where a folder's files and its subfolders' meet: folders are
+        # walked, and their names listed, in order (see files.discover_listed).
+        stats.sort(key=_by_path)
+        found += stats
     if problems:
         raise BuildFailed(problems)
     return found, listing
 
 
-def _path(entry: tuple[str, FileStat]) -> str:
-    return entry[0]
+_by_path = operator.itemgetter(1)
 
 
-def _stats_in(folder: str, names: tuple[str, ...]) -> list[tuple[str, FileStat]]:
-    """(path, stat) of the files of these names in a folder; OSError if one cannot be statted."""
+def _stats_in(kind: str, folder: str, names: tuple[str, ...]) -> list[ContentStat]:
+    """(kind, path, stat) of the files of these names in a folder; OSError if one cannot be statted."""
     path_prefix = folder + os.sep
     stats = []
     stat = os.stat
     with stat_base(folder) as (prefix, at):
         for name in names:
             st = stat(prefix + name, dir_fd=at)
-            stats.append((path_prefix + name, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
+            stats.append((kind, path_prefix + name, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
     return stats
 
 
@@ -85,5 +87,7 @@ def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:
 
 def inputs_digest(global_digest: str, found: list[ContentStat]) -> str:
     """A digest of every input: the global ones and the content files."""
-    return memo.inputs_digest([], [], global_digest, [path for _, path, _ in found],
-                              [stat for _, _, stat in found])
+    return memo.inputs_digest([], [], global_digest, list(map(_by_path, found)), list(map(_stat, found)))
+
+
+_stat = operator.itemgetter(2)

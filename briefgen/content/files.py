@@ -63,7 +63,8 @@ def discover(config: Config) -> list[tuple[str, str]]:
 def discover_listed(config: Config, known: Mapping[str, FolderListing]
                     ) -> tuple[list[tuple[str, list[tuple[str, tuple[str, ...]]]]], Listing]:
     """The content files of each kind, as (kind, [(folder on disk, names of its files)]), and the
-    listing of every folder walked; neither in any order.
+    listing of every folder walked. Folders are walked, and names listed, in order; a listing
+    `known` from before this was so keeps its own order (content_stats sorts every path).
 
     A folder is listed again only when its times differ from those `known` has for it (a
     listing of an earlier walk): adding, removing or renaming an entry changes them, editing a
@@ -120,7 +121,8 @@ def _list(folder: str, endings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple
                 folders.append(entry.name)
             elif entry.name.endswith(endings) and _is_file(entry):
                 files.append(entry.name)
-    return tuple(files), tuple(folders), linked
+    # In order: content_stats sorts every path, which costs a tenth of the time on names in order.
+    return tuple(sorted(files)), tuple(sorted(folders)), linked
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
