@@ -17,6 +17,7 @@ import pickle
 import time
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -408,7 +409,7 @@ class RenderOutcome:
     manifest: dict[str, tuple[str, str]]
     rendered: int
     reused: int
-    changed_files: frozenset[str]
+    changed_files: AbstractSet[str]  # not copied into a frozenset: all 141,803 files of a first build
     renderer: Renderer
     fingerprints: Fingerprints
     # Changed files left for the caller to render when asked for (see `render_at_most`); their
@@ -644,13 +645,17 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
             release_freed_memory()  # the postings, once held packed
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
-        found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS | {SEARCH_DOC}, fork=False)
+        found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS, fork=False)
         # In the order render_site's manifest has: the files the plan lists first, then the documents'.
-        manifest.update((spec.output_file, (fingerprint, ""))
-                        for spec, fingerprint in zip(plan, found, strict=True)
-                        if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC)
+        documents_found = {}
+        for spec, fingerprint in zip(plan, found, strict=True):
+            if spec.kind is SEARCH_DOC:
+                documents_found[spec.output_file] = fingerprint
+            elif spec.kind not in SEARCH_INDEX_KINDS:
+                manifest[spec.output_file] = (fingerprint, "")
         del found
-        manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in doc_specs)
+        manifest.update((rel, (documents_found[rel], "")) for rel in (spec.output_file for spec in doc_specs))
+        del documents_found
         taken.take(documents, by_worker=True)
         del documents
         manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in deferred)
@@ -697,7 +702,7 @@ class _Taken:
         if self.problems:
             raise BuildFailed(self.problems)
         return RenderOutcome(self.manifest, self.count, planned - self.count - len(left),
-                             frozenset(self.changed) | left, renderer, fingerprints, left)
+                             self.changed | left if left else self.changed, renderer, fingerprints, left)
 
 
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:

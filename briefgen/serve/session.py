@@ -319,7 +319,7 @@ class Session:
         pages = Pages(sink.pages, {**sink.built, **dict.fromkeys(outcome.unrendered, "")}, folder, render)
         # Against the pages served until now (none, at the start), not the output's.
         differ = (frozenset(pages) if built is not None
-                  else outcome.changed_files | (self.pages.keys() - pages.keys()))
+                  else frozenset(outcome.changed_files | (self.pages.keys() - pages.keys())))
         self.pages = pages
         self.config = loaded.config
         self._manifest = outcome.manifest

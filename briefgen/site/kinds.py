@@ -35,7 +35,7 @@ def page_slice(indexes: Sequence[int], number: int, per_page: int) -> Sequence[i
     return indexes[start:start + per_page]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shows:
     """What of the model one file shows.
 
