@@ -619,7 +619,7 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     fingerprinted and start at once, on the search documents' files first, whose postings
     this process gathers into the index as they come (with search on); only then does it find
     the fingerprints the manifest keeps, while the workers render the rest. Forked first, the
-    workers neither inherit the fingerprints and the manifest (at 50,000 briefings about 60 MB
+    workers neither inherit the fingerprints and the manifest (at 50,000 briefings 60-75 MB
     in each) nor wait for them, and this process does not hold the manifest while it gathers
     the postings."""
     from briefgen.build.heap import release_freed_memory
@@ -647,7 +647,7 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         fingerprints = read_fingerprints()
         found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS, fork=False)
         # In the order render_site's manifest has: the files the plan lists first, then the documents'.
-        documents_found = {}
+        documents_found: dict[str, str] = {}
         for spec, fingerprint in zip(plan, found, strict=True):
             if spec.kind is SEARCH_DOC:
                 documents_found[spec.output_file] = fingerprint
