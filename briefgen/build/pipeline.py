@@ -141,10 +141,9 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             if check is not None:
                 read_ahead = _edit_read_ahead(config, output, check.record, inputs, found)
             state = _output_state(output, global_digest, inputs, check)
-        if options.use_cache:
-            memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
         last = state.last
         if options.use_cache:
+            memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
             now = options.now or dt.datetime.now(dt.UTC)
             # What the build read is handed over with the result, as its model is: freed on
             # return, 50,000 content files' stats took 6 ms for nothing.

@@ -646,16 +646,10 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
         found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS, fork=False)
-        # In the order render_site's manifest has: the files the plan lists first, then the documents'.
-        documents_found: dict[str, str] = {}
-        for spec, fingerprint in zip(plan, found, strict=True):
-            if spec.kind is SEARCH_DOC:
-                documents_found[spec.output_file] = fingerprint
-            elif spec.kind not in SEARCH_INDEX_KINDS:
-                manifest[spec.output_file] = (fingerprint, "")
+        manifest.update((spec.output_file, (fingerprint, ""))
+                        for spec, fingerprint in zip(plan, found, strict=True)
+                        if spec.kind not in SEARCH_INDEX_KINDS)
         del found
-        manifest.update((rel, (documents_found[rel], "")) for rel in (spec.output_file for spec in doc_specs))
-        del documents_found
         taken.take(documents, by_worker=True)
         del documents
         manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in deferred)
