@@ -16,9 +16,10 @@ import tempfile
 import time
 from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
@@ -714,3 +715,70 @@ def test_key_positions_read_and_pickle_as_the_dict_they_were_made_from(
     assert positions.get("title", (0, 0)) == found.get("title", (0, 0))
     again = pickle.loads(pickle.dumps(positions, pickle.HIGHEST_PROTOCOL))
     assert type(again) is BriefingPositions and again == positions and hash(again) == hash(positions)
+
+
+# ---------------------------------------------------------------- changes built by workers
+
+# A site whose builds fork: rendering workers, the fingerprints split with a forked copy, the
+# output checked and the snapshot pickled by copies, the search index updated, moved or made
+# afresh. Small numbers make a small site take each of those paths.
+_WORKER_TOPICS = ["Ports", "Grain", "Talks", "Energy"]
+_WORKER_SOURCES = "".join(
+    f"- id: w{n}\n  title: \"Article {n}\"\n  publisher: Desk {n % 3}\n  url: https://example.org/w{n}\n"
+    for n in range(6))
+_WORKER_CONFIG = DEFAULT_CONFIG.replace("per_page = 20", "per_page = 3")
+
+
+def _worker_briefing(n: int, day: int, topics: tuple[str, ...], cites: tuple[int, ...], text: str,
+                     kind: str) -> str:
+    extra = {"draft": "draft: true\n", "updated": "updated: 2021-06-30\n"}.get(kind, "")
+    summary = f"summary: \"Summary {n} {kind}\"\n" if kind == "summary" else ""
+    marks = " ".join(f"[@w{c}]" for c in cites)
+    return (f"---\ntitle: \"Briefing {n}{' again' if kind == 'title' else ''}\"\ndate: 2021-05-{day:02d}\n"
+            f"topics: [{', '.join(topics)}]\nsources: [{', '.join(f'w{c}' for c in cites)}]\n"
+            f"{summary}{extra}---\n{text} {marks}\n")
+
+
+_WORKER_BRIEFING = st.tuples(
+    st.integers(1, 28),
+    st.lists(st.sampled_from(_WORKER_TOPICS), min_size=1, max_size=2, unique=True).map(tuple),
+    st.lists(st.integers(0, 5), min_size=1, max_size=2, unique=True).map(tuple),
+    st.sampled_from(["Grain ships left the port.", "Talks resumed on the corridor.",
+                     "Energy prices fell again.", "Официальные лица согласились."]),
+    st.sampled_from(["", "", "", "draft", "updated", "summary", "title"]),
+)
+_WORKER_OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("write"), st.integers(0, 29), _WORKER_BRIEFING),  # an edit, or a new briefing
+    st.tuples(st.just("delete"), st.integers(0, 29), st.just(None)),
+    st.tuples(st.just("build"), st.just(0), st.just(None)),
+), min_size=1, max_size=6)
+
+
+@settings(SETTINGS, max_examples=4 * SCALE)
+@given(_WORKER_OPERATIONS)
+def test_any_sequence_of_changes_built_by_workers_ends_as_a_clean_build(
+        operations: list[tuple[str, int, Any]]) -> None:
+    from briefgen.build import fingerprint, stages
+
+    files = {"content/sources/s.yaml": _WORKER_SOURCES, "briefgen.toml": _WORKER_CONFIG}
+    for n in range(24):
+        made = (n % 28 + 1, (_WORKER_TOPICS[n % 4],), (n % 6,), "Grain ships left the port.", "")
+        files[f"content/briefings/b{n}.md"] = _worker_briefing(n, *made)
+    with ExitStack() as patches, temporary_site(files) as root:
+        for owner, name, value in ((fingerprint, "_SPLIT_FROM", 0), (stages, "_WORKERS_FROM", 2),
+                                   (stages, "_RELATED_SPLIT_FROM", 2), (postings, "UPDATE_FLOOR", 1)):
+            patches.enter_context(mock.patch.object(owner, name, value))
+        folder = root / "content" / "briefings"
+        pipeline.build(root, BuildOptions(jobs=2))
+        for operation, n, made in operations:
+            if operation == "write":
+                (folder / f"b{n}.md").write_text(_worker_briefing(n, *made), encoding="utf-8")
+            elif operation == "delete":
+                (folder / f"b{n}.md").unlink(missing_ok=True)
+            else:
+                pipeline.build(root, BuildOptions(jobs=2))
+        warm = pipeline.build(root, BuildOptions(jobs=2))
+        clean = pipeline.build(root, BuildOptions(output=root / "clean", use_cache=False, jobs=1))
+        assert output_tree(root / "output") == output_tree(root / "clean")
+        assert ((warm.warnings, warm.drafts_left_out, warm.future_left_out)
+                == (clean.warnings, clean.drafts_left_out, clean.future_left_out))
