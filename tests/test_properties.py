@@ -22,7 +22,7 @@ from typing import Any
 from unittest import mock
 
 import yaml
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from briefgen.build import pipeline
@@ -731,6 +731,8 @@ _WORKER_CONFIG = DEFAULT_CONFIG.replace("per_page = 20", "per_page = 3")
 
 def _worker_briefing(n: int, day: int, topics: tuple[str, ...], cites: tuple[int, ...], text: str,
                      kind: str) -> str:
+    """Briefing n of the sites below, `kind` making it a draft or giving it a date of update, a
+    summary or another title."""
     extra = {"draft": "draft: true\n", "updated": "updated: 2021-06-30\n"}.get(kind, "")
     summary = f"summary: \"Summary {n} {kind}\"\n" if kind == "summary" else ""
     marks = " ".join(f"[@w{c}]" for c in cites)
@@ -739,25 +741,52 @@ def _worker_briefing(n: int, day: int, topics: tuple[str, ...], cites: tuple[int
             f"{summary}{extra}---\n{text} {marks}\n")
 
 
+# A day of None keeps the briefing's day: most edits leave it where it is, and only those are
+# taken in place.
 _WORKER_BRIEFING = st.tuples(
-    st.integers(1, 28),
+    st.one_of(st.none(), st.none(), st.none(), st.integers(1, 28)),
     st.lists(st.sampled_from(_WORKER_TOPICS), min_size=1, max_size=2, unique=True).map(tuple),
     st.lists(st.integers(0, 5), min_size=1, max_size=2, unique=True).map(tuple),
     st.sampled_from(["Grain ships left the port.", "Talks resumed on the corridor.",
                      "Energy prices fell again.", "Официальные лица согласились."]),
-    st.sampled_from(["", "", "", "draft", "updated", "summary", "title"]),
+    st.sampled_from(["", "draft", "updated", "summary", "title"]),
 )
 _WORKER_OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("write"), st.integers(0, 29), _WORKER_BRIEFING),  # an edit, or a new briefing
     st.tuples(st.just("delete"), st.integers(0, 29), st.just(None)),
     st.tuples(st.just("build"), st.just(0), st.just(None)),
 ), min_size=1, max_size=6)
+# Always tried: a summary edited in place (which every list showing the briefing shows), a new
+# briefing, one deleted, one made a draft.
+_WORKER_EXAMPLE = [("write", 5, (None, ("Grain",), (5,), "Grain ships left the port.", "summary")),
+                   ("build", 0, None),
+                   ("write", 26, (3, ("Talks",), (1,), "Talks resumed on the corridor.", "")),
+                   ("delete", 7, None),
+                   ("write", 9, (None, ("Energy",), (2,), "Energy prices fell again.", "draft"))]
 
 
-@settings(SETTINGS, max_examples=4 * SCALE)
-@given(_WORKER_OPERATIONS)
-def test_any_sequence_of_changes_built_by_workers_ends_as_a_clean_build(
-        operations: list[tuple[str, int, Any]]) -> None:
+class _WorkerSite:
+    """The site of the two tests below, with the thresholds lowered while it is in use: 24
+    briefings (3 to a page), and the days they are dated now."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder = root / "content" / "briefings"
+        self.days = {n: n % 28 + 1 for n in range(30)}
+
+    def change(self, operation: str, n: int, made: Any) -> Path:
+        """Write briefing n (a day of None keeps its day) or delete it; the file changed."""
+        path = self.folder / f"b{n}.md"
+        if operation == "write":
+            self.days[n] = made[0] or self.days[n]
+            path.write_text(_worker_briefing(n, self.days[n], *made[1:]), encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
+        return path
+
+
+@contextmanager
+def _worker_site() -> Iterator[_WorkerSite]:
     from briefgen.build import fingerprint, stages
 
     files = {"content/sources/s.yaml": _WORKER_SOURCES, "briefgen.toml": _WORKER_CONFIG}
@@ -768,17 +797,46 @@ def test_any_sequence_of_changes_built_by_workers_ends_as_a_clean_build(
         for owner, name, value in ((fingerprint, "_SPLIT_FROM", 0), (stages, "_WORKERS_FROM", 2),
                                    (stages, "_RELATED_SPLIT_FROM", 2), (postings, "UPDATE_FLOOR", 1)):
             patches.enter_context(mock.patch.object(owner, name, value))
-        folder = root / "content" / "briefings"
-        pipeline.build(root, BuildOptions(jobs=2))
+        yield _WorkerSite(root)
+
+
+@settings(SETTINGS, max_examples=6 * SCALE)
+@given(_WORKER_OPERATIONS)
+@example(_WORKER_EXAMPLE)
+def test_any_sequence_of_changes_built_by_workers_ends_as_a_clean_build(
+        operations: list[tuple[str, int, Any]]) -> None:
+    with _worker_site() as site:
+        pipeline.build(site.root, BuildOptions(jobs=2))
         for operation, n, made in operations:
-            if operation == "write":
-                (folder / f"b{n}.md").write_text(_worker_briefing(n, *made), encoding="utf-8")
-            elif operation == "delete":
-                (folder / f"b{n}.md").unlink(missing_ok=True)
+            if operation == "build":
+                pipeline.build(site.root, BuildOptions(jobs=2))
             else:
-                pipeline.build(root, BuildOptions(jobs=2))
-        warm = pipeline.build(root, BuildOptions(jobs=2))
-        clean = pipeline.build(root, BuildOptions(output=root / "clean", use_cache=False, jobs=1))
-        assert output_tree(root / "output") == output_tree(root / "clean")
+                site.change(operation, n, made)
+        warm = pipeline.build(site.root, BuildOptions(jobs=2))
+        clean = pipeline.build(site.root, BuildOptions(output=site.root / "clean", use_cache=False, jobs=1))
+        assert output_tree(site.root / "output") == output_tree(site.root / "clean")
         assert ((warm.warnings, warm.drafts_left_out, warm.future_left_out)
                 == (clean.warnings, clean.drafts_left_out, clean.future_left_out))
+
+
+@settings(SETTINGS, max_examples=6 * SCALE)
+@given(_WORKER_OPERATIONS)
+@example(_WORKER_EXAMPLE)
+def test_any_sequence_of_changes_in_the_live_preview_ends_as_a_clean_build(
+        operations: list[tuple[str, int, Any]]) -> None:
+    from briefgen.serve.session import Session
+
+    with _worker_site() as site:
+        session = Session(site.root, BuildOptions(jobs=2))
+        session.rebuild()
+        changed: list[Path] = []
+        for operation, n, made in operations:
+            if operation == "build":  # a save the preview sees: the files changed since the last
+                session.rebuild(changed)
+                changed = []
+            else:
+                changed.append(site.change(operation, n, made))
+        preview = session.rebuild(changed)
+        clean = pipeline.build(site.root, BuildOptions(output=site.root / "clean", use_cache=False, jobs=1))
+        assert dict(session.pages) == output_tree(site.root / "clean")
+        assert preview.warnings == clean.warnings
