@@ -617,12 +617,11 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     """render_site with no earlier manifest (a first build, or one without a cache): every
     file is made, whatever its fingerprint, so the workers fork before anything is
     fingerprinted and start at once, on the search documents' files first, whose postings
-    this process gathers into the index as they come (with search on) and writes the index's
-    files; only then does it find the fingerprints the manifest keeps, while the workers render
-    the rest. Forked first, the
-    workers neither inherit the fingerprints and the manifest (at 50,000 briefings 60-75 MB
-    in each) nor wait for them, and this process does not hold the manifest while it gathers
-    the postings."""
+    this process gathers into the index as they come (with search on), then writes the index's
+    own files; only then does it find the fingerprints the manifest keeps, while the workers
+    render the rest. Forked first, the workers neither inherit the fingerprints and the
+    manifest (at 50,000 briefings 60-75 MB in each) nor wait for them, and this process does
+    not hold the manifest while it gathers the postings."""
     from briefgen.build.heap import release_freed_memory
 
     plan = loaded.plan
@@ -643,17 +642,17 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         if doc_specs:
             renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
             renderer.search.index()  # every document's postings, gathered as the workers send them
-        # The index's own files next, before any fingerprint: each term shard's entries are let
-        # go of once it is written, and the fingerprints then take their place, not more (at
-        # 50,000 briefings the entries were 30-40 MB, held while every fingerprint was found).
-        # Their fingerprints, digests of their bytes kept by the index, are found below.
-        manifest.update((spec.output_file, ("", "")) for spec in deferred)
-        taken.take(_rendered_here(renderer, sink, [(spec, "") for spec in deferred]), by_worker=False)
-        release_freed_memory()  # the postings, packed and written
+            # The index's own files next, before any fingerprint: each term shard's entries are
+            # let go of once its file is written, and the fingerprints then take their place (at
+            # 50,000 briefings the entries were 30-40 MB, held while every fingerprint was found).
+            # Their fingerprints, digests of their bytes that the index keeps, are found below.
+            manifest.update((spec.output_file, ("", "")) for spec in deferred)
+            taken.take(_rendered_here(renderer, sink, [(spec, "") for spec in deferred]), by_worker=False)
+            release_freed_memory()  # the postings, packed and written
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
         found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS, fork=False)
-        # In plan order, the index's files last, as a build that fingerprints first keeps them.
+        # The other files in plan order, then the index's, as a build that fingerprints first keeps them.
         index_digests = [manifest.pop(spec.output_file)[1] for spec in deferred]
         manifest.update((spec.output_file, (fingerprint, ""))
                         for spec, fingerprint in zip(plan, found, strict=True)
