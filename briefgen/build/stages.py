@@ -639,6 +639,7 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         del jobs
         results = (r for batch in batches for r in batch)
         documents: list[Rendered] = []
+        index_files: list[Rendered] = []
         if doc_specs:
             renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
             renderer.search.index()  # every document's postings, gathered as the workers send them
@@ -646,22 +647,19 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
             # let go of once its file is written, and the fingerprints then take their place (at
             # 50,000 briefings the entries were 30-40 MB, held while every fingerprint was found).
             # Their fingerprints, digests of their bytes that the index keeps, are found below.
-            manifest.update((spec.output_file, ("", "")) for spec in deferred)
-            taken.take(_rendered_here(renderer, sink, [(spec, "") for spec in deferred]), by_worker=False)
+            index_files = _rendered_here(renderer, sink, [(spec, "") for spec in deferred])
             release_freed_memory()  # the postings, packed and written
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
         found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS, fork=False)
-        # The other files in plan order, then the index's, as a build that fingerprints first keeps them.
-        index_digests = [manifest.pop(spec.output_file)[1] for spec in deferred]
         manifest.update((spec.output_file, (fingerprint, ""))
                         for spec, fingerprint in zip(plan, found, strict=True)
                         if spec.kind not in SEARCH_INDEX_KINDS)
         del found
-        manifest.update((spec.output_file, (fingerprints.of(spec), digest))
-                        for spec, digest in zip(deferred, index_digests, strict=True))
+        manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in deferred)
         taken.take(documents, by_worker=True)
-        del documents
+        taken.take(index_files, by_worker=False)
+        del documents, index_files
         taken.take(results, by_worker=True)
     return taken.outcome(len(plan), renderer, fingerprints, frozenset())
 
