@@ -183,17 +183,32 @@ def _generate() -> Any:
     return generate
 
 
-def generated_corpus(work: Path, count: int, seed: int, shape: str = "default") -> Corpus:
+def generated_corpus(work: Path, count: int, seed: int, shape: str = "default",
+                     reuse: bool = False) -> Corpus:
     target = work / (f"n{count}" if shape == "default" else f"{shape}-n{count}")
-    started = time.perf_counter()
-    _generate()(target, count, seed, shape=shape)
-    log(f"generated {count:,} {shape} briefings in {time.perf_counter() - started:.1f} s")
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    manifest_path = target / "manifest.json"
+    if reuse and _generated_as(manifest_path, count, seed, shape):
+        log(f"reusing the {count:,} {shape} briefings in {target}")
+    else:
+        started = time.perf_counter()
+        _generate()(target, count, seed, shape=shape)
+        log(f"generated {count:,} {shape} briefings in {time.perf_counter() - started:.1f} s")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entry = manifest["briefings"][len(manifest["briefings"]) // 2]
     edited = {"briefgen": target / entry["briefgen"], "hugo": target / entry["hugo"]}
     return Corpus(f"{count:,}", count, {"briefgen": target / "briefgen", "hugo": target / "hugo"},
                   edited, {"briefgen": briefgen_url(edited["briefgen"]),
                            "hugo": hugo_url(edited["hugo"])})
+
+
+def _generated_as(manifest_path: Path, count: int, seed: int, shape: str) -> bool:
+    """Whether generate.py wrote the corpus of this manifest with these settings (at 50,000
+    briefings generating takes longer than measuring; each measurement restores what it edits)."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (manifest.get("count"), manifest.get("seed"), manifest.get("shape", "default")) == (count, seed, shape)
 
 
 def demo_corpus(work: Path, seed: int) -> Corpus:
@@ -584,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", default="default",
                         help="generated corpora's shape, of generate.py (default: %(default)s)")
     parser.add_argument("--work", type=Path, help="folder for the corpora (default: a temp folder)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --work, measure a corpus generated there before with the same "
+                             "size, seed and shape rather than generating it again")
     parser.add_argument("--write-results", action="store_true",
                         help="replace or append the section in benchmarks/RESULTS.md")
     parser.add_argument("--warm", action="store_true",
@@ -621,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(browser.close)
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             corpus = (demo_corpus(work, args.seed) if size == "demo"
-                      else generated_corpus(work, int(size.replace("_", "")), args.seed, args.shape))
+                      else generated_corpus(work, int(size.replace("_", "")), args.seed, args.shape,
+                                         reuse=args.reuse and args.work is not None))
             for tool in tools:
                 if tool == "briefgen" and args.warm:
                     warm_build(corpus.sites[tool])
