@@ -1149,13 +1149,35 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
         snapshot.PackedContent(packed.paths, packed.stats, packed.digests[:-1])
 
 
+def test_term_shards_are_found_in_the_plan_by_their_run_or_else_file_by_file() -> None:
+    """An edit skips the term shards whose files the output holds: found by counting from the
+    run's first file when the plan has them in one run, and by each file's kind otherwise."""
+    from briefgen.build.edits import _term_positions
+    from briefgen.site import kinds
+    from briefgen.site.plan import PageSpec
+
+    def terms(shard: int, count: int) -> PageSpec:
+        return PageSpec(f"search/terms/{shard}.json", kinds.SEARCH_TERMS, (shard, count))
+
+    meta = PageSpec("search/meta.json", kinds.SEARCH_META)
+    home = PageSpec("index.html", kinds.HOME, (1,))
+    run = [home, meta, *(terms(shard, 4) for shard in range(4)), PageSpec("feed.xml", kinds.FEED)]
+    every = [1, 2, 3, 4, 5]  # the files that show every briefing: the index's
+    assert sorted(_term_positions(run, every, {(0, 4), (3, 4)})) == [2, 5]
+    assert _term_positions(run, every, {(1, 8)}) == []  # another count: no such shard here
+    assert _term_positions(run, every, set()) == []
+    # A plan with another file among its shards: each file looked at.
+    broken = [home, meta, terms(0, 4), terms(1, 4), home, terms(2, 4), terms(3, 4), home]
+    assert sorted(_term_positions(broken, [1, 2, 3, 5, 6], {(1, 4), (3, 4)})) == [3, 6]
+
+
 def test_positions_answer_alike_before_and_after_they_make_a_dict() -> None:
     """A path's position, scanned for while few are asked, or from the dict made after: the
     same answers, for paths there and paths not."""
-    from briefgen.build import snapshot
+    from briefgen.build import store
 
     paths = tuple(f"content/briefings/{year}/b{i}.md" for year in (2015, 2016) for i in range(30))
-    positions = snapshot.Positions(paths)
+    positions = store.Positions(paths)
     asked = [paths[59], "content/briefings/2016/b99.md", paths[0], paths[31], "", *paths[::-1], "nope"]
     answers = []
     for path in asked:  # the first few scanned, the rest from the dict

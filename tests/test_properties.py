@@ -657,6 +657,32 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
 
 
 @SETTINGS
+@given(st.dictionaries(_rel_st, _entry_st, max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.one_of(st.none(), _entry_st)), max_size=4),
+       st.dictionaries(_rel_st, st.one_of(st.none(), _entry_st), max_size=2),
+       st.integers(0, 12), st.integers(0, 12), st.lists(_rel_st, max_size=3))
+def test_files_asked_for_as_a_run_of_the_row_have_the_digests_asked_for_one_by_one(
+        files: dict[str, tuple[str, str]], changed: list[tuple[int, tuple[str, str] | None]],
+        others: dict[str, tuple[str, str] | None], start: int, length: int, more: list[str]) -> None:
+    from briefgen.build import store
+
+    stored = list(files)
+    # Changes since the row was written (a delta): to files it holds, dropping some, and to others.
+    change = {**others, **{stored[at % len(stored)]: entry for at, entry in changed if stored}}
+    expected = store._with_changes(dict(files), change)
+    # A run of the row's files, as the search index's term shards are asked for; and the same
+    # files with others before, after or instead, which are no run.
+    for rels in (stored[start:start + length], [*stored[start:start + length], *more],
+                 [*more, *stored[start:start + length]], stored[start:start + length][::-1]):
+        packed = store.PackedManifest.checked(store._pack(files))
+        assert packed is not None
+        packed = packed.with_changes(change)
+        with mock.patch.object(store, "_RUN_FROM", 1):
+            found = store.manifest_digests(packed, rels)
+        assert found == [expected[rel][1] if rel in expected else None for rel in rels]
+
+
+@SETTINGS
 @given(st.dictionaries(_rel_st, _entry_st, max_size=12), st.dictionaries(_rel_st, _entry_st, max_size=12),
        st.integers(-1, 14))
 def test_changes_past_a_limit_are_not_gathered_and_a_full_row_is_the_manifest_after_them(

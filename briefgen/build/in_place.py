@@ -34,6 +34,7 @@ from briefgen.build.store import (
     UNVOUCHED,
     KeptManifest,
     Manifest,
+    Positions,
     ReadAhead,
     Store,
     manifest_delta_rows,
@@ -234,4 +235,4 @@ def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     renderer.catalog.keep(store.read_states([CATALOG_ROW]).get(CATALOG_ROW))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,
                                 renderer.search.digest)
-    return Baseline(loaded, renderer, fingerprints, snapshot.Positions(tuple(last.paths)))
+    return Baseline(loaded, renderer, fingerprints, Positions(tuple(last.paths)))

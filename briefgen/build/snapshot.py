@@ -43,6 +43,7 @@ from briefgen.build.store import (
     SNAPSHOT_ROW,
     Blob,
     FileStat,
+    Positions,
     Store,
     blob_bytes,
     pickled_shape,
@@ -213,46 +214,6 @@ class PackedRows:
 
 _STAT_NUMBERS = 4  # in a FileStat
 _COMPARED = 4096  # bytes of stats compared at once, looking for the few that differ
-
-
-class Positions(Mapping[str, int]):
-    """Where each of a tuple's paths is. An edit looks up one or two of them: a dict of every
-    path took 12 ms at 50,000 briefings (each path hashed for the first time), a scan of the
-    tuple takes under a millisecond. So the first few are found by scanning; after those, and
-    for anything that looks up many (a file added, the live preview's edits), a dict of them all."""
-
-    _SCANS = 8
-
-    def __init__(self, paths: tuple[str, ...]) -> None:
-        self.paths = paths
-        self._index: dict[str, int] | None = None
-        self._scans = 0
-
-    def get(self, path: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        if self._index is None and self._scans < self._SCANS:
-            self._scans += 1
-            try:
-                return self.paths.index(path)
-            except ValueError:
-                return default
-        if self._index is None:
-            self._index = {path: at for at, path in enumerate(self.paths)}
-        return self._index.get(path, default)
-
-    def __getitem__(self, path: str) -> int:
-        found = self.get(path)
-        if found is None:
-            raise KeyError(path)
-        return found
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self.get(path) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.paths)
-
-    def __len__(self) -> int:
-        return len(self.paths)
 
 
 def stat_numbers(stats: Iterable[FileStat]) -> array[int]:
