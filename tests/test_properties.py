@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -618,6 +619,40 @@ def test_the_briefings_citing_a_source_are_looked_at_around_each_one() -> None:
         titles = [b.title for b in new.briefings]
         assert [titles[i] for i in afresh[titles.index("x")]] == related_to_x
         assert [titles[i] for i in afresh[titles.index("q")]] == related_to_q
+
+
+_tuples_st = st.lists(st.lists(st.integers(0, 2**31 - 1), max_size=5).map(tuple), max_size=12)
+
+
+@SETTINGS
+@given(_tuples_st, _tuples_st, st.integers(-14, 13))
+def test_packed_tuples_are_the_tuples_they_were_made_from(
+        tuples: list[tuple[int, ...]], more: list[tuple[int, ...]], at: int) -> None:
+    import pickle
+
+    from briefgen.site.packed import PackedTuples
+
+    packed = PackedTuples.of(tuples)
+    assert len(packed) == len(tuples) and list(packed) == tuples and packed == tuple(tuples)
+    assert tuple(tuples) == packed and packed[2:7] == tuples[2:7] and packed[::-1] == tuples[::-1]
+    if -len(tuples) <= at < len(tuples):
+        assert packed[at] == tuples[at] and type(packed[at]) is tuple
+    else:
+        with pytest.raises(IndexError):
+            packed[at]
+    again = pickle.loads(pickle.dumps(packed, pickle.HIGHEST_PROTOCOL))
+    assert again == packed and list(again) == tuples and PackedTuples.of(again) is again
+    assert list(packed + PackedTuples.of(more)) == tuples + more
+    assert (packed == tuple([*tuples, (1,)])) is False
+
+
+def test_packed_tuples_that_do_not_add_up_are_refused() -> None:
+    from briefgen.site.packed import PackedTuples
+
+    for values, ends in ((array("i", [1, 2]), array("i", [1])), (array("i", [1, 2]), array("i", [2, 1, 2])),
+                         (array("q", [1, 2]), array("i", [2])), (array("i", [1]), array("i", [-1, 1]))):
+        with pytest.raises(ValueError):
+            PackedTuples(values, ends)
 
 
 _rel_st = st.text("abc/é.", min_size=1, max_size=6)

@@ -69,6 +69,7 @@ from briefgen.site.model import (
     with_passages,
     with_replaced,
 )
+from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import PageSpec, kind_and_args
 from briefgen.site.search_files import document_count
 from briefgen.site.verify import verify
@@ -272,7 +273,7 @@ def _recited(base: Baseline, site: Site, replaced: Mapping[int, Briefing],
     table, related_moved = recited_related(before, site, moved)
     if table is None or before.related is None:
         return None  # no table to tell which files came to name a briefing (a build always has one)
-    site = replace(site, related=table)
+    site = replace(site, related=PackedTuples.of(table))
     plan, fingerprints = base.loaded.plan, base.fingerprints
     first = _first_publisher_position(plan, fingerprints, before, touched)
     if first is None:

@@ -63,6 +63,7 @@ from briefgen.site.model import (
     with_passages,
     with_replaced,
 )
+from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import Origin, PageSpec, PlanRow, PlanRows, plan_rows
 
 HEAD = SNAPSHOT_ROW
@@ -559,7 +560,8 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
         publishers = tuple(delta.publishers.get(at, p) for at, p in enumerate(site.publishers))
         site = replace(site, publishers=publishers)
     if delta.related and site.related is not None:
-        site = replace(site, related=tuple(delta.related.get(at, r) for at, r in enumerate(site.related)))
+        related = PackedTuples.of(delta.related.get(at, r) for at, r in enumerate(site.related))
+        site = replace(site, related=related)
     sources = snapshot.loaded.sources
     loaded = replace(snapshot.loaded, site=site,
                      sources={**sources, **delta.sources} if delta.sources else sources,

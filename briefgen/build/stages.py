@@ -66,6 +66,7 @@ from briefgen.site.model import (
     to_site_time,
     updated_related,
 )
+from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.search_files import document_count
 from briefgen.site.verify import CHECKS, KnownChecks, Verified, collect_archives, verify
@@ -283,10 +284,10 @@ def _at_items(problems: list[Diagnostic], root: Path) -> list[Diagnostic]:
 
 
 # What a kept table of related briefings must say it is: found by other rules, it is found again.
-_RELATED_FORMAT = f"briefgen-related-4 {RELATED_LIMIT} {RELATED_WINDOW}"
+_RELATED_FORMAT = f"briefgen-related-5 {RELATED_LIMIT} {RELATED_WINDOW}"
 
 
-def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...]:
+def _related(site: Site, cache: BuildCache | None) -> PackedTuples:
     """Every briefing's related briefings, found once for the fingerprints and the pages; kept
     from the last build while no briefing's topics or cited sources changed (an edit to a text),
     and otherwise found again only around what changed (a briefing added or removed)."""
@@ -294,17 +295,18 @@ def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...
     # The live preview's cache is read-only: it remembers its own last table.
     rows = cache.state_rows("related", remember=True) if cache is not None else None
     kept = rows.load(["related"]).get("related") if rows is not None else None
-    table: tuple[tuple[int, ...], ...] | None = None
+    table: PackedTuples | None = None
     if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == _RELATED_FORMAT:
         _, kept_table, kept_keys = kept
         try:
-            if len(kept_table) != len(kept_keys):
+            if not isinstance(kept_table, PackedTuples) or len(kept_table) != len(kept_keys):
                 raise ValueError("related")
             if len(kept_keys) == len(keys) and all(
                     a[1:] == b[1:] for a, b in zip(kept_keys, keys, strict=True)):
                 table = kept_table  # only paths differ, if anything: the same related briefings
                 return table
-            table = updated_related(site, keys, kept_keys, kept_table)
+            updated = updated_related(site, keys, kept_keys, kept_table)
+            table = None if updated is None else PackedTuples.of(updated)
         except (TypeError, ValueError, IndexError):  # a damaged row: found afresh
             table = None
     if table is None:
@@ -318,7 +320,7 @@ def _related(site: Site, cache: BuildCache | None) -> tuple[tuple[int, ...], ...
 _RELATED_SPLIT_FROM = 2000
 
 
-def _all_related(site: Site) -> tuple[tuple[int, ...], ...]:
+def _all_related(site: Site) -> PackedTuples:
     """Every briefing's related briefings, the second half's found by a forked copy of this
     process (see forked.py): a full build finds them between parsing and rendering, when no
     worker runs, and on one core this took 1.2-2.3 s at 10,000 briefings and 11 s at 50,000."""
@@ -326,11 +328,16 @@ def _all_related(site: Site) -> tuple[tuple[int, ...], ...]:
     middle = count // 2 if count >= _RELATED_SPLIT_FROM else count
 
     def second_half() -> bytes:
-        return pickle.dumps(all_related(site, range(middle, count)), pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(PackedTuples.of(all_related(site, range(middle, count))), pickle.HIGHEST_PROTOCOL)
 
     with forked.meanwhile(second_half, fork=middle < count) as second:
-        first = all_related(site, range(middle))
-        return first + (pickle.loads(second()) if middle < count else ())
+        first = PackedTuples.of(all_related(site, range(middle)))
+        if middle == count:
+            return first
+        rest = pickle.loads(second())
+        if not isinstance(rest, PackedTuples):
+            raise TypeError("related briefings")
+        return first + rest
 
 
 def _static_files(config: Config) -> list[str]:
