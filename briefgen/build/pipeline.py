@@ -200,6 +200,11 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
         if cache:
             cache.save()
         raise
+    # The content files' paths and stats were for finding what to parse: not held through
+    # rendering (10 MB at 50,000 briefings; the model keeps the stats it needs). The caller's
+    # list is this one: cleared, not let go of.
+    content_files = len(found)
+    found.clear()
     if progress:
         progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
                  f"({time.perf_counter() - started:.1f} s)")
@@ -249,7 +254,7 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
                 memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                     state.inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                     loaded.drafts_left_out, loaded.future_left_out, folders, times,
-                    content_files=len(found), warnings=tuple(loaded.warnings)))
+                    content_files=content_files, warnings=tuple(loaded.warnings)))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))
