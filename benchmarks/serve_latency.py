@@ -208,7 +208,8 @@ def _generated_as(manifest_path: Path, count: int, seed: int, shape: str) -> boo
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return (manifest.get("count"), manifest.get("seed"), manifest.get("shape", "default")) == (count, seed, shape)
+    made_as = (manifest.get("count"), manifest.get("seed"), manifest.get("shape", "default"))
+    return made_as == (count, seed, shape)
 
 
 def demo_corpus(work: Path, seed: int) -> Corpus:
