@@ -374,9 +374,10 @@ def _term_positions(plan: Sequence[PageSpec], shows_every: Sequence[int],
     first = next((p for p in shows_every if kind_and_args(plan, p)[0] == terms), None)
     if first is None or not shards:
         return []
-    count = kind_and_args(plan, first)[1][1]
+    first_args = kind_and_args(plan, first)[1]
+    count = first_args[1]
     last = first + count - 1
-    if (kind_and_args(plan, first)[1] == (0, count) and last < len(plan)
+    if (first_args == (0, count) and last < len(plan)
             and kind_and_args(plan, last) == (terms, (count - 1, count))):
         return [first + shard for shard, of in shards if of == count and 0 <= shard < count]
     wanted = {(terms, args) for args in shards}

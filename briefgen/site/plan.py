@@ -147,8 +147,8 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
               ) -> tuple[list[PageSpec], list[Diagnostic]]:
     # An edit in place (build/edits.py) finds some files by this order, and checks each kind it
     # finds: the sources index right before the publishers' pages, in the publishers' order;
-    # the publishers' search filters after the documents' files and the topics' filters; the
-    # sitemap and its parts after every page.
+    # the term shards in one run, in order; the publishers' search filters after the documents'
+    # files and the topics' filters; the sitemap and its parts after every page.
     specs: list[PageSpec] = []
 
     def add(kind: PageKind, args: tuple[Any, ...], origin: Origin, *url_args: Any, **page: int) -> None:
