@@ -74,8 +74,7 @@ def _left_out(drafts: int, future: int) -> str:
 
 
 def _built(result: pipeline.BuildResult) -> str:
-    noun = "briefing" if result.briefings == 1 else "briefings"
-    return (f"Built {result.briefings} {noun} into {result.output}: {result.pages} files, "
+    return (f"Built {_count(result.briefings, 'briefing')} into {result.output}: {result.pages} files, "
             f"{result.rendered} rendered, {result.reused} unchanged, in {result.seconds:.2f} s"
             f"{_warnings(result.warnings)}{_left_out(result.drafts_left_out, result.future_left_out)}")
 
@@ -95,7 +94,7 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     loaded = pipeline.check(_site_root(args.site),
                             BuildOptions(config=args.config, jobs=default_jobs()))
     console.problems(loaded.warnings)
-    console.summary(f"Checked {loaded.briefing_count} briefings and {len(loaded.plan)} files: no errors"
+    console.summary(f"Checked {_count(loaded.briefing_count, 'briefing')} and {len(loaded.plan)} files: no errors"
                     f"{_warnings(loaded.warnings)}")
     if getattr(args, "links", False):
         return _check_links(args, loaded, console)

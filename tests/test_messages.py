@@ -179,13 +179,21 @@ def test_summary_counts_warnings_and_what_was_left_out(tmp_path: Path) -> None:
         "content/briefings/d.md": doc("title: D\ndate: 2998-08-03\n"),
     })
     result = build_ok(site)
+    assert "Built 1 briefing into" in result.stdout
     assert "; 1 warning; left out 1 draft (--drafts includes them) and 2 future briefings " \
            "(--future includes them)" in result.stdout
     again = build_ok(site)  # the warning is said again, and so is what was left out
     assert "1 warning" in again.stderr + again.stdout and "left out 1 draft" in again.stdout
     check = run_cli("check", site)
-    assert check.code == 0 and "no errors; 1 warning" in check.stdout
+    assert check.code == 0 and "Checked 4 briefings and" in check.stdout and "no errors; 1 warning" in check.stdout
     assert "left out" not in build_ok(site, "--drafts", "--future").stdout
+
+
+def test_one_briefing_is_counted_as_one(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": doc("title: A\ndate: 2016-08-02\n")})
+    assert "Built 1 briefing into" in build_ok(site).stdout
+    check = run_cli("check", site)
+    assert check.code == 0 and "Checked 1 briefing and" in check.stdout
 
 
 def test_publish_warns_about_the_placeholder_base_url(tmp_path: Path) -> None:
