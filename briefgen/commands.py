@@ -94,8 +94,8 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     loaded = pipeline.check(_site_root(args.site),
                             BuildOptions(config=args.config, jobs=default_jobs()))
     console.problems(loaded.warnings)
-    console.summary(f"Checked {_count(loaded.briefing_count, 'briefing')} and {len(loaded.plan)} files: no errors"
-                    f"{_warnings(loaded.warnings)}")
+    checked = _count(loaded.briefing_count, "briefing")
+    console.summary(f"Checked {checked} and {len(loaded.plan)} files: no errors{_warnings(loaded.warnings)}")
     if getattr(args, "links", False):
         return _check_links(args, loaded, console)
     return 0
