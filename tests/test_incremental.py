@@ -1716,6 +1716,45 @@ def test_a_damaged_listing_of_the_content_folders_is_no_listing(tmp_path: Path, 
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+@pytest.mark.parametrize("meeting", [False, True])
+def test_content_files_packed_are_every_file_by_kind_and_path_with_its_stat(tmp_path: Path, meeting: bool) -> None:
+    """inputs.ContentFiles, which keeps each folder's names and the stats' numbers packed, gives
+    what discover_files lists, in its order, each with its own stat: also where a folder's files
+    and its subfolders' meet (a subfolder named before a file), which the walk does not put in order."""
+    from briefgen.build import inputs
+    from briefgen.build.store import file_stat
+    from briefgen.config import load_config
+
+    site = corpus_site(tmp_path)
+    deeper = site / ("content/briefings/2020/a-first" if meeting else "content/briefings/2020/later")
+    deeper.mkdir()
+    (site / "content/briefings/2020/b5.md").rename(deeper / "b5.md")
+    (site / "content/pages/notes").mkdir()
+    (site / "content/pages/about.md").rename(site / "content/pages/notes/about.md")
+    config = load_config(site, None)
+    found = inputs.content_stats(config)
+    listed = discover_files(config)
+    assert [(kind, path) for kind, path, _ in found] == listed and len(found) == len(listed) == 8
+    assert [stat for _, _, stat in found] == [file_stat(path) for _, path in listed]
+    assert [found[at] for at in range(-len(found), len(found))] == [*found, *found]
+    assert found[2:4] == list(found)[2:4] and found.paths == [path for _, path in listed]
+    assert found.shown(site) == [Path(path).relative_to(site).as_posix() for _, path in listed]
+    assert (found.count_of("briefing"), found.count_of("page"), found.count_of("registry")) == (6, 1, 1)
+    with pytest.raises(IndexError):
+        found[len(found)]
+    assert found == inputs.content_stats(config)
+
+    digest = inputs.inputs_digest("settings", found)
+    assert inputs.inputs_digest("settings", inputs.content_stats(config)) == digest
+    (deeper / "b5.md").rename(deeper / "b6.md")  # a name changed
+    assert inputs.inputs_digest("settings", inputs.content_stats(config)) != digest
+    (deeper / "b6.md").rename(site / "content/briefings/2020/b6.md")  # the same name, another folder
+    moved = inputs.inputs_digest("settings", inputs.content_stats(config))
+    assert moved != digest
+    os.utime(site / "content/briefings/2020/b6.md", ns=(1, 1))  # a time changed
+    assert inputs.inputs_digest("settings", inputs.content_stats(config)) != moved
+
+
 def test_stats_taken_from_the_root_are_those_taken_from_an_open_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where os.stat takes no folder descriptor (Windows), a build stats every path whole."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import os
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from briefgen.build import memo, snapshot
 from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
-from briefgen.build.inputs import ContentStat
+from briefgen.build.inputs import ContentFiles
 from briefgen.build.stages import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.store import (
     CATALOG_ROW,
@@ -67,7 +66,7 @@ class InPlace:
     model: object = field(default=None, repr=False, compare=False)  # see BuildResult.model
 
 
-def build_in_place(config: Config, output: Path, found: list[ContentStat], global_digest: str,
+def build_in_place(config: Config, output: Path, found: ContentFiles, global_digest: str,
                    inputs: str, now: dt.datetime, last_build: memo.LastBuild,
                    read_ahead: ReadAhead | None = None) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
@@ -107,7 +106,7 @@ class _Attempt:
     set_up: bool = False  # a renderer was made for the edit
 
 
-def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found: list[ContentStat],
+def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found: ContentFiles,
            global_digest: str, inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
     last = snapshot.read(store, str(output))
     if last is None or last.global_inputs != global_digest:
@@ -115,11 +114,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     loaded = last.loaded
     if loaded.next_release is not None and now >= loaded.next_release:
         return None  # a briefing dated in the future has come due
-    prefix = len(str(config.root)) + 1
-    shown_paths = [path[prefix:] for _, path, _ in found]
-    if os.sep != "/":
-        shown_paths = [path.replace(os.sep, "/") for path in shown_paths]
-    changed = snapshot.changed_content(loaded.content, shown_paths, (stat for _, _, stat in found))
+    shown_paths = found.shown(config.root)
+    changed = snapshot.changed_content(loaded.content, shown_paths, found.stats)
     if changed is None:
         return None  # a file added, removed or renamed
     if not changed or len(changed) > MAX_CHANGED:

@@ -5,10 +5,12 @@ no parser and no renderer."""
 
 from __future__ import annotations
 
-import operator
+import itertools
 import os
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import overload
 
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
@@ -22,57 +24,163 @@ from briefgen.render.themes import builtin_themes_dir
 ContentStat = tuple[str, str, FileStat]  # kind, path on disk, stat
 
 
+class ContentFiles(Sequence[ContentStat]):
+    """Every content file as (kind, path on disk, stat), packed: the names of each folder's
+    files as the listing gives them (a run), the stats' numbers one after another in one array,
+    four a file; every path made only when asked for. Every build stats every content file and
+    digests the stats: at 50,000 briefings, as tuples of tuples with their paths, they took 34 ms
+    more to make and digest (a tenth of a build that changes nothing), and 34 MB more memory."""
+
+    def __init__(self, runs: list[tuple[str, str, tuple[str, ...]]], stats: array[int]) -> None:
+        self.runs = runs  # (kind, folder on disk, names of its files), each kind's together, by path
+        self.stats = stats
+        self._paths: list[str] | None = None
+
+    @property
+    def paths(self) -> list[str]:
+        if self._paths is None:
+            self._paths = [folder + os.sep + name for _, folder, names in self.runs for name in names]
+        return self._paths
+
+    def shown(self, root: Path) -> list[str]:
+        """Every file's path in the site (from `root`, with "/" between names), in order."""
+        prefix = len(str(root)) + 1
+        found = []
+        for _, folder, names in self.runs:
+            within = folder[prefix:].replace(os.sep, "/") + "/"
+            found += [within + name for name in names]
+        return found
+
+    @property
+    def kinds(self) -> list[str]:
+        return [kind for kind, _, names in self.runs for _ in names]
+
+    def count_of(self, kind: str) -> int:
+        return sum(len(names) for of_kind, _, names in self.runs if of_kind == kind)
+
+    def __len__(self) -> int:
+        return len(self.stats) // _STAT_NUMBERS
+
+    @overload
+    def __getitem__(self, at: int) -> ContentStat: ...
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[ContentStat]: ...
+    def __getitem__(self, at: int | slice) -> ContentStat | Sequence[ContentStat]:
+        if isinstance(at, slice):
+            return list(itertools.islice(self, *at.indices(len(self))))
+        if not -len(self) <= at < len(self):
+            raise IndexError("no such content file")
+        at %= len(self)
+        left = at
+        for kind, folder, names in self.runs:
+            if left < len(names):
+                return kind, folder + os.sep + names[left], self.stat_at(at)
+            left -= len(names)
+        raise AssertionError("runs shorter than the stats")
+
+    def stat_at(self, at: int) -> FileStat:
+        first = _STAT_NUMBERS * at
+        mtime, ctime, size, inode = self.stats[first:first + _STAT_NUMBERS]
+        return mtime, ctime, size, inode
+
+    def __iter__(self) -> Iterator[ContentStat]:
+        numbers = iter(self.stats)
+        return zip(self.kinds, self.paths, zip(numbers, numbers, numbers, numbers, strict=True), strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ContentFiles):
+            return (self.runs, self.stats) == (other.runs, other.stats)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ContentFiles({len(self)} files)"
+
+    def named(self) -> Iterator[bytes]:
+        """What names the files, in order, as bytes to digest: each run's kind, folder and names
+        joined (the listing keeps each folder's names so), not every path made and joined. No
+        name holds NUL, nor is empty, so two NULs end a part and three a run."""
+        for kind, folder, names in self.runs:
+            yield f"{kind}\0\0{folder}\0\0{chr(0).join(names)}\0\0\0".encode("utf-8", "surrogateescape")
+
+    def clear(self) -> None:
+        """Let go of every file's entry (a full build holds them no longer than it needs them)."""
+        self.runs, self.stats, self._paths = [], array("q"), None
+
+
+_STAT_NUMBERS = 4  # a FileStat's
+
+
 def unreadable(shown: str, exc: OSError) -> Diagnostic:
     return error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")
 
 
-def content_stats(config: Config) -> list[ContentStat]:
+def content_stats(config: Config) -> ContentFiles:
     """Every content file as (kind, path on disk, stat), in a stable order (by kind, then path)."""
     return listed_content_stats(config, {})[0]
 
 
 def listed_content_stats(config: Config, known: Mapping[str, FolderListing]
-                         ) -> tuple[list[ContentStat], Listing]:
+                         ) -> tuple[ContentFiles, Listing]:
     """`content_stats`, with the content folders listed again only where their times differ
     from those of an earlier listing, `known`; and the listing made (see files.discover_listed)."""
     groups, listing = discover_listed(config, known)
-    found: list[ContentStat] = []
+    runs: list[tuple[str, str, tuple[str, ...]]] = []
+    stats = array("q")
     problems = []
     prefix = len(str(config.root)) + 1
     for kind, folders in groups:
-        stats: list[ContentStat] = []
         for folder, names in folders:
+            start = len(stats)
             try:
-                stats += _stats_in(kind, folder, names)
+                _stats_in(folder, names, stats)
+                runs.append((kind, folder, names))
             except OSError:
+                del stats[start:]  # those taken before the one that failed
                 for name in names:  # again one by one, to name each that cannot be read
                     path = folder + os.sep + name
                     try:
-                        stats.append((kind, path, file_stat(path)))
+                        stats.extend(file_stat(path))
+                        runs.append((kind, folder, (name,)))
                     except OSError as exc:
                         problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
-        # In order already, but where a folder's files and its subfolders' meet: folders are
-        # walked, and their names listed, in order (see files.discover_listed).
-        stats.sort(key=_by_path)
-        found += stats
     if problems:
         raise BuildFailed(problems)
-    return found, listing
+    return _in_order(ContentFiles(runs, stats)), listing
 
 
-_by_path = operator.itemgetter(1)
+def _in_order(found: ContentFiles) -> ContentFiles:
+    """`found` with each kind's files by path. Each folder's names are in order, and folders
+    are walked in order (see files.discover_listed), so each run ends before the next one of
+    its kind begins, but where a folder's files and its subfolders' meet: only then are the
+    paths sorted, each file a run of its own."""
+    runs = found.runs
+    if all(kind != next_kind or folder + os.sep + names[-1] <= next_folder + os.sep + next_names[0]
+           for (kind, folder, names), (next_kind, next_folder, next_names) in itertools.pairwise(runs)):
+        return found
+    numbers = found.stats
+    kind_order = {kind: order for order, kind in enumerate(dict.fromkeys(kind for kind, _, _ in runs))}
+    ordered = sorted(zip(found.kinds, found.paths, range(len(found)), strict=True),
+                     key=lambda file: (kind_order[file[0]], file[1]))
+    stats = array("q")
+    ordered_runs: list[tuple[str, str, tuple[str, ...]]] = []
+    for kind, path, at in ordered:
+        folder, _, name = path.rpartition(os.sep)
+        ordered_runs.append((kind, folder, (name,)))
+        stats.extend(numbers[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)])
+    return ContentFiles(ordered_runs, stats)
 
 
-def _stats_in(kind: str, folder: str, names: tuple[str, ...]) -> list[ContentStat]:
-    """(kind, path, stat) of the files of these names in a folder; OSError if one cannot be statted."""
-    path_prefix = folder + os.sep
-    stats = []
+def _stats_in(folder: str, names: tuple[str, ...], stats: array[int]) -> None:
+    """The stats of the files of these names in a folder, added to `stats`; OSError if one
+    cannot be statted."""
     stat = os.stat
+    add = stats.extend
     with stat_base(folder) as (prefix, at):
         for name in names:
             st = stat(prefix + name, dir_fd=at)
-            stats.append((kind, path_prefix + name, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
-    return stats
+            add((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
 
 
 def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:
@@ -85,9 +193,6 @@ def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:
     return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings)
 
 
-def inputs_digest(global_digest: str, found: list[ContentStat]) -> str:
+def inputs_digest(global_digest: str, found: ContentFiles) -> str:
     """A digest of every input: the global ones and the content files."""
-    return memo.inputs_digest([], [], global_digest, list(map(_by_path, found)), list(map(_stat, found)))
-
-
-_stat = operator.itemgetter(2)
+    return memo.inputs_digest([], [], global_digest, found.named(), found.stats)

@@ -25,6 +25,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from briefgen import __version__
 from briefgen.build import forked
@@ -56,14 +57,20 @@ class LastBuild:
     # The build's warnings: a build that skips its work, or edits in place, says them again.
     warnings: tuple[Diagnostic, ...] = ()
 
-    def same_briefing_files(self, found: Sequence[tuple[str, str, object]]) -> bool:
-        """Whether `found`, the content files now as (kind, path, stat), has as many briefing
-        files as this build read (drafts and briefings left out included): known without
-        counting them when there are as many content files."""
+    def same_briefing_files(self, found: ContentCount) -> bool:
+        """Whether `found`, the content files now, has as many briefing files as this build read
+        (drafts and briefings left out included): known without counting them when there are as
+        many content files."""
         if self.content_files in (-1, len(found)):
             return True
-        briefing_files = sum(1 for kind, _, _ in found if kind == "briefing")
-        return briefing_files == self.briefings + self.drafts_left_out + self.future_left_out
+        return found.count_of("briefing") == self.briefings + self.drafts_left_out + self.future_left_out
+
+
+class ContentCount(Protocol):
+    """What same_briefing_files asks of the content files (inputs.ContentFiles)."""
+
+    def __len__(self) -> int: ...
+    def count_of(self, kind: str) -> int: ...
 
 
 def output_folders(files: Iterable[str]) -> tuple[str, ...]:
@@ -166,18 +173,21 @@ def _stats(folders: Iterable[Path]) -> list[tuple[str, FileStat]]:
 
 
 def inputs_digest(folders: Iterable[Path], files: Iterable[Path], settings: str,
-                  known_paths: Sequence[str] = (), known_stats: Sequence[FileStat] = ()) -> str:
-    """A digest of what a build reads, from file metadata only; `known_paths` are files whose
-    stats, `known_stats`, are taken already."""
+                  known_names: Iterable[bytes] = (), known_stats: array[int] | None = None) -> str:
+    """A digest of what a build reads, from file metadata only; `known_names` name files whose
+    stats are taken already (as bytes to digest), their numbers one after another in `known_stats`."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{__version__}\n{settings}\n".encode())
+    for names in known_names:
+        digest.update(names)
+    if known_stats is not None:
+        digest.update(known_stats.tobytes())
     entries = _stats(folders)
     # The paths joined, then the stats marshalled (version 2 writes no references, so equal
-    # stats give equal bytes): a tenth of the cost of each entry's repr, and this runs over
-    # every content file on every build, a build with nothing to do too.
-    paths = "\0".join([*known_paths, *(path for path, _ in entries)])
+    # stats give equal bytes): a tenth of the cost of each entry's repr.
+    paths = "\0".join([path for path, _ in entries])
     digest.update(paths.encode("utf-8", "surrogateescape"))
-    digest.update(marshal.dumps([*known_stats, *(stat for _, stat in entries)], 2))
+    digest.update(marshal.dumps([stat for _, stat in entries], 2))
     for path in files:
         if path.is_file():
             st = path.stat()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefgen.build import memo
-from briefgen.build.inputs import ContentStat, global_inputs, inputs_digest, listed_content_stats
+from briefgen.build.inputs import ContentFiles, global_inputs, inputs_digest, listed_content_stats
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import STORE, ReadAhead, edit_rows
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
@@ -63,7 +63,7 @@ class OutputState:
 
 
 def output_state(config: Config, options: BuildOptions, output: Path,
-                 found: list[ContentStat]) -> OutputState:
+                 found: ContentFiles) -> OutputState:
     """The last build into `output` against what a build would read now (`found`: the content
     files' stats). A build takes the same steps with others between them (see _build)."""
     global_digest = global_inputs(config, options, output)
@@ -75,7 +75,7 @@ def output_state(config: Config, options: BuildOptions, output: Path,
 
 
 def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None, inputs: str,
-                     found: list[ContentStat]) -> ReadAhead | None:
+                     found: ContentFiles) -> ReadAhead | None:
     """When the inputs changed since the last build by edits alone, as far as their stats
     tell: the rows an edit in place reads, read ahead by a thread, and the modules it needs
     imported meanwhile. All before the output's folders' times are asked for, which a forked
@@ -185,7 +185,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
 def _built(root: Path, options: BuildOptions, progress: Progress | None, started: float,
            config: Config, output: Path, state: OutputState, last: memo.LastBuild | None,
            cache: BuildCache | None, kept: BuildCache, pool: WorkerPool | None,
-           found: list[ContentStat]) -> BuildResult:
+           found: ContentFiles) -> BuildResult:
     """A full build, into the writer's staging folder, then committed."""
     from briefgen.build import snapshot
     from briefgen.build.heap import release_freed_memory

@@ -28,7 +28,7 @@ from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints, known_templates
-from briefgen.build.inputs import ContentStat, content_stats, unreadable
+from briefgen.build.inputs import ContentFiles, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import CATALOG_ROW, FileStat, file_stat
 from briefgen.config import Config, load_config
@@ -125,7 +125,7 @@ def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
 
 
 def read_sources(config: Config, cache: BuildCache | None = None,
-                 found: list[ContentStat] | None = None) -> list[SourceFile]:
+                 found: ContentFiles | None = None) -> list[SourceFile]:
     """The site's content files, each read at most once per build.
 
     A file whose size, times and inode are as the cache last saw them is not

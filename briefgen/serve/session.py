@@ -28,7 +28,7 @@ from briefgen.build import memo, snapshot
 from briefgen.build.cache import BuildCache, HeldTemplates
 from briefgen.build.edits import Baseline, edit_in_place, index_of
 from briefgen.build.in_place import snapshot_baseline
-from briefgen.build.inputs import ContentStat, listed_content_stats
+from briefgen.build.inputs import ContentFiles, listed_content_stats
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import output_state
 from briefgen.build.stages import (
@@ -144,7 +144,7 @@ def _kept_build(store: Store, output: Path, global_digest: str,
     return replace(last, loaded=replace(loaded, site=replace(loaded.site, briefings=briefings))), built
 
 
-def _known_files(config: Config, found: list[ContentStat],
+def _known_files(config: Config, found: ContentFiles,
                  content: Mapping[str, tuple[FileStat, str]]) -> dict[str, SourceFile]:
     """The content files `found`, by site-relative path, as a build read them (`content`: each
     one's stat and digest, see Loaded.content), unread; none when one is not as that build
