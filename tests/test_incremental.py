@@ -1717,7 +1717,8 @@ def test_a_damaged_listing_of_the_content_folders_is_no_listing(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("meeting", [False, True])
-def test_content_files_packed_are_every_file_by_kind_and_path_with_its_stat(tmp_path: Path, meeting: bool) -> None:
+def test_content_files_packed_are_every_file_by_kind_and_path_with_its_stat(
+        tmp_path: Path, meeting: bool) -> None:
     """inputs.ContentFiles, which keeps each folder's names and the stats' numbers packed, gives
     what discover_files lists, in its order, each with its own stat: also where a folder's files
     and its subfolders' meet (a subfolder named before a file), which the walk does not put in order."""
