@@ -717,6 +717,31 @@ def test_files_asked_for_as_a_run_of_the_row_have_the_digests_asked_for_one_by_o
         assert found == [expected[rel][1] if rel in expected else None for rel in rels]
 
 
+_folder_st = st.lists(st.sampled_from("ab/é0"), min_size=1, max_size=4).map("".join)
+
+
+@SETTINGS
+@given(st.sets(_folder_st, max_size=10), st.lists(_folder_st, max_size=4), st.booleans())
+def test_an_output_folder_is_found_in_the_stored_string_where_it_is_among_the_folders(
+        named: set[str], others: list[str], split_first: bool) -> None:
+    """memo.JoinedFolders finds a folder in the string the record stores (the output's own
+    folder, "", first), where looking it up among the folders split apart finds it."""
+    from bisect import bisect_left
+
+    from briefgen.build import memo
+
+    folders = tuple(sorted({"", *named}))
+    joined = memo.JoinedFolders("\0".join(folders), len(folders))
+    if split_first:
+        assert list(joined) == list(folders) and joined[-1] == folders[-1]
+    wanted = [*folders, *others, "a/", "/a"]
+    expected = [at for at, folder in ((bisect_left(folders, folder), folder) for folder in wanted)
+                if at < len(folders) and folders[at] == folder]
+    assert joined.positions(wanted) == expected  # out of order: each looked for from the start
+    assert joined.positions(sorted(wanted)) == sorted(expected)  # in order: in one pass
+    assert joined == folders and len(joined) == len(folders) and joined[1:] == folders[1:]
+
+
 @SETTINGS
 @given(st.dictionaries(_rel_st, _entry_st, max_size=12), st.dictionaries(_rel_st, _entry_st, max_size=12),
        st.integers(-1, 14))

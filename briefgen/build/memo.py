@@ -25,7 +25,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, overload
 
 from briefgen import __version__
 from briefgen.build import forked
@@ -46,7 +46,7 @@ class LastBuild:
     future_left_out: int = 0
     # The output's folders (sorted) and their modification times: a file deleted by hand
     # from the output changes its folder's, which no input records.
-    folders: tuple[str, ...] = ()
+    folders: Sequence[str] = ()  # a tuple, or JoinedFolders as read back
     folder_times: array[int] = field(default_factory=lambda: array("q"))
     # Names the stored list of these folders; "" until it is stored. An edit in place keeps
     # the folders and this, so only the record, not the list, is written again.
@@ -71,6 +71,75 @@ class ContentCount(Protocol):
 
     def __len__(self) -> int: ...
     def count_of(self, kind: str) -> int: ...
+
+
+class JoinedFolders(Sequence[str]):
+    """An output's folders (sorted, distinct, the output's own "" first) as they are stored:
+    one string, split only when they are all asked for. An edit in place looks up the few it
+    wrote into (see refreshed_times): at 50,000 briefings, splitting all 83,000 took 15 ms
+    and 15 MB of memory."""
+
+    def __init__(self, joined: str, count: int) -> None:
+        self._joined, self._count = joined, count
+        self._split: tuple[str, ...] | None = None
+
+    def _folders(self) -> tuple[str, ...]:
+        if self._split is None:
+            self._split = tuple(self._joined.split("\0"))
+        return self._split
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, at: int) -> str: ...
+    @overload
+    def __getitem__(self, at: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, at: int | slice) -> str | tuple[str, ...]:
+        return self._folders()[at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._folders())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JoinedFolders):
+            return self._joined == other._joined
+        return tuple(self) == other if isinstance(other, tuple) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def positions(self, wanted: Iterable[str]) -> list[int]:
+        """Where those of the `wanted` folders that are among these are, in order. Found in the
+        string, in one pass when `wanted` is sorted: no folder holds NUL, and only the first,
+        the output's own, is empty."""
+        if self._split is not None:
+            return _positions(self._split, wanted)
+        bounded = "\0" + self._joined + "\0"
+        found = []
+        start, position = 0, 0  # where the last search began, and the folder there
+        for folder in wanted:
+            at = bounded.find("\0" + folder + "\0", start)
+            if at < 0:
+                at = bounded.find("\0" + folder + "\0")  # `wanted` out of order
+                if at < 0:
+                    continue
+                start, position = 0, 0
+            position += bounded.count("\0", start, at)
+            start = at
+            found.append(position)
+        return found
+
+
+def _positions(folders: Sequence[str], wanted: Iterable[str]) -> list[int]:
+    """Where those of the `wanted` folders that are among `folders` (sorted) are, in order."""
+    if isinstance(folders, JoinedFolders):
+        return folders.positions(wanted)
+    found = []
+    for folder in wanted:
+        at = bisect_left(folders, folder)
+        if at < len(folders) and folders[at] == folder:
+            found.append(at)
+    return found
 
 
 def output_folders(files: Iterable[str]) -> tuple[str, ...]:
@@ -120,7 +189,7 @@ def checking_output(cache_dir: Path, output: Path, fork: bool) -> Iterator[Outpu
         yield OutputCheck(None, lambda: None)
         return
     count = len(record.folder_times)
-    read: list[tuple[str, ...] | None] = []  # the folders, read once by each process
+    read: list[JoinedFolders | None] = []  # the folders, read once by each process
 
     def times_of(start: int, stop: int) -> array[int] | None:
         if not read:
@@ -147,10 +216,7 @@ def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
         times = array("q", [known.get(folder, -1) for folder in folders])
         again = [at for at, time in enumerate(times) if time == -1]
     # The output's own folder is among these: an interrupted commit leaves its marks there.
-    for folder in output_folders(changed_files):
-        at = bisect_left(folders, folder)
-        if at < len(folders) and folders[at] == folder:
-            again.append(at)
+    again += _positions(folders, output_folders(changed_files))
     base = str(output) + os.sep
     try:
         for at in again:
@@ -242,7 +308,7 @@ def read_build_record(cache_dir: Path, output: Path) -> LastBuild | None:
         store.close()
 
 
-def read_output_folders(cache_dir: Path, output: Path, token: str) -> tuple[str, ...] | None:
+def read_output_folders(cache_dir: Path, output: Path, token: str) -> JoinedFolders | None:
     """The output's folders that the record of this token names; None when they are not those."""
     store = _store(cache_dir, writable=False)
     try:
@@ -251,7 +317,7 @@ def read_output_folders(cache_dir: Path, output: Path, token: str) -> tuple[str,
         store.close()
     if not (isinstance(row, tuple) and len(row) == 2 and row[0] == token and isinstance(row[1], str)):
         return None
-    return tuple(row[1].split("\0"))
+    return JoinedFolders(row[1], row[1].count("\0") + 1)
 
 
 def _warnings(stored: object) -> tuple[Diagnostic, ...]:
