@@ -201,8 +201,8 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
             cache.save()
         raise
     # The content files' paths and stats were for finding what to parse: not held through
-    # rendering (10 MB at 50,000 briefings; the model keeps the stats it needs). The caller's
-    # list is this one: cleared, not let go of.
+    # rendering (the model keeps the stats it needs). The caller's ContentFiles is this one:
+    # cleared, not let go of.
     content_files = len(found)
     found.clear()
     if progress:
