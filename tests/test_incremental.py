@@ -1130,16 +1130,18 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
     packed = pickle.loads(pickle.dumps(snapshot.PackedContent.of(content)))
     assert dict(packed) == content and list(packed) == list(content) and len(packed) == 21
     paths, stats = list(content), [stat for stat, _ in content.values()]
-    assert snapshot.changed_content(packed, paths, stats) == []
+    assert snapshot.changed_content(packed, paths, snapshot.stat_numbers(stats)) == []
     now = list(stats)
     for at in (0, 1, 7, 20):
         now[at] = (now[at][0] + 1, *now[at][1:])
     now[12] = (*now[12][:3], 7)
     expected = [(at, f"{at:032x}") for at in (0, 1, 7, 12, 20)]
-    assert snapshot.changed_content(packed, paths, now) == expected
-    assert snapshot.changed_content(content, paths, now) == expected  # a plain dict answers alike
-    assert snapshot.changed_content(packed, paths[:-1], now[:-1]) is None
-    assert snapshot.changed_content(packed, [*paths[:-1], "content/briefings/new.md"], now) is None
+    assert snapshot.changed_content(packed, paths, snapshot.stat_numbers(now)) == expected
+    # A plain dict answers alike.
+    assert snapshot.changed_content(content, paths, snapshot.stat_numbers(now)) == expected
+    assert snapshot.changed_content(packed, paths[:-1], snapshot.stat_numbers(now[:-1])) is None
+    assert snapshot.changed_content(packed, [*paths[:-1], "content/briefings/new.md"],
+                                    snapshot.stat_numbers(now)) is None
     edited = packed.with_changes({paths[7]: (now[7], "")})
     assert isinstance(edited, snapshot.PackedContent) and dict(edited) == {**content, paths[7]: (now[7], "")}
     assert dict(packed) == content  # left as it was

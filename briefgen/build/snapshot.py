@@ -576,13 +576,12 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
 
 
 def changed_content(known: Mapping[str, tuple[FileStat, str]], paths: Sequence[str],
-                    stats: array[int] | Iterable[FileStat]) -> list[tuple[int, str]] | None:
+                    stats: array[int]) -> list[tuple[int, str]] | None:
     """The content files whose stats are not the known ones, as (position in `paths`, known
-    digest, "" for a file added); None when a known file is gone. `stats`: the files' stats,
-    or their numbers one after another, as inputs.ContentFiles keeps them. A snapshot's are
-    packed already."""
+    digest, "" for a file added); None when a known file is gone. `stats`: the files' stats'
+    numbers one after another, as inputs.ContentFiles keeps them. A snapshot's are packed already."""
     packed = PackedContent.of(known)
-    found = packed.changed(paths, stats if isinstance(stats, array) else stat_numbers(stats))
+    found = packed.changed(paths, stats)
     return None if found is None else [(at, packed.digest_of(paths[at])) for at in found]
 
 
