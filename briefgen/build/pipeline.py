@@ -200,6 +200,7 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
         if cache:
             cache.save()
         raise
+    kept.done_parsing()
     # The content files' paths and stats were for finding what to parse: not held through
     # rendering (the model keeps the stats it needs). The caller's ContentFiles is this one:
     # cleared, not let go of.
