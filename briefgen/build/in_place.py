@@ -114,8 +114,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     loaded = last.loaded
     if loaded.next_release is not None and now >= loaded.next_release:
         return None  # a briefing dated in the future has come due
-    shown_paths = found.shown(config.root)
-    changed = snapshot.changed_content(loaded.content, shown_paths, found.stats)
+    changed = snapshot.changed_content(loaded.content, found.shown_joined(config.root), found.stats)
     if changed is None:
         return None  # a file added, removed or renamed
     if not changed or len(changed) > MAX_CHANGED:
@@ -124,7 +123,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     content: snapshot.ContentFiles = {}
     for at, known_digest in changed:
         kind, path, _ = found[at]
-        shown = shown_paths[at]
+        shown = found.shown_at(config.root, at)
         try:
             file = read_file(kind, path, shown)
         except OSError:

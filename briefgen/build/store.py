@@ -92,9 +92,9 @@ _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 _RUN_FROM = 64
 
 
-class _Column:
-    """A manifest's column of fingerprints or digests as its row stores it, one string, when
-    every value has the same width: split, it was as many string objects as files (11 MB a
+class Column:
+    """A column of fingerprints or digests as a row stores it, one string, when every value
+    has the same width: split, it was as many string objects as files (a manifest's: 11 MB a
     column at 50,000 briefings, and a third of an edit's reading the manifest)."""
 
     __slots__ = ("_count", "_joined")
@@ -103,7 +103,7 @@ class _Column:
         self._joined, self._count = joined, count
 
     @classmethod
-    def of(cls, joined: str, count: int) -> _Column | list[str]:
+    def of(cls, joined: str, count: int) -> Column | list[str]:
         """The values of a column joined by NULs, `count` of them (a ValueError when not)."""
         step = _WIDTH + 1
         if count and len(joined) == count * step - 1 and joined[_WIDTH::step] == "\0" * (count - 1):
@@ -180,9 +180,9 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
     strings (no path or digest holds a NUL): it unpickles as three copies of bytes, where a dict
     of 140,000 entries took 0.10-0.15 s (50,000 briefings). An edit in place looks a few files
     up: the paths are split and indexed on the first lookup, the other columns kept as stored
-    when their values have one width (see _Column)."""
+    when their values have one width (see Column)."""
 
-    def __init__(self, columns: tuple[list[str], _Column | list[str], _Column | list[str]],
+    def __init__(self, columns: tuple[list[str], Column | list[str], Column | list[str]],
                  changes: ManifestChanges | None = None) -> None:
         self.changes: ManifestChanges = changes or {}
         self._columns = columns  # paths, fingerprints, digests
@@ -196,7 +196,7 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
         paths_joined, fingerprints, digests = packed
         paths = paths_joined.split("\0") if paths_joined else []
         try:
-            return cls((paths, _Column.of(fingerprints, len(paths)), _Column.of(digests, len(paths))))
+            return cls((paths, Column.of(fingerprints, len(paths)), Column.of(digests, len(paths))))
         except ValueError:
             return None
 
@@ -256,7 +256,7 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
             return None
         if paths[start:start + len(rels)] != rels:
             return None
-        if isinstance(digests, _Column):
+        if isinstance(digests, Column):
             found: list[str | None] = list(digests.run(start, len(rels)))
         else:
             found = list(digests[start:start + len(rels)])
