@@ -926,3 +926,53 @@ def test_any_sequence_of_changes_in_the_live_preview_ends_as_a_clean_build(
         clean = pipeline.build(site.root, BuildOptions(output=site.root / "clean", use_cache=False, jobs=1))
         assert dict(session.pages) == output_tree(site.root / "clean")
         assert preview.warnings == clean.warnings
+
+
+CITATION_USES = st.lists(st.tuples(st.sampled_from(["src-a", "src.b", "c_1"]),
+                                   st.sampled_from(["", "para. 2", "paras. 3-4"]),
+                                   st.integers(1, 2**31 - 2), st.integers(1, 2**31 - 2)), max_size=12)
+
+
+@given(CITATION_USES)
+def test_citations_packed_are_the_uses_they_were_made_from(raw: list[tuple[str, str, int, int]]) -> None:
+    """A body's citations as the build keeps them (markup.Citations: source places, lines and
+    columns in one array, the locators apart) give back every use, in order, also once pickled."""
+    import pickle
+
+    from briefgen.content.markup import Citations, CitationUse
+
+    uses = [CitationUse(*use) for use in raw]
+    ids = tuple(dict.fromkeys(use.source_id for use in uses))
+    packed = Citations.of(uses, ids)
+    again = pickle.loads(pickle.dumps(packed))
+    for citations in (packed, again):
+        assert list(citations) == uses and len(citations) == len(uses) and citations == tuple(uses)
+        assert [citations[at] for at in range(-len(uses), len(uses))] == uses * 2
+        assert citations[1:-1] == tuple(uses[1:-1])
+        assert citations.located() == tuple((use.source_id, use.locator) for use in uses if use.locator)
+        assert citations.located_uses() == [use for use in uses if use.locator]
+    assert again == packed and hash(again) == hash(packed)
+    if uses:
+        with pytest.raises(IndexError):
+            packed[len(uses)]
+        last = uses[-1]
+        elsewhere = [*uses[:-1], CitationUse(last.source_id, last.locator, last.line, last.column + 1)]
+        assert Citations.of(elsewhere, ids) != packed
+
+
+def test_damaged_citations_are_refused() -> None:
+    """A cache row whose citations do not hold together is not taken (it is parsed again)."""
+    import pickle
+
+    from briefgen.content.markup import Citations, CitationUse, _unpickled_citations
+
+    packed = Citations.of([CitationUse("a", "p. 1", 2, 3), CitationUse("b", "", 4, 5)], ("a", "b"))
+    assert pickle.loads(pickle.dumps(packed)) == packed
+    for ids, numbers, locators in [(("a",), array("I", [0, 2, 3, 1, 4, 5]), ("p. 1", "")),  # an id missing
+                                   (("a", "b"), array("I", [0, 2, 3, 1, 4]), ("p. 1", "")),  # a number short
+                                   (("a", "b"), array("I", [0, 2, 3, 1, 4, 5]), ("p. 1",)),  # a locator short
+                                   (("a", "b"), array("I", [0, 2, 3, 2, 4, 5]), ())]:  # a place past the ids
+        with pytest.raises(ValueError, match="damaged citations"):
+            _unpickled_citations(ids, numbers.tobytes(), locators)
+    with pytest.raises(ValueError, match="damaged citations"):
+        Citations(("a",), array("i", [0, 2, 3]), ())  # signed numbers: not this class's

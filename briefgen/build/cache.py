@@ -85,7 +85,7 @@ def _index_row(number: int) -> str:
     return f"{_INDEX}/{number}"
 
 
-_FORMAT = (f"briefgen-cache-8 {__version__} "
+_FORMAT = (f"briefgen-cache-9 {__version__} "
            + hashlib.blake2b(parsed_shape().encode(), digest_size=8).hexdigest())
 
 

@@ -350,13 +350,12 @@ def _checked_again(loaded: Loaded, replaced: Mapping[int, Briefing],
         return None
     changes: dict[tuple[str, str], str | None] = {
         key: text for key, text in found.items() if site.passages.get(key) != text}
-    unused = {(use.source_id, use.locator) for index in rechecked
-              for use in site.briefings[index].doc.body.citations if use.locator}
+    unused = {located for index in rechecked
+              for located in site.briefings[index].doc.body.citations.located()}
     for key in unused.difference(found).intersection(site.passages):
         # Another briefing citing its source may use the locator still.
         others = _citing(site, [key[0]]).difference(rechecked)
-        if not any(key == (use.source_id, use.locator) for index in others
-                   for use in site.briefings[index].doc.body.citations):
+        if not any(key in site.briefings[index].doc.body.citations.located() for index in others):
             changes[key] = None
     return changes
 
@@ -456,7 +455,7 @@ def _archives_edited(loaded: Loaded, files: Mapping[str, SourceFile]
     # were show nothing new (most, after an edit of a paragraph few locators name).
     moved = {key for key, text in passages.items() if site.passages.get(key) != text}
     showing = {index for index, b in zip(sorted(citing), briefings, strict=True)
-               if any((use.source_id, use.locator) in moved for use in b.doc.body.citations)}
+               if any(located in moved for located in b.doc.body.citations.located())}
     return edited, showing, passages
 
 

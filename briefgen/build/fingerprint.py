@@ -591,8 +591,8 @@ class Fingerprints:
             sources = "\x1f".join(self._source_digest(source) for source in b.sources)
             updated = b.updated.isoformat() if b.updated else ""
             # The archived passages its locators point at: an archive edit changes them.
-            passages = "\x1f".join(self.site.passages.get((use.source_id, use.locator), "")
-                                    for use in b.body.citations if use.locator)
+            passages = "\x1f".join(self.site.passages.get(located, "")
+                                    for located in b.body.citations.located())
             found = _text_digest(self.listing(index), b.doc.digest, updated, sources,
                                  str(b.cited_count), links, passages)
             self._full[index] = found

@@ -350,7 +350,7 @@ def cited_inputs(doc: BriefingDoc) -> tuple[object, ...]:
 def archive_inputs(doc: BriefingDoc) -> tuple[object, ...]:
     """What the checks against the archives of its sources read of a briefing (site/verify.py):
     its locators and its quotations."""
-    return (tuple((use.source_id, use.locator) for use in doc.body.citations if use.locator),
+    return (doc.body.citations.located(),
             tuple((q.text, q.source_ids) for q in doc.body.quotations))
 
 
@@ -377,15 +377,17 @@ def place_briefing(
             topic_names[topic_slug] = Topic(name, topic_slug)
         topics.append(topic_slug)
 
-    for use in doc.body.citations:
-        if use.source_id not in sources:
-            # Known sources only: one the briefing lists but nobody declares is no hint.
-            close = closest(use.source_id, sources)
-            hint = f" (did you mean {close!r}?)" if close else ""
-            problems.append(error(
-                doc.path, use.line, use.column,
-                f"cited source {use.source_id!r} {_NOT_IN_REGISTRY}{hint}",
-            ))
+    # Each use of a source declared nowhere, where it is written: looked for only when one is.
+    if any(source_id not in sources for source_id in doc.body.cited_ids):
+        for use in doc.body.citations:
+            if use.source_id not in sources:
+                # Known sources only: one the briefing lists but nobody declares is no hint.
+                close = closest(use.source_id, sources)
+                hint = f" (did you mean {close!r}?)" if close else ""
+                problems.append(error(
+                    doc.path, use.line, use.column,
+                    f"cited source {use.source_id!r} {_NOT_IN_REGISTRY}{hint}",
+                ))
     for source_id in doc.source_ids:
         if source_id not in sources:
             line, column = doc.positions.get("sources", (1, 1))

@@ -169,9 +169,9 @@ def _check_briefing(doc: BriefingDoc, archives: Mapping[str, Archive], texts: _T
                     strict_quotes: bool) -> _Checked:
     cited: list[tuple[str, str, int, int]] = []
     problems: list[Diagnostic] = []
-    for use in doc.body.citations:
+    for use in doc.body.citations.located_uses():
         archive = archives.get(use.source_id)
-        span = paragraph_range(use.locator) if use.locator else None
+        span = paragraph_range(use.locator)
         if archive is None or span is None:
             continue
         first, last = span
