@@ -239,7 +239,7 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
         if type(stats) is not array or stats.typecode != "q" or len(stats) != _STAT_NUMBERS * count:
             raise ValueError("damaged content files")
         self.joined, self.stats, self._digests = joined, stats, digests
-        self.digests = Column.of(digests, count)  # a ValueError when not one a file
+        self.digests = Column.of(digests, count)  # a ValueError unless there is one a file
         self._paths: tuple[str, ...] | None = None
         self._positions: Positions | None = None
 
