@@ -1122,45 +1122,45 @@ def test_the_kept_lists_of_files_showing_each_briefing_read_back_as_they_were() 
 
 
 def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefgen.build import snapshot
+    from briefgen.build import inputs, snapshot
 
-    monkeypatch.setattr(snapshot, "_COMPARED", 64)  # two stats a run: several runs, some differing
+    monkeypatch.setattr(inputs, "_COMPARED", 64)  # two stats a run: several runs, some differing
     content = {f"content/briefings/b{i}.md": ((10**18 + i, 10**18 - i, 100 + i, i), f"{i:032x}")
                for i in range(21)}
-    packed = pickle.loads(pickle.dumps(snapshot.PackedContent.of(content)))
+    packed = pickle.loads(pickle.dumps(inputs.PackedContent.of(content)))
     assert dict(packed) == content and list(packed) == list(content) and len(packed) == 21
     paths, stats = list(content), [stat for stat, _ in content.values()]
     joined = "\0".join(paths)
-    assert snapshot.changed_content(packed, joined, snapshot.stat_numbers(stats)) == []
+    assert snapshot.changed_content(packed, joined, inputs.stat_numbers(stats)) == []
     now = list(stats)
     for at in (0, 1, 7, 20):
         now[at] = (now[at][0] + 1, *now[at][1:])
     now[12] = (*now[12][:3], 7)
     expected = [(at, f"{at:032x}") for at in (0, 1, 7, 12, 20)]
-    assert snapshot.changed_content(packed, joined, snapshot.stat_numbers(now)) == expected
+    assert snapshot.changed_content(packed, joined, inputs.stat_numbers(now)) == expected
     # A plain dict answers alike.
-    assert snapshot.changed_content(content, joined, snapshot.stat_numbers(now)) == expected
+    assert snapshot.changed_content(content, joined, inputs.stat_numbers(now)) == expected
     # Files in another order are found by path; a file added is one whose digest is unknown.
     order = [*range(10, 21), *range(10)]
     assert snapshot.changed_content(packed, "\0".join(paths[at] for at in order),
-                                    snapshot.stat_numbers(now[at] for at in order)) == [
+                                    inputs.stat_numbers(now[at] for at in order)) == [
         (order.index(at), digest) for at, digest in sorted(expected, key=lambda e: order.index(e[0]))]
     assert snapshot.changed_content(packed, "\0".join([*paths, "content/briefings/new.md"]),
-                                    snapshot.stat_numbers([*stats, (1, 2, 3, 4)])) == [(21, "")]
-    assert snapshot.changed_content(packed, "\0".join(paths[:-1]), snapshot.stat_numbers(now[:-1])) is None
+                                    inputs.stat_numbers([*stats, (1, 2, 3, 4)])) == [(21, "")]
+    assert snapshot.changed_content(packed, "\0".join(paths[:-1]), inputs.stat_numbers(now[:-1])) is None
     assert snapshot.changed_content(packed, "\0".join([*paths[:-1], "content/briefings/new.md"]),
-                                    snapshot.stat_numbers(now)) is None
+                                    inputs.stat_numbers(now)) is None
     edited = packed.with_changes({paths[7]: (now[7], "")})
-    assert isinstance(edited, snapshot.PackedContent) and dict(edited) == {**content, paths[7]: (now[7], "")}
+    assert isinstance(edited, inputs.PackedContent) and dict(edited) == {**content, paths[7]: (now[7], "")}
     assert dict(pickle.loads(pickle.dumps(edited))) == dict(edited)  # a digest of another width kept
     assert dict(packed) == content  # left as it was
     assert dict(packed.with_changes({"content/pages/about.md": (now[0], "x")})) == {
         **content, "content/pages/about.md": (now[0], "x")}
     with pytest.raises(ValueError):
-        snapshot.PackedContent(packed.joined, packed.stats, "\0".join(list(packed.digests)[:-1]))
+        inputs.PackedContent(packed.joined, packed.stats, "\0".join(list(packed.digests)[:-1]))
     with pytest.raises(ValueError):
-        snapshot.PackedContent(packed.joined, packed.stats[:-1], "\0".join(packed.digests))
-    assert len(snapshot.PackedContent.of({})) == 0 and snapshot.changed_content({}, "", array("q")) == []
+        inputs.PackedContent(packed.joined, packed.stats[:-1], "\0".join(packed.digests))
+    assert len(inputs.PackedContent.of({})) == 0 and snapshot.changed_content({}, "", array("q")) == []
 
 
 def test_term_shards_are_found_in_the_plan_by_their_run_or_else_file_by_file() -> None:

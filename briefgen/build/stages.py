@@ -28,7 +28,7 @@ from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints, known_templates
-from briefgen.build.inputs import ContentFiles, content_stats, unreadable
+from briefgen.build.inputs import ContentFiles, PackedContent, content_stats, unreadable
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import CATALOG_ROW, FileStat, file_stat
 from briefgen.config import Config, load_config
@@ -245,7 +245,8 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     return Loaded(config, site, plan, themes, sorted(set(problems)), len(site.briefings), assets,
                   min(scheduled.values()) if scheduled else None, sources, archives,
                   drafts_left_out=len(drafts), future_left_out=len(scheduled),
-                  content={f.path: (f.stat, p.digest) for f, p in zip(files, parsed, strict=True)},
+                  content=PackedContent.of_files([f.path for f in files], [f.stat for f in files],
+                                                 [p.digest for p in parsed]),
                   drafts=drafts, scheduled=scheduled)
 
 
