@@ -1150,6 +1150,14 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
     assert snapshot.changed_content(packed, "\0".join(paths[:-1]), inputs.stat_numbers(now[:-1])) is None
     assert snapshot.changed_content(packed, "\0".join([*paths[:-1], "content/briefings/new.md"]),
                                     inputs.stat_numbers(now)) is None
+    # A delta's few files replaced in place, first and last too: digests of a digest's width
+    # are put in the column as it is stored.
+    delta = {paths[0]: (now[0], "a" * 32), paths[20]: (now[20], "b" * 32), paths[9]: (now[9], "c" * 32)}
+    replaced = pickle.loads(pickle.dumps(packed.with_changes(delta)))
+    assert isinstance(replaced, inputs.PackedContent) and dict(replaced) == {**content, **delta}
+    for_lookups = pickle.loads(pickle.dumps(packed))
+    assert for_lookups[paths[3]] == content[paths[3]]  # its paths indexed first
+    assert dict(for_lookups.with_changes(delta)) == {**content, **delta}
     edited = packed.with_changes({paths[7]: (now[7], "")})
     assert isinstance(edited, inputs.PackedContent) and dict(edited) == {**content, paths[7]: (now[7], "")}
     assert dict(pickle.loads(pickle.dumps(edited))) == dict(edited)  # a digest of another width kept

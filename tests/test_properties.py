@@ -743,6 +743,19 @@ def test_an_output_folder_is_found_in_the_stored_string_where_it_is_among_the_fo
 
 
 @SETTINGS
+@given(st.lists(_folder_st, min_size=1, max_size=10, unique=True), st.lists(_folder_st, max_size=4))
+def test_a_string_is_found_among_strings_joined_where_it_is_among_them_split(
+        joined: list[str], others: list[str]) -> None:
+    """store.joined_positions finds a path among paths joined by NULs (first, last, alone, or
+    one that begins or ends another) where the list of them has it."""
+    from briefgen.build.store import joined_positions
+
+    wanted = [*joined, *others, *(path + "x" for path in joined), *("x" + path for path in joined)]
+    assert joined_positions("\0".join(joined), wanted) == {path: joined.index(path) for path in wanted
+                                                           if path in joined}
+
+
+@SETTINGS
 @given(st.dictionaries(_rel_st, _entry_st, max_size=12), st.dictionaries(_rel_st, _entry_st, max_size=12),
        st.integers(-1, 14))
 def test_changes_past_a_limit_are_not_gathered_and_a_full_row_is_the_manifest_after_them(

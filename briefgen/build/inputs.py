@@ -14,7 +14,7 @@ from typing import overload
 
 from briefgen.build import memo
 from briefgen.build.options import BuildOptions
-from briefgen.build.store import Column, FileStat, Positions, file_stat, stat_base
+from briefgen.build.store import Column, FileStat, Positions, file_stat, joined_positions, stat_base
 from briefgen.config import Config
 from briefgen.content.files import TOPICS_FOLDER, FolderListing, Listing, discover_listed
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
@@ -134,10 +134,12 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
     digests, their strings took 10 ms of an edit to unpickle, and comparing the paths with the
     files found made every path of those too."""
 
-    def __init__(self, joined: str, stats: array[int], digests: str) -> None:
+    def __init__(self, joined: str, stats: array[int], digests: str, count: int | None = None) -> None:
+        """`count`: the paths' number, when known (counting them costs a millisecond at 50,000)."""
         if type(joined) is not str or type(digests) is not str:
             raise ValueError("damaged content files")  # in a head: a full build
-        count = joined.count("\0") + 1 if joined else 0
+        if count is None:
+            count = joined.count("\0") + 1 if joined else 0
         if type(stats) is not array or stats.typecode != "q" or len(stats) != _STAT_NUMBERS * count:
             raise ValueError("damaged content files")
         self.joined, self.stats, self._digests = joined, stats, digests
@@ -179,9 +181,6 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
         at = self._position(path)
         if at is None:
             raise KeyError(path)
-        return self._entry(at)
-
-    def _entry(self, at: int) -> tuple[FileStat, str]:
         first = _STAT_NUMBERS * at
         stat = self.stats[first:first + _STAT_NUMBERS]
         return (stat[0], stat[1], stat[2], stat[3]), self.digests[at]
@@ -224,15 +223,27 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
         return found if kept == len(self) else None
 
     def with_changes(self, content: Mapping[str, tuple[FileStat, str]]) -> Mapping[str, tuple[FileStat, str]]:
-        """These files with some stats and digests replaced (a plain dict, if a file is new)."""
-        stats, digests = array("q", self.stats), list(self.digests)
-        for path, (stat, digest) in content.items():
-            at = self._position(path)
-            if at is None:  # a file new to these
-                return {**self, **content}
+        """These files with some stats and digests replaced (a plain dict, if a file is new).
+        Every edit's snapshot applies its delta so: the few paths are found in the joined ones
+        and the digests replaced in their column, neither split (8 ms at 50,000 briefings)."""
+        if self._positions is not None:
+            positions = {path: at for path in content if (at := self._positions.get(path)) is not None}
+        else:
+            positions = joined_positions(self.joined, content)
+        if len(positions) != len(content):  # a file new to these
+            return {**self, **content}
+        stats = array("q", self.stats)
+        for path, (stat, _) in content.items():
+            at = positions[path]
             stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)] = array("q", stat)
-            digests[at] = digest
-        return PackedContent(self.joined, stats, "\0".join(digests))
+        digests = {positions[path]: digest for path, (_, digest) in content.items()}
+        joined = self.digests.replaced(digests) if isinstance(self.digests, Column) else None
+        if joined is None:
+            values = list(self.digests)
+            for at, digest in digests.items():
+                values[at] = digest
+            joined = "\0".join(values)
+        return PackedContent(self.joined, stats, joined, len(self))
 
 
 def unreadable(shown: str, exc: OSError) -> Diagnostic:

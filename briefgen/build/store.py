@@ -121,6 +121,19 @@ class Column:
         joined = self._joined
         return (joined[start:start + _WIDTH] for start in range(0, len(joined), _WIDTH + 1))
 
+    def replaced(self, values: Mapping[int, str]) -> str | None:
+        """The column as stored, with the values at these positions replaced, joined again
+        without splitting it; None when a new value is of another width."""
+        if any(len(value) != _WIDTH for value in values.values()):
+            return None
+        step, joined = _WIDTH + 1, self._joined
+        pieces, last = [], 0
+        for at in sorted(values):
+            pieces += [joined[last:at * step], values[at]]
+            last = at * step + _WIDTH
+        pieces.append(joined[last:])
+        return "".join(pieces)
+
     def run(self, start: int, count: int) -> list[str]:
         """The values at positions start to start + count - 1 (within the column)."""
         step = _WIDTH + 1
@@ -128,6 +141,22 @@ class Column:
 
     def __len__(self) -> int:
         return self._count
+
+
+def joined_positions(joined: str, wanted: Iterable[str]) -> dict[str, int]:
+    """Where each of `wanted` that is there is among strings joined by NULs (none of them
+    empty, none holding NUL), found in the joined string: a few lookups need not split it."""
+    found = {}
+    for item in wanted:
+        if joined == item or joined.startswith(item + "\0"):
+            found[item] = 0
+            continue
+        at = joined.find("\0" + item + "\0")
+        if at < 0 and joined.endswith("\0" + item):
+            at = len(joined) - len(item) - 1
+        if at >= 0:
+            found[item] = joined.count("\0", 0, at + 1)
+    return found
 
 
 class Positions(Mapping[str, int]):
