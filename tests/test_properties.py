@@ -735,10 +735,11 @@ def test_an_output_folder_is_found_in_the_stored_string_where_it_is_among_the_fo
     if split_first:
         assert list(joined) == list(folders) and joined[-1] == folders[-1]
     wanted = [*folders, *others, "a/", "/a"]
-    expected = [at for at, folder in ((bisect_left(folders, folder), folder) for folder in wanted)
+    expected = [(at, folder) for at, folder in ((bisect_left(folders, folder), folder) for folder in wanted)
                 if at < len(folders) and folders[at] == folder]
     assert joined.positions(wanted) == expected  # out of order: each looked for from the start
     assert joined.positions(sorted(wanted)) == sorted(expected)  # in order: in one pass
+    assert memo._positions(folders, wanted) == expected  # the same, among the folders split
     assert joined == folders and len(joined) == len(folders) and joined[1:] == folders[1:]
 
 

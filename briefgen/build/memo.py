@@ -108,10 +108,10 @@ class JoinedFolders(Sequence[str]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def positions(self, wanted: Iterable[str]) -> list[int]:
-        """Where those of the `wanted` folders that are among these are, in order. Found in the
-        string, in one pass when `wanted` is sorted: no folder holds NUL, and only the first,
-        the output's own, is empty."""
+    def positions(self, wanted: Iterable[str]) -> list[tuple[int, str]]:
+        """Where those of the `wanted` folders that are among these are, in order, each with
+        the folder. Found in the string, in one pass when `wanted` is sorted: no folder holds
+        NUL, and only the first, the output's own, is empty."""
         if self._split is not None:
             return _positions(self._split, wanted)
         bounded = "\0" + self._joined + "\0"
@@ -126,19 +126,20 @@ class JoinedFolders(Sequence[str]):
                 start, position = 0, 0
             position += bounded.count("\0", start, at)
             start = at
-            found.append(position)
+            found.append((position, folder))
         return found
 
 
-def _positions(folders: Sequence[str], wanted: Iterable[str]) -> list[int]:
-    """Where those of the `wanted` folders that are among `folders` (sorted) are, in order."""
+def _positions(folders: Sequence[str], wanted: Iterable[str]) -> list[tuple[int, str]]:
+    """Where those of the `wanted` folders that are among `folders` (sorted) are, in order,
+    each with the folder."""
     if isinstance(folders, JoinedFolders):
         return folders.positions(wanted)
     found = []
     for folder in wanted:
         at = bisect_left(folders, folder)
         if at < len(folders) and folders[at] == folder:
-            found.append(at)
+            found.append((at, folder))
     return found
 
 
@@ -214,13 +215,14 @@ def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
     else:
         known = dict(zip(last.folders, last.folder_times, strict=True))
         times = array("q", [known.get(folder, -1) for folder in folders])
-        again = [at for at, time in enumerate(times) if time == -1]
+        again = [(at, folders[at]) for at, time in enumerate(times) if time == -1]
     # The output's own folder is among these: an interrupted commit leaves its marks there.
+    # Each comes with its folder: a stored one, split to be asked for, took 7 ms at 50,000 briefings.
     again += _positions(folders, output_folders(changed_files))
     base = str(output) + os.sep
     try:
-        for at in again:
-            times[at] = os.stat(base + folders[at]).st_mtime_ns
+        for at, folder in again:
+            times[at] = os.stat(base + folder).st_mtime_ns
     except OSError:
         return None
     return times
