@@ -22,9 +22,10 @@ import pytest
 from conftest import REPO, built_as_clean, corpus_briefing, corpus_site, last_snapshot, replace_in, tree
 
 from briefgen.build import memo
+from briefgen.build.manifest import PackedManifest, read_manifest
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import BuildResult, build
-from briefgen.build.store import STORE, PackedManifest, Store, read_manifest
+from briefgen.build.store import STORE, Store
 from briefgen.build.write import MARKER
 from briefgen.content.files import discover as discover_files
 from briefgen.diagnostics import BuildFailed
@@ -154,15 +155,15 @@ def _first_build_kept(site: Path, output: Path, jobs: int) -> tuple[dict[str, An
     """A first build's manifest, and what its snapshot keeps of which files show each briefing."""
     shutil.rmtree(site / ".briefgen-cache", ignore_errors=True)
     build(site, BuildOptions(output=output, jobs=jobs))
-    (_, packed, _), _ = _manifest_rows(site, output)
-    manifest = PackedManifest.checked(packed)
+    row, _ = _manifest_rows(site, output)
+    manifest = PackedManifest.checked(row)
     assert manifest is not None
     with last_snapshot(site, output) as (_, kept):
         state = kept.fingerprints
         readers = {"listed_by": {k: list(v) for k, v in state.listed_by.items()},
                    "shown_full_by": {k: list(v) for k, v in state.shown_full_by.items()},
                    "shows_every": list(state.shows_every)}
-    return manifest.as_dict(), readers
+    return manifest[0].as_dict(), readers
 
 
 @pytest.mark.parametrize("search", [True, False])
@@ -201,31 +202,33 @@ def test_a_template_error_in_a_first_build_with_workers_stops_it(tmp_path: Path)
     assert not output.exists()
 
 
-def _manifest_rows(site: Path, output: Path) -> tuple[Any, Any]:
+def _manifest_rows(site: Path, output: Path) -> tuple[bytes | None, Any]:
+    """An output folder's manifest row, as stored, and its delta row, unpickled."""
     store = Store(site / ".briefgen-cache" / STORE, writable=False)
     try:
-        found = store.read_states([f"manifest/{output}", f"manifest-delta/{output}"])
+        row = store.read_blobs([f"manifest/{output}"]).get(f"manifest/{output}")
+        delta = store.read_states([f"manifest-delta/{output}"]).get(f"manifest-delta/{output}")
     finally:
         store.close()
-    return found.get(f"manifest/{output}"), found.get(f"manifest-delta/{output}")
+    return row, delta
 
 
 def test_a_full_build_that_changes_few_files_records_them_beside_the_manifest(tmp_path: Path) -> None:
     site = corpus_site(tmp_path, count=40)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=1))
-    (_, packed, token), delta = _manifest_rows(site, output)
+    packed, delta = _manifest_rows(site, output)
     assert delta is None
     unpacked = PackedManifest.checked(packed)
     assert unpacked is not None
-    files = unpacked.as_dict()
+    files, token = unpacked[0].as_dict(), unpacked[1]
     # A page's text: a full build (only briefings are edited in place) that renders few files.
     replace_in(site / "content/pages/about.md", "About this site.", "About this site, edited.")
     result = build(site, BuildOptions(output=output, jobs=1))
     assert not result.in_place and 0 < result.rendered < 50
-    (_, kept_packed, kept_token), delta = _manifest_rows(site, output)
+    kept_packed, delta = _manifest_rows(site, output)
     # The full row is still the first build's; beside it, the entries that changed.
-    assert (kept_packed, kept_token) == (packed, token) and delta[0] == token
+    assert kept_packed == packed and delta[0] == token
     assert "about/index.html" in delta[1] and len(delta[1]) <= result.rendered
     for rel, entry in delta[1].items():
         assert entry is not None and entry != files[rel] and entry[1] != ""
@@ -446,6 +449,26 @@ def test_a_row_larger_than_a_piece_is_pickled_into_a_file_and_reads_back_whole(t
     finally:
         store.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.sqlite"]  # no file left behind
+
+
+def test_a_manifest_row_is_written_by_runs_into_a_file_and_read_back_where_it_lies(tmp_path: Path) -> None:
+    from briefgen.build.manifest import ManifestRow
+    from briefgen.build.store import pickled
+
+    files = {f"{n // 100}/b{n}/index.html": (f"{n:032x}", f"{n * 7:032x}") for n in range(20_000)}
+    rows = pickled([("manifest", ManifestRow(files, "0123456789abcdef"))], tmp_path)
+    name, blob = next(rows)
+    assert name == "manifest" and not isinstance(blob, bytes)  # a file: never all in memory
+    store = Store(tmp_path / "cache.sqlite")
+    try:
+        store.write_blobs([(name, blob)])
+        rows.close()
+        found = PackedManifest.checked(store.read_blobs(["manifest"])["manifest"])
+    finally:
+        store.close()
+    assert found is not None and found[1] == "0123456789abcdef"
+    assert found[0].as_dict() == files and found[0]["199/b19999/index.html"] == files["199/b19999/index.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.sqlite"]
 
 
 def test_a_body_kept_in_the_store_is_told_from_an_empty_one(tmp_path: Path) -> None:
@@ -1277,9 +1300,10 @@ def test_kept_rows_give_each_briefings_last_modified_date_without_reading_it(tmp
 @pytest.mark.parametrize("delta_limit", [2000, 1])
 def test_in_place_edits_record_the_manifest_as_a_delta_a_full_build_agrees_with(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delta_limit: int) -> None:
+    from briefgen.build import manifest as cache_manifest
     from briefgen.build import store as cache_store
 
-    monkeypatch.setattr(cache_store, "_MANIFEST_DELTA_LIMIT", delta_limit)  # 1: every edit folds it
+    monkeypatch.setattr(cache_manifest, "_MANIFEST_DELTA_LIMIT", delta_limit)  # 1: every edit folds it
     site = corpus_site(tmp_path, count=12)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
@@ -1301,14 +1325,14 @@ def test_in_place_edits_record_the_manifest_as_a_delta_a_full_build_agrees_with(
     assert (state(row) == full_row) == (delta_limit > 1)  # the full row is left as it was
     assert (state(f"manifest-delta/{output.resolve()}") is not None) == (delta_limit > 1)
     store = cache_store.Store(path)
-    recorded = cache_store.read_manifest(store, output.resolve())
+    recorded = cache_manifest.read_manifest(store, output.resolve())
     store.close()
     # A full build (no snapshot to edit from) finds every file as the manifest says.
     _set_state(path, "snapshot", b"")
     result = build(site, BuildOptions(output=output))
     assert not result.in_place and result.rendered == 0, result
     store = cache_store.Store(path)
-    assert cache_store.read_manifest(store, output.resolve()) == recorded
+    assert cache_manifest.read_manifest(store, output.resolve()) == recorded
     store.close()
     assert tree(output) == clean_build(site, tmp_path / "clean")
 

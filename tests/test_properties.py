@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -667,10 +667,9 @@ _entry_st = st.one_of(st.just(("", "")), st.tuples(st.text("0123456789abcdef", m
 def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
         files: dict[str, tuple[str, str]], changes: list[dict[str, tuple[str, str] | None]],
         asked: list[str]) -> None:
-    from briefgen.build import store
+    from briefgen.build import manifest as store
 
-    packed = store.PackedManifest.checked(store._pack(files))
-    assert packed is not None
+    packed = _manifest_row(files)
     expected = dict(files)
     for change in changes:
         packed = packed.with_changes(change)
@@ -687,8 +686,7 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
     digests = [expected[rel][1] if rel in expected else None for rel in rels]
     assert store.manifest_digests(packed, rels) == digests == store.manifest_digests(expected, rels)
     # Written again, as a full row is after a large delta, and read back: the same manifest.
-    again = store.PackedManifest.checked(store._pack(packed))
-    assert again is not None and again.as_dict() == expected
+    assert _manifest_row(packed).as_dict() == expected
 
 
 @SETTINGS
@@ -699,7 +697,7 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
 def test_files_asked_for_as_a_run_of_the_row_have_the_digests_asked_for_one_by_one(
         files: dict[str, tuple[str, str]], changed: list[tuple[int, tuple[str, str] | None]],
         others: dict[str, tuple[str, str] | None], start: int, length: int, more: list[str]) -> None:
-    from briefgen.build import store
+    from briefgen.build import manifest as store
 
     stored = list(files)
     # Changes since the row was written (a delta): to files it holds, dropping some, and to others.
@@ -709,12 +707,21 @@ def test_files_asked_for_as_a_run_of_the_row_have_the_digests_asked_for_one_by_o
     # files with others before, after or instead, which are no run.
     for rels in (stored[start:start + length], [*stored[start:start + length], *more],
                  [*more, *stored[start:start + length]], stored[start:start + length][::-1]):
-        packed = store.PackedManifest.checked(store._pack(files))
-        assert packed is not None
-        packed = packed.with_changes(change)
+        packed = _manifest_row(files).with_changes(change)
         with mock.patch.object(store, "_RUN_FROM", 1):
             found = store.manifest_digests(packed, rels)
         assert found == [expected[rel][1] if rel in expected else None for rel in rels]
+
+
+def _manifest_row(files: Mapping[str, tuple[str, str]]) -> Any:
+    """A manifest's full row as the store writes it, read back."""
+    from briefgen.build import manifest, store
+
+    (_, row), = store.pickled([("row", manifest.ManifestRow(files, "0123456789abcdef"))])
+    assert isinstance(row, bytes)
+    found = manifest.PackedManifest.checked(row)
+    assert found is not None and found[1] == "0123456789abcdef"
+    return found[0]
 
 
 _folder_st = st.lists(st.sampled_from("ab/é0"), min_size=1, max_size=4).map("".join)
@@ -761,7 +768,7 @@ def test_a_string_is_found_among_strings_joined_where_it_is_among_them_split(
        st.integers(-1, 14))
 def test_changes_past_a_limit_are_not_gathered_and_a_full_row_is_the_manifest_after_them(
         before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]], limit: int) -> None:
-    from briefgen.build import store
+    from briefgen.build import manifest as store
 
     every = store.manifest_changes(before, after)
     assert every is not None
@@ -775,9 +782,9 @@ def test_changes_past_a_limit_are_not_gathered_and_a_full_row_is_the_manifest_af
                       else store.manifest_delta_rows(rows, Path("/out"), kept, capped, after=after))  # type: ignore[arg-type]
     assert now.files == after
     if capped is None:
-        (_, packed, _) = values["manifest//out"]
-        unpacked = store.PackedManifest.checked(packed)
-        assert unpacked is not None and unpacked.as_dict() == after
+        row = values["manifest//out"]
+        assert isinstance(row, store.ManifestRow) and row.token == now.token
+        assert _manifest_row(row.files).as_dict() == after
 
 
 class _StateRows:
@@ -787,21 +794,44 @@ class _StateRows:
         return {}
 
 
-def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
-    from briefgen.build import store
+def _raw_manifest(count: int, paths: bytes, fingerprints: bytes, digests: bytes,
+                  name: bytes = b"briefgen-manifest-4") -> bytes:
+    """A manifest row's bytes made by hand: its header line, then its three columns."""
+    return (b"%s 0123456789abcdef %012d %012d %012d %012d\n" % (name, count, len(paths), len(fingerprints),
+                                                               len(digests)) + paths + fingerprints + digests)
 
-    assert store.PackedManifest.checked(("a\0b", "f1\0f2", "d1")) is None
-    assert store.PackedManifest.checked(("a", "f1", b"d1")) is None
-    assert store.PackedManifest.checked(["a", "f1", "d1"]) is None
-    empty = store.PackedManifest.checked(("", "", ""))
-    assert empty is not None and len(empty) == 0 and empty.as_dict() == {}
-    # Columns whose values have one width are kept as stored, and still checked against the paths.
-    digest = "0" * 32
-    assert store.PackedManifest.checked(("a\0b", "\0".join([digest] * 3), "\0".join([digest] * 2))) is None
-    assert store.PackedManifest.checked(("a\0b", digest, "\0".join([digest] * 2))) is None
-    two = store.PackedManifest.checked(("a\0b", "\0".join([digest] * 2), digest + "\0" + "1" * 32))
-    assert two is not None and two.as_dict() == {"a": (digest, digest), "b": (digest, "1" * 32)}
-    assert two["b"] == (digest, "1" * 32) and "c" not in two
+
+def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
+    from briefgen.build import manifest
+
+    checked = manifest.PackedManifest.checked
+    digest = b"0" * 32
+    two_digests = digest + b"\0" + digest
+    assert checked(("a\0b", "f1\0f2", "d1")) is None  # an earlier version's row
+    assert checked(_raw_manifest(1, b"\0a\0", digest, digest, name=b"briefgen-manifest-3")) is None
+    assert checked(_raw_manifest(1, b"\0a\0", digest, digest)[:-1]) is None  # shorter than it says
+    assert checked(_raw_manifest(1, b"a", digest, digest)) is None  # a path not between NULs
+    empty = checked(_raw_manifest(0, b"", b"", b""))
+    assert empty is not None and empty[1] == "0123456789abcdef"
+    assert len(empty[0]) == 0 and empty[0].as_dict() == {} and "a" not in empty[0]
+    assert checked(_raw_manifest(0, b"\0a\0", b"", b"")) is None
+    # Columns whose values have one width are kept as stored, and still checked against the count.
+    assert checked(_raw_manifest(2, b"\0a\0b\0", two_digests + b"\0" + digest, two_digests)) is None
+    assert checked(_raw_manifest(2, b"\0a\0b\0", digest, two_digests)) is None
+    found = checked(_raw_manifest(2, b"\0a\0b\0", two_digests, digest + b"\0" + b"1" * 32))
+    assert found is not None
+    two = found[0]
+    assert two.as_dict() == {"a": ("0" * 32, "0" * 32), "b": ("0" * 32, "1" * 32)}
+    assert two["b"] == ("0" * 32, "1" * 32) and "c" not in two and "a\0b" not in two
+    # Paths that do not line up with the count: found out when one is looked up past it, or all read.
+    short = checked(_raw_manifest(2, b"\0a\0", two_digests, two_digests))
+    assert short is not None and short[0].get("a") == ("0" * 32, "0" * 32)
+    with pytest.raises(manifest.DamagedManifest):
+        short[0].as_dict()
+    more = checked(_raw_manifest(1, b"\0a\0b\0", digest, digest))
+    assert more is not None
+    with pytest.raises(manifest.DamagedManifest):
+        more[0].get("b")
 
 
 @given(st.dictionaries(st.sampled_from(BriefingPositions.KEYS),

@@ -31,20 +31,16 @@ import jinja2
 import jinja2.bccache
 
 from briefgen import __version__
-from briefgen.build.store import (
-    STORE,
-    FileStat,
+from briefgen.build.manifest import (
     KeptManifest,
     Manifest,
-    Store,
     delta_room,
     full_manifest_rows,
     manifest_changes,
     manifest_delta_rows,
-    pickled,
-    pickled_shape,
     read_kept_manifest,
 )
+from briefgen.build.store import STORE, FileStat, Store, pickled, pickled_shape
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic

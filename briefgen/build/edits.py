@@ -37,8 +37,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from briefgen.build.fingerprint import AddedLists, Fingerprints
+from briefgen.build.manifest import manifest_digests
 from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
-from briefgen.build.store import manifest_digests
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import Source, parse_briefing

@@ -267,7 +267,7 @@ def _pending(made: Mapping[str, tuple[str, str]], previous: Mapping[str, tuple[s
     and every other file it made or the last build had, not vouched for. Not held by the
     caller: at 50,000 briefings it is 141,803 entries, which the cache lets go of when the
     manifest after the commit replaces it."""
-    from briefgen.build.store import UNVOUCHED
+    from briefgen.build.manifest import UNVOUCHED
 
     pending = dict.fromkeys(made, UNVOUCHED)
     pending.update((rel, entry if made.get(rel) == entry else UNVOUCHED) for rel, entry in previous.items())

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
+import io
 import os
 import pickle
-import secrets
 import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,23 +28,6 @@ _TABLES = (
 )
 
 FileStat = tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
-Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
-# The entry of a file that may be in the output but whose bytes no build vouches for (one a
-# killed build may have put in place or left): no fingerprint matches it, so it is rendered
-# again, and a build that no longer plans it removes it.
-UNVOUCHED = ("", "")
-# A manifest is a row with every file of an output folder and a token, and a delta row
-# beside it: the entries of the files an in-place edit changed since (UNVOUCHED until
-# they are in place; None, written by earlier versions, drops the file), with the token
-# of the row it applies to. An edit then writes a few entries, not all.
-_MANIFEST_FORMAT = "briefgen-manifest-3"
-_MANIFESTS = "manifests"  # the output folders with a manifest, the latest first
-_KEEP_MANIFESTS = 4  # the build's, the preview's and a publish target or two
-# Past this many entries (or a tenth of the files), a delta is folded into a new full row.
-# Every build reads the delta beside the row: a few milliseconds at this size, against a
-# quarter of a second to write the full row of 140,000 files again.
-_MANIFEST_DELTA_LIMIT = 20_000
-ManifestChanges = dict[str, tuple[str, str] | None]
 
 
 def pickled_shape(kinds: Iterable[type]) -> str:
@@ -56,11 +37,13 @@ def pickled_shape(kinds: Iterable[type]) -> str:
                     f"({','.join(f.name for f in dataclasses.fields(k))})" for k in kinds)
 
 
-def _manifest_row(output: str) -> str:
+def manifest_row(output: str) -> str:
+    """The row of an output folder's manifest (see manifest.py)."""
     return f"manifest/{output}"
 
 
-def _manifest_delta_row(output: str) -> str:
+def manifest_delta_row(output: str) -> str:
+    """The row of the changes to an output folder's manifest since its row was written."""
     return f"manifest-delta/{output}"
 
 
@@ -73,29 +56,17 @@ CATALOG_ROW = "dates"  # the dates and texts the catalog formatted (stages._form
 
 def edit_rows(output: str) -> tuple[str, ...]:
     """The rows an edit in place into `output` reads, whatever it edits."""
-    return (SNAPSHOT_ROW, SNAPSHOT_DELTA_ROW, _manifest_row(output), _manifest_delta_row(output),
+    return (SNAPSHOT_ROW, SNAPSHOT_DELTA_ROW, manifest_row(output), manifest_delta_row(output),
             CATALOG_ROW)
-
-
-PackedFiles = tuple[str, str, str]  # a manifest's paths, fingerprints and digests, each joined by NULs
-
-
-def _pack(files: Mapping[str, tuple[str, str]]) -> PackedFiles:
-    entries = files.values()
-    return ("\0".join(files), "\0".join([entry[0] for entry in entries]),
-            "\0".join([entry[1] for entry in entries]))
 
 
 _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 
-# From this many files asked for at once, PackedManifest.digests first tries them as a run.
-_RUN_FROM = 64
-
 
 class Column:
-    """A column of fingerprints or digests as a row stores it, one string, when every value
-    has the same width: split, it was as many string objects as files (a manifest's: 11 MB a
-    column at 50,000 briefings, and a third of an edit's reading the manifest)."""
+    """A column of digests as a row stores it, one string, when every value has the same
+    width: split, it was as many string objects as files (the snapshot's content files', 50,000
+    at 50,000 briefings). manifest.py reads its columns the same way, from the row's bytes."""
 
     __slots__ = ("_count", "_joined")
 
@@ -204,252 +175,6 @@ class Positions(Mapping[str, int]):
         return len(self.paths)
 
 
-class PackedManifest(Mapping[str, tuple[str, str]]):
-    """A manifest row as stored, with the changes of its delta row over it. The row is three
-    strings (no path or digest holds a NUL): it unpickles as three copies of bytes, where a dict
-    of 140,000 entries took 0.10-0.15 s (50,000 briefings). An edit in place looks a few files
-    up: the paths are split and indexed on the first lookup, the other columns kept as stored
-    when their values have one width (see Column)."""
-
-    def __init__(self, columns: tuple[list[str], Column | list[str], Column | list[str]],
-                 changes: ManifestChanges | None = None) -> None:
-        self.changes: ManifestChanges = changes or {}
-        self._columns = columns  # paths, fingerprints, digests
-        self._at: Positions | None = None
-
-    @classmethod
-    def checked(cls, packed: object) -> PackedManifest | None:
-        """The manifest of a stored row's value; None when it is not a manifest's."""
-        if not (isinstance(packed, tuple) and len(packed) == 3 and all(type(p) is str for p in packed)):
-            return None
-        paths_joined, fingerprints, digests = packed
-        paths = paths_joined.split("\0") if paths_joined else []
-        try:
-            return cls((paths, Column.of(fingerprints, len(paths)), Column.of(digests, len(paths))))
-        except ValueError:
-            return None
-
-    def _positions(self) -> Positions:
-        if self._at is None:
-            self._at = Positions(self._columns[0])
-        return self._at
-
-    def _stored(self, rel: str) -> tuple[str, str] | None:
-        _, fingerprints, digests = self._columns
-        position = self._positions().get(rel)
-        return None if position is None else (fingerprints[position], digests[position])
-
-    def __getitem__(self, rel: str) -> tuple[str, str]:
-        found = self._entry(rel)
-        if found is None:
-            raise KeyError(rel)
-        return found
-
-    def get(self, rel: str, default: tuple[str, str] | None = None) -> tuple[str, str] | None:  # type: ignore[override]
-        # Not Mapping's (a lookup, and a KeyError caught when missing): an edit asks for every
-        # search index file, 8,000 at 50,000 briefings.
-        found = self._entry(rel)
-        return default if found is None else found
-
-    def _entry(self, rel: str) -> tuple[str, str] | None:
-        return self.changes[rel] if rel in self.changes else self._stored(rel)
-
-    def digests(self, rels: Iterable[str]) -> list[str | None]:
-        """The digest of each of these files' bytes, None for a file the manifest has not: `get`
-        file by file, in one loop (an edit asks for every search index file's)."""
-        rels = list(rels)
-        run = self._run_digests(rels)
-        if run is not None:
-            return run
-        digests, at, changes = self._columns[2], self._positions().indexed().get, self.changes
-        found: list[str | None] = []
-        for rel in rels:
-            if rel in changes:
-                entry = changes[rel]
-                found.append(None if entry is None else entry[1])
-            else:
-                position = at(rel)
-                found.append(None if position is None else digests[position])
-        return found
-
-    def _run_digests(self, rels: list[str]) -> list[str | None] | None:
-        """`digests` of files the row stores one after another, in the order asked (the search
-        index's term shards, which a build writes in order): found by the first one's place,
-        without the index of every path (see Positions); None when they are not such a run."""
-        paths, _, digests = self._columns
-        if len(rels) < _RUN_FROM:
-            return None
-        try:
-            start = paths.index(rels[0])
-        except ValueError:
-            return None
-        if paths[start:start + len(rels)] != rels:
-            return None
-        if isinstance(digests, Column):
-            found: list[str | None] = list(digests.run(start, len(rels)))
-        else:
-            found = list(digests[start:start + len(rels)])
-        for at, rel in enumerate(rels):
-            if rel in self.changes:
-                entry = self.changes[rel]
-                found[at] = None if entry is None else entry[1]
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        changes = self.changes
-        yield from (rel for rel in self._columns[0] if changes.get(rel, ()) is not None)
-        yield from (rel for rel, entry in changes.items() if entry is not None and self._stored(rel) is None)
-
-    @property
-    def stored_count(self) -> int:
-        """The files of the row, without the changes over it."""
-        return len(self._columns[0])
-
-    def __len__(self) -> int:
-        count = len(self._columns[0])
-        for rel, entry in self.changes.items():
-            count += (entry is not None) - (self._stored(rel) is not None)
-        return count
-
-    def with_changes(self, changes: ManifestChanges) -> PackedManifest:
-        """This manifest with more changes over the same stored row."""
-        other = PackedManifest(self._columns, {**self.changes, **changes})
-        other._at = self._at
-        return other
-
-    def as_dict(self) -> Manifest:
-        paths, fingerprints, digests = self._columns
-        files = dict(zip(paths, zip(fingerprints, digests, strict=True), strict=True))  # lengths checked
-        return _with_changes(files, self.changes)
-
-
-def manifest_digests(files: Mapping[str, tuple[str, str]], rels: Iterable[str]) -> list[str | None]:
-    """The digest of each of these files' bytes as a manifest has it, None where it has none."""
-    if isinstance(files, PackedManifest):
-        return files.digests(rels)
-    return [None if entry is None else entry[1] for entry in map(files.get, rels)]
-
-
-@dataclass(frozen=True)
-class KeptManifest:
-    """A manifest as read, with what an in-place edit needs to add to its delta."""
-
-    files: Mapping[str, tuple[str, str]]  # the delta applied: a dict, or a PackedManifest when asked
-    token: str
-    delta: ManifestChanges
-
-
-def read_kept_manifest(store: Store, output: Path, packed: bool = False) -> KeptManifest:
-    """The manifest of an output folder as the store keeps it; `packed`: as a PackedManifest,
-    for a few lookups (an edit in place), rather than a dict."""
-    row, delta_row = _manifest_row(str(output)), _manifest_delta_row(str(output))
-    found = store.read_states([row, delta_row])
-    try:
-        header, stored, token = found[row]
-    except (KeyError, TypeError, ValueError):
-        return KeptManifest({}, "", {})
-    files = PackedManifest.checked(stored)
-    if header != _MANIFEST_FORMAT or files is None or not isinstance(token, str):
-        return KeptManifest({}, "", {})
-    delta = found.get(delta_row)
-    if not (isinstance(delta, tuple) and len(delta) == 2 and delta[0] == token
-            and isinstance(delta[1], dict)):
-        delta = (token, {})
-    files = files.with_changes(delta[1])
-    return KeptManifest(files if packed else files.as_dict(), token, delta[1])
-
-
-def as_dict(files: Mapping[str, tuple[str, str]]) -> Manifest:
-    return files.as_dict() if isinstance(files, PackedManifest) else dict(files)
-
-
-def _with_changes(files: Manifest, changes: ManifestChanges) -> Manifest:
-    """A manifest with changes applied: an entry set, or dropped where a change is None."""
-    for rel, entry in changes.items():
-        if entry is None:
-            files.pop(rel, None)
-        else:
-            files[rel] = entry
-    return files
-
-
-def read_manifest(store: Store, output: Path) -> Manifest:
-    """What the last build into this output folder made: each file's fingerprint and digest."""
-    files = read_kept_manifest(store, output).files
-    return files if isinstance(files, dict) else as_dict(files)
-
-
-def manifest_rows(store: Store, manifests: Mapping[str, Mapping[str, tuple[str, str]]]
-                  ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The state rows that record these output folders' manifests (the latest first),
-    and the rows of folders no longer worth keeping, to drop in the same write."""
-    if not manifests:
-        return {}, ()
-    earlier = store.read_states([_MANIFESTS]).get(_MANIFESTS)
-    order = [*manifests, *(o for o in earlier or () if isinstance(o, str) and o not in manifests)]
-    values: dict[str, Any] = {_manifest_row(o): (_MANIFEST_FORMAT, _pack(files), secrets.token_hex(8))
-                              for o, files in manifests.items()}
-    values[_MANIFESTS] = order[:_KEEP_MANIFESTS]
-    dropped = [_manifest_delta_row(o) for o in manifests]
-    for o in order[_KEEP_MANIFESTS:]:
-        dropped += [_manifest_row(o), _manifest_delta_row(o)]
-    return values, tuple(dropped)
-
-
-def manifest_changes(before: Mapping[str, tuple[str, str]], after: Mapping[str, tuple[str, str]],
-                     at_most: int | None = None) -> ManifestChanges | None:
-    """What turns one manifest into the other: the entries set, None for those dropped. With
-    `at_most`, None when there are more changes than that: a full row is then written from
-    `after` itself (at 50,000 briefings, a first build's changes were a third dict of 141,803
-    entries, held at the build's peak of memory)."""
-    changed = ((rel, entry) for rel, entry in after.items() if before.get(rel) != entry)
-    changes: ManifestChanges = dict(changed if at_most is None else itertools.islice(changed, at_most + 1))
-    if at_most is not None and len(changes) > at_most:
-        return None
-    changes.update(dict.fromkeys(before.keys() - after.keys()))
-    return changes if at_most is None or len(changes) <= at_most else None
-
-
-def delta_room(kept: KeptManifest) -> int:
-    """How many changes a kept manifest's delta row may take before a full row is written
-    instead (-1: a full row whatever changes, as when none is kept)."""
-    if not kept.token:
-        return -1
-    # A packed manifest's size as its row has it, before the delta's few additions and removals:
-    # its exact size looks up each changed file in the row, which an edit would pay for with
-    # an index of every path (20 ms at 50,000 briefings) for a rough bound.
-    files = kept.files
-    size = files.stored_count if isinstance(files, PackedManifest) else len(files)
-    return min(_MANIFEST_DELTA_LIMIT, max(100, size // 10))
-
-
-def manifest_delta_rows(store: Store, output: Path, kept: KeptManifest, changes: ManifestChanges,
-                        after: Mapping[str, tuple[str, str]] | None = None
-                        ) -> tuple[dict[str, Any], tuple[str, ...], KeptManifest]:
-    """The rows that record `changes` to a kept manifest: its delta row, or, once the delta
-    has grown large, a full row (see full_manifest_rows); and the manifest as those rows keep
-    it. `after`, when the caller holds it, is the manifest the changes lead to: kept as it is,
-    not made again from the kept one (141,803 entries at 50,000 briefings, at each save)."""
-    delta = {**kept.delta, **changes}
-    if len(delta) <= delta_room(kept):
-        row = {_manifest_delta_row(str(output)): (kept.token, delta)}
-        files: Mapping[str, tuple[str, str]] = (
-            after if after is not None
-            else kept.files.with_changes(changes) if isinstance(kept.files, PackedManifest)
-            else _with_changes(dict(kept.files), changes))
-        return row, (), KeptManifest(files, kept.token, delta)
-    return full_manifest_rows(store, output, after if after is not None
-                              else _with_changes(as_dict(kept.files), changes))
-
-
-def full_manifest_rows(store: Store, output: Path, files: Mapping[str, tuple[str, str]]
-                       ) -> tuple[dict[str, Any], tuple[str, ...], KeptManifest]:
-    """The rows that record an output folder's whole manifest, with the rows to drop (as
-    manifest_rows gives), and the manifest as they keep it."""
-    values, dropped = manifest_rows(store, {str(output): files})
-    return values, dropped, KeptManifest(files, values[_manifest_row(str(output))][2], {})
-
-
 # A value larger than this is written into its row piece by piece, through SQLite's
 # incremental blob I/O: bound whole, SQLite would copy it first. At 50,000 briefings the
 # snapshot's head is 33 MB, and its copy was most of what writing it added to the build's
@@ -459,22 +184,68 @@ _PIECE = 1 << 20
 Blob = bytes | memoryview | IO[bytes]  # a file's bytes are those from its start
 
 
+class StreamedRow:
+    """A row's value that writes its own bytes, in pieces, rather than being pickled whole
+    (see manifest.ManifestRow); read back with Store.read_blobs."""
+
+    def write_to(self, out: IO[bytes]) -> None:
+        """Write the row's bytes into a file open for writing and seeking, at its position."""
+        raise NotImplementedError
+
+
+class _Spill:
+    """A pickle's bytes in memory up to a piece, then in a temporary file: the bytes past a
+    piece go to the file as they are written, where SpooledTemporaryFile takes each write
+    into memory first (a manifest's column of 11.7 MB, at a first build's peak of memory)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._memory = bytearray()
+        self.file: IO[bytes] | None = None
+
+    def write(self, data: bytes | memoryview) -> int:
+        size = memoryview(data).nbytes
+        if self.file is None and len(self._memory) + size > _PIECE:
+            self.file = tempfile.TemporaryFile(dir=str(self._folder))  # noqa: SIM115  (closed by pickled)
+            self.file.write(self._memory)
+            self._memory = bytearray()
+        if self.file is not None:
+            self.file.write(data)
+        else:
+            self._memory += data
+        return size
+
+    def blob(self) -> Blob:
+        return self.file if self.file is not None else bytes(self._memory)
+
+
 def pickled(values: Iterable[tuple[str, Any]], folder: Path | None = None) -> Iterator[tuple[str, Blob]]:
     """Rows pickled one at a time, as SQLite takes them: a large state's rows together would
     hold tens of megabytes at once. With a `folder`, a row that pickles to more than a piece
     is pickled into a temporary file there, not into memory (a first build's manifest at
-    50,000 briefings: 21 MB, at the build's peak of memory)."""
+    50,000 briefings: 21 MB, at the build's peak of memory). A StreamedRow writes its own
+    bytes, into such a file when there is a folder."""
     for name, value in values:
+        if isinstance(value, StreamedRow):
+            if folder is None:
+                memory = io.BytesIO()
+                value.write_to(memory)
+                yield name, memory.getvalue()
+                continue
+            with tempfile.TemporaryFile(dir=str(folder)) as file:
+                value.write_to(file)
+                yield name, file
+            continue
         if folder is None:
             yield name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             continue
-        with tempfile.SpooledTemporaryFile(max_size=_PIECE, mode="w+b", dir=str(folder)) as file:
-            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-            if file.tell() > _PIECE:
-                yield name, file
-            else:
-                file.seek(0)
-                yield name, file.read()
+        spill = _Spill(folder)
+        try:
+            pickle.dump(value, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            yield name, spill.blob()
+        finally:
+            if spill.file is not None:
+                spill.file.close()
 
 
 def blob_bytes(value: Blob) -> bytes | memoryview:

@@ -17,7 +17,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefgen.build.store import Manifest, Store, read_manifest
+from briefgen.build.manifest import Manifest, read_manifest
+from briefgen.build.store import Store
 
 
 @dataclass(frozen=True)
