@@ -1361,16 +1361,20 @@ def test_the_last_build_keeps_its_output_folders_apart_from_its_record(tmp_path:
     assert edited.folder_times == memo.folder_times(output, last.folders)  # those it wrote into, again
     assert build(site, BuildOptions(output=output)).rendered == 0
     # A record whose folders are not the stored ones is no record: the next build is a full one.
-    _set_state(path, row, pickle.dumps(("another build's token", "\0".join(last.folders))))
+    count = len(last.folders)
+    _set_state(path, row, pickle.dumps(("another build's token", count, "\0".join(last.folders))))
     assert memo.read_last_build(cache, output) is None
     result = build(site, BuildOptions(output=output))
     assert not result.in_place and folders_row() != stored
     assert memo.read_last_build(cache, output) is not None
     token = pickle.loads(folders_row())[0]
-    _set_state(path, row, pickle.dumps((token, "\0".join(last.folders[:-1]))))
+    assert pickle.loads(folders_row()) == (token, count, "\0".join(last.folders))
+    _set_state(path, row, pickle.dumps((token, count - 1, "\0".join(last.folders[:-1]))))
     assert memo.read_last_build(cache, output) is None  # times for more folders than it names
-    _set_state(path, row, pickle.dumps((token, last.folders)))
+    _set_state(path, row, pickle.dumps((token, count, last.folders)))
     assert memo.read_last_build(cache, output) is None  # not the folders joined
+    _set_state(path, row, pickle.dumps((token, "\0".join(last.folders))))
+    assert memo.read_last_build(cache, output) is None  # as an earlier version stored them
     assert memo.refreshed_times(output, last, (*last.folders, "no/such/folder"), []) is None
 
 
@@ -1540,16 +1544,22 @@ def test_a_record_whose_warnings_are_not_warnings_is_no_record(tmp_path: Path) -
     kept = dataclasses.replace(last, warnings=(memo.warning("content/a.md", 2, 1, "a warning"),))
     memo.write_last_build(cache_dir, output, kept)
     assert memo.read_last_build(cache_dir, output) == kept
-    stored = '[["content/a.md", 2, 1, "a warning"]]'
+    stored = b'[["content/a.md", 2, 1, "a warning"]]'
     with sqlite3.connect(cache_dir / STORE) as connection:
         (record,) = connection.execute("SELECT record FROM builds WHERE output = ?",
                                        (str(output),)).fetchone()
         assert stored in record
-        for damaged in ('[["content/a.md", "2", 1, "a warning"]]', '"a warning"', '[["content/a.md", 2, 1]]'):
+        for damaged in (b'[["content/a.md", "2", 1, "a warning"]]', b'"a warning"',
+                        b'[["content/a.md", 2, 1]]'):
             connection.execute("UPDATE builds SET record = ? WHERE output = ?",
                                (record.replace(stored, damaged), str(output)))
             connection.commit()
             assert memo.read_last_build(cache_dir, output) is None, damaged
+        # Text, as earlier versions wrote it (the folders' times in the JSON): no record.
+        connection.execute("UPDATE builds SET record = ? WHERE output = ?",
+                           (record.partition(b"\n")[0].decode("utf-8"), str(output)))
+        connection.commit()
+        assert memo.read_build_record(cache_dir, output) is None
     connection.close()
 
 

@@ -562,11 +562,13 @@ class Store:
     def put_template(self, key: str, code: bytes) -> None:
         self._change("INSERT OR REPLACE INTO templates VALUES (?, ?)", (key, code))
 
-    def build_record(self, output: str) -> str | None:
+    def build_record(self, output: str) -> bytes | None:
+        """The record of the last build into an output folder (see memo.py); None when there is
+        none, or it is text (as earlier versions wrote it)."""
         record = self._one("SELECT record FROM builds WHERE output = ?", output)
-        return None if record is None else str(record)
+        return bytes(record) if isinstance(record, bytes) else None
 
-    def put_build_record(self, output: str, record: str) -> None:
+    def put_build_record(self, output: str, record: bytes) -> None:
         self._change("INSERT OR REPLACE INTO builds VALUES (?, ?)", (output, record))
 
     def drop_build_record(self, output: str) -> None:
