@@ -173,6 +173,30 @@ def test_numbers_made_from_both_ends_are_those_made_in_order(tmp_path: Path, cou
         assert max(start for start, _ in ranges["here"]) == count - 512
 
 
+def test_a_copy_told_to_yield_runs_at_a_lower_priority(tmp_path: Path) -> None:
+    """The output check's copy takes the cores the build leaves: its numbers are made at the
+    priority asked for, this process's at its own."""
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    log = tmp_path / "log"
+    own = os.nice(0)
+
+    def niceness(start: int, stop: int) -> array[int]:
+        with log.open("a") as lines:
+            lines.write("x\n")
+        time.sleep(0.002)  # both sides take some
+        return array("q", [os.nice(0)] * (stop - start))
+
+    with forked.from_both_ends(4096, niceness, nice=5) as numbers:
+        waited = time.monotonic() + 5
+        while not log.exists() and time.monotonic() < waited:
+            time.sleep(0.002)
+        made = numbers()
+    assert made is not None and set(made) <= {own, min(own + 5, 19)}
+    assert made[0] == min(own + 5, 19) and made[-1] == own  # the copy from the front, this one from the back
+    assert os.nice(0) == own
+
+
 @pytest.mark.parametrize("fail_in", ["copy", "here", "neither, no copy"])
 def test_numbers_the_copy_does_not_give_are_made_here(tmp_path: Path, fail_in: str) -> None:
     log = tmp_path / "log"

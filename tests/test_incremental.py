@@ -1838,3 +1838,84 @@ def test_stats_taken_from_the_root_are_those_taken_from_an_open_folder(
     assert memo.folder_times(output, last.folders) != last.folder_times
     build(site, BuildOptions(output=output))
     assert (output / "about/index.html").is_file()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_output_file_deleted_by_hand_before_an_edit_makes_a_full_build_that_brings_it_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    """An edit in place asks whether the output is as the last build left it only once the edit
+    is made (the output's folders are looked at meanwhile), but before it writes anything: a
+    file deleted by hand makes a full build, which puts it back, as a clean build has it."""
+    from briefgen.build.write import OutputWriter
+
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=jobs))
+    (output / "about/index.html").unlink()  # a page no edit of a briefing touches
+    edit_briefing(site)
+    committed: list[Path] = []
+    commit_in_place = OutputWriter.commit_in_place
+
+    def noted(writer: OutputWriter) -> None:
+        committed.append(output)
+        commit_in_place(writer)
+
+    monkeypatch.setattr(OutputWriter, "commit_in_place", noted)
+    result = build(site, BuildOptions(output=output, jobs=jobs))
+    assert not result.in_place and not committed  # the edit wrote nothing before the full build
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
+    assert build(site, BuildOptions(output=output, jobs=jobs)).in_place and committed  # as left again
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_content_files_statted_from_both_ends_by_two_processes_are_those_one_process_stats(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build stats the content files from the first on in a forked copy and from the last back
+    in its own process: the files, their order and their stats are those one process finds,
+    whatever the size of the runs each side takes; a file that cannot be statted is named."""
+    from briefgen.build import forked, inputs
+    from briefgen.config import load_config
+
+    site = corpus_site(tmp_path, count=60)
+    (site / "content/briefings/2021").mkdir()
+    for n in range(7):  # another folder, and a folder of one file
+        (site / f"content/briefings/2020/b{n}.md").rename(site / f"content/briefings/2021/b{n}.md")
+    (site / "content/briefings/2022").mkdir()
+    (site / "content/briefings/2020/b9.md").rename(site / "content/briefings/2022/b9.md")
+    config = load_config(site, None)
+    alone = inputs.listed_content_stats(config, {}, fork=False)[0]
+    assert len(alone) == 62  # 60 briefings, a page and a registry
+    taken_by = tmp_path / "pids"
+    stats_in = inputs._stats_in
+
+    this = os.getpid()
+
+    def noted(folder: str, names: tuple[str, ...], stats: Any) -> None:
+        with taken_by.open("a", encoding="utf-8") as pids:
+            pids.write(f"{os.getpid()} {len(names)}\n")
+        if os.getpid() == this:
+            time.sleep(0.005)  # the copy, just forked, gets its share
+        stats_in(folder, names, stats)
+
+    monkeypatch.setattr(inputs, "_stats_in", noted)
+    for chunk in (4, 12, 40, 512):  # numbers a side takes at a time: 1, 3, 10 and 128 files
+        monkeypatch.setattr(forked, "_CHUNK", chunk)
+        taken_by.write_text("", encoding="utf-8")
+        both = inputs.listed_content_stats(config, {}, fork=True)[0]
+        assert both == alone and both.stats == alone.stats and both.paths == alone.paths
+        takers = {line.split()[0] for line in taken_by.read_text(encoding="utf-8").splitlines()}
+        assert len(takers) == 2 or chunk == 512, chunk  # both sides, unless one run takes all
+    discover = inputs.discover_listed
+
+    def with_a_ghost(*args: Any) -> Any:
+        groups, listing = discover(*args)
+        kind, folders = groups[0]
+        folder, names = folders[0]
+        return [(kind, [(folder, (*names, "gone.md")), *folders[1:]]), *groups[1:]], listing
+
+    monkeypatch.setattr(inputs, "discover_listed", with_a_ghost)
+    with pytest.raises(BuildFailed) as failed:
+        inputs.listed_content_stats(config, {}, fork=True)
+    (problem,) = failed.value.diagnostics
+    assert problem.path == "content/sources/gone.md" and "cannot read this file" in problem.message

@@ -119,12 +119,14 @@ _CHUNK = 512  # items a side takes at a time: at a few microseconds each, a mill
 
 @contextlib.contextmanager
 def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
-                   fork: bool = True) -> Iterator[Callable[[], array[int] | None]]:
+                   fork: bool = True, nice: int = 0) -> Iterator[Callable[[], array[int] | None]]:
     """A number for each of `count` items, `numbers(start, stop)` giving those of a range of
     them (None if it cannot): a forked copy of this process works from the first item on
     while the block runs; asked for the numbers, this process works from the last one back
     until the two meet, and takes the copy's. The block gets a function that returns them
     all, in order; None if `numbers` could not give some.
+
+    With `nice`, the copy runs at that lower priority: it takes the cores other processes leave.
 
     Meant for a run of short calls (stats) that this process finds other work to do beside:
     when it is done with that, it takes the rest of the run's far end rather than wait. The
@@ -138,6 +140,9 @@ def from_both_ends(count: int, numbers: Callable[[int, int], array[int] | None],
         shared[0], shared[1] = 0, count  # how far the copy has come; where this process has come back to
 
         def forward() -> bytes:
+            if nice:
+                with contextlib.suppress(OSError):
+                    os.nice(nice)
             made = array("q")
 
             def make(start: int, stop: int) -> None:

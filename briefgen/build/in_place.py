@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import gc
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,10 +59,11 @@ class InPlace:
 
 def build_in_place(config: Config, output: Path, found: ContentFiles, global_digest: str,
                    inputs: str, now: dt.datetime, last_build: memo.LastBuild,
-                   read_ahead: ReadAhead | None = None) -> InPlace | None:
+                   as_left: Callable[[], bool], read_ahead: ReadAhead | None = None) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
-    `last_build` is the record of the last build, whose output is as it left it; `read_ahead`,
-    the store's edit_rows being read already."""
+    `last_build` is the record of the last build; `as_left`, whether the output is as it left
+    it, asked before anything is written (a full build takes what is not); `read_ahead`, the
+    store's edit_rows being read already."""
     if not last_build.same_briefing_files(found):
         # A briefing added or removed, known without reading the snapshot. Other files added
         # (a source's archive) may be taken in place; any removed make a full build.
@@ -70,7 +72,7 @@ def build_in_place(config: Config, output: Path, found: ContentFiles, global_dig
     attempt = _Attempt()
     built = None
     try:
-        built = _build(store, attempt, config, output, found, global_digest, inputs, now, last_build)
+        built = _build(store, attempt, config, output, found, global_digest, inputs, now, last_build, as_left)
     except snapshot.DamagedRow as damaged:
         # Rows are kept by name from one snapshot to the next: this one must be written again.
         with contextlib.suppress(OSError):
@@ -97,7 +99,8 @@ class _Attempt:
 
 
 def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found: ContentFiles,
-           global_digest: str, inputs: str, now: dt.datetime, last_build: memo.LastBuild) -> InPlace | None:
+           global_digest: str, inputs: str, now: dt.datetime, last_build: memo.LastBuild,
+           as_left: Callable[[], bool]) -> InPlace | None:
     last = snapshot.read(store, str(output))
     if last is None or last.global_inputs != global_digest:
         return None
@@ -138,7 +141,9 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         attempt.set_up = True
         try:
             edited = edit_in_place(snapshot_baseline(store, last), files, converter, manifest, writer)
-            if edited is None:
+            # Asked once the edit is made, before anything is written: the forked copy that
+            # looks at the output's folders has most often finished by now.
+            if edited is None or not as_left():
                 writer.abort()
                 return None
             key = parse_key()
@@ -165,6 +170,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         rendered, written = edited.manifest, edited.changed_files
         change = snapshot.Delta(edited.replaced, content, edited.archives, edited.passages, edited.sources,
                                 edited.publishers, edited.related, edited.readers)
+    elif not as_left():
+        return None
     delta = snapshot.delta_rows(store, last, change)
     values, dropped, _ = (manifest_delta_rows(store, output, kept_manifest, dict(rendered))
                           if rendered else ({}, (), kept_manifest))

@@ -8,11 +8,12 @@ from __future__ import annotations
 import itertools
 import os
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
 
-from briefgen.build import memo
+from briefgen.build import forked, memo
 from briefgen.build.options import BuildOptions
 from briefgen.build.store import Column, FileStat, Positions, file_stat, joined_positions, stat_base
 from briefgen.config import Config
@@ -255,33 +256,72 @@ def content_stats(config: Config) -> ContentFiles:
     return listed_content_stats(config, {})[0]
 
 
-def listed_content_stats(config: Config, known: Mapping[str, FolderListing]
+def listed_content_stats(config: Config, known: Mapping[str, FolderListing], fork: bool = False
                          ) -> tuple[ContentFiles, Listing]:
     """`content_stats`, with the content folders listed again only where their times differ
-    from those of an earlier listing, `known`; and the listing made (see files.discover_listed)."""
+    from those of an earlier listing, `known`; and the listing made (see files.discover_listed).
+    With `fork`, a forked copy of this process stats the files from the first on while this
+    one stats them from the last back (see forked.from_both_ends): a build's first step, and
+    most of what an edit at 50,000 briefings waits for (143 ms in one process)."""
     groups, listing = discover_listed(config, known)
-    runs: list[tuple[str, str, tuple[str, ...]]] = []
+    runs = [(kind, folder, names) for kind, folders in groups for folder, names in folders]
+    stats = _stats_of_runs(runs, fork)
+    if stats is None:  # a file could not be statted: each is taken again, to name those
+        runs, stats = _stats_one_by_one(config, runs)
+    return _in_order(ContentFiles(runs, stats)), listing
+
+
+def _stats_of_runs(runs: list[tuple[str, str, tuple[str, ...]]], fork: bool) -> array[int] | None:
+    """The stats' numbers of every file of these runs, in order; None when one cannot be statted."""
+    starts = list(itertools.accumulate((len(names) for _, _, names in runs), initial=0))
+
+    def numbers(start: int, stop: int) -> array[int] | None:
+        # A range of numbers, whole files' (the two sides take runs of forked._CHUNK numbers,
+        # a multiple of _STAT_NUMBERS, from either end of a multiple of it).
+        made = array("q")
+        first, last = start // _STAT_NUMBERS, stop // _STAT_NUMBERS
+        at = bisect_right(starts, first) - 1
+        try:
+            while first < last:
+                _, folder, names = runs[at]
+                offset = first - starts[at]
+                taken = min(len(names) - offset, last - first)
+                _stats_in(folder, names[offset:offset + taken] if taken < len(names) else names, made)
+                first += taken
+                at += 1
+        except OSError:
+            return None
+        return made
+
+    with forked.from_both_ends(starts[-1] * _STAT_NUMBERS, numbers, fork) as all_numbers:
+        return all_numbers()
+
+
+def _stats_one_by_one(config: Config, runs: list[tuple[str, str, tuple[str, ...]]]
+                      ) -> tuple[list[tuple[str, str, tuple[str, ...]]], array[int]]:
+    """The runs' stats taken folder by folder, and file by file in a folder where one cannot be
+    statted: BuildFailed naming each file that cannot be."""
+    kept: list[tuple[str, str, tuple[str, ...]]] = []
     stats = array("q")
     problems = []
     prefix = len(str(config.root)) + 1
-    for kind, folders in groups:
-        for folder, names in folders:
-            start = len(stats)
-            try:
-                _stats_in(folder, names, stats)
-                runs.append((kind, folder, names))
-            except OSError:
-                del stats[start:]  # those taken before the one that failed
-                for name in names:  # again one by one, to name each that cannot be read
-                    path = folder + os.sep + name
-                    try:
-                        stats.extend(file_stat(path))
-                        runs.append((kind, folder, (name,)))
-                    except OSError as exc:
-                        problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
+    for kind, folder, names in runs:
+        start = len(stats)
+        try:
+            _stats_in(folder, names, stats)
+            kept.append((kind, folder, names))
+        except OSError:
+            del stats[start:]  # those taken before the one that failed
+            for name in names:  # again one by one, to name each that cannot be read
+                path = folder + os.sep + name
+                try:
+                    stats.extend(file_stat(path))
+                    kept.append((kind, folder, (name,)))
+                except OSError as exc:
+                    problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
     if problems:
         raise BuildFailed(problems)
-    return _in_order(ContentFiles(runs, stats)), listing
+    return kept, stats
 
 
 def _in_order(found: ContentFiles) -> ContentFiles:

@@ -22,6 +22,7 @@ from briefgen.diagnostics import BuildFailed, Diagnostic
 
 if TYPE_CHECKING:
     from briefgen.build.cache import BuildCache
+    from briefgen.build.in_place import InPlace
     from briefgen.build.stages import Loaded
     from briefgen.build.workers import WorkerPool
 
@@ -89,6 +90,25 @@ def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None
     return read_ahead
 
 
+def _edited(config: Config, output: Path, found: ContentFiles, global_digest: str, inputs: str,
+            now: dt.datetime, check: memo.OutputCheck, read_ahead: ReadAhead) -> InPlace | None:
+    """Briefings edited since the last build, rebuilt in place (see in_place.py); None when a
+    full build is needed. The output's folders are looked at meanwhile, by a forked copy: the
+    edit asks whether they are as the last build left them just before it changes the output
+    (at 50,000 briefings the copy takes about 0.24 s, which the edit no longer waits for)."""
+    from briefgen.build.in_place import build_in_place
+
+    record = check.record
+    if record is None:
+        return None
+    memo.forget(config.cache_dir, output)
+    last = memo.with_folders(config.cache_dir, output, record)  # None: not stored whole
+    if last is None:
+        return None
+    return build_in_place(config, output, found, global_digest, inputs, now, last, check.folders_as_left,
+                          read_ahead)
+
+
 def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck | None
                   ) -> OutputState:
     if check is None:  # no cache: no last build to start from
@@ -127,27 +147,40 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
-    # With cores to spare, the output's folders are looked at by a forked copy of this
-    # process while this one looks at the content files: both are long runs of stat calls.
+    # With cores to spare, the output's folders are looked at by a forked copy of this process,
+    # at a lower priority, while this one and another copy look at the content files from both
+    # ends: all three are long runs of stat calls. An edit in place goes on once the content
+    # files are looked at, and asks for the folders' times only before it writes; a build that
+    # changes nothing takes its share of the folders. (Forked after the content files, the
+    # folders' copy made a build that changes nothing 40 ms slower at 50,000 briefings.)
     checking = (memo.checking_output(config.cache_dir, output, fork=options.jobs > 1)
                 if options.use_cache else contextlib.nullcontext(None))
     read_ahead = None
     try:
         with checking as check:
             known = memo.read_listing(config.cache_dir, config.content_dir) if options.use_cache else {}
-            found, listing = listed_content_stats(config, known)
+            found, listing = listed_content_stats(config, known, fork=options.jobs > 1)
             global_digest = global_inputs(config, options, output)
             inputs = inputs_digest(global_digest, found)
             if check is not None:
                 read_ahead = _edit_read_ahead(config, output, check.record, inputs, found)
-            state = _output_state(output, global_digest, inputs, check)
-        last = state.last
-        if options.use_cache:
-            memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
             now = options.now or dt.datetime.now(dt.UTC)
             # What the build read is handed over with the result, as its model is: freed on
             # return, 50,000 content files' stats took 6 ms for nothing.
             read = (found, listing, known)
+            if options.use_cache:
+                memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
+            if check is not None and read_ahead is not None:
+                edited = _edited(config, output, found, global_digest, inputs, now, check, read_ahead)
+                if edited is not None:
+                    return BuildResult(output, edited.briefings, edited.files, edited.rendered,
+                                       edited.files - edited.rendered, edited.warnings,
+                                       time.perf_counter() - started,
+                                       edited.drafts_left_out, edited.future_left_out, in_place=True,
+                                       model=(edited.model, read))
+            state = _output_state(output, global_digest, inputs, check)
+        last = state.last
+        if options.use_cache:
             if last is not None and state.current(now):
                 return BuildResult(output, last.briefings, last.files, 0, last.files, last.warnings,
                                    time.perf_counter() - started, last.drafts_left_out, last.future_left_out,
@@ -155,16 +188,6 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             memo.forget(config.cache_dir, output)
             if last is not None:
                 last = memo.with_folders(config.cache_dir, output, last)  # None: not stored whole
-            if last is not None and state.as_left:
-                from briefgen.build.in_place import build_in_place
-
-                edited = build_in_place(config, output, found, global_digest, inputs, now, last, read_ahead)
-                if edited is not None:
-                    return BuildResult(output, edited.briefings, edited.files, edited.rendered,
-                                       edited.files - edited.rendered, edited.warnings,
-                                       time.perf_counter() - started,
-                                       edited.drafts_left_out, edited.future_left_out, in_place=True,
-                                       model=(edited.model, read))
     finally:
         if read_ahead is not None:
             read_ahead.close()  # its thread, before a full build forks
