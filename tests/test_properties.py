@@ -8,6 +8,7 @@ import base64
 import datetime as dt
 import itertools
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -1020,3 +1021,33 @@ def test_damaged_citations_are_refused() -> None:
             _unpickled_citations(ids, numbers.tobytes(), locators)
     with pytest.raises(ValueError, match="damaged citations"):
         Citations(("a",), array("i", [0, 2, 3]), ())  # signed numbers: not this class's
+
+
+_key_st = st.text("0123456789abcdef", min_size=24, max_size=24)
+
+
+@SETTINGS
+@given(st.lists(_key_st, max_size=12), st.dictionaries(st.integers(0, 11), _key_st, max_size=4),
+       st.integers(-14, 14), st.integers(-14, 14))
+def test_document_keys_kept_as_one_string_read_as_the_list_they_were_made_from(
+        keys: list[str], replaced: dict[int, str], start: int, stop: int) -> None:
+    """The search index's document keys, as its head keeps them: indexed, sliced, iterated and
+    compared as the list; replaced by id as the list would be; pickled and read back whole."""
+    from briefgen.search.postings import Keys
+
+    packed = Keys.of(keys)
+    assert isinstance(packed, Keys) and packed == keys and list(packed) == keys and len(packed) == len(keys)
+    assert packed[start:stop] == keys[start:stop]
+    for at in range(-len(keys), len(keys)):
+        assert packed[at] == keys[at]
+    with pytest.raises(IndexError):
+        packed[len(keys)]
+    assert pickle.loads(pickle.dumps(packed)) == packed
+    replaced = {at: key for at, key in replaced.items() if at < len(keys)}
+    expected = [replaced.get(at, key) for at, key in enumerate(keys)]
+    assert packed.replaced(replaced) == expected and packed == keys  # a new one; this one as it was
+    if keys:  # a new key of another width: a list
+        assert packed.replaced({0: "short"}) == ["short", *keys[1:]]
+    assert Keys.of(["short", *keys]) == ["short", *keys]  # another width: left a list
+    with pytest.raises(ValueError):
+        Keys("0" * 23, 1)
