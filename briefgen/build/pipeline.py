@@ -102,7 +102,7 @@ def _edited(config: Config, output: Path, found: ContentFiles, global_digest: st
     if record is None:
         return None
     memo.forget(config.cache_dir, output)
-    last = memo.with_folders(config.cache_dir, output, record)  # None: not stored whole
+    last = memo.with_folders(config.cache_dir, output, record, read_ahead)  # None: not stored whole
     if last is None:
         return None
     return build_in_place(config, output, found, global_digest, inputs, now, last, check.folders_as_left,

@@ -54,10 +54,15 @@ SNAPSHOT_DELTA_ROW = "snapshot/delta"  # the edits in place since
 CATALOG_ROW = "dates"  # the dates and texts the catalog formatted (stages._format_days)
 
 
+def output_folders_row(output: str) -> str:
+    """The row of the folders of the last build into an output folder (see memo.py)."""
+    return f"build-folders/{output}"
+
+
 def edit_rows(output: str) -> tuple[str, ...]:
     """The rows an edit in place into `output` reads, whatever it edits."""
     return (SNAPSHOT_ROW, SNAPSHOT_DELTA_ROW, manifest_row(output), manifest_delta_row(output),
-            CATALOG_ROW)
+            CATALOG_ROW, output_folders_row(output))
 
 
 _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
