@@ -1919,3 +1919,22 @@ def test_content_files_statted_from_both_ends_by_two_processes_are_those_one_pro
         inputs.listed_content_stats(config, {}, fork=True)
     (problem,) = failed.value.diagnostics
     assert problem.path == "content/sources/gone.md" and "cannot read this file" in problem.message
+
+
+def test_names_many_briefings_share_are_held_once_in_a_batch_of_parsed_files() -> None:
+    """Topics, source ids and cited ids are interned as parsed: a batch of parsed files pickled
+    (as a worker sends them, and as the cache keeps them) holds each name once."""
+    from briefgen.content.markup import Converter
+    from briefgen.content.records import parse_briefing
+
+    converter = Converter()
+    docs = []
+    for n in range(2):
+        text = corpus_briefing(f"Briefing {n}", f"2020-01-1{n}", "Alpha", f"Text {n} cites [@src-a].")
+        doc, problems = parse_briefing(f"content/briefings/2020/b{n}.md", text.encode(), converter)
+        assert doc is not None and not problems
+        docs.append(doc)
+    first, second = pickle.loads(pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL))
+    assert first.topics == second.topics == ("Alpha",) and first.topics[0] is second.topics[0]
+    assert first.source_ids == second.source_ids and first.source_ids[0] is second.source_ids[0]
+    assert first.body.cited_ids[0] is second.body.cited_ids[0] is second.source_ids[0]

@@ -435,7 +435,7 @@ class Converter:
             written = self._read_citations(body, source_path, _written_citations(body))
         uses = _locate_citations(masked, found, written, body_line)
         links = _locate_links(masked, found_links, body_line)
-        cited_ids = tuple(dict.fromkeys(use.source_id for use in uses))
+        cited_ids = tuple(dict.fromkeys(sys.intern(use.source_id) for use in uses))  # see records.py
         return Conversion(
             html=converted,
             citations=Citations.of(uses, cited_ids),  # the same ids: pickled once
