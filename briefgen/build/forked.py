@@ -1,8 +1,9 @@
 """Work done by a forked copy of this process, on another core, while this one goes on.
 
-A build starts with two sweeps of `stat` calls: the content files and the
-output's folders. Threads do not run them side by side: each call is short,
-and the GIL changes hands at every one. Two processes do. The copy sends its
+A build starts with two sweeps of `stat` calls: the content files (this
+process and a copy, from both ends) and the output's folders (another copy).
+Threads do not run them side by side: each call is short, and the GIL changes
+hands at every one. Processes do. The copy sends its
 result back through a pipe as bytes. If the copy cannot be made or fails, the
 work runs in this process when its result is asked for, so the result is the
 same either way, only later.
