@@ -110,7 +110,8 @@ class _Column:
         if self._split is not None:
             return self._split[at]
         start = self._start + at * (_WIDTH + 1)  # a position the paths gave: within the column
-        return self._row[start:start + _WIDTH].decode("ascii")
+        # Hex as written; a damaged byte reads as a value no fingerprint or digest equals.
+        return self._row[start:start + _WIDTH].decode("ascii", "replace")
 
     def run(self, start: int, count: int) -> list[str]:
         if self._split is not None:
@@ -118,7 +119,7 @@ class _Column:
         if not count:
             return []
         first = self._start + start * (_WIDTH + 1)
-        return self._row[first:first + count * (_WIDTH + 1) - 1].decode("ascii").split("\0")
+        return self._row[first:first + count * (_WIDTH + 1) - 1].decode("ascii", "replace").split("\0")
 
     def values(self) -> list[str]:
         return self.run(0, self._count)
