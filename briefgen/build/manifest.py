@@ -19,12 +19,21 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
-from briefgen.build.store import Store, StreamedRow, manifest_delta_row, manifest_row
+from briefgen.build.store import (
+    Column,
+    Positions,
+    Store,
+    StreamedRow,
+    column_run,
+    manifest_delta_row,
+    manifest_row,
+)
 
 Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
 ManifestChanges = dict[str, tuple[str, str] | None]
@@ -40,7 +49,6 @@ _KEEP_MANIFESTS = 4  # the build's, the preview's and a publish target or two
 # Every build reads the delta beside the row: a few milliseconds at this size, against a
 # quarter of a second to write the full row of 140,000 files again.
 _MANIFEST_DELTA_LIMIT = 20_000
-_WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 # From this many files asked for at once, PackedManifest.digests first tries them as a run.
 _RUN_FROM = 64
 _RUN = 4096  # files written at a time
@@ -91,55 +99,68 @@ def _written(out: IO[bytes], values: Iterator[str]) -> int:
     return size
 
 
-class _Column:
-    """A column of fingerprints or digests where the row holds it: sliced where each value has
-    the same width, split into strings only when they do not."""
+class _RowPaths(Sequence[str]):
+    """A manifest row's paths where the row holds them, each between two NULs: a path is found
+    by its bytes (store.Positions scans with `index` for the first few asked for), and the paths
+    are split only when they are all asked for."""
 
     def __init__(self, row: bytes, start: int, end: int, count: int) -> None:
-        self._row, self._start, self._count = row, start, count
-        step = _WIDTH + 1
-        fixed = count == 0 or (end - start == count * step - 1
-                               and row[start + _WIDTH:end:step] == b"\0" * (count - 1))
+        self._row, self._start, self._end, self._count = row, start, end, count
         self._split: list[str] | None = None
-        if not fixed:
-            self._split = row[start:end].decode("utf-8").split("\0")
-            if len(self._split) != count:
-                raise ValueError("a manifest column of another length")
 
-    def __getitem__(self, at: int) -> str:
-        if self._split is not None:
-            return self._split[at]
-        start = self._start + at * (_WIDTH + 1)  # a position the paths gave: within the column
-        # Hex as written; a damaged byte reads as a value no fingerprint or digest equals.
-        return self._row[start:start + _WIDTH].decode("ascii", "replace")
+    def index(self, path: Any, start: int = 0, stop: int = sys.maxsize) -> int:
+        """Where a path is among the row's (or where a run of them, joined by NULs, begins);
+        ValueError when it is not there."""
+        if start or stop != sys.maxsize:
+            return super().index(path, start, stop)
+        begin, end = self._start, self._end
+        at = self._row.find(b"\0%s\0" % str(path).encode("utf-8"), begin, end)
+        if at < 0:
+            raise ValueError(path)
+        # Path n follows the column's n-th NUL (counted from 0), and from that NUL to the
+        # column's end there are count - n + 1: they are counted on the shorter side (a whole
+        # column of 5.8 MB of paths took 4 ms).
+        if at - begin <= end - at:
+            position = self._row.count(b"\0", begin, at)
+        else:
+            position = self._count + 1 - self._row.count(b"\0", at, end)
+        if not 0 <= position < self._count:
+            raise DamagedManifest("a manifest row whose paths do not line up")
+        return position
 
-    def run(self, start: int, count: int) -> list[str]:
-        if self._split is not None:
-            return self._split[start:start + count]
-        if not count:
-            return []
-        first = self._start + start * (_WIDTH + 1)
-        return self._row[first:first + count * (_WIDTH + 1) - 1].decode("ascii", "replace").split("\0")
+    def _paths(self) -> list[str]:
+        if self._split is None:
+            joined = self._row[self._start + 1:self._end - 1].decode("utf-8")
+            self._split = joined.split("\0") if self._count else []
+            if len(self._split) != self._count:
+                raise DamagedManifest("a manifest row whose paths do not line up")
+        return self._split
 
-    def values(self) -> list[str]:
-        return self.run(0, self._count)
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, at: int) -> str: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[str]: ...
+    def __getitem__(self, at: int | slice) -> str | list[str]:
+        return self._paths()[at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths())
 
 
 class PackedManifest(Mapping[str, tuple[str, str]]):
     """A manifest row as read, with the changes of its delta row over it. An edit in place
     looks up a file or two and a run of the search index's files: each is found in the row's
     bytes (a millisecond or two at 50,000 briefings), where splitting the paths took 12 ms.
-    Past a few lookups, every path is indexed."""
+    Past a few lookups, every path is indexed (see store.Positions)."""
 
-    _SCANS = 8
-
-    def __init__(self, row: bytes, count: int, paths: tuple[int, int], fingerprints: _Column,
-                 digests: _Column, changes: ManifestChanges | None = None) -> None:
+    def __init__(self, paths: _RowPaths, fingerprints: Column | list[str], digests: Column | list[str],
+                 changes: ManifestChanges | None = None) -> None:
         self.changes: ManifestChanges = changes or {}
-        self._row, self._count, self._paths = row, count, paths
-        self._fingerprints, self._digests = fingerprints, digests
-        self._index: dict[str, int] | None = None
-        self._scans = 0
+        self._paths, self._fingerprints, self._digests = paths, fingerprints, digests
+        self._at = Positions(paths)
 
     @classmethod
     def checked(cls, row: object) -> tuple[PackedManifest, str] | None:
@@ -157,55 +178,19 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
         ends = list(itertools.accumulate(lengths, initial=_HEADER))
         if ends[-1] != len(row) or any(length < 0 for length in lengths):
             return None
-        paths = (ends[0], ends[1])
         # Bounded by NULs, with a NUL between each two: checked in full when split (see
-        # _paths_list); a lookup finds a path only between two NULs, at a position below the count.
+        # _RowPaths); a lookup finds a path only between two NULs, at a position below the count.
         if (lengths[0] == 0) != (count == 0) or (count and not row[ends[0]] == row[ends[1] - 1] == 0):
             return None
         try:
-            return cls(row, count, paths, _Column(row, ends[1], ends[2], count),
-                       _Column(row, ends[2], ends[3], count)), token
-        except (ValueError, UnicodeDecodeError):
+            return cls(_RowPaths(row, ends[0], ends[1], count), Column.of(row, count, ends[1], ends[2]),
+                       Column.of(row, count, ends[2], ends[3])), token
+        except ValueError:
             return None
-
-    def _paths_list(self) -> list[str]:
-        start, end = self._paths
-        paths = self._row[start + 1:end - 1].decode("utf-8").split("\0") if self._count else []
-        if len(paths) != self._count:
-            raise DamagedManifest("a manifest row whose paths do not line up")
-        return paths
-
-    def _position(self, rel: str) -> int | None:
-        if "\0" in rel:
-            return None  # no path holds one; paths joined by them are a run (see _run_digests)
-        if self._index is None and self._scans < self._SCANS:
-            self._scans += 1
-            return self._found(rel)
-        if self._index is None:
-            paths = self._paths_list()
-            self._index = dict(zip(paths, range(len(paths)), strict=True))
-        return self._index.get(rel)
-
-    def _found(self, rel: str) -> int | None:
-        """Where a path is among the row's, found in its bytes (or where a run of them joined by
-        NULs begins)."""
-        start, end = self._paths
-        at = self._row.find(b"\0%s\0" % rel.encode("utf-8"), start, end)
-        if at < 0:
-            return None
-        # Path n follows the column's n-th NUL (counted from 0), and from that NUL to the
-        # column's end there are count - n + 1: they are counted on the shorter side (a whole
-        # column of 5.8 MB of paths took 4 ms).
-        if at - start <= end - at:
-            position = self._row.count(b"\0", start, at)
-        else:
-            position = self._count + 1 - self._row.count(b"\0", at, end)
-        if not 0 <= position < self._count:
-            raise DamagedManifest("a manifest row whose paths do not line up")
-        return position
 
     def _stored(self, rel: str) -> tuple[str, str] | None:
-        position = self._position(rel)
+        # No path holds a NUL; paths joined by them are a run (see _run_digests).
+        position = None if "\0" in rel else self._at.get(rel)
         return None if position is None else (self._fingerprints[position], self._digests[position])
 
     def __getitem__(self, rel: str) -> tuple[str, str]:
@@ -238,10 +223,11 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
         row's bytes; None when they are not such a run."""
         if len(rels) < _RUN_FROM:
             return None
-        start = self._found("\0".join(rels))
-        if start is None:
+        try:
+            start = self._paths.index("\0".join(rels))
+        except ValueError:
             return None
-        found: list[str | None] = list(self._digests.run(start, len(rels)))
+        found: list[str | None] = list(column_run(self._digests, start, len(rels)))
         for at, rel in enumerate(rels):
             if rel in self.changes:
                 entry = self.changes[rel]
@@ -250,30 +236,29 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
 
     def __iter__(self) -> Iterator[str]:
         changes = self.changes
-        yield from (rel for rel in self._paths_list() if changes.get(rel, ()) is not None)
+        yield from (rel for rel in self._paths if changes.get(rel, ()) is not None)
         yield from (rel for rel, entry in changes.items() if entry is not None and self._stored(rel) is None)
 
     @property
     def stored_count(self) -> int:
         """The files of the row, without the changes over it."""
-        return self._count
+        return len(self._paths)
 
     def __len__(self) -> int:
-        count = self._count
+        count = len(self._paths)
         for rel, entry in self.changes.items():
             count += (entry is not None) - (self._stored(rel) is not None)
         return count
 
     def with_changes(self, changes: ManifestChanges) -> PackedManifest:
         """This manifest with more changes over the same stored row."""
-        other = PackedManifest(self._row, self._count, self._paths, self._fingerprints, self._digests,
-                               {**self.changes, **changes})
-        other._index, other._scans = self._index, self._scans
+        other = PackedManifest(self._paths, self._fingerprints, self._digests, {**self.changes, **changes})
+        other._at = self._at
         return other
 
     def as_dict(self) -> Manifest:
-        entries = zip(self._fingerprints.values(), self._digests.values(), strict=True)
-        files = dict(zip(self._paths_list(), entries, strict=True))  # lengths checked
+        entries = zip(self._fingerprints, self._digests, strict=True)
+        files = dict(zip(self._paths, entries, strict=True))  # lengths checked
         return _with_changes(files, self.changes)
 
 

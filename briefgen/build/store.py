@@ -69,54 +69,72 @@ _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 
 
 class Column:
-    """A column of digests as a row stores it, one string, when every value has the same
-    width: split, it was as many string objects as files (the snapshot's content files', 50,000
-    at 50,000 briefings). manifest.py reads its columns the same way, from the row's bytes."""
+    """A column of fingerprints or digests as a row stores it, joined by NULs, read where it
+    lies when every value has the same width: in a string (the snapshot's content files) or in
+    a row's bytes (a manifest's, manifest.py). Split, it was as many string objects as files:
+    50,000 for the content files and 141,803 for a manifest at 50,000 briefings."""
 
-    __slots__ = ("_count", "_joined")
+    __slots__ = ("_count", "_joined", "_start")
 
-    def __init__(self, joined: str, count: int) -> None:
-        self._joined, self._count = joined, count
+    def __init__(self, joined: str | bytes, count: int, start: int = 0) -> None:
+        self._joined, self._count, self._start = joined, count, start
 
     @classmethod
-    def of(cls, joined: str, count: int) -> Column | list[str]:
-        """The values of a column joined by NULs, `count` of them (a ValueError when not)."""
+    def of(cls, joined: str | bytes, count: int, start: int = 0, end: int | None = None
+           ) -> Column | list[str]:
+        """The `count` values joined by NULs in `joined` (from `start` to `end`): as they lie
+        when they have one width, else split (a ValueError when there are not `count`)."""
+        end = len(joined) if end is None else end
         step = _WIDTH + 1
-        if count and len(joined) == count * step - 1 and joined[_WIDTH::step] == "\0" * (count - 1):
-            return cls(joined, count)
-        values = joined.split("\0") if count else []
+        if count and end - start == count * step - 1:
+            separators = joined[start + _WIDTH:end:step]
+            if separators == ("\0" if isinstance(separators, str) else b"\0") * (count - 1):
+                return cls(joined, count, start)
+        values = _text(joined[start:end]).split("\0") if count else []
         if len(values) != count:
-            raise ValueError("a manifest column of another length")
+            raise ValueError("a column of another length")
         return values
 
     def __getitem__(self, at: int) -> str:
-        start = at * (_WIDTH + 1)  # a position the paths' index gave: within the column
-        return self._joined[start:start + _WIDTH]
+        first = self._start + at * (_WIDTH + 1)  # a position the paths gave: within the column
+        return _text(self._joined[first:first + _WIDTH])
 
     def __iter__(self) -> Iterator[str]:
-        joined = self._joined
-        return (joined[start:start + _WIDTH] for start in range(0, len(joined), _WIDTH + 1))
+        return iter(self.run(0, self._count))
 
     def replaced(self, values: Mapping[int, str]) -> str | None:
-        """The column as stored, with the values at these positions replaced, joined again
-        without splitting it; None when a new value is of another width."""
-        if any(len(value) != _WIDTH for value in values.values()):
+        """The column of a string as stored, with the values at these positions replaced,
+        joined again without splitting it; None when a new value is of another width (or the
+        column lies in bytes)."""
+        joined = self._joined
+        if not isinstance(joined, str) or any(len(value) != _WIDTH for value in values.values()):
             return None
-        step, joined = _WIDTH + 1, self._joined
-        pieces, last = [], 0
+        step, last = _WIDTH + 1, self._start
+        pieces = []
         for at in sorted(values):
-            pieces += [joined[last:at * step], values[at]]
-            last = at * step + _WIDTH
-        pieces.append(joined[last:])
+            pieces += [joined[last:self._start + at * step], values[at]]
+            last = self._start + at * step + _WIDTH
+        pieces.append(joined[last:self._start + self._count * step - 1])
         return "".join(pieces)
 
     def run(self, start: int, count: int) -> list[str]:
         """The values at positions start to start + count - 1 (within the column)."""
-        step = _WIDTH + 1
-        return self._joined[start * step:(start + count) * step - 1].split("\0") if count else []
+        first = self._start + start * (_WIDTH + 1)
+        return _text(self._joined[first:first + count * (_WIDTH + 1) - 1]).split("\0") if count else []
 
     def __len__(self) -> int:
         return self._count
+
+
+def _text(value: str | bytes) -> str:
+    """A column's values as text: hex as written, and a damaged byte as a value no fingerprint
+    or digest equals."""
+    return value if isinstance(value, str) else value.decode("ascii", "replace")
+
+
+def column_run(column: Column | list[str], start: int, count: int) -> list[str]:
+    """The values of a column as Column.of gives it, at positions start to start + count - 1."""
+    return column.run(start, count) if isinstance(column, Column) else column[start:start + count]
 
 
 def joined_positions(joined: str, wanted: Iterable[str]) -> dict[str, int]:
@@ -127,12 +145,19 @@ def joined_positions(joined: str, wanted: Iterable[str]) -> dict[str, int]:
         if joined == item or joined.startswith(item + "\0"):
             found[item] = 0
             continue
-        at = joined.find("\0" + item + "\0")
-        if at < 0 and joined.endswith("\0" + item):
-            at = len(joined) - len(item) - 1
+        at = nul_before(joined, item)
         if at >= 0:
             found[item] = joined.count("\0", 0, at + 1)
     return found
+
+
+def nul_before(joined: str, item: str, start: int = 0) -> int:
+    """Where the NUL before `item` is among strings joined by NULs, from `start` on, when it is
+    one of them, whole, after the first (followed by a NUL, or last); -1 when it is not."""
+    at = joined.find(f"\0{item}\0", start)
+    if at < 0 and joined.endswith("\0" + item) and len(joined) - len(item) - 1 >= start:
+        at = len(joined) - len(item) - 1
+    return at
 
 
 class Positions(Mapping[str, int]):
