@@ -111,3 +111,21 @@ def test_kept_entries_are_let_go_least_recently_used_first_past_their_size(monke
     assert kept.get(2) is None and kept.get(1) is not None and kept.get(3) is not None
     kept.add(4, feeds.AtomEntry(when, "x" * 50))  # larger than the bound alone: kept, alone
     assert [kept.get(i) is not None for i in range(5)] == [False, False, False, False, True]
+
+
+@SETTINGS
+@given(urls=st.lists(st.tuples(st.text(st.sampled_from("az09/-_.:?=#%&<>\"'é中\x01"), max_size=12),
+                               st.one_of(st.none(), st.dates())), max_size=40),
+       run=st.integers(1, 8))
+def test_sitemap_made_in_runs_lists_every_url_once_in_order(monkeypatch, urls: list[tuple[str, dt.date | None]],
+                                                             run: int) -> None:
+    # Runs of a few URLs stand for a part's runs of a thousand; the text is one whatever the run.
+    monkeypatch.setattr(feeds, "_SITEMAP_RUN", run)
+    made = feeds.sitemap(iter(urls))
+    monkeypatch.setattr(feeds, "_SITEMAP_RUN", 10_000)
+    assert made == feeds.sitemap(urls)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    listed = [(url.findtext("s:loc", namespaces=ns), url.findtext("s:lastmod", namespaces=ns))
+              for url in fromstring(made).findall("s:url", ns)]
+    assert listed == [(strip_forbidden(url), day.isoformat() if day else None) for url, day in urls]
+    assert made.endswith(b"</urlset>\n") and made.count(b"\n") == len(urls) + 3

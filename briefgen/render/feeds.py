@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -168,29 +169,27 @@ def json_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-@dataclass(frozen=True)
-class SitemapEntry:
-    """One URL of a sitemap, with its date of last change where known."""
-
-    url: str  # absolute
-    lastmod: dt.date | None = None
-
-
 # What _xml_text changes in a text: one search tells the few URLs that need it (a sitemap part
 # names 50,000 of them, and an edit that changes a briefing's date of update writes one again).
 _NOT_PLAIN_XML = re.compile(f"[&<>]|{FORBIDDEN.pattern}")
+_SITEMAP_RUN = 1024  # URLs made into text at a time: a part's 50,000 lines are never all held
 
 
-def sitemap(entries: Sequence[SitemapEntry]) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+def sitemap(entries: Iterable[tuple[str, dt.date | None]]) -> bytes:
+    """A sitemap of (absolute URL, date of last change) pairs."""
+    runs = [b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
     not_plain = _NOT_PLAIN_XML.search
-    for entry in entries:
-        lastmod = f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else ""
-        url = _xml_text(entry.url) if not_plain(entry.url) else entry.url
-        lines.append(f"<url><loc>{url}</loc>{lastmod}</url>")
-    lines.append("</urlset>\n")
-    return "\n".join(lines).encode("utf-8")
+    entries = iter(entries)
+    while run := list(itertools.islice(entries, _SITEMAP_RUN)):
+        lines = []
+        for url, lastmod in run:
+            shown = _xml_text(url) if not_plain(url) else url
+            lines.append(f"<url><loc>{shown}</loc><lastmod>{lastmod.isoformat()}</lastmod></url>\n"
+                         if lastmod else f"<url><loc>{shown}</loc></url>\n")
+        runs.append("".join(lines).encode("utf-8"))
+    runs.append(b"</urlset>\n")
+    return b"".join(runs)
 
 
 def sitemap_index(part_urls: Sequence[str]) -> bytes:

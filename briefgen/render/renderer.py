@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import traceback
 from collections import ChainMap
-from collections.abc import Callable, Collection, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -442,9 +442,9 @@ class Renderer:
         info = self._feed_info(f"{name} — {self.config.site.title}", spec.rel, urls.topic(slug))
         return feeds.atom_feed(info, self._atom_entries(self.site.topics[slug]))
 
-    def _sitemap_entries(self, part: int) -> list[feeds.SitemapEntry]:
-        return [feeds.SitemapEntry(self.scheme.absolute(rel), lastmod)
-                for rel, lastmod in sitemap_entries(self.plan, self.site, part)]
+    def _sitemap_entries(self, part: int) -> Iterator[tuple[str, dt.date | None]]:
+        absolute = self.scheme.absolute
+        return ((absolute(rel), lastmod) for rel, lastmod in sitemap_entries(self.plan, self.site, part))
 
     def _sitemap(self, spec: PageSpec) -> bytes:
         (parts,) = spec.args

@@ -242,7 +242,6 @@ class Views:
     site_image: str = ""
     topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
-    _references: dict[int, BriefingRef] = field(default_factory=dict)
     _topic_refs: dict[str, TopicRef] = field(default_factory=dict)
     _citers: dict[str, tuple[int, ...]] | None = None
     _content_hrefs: dict[str, str] | None = None
@@ -291,12 +290,8 @@ class Views:
         return cached
 
     def reference(self, index: int) -> BriefingRef:
-        found = self._references.get(index)
-        if found is None:
-            b = self.site.briefings[index]
-            found = self._references[index] = BriefingRef(b.title, self.href(b.url), date_iso(b.date),
-                                                          self.date_display(b.date), b.draft)
-        return found
+        b = self.site.briefings[index]
+        return BriefingRef(b.title, self.href(b.url), date_iso(b.date), self.date_display(b.date), b.draft)
 
     def summaries(self, indexes: Sequence[int]) -> tuple[BriefingSummary, ...]:
         return tuple(self.summary(i) for i in indexes)
@@ -472,13 +467,23 @@ class Views:
                               p.citing_briefings)
 
     def articles(self, p: Publisher) -> tuple[ArticleEntry, ...]:
+        # A briefing citing several of the publisher's articles is named once; the names are
+        # not kept past the page: across the publishers' pages they name every briefing.
+        references: dict[int, BriefingRef] = {}
+
+        def reference(index: int) -> BriefingRef:
+            found = references.get(index)
+            if found is None:
+                found = references[index] = self.reference(index)
+            return found
+
         return tuple(
             ArticleEntry(
                 id=a.source.id, title=a.source.title, url=a.source.url,
                 published_display=self.date_display(a.source.published) if a.source.published else None,
                 published_iso=date_iso(a.source.published) if a.source.published else None,
                 authors=a.source.authors, archive_url=a.source.archive_url,
-                cited_by=tuple(self.reference(i) for i in a.cited_by),
+                cited_by=tuple(reference(i) for i in a.cited_by),
             )
             for a in p.articles
         )

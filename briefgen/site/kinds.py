@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 from array import array
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +62,7 @@ class PlanContext:
 
     site: Site
     per_page: int
-    sitemap_entries: Callable[[int], Sequence[tuple[str, Any]]]
+    sitemap_entries: Callable[[int], Iterable[tuple[str, Any]]]
     descriptions: Mapping[str, str] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
