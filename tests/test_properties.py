@@ -690,6 +690,65 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
     assert _manifest_row(packed).as_dict() == expected
 
 
+_digest_st = st.one_of(st.just(""), st.text("0123456789abcdef", min_size=32, max_size=32),
+                       st.text("0123456789abcdefé\0", max_size=40))
+
+
+@SETTINGS
+@given(st.lists(_digest_st, max_size=12), st.lists(st.tuples(st.integers(-2, 13), _digest_st), max_size=8),
+       st.lists(_digest_st, max_size=4))
+def test_digests_by_position_read_as_the_list_they_were_set_from(
+        values: list[str], sets: list[tuple[int, str]], more: list[str]) -> None:
+    from briefgen.build.store import Digests
+
+    column, expected = Digests(len(values)), [""] * len(values)
+    for at, value in [*enumerate(values), *sets]:
+        if 0 <= at < len(values):
+            column[at] = value
+            expected[at] = value
+        else:
+            with pytest.raises(IndexError):
+                column[at] = value
+    copied = column.copy()
+    column.extend(more)
+    expected += more
+    assert list(column) == expected and len(column) == len(expected)
+    assert [column.get(at) for at in range(-1, len(expected) + 1)] == [None, *(v or None for v in expected), None]
+    assert list(copied) == expected[:len(values)]  # a copy does not follow what is set after
+    again = pickle.loads(pickle.dumps(column))
+    assert list(again) == expected
+    for at in range(0, len(expected), 2):
+        again.pop(at)
+    merged = Digests(len(expected))
+    merged.update(again)
+    assert list(merged) == ["" if at % 2 == 0 else value for at, value in enumerate(expected)]
+
+
+@SETTINGS
+@given(st.dictionaries(_rel_st, _entry_st, max_size=12), st.randoms(use_true_random=False))
+def test_a_planned_manifest_reads_as_the_dict_of_its_entries_whatever_order_they_are_set_in(
+        files: dict[str, tuple[str, str]], random: Any) -> None:
+    from briefgen.build import manifest
+
+    planned = manifest.PlannedManifest(list(files))
+    places = list(range(len(files)))
+    random.shuffle(places)
+    for place in places:
+        planned.set_fingerprint(place, files[planned.file(place)][0])
+    random.shuffle(places)
+    for place in places:
+        planned.set_digest(place, files[planned.file(place)][1])
+    assert dict(planned.items()) == files and list(planned.values()) == list(files.values())
+    assert dict(planned) == files and len(planned) == len(files) and list(planned) == list(files)
+    assert manifest.as_dict(planned) == files and "not/a/file" not in planned
+    # Written as a row and read back, and pending (none vouched for) as the cache keeps it.
+    assert _manifest_row(planned).as_dict() == files
+    unvouched = manifest.Unvouched(planned)
+    assert dict(unvouched.items()) == dict(unvouched) == dict.fromkeys(files, manifest.UNVOUCHED)
+    assert list(unvouched.values()) == [manifest.UNVOUCHED] * len(files) and "not/a/file" not in unvouched
+    assert _manifest_row(unvouched).as_dict() == dict.fromkeys(files, manifest.UNVOUCHED)
+
+
 @SETTINGS
 @given(st.dictionaries(_rel_st, _entry_st, max_size=12),
        st.lists(st.tuples(st.integers(0, 11), st.one_of(st.none(), _entry_st)), max_size=4),

@@ -33,7 +33,6 @@ import jinja2.bccache
 from briefgen import __version__
 from briefgen.build.manifest import (
     KeptManifest,
-    Manifest,
     delta_room,
     full_manifest_rows,
     manifest_changes,
@@ -282,8 +281,11 @@ class BuildCache:
             self._manifests[str(output)] = kept.files
         return self._manifests[str(output)]
 
-    def set_manifest(self, output: Path, files: Manifest) -> None:
-        if self._manifests.get(str(output)) != files:
+    def set_manifest(self, output: Path, files: Mapping[str, tuple[str, str]]) -> None:
+        current = self._manifests.get(str(output))
+        # Compared when both are dicts: Mapping's == would make a dict of each other kind.
+        if current is not files and not (isinstance(current, dict) and isinstance(files, dict)
+                                         and current == files):
             self._manifests[str(output)] = files
             self._manifests_set = [str(output), *(o for o in self._manifests_set if o != str(output))]
             self._dirty = True

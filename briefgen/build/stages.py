@@ -16,11 +16,12 @@ import os
 import pickle
 import time
 import zoneinfo
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, overload
 
 import jinja2
 
@@ -29,6 +30,7 @@ from briefgen.build import forked
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints, known_templates
 from briefgen.build.inputs import ContentFiles, PackedContent, content_stats, unreadable
+from briefgen.build.manifest import PlannedManifest
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import CATALOG_ROW, FileStat, file_stat
 from briefgen.config import Config, load_config
@@ -414,7 +416,7 @@ class Sink(Protocol):
 class RenderOutcome:
     """What rendering did: the new manifest, its counts, and the renderer and fingerprints it used."""
 
-    manifest: dict[str, tuple[str, str]]
+    manifest: Mapping[str, tuple[str, str]]  # a first build's: a PlannedManifest
     rendered: int
     reused: int
     changed_files: AbstractSet[str]  # not copied into a frozenset: all 141,803 files of a first build
@@ -640,7 +642,15 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         progress(f"rendering {len(doc_specs) + len(others)} changed files, keeping 0"
                  + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
     jobs = [(spec, "") for spec in itertools.chain(doc_specs, others)]
-    manifest: dict[str, tuple[str, str]] = {}
+    # Each file's place in the plan, in the order rendered: the manifest's entries are by place.
+    doc_places = sorted((place for place, spec in enumerate(plan) if spec.kind is SEARCH_DOC),
+                        key=lambda place: plan[place].args[0])
+    deferred_places = [place for place, spec in enumerate(plan) if spec.kind in SEARCH_INDEX_KINDS]
+    other_places = array("l", (place for place, spec in enumerate(plan)
+                               if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC))
+    if len(doc_places) != len(doc_specs):
+        raise RuntimeError("the search documents to render are not the plan's")
+    manifest = PlannedManifest(_PlannedFiles(plan))
     taken = _Taken(manifest, {}, sink)
     with (renderer.search.holding_state(spool),
           pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs))) as batches):
@@ -660,15 +670,16 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
         found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS, fork=False)
-        manifest.update((spec.output_file, (fingerprint, ""))
-                        for spec, fingerprint in zip(plan, found, strict=True)
-                        if spec.kind not in SEARCH_INDEX_KINDS)
+        for place, (spec, fingerprint) in enumerate(zip(plan, found, strict=True)):
+            if spec.kind not in SEARCH_INDEX_KINDS:
+                manifest.set_fingerprint(place, fingerprint)
         del found
-        manifest.update((spec.output_file, (fingerprints.of(spec), "")) for spec in deferred)
-        taken.take(documents, by_worker=True)
-        taken.take(index_files, by_worker=False)
+        for place in deferred_places:
+            manifest.set_fingerprint(place, fingerprints.of(plan[place]))
+        taken.take(documents, by_worker=True, places=doc_places)
+        taken.take(index_files, by_worker=False, places=deferred_places)
         del documents, index_files
-        taken.take(results, by_worker=True)
+        taken.take(results, by_worker=True, places=other_places)
     return taken.outcome(len(plan), renderer, fingerprints, frozenset())
 
 
@@ -682,8 +693,8 @@ class _Taken:
     them at 50,000 briefings): each file's digest into the manifest, which already has its
     fingerprint; the files whose bytes changed; the problems."""
 
-    def __init__(self, manifest: dict[str, tuple[str, str]], previous: Mapping[str, tuple[str, str]],
-                 sink: Sink) -> None:
+    def __init__(self, manifest: dict[str, tuple[str, str]] | PlannedManifest,
+                 previous: Mapping[str, tuple[str, str]], sink: Sink) -> None:
         self.manifest = manifest
         self.previous = previous
         self.sink = sink
@@ -691,26 +702,66 @@ class _Taken:
         self.changed: set[str] = set()
         self.problems: list[Diagnostic] = []
 
-    def take(self, results: Iterable[Rendered], by_worker: bool) -> None:
-        """`by_worker`: rendered by a worker process, whose sink was a copy: this one is told."""
-        manifest, previous, changed = self.manifest, self.previous, self.changed
+    def take(self, results: Iterable[Rendered], by_worker: bool, places: Iterable[int] = ()) -> None:
+        """`by_worker`: rendered by a worker process, whose sink was a copy: this one is told.
+        `places`: the results' places in the plan, in order, for a PlannedManifest."""
+        manifest = self.manifest
+        if isinstance(manifest, PlannedManifest):
+            self._take_planned(manifest, results, by_worker, places)
+            return
+        previous, changed = self.previous, self.changed
         for result in results:
-            self.count += 1
-            rel_file = result.rel_file
-            if result.problem is not None:
-                self.problems.append(result.problem)
-            elif by_worker:
-                self.sink.register(rel_file, kept=result.kept)
+            rel_file = self._taken(result, by_worker)
             if result.digest != previous.get(rel_file, ("", ""))[1]:
                 changed.add(rel_file)
             manifest[rel_file] = (manifest[rel_file][0], result.digest)
+
+    def _take_planned(self, manifest: PlannedManifest, results: Iterable[Rendered], by_worker: bool,
+                      places: Iterable[int]) -> None:
+        # A first build's: every file is new, none is noted as changed (see outcome).
+        for result, place in zip(results, places, strict=True):
+            if self._taken(result, by_worker) != manifest.file(place):
+                raise RuntimeError(f"{result.rel_file}: rendered out of the plan's order")
+            manifest.set_digest(place, result.digest)
+
+    def _taken(self, result: Rendered, by_worker: bool) -> str:
+        self.count += 1
+        if result.problem is not None:
+            self.problems.append(result.problem)
+        elif by_worker:
+            self.sink.register(result.rel_file, kept=result.kept)
+        return result.rel_file
 
     def outcome(self, planned: int, renderer: Renderer, fingerprints: Fingerprints,
                 left: frozenset[str]) -> RenderOutcome:
         if self.problems:
             raise BuildFailed(self.problems)
+        changed = self.manifest.keys() if isinstance(self.manifest, PlannedManifest) else self.changed
         return RenderOutcome(self.manifest, self.count, planned - self.count - len(left),
-                             self.changed | left if left else self.changed, renderer, fingerprints, left)
+                             changed | left if left else changed, renderer, fingerprints, left)
+
+
+class _PlannedFiles(Sequence[str]):
+    """The output files of a plan, made from its specs when asked (a PlannedManifest's paths)."""
+
+    def __init__(self, plan: Sequence[PageSpec]) -> None:
+        self._plan = plan
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [spec.output_file for spec in self._plan[index]]
+        return self._plan[index].output_file
+
+    def __len__(self) -> int:
+        return len(self._plan)
+
+    def __iter__(self) -> Iterator[str]:
+        return (spec.output_file for spec in self._plan)
 
 
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:

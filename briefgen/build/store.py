@@ -68,6 +68,83 @@ def edit_rows(output: str) -> tuple[str, ...]:
 _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 
 
+class Digests:
+    """Digests in hex by position, set as they are found, in one bytearray of fixed width:
+    "" (None for `get`) where none was set. A list or dict of 140,000 of them took about 90
+    bytes a digest (the string, and the list's or dict's share), this takes 32; a value of
+    another width is kept aside."""
+
+    __slots__ = ("_data", "_other")
+
+    def __init__(self, count: int = 0) -> None:
+        self._data = bytearray(_WIDTH * count)
+        self._other: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._data) // _WIDTH
+
+    def get(self, at: int) -> str | None:
+        data, start = self._data, at * _WIDTH
+        if not 0 <= start < len(data) or data[start] == 0:  # no digest begins with a NUL
+            return self._other.get(at)
+        return data[start:start + _WIDTH].decode("ascii")
+
+    def __getitem__(self, at: int) -> str:
+        if not 0 <= at < len(self):
+            raise IndexError(at)
+        found = self.get(at)
+        return "" if found is None else found
+
+    def __setitem__(self, at: int, value: str) -> None:
+        start = at * _WIDTH
+        if not 0 <= start < len(self._data):
+            raise IndexError(at)
+        if len(value) == _WIDTH and value.isascii():
+            self._data[start:start + _WIDTH] = value.encode("ascii")
+            self._other.pop(at, None)
+            return
+        self._data[start:start + _WIDTH] = bytes(_WIDTH)
+        if value:
+            self._other[at] = value
+        else:
+            self._other.pop(at, None)
+
+    def pop(self, at: int) -> None:
+        """Forget the digest at `at` (none is set there after)."""
+        if 0 <= at < len(self):
+            self[at] = ""
+
+    def extend(self, values: Iterable[str]) -> None:
+        first, blank = len(self), "\0" * _WIDTH
+        values = list(values)
+        fits = [len(value) == _WIDTH and value.isascii() for value in values]
+        pairs = list(zip(values, fits, strict=True))
+        self._data.extend("".join(value if fit else blank for value, fit in pairs).encode("ascii"))
+        self._other.update((first + at, value) for at, (value, fit) in enumerate(pairs) if value and not fit)
+
+    def update(self, other: Digests) -> None:
+        """Take every digest set in `other` (of the same count)."""
+        data, theirs = self._data, other._data
+        for start in range(0, min(len(data), len(theirs)), _WIDTH):
+            if theirs[start]:
+                data[start:start + _WIDTH] = theirs[start:start + _WIDTH]
+        self._other.update(other._other)
+
+    def copy(self) -> Digests:
+        other = Digests()
+        other._data, other._other = bytearray(self._data), dict(self._other)
+        return other
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[at] for at in range(len(self)))
+
+    def __getstate__(self) -> tuple[bytearray, dict[int, str]]:
+        return self._data, self._other
+
+    def __setstate__(self, state: tuple[bytearray, dict[int, str]]) -> None:
+        self._data, self._other = state
+
+
 class Column:
     """A column of fingerprints or digests as a row stores it, joined by NULs, read where it
     lies when every value has the same width: in a string (the snapshot's content files) or in

@@ -179,7 +179,7 @@ class Session:
         # Opened when a rebuild first needs it: a start from the build's snapshot does not.
         self._cache_dir = self.config.cache_dir
         self._opened: BuildCache | None = None
-        self._manifest: dict[str, tuple[str, str]] = {}
+        self._manifest: Mapping[str, tuple[str, str]] = {}
         self._last: Baseline | None = None
         self._converter = Converter()
         self._checks = KnownChecks()  # of briefings against the archives, kept between full rebuilds
