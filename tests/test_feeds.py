@@ -117,8 +117,8 @@ def test_kept_entries_are_let_go_least_recently_used_first_past_their_size(monke
 @given(urls=st.lists(st.tuples(st.text(st.sampled_from("az09/-_.:?=#%&<>\"'é中\x01"), max_size=12),
                                st.one_of(st.none(), st.dates())), max_size=40),
        run=st.integers(1, 8))
-def test_sitemap_made_in_runs_lists_every_url_once_in_order(monkeypatch, urls: list[tuple[str, dt.date | None]],
-                                                             run: int) -> None:
+def test_sitemap_made_in_runs_lists_every_url_once_in_order(
+        monkeypatch, urls: list[tuple[str, dt.date | None]], run: int) -> None:
     # Runs of a few URLs stand for a part's runs of a thousand; the text is one whatever the run.
     monkeypatch.setattr(feeds, "_SITEMAP_RUN", run)
     made = feeds.sitemap(iter(urls))

@@ -713,7 +713,8 @@ def test_digests_by_position_read_as_the_list_they_were_set_from(
     column.extend(more)
     expected += more
     assert list(column) == expected and len(column) == len(expected)
-    assert [column.get(at) for at in range(-1, len(expected) + 1)] == [None, *(v or None for v in expected), None]
+    got = [column.get(at) for at in range(-1, len(expected) + 1)]
+    assert got == [None, *(value or None for value in expected), None]
     assert list(copied) == expected[:len(values)]  # a copy does not follow what is set after
     again = pickle.loads(pickle.dumps(column))
     assert list(again) == expected
