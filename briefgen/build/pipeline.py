@@ -314,6 +314,9 @@ class _Discard:
     def register(self, rel_file: str, kept: bool) -> None:
         pass
 
+    def in_worker(self) -> _Discard:
+        return self
+
 
 def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Every validation of a build, rendering included, drafts and future briefings

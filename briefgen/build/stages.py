@@ -410,6 +410,7 @@ class Sink(Protocol):
     def reuse(self, rel_file: str) -> bool: ...
     def write(self, rel_file: str, data: bytes) -> None: ...
     def register(self, rel_file: str, kept: bool) -> None: ...
+    def in_worker(self) -> Sink: ...
 
 
 @dataclass(frozen=True)
@@ -848,7 +849,7 @@ def check(root: Path, options: BuildOptions | None = None, cache: BuildCache | N
 
 
 def _render_setup(renderer: Renderer, sink: Sink, index: bool) -> tuple[Renderer, Sink, bool]:
-    return renderer, sink, index
+    return renderer, sink.in_worker(), index
 
 
 def _render_in_worker(context: tuple[Renderer, Sink, bool], job: tuple[PageSpec, str]) -> Rendered:

@@ -141,6 +141,7 @@ class OutputWriter:
         self._written: set[str] = set()
         self._kept: set[str] = set()
         self._made_dirs: set[str] = set()
+        self._records = True  # see in_worker
         self.flat = False  # see expect
         # After a commit: the files it put in place or removed, or None when it swapped a
         # new tree in (every folder is new). The output's other folders are as they were.
@@ -158,14 +159,22 @@ class OutputWriter:
         if rel_file in self._written or rel_file in self._kept:
             raise RuntimeError(f"briefgen tried to write {rel_file} twice")
 
+    def in_worker(self) -> OutputWriter:
+        """This writer as a worker process's (a forked copy of the build's): it writes without
+        noting what it wrote, which the build's process is told (`register`) and checks. At
+        50,000 briefings a worker's notes were 70,000 paths, 10 MB in each worker."""
+        self._records = False
+        return self
+
     def register(self, rel_file: str, kept: bool) -> None:
         """Record what a worker process did: wrote a file into staging, or kept the old one."""
         self._claim(rel_file)
         (self._kept if kept else self._written).add(rel_file)
 
     def write(self, rel_file: str, data: bytes) -> None:
-        self._claim(rel_file)
-        self._written.add(rel_file)
+        if self._records:
+            self._claim(rel_file)
+            self._written.add(rel_file)
         if self.flat:
             _write_file(os.path.join(self.staging, staged_name(rel_file)), data)
             return
@@ -180,8 +189,9 @@ class OutputWriter:
         # A plain string join: this runs for every unchanged file of the site.
         if rel_file not in self._present and not os.path.isfile(self._output_prefix + rel_file):
             return False
-        self._claim(rel_file)
-        self._kept.add(rel_file)
+        if self._records:
+            self._claim(rel_file)
+            self._kept.add(rel_file)
         return True
 
     def commit(self, previous_files: Iterable[str] | None = None) -> None:

@@ -622,8 +622,8 @@ _CONTENT_LINK = re.compile(
 )
 
 
-def resolve_content_links(html_text: str, url_of: dict[str, str]) -> str:
-    """Point links to other content files at their URLs.
+def resolve_content_links(html_text: str, url_of: Callable[[str], str | None]) -> str:
+    """Point links to other content files at their URLs (`url_of` a content path's, or None).
 
     A target this build leaves out (a draft, a future briefing) was reported as
     a warning; its link is dropped and its text kept, so no page links nowhere.
@@ -633,7 +633,7 @@ def resolve_content_links(html_text: str, url_of: dict[str, str]) -> str:
 
     def link(found: re.Match[str]) -> str:
         target, fragment, attributes, text = found.groups()
-        url = url_of.get(target)
+        url = url_of(target)
         if url is None:
             return str(text)
         return f'<a href="{url}{fragment or ""}"{attributes}>{text}</a>'

@@ -243,8 +243,10 @@ class Views:
     topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
     _topic_refs: dict[str, TopicRef] = field(default_factory=dict)
+    # Shared by the summaries: a worker makes one of every briefing of a large site.
+    _topic_tuples: dict[tuple[str, ...], tuple[TopicRef, ...]] = field(default_factory=dict)
+    _day_isos: dict[dt.date, str] = field(default_factory=dict)
     _citers: dict[str, tuple[int, ...]] | None = None
-    _content_hrefs: dict[str, str] | None = None
     _publisher_slugs: frozenset[str] | None = None
     _topics: tuple[TopicEntry, ...] | None = None
     _busiest_topics: tuple[TopicEntry, ...] | None = None
@@ -257,6 +259,19 @@ class Views:
         if found is None:
             topic: Topic = self.site.topic_names[slug]
             found = self._topic_refs[slug] = TopicRef(topic.name, topic.slug, self.href(urls.topic(slug)))
+        return found
+
+    def topic_refs(self, slugs: tuple[str, ...]) -> tuple[TopicRef, ...]:
+        found = self._topic_tuples.get(slugs)
+        if found is None:
+            found = self._topic_tuples[slugs] = tuple(self.topic_ref(s) for s in slugs)
+        return found
+
+    def day_iso(self, value: dt.datetime) -> str:
+        day = value.date()
+        found = self._day_isos.get(day)
+        if found is None:
+            found = self._day_isos[day] = day.isoformat()
         return found
 
     def date_display(self, value: dt.date) -> str:
@@ -281,9 +296,9 @@ class Views:
             cached = BriefingSummary(
                 title=b.title, url=self.href(b.url), date=b.date, date_iso=date_iso(b.date),
                 date_display=self.date_display(b.date), summary=b.summary,
-                topics=tuple(self.topic_ref(s) for s in b.topic_slugs), draft=b.draft,
+                topics=self.topic_refs(b.topic_slugs), draft=b.draft,
                 source_count=len(b.sources), time_display=self.time_display(b),
-                day_iso=b.date.date().isoformat(), day_heading=self.catalog.day_heading(b.date),
+                day_iso=self.day_iso(b.date), day_heading=self.catalog.day_heading(b.date),
                 reading_minutes=reading_minutes(b.body.word_count),
             )
             self._summaries[index] = cached
@@ -319,9 +334,15 @@ class Views:
     def body_html(self, html: str) -> Markup:
         if CONTENT_LINK_PREFIX not in html:
             return Markup(html)
-        if self._content_hrefs is None:
-            self._content_hrefs = {p: self.href(u) for p, u in self.site.url_of_path.items()}
-        return Markup(resolve_content_links(html, self._content_hrefs))
+        # Each link's URL made when met: a table of every content file's, made once, was
+        # 50,000 URLs in each worker of a large site.
+        url_of_path, href = self.site.url_of_path, self.href
+
+        def url_of(path: str) -> str | None:
+            url = url_of_path.get(path)
+            return None if url is None else href(url)
+
+        return Markup(resolve_content_links(html, url_of))
 
     def briefing(self, index: int, page: bool = False) -> BriefingView:
         """A briefing as its page (page=True: with related briefings and JSON-LD) or a feed shows it."""

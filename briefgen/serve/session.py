@@ -99,6 +99,9 @@ class _MemorySink:
     def register(self, rel_file: str, kept: bool) -> None:
         raise RuntimeError("the live preview renders in one process")
 
+    def in_worker(self) -> _MemorySink:
+        raise RuntimeError("the live preview renders in one process")
+
 
 def _page_renderer(renderer: Renderer, plan: Sequence[PageSpec], lock: threading.Lock) -> RenderPage:
     """Renders a planned page by its output file's name, for a page left unrendered or a built
