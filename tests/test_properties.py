@@ -744,10 +744,40 @@ def test_a_planned_manifest_reads_as_the_dict_of_its_entries_whatever_order_they
     assert manifest.as_dict(planned) == files and "not/a/file" not in planned
     # Written as a row and read back, and pending (none vouched for) as the cache keeps it.
     assert _manifest_row(planned).as_dict() == files
-    unvouched = manifest.Unvouched(planned)
+    unvouched = manifest.Pending(planned, {})
     assert dict(unvouched.items()) == dict(unvouched) == dict.fromkeys(files, manifest.UNVOUCHED)
     assert list(unvouched.values()) == [manifest.UNVOUCHED] * len(files) and "not/a/file" not in unvouched
     assert _manifest_row(unvouched).as_dict() == dict.fromkeys(files, manifest.UNVOUCHED)
+
+
+@SETTINGS
+@given(st.dictionaries(_rel_st, _entry_st, max_size=10), st.dictionaries(_rel_st, _entry_st, max_size=10),
+       st.lists(_rel_st, max_size=4), st.booleans())
+def test_the_manifest_pending_while_files_go_in_place_vouches_only_for_files_left_as_they_were(
+        made: dict[str, tuple[str, str]], previous: dict[str, tuple[str, str]], asked: list[str],
+        planned: bool) -> None:
+    from briefgen.build import manifest
+
+    kept = {rel: previous[rel] for rel in list(previous)[::2] if rel in made}
+    made = {**made, **kept}  # some files the build left as they were
+    # What the pipeline held as a dict before: made's files unvouched, then the last build's,
+    # each vouched for where the build left it as it was.
+    expected = dict.fromkeys(made, manifest.UNVOUCHED)
+    expected.update((rel, entry if made.get(rel) == entry else manifest.UNVOUCHED)
+                    for rel, entry in previous.items())
+    if planned:
+        as_planned = manifest.PlannedManifest(list(made))
+        for place, rel in enumerate(made):
+            as_planned.set_fingerprint(place, made[rel][0])
+            as_planned.set_digest(place, made[rel][1])
+        pending = manifest.Pending(as_planned, previous)
+    else:
+        pending = manifest.Pending(made, previous)
+    assert dict(pending.items()) == expected == dict(pending) and len(pending) == len(expected)
+    assert list(pending.values()) == list(expected.values()) and list(pending) == list(expected)
+    for rel in [*asked, *made, *previous]:
+        assert pending.get(rel) == expected.get(rel) and (rel in pending) == (rel in expected)
+    assert _manifest_row(pending).as_dict() == expected
 
 
 @SETTINGS

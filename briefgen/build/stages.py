@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import os
 import pickle
+import sys
 import time
 import zoneinfo
 from array import array
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import jinja2
 
@@ -531,7 +532,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         return outcome
     fingerprints = read_fingerprints()
     keep_known(fingerprints)
-    manifest: dict[str, tuple[str, str]] = {}
+    manifest = PlannedManifest(_PlannedFiles(loaded.plan))
 
     def forced(specs: Iterable[PageSpec]) -> list[tuple[PageSpec, str]]:
         """The files, with their previous digests, to render whatever their fingerprints say."""
@@ -540,20 +541,22 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             output_file = spec.output_file
             old = previous.get(output_file)
             todo.append((spec, old[1] if old else ""))
-            manifest[output_file] = (fingerprints.of(spec), "")
+            manifest.set_fingerprint(manifest.place(output_file), fingerprints.of(spec))
         return todo
 
-    def needed(printed: Iterable[tuple[PageSpec, str]]) -> list[tuple[PageSpec, str]]:
-        """The files whose fingerprint changed, with their previous digest; the manifest keeps the rest."""
+    def needed(printed: Iterable[tuple[int, PageSpec, str]]) -> list[tuple[PageSpec, str]]:
+        """The files whose fingerprint changed, with their previous digest (by their places in
+        the plan); the manifest keeps the rest."""
         todo = []
-        for spec, fingerprint in printed:
+        for place, spec, fingerprint in printed:
             output_file = spec.output_file  # made from the spec's path at each call
             old = previous.get(output_file)
             if old is not None and old[0] == fingerprint and sink.reuse(output_file):
-                manifest[output_file] = old
+                manifest.set_fingerprint(place, fingerprint)
+                manifest.set_digest(place, old[1])
             else:
                 todo.append((spec, old[1] if old else ""))
-                manifest[output_file] = (fingerprint, "")
+                manifest.set_fingerprint(place, fingerprint)
         return todo
 
     # Documents whose ids moved may go to the workers (see _documents_apart): their files'
@@ -566,13 +569,15 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
     if kept_kinds is not None:
         # The readers of each briefing are those the last build noted; its other kinds' files, as they were.
-        printed: Iterable[tuple[PageSpec, str]] = (
-            (spec, previous[spec.output_file][0] if spec.kind in kept_kinds and spec.output_file in previous
-             else fingerprints.of(spec)) for spec in loaded.plan)
+        printed: Iterable[tuple[int, PageSpec, str]] = (
+            (place, spec, previous[spec.output_file][0]
+             if spec.kind in kept_kinds and spec.output_file in previous else fingerprints.of(spec))
+            for place, spec in enumerate(loaded.plan))
     else:
         found = fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None)
-        printed = zip(loaded.plan, found, strict=True)
-    todo = needed((spec, fingerprint) for spec, fingerprint in printed if spec.kind not in deferred_kinds)
+        printed = ((place, spec, fingerprint)
+                   for place, (spec, fingerprint) in enumerate(zip(loaded.plan, found, strict=True)))
+    todo = needed(printed_one for printed_one in printed if printed_one[1].kind not in deferred_kinds)
     docs_here: list[tuple[PageSpec, str]] = []  # search documents' files to render in this process
     if index_in_workers:
         # Every document's file is rendered (an unchanged one is kept), each document's postings
@@ -581,17 +586,21 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         deferred_kinds = SEARCH_INDEX_KINDS
     elif docs_to_workers:
         todo, docs_here = _documents_apart(todo, renderer.search, document_count(loaded.site))
-    deferred = [spec for spec in loaded.plan if spec.kind in deferred_kinds]
+    deferred_places = array("l", (place for place, spec in enumerate(loaded.plan)
+                                  if spec.kind in deferred_kinds))
     # At most: the search files may keep theirs.
-    sink.expect(len(todo) + len(deferred) + len(docs_here), len(loaded.plan))
+    sink.expect(len(todo) + len(deferred_places) + len(docs_here), len(loaded.plan))
 
     def deferred_needed() -> list[tuple[PageSpec, str]]:
-        return [*needed((spec, fingerprints.of(spec)) for spec in deferred), *docs_here]
+        plan = loaded.plan
+        return [*needed((place, plan[place], fingerprints.of(plan[place])) for place in deferred_places),
+                *docs_here]
 
     if progress:
-        kept = len(loaded.plan) - len(todo) - len(deferred)
+        kept = len(loaded.plan) - len(todo) - len(deferred_places)
         progress(f"rendering {len(todo)} changed files, keeping {kept}"
-                 + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
+                 + (f"; the search index's {len(deferred_places)} files as it is built"
+                    if deferred_places else ""))
 
     later: list[tuple[PageSpec, str]] = []
     taken = _Taken(manifest, previous, sink)
@@ -652,7 +661,7 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     if len(doc_places) != len(doc_specs):
         raise RuntimeError("the search documents to render are not the plan's")
     manifest = PlannedManifest(_PlannedFiles(plan))
-    taken = _Taken(manifest, {}, sink)
+    taken = _Taken(manifest, {}, sink, all_new=True)
     with (renderer.search.holding_state(spool),
           pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs))) as batches):
         del jobs
@@ -694,59 +703,52 @@ class _Taken:
     them at 50,000 briefings): each file's digest into the manifest, which already has its
     fingerprint; the files whose bytes changed; the problems."""
 
-    def __init__(self, manifest: dict[str, tuple[str, str]] | PlannedManifest,
-                 previous: Mapping[str, tuple[str, str]], sink: Sink) -> None:
+    def __init__(self, manifest: PlannedManifest, previous: Mapping[str, tuple[str, str]], sink: Sink,
+                 all_new: bool = False) -> None:
         self.manifest = manifest
         self.previous = previous
         self.sink = sink
+        self.all_new = all_new  # a first build's: every file changed, none noted as such (see outcome)
         self.count = 0
         self.changed: set[str] = set()
         self.problems: list[Diagnostic] = []
 
-    def take(self, results: Iterable[Rendered], by_worker: bool, places: Iterable[int] = ()) -> None:
+    def take(self, results: Iterable[Rendered], by_worker: bool, places: Iterable[int] | None = None) -> None:
         """`by_worker`: rendered by a worker process, whose sink was a copy: this one is told.
-        `places`: the results' places in the plan, in order, for a PlannedManifest."""
-        manifest = self.manifest
-        if isinstance(manifest, PlannedManifest):
-            self._take_planned(manifest, results, by_worker, places)
-            return
-        previous, changed = self.previous, self.changed
-        for result in results:
-            rel_file = self._taken(result, by_worker)
-            if result.digest != previous.get(rel_file, ("", ""))[1]:
+        `places`: the results' places in the plan, in order, when known; else each file's is
+        looked up."""
+        manifest, previous, changed = self.manifest, self.previous, self.changed
+        placed = (((result, manifest.place(result.rel_file)) for result in results) if places is None
+                  else zip(results, places, strict=True))
+        for result, place in placed:
+            self.count += 1
+            rel_file = result.rel_file
+            if rel_file != manifest.file(place):
+                raise RuntimeError(f"{rel_file}: rendered out of the plan's order")
+            if result.problem is not None:
+                self.problems.append(result.problem)
+            elif by_worker:
+                self.sink.register(rel_file, kept=result.kept)
+            if not self.all_new and result.digest != previous.get(rel_file, ("", ""))[1]:
                 changed.add(rel_file)
-            manifest[rel_file] = (manifest[rel_file][0], result.digest)
-
-    def _take_planned(self, manifest: PlannedManifest, results: Iterable[Rendered], by_worker: bool,
-                      places: Iterable[int]) -> None:
-        # A first build's: every file is new, none is noted as changed (see outcome).
-        for result, place in zip(results, places, strict=True):
-            if self._taken(result, by_worker) != manifest.file(place):
-                raise RuntimeError(f"{result.rel_file}: rendered out of the plan's order")
             manifest.set_digest(place, result.digest)
-
-    def _taken(self, result: Rendered, by_worker: bool) -> str:
-        self.count += 1
-        if result.problem is not None:
-            self.problems.append(result.problem)
-        elif by_worker:
-            self.sink.register(result.rel_file, kept=result.kept)
-        return result.rel_file
 
     def outcome(self, planned: int, renderer: Renderer, fingerprints: Fingerprints,
                 left: frozenset[str]) -> RenderOutcome:
         if self.problems:
             raise BuildFailed(self.problems)
-        changed = self.manifest.keys() if isinstance(self.manifest, PlannedManifest) else self.changed
+        changed = self.manifest.keys() if self.all_new else self.changed
         return RenderOutcome(self.manifest, self.count, planned - self.count - len(left),
                              changed | left if left else changed, renderer, fingerprints, left)
 
 
 class _PlannedFiles(Sequence[str]):
-    """The output files of a plan, made from its specs when asked (a PlannedManifest's paths)."""
+    """The output files of a plan, made from its specs when asked (a PlannedManifest's paths);
+    a file's place found by the spec's path, which the plan holds already."""
 
     def __init__(self, plan: Sequence[PageSpec]) -> None:
         self._plan = plan
+        self._at: dict[str, int] | None = None
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -763,6 +765,24 @@ class _PlannedFiles(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         return (spec.output_file for spec in self._plan)
+
+    def index(self, output_file: Any, start: int = 0, stop: int = sys.maxsize) -> int:
+        if start or stop != sys.maxsize or not isinstance(output_file, str):
+            return super().index(output_file, start, stop)
+        if self._at is None:
+            self._at = {spec.rel: place for place, spec in enumerate(self._plan)}
+        # A folder's file is its path and index.html (urls.output_file); a path may also name
+        # a file called index.html itself.
+        for rel in ((output_file[:-len(_INDEX)], output_file) if output_file.endswith(_INDEX)
+                    and (len(output_file) == len(_INDEX) or output_file[-len(_INDEX) - 1] == "/")
+                    else (output_file,)):
+            place = self._at.get(rel)
+            if place is not None and self._plan[place].output_file == output_file:
+                return place
+        raise ValueError(output_file)
+
+
+_INDEX = "index.html"
 
 
 def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
