@@ -751,6 +751,29 @@ def test_a_planned_manifest_reads_as_the_dict_of_its_entries_whatever_order_they
 
 
 @SETTINGS
+@given(st.lists(st.text("ab/.", max_size=5).map(lambda rel: rel.replace("index.html", "")), max_size=12),
+       st.lists(st.text("ab/.index", max_size=14), max_size=6))
+def test_a_planned_file_is_found_at_its_place_by_its_output_path(rels: list[str], others: list[str]) -> None:
+    from briefgen.build.stages import _PlannedFiles
+    from briefgen.site import kinds, urls
+    from briefgen.site.plan import PageSpec
+
+    # A plan's paths name distinct files (two that want one file are an error before this).
+    plan, seen = [], set()
+    for rel in [*rels, "index.html", "b/index.html"]:
+        if urls.output_file(rel) not in seen:
+            seen.add(urls.output_file(rel))
+            plan.append(PageSpec(rel, kinds.STATIC, ()))
+    files = _PlannedFiles(plan)
+    for place, spec in enumerate(plan):
+        assert files.index(spec.output_file) == place and files[place] == spec.output_file
+    for other in [*others, *(spec.rel for spec in plan)]:
+        if other not in seen:
+            with pytest.raises(ValueError):
+                files.index(other)
+
+
+@SETTINGS
 @given(st.dictionaries(_rel_st, _entry_st, max_size=10), st.dictionaries(_rel_st, _entry_st, max_size=10),
        st.lists(_rel_st, max_size=4), st.booleans())
 def test_the_manifest_pending_while_files_go_in_place_vouches_only_for_files_left_as_they_were(
@@ -768,8 +791,12 @@ def test_the_manifest_pending_while_files_go_in_place_vouches_only_for_files_lef
     if planned:
         as_planned = manifest.PlannedManifest(list(made))
         for place, rel in enumerate(made):
-            as_planned.set_fingerprint(place, made[rel][0])
-            as_planned.set_digest(place, made[rel][1])
+            if rel in kept:  # as render_site sets the files it keeps
+                as_planned.keep(place, previous[rel])
+            else:
+                as_planned.set_fingerprint(place, made[rel][0])
+                as_planned.set_digest(place, made[rel][1])
+        as_planned.previous_found = sum(rel in previous for rel in made)
         pending = manifest.Pending(as_planned, previous)
     else:
         pending = manifest.Pending(made, previous)
@@ -778,6 +805,13 @@ def test_the_manifest_pending_while_files_go_in_place_vouches_only_for_files_lef
     for rel in [*asked, *made, *previous]:
         assert pending.get(rel) == expected.get(rel) and (rel in pending) == (rel in expected)
     assert _manifest_row(pending).as_dict() == expected
+    # What the cache writes as the pending manifest's delta, and the made one's after it: as
+    # two dicts would give.
+    made_now = pending.made
+    for before, after in ((previous, pending), (pending, made_now)):
+        found = manifest.manifest_changes(before, after)
+        assert found == manifest.manifest_changes(dict(before.items()), dict(after.items()))
+        assert manifest.manifest_changes(before, after, at_most=1) == (found if len(found) <= 1 else None)
 
 
 @SETTINGS

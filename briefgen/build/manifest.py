@@ -274,6 +274,10 @@ class PlannedManifest(Mapping[str, tuple[str, str]]):
     def __init__(self, files: Sequence[str]) -> None:
         self._files = files
         self._fingerprints, self._digests = Digests(len(files)), Digests(len(files))
+        self._kept = bytearray(len(files))  # 1 where the entry is the last build's (see keep)
+        # How many of these files the last build's manifest has, when the build counted them
+        # (as it looked each up; -1 when not): when all of its files, none of them is gone.
+        self.previous_found = -1
 
     def file(self, place: int) -> str:
         return self._files[place]
@@ -284,18 +288,50 @@ class PlannedManifest(Mapping[str, tuple[str, str]]):
 
     def set_fingerprint(self, place: int, fingerprint: str) -> None:
         self._fingerprints[place] = fingerprint
+        self._kept[place] = 0
 
     def set_digest(self, place: int, digest: str) -> None:
         self._digests[place] = digest
+        self._kept[place] = 0
+
+    def keep(self, place: int, entry: tuple[str, str]) -> None:
+        """Set a file's entry to the one the last build's manifest has for it."""
+        self._fingerprints[place], self._digests[place] = entry
+        self._kept[place] = 1
+
+    def not_kept(self) -> Iterator[tuple[str, tuple[str, str]]]:
+        """The entries not set by `keep`: those that may differ from the last build's."""
+        kept = self._kept
+        at = kept.find(0)
+        while at >= 0:
+            yield self._files[at], self.entry(at)
+            at = kept.find(0, at + 1)
 
     def entry(self, place: int) -> tuple[str, str]:
         return self._fingerprints[place], self._digests[place]
 
-    def __getitem__(self, rel: str) -> tuple[str, str]:
+    def entries(self) -> Iterator[tuple[str, str]]:
+        """Every entry, in the plan's order."""
+        return zip(self._fingerprints, self._digests, strict=True)
+
+    def _place(self, rel: object) -> int | None:
         try:
-            return self.entry(self.place(rel))
+            return self._files.index(rel)
         except ValueError:
-            raise KeyError(rel) from None
+            return None
+
+    def __getitem__(self, rel: str) -> tuple[str, str]:
+        place = self._place(rel)
+        if place is None:
+            raise KeyError(rel)
+        return self.entry(place)
+
+    def get(self, rel: str, default: tuple[str, str] | None = None) -> tuple[str, str] | None:  # type: ignore[override]
+        place = self._place(rel)
+        return default if place is None else self.entry(place)
+
+    def __contains__(self, rel: object) -> bool:
+        return self._place(rel) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
@@ -318,7 +354,7 @@ class _PlannedItems(ItemsView[str, tuple[str, str]]):
         self._files = files
 
     def __iter__(self) -> Iterator[tuple[str, tuple[str, str]]]:
-        return zip(self._files, map(self._files.entry, range(len(self._files))), strict=True)
+        return zip(self._files, self._files.entries(), strict=True)
 
 
 class _PlannedValues(ValuesView[tuple[str, str]]):
@@ -327,7 +363,7 @@ class _PlannedValues(ValuesView[tuple[str, str]]):
         self._files = files
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return map(self._files.entry, range(len(self._files)))
+        return self._files.entries()
 
 
 class Pending(Mapping[str, tuple[str, str]]):
@@ -337,29 +373,33 @@ class Pending(Mapping[str, tuple[str, str]]):
     third mapping of their files (141,803 at 50,000 briefings)."""
 
     def __init__(self, made: Mapping[str, tuple[str, str]], previous: Mapping[str, tuple[str, str]]) -> None:
-        self._made, self._previous = made, previous
-        self._count: int | None = None
+        self.made, self.previous = made, previous
+        self._gone: list[str] | None = None
 
     def __getitem__(self, rel: str) -> tuple[str, str]:
-        old = self._previous.get(rel)
+        old = self.previous.get(rel)
         if old is not None:
-            return old if self._made.get(rel) == old else UNVOUCHED
-        if rel in self._made:
+            return old if self.made.get(rel) == old else UNVOUCHED
+        if rel in self.made:
             return UNVOUCHED
         raise KeyError(rel)
 
-    def gone(self) -> Iterator[str]:
-        """The files the last build had that this one did not make."""
-        made = self._made
-        return (rel for rel in self._previous if rel not in made)
+    def gone(self) -> list[str]:
+        """The files the last build had that this one did not make (found once: the row is
+        written from three passes over this mapping)."""
+        if self._gone is None:
+            made = self.made
+            if isinstance(made, PlannedManifest) and made.previous_found == len(self.previous):
+                self._gone = []
+            else:
+                self._gone = [rel for rel in self.previous if rel not in made]
+        return self._gone
 
     def __iter__(self) -> Iterator[str]:
-        return itertools.chain(self._made, self.gone())
+        return itertools.chain(self.made, self.gone())
 
     def __len__(self) -> int:
-        if self._count is None:
-            self._count = len(self._made) + sum(1 for _ in self.gone())
-        return self._count
+        return len(self.made) + len(self.gone())
 
     def items(self) -> ItemsView[str, tuple[str, str]]:
         return _PendingItems(self)
@@ -368,11 +408,36 @@ class Pending(Mapping[str, tuple[str, str]]):
         return _PendingValues(self)
 
     def entries(self) -> Iterator[tuple[str, tuple[str, str]]]:
-        previous = self._previous
-        for rel, entry in self._made.items():
+        previous = self.previous
+        for rel, entry in self.made.items():
             yield rel, entry if previous.get(rel) == entry else UNVOUCHED
         for rel in self.gone():
             yield rel, UNVOUCHED
+
+    def changes_from_previous(self) -> Iterator[tuple[str, tuple[str, str]]]:
+        """The entries of this manifest that differ from the last build's (what the generic
+        comparison finds, without looking each up here)."""
+        previous = self.previous
+        for rel, entry in self._maybe_changed():
+            old = previous.get(rel)
+            if old != entry and old != UNVOUCHED:
+                yield rel, UNVOUCHED
+        for rel in self.gone():
+            if previous[rel] != UNVOUCHED:
+                yield rel, UNVOUCHED
+
+    def changes_to_made(self) -> Iterator[tuple[str, tuple[str, str]]]:
+        """The entries of the made manifest that differ from this one's (its files gone from
+        the last build aside: they are dropped)."""
+        previous = self.previous
+        for rel, entry in self._maybe_changed():
+            if entry != UNVOUCHED and previous.get(rel) != entry:
+                yield rel, entry
+
+    def _maybe_changed(self) -> Iterable[tuple[str, tuple[str, str]]]:
+        # The files a build kept as the last one had them are alike in every manifest.
+        made = self.made
+        return made.not_kept() if isinstance(made, PlannedManifest) else made.items()
 
 
 class _PendingItems(ItemsView[str, tuple[str, str]]):
@@ -473,11 +538,21 @@ def manifest_changes(before: Mapping[str, tuple[str, str]], after: Mapping[str, 
     `at_most`, None when there are more changes than that: a full row is then written from
     `after` itself (at 50,000 briefings, a first build's changes were a third dict of 141,803
     entries, held at the build's peak of memory)."""
-    changed = ((rel, entry) for rel, entry in after.items() if before.get(rel) != entry)
+    # A build's pending manifest (a view of the kept one and the new) is compared with either
+    # by what makes it: every entry looked up through the view cost three times as much.
+    dropped: Iterable[str] | None = None
+    if isinstance(after, Pending) and after.previous is before:
+        changed = after.changes_from_previous()
+        dropped = ()
+    elif isinstance(before, Pending) and before.made is after:
+        changed = before.changes_to_made()
+        dropped = before.gone()
+    else:
+        changed = ((rel, entry) for rel, entry in after.items() if before.get(rel) != entry)
     changes: ManifestChanges = dict(changed if at_most is None else itertools.islice(changed, at_most + 1))
     if at_most is not None and len(changes) > at_most:
         return None
-    changes.update(dict.fromkeys(before.keys() - after.keys()))
+    changes.update(dict.fromkeys(before.keys() - after.keys() if dropped is None else dropped))
     return changes if at_most is None or len(changes) <= at_most else None
 
 

@@ -533,6 +533,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     fingerprints = read_fingerprints()
     keep_known(fingerprints)
     manifest = PlannedManifest(_PlannedFiles(loaded.plan))
+    manifest.previous_found = 0  # each planned file is looked up in `previous` once, below
 
     def forced(specs: Iterable[PageSpec]) -> list[tuple[PageSpec, str]]:
         """The files, with their previous digests, to render whatever their fingerprints say."""
@@ -540,6 +541,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         for spec in specs:
             output_file = spec.output_file
             old = previous.get(output_file)
+            manifest.previous_found += old is not None
             todo.append((spec, old[1] if old else ""))
             manifest.set_fingerprint(manifest.place(output_file), fingerprints.of(spec))
         return todo
@@ -548,15 +550,17 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         """The files whose fingerprint changed, with their previous digest (by their places in
         the plan); the manifest keeps the rest."""
         todo = []
+        found = 0
         for place, spec, fingerprint in printed:
             output_file = spec.output_file  # made from the spec's path at each call
             old = previous.get(output_file)
+            found += old is not None
             if old is not None and old[0] == fingerprint and sink.reuse(output_file):
-                manifest.set_fingerprint(place, fingerprint)
-                manifest.set_digest(place, old[1])
+                manifest.keep(place, old)
             else:
                 todo.append((spec, old[1] if old else ""))
                 manifest.set_fingerprint(place, fingerprint)
+        manifest.previous_found += found
         return todo
 
     # Documents whose ids moved may go to the workers (see _documents_apart): their files'
@@ -769,17 +773,22 @@ class _PlannedFiles(Sequence[str]):
     def index(self, output_file: Any, start: int = 0, stop: int = sys.maxsize) -> int:
         if start or stop != sys.maxsize or not isinstance(output_file, str):
             return super().index(output_file, start, stop)
-        if self._at is None:
-            self._at = {spec.rel: place for place, spec in enumerate(self._plan)}
-        # A folder's file is its path and index.html (urls.output_file); a path may also name
-        # a file called index.html itself.
-        for rel in ((output_file[:-len(_INDEX)], output_file) if output_file.endswith(_INDEX)
-                    and (len(output_file) == len(_INDEX) or output_file[-len(_INDEX) - 1] == "/")
-                    else (output_file,)):
-            place = self._at.get(rel)
-            if place is not None and self._plan[place].output_file == output_file:
-                return place
-        raise ValueError(output_file)
+        at = self._at
+        if at is None:
+            at = self._at = {spec.rel: place for place, spec in enumerate(self._plan)}
+        # A folder's file is its path and index.html (urls.output_file): a path ending in "/"
+        # (or the site's own, ""), found by what comes before index.html; any other path's
+        # file is the path itself.
+        if output_file.endswith(_INDEX):
+            folder = output_file[:-len(_INDEX)]
+            if folder == "" or folder.endswith("/"):
+                place = at.get(folder)
+                if place is not None:
+                    return place
+        place = at.get(output_file)
+        if place is None or output_file == "" or output_file.endswith("/"):  # a folder's path
+            raise ValueError(output_file)
+        return place
 
 
 _INDEX = "index.html"

@@ -101,7 +101,8 @@ class Digests:
             raise IndexError(at)
         if len(value) == _WIDTH and value.isascii():
             self._data[start:start + _WIDTH] = value.encode("ascii")
-            self._other.pop(at, None)
+            if self._other:
+                self._other.pop(at, None)
             return
         self._data[start:start + _WIDTH] = bytes(_WIDTH)
         if value:
@@ -136,7 +137,13 @@ class Digests:
         return other
 
     def __iter__(self) -> Iterator[str]:
-        return (self[at] for at in range(len(self)))
+        # Decoded whole and sliced: a manifest's entries are read three times when it is saved.
+        text, other = self._data.decode("ascii"), self._other
+        for at, start in enumerate(range(0, len(text), _WIDTH)):
+            if text[start] != "\0":
+                yield text[start:start + _WIDTH]
+            else:
+                yield other.get(at, "")
 
     def __getstate__(self) -> tuple[bytearray, dict[int, str]]:
         return self._data, self._other
