@@ -73,6 +73,7 @@ from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.search_files import document_count
 from briefgen.site.verify import CHECKS, KnownChecks, Verified, collect_archives, verify
+from briefgen.slots import quick_pickle
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
     from briefgen.build.workers import WorkerPool
@@ -614,12 +615,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
               as batches):
             results = (r for batch in batches for r in batch)
             if index_in_workers:
-                documents: list[Rendered] = []
-                renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
+                renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), taken))
             jobs = deferred_needed()  # builds the search index, and holds its state
-            if index_in_workers:
-                taken.take(documents, by_worker=True)
-                del documents
             release_freed_memory()  # the postings, once held packed
             taken.take(_rendered_here(renderer, sink, jobs), by_worker=False)
             taken.take(results, by_worker=True)
@@ -670,16 +667,16 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
           pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs))) as batches):
         del jobs
         results = (r for batch in batches for r in batch)
-        documents: list[Rendered] = []
-        index_files: list[Rendered] = []
         if doc_specs:
-            renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), documents))
+            renderer.search.use_indexed(_gathered(itertools.islice(results, len(doc_specs)), taken,
+                                                  iter(doc_places)))
             renderer.search.index()  # every document's postings, gathered as the workers send them
             # The index's own files next, before any fingerprint: each term shard's entries are
             # let go of once its file is written, and the fingerprints then take their place (at
             # 50,000 briefings the entries were 30-40 MB, held while every fingerprint was found).
             # Their fingerprints, digests of their bytes that the index keeps, are found below.
-            index_files = _rendered_here(renderer, sink, [(spec, "") for spec in deferred])
+            taken.take(_rendered_here(renderer, sink, [(spec, "") for spec in deferred]), by_worker=False,
+                       places=deferred_places)
             release_freed_memory()  # the postings, packed and written
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
@@ -690,9 +687,6 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         del found
         for place in deferred_places:
             manifest.set_fingerprint(place, fingerprints.of(plan[place]))
-        taken.take(documents, by_worker=True, places=doc_places)
-        taken.take(index_files, by_worker=False, places=deferred_places)
-        del documents, index_files
         taken.take(results, by_worker=True, places=other_places)
     return taken.outcome(len(plan), renderer, fingerprints, frozenset())
 
@@ -721,21 +715,27 @@ class _Taken:
         """`by_worker`: rendered by a worker process, whose sink was a copy: this one is told.
         `places`: the results' places in the plan, in order, when known; else each file's is
         looked up."""
-        manifest, previous, changed = self.manifest, self.previous, self.changed
-        placed = (((result, manifest.place(result.rel_file)) for result in results) if places is None
-                  else zip(results, places, strict=True))
-        for result, place in placed:
-            self.count += 1
-            rel_file = result.rel_file
-            if rel_file != manifest.file(place):
-                raise RuntimeError(f"{rel_file}: rendered out of the plan's order")
-            if result.problem is not None:
-                self.problems.append(result.problem)
-            elif by_worker:
-                self.sink.register(rel_file, kept=result.kept)
-            if not self.all_new and result.digest != previous.get(rel_file, ("", ""))[1]:
-                changed.add(rel_file)
-            manifest.set_digest(place, result.digest)
+        if places is None:
+            for result in results:
+                self.take_one(result, by_worker)
+        else:
+            for result, place in zip(results, places, strict=True):
+                self.take_one(result, by_worker, place)
+
+    def take_one(self, result: Rendered, by_worker: bool, place: int | None = None) -> None:
+        manifest, rel_file = self.manifest, result.rel_file
+        if place is None:
+            place = manifest.place(rel_file)
+        elif rel_file != manifest.file(place):
+            raise RuntimeError(f"{rel_file}: rendered out of the plan's order")
+        self.count += 1
+        if result.problem is not None:
+            self.problems.append(result.problem)
+        elif by_worker:
+            self.sink.register(rel_file, kept=result.kept)
+        if not self.all_new and result.digest != self.previous.get(rel_file, ("", ""))[1]:
+            self.changed.add(rel_file)
+        manifest.set_digest(place, result.digest)
 
     def outcome(self, planned: int, renderer: Renderer, fingerprints: Fingerprints,
                 left: frozenset[str]) -> RenderOutcome:
@@ -826,9 +826,12 @@ def _documents_apart(todo: list[tuple[PageSpec, str]], search: SearchFiles,
 _MANY_DOCUMENTS = 50
 
 
-@dataclass(frozen=True)
+@quick_pickle
+@dataclass(frozen=True, slots=True)
 class Rendered:
-    """One file rendered (or kept): its digest, or the problem that stopped it."""
+    """One file rendered (or kept): its digest, or the problem that stopped it. With slots:
+    the workers' results wait in the build's process while it gathers the search index and
+    fingerprints every file (tens of thousands at 50,000 briefings)."""
 
     rel_file: str
     digest: str
@@ -837,13 +840,15 @@ class Rendered:
     indexed: IndexedDoc | None = None  # a search document's postings, made as its file was
 
 
-def _gathered(results: Iterator[Rendered], written: list[Rendered]) -> Iterator[IndexedDoc]:
+def _gathered(results: Iterator[Rendered], taken: _Taken, places: Iterator[int] | None = None
+              ) -> Iterator[IndexedDoc]:
     """The postings of the documents' results, in order, as the workers send them; the
-    results themselves, without the postings, are added to `written`."""
+    results themselves taken at once (at 50,000 briefings, 50,000 of them held until every
+    file's fingerprint was found). `places`: theirs in the plan, in order, when known."""
     for result in results:
-        written.append(replace(result, indexed=None))
         if result.indexed is None:  # every result of _render_indexed has them
             raise RuntimeError(f"{result.rel_file}: rendered without its postings")
+        taken.take_one(result, by_worker=True, place=None if places is None else next(places))
         yield result.indexed
 
 
