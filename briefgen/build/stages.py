@@ -419,7 +419,7 @@ class Sink(Protocol):
 class RenderOutcome:
     """What rendering did: the new manifest, its counts, and the renderer and fingerprints it used."""
 
-    manifest: Mapping[str, tuple[str, str]]  # a first build's: a PlannedManifest
+    manifest: Mapping[str, tuple[str, str]]  # a PlannedManifest
     rendered: int
     reused: int
     changed_files: AbstractSet[str]  # not copied into a frozenset: all 141,803 files of a first build
@@ -551,17 +551,17 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         """The files whose fingerprint changed, with their previous digest (by their places in
         the plan); the manifest keeps the rest."""
         todo = []
-        found = 0
+        in_previous = 0
         for place, spec, fingerprint in printed:
             output_file = spec.output_file  # made from the spec's path at each call
             old = previous.get(output_file)
-            found += old is not None
+            in_previous += old is not None
             if old is not None and old[0] == fingerprint and sink.reuse(output_file):
                 manifest.keep(place, old)
             else:
                 todo.append((spec, old[1] if old else ""))
                 manifest.set_fingerprint(place, fingerprint)
-        manifest.previous_found += found
+        manifest.previous_found += in_previous
         return todo
 
     # Documents whose ids moved may go to the workers (see _documents_apart): their files'
