@@ -717,7 +717,8 @@ def test_digests_by_position_read_as_the_list_they_were_set_from(
     assert got == [None, *(value or None for value in expected), None]
     assert list(copied) == expected[:len(values)]  # a copy does not follow what is set after
     again = pickle.loads(pickle.dumps(column))
-    assert list(again) == expected
+    assert list(again) == expected and again == column
+    assert (copied == column) == (list(copied) == expected) and column != expected  # not a list
     for at in range(0, len(expected), 2):
         again.pop(at)
     merged = Digests(len(expected))

@@ -145,6 +145,11 @@ class Digests:
             else:
                 yield other.get(at, "")
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Digests) and len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # set as they are found
+
     def __getstate__(self) -> tuple[bytearray, dict[int, str]]:
         return self._data, self._other
 
