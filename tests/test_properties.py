@@ -755,9 +755,8 @@ def test_a_planned_manifest_reads_as_the_dict_of_its_entries_whatever_order_they
 @given(st.lists(st.text("ab/.", max_size=5).map(lambda rel: rel.replace("index.html", "")), max_size=12),
        st.lists(st.text("ab/.index", max_size=14), max_size=6))
 def test_a_planned_file_is_found_at_its_place_by_its_output_path(rels: list[str], others: list[str]) -> None:
-    from briefgen.build.stages import _PlannedFiles
     from briefgen.site import kinds, urls
-    from briefgen.site.plan import PageSpec
+    from briefgen.site.plan import PageSpec, PlanFiles
 
     # A plan's paths name distinct files (two that want one file are an error before this).
     plan, seen = [], set()
@@ -765,9 +764,12 @@ def test_a_planned_file_is_found_at_its_place_by_its_output_path(rels: list[str]
         if urls.output_file(rel) not in seen:
             seen.add(urls.output_file(rel))
             plan.append(PageSpec(rel, kinds.STATIC, ()))
-    files = _PlannedFiles(plan)
+    files = PlanFiles(plan)
     for place, spec in enumerate(plan):
         assert files.index(spec.output_file) == place and files[place] == spec.output_file
+        assert spec.rel in urls.paths_of_output_file(spec.output_file)
+        assert all(urls.output_file(rel) == spec.output_file
+                   for rel in urls.paths_of_output_file(spec.output_file))
     for other in [*others, *(spec.rel for spec in plan)]:
         if other not in seen:
             with pytest.raises(ValueError):
@@ -797,7 +799,6 @@ def test_the_manifest_pending_while_files_go_in_place_vouches_only_for_files_lef
             else:
                 as_planned.set_fingerprint(place, made[rel][0])
                 as_planned.set_digest(place, made[rel][1])
-        as_planned.previous_found = sum(rel in previous for rel in made)
         pending = manifest.Pending(as_planned, previous)
     else:
         pending = manifest.Pending(made, previous)

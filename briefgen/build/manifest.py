@@ -275,9 +275,6 @@ class PlannedManifest(Mapping[str, tuple[str, str]]):
         self._files = files
         self._fingerprints, self._digests = Digests(len(files)), Digests(len(files))
         self._kept = bytearray(len(files))  # 1 where the entry is the last build's (see keep)
-        # How many of these files the last build's manifest has, when the build counted them
-        # (as it looked each up; -1 when not): when all of its files, none of them is gone.
-        self.previous_found = -1
 
     def file(self, place: int) -> str:
         return self._files[place]
@@ -388,11 +385,13 @@ class Pending(Mapping[str, tuple[str, str]]):
         """The files the last build had that this one did not make (found once: the row is
         written from three passes over this mapping)."""
         if self._gone is None:
-            made = self.made
-            if isinstance(made, PlannedManifest) and made.previous_found == len(self.previous):
+            made, previous = self.made, self.previous
+            # Most builds make every file the last one had: counted among the made files, a
+            # lookup in the kept manifest each, rather than each kept one looked for by its place.
+            if not previous or sum(rel in previous for rel in made) == len(previous):
                 self._gone = []
             else:
-                self._gone = [rel for rel in self.previous if rel not in made]
+                self._gone = [rel for rel in previous if rel not in made]
         return self._gone
 
     def __iter__(self) -> Iterator[str]:

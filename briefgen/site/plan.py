@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, overload
@@ -110,6 +111,44 @@ class PlanRows(Sequence[PageSpec]):
             found = self._paths[kind_names] = [(rel, kind, args) for rel, kind, args, _ in self._rows
                                                if kind in kind_names]
         return found
+
+
+class PlanFiles(Sequence[str]):
+    """The output files of a plan, made from its specs when asked; a file's place found by the
+    specs' own paths (urls.paths_of_output_file), which the plan holds already, rather than a
+    table of 141,803 output paths at 50,000 briefings."""
+
+    def __init__(self, plan: Sequence[PageSpec]) -> None:
+        self._plan = plan
+        self._at: dict[str, int] | None = None
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [spec.output_file for spec in self._plan[index]]
+        return self._plan[index].output_file
+
+    def __len__(self) -> int:
+        return len(self._plan)
+
+    def __iter__(self) -> Iterator[str]:
+        return (spec.output_file for spec in self._plan)
+
+    def index(self, output_file: Any, start: int = 0, stop: int = sys.maxsize) -> int:
+        if start or stop != sys.maxsize or not isinstance(output_file, str):
+            return super().index(output_file, start, stop)
+        at = self._at
+        if at is None:
+            at = self._at = {spec.rel: place for place, spec in enumerate(self._plan)}
+        for rel in urls.paths_of_output_file(output_file):
+            place = at.get(rel)
+            if place is not None:
+                return place
+        raise ValueError(output_file)
 
 
 def kind_and_args(specs: Sequence[PageSpec], index: int) -> tuple[str, tuple[Any, ...]]:

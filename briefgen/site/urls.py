@@ -86,9 +86,23 @@ def not_found() -> str:
     return "404.html"
 
 
+_FOLDER_FILE = "index.html"
+
+
 def output_file(rel: str) -> str:
     """The file a site-relative path is written to: folders get an index.html."""
-    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+    return rel + _FOLDER_FILE if rel == "" or rel.endswith("/") else rel
+
+
+def paths_of_output_file(file: str) -> tuple[str, ...]:
+    """The site-relative paths that `output_file` writes to this file, if any: a folder's (the
+    file less its index.html), and the file's own path, when it is not a folder's."""
+    own = () if file == "" or file.endswith("/") else (file,)
+    if file.endswith(_FOLDER_FILE):
+        folder = file[:-len(_FOLDER_FILE)]
+        if folder == "" or folder.endswith("/"):
+            return (folder, *own)
+    return own
 
 
 @dataclass(frozen=True)
