@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import itertools
+import json
 import os
 import pickle
 import shutil
@@ -283,6 +284,27 @@ def test_a_documents_prefix_terms_are_those_of_every_one_of_its_terms(terms: lis
             if text.prefix_term(term) == start:
                 flags |= term_weight & 7
         assert weight == expected[start] << 8 | 5 << 3 | flags
+
+
+@SETTINGS
+@given(st.dictionaries(TEXT.filter(bool), st.sets(st.integers(0, 40), min_size=1, max_size=5), max_size=24),
+       st.integers(0, 3000), st.data())
+def test_a_term_shard_lists_each_term_with_the_entry_of_its_own_postings(
+        ids_of: dict[str, set[int]], more: int, data: st.DataObject) -> None:
+    # One-posting terms take the entries made for their postings (shared between terms with
+    # the same one), and a shard without a term to escape is joined at once: the bytes are
+    # those of each term encoded and listed alone.
+    documents = max((max(ids) for ids in ids_of.values()), default=0) + 1 + more
+    weights = st.sampled_from([0, 1, 0x0801, 0xFFFF]) | st.integers(0, 0xFFFF)
+    lists = {term: array("I", sorted(doc_id << 16 | data.draw(weights) for doc_id in ids))
+             for term, ids in ids_of.items()}
+    terms = sorted(lists)
+    index = postings.Postings(1, ["key"] * documents, [1] * documents, [""], {}, dict(lists),
+                              {0: list(lists)}, {})
+    made = index.shard_bytes(0)
+    alone = [postings._encoded(lists[term], documents) for term in terms]
+    assert made == ("{" + ",".join(map(postings._listed, terms, alone)) + "}").encode()
+    assert json.loads(made) == dict(zip(terms, alone, strict=True))
 
 
 def test_plain_punctuation_is_never_part_of_a_word() -> None:

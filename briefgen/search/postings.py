@@ -23,8 +23,10 @@ import hashlib
 import itertools
 import json
 import math
+import operator
 import os
 import pickle
+import re
 import sys
 import tempfile
 import zlib
@@ -141,6 +143,18 @@ class PrefixTerms(dict[str, str | None]):
     def __missing__(self, word: str) -> str | None:
         value = self[word] = prefix_term(word)
         return value
+
+
+class SingleEntries(dict[int, str]):
+    """posting -> the entry of a term in that one document alone (weighted, see _encoded): made
+    once for each posting, and shared by the terms that have it."""
+
+    def __missing__(self, posting: int) -> str:
+        value = self[posting] = encoding.weighted_one(posting >> 16, posting & 0xFFFF)
+        return value
+
+
+_FIRST = operator.itemgetter(0)
 
 
 def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
@@ -594,7 +608,7 @@ class Postings:
     # By posting, the entry of a term in that one document: most of a large site's terms are
     # in one document, and share few postings (at 10,000 briefings in Chinese, 157,326 such
     # terms have 10,051), so `entries` makes each such entry once and the terms share it.
-    single_entries: dict[int, str] = field(default_factory=dict, repr=False)
+    single_entries: SingleEntries = field(default_factory=SingleEntries, repr=False)
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
@@ -662,22 +676,24 @@ class Postings:
     def entries(self, terms: list[str]) -> list[str]:
         """The terms' entries, those not encoded yet encoded now (see _full)."""
         encoded = self.encoded
-        missing = [term for term in terms if term not in encoded]
+        missing = list(itertools.filterfalse(encoded.__contains__, terms))
         if missing:
-            documents, lists, single = len(self.keys), self.lists, self.single_entries
-            singles_weighted = not is_presence_only(1, documents)
-
-            def entry(term: str) -> str:
-                found = lists[term]
-                if len(found) == 1 and singles_weighted:
-                    posting = found[0]
-                    made = single.get(posting)
-                    if made is None:
-                        made = single[posting] = _encoded(found, documents)
-                    return made
-                return _encoded(found, documents)
-
-            encoded.update(zip(missing, map(entry, missing), strict=True))
+            documents = len(self.keys)
+            found = list(map(self.lists.__getitem__, missing))
+            if is_presence_only(1, documents):
+                encoded.update(zip(missing, map(_encoded, found, itertools.repeat(documents)), strict=True))
+            else:
+                # Most terms of a large site are in one document: their entries are taken by
+                # map from those made for each posting (a call in Python for every term was
+                # half of encoding a first build's index in Chinese).
+                alone = list(map((1).__eq__, map(len, found)))
+                encoded.update(zip(itertools.compress(missing, alone),
+                                   map(self.single_entries.__getitem__,
+                                       map(_FIRST, itertools.compress(found, alone))), strict=True))
+                several = list(map(operator.not_, alone))
+                encoded.update(zip(itertools.compress(missing, several),
+                                   map(_encoded, itertools.compress(found, several),
+                                       itertools.repeat(documents)), strict=True))
         return list(map(encoded.__getitem__, terms))
 
     def encode_all(self) -> None:
@@ -700,7 +716,7 @@ class Postings:
     def shard_bytes(self, shard: int) -> bytes:
         self.load_shards([shard])
         terms = sorted(self.shard_terms.get(shard, ()))
-        data = ("{" + ",".join(map(_listed, terms, self.entries(terms))) + "}").encode()
+        data = _shard_json(terms, self.entries(terms)).encode()
         if self.encoded_only and self.loaded is not None:
             # Read from its row again, should it be asked for twice.
             for term in terms:
@@ -786,7 +802,7 @@ class Postings:
         shards an update did not touch were held to the end of the build)."""
         self.lists, self.terms, self.packed_terms = {}, {}, {}
         self.encoded_only = True
-        self.single_entries = {}
+        self.single_entries = SingleEntries()
         if self.loaded is None:
             self.loaded = set(range(self.shards))
 
@@ -945,6 +961,20 @@ def _listed(term: str, entry: str) -> str:
     # directly, a large site's hundred thousand terms are spared json.dumps.
     quoted = f'"{term}"' if term.isalnum() else json.dumps(term, ensure_ascii=False)
     return f"{quoted}:\"{entry}\""
+
+
+# What json.dumps escapes in a string (ensure_ascii off): a term without these is written as it is.
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _shard_json(terms: list[str], entries: list[str]) -> str:
+    """A term shard's JSON: each term and its entry, in the order given, as _listed writes them."""
+    if not terms:
+        return "{}"
+    if _ESCAPED.search("".join(terms)) is None:
+        # Joined at once: a shard of a large site has thousands of terms.
+        return '{"' + '","'.join(map('":"'.join, zip(terms, entries, strict=True))) + '"}'
+    return "{" + ",".join(map(_listed, terms, entries)) + "}"
 
 
 def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
@@ -1113,7 +1143,8 @@ def _full(site: Site, html_of: HtmlOf, keys: Sequence[str], shards: int, rows: I
     packed_terms: MutableMapping[int, bytes] = SpooledRows[int]()
     lengths: list[int] = []
     typecode = _posting_type(len(keys))
-    collected: defaultdict[str, array[int]] = defaultdict(lambda: array(typecode))
+    # A new term's list made without a call in Python (most of a large site's terms are new once).
+    collected: defaultdict[str, array[int]] = defaultdict(functools.partial(array, typecode))
     prefixes = PrefixTerms()
     for doc_id in range(len(keys)):
         doc = next(given) if given is not None else _indexed(site, doc_id, html_of, seen, prefixes)
