@@ -15,8 +15,8 @@ their own. With --remove, each round moves the briefing REL out of the site and 
 build from the cache, whose steps (FULL_STEPS) are timed, and the medians are given for each
 kind of build. Printed: each round's steps, then the medians. The steps are functions of the
 build wrapped by name (see STEPS), shown after their module's last name; one a build does
-not reach is left out, and one called more than once is given its first start and its
-summed time.
+not reach, or this version of briefgen lacks, is left out, and one called more than once is
+given its first start and its summed time.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ FULL_STEPS = [
     ("briefgen.build.stages", "_parse_all"),
     ("briefgen.build.stages", "build_site"),
     ("briefgen.build.stages", "plan_site"),
-    ("briefgen.build.stages", "_related"),
+    ("briefgen.build.stages", "_related"),  # before it was found beside the plan
+    ("briefgen.build.stages", "_all_related"),
     ("briefgen.build.cache", "BuildCache.manifest"),
     ("briefgen.build.stages", "render_site"),
     ("briefgen.build.fingerprint", "Fingerprints.of_plan"),
@@ -79,6 +80,8 @@ def wrap(module, name):
     *within, last = name.split(".")
     for part in within:  # a method: "Class.method"
         owner = getattr(owner, part)
+    if not hasattr(owner, last):  # a step of another version of briefgen
+        return
     kept = inspect.getattr_static(owner, last)
     original = getattr(owner, last)
     def timed(*args, **kwargs):

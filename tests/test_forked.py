@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import corpus_site, replace_in, tree
+from conftest import corpus_briefing, corpus_site, replace_in, tree
 
 from briefgen.build import fingerprint, forked, memo, stages
 from briefgen.build.fingerprint import Fingerprints, PackedLists
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
+from briefgen.diagnostics import BuildFailed
 from briefgen.render.renderer import make_environment
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_INDEX_KINDS, Shows
 
@@ -399,3 +400,66 @@ def test_a_snapshot_written_by_a_copy_reads_back_as_the_build_it_was_made_from(
     assert [kept.loaded.plan[at] for at in range(len(loaded.plan))] == list(loaded.plan)
     assert kept.fingerprints.listed_by == prints.listed_by
 
+
+
+@pytest.mark.parametrize("change", ["added", "deleted"])
+def test_related_briefings_updated_by_a_copy_beside_the_plan_are_those_of_a_clean_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    site = corpus_site(tmp_path, count=40)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    monkeypatch.setattr(stages, "_RELATED_SPLIT_FROM", 0)  # a large site's way, at this size
+    log = tmp_path / "updated-by"
+    updated_related = stages.updated_related
+
+    def noted(*args: Any) -> Any:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return updated_related(*args)
+
+    monkeypatch.setattr(stages, "updated_related", noted)
+    copies = noting_copies(monkeypatch)
+    if change == "added":
+        (site / "content/briefings/2020/new.md").write_text(
+            corpus_briefing("A new one", "2020-02-14", "Alpha, Beta", "New text [@src-a] and [@src-b]."),
+            encoding="utf-8")
+    else:
+        (site / "content/briefings/2020/b7.md").unlink()
+    assert not build(site, BuildOptions(output=output, jobs=1)).in_place
+    assert "_finding_related.<locals>.updated" in copies
+    assert [int(pid) for pid in log.read_text(encoding="utf-8").split()] != [os.getpid()]
+    clean = tmp_path / "clean"
+    build(site, BuildOptions(output=clean, use_cache=False))
+    assert tree(output) == tree(clean)
+
+
+def test_a_plan_that_fails_while_a_copy_finds_related_briefings_leaves_no_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not forked.can_fork():
+        pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
+    site = corpus_site(tmp_path, count=20)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=1))
+    before = tree(output)
+    monkeypatch.setattr(stages, "_RELATED_SPLIT_FROM", 0)
+    started: list[int] = []
+    start = forked._start
+
+    def noted(work: Any) -> Any:
+        copy = start(work)
+        if copy is not None:
+            started.append(copy.pid)
+        return copy
+
+    monkeypatch.setattr(forked, "_start", noted)
+    (site / "content/briefings/2020/new.md").write_text(
+        corpus_briefing("A new one", "2020-02-14", "Alpha", "New text [@src-a]."), encoding="utf-8")
+    # A page at the search page's URL: an error the plan finds, once the model is made.
+    (site / "content/pages/search.md").write_text("---\ntitle: Search\n---\nFind things.\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(site, BuildOptions(output=output, jobs=1))
+    assert any("URL /search/ is wanted by both" in str(problem) for problem in failed.value.diagnostics)
+    assert started and all(reaped(pid) for pid in started)
+    assert tree(output) == before
