@@ -302,8 +302,9 @@ def _finding_related(site: Site, cache: BuildCache | None, beside: bool = True
     from the last build while no briefing's topics or cited sources changed (an edit to a text),
     and otherwise found again only around what changed (a briefing added or removed). The block
     gets a function that gives them. With `beside`, an update of the kept table is made by a
-    forked copy of this process while the block runs (a large site's plan): at 50,000 briefings
-    each took a third of a second of a briefing added, one after the other, on one core."""
+    forked copy of this process while the block runs (the site's plan): at 50,000 briefings the
+    plan and the update take about a third of a second each, which a briefing added spent one
+    after the other while the other core waited."""
     keys = related_keys(site)
     # The live preview's cache is read-only: it remembers its own last table.
     rows = cache.state_rows("related", remember=True) if cache is not None else None

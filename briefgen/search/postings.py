@@ -684,8 +684,8 @@ class Postings:
                 encoded.update(zip(missing, map(_encoded, found, itertools.repeat(documents)), strict=True))
             else:
                 # Most terms of a large site are in one document: their entries are taken by
-                # map from those made for each posting (a call in Python for every term was
-                # half of encoding a first build's index in Chinese).
+                # map from those made for each posting, rather than through a call in Python
+                # for each term (157,326 such terms at 10,000 briefings in Chinese).
                 alone = list(map((1).__eq__, map(len, found)))
                 encoded.update(zip(itertools.compress(missing, alone),
                                    map(self.single_entries.__getitem__,
