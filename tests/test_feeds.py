@@ -7,16 +7,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from xml.etree.ElementTree import Element, SubElement, fromstring, indent, tostring
 
+import pytest
+from conftest import corpus_site
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
 from briefgen import __version__
+from briefgen.build.options import BuildOptions
+from briefgen.build.pipeline import build
 from briefgen.controls import strip_forbidden
 from briefgen.render import feeds
 from briefgen.render.views import BriefingView, TopicRef
+from briefgen.site import plan
 
 SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
 SETTINGS = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck),
@@ -129,3 +135,24 @@ def test_sitemap_made_in_runs_lists_every_url_once_in_order(
               for url in fromstring(made).findall("s:url", ns)]
     assert listed == [(strip_forbidden(url), day.isoformat() if day else None) for url, day in urls]
     assert made.endswith(b"</urlset>\n") and made.count(b"\n") == len(urls) + 3
+
+
+
+_SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def _locs(path: Path) -> list[str]:
+    return [loc.text or "" for loc in fromstring(path.read_bytes()).iter(f"{_SITEMAP}loc")]
+
+
+def test_a_sitemap_split_in_parts_lists_the_urls_of_one_sitemap_in_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=12)
+    build(site, BuildOptions(output=tmp_path / "one", use_cache=False, jobs=1))
+    whole = _locs(tmp_path / "one/sitemap.xml")
+    monkeypatch.setattr(plan, "SITEMAP_LIMIT", 5)
+    build(site, BuildOptions(output=tmp_path / "parts", use_cache=False, jobs=1))
+    assert fromstring((tmp_path / "parts/sitemap.xml").read_bytes()).tag == f"{_SITEMAP}sitemapindex"
+    parts = _locs(tmp_path / "parts/sitemap.xml")
+    assert len(parts) == -(-len(whole) // 5) > 1
+    assert [url for part in parts for url in _locs(tmp_path / "parts" / part.rsplit("/", 1)[-1])] == whole

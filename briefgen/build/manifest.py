@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import sys
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
@@ -337,30 +337,35 @@ class PlannedManifest(Mapping[str, tuple[str, str]]):
         return len(self._files)
 
     def items(self) -> ItemsView[str, tuple[str, str]]:
-        return _PlannedItems(self)
+        return _ItemsOf(self, lambda: zip(self._files, self.entries(), strict=True))
 
     def values(self) -> ValuesView[tuple[str, str]]:
-        return _PlannedValues(self)
+        return _ValuesOf(self, self.entries)
 
 
-class _PlannedItems(ItemsView[str, tuple[str, str]]):
-    """A planned manifest's entries by position, not looked up by path."""
+class _ItemsOf(ItemsView[str, tuple[str, str]]):
+    """A manifest's items as it makes them (by position, or from the manifests it is a view
+    of), not each looked up by its path as Mapping's are."""
 
-    def __init__(self, files: PlannedManifest) -> None:
+    def __init__(self, files: Mapping[str, tuple[str, str]],
+                 items: Callable[[], Iterator[tuple[str, tuple[str, str]]]]) -> None:
         super().__init__(files)
-        self._files = files
+        self._items = items
 
     def __iter__(self) -> Iterator[tuple[str, tuple[str, str]]]:
-        return zip(self._files, self._files.entries(), strict=True)
+        return self._items()
 
 
-class _PlannedValues(ValuesView[tuple[str, str]]):
-    def __init__(self, files: PlannedManifest) -> None:
+class _ValuesOf(ValuesView[tuple[str, str]]):
+    """A manifest's entries as it makes them (see _ItemsOf)."""
+
+    def __init__(self, files: Mapping[str, tuple[str, str]],
+                 entries: Callable[[], Iterator[tuple[str, str]]]) -> None:
         super().__init__(files)
-        self._files = files
+        self._entries = entries
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return self._files.entries()
+        return self._entries()
 
 
 class Pending(Mapping[str, tuple[str, str]]):
@@ -401,10 +406,10 @@ class Pending(Mapping[str, tuple[str, str]]):
         return len(self.made) + len(self.gone())
 
     def items(self) -> ItemsView[str, tuple[str, str]]:
-        return _PendingItems(self)
+        return _ItemsOf(self, self.entries)
 
     def values(self) -> ValuesView[tuple[str, str]]:
-        return _PendingValues(self)
+        return _ValuesOf(self, lambda: (entry for _, entry in self.entries()))
 
     def entries(self) -> Iterator[tuple[str, tuple[str, str]]]:
         previous = self.previous
@@ -437,24 +442,6 @@ class Pending(Mapping[str, tuple[str, str]]):
         # The files a build kept as the last one had them are alike in every manifest.
         made = self.made
         return made.not_kept() if isinstance(made, PlannedManifest) else made.items()
-
-
-class _PendingItems(ItemsView[str, tuple[str, str]]):
-    def __init__(self, files: Pending) -> None:
-        super().__init__(files)
-        self._files = files
-
-    def __iter__(self) -> Iterator[tuple[str, tuple[str, str]]]:
-        return self._files.entries()
-
-
-class _PendingValues(ValuesView[tuple[str, str]]):
-    def __init__(self, files: Pending) -> None:
-        super().__init__(files)
-        self._files = files
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return (entry for _, entry in self._files.entries())
 
 
 def manifest_digests(files: Mapping[str, tuple[str, str]], rels: Iterable[str]) -> list[str | None]:

@@ -163,19 +163,19 @@ def kind_and_args(specs: Sequence[PageSpec], index: int) -> tuple[str, tuple[Any
 _IN_SITEMAP = frozenset(name for name, kind in kinds.KINDS.items() if kind.in_sitemap)
 
 
-def _sitemap_pages(specs: Sequence[PageSpec]) -> list[tuple[str, str, tuple[Any, ...]]]:
-    """(path, kind name, arguments) of the pages a sitemap lists: every HTML page but the 404 page."""
+def _sitemap_pages(specs: Sequence[PageSpec]) -> Iterable[tuple[str, str, tuple[Any, ...]]]:
+    """(path, kind name, arguments) of the pages a sitemap lists, in order: every HTML page but
+    the 404 page. Made one by one from a plan's specs (a part names 50,000 of them)."""
     if isinstance(specs, PlanRows):
         return specs.paths_and_args(_IN_SITEMAP)
-    return [(s.rel, s.kind.name, s.args) for s in specs if s.kind.in_sitemap]
+    return ((s.rel, s.kind.name, s.args) for s in specs if s.kind.in_sitemap)
 
 
 def sitemap_entries(specs: Sequence[PageSpec], site: Site, part: int) -> Iterator[tuple[str, dt.date | None]]:
     """The site paths and last-modified dates that sitemap part `part` (from 1) lists, one by
     one: a part names 50,000 pages, and the one who asks holds only what it makes of them."""
     briefing = kinds.BRIEFING.name
-    pages = (specs.paths_and_args(_IN_SITEMAP) if isinstance(specs, PlanRows)
-             else ((s.rel, s.kind.name, s.args) for s in specs if s.kind.in_sitemap))
+    pages = _sitemap_pages(specs)
     for rel, kind, args in itertools.islice(pages, (part - 1) * SITEMAP_LIMIT, part * SITEMAP_LIMIT):
         yield rel, modified_on_at(site.briefings, args[0]) if kind == briefing else None
 
@@ -231,7 +231,7 @@ def plan_site(site: Site, per_page: int, static_files: Iterable[str] = (),
     add(kinds.FEED, (), Origin("the Atom feed"))
     add(kinds.JSON_FEED, (), Origin("the JSON feed"))
     # Past the protocol's limit, sitemap.xml becomes an index of numbered parts.
-    parts = page_count(len(_sitemap_pages(specs)), SITEMAP_LIMIT)
+    parts = page_count(sum(1 for _ in _sitemap_pages(specs)), SITEMAP_LIMIT)
     add(kinds.SITEMAP, (parts,), Origin("the sitemap"))
     if parts > 1:
         for part in range(1, parts + 1):
