@@ -1012,6 +1012,7 @@ class _Rows:
     def __init__(self) -> None:
         self.rows: dict[str, object] = {}
         self.read: list[str] = []
+        self.saved: list[str] = []  # the names of the rows saved, in order
 
     def load(self, names: Any) -> dict[str, Any]:
         self.read += list(names)
@@ -1021,12 +1022,14 @@ class _Rows:
         if fresh:
             self.rows.clear()
         self.rows.update(values)
+        self.saved += list(values)
 
 
-@pytest.mark.parametrize("spare", [False, True], ids=["copied", "changed in place"])
+@pytest.mark.parametrize(("spare", "streamed"), [(False, False), (True, False), (True, True)],
+                         ids=["copied", "changed in place", "saved as it goes"])
 @pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
 def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, spare: bool) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, spare: bool, streamed: bool) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
     from briefgen.search import postings
@@ -1076,8 +1079,16 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         assert kept is not None and kept.loaded == set()
         moved.clear()
         terms_read.clear()
-        updated = postings.build(model(), lambda doc: doc.body.html, kept, previous_spare=spare)
+        saved_before = len(rows.saved)
+        updated = postings.build(model(), lambda doc: doc.body.html, kept, previous_spare=spare,
+                                 save_to=rows if streamed else None)
         assert bool(moved) == (floor == 1 and relative.endswith(("filler3.md", "filler9b.md"))), relative
+        shards_saved = [name for name in rows.saved[saved_before:] if name.startswith("search/shard/")]
+        if streamed:
+            # The shards it changed were saved as it went, a batch at a time, and no posting is held.
+            assert len(shards_saved) > 2 and not updated.lists, relative
+        else:
+            assert not shards_saved
         if moved:
             # The about page and the fillers before the first that moved: their row is kept unread.
             assert terms_read and min(terms_read) >= 4, relative

@@ -97,11 +97,13 @@ class SearchIndex:
                  previous_shards: Mapping[int, bytes] | None = None,
                  only: Collection[int] | None = None, seen: postings.WordsSeen | None = None,
                  given: Iterator[postings.IndexedDoc] | None = None, keys: list[str] | None = None,
-                 previous_spare: bool = False) -> None:
+                 previous_spare: bool = False, save_to: postings.IndexState | None = None,
+                 known_order: tuple[dict[int, int] | None] | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous, only, seen, given, keys, previous_spare)
+        self.postings = postings.build(site, html_of, previous, only, seen, given, keys, previous_spare,
+                                       save_to, known_order)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
         self._meta: bytes | None = None
@@ -202,6 +204,8 @@ class SearchFiles:
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
         self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
         self._keys: list[str] | None = None  # every document's key, when words_kept found them
+        # And what postings.kept_in_order found of them (see postings.build's known_order).
+        self._order: tuple[dict[int, int] | None] | None = None
 
     def indexes_everything(self) -> bool:
         """Whether the index, when built, will be made from every document afresh: no earlier
@@ -240,6 +244,7 @@ class SearchFiles:
             return frozenset()
         self._keys = postings.document_keys(self.site)
         kept = postings.kept_in_order(previous.keys, self._keys)
+        self._order = (kept,)
         if kept is None:
             return frozenset()
         self._earlier_ids = kept
@@ -273,8 +278,13 @@ class SearchFiles:
             self._earlier_postings()
             given, self._given = self._given, None
             keys, self._keys = self._keys, None
+            order, self._order = self._order, None
+            # Held rows are saved to as the kept state is updated (see postings.build); `_keep`
+            # saves the rest to them.
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
-                                      self._only, self._keep_sequence, given, keys, self._previous_spare)
+                                      self._only, self._keep_sequence, given, keys, self._previous_spare,
+                                      self._held if self._held is not None and self._held.writable else None,
+                                      order)
             if self._wrote_earlier_output(self._index.postings):
                 self._earlier_ids.update(self._index.postings.moved_from)
             if self._output:

@@ -305,21 +305,26 @@ def is_presence_only(frequency: int, documents: int) -> bool:
 _FREQUENT_SHARE = 8
 
 
+def least_frequent(documents: int) -> int:
+    """The least frequency of the terms the head keeps (see frequent_terms)."""
+    return max(1, documents // _FREQUENT_SHARE)
+
+
 def frequent_terms(lists: dict[str, array[int]], documents: int) -> tuple[int, dict[str, int]]:
     """The least frequency the head keeps, and term -> frequency of the terms with as much."""
-    least = max(1, documents // _FREQUENT_SHARE)
+    least = least_frequent(documents)
     return least, {term: len(entries) for term, entries in lists.items() if len(entries) >= least}
 
 
-def _with_frequencies(frequent: dict[str, int] | None, least: int, lists: dict[str, array[int]],
-                      terms: Iterable[str]) -> dict[str, int] | None:
-    """The kept frequencies once the postings of `terms` changed."""
+def _with_frequencies(frequent: dict[str, int] | None, least: int,
+                      sizes: Mapping[str, int]) -> dict[str, int] | None:
+    """The kept frequencies once some terms' postings changed (`sizes`: how many each has now)."""
     if frequent is None:
         return None
     frequent = dict(frequent)
-    for term in terms:
-        if len(lists[term]) >= least:
-            frequent[term] = len(lists[term])
+    for term, size in sizes.items():
+        if size >= least:
+            frequent[term] = size
         else:
             frequent.pop(term, None)
     return frequent
@@ -744,20 +749,7 @@ class Postings:
         # and an edit reads them back. Documents' terms compress to a third and are kept so.
 
         def shard_value(shard: int) -> bytes:
-            self.load_shards([shard])
-            self.digest(shard)  # the head names it; made before the postings may be let go of
-            terms = list(self.shard_terms.get(shard, ()))
-            lists = [self.lists[t] for t in terms]
-            # Every term's postings in one array, the terms and their entries each in one
-            # string: a row of a dictionary of arrays took a first build in Chinese 1.3 s to
-            # pickle at 10,000 briefings, and kept a UTF-8 copy of every term it pickled.
-            entries = array("Q" if any(found.typecode == "Q" for found in lists) else "I")
-            deque(map(entries.extend, lists), maxlen=0)
-            value = ("\0".join(terms), array("I", map(len, lists)), entries,
-                     "\0".join(self.entries(terms)))
-            if let_go:
-                deque(map(self.lists.__delitem__, terms), maxlen=0)
-            return pack(value, compress=False)
+            return self._shard_row(shard, let_go)
 
         def terms_value(chunk: int) -> bytes:
             ids = self._chunk_ids(chunk)
@@ -780,6 +772,44 @@ class Postings:
         rows.save(values, self.fresh)
         self.rows, self.fresh = rows, False
         self.changed_shards, self.changed_docs = set(), set()
+
+    def _shard_row(self, shard: int, let_go: bool) -> bytes:
+        """A shard's row, its digest found first (the head names it); `let_go`: its terms'
+        postings are let go of once the row is made."""
+        self.load_shards([shard])
+        self.digest(shard)
+        terms = list(self.shard_terms.get(shard, ()))
+        lists = [self.lists[t] for t in terms]
+        # Every term's postings in one array, the terms and their entries each in one
+        # string: a row of a dictionary of arrays took a first build in Chinese 1.3 s to
+        # pickle at 10,000 briefings, and kept a UTF-8 copy of every term it pickled.
+        entries = array("Q" if any(found.typecode == "Q" for found in lists) else "I")
+        deque(map(entries.extend, lists), maxlen=0)
+        value = ("\0".join(terms), array("I", map(len, lists)), entries,
+                 "\0".join(self.entries(terms)))
+        if let_go:
+            deque(map(self.lists.__delitem__, terms), maxlen=0)
+        return pack(value, compress=False)
+
+    def save_shards(self, rows: IndexState, shards: Iterable[int]) -> None:
+        """Write these changed shards' rows to `rows` now, and let go of their postings (their
+        entries stay, for their files): an update that saves as it goes holds a batch of
+        shards' postings at a time. `rows` are read from from now on; `save` writes the rest."""
+        for shard in shards:
+            rows.save({shard_row(shard): self._shard_row(shard, let_go=True)}, fresh=False)
+            self.changed_shards.discard(shard)
+        self.rows = rows
+
+    def forget_shards(self, shards: Iterable[int]) -> None:
+        """Let go of these unchanged shards' postings and entries: read from the rows again
+        when asked for."""
+        if self.loaded is None:
+            return
+        for shard in shards:
+            for term in self.shard_terms.pop(shard, ()):
+                self.lists.pop(term, None)
+                self.encoded.pop(term, None)
+            self.loaded.discard(shard)
 
     def detach(self) -> None:
         """Read every row now and never again: a live preview's rows are a build's, which a
@@ -854,7 +884,8 @@ def read_state(rows: IndexState) -> Postings | None:
 def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
           only: Collection[int] | None = None, seen: WordsSeen | None = None,
           given: Iterator[IndexedDoc] | None = None, keys: Sequence[str] | None = None,
-          previous_spare: bool = False) -> Postings:
+          previous_spare: bool = False, save_to: IndexState | None = None,
+          known_order: tuple[dict[int, int] | None] | None = None) -> Postings:
     """The postings of every document of the site, updated from `previous` when that is cheaper.
 
     `only` names the documents that may have changed, when the caller knows the others
@@ -863,7 +894,10 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     (with no `previous`), yields every document's, in id order, made elsewhere (a build's workers).
     `keys`, when given, are every document's key (document_key), found already.
     `previous_spare`: nothing uses `previous` after this (it was read for this build from the
-    kept state), so an update may change its postings where they are rather than copy them.
+    kept state), so an update may change its postings where they are rather than copy them;
+    with `save_to` as well (the rows `save` will write to), it saves the shards it changes there
+    as it goes, and holds their entries alone (see keep_only_encoded): `save` writes the rest.
+    `known_order`, when given, holds what kept_in_order(previous.keys, keys) gives, found already.
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
@@ -884,19 +918,21 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
         if changed is None:
             before = list(previous.keys)  # made once, rather than a key sliced a document
             changed = [i for i in range(count) if i >= len(before) or before[i] != keys[i]]
+            del before  # not held while the postings are updated: 50,000 keys at 50,000 briefings
         gone = list(range(count, len(previous.keys)))
         try:
             if len(changed) + len(gone) > UPDATE_FLOOR:
                 # A briefing added or deleted in the past moves the ids of every newer one.
                 # Moving their postings costs about what updating a few documents does, and
                 # less than indexing many again: at 50,000, 1.5 s against 7 s for 4,362 ids.
-                kept = kept_in_order(previous.keys, keys)
+                kept = known_order[0] if known_order is not None else kept_in_order(previous.keys, keys)
                 if kept is not None and count - len(kept) <= _worth_updating(count):
                     runs = _runs(kept)
                     if len(runs) <= _MOST_RUNS and any(shift for _, _, shift in runs):
-                        return _moved(site, html_of, previous, keys, kept, runs, seen, previous_spare)
+                        return _moved(site, html_of, previous, keys, kept, runs, seen, previous_spare,
+                                      save_to)
             if len(changed) + len(gone) <= _worth_updating(count):
-                return _update(site, html_of, previous, keys, changed, gone, seen, previous_spare)
+                return _update(site, html_of, previous, keys, changed, gone, seen, previous_spare, save_to)
         except StateError:
             pass  # a damaged state: index everything
     return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen, given)
@@ -990,14 +1026,17 @@ def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
 
 
 def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str], kept: dict[int, int],
-           runs: list[tuple[int, int, int]], seen: WordsSeen | None, spare: bool = False) -> Postings:
+           runs: list[tuple[int, int, int]], seen: WordsSeen | None, spare: bool = False,
+           save_to: IndexState | None = None) -> Postings:
     """The postings after documents were added or taken out among the others: the kept
     documents' postings move to their new ids (in order, so each list stays sorted), and only
     the documents not kept are indexed. The rows of documents' terms from the first moved id on,
     and of the shards with an entry that changed, are written again. When `previous` is
     `spare` (see build), its shards are read a few at a time and let go of once moved, and a
     list that stays as it was is kept rather than copied: at 50,000 briefings, every earlier
-    list and entry read at once, beside their moved copies, made this the build's peak."""
+    list and entry read at once, beside their moved copies, made this the build's peak. With
+    rows to `save_to` as well, each batch's changed shards are saved to them once moved, and
+    every shard's postings let go of: every posting moved, held at once, was 80 MB there."""
     shards = previous.shards
     prefixes = previous.prefixes
     previous.encode_all()  # its entries are compared with the moved ones
@@ -1010,8 +1049,24 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
     for new, doc in sorted(indexed.items()):
         for term, posting in doc.postings(new).items():
             new_postings.setdefault(term, []).append(posting)
-    lists: dict[str, array[int]] = {}
-    encoded: dict[str, str] = {}
+    new_in: defaultdict[int, list[str]] = defaultdict(list)  # by shard, the terms indexed again
+    for term in new_postings:
+        new_in[shard_of(term, shards)].append(term)
+    streamed = (save_to is not None and save_to.writable and spare and previous.rows is not None
+                and not previous.fresh)
+    least = least_frequent(len(keys))
+    # Each shard's terms as _terms_by_shard lists them, made as they are moved: every term's
+    # shard is known here, where hashing each one again cost a briefing added in 2019 among
+    # 10,000 in Chinese (311,000 terms) 0.3-0.4 s.
+    shard_terms: dict[int, list[str]] = {}
+    postings = Postings(shards, keys, [], [""] * shards, {}, {},
+                        cast("dict[int, Collection[str]]", shard_terms), {},
+                        loaded=set() if streamed else None, rows=previous.rows, fresh=previous.fresh,
+                        output=previous.output, frequent_least=least, frequent={}, prefixes=prefixes,
+                        moved_from={new: old for new, old in kept.items() if new != old})
+    if not previous.fresh:
+        postings.digests = list(previous.digests)
+    lists, encoded, frequent = postings.lists, postings.encoded, cast("dict[str, int]", postings.frequent)
     # A shard whose every entry was kept (the same documents and weights, listed alike) and
     # whose terms are all still there keeps its row and its digest: a briefing added or
     # deleted in the last years of a large archive changes a tenth of its shards.
@@ -1031,11 +1086,6 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
                 added = [posting >> 16 for posting in new_postings.get(term, ())]
                 return encoding.moved_bitmap(kept_entry, runs, added, last)
         return None
-
-    # Each shard's terms as _terms_by_shard lists them, made as they are moved: every term's
-    # shard is known here, where hashing each one again cost a briefing added in 2019 among
-    # 10,000 in Chinese (311,000 terms) 0.3-0.4 s.
-    shard_terms: dict[int, list[str]] = {}
 
     def move(term: str, entries: array[int], shard: int) -> None:
         moved = array(typecode)
@@ -1073,12 +1123,21 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
                 move(term, previous.lists.pop(term) if spare else previous.lists[term], shard)
                 if spare:
                     previous.encoded.pop(term, None)
-    for term, found in new_postings.items():
-        if term not in lists:  # a term no document had before
-            lists[term] = array(typecode, found)
-            shard = shard_of(term, shards)
-            shard_terms.setdefault(shard, []).append(term)
-            touched.add(shard)
+            for term in new_in.get(shard, ()):
+                if term not in lists:  # a term no document had before
+                    lists[term] = array(typecode, new_postings[term])
+                    shard_terms.setdefault(shard, []).append(term)
+                    touched.add(shard)
+            frequent.update((term, len(lists[term])) for term in shard_terms.get(shard, ())
+                            if len(lists[term]) >= least)
+        if streamed:
+            # The shards saved hold their entries alone; the others are read from the rows when asked for.
+            changed_here = [shard for shard in batch if shard in touched]
+            cast("set[int]", postings.loaded).update(batch)
+            for shard in changed_here:
+                postings.digests[shard] = ""
+            postings.save_shards(cast("IndexState", save_to), changed_here)
+            postings.forget_shards(shard for shard in batch if shard not in touched)
     # Rows of documents' terms before the first id that moved hold the same documents: kept as
     # they are. The others are made again.
     first_moved = min([new for new, old in kept.items() if new != old] + list(indexed) + [len(keys)])
@@ -1102,21 +1161,16 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
                 for new in ids:
                     previous.terms.pop(kept.get(new, -1), None)
         packed_terms[chunk] = row
-    lengths = [indexed[new].length if new in indexed else previous.lengths[kept[new]]
-               for new in range(len(keys))]
-    least, frequent = frequent_terms(lists, len(keys))
-    postings = Postings(shards, keys, lengths, [""] * shards, {}, lists,
-                        cast("dict[int, Collection[str]]", shard_terms), {},
-                        rows=previous.rows, fresh=previous.fresh,
-                        changed_docs=previous.changed_docs | set(range(first_moved, len(keys))),
-                        packed_terms=packed_terms, output=previous.output,
-                        moved_from={new: old for new, old in kept.items() if new != old},
-                        frequent_least=least, frequent=frequent,
-                        prefixes=prefixes)
-    postings.encoded = encoded
+    postings.lengths = [indexed[new].length if new in indexed else previous.lengths[kept[new]]
+                        for new in range(len(keys))]
+    postings.packed_terms = packed_terms
+    postings.changed_docs = previous.changed_docs | set(range(first_moved, len(keys)))
     if not previous.fresh:
-        postings.changed_shards = previous.changed_shards | touched
-        postings.digests = ["" if shard in touched else known for shard, known in enumerate(previous.digests)]
+        if not streamed:
+            for shard in touched:
+                postings.digests[shard] = ""
+        postings.changed_shards = (previous.changed_shards | touched).difference(
+            postings.loaded if streamed and postings.loaded is not None else ())
     return postings
 
 
@@ -1171,31 +1225,69 @@ def _full(site: Site, html_of: HtmlOf, keys: Sequence[str], shards: int, rows: I
 
 
 def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
-            changed: list[int], gone: list[int], seen: WordsSeen | None, in_place: bool = False) -> Postings:
+            changed: list[int], gone: list[int], seen: WordsSeen | None, in_place: bool = False,
+            save_to: IndexState | None = None) -> Postings:
     shards = previous.shards
     prefixes = previous.prefixes
     new_docs = {doc_id: _indexed(site, doc_id, html_of, seen, prefixes) for doc_id in changed}
     new_postings = {doc_id: doc.postings(doc_id) for doc_id, doc in new_docs.items()}
     old_postings = {doc_id: previous.doc_terms(doc_id) for doc_id in [*changed, *gone]}
     old_count = len(previous.keys)
-    differ: set[str] = set()
+    # By term, each of its postings that differs, before and after (None: the document lacks it).
+    # Only those are touched: most of an edited briefing's words keep theirs.
+    edits: defaultdict[str, list[tuple[int | None, int | None]]] = defaultdict(list)
     for doc_id, old in old_postings.items():
         now = new_postings.get(doc_id, {})
-        differ |= {term for term in old.keys() | now.keys() if old.get(term) != now.get(term)}
+        for term in old.keys() | now.keys():
+            before, after = old.get(term), now.get(term)
+            if before != after:
+                edits[term].append((before, after))
+    edited_in: defaultdict[int, list[str]] = defaultdict(list)  # by shard
+    for term in edits:
+        edited_in[shard_of(term, shards)].append(term)
     # Whether a term is listed with weights depends on the document count too.
     flipping = (flippable(previous.frequent, previous.frequent_least, old_count, len(keys))
                 if len(keys) != old_count else [])
-    if flipping is None:
-        previous.load_shards(range(shards))
-    else:
-        previous.load_shards({shard_of(term, shards) for term in [*differ, *flipping]})
+    to_read = (range(shards) if flipping is None
+               else sorted({*edited_in, *(shard_of(term, shards) for term in flipping)}))
+    # A build's own copy of the kept state is changed in place and, given rows to save to, saved
+    # a batch of shards at a time, each batch's postings let go of once its rows are written: at
+    # 50,000 briefings the postings of a new briefing's terms' shards were 72 MB, the build's peak.
+    streamed = (save_to is not None and save_to.writable and in_place and previous.loaded is not None
+                and previous.rows is not None and not previous.fresh)
+    terms = dict(previous.terms)
+    for doc_id in gone:
+        terms.pop(doc_id, None)
+    lengths = previous.lengths[:len(keys)] + [0] * max(0, len(keys) - len(previous.lengths))
+    for doc_id, doc in new_docs.items():
+        lengths[doc_id], terms[doc_id] = doc.length, doc.kept
     # Copy what changes, so `previous` stays whole if this fails half way, or for its holder
     # (the live preview's earlier index). A build's own copy of the kept state is changed in
     # place: at 50,000 briefings the copies of a new briefing's terms' lists took 35 MB.
-    lists = dict(previous.lists)
-    shard_terms = dict(previous.shard_terms)
+    postings = Postings(shards, keys, lengths, list(previous.digests), terms, dict(previous.lists),
+                        dict(previous.shard_terms), dict(previous.encoded),
+                        None if previous.loaded is None else set(previous.loaded), previous.rows,
+                        previous.fresh, set(previous.changed_shards),
+                        previous.changed_docs | set(changed) | set(gone), previous.packed_terms,
+                        previous.output, frequent_least=previous.frequent_least, prefixes=prefixes)
+    lists, shard_terms = postings.lists, postings.shard_terms
     changed_terms: dict[int, set[str]] = {}  # by shard, the terms of those this update replaces
     copied: set[str] = set()
+    sizes: dict[str, int] = {}  # how many postings each term whose frequency is kept has now
+
+    def take(batch: Sequence[int]) -> None:
+        """Read these shards' rows, and hold their postings and entries here."""
+        if previous.loaded is None:
+            return  # every one is held already
+        previous.load_shards(batch)
+        for shard in batch:
+            found = previous.shard_terms.get(shard, ())
+            shard_terms[shard] = found
+            for term in found:
+                lists[term] = previous.lists.pop(term) if streamed else previous.lists[term]
+                postings.encoded[term] = (previous.encoded.pop(term) if streamed
+                                          else previous.encoded[term])
+            cast("set[int]", postings.loaded).add(shard)
 
     def terms_to_change(shard: int) -> set[str]:
         terms = changed_terms.get(shard)
@@ -1214,57 +1306,51 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str]
             terms_to_change(shard_of(term, shards)).add(term)
         return lists[term]
 
-    terms = dict(previous.terms)
-    for doc_id in gone:
-        terms.pop(doc_id, None)
-    lengths = previous.lengths[:len(keys)] + [0] * max(0, len(keys) - len(previous.lengths))
-    added: defaultdict[str, list[int]] = defaultdict(list)  # by term, the documents it gained
-    removed: defaultdict[str, list[int]] = defaultdict(list)  # and those it lost
-    for doc_id in [*changed, *gone]:
-        old = old_postings[doc_id]
-        new: dict[str, int] = {}
-        if doc_id < len(keys):
-            new, lengths[doc_id], terms[doc_id] = (new_postings[doc_id], new_docs[doc_id].length,
-                                                   new_docs[doc_id].kept)
-        # Only postings that differ are touched: most of an edited briefing's words keep theirs.
-        for term in old.keys() | new.keys():
-            before, after = old.get(term), new.get(term)
-            if before == after:
-                continue
-            entries = editable(term)
-            if before is not None:
-                del entries[bisect_left(entries, before)]
+    for batch in [to_read[at:at + _ROWS_READ_AT_ONCE] for at in range(0, len(to_read), _ROWS_READ_AT_ONCE)]:
+        take(batch)
+        batch_copied: list[str] = []
+        for shard in batch:
+            for term in edited_in.get(shard, ()):
+                entries = editable(term)
+                batch_copied.append(term)
+                for before, after in edits[term]:
+                    if before is not None:
+                        del entries[bisect_left(entries, before)]
+                    if after is not None:
+                        entries.insert(bisect_left(entries, after), after)
+            if len(keys) != old_count:
+                # The rows not read hold no term whose listing changes (see flippable).
+                for term in list(shard_terms.get(shard, ())):
+                    size = len(lists[term])
+                    if (term not in copied and is_presence_only(size, len(keys))
+                            != is_presence_only(size, old_count)):
+                        copied.add(term)
+                        batch_copied.append(term)
+            if flipping is None:  # every row is read: the frequencies are kept afresh
+                sizes.update((term, len(lists[term])) for term in shard_terms.get(shard, ()))
+        for term in batch_copied:
+            sizes[term] = len(lists[term])
+            if lists[term]:
+                listed = postings.encoded.get(term)
+                changes = edits.get(term, ())
+                added = [after >> 16 for before, after in changes if before is None and after is not None]
+                removed = [before >> 16 for before, after in changes if after is None and before is not None]
+                postings.encoded[term] = (postings.encode(term) if listed is None
+                                          else postings.edited(term, listed, added, removed))
             else:
-                added[term].append(doc_id)
-            if after is not None:
-                entries.insert(bisect_left(entries, after), after)
-            else:
-                removed[term].append(doc_id)
-    if len(keys) != old_count:
-        # The rows not read hold no term whose listing changes (see flippable).
-        copied |= {term for term, entries in lists.items()
-                   if is_presence_only(len(entries), len(keys)) != is_presence_only(len(entries), old_count)}
-    frequent: dict[str, int] | None
+                del lists[term]
+                postings.encoded.pop(term, None)  # not there when never asked for (see entries)
+                terms_to_change(shard_of(term, shards)).discard(term)
+        touched = {shard_of(term, shards) for term in batch_copied}
+        for shard in touched:
+            postings.digests[shard] = ""
+        postings.changed_shards |= touched
+        if streamed:
+            postings.save_shards(cast("IndexState", save_to), sorted(touched))
+            postings.forget_shards(shard for shard in batch if shard not in touched)
     if flipping is None:
-        least, frequent = frequent_terms(lists, len(keys))  # every row is read: kept afresh
+        postings.frequent_least = least_frequent(len(keys))
+        postings.frequent = {term: size for term, size in sizes.items() if size >= postings.frequent_least}
     else:
-        least = previous.frequent_least
-        frequent = _with_frequencies(previous.frequent, least, lists, copied)
-    touched = {shard_of(term, shards) for term in copied}
-    digests = [("" if shard in touched else digest) for shard, digest in enumerate(previous.digests)]
-    postings = Postings(shards, keys, lengths, digests, terms, lists, shard_terms, dict(previous.encoded),
-                        None if previous.loaded is None else set(previous.loaded), previous.rows,
-                        previous.fresh, previous.changed_shards | touched,
-                        previous.changed_docs | set(changed) | set(gone), previous.packed_terms,
-                        previous.output, frequent_least=least, frequent=frequent,
-                        prefixes=prefixes)
-    for term in copied:
-        if lists[term]:
-            listed = previous.encoded.get(term)
-            postings.encoded[term] = (postings.encode(term) if listed is None
-                                      else postings.edited(term, listed, added[term], removed[term]))
-        else:
-            del lists[term]
-            postings.encoded.pop(term, None)  # not there when never asked for (see entries)
-            terms_to_change(shard_of(term, shards)).discard(term)
+        postings.frequent = _with_frequencies(previous.frequent, postings.frequent_least, sizes)
     return postings
