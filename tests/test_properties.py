@@ -890,6 +890,8 @@ def test_an_output_folder_is_found_in_the_stored_string_where_it_is_among_the_fo
     joined = memo.JoinedFolders("\0".join(folders), len(folders))
     if split_first:
         assert list(joined) == list(folders) and joined[-1] == folders[-1]
+    assert list(joined.lazily()) == list(folders)
+    assert joined != (*folders, "x") and (len(folders) == 1 or joined != folders[:-1])
     wanted = [*folders, *others, "a/", "/a"]
     expected = [(at, folder) for at, folder in ((bisect_left(folders, folder), folder) for folder in wanted)
                 if at < len(folders) and folders[at] == folder]
@@ -897,6 +899,23 @@ def test_an_output_folder_is_found_in_the_stored_string_where_it_is_among_the_fo
     assert joined.positions(sorted(wanted)) == sorted(expected)  # in order: in one pass
     assert memo._positions(folders, wanted) == expected  # the same, among the folders split
     assert joined == folders and len(joined) == len(folders) and joined[1:] == folders[1:]
+
+
+@SETTINGS
+@given(st.sets(_folder_st, max_size=10), st.sets(_folder_st, max_size=10), st.booleans())
+def test_a_folder_the_last_build_had_keeps_its_time_and_a_new_one_has_none(
+        before: set[str], after: set[str], joined: bool) -> None:
+    """memo._kept_times, walking the last build's folders beside the new ones, gives each new
+    folder the time the last build had for it, and -1 to one it lacked."""
+    from briefgen.build import memo
+
+    old = tuple(sorted({"", *before}))
+    times = array("q", range(100, 100 + len(old)))
+    last = memo.LastBuild("inputs", 1, 1, None, folders=memo.JoinedFolders("\0".join(old), len(old))
+                          if joined else old, folder_times=times)
+    new = tuple(sorted({"", *after}))
+    known = dict(zip(old, times, strict=True))
+    assert list(memo._kept_times(last, new)) == [known.get(folder, -1) for folder in new]
 
 
 @SETTINGS

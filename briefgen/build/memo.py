@@ -102,7 +102,24 @@ class JoinedFolders(Sequence[str]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, JoinedFolders):
             return self._joined == other._joined
-        return tuple(self) == other if isinstance(other, tuple) else NotImplemented
+        if not isinstance(other, tuple):
+            return NotImplemented
+        if self._split is not None:
+            return self._split == other
+        # No folder holds NUL: the same string joined is the same folders, and splitting
+        # this one was 15 MB at 50,000 briefings.
+        return len(other) == self._count and self._joined == "\0".join(other)
+
+    def lazily(self) -> Iterator[str]:
+        """The folders one at a time, the stored string not split all at once."""
+        if self._split is not None:
+            yield from self._split
+            return
+        joined, start = self._joined, 0
+        while (end := joined.find("\0", start)) >= 0:
+            yield joined[start:end]
+            start = end + 1
+        yield joined[start:]
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -222,8 +239,7 @@ def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
         times = array("q", last.folder_times)
         again = []
     else:
-        known = dict(zip(last.folders, last.folder_times, strict=True))
-        times = array("q", [known.get(folder, -1) for folder in folders])
+        times = _kept_times(last, folders)
         again = [(at, folders[at]) for at, time in enumerate(times) if time == -1]
     # The output's own folder is among these: an interrupted commit leaves its marks there.
     # Each comes with its folder: a stored one, split to be asked for, took 7 ms at 50,000 briefings.
@@ -234,6 +250,24 @@ def refreshed_times(output: Path, last: LastBuild, folders: Sequence[str],
             times[at] = os.stat(base + folder).st_mtime_ns
     except OSError:
         return None
+    return times
+
+
+def _kept_times(last: LastBuild, folders: Sequence[str]) -> array[int]:
+    """The times `last` has of `folders` (sorted, as output_folders makes them), -1 for a folder
+    it lacks: the two lists walked side by side. A table of the last build's folders and times
+    was the build's peak of memory at 50,000 briefings (83,000 of each, 13 MB more)."""
+    last_folders = last.folders.lazily() if isinstance(last.folders, JoinedFolders) else last.folders
+    times = array("q", [-1]) * len(folders)
+    at, count = 0, len(folders)
+    for folder, time in zip(last_folders, last.folder_times, strict=True):
+        while at < count and folders[at] < folder:
+            at += 1
+        if at == count:
+            break
+        if folders[at] == folder:
+            times[at] = time
+            at += 1
     return times
 
 
