@@ -322,11 +322,12 @@ def test_what_files_show_each_briefing_from_a_position_on(tmp_path: Path) -> Non
              Shows(named=(2,), listed=(0,)), Shows(full=(0, 1))]
     for position, shown in enumerate(files):
         noted.note(10 + position, shown)
-    later = noted.from_position(12)
+    packed = noted.packed()
+    later = packed.from_position(12)
     assert {i: list(p) for i, p in later.listed_by.items()} == {0: [13], 1: [12], 2: [13]}
     assert {i: list(p) for i, p in later.shown_full_by.items()} == {0: [14], 1: [14]}
     assert later.shows_every == [12]
-    assert not noted.from_position(15).listed_by and noted.from_position(10).shows_every == [12]
+    assert not packed.from_position(15).listed_by and packed.from_position(10).shows_every == [12]
 
 
 def noting_copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:

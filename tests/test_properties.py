@@ -1221,3 +1221,26 @@ def test_document_keys_kept_as_one_string_read_as_the_list_they_were_made_from(
     assert Keys.of(["short", *keys]) == ["short", *keys]  # another width: left a list
     with pytest.raises(ValueError):
         Keys("0" * 23, 1)
+
+
+@SETTINGS
+@given(st.lists(st.dictionaries(st.integers(0, 30), st.integers(1, 4), max_size=8), max_size=6))
+def test_lists_of_consecutive_runs_joined_are_each_keys_lists_one_after_another(
+        runs: list[dict[int, int]]) -> None:
+    """fingerprint.PackedLists.joined gives each key the positions every run noted for it, in
+    the runs' order: what noting all the runs' files in one table gives."""
+    from briefgen.build.fingerprint import PackedLists
+
+    parts, whole, position = [], {}, 0
+    for counts in runs:
+        lists: dict[int, list[int]] = {}
+        for key, count in counts.items():  # each run's positions after the last run's
+            lists[key] = list(range(position, position + count))
+            position += count
+        parts.append(PackedLists(lists))
+        for key in sorted(lists):
+            whole.setdefault(key, []).extend(lists[key])
+    joined = PackedLists.joined(parts)
+    assert {key: list(positions) for key, positions in joined.lists()} == {
+        key: sorted(positions) for key, positions in whole.items()}
+    assert list(joined) == sorted(whole) and dict(joined) == {k: sorted(v) for k, v in whole.items()}
