@@ -1118,6 +1118,45 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
             fresh.doc_terms(i) for i in range(len(fresh.keys))]
 
 
+def test_a_damaged_row_met_half_way_through_an_update_saved_as_it_goes_means_indexing_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update that saves the shards it changed as it goes (see postings.build) and then meets
+    a damaged row indexes everything afresh, and saving that drops the rows it saved."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+
+    monkeypatch.setattr(postings, "_ROWS_READ_AT_ONCE", 2)
+    site = make_site(tmp_path, FILES, CONFIG)
+    rows = _Rows()
+
+    def model() -> Any:
+        return load(site, BuildOptions()).site
+
+    first = postings.build(model(), lambda doc: doc.body.html)
+    first.save(rows)
+    shards = [name for name in rows.rows if name.startswith("search/shard/")]
+    # A new briefing whose words reach most shards; the rows of the later half damaged.
+    words = " ".join(f"word{n} zephyr{n} quartz{n}" for n in range(60))
+    write_files(site, {"content/briefings/2017/late.md":
+                       f"---\ntitle: Late\ndate: 2017-01-05\n---\n{words}\n"})
+    for name in shards:
+        if int(name.rpartition("/")[2]) >= first.shards // 2:
+            rows.rows[name] = "damaged"
+    kept = postings.read_state(rows)
+    assert kept is not None
+    rows.saved.clear()
+    updated = postings.build(model(), lambda doc: doc.body.html, kept, previous_spare=True, save_to=rows)
+    assert any(name.startswith("search/shard/") for name in rows.saved)  # saved some before the damage
+    assert updated.fresh  # indexed afresh
+    updated.save(rows)
+    fresh = postings.build(model(), lambda doc: doc.body.html)
+    again = postings.read_state(rows)
+    assert again is not None and "damaged" not in rows.rows.values()
+    assert [again.shard_bytes(n) for n in range(again.shards)] == [
+        fresh.shard_bytes(n) for n in range(fresh.shards)]
+
+
 def test_shard_rows_are_kept_plain_and_compressed_ones_an_earlier_build_left_are_read(tmp_path: Path) -> None:
     """Term shards' rows are plain pickles; an update reads the compressed ones earlier
     versions kept of a first build as it reads plain ones, and writes what it changed plain."""
