@@ -17,7 +17,7 @@ import shutil
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -1025,13 +1025,26 @@ class _Rows:
         self.saved += list(values)
 
 
+def _indexed_into_rows(site: Path) -> tuple[Callable[[], Any], _Rows, Any]:
+    """A way to the site's model as it is now, and its postings indexed afresh and saved in rows."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.stages import load
+    from briefgen.search import postings
+
+    def model() -> Any:
+        return load(site, BuildOptions()).site
+
+    rows = _Rows()
+    first = postings.build(model(), lambda doc: doc.body.html)
+    first.save(rows)
+    return model, rows, first
+
+
 @pytest.mark.parametrize(("spare", "streamed"), [(False, False), (True, False), (True, True)],
                          ids=["copied", "changed in place", "saved as it goes"])
 @pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
 def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, spare: bool, streamed: bool) -> None:
-    from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import postings
 
     monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
@@ -1053,13 +1066,7 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
                          f"Words number {n} and many others: " + " ".join(f"w{n}x{k}" for k in range(40))
                          for n in range(20)}}
     site = make_site(tmp_path, files, CONFIG)
-    rows = _Rows()
-
-    def model() -> Any:
-        return load(site, BuildOptions()).site
-
-    first = postings.build(model(), lambda doc: doc.body.html)
-    first.save(rows)
+    model, rows, _ = _indexed_into_rows(site)
     steps = [
         ("content/briefings/2016/grain.md", GRAIN.replace("three vessels", "three zeppelins")),
         ("content/briefings/2014/filler3.md", None),  # every later id shifts
@@ -1122,19 +1129,11 @@ def test_a_damaged_row_met_half_way_through_an_update_saved_as_it_goes_means_ind
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An update that saves the shards it changed as it goes (see postings.build) and then meets
     a damaged row indexes everything afresh, and saving that drops the rows it saved."""
-    from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import postings
 
     monkeypatch.setattr(postings, "_ROWS_READ_AT_ONCE", 2)
     site = make_site(tmp_path, FILES, CONFIG)
-    rows = _Rows()
-
-    def model() -> Any:
-        return load(site, BuildOptions()).site
-
-    first = postings.build(model(), lambda doc: doc.body.html)
-    first.save(rows)
+    model, rows, first = _indexed_into_rows(site)
     shards = [name for name in rows.rows if name.startswith("search/shard/")]
     # A new briefing whose words reach most shards; the rows of the later half damaged.
     words = " ".join(f"word{n} zephyr{n} quartz{n}" for n in range(60))
