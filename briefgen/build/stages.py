@@ -642,6 +642,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     later: list[tuple[PageSpec, str]] = []
     taken = _Taken(manifest, previous, sink)
     if pool is not None and len(todo) > _WORKERS_FROM:
+        # Memory freed but held (fingerprinting's) is given back first: each worker forked
+        # would count it in its own size too.
+        release_freed_memory()
         with (renderer.search.holding_state(spool),
               pool.started(_render_in_worker, todo, _render_setup, (renderer, sink, index_in_workers))
               as batches):
