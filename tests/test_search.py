@@ -1643,6 +1643,37 @@ def test_held_rows_read_back_what_was_saved_and_write_it_all_when_flushed(tmp_pa
     held.close()
 
 
+@pytest.mark.parametrize("writable", [True, False], ids=["the cache's rows", "a read-only cache's"])
+def test_held_rows_are_written_to_the_cache_as_they_are_held(tmp_path: Path, writable: bool) -> None:
+    """Flushed into the cache's state rows, held rows are written as they were pickled (or, for a
+    read-only cache, kept in its memory): read back, they are what was saved."""
+    from array import array
+
+    from briefgen.build.cache import StateRows
+    from briefgen.build.store import Store
+    from briefgen.search.postings import HeldRows, TakesPickled
+
+    store = Store(tmp_path / "cache.sqlite")
+    StateRows(store, "search", True).save({"search": "old head", "search/shard/9": b"old"}, fresh=False)
+    under = StateRows(store, "search", writable, memory=None if writable else {})
+    assert isinstance(under, TakesPickled)
+    held = HeldRows(under, tmp_path)
+    held.save({"search": ("head", 1), "search/terms/0": ["a\0b", array("H", [1, 2])]}, fresh=True)
+    held.save({"search/shard/2": b"two" * 3000}, fresh=False)
+    assert held.flush() is under
+    expected = {"search": ("head", 1), "search/terms/0": ["a\0b", array("H", [1, 2])],
+                "search/shard/2": b"two" * 3000}
+    names = [*expected, "search/shard/9"]
+    if writable:
+        assert under.load(names) == expected  # the fresh state dropped the old shard
+    else:
+        assert under.memory == expected  # nothing written: kept in memory
+        kept = StateRows(store, "search", True).load(names)
+        assert kept == {"search": "old head", "search/shard/9": b"old"}
+    held.close()
+    store.close()
+
+
 def test_spooled_rows_read_back_each_row_as_written() -> None:
     from briefgen.search.postings import SpooledRows
 

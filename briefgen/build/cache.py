@@ -19,10 +19,11 @@ import dataclasses
 import functools
 import hashlib
 import itertools
+import pickle
 import secrets
 import shutil
 import tempfile
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -364,6 +365,14 @@ class StateRows:
         found = self.store.read_states([name for name in names if name not in memory])
         found.update({name: memory[name] for name in names if name in memory})
         return found
+
+    def save_pickled(self, rows: Iterable[tuple[str, bytes]], fresh: bool) -> None:
+        """`save` for rows whose values are pickled already (pickle's highest protocol, as
+        `Store.write_state` pickles them)."""
+        if self.writable:
+            self.store.write_blobs(rows, drop_prefix=self.name if fresh else None)
+        else:
+            self.save({name: pickle.loads(data) for name, data in rows}, fresh)
 
     def save(self, values: Mapping[str, Any], fresh: bool) -> None:
         """Write these rows; `fresh` drops the stage's other rows first, in the same transaction."""
