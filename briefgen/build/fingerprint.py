@@ -245,9 +245,9 @@ class PackedLists(Mapping[int, list[int]]):
         entries = heapq.merge(*(zip(part._keys, itertools.repeat(at), [0, *part._ends[:-1]], part._ends)
                                 for at, part in enumerate(parts)))
         for key, at, start, end in entries:
-            if keys and keys[-1] != key:
-                ends.append(len(positions))
             if not keys or keys[-1] != key:
+                if keys:
+                    ends.append(len(positions))  # where the last key's list ends
                 keys.append(key)
             positions.extend(parts[at]._positions[start:end])
         if keys:
