@@ -335,10 +335,10 @@ class _Readers:
         if shown.every_briefing:
             self.shows_every.append(position)
 
-    def extend(self, later: _Readers | _PackedReaders) -> None:
+    def extend(self, later: _PackedReaders) -> None:
         """Add what was noted of files after all of these (positions stay in order)."""
         for mine, theirs in ((self.listed_by, later.listed_by), (self.shown_full_by, later.shown_full_by)):
-            for index, positions in (theirs.lists() if isinstance(theirs, PackedLists) else theirs.items()):
+            for index, positions in theirs.lists():
                 mine[index].extend(positions)
         self.shows_every += later.shows_every
 
@@ -356,7 +356,7 @@ class _PackedReaders:
     shown_full_by: PackedLists
     shows_every: list[int]
 
-    def from_position(self, first: int) -> _Readers:
+    def from_position(self, first: int) -> _PackedReaders:
         """What was noted of the files from position `first` on."""
         kept = _Readers()
         for mine, theirs in ((kept.listed_by, self.listed_by), (kept.shown_full_by, self.shown_full_by)):
@@ -365,7 +365,7 @@ class _PackedReaders:
                 if at < len(positions):
                     mine[index].extend(positions[at:])
         kept.shows_every = [position for position in self.shows_every if position >= first]
-        return kept
+        return kept.packed()
 
 
 # A run of planned files: the first one's position, their fingerprints, what they show.

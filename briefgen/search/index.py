@@ -98,7 +98,7 @@ class SearchIndex:
                  only: Collection[int] | None = None, seen: postings.WordsSeen | None = None,
                  given: Iterator[postings.IndexedDoc] | None = None, keys: list[str] | None = None,
                  previous_spare: bool = False, save_to: postings.IndexState | None = None,
-                 known_order: tuple[dict[int, int] | None] | None = None) -> None:
+                 known_order: dict[int, int] | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
@@ -204,8 +204,8 @@ class SearchFiles:
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
         self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
         self._keys: list[str] | None = None  # every document's key, when words_kept found them
-        # And what postings.kept_in_order found of them (see postings.build's known_order).
-        self._order: tuple[dict[int, int] | None] | None = None
+        # And the documents postings.kept_in_order found kept among them (postings.build's known_order).
+        self._order: dict[int, int] | None = None
 
     def indexes_everything(self) -> bool:
         """Whether the index, when built, will be made from every document afresh: no earlier
@@ -244,9 +244,9 @@ class SearchFiles:
             return frozenset()
         self._keys = postings.document_keys(self.site)
         kept = postings.kept_in_order(previous.keys, self._keys)
-        self._order = (kept,)
         if kept is None:
             return frozenset()
+        self._order = kept
         self._earlier_ids = kept
         return frozenset(kept)
 

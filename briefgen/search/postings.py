@@ -807,6 +807,7 @@ class Postings:
         entries stay, for their files): an update that saves as it goes holds a batch of
         shards' postings at a time. `rows` are read from from now on; `save` writes the rest."""
         for shard in shards:
+            self.digests[shard] = ""  # changed: found again from its bytes
             rows.save({shard_row(shard): self._shard_row(shard, let_go=True)}, fresh=False)
             self.changed_shards.discard(shard)
         self.rows = rows
@@ -896,7 +897,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
           only: Collection[int] | None = None, seen: WordsSeen | None = None,
           given: Iterator[IndexedDoc] | None = None, keys: Sequence[str] | None = None,
           previous_spare: bool = False, save_to: IndexState | None = None,
-          known_order: tuple[dict[int, int] | None] | None = None) -> Postings:
+          known_order: dict[int, int] | None = None) -> Postings:
     """The postings of every document of the site, updated from `previous` when that is cheaper.
 
     `only` names the documents that may have changed, when the caller knows the others
@@ -908,7 +909,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     kept state), so an update may change its postings where they are rather than copy them;
     with `save_to` as well (the rows `save` will write to), it saves the shards it changes there
     as it goes, and holds their entries alone (see keep_only_encoded): `save` writes the rest.
-    `known_order`, when given, holds what kept_in_order(previous.keys, keys) gives, found already.
+    `known_order`, when given, is what kept_in_order(previous.keys, keys) gives, found already.
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
@@ -936,7 +937,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
                 # A briefing added or deleted in the past moves the ids of every newer one.
                 # Moving their postings costs about what updating a few documents does, and
                 # less than indexing many again: at 50,000, 1.5 s against 7 s for 4,362 ids.
-                kept = known_order[0] if known_order is not None else kept_in_order(previous.keys, keys)
+                kept = known_order if known_order is not None else kept_in_order(previous.keys, keys)
                 if kept is not None and count - len(kept) <= _worth_updating(count):
                     runs = _runs(kept)
                     if len(runs) <= _MOST_RUNS and any(shift for _, _, shift in runs):
@@ -1143,11 +1144,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
                             if len(lists[term]) >= least)
         if streamed:
             # The shards saved hold their entries alone; the others are read from the rows when asked for.
-            changed_here = [shard for shard in batch if shard in touched]
             cast("set[int]", postings.loaded).update(batch)
-            for shard in changed_here:
-                postings.digests[shard] = ""
-            postings.save_shards(cast("IndexState", save_to), changed_here)
+            postings.save_shards(cast("IndexState", save_to), [shard for shard in batch if shard in touched])
             postings.forget_shards(shard for shard in batch if shard not in touched)
     # Rows of documents' terms before the first id that moved hold the same documents: kept as
     # they are. The others are made again.
@@ -1176,12 +1174,12 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
                         for new in range(len(keys))]
     postings.packed_terms = packed_terms
     postings.changed_docs = previous.changed_docs | set(range(first_moved, len(keys)))
-    if not previous.fresh:
-        if not streamed:
-            for shard in touched:
-                postings.digests[shard] = ""
-        postings.changed_shards = (previous.changed_shards | touched).difference(
-            postings.loaded if streamed and postings.loaded is not None else ())
+    if not previous.fresh and streamed:
+        postings.changed_shards = previous.changed_shards - touched  # saved as they were moved
+    elif not previous.fresh:
+        for shard in touched:
+            postings.digests[shard] = ""
+        postings.changed_shards = previous.changed_shards | touched
     return postings
 
 
@@ -1308,22 +1306,22 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str]
         return terms
     typecode = _posting_type(len(keys))
 
-    def editable(term: str) -> array[int]:
+    def editable(term: str, shard: int) -> array[int]:
         if term not in copied:
             copied.add(term)
             found = lists.get(term)
             if not (in_place and found is not None and found.typecode == typecode):
                 lists[term] = array(typecode, found or ())
-            terms_to_change(shard_of(term, shards)).add(term)
+            terms_to_change(shard).add(term)
         return lists[term]
 
     for batch in [to_read[at:at + _ROWS_READ_AT_ONCE] for at in range(0, len(to_read), _ROWS_READ_AT_ONCE)]:
         take(batch)
-        batch_copied: list[str] = []
+        batch_copied: list[tuple[str, int]] = []  # each term this batch changes, with its shard
         for shard in batch:
             for term in edited_in.get(shard, ()):
-                entries = editable(term)
-                batch_copied.append(term)
+                entries = editable(term, shard)
+                batch_copied.append((term, shard))
                 for before, after in edits[term]:
                     if before is not None:
                         del entries[bisect_left(entries, before)]
@@ -1331,15 +1329,15 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str]
                         entries.insert(bisect_left(entries, after), after)
             if len(keys) != old_count:
                 # The rows not read hold no term whose listing changes (see flippable).
-                for term in list(shard_terms.get(shard, ())):
+                for term in shard_terms.get(shard, ()):
                     size = len(lists[term])
                     if (term not in copied and is_presence_only(size, len(keys))
                             != is_presence_only(size, old_count)):
                         copied.add(term)
-                        batch_copied.append(term)
+                        batch_copied.append((term, shard))
             if flipping is None:  # every row is read: the frequencies are kept afresh
                 sizes.update((term, len(lists[term])) for term in shard_terms.get(shard, ()))
-        for term in batch_copied:
+        for term, shard in batch_copied:
             sizes[term] = len(lists[term])
             if lists[term]:
                 listed = postings.encoded.get(term)
@@ -1351,14 +1349,15 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str]
             else:
                 del lists[term]
                 postings.encoded.pop(term, None)  # not there when never asked for (see entries)
-                terms_to_change(shard_of(term, shards)).discard(term)
-        touched = {shard_of(term, shards) for term in batch_copied}
-        for shard in touched:
-            postings.digests[shard] = ""
-        postings.changed_shards |= touched
+                terms_to_change(shard).discard(term)
+        touched = {shard for _, shard in batch_copied}
         if streamed:
             postings.save_shards(cast("IndexState", save_to), sorted(touched))
             postings.forget_shards(shard for shard in batch if shard not in touched)
+        else:
+            for shard in touched:
+                postings.digests[shard] = ""
+            postings.changed_shards |= touched
     if flipping is None:
         postings.frequent_least = least_frequent(len(keys))
         postings.frequent = {term: size for term, size in sizes.items() if size >= postings.frequent_least}
