@@ -18,7 +18,9 @@ downloads whole shards, so their size is what it waits for.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
+import itertools
 import operator
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -71,6 +73,42 @@ def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
     flat[0::2] = _gaps(ids)
     flat[1::2] = weights
     return WEIGHTED + base64.b64encode(_varints(flat)).decode("ascii")
+
+
+class _Varints(dict[int, bytes]):
+    """value -> its varint, the table's values first; a larger one made when first met."""
+
+    def __missing__(self, value: int) -> bytes:
+        found = self[value] = _varint(value)
+        return found
+
+
+@functools.cache
+def _varints_by_value() -> _Varints:
+    return _Varints(enumerate(_table()))
+
+
+_BASE64 = functools.partial(binascii.b2a_base64, newline=False)  # base64.b64encode, called by map
+
+
+def weighted_many(ids: Sequence[int], weights: Sequence[int], lengths: Sequence[int]) -> list[str]:
+    """The entries `weighted` makes of several terms, given one after the other: `ids` and
+    `weights` of every term's postings in turn, `lengths` the number of each term's. Made by
+    map over them all rather than a call or two in Python for each of a few lists: a large
+    site has a hundred thousand such terms, most in a few documents."""
+    if len(ids) != len(weights) or sum(lengths) != len(ids):
+        raise ValueError("one weight per id, and the lengths cover them")
+    ends = list(itertools.accumulate(lengths))
+    starts = [0, *ends[:-1]]
+    before = [0, *ids[:-1]]
+    deque(map(before.__setitem__, starts, repeat(0)), maxlen=0)  # a term's first gap is its id
+    flat: list[int] = [0] * (2 * len(ids))
+    flat[0::2] = map(operator.sub, ids, before)
+    flat[1::2] = weights
+    varints = list(map(_varints_by_value().__getitem__, flat))
+    terms = map(slice, map((2).__mul__, starts), map((2).__mul__, ends))
+    data = map(b"".join, map(varints.__getitem__, terms))
+    return list(map(WEIGHTED.__add__, map(bytes.decode, map(_BASE64, data))))
 
 
 def weighted_one(doc_id: int, weight: int) -> str:

@@ -294,9 +294,14 @@ def _share(documents: int) -> int:
     return 4 if documents >= PRESENCE_ONLY_FROM else 2
 
 
+def _weighted_up_to(documents: int) -> int:
+    """The most documents a term may be in and be listed with weights (see is_presence_only)."""
+    return documents // _share(documents)
+
+
 def is_presence_only(frequency: int, documents: int) -> bool:
     """Whether a term's postings are listed without weights (see PRESENCE_ONLY_FROM)."""
-    return frequency * _share(documents) > documents
+    return frequency > _weighted_up_to(documents)
 
 
 # The state's head keeps the document frequency of every term in at least this share of the
@@ -708,8 +713,8 @@ class Postings:
                                        map(_FIRST, itertools.compress(found, alone))), strict=True))
                 several = list(map(operator.not_, alone))
                 encoded.update(zip(itertools.compress(missing, several),
-                                   map(_encoded, itertools.compress(found, several),
-                                       itertools.repeat(documents)), strict=True))
+                                   _encoded_several(list(itertools.compress(found, several)), documents),
+                                   strict=True))
         return list(map(encoded.__getitem__, terms))
 
     def encode_all(self) -> None:
@@ -988,6 +993,24 @@ def _encoded(entries: array[int], documents: int) -> str:
     if is_presence_only(len(entries), documents):
         return encoding.present(ids)
     return encoding.weighted(ids, weights)
+
+
+def _encoded_several(found: list[array[int]], documents: int) -> list[str]:
+    """_encoded of each of these lists, of two postings or more. Those listed with weights are
+    encoded together (see encoding.weighted_many): one by one, through the calls around each
+    short list, they cost about 7.5 us a term (153,996 terms at 10,000 briefings in Chinese)."""
+    weighted = list(map(_weighted_up_to(documents).__ge__, map(len, found)))
+    lists = list(itertools.compress(found, weighted))
+    if len({entries.typecode for entries in lists}) > 1:  # an update may leave a narrower list
+        lists = [array("Q", entries) for entries in lists]
+    ids, weights = _apart(array(lists[0].typecode, b"".join(map(array.tobytes, lists)))) if lists else ((), ())
+    made = encoding.weighted_many(ids, weights, list(map(len, lists)))
+    if len(made) == len(found):
+        return made
+    present = iter(map(_encoded, itertools.compress(found, map(operator.not_, weighted)),
+                       itertools.repeat(documents)))
+    weighted_made = iter(made)
+    return [next(weighted_made) if is_weighted else next(present) for is_weighted in weighted]
 
 
 _HALVES_APART = array("I").itemsize == 4 and sys.byteorder == "little"
