@@ -309,6 +309,15 @@ def test_a_template_error_is_reported_and_nothing_is_written(site: Path) -> None
     diagnostic(fails(site), "templates/briefing.html", 3, None, "no_such_field")
 
 
+def test_an_error_in_an_included_template_is_reported_where_it_is(site: Path) -> None:
+    # An include's output is joined where it is made (render.codegen): the error still names
+    # the included template and its line, not the page's template.
+    write_files(site, {"templates/partials/briefing-item.html": (
+        "<li>\n{{ item.title }}\n{{ item.no_such_field.here }}\n</li>\n"
+    )})
+    diagnostic(fails(site), "templates/partials/briefing-item.html", 3, None, "no_such_field")
+
+
 # ---------------------------------------------------------------- many problems at once
 
 

@@ -140,7 +140,8 @@ TERM_POSTINGS = st.lists(st.tuples(IDS.filter(bool), st.data()), max_size=12)
 
 @SETTINGS
 @given(TERM_POSTINGS)
-def test_terms_encoded_together_are_encoded_as_each_alone(terms: list[tuple[list[int], st.DataObject]]) -> None:
+def test_terms_encoded_together_are_encoded_as_each_alone(
+        terms: list[tuple[list[int], st.DataObject]]) -> None:
     weights = [data.draw(st.lists(st.integers(0, 0xFFFF), min_size=len(ids), max_size=len(ids)))
                for ids, data in terms]
     together = encoding.weighted_many([i for ids, _ in terms for i in ids], [w for ws in weights for w in ws],
@@ -310,7 +311,8 @@ def test_a_term_shard_lists_each_term_with_the_entry_of_its_own_postings(
     documents = max((max(ids) for ids in ids_of.values()), default=0) + 1 + more
     weights = st.sampled_from([0, 1, 0x0801, 0xFFFF]) | st.integers(0, 0xFFFF)
     # An update may leave a list of the narrower width beside wider ones.
-    lists = {term: array(data.draw(st.sampled_from("IQ")), sorted(doc_id << 16 | data.draw(weights) for doc_id in ids))
+    lists = {term: array(data.draw(st.sampled_from("IQ")),
+                         sorted(doc_id << 16 | data.draw(weights) for doc_id in ids))
              for term, ids in ids_of.items()}
     terms = sorted(lists)
     index = postings.Postings(1, ["key"] * documents, [1] * documents, [""], {}, dict(lists),

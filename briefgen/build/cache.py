@@ -397,7 +397,9 @@ class TemplateCache(jinja2.BytecodeCache):
         # what the environment's filters folded into it as constants (the catalog's strings,
         # see render.renderer) counts as part of its source.
         compiled_with = getattr(environment, "compiled_with", "")
-        return super().get_bucket(environment, name, filename, f"{source}\0{compiled_with}")
+        # So does the way it is compiled (see render.codegen).
+        compiled_by = getattr(environment.code_generator_class, "version", "")
+        return super().get_bucket(environment, name, filename, f"{source}\0{compiled_with}\0{compiled_by}")
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self.store.template(bucket.key)

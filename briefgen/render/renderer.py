@@ -25,6 +25,7 @@ from briefgen.content.topics import load_topic_descriptions
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.i18n.catalog import load_catalog
 from briefgen.render import feeds
+from briefgen.render.codegen import JoinedOutput
 from briefgen.render.relative import relative_links
 from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders
 from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
@@ -95,6 +96,7 @@ class _Environment(jinja2.Environment):
     # compiled template kept in the build cache is reused only by an environment that names
     # the same (see build.cache.TemplateCache).
     compiled_with: str = ""
+    code_generator_class = JoinedOutput
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals({} if d is None else d, self.globals)

@@ -1003,7 +1003,8 @@ def _encoded_several(found: list[array[int]], documents: int) -> list[str]:
     lists = list(itertools.compress(found, weighted))
     if len({entries.typecode for entries in lists}) > 1:  # an update may leave a narrower list
         lists = [array("Q", entries) for entries in lists]
-    ids, weights = _apart(array(lists[0].typecode, b"".join(map(array.tobytes, lists)))) if lists else ((), ())
+    joined = array(lists[0].typecode if lists else "I", b"".join(map(array.tobytes, lists)))
+    ids, weights = _apart(joined)
     made = encoding.weighted_many(ids, weights, list(map(len, lists)))
     if len(made) == len(found):
         return made
