@@ -18,6 +18,11 @@ TEMPLATES = {
     "macros.html": ('{% macro listed(items) %}{% for item in items %}{% include "item.html" %}{% endfor %}'
                     "{% endmacro %}{% macro framed() %}[{{ caller() }}]{% endmacro %}"),
     "plain.html": "<p>{{ 1 + 1 }}</p>",
+    # Attributes of objects, items of dicts by attribute, methods, a call's result (made once), nested.
+    "attributes.html": ("{{ item.name }} {{ item.name.upper() }} {{ obj.value }} {{ obj.inner.value }}"
+                        "{{ made().value }} {{ obj.missing is defined }} {{ item.nothing is undefined }}"
+                        "{{ obj.__class__.__name__ }} {{ {'a': {'b': 3}}.a.b }}"
+                        " {{ made().nothing is defined }} {{ made().value }}"),
     "page.html": (
         '{% extends "middle.html" %}{% from "macros.html" import listed, framed %}'
         "{% block main %}"
@@ -36,6 +41,22 @@ TEMPLATES = {
 }
 
 
+class _Value:
+    def __init__(self, value: object, inner: object = None) -> None:
+        self.value, self.inner = value, inner
+
+
+def _context() -> dict[str, object]:
+    made: list[_Value] = []
+
+    def make() -> _Value:
+        made.append(_Value(len(made)))  # counts its calls: each must be made once
+        return made[-1]
+
+    return {"items": [{"name": "one"}, {"name": "<two>"}, {"name": "three"}], "item": {"name": "alone"},
+            "obj": _Value("v", _Value("<w>")), "made": make}
+
+
 def _environment(joined: bool) -> jinja2.Environment:
     class Environment(jinja2.Environment):
         code_generator_class = JoinedOutput if joined else jinja2.Environment.code_generator_class
@@ -45,11 +66,20 @@ def _environment(joined: bool) -> jinja2.Environment:
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_a_template_compiled_with_joined_output_renders_the_same_bytes(name: str) -> None:
-    context = {"items": [{"name": "one"}, {"name": "<two>"}, {"name": "three"}], "item": {"name": "alone"}}
-    joined = _environment(True).get_template(name).render(context)
-    assert joined == _environment(False).get_template(name).render(context)
+    joined = _environment(True).get_template(name).render(_context())
+    assert joined == _environment(False).get_template(name).render(_context())
     if name == "page.html":
         assert joined.count("<li>") == 11 and "<LI>ALONE" in joined and "<p>2</p>" in joined
+    if name == "attributes.html":
+        assert joined == "alone ALONE v &lt;w&gt;0 False True_Value 3 False 2"
+
+
+def test_a_missing_attribute_fails_as_it_does_in_jinja() -> None:
+    for joined in (True, False):
+        environment = _environment(joined)
+        environment.undefined = jinja2.StrictUndefined
+        with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'nothing'"):
+            environment.from_string("{{ item.nothing }}").render(_context())
 
 
 def test_joined_output_changes_the_compiled_code() -> None:
