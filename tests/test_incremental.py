@@ -669,6 +669,22 @@ def test_a_new_briefing_renders_no_publisher_or_filter_file_it_leaves_as_it_was(
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_a_build_rendering_few_of_its_pages_keeps_no_briefing_summaries(tmp_path: Path) -> None:
+    """Every page rendered shows each summary several times: they are kept. A briefing added
+    to a larger site renders a few pages, each summary about once: none is kept (the output
+    is a clean build's all the same)."""
+    site = corpus_site(tmp_path, count=40)
+    output = tmp_path / "out"
+    first = build(site, BuildOptions(output=output, jobs=1))
+    assert first.model is not None and first.model[1].renderer.views._summaries
+    (site / "content/briefings/2020/new.md").write_text(
+        corpus_briefing("The newest", "2020-12-01", "Alpha", "New text [@src-a]."), encoding="utf-8")
+    added = build(site, BuildOptions(output=output, jobs=1))
+    assert added.model is not None and 0 < added.rendered < added.pages / 2
+    assert not added.model[1].renderer.views._summaries
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
 def test_a_touched_file_is_read_once_then_known_by_its_new_stat(tmp_path: Path) -> None:
     from briefgen.build.cache import BuildCache
     from briefgen.build.store import file_stat

@@ -635,6 +635,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                                       if spec.kind in deferred_kinds))
         # At most: the search files may keep theirs.
         sink.expect(len(todo) + len(deferred_places) + len(docs_here), len(loaded.plan))
+        if render_at_most is None and follow is None:
+            # A build that renders a few of the site's pages shows each summary about once; the
+            # live preview's renderer renders again and again (see Views.keep_summaries).
+            renderer.views.keep_summaries = 2 * len(todo) >= len(loaded.plan)
 
         def deferred_needed() -> list[tuple[PageSpec, str]]:
             plan = loaded.plan

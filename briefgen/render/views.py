@@ -242,6 +242,11 @@ class Views:
     site_image: str = ""
     topic_descriptions: Mapping[str, str] = field(default_factory=dict)  # slug -> HTML
     _summaries: dict[int, BriefingSummary] = field(default_factory=dict)
+    # Rendering every page, a briefing's summary is shown about ten times (home, topic, day
+    # and month pages, other briefings' related lists): made once, it is kept. Rendering a
+    # few pages of a large site (a briefing added: every home page, each summary once), it
+    # is not: at 50,000 briefings the kept summaries were 20 MB of the rendering process.
+    keep_summaries: bool = True
     _topic_refs: dict[str, TopicRef] = field(default_factory=dict)
     # Shared by the summaries: a worker makes one of every briefing of a large site.
     _topic_tuples: dict[tuple[str, ...], tuple[TopicRef, ...]] = field(default_factory=dict)
@@ -301,7 +306,8 @@ class Views:
                 day_iso=self.day_iso(b.date), day_heading=self.catalog.day_heading(b.date),
                 reading_minutes=reading_minutes(b.body.word_count),
             )
-            self._summaries[index] = cached
+            if self.keep_summaries:
+                self._summaries[index] = cached
         return cached
 
     def reference(self, index: int) -> BriefingRef:

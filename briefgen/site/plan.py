@@ -54,8 +54,13 @@ PlanRow = tuple[str, str, tuple[Any, ...], tuple[str, str | None, int, int]]
 
 
 def plan_rows(specs: Iterable[PageSpec]) -> list[PlanRow]:
-    return [(s.rel, s.kind.name, s.args, (o.description, o.path, o.line, o.column))
-            for s in specs for o in (s.origin,)]
+    return list(each_plan_row(specs))
+
+
+def each_plan_row(specs: Iterable[PageSpec]) -> Iterator[PlanRow]:
+    """plan_rows one at a time, for a holder that packs them as they come."""
+    return ((s.rel, s.kind.name, s.args, (o.description, o.path, o.line, o.column))
+            for s in specs for o in (s.origin,))
 
 
 class Rows(Protocol):
