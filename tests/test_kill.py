@@ -326,6 +326,36 @@ def test_a_mostly_rewritten_site_is_staged_as_a_tree(tmp_path: Path) -> None:
     writer.abort()
 
 
+@pytest.mark.parametrize("written", [1, 3])  # files moved one by one; a new tree swapped in
+def test_files_kept_by_count_are_the_planned_ones_not_written(tmp_path: Path, written: int) -> None:
+    """A writer that counts the files it keeps (a full build's, see OutputWriter) puts the
+    planned files it wrote in place, keeps the other planned ones as they were, and removes
+    what the last build made and this one did not plan."""
+    from briefgen.build import write
+
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / write.MARKER).write_text("", encoding="utf-8")
+    last = ["a/index.html", "b/index.html", "c/index.html", "gone/index.html"]
+    for rel in last:
+        (output / rel).parent.mkdir()
+        (output / rel).write_bytes(b"old " + rel.encode())
+    planned = ["a/index.html", "b/index.html", "c/index.html", "new/index.html"]
+    writer = write.OutputWriter(output, present=frozenset(last), kept_by_plan=True)
+    writer.expect(written, len(planned))
+    rewritten = planned[4 - written:]
+    for rel in planned[:4 - written]:
+        assert writer.reuse(rel)
+    for rel in rewritten:
+        writer.write(rel, b"new " + rel.encode())
+    with pytest.raises(ValueError, match="planned files"):
+        writer.commit(last)
+    writer.commit(last, planned=planned)
+    assert sorted(str(p.relative_to(output)) for p in output.rglob("*.html")) == sorted(planned)
+    for rel in planned:
+        assert (output / rel).read_bytes() == (b"new " if rel in rewritten else b"old ") + rel.encode()
+
+
 @pytest.mark.parametrize("killed", ["right after the commit", "at the commit point", "in an edit in place"])
 def test_a_page_left_by_a_killed_build_goes_when_its_briefing_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: str) -> None:

@@ -619,10 +619,13 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                  if spec.kind in kept_kinds and spec.output_file in previous else fingerprints.of(spec))
                 for place, spec in enumerate(loaded.plan))
         else:
-            found = fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None)
-            printed = ((place, spec, fingerprint)
-                       for place, (spec, fingerprint) in enumerate(zip(loaded.plan, found, strict=True)))
+            printed = ((place, spec, fingerprint) for place, (spec, fingerprint) in enumerate(zip(
+                loaded.plan, fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None),
+                strict=True)))
         todo = needed(printed_one for printed_one in printed if printed_one[1].kind not in deferred_kinds)
+        # Every fingerprint is in the manifest now: their list (4.7 MB at 50,000 briefings) is not
+        # held while the files are rendered, nor copied into the workers.
+        del printed
         docs_here: list[tuple[PageSpec, str]] = []  # search documents' files to render in this process
         if index_in_workers:
             # Every document's file is rendered (an unchanged one is kept), each document's postings
