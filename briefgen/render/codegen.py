@@ -7,7 +7,7 @@ an include with the context re-yields them one by one in a Python loop, a block 
 briefings from `partials/briefing-item.html` alone, each passed up four or five generators.
 Here those outputs are joined where they are made (`environment.concat`, which is what
 `Template.render` joins the whole with), and one string goes up: the bytes of a page are the
-same, made in 5-13 % less time (list pages the most). Pages are only rendered whole
+same, made in 4-19 % less time (list pages the most). Pages are only rendered whole
 (`Template.render`), never streamed, so nothing reads the smaller pieces.
 """
 
