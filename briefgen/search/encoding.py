@@ -54,29 +54,9 @@ def _table() -> tuple[bytes, ...]:
             *[two[at:at + 2] for at in range(0, len(two), 2)])
 
 
-def _varints(values: Sequence[int]) -> bytes:
-    try:
-        return b"".join(map(_table().__getitem__, values))
-    except IndexError:  # a value of 2**14 or more: a sparse term's gap, a frequent word's weight
-        return b"".join(map(_varint, values))
-
-
-def _gaps(ids: Sequence[int]) -> list[int]:
-    return [ids[0], *map(operator.sub, ids[1:], ids[:-1])] if ids else []
-
-
-def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
-    """The entry of a term listed with weights, its ids in increasing order."""
-    if len(ids) != len(weights):
-        raise ValueError("one weight per id")
-    flat: list[int] = [0] * (2 * len(ids))
-    flat[0::2] = _gaps(ids)
-    flat[1::2] = weights
-    return WEIGHTED + base64.b64encode(_varints(flat)).decode("ascii")
-
-
 class _Varints(dict[int, bytes]):
-    """value -> its varint, the table's values first; a larger one made when first met."""
+    """value -> its varint, the table's values first; a larger one (a sparse term's gap, a
+    frequent word's weight) made when first met."""
 
     def __missing__(self, value: int) -> bytes:
         found = self[value] = _varint(value)
@@ -88,11 +68,25 @@ def _varints_by_value() -> _Varints:
     return _Varints(enumerate(_table()))
 
 
+def _varints(values: Sequence[int]) -> bytes:
+    return b"".join(map(_varints_by_value().__getitem__, values))
+
+
+def _gaps(ids: Sequence[int]) -> list[int]:
+    return [ids[0], *map(operator.sub, ids[1:], ids[:-1])] if ids else []
+
+
+def weighted(ids: Sequence[int], weights: Sequence[int]) -> str:
+    """The entry of a term listed with weights, its ids in increasing order: for each document,
+    the gap from the previous id, then its weight."""
+    return weighted_many(ids, weights, [len(ids)])[0]
+
+
 _BASE64 = functools.partial(binascii.b2a_base64, newline=False)  # base64.b64encode, called by map
 
 
 def weighted_many(ids: Sequence[int], weights: Sequence[int], lengths: Sequence[int]) -> list[str]:
-    """The entries `weighted` makes of several terms, given one after the other: `ids` and
+    """The entries of several terms listed with weights (see `weighted`), one after the other: `ids` and
     `weights` of every term's postings in turn, `lengths` the number of each term's. Made by
     map over them all rather than a call or two in Python for each of a few lists: a large
     site has a hundred thousand such terms, most in a few documents."""

@@ -204,8 +204,6 @@ class SearchFiles:
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
         self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
         self._keys: list[str] | None = None  # every document's key, when words_kept found them
-        # And the documents postings.kept_in_order found kept among them (postings.build's known_order).
-        self._order: dict[int, int] | None = None
 
     def indexes_everything(self) -> bool:
         """Whether the index, when built, will be made from every document afresh: no earlier
@@ -246,7 +244,6 @@ class SearchFiles:
         kept = postings.kept_in_order(previous.keys, self._keys)
         if kept is None:
             return frozenset()
-        self._order = kept
         self._earlier_ids = kept
         return frozenset(kept)
 
@@ -278,9 +275,10 @@ class SearchFiles:
             self._earlier_postings()
             given, self._given = self._given, None
             keys, self._keys = self._keys, None
-            order, self._order = self._order, None
-            # Held rows are saved to as the kept state is updated (see postings.build); `_keep`
-            # saves the rest to them.
+            # What kept_in_order found with those keys (see words_kept) is not found again. Held
+            # rows are saved to as the kept state is updated (see postings.build); `_keep` saves
+            # the rest to them.
+            order = self._earlier_ids if keys is not None and self._earlier_ids else None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only, self._keep_sequence, given, keys, self._previous_spare,
                                       self._held if self._held is not None and self._held.writable else None,

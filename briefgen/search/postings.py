@@ -807,7 +807,7 @@ class Postings:
             deque(map(self.lists.__delitem__, terms), maxlen=0)
         return pack(value, compress=False)
 
-    def save_shards(self, rows: IndexState, shards: Iterable[int]) -> None:
+    def _save_shards(self, rows: IndexState, shards: Iterable[int]) -> None:
         """Write these changed shards' rows to `rows` now, and let go of their postings (their
         entries stay, for their files): an update that saves as it goes holds a batch of
         shards' postings at a time. `rows` are read from from now on; `save` writes the rest."""
@@ -817,7 +817,19 @@ class Postings:
             self.changed_shards.discard(shard)
         self.rows = rows
 
-    def forget_shards(self, shards: Iterable[int]) -> None:
+    def batch_done(self, batch: Iterable[int], touched: Collection[int], save_to: IndexState | None) -> None:
+        """An update's batch of shards is done, `touched` those of them that changed: with rows
+        to `save_to` (an update that saves as it goes), their rows are saved now and the batch's
+        others forgotten; else they are marked to be saved with the rest, digests found again."""
+        if save_to is not None:
+            self._save_shards(save_to, sorted(touched))
+            self._forget_shards(shard for shard in batch if shard not in touched)
+            return
+        for shard in touched:
+            self.digests[shard] = ""
+        self.changed_shards |= set(touched)
+
+    def _forget_shards(self, shards: Iterable[int]) -> None:
         """Let go of these unchanged shards' postings and entries: read from the rows again
         when asked for."""
         if self.loaded is None:
@@ -1098,6 +1110,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
     postings = Postings(shards, keys, [], [""] * shards, {}, {},
                         cast("dict[int, Collection[str]]", shard_terms), {},
                         loaded=set() if streamed else None, rows=previous.rows, fresh=previous.fresh,
+                        changed_shards=set() if previous.fresh else set(previous.changed_shards),
                         output=previous.output, frequent_least=least, frequent={}, prefixes=prefixes,
                         moved_from={new: old for new, old in kept.items() if new != old})
     if not previous.fresh:
@@ -1169,8 +1182,8 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
         if streamed:
             # The shards saved hold their entries alone; the others are read from the rows when asked for.
             cast("set[int]", postings.loaded).update(batch)
-            postings.save_shards(cast("IndexState", save_to), [shard for shard in batch if shard in touched])
-            postings.forget_shards(shard for shard in batch if shard not in touched)
+        postings.batch_done(batch, [shard for shard in batch if shard in touched],
+                            save_to if streamed else None)
     # Rows of documents' terms before the first id that moved hold the same documents: kept as
     # they are. The others are made again.
     first_moved = min([new for new, old in kept.items() if new != old] + list(indexed) + [len(keys)])
@@ -1198,12 +1211,6 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
                         for new in range(len(keys))]
     postings.packed_terms = packed_terms
     postings.changed_docs = previous.changed_docs | set(range(first_moved, len(keys)))
-    if not previous.fresh and streamed:
-        postings.changed_shards = previous.changed_shards - touched  # saved as they were moved
-    elif not previous.fresh:
-        for shard in touched:
-            postings.digests[shard] = ""
-        postings.changed_shards = previous.changed_shards | touched
     return postings
 
 
@@ -1374,14 +1381,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str]
                 del lists[term]
                 postings.encoded.pop(term, None)  # not there when never asked for (see entries)
                 terms_to_change(shard).discard(term)
-        touched = {shard for _, shard in batch_copied}
-        if streamed:
-            postings.save_shards(cast("IndexState", save_to), sorted(touched))
-            postings.forget_shards(shard for shard in batch if shard not in touched)
-        else:
-            for shard in touched:
-                postings.digests[shard] = ""
-            postings.changed_shards |= touched
+        postings.batch_done(batch, {shard for _, shard in batch_copied}, save_to if streamed else None)
     if flipping is None:
         postings.frequent_least = least_frequent(len(keys))
         postings.frequent = {term: size for term, size in sizes.items() if size >= postings.frequent_least}
