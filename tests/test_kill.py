@@ -341,7 +341,7 @@ def test_files_kept_by_count_are_the_planned_ones_not_written(tmp_path: Path, wr
         (output / rel).parent.mkdir()
         (output / rel).write_bytes(b"old " + rel.encode())
     planned = ["a/index.html", "b/index.html", "c/index.html", "new/index.html"]
-    writer = write.OutputWriter(output, present=frozenset(last), kept_by_plan=True)
+    writer = write.OutputWriter(output, listed_present=True, kept_by_plan=True)
     writer.expect(written, len(planned))
     rewritten = planned[4 - written:]
     for rel in planned[:4 - written]:

@@ -728,6 +728,33 @@ def test_a_packed_manifest_reads_as_the_dict_it_was_made_from_with_its_changes(
     assert _manifest_row(packed).as_dict() == expected
 
 
+@SETTINGS
+@given(st.dictionaries(_rel_st, _entry_st, max_size=12),
+       st.dictionaries(_rel_st, st.one_of(st.none(), _entry_st), max_size=6),
+       st.lists(_rel_st, max_size=8), st.randoms(use_true_random=False), st.integers(0, 3))
+def test_a_packed_manifest_finds_its_files_asked_for_in_any_order(
+        files: dict[str, tuple[str, str]], change: dict[str, tuple[str, str] | None], asked: list[str],
+        random: Any, misses: int) -> None:
+    """Files are looked for from where the last one was found (a build asks in the row's order):
+    asked for in another order, again, or not there, they are found all the same, before and
+    after a few misses have every path indexed."""
+    from briefgen.build import manifest as store
+
+    expected = {**files, **{rel: entry for rel, entry in change.items() if entry is not None}}
+    for rel, entry in change.items():
+        if entry is None:
+            expected.pop(rel, None)
+    in_order = [*files, *asked]
+    shuffled = random.sample(in_order, len(in_order))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "_MISSES", misses)
+        packed = _manifest_row(files).with_changes(change)
+        assert bool(packed) == bool(expected)
+        for rel in [*in_order, *shuffled, *in_order]:
+            assert packed.get(rel) == expected.get(rel)
+        assert list(packed) == list(expected) and len(packed) == len(expected)
+
+
 _digest_st = st.one_of(st.just(""), st.text("0123456789abcdef", min_size=32, max_size=32),
                        st.text("0123456789abcdefé\0", max_size=40))
 

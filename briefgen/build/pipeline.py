@@ -236,7 +236,7 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
     previous = cache.manifest(output) if cache else {}
     # When the output's folders are as the last build left them, so are its files: the
     # manifest's need not be looked at one by one (a stat each, 140,000 at 50,000 briefings).
-    writer = OutputWriter(output, present=previous if state.as_left else frozenset(), kept_by_plan=True)
+    writer = OutputWriter(output, listed_present=bool(previous) and state.as_left, kept_by_plan=True)
     snapshot_copy = contextlib.ExitStack()
     try:
         outcome = render_site(loaded, writer, previous, pool, kept, progress, note_readers=bool(cache),

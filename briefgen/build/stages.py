@@ -655,7 +655,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                         if deferred_places else ""))
 
         later: list[tuple[PageSpec, str]] = []
-        taken = _Taken(manifest, previous, sink)
+        taken = _Taken(manifest, bool(previous), sink)
         if pool is not None and len(todo) > _WORKERS_FROM:
             # Memory freed but held (fingerprinting's) is given back first: each worker forked
             # would count it in its own size too.
@@ -712,7 +712,7 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     if len(doc_places) != len(doc_specs):
         raise RuntimeError("the search documents to render are not the plan's")
     manifest = PlannedManifest(PlanFiles(plan))
-    taken = _Taken(manifest, {}, sink)
+    taken = _Taken(manifest, False, sink)
     with (renderer.search.holding_state(spool),
           pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs))) as batches):
         del jobs
@@ -751,10 +751,11 @@ class _Taken:
     them at 50,000 briefings): each file's digest into the manifest, which already has its
     fingerprint; the files whose bytes changed; the problems."""
 
-    def __init__(self, manifest: PlannedManifest, previous: Mapping[str, tuple[str, str]],
-                 sink: Sink) -> None:
+    def __init__(self, manifest: PlannedManifest, has_previous: bool, sink: Sink) -> None:
+        """`has_previous`: the previous build's manifest names files (each result says whether
+        its file's bytes differ from that manifest's)."""
         self.manifest = manifest
-        self.previous = previous
+        self.has_previous = has_previous
         self.sink = sink
         self.count = 0
         self.changed: set[str] = set()
@@ -782,7 +783,7 @@ class _Taken:
             self.problems.append(result.problem)
         elif by_worker:
             self.sink.register(rel_file, kept=result.kept)
-        if self.previous and result.digest != self.previous.get(rel_file, ("", ""))[1]:
+        if self.has_previous and result.changed:
             self.changed.add(rel_file)
         manifest.set_digest(place, result.digest)
 
@@ -792,7 +793,7 @@ class _Taken:
             raise BuildFailed(self.problems)
         # With no earlier manifest every file is new: not noted one by one (all 141,803 files
         # of a first build at 50,000 briefings).
-        changed = self.changed if self.previous else self.manifest.keys()
+        changed = self.changed if self.has_previous else self.manifest.keys()
         return RenderOutcome(self.manifest, self.count, planned - self.count - len(left),
                              changed | left if left else changed, renderer, fingerprints, left)
 
@@ -840,6 +841,7 @@ class Rendered:
     digest: str
     problem: Diagnostic | None = None
     kept: bool = False  # the bytes equal the previous build's, whose file was kept
+    changed: bool = True  # the bytes differ from what the previous build's manifest says it wrote
     indexed: IndexedDoc | None = None  # a search document's postings, made as its file was
 
 
@@ -868,9 +870,9 @@ def _write(sink: Sink, spec: PageSpec, data: bytes, previous_digest: str,
            indexed: IndexedDoc | None = None) -> Rendered:
     digest = _digest(data)
     if digest == previous_digest and sink.reuse(spec.output_file):
-        return Rendered(spec.output_file, digest, kept=True, indexed=indexed)
+        return Rendered(spec.output_file, digest, kept=True, changed=False, indexed=indexed)
     sink.write(spec.output_file, data)
-    return Rendered(spec.output_file, digest, indexed=indexed)
+    return Rendered(spec.output_file, digest, changed=digest != previous_digest, indexed=indexed)
 
 
 def _digest(data: bytes) -> str:

@@ -123,16 +123,16 @@ def _write_file(path: str, data: bytes) -> None:
 class OutputWriter:
     """Collects a build's new files in a staging folder; `commit` puts them in place."""
 
-    def __init__(self, output: Path, present: Collection[str] = frozenset(),
-                 kept_by_plan: bool = False) -> None:
-        """`present`: files known to be in the output as the last build left them (its
-        folders' times say no file was added or removed since), which `reuse` need not stat.
+    def __init__(self, output: Path, listed_present: bool = False, kept_by_plan: bool = False) -> None:
+        """`listed_present`: the files the last build's manifest lists are in the output as it
+        left them (its folders' times say no file was added or removed since), and `reuse`
+        (asked only of those) need not stat them.
         `kept_by_plan`: the files `reuse` keeps are counted, not noted one by one; `commit` is
         given the planned files, every one of which not written was kept. Noted, at 50,000
         briefings they were 138,000 paths (15 MB) from the check of the fingerprints to the
         end of the build, and in every worker forked meanwhile."""
         self.output = output.resolve()
-        self._present = present
+        self._listed_present = listed_present
         self._kept_by_plan = kept_by_plan
         self._kept_unnoted = 0
         self._output_prefix = str(self.output) + os.sep
@@ -192,9 +192,10 @@ class OutputWriter:
         _write_file(os.path.join(self.staging, rel_file), data)
 
     def reuse(self, rel_file: str) -> bool:
-        """Keep the previous build's file as it is; False when there is none."""
+        """Keep the previous build's file as it is; False when there is none. Asked only of
+        files the last build's manifest lists."""
         # A plain string join: this runs for every unchanged file of the site.
-        if rel_file not in self._present and not os.path.isfile(self._output_prefix + rel_file):
+        if not self._listed_present and not os.path.isfile(self._output_prefix + rel_file):
             return False
         if self._records and self._kept_by_plan:
             self._kept_unnoted += 1
@@ -242,9 +243,9 @@ class OutputWriter:
         self.flat = False
 
     def let_go(self) -> None:
-        """Forget the files noted as written and kept, and the list of those present, once
-        committed: only `changed_files` is asked for after."""
-        self._written, self._kept, self._present = set(), set(), frozenset()
+        """Forget the files noted as written and kept, once committed: only `changed_files` is
+        asked for after."""
+        self._written, self._kept = set(), set()
 
     def commit_in_place(self) -> None:
         """Put the files written in place and remove none: for an edit that leaves the
