@@ -1540,6 +1540,7 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
     equals a clean build's."""
     import os
 
+    from briefgen.build.cache import BuildCache
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
     from briefgen.build.stages import load
@@ -1566,8 +1567,17 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
             stream.write(f"{'earlier' if found is not None else 'missed'} {os.getpid()} {doc_id}\n")
         return found
 
+    def manifest(self: BuildCache, output: Path) -> Any:
+        with log.open("a") as stream:
+            stream.write(f"manifest {os.getpid()} -\n")
+        return read_manifest(self, output)
+
     monkeypatch.setattr(postings, "document_words", splitting)
     monkeypatch.setattr(index.SearchFiles, "_earlier_words", reading)
+    # The build lets go of the last build's manifest while the workers fork: they are given
+    # the entries of the earlier files they read, and never read it themselves.
+    read_manifest = BuildCache.manifest
+    monkeypatch.setattr(BuildCache, "manifest", manifest)
     for change in ("added", "deleted"):
         log.write_text("")
         if change == "added":
@@ -1586,6 +1596,7 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
         by_workers = {int(doc_id) for what, pid, doc_id in lines if what == "earlier" and pid != main}
         assert len(moved) >= 80 and moved <= by_workers, (change, sorted(moved - by_workers))
         assert not [line for line in lines if line[0] == "missed"]
+        assert {pid for what, pid, _ in lines if what == "manifest"} == {main}
         split_ids = {int(doc_id) for what, _, doc_id in lines if what == "split"}
         assert not split_ids & moved
         build_ok(site, "--output", tmp_path / f"clean-{change}", "--no-cache")

@@ -284,6 +284,13 @@ class BuildCache:
             self._manifests[str(output)] = kept.files
         return self._manifests[str(output)]
 
+    def forget_manifest(self, output: Path) -> None:
+        """Let go of the manifest of this output folder as read (`manifest` reads it again),
+        unless another was set since."""
+        if str(output) not in self._manifests_set:
+            self._manifests.pop(str(output), None)
+            self._kept_manifests.pop(str(output), None)
+
     def set_manifest(self, output: Path, files: Mapping[str, tuple[str, str]]) -> None:
         current = self._manifests.get(str(output))
         # Compared when both are dicts: Mapping's == would make a dict of each other kind.

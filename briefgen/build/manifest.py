@@ -164,6 +164,18 @@ class _RowPaths(Sequence[str]):
             raise DamagedManifest("a manifest row whose paths do not line up")
         return position
 
+    def run_here(self, paths: Sequence[str]) -> int | None:
+        """Where these paths stand, one after another, from the place past the last path found;
+        None when they do not (nothing moves then). A build asks for its files a run at a time."""
+        if self._index is not None or not paths:
+            return None
+        needle = b"\0%s\0" % "\0".join(paths).encode("utf-8")
+        position, offset = self._next
+        if not self._row.startswith(needle, offset, self._end):
+            return None
+        self._next = (position + len(paths), offset + len(needle) - 1)
+        return position
+
     def _paths(self) -> list[str]:
         if self._split is None:
             joined = self._row[self._start + 1:self._end - 1].decode("utf-8")
@@ -246,6 +258,27 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
 
     def _entry(self, rel: str) -> tuple[str, str] | None:
         return self.changes[rel] if rel in self.changes else self._stored(rel)
+
+    def entries(self, rels: Sequence[str]) -> list[tuple[str, str] | None]:
+        """`get` of each of these files. Asked for in the row's order (a build's plan is the
+        order the last build wrote its files in), most are found a run at a time from where the
+        last lookup ended, and their entries read as runs of the columns: looked up one by one,
+        a plan of 13,000 files took 40 ms more than a dict."""
+        found: list[tuple[str, str] | None] = []
+        changes = self.changes
+        for start in range(0, len(rels), _RUN_FROM):
+            run = rels[start:start + _RUN_FROM]
+            at = None if any("\0" in rel for rel in run) else self._paths.run_here(run)
+            if at is None:
+                found += map(self._entry, run)
+                continue
+            fingerprints = column_run(self._fingerprints, at, len(run))
+            found += zip(fingerprints, column_run(self._digests, at, len(run)), strict=True)
+            if changes:
+                for offset, rel in enumerate(run, start):
+                    if rel in changes:
+                        found[offset] = changes[rel]
+        return found
 
     def digests(self, rels: Iterable[str]) -> list[str | None]:
         """The digest of each of these files' bytes, None for a file the manifest has not: `get`
@@ -443,9 +476,13 @@ class Pending(Mapping[str, tuple[str, str]]):
         written from three passes over this mapping)."""
         if self._gone is None:
             made, previous = self.made, self.previous
+            if isinstance(previous, PackedManifest):
+                # Each of its files looked for among the made ones (a dict's lookup): the other
+                # way, a lookup each in the row.
+                self._gone = [rel for rel in previous if rel not in made]
             # Most builds make every file the last one had: counted among the made files, a
             # lookup in the kept manifest each, rather than each kept one looked for by its place.
-            if not previous or sum(rel in previous for rel in made) == len(previous):
+            elif not previous or sum(rel in previous for rel in made) == len(previous):
                 self._gone = []
             else:
                 self._gone = [rel for rel in previous if rel not in made]
@@ -464,20 +501,18 @@ class Pending(Mapping[str, tuple[str, str]]):
         return _ValuesOf(self, lambda: (entry for _, entry in self.entries()))
 
     def entries(self) -> Iterator[tuple[str, tuple[str, str]]]:
-        previous = self.previous
-        for rel, entry in self.made.items():
-            yield rel, entry if previous.get(rel) == entry else UNVOUCHED
+        for rel, entry, old in self._with_previous(self.made.items()):
+            yield rel, entry if old == entry else UNVOUCHED
         for rel in self.gone():
             yield rel, UNVOUCHED
 
     def changes_from_previous(self) -> Iterator[tuple[str, tuple[str, str]]]:
         """The entries of this manifest that differ from the last build's (what the generic
         comparison finds, without looking each up here)."""
-        previous = self.previous
-        for rel, entry in self._maybe_changed():
-            old = previous.get(rel)
+        for rel, entry, old in self._with_previous(self._maybe_changed()):
             if old != entry and old != UNVOUCHED:
                 yield rel, UNVOUCHED
+        previous = self.previous
         for rel in self.gone():
             if previous[rel] != UNVOUCHED:
                 yield rel, UNVOUCHED
@@ -485,15 +520,32 @@ class Pending(Mapping[str, tuple[str, str]]):
     def changes_to_made(self) -> Iterator[tuple[str, tuple[str, str]]]:
         """The entries of the made manifest that differ from this one's (its files gone from
         the last build aside: they are dropped)."""
-        previous = self.previous
-        for rel, entry in self._maybe_changed():
-            if entry != UNVOUCHED and previous.get(rel) != entry:
+        for rel, entry, old in self._with_previous(self._maybe_changed()):
+            if entry != UNVOUCHED and old != entry:
                 yield rel, entry
+
+    def _with_previous(self, made: Iterable[tuple[str, tuple[str, str]]]
+                       ) -> Iterator[tuple[str, tuple[str, str], tuple[str, str] | None]]:
+        """These made files' entries, each with the last build's, found a run at a time (in the
+        order of the plan, which a kept row's files most often have: see PackedManifest.entries)."""
+        made = iter(made)
+        while run := list(itertools.islice(made, _RUN)):
+            olds = manifest_entries(self.previous, [rel for rel, _ in run])
+            for (rel, entry), old in zip(run, olds, strict=True):
+                yield rel, entry, old
 
     def _maybe_changed(self) -> Iterable[tuple[str, tuple[str, str]]]:
         # The files a build kept as the last one had them are alike in every manifest.
         made = self.made
         return made.not_kept() if isinstance(made, PlannedManifest) else made.items()
+
+
+def manifest_entries(files: Mapping[str, tuple[str, str]], rels: Sequence[str]
+                     ) -> list[tuple[str, str] | None]:
+    """The entry of each of these files as a manifest has it, None where it has none."""
+    if isinstance(files, PackedManifest):
+        return files.entries(rels)
+    return [files.get(rel) for rel in rels]
 
 
 def manifest_digests(files: Mapping[str, tuple[str, str]], rels: Iterable[str]) -> list[str | None]:

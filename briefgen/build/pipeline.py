@@ -233,14 +233,18 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
         progress(f"{loaded.briefing_count} briefings, {len(loaded.plan)} files planned "
                  f"({time.perf_counter() - started:.1f} s)")
     release_freed_memory()  # the parsed bodies, stored in the cache by now
-    previous = cache.manifest(output) if cache else {}
     # When the output's folders are as the last build left them, so are its files: the
     # manifest's need not be looked at one by one (a stat each, 140,000 at 50,000 briefings).
-    writer = OutputWriter(output, listed_present=bool(previous) and state.as_left, kept_by_plan=True)
+    listed = bool(cache.manifest(output)) if cache else False
+    writer = OutputWriter(output, listed_present=listed and state.as_left, kept_by_plan=True)
     snapshot_copy = contextlib.ExitStack()
     try:
-        outcome = render_site(loaded, writer, previous, pool, kept, progress, note_readers=bool(cache),
-                              earlier=output if cache else None)
+        # The last build's manifest is not held here while rendering, which lets go of it
+        # while the workers fork; it is read again after.
+        outcome = render_site(loaded, writer, cache.manifest(output) if cache else {}, pool, kept, progress,
+                              note_readers=bool(cache), earlier=output if cache else None,
+                              previous_from_cache=bool(cache))
+        previous = cache.manifest(output) if cache else {}
         release_freed_memory()  # what rendering let go, before the cache and snapshot are written
         # Pickled by a forked copy while the output is committed, into files this process
         # then writes from: pickled here, at 50,000 briefings the pickler's memo alone was the

@@ -30,7 +30,7 @@ from briefgen.build import forked
 from briefgen.build.cache import BuildCache, ParsedFile, TemplateCache
 from briefgen.build.fingerprint import Fingerprints, known_templates
 from briefgen.build.inputs import ContentFiles, PackedContent, content_stats, unreadable
-from briefgen.build.manifest import PlannedManifest
+from briefgen.build.manifest import PlannedManifest, manifest_entries
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import CATALOG_ROW, FileStat, file_stat
 from briefgen.config import Config, load_config
@@ -494,7 +494,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                 progress: Progress | None = None, note_readers: bool = False,
                 earlier: Path | None = None, render_at_most: int | None = None,
                 templates: jinja2.BytecodeCache | None = None,
-                follow: tuple[Renderer, Fingerprints] | None = None) -> RenderOutcome:
+                follow: tuple[Renderer, Fingerprints] | None = None,
+                previous_from_cache: bool = False) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build,
     whose files (`previous` names them and their digests) are in `earlier`, when given.
     With `render_at_most` (the live preview), render only that many of the changed files, in
@@ -503,8 +504,13 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     renderer and fingerprints of the last build of this site, in memory (the live preview),
     whose manifest `previous` is: its search index is updated, rather than the one the cache
     keeps; and when that build had this same model (a template edit), files whose kind's
-    template is unchanged keep their entries without being fingerprinted again."""
+    template is unchanged keep their entries without being fingerprinted again.
+    `previous_from_cache`: `previous` is the cache's manifest of `earlier`, which the caller
+    does not hold: let go of while the workers fork, and read from the cache again if needed."""
     from briefgen.build.heap import release_freed_memory  # ctypes: not an edit in place's to load
+
+    last = _LastManifest(previous, cache if previous_from_cache else None, earlier)
+    del previous  # held by `last` alone, which may let go of it
 
     if render_at_most is not None:
         pool = None
@@ -525,7 +531,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     if earlier is not None:
         def earlier_file(rel_file: str) -> bytes | None:
             """A file as the previous build wrote it; None when gone or changed since."""
-            entry = previous.get(rel_file)
+            entry = last.get(rel_file)
             if entry is None:
                 return None
             try:
@@ -562,7 +568,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     spool = cache.folder if cache is not None and cache.writable else None
     # Every file is rendered when no earlier manifest names any (see _render_everything);
     # but with search on, only an index made afresh takes every document's postings as it goes.
-    if (pool is not None and follow is None and not previous and len(loaded.plan) > _WORKERS_FROM
+    if (pool is not None and follow is None and not last.names_files and len(loaded.plan) > _WORKERS_FROM
             and (index_in_workers or not loaded.config.site.search)):
         outcome = _render_everything(loaded, renderer, sink, pool, doc_specs, read_fingerprints,
                                      note_readers, spool, progress)
@@ -584,7 +590,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             todo = []
             for spec in specs:
                 output_file = spec.output_file
-                old = previous.get(output_file)
+                old = last.get(output_file)
                 todo.append((spec, old[1] if old else ""))
                 manifest.set_fingerprint(manifest.place(output_file), fingerprints.of(spec))
             return todo
@@ -593,14 +599,17 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             """The files whose fingerprint changed, with their previous digest (by their places in
             the plan); the manifest keeps the rest."""
             todo = []
-            for place, spec, fingerprint in printed:
-                output_file = spec.output_file  # made from the spec's path at each call
-                old = previous.get(output_file)
-                if old is not None and old[0] == fingerprint and sink.reuse(output_file):
-                    manifest.keep(place, old)
-                else:
-                    todo.append((spec, old[1] if old else ""))
-                    manifest.set_fingerprint(place, fingerprint)
+            printed = iter(printed)
+            # A run of files at a time: their entries are found together (see PackedManifest.entries).
+            while run := list(itertools.islice(printed, 512)):
+                files = [spec.output_file for _, spec, _ in run]  # made from the spec's path at each call
+                entries = last.entries(files)
+                for (place, spec, fingerprint), output_file, old in zip(run, files, entries, strict=True):
+                    if old is not None and old[0] == fingerprint and sink.reuse(output_file):
+                        manifest.keep(place, old)
+                    else:
+                        todo.append((spec, old[1] if old else ""))
+                        manifest.set_fingerprint(place, fingerprint)
             return todo
 
         # Documents whose ids moved may go to the workers (see _documents_apart): their files'
@@ -615,8 +624,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             # The readers of each briefing are those the last build noted; its other kinds' files,
             # as they were.
             printed: Iterable[tuple[int, PageSpec, str]] = (
-                (place, spec, previous[spec.output_file][0]
-                 if spec.kind in kept_kinds and spec.output_file in previous else fingerprints.of(spec))
+                (place, spec, kept_entry[0]
+                 if spec.kind in kept_kinds and (kept_entry := last.get(spec.output_file)) is not None
+                 else fingerprints.of(spec))
                 for place, spec in enumerate(loaded.plan))
         else:
             printed = ((place, spec, fingerprint) for place, (spec, fingerprint) in enumerate(zip(
@@ -655,10 +665,16 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                         if deferred_places else ""))
 
         later: list[tuple[PageSpec, str]] = []
-        taken = _Taken(manifest, bool(previous), sink)
+        taken = _Taken(manifest, last.names_files, sink)
         if pool is not None and len(todo) > _WORKERS_FROM:
-            # Memory freed but held (fingerprinting's) is given back first: each worker forked
-            # would count it in its own size too.
+            # What is asked of the last build's manifest from here on, kept apart from it: the
+            # entries of the files deferred, and of the earlier files whose words the workers
+            # read (see _documents_apart).
+            plan = loaded.plan
+            last.let_go([*(plan[place].output_file for place in deferred_places),
+                         *renderer.search.earlier_files()])
+            # Memory freed but held (fingerprinting's, the manifest's) is given back first: each
+            # worker forked would count it in its own size too.
             release_freed_memory()
             with (renderer.search.holding_state(spool),
                   pool.started(_render_in_worker, todo, _render_setup, (renderer, sink, index_in_workers))
@@ -744,6 +760,46 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
 def _rendered_here(renderer: Renderer, sink: Sink, jobs: list[tuple[PageSpec, str]]) -> list[Rendered]:
     with _collecting():
         return [render_one(renderer, sink, spec, digest) for spec, digest in jobs]
+
+
+class _LastManifest:
+    """The last build's manifest, as render_site asks it for files' entries. A full build from
+    the cache lets go of it while the workers fork, keeping the entries it will still ask for:
+    at 50,000 briefings the manifest's row is 15 MB, which every worker would hold and none reads."""
+
+    def __init__(self, files: Mapping[str, tuple[str, str]], cache: BuildCache | None,
+                 output: Path | None) -> None:
+        """`cache`: the cache whose manifest of `output` `files` is, when it may be let go of."""
+        self._files: Mapping[str, tuple[str, str]] | None = files
+        self._cache: BuildCache | None = cache if output is not None else None
+        self._output = output
+        self._kept: dict[str, tuple[str, str] | None] = {}
+        self.names_files = bool(files)
+
+    def get(self, rel: str) -> tuple[str, str] | None:
+        files = self._files
+        if files is None:
+            if rel in self._kept:
+                return self._kept[rel]
+            assert self._cache is not None and self._output is not None  # only then let go of
+            files = self._files = self._cache.manifest(self._output)
+        return files.get(rel)
+
+    def entries(self, rels: Sequence[str]) -> list[tuple[str, str] | None]:
+        """`get` of each of these files."""
+        if self._files is None:
+            return [self.get(rel) for rel in rels]
+        return manifest_entries(self._files, rels)
+
+    def let_go(self, keeping: Sequence[str]) -> None:
+        """Let go of the manifest, keeping these files' entries, when it is the cache's."""
+        files = self._files
+        if files is None or self._cache is None or self._output is None:
+            return
+        self._kept = dict(zip(keeping, manifest_entries(files, keeping), strict=True))
+        self._files = None
+        del files
+        self._cache.forget_manifest(self._output)
 
 
 class _Taken:

@@ -247,6 +247,11 @@ class SearchFiles:
         self._earlier_ids = kept
         return frozenset(kept)
 
+    def earlier_files(self) -> list[str]:
+        """The earlier files (output paths) that documents' words are read from, as words_kept
+        found them."""
+        return [output_file(files.doc_file(old)) for old in self._earlier_ids.values()]
+
     def use_indexed(self, given: Iterator[postings.IndexedDoc]) -> None:
         """Index from postings made elsewhere, every document's in id order (see render_indexed)."""
         self._given = given
