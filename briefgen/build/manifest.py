@@ -476,13 +476,12 @@ class Pending(Mapping[str, tuple[str, str]]):
         written from three passes over this mapping)."""
         if self._gone is None:
             made, previous = self.made, self.previous
-            if isinstance(previous, PackedManifest):
-                # Each of its files looked for among the made ones (a dict's lookup): the other
-                # way, a lookup each in the row.
-                self._gone = [rel for rel in previous if rel not in made]
             # Most builds make every file the last one had: counted among the made files, a
-            # lookup in the kept manifest each, rather than each kept one looked for by its place.
-            elif not previous or sum(rel in previous for rel in made) == len(previous):
+            # lookup in a dict of the kept manifest each, rather than each kept one looked for
+            # by its place. A kept row's files are read in turn instead (a lookup each in the
+            # row would cost more than finding each among the made ones).
+            if not isinstance(previous, PackedManifest) and (
+                    not previous or sum(rel in previous for rel in made) == len(previous)):
                 self._gone = []
             else:
                 self._gone = [rel for rel in previous if rel not in made]
