@@ -213,6 +213,35 @@ def _manifest_rows(site: Path, output: Path) -> tuple[bytes | None, Any]:
     return row, delta
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_manifest_row_whose_paths_do_not_line_up_is_no_manifest_to_a_full_build(tmp_path: Path,
+                                                                                  jobs: int) -> None:
+    """A full build looks up every planned file in the last build's manifest row, in order: a
+    row whose paths are fewer than its count says (two run together) is no manifest to it, as
+    when the row was read into a dict, rather than an error halfway through the build."""
+    site = corpus_site(tmp_path, count=60)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output, jobs=jobs))
+    row, _ = _manifest_rows(site, output)
+    assert row is not None
+    found = PackedManifest.checked(row)
+    assert found is not None and found[0].lined_up()
+    # The NUL after the first path of the row's paths column, made part of a path.
+    start = row.index(b"\0", row.index(b"\n"))
+    damaged = row[:start + 1] + row[start + 1:].replace(b"\0", b"_", 1)
+    again = PackedManifest.checked(damaged)
+    assert again is not None and not again[0].lined_up()
+    store = Store(site / ".briefgen-cache" / STORE)
+    try:
+        store.write_blobs([(f"manifest/{output}", damaged)])
+    finally:
+        store.close()
+    (site / "content/briefings/2020/b2.md").unlink()  # a briefing deleted: a full build
+    result = build(site, BuildOptions(output=output, jobs=jobs))
+    assert not result.in_place and result.reused == 0  # every file made again
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+
+
 def test_a_full_build_that_changes_few_files_records_them_beside_the_manifest(tmp_path: Path) -> None:
     site = corpus_site(tmp_path, count=40)
     output = tmp_path / "out"

@@ -1054,6 +1054,9 @@ def test_a_manifest_row_whose_strings_do_not_line_up_is_no_manifest() -> None:
     assert more is not None
     with pytest.raises(manifest.DamagedManifest):
         more[0].get("b")
+    # A build that looks up every file counts the paths first (read_kept_manifest's `lined_up`).
+    assert not short[0].lined_up() and not more[0].lined_up()
+    assert two.lined_up() and empty[0].lined_up() and odd[0].lined_up()
 
 
 @given(st.dictionaries(st.sampled_from(BriefingPositions.KEYS),

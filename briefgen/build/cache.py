@@ -280,7 +280,8 @@ class BuildCache:
         not a dict of its 141,803 entries at 50,000 briefings (48 MB held through rendering,
         and in every worker forked meanwhile)."""
         if str(output) not in self._manifests:
-            kept = self._kept_manifests[str(output)] = read_kept_manifest(self.store, output, packed=True)
+            kept = read_kept_manifest(self.store, output, packed=True, lined_up=True)
+            self._kept_manifests[str(output)] = kept
             self._manifests[str(output)] = kept.files
         return self._manifests[str(output)]
 

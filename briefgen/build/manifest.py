@@ -164,6 +164,10 @@ class _RowPaths(Sequence[str]):
             raise DamagedManifest("a manifest row whose paths do not line up")
         return position
 
+    def lined_up(self) -> bool:
+        """Whether the row holds as many paths as its count: one NUL more than the count."""
+        return self._count == 0 or self._row.count(b"\0", self._start, self._end) == self._count + 1
+
     def run_here(self, paths: Sequence[str]) -> int | None:
         """Where these paths stand, one after another, from the place past the last path found;
         None when they do not (nothing moves then). A build asks for its files a run at a time."""
@@ -323,6 +327,12 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
             if entry is not None:
                 yield rel
         yield from (rel for rel, entry in changes.items() if entry is not None and rel not in in_row)
+
+    def lined_up(self) -> bool:
+        """Whether the row's paths are as many as its count says: counted through the row (4 ms
+        at 50,000 briefings), which an edit's few lookups do not, but one of every file would
+        find out halfway through a build."""
+        return self._paths.lined_up()
 
     @property
     def stored_count(self) -> int:
@@ -563,12 +573,15 @@ class KeptManifest:
     delta: ManifestChanges
 
 
-def read_kept_manifest(store: Store, output: Path, packed: bool = False) -> KeptManifest:
+def read_kept_manifest(store: Store, output: Path, packed: bool = False,
+                       lined_up: bool = False) -> KeptManifest:
     """The manifest of an output folder as the store keeps it; `packed`: as a PackedManifest,
-    for a few lookups (an edit in place), rather than a dict."""
+    for a few lookups (an edit in place) or lookups in order (a full build), rather than a dict.
+    `lined_up`: a row whose paths do not line up with its count (see PackedManifest.lined_up) is
+    no manifest, as for a dict; else a lookup finds that out (an edit in place: a full build)."""
     row, delta_row = manifest_row(str(output)), manifest_delta_row(str(output))
     found = PackedManifest.checked(store.read_blobs([row]).get(row))
-    if found is None:
+    if found is None or (lined_up and not found[0].lined_up()):
         return KeptManifest({}, "", {})
     files, token = found
     delta = store.read_states([delta_row]).get(delta_row)
