@@ -126,19 +126,23 @@ class _RowPaths(Sequence[str]):
         if self._index is not None:
             return self._index.get(path)
         needle = b"\0%s\0" % path.encode("utf-8")
-        row, (position, offset) = self._row, self._next
-        at = row.find(needle, offset, self._end)
-        if at >= 0:
-            position += row.count(b"\0", offset, at)
-        else:
+        row, end, (position, offset) = self._row, self._end, self._next
+        at = row.find(needle, offset, end)
+        if at < 0:
             self._misses += 1
             if self._misses > _MISSES:
                 self._index = dict(zip(self._paths(), range(self._count), strict=True))
                 return self._index.get(path)
-            at = row.find(needle, self._start, min(offset + len(needle) - 1, self._end))
+            position, offset = 0, self._start
+            at = row.find(needle, offset, min(self._next[1] + len(needle) - 1, end))
             if at < 0:
                 return None
-            position = row.count(b"\0", self._start, at)
+        # Path n follows the column's n-th NUL (counted from 0), and from that NUL to the
+        # column's end there are count - n + 1: they are counted on the shorter side.
+        if at - offset <= end - at:
+            position += row.count(b"\0", offset, at)
+        else:
+            position = self._count + 1 - row.count(b"\0", at, end)
         if not 0 <= position < self._count:
             raise DamagedManifest("a manifest row whose paths do not line up")
         self._next = (position + 1, at + len(needle) - 1)
