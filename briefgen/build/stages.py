@@ -771,8 +771,7 @@ class _LastManifest:
                  output: Path | None) -> None:
         """`cache`: the cache whose manifest of `output` `files` is, when it may be let go of."""
         self._files: Mapping[str, tuple[str, str]] | None = files
-        self._cache: BuildCache | None = cache if output is not None else None
-        self._output = output
+        self._kept_by = (cache, output) if cache is not None and output is not None else None
         self._kept: dict[str, tuple[str, str] | None] = {}
         self.names_files = bool(files)
 
@@ -781,8 +780,9 @@ class _LastManifest:
         if files is None:
             if rel in self._kept:
                 return self._kept[rel]
-            assert self._cache is not None and self._output is not None  # only then let go of
-            files = self._files = self._cache.manifest(self._output)
+            assert self._kept_by is not None  # only then let go of
+            cache, output = self._kept_by
+            files = self._files = cache.manifest(output)
         return files.get(rel)
 
     def entries(self, rels: Sequence[str]) -> list[tuple[str, str] | None]:
@@ -794,12 +794,13 @@ class _LastManifest:
     def let_go(self, keeping: Sequence[str]) -> None:
         """Let go of the manifest, keeping these files' entries, when it is the cache's."""
         files = self._files
-        if files is None or self._cache is None or self._output is None:
+        if files is None or self._kept_by is None:
             return
         self._kept = dict(zip(keeping, manifest_entries(files, keeping), strict=True))
         self._files = None
         del files
-        self._cache.forget_manifest(self._output)
+        cache, output = self._kept_by
+        cache.forget_manifest(output)
 
 
 class _Taken:
