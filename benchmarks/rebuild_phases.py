@@ -60,9 +60,11 @@ FULL_STEPS = [
     ("briefgen.build.cache", "BuildCache.manifest"),
     ("briefgen.build.stages", "render_site"),
     ("briefgen.build.fingerprint", "Fingerprints.of_plan"),
-    ("briefgen.search.postings", "build"),
+    ("briefgen.search.postings", "build"),  # before the index's making had a module of its own
+    ("briefgen.search.indexing", "build"),
     ("briefgen.build.stages", "_rendered_here"),
     ("briefgen.search.postings", "HeldRows.flush"),
+    ("briefgen.search.state", "HeldRows.flush"),
     ("briefgen.build.cache", "BuildCache.save"),
     ("briefgen.build.write", "OutputWriter.commit"),
     ("briefgen.build.memo", "refreshed_times"),
@@ -90,7 +92,7 @@ def wrap(module, name):
             return original(*args, **kwargs)
         finally:
             marks.append((shown, (at - started) * 1000, (time.perf_counter() - at) * 1000))
-    shown = module.rsplit(".", 1)[-1] + "." + name  # "postings.build", not "build"
+    shown = module.rsplit(".", 1)[-1] + "." + name  # "indexing.build", not "build"
     # A class method is bound already: called as it is, without the class again.
     setattr(owner, last, staticmethod(timed) if isinstance(kept, classmethod) else timed)
 from briefgen import cli

@@ -33,7 +33,7 @@ from briefgen.build.options import BuildOptions
 from briefgen.content.markup import Converter
 from briefgen.content.records import BriefingPositions, parse_briefing, parse_page, parse_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic
-from briefgen.search import encoding, postings, text
+from briefgen.search import documents, encoding, entries, indexing, postings, text
 from tests.conftest import DEFAULT_CONFIG, REPO, run_cli, tree_bytes
 
 # BRIEFGEN_PROPERTY_SCALE=10 runs ten times the examples, for a longer search.
@@ -211,12 +211,12 @@ def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
     frequencies = [f for f in data.draw(st.lists(st.integers(1, 3000) | near, max_size=40))
                    if 1 <= f <= min(documents, after, made)]
     lists = {f"t{n}": array("I", range(frequency)) for n, frequency in enumerate(frequencies)}
-    least, frequent = postings.frequent_terms(lists, made)
-    found = postings.flippable(frequent, least, documents, after)
-    changing = {term for term, entries in lists.items()
-                if postings.is_presence_only(len(entries), documents) != postings.is_presence_only(
-                    len(entries), after)}
-    same_share = (documents >= postings.PRESENCE_ONLY_FROM) == (after >= postings.PRESENCE_ONLY_FROM)
+    least, frequent = entries.frequent_terms(lists, made)
+    found = entries.flippable(frequent, least, documents, after)
+    changing = {term for term, listed in lists.items()
+                if entries.is_presence_only(len(listed), documents) != entries.is_presence_only(
+                    len(listed), after)}
+    same_share = (documents >= entries.PRESENCE_ONLY_FROM) == (after >= entries.PRESENCE_ONLY_FROM)
     if same_share and made == documents and abs(after - documents) <= documents // 2:
         assert found is not None  # the head tells, for a count that moved this little either way
     if found is not None:
@@ -285,7 +285,7 @@ def test_a_documents_prefix_terms_are_those_of_every_one_of_its_terms(terms: lis
     weights = array("H", [data.draw(st.integers(1, 255)) << 8 | 5 << 3
                           | (data.draw(st.integers(1, 7)) if at < flagged else 0)
                           for at in range(len(terms))])
-    found = postings.prefix_terms(terms, weights, postings.PrefixTerms())
+    found = documents.prefix_terms(terms, weights, documents.PrefixTerms())
     expected: dict[str, int] = {}
     for term in terms:
         start = text.prefix_term(term)
@@ -318,8 +318,8 @@ def test_a_term_shard_lists_each_term_with_the_entry_of_its_own_postings(
     index = postings.Postings(1, ["key"] * documents, [1] * documents, [""], {}, dict(lists),
                               {0: list(lists)}, {})
     made = index.shard_bytes(0)
-    alone = [postings._encoded(lists[term], documents) for term in terms]
-    assert made == ("{" + ",".join(map(postings._listed, terms, alone)) + "}").encode()
+    alone = [entries.encode_entry(lists[term], documents) for term in terms]
+    assert made == ("{" + ",".join(map(entries.listed_term, terms, alone)) + "}").encode()
     assert json.loads(made) == dict(zip(terms, alone, strict=True))
 
 
@@ -1150,7 +1150,7 @@ def _worker_site() -> Iterator[_WorkerSite]:
         files[f"content/briefings/b{n}.md"] = _worker_briefing(n, *made)
     with ExitStack() as patches, temporary_site(files) as root:
         for owner, name, value in ((fingerprint, "_SPLIT_FROM", 0), (stages, "_WORKERS_FROM", 2),
-                                   (stages, "_RELATED_SPLIT_FROM", 2), (postings, "UPDATE_FLOOR", 1)):
+                                   (stages, "_RELATED_SPLIT_FROM", 2), (indexing, "UPDATE_FLOOR", 1)):
             patches.enter_context(mock.patch.object(owner, name, value))
         yield _WorkerSite(root)
 
@@ -1257,7 +1257,7 @@ def test_document_keys_kept_as_one_string_read_as_the_list_they_were_made_from(
         keys: list[str], replaced: dict[int, str], start: int, stop: int) -> None:
     """The search index's document keys, as its head keeps them: indexed, sliced, iterated and
     compared as the list; replaced by id as the list would be; pickled and read back whole."""
-    from briefgen.search.postings import Keys
+    from briefgen.search.state import Keys
 
     packed = Keys.of(keys)
     assert isinstance(packed, Keys) and packed == keys and list(packed) == keys and len(packed) == len(keys)

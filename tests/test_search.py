@@ -213,17 +213,17 @@ def clean_search_tree(site: Path, tmp_path: Path) -> dict[str, bytes]:
 
 
 def _moves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A list that each moving update of the postings (postings._moved) adds its document count to."""
-    from briefgen.search import postings
+    """A list that each moving update of the postings (indexing._moved) adds its document count to."""
+    from briefgen.search import indexing, postings
 
     calls: list[int] = []
-    real = postings._moved
+    real = indexing._moved
 
     def spy(*args: Any) -> postings.Postings:
         calls.append(len(args[3]))
         return real(*args)
 
-    monkeypatch.setattr(postings, "_moved", spy)
+    monkeypatch.setattr(indexing, "_moved", spy)
     return calls
 
 
@@ -242,13 +242,13 @@ def test_index_files_are_byte_identical_after_edit_add_and_delete(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moved: bool) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.search import postings
+    from briefgen.search import indexing
 
     calls = _moves(monkeypatch)
     if moved:
         # A small site updates by id up to 64 changes; with a floor of 1, the added and the
         # deleted briefing below move the ids of the briefings after them instead.
-        monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+        monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)
     site = make_site(tmp_path / "a", FILES, CONFIG)
     out = tmp_path / "out"
     build(site, BuildOptions(output=out))
@@ -284,11 +284,11 @@ def test_an_update_after_ids_moved_reads_the_documents_terms_the_move_left_in_th
     earlier terms from there, and ends as a clean build does."""
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.search import postings
+    from briefgen.search import indexing, state
 
     calls = _moves(monkeypatch)
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
-    monkeypatch.setattr(postings, "_CHUNK", 2)  # ids 0-1, 2-3 and 4-5 in a row each
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)
+    monkeypatch.setattr(state, "CHUNK", 2)  # ids 0-1, 2-3 and 4-5 in a row each
     site = make_site(tmp_path / "a", FILES, CONFIG)
     out = tmp_path / "out"
     build(site, BuildOptions(output=out))
@@ -312,9 +312,9 @@ def test_documents_whose_ids_moved_take_their_words_from_their_earlier_files(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: str) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.search import index, postings
+    from briefgen.search import index, indexing
 
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)
     taken: list[int] = []
     real = index.SearchFiles._earlier_words
 
@@ -388,8 +388,8 @@ def test_an_in_place_edit_fingerprints_only_the_term_shards_it_touched(
 
 
 def test_weights_say_frequency_capped_and_fields(tmp_path: Path) -> None:
+    from briefgen.search.documents import TITLE, TOPIC
     from briefgen.search.encoding import decode
-    from briefgen.search.postings import TITLE, TOPIC
     from briefgen.search.text import shard_of
 
     files = {
@@ -544,8 +544,8 @@ def test_prefixes_match_while_typing_and_all_words_must_match(server: str, tab: 
 
 
 def test_a_prefix_term_lists_the_documents_of_the_words_it_begins(built: Path) -> None:
+    from briefgen.search.documents import TITLE
     from briefgen.search.encoding import decode
-    from briefgen.search.postings import TITLE
     from briefgen.search.text import PREFIX_MARK, shard_of
 
     search = built / "brief" / "search"
@@ -852,19 +852,19 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
 def test_the_state_keeps_words_and_makes_their_prefix_terms_as_indexing_does(tmp_path: Path) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import documents, indexing, postings
     from briefgen.search.text import PREFIX_MARK
 
     site = make_site(tmp_path, FILES, CONFIG)
     model = load(site, BuildOptions()).site
-    built = postings.build(model, lambda doc: doc.body.html)
+    built = indexing.build(model, lambda doc: doc.body.html)
     rows = _Rows()
     built.save(rows)
     kept = postings.read_state(rows)
     assert kept is not None
     for doc_id in range(len(built.keys)):
-        words = postings.document_words(model, doc_id, lambda doc: doc.body.html)
-        indexed = postings.indexed_doc(words, postings.PrefixTerms())
+        words = documents.document_words(model, doc_id, lambda doc: doc.body.html)
+        indexed = documents.indexed_doc(words, documents.PrefixTerms())
         joined, _ = kept.kept_terms(doc_id)
         # The rows hold a document's words; its prefix terms are made again from them.
         assert joined == indexed.terms and PREFIX_MARK not in joined
@@ -955,18 +955,18 @@ def test_updating_the_postings_equals_indexing_afresh(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, worth: int | None) -> None:
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import indexing, postings
 
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", floor)
     if worth is not None:
         # Past the floor, moving ids is cheaper than updating them one by one, however few.
-        monkeypatch.setattr(postings, "_worth_updating", lambda count: worth)
+        monkeypatch.setattr(indexing, "_worth_updating", lambda count: worth)
     moved = _moves(monkeypatch)
     site = make_site(tmp_path, FILES, CONFIG)
 
     def indexed(previous: postings.Postings | None = None) -> postings.Postings:
         model = load(site, BuildOptions()).site
-        return postings.build(model, lambda doc: doc.body.html, previous)
+        return indexing.build(model, lambda doc: doc.body.html, previous)
 
     first = indexed()
     def shards(p: postings.Postings) -> list[bytes]:
@@ -1029,13 +1029,13 @@ def _indexed_into_rows(site: Path) -> tuple[Callable[[], Any], _Rows, Any]:
     """A way to the site's model as it is now, and its postings indexed afresh and saved in rows."""
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import indexing
 
     def model() -> Any:
         return load(site, BuildOptions()).site
 
     rows = _Rows()
-    first = postings.build(model(), lambda doc: doc.body.html)
+    first = indexing.build(model(), lambda doc: doc.body.html)
     first.save(rows)
     return model, rows, first
 
@@ -1045,16 +1045,16 @@ def _indexed_into_rows(site: Path) -> tuple[Callable[[], Any], _Rows, Any]:
 @pytest.mark.parametrize("floor", [64, 1], ids=["update by id", "ids moved"])
 def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, spare: bool, streamed: bool) -> None:
-    from briefgen.search import postings
+    from briefgen.search import documents, indexing, postings, state
 
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", floor)
-    monkeypatch.setattr(postings, "_ROWS_READ_AT_ONCE", 2)  # shards are read in several batches
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", floor)
+    monkeypatch.setattr(state, "ROWS_READ_AT_ONCE", 2)  # shards are read in several batches
     # Rows of four documents' terms: a moving update keeps those before the first id that moved.
-    monkeypatch.setattr(postings, "_CHUNK", 4)
+    monkeypatch.setattr(state, "CHUNK", 4)
     terms_read: list[int] = []
     real_kept_terms = postings.Postings.kept_terms
 
-    def kept_terms(self: postings.Postings, doc_id: int) -> postings.DocTerms:
+    def kept_terms(self: postings.Postings, doc_id: int) -> documents.DocTerms:
         terms_read.append(doc_id)
         return real_kept_terms(self, doc_id)
 
@@ -1087,7 +1087,7 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
         moved.clear()
         terms_read.clear()
         saved_before = len(rows.saved)
-        updated = postings.build(model(), lambda doc: doc.body.html, kept, previous_spare=spare,
+        updated = indexing.build(model(), lambda doc: doc.body.html, kept, previous_spare=spare,
                                  save_to=rows if streamed else None)
         assert bool(moved) == (floor == 1 and relative.endswith(("filler3.md", "filler9b.md"))), relative
         shards_saved = [name for name in rows.saved[saved_before:] if name.startswith("search/shard/")]
@@ -1100,7 +1100,7 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
             # The about page and the fillers before the first that moved: their row is kept unread.
             assert terms_read and min(terms_read) >= 4, relative
         shards_read = [name for name in rows.read if name.startswith("search/shard/")]
-        fresh = postings.build(model(), lambda doc: doc.body.html)
+        fresh = indexing.build(model(), lambda doc: doc.body.html)
         assert [updated.shard_bytes(n) for n in range(updated.shards)] == [
             fresh.shard_bytes(n) for n in range(fresh.shards)], relative
         if relative.endswith(("grain.md", "late.md")) and floor > 1:
@@ -1127,11 +1127,11 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
 
 def test_a_damaged_row_met_half_way_through_an_update_saved_as_it_goes_means_indexing_afresh(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An update that saves the shards it changed as it goes (see postings.build) and then meets
+    """An update that saves the shards it changed as it goes (see indexing.build) and then meets
     a damaged row indexes everything afresh, and saving that drops the rows it saved."""
-    from briefgen.search import postings
+    from briefgen.search import indexing, postings, state
 
-    monkeypatch.setattr(postings, "_ROWS_READ_AT_ONCE", 2)
+    monkeypatch.setattr(state, "ROWS_READ_AT_ONCE", 2)
     site = make_site(tmp_path, FILES, CONFIG)
     model, rows, first = _indexed_into_rows(site)
     shards = [name for name in rows.rows if name.startswith("search/shard/")]
@@ -1145,11 +1145,11 @@ def test_a_damaged_row_met_half_way_through_an_update_saved_as_it_goes_means_ind
     kept = postings.read_state(rows)
     assert kept is not None
     rows.saved.clear()
-    updated = postings.build(model(), lambda doc: doc.body.html, kept, previous_spare=True, save_to=rows)
+    updated = indexing.build(model(), lambda doc: doc.body.html, kept, previous_spare=True, save_to=rows)
     assert any(name.startswith("search/shard/") for name in rows.saved)  # saved some before the damage
     assert updated.fresh  # indexed afresh
     updated.save(rows)
-    fresh = postings.build(model(), lambda doc: doc.body.html)
+    fresh = indexing.build(model(), lambda doc: doc.body.html)
     again = postings.read_state(rows)
     assert again is not None and "damaged" not in rows.rows.values()
     assert [again.shard_bytes(n) for n in range(again.shards)] == [
@@ -1163,7 +1163,7 @@ def test_shard_rows_are_kept_plain_and_compressed_ones_an_earlier_build_left_are
 
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import indexing, postings, state
 
     site = make_site(tmp_path, FILES, CONFIG)
     rows = _Rows()
@@ -1174,7 +1174,7 @@ def test_shard_rows_are_kept_plain_and_compressed_ones_an_earlier_build_left_are
     def plain(names: list[str]) -> list[str]:
         return [name for name in names if bytes(rows.rows[name])[:1] == pickle.dumps(None, 5)[:1]]
 
-    postings.build(model(), lambda doc: doc.body.html).save(rows)
+    indexing.build(model(), lambda doc: doc.body.html).save(rows)
     shard_rows = [name for name in rows.rows if name.startswith("search/shard/")]
     assert shard_rows and plain(shard_rows) == shard_rows
     for name in shard_rows:  # as earlier versions kept a first build's
@@ -1184,15 +1184,15 @@ def test_shard_rows_are_kept_plain_and_compressed_ones_an_earlier_build_left_are
     write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three zeppelins")})
     kept = postings.read_state(rows)
     assert kept is not None
-    updated = postings.build(model(), lambda doc: doc.body.html, kept)
-    changed = [postings.shard_row(n) for n in sorted(updated.changed_shards)]
+    updated = indexing.build(model(), lambda doc: doc.body.html, kept)
+    changed = [state.shard_row(n) for n in sorted(updated.changed_shards)]
     updated.save(rows)
     assert changed and plain(changed) == changed and len(plain(shard_rows)) == len(changed)
     write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three airships")})
     again = postings.read_state(rows)
     assert again is not None
-    last = postings.build(model(), lambda doc: doc.body.html, again)
-    fresh = postings.build(model(), lambda doc: doc.body.html)
+    last = indexing.build(model(), lambda doc: doc.body.html, again)
+    fresh = indexing.build(model(), lambda doc: doc.body.html)
     assert ([last.shard_bytes(n) for n in range(last.shards)]
             == [fresh.shard_bytes(n) for n in range(fresh.shards)])
     assert {term for n in range(last.shards) for term in last.shard_terms.get(n, ())} >= {"airships"}
@@ -1204,10 +1204,10 @@ def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path
     those of moved postings, and of a term gone with the briefing that alone had it."""
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import indexing, postings, state, text
     from briefgen.site import search_files
 
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)
     # Many shards for few terms: most terms are alone in theirs.
     monkeypatch.setattr(search_files, "shard_count", lambda documents: 4096)
     moved = _moves(monkeypatch)
@@ -1215,15 +1215,15 @@ def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path
              "---\ntitle: Quagga\ndate: 2014-02-01\n---\nA quagga sighted near the zebu pens.\n"}
     site = make_site(tmp_path, files, CONFIG)
     rows = _Rows()
-    first = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    first = indexing.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
     first.save(rows)
-    shard = postings.shard_of("quagga", first.shards)
+    shard = text.shard_of("quagga", first.shards)
     assert b'"quagga"' in first.shard_bytes(shard)
-    gone = postings.shard_row(shard)
+    gone = state.shard_row(shard)
     (site / "content/briefings/2014/quagga.md").unlink()  # the oldest briefing: every id moves
     kept = postings.read_state(rows)
     assert kept is not None
-    updated = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html, kept)
+    updated = indexing.build(load(site, BuildOptions()).site, lambda doc: doc.body.html, kept)
     assert moved
     before = dict(rows.rows)
     updated.save(rows)
@@ -1231,7 +1231,7 @@ def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path
     shard_rows = {name for name in rows.rows if name.startswith("search/shard/")}
     assert gone in written
     assert 0 < len(written & shard_rows) < len(shard_rows)
-    fresh = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    fresh = indexing.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
     again = postings.read_state(rows)
     assert again is not None
     assert [again.shard_bytes(n) for n in range(again.shards)] == [
@@ -1247,19 +1247,19 @@ def test_every_documents_key_at_once_is_each_ones_key(tmp_path: Path) -> None:
     file's site."""
     from briefgen.build.options import BuildOptions
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import documents
     from briefgen.site.search_files import document_count
 
     for root in (REPO, make_site(tmp_path, FILES, CONFIG)):
         model = load(root, BuildOptions()).site
-        keys = postings.document_keys(model)
+        keys = documents.document_keys(model)
         assert len(model.pages) >= 1 and len(keys) == document_count(model) > len(model.pages)
-        assert keys == [postings.document_key(model, doc_id) for doc_id in range(document_count(model))]
+        assert keys == [documents.document_key(model, doc_id) for doc_id in range(document_count(model))]
         assert len(set(keys)) == len(keys)
 
 
 def test_documents_kept_in_order_are_matched_by_key() -> None:
-    from briefgen.search.postings import kept_in_order
+    from briefgen.search.indexing import kept_in_order
 
     assert kept_in_order(["a", "b", "c", "d"], ["a", "x", "b", "d"]) == {0: 0, 2: 1, 3: 3}
     assert kept_in_order(["a", "b", "c"], ["b", "c"]) == {0: 1, 1: 2}
@@ -1357,7 +1357,7 @@ def test_a_damaged_search_shard_row_means_indexing_afresh(tmp_path: Path, damage
     with sqlite3.connect(site / ".briefgen-cache/cache.sqlite") as db:
         rows = db.execute("SELECT name, value FROM state WHERE name LIKE 'search/shard/%'").fetchall()
         for name, value in rows:
-            # A row's value is a pickle of the row's bytes, themselves a pickle (postings.pack).
+            # A row's value is a pickle of the row's bytes, themselves a pickle (state.pack).
             terms, counts, entries, encoded = pickle.loads(pickle.loads(value))
             if damage == "two mappings":  # the shape rows had before they were joined
                 found: object = ({}, {})
@@ -1408,7 +1408,7 @@ def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) 
 @browser_test
 def test_a_frequent_word_of_a_large_site_is_listed_without_weights(tmp_path: Path, browser: Any) -> None:
     from briefgen.search.encoding import decode
-    from briefgen.search.postings import PRESENCE_ONLY_FROM
+    from briefgen.search.entries import PRESENCE_ONLY_FROM
 
     count = PRESENCE_ONLY_FROM + 52
     files = {f"content/briefings/2018/{n // 28 + 1:02d}/b{n}.md":
@@ -1444,7 +1444,7 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import indexing, postings
 
     files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
                          f"---\ntitle: Filler {n}\ndate: 2014-01-{n + 1:02d}\n---\n"
@@ -1454,7 +1454,7 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
     out = tmp_path / "out"
     build(site, BuildOptions(output=out, jobs=2))
     model = load(site, BuildOptions()).site
-    fresh = postings.build(model, lambda doc: doc.body.html)
+    fresh = indexing.build(model, lambda doc: doc.body.html)
 
     cache = BuildCache.open(site / ".briefgen-cache", writable=False)
     kept = postings.read_state(cache.state_rows("search"))
@@ -1483,7 +1483,7 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
 
     # A briefing deleted in the past moves every later id: with workers too, the moved
     # postings are kept, and the files equal a clean build's.
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)
     moves = _moves(monkeypatch)
     (site / "content/briefings/2014/filler5.md").unlink()
     build(site, BuildOptions(output=out, jobs=2))
@@ -1503,7 +1503,7 @@ def test_a_first_build_with_workers_has_them_split_the_texts(tmp_path: Path,
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
     from briefgen.build.stages import load
-    from briefgen.search import postings
+    from briefgen.search import documents, indexing, postings
 
     files = {**FILES, **{f"content/briefings/2015/log{n}.md":
                          f"---\ntitle: Log {n}\ndate: 2015-02-{n + 1:02d}\n---\n"
@@ -1511,13 +1511,13 @@ def test_a_first_build_with_workers_has_them_split_the_texts(tmp_path: Path,
                          for n in range(28)}}
     site = make_site(tmp_path, files, CONFIG)
     split: list[int] = []  # appended to in this process only: workers are forked copies
-    original = postings.document_words
+    original = documents.document_words
 
     def counted(site: Any, doc_id: int, html_of: Any) -> Any:
         split.append(doc_id)
         return original(site, doc_id, html_of)
 
-    monkeypatch.setattr(postings, "document_words", counted)
+    monkeypatch.setattr(documents, "document_words", counted)
     build(site, BuildOptions(output=tmp_path / "workers", jobs=2))
     assert split == []
     monkeypatch.undo()
@@ -1525,7 +1525,7 @@ def test_a_first_build_with_workers_has_them_split_the_texts(tmp_path: Path,
     assert search_tree(tmp_path / "workers") == search_tree(tmp_path / "one")
     assert tree(tmp_path / "workers") == tree(tmp_path / "one")
 
-    fresh = postings.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    fresh = indexing.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
     kept = postings.read_state(BuildCache.open(site / ".briefgen-cache", writable=False).state_rows("search"))
     assert kept is not None and kept.keys == fresh.keys and kept.lengths == fresh.lengths
     assert [kept.doc_terms(i) for i in range(len(kept.keys))] == [
@@ -1544,7 +1544,7 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
     from briefgen.build.stages import load
-    from briefgen.search import index, postings
+    from briefgen.search import documents, index
 
     files = {**FILES, **{f"content/briefings/2016/tide{n}.md":
                          f"---\ntitle: Tide {n}\ndate: 2016-03-{n % 28 + 1:02d}T{n // 28 + 8:02d}:00\n---\n"
@@ -1554,7 +1554,7 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
     out = tmp_path / "out"
     build(site, BuildOptions(output=out, jobs=2))
     log = tmp_path / "words.log"  # appended to by the build's process and its forked workers
-    split, earlier = postings.document_words, index.SearchFiles._earlier_words
+    split, earlier = documents.document_words, index.SearchFiles._earlier_words
 
     def splitting(site: Any, doc_id: int, html_of: Any) -> Any:
         with log.open("a") as stream:
@@ -1572,7 +1572,7 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
             stream.write(f"manifest {os.getpid()} -\n")
         return read_manifest(self, output)
 
-    monkeypatch.setattr(postings, "document_words", splitting)
+    monkeypatch.setattr(documents, "document_words", splitting)
     monkeypatch.setattr(index.SearchFiles, "_earlier_words", reading)
     # The build lets go of the last build's manifest while the workers fork: they are given
     # the entries of the earlier files they read, and never read it themselves.
@@ -1611,19 +1611,19 @@ def test_result_files_past_the_kept_words_bound_are_the_same(tmp_path: Path, mon
     temporary file: the files are the same bytes as those made from kept hashes."""
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.search import index, postings
+    from briefgen.search import documents, index
 
     site = make_site(tmp_path, FILES, CONFIG)
     build(site, BuildOptions(output=tmp_path / "kept", jobs=1, use_cache=False))
     split: list[int] = []
-    original = postings.document_words
+    original = documents.document_words
 
     def counted(site: Any, doc_id: int, html_of: Any) -> Any:
         split.append(doc_id)
         return original(site, doc_id, html_of)
 
     monkeypatch.setattr(index, "_SEQUENCES_KEPT", kept)
-    monkeypatch.setattr(postings, "document_words", counted)
+    monkeypatch.setattr(documents, "document_words", counted)
     build(site, BuildOptions(output=tmp_path / "spooled", jobs=1, use_cache=False))
     documents = json.loads((tmp_path / "kept/search/meta.json").read_text())["documents"]
     # Each text split into words once, for the index: no result file splits it again.
@@ -1634,7 +1634,7 @@ def test_result_files_past_the_kept_words_bound_are_the_same(tmp_path: Path, mon
 def test_held_rows_read_back_what_was_saved_and_write_it_all_when_flushed(tmp_path: Path) -> None:
     from array import array
 
-    from briefgen.search.postings import HeldRows
+    from briefgen.search.state import HeldRows
 
     under = _Rows()
     under.rows = {"search": "old head", "search/shard/9": b"old shard"}
@@ -1662,7 +1662,7 @@ def test_held_rows_are_written_to_the_cache_as_they_are_held(tmp_path: Path, wri
 
     from briefgen.build.cache import StateRows
     from briefgen.build.store import Store
-    from briefgen.search.postings import HeldRows, TakesPickled
+    from briefgen.search.state import HeldRows, TakesPickled
 
     store = Store(tmp_path / "cache.sqlite")
     StateRows(store, "search", True).save({"search": "old head", "search/shard/9": b"old"}, fresh=False)
@@ -1686,7 +1686,7 @@ def test_held_rows_are_written_to_the_cache_as_they_are_held(tmp_path: Path, wri
 
 
 def test_spooled_rows_read_back_each_row_as_written() -> None:
-    from briefgen.search.postings import SpooledRows
+    from briefgen.search.state import SpooledRows
 
     rows = SpooledRows()
     rows[3] = b"third"

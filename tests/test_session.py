@@ -482,23 +482,23 @@ def test_preview_equals_build(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("step", ["added", "deleted"])
 def test_a_briefing_added_or_deleted_in_the_past_moves_search_ids_as_a_build_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, cache: bool) -> None:
-    from briefgen.search import postings
+    from briefgen.search import indexing
 
     # A site this small updates its postings by id; with a floor of 1, the preview takes the
     # moving update a large site takes when later ids move: from its own index in memory,
     # whether or not a build kept one in the cache.
-    monkeypatch.setattr(postings, "UPDATE_FLOOR", 1)
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)
     moved: list[int] = []
-    real = postings._moved
-    monkeypatch.setattr(postings, "_moved", lambda *args: moved.append(1) or real(*args))
+    real = indexing._moved
+    monkeypatch.setattr(indexing, "_moved", lambda *args: moved.append(1) or real(*args))
     site = corpus_site(tmp_path, count=12)
     if cache:
         build(site, BuildOptions(drafts=True))
     session = Session(site, BuildOptions(drafts=True, use_cache=cache))
     session.rebuild()
     fresh: list[int] = []
-    full = postings._full
-    monkeypatch.setattr(postings, "_full", lambda *args: fresh.append(1) or full(*args))
+    full = indexing._full
+    monkeypatch.setattr(indexing, "_full", lambda *args: fresh.append(1) or full(*args))
     if step == "added":
         changed = [site / "content/briefings/2020/early.md"]
         changed[0].write_text(corpus_briefing("Early one", "2020-01-11", "Alpha", "Early text [@src-a]."),

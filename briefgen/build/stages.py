@@ -52,8 +52,8 @@ from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, has_errors
 from briefgen.i18n.catalog import Catalog
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.search.documents import IndexedDoc
 from briefgen.search.index import SearchFiles
-from briefgen.search.postings import IndexedDoc
 from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS, PageKind
 from briefgen.site.model import (
     RELATED_LIMIT,

@@ -4,7 +4,7 @@ Every file is a pure function of the model and the documents' HTML bodies
 (read through the build cache), written with sorted keys and no timestamps,
 so identical input gives identical bytes and an unchanged shard is kept as it
 was. The postings are built once per build, when any index file needs
-rendering, by updating the state the previous build left (see postings.py).
+rendering, by updating the state the previous build left (see indexing.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from briefgen.content.records import BriefingDoc, PageDoc
-from briefgen.search import phrases, postings
+from briefgen.search import documents, indexing, phrases, postings
+from briefgen.search.documents import HtmlOf
+from briefgen.search.state import HeldRows, IndexState, StateError
 from briefgen.search.text import plain_text
 from briefgen.site import search_files as files
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_TERMS
@@ -29,7 +30,6 @@ from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec
 from briefgen.site.urls import output_file
 
-HtmlOf = Callable[[BriefingDoc | PageDoc], str]
 DateOf = Callable[[dt.date], str]  # a date as results show it, in the site's language
 
 
@@ -74,10 +74,10 @@ def lead(body_html: str) -> str:
 def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: phrases.WordHashes,
            sequence: bytes | None = None) -> Record:
     """A document's result entry; `sequence`, when given, is its words' hashes made as it was indexed."""
-    doc, title, _, _, summary = postings.fields(site, doc_id)
+    doc, title, _, _, summary = documents.fields(site, doc_id)
     if sequence is None:
         # What a quoted phrase is checked against: every field the document is searched by, in order.
-        sequence = phrases.sequence(postings.document_words(site, doc_id, html_of).in_order(), hashes)
+        sequence = phrases.sequence(documents.document_words(site, doc_id, html_of).in_order(), hashes)
     shown = summary or lead(html_of(doc))
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
@@ -95,14 +95,14 @@ class SearchIndex:
 
     def __init__(self, site: Site, html_of: HtmlOf, previous: postings.Postings | None = None,
                  previous_shards: Mapping[int, bytes] | None = None,
-                 only: Collection[int] | None = None, seen: postings.WordsSeen | None = None,
-                 given: Iterator[postings.IndexedDoc] | None = None, keys: list[str] | None = None,
-                 previous_spare: bool = False, save_to: postings.IndexState | None = None,
+                 only: Collection[int] | None = None, seen: documents.WordsSeen | None = None,
+                 given: Iterator[documents.IndexedDoc] | None = None, keys: list[str] | None = None,
+                 previous_spare: bool = False, save_to: IndexState | None = None,
                  known_order: dict[int, int] | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
-        self.postings = postings.build(site, html_of, previous, only, seen, given, keys, previous_spare,
+        self.postings = indexing.build(site, html_of, previous, only, seen, given, keys, previous_spare,
                                        save_to, known_order)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
@@ -131,9 +131,9 @@ class SearchIndex:
         if found is None:
             try:
                 found = self.postings.shard_bytes(shard)
-            except postings.StateError:
+            except StateError:
                 # A row gone from the cache since the build began: index afresh.
-                self.postings = postings.build(self.site, self.html_of)
+                self.postings = indexing.build(self.site, self.html_of)
                 found = self.postings.shard_bytes(shard)
             # A build makes each once, in whichever process (see keep_only_encoded); the live
             # preview keeps them, for the next edit to reuse.
@@ -188,10 +188,10 @@ class SearchFiles:
         self._previous_spare = False  # read here from the kept state: no one else holds it
         self._previous_shards: Mapping[int, bytes] = {}
         self._only: Collection[int] | None = None
-        self._state: postings.IndexState | None = None
-        self._held: postings.HeldRows | None = None  # see holding_state
+        self._state: IndexState | None = None
+        self._held: HeldRows | None = None  # see holding_state
         self._hashes = phrases.WordHashes()
-        self._prefixes = postings.PrefixTerms()
+        self._prefixes = documents.PrefixTerms()
         # Documents' word hashes made while indexing, until their files are rendered; past
         # the bound, the files themselves, in a temporary file (offset and length by id).
         self._sequences: dict[int, bytes] = {}
@@ -202,7 +202,7 @@ class SearchFiles:
         # Id -> earlier id, of documents whose words their earlier files hold.
         self._earlier_ids: dict[int, int] = {}
         self._earlier_file: Callable[[str], bytes | None] = lambda rel: None
-        self._given: Iterator[postings.IndexedDoc] | None = None  # see use_indexed
+        self._given: Iterator[documents.IndexedDoc] | None = None  # see use_indexed
         self._keys: list[str] | None = None  # every document's key, when words_kept found them
 
     def indexes_everything(self) -> bool:
@@ -227,7 +227,7 @@ class SearchFiles:
         if previous is None:
             return False
         last = min(len(previous.keys), files.document_count(self.site)) - 1
-        return last >= 0 and previous.keys[last] != postings.document_key(self.site, last)
+        return last >= 0 and previous.keys[last] != documents.document_key(self.site, last)
 
     def words_kept(self) -> frozenset[int]:
         """Documents indexed by the same key as in the kept state, under the same id or a new
@@ -240,8 +240,8 @@ class SearchFiles:
         previous = self._earlier_postings()
         if previous is None or not self._wrote_earlier_output(previous):
             return frozenset()
-        self._keys = postings.document_keys(self.site)
-        kept = postings.kept_in_order(previous.keys, self._keys)
+        self._keys = documents.document_keys(self.site)
+        kept = indexing.kept_in_order(previous.keys, self._keys)
         if kept is None:
             return frozenset()
         self._earlier_ids = kept
@@ -252,17 +252,17 @@ class SearchFiles:
         found them."""
         return [output_file(files.doc_file(old)) for old in self._earlier_ids.values()]
 
-    def use_indexed(self, given: Iterator[postings.IndexedDoc]) -> None:
+    def use_indexed(self, given: Iterator[documents.IndexedDoc]) -> None:
         """Index from postings made elsewhere, every document's in id order (see render_indexed)."""
         self._given = given
 
-    def render_indexed(self, doc_id: int) -> tuple[bytes, postings.IndexedDoc]:
+    def render_indexed(self, doc_id: int) -> tuple[bytes, documents.IndexedDoc]:
         """A document's file and its postings, from one split of its text: the work of indexing
         that a worker process can share (the index itself is built from every document's)."""
-        found = postings.document_words(self.site, doc_id, self.html_of)
+        found = documents.document_words(self.site, doc_id, self.html_of)
         sequence = phrases.sequence(found.in_order(), self._hashes)
         data = record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
-        return data, postings.indexed_doc(found, self._prefixes)
+        return data, documents.indexed_doc(found, self._prefixes)
 
     def follow(self, earlier: SearchFiles, changed_briefings: Collection[int] | None = None) -> None:
         """Index by updating what an earlier renderer of the same site indexed (the live preview);
@@ -281,7 +281,7 @@ class SearchFiles:
             given, self._given = self._given, None
             keys, self._keys = self._keys, None
             # What kept_in_order found with those keys (see words_kept) is not found again. Held
-            # rows are saved to as the kept state is updated (see postings.build); `_keep` saves
+            # rows are saved to as the kept state is updated (see indexing.build); `_keep` saves
             # the rest to them.
             order = self._earlier_ids if keys is not None and self._earlier_ids else None
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
@@ -298,7 +298,7 @@ class SearchFiles:
                 self._keep(self._index, self._held if self._held is not None else self._state)
         return self._index
 
-    def _keep_sequence(self, doc_id: int, found: postings.Words) -> None:
+    def _keep_sequence(self, doc_id: int, found: documents.Words) -> None:
         """Keep a document's word hashes for its file, up to a bound. Past it, the file is
         made now and kept on disk: the index does not hold every document's words, and the
         file does not split its text again (a third of the search work on long briefings)."""
@@ -334,7 +334,7 @@ class SearchFiles:
         if self._state is None:
             yield
             return
-        held = self._held = postings.HeldRows(self._state, spool)
+        held = self._held = HeldRows(self._state, spool)
         try:
             yield
             state = held.flush()
@@ -344,7 +344,7 @@ class SearchFiles:
         if self._index is not None and self._index.postings.rows is held:
             self._index.postings.rows = state
 
-    def _keep(self, index: SearchIndex, state: postings.IndexState) -> None:
+    def _keep(self, index: SearchIndex, state: IndexState) -> None:
         """Leave the index's postings, and every shard's digest, in the kept state (or the
         held rows that will be written to it)."""
         if state.writable:
@@ -353,8 +353,8 @@ class SearchFiles:
             # than held while the rows are saved (16 MB at 10,000 briefings in Chinese).
             try:
                 index.postings.save(state, let_go=True)
-            except postings.StateError:  # a row gone from the cache: index afresh
-                index.postings = postings.build(self.site, self.html_of)
+            except StateError:  # a row gone from the cache: index afresh
+                index.postings = indexing.build(self.site, self.html_of)
                 index.postings.save(state, let_go=True)
             index.postings.keep_only_encoded()
             index.drop_shard_bytes()
@@ -364,8 +364,8 @@ class SearchFiles:
         index.postings.save(state)
         try:
             index.postings.detach()
-        except postings.StateError:  # a row gone from the cache: index afresh
-            index.postings = postings.build(self.site, self.html_of)
+        except StateError:  # a row gone from the cache: index afresh
+            index.postings = indexing.build(self.site, self.html_of)
 
     def use_earlier_output(self, output: str, earlier_file: Callable[[str], bytes | None]) -> None:
         """Build into `output`, whose files as the last build left them `earlier_file` reads (by
@@ -392,7 +392,7 @@ class SearchFiles:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def use_state(self, state: postings.IndexState) -> None:
+    def use_state(self, state: IndexState) -> None:
         """Index by updating the postings an earlier build kept in `state`, and keep the result there."""
         self._state = state
 

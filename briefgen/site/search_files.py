@@ -10,7 +10,7 @@
 Document ids put pages first, then briefings oldest first, so a new briefing
 takes a new id at the end and the files of every other document stay as they
 were. One added or deleted in the past moves the ids of every later one: their
-postings move with them (postings.py), and their files, rewritten under the new
+postings move with them (search/indexing.py), and their files, rewritten under the new
 ids, take their words from the files the last build wrote (index.py).
 """
 
