@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
-from briefgen.build.stages import BuildOptions  # noqa: E402
+from briefgen.build.options import BuildOptions  # noqa: E402
 from briefgen.serve.session import Session  # noqa: E402
 
 

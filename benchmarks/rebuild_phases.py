@@ -45,24 +45,33 @@ STEPS = [
     ("briefgen.build.memo", "write_last_build"),
 ]
 
-# The full build from the cache (a briefing added or deleted), as build/pipeline.py's _built
-# and build/stages.py's load and render_site take it. Functions that stages.py imported by name
-# are wrapped in its namespace.
+# The full build from the cache (a briefing added or deleted), as build/pipeline.py's _built,
+# build/loading.py's load and build/rendering.py's render_site take it. Functions those modules
+# imported by name are wrapped in their namespace. Each step of build/stages.py, which held both
+# before they had modules of their own, is there for older versions.
 FULL_STEPS = [
     ("briefgen.build.cache", "BuildCache.open"),
     ("briefgen.build.stages", "load"),
+    ("briefgen.build.loading", "load"),
     ("briefgen.build.stages", "read_sources"),
+    ("briefgen.build.loading", "read_sources"),
     ("briefgen.build.stages", "_parse_all"),
+    ("briefgen.build.loading", "_parse_all"),
     ("briefgen.build.stages", "build_site"),
+    ("briefgen.build.loading", "build_site"),
     ("briefgen.build.stages", "plan_site"),
+    ("briefgen.build.loading", "plan_site"),
     ("briefgen.build.stages", "_related"),  # before it was found beside the plan
     ("briefgen.build.stages", "_all_related"),
+    ("briefgen.build.loading", "_all_related"),
     ("briefgen.build.cache", "BuildCache.manifest"),
     ("briefgen.build.stages", "render_site"),
+    ("briefgen.build.rendering", "render_site"),
     ("briefgen.build.fingerprint", "Fingerprints.of_plan"),
     ("briefgen.search.postings", "build"),  # before the index's making had a module of its own
     ("briefgen.search.indexing", "build"),
     ("briefgen.build.stages", "_rendered_here"),
+    ("briefgen.build.rendering", "_rendered_here"),
     ("briefgen.search.postings", "HeldRows.flush"),
     ("briefgen.search.state", "HeldRows.flush"),
     ("briefgen.build.cache", "BuildCache.save"),
@@ -78,11 +87,14 @@ import importlib, inspect, json, sys, time
 started = time.perf_counter()
 marks = []
 def wrap(module, name):
-    owner = importlib.import_module(module)
+    try:
+        owner = importlib.import_module(module)
+    except ModuleNotFoundError:  # a module of another version of briefgen
+        return
     *within, last = name.split(".")
     for part in within:  # a method: "Class.method"
-        owner = getattr(owner, part)
-    if not hasattr(owner, last):  # a step of another version of briefgen
+        owner = getattr(owner, part, None)
+    if owner is None or not hasattr(owner, last):  # a step of another version of briefgen
         return
     kept = inspect.getattr_static(owner, last)
     original = getattr(owner, last)
@@ -101,7 +113,12 @@ marks.append(("imports of the command line", 0.0, (time.perf_counter() - started
 steps, in_place = json.loads(sys.argv[1]), sys.argv[3] == "in place"
 if sys.argv[3] == "full":  # what a full build imports once it finds it has work to do
     at = time.perf_counter()
-    import briefgen.build.cache, briefgen.build.stages, briefgen.build.write, briefgen.search.postings
+    for module in ("briefgen.build.cache", "briefgen.build.stages", "briefgen.build.rendering",
+                   "briefgen.build.write", "briefgen.search.postings", "briefgen.search.indexing"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:  # a module of another version of briefgen
+            pass
     marks.append(("imports of the full build", (at - started) * 1000, (time.perf_counter() - at) * 1000))
 if in_place:  # what the build would import when it finds an edit to take in place
     at = time.perf_counter()

@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from briefgen.build import stages
+from briefgen.build import loading
 from briefgen.build.cache import BuildCache
 from briefgen.build.inputs import content_stats
 from briefgen.build.options import BuildOptions
@@ -33,8 +33,8 @@ def main() -> None:
     config = load_config(root, None)
     cache = BuildCache.open(config.cache_dir)
     found = content_stats(config)
-    site = stages.load(root, BuildOptions(output=config.output_dir), cache,
-                       read=lambda config: stages.read_sources(config, cache, found)).site
+    site = loading.load(root, BuildOptions(output=config.output_dir), cache,
+                       read=lambda config: loading.read_sources(config, cache, found)).site
     keys = model.related_keys(site)
     citers = model.source_citers(site)
     for removed in args.at or [0, len(keys) // 2]:

@@ -16,7 +16,7 @@ from briefgen.diagnostics import Diagnostic, UsageError, warning
 from briefgen.weburl import web_url_problem
 
 if TYPE_CHECKING:
-    from briefgen.build.stages import Loaded
+    from briefgen.build.loading import Loaded
 
 
 class Console(Protocol):

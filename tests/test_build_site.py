@@ -33,7 +33,7 @@ from conftest import (
     write_files,
 )
 
-from briefgen.build import pipeline, stages
+from briefgen.build import loading, pipeline
 from briefgen.build.cache import STORED, BuildCache
 from briefgen.build.options import BuildOptions
 from briefgen.i18n.catalog import Catalog, load_catalog
@@ -763,22 +763,23 @@ def test_a_build_without_the_cache_keeps_what_it_converts_in_a_folder_it_deletes
     assert tree_bytes(root / "output") == tree_bytes(tmp_path / "cached")
 
 
-def _loads_spied(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[stages.Loaded, BuildCache | None]]:
-    """What each call of `stages.<name>` (load or check) made, with the cache it was given."""
-    calls: list[tuple[stages.Loaded, BuildCache | None]] = []
-    original = getattr(stages, name)
+def _loads_spied(monkeypatch: pytest.MonkeyPatch, name: str
+                 ) -> list[tuple[loading.Loaded, BuildCache | None]]:
+    """What each call of `loading.<name>` (load or check) made, with the cache it was given."""
+    calls: list[tuple[loading.Loaded, BuildCache | None]] = []
+    original = getattr(loading, name)
 
-    def spied(*args: Any, **kwargs: Any) -> stages.Loaded:
+    def spied(*args: Any, **kwargs: Any) -> loading.Loaded:
         loaded = original(*args, **kwargs)
         calls.append((loaded, args[2]))
         return loaded
 
-    monkeypatch.setattr(stages, name, spied)
+    monkeypatch.setattr(loading, name, spied)
     return calls
 
 
-def _scratch_held_bodies(calls: list[tuple[stages.Loaded, BuildCache | None]], temporary: Path,
-                         root: Path) -> stages.Loaded:
+def _scratch_held_bodies(calls: list[tuple[loading.Loaded, BuildCache | None]], temporary: Path,
+                         root: Path) -> loading.Loaded:
     """The one model made, after checking that its bodies were in a scratch cache in
     `temporary`, gone since, and that the site's own cache was not made."""
     [(loaded, cache)] = calls
@@ -797,7 +798,7 @@ def test_a_build_without_the_cache_holds_the_bodies_in_its_scratch_cache(
     temporary = tmp_path / "temporary"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
-    plain = stages.load(root, BuildOptions(jobs=1), None)
+    plain = loading.load(root, BuildOptions(jobs=1), None)
     loads = _loads_spied(monkeypatch, "load")
     pipeline.build(root, BuildOptions(jobs=1, use_cache=False))
     loaded = _scratch_held_bodies(loads, temporary, root)
@@ -867,20 +868,20 @@ def test_check_reads_the_build_cache_parses_only_what_changed_and_writes_nothing
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A check after a build takes the files the build parsed from its cache, which it leaves as it
     was, and says what a check without the cache says."""
-    from briefgen.build import pipeline, stages
+    from briefgen.build import loading, pipeline
     from briefgen.build.options import BuildOptions
     from briefgen.diagnostics import BuildFailed
 
     root = make_site(tmp_path, FILES, CONFIG)
     assert run_cli("build", root).code == 0
     parsed: list[str] = []
-    real_parse = stages.parse_file
+    real_parse = loading.parse_file
 
-    def parse_file(file: stages.SourceFile, *converters: object) -> stages.ParsedFile:
+    def parse_file(file: loading.SourceFile, *converters: object) -> loading.ParsedFile:
         parsed.append(file.path)
         return real_parse(file, *converters)
 
-    monkeypatch.setattr(stages, "parse_file", parse_file)
+    monkeypatch.setattr(loading, "parse_file", parse_file)
     before = tree_bytes(root)
     warm = pipeline.check(root, BuildOptions(jobs=1))
     assert parsed == [] and tree_bytes(root) == before

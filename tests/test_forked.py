@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import corpus_briefing, corpus_site, replace_in, tree
 
-from briefgen.build import fingerprint, forked, memo, stages
+from briefgen.build import fingerprint, forked, loading, memo
 from briefgen.build.fingerprint import Fingerprints, PackedLists
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
@@ -275,7 +275,7 @@ def test_fingerprints_split_with_a_copy_are_those_found_alone(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     if not forked.can_fork():
         pytest.skip(f"threads still running: {[t.name for t in threading.enumerate()]}")
-    loaded = stages.check(corpus_site(tmp_path, count=12))
+    loaded = loading.check(corpus_site(tmp_path, count=12))
     env = make_environment(loaded.config, loaded.themes)
     deferred = SEARCH_INDEX_KINDS | {SEARCH_DOC}
 
@@ -373,7 +373,7 @@ def test_a_snapshot_written_by_a_copy_reads_back_as_the_build_it_was_made_from(
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=1))
     cache = BuildCache.open(site / ".briefgen-cache")
-    loaded = stages.load(site, BuildOptions(output=output, jobs=1), cache)
+    loaded = loading.load(site, BuildOptions(output=output, jobs=1), cache)
     env = make_environment(loaded.config, loaded.themes)
     prints = Fingerprints.read(loaded.config, loaded.site, loaded.themes, loaded.assets, loaded.plan, env)
     prints.of_plan(note_readers=True)
@@ -411,16 +411,16 @@ def test_related_briefings_updated_by_a_copy_beside_the_plan_are_those_of_a_clea
     site = corpus_site(tmp_path, count=40)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=1))
-    monkeypatch.setattr(stages, "_RELATED_SPLIT_FROM", 0)  # a large site's way, at this size
+    monkeypatch.setattr(loading, "_RELATED_SPLIT_FROM", 0)  # a large site's way, at this size
     log = tmp_path / "updated-by"
-    updated_related = stages.updated_related
+    updated_related = loading.updated_related
 
     def noted(*args: Any) -> Any:
         with log.open("a", encoding="utf-8") as out:
             out.write(f"{os.getpid()}\n")
         return updated_related(*args)
 
-    monkeypatch.setattr(stages, "updated_related", noted)
+    monkeypatch.setattr(loading, "updated_related", noted)
     copies = noting_copies(monkeypatch)
     if change == "added":
         (site / "content/briefings/2020/new.md").write_text(
@@ -444,7 +444,7 @@ def test_a_plan_that_fails_while_a_copy_finds_related_briefings_leaves_no_copy(
     output = tmp_path / "out"
     build(site, BuildOptions(output=output, jobs=1))
     before = tree(output)
-    monkeypatch.setattr(stages, "_RELATED_SPLIT_FROM", 0)
+    monkeypatch.setattr(loading, "_RELATED_SPLIT_FROM", 0)
     started: list[int] = []
     start = forked._start
 

@@ -401,7 +401,7 @@ def test_records_with_slots_pickle_whole_and_stay_frozen() -> None:
 @pytest.mark.parametrize("kept", [("x", "y"), (("1",), ("/a", "b", "c")), (((0,),), ((1, 2, 3),))],
                          ids=["strings", "short keys", "numbers"])
 def test_a_damaged_related_table_is_found_afresh(tmp_path: Path, kept: tuple[object, object]) -> None:
-    from briefgen.build.stages import _RELATED_FORMAT
+    from briefgen.build.loading import _RELATED_FORMAT
 
     site = corpus_site(tmp_path)
     output = tmp_path / "out"
@@ -578,7 +578,7 @@ def test_parallel_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> 
 
 def test_failed_build_keeps_parsed_files_in_the_cache(tmp_path: Path) -> None:
     from briefgen.build.cache import BuildCache
-    from briefgen.build.stages import load
+    from briefgen.build.loading import load
 
     site = corpus_site(tmp_path)
     broken = site / "content/briefings/2020/b1.md"
@@ -980,19 +980,19 @@ def test_an_edit_that_needs_a_full_build_leaves_nothing_of_its_attempt_behind(
     collector off. By the time that build loads the site, the attempt must be gone."""
     import gc
 
-    from briefgen.build import stages
+    from briefgen.build import loading
 
     site = corpus_site(tmp_path, count=12)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     renderers_alive: list[int] = []
-    real_load = stages.load
+    real_load = loading.load
 
     def load(*args: Any, **kwargs: Any) -> Any:
         renderers_alive.append(sum(isinstance(found, Renderer) for found in gc.get_objects()))
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(stages, "load", load)
+    monkeypatch.setattr(loading, "load", load)
     replace_in(site / "content/briefings/2020/b2.md", "topics: [Alpha]", "topics: [Alpha, Gamma]")
     result = build(site, BuildOptions(output=output))
     assert not result.in_place and renderers_alive == [0], renderers_alive
@@ -1523,7 +1523,7 @@ def test_warnings_are_said_again_by_builds_that_skip_their_work_or_edit_in_place
     site, a build with nothing to do and an edit in place still cost what they change, and say
     the same warnings as a clean build. An edit of the file a warning is about, or of what a
     warning across files reads, makes a full build, which finds them again."""
-    from briefgen.build import stages
+    from briefgen.build import loading
 
     site = corpus_site(tmp_path, count=12)
     output = tmp_path / "out"
@@ -1542,14 +1542,14 @@ def test_warnings_are_said_again_by_builds_that_skip_their_work_or_edit_in_place
         "content/briefings/2020/b3.md:3:1:", "content/briefings/2020/b3.md:12:17:"], said(first)
     assert "unknown key `sumary`" in said(first)[0] and "a draft" in said(first)[1]
 
-    real_load = stages.load
+    real_load = loading.load
 
-    def load(*args: Any, **kwargs: Any) -> stages.Loaded:
+    def load(*args: Any, **kwargs: Any) -> loading.Loaded:
         loads.append(1)
         return real_load(*args, **kwargs)
 
     loads: list[int] = []
-    monkeypatch.setattr(stages, "load", load)
+    monkeypatch.setattr(loading, "load", load)
     skipped = rebuilt("nothing changed")
     assert skipped.rendered == 0 and said(skipped) == said(first) and loads == [1]  # the clean build's
     edit_briefing(site)  # b2, which no warning is about
@@ -1684,9 +1684,9 @@ def test_a_briefing_dated_in_the_future_is_edited_in_place_while_its_date_stays(
     drafted = rebuilt("made a draft")
     assert not drafted.in_place and (drafted.drafts_left_out, drafted.future_left_out) == (1, 0)
     # A draft stays out when its date comes: that changes nothing, and makes no build.
-    from briefgen.build import stages
+    from briefgen.build import loading
 
-    monkeypatch.setattr(stages, "load", lambda *args, **kwargs: pytest.fail("a build for nothing"))
+    monkeypatch.setattr(loading, "load", lambda *args, **kwargs: pytest.fail("a build for nothing"))
     later = build(site, BuildOptions(output=output, now=dt.datetime(2032, 1, 1, tzinfo=dt.UTC)))
     assert later.rendered == 0 and later.drafts_left_out == 1
 

@@ -528,7 +528,7 @@ _briefing_st = st.tuples(st.integers(1, 28),
 
 
 def _related_site(root: Path, briefings: dict[str, tuple[int, list[str], list[str]]]) -> Any:
-    from briefgen.build.stages import load
+    from briefgen.build.loading import load
 
     shutil.rmtree(root, ignore_errors=True)
     (root / "content/briefings").mkdir(parents=True)
@@ -616,7 +616,7 @@ def test_worker_batches_hold_every_item_once_in_order_and_end_in_single_items(co
 
 def test_related_briefings_found_in_two_processes_equal_those_found_in_one(
         monkeypatch: Any, tmp_path: Path) -> None:
-    from briefgen.build import forked, stages
+    from briefgen.build import forked, loading
     from briefgen.site import model
 
     briefings = {f"b{n}": (n % 28 + 1, sorted({_TOPICS[n % 5], _TOPICS[n * 3 % 5]}), [_SOURCES[n % 6]])
@@ -629,9 +629,9 @@ def test_related_briefings_found_in_two_processes_equal_those_found_in_one(
         copies.append(fork and forked.can_fork())
         return meanwhile(work, fork)
 
-    monkeypatch.setattr(stages, "_RELATED_SPLIT_FROM", 2)  # this small site is split too
+    monkeypatch.setattr(loading, "_RELATED_SPLIT_FROM", 2)  # this small site is split too
     monkeypatch.setattr(forked, "meanwhile", counted)
-    assert stages._all_related(site) == model.all_related(site)
+    assert loading._all_related(site) == model.all_related(site)
     assert copies == [True]  # the second half was found by a forked copy
 
 
@@ -1142,15 +1142,15 @@ class _WorkerSite:
 
 @contextmanager
 def _worker_site() -> Iterator[_WorkerSite]:
-    from briefgen.build import fingerprint, stages
+    from briefgen.build import fingerprint, loading, rendering
 
     files = {"content/sources/s.yaml": _WORKER_SOURCES, "briefgen.toml": _WORKER_CONFIG}
     for n in range(24):
         made = (n % 28 + 1, (_WORKER_TOPICS[n % 4],), (n % 6,), "Grain ships left the port.", "")
         files[f"content/briefings/b{n}.md"] = _worker_briefing(n, *made)
     with ExitStack() as patches, temporary_site(files) as root:
-        for owner, name, value in ((fingerprint, "_SPLIT_FROM", 0), (stages, "_WORKERS_FROM", 2),
-                                   (stages, "_RELATED_SPLIT_FROM", 2), (indexing, "UPDATE_FLOOR", 1)):
+        for owner, name, value in ((fingerprint, "_SPLIT_FROM", 0), (rendering, "_WORKERS_FROM", 2),
+                                   (loading, "_RELATED_SPLIT_FROM", 2), (indexing, "UPDATE_FLOOR", 1)):
             patches.enter_context(mock.patch.object(owner, name, value))
         yield _WorkerSite(root)
 

@@ -850,8 +850,8 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
 
 
 def test_the_state_keeps_words_and_makes_their_prefix_terms_as_indexing_does(tmp_path: Path) -> None:
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import documents, indexing, postings
     from briefgen.search.text import PREFIX_MARK
 
@@ -953,8 +953,8 @@ def test_serve_reflects_an_edit_in_search_as_soon_as_the_page(tmp_path: Path) ->
                          ids=["update by id", "ids moved", "ids moved, fewer than an update takes"])
 def test_updating_the_postings_equals_indexing_afresh(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int, worth: int | None) -> None:
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import indexing, postings
 
     monkeypatch.setattr(indexing, "UPDATE_FLOOR", floor)
@@ -1027,8 +1027,8 @@ class _Rows:
 
 def _indexed_into_rows(site: Path) -> tuple[Callable[[], Any], _Rows, Any]:
     """A way to the site's model as it is now, and its postings indexed afresh and saved in rows."""
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import indexing
 
     def model() -> Any:
@@ -1161,8 +1161,8 @@ def test_shard_rows_are_kept_plain_and_compressed_ones_an_earlier_build_left_are
     versions kept of a first build as it reads plain ones, and writes what it changed plain."""
     import zlib
 
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import indexing, postings, state
 
     site = make_site(tmp_path, FILES, CONFIG)
@@ -1202,8 +1202,8 @@ def test_a_moving_update_writes_the_rows_of_the_shards_it_changed(tmp_path: Path
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A moving update keeps the rows of shards whose entries all stayed, and writes the others:
     those of moved postings, and of a term gone with the briefing that alone had it."""
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import indexing, postings, state, text
     from briefgen.site import search_files
 
@@ -1245,8 +1245,8 @@ def test_every_documents_key_at_once_is_each_ones_key(tmp_path: Path) -> None:
     search_files does and listing their fields as `fields` does: the keys document_key gives
     one by one, on the demo (a page, briefings citing shared sources, topics) and on this
     file's site."""
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
-    from briefgen.build.stages import load
     from briefgen.search import documents
     from briefgen.site.search_files import document_count
 
@@ -1441,9 +1441,9 @@ def test_a_parallel_build_keeps_the_index_state_an_edit_reads(tmp_path: Path,
     """With workers, the state is held in memory while they read the cache, then written:
     the next build updates from it rather than indexing everything again."""
     from briefgen.build.cache import BuildCache
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.build.stages import load
     from briefgen.search import indexing, postings
 
     files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
@@ -1500,9 +1500,9 @@ def test_a_first_build_with_workers_has_them_split_the_texts(tmp_path: Path,
     its file, which sends its postings to the build's process: that process splits none, and
     every search file, and the state an edit updates, equal those of a build in one process."""
     from briefgen.build.cache import BuildCache
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.build.stages import load
     from briefgen.search import documents, indexing, postings
 
     files = {**FILES, **{f"content/briefings/2015/log{n}.md":
@@ -1541,9 +1541,9 @@ def test_workers_make_moved_documents_files_from_their_earlier_files(tmp_path: P
     import os
 
     from briefgen.build.cache import BuildCache
+    from briefgen.build.loading import load
     from briefgen.build.options import BuildOptions
     from briefgen.build.pipeline import build
-    from briefgen.build.stages import load
     from briefgen.search import documents, index
 
     files = {**FILES, **{f"content/briefings/2016/tide{n}.md":

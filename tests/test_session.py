@@ -15,9 +15,10 @@ import pytest
 from conftest import corpus_briefing, corpus_site, noting_checks, replace_in, tree
 
 from briefgen.build.fingerprint import Fingerprints
+from briefgen.build.loading import load
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import build
-from briefgen.build.stages import first_to_render, load
+from briefgen.build.rendering import first_to_render
 from briefgen.build.write import MARKER
 from briefgen.diagnostics import BuildFailed
 from briefgen.render.renderer import Renderer
@@ -201,7 +202,7 @@ def test_the_pages_rendered_at_once_are_one_of_each_kind_then_briefings_then_in_
 def test_a_preview_finds_related_briefings_again_only_around_a_new_briefing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_cache: bool) -> None:
     """Its read-only cache remembers the last table of related briefings, as a build's keeps it."""
-    from briefgen.build import stages
+    from briefgen.build import loading
 
     site = corpus_site(tmp_path, count=12)
     if use_cache:
@@ -209,8 +210,8 @@ def test_a_preview_finds_related_briefings_again_only_around_a_new_briefing(
     session = Session(site, BuildOptions(drafts=True, jobs=1, use_cache=use_cache))
     session.rebuild()
     every: list[int] = []
-    all_related = stages._all_related
-    monkeypatch.setattr(stages, "_all_related", lambda site: every.append(1) or all_related(site))
+    all_related = loading._all_related
+    monkeypatch.setattr(loading, "_all_related", lambda site: every.append(1) or all_related(site))
     for step in range(2):
         new = site / f"content/briefings/2020/new{step}.md"
         new.write_text(corpus_briefing(f"Fresh {step}", "2020-05-01", "Beta", "New text [@src-b]."),
@@ -760,14 +761,14 @@ def test_a_preview_starts_the_long_way_when_the_build_is_not_its_own(
 @pytest.mark.parametrize("use_cache", [True, False], ids=["build cache", "no cache"])
 def test_a_rebuild_parses_only_the_files_that_changed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_cache: bool) -> None:
-    import briefgen.build.stages as stages
+    from briefgen.build import loading
 
     site = corpus_site(tmp_path, count=8)
     if use_cache:
         build(site, BuildOptions(drafts=True))  # a build with other options: the preview starts the long way
     parsed: list[str] = []
-    parse = stages.parse_file
-    monkeypatch.setattr(stages, "parse_file", lambda file, *a: parsed.append(file.path) or parse(file, *a))
+    parse = loading.parse_file
+    monkeypatch.setattr(loading, "parse_file", lambda file, *a: parsed.append(file.path) or parse(file, *a))
     session = Session(site, BuildOptions(drafts=True, future=True, jobs=1, use_cache=use_cache))
     session.rebuild()
     assert (parsed == []) if use_cache else len(parsed) > 8  # from the cache, or every file

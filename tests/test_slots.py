@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.build.stages import parse_file, read_file
+from briefgen.build.loading import parse_file, read_file
 from briefgen.content.markup import Converter
 from briefgen.slots import quick_pickle
 

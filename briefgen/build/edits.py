@@ -37,8 +37,9 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from briefgen.build.fingerprint import AddedLists, Fingerprints
+from briefgen.build.loading import Loaded, SourceFile
 from briefgen.build.manifest import manifest_digests
-from briefgen.build.stages import Loaded, Sink, SourceFile, render_one
+from briefgen.build.rendering import Sink, render_one
 from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import Source, parse_briefing

@@ -27,8 +27,8 @@ from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentFiles
+from briefgen.build.loading import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.manifest import UNVOUCHED, KeptManifest, Manifest, manifest_delta_rows, read_kept_manifest
-from briefgen.build.stages import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.store import CATALOG_ROW, STORE, Positions, ReadAhead, Store
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
@@ -222,7 +222,7 @@ def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan,
                         lambda doc: stored_html(store, doc, key))
     renderer.search.use_state(StateRows(store, "search", store.writable))
-    # What the last full build formatted (stages._format_days); what an edit formats anew is
+    # What the last full build formatted (rendering._format_days); what an edit formats anew is
     # kept by the next full build.
     renderer.catalog.keep(store.read_states([CATALOG_ROW]).get(CATALOG_ROW))
     fingerprints = Fingerprints(loaded.config, loaded.site, loaded.plan, last.fingerprints,

@@ -23,7 +23,7 @@ from briefgen.diagnostics import BuildFailed, Diagnostic
 if TYPE_CHECKING:
     from briefgen.build.cache import BuildCache
     from briefgen.build.in_place import InPlace
-    from briefgen.build.stages import Loaded
+    from briefgen.build.loading import Loaded
     from briefgen.build.workers import WorkerPool
 
 
@@ -212,7 +212,8 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
     """A full build, into the writer's staging folder, then committed."""
     from briefgen.build import snapshot
     from briefgen.build.heap import release_freed_memory
-    from briefgen.build.stages import load, read_sources, render_site
+    from briefgen.build.loading import load, read_sources
+    from briefgen.build.rendering import render_site
     from briefgen.build.write import OutputWriter
 
     try:
@@ -326,7 +327,7 @@ class _Discard:
 def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Every validation of a build, rendering included, drafts and future briefings
     included; writes nothing. Raises BuildFailed as a build would."""
-    from briefgen.build import stages
+    from briefgen.build import loading, rendering
     from briefgen.build.cache import BuildCache
     from briefgen.build.workers import WorkerPool
 
@@ -345,8 +346,8 @@ def check(root: Path, options: BuildOptions | None = None) -> Loaded:
         cache = scratch.enter_context(BuildCache.scratch())
     with scratch:
         try:
-            loaded = stages.check(root, options, cache, pool)
-            stages.render_site(loaded, _Discard(), {}, pool, cache)
+            loaded = loading.check(root, options, cache, pool)
+            rendering.render_site(loaded, _Discard(), {}, pool, cache)
         finally:
             cache.store.close()
     return loaded

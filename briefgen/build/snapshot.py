@@ -38,7 +38,7 @@ from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import AddedLists, FingerprintState, PackedLists
 from briefgen.build.inputs import PackedContent
-from briefgen.build.stages import Loaded, parse_key
+from briefgen.build.loading import Loaded, parse_key
 from briefgen.build.store import (
     SNAPSHOT_DELTA_ROW,
     SNAPSHOT_ROW,

@@ -51,7 +51,7 @@ def manifest_delta_row(output: str) -> str:
 # build can read them ahead before it imports the modules that use them (see ReadAhead).
 SNAPSHOT_ROW = "snapshot"  # the last full build's model, plan and fingerprints (snapshot.py)
 SNAPSHOT_DELTA_ROW = "snapshot/delta"  # the edits in place since
-CATALOG_ROW = "dates"  # the dates and texts the catalog formatted (stages._format_days)
+CATALOG_ROW = "dates"  # the dates and texts the catalog formatted (rendering._format_days)
 
 
 def output_folders_row(output: str) -> str:

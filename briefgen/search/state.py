@@ -157,7 +157,7 @@ def terms_row(chunk: int) -> str:
 
 
 def file_digest(data: bytes) -> str:
-    # The digest a build records for every file it writes (build/stages.py): so a shard's kept
+    # The digest a build records for every file it writes (build/rendering.py): so a shard's kept
     # digest says whether the output holds its bytes.
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 

@@ -29,16 +29,11 @@ from briefgen.build.cache import BuildCache, HeldTemplates
 from briefgen.build.edits import Baseline, edit_in_place, index_of
 from briefgen.build.in_place import snapshot_baseline
 from briefgen.build.inputs import ContentFiles, listed_content_stats
+from briefgen.build.loading import SourceFile, load, read_file, read_sources
 from briefgen.build.manifest import as_dict
 from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import output_state
-from briefgen.build.stages import (
-    SourceFile,
-    load,
-    read_file,
-    read_sources,
-    render_site,
-)
+from briefgen.build.rendering import render_site
 from briefgen.build.store import STORE, FileStat, Store
 from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
