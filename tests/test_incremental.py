@@ -1264,10 +1264,10 @@ def test_term_shards_are_found_in_the_plan_by_their_run_or_else_file_by_file() -
 def test_positions_answer_alike_before_and_after_they_make_a_dict() -> None:
     """A path's position, scanned for while few are asked, or from the dict made after: the
     same answers, for paths there and paths not."""
-    from briefgen.build import store
+    from briefgen.build import columns
 
     paths = tuple(f"content/briefings/{year}/b{i}.md" for year in (2015, 2016) for i in range(30))
-    positions = store.Positions(paths)
+    positions = columns.Positions(paths)
     asked = [paths[59], "content/briefings/2016/b99.md", paths[0], paths[31], "", *paths[::-1], "nope"]
     answers = []
     for path in asked:  # the first few scanned, the rest from the dict

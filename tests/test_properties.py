@@ -772,7 +772,7 @@ _digest_st = st.one_of(st.just(""), st.text("0123456789abcdef", min_size=32, max
        st.lists(_digest_st, max_size=4))
 def test_digests_by_position_read_as_the_list_they_were_set_from(
         values: list[str], sets: list[tuple[int, str]], more: list[str]) -> None:
-    from briefgen.build.store import Digests
+    from briefgen.build.columns import Digests
 
     column, expected = Digests(len(values)), [""] * len(values)
     for at, value in [*enumerate(values), *sets]:
@@ -973,9 +973,9 @@ def test_a_folder_the_last_build_had_keeps_its_time_and_a_new_one_has_none(
 @given(st.lists(_folder_st, min_size=1, max_size=10, unique=True), st.lists(_folder_st, max_size=4))
 def test_a_string_is_found_among_strings_joined_where_it_is_among_them_split(
         joined: list[str], others: list[str]) -> None:
-    """store.joined_positions finds a path among paths joined by NULs (first, last, alone, or
+    """columns.joined_positions finds a path among paths joined by NULs (first, last, alone, or
     one that begins or ends another) where the list of them has it."""
-    from briefgen.build.store import joined_positions
+    from briefgen.build.columns import joined_positions
 
     wanted = [*joined, *others, *(path + "x" for path in joined), *("x" + path for path in joined)]
     assert joined_positions("\0".join(joined), wanted) == {path: joined.index(path) for path in wanted

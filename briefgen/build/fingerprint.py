@@ -28,7 +28,7 @@ from jinja2 import meta
 
 from briefgen import __version__
 from briefgen.build import forked
-from briefgen.build.store import Digests
+from briefgen.build.columns import Digests
 from briefgen.config import Config
 from briefgen.content.records import Source
 from briefgen.content.topics import description_digests

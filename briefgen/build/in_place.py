@@ -24,12 +24,13 @@ from pathlib import Path
 
 from briefgen.build import memo, snapshot
 from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
+from briefgen.build.columns import Positions
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentFiles
 from briefgen.build.loading import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.manifest import UNVOUCHED, KeptManifest, Manifest, manifest_delta_rows, read_kept_manifest
-from briefgen.build.store import CATALOG_ROW, STORE, Positions, ReadAhead, Store
+from briefgen.build.store import CATALOG_ROW, STORE, ReadAhead, Store
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.markup import Converter

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import overload
 
 from briefgen.build import forked, memo
+from briefgen.build.columns import Column, Positions, joined_positions
 from briefgen.build.options import BuildOptions
-from briefgen.build.store import Column, FileStat, Positions, file_stat, joined_positions, stat_base
+from briefgen.build.store import FileStat, file_stat, stat_base
 from briefgen.config import Config
 from briefgen.content.files import TOPICS_FOLDER, FolderListing, Listing, discover_listed
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
@@ -129,7 +130,7 @@ def stat_numbers(stats: Iterable[FileStat]) -> array[int]:
 class PackedContent(Mapping[str, tuple[FileStat, str]]):
     """Each content file's stat and digest (Loaded.content) as a build's model and the snapshot's
     head keep them: the paths joined by NULs, the stats' numbers in an array, the digests one
-    column (store.Column); the paths are split, and a dict by path made, only when one is looked
+    column (columns.Column); the paths are split, and a dict by path made, only when one is looked
     up by path. Every edit compares every file's stat with these: as a dict of tuples, unpickling
     them and comparing them entry by entry took a tenth of an edit; as tuples of 50,000 paths and
     digests, their strings took 10 ms of an edit to unpickle, and comparing the paths with the

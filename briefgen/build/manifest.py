@@ -25,15 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
 
-from briefgen.build.store import (
-    Column,
-    Digests,
-    Store,
-    StreamedRow,
-    column_run,
-    manifest_delta_row,
-    manifest_row,
-)
+from briefgen.build.columns import Column, Digests, column_run
+from briefgen.build.store import Store, StreamedRow, manifest_delta_row, manifest_row
 
 Manifest = dict[str, tuple[str, str]]  # output file -> (fingerprint, digest of its bytes)
 ManifestChanges = dict[str, tuple[str, str] | None]
@@ -361,7 +354,7 @@ class PackedManifest(Mapping[str, tuple[str, str]]):
 
 class PlannedManifest(Mapping[str, tuple[str, str]]):
     """The manifest a build makes as it renders: its files are the plan's, in the plan's order,
-    and each one's fingerprint and digest are set by its place in two columns (store.Digests).
+    and each one's fingerprint and digest are set by its place in two columns (columns.Digests).
     As a dict it was 141,803 entries at 50,000 briefings (about 50 MB: a path, a tuple and two
     strings each), held by the build's process from its fingerprints to its end, and by every
     worker forked meanwhile. A file's place is found by its path through the sequence of files

@@ -27,7 +27,8 @@ from typing import Protocol, overload
 
 from briefgen import __version__
 from briefgen.build import forked
-from briefgen.build.store import STORE, FileStat, ReadAhead, Store, nul_before, output_folders_row, stat_base
+from briefgen.build.columns import nul_before
+from briefgen.build.store import STORE, FileStat, ReadAhead, Store, output_folders_row, stat_base
 from briefgen.content.files import Listing
 from briefgen.diagnostics import Diagnostic, warning
 
