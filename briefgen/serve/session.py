@@ -209,8 +209,9 @@ class Session:
                 files = self._patched(config, changed)
             else:
                 files = self._read_all(config, changed)
-            # Parse results are cached by digest; the bytes need not stay in memory.
-            self._files = {f.path: replace(f, data=None) for f in files}
+            # Parse results are cached by digest; the bytes need not stay in memory. Most files
+            # were read before and hold none (a copy of each cost 25 ms a rebuild at 10,000).
+            self._files = {f.path: f if f.data is None else replace(f, data=None) for f in files}
             return sorted(files, key=lambda f: (_KIND_ORDER[f.kind], f.path))
         return read
 
