@@ -135,7 +135,7 @@ class SearchIndex:
                 # A row gone from the cache since the build began: index afresh.
                 self.postings = indexing.build(self.site, self.html_of)
                 found = self.postings.shard_bytes(shard)
-            # A build makes each once, in whichever process (see keep_only_encoded); the live
+            # A build makes each once, in whichever process (see Postings.keep_only_encoded); the live
             # preview keeps them, for the next edit to reuse.
             if not self.postings.encoded_only:
                 self._shards[shard] = found

@@ -60,7 +60,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     `previous_spare`: nothing uses `previous` after this (it was read for this build from the
     kept state), so an update may change its postings where they are rather than copy them;
     with `save_to` as well (the rows `save` will write to), it saves the shards it changes there
-    as it goes, and holds their entries alone (see keep_only_encoded): `save` writes the rest.
+    as it goes, and holds their entries alone (see Postings.keep_only_encoded): `save` writes the rest.
     `known_order`, when given, is what kept_in_order(previous.keys, keys) gives, found already.
     """
     count = files.document_count(site)
@@ -449,7 +449,7 @@ def _update(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str]
                                           else postings.edited(term, listed, added, removed))
             else:
                 del lists[term]
-                postings.encoded.pop(term, None)  # not there when never asked for (see entries)
+                postings.encoded.pop(term, None)  # not there when never asked for (see Postings.entries)
                 terms_to_change(shard).discard(term)
         postings.batch_done(batch, {shard for _, shard in batch_copied}, save_to if streamed else None)
     if flipping is None:
