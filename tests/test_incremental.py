@@ -1281,6 +1281,7 @@ def test_positions_answer_alike_before_and_after_they_make_a_dict() -> None:
 
 
 @pytest.mark.parametrize("damage", ["garbage runs", "short runs", "lists that do not add up",
+                                    "an index pickled apart that cannot be read",
                                     "content files that do not add up", "briefing digests cut short",
                                     "last-modified dates cut short"])
 def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
@@ -1297,13 +1298,23 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
     header, kept = pickle.loads(_read_state(store, snapshot.HEAD))
     runs = kept.plan._runs
     assert len(runs) > 3
+    edit = edit_briefing
     if damage == "garbage runs":
         kept.plan._runs = tuple(b"\x80\x05garbage" for _ in runs)
     elif damage == "short runs":
         kept.plan._runs = tuple(pickle.dumps([]) for _ in runs)
     elif damage == "lists that do not add up":
-        assert len(kept.fingerprints.listed_by) > 5
-        kept.fingerprints.listed_by._positions = array(fingerprint._INDEXES, [1, 2])
+        # Pickled apart, and read by an edit that changes what lists show of a briefing.
+        lists = kept.fingerprints.listed_by.unpacked()
+        assert len(lists) > 5
+        lists._positions = array(fingerprint._INDEXES, [1, 2])
+        kept = dataclasses.replace(kept, fingerprints=dataclasses.replace(
+            kept.fingerprints, listed_by=snapshot.PickledMapping.of(lists)))
+        edit = edit_summary
+    elif damage == "an index pickled apart that cannot be read":
+        damaged = dataclasses.replace(kept.loaded.site, days=snapshot.PickledMapping(b"\x80\x05garbage"))
+        kept = dataclasses.replace(kept, loaded=dataclasses.replace(kept.loaded, site=damaged))
+        edit = edit_summary  # the day's page lists it
     elif damage == "briefing digests cut short":
         assert len(kept.fingerprints.listings) == 12
         kept.fingerprints.listings._digests = kept.fingerprints.listings._digests[:-1]
@@ -1313,13 +1324,46 @@ def test_a_damaged_plan_or_list_in_the_snapshot_means_a_full_build(
     else:
         kept.loaded.content.stats.pop()
     _set_state(store, snapshot.HEAD, pickle.dumps((header, kept)))
-    edit_briefing(site)
+    edit(site)
     result = build(site, BuildOptions(output=output))
     assert not result.in_place
     assert tree(output) == clean_build(site, tmp_path / "clean")
     # That build wrote the snapshot again: the next edit is in place.
-    replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
+    if edit is edit_briefing:
+        replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
+    else:
+        edit_briefing(site)
     assert build(site, BuildOptions(output=output)).in_place
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
+def test_an_edit_of_a_briefings_text_reads_none_of_the_archives_indexes_the_head_keeps_apart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The days, months and the lists of the files listing each briefing are pickled apart in
+    the snapshot's head: a change to a briefing's text reads none of them; a change to what
+    lists show of it reads what it needs. Both end as a clean build."""
+    from briefgen.build import snapshot
+
+    site = corpus_site(tmp_path, count=12)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    heads: list[snapshot.Snapshot | None] = []
+    read = snapshot.read
+    monkeypatch.setattr(snapshot, "read", lambda *args: heads.append(read(*args)) or heads[-1])
+
+    def apart(head: snapshot.Snapshot | None) -> list[bool]:
+        assert head is not None
+        site_model = head.loaded.site
+        parts = [site_model.days, site_model.months, site_model.days_of_month, head.fingerprints.listed_by]
+        return [part.is_read for part in parts if isinstance(part, snapshot.PickledMapping)]
+
+    edit_briefing(site)
+    assert build(site, BuildOptions(output=output)).in_place
+    assert apart(heads[-1]) == [False] * 4
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    edit_summary(site)
+    assert build(site, BuildOptions(output=output)).in_place
+    assert apart(heads[-1]) == [True] * 4  # the day's and month's pages list it
     assert tree(output) == clean_build(site, tmp_path / "clean2")
 
 

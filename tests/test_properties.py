@@ -1247,6 +1247,23 @@ def test_damaged_citations_are_refused() -> None:
         Citations(("a",), array("i", [0, 2, 3]), ())  # signed numbers: not this class's
 
 
+@settings(SETTINGS, max_examples=60 * SCALE)
+@given(st.dictionaries(st.tuples(st.integers(1990, 2030), st.integers(1, 12), st.integers(1, 28)),
+                       st.tuples(st.integers(0, 10_000)), max_size=20),
+       st.lists(st.tuples(st.integers(1990, 2030), st.integers(1, 12), st.integers(1, 28)), max_size=5))
+def test_a_mapping_pickled_apart_reads_as_the_mapping(days: dict[tuple[int, int, int], tuple[int]],
+                                                      asked: list[tuple[int, int, int]]) -> None:
+    """An index the snapshot's head keeps pickled apart answers as the mapping it was made from,
+    before and after it is first read, and pickled again once read."""
+    from briefgen.build import snapshot
+
+    kept = pickle.loads(pickle.dumps(snapshot.PickledMapping.of(days)))
+    for key in [*asked, *days]:
+        assert (key in kept) == (key in days) and kept.get(key) == days.get(key)
+    assert dict(kept) == days and len(kept) == len(days) and dict(kept.items()) == days
+    assert dict(pickle.loads(pickle.dumps(kept))) == days  # unpickled, then pickled again
+
+
 _key_st = st.text("0123456789abcdef", min_size=24, max_size=24)
 
 

@@ -134,7 +134,7 @@ def _kept_build(store: Store, output: Path, global_digest: str,
             return None
         loaded = last.loaded
         briefings = tuple(loaded.site.briefings)
-        last.plan.unpack()
+        snapshot.unpack_head(last)
     except snapshot.DamagedRow:
         return None
     built = built_files(store, output)
