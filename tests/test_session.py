@@ -713,6 +713,33 @@ def test_a_preview_of_a_current_build_starts_from_its_snapshot(
     assert dict(session.pages) == _preview_everything(site)
 
 
+def test_a_preview_started_from_a_build_whose_head_keeps_a_damaged_index_takes_the_long_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head keeps some indexes pickled apart, read by a build's edit only when it needs them;
+    the preview, which keeps the model, reads them all at its start: one that cannot be read
+    sends it the long way, as a damaged head does, and its pages are the build's."""
+    import pickle
+
+    from briefgen.build import snapshot
+
+    site = corpus_site(tmp_path, count=12)
+    build(site, BuildOptions())
+    store = site / ".briefgen-cache/cache.sqlite"
+    with sqlite3.connect(store) as connection:
+        (value,) = connection.execute("SELECT value FROM state WHERE name = ?", (snapshot.HEAD,)).fetchone()
+        header, kept = pickle.loads(bytes(value))
+        damaged = replace(kept.loaded.site, months=snapshot.PickledMapping(b"\x80\x05garbage"))
+        kept = replace(kept, loaded=replace(kept.loaded, site=damaged))
+        connection.execute("UPDATE state SET value = ? WHERE name = ?",
+                           (pickle.dumps((header, kept)), snapshot.HEAD))
+    connection.close()
+    loads = _count_loads(monkeypatch)
+    session = Session(site, BuildOptions(drafts=True))
+    session.rebuild()
+    assert len(loads) == 1  # the whole site loaded: not started from the snapshot
+    assert dict(session.pages) == _preview_everything(site)
+
+
 def test_a_preview_started_from_a_build_with_warnings_says_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = corpus_site(tmp_path, count=8)
