@@ -219,7 +219,35 @@ class PackedRows:
             self._run(run)
 
 
-class PackedStrings(Mapping[str, str]):
+class _MadeWhenRead(Mapping[Any, Any]):
+    """A mapping the head keeps in a form cheaper to read back, made when first asked for
+    (`unpacked`); every question is the made mapping's."""
+
+    __slots__ = ()
+
+    def unpacked(self) -> Mapping[Any, Any]:
+        raise NotImplementedError
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.unpacked()[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.unpacked().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.unpacked()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.unpacked())
+
+    def __len__(self) -> int:
+        return len(self.unpacked())
+
+    def items(self) -> ItemsView[Any, Any]:
+        return self.unpacked().items()
+
+
+class PackedStrings(_MadeWhenRead):
     """Strings by string (Site.url_of_path) as the head keeps them: the keys joined by NULs,
     the values too; a dict is made on the first lookup. An edit looks one up only when its
     briefing links to another file: unpickled as a dict, 50,000 took 27 ms of every edit."""
@@ -242,25 +270,13 @@ class PackedStrings(Mapping[str, str]):
     def __reduce__(self) -> tuple[type[PackedStrings], tuple[str, str]]:
         return PackedStrings, (self._keys, self._values)
 
-    def _unpacked(self) -> dict[str, str]:
+    def unpacked(self) -> dict[str, str]:
         if self._dict is None:
             self._dict = dict(zip(self._keys.split("\0"), self._values.split("\0"), strict=True))
         return self._dict
 
-    def __getitem__(self, key: str) -> str:
-        return self._unpacked()[key]
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._unpacked())
-
-    def __len__(self) -> int:
-        return len(self._unpacked())
-
-    def items(self) -> ItemsView[str, str]:
-        return self._unpacked().items()
-
-
-class PickledMapping(Mapping[Any, Any]):
+class PickledMapping(_MadeWhenRead):
     """A mapping as the head keeps it, pickled on its own, and unpickled when first read (see
     rows_to_write). An edit in place reads few of the head's indexes: one that changes a
     briefing's text reads none of the archive's days and months, nor the lists of the files
@@ -301,24 +317,6 @@ class PickledMapping(Mapping[Any, Any]):
                 raise DamagedRow(HEAD)
             self._mapping, self._data = found, b""
         return self._mapping
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.unpacked()[key]
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self.unpacked().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.unpacked()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.unpacked())
-
-    def __len__(self) -> int:
-        return len(self.unpacked())
-
-    def items(self) -> ItemsView[Any, Any]:
-        return self.unpacked().items()
 
 
 def unpack_head(snapshot: Snapshot) -> None:
