@@ -740,6 +740,25 @@ def test_dir_refuses_protected_targets(
     assert not list(tmp_path.rglob(MANIFEST_NAME))
 
 
+@pytest.mark.parametrize(("target_rel", "relation"), [("home", "is"), (".", "contains")])
+def test_dir_refuses_the_home_folder_and_what_holds_it(
+    site: Path, tmp_path: Path, protected: list[Path], target_rel: str, relation: str
+) -> None:
+    home = Path(os.environ["HOME"])  # tmp_path / "home", set for every test of this module
+    (home / ".profile").write_text("keep\n")
+    target = tmp_path / target_rel
+
+    with pytest.raises(PublishError) as exc:
+        publish_dir(site, target, protected=protected)
+
+    assert f"it {relation} your home folder" in assert_one_line(exc)
+    assert sorted(p.name for p in home.iterdir()) == [".profile", "gitconfig"]
+    assert not list(tmp_path.rglob(MANIFEST_NAME))
+    # A folder of the home folder is a target like any other.
+    publish_dir(site, home / "www", protected=protected)
+    assert (home / "www" / MANIFEST_NAME).is_file()
+
+
 def test_dir_refuses_symlink_into_protected_folder(
     site: Path, tmp_path: Path, protected: list[Path]
 ) -> None:

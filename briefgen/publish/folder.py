@@ -48,6 +48,13 @@ def _closest_conflict(resolved: Path, protected: Iterable[Path]) -> tuple[str, P
     return relation, path
 
 
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no password entry
+        return None
+
+
 def _probe_writable(folder: Path, target: Path) -> None:
     """Create and remove a temp file, the only check that also holds for root."""
     try:
@@ -67,10 +74,16 @@ def _nearest_existing(path: Path) -> Path:
 def check_dir_target(target: Path, protected: list[Path]) -> None:
     """Raise PublishError if target is, contains or lies inside any protected path
     (the site's content/, templates/, static/, themes/ folders and the site root
-    itself), is a file, or cannot be written."""
+    itself), is or contains the user's home folder, is a file, or cannot be written."""
     resolved = target.resolve()
     if (part := reserved_part(resolved)) is not None:
         raise PublishError(f"refusing to publish into {target}: it is or lies inside a {part} folder")
+    home = _home()
+    if home is not None and home.is_relative_to(resolved):
+        # Where dotfiles and everything else of the user's live: a site belongs in a folder of it.
+        relation = "is" if home == resolved else "contains"
+        raise PublishError(f"refusing to publish into {target}: it {relation} your home folder "
+                           f"({home}); publish into a folder of its own")
     conflict = _closest_conflict(resolved, protected)
     if conflict:
         relation, path = conflict
