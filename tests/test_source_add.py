@@ -109,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"<html><body><h1>Not found</h1></body></html>")
         elif path == "/broken":
             self._send(500, b"<html><body><h1>Server error</h1></body></html>")
+        elif path == "/empty":
+            self._send(200, b"  <!-- nothing here -->\n")
         elif path == "/nav-only":
             self._send(200, b"<html><head><title>Home</title></head><body><nav><a href='/a'>News</a>"
                             b"<a href='/b'>Sport</a></nav><footer>(c) 2026</footer></body></html>")
@@ -355,6 +357,7 @@ def _fails(site: Path, *args: str | Path, message: str) -> None:
     ("/hops/6", r"more than 5 redirects"),
     ("/to-ftp", r"redirected to a non-web URL"),
     ("/nav-only", r"no article text found"),
+    ("/empty", r"no article text found"),
     ("/article/paywall", r"paywall"),
 ])
 def test_fetch_failures(server: str, site: Path, path: str, message: str) -> None:
@@ -388,6 +391,9 @@ def test_bad_input_and_missing_fields(site: Path) -> None:
     _fails(site, FIXTURES / "wire/page.html", "--url", "mailto:x@example.org",
            message=r"--url must be an http")
     _fails(site, site / "no-such-file.html", message=r"no such file")
+    (site / "empty.html").write_bytes(b"")
+    _fails(site, site / "empty.html", "--publisher", "X", "--url", "https://x.example/e",
+           "--published", "2026-01-01", message=r"empty\.html: no article text found")
 
 
 def test_wrong_usage_exits_2(site: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 _ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle",
@@ -165,7 +166,10 @@ def from_trafilatura(html: str, url: str | None) -> PageMeta:
 
 
 def page_metadata(html: str, url: str | None = None) -> PageMeta:
-    tree = lxml_html.fromstring(html)
+    try:
+        tree = lxml_html.fromstring(html)
+    except etree.ParserError:  # nothing but spaces or comments: no metadata, and no article
+        return PageMeta()
     found = from_json_ld(tree).filled_from(from_meta_tags(tree)).filled_from(from_trafilatura(html, url))
     if found.language:
         found = replace(found, language=found.language.split(",")[0].strip())
