@@ -129,6 +129,10 @@ def run_clean(args: argparse.Namespace, console: Console) -> int:
     config = load_config(_site_root(args.site), args.config)
     from briefgen.build.cache import clear
 
+    if config.cache_dir.is_symlink():
+        # What it points to may hold more than a cache: that is for its owner to delete.
+        raise UsageError(f"{config.cache_dir} is a symbolic link; remove the link, and what it points "
+                         f"to if that is only the cache, yourself")
     removed = clear(config.cache_dir)
     console.summary(f"Removed {config.cache_dir}" if removed else "No cache to remove")
     return 0

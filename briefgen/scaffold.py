@@ -108,7 +108,9 @@ def _toml_string(value: str) -> str:
 def init_site(target: Path, title: str = "My Briefings", today: dt.date | None = None) -> list[Path]:
     """Create a working site in target (new or empty); returns the files written."""
     _check_title(title)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file; choose a new folder")
+    if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; choose a new folder")
     day = today or dt.date.today()
     files = {

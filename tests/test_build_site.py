@@ -954,6 +954,34 @@ def test_init_makes_a_site_that_builds_without_broken_links(tmp_path: Path) -> N
     assert code == 2 and "Traceback" not in stderr, "init refuses a folder that is not empty"
 
 
+def test_init_names_a_file_in_the_way_as_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "notes"
+    target.write_text("")
+    code, _, stderr = run_cli("init", target)
+    assert code == 2 and stderr.strip() == f"briefgen: error: {target} is a file; choose a new folder"
+    assert target.read_text() == ""
+
+
+def test_clean_removes_the_cache_but_not_what_a_linked_cache_points_to(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    assert run_cli("init", root).code == 0
+    build_ok(root)
+    cache = root / ".briefgen-cache"
+    assert cache.is_dir()
+    code, stdout, stderr = run_cli("clean", root)
+    assert (code, stderr) == (0, "") and "Removed" in stdout and not cache.exists()
+    code, stdout, _ = run_cli("clean", root)
+    assert code == 0 and "No cache to remove" in stdout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine\n")
+    cache.symlink_to(elsewhere, target_is_directory=True)
+    code, _, stderr = run_cli("clean", root)
+    assert code == 2 and stderr.startswith(f"briefgen: error: {cache} is a symbolic link;")
+    assert len(stderr.strip().splitlines()) == 1
+    assert cache.is_symlink() and (elsewhere / "keep.txt").read_text() == "mine\n"
+
+
 # ---------------------------------------------------------------- templates and themes
 
 

@@ -189,7 +189,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def test_serves_the_site_from_memory_at_the_base_path(served: Served) -> None:
-    assert re.fullmatch(rf"Serving 1 briefings at http://127\.0\.0\.1:{served.port}/brief/ "
+    assert re.fullmatch(rf"Serving 1 briefing at http://127\.0\.0\.1:{served.port}/brief/ "
                         r"\(built in \d+\.\d\d s\); Ctrl-C to stop", served.out[0]), served.out
 
     root = served.get("/")
@@ -526,7 +526,7 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
         reader.start()
         reader.join(WAIT)
         assert lines and lines[0].startswith(
-            f"Serving 1 briefings at http://127.0.0.1:{port}/brief/ (built in "), lines
+            f"Serving 1 briefing at http://127.0.0.1:{port}/brief/ (built in "), lines
         stream = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
         stream.request("GET", EVENTS_PATH)
         assert stream.getresponse().status == 200  # an open event stream must not block the stop

@@ -137,7 +137,8 @@ class DevServer:
         self._start_thread("briefgen-http", self._httpd.serve_forever, 0.2)
         snapshot = self.snapshot
         if outcome.ok:
-            self.say(f"Serving {snapshot.briefings} briefings at {self.url} "
+            count = f"{snapshot.briefings} briefing{'' if snapshot.briefings == 1 else 's'}"
+            self.say(f"Serving {count} at {self.url} "
                      f"(built in {outcome.seconds:.2f} s); Ctrl-C to stop")
         else:
             self.say(f"Serving at {self.url}, but the build failed: the pages show the errors and "
