@@ -353,6 +353,27 @@ def test_json_ld_escapes_markup(tmp_path: Path) -> None:
     assert json.loads(script)["headline"] == "Port </script><b>strike</b>"
 
 
+def test_headings_named_like_the_themes_own_ids_do_not_take_them(tmp_path: Path) -> None:
+    headings = ["Main", "Sources heading", "Related heading", "Search box q", "Side topics", "Fn 1"]
+    body = "".join(f"\n## {heading}\n\nText [@harbour-report].\n" for heading in headings)
+    files = dict(FILES)
+    files["content/briefings/2021/main.md"] = MAIN + body
+    files["content/pages/notes.md"] = "---\ntitle: Notes\n---\n" + body.replace(" [@harbour-report]", "")
+    root = make_site(tmp_path, files, config())
+    build_ok(root)
+    for soup in (page(root / "output", MAIN_URL), page(root / "output", "notes/")):
+        ids = [element["id"] for element in soup.find_all(id=True)]
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+        assert [h2.get("id") for h2 in soup.find("main").find_all("h2") if text_of(h2) in headings] == [
+            "main-section", "sources-heading-section", "related-heading-section", "search-box-q-section",
+            "side-topics-section", "fn-1-section"]
+        # Every label still names the theme's own element: the heading inside what it labels.
+        for element in soup.find_all(attrs={"aria-labelledby": True}):
+            assert element in soup.find(id=element["aria-labelledby"]).parents
+        label = soup.find("label", attrs={"for": "search-box-q"})
+        assert label is not None and soup.find(id="search-box-q").name == "input"
+
+
 # ---------------------------------------------------------------- theme settings
 
 

@@ -342,10 +342,13 @@ class _BriefingExtension(Extension):
         md.treeprocessors.register(_FinishTree(md, self.state), "briefgen-finish", 15)
 
 
-# Ids the page around a body uses; a heading must not take one, or links
-# meant for a citation or the Sources list would land on it.
+# Ids the page around a body uses (the default theme's, on the pages that show a body); a
+# heading must not take one, or links meant for a citation or the Sources list would land on
+# it, and labels (`aria-labelledby`, `<label for>`) would name it.
 _RESERVED_ID = re.compile(
     r"main|sources-heading|sources-uncited|source-\d+|cite-ref-[\d-]+|fn-?\d*|fnref-?\d*"
+    r"|related-heading|side-topics|search-box-q"
+    r"|search-(?:q|help|topic|publisher|year|status|results|more)|period-(?:children|briefings)"
 )
 
 
