@@ -163,7 +163,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 6
+    assert meta["documents"] == 6 and meta["format"] == 7
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -622,6 +622,99 @@ def test_case_accents_and_other_scripts(server: str, tab: Any) -> None:
     assert marks == ["methodology"]
 
 
+def test_letters_readers_take_for_plain_ones_are_folded_to_them() -> None:
+    from briefgen.search.text import index_text, words
+
+    assert words("København, Łódź, Đà Nẵng, ÆRØ, Œuvre, STRAẞE, Straße, Diyarbakır, Þórr") == [  # noqa: RUF001
+        "kobenhavn", "lodz", "da", "nang", "aero", "oeuvre", "strasse", "strasse", "diyarbakir", "thorr"]
+    # The word-final sigma of lower case is the sigma a word begins with.
+    assert words("ΚΟΣ ΚΟΣΜΟΣ κόσμος") == ["κοσ", "κοσμοσ", "κοσμοσ"]
+    # Unseen soft hyphens join; combining marks past the first plane go, as in the browser.
+    assert words("Bundes\u00adverfassungs\u00adgericht") == ["bundesverfassungsgericht"]
+    assert words("\U00011013\U00011038\U00011013") == ["\U00011013\U00011013"]
+    # In a body, inline elements join what they split; citation and footnote numbers are not words.
+    body = ('<p>CO<sub>2</sub> in the 10<sup>th</sup> round, un<em>believ</em>able'
+            '<sup class="citation" id="cite-ref-1-1"><a href="#source-1">1</a></sup>.'
+            '<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">2</a></sup></p><p>Next</p>')
+    assert words(index_text(body)) == ["co2", "in", "the", "10th", "round", "unbelievable", "next"]
+
+
+# Briefings whose words only folding, markup or a long list of candidates make findable.
+FOLDING_FILES = {
+    "content/briefings/2020/letters.md": (
+        "---\ntitle: Harbours of the north\ndate: 2020-01-05\n"
+        "summary: \"Ships from København and Łódź reached the Straße of Diyarbakır; "  # noqa: RUF001
+        "Cafe\u0301 Ele\u0301onore closed.\"\n"
+        "---\nThe κόσμος of the Bundes\u00adverfassungs\u00adgericht: CO<sub>2</sub> rose in the "
+        "10<sup>th</sup> round, un*believ*able.\n"),
+    "content/briefings/2020/phrase.md": (
+        "---\ntitle: Old notes\ndate: 2020-01-01\n---\nA quiet gamma week with alpha beta inside.\n"),
+}
+for n in range(160):  # newer, and ranked first: both words in the title, never side by side
+    FOLDING_FILES[f"content/briefings/2021/f{n}.md"] = (
+        f"---\ntitle: Alpha then beta {n}\ndate: 2021-01-{n % 28 + 1:02d}\n---\n"
+        f"Alpha was seen, and later beta, in round {n}{', with gamma' if n < 60 else ''}.\n")
+
+
+@pytest.fixture(scope="module")
+def folding_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = tmp_path_factory.mktemp("search-folding")
+    site = make_site(base, FOLDING_FILES, CONFIG)
+    build_ok(site, "--output", base / "www" / "brief")
+    with serving(base / "www") as address:
+        yield address
+
+
+@browser_test
+def test_folded_letters_marked_words_and_inline_markup_are_found(folding_server: str, tab: Any) -> None:
+    letters = "/brief/2020/01/05/harbours-of-the-north/"
+    for query in ["kobenhavn", "LODZ", "strasse", "straße", "diyarbakir", "ΚΟΣ", "κοσμος",
+                  "bundesverfassungsgericht", "co2", "10th", "unbelievable", "eleonore"]:
+        assert type_query(tab, folding_server, query) == [letters], query
+    # Marked as written, combining marks included.
+    type_query(tab, folding_server, "kobenhavn eleonore cafe")
+    assert marked(tab, "#search-results .search-result__snippet mark") == [
+        "København", "Cafe\u0301", "Ele\u0301onore"]
+
+
+@browser_test
+def test_a_phrase_is_found_past_the_first_candidates_read(folding_server: str, tab: Any) -> None:
+    # 60 briefings rank above the one that holds the phrase; the first 30 read hold none.
+    assert len(type_query(tab, folding_server, "alpha beta gamma")) == 10
+    assert type_query(tab, folding_server, '"alpha beta" gamma') == ["/brief/2020/01/01/old-notes/"]
+    # Found in the second 30 read, of 61: more may hold it.
+    assert tab.text_content("#search-status") == '1 or more results for “"alpha beta" gamma”.'
+    # Past 150 candidates (161 hold both words), a phrase none of those read holds says how
+    # far it looked, not that nothing holds it.
+    assert type_query(tab, folding_server, '"alpha beta"') == []
+    assert tab.text_content("#search-status") == (
+        'No results for “"alpha beta"” among the 150 best matches of its words.')
+    # Every candidate read: no result is no result.
+    assert type_query(tab, folding_server, '"quiet alpha"') == []
+    assert tab.text_content("#search-status") == 'No results for “"quiet alpha"”.'
+    # A query of no words finds nothing, and says so.
+    assert type_query(tab, folding_server, "🎉 &") == []
+    assert tab.text_content("#search-status") == "No results for “🎉 &”."
+
+
+def test_the_index_version_changes_with_what_a_document_file_shows(tmp_path: Path) -> None:
+    """The client asks for every file with meta.json's version: a date moved to another year
+    changes a document's file and the year filters, and no term shard."""
+    files = {f"content/briefings/2024/b{n}.md":
+             f"---\ntitle: Note {n}\ndate: 2024-0{n + 1}-10\n---\nWords {n}.\n" for n in range(3)}
+    site = make_site(tmp_path, files, CONFIG)
+    build_ok(site)
+    out = site / "output/search"
+    before = json.loads((out / "meta.json").read_text(encoding="utf-8"))["version"]
+    shards = {p.name: p.read_bytes() for p in (out / "terms").iterdir()}
+    path = site / "content/briefings/2024/b2.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("2024-03-10", "2025-01-02"), encoding="utf-8")
+    build_ok(site)
+    assert {p.name: p.read_bytes() for p in (out / "terms").iterdir()} == shards
+    assert (out / "filters/year/2025.json").is_file()
+    assert json.loads((out / "meta.json").read_text(encoding="utf-8"))["version"] != before
+
+
 # Chinese and Japanese briefings, written for these tests: scripts without spaces between words.
 CJK_CONFIG = CONFIG.replace('timezone = "UTC"', 'timezone = "UTC"\nlanguage = "zh"')
 
@@ -826,7 +919,10 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
 
     samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
                "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²", "越南与中国签署贸易协定。中、越",
-               "iPhone手机销量 東京で会議が開かれた ｶﾞｲﾄﾞ", "〇々 𠀀𠀁𠀂 서울에서 豈"]
+               "iPhone手机销量 東京で会議が開かれた ｶﾞｲﾄﾞ", "〇々 𠀀𠀁𠀂 서울에서 豈",
+               "København Łódź Đà Nẵng ÆRØ Œuvre STRAẞE Diyarbakır IĞDIR Þórr Ħal",  # noqa: RUF001
+               "ΚΟΣΜΟΣ κόσμος ΟΔΟΣ ς", "Bundes\u00adverfassungs\u00adgericht",
+               "Cafe\u0301 \U0001e900\U0001e944\U0001e923 \U00011013\U00011038"]
     tab.goto(f"{server}/brief/search/")
     tab.wait_for_selector("#search-q", state="visible")
     for text in samples:

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from briefgen.search import documents, indexing, phrases, postings
 from briefgen.search.documents import HtmlOf
-from briefgen.search.state import HeldRows, IndexState, StateError
+from briefgen.search.state import HeldRows, IndexState, Keys, StateError
 from briefgen.search.text import plain_text
 from briefgen.site import search_files as files
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_TERMS
@@ -164,6 +164,10 @@ class SearchIndex:
         digest = hashlib.blake2b(digest_size=8)
         for shard in range(self.shards):
             digest.update(self.shard_digest(shard).encode())
+        # The client asks for every file with this version: the documents' keys name what their
+        # files and the filters' show (a date, a title, a topic), which no term shard may change.
+        keys = self.postings.keys
+        digest.update((keys.joined() if isinstance(keys, Keys) else "".join(keys)).encode())
         return _json({
             "format": files.FORMAT,
             "documents": self.documents,

@@ -207,6 +207,10 @@ class Keys(Sequence[str]):
             return keys
         return cls("".join(keys), len(keys))
 
+    def joined(self) -> str:
+        """Every key, one after another."""
+        return self._joined
+
     def __reduce__(self) -> tuple[type[Keys], tuple[str, int]]:
         return Keys, (self._joined, self._count)
 

@@ -16,8 +16,12 @@ from briefgen.content.scripts import CJK_CHARS, CJK_LETTER, cjk_letter, has_cjk_
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]+>")
-# Citation numbers are links, not words of the text.
-_CITATION = re.compile(r"<sup\b[^>]*>.*?</sup>", re.S)
+# Inline elements stand inside words as often as between them ("CO<sub>2</sub>", "10<sup>th</sup>",
+# "un<em>believ</em>able"): taken out, they join what they split, as a reader sees it.
+_INLINE_TAG = re.compile(r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|i|ins|kbd|mark|q|s|samp"
+                         r"|small|span|strong|sub|sup|time|u|var)\b[^>]*>")
+# Citation and footnote numbers are links, not words of the text; other superscripts are.
+_CITATION = re.compile(r'<sup\b[^>]*?(?:class="citation"|id="fnref)[^>]*>.*?</sup>', re.S)
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dd|dt|blockquote|pre)>|<br\s*/?>", re.I)
 
 
@@ -28,11 +32,32 @@ def _marks() -> re.Pattern[str]:
     return re.compile(f"[{re.escape(marks)}]+")
 
 
+@functools.cache
+def _astral_marks() -> re.Pattern[str]:
+    """The combining marks past the Basic Multilingual Plane (Brahmi, Chakma, Adlam, the
+    variation selectors...), apart: finding them costs as much again, and few texts hold any."""
+    found = (chr(c) for plane in (range(0x10000, 0x20000), range(0xE0000, 0xE1000)) for c in plane)
+    return re.compile(f"[{re.escape(''.join(c for c in found if unicodedata.category(c) == 'Mn'))}]+")
+
+
+# Letters that decomposing leaves whole, though readers take them for a plain letter or two
+# (as Lucene's ASCII folding does), and the word-final sigma: "Łódź", "København" and "Straße"
+# are found as "lodz", "kobenhavn" and "strasse", Turkish's dotless i as i, and "ΚΟΣ", which
+# lower case ends with a final sigma, still begins "κόσμος". A soft hyphen, unseen, joins a word.
+_FOLDED_LETTERS = str.maketrans({
+    "æ": "ae", "ð": "d", "đ": "d", "ħ": "h", "\u0131": "i", "ł": "l", "ø": "o", "œ": "oe", "ß": "ss",
+    "þ": "th", "ŧ": "t", "\u03c2": "\u03c3", "\u00ad": None,
+})
+
+
 def fold(text: str) -> str:
     """Case and accents folded: "Élysée" and "elysee" are one word; other scripts stay letters."""
     if text.isascii():
         return text.lower()
-    return _marks().sub("", unicodedata.normalize("NFKD", text)).lower()
+    folded = _marks().sub("", unicodedata.normalize("NFKD", text))
+    if folded and max(folded) >= "\U00010000":
+        folded = _astral_marks().sub("", folded)
+    return folded.lower().translate(_FOLDED_LETTERS)
 
 
 # Punctuation typography puts into most texts (quotes, dashes, ellipsis, no-break space,
@@ -103,7 +128,7 @@ def words(text: str) -> list[str]:
 
 def index_text(body_html: str) -> str:
     """A body's words without markup or citation numbers, for indexing (cheaper than plain_text)."""
-    return html.unescape(_TAG.sub(" ", _CITATION.sub("", body_html)))
+    return html.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", _CITATION.sub("", body_html))))
 
 
 def plain_text(body_html: str) -> str:

@@ -2,18 +2,27 @@
    briefgen/site/search_files.py) and shows results on the search page. No dependencies.
 
    Words are folded and split as briefgen/search/text.py does: NFKD, combining
-   marks dropped, lower case, runs of letters and digits of any script; a run of
-   Chinese or Japanese characters as the pairs of its neighbouring characters. */
+   marks dropped, lower case, a few letters made plain (FOLDED), runs of letters and
+   digits of any script; a run of Chinese or Japanese characters as the pairs of its
+   neighbouring characters. */
 (function () {
   "use strict";
 
-  var FORMAT = 6;
+  var FORMAT = 7;
   var PAGE_SIZE = 10;
-  var PHRASE_CHECKS = 30; // candidates read to confirm a quoted phrase
+  var PHRASE_CHECKS = 30; // candidates read at a time to confirm a quoted phrase
+  var MAX_PHRASE_CHECKS = 150; // read while none holds it, before saying so
   var K1 = 1.2, B = 0.75;
   var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   var WORD = /[\p{L}\p{N}]+/gu;
+  // A word of a text as shown, whose folding is one word of the index: combining marks and
+  // soft hyphens, which folding drops, stand inside it.
+  var SHOWN_WORD = /[\p{L}\p{N}\p{Mn}\u00ad]+/gu;
+  // _FOLDED_LETTERS in text.py.
+  var FOLDED = { "æ": "ae", "ð": "d", "đ": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe",
+                 "ß": "ss", "þ": "th", "ŧ": "t", "ς": "σ", "\u00ad": "" };
+  var FOLDED_LETTER = /[æðđħıłøœßþŧς\u00ad]/g;
   // Scripts written without spaces between words: the ranges of CJK_CHARS in briefgen/content/scripts.py.
   var CJK_CHARS = "\\u3005-\\u3007\\u3040-\\u309f\\u30a0-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf" +
     "\\u4e00-\\u9fff\\uf900-\\ufaff\\u{20000}-\\u{3ffff}";
@@ -41,7 +50,8 @@
     result: { one: "{n} result", other: "{n} results" },
     result_or_more: { one: "{n} or more results", other: "{n} or more results" },
     found: "{count} for {what}.", found_first: "{count} for {what}, the first {shown} shown.",
-    none: "No results for {what}.", loading: "Loading the search index…",
+    none: "No results for {what}.",
+    none_among: "No results for {what} among the {n} best matches of its words.", loading: "Loading the search index…",
     failed: "The search index could not be loaded. Try again later.", topics: "Topics",
     topic: "topic", publisher: "publisher", year: "year"
   };
@@ -66,7 +76,8 @@
   if (nojs) nojs.hidden = true;
 
   function fold(text) {
-    return text.normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase();
+    return text.normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase()
+      .replace(FOLDED_LETTER, function (letter) { return FOLDED[letter]; });
   }
 
   /* A run of CJK characters as the index lists it (cjk_terms in text.py): one character alone,
@@ -298,20 +309,26 @@
     return false;
   }
 
-  /* The ids to show, best first: the ranked ones, or for a phrase the top ranked that hold it. */
+  /* The ids to show, best first: the ranked ones, or for a phrase the ranked ones that hold it,
+     read PHRASE_CHECKS at a time while none of those read does, up to MAX_PHRASE_CHECKS.
+     `exact` when every candidate was read; `checked`, how many were. */
   function matching(query, ranked) {
     var ids = ranked.map(function (pair) { return pair[0]; });
-    if (!query.phrases.length) return Promise.resolve({ ids: ids, exact: true });
-    var checked = ids.slice(0, PHRASE_CHECKS);
-    return Promise.all([Promise.all(query.phrases.map(phraseHashes)), Promise.all(checked.map(loadDoc))])
-      .then(function (found) {
-        var places = found[0], docs = found[1];
+    if (!query.phrases.length) return Promise.resolve({ ids: ids, exact: true, checked: ids.length });
+    var hashes = Promise.all(query.phrases.map(phraseHashes));
+    function from(start) {
+      var checked = ids.slice(start, start + PHRASE_CHECKS);
+      return Promise.all([hashes, Promise.all(checked.map(loadDoc))]).then(function (found) {
+        var places = found[0], docs = found[1], end = start + checked.length;
         var kept = checked.filter(function (id, i) {
           var sequence = wordsOf(docs[i]);
           return places.every(function (phrase) { return hasPhrase(sequence, phrase); });
         });
-        return { ids: kept, exact: ids.length <= PHRASE_CHECKS };
+        if (!kept.length && end < ids.length && end < MAX_PHRASE_CHECKS) return from(end);
+        return { ids: kept, exact: end >= ids.length, checked: end };
       });
+    }
+    return from(0);
   }
 
   // ---- showing results -------------------------------------------------------
@@ -368,7 +385,7 @@
       fragment.appendChild(element("mark", "", text.slice(start, end)));
       at = end;
     }
-    var pattern = new RegExp(WORD.source, "gu");
+    var pattern = new RegExp(SHOWN_WORD.source, "gu");
     while ((found = pattern.exec(text)) !== null) {
       var token = fold(found[0]);
       if (CJK.test(token)) {
@@ -439,7 +456,7 @@
 
   var sequence = 0;
   var typedAt = 0;
-  var current = null; // what is shown: {query, what, ids, exact, shown}
+  var current = null; // what is shown: {query, what, ids, exact, checked, shown}
   var more = document.getElementById("search-more");
 
   function currentFilters() {
@@ -464,7 +481,7 @@
     var found = count(state.exact ? TEXT.result : TEXT.result_or_more, total);
     status.textContent = total
       ? say(total > state.shown ? TEXT.found_first : TEXT.found, { count: found, what: state.what, shown: state.shown })
-      : say(TEXT.none, { what: state.what });
+      : say(state.exact ? TEXT.none : TEXT.none_among, { what: state.what, n: state.checked });
     if (more) more.hidden = state.shown >= total;
   }
 
@@ -492,7 +509,8 @@
     if (!query.words.length && !filtered) {
       current = null;
       list.replaceChildren();
-      status.textContent = "";
+      // A query of no words ("&", an emoji) finds nothing, and says so.
+      status.textContent = text ? say(TEXT.none, { what: describe(text, filters) }) : "";
       if (more) more.hidden = true;
       list.removeAttribute("data-search-ms");
       list.setAttribute("data-search-for", shown);
@@ -503,7 +521,8 @@
       .then(function (ranked) { return matching(query, ranked); })
       .then(function (found) {
         if (mine !== sequence) return null;
-        current = { query: query, what: describe(text, filters), ids: found.ids, exact: found.exact, shown: 0 };
+        current = { query: query, what: describe(text, filters), ids: found.ids, exact: found.exact,
+                    checked: found.checked, shown: 0 };
         return showPage(current, mine);
       })
       .then(function () {
