@@ -38,6 +38,26 @@ def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]
     return tree(target)
 
 
+@pytest.mark.parametrize("then", ["nothing", "an edit"])
+def test_code_that_makes_other_bytes_renders_every_file_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            then: str) -> None:
+    """A cache left by code of an earlier OUTPUT_VERSION keeps no file: not through the build
+    that changes nothing, nor through an edit in place."""
+    from briefgen.build import fingerprint, inputs
+
+    site = corpus_site(tmp_path)
+    output = site / "output"
+    first = build(site, BuildOptions(output=output))
+    assert build(site, BuildOptions(output=output)).rendered == 0
+    for module in (fingerprint, inputs):
+        monkeypatch.setattr(module, "OUTPUT_VERSION", fingerprint.OUTPUT_VERSION + 1)
+    if then == "an edit":
+        edit_briefing(site)
+    again = build(site, BuildOptions(output=output))
+    assert not again.in_place and again.rendered == again.pages == first.pages
+    assert build(site, BuildOptions(output=output)).rendered == 0
+
+
 def edit_briefing(site: Path) -> None:
     replace_in(site / "content/briefings/2020/b2.md", "Second paragraph 2.", "An edited second paragraph.")
 

@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
-from briefgen import __version__
+from briefgen import OUTPUT_VERSION, __version__
 from briefgen.build import forked
 from briefgen.build.columns import Digests
 from briefgen.config import Config
@@ -440,7 +440,7 @@ class Fingerprints:
         digests = known[1] if known is not None and known[0] == key else template_digests(env, tree)
         # Where the files go is not what they say: a preview takes a build's files (serve/built.py).
         global_digest = _digest(
-            __version__, repr(config.site), repr(replace(config.build, output="")),
+            __version__, OUTPUT_VERSION, repr(config.site), repr(replace(config.build, output="")),
             sorted((a.name, a.output) for a in assets.values()),
             [(p.title, p.url) for p in site.pages],
             _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs

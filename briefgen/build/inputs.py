@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
 
+from briefgen import OUTPUT_VERSION
 from briefgen.build import forked, memo
 from briefgen.build.columns import Column, Positions, joined_positions
 from briefgen.build.options import BuildOptions
@@ -364,7 +365,7 @@ def global_inputs(config: Config, options: BuildOptions, output: Path) -> str:
     folders = [config.templates_dir, config.static_dir, config.themes_dir, builtin_themes_dir(),
                config.content_dir / TOPICS_FOLDER]
     settings = repr((config.site, config.build, options.drafts, options.future, options.base_url,
-                     str(output), MARKDOWN_SETTINGS_KEY))
+                     str(output), MARKDOWN_SETTINGS_KEY, OUTPUT_VERSION))
     return memo.inputs_digest([f for f in folders if f.is_dir()], [config.config_path], settings)
 
 

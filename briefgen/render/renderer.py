@@ -28,7 +28,7 @@ from briefgen.render import feeds
 from briefgen.render.codegen import JoinedOutput
 from briefgen.render.relative import relative_links
 from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders
-from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views
+from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, a_to_z
 from briefgen.search.index import SearchFiles
 from briefgen.site import kinds, urls
 from briefgen.site.kinds import FEED_SIZE, KINDS, SOURCES_PARTIAL, PageKind, page_slice
@@ -365,7 +365,7 @@ class Renderer:
 
     def _sources(self, spec: PageSpec) -> bytes:
         publishers = sorted((self.views.publisher_entry(p) for p in self.site.publishers),
-                            key=lambda p: (p.name.casefold(), p.slug))
+                            key=lambda p: (*a_to_z(p.name), p.slug))
         t = self.catalog.text
         return self._template("sources.html", spec, t("Sources"), t("Publishers cited in the briefings"),
                               publishers=tuple(publishers))

@@ -19,6 +19,7 @@ from briefgen.render.locators import compact
 from briefgen.site import urls
 from briefgen.site.kinds import page_count
 from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_of, source_citers
+from briefgen.search.text import fold
 from briefgen.site.urls import UrlScheme
 
 WORDS_PER_MINUTE = 230
@@ -228,6 +229,13 @@ class FeedLink(NamedTuple):
     title: str
     url: str
     type: str
+
+
+def a_to_z(name: str) -> tuple[str, str]:
+    """Where a name stands in an A-to-Z list: by its letters with accents and case folded as
+    search folds them ("Économie" among the Es, "Østlandet" among the Os, not after Z), then
+    by case alone."""
+    return fold(name), name.casefold()
 
 
 @dataclass
@@ -480,7 +488,7 @@ class Views:
         # Once per site: every page of the home page gets them, and a site may have thousands.
         if self._topics is None:
             entries = [self.topic_entry(slug) for slug in self.site.topics]
-            self._topics = tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))
+            self._topics = tuple(sorted(entries, key=lambda t: (*a_to_z(t.name), t.slug)))
         return self._topics
 
     def busiest_topics(self) -> tuple[TopicEntry, ...]:
