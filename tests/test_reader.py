@@ -377,7 +377,8 @@ def test_headings_named_like_the_themes_own_ids_do_not_take_them(tmp_path: Path)
 def test_topics_and_publishers_stand_a_to_z_with_accents_folded(tmp_path: Path) -> None:
     sources = "".join(f"- id: s{n}\n  title: Article {n}\n  publisher: {name}\n  url: https://{n}.example/a\n"
                       for n, name in enumerate(["Zeit", "Österreich Heute", "example News", "Ärzte Blatt"]))
-    briefing = "---\ntitle: A note\ndate: 2021-03-03\ntopics: [Zoning, Économie, asia, Østlandet, Eaux]\n---\n"
+    briefing = ("---\ntitle: A note\ndate: 2021-03-03\n"
+                "topics: [Zoning, Économie, asia, Østlandet, Eaux]\n---\n")
     cites = " ".join(f"[@s{n}]" for n in range(4))
     root = make_site(tmp_path, {"content/sources/s.yaml": sources,
                                 "content/briefings/2021/a.md": briefing + f"Text {cites}.\n"}, config())

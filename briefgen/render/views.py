@@ -16,10 +16,10 @@ from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.content.slugs import make_slug
 from briefgen.i18n.catalog import Catalog
 from briefgen.render.locators import compact
+from briefgen.search.text import fold
 from briefgen.site import urls
 from briefgen.site.kinds import page_count
 from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_of, source_citers
-from briefgen.search.text import fold
 from briefgen.site.urls import UrlScheme
 
 WORDS_PER_MINUTE = 230
