@@ -14,7 +14,7 @@ from typing import Any
 from briefgen.controls import describe, first_forbidden
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.suggest import closest
-from briefgen.weburl import web_url_problem
+from briefgen.weburl import ascii_url, web_url_problem
 
 CONFIG_NAME = "briefgen.toml"
 
@@ -84,7 +84,7 @@ class Config:
         return self.config_file or self.root / CONFIG_NAME
 
     def with_base_url(self, base_url: str) -> Config:
-        return replace(self, site=replace(self.site, base_url=_with_trailing_slash(base_url)))
+        return replace(self, site=replace(self.site, base_url=_as_base_url(base_url)))
 
     def with_output(self, output: Path) -> Config:
         return replace(self, build=replace(self.build, output=str(output.resolve())))
@@ -228,11 +228,14 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
         raise BuildFailed(problems)
 
     site = SiteSettings(**values["site"])
-    site = replace(site, base_url=_with_trailing_slash(site.base_url))
+    site = replace(site, base_url=_as_base_url(site.base_url))
     return Config(root=root, site=site, build=BuildSettings(**values["build"]))
 
 
-def _with_trailing_slash(url: str) -> str:
+def _as_base_url(url: str) -> str:
+    """The base URL as every page's address starts: ASCII, as sitemaps and feeds require, and
+    ending in a slash."""
+    url = ascii_url(url)
     return url if url.endswith("/") else url + "/"
 
 

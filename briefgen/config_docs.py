@@ -13,7 +13,9 @@ SETTING_DOCS: dict[tuple[str, str], str] = {
     ("site", "base_url"): "Where the site will be published, with its path "
                           "(`https://example.org/briefing/`). Canonical and feed URLs are absolute "
                           "on it; internal links carry its path, "
-                          "so the site works under a sub-path. `build --base-url` overrides it.",
+                          "so the site works under a sub-path. A host or path in other scripts is "
+                          "written as sitemaps and feeds require (`https://xn--bcher-kva.example/caf%C3%A9/` "
+                          "for `https://bücher.example/café/`). `build --base-url` overrides it.",
     ("site", "language"): "The language of the content and of the interface: `<html lang>`, every "
                           "interface string and date format (catalogs ship for `en`, `de`, `fr`, `es`, `ru`, "
                           "`zh`, `ja`; a theme or the site can add one in `templates/i18n/<language>.toml`). "

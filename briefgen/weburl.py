@@ -6,8 +6,9 @@ can all use it.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # Dot-separated labels of letters (any script: addresses are pasted as people see
 # them), digits, '-' and '_'; or an IPv6 literal, which urlsplit has already checked.
@@ -45,3 +46,18 @@ def web_url_problem(value: str, allow_query: bool = False) -> str | None:
     if not allow_query and (parts.fragment or "#" in value):
         return "must not carry a fragment (`#...`)"
     return None
+
+
+def ascii_url(value: str) -> str:
+    """A URL web_url_problem accepts, as it must be written in a sitemap, a feed or robots.txt:
+    a host of other scripts in its IDNA form ("xn--..."), a path's other characters
+    percent-encoded; escapes already there are kept."""
+    parts = urlsplit(value)
+    netloc = parts.netloc
+    host = parts.hostname or ""
+    if not host.isascii():
+        # A label too long for IDNA stays as it is: a browser cannot reach it either.
+        with contextlib.suppress(UnicodeError):
+            netloc = netloc.replace(host, host.encode("idna").decode("ascii"), 1)
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=~")
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))

@@ -389,6 +389,21 @@ def test_topics_and_publishers_stand_a_to_z_with_accents_folded(tmp_path: Path) 
     assert publishers == ["Ärzte Blatt", "example News", "Österreich Heute", "Zeit"]
 
 
+def test_a_base_url_of_other_scripts_is_written_as_sitemaps_and_feeds_require(tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config())
+    build_ok(root, "--base-url", "https://bücher.example/café/")
+    out = root / "output"
+    base = "https://xn--bcher-kva.example/caf%C3%A9/"
+    assert base + "sitemap.xml" in (out / "robots.txt").read_text(encoding="utf-8")
+    sitemaps = "".join(p.read_text(encoding="utf-8") for p in out.glob("sitemap*.xml"))
+    locations = re.findall(r"<loc>([^<]*)</loc>", sitemaps)
+    assert locations and all(loc.startswith(base) and loc.isascii() for loc in locations)
+    assert page(out, MAIN_URL).find("link", rel="canonical")["href"] == base + MAIN_URL
+    assert f'<id>{base}' in (out / "feed.xml").read_text(encoding="utf-8")
+    result = assert_no_broken_links(out, "/café/", base)  # the crawler reads paths unescaped
+    assert len(result.visited) > 5
+
+
 # ---------------------------------------------------------------- theme settings
 
 
