@@ -58,6 +58,8 @@ def ascii_url(value: str) -> str:
     if not host.isascii():
         # A label too long for IDNA stays as it is: a browser cannot reach it either.
         with contextlib.suppress(UnicodeError):
-            netloc = netloc.replace(host, host.encode("idna").decode("ascii"), 1)
+            # web_url_problem allows no user name, so the host and port are the whole netloc.
+            port = f":{parts.port}" if parts.port is not None else ""
+            netloc = host.encode("idna").decode("ascii") + port
     path = quote(parts.path, safe="/%:@!$&'()*+,;=~")
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
