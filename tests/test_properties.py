@@ -231,7 +231,10 @@ def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
 # middle dot, a spacing voiced mark, an unassigned code point).
 FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u0130\ufb01\u01c4"
                   "\uac00\u0416\u4e1c_\u4e2d\u304c\u30ab\uff76\uff9e\uf900\u3005\U00020001"
-                  "\u30fb\u309b\u3040")
+                  "\u30fb\u309b\u3040"
+                  # Letters made plain (ø, ß, the dotless i), a soft hyphen; Thai (a vowel mark, a letter, a leading vowel,
+                  # a digit, a sign that is no letter), Khmer, Myanmar.
+                  "\u00f8\u00df\u0131\u00ad\u0e37\u0e01\u0e40\u0e51\u0e3f\u1780\u1000")
 # Characters whose UTF-8 shares bytes with the plain punctuation's (words() reads a text as bytes),
 # ASCII that is neither letter nor digit, and control characters.
 NEAR_PLAIN = "\u00a9\u00aa\u00b2\u2180\u2193\u2020\u2022\u20ac"
@@ -246,24 +249,25 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
     # In a word of the folded text, each run of CJK characters is its pairs, or itself alone.
     expected: list[str] = []
     for word in text._WORD.findall(text.fold(sample)):
-        for cjk, chars in itertools.groupby(word, key=lambda char: text.cjk_letter().match(char) is not None):
+        for unspaced, chars in itertools.groupby(
+                word, key=lambda char: text.unspaced_letter().match(char) is not None):
             run = "".join(chars)
-            expected += [run[at:at + 2] for at in range(len(run) - 1)] if cjk and len(run) > 1 else [run]
+            expected += [run[at:at + 2] for at in range(len(run) - 1)] if unspaced and len(run) > 1 else [run]
     assert text.words(sample) == expected
-    # A text of no code point past the first CJK one is not looked at for CJK characters.
-    assert text.has_cjk_range(sample) or not any(text.cjk_letter().match(char) for char in sample)
+    # A text of no code point past the first unspaced one is not looked at for unspaced letters.
+    assert text.has_unspaced_range(sample) or not any(text.unspaced_letter().match(char) for char in sample)
 
 
 @SETTINGS
 @given(TEXTS)
 def test_a_text_counts_its_words_between_spaces_and_its_cjk_characters_by_two(sample: str) -> None:
-    from briefgen.content.scripts import word_count
+    from briefgen.content.scripts import cjk_letter, word_count
 
-    cjk = [char for char in sample if text.cjk_letter().match(char)]
+    cjk = [char for char in sample if cjk_letter().match(char)]
     if not cjk:  # as counted before CJK characters were: words between spaces
         assert word_count(sample) == len(sample.split())
         return
-    spaced = "".join(" " if text.cjk_letter().match(char) else char for char in sample)
+    spaced = "".join(" " if cjk_letter().match(char) else char for char in sample)
     # Between spaces, only what holds a letter or a digit is a word (not a lone 。 or ,).
     words = [token for token in spaced.split() if any(char.isalnum() for char in token)]
     assert word_count(sample) == len(words) + (len(cjk) + 1) // 2

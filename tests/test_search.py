@@ -647,6 +647,8 @@ FOLDING_FILES = {
         "Cafe\u0301 Ele\u0301onore closed.\"\n"
         "---\nThe κόσμος of the Bundes\u00adverfassungs\u00adgericht: CO<sub>2</sub> rose in the "
         "10<sup>th</sup> round, un*believ*able.\n"),
+    "content/briefings/2020/thai.md": (
+        "---\ntitle: Bangkok notes\ndate: 2020-01-03\n---\nกรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย\n"),
     "content/briefings/2020/phrase.md": (
         "---\ntitle: Old notes\ndate: 2020-01-01\n---\nA quiet gamma week with alpha beta inside.\n"),
 }
@@ -671,6 +673,10 @@ def test_folded_letters_marked_words_and_inline_markup_are_found(folding_server:
     for query in ["kobenhavn", "LODZ", "strasse", "straße", "diyarbakir", "ΚΟΣ", "κοσμος",
                   "bundesverfassungsgericht", "co2", "10th", "unbelievable", "eleonore"]:
         assert type_query(tab, folding_server, query) == [letters], query
+    # Thai, written without spaces, is found inside its runs as Chinese is.
+    thai = "/brief/2020/01/03/bangkok-notes/"
+    for query in ["กรุงเทพ", "เมืองหลวง", "ประเทศไทย"]:
+        assert type_query(tab, folding_server, query) == [thai], query
     # Marked as written, combining marks included.
     type_query(tab, folding_server, "kobenhavn eleonore cafe")
     assert marked(tab, "#search-results .search-result__snippet mark") == [
@@ -913,16 +919,16 @@ def test_no_axe_violations_on_the_search_page(server: str, browser: Any, scheme:
 
 @browser_test
 def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab: Any) -> None:
-    from briefgen.content.scripts import CJK_CHARS
     from briefgen.search.phrases import word_hash
-    from briefgen.search.text import PREFIX, PREFIX_MARK, shard_of, words
+    from briefgen.search.text import PREFIX, PREFIX_MARK, UNSPACED_CHARS, shard_of, words
 
     samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
                "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²", "越南与中国签署贸易协定。中、越",
                "iPhone手机销量 東京で会議が開かれた ｶﾞｲﾄﾞ", "〇々 𠀀𠀁𠀂 서울에서 豈",
                "København Łódź Đà Nẵng ÆRØ Œuvre STRAẞE Diyarbakır IĞDIR Þórr Ħal",  # noqa: RUF001
                "ΚΟΣΜΟΣ κόσμος ΟΔΟΣ ς", "Bundes\u00adverfassungs\u00adgericht",
-               "Cafe\u0301 \U0001e900\U0001e944\U0001e923 \U00011013\U00011038"]
+               "Cafe\u0301 \U0001e900\U0001e944\U0001e923 \U00011013\U00011038",
+               "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย ๒๕๖๗ ฿5", "ພາສາລາວ ភាសាខ្មែរ မြန်မာစာ"]
     tab.goto(f"{server}/brief/search/")
     tab.wait_for_selector("#search-q", state="visible")
     for text in samples:
@@ -936,9 +942,9 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
         assert shards == [shard_of(w + PREFIX_MARK, 64) for w in starts], text
         hashes = tab.evaluate("ws => ws.map(w => window.briefgenSearch.wordHash(w))", client)
         assert hashes == [word_hash(w) for w in client], text
-    # search.js states the CJK ranges again: each range's first and last character and its two
-    # neighbours, each between two kanji, split alike.
-    bounds = [ord(bound) for pair in re.findall(r"(.)-(.)", CJK_CHARS, re.S) for bound in pair]
+    # search.js states the unspaced scripts' ranges again: each range's first and last character
+    # and its two neighbours, each between two kanji, split alike.
+    bounds = [ord(bound) for pair in re.findall(r"(.)-(.)", UNSPACED_CHARS, re.S) for bound in pair]
     edges = [chr(point + step) for point in bounds for step in (-1, 0, 1) if 0 < point + step < 0x110000]
     text = " ".join(f"中{char}中" for char in edges if not 0xD800 <= ord(char) <= 0xDFFF)
     assert tab.evaluate("t => window.briefgenSearch.words(t)", text) == words(text)

@@ -14,7 +14,7 @@ CJK_CHARS = ("\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\
              "\uf900-\ufaff\U00020000-\U0003ffff")
 
 
-def _outside(ranges: str) -> str:
+def outside(ranges: str) -> str:
     """The code points outside `ranges` (a class's "a-b" pairs, in order), as a class's ranges."""
     below, found = 0, []
     for first, last in re.findall(r"(.)-(.)", ranges, re.S):
@@ -26,7 +26,7 @@ def _outside(ranges: str) -> str:
 
 # A letter or digit of these scripts: the ranges hold punctuation too (the katakana middle dot
 # ・, the spacing voiced marks ゛゜) and unassigned code points, which split words as elsewhere.
-CJK_LETTER = f"[^\\W_{_outside(CJK_CHARS)}]"
+CJK_LETTER = f"[^\\W_{outside(CJK_CHARS)}]"
 FIRST_CJK = "\u3005"  # the lowest code point of CJK_CHARS: a text of none above it has none
 
 

@@ -155,7 +155,7 @@ _SAMPLED = 16  # terms looked at to tell a text of short terms
 def _long_terms(terms: list[str]) -> list[str]:
     """The terms, or when most are too short to begin a prefix term, only the others.
 
-    A text in Chinese or Japanese is mostly terms of two characters (see text.cjk_terms), none
+    A text in Chinese or Japanese is mostly terms of two characters (see text.unspaced_terms), none
     of which begins a prefix term: looking each one up cost a document in Chinese more than
     splitting its text did. Other texts' terms are mostly words of four letters or more, which
     leaving out the rest first would only slow. The terms kept are in the same order; the

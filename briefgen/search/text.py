@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-from briefgen.content.scripts import CJK_CHARS, CJK_LETTER, cjk_letter, has_cjk_range
+from briefgen.content.scripts import CJK_CHARS, outside
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -75,15 +75,34 @@ _PLAIN_PUNCTUATION_UTF8 = tuple(char.encode() for char in PLAIN_PUNCTUATION)
 # Greek, CJK...) is not plain, and is folded without the marks being taken out one by one.
 _PLAIN_PUNCTUATION_BYTES = bytes(sorted(set(b"".join(_PLAIN_PUNCTUATION_UTF8))))
 
-# A run of CJK characters (see content/scripts.py) is indexed as its overlapping pairs of
-# characters, as Lucene's CJK analyser does by default: a query's run is looked up by its
-# pairs, which must all match, so a word of two characters or more is found inside any run; a
-# character standing alone is a word of its own. `static/search.js` splits them the same way.
-# This finds a run of CJK characters, or of other letters and digits (_WORD's, less CJK ones);
-# compiled when a text first has such characters (see scripts.has_cjk_range).
+# Scripts written without spaces between words, for search: the CJK characters of
+# content/scripts.py, and Thai, Lao, Myanmar and Khmer (in code point order, as `outside` reads
+# ranges). A run of their letters is indexed as its overlapping pairs of characters, as Lucene's
+# CJK analyser does by default: a query's run is looked up by its pairs, which must all match, so
+# a word of two characters or more is found inside any run; a character standing alone is a word
+# of its own. `static/search.js` splits them the same way (UNSPACED_CHARS).
+UNSPACED_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff" + CJK_CHARS
+# A letter or digit of these scripts: their ranges hold punctuation too, which splits words.
+UNSPACED_LETTER = f"[^\\W_{outside(UNSPACED_CHARS)}]"
+_FIRST_UNSPACED = "\u0e00"  # the lowest code point of UNSPACED_CHARS
+
+
+def has_unspaced_range(text: str) -> bool:
+    """Whether a text holds a code point at or past the first of UNSPACED_CHARS: if not, it
+    holds none, and the expressions below need not be compiled (10 ms in each process, for
+    the negated classes of the whole of Unicode) nor run."""
+    return not text.isascii() and max(text) >= _FIRST_UNSPACED
+
+
 @functools.cache
-def _cjk_run_or_word() -> re.Pattern[str]:
-    return re.compile(f"({CJK_LETTER}+)|([^\\W_{CJK_CHARS}]+)")
+def unspaced_letter() -> re.Pattern[str]:
+    return re.compile(UNSPACED_LETTER)
+
+
+# A run of such letters, or of other letters and digits (_WORD's, less those).
+@functools.cache
+def _unspaced_run_or_word() -> re.Pattern[str]:
+    return re.compile(f"({UNSPACED_LETTER}+)|([^\\W_{UNSPACED_CHARS}]+)")
 
 
 # Every pair of neighbouring characters, overlapping: found by the regular expression engine,
@@ -91,23 +110,23 @@ def _cjk_run_or_word() -> re.Pattern[str]:
 _PAIRS = re.compile(r"(?=(..))", re.S)
 
 
-def cjk_terms(run: str) -> list[str]:
-    """The terms of a run of CJK characters: one character alone, else each pair of neighbours."""
+def unspaced_terms(run: str) -> list[str]:
+    """The terms of a run of unspaced letters: one character alone, else each pair of neighbours."""
     return [run] if len(run) == 1 else _PAIRS.findall(run)
 
 
-def _words_with_cjk(folded: str) -> list[str]:
+def _words_with_unspaced(folded: str) -> list[str]:
     found: list[str] = []
-    for run, word in _cjk_run_or_word().findall(folded):
+    for run, word in _unspaced_run_or_word().findall(folded):
         if word:
             found.append(word)
         else:
-            found += cjk_terms(run)
+            found += unspaced_terms(run)
     return found
 
 
 def words(text: str) -> list[str]:
-    """The folded words of a text, in order; runs of CJK characters as their pairs."""
+    """The folded words of a text, in order; runs of unspaced letters (Chinese, Thai...) as their pairs."""
     # A plain text is split as bytes, by a table and split(): a quarter of what a regular
     # expression costs, and indexing long briefings is mostly this.
     data = text.encode("utf-8", "surrogatepass")
@@ -121,8 +140,8 @@ def words(text: str) -> list[str]:
             others = others.replace(mark, b"")
     if others:
         folded = fold(text)
-        cjk = has_cjk_range(folded) and cjk_letter().search(folded)
-        return _words_with_cjk(folded) if cjk else _WORD.findall(folded)
+        unspaced = has_unspaced_range(folded) and unspaced_letter().search(folded)
+        return _words_with_unspaced(folded) if unspaced else _WORD.findall(folded)
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 

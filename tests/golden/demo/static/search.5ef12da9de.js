@@ -23,8 +23,10 @@
   var FOLDED = { "æ": "ae", "ð": "d", "đ": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe",
                  "ß": "ss", "þ": "th", "ŧ": "t", "ς": "σ", "\u00ad": "" };
   var FOLDED_LETTER = /[æðđħıłøœßþŧς\u00ad]/g;
-  // Scripts written without spaces between words: the ranges of CJK_CHARS in briefgen/content/scripts.py.
-  var CJK_CHARS = "\\u3005-\\u3007\\u3040-\\u309f\\u30a0-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf" +
+  // Scripts written without spaces between words: the ranges of UNSPACED_CHARS in
+  // briefgen/search/text.py (Thai, Lao, Myanmar, Khmer, then Chinese and Japanese).
+  var CJK_CHARS = "\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff" +
+    "\\u3005-\\u3007\\u3040-\\u309f\\u30a0-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf" +
     "\\u4e00-\\u9fff\\uf900-\\ufaff\\u{20000}-\\u{3ffff}";
   var CJK = new RegExp("[" + CJK_CHARS + "]", "u");
   var CJK_OR_OTHER = new RegExp("[" + CJK_CHARS + "]+|[^" + CJK_CHARS + "]+", "gu");
@@ -80,7 +82,7 @@
       .replace(FOLDED_LETTER, function (letter) { return FOLDED[letter]; });
   }
 
-  /* A run of CJK characters as the index lists it (cjk_terms in text.py): one character alone,
+  /* A run of unspaced letters as the index lists it (unspaced_terms in text.py): one character alone,
      else each pair of neighbours. */
   function cjkTerms(run) {
     var chars = Array.from(run);
