@@ -232,8 +232,8 @@ def test_the_kept_frequencies_name_every_term_whose_listing_a_new_count_changes(
 FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u0130\ufb01\u01c4"
                   "\uac00\u0416\u4e1c_\u4e2d\u304c\u30ab\uff76\uff9e\uf900\u3005\U00020001"
                   "\u30fb\u309b\u3040"
-                  # Letters made plain (ø, ß, the dotless i), a soft hyphen; Thai (a vowel mark, a letter, a leading vowel,
-                  # a digit, a sign that is no letter), Khmer, Myanmar.
+                  # Letters made plain (ø, ß, the dotless i), a soft hyphen; Thai (a vowel mark, a
+                  # letter, a leading vowel, a digit, a sign that is no letter), Khmer, Myanmar.
                   "\u00f8\u00df\u0131\u00ad\u0e37\u0e01\u0e40\u0e51\u0e3f\u1780\u1000")
 # Characters whose UTF-8 shares bytes with the plain punctuation's (words() reads a text as bytes),
 # ASCII that is neither letter nor digit, and control characters.
