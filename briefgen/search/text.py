@@ -44,10 +44,11 @@ def _astral_marks() -> re.Pattern[str]:
 # (as Lucene's ASCII folding does), and the word-final sigma: "Łódź", "København" and "Straße"
 # are found as "lodz", "kobenhavn" and "strasse", Turkish's dotless i as i, and "ΚΟΣ", which
 # lower case ends with a final sigma, still begins "κόσμος". A soft hyphen, unseen, joins a word.
-_FOLDED_LETTERS = str.maketrans({
-    "æ": "ae", "ð": "d", "đ": "d", "ħ": "h", "\u0131": "i", "ł": "l", "ø": "o", "œ": "oe", "ß": "ss",
-    "þ": "th", "ŧ": "t", "\u03c2": "\u03c3", "\u00ad": None,
-})
+# Replaced one by one where found: a translation table costs five times what folding does.
+_FOLDED_LETTERS = (
+    ("æ", "ae"), ("ð", "d"), ("đ", "d"), ("ħ", "h"), ("\u0131", "i"), ("ł", "l"), ("ø", "o"),
+    ("œ", "oe"), ("ß", "ss"), ("þ", "th"), ("ŧ", "t"), ("\u03c2", "\u03c3"), ("\u00ad", ""),
+)
 
 
 def fold(text: str) -> str:
@@ -55,9 +56,14 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     folded = _marks().sub("", unicodedata.normalize("NFKD", text))
-    if folded and max(folded) >= "\U00010000":
+    # A character past the first plane is two in UTF-16: a test far cheaper than max().
+    if len(folded.encode("utf-16-le", "surrogatepass")) != 2 * len(folded):
         folded = _astral_marks().sub("", folded)
-    return folded.lower().translate(_FOLDED_LETTERS)
+    folded = folded.lower()
+    for letter, plain in _FOLDED_LETTERS:
+        if letter in folded:
+            folded = folded.replace(letter, plain)
+    return folded
 
 
 # Punctuation typography puts into most texts (quotes, dashes, ellipsis, no-break space,
@@ -87,11 +93,15 @@ UNSPACED_LETTER = f"[^\\W_{outside(UNSPACED_CHARS)}]"
 _FIRST_UNSPACED = "\u0e00"  # the lowest code point of UNSPACED_CHARS
 
 
+# Found by a regular expression of one range: max() costs five times as much.
+_UNSPACED_RANGE = re.compile(f"[{_FIRST_UNSPACED}-\U0010ffff]")
+
+
 def has_unspaced_range(text: str) -> bool:
     """Whether a text holds a code point at or past the first of UNSPACED_CHARS: if not, it
     holds none, and the expressions below need not be compiled (10 ms in each process, for
     the negated classes of the whole of Unicode) nor run."""
-    return not text.isascii() and max(text) >= _FIRST_UNSPACED
+    return not text.isascii() and _UNSPACED_RANGE.search(text) is not None
 
 
 @functools.cache
