@@ -192,6 +192,15 @@ def test_cited_id_found_nowhere_is_reported_at_the_citation(site: Path) -> None:
     assert len(error_lines(stderr)) == 1, "the code span is not a citation"
 
 
+def test_a_citation_wrapped_onto_the_next_line_is_checked_where_its_id_is(site: Path) -> None:
+    body = "A claim [@alpha;\n@nowhere, p.\n2] wraps.\n"
+    write_bad(site, "---\ntitle: Wraps\ndate: 2016-08-03\n---\n" + body)
+    diagnostic(fails(site), BAD, 6, {1, 2}, "nowhere")
+    # And nothing is checked across a blank line: that is text, left as it is.
+    write_bad(site, "---\ntitle: Wraps\ndate: 2016-08-03\n---\nA claim [@alpha;\n\n@nowhere] wraps.\n")
+    assert run_cli("check", site).code == 0
+
+
 def test_source_id_declared_twice_with_different_fields_names_both_places(site: Path) -> None:
     write_bad(site, "- id: alpha\n  title: A different title\n  publisher: Alpha News\n"
                     "  url: https://alpha.example/a\n", "content/sources/more.yaml")
@@ -280,6 +289,25 @@ def test_link_to_a_missing_markdown_file(site: Path) -> None:
 def test_file_that_is_not_utf8(site: Path) -> None:
     write_bad(site, b"---\ntitle: caf\xe9\ndate: 2016-08-03\n---\nBody.\n")
     diagnostic(fails(site), BAD, 2, 11, "utf-8")
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error_in_build_and_check(site: Path) -> None:
+    bad = site.as_posix().encode() + b"/content/briefings/2016/caf\xe9.md"
+    with open(bad, "wb") as file:  # a name of Latin-1 bytes, as an old archive may hold
+        file.write(GOOD.replace("A good briefing", "Another").encode())
+    diagnostic(fails(site), "content/briefings/2016/caf\\udce9.md", 1, 1, "name is not valid UTF-8")
+    diagnostic(fails(site, command="check"), "content/briefings/2016/caf\\udce9.md", 1, 1, "UTF-8")
+
+
+def test_a_link_to_a_missing_file_is_an_error_not_a_briefing_lost(site: Path) -> None:
+    (site / "content/briefings/2016/gone.md").symlink_to(site / "nowhere.md")
+    diagnostic(fails(site), "content/briefings/2016/gone.md", 1, 1, "cannot read")
+
+
+def test_a_stylesheet_the_settings_name_that_does_not_exist(site: Path) -> None:
+    (site / "briefgen.toml").write_text(CONFIG + 'extra_css = ["custom.css"]\n', encoding="utf-8")
+    for command in ("build", "check"):
+        diagnostic(fails(site, command=command), "briefgen.toml", 5, 1, "extra_css", "custom.css")
 
 
 def test_unknown_config_key_with_a_did_you_mean_hint(site: Path) -> None:

@@ -315,6 +315,20 @@ def test_sources_list_entries_link_back_to_each_citation(out: Path) -> None:
             assert soup.find(id=href[1:]) is not None, f"{href} points nowhere"
 
 
+def test_a_citation_wrapped_onto_the_next_line_is_a_citation(tmp_path: Path) -> None:
+    body = ("Hard-wrapped text [@alpha;\n@beta, para.\n6] goes on.\n\n"
+            "- A list item [@alpha,\n  p. 2] too.\n\n> A quotation [@beta,\n> p. 3] as well.\n")
+    briefing = "---\ntitle: Wrapped\ndate: 2016-08-02\n---\n" + body
+    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
+                                "content/briefings/2016/wrap.md": briefing}, CONFIG)
+    build_ok(root)
+    soup = page(root / "output", "2016/08/02/wrapped/")
+    cites = soup.find("main").find_all("sup", class_="citation")
+    assert [(text_of(c), c.a.get("title")) for c in cites] == [
+        ("1", None), ("2", "para. 6"), ("1", "p. 2"), ("2", "p. 3")]
+    assert "[@" not in text_of(soup.find("main"))
+
+
 def test_multiple_citations_and_locators(out: Path) -> None:
     soup = page(out, MAIN_URL)
     group = soup.find(id="cite-ref-2-1").parent

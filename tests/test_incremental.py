@@ -1856,6 +1856,29 @@ def test_a_content_folder_is_kept_listed_only_once_settled_and_never_with_a_link
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_a_linked_folder_is_walked_as_a_folder_and_a_link_back_up_is_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefgen.content import files
+
+    monkeypatch.setattr(files, "SETTLED_NS", 50_000_000)
+    site = corpus_site(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "one.md").write_text(corpus_briefing("Shared one", "2021-05-01", "Alpha", "Shared [@src-a]."))
+    (site / "content/briefings/2021").symlink_to(shared, target_is_directory=True)
+    (shared / "back").symlink_to(site / "content/briefings", target_is_directory=True)  # a loop
+    output = tmp_path / "out"
+    assert build(site, BuildOptions(output=output)).briefings == 7
+    assert list(output.glob("2021/05/01/shared-one/index.html"))
+    time.sleep(0.1)
+    # A briefing added to the linked folder, and one of its own edited: seen, as in any folder.
+    (shared / "two.md").write_text(corpus_briefing("Shared two", "2021-05-02", "Beta", "Two [@src-a]."))
+    replace_in(shared / "one.md", "Shared [@src-a].", "Edited where it lives [@src-a].")
+    assert build(site, BuildOptions(output=output)).briefings == 8
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    assert any(b"Edited where it lives" in data for data in tree(output).values())
+
+
 DAMAGED_LISTINGS: dict[str, Callable[[str, str], object]] = {
     "another content folder's": lambda content, folder: ("/another/content", {folder: (1, 2, "b0.md", "")}),
     "names not joined": lambda content, folder: (content, {folder: (1, 2, ("b0.md",), "")}),

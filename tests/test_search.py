@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import REPO, build_ok, make_site, page, run_cli, tree, tree_bytes, write_files
+from conftest import REPO, build_ok, make_site, page, replace_in, run_cli, tree, tree_bytes, write_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -701,6 +701,20 @@ def test_a_phrase_is_found_past_the_first_candidates_read(folding_server: str, t
     # A query of no words finds nothing, and says so.
     assert type_query(tab, folding_server, "🎉 &") == []
     assert tab.text_content("#search-status") == "No results for “🎉 &”."
+
+
+def test_a_briefing_of_more_words_than_sixteen_bits_count_is_indexed(tmp_path: Path) -> None:
+    long = "---\ntitle: A very long record\ndate: 2024-01-02\n---\n" + "word " * 70_000 + "zebra\n"
+    short = "---\ntitle: Short\ndate: 2024-01-03\n---\nzebra\n"
+    files = {"content/briefings/2024/long.md": long, "content/briefings/2024/short.md": short}
+    site = make_site(tmp_path, files, CONFIG)
+    build_ok(site)
+    meta = json.loads((site / "output/search/meta.json").read_text(encoding="utf-8"))
+    assert meta["documents"] == 2 and 30_000 < meta["average_length"] < 35_000  # its length kept as 65,535
+    replace_in(site / "content/briefings/2024/long.md", "zebra", "zebras")
+    build_ok(site)  # the kept state, read and written again
+    assert build_ok(site, "--no-cache", "--output", tmp_path / "clean").code == 0
+    assert search_tree(site / "output") == search_tree(tmp_path / "clean")
 
 
 def test_the_index_version_changes_with_what_a_document_file_shows(tmp_path: Path) -> None:

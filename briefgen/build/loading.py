@@ -41,7 +41,7 @@ from briefgen.content.records import (
     parse_page,
 )
 from briefgen.content.registries import parse_any_registry
-from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, has_errors
+from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, error, has_errors
 from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
 from briefgen.site.model import (
     RELATED_LIMIT,
@@ -138,7 +138,22 @@ def read_sources(config: Config, cache: BuildCache | None = None,
     return files
 
 
+def _utf8_name(path: str) -> bool:
+    """Whether a path read from the file system is UTF-8: a name of other bytes comes with
+    them as lone surrogates (the file system's "surrogateescape")."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_file(file: SourceFile, converter: Converter, page_converter: Converter) -> ParsedFile:
+    if not _utf8_name(file.path):
+        # Its path names it in the cache, the output and the feeds, all UTF-8.
+        return ParsedFile(file.path, "", None, (), (error(
+            file.path, 1, 1, "this file's name is not valid UTF-8: rename it (its URL, and "
+                             "every other name the site writes, is UTF-8)"),))
     try:
         data = file.bytes()
     except OSError as exc:

@@ -84,10 +84,15 @@ def discover_listed(config: Config, known: Mapping[str, FolderListing]
 
 
 def _walk(folder: str, endings: tuple[str, ...], known: Mapping[str, FolderListing],
-          listing: Listing, settled: int) -> list[tuple[str, tuple[str, ...]]]:
+          listing: Listing, settled: int, above: frozenset[tuple[int, int]] = frozenset()
+          ) -> list[tuple[str, tuple[str, ...]]]:
     """(folder, names of its files with the given endings) for this folder and every folder
-    below it that holds any, skipping hidden and editor files."""
+    below it that holds any, skipping hidden and editor files. A symbolic link to a folder is
+    walked as the folder, unless it leads back to one the walk is in (`above`)."""
     st = os.stat(folder)  # before the listing: a change made while it is taken shows next time
+    here = (st.st_dev, st.st_ino)
+    if here in above:
+        return []
     times = (st.st_mtime_ns, st.st_ctime_ns)
     last = known.get(folder)
     if last is not None and last[:2] == times:
@@ -99,7 +104,7 @@ def _walk(folder: str, endings: tuple[str, ...], known: Mapping[str, FolderListi
             listing[folder] = (*times, "\0".join(files), "\0".join(folders))
     groups = [(folder, files)] if files else []
     for name in folders:
-        groups += _walk(folder + os.sep + name, endings, known, listing, settled)
+        groups += _walk(folder + os.sep + name, endings, known, listing, settled, above | {here})
     return groups
 
 
@@ -116,8 +121,9 @@ def _list(folder: str, endings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple
         for entry in entries:
             if ignored_name(entry.name):
                 continue
-            linked = linked or entry.is_symlink()
-            if entry.is_dir(follow_symlinks=False):
+            link = entry.is_symlink()
+            linked = linked or link
+            if entry.is_dir(follow_symlinks=False) or (link and _is_dir(entry)):
                 folders.append(entry.name)
             elif entry.name.endswith(endings) and _is_file(entry):
                 files.append(entry.name)
@@ -127,9 +133,17 @@ def _list(folder: str, endings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
     try:
-        return entry.is_file()
+        # A link to nothing is kept too, so that reading it reports it rather than lose it.
+        return entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
     except OSError:  # a symlink loop: kept, so that reading it reports it
         return True
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 _EDITOR_SUFFIXES: Final = (".swp", ".swx", ".swo", ".swn", ".tmp", ".bak", ".part", ".crdownload",

@@ -40,7 +40,8 @@ from briefgen.slots import quick_pickle
 CONTENT_LINK_PREFIX = "briefgen-content:"
 # What a source id may be: in citations here, and in registries and front matter.
 SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_CITATION = re.compile(r"\[(@[^\]\n]+)\]")
+# A citation may wrap onto the next line, as hard-wrapped text does, but not across a blank line.
+_CITATION = re.compile(r"\[(@(?:[^\]\n]|\n(?![ \t]*\n))+)\]")
 # The inline pattern takes the spaces before a citation, so "Friday [@a]" never
 # wraps before the number.
 _CITATION_INLINE = r"[ \t]*" + _CITATION.pattern
@@ -173,10 +174,11 @@ def parse_citation(inner: str) -> list[tuple[str, str]] | None:
     """`@a; @b, para. 6` as [(id, locator)], or None when it is not a citation."""
     items = []
     for part in inner.split(";"):
-        found = re.fullmatch(r"\s*@([^\s,]+)\s*(?:,\s*(.*?))?\s*", part)
+        found = re.fullmatch(r"\s*@([^\s,]+)\s*(?:,\s*(.*?))?\s*", part, re.S)
         if not found or not SOURCE_ID.fullmatch(found.group(1)):
             return None
-        items.append((found.group(1), found.group(2) or ""))
+        # A locator wrapped onto the next line reads as one line.
+        items.append((found.group(1), " ".join((found.group(2) or "").split())))
     return items
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from briefgen.config import Config
+from briefgen.config import Config, locate_key
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.content.topics import load_topic_descriptions
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
@@ -136,6 +136,18 @@ def _at_render(function: Callable[..., str]) -> Callable[..., str]:
     return at_render
 
 
+def _missing_stylesheet(config: Config, css: str) -> Diagnostic:
+    """site.extra_css names a file neither the site's static/ nor the theme's holds."""
+    try:
+        line, column = locate_key(config.config_path.read_text(encoding="utf-8-sig"), "site", "extra_css")
+    except (OSError, UnicodeDecodeError):
+        line, column = 1, 1
+    shown = config.config_path.relative_to(config.root).as_posix() if config.config_path.is_relative_to(
+        config.root) else str(config.config_path)
+    return error(shown, line, column, f"site.extra_css: {css!r} is not in the site's static/ folder "
+                                      f"(nor the theme's)")
+
+
 class Renderer:
     def __init__(self, config: Config, site: Site, env: jinja2.Environment,
                  assets: dict[str, Asset], plan: Sequence[PageSpec],
@@ -155,6 +167,10 @@ class Renderer:
         descriptions, problems = load_topic_descriptions(config.content_dir, config.root)
         if problems:
             raise BuildFailed(problems)
+        missing = [css for css in config.site.extra_css
+                   if css not in assets and not (config.static_dir / css).is_file()]
+        if missing:
+            raise BuildFailed([_missing_stylesheet(config, css) for css in missing])
         self._view_options: dict[str, Any] = {
             "catalog": catalog, "site_title": config.site.title, "site_image": config.site.image,
             "topic_descriptions": {slug: d.html for slug, d in descriptions.items()},

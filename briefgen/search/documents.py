@@ -26,6 +26,7 @@ DocTerms = tuple[str, "array[int]"]  # a document's terms joined by "\0", and th
 TITLE, TOPIC, SOURCE = 1, 2, 4
 _TF_LIMIT = 255  # a frequency fills a weight's high byte
 _LENGTH_STEPS = 31  # document lengths are kept as round(log2(length + 1) * 2.5), at most this
+_LENGTH_LIMIT = 0xFFFF  # a document's length in words, as the state keeps it
 
 
 def length_step(length: int) -> int:
@@ -137,6 +138,9 @@ def _weights_of(found: Words) -> tuple[list[str], array[int], int]:
     counts.update(found.text)
     length = counts.total()
     weights = _weights(counts.values(), length_step(length) << 3)
+    # Kept as 16 bits (the state's lengths, for the average): past that, a document is long
+    # enough that its exact length changes no score.
+    length = min(length, _LENGTH_LIMIT)
     if flaggable:
         in_title, in_topics, in_sources = set(found.title), set(topics), set(sources)
         for place, term in enumerate(itertools.islice(counts, flaggable)):
