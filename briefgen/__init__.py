@@ -3,7 +3,8 @@
 __version__ = "0.1.0"
 
 # Part of every file's fingerprint and of the inputs a build in place must find as they were,
-# beside the version: raised when the code comes to make other bytes of the same inputs (2:
-# topics and publishers in A-to-Z order with accents folded), so that a build from an earlier
-# cache renders every file again rather than keep the old ones.
-OUTPUT_VERSION = 2
+# beside the version: raised when the code comes to make other bytes of the same inputs, so
+# that a build from an earlier cache renders every file again rather than keep the old ones
+# (2: topics and publishers in A-to-Z order with accents folded; 3: citations wrapped onto a
+# second line).
+OUTPUT_VERSION = 3

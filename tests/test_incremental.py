@@ -39,18 +39,20 @@ def clean_build(site: Path, target: Path, **options: object) -> dict[str, bytes]
 
 
 @pytest.mark.parametrize("then", ["nothing", "an edit"])
+@pytest.mark.parametrize("changed", ["OUTPUT_VERSION", "MARKDOWN_SETTINGS_KEY"])
 def test_code_that_makes_other_bytes_renders_every_file_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            then: str) -> None:
-    """A cache left by code of an earlier OUTPUT_VERSION keeps no file: not through the build
-    that changes nothing, nor through an edit in place."""
-    from briefgen.build import fingerprint, inputs
+                                                            then: str, changed: str) -> None:
+    """A cache left by code of an earlier OUTPUT_VERSION, or that converted Markdown otherwise,
+    keeps no file: not through the build that changes nothing, nor through an edit in place."""
+    from briefgen.build import fingerprint, inputs, loading
 
     site = corpus_site(tmp_path)
     output = site / "output"
     first = build(site, BuildOptions(output=output))
     assert build(site, BuildOptions(output=output)).rendered == 0
-    for module in (fingerprint, inputs):
-        monkeypatch.setattr(module, "OUTPUT_VERSION", fingerprint.OUTPUT_VERSION + 1)
+    for module in (fingerprint, inputs, loading):
+        if hasattr(module, changed):
+            monkeypatch.setattr(module, changed, f"{getattr(module, changed)}+1")
     if then == "an edit":
         edit_briefing(site)
     again = build(site, BuildOptions(output=output))

@@ -30,6 +30,7 @@ from briefgen import OUTPUT_VERSION, __version__
 from briefgen.build import forked
 from briefgen.build.columns import Digests
 from briefgen.config import Config
+from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
 from briefgen.content.records import Source
 from briefgen.content.topics import description_digests
 from briefgen.render.themes import Asset, Theme, template_folders
@@ -440,7 +441,10 @@ class Fingerprints:
         digests = known[1] if known is not None and known[0] == key else template_digests(env, tree)
         # Where the files go is not what they say: a preview takes a build's files (serve/built.py).
         global_digest = _digest(
-            __version__, OUTPUT_VERSION, repr(config.site), repr(replace(config.build, output="")),
+            # How the code makes files, and how it converts Markdown: the file's digest is
+            # of its bytes, not of its conversion.
+            __version__, OUTPUT_VERSION, MARKDOWN_SETTINGS_KEY,
+            repr(config.site), repr(replace(config.build, output="")),
             sorted((a.name, a.output) for a in assets.values()),
             [(p.title, p.url) for p in site.pages],
             _tree_digest([folder / "i18n" for folder in templates]),  # language catalogs
