@@ -131,6 +131,30 @@ def test_a_list_item_the_model_rejects_is_pointed_at_not_its_key(tmp_path: Path)
     assert not (site / "output").exists()
 
 
+def test_messages_name_what_was_written_in_its_words_and_place(tmp_path: Path) -> None:
+    """No Python repr, no message about a source that already has an error, and a character
+    YAML refuses pointed at where it is, after letters of more than one byte."""
+    registry = SOURCES + "- id: shouting\n  title: Loud\n  publisher: '!!!'\n  url: https://example.org/b\n"
+    site = make_site(tmp_path, {
+        "content/sources/s.yaml": registry,
+        "content/briefings/a.md": doc("title: T\ndate: [2016-08-02]\n"),
+        "content/briefings/b.md": doc("title: T\ndate: 2016-08-02\nsources:\n  - title: No id\n"
+                                      "    publisher: Desk\n"),
+        "content/briefings/c.md": doc("date: 2016-08-02\ntitle: \"Café\x07\"\n"),
+    })
+    result = run_cli("check", site)
+    assert result.code == 1
+    lines = error_lines(result.stderr)
+    assert ("content/briefings/a.md:3:7: error: `date` must be a date such as 2016-08-02 or "
+            "2016-08-02T09:30:00+03:00, not a list") in lines, lines
+    assert "content/briefings/b.md:5:5: error: `id` in this source is required" in lines, lines
+    assert not [line for line in result.stderr.splitlines() if "None" in line], result.stderr
+    assert ("content/briefings/c.md:3:13: error: invalid YAML: character U+0007 is not allowed here "
+            "(control characters are not allowed)") in lines, lines
+    assert "content/sources/s.yaml:7:14: error: publisher '!!!' has no letters or digits" in lines, lines
+    assert "position" not in result.stderr
+
+
 def test_messages_about_a_cached_record_point_at_its_keys(tmp_path: Path) -> None:
     """A record the cache keeps (not parsed again) still says where its keys are written."""
     site = make_site(tmp_path, {"content/sources/s.yaml": SOURCES, "content/briefings/a.md": doc(

@@ -169,6 +169,18 @@ def load_yaml(shown: str, text: str, first_line: int = 1,
         if exc.problem and exc.context and exc.context_mark:
             problem += f" ({exc.context} at line {exc.context_mark.line + first_line})"
         return error(shown, line, column, f"invalid YAML: {problem}" + _show_line(text, mark))
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow: its place is an offset into the text, in bytes of
+        # its UTF-8 where libyaml reads it.
+        at = exc.position
+        if yaml.__with_libyaml__:  # the loader is libyaml's (see _PositionLoader)
+            at = len(text.encode("utf-8", "surrogatepass")[:at].decode("utf-8", "ignore"))
+        at = min(max(at, 0), len(text))
+        line = text.count("\n", 0, at) + first_line
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        return error(shown, line, column, f"invalid YAML: character U+{code:04X} is not allowed here "
+                                          f"({exc.reason})")
     except yaml.YAMLError as exc:
         return error(shown, first_line, 1, f"invalid YAML: {exc}")
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:

@@ -193,7 +193,8 @@ class _Checker:
             return value
         self.fail(
             (*prefix, key),
-            f"`{key}` must be a date such as 2016-08-02 or 2016-08-02T09:30:00+03:00, not {value!r}",
+            f"`{key}` must be a date such as 2016-08-02 or 2016-08-02T09:30:00+03:00, not "
+            + (repr(value) if isinstance(value, str | int | float) else _kind(value)),
         )
         return None
 
@@ -421,8 +422,10 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
         check.fail((*prefix, "id"), _bad_id(source_id))
     title = check.text("title", required=True, data=item, prefix=prefix)
     publisher = check.text("publisher", required=True, data=item, prefix=prefix)
+    if publisher is not None and not make_slug(publisher):  # it names the publisher's page
+        check.fail((*prefix, "publisher"), f"publisher {publisher!r} has no letters or digits")
     url = _web_url(check, "url", item, prefix)
-    if "url" not in item:
+    if "url" not in item and source_id is not None:  # one without an id has its error already
         line, column = check.meta.at(*prefix)
         check.problems.append(warning(check.path, line, column, f"source {source_id!r} has no `url`"))
     archive_url = _web_url(check, "archive_url", item, prefix)
