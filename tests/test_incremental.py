@@ -132,8 +132,12 @@ def test_warm_rebuild_equals_clean_build(tmp_path: Path, name: str) -> None:
     MUTATIONS[name](site)
     result = build(site, BuildOptions(output=output))
     assert tree(output) == clean_build(site, tmp_path / "clean")
-    # A renamed file keeps its URL (the title decides it), so the site stays the same.
-    assert (tree(output) == before) == (name == "briefing renamed")
+    # A renamed file keeps its URL (the title decides it), so the site stays the same, but for
+    # the search index's version: it follows every document's file digest, and the briefing
+    # that links to the renamed one was edited.
+    def shown(files: dict[str, bytes]) -> dict[str, bytes]:
+        return {rel: data for rel, data in files.items() if rel != "search/meta.json"}
+    assert (shown(tree(output)) == shown(before)) == (name == "briefing renamed")
     if name not in ("template edited", "feeds' partial edited", "config edited"):
         assert result.reused > 0, "an incremental build should keep unaffected files"
 
