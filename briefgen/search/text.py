@@ -23,8 +23,9 @@ _TAG = re.compile(r"<[^>]+>")
 _INLINE_NAME = (r"(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|i|ins|kbd|mark|q|s|samp|small|span"
                 r"|strong|sub|sup|time|u|var)\b[^>]*>")
 _INLINE_TAG = re.compile(rf"<(?<=[^\W_]<)/?{_INLINE_NAME}(?:</?{_INLINE_NAME})*")
-# Citation and footnote numbers are links, not words of the text; other superscripts are.
-_CITATION = re.compile(r'<sup\b[^>]*?(?:class="citation"|id="fnref)[^>]*>.*?</sup>', re.S)
+# Citation and footnote numbers are links, not words of the text; other superscripts are. Their
+# first attribute says which they are (content/markup.py and Python-Markdown's footnotes).
+_CITATION = re.compile(r'<sup (?:class="citation"|id="fnref)[^>]*>.*?</sup>', re.S)
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dd|dt|blockquote|pre)>|<br\s*/?>", re.I)
 
 
