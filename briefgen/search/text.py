@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-from briefgen.content.scripts import CJK_CHARS, outside
+from briefgen.content.scripts import BELOW_U3000_BYTES, CJK_CHARS, outside
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -96,16 +96,28 @@ UNSPACED_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff" + CJK_CHARS
 UNSPACED_LETTER = f"[^\\W_{outside(UNSPACED_CHARS)}]"
 
 
-# The ranges alone, a small class: typographic quotes and dashes, past the first of them, must
-# not be what makes a process compile the letters' class.
-_UNSPACED_RANGES = re.compile(f"[{UNSPACED_CHARS}]")
+# The UTF-8 of Thai and Lao (U+0E00-0EFF), Myanmar (U+1000-109F) and Khmer (U+1780-17FF) begins
+# with one of these pairs of bytes; CJK's, with a byte from 0xE3 on (see scripts.has_cjk_range).
+_UNSPACED_UTF8_STARTS = (b"\xe0\xb8", b"\xe0\xb9", b"\xe0\xba", b"\xe0\xbb",
+                         b"\xe1\x80", b"\xe1\x81", b"\xe1\x82", b"\xe1\x9e", b"\xe1\x9f")
+# Every byte but those these begin with or go on with: what is left of a text of typographic
+# punctuation and accented letters is a few bytes, quickly looked through. (Leaving bytes out
+# may set two side by side that were not: that is a text looked at by the letters' class for
+# nothing, never one left out.)
+_NOT_UNSPACED_BYTES = bytes(b for b in range(0xE3) if bytes([b]) not in b"".join(_UNSPACED_UTF8_STARTS))
 
 
 def has_unspaced_range(text: str) -> bool:
-    """Whether a text holds a code point of UNSPACED_CHARS: if not, the expressions below need
-    not be compiled (10 ms in each process, for the negated classes of the whole of Unicode)
-    nor run."""
-    return not text.isascii() and _UNSPACED_RANGES.search(text) is not None
+    """Whether a text may hold a code point of UNSPACED_CHARS: if not, the expressions below
+    need not be compiled (10 ms in each process, for the negated classes of the whole of
+    Unicode) nor run. Asked of its UTF-8, as scripts.has_cjk_range does: typographic quotes and
+    dashes, past U+0E00, must not be what makes a process compile the letters' class."""
+    if text.isascii():
+        return False
+    kept = text.encode("utf-8", "surrogatepass").translate(None, _NOT_UNSPACED_BYTES)
+    if kept.translate(None, BELOW_U3000_BYTES):
+        return True
+    return (0xE0 in kept or 0xE1 in kept) and any(start in kept for start in _UNSPACED_UTF8_STARTS)
 
 
 @functools.cache
