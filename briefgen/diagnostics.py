@@ -25,6 +25,9 @@ class Diagnostic:
     # only the key's position (a parsed record keeps its keys' positions, not its items'):
     # the build reads the file again to point at the item (content/records.py, item_position).
     item: tuple[str, str] | None = field(default=None, compare=False, repr=False)
+    # The source a problem is about: one it kept from the site (a registry entry in error), or
+    # one it finds declared nowhere, which the first explains.
+    source_id: str | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"

@@ -141,6 +141,7 @@ def test_messages_name_what_was_written_in_its_words_and_place(tmp_path: Path) -
         "content/briefings/b.md": doc("title: T\ndate: 2016-08-02\nsources:\n  - title: No id\n"
                                       "    publisher: Desk\n"),
         "content/briefings/c.md": doc("date: 2016-08-02\ntitle: \"Café\x07\"\n"),
+        "content/briefings/d.md": doc("title: T\ndate: 2016-08-02\n", "Loud [@shouting]."),
     })
     result = run_cli("check", site)
     assert result.code == 1
@@ -152,6 +153,8 @@ def test_messages_name_what_was_written_in_its_words_and_place(tmp_path: Path) -
     assert ("content/briefings/c.md:3:13: error: invalid YAML: character U+0007 is not allowed here "
             "(control characters are not allowed)") in lines, lines
     assert "content/sources/s.yaml:7:14: error: publisher '!!!' has no letters or digits" in lines, lines
+    # The entry in error explains its citation: not also "not in the source registry (did you mean...)".
+    assert not [line for line in lines if "'shouting'" in line], lines
     assert "position" not in result.stderr
 
 

@@ -228,6 +228,10 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         # A registry file that did not parse explains every "unknown source" below:
         # show the cause, not a screen of its consequences.
         model_problems = [d for d in model_problems if not is_unknown_source(d)]
+    # So does an entry in error, for the source it declares.
+    rejected = {d.source_id for p in parsed for d in p.diagnostics if d.source_id is not None}
+    if rejected:
+        model_problems = [d for d in model_problems if not (is_unknown_source(d) and d.source_id in rejected)]
     problems += _at_items(model_problems, config.root)
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
     verified = _verify(site, sources, archives, config.build.strict_quotes, cache, known_checks)

@@ -442,6 +442,10 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
         authors_value = []
     check.unknown_keys(SOURCE_KEYS, data=item, prefix=prefix)
     if any(p.is_error for p in check.problems[before:]):
+        if source_id is not None and SOURCE_ID.fullmatch(source_id):
+            # Named, so that a citation of it is not also said to be of a source found nowhere.
+            check.problems[before:] = [replace(p, source_id=source_id) if p.is_error else p
+                                       for p in check.problems[before:]]
         return None
     line, column = check.meta.at(*prefix)
     return Source(

@@ -14,7 +14,7 @@ import operator
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import overload
 
 from briefgen.content.markup import Conversion
@@ -384,17 +384,18 @@ def place_briefing(
                 # Known sources only: one the briefing lists but nobody declares is no hint.
                 close = closest(use.source_id, sources)
                 hint = f" (did you mean {close!r}?)" if close else ""
-                problems.append(error(
+                problems.append(replace(error(
                     doc.path, use.line, use.column,
                     f"cited source {use.source_id!r} {_NOT_IN_REGISTRY}{hint}",
-                ))
+                ), source_id=use.source_id))
     for source_id in doc.source_ids:
         if source_id not in sources:
             line, column = doc.positions.get("sources", (1, 1))
             close = closest(source_id, sources)
             hint = f" (did you mean {close!r}?)" if close else ""
             message = f"listed source {source_id!r} {_DECLARED_NOWHERE}{hint}"
-            problems.append(error(doc.path, line, column, message, item=("sources", source_id)))
+            problems.append(replace(error(doc.path, line, column, message, item=("sources", source_id)),
+                                    source_id=source_id))
     cited = [sid for sid in doc.body.cited_ids if sid in sources]
     listed = [sid for sid in doc.source_ids if sid in sources and sid not in cited]
     date = to_site_time(doc.date, zone)
