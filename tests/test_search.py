@@ -460,6 +460,15 @@ def serving(folder: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def served_site(base: Path, files: dict[str, str | bytes], config: str) -> Iterator[str]:
+    """A site of these files built under base/www/brief/ and served: its server's address."""
+    site = make_site(base, files, config)
+    build_ok(site, "--output", base / "www" / "brief")
+    with serving(base / "www") as address:
+        yield address
+
+
 @pytest.fixture(scope="module")
 def server(built: Path) -> Iterator[str]:
     with serving(built) as address:
@@ -660,10 +669,7 @@ for n in range(160):  # newer, and ranked first: both words in the title, never 
 
 @pytest.fixture(scope="module")
 def folding_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("search-folding")
-    site = make_site(base, FOLDING_FILES, CONFIG)
-    build_ok(site, "--output", base / "www" / "brief")
-    with serving(base / "www") as address:
+    with served_site(tmp_path_factory.mktemp("search-folding"), FOLDING_FILES, CONFIG) as address:
         yield address
 
 
@@ -815,10 +821,7 @@ def test_chinese_and_japanese_runs_are_indexed_by_pairs_of_characters() -> None:
 
 @pytest.fixture(scope="module")
 def cjk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("search-cjk")
-    site = make_site(base, CJK_FILES, CJK_CONFIG)
-    build_ok(site, "--output", base / "www" / "brief")
-    with serving(base / "www") as address:
+    with served_site(tmp_path_factory.mktemp("search-cjk"), CJK_FILES, CJK_CONFIG) as address:
         yield address
 
 
