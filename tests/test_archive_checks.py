@@ -84,6 +84,13 @@ def test_a_locator_past_the_archive_is_an_error_at_the_citation(tmp_path: Path, 
     assert not (site / "output").exists()
 
 
+def test_every_spelling_of_a_paragraph_is_merged_in_the_sources_list(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "Reopened [@lw-harbour, paragraph 2], late [@lw-harbour, paras. 1 to 3] "
+                               "and again [@lw-harbour, \u00b6 3], [@lw-harbour, Para 4].")
+    build_ok(site)
+    assert "Cited at paras. 1\u20134." in sources_list(site / "output")
+
+
 def test_sources_without_an_archive_are_not_checked(tmp_path: Path) -> None:
     site = site_with(tmp_path, 'Ferries were cut [@lw-ferries, para. 40], "a quote found nowhere" '
                                "[@lw-ferries].")

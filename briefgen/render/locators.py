@@ -13,7 +13,11 @@ _PLURALS = {"para.": "paras.", "p.": "pp.", "par.": "pars.", "§": "§§", "line
             "section": "sections", "sec.": "secs.", "ch.": "chs."}
 EN_DASH = "\u2013"
 _SINGULARS = {plural: singular for singular, plural in _PLURALS.items()}
-_NUMBERED = re.compile(r"(?P<word>\S+?)\s*(?P<first>\d+)(?:\s*[-\u2013]\s*(?P<last>\d+))?")
+# The other ways of naming a paragraph the archive checks accept (content/archive.py), in any case.
+_PARAGRAPH_WORDS = {"paragraph": "para.", "paragraphs": "para.", "para": "para.", "paras": "para.",
+                    "para.": "para.", "paras.": "para.", "\u00b6": "para.", "\u00b6\u00b6": "para."}
+_NUMBERED = re.compile(r"(?P<word>\S+?)\s*(?P<first>\d+)(?:\s*(?:[-\u2013\u2014]|to)\s*(?P<last>\d+))?",
+                       re.I)
 
 
 def compact(locators: Iterable[str]) -> str:
@@ -23,7 +27,7 @@ def compact(locators: Iterable[str]) -> str:
     for locator in locators:
         found = _NUMBERED.fullmatch(locator.strip())
         word = found.group("word") if found else ""
-        singular = _SINGULARS.get(word, word)
+        singular = _PARAGRAPH_WORDS.get(word.lower()) or _SINGULARS.get(word, word)
         if not found or singular not in _PLURALS:
             if locator not in other:
                 other.append(locator)
