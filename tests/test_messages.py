@@ -86,6 +86,16 @@ def test_unknown_key_gets_did_you_mean(tmp_path: Path, key: str, meant: str) -> 
     assert any(f"unknown key `{key}` (did you mean `{meant}`?)" in line for line in warnings), result.stderr
 
 
+def test_image_is_a_known_key_of_text(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        "content/briefings/a.md": doc("title: T\ndate: 2016-08-02\nimages: /a.jpg\n"),
+        "content/briefings/b.md": doc("title: U\ndate: 2016-08-03\nimage: [a, b]\n"),
+    })
+    result = run_cli("check", site)
+    assert "content/briefings/a.md:4:1: warning: unknown key `images` (did you mean `image`?)" in result.stderr
+    assert "content/briefings/b.md:4:8: error: `image` must be text, not a list" in error_lines(result.stderr)
+
+
 def test_topics_as_a_string_with_commas_suggests_a_list(tmp_path: Path) -> None:
     site = make_site(tmp_path, {"content/briefings/a.md":
                                 doc("title: T\ndate: 2016-08-02\ntopics: Energy, Shipping\n")})

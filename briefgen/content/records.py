@@ -226,15 +226,18 @@ class _Checker:
         return value
 
     def unknown_keys(self, known: tuple[str, ...], data: Mapping[str, Any] | None = None,
-                     prefix: tuple[str | int, ...] = ()) -> dict[str, Any]:
-        """Keys briefgen does not know: kept, and reported when one looks like a typo."""
+                     prefix: tuple[str | int, ...] = (), passed: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Keys briefgen does not know: kept, and reported when one looks like a typo. Keys
+        `passed` are known too, and kept with them (templates read them there)."""
         data = self.meta.value if data is None else data
         extra = {}
         for key, value in data.items():
             if key in known:
                 continue
             extra[str(key)] = value
-            close = closest(str(key), known, KEY_ALIASES)
+            if key in passed:
+                continue
+            close = closest(str(key), (*known, *passed), KEY_ALIASES)
             if close:
                 line, column = self.meta.key_at(*prefix, key)
                 self.problems.append(warning(
@@ -345,7 +348,7 @@ def parse_briefing(
         slug=check.slug(title),
         updated=check.date("updated"),
         curators=_interned(check.strings("curators")),
-        extra=check.unknown_keys(BRIEFING_KEYS),
+        extra=_with_image(check, check.unknown_keys(BRIEFING_KEYS, passed=("image",))),
         body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, BriefingPositions),
     )
@@ -453,6 +456,17 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
         published=published, authors=tuple(a.strip() for a in authors_value), accessed=accessed,
         archive_url=archive_url, path=check.path, line=line, column=column,
     )
+
+
+def _with_image(check: _Checker, extra: dict[str, Any]) -> dict[str, Any]:
+    """The extra keys, `image` among them as text (render/views.py reads it there)."""
+    if "image" in extra:
+        image = check.text("image")
+        if image is None:
+            del extra["image"]
+        else:
+            extra["image"] = image
+    return extra
 
 
 def parse_page(path: str, data: bytes, converter: Converter) -> tuple[PageDoc | None, list[Diagnostic]]:
