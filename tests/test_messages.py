@@ -92,7 +92,8 @@ def test_image_is_a_known_key_of_text(tmp_path: Path) -> None:
         "content/briefings/b.md": doc("title: U\ndate: 2016-08-03\nimage: [a, b]\n"),
     })
     result = run_cli("check", site)
-    assert "content/briefings/a.md:4:1: warning: unknown key `images` (did you mean `image`?)" in result.stderr
+    typo = "content/briefings/a.md:4:1: warning: unknown key `images` (did you mean `image`?)"
+    assert typo in result.stderr
     assert "content/briefings/b.md:4:8: error: `image` must be text, not a list" in error_lines(result.stderr)
 
 
