@@ -300,8 +300,16 @@ def test_a_file_name_that_is_not_utf8_is_an_error_in_build_and_check(site: Path)
 
 
 def test_a_link_to_a_missing_file_is_an_error_not_a_briefing_lost(site: Path) -> None:
+    build_ok(site)  # a cache that knows good.md
     (site / "content/briefings/2016/gone.md").symlink_to(site / "nowhere.md")
-    diagnostic(fails(site), "content/briefings/2016/gone.md", 1, 1, "cannot read")
+    write_bad(site, GOOD.replace("[@alpha]", "[@nowhere]"))
+    stderr = fails(site)
+    diagnostic(stderr, "content/briefings/2016/gone.md", 1, 1, "cannot read")
+    diagnostic(stderr, BAD, 7, None, "nowhere")  # every problem of the run, not only the first
+    # A file the last build read, now a link to nothing: the same.
+    (site / "content/briefings/2016/good.md").unlink()
+    (site / "content/briefings/2016/good.md").symlink_to(site / "nowhere.md")
+    diagnostic(fails(site), "content/briefings/2016/good.md", 1, 1, "cannot read")
 
 
 def test_a_stylesheet_the_settings_name_that_does_not_exist(site: Path) -> None:

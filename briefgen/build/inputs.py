@@ -21,7 +21,7 @@ from briefgen.build.store import FileStat, file_stat, stat_base
 from briefgen.config import Config
 from briefgen.content.files import TOPICS_FOLDER, FolderListing, Listing, discover_listed
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
-from briefgen.diagnostics import BuildFailed, Diagnostic, error
+from briefgen.diagnostics import Diagnostic, error
 from briefgen.render.themes import builtin_themes_dir
 
 ContentStat = tuple[str, str, FileStat]  # kind, path on disk, stat
@@ -249,6 +249,9 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
         return PackedContent(self.joined, stats, joined, len(self))
 
 
+_NO_STAT = array("q", [0] * _STAT_NUMBERS)
+
+
 def unreadable(shown: str, exc: OSError) -> Diagnostic:
     return error(shown, 1, 1, f"cannot read this file: {exc.strerror or exc}")
 
@@ -302,11 +305,10 @@ def _stats_of_runs(runs: list[tuple[str, str, tuple[str, ...]]], fork: bool) -> 
 def _stats_one_by_one(config: Config, runs: list[tuple[str, str, tuple[str, ...]]]
                       ) -> tuple[list[tuple[str, str, tuple[str, ...]]], array[int]]:
     """The runs' stats taken folder by folder, and file by file in a folder where one cannot be
-    statted: BuildFailed naming each file that cannot be."""
+    statted. A file that cannot be (a link to nothing) is kept with a stat of zeros, which no
+    cache knows: reading it reports it, beside every other problem of the build."""
     kept: list[tuple[str, str, tuple[str, ...]]] = []
     stats = array("q")
-    problems = []
-    prefix = len(str(config.root)) + 1
     for kind, folder, names in runs:
         start = len(stats)
         try:
@@ -314,15 +316,12 @@ def _stats_one_by_one(config: Config, runs: list[tuple[str, str, tuple[str, ...]
             kept.append((kind, folder, names))
         except OSError:
             del stats[start:]  # those taken before the one that failed
-            for name in names:  # again one by one, to name each that cannot be read
-                path = folder + os.sep + name
+            for name in names:  # again one by one
                 try:
-                    stats.extend(file_stat(path))
-                    kept.append((kind, folder, (name,)))
-                except OSError as exc:
-                    problems.append(unreadable(path[prefix:].replace(os.sep, "/"), exc))
-    if problems:
-        raise BuildFailed(problems)
+                    stats.extend(file_stat(folder + os.sep + name))
+                except OSError:
+                    stats.extend(_NO_STAT)
+                kept.append((kind, folder, (name,)))
     return kept, stats
 
 

@@ -134,7 +134,10 @@ def read_sources(config: Config, cache: BuildCache | None = None,
         if digest is not None:
             files.append(SourceFile(kind, shown, None, digest, stat, path))
             continue
-        files.append(read_file(kind, path, shown))
+        try:
+            files.append(read_file(kind, path, shown))
+        except OSError:  # left for the parser, which reports it beside every other problem
+            files.append(SourceFile(kind, shown, None, "", stat, path))
     return files
 
 
