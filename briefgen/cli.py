@@ -200,6 +200,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="also keep the page, gzipped, in content/archive/")
     add.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a page (default: 20)")
     add.add_argument("--quiet", "-q", action="store_true", help="print only the line to paste")
+    add.add_argument("--config", type=Path, metavar="FILE",
+                     help="the site's settings are in FILE (default: SITE/briefgen.toml)")
     return parser
 
 

@@ -226,8 +226,11 @@ def run_source(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--timeout must be more than 0 seconds")
     site = args.site or args.site_option or Path(".")
     root = _site_root(site)
-    if not (root / "briefgen.toml").is_file():
-        raise UsageError(f"{site} is not a briefgen site (it has no briefgen.toml); give the site folder")
+    if args.config is not None:
+        load_config(root, args.config)  # a site's settings, kept elsewhere: reported if they are not
+    elif not (root / "briefgen.toml").is_file():
+        raise UsageError(f"{site} is not a briefgen site (it has no briefgen.toml); give the site folder "
+                         f"(or its settings with --config FILE)")
     request = Request(
         target=args.target, site=root, id=args.id, title=args.title,
         publisher=args.publisher, url=args.url, published=args.published, keep_html=args.keep_html,

@@ -396,6 +396,18 @@ def test_bad_input_and_missing_fields(site: Path) -> None:
            "--published", "2026-01-01", message=r"empty\.html: no article text found")
 
 
+def test_a_site_whose_settings_are_kept_elsewhere(site: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "elsewhere.toml"
+    (site / "briefgen.toml").rename(settings)
+    code, _, err = add(site, FIXTURES / "wire/page.html")
+    assert code == 2 and "--config FILE" in err
+    code, out, err = add(site, FIXTURES / "wire/page.html", "--config", settings)
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("[@")
+    code, _, err = add(site, FIXTURES / "wire/page.html", "--config", tmp_path / "missing.toml")
+    assert code != 0 and "Traceback" not in err
+
+
 def test_wrong_usage_exits_2(site: Path, tmp_path: Path) -> None:
     assert run_cli("source").code == 2
     assert run_cli("source", "add").code == 2
