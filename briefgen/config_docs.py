@@ -45,5 +45,7 @@ SETTING_DOCS: dict[tuple[str, str], str] = {
     ("build", "relative_urls"): "Make every internal link relative to its page (and end folder links in "
                                 "`index.html`), so the built site works opened from disk (`file://`). "
                                 "Canonical, feed and sharing URLs stay absolute. A host's 404 page is "
-                                "served at any depth, so its relative links work only at the top level.",
+                                "served at any depth, so its relative links work only at the top level. "
+                                "Search needs the site served over HTTP: opened from disk, the search "
+                                "page says so.",
 }

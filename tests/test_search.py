@@ -871,6 +871,17 @@ def test_filters_from_the_address_and_from_the_controls(server: str, tab: Any) -
 
 
 @browser_test
+def test_opened_from_disk_the_search_page_says_it_needs_http(tmp_path: Path, tab: Any) -> None:
+    site = make_site(tmp_path, FILES, CONFIG + "\n[build]\nrelative_urls = true\n")
+    build_ok(site)
+    tab.goto((site / "output/search/index.html").as_uri() + "?q=aleppo")
+    tab.wait_for_function("document.getElementById('search-status').textContent.length > 0")
+    assert tab.text_content("#search-status") == (
+        "Search works when the site is served over HTTP (briefgen serve, or any web server), "
+        "not opened from disk.")
+
+
+@browser_test
 def test_search_page_is_a_link_target(server: str, tab: Any) -> None:
     tab.goto(f"{server}/brief/search/?q={quote('aleppo corridor')}")
     assert results(tab) == [CORRIDORS_URL]

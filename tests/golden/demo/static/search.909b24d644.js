@@ -54,7 +54,8 @@
     found: "{count} for {what}.", found_first: "{count} for {what}, the first {shown} shown.",
     none: "No results for {what}.",
     none_among: "No results for {what} among the {n} best matches of its words.", loading: "Loading the search index…",
-    failed: "The search index could not be loaded. Try again later.", topics: "Topics",
+    failed: "The search index could not be loaded. Try again later.",
+    from_disk: "Search works when the site is served over HTTP (briefgen serve, or any web server), not opened from disk.", topics: "Topics",
     topic: "topic", publisher: "publisher", year: "year"
   };
   try {
@@ -571,6 +572,11 @@
   function start() {
     var params = new URLSearchParams(location.search);
     input.value = params.get("q") || "";
+    // Opened from disk, the browser lets no page read the index's files.
+    if (location.protocol === "file:") {
+      status.textContent = TEXT.from_disk;
+      return;
+    }
     status.textContent = TEXT.loading;
     getJSON("meta.json?t=" + Date.now()).then(function (loaded) {
       if (loaded.format !== FORMAT) throw new Error("unknown index format");
