@@ -129,6 +129,15 @@ def test_bibtex_bad_url_is_located_at_its_field(tmp_path: Path) -> None:
     assert "content/sources/lib.bib:9:3: error: `url` must be an http or https URL" in result.stderr
 
 
+def test_a_bibtex_field_written_twice_is_located_where_it_is_written_again(tmp_path: Path) -> None:
+    # The briefing cites this entry: its citation is not also reported as of a source found nowhere.
+    text = ("@article{lw-harbour,\n  title = {A},\n  journal = {J},\n  url = {https://d.example/},\n"
+            "  title = {B}}\n")
+    result = run_cli("check", site_with(tmp_path, {"content/sources/lib.bib": text}))
+    assert error_lines(result.stderr) == [
+        "content/sources/lib.bib:5:3: error: BibTeX field 'title' is written twice in this entry"]
+
+
 def test_bibtex_syntax_error_and_duplicate_key_are_located(tmp_path: Path) -> None:
     text = (BIB + "\n@misc{lw-harbour,\n  title = {Again},\n  publisher = {X},\n}\n"
             "\n@misc{broken,\n  title = {x\n")

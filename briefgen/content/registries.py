@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from briefgen.content.load import KeyPath, Located, Position, decode
@@ -245,6 +246,20 @@ def parse_bibtex(path: str, data: bytes) -> Parsed:
             first = block.previous_block.start_line
             earlier = f" (first at line {first + 1})" if first is not None else ""
             message = f"BibTeX key {block.key!r} is used twice{earlier}"
+        elif isinstance(block, model.DuplicateFieldKeyBlock):
+            key = sorted(block.duplicate_keys)[0]
+            # At the field written again: the second line of the entry that assigns it.
+            assigning = [(at, assigned.start(1)) for at, text in enumerate((block.raw or "").splitlines())
+                         if (assigned := re.match(rf"\s*({re.escape(key)})\s*=", text, re.I))]
+            if len(assigning) > 1:
+                at, column = assigning[1]
+                # The entry's own key names the source it would have been (see Diagnostic.source_id).
+                opening = re.match(r"\s*@\w+\s*[{(]\s*([^,\s]+)", block.raw or "")
+                problems.append(replace(error(path, line + at, column + 1,
+                                              f"BibTeX field {key!r} is written twice in this entry"),
+                                        source_id=opening.group(1) if opening else None))
+                continue
+            message = f"BibTeX field {key!r} is written twice in this entry"
         elif isinstance(block, model.MiddlewareErrorBlock):
             message = f"cannot read this entry: {block.error}"
         else:
