@@ -600,6 +600,8 @@ def test_atom_feed(out: Path) -> None:
     main = main_entry.content[0].value
     assert f'href="{BASE}{MAIN_URL}#source-1"' in main
     assert "Alpha reports the first thing" in main, "the feed entry carries its sources"
+    # Without the site's CSS, text meant for screen readers alone would show.
+    assert "visually-hidden" not in main and "(external site)" not in main
 
 
 def test_per_topic_atom_feeds(out: Path) -> None:

@@ -90,8 +90,7 @@ def entries(draw: st.DrawFn) -> feeds.FeedEntry:
         summary=draw(TEXT), body_html=Markup(draw(TEXT) + '<a href="#s">x</a><a href="/p/">y</a>'),
         sources=(), curators=tuple(draw(st.lists(TEXT, max_size=2))), extra={}, draft=False,
         word_count=1, reading_minutes=1)
-    return feeds.FeedEntry(view, "https://example.org/b/" + draw(TEXT), "https://example.org",
-                           draw(TEXT))
+    return feeds.FeedEntry(view, "https://example.org/b/" + draw(TEXT), draw(TEXT))
 
 
 @SETTINGS
@@ -102,6 +101,21 @@ def test_atom_feed_equals_element_tree_serialisation(info: feeds.FeedInfo,
     made = feeds.atom_feed(info, [feeds.atom_entry(entry) for entry in items])
     assert made == reference_atom_feed(info, items)
     fromstring(made)  # well-formed whatever the text
+
+
+def test_every_address_in_an_entrys_content_is_absolute() -> None:
+    page = "https://example.org/sub/2020/01/01/a/"
+    html = ('<p><a href="#s">in page</a> <a href="/about/">site</a> <a href="map/">near</a> '
+            '<a href="//cdn.example.net/r.pdf">cdn</a> <a href="https://x.example/">out</a> '
+            '<a href="mailto:a@b.example">mail</a> <img src="/img/m.png" alt="m" '
+            'srcset="/img/m.png 1x, img/m2.png 2x"></p>')
+    assert feeds.absolute_links(html, page) == (
+        '<p><a href="https://example.org/sub/2020/01/01/a/#s">in page</a> '
+        '<a href="https://example.org/about/">site</a> '
+        '<a href="https://example.org/sub/2020/01/01/a/map/">near</a> '
+        '<a href="https://cdn.example.net/r.pdf">cdn</a> <a href="https://x.example/">out</a> '
+        '<a href="mailto:a@b.example">mail</a> <img src="https://example.org/img/m.png" alt="m" '
+        'srcset="https://example.org/img/m.png 1x, https://example.org/sub/2020/01/01/a/img/m2.png 2x"></p>')
 
 
 def test_kept_entries_are_let_go_least_recently_used_first_past_their_size(monkeypatch) -> None:

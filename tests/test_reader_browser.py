@@ -7,6 +7,7 @@ Runs the installed Chromium (/usr/bin/chromium) headless; it never downloads one
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
@@ -62,9 +63,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "output"
 
 
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    handler = functools.partial(_StallingHandler, directory=str(site))
+@contextlib.contextmanager
+def _serving(folder: Path) -> Iterator[str]:
+    """A static server of `folder` (which can stall a file, see _StallingHandler): its address."""
+    handler = functools.partial(_StallingHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -74,6 +76,12 @@ def server(site: Path) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    with _serving(site) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +205,65 @@ def test_no_layout_shift_and_no_sideways_scrolling(browser: Any, server: str, wi
     assert tab.evaluate("window.__shift") == 0, tab.evaluate("window.__shifted")
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+WIDE = """\
+---
+title: "Bundesverfassungsgerichtsentscheidungen zusammengefasst"
+date: 2021-03-05
+topics: [Trade]
+summary: "See https://example.org/a/very/long/address/averyverylongslugwithoutanyhyphensatallreally"
+---
+| Country | Capital | Population | Area | Currency | Language |
+| --- | --- | --- | --- | --- | --- |
+| Germany | Berlin | 84,000,000 | 357,022 km2 | Euro | German |
+| Digest | sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 | | | | |
+
+Quelle: <https://www.example.com/news/2021/averyverylongslugwithoutanyhyphensatallreallyanditgoeson>
+"""
+
+
+@pytest.mark.parametrize("width", [320, 768])
+def test_wide_tables_and_long_words_never_scroll_the_page_sideways(browser: Any, tmp_path: Path,
+                                                                  width: int) -> None:
+    root = make_site(tmp_path, {**FILES, "content/briefings/2021/wide.md": WIDE},
+                     config().replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    with _serving(root / "output") as address:
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        tab = context.new_page()
+        for path in ["", "2021/03/05/bundesverfassungsgerichtsentscheidungen-zusammengefasst/"]:
+            tab.goto(address + path)
+            assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        # The wide table scrolls in its own box instead.
+        if width == 320:
+            wide = "(t => t.scrollWidth > t.clientWidth)(document.querySelector('.prose table'))"
+            assert tab.evaluate(wide)
+        context.close()
+
+
+def test_the_search_boxs_placeholder_reads_at_the_themes_contrast(browser: Any, server: str) -> None:
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme)
+        tab = context.new_page()
+        tab.goto(server)
+        colours = tab.evaluate("""() => {
+            const field = document.querySelector('.search-box__input');
+            return [getComputedStyle(field, '::placeholder').color, getComputedStyle(field).backgroundColor,
+                    getComputedStyle(field, '::placeholder').opacity];
+        }""")
+        placeholder, background, opacity = colours
+        assert float(opacity) == 1 and _contrast(placeholder, background) >= 4.5, (scheme, colours)
+        context.close()
+
+
+def _contrast(first: str, second: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [int(x) / 255 for x in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    lighter, darker = sorted([luminance(first), luminance(second)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def _end_of(pattern: str, html: bytes) -> int:

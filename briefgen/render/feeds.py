@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urljoin
 
 from briefgen import __version__
 from briefgen.controls import FORBIDDEN, strip_forbidden
@@ -35,7 +36,6 @@ class FeedEntry:
 
     view: BriefingView
     url: str  # absolute
-    origin: str  # scheme and host, to make root-relative links absolute
     sources_html: str = ""  # the Sources list, rendered by the theme as on the briefing's page
 
     @property
@@ -43,9 +43,32 @@ class FeedEntry:
         return self.view.updated or self.view.date
 
     def content_html(self) -> str:
-        body = str(self.view.body_html) + self.sources_html
-        # Links into the page and to the site's own pages work from a feed reader too.
-        return body.replace('href="#', f'href="{self.url}#').replace('href="/', f'href="{self.origin}/')
+        # A feed reader has no page to resolve links and images against (JSON Feed names no
+        # base, and Atom's would be the feed's own address): every one is made absolute.
+        return absolute_links(str(self.view.body_html) + self.sources_html, self.url)
+
+
+# A link's or an image's address in HTML as briefgen and Python-Markdown write it: in double quotes.
+_ADDRESS = re.compile(r'\b(href|src|srcset)="([^"]*)"')
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def absolute_links(html: str, page_url: str) -> str:
+    """Every href, src and srcset address of `html` absolute, as read on the page at `page_url`."""
+    def absolute(address: str) -> str:
+        address = address.strip()
+        return address if not address or _SCHEME.match(address) else urljoin(page_url, address)
+
+    def rewrite(found: re.Match[str]) -> str:
+        name, value = found.group(1), found.group(2)
+        if name == "srcset":  # "a.png 1x, b.png 2x": each candidate's address
+            value = ", ".join(" ".join([absolute(candidate.split(None, 1)[0]), *candidate.split(None, 1)[1:]])
+                              for candidate in value.split(",") if candidate.strip())
+        else:
+            value = absolute(value)
+        return f'{name}="{value}"'
+
+    return _ADDRESS.sub(rewrite, html)
 
 
 @dataclass(frozen=True)

@@ -421,8 +421,7 @@ class Renderer:
         if found is None:
             view = self.views.briefing(index)
             url = self.scheme.absolute(self.site.briefings[index].url)
-            found = feeds.FeedEntry(view, url, self._origin(),
-                                    self._render(SOURCES_PARTIAL, briefing=view, in_feed=True))
+            found = feeds.FeedEntry(view, url, self._render(SOURCES_PARTIAL, briefing=view, in_feed=True))
             if len(kept) >= FEED_SIZE:
                 del kept[next(iter(kept))]  # the oldest kept
             kept[index] = found
