@@ -339,6 +339,15 @@ def test_sharing_cards(out: Path) -> None:
     assert other.find("meta", property="og:image")["content"] == "https://example.org/news/img/site.png"
     home = page(out, "")
     assert home.find("meta", attrs={"name": "twitter:card"}) is not None
+    # Open Graph's locale is language_TERRITORY.
+    assert brief.find("meta", property="og:locale")["content"] == "en_US"
+
+
+@pytest.mark.parametrize(("language", "locale"), [("de", "de_DE"), ("zh-Hant", "zh_TW"), ("pt_BR", "pt_BR")])
+def test_open_graph_locale_names_a_territory(language: str, locale: str) -> None:
+    from briefgen.i18n.catalog import load_catalog
+
+    assert load_catalog(language, [])[0].open_graph_locale == locale
 
 
 def test_json_ld_escapes_markup(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import babel
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global, parse_locale
 from babel.plural import PluralRule, RuleError
 
 from briefgen.diagnostics import Diagnostic, error
@@ -62,6 +63,18 @@ class Catalog:
     @functools.cached_property
     def locale(self) -> Locale:
         return _locale(self.language)
+
+    @property
+    def open_graph_locale(self) -> str:
+        """The language as Open Graph's `og:locale` wants it, language_TERRITORY: the territory
+        its speakers most likely live in, as CLDR says ("en" is en_US, "zh-Hant" zh_TW)."""
+        locale = self.locale
+        if locale.territory:
+            return f"{locale.language}_{locale.territory}"
+        subtags = get_global("likely_subtags")
+        likely = subtags.get(str(locale)) or subtags.get(locale.language)
+        territory = parse_locale(likely)[1] if likely else None
+        return f"{locale.language}_{territory}" if territory else locale.language
 
     @property
     def direction(self) -> str:
