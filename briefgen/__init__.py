@@ -7,5 +7,6 @@ __version__ = "0.1.0"
 # that a build from an earlier cache renders every file again rather than keep the old ones
 # (2: topics and publishers in A-to-Z order with accents folded; 3: citations wrapped onto a
 # second line; 4: every spelling of a paragraph locator merged in the Sources list; 5: every
-# address in a feed entry absolute, no screen-reader text in feeds).
-OUTPUT_VERSION = 5
+# address in a feed entry absolute, no screen-reader text in feeds; 6: the language written as
+# a BCP 47 tag).
+OUTPUT_VERSION = 6

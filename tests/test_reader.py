@@ -350,6 +350,16 @@ def test_open_graph_locale_names_a_territory(language: str, locale: str) -> None
     assert load_catalog(language, [])[0].open_graph_locale == locale
 
 
+def test_a_language_written_with_an_underscore_is_a_bcp_47_tag_in_the_output(tmp_path: Path) -> None:
+    root = make_site(tmp_path, FILES, config(language="pt_BR"))
+    build_ok(root)
+    out = root / "output"
+    assert page(out, MAIN_URL).find("html")["lang"] == "pt-BR"
+    assert 'xml:lang="pt-BR"' in (out / "feed.xml").read_text(encoding="utf-8")
+    assert json.loads((out / "feed.json").read_text(encoding="utf-8"))["language"] == "pt-BR"
+    assert '"inLanguage":"pt-BR"' in (out / MAIN_URL / "index.html").read_text(encoding="utf-8")
+
+
 def test_json_ld_escapes_markup(tmp_path: Path) -> None:
     files = dict(FILES)
     files["content/briefings/2021/main.md"] = MAIN.replace(

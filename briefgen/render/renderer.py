@@ -28,7 +28,7 @@ from briefgen.render import feeds
 from briefgen.render.codegen import JoinedOutput
 from briefgen.render.relative import relative_links
 from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders
-from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, a_to_z
+from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, a_to_z, language_tag
 from briefgen.search.index import SearchFiles
 from briefgen.site import kinds, urls
 from briefgen.site.kinds import FEED_SIZE, KINDS, SOURCES_PARTIAL, PageKind, page_slice
@@ -176,7 +176,8 @@ class Renderer:
             "topic_descriptions": {slug: d.html for slug, d in descriptions.items()},
         }
         self.views = Views(site, self.scheme, html_of, **self._view_options)
-        self.site_view = SiteView(config.site.title, config.site.description, config.site.language,
+        self.site_view = SiteView(config.site.title, config.site.description,
+                                  language_tag(config.site.language),
                                   config.site.base_url, self.scheme.base_path, config.site.search)
         # What every template may read, as globals rather than render variables: a template
         # imported without context sees them too, and Jinja then keeps one copy of its module
@@ -442,7 +443,7 @@ class Renderer:
 
     def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
         s = self.config.site
-        return feeds.FeedInfo(title, s.description, s.language, self.scheme.absolute(home_rel),
+        return feeds.FeedInfo(title, s.description, language_tag(s.language), self.scheme.absolute(home_rel),
                               self.scheme.absolute(rel), s.title)
 
     def _feed(self, spec: PageSpec) -> bytes:

@@ -37,6 +37,12 @@ def date_iso(value: dt.date) -> str:
     return value.isoformat()
 
 
+def language_tag(language: str) -> str:
+    """The site's language as HTML's lang, XML's xml:lang and JSON Feed want it, a BCP 47 tag:
+    subtags joined by hyphens ("pt_BR", as Babel and catalogs' file names have it, is "pt-BR")."""
+    return language.replace("_", "-")
+
+
 class SiteView(NamedTuple):
     title: str
     description: str
@@ -389,7 +395,7 @@ class Views:
             "headline": b.title, "url": self.scheme.absolute(b.url),
             "datePublished": b.date.isoformat(),
             "dateModified": (b.updated or b.date).isoformat(),
-            "inLanguage": self.catalog.language, "description": b.summary,
+            "inLanguage": language_tag(self.catalog.language), "description": b.summary,
             "author": [{"@type": "Person", "name": name} for name in b.doc.curators] or [publisher],
             "publisher": publisher,
         }
@@ -416,7 +422,7 @@ class Views:
         """schema.org WebSite, for the home page."""
         return json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": self.site_title,
                         "url": self.scheme.absolute(""), "description": description,
-                        "inLanguage": self.catalog.language})
+                        "inLanguage": language_tag(self.catalog.language)})
 
     def cited_sources(self, b: Briefing) -> tuple[CitedSource, ...]:
         backrefs: dict[str, list[str]] = {}
