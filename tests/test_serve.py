@@ -330,6 +330,8 @@ def test_a_site_that_starts_broken_is_served_once_fixed(tmp_path: Path) -> None:
         assert "build failed" in running.out[0]
         first = running.get(A_URL)
         assert first.status == 503 and OVERLAY_ID in first.text and f"{A_MD}:3:7" in first.text
+        # A page a browser shows, not a file it downloads.
+        assert first.headers["content-type"].startswith("text/html"), first.headers
         (site / A_MD).write_text(good)
         wait_until(page_shows(running, A_URL, "Original body text"), "the fixed site")
     finally:

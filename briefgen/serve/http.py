@@ -139,7 +139,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._page(snapshot, "404.html", 404, head)
         elif not snapshot.pages:
             snippet = live_snippet(snapshot.version, snapshot.base, snapshot.errors, 503)
-            self._send(503, inject(PLACEHOLDER, snippet), content_type(".html"), head)
+            self._send(503, inject(PLACEHOLDER, snippet), content_type("index.html"), head)
         else:
             self._send(404, b"Not found\n", "text/plain; charset=utf-8", head)
 
@@ -150,7 +150,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             # A page the last rebuild left to render when asked for: say why it cannot be.
             self.server.app.say_error(str(failed))
             page = inject(failed_page(str(failed)), live_snippet(snapshot.version, snapshot.base, (), 500))
-            self._send(500, page, content_type(".html"), head)
+            self._send(500, page, content_type("index.html"), head)
             return
         except KeyError:
             # A page of the last build, changed in the output since, that cannot be rendered
