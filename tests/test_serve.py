@@ -441,11 +441,17 @@ def test_event_stream_sends_the_state_then_an_event_per_rebuild(served: Served) 
         served.write(A_MD, briefing("Streamed edit"))
         news = next_event()
         assert news["build"] == hello["build"] + 1 and news["version"] != hello["version"]
-        assert A_URL in news["changed"]
+        assert A_URL in news["changed"] and news["assets"] is False
         served.write(A_MD, briefing("x").replace("date: 2016-08-02", "date: nonsense-date"))
         broken = next_event()
         assert broken["errors"] and broken["errors"][0].startswith(A_MD + ":")
         assert broken["version"] == news["version"]
+        served.write(A_MD, briefing("Streamed edit"))
+        next_event()
+        # A file of the site's static/ keeps its name: pages must reload in full to load it again.
+        served.write("static/brand.css", "body { color: red; }\n")
+        styled = next_event()
+        assert styled["assets"] is True, styled
     finally:
         connection.close()
 

@@ -23,9 +23,13 @@
     box.appendChild(close); box.appendChild(title); box.appendChild(text);
     document.body.appendChild(box);
   }
-  function here() {
-    try { return decodeURIComponent(location.pathname); } catch (e) { return location.pathname; }
+  function decoded(path) {
+    try { return decodeURIComponent(path); } catch (e) { return path; }
   }
+  function here() { return decoded(location.pathname); }
+  // The changed pages' paths as the server writes them (a base path of other scripts
+  // percent-encoded), read as this page's is.
+  function shown(changed) { return changed.map(decoded).indexOf(here()) >= 0; }
   function reload() { source.close(); location.reload(); }
   function others(doc) { return doc.querySelectorAll("script:not([data-briefgen])").length; }
   // Fetch the page again and swap its body in: faster than a reload, keeps the scroll
@@ -69,7 +73,8 @@
       location.replace(news.base + location.pathname.slice(base.length) + location.search);
       return;
     }
-    if (news.changed === null || state.notFound || news.changed.indexOf(here()) >= 0) {
+    if (news.assets) { reload(); return; }  // a style sheet or image the head names as before
+    if (news.changed === null || state.notFound || shown(news.changed)) {
       update(news.version);
       return;
     }

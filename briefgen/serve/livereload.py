@@ -108,6 +108,12 @@ def changed_urls(files: Iterable[str], base: str) -> list[str] | None:
     return sorted(urls) if len(urls) <= _MAX_CHANGED_URLS else None
 
 
+def assets_changed(files: Iterable[str]) -> bool:
+    """Whether a file a page loads (a style sheet, an image) changed: a page then reloads in
+    full, since one of the site's own static files keeps its name and the page its head."""
+    return any(not name.endswith((".html", *_UNSHOWN_SUFFIXES)) for name in files)
+
+
 def build_event(seq: int, payload: dict[str, object]) -> bytes:
     """One server-sent event telling pages about a rebuild."""
     return f"id: {seq}\nevent: build\ndata: {json.dumps(payload)}\n\n".encode()

@@ -39,6 +39,7 @@ from briefgen.build.options import BuildOptions, default_jobs
 from briefgen.diagnostics import BuildFailed, UsageError
 from briefgen.serve.http import HTTPServer, Snapshot
 from briefgen.serve.livereload import (
+    assets_changed,
     build_event,
     changed_urls,
 )
@@ -357,6 +358,7 @@ class DevServer:
                 new = Snapshot(old.seq + 1, old.build, old.version, old.pages, old.base,
                                 tuple(errors), old.briefings, old.attempts + 1)
                 urls: list[str] | None = []
+                assets = False
             else:
                 pages, base_url, briefings, changed = good
                 base = _base_path(base_url)
@@ -364,8 +366,9 @@ class DevServer:
                 new = Snapshot(old.seq + 1, build, f"{self._token}.{build}", pages, base, (),
                                 briefings, old.attempts + 1)
                 urls = changed_urls(changed, base) if old.build and base == old.base else None
+                assets = bool(old.build) and assets_changed(changed)
             self._snapshot = new
-            self._history.append((new.seq, build_event(new.seq, _payload(new, urls))))
+            self._history.append((new.seq, build_event(new.seq, _payload(new, urls, assets))))
             self._cond.notify_all()
 
     # -- the terminal
@@ -379,9 +382,9 @@ class DevServer:
         self._err(line)
 
 
-def _payload(snapshot: Snapshot, changed: list[str] | None) -> dict[str, object]:
+def _payload(snapshot: Snapshot, changed: list[str] | None, assets: bool = False) -> dict[str, object]:
     return {"seq": snapshot.seq, "build": snapshot.build, "version": snapshot.version,
-            "base": snapshot.base, "errors": list(snapshot.errors), "changed": changed}
+            "base": snapshot.base, "errors": list(snapshot.errors), "changed": changed, "assets": assets}
 
 
 def _base_path(base_url: str) -> str:
