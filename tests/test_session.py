@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import stat
@@ -59,6 +60,24 @@ def test_a_body_edit_renders_only_the_pages_showing_that_text(session: Session) 
     assert len([name for name in result.changed_files if name.startswith("search/")]) <= 6
     assert any(b"A rewritten paragraph." in data for data in session.pages.values())
     assert dict(session.pages) == fresh_pages(session.root)
+
+
+def test_a_briefing_that_comes_due_is_shown_at_the_next_save(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=6)
+    due = dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC)
+    (site / "content/briefings/2020/later.md").write_text(
+        corpus_briefing("Comes due", "2030-01-01T12:00:00+00:00", "Alpha", "Due [@src-a]."))
+    session = Session(site, BuildOptions(now=due - dt.timedelta(hours=1)))
+    session.rebuild()
+    assert not any(b"Comes due" in data for data in session.pages.values())
+    session.options = replace(session.options, now=due + dt.timedelta(minutes=1))
+    target = site / "content/briefings/2020/b2.md"
+    replace_in(target, "Second paragraph 2.", "An edit after it came due.")
+    session.rebuild([target])
+    later = Session(site, BuildOptions(now=due + dt.timedelta(minutes=1)))
+    later.rebuild()
+    assert any(b"Comes due" in data for data in session.pages.values())
+    assert dict(session.pages) == dict(later.pages)
 
 
 def test_a_title_edit_updates_every_page_listing_it(session: Session) -> None:

@@ -381,6 +381,9 @@ class Session:
         of sources and sources added, taken in place (see build/edits.py); None when the change
         needs the full path."""
         config = last.loaded.config
+        release = last.loaded.next_release
+        if release is not None and (self.options.now or dt.datetime.now(dt.UTC)) >= release:
+            return None  # a briefing dated in the future has come due: the whole model changes
         prefix = len(str(config.root)) + 1
         files: dict[str, SourceFile] = {}
         for path in changed:
