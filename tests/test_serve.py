@@ -159,10 +159,10 @@ def page_shows(served: Served, path: str, text: str) -> Callable[[], bool]:
     return lambda: text in served.get(path).text
 
 
-def start(site: Path, drafts: bool = True) -> Served:
+def start(site: Path, drafts: bool = True, config: Path | None = None) -> Served:
     out: list[str] = []
     err: list[str] = []
-    server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append)
+    server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append, config=config)
     served = Served(server, site, out, err)
     watcher = server.watcher.handler
     handle = watcher.on_any_event
@@ -334,6 +334,23 @@ def test_a_site_that_starts_broken_is_served_once_fixed(tmp_path: Path) -> None:
         assert first.headers["content-type"].startswith("text/html"), first.headers
         (site / A_MD).write_text(good)
         wait_until(page_shows(running, A_URL, "Original body text"), "the fixed site")
+    finally:
+        running.server.stop()
+
+
+def test_settings_kept_elsewhere_are_watched_too(tmp_path: Path) -> None:
+    site = serve_site(tmp_path / "a")
+    settings = tmp_path / "settings" / "preview.toml"
+    settings.parent.mkdir()
+    (site / "briefgen.toml").rename(settings)
+    running = start(site, config=settings)
+    try:
+        wait_until(page_shows(running, A_URL, "Original body text"), "the first build")
+        text = settings.read_text(encoding="utf-8")
+        title = re.search(r'title = "([^"]*)"', text)
+        assert title is not None
+        settings.write_text(text.replace(title.group(0), 'title = "Renamed Preview Site"'), encoding="utf-8")
+        wait_until(page_shows(running, A_URL, "Renamed Preview Site"), "the settings' new title")
     finally:
         running.server.stop()
 

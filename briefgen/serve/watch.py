@@ -118,8 +118,10 @@ class Watcher:
             interesting.append(path)
         recursive = [p for p in recursive if not any(q in p.parents for q in recursive)]
         wanted = {(p, True) for p in recursive}
-        if not any(q == self.root or q in self.root.parents for q in recursive):
-            wanted.add((self.root, False))
+        # The site folder (briefgen.toml, folders made later) and, for `--config FILE`, FILE's.
+        for folder in dict.fromkeys([self.root, config.config_path.parent]):
+            if folder.is_dir() and not any(q == folder or q in folder.parents for q in recursive):
+                wanted.add((folder, False))
         self._interesting = tuple(dict.fromkeys(interesting))
         added = []
         for key in wanted - self._watches.keys():
