@@ -6,6 +6,7 @@ Exit status: 0 success, 1 problems in content (or a failed publish), 2 wrong usa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -247,6 +248,12 @@ def entry_point() -> NoReturn:
     status = main(held=held)
     sys.stdout.flush()
     sys.stderr.flush()
+    # What multiprocessing leaves to its own exit handler: the live preview's forkserver
+    # keeps its socket in a temporary folder that only that handler removes.
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        with contextlib.suppress(Exception):
+            util._exit_function()
     os._exit(status)
 
 

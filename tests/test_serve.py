@@ -536,8 +536,10 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # With faulthandler on, SIGABRT makes a command that did not stop print where each thread is.
+    temporary = tmp_path / "tmp"  # the command's own: what it leaves there is seen
+    temporary.mkdir()
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
-               PYTHONFAULTHANDLER="1")
+               PYTHONFAULTHANDLER="1", TMPDIR=str(temporary))
     process = subprocess.Popen(
         [sys.executable, "-m", "briefgen", "serve", str(site), "--port", str(port)],
         cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -567,6 +569,7 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path: Path) -> None:
         assert code == 0, stderr
         assert time.monotonic() - started < 3, "Ctrl-C must stop the server promptly"
         assert "Traceback" not in stderr, stderr
+        assert list(temporary.iterdir()) == [], "the command left temporary files behind"
         stream.close()
     finally:
         if process.poll() is None:
