@@ -332,8 +332,13 @@ def test_a_site_that_starts_broken_is_served_once_fixed(tmp_path: Path) -> None:
         assert first.status == 503 and OVERLAY_ID in first.text and f"{A_MD}:3:7" in first.text
         # A page a browser shows, not a file it downloads.
         assert first.headers["content-type"].startswith("text/html"), first.headers
+        # There is no last good version to speak of yet.
+        assert "nothing has built yet" in first.text and "showing the last good version" not in first.text
+        assert any("nothing to serve until it builds" in line for line in running.err), running.err
         (site / A_MD).write_text(good)
         wait_until(page_shows(running, A_URL, "Original body text"), "the fixed site")
+        wait_until(lambda: any(" Built after a change to " in line and "serving" in line
+                               for line in running.out), "the first good build said")
     finally:
         running.server.stop()
 

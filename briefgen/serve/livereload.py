@@ -30,6 +30,7 @@ _OVERLAY_STYLE: Final = (
     "box-shadow:0 4px 16px rgba(0,0,0,.4);border-bottom:4px solid #e5484d;text-align:left"
 )
 _OVERLAY_TITLE: Final = "briefgen: the build failed; showing the last good version"
+_OVERLAY_TITLE_NONE_YET: Final = "briefgen: the build failed; nothing has built yet"
 # Every box property is set here: the theme's own `pre` style (a light background in a
 # light theme) must not show through and leave pale text on a pale box.
 _PRE_STYLE: Final = ("margin:.5rem 0 0;padding:0;border:0;background:transparent;white-space:pre-wrap;"
@@ -38,28 +39,32 @@ _BUTTON_STYLE: Final = ("float:right;font:inherit;background:#fff;color:#3b0d0c;
                         "border-radius:3px;padding:.15rem .6rem;cursor:pointer")
 
 
-
 def _script_json(value: object) -> str:
     """JSON that is safe inside a <script> element."""
     text = json.dumps(value, ensure_ascii=True)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def overlay_html(errors: Iterable[str]) -> str:
+def _overlay_title(status: int) -> str:
+    """What the overlay says is shown: the placeholder (503) stands where no good build is yet."""
+    return _OVERLAY_TITLE_NONE_YET if status == 503 else _OVERLAY_TITLE
+
+
+def overlay_html(errors: Iterable[str], status: int = 200) -> str:
     lines = "\n".join(html.escape(line) for line in errors)
     return (f'<div id="{OVERLAY_ID}" role="alert" style="{_OVERLAY_STYLE}">'
             f'<button type="button" style="{_BUTTON_STYLE}" '
             f'onclick="this.parentNode.parentNode.removeChild(this.parentNode)">Dismiss</button>'
-            f"<strong>{html.escape(_OVERLAY_TITLE)}</strong>"
+            f"<strong>{html.escape(_overlay_title(status))}</strong>"
             f'<pre style="{_PRE_STYLE}">{lines}</pre></div>')
 
 
 def live_snippet(version: str, base: str, errors: Sequence[str], status: int) -> bytes:
     """The overlay (when the build is broken) and the reload script, for one HTML response."""
     state = {"version": version, "base": base, "events": EVENTS_PATH,
-             "status": status, "notFound": status != 200, "id": OVERLAY_ID, "title": _OVERLAY_TITLE,
+             "status": status, "notFound": status != 200, "id": OVERLAY_ID, "title": _overlay_title(status),
              "style": _OVERLAY_STYLE, "pre": _PRE_STYLE, "button": _BUTTON_STYLE}
-    overlay = overlay_html(errors) if errors else ""
+    overlay = overlay_html(errors, status) if errors else ""
     return (f'{overlay}<script type="application/json" id="briefgen-live-state" data-briefgen>'
             f'{_script_json(state)}</script>\n'
             f'<script data-briefgen="live-reload">\n{client_script()}</script>\n').encode()

@@ -81,6 +81,7 @@ class DevServer:
                  drafts: bool = True, out: Say = print, err: Say | None = None,
                  future: bool = False, base_url: str | None = None, config: Path | None = None) -> None:
         self.root = root.resolve()
+        self._started = False  # the start's own build is done (the later ones are announced)
         self.host = host
         self.requested_port = port
         self.options = BuildOptions(drafts=drafts, future=future, base_url=base_url, jobs=default_jobs(),
@@ -133,6 +134,7 @@ class DevServer:
         self.watcher.start()
         self._update_watches()  # before the first build, so no change goes unseen
         outcome = self._rebuild(None)
+        self._started = True
         self._settle()
         self._start_thread("briefgen-builder", self._build_loop)
         self._start_thread("briefgen-http", self._httpd.serve_forever, 0.2)
@@ -321,8 +323,9 @@ class DevServer:
             for line in errors:
                 self.say_error(line)
             count = len(errors)
-            self.say_error(f"{_clock()} Build failed ({count} problem{'s' if count != 1 else ''}); "
-                           "still serving the last good version")
+            kept = ("still serving the last good version" if self._snapshot.build
+                    else "nothing to serve until it builds")
+            self.say_error(f"{_clock()} Build failed ({count} problem{'s' if count != 1 else ''}); {kept}")
             self._update_watches()
             return _Outcome(False)
         self._carry = set()
@@ -332,9 +335,15 @@ class DevServer:
         # The session knows: comparing every page costs more than the rebuild on a large site.
         changed = set(result.changed_files)
         self._publish((new, session.config.site.base_url, result.briefings, changed), [])
+        # Removed files are among the changed ones, but not among the site's.
+        removed = sum(name not in new for name in changed)
+        gone = f", {removed} removed" if removed else ""
         if self._snapshot.build > 1:
             self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(result.seconds)}: "
-                     f"{len(changed)} of {len(new)} files changed")
+                     f"{len(changed) - removed} of {len(new)} files changed{gone}")
+        elif self._started:  # the first good build of a preview that started on a broken site
+            self.say(f"{_clock()} Built{self._cause(changes)} in {_duration(result.seconds)}: "
+                     f"serving {len(new)} files")
         self._update_watches()
         return _Outcome(True, result.seconds, len(new), len(changed))
 
