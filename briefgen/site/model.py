@@ -313,7 +313,7 @@ def build_site(
         years={key: tuple(years[key]) for key in sorted(years)},
         months_of_year={y: tuple(k for k in sorted(months, reverse=True) if k[0] == y) for y in years},
         days_of_month=_days_of_month(days),
-        publishers=_publishers(briefings, problems),
+        publishers=_publishers(briefings),
         url_of_path=url_of_path,
     )
     return site, problems
@@ -433,7 +433,9 @@ def _check_links(
     return problems
 
 
-def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tuple[Publisher, ...]:
+def _publishers(briefings: Sequence[Briefing]) -> tuple[Publisher, ...]:
+    """The publishers of the cited sources. Every publisher has a slug: a source whose publisher
+    has no letters or digits is an error where it is parsed (records._source)."""
     citing: dict[str, list[int]] = defaultdict(list)
     by_id: dict[str, Source] = {}
     for index, briefing in enumerate(briefings):
@@ -445,10 +447,6 @@ def _publishers(briefings: Sequence[Briefing], problems: list[Diagnostic]) -> tu
     for source_id in sorted(by_id):
         source = by_id[source_id]
         slug = make_slug(source.publisher)
-        if not slug:
-            problems.append(error(source.path, source.line, source.column,
-                                  f"publisher {source.publisher!r} has no letters or digits"))
-            continue
         names.setdefault(slug, source.publisher)
         grouped[slug].append(Article(source, tuple(citing[source_id])))
     publishers = []
