@@ -621,6 +621,66 @@ def test_browser_updates_the_open_page_and_shows_errors(served: Served) -> None:
             browser.close()
 
 
+# Counts each page's event streams opened (the server answered) and closed.
+_COUNT_STREAMS = """(() => {
+  const Original = window.EventSource;
+  window.streams = {opened: 0, closed: 0};
+  window.EventSource = function (url) {
+    const source = new Original(url);
+    source.addEventListener("open", () => { window.streams.opened += 1; });
+    const close = source.close.bind(source);
+    source.close = () => { window.streams.closed += 1; close(); };
+    return source;
+  };
+})();"""
+
+_SET_HIDDEN = """hidden => {
+  Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
+  Object.defineProperty(document, "visibilityState", {configurable: true,
+                                                       get: () => hidden ? "hidden" : "visible"});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium")
+def test_tabs_out_of_sight_let_go_of_their_stream_and_catch_up_when_shown(served: Served) -> None:
+    """Chromium opens six connections to a host at most, and each listening tab holds one.
+
+    Headless Chromium shows every tab, so each, once listening, is told it is hidden as a
+    browser tells a tab in the background: the seventh and eighth still load, and the first,
+    shown again after an edit it did not hear of, shows the edit.
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = browser.new_context()
+            context.set_default_timeout(WAIT * 1000)
+            context.add_init_script(_COUNT_STREAMS)
+            tabs = []
+            for _ in range(8):
+                tab = context.new_page()
+                tab.goto(f"http://127.0.0.1:{served.port}{A_URL}")
+                tab.wait_for_selector("text=Original body text")
+                tab.wait_for_function("window.streams.opened === 1")
+                tab.evaluate(_SET_HIDDEN, True)
+                assert tab.evaluate("window.streams.closed") == 1
+                tabs.append(tab)
+
+            served.write(A_MD, briefing("Edited while out of sight"))
+            wait_until(page_shows(served, A_URL, "Edited while out of sight"), "the rebuild")
+            first = tabs[0]
+            assert first.locator("text=Original body text").count() == 1, "a hidden tab hears nothing"
+            first.evaluate("window.sameDocument = true")
+            first.evaluate(_SET_HIDDEN, False)
+            first.wait_for_selector("text=Edited while out of sight")
+            assert first.evaluate("window.streams.opened") == 2
+            assert first.evaluate("window.sameDocument === true"), "the body swapped in, no reload"
+        finally:
+            browser.close()
+
+
 def test_a_site_whose_config_is_broken_at_startup_is_served_as_its_errors(tmp_path: Path) -> None:
     site = serve_site(tmp_path)
     config = site / "briefgen.toml"

@@ -30,7 +30,7 @@
   // The changed pages' paths as the server writes them (a base path of other scripts
   // percent-encoded), read as this page's is.
   function shown(changed) { return changed.map(decoded).indexOf(here()) >= 0; }
-  function reload() { source.close(); location.reload(); }
+  function reload() { disconnect(); location.reload(); }
   function others(doc) { return doc.querySelectorAll("script:not([data-briefgen])").length; }
   // Fetch the page again and swap its body in: faster than a reload, keeps the scroll
   // position, and no flash. Anything else (the head changed, a status other than the one
@@ -61,15 +61,14 @@
       if (current.length) show(current);
     }).catch(reload);
   }
-  var source = new EventSource(state.events);
-  source.addEventListener("build", function (event) {
+  function built(event) {
     var news = JSON.parse(event.data);
     current = news.errors;
     if (news.errors.length) { show(news.errors); return; }
     hide();
     if (news.version === version) return;
     if (news.base !== base && location.pathname.indexOf(base) === 0) {
-      source.close();
+      disconnect();
       location.replace(news.base + location.pathname.slice(base.length) + location.search);
       return;
     }
@@ -79,5 +78,24 @@
       return;
     }
     version = news.version;
+  }
+  // A browser opens at most six connections to one host over HTTP/1.1, and each stream
+  // holds one: a seventh tab of the preview would wait for ever. So only a tab being
+  // looked at listens; one shown again reconnects, and the state sent first on every
+  // connection (its `changed` null) brings the page up to date if a rebuild came meanwhile.
+  var source = null;
+  function connect() {
+    if (source) return;
+    source = new EventSource(state.events);
+    source.addEventListener("build", built);
+  }
+  function disconnect() {
+    if (!source) return;
+    source.close();
+    source = null;
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) disconnect(); else connect();
   });
+  if (!document.hidden) connect();
 })();
