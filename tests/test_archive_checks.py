@@ -91,6 +91,34 @@ def test_every_spelling_of_a_paragraph_is_merged_in_the_sources_list(tmp_path: P
     assert "Cited at paras. 1\u20134." in sources_list(site / "output")
 
 
+@pytest.mark.parametrize(("locator", "message"), [
+    ("paras. 2, 9", "is not in the archive of 'lw-harbour'"),
+    ("paras. 1\u20132, 9", "is not in the archive of 'lw-harbour'"),
+    ("paras. 2 and 9", "is not in the archive of 'lw-harbour'"),
+    ("par. 9", "is not in the archive of 'lw-harbour'"),
+    ("pars. 8-9", "is not in the archive of 'lw-harbour'"),
+    ("para. -1", "names paragraphs, but not as this reads them"),
+    ("paras. 3\u2013", "names paragraphs, but not as this reads them"),
+    ("paras. 3\u20131", "runs backwards: write `paras. 1\u20133`"),
+])
+def test_every_paragraph_locator_is_checked_or_reported(tmp_path: Path, locator: str, message: str) -> None:
+    site = site_with(tmp_path, f"The port reopened [@lw-harbour, {locator}].")
+    result = run_cli("check", site)
+    assert result.code == 1, result.stderr
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("content/briefings/harbour.md:5:") and f"`{locator}` {message}" in line, line
+
+
+def test_a_locator_listing_paragraphs_shows_each_passage_merged(tmp_path: Path) -> None:
+    site = site_with(tmp_path, "It reopened [@lw-harbour, paras. 1, 3] and [@lw-harbour, para. 4.].")
+    build_ok(site)
+    assert "Cited at paras. 1, 3\u20134." in sources_list(site / "output")
+    figures = page(site / "output", "2016/08/02/harbour/").find_all("figure", class_="source__passage")
+    assert text_of(figures[0].find("blockquote")) == (
+        "The harbour of Lindmark reopened on Tuesday after a strike that lasted three weeks. \u2026 "
+        "Shipping firms said that delays would last until the end of the month.")
+
+
 def test_sources_without_an_archive_are_not_checked(tmp_path: Path) -> None:
     site = site_with(tmp_path, 'Ferries were cut [@lw-ferries, para. 40], "a quote found nowhere" '
                                "[@lw-ferries].")
@@ -137,6 +165,46 @@ def test_an_archive_whose_id_is_not_its_file_name_is_an_error(tmp_path: Path) ->
 def test_quotations_found_in_the_archive_pass_silently(tmp_path: Path, quoted: str) -> None:
     site = site_with(tmp_path, f"The union leader said {quoted} on the quay [@lw-harbour].")
     result = build_ok(site)
+    assert "warning" not in result.stderr, result.stderr
+
+
+def test_quotations_are_compared_as_readers_see_them(tmp_path: Path) -> None:
+    # The archive's own text, written with what a reader does not tell apart.
+    archive = ARCHIVE.replace("3. Shipping firms said that delays",
+                              "3. Ship\u00adping firms said\u200b that delays \u2014 "
+                              "Lindmark\u2019s port\u2011side "
+                              "[\u2018gate\u2019] budget_2024 \u2014 &c.")
+    quotes = [
+        "\u201cLindmark's port-side\u201d",  # modifier hyphen, curly apostrophe
+        "\u201cdelays --- Lindmark\u2019s\u201d",  # "---" is the archive's em dash
+        "\u201cLindmark\u2019s port\u2010side [\"gate\"]\u201d",  # inner quotes of the other kind
+        "\u201c[Lindmark\u2019s](https://example.org/x) port-side\u201d",  # a link in the quotation
+        "\u201cLindmark&rsquo;s port-side\u201d",  # an entity
+        "\u201cbudget_2024\u201d",  # an underscore inside a word is no emphasis
+        "\u201cthat *delays*\u201d",
+    ]
+    body = "\n\n".join(f"They said {q} [@lw-harbour]." for q in quotes)
+    result = build_ok(site_with(tmp_path, body, archive=archive))
+    assert "warning" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("quoted", "archived"), [
+    ("legal under the charter", "illegal under the charter"),
+    ("likely to agree", "unlikely to agree"),
+    ("under the chart", "under the charter"),
+])
+def test_a_quotation_must_stand_in_the_archive_as_whole_words(tmp_path: Path, quoted: str,
+                                                              archived: str) -> None:
+    archive = ARCHIVE.replace("3. Shipping firms said", f"3. They called it {archived}. Shipping firms said")
+    result = build_ok(site_with(tmp_path, f"They said \u201c{quoted}\u201d [@lw-harbour].", archive=archive))
+    assert f"quotation \u201c{quoted}\u201d is not in the archived text" in result.stderr, result.stderr
+
+
+def test_a_quotation_in_chinese_is_found_inside_a_run_of_characters(tmp_path: Path) -> None:
+    archive = ARCHIVE.replace("3. Shipping firms said",
+                              "3. \u6e2f\u53e3\u5468\u4e8c\u91cd\u65b0\u5f00\u653e\u3002 Shipping firms said")
+    result = build_ok(site_with(tmp_path, "They said \u201c\u5468\u4e8c\u91cd\u65b0\u201d [@lw-harbour].",
+                                archive=archive))
     assert "warning" not in result.stderr, result.stderr
 
 

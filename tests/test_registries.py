@@ -115,6 +115,25 @@ def test_csl_json_partial_date_is_a_warning(tmp_path: Path) -> None:
     assert "content/sources/z.json:8:15: warning: `issued` [2016] has no day" in result.stderr
 
 
+def test_bibtex_addresses_are_read_verbatim(tmp_path: Path) -> None:
+    url = "https://news.example.com/caf%C3%A9--harbour_2016?id=7&lang=en~x"
+    archived = "https://web.archive.org/web/2016/https://news.example.com/a%20b"
+    text = BIB.replace("url          = {https://news.example.com/harbour},",
+                       f"url = {{{url}}},\n  archive_url = {{{archived}}},")
+    site = site_with(tmp_path, {"content/sources/library.bib": text})
+    build_ok(site)
+    entry = page(site / "output", "2016/08/02/harbour/").find(id="source-1")
+    links = [a["href"] for a in entry.find_all("a")]
+    assert url in links and archived in links, links
+
+
+def test_a_biblatex_date_without_a_day_is_a_warning_at_it(tmp_path: Path) -> None:
+    text = BIB.replace("date         = {2016-08-01},", "date         = {2016-08},")
+    result = build_ok(site_with(tmp_path, {"content/sources/lib.bib": text}))
+    assert "content/sources/lib.bib:16:3: warning: `date` 2016-08 gives no full date; it is left out" \
+        in result.stderr, result.stderr
+
+
 def test_bibtex_missing_publisher_is_located_at_the_entry(tmp_path: Path) -> None:
     text = "% one entry\n@article{lw-harbour,\n  title = {Harbour},\n  url = {https://news.example.com/h},\n}\n"
     result = run_cli("check", site_with(tmp_path, {"content/sources/lib.bib": text}))

@@ -39,8 +39,36 @@ def expected(name: str) -> dict[str, object]:
     return data
 
 
+# A page that names no address of its own (no canonical link, og:url or JSON-LD url).
+NO_ADDRESS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Ferry crews agree a new rota</title>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Ferry crews agree a new rota",
+ "datePublished": "2026-04-02", "publisher": {"@type": "Organization", "name": "Tidewater Post"}}</script>
+</head><body><article><h1>Ferry crews agree a new rota</h1>
+<p>Crews on the island ferries agreed on Wednesday to a rota that gives each of them two free weekends
+a month, ending a dispute that had cancelled the early crossings since January.</p>
+<p>The operator said the first sailing of the day would return next Monday, and that fares would not change
+before the summer timetable begins in May.</p>
+<p>Passengers who bought season tickets during the dispute will be offered a refund for the crossings they
+missed, the operator added in a short statement.</p>
+</article></body></html>"""
+
+# Japanese written for these tests: sentences end in 。 and no spaces part the words.
+JAPANESE_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<title>島の連絡船が早朝便を再開</title>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "島の連絡船が早朝便を再開",
+ "datePublished": "2026-04-02", "url": "https://shimanami.example/2026/04/02/ferry",
+ "publisher": {"@type": "Organization", "name": "しまなみ日報"}}</script>
+</head><body><article><h1>島の連絡船が早朝便を再開</h1>
+<p>島を結ぶ連絡船の乗組員は水曜日、月に二回の週末休みを保証する新しい勤務表に合意した。一月から続いた早朝便の欠航はこれで終わる。</p>
+<p>運航会社によると、早朝の第一便は来週の月曜日に再開され、五月に夏のダイヤが始まるまで運賃は変わらない。</p>
+<p>欠航の間に定期券を買った利用者には、乗れなかった便の分が払い戻されると会社は短い声明で付け加えた。</p>
+</article></body></html>"""
+
+
 class _Handler(BaseHTTPRequestHandler):
     seen_agents: list[str] = []  # noqa: RUF012 - the test server's log, one per test session
+    seen_hosts: list[str] = []  # noqa: RUF012
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -57,6 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         _Handler.seen_agents.append(self.headers.get("User-Agent", ""))
+        _Handler.seen_hosts.append(self.headers.get("Host", ""))
         path = self.path
         if path.startswith("/article/"):
             self._send(200, fixture_bytes(path.rsplit("/", 1)[1]))
@@ -69,6 +98,14 @@ class _Handler(BaseHTTPRequestHandler):
             html = fixture_bytes("russian").decode("utf-8").replace('<meta charset="utf-8">',
                                                                     '<meta charset="windows-1251">')
             self._send(200, html.encode("cp1251"), "text/html")
+        elif path == "/latin1-label":
+            # Labelled ISO-8859-1, written in Windows-1252 (its „ and “ are bytes Latin-1 lacks).
+            body = fixture_bytes("german").decode("utf-8").encode("cp1252")
+            self._send(200, body, "text/html; charset=ISO-8859-1")
+        elif path.startswith("/no-address"):
+            self._send(200, NO_ADDRESS_PAGE.encode("utf-8"))
+        elif path == "/japanese":
+            self._send(200, JAPANESE_PAGE.encode("utf-8"))
         elif path.startswith("/hops/"):
             left = int(path.rsplit("/", 1)[1])
             target = f"/hops/{left - 1}" if left > 1 else "/article/wire"
@@ -121,6 +158,42 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """As nearly every web server answers: HTTP/1.1, the connection kept open, and a body even
+    with a redirect."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/moved":
+            status, body, headers = 301, b"<p>Moved to a new address.</p>", {"Location": "/article/wire"}
+        elif self.path == "/article/wire":
+            status, body, headers = 200, fixture_bytes("wire"), {}
+        else:
+            status, body, headers = 404, b"no such fixture", {}
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def keep_alive_server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -262,6 +335,64 @@ def test_charset_from_header_and_from_meta(server: str, site: Path) -> None:
     assert russian_registry[0]["id"] == "sv-zarechanske-otkroiut"
 
 
+def test_a_page_labelled_latin_1_is_read_as_browsers_read_it(server: str, site: Path) -> None:
+    code, _, err = add(site, f"{server}/latin1-label")
+    assert code == 0, err
+    archive = (site / "content/archive/ra-stadtrat-beschliesst.md").read_text("utf-8")
+    assert "„historischen Schritt“" in archive
+
+
+def test_a_redirect_on_a_connection_kept_open(keep_alive_server: str, site: Path) -> None:
+    code, out, err = add(site, f"{keep_alive_server}/moved")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "[@mw-varnholm-port]"
+
+
+def test_the_address_fetched_is_kept_without_credentials_tracking_or_fragment(server: str,
+                                                                             site: Path) -> None:
+    netloc = server.removeprefix("http://")
+    code, out, err = add(site, f"http://editor:secret@{netloc}/no-address?id=7&utm_source=mail&fbclid=x#top")
+    assert code == 0, err
+    source_id = out.splitlines()[-1].strip("[@]")
+    (entry,) = yaml.safe_load((site / "content/sources/tidewater-post.yaml").read_text("utf-8"))
+    assert entry["url"] == f"{server}/no-address?id=7"
+    assert f"url: {server}/no-address?id=7\n" in (site / f"content/archive/{source_id}.md").read_text("utf-8")
+
+
+def test_an_article_in_japanese_is_captured(server: str, site: Path) -> None:
+    code, out, err = add(site, f"{server}/japanese")
+    assert code == 0, err
+    source_id = out.splitlines()[-1].strip("[@]")
+    archive = (site / f"content/archive/{source_id}.md").read_text("utf-8")
+    assert "\n1. 島を結ぶ連絡船の乗組員は水曜日" in archive and "\n3. 欠航の間に" in archive
+
+
+# `source add` where no `idna` package is installed (briefgen does not need one) and the host
+# of another script resolves to this machine: what the test server is asked for.
+_IDNA_HOST = "xn--e1afmkfd.xn--80akhbyknj4f"
+_WITHOUT_IDNA = f"""
+import socket, sys
+sys.modules["idna"] = None  # as where it is not installed
+resolve = socket.getaddrinfo
+socket.getaddrinfo = lambda host, *rest, **kw: resolve("127.0.0.1" if host == "{_IDNA_HOST}" else host,
+                                                       *rest, **kw)
+from briefgen.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_host_in_another_script_is_asked_for_in_its_idna_form(server: str, site: Path) -> None:
+    port = server.rsplit(":", 1)[1]
+    _Handler.seen_hosts.clear()
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_IDNA, "source", "add", f"http://пример.испытание:{port}/article/wire",
+         "--site", str(site)],
+        capture_output=True, text=True, timeout=60, check=False,
+        env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert done.returncode == 0, done.stderr
+    assert _Handler.seen_hosts == [f"{_IDNA_HOST}:{port}"]
+
+
 def test_plain_text_url_and_redirects_within_the_limit(server: str, site: Path) -> None:
     code, _, err = add(site, f"{server}/text/magazine", "--publisher", "The Quarterly Lens",
                        "--published", "2026-07-30")
@@ -389,7 +520,7 @@ def test_bad_input_and_missing_fields(site: Path) -> None:
     _fails(site, FIXTURES / "wire/page.html", "--id", "Bad Id", message=r"--id 'Bad Id' must start")
     _fails(site, FIXTURES / "wire/page.html", "--id", "mw-older-story", message=r"is taken already")
     _fails(site, FIXTURES / "wire/page.html", "--url", "mailto:x@example.org",
-           message=r"--url must be an http")
+           message=r"--url must start with http:// or https://")
     _fails(site, site / "no-such-file.html", message=r"no such file")
     (site / "empty.html").write_bytes(b"")
     _fails(site, site / "empty.html", "--publisher", "X", "--url", "https://x.example/e",
@@ -406,6 +537,56 @@ def test_a_site_whose_settings_are_kept_elsewhere(site: Path, tmp_path: Path) ->
     assert out.splitlines()[-1].startswith("[@")
     code, _, err = add(site, FIXTURES / "wire/page.html", "--config", tmp_path / "missing.toml")
     assert code != 0 and "Traceback" not in err
+
+
+def test_a_malformed_address_is_one_line_of_error(site: Path) -> None:
+    _fails(site, "http://[::1/x", message=r"http://\[::1/x: not a valid URL")
+    _fails(site, FIXTURES / "regional/pasted.txt", "--publisher", "Kessel Valley Gazette",
+           "--published", "2026-01-22", "--url", "http://[2001:db8::1/port",
+           message=r"--url is not a valid URL")
+
+
+def test_a_registry_entry_with_a_malformed_address_stops_no_capture(site: Path) -> None:
+    with (site / "content/sources/meridian.yaml").open("a", encoding="utf-8") as registry:
+        registry.write("- id: mw-typo\n  title: A typo\n  publisher: Meridian Wire\n"
+                       "  url: https://[example.org]/story\n")
+    code, out, err = add(site, FIXTURES / "regional/pasted.txt", "--publisher", "Kessel Valley Gazette",
+                         "--published", "2026-01-22", "--url", "https://www.kesselgazette.example/news/bus-route")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "[@kvg-kessel-valley]"
+
+
+def test_a_registry_of_windows_line_endings_keeps_them(server: str, site: Path) -> None:
+    registry = site / "content/sources/meridian.yaml"
+    before = registry.read_bytes().replace(b"\n", b"\r\n")
+    registry.write_bytes(before)
+    code, _, err = add(site, f"{server}/article/wire")
+    assert code == 0, err
+    after = registry.read_bytes()
+    assert after.startswith(before) and b"\n" not in after.replace(b"\r\n", b""), after
+    assert yaml.safe_load(after.decode("utf-8"))[-1]["id"] == "mw-varnholm-port"
+
+
+def test_sources_of_bibtex_and_csl_json_registries_are_known(server: str, site: Path) -> None:
+    wire = "https://www.meridianwire.example/business/varnholm-port-strike-2026-03-03/"
+    (site / "content/sources/library.bib").write_text(
+        "@article{mw-varnholm-port,\n  title = {Varnholm port strike},\n  journal = {Meridian Wire},\n"
+        f"  url = {{{wire}}},\n  date = {{2026-03-03}},\n}}\n", encoding="utf-8")
+    before = {path: path.read_bytes() for path in (site / "content/sources").iterdir()}
+    code, out, err = add(site, f"{server}/article/wire")
+    assert code == 0, err
+    assert "Already registered as mw-varnholm-port in content/sources/library.bib" in out, out
+    assert {path: path.read_bytes() for path in (site / "content/sources").iterdir()} == before
+    # An id a CSL-JSON file holds is taken: the new entry's is made longer.
+    (site / "content/sources/library.bib").unlink()
+    (site / "content/sources/zotero.json").write_text(
+        '[{"id": "mw-varnholm-port", "type": "article-newspaper", "title": "Another story",'
+        ' "container-title": "Meridian Wire", "URL": "https://elsewhere.example/a",'
+        ' "issued": {"date-parts": [[2026, 3, 1]]}}]', encoding="utf-8")
+    code, out, err = add(site, f"{server}/article/wire")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "[@mw-varnholm-port-strike]", out
+    assert build_ok(site).code == 0
 
 
 def test_wrong_usage_exits_2(site: Path, tmp_path: Path) -> None:

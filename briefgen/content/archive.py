@@ -20,9 +20,12 @@ from briefgen.diagnostics import Diagnostic, error
 PASSAGE_LIMIT = 300
 
 _BLOCK = re.compile(r"(\d+)\.[ \t]+(\S.*)", re.S)
-_LOCATOR = re.compile(
-    r"(?:paragraphs?|paras?\.?|\u00b6\u00b6?)\s*(\d+)(?:\s*(?:[-\u2013\u2014]|to)\s*(\d+))?\s*", re.I
-)
+# A paragraph locator: a word for paragraphs, then numbers and ranges of them, listed with
+# commas, "and" or "&" ("paras. 2\u20134, 9", the form the Sources list shows merged locators in).
+_PARAGRAPH_WORD = re.compile(r"(?:paragraphs?\b|paras?\b\.?|pars?\.|\u00b6\u00b6?)\s*", re.I)
+_SPAN = r"(\d+)(?:\s*(?:[-\u2010\u2011\u2013\u2014]|to)\s*(\d+))?"
+_SPANS = re.compile(rf"{_SPAN}(?:\s*(?:,|&|\band\b)\s*{_SPAN})*\s*\.?", re.I)
+_EACH_SPAN = re.compile(_SPAN, re.I)
 
 
 @dataclass(frozen=True)
@@ -94,33 +97,47 @@ def _paragraphs(path: str, body: str, body_line: int, problems: list[Diagnostic]
     return paragraphs
 
 
-def paragraph_range(locator: str) -> tuple[int, int] | None:
-    """`para. 6` as (6, 6), `paras. 4-6` (hyphen or en dash) as (4, 6); None for other locators."""
-    found = _LOCATOR.fullmatch(locator.strip())
-    if found is None:
+Spans = tuple[tuple[int, int], ...]
+
+
+def paragraph_spans(locator: str) -> Spans | None:
+    """`para. 6` as ((6, 6),), `paras. 4-6, 9` (hyphen, en dash or "to"; commas, "and" or "&")
+    as ((4, 6), (9, 9)); () for a locator that names paragraphs but no numbers this reads
+    (`para. -1`, `paras. 7\u2013`); None for other locators (`p. 3`, `at 04:10`)."""
+    text = locator.strip()
+    word = _PARAGRAPH_WORD.match(text)
+    if word is None:
         return None
-    first = int(found.group(1))
-    return first, int(found.group(2) or first)
+    numbers = text[word.end():]
+    if not _SPANS.fullmatch(numbers):
+        return ()
+    return tuple((int(first), int(last or first)) for first, last in _EACH_SPAN.findall(numbers))
 
 
-def passage(archive: Archive, first: int, last: int, limit: int = PASSAGE_LIMIT) -> str:
-    """The text of paragraphs first..last, cut at a word boundary with an ellipsis past limit."""
-    text = " ".join(archive.paragraphs[first - 1:last])
+def passage(archive: Archive, spans: Spans, limit: int = PASSAGE_LIMIT) -> str:
+    """The text of the paragraphs of spans (an ellipsis between spans apart), cut at a word
+    boundary with an ellipsis past limit."""
+    text = " \u2026 ".join(" ".join(archive.paragraphs[first - 1:last]) for first, last in spans)
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
-    return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"
+    return cut.rstrip(" ,;:.-\u2013\u2014\u2026") + "\u2026"
 
 
-# Typographic quote marks and dashes as their plain forms (by code point: several look alike).
+# Quote marks of every kind as one (a quotation's inner marks may be of the other kind than
+# the source's), dashes and hyphens that look alike as "-", a modifier letter apostrophe as the
+# apostrophe; soft hyphens and zero-width spaces and joiners, unseen, taken out.
 _QUOTE_MARKS = str.maketrans(
-    {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"}
-    | {c: "'" for c in "\u2018\u2019\u201a\u201b\u2039\u203a\u2032"}
-    | {"\u2013": "-", "\u2014": "-", "\u00ad": None}
+    {c: "'" for c in '"\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033'
+                     "\u2018\u2019\u201a\u201b\u2039\u203a\u2032\u02bc"}
+    | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
+    | {c: None for c in "\u00ad\u200b\u2060\ufeff"}
 )
+_DASHES = re.compile(r"-{2,}")
 
 
 def normalise(text: str) -> str:
-    """Text as quotations are compared: one kind of quote mark, single spaces, no case."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MARKS)
+    """Text as quotations are compared: one kind of quote mark, one of dash ("--" and "---",
+    which the briefing's Markdown makes dashes, too), single spaces, no case."""
+    text = _DASHES.sub("-", unicodedata.normalize("NFKC", text).translate(_QUOTE_MARKS))
     return " ".join(text.split()).casefold()

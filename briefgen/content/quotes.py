@@ -8,6 +8,7 @@ it in those sources' archived text.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,7 +45,21 @@ _NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"\u201d\u00bb\u201c\u2019')\]]*\s+")
 _ABBREVIATION = re.compile(
     r"(?:(?:\b|^)[A-Za-z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|No|vs|Jr|Sr)\.$")
-_EMPHASIS = re.compile(r"(?<!\\)[*_]+")
+# Emphasis marks: asterisks anywhere, underscores only at a word's edge ("port_budget_2024"
+# is one word to Markdown).
+_EMPHASIS = re.compile(r"(?<!\\)(?:\*+|(?<![^\W_])_+|_+(?![^\W_]))")
+# Markup inside a quotation, as readers do not see it: a link's target, a reference link's
+# label, HTML tags, attribute lists.
+_LINK_TEXT = re.compile(r"\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])")
+_MARKUP = re.compile(r"<[^>\n]*>|\{:?[^}\n]*\}")
+
+
+def quoted_text(markdown: str) -> str:
+    """A quotation's words as readers see them: without its Markdown links' targets, tags and
+    emphasis marks, with entities read (`&rsquo;` is an apostrophe), on one line."""
+    text = _MARKUP.sub("", _LINK_TEXT.sub(r"\1", markdown))
+    text = html.unescape(_EMPHASIS.sub("", text).replace("\\", ""))
+    return " ".join(text.split())
 
 
 def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: int) -> tuple[Quotation, ...]:
@@ -67,10 +82,9 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
             ))
             if not ids:
                 continue
-            text = _EMPHASIS.sub("", masked[q_start + 1:q_end - 1]).replace("\\", "")
             line = body_line + masked.count("\n", 0, q_start)
             column = q_start - (masked.rfind("\n", 0, q_start) + 1) + 1
-            found.append(Quotation(" ".join(text.split()), line, column, ids))
+            found.append(Quotation(quoted_text(masked[q_start + 1:q_end - 1]), line, column, ids))
     return tuple(found)
 
 

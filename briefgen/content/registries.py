@@ -236,7 +236,7 @@ def parse_bibtex(path: str, data: bytes) -> Parsed:
     # bibtexparser logs each failed block; they are reported here, at their lines, instead.
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
     library = parse_string(text, append_middleware=[
-        middlewares.LatexDecodingMiddleware(), middlewares.MonthIntMiddleware(True),
+        _latex_decoding(), middlewares.MonthIntMiddleware(True),
         middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(), middlewares.MergeNameParts("first"),
     ])
     problems: list[Diagnostic] = []
@@ -276,6 +276,32 @@ def parse_bibtex(path: str, data: bytes) -> Parsed:
     return tuple(sources), problems
 
 
+# Fields BibLaTeX reads verbatim: an address's "%", "~", "&" and "--" are its own characters,
+# which LaTeX decoding would take for a comment, a space, a tab stop and a dash.
+_VERBATIM_FIELDS = frozenset({"url", "archive_url", "doi", "eprint"})
+
+
+def _latex_decoding() -> Any:
+    """bibtexparser's LaTeX decoding, for every field but the verbatim ones."""
+    from bibtexparser import middlewares, model
+    from bibtexparser.library import Library
+
+    class _LatexDecodingButAddresses(middlewares.LatexDecodingMiddleware):
+        def transform_entry(self, entry: model.Entry, library: Library) -> model.Block:
+            kept = {field.key: field.value for field in entry.fields if field.key.lower() in _VERBATIM_FIELDS}
+            block = super().transform_entry(entry, library)
+            for field in getattr(block, "fields", ()):
+                if field.key in kept:
+                    field.value = kept[field.key]
+            return block
+
+    return _LatexDecodingButAddresses()
+
+
+# A BibLaTeX date of a year, or a year and month, only: no day to publish.
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d{1,2})?")
+
+
 class _BibtexEntry:
     """One entry's fields mapped to briefgen's, each with the position it is written at."""
 
@@ -304,7 +330,12 @@ class _BibtexEntry:
         for name, field_name in (("title", "title"), ("url", "url"), ("archive_url", "archive_url"),
                                  ("accessed", "urldate"), ("published", "date")):
             if field_name in fields:
-                self.put(name, field_name, _plain(fields[field_name].value))
+                value = _plain(fields[field_name].value)
+                if field_name == "date" and isinstance(value, str) and _PARTIAL_DATE.fullmatch(value):
+                    self.problems.append(warning(self.path, *self.at("date"),
+                                                 f"`date` {value} gives no full date; it is left out"))
+                    continue
+                self.put(name, field_name, value)
         publisher = next((f for f in _PUBLISHER_FIELDS if f in fields and fields[f].value), None)
         if publisher is not None:
             self.put("publisher", publisher, _plain(fields[publisher].value))

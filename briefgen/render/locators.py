@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from briefgen.content.archive import paragraph_spans
+
 # Singular and plural of the locator words curators write; others are kept as written.
 _PLURALS = {"para.": "paras.", "p.": "pp.", "par.": "pars.", "§": "§§", "line": "lines",
             "section": "sections", "sec.": "secs.", "ch.": "chs."}
@@ -28,6 +30,13 @@ def compact(locators: Iterable[str]) -> str:
         found = _NUMBERED.fullmatch(locator.strip())
         word = found.group("word") if found else ""
         singular = _PARAGRAPH_WORDS.get(word.lower()) or _SINGULARS.get(word, word)
+        listed = paragraph_spans(locator) if not found else None
+        if listed and locator.split()[0].lower() in _PARAGRAPH_WORDS:
+            # Paragraphs listed ("paras. 2, 9"), as the archive checks read them.
+            paragraphs = numbers.setdefault("para.", set())
+            for first, last in listed:
+                paragraphs.update(range(first, max(first, last) + 1))
+            continue
         if not found or singular not in _PLURALS:
             if locator not in other:
                 other.append(locator)

@@ -15,9 +15,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from briefgen.content.archive import Archive, normalise, paragraph_range, passage
+from briefgen.content.archive import Archive, Spans, normalise, paragraph_spans, passage
 from briefgen.content.quotes import OPENING_MARKS, Quotation
 from briefgen.content.records import BriefingDoc, Source
+from briefgen.content.scripts import CJK_CHARS
 from briefgen.diagnostics import Diagnostic, error, warning
 from briefgen.site.model import Briefing
 
@@ -25,6 +26,7 @@ Passages = Mapping[tuple[str, str], str]  # (source id, locator) -> the cited pa
 
 _ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*")
 _EDGE_PUNCTUATION = " \t.,;:!?-'\"()[]"
+_CJK_LETTER = re.compile(f"[{CJK_CHARS}]")
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def collect_archives(archives: Iterable[Archive]) -> tuple[dict[str, Archive], l
 # One briefing's check: the paragraphs its locators point at (source id, locator, first and
 # last paragraph), and its problems. The passages' text is not kept with each check: a
 # passage cited by several briefings is one text, and the kept checks stay small.
-_Checked = tuple[tuple[tuple[str, str, int, int], ...], tuple[Diagnostic, ...]]
+_Checked = tuple[tuple[tuple[str, str, Spans], ...], tuple[Diagnostic, ...]]
 _ByFile = dict[tuple[str, str], _Checked]  # by a briefing's file and its digest
 
 
@@ -123,7 +125,7 @@ class KnownChecks:
 
 
 CHECKS = "checks"  # the rows' name
-_CHECKS_FORMAT = 2  # bumped whenever a check's result changes for the same files
+_CHECKS_FORMAT = 3  # bumped whenever a check's result changes for the same files
 # The checks are kept in rows by their briefing's path, so that a briefing added, edited or
 # taken out rewrites one row, not every briefing's checks (4 MB at 10,000 briefings each
 # citing a dozen archived sources).
@@ -156,9 +158,9 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
             found = _check_briefing(doc, archives, texts, strict_quotes)
         if known is not None:
             checked[key] = found
-        for source_id, locator, first, last in found[0]:
+        for source_id, locator, spans in found[0]:
             if (source_id, locator) not in passages:
-                passages[source_id, locator] = passage(archives[source_id], first, last)
+                passages[source_id, locator] = passage(archives[source_id], spans)
         problems += found[1]
     if known is not None:
         known.keep(checked)
@@ -167,27 +169,37 @@ def verify(briefings: Iterable[Briefing], sources: Mapping[str, Source],
 
 def _check_briefing(doc: BriefingDoc, archives: Mapping[str, Archive], texts: _Texts,
                     strict_quotes: bool) -> _Checked:
-    cited: list[tuple[str, str, int, int]] = []
+    cited: list[tuple[str, str, Spans]] = []
     problems: list[Diagnostic] = []
     for use in doc.body.citations.located_uses():
         archive = archives.get(use.source_id)
-        span = paragraph_range(use.locator)
-        if archive is None or span is None:
+        spans = paragraph_spans(use.locator)
+        if archive is None or spans is None:
             continue
-        first, last = span
-        if first < 1 or last < first or last > archive.highest:
-            has = f"paragraphs 1 to {archive.highest}" if archive.highest else "no paragraphs"
-            problems.append(error(
-                doc.path, use.line, use.column,
-                f"`{use.locator}` is not in the archive of {use.source_id!r}: {archive.path} has {has}",
-            ))
+        wrong = _locator_problem(use.locator, spans, archive)
+        if wrong is not None:
+            problems.append(error(doc.path, use.line, use.column, wrong))
             continue
-        cited.append((use.source_id, use.locator, first, last))
+        cited.append((use.source_id, use.locator, spans))
     for quotation in doc.body.quotations:
         problem = _check_quotation(doc.path, quotation, archives, texts, strict_quotes)
         if problem is not None:
             problems.append(problem)
     return tuple(cited), tuple(problems)
+
+
+def _locator_problem(locator: str, spans: Spans, archive: Archive) -> str | None:
+    """Why a paragraph locator does not name paragraphs of its source's archive, or None."""
+    if not spans:
+        return (f"`{locator}` names paragraphs, but not as this reads them: write `para. 6`, "
+                f"`paras. 4\u20136` or `paras. 2, 9`")
+    for first, last in spans:
+        if last < first:
+            return f"`{locator}` runs backwards: write `paras. {last}\u2013{first}`"
+    if all(first >= 1 and last <= archive.highest for first, last in spans):
+        return None
+    has = f"paragraphs 1 to {archive.highest}" if archive.highest else "no paragraphs"
+    return f"`{locator}` is not in the archive of {archive.id!r}: {archive.path} has {has}"
 
 
 class _Texts:
@@ -240,13 +252,35 @@ def _check_quotation(path: str, quotation: Quotation, archives: Mapping[str, Arc
 
 
 def _contains_in_order(text: str, pieces: list[str]) -> bool:
+    """Whether each piece is in text, after the one before, as whole words: "legal" is not
+    found in "illegal"."""
     at = 0
     for piece in pieces:
-        found = text.find(piece, at)
+        found = _whole_words_at(text, piece, at)
         if found < 0:
             return False
         at = found + len(piece)
     return True
+
+
+def _whole_words_at(text: str, piece: str, start: int) -> int:
+    """Where piece first stands in text from start on, not begun or ended inside a word; -1
+    where it does not. A character of Chinese or Japanese is a word's edge: those are written
+    without spaces."""
+    found = text.find(piece, start)
+    while found >= 0:
+        end = found + len(piece)
+        if (not _joined(text[found - 1:found], piece[0])
+                and not _joined(piece[-1], text[end:end + 1])):
+            return found
+        found = text.find(piece, found + 1)
+    return -1
+
+
+def _joined(before: str, after: str) -> bool:
+    """Whether two neighbouring characters are letters or digits of one word."""
+    return (before.isalnum() and after.isalnum()
+            and not (_CJK_LETTER.match(before) or _CJK_LETTER.match(after)))
 
 
 def _closest(quote: str, archives: list[Archive], texts: _Texts) -> tuple[Archive, int, str] | None:

@@ -12,13 +12,14 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from briefgen.sources import ids, registry
 from briefgen.sources.archive import ArchiveCopy, gzipped, write_all
+from briefgen.sources.clutter import word_count
 from briefgen.sources.fetch import TIMEOUT, FetchError, decode_page, fetch
 from briefgen.sources.metadata import PageMeta, page_metadata, parse_date
 from briefgen.sources.text import Article, article_from_text
+from briefgen.weburl import web_url_problem
 
 # Fewer paragraphs than this under a "subscribe to continue" notice is a paywall stub.
 PAYWALL_PARAGRAPHS = 4
@@ -97,7 +98,7 @@ def _article(source: _Input) -> tuple[Article, PageMeta]:
 
 def _check_article(article: Article, shown: str) -> None:
     count = len(article.paragraphs)
-    words = sum(len(p.split()) for p in article.paragraphs)
+    words = sum(map(word_count, article.paragraphs))
     if article.paywalled and count < PAYWALL_PARAGRAPHS:
         raise CaptureError(f"{shown}: only {count} paragraph{'s' if count != 1 else ''} before a "
                            f"subscription notice: this looks like a paywall stub, not the article")
@@ -127,10 +128,13 @@ def _resolve(request: Request, meta: PageMeta, fetched_url: str | None, ask: Ask
         named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
         flags = " ".join(f"{flag} ..." for _, _, flag in missing)
         raise CaptureError(f"could not find the article's {named}; give {flags}")
+    if not request.url and found["url"]:
+        # The page's own address (trafilatura's, when the page names none, is the one fetched).
+        found["url"] = registry.public_url(found["url"])
     url = found["url"] or ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CaptureError(f"--url must be an http or https URL, not {url!r}")
+    problem = web_url_problem(url, allow_query=True)
+    if problem:
+        raise CaptureError(f"--url {problem}: {url!r}")
     published = found["published"] or ""
     if parse_date(published) is None or len(published) != 10:
         raise CaptureError(f"--published must be a date as YYYY-MM-DD, not {published!r}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from briefgen.content.scripts import CJK_CHARS
+
 
 class Kind(Enum):
     PROSE = "prose"  # a sentence or more: article text where the article is
@@ -37,10 +39,18 @@ def normalise(line: str) -> str:
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'\u2019.][^\W_]+)*\.?", re.UNICODE)
+# Chinese and Japanese are written without spaces: a sentence is one "word" above.
+_CJK_LETTER = re.compile(f"[{CJK_CHARS}]")
 
 
 def words(line: str) -> list[str]:
     return _WORD.findall(line)
+
+
+def word_count(line: str) -> int:
+    """About how many words a line holds: those spaces split, and one for every two
+    characters of Chinese or Japanese (a word there is one to three characters)."""
+    return len(words(line)) + len(_CJK_LETTER.findall(line)) // 2
 
 
 # Whole lines that are controls or labels, compared lowercased without end punctuation.
@@ -151,7 +161,10 @@ _DATELINE = re.compile(
 _BYLINE = re.compile(r"^(by|von|par|text:|автор:?|written by|reporting by|editing by)\s+\S", re.IGNORECASE)
 # A weather box in the page header: "Kessel Valley: 4°C, light rain".
 _WEATHER = re.compile(r"-?\d+\s*°\s*[CF]\b")
-_TERMINAL = re.compile("[.!?\u2026:;][\"'\u201d\u2019\u00bb)\\]]*$|[\"\u201d\u00bb]$")
+# A sentence's end, with the full stop, marks and brackets of Chinese and Japanese (U+3002,
+# the full-width ! ? : ; and closing bracket, U+300D and U+300F).
+_TERMINAL = re.compile("[.!?\u2026:;\u3002\uff01\uff1f\uff1a\uff1b]"
+                       "[\"'\u201d\u2019\u00bb)\\]\u300d\u300f\uff09]*$|[\"\u201d\u00bb\u300d\u300f]$")
 _SMALL_WORDS = _phrases("a, an, and, as, at, but, by, for, from, in, into, of, on, or, the, to, with, via")
 
 
@@ -191,7 +204,7 @@ def kind(line: str) -> Kind:
     """What one line of text is, judged on its own."""
     text = normalise(line)
     bare = text.lower().strip(_DECORATION)
-    count = len(words(text))
+    count = word_count(text)
     # A marker is a short label ("Read more", "A Message from The Moscow Times:"), not a
     # sentence that happens to begin like one ("More from the ministry was published.").
     if (_END.match(bare) or _END.match(text)) and (count <= 3 or (count <= 10 and not text.endswith("."))):

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 
 from briefgen import __version__
+from briefgen.weburl import ascii_url
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -36,7 +37,11 @@ class Fetched:
 
 
 def check_web_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - read to check it: a port out of range or not a number raises
+    except ValueError as exc:  # a bad IPv6 literal or port
+        raise FetchError(f"{url}: not a valid URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FetchError(f"only http and https URLs can be fetched, not {url!r}")
 
@@ -71,7 +76,9 @@ def _follow(pool: urllib3.PoolManager, url: str, deadline: float, timeout: float
         if remaining <= 0:
             raise FetchError(f"{url}: timed out after {timeout:g} s")
         try:
-            response = pool.request("GET", current, redirect=False, preload_content=False,
+            # A host of other scripts is asked for in its IDNA form, which urllib3 makes only
+            # with a package briefgen does not need otherwise; the URL is kept as written.
+            response = pool.request("GET", ascii_url(current), redirect=False, preload_content=False,
                                     timeout=urllib3.Timeout(connect=remaining, read=remaining))
         except urllib3.exceptions.NewConnectionError as exc:
             # Checked first: urllib3 makes a refused connection a kind of connect timeout.
@@ -88,6 +95,8 @@ def _follow(pool: urllib3.PoolManager, url: str, deadline: float, timeout: float
                 current = urljoin(current, location)
                 if urlsplit(current).scheme not in ("http", "https"):
                     raise FetchError(f"{url}: redirected to a non-web URL {current!r}")
+                check_web_url(current)
+                _discard_body(response, deadline)
                 continue
             if response.status >= 400:
                 raise FetchError(f"{current}: the server answered {response.status} {response.reason or ''}"
@@ -103,6 +112,24 @@ def _follow(pool: urllib3.PoolManager, url: str, deadline: float, timeout: float
         finally:
             response.release_conn()
     raise FetchError(f"{url}: more than {max_redirects} redirects")
+
+
+_REDIRECT_BODY_BYTES = 64 * 1024
+
+
+def _discard_body(response: urllib3.BaseHTTPResponse, deadline: float) -> None:
+    """Read a redirect's body, so that its connection, given back to the pool, can carry
+    the next request (a server keeping connections open sends the next answer on it);
+    a longer or slower body closes the connection instead."""
+    size = 0
+    try:
+        while chunk := response.read1(_REDIRECT_BODY_BYTES):
+            size += len(chunk)
+            if size > _REDIRECT_BODY_BYTES or time.monotonic() > deadline:
+                response.close()
+                return
+    except urllib3.exceptions.HTTPError:
+        response.close()
 
 
 def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float, url: str,
@@ -136,6 +163,26 @@ def _reason(exc: Exception) -> str:
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 
 
+# Labels a browser reads as a larger encoding (the WHATWG Encoding Standard), by Python's codec
+# names: a page labelled ISO-8859-1 is written in Windows-1252 nearly always, its curly quotes
+# and dashes in bytes Latin-1 makes control characters.
+_AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254",
+                     "iso8859-11": "cp874", "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030",
+                     "shift_jis": "cp932", "euc_kr": "cp949"}
+
+
+def _as_browsers_read(name: str) -> list[str]:
+    """The codecs to try for a charset label: the one browsers use for it, then its own."""
+    import codecs
+
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return []
+    wider = _AS_BROWSERS_READ.get(codec)
+    return [wider, codec] if wider else [codec]
+
+
 def decode_page(body: bytes, header_charset: str | None) -> str:
     """Text from bytes: the header's charset, then `<meta charset>`, then detection."""
     import codecs
@@ -148,7 +195,7 @@ def decode_page(body: bytes, header_charset: str | None) -> str:
     found = _META_CHARSET.search(body[:4096])
     if found:
         candidates.append(found.group(1).decode("ascii", "replace"))
-    for name in candidates:
+    for name in [codec for label in candidates for codec in _as_browsers_read(label)]:
         try:
             return body.decode(name)
         except (LookupError, UnicodeDecodeError):

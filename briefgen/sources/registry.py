@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 import yaml
 
@@ -30,15 +30,24 @@ class Entry:
     path: Path
 
 
+_YAML = (".yaml", ".yml")
+_IMPORTED = (".bib", ".json")  # reference managers' exports (content/registries.py)
+
+
 def registry_files(sources_dir: Path) -> list[Path]:
+    """Every registry file: YAML, and the BibTeX and CSL-JSON files the build reads beside it."""
     if not sources_dir.is_dir():
         return []
-    return sorted(p for p in sources_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in sources_dir.rglob("*") if p.suffix in (*_YAML, *_IMPORTED) and p.is_file())
 
 
 def read_entries(sources_dir: Path) -> list[Entry]:
+    """The sources of every registry file: the ids taken and the URLs registered already."""
     entries = []
     for path in registry_files(sources_dir):
+        if path.suffix in _IMPORTED:
+            entries += _imported_entries(path)
+            continue
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -50,6 +59,18 @@ def read_entries(sources_dir: Path) -> list[Entry]:
                 entries.append(Entry(item["id"], url if isinstance(url, str) else None,
                                      publisher if isinstance(publisher, str) else None, path))
     return entries
+
+
+def _imported_entries(path: Path) -> list[Entry]:
+    """A BibTeX or CSL-JSON file's sources, read as the build reads them. An entry the build
+    rejects is left out: `briefgen check` reports it, and nothing is ever appended to these files."""
+    from briefgen.content.registries import parse_any_registry
+
+    try:
+        sources, _problems = parse_any_registry(str(path), path.read_bytes())
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read this registry file ({exc.strerror})") from exc
+    return [Entry(source.id, source.url, source.publisher, path) for source in sources]
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*$", re.DOTALL | re.MULTILINE)
@@ -79,12 +100,35 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+_TRACKING = ("utm_", "fbclid", "gclid", "ocid")
+
+
+def _is_tracking(name: str) -> bool:
+    return name.lower().startswith(_TRACKING)
+
+
+def public_url(url: str) -> str:
+    """A fetched address as a registry keeps it: without a user name and password, a fragment
+    or tracking parameters (the address a reader happened to arrive by), the rest as it was."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed IPv6 literal: reported as the URL it is
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    query = "&".join(pair for pair in parts.query.split("&")
+                     if pair and not _is_tracking(unquote_plus(pair.partition("=")[0])))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 def same_url_key(url: str) -> str:
     """A URL reduced to what identifies the article: no scheme, fragment, tracking or trailing slash."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:  # a malformed IPv6 literal: `briefgen check` reports the entry; it is its own key
+        return url.strip()
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith(("utm_", "fbclid", "gclid", "ocid"))]
-    host = (parts.hostname or "").lower().removeprefix("www.")
+             if not _is_tracking(k)]
     return urlunsplit(("", host, parts.path.rstrip("/") or "/", urlencode(query), ""))
 
 
@@ -98,7 +142,7 @@ def target_file(sources_dir: Path, publisher: str, entries: list[Entry]) -> Path
     wanted = publisher.casefold()
     counts: dict[Path, int] = {}
     for entry in entries:
-        if entry.publisher and entry.publisher.casefold() == wanted:
+        if entry.path.suffix in _YAML and entry.publisher and entry.publisher.casefold() == wanted:
             counts[entry.path] = counts.get(entry.path, 0) + 1
     if counts:
         return max(sorted(counts), key=lambda p: counts[p])
@@ -139,11 +183,14 @@ class NewEntry:
 
 def appended(path: Path, entry: NewEntry) -> bytes:
     """The registry file's new bytes: its old text untouched, then the entry."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    # Decoded without newline translation, so that a file of Windows line endings keeps them,
+    # and the entry is written with the file's own.
+    old = path.read_bytes().decode("utf-8") if path.is_file() else ""
+    newline = "\r\n" if "\r\n" in old else "\n"
     if old and not old.endswith("\n"):
-        old += "\n"
-    separator = "\n" if old.strip() else ""
-    new = old + separator + entry.text()
+        old += newline
+    separator = newline if old.strip() else ""
+    new = old + separator + entry.text().replace("\n", newline)
     try:
         data = yaml.safe_load(new)
     except yaml.YAMLError as exc:
