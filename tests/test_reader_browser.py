@@ -135,6 +135,31 @@ def test_keyboard_focus_opens_tab_enters_and_escape_closes(browser: Any, server:
     tab.context.close()
 
 
+def test_the_popover_is_the_markers_description_and_enter_follows_the_marker(browser: Any,
+                                                                              server: str) -> None:
+    tab = _page(browser, server + MAIN_URL)
+    marker = tab.locator('a[role="doc-noteref"]').first
+    marker.focus()
+    assert tab.locator(".cite-pop").is_visible()
+    cdp = tab.context.new_cdp_session(tab)
+    node = cdp.send("Accessibility.queryAXTree", {
+        "objectId": cdp.send("Runtime.evaluate", {
+            "expression": "document.querySelector('a[role=\"doc-noteref\"]')"})["result"]["objectId"]})
+    (found,) = [n for n in node["nodes"] if n.get("role", {}).get("value") == "doc-noteref"]
+    description = found["description"]["value"]
+    assert "Harbour cranes stand idle" in description and "Coast Ledger" in description, description
+
+    tab.keyboard.press("Enter")
+    assert tab.evaluate("location.hash") == "#source-1", "Enter follows the link to the entry"
+    assert tab.locator(".cite-pop").count() == 0
+
+    marker.click()
+    tab.locator(".cite-pop a", has_text="All sources").click()
+    assert tab.evaluate("location.hash") == "#sources-heading", "to the list, as its name says"
+    assert tab.locator(".cite-pop").count() == 0, "closed, not left open far above"
+    tab.context.close()
+
+
 def test_tap_opens_the_popover_on_a_touch_screen(browser: Any, server: str) -> None:
     tab = _page(browser, server + MAIN_URL, viewport={"width": 390, "height": 844}, has_touch=True,
                 is_mobile=True)
