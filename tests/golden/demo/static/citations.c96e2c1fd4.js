@@ -3,8 +3,9 @@
    clicking, tapping or focusing it also shows that source (title, publisher,
    date and, when the page has it, the cited passage) in a small box next to
    the marker. The box follows the marker in the tab order, Escape closes it,
-   and screen readers hear it as the marker's description. Without the script
-   the marker is an ordinary link to the Sources list. */
+   and screen readers hear it as the marker's description. Pressed from the
+   keyboard (Enter), the marker goes to its entry, as the link it is. Without
+   the script the marker is an ordinary link to the Sources list. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -40,10 +41,10 @@
     pop.className = "cite-pop";
     pop.id = "cite-pop";
     pop.setAttribute("role", "note");
-    pop.setAttribute("aria-label", label("source", "Source {n}").replace("{n}", number));
+    // No aria-label: a name would stand for the box's text where it describes the marker.
     var heading = document.createElement("span");
     heading.className = "cite-pop__number";
-    heading.textContent = number;
+    heading.textContent = label("source", "Source {n}").replace("{n}", number);
     pop.appendChild(heading);
     copy(entry, ".source__title", pop);
     copy(entry, ".source__meta", pop);
@@ -68,8 +69,10 @@
     var footer = document.createElement("span");
     footer.className = "cite-pop__footer";
     var all = document.createElement("a");
-    all.href = "#" + entry.id;
+    var list = document.getElementById("sources-heading");
+    all.href = "#" + (list ? list.id : entry.id);
     all.textContent = label("all", "All sources");
+    all.addEventListener("click", function () { close(false); });
     var shut = document.createElement("button");
     shut.type = "button";
     shut.className = "cite-pop__close";
@@ -117,7 +120,10 @@
 
   document.addEventListener("click", function (event) {
     var marker = markerOf(event.target);
-    if (marker) {
+    if (marker && event.detail === 0) {
+      // Enter on a focused marker (a pointer's click counts one or more): follow the link.
+      close(false);
+    } else if (marker) {
       event.preventDefault();
       open(marker);
     } else if (box && !box.contains(event.target)) {
@@ -133,7 +139,11 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && box) close(true);
+    if (event.key !== "Escape" || !box) return;
+    // Focus goes back to the marker only from the marker or the box, never from elsewhere on
+    // the page, which it would scroll away from.
+    var active = document.activeElement;
+    close(active === owner || box.contains(active));
   });
 
   window.addEventListener("resize", function () { if (box) place(owner); });

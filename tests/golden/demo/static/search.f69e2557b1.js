@@ -45,6 +45,9 @@
     year: form.querySelector("select[name=year]")
   };
   var status = document.getElementById("search-status");
+  // Screen readers hear the status from #search-announce once typing pauses (a theme without
+  // it has #search-status itself be the live region, told every time).
+  var announcer = document.getElementById("search-announce");
   var list = document.getElementById("search-results");
   var nojs = document.querySelector("[data-search-nojs]");
   // The page's strings in the site's language (search.html fills them from the theme's catalog).
@@ -64,7 +67,12 @@
       if (typeof given[key] === "string" ? given[key] : Object.keys(given[key]).length) TEXT[key] = given[key];
     });
   } catch (e) { /* the English strings above */ }
-  var plural = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  var plural = null;
+  try {
+    plural = new Intl.PluralRules(document.documentElement.lang || "en");
+  } catch (e) {  // no Intl, or a language tag it does not know: English forms
+    try { plural = new Intl.PluralRules("en"); } catch (e2) { plural = null; }
+  }
 
   function say(template, values) {
     return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
@@ -479,12 +487,28 @@
     return query;
   }
 
+  // What the status says: shown at once, and told to screen readers when the reader stops
+  // typing (ANNOUNCE_MS after the last key), not at every key, which would queue a message
+  // for each prefix typed ("No results for “e”", "No results for “en”"...).
+  var ANNOUNCE_MS = 900;
+  var typing = false, telling = 0;
+  function setStatus(text) {
+    status.textContent = text;
+    if (!announcer) return;
+    clearTimeout(telling);
+    if (typing) {
+      telling = setTimeout(function () { announcer.textContent = status.textContent; }, ANNOUNCE_MS);
+    } else {
+      announcer.textContent = text;
+    }
+  }
+
   function announce(state) {
     var total = state.ids.length;
     var found = count(state.exact ? TEXT.result : TEXT.result_or_more, total);
-    status.textContent = total
+    setStatus(total
       ? say(total > state.shown ? TEXT.found_first : TEXT.found, { count: found, what: state.what, shown: state.shown })
-      : say(state.exact ? TEXT.none : TEXT.none_among, { what: state.what, n: state.checked });
+      : say(state.exact ? TEXT.none : TEXT.none_among, { what: state.what, n: state.checked }));
     if (more) more.hidden = state.shown >= total;
   }
 
@@ -513,7 +537,7 @@
       current = null;
       list.replaceChildren();
       // A query of no words ("&", an emoji) finds nothing, and says so.
-      status.textContent = text ? say(TEXT.none, { what: describe(text, filters) }) : "";
+      setStatus(text ? say(TEXT.none, { what: describe(text, filters) }) : "");
       if (more) more.hidden = true;
       list.removeAttribute("data-search-ms");
       list.setAttribute("data-search-for", shown);
@@ -534,7 +558,7 @@
         list.setAttribute("data-search-for", shown);
       })
       .catch(function () {
-        if (mine === sequence) status.textContent = TEXT.failed;
+        if (mine === sequence) setStatus(TEXT.failed);
       })
       .then(function () {
         if (mine === sequence) form.removeAttribute("aria-busy");
@@ -544,6 +568,7 @@
   if (more) {
     more.addEventListener("click", function () {
       if (!current) return;
+      typing = false;
       showPage(current, sequence).then(function (first) {
         var link = first && first.querySelector("a");
         if (link) link.focus();
@@ -552,7 +577,8 @@
   }
 
   var timer = 0;
-  function soon() {
+  function soon(event) {
+    typing = !!event && event.type === "input";
     typedAt = performance.now();
     clearTimeout(timer);
     timer = setTimeout(search, 60);
@@ -574,10 +600,10 @@
     input.value = params.get("q") || "";
     // Opened from disk, the browser lets no page read the index's files.
     if (location.protocol === "file:") {
-      status.textContent = TEXT.from_disk;
+      setStatus(TEXT.from_disk);
       return;
     }
-    status.textContent = TEXT.loading;
+    setStatus(TEXT.loading);
     getJSON("meta.json?t=" + Date.now()).then(function (loaded) {
       if (loaded.format !== FORMAT) throw new Error("unknown index format");
       meta = loaded;
@@ -585,7 +611,7 @@
       fillSelect(selects.publisher, meta.publishers, params.get("publisher"));
       fillSelect(selects.year, meta.years.map(function (y) { return [String(y), String(y)]; }),
                  params.get("year"));
-      status.textContent = "";
+      setStatus("");
       input.addEventListener("input", soon);
       Object.keys(selects).forEach(function (k) {
         if (selects[k]) selects[k].addEventListener("change", soon);
@@ -593,13 +619,14 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         clearTimeout(timer);
+        typing = false;
         typedAt = performance.now();
         search();
       });
       typedAt = performance.now();
       return search();
     }).catch(function () {
-      status.textContent = TEXT.failed;
+      setStatus(TEXT.failed);
     });
   }
 
