@@ -249,6 +249,7 @@ class _FinishTree(Treeprocessor):
         for group in root.iter("span"):
             if group.get("class") == "citation-group":
                 _order_group(group)
+        _wrap_tables(root)
 
     @staticmethod
     def _name_cited_headings(root: etree.Element) -> None:
@@ -279,6 +280,19 @@ class _FinishTree(Treeprocessor):
         self.state.links.append((target, href))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         element.set("href", f"{CONTENT_LINK_PREFIX}{target}{fragment}")
+
+
+def _wrap_tables(root: etree.Element) -> None:
+    """Put each table in a box that scrolls sideways when the table is wider than the text,
+    and that takes keyboard focus, so that a reader without a mouse can scroll it too."""
+    for parent in list(root.iter()):
+        for place, child in enumerate(list(parent)):
+            if child.tag == "table":
+                box = etree.Element("div", {"class": "table-scroll", "tabindex": "0"})
+                parent.remove(child)
+                parent.insert(place, box)
+                box.tail, child.tail = child.tail, None
+                box.append(child)
 
 
 def _order_group(group: etree.Element) -> None:
