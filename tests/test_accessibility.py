@@ -160,3 +160,27 @@ def test_no_axe_violations(built_demo: Path, server: str, browser: Any, axe: Any
         f"{len(violations)} axe violation(s) on the {kind} page /{rel} ({scheme}):\n"
         + _report(violations)
     )
+
+
+_LANDMARKS = """() => [...document.querySelectorAll(
+    'header, nav, main, footer, aside, form[aria-label], form[aria-labelledby], '
+    + 'section[aria-label], section[aria-labelledby], [role=region], [role=search]')]
+  .filter(e => !(e.matches('header, footer') && e.closest('main, article, aside, nav, section')))
+  .map(e => e.localName + (e.getAttribute('aria-label') ? ' ' + e.getAttribute('aria-label') : ''))"""
+
+
+@pytest.mark.parametrize("kind", ["home", "month"])
+def test_a_list_of_days_or_years_adds_no_landmark_for_each(built_demo: Path, server: str, browser: Any,
+                                                           kind: str) -> None:
+    rel = page_of_each_kind(built_demo)[kind]
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(server + rel, wait_until="load")
+        landmarks = tab.evaluate(_LANDMARKS)
+        days = tab.locator(".day, .archive-year").count()
+    finally:
+        context.close()
+    assert days >= 2, f"/{rel} lists {days} days or years: the test needs a page of several"
+    # The page's own: banner, navigations, search, main, footer, and a page's few labelled parts.
+    assert len(landmarks) <= 8, landmarks
