@@ -84,12 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     # Not required: `briefgen` alone prints this help (see main).
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def site_command(name: str, help_text: str, description: str | None = None) -> argparse.ArgumentParser:
+    def site_command(name: str, help_text: str, description: str | None = None,
+                     quiet: str = "print only problems") -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=description or help_text,
                                       epilog=_example(name), formatter_class=_HelpFormatter)
         command.add_argument("site", nargs="?", default=".", type=Path, metavar="SITE",
                              help="site folder (default: .)")
-        command.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+        command.add_argument("--quiet", "-q", action="store_true", help=quiet)
         command.add_argument("--config", type=Path, metavar="FILE",
                              help="read the settings from FILE (default: SITE/briefgen.toml)")
         return command
@@ -112,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
                          "build's output, rendering only the pages it lacks or that changed since "
                          "and reading the others from the output as they are asked for. A change "
                          "to many pages (a template, a new briefing) renders a few of them at once "
-                         "and each of the others when it is first opened.")
+                         "and each of the others when it is first opened.",
+                         quiet="print only the address served and problems (no line for each rebuild)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--future", action="store_true", help="include briefings dated in the future")

@@ -213,7 +213,7 @@ def run_serve(args: argparse.Namespace, console: Console) -> int:
 
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
                      open_browser=args.open, future=args.future, base_url=args.base_url,
-                     config=args.config)
+                     config=args.config, quiet=args.quiet)
 
 
 def run_source(args: argparse.Namespace, console: Console) -> int:

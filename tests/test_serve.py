@@ -159,10 +159,11 @@ def page_shows(served: Served, path: str, text: str) -> Callable[[], bool]:
     return lambda: text in served.get(path).text
 
 
-def start(site: Path, drafts: bool = True, config: Path | None = None) -> Served:
+def start(site: Path, drafts: bool = True, config: Path | None = None, quiet: bool = False) -> Served:
     out: list[str] = []
     err: list[str] = []
-    server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append, config=config)
+    server = DevServer(site, "127.0.0.1", 0, drafts=drafts, out=out.append, err=err.append, config=config,
+                       quiet=quiet)
     served = Served(server, site, out, err)
     watcher = server.watcher.handler
     handle = watcher.on_any_event
@@ -262,6 +263,19 @@ def test_an_edit_rebuilds_and_the_page_shows_it(served: Served) -> None:
     wait_until(page_shows(served, A_URL, "Edited body text"), "the edit to be served")
     assert served.status()["build"] == before + 1
     assert any(f"Rebuilt after a change to {A_MD} in " in line for line in served.out), served.out
+
+
+def test_quiet_prints_the_address_and_problems_only(tmp_path: Path) -> None:
+    served = start(serve_site(tmp_path), quiet=True)
+    try:
+        served.write(A_MD, briefing("Edited quietly"))
+        wait_until(page_shows(served, A_URL, "Edited quietly"), "the edit")
+        served.write(A_MD, briefing("Broken").replace("date: 2016-08-02", "date: 2016-13-45"))
+        wait_until(lambda: served.status()["errors"], "the broken build")
+    finally:
+        served.server.stop()
+    assert len(served.out) == 1 and served.out[0].startswith("Serving 1 briefing at http://"), served.out
+    assert any(f"{A_MD}:3:7: error:" in line for line in served.err), served.err
 
 
 def test_quick_edits_give_one_rebuild(served: Served) -> None:

@@ -79,8 +79,10 @@ class DevServer:
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, *,
                  drafts: bool = True, out: Say = print, err: Say | None = None,
-                 future: bool = False, base_url: str | None = None, config: Path | None = None) -> None:
+                 future: bool = False, base_url: str | None = None, config: Path | None = None,
+                 quiet: bool = False) -> None:
         self.root = root.resolve()
+        self._quiet = quiet  # only the address served and problems: no line for each rebuild
         self._started = False  # the start's own build is done (the later ones are announced)
         self.host = host
         self.requested_port = port
@@ -338,7 +340,9 @@ class DevServer:
         # Removed files are among the changed ones, but not among the site's.
         removed = sum(name not in new for name in changed)
         gone = f", {removed} removed" if removed else ""
-        if self._snapshot.build > 1:
+        if self._quiet:
+            pass
+        elif self._snapshot.build > 1:
             self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(result.seconds)}: "
                      f"{len(changed) - removed} of {len(new)} files changed{gone}")
         elif self._started:  # the first good build of a preview that started on a broken site
@@ -426,11 +430,12 @@ def _print_stderr(line: str) -> None:
 
 def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = True,
         open_browser: bool = False, out: Say = print, err: Say | None = None,
-        future: bool = False, base_url: str | None = None, config: Path | None = None) -> int:
+        future: bool = False, base_url: str | None = None, config: Path | None = None,
+        quiet: bool = False) -> int:
     """`briefgen serve`: serve and rebuild until Ctrl-C; returns 0."""
     server = DevServer(root, host.strip("[]") if host.startswith("[") else host, port,
                        drafts=drafts, out=out, err=err, future=future, base_url=base_url,
-                       config=config)
+                       config=config, quiet=quiet)
     _stop_on_terminate()
     try:
         server.start()
@@ -445,7 +450,8 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = Tr
             server.stop()
         finally:
             _restore_interrupts(previous)
-    server.say("Stopped.")
+    if not quiet:
+        server.say("Stopped.")
     return 0
 
 
