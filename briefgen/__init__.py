@@ -8,5 +8,6 @@ __version__ = "0.1.0"
 # (2: topics and publishers in A-to-Z order with accents folded; 3: citations wrapped onto a
 # second line; 4: every spelling of a paragraph locator merged in the Sources list; 5: every
 # address in a feed entry absolute, no screen-reader text in feeds; 6: the language written as
-# a BCP 47 tag; 7: the passages of paragraph locators that list several numbers or ranges).
-OUTPUT_VERSION = 7
+# a BCP 47 tag; 7: the passages of paragraph locators that list several numbers or ranges;
+# 8: a month and its year in the language's order, headings begun with a capital).
+OUTPUT_VERSION = 8

@@ -1287,6 +1287,29 @@ def test_dates_kept_between_builds_follow_the_language_and_patterns(tmp_path: Pa
     assert tree_bytes(tmp_path / "clean") == tree_bytes(root / "output")
 
 
+@pytest.mark.parametrize(("language", "month", "day", "description"), [
+    ("ja", "2016年8月", "2016年8月5日 金曜日", "2016年8月"),
+    ("ru", "Август 2016 г.", "Пятница, 5 августа 2016 г.", "август 2016\u202fг."),  # text_of: spaces
+    ("es", "Agosto de 2016", "Viernes, 5 de agosto de 2016", "agosto de 2016"),
+    ("en", "August 2016", "Friday 5 August 2016", "August 2016"),
+])
+def test_a_month_and_its_year_read_as_the_language_writes_them(tmp_path: Path, language: str, month: str,
+                                                               day: str, description: str) -> None:
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05T10:00:00\n---\nText.\n"}
+    root = make_site(tmp_path, files, CONFIG.replace('language = "en"', f'language = "{language}"'))
+    build_ok(root)
+    out = root / "output"
+    month_page = page(out, "2016/08/")
+    assert text_of(month_page.find("h1")) == month
+    assert " ".join(month_page.find("title").text.split()).startswith(month)
+    assert description in month_page.find("meta", attrs={"name": "description"})["content"]
+    assert [text_of(a) for a in page(out, "2016/").select(".period-list a")] == [month]
+    assert text_of(page(out, "").select_one(".day__heading")) == day
+    breadcrumb = [text_of(a) for a in page(out, "2016/08/05/").select("main a")]
+    assert month in breadcrumb, breadcrumb
+
+
 def _catalog(language: str = "en") -> Catalog:
     catalog, problems = load_catalog(language, [REPO / "themes" / "default" / "templates"])
     assert not problems

@@ -59,6 +59,7 @@ class Catalog:
     _wall_clock: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     # The language's plural rule and direction of writing, as Babel's data or the cache gives them.
     _facts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _months_of_years: dict[tuple[int, int], str] = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def locale(self) -> Locale:
@@ -233,6 +234,17 @@ class Catalog:
             fields = {value[0] for kind, value in tokenize_pattern(named.pattern if named else pattern)
                       if kind == "field"}
             found = self._wall_clock[pattern] = fields <= _WALL_CLOCK_FIELDS
+        return found
+
+    def month_of_year(self, year: int, month: int) -> str:
+        """"March 2024", "2024年3月", "marzo de 2024": a month and its year in the language's own
+        order and words (CLDR's yMMMM), as it reads inside a sentence."""
+        found = self._months_of_years.get((year, month))
+        if found is None:
+            from babel.dates import format_skeleton  # see _KEPT_KINDS
+
+            found = self._months_of_years[(year, month)] = str(
+                format_skeleton("yMMMM", dt.date(year, month, 1), locale=self.locale))
         return found
 
     def month(self, month: int) -> str:

@@ -28,7 +28,16 @@ from briefgen.render import feeds
 from briefgen.render.codegen import JoinedOutput
 from briefgen.render.relative import relative_links
 from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders
-from briefgen.render.views import FeedLink, Link, PeriodView, SiteView, Views, a_to_z, language_tag
+from briefgen.render.views import (
+    FeedLink,
+    Link,
+    PeriodView,
+    SiteView,
+    Views,
+    a_to_z,
+    as_heading,
+    language_tag,
+)
 from briefgen.search.index import SearchFiles
 from briefgen.site import kinds, urls
 from briefgen.site.kinds import FEED_SIZE, KINDS, SOURCES_PARTIAL, PageKind, page_slice
@@ -326,22 +335,27 @@ class Renderer:
 
     def _period(self, spec: PageSpec) -> bytes:
         views, site = self.views, self.site
-        month_name, date_display = views.month_name, views.date_display
+        date_display = views.date_display
+
+        def month_of_year(year: int, month: int) -> str:
+            return as_heading(views.month_of_year(year, month))
+
+        in_sentence = None  # the period's name inside a sentence, where it differs from its title
         if spec.kind is kinds.YEAR:
             (y,) = spec.args
             count = len(site.years[y])
             period = PeriodView("year", str(y), views.href(urls.year(y)), count)
             parent = None
             children = [
-                Link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)), len(site.months[(y, m)]))
+                Link(month_of_year(y, m), views.href(urls.month(y, m)), len(site.months[(y, m)]))
                 for _, m in site.months_of_year[y]
             ]
             briefings: Sequence[int] = ()
         elif spec.kind is kinds.MONTH:
             y, m = spec.args
             indexes = site.months[(y, m)]
-            period = PeriodView("month", f"{month_name(y, m)} {y}", views.href(urls.month(y, m)),
-                                  len(indexes))
+            period = PeriodView("month", month_of_year(y, m), views.href(urls.month(y, m)), len(indexes))
+            in_sentence = views.month_of_year(y, m)
             parent = Link(str(y), views.href(urls.year(y)))
             children = [
                 Link(date_display(dt.date(*key)), views.href(urls.day(*key)), len(site.days[key]))
@@ -353,11 +367,11 @@ class Renderer:
             indexes = site.days[(y, m, d)]
             period = PeriodView("day", date_display(dt.date(y, m, d)), views.href(urls.day(y, m, d)),
                                   len(indexes))
-            parent = Link(f"{month_name(y, m)} {y}", views.href(urls.month(y, m)))
+            parent = Link(month_of_year(y, m), views.href(urls.month(y, m)))
             children = []
             briefings = indexes
         return self._template("period.html", spec, period.title,
-                              self.catalog.text("Briefings of {period}", period=period.title),
+                              self.catalog.text("Briefings of {period}", period=in_sentence or period.title),
                               period=period, parent=parent, children=tuple(children),
                               briefings=views.summaries(briefings))
 

@@ -33,6 +33,12 @@ def month_name(year: int, month: int) -> str:
     return dt.date(year, month, 1).strftime("%B")
 
 
+def as_heading(text: str) -> str:
+    """A text that begins a heading or a title, its first letter a capital: a date or a month
+    reads "суббота, 2 марта" or "mars 2024" in a sentence, "Суббота" and "Mars" at its head."""
+    return text[:1].upper() + text[1:]
+
+
 def date_iso(value: dt.date) -> str:
     return value.isoformat()
 
@@ -299,6 +305,9 @@ class Views:
     def month_name(self, year: int, month: int) -> str:
         return self.catalog.month(month)
 
+    def month_of_year(self, year: int, month: int) -> str:
+        return self.catalog.month_of_year(year, month)
+
     def time_display(self, b: Briefing) -> str | None:
         return self.catalog.time(b.date) if isinstance(b.doc.date, dt.datetime) else None
 
@@ -317,7 +326,7 @@ class Views:
                 date_display=self.date_display(b.date), summary=b.summary,
                 topics=self.topic_refs(b.topic_slugs), draft=b.draft,
                 source_count=len(b.sources), time_display=self.time_display(b),
-                day_iso=self.day_iso(b.date), day_heading=self.catalog.day_heading(b.date),
+                day_iso=self.day_iso(b.date), day_heading=as_heading(self.catalog.day_heading(b.date)),
                 reading_minutes=reading_minutes(b.body.word_count),
             )
             if self.keep_summaries:
@@ -476,7 +485,7 @@ class Views:
         entries = []
         for year, indexes in sorted(self.site.years.items(), reverse=True):
             year_months = tuple(
-                MonthEntry(y, m, self.month_name(y, m), self.href(urls.month(y, m)),
+                MonthEntry(y, m, as_heading(self.month_name(y, m)), self.href(urls.month(y, m)),
                            len(months[(y, m)]))
                 for y, m in self.site.months_of_year[year]
             )
