@@ -107,6 +107,17 @@ def _known_timezone(value: str) -> str | None:
     return None
 
 
+# A language tag as BCP 47 writes it: a language of two or three letters, then subtags of
+# script, region and variants ("en", "pt-BR", "zh-Hant-TW", "sr_Latn", "zh-min-nan").
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _language_tag(value: str) -> str | None:
+    if not _LANGUAGE_TAG.fullmatch(value):
+        return (f"must be a language tag such as 'en', 'de' or 'pt-BR', not {value!r}")
+    return None
+
+
 def _positive(value: int) -> str | None:
     return None if value >= 1 else f"must be at least 1, not {value}"
 
@@ -133,7 +144,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
     "site": {
         "title": (str, None),
         "base_url": (str, _absolute_http_url),
-        "language": (str, None),
+        "language": (str, _language_tag),
         "timezone": (str, _known_timezone),
         "description": (str, None),
         "theme": (str, _theme_name),

@@ -18,7 +18,11 @@ SETTING_DOCS: dict[tuple[str, str], str] = {
                           "for `https://bücher.example/café/`). `build --base-url` overrides it.",
     ("site", "language"): "The language of the content and of the interface: `<html lang>`, every "
                           "interface string and date format (catalogs ship for `en`, `de`, `fr`, `es`, `ru`, "
-                          "`zh`, `ja`; a theme or the site can add one in `templates/i18n/<language>.toml`). "
+                          "`zh`, `ja`; a theme or the site can add one in `templates/i18n/<language>.toml`, "
+                          "whose name may be written with `-` or `_`, in any case). A tag with a region or "
+                          "script reads its language's catalog, then its own (`de-AT`: `de.toml`, then "
+                          "`de-AT.toml`); Chinese in traditional characters (`zh-Hant`, `zh-TW`, `zh-HK`) "
+                          "does not read `zh.toml`, which is in simplified characters. "
                           "Right-to-left languages (`ar`, `he`, `fa`...) get `dir=\"rtl\"` and a "
                           "mirrored layout.",
     ("site", "timezone"): "IANA name of the timezone for dates and times written without an offset; "

@@ -1310,6 +1310,36 @@ def test_a_month_and_its_year_read_as_the_language_writes_them(tmp_path: Path, l
     assert month in breadcrumb, breadcrumb
 
 
+@pytest.mark.parametrize(("language", "archive"), [
+    ("DE", "Archiv"),  # a tag's case is no matter
+    ("de_AT", "Archiv"),
+    ("zh-CN", "\u5f52\u6863"),
+    ("zh-TW", "Archive"),  # zh.toml is in simplified characters: not for traditional ones
+    ("zh-Hant", "Archive"),
+    ("pt_BR", "Arquivo"),  # the site's own catalog, its file named pt-br.toml
+    ("pt-BR", "Arquivo"),
+])
+def test_a_language_finds_its_catalog_by_any_spelling_of_its_tag(tmp_path: Path, language: str,
+                                                                 archive: str) -> None:
+    files: dict[str, str | bytes] = {"content/briefings/a.md": MINIMAL,
+                                     "templates/i18n/pt-br.toml": '[strings]\n"Archive" = "Arquivo"\n'}
+    root = make_site(tmp_path, files, CONFIG.replace('language = "en"', f'language = "{language}"'))
+    build_ok(root)
+    links = [text_of(a) for a in page(root / "output", "").select("header nav a, footer a")]
+    assert archive in links, links
+
+
+@pytest.mark.parametrize("language", ["", "en US", "english", "x-klingon", "de-"])
+def test_a_language_that_is_no_tag_is_an_error_at_it(tmp_path: Path, language: str) -> None:
+    root = make_site(tmp_path, {"content/briefings/a.md": MINIMAL},
+                     CONFIG.replace('language = "en"', f'language = "{language}"'))
+    result = run_cli("build", root)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    line = CONFIG.splitlines().index('language = "en"') + 1
+    assert f"briefgen.toml:{line}:1: error: site.language must be a language tag" in result.stderr, \
+        result.stderr
+
+
 def _catalog(language: str = "en") -> Catalog:
     catalog, problems = load_catalog(language, [REPO / "themes" / "default" / "templates"])
     assert not problems

@@ -275,20 +275,47 @@ def _locale(language: str) -> Locale:
         return Locale.parse("en")
 
 
+# Chinese in traditional characters, by script or by where it is written: the catalog of `zh`
+# alone, in simplified characters, is not theirs.
+_TRADITIONAL_CHINESE = frozenset({"hant", "tw", "hk", "mo"})
+
+
+def catalog_names(language: str) -> list[str]:
+    """The catalogs a language reads, most general first, as compared names (lower case, "-"
+    between subtags): "de-AT" reads "de" then "de-at"; "pt_BR" "pt" then "pt-br"; "zh-Hant-TW"
+    "zh-hant" then "zh-hant-tw", never "zh"."""
+    subtags = [part for part in re.split(r"[-_]", language.lower()) if part]
+    if not subtags:
+        return []
+    names = ["-".join(subtags[:count]) for count in range(1, len(subtags) + 1)]
+    if subtags[0] == "zh" and _TRADITIONAL_CHINESE & set(subtags[1:]):
+        names.remove("zh")
+    return names
+
+
+def _catalog_files(folder: Path) -> dict[str, Path]:
+    """A folder's catalogs by compared name: a file may be named "pt_BR.toml" or "pt-br.toml"."""
+    found: dict[str, Path] = {}
+    for path in sorted((folder / CATALOG_FOLDER).glob("*.toml")):
+        found.setdefault(path.stem.lower().replace("_", "-"), path)
+    return found
+
+
 def load_catalog(language: str, folders: Iterable[Path],
                  root: Path | None = None) -> tuple[Catalog, list[Diagnostic]]:
     """Merge `i18n/<language>.toml` (and the base language's, for "de-AT") from folders,
-    listed most specific first; problems name files relative to root when inside it."""
-    base = language.split("-")[0].split("_")[0]
-    names = [f"{base}.toml"] + ([f"{language}.toml"] if language != base else [])
+    listed most specific first; problems name files relative to root when inside it. Names
+    are compared without case and with "-" and "_" alike (see catalog_names)."""
+    names = catalog_names(language)
     strings: dict[str, str] = {}
     plurals: dict[str, dict[str, str]] = {}
     formats: dict[str, str] = {}
     problems: list[Diagnostic] = []
     for folder in reversed(list(folders)):
+        files = _catalog_files(folder) if (folder / CATALOG_FOLDER).is_dir() else {}
         for name in names:
-            path = folder / CATALOG_FOLDER / name
-            if not path.is_file():
+            path = files.get(name)
+            if path is None or not path.is_file():
                 continue
             shown = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
             try:
