@@ -1289,7 +1289,7 @@ def test_dates_kept_between_builds_follow_the_language_and_patterns(tmp_path: Pa
 
 @pytest.mark.parametrize(("language", "month", "day", "description"), [
     ("ja", "2016年8月", "2016年8月5日 金曜日", "2016年8月"),
-    ("ru", "Август 2016 г.", "Пятница, 5 августа 2016 г.", "август 2016\u202fг."),  # text_of: spaces
+    ("ru", "Август 2016 г.", "Пятница, 5 августа 2016 г.", "август 2016\u202fг."),  # noqa: RUF001 - text_of: spaces
     ("es", "Agosto de 2016", "Viernes, 5 de agosto de 2016", "agosto de 2016"),
     ("en", "August 2016", "Friday 5 August 2016", "August 2016"),
 ])
