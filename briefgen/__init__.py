@@ -9,5 +9,6 @@ __version__ = "0.1.0"
 # second line; 4: every spelling of a paragraph locator merged in the Sources list; 5: every
 # address in a feed entry absolute, no screen-reader text in feeds; 6: the language written as
 # a BCP 47 tag; 7: the passages of paragraph locators that list several numbers or ranges;
-# 8: a month and its year in the language's order, headings begun with a capital).
-OUTPUT_VERSION = 8
+# 8: a month and its year in the language's order, headings begun with a capital; 9: the links
+# back from footnotes titled in the site's language).
+OUTPUT_VERSION = 9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -1338,6 +1339,20 @@ def test_a_language_that_is_no_tag_is_an_error_at_it(tmp_path: Path, language: s
     line = CONFIG.splitlines().index('language = "en"') + 1
     assert f"briefgen.toml:{line}:1: error: site.language must be a language tag" in result.stderr, \
         result.stderr
+
+
+def test_a_footnotes_link_back_is_titled_in_the_sites_language(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05\n---\nText[^1].\n\n[^1]: A note.\n"}
+    root = make_site(tmp_path, files, CONFIG.replace('language = "en"', 'language = "ru"'))
+    build_ok(root)
+    (link,) = page(root / "output", "2016/08/05/first/").select("a.footnote-backref")
+    assert link["title"] == "Вернуться к сноске 1" and link["href"] == "#fnref:1"
+    assert 'title="Вернуться к сноске 1"' in html.unescape((root / "output/feed.xml").read_text("utf-8"))
+    (root / "briefgen.toml").write_text(CONFIG, encoding="utf-8")
+    build_ok(root)
+    (link,) = page(root / "output", "2016/08/05/first/").select("a.footnote-backref")
+    assert link["title"] == "Back to reference 1"
 
 
 def _catalog(language: str = "en") -> Catalog:

@@ -566,11 +566,13 @@ def _template_strings() -> set[str]:
         # Called, t("..."), or as a filter, "..." | t, as the default theme does.
         found |= set(re.findall(r"""\bt\(\s*["']([^"']+)["']""", source))
         found |= set(re.findall(r"""["']([^"']+)["']\s*\|\s*t\b""", source))
-    renderer = (REPO / "briefgen/render/renderer.py").read_text(encoding="utf-8")
-    found |= set(re.findall(r"""\b(?:t|text)\(\s*"([^"]+)\"""", renderer))
+    for module in ("renderer.py", "views.py"):
+        code = (REPO / "briefgen/render" / module).read_text(encoding="utf-8")
+        found |= set(re.findall(r"""\b(?:t|text)\(\s*"([^"]+)\"""", code))
     # Strings of the page chrome, of a briefing's page and of the search page: each way of
     # writing them in a template is read.
-    assert {"Skip to content", "{n} min read", "Curated by {names}", "“corri”", "quotes"} <= found
+    assert {"Skip to content", "{n} min read", "Curated by {names}", "“corri”", "quotes",
+            "Back to reference {n}"} <= found
     return found
 
 

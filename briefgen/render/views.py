@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from briefgen.content.markup import CONTENT_LINK_PREFIX, resolve_content_links
 from briefgen.content.records import BriefingDoc, PageDoc, Source
@@ -23,6 +24,11 @@ from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_
 from briefgen.site.urls import UrlScheme
 
 WORDS_PER_MINUTE = 230
+
+
+_FOOTNOTE_BACKREF = 'class="footnote-backref"'
+# Python-Markdown's footnote link back, as content/markup.py's settings title it.
+_BACKREF_TITLE = re.compile(r'(class="footnote-backref" href="#fnref:[^"]*") title="Back to reference (\d+)"')
 
 
 def date_display(value: dt.date) -> str:
@@ -361,6 +367,8 @@ class Views:
         return self._citers
 
     def body_html(self, html: str) -> Markup:
+        if _FOOTNOTE_BACKREF in html:
+            html = self._backrefs_in_language(html)
         if CONTENT_LINK_PREFIX not in html:
             return Markup(html)
         # Each link's URL made when met: a table of every content file's, made once, was
@@ -372,6 +380,16 @@ class Views:
             return None if url is None else href(url)
 
         return Markup(resolve_content_links(html, url_of))
+
+    def _backrefs_in_language(self, html: str) -> str:
+        """The footnotes' links back, titled in the site's language: the body, converted once
+        for any language, names them in English (content/markup.py)."""
+        text = self.catalog.text
+
+        def titled(found: re.Match[str]) -> str:
+            return f'{found.group(1)} title="{escape(text("Back to reference {n}", n=found.group(2)))}"'
+
+        return _BACKREF_TITLE.sub(titled, html)
 
     def briefing(self, index: int, page: bool = False) -> BriefingView:
         """A briefing as its page (page=True: with related briefings and JSON-LD) or a feed shows it."""
