@@ -163,7 +163,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 7
+    assert meta["documents"] == 6 and meta["format"] == 8
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -678,14 +678,37 @@ def test_letters_readers_take_for_plain_ones_are_folded_to_them() -> None:
         "kobenhavn", "lodz", "da", "nang", "aero", "oeuvre", "strasse", "strasse", "diyarbakir", "thorr"]
     # The word-final sigma of lower case is the sigma a word begins with.
     assert words("ΚΟΣ ΚΟΣΜΟΣ κόσμος") == ["κοσ", "κοσμοσ", "κοσμοσ"]
-    # Unseen soft hyphens join; combining marks past the first plane go, as in the browser.
+    # Unseen soft hyphens join. The marks that make a script's letters stay, in its words:
+    # Brahmi's vowel sign, the kana's voicing (ガス, gas, is not カス, dregs), Devanagari's vowel
+    # signs and virama (a word, not its pieces), Thai's tone marks (ข้าว, rice, is not ขาว, white).
     assert words("Bundes\u00adverfassungs\u00adgericht") == ["bundesverfassungsgericht"]
-    assert words("\U00011013\U00011038\U00011013") == ["\U00011013\U00011013"]
+    assert words("\U00011013\U00011038\U00011013") == ["\U00011013\U00011038\U00011013"]
+    assert words("ガス カス ｶﾞｽ") == ["ガス", "カス", "ガス"]
+    assert words("हिन्दी किताब") == ["हिन्दी", "किताब"]
+    assert words("ข้าว ขาว") == ["ข้", "้า", "าว", "ขา", "าว"]
+    # Accents, and Hebrew's and Arabic's vowel points, still go.
+    assert words("Élysée שָׁלוֹם مَرْحَبًا") == ["elysee", "שלום", "مرحبا"]
     # In a body, inline elements join what they split; citation and footnote numbers are not words.
     body = ('<p>CO<sub>2</sub> in the 10<sup>th</sup> round, un<em>believ</em>able'
             '<sup class="citation" id="cite-ref-1-1"><a href="#source-1">1</a></sup>.'
             '<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">2</a></sup></p><p>Next</p>')
     assert words(index_text(body)) == ["co2", "in", "the", "10th", "round", "unbelievable", "next"]
+
+
+def test_every_mark_folding_keeps_is_where_the_index_looks_for_one() -> None:
+    """The plainer split of a text without a kept mark must never meet one: every mark below
+    U+0800 and from U+2000 to U+2FFF is one that folding takes out."""
+    import unicodedata
+
+    from briefgen.search.text import DIACRITIC_SPANS
+
+    def taken_out(code: int) -> bool:
+        return (any(first <= code <= last for first, last in DIACRITIC_SPANS)
+                and unicodedata.category(chr(code)) in ("Mn", "Me"))
+
+    outside = [hex(code) for code in [*range(0x300, 0x800), *range(0x2000, 0x3000)]
+               if unicodedata.category(chr(code))[0] == "M" and not taken_out(code)]
+    assert outside == []
 
 
 # Briefings whose words only folding, markup or a long list of candidates make findable.
@@ -698,6 +721,9 @@ FOLDING_FILES = {
         "10<sup>th</sup> round, un*believ*able.\n"),
     "content/briefings/2020/thai.md": (
         "---\ntitle: Bangkok notes\ndate: 2020-01-03\n---\nกรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย\n"),
+    "content/briefings/2020/marks.md": (
+        "---\ntitle: Marks that make letters\ndate: 2020-01-02\n---\n"
+        "ガスの値段。ข้าวราคาสูง। हिन्दी में काम।\n"),
     "content/briefings/2020/phrase.md": (
         "---\ntitle: Old notes\ndate: 2020-01-01\n---\nA quiet gamma week with alpha beta inside.\n"),
 }
@@ -723,6 +749,13 @@ def test_folded_letters_marked_words_and_inline_markup_are_found(folding_server:
     thai = "/brief/2020/01/03/bangkok-notes/"
     for query in ["กรุงเทพ", "เมืองหลวง", "ประเทศไทย"]:
         assert type_query(tab, folding_server, query) == [thai], query
+    # A script's own marks tell its words apart.
+    marks = "/brief/2020/01/02/marks-that-make-letters/"
+    for query, found in [("ガス", [marks]), ("カス", []), ("ข้าว", [marks]), ("ขาว", []),
+                         ("काम", [marks]), ("कम", []), ("हिन्दी", [marks])]:
+        assert type_query(tab, folding_server, query) == found, query
+    type_query(tab, folding_server, "हिन्दी")
+    assert marked(tab, "#search-results .search-result__snippet mark") == ["हिन्दी"]
     # Marked as written, combining marks included.
     type_query(tab, folding_server, "kobenhavn eleonore cafe")
     assert marked(tab, "#search-results .search-result__snippet mark") == [
@@ -850,12 +883,12 @@ def test_chinese_and_japanese_runs_are_indexed_by_pairs_of_characters() -> None:
     # A run of CJK characters: each pair of neighbours; one character alone is itself.
     assert words("贸易协定。") == ["贸易", "易协", "协定"]
     assert words("中、越") == ["中", "越"]
-    # Other scripts in the same run of letters stay words; folding comes first (が is か, and
-    # half-width katakana are full-width).
+    # Other scripts in the same run of letters stay words; folding comes first (half-width
+    # katakana are full-width; が stays が, its voicing mark part of it).
     assert words("iPhone手机销量") == ["iphone", "手机", "机销", "销量"]
-    assert words("会議が ｶﾞｲﾄﾞ") == ["会議", "議か", "カイ", "イト"]
-    # Korean is written with spaces: a word (of jamo, as NFKD leaves Hangul).
-    assert words("𠀀𠀁 Ελληνικά 서울에서") == ["𠀀𠀁", "ελληνικα", fold("서울에서")]
+    assert words("会議が ｶﾞｲﾄﾞ") == ["会議", "議が", "ガイ", "イド"]
+    # Korean is written with spaces: a word of syllables.
+    assert words("𠀀𠀁 Ελληνικά 서울에서") == ["𠀀𠀁", "ελληνικα", "서울에서"] == ["𠀀𠀁", "ελληνικα", fold("서울에서")]
     assert prefix_term("贸易") is None and prefix_term("dalton") == "dal*"
 
 
@@ -996,7 +1029,9 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
                "København Łódź Đà Nẵng ÆRØ Œuvre STRAẞE Diyarbakır IĞDIR Þórr Ħal",  # noqa: RUF001
                "ΚΟΣΜΟΣ κόσμος ΟΔΟΣ ς", "Bundes\u00adverfassungs\u00adgericht",
                "Cafe\u0301 \U0001e900\U0001e944\U0001e923 \U00011013\U00011038",
-               "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย ๒๕๖๗ ฿5", "ພາສາລາວ ភាសាខ្មែរ မြန်မာစာ"]
+               "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย ๒๕๖๗ ฿5", "ພາສາລາວ ភាសាខ្មែរ မြန်မာစာ",
+               "ガス カス ビル ｶﾞｲﾄﾞ 東京で会議 서울에서", "हिन्दी किताब काम ক্ষ ਪੰਜਾਬ", "ข้าว ขาว",
+               "שָׁלוֹם مَرْحَبًا \u0301x a\u20dd \u0e4eก \u07ff\u0800\u0901 \u1fff\u3099 \u2cef\u2c80\u2cef ދިވެހި"]
     tab.goto(f"{server}/brief/search/")
     tab.wait_for_selector("#search-q", state="visible")
     for text in samples:

@@ -29,19 +29,61 @@ _CITATION = re.compile(r'<sup (?:class="citation"|id="fnref)[^>]*>.*?</sup>', re
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dd|dt|blockquote|pre)>|<br\s*/?>", re.I)
 
 
-@functools.cache
-def _marks() -> re.Pattern[str]:
-    """The combining marks of the Basic Multilingual Plane, as one character class."""
-    marks = "".join(chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
-    return re.compile(f"[{re.escape(marks)}]+")
+# The combining marks folding takes out (those of these blocks that are marks, Mn or Me): the accents of
+# Latin, Greek and Cyrillic, which readers type or leave out at will, Hebrew's and Arabic's vowel
+# points, and variation selectors. Every other mark is part of its word: Devanagari's vowel
+# signs and virama, Thai's vowels and tones, the kana's voicing marks (ガス is not カス).
+# `static/search.js` takes out the same (DIACRITICS).
+# Those of Syriac, Thaana, N'Ko, Coptic and Tifinagh are its points too: every mark below U+0800
+# and from U+2000 to U+2FFF is one, so that a mark kept is always where _mark_bearing looks.
+DIACRITIC_SPANS = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0x061A),
+                   (0x064B, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0711, 0x0711),
+                   (0x0730, 0x074A), (0x07A6, 0x07B0), (0x07EB, 0x07F3), (0x07FD, 0x07FD),
+                   (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0x2CEF, 0x2CF1),
+                   (0x2D7F, 0x2D7F), (0x2DE0, 0x2DFF), (0xFB1E, 0xFB1E), (0xFE00, 0xFE0F),
+                   (0xFE20, 0xFE2F), (0xE0100, 0xE01EF))
 
 
 @functools.cache
-def _astral_marks() -> re.Pattern[str]:
-    """The combining marks past the Basic Multilingual Plane (Brahmi, Chakma, Adlam, the
-    variation selectors...), apart: finding them costs as much again, and few texts hold any."""
-    found = (chr(c) for plane in (range(0x10000, 0x20000), range(0xE0000, 0xE1000)) for c in plane)
-    return re.compile(f"[{re.escape(''.join(c for c in found if unicodedata.category(c) == 'Mn'))}]+")
+def _diacritic_chars() -> str:
+    return "".join(c for first, last in DIACRITIC_SPANS for c in map(chr, range(first, last + 1))
+                   if unicodedata.category(c) in ("Mn", "Me"))
+
+
+@functools.cache
+def _diacritics() -> re.Pattern[str]:
+    """Those of the first plane: a class with none past it is looked up by a table of bits."""
+    return re.compile(f"[{re.escape(''.join(c for c in _diacritic_chars() if ord(c) < 0x10000))}]+")
+
+
+@functools.cache
+def _astral_diacritics() -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(''.join(c for c in _diacritic_chars() if ord(c) >= 0x10000))}]+")
+
+
+@functools.cache
+def _kept_marks() -> tuple[str, str]:
+    """The combining marks folding keeps, as the contents of two character classes: those of
+    UNSPACED_CHARS's scripts (Thai's...), and the others. Made once in a process that meets a
+    text of such scripts (about 18 ms: every code point of the first two planes is looked at)."""
+    taken = set(_diacritic_chars())
+    marks = [c for c in map(chr, range(0x0300, 0x20000))
+             if unicodedata.category(c)[0] == "M" and c not in taken]
+    unspaced = re.compile(f"[{UNSPACED_CHARS}]")
+    return (re.escape("".join(c for c in marks if unspaced.match(c))),
+            re.escape("".join(c for c in marks if not unspaced.match(c))))
+
+
+# Where folding may leave a mark: a script from U+0800 to U+1FFF (Devanagari, Thai...) or from
+# U+3000 on (kana...); not Latin, Greek, Cyrillic, Hebrew or Arabic, whose marks it takes out,
+# nor U+2000-2FFF's punctuation and symbols. Found by the first byte of their UTF-8 (E0, E1,
+# E3 to F4), all else taken out in one call; the words of a text without one are split by the
+# plainer _WORD. `static/search.js` has the same ranges (MARK_BEARING).
+_NOT_MARK_BEARING_BYTES = bytes(b for b in range(256) if not (b in (0xE0, 0xE1) or 0xE3 <= b <= 0xF4))
+
+
+def _mark_bearing(text: str) -> bool:
+    return bool(text.encode("utf-8", "surrogatepass").translate(None, _NOT_MARK_BEARING_BYTES))
 
 
 # Letters that decomposing leaves whole, though readers take them for a plain letter or two
@@ -56,18 +98,29 @@ _FOLDED_LETTERS = (
 
 
 def fold(text: str) -> str:
-    """Case and accents folded: "Élysée" and "elysee" are one word; other scripts stay letters."""
+    """Case and accents folded: "Élysée" and "elysee" are one word; other scripts keep the marks
+    that make their letters (see DIACRITIC_SPANS)."""
+    return _folded(text)[0]
+
+
+def _folded(text: str) -> tuple[str, bool]:
+    """fold's text, and whether it may hold a mark folding keeps (_mark_bearing)."""
     if text.isascii():
-        return text.lower()
-    folded = _marks().sub("", unicodedata.normalize("NFKD", text))
+        return text.lower(), False
+    folded = _diacritics().sub("", unicodedata.normalize("NFKD", text))
     # A character past the first plane is two in UTF-16: a test far cheaper than max().
     if len(folded.encode("utf-16-le", "surrogatepass")) != 2 * len(folded):
-        folded = _astral_marks().sub("", folded)
+        folded = _astral_diacritics().sub("", folded)
     folded = folded.lower()
+    bearing = _mark_bearing(folded)
+    if bearing and not unicodedata.is_normalized("NFC", folded):
+        # Composed again where a mark kept has a letter of its own (ガ, 서): a pair of Japanese
+        # characters is two of them, a word of Korean its syllables.
+        folded = unicodedata.normalize("NFC", folded)
     for letter, plain in _FOLDED_LETTERS:
         if letter in folded:
             folded = folded.replace(letter, plain)
-    return folded
+    return folded, bearing
 
 
 # Punctuation typography puts into most texts (quotes, dashes, ellipsis, no-break space,
@@ -125,10 +178,37 @@ def unspaced_letter() -> re.Pattern[str]:
     return re.compile(UNSPACED_LETTER)
 
 
-# A run of such letters, or of other letters and digits (_WORD's, less those).
+# A run of such letters, or of other letters and digits (_WORD's, less those); with marks, each
+# with the marks folding keeps that are of its kind.
 @functools.cache
-def _unspaced_run_or_word() -> re.Pattern[str]:
-    return re.compile(f"({UNSPACED_LETTER}+)|([^\\W_{UNSPACED_CHARS}]+)")
+def _unspaced_run_or_word(marks: bool) -> re.Pattern[str]:
+    if not marks:
+        return re.compile(f"({UNSPACED_LETTER}+)|([^\\W_{UNSPACED_CHARS}]+)")
+    inside, outside_marks = _kept_marks()
+    return re.compile(f"((?:{UNSPACED_LETTER}|[{inside}])+)|((?:[^\\W_{UNSPACED_CHARS}]|[{outside_marks}])+)")
+
+
+@functools.cache
+def _kept_mark(astral: bool) -> re.Pattern[str]:
+    """A mark folding keeps, of the first plane, or (astral) past it: a class of the first
+    plane's alone is a table of bits, looked up at once, where one past it is searched."""
+    inside, outside_marks = _kept_marks()
+    found = [c for c in re.sub(r"\\(.)", r"\1", inside + outside_marks) if (ord(c) >= 0x10000) == astral]
+    return re.compile(f"[{re.escape(''.join(found))}]")
+
+
+def _has_kept_mark(folded: str) -> bool:
+    if _kept_mark(False).search(folded):
+        return True
+    # A character past the first plane is two in UTF-16: a test far cheaper than max().
+    return (len(folded.encode("utf-16-le", "surrogatepass")) != 2 * len(folded)
+            and _kept_mark(True).search(folded) is not None)
+
+
+@functools.cache
+def _word_with_marks() -> re.Pattern[str]:
+    inside, outside_marks = _kept_marks()
+    return re.compile(f"(?:[^\\W_]|[{inside}{outside_marks}])+")
 
 
 # Every pair of neighbouring characters, overlapping: found by the regular expression engine,
@@ -141,9 +221,9 @@ def unspaced_terms(run: str) -> list[str]:
     return [run] if len(run) == 1 else _PAIRS.findall(run)
 
 
-def _words_with_unspaced(folded: str) -> list[str]:
+def _words_with_unspaced(folded: str, marks: bool) -> list[str]:
     found: list[str] = []
-    for run, word in _unspaced_run_or_word().findall(folded):
+    for run, word in _unspaced_run_or_word(marks).findall(folded):
         if word:
             found.append(word)
         else:
@@ -165,9 +245,12 @@ def words(text: str) -> list[str]:
                 break
             others = others.replace(mark, b"")
     if others:
-        folded = fold(text)
+        folded, bearing = _folded(text)
+        marks = bearing and _has_kept_mark(folded)
         unspaced = has_unspaced_range(folded) and unspaced_letter().search(folded)
-        return _words_with_unspaced(folded) if unspaced else _WORD.findall(folded)
+        if unspaced:
+            return _words_with_unspaced(folded, marks)
+        return (_word_with_marks() if marks else _WORD).findall(folded)
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from briefgen.site.model import Site
 
-FORMAT = 7  # of the files below; search.js reads this version
+FORMAT = 8  # of the files below; search.js reads this version
 PAGE = "search/"
 META = "search/meta.json"
 
