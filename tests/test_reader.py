@@ -226,7 +226,11 @@ def test_links_that_leave_the_site_are_marked(out: Path) -> None:
     entry = page(out, MAIN_URL).find(id="source-1")
     title = entry.find("cite").find("a")
     assert "external" in title["class"] and title["href"].startswith("https://ledger.example/")
-    assert "(external site)" in text_of(entry)
+    # Said inside the link, so that a link reached by Tab, or listed, says so too.
+    assert text_of(title).endswith("(external site)")
+    for archived in [*entry.select("a.source__archive"),
+                     *page(out, "sources/coast-ledger/").select("a.external")]:
+        assert text_of(archived).endswith("(external site)"), archived
     publisher = entry.find(class_="source__meta").find("a")
     assert publisher["href"] == "/news/sources/coast-ledger/"
     assert "external" not in publisher.get("class", [])

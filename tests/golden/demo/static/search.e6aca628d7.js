@@ -1,24 +1,32 @@
 /* briefgen search: reads the static index under search/ (format described in
    briefgen/site/search_files.py) and shows results on the search page. No dependencies.
 
-   Words are folded and split as briefgen/search/text.py does: NFKD, combining
-   marks dropped, lower case, a few letters made plain (FOLDED), runs of letters and
-   digits of any script; a run of Chinese or Japanese characters as the pairs of its
-   neighbouring characters. */
+   Words are folded and split as briefgen/search/text.py does: NFKD, the combining marks
+   of accents and vowel points dropped (DIACRITICS), lower case, composed again (NFC) where a
+   script's own marks are kept, a few letters made plain (FOLDED); runs of letters, digits
+   and the marks kept, of any script; a run of Chinese or Japanese characters as the pairs of
+   its neighbouring characters. */
 (function () {
   "use strict";
 
-  var FORMAT = 7;
+  var FORMAT = 8;
   var PAGE_SIZE = 10;
   var PHRASE_CHECKS = 30; // candidates read at a time to confirm a quoted phrase
   var MAX_PHRASE_CHECKS = 150; // read while none holds it, before saying so
   var K1 = 1.2, B = 0.75;
   var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
-  var WORD = /[\p{L}\p{N}]+/gu;
+  var WORD = /[\p{L}\p{N}\p{M}]+/gu;
   // A word of a text as shown, whose folding is one word of the index: combining marks and
-  // soft hyphens, which folding drops, stand inside it.
-  var SHOWN_WORD = /[\p{L}\p{N}\p{Mn}\u00ad]+/gu;
+  // soft hyphens stand inside it.
+  var SHOWN_WORD = /[\p{L}\p{N}\p{M}\u00ad]+/gu;
+  // The combining marks folding drops: those of DIACRITIC_SPANS in text.py.
+  var DIACRITICS = new RegExp("(?=[\\p{Mn}\\p{Me}])[\\u0300-\\u036f\\u0483-\\u0489\\u0591-\\u05c7\\u0610-\\u061a" +
+    "\\u064b-\\u065f\\u0670\\u06d6-\\u06ed\\u0711\\u0730-\\u074a\\u07a6-\\u07b0\\u07eb-\\u07f3\\u07fd" +
+    "\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\u2cef-\\u2cf1\\u2d7f\\u2de0-\\u2dff\\ufb1e" +
+    "\\ufe00-\\ufe0f\\ufe20-\\ufe2f\\u{e0100}-\\u{e01ef}]", "gu");
+  // Where a mark folding keeps may stand: _MARK_BEARING in text.py.
+  var MARK_BEARING = /[\u0800-\u1fff\u3000-\u{10ffff}]/u;
   // _FOLDED_LETTERS in text.py.
   var FOLDED = { "æ": "ae", "ð": "d", "đ": "d", "ħ": "h", "ı": "i", "ł": "l", "ø": "o", "œ": "oe",
                  "ß": "ss", "þ": "th", "ŧ": "t", "ς": "σ", "\u00ad": "" };
@@ -87,8 +95,9 @@
   if (nojs) nojs.hidden = true;
 
   function fold(text) {
-    return text.normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase()
-      .replace(FOLDED_LETTER, function (letter) { return FOLDED[letter]; });
+    var folded = text.normalize("NFKD").replace(DIACRITICS, "").toLowerCase();
+    if (MARK_BEARING.test(folded)) folded = folded.normalize("NFC");
+    return folded.replace(FOLDED_LETTER, function (letter) { return FOLDED[letter]; });
   }
 
   /* A run of unspaced letters as the index lists it (unspaced_terms in text.py): one character alone,
