@@ -615,15 +615,22 @@ def test_browser_updates_the_open_page_and_shows_errors(served: Served) -> None:
             page.goto(f"http://127.0.0.1:{served.port}{A_URL}")
             page.wait_for_selector("text=Original body text")
             page.evaluate("window.sameDocument = true")
+            topic = page.locator("main a[href$='/topics/testing/']").first
+            topic.focus()
+            focused = "document.activeElement.getAttribute('href')"
+            assert page.evaluate(focused).endswith("/topics/testing/")
 
             served.write(A_MD, briefing("Live edited text"))
             page.wait_for_selector("text=Live edited text")
-            # Only the body changed: it is swapped in place, without a reload.
+            # Only the body changed: it is swapped in place, without a reload, and the keyboard
+            # is where it was.
             assert page.evaluate("window.sameDocument === true")
+            assert (page.evaluate(focused) or "").endswith("/topics/testing/")
 
             served.write(A_MD, briefing("Broken").replace("date: 2016-08-02", "date: 2016-13-45"))
             overlay = page.wait_for_selector(f"#{OVERLAY_ID}")
             assert overlay is not None
+            assert page.evaluate("document.body.firstElementChild.id") == OVERLAY_ID, "first to Tab to"
             assert f"{A_MD}:3:7: error:" in overlay.inner_text()
             assert page.is_visible("text=Live edited text"), "the last good page stays"
 

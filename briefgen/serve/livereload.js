@@ -21,7 +21,26 @@
     title.textContent = state.title;
     text.setAttribute("style", state.pre); text.textContent = errors.join("\n");
     box.appendChild(close); box.appendChild(title); box.appendChild(text);
-    document.body.appendChild(box);
+    first(box);
+  }
+  // The overlay first in the page, so that its Dismiss button comes first in the tab order.
+  function first(box) { document.body.insertBefore(box, document.body.firstChild); }
+  var served = document.getElementById(state.id);
+  if (served) first(served);
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  // Where the keyboard was, found again in the body swapped in: by id, else by its place
+  // among the focusable elements.
+  function focusPlace() {
+    var active = document.activeElement;
+    if (!active || active === document.body) return null;
+    if (active.id) return { id: active.id };
+    return { index: Array.prototype.indexOf.call(document.body.querySelectorAll(FOCUSABLE), active) };
+  }
+  function refocus(place) {
+    if (!place) return;
+    var found = place.id ? document.getElementById(place.id)
+      : place.index >= 0 ? document.body.querySelectorAll(FOCUSABLE)[place.index] : null;
+    if (found) found.focus({ preventScroll: true });
   }
   function decoded(path) {
     try { return decodeURIComponent(path); } catch (e) { return path; }
@@ -56,7 +75,9 @@
         body.setAttribute(doc.body.attributes[i].name, doc.body.attributes[i].value);
       }
       var nodes = Array.prototype.slice.call(doc.body.childNodes);  // a copy: adopting moves
+      var place = focusPlace();
       body.replaceChildren.apply(body, nodes.map(function (n) { return document.adoptNode(n); }));
+      refocus(place);
       version = target;
       if (current.length) show(current);
     }).catch(reload);
