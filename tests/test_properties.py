@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import itertools
 import json
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from array import array
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -234,7 +235,10 @@ FOLDED_LETTERS = ("E\u0301e\u0308\u00e9\u00c5\u00bd\u00b2\u2122\u03a3\u03c3\u013
                   "\u30fb\u309b\u3040"
                   # Letters made plain (ø, ß, the dotless i), a soft hyphen; Thai (a vowel mark, a
                   # letter, a leading vowel, a digit, a sign that is no letter), Khmer, Myanmar.
-                  "\u00f8\u00df\u0131\u00ad\u0e37\u0e01\u0e40\u0e51\u0e3f\u1780\u1000")
+                  "\u00f8\u00df\u0131\u00ad\u0e37\u0e01\u0e40\u0e51\u0e3f\u1780\u1000"
+                  # Marks folding keeps: Devanagari's (a vowel sign, a virama) and a letter of
+                  # it, Thai's tone mark, the kana's voicing; one it takes out, Hebrew's point.
+                  "\u093f\u094d\u0915\u0e49\u3099\u05b8")
 # Characters whose UTF-8 shares bytes with the plain punctuation's (words() reads a text as bytes),
 # ASCII that is neither letter nor digit, and control characters.
 NEAR_PLAIN = "\u00a9\u00aa\u00b2\u2180\u2193\u2020\u2022\u20ac"
@@ -246,13 +250,33 @@ TEXTS = st.text(st.sampled_from(" .,'-_?\t\n\x00\x1f\x7faZ09" + text.PLAIN_PUNCT
 @given(TEXTS)
 def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
     # words() skips folding for ASCII and plain punctuation; that must never change a word.
-    # In a word of the folded text, each run of CJK characters is its pairs, or itself alone.
+    # Read character by character in the folded text: a word begins at a letter or digit and
+    # goes on over letters, digits and combining marks of its kind (of the unspaced scripts or
+    # not); a word of the unspaced scripts is its pairs, or itself alone.
+    unspaced = re.compile(f"[{text.UNSPACED_CHARS}]")
+
+    def kind(char: str) -> tuple[bool, bool] | None:
+        """(of the unspaced scripts, a letter or digit), or None for what is in no word."""
+        mark = unicodedata.category(char)[0] == "M"
+        if not (mark or (char.isalnum() and char != "_")):
+            return None
+        return unspaced.match(char) is not None, not mark
+
     expected: list[str] = []
-    for word in text._WORD.findall(text.fold(sample)):
-        for unspaced, chars in itertools.groupby(
-                word, key=lambda char: text.unspaced_letter().match(char) is not None):
-            run = "".join(chars)
-            expected += [run[at:at + 2] for at in range(len(run) - 1)] if unspaced and len(run) > 1 else [run]
+    run: list[str] = []
+    run_kind: bool | None = None
+    for char in [*text.fold(sample), " "]:
+        found = kind(char)
+        if run and found is not None and found[0] == run_kind:
+            run.append(char)
+            continue
+        if run:
+            word = "".join(run)
+            expected += ([word[at:at + 2] for at in range(len(word) - 1)] if run_kind and len(word) > 1
+                         else [word])
+            run = []
+        if found is not None and found[1]:
+            run, run_kind = [char], found[0]
     assert text.words(sample) == expected
     # A text of no code point past the first unspaced one is not looked at for unspaced letters.
     assert text.has_unspaced_range(sample) or not any(text.unspaced_letter().match(char) for char in sample)
@@ -260,17 +284,20 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
 
 @SETTINGS
 @given(TEXTS)
-def test_a_text_counts_its_words_between_spaces_and_its_cjk_characters_by_two(sample: str) -> None:
-    from briefgen.content.scripts import cjk_letter, word_count
+def test_a_text_counts_its_words_between_spaces_its_cjk_characters_by_two_and_thais_by_four(
+        sample: str) -> None:
+    from briefgen.content.scripts import SPACELESS_CHARS, cjk_letter, word_count
 
+    spaceless = re.compile(f"[{SPACELESS_CHARS}]")
     cjk = [char for char in sample if cjk_letter().match(char)]
-    if not cjk:  # as counted before CJK characters were: words between spaces
+    thai = [char for char in sample if spaceless.match(char)]
+    if not (cjk or thai):  # as counted before CJK characters were: words between spaces
         assert word_count(sample) == len(sample.split())
         return
-    spaced = "".join(" " if cjk_letter().match(char) else char for char in sample)
+    spaced = "".join(" " if cjk_letter().match(char) or spaceless.match(char) else char for char in sample)
     # Between spaces, only what holds a letter or a digit is a word (not a lone 。 or ,).
     words = [token for token in spaced.split() if any(char.isalnum() for char in token)]
-    assert word_count(sample) == len(words) + (len(cjk) + 1) // 2
+    assert word_count(sample) == len(words) + (len(cjk) + 1) // 2 + (len(thai) + 3) // 4
 
 
 # A document's distinct terms: short ones (CJK pairs, words of three letters or fewer) and

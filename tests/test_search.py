@@ -1032,7 +1032,8 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
                "Cafe\u0301 \U0001e900\U0001e944\U0001e923 \U00011013\U00011038",
                "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย ๒๕๖๗ ฿5", "ພາສາລາວ ភាសាខ្មែរ မြန်မာစာ",
                "ガス カス ビル ｶﾞｲﾄﾞ 東京で会議 서울에서", "हिन्दी किताब काम ক্ষ ਪੰਜਾਬ", "ข้าว ขาว",
-               "שָׁלוֹם مَرْحَبًا \u0301x a\u20dd \u0e4eก \u07ff\u0800\u0901 \u1fff\u3099 \u2cef\u2c80\u2cef ދިވެހި"]
+               "שָׁלוֹם مَرْحَبًا \u0301x a\u20dd \u0e4eก \u07ff\u0800\u0901 \u1fff\u3099 \u2cef\u2c80\u2cef ދިވެހި",
+               "a\u0e31b \u0901x \u309b \u3099\u30ab ก\u0901 क\u0e31 \U00011013\U00011038 ｶﾞ"]
     tab.goto(f"{server}/brief/search/")
     tab.wait_for_selector("#search-q", state="visible")
     for text in samples:

@@ -29,6 +29,24 @@ def outside(ranges: str) -> str:
 CJK_LETTER = f"[^\\W_{outside(CJK_CHARS)}]"
 
 
+# Thai and Lao (U+0E00-0EFF), Myanmar (U+1000-109F) and Khmer (U+1780-17FF): written with spaces
+# between phrases or sentences, not between words.
+SPACELESS_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+# The UTF-8 of those begins with one of these pairs of bytes.
+SPACELESS_UTF8_STARTS = (b"\xe0\xb8", b"\xe0\xb9", b"\xe0\xba", b"\xe0\xbb",
+                         b"\xe1\x80", b"\xe1\x81", b"\xe1\x82", b"\xe1\x9e", b"\xe1\x9f")
+_NOT_SPACELESS_LEAD_BYTES = bytes(b for b in range(256) if b not in (0xE0, 0xE1))
+
+
+def has_spaceless_range(text: str) -> bool:
+    """Whether a text holds a code point of SPACELESS_CHARS, asked of its UTF-8 (see has_cjk_range)."""
+    if text.isascii():
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    return bool(data.translate(None, _NOT_SPACELESS_LEAD_BYTES)) and any(
+        start in data for start in SPACELESS_UTF8_STARTS)
+
+
 # Every byte that cannot begin the UTF-8 of a code point from U+3000 on (lead bytes from 0xE3).
 BELOW_U3000_BYTES = bytes(range(0xE3))
 
@@ -53,8 +71,11 @@ def _cjk_run() -> re.Pattern[str]:
     return re.compile(f"{CJK_LETTER}+")
 
 # A reader takes in about two characters of Chinese or Japanese in the time of a word of a
-# language written with spaces (about 460 characters a minute at 230 words).
+# language written with spaces (about 460 characters a minute at 230 words), and about four of
+# Thai, Lao, Myanmar or Khmer, whose characters include their vowel signs and tone marks.
 CHARACTERS_PER_WORD = 2
+SPACELESS_CHARACTERS_PER_WORD = 4
+_SPACELESS_RUN = re.compile(f"[{SPACELESS_CHARS}]+")
 
 
 # Between spaces, what holds a letter or a digit: once CJK characters are taken out, their
@@ -64,10 +85,18 @@ _SPACED_WORD = re.compile(r"\S*[^\W_]\S*")
 
 def word_count(text: str) -> int:
     """The words of a text: those between spaces, and for its CJK characters one word per
-    CHARACTERS_PER_WORD of them (a text of such characters alone has no spaces to count)."""
+    CHARACTERS_PER_WORD of them (a text of such characters alone has no spaces to count), for
+    its Thai, Lao, Myanmar and Khmer one per SPACELESS_CHARACTERS_PER_WORD."""
     # By runs of CJK characters, not character by character: a third of the time.
     runs = _cjk_run().findall(text) if has_cjk_range(text) else []
-    if not runs:
+    spaceless = _SPACELESS_RUN.findall(text) if has_spaceless_range(text) else []
+    if not (runs or spaceless):
         return len(text.split())
-    characters = sum(map(len, runs))
-    return len(_SPACED_WORD.findall(_cjk_run().sub(" ", text))) + -(-characters // CHARACTERS_PER_WORD)
+    words = 0
+    if runs:
+        text = _cjk_run().sub(" ", text)
+        words += -(-sum(map(len, runs)) // CHARACTERS_PER_WORD)
+    if spaceless:
+        text = _SPACELESS_RUN.sub(" ", text)
+        words += -(-sum(map(len, spaceless)) // SPACELESS_CHARACTERS_PER_WORD)
+    return len(_SPACED_WORD.findall(text)) + words

@@ -11,7 +11,13 @@ import html
 import re
 import unicodedata
 
-from briefgen.content.scripts import BELOW_U3000_BYTES, CJK_CHARS, outside
+from briefgen.content.scripts import (
+    BELOW_U3000_BYTES,
+    CJK_CHARS,
+    SPACELESS_CHARS,
+    SPACELESS_UTF8_STARTS,
+    outside,
+)
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -70,8 +76,8 @@ def _kept_marks() -> tuple[str, str]:
     marks = [c for c in map(chr, range(0x0300, 0x20000))
              if unicodedata.category(c)[0] == "M" and c not in taken]
     unspaced = re.compile(f"[{UNSPACED_CHARS}]")
-    return (re.escape("".join(c for c in marks if unspaced.match(c))),
-            re.escape("".join(c for c in marks if not unspaced.match(c))))
+    return ("".join(c for c in marks if unspaced.match(c)),
+            "".join(c for c in marks if not unspaced.match(c)))
 
 
 # Where folding may leave a mark: a script from U+0800 to U+1FFF (Devanagari, Thai...) or from
@@ -144,15 +150,14 @@ _PLAIN_PUNCTUATION_BYTES = bytes(sorted(set(b"".join(_PLAIN_PUNCTUATION_UTF8))))
 # CJK analyser does by default: a query's run is looked up by its pairs, which must all match, so
 # a word of two characters or more is found inside any run; a character standing alone is a word
 # of its own. `static/search.js` splits them the same way (UNSPACED_CHARS).
-UNSPACED_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff" + CJK_CHARS
+UNSPACED_CHARS = SPACELESS_CHARS + CJK_CHARS
 # A letter or digit of these scripts: their ranges hold punctuation too, which splits words.
 UNSPACED_LETTER = f"[^\\W_{outside(UNSPACED_CHARS)}]"
 
 
-# The UTF-8 of Thai and Lao (U+0E00-0EFF), Myanmar (U+1000-109F) and Khmer (U+1780-17FF) begins
-# with one of these pairs of bytes; CJK's, with a byte from 0xE3 on (see scripts.has_cjk_range).
-_UNSPACED_UTF8_STARTS = (b"\xe0\xb8", b"\xe0\xb9", b"\xe0\xba", b"\xe0\xbb",
-                         b"\xe1\x80", b"\xe1\x81", b"\xe1\x82", b"\xe1\x9e", b"\xe1\x9f")
+# The UTF-8 of Thai, Lao, Myanmar and Khmer begins with one of scripts.SPACELESS_UTF8_STARTS;
+# CJK's, with a byte from 0xE3 on (see scripts.has_cjk_range).
+_UNSPACED_UTF8_STARTS = SPACELESS_UTF8_STARTS
 # Every byte but those these begin with or go on with: what is left of a text of typographic
 # punctuation and accented letters is a few bytes, quickly looked through. (Leaving bytes out
 # may set two side by side that were not: that is a text looked at by the letters' class for
@@ -179,21 +184,22 @@ def unspaced_letter() -> re.Pattern[str]:
 
 
 # A run of such letters, or of other letters and digits (_WORD's, less those); with marks, each
-# with the marks folding keeps that are of its kind.
+# goes on over the marks folding keeps that are of its kind (a mark begins no word).
 @functools.cache
 def _unspaced_run_or_word(marks: bool) -> re.Pattern[str]:
     if not marks:
         return re.compile(f"({UNSPACED_LETTER}+)|([^\\W_{UNSPACED_CHARS}]+)")
-    inside, outside_marks = _kept_marks()
-    return re.compile(f"((?:{UNSPACED_LETTER}|[{inside}])+)|((?:[^\\W_{UNSPACED_CHARS}]|[{outside_marks}])+)")
+    inside, outside_marks = map(re.escape, _kept_marks())
+    other = f"[^\\W_{UNSPACED_CHARS}]"
+    return re.compile(f"({UNSPACED_LETTER}(?:{UNSPACED_LETTER}|[{inside}])*)"
+                      f"|({other}(?:{other}|[{outside_marks}])*)")
 
 
 @functools.cache
 def _kept_mark(astral: bool) -> re.Pattern[str]:
     """A mark folding keeps, of the first plane, or (astral) past it: a class of the first
     plane's alone is a table of bits, looked up at once, where one past it is searched."""
-    inside, outside_marks = _kept_marks()
-    found = [c for c in re.sub(r"\\(.)", r"\1", inside + outside_marks) if (ord(c) >= 0x10000) == astral]
+    found = [c for c in "".join(_kept_marks()) if (ord(c) >= 0x10000) == astral]
     return re.compile(f"[{re.escape(''.join(found))}]")
 
 
@@ -203,12 +209,6 @@ def _has_kept_mark(folded: str) -> bool:
     # A character past the first plane is two in UTF-16: a test far cheaper than max().
     return (len(folded.encode("utf-16-le", "surrogatepass")) != 2 * len(folded)
             and _kept_mark(True).search(folded) is not None)
-
-
-@functools.cache
-def _word_with_marks() -> re.Pattern[str]:
-    inside, outside_marks = _kept_marks()
-    return re.compile(f"(?:[^\\W_]|[{inside}{outside_marks}])+")
 
 
 # Every pair of neighbouring characters, overlapping: found by the regular expression engine,
@@ -246,11 +246,10 @@ def words(text: str) -> list[str]:
             others = others.replace(mark, b"")
     if others:
         folded, bearing = _folded(text)
-        marks = bearing and _has_kept_mark(folded)
+        if bearing and _has_kept_mark(folded):
+            return _words_with_unspaced(folded, True)
         unspaced = has_unspaced_range(folded) and unspaced_letter().search(folded)
-        if unspaced:
-            return _words_with_unspaced(folded, marks)
-        return (_word_with_marks() if marks else _WORD).findall(folded)
+        return _words_with_unspaced(folded, False) if unspaced else _WORD.findall(folded)
     return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
 
 

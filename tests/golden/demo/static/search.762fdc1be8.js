@@ -16,7 +16,6 @@
   var K1 = 1.2, B = 0.75;
   var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
-  var WORD = /[\p{L}\p{N}\p{M}]+/gu;
   // A word of a text as shown, whose folding is one word of the index: combining marks and
   // soft hyphens stand inside it.
   var SHOWN_WORD = /[\p{L}\p{N}\p{M}\u00ad]+/gu;
@@ -37,7 +36,14 @@
     "\\u3005-\\u3007\\u3040-\\u309f\\u30a0-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf" +
     "\\u4e00-\\u9fff\\uf900-\\ufaff\\u{20000}-\\u{3ffff}";
   var CJK = new RegExp("[" + CJK_CHARS + "]", "u");
-  var CJK_OR_OTHER = new RegExp("[" + CJK_CHARS + "]+|[^" + CJK_CHARS + "]+", "gu");
+  // A run of unspaced letters, or a word of others; each goes on over the marks of its kind,
+  // and a mark begins none (_unspaced_run_or_word in text.py).
+  var RUN_LETTER = "(?:(?=[\\p{L}\\p{N}])[" + CJK_CHARS + "])";
+  var RUN_MARK = "(?:(?=\\p{M})[" + CJK_CHARS + "])";
+  var OTHER_LETTER = "(?:(?![" + CJK_CHARS + "])[\\p{L}\\p{N}])";
+  var OTHER_MARK = "(?:(?![" + CJK_CHARS + "])\\p{M})";
+  var RUN_OR_WORD = new RegExp("(" + RUN_LETTER + "(?:" + RUN_LETTER + "|" + RUN_MARK + ")*)|(" +
+    OTHER_LETTER + "(?:" + OTHER_LETTER + "|" + OTHER_MARK + ")*)", "gu");
 
   // The folding, sharding and decoding rules, for tests that compare them with briefgen's.
   window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash };
@@ -111,14 +117,13 @@
   }
 
   function words(text) {
-    var out = [];
-    (fold(text).match(WORD) || []).forEach(function (word) {
-      if (!CJK.test(word)) { out.push(word); return; }
-      word.match(CJK_OR_OTHER).forEach(function (part) {
-        if (CJK.test(part)) out.push.apply(out, cjkTerms(part));
-        else out.push(part);
-      });
-    });
+    var out = [], found;
+    var pattern = new RegExp(RUN_OR_WORD.source, "gu");
+    var folded = fold(text);
+    while ((found = pattern.exec(folded)) !== null) {
+      if (found[1]) out.push.apply(out, cjkTerms(found[1]));
+      else out.push(found[2]);
+    }
     return out;
   }
 
