@@ -374,7 +374,7 @@ def test_inline_source_is_numbered_like_a_registry_source(out: Path) -> None:
     soup = page(out, MAIN_URL)
     entry = soup.find(id="source-3")
     link = entry.find("a", href="https://beta.example/inline")
-    assert link is not None and text_of(link) == "An inline source"
+    assert link is not None and text_of(link) == "An inline source (external site)"
 
 
 # ---------------------------------------------------------------- Markdown
@@ -526,7 +526,8 @@ def test_publisher_pages_list_cited_articles_with_citing_briefings(out: Path) ->
     beta = page(out, "sources/beta-times/").find("main")
     articles = {}
     for title in ("Beta reports the second thing", "An inline source"):
-        link = beta.find("a", string=title)
+        link = next((a for a in beta.find_all("a", class_="external")
+                     if text_of(a) == f"{title} (external site)"), None)
         assert link is not None, f"{title!r} missing from the Beta Times page"
         item = link.find_parent("li")
         articles[title] = briefing_links(BeautifulSoup(f"<main>{item}</main>", "html.parser"))
