@@ -1356,6 +1356,27 @@ def test_a_footnotes_link_back_is_titled_in_the_sites_language(tmp_path: Path) -
     assert link["title"] == "Back to reference 1"
 
 
+@pytest.mark.parametrize(("body", "levels"), [
+    ("# Background\n\nText.\n\n## Detail\n\nMore.\n\n# Outlook\n\nEnd.\n", [2, 3, 2]),
+    ("### Only\n\nText.\n", [2]),
+    ("## Two\n\nText.\n\n#### Four\n\nMore.\n", [2, 3]),
+    ("## Two\n\nText.\n\n### Three\n\nMore.\n", [2, 3]),
+])
+def test_the_texts_headings_are_sections_under_the_title(tmp_path: Path, body: str,
+                                                          levels: list[int]) -> None:
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": f"---\ntitle: First\ndate: 2016-08-05\n---\n{body}",
+        "content/pages/about.md": f"---\ntitle: About\n---\n{body}"}
+    root = make_site(tmp_path, files, CONFIG)
+    build_ok(root)
+    for path in ("2016/08/05/first/", "about/"):
+        main = page(root / "output", path).find("main")
+        headings = main.find_all(re.compile(r"^h[1-6]$"))
+        assert [h.name for h in headings][:1] == ["h1"], path
+        found = [int(h.name[1]) for h in headings[1:] if h.get("id") not in ("sources-heading",)]
+        assert found[:len(levels)] == levels, (path, found)
+
+
 def _catalog(language: str = "en") -> Catalog:
     catalog, problems = load_catalog(language, [REPO / "themes" / "default" / "templates"])
     assert not problems

@@ -250,6 +250,7 @@ class _FinishTree(Treeprocessor):
             if group.get("class") == "citation-group":
                 _order_group(group)
         _wrap_tables(root)
+        _outline_headings(root)
 
     @staticmethod
     def _name_cited_headings(root: etree.Element) -> None:
@@ -280,6 +281,19 @@ class _FinishTree(Treeprocessor):
         self.state.links.append((target, href))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         element.set("href", f"{CONTENT_LINK_PREFIX}{target}{fragment}")
+
+
+def _outline_headings(root: etree.Element) -> None:
+    """The text's headings as sections of a page whose title is its one h1: the highest level
+    written becomes h2, and the levels below it follow without a gap ("#" and "###" are h2
+    and h3; "###" alone is h2), as a screen reader's outline of the page needs."""
+    headings = [element for element in root.iter() if element.tag in _HEADINGS]
+    levels = sorted({int(heading.tag[1]) for heading in headings})
+    if levels == list(range(2, 2 + len(levels))):
+        return
+    level_of = {level: min(6, 2 + rank) for rank, level in enumerate(levels)}
+    for heading in headings:
+        heading.tag = f"h{level_of[int(heading.tag[1])]}"
 
 
 def _wrap_tables(root: etree.Element) -> None:
