@@ -1602,10 +1602,10 @@ def test_the_search_page_speaks_the_site_language(tmp_path: Path, browser: Any) 
             assert len(type_query(tab, server, convoy.lower())) == 5
             # Russian plural forms: 5 takes "many", 1 takes "one".
             status = tab.locator("#search-status")
-            assert status.inner_text() == f"5 результатов по запросу “{convoy.lower()}”."
+            assert status.inner_text() == f"5 результатов по запросу «{convoy.lower()}»."
             tab.goto(f"{server}/brief/search/?q=day+1")
             assert len(results(tab)) == 1
-            assert status.inner_text() == "1 результат по запросу “day 1”."
+            assert status.inner_text() == "1 результат по запросу «day 1»."
             dates = tab.locator(".search-result__date time").all_inner_texts()
             assert dates == ["2 марта 2017 \u0433."], dates
         finally:

@@ -73,7 +73,7 @@
     none_among: "No results for {what} among the {n} best matches of its words.", loading: "Loading the search index…",
     failed: "The search index could not be loaded. Try again later.",
     from_disk: "Search works when the site is served over HTTP (briefgen serve, or any web server), not opened from disk.", topics: "Topics",
-    topic: "topic", publisher: "publisher", year: "year"
+    topic: "topic", publisher: "publisher", year: "year", quoted: "“{text}”", listed: "{first}, {next}"
   };
   try {
     var given = JSON.parse(form.getAttribute("data-search-text") || "{}");
@@ -467,14 +467,14 @@
 
   function describe(text, filters) {
     var parts = [];
-    if (text) parts.push("“" + text + "”");
+    if (text) parts.push(say(TEXT.quoted, { text: text }));
     Object.keys(filters).forEach(function (kind) {
       var select = selects[kind];
       if (filters[kind] && select && select.selectedIndex > 0) {
         parts.push(TEXT[kind] + " " + select.options[select.selectedIndex].text);
       }
     });
-    return parts.join(", ");
+    return parts.reduce(function (first, next) { return say(TEXT.listed, { first: first, next: next }); });
   }
 
   // ---- running a search --------------------------------------------------------
