@@ -11,7 +11,17 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import build_ok, built_as_clean, error_lines, make_site, noting_checks, page, run_cli, text_of
+from conftest import (
+    DEFAULT_CONFIG,
+    build_ok,
+    built_as_clean,
+    error_lines,
+    make_site,
+    noting_checks,
+    page,
+    run_cli,
+    text_of,
+)
 
 REGISTRY = """\
 - id: lw-harbour
@@ -117,6 +127,16 @@ def test_a_locator_listing_paragraphs_shows_each_passage_merged(tmp_path: Path) 
     assert text_of(figures[0].find("blockquote")) == (
         "The harbour of Lindmark reopened on Tuesday after a strike that lasted three weeks. \u2026 "
         "Shipping firms said that delays would last until the end of the month.")
+
+
+@pytest.mark.parametrize(("language", "shown"), [("fr", "Cité : par. 1, 3\u20134."),
+                                                ("de", "Zitiert: Abs. 1, 3\u20134."),
+                                                ("en", "Cited at paras. 1, 3\u20134.")])
+def test_paragraphs_are_named_in_the_sites_language(tmp_path: Path, language: str, shown: str) -> None:
+    config = DEFAULT_CONFIG.replace('language = "en"', f'language = "{language}"')
+    site = site_with(tmp_path, "It reopened [@lw-harbour, \u00b6 1] and [@lw-harbour, paras. 3-4].", config)
+    build_ok(site)
+    assert shown in sources_list(site / "output")
 
 
 def test_sources_without_an_archive_are_not_checked(tmp_path: Path) -> None:

@@ -22,8 +22,10 @@ _NUMBERED = re.compile(r"(?P<word>\S+?)\s*(?P<first>\d+)(?:\s*(?:[-\u2013\u2014]
                        re.I)
 
 
-def compact(locators: Iterable[str]) -> str:
-    """Numbers of one kind merged into sorted ranges; anything else listed after, once each."""
+def compact(locators: Iterable[str], paragraphs: tuple[str, str] = ("para.", "paras.")) -> str:
+    """Numbers of one kind merged into sorted ranges; anything else listed after, once each.
+    Paragraphs, however written, are named by `paragraphs` (singular, plural: the site's
+    language's words)."""
     numbers: dict[str, set[int]] = {}
     other: list[str] = []
     for locator in locators:
@@ -44,11 +46,11 @@ def compact(locators: Iterable[str]) -> str:
         first = int(found.group("first"))
         last = int(found.group("last") or first)
         numbers.setdefault(singular, set()).update(range(first, max(first, last) + 1))
-    parts = [_ranges(word, sorted(values)) for word, values in numbers.items()]
+    parts = [_ranges(word, sorted(values), paragraphs) for word, values in numbers.items()]
     return "; ".join([*parts, *other])
 
 
-def _ranges(word: str, values: list[int]) -> str:
+def _ranges(word: str, values: list[int], paragraphs: tuple[str, str]) -> str:
     spans: list[tuple[int, int]] = []
     for value in values:
         if spans and value == spans[-1][1] + 1:
@@ -57,4 +59,6 @@ def _ranges(word: str, values: list[int]) -> str:
             spans.append((value, value))
     shown = ", ".join(str(a) if a == b else f"{a}{EN_DASH}{b}" for a, b in spans)
     plural = len(values) > 1
+    if word == "para.":
+        return f"{paragraphs[plural]} {shown}"
     return f"{_PLURALS[word] if plural else word} {shown}"

@@ -381,6 +381,10 @@ class Views:
 
         return Markup(resolve_content_links(html, url_of))
 
+    def _paragraph_words(self) -> tuple[str, str]:
+        text = self.catalog.text
+        return text("para."), text("paras.")
+
     def _backrefs_in_language(self, html: str) -> str:
         """The footnotes' links back, titled in the site's language: the body, converted once
         for any language, names them in English (content/markup.py)."""
@@ -479,7 +483,7 @@ class Views:
             published_display=self.date_display(s.published) if s.published else None,
             published_iso=date_iso(s.published) if s.published else None,
             authors=s.authors, archive_url=s.archive_url, cited=cited,
-            backrefs=tuple(backrefs), locators=tuple(locators), locators_display=compact(locators),
+            backrefs=tuple(backrefs), locators=tuple(locators), locators_display=compact(locators, self._paragraph_words()),
             passages=tuple(CitedPassage(loc, self.site.passages[(s.id, loc)]) for loc in locators
                            if (s.id, loc) in self.site.passages),
         )
