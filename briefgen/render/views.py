@@ -483,7 +483,8 @@ class Views:
             published_display=self.date_display(s.published) if s.published else None,
             published_iso=date_iso(s.published) if s.published else None,
             authors=s.authors, archive_url=s.archive_url, cited=cited,
-            backrefs=tuple(backrefs), locators=tuple(locators), locators_display=compact(locators, self._paragraph_words()),
+            backrefs=tuple(backrefs), locators=tuple(locators),
+            locators_display=compact(locators, self._paragraph_words()),
             passages=tuple(CitedPassage(loc, self.site.passages[(s.id, loc)]) for loc in locators
                            if (s.id, loc) in self.site.passages),
         )
