@@ -134,7 +134,8 @@ def test_a_locator_listing_paragraphs_shows_each_passage_merged(tmp_path: Path) 
                                                 ("en", "Cited at paras. 1, 3\u20134.")])
 def test_paragraphs_are_named_in_the_sites_language(tmp_path: Path, language: str, shown: str) -> None:
     config = DEFAULT_CONFIG.replace('language = "en"', f'language = "{language}"')
-    site = site_with(tmp_path, "It reopened [@lw-harbour, \u00b6 1] and [@lw-harbour, paras. 3-4].", config)
+    site = site_with(tmp_path, "It reopened [@lw-harbour, \u00b6 1] and [@lw-harbour, paras. 3-4] "
+                               "[@lw-harbour, paras. 1, 4].", config)
     build_ok(site)
     assert shown in sources_list(site / "output")
 

@@ -35,9 +35,9 @@ def compact(locators: Iterable[str], paragraphs: tuple[str, str] = ("para.", "pa
         listed = paragraph_spans(locator) if not found else None
         if listed and locator.split()[0].lower() in _PARAGRAPH_WORDS:
             # Paragraphs listed ("paras. 2, 9"), as the archive checks read them.
-            paragraphs = numbers.setdefault("para.", set())
+            merged = numbers.setdefault("para.", set())
             for first, last in listed:
-                paragraphs.update(range(first, max(first, last) + 1))
+                merged.update(range(first, max(first, last) + 1))
             continue
         if not found or singular not in _PLURALS:
             if locator not in other:
