@@ -474,3 +474,19 @@ def test_text_markdown_cannot_convert_is_reported_at_the_body(site: Path) -> Non
     stderr = fails(site)
     assert "Traceback" not in stderr
     diagnostic(stderr, BAD, 6, 1, "markdown could not convert", "reference definition")
+
+
+def test_every_problem_of_a_briefing_is_reported_in_one_run(tmp_path: Path) -> None:
+    """A title that gives no slug, a topic and a source's publisher without letters: three
+    problems of one file, told at once, not one a run."""
+    body = ('---\ntitle: "\U0001f525\U0001f525"\ndate: 2024-03-02\ntopics: ["!!!"]\nsources:\n'
+            '  - id: s1\n    title: x\n    publisher: "\U0001f525"\n    url: https://x.example/1\n---\n'
+            "Body [@s1].\n")
+    site = make_site(tmp_path, {"content/briefings/a.md": body})
+    result = run_cli("check", site)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert error_lines(result.stderr) == [
+        "content/briefings/a.md:2:1: error: the title gives no slug; add `slug:`",
+        "content/briefings/a.md:4:10: error: topic '!!!' has no letters or digits",
+        "content/briefings/a.md:8:16: error: publisher '\U0001f525' has no letters or digits",
+    ], result.stderr

@@ -129,11 +129,17 @@ class _Checker:
     path: str
     meta: Located
     problems: list[Diagnostic] = field(default_factory=list)
+    name_problems: list[Diagnostic] = field(default_factory=list)  # errors that keep the record
 
     def outcome(self, doc: _Doc) -> tuple[_Doc | None, list[Diagnostic]]:
-        """The record, unless an error was found, with every problem found."""
+        """The record, unless an error was found, with every problem found. An error of the
+        site's names (a title that gives no slug, a topic without letters) keeps the record,
+        so that the checks across files (site/model.py) report its other problems in the same
+        run; the build stops on the error all the same."""
         if any(p.is_error for p in self.problems):
-            return None, self.problems
+            return None, self.problems + self.name_problems
+        if self.name_problems:
+            return doc, self.problems + self.name_problems
         if doc.summary and doc.body.first_paragraph:
             # The first paragraph stands in for a missing summary only (site/model.py), and
             # the record is held from its parse to the end of the build: a tenth of its size.
@@ -141,11 +147,16 @@ class _Checker:
         return doc, self.problems
 
     def slug(self, title: str | None) -> str:
-        """The explicit slug, checked, or one derived from the title."""
+        """The explicit slug, checked, or one derived from the title (whose lack of one, where
+        it is written, is reported with the file's other problems)."""
         slug = self.text("slug")
         if slug is not None and (problem := slug_problem(slug)):
             self.fail(("slug",), problem)
-        return slug or make_slug(title or "")
+        made = slug or make_slug(title or "")
+        if not made and title:
+            line, column = self.meta.key_at("title")
+            self.name_problems.append(error(self.path, line, column, "the title gives no slug; add `slug:`"))
+        return made
 
     def fail(self, key: tuple[str | int, ...], message: str) -> None:
         line, column = self.meta.at(*key)
@@ -370,6 +381,11 @@ def _topics(check: _Checker) -> tuple[str, ...]:
             f"`topics` is one topic named {value.strip()!r}; for several, write a list: "
             f"`topics: [{names}]`",
         ))
+    for index, name in enumerate(topics):
+        if not make_slug(name):  # it names the topic's page
+            line, column = check.meta.at(*(("topics", index) if isinstance(value, list) else ("topics",)))
+            check.name_problems.append(error(check.path, line, column,
+                                             f"topic {name!r} has no letters or digits"))
     return topics
 
 

@@ -358,18 +358,13 @@ def place_briefing(
     doc: BriefingDoc, zone: zoneinfo.ZoneInfo, sources: Mapping[str, Source],
     topic_names: dict[str, Topic], problems: list[Diagnostic],
 ) -> Briefing | None:
+    # A briefing whose title gives no slug, or a topic without letters or digits, is an error
+    # where its file is parsed (records.parse_briefing), with the file's other problems.
     slug = doc.slug
-    if not slug:
-        line, column = doc.positions.get("title", (1, 1))
-        problems.append(error(doc.path, line, column, "the title gives no slug; add `slug:`"))
-        return None
     topics = []
     for name in doc.topics:
         topic_slug = make_slug(name)
         if not topic_slug:
-            line, column = doc.positions.get("topics", (1, 1))
-            problems.append(error(doc.path, line, column, f"topic {name!r} has no letters or digits",
-                                  item=("topics", name)))
             continue
         # Names that give one slug are one topic; the first in sort order names it.
         known = topic_names.get(topic_slug)
@@ -398,6 +393,8 @@ def place_briefing(
                                     source_id=source_id))
     cited = [sid for sid in doc.body.cited_ids if sid in sources]
     listed = [sid for sid in doc.source_ids if sid in sources and sid not in cited]
+    if not slug:
+        return None
     date = to_site_time(doc.date, zone)
     return Briefing(
         doc=doc,
