@@ -229,6 +229,18 @@ def test_a_quotation_in_chinese_is_found_inside_a_run_of_characters(tmp_path: Pa
     assert "warning" not in result.stderr, result.stderr
 
 
+def test_a_quotation_in_japanese_brackets_is_checked(tmp_path: Path) -> None:
+    said = ("\u5927\u81e3\u306f\u300c\u9577\u304f\u8cbb\u7528\u306e\u304b\u304b\u308b\u4e89\u3044\u300d"
+            "\u3068\u8ff0\u3079\u305f\u3002")
+    archive = ARCHIVE.replace("3. Shipping firms said", f"3. {said} Shipping firms said")
+    body = ("\u5927\u81e3\u306f\u300c\u9577\u304f\u8cbb\u7528\u306e\u304b\u304b\u308b\u4e89\u3044\u300d\u3068"
+            "\u8ff0\u3079\u305f [@lw-harbour]\u3002\n\n"
+            "\u307e\u305f\u300e\u77ed\u304f\u5b89\u3044\u4e89\u3044\u300f\u3068\u3082 [@lw-harbour]\u3002")
+    result = build_ok(site_with(tmp_path, body, archive=archive))
+    lines = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert len(lines) == 1 and "\u77ed\u304f\u5b89\u3044\u4e89\u3044" in lines[0], result.stderr
+
+
 def test_a_misquotation_warns_at_the_quote_with_the_closest_passage(tmp_path: Path) -> None:
     body = ("The port reopened.\n"
             "The union leader said \u201cthe cranes are standing still\u201d [@lw-harbour].")
@@ -358,7 +370,7 @@ def test_archive_url_is_shown_as_an_archived_copy(tmp_path: Path) -> None:
     build_ok(site)
     link = page(site / "output", "2016/08/02/harbour/").find("a", class_="source__archive")
     assert link is not None and link["href"] == wayback
-    assert text_of(link).lower() == "archived copy"
+    assert text_of(link).lower() == "archived copy (external site)"
 
 
 # ---------------------------------------------------------------- incremental builds

@@ -1,7 +1,7 @@
 """Quotations in a briefing's text, and the sources cited in the same sentence.
 
 Pure text analysis on the Markdown body with code already blanked out: a
-quotation is text between quote marks (straight, typographic, «», „“); it is
+quotation is text between quote marks (straight, typographic, «», „“, 「」, 『』); it is
 tied to the citations of the sentence it stands in, so the build can look for
 it in those sources' archived text.
 """
@@ -37,12 +37,17 @@ CitationSpan = tuple[int, int, tuple[str, ...]]
 _QUOTE = re.compile(
     "\u201c[^\u201d]*\u201d|\u201e[^\u201c\u201d]*[\u201c\u201d]|\u00ab[^\u00bb]*\u00bb|\"[^\"]*\""
     "|\u2018(?<!\\w\u2018)(?:[^\u2018\u2019]|\u2019(?=\\w))*\u2019(?!\\w)"
+    "|\u300c[^\u300d]*\u300d|\u300e[^\u300f]*\u300f"  # Japanese 「…」 and 『…』
 )
 # The marks that open a quotation, one for each alternative of _QUOTE.
-OPENING_MARKS = ("\u201c", "\u201e", "\u00ab", '"', "\u2018")
+OPENING_MARKS = ("\u201c", "\u201e", "\u00ab", '"', "\u2018", "\u300c", "\u300e")
 # What is not prose: HTML tags, link targets and titles, attribute lists.
 _NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"\u201d\u00bb\u201c\u2019')\]]*\s+")
+# A full stop and what closes after it, then a space; in Chinese and Japanese, which set no
+# space between sentences, their own full stop, exclamation and question marks (U+3002,
+# U+FF01, U+FF1F) and closing marks alone.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"\u201d\u00bb\u201c\u2019')\]]*\s+"
+                           r"|[\u3002\uff01\uff1f][\u300d\u300f\uff09\u201d]*\s*")
 _ABBREVIATION = re.compile(
     r"(?:(?:\b|^)[A-Za-z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|No|vs|Jr|Sr)\.$")
 # Emphasis marks: asterisks anywhere, underscores only at a word's edge ("port_budget_2024"
