@@ -112,9 +112,10 @@ def _known_timezone(value: str) -> str | None:
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
-def _language_tag(value: str) -> str | None:
+def language_tag_problem(value: str) -> str | None:
+    """Why value is not a language tag, or None: the site's language, and a briefing's."""
     if not _LANGUAGE_TAG.fullmatch(value):
-        return (f"must be a language tag such as 'en', 'de' or 'pt-BR', not {value!r}")
+        return f"must be a language tag such as 'en', 'de' or 'pt-BR', not {value!r}"
     return None
 
 
@@ -144,7 +145,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, Validator | None]]] = {
     "site": {
         "title": (str, None),
         "base_url": (str, _absolute_http_url),
-        "language": (str, _language_tag),
+        "language": (str, language_tag_problem),
         "timezone": (str, _known_timezone),
         "description": (str, None),
         "theme": (str, _theme_name),

@@ -1377,6 +1377,51 @@ def test_the_texts_headings_are_sections_under_the_title(tmp_path: Path, body: s
         assert found[:len(levels)] == levels, (path, found)
 
 
+def test_a_briefing_in_another_language_is_marked_as_such(tmp_path: Path) -> None:
+    hebrew = "\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd"
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": f"---\ntitle: {hebrew}!\ndate: 2016-08-05\nslug: peace\n"
+                                  f"language: he\nsummary: {hebrew}.\n---\n{hebrew}!\n",
+        "content/briefings/b.md": "---\ntitle: In English\ndate: 2016-08-04\nlanguage: EN\n---\nText.\n"}
+    root = make_site(tmp_path, files, CONFIG)
+    build_ok(root)
+    out = root / "output"
+    briefing = page(out, "2016/08/05/peace/")
+    prose = briefing.select_one(".prose")
+    assert (prose["lang"], prose["dir"]) == ("he", "rtl")
+    assert briefing.select_one("h1 span[lang=he][dir=rtl]").get_text() == f"{hebrew}!"
+    assert briefing.find("html")["lang"] == "en", "the interface stays in the site's language"
+    data = json.loads(briefing.find("script", type="application/ld+json").string)
+    assert data["inLanguage"] == "he"
+    home = page(out, "")
+    assert home.select_one("a[lang=he][dir=rtl][href$='/peace/']").get_text() == f"{hebrew}!"
+    assert home.select_one(".briefing-item__summary[lang=he]").get_text() == f"{hebrew}."
+    # The site's own language, however written, is no other.
+    assert not page(out, "2016/08/04/in-english/").select("[lang]:not(html)")
+    feed = ET.fromstring((out / "feed.xml").read_bytes())
+    entries = feed.findall("{http://www.w3.org/2005/Atom}entry")
+    langs = [e.get("{http://www.w3.org/XML/1998/namespace}lang") for e in entries]
+    assert langs == ["he", None], langs
+    items = json.loads((out / "feed.json").read_text("utf-8"))["items"]
+    assert [item.get("language") for item in items] == ["he", None]
+    # Taken back: the lists follow, as a clean build has them.
+    without = str(files["content/briefings/a.md"]).replace("language: he\n", "")
+    write_files(root, {"content/briefings/a.md": without})
+    build_ok(root)
+    assert not page(out, "").select("[lang]:not(html)")
+    build_ok(root, "--no-cache", "--output", tmp_path / "clean")
+    assert tree_bytes(tmp_path / "clean") == tree_bytes(out)
+
+
+def test_a_briefings_language_that_is_no_tag_is_an_error_at_it(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: T\ndate: 2016-08-05\nlanguage: Hebrew please\n---\nText.\n"}
+    result = run_cli("build", make_site(tmp_path, files, CONFIG))
+    assert result.code == 1
+    assert ("content/briefings/a.md:4:11: error: `language` must be a language tag such as 'en', 'de' or "
+            "'pt-BR', not 'Hebrew please'") in result.stderr, result.stderr
+
+
 def _catalog(language: str = "en") -> Catalog:
     catalog, problems = load_catalog(language, [REPO / "themes" / "default" / "templates"])
     assert not problems

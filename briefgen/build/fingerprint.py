@@ -617,7 +617,8 @@ class Fingerprints:
             # Plain strings joined: this runs for every briefing on every build.
             found = _text_digest(b.title, b.url, b.date.isoformat(), b.summary, names,
                                  "d" if b.draft else "", str(len(b.sources)),
-                                 str(reading_minutes(b.body.word_count)), type(b.doc.date).__name__)
+                                 str(reading_minutes(b.body.word_count)), type(b.doc.date).__name__,
+                                 str(b.doc.extra.get("language", "")))
             self._listing[index] = found
         return found
 

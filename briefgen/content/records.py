@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from briefgen.config import language_tag_problem
 from briefgen.content.load import (
     MAX_REGISTRY_CHARS,
     Located,
@@ -359,7 +360,7 @@ def parse_briefing(
         slug=check.slug(title),
         updated=check.date("updated"),
         curators=_interned(check.strings("curators")),
-        extra=_with_image(check, check.unknown_keys(BRIEFING_KEYS, passed=("image",))),
+        extra=_with_image(check, check.unknown_keys(BRIEFING_KEYS, passed=("image", "language"))),
         body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, BriefingPositions),
     )
@@ -475,13 +476,23 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
 
 
 def _with_image(check: _Checker, extra: dict[str, Any]) -> dict[str, Any]:
-    """The extra keys, `image` among them as text (render/views.py reads it there)."""
+    """The extra keys, `image` among them as text, and `language` (the briefing's, where it is
+    not the site's) as a language tag: render/views.py reads them there."""
     if "image" in extra:
         image = check.text("image")
         if image is None:
             del extra["image"]
         else:
             extra["image"] = image
+    if "language" in extra:
+        language = check.text("language")
+        problem = language_tag_problem(language) if language is not None else None
+        if problem:
+            check.fail(("language",), f"`language` {problem}")
+        if language is None or problem:
+            del extra["language"]
+        else:
+            extra["language"] = language
     return extra
 
 

@@ -267,6 +267,12 @@ def _kept_key(key: object) -> int | None:
     return None
 
 
+@functools.cache
+def direction_of(language: str) -> str:
+    """"rtl" for a language written right to left (CLDR's character order), else "ltr"."""
+    return "rtl" if str(_locale(language).character_order) == "right-to-left" else "ltr"
+
+
 def _locale(language: str) -> Locale:
     # A language CLDR does not know still builds, with English dates and plural rules.
     try:

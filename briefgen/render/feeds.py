@@ -111,8 +111,9 @@ def atom_feed(info: FeedInfo, entries: Sequence[AtomEntry]) -> bytes:
 def atom_entry(entry: FeedEntry) -> AtomEntry:
     """A briefing's entry, to be joined into each Atom feed that carries it."""
     view = entry.view
+    language = f' xml:lang="{_xml_attribute(view.language)}"' if view.language else ""
     lines = [
-        "  <entry>",
+        f"  <entry{language}>",
         _leaf(2, "id", entry.url),
         _leaf(2, "title", view.title),
         _leaf(2, "updated", entry.updated.isoformat()),
@@ -178,6 +179,8 @@ def json_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
         }
         if entry.view.curators:
             item["authors"] = [{"name": name} for name in entry.view.curators]
+        if entry.view.language:
+            item["language"] = entry.view.language
         items.append(item)
     document = {
         "version": "https://jsonfeed.org/version/1.1",

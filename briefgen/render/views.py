@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from briefgen.content.markup import CONTENT_LINK_PREFIX, resolve_content_links
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.content.slugs import make_slug
-from briefgen.i18n.catalog import Catalog
+from briefgen.i18n.catalog import Catalog, direction_of
 from briefgen.render.locators import compact
 from briefgen.search.text import fold
 from briefgen.site import urls
@@ -85,6 +85,8 @@ class BriefingSummary(NamedTuple):
     day_iso: str = ""
     day_heading: str = ""
     reading_minutes: int = 1
+    language: str | None = None  # the briefing's, where it is not the site's (a BCP 47 tag)
+    direction: str | None = None  # of the briefing's language, with it: "ltr" or "rtl"
 
 
 class DayGroup(NamedTuple):
@@ -142,6 +144,8 @@ class BriefingView(NamedTuple):
     related: tuple[BriefingSummary, ...] = ()
     image: str | None = None  # absolute URL
     json_ld: Markup = Markup()  # schema.org NewsArticle, safe inside <script>
+    language: str | None = None  # the briefing's, where it is not the site's (a BCP 47 tag)
+    direction: str | None = None  # of the briefing's language, with it: "ltr" or "rtl"
 
 
 class PageView(NamedTuple):
@@ -334,6 +338,7 @@ class Views:
                 source_count=len(b.sources), time_display=self.time_display(b),
                 day_iso=self.day_iso(b.date), day_heading=as_heading(self.catalog.day_heading(b.date)),
                 reading_minutes=reading_minutes(b.body.word_count),
+                language=(language := self._language_of(b)), direction=language and direction_of(language),
             )
             if self.keep_summaries:
                 self._summaries[index] = cached
@@ -415,8 +420,17 @@ class Views:
             updated_shown=b.updated is not None and b.updated.date() > b.date.date(),
             time_display=self.time_display(b), related=self.related(index) if page else (),
             image=image_url,
+            language=(language := self._language_of(b)), direction=language and direction_of(language),
         )
         return _with_json_ld(view, self._news_article(b, view)) if page else view
+
+    def _language_of(self, b: Briefing) -> str | None:
+        """A briefing's `language`, as a BCP 47 tag, where it names one other than the site's."""
+        language = b.doc.extra.get("language")
+        if not isinstance(language, str):
+            return None
+        tag = language_tag(language)
+        return None if tag.casefold() == language_tag(self.catalog.language).casefold() else tag
 
     def _news_article(self, b: Briefing, view: BriefingView) -> dict[str, Any]:
         """schema.org NewsArticle: what search engines and readers' tools learn of a briefing."""
@@ -426,7 +440,7 @@ class Views:
             "headline": b.title, "url": self.scheme.absolute(b.url),
             "datePublished": b.date.isoformat(),
             "dateModified": (b.updated or b.date).isoformat(),
-            "inLanguage": language_tag(self.catalog.language), "description": b.summary,
+            "inLanguage": view.language or language_tag(self.catalog.language), "description": b.summary,
             "author": [{"@type": "Person", "name": name} for name in b.doc.curators] or [publisher],
             "publisher": publisher,
         }
