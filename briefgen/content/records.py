@@ -360,7 +360,7 @@ def parse_briefing(
         slug=check.slug(title),
         updated=check.date("updated"),
         curators=_interned(check.strings("curators")),
-        extra=_with_image(check, check.unknown_keys(BRIEFING_KEYS, passed=("image", "language"))),
+        extra=_typed_extras(check, check.unknown_keys(BRIEFING_KEYS, passed=("image", "language"))),
         body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, BriefingPositions),
     )
@@ -475,7 +475,7 @@ def _source(check: _Checker, item: Mapping[str, Any], prefix: tuple[str | int, .
     )
 
 
-def _with_image(check: _Checker, extra: dict[str, Any]) -> dict[str, Any]:
+def _typed_extras(check: _Checker, extra: dict[str, Any]) -> dict[str, Any]:
     """The extra keys, `image` among them as text, and `language` (the briefing's, where it is
     not the site's) as a language tag: render/views.py reads them there."""
     if "image" in extra:

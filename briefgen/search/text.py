@@ -35,13 +35,13 @@ _CITATION = re.compile(r'<sup (?:class="citation"|id="fnref)[^>]*>.*?</sup>', re
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|dd|dt|blockquote|pre)>|<br\s*/?>", re.I)
 
 
-# The combining marks folding takes out (those of these blocks that are marks, Mn or Me): the accents of
-# Latin, Greek and Cyrillic, which readers type or leave out at will, Hebrew's and Arabic's vowel
-# points, and variation selectors. Every other mark is part of its word: Devanagari's vowel
+# The combining marks folding takes out (those of these blocks that are marks, Mn or Me): the
+# accents of Latin, Greek and Cyrillic, which readers type or leave out at will, the vowel points
+# of Hebrew, Arabic, Syriac, Thaana and N'Ko, Coptic's and Tifinagh's marks, and variation
+# selectors. Every mark below U+0800 and from U+2000 to U+2FFF is among them, so that a mark kept
+# is always where _mark_bearing looks. Every other mark is part of its word: Devanagari's vowel
 # signs and virama, Thai's vowels and tones, the kana's voicing marks (ガス is not カス).
 # `static/search.js` takes out the same (DIACRITICS).
-# Those of Syriac, Thaana, N'Ko, Coptic and Tifinagh are its points too: every mark below U+0800
-# and from U+2000 to U+2FFF is one, so that a mark kept is always where _mark_bearing looks.
 DIACRITIC_SPANS = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0x061A),
                    (0x064B, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0711, 0x0711),
                    (0x0730, 0x074A), (0x07A6, 0x07B0), (0x07EB, 0x07F3), (0x07FD, 0x07FD),
