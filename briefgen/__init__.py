@@ -10,5 +10,6 @@ __version__ = "0.1.0"
 # address in a feed entry absolute, no screen-reader text in feeds; 6: the language written as
 # a BCP 47 tag; 7: the passages of paragraph locators that list several numbers or ranges;
 # 8: a month and its year in the language's order, headings begun with a capital; 9: the links
-# back from footnotes titled in the site's language; 10: paragraphs named in it in the Sources list).
-OUTPUT_VERSION = 10
+# back from footnotes titled in the site's language; 10: paragraphs named in it in the Sources list;
+# 11: a date and its time joined as the language joins them).
+OUTPUT_VERSION = 11

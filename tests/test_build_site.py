@@ -1342,6 +1342,21 @@ def test_a_language_that_is_no_tag_is_an_error_at_it(tmp_path: Path, language: s
         result.stderr
 
 
+@pytest.mark.parametrize(("language", "joined"), [("en", "{date}, {time}"), ("ja", "{date} {time}"),
+                                                 ("ar", "{date}\u060c {time}")])
+def test_a_date_and_its_time_are_joined_as_the_language_joins_them(tmp_path: Path, language: str,
+                                                                   joined: str) -> None:
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05T14:30:00\n---\nText.\n"}
+    root = make_site(tmp_path, files, CONFIG.replace('language = "en"', f'language = "{language}"'))
+    build_ok(root)
+    catalog = _catalog(language)
+    when = dt.datetime(2016, 8, 5, 14, 30)
+    expected = joined.format(date=catalog.date(when), time=catalog.time(when))
+    shown = page(root / "output", "2016/08/05/first/").select_one(".briefing__header time").get_text()
+    assert " ".join(shown.split()) == " ".join(expected.split())
+
+
 def test_a_footnotes_link_back_is_titled_in_the_sites_language(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
         "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05\n---\nText[^1].\n\n[^1]: A note.\n"}
@@ -1430,7 +1445,8 @@ def _catalog(language: str = "en") -> Catalog:
 
 _TEXTS = {"date": (array("i"), ""), "day": (array("i"), ""), "month": (array("i"), ""),
           "time": (array("i"), "")}
-_FACTS = {"plural": {"one": "i = 1 and v = 0"}, "character_order": "left-to-right", "wall_clock": True}
+_FACTS = {"plural": {"one": "i = 1 and v = 0"}, "character_order": "left-to-right", "wall_clock": True,
+          "date_time": "{1}, {0}"}
 
 
 @pytest.mark.parametrize("kept", [
@@ -1446,6 +1462,7 @@ _FACTS = {"plural": {"one": "i = 1 and v = 0"}, "character_order": "left-to-righ
     ("{made}", _TEXTS, {**_FACTS, "plural": "one"}),
     ("{made}", _TEXTS, {**_FACTS, "character_order": 3}),
     ("{made}", _TEXTS, {key: value for key, value in _FACTS.items() if key != "wall_clock"}),
+    ("{made}", _TEXTS, {key: value for key, value in _FACTS.items() if key != "date_time"}),
 ])
 def test_dates_kept_in_another_shape_are_formatted_again(kept: object) -> None:
     """Whatever the cache's row of dates holds, a catalog takes it over only when it is what
@@ -1490,6 +1507,7 @@ def test_a_catalog_kept_gives_what_babel_gives_without_reading_its_data(language
     counts = [again.count(n, "source") for n in [*range(0, 120), 1000, 1001, 1_000_000]]
     assert counts == [catalog.count(n, "source") for n in [*range(0, 120), 1000, 1001, 1_000_000]]
     assert again.direction == catalog.direction == ("rtl" if language == "ar" else "ltr")
+    assert again.date_and_time("D", "T") == catalog.date_and_time("D", "T")
     assert "locale" not in again.__dict__, "Babel's data was read"
     if language == "ru":
         assert len({again.count(n, "source") for n in (1, 2, 5)}) == 3  # one, few, many

@@ -119,6 +119,17 @@ class Catalog:
     def time(self, value: dt.time | dt.datetime) -> str:
         return self._format("time", value)
 
+    def date_and_time(self, date: str, time: str) -> str:
+        """A date and a time of day, as shown, joined as the language joins them ("5 August 2016,
+        14:30", "2016年8月5日 14:30", "5 أغسطس 2016، 14:30"): CLDR's pattern for the two."""
+        return self._date_time_glue().replace("{1}", date).replace("{0}", time)
+
+    def _date_time_glue(self) -> str:
+        found = self._facts.get("date_time")
+        if found is None:
+            found = self._facts["date_time"] = str(self.locale.datetime_formats["long"])
+        return str(found)
+
     def _format(self, kind: str, value: dt.date | dt.time) -> str:
         pattern = self._pattern(kind)
         if kind != "time" and isinstance(value, dt.date):
@@ -154,7 +165,8 @@ class Catalog:
                 return None
             kept[kind] = array("i", [number for number, _ in pairs]), "\0".join(text for _, text in pairs)
         facts = {"plural": dict(self._plural_rule().rules), "character_order": self._character_order(),
-                 "wall_clock": self._wall_clock_only(self._pattern("time"))}
+                 "wall_clock": self._wall_clock_only(self._pattern("time")),
+                 "date_time": self._date_time_glue()}
         return self._made_with(), kept, facts
 
     def keep(self, kept: object) -> None:
@@ -165,8 +177,9 @@ class Catalog:
             return
         texts, facts = kept[1], kept[2]
         plural, order, wall_clock = facts.get("plural"), facts.get("character_order"), facts.get("wall_clock")
+        glue = facts.get("date_time")
         if not (isinstance(plural, dict) and all(isinstance(v, str) for v in [*plural, *plural.values()])
-                and isinstance(order, str) and isinstance(wall_clock, bool)):
+                and isinstance(order, str) and isinstance(wall_clock, bool) and isinstance(glue, str)):
             return
         found: dict[str, dict[object, str]] = {}
         for kind in _KEPT_KINDS:
@@ -193,7 +206,7 @@ class Catalog:
             return
         for kind, texts_of_kind in found.items():
             self._formatted[kind].update(texts_of_kind)
-        self._facts.update(plural=rule, character_order=order)
+        self._facts.update(plural=rule, character_order=order, date_time=glue)
         self._wall_clock[self._pattern("time")] = wall_clock
 
     def format_ahead(self, days: Iterable[int], times: Iterable[dt.datetime]) -> bool:
