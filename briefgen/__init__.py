@@ -11,5 +11,6 @@ __version__ = "0.1.0"
 # a BCP 47 tag; 7: the passages of paragraph locators that list several numbers or ranges;
 # 8: a month and its year in the language's order, headings begun with a capital; 9: the links
 # back from footnotes titled in the site's language; 10: paragraphs named in it in the Sources list;
-# 11: a date and its time joined as the language joins them).
-OUTPUT_VERSION = 11
+# 11: a date and its time joined as the language joins them; 12: a source's line punctuated as
+# the language punctuates).
+OUTPUT_VERSION = 12

@@ -1357,6 +1357,23 @@ def test_a_date_and_its_time_are_joined_as_the_language_joins_them(tmp_path: Pat
     assert " ".join(shown.split()) == " ".join(expected.split())
 
 
+@pytest.mark.parametrize(("language", "shown"), [
+    ("en", "Harbour Post, 2 August 2016. By A. Berg, N. Holm."),
+    ("ja", "Harbour Post\u30012016\u5e748\u67082\u65e5\u3002{by}\u3002"),
+])
+def test_a_sources_line_is_punctuated_as_the_language_punctuates(tmp_path: Path, language: str,
+                                                                  shown: str) -> None:
+    files: dict[str, str | bytes] = {"content/briefings/a.md": (
+        "---\ntitle: First\ndate: 2016-08-05\nsources:\n  - id: hp\n    title: Harbour\n"
+        "    publisher: Harbour Post\n    published: 2016-08-02\n    authors: [A. Berg, N. Holm]\n---\n"
+        "Text [@hp].\n")}
+    root = make_site(tmp_path, files, CONFIG.replace('language = "en"', f'language = "{language}"'))
+    build_ok(root)
+    by = _catalog(language).text("By {names}", names="A. Berg\u3001N. Holm")
+    meta = page(root / "output", "2016/08/05/first/").select_one("#source-1 .source__meta").get_text()
+    assert " ".join(meta.split()) == shown.format(by=by)
+
+
 def test_a_footnotes_link_back_is_titled_in_the_sites_language(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
         "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05\n---\nText[^1].\n\n[^1]: A note.\n"}
