@@ -19,7 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, built_as_clean, corpus_briefing, corpus_site, last_snapshot, replace_in, tree
+from conftest import (
+    REPO,
+    build_ok,
+    built_as_clean,
+    corpus_briefing,
+    corpus_site,
+    last_snapshot,
+    make_site,
+    replace_in,
+    tree,
+    tree_bytes,
+)
 
 from briefgen.build import memo
 from briefgen.build.manifest import PackedManifest, read_manifest
@@ -2080,3 +2091,29 @@ def test_names_many_briefings_share_are_held_once_in_a_batch_of_parsed_files() -
     assert first.topics == second.topics == ("Alpha",) and first.topics[0] is second.topics[0]
     assert first.source_ids == second.source_ids and first.source_ids[0] is second.source_ids[0]
     assert first.body.cited_ids[0] is second.body.cited_ids[0] is second.source_ids[0]
+
+
+@pytest.mark.parametrize("first_a_file", [True, False])
+def test_a_static_file_that_becomes_a_folder_or_the_reverse(tmp_path: Path, first_a_file: bool) -> None:
+    """The stale file or folder is out of the way before the new one is put in place: the
+    build completes, as a clean one, and leaves no staging folder behind."""
+    site = make_site(tmp_path, {"content/briefings/a.md": "---\ntitle: One\ndate: 2016-08-02\n---\nText.\n"})
+    static = site / "static"
+    static.mkdir()
+
+    def as_file() -> None:
+        shutil.rmtree(static / "downloads", ignore_errors=True)
+        (static / "downloads").write_text("a file\n", encoding="utf-8")
+
+    def as_folder() -> None:
+        (static / "downloads").unlink(missing_ok=True)
+        (static / "downloads").mkdir()
+        (static / "downloads" / "a.txt").write_text("in a folder\n", encoding="utf-8")
+
+    steps = [as_file, as_folder] if first_a_file else [as_folder, as_file]
+    for step in steps:
+        step()
+        build_ok(site)
+    build_ok(site, "--no-cache", "--output", tmp_path / "clean")
+    assert tree_bytes(tmp_path / "clean") == tree_bytes(site / "output")
+    assert not [p.name for p in site.iterdir() if "briefgen-new" in p.name]

@@ -23,12 +23,13 @@ briefgen only ever replaces a folder that carries its marker file.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from briefgen.diagnostics import UsageError
@@ -316,6 +317,9 @@ def _apply_journal(staging: Path, output: Path) -> None:
     """Move staged files into the output and remove stale ones; safe to run again."""
     journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
     flat = journal.get("flat", False)
+    in_the_way = _in_the_way(journal["write"], journal["remove"])
+    for rel_file in sorted(in_the_way):  # first: they hold a place a file written takes
+        _remove(output, rel_file)
     for rel_file in journal["write"]:
         source = os.path.join(staging, staged_name(rel_file) if flat else rel_file)
         target = os.path.join(output, rel_file)
@@ -328,12 +332,40 @@ def _apply_journal(staging: Path, output: Path) -> None:
                 continue  # moved by an earlier run of this journal
             os.makedirs(os.path.dirname(target), exist_ok=True)
             os.replace(source, target)
+        except (IsADirectoryError, NotADirectoryError) as exc:
+            raise OSError(exc.errno, f"{rel_file} in the output is in the way of a file or folder "
+                                     f"of the site: it holds files briefgen did not write; move them "
+                                     f"out of {output} and build again", target) from exc
     for rel_file in journal["remove"]:
-        target = output / rel_file
-        target.unlink(missing_ok=True)
-        remove_empty_parents(target.parent, output)
+        if rel_file not in in_the_way:
+            _remove(output, rel_file)
     (output / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove(output: Path, rel_file: str) -> None:
+    target = output / rel_file
+    target.unlink(missing_ok=True)
+    remove_empty_parents(target.parent, output)
+
+
+def _in_the_way(written: Sequence[str], removed: Sequence[str]) -> set[str]:
+    """The stale files to remove before any is written: a file where a written one's folder
+    must be (static/downloads, a file, becoming a folder), or a file in a folder where a
+    written file must be (the reverse)."""
+    if not removed:
+        return set()
+    # By the removed files, few: a written file under one is found by bisecting the written
+    # ones sorted, a written file above one by looking its folders up.
+    ordered = sorted(written)
+    files = set(written)
+    found = set()
+    for rel in removed:
+        below = bisect.bisect_left(ordered, rel + "/")
+        under = below < len(ordered) and ordered[below].startswith(rel + "/")
+        if under or any(rel[:at] in files for at in range(len(rel)) if rel[at] == "/"):
+            found.add(rel)
+    return found
 
 
 def remove_empty_parents(folder: Path, stop: Path) -> None:
