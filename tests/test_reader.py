@@ -768,6 +768,23 @@ def test_config_file_elsewhere(tmp_path: Path) -> None:
     assert code == 1 and re.search(r"staging\.toml:3:1: error: unknown key site\.titel", stderr), stderr
 
 
+@pytest.mark.parametrize(("catalog", "expected"), [
+    ('strings = "oops"\n', "1:1: error: `strings` must be a table (`[strings]`), not str"),
+    ('[plurals]\nsource = "{n} sources"\n', "2:1: error: `source` must be a table of plural forms"),
+    ('[plurals]\nsource = { one = "{count} source", other = "{n} sources" }\n',
+     "2:1: error: the form 'one' of `source` must be text naming at most {n}"),
+    ('[formats]\ndate = "d MMMM y qqqqqq"\n', "2:1: error: `date` must be a date or time pattern of CLDR"),
+    ('[strings]\n"Home" = "Start"\n"{n} min read" = "{minutes} min"\n',
+     "3:1: error: the translation of '{n} min read' must use the placeholders of the English text: {n}"),
+])
+def test_a_catalog_of_the_wrong_shape_is_an_error_at_its_line(tmp_path: Path, catalog: str,
+                                                              expected: str) -> None:
+    root = make_site(tmp_path, {**FILES, "templates/i18n/en.toml": catalog}, config())
+    code, _, stderr = run_cli("check", root)
+    assert code == 1 and "Traceback" not in stderr, stderr
+    assert f"templates/i18n/en.toml:{expected}" in stderr, stderr
+
+
 def test_broken_catalog_and_topic_description_are_errors_with_places(tmp_path: Path) -> None:
     files = dict(FILES)
     files["templates/i18n/en.toml"] = '[strings\n"Home" = "Start"\n'

@@ -345,8 +345,110 @@ def load_catalog(language: str, folders: Iterable[Path],
                 message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
                 problems.append(error(shown, line, column, f"invalid catalog: {message}"))
                 continue
-            strings.update({str(k): str(v) for k, v in data.get("strings", {}).items()})
-            for noun, forms in data.get("plurals", {}).items():
-                plurals.setdefault(str(noun), {}).update({str(k): str(v) for k, v in forms.items()})
-            formats.update({str(k): str(v) for k, v in data.get("formats", {}).items()})
+            found = _CatalogFile(shown, path.read_text(encoding="utf-8"), data)
+            strings.update(found.strings())
+            for noun, forms in found.plurals().items():
+                plurals.setdefault(noun, {}).update(forms)
+            formats.update(found.formats())
+            problems += found.problems
     return Catalog(language, strings, plurals, formats), problems
+
+
+_PLACEHOLDER = re.compile(r"{(\w+)}")
+_NAMED_FORMATS = ("short", "medium", "long", "full")
+
+
+@dataclass
+class _CatalogFile:
+    """One catalog file's tables, checked: what they must hold, where it is written."""
+
+    shown: str
+    text: str
+    data: dict[str, Any]
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def _at(self, key: str, table: str | None = None) -> tuple[int, int]:
+        """Where a key is written (in `table`, when given): found in the text, as tomllib
+        gives no positions; the table's header, or the file's start, if not found."""
+        lines = self.text.splitlines()
+        start = 0
+        if table is not None:
+            header = re.compile(rf"\s*\[\s*{re.escape(table)}\s*\]")
+            start = next((n + 1 for n, line in enumerate(lines) if header.match(line)), 0)
+        pattern = re.compile(rf"(\s*)(?:\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
+        for number in range(start, len(lines)):
+            found = pattern.match(lines[number])
+            if found:
+                return number + 1, len(found.group(1)) + 1
+        return (start, 1) if start else (1, 1)
+
+    def _fail(self, at: tuple[int, int], message: str) -> None:
+        self.problems.append(error(self.shown, at[0], at[1], message))
+
+    def _table(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name, {})
+        if isinstance(value, dict):
+            return value
+        self._fail(self._at(name), f"`{name}` must be a table (`[{name}]`), not {type(value).__name__}")
+        return {}
+
+    def strings(self) -> dict[str, str]:
+        found = {}
+        for english, translated in self._table("strings").items():
+            if not isinstance(translated, str):
+                self._fail(self._at(english, "strings"), f"the translation of {english!r} must be text")
+                continue
+            wanted, given = set(_PLACEHOLDER.findall(english)), set(_PLACEHOLDER.findall(translated))
+            if wanted != given:
+                names = ", ".join(f"{{{name}}}" for name in sorted(wanted)) or "none"
+                self._fail(self._at(english, "strings"),
+                           f"the translation of {english!r} must use the placeholders of the English "
+                           f"text: {names}")
+                continue
+            found[english] = translated
+        return found
+
+    def plurals(self) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for noun, forms in self._table("plurals").items():
+            if not isinstance(forms, dict):
+                self._fail(self._at(noun, "plurals"),
+                           f"`{noun}` must be a table of plural forms (`{noun} = {{ one = \"{{n}} ...\", "
+                           f"other = \"{{n}} ...\" }}`)")
+                continue
+            kept = {}
+            for category, form in forms.items():
+                if not isinstance(form, str) or not set(_PLACEHOLDER.findall(form)) <= {"n"}:
+                    self._fail(self._at(noun, "plurals"),
+                               f"the form {category!r} of `{noun}` must be text naming at most {{n}}")
+                    continue
+                kept[str(category)] = form
+            found[str(noun)] = kept
+        return found
+
+    def formats(self) -> dict[str, str]:
+        found = {}
+        for kind, pattern in self._table("formats").items():
+            if not isinstance(pattern, str) or not _formats(kind, pattern):
+                self._fail(self._at(kind, "formats"),
+                           f"`{kind}` must be a date or time pattern of CLDR (such as \"d MMMM y\"), "
+                           f"or short, medium, long or full, not {pattern!r}")
+                continue
+            found[str(kind)] = pattern
+        return found
+
+
+def _formats(kind: str, pattern: str) -> bool:
+    """Whether Babel formats a date, or a time (kind "time"), with this pattern."""
+    if pattern in _NAMED_FORMATS:
+        return True
+    from babel.dates import format_date, format_time  # see _KEPT_KINDS
+
+    try:
+        if kind == "time":
+            format_time(dt.datetime(2016, 8, 5, 14, 30, tzinfo=dt.UTC), pattern, locale="en")
+        else:
+            format_date(dt.date(2016, 8, 5), pattern, locale="en")
+    except Exception:  # any refusal of Babel's is a pattern it cannot use
+        return False
+    return True
