@@ -350,7 +350,30 @@ def test_git_rejected_push_diverged_remote(site: Path, repo: Path, tmp_path: Pat
     assert "rejected" in message and "origin" in message
     local = git(repo, "rev-parse", "gh-pages")
     assert local[:12] in message and "stays on the local branch" in message
+    assert "git fetch origin gh-pages && git branch -f gh-pages FETCH_HEAD" in message
     assert git(bare, "rev-parse", "refs/heads/gh-pages") == remote_tip
+
+
+def test_git_a_fresh_clone_publishes_on_top_of_the_remotes_branch(site: Path, repo: Path,
+                                                                   tmp_path: Path) -> None:
+    """A clone (a CI run, a second machine) has origin/gh-pages and no local gh-pages."""
+    bare = add_bare_remote(repo, tmp_path / "remote.git")
+    git(repo, "push", "-q", "origin", "main")
+    first = publish_git_branch(site, repo, "gh-pages", remote="origin").commit
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(clone))
+    (site / "added.html").write_text("<p>new</p>\n")
+
+    result = publish_git_branch(site, clone, "gh-pages", remote="origin")
+
+    assert result.pushed and result.changed
+    assert git(bare, "rev-parse", "refs/heads/gh-pages") == result.commit
+    assert git(clone, "rev-parse", f"{result.commit}^") == first
+    # Nothing new to publish: the local branch starts at the remote's, and no commit is added.
+    again = tmp_path / "again"
+    git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(again))
+    unchanged = publish_git_branch(site, again, "gh-pages", remote="origin")
+    assert not unchanged.changed and git(again, "rev-parse", "gh-pages") == result.commit
 
 
 def test_git_push_refused_by_pre_receive_hook(site: Path, repo: Path, tmp_path: Path) -> None:

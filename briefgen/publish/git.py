@@ -211,6 +211,13 @@ def _branch_tip(top: Path, branch: str) -> str | None:
     return run.out.strip() if run.code == 0 else None
 
 
+def _remote_tip(top: Path, remote: str, branch: str) -> str | None:
+    """The remote's branch as the repository last fetched it (a fresh clone has it as
+    origin/gh-pages, and no local gh-pages): what a publish with no local branch builds on."""
+    run = _git(top, "rev-parse", "-q", "--verify", f"refs/remotes/{remote}/{branch}^{{commit}}")
+    return run.out.strip() if run.code == 0 else None
+
+
 def _tree_of(top: Path, commit: str) -> str:
     return _git_ok(top, "rev-parse", f"{commit}^{{tree}}", what=f"cannot read {commit}").strip()
 
@@ -359,10 +366,11 @@ def _push(top: Path, branch: str, remote: str, commit: str | None) -> None:
             if commit
             else f"the local branch {branch} is unchanged"
         )
-        raise PublishError(
-            f"push of {branch} to {remote} from {top} failed: {_push_reason(run)}; {kept} "
-            f"(retry with `git push {remote} {branch}`)"
-        )
+        reason = _push_reason(run)
+        advice = (f"to publish on top of what is there: `git fetch {remote} {branch} && git branch -f "
+                  f"{branch} FETCH_HEAD`, then publish again" if "fetch first" in reason or "non-fast-forward"
+                  in reason else f"retry with `git push {remote} {branch}`")
+        raise PublishError(f"push of {branch} to {remote} from {top} failed: {reason}; {kept} ({advice})")
 
 
 def publish_git_branch(
@@ -385,13 +393,17 @@ def publish_git_branch(
     check_git_target(repo, branch, remote)
     top = _toplevel(repo)
     tip = _branch_tip(top, branch)
+    # Without a local branch, the remote's is the one published on top of (a fresh clone in CI).
+    base = tip if tip is not None or remote is None else _remote_tip(top, remote, branch)
     entries, files = _tree_entries(top, site_output, cname, _kept_blobs(blobs, top, branch, tip))
     tree = _write_tree(top, entries)
     commit: str | None = None
-    if tip is None or _tree_of(top, tip) != tree:
-        commit = _commit(top, tree, tip, message or _DEFAULT_MESSAGE)
+    if base is None or _tree_of(top, base) != tree:
+        commit = _commit(top, tree, base, message or _DEFAULT_MESSAGE)
         _move_branch(top, branch, commit, tip)
-    _keep_blobs(blobs, top, branch, commit or tip, files)
+    elif tip is None:  # the remote's branch holds this site already: the local one starts there
+        _move_branch(top, branch, base, None)
+    _keep_blobs(blobs, top, branch, commit or base, files)
     if remote is not None:
         _push(top, branch, remote, commit)
     return PublishResult(
