@@ -490,3 +490,16 @@ def test_every_problem_of_a_briefing_is_reported_in_one_run(tmp_path: Path) -> N
         "content/briefings/a.md:4:10: error: topic '!!!' has no letters or digits",
         "content/briefings/a.md:8:16: error: publisher '\U0001f525' has no letters or digits",
     ], result.stderr
+
+
+def test_a_briefing_in_error_is_no_error_of_the_files_that_link_to_it(tmp_path: Path) -> None:
+    """One mistake, one error: the links to a briefing that failed to parse are its own error's."""
+    site = make_site(tmp_path, {
+        "content/briefings/a.md": "---\ndate: 2016-08-02\n---\nNo title here.\n",
+        "content/briefings/b.md": "---\ntitle: B\ndate: 2016-08-03\n---\nSee [the other](a.md).\n",
+        "content/pages/about.md": "---\ntitle: About\n---\nSee [a briefing](../briefings/a.md).\n",
+    })
+    result = run_cli("check", site)
+    assert result.code == 1
+    expected = ["content/briefings/a.md:2:1: error: `title` is required"]
+    assert error_lines(result.stderr) == expected, result.stderr

@@ -225,8 +225,9 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
 
     sources, source_problems = collect_sources(registry, included)
     problems += source_problems
+    unparsed = {p.path for p in parsed if p.doc is None and has_errors(p.diagnostics)}
     site, model_problems = build_site(included, pages, sources, config.site.timezone,
-                                      excluded_paths=excluded)
+                                      excluded_paths=excluded, unparsed_paths=unparsed)
     if any(is_unreadable_registry(d) for p in parsed for d in p.diagnostics):
         # A registry file that did not parse explains every "unknown source" below:
         # show the cause, not a screen of its consequences.

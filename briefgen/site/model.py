@@ -263,8 +263,10 @@ def build_site(
     timezone: str,
     *,
     excluded_paths: Iterable[str] = (),
+    unparsed_paths: Iterable[str] = (),
 ) -> tuple[Site, list[Diagnostic]]:
-    """Place briefings in time and index them; briefing_docs are the ones to publish."""
+    """Place briefings in time and index them; briefing_docs are the ones to publish.
+    `unparsed_paths` are content files whose errors left them out: a link to one is theirs."""
     zone = zoneinfo.ZoneInfo(timezone)
     problems: list[Diagnostic] = []
     topic_names: dict[str, Topic] = {}
@@ -288,7 +290,8 @@ def build_site(
 
     url_of_path = {b.path: b.url for b in briefings} | {p.doc.path: p.url for p in pages}
     problems += _check_links(
-        [*(b.doc for b in briefings), *(p.doc for p in pages)], url_of_path, set(excluded_paths)
+        [*(b.doc for b in briefings), *(p.doc for p in pages)], url_of_path, set(excluded_paths),
+        set(unparsed_paths),
     )
 
     topics: dict[str, list[int]] = defaultdict(list)
@@ -410,12 +413,13 @@ def place_briefing(
 
 
 def _check_links(
-    docs: Iterable[BriefingDoc | PageDoc], url_of_path: Mapping[str, str], excluded: set[str]
+    docs: Iterable[BriefingDoc | PageDoc], url_of_path: Mapping[str, str], excluded: set[str],
+    unparsed: set[str],
 ) -> list[Diagnostic]:
     problems = []
     for doc in docs:
         for link in doc.body.links:
-            if link.target in url_of_path:
+            if link.target in url_of_path or link.target in unparsed:  # its own errors tell
                 continue
             if link.target in excluded:
                 problems.append(warning(
