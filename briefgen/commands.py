@@ -101,11 +101,17 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+# A day: a longer wait is a mistake (and "inf" or "nan", which float() reads, overflow or
+# compare false with every bound).
+_MOST_SECONDS = 86400
+
+
 def _check_links(args: argparse.Namespace, loaded: Loaded, console: Console) -> int:
     from briefgen.check import links
 
-    if args.timeout <= 0 or args.delay < 0:
-        raise UsageError("--timeout must be above 0 and --delay at least 0")
+    if not (0 < args.timeout <= _MOST_SECONDS and 0 <= args.delay <= _MOST_SECONDS):
+        raise UsageError(f"--timeout must be above 0 and --delay at least 0, both at most {_MOST_SECONDS} "
+                         f"seconds")
     citing: dict[str, list[str]] = {}
     by_id = {}
     for briefing in sorted(loaded.site.briefings, key=lambda b: b.path):
@@ -222,8 +228,8 @@ def run_source(args: argparse.Namespace, console: Console) -> int:
 
     from briefgen.sources.capture import CaptureError, Request, capture
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be more than 0 seconds")
+    if not 0 < args.timeout <= _MOST_SECONDS:
+        raise UsageError(f"--timeout must be more than 0 seconds, and at most {_MOST_SECONDS}")
     site = args.site or args.site_option or Path(".")
     root = _site_root(site)
     if args.config is not None:

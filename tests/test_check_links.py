@@ -228,8 +228,10 @@ def test_plain_check_makes_no_requests(tmp_path: Path, server: tuple[str, Record
     assert not record.hits
 
 
-@pytest.mark.parametrize("flags", [("--timeout", "0"), ("--delay", "-1")])
+@pytest.mark.parametrize("flags", [("--timeout", "0"), ("--delay", "-1"), ("--timeout", "inf"),
+                                   ("--timeout", "nan"), ("--delay", "nan"), ("--delay", "1e300")])
 def test_bad_settings_are_usage_errors(tmp_path: Path, flags: tuple[str, str]) -> None:
     site = make_site(tmp_path, {"content/briefings/a.md": "---\ntitle: A\ndate: 2016-08-02\n---\nText.\n"})
     result = run_cli("check", site, "--links", *flags)
     assert result.code == 2 and "Traceback" not in result.stderr
+    assert "--timeout must be above 0 and --delay at least 0" in result.stderr
