@@ -27,6 +27,7 @@ class Record:
     in_flight: int = 0
     most_in_flight: int = 0
     agents: set[str] = field(default_factory=set)
+    times: dict[str, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -42,6 +43,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             record.hits[self.path] += 1
             count = record.hits[self.path]
             record.agents.add(self.headers.get("User-Agent", ""))
+            record.times.setdefault(self.path, []).append(time.monotonic())
             if self.path.startswith("/busy/"):
                 record.starts.append(time.monotonic())
                 record.in_flight += 1
@@ -52,6 +54,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.answer(200)
             elif self.path == "/flaky":
                 self.answer(500 if count == 1 else 200)
+            elif self.path == "/limited":  # too many requests: come back in 2 s
+                self.answer(429 if count == 1 else 200, {"Retry-After": "2"})
+            elif self.path.startswith("/chain/"):  # a redirect to the next, six times over
+                hop = int(self.path.rsplit("/", 1)[1])
+                self.send_response(302)
+                self.send_header("Location", f"/chain/{hop + 1}" if hop < 6 else "/ok")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif self.path == "/slow":
                 time.sleep(2.5)
                 self.answer(200)
@@ -69,10 +79,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with record.lock:
                     record.in_flight -= 1
 
-    def answer(self, status: int) -> None:
+    def answer(self, status: int, headers: dict[str, str] | None = None) -> None:
         body = b"<!doctype html><title>t</title><p>fixture page</p>"
         try:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -235,3 +247,19 @@ def test_bad_settings_are_usage_errors(tmp_path: Path, flags: tuple[str, str]) -
     result = run_cli("check", site, "--links", *flags)
     assert result.code == 2 and "Traceback" not in result.stderr
     assert "--timeout must be above 0 and --delay at least 0" in result.stderr
+
+
+def test_a_server_that_asks_to_wait_is_waited_for_and_a_long_chain_is_one_line(
+        tmp_path: Path, server: tuple[str, Record]) -> None:
+    base, record = server
+    site = make_site(tmp_path, {
+        "content/sources/s.yaml": registry(base, {"limited": "/limited", "chain": "/chain/0"}),
+        "content/briefings/b.md": citing("limited", "chain"),
+    })
+    result = run_cli("check", site, "--links", "--timeout", "5", "--delay", "0")
+    assert result.code == 1, result.stderr
+    (line,) = error_lines(result.stderr)
+    assert "chain" in line and "more than 5 redirects" in line, result.stderr
+    assert "limited" not in result.stderr, "waited for, then found"
+    first, second = record.times["/limited"]
+    assert second - first >= 1.9, "asked again before the 2 s the server asked for"

@@ -9,6 +9,7 @@ a second run within the day asks only about the links that were dead.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import http.client
 import json
 import threading
@@ -17,8 +18,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from briefgen import __version__
@@ -93,10 +95,13 @@ class LinkChecker:
     def check_one(self, url: str) -> LinkResult:
         attempt = 0
         while True:
-            result, retry = self._request(url)
+            result, retry, asked = self._request(url)
             if not retry or attempt >= self.settings.retries:
                 return result
-            time.sleep(self.settings.backoff * 2 ** attempt)
+            if asked is not None and asked > _MOST_RETRY_AFTER:
+                # Told to come back later than a check waits: reported, with what the server said.
+                return replace(result, reason=f"{result.reason} (the server asked to wait {asked:g} s)")
+            time.sleep(asked if asked is not None else self.settings.backoff * 2 ** attempt)
             attempt += 1
 
     def _host(self, url: str) -> _Host:
@@ -107,8 +112,9 @@ class LinkChecker:
                 host = self._hosts[name] = _Host(threading.Semaphore(max(1, self.settings.per_host)))
             return host
 
-    def _request(self, url: str) -> tuple[LinkResult, bool]:
-        """One attempt: the result, and whether another attempt may fare better."""
+    def _request(self, url: str) -> tuple[LinkResult, bool, float | None]:
+        """One attempt: the result, whether another attempt may fare better, and how long the
+        server asked to be left alone before it (Retry-After), if it said."""
         host = self._host(url)
         with host.slots:
             with host.lock:
@@ -118,7 +124,7 @@ class LinkChecker:
             time.sleep(wait)
             return self._fetch(url)
 
-    def _fetch(self, url: str) -> tuple[LinkResult, bool]:
+    def _fetch(self, url: str) -> tuple[LinkResult, bool, float | None]:
         checked = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         request = urllib.request.Request(_ascii(url), headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
         try:
@@ -127,19 +133,43 @@ class LinkChecker:
                 final = response.geturl()
                 status = int(response.status)
                 return LinkResult(url, True, status, f"{status} {response.reason}", checked,
-                                  final if final != url else ""), False
+                                  final if final != url else ""), False, None
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:  # urllib gave up following them; its message is three lines
+                reason = f"more than {_LimitedRedirects.max_redirections} redirects"
+                return LinkResult(url, False, exc.code, reason, checked), False, None
             reason = f"{exc.code} {exc.reason}"
             retry = exc.code in _RETRY_STATUS or exc.code >= 500
-            return LinkResult(url, False, exc.code, reason, checked), retry
+            return LinkResult(url, False, exc.code, reason, checked), retry, _retry_after(exc.headers)
         except urllib.error.URLError as exc:
             timed_out = isinstance(exc.reason, TimeoutError)
             reason = "timed out" if timed_out else str(exc.reason)
-            return LinkResult(url, False, None, reason, checked), True
+            return LinkResult(url, False, None, reason, checked), True, None
         except TimeoutError:
-            return LinkResult(url, False, None, "timed out", checked), True
+            return LinkResult(url, False, None, "timed out", checked), True, None
         except (http.client.HTTPException, OSError, ValueError) as exc:
-            return LinkResult(url, False, None, str(exc) or type(exc).__name__, checked), True
+            return LinkResult(url, False, None, str(exc) or type(exc).__name__, checked), True, None
+
+
+# A Retry-After longer than this is not waited for: the link is reported with what the server said.
+_MOST_RETRY_AFTER = 30.0
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds a Retry-After header asks for (a number of them, or an HTTP date), if any."""
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _ascii(url: str) -> str:
