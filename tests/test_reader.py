@@ -438,6 +438,15 @@ def test_extra_css_and_extra_head(out: Path) -> None:
     assert home.find("meta", attrs={"name": "test-extra"})["content"] == "yes"
 
 
+def test_extra_css_of_the_same_name_as_the_themes_is_the_sites_own(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {**FILES, "static/style.css": "body { color: #123456; }\n"},
+                     config(site_extra='extra_css = ["style.css"]\n'))
+    build_ok(root)
+    sheets = [link["href"] for link in page(root / "output", "").find_all("link", rel="stylesheet")]
+    assert len(sheets) == 2 and sheets[0] != sheets[1], sheets
+    assert sheets[1] == "/news/style.css" and "#123456" in (root / "output/style.css").read_text()
+
+
 def test_page_weight_of_a_briefing_is_under_30_kb(out: Path) -> None:
     soup = page(out, MAIN_URL)
     html = (out / MAIN_URL / "index.html").stat().st_size

@@ -236,6 +236,13 @@ class Renderer:
         rel = self._rel_for(str(name), args, page)
         return self.scheme.absolute(rel) if absolute else self.scheme.href(rel)
 
+    def _extra_css(self, css: str) -> str:
+        """A stylesheet of site.extra_css: the site's own, from its static/ folder, even where
+        the theme has one of that name (which url_for('static', ...) gives first)."""
+        if (self.config.static_dir / css).is_file():
+            return self.scheme.href(css)
+        return self.url_for("static", css)
+
     def _rel_for(self, name: str, args: tuple[Any, ...], page: int) -> str:
         if name == "static":
             asset = self.assets.get(str(args[0]))
@@ -267,7 +274,7 @@ class Renderer:
             page_description=description or self.config.site.description,
             nav_pages=self.nav_pages, feeds=feeds_list, by_day=self.views.by_day,
             site_image=self.views.absolute(self.config.site.image) if self.config.site.image else None,
-            extra_css=tuple(self.url_for("static", css) for css in self.config.site.extra_css),
+            extra_css=tuple(self._extra_css(css) for css in self.config.site.extra_css),
             extra_head=Markup(self.config.site.extra_head), **context,
         )
         if self.config.build.relative_urls:
