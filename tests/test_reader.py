@@ -347,6 +347,18 @@ def test_sharing_cards(out: Path) -> None:
     assert brief.find("meta", property="og:locale")["content"] == "en_US"
 
 
+def test_a_sharing_image_address_is_percent_encoded(tmp_path: Path) -> None:
+    files = {**FILES, "content/briefings/2021/wide.md": (
+        "---\ntitle: Ferry\ndate: 2021-03-05\nimage: /img/F\u00e4hre 1.png\n---\nText.\n")}
+    root = make_site(tmp_path, files, config().replace("https://example.org/news/", "https://b\u00fccher.example/caf\u00e9/"))
+    build_ok(root)
+    brief = page(root / "output", "2021/03/05/ferry/")
+    expected = "https://xn--bcher-kva.example/caf%C3%A9/img/F%C3%A4hre%201.png"
+    assert brief.find("meta", property="og:image")["content"] == expected
+    (data,) = [d for d in json_ld(brief) if d.get("@type") == "NewsArticle"]
+    assert data["image"] == [expected]
+
+
 @pytest.mark.parametrize(("language", "locale"), [("de", "de_DE"), ("zh-Hant", "zh_TW"), ("pt_BR", "pt_BR")])
 def test_open_graph_locale_names_a_territory(language: str, locale: str) -> None:
     from briefgen.i18n.catalog import load_catalog

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -22,6 +23,7 @@ from briefgen.site import urls
 from briefgen.site.kinds import page_count
 from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_of, source_citers
 from briefgen.site.urls import UrlScheme
+from briefgen.weburl import ascii_url
 
 WORDS_PER_MINUTE = 230
 
@@ -322,10 +324,14 @@ class Views:
         return self.catalog.time(b.date) if isinstance(b.doc.date, dt.datetime) else None
 
     def absolute(self, url: str) -> str:
-        """A URL as written in content or config (absolute, or a path on this site) made absolute."""
+        """A URL as written in content or config (absolute, or a path on this site) made absolute,
+        as it must be written in a page's head: other characters percent-encoded (a space, "ä")."""
         if "://" in url:
-            return url
-        return self.scheme.absolute(url.lstrip("/"))
+            try:
+                return ascii_url(url)
+            except ValueError:  # a malformed address (an IPv6 literal unclosed): as written
+                return url
+        return self.scheme.absolute(quote(url.lstrip("/"), safe="/%:@!$&'()*+,;=~"))
 
     def summary(self, index: int) -> BriefingSummary:
         cached = self._summaries.get(index)
