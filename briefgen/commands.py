@@ -184,6 +184,7 @@ def run_publish(args: argparse.Namespace, console: Console) -> int:
         else:
             # The whole site is off limits: its configured output is for `build` only.
             publish.check_dir_target(args.dir.resolve(), [root, *protected])
+            publish.check_apart(args.dir, config.output_dir)
         result = pipeline.build(root, _options(args), console.progress)
         console.problems(list(result.warnings))
         console.summary(_built(result))

@@ -85,3 +85,22 @@ def test_publish_refuses_a_folder_inside_the_content(tmp_path: Path) -> None:
     assert code == 1
     assert "Traceback" not in err
     assert not (site / "content" / "www").exists()
+
+
+def test_publish_refuses_the_built_sites_own_folder_before_building(tmp_path: Path) -> None:
+    """An output kept outside the site (`output = "../srv/public"`): publishing into it, or
+    into the folder that holds it, is refused before the build writes anything there."""
+    site = corpus_site(tmp_path)
+    config = site / "briefgen.toml"
+    config.write_text(config.read_text().replace("[build]", '[build]\noutput = "../srv/public"'),
+                      encoding="utf-8")
+    assert run_cli("build", site).code == 0
+    public = tmp_path / "srv" / "public"
+    before = {path: path.read_bytes() for path in public.rglob("*") if path.is_file()}
+    for target in (public, public.parent):
+        (site / "content" / "briefings" / "extra.md").write_text(
+            f"---\ntitle: Extra {target.name}\ndate: 2016-08-09\n---\nText.\n", encoding="utf-8")
+        code, out, err = run_cli("publish", site, "--dir", target)
+        assert code == 1 and "overlaps the built site" in err, err
+        assert "Built" not in out
+        assert {path: path.read_bytes() for path in public.rglob("*") if path.is_file()} == before

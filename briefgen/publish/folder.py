@@ -298,15 +298,19 @@ def _write_manifest(target: Path, files: Iterable[str], seen: dict[str, str]) ->
     _atomic_write(path, data)
 
 
+def check_apart(target: Path, site_output: Path) -> None:
+    """Raise PublishError if target and the built site's folder hold one another (asked before
+    the build too, which would otherwise write the site where it is then refused)."""
+    # Resolved paths, so every containment check compares like with like.
+    if _overlap(target.resolve(), site_output.resolve()):
+        raise PublishError(f"cannot publish into {target}: it overlaps the built site {site_output}")
+
+
 def publish_dir(site_output: Path, target: Path, *, protected: list[Path]) -> PublishResult:
     """Sync `site_output` into `target`, touching only what differs or is ours to remove."""
     check_dir_target(target, protected)
-    # Work on resolved paths so every containment check compares like with like.
+    check_apart(target, site_output)
     root, site = target.resolve(), site_output.resolve()
-    if _overlap(root, site):
-        raise PublishError(
-            f"cannot publish into {target}: it overlaps the built site {site_output}"
-        )
     files = site_files(site)
     try:
         root.mkdir(parents=True, exist_ok=True)
