@@ -30,6 +30,10 @@ def new_briefing(config: Config, title: str, topics: list[str], now: dt.datetime
     slug = make_slug(title)
     if not slug:
         raise UsageError(f"the title {title!r} gives no slug; use letters or digits")
+    for topic in topics:
+        _check_title(topic)
+        if not make_slug(topic):  # it names the topic's page, as check would say
+            raise UsageError(f"--topic {topic!r} has no letters or digits")
     zone = zoneinfo.ZoneInfo(config.site.timezone)
     today = (now or dt.datetime.now(zone)).astimezone(zone)
     path = config.content_dir / "briefings" / f"{today:%Y}" / f"{slug}.md"
@@ -112,7 +116,9 @@ def init_site(target: Path, title: str = "My Briefings", today: dt.date | None =
         raise UsageError(f"{target} is a file; choose a new folder")
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; choose a new folder")
-    day = today or dt.date.today()
+    # The site's time zone is UTC (as the settings written below say): a local date ahead of
+    # it would make the sample briefing one of the future, left out of the first build.
+    day = today or dt.datetime.now(dt.UTC).date()
     files = {
         CONFIG_NAME: _CONFIG.format(title=_toml_string(title)),
         "content/sources/sources.yaml": _SOURCES.format(date=day.isoformat()),

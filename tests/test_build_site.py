@@ -7,8 +7,11 @@ import datetime as dt
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from array import array
@@ -954,6 +957,29 @@ def test_a_new_briefing_passes_check(tmp_path: Path) -> None:
     drafts = tmp_path / "drafts"
     build_ok(root, "--drafts", "--output", drafts)
     assert list(drafts.glob("[0-9]*/[0-9]*/[0-9]*/fresh-news/index.html"))
+
+
+@pytest.mark.parametrize("topic", ["\U0001f680", "", "!!!"])
+def test_new_refuses_a_topic_check_would_refuse(tmp_path: Path, topic: str) -> None:
+    root = make_site(tmp_path, FILES, CONFIG)
+    code, _, stderr = run_cli("new", "Fresh News", "--topic", topic, cwd=root)
+    assert code == 2 and f"--topic {topic!r} has no letters or digits" in stderr, stderr
+    assert not list((root / "content" / "briefings").rglob("fresh-news.md"))
+
+
+def test_init_dates_its_sample_in_the_sites_time_zone(tmp_path: Path) -> None:
+    """A machine whose date is not UTC's (Kiritimati, +14, is a day ahead from 10:00 UTC; Pago
+    Pago, -11, a day behind until 11:00): the sample is dated as the site's UTC says, so not a
+    briefing of the future, left out of the first build."""
+    target = tmp_path / "ahead"
+    zone = "Pacific/Kiritimati" if dt.datetime.now(dt.UTC).hour >= 10 else "Pacific/Pago_Pago"
+    env = dict(os.environ, TZ=zone, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-m", "briefgen", "init", str(target), "-q"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    (sample,) = (target / "content" / "briefings").rglob("*.md")
+    written = yaml.safe_load(sample.read_text("utf-8").split("---")[1])["date"]
+    assert str(written)[:10] == dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def test_init_makes_a_site_that_builds_without_broken_links(tmp_path: Path) -> None:
