@@ -1400,6 +1400,16 @@ def test_a_sources_line_is_punctuated_as_the_language_punctuates(tmp_path: Path,
     assert " ".join(meta.split()) == shown.format(by=by)
 
 
+def test_a_time_with_fractions_of_a_second_is_a_valid_datetime_attribute(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05T09:30:00.123456+03:00\n---\nText.\n"}
+    root = make_site(tmp_path, files, CONFIG)
+    build_ok(root)
+    shown = page(root / "output", "2016/08/05/first/").select_one(".briefing__header time")["datetime"]
+    assert re.fullmatch(r"2016-08-0\dT\d\d:30:00\.123[+-]\d\d:\d\d", shown), shown
+    assert dt.datetime.fromisoformat(shown) == dt.datetime(2016, 8, 5, 6, 30, 0, 123000, tzinfo=dt.UTC)
+
+
 def test_a_footnotes_link_back_is_titled_in_the_sites_language(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
         "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05\n---\nText[^1].\n\n[^1]: A note.\n"}

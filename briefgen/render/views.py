@@ -48,6 +48,9 @@ def as_heading(text: str) -> str:
 
 
 def date_iso(value: dt.date) -> str:
+    """A date or time as HTML's `datetime` attribute takes it: at most three digits of a second."""
+    if isinstance(value, dt.datetime) and value.microsecond:
+        return value.isoformat(timespec="milliseconds")
     return value.isoformat()
 
 
