@@ -139,6 +139,9 @@ def run_clean(args: argparse.Namespace, console: Console) -> int:
         # What it points to may hold more than a cache: that is for its owner to delete.
         raise UsageError(f"{config.cache_dir} is a symbolic link; remove the link, and what it points "
                          f"to if that is only the cache, yourself")
+    from briefgen.build.memo import check_cache_folder
+
+    check_cache_folder(config.cache_dir)
     removed = clear(config.cache_dir)
     console.summary(f"Removed {config.cache_dir}" if removed else "No cache to remove")
     return 0

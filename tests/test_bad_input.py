@@ -503,3 +503,13 @@ def test_a_briefing_in_error_is_no_error_of_the_files_that_link_to_it(tmp_path: 
     assert result.code == 1
     expected = ["content/briefings/a.md:2:1: error: `title` is required"]
     assert error_lines(result.stderr) == expected, result.stderr
+
+
+@pytest.mark.parametrize("command", ["build", "clean"])
+def test_a_file_where_the_cache_folder_goes_is_named_with_what_to_do(tmp_path: Path, command: str) -> None:
+    site = make_site(tmp_path, {"content/briefings/a.md": "---\ntitle: A\ndate: 2016-08-02\n---\nText.\n"})
+    (site / ".briefgen-cache").write_text("not a folder\n", encoding="utf-8")
+    result = run_cli(command, site)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert ".briefgen-cache is a file, where briefgen keeps its build cache (a folder)" in result.stderr
+    assert (site / ".briefgen-cache").read_text(encoding="utf-8") == "not a folder\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import marshal
@@ -465,3 +466,10 @@ def forget(cache_dir: Path, output: Path) -> None:
         store.drop_build_record(str(output))
     finally:
         store.close()
+
+
+def check_cache_folder(folder: Path) -> None:
+    """Raise OSError, saying what to do, when the place of the build cache holds a file."""
+    if folder.exists() and not folder.is_dir():
+        raise OSError(errno.ENOTDIR, f"{folder.name} is a file, where briefgen keeps its build cache "
+                                     f"(a folder): move it away or delete it", str(folder))

@@ -147,6 +147,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
     check_output_dir(output, root, protected_paths(config))
+    memo.check_cache_folder(config.cache_dir)
     # With cores to spare, the output's folders are looked at by a forked copy of this process,
     # at a lower priority, while this one and another copy look at the content files from both
     # ends: all three are long runs of stat calls. An edit in place goes on once the content
