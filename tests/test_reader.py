@@ -617,6 +617,21 @@ def test_shipped_catalogs_translate_every_interface_string(language: str) -> Non
 # ---------------------------------------------------------------- opens from disk
 
 
+def test_relative_urls_take_single_quotes_and_srcset_too(tmp_path: Path) -> None:
+    """A theme may quote its attributes either way, and give images several sources."""
+    files = {**FILES, "templates/partials/extra.html": "",
+             "templates/404.html": ("{% extends 'base.html' %}{% block content %}"
+                                    "<a href='{{ url_for(\"archive\") }}'>Archive</a>"
+                                    "<img alt='' srcset=\"{{ 'static' | url_for('style.css') }} 1x, "
+                                    "{{ url_for('topics') }} 2x\">{% endblock %}")}
+    root = make_site(tmp_path, files, config(build_extra="relative_urls = true"))
+    build_ok(root)
+    html = (root / "output" / "404.html").read_text(encoding="utf-8")
+    assert "href='archive/index.html'" in html, html
+    assert re.search(r'srcset="static/style\.[0-9a-f]+\.css 1x, topics/index\.html 2x"', html), html
+    assert "/news/" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+
+
 def test_relative_urls_make_every_internal_link_relative(tmp_path: Path) -> None:
     root = make_site(tmp_path, FILES, config(build_extra="relative_urls = true"))
     build_ok(root)
