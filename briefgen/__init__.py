@@ -12,5 +12,6 @@ __version__ = "0.1.0"
 # 8: a month and its year in the language's order, headings begun with a capital; 9: the links
 # back from footnotes titled in the site's language; 10: paragraphs named in it in the Sources list;
 # 11: a date and its time joined as the language joins them; 12: a source's line punctuated as
-# the language punctuates; 13: at most three digits of a second in a datetime attribute).
-OUTPUT_VERSION = 13
+# the language punctuates; 13: at most three digits of a second in a datetime attribute; 14: a
+# text's root-relative addresses under the base path).
+OUTPUT_VERSION = 14

@@ -617,6 +617,22 @@ def test_shipped_catalogs_translate_every_interface_string(language: str) -> Non
 # ---------------------------------------------------------------- opens from disk
 
 
+def test_a_texts_root_relative_addresses_are_on_the_site_under_its_base_path(tmp_path: Path) -> None:
+    files = {**FILES, "static/img/card.png": b"\x89PNG\r\n\x1a\n",
+             "content/briefings/2021/card.md": (
+                 "---\ntitle: Card\ndate: 2021-03-05\n---\n![A card](/img/card.png) and "
+                 "[the archive](/archive/), [already placed](/news/topics/), "
+                 "[another host](//cdn.example/x.js).\n")}
+    root = make_site(tmp_path, files, config())  # base URL https://example.org/news/
+    build_ok(root)
+    body = page(root / "output", "2021/03/05/card/").select_one(".prose")
+    assert body.find("img")["src"] == "/news/img/card.png"
+    links = [a["href"] for a in body.find_all("a")]
+    assert links == ["/news/archive/", "/news/topics/", "//cdn.example/x.js"]
+    feed = (root / "output" / "feed.xml").read_text(encoding="utf-8")
+    assert "https://example.org/news/img/card.png" in feed
+
+
 def test_relative_urls_take_single_quotes_and_srcset_too(tmp_path: Path) -> None:
     """A theme may quote its attributes either way, and give images several sources."""
     files = {**FILES, "templates/partials/extra.html": "",

@@ -33,6 +33,24 @@ _FOOTNOTE_BACKREF = 'class="footnote-backref"'
 _BACKREF_TITLE = re.compile(r'(class="footnote-backref" href="#fnref:[^"]*") title="Back to reference (\d+)"')
 
 
+# An address of the text written from the site's root ("/img/card.png", "/2016/"), not from
+# another host ("//cdn.example/x.js").
+_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+
+
+def _under_base_path(html: str, base: str) -> str:
+    """A text's root-relative addresses as addresses on the site, under its base path: a site
+    served at /news/ has its static image /img/card.png at /news/img/card.png. One written with
+    the base path already is left as it is."""
+    rest = base[1:]
+
+    def placed(found: re.Match[str]) -> str:
+        already = html.startswith(rest, found.end())
+        return found.group(0) if already else found.group(1) + base
+
+    return _ROOT_RELATIVE.sub(placed, html)
+
+
 def date_display(value: dt.date) -> str:
     return f"{value.day} {value:%B %Y}"
 
@@ -383,6 +401,9 @@ class Views:
     def body_html(self, html: str) -> Markup:
         if _FOOTNOTE_BACKREF in html:
             html = self._backrefs_in_language(html)
+        base = self.scheme.base_path
+        if base != "/" and '="/' in html:
+            html = _under_base_path(html, base)
         if CONTENT_LINK_PREFIX not in html:
             return Markup(html)
         # Each link's URL made when met: a table of every content file's, made once, was
