@@ -678,6 +678,15 @@ def test_canonical_and_open_graph_urls_are_absolute(out: Path) -> None:
     assert main_og == "Main briefing on the corridors"
 
 
+def test_version_control_folders_in_static_are_not_published(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"content/briefings/a.md": MINIMAL, "static/logo.txt": "logo\n",
+                                     "static/.git/config": "[core]\n", "static/img/.svn/entries": "x\n"}
+    root = make_site(tmp_path, files, CONFIG)
+    build_ok(root)
+    assert (root / "output" / "logo.txt").is_file()
+    assert not (root / "output" / ".git").exists() and not (root / "output" / "img").exists()
+
+
 def test_theme_static_files_are_content_hashed_and_referenced(out: Path) -> None:
     soup = page(out, "")
     sheet = soup.find("link", rel="stylesheet")

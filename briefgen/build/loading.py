@@ -391,11 +391,15 @@ def _all_related(site: Site) -> PackedTuples:
         return first + rest
 
 
+# Folders of version control kept in static/ (a repository of assets, say): never published.
+_VCS_FOLDERS = frozenset({".git", ".hg", ".svn"})
+
+
 def _static_files(config: Config) -> list[str]:
     if not config.static_dir.is_dir():
         return []
-    return sorted(p.relative_to(config.static_dir).as_posix()
-                  for p in config.static_dir.rglob("*") if p.is_file())
+    found = (p.relative_to(config.static_dir) for p in config.static_dir.rglob("*") if p.is_file())
+    return sorted(rel.as_posix() for rel in found if _VCS_FOLDERS.isdisjoint(rel.parts))
 
 
 def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,

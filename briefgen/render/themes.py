@@ -150,6 +150,9 @@ def asset_bytes(path: Path) -> bytes:
     return b"".join(part if i % 2 else _compact_css(part) for i, part in enumerate(parts)).strip() + b"\n"
 
 
+_VCS_FOLDERS = frozenset({".git", ".hg", ".svn"})
+
+
 def theme_assets(themes: tuple[Theme, ...]) -> dict[str, Asset]:
     """Static files of the theme chain; a theme's file hides its parent's of the same name."""
     assets: dict[str, Asset] = {}
@@ -157,6 +160,8 @@ def theme_assets(themes: tuple[Theme, ...]) -> dict[str, Asset]:
         if not theme.static.is_dir():
             continue
         for path in sorted(p for p in theme.static.rglob("*") if p.is_file()):
+            if not _VCS_FOLDERS.isdisjoint(path.relative_to(theme.static).parts):
+                continue  # a theme kept in a repository of its own: its .git is not the site's
             name = path.relative_to(theme.static).as_posix()
             digest = hashlib.sha256(asset_bytes(path)).hexdigest()[:10]
             pure = PurePosixPath(name)
