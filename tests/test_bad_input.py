@@ -513,3 +513,16 @@ def test_a_file_where_the_cache_folder_goes_is_named_with_what_to_do(tmp_path: P
     assert result.code == 1 and "Traceback" not in result.stderr
     assert ".briefgen-cache is a file, where briefgen keeps its build cache (a folder)" in result.stderr
     assert (site / ".briefgen-cache").read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_a_missing_template_is_an_error_where_it_is_named(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        "content/briefings/a.md": "---\ntitle: A\ndate: 2016-08-02\n---\nText.\n",
+        "content/pages/about.md": "---\ntitle: About\n---\nText.\n",
+        "templates/page.html": ("{% extends 'base.html' %}\n{% block content %}\n<p>About</p>\n"
+                                "{% include 'partials/nosuch.html' %}\n{% endblock %}\n"),
+    })
+    result = run_cli("build", site)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert ("templates/page.html:4:1: error: template 'partials/nosuch.html' not found in the site or "
+            "theme") in result.stderr, result.stderr

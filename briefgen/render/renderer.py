@@ -289,8 +289,13 @@ class Renderer:
             raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
                                     f"template syntax: {exc.message}")) from None
         except jinja2.TemplateNotFound as exc:
-            raise RenderError(error(self._shown(name), 1, 1,
-                                    f"template {exc.name!r} not found in the site or theme")) from None
+            # At the include, import or extends that names it, when a template did.
+            message = f"template {exc.name!r} not found in the site or theme"
+            for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+                if frame.filename.endswith((".html", ".xml", ".htm")):
+                    at = self._shown(frame.filename)
+                    raise RenderError(error(at, frame.lineno or 1, 1, message)) from None
+            raise RenderError(error(self._shown(name), 1, 1, message)) from None
         except Exception as exc:  # any failure inside a template: report where it happened
             raise RenderError(self._template_failure(exc, name)) from None
 
