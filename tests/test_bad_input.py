@@ -526,3 +526,20 @@ def test_a_missing_template_is_an_error_where_it_is_named(tmp_path: Path) -> Non
     assert result.code == 1 and "Traceback" not in result.stderr
     assert ("templates/page.html:4:1: error: template 'partials/nosuch.html' not found in the site or "
             "theme") in result.stderr, result.stderr
+
+
+def test_a_themes_settings_in_error_are_located_in_the_site(tmp_path: Path) -> None:
+    files = {"content/briefings/a.md": "---\ntitle: A\ndate: 2016-08-02\n---\nText.\n",
+             "themes/t/theme.toml": 'name = "t"\nextends = \n'}
+    site = make_site(tmp_path, files)
+    config = site / "briefgen.toml"
+    config.write_text(config.read_text().replace("[site]", '[site]\ntheme = "t"'), encoding="utf-8")
+    result = run_cli("build", site)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert re.search(r"^themes/t/theme\.toml:2:\d+: error: invalid theme\.toml: ", result.stderr, re.M), \
+        result.stderr
+    (site / "themes/t/theme.toml").write_text('name = "t"\n\nextends = "u"\n', encoding="utf-8")
+    write_files(site, {"themes/u/theme.toml": 'name = "u"\nextends = "t"\n'})
+    result = run_cli("build", site)
+    looped = "themes/u/theme.toml:2:1: error: themes extend each other in a loop"
+    assert looped in result.stderr, result.stderr

@@ -52,14 +52,15 @@ def resolve_themes(name: str, site_themes: Path) -> tuple[Theme, ...]:
     chain: list[Theme] = []
     while True:
         if any(t.name == name for t in chain):
-            raise BuildFailed([error(str(chain[-1].path / THEME_FILE), 1, 1,
+            theme_file = chain[-1].path / THEME_FILE
+            raise BuildFailed([error(_shown(theme_file, site_themes), *_extends_at(theme_file),
                                      f"themes extend each other in a loop ({name!r})")])
         path = _find(name, site_themes)
         if path is None:
             raise BuildFailed([_missing_theme(name, site_themes, chain)])
         theme = Theme(name, path)
         chain.append(theme)
-        parent = _extends(theme)
+        parent = _extends(theme, site_themes)
         if parent is None:
             return tuple(chain)
         name = parent
@@ -78,7 +79,7 @@ def _missing_theme(name: str, site_themes: Path, chain: list[Theme]) -> Diagnost
     """Where the missing theme is named (briefgen.toml, or the theme that extends it),
     with the themes there are."""
     if chain:
-        shown, text, section, key = str(chain[-1].path / THEME_FILE), "", None, "extends"
+        shown, text, section, key = _shown(chain[-1].path / THEME_FILE, site_themes), "", None, "extends"
         with contextlib.suppress(OSError, UnicodeDecodeError):
             text = (chain[-1].path / THEME_FILE).read_text(encoding="utf-8")
     else:
@@ -101,17 +102,33 @@ def _find(name: str, site_themes: Path) -> Path | None:
     return None
 
 
-def _extends(theme: Theme) -> str | None:
+def _shown(path: Path, site_themes: Path) -> str:
+    """A theme's file as messages name it: from the site's folder, when it is the site's."""
+    site = site_themes.parent
+    return path.relative_to(site).as_posix() if path.is_relative_to(site) else str(path)
+
+
+def _extends_at(path: Path) -> tuple[int, int]:
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        return locate_key(path.read_text(encoding="utf-8"), None, "extends")
+    return 1, 1
+
+
+def _extends(theme: Theme, site_themes: Path) -> str | None:
     path = theme.path / THEME_FILE
     if not path.is_file():
         return None
+    shown = _shown(path, site_themes)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BuildFailed([error(str(path), 1, 1, f"invalid theme.toml: {exc}")]) from None
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line, column = (int(where.group(1)), int(where.group(2))) if where else (1, 1)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise BuildFailed([error(shown, line, column, f"invalid theme.toml: {message}")]) from None
     parent = data.get("extends")
     if parent is not None and not isinstance(parent, str):
-        raise BuildFailed([error(str(path), 1, 1, "`extends` must be a theme name")])
+        raise BuildFailed([error(shown, *_extends_at(path), "`extends` must be a theme name")])
     return parent or None
 
 
