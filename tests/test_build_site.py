@@ -1419,6 +1419,24 @@ def test_a_time_with_fractions_of_a_second_is_a_valid_datetime_attribute(tmp_pat
     assert dt.datetime.fromisoformat(shown) == dt.datetime(2016, 8, 5, 6, 30, 0, 123000, tzinfo=dt.UTC)
 
 
+def test_briefings_in_the_hour_clocks_go_back_are_in_the_order_they_happened(tmp_path: Path) -> None:
+    """New York, 3 November 2024: 01:00-02:00 comes twice. A at 01:50 EDT (05:50 UTC) came
+    before B at 01:10 EST (06:10 UTC), though B's clock reads earlier."""
+    files: dict[str, str | bytes] = {
+        "content/briefings/a.md": "---\ntitle: Fold A\ndate: 2024-11-03T01:50:00-04:00\n---\nA.\n",
+        "content/briefings/b.md": "---\ntitle: Fold B\ndate: 2024-11-03T01:10:00-05:00\n---\nB.\n"}
+    config = re.sub(r'timezone = "[^"]*"', 'timezone = "America/New_York"', CONFIG)
+    root = make_site(tmp_path, files, config)
+    build_ok(root)
+    out = root / "output"
+    titles = [text_of(a) for a in page(out, "").select(".briefing-item__title a")]
+    assert titles == ["Fold B", "Fold A"], titles
+    feed = ET.fromstring((out / "feed.xml").read_bytes())
+    assert feed.findtext("{http://www.w3.org/2005/Atom}updated") == "2024-11-03T01:10:00-05:00"
+    older = page(out, "2024/11/03/fold-b/").find("a", rel="prev")
+    assert older is not None and older["href"].endswith("/fold-a/")
+
+
 def test_a_footnotes_link_back_is_titled_in_the_sites_language(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
         "content/briefings/a.md": "---\ntitle: First\ndate: 2016-08-05\n---\nText[^1].\n\n[^1]: A note.\n"}

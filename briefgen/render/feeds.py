@@ -84,7 +84,7 @@ class AtomEntry:
 def _feed_updated(entries: Sequence[AtomEntry]) -> dt.datetime:
     if not entries:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return max(entry.updated for entry in entries)
+    return max((entry.updated for entry in entries), key=dt.datetime.timestamp)  # the instant (see model)
 
 
 def atom_feed(info: FeedInfo, entries: Sequence[AtomEntry]) -> bytes:

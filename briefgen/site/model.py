@@ -275,7 +275,9 @@ def build_site(
         briefing = place_briefing(doc, zone, sources, topic_names, problems)
         if briefing is not None:
             placed.append(briefing)
-    placed.sort(key=lambda b: (b.date, b.path), reverse=True)
+    # By the instant, not the clock: two times of one zone compare by their wall clocks, and the
+    # hour repeated when clocks go back holds times in the other order.
+    placed.sort(key=lambda b: (b.date.timestamp(), b.path), reverse=True)
     briefings = tuple(placed)
 
     pages = []
