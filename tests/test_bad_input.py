@@ -543,3 +543,11 @@ def test_a_themes_settings_in_error_are_located_in_the_site(tmp_path: Path) -> N
     result = run_cli("build", site)
     looped = "themes/u/theme.toml:2:1: error: themes extend each other in a loop"
     assert looped in result.stderr, result.stderr
+
+
+def test_an_update_before_the_briefings_date_is_a_warning_at_it(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        "content/briefings/a.md": "---\ntitle: A\ndate: 2016-05-05\nupdated: 2016-05-01\n---\nText.\n"})
+    result = build_ok(site)
+    assert ("content/briefings/a.md:4:10: warning: `updated` 2016-05-01 is before `date` 2016-05-05"
+            in result.stderr), result.stderr

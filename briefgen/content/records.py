@@ -358,13 +358,28 @@ def parse_briefing(
         inline_sources=inline,
         draft=check.flag("draft"),
         slug=check.slug(title),
-        updated=check.date("updated"),
+        updated=_updated(check, date),
         curators=_interned(check.strings("curators")),
         extra=_typed_extras(check, check.unknown_keys(BRIEFING_KEYS, passed=("image", "language"))),
         body=_convert(converter, path, split, check.problems),
         positions=_positions(split.meta, BriefingPositions),
     )
     return check.outcome(doc)
+
+
+def _updated(check: _Checker, date: DateLike | None) -> DateLike | None:
+    """`updated`, with a warning where it comes before `date` (a feed and structured data would
+    then say the briefing changed before it was published)."""
+    updated = check.date("updated")
+    if updated is not None and date is not None and _day(updated) < _day(date):
+        line, column = check.meta.at("updated")
+        check.problems.append(warning(check.path, line, column,
+                                      f"`updated` {_day(updated)} is before `date` {_day(date)}"))
+    return updated
+
+
+def _day(value: DateLike) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def _interned(names: tuple[str, ...]) -> tuple[str, ...]:
