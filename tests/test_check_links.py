@@ -263,3 +263,16 @@ def test_a_server_that_asks_to_wait_is_waited_for_and_a_long_chain_is_one_line(
     assert "limited" not in result.stderr, "waited for, then found"
     first, second = record.times["/limited"]
     assert second - first >= 1.9, "asked again before the 2 s the server asked for"
+
+
+def test_results_kept_for_a_day_survive_the_sites_first_build(tmp_path: Path,
+                                                              server: tuple[str, Record]) -> None:
+    """A site checked before it was ever built: its first build starts the cache afresh, and
+    keeps the results of check --links all the same."""
+    base, record = server
+    site = make_site(tmp_path, {"content/sources/s.yaml": registry(base, {"live": "/ok-first"}),
+                                "content/briefings/b.md": citing("live")})
+    assert run_cli("check", site, "--links", "--delay", "0").code == 0
+    assert run_cli("build", site).code == 0
+    assert run_cli("check", site, "--links", "--delay", "0").code == 0
+    assert record.hits["/ok-first"] == 1, "asked again after the first build"

@@ -40,7 +40,7 @@ from briefgen.build.manifest import (
     manifest_delta_rows,
     read_kept_manifest,
 )
-from briefgen.build.store import STORE, FileStat, Store, pickled, pickled_shape
+from briefgen.build.store import KEPT_ACROSS_RESETS, STORE, FileStat, Store, pickled, pickled_shape
 from briefgen.content.archive import Archive
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.diagnostics import Diagnostic
@@ -157,9 +157,19 @@ class BuildCache:
             for number in range(chunks):
                 parsed.update(store.read_states([_index_row(number)])[_index_row(number)])
         except Exception:  # no cache, or an unreadable one, means: start empty
+            # ... but for what other commands keep there (check --links's results, a day's worth).
+            kept: dict[str, Any] = {}
+            with contextlib.suppress(Exception):
+                kept = store.read_states(KEPT_ACROSS_RESETS)
             store.close()
             if writable and (folder / STORE).exists():
                 (folder / STORE).unlink()
+                if kept:
+                    fresh = Store(folder / STORE)
+                    try:
+                        fresh.write_state(kept)
+                    finally:
+                        fresh.close()
             return cls(folder, {}, writable)
         cache = cls(folder, parsed, writable)
         cache.store = store

@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import IO, Any
 
 STORE = "cache.sqlite"
+# Rows another command keeps in the build cache's database (check --links's results): kept when
+# a build starts the cache afresh, as a first build does.
+LINKS_ROW = "links"
+KEPT_ACROSS_RESETS = (LINKS_ROW,)
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL)",

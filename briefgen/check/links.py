@@ -24,11 +24,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from briefgen import __version__
-from briefgen.build.store import STORE, Store
+from briefgen.build.store import LINKS_ROW, STORE, Store
 from briefgen.content.records import Source
 from briefgen.diagnostics import Diagnostic, error, warning
 
-CACHE_NAME = "links"  # the row of the build cache's state table that holds the results
+CACHE_NAME = LINKS_ROW  # the row of the build cache's state table that holds the results
 USER_AGENT = f"briefgen/{__version__} (link check; +https://pypi.org/project/briefgen/)"
 _RETRY_STATUS = frozenset({408, 425, 429})  # and every 5xx
 
