@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from briefgen.content.scripts import word_count
 from briefgen.sources import ids, registry
 from briefgen.sources.archive import ArchiveCopy, gzipped, write_all
-from briefgen.sources.clutter import word_count
 from briefgen.sources.fetch import TIMEOUT, FetchError, decode_page, fetch
 from briefgen.sources.metadata import PageMeta, page_metadata, parse_date
 from briefgen.sources.text import Article, article_from_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from briefgen.content.scripts import CJK_CHARS
+from briefgen.content.scripts import word_count
 
 
 class Kind(Enum):
@@ -39,18 +39,12 @@ def normalise(line: str) -> str:
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'\u2019.][^\W_]+)*\.?", re.UNICODE)
-# Chinese and Japanese are written without spaces: a sentence is one "word" above.
-_CJK_LETTER = re.compile(f"[{CJK_CHARS}]")
 
 
 def words(line: str) -> list[str]:
     return _WORD.findall(line)
 
 
-def word_count(line: str) -> int:
-    """About how many words a line holds: those spaces split, and one for every two
-    characters of Chinese or Japanese (a word there is one to three characters)."""
-    return len(words(line)) + len(_CJK_LETTER.findall(line)) // 2
 
 
 # Whole lines that are controls or labels, compared lowercased without end punctuation.
