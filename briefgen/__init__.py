@@ -13,5 +13,6 @@ __version__ = "0.1.0"
 # back from footnotes titled in the site's language; 10: paragraphs named in it in the Sources list;
 # 11: a date and its time joined as the language joins them; 12: a source's line punctuated as
 # the language punctuates; 13: at most three digits of a second in a datetime attribute; 14: a
-# text's root-relative addresses under the base path).
-OUTPUT_VERSION = 14
+# text's root-relative addresses under the base path; 15: "par." locators merged with the other
+# paragraphs).
+OUTPUT_VERSION = 15

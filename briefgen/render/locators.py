@@ -10,16 +10,15 @@ from collections.abc import Iterable
 
 from briefgen.content.archive import paragraph_spans
 
-# Singular and plural of the locator words curators write; others are kept as written.
-_PLURALS = {"para.": "paras.", "p.": "pp.", "par.": "pars.", "§": "§§", "line": "lines",
-            "section": "sections", "sec.": "secs.", "ch.": "chs."}
+# Singular and plural of the other locator words curators write; others are kept as written.
+# Paragraphs, however written, are what content/archive.py reads as paragraphs (paragraph_spans).
+_PLURALS = {"p.": "pp.", "§": "§§", "line": "lines", "section": "sections", "sec.": "secs.",
+            "ch.": "chs."}
 EN_DASH = "\u2013"
 _SINGULARS = {plural: singular for singular, plural in _PLURALS.items()}
-# The other ways of naming a paragraph the archive checks accept (content/archive.py), in any case.
-_PARAGRAPH_WORDS = {"paragraph": "para.", "paragraphs": "para.", "para": "para.", "paras": "para.",
-                    "para.": "para.", "paras.": "para.", "\u00b6": "para.", "\u00b6\u00b6": "para."}
 _NUMBERED = re.compile(r"(?P<word>\S+?)\s*(?P<first>\d+)(?:\s*(?:[-\u2013\u2014]|to)\s*(?P<last>\d+))?",
                        re.I)
+_PARAGRAPHS = "para."  # the key of paragraphs' numbers
 
 
 def compact(locators: Iterable[str], paragraphs: tuple[str, str] = ("para.", "paras.")) -> str:
@@ -29,16 +28,15 @@ def compact(locators: Iterable[str], paragraphs: tuple[str, str] = ("para.", "pa
     numbers: dict[str, set[int]] = {}
     other: list[str] = []
     for locator in locators:
-        found = _NUMBERED.fullmatch(locator.strip())
-        word = found.group("word") if found else ""
-        singular = _PARAGRAPH_WORDS.get(word.lower()) or _SINGULARS.get(word, word)
-        listed = paragraph_spans(locator) if not found else None
-        if listed and locator.split()[0].lower() in _PARAGRAPH_WORDS:
-            # Paragraphs listed ("paras. 2, 9"), as the archive checks read them.
-            merged = numbers.setdefault("para.", set())
-            for first, last in listed:
+        spans = paragraph_spans(locator)
+        if spans:
+            merged = numbers.setdefault(_PARAGRAPHS, set())
+            for first, last in spans:
                 merged.update(range(first, max(first, last) + 1))
             continue
+        found = _NUMBERED.fullmatch(locator.strip())
+        word = found.group("word") if found else ""
+        singular = _SINGULARS.get(word, word)
         if not found or singular not in _PLURALS:
             if locator not in other:
                 other.append(locator)
@@ -59,6 +57,6 @@ def _ranges(word: str, values: list[int], paragraphs: tuple[str, str]) -> str:
             spans.append((value, value))
     shown = ", ".join(str(a) if a == b else f"{a}{EN_DASH}{b}" for a, b in spans)
     plural = len(values) > 1
-    if word == "para.":
+    if word == _PARAGRAPHS:
         return f"{paragraphs[plural]} {shown}"
     return f"{_PLURALS[word] if plural else word} {shown}"
