@@ -35,16 +35,18 @@ SPACELESS_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 # The UTF-8 of those begins with one of these pairs of bytes.
 SPACELESS_UTF8_STARTS = (b"\xe0\xb8", b"\xe0\xb9", b"\xe0\xba", b"\xe0\xbb",
                          b"\xe1\x80", b"\xe1\x81", b"\xe1\x82", b"\xe1\x9e", b"\xe1\x9f")
-_NOT_SPACELESS_LEAD_BYTES = bytes(b for b in range(256) if b not in (0xE0, 0xE1))
+# Every byte none of those pairs is made of: what is left of a text is a few bytes, quickly
+# looked through (bytes set side by side that were not can make a text looked at for nothing,
+# never one left out).
+_NOT_SPACELESS_BYTES = bytes(b for b in range(256) if bytes([b]) not in b"".join(SPACELESS_UTF8_STARTS))
 
 
 def has_spaceless_range(text: str) -> bool:
     """Whether a text holds a code point of SPACELESS_CHARS, asked of its UTF-8 (see has_cjk_range)."""
     if text.isascii():
         return False
-    data = text.encode("utf-8", "surrogatepass")
-    return bool(data.translate(None, _NOT_SPACELESS_LEAD_BYTES)) and any(
-        start in data for start in SPACELESS_UTF8_STARTS)
+    kept = text.encode("utf-8", "surrogatepass").translate(None, _NOT_SPACELESS_BYTES)
+    return any(start in kept for start in SPACELESS_UTF8_STARTS)
 
 
 # Every byte that cannot begin the UTF-8 of a code point from U+3000 on (lead bytes from 0xE3).

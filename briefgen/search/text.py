@@ -156,13 +156,10 @@ UNSPACED_LETTER = f"[^\\W_{outside(UNSPACED_CHARS)}]"
 
 
 # The UTF-8 of Thai, Lao, Myanmar and Khmer begins with one of scripts.SPACELESS_UTF8_STARTS;
-# CJK's, with a byte from 0xE3 on (see scripts.has_cjk_range).
-_UNSPACED_UTF8_STARTS = SPACELESS_UTF8_STARTS
-# Every byte but those these begin with or go on with: what is left of a text of typographic
-# punctuation and accented letters is a few bytes, quickly looked through. (Leaving bytes out
-# may set two side by side that were not: that is a text looked at by the letters' class for
-# nothing, never one left out.)
-_NOT_UNSPACED_BYTES = bytes(b for b in range(0xE3) if bytes([b]) not in b"".join(_UNSPACED_UTF8_STARTS))
+# CJK's, with a byte from 0xE3 on (see scripts.has_cjk_range). Every byte below 0xE3 but those
+# the first are made of is taken out of a text, as scripts.has_spaceless_range does, so that one
+# call tells both.
+_NOT_UNSPACED_BYTES = bytes(b for b in range(0xE3) if bytes([b]) not in b"".join(SPACELESS_UTF8_STARTS))
 
 
 def has_unspaced_range(text: str) -> bool:
@@ -175,7 +172,7 @@ def has_unspaced_range(text: str) -> bool:
     kept = text.encode("utf-8", "surrogatepass").translate(None, _NOT_UNSPACED_BYTES)
     if kept.translate(None, BELOW_U3000_BYTES):
         return True
-    return (0xE0 in kept or 0xE1 in kept) and any(start in kept for start in _UNSPACED_UTF8_STARTS)
+    return (0xE0 in kept or 0xE1 in kept) and any(start in kept for start in SPACELESS_UTF8_STARTS)
 
 
 @functools.cache
