@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from briefgen.build import pipeline
 from briefgen.build.options import BuildOptions, default_jobs
-from briefgen.config import CONFIG_NAME, load_config, locate_key
+from briefgen.config import CONFIG_NAME, load_config
 from briefgen.diagnostics import Diagnostic, UsageError, warning
+from briefgen.tomlkeys import locate_key
 from briefgen.weburl import web_url_problem
 
 if TYPE_CHECKING:

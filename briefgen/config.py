@@ -14,6 +14,7 @@ from typing import Any
 from briefgen.controls import describe, first_forbidden
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.suggest import closest
+from briefgen.tomlkeys import locate_key, toml_error
 from briefgen.weburl import ascii_url, web_url_problem
 
 CONFIG_NAME = "briefgen.toml"
@@ -197,8 +198,7 @@ def parse_config(root: Path, text: str, shown: str) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line, column = _toml_error_position(str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line, column, message = toml_error(exc)
         raise BuildFailed([error(shown, line, column, f"invalid TOML: {message}")]) from None
 
     problems: list[Diagnostic] = []
@@ -257,32 +257,3 @@ def _unknown(shown_key: str, key: str, known: dict[str, Any]) -> str:
     if close:
         message += f" (did you mean '{close}'?)"
     return message
-
-
-def _toml_error_position(message: str) -> tuple[int, int]:
-    found = re.search(r"at line (\d+), column (\d+)", message)
-    return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
-
-
-def locate_key(text: str, section: str | None, key: str) -> tuple[int, int]:
-    """Find where a key (or a [section] header when section is None) is written.
-
-    tomllib keeps no positions, so this looks for the line that assigns the key
-    inside its table; it falls back to 1:1 for unusual layouts.
-    """
-    current: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
-        if header:
-            current = header.group(1).strip('"')
-            if section is None and current == key:
-                return number, line.index("[") + 1
-            continue
-        if section is not None and current == section:
-            assigned = re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line)
-            if assigned:
-                return number, line.index(key[0]) + 1
-        if section is None and current is None and re.match(rf"\s*{re.escape(key)}\s*=", line):
-            return number, line.index(key[0]) + 1
-    return 1, 1

@@ -27,6 +27,7 @@ from babel.core import get_global, parse_locale
 from babel.plural import PluralRule, RuleError
 
 from briefgen.diagnostics import Diagnostic, error
+from briefgen.tomlkeys import locate_key, toml_error
 
 CATALOG_FOLDER = "i18n"
 # CLDR pattern letters of the time of day: hours, minutes, seconds, fractions, day periods.
@@ -340,9 +341,7 @@ def load_catalog(language: str, folders: Iterable[Path],
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-                line, column = (int(where.group(1)), int(where.group(2))) if where else (1, 1)
-                message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+                line, column, message = toml_error(exc)
                 problems.append(error(shown, line, column, f"invalid catalog: {message}"))
                 continue
             found = _CatalogFile(shown, path.read_text(encoding="utf-8"), data)
@@ -368,19 +367,7 @@ class _CatalogFile:
     problems: list[Diagnostic] = field(default_factory=list)
 
     def _at(self, key: str, table: str | None = None) -> tuple[int, int]:
-        """Where a key is written (in `table`, when given): found in the text, as tomllib
-        gives no positions; the table's header, or the file's start, if not found."""
-        lines = self.text.splitlines()
-        start = 0
-        if table is not None:
-            header = re.compile(rf"\s*\[\s*{re.escape(table)}\s*\]")
-            start = next((n + 1 for n, line in enumerate(lines) if header.match(line)), 0)
-        pattern = re.compile(rf"(\s*)(?:\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
-        for number in range(start, len(lines)):
-            found = pattern.match(lines[number])
-            if found:
-                return number + 1, len(found.group(1)) + 1
-        return (start, 1) if start else (1, 1)
+        return locate_key(self.text, table, key)
 
     def _fail(self, at: tuple[int, int], message: str) -> None:
         self.problems.append(error(self.shown, at[0], at[1], message))

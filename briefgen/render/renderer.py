@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from briefgen.config import Config, locate_key
+from briefgen.config import Config
 from briefgen.content.records import BriefingDoc, PageDoc
 from briefgen.content.topics import load_topic_descriptions
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
@@ -43,6 +43,7 @@ from briefgen.site import kinds, urls
 from briefgen.site.kinds import FEED_SIZE, KINDS, SOURCES_PARTIAL, PageKind, page_slice
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec, sitemap_entries
+from briefgen.tomlkeys import locate_key
 
 # Method names by page kind (names, not bound methods, so a renderer is no reference cycle).
 _HANDLERS: dict[PageKind, str] = {

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from briefgen.config import CONFIG_NAME, Config, locate_key
+from briefgen.config import CONFIG_NAME, Config
 from briefgen.diagnostics import BuildFailed, Diagnostic, error
 from briefgen.suggest import closest
+from briefgen.tomlkeys import locate_key, toml_error
 
 THEME_FILE = "theme.toml"
 
@@ -122,9 +123,7 @@ def _extends(theme: Theme, site_themes: Path) -> str | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line, column = (int(where.group(1)), int(where.group(2))) if where else (1, 1)
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line, column, message = toml_error(exc)
         raise BuildFailed([error(shown, line, column, f"invalid theme.toml: {message}")]) from None
     parent = data.get("extends")
     if parent is not None and not isinstance(parent, str):
