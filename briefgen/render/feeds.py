@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 from briefgen import __version__
 from briefgen.controls import FORBIDDEN, strip_forbidden
+from briefgen.render.addresses import change_addresses
 from briefgen.render.views import BriefingView
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -48,8 +49,6 @@ class FeedEntry:
         return absolute_links(str(self.view.body_html) + self.sources_html, self.url)
 
 
-# A link's or an image's address in HTML as briefgen and Python-Markdown write it: in double quotes.
-_ADDRESS = re.compile(r'\b(href|src|srcset)="([^"]*)"')
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -59,16 +58,7 @@ def absolute_links(html: str, page_url: str) -> str:
         address = address.strip()
         return address if not address or _SCHEME.match(address) else urljoin(page_url, address)
 
-    def rewrite(found: re.Match[str]) -> str:
-        name, value = found.group(1), found.group(2)
-        if name == "srcset":  # "a.png 1x, b.png 2x": each candidate's address
-            value = ", ".join(" ".join([absolute(candidate.split(None, 1)[0]), *candidate.split(None, 1)[1:]])
-                              for candidate in value.split(",") if candidate.strip())
-        else:
-            value = absolute(value)
-        return f'{name}="{value}"'
-
-    return _ADDRESS.sub(rewrite, html)
+    return change_addresses(html, absolute)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,8 @@ output works opened from disk (file://), where "/" is the file system's root."""
 from __future__ import annotations
 
 import posixpath
-import re
 
-# An address in an attribute, in double quotes or single ones (a theme may write either);
-# srcset holds several, each with its width or density after it.
-_ATTRIBUTE = re.compile(r"""(\s(?:href|src|action|srcset)=)(?:"([^"]*)"|'([^']*)')""")
-_SRCSET_ADDRESS = re.compile(r"(^|,)(\s*)([^\s,]+)")
+from briefgen.render.addresses import change_addresses
 
 
 def relative_links(html: str, page_rel: str, base_path: str) -> str:
@@ -26,13 +22,4 @@ def relative_links(html: str, page_rel: str, base_path: str) -> str:
             path += "index.html"
         return posixpath.relpath(path, here.rstrip("/") or ".") + question + query + hash_mark + fragment
 
-    def rewrite(found: re.Match[str]) -> str:
-        quote = '"' if found.group(2) is not None else "'"
-        value = found.group(2) if found.group(2) is not None else found.group(3)
-        if found.group(1).endswith("srcset="):
-            value = _SRCSET_ADDRESS.sub(lambda m: m.group(1) + m.group(2) + relative(m.group(3)), value)
-        else:
-            value = relative(value)
-        return f"{found.group(1)}{quote}{value}{quote}"
-
-    return _ATTRIBUTE.sub(rewrite, html)
+    return change_addresses(html, relative)

@@ -17,6 +17,7 @@ from briefgen.content.markup import CONTENT_LINK_PREFIX, resolve_content_links
 from briefgen.content.records import BriefingDoc, PageDoc, Source
 from briefgen.content.slugs import make_slug
 from briefgen.i18n.catalog import Catalog, direction_of
+from briefgen.render.addresses import change_addresses
 from briefgen.render.locators import compact
 from briefgen.search.text import fold
 from briefgen.site import urls
@@ -33,22 +34,16 @@ _FOOTNOTE_BACKREF = 'class="footnote-backref"'
 _BACKREF_TITLE = re.compile(r'(class="footnote-backref" href="#fnref:[^"]*") title="Back to reference (\d+)"')
 
 
-# An address of the text written from the site's root ("/img/card.png", "/2016/"), not from
-# another host ("//cdn.example/x.js").
-_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
-
-
 def _under_base_path(html: str, base: str) -> str:
-    """A text's root-relative addresses as addresses on the site, under its base path: a site
-    served at /news/ has its static image /img/card.png at /news/img/card.png. One written with
-    the base path already is left as it is."""
-    rest = base[1:]
+    """A text's root-relative addresses ("/img/card.png", "/2016/") as addresses on the site,
+    under its base path: a site served at /news/ has its static image at /news/img/card.png. One
+    written with the base path already, or of another host ("//cdn.example/x.js"), is left as it is."""
 
-    def placed(found: re.Match[str]) -> str:
-        already = html.startswith(rest, found.end())
-        return found.group(0) if already else found.group(1) + base
+    def placed(address: str) -> str:
+        on_site = address.startswith("/") and not address.startswith(("//", base))
+        return base + address[1:] if on_site else address
 
-    return _ROOT_RELATIVE.sub(placed, html)
+    return change_addresses(html, placed)
 
 
 def date_display(value: dt.date) -> str:
@@ -402,7 +397,7 @@ class Views:
         if _FOOTNOTE_BACKREF in html:
             html = self._backrefs_in_language(html)
         base = self.scheme.base_path
-        if base != "/" and '="/' in html:
+        if base != "/":
             html = _under_base_path(html, base)
         if CONTENT_LINK_PREFIX not in html:
             return Markup(html)
