@@ -367,9 +367,10 @@ def _push(top: Path, branch: str, remote: str, commit: str | None) -> None:
             else f"the local branch {branch} is unchanged"
         )
         reason = _push_reason(run)
+        behind = "fetch first" in reason or "non-fast-forward" in reason  # someone published since
         advice = (f"to publish on top of what is there: `git fetch {remote} {branch} && git branch -f "
-                  f"{branch} FETCH_HEAD`, then publish again" if "fetch first" in reason or "non-fast-forward"
-                  in reason else f"retry with `git push {remote} {branch}`")
+                  f"{branch} FETCH_HEAD`, then publish again" if behind
+                  else f"retry with `git push {remote} {branch}`")
         raise PublishError(f"push of {branch} to {remote} from {top} failed: {reason}; {kept} ({advice})")
 
 
