@@ -117,10 +117,9 @@
   }
 
   function words(text) {
-    var out = [], found;
-    var pattern = new RegExp(RUN_OR_WORD.source, "gu");
-    var folded = fold(text);
-    while ((found = pattern.exec(folded)) !== null) {
+    var out = [], found, folded = fold(text);
+    RUN_OR_WORD.lastIndex = 0;
+    while ((found = RUN_OR_WORD.exec(folded)) !== null) {
       if (found[1]) out.push.apply(out, cjkTerms(found[1]));
       else out.push(found[2]);
     }
@@ -474,7 +473,9 @@
         parts.push(TEXT[kind] + " " + select.options[select.selectedIndex].text);
       }
     });
-    return parts.reduce(function (first, next) { return say(TEXT.listed, { first: first, next: next }); });
+    return parts.length
+      ? parts.reduce(function (first, next) { return say(TEXT.listed, { first: first, next: next }); })
+      : "";
   }
 
   // ---- running a search --------------------------------------------------------
