@@ -29,7 +29,7 @@ import traceback
 import warnings
 import webbrowser
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -337,19 +337,23 @@ class DevServer:
         # The session knows: comparing every page costs more than the rebuild on a large site.
         changed = set(result.changed_files)
         self._publish((new, session.config.site.base_url, result.briefings, changed), [])
-        # Removed files are among the changed ones, but not among the site's.
-        removed = sum(name not in new for name in changed)
-        gone = f", {removed} removed" if removed else ""
-        if self._quiet:
-            pass
-        elif self._snapshot.build > 1:
-            self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(result.seconds)}: "
-                     f"{len(changed) - removed} of {len(new)} files changed{gone}")
-        elif self._started:  # the first good build of a preview that started on a broken site
-            self.say(f"{_clock()} Built{self._cause(changes)} in {_duration(result.seconds)}: "
-                     f"serving {len(new)} files")
+        if not self._quiet:
+            self._tell_built(changes, result.seconds, new, changed)
         self._update_watches()
         return _Outcome(True, result.seconds, len(new), len(changed))
+
+    def _tell_built(self, changes: set[Path] | None, seconds: float, pages: Collection[str],
+                    changed: Collection[str]) -> None:
+        """The line a good rebuild prints; none for the start's own build."""
+        if self._snapshot.build > 1:
+            # Removed files are among the changed ones, but not among the site's.
+            removed = sum(name not in pages for name in changed)
+            gone = f", {removed} removed" if removed else ""
+            self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(seconds)}: "
+                     f"{len(changed) - removed} of {len(pages)} files changed{gone}")
+        elif self._started:  # the first good build of a preview that started on a broken site
+            self.say(f"{_clock()} Built{self._cause(changes)} in {_duration(seconds)}: "
+                     f"serving {len(pages)} files")
 
     def _settle(self) -> None:
         if self._session is not None:
