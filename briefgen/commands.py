@@ -105,6 +105,7 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
 # A day: a longer wait is a mistake (and "inf" or "nan", which float() reads, overflow or
 # compare false with every bound).
 _MOST_SECONDS = 86400
+_HIGHEST_PORT = 65535
 
 
 def _check_links(args: argparse.Namespace, loaded: Loaded, console: Console) -> int:
@@ -222,6 +223,8 @@ def _published(outcome: object) -> str:
 def run_serve(args: argparse.Namespace, console: Console) -> int:
     from briefgen.serve import server as serve
 
+    if not 0 <= args.port <= _HIGHEST_PORT:  # the socket layer raises OverflowError past it
+        raise UsageError(f"--port must be from 0 (any free port) to {_HIGHEST_PORT}, not {args.port}")
     return serve.run(_site_root(args.site), args.host, args.port, drafts=not args.no_drafts,
                      open_browser=args.open, future=args.future, base_url=args.base_url,
                      config=args.config, quiet=args.quiet)

@@ -267,3 +267,12 @@ def test_a_failed_build_counts_its_warnings_too(tmp_path: Path) -> None:
     result = run_cli("build", site)
     assert result.code == 1
     assert result.stderr.splitlines()[-1] == "briefgen: 1 error, 1 warning; nothing was written"
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_a_port_out_of_range_is_a_usage_error_not_a_traceback(tmp_path: Path, port: str) -> None:
+    root = make_site(tmp_path, {})
+    result = run_cli("serve", root, "--port", port, timeout=60)
+    assert result.code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"--port must be from 0 (any free port) to 65535, not {port}" in result.stderr
