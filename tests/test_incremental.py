@@ -890,6 +890,29 @@ def test_citations_of_other_sources_are_taken_in_place_while_the_publishers_stay
     built("cited again")
 
 
+def test_a_source_listed_uncited_links_its_publisher_only_while_someone_cites_it(tmp_path: Path) -> None:
+    """A briefing that lists a source without citing it links the publisher's page when that
+    page exists, which other briefings decide: their citing it, or no longer, renders it again."""
+    site = corpus_site(tmp_path, count=12)
+    registry = site / "content/sources/registry.yaml"
+    registry.write_text(registry.read_text("utf-8") + '- id: src-c\n  title: "Third article"\n'
+                        "  publisher: Gamma Post\n  url: https://example.org/c\n  published: 2020-03-01\n",
+                        "utf-8")
+    b2, b9 = site / "content/briefings/2020/b2.md", site / "content/briefings/2020/b9.md"
+    replace_in(b9, "sources: [src-a]", "sources: [src-a, src-c]")  # listed, never cited
+    replace_in(b2, "Second paragraph 2.", "Second paragraph 2 [@src-c].")
+    build(site, BuildOptions(jobs=1))
+    b9_page = next((site / "output").glob("2020/*/*/briefing-9/index.html"))
+    assert b"/sources/gamma-post/" in b9_page.read_bytes()
+    replace_in(b2, "Second paragraph 2 [@src-c].", "Second paragraph 2.")
+    built_as_clean(site, tmp_path)  # the page is gone: b9 no longer links it
+    assert not (site / "output/sources/gamma-post").exists()
+    assert b"/sources/gamma-post/" not in b9_page.read_bytes()
+    replace_in(b2, "Second paragraph 2.", "Second paragraph 2 [@src-c].")
+    built_as_clean(site, tmp_path)  # and back
+    assert b"/sources/gamma-post/" in b9_page.read_bytes()
+
+
 def test_a_publishers_page_is_fingerprinted_by_what_it_names_of_the_briefings_citing_it(
         tmp_path: Path) -> None:
     from briefgen.build.in_place import snapshot_baseline

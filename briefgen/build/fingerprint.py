@@ -32,6 +32,7 @@ from briefgen.build.columns import Digests
 from briefgen.config import Config
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
 from briefgen.content.records import Source
+from briefgen.content.slugs import make_slug
 from briefgen.content.topics import description_digests
 from briefgen.render.themes import Asset, Theme, template_folders
 from briefgen.render.views import reading_minutes
@@ -416,6 +417,7 @@ class Fingerprints:
         self._kept_listings = state.listings if len(state.listings) == count else KeptDigests()
         self._kept_references = state.references if len(state.references) == count else KeptDigests()
         self._source: dict[str, str] = {}
+        self._publisher_slugs: tuple[Site, frozenset[str]] | None = None  # of the site it was found for
         # For each briefing, the positions in the plan of the files that list it, and of
         # those that show it in full (noted by of_plan when asked).
         self.listed_by = state.listed_by
@@ -642,10 +644,21 @@ class Fingerprints:
             # The archived passages its locators point at: an archive edit changes them.
             passages = "\x1f".join(self.site.passages.get(located, "")
                                     for located in b.body.citations.located())
+            # A source it lists without citing links its publisher's page only while another
+            # briefing cites something of that publisher's.
+            listed_only = b.sources[b.cited_count:]
+            pages = self._publisher_pages(listed_only) if listed_only else ""
             found = _text_digest(self.listing(index), b.doc.digest, updated, sources,
-                                 str(b.cited_count), links, passages)
+                                 str(b.cited_count), links, passages, pages)
             self._full[index] = found
         return found
+
+    def _publisher_pages(self, sources: Iterable[Source]) -> str:
+        """For each source, whether its publisher has a page ("1") or not ("0")."""
+        if self._publisher_slugs is None or self._publisher_slugs[0] is not self.site:
+            self._publisher_slugs = (self.site, frozenset(p.slug for p in self.site.publishers))
+        slugs = self._publisher_slugs[1]
+        return "".join("1" if make_slug(source.publisher) in slugs else "0" for source in sources)
 
     def _source_digest(self, source: Source) -> str:
         found = self._source.get(source.id)
