@@ -192,6 +192,24 @@ def test_cited_id_found_nowhere_is_reported_at_the_citation(site: Path) -> None:
     assert len(error_lines(stderr)) == 1, "the code span is not a citation"
 
 
+def test_a_source_declared_inline_is_its_own_briefings_alone(site: Path) -> None:
+    """Another briefing citing or listing it fails where it does, naming where it is declared;
+    a briefing declaring the same source itself may cite it."""
+    (site / "content/briefings/2016/own.md").write_text(
+        "---\ntitle: Declares\ndate: 2016-08-04\nsources:\n  - id: inl-x\n    title: Inline X\n"
+        "    publisher: Inline Pub\n    url: https://inl.example/x\n---\nCites [@inl-x].\n", "utf-8")
+    build_ok(site)
+    write_bad(site, "---\ntitle: Borrows\ndate: 2016-08-05\nsources: [alpha, inl-x]\n---\n"
+                    "A claim [@alpha] and [@inl-x].\n")
+    stderr = fails(site)
+    diagnostic(stderr, BAD, 6, {22, 23, 24}, "inl-x", "content/briefings/2016/own.md")
+    diagnostic(stderr, BAD, 4, None, "listed source 'inl-x'", "content/briefings/2016/own.md")
+    write_bad(site, "---\ntitle: Declares too\ndate: 2016-08-05\nsources:\n  - id: inl-x\n"
+                    "    title: Inline X\n    publisher: Inline Pub\n    url: https://inl.example/x\n---\n"
+                    "Cites [@inl-x].\n")
+    build_ok(site)
+
+
 def test_a_citation_wrapped_onto_the_next_line_is_checked_where_its_id_is(site: Path) -> None:
     body = "A claim [@alpha;\n@nowhere, p.\n2] wraps.\n"
     write_bad(site, "---\ntitle: Wraps\ndate: 2016-08-03\n---\n" + body)

@@ -218,6 +218,23 @@ _NOT_IN_REGISTRY = "is not in the source registry or this briefing's sources"
 _DECLARED_NOWHERE = "is declared nowhere"
 
 
+def declared_inline(source: Source) -> bool:
+    """Whether a source was declared in a briefing's front matter, not in a registry: briefings
+    are Markdown files, registries YAML, CSL-JSON or BibTeX (content/files.py)."""
+    return source.path.endswith(".md")
+
+
+def _unknown_hint(source_id: str, sources: Mapping[str, Source]) -> str:
+    """Where an id a briefing may not use is declared, else the closest known id."""
+    found = sources.get(source_id)
+    if found is not None:
+        return (f" (it is declared in {found.path}: declare it in this briefing's sources too, "
+                f"or move it to a registry in content/sources/)")
+    # Known sources only: one the briefing lists but nobody declares is no hint.
+    close = closest(source_id, sources)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
 def is_unknown_source(diagnostic: Diagnostic) -> bool:
     """Whether a problem is a source id found nowhere, which a broken registry explains."""
     return _NOT_IN_REGISTRY in diagnostic.message or _DECLARED_NOWHERE in diagnostic.message
@@ -375,27 +392,31 @@ def place_briefing(
             topic_names[topic_slug] = Topic(name, topic_slug)
         topics.append(topic_slug)
 
+    # A briefing cites and lists the registry's sources and those it declares itself: one
+    # declared inline in another briefing is not its own, or that briefing's becoming a draft
+    # would break it.
+    own = {source.id for source in doc.inline_sources}
+
+    def usable(source_id: str) -> bool:
+        source = sources.get(source_id)
+        return source is not None and (source_id in own or not declared_inline(source))
+
     # Each use of a source declared nowhere, where it is written: looked for only when one is.
-    if any(source_id not in sources for source_id in doc.body.cited_ids):
+    if not all(map(usable, doc.body.cited_ids)):
         for use in doc.body.citations:
-            if use.source_id not in sources:
-                # Known sources only: one the briefing lists but nobody declares is no hint.
-                close = closest(use.source_id, sources)
-                hint = f" (did you mean {close!r}?)" if close else ""
-                problems.append(replace(error(
-                    doc.path, use.line, use.column,
-                    f"cited source {use.source_id!r} {_NOT_IN_REGISTRY}{hint}",
-                ), source_id=use.source_id))
+            if not usable(use.source_id):
+                hint = _unknown_hint(use.source_id, sources)
+                message = f"cited source {use.source_id!r} {_NOT_IN_REGISTRY}{hint}"
+                problems.append(replace(error(doc.path, use.line, use.column, message),
+                                        source_id=use.source_id))
     for source_id in doc.source_ids:
-        if source_id not in sources:
+        if not usable(source_id):
             line, column = doc.positions.get("sources", (1, 1))
-            close = closest(source_id, sources)
-            hint = f" (did you mean {close!r}?)" if close else ""
-            message = f"listed source {source_id!r} {_DECLARED_NOWHERE}{hint}"
+            message = f"listed source {source_id!r} {_DECLARED_NOWHERE}{_unknown_hint(source_id, sources)}"
             problems.append(replace(error(doc.path, line, column, message, item=("sources", source_id)),
                                     source_id=source_id))
-    cited = [sid for sid in doc.body.cited_ids if sid in sources]
-    listed = [sid for sid in doc.source_ids if sid in sources and sid not in cited]
+    cited = [sid for sid in doc.body.cited_ids if usable(sid)]
+    listed = [sid for sid in doc.source_ids if usable(sid) and sid not in cited]
     if not slug:
         return None
     date = to_site_time(doc.date, zone)
