@@ -697,3 +697,18 @@ def test_an_archive_of_an_undeclared_source_is_a_warning(tmp_path: Path) -> None
             "or briefing declares") in result.stderr
     (line,) = error_lines(result.stderr)
     assert "a second archive for 'lw-harbour'" in line
+
+
+def test_a_bad_locator_in_a_footnote_is_reported_where_it_is_written(tmp_path: Path) -> None:
+    """Footnotes are converted after the body: a citation in one is still found at its own line,
+    not at a later citation of the same source."""
+    body = ("It reopened [@lw-harbour, para. 1].[^n]\n\n"
+            "[^n]: A note citing [@lw-harbour, para. 9].\n\n"
+            "Delays followed [@lw-harbour, para. 3].")
+    site = site_with(tmp_path, body)
+    result = run_cli("check", site)
+    assert result.code == 1, result.stderr
+    (line,) = error_lines(result.stderr)
+    column = body.splitlines()[2].index("lw-harbour, para. 9") + 1  # its id, as every citation's
+    assert line.startswith(f"content/briefings/harbour.md:7:{column}:"), line
+    assert "`para. 9` is not in the archive" in line

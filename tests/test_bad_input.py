@@ -569,3 +569,24 @@ def test_an_update_before_the_briefings_date_is_a_warning_at_it(tmp_path: Path) 
     result = build_ok(site)
     assert ("content/briefings/a.md:4:10: warning: `updated` 2016-05-01 is before `date` 2016-05-05"
             in result.stderr), result.stderr
+
+
+def test_a_citation_wrapped_inside_a_quotation_is_checked_where_its_id_is(site: Path) -> None:
+    body = "> A quoted claim [@alpha;\n> @nowhere, para. 2] goes on.\n"
+    write_bad(site, "---\ntitle: Quoted\ndate: 2016-08-03\n---\n" + body)
+    diagnostic(fails(site), BAD, 6, {3, 4}, "nowhere")
+
+
+@pytest.mark.parametrize("line", [
+    'Officials <a href="https://x.example/">said so [@alpha]</a> today.',
+    'A <abbr title="Port Authority [@alpha]">PA</abbr> notice.',
+    "![A map [@alpha]](map.png)",
+    "<div>A block written as HTML [@alpha].</div>",
+])
+def test_a_citation_inside_html_or_an_image_is_an_error_where_it_is(site: Path, line: str) -> None:
+    """Markdown does not read it there: it would be lost, shown as text, or put a link inside a
+    link. An indented code block's is code (no error)."""
+    write_bad(site, f"---\ntitle: Inside\ndate: 2016-08-03\n---\nFirst [@alpha].\n\n{line}\n\n"
+                    "    [@alpha] in an indented code block\n")
+    column = line.index("@alpha") + 2
+    diagnostic(fails(site), BAD, 7, column, "inside HTML or an image's text")

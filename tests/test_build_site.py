@@ -422,6 +422,40 @@ def test_summary_defaults_to_first_paragraph_as_plain_text(out: Path) -> None:
     assert summaries["Main briefing on the corridors"] == "The main briefing's own summary."
 
 
+def test_summary_keeps_superscripts_and_reads_a_paragraph_with_attributes(tmp_path: Path) -> None:
+    body = ("The flooded area grew to 40 km<sup>2</sup> as the 1<sup>st</sup> convoy arrived [@alpha].\n"
+            "{: .lead }\n\nSecond paragraph.\n")
+    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
+                                "content/briefings/2016/flood.md":
+                                    "---\ntitle: Flood\ndate: 2016-08-02\n---\n" + body}, CONFIG)
+    build_ok(root)
+    soup = page(root / "output", "2016/08/02/flood/")
+    assert soup.find("p", class_="lead") is not None
+    expected = "The flooded area grew to 40 km2 as the 1st convoy arrived."
+    assert soup.find("meta", attrs={"name": "description"})["content"] == expected
+    feed = json.loads((root / "output/feed.json").read_text(encoding="utf-8"))
+    assert feed["items"][0]["summary"] == expected
+
+
+def test_cited_headings_get_unique_ids_and_table_of_contents_entries_without_numbers(tmp_path: Path) -> None:
+    body = ("[TOC]\n\n## Background [@alpha]\n\nText.\n\n## Background [@beta]\n\nMore.\n\n"
+            "## Reaction\n\nA.\n\n## Reaction [@alpha; @beta]\n\nB.\n")
+    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
+                                "content/briefings/2016/heads.md":
+                                    "---\ntitle: Heads\ndate: 2016-08-02\n---\n" + body}, CONFIG)
+    build_ok(root)
+    raw = (root / "output/2016/08/02/heads/index.html").read_text("utf-8")
+    assert "data-toc-label" not in raw
+    soup = BeautifulSoup(raw, "html.parser")
+    ids = [h["id"] for h in soup.find("main").find_all("h2")
+           if h.get("id", "").startswith(("background", "reaction"))]
+    assert ids == ["background", "background_1", "reaction", "reaction_1"]
+    toc = soup.find("div", class_="toc")
+    assert [(a["href"], text_of(a)) for a in toc.find_all("a")] == [
+        ("#background", "Background"), ("#background_1", "Background"),
+        ("#reaction", "Reaction"), ("#reaction_1", "Reaction")]
+
+
 # ---------------------------------------------------------------- slugs
 
 

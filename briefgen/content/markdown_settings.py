@@ -14,7 +14,9 @@ MARKDOWN_EXTENSIONS: tuple[str, ...] = (
 # keeps of the front matter (v10: a title without a slug and a topic without letters found
 # there, `language` checked, an update before the date), in the ids it gives headings (v4), in
 # the quotations it finds (v5; v9: in Japanese brackets) or in the HTML it writes (v6: tables in
-# a box that scrolls; v8: headings from h2, without a gap) must invalidate converted documents.
+# a box that scrolls; v8: headings from h2, without a gap; v11: cited headings' ids made unique
+# in document order, the first paragraph's text keeping its superscripts and attributes) must
+# invalidate converted documents.
 # It still names smarty because the typography pass's output is smarty's, so documents
 # converted before it are still valid.
-MARKDOWN_SETTINGS_KEY = "md-v10:tables,fenced_code,footnotes,smarty,toc,sane_lists,attr_list,def_list"
+MARKDOWN_SETTINGS_KEY = "md-v11:tables,fenced_code,footnotes,smarty,toc,sane_lists,attr_list,def_list"

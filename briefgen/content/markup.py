@@ -16,12 +16,13 @@ import sys
 import xml.etree.ElementTree as etree
 from array import array
 from collections.abc import Callable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, overload
 from urllib.parse import unquote, urlsplit
 
 import markdown
-from markdown.extensions import Extension
+from markdown.extensions import Extension, toc
 from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
@@ -46,6 +47,7 @@ _CITATION = re.compile(r"\[(@(?:[^\]\n]|\n(?![ \t]*\n))+)\]")
 # wraps before the number.
 _CITATION_INLINE = r"[ \t]*" + _CITATION.pattern
 _CITE_ATTR = "data-briefgen-cite"
+Written = tuple[str, str, int]  # a citation as written: its source id, locator and offset
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
@@ -189,7 +191,7 @@ class _CitationPattern(InlineProcessor):
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element | None, int | None, int | None]:
         items = parse_citation(m.group(1))
-        if items is None:
+        if items is None or _in_raw_html(data, m.start(0)):
             return None, None, None
         elements = []
         for source_id, locator in items:
@@ -202,6 +204,22 @@ class _CitationPattern(InlineProcessor):
         group = etree.Element("span", {"class": "citation-group"})
         group.extend(elements)
         return group, m.start(0), m.end(0)
+
+
+_AT_TAG = "-briefgen-at-"  # after a written citation's id, with its offset: see _read_citations
+_RAW_LINK = re.compile(r"<(/?)a\b[^<>]*>", re.I)
+
+
+def _in_raw_html(data: str, at: int) -> bool:
+    """Whether `at` is inside a tag written as HTML (an attribute's value), or between an `<a>`
+    written so and its `</a>`, where a citation's own link would be a link inside a link. Such a
+    citation is left as text, and Converter.convert reports it (see _unread_citations)."""
+    before = data[:at]
+    opened = before.rfind("<")
+    if opened >= 0 and before.rfind(">") < opened and re.match(r"</?[A-Za-z]", before[opened:]):
+        return True
+    tags = _RAW_LINK.findall(before)  # each one's "/" or ""
+    return bool(tags) and not tags[-1]
 
 
 @dataclass
@@ -225,7 +243,6 @@ class _FinishTree(Treeprocessor):
         self.state = state
 
     def run(self, root: etree.Element) -> None:
-        self._name_cited_headings(root)
         _move_citations_out_of_links(root)
         numbers: dict[str, int] = {}
         uses: dict[str, int] = {}
@@ -251,25 +268,6 @@ class _FinishTree(Treeprocessor):
                 _order_group(group)
         _wrap_tables(root)
         _outline_headings(root)
-
-    @staticmethod
-    def _name_cited_headings(root: etree.Element) -> None:
-        """Give headings that carry citations an id from their words alone.
-
-        The toc extension derives ids from all of a heading's text, which would
-        include the citation numbers ("Why [@a]" would become "why1").
-        """
-        for heading in root.iter():
-            if heading.tag not in _HEADINGS or heading.get("id"):
-                continue
-            if not any(e.get(_CITE_ATTR) for e in heading.iter()):
-                continue
-            words = [heading.text or ""]
-            for child in heading:
-                if not child.get(_CITE_ATTR) and child.get("class") != "citation-group":
-                    words.append("".join(child.itertext()))
-                words.append(child.tail or "")
-            heading.set("id", _heading_id("".join(words), "-"))
 
     def _mark_content_link(self, element: etree.Element) -> None:
         href = element.get("href", "")
@@ -317,6 +315,8 @@ def _order_group(group: etree.Element) -> None:
     for position, sup in enumerate(markers):
         sup.tail = ", " if position < len(markers) - 1 else None
         group.append(sup)
+
+
 def _is_citation(element: etree.Element) -> bool:
     return element.get(_CITE_ATTR) is not None or element.get("class") == "citation-group"
 
@@ -398,7 +398,24 @@ class _HeadingIdsTreeprocessor(TocTreeprocessor):
         marker = self.marker
         # Any text holding the marker: wider than where replace_marker would place the table.
         self._marked = bool(marker) and any(marker in (element.text or "") for element in doc.iter())
+        if any(_is_numbered_citation(element) for element in doc.iter()):
+            self._name_headings(doc)
         super().run(doc)
+
+    def _name_headings(self, doc: etree.Element) -> None:
+        """Give every heading its id as toc would, in document order, but from its words alone:
+        citation numbers are no part of a heading's id ("Why [@a]" is `why`, not `why1`), nor of
+        its entry in a `[TOC]`. toc keeps the ids it finds."""
+        used = {element.attrib["id"] for element in doc.iter() if "id" in element.attrib}
+        for heading in doc.iter():
+            is_heading = isinstance(heading.tag, str) and self.header_rgx.match(heading.tag)
+            if not is_heading or "id" in heading.attrib:
+                continue
+            words = _without_citations(heading)
+            name = toc.strip_tags(toc.render_inner_html(toc.remove_fnrefs(words), self.md))
+            heading.attrib["id"] = toc.unique(self.slugify(html.unescape(name), self.sep), used)
+            if words is not heading:
+                heading.set("data-toc-label", name)
 
     def build_toc_div(self, toc_list: list[Any]) -> etree.Element:
         return super().build_toc_div(toc_list) if self._marked else etree.Element("div")
@@ -406,6 +423,34 @@ class _HeadingIdsTreeprocessor(TocTreeprocessor):
     def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
         if self._marked:
             super().replace_marker(root, elem)
+
+
+_CITATION_CLASSES = ("citation", "citation-group")
+
+
+def _is_numbered_citation(element: etree.Element) -> bool:
+    """A citation's marker once numbered (`sup.citation`), or a group of them (`span.citation-group`)."""
+    return element.tag in ("sup", "span") and element.get("class") in _CITATION_CLASSES
+
+
+def _without_citations(heading: etree.Element) -> etree.Element:
+    """A heading as it reads without its citation markers: a copy, or itself if it has none.
+    Their tails (the text after them) stay, as toc.remove_fnrefs keeps a footnote's."""
+    if not any(_is_numbered_citation(element) for element in heading.iter()):
+        return heading
+    copy = deepcopy(heading)
+    for parent in list(copy.iter()):
+        kept = ""
+        for child in reversed(list(parent)):
+            if _is_numbered_citation(child):
+                kept = (child.tail or "") + kept
+                parent.remove(child)
+            elif kept:
+                child.tail = (child.tail or "") + kept
+                kept = ""
+        if kept:
+            parent.text = (parent.text or "") + kept
+    return copy
 
 
 class _HeadingIdsExtension(TocExtension):
@@ -462,10 +507,13 @@ class Converter:
                       "look for a malformed link or reference definition")
             return Conversion("", NO_CITATIONS, (), "", 0, (), notes=((body_line, 1, failed, True),))
         written = _written_citations(masked) if self._citations else []
+        unread: tuple[tuple[int, int, str, bool], ...] = ()
         if len(written) != len(found):
             # The masking guessed wrong (indented code, raw HTML, a fence never
             # closed): learn which `[@...]` Markdown did read, by marking each.
-            written = self._read_citations(body, source_path, _written_citations(body))
+            every = _written_citations(body)
+            written, marked = self._read_citations(body, source_path, every)
+            unread = _unread_citations(body, every, written, marked, body_line)
         uses = _locate_citations(masked, found, written, body_line)
         links = _locate_links(masked, found_links, body_line)
         cited_ids = tuple(dict.fromkeys(sys.intern(use.source_id) for use in uses))  # see records.py
@@ -477,7 +525,7 @@ class Converter:
             word_count=word_count(_CITATION.sub("", masked)),
             cited_ids=cited_ids,
             quotations=find_quotations(masked, _citation_spans(masked), body_line) if uses else (),
-            notes=_malformed_citations(masked, converted, body_line) if self._citations else (),
+            notes=(*_malformed_citations(masked, converted, body_line), *unread) if self._citations else (),
         )
 
     def _run(self, body: str, source_path: str
@@ -490,19 +538,20 @@ class Converter:
         return converted, list(self._state.citations), list(self._state.links)
 
     def _read_citations(self, body: str, source_path: str,
-                        written: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        """The written citations Markdown reads, each tagged with its offset and converted again."""
+                        written: list[Written]) -> tuple[list[Written], str]:
+        """The written citations Markdown reads, each tagged with its offset and converted again;
+        and the HTML of that conversion, where the others' tags are (in code, or elsewhere)."""
         marked = body
-        for source_id, at in reversed(written):
+        for source_id, _, at in reversed(written):
             end = at + 1 + len(source_id)
-            marked = f"{marked[:end]}-briefgen-at-{at}{marked[end:]}"
-        _, found, _ = self._run(marked, source_path)
+            marked = f"{marked[:end]}{_AT_TAG}{at}{marked[end:]}"
+        converted, found, _ = self._run(marked, source_path)
         read = []
-        for tagged, _ in found:
-            source_id, tag, offset = tagged.rpartition("-briefgen-at-")
+        for tagged, locator in found:
+            source_id, tag, offset = tagged.rpartition(_AT_TAG)
             if tag and offset.isdigit():
-                read.append((source_id, int(offset)))
-        return sorted(read, key=lambda item: item[1])
+                read.append((source_id, locator, int(offset)))
+        return sorted(read, key=lambda item: item[2]), converted
 
 
 # Python-Markdown parses nested lists and quotes by recursion, slowly and, past
@@ -560,20 +609,52 @@ def _position(text: str, offset: int, body_line: int) -> tuple[int, int]:
     return body_line + line, column
 
 
-def _written_citations(masked: str) -> list[tuple[str, int]]:
-    """Every citation written outside code, as (id, offset of its `@`), in text order."""
-    written: list[tuple[str, int]] = []
+# A citation wrapped inside a quotation carries the quotation's `>` on its next line, which
+# Markdown takes out before it reads the citation.
+_QUOTE_MARKS = re.compile(r"\n[ \t]*(?:>[ \t]?)+")
+
+
+def _written_inner(inner: str) -> list[tuple[str, str]] | None:
+    """parse_citation of a citation as written in the text, wrapped lines and all."""
+    return parse_citation(_QUOTE_MARKS.sub("\n", inner) if "\n" in inner else inner)
+
+
+def _written_citations(masked: str) -> list[Written]:
+    """Every citation written outside code, as (id, locator, offset of its `@`), in text order."""
+    written: list[Written] = []
     for marker in _CITATION.finditer(masked):
         if marker.start() > 0 and masked[marker.start() - 1] == "\\":
             continue
-        items = parse_citation(marker.group(1))
-        for source_id, _ in items or []:
-            at = masked.index("@" + source_id, marker.start())
-            written.append((source_id, at))
+        items = _written_inner(marker.group(1))
+        search = marker.start()
+        for source_id, locator in items or []:
+            at = masked.index("@" + source_id, search)
+            search = at + 1
+            written.append((source_id, locator, at))
     return written
 
 
 _CODE_HTML = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+
+
+def _unread_citations(body: str, written: list[Written], read: list[Written], marked: str,
+                      body_line: int) -> tuple[tuple[int, int, str, bool], ...]:
+    """Errors for the citations written outside code that Markdown did not read: inside HTML
+    (a block, a tag, a link written as HTML) or an image's text, where a citation would be lost
+    or break the page. One that the page shows as code (an indented block) is no citation:
+    `marked` is the conversion that tagged each with its offset (Converter._read_citations)."""
+    taken = {at for _, _, at in read}
+    code = " ".join(found.group(0) for found in _CODE_HTML.finditer(marked))
+    notes = []
+    for source_id, _, at in written:
+        if at in taken or f"{_AT_TAG}{at}" in code:
+            continue
+        line, column = _position(body, at + 1, body_line)
+        notes.append((line, column,
+                      f"the citation of {source_id!r} is inside HTML or an image's text, where it "
+                      f"cannot be a citation: move it out (after the closing tag, or after the image)",
+                      True))
+    return tuple(notes)
 
 
 def _malformed_citations(masked: str, converted: str, body_line: int
@@ -595,17 +676,19 @@ def _malformed_citations(masked: str, converted: str, body_line: int
 
 
 def _locate_citations(
-    masked: str, found: list[tuple[str, str]], written: list[tuple[str, int]], body_line: int
+    masked: str, found: list[tuple[str, str]], written: list[Written], body_line: int
 ) -> tuple[CitationUse, ...]:
-    """Pair each processed citation with where it is written, in reading order."""
+    """Pair each processed citation with where it is written: the first one not yet taken of the
+    same source and locator, else of the same source. Footnotes are processed after the body but
+    written anywhere in it, so order alone would pair a footnote's citation with a later one."""
     uses = []
-    cursor: dict[str, int] = {}
+    taken: set[int] = set()
     for source_id, locator in found:
-        # Footnotes render after the body, so look a use up by id rather than by index.
-        candidates = [at for sid, at in written if sid == source_id]
-        index = cursor.get(source_id, 0)
-        at = candidates[min(index, len(candidates) - 1)] if candidates else 0
-        cursor[source_id] = index + 1
+        candidates = [at for sid, _, at in written if sid == source_id and at not in taken]
+        exact = [at for sid, written_locator, at in written
+                 if sid == source_id and written_locator == locator and at not in taken]
+        at = (exact or candidates or [0])[0]
+        taken.add(at)
         line, column = _position(masked, at + 1, body_line)
         # Interned: a site's citations name a few hundred sources, each many times over.
         uses.append(CitationUse(sys.intern(source_id), locator, line, column))
@@ -615,7 +698,7 @@ def _locate_citations(
 def _citation_spans(masked: str) -> list[CitationSpan]:
     spans = []
     for marker in _CITATION.finditer(masked):
-        items = parse_citation(marker.group(1))
+        items = _written_inner(marker.group(1))
         if items and not (marker.start() > 0 and masked[marker.start() - 1] == "\\"):
             spans.append((marker.start(), marker.end(), tuple(source_id for source_id, _ in items)))
     return spans
@@ -636,8 +719,11 @@ def _locate_links(
     return tuple(links)
 
 
-_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
-_SUP = re.compile(r'<span class="citation-group">.*?</span>|<sup\b[^>]*>.*?</sup>', re.S)
+# A paragraph with attributes (`{: .lead }`) is a paragraph too.
+_FIRST_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
+# Citation and footnote markers, which are links, not words: other superscripts (km², 1st) are.
+_SUP = re.compile(r'<span class="citation-group">.*?</span>'
+                  r'|<sup (?:class="citation"|id="fnref)[^>]*>.*?</sup>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
