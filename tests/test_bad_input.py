@@ -590,3 +590,19 @@ def test_a_citation_inside_html_or_an_image_is_an_error_where_it_is(site: Path, 
                     "    [@alpha] in an indented code block\n")
     column = line.index("@alpha") + 2
     diagnostic(fails(site), BAD, 7, column, "inside HTML or an image's text")
+
+
+@pytest.mark.parametrize(("static", "message"), [
+    ("static/about",
+     "static/about is a file where the site needs a folder for content/pages/about.md (/about/)"),
+    ("static/feed.xml/inner", "static/feed.xml/inner needs a folder /feed.xml/ where the site has"),
+])
+def test_a_static_file_where_the_site_needs_a_folder_or_the_reverse_is_an_error(
+        site: Path, static: str, message: str) -> None:
+    """Found before anything is written (it failed while the output was being replaced, and
+    every later build failed until output/about was deleted by hand); `check` finds it too."""
+    write_files(site, {static: "not a page\n"})
+    assert f"{static}:1:1: error: {message}" in fails(site, command="check")
+    assert f"{static}:1:1: error: {message}" in fails(site)
+    (site / static).unlink()
+    build_ok(site)

@@ -283,4 +283,37 @@ def _collisions(specs: list[PageSpec]) -> list[Diagnostic]:
             where.path or "briefgen.toml", where.line, where.column,
             f"URL /{spec.rel} is wanted by both {here.origin.description} and {there.origin.description}",
         ))
+    return problems + _file_and_folder(specs, first)
+
+
+def _file_and_folder(specs: list[PageSpec], files: dict[str, PageSpec]) -> list[Diagnostic]:
+    """A file of static/ where the site needs a folder (static/about against the /about/ page),
+    or a folder of static/ where it needs a file (static/feed.xml/x against the feed): reported
+    at the static file, naming both. Only static/ can do either: every other file's path is
+    one of the site's own shapes."""
+    statics = [spec for spec in specs if spec.kind is kinds.STATIC]
+    if not statics:
+        return []
+    folders: set[str] = set()  # every folder holding a file of the site
+    for path in files:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    problems = []
+    for spec in statics:
+        path = urls.output_file(spec.rel)
+        if path in folders:
+            inside = next(files[other] for other in sorted(files) if other.startswith(path + "/"))
+            problems.append(error(spec.origin.path, 1, 1, f"{spec.origin.description} is a file where "
+                                  f"the site needs a folder for {inside.origin.description} (/{inside.rel})"))
+        folder = path.rpartition("/")[0]
+        while folder:
+            found = files.get(folder)
+            if found is not None and found is not spec:
+                problems.append(error(spec.origin.path, 1, 1,
+                                      f"{spec.origin.description} needs a folder /{folder}/ where the site "
+                                      f"has {found.origin.description} (/{found.rel})"))
+                break
+            folder = folder.rpartition("/")[0]
     return problems
