@@ -436,10 +436,14 @@ def test_output_folder_overlapping_the_site_is_refused(site: Path, target: str) 
     fails(site, "--output", site / target, code=2)
 
 
-def test_configured_output_inside_content_is_refused(site: Path) -> None:
+def test_configured_output_inside_content_is_refused_at_its_setting_by_build_and_check(site: Path) -> None:
+    """A setting of briefgen.toml, reported where it is written (as --output is a usage error)."""
     (site / "briefgen.toml").write_text(CONFIG + '\n[build]\noutput = "content/site"\n',
                                         encoding="utf-8")
-    fails(site, code=2)
+    line = len(CONFIG.splitlines()) + 3
+    for command in ("build", "check"):
+        stderr = fails(site, command=command)
+        assert f"briefgen.toml:{line}:1: error: output folder" in stderr and "overlaps" in stderr, stderr
     assert not (site / "content/site").exists()
 
 

@@ -18,7 +18,8 @@ from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import STORE, ReadAhead, edit_rows
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
-from briefgen.diagnostics import BuildFailed, Diagnostic
+from briefgen.diagnostics import BuildFailed, Diagnostic, UsageError, error
+from briefgen.tomlkeys import locate_key
 
 if TYPE_CHECKING:
     from briefgen.build.cache import BuildCache
@@ -146,7 +147,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     config = load_config(root, options.config)
     output = (options.output or config.output_dir).resolve()
     recover_interrupted(output)
-    check_output_dir(output, root, protected_paths(config))
+    checked_output_dir(config, root, output, given=options.output is not None)
     memo.check_cache_folder(config.cache_dir)
     # With cores to spare, the output's folders are looked at by a forked copy of this process,
     # at a lower priority, while this one and another copy look at the content files from both
@@ -325,6 +326,20 @@ class _Discard:
         return self
 
 
+def checked_output_dir(config: Config, root: Path, output: Path, given: bool) -> None:
+    """check_output_dir; the configured folder refused is an error at its key in the settings
+    (`given`: the folder came from --output, a usage error as it was)."""
+    try:
+        check_output_dir(output, root, protected_paths(config))
+    except UsageError as refused:
+        if given:
+            raise
+        path = config.config_path
+        line, column = locate_key(path.read_text(encoding="utf-8-sig"), "build", "output")
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        raise BuildFailed([error(shown, line, column, str(refused))]) from None
+
+
 def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     """Every validation of a build, rendering included, drafts and future briefings
     included; writes nothing. Raises BuildFailed as a build would."""
@@ -333,12 +348,16 @@ def check(root: Path, options: BuildOptions | None = None) -> Loaded:
     from briefgen.build.workers import WorkerPool
 
     options = options or BuildOptions()
+    config = load_config(root.resolve(), options.config)
+    # As a build would refuse it: the folder is only looked at, not written.
+    checked_output_dir(config, root.resolve(), (options.output or config.output_dir).resolve(),
+                       given=options.output is not None)
     pool = WorkerPool(options.jobs) if options.jobs > 1 else None
     # The build's cache, only read: a file the last build parsed is not parsed again, and the
     # bodies come from it. Whatever a check parses or indexes afresh is kept in memory only;
     # with no build's cache to read (a site not built yet), in a scratch cache instead: a
     # check of a whole site parses every file (see BuildCache.scratch).
-    cache = (BuildCache.open(load_config(root.resolve(), options.config).cache_dir, writable=False)
+    cache = (BuildCache.open(config.cache_dir, writable=False)
              if options.use_cache else None)
     scratch = contextlib.ExitStack()
     if cache is None or not cache.knows_any():

@@ -302,16 +302,17 @@ def _file_and_folder(specs: list[PageSpec], files: dict[str, PageSpec]) -> list[
             folder = folder.rpartition("/")[0]
     problems = []
     for spec in statics:
+        at = spec.origin.path or f"static/{spec.rel}"
         path = urls.output_file(spec.rel)
         if path in folders:
             inside = next(files[other] for other in sorted(files) if other.startswith(path + "/"))
-            problems.append(error(spec.origin.path, 1, 1, f"{spec.origin.description} is a file where "
+            problems.append(error(at, 1, 1, f"{spec.origin.description} is a file where "
                                   f"the site needs a folder for {inside.origin.description} (/{inside.rel})"))
         folder = path.rpartition("/")[0]
         while folder:
             found = files.get(folder)
             if found is not None and found is not spec:
-                problems.append(error(spec.origin.path, 1, 1,
+                problems.append(error(at, 1, 1,
                                       f"{spec.origin.description} needs a folder /{folder}/ where the site "
                                       f"has {found.origin.description} (/{found.rel})"))
                 break
