@@ -417,3 +417,40 @@ def test_right_to_left_layout_mirrors(browser: Any, tmp_path: Path) -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+RIGHT_TO_LEFT = """\
+---
+title: "Gulf shipping resumes"
+date: 2021-03-06
+topics: [Trade]
+sources:
+  - id: jz-shipping
+    title: "استئناف الملاحة في الخليج"
+    publisher: "الجزيرة"
+    url: https://example.org/jz/shipping
+    published: 2021-02-01
+---
+Shipping resumed [@jz-shipping].
+"""
+
+
+def test_a_right_to_left_publisher_keeps_the_date_after_it_in_the_sources_list(browser: Any,
+                                                                           tmp_path: Path) -> None:
+    """Unisolated, an Arabic publisher took the date's day and comma into its own right-to-left
+    run: "1 ,الجزيرة February 2021"."""
+    root = make_site(tmp_path, {**FILES, "content/briefings/2021/rtl.md": RIGHT_TO_LEFT},
+                     config().replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    with _serving(root / "output") as address:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        tab = context.new_page()
+        tab.goto(address + "2021/03/06/gulf-shipping-resumes/")
+        meta = tab.locator("#source-1 .source__meta")
+        publisher = meta.locator("a").first.bounding_box()
+        day = meta.locator("time").bounding_box()
+        assert publisher is not None and day is not None
+        assert publisher["x"] + publisher["width"] <= day["x"], (publisher, day)
+        # Read in order: the publisher, then the date.
+        assert meta.inner_text().index("الجزيرة") < meta.inner_text().index("February")
+        context.close()
