@@ -721,6 +721,22 @@ def test_version_control_folders_in_static_are_not_published(tmp_path: Path) -> 
     assert not (root / "output" / ".git").exists() and not (root / "output" / "img").exists()
 
 
+def test_static_files_through_a_link_to_a_folder_are_published_and_followed(tmp_path: Path) -> None:
+    """As content files are read: a link to a folder is the folder (a loop is walked once), and
+    a file changed behind it is published by the next build."""
+    shared = tmp_path / "shared"
+    write_files(shared, {"img/logo.png": "PNG\n"})
+    root = make_site(tmp_path, {"content/briefings/a.md": MINIMAL, "static/plain.txt": "plain\n"}, CONFIG)
+    (root / "static/img").symlink_to(shared / "img", target_is_directory=True)
+    (shared / "img/loop").symlink_to(shared / "img", target_is_directory=True)
+    build_ok(root)
+    assert (root / "output/img/logo.png").read_text("utf-8") == "PNG\n"
+    assert not (root / "output/img/loop").exists()
+    (shared / "img/logo.png").write_text("PNG, redrawn\n", "utf-8")
+    build_ok(root)
+    assert (root / "output/img/logo.png").read_text("utf-8") == "PNG, redrawn\n"
+
+
 def test_theme_static_files_are_content_hashed_and_referenced(out: Path) -> None:
     soup = page(out, "")
     sheet = soup.find("link", rel="stylesheet")

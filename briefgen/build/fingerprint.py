@@ -30,6 +30,7 @@ from briefgen import OUTPUT_VERSION, __version__
 from briefgen.build import forked
 from briefgen.build.columns import Digests
 from briefgen.config import Config
+from briefgen.content.files import walk_files
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
 from briefgen.content.records import Source
 from briefgen.content.slugs import make_slug
@@ -61,9 +62,11 @@ def _tree_digest(folders: Iterable[Path]) -> str:
     for folder in folders:
         if not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+        for name in walk_files(str(folder)):  # through links to folders, as the build reads them
+            path = folder / name
+            if path.is_file():
+                digest.update(name.encode())
+                digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
     return digest.hexdigest()
 
 

@@ -28,6 +28,7 @@ from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import FileStat, file_stat
 from briefgen.config import Config, load_config
 from briefgen.content.archive import Archive, parse_archive
+from briefgen.content.files import walk_files
 from briefgen.content.markdown_settings import MARKDOWN_SETTINGS_KEY
 from briefgen.content.markup import Converter
 from briefgen.content.records import (
@@ -398,8 +399,8 @@ _VCS_FOLDERS = frozenset({".git", ".hg", ".svn"})
 def _static_files(config: Config) -> list[str]:
     if not config.static_dir.is_dir():
         return []
-    found = (p.relative_to(config.static_dir) for p in config.static_dir.rglob("*") if p.is_file())
-    return sorted(rel.as_posix() for rel in found if _VCS_FOLDERS.isdisjoint(rel.parts))
+    return [rel for rel in walk_files(str(config.static_dir))
+            if _VCS_FOLDERS.isdisjoint(rel.split("/")) and (config.static_dir / rel).is_file()]
 
 
 def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,

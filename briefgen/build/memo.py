@@ -30,7 +30,7 @@ from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.columns import nul_before
 from briefgen.build.store import STORE, FileStat, ReadAhead, Store, output_folders_row, stat_base
-from briefgen.content.files import Listing
+from briefgen.content.files import Listing, walk_files
 from briefgen.diagnostics import Diagnostic, warning
 
 
@@ -276,12 +276,13 @@ def _kept_times(last: LastBuild, folders: Sequence[str]) -> array[int]:
 def _stats(folders: Iterable[Path]) -> list[tuple[str, FileStat]]:
     found = []
     for folder in folders:
-        for base, dirs, files in os.walk(folder):
-            dirs.sort()
-            for name in sorted(files):
-                path = os.path.join(base, name)
+        for name in walk_files(str(folder)):  # through links to folders, as the build reads them
+            path = os.path.join(folder, name)
+            try:
                 st = os.stat(path)
-                found.append((path, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
+            except OSError:  # a link to nothing: the build reports it, or leaves it out
+                continue
+            found.append((path, (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)))
     return found
 
 

@@ -108,6 +108,21 @@ def _walk(folder: str, endings: tuple[str, ...], known: Mapping[str, FolderListi
     return groups
 
 
+def walk_files(folder: str) -> list[str]:
+    """Every file below a folder (static/, templates, themes), as paths relative to it, sorted:
+    a symbolic link to a folder is walked as the folder, unless it leads back to one the walk
+    is in. As content files are found (_walk); os.walk and Path.rglob skip such links."""
+    found: list[str] = []
+    for base, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(base) + os.sep
+        # A folder leading to this one or to one above it is a loop.
+        dirs[:] = sorted(name for name in dirs
+                         if not real.startswith(os.path.realpath(os.path.join(base, name)) + os.sep))
+        relative = os.path.relpath(base, folder)
+        found += (name if relative == "." else f"{relative}{os.sep}{name}" for name in files)
+    return sorted(path.replace(os.sep, "/") for path in found)
+
+
 def _names(joined: str) -> tuple[str, ...]:
     return tuple(joined.split("\0")) if joined else ()
 
