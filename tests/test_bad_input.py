@@ -610,3 +610,17 @@ def test_a_static_file_where_the_site_needs_a_folder_or_the_reverse_is_an_error(
     assert f"{static}:1:1: error: {message}" in fails(site)
     (site / static).unlink()
     build_ok(site)
+
+
+def test_static_cname_and_the_cname_setting_that_disagree_are_an_error_naming_both(site: Path) -> None:
+    """publish --git-branch wrote the setting over the file, and nothing said so."""
+    (site / "briefgen.toml").write_text(CONFIG + 'cname = "news.example.org"\n', encoding="utf-8")
+    write_files(site, {"static/CNAME": "other.example.org\n"})
+    line = len(CONFIG.splitlines()) + 1
+    expected = ("static/CNAME:1:1: error: static/CNAME names 'other.example.org' where site.cname "
+                f"(briefgen.toml:{line}:1) names 'news.example.org': keep one of them")
+    assert expected in fails(site, command="check")
+    assert expected in fails(site)
+    write_files(site, {"static/CNAME": "news.example.org\n"})  # agreeing, they are one
+    build_ok(site)
+    assert (site / "output/CNAME").read_text("utf-8") == "news.example.org\n"

@@ -61,6 +61,7 @@ from briefgen.site.model import (
 from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import PageSpec, plan_site
 from briefgen.site.verify import CHECKS, KnownChecks, Verified, collect_archives, verify
+from briefgen.tomlkeys import locate_key
 
 if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
     from briefgen.build.workers import WorkerPool
@@ -250,7 +251,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
         plan, plan_problems = plan_site(site, config.build.per_page, static_files,
                                         [a.output for a in assets.values()],
                                         search=config.site.search)
-        problems += plan_problems
+        problems += plan_problems + _cname_clash(config, static_files)
         if has_errors(problems):
             raise BuildFailed(problems)
         site = replace(site, related=related())
@@ -394,6 +395,22 @@ def _all_related(site: Site) -> PackedTuples:
 
 # Folders of version control kept in static/ (a repository of assets, say): never published.
 _VCS_FOLDERS = frozenset({".git", ".hg", ".svn"})
+
+
+def _cname_clash(config: Config, static_files: Sequence[str]) -> list[Diagnostic]:
+    """static/CNAME and site.cname both name the site's domain (`publish --git-branch` writes
+    the setting over the file): an error naming both, unless they agree."""
+    if not config.site.cname or "CNAME" not in static_files:
+        return []
+    try:
+        written = (config.static_dir / "CNAME").read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        written = None
+    if written == config.site.cname.strip():
+        return []
+    line, column = locate_key(config.config_path.read_text(encoding="utf-8-sig"), "site", "cname")
+    return [error("static/CNAME", 1, 1, f"static/CNAME names {written!r} where site.cname "
+                  f"(briefgen.toml:{line}:{column}) names {config.site.cname!r}: keep one of them")]
 
 
 def _static_files(config: Config) -> list[str]:
