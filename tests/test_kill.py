@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -420,3 +421,34 @@ def test_files_staged_flat_reach_an_output_removed_during_the_build(tmp_path: Pa
     writer.commit([])
     assert (output / "2020/01/02/new/index.html").read_bytes() == b"new"
     assert sorted(p.name for p in output.iterdir()) == [write.MARKER, "2020"]
+
+
+def test_ctrl_c_past_the_commit_point_waits_until_the_output_is_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt that arrives while the journal is applied takes effect after it: the output
+    is the new site, never half old, half new (it was, until the next build)."""
+    from briefgen.build import write
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+
+    site = kill_site(tmp_path, 40)
+    build(site, BuildOptions(jobs=1))
+    for n in (3, 7, 11):
+        edit(site, n, " Edited after the first build.")
+    moves = 0
+    real_replace = os.replace
+
+    def replace_and_interrupt(source: Any, target: Any) -> None:
+        nonlocal moves
+        real_replace(source, target)
+        moves += 1
+        if moves == 3:  # past the commit point (the journal's own rename), mid-way
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(write.os, "replace", replace_and_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build(site, BuildOptions(jobs=1))
+    monkeypatch.undo()
+    assert moves > 3, "the journal was applied whole"
+    assert output_tree(site / "output") == clean(site, tmp_path / "clean")
+    assert not list(site.glob(".output.briefgen-*"))

@@ -24,12 +24,15 @@ briefgen only ever replaces a folder that carries its marker file.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import errno
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterable, Sequence
+import signal
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from briefgen.diagnostics import UsageError
@@ -263,15 +266,17 @@ class OutputWriter:
         self.changed_files = written + remove
         temporary = self.staging / (_JOURNAL + ".tmp")
         temporary.write_text(json.dumps(journal), encoding="utf-8")
-        os.replace(temporary, self.staging / _JOURNAL)  # the commit point
-        _apply_journal(self.staging, self.output)
+        with interrupts_held():
+            os.replace(temporary, self.staging / _JOURNAL)  # the commit point
+            _apply_journal(self.staging, self.output)
 
     def _swap(self) -> None:
         (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         old = self.output.parent / f".{self.output.name}.briefgen-old-{os.getpid()}"
-        if self.output.exists():
-            os.replace(self.output, old)
-        os.replace(self.staging, self.output)
+        with interrupts_held():
+            if self.output.exists():
+                os.replace(self.output, old)
+            os.replace(self.staging, self.output)
         if old.exists():
             shutil.rmtree(old, ignore_errors=True)
 
@@ -280,6 +285,23 @@ class OutputWriter:
         # never left half old, half new.
         if not (self.staging / _JOURNAL).is_file():
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C (and a polite kill: SIGTERM, SIGHUP) wait while the output is being changed,
+    then take effect: past the commit point an interrupt would leave the site half old, half
+    new until the next build. Only the main thread can hold them; SIGKILL cannot wait, and the
+    next build completes its journal."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _swaps(written: int, planned: int) -> bool:
