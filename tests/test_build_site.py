@@ -333,6 +333,19 @@ def test_a_citation_wrapped_onto_the_next_line_is_a_citation(tmp_path: Path) -> 
     assert "[@" not in text_of(soup.find("main"))
 
 
+def test_citations_side_by_side_read_as_a_group(tmp_path: Path) -> None:
+    """`[@a] [@b]` and `[@a][@b]` read "1, 2" as `[@a; @b]` does, not "12"."""
+    body = "Grouped [@alpha; @beta].\n\nApart [@beta] [@alpha].\n\nTouching [@alpha][@beta] here.\n"
+    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
+                                "content/briefings/2016/side.md":
+                                    "---\ntitle: Side\ndate: 2016-08-02\n---\n" + body}, CONFIG)
+    build_ok(root)
+    paragraphs = [p for p in page(root / "output", "2016/08/02/side/").find("main").find_all("p")
+                  if p.find("sup", class_="citation")]
+    assert [p.get_text() for p in paragraphs] == ["Grouped1, 2.", "Apart1, 2.", "Touching1, 2 here."]
+    assert [len(p.find_all("span", class_="citation-group")) for p in paragraphs] == [1, 1, 1]
+
+
 def test_multiple_citations_and_locators(out: Path) -> None:
     soup = page(out, MAIN_URL)
     group = soup.find(id="cite-ref-2-1").parent

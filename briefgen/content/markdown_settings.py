@@ -15,7 +15,8 @@ MARKDOWN_EXTENSIONS: tuple[str, ...] = (
 # there, `language` checked, an update before the date), in the ids it gives headings (v4), in
 # the quotations it finds (v5; v9: in Japanese brackets) or in the HTML it writes (v6: tables in
 # a box that scrolls; v8: headings from h2, without a gap; v11: cited headings' ids made unique
-# in document order, the first paragraph's text keeping its superscripts and attributes) must
+# in document order, the first paragraph's text keeping its superscripts and attributes,
+# citations side by side grouped) must
 # invalidate converted documents.
 # It still names smarty because the typography pass's output is smarty's, so documents
 # converted before it are still valid.

@@ -263,6 +263,7 @@ class _FinishTree(Treeprocessor):
                 self.state.citations.append((source_id, locator))
             elif element.tag == "a":
                 self._mark_content_link(element)
+        _group_neighbours(root)
         for group in root.iter("span"):
             if group.get("class") == "citation-group":
                 _order_group(group)
@@ -315,6 +316,29 @@ def _order_group(group: etree.Element) -> None:
     for position, sup in enumerate(markers):
         sup.tail = ", " if position < len(markers) - 1 else None
         group.append(sup)
+
+
+def _group_neighbours(root: etree.Element) -> None:
+    """`[@a] [@b]` reads "1, 2" as `[@a; @b]` does, not "12": markers side by side, with nothing
+    but spaces between them (which the citation pattern takes), become one group."""
+    for parent in list(root.iter()):
+        if _is_numbered_citation(parent):
+            continue  # a group's own markers: ordered and separated by _order_group
+        children = list(parent)
+        run: list[etree.Element] = []
+        for child in [*children, None]:
+            if (child is not None and _is_numbered_citation(child)
+                    and (not run or not (run[-1].tail or "").strip())):
+                run.append(child)
+                continue
+            if len(run) > 1:
+                group = etree.Element("span", {"class": "citation-group"})
+                group.tail = run[-1].tail
+                parent.insert(list(parent).index(run[0]), group)
+                for marker in run:
+                    parent.remove(marker)
+                    group.extend(list(marker) if marker.tag == "span" else [marker])
+            run = [child] if child is not None and _is_numbered_citation(child) else []
 
 
 def _is_citation(element: etree.Element) -> bool:
