@@ -712,3 +712,16 @@ def test_a_bad_locator_in_a_footnote_is_reported_where_it_is_written(tmp_path: P
     column = body.splitlines()[2].index("lw-harbour, para. 9") + 1  # its id, as every citation's
     assert line.startswith(f"content/briefings/harbour.md:7:{column}:"), line
     assert "`para. 9` is not in the archive" in line
+
+
+def test_a_quotation_is_read_without_its_footnote_references_and_citations(tmp_path: Path) -> None:
+    """They are the curator's, not the source's: a quotation holding one matched nothing."""
+    body = ("The union said \u201cthe cranes[^1] are moving again\u201d [@lw-harbour].\n\n"
+            "It said \u201cthe cranes are moving [@lw-harbour, para. 2] again\u201d.\n\n"
+            "[^1]: At the container terminal.")
+    result = build_ok(site_with(tmp_path, body))
+    assert "warning" not in result.stderr, result.stderr
+    # And a quotation that is not there is still found out, marker or not.
+    result = build_ok(site_with(tmp_path, "It said \u201cthe cranes[^1] are resting\u201d [@lw-harbour]."
+                                          "\n\n[^1]: Note."))
+    assert "quotation \u201cthe cranes are resting\u201d is not in the archived text" in result.stderr

@@ -59,10 +59,16 @@ _LINK_TEXT = re.compile(r"\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])")
 _MARKUP = re.compile(r"<[^>\n]*>|\{:?[^}\n]*\}")
 
 
+# A footnote's reference ([^1]) or a citation ([@a, para. 2]) inside a quotation is the
+# curator's, not the source's words.
+_MARKERS = re.compile(r"[ \t]*\[(?:\^[^\]\s]+|@[^\]]*)\]")
+
+
 def quoted_text(markdown: str) -> str:
-    """A quotation's words as readers see them: without its Markdown links' targets, tags and
-    emphasis marks, with entities read (`&rsquo;` is an apostrophe), on one line."""
-    text = _MARKUP.sub("", _LINK_TEXT.sub(r"\1", markdown))
+    """A quotation's words as readers see them: without footnote references and citations, its
+    Markdown links' targets, tags and emphasis marks, with entities read (`&rsquo;` is an
+    apostrophe), on one line."""
+    text = _MARKUP.sub("", _LINK_TEXT.sub(r"\1", _MARKERS.sub("", markdown)))
     text = html.unescape(_EMPHASIS.sub("", text).replace("\\", ""))
     return " ".join(text.split())
 
