@@ -72,6 +72,18 @@ def test_csl_json_publisher_falls_back_to_publisher(tmp_path: Path) -> None:
     assert "Lindmark Press" in entry(site / "output")
 
 
+def test_csl_json_rich_text_in_titles_is_read_as_its_words(tmp_path: Path) -> None:
+    """Zotero writes <i>, <sup> and nocase spans into titles: markup for a citation style."""
+    item = CSL[0] | {"title": 'How <i>Pravda</i> covered 10<sup>th</sup> <span class="nocase">iPhone</span> '
+                              "footage, A <3 B",
+                     "container-title": '<span style="font-variant:small-caps;">Lindmark</span> Wire'}
+    site = site_with(tmp_path, {"content/sources/zotero.json": json.dumps([item])})
+    build_ok(site)
+    source = page(site / "output", "2016/08/02/harbour/").find(id="source-1")
+    assert text_of(source.find("cite")).startswith("How Pravda covered 10th iPhone footage, A <3 B")
+    assert "Lindmark Wire" in text_of(source) and "<" not in text_of(source).replace("<3", "")
+
+
 def test_bibtex_fields_are_mapped(tmp_path: Path) -> None:
     site = site_with(tmp_path, {"content/sources/library.bib": BIB})
     build_ok(site)

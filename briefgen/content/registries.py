@@ -87,10 +87,10 @@ class _CslItem:
         for name, csl_key in (("id", "id"), ("title", "title"), ("url", "URL"),
                               ("archive_url", "archive_url")):
             if csl_key in item:
-                self.put(name, item[csl_key], csl_key)
+                self.put(name, _csl_text(item[csl_key]) if name == "title" else item[csl_key], csl_key)
         publisher_key = next((k for k in ("container-title", "publisher") if item.get(k)), None)
         if publisher_key is not None:
-            self.put("publisher", item[publisher_key], publisher_key)
+            self.put("publisher", _csl_text(item[publisher_key]), publisher_key)
         for name, csl_key in (("published", "issued"), ("accessed", "accessed")):
             if csl_key in item:
                 date, problem = _csl_date(item[csl_key], csl_key)
@@ -104,6 +104,15 @@ class _CslItem:
         located = Located({}, self.values, self.keys)
         source, found = source_from_mapping(self.path, self.mapped, located, (self.index,))
         return source, problems + found
+
+
+# CSL-JSON's rich text in titles (what Zotero writes): italics, bold, super- and subscripts,
+# small capitals and `nocase` spans. Their tags are markup for a citation style, not words.
+_CSL_MARKUP = re.compile(r"</?(?:i|b|sup|sub|sc)>|<span(?: (?:class|style)=\"[^\"<>]*\")?>|</span>")
+
+
+def _csl_text(value: Any) -> Any:
+    return _CSL_MARKUP.sub("", value) if isinstance(value, str) else value
 
 
 def _csl_date(value: Any, key: str) -> tuple[Any, str | None]:
