@@ -1654,3 +1654,19 @@ def test_a_catalog_kept_gives_what_babel_gives_without_reading_its_data(language
     assert "locale" not in again.__dict__, "Babel's data was read"
     if language == "ru":
         assert len({again.count(n, "source") for n in (1, 2, 5)}) == 3  # one, few, many
+
+
+def test_a_footnote_nothing_refers_to_warns_and_links_back_nowhere(tmp_path: Path) -> None:
+    body = ("Body text [@alpha].[^used]\n\n[^used]: A note.\n\n"
+            "[^x]: A note whose reference was removed [@beta].\n")
+    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
+                                "content/briefings/2016/notes.md":
+                                    "---\ntitle: Notes\ndate: 2016-08-02\n---\n" + body}, CONFIG)
+    result = build_ok(root)
+    assert ("content/briefings/2016/notes.md:9:1: warning: footnote [^x] is never referred to in the "
+            "text: write [^x] where it belongs, or remove it") in result.stderr
+    soup = page(root / "output", "2016/08/02/notes/")
+    ids = {element["id"] for element in soup.find_all(id=True)}
+    backrefs = [a["href"] for a in soup.find_all("a", class_="footnote-backref")]
+    assert backrefs == ["#fnref:used"] and "fnref:used" in ids
+    assert "A note whose reference was removed2." in soup.find("div", class_="footnote").get_text()

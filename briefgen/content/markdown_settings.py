@@ -17,7 +17,8 @@ MARKDOWN_EXTENSIONS: tuple[str, ...] = (
 # a box that scrolls; v8: headings from h2, without a gap; v11: cited headings' ids made unique
 # in document order, the first paragraph's text keeping its superscripts and attributes,
 # citations side by side grouped, quotations read without their footnote references and
-# citations; CSL-JSON titles without their rich text's tags) must
+# citations; CSL-JSON titles without their rich text's tags; a footnote nothing refers to
+# warned of, without its back-link) must
 # invalidate converted documents.
 # It still names smarty because the typography pass's output is smarty's, so documents
 # converted before it are still valid.

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension, toc
+from markdown.extensions.footnotes import NBSP_PLACEHOLDER
 from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
@@ -229,6 +230,7 @@ class _DocumentState:
     source_dir: str = ""
     citations: list[tuple[str, str]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (target, href as written)
+    unreferenced: list[str] = field(default_factory=list)  # labels of footnotes nothing refers to
 
 
 class _FinishTree(Treeprocessor):
@@ -263,6 +265,7 @@ class _FinishTree(Treeprocessor):
                 self.state.citations.append((source_id, locator))
             elif element.tag == "a":
                 self._mark_content_link(element)
+        self.state.unreferenced = _drop_dangling_backrefs(root)
         _group_neighbours(root)
         for group in root.iter("span"):
             if group.get("class") == "citation-group":
@@ -316,6 +319,31 @@ def _order_group(group: etree.Element) -> None:
     for position, sup in enumerate(markers):
         sup.tail = ", " if position < len(markers) - 1 else None
         group.append(sup)
+
+
+def _drop_dangling_backrefs(root: etree.Element) -> list[str]:
+    """The labels of footnotes the text never refers to (`[^x]: ...` without `[^x]`), whose
+    back-links, to a reference that is not there, are taken out."""
+    backrefs = [(parent, link) for parent in root.iter() for link in parent
+                if link.tag == "a" and link.get("class") == "footnote-backref"]
+    if not backrefs:
+        return []
+    ids = {element.get("id") for element in root.iter() if element.get("id")}
+    labels = []
+    for parent, link in backrefs:
+        target = link.get("href", "")[1:]
+        if target in ids:
+            continue
+        labels.append(target.removeprefix("fnref:"))
+        # The no-break space before the link (a placeholder until the end) goes with it.
+        before = list(parent).index(link) - 1
+        rest = link.tail or ""
+        if before >= 0:
+            parent[before].tail = (parent[before].tail or "").removesuffix(NBSP_PLACEHOLDER) + rest
+        else:
+            parent.text = (parent.text or "").removesuffix(NBSP_PLACEHOLDER) + rest
+        parent.remove(link)
+    return labels
 
 
 def _group_neighbours(root: etree.Element) -> None:
@@ -549,7 +577,9 @@ class Converter:
             word_count=word_count(_CITATION.sub("", masked)),
             cited_ids=cited_ids,
             quotations=find_quotations(masked, _citation_spans(masked), body_line) if uses else (),
-            notes=(*_malformed_citations(masked, converted, body_line), *unread) if self._citations else (),
+            notes=(*_malformed_citations(masked, converted, body_line), *unread,
+                   *_unreferenced_notes(masked, self._state.unreferenced, body_line))
+            if self._citations else (),
         )
 
     def _run(self, body: str, source_path: str
@@ -558,6 +588,7 @@ class Converter:
         self._state.source_dir = posixpath.dirname(source_path)
         self._state.citations.clear()
         self._state.links.clear()
+        self._state.unreferenced.clear()
         converted = self._md.convert(body)
         return converted, list(self._state.citations), list(self._state.links)
 
@@ -659,6 +690,19 @@ def _written_citations(masked: str) -> list[Written]:
 
 
 _CODE_HTML = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+
+
+def _unreferenced_notes(masked: str, labels: Sequence[str], body_line: int
+                        ) -> tuple[tuple[int, int, str, bool], ...]:
+    """A warning at each footnote the text never refers to: readers find it only at the end."""
+    notes = []
+    for label in labels:
+        found = re.search(rf"^[ ]{{0,3}}\[\^{re.escape(label)}\]:", masked, re.M)
+        line, column = _position(masked, found.start() + found.group(0).index("["), body_line) if found \
+            else (body_line, 1)
+        notes.append((line, column, f"footnote [^{label}] is never referred to in the text: "
+                                    f"write [^{label}] where it belongs, or remove it", False))
+    return tuple(notes)
 
 
 def _unread_citations(body: str, written: list[Written], read: list[Written], marked: str,
