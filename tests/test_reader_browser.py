@@ -232,6 +232,22 @@ def test_no_layout_shift_and_no_sideways_scrolling(browser: Any, server: str, wi
     context.close()
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_search_page_does_not_move_as_its_script_and_results_arrive(browser: Any, server: str,
+                                                                       width: int) -> None:
+    """Painted before its script runs, then the form swapped in, the filters filled and the
+    results of the address's query listed: nothing a reader sees moves (it moved by 0.09-0.28)."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    tab = context.new_page()
+    tab.add_init_script(SHIFT_OBSERVER)
+    tab.goto(server + "search/?q=grain")
+    tab.wait_for_selector("#search-results li")
+    tab.wait_for_timeout(300)
+    assert tab.evaluate("window.__shift") == 0, tab.evaluate("window.__shifted")
+    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
+
+
 WIDE = """\
 ---
 title: "Bundesverfassungsgerichtsentscheidungen zusammengefasst"
@@ -454,3 +470,30 @@ def test_a_right_to_left_publisher_keeps_the_date_after_it_in_the_sources_list(b
         # Read in order: the publisher, then the date.
         assert meta.inner_text().index("الجزيرة") < meta.inner_text().index("February")
         context.close()
+
+
+def test_a_markers_popover_shows_the_passage_it_cites_and_no_other(browser: Any, tmp_path: Path) -> None:
+    """Every marker of a source showed every passage cited of it, with nothing to tell them apart."""
+    from test_archive_checks import ARCHIVE, REGISTRY
+
+    body = ("It reopened [@lw-harbour, para. 1]. Delays followed [@lw-harbour, para. 3]. "
+            "The strike was long [@lw-harbour].")
+    root = make_site(tmp_path, {
+        **FILES, "content/sources/lindmark.yaml": REGISTRY, "content/archive/lw-harbour.md": ARCHIVE,
+        "content/briefings/2021/harbour.md": f"---\ntitle: Harbour\ndate: 2021-03-07\n---\n{body}\n",
+    }, config().replace("https://example.org/news/", "https://example.org/"))
+    build_ok(root)
+    with _serving(root / "output") as address:
+        tab = _page(browser, address + "2021/03/07/harbour/")
+        markers = tab.locator('.prose a[role="doc-noteref"]')
+        shown = []
+        for n in range(3):
+            markers.nth(n).click()
+            box = tab.locator("#cite-pop")
+            box.wait_for()
+            shown.append([text.strip() for text in box.locator(".cite-pop__passage p").all_inner_texts()])
+        assert shown[0] == [
+            "The harbour of Lindmark reopened on Tuesday after a strike that lasted three weeks."]
+        assert shown[1] == ["Shipping firms said that delays would last until the end of the month."]
+        assert shown[2] == []
+        tab.context.close()

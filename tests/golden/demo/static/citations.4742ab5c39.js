@@ -48,8 +48,13 @@
     pop.appendChild(heading);
     copy(entry, ".source__title", pop);
     copy(entry, ".source__meta", pop);
-    // The cited passages are those the Sources list shows under this source.
-    var figures = entry.querySelectorAll(".source__passage");
+    // The passage this marker cites, of those the Sources list shows under its source: the
+    // one at the marker's locator (its link's title). A marker without one cites the source.
+    var locator = marker.getAttribute("title");
+    var figures = Array.prototype.filter.call(entry.querySelectorAll(".source__passage"), function (figure) {
+      var where = figure.querySelector(".source__passage-locator");
+      return locator && where && where.getAttribute("data-locator") === locator;
+    });
     for (var i = 0; i < figures.length; i++) {
       var text = figures[i].querySelector("blockquote p");
       var where = figures[i].querySelector(".source__passage-locator");
