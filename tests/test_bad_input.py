@@ -355,6 +355,18 @@ def test_wrong_type_in_config(site: Path) -> None:
     diagnostic(fails(site), "briefgen.toml", 7, 1, "per_page")
 
 
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_templates_syntax_is_reported_with_the_contents_errors(site: Path, command: str) -> None:
+    """Rendering, which finds it, does not come when the content has errors: it was found only
+    once they were fixed, a run later."""
+    write_files(site, {"templates/page.html": '{% extends "base.html" %}{% block content %}{% if %}'
+                                              "{% endblock %}\n"})
+    write_bad(site, "---\ntitle: Cites nothing\ndate: 2016-08-03\n---\nA claim [@nowhere].\n")
+    stderr = fails(site, command=command)
+    diagnostic(stderr, BAD, 5, None, "nowhere")
+    diagnostic(stderr, "templates/page.html", 1, 1, "template syntax")
+
+
 def test_a_template_error_is_reported_and_nothing_is_written(site: Path) -> None:
     write_files(site, {"templates/briefing.html": (
         '{% extends "base.html" %}\n{% block content %}\n'

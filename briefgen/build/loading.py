@@ -43,7 +43,7 @@ from briefgen.content.records import (
 )
 from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, error, has_errors
-from briefgen.render.themes import Asset, Theme, resolve_themes, theme_assets
+from briefgen.render.themes import Asset, Theme, resolve_themes, template_folders, theme_assets
 from briefgen.site.model import (
     RELATED_LIMIT,
     RELATED_WINDOW,
@@ -253,7 +253,9 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
                                         search=config.site.search)
         problems += plan_problems + _cname_clash(config, static_files)
         if has_errors(problems):
-            raise BuildFailed(problems)
+            # Rendering, which would find them, does not come: the templates' syntax is
+            # reported with the rest, not at the next run.
+            raise BuildFailed(problems + template_syntax_problems(config, themes))
         site = replace(site, related=related())
     # The briefings is_published left out: drafts, and those that wait for their date (a draft
     # dated in the future stays out when its date comes).
@@ -395,6 +397,32 @@ def _all_related(site: Site) -> PackedTuples:
 
 # Folders of version control kept in static/ (a repository of assets, say): never published.
 _VCS_FOLDERS = frozenset({".git", ".hg", ".svn"})
+
+
+def template_syntax_problems(config: Config, themes: Sequence[Theme]) -> list[Diagnostic]:
+    """Errors in the syntax of the templates a build would use (the site's own and its themes'),
+    as rendering reports them: at the template's line. Runs only where rendering will not."""
+    # Imported here: a build that renders imports Jinja with the renderer anyway.
+    import jinja2
+
+    env = jinja2.Environment()
+    problems = []
+    seen: set[str] = set()
+    for folder in template_folders(config, themes):
+        for name in walk_files(str(folder)) if folder.is_dir() else []:
+            if name in seen or not name.endswith((".html", ".xml", ".htm")):
+                continue  # one the site overrides is never read
+            seen.add(name)
+            path = folder / name
+            try:
+                env.parse(path.read_text(encoding="utf-8"))
+            except jinja2.TemplateSyntaxError as exc:
+                inside = path.is_relative_to(config.root)
+                shown = path.relative_to(config.root).as_posix() if inside else str(path)
+                problems.append(error(shown, exc.lineno, 1, f"template syntax: {exc.message}"))
+            except (OSError, UnicodeDecodeError):
+                continue  # rendering reports what it cannot read
+    return problems
 
 
 def _cname_clash(config: Config, static_files: Sequence[str]) -> list[Diagnostic]:
