@@ -46,7 +46,9 @@ SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CITATION = re.compile(r"\[(@(?:[^\]\n]|\n(?![ \t]*\n))+)\]")
 # The inline pattern takes the spaces before a citation, so "Friday [@a]" never
 # wraps before the number.
-_CITATION_INLINE = r"[ \t]*" + _CITATION.pattern
+# Citations side by side (`[@a] [@b]`, `[@a][@b]`) are one match: one group, that reads "1, 2"
+# as `[@a; @b]` does, not "12".
+_CITATION_INLINE = rf"(?:[ \t]*{_CITATION.pattern})+"
 _CITE_ATTR = "data-briefgen-cite"
 Written = tuple[str, str, int]  # a citation as written: its source id, locator and offset
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -191,8 +193,18 @@ class _CitationPattern(InlineProcessor):
     def handleMatch(  # type: ignore[override]
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element | None, int | None, int | None]:
-        items = parse_citation(m.group(1))
-        if items is None or _in_raw_html(data, m.start(0)):
+        if _in_raw_html(data, m.start(0)):
+            return None, None, None
+        # Each citation of the run, up to the first that is none (left as text, reported).
+        items: list[tuple[str, str]] = []
+        end = m.start(0)
+        for written in _CITATION.finditer(m.group(0)):
+            found = parse_citation(written.group(1))
+            if found is None:
+                break
+            items += found
+            end = m.start(0) + written.end()
+        if not items:
             return None, None, None
         elements = []
         for source_id, locator in items:
@@ -201,10 +213,10 @@ class _CitationPattern(InlineProcessor):
                 sup.set("data-briefgen-locator", locator)
             elements.append(sup)
         if len(elements) == 1:
-            return elements[0], m.start(0), m.end(0)
+            return elements[0], m.start(0), end
         group = etree.Element("span", {"class": "citation-group"})
         group.extend(elements)
-        return group, m.start(0), m.end(0)
+        return group, m.start(0), end
 
 
 _AT_TAG = "-briefgen-at-"  # after a written citation's id, with its offset: see _read_citations
@@ -266,7 +278,6 @@ class _FinishTree(Treeprocessor):
             elif element.tag == "a":
                 self._mark_content_link(element)
         self.state.unreferenced = _drop_dangling_backrefs(root)
-        _group_neighbours(root)
         for group in root.iter("span"):
             if group.get("class") == "citation-group":
                 _order_group(group)
@@ -324,11 +335,13 @@ def _order_group(group: etree.Element) -> None:
 def _drop_dangling_backrefs(root: etree.Element) -> list[str]:
     """The labels of footnotes the text never refers to (`[^x]: ...` without `[^x]`), whose
     back-links, to a reference that is not there, are taken out."""
-    backrefs = [(parent, link) for parent in root.iter() for link in parent
-                if link.tag == "a" and link.get("class") == "footnote-backref"]
-    if not backrefs:
+    # The footnotes extension puts them last, in <div class="footnote">; references are <sup>s.
+    notes = root[-1] if len(root) else None
+    if notes is None or notes.tag != "div" or notes.get("class") != "footnote":
         return []
-    ids = {element.get("id") for element in root.iter() if element.get("id")}
+    backrefs = [(parent, link) for parent in notes.iter("p") for link in parent
+                if link.tag == "a" and link.get("class") == "footnote-backref"]
+    ids = {sup.get("id") for sup in root.iter("sup")}
     labels = []
     for parent, link in backrefs:
         target = link.get("href", "")[1:]
@@ -344,29 +357,6 @@ def _drop_dangling_backrefs(root: etree.Element) -> list[str]:
             parent.text = (parent.text or "").removesuffix(NBSP_PLACEHOLDER) + rest
         parent.remove(link)
     return labels
-
-
-def _group_neighbours(root: etree.Element) -> None:
-    """`[@a] [@b]` reads "1, 2" as `[@a; @b]` does, not "12": markers side by side, with nothing
-    but spaces between them (which the citation pattern takes), become one group."""
-    for parent in list(root.iter()):
-        if _is_numbered_citation(parent):
-            continue  # a group's own markers: ordered and separated by _order_group
-        children = list(parent)
-        run: list[etree.Element] = []
-        for child in [*children, None]:
-            if (child is not None and _is_numbered_citation(child)
-                    and (not run or not (run[-1].tail or "").strip())):
-                run.append(child)
-                continue
-            if len(run) > 1:
-                group = etree.Element("span", {"class": "citation-group"})
-                group.tail = run[-1].tail
-                parent.insert(list(parent).index(run[0]), group)
-                for marker in run:
-                    parent.remove(marker)
-                    group.extend(list(marker) if marker.tag == "span" else [marker])
-            run = [child] if child is not None and _is_numbered_citation(child) else []
 
 
 def _is_citation(element: etree.Element) -> bool:
@@ -450,7 +440,9 @@ class _HeadingIdsTreeprocessor(TocTreeprocessor):
         marker = self.marker
         # Any text holding the marker: wider than where replace_marker would place the table.
         self._marked = bool(marker) and any(marker in (element.text or "") for element in doc.iter())
-        if any(_is_numbered_citation(element) for element in doc.iter()):
+        cited = [heading for heading in doc.iter() if heading.tag in _HEADINGS
+                 and any(_is_numbered_citation(element) for element in heading.iter())]
+        if cited:
             self._name_headings(doc)
         super().run(doc)
 
