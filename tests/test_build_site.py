@@ -25,6 +25,7 @@ import yaml
 from bs4 import BeautifulSoup
 from conftest import (
     REPO,
+    CliResult,
     assert_no_broken_links,
     build_ok,
     crawl,
@@ -333,13 +334,18 @@ def test_a_citation_wrapped_onto_the_next_line_is_a_citation(tmp_path: Path) -> 
     assert "[@" not in text_of(soup.find("main"))
 
 
+def briefing_site(tmp_path: Path, name: str, title: str, body: str) -> tuple[Path, CliResult]:
+    """A site of one briefing (`title`, 2 August 2016) citing the registry's sources, built."""
+    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
+                                f"content/briefings/2016/{name}.md":
+                                    f"---\ntitle: {title}\ndate: 2016-08-02\n---\n{body}"}, CONFIG)
+    return root, build_ok(root)
+
+
 def test_citations_side_by_side_read_as_a_group(tmp_path: Path) -> None:
     """`[@a] [@b]` and `[@a][@b]` read "1, 2" as `[@a; @b]` does, not "12"."""
     body = "Grouped [@alpha; @beta].\n\nApart [@beta] [@alpha].\n\nTouching [@alpha][@beta] here.\n"
-    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
-                                "content/briefings/2016/side.md":
-                                    "---\ntitle: Side\ndate: 2016-08-02\n---\n" + body}, CONFIG)
-    build_ok(root)
+    root, _ = briefing_site(tmp_path, "side", "Side", body)
     paragraphs = [p for p in page(root / "output", "2016/08/02/side/").find("main").find_all("p")
                   if p.find("sup", class_="citation")]
     assert [p.get_text() for p in paragraphs] == ["Grouped1, 2.", "Apart1, 2.", "Touching1, 2 here."]
@@ -438,10 +444,7 @@ def test_summary_defaults_to_first_paragraph_as_plain_text(out: Path) -> None:
 def test_summary_keeps_superscripts_and_reads_a_paragraph_with_attributes(tmp_path: Path) -> None:
     body = ("The flooded area grew to 40 km<sup>2</sup> as the 1<sup>st</sup> convoy arrived [@alpha].\n"
             "{: .lead }\n\nSecond paragraph.\n")
-    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
-                                "content/briefings/2016/flood.md":
-                                    "---\ntitle: Flood\ndate: 2016-08-02\n---\n" + body}, CONFIG)
-    build_ok(root)
+    root, _ = briefing_site(tmp_path, "flood", "Flood", body)
     soup = page(root / "output", "2016/08/02/flood/")
     assert soup.find("p", class_="lead") is not None
     expected = "The flooded area grew to 40 km2 as the 1st convoy arrived."
@@ -453,10 +456,7 @@ def test_summary_keeps_superscripts_and_reads_a_paragraph_with_attributes(tmp_pa
 def test_cited_headings_get_unique_ids_and_table_of_contents_entries_without_numbers(tmp_path: Path) -> None:
     body = ("[TOC]\n\n## Background [@alpha]\n\nText.\n\n## Background [@beta]\n\nMore.\n\n"
             "## Reaction\n\nA.\n\n## Reaction [@alpha; @beta]\n\nB.\n")
-    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
-                                "content/briefings/2016/heads.md":
-                                    "---\ntitle: Heads\ndate: 2016-08-02\n---\n" + body}, CONFIG)
-    build_ok(root)
+    root, _ = briefing_site(tmp_path, "heads", "Heads", body)
     raw = (root / "output/2016/08/02/heads/index.html").read_text("utf-8")
     assert "data-toc-label" not in raw
     soup = BeautifulSoup(raw, "html.parser")
@@ -1659,10 +1659,7 @@ def test_a_catalog_kept_gives_what_babel_gives_without_reading_its_data(language
 def test_a_footnote_nothing_refers_to_warns_and_links_back_nowhere(tmp_path: Path) -> None:
     body = ("Body text [@alpha].[^used]\n\n[^used]: A note.\n\n"
             "[^x]: A note whose reference was removed [@beta].\n")
-    root = make_site(tmp_path, {"content/sources/registry.yaml": REGISTRY,
-                                "content/briefings/2016/notes.md":
-                                    "---\ntitle: Notes\ndate: 2016-08-02\n---\n" + body}, CONFIG)
-    result = build_ok(root)
+    root, result = briefing_site(tmp_path, "notes", "Notes", body)
     assert ("content/briefings/2016/notes.md:9:1: warning: footnote [^x] is never referred to in the "
             "text: write [^x] where it belongs, or remove it") in result.stderr
     soup = page(root / "output", "2016/08/02/notes/")

@@ -852,12 +852,17 @@ def test_briefings_edited_in_place_rebuild_from_the_snapshot_as_a_clean_build_wo
     assert build(site, BuildOptions(output=output)).rendered == 0
 
 
-def test_citations_of_other_sources_are_taken_in_place_while_the_publishers_stay(tmp_path: Path) -> None:
-    site = corpus_site(tmp_path, count=12)
+def add_third_source(site: Path, publisher: str) -> None:
+    """src-c, "Third article", of `publisher`, added to the corpus site's registry."""
     registry = site / "content/sources/registry.yaml"
     registry.write_text(registry.read_text("utf-8") + '- id: src-c\n  title: "Third article"\n'
-                        "  publisher: Daily One\n  url: https://example.org/c\n  published: 2020-03-01\n",
+                        f"  publisher: {publisher}\n  url: https://example.org/c\n  published: 2020-03-01\n",
                         "utf-8")
+
+
+def test_citations_of_other_sources_are_taken_in_place_while_the_publishers_stay(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=12)
+    add_third_source(site, "Daily One")
     b5, b7 = site / "content/briefings/2020/b5.md", site / "content/briefings/2020/b7.md"
     output = site / "output"
 
@@ -894,10 +899,7 @@ def test_a_source_listed_uncited_links_its_publisher_only_while_someone_cites_it
     """A briefing that lists a source without citing it links the publisher's page when that
     page exists, which other briefings decide: their citing it, or no longer, renders it again."""
     site = corpus_site(tmp_path, count=12)
-    registry = site / "content/sources/registry.yaml"
-    registry.write_text(registry.read_text("utf-8") + '- id: src-c\n  title: "Third article"\n'
-                        "  publisher: Gamma Post\n  url: https://example.org/c\n  published: 2020-03-01\n",
-                        "utf-8")
+    add_third_source(site, "Gamma Post")
     b2, b9 = site / "content/briefings/2020/b2.md", site / "content/briefings/2020/b9.md"
     replace_in(b9, "sources: [src-a]", "sources: [src-a, src-c]")  # listed, never cited
     replace_in(b2, "Second paragraph 2.", "Second paragraph 2 [@src-c].")
