@@ -412,6 +412,7 @@ class _BriefingExtension(Extension):
             md.inlinePatterns.register(_CitationPattern(_CITATION_INLINE, md), "citation", 175)
         # After inline processing (20), before prettify (10).
         md.treeprocessors.register(_FinishTree(md, self.state), "briefgen-finish", 15)
+        md.treeprocessors.register(_CitedHeadings(md), "briefgen-cited-headings", 5.5)  # see its doc
 
 
 # Ids the page around a body uses (the default theme's, on the pages that show a body); a
@@ -440,26 +441,7 @@ class _HeadingIdsTreeprocessor(TocTreeprocessor):
         marker = self.marker
         # Any text holding the marker: wider than where replace_marker would place the table.
         self._marked = bool(marker) and any(marker in (element.text or "") for element in doc.iter())
-        cited = [heading for heading in doc.iter() if heading.tag in _HEADINGS
-                 and any(_is_numbered_citation(element) for element in heading.iter())]
-        if cited:
-            self._name_headings(doc)
         super().run(doc)
-
-    def _name_headings(self, doc: etree.Element) -> None:
-        """Give every heading its id as toc would, in document order, but from its words alone:
-        citation numbers are no part of a heading's id ("Why [@a]" is `why`, not `why1`), nor of
-        its entry in a `[TOC]`. toc keeps the ids it finds."""
-        used = {element.attrib["id"] for element in doc.iter() if "id" in element.attrib}
-        for heading in doc.iter():
-            is_heading = isinstance(heading.tag, str) and self.header_rgx.match(heading.tag)
-            if not is_heading or "id" in heading.attrib:
-                continue
-            words = _without_citations(heading)
-            name = toc.strip_tags(toc.render_inner_html(toc.remove_fnrefs(words), self.md))
-            heading.attrib["id"] = toc.unique(self.slugify(html.unescape(name), self.sep), used)
-            if words is not heading:
-                heading.set("data-toc-label", name)
 
     def build_toc_div(self, toc_list: list[Any]) -> etree.Element:
         return super().build_toc_div(toc_list) if self._marked else etree.Element("div")
@@ -467,6 +449,27 @@ class _HeadingIdsTreeprocessor(TocTreeprocessor):
     def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
         if self._marked:
             super().replace_marker(root, elem)
+
+
+class _CitedHeadings(Treeprocessor):
+    """Citation numbers are no part of a heading's id ("Why [@a]" is `why`, not `why1`) nor of
+    its entry in a `[TOC]`. Where a heading is cited, every heading is given its id here as toc
+    would give it, in document order, from its words alone; toc keeps the ids it finds. Runs
+    after attr_list (its ids are kept) and the typography pass (toc names what it made)."""
+
+    def run(self, doc: etree.Element) -> None:
+        if not any(heading.tag in _HEADINGS and any(map(_is_numbered_citation, heading.iter()))
+                   for heading in doc.iter()):
+            return
+        used = {element.attrib["id"] for element in doc.iter() if "id" in element.attrib}
+        for heading in doc.iter():
+            if heading.tag not in _HEADINGS or "id" in heading.attrib:
+                continue
+            words = _without_citations(heading)
+            name = toc.strip_tags(toc.render_inner_html(toc.remove_fnrefs(words), self.md))
+            heading.attrib["id"] = toc.unique(_heading_id(html.unescape(name), "-"), used)
+            if words is not heading:
+                heading.set("data-toc-label", name)
 
 
 _CITATION_CLASSES = ("citation", "citation-group")
