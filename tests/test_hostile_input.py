@@ -324,3 +324,33 @@ def test_check_finds_what_only_rendering_meets(tmp_path: Path) -> None:
     assert error_lines(check.stderr) == error_lines(build.stderr)
     assert error_lines(check.stderr)[0].startswith("templates/briefing.html:3:")
     assert not (site / "output").exists()
+
+
+NINES = "9" * 5000
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    # A range of a hundred million pages is one span, not a hundred million numbers in memory.
+    ({"content/briefings/a.md": briefing(body="Claim [@src-a, p. 1-100000000].")}, None),
+    ({"content/briefings/a.md": briefing(body=f"Claim [@src-a, para. {NINES}].")}, None),
+    ({"content/briefings/a.md": briefing(body=f"Claim [@src-a, p. 1{'1' * 30000}x].")}, None),
+    ({"content/briefings/a.md": briefing(body="Claim [@csl-a]."), "content/sources/r.json":
+      '[{"id": "csl-a", "title": "T", "container-title": "P", "URL": "https://e.org/", '
+      '"issued": {"date-parts": [[' + NINES + ", 1, 1]]}}]"},
+     "content/sources/r.json:1:108: error: invalid JSON: Exceeds the limit (4300 digits)"),
+    ({"content/briefings/a.md": briefing(body="Claim [@csl-a]."), "content/sources/r.json": "[" * 5000},
+     "content/sources/r.json:1:102: error: invalid JSON: nested more than 100 levels deep"),
+    ({"content/briefings/a.md": briefing(body="Claim [@bib-a]."), "content/sources/r.bib":
+      "@article{bib-a,\n title={T},\n journal={P},\n url={https://e.org/},\n year={2016},\n"
+      " month={" + NINES + "}, day={1}\n}\n"},
+     "content/sources/r.bib:1:1: error: cannot read this BibTeX file: Exceeds the limit (4300 digits)"),
+])
+def test_numbers_too_long_and_values_too_deep_are_errors_not_tracebacks(
+        tmp_path: Path, files: dict[str, str], expected: str | None) -> None:
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCE, **files})
+    result = run_cli("build", site, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    if expected is None:
+        assert result.code == 0, result.stderr
+    else:
+        assert result.code == 1 and expected in result.stderr, result.stderr

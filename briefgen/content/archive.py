@@ -23,7 +23,9 @@ _BLOCK = re.compile(r"(\d+)\.[ \t]+(\S.*)", re.S)
 # A paragraph locator: a word for paragraphs, then numbers and ranges of them, listed with
 # commas, "and" or "&" ("paras. 2\u20134, 9", the form the Sources list shows merged locators in).
 _PARAGRAPH_WORD = re.compile(r"(?:paragraphs?\b|paras?\b\.?|pars?\.|\u00b6\u00b6?)\s*", re.I)
-_SPAN = r"(\d+)(?:\s*(?:[-\u2010\u2011\u2013\u2014]|to)\s*(\d+))?"
+# A paragraph's number has at most nine digits: longer ones name no paragraph, and past 4,300
+# int() refuses them.
+_SPAN = r"(\d{1,9})(?:\s*(?:[-\u2010\u2011\u2013\u2014]|to)\s*(\d{1,9}))?"
 _SPANS = re.compile(rf"{_SPAN}(?:\s*(?:,|&|\band\b)\s*{_SPAN})*\s*\.?", re.I)
 _EACH_SPAN = re.compile(_SPAN, re.I)
 

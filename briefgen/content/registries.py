@@ -150,6 +150,10 @@ def _csl_names(value: Any) -> Any:
     return names
 
 
+# A CSL-JSON item is a few levels deep; each level is a call here.
+_MOST_JSON_LEVELS = 100
+
+
 class _JsonPositions:
     """JSON parsed with the position of every value and key, on top of the standard decoder."""
 
@@ -182,11 +186,18 @@ class _JsonPositions:
     def value(self, offset: int, path: KeyPath) -> tuple[Any, int]:
         self.values[path] = self.position(offset)
         char = self.text[offset:offset + 1]
+        if len(path) > _MOST_JSON_LEVELS and char in "[{":
+            raise self.fail(f"nested more than {_MOST_JSON_LEVELS} levels deep", offset)
         if char == "[":
             return self.array(offset + 1, path)
         if char == "{":
             return self.object(offset + 1, path)
-        result: tuple[Any, int] = self.decoder.raw_decode(self.text, offset)
+        try:
+            result: tuple[Any, int] = self.decoder.raw_decode(self.text, offset)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise self.fail(str(exc).split(";")[0], offset) from None
         return result
 
     def array(self, offset: int, path: KeyPath) -> tuple[list[Any], int]:
@@ -244,10 +255,14 @@ def parse_bibtex(path: str, data: bytes) -> Parsed:
     lines = text.split("\n")
     # bibtexparser logs each failed block; they are reported here, at their lines, instead.
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    library = parse_string(text, append_middleware=[
-        _latex_decoding(), middlewares.MonthIntMiddleware(True),
-        middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(), middlewares.MergeNameParts("first"),
-    ])
+    try:
+        library = parse_string(text, append_middleware=[
+            _latex_decoding(), middlewares.MonthIntMiddleware(True), middlewares.SeparateCoAuthors(),
+            middlewares.SplitNameParts(), middlewares.MergeNameParts("first"),
+        ])
+    except (ValueError, RecursionError) as exc:  # a month of 5,000 digits, which int() refuses
+        # Python's own advice after ";" (set_int_max_str_digits) is not the curator's to take.
+        return (), [error(path, 1, 1, f"cannot read this BibTeX file: {str(exc).split(';')[0]}")]
     problems: list[Diagnostic] = []
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
