@@ -354,3 +354,22 @@ def test_numbers_too_long_and_values_too_deep_are_errors_not_tracebacks(
         assert result.code == 0, result.stderr
     else:
         assert result.code == 1 and expected in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("body", [
+    "<div>\n" + "[@" * 30000 + "\n</div>",  # unclosed citations
+    "Claim [@src-a, x" + " " * 100000 + "y].",  # a locator's run of spaces
+    "".join("a" + "`" * n for n in range(1, 600)),  # backtick runs never closed
+    "\u4e2d " + "!" * 100000,  # a CJK text's long run of punctuation
+    "He said \u201cthe port is shut\u201d [@src-a].\n\n<div>" + "{" * 100000 + "</div>",  # unclosed braces
+    "\u201cabcd\u201d [@src-a]. " * 14000,  # thousands of cited quotations
+])
+def test_hostile_bodies_build_in_time_linear_in_their_size(tmp_path: Path, body: str) -> None:
+    """Each took from tens of seconds to minutes (a regex or a loop quadratic in the body); now
+    each builds in about a second: the timeout leaves room for a slow machine, not for the old
+    behaviour."""
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCE,
+                                "content/briefings/a.md": briefing(body=body)})
+    result = run_cli("build", site, timeout=20)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.code in (0, 1), result.stderr[-2000:]

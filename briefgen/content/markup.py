@@ -8,6 +8,7 @@ briefing points at is not) is left as a placeholder that rendering resolves.
 
 from __future__ import annotations
 
+import bisect
 import html
 import importlib
 import posixpath
@@ -15,6 +16,7 @@ import re
 import sys
 import xml.etree.ElementTree as etree
 from array import array
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -43,7 +45,9 @@ CONTENT_LINK_PREFIX = "briefgen-content:"
 # What a source id may be: in citations here, and in registries and front matter.
 SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 # A citation may wrap onto the next line, as hard-wrapped text does, but not across a blank line.
-_CITATION = re.compile(r"\[(@(?:[^\]\n]|\n(?![ \t]*\n))+)\]")
+# No "[" inside: from each "[" a match runs at most to the next one, not to the paragraph's end
+# (an unclosed "[@" repeated made every body's scans quadratic).
+_CITATION = re.compile(r"\[(@(?:[^\[\]\n]|\n(?![ \t]*\n))+)\]")
 # The inline pattern takes the spaces before a citation, so "Friday [@a]" never
 # wraps before the number.
 # Citations side by side (`[@a] [@b]`, `[@a][@b]`) are one match: one group, that reads "1, 2"
@@ -175,11 +179,16 @@ class Conversion:
     notes: tuple[tuple[int, int, str, bool], ...] = ()
 
 
+_CITATION_ITEM = re.compile(r"\s*@([^\s,]+)\s*(?:,(.*))?", re.S)
+
+
 def parse_citation(inner: str) -> list[tuple[str, str]] | None:
     """`@a; @b, para. 6` as [(id, locator)], or None when it is not a citation."""
     items = []
     for part in inner.split(";"):
-        found = re.fullmatch(r"\s*@([^\s,]+)\s*(?:,\s*(.*?))?\s*", part, re.S)
+        # The locator taken whole and stripped below: `(.*?)\s*` shared a run of spaces
+        # with the lazy group, quadratic in its length.
+        found = _CITATION_ITEM.fullmatch(part)
         if not found or not SOURCE_ID.fullmatch(found.group(1)):
             return None
         # A locator wrapped onto the next line reads as one line.
@@ -642,9 +651,31 @@ def mask_code(text: str) -> str:
             _blank(out, offset, offset + len(line))
         offset += len(line)
     masked = "".join(out)
-    for span in re.finditer(r"(?<!\\)(`+)(?!`)(.+?)(?<!`)\1(?!`)", masked, re.S):
-        _blank(out, span.start(), span.end())
+    for start, end in _code_spans(masked):
+        _blank(out, start, end)
     return "".join(out)
+
+
+def _code_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Code spans as Markdown reads them: a run of backticks (not escaped) to the next run of
+    as many, found in one pass over the runs (a regex scanning to the end for every run that
+    is never closed was quadratic)."""
+    runs = [(found.start(), found.end()) for found in re.finditer(r"`+", text)]
+    closing: list[int | None] = [None] * len(runs)  # the next run of the same length, by index
+    last: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        closing[index] = last.get(length)
+        last[length] = index
+    index = 0
+    while index < len(runs):
+        start = runs[index][0]
+        other = closing[index]
+        if other is not None and not (start > 0 and text[start - 1] == "\\"):
+            yield start, runs[other][1]
+            index = other + 1
+        else:
+            index += 1
 
 
 def _blank(chars: list[str], start: int, end: int) -> None:
@@ -744,18 +775,46 @@ def _locate_citations(
     """Pair each processed citation with where it is written: the first one not yet taken of the
     same source and locator, else of the same source. Footnotes are processed after the body but
     written anywhere in it, so order alone would pair a footnote's citation with a later one."""
-    uses = []
+    # Each source's and each (source, locator)'s offsets in text order, taken from the front:
+    # a look through every written citation for each one was quadratic in a long briefing.
+    by_source: dict[str, deque[int]] = defaultdict(deque)
+    by_locator: dict[tuple[str, str], deque[int]] = defaultdict(deque)
+    for source_id, locator, at in written:
+        by_source[source_id].append(at)
+        by_locator[(source_id, locator)].append(at)
     taken: set[int] = set()
+
+    def first_free(offsets: deque[int] | None) -> int | None:
+        while offsets:
+            if offsets[0] not in taken:
+                return offsets[0]
+            offsets.popleft()
+        return None
+
+    lines = _LineStarts(masked)
+    uses = []
     for source_id, locator in found:
-        candidates = [at for sid, _, at in written if sid == source_id and at not in taken]
-        exact = [at for sid, written_locator, at in written
-                 if sid == source_id and written_locator == locator and at not in taken]
-        at = (exact or candidates or [0])[0]
+        found_at = first_free(by_locator.get((source_id, locator)))
+        if found_at is None:
+            found_at = first_free(by_source.get(source_id))
+        at = 0 if found_at is None else found_at
         taken.add(at)
-        line, column = _position(masked, at + 1, body_line)
+        line, column = lines.position(at + 1, body_line)
         # Interned: a site's citations name a few hundred sources, each many times over.
         uses.append(CitationUse(sys.intern(source_id), locator, line, column))
     return tuple(uses)
+
+
+class _LineStarts:
+    """Line and column of offsets in one text, each found by bisection (_position counts the
+    newlines before it, once per offset)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(found.end() for found in re.finditer("\n", text))]
+
+    def position(self, offset: int, body_line: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return body_line + line, offset - self.starts[line] + 1
 
 
 def _citation_spans(masked: str) -> list[CitationSpan]:

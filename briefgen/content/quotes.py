@@ -8,6 +8,7 @@ it in those sources' archived text.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Sequence
@@ -42,7 +43,9 @@ _QUOTE = re.compile(
 # The marks that open a quotation, one for each alternative of _QUOTE.
 OPENING_MARKS = ("\u201c", "\u201e", "\u00ab", '"', "\u2018", "\u300c", "\u300e")
 # What is not prose: HTML tags, link targets and titles, attribute lists.
-_NOT_PROSE = re.compile(r"<[^>\n]*>|\]\([^)\n]*\)|\{:?[^}\n]*\}")
+# Each stops at the next opener (tried at every one of a long line that never closes them,
+# they ran to the line's end: quadratic).
+_NOT_PROSE = re.compile(r"<[^<>\n]*>|\]\([^)\]\n]*\)|\{:?[^{}\n]*\}")
 # A full stop and what closes after it, then a space; in Chinese and Japanese, which set no
 # space between sentences, their own full stop, exclamation and question marks (U+3002,
 # U+FF01, U+FF1F) and closing marks alone.
@@ -78,6 +81,11 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
     if not citations or not _QUOTE.search(masked):
         return ()
     prose = _NOT_PROSE.sub(lambda m: " " * len(m.group(0)), masked)
+    # Sentences, citations and lines are looked up by bisection: looked through for each
+    # quotation, a briefing of thousands of them was quadratic.
+    cited = sorted(citations)
+    cited_starts = [c_start for c_start, _, _ in cited]
+    line_starts = [0, *(m.end() for m in re.finditer("\n", masked))]
     found = []
     for start, end in _paragraphs(prose):
         spans = [(m.start(), m.end()) for m in _QUOTE.finditer(prose, start, end)]
@@ -85,16 +93,18 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
         if not spans:
             continue
         bounds = _sentences(prose, start, end, spans)
+        bound_starts = [a for a, _ in bounds]
         for q_start, q_end in spans:
-            sentence = next(((a, b) for a, b in bounds if a <= q_start < b), (start, end))
-            ids = tuple(dict.fromkeys(
-                sid for c_start, _, c_ids in citations
-                if sentence[0] <= c_start < sentence[1] for sid in c_ids
-            ))
+            at = bisect.bisect_right(bound_starts, q_start) - 1
+            sentence = bounds[at] if at >= 0 and q_start < bounds[at][1] else (start, end)
+            first = bisect.bisect_left(cited_starts, sentence[0])
+            last = bisect.bisect_left(cited_starts, sentence[1])
+            ids = tuple(dict.fromkeys(sid for _, _, c_ids in cited[first:last] for sid in c_ids))
             if not ids:
                 continue
-            line = body_line + masked.count("\n", 0, q_start)
-            column = q_start - (masked.rfind("\n", 0, q_start) + 1) + 1
+            line_index = bisect.bisect_right(line_starts, q_start) - 1
+            line = body_line + line_index
+            column = q_start - line_starts[line_index] + 1
             found.append(Quotation(quoted_text(masked[q_start + 1:q_end - 1]), line, column, ids))
     return tuple(found)
 
@@ -113,9 +123,11 @@ def _sentences(text: str, start: int, end: int, quotes: list[tuple[int, int]]) -
     """Sentence spans of one paragraph; a citation just after a full stop belongs before it."""
     bounds = []
     begin = start
+    quote_starts = [a for a, _ in quotes]  # in order, apart (found left to right)
     for found in _SENTENCE_END.finditer(text, start, end):
         stop = found.start()
-        if any(a < stop < b - 1 for a, b in quotes):
+        inside = bisect.bisect_left(quote_starts, stop) - 1
+        if inside >= 0 and stop < quotes[inside][1] - 1:
             continue  # a full stop inside a quotation does not end the sentence around it
         if text.startswith("[@", found.end()):
             continue

@@ -81,8 +81,9 @@ _SPACELESS_RUN = re.compile(f"[{SPACELESS_CHARS}]+")
 
 
 # Between spaces, what holds a letter or a digit: once CJK characters are taken out, their
-# full stops and commas (such as 、 and 。) stand alone, and are no words.
-_SPACED_WORD = re.compile(r"\S*[^\W_]\S*")
+# full stops and commas (such as 、 and 。) stand alone, and are no words. Each piece is
+# tested on its own: `\S*[^\W_]\S*` backtracked over a long run of punctuation.
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def word_count(text: str) -> int:
@@ -101,4 +102,4 @@ def word_count(text: str) -> int:
     if spaceless:
         text = _SPACELESS_RUN.sub(" ", text)
         words += -(-sum(map(len, spaceless)) // SPACELESS_CHARACTERS_PER_WORD)
-    return len(_SPACED_WORD.findall(text)) + words
+    return sum(1 for piece in text.split() if _LETTER_OR_DIGIT.search(piece)) + words
