@@ -102,6 +102,13 @@ def test_metadata_sources_in_order_of_trust() -> None:
     assert page_metadata(html, "https://site.example/x/y").url == "https://site.example/a/b"
 
 
+def test_a_json_ld_block_nested_too_deep_is_passed_over_like_a_broken_one() -> None:
+    """json.loads raises RecursionError on it, which stopped `source add` with a traceback."""
+    html = ('<html><head><script type="application/ld+json">' + "[" * 100000 + "</script>"
+            '<meta property="og:title" content="The page\'s own title"></head><body></body></html>')
+    assert page_metadata(html).title == "The page's own title"
+
+
 def test_time_element_and_h1_when_nothing_else() -> None:
     html = """<html><body><article><h1>Only a heading</h1><time datetime="2019-05-06T08:00">6 May</time>
     <p>Text.</p></article></body></html>"""

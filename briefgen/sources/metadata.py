@@ -77,7 +77,7 @@ def _json_ld_objects(tree: Any) -> Iterator[dict[str, Any]]:
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
             continue  # a broken block on a page is the page's problem, not a reason to fail
         stack = [data]
         while stack:
