@@ -373,3 +373,26 @@ def test_hostile_bodies_build_in_time_linear_in_their_size(tmp_path: Path, body:
     result = run_cli("build", site, timeout=20)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.code in (0, 1), result.stderr[-2000:]
+
+
+def test_content_folders_nested_deep_or_linked_many_times_over_are_walked_once(tmp_path: Path) -> None:
+    """A thousand nested folders stopped the walk with a RecursionError; a chain of folders each
+    linking twice to the next was walked once per path (2**18 walks from 36 links)."""
+    site = make_site(tmp_path, {"content/sources/s.yaml": SOURCE,
+                                "content/briefings/a.md": briefing(body="Claim [@src-a].")})
+    deep = site / "content/briefings" / "/".join(["d"] * 1100)
+    subprocess.run(["mkdir", "-p", str(deep)], check=True)  # os.makedirs recurses a level a call
+    (deep / "b.md").write_text(briefing(title='"Deep down"', body="Deep."), "utf-8")
+    chain = tmp_path / "chain"
+    for level in range(18):
+        (chain / str(level)).mkdir(parents=True)
+        for side in ("x", "y"):
+            (chain / str(level) / side).symlink_to(chain / str(level + 1), target_is_directory=True)
+    (chain / "18").mkdir()
+    (chain / "18/c.md").write_text(briefing(title='"At the end"', body="End."), "utf-8")
+    (site / "content/briefings/chain").symlink_to(chain / "0", target_is_directory=True)
+    result = run_cli("build", site, timeout=30)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.code == 0, result.stderr
+    assert (site / "output/2016/08/02/deep-down/index.html").is_file()
+    assert (site / "output/2016/08/02/at-the-end/index.html").is_file()

@@ -84,27 +84,33 @@ def discover_listed(config: Config, known: Mapping[str, FolderListing]
 
 
 def _walk(folder: str, endings: tuple[str, ...], known: Mapping[str, FolderListing],
-          listing: Listing, settled: int, above: frozenset[tuple[int, int]] = frozenset()
-          ) -> list[tuple[str, tuple[str, ...]]]:
+          listing: Listing, settled: int) -> list[tuple[str, tuple[str, ...]]]:
     """(folder, names of its files with the given endings) for this folder and every folder
     below it that holds any, skipping hidden and editor files. A symbolic link to a folder is
-    walked as the folder, unless it leads back to one the walk is in (`above`)."""
-    st = os.stat(folder)  # before the listing: a change made while it is taken shows next time
-    here = (st.st_dev, st.st_ino)
-    if here in above:
-        return []
-    times = (st.st_mtime_ns, st.st_ctime_ns)
-    last = known.get(folder)
-    if last is not None and last[:2] == times:
-        files, folders = _names(last[2]), _names(last[3])
-        listing[folder] = last
-    else:
-        files, folders, linked = _list(folder, endings)
-        if not linked and max(times) < settled:
-            listing[folder] = (*times, "\0".join(files), "\0".join(folders))
-    groups = [(folder, files)] if files else []
-    for name in folders:
-        groups += _walk(folder + os.sep + name, endings, known, listing, settled, above | {here})
+    walked as the folder, unless the folder was walked already (by another link, or above it:
+    a loop). With a stack, not a call a level: a thousand nested folders are walked too."""
+    groups = []
+    walked: set[tuple[int, int]] = set()
+    stack = [folder]
+    while stack:
+        folder = stack.pop()
+        st = os.stat(folder)  # before the listing: a change made while it is taken shows next time
+        here = (st.st_dev, st.st_ino)
+        if here in walked:
+            continue  # links to one folder from many (a chain of them doubles at each link)
+        walked.add(here)
+        times = (st.st_mtime_ns, st.st_ctime_ns)
+        last = known.get(folder)
+        if last is not None and last[:2] == times:
+            files, folders = _names(last[2]), _names(last[3])
+            listing[folder] = last
+        else:
+            files, folders, linked = _list(folder, endings)
+            if not linked and max(times) < settled:
+                listing[folder] = (*times, "\0".join(files), "\0".join(folders))
+        if files:
+            groups.append((folder, files))
+        stack.extend(folder + os.sep + name for name in reversed(folders))  # in order, as before
     return groups
 
 
@@ -113,11 +119,14 @@ def walk_files(folder: str) -> list[str]:
     a symbolic link to a folder is walked as the folder, unless it leads back to one the walk
     is in. As content files are found (_walk); os.walk and Path.rglob skip such links."""
     found: list[str] = []
+    walked: set[str] = set()
     for base, dirs, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(base) + os.sep
-        # A folder leading to this one or to one above it is a loop.
-        dirs[:] = sorted(name for name in dirs
-                         if not real.startswith(os.path.realpath(os.path.join(base, name)) + os.sep))
+        real = os.path.realpath(base)
+        if real in walked:  # a loop, or another link to a folder walked already
+            dirs[:] = []
+            continue
+        walked.add(real)
+        dirs.sort()
         relative = os.path.relpath(base, folder)
         found += (name if relative == "." else f"{relative}{os.sep}{name}" for name in files)
     return sorted(path.replace(os.sep, "/") for path in found)
