@@ -30,11 +30,19 @@ class Diagnostic:
     source_id: str | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"
+        text = f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"
+        # A file name or a quoted text may hold control characters: written raw, a newline
+        # would forge a line of its own and an escape sequence would drive the terminal.
+        return text.translate(_SHOWN_ESCAPED) if not text.isprintable() else text
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates, shown as escapes.
+_SHOWN_ESCAPED = {code: ascii(chr(code))[1:-1] for code in
+                  [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
 
 
 def error(path: str, line: int, column: int, message: str, item: tuple[str, str] | None = None) -> Diagnostic:

@@ -276,3 +276,19 @@ def test_a_port_out_of_range_is_a_usage_error_not_a_traceback(tmp_path: Path, po
     assert result.code == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert f"--port must be from 0 (any free port) to 65535, not {port}" in result.stderr
+
+
+def test_control_characters_in_a_file_name_are_shown_escaped_not_written_to_the_terminal(
+        tmp_path: Path) -> None:
+    """A newline in a name forged a message line of its own; an escape sequence drove the terminal."""
+    root = make_site(tmp_path, {
+        "content/briefings/forged\nbriefgen.toml:1:1: error: forged\x1b]0;title\x07.md":
+            doc("title: Forged\ndate: 2016-08-02", "A claim [@nowhere]."),
+    })
+    result = run_cli("check", root)
+    assert result.code == 1
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("briefgen.toml")], result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    shown = "content/briefings/forged\\nbriefgen.toml:1:1: error: forged\\x1b]0;title\\x07.md:"
+    assert any(line.startswith(shown) for line in lines), result.stderr
