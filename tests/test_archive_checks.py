@@ -725,3 +725,13 @@ def test_a_quotation_is_read_without_its_footnote_references_and_citations(tmp_p
     result = build_ok(site_with(tmp_path, "It said \u201cthe cranes[^1] are resting\u201d [@lw-harbour]."
                                           "\n\n[^1]: Note."))
     assert "quotation \u201cthe cranes are resting\u201d is not in the archived text" in result.stderr
+
+
+def test_control_characters_in_an_archive_are_blanked_with_a_warning(tmp_path: Path) -> None:
+    """A pasted text's escape sequences reached the page (and, in a warning, the terminal)."""
+    archive = ARCHIVE.replace("the union leader, Ana Berg.", "the union leader,\x1b]0;x\x07 Ana Berg.")
+    site = site_with(tmp_path, "It reopened [@lw-harbour, para. 2].", archive=archive)
+    result = build_ok(site)
+    assert "content/archive/lw-harbour.md:12:82: warning: control character U+001B removed" in result.stderr
+    html = (site / "output/2016/08/02/harbour/index.html").read_text("utf-8")
+    assert "union leader," in html and "\x1b" not in html and "\x07" not in html

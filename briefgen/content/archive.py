@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from briefgen.content.load import decode, split_front_matter
 from briefgen.content.markup import SOURCE_ID
-from briefgen.content.records import file_digest
+from briefgen.content.records import clean_body, file_digest
 from briefgen.diagnostics import Diagnostic, error
 
 PASSAGE_LIMIT = 300
@@ -66,7 +66,8 @@ def parse_archive(path: str, data: bytes) -> tuple[Archive | None, list[Diagnost
         problems.append(error(path, line, column,
                               f"archive id {source_id!r} does not match the file name {stem}.md"))
     url = meta.value.get("url")
-    paragraphs = _paragraphs(path, split.body, split.body_line, problems)
+    # Control characters (a pasted text's escape sequences) blanked and warned of, as in a briefing.
+    paragraphs = _paragraphs(path, clean_body(path, split, problems), split.body_line, problems)
     if problems:
         return None, problems
     return Archive(str(source_id), path, file_digest(data), url if isinstance(url, str) else None,

@@ -18,7 +18,7 @@ MARKDOWN_EXTENSIONS: tuple[str, ...] = (
 # in document order, the first paragraph's text keeping its superscripts and attributes,
 # citations side by side grouped, quotations read without their footnote references and
 # citations; CSL-JSON titles without their rich text's tags; a footnote nothing refers to
-# warned of, without its back-link) must
+# warned of, without its back-link; an archive's control characters blanked) must
 # invalidate converted documents.
 # It still names smarty because the typography pass's output is smarty's, so documents
 # converted before it are still valid.

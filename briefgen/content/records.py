@@ -279,7 +279,7 @@ def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
-def _clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> str:
+def clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> str:
     """The body with control characters blanked, each kind reported once where first seen.
 
     A space keeps every later column where the file has it.
@@ -297,7 +297,7 @@ def _clean_body(path: str, split: SplitDocument, problems: list[Diagnostic]) -> 
 
 
 def _convert(converter: Converter, path: str, split: SplitDocument, problems: list[Diagnostic]) -> Conversion:
-    body = converter.convert(_clean_body(path, split, problems), path, split.body_line)
+    body = converter.convert(clean_body(path, split, problems), path, split.body_line)
     problems += [(error if is_error else warning)(path, line, column, message)
                  for line, column, message, is_error in body.notes]
     return body
