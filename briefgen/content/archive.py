@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from briefgen.content.load import decode, split_front_matter
 from briefgen.content.markup import SOURCE_ID
 from briefgen.content.records import clean_body, file_digest
-from briefgen.diagnostics import Diagnostic, error
+from briefgen.diagnostics import Diagnostic, error, has_errors
 
 PASSAGE_LIMIT = 300
 
@@ -68,10 +68,10 @@ def parse_archive(path: str, data: bytes) -> tuple[Archive | None, list[Diagnost
     url = meta.value.get("url")
     # Control characters (a pasted text's escape sequences) blanked and warned of, as in a briefing.
     paragraphs = _paragraphs(path, clean_body(path, split, problems), split.body_line, problems)
-    if problems:
+    if has_errors(problems):
         return None, problems
     return Archive(str(source_id), path, file_digest(data), url if isinstance(url, str) else None,
-                   tuple(paragraphs), line, column), []
+                   tuple(paragraphs), line, column), problems  # its warnings
 
 
 def _paragraphs(path: str, body: str, body_line: int, problems: list[Diagnostic]) -> list[str]:
