@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -31,9 +32,14 @@ class Diagnostic:
 
     def __str__(self) -> str:
         text = f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"
+        if text.isprintable():
+            return text
         # A file name or a quoted text may hold control characters: written raw, a newline
-        # would forge a line of its own and an escape sequence would drive the terminal.
-        return text.translate(_SHOWN_ESCAPED) if not text.isprintable() else text
+        # would forge a line of its own and an escape sequence would drive the terminal. A
+        # message's own lines (the line in error, and a caret under it) are indented.
+        message = _FORGING_NEWLINE.sub(r"\\n", self.message.translate(_SHOWN_ESCAPED_BUT_NEWLINE))
+        path = self.path.translate(_SHOWN_ESCAPED)
+        return f"{path}:{self.line}:{self.column}: {self.severity.value}: {message}"
 
     @property
     def is_error(self) -> bool:
@@ -43,6 +49,8 @@ class Diagnostic:
 # C0 and C1 controls, DEL, and the bidirectional overrides and isolates, shown as escapes.
 _SHOWN_ESCAPED = {code: ascii(chr(code))[1:-1] for code in
                   [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+_SHOWN_ESCAPED_BUT_NEWLINE = {code: shown for code, shown in _SHOWN_ESCAPED.items() if code != 0x0A}
+_FORGING_NEWLINE = re.compile(r"\n(?! )")  # one that would begin a line of its own
 
 
 def error(path: str, line: int, column: int, message: str, item: tuple[str, str] | None = None) -> Diagnostic:
