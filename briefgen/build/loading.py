@@ -43,7 +43,14 @@ from briefgen.content.records import (
 )
 from briefgen.content.registries import parse_any_registry
 from briefgen.diagnostics import BuildFailed, Diagnostic, at_item, error, has_errors
-from briefgen.render.themes import Asset, Theme, resolve_themes, template_folders, theme_assets
+from briefgen.render.themes import (
+    Asset,
+    Theme,
+    resolve_themes,
+    template_folders,
+    template_syntax_problem,
+    theme_assets,
+)
 from briefgen.site.model import (
     RELATED_LIMIT,
     RELATED_WINDOW,
@@ -419,7 +426,7 @@ def template_syntax_problems(config: Config, themes: Sequence[Theme]) -> list[Di
             except jinja2.TemplateSyntaxError as exc:
                 inside = path.is_relative_to(config.root)
                 shown = path.relative_to(config.root).as_posix() if inside else str(path)
-                problems.append(error(shown, exc.lineno, 1, f"template syntax: {exc.message}"))
+                problems.append(template_syntax_problem(shown, exc.lineno, exc.message or ""))
             except (OSError, UnicodeDecodeError):
                 continue  # rendering reports what it cannot read
     return problems

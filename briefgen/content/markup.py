@@ -8,7 +8,6 @@ briefing points at is not) is left as a placeholder that rendering resolves.
 
 from __future__ import annotations
 
-import bisect
 import html
 import importlib
 import posixpath
@@ -33,6 +32,7 @@ from markdown.treeprocessors import Treeprocessor
 from briefgen.content.blocks import BlockSkipExtension
 from briefgen.content.inline import InlinePassExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
+from briefgen.content.positions import LineStarts
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
 from briefgen.content.scripts import word_count
 from briefgen.content.slugs import make_slug
@@ -230,18 +230,26 @@ class _CitationPattern(InlineProcessor):
 
 _AT_TAG = "-briefgen-at-"  # after a written citation's id, with its offset: see _read_citations
 _RAW_LINK = re.compile(r"<(/?)a\b[^<>]*>", re.I)
+_TAG_START = re.compile(r"</?[A-Za-z]")
 
 
 def _in_raw_html(data: str, at: int) -> bool:
     """Whether `at` is inside a tag written as HTML (an attribute's value), or between an `<a>`
     written so and its `</a>`, where a citation's own link would be a link inside a link. Such a
     citation is left as text, and Converter.convert reports it (see _unread_citations)."""
-    before = data[:at]
-    opened = before.rfind("<")
-    if opened >= 0 and before.rfind(">") < opened and re.match(r"</?[A-Za-z]", before[opened:]):
+    # Looked for backwards from `at`, "<" by "<": a text without one (most) costs one rfind, and
+    # a paragraph of many citations is not scanned from its start for each.
+    opened = data.rfind("<", 0, at)
+    if opened < 0:
+        return False
+    if data.rfind(">", 0, at) < opened and _TAG_START.match(data, opened):
         return True
-    tags = _RAW_LINK.findall(before)  # each one's "/" or ""
-    return bool(tags) and not tags[-1]
+    while opened >= 0:
+        link = _RAW_LINK.match(data, opened)
+        if link is not None and link.end() <= at:
+            return not link.group(1)
+        opened = data.rfind("<", 0, opened)
+    return False
 
 
 @dataclass
@@ -791,7 +799,7 @@ def _locate_citations(
             offsets.popleft()
         return None
 
-    lines = _LineStarts(masked)
+    lines = LineStarts(masked)
     uses = []
     for source_id, locator in found:
         found_at = first_free(by_locator.get((source_id, locator)))
@@ -799,22 +807,11 @@ def _locate_citations(
             found_at = first_free(by_source.get(source_id))
         at = 0 if found_at is None else found_at
         taken.add(at)
-        line, column = lines.position(at + 1, body_line)
+        line, column = lines.at(at + 1)
+        line += body_line - 1
         # Interned: a site's citations name a few hundred sources, each many times over.
         uses.append(CitationUse(sys.intern(source_id), locator, line, column))
     return tuple(uses)
-
-
-class _LineStarts:
-    """Line and column of offsets in one text, each found by bisection (_position counts the
-    newlines before it, once per offset)."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0, *(found.end() for found in re.finditer("\n", text))]
-
-    def position(self, offset: int, body_line: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset) - 1
-        return body_line + line, offset - self.starts[line] + 1
 
 
 def _citation_spans(masked: str) -> list[CitationSpan]:

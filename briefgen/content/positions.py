@@ -1,4 +1,5 @@
-"""Where a record's front-matter keys are written, kept compactly.
+"""Where things are written: offsets in a text as lines and columns (LineStarts), and where a
+record's front-matter keys are written, kept compactly (KeyPositions).
 
 Every parsed briefing keeps these from its parse to the end of the build (the
 cache, the model and the snapshot all hold them), for messages that point at a
@@ -10,12 +11,28 @@ order that the subclass names, and a class reference when pickled.
 
 from __future__ import annotations
 
+import bisect
+import re
 import struct
 from array import array
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 Position = tuple[int, int]
+
+
+class LineStarts:
+    """Line and column (both from 1) of offsets into one text, each found by bisection: a text
+    with many places to report counts its lines once."""
+
+    __slots__ = ("starts",)
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(found.end() for found in re.finditer("\n", text))]
+
+    def at(self, offset: int) -> Position:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
 
 # Two unsigned 32-bit numbers a key, line then column; a line of 0 is a key not written.
 _NUMBERS = "I"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from briefgen.content.positions import LineStarts
 from briefgen.slots import quick_pickle
 
 
@@ -85,7 +86,7 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
     # quotation, a briefing of thousands of them was quadratic.
     cited = sorted(citations)
     cited_starts = [c_start for c_start, _, _ in cited]
-    line_starts = [0, *(m.end() for m in re.finditer("\n", masked))]
+    lines = LineStarts(masked)
     found = []
     for start, end in _paragraphs(prose):
         spans = [(m.start(), m.end()) for m in _QUOTE.finditer(prose, start, end)]
@@ -102,9 +103,8 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
             ids = tuple(dict.fromkeys(sid for _, _, c_ids in cited[first:last] for sid in c_ids))
             if not ids:
                 continue
-            line_index = bisect.bisect_right(line_starts, q_start) - 1
-            line = body_line + line_index
-            column = q_start - line_starts[line_index] + 1
+            line, column = lines.at(q_start)
+            line += body_line - 1
             found.append(Quotation(quoted_text(masked[q_start + 1:q_end - 1]), line, column, ids))
     return tuple(found)
 

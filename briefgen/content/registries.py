@@ -8,7 +8,6 @@ file's format is chosen by its ending; YAML stays in `records.parse_registry`.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import logging
@@ -18,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from briefgen.content.load import KeyPath, Located, Position, decode
+from briefgen.content.positions import LineStarts
 from briefgen.content.records import Source, parse_registry, source_from_mapping
 from briefgen.diagnostics import Diagnostic, error, warning
 
@@ -160,13 +160,12 @@ class _JsonPositions:
     def __init__(self, text: str) -> None:
         self.text = text
         self.decoder = json.JSONDecoder()
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.lines = LineStarts(text)
         self.values: dict[KeyPath, Position] = {}
         self.keys: dict[KeyPath, Position] = {}
 
     def position(self, offset: int) -> Position:
-        line = bisect.bisect_right(self.line_starts, offset)
-        return line, offset - self.line_starts[line - 1] + 1
+        return self.lines.at(offset)
 
     def fail(self, message: str, offset: int) -> json.JSONDecodeError:
         return json.JSONDecodeError(message, self.text, offset)

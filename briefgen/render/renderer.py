@@ -27,7 +27,7 @@ from briefgen.i18n.catalog import load_catalog
 from briefgen.render import feeds
 from briefgen.render.codegen import JoinedOutput
 from briefgen.render.relative import relative_links
-from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders
+from briefgen.render.themes import Asset, Theme, asset_bytes, template_folders, template_syntax_problem
 from briefgen.render.views import (
     FeedLink,
     Link,
@@ -287,8 +287,8 @@ class Renderer:
         try:
             return self.env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(error(self._shown(exc.filename or name), exc.lineno, 1,
-                                    f"template syntax: {exc.message}")) from None
+            raise RenderError(template_syntax_problem(self._shown(exc.filename or name), exc.lineno,
+                                                      exc.message or "")) from None
         except jinja2.TemplateNotFound as exc:
             # At the include, import or extends that names it, when a template did.
             message = f"template {exc.name!r} not found in the site or theme"

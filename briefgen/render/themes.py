@@ -43,6 +43,12 @@ class Theme:
         return self.path / "static"
 
 
+def template_syntax_problem(shown: str, line: int, message: str) -> Diagnostic:
+    """A template's syntax error (jinja2.TemplateSyntaxError's line and message), at its line:
+    as rendering reports it, and as a build that stops before rendering does."""
+    return error(shown, line, 1, f"template syntax: {message}")
+
+
 def template_folders(config: Config, themes: Sequence[Theme]) -> list[Path]:
     """Where templates are looked for: the site's own, then each theme of the chain."""
     return [config.templates_dir, *(theme.templates for theme in themes)]
