@@ -5,7 +5,8 @@ pipeline on stock Python-Markdown: the smarty extension in place of the
 typography pass, the stock inline pass in place of the one that skips patterns
 a span cannot match, the stock block processors in place of those that skip a
 block their regex cannot match, the stock toc processor in place of the one
-that builds a table of contents only where `[TOC]` is written. The whole
+that builds a table of contents only where `[TOC]` is written, the stock link
+patterns in place of those that pair a link text's brackets by a stack. The whole
 conversions (HTML, citations, links, first paragraph, notes) must be equal.
 """
 
@@ -22,8 +23,9 @@ import markdown
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from markdown import inlinepatterns
 
-from briefgen.content import markup
+from briefgen.content import brackets, markup
 from tests.conftest import REPO
 
 SCALE = int(os.environ.get("BRIEFGEN_PROPERTY_SCALE", "1"))
@@ -105,6 +107,9 @@ TRICKY = [
     "# It's 'one'\n\n[TOC]\n\n## Two [@src-a]\n\n### Three {: #three data-toc-label='3' }\n\ntext",
     "[TOC]", " [TOC] ", "Text [TOC] inline\n\n[TOC] *x*\n\n`[TOC]`\n\n    [TOC]\n\n- [TOC]\n\n> [TOC]",
     "# [TOC]\n\n## H\n\n[TOC]\n\n[TOC]",
+    # Link texts holding brackets, closed and not.
+    "[a [b] c](d) and [unclosed [x](y) and ]] [[z]](w) ![i [j]](k) [r [s]][r]\n\n[r]: https://e.org",
+    "]] [ [ [a](b) ] [c] [@src-a] [[d](e)](f) [g]( [h] ![i](j \"[k]\")",
 ]
 
 
@@ -130,6 +135,21 @@ BODIES = st.lists(PIECES, max_size=40).map("".join)
 @given(BODIES)
 def test_generated_text_converts_as_with_smarty(body: str) -> None:
     assert_same(body)
+
+
+BRACKETED = st.lists(st.sampled_from(["[", "[", "]", "]", "a", " ", "(", ")", "[a](b)", "![", "\\[", "\x02"]),
+                     max_size=40).map("".join)
+
+
+@SETTINGS
+@given(BRACKETED)
+def test_a_link_text_ends_where_the_stock_pattern_ends_it(data: str) -> None:
+    md = markdown.Markdown()
+    for stock_class, by_brackets in brackets._BY_BRACKETS.items():
+        pattern = inlinepatterns.IMAGE_LINK_RE if "Image" in stock_class.__name__ else inlinepatterns.LINK_RE
+        stock, ours = stock_class(pattern, md), by_brackets(pattern, md)
+        for index in range(len(data) + 1):
+            assert ours.getText(data, index) == stock.getText(data, index), (stock_class, index)
 
 
 PROSE = st.lists(st.one_of(st.sampled_from([" ", " ", "'", '"', "--", "...", ".", "-"]),

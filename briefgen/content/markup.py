@@ -30,6 +30,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from briefgen.content.blocks import BlockSkipExtension
+from briefgen.content.brackets import LinkBracketsExtension
 from briefgen.content.inline import InlinePassExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.positions import LineStarts
@@ -545,6 +546,7 @@ class Converter:
             extensions=[*named, TypographyExtension(),
                         InlinePassExtension({_CITATION_INLINE: "["}),
                         _BriefingExtension(self._state, self._citations),
+                        LinkBracketsExtension(),  # after every extension that adds a link pattern
                         BlockSkipExtension()],  # last: it guards the block processors the others added
             output_format="html",
         )
