@@ -4,10 +4,13 @@ Every link, image and reference pattern asks `getText` for the text between a
 `[` and the `]` that closes it. Python-Markdown 3.11.4 answers by walking the
 whole span character by character in Python each time the span changes (once
 per link found in it, since each match rewrites the span), to stay linear where
-brackets never close; on long briefings that walk was a tenth of a build. Here
-the span's brackets are found by one regular expression and paired with a
-stack: linear in the brackets too, and the answer is the stock one (a bracket's
-match is where the depth first falls back to what it was before it).
+brackets never close; on long briefings that walk was a tenth of a build, and a
+paragraph of thousands of links took it minutes. Here a link text is read up to
+its closing bracket, the regular expression engine skipping all but brackets;
+only when a `[` is found never to close are the span's brackets paired, all at
+once by a stack, and kept for the span's other `[`s: linear in both cases. The
+answer is the stock one (a bracket's match is where the depth falls back to
+what it was before it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,24 @@ from markdown import inlinepatterns
 from markdown.extensions import Extension
 
 _BRACKET = re.compile(r"[\[\]]")
+
+
+# Brackets read from a `[` for the one that closes it, before the span's are all paired: a link
+# text holds one or two, and brackets nested thousands deep are read once, not once a `[`.
+_MOST_READ = 32
+
+
+def closing_bracket(data: str, index: int) -> int | None:
+    """The index just past the `]` that closes the `[` just before `index`; None if none does
+    within _MOST_READ brackets."""
+    depth = 1
+    for read, found in enumerate(_BRACKET.finditer(data, index)):
+        if read == _MOST_READ:
+            return None
+        depth += 1 if found.group() == "[" else -1
+        if not depth:
+            return found.end()
+    return None
 
 
 def closing_brackets(data: str) -> dict[int, int]:
@@ -34,7 +55,7 @@ def closing_brackets(data: str) -> dict[int, int]:
 
 
 class _ByBrackets(inlinepatterns.LinkInlineProcessor):
-    """`getText` from the span's brackets, worked out once per span."""
+    """`getText` from the brackets of the link text, or of the span once one is found unclosed."""
 
     _span: str | None = None
     _ends: dict[int, int]
@@ -43,10 +64,15 @@ class _ByBrackets(inlinepatterns.LinkInlineProcessor):
         if index < 1 or data[index - 1] != "[":
             # Every stock pattern asks from just past a `[`; anything else gets the stock answer.
             return super().getText(data, index)
-        if self._span is not data:
-            self._span = data
-            self._ends = closing_brackets(data)
-        end = self._ends.get(index)
+        if self._span is data:
+            end = self._ends.get(index)
+        else:
+            end = closing_bracket(data, index)
+            if end is None:
+                # Unclosed, or far: this `[` and the span's others are answered from one pass.
+                self._span = data
+                self._ends = closing_brackets(data)
+                end = self._ends.get(index)
         if end is None:
             return data[index:], len(data), False
         return data[index:end - 1], end, True
