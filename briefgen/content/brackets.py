@@ -7,8 +7,9 @@ per link found in it, since each match rewrites the span), to stay linear where
 brackets never close; on long briefings that walk was a tenth of a build, and a
 paragraph of thousands of links took it minutes. Here a link text is read up to
 its closing bracket, the regular expression engine skipping all but brackets;
-only when a `[` is found never to close are the span's brackets paired, all at
-once by a stack, and kept for the span's other `[`s: linear in both cases. The
+only when a `[` is not closed within a few brackets are the span's brackets
+paired, all at once by a stack, and kept for the span's other `[`s: linear for
+many links, for brackets nested deep and for brackets never closed. The
 answer is the stock one (a bracket's match is where the depth falls back to
 what it was before it).
 """
