@@ -116,8 +116,9 @@ def _walk(folder: str, endings: tuple[str, ...], known: Mapping[str, FolderListi
 
 def walk_files(folder: str) -> list[str]:
     """Every file below a folder (static/, templates, themes), as paths relative to it, sorted:
-    a symbolic link to a folder is walked as the folder, unless it leads back to one the walk
-    is in. As content files are found (_walk); os.walk and Path.rglob skip such links."""
+    a symbolic link to a folder is walked as the folder, unless the folder was walked already
+    (a loop, or another link to it: the first path in order keeps its files). As content files
+    are found (_walk); os.walk and Path.rglob skip such links."""
     found: list[str] = []
     walked: set[str] = set()
     for base, dirs, files in os.walk(folder, followlinks=True):

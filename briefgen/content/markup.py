@@ -710,12 +710,16 @@ def _written_inner(inner: str) -> list[tuple[str, str]] | None:
     return parse_citation(_QUOTE_MARKS.sub("\n", inner) if "\n" in inner else inner)
 
 
+def _markers(masked: str) -> Iterator[re.Match[str]]:
+    """Every `[@...]` written outside code, but those escaped (`\\[@x]` is literal text)."""
+    return (marker for marker in _CITATION.finditer(masked)
+            if not (marker.start() > 0 and masked[marker.start() - 1] == "\\"))
+
+
 def _written_citations(masked: str) -> list[Written]:
     """Every citation written outside code, as (id, locator, offset of its `@`), in text order."""
     written: list[Written] = []
-    for marker in _CITATION.finditer(masked):
-        if marker.start() > 0 and masked[marker.start() - 1] == "\\":
-            continue
+    for marker in _markers(masked):
         items = _written_inner(marker.group(1))
         search = marker.start()
         for source_id, locator in items or []:
@@ -728,14 +732,22 @@ def _written_citations(masked: str) -> list[Written]:
 _CODE_HTML = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
 
 
+_FOOTNOTE_DEFINITION = re.compile(r"^[ ]{0,3}(\[)\^([^\]\n]+)\]:", re.M)
+
+
 def _unreferenced_notes(masked: str, labels: Sequence[str], body_line: int
                         ) -> tuple[tuple[int, int, str, bool], ...]:
     """A warning at each footnote the text never refers to: readers find it only at the end."""
+    if not labels:
+        return ()
+    defined: dict[str, int] = {}  # each label's first definition, at its "["
+    for found in _FOOTNOTE_DEFINITION.finditer(masked):
+        defined.setdefault(found.group(2), found.start(1))
+    lines = LineStarts(masked, body_line)
     notes = []
     for label in labels:
-        found = re.search(rf"^[ ]{{0,3}}\[\^{re.escape(label)}\]:", masked, re.M)
-        line, column = _position(masked, found.start() + found.group(0).index("["), body_line) if found \
-            else (body_line, 1)
+        at = defined.get(label)
+        line, column = (body_line, 1) if at is None else lines.at(at)
         notes.append((line, column, f"footnote [^{label}] is never referred to in the text: "
                                     f"write [^{label}] where it belongs, or remove it", False))
     return tuple(notes)
@@ -766,9 +778,7 @@ def _malformed_citations(masked: str, converted: str, body_line: int
     """`[@...]` that looks like a citation but is not one, where it is left as text."""
     prose = _CODE_HTML.sub("", converted)
     notes = []
-    for marker in _CITATION.finditer(masked):
-        if marker.start() > 0 and masked[marker.start() - 1] == "\\":
-            continue
+    for marker in _markers(masked):
         if parse_citation(marker.group(1)) is not None or html.escape(marker.group(0), False) not in prose:
             continue
         line, column = _position(masked, marker.start(), body_line)
@@ -801,7 +811,7 @@ def _locate_citations(
             offsets.popleft()
         return None
 
-    lines = LineStarts(masked)
+    lines = LineStarts(masked, body_line)
     uses = []
     for source_id, locator in found:
         found_at = first_free(by_locator.get((source_id, locator)))
@@ -810,7 +820,6 @@ def _locate_citations(
         at = 0 if found_at is None else found_at
         taken.add(at)
         line, column = lines.at(at + 1)
-        line += body_line - 1
         # Interned: a site's citations name a few hundred sources, each many times over.
         uses.append(CitationUse(sys.intern(source_id), locator, line, column))
     return tuple(uses)
@@ -818,9 +827,9 @@ def _locate_citations(
 
 def _citation_spans(masked: str) -> list[CitationSpan]:
     spans = []
-    for marker in _CITATION.finditer(masked):
+    for marker in _markers(masked):
         items = _written_inner(marker.group(1))
-        if items and not (marker.start() > 0 and masked[marker.start() - 1] == "\\"):
+        if items:
             spans.append((marker.start(), marker.end(), tuple(source_id for source_id, _ in items)))
     return spans
 

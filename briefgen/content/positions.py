@@ -22,17 +22,19 @@ Position = tuple[int, int]
 
 
 class LineStarts:
-    """Line and column (both from 1) of offsets into one text, each found by bisection: a text
-    with many places to report counts its lines once."""
+    """Line and column of offsets into one text, each found by bisection: a text with many
+    places to report counts its lines once. Columns count from 1, lines from `first_line` (a
+    document's body starts below its front matter)."""
 
-    __slots__ = ("starts",)
+    __slots__ = ("first_line", "starts")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, first_line: int = 1) -> None:
         self.starts = [0, *(found.end() for found in re.finditer("\n", text))]
+        self.first_line = first_line
 
     def at(self, offset: int) -> Position:
         line = bisect.bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
+        return line + self.first_line - 1, offset - self.starts[line - 1] + 1
 
 # Two unsigned 32-bit numbers a key, line then column; a line of 0 is a key not written.
 _NUMBERS = "I"

@@ -86,7 +86,7 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
     # quotation, a briefing of thousands of them was quadratic.
     cited = sorted(citations)
     cited_starts = [c_start for c_start, _, _ in cited]
-    lines = LineStarts(masked)
+    lines = LineStarts(masked, body_line)
     found = []
     for start, end in _paragraphs(prose):
         spans = [(m.start(), m.end()) for m in _QUOTE.finditer(prose, start, end)]
@@ -104,7 +104,6 @@ def find_quotations(masked: str, citations: Sequence[CitationSpan], body_line: i
             if not ids:
                 continue
             line, column = lines.at(q_start)
-            line += body_line - 1
             found.append(Quotation(quoted_text(masked[q_start + 1:q_end - 1]), line, column, ids))
     return tuple(found)
 
