@@ -4,7 +4,7 @@ and each process's peak memory.
 
     python benchmarks/cold_phases.py SITE [--rounds N] [--jobs N]
 
-Each round builds SITE with `--no-cache` into an emptied temporary folder, in a fresh Python
+Each round builds SITE with `--no-cache` into a new temporary folder beside it, in a fresh Python
 process (`python -c`) whose steps are wrapped by name (a step this version of briefgen lacks is
 left out). Printed for each round, then as medians over the rounds:
 
@@ -52,14 +52,19 @@ MAIN_STEPS = [
     ("briefgen.build.write", "OutputWriter.commit"),
 ]
 
-# Work done in the workers, each summed by process: (module, function, name shown).
+# Work done in the workers, each summed by process: (module, function, name shown, the step
+# it is counted within, or "" for any). A step within another is shown indented under it.
+SEARCH_DOCUMENT = "a search document, in all"
 WORKER_STEPS = [
-    ("briefgen.build.loading", "_parse_in_worker", "parsing a file"),
-    ("briefgen.build.rendering", "render_one", "rendering a page"),
-    ("briefgen.build.rendering", "_render_indexed", "a search document, in all"),
-    ("briefgen.search.documents", "document_words", "  its words"),
-    ("briefgen.search.phrases", "sequence", "  its phrase hashes"),
-    ("briefgen.search.documents", "indexed_doc", "  its terms counted"),
+    ("briefgen.build.loading", "_parse_in_worker", "parsing a file", ""),
+    ("briefgen.build.rendering", "render_one", "rendering a page", ""),
+    ("briefgen.build.rendering", "_render_indexed", SEARCH_DOCUMENT, ""),
+    ("briefgen.search.documents", "document_words", "  its words", SEARCH_DOCUMENT),
+    ("briefgen.build.cache", "BuildCache.html", "    its body read from the cache", SEARCH_DOCUMENT),
+    ("briefgen.search.phrases", "sequence", "  its phrase hashes", SEARCH_DOCUMENT),
+    ("briefgen.search.documents", "indexed_doc", "  its terms counted", SEARCH_DOCUMENT),
+    ("briefgen.search.index", "Record.as_json", "  its file's JSON", SEARCH_DOCUMENT),
+    ("briefgen.build.rendering", "_write", "  its file written", SEARCH_DOCUMENT),
 ]
 
 # Run in the measured process: the steps wrapped, the build run; every worker writes its
@@ -67,10 +72,11 @@ WORKER_STEPS = [
 _PROBE = """
 import functools, importlib, inspect, json, os, sys, time
 started = time.perf_counter()
-main_steps, worker_steps, site, output, jobs, folder = json.loads(sys.argv[1])
+main_steps, worker_steps, search_document, site, output, jobs, folder = json.loads(sys.argv[1])
 main_pid = os.getpid()
 marks = []  # the build's process: (step, start, wall, cpu of its thread)
 worker = {"cpu": {}, "docs_end": None, "last_end": None}  # this worker's own, once forked
+inside = []  # the worker's steps under way, outermost first
 
 def peak():
     with open("/proc/self/status") as status:
@@ -104,30 +110,33 @@ def wrap_main(module, name):
                           (time.thread_time() - cpu) * 1000))
     setattr(owner, last, staticmethod(timed) if isinstance(kept, classmethod) else timed)
 
-def wrap_worker(module, name, shown):
+def wrap_worker(module, name, shown, within):
     owner, last = owner_of(module, name)
     if owner is None:
         return
-    original = getattr(owner, last)
+    kept, original = inspect.getattr_static(owner, last), getattr(owner, last)
     @functools.wraps(original)
     def timed(*args, **kwargs):
-        if os.getpid() == main_pid:
+        if os.getpid() == main_pid or (within and within not in inside):
             return original(*args, **kwargs)
         cpu = time.process_time()
+        inside.append(shown)
         try:
             return original(*args, **kwargs)
         finally:
+            inside.pop()
             worker["cpu"][shown] = worker["cpu"].get(shown, 0.0) + (time.process_time() - cpu) * 1000
-            now = (time.perf_counter() - started) * 1000
-            worker["last_end"] = now
-            if shown.startswith("a search document"):
-                worker["docs_end"] = now
-    setattr(owner, last, timed)
+            if not within:
+                now = (time.perf_counter() - started) * 1000
+                worker["last_end"] = now
+                if shown == search_document:
+                    worker["docs_end"] = now
+    setattr(owner, last, staticmethod(timed) if isinstance(kept, staticmethod) else timed)
 
 for module, name in main_steps:
     wrap_main(module, name)
-for module, name, shown in worker_steps:
-    wrap_worker(module, name, shown)
+for module, name, shown, within in worker_steps:
+    wrap_worker(module, name, shown, within)
 import briefgen.build.workers as workers
 run_batch = workers._run
 @functools.wraps(run_batch)
@@ -150,8 +159,10 @@ finally:
 
 def one_round(site: Path, jobs: int) -> dict[str, object]:
     """One cold build in a fresh process: its marks, and every worker's figures."""
-    with tempfile.TemporaryDirectory() as output, tempfile.TemporaryDirectory() as folder:
-        probe_args = [MAIN_STEPS, WORKER_STEPS, str(site), output, jobs, folder]
+    # The output beside the site, on its file system, as ab_rebuilds.py --cold builds it.
+    with (tempfile.TemporaryDirectory(dir=site.parent, prefix=".cold-phases-") as output,
+          tempfile.TemporaryDirectory() as folder):
+        probe_args = [MAIN_STEPS, WORKER_STEPS, SEARCH_DOCUMENT, str(site), output, jobs, folder]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(probe_args)],
                               capture_output=True, text=True, env=env, check=False)
@@ -181,11 +192,11 @@ def figures(found: dict[str, object]) -> dict[Key, float]:
             shown[("process", f"{name}: {field}")] = shown.get(("process", f"{name}: {field}"), 0.0) + value
     workers = found["workers"]
     assert isinstance(workers, list)
-    for _, _, step in WORKER_STEPS:
+    for _, _, step, _ in WORKER_STEPS:
         if any(step in worker["cpu"] for worker in workers):
             shown[("workers", step)] = sum(worker["cpu"].get(step, 0.0) for worker in workers)
     shown[("workers", "CPU in all")] = sum(worker["cpu_total"] for worker in workers)
-    renderers = [w for w in workers if "rendering a page" in w["cpu"] or w["docs_end"] is not None]
+    renderers = [w for w in workers if "rendering a page" in w["cpu"] or SEARCH_DOCUMENT in w["cpu"]]
     ends = [w["docs_end"] for w in renderers if w["docs_end"] is not None]
     if ends:
         shown[("timeline", "the rendering workers done with the search documents")] = max(ends)
