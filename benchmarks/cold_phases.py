@@ -2,7 +2,7 @@
 process and in each worker, when each worker finished its search documents and its last file,
 and each process's peak memory.
 
-    python benchmarks/cold_phases.py SITE [--rounds N] [--jobs N]
+    python benchmarks/cold_phases.py SITE [--rounds N] [--jobs N] [--search-off]
 
 Each round builds SITE with `--no-cache` into a new temporary folder beside it, in a fresh Python
 process (`python -c`) whose steps are wrapped by name (a step this version of briefgen lacks is
@@ -19,6 +19,10 @@ left out). Printed for each round, then as medians over the rounds:
   its last file;
 - the peak resident memory of the build's process and of the largest worker.
 
+With --search-off, each round also builds the site with `search = false` (its settings copied,
+with that line), right after the build with search, and it prints those figures too and what
+search adds: each row's figure with search less its figure without, round by round.
+
 CPU time moves much less than wall time on a noisy machine with two cores, where the build's
 process and two workers share them and none waits: it says which process's work a change
 takes away, or moves from one process to another.
@@ -30,10 +34,12 @@ import argparse
 import collections
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 # Steps of the build's process: (module, function or Class.method), as build/pipeline.py,
@@ -72,7 +78,7 @@ WORKER_STEPS = [
 _PROBE = """
 import functools, importlib, inspect, json, os, sys, time
 started = time.perf_counter()
-main_steps, worker_steps, search_document, site, output, jobs, folder = json.loads(sys.argv[1])
+main_steps, worker_steps, search_document, site, output, jobs, folder, config = json.loads(sys.argv[1])
 main_pid = os.getpid()
 marks = []  # the build's process: (step, start, wall, cpu of its thread)
 worker = {"cpu": {}, "docs_end": None, "last_end": None}  # this worker's own, once forked
@@ -150,19 +156,22 @@ def run_and_note(*args, **kwargs):
 workers._run = run_and_note
 from briefgen import cli
 try:
-    cli.main(["build", "--quiet", "--no-cache", "--jobs", str(jobs), "--output", output, site])
+    given = ["--config", config] if config else []
+    cli.main(["build", "--quiet", "--no-cache", "--jobs", str(jobs), "--output", output, *given, site])
 finally:
     marks.append(("end", (time.perf_counter() - started) * 1000, 0.0, time.process_time() * 1000))
     print(json.dumps({"marks": marks, "peak_kb": peak()}), file=sys.stderr)
 """
 
 
-def one_round(site: Path, jobs: int) -> dict[str, object]:
-    """One cold build in a fresh process: its marks, and every worker's figures."""
+def one_round(site: Path, jobs: int, config: Path | None = None) -> dict[str, object]:
+    """One cold build in a fresh process (with these settings, when given): its marks, and
+    every worker's figures."""
     # The output beside the site, on its file system, as ab_rebuilds.py --cold builds it.
     with (tempfile.TemporaryDirectory(dir=site.parent, prefix=".cold-phases-") as output,
           tempfile.TemporaryDirectory() as folder):
-        probe_args = [MAIN_STEPS, WORKER_STEPS, SEARCH_DOCUMENT, str(site), output, jobs, folder]
+        probe_args = [MAIN_STEPS, WORKER_STEPS, SEARCH_DOCUMENT, str(site), output, jobs, folder,
+                      str(config) if config else ""]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(probe_args)],
                               capture_output=True, text=True, env=env, check=False)
@@ -229,21 +238,67 @@ def _print(title: str, rows: dict[Key, list[float]]) -> None:
                 print(f"  {name:62s} {statistics.median(values):9.0f}{spread}")
 
 
+def without_search(site: Path, folder: Path) -> Path:
+    """The site's settings with `search = false`, written in `folder`."""
+    settings = (site / "briefgen.toml").read_text(encoding="utf-8")
+    with (site / "briefgen.toml").open("rb") as file:
+        has_search = "search" in tomllib.load(file).get("site", {})
+    lines = settings.splitlines()
+    table = ""
+    for place, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            table = stripped
+        elif table == "[site]" and has_search and re.match(r"search\s*=", stripped):
+            lines[place] = "search = false"
+    if not has_search:
+        if "[site]" not in (line.strip() for line in lines):
+            lines += ["[site]"]
+        lines.insert([line.strip() for line in lines].index("[site]") + 1, "search = false")
+    written = folder / "briefgen.toml"
+    written.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("site", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--search-off", action="store_true",
+                        help="each round also builds with `search = false`, and prints what search adds")
     args = parser.parse_args()
+    site = args.site.resolve()
     rows: dict[Key, list[float]] = collections.defaultdict(list)
-    for number in range(args.rounds):
-        shown = figures(one_round(args.site.resolve(), args.jobs))
-        listed = ", ".join(f"{name} {value:.0f}" for (_, name), value in shown.items())
-        print(f"round {number + 1}: {listed}")
-        for key, value in shown.items():
-            rows[key].append(value)
+    rows_off: dict[Key, list[float]] = collections.defaultdict(list)
+    added: dict[Key, list[float]] = collections.defaultdict(list)
+    with tempfile.TemporaryDirectory() as folder:
+        config = without_search(site, Path(folder)) if args.search_off else None
+        for number in range(args.rounds):
+            shown = figures(one_round(site, args.jobs))
+            listed = ", ".join(f"{name} {value:.0f}" for (_, name), value in shown.items())
+            print(f"round {number + 1}: {listed}")
+            for key, value in shown.items():
+                rows[key].append(value)
+            if config is None:
+                continue
+            # Alternated with the build with search, round by round: this machine's speed drifts.
+            off = figures(one_round(site, args.jobs, config))
+            listed = ", ".join(f"{name} {value:.0f}" for (_, name), value in off.items())
+            print(f"round {number + 1}, search off: {listed}")
+            for key, value in off.items():
+                rows_off[key].append(value)
+            for key, value in shown.items():
+                # A step only a build with search takes adds all of its time (but has no start to compare).
+                if key in off or (key[0] in ("process", "workers") and not key[1].endswith(": start")):
+                    added[key].append(value - off.get(key, 0.0))
     _print(f"medians of {args.rounds}, the spread in brackets", rows)
+    if args.search_off:
+        _print(f"search off: medians of {args.rounds}, the spread in brackets", rows_off)
+        # In the order rows shows them: what each round's build with search took more.
+        _print(f"what search adds, round by round (with less without): medians of {args.rounds}",
+               {key: added[key] for key in rows if key in added})
 
 
 if __name__ == "__main__":
