@@ -365,6 +365,7 @@ def test_numbers_too_long_and_values_too_deep_are_errors_not_tracebacks(
     "\u201cabcd\u201d [@src-a]. " * 14000,  # thousands of cited quotations
     "[a](https://e.org/) " * 6000,  # thousands of links in one paragraph
     "[" * 30000 + "]" * 30000,  # link texts nested thousands deep
+    "<div>\n" + "x [@src-a] y\n" * 60000 + "</div>",  # tens of thousands of citations Markdown does not read
 ])
 def test_hostile_bodies_build_in_time_linear_in_their_size(tmp_path: Path, body: str) -> None:
     """Each took from tens of seconds to minutes (a regex or a loop quadratic in the body); now
