@@ -220,8 +220,10 @@ def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:
     loaded = last.loaded
     env = make_environment(loaded.config, loaded.themes, TemplateCache(store) if store.writable else None)
     key = parse_key()
+    # The snapshot is used only while every input but the content files is as its build found
+    # them (in_place._build, the preview's _start_from_build): so are the catalogs that build checked.
     renderer = Renderer(loaded.config, loaded.site, env, loaded.assets, loaded.plan,
-                        lambda doc: stored_html(store, doc, key))
+                        lambda doc: stored_html(store, doc, key), catalogs_tried=True)
     renderer.search.use_state(StateRows(store, "search", store.writable))
     # What the last full build formatted (rendering._format_days); what an edit formats anew is
     # kept by the next full build.

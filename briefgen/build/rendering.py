@@ -459,10 +459,15 @@ def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
     workers fork: each worker would otherwise format each day it shows (at 50,000 briefings over
     decades, 25,000 days, Babel's 10-20 us each, twice), and a build after it would again. Kept
     in the cache, so that a build formats only what no build had, and an edit in place (which
-    reads the same row) need not load Babel's data at all."""
+    reads the same row) need not load Babel's data at all. So are the other dates pages show: a
+    briefing's date of update and its sources' dates of publication."""
     rows = cache.state_rows(CATALOG_ROW, remember=True)
     catalog.keep(rows.load([CATALOG_ROW]).get(CATALOG_ROW))
     days = {briefing.date.toordinal() for briefing in site.briefings}
+    days.update(briefing.updated.toordinal() for briefing in site.briefings if briefing.updated)
+    # Sources by id first: most are cited by several briefings.
+    sources = {source.id: source for briefing in site.briefings for source in briefing.sources}
+    days.update(source.published.toordinal() for source in sources.values() if source.published)
     times = (briefing.date for briefing in site.briefings if isinstance(briefing.doc.date, dt.datetime))
     if catalog.format_ahead(days, times):
         kept = catalog.kept()

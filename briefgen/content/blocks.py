@@ -15,13 +15,35 @@ not know, or one whose regex a release changed, runs unchanged.
 from __future__ import annotations
 
 import hashlib
+import sys
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import markdown
 from markdown import blockprocessors
-from markdown.extensions import Extension, def_list, fenced_code, footnotes, tables
+
+
+def _import_codehilite_without_pygments() -> None:
+    """Import Python-Markdown's codehilite module as if Pygments were not installed.
+
+    fenced_code imports codehilite, which imports Pygments where it is installed, and Pygments'
+    lexers look up plugins through importlib.metadata (email, zipfile, socket...): 15-20 ms of
+    every process that converts Markdown, a twentieth of an edit's build. Fences are highlighted
+    only by the codehilite extension, which briefgen never loads, so nothing here uses Pygments.
+    A process that imported Pygments or codehilite already is left as it is."""
+    if "markdown.extensions.codehilite" in sys.modules or "pygments" in sys.modules:
+        return
+    sys.modules["pygments"] = None  # type: ignore[assignment]  # an import of it now fails
+    try:
+        import markdown.extensions.codehilite  # noqa: F401
+    finally:
+        del sys.modules["pygments"]
+
+
+_import_codehilite_without_pygments()
+
+from markdown.extensions import Extension, def_list, fenced_code, footnotes, tables  # noqa: E402
 
 _Test = Callable[[etree.Element, str], bool]
 _Run = Callable[[etree.Element, list[str]], Any]

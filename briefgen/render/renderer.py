@@ -161,7 +161,10 @@ def _missing_stylesheet(config: Config, css: str) -> Diagnostic:
 class Renderer:
     def __init__(self, config: Config, site: Site, env: jinja2.Environment,
                  assets: dict[str, Asset], plan: Sequence[PageSpec],
-                 html_of: Callable[[BriefingDoc | PageDoc], str] = lambda doc: doc.body.html) -> None:
+                 html_of: Callable[[BriefingDoc | PageDoc], str] = lambda doc: doc.body.html,
+                 catalogs_tried: bool = False) -> None:
+        """`catalogs_tried`: the theme's catalogs are those a full build read and checked (see
+        load_catalog's `try_formats`)."""
         self.config = config
         self.site = site
         self.env = env
@@ -170,7 +173,8 @@ class Renderer:
         self.html_of = html_of
         self.scheme = urls.UrlScheme(config.site.base_url)
         searchpath = getattr(env.loader, "searchpath", [])
-        catalog, problems = load_catalog(config.site.language, [Path(p) for p in searchpath], config.root)
+        catalog, problems = load_catalog(config.site.language, [Path(p) for p in searchpath], config.root,
+                                         try_formats=not catalogs_tried)
         if problems:
             raise BuildFailed(problems)
         self.catalog = catalog
