@@ -711,6 +711,30 @@ def test_every_mark_folding_keeps_is_where_the_index_looks_for_one() -> None:
     assert outside == []
 
 
+def test_the_marks_folding_keeps_are_unicodes_whether_listed_or_found() -> None:
+    """marks.py lists, for the Unicode of each Python it knows, the marks folding keeps, so that a
+    process need not look at every code point to find them: the running Python's list (or, where
+    its Unicode is not listed, what it finds) is what its Unicode tables give. Every list is in
+    order, its ranges apart; none names a mark folding takes out."""
+    import unicodedata
+
+    from briefgen.search import text
+    from briefgen.search.marks import KEPT_MARKS, chars_of
+
+    found = text.found_kept_marks()
+    assert text._kept_marks.__wrapped__() == found
+    assert all(found) and len(found[1]) > 1000  # Devanagari's, Bengali's... signs; Thai's in the first
+    listed = KEPT_MARKS.get(unicodedata.unidata_version)
+    if listed is not None:
+        assert (chars_of(listed[0]), chars_of(listed[1])) == found
+    taken = set(text._diacritic_chars())
+    for unspaced, other in KEPT_MARKS.values():
+        for ranges in (unspaced, other):
+            codes = [ord(char) for char in chars_of(ranges)]
+            assert codes == sorted(set(codes)) and not taken & set(chars_of(ranges))
+    assert len(KEPT_MARKS) >= 3  # the Unicode of Python 3.11, 3.12 and 3.13
+
+
 # Briefings whose words only folding, markup or a long list of candidates make findable.
 FOLDING_FILES = {
     "content/briefings/2020/letters.md": (

@@ -18,6 +18,7 @@ from briefgen.content.scripts import (
     SPACELESS_UTF8_STARTS,
     outside,
 )
+from briefgen.search.marks import KEPT_MARKS, chars_of
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -70,8 +71,18 @@ def _astral_diacritics() -> re.Pattern[str]:
 @functools.cache
 def _kept_marks() -> tuple[str, str]:
     """The combining marks folding keeps, as the contents of two character classes: those of
-    UNSPACED_CHARS's scripts (Thai's...), and the others. Made once in a process that meets a
-    text of such scripts (about 18 ms: every code point of the first two planes is looked at)."""
+    UNSPACED_CHARS's scripts (Thai's...), and the others. Read from marks.py's table for this
+    Python's Unicode, else found (see found_kept_marks), once in a process that meets a text of
+    such scripts."""
+    listed = KEPT_MARKS.get(unicodedata.unidata_version)
+    if listed is not None:
+        return chars_of(listed[0]), chars_of(listed[1])
+    return found_kept_marks()
+
+
+def found_kept_marks() -> tuple[str, str]:
+    """_kept_marks, found from Unicode's tables: about 25 ms, for every code point of the first
+    two planes is looked at."""
     taken = set(_diacritic_chars())
     marks = [c for c in map(chr, range(0x0300, 0x20000))
              if unicodedata.category(c)[0] == "M" and c not in taken]
