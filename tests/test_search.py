@@ -719,20 +719,23 @@ def test_the_marks_folding_keeps_are_unicodes_whether_listed_or_found() -> None:
     import unicodedata
 
     from briefgen.search import text
-    from briefgen.search.marks import KEPT_MARKS, chars_of
+    from briefgen.search.marks import LISTED_VERSIONS, listed_kept_marks
 
     found = text.found_kept_marks()
     assert text._kept_marks.__wrapped__() == found
     assert all(found) and len(found[1]) > 1000  # Devanagari's, Bengali's... signs; Thai's in the first
-    listed = KEPT_MARKS.get(unicodedata.unidata_version)
+    listed = listed_kept_marks(unicodedata.unidata_version)
     if listed is not None:
-        assert (chars_of(listed[0]), chars_of(listed[1])) == found
+        assert listed == found
     taken = set(text._diacritic_chars())
-    for unspaced, other in KEPT_MARKS.values():
-        for ranges in (unspaced, other):
-            codes = [ord(char) for char in chars_of(ranges)]
-            assert codes == sorted(set(codes)) and not taken & set(chars_of(ranges))
-    assert len(KEPT_MARKS) >= 3  # the Unicode of Python 3.11, 3.12 and 3.13
+    for version in LISTED_VERSIONS:
+        marks = listed_kept_marks(version)
+        assert marks is not None
+        for chars in marks:
+            codes = [ord(char) for char in chars]
+            assert codes == sorted(set(codes)) and not taken & set(chars)
+    assert listed_kept_marks("13.0.0") is None
+    assert len(LISTED_VERSIONS) >= 3  # the Unicode of Python 3.11, 3.12 and 3.13
 
 
 # Briefings whose words only folding, markup or a long list of candidates make findable.

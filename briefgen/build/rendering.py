@@ -465,9 +465,8 @@ def _format_days(catalog: Catalog, site: Site, cache: BuildCache) -> None:
     catalog.keep(rows.load([CATALOG_ROW]).get(CATALOG_ROW))
     days = {briefing.date.toordinal() for briefing in site.briefings}
     days.update(briefing.updated.toordinal() for briefing in site.briefings if briefing.updated)
-    # Sources by id first: most are cited by several briefings.
-    sources = {source.id: source for briefing in site.briefings for source in briefing.sources}
-    days.update(source.published.toordinal() for source in sources.values() if source.published)
+    published = {source.published for briefing in site.briefings for source in briefing.sources}
+    days.update(day.toordinal() for day in published if day)
     times = (briefing.date for briefing in site.briefings if isinstance(briefing.doc.date, dt.datetime))
     if catalog.format_ahead(days, times):
         kept = catalog.kept()

@@ -18,7 +18,7 @@ from briefgen.content.scripts import (
     SPACELESS_UTF8_STARTS,
     outside,
 )
-from briefgen.search.marks import KEPT_MARKS, chars_of
+from briefgen.search.marks import listed_kept_marks
 
 # Letters and digits of any script; "_" is a word character to `re` but not to a reader.
 _WORD = re.compile(r"[^\W_]+")
@@ -74,10 +74,7 @@ def _kept_marks() -> tuple[str, str]:
     UNSPACED_CHARS's scripts (Thai's...), and the others. Read from marks.py's table for this
     Python's Unicode, else found (see found_kept_marks), once in a process that meets a text of
     such scripts."""
-    listed = KEPT_MARKS.get(unicodedata.unidata_version)
-    if listed is not None:
-        return chars_of(listed[0]), chars_of(listed[1])
-    return found_kept_marks()
+    return listed_kept_marks(unicodedata.unidata_version) or found_kept_marks()
 
 
 def found_kept_marks() -> tuple[str, str]:
