@@ -1359,6 +1359,67 @@ def test_postings_kept_in_rows_update_to_what_indexing_afresh_gives(
             fresh.doc_terms(i) for i in range(len(fresh.keys))]
 
 
+def test_postings_set_aside_in_batches_are_what_indexing_holds_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build that sets its postings aside a batch at a time (see spill.py) makes the same
+    shards, rows and head as one that holds them all, and an update from its rows is what
+    indexing afresh gives; so is a whole build, in two processes, with and without."""
+    from briefgen.build.options import BuildOptions
+    from briefgen.build.pipeline import build
+    from briefgen.search import indexing, postings, spill, state
+
+    files = {**FILES, **{f"content/briefings/2014/filler{n}.md":
+                         f"---\ntitle: Filler {n}\ndate: 2014-01-{n + 1:02d}\n---\n"
+                         "Words shared by fillers, and " + " ".join(f"w{n}x{k}" for k in range(30))
+                         for n in range(12)}}
+    site = make_site(tmp_path / "site", files, CONFIG)
+    model, whole_rows, whole = _indexed_into_rows(site)
+    assert not whole.spilled
+    spills: list[int] = []
+    real_spill = spill.SpilledShards.spill
+
+    def counted(self: spill.SpilledShards, lists: Any) -> None:
+        spills.append(sum(map(len, lists.values())))
+        real_spill(self, lists)
+
+    monkeypatch.setattr(spill.SpilledShards, "spill", counted)
+    monkeypatch.setattr(indexing, "SPILL_AT", 60)  # a few documents' postings
+    set_aside = indexing.build(model(), lambda doc: doc.body.html)
+    assert len(spills) > 5 and sum(spills) == sum(map(len, whole.lists.values()))
+    assert set_aside.spilled is not None and not set_aside.lists
+    rows = _Rows()
+    set_aside.save(rows)
+    assert set_aside.spilled is None  # every shard taken back, the file let go of
+    assert rows.rows.keys() == whole_rows.rows.keys()
+    for name, value in rows.rows.items():
+        if name == state.HEAD:  # kept as it is, its keys one string
+            assert [list(part) if isinstance(part, state.Keys) else part for part in value] == [
+                list(part) if isinstance(part, state.Keys) else part for part in whole_rows.rows[name]]
+        else:
+            assert state.unpack(value, name) == state.unpack(whole_rows.rows[name], name), name
+    assert [set_aside.shard_bytes(n) for n in range(set_aside.shards)] == [
+        whole.shard_bytes(n) for n in range(whole.shards)]
+
+    write_files(site, {"content/briefings/2014/filler5.md": "---\ntitle: Filler five\ndate: 2014-01-06\n"
+                       "---\nNew words: zeppelins over the fillers.\n"})
+    kept = postings.read_state(rows)
+    assert kept is not None
+    updated = indexing.build(model(), lambda doc: doc.body.html, kept)
+    monkeypatch.setattr(indexing, "SPILL_AT", spill.SPILL_AT)
+    fresh = indexing.build(model(), lambda doc: doc.body.html)
+    assert [updated.shard_bytes(n) for n in range(updated.shards)] == [
+        fresh.shard_bytes(n) for n in range(fresh.shards)]
+
+    # A whole build, whose workers index the documents, sets them aside as well.
+    spills.clear()
+    monkeypatch.setattr(indexing, "SPILL_AT", 60)
+    build(site, BuildOptions(jobs=2, use_cache=False, output=tmp_path / "set-aside"))
+    assert len(spills) > 5
+    monkeypatch.setattr(indexing, "SPILL_AT", spill.SPILL_AT)
+    build(site, BuildOptions(jobs=2, use_cache=False, output=tmp_path / "held"))
+    assert tree_bytes(tmp_path / "set-aside") == tree_bytes(tmp_path / "held")
+
+
 def test_a_damaged_row_met_half_way_through_an_update_saved_as_it_goes_means_indexing_afresh(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An update that saves the shards it changed as it goes (see indexing.build) and then meets

@@ -32,6 +32,7 @@ from briefgen.search.entries import (
     with_frequencies,
 )
 from briefgen.search.postings import Postings
+from briefgen.search.spill import SPILL_AT, SpilledShards
 from briefgen.search.state import (
     IndexState,
     Keys,
@@ -309,18 +310,34 @@ def _full(site: Site, html_of: HtmlOf, keys: Sequence[str], shards: int, rows: I
     # A new term's list made without a call in Python (most of a large site's terms are new once).
     collected: defaultdict[str, array[int]] = defaultdict(functools.partial(array, typecode))
     prefixes = PrefixTerms()
+    spilled: SpilledShards | None = None
+    gathered = 0  # postings in `collected`
     for doc_id in range(len(keys)):
         doc = next(given) if given is not None else index_document(site, doc_id, html_of, seen, prefixes)
         # Each posting appended to its term's list by map, not a loop in Python.
         for joined, weights in ((doc.terms, doc.weights), (doc.prefix_terms, doc.prefix_weights)):
             deque(map(array.append, map(collected.__getitem__, split_terms(joined)),
                       map((doc_id << 16).__or__, weights)), maxlen=0)
+        gathered += len(doc.weights) + len(doc.prefix_weights)
+        if gathered >= SPILL_AT:
+            spilled = spilled or SpilledShards(shards)
+            spilled.spill(collected)
+            collected.clear()
+            gathered = 0
         chunk.append(doc.kept)
         lengths.append(doc.length)
         if len(chunk) == state.CHUNK or doc_id == len(keys) - 1:
             # Packed as each row fills: as text, a site's documents' terms are its index's largest part.
             packed_terms[doc_id // state.CHUNK] = pack(chunk)
             chunk = []
+    if spilled is not None:
+        if collected:
+            spilled.spill(collected)
+        del collected
+        # Each shard's postings are joined as its row is made (see Postings.load_shards).
+        return Postings(shards, keys, lengths, [""] * shards, {}, {}, {}, {}, loaded=set(), rows=rows,
+                        packed_terms=packed_terms, frequent_least=least_frequent(len(keys)), frequent={},
+                        prefixes=prefixes, spilled=spilled)
     # Kept as they are, made a plain mapping: a copy was a second table of every term.
     collected.default_factory = None
     lists: dict[str, array[int]] = collected

@@ -23,11 +23,12 @@ from array import array
 from collections import deque
 from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from briefgen.search import encoding, state
 from briefgen.search.documents import DocTerms, PrefixTerms, packed_postings, split_terms
 from briefgen.search.entries import SingleEntries, encode_entries, encode_entry, is_presence_only, shard_json
+from briefgen.search.spill import SpilledShards
 from briefgen.search.state import (
     HEAD,
     IndexState,
@@ -89,6 +90,9 @@ class Postings:
     # in one document, and share few postings (at 10,000 briefings in Chinese, 157,326 such
     # terms have 10,051), so `entries` makes each such entry once and the terms share it.
     single_entries: SingleEntries = field(default_factory=SingleEntries, repr=False)
+    # A first build's postings set aside by batch (see indexing._full): its shards not loaded
+    # are read from there, and their terms' frequencies kept as they are.
+    spilled: SpilledShards | None = field(default=None, repr=False)
 
     def _chunks(self) -> range:
         """Every row of documents' terms."""
@@ -108,6 +112,9 @@ class Postings:
         missing = sorted(set(shards) - self.loaded)
         if not missing:
             return
+        if self.spilled is not None:
+            self._take_spilled(missing, self.spilled)
+            return
         # Read a batch at a time, each row let go of once unpacked: an update after a new
         # briefing at 50,000 reads 230 rows, all held at once 38 MB over their postings.
         for start in range(0, len(missing), state.ROWS_READ_AT_ONCE):
@@ -124,6 +131,20 @@ class Postings:
                 self.encoded.update(zip(terms, encoded, strict=True))
                 self.shard_terms[shard] = terms
                 self.loaded.add(shard)
+
+    def _take_spilled(self, shards: Iterable[int], spilled: SpilledShards) -> None:
+        least, frequent = self.frequent_least, self.frequent
+        for shard in shards:
+            found = spilled.take(shard)
+            self.lists.update(found)
+            self.shard_terms[shard] = list(found)
+            if frequent is not None:
+                frequent.update((term, len(entries)) for term, entries in found.items()
+                                if len(entries) >= least)
+            cast("set[int]", self.loaded).add(shard)
+        if len(cast("set[int]", self.loaded)) == self.shards:
+            spilled.close()
+            self.spilled = None
 
     def doc_terms(self, doc_id: int) -> dict[str, int]:
         """A document's terms, each with its packed posting."""
