@@ -117,8 +117,10 @@ class DamagedRow(Exception):
 # at 1,024 to a row that was two to four rows of 1,000-2,000 records each, 50 ms of a 0.5 s
 # edit at 10,000 briefings; at 128, 5-7 ms. A site of many small topics spreads a topic's
 # newest briefings over years: an edit there read 37 rows, and took 0.54 s at 32 to a row
-# against 0.65 s at 128 (10,000 briefings of 2,000 topics; no change on 40 topics).
-CHUNK = 32
+# against 0.65 s at 128 (10,000 briefings of 2,000 topics; no change on 40 topics); at 8, 0.303
+# s against 0.323 s at 32 (43 briefings read from 38 rows there: 28 ms of unpickling at 32), and
+# no less at 4.
+CHUNK = 8
 _LONGEST_ROW = 4  # times CHUNK
 BRIEFINGS = "snapshot/briefings"
 
