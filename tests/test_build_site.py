@@ -1589,7 +1589,7 @@ def _catalog(language: str = "en") -> Catalog:
 _TEXTS = {"date": (array("i"), ""), "day": (array("i"), ""), "month": (array("i"), ""),
           "time": (array("i"), "")}
 _FACTS = {"plural": {"one": "i = 1 and v = 0"}, "character_order": "left-to-right", "wall_clock": True,
-          "date_time": "{1}, {0}"}
+          "date_time": "{1}, {0}", "open_graph_locale": "en_US"}
 
 
 @pytest.mark.parametrize("kept", [
@@ -1606,6 +1606,7 @@ _FACTS = {"plural": {"one": "i = 1 and v = 0"}, "character_order": "left-to-righ
     ("{made}", _TEXTS, {**_FACTS, "character_order": 3}),
     ("{made}", _TEXTS, {key: value for key, value in _FACTS.items() if key != "wall_clock"}),
     ("{made}", _TEXTS, {key: value for key, value in _FACTS.items() if key != "date_time"}),
+    ("{made}", _TEXTS, {key: value for key, value in _FACTS.items() if key != "open_graph_locale"}),
 ])
 def test_dates_kept_in_another_shape_are_formatted_again(kept: object) -> None:
     """Whatever the cache's row of dates holds, a catalog takes it over only when it is what
@@ -1651,6 +1652,7 @@ def test_a_catalog_kept_gives_what_babel_gives_without_reading_its_data(language
     assert counts == [catalog.count(n, "source") for n in [*range(0, 120), 1000, 1001, 1_000_000]]
     assert again.direction == catalog.direction == ("rtl" if language == "ar" else "ltr")
     assert again.date_and_time("D", "T") == catalog.date_and_time("D", "T")
+    assert again.open_graph_locale == catalog.open_graph_locale
     assert "locale" not in again.__dict__, "Babel's data was read"
     if language == "ru":
         assert len({again.count(n, "source") for n in (1, 2, 5)}) == 3  # one, few, many

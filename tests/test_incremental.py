@@ -212,6 +212,34 @@ def test_an_edit_in_place_loads_neither_babels_dates_nor_pygments(tmp_path: Path
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_an_edit_of_a_briefings_text_reads_the_publishers_names_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot keeps the publishers' slugs and names apart from their articles (see
+    snapshot.PickledPublishers): an edit of a briefing's text reads the names alone; one that
+    makes a briefing cite fewer sources reads the articles. Each makes what a clean build makes."""
+    from briefgen.build import snapshot
+
+    site = corpus_site(tmp_path)
+    output = site / "output"
+    build(site, BuildOptions(output=output))
+    read: list[int] = []
+    real = snapshot.PickledPublishers.unpacked
+
+    def unpacked(self: snapshot.PickledPublishers) -> Any:
+        read.append(len(self.names))
+        return real(self)
+
+    monkeypatch.setattr(snapshot.PickledPublishers, "unpacked", unpacked)
+    edit_briefing(site)
+    result = build(site, BuildOptions(output=output))
+    assert result.in_place and result.rendered > 0 and not read
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    replace_in(site / "content/briefings/2020/b2.md", " More [@src-b, para. 2].", "")
+    result = build(site, BuildOptions(output=output))
+    assert result.in_place and read  # the two publishers, their articles read
+    assert tree(output) == clean_build(site, tmp_path / "clean-after")
+
+
 def _first_build_kept(site: Path, output: Path, jobs: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """A first build's manifest, and what its snapshot keeps of which files show each briefing."""
     shutil.rmtree(site / ".briefgen-cache", ignore_errors=True)

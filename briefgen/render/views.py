@@ -22,7 +22,16 @@ from briefgen.render.locators import compact
 from briefgen.search.text import fold
 from briefgen.site import urls
 from briefgen.site.kinds import page_count
-from briefgen.site.model import Briefing, Page, Publisher, Site, Topic, related_of, source_citers
+from briefgen.site.model import (
+    Briefing,
+    Page,
+    Publisher,
+    Site,
+    Topic,
+    publisher_names,
+    related_of,
+    source_citers,
+)
 from briefgen.site.urls import UrlScheme
 from briefgen.weburl import ascii_url
 
@@ -512,7 +521,7 @@ class Views:
     def cited_source(self, number: int, s: Source, cited: bool, backrefs: Sequence[str],
                      locators: Sequence[str]) -> CitedSource:
         if self._publisher_slugs is None:
-            self._publisher_slugs = frozenset(p.slug for p in self.site.publishers)
+            self._publisher_slugs = frozenset(slug for slug, _ in publisher_names(self.site.publishers))
         # Only publishers with cited articles have a page.
         slug = make_slug(s.publisher)
         publisher_url = self.href(urls.publisher(slug)) if slug in self._publisher_slugs else None

@@ -26,7 +26,7 @@ from briefgen.search.state import HeldRows, IndexState, Keys, StateError
 from briefgen.search.text import plain_text
 from briefgen.site import search_files as files
 from briefgen.site.kinds import SEARCH_DOC, SEARCH_FILTER, SEARCH_TERMS
-from briefgen.site.model import Site
+from briefgen.site.model import Site, publisher_names
 from briefgen.site.plan import PageSpec
 from briefgen.site.urls import output_file
 
@@ -175,7 +175,7 @@ class SearchIndex:
             "shards": self.shards,
             "version": digest.hexdigest(),
             "topics": [[slug, t.name] for slug, t in site.topic_names.items()],
-            "publishers": [[p.slug, p.name] for p in site.publishers],
+            "publishers": [[slug, name] for slug, name in publisher_names(site.publishers)],
             "years": sorted(site.years, reverse=True),
         })
 

@@ -103,6 +103,22 @@ class Publisher:
         return len({index for article in self.articles for index in article.cited_by})
 
 
+class KeptPublishers(Sequence[Publisher]):
+    """Publishers as a kept build holds them (see build/snapshot.py): each one's slug and name
+    at hand, its articles read when first asked for."""
+
+    __slots__ = ()
+    names: tuple[tuple[str, str], ...]  # each publisher's slug and name, in order
+
+
+def publisher_names(publishers: Sequence[Publisher]) -> tuple[tuple[str, str], ...]:
+    """Each publisher's slug and name, in order: what a page shows of publishers it does not
+    list the articles of (whether a source's publisher has a page, the search's filters)."""
+    if isinstance(publishers, KeptPublishers):
+        return publishers.names
+    return tuple((p.slug, p.name) for p in publishers)
+
+
 class BriefingRows(Sequence[Briefing]):
     """A site's briefings, read a row at a time when first asked for: an edit started
     from a kept build reads the rows of the pages it renders, not every briefing.
@@ -206,7 +222,7 @@ class Site:
     # The archive's tree, newest first: which months a year has, which days a month.
     months_of_year: Mapping[int, tuple[tuple[int, int], ...]]
     days_of_month: Mapping[tuple[int, int], tuple[tuple[int, int, int], ...]]
-    publishers: tuple[Publisher, ...]
+    publishers: Sequence[Publisher]  # a tuple, or KeptPublishers
     url_of_path: Mapping[str, str]  # site-relative file path -> site-relative URL
     # (source id, locator) -> the archived passage a locator points at (see site/verify.py).
     passages: Mapping[tuple[str, str], str] = field(default_factory=dict)
