@@ -1420,6 +1420,69 @@ def test_postings_set_aside_in_batches_are_what_indexing_holds_at_once(
     assert tree_bytes(tmp_path / "set-aside") == tree_bytes(tmp_path / "held")
 
 
+def test_a_preview_indexing_afresh_with_postings_set_aside_reuses_no_shard_it_cannot_tell_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live preview reuses the bytes of the term shards an update left alone (see
+    SearchIndex._keep_unchanged_shards). After a change large enough to index every document
+    afresh, with the postings set aside (spill.py), no shard's terms are known until it is taken
+    back: a shard that had none before and has some now is made again, not reused empty."""
+    from briefgen.build.loading import load
+    from briefgen.build.options import BuildOptions
+    from briefgen.search import indexing
+    from briefgen.search.index import SearchIndex
+
+    # Few words: some of the sixteen shards have none.
+    site = make_site(tmp_path, {f"content/briefings/2014/filler{n}.md":
+                                f"---\ntitle: F{n}\ndate: 2014-01-{n + 1:02d}\n---\nx.\n" for n in range(12)},
+                     CONFIG)
+
+    def html(doc: Any) -> str:
+        return str(doc.body.html)
+
+    before = SearchIndex(load(site, BuildOptions()).site, html)
+    kept = {shard: before.term_shard(shard) for shard in range(before.shards)}
+    # Every one gains words of its own: a change indexed afresh, with as many documents.
+    for n in range(12):
+        write_files(site, {f"content/briefings/2014/filler{n}.md":
+                           f"---\ntitle: F{n}\ndate: 2014-01-{n + 1:02d}\n---\nx, "
+                           + " ".join(f"q{n}x{k} zz{n}y{k}" for k in range(12)) + "\n"})
+    model = load(site, BuildOptions()).site
+    monkeypatch.setattr(indexing, "SPILL_AT", 40)
+    monkeypatch.setattr(indexing, "UPDATE_FLOOR", 1)  # every document changed: afresh
+    after = SearchIndex(model, html, before.postings, kept)
+    assert after.postings.spilled is not None  # indexed afresh, set aside
+    monkeypatch.undo()
+    fresh = SearchIndex(model, html)
+    made = [after.term_shard(shard) for shard in range(after.shards)]
+    assert made == [fresh.term_shard(shard) for shard in range(fresh.shards)]
+    # Shards with no terms before that have some now: what reusing them would have got wrong.
+    assert any(not before.postings.shard_terms.get(shard) and fresh.postings.shard_terms.get(shard)
+               for shard in range(fresh.shards))
+
+
+def test_an_update_of_postings_set_aside_and_never_saved_is_what_indexing_afresh_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a cache (or rows to save to), postings indexed afresh and set aside (spill.py) stay
+    set aside until asked for: an update from them (the live preview's next edit) reads every
+    shard back first, and gives what indexing afresh gives."""
+    from briefgen.build.loading import load
+    from briefgen.build.options import BuildOptions
+    from briefgen.search import indexing
+
+    site = make_site(tmp_path, FILES, CONFIG)
+    monkeypatch.setattr(indexing, "SPILL_AT", 40)
+    first = indexing.build(load(site, BuildOptions()).site, lambda doc: doc.body.html)
+    assert first.spilled is not None
+    write_files(site, {"content/briefings/2016/grain.md": GRAIN.replace("three vessels", "three zeppelins")})
+    model = load(site, BuildOptions()).site
+    updated = indexing.build(model, lambda doc: doc.body.html, first)
+    monkeypatch.undo()
+    fresh = indexing.build(model, lambda doc: doc.body.html)
+    assert list(updated.keys) == list(fresh.keys)
+    assert [updated.shard_bytes(n) for n in range(updated.shards)] == [
+        fresh.shard_bytes(n) for n in range(fresh.shards)]
+
+
 def test_a_damaged_row_met_half_way_through_an_update_saved_as_it_goes_means_indexing_afresh(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An update that saves the shards it changed as it goes (see indexing.build) and then meets

@@ -121,6 +121,10 @@ class SearchIndex:
         """
         if len(previous.keys) != len(self.postings.keys) or previous.shards != self.shards:
             return
+        if self.postings.spilled is not None:
+            # Indexed afresh and set aside (see spill.py): a shard's terms are known once it is
+            # taken back, and a shard none were known in is not one known to have none.
+            return
         now, before = self.postings.shard_terms, previous.shard_terms
         for shard, data in previous_shards.items():
             if now.get(shard) is before.get(shard):

@@ -66,6 +66,10 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
+    if previous is not None and previous.spilled is not None:
+        # Postings indexed afresh and set aside, never saved (a build without a cache, the live
+        # preview's): an update reads the shards it changes from the rows, and those are not.
+        previous.load_shards(range(previous.shards))
     changed: list[int] | None = None
     if only is not None and previous is not None and len(previous.keys) == count:
         now = {doc_id: document_key(site, doc_id) for doc_id in only}

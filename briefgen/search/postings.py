@@ -143,8 +143,9 @@ class Postings:
                                 if len(entries) >= least)
             cast("set[int]", self.loaded).add(shard)
         if len(cast("set[int]", self.loaded)) == self.shards:
+            # Every shard held now, as indexing afresh holds them without setting any aside.
             spilled.close()
-            self.spilled = None
+            self.spilled, self.loaded = None, None
 
     def doc_terms(self, doc_id: int) -> dict[str, int]:
         """A document's terms, each with its packed posting."""
