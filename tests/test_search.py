@@ -1410,11 +1410,20 @@ def test_postings_set_aside_in_batches_are_what_indexing_holds_at_once(
     assert [updated.shard_bytes(n) for n in range(updated.shards)] == [
         fresh.shard_bytes(n) for n in range(fresh.shards)]
 
-    # A whole build, whose workers index the documents, sets them aside as well.
+    # A whole build, whose workers index the documents, sets them aside as well: with a cache,
+    # in the cache's folder (the system's temporary folder may be kept in memory).
     spills.clear()
+    folders: list[Path | None] = []
+    real_init = spill.SpilledShards.__init__
+
+    def noted(self: spill.SpilledShards, shards: int, folder: Path | None = None) -> None:
+        folders.append(folder)
+        real_init(self, shards, folder)
+
+    monkeypatch.setattr(spill.SpilledShards, "__init__", noted)
     monkeypatch.setattr(indexing, "SPILL_AT", 60)
-    build(site, BuildOptions(jobs=2, use_cache=False, output=tmp_path / "set-aside"))
-    assert len(spills) > 5
+    build(site, BuildOptions(jobs=2, output=tmp_path / "set-aside"))
+    assert len(spills) > 5 and folders == [site / ".briefgen-cache"]
     monkeypatch.setattr(indexing, "SPILL_AT", spill.SPILL_AT)
     build(site, BuildOptions(jobs=2, use_cache=False, output=tmp_path / "held"))
     assert tree_bytes(tmp_path / "set-aside") == tree_bytes(tmp_path / "held")

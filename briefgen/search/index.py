@@ -98,12 +98,12 @@ class SearchIndex:
                  only: Collection[int] | None = None, seen: documents.WordsSeen | None = None,
                  given: Iterator[documents.IndexedDoc] | None = None, keys: list[str] | None = None,
                  previous_spare: bool = False, save_to: IndexState | None = None,
-                 known_order: dict[int, int] | None = None) -> None:
+                 known_order: dict[int, int] | None = None, spool: Path | None = None) -> None:
         self.site = site
         self.html_of = html_of
         self.documents = files.document_count(site)
         self.postings = indexing.build(site, html_of, previous, only, seen, given, keys, previous_spare,
-                                       save_to, known_order)
+                                       save_to, known_order, spool)
         self.shards = self.postings.shards
         self._shards: dict[int, bytes] = {}  # term shard bytes, by shard number
         self._meta: bytes | None = None
@@ -295,7 +295,7 @@ class SearchFiles:
             self._index = SearchIndex(self.site, self.html_of, self._previous, self._previous_shards,
                                       self._only, self._keep_sequence, given, keys, self._previous_spare,
                                       self._held if self._held is not None and self._held.writable else None,
-                                      order)
+                                      order, self._held.folder if self._held is not None else None)
             if self._wrote_earlier_output(self._index.postings):
                 self._earlier_ids.update(self._index.postings.moved_from)
             if self._output:

@@ -10,6 +10,7 @@ from array import array
 from bisect import bisect_left
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator, MutableMapping, Sequence
+from pathlib import Path
 from typing import cast
 
 from briefgen.search import encoding, state
@@ -50,7 +51,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
           only: Collection[int] | None = None, seen: WordsSeen | None = None,
           given: Iterator[IndexedDoc] | None = None, keys: Sequence[str] | None = None,
           previous_spare: bool = False, save_to: IndexState | None = None,
-          known_order: dict[int, int] | None = None) -> Postings:
+          known_order: dict[int, int] | None = None, spool: Path | None = None) -> Postings:
     """The postings of every document of the site, updated from `previous` when that is cheaper.
 
     `only` names the documents that may have changed, when the caller knows the others
@@ -63,6 +64,8 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     with `save_to` as well (the rows `save` will write to), it saves the shards it changes there
     as it goes, and holds their entries alone (see Postings.keep_only_encoded): `save` writes the rest.
     `known_order`, when given, is what kept_in_order(previous.keys, keys) gives, found already.
+    `spool`: the folder of a first build's temporary files (the build cache's, which a system may
+    not keep in memory as it may its temporary folder); the system's temporary folder if None.
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
@@ -104,7 +107,8 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
                 return _update(site, html_of, previous, keys, changed, gone, seen, previous_spare, save_to)
         except StateError:
             pass  # a damaged state: index everything
-    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen, given)
+    return _full(site, html_of, keys, shards, previous.rows if previous is not None else None, seen, given,
+                 spool)
 
 
 # Fewest documents an update may index again: past this (and an eighth of the site),
@@ -304,11 +308,12 @@ def _posting_type(documents: int) -> str:
 
 
 def _full(site: Site, html_of: HtmlOf, keys: Sequence[str], shards: int, rows: IndexState | None,
-          seen: WordsSeen | None, given: Iterator[IndexedDoc] | None = None) -> Postings:
+          seen: WordsSeen | None, given: Iterator[IndexedDoc] | None = None, spool: Path | None = None
+          ) -> Postings:
     chunk: list[DocTerms] = []
     # Held in a temporary file as they are made: every document's terms, packed, are about
     # a third of what indexing holds (30 MB at 50,000 briefings) until the rows are saved.
-    packed_terms: MutableMapping[int, bytes] = SpooledRows[int]()
+    packed_terms: MutableMapping[int, bytes] = SpooledRows[int](spool)
     lengths: list[int] = []
     typecode = _posting_type(len(keys))
     # A new term's list made without a call in Python (most of a large site's terms are new once).
@@ -324,7 +329,7 @@ def _full(site: Site, html_of: HtmlOf, keys: Sequence[str], shards: int, rows: I
                       map((doc_id << 16).__or__, weights)), maxlen=0)
         gathered += len(doc.weights) + len(doc.prefix_weights)
         if gathered >= SPILL_AT:
-            spilled = spilled or SpilledShards(shards)
+            spilled = spilled or SpilledShards(shards, spool)
             spilled.spill(collected)
             collected.clear()
             gathered = 0

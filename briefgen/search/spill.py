@@ -16,6 +16,7 @@ from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Mapping
+from pathlib import Path
 
 from briefgen.search.documents import split_terms
 from briefgen.search.state import SpooledRows
@@ -31,9 +32,10 @@ SPILL_AT = 8_000_000
 class SpilledShards:
     """Postings set aside by batch (see `spill`), taken back by shard (see `take`)."""
 
-    def __init__(self, shards: int) -> None:
+    def __init__(self, shards: int, folder: Path | None = None) -> None:
+        """`folder`: where the temporary file goes (the system's temporary folder if None)."""
         self.shards = shards
-        self._rows: SpooledRows[tuple[int, int]] = SpooledRows()
+        self._rows: SpooledRows[tuple[int, int]] = SpooledRows(folder)
         self._batches = 0
         # Shards by shard key (a term's first letters): many terms share one, and hashing
         # each term again in every batch would cost more than the setting aside.

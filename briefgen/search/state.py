@@ -84,6 +84,7 @@ class HeldRows:
 
     def __init__(self, under: IndexState, spool: Path | None = None) -> None:
         self.under = under
+        self.folder = spool  # where a build's temporary files go (see indexing.build)
         self.fresh = False
         self._held: SpooledRows[str] = SpooledRows(spool)
 
