@@ -55,6 +55,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from generate import SHAPES, generate  # noqa: E402
+from tree_memory import descendants  # noqa: E402
 
 TOOLS = ("briefgen", "pelican", "hugo")
 NAMES = {"briefgen": "briefgen", "pelican": "Pelican", "hugo": "Hugo"}
@@ -173,23 +174,7 @@ class TreeSampler(threading.Thread):
                 return
 
     def sample(self) -> None:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-        children: dict[int, list[int]] = {}
-        for pid in pids:
-            ppid = self._parent.get(pid)
-            if ppid is None:
-                try:
-                    with open(f"/proc/{pid}/stat", "rb") as f:
-                        ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                self._parent[pid] = ppid
-            children.setdefault(ppid, []).append(pid)
-        tree, stack = [], list(children.get(self.root, []))
-        while stack:
-            pid = stack.pop()
-            tree.append(pid)
-            stack.extend(children.get(pid, []))
+        tree = descendants(self.root, self._parent)
         total = largest = 0
         for pid in tree:
             try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -41,21 +42,37 @@ def _field(pid: int, name: str, file: str) -> int | None:
     return None
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as found:
-            return [int(child) for child in found.read().split()]
-    except OSError:
-        return []
-
-
-def sample(root: int) -> Sample:
-    """The memory of `root` and of every process below it, now."""
-    found: Sample = {}
-    waiting = [root]
+def descendants(root: int, parents: dict[int, int] | None = None) -> list[int]:
+    """Every process below `root`, found by each process's parent in /proc/PID/stat: a process
+    forked by any thread of another is found (its parent's `children` lists only the children of
+    the thread it names). `parents`, when given, keeps the parents read, for the next call."""
+    parents = {} if parents is None else parents
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        parent = parents.get(pid)
+        if parent is None:
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as found:
+                    parent = int(found.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):  # ended meanwhile
+                continue
+            parents[pid] = parent
+        children.setdefault(parent, []).append(pid)
+    below, waiting = [], list(children.get(root, []))
     while waiting:
         pid = waiting.pop()
-        waiting += _children(pid)
+        below.append(pid)
+        waiting += children.get(pid, [])
+    return below
+
+
+def sample(root: int, parents: dict[int, int] | None = None) -> Sample:
+    """The memory of `root` and of every process below it, now."""
+    found: Sample = {}
+    for pid in (root, *descendants(root, parents)):
         rss = _field(pid, "VmRSS:", "status")
         if rss:
             found[pid] = (rss, _field(pid, "Pss:", "smaps_rollup") or 0)
@@ -78,8 +95,9 @@ def main() -> None:
     started = time.perf_counter()
     process = subprocess.Popen(command)
     timeline: list[tuple[float, Sample]] = []
+    parents: dict[int, int] = {}
     while process.poll() is None:
-        timeline.append((time.perf_counter() - started, sample(process.pid)))
+        timeline.append((time.perf_counter() - started, sample(process.pid, parents)))
         time.sleep(args.every)
     took = time.perf_counter() - started
     root = process.pid

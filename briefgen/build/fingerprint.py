@@ -38,7 +38,7 @@ from briefgen.content.topics import description_digests
 from briefgen.render.themes import Asset, Theme, template_folders
 from briefgen.render.views import reading_minutes
 from briefgen.site.kinds import KINDS, STATIC, PageKind, Shows
-from briefgen.site.model import Briefing, Site, publisher_names
+from briefgen.site.model import Briefing, Site, publisher_slugs
 from briefgen.site.plan import PageSpec, plan_context
 
 IndexDigest = Callable[[PageSpec], str]
@@ -659,8 +659,7 @@ class Fingerprints:
     def _publisher_pages(self, sources: Iterable[Source]) -> str:
         """For each source, whether its publisher has a page ("1") or not ("0")."""
         if self._publisher_slugs is None or self._publisher_slugs[0] is not self.site:
-            slugs = frozenset(slug for slug, _ in publisher_names(self.site.publishers))
-            self._publisher_slugs = (self.site, slugs)
+            self._publisher_slugs = (self.site, publisher_slugs(self.site.publishers))
         slugs = self._publisher_slugs[1]
         return "".join("1" if make_slug(source.publisher) in slugs else "0" for source in sources)
 

@@ -313,14 +313,20 @@ class PickledMapping(_MadeWhenRead):
     def unpacked(self) -> Mapping[Any, Any]:
         """The mapping, unpickled now if it was not yet (its bytes are let go of then)."""
         if self._mapping is None:
-            try:
-                found = pickle.loads(self._data)
-            except Exception as exc:
-                raise DamagedRow(HEAD) from exc
-            if not isinstance(found, Mapping):
-                raise DamagedRow(HEAD)
-            self._mapping, self._data = found, b""
+            self._mapping, self._data = _head_part(self._data, lambda found: isinstance(found, Mapping)), b""
         return self._mapping
+
+
+def _head_part(data: bytes, is_whole: Callable[[Any], bool]) -> Any:
+    """A part of the head pickled on its own, unpickled; DamagedRow if it cannot be, or if it is
+    not what `is_whole` takes."""
+    try:
+        found = pickle.loads(data)
+    except Exception as exc:
+        raise DamagedRow(HEAD) from exc
+    if not is_whole(found):
+        raise DamagedRow(HEAD)
+    return found
 
 
 class PickledPublishers(KeptPublishers):
@@ -354,15 +360,12 @@ class PickledPublishers(KeptPublishers):
     def unpacked(self) -> tuple[Publisher, ...]:
         """The publishers, unpickled now if they were not yet (their bytes are let go of then)."""
         if self._publishers is None:
-            try:
-                found = pickle.loads(self._data)
-            except Exception as exc:
-                raise DamagedRow(HEAD) from exc
-            if not (isinstance(found, tuple) and all(isinstance(p, Publisher) for p in found)
-                    and publisher_names(found) == self.names):
-                raise DamagedRow(HEAD)
-            self._publishers, self._data = found, b""
+            self._publishers, self._data = _head_part(self._data, self._is_whole), b""
         return self._publishers
+
+    def _is_whole(self, found: Any) -> bool:
+        return (isinstance(found, tuple) and all(isinstance(p, Publisher) for p in found)
+                and publisher_names(found) == self.names)
 
     @overload
     def __getitem__(self, index: int) -> Publisher: ...

@@ -28,7 +28,7 @@ from briefgen.site.model import (
     Publisher,
     Site,
     Topic,
-    publisher_names,
+    publisher_slugs,
     related_of,
     source_citers,
 )
@@ -521,7 +521,7 @@ class Views:
     def cited_source(self, number: int, s: Source, cited: bool, backrefs: Sequence[str],
                      locators: Sequence[str]) -> CitedSource:
         if self._publisher_slugs is None:
-            self._publisher_slugs = frozenset(slug for slug, _ in publisher_names(self.site.publishers))
+            self._publisher_slugs = publisher_slugs(self.site.publishers)
         # Only publishers with cited articles have a page.
         slug = make_slug(s.publisher)
         publisher_url = self.href(urls.publisher(slug)) if slug in self._publisher_slugs else None

@@ -64,8 +64,9 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
     with `save_to` as well (the rows `save` will write to), it saves the shards it changes there
     as it goes, and holds their entries alone (see Postings.keep_only_encoded): `save` writes the rest.
     `known_order`, when given, is what kept_in_order(previous.keys, keys) gives, found already.
-    `spool`: the folder of a first build's temporary files (the build cache's, which a system may
-    not keep in memory as it may its temporary folder); the system's temporary folder if None.
+    `spool`: the folder of the temporary files of a first build or a moving update (the build
+    cache's, which a system may not keep in memory as it may its temporary folder); the system's
+    temporary folder if None.
     """
     count = files.document_count(site)
     shards = files.shard_count(count)
@@ -102,7 +103,7 @@ def build(site: Site, html_of: HtmlOf, previous: Postings | None = None,
                     runs = _runs(kept)
                     if len(runs) <= _MOST_RUNS and any(shift for _, _, shift in runs):
                         return _moved(site, html_of, previous, keys, kept, runs, seen, previous_spare,
-                                      save_to)
+                                      save_to, spool)
             if len(changed) + len(gone) <= _worth_updating(count):
                 return _update(site, html_of, previous, keys, changed, gone, seen, previous_spare, save_to)
         except StateError:
@@ -153,7 +154,7 @@ def _runs(kept: dict[int, int]) -> list[tuple[int, int, int]]:
 
 def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str], kept: dict[int, int],
            runs: list[tuple[int, int, int]], seen: WordsSeen | None, spare: bool = False,
-           save_to: IndexState | None = None) -> Postings:
+           save_to: IndexState | None = None, spool: Path | None = None) -> Postings:
     """The postings after documents were added or taken out among the others: the kept
     documents' postings move to their new ids (in order, so each list stays sorted), and only
     the documents not kept are indexed. The rows of documents' terms from the first moved id on,
@@ -267,7 +268,7 @@ def _moved(site: Site, html_of: HtmlOf, previous: Postings, keys: Sequence[str],
     first_moved = min([new for new, old in kept.items() if new != old] + list(indexed) + [len(keys)])
     # In a temporary file, as a first build keeps them (see _full): a briefing added among
     # 10,000 in Chinese in 2016 made most rows again, 14 MB held until the rows were saved.
-    packed_terms: MutableMapping[int, bytes] = SpooledRows[int]()
+    packed_terms: MutableMapping[int, bytes] = SpooledRows[int](spool)
     for chunk in range((len(keys) + state.CHUNK - 1) // state.CHUNK):
         ids = range(chunk * state.CHUNK, min((chunk + 1) * state.CHUNK, len(keys)))
         row = None

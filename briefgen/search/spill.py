@@ -20,7 +20,7 @@ from pathlib import Path
 
 from briefgen.search.documents import split_terms
 from briefgen.search.state import SpooledRows
-from briefgen.search.text import fnv1a, shard_key
+from briefgen.search.text import shard_key, shard_of_key
 
 # Postings gathered before a batch is set aside: 32 MB at 4 bytes each. Setting aside costs
 # a first build about 0.4 s a batch when its vocabulary is large (200,000 terms, in Chinese);
@@ -39,7 +39,7 @@ class SpilledShards:
         self._batches = 0
         # Shards by shard key (a term's first letters): many terms share one, and hashing
         # each term again in every batch would cost more than the setting aside.
-        self._shard_of_key: dict[str, int] = {}
+        self._shard_at_key: dict[str, int] = {}
 
     def spill(self, lists: Mapping[str, array[int]]) -> None:
         """Set aside a batch's postings, by term; their ids follow every earlier batch's."""
@@ -47,10 +47,10 @@ class SpilledShards:
         # briefings in Chinese has 200,000 terms or more.
         terms = list(lists)
         keys = list(map(shard_key, terms))
-        shard_of_key, shards = self._shard_of_key, self.shards
-        for key in set(keys).difference(shard_of_key):
-            shard_of_key[key] = fnv1a(key) % shards
-        shard_at = list(map(shard_of_key.__getitem__, keys))
+        shard_at_key, shards = self._shard_at_key, self.shards
+        for key in set(keys).difference(shard_at_key):
+            shard_at_key[key] = shard_of_key(key, shards)
+        shard_at = list(map(shard_at_key.__getitem__, keys))
         order = sorted(range(len(terms)), key=shard_at.__getitem__)  # stable: terms as met
         terms = list(map(terms.__getitem__, order))
         shard_at = list(map(shard_at.__getitem__, order))

@@ -301,4 +301,9 @@ def fnv1a(text: str) -> int:
 
 def shard_of(term: str, shards: int) -> int:
     """The term shard holding a term: the hash of its key, modulo the count."""
-    return fnv1a(shard_key(term)) % shards
+    return fnv1a(shard_key(term)) % shards  # shard_of_key's, written out: a first build's every term
+
+
+def shard_of_key(key: str, shards: int) -> int:
+    """The term shard holding the terms of a shard key (see shard_key)."""
+    return fnv1a(key) % shards

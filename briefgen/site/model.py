@@ -119,6 +119,11 @@ def publisher_names(publishers: Sequence[Publisher]) -> tuple[tuple[str, str], .
     return tuple((p.slug, p.name) for p in publishers)
 
 
+def publisher_slugs(publishers: Sequence[Publisher]) -> frozenset[str]:
+    """The publishers' slugs: each has a page, since a publisher is listed for its cited articles."""
+    return frozenset(slug for slug, _ in publisher_names(publishers))
+
+
 class BriefingRows(Sequence[Briefing]):
     """A site's briefings, read a row at a time when first asked for: an edit started
     from a kept build reads the rows of the pages it renders, not every briefing.
