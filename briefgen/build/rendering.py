@@ -31,7 +31,15 @@ from briefgen.i18n.catalog import Catalog
 from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.search.documents import IndexedDoc
 from briefgen.search.index import SearchFiles
-from briefgen.site.kinds import BRIEFING, SEARCH_DOC, SEARCH_INDEX_KINDS, PageKind
+from briefgen.site.kinds import (
+    BRIEFING,
+    PUBLISHER,
+    SEARCH_DOC,
+    SEARCH_INDEX_KINDS,
+    SITEMAP,
+    SITEMAP_PART,
+    PageKind,
+)
 from briefgen.site.model import Site
 from briefgen.site.plan import PageSpec, PlanFiles
 from briefgen.site.search_files import document_count
@@ -295,6 +303,9 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
 
 
 _WORKERS_FROM = 50  # files to render: below, forking the workers costs more than they save
+# The kinds of a large site's largest files: a publisher's page names every briefing that cites
+# it (3-4 MB each at 50,000 briefings), a sitemap part up to 50,000 pages.
+_LARGEST = frozenset({PUBLISHER, SITEMAP, SITEMAP_PART})
 
 
 def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: WorkerPool,
@@ -312,24 +323,35 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
 
     plan = loaded.plan
     deferred = [spec for spec in plan if spec.kind in SEARCH_INDEX_KINDS]
-    others = [spec for spec in plan if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC]
     sink.expect(len(plan), len(plan))
-    if progress:
-        progress(f"rendering {len(doc_specs) + len(others)} changed files, keeping 0"
-                 + (f"; the search index's {len(deferred)} files as it is built" if deferred else ""))
-    jobs = [(spec, "") for spec in itertools.chain(doc_specs, others)]
     # Each file's place in the plan, in the order rendered: the manifest's entries are by place.
-    doc_places = sorted((place for place, spec in enumerate(plan) if spec.kind is SEARCH_DOC),
-                        key=lambda place: plan[place].args[0])
+    doc_places = array("l", sorted((place for place, spec in enumerate(plan) if spec.kind is SEARCH_DOC),
+                                   key=lambda place: plan[place].args[0]))
     deferred_places = [place for place, spec in enumerate(plan) if spec.kind in SEARCH_INDEX_KINDS]
-    other_places = array("l", (place for place, spec in enumerate(plan)
-                               if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC))
+    # The largest files first, after the documents' (which the index waits for): the plan puts
+    # them last, where both workers made them at once, each holding a few megabytes of a page
+    # as it was joined, at the build's largest (at 50,000 briefings, 15-20 MB more in each).
+    others = [place for place, spec in enumerate(plan)
+              if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC]
+    other_places = array("l", (place for place in others if plan[place].kind in _LARGEST))
+    other_places.extend(place for place in others if plan[place].kind not in _LARGEST)
+    del others
     if len(doc_places) != len(doc_specs):
         raise RuntimeError("the search documents to render are not the plan's")
+    if progress:
+        index_files = (f"; the search index's {len(deferred_places)} files as it is built"
+                       if deferred_places else "")
+        progress(f"rendering {len(doc_places) + len(other_places)} changed files, keeping 0{index_files}")
+    # The workers are given places in the plan they inherit, not its specs: a job as a (spec,
+    # digest) tuple was 9 MB at 50,000 briefings, in this process and in each worker forked.
+    jobs = array("l", doc_places)
+    jobs.extend(other_places)
     manifest = PlannedManifest(PlanFiles(plan))
     taken = _Taken(manifest, False, sink)
+    release_freed_memory()  # what planning let go of, which each worker forked would count too
     with (renderer.search.holding_state(spool),
-          pool.started(_render_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs))) as batches):
+          pool.started(_render_place_in_worker, jobs, _render_setup, (renderer, sink, bool(doc_specs)))
+          as batches):
         del jobs
         results = (r for batch in batches for r in batch)
         if doc_specs:
@@ -352,6 +374,9 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         del found
         for place in deferred_places:
             manifest.set_fingerprint(place, fingerprints.of(plan[place]))
+        # What finding them let go of (at 50,000 briefings about 20 MB), held to the end otherwise,
+        # while the workers, at their largest, finish.
+        release_freed_memory()
         taken.take(results, by_worker=True, places=other_places)
     return taken.outcome(len(plan), renderer, fingerprints, frozenset())
 
@@ -550,6 +575,11 @@ def _render_in_worker(context: tuple[Renderer, Sink, bool], job: tuple[PageSpec,
     if index and spec.kind is SEARCH_DOC:
         return _render_indexed(renderer, sink, spec, previous_digest)
     return render_one(renderer, sink, spec, previous_digest)
+
+
+def _render_place_in_worker(context: tuple[Renderer, Sink, bool], place: int) -> Rendered:
+    """_render_in_worker for a file of the plan the worker inherited, new to the output."""
+    return _render_in_worker(context, (context[0].plan[place], ""))
 
 
 def _render_indexed(renderer: Renderer, sink: Sink, spec: PageSpec, previous_digest: str) -> Rendered:
