@@ -803,6 +803,35 @@ def test_a_build_rendering_few_of_its_pages_keeps_no_briefing_summaries(tmp_path
     assert tree(output) == clean_build(site, tmp_path / "clean")
 
 
+def test_held_summaries_let_go_of_the_least_lately_shown_past_their_limit(tmp_path: Path) -> None:
+    site = corpus_site(tmp_path, count=6)
+    built = build(site, BuildOptions(output=tmp_path / "out", jobs=1))
+    assert built.model is not None
+    views = built.model[1].renderer.views
+    views._summaries.clear()  # those the build kept, in the order it made them
+    made = {index: views.summary(index) for index in range(6)}
+    views.hold_summaries(3)
+    assert list(views._summaries) == [3, 4, 5]  # the latest made
+    assert views.summary(3) is made[3]  # kept: shown again, it is now the latest shown
+    views.summary(0)  # made again: 4, the least lately shown, is let go
+    assert list(views._summaries) == [5, 3, 0]
+    assert views.summary(4) == made[4] and list(views._summaries) == [3, 0, 4]
+
+
+def test_workers_holding_few_summaries_render_a_clean_builds_bytes(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker keeps at most a few summaries (here 2 of 40 briefings): the lists, topic
+    and day pages made from summaries made again are the same bytes."""
+    from briefgen.build import rendering
+
+    site = corpus_site(tmp_path, count=40)
+    monkeypatch.setattr(rendering, "_SUMMARIES_HELD", 2)
+    built = build(site, BuildOptions(output=tmp_path / "out", jobs=2, use_cache=False))
+    assert built.rendered == built.pages
+    monkeypatch.undo()
+    assert tree(tmp_path / "out") == clean_build(site, tmp_path / "clean", jobs=1)
+
+
 def test_a_touched_file_is_read_once_then_known_by_its_new_stat(tmp_path: Path) -> None:
     from briefgen.build.cache import BuildCache
     from briefgen.build.store import file_stat

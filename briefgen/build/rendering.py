@@ -565,7 +565,14 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+# Summaries a worker keeps (see Views.hold_summaries). Rendering every page of 10,000 `long`
+# briefings, a worker was asked for 44,000-58,000 summaries: 67-73% were among the last 8,000 it
+# was asked for, 78% among all it had made.
+_SUMMARIES_HELD = 8192
+
+
 def _render_setup(renderer: Renderer, sink: Sink, index: bool) -> tuple[Renderer, Sink, bool]:
+    renderer.views.hold_summaries(_SUMMARIES_HELD)  # this worker's copy
     return renderer, sink.in_worker(), index
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -304,6 +305,9 @@ class Views:
     # few pages of a large site (a briefing added: every home page, each summary once), it
     # is not: at 50,000 briefings the kept summaries were 20 MB of the rendering process.
     keep_summaries: bool = True
+    # With hold_summaries: the summaries kept, the least lately shown first, and how many at most.
+    _recent: OrderedDict[int, BriefingSummary] | None = None
+    _recent_limit: int = 0
     _topic_refs: dict[str, TopicRef] = field(default_factory=dict)
     # Shared by the summaries: a worker makes one of every briefing of a large site.
     _topic_tuples: dict[tuple[str, ...], tuple[TopicRef, ...]] = field(default_factory=dict)
@@ -358,9 +362,23 @@ class Views:
                 return url
         return self.scheme.absolute(quote(url.lstrip("/"), safe="/%:@!$&'()*+,;=~"))
 
+    def hold_summaries(self, limit: int) -> None:
+        """Keep at most `limit` summaries, the least lately shown let go of first. A worker
+        rendering every page of a large site shows each briefing's about four times, mostly
+        close together; kept, every one was about 20 MB of each worker at 50,000 briefings."""
+        self._recent = OrderedDict(self._summaries)
+        while len(self._recent) > limit:
+            self._recent.popitem(last=False)
+        self._recent_limit = limit
+        self._summaries = self._recent
+
     def summary(self, index: int) -> BriefingSummary:
-        cached = self._summaries.get(index)
-        if cached is None:
+        held = self._summaries
+        cached = held.get(index)
+        if cached is not None:
+            if self._recent is not None:
+                self._recent.move_to_end(index)
+        else:
             b = self.site.briefings[index]
             cached = BriefingSummary(
                 title=b.title, url=self.href(b.url), date=b.date, date_iso=date_iso(b.date),
@@ -372,7 +390,9 @@ class Views:
                 language=(language := self._language_of(b)), direction=language and direction_of(language),
             )
             if self.keep_summaries:
-                self._summaries[index] = cached
+                held[index] = cached
+                if self._recent is not None and len(held) > self._recent_limit:
+                    self._recent.popitem(last=False)
         return cached
 
     def reference(self, index: int) -> BriefingRef:
