@@ -322,20 +322,25 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
     from briefgen.build.heap import release_freed_memory
 
     plan = loaded.plan
-    deferred = [spec for spec in plan if spec.kind in SEARCH_INDEX_KINDS]
     sink.expect(len(plan), len(plan))
-    # Each file's place in the plan, in the order rendered: the manifest's entries are by place.
-    doc_places = array("l", sorted((place for place, spec in enumerate(plan) if spec.kind is SEARCH_DOC),
-                                   key=lambda place: plan[place].args[0]))
-    deferred_places = [place for place, spec in enumerate(plan) if spec.kind in SEARCH_INDEX_KINDS]
-    # The largest files first, after the documents' (which the index waits for): the plan puts
-    # them last, where both workers made them at once, each holding a few megabytes of a page
-    # as it was joined, at the build's largest (at 50,000 briefings, 15-20 MB more in each).
-    others = [place for place, spec in enumerate(plan)
-              if spec.kind not in SEARCH_INDEX_KINDS and spec.kind is not SEARCH_DOC]
-    other_places = array("l", (place for place in others if plan[place].kind in _LARGEST))
-    other_places.extend(place for place in others if plan[place].kind not in _LARGEST)
-    del others
+    # Each file's place in the plan, by what is done with it, in one pass over the plan: the
+    # manifest's entries are by place. The largest files are rendered first after the documents'
+    # (which the index waits for): the plan puts them last, where both workers made them at once,
+    # each holding a few megabytes of a page as it was joined, at the build's largest (at 50,000
+    # briefings, 15-20 MB more in each).
+    docs, deferred_places, largest, rest = array("l"), array("l"), array("l"), array("l")
+    for place, spec in enumerate(plan):
+        kind = spec.kind
+        if kind is SEARCH_DOC:
+            docs.append(place)
+        elif kind in SEARCH_INDEX_KINDS:
+            deferred_places.append(place)
+        else:
+            (largest if kind in _LARGEST else rest).append(place)
+    # In the documents' order, as doc_specs.
+    doc_places = array("l", sorted(docs, key=lambda place: plan[place].args[0]))
+    other_places = largest + rest
+    del docs, largest, rest
     if len(doc_places) != len(doc_specs):
         raise RuntimeError("the search documents to render are not the plan's")
     if progress:
@@ -362,8 +367,8 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
             # let go of once its file is written, and the fingerprints then take their place (at
             # 50,000 briefings the entries were 30-40 MB, held while every fingerprint was found).
             # Their fingerprints, digests of their bytes that the index keeps, are found below.
-            taken.take(_rendered_here(renderer, sink, [(spec, "") for spec in deferred]), by_worker=False,
-                       places=deferred_places)
+            taken.take(_rendered_here(renderer, sink, [(plan[place], "") for place in deferred_places]),
+                       by_worker=False, places=deferred_places)
             release_freed_memory()  # the postings, packed and written
         # The workers are forked: this process alone finds the fingerprints.
         fingerprints = read_fingerprints()
