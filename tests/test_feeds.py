@@ -103,6 +103,23 @@ def test_atom_feed_equals_element_tree_serialisation(info: feeds.FeedInfo,
     fromstring(made)  # well-formed whatever the text
 
 
+@SETTINGS
+@given(info=st.builds(feeds.FeedInfo, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT),
+       items=st.lists(entries(), max_size=3))
+def test_the_entries_of_a_feed_are_read_back_as_they_were_made(info: feeds.FeedInfo,
+                                                               items: list[feeds.FeedEntry]) -> None:
+    """What an edit in place keeps of a feed the last build wrote (edits._keep_entries): its
+    entries read back from its bytes are those it was made of, whatever their text holds."""
+    made = [feeds.atom_entry(entry) for entry in items]
+    document = feeds.atom_feed(info, made)
+    assert feeds.entries_of(document) == made
+    assert feeds.entries_of(feeds.atom_feed(info, feeds.entries_of(document) or [])) is not None
+    assert feeds.entries_of(document[:-2]) is None  # not a whole feed
+    if made:
+        # An entry whose date of update is not one atom_entry writes.
+        assert feeds.entries_of(document.replace(b"<updated>", b"<updated>x", 2)) is None
+
+
 def test_every_address_in_an_entrys_content_is_absolute() -> None:
     page = "https://example.org/sub/2020/01/01/a/"
     html = ('<p><a href="#s">in page</a> <a href="/about/">site</a> <a href="map/">near</a> '

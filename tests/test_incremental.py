@@ -240,6 +240,40 @@ def test_an_edit_of_a_briefings_text_reads_the_publishers_names_alone(
     assert tree(output) == clean_build(site, tmp_path / "clean-after")
 
 
+def test_an_edit_in_place_makes_the_edited_briefings_feed_entry_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site's feed and the feed of an edited briefing's topic carry other briefings too: an
+    edit in place takes their entries from the feeds as the last build wrote them, and makes the
+    edited briefing's alone. A feed changed by hand since is not read: its entries are made again.
+    Either way the output is a clean build's."""
+    from briefgen.render import feeds
+
+    site = corpus_site(tmp_path)
+    output = tmp_path / "out"
+    build(site, BuildOptions(output=output))
+    made: list[str] = []
+    real = feeds.atom_entry
+
+    def atom_entry(entry: feeds.FeedEntry) -> feeds.AtomEntry:
+        made.append(entry.view.title)
+        return real(entry)
+
+    monkeypatch.setattr(feeds, "atom_entry", atom_entry)
+    edit_briefing(site)  # b2, of topic Alpha, which all six briefings are of
+    result = build(site, BuildOptions(output=output))
+    assert result.in_place and made == ["Briefing 2"]
+    assert tree(output) == clean_build(site, tmp_path / "clean")
+    # An entry of another briefing changed in the topic's feed, where the site's feed has it as written.
+    feed = output / "topics/alpha/feed.xml"
+    assert b"<title>Briefing 4</title>" in feed.read_bytes()
+    feed.write_bytes(feed.read_bytes().replace(b"<title>Briefing 4</title>", b"<title>Briefing four</title>"))
+    made.clear()
+    replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
+    result = build(site, BuildOptions(output=output))
+    assert result.in_place and "Briefing 2" in made
+    assert tree(output) == clean_build(site, tmp_path / "clean2")
+
+
 def _first_build_kept(site: Path, output: Path, jobs: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """A first build's manifest, and what its snapshot keeps of which files show each briefing."""
     shutil.rmtree(site / ".briefgen-cache", ignore_errors=True)

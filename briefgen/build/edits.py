@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -44,9 +44,11 @@ from briefgen.content.archive import Archive, parse_archive
 from briefgen.content.markup import Converter
 from briefgen.content.records import Source, parse_briefing
 from briefgen.content.registries import parse_any_registry
+from briefgen.render import feeds
 from briefgen.render.renderer import Renderer
 from briefgen.site.kinds import (
     BRIEFING,
+    FEED,
     PUBLISHER,
     SEARCH_DOC,
     SEARCH_FILTER,
@@ -54,6 +56,7 @@ from briefgen.site.kinds import (
     SITEMAP,
     SITEMAP_PART,
     SOURCES,
+    TOPIC_FEED,
 )
 from briefgen.site.model import (
     Briefing,
@@ -122,10 +125,12 @@ def index_of(loaded: Loaded) -> dict[str, int]:
 
 
 def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Converter,
-                   manifest: Mapping[str, tuple[str, str]], sink: Sink) -> Edited | None:
+                   manifest: Mapping[str, tuple[str, str]], sink: Sink,
+                   earlier_file: Callable[[str], bytes | None] | None = None) -> Edited | None:
     """The build after these content files changed or were added (site-relative path -> the
     file, read): briefings, or else archives and registries; its changed files written to
-    `sink`; None when the change needs a full build."""
+    `sink`; None when the change needs a full build. `earlier_file`, when given, reads a file
+    as the baseline's build wrote it (None if changed since): its Atom feeds' entries are kept."""
     loaded = base.loaded
     site = loaded.site
     if any(problem.path in files for problem in loaded.warnings):
@@ -196,6 +201,8 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         fingerprint = fingerprints.of(spec)
         if old is not None and old[0] == fingerprint:
             continue
+        if spec.kind in _ATOM_FEEDS and earlier_file and old and old[0] == was.of(spec):
+            _keep_entries(was, fingerprints, renderer, spec, earlier_file(spec.output_file))
         result = render_one(renderer, sink, spec, old[1] if old else "")
         if result.problem is not None:
             return None  # the full build reports it
@@ -205,6 +212,23 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     after_edit = Baseline(replace(loaded, site=new_site), renderer, fingerprints, base.index_of)
     cited = (recited.publishers, recited.related, recited.readers) if recited is not None else ({}, {}, {})
     return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added, *cited)
+
+
+_ATOM_FEEDS = (FEED, TOPIC_FEED)
+
+
+def _keep_entries(was: Fingerprints, now: Fingerprints, renderer: Renderer, spec: PageSpec,
+                  earlier: bytes | None) -> None:
+    """Hand `renderer` the entries of an Atom feed as the baseline's build wrote it (`earlier`)
+    of the briefings whose pages show what they showed then: the feed of an edited briefing's
+    topic carries nineteen others, which it would otherwise read from the snapshot and render
+    again. The caller knows that build wrote the feed from the baseline's model."""
+    entries = feeds.entries_of(earlier) if earlier is not None else None
+    carried = spec.kind.shows(was.context, spec.args).full
+    if entries is None or len(entries) != len(carried):
+        return
+    renderer.keep_atom_entries({index: entry for index, entry in zip(carried, entries, strict=True)
+                                if was.full(index) == now.full(index)})
 
 
 def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile], converter: Converter

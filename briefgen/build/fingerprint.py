@@ -134,11 +134,13 @@ _DIGEST_WIDTH = len(_NOTHING)  # hex characters of a _text_digest
 
 class KeptDigests:
     """A digest of each briefing, by index, as a full build found them (what a list shows of it,
-    see Fingerprints.listing; how a list of citations names it, see Fingerprints.reference): in
-    one string, with the briefings whose records have changed since. An edit of what lists show
-    of a briefing re-fingerprints the files that list it, such as its publishers' pages, which
-    name every briefing citing them: hundreds of others, whose records an edit would otherwise
-    read from the snapshot to find their digests again."""
+    see Fingerprints.listing; how a list of citations names it, see Fingerprints.reference; what
+    its own page and feed entries show, see Fingerprints.full): in one string, with the
+    briefings whose records have changed since. An edit of what lists show of a briefing
+    re-fingerprints the files that list it, such as its publishers' pages, which name every
+    briefing citing them: hundreds of others, whose records an edit would otherwise read from
+    the snapshot to find their digests again; an edit of a briefing's text, the feeds of its
+    topics, which carry nineteen others in full."""
 
     def __init__(self, digests: str = "", stale: frozenset[int] = frozenset()) -> None:
         if len(digests) % _DIGEST_WIDTH:
@@ -179,6 +181,7 @@ class FingerprintState:
     shows_every: Sequence[int]
     listings: KeptDigests = field(default_factory=KeptDigests)
     references: KeptDigests = field(default_factory=KeptDigests)
+    fulls: KeptDigests = field(default_factory=KeptDigests)
 
 
 # Briefing indexes and plan positions: four bytes each (a C int), half of what "q" takes; the
@@ -419,6 +422,7 @@ class Fingerprints:
         # A full build's digests, as an edit started from it finds them (not those it changed).
         self._kept_listings = state.listings if len(state.listings) == count else KeptDigests()
         self._kept_references = state.references if len(state.references) == count else KeptDigests()
+        self._kept_fulls = state.fulls if len(state.fulls) == count else KeptDigests()
         self._source: dict[str, str] = {}
         self._publisher_slugs: tuple[Site, frozenset[str]] | None = None  # of the site it was found for
         # For each briefing, the positions in the plan of the files that list it, and of
@@ -471,7 +475,8 @@ class Fingerprints:
         return FingerprintState(self.templates, self.global_digest, self.static_digest, self.descriptions,
                                 self.listed_by, self.shown_full_by, self.shows_every,
                                 KeptDigests.of([self.listing(i) for i in range(len(self.site.briefings))]),
-                                KeptDigests.of([self.reference(i) for i in range(len(self.site.briefings))]))
+                                KeptDigests.of([self.reference(i) for i in range(len(self.site.briefings))]),
+                                KeptDigests.of([self.full(i) for i in range(len(self.site.briefings))]))
 
     def kept_kinds(self, earlier: Fingerprints) -> frozenset[PageKind] | None:
         """The kinds of file whose fingerprints are those of `earlier`, fingerprints of the same
@@ -486,6 +491,7 @@ class Fingerprints:
         self._listing, self._full, self._source = earlier._listing, earlier._full, earlier._source
         self._reference = earlier._reference
         self._kept_listings, self._kept_references = earlier._kept_listings, earlier._kept_references
+        self._kept_fulls = earlier._kept_fulls
         return frozenset(kind for kind in KINDS.values()
                          if self.templates.get(kind.name, "") == earlier.templates.get(kind.name, ""))
 
@@ -499,6 +505,7 @@ class Fingerprints:
         other.index_digest = index_digest
         other._kept_listings = self._kept_listings.without(changed)
         other._kept_references = self._kept_references.without(changed)
+        other._kept_fulls = self._kept_fulls.without(changed)
         other.context = plan_context(site, self.config.build.per_page, self.plan, self.descriptions)
         other._listing, other._full = self._listing.copy(), self._full.copy()
         other._reference = self._reference.copy()
@@ -638,7 +645,7 @@ class Fingerprints:
 
     def full(self, index: int) -> str:
         """Everything a briefing's own page and feed entry show of it."""
-        found = self._full.get(index)
+        found = self._full.get(index) or self._kept_fulls.get(index)
         if found is None:
             b: Briefing = self.site.briefings[index]
             links = "\x1f".join(str(self.site.url_of_path.get(link.target)) for link in b.body.links)

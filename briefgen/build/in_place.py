@@ -30,6 +30,7 @@ from briefgen.build.fingerprint import Fingerprints
 from briefgen.build.inputs import ContentFiles
 from briefgen.build.loading import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.manifest import UNVOUCHED, KeptManifest, Manifest, manifest_delta_rows, read_kept_manifest
+from briefgen.build.rendering import earlier_files
 from briefgen.build.store import CATALOG_ROW, STORE, ReadAhead, Store
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
@@ -141,7 +142,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         writer = OutputWriter(output)
         attempt.set_up = True
         try:
-            edited = edit_in_place(snapshot_baseline(store, last), files, converter, manifest, writer)
+            edited = edit_in_place(snapshot_baseline(store, last), files, converter, manifest, writer,
+                                   earlier_files(output, manifest.get))
             # Asked once the edit is made, before anything is written: the forked copy that
             # looks at the output's folders has most often finished by now.
             if edited is None or not as_left():

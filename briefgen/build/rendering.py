@@ -136,18 +136,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     elif cache is not None:
         renderer.search.use_state(cache.state_rows("search"))
     if earlier is not None:
-        def earlier_file(rel_file: str) -> bytes | None:
-            """A file as the previous build wrote it; None when gone or changed since."""
-            entry = last.get(rel_file)
-            if entry is None:
-                return None
-            try:
-                data = (earlier / rel_file).read_bytes()
-            except OSError:
-                return None
-            return data if _digest(data) == entry[1] else None
-
-        renderer.search.use_earlier_output(str(earlier), earlier_file)
+        renderer.search.use_earlier_output(str(earlier), earlier_files(earlier, last.get))
     # The templates' digests as the last build found them (the preview's cache remembers its own).
     rows = cache.state_rows("template-digests", remember=True) if cache is not None else None
     kept = rows.load(["template-digests"]).get("template-digests") if rows is not None else None
@@ -568,6 +557,23 @@ def _write(sink: Sink, spec: PageSpec, data: bytes, previous_digest: str,
 def _digest(data: bytes) -> str:
     """What the manifest records of a file's bytes."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def earlier_files(output: Path, recorded: Callable[[str], tuple[str, str] | None]
+                  ) -> Callable[[str], bytes | None]:
+    """A reader of the files in `output` as the build whose manifest `recorded` reads (an output
+    path's fingerprint and digest) wrote them, by output path: None for a file gone or changed since."""
+    def earlier_file(rel_file: str) -> bytes | None:
+        entry = recorded(rel_file)
+        if entry is None:
+            return None
+        try:
+            data = (output / rel_file).read_bytes()
+        except OSError:
+            return None
+        return data if _digest(data) == entry[1] else None
+
+    return earlier_file
 
 
 # Summaries a worker keeps (see Views.hold_summaries). Rendering every page of 10,000 `long`

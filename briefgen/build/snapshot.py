@@ -36,7 +36,7 @@ from typing import IO, Any, NamedTuple, overload
 from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
-from briefgen.build.fingerprint import AddedLists, FingerprintState, PackedLists
+from briefgen.build.fingerprint import AddedLists, FingerprintState, KeptDigests, PackedLists
 from briefgen.build.inputs import PackedContent
 from briefgen.build.loading import Loaded, parse_key
 from briefgen.build.store import (
@@ -630,8 +630,11 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
                      archives={**snapshot.loaded.archives, **delta.archives},
                      content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
     kept = snapshot.fingerprints
+    # What a briefing's own page shows changes with its record, and with the archives it cites:
+    # an archive's edit changed what briefings it did not replace show (their passages).
+    fulls = KeptDigests() if delta.archives else kept.fulls.without(delta.replaced)
     kept = replace(kept, listings=kept.listings.without(delta.replaced),
-                   references=kept.references.without(delta.replaced))
+                   references=kept.references.without(delta.replaced), fulls=fulls)
     if delta.readers:
         kept = replace(kept, listed_by=AddedLists(kept.listed_by, delta.readers))
     return replace(snapshot, loaded=loaded, fingerprints=kept)

@@ -122,6 +122,39 @@ def atom_entry(entry: FeedEntry) -> AtomEntry:
     return AtomEntry(entry.updated, "\n".join(lines))
 
 
+_ENTRY_START = "\n  <entry"
+_ENTRY_END = "\n  </entry>"
+_FEED_END = "\n</feed>\n"
+_UPDATED = "\n    <updated>"
+
+
+def entries_of(document: bytes) -> list[AtomEntry] | None:
+    """The entries of an Atom document atom_feed wrote, in its order, as atom_entry made them;
+    None for a document it did not write. Its text escapes every "<" of a value, so an entry's
+    first line and last are told apart from anything inside it."""
+    try:
+        text = document.decode("utf-8")  # atom_feed's text holds nothing it writes as a reference
+    except UnicodeDecodeError:
+        return None
+    if not text.endswith(_FEED_END):
+        return None
+    found = []
+    for part in text[:-len(_FEED_END)].split(_ENTRY_START)[1:]:
+        xml = _ENTRY_START[1:] + part
+        start = xml.find(_UPDATED) + len(_UPDATED)
+        end = xml.find("</updated>", start)
+        if not xml.endswith(_ENTRY_END) or start < len(_UPDATED) or end < 0:
+            return None
+        try:
+            updated = dt.datetime.fromisoformat(xml[start:end])
+        except ValueError:
+            return None
+        if updated.isoformat() != xml[start:end]:
+            return None
+        found.append(AtomEntry(updated, xml))
+    return found
+
+
 def _xml_text(text: str) -> str:
     """Text as XML character data: characters XML cannot hold left out (content checks report
     them), `&`, `<` and `>` escaped."""

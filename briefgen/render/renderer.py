@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import traceback
 from collections import ChainMap
-from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -471,6 +471,12 @@ class Renderer:
                 kept.add(index, entry)
             found.append(entry)
         return found
+
+    def keep_atom_entries(self, entries: Mapping[int, feeds.AtomEntry]) -> None:
+        """Take these entries, by briefing index, for the Atom feeds to carry rather than make them:
+        entries an earlier build made of briefings whose records are as they were then."""
+        for index, entry in entries.items():
+            self._atom_entries_kept.add(index, entry)
 
     def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
         s = self.config.site
