@@ -196,9 +196,11 @@ def generated_corpus(work: Path, count: int, seed: int, shape: str = "default",
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entry = manifest["briefings"][len(manifest["briefings"]) // 2]
     edited = {"briefgen": target / entry["briefgen"], "hugo": target / entry["hugo"]}
+    # A corpus kept for briefgen alone (its Hugo copy deleted to save room) is measured with
+    # --tools briefgen: it has no Hugo page to open.
     return Corpus(f"{count:,}", count, {"briefgen": target / "briefgen", "hugo": target / "hugo"},
                   edited, {"briefgen": briefgen_url(edited["briefgen"]),
-                           "hugo": hugo_url(edited["hugo"])})
+                           "hugo": hugo_url(edited["hugo"]) if edited["hugo"].exists() else ""})
 
 
 def _generated_as(manifest_path: Path, count: int, seed: int, shape: str) -> bool:
