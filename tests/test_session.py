@@ -62,6 +62,32 @@ def test_a_body_edit_renders_only_the_pages_showing_that_text(session: Session) 
     assert dict(session.pages) == fresh_pages(session.root)
 
 
+def test_a_second_save_makes_the_saved_briefings_feed_entry_alone(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save of a briefing makes the feeds of its topics again. The preview keeps the entries it
+    made of the other briefings those feeds carry, whose pages show what they showed: the next
+    save makes the saved briefing's entry alone. The pages stay a fresh preview's."""
+    from briefgen.render import feeds
+
+    made: list[str] = []
+    real = feeds.atom_entry
+
+    def atom_entry(entry: feeds.FeedEntry) -> feeds.AtomEntry:
+        made.append(entry.view.title)
+        return real(entry)
+
+    monkeypatch.setattr(feeds, "atom_entry", atom_entry)
+    target = path_of(session, 27)  # of topic Beta, whose feed carries its fifteen briefings
+    replace_in(target, "Second paragraph 27.", "A rewritten paragraph.")
+    session.rebuild([target])
+    assert "Briefing 27" in made and len(made) > 1  # the feed's other entries, made once
+    made.clear()
+    replace_in(target, "A rewritten paragraph.", "Rewritten again.")
+    session.rebuild([target])
+    assert made == ["Briefing 27"]
+    assert dict(session.pages) == fresh_pages(session.root)
+
+
 def test_a_briefing_that_comes_due_is_shown_at_the_next_save(tmp_path: Path) -> None:
     site = corpus_site(tmp_path, count=6)
     due = dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC)

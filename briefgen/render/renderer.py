@@ -83,6 +83,13 @@ class _AtomEntries:
             oldest = next(iter(self._entries))
             self._size -= len(self._entries.pop(oldest).xml)
 
+    def without(self, indexes: Collection[int]) -> _AtomEntries:
+        """A copy of these entries, less those of the briefings `indexes`."""
+        other = _AtomEntries()
+        other._entries = {index: entry for index, entry in self._entries.items() if index not in indexes}
+        other._size = sum(len(entry.xml) for entry in other._entries.values())
+        return other
+
 
 class RenderError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
@@ -225,7 +232,11 @@ class Renderer:
         other.search = SearchFiles(site, self.html_of, self.catalog.date)
         other.search.follow(self.search, changed_briefings)
         other._feed_entries_kept = {}
-        other._atom_entries_kept = _AtomEntries()
+        # A briefing's Atom entry shows what its page does (see Fingerprints.full), which only
+        # the changed briefings' records can change: the live preview's next save of a briefing
+        # makes its topics' feeds again with the other entries as they were.
+        other._atom_entries_kept = (_AtomEntries() if changed_briefings is None
+                                    else self._atom_entries_kept.without(frozenset(changed_briefings)))
         return other
 
     # -- dispatch -------------------------------------------------------------
