@@ -1114,13 +1114,13 @@ def test_a_term_of_one_document_is_listed_as_the_general_encoding_lists_it() -> 
             assert encoding.weighted_one(doc_id, weight) == encoding.weighted([doc_id], [weight])
 
 
-def test_every_value_the_varint_table_holds_is_written_as_the_varint_loop_writes_it() -> None:
+def test_every_value_the_varints_cut_from_bytes_made_whole_is_written_as_the_varint_loop_writes_it() -> None:
     from briefgen.search import encoding
 
-    table = encoding._table()
-    assert len(table) == 1 << 14
-    assert all(table[value] == encoding._varint(value) for value in range(1 << 14))
-    values = [0, 127, 128, 300, 16_383, 16_384, 2_000_000]  # past the table: the loop, joined
+    varints = encoding._Varints()
+    assert all(varints[value] == encoding._varint(value) for value in range(1 << 14))
+    assert len(encoding._two_byte_varints()) == 2 * ((1 << 14) - 0x80)
+    values = [0, 127, 128, 300, 16_383, 16_384, 2_000_000]  # past two bytes: the loop, joined
     assert encoding._varints(values) == b"".join(map(encoding._varint, values))
 
 

@@ -39,33 +39,39 @@ def _varint(value: int) -> bytes:
 
 
 @functools.cache
-def _table() -> tuple[bytes, ...]:
-    """The varints of every value below 2**14 (one or two bytes), so that most lists are
-    encoded by a join of looked-up bytes instead of a loop in Python. Made in every process
-    that writes an entry, an edit's too: cut from two strings of bytes made whole (a value's
-    low seven bits, flagged, then its high ones), in half the time of making each pair."""
+def _two_byte_varints() -> bytes:
+    """The varints of the values from 0x80 to 2**14 - 1, two bytes each, in order: made whole from
+    two strings of bytes (a value's low seven bits, flagged, then its high ones), where making
+    each pair took a loop in Python for every value."""
     low = bytes(range(0x80, 0x100)) * 0x7F  # the values from 0x80 on, seven bits each, flagged
     high = b"".join(bytes((bits,)) * 0x80 for bits in range(1, 0x80))
     pairs = bytearray(2 * len(low))
     pairs[0::2], pairs[1::2] = low, high
-    two = bytes(pairs)
-    one = bytes(range(0x80))
-    return (*[one[value:value + 1] for value in range(0x80)],
-            *[two[at:at + 2] for at in range(0, len(two), 2)])
+    return bytes(pairs)
 
 
 class _Varints(dict[int, bytes]):
-    """value -> its varint, the table's values first; a larger one (a sparse term's gap, a
-    frequent word's weight) made when first met."""
+    """value -> its varint, made when first met: most lists are then encoded by a join of
+    looked-up bytes instead of a loop in Python. A value below 2**14 (one or two bytes) is cut
+    from _two_byte_varints; a larger one (a sparse term's gap, a frequent word's weight) made by
+    _varint. Filled as values come, not beforehand: an edit, which encodes a few entries, met
+    a few hundred of the 16,384 values a table made them all for (4 ms in every such process)."""
 
     def __missing__(self, value: int) -> bytes:
-        found = self[value] = _varint(value)
+        if value < 0x80:
+            found = bytes((value,))
+        elif value < 0x4000:
+            at = 2 * (value - 0x80)
+            found = _two_byte_varints()[at:at + 2]
+        else:
+            found = _varint(value)
+        self[value] = found
         return found
 
 
 @functools.cache
 def _varints_by_value() -> _Varints:
-    return _Varints(enumerate(_table()))
+    return _Varints()
 
 
 def _varints(values: Sequence[int]) -> bytes:
