@@ -242,26 +242,31 @@ def test_an_edit_of_a_briefings_text_reads_the_publishers_names_alone(
 
 def test_an_edit_in_place_makes_the_edited_briefings_feed_entry_alone(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The site's feed and the feed of an edited briefing's topic carry other briefings too: an
-    edit in place takes their entries from the feeds as the last build wrote them, and makes the
-    edited briefing's alone. A feed changed by hand since is not read: its entries are made again.
-    Either way the output is a clean build's."""
+    """The site's feeds (Atom and JSON) and the feed of an edited briefing's topic carry other
+    briefings too: an edit in place takes their entries from the feeds as the last build wrote
+    them, and makes the edited briefing's alone. A feed changed by hand since is not read: its
+    entries are made again. Either way the output is a clean build's."""
     from briefgen.render import feeds
 
     site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
     made: list[str] = []
-    real = feeds.atom_entry
+    real_entry, real_item = feeds.atom_entry, feeds.json_item
 
     def atom_entry(entry: feeds.FeedEntry) -> feeds.AtomEntry:
-        made.append(entry.view.title)
-        return real(entry)
+        made.append(f"{entry.view.title} in Atom")
+        return real_entry(entry)
+
+    def json_item(entry: feeds.FeedEntry) -> feeds.JsonItem:
+        made.append(f"{entry.view.title} in JSON")
+        return real_item(entry)
 
     monkeypatch.setattr(feeds, "atom_entry", atom_entry)
+    monkeypatch.setattr(feeds, "json_item", json_item)
     edit_briefing(site)  # b2, of topic Alpha, which all six briefings are of
     result = build(site, BuildOptions(output=output))
-    assert result.in_place and made == ["Briefing 2"]
+    assert result.in_place and made == ["Briefing 2 in Atom", "Briefing 2 in JSON"]
     assert tree(output) == clean_build(site, tmp_path / "clean")
     # An entry of another briefing changed in the topic's feed, where the site's feed has it as written.
     feed = output / "topics/alpha/feed.xml"
@@ -270,7 +275,7 @@ def test_an_edit_in_place_makes_the_edited_briefings_feed_entry_alone(
     made.clear()
     replace_in(site / "content/briefings/2020/b2.md", "An edited second paragraph.", "Edited again.")
     result = build(site, BuildOptions(output=output))
-    assert result.in_place and "Briefing 2" in made
+    assert result.in_place and "Briefing 2 in Atom" in made
     assert tree(output) == clean_build(site, tmp_path / "clean2")
 
 
@@ -570,8 +575,11 @@ def test_an_in_place_edit_that_meets_a_lost_body_makes_a_full_build(tmp_path: Pa
     site = corpus_site(tmp_path)
     output = tmp_path / "out"
     build(site, BuildOptions(output=output))
-    # b0's text is in the feeds that an edit of b2 renders again; a build of the same site
-    # beside this one pruned it from the store.
+    # b0's text is in the feeds that an edit of b2 renders again, which make their entries again
+    # when changed since (else they take them from the feeds as written); a build of the same
+    # site beside this one pruned it from the store.
+    for feed in ("feed.xml", "feed.json", "topics/alpha/feed.xml"):
+        (output / feed).write_bytes((output / feed).read_bytes().replace(b"Briefing 0", b"Briefing zero"))
     with sqlite3.connect(site / ".briefgen-cache" / "cache.sqlite") as connection:
         lost = connection.execute("DELETE FROM bodies WHERE key LIKE ?",
                                   ("%:content/briefings/2020/b0.md:%",)).rowcount

@@ -49,6 +49,7 @@ from briefgen.render.renderer import Renderer
 from briefgen.site.kinds import (
     BRIEFING,
     FEED,
+    JSON_FEED,
     PUBLISHER,
     SEARCH_DOC,
     SEARCH_FILTER,
@@ -201,7 +202,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         fingerprint = fingerprints.of(spec)
         if old is not None and old[0] == fingerprint:
             continue
-        if spec.kind in _ATOM_FEEDS and earlier_file and old and old[0] == was.of(spec):
+        if spec.kind in _FEEDS and earlier_file and old and old[0] == was.of(spec):
             _keep_entries(was, fingerprints, renderer, spec, earlier_file(spec.output_file))
         result = render_one(renderer, sink, spec, old[1] if old else "")
         if result.problem is not None:
@@ -214,21 +215,32 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     return Edited(after_edit, rendered, frozenset(changed_files), replaced, archives, passages, added, *cited)
 
 
-_ATOM_FEEDS = (FEED, TOPIC_FEED)
+_FEEDS = (FEED, TOPIC_FEED, JSON_FEED)
 
 
 def _keep_entries(was: Fingerprints, now: Fingerprints, renderer: Renderer, spec: PageSpec,
                   earlier: bytes | None) -> None:
-    """Hand `renderer` the entries of an Atom feed as the baseline's build wrote it (`earlier`)
-    of the briefings whose pages show what they showed then: the feed of an edited briefing's
-    topic carries nineteen others, which it would otherwise read from the snapshot and render
-    again. The caller knows that build wrote the feed from the baseline's model."""
-    entries = feeds.entries_of(earlier) if earlier is not None else None
-    carried = spec.kind.shows(was.context, spec.args).full
-    if entries is None or len(entries) != len(carried):
+    """Hand `renderer` the entries of a feed as the baseline's build wrote it (`earlier`) of the
+    briefings whose pages show what they showed then: the feed of an edited briefing's topic
+    carries nineteen others, which it would otherwise read from the snapshot and render again.
+    The caller knows that build wrote the feed from the baseline's model."""
+    if earlier is None:
         return
-    renderer.keep_atom_entries({index: entry for index, entry in zip(carried, entries, strict=True)
-                                if was.full(index) == now.full(index)})
+    carried = spec.kind.shows(was.context, spec.args).full
+
+    def same(index: int) -> bool:
+        return was.full(index) == now.full(index)
+
+    if spec.kind is JSON_FEED:
+        items = feeds.items_of(earlier)
+        if items is not None and len(items) == len(carried):
+            renderer.keep_json_items({index: item for index, item in zip(carried, items, strict=True)
+                                      if same(index)})
+        return
+    entries = feeds.entries_of(earlier)
+    if entries is not None and len(entries) == len(carried):
+        renderer.keep_atom_entries({index: entry for index, entry in zip(carried, entries, strict=True)
+                                    if same(index)})
 
 
 def _briefings_edited(base: Baseline, files: Mapping[str, SourceFile], converter: Converter

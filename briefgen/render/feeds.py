@@ -187,35 +187,56 @@ def _author(level: int, name: str) -> list[str]:
     return [f"{indent}<author>", _leaf(level + 1, "name", name), f"{indent}</author>"]
 
 
-def json_feed(info: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
-    items = []
-    for entry in entries:
-        item: dict[str, object] = {
-            "id": entry.url,
-            "url": entry.url,
-            "title": entry.view.title,
-            "content_html": entry.content_html(),
-            "summary": entry.view.summary,
-            "date_published": entry.view.date.isoformat(),
-            "date_modified": entry.updated.isoformat(),
-            "tags": [topic.name for topic in entry.view.topics],
-        }
-        if entry.view.curators:
-            item["authors"] = [{"name": name} for name in entry.view.curators]
-        if entry.view.language:
-            item["language"] = entry.view.language
-        items.append(item)
+JsonItem = dict[str, object]  # a briefing as a JSON Feed's item
+
+
+def json_item(entry: FeedEntry) -> JsonItem:
+    item: JsonItem = {
+        "id": entry.url,
+        "url": entry.url,
+        "title": entry.view.title,
+        "content_html": entry.content_html(),
+        "summary": entry.view.summary,
+        "date_published": entry.view.date.isoformat(),
+        "date_modified": entry.updated.isoformat(),
+        "tags": [topic.name for topic in entry.view.topics],
+    }
+    if entry.view.curators:
+        item["authors"] = [{"name": name} for name in entry.view.curators]
+    if entry.view.language:
+        item["language"] = entry.view.language
+    return item
+
+
+_JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def json_feed(info: FeedInfo, items: Sequence[JsonItem]) -> bytes:
     document = {
-        "version": "https://jsonfeed.org/version/1.1",
+        "version": _JSON_FEED_VERSION,
         "title": info.title,
         "home_page_url": info.home_url,
         "feed_url": info.feed_url,
         "description": info.description,
         "language": info.language,
         "authors": [{"name": info.author}],
-        "items": items,
+        "items": list(items),
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def items_of(document: bytes) -> list[JsonItem] | None:
+    """The items of a JSON Feed json_feed wrote, in its order; None for a document it did not
+    write. An item read back is the item it was made from: JSON gives back the strings, lists
+    and objects it was given, their keys in order, and json_feed writes them as before."""
+    try:
+        found = json.loads(document)
+    except ValueError:  # UnicodeDecodeError too
+        return None
+    if not (isinstance(found, dict) and found.get("version") == _JSON_FEED_VERSION
+            and isinstance(items := found.get("items"), list) and all(isinstance(i, dict) for i in items)):
+        return None
+    return items
 
 
 # What _xml_text changes in a text: one search tells the few URLs that need it (a sitemap part

@@ -219,6 +219,7 @@ class Renderer:
         self.search = SearchFiles(site, html_of, self.catalog.date)
         self._feed_entries_kept: dict[int, feeds.FeedEntry] = {}
         self._atom_entries_kept = _AtomEntries()
+        self._json_items_kept: dict[int, feeds.JsonItem] = {}
 
 
     def for_site(self, site: Site, changed_briefings: Collection[int] | None = None) -> Renderer:
@@ -232,11 +233,16 @@ class Renderer:
         other.search = SearchFiles(site, self.html_of, self.catalog.date)
         other.search.follow(self.search, changed_briefings)
         other._feed_entries_kept = {}
-        # A briefing's Atom entry shows what its page does (see Fingerprints.full), which only
+        # A briefing's feed entries show what its page does (see Fingerprints.full), which only
         # the changed briefings' records can change: the live preview's next save of a briefing
-        # makes its topics' feeds again with the other entries as they were.
-        other._atom_entries_kept = (_AtomEntries() if changed_briefings is None
-                                    else self._atom_entries_kept.without(frozenset(changed_briefings)))
+        # makes its feeds again with the other entries as they were.
+        if changed_briefings is None:
+            other._atom_entries_kept, other._json_items_kept = _AtomEntries(), {}
+        else:
+            changed = frozenset(changed_briefings)
+            other._atom_entries_kept = self._atom_entries_kept.without(changed)
+            other._json_items_kept = {index: item for index, item in self._json_items_kept.items()
+                                      if index not in changed}
         return other
 
     # -- dispatch -------------------------------------------------------------
@@ -453,9 +459,6 @@ class Renderer:
         """Scheme and host of the base URL, to make root-relative links absolute."""
         return self.config.site.base_url[: -len(self.scheme.base_path)]
 
-    def _feed_entries(self, indexes: Sequence[int]) -> list[feeds.FeedEntry]:
-        return [self._feed_entry(i) for i in indexes[:FEED_SIZE]]
-
     def _feed_entry(self, index: int) -> feeds.FeedEntry:
         """A briefing as feeds carry it. The last few are kept: the site's Atom and JSON feeds
         carry the same newest briefings."""
@@ -489,6 +492,10 @@ class Renderer:
         for index, entry in entries.items():
             self._atom_entries_kept.add(index, entry)
 
+    def keep_json_items(self, items: Mapping[int, feeds.JsonItem]) -> None:
+        """As keep_atom_entries, for the JSON Feed's items (which carries the newest briefings)."""
+        self._json_items_kept.update(items)
+
     def _feed_info(self, title: str, rel: str, home_rel: str) -> feeds.FeedInfo:
         s = self.config.site
         return feeds.FeedInfo(title, s.description, language_tag(s.language), self.scheme.absolute(home_rel),
@@ -500,7 +507,14 @@ class Renderer:
 
     def _json_feed(self, spec: PageSpec) -> bytes:
         info = self._feed_info(self.config.site.title, spec.rel, urls.home())
-        return feeds.json_feed(info, self._feed_entries(range(len(self.site.briefings))))
+        kept = self._json_items_kept
+        items = []
+        for index in range(min(FEED_SIZE, len(self.site.briefings))):
+            item = kept.get(index)
+            if item is None:
+                item = kept[index] = feeds.json_item(self._feed_entry(index))
+            items.append(item)
+        return feeds.json_feed(info, items)
 
     def _topic_feed(self, spec: PageSpec) -> bytes:
         (slug,) = spec.args
