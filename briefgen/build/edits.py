@@ -77,7 +77,6 @@ from briefgen.site.model import (
 from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import PageSpec, kind_and_args
 from briefgen.site.search_files import document_count
-from briefgen.site.verify import verify
 
 
 @dataclass(frozen=True)
@@ -502,6 +501,8 @@ def _passages(loaded: Loaded, briefings: Sequence[Briefing],
     against the archives of what they cite; None when a check finds a problem (a full build
     reports it). Only those archives: the others' checks (an archive of a source no one
     declares) are the last build's, unchanged."""
+    from briefgen.site.verify import verify  # see loading's imports
+
     cited = {sid: archives[sid] for b in briefings for sid in b.doc.body.cited_ids if sid in archives}
     verified = verify(briefings, loaded.sources, cited, loaded.config.build.strict_quotes)
     return None if verified.problems else verified.passages

@@ -67,11 +67,14 @@ from briefgen.site.model import (
 )
 from briefgen.site.packed import PackedTuples
 from briefgen.site.plan import PageSpec, plan_site
-from briefgen.site.verify import CHECKS, KnownChecks, Verified, collect_archives, verify
 from briefgen.tomlkeys import locate_key
 
-if TYPE_CHECKING:  # the workers' module loads multiprocessing: only builds with a pool need it
+if TYPE_CHECKING:
+    # The workers' module loads multiprocessing: only builds with a pool need it. The checks
+    # across files are a full build's: an edit in place, which imports this module for its
+    # records, checks only what it changed, and imports them then (see edits._passages).
     from briefgen.build.workers import WorkerPool
+    from briefgen.site.verify import KnownChecks, Verified
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,8 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
     if rejected:
         model_problems = [d for d in model_problems if not (is_unknown_source(d) and d.source_id in rejected)]
     problems += _at_items(model_problems, config.root)
+    from briefgen.site.verify import collect_archives
+
     archives, archive_problems = collect_archives(p.archive for p in parsed if p.archive is not None)
     verified = _verify(site, sources, archives, config.build.strict_quotes, cache, known_checks)
     problems += [*archive_problems, *verified.problems]
@@ -282,6 +287,8 @@ def _verify(site: Site, sources: Mapping[str, Source], archives: Mapping[str, Ar
     """The briefings checked against the archives: those checked before, as they were, are not
     checked again. Those checks are `known`'s, or when it knows none, the build cache's; a
     writable cache keeps this run's. Without archives there is nothing to check or keep."""
+    from briefgen.site.verify import CHECKS, KnownChecks, verify
+
     rows = cache.state_rows(CHECKS) if cache is not None and archives else None
     known = known if known is not None else KnownChecks()
     parsing = parse_key()
