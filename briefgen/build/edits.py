@@ -130,7 +130,7 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
     """The build after these content files changed or were added (site-relative path -> the
     file, read): briefings, or else archives and registries; its changed files written to
     `sink`; None when the change needs a full build. `earlier_file`, when given, reads a file
-    as the baseline's build wrote it (None if changed since): its Atom feeds' entries are kept."""
+    as the baseline's build wrote it (None if changed since): its feeds' entries are kept."""
     loaded = base.loaded
     site = loaded.site
     if any(problem.path in files for problem in loaded.warnings):
@@ -201,8 +201,8 @@ def edit_in_place(base: Baseline, files: Mapping[str, SourceFile], converter: Co
         fingerprint = fingerprints.of(spec)
         if old is not None and old[0] == fingerprint:
             continue
-        if spec.kind in _FEEDS and earlier_file and old and old[0] == was.of(spec):
-            _keep_entries(was, fingerprints, renderer, spec, earlier_file(spec.output_file))
+        if earlier_file is not None and old is not None:
+            _keep_entries(was, fingerprints, renderer, spec, old[0], earlier_file)
         result = render_one(renderer, sink, spec, old[1] if old else "")
         if result.problem is not None:
             return None  # the full build reports it
@@ -218,11 +218,16 @@ _FEEDS = (FEED, TOPIC_FEED, JSON_FEED)
 
 
 def _keep_entries(was: Fingerprints, now: Fingerprints, renderer: Renderer, spec: PageSpec,
-                  earlier: bytes | None) -> None:
-    """Hand `renderer` the entries of a feed as the baseline's build wrote it (`earlier`) of the
-    briefings whose pages show what they showed then: the feed of an edited briefing's topic
-    carries nineteen others, which it would otherwise read from the snapshot and render again.
-    The caller knows that build wrote the feed from the baseline's model."""
+                  recorded: str, earlier_file: Callable[[str], bytes | None]) -> None:
+    """Hand `renderer` the entries of a feed as the baseline's build wrote it of the briefings
+    whose pages show what they showed then: the feed of an edited briefing's topic carries
+    nineteen others, which it would otherwise read from the snapshot and render again. Only a
+    feed whose bytes are those the manifest records and whose fingerprint there (`recorded`) is
+    the baseline's is read: that build wrote it from the baseline's model. Files of other kinds
+    are left alone."""
+    if spec.kind not in _FEEDS:
+        return
+    earlier = earlier_file(spec.output_file) if recorded == was.of(spec) else None
     if earlier is None:
         return
     carried = spec.kind.shows(was.context, spec.args).full
