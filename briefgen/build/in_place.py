@@ -10,6 +10,11 @@ removed), the build starts from the snapshot and takes the preview's own path
 (for an archive, check the briefings that cite it against it again), render the
 files that show them and whose fingerprints changed. Anything else, or any doubt,
 returns None and the caller makes a full build.
+
+Briefings the build leaves out may also come and go: a draft or a briefing dated in
+the future added (what `briefgen new` writes), or one the build left out removed.
+No file shows them, so the output stays as it is; the snapshot and the build's
+record learn of them (a future one's date says when a build must publish it).
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import os
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,21 +33,21 @@ from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
 from briefgen.build.columns import Positions
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
-from briefgen.build.inputs import ContentFiles
+from briefgen.build.inputs import ContentFiles, files_added_and_gone
 from briefgen.build.loading import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.manifest import UNVOUCHED, KeptManifest, Manifest, manifest_delta_rows, read_kept_manifest
 from briefgen.build.rendering import earlier_files
 from briefgen.build.store import CATALOG_ROW, STORE, ReadAhead, Store
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
+from briefgen.content.files import FolderListing
 from briefgen.content.markup import Converter
 from briefgen.content.records import parse_briefing
 from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
-from briefgen.site.model import to_site_time
+from briefgen.site.model import is_published, to_site_time
 
-# More changed files than this are a checkout or a batch edit: a full build suits them.
-MAX_CHANGED = 20
+MAX_CHANGED = memo.MAX_CHANGED_IN_PLACE
 
 
 @dataclass(frozen=True)
@@ -61,20 +67,21 @@ class InPlace:
 
 def build_in_place(config: Config, output: Path, found: ContentFiles, global_digest: str,
                    inputs: str, now: dt.datetime, last_build: memo.LastBuild,
-                   as_left: Callable[[], bool], read_ahead: ReadAhead | None = None) -> InPlace | None:
+                   as_left: Callable[[], bool], read_ahead: ReadAhead | None = None,
+                   leaving_out: tuple[bool, bool] = (False, False)) -> InPlace | None:
     """Rebuild after briefings were edited in place; None when a full build is needed.
     `last_build` is the record of the last build; `as_left`, whether the output is as it left
     it, asked before anything is written (a full build takes what is not); `read_ahead`, the
-    store's edit_rows being read already."""
-    if not last_build.same_briefing_files(found):
-        # A briefing added or removed, known without reading the snapshot. Other files added
-        # (a source's archive) may be taken in place; any removed make a full build.
-        return None
+    store's edit_rows being read already; `leaving_out`, the build's options `drafts` and
+    `future` (which publish what it would otherwise leave out)."""
+    if abs(last_build.briefing_files_added(found)) > MAX_CHANGED:
+        return None  # many briefings added or removed, known without reading the snapshot
     store = Store(config.cache_dir / STORE, read_ahead=read_ahead)
     attempt = _Attempt()
     built = None
     try:
-        built = _build(store, attempt, config, output, found, global_digest, inputs, now, last_build, as_left)
+        built = _build(store, attempt, config, output, found, global_digest, inputs, now, last_build, as_left,
+                       leaving_out)
     except snapshot.DamagedRow as damaged:
         # Rows are kept by name from one snapshot to the next: this one must be written again.
         with contextlib.suppress(OSError):
@@ -102,20 +109,21 @@ class _Attempt:
 
 def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found: ContentFiles,
            global_digest: str, inputs: str, now: dt.datetime, last_build: memo.LastBuild,
-           as_left: Callable[[], bool]) -> InPlace | None:
+           as_left: Callable[[], bool], leaving_out: tuple[bool, bool]) -> InPlace | None:
     last = snapshot.read(store, str(output))
     if last is None or last.global_inputs != global_digest:
         return None
     loaded = last.loaded
     if loaded.next_release is not None and now >= loaded.next_release:
         return None  # a briefing dated in the future has come due
-    changed = snapshot.changed_content(loaded.content, found.shown_joined(config.root), found.stats)
-    if changed is None:
-        return None  # a file added, removed or renamed
-    if not changed or len(changed) > MAX_CHANGED:
+    changed, gone = snapshot.changed_content(loaded.content, found.shown_joined(config.root), found.stats)
+    if not (changed or gone) or len(changed) + len(gone) > MAX_CHANGED:
+        return None
+    if gone and not gone_unseen(gone, loaded):
         return None
     files: dict[str, SourceFile] = {}
-    content: snapshot.ContentFiles = {}
+    content: snapshot.ContentChanges = dict.fromkeys(gone)
+    added: set[str] = set()
     for at, known_digest in changed:
         kind, path, _ = found[at]
         shown = found.shown_at(config.root, at)
@@ -126,6 +134,8 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         content[shown] = (file.stat, file.digest)
         if file.digest != known_digest:
             files[shown] = file
+        if not known_digest and kind == "briefing":
+            added.add(shown)
     converter = Converter()
     left_out = {shown: file for shown, file in files.items()
                 if shown in loaded.drafts or shown in loaded.scheduled}
@@ -133,9 +143,19 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
         if not still_left_out(left_out, loaded, converter):
             return None
         files = {shown: file for shown, file in files.items() if shown not in left_out}
+        added.difference_update(left_out)  # known, its digest unknown (see delta_rows): checked above
+    comes_and_goes: dict[str, snapshot.LeftOut] = dict.fromkeys(gone)
+    if added:
+        found_left_out = newly_left_out({shown: files[shown] for shown in added},
+                                        zoneinfo.ZoneInfo(config.site.timezone), converter, now, leaving_out)
+        if found_left_out is None:
+            return None  # a briefing to publish: a full build places it
+        comes_and_goes.update(found_left_out)
+        files = {shown: file for shown, file in files.items() if shown not in added}
+    loaded = snapshot.with_left_out(loaded, comes_and_goes)
     kept_manifest = read_kept_manifest(store, output, packed=True) if files else KeptManifest({}, "", {})
     manifest = kept_manifest.files
-    change = snapshot.Delta.of_content(content)  # what the snapshot's delta gains
+    change = snapshot.Delta.of_content(content, comes_and_goes)  # what the snapshot's delta gains
     rendered: Manifest = {}
     written: frozenset[str] = frozenset()
     if files:
@@ -172,7 +192,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
             raise
         rendered, written = edited.manifest, edited.changed_files
         change = snapshot.Delta(edited.replaced, content, edited.archives, edited.passages, edited.sources,
-                                edited.publishers, edited.related, edited.readers)
+                                edited.publishers, edited.related, edited.readers, comes_and_goes)
     elif not as_left():
         return None
     delta = snapshot.delta_rows(store, last, change)
@@ -186,7 +206,10 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     if times is not None:
         memo.write_last_build(config.cache_dir, output,
                               replace(last_build, inputs=inputs, folder_times=times,
-                                      content_files=len(found)))
+                                      content_files=len(found), valid_until=loaded.next_release,
+                                      drafts_left_out=loaded.drafts_left_out,
+                                      future_left_out=loaded.future_left_out,
+                                      left_out=tuple(sorted({*loaded.drafts, *loaded.scheduled}))))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
                    loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
 
@@ -214,6 +237,68 @@ def still_left_out(files: dict[str, SourceFile], loaded: Loaded, converter: Conv
         elif doc.draft or to_site_time(doc.date, zone) != loaded.scheduled[shown]:
             return False
     return True
+
+
+def left_out_come_and_go(config: Config, record: memo.LastBuild, found: ContentFiles,
+                         known: Mapping[str, FolderListing], now: dt.datetime,
+                         leaving_out: tuple[bool, bool]) -> bool:
+    """Whether the briefing files added and removed since the last build (`record`) may all be
+    briefings a build leaves out, as far as the content folders' listings (`known`, the last
+    build's), the record and the files added tell: each one gone was left out, each one added
+    is to be left out. Asked before the snapshot is read, which tells the rest (see _build)."""
+    if record.left_out is None:
+        return False  # a record of an earlier version
+    changes = files_added_and_gone(known, found, "briefing", str(config.content_dir / "briefings"))
+    if changes is None or len(changes[0]) - len(changes[1]) != record.briefing_files_added(found):
+        # A folder new, or one changed too soon before a build to be listed then (files.SETTLED_NS):
+        # which of its files are new is not known here, and the snapshot tells.
+        return True
+    added, gone = changes
+    if len(added) + len(gone) > MAX_CHANGED:
+        return False
+    prefix = len(str(config.root)) + 1
+    left_out = set(record.left_out)
+    if any(path[prefix:].replace(os.sep, "/") not in left_out for path in gone):
+        return False  # a briefing the build showed
+    files = {}
+    for path in added:
+        shown = path[prefix:].replace(os.sep, "/")
+        try:
+            files[shown] = read_file("briefing", path, shown)
+        except OSError:
+            return False  # the full build reports it
+    return newly_left_out(files, zoneinfo.ZoneInfo(config.site.timezone), Converter(), now,
+                          leaving_out) is not None
+
+
+def newly_left_out(files: dict[str, SourceFile], zone: zoneinfo.ZoneInfo, converter: Converter,
+                   now: dt.datetime, leaving_out: tuple[bool, bool]) -> dict[str, snapshot.LeftOut] | None:
+    """For briefing files new to the build, what it leaves each of them out as: a draft, or a
+    briefing due at a later time; None when one would be published, or has a problem to report
+    (a full build places the one, and tells the other). Nothing links to a new file: a link to
+    a file that was not there failed the last build."""
+    drafts, future = leaving_out
+    found: dict[str, snapshot.LeftOut] = {}
+    for shown, file in files.items():
+        try:
+            data = file.bytes()
+        except OSError:
+            return None
+        doc, problems = parse_briefing(shown, data, converter)
+        if doc is None or problems or is_published(doc, now, zone, drafts, future):
+            return None
+        found[shown] = snapshot.DRAFT if doc.draft and not drafts else to_site_time(doc.date, zone)
+    return found
+
+
+def gone_unseen(paths: list[str], loaded: Loaded) -> bool:
+    """Whether every one of these files, gone since the last build, was a briefing it left out,
+    with no warning about it or naming it (a link to it, from a briefing or a page, is one: the
+    link would be an error now)."""
+    left_out = set(loaded.drafts).union(loaded.scheduled)
+    return all(path in left_out and not any(problem.path == path or path in problem.message
+                                            for problem in loaded.warnings)
+               for path in paths)
 
 
 def snapshot_baseline(store: Store, last: snapshot.Snapshot) -> Baseline:

@@ -33,6 +33,10 @@ from briefgen.build.store import STORE, FileStat, ReadAhead, Store, output_folde
 from briefgen.content.files import Listing, walk_files
 from briefgen.diagnostics import Diagnostic, warning
 
+# More content files changed than this are a checkout or a batch edit: a full build suits them
+# better than an edit in place (in_place.py).
+MAX_CHANGED_IN_PLACE = 20
+
 
 @dataclass(frozen=True)
 class LastBuild:
@@ -56,18 +60,21 @@ class LastBuild:
     content_files: int = -1
     # The build's warnings: a build that skips its work, or edits in place, says them again.
     warnings: tuple[Diagnostic, ...] = ()
+    # The briefings it left out (drafts, and those dated in the future), by path; None when not
+    # recorded. A build that finds one of them gone may edit in place (see in_place.py).
+    left_out: tuple[str, ...] | None = None
 
-    def same_briefing_files(self, found: ContentCount) -> bool:
-        """Whether `found`, the content files now, has as many briefing files as this build read
-        (drafts and briefings left out included): known without counting them when there are as
-        many content files."""
+    def briefing_files_added(self, found: ContentCount) -> int:
+        """How many briefing files more `found`, the content files now, has than this build read
+        (drafts and briefings left out included; fewer if negative): known without counting
+        them when there are as many content files."""
         if self.content_files in (-1, len(found)):
-            return True
-        return found.count_of("briefing") == self.briefings + self.drafts_left_out + self.future_left_out
+            return 0
+        return found.count_of("briefing") - (self.briefings + self.drafts_left_out + self.future_left_out)
 
 
 class ContentCount(Protocol):
-    """What same_briefing_files asks of the content files (inputs.ContentFiles)."""
+    """What briefing_files_added asks of the content files (inputs.ContentFiles)."""
 
     def __len__(self) -> int: ...
     def count_of(self, kind: str) -> int: ...
@@ -359,7 +366,7 @@ def read_build_record(cache_dir: Path, output: Path) -> LastBuild | None:
                          dt.datetime.fromisoformat(until) if until else None,
                          int(record.get("drafts", 0)), int(record.get("future", 0)),
                          (), times, str(record["folders"]), int(record.get("content_files", -1)),
-                         _warnings(record.get("warnings", [])))
+                         _warnings(record.get("warnings", [])), _paths(record.get("left_out")))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     finally:
@@ -395,6 +402,16 @@ def _warnings(stored: object) -> tuple[Diagnostic, ...]:
     return tuple(found)
 
 
+def _paths(stored: object) -> tuple[str, ...] | None:
+    """The paths a record lists (None when it lists none: an earlier version's); ValueError
+    when it lists something else."""
+    if stored is None:
+        return None
+    if not (isinstance(stored, list) and all(isinstance(path, str) for path in stored)):
+        raise ValueError("paths")
+    return tuple(stored)
+
+
 def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
     token = last.folders_token or secrets.token_hex(8)
     record = {
@@ -403,6 +420,7 @@ def write_last_build(cache_dir: Path, output: Path, last: LastBuild) -> None:
         "drafts": last.drafts_left_out, "future": last.future_left_out,
         "folders": token, "content_files": last.content_files,
         "warnings": [[w.path, w.line, w.column, w.message] for w in last.warnings],
+        "left_out": None if last.left_out is None else list(last.left_out),
     }
     store = _store(cache_dir, writable=True)
     try:

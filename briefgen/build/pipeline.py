@@ -18,6 +18,7 @@ from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import STORE, ReadAhead, edit_rows
 from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
+from briefgen.content.files import FolderListing
 from briefgen.diagnostics import BuildFailed, Diagnostic, UsageError, error
 from briefgen.tomlkeys import locate_key
 
@@ -77,14 +78,22 @@ def output_state(config: Config, options: BuildOptions, output: Path,
 
 
 def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None, inputs: str,
-                     found: ContentFiles) -> ReadAhead | None:
+                     found: ContentFiles, known: Mapping[str, FolderListing], now: dt.datetime,
+                     leaving_out: tuple[bool, bool]) -> ReadAhead | None:
     """When the inputs changed since the last build by edits alone, as far as their stats
-    tell: the rows an edit in place reads, read ahead by a thread, and the modules it needs
-    imported meanwhile. All before the output's folders' times are asked for, which a forked
-    copy takes the while (see memo.checking_output): 10,000 briefings' edit waited 10-20 ms
-    for them, 50,000 briefings' 50 ms."""
-    if record is None or record.inputs == inputs or not record.same_briefing_files(found):
+    tell, or by briefings it left out added or removed: the rows an edit in place reads, read
+    ahead by a thread, and the modules it needs imported meanwhile. All before the output's
+    folders' times are asked for, which a forked copy takes the while (see
+    memo.checking_output): 10,000 briefings' edit waited 10-20 ms for them, 50,000 briefings' 50 ms."""
+    if record is None or record.inputs == inputs:
         return None
+    if record.briefing_files_added(found):
+        # Told from the content folders' listings and the files added, not from the snapshot
+        # (64-93 ms to read at 50,000 briefings), which a briefing to publish would read for nothing.
+        from briefgen.build.in_place import left_out_come_and_go
+
+        if not left_out_come_and_go(config, record, found, known, now, leaving_out):
+            return None
     read_ahead = ReadAhead(config.cache_dir / STORE, edit_rows(str(output)))
     import briefgen.build.in_place  # noqa: F401  (the edit's modules, while the rows are read)
 
@@ -92,7 +101,8 @@ def _edit_read_ahead(config: Config, output: Path, record: memo.LastBuild | None
 
 
 def _edited(config: Config, output: Path, found: ContentFiles, global_digest: str, inputs: str,
-            now: dt.datetime, check: memo.OutputCheck, read_ahead: ReadAhead) -> InPlace | None:
+            now: dt.datetime, check: memo.OutputCheck, read_ahead: ReadAhead,
+            leaving_out: tuple[bool, bool]) -> InPlace | None:
     """Briefings edited since the last build, rebuilt in place (see in_place.py); None when a
     full build is needed. The output's folders are looked at meanwhile, by a forked copy: the
     edit asks whether they are as the last build left them just before it changes the output
@@ -107,7 +117,7 @@ def _edited(config: Config, output: Path, found: ContentFiles, global_digest: st
     if last is None:
         return None
     return build_in_place(config, output, found, global_digest, inputs, now, last, check.folders_as_left,
-                          read_ahead)
+                          read_ahead, leaving_out)
 
 
 def _output_state(output: Path, global_digest: str, inputs: str, check: memo.OutputCheck | None
@@ -164,16 +174,18 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             found, listing = listed_content_stats(config, known, fork=options.jobs > 1)
             global_digest = global_inputs(config, options, output)
             inputs = inputs_digest(global_digest, found)
-            if check is not None:
-                read_ahead = _edit_read_ahead(config, output, check.record, inputs, found)
             now = options.now or dt.datetime.now(dt.UTC)
+            if check is not None:
+                read_ahead = _edit_read_ahead(config, output, check.record, inputs, found, known, now,
+                                              (options.drafts, options.future))
             # What the build read is handed over with the result, as its model is: freed on
             # return, 50,000 content files' stats took 6 ms for nothing.
             read = (found, listing, known)
             if options.use_cache:
                 memo.keep_listing(config.cache_dir, config.content_dir, listing, known)
             if check is not None and read_ahead is not None:
-                edited = _edited(config, output, found, global_digest, inputs, now, check, read_ahead)
+                edited = _edited(config, output, found, global_digest, inputs, now, check, read_ahead,
+                                 (options.drafts, options.future))
                 if edited is not None:
                     return BuildResult(output, edited.briefings, edited.files, edited.rendered,
                                        edited.files - edited.rendered, edited.warnings,
@@ -292,7 +304,8 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
                 memo.write_last_build(config.cache_dir, output, memo.LastBuild(
                     state.inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                     loaded.drafts_left_out, loaded.future_left_out, folders, times,
-                    content_files=content_files, warnings=tuple(loaded.warnings)))
+                    content_files=content_files, warnings=tuple(loaded.warnings),
+                    left_out=tuple(sorted({*loaded.drafts, *loaded.scheduled}))))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))

@@ -20,6 +20,7 @@ damaged or foreign, it means a full build.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import itertools
@@ -81,7 +82,7 @@ def _shape() -> str:
     return pickled_shape(kinds) + ";" + parsed_shape()  # the parse results it holds too
 
 
-_FORMAT = (f"briefgen-snapshot-18 {__version__} "
+_FORMAT = (f"briefgen-snapshot-19 {__version__} "
            + hashlib.blake2b(_shape().encode(), digest_size=8).hexdigest())
 
 ContentFiles = dict[str, tuple[FileStat, str]]  # site-relative path -> stat, digest
@@ -584,11 +585,16 @@ def read(store: Store, output: str) -> Snapshot | None:
     return _applied(snapshot, delta)
 
 
+DRAFT = "draft"
+LeftOut = str | dt.datetime | None  # see Delta.left_out
+ContentChanges = dict[str, tuple[FileStat, str] | None]  # ContentFiles, with None for a file gone
+
+
 class Delta(NamedTuple):
     """The in-place edits since the snapshot was written."""
 
     replaced: dict[int, Briefing]  # edited briefings' records (bodies in the body store), by index
-    content: ContentFiles  # the edited files' stats and digests
+    content: ContentChanges  # the edited files' stats and digests
     archives: dict[str, Archive]  # edited or added archives, by source id
     # The passages of the briefings citing them, or whose locators changed, as now (None: a
     # locator no briefing uses any more).
@@ -599,19 +605,40 @@ class Delta(NamedTuple):
     publishers: dict[int, Publisher]
     related: dict[int, tuple[int, ...]]
     readers: dict[int, tuple[int, ...]]
+    # Briefings the build leaves out, added or removed since: by path, DRAFT, the time a future
+    # one is due, or None for one gone (in_place.py). Their files' stats are in `content`, a
+    # removed one's as None.
+    left_out: dict[str, LeftOut]
 
     @classmethod
-    def of_content(cls, content: ContentFiles) -> Delta:
-        """A delta of content files' stats and digests alone."""
-        return cls({}, content, {}, {}, {}, {}, {}, {})
+    def of_content(cls, content: ContentChanges, left_out: dict[str, LeftOut] | None = None) -> Delta:
+        """A delta of content files' stats and digests alone (and of briefings left out)."""
+        return cls({}, content, {}, {}, {}, {}, {}, {}, left_out or {})
 
 
 def _delta(store: Store, snapshot: Snapshot) -> Delta | None:
     found = store.read_states([DELTA]).get(DELTA)
-    if not (isinstance(found, tuple) and len(found) == 9 and found[0] == snapshot.token
+    if not (isinstance(found, tuple) and len(found) == 10 and found[0] == snapshot.token
             and all(isinstance(part, dict) for part in found[1:])):
         return None
     return Delta(*found[1:])
+
+
+def with_left_out(loaded: Loaded, changes: Mapping[str, LeftOut]) -> Loaded:
+    """The build's model with briefings it leaves out added or removed (see Delta.left_out): its
+    drafts, its future briefings, how many of each, and when the first of those comes due."""
+    if not changes:
+        return loaded
+    drafts, scheduled = set(loaded.drafts), dict(loaded.scheduled)
+    for path, state in changes.items():
+        drafts.discard(path)
+        scheduled.pop(path, None)
+        if state == DRAFT:
+            drafts.add(path)
+        elif isinstance(state, dt.datetime):
+            scheduled[path] = state
+    return replace(loaded, drafts=frozenset(drafts), scheduled=scheduled, drafts_left_out=len(drafts),
+                   future_left_out=len(scheduled), next_release=min(scheduled.values(), default=None))
 
 
 def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
@@ -629,6 +656,7 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
                      sources={**sources, **delta.sources} if delta.sources else sources,
                      archives={**snapshot.loaded.archives, **delta.archives},
                      content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
+    loaded = with_left_out(loaded, delta.left_out)
     kept = snapshot.fingerprints
     # What a briefing's own page shows changes with its record, and with the archives it cites:
     # an archive's edit changed what briefings it did not replace show (their passages).
@@ -641,12 +669,13 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
 
 
 def changed_content(known: Mapping[str, tuple[FileStat, str]], joined: str,
-                    stats: array[int]) -> list[tuple[int, str]] | None:
+                    stats: array[int]) -> tuple[list[tuple[int, str]], list[str]]:
     """The content files whose stats are not the known ones, as (position, known digest, ""
     for a file added), given every content file's site path joined by NULs (see
     inputs.ContentFiles.shown_joined) and the stats' numbers one after another, as
-    ContentFiles keeps them; None when a known file is gone. A snapshot's are packed already."""
-    return PackedContent.of(known).changed(joined, stats)
+    ContentFiles keeps them; and the paths of the known files that are gone. A snapshot's are
+    packed already."""
+    return PackedContent.of(known).changes(joined, stats)
 
 
 def delta_rows(store: Store, snapshot: Snapshot, change: Delta) -> dict[str, Any] | None:
@@ -661,7 +690,7 @@ def delta_rows(store: Store, snapshot: Snapshot, change: Delta) -> dict[str, Any
     merged = Delta({**earlier.replaced, **stored}, {**earlier.content, **change.content},
                    {**earlier.archives, **change.archives}, {**earlier.passages, **change.passages},
                    {**earlier.sources, **change.sources}, {**earlier.publishers, **change.publishers},
-                   {**earlier.related, **change.related}, readers)
+                   {**earlier.related, **change.related}, readers, {**earlier.left_out, **change.left_out})
     if (len(merged.replaced) + len(merged.archives) + len(merged.sources) > DELTA_LIMIT
             or len(merged.passages) > DELTA_PASSAGES):
         return None
