@@ -1941,12 +1941,35 @@ def test_a_briefing_dated_in_the_future_is_edited_in_place_while_its_date_stays(
     assert later.rendered == 0 and later.drafts_left_out == 1
 
 
+def test_a_file_added_to_packed_content_goes_where_a_listing_puts_it() -> None:
+    """Each kind's files together, by path, the kinds in the listing's order; a file of a kind
+    none of the files is of goes after the kinds before its own."""
+    from briefgen.build import inputs
+
+    kinds = ("content/sources/", "content/briefings/", "content/pages/", "content/archive/")
+    paths = ["content/sources/s.yaml", "content/briefings/2020/a.md", "content/briefings/2020/c.md",
+             "content/briefings/2021/a.md", "content/archive/x.md"]
+    packed = inputs.PackedContent.of({path: ((at,) * 4, f"{at:032x}") for at, path in enumerate(paths)})
+    for added, place in (("content/briefings/2020/b.md", 2), ("content/briefings/2019/z.md", 1),
+                         ("content/briefings/2022/a.md", 4), ("content/pages/about.md", 4),
+                         ("content/sources/a.yaml", 0), ("content/archive/y.md", 5), ("elsewhere.md", 5)):
+        changed = packed.with_changes({added: ((9, 9, 9, 9), "e" * 32)}, kinds)
+        assert changed.paths == (*paths[:place], added, *paths[place:]), added
+        assert changed[added] == ((9, 9, 9, 9), "e" * 32) and changed[paths[0]] == packed[paths[0]]
+    taken = packed.with_changes({paths[2]: None, paths[3]: ((7, 7, 7, 7), "f" * 32),
+                                 "content/briefings/2020/b.md": ((9, 9, 9, 9), "e" * 32)}, kinds)
+    assert taken.paths == (paths[0], paths[1], "content/briefings/2020/b.md", paths[3], paths[4])
+    assert dict(taken) == {paths[0]: packed[paths[0]], paths[1]: packed[paths[1]],
+                           "content/briefings/2020/b.md": ((9, 9, 9, 9), "e" * 32),
+                           paths[3]: ((7, 7, 7, 7), "f" * 32), paths[4]: packed[paths[4]]}
+
+
 def test_briefings_left_out_come_and_go_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A draft added (what `briefgen new` writes), a briefing dated in the future added, or one the
     build left out deleted, changes no file: the build takes it in place, counts it, and after a
     future one's date publishes it. One to publish, one with a problem, and the deletion of a
     draft another briefing links to, are full builds, which say what a clean build says."""
-    from briefgen.build import loading, snapshot
+    from briefgen.build import inputs, loading, snapshot
     from briefgen.config import load_config
     from briefgen.content import files
     from briefgen.scaffold import new_briefing
@@ -1970,6 +1993,21 @@ def test_briefings_left_out_come_and_go_in_place(tmp_path: Path, monkeypatch: py
     added = rebuilt("a draft added")
     assert added.in_place and added.rendered == 0 and added.drafts_left_out == 1
     assert tree(output) == before
+
+    def in_listed_order() -> bool:
+        """Whether the snapshot, its delta applied, has the content files in the order a build
+        lists them: then an edit compares their stats at once, rather than path by path."""
+        config = load_config(site)
+        store = Store(config.cache_dir / STORE, writable=False)
+        try:
+            last = snapshot.read(store, str(output.resolve()))
+        finally:
+            store.close()
+        found, _ = inputs.listed_content_stats(config, {})
+        assert last is not None
+        return inputs.PackedContent.of(last.loaded.content).joined == found.shown_joined(config.root)
+
+    assert in_listed_order()
     (folder / "later.md").write_text(corpus_briefing("Later", "2031-05-01T09:00:00+00:00", "Beta",
                                                      "Due in May [@src-a]."), encoding="utf-8")
     scheduled = rebuilt("a briefing in the future added")
@@ -1990,6 +2028,7 @@ def test_briefings_left_out_come_and_go_in_place(tmp_path: Path, monkeypatch: py
     (folder / "renamed-draft.md").unlink()
     gone = rebuilt("the draft deleted")
     assert gone.in_place and (gone.drafts_left_out, gone.future_left_out) == (0, 1)
+    assert in_listed_order()
 
     # One that would be published, or that has a problem to say: full builds. Which files are
     # added or gone, and whether a build left out the ones gone, is told without the snapshot.

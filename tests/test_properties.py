@@ -1346,3 +1346,44 @@ def test_lists_of_consecutive_runs_joined_are_each_keys_lists_one_after_another(
     assert {key: list(positions) for key, positions in joined.lists()} == {
         key: sorted(positions) for key, positions in whole.items()}
     assert list(joined) == sorted(whole) and dict(joined) == {k: sorted(v) for k, v in whole.items()}
+
+
+# ---------------------------------------------------------------- content files added and taken out
+
+_KIND_FOLDERS = ("content/sources/", "content/briefings/", "content/pages/", "content/archive/")
+_CONTENT_PATH = st.builds(lambda kind, folder, name: f"{_KIND_FOLDERS[kind]}{folder}{name}",
+                          st.integers(0, 3), st.sampled_from(["", "2020/", "2020/x/", "2021/", "a-b/"]),
+                          st.text(alphabet="ab-_.0/", min_size=1, max_size=4).filter(
+                              lambda name: "//" not in name and not name.startswith("/")
+                              and not name.endswith("/")))
+
+
+def _listed(paths: set[str]) -> list[str]:
+    """Paths in a build's listing order: each kind's together, by path."""
+    return sorted(paths, key=lambda path: (next(at for at, folder in enumerate(_KIND_FOLDERS)
+                                                 if path.startswith(folder)), path))
+
+
+@settings(SETTINGS, max_examples=300 * SCALE)
+@given(st.sets(_CONTENT_PATH, max_size=25), st.data(), st.sets(_CONTENT_PATH, max_size=4),
+       st.booleans())
+def test_content_files_added_and_taken_out_are_where_a_listing_puts_them(
+        paths: set[str], data: st.DataObject, added: set[str], unknown_digest: bool) -> None:
+    """A snapshot's content files with files added (each in its kind's files, by path) and others
+    taken out are those a build lists, in its order, with their stats and digests: the next edit
+    compares them with the files it finds at once (inputs.PackedContent.with_changes)."""
+    from briefgen.build.inputs import PackedContent
+
+    listed = _listed(paths)
+    known = {path: ((at, at + 1, at + 2, at + 3), f"{at:032x}") for at, path in enumerate(listed)}
+    packed = pickle.loads(pickle.dumps(PackedContent.of(known)))
+    gone = data.draw(st.sets(st.sampled_from(listed))) if listed else set()
+    added -= paths
+    new = {path: ((9, 9, 9, at), "" if unknown_digest and at == 0 else f"{at + 100:032x}")
+           for at, path in enumerate(sorted(added))}
+    edited = {path: ((7, 7, 7, 7), "e" * 32) for path in listed[:1] if path not in gone}
+    changed = packed.with_changes({**dict.fromkeys(gone), **new, **edited}, _KIND_FOLDERS)
+    after = {**{path: entry for path, entry in known.items() if path not in gone}, **new, **edited}
+    assert changed.paths == tuple(_listed(set(after)))
+    assert dict(changed) == after
+    assert dict(pickle.loads(pickle.dumps(changed))) == after

@@ -38,7 +38,7 @@ from briefgen import __version__
 from briefgen.build import forked
 from briefgen.build.cache import parsed_shape, without_body
 from briefgen.build.fingerprint import AddedLists, FingerprintState, KeptDigests, PackedLists
-from briefgen.build.inputs import PackedContent
+from briefgen.build.inputs import PackedContent, kind_folders
 from briefgen.build.loading import Loaded, parse_key
 from briefgen.build.store import (
     SNAPSHOT_DELTA_ROW,
@@ -655,7 +655,8 @@ def _applied(snapshot: Snapshot, delta: Delta) -> Snapshot:
     loaded = replace(snapshot.loaded, site=site,
                      sources={**sources, **delta.sources} if delta.sources else sources,
                      archives={**snapshot.loaded.archives, **delta.archives},
-                     content=PackedContent.of(snapshot.loaded.content).with_changes(delta.content))
+                     content=PackedContent.of(snapshot.loaded.content).with_changes(
+                         delta.content, kind_folders(snapshot.loaded.config)))
     loaded = with_left_out(loaded, delta.left_out)
     kept = snapshot.fingerprints
     # What a briefing's own page shows changes with its record, and with the archives it cites:
