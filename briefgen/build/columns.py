@@ -8,6 +8,7 @@ and of an edit's time."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import ClassVar
 
 _WIDTH = 32  # of a fingerprint and a digest: 16 bytes of blake2b, in hex
 
@@ -108,6 +109,7 @@ class Column:
     50,000 for the content files and 141,803 for a manifest at 50,000 briefings."""
 
     __slots__ = ("_count", "_joined", "_start")
+    WIDTH: ClassVar[int] = _WIDTH  # of each value
 
     def __init__(self, joined: str | bytes, count: int, start: int = 0) -> None:
         self._joined, self._count, self._start = joined, count, start

@@ -270,18 +270,18 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
         added = {path: entry for path, entry in content.items()
                  if entry is not None and path not in positions}
         if (not isinstance(packed.digests, Column)
-                or any(len(digest) != _DIGEST_WIDTH for _, digest in added.values())):
-            return packed._split_and_changed(gone, added, kind_folders)
+                or any(len(digest) != Column.WIDTH for _, digest in added.values())):
+            return packed._with_files_changed_split(gone, added, kind_folders)
         # Each file taken out or put in where it lies in the joined strings, found by searching
         # them: splitting the paths and the digests took 10 ms at 50,000 briefings, every time an
         # edit reads a snapshot whose delta has a file added or taken out.
         joined, digests, count = packed.joined, packed._digests, len(packed)
         stats = array("q", packed.stats)
-        step = _DIGEST_WIDTH + 1
+        step = Column.WIDTH + 1
         for path in gone:
             start = _item_start(joined, path)
             at = joined.count("\0", 0, start)
-            joined, digests = _cut(joined, start, len(path)), _cut(digests, at * step, _DIGEST_WIDTH)
+            joined, digests = _cut(joined, start, len(path)), _cut(digests, at * step, Column.WIDTH)
             del stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)]
             count -= 1
         for path, (stat, digest) in added.items():
@@ -292,16 +292,15 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
             count += 1
         return PackedContent(joined, stats, digests, count)
 
-    def _split_and_changed(self, gone: Sequence[str], added: Mapping[str, tuple[FileStat, str]],
-                           kind_folders: Sequence[str]) -> PackedContent:
+    def _with_files_changed_split(self, gone: Sequence[str], added: Mapping[str, tuple[FileStat, str]],
+                                  kind_folders: Sequence[str]) -> PackedContent:
         """_with_files_changed with the paths and digests split: when a digest is of another width
         (a file whose digest the snapshot does not vouch for, see snapshot.delta_rows)."""
         paths = self.joined.split("\0") if self.joined else []
         digests = list(self.digests)
         stats = array("q", self.stats)
-        for at in sorted((self._position(path) for path in gone), key=lambda at: -(at or 0)):
-            if at is not None:
-                del paths[at], digests[at], stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)]
+        for at in sorted((at for path in gone if (at := self._position(path)) is not None), reverse=True):
+            del paths[at], digests[at], stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)]
         for path, (stat, digest) in added.items():
             at = _listed_place(paths, path, kind_folders)
             paths.insert(at, path)
@@ -309,8 +308,6 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
             stats[_STAT_NUMBERS * at:_STAT_NUMBERS * at] = array("q", stat)
         return PackedContent("\0".join(paths), stats, "\0".join(digests), len(paths))
 
-
-_DIGEST_WIDTH = 32  # a content file's digest (store.py: blake2b of 16 bytes, in hex)
 
 
 def _item_start(joined: str, item: str) -> int:
@@ -344,8 +341,8 @@ def _listed_offset(joined: str, path: str, kind_folders: Sequence[str]) -> int:
     kind = next((at for at, folder in enumerate(kind_folders) if path.startswith(folder)), None)
     if kind is None or not joined:
         return past
+    # Where the kinds after its own begin.
     end = min((_first_of(joined, folder) for folder in kind_folders[kind + 1:]), default=past)
-    end = min(end, past)  # where the kinds after its own begin
     first = _first_of(joined, kind_folders[kind])
     if first == past:
         return end  # the first of its kind
