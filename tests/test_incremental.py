@@ -1420,7 +1420,7 @@ def test_the_kept_content_files_find_the_stats_that_changed(monkeypatch: pytest.
         expected[:-1], [paths[20]])
     assert snapshot.changed_content(packed, "\0".join([*paths[:-1], "content/briefings/new.md"]),
                                     inputs.stat_numbers(now)) == ([*expected[:-1], (20, "")], [paths[20]])
-    assert packed.changed("\0".join(paths[:-1]), inputs.stat_numbers(now[:-1])) is None
+    assert packed.changes("\0".join(paths[:-1]), inputs.stat_numbers(now[:-1]))[1] == [paths[20]]
     # A delta's few files replaced in place, first and last too: digests of a digest's width
     # are put in the column as it is stored.
     delta = {paths[0]: (now[0], "a" * 32), paths[20]: (now[20], "b" * 32), paths[9]: (now[9], "c" * 32)}

@@ -47,8 +47,6 @@ from briefgen.diagnostics import Diagnostic
 from briefgen.render.renderer import Renderer, make_environment
 from briefgen.site.model import is_published, to_site_time
 
-MAX_CHANGED = memo.MAX_CHANGED_IN_PLACE
-
 
 @dataclass(frozen=True)
 class InPlace:
@@ -74,7 +72,7 @@ def build_in_place(config: Config, output: Path, found: ContentFiles, global_dig
     it, asked before anything is written (a full build takes what is not); `read_ahead`, the
     store's edit_rows being read already; `leaving_out`, the build's options `drafts` and
     `future` (which publish what it would otherwise leave out)."""
-    if abs(last_build.briefing_files_added(found)) > MAX_CHANGED:
+    if abs(last_build.briefing_files_added(found)) > memo.MAX_CHANGED_IN_PLACE:
         return None  # many briefings added or removed, known without reading the snapshot
     store = Store(config.cache_dir / STORE, read_ahead=read_ahead)
     attempt = _Attempt()
@@ -117,7 +115,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
     if loaded.next_release is not None and now >= loaded.next_release:
         return None  # a briefing dated in the future has come due
     changed, gone = snapshot.changed_content(loaded.content, found.shown_joined(config.root), found.stats)
-    if not (changed or gone) or len(changed) + len(gone) > MAX_CHANGED:
+    if not (changed or gone) or len(changed) + len(gone) > memo.MAX_CHANGED_IN_PLACE:
         return None
     if gone and not gone_unseen(gone, loaded):
         return None
@@ -209,7 +207,7 @@ def _build(store: Store, attempt: _Attempt, config: Config, output: Path, found:
                                       content_files=len(found), valid_until=loaded.next_release,
                                       drafts_left_out=loaded.drafts_left_out,
                                       future_left_out=loaded.future_left_out,
-                                      left_out=tuple(sorted({*loaded.drafts, *loaded.scheduled}))))
+                                      left_out=loaded.left_out_paths()))
     return InPlace(len(rendered), len(loaded.plan), loaded.briefing_count,
                    loaded.drafts_left_out, loaded.future_left_out, tuple(loaded.warnings), model=last)
 
@@ -248,13 +246,13 @@ def left_out_come_and_go(config: Config, record: memo.LastBuild, found: ContentF
     is to be left out. Asked before the snapshot is read, which tells the rest (see _build)."""
     if record.left_out is None:
         return False  # a record of an earlier version
-    changes = files_added_and_gone(known, found, "briefing", str(config.content_dir / "briefings"))
+    changes = files_added_and_gone(known, found, config, "briefing")
     if changes is None or len(changes[0]) - len(changes[1]) != record.briefing_files_added(found):
         # A folder new, or one changed too soon before a build to be listed then (files.SETTLED_NS):
         # which of its files are new is not known here, and the snapshot tells.
         return True
     added, gone = changes
-    if len(added) + len(gone) > MAX_CHANGED:
+    if len(added) + len(gone) > memo.MAX_CHANGED_IN_PLACE:
         return False
     prefix = len(str(config.root)) + 1
     left_out = set(record.left_out)
@@ -295,7 +293,7 @@ def gone_unseen(paths: list[str], loaded: Loaded) -> bool:
     """Whether every one of these files, gone since the last build, was a briefing it left out,
     with no warning about it or naming it (a link to it, from a briefing or a page, is one: the
     link would be an error now)."""
-    left_out = set(loaded.drafts).union(loaded.scheduled)
+    left_out = set(loaded.left_out_paths())
     return all(path in left_out and not any(problem.path == path or path in problem.message
                                             for problem in loaded.warnings)
                for path in paths)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
@@ -194,15 +194,10 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
     def __len__(self) -> int:
         return len(self.stats) // _STAT_NUMBERS
 
-    def changed(self, joined: str, stats: array[int]) -> list[tuple[int, str]] | None:
+    def changes(self, joined: str, stats: array[int]) -> tuple[list[tuple[int, str]], list[str]]:
         """The files whose stats differ from these, as (position, known digest: "" for a file
         added), given every content file's path joined by NULs and their stat numbers, in this
-        order; None when one of these files is gone."""
-        found = self.changes(joined, stats)
-        return None if found[1] else found[0]
-
-    def changes(self, joined: str, stats: array[int]) -> tuple[list[tuple[int, str]], list[str]]:
-        """`changed`'s files, and the paths of these files that are gone."""
+        order; and the paths of these files that are gone."""
         if joined != self.joined:
             return self._changed_by_path(joined.split("\0") if joined else [], stats)
         now, then = stats.tobytes(), self.stats.tobytes()
@@ -269,45 +264,39 @@ class PackedContent(Mapping[str, tuple[FileStat, str]]):
         gone = [path for path, entry in content.items() if entry is None and path in positions]
         added = {path: entry for path, entry in content.items()
                  if entry is not None and path not in positions}
-        if (not isinstance(packed.digests, Column)
-                or any(len(digest) != Column.WIDTH for _, digest in added.values())):
-            return packed._with_files_changed_split(gone, added, kind_folders)
-        # Each file taken out or put in where it lies in the joined strings, found by searching
-        # them: splitting the paths and the digests took 10 ms at 50,000 briefings, every time an
-        # edit reads a snapshot whose delta has a file added or taken out.
-        joined, digests, count = packed.joined, packed._digests, len(packed)
+        # Each file taken out or put in where it lies in the joined paths, found by searching them:
+        # splitting the paths and the digests took 10 ms at 50,000 briefings, every time an edit
+        # reads a snapshot whose delta has a file added or taken out. The digests likewise when
+        # they have one width; else (one the snapshot does not vouch for, see
+        # snapshot.delta_rows) as a list.
+        joined, count = packed.joined, len(packed)
         stats = array("q", packed.stats)
         step = Column.WIDTH + 1
+        one_width = (isinstance(packed.digests, Column)
+                     and all(len(digest) == Column.WIDTH for _, digest in added.values()))
+        digests: str | list[str] = packed._digests if one_width else list(packed.digests)
         for path in gone:
             start = _item_start(joined, path)
             at = joined.count("\0", 0, start)
-            joined, digests = _cut(joined, start, len(path)), _cut(digests, at * step, Column.WIDTH)
+            joined = _cut(joined, start, len(path))
+            if isinstance(digests, str):
+                digests = _cut(digests, at * step, Column.WIDTH)
+            else:
+                del digests[at]
             del stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)]
             count -= 1
         for path, (stat, digest) in added.items():
             start = _listed_offset(joined, path, kind_folders)
             at = joined.count("\0", 0, start) if start <= len(joined) else count
-            joined, digests = _put(joined, start, path), _put(digests, at * step, digest)
+            joined = _put(joined, start, path)
+            if isinstance(digests, str):
+                digests = _put(digests, at * step, digest)
+            else:
+                digests.insert(at, digest)
             stats[_STAT_NUMBERS * at:_STAT_NUMBERS * at] = array("q", stat)
             count += 1
-        return PackedContent(joined, stats, digests, count)
-
-    def _with_files_changed_split(self, gone: Sequence[str], added: Mapping[str, tuple[FileStat, str]],
-                                  kind_folders: Sequence[str]) -> PackedContent:
-        """_with_files_changed with the paths and digests split: when a digest is of another width
-        (a file whose digest the snapshot does not vouch for, see snapshot.delta_rows)."""
-        paths = self.joined.split("\0") if self.joined else []
-        digests = list(self.digests)
-        stats = array("q", self.stats)
-        for at in sorted((at for path in gone if (at := self._position(path)) is not None), reverse=True):
-            del paths[at], digests[at], stats[_STAT_NUMBERS * at:_STAT_NUMBERS * (at + 1)]
-        for path, (stat, digest) in added.items():
-            at = _listed_place(paths, path, kind_folders)
-            paths.insert(at, path)
-            digests.insert(at, digest)
-            stats[_STAT_NUMBERS * at:_STAT_NUMBERS * at] = array("q", stat)
-        return PackedContent("\0".join(paths), stats, "\0".join(digests), len(paths))
-
+        joined_digests = digests if isinstance(digests, str) else "\0".join(digests)
+        return PackedContent(joined, stats, joined_digests, count)
 
 
 def _item_start(joined: str, item: str) -> int:
@@ -335,8 +324,9 @@ def _put(joined: str, start: int, item: str) -> str:
 
 
 def _listed_offset(joined: str, path: str, kind_folders: Sequence[str]) -> int:
-    """Where, in NUL-joined paths in a build's listing order (see _listed_place), `path` goes:
-    the offset of the path it goes before, or past the end."""
+    """Where, in NUL-joined paths in a build's listing order (each kind's files together, by
+    path, the kinds in the order of `kind_folders`; see _in_order), `path` goes: the offset of
+    the path it goes before, or past the end (also for a path of none of those kinds)."""
     past = len(joined) + 1
     kind = next((at for at, folder in enumerate(kind_folders) if path.startswith(folder)), None)
     if kind is None or not joined:
@@ -365,29 +355,6 @@ def _first_of(joined: str, folder: str) -> int:
         return 0
     found = joined.find("\0" + folder)
     return found + 1 if found >= 0 else len(joined) + 1
-
-
-def _listed_place(paths: list[str], path: str, kind_folders: Sequence[str]) -> int:
-    """Where a build's listing puts `path` among `paths` (site paths in its order: each kind's
-    files together, by path, the kinds in the order of `kind_folders`); at the end when its
-    kind is not among them."""
-    kind = next((at for at, folder in enumerate(kind_folders) if path.startswith(folder)), None)
-    if kind is None:
-        return len(paths)
-    folder = kind_folders[kind]
-    start = next((at for at, other in enumerate(paths) if other.startswith(folder)), None)
-    if start is None:  # the first of its kind: before the files of the kinds after it
-        later = tuple(kind_folders[kind + 1:])
-        return next((at for at, other in enumerate(paths) if later and other.startswith(later)), len(paths))
-    # The kind's files are together from `start` on: found by halves where they end.
-    low, high = start, len(paths)
-    while low < high:
-        middle = (low + high) // 2
-        if paths[middle].startswith(folder):
-            low = middle + 1
-        else:
-            high = middle
-    return bisect_left(paths, path, start, low)
 
 
 def kind_folders(config: Config) -> tuple[str, ...]:
@@ -426,12 +393,13 @@ def listed_content_stats(config: Config, known: Mapping[str, FolderListing], for
     return _in_order(ContentFiles(runs, stats)), listing
 
 
-def files_added_and_gone(known: Mapping[str, FolderListing], found: ContentFiles, kind: str, base: str
+def files_added_and_gone(known: Mapping[str, FolderListing], found: ContentFiles, config: Config, kind: str
                          ) -> tuple[list[str], list[str]] | None:
-    """The content files of one kind (in the folder `base` on disk, or below it) added and gone
-    since the listing `known` was made (the last build's, see listed_content_stats), as paths on
-    disk; None when a folder that holds some now is not in it (a folder new, or changed too
-    recently to be listed: its earlier files are not known)."""
+    """The content files of one kind added and gone since the listing `known` was made (the last
+    build's, see listed_content_stats), as paths on disk; None when a folder that holds some now
+    is not in it (a folder new, or changed too recently to be listed: its earlier files are not
+    known)."""
+    base = next(str(config.content_dir / folder) for of_kind, folder, _ in CONTENT_KINDS if of_kind == kind)
     added: list[str] = []
     gone: list[str] = []
     walked = set()

@@ -118,6 +118,11 @@ class Loaded:
     drafts: frozenset[str] = frozenset()
     scheduled: Mapping[str, dt.datetime] = dataclasses.field(default_factory=dict)
 
+    def left_out_paths(self) -> tuple[str, ...]:
+        """The briefings left out, drafts and future ones, sorted: the build's record keeps them
+        (memo.LastBuild.left_out)."""
+        return tuple(sorted({*self.drafts, *self.scheduled}))
+
 
 def read_file(kind: str, path: str | Path, shown: str) -> SourceFile:
     stat = file_stat(path)

@@ -305,7 +305,7 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
                     state.inputs, len(loaded.plan), loaded.briefing_count, loaded.next_release,
                     loaded.drafts_left_out, loaded.future_left_out, folders, times,
                     content_files=content_files, warnings=tuple(loaded.warnings),
-                    left_out=tuple(sorted({*loaded.drafts, *loaded.scheduled}))))
+                    left_out=loaded.left_out_paths()))
     return BuildResult(output, loaded.briefing_count, len(loaded.plan), outcome.rendered,
                        outcome.reused, tuple(loaded.warnings), time.perf_counter() - started,
                        loaded.drafts_left_out, loaded.future_left_out, model=(loaded, outcome, cache))
