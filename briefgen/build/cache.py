@@ -28,9 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jinja2
-import jinja2.bccache
-
 from briefgen import __version__
 from briefgen.build.manifest import (
     KeptManifest,
@@ -403,51 +400,6 @@ class StateRows:
                 for name in [n for n in self.memory if n == self.name or n.startswith(self.name + "/")]:
                     del self.memory[name]
             self.memory.update(values)
-
-
-class TemplateCache(jinja2.BytecodeCache):
-    """Compiled templates in the cache database, so a process does not compile unchanged ones."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
-                   source: str) -> jinja2.bccache.Bucket:
-        # Jinja compiles a template again when its source's checksum differs from the kept one's:
-        # what the environment's filters folded into it as constants (the catalog's strings,
-        # see render.renderer) counts as part of its source.
-        compiled_with = getattr(environment, "compiled_with", "")
-        # So does the way it is compiled (see render.codegen).
-        compiled_by = getattr(environment.code_generator_class, "version", "")
-        return super().get_bucket(environment, name, filename, f"{source}\0{compiled_with}\0{compiled_by}")
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.store.template(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.store.put_template(bucket.key, bucket.bytecode_to_string())
-
-
-class HeldTemplates(TemplateCache):
-    """Compiled templates held in memory from one rebuild to the next (the live preview's,
-    which writes nothing to the cache), read from the cache database when first needed.
-    Jinja2 checks each against its template's source, so one edited since is compiled again."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store)
-        self._held: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self._held.get(bucket.key)
-        if code is None:
-            super().load_bytecode(bucket)
-        else:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._held[bucket.key] = bucket.bytecode_to_string()
 
 
 def clear(folder: Path) -> bool:

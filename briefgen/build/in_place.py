@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefgen.build import memo, snapshot
-from briefgen.build.cache import StateRows, TemplateCache, body_key, stored_html
+from briefgen.build.cache import StateRows, body_key, stored_html
 from briefgen.build.columns import Positions
 from briefgen.build.edits import Baseline, edit_in_place
 from briefgen.build.fingerprint import Fingerprints
@@ -38,6 +38,7 @@ from briefgen.build.loading import Loaded, SourceFile, parse_key, read_file
 from briefgen.build.manifest import UNVOUCHED, KeptManifest, Manifest, manifest_delta_rows, read_kept_manifest
 from briefgen.build.rendering import earlier_files
 from briefgen.build.store import CATALOG_ROW, STORE, ReadAhead, Store
+from briefgen.build.template_cache import TemplateCache
 from briefgen.build.write import OutputWriter
 from briefgen.config import Config
 from briefgen.content.files import FolderListing

@@ -208,12 +208,13 @@ def parse_key() -> str:
 def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
          pool: WorkerPool | None = None, progress: Progress | None = None,
          read: Callable[[Config], list[SourceFile]] | None = None,
-         known_checks: KnownChecks | None = None) -> Loaded:
+         known_checks: KnownChecks | None = None, meanwhile: Callable[[], None] | None = None) -> Loaded:
     """Read, parse and check a whole site; raise BuildFailed with every error found.
 
     `read` supplies the content files (default: read them all from disk); the
     live preview passes one that re-reads only the files that changed, and the
-    checks of briefings against the archives it keeps between rebuilds.
+    checks of briefings against the archives it keeps between rebuilds. `meanwhile` is
+    called while worker processes parse, if they do.
     """
     config = load_config(root, options.config)
     if options.base_url:
@@ -224,7 +225,7 @@ def load(root: Path, options: BuildOptions, cache: BuildCache | None = None,
 
     started = time.perf_counter()
     files = read(config) if read else read_sources(config, cache)
-    parsed, fresh = _parse_all(files, cache, pool)
+    parsed, fresh = _parse_all(files, cache, pool, meanwhile)
     if progress:
         progress(f"{len(files)} content files: parsed {fresh}, {len(files) - fresh} from cache "
                  f"({time.perf_counter() - started:.1f} s)")
@@ -467,9 +468,10 @@ def _static_files(config: Config) -> list[str]:
             if _VCS_FOLDERS.isdisjoint(rel.split("/")) and (config.static_dir / rel).is_file()]
 
 
-def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
-               pool: WorkerPool | None) -> tuple[list[ParsedFile], int]:
-    """Parse results for every file, and how many had to be parsed afresh."""
+def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None, pool: WorkerPool | None,
+               meanwhile: Callable[[], None] | None = None) -> tuple[list[ParsedFile], int]:
+    """Parse results for every file, and how many had to be parsed afresh; `meanwhile` is
+    called once workers parse, before their results are read."""
     key = parse_key()
     results: dict[str, ParsedFile] = {}
     missing = []
@@ -481,17 +483,20 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None,
                 cache.restat(file.path, file.stat)
         else:
             missing.append(file)
-    batches: Iterable[list[ParsedFile]]
-    if pool is not None and len(missing) > 1:
-        batches = pool.map(_parse_in_worker, missing, _parse_setup)
-    else:
-        batches = _parse_here(missing)
     stats = {f.path: f.stat for f in missing}
-    for batch in batches:
-        # Stored batch by batch, so the bodies of the whole site are never in memory at once.
-        fresh = cache.store_parsed([(item, stats[item.path]) for item in batch], key) if cache else batch
-        for item in fresh:
-            results[item.path] = item
+    with contextlib.ExitStack() as started:
+        batches: Iterable[list[ParsedFile]]
+        if pool is not None and len(missing) > 1:
+            batches = started.enter_context(pool.started(_parse_in_worker, missing, _parse_setup))
+            if meanwhile is not None:
+                meanwhile()
+        else:
+            batches = _parse_here(missing)
+        for batch in batches:
+            # Stored batch by batch, so the bodies of the whole site are never in memory at once.
+            fresh = cache.store_parsed([(item, stats[item.path]) for item in batch], key) if cache else batch
+            for item in fresh:
+                results[item.path] = item
     return [results[f.path] for f in files], len(missing)
 
 

@@ -16,7 +16,7 @@ from briefgen.build import memo
 from briefgen.build.inputs import ContentFiles, global_inputs, inputs_digest, listed_content_stats
 from briefgen.build.options import BuildOptions, Progress
 from briefgen.build.store import STORE, ReadAhead, edit_rows
-from briefgen.build.write import MARKER, check_output_dir, recover_interrupted
+from briefgen.build.write import MARKER, OutputWriter, check_output_dir, recover_interrupted
 from briefgen.config import Config, load_config
 from briefgen.content.files import FolderListing
 from briefgen.diagnostics import BuildFailed, Diagnostic, UsageError, error
@@ -219,26 +219,36 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
                       found)
 
 
+def _import_rendering() -> None:
+    """Import what a full build needs once its files are parsed (Jinja2, the renderer, the
+    search index, the checks, Babel's dates), while worker processes parse them: this process
+    only waits for them then, and these imports (about 60 ms) otherwise came after parsing,
+    with the other core idle. The workers fork before, and have no use for them."""
+    import babel.dates  # noqa: F401
+
+    from briefgen.build import rendering, snapshot  # noqa: F401
+    from briefgen.site import verify  # noqa: F401
+
+
 def _built(root: Path, options: BuildOptions, progress: Progress | None, started: float,
            config: Config, output: Path, state: OutputState, last: memo.LastBuild | None,
            cache: BuildCache | None, kept: BuildCache, pool: WorkerPool | None,
            found: ContentFiles) -> BuildResult:
     """A full build, into the writer's staging folder, then committed."""
-    from briefgen.build import snapshot
     from briefgen.build.heap import release_freed_memory
     from briefgen.build.loading import load, read_sources
-    from briefgen.build.rendering import render_site
-    from briefgen.build.write import OutputWriter
 
     try:
         loaded = load(root, replace(options, output=output), kept, pool, progress,
-                      lambda config: read_sources(config, cache, found))
+                      lambda config: read_sources(config, cache, found), meanwhile=_import_rendering)
     except BuildFailed:
         # Keep what was parsed: fixing one file should not mean parsing all again.
         if cache:
             cache.save()
         raise
     kept.done_parsing()
+    from briefgen.build import snapshot
+    from briefgen.build.rendering import render_site
     # The content files' paths and stats were for finding what to parse: not held through
     # rendering (the model keeps the stats it needs). The caller's ContentFiles is this one:
     # cleared, not let go of.

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import jinja2
 
-from briefgen.build.cache import BuildCache, TemplateCache
+from briefgen.build.cache import BuildCache
 from briefgen.build.fingerprint import Fingerprints, known_templates
 from briefgen.build.loading import Loaded, collecting, parse_key
 from briefgen.build.manifest import PlannedManifest, manifest_entries
 from briefgen.build.options import Progress
 from briefgen.build.store import CATALOG_ROW
+from briefgen.build.template_cache import TemplateCache
 from briefgen.diagnostics import BuildFailed, Diagnostic
 from briefgen.i18n.catalog import Catalog
 from briefgen.render.renderer import Renderer, RenderError, make_environment

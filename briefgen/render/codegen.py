@@ -20,7 +20,7 @@ _DELEGATION = "yield from "
 
 
 class JoinedOutput(CodeGenerator):
-    # Named in the build cache's key for compiled templates (see build.cache.TemplateCache):
+    # Named in the build cache's key for compiled templates (see build.template_cache.TemplateCache):
     # templates compiled another way are compiled again.
     version = "joined-output-1"
 

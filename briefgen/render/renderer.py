@@ -111,7 +111,7 @@ class _Globals(ChainMap[str, Any]):
 class _Environment(jinja2.Environment):
     # Names what the filters Jinja runs as it compiles a template read (see Renderer): a
     # compiled template kept in the build cache is reused only by an environment that names
-    # the same (see build.cache.TemplateCache).
+    # the same (see build.template_cache.TemplateCache).
     compiled_with: str = ""
     code_generator_class = JoinedOutput
 

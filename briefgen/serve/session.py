@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefgen.build import memo, snapshot
-from briefgen.build.cache import BuildCache, HeldTemplates
+from briefgen.build.cache import BuildCache
 from briefgen.build.edits import Baseline, edit_in_place, index_of
 from briefgen.build.in_place import snapshot_baseline
 from briefgen.build.inputs import ContentFiles, listed_content_stats
@@ -35,6 +35,7 @@ from briefgen.build.options import BuildOptions
 from briefgen.build.pipeline import output_state
 from briefgen.build.rendering import render_site
 from briefgen.build.store import STORE, FileStat, Store
+from briefgen.build.template_cache import HeldTemplates
 from briefgen.build.workers import WorkerPool
 from briefgen.config import BuildSettings, Config, SiteSettings, load_config
 from briefgen.content.files import CONTENT_KINDS, content_kind, discover
