@@ -102,10 +102,17 @@ class _Globals(ChainMap[str, Any]):
 
     Jinja compares the keys of an imported template's globals with the importing
     context's at every `{% from ... import %}`, which every item of a list runs: through
-    a ChainMap's key view, that was a tenth of rendering a list page."""
+    a ChainMap's key view, that was a tenth of rendering a list page. Iterated, it goes over
+    that set too."""
 
     def keys(self) -> set[str]:  # type: ignore[override]
         return set().union(*self.maps)
+
+    def __iter__(self) -> Iterator[str]:
+        # Jinja makes a set of a template's globals for each context it makes (every page, and
+        # every include: each item of a list), by iterating them: through a ChainMap's own
+        # __iter__, which merges its maps in Python, that was 4 % of rendering a page.
+        return iter(self.keys())
 
 
 class _Environment(jinja2.Environment):
