@@ -128,3 +128,8 @@ def test_a_value_is_escaped_as_markupsafe_escapes_it(text: str) -> None:
     assert codegen._replaced(text) == expected  # without markupsafe's compiled part
     assert codegen.escape_output(Markup(text)) == text
     assert type(codegen.escape_output(text)) is str
+
+
+@given(st.integers() | st.booleans() | st.floats(allow_nan=True) | st.none())
+def test_a_number_is_escaped_as_markupsafe_escapes_it(value: object) -> None:
+    assert codegen.escape_output(value) == str(markupsafe.escape(value))

@@ -40,12 +40,14 @@ except ImportError:  # another version of markupsafe, or one without its compile
 
 
 def escape_output(value: Any) -> str:
-    """markupsafe.escape(value), as a plain string when value is one (see above)."""
+    """markupsafe.escape(value), as a plain string when value is one or an integer (see above)."""
     kind = type(value)
     if kind is str:
         return _escaped_text(value)
     if kind is Markup:
         return cast("str", value)  # safe already: what escape returns, itself
+    if kind is int:  # a count, a heading's level: digits, which escape as themselves
+        return str(value)
     return escape(value)
 
 
