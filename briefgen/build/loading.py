@@ -484,10 +484,10 @@ def _parse_all(files: Sequence[SourceFile], cache: BuildCache | None, pool: Work
         else:
             missing.append(file)
     stats = {f.path: f.stat for f in missing}
-    with contextlib.ExitStack() as started:
+    with contextlib.ExitStack() as workers:
         batches: Iterable[list[ParsedFile]]
         if pool is not None and len(missing) > 1:
-            batches = started.enter_context(pool.started(_parse_in_worker, missing, _parse_setup))
+            batches = workers.enter_context(pool.started(_parse_in_worker, missing, _parse_setup))
             if meanwhile is not None:
                 meanwhile()
         else:

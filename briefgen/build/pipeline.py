@@ -247,6 +247,8 @@ def _built(root: Path, options: BuildOptions, progress: Progress | None, started
             cache.save()
         raise
     kept.done_parsing()
+    # Here, not at the top: imported while the workers parsed (see _import_rendering), which
+    # fork without them.
     from briefgen.build import snapshot
     from briefgen.build.rendering import render_site
     # The content files' paths and stats were for finding what to parse: not held through
