@@ -77,7 +77,9 @@ def _cjk_run() -> re.Pattern[str]:
 # Thai, Lao, Myanmar or Khmer, whose characters include their vowel signs and tone marks.
 CHARACTERS_PER_WORD = 2
 SPACELESS_CHARACTERS_PER_WORD = 4
-_SPACELESS_RUN = re.compile(f"[{SPACELESS_CHARS}]+")
+@functools.cache
+def _spaceless_run() -> re.Pattern[str]:
+    return re.compile(f"[{SPACELESS_CHARS}]+")
 
 
 # Between spaces, what holds a letter or a digit: once CJK characters are taken out, their
@@ -90,16 +92,19 @@ def word_count(text: str) -> int:
     """The words of a text: those between spaces, and for its CJK characters one word per
     CHARACTERS_PER_WORD of them (a text of such characters alone has no spaces to count), for
     its Thai, Lao, Myanmar and Khmer one per SPACELESS_CHARACTERS_PER_WORD."""
-    # By runs of CJK characters, not character by character: a third of the time.
-    runs = _cjk_run().findall(text) if has_cjk_range(text) else []
-    spaceless = _SPACELESS_RUN.findall(text) if has_spaceless_range(text) else []
-    if not (runs or spaceless):
+    cjk, spaceless = has_cjk_range(text), has_spaceless_range(text)
+    if not (cjk or spaceless):
         return len(text.split())
-    words = 0
-    if runs:
-        text = _cjk_run().sub(" ", text)
-        words += -(-sum(map(len, runs)) // CHARACTERS_PER_WORD)
-    if spaceless:
-        text = _SPACELESS_RUN.sub(" ", text)
-        words += -(-sum(map(len, spaceless)) // SPACELESS_CHARACTERS_PER_WORD)
-    return sum(1 for piece in text.split() if _LETTER_OR_DIGIT.search(piece)) + words
+    words, taken, spaced = 0, 0, text
+    for found, run, per_word in ((cjk, _cjk_run, CHARACTERS_PER_WORD),
+                                 (spaceless, _spaceless_run, SPACELESS_CHARACTERS_PER_WORD)):
+        if found:
+            # Each run made one space, in one pass (by runs, not character by character: a
+            # third of the time): the characters it took out are the length it lost, and one
+            # more for each run.
+            shorter, runs = run().subn(" ", spaced)
+            words += -(-(len(spaced) - len(shorter) + runs) // per_word)
+            spaced, taken = shorter, taken + runs
+    if not taken:  # no run after all (a full stop of U+3000 and on, say)
+        return len(text.split())
+    return sum(1 for piece in spaced.split() if _LETTER_OR_DIGIT.search(piece)) + words
