@@ -117,6 +117,44 @@ def test_any_registry_parses_to_sources_or_located_errors(entries: list[dict[str
     assert all(is_located(p) for p in problems)
 
 
+# YAML that the size limits look at: values shared through an anchor and its aliases (which
+# safe_dump writes for an object met twice), merge keys, keys that are lists, deep nesting.
+_YAML_TREES = st.recursive(
+    st.one_of(st.text("ab", max_size=12), st.integers(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text("abc", max_size=2), inner, max_size=4)),
+    max_leaves=30)
+_WRITTEN_YAML = st.sampled_from([
+    "a: &x {b: 1, c: [1, 2]}\nd:\n  <<: *x\n  e: 2\n", "? [a, b]\n: c\n", "[[[[[[[[1]]]]]]]]\n",
+    "a: &x [1, 2, 3]\nb: [*x, *x, *x, *x]\n", "{aaaaaaaaaaaaaaaaaaaa: 1}\n", "- aaaaaaaaaaaaaaaaaaaaaa\n",
+])
+
+
+@SETTINGS
+@given(st.one_of(st.tuples(_YAML_TREES, st.booleans()).map(
+           lambda tree: yaml.safe_dump([tree[0], tree[0]] if tree[1] else tree[0], allow_unicode=True)),
+       _WRITTEN_YAML),
+       st.integers(1, 8), st.integers(1, 40), st.integers(0, 16))
+def test_yaml_the_positions_walk_finds_plain_is_within_every_size_limit(
+        written: str, depth: int, nodes: int, chars: int) -> None:
+    # A plain tree, as the walk that records positions finds it, skips the walk that enforces
+    # the limits: with limits small enough to be met, that walk must refuse nothing then.
+    from briefgen.content import load
+
+    with mock.patch.multiple(load, MAX_DEPTH=depth, MAX_NODES=nodes, MAX_SCALAR_CHARS=chars):
+        loader = load._PositionLoader(written)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+        try:
+            doubtful = load._record_positions(root, 1, {}, {})
+        except load._Refused:
+            return  # a key written twice
+        if not doubtful:
+            load._check_size(root)
+
+
 
 IDS = st.sets(st.integers(0, 1 << 21), max_size=300).map(sorted)
 

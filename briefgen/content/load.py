@@ -7,6 +7,7 @@ worker processes and be cached by content hash.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,7 @@ def decode(shown: str, data: bytes) -> str | Diagnostic:
 
 def split_front_matter(shown: str, text: str) -> SplitDocument | Diagnostic:
     """Separate `---` YAML front matter from the Markdown body."""
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): a copy of the whole text
         return error(shown, 1, 1, "empty file: a briefing needs front matter with a title and a date")
     if not _YAML_FRONT_MATTER.detect(text):
         return error(
@@ -76,7 +77,8 @@ def split_front_matter(shown: str, text: str) -> SplitDocument | Diagnostic:
             "no front matter: start the file with a line `---`, then YAML such as "
             "`title: ...` and `date: ...`, then another `---`",
         )
-    boundaries = list(_YAML_FRONT_MATTER.FM_BOUNDARY.finditer(text))
+    # The first two: a body's horizontal rules are boundaries too, and need not be looked for.
+    boundaries = list(itertools.islice(_YAML_FRONT_MATTER.FM_BOUNDARY.finditer(text), 2))
     if len(boundaries) < 2:
         return error(shown, 1, 1, "front matter is not closed: add a line `---` after the YAML")
     opening, closing = boundaries[0], boundaries[1]
@@ -151,8 +153,8 @@ def load_yaml(shown: str, text: str, first_line: int = 1,
             return Located(None, {(): (first_line, 1)})
         values: dict[KeyPath, Position] = {}
         keys: dict[KeyPath, Position] = {}
-        _check_size(node)
-        _record_positions(node, first_line, values, keys)
+        if _record_positions(node, first_line, values, keys):
+            _check_size(node)
         value = loader.construct_document(node)
     except _Refused as refused:
         line = (refused.mark.line if refused.mark else 0) + first_line
@@ -263,35 +265,53 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def _record_positions(
     root: yaml.Node, first_line: int,
     values: dict[KeyPath, Position], keys: dict[KeyPath, Position],
-) -> None:
+) -> bool:
     """Positions of values by key path; a key written twice in one mapping is refused.
 
     A node reached again through an alias is not walked again: its first
-    position stands for it.
+    position stands for it. Returns whether the nodes may be beyond the limits
+    `_check_size` enforces: an alias, a key that is not a plain scalar (which this
+    walk leaves alone), or a node, a depth or a scalar near a limit. Otherwise the
+    tree is small and plain, and that second walk (a third of the cost of front
+    matter) is not needed.
     """
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    nodes = 0
+    doubtful = False
     while stack:
         node, path = stack.pop()
         values.setdefault(path, (node.start_mark.line + first_line, node.start_mark.column + 1))
         if id(node) in seen:
+            doubtful = True
             continue
         seen.add(id(node))
+        nodes += 1
+        if len(path) + 1 >= MAX_DEPTH:
+            doubtful = True
         if isinstance(node, yaml.MappingNode):
             written: dict[str, yaml.Node] = {}
             children: list[tuple[yaml.Node, KeyPath]] = []
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    doubtful = True
                     continue
                 if key_node.value in written:
+                    _check_size(root)  # what it refuses, it refuses first
                     first = written[key_node.value].start_mark
                     raise _Refused(key_node.start_mark,
                                    f"duplicate key `{key_node.value}` (first written at line "
                                    f"{first.line + first_line}); keep one")
+                if len(key_node.value) > MAX_SCALAR_CHARS:
+                    doubtful = True
                 written[key_node.value] = key_node
                 child = (*path, key_node.value)
                 keys[child] = (key_node.start_mark.line + first_line, key_node.start_mark.column + 1)
                 children.append((value_node, child))
+            nodes += len(written)
             stack.extend(reversed(children))  # popped in the order they are written
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed([(item, (*path, index)) for index, item in enumerate(node.value)]))
+        elif len(node.value) > MAX_SCALAR_CHARS:
+            doubtful = True
+    return doubtful or nodes >= MAX_NODES
