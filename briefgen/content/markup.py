@@ -32,6 +32,7 @@ from markdown.treeprocessors import Treeprocessor
 from briefgen.content.blocks import BlockSkipExtension
 from briefgen.content.brackets import LinkBracketsExtension
 from briefgen.content.inline import InlinePassExtension
+from briefgen.content.lookups import FastLookupsExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
 from briefgen.content.positions import LineStarts
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
@@ -547,7 +548,8 @@ class Converter:
                         InlinePassExtension({_CITATION_INLINE: "["}),
                         _BriefingExtension(self._state, self._citations),
                         LinkBracketsExtension(),  # after every extension that adds a link pattern
-                        BlockSkipExtension()],  # last: it guards the block processors the others added
+                        BlockSkipExtension(),  # it guards the block processors the others added
+                        FastLookupsExtension()],  # last: it keeps what the others set
             output_format="html",
         )
 
