@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import frontmatter
@@ -126,7 +127,7 @@ PIECES = st.sampled_from([
     "[^1]", "\n\n[^1]: ", "# ", "## ", "- ", "1. ", "> ", "    ", "```\n", "| ", " |",
     "\n|---|---|\n", "{: #i }", "{: title=\"'a'\" }", "\n: ", "~", "/", "=",
     "![i 'a'](p.png)", "[r]", "\n\n[r]: https://e.org", "<https://e.org>", "<a@b.org>", "  \n", "<!-- c -->",
-    "[TOC]", "\n\n[TOC]\n\n",
+    "[TOC]", "\n\n[TOC]\n\n", "\r\n", "\r", "\x02", "\x03", "\x0212\x03", " \n",
 ])
 BODIES = st.lists(PIECES, max_size=40).map("".join)
 
@@ -209,3 +210,48 @@ def test_block_processors_are_guarded_only_where_their_regex_is_the_known_one(
         pass
 
     assert blocks._known(NoRegex(), {NoRegex: blocks._Need("RE", "c1e7ce0c158f5cf7", ("#",))}) is None
+
+
+def test_whole_text_passes_are_skipped_only_where_their_code_is_the_known_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from markdown import preprocessors, treeprocessors
+
+    from briefgen.content.passes import PassSkipExtension
+
+    def guarded() -> set[str]:
+        md = markdown.Markdown(extensions=[PassSkipExtension()])
+        return {name for name, processor in (("normalize", md.preprocessors["normalize_whitespace"]),
+                                             ("unescape", md.treeprocessors["unescape"]))
+                if "run" in vars(processor) or "unescape" in vars(processor)}
+
+    assert guarded() == {"normalize", "unescape"}
+    # A release whose unescaping expression differs, or whose normalizing does more: each runs as it is.
+    monkeypatch.setattr(treeprocessors.UnescapeTreeprocessor, "RE", re.compile("\x02(\\w+)\x03"))
+    assert guarded() == {"normalize"}
+
+    def run(self: preprocessors.NormalizeWhitespace, lines: list[str]) -> list[str]:
+        return [line.rstrip() for line in lines]
+
+    monkeypatch.setattr(preprocessors.NormalizeWhitespace, "run", run)
+    assert guarded() == set()
+
+
+def test_lookups_answer_as_the_stock_ones() -> None:
+    from markdown.util import Registry
+
+    from briefgen.content.lookups import FastLookupsExtension, kept_order
+
+    stock = markdown.Markdown(extensions=["def_list"])
+    fast = markdown.Markdown(extensions=["def_list", FastLookupsExtension()])
+    for tag in ["p", "P", "div/", "span", "em", "h1", "pre", "", "hr/", None, 3, etree.Comment]:
+        assert fast.is_block_level(tag) == stock.is_block_level(tag), tag
+    assert [type(p) for p in fast.parser.blockprocessors] == [type(p) for p in stock.parser.blockprocessors]
+    # The kept order follows the registry when items come and go.
+    registry: Registry[str] = kept_order(Registry())
+    registry.register("b", "b", 10)
+    assert list(registry) == ["b"]
+    registry.register("a", "a", 20)
+    registry.register("c", "c", 5)
+    assert list(registry) == ["a", "b", "c"]
+    registry.deregister("b")
+    assert list(registry) == ["a", "c"]

@@ -34,6 +34,7 @@ from briefgen.content.brackets import LinkBracketsExtension
 from briefgen.content.inline import InlinePassExtension
 from briefgen.content.lookups import FastLookupsExtension
 from briefgen.content.markdown_settings import MARKDOWN_EXTENSIONS
+from briefgen.content.passes import PassSkipExtension
 from briefgen.content.positions import LineStarts
 from briefgen.content.quotes import CitationSpan, Quotation, find_quotations
 from briefgen.content.scripts import word_count
@@ -549,6 +550,7 @@ class Converter:
                         _BriefingExtension(self._state, self._citations),
                         LinkBracketsExtension(),  # after every extension that adds a link pattern
                         BlockSkipExtension(),  # it guards the block processors the others added
+                        PassSkipExtension(),
                         FastLookupsExtension()],  # last: it keeps what the others set
             output_format="html",
         )
