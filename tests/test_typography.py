@@ -221,18 +221,20 @@ def test_whole_text_passes_are_skipped_only_where_their_code_is_the_known_one(
     def guarded() -> set[str]:
         md = markdown.Markdown(extensions=[PassSkipExtension()])
         return {name for name, processor in (("normalize", md.preprocessors["normalize_whitespace"]),
+                                             ("html", md.preprocessors["html_block"]),
                                              ("unescape", md.treeprocessors["unescape"]))
                 if "run" in vars(processor) or "unescape" in vars(processor)}
 
-    assert guarded() == {"normalize", "unescape"}
+    assert guarded() == {"normalize", "html", "unescape"}
     # A release whose unescaping expression differs, or whose normalizing does more: each runs as it is.
     monkeypatch.setattr(treeprocessors.UnescapeTreeprocessor, "RE", re.compile("\x02(\\w+)\x03"))
-    assert guarded() == {"normalize"}
+    assert guarded() == {"normalize", "html"}
 
     def run(self: preprocessors.NormalizeWhitespace, lines: list[str]) -> list[str]:
         return [line.rstrip() for line in lines]
 
     monkeypatch.setattr(preprocessors.NormalizeWhitespace, "run", run)
+    monkeypatch.setattr(preprocessors.HtmlBlockPreprocessor, "run", run)
     assert guarded() == set()
 
 

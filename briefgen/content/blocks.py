@@ -1,8 +1,8 @@
 """Python-Markdown's block processors, without searching a block that cannot match.
 
 Several block processors search every block for a line that starts their kind
-of block: a `#` heading, a `>` quote, a `:` definition, a rule, a table row, a
-link reference or a footnote definition; the fenced code preprocessor searches
+of block: a `#` heading, a `>` quote, a heading's underline, a `:` definition, a
+rule, a table row, a link reference or a footnote definition; the fenced code preprocessor searches
 the whole text for a fence. Their regexes begin at a line start, so the regex
 engine tries them at every position, and most blocks are paragraphs that hold
 none of it. A processor is skipped here only when what it looks for needs a
@@ -60,6 +60,8 @@ class _Need(NamedTuple):
 _TESTS: dict[type, _Need] = {
     blockprocessors.HashHeaderProcessor: _Need("RE", "c1e7ce0c158f5cf7", ("#",)),
     blockprocessors.BlockQuoteProcessor: _Need("RE", "53a05c29dd212a78", (">",)),
+    # Its regex's `.*?` tries every line start of the block: a setext underline follows a newline.
+    blockprocessors.SetextHeaderProcessor: _Need("RE", "6276ff78a44a48de", ("\n=", "\n-")),
     blockprocessors.HRProcessor: _Need("SEARCH_RE", "10a82147d94e4c89", ("-", "_", "*")),
     def_list.DefListProcessor: _Need("RE", "ad1d57ef4db82d05", (":",)),
     # A row splits into cells at pipes; one without a pipe, and without a border, is no table.
