@@ -19,7 +19,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -576,12 +576,13 @@ class Converter:
             failed = (f"Markdown could not convert this text ({type(exc).__name__}: {exc}); "
                       "look for a malformed link or reference definition")
             return Conversion("", NO_CITATIONS, (), "", 0, (), notes=((body_line, 1, failed, True),))
-        written = _written_citations(masked) if self._citations else []
+        markers = _read_markers(masked) if self._citations else []
+        written = _written_citations(masked, markers)
         unread: tuple[tuple[int, int, str, bool], ...] = ()
         if len(written) != len(found):
             # The masking guessed wrong (indented code, raw HTML, a fence never
             # closed): learn which `[@...]` Markdown did read, by marking each.
-            every = _written_citations(body)
+            every = _written_citations(body, _read_markers(body))
             written, marked = self._read_citations(body, source_path, every)
             unread = _unread_citations(body, every, written, marked, body_line)
         uses = _locate_citations(masked, found, written, body_line)
@@ -594,8 +595,8 @@ class Converter:
             first_paragraph=first_paragraph_text(converted),
             word_count=word_count(_CITATION.sub("", masked)),
             cited_ids=cited_ids,
-            quotations=find_quotations(masked, _citation_spans(masked), body_line) if uses else (),
-            notes=(*_malformed_citations(masked, converted, body_line), *unread,
+            quotations=find_quotations(masked, _citation_spans(markers), body_line) if uses else (),
+            notes=(*_malformed_citations(masked, markers, converted, body_line), *unread,
                    *_unreferenced_notes(masked, self._state.unreferenced, body_line))
             if self._citations else (),
         )
@@ -719,11 +720,22 @@ def _markers(masked: str) -> Iterator[re.Match[str]]:
             if not (marker.start() > 0 and masked[marker.start() - 1] == "\\"))
 
 
-def _written_citations(masked: str) -> list[Written]:
+class _Marker(NamedTuple):
+    """A `[@...]` written outside code (see _markers), and its citations as _written_inner reads
+    them (None when it is no citation): read once, for the several passes that look at them."""
+
+    found: re.Match[str]
+    items: list[tuple[str, str]] | None
+
+
+def _read_markers(masked: str) -> list[_Marker]:
+    return [_Marker(found, _written_inner(found.group(1))) for found in _markers(masked)]
+
+
+def _written_citations(masked: str, markers: list[_Marker]) -> list[Written]:
     """Every citation written outside code, as (id, locator, offset of its `@`), in text order."""
     written: list[Written] = []
-    for marker in _markers(masked):
-        items = _written_inner(marker.group(1))
+    for marker, items in markers:
         search = marker.start()
         for source_id, locator in items or []:
             at = masked.index("@" + source_id, search)
@@ -778,14 +790,18 @@ def _unread_citations(body: str, written: list[Written], read: list[Written], ma
     return tuple(notes)
 
 
-def _malformed_citations(masked: str, converted: str, body_line: int
+def _malformed_citations(masked: str, markers: list[_Marker], converted: str, body_line: int
                          ) -> tuple[tuple[int, int, str, bool], ...]:
     """`[@...]` that looks like a citation but is not one, where it is left as text."""
     prose = _CODE_HTML.sub("", converted)
     notes = []
     lines: LineStarts | None = None  # counted once a marker is found malformed
-    for marker in _markers(masked):
-        if parse_citation(marker.group(1)) is not None or html.escape(marker.group(0), False) not in prose:
+    for marker, items in markers:
+        # As written: a citation wrapped inside a quotation is read without its `>` (items) by
+        # Markdown, and is no malformed one left as text.
+        inner = marker.group(1)
+        read = parse_citation(inner) if "\n" in inner else items
+        if read is not None or html.escape(marker.group(0), False) not in prose:
             continue
         lines = lines or LineStarts(masked, body_line)
         line, column = lines.at(marker.start())
@@ -832,13 +848,9 @@ def _locate_citations(
     return tuple(uses)
 
 
-def _citation_spans(masked: str) -> list[CitationSpan]:
-    spans = []
-    for marker in _markers(masked):
-        items = _written_inner(marker.group(1))
-        if items:
-            spans.append((marker.start(), marker.end(), tuple(source_id for source_id, _ in items)))
-    return spans
+def _citation_spans(markers: list[_Marker]) -> list[CitationSpan]:
+    return [(marker.start(), marker.end(), tuple(source_id for source_id, _ in items))
+            for marker, items in markers if items]
 
 
 def _locate_links(
