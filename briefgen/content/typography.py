@@ -43,25 +43,29 @@ class _QuoteRule:
     keeps: str = ""
     # Its look-behind fails right after a match of its own (see _apply).
     looks_behind: bool = False
+    # The quotes its match takes (not those its look-ahead may meet): a span without them is
+    # not searched. Most spans hold one kind, an apostrophe most often, and a pattern that
+    # begins with a group of alternatives is tried at every position of the span.
+    needs: str = "'"
 
 
 # Smarty's quote patterns in smarty's order: the first that matches a quote decides it.
 _QUOTE_RULES = (
     _QuoteRule(re.compile(rf"^'(?={_PUNCT}\B)"), _RSQUO),
-    _QuoteRule(re.compile(rf'^"(?={_PUNCT}\B)'), _RDQUO),
-    _QuoteRule(re.compile(r""""'(?=\w)"""), _LDQUO + _LSQUO),
-    _QuoteRule(re.compile(r"""'"(?=\w)"""), _LSQUO + _LDQUO),
-    _QuoteRule(re.compile(rf"""(?<={_CLOSE})'\""""), _RSQUO + _RDQUO, looks_behind=True),
-    _QuoteRule(re.compile(rf"""(?<={_CLOSE})"'"""), _RDQUO + _RSQUO, looks_behind=True),
+    _QuoteRule(re.compile(rf'^"(?={_PUNCT}\B)'), _RDQUO, needs='"'),
+    _QuoteRule(re.compile(r""""'(?=\w)"""), _LDQUO + _LSQUO, needs="'\""),
+    _QuoteRule(re.compile(r"""'"(?=\w)"""), _LSQUO + _LDQUO, needs="'\""),
+    _QuoteRule(re.compile(rf"""(?<={_CLOSE})'\""""), _RSQUO + _RDQUO, looks_behind=True, needs="'\""),
+    _QuoteRule(re.compile(rf"""(?<={_CLOSE})"'"""), _RDQUO + _RSQUO, looks_behind=True, needs="'\""),
     _QuoteRule(re.compile(r"(?<!\w)'(?=\d{2}s)"), _RSQUO),
     _QuoteRule(re.compile(rf"{_OPENING}'(?=\w)"), _LSQUO, keeps="before"),
     _QuoteRule(re.compile(rf"(?<={_CLOSE})'(?!\s|s\b|\d)"), _RSQUO, looks_behind=True),
     _QuoteRule(re.compile(r"'(\s|s\b)"), _RSQUO, keeps="after"),
     _QuoteRule(re.compile(r"'"), _LSQUO),
-    _QuoteRule(re.compile(rf'{_OPENING}"(?=\w)'), _LDQUO, keeps="before"),
-    _QuoteRule(re.compile(r'"(?=\s)'), _RDQUO),
-    _QuoteRule(re.compile(rf'(?<={_CLOSE})"'), _RDQUO, looks_behind=True),
-    _QuoteRule(re.compile(r'"'), _LDQUO),
+    _QuoteRule(re.compile(rf'{_OPENING}"(?=\w)'), _LDQUO, keeps="before", needs='"'),
+    _QuoteRule(re.compile(r'"(?=\s)'), _RDQUO, needs='"'),
+    _QuoteRule(re.compile(rf'(?<={_CLOSE})"'), _RDQUO, looks_behind=True, needs='"'),
+    _QuoteRule(re.compile(r'"'), _LDQUO, needs='"'),
 )
 # A match that keeps characters beside its entity is held back as a token until
 # all quotes are done: the patterns after it must see a placeholder there, not
@@ -97,8 +101,11 @@ def educate(text: str, placeholder: Callable[[str], str]) -> str:
 
 def _educate_quotes(text: str, placeholder: Callable[[str], str], held: list[str]) -> str:
     for rule in _QUOTE_RULES:
-        if "'" not in text and '"' not in text:
+        single, double = "'" in text, '"' in text
+        if not (single or double):
             break
+        if ("'" in rule.needs and not single) or ('"' in rule.needs and not double):
+            continue
         if rule.keeps or rule.looks_behind:
             text = _apply(rule, text, placeholder(rule.entity), held)
         else:
