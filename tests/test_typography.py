@@ -257,3 +257,18 @@ def test_lookups_answer_as_the_stock_ones() -> None:
     assert list(registry) == ["a", "b", "c"]
     registry.deregister("b")
     assert list(registry) == ["a", "c"]
+
+
+CITATION_TEXTS = st.lists(st.sampled_from([" ", "\t", "  ", "[@a]", "[@a; @b, p. 4]", "[@", "@", "[", "]",
+                                           "x", "\n", "\n\n", "\n> ", "[@a\nb]", "[@]", "[@[@a]", "\\[@a]"]),
+                          max_size=25).map("".join)
+
+
+@SETTINGS
+@given(CITATION_TEXTS, st.integers(0, 30))
+def test_citations_are_found_as_the_expression_finds_them(data: str, pos: int) -> None:
+    # The citation pattern searches from each `[@`, where the expression is tried at every position.
+    finder = markup._CitationFinder(re.compile(markup._CITATION_INLINE, re.DOTALL | re.UNICODE))
+    pos = min(pos, len(data))
+    assert [m.span() for m in finder.finditer(data, pos)] == [
+        m.span() for m in finder.compiled.finditer(data, pos)]
