@@ -154,6 +154,14 @@ def test_a_link_text_ends_where_the_stock_pattern_ends_it(data: str) -> None:
             assert ours.getText(data, index) == stock.getText(data, index), (stock_class, index)
 
 
+@SETTINGS
+@given(BRACKETED)
+def test_a_link_starts_where_the_stock_expression_finds_it(data: str) -> None:
+    stock = re.compile(inlinepatterns.LINK_RE, re.DOTALL | re.UNICODE)
+    ours = re.compile(brackets.LINK_FIRST_RE, re.DOTALL | re.UNICODE)
+    assert [m.span() for m in ours.finditer(data)] == [m.span() for m in stock.finditer(data)]
+
+
 PROSE = st.lists(st.one_of(st.sampled_from([" ", " ", "'", '"', "--", "...", ".", "-"]),
                            st.text(st.characters(codec="utf-8", exclude_characters="\r"), max_size=3)),
                  max_size=30).map("".join)

@@ -23,6 +23,10 @@ from markdown import inlinepatterns
 from markdown.extensions import Extension
 
 _BRACKET = re.compile(r"[\[\]]")
+# The links' and references' expression (a `[` not just after a `!`, inlinepatterns.LINK_RE) with
+# its `[` first: the same matches, but the regex engine looks for the `[` at once, where a
+# look-behind first has it try every position of the span.
+LINK_FIRST_RE = r"\[(?<!\!\[)"
 
 
 # Brackets read from a `[` for the one that closes it, before the span's are all paired: a link
@@ -125,3 +129,5 @@ class LinkBracketsExtension(Extension):
                 # The same pattern, registered where it was, with the method replaced: its
                 # class changed in place rather than made again from its regex and settings.
                 pattern.__class__ = by_brackets
+                if pattern.compiled_re.pattern == inlinepatterns.LINK_RE:
+                    pattern.compiled_re = re.compile(LINK_FIRST_RE, pattern.compiled_re.flags)

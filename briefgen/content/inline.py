@@ -23,12 +23,14 @@ from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
 from briefgen.content.blocks import holds_any
+from briefgen.content.brackets import LINK_FIRST_RE
 
 # Regex source -> characters of which it needs at least one.
 _NEEDS: dict[str, str] = {
     inlinepatterns.BACKTICK_RE: "`",
     inlinepatterns.ESCAPE_RE: "\\",
     inlinepatterns.LINK_RE: "[",  # links, references, short references
+    LINK_FIRST_RE: "[",  # the same, as brackets.py writes it
     inlinepatterns.IMAGE_LINK_RE: "[",  # images and image references
     inlinepatterns.AUTOLINK_RE: "<",
     inlinepatterns.AUTOMAIL_RE: "<",
