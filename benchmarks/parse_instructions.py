@@ -7,8 +7,10 @@ Each PYTHON is an interpreter with briefgen installed (for example `venv-old/bin
 each, the first N briefings of SITE (200 by default) and the first 3N are parsed in a process
 run under `valgrind --tool=callgrind`, as a build's workers parse them (`parse_file`, with the
 same converters), after 50 untimed parses; the difference of the two counts over 2N is the
-instructions a file. `PYTHONHASHSEED=0` makes the runs repeat: with a random seed, dicts and
-sets lay out their entries differently, which moves the count by a few percent. Counts differ
+instructions a file. The runs repeat to the instruction: `PYTHONHASHSEED=0` (with a random
+seed, dicts and sets lay out their entries differently, which moves the count by a few
+percent), addresses not randomized (`setarch -R`: sets keyed by `id()` too), and one run
+outside valgrind first, so that neither count includes compiling a changed module. Counts differ
 from wall time (a cache miss is one instruction), but a change that does less work shows.
 Needs Debian's `valgrind`; each run takes about a minute.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import subprocess
 from pathlib import Path
@@ -48,7 +51,8 @@ for file in files:
 
 
 def instructions(python: str, site: Path, count: int) -> int:
-    run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+    run = subprocess.run(["setarch", platform.machine(), "-R",
+                          "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                           python, "-c", _PARSE, str(site.resolve()), str(count)],
                          capture_output=True, text=True, check=True, cwd="/",  # not a checkout's briefgen
                          env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -65,6 +69,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=200)
     args = parser.parse_args()
     for python in args.pythons:
+        subprocess.run([python, "-c", _PARSE, str(args.site.resolve()), "0"], check=True, cwd="/")
         fewer = instructions(python, args.site, args.files)
         more = instructions(python, args.site, 3 * args.files)
         print(f"{python}: {(more - fewer) / (2 * args.files):,.0f} instructions a file")
