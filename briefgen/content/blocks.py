@@ -62,8 +62,10 @@ _TESTS: dict[type, _Need] = {
     blockprocessors.BlockQuoteProcessor: _Need("RE", "53a05c29dd212a78", (">",)),
     # Its regex's `.*?` tries every line start of the block: a setext underline follows a newline.
     blockprocessors.SetextHeaderProcessor: _Need("RE", "6276ff78a44a48de", ("\n=", "\n-")),
-    blockprocessors.HRProcessor: _Need("SEARCH_RE", "10a82147d94e4c89", ("-", "_", "*")),
-    def_list.DefListProcessor: _Need("RE", "ad1d57ef4db82d05", (":",)),
+    # A rule is three runs of one of its characters, at most two spaces apart: two of them at least.
+    blockprocessors.HRProcessor: _Need("SEARCH_RE", "10a82147d94e4c89",
+                                       tuple(f"{c}{gap}{c}" for c in "-_*" for gap in ("", " ", "  "))),
+    def_list.DefListProcessor: _Need("RE", "ad1d57ef4db82d05", (": ",)),  # `:` then one to three spaces
     # A row splits into cells at pipes; one without a pipe, and without a border, is no table.
     tables.TableProcessor: _Need("RE_END_BORDER", "eb9402afa71ad9a6", ("|",)),
 }
