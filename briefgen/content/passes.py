@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from types import FunctionType
+from types import CodeType, FunctionType
 from typing import Any
 
 import markdown
@@ -32,7 +32,9 @@ def code_digest(function: Callable[..., Any]) -> str:
     code = function.__code__ if isinstance(function, FunctionType) else None
     if code is None:
         return ""
-    return hashlib.blake2b(repr((code.co_names, code.co_consts)).encode(), digest_size=8).hexdigest()
+    # A nested function's code is named, not shown: its repr holds its address.
+    consts = tuple(const.co_name if isinstance(const, CodeType) else const for const in code.co_consts)
+    return hashlib.blake2b(repr((code.co_names, consts)).encode(), digest_size=8).hexdigest()
 
 
 _NORMALIZE_RUN = "230a7173fccb1aee"
