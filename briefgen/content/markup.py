@@ -208,7 +208,6 @@ class _CitationFinder:
 
     def __init__(self, compiled: re.Pattern[str]) -> None:
         self.compiled = compiled
-        self.pattern = compiled.pattern
 
     def finditer(self, data: str, pos: int = 0) -> Iterator[re.Match[str]]:
         match = self.compiled.match
@@ -746,14 +745,8 @@ def _written_inner(inner: str) -> list[tuple[str, str]] | None:
     return parse_citation(_QUOTE_MARKS.sub("\n", inner) if "\n" in inner else inner)
 
 
-def _markers(masked: str) -> Iterator[re.Match[str]]:
-    """Every `[@...]` written outside code, but those escaped (`\\[@x]` is literal text)."""
-    return (marker for marker in _CITATION.finditer(masked)
-            if not (marker.start() > 0 and masked[marker.start() - 1] == "\\"))
-
-
 class _Marker(NamedTuple):
-    """A `[@...]` written outside code (see _markers), and its citations as _written_inner reads
+    """A `[@...]` written outside code (see _read_markers), and its citations as _written_inner reads
     them (None when it is no citation): read once, for the several passes that look at them."""
 
     found: re.Match[str]
@@ -761,7 +754,9 @@ class _Marker(NamedTuple):
 
 
 def _read_markers(masked: str) -> list[_Marker]:
-    return [_Marker(found, _written_inner(found.group(1))) for found in _markers(masked)]
+    """Every `[@...]` written outside code, but those escaped (`\\[@x]` is literal text)."""
+    return [_Marker(found, _written_inner(found.group(1))) for found in _CITATION.finditer(masked)
+            if not (found.start() > 0 and masked[found.start() - 1] == "\\")]
 
 
 def _written_citations(masked: str, markers: list[_Marker]) -> list[Written]:
@@ -829,8 +824,8 @@ def _malformed_citations(masked: str, markers: list[_Marker], converted: str, bo
     notes = []
     lines: LineStarts | None = None  # counted once a marker is found malformed
     for marker, items in markers:
-        # As written: a citation wrapped inside a quotation is read without its `>` (items) by
-        # Markdown, and is no malformed one left as text.
+        # parse_citation of the text as written: `items` were read without a quotation's `>`
+        # (see _written_inner), which makes no difference where the text holds no newline.
         inner = marker.group(1)
         read = parse_citation(inner) if "\n" in inner else items
         if read is not None or html.escape(marker.group(0), False) not in prose:

@@ -77,6 +77,8 @@ def _cjk_run() -> re.Pattern[str]:
 # Thai, Lao, Myanmar or Khmer, whose characters include their vowel signs and tone marks.
 CHARACTERS_PER_WORD = 2
 SPACELESS_CHARACTERS_PER_WORD = 4
+
+
 @functools.cache
 def _spaceless_run() -> re.Pattern[str]:
     return re.compile(f"[{SPACELESS_CHARS}]+")
