@@ -163,7 +163,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_files_and_search_page_are_built(built: Path) -> None:
     out = built / "brief"
     meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
-    assert meta["documents"] == 6 and meta["format"] == 8
+    assert meta["documents"] == 6 and meta["format"] == 9
     assert len(list((out / "search/terms").glob("*.json"))) == meta["shards"]
     assert sorted(meta["years"]) == [2015, 2016]
     assert ["energy", "Energy"] in meta["topics"] and ["reuters", "Reuters"] in meta["publishers"]
@@ -951,6 +951,40 @@ def test_chinese_and_japanese_words_are_found_inside_runs(cjk_server: str, tab: 
     assert type_query(tab, cjk_server, "会議が") == [TOKYO_URL]
     assert marked(tab, "#search-results .search-result__title mark") == ["会議が"]
     assert type_query(tab, cjk_server, "会議 贸易") == []
+
+
+def test_a_run_of_unspaced_letters_is_its_characters_in_a_documents_words(cjk_server: str) -> None:
+    from briefgen.search.phrases import RUN_END, SEPARATOR, word_hash
+
+    # Briefings oldest first: the trade deal is the third.
+    with urllib.request.urlopen(f"{cjk_server}/brief/search/docs/2.json", timeout=10) as response:
+        doc = json.loads(response.read())
+    assert doc["url"] == TRADE_DEAL_URL.removeprefix("/brief/")
+    data = base64.b64decode(doc["words"])
+    units = [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+
+    def runs(*found: str) -> list[int]:
+        return [unit for run in found for unit in [*map(ord, run), RUN_END]]
+
+    # Each run of a field as its characters, RUN_END after each; a word between spaces (the
+    # topic's name) as its hash; the fields apart, as for any script.
+    assert units == [*runs("越南与中国签署贸易协定"), SEPARATOR,
+                     *runs("两国在河内签署了新的贸易协定书", "关税将分三年降低"), SEPARATOR,
+                     *runs("协定涵盖农产品和电子产品", "代表团来自中", "越", "老"), SEPARATOR,
+                     word_hash("trade")]
+
+
+@browser_test
+def test_quoted_phrases_in_chinese_match_inside_runs_and_across_their_ends(cjk_server: str, tab: Any) -> None:
+    # A phrase may begin and end inside a run of the document.
+    assert type_query(tab, cjk_server, '"易协定"') == [TRADE_DEAL_URL]
+    assert type_query(tab, cjk_server, '"品和电"') == [TRADE_DEAL_URL]
+    # Two runs of a phrase stand for two of the document's, side by side: the first ends
+    # where the document's does (电子产品。代表团), the last may stop inside its own.
+    assert type_query(tab, cjk_server, '"电子产品 代表"') == [TRADE_DEAL_URL]
+    # 农产 and 电子 are both in the text, every pair matches, but the first run goes on (农产品).
+    assert type_query(tab, cjk_server, '"农产 电子"') == []
+    assert type_query(tab, cjk_server, "农产 电子") == [TRADE_DEAL_URL]
 
 
 @browser_test

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, cast
 
 from briefgen.content.records import BriefingDoc, PageDoc
-from briefgen.search.text import PREFIX, index_text, prefix_term, words
+from briefgen.search.text import PREFIX, Tokens, index_text, prefix_term, words_and_runs
 from briefgen.site import search_files as files
 from briefgen.site.model import Site
 
@@ -83,15 +83,22 @@ class Words:
     text: list[str]
     topics: list[list[str]]
     sources: list[list[str]]  # each source's title, then its publisher
+    runs: list[Tokens | None]  # each field's, as in_order lists them; None without unspaced letters
 
     def in_order(self) -> list[list[str]]:
         return [self.title, self.summary, self.text, *self.topics, *self.sources]
 
+    def for_phrases(self) -> list[tuple[list[str], Tokens | None]]:
+        """Each field's words and runs, as phrases.sequence takes them."""
+        return list(zip(self.in_order(), self.runs, strict=True))
+
 
 def document_words(site: Site, doc_id: int, html_of: HtmlOf) -> Words:
     doc, title, topics, sources, summary = fields(site, doc_id)
-    return Words(words(title), words(summary), words(index_text(html_of(doc))),
-                 [words(t) for t in topics], [words(s) for s in sources])
+    split = [words_and_runs(text) for text in (title, summary, index_text(html_of(doc)), *topics, *sources)]
+    found = [words for words, _ in split]
+    return Words(found[0], found[1], found[2], found[3:3 + len(topics)], found[3 + len(topics):],
+                 [runs for _, runs in split])
 
 
 WordsSeen = Callable[[int, Words], None]  # told each document's words as it is indexed

@@ -77,7 +77,7 @@ def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: ph
     doc, title, _, _, summary = documents.fields(site, doc_id)
     if sequence is None:
         # What a quoted phrase is checked against: every field the document is searched by, in order.
-        sequence = phrases.sequence(documents.document_words(site, doc_id, html_of).in_order(), hashes)
+        sequence = phrases.sequence(documents.document_words(site, doc_id, html_of).for_phrases(), hashes)
     shown = summary or lead(html_of(doc))
     ref = files.doc_ref(site, doc_id)
     if ref.kind == "page":
@@ -268,7 +268,7 @@ class SearchFiles:
         """A document's file and its postings, from one split of its text: the work of indexing
         that a worker process can share (the index itself is built from every document's)."""
         found = documents.document_words(self.site, doc_id, self.html_of)
-        sequence = phrases.sequence(found.in_order(), self._hashes)
+        sequence = phrases.sequence(found.for_phrases(), self._hashes)
         data = record(self.site, doc_id, self.html_of, self.date_of, self._hashes, sequence).as_json()
         return data, documents.indexed_doc(found, self._prefixes)
 
@@ -310,7 +310,7 @@ class SearchFiles:
         """Keep a document's word hashes for its file, up to a bound. Past it, the file is
         made now and kept on disk: the index does not hold every document's words, and the
         file does not split its text again (a third of the search work on long briefings)."""
-        sequence = phrases.sequence(found.in_order(), self._hashes)
+        sequence = phrases.sequence(found.for_phrases(), self._hashes)
         if self._sequence_bytes < _SEQUENCES_KEPT:
             self._sequences[doc_id] = sequence
             self._sequence_bytes += len(sequence)

@@ -226,18 +226,35 @@ def unspaced_terms(run: str) -> list[str]:
     return [run] if len(run) == 1 else _PAIRS.findall(run)
 
 
-def _words_with_unspaced(folded: str, marks: bool) -> list[str]:
+def _has_unspaced_letter(folded: str) -> bool:
+    return has_unspaced_range(folded) and unspaced_letter().search(folded) is not None
+
+
+# A text's words and runs of unspaced letters, in order: (run, "") for a run, ("", word) for
+# another word, as _unspaced_run_or_word finds them. A document's words for phrases take a run
+# as its characters (see phrases.sequence), not as the pairs it is indexed by.
+Tokens = list[tuple[str, str]]
+
+
+def _words_with_unspaced(folded: str, marks: bool) -> tuple[list[str], Tokens]:
     found: list[str] = []
-    for run, word in _unspaced_run_or_word(marks).findall(folded):
+    tokens = _unspaced_run_or_word(marks).findall(folded)
+    for run, word in tokens:
         if word:
             found.append(word)
         else:
             found += unspaced_terms(run)
-    return found
+    return found, tokens
 
 
 def words(text: str) -> list[str]:
     """The folded words of a text, in order; runs of unspaced letters (Chinese, Thai...) as their pairs."""
+    return words_and_runs(text)[0]
+
+
+def words_and_runs(text: str) -> tuple[list[str], Tokens | None]:
+    """words(text), and when the text holds a run of unspaced letters, its Tokens (else None:
+    its words are all there is to it, each a word as written)."""
     # A plain text is split as bytes, by a table and split(): a quarter of what a regular
     # expression costs, and indexing long briefings is mostly this.
     data = text.encode("utf-8", "surrogatepass")
@@ -252,10 +269,12 @@ def words(text: str) -> list[str]:
     if others:
         folded, bearing = _folded(text)
         if bearing and _has_kept_mark(folded):
-            return _words_with_unspaced(folded, True)
-        unspaced = has_unspaced_range(folded) and unspaced_letter().search(folded)
-        return _words_with_unspaced(folded, False) if unspaced else _WORD.findall(folded)
-    return data.translate(_ASCII_WORD_BYTES).decode("ascii").split()
+            found, tokens = _words_with_unspaced(folded, True)
+            return found, tokens if _has_unspaced_letter(folded) else None
+        if _has_unspaced_letter(folded):
+            return _words_with_unspaced(folded, False)
+        return _WORD.findall(folded), None
+    return data.translate(_ASCII_WORD_BYTES).decode("ascii").split(), None
 
 
 def index_text(body_html: str) -> str:

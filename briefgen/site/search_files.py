@@ -4,7 +4,8 @@
     search/meta.json         counts, shard count, filter values and a version
     search/terms/N.json      term -> postings (see search/encoding.py), for the terms whose key
                              (search/text.py: shard_key) hashes to N
-    search/docs/ID.json      one document: what a result shows, and its words hashed (search/phrases.py)
+    search/docs/ID.json      one document: what a result shows, and its words as 16-bit units
+                             (search/phrases.py)
     search/filters/K/S.json  the documents of one topic, publisher or year
 
 Document ids put pages first, then briefings oldest first, so a new briefing
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from briefgen.site.model import Site
 
-FORMAT = 8  # of the files below; search.js reads this version
+FORMAT = 9  # of the files below; search.js reads this version
 PAGE = "search/"
 META = "search/meta.json"
 

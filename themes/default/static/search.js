@@ -9,12 +9,13 @@
 (function () {
   "use strict";
 
-  var FORMAT = 8;
+  var FORMAT = 9;
   var PAGE_SIZE = 10;
   var PHRASE_CHECKS = 30; // candidates read at a time to confirm a quoted phrase
   var MAX_PHRASE_CHECKS = 150; // read while none holds it, before saying so
   var K1 = 1.2, B = 0.75;
   var PREFIX = 3, PREFIX_MARK = "*"; // see shardOf
+  var RUN_END = 0xffff; // after a run's characters in a document's words (RUN_END in phrases.py)
   var TITLE = 1, TOPIC = 2, SOURCE = 4;
   // A word of a text as shown, whose folding is one word of the index: combining marks and
   // soft hyphens stand inside it.
@@ -116,13 +117,22 @@
     return out;
   }
 
-  function words(text) {
+  /* A text's runs of unspaced letters and other words, in order: { run: ... } or { word: ... }. */
+  function tokens(text) {
     var out = [], found, folded = fold(text);
     RUN_OR_WORD.lastIndex = 0;
     while ((found = RUN_OR_WORD.exec(folded)) !== null) {
-      if (found[1]) out.push.apply(out, cjkTerms(found[1]));
-      else out.push(found[2]);
+      out.push(found[1] ? { run: found[1] } : { word: found[2] });
     }
+    return out;
+  }
+
+  function words(text) {
+    var out = [];
+    tokens(text).forEach(function (token) {
+      if (token.run) out.push.apply(out, cjkTerms(token.run));
+      else out.push(token.word);
+    });
     return out;
   }
 
@@ -172,8 +182,7 @@
     var phrases = [];
     var quoted = /"([^"]*)"?/g, found;
     while ((found = quoted.exec(text)) !== null) {
-      var phrase = words(found[1]);
-      if (phrase.length > 1) phrases.push(phrase);
+      if (words(found[1]).length > 1) phrases.push(tokens(found[1]));
     }
     var all = words(text.replace(/"/g, " "));
     var unique = all.filter(function (w, i) { return all.indexOf(w) === i; });
@@ -301,22 +310,35 @@
     return getJSON(versioned("docs/" + id + ".json"));
   }
 
-  /* For each word of a phrase, the hashes a document word in its place may have: the word's
-     own, and for the last word, while it is being typed, those of the terms it begins when
-     of four letters or more (its shard lists them; a word of three matches itself alone). */
+  /* For each place of a phrase, the units a document may have there (see
+     briefgen/search/phrases.py): a word's hash, and for the last word, while it is being typed,
+     those of the terms it begins when of four letters or more (its shard lists them; a word of
+     three matches itself alone); a run's characters as UTF-16 code units, each a place, then
+     RUN_END when a word follows: so a run may begin or, at the end, stop inside one of the
+     document's, and a phrase's word must be whole. */
   function phraseHashes(phrase) {
-    var last = phrase[phrase.length - 1];
-    var own = phrase.map(function (word) { return new Set([wordHash(word)]); });
-    if (Array.from(last).length <= PREFIX) return Promise.resolve(own);
-    return getJSON(versioned("terms/" + shardOf(last, meta.shards) + ".json")).then(function (shard) {
+    var places = [], lastWord = null;
+    phrase.forEach(function (token, i) {
+      var follows = i < phrase.length - 1;
+      if (token.run) {
+        for (var c = 0; c < token.run.length; c++) places.push(new Set([token.run.charCodeAt(c)]));
+        if (follows) places.push(new Set([RUN_END]));
+      } else {
+        places.push(new Set([wordHash(token.word)]));
+        if (!follows) lastWord = token.word;
+      }
+    });
+    if (lastWord === null || Array.from(lastWord).length <= PREFIX) return Promise.resolve(places);
+    return getJSON(versioned("terms/" + shardOf(lastWord, meta.shards) + ".json")).then(function (shard) {
+      var own = places[places.length - 1];
       Object.keys(shard).forEach(function (term) {
-        if (matches(term, last)) own[own.length - 1].add(wordHash(term));
+        if (matches(term, lastWord)) own.add(wordHash(term));
       });
-      return own;
+      return places;
     });
   }
 
-  /* A document's words: base64 of little-endian 16-bit hashes (see briefgen/search/phrases.py). */
+  /* A document's words: base64 of little-endian 16-bit units (see briefgen/search/phrases.py). */
   function wordsOf(doc) {
     var bytes = atob(doc.words), out = new Uint16Array(bytes.length >> 1);
     for (var i = 0; i < out.length; i++) out[i] = bytes.charCodeAt(2 * i) | bytes.charCodeAt(2 * i + 1) << 8;
