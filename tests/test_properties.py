@@ -322,6 +322,21 @@ def test_a_text_has_the_words_of_its_folded_form(sample: str) -> None:
 
 @SETTINGS
 @given(TEXTS)
+def test_a_texts_runs_and_words_in_order_give_its_words(sample: str) -> None:
+    # What a document's words for phrases are made of (phrases.sequence): the runs of unspaced
+    # letters whole and the other words, in order; None for a text without such a letter.
+    found, runs = text.words_and_runs(sample)
+    assert found == text.words(sample)
+    if runs is None:
+        assert text.unspaced_letter().search(text.fold(sample)) is None
+        return
+    assert any(run for run, _ in runs)
+    assert all(bool(run) != bool(word) for run, word in runs)
+    assert [term for run, word in runs for term in ([word] if word else text.unspaced_terms(run))] == found
+
+
+@SETTINGS
+@given(TEXTS)
 def test_a_text_counts_its_words_between_spaces_its_cjk_characters_by_two_and_thais_by_four(
         sample: str) -> None:
     from briefgen.content.scripts import SPACELESS_CHARS, cjk_letter, word_count

@@ -1082,8 +1082,8 @@ def test_no_axe_violations_on_the_search_page(server: str, browser: Any, scheme:
 
 @browser_test
 def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab: Any) -> None:
-    from briefgen.search.phrases import word_hash
-    from briefgen.search.text import PREFIX, PREFIX_MARK, UNSPACED_CHARS, shard_of, words
+    from briefgen.search.phrases import RUN_END, WordHashes, sequence, word_hash
+    from briefgen.search.text import PREFIX, PREFIX_MARK, UNSPACED_CHARS, shard_of, words, words_and_runs
 
     samples = ["Élysée Straße ÅNGSTRÖM", "Переговоры в Женеве; ЙОД ёлка", "naïve café-crème 42nd",
                "İstanbul Ǆ ﬁnal", "東京 and Ελληνικά", "under_score x²", "越南与中国签署贸易协定。中、越",
@@ -1108,6 +1108,14 @@ def test_client_folds_shards_and_hashes_words_as_the_index_does(server: str, tab
         assert shards == [shard_of(w + PREFIX_MARK, 64) for w in starts], text
         hashes = tab.evaluate("ws => ws.map(w => window.briefgenSearch.wordHash(w))", client)
         assert hashes == [word_hash(w) for w in client], text
+        # A quoted phrase of this text asks for the units a document's words hold for it, but
+        # for the end mark of a last run, which may stop inside a longer one.
+        found, runs = words_and_runs(text)
+        data = sequence([(found, runs)], WordHashes())
+        expected = [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+        if runs and runs[-1][0]:
+            assert expected.pop() == RUN_END
+        assert tab.evaluate("t => window.briefgenSearch.phraseUnits(t)", text) == expected, text
     # search.js states the unspaced scripts' ranges again: each range's first and last character
     # and its two neighbours, each between two kanji, split alike.
     bounds = [ord(bound) for pair in re.findall(r"(.)-(.)", UNSPACED_CHARS, re.S) for bound in pair]

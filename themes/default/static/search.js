@@ -47,7 +47,8 @@
     OTHER_LETTER + "(?:" + OTHER_LETTER + "|" + OTHER_MARK + ")*)", "gu");
 
   // The folding, sharding and decoding rules, for tests that compare them with briefgen's.
-  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash };
+  window.briefgenSearch = { fold: fold, words: words, shardOf: shardOf, postingsOf: postingsOf, wordHash: wordHash,
+                           phraseUnits: function (text) { return phraseUnits(tokens(text)); } };
 
   var form = document.querySelector("form[data-search-index]");
   if (!form || !window.fetch || !String.prototype.normalize) return;
@@ -310,29 +311,34 @@
     return getJSON(versioned("docs/" + id + ".json"));
   }
 
-  /* For each place of a phrase, the units a document may have there (see
-     briefgen/search/phrases.py): a word's hash, and for the last word, while it is being typed,
-     those of the terms it begins when of four letters or more (its shard lists them; a word of
-     three matches itself alone); a run's characters as UTF-16 code units, each a place, then
-     RUN_END when a word follows: so a run may begin or, at the end, stop inside one of the
-     document's, and a phrase's word must be whole. */
-  function phraseHashes(phrase) {
-    var places = [], lastWord = null;
+  /* For each place of a phrase, the unit a document has there (see briefgen/search/phrases.py):
+     a word's hash; a run's characters as UTF-16 code units, each a place, then RUN_END when a
+     word follows: so a run may begin or, at the end, stop inside one of the document's, and a
+     phrase's word must be whole. */
+  function phraseUnits(phrase) {
+    var units = [];
     phrase.forEach(function (token, i) {
-      var follows = i < phrase.length - 1;
       if (token.run) {
-        for (var c = 0; c < token.run.length; c++) places.push(new Set([token.run.charCodeAt(c)]));
-        if (follows) places.push(new Set([RUN_END]));
+        for (var c = 0; c < token.run.length; c++) units.push(token.run.charCodeAt(c));
+        if (i < phrase.length - 1) units.push(RUN_END);
       } else {
-        places.push(new Set([wordHash(token.word)]));
-        if (!follows) lastWord = token.word;
+        units.push(wordHash(token.word));
       }
     });
-    if (lastWord === null || Array.from(lastWord).length <= PREFIX) return Promise.resolve(places);
-    return getJSON(versioned("terms/" + shardOf(lastWord, meta.shards) + ".json")).then(function (shard) {
+    return units;
+  }
+
+  /* For each place of a phrase, the units a document may have there: its own, and for the last
+     word, while it is being typed, those of the terms it begins when of four letters or more
+     (its shard lists them; a word of three matches itself alone). */
+  function phraseHashes(phrase) {
+    var places = phraseUnits(phrase).map(function (unit) { return new Set([unit]); });
+    var last = phrase[phrase.length - 1];
+    if (last.run || Array.from(last.word).length <= PREFIX) return Promise.resolve(places);
+    return getJSON(versioned("terms/" + shardOf(last.word, meta.shards) + ".json")).then(function (shard) {
       var own = places[places.length - 1];
       Object.keys(shard).forEach(function (term) {
-        if (matches(term, lastWord)) own.add(wordHash(term));
+        if (matches(term, last.word)) own.add(wordHash(term));
       });
       return places;
     });
