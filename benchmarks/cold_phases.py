@@ -5,7 +5,7 @@ and each process's peak memory.
     python benchmarks/cold_phases.py SITE [--rounds N] [--jobs N] [--search-off]
 
 Each round builds SITE with `--no-cache` into a new temporary folder beside it, in a fresh Python
-process (`python -c`) whose steps are wrapped by name (a step this version of briefgen lacks is
+process (`python -P -c`) whose steps are wrapped by name (a step this version of briefgen lacks is
 left out). Printed for each round, then as medians over the rounds:
 
 - the build's process: each step's start and wall time in milliseconds from the process's
@@ -173,7 +173,9 @@ def one_round(site: Path, jobs: int, config: Path | None = None) -> dict[str, ob
         probe_args = [MAIN_STEPS, WORKER_STEPS, SEARCH_DOCUMENT, str(site), output, jobs, folder,
                       str(config) if config else ""]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(probe_args)],
+        # -P: the current folder is not put on the path, so the briefgen measured is the one this
+        # Python has installed even when run from the repository (which holds another).
+        done = subprocess.run([sys.executable, "-P", "-c", _PROBE, json.dumps(probe_args)],
                               capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             sys.exit(f"the build failed:\n{done.stderr}")

@@ -5,7 +5,7 @@
     python benchmarks/rebuild_phases.py SITE --remove REL [--rounds N]  # REL deleted, then added again
 
 The site must have been built (with this briefgen) before. Each round runs the build in a
-fresh Python process (`python -c`), so that its imports count as a user's would (all but the
+fresh Python process (`python -P -c`), so that its imports count as a user's would (all but the
 interpreter's own start, about 12 ms); the process prints its steps as `name start+duration`
 in milliseconds from its first line. With --edit, a sentence is appended to the briefing REL
 (a path inside the site) before each round, an edit the build takes in place from the last
@@ -145,7 +145,8 @@ def one_round(site: Path, kind: str) -> list[tuple[str, float, float]]:
     else:
         steps = [step for step in STEPS if kind == "in place" or step[0] not in _IN_PLACE_MODULES]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(steps), str(site), kind],
+    # -P: the current folder is not put on the path (see cold_phases.py).
+    done = subprocess.run([sys.executable, "-P", "-c", _PROBE, json.dumps(steps), str(site), kind],
                           capture_output=True, text=True, env=env, check=True)
     return _merged([tuple(mark) for mark in json.loads(done.stderr.strip().splitlines()[-1])])
 
