@@ -841,6 +841,31 @@ def test_the_index_version_changes_with_what_a_document_file_shows(tmp_path: Pat
     assert json.loads((out / "meta.json").read_text(encoding="utf-8"))["version"] != before
 
 
+def test_the_index_version_changes_with_the_files_format(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document's file written by an earlier format has the same key: only the format in the
+    version keeps a browser from taking it from its cache for a client that reads the new one."""
+    from briefgen.build import pipeline
+    from briefgen.build.options import BuildOptions
+    from briefgen.site import search_files
+
+    files = {f"content/briefings/2024/b{n}.md":
+             f"---\ntitle: Note {n}\ndate: 2024-0{n + 1}-10\n---\nWords {n}.\n" for n in range(3)}
+    site = make_site(tmp_path, files, CONFIG)
+
+    def built(name: str) -> tuple[dict[str, object], dict[str, bytes]]:
+        out = tmp_path / name
+        pipeline.build(site, BuildOptions(output=out, jobs=1, use_cache=False))
+        meta = json.loads((out / "search/meta.json").read_text(encoding="utf-8"))
+        return meta, {p.name: p.read_bytes() for p in (out / "search/terms").iterdir()}
+
+    meta, shards = built("now")
+    monkeypatch.setattr(search_files, "FORMAT", search_files.FORMAT + 1)
+    later, later_shards = built("later")
+    assert later["format"] == meta["format"] + 1  # type: ignore[operator]
+    assert later_shards == shards and later["version"] != meta["version"]
+
+
 # Chinese and Japanese briefings, written for these tests: scripts without spaces between words.
 CJK_CONFIG = CONFIG.replace('timezone = "UTC"', 'timezone = "UTC"\nlanguage = "zh"')
 

@@ -166,6 +166,9 @@ class SearchIndex:
     def _meta_bytes(self) -> bytes:
         site = self.site
         digest = hashlib.blake2b(digest_size=8)
+        # The format first: a document's file written by an earlier format, its key the same,
+        # must not be taken from a browser's cache under the same version.
+        digest.update(f"format {files.FORMAT}\n".encode())
         for shard in range(self.shards):
             digest.update(self.shard_digest(shard).encode())
         # The client asks for every file with this version: the documents' keys name what their
