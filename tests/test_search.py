@@ -841,10 +841,10 @@ def test_the_index_version_changes_with_what_a_document_file_shows(tmp_path: Pat
     assert json.loads((out / "meta.json").read_text(encoding="utf-8"))["version"] != before
 
 
-def test_the_index_version_changes_with_the_files_format(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A document's file written by an earlier format has the same key: only the format in the
-    version keeps a browser from taking it from its cache for a client that reads the new one."""
+def test_the_index_version_changes_with_the_files_format_and_language(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document's file written by an earlier format, or with its date in another language, has
+    the same key: the version must change for a browser not to take it from its cache."""
     from briefgen.build import pipeline
     from briefgen.build.options import BuildOptions
     from briefgen.site import search_files
@@ -864,6 +864,14 @@ def test_the_index_version_changes_with_the_files_format(tmp_path: Path,
     later, later_shards = built("later")
     assert later["format"] == meta["format"] + 1  # type: ignore[operator]
     assert later_shards == shards and later["version"] != meta["version"]
+    monkeypatch.undo()
+    # In another language, the documents' files write their dates in it, under another version.
+    (site / "briefgen.toml").write_text(CJK_CONFIG, encoding="utf-8")
+    chinese, chinese_shards = built("chinese")
+    assert chinese_shards == shards and chinese["version"] != meta["version"]
+    dates = [json.loads((tmp_path / name / "search/docs/0.json").read_text(encoding="utf-8"))["date_display"]
+             for name in ("now", "chinese")]
+    assert dates[0] != dates[1]
 
 
 # Chinese and Japanese briefings, written for these tests: scripts without spaces between words.

@@ -158,17 +158,20 @@ class SearchIndex:
         ids = files.filter_ids(self.site, kind, value)
         return _json([b - a for a, b in zip([0, *ids], ids, strict=False)])
 
-    def meta(self) -> bytes:
+    def meta(self, shown: str = "") -> bytes:
+        """meta.json; `shown`: what the documents' files show beside what their keys name (the
+        dates as the site's language writes them), for the version."""
         if self._meta is None:
-            self._meta = self._meta_bytes()
+            self._meta = self._meta_bytes(shown)
         return self._meta
 
-    def _meta_bytes(self) -> bytes:
+    def _meta_bytes(self, shown: str) -> bytes:
         site = self.site
         digest = hashlib.blake2b(digest_size=8)
-        # The format first: a document's file written by an earlier format, its key the same,
-        # must not be taken from a browser's cache under the same version.
-        digest.update(f"format {files.FORMAT}\n".encode())
+        # The format and the dates' wording first: a document's file of an earlier format or in
+        # another language has the same key, and must not be taken from a browser's cache under
+        # the same version.
+        digest.update(f"format {files.FORMAT}\n{shown}\n".encode())
         for shard in range(self.shards):
             digest.update(self.shard_digest(shard).encode())
         # The client asks for every file with this version: the documents' keys name what their
@@ -442,4 +445,9 @@ class SearchFiles:
             return self.index().term_shard(spec.args[0])
         if spec.kind is SEARCH_FILTER:
             return self.index().filter_file(*spec.args)
-        return self.index().meta()
+        return self.index().meta(self._dates_shown())
+
+    def _dates_shown(self) -> str:
+        """How the documents' files write dates: the first of each month of 2000, whose weekdays
+        are all seven, so a change of language, month names or format changes it."""
+        return "\x1f".join(self.date_of(dt.date(2000, month, 1)) for month in range(1, 13))
