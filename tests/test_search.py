@@ -774,8 +774,10 @@ def test_folded_letters_marked_words_and_inline_markup_are_found(folding_server:
         assert type_query(tab, folding_server, query) == [letters], query
     # Thai, written without spaces, is found inside its runs as Chinese is.
     thai = "/brief/2020/01/03/bangkok-notes/"
-    for query in ["กรุงเทพ", "เมืองหลวง", "ประเทศไทย"]:
+    for query in ["กรุงเทพ", "เมืองหลวง", "ประเทศไทย", '"เมืองหลวงของ"']:
         assert type_query(tab, folding_server, query) == [thai], query
+    # A quoted phrase inside a run of Thai, matched on its characters (ของ then เมือง does not follow).
+    assert type_query(tab, folding_server, '"ของเมือง"') == []
     # A script's own marks tell its words apart.
     marks = "/brief/2020/01/02/marks-that-make-letters/"
     for query, found in [("ガス", [marks]), ("カス", []), ("ข้าว", [marks]), ("ขาว", []),
