@@ -176,12 +176,12 @@ class Catalog:
         facts = {"plural": dict(self._plural_rule().rules), "character_order": self._character_order(),
                  "wall_clock": self._wall_clock_only(self._pattern("time")),
                  "date_time": self._date_time_glue(), "open_graph_locale": self.open_graph_locale}
-        return self._made_with(), kept, facts
+        return self.made_with(), kept, facts
 
     def keep(self, kept: object) -> None:
         """Take over what an earlier build's catalog kept (see kept), if it was formatted as
         this catalog formats; anything else is left alone."""
-        if not (isinstance(kept, tuple) and len(kept) == 3 and kept[0] == self._made_with()
+        if not (isinstance(kept, tuple) and len(kept) == 3 and kept[0] == self.made_with()
                 and isinstance(kept[1], dict) and isinstance(kept[2], dict)):
             return
         texts, facts = kept[1], kept[2]
@@ -241,7 +241,9 @@ class Catalog:
                     fresh_times += 1
         return bool(fresh or months or fresh_times)
 
-    def _made_with(self) -> str:
+    def made_with(self) -> str:
+        """What dates and times are formatted with (Babel's version and data, the language, the
+        patterns): two catalogs made with the same write every date and time alike."""
         return "\0".join([babel.__version__, self.language, *map(self._pattern, _DEFAULT_PATTERNS)])
 
     def _pattern(self, kind: str) -> str:

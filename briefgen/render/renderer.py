@@ -223,7 +223,7 @@ class Renderer:
         if isinstance(env, _Environment):
             env.compiled_with = hashlib.blake2b(repr(catalog).encode(), digest_size=16).hexdigest()
         self.nav_pages = tuple(self.views.page(p) for p in site.pages)
-        self.search = SearchFiles(site, html_of, self.catalog.date)
+        self.search = SearchFiles(site, html_of, self.catalog.date, self.catalog.made_with())
         self._feed_entries_kept: dict[int, feeds.FeedEntry] = {}
         self._atom_entries_kept = _AtomEntries()
         self._json_items_kept: dict[int, feeds.JsonItem] = {}
@@ -237,7 +237,7 @@ class Renderer:
         other.site = site
         other.views = Views(site, self.scheme, self.html_of, **self._view_options)
         other.nav_pages = tuple(other.views.page(p) for p in site.pages)
-        other.search = SearchFiles(site, self.html_of, self.catalog.date)
+        other.search = SearchFiles(site, self.html_of, self.catalog.date, self.catalog.made_with())
         other.search.follow(self.search, changed_briefings)
         other._feed_entries_kept = {}
         # A briefing's feed entries show what its page does (see Fingerprints.full), which only

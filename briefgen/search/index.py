@@ -159,8 +159,8 @@ class SearchIndex:
         return _json([b - a for a, b in zip([0, *ids], ids, strict=False)])
 
     def meta(self, shown: str = "") -> bytes:
-        """meta.json; `shown`: what the documents' files show beside what their keys name (the
-        dates as the site's language writes them), for the version."""
+        """meta.json; `shown`: what the documents' files show beside what their keys name (what
+        their dates are written with, in the site's language), for the version."""
         if self._meta is None:
             self._meta = self._meta_bytes(shown)
         return self._meta
@@ -168,9 +168,9 @@ class SearchIndex:
     def _meta_bytes(self, shown: str) -> bytes:
         site = self.site
         digest = hashlib.blake2b(digest_size=8)
-        # The format and the dates' wording first: a document's file of an earlier format or in
-        # another language has the same key, and must not be taken from a browser's cache under
-        # the same version.
+        # The format and what dates are written with first: a document's file of an earlier
+        # format or in another language has the same key, and must not be taken from a browser's
+        # cache under the same version.
         digest.update(f"format {files.FORMAT}\n{shown}\n".encode())
         for shard in range(self.shards):
             digest.update(self.shard_digest(shard).encode())
@@ -193,10 +193,12 @@ class SearchIndex:
 class SearchFiles:
     """Renders the search index's files; the index itself is built on first need."""
 
-    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf) -> None:
+    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf, dates_made_with: str = "") -> None:
+        """`dates_made_with`: what `date_of` formats with (Catalog.made_with), for the index's version."""
         self.site = site
         self.html_of = html_of
         self.date_of = date_of
+        self.dates_made_with = dates_made_with
         self._index: SearchIndex | None = None
         self._previous: postings.Postings | None = None
         self._previous_spare = False  # read here from the kept state: no one else holds it
@@ -445,9 +447,4 @@ class SearchFiles:
             return self.index().term_shard(spec.args[0])
         if spec.kind is SEARCH_FILTER:
             return self.index().filter_file(*spec.args)
-        return self.index().meta(self._dates_shown())
-
-    def _dates_shown(self) -> str:
-        """How the documents' files write dates: the first of each month of 2000, whose weekdays
-        are all seven, so a change of language, month names or format changes it."""
-        return "\x1f".join(self.date_of(dt.date(2000, month, 1)) for month in range(1, 13))
+        return self.index().meta(self.dates_made_with)
