@@ -3,9 +3,9 @@
 Several block processors search every block for a line that starts their kind
 of block: a `#` heading, a `>` quote, a heading's underline, a `:` definition, a
 rule, a table row, a link reference or a footnote definition; the fenced code
-preprocessor searches the whole text for a fence. Their regexes begin at a line start, so the regex
-engine tries them at every position, and most blocks are paragraphs that hold
-none of it. A processor is skipped here only when what it looks for needs a
+preprocessor searches the whole text for a fence. Their regexes begin at a line
+start, so the regex engine tries them at every position, and most blocks are
+paragraphs that hold none of it. A processor is skipped here only when what it looks for needs a
 text the block does not hold, in which case the stock processor would have
 found no match and changed nothing. Processors are recognised by their class
 and a digest of the regex their needs were read off, so one this module does

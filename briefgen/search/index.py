@@ -38,7 +38,7 @@ def _json(value: Any) -> bytes:
 
 
 _LEAD = 200  # characters of text a result shows for a document without a summary
-_SEQUENCES_KEPT = 16 << 20  # bytes of word hashes kept from indexing for documents' files
+_SEQUENCES_KEPT = 16 << 20  # bytes of words (phrases.sequence) kept from indexing for documents' files
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def lead(body_html: str) -> str:
 
 def record(site: Site, doc_id: int, html_of: HtmlOf, date_of: DateOf, hashes: phrases.WordHashes,
            sequence: bytes | None = None) -> Record:
-    """A document's result entry; `sequence`, when given, is its words' hashes made as it was indexed."""
+    """A document's result entry; `sequence`, when given, is its words (phrases.sequence), made as
+    it was indexed."""
     doc, title, _, _, summary = documents.fields(site, doc_id)
     if sequence is None:
         # What a quoted phrase is checked against: every field the document is searched by, in order.
@@ -158,20 +159,20 @@ class SearchIndex:
         ids = files.filter_ids(self.site, kind, value)
         return _json([b - a for a, b in zip([0, *ids], ids, strict=False)])
 
-    def meta(self, shown: str = "") -> bytes:
-        """meta.json; `shown`: what the documents' files show beside what their keys name (what
-        their dates are written with, in the site's language), for the version."""
+    def meta(self, dates_made_with: str) -> bytes:
+        """meta.json; `dates_made_with`: what the documents' files write their dates with
+        (Catalog.made_with), which their keys do not name, for the version."""
         if self._meta is None:
-            self._meta = self._meta_bytes(shown)
+            self._meta = self._meta_bytes(dates_made_with)
         return self._meta
 
-    def _meta_bytes(self, shown: str) -> bytes:
+    def _meta_bytes(self, dates_made_with: str) -> bytes:
         site = self.site
         digest = hashlib.blake2b(digest_size=8)
         # The format and what dates are written with first: a document's file of an earlier
         # format or in another language has the same key, and must not be taken from a browser's
         # cache under the same version.
-        digest.update(f"format {files.FORMAT}\n{shown}\n".encode())
+        digest.update(f"format {files.FORMAT}\n{dates_made_with}\n".encode())
         for shard in range(self.shards):
             digest.update(self.shard_digest(shard).encode())
         # The client asks for every file with this version: the documents' keys name what their
@@ -193,7 +194,7 @@ class SearchIndex:
 class SearchFiles:
     """Renders the search index's files; the index itself is built on first need."""
 
-    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf, dates_made_with: str = "") -> None:
+    def __init__(self, site: Site, html_of: HtmlOf, date_of: DateOf, dates_made_with: str) -> None:
         """`dates_made_with`: what `date_of` formats with (Catalog.made_with), for the index's version."""
         self.site = site
         self.html_of = html_of
@@ -208,7 +209,7 @@ class SearchFiles:
         self._held: HeldRows | None = None  # see holding_state
         self._hashes = phrases.WordHashes()
         self._prefixes = documents.PrefixTerms()
-        # Documents' word hashes made while indexing, until their files are rendered; past
+        # Documents' words (phrases.sequence) made while indexing, until their files are rendered; past
         # the bound, the files themselves, in a temporary file (offset and length by id).
         self._sequences: dict[int, bytes] = {}
         self._sequence_bytes = 0
@@ -315,7 +316,7 @@ class SearchFiles:
         return self._index
 
     def _keep_sequence(self, doc_id: int, found: documents.Words) -> None:
-        """Keep a document's word hashes for its file, up to a bound. Past it, the file is
+        """Keep a document's words (phrases.sequence) for its file, up to a bound. Past it, the file is
         made now and kept on disk: the index does not hold every document's words, and the
         file does not split its text again (a third of the search work on long briefings)."""
         sequence = phrases.sequence(found.for_phrases(), self._hashes)

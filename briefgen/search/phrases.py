@@ -13,8 +13,8 @@ A run of unspaced letters (Chinese, Japanese, Thai...) is its characters
 themselves, as UTF-16 code units, then RUN_END: as many units as the pairs it
 is indexed by, and one more, but made without a hash each (hashing each pair
 was about a seventh of what search added to a first build in Chinese), and a
-phrase inside a run is matched exactly. A phrase's run must end where the document's does
-when a word follows it in the phrase, as a word must be whole.
+phrase inside a run is matched exactly. A phrase's run must end where the
+document's does when a word follows it in the phrase, as a word must be whole.
 
 `static/search.js` hashes the words of a phrase the same way (`wordHash`), and
 takes a run as its characters.

@@ -270,7 +270,7 @@ def words_and_runs(text: str) -> tuple[list[str], Tokens | None]:
         folded, bearing = _folded(text)
         if bearing and _has_kept_mark(folded):
             found, tokens = _words_with_unspaced(folded, True)
-            return found, tokens if _has_unspaced_letter(folded) else None
+            return found, (tokens if _has_unspaced_letter(folded) else None)
         if _has_unspaced_letter(folded):
             return _words_with_unspaced(folded, False)
         return _WORD.findall(folded), None

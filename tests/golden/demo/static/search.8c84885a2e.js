@@ -128,13 +128,18 @@
     return out;
   }
 
-  function words(text) {
+  /* The terms of tokens as the index lists them: a run's pairs (cjkTerms), a word itself. */
+  function termsOf(found) {
     var out = [];
-    tokens(text).forEach(function (token) {
+    found.forEach(function (token) {
       if (token.run) out.push.apply(out, cjkTerms(token.run));
       else out.push(token.word);
     });
     return out;
+  }
+
+  function words(text) {
+    return termsOf(tokens(text));
   }
 
   /* 32-bit FNV-1a over code points, as briefgen/search/text.py computes it. */
@@ -183,7 +188,8 @@
     var phrases = [];
     var quoted = /"([^"]*)"?/g, found;
     while ((found = quoted.exec(text)) !== null) {
-      if (words(found[1]).length > 1) phrases.push(tokens(found[1]));
+      var phrase = tokens(found[1]);
+      if (termsOf(phrase).length > 1) phrases.push(phrase);
     }
     var all = words(text.replace(/"/g, " "));
     var unique = all.filter(function (w, i) { return all.indexOf(w) === i; });
