@@ -415,6 +415,54 @@ def test_new_moved_and_deleted_files_and_folders(served: Served) -> None:
     assert served.get(A_URL).status == 200 and served.status()["errors"] == []
 
 
+def test_a_new_briefing_on_a_large_site_reloads_every_page_and_the_next_edit_is_taken_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past COMPARED_LATER_FROM files (here, from the first), a new briefing's rebuild leaves the
+    files to be compared afterwards: the terminal says every open page reloads, the event names no
+    page (every open page fetches itself again), and each page served is the new site's. The edit
+    after it is taken in place, and names the pages it changed."""
+    from briefgen.serve import session as session_module
+
+    monkeypatch.setattr(session_module, "COMPARED_LATER_FROM", 0)
+    served = start(serve_site(tmp_path))
+    stream = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+    try:
+        stream.request("GET", EVENTS_PATH)
+        events = stream.getresponse()
+
+        def next_event() -> dict[str, Any]:
+            while line := events.fp.readline():
+                if line.startswith(b"data: "):
+                    data: dict[str, Any] = json.loads(line[6:])
+                    return data
+            raise AssertionError("the stream ended")
+
+        next_event()  # the state, sent first
+        new_url = "/brief/2017/01/05/beta-briefing/"
+        new = served.write("content/briefings/2017/b.md",
+                           briefing("Beta body", title="Beta briefing", date="2017-01-05"))
+        # The pages it changed are among those named (past 500, none is named: every page reloads).
+        assert {"/brief/", A_URL, new_url} <= set(next_event()["changed"])
+        wait_idle(served, "content/briefings/2017")
+        assert re.search(r"Rebuilt after a change to content/briefings/2017.* in [\d.]+ m?s: \d+ files, "
+                         r"every open page reloads", served.out[-1]), served.out
+        assert served.get(new_url).status == 200
+        assert "Beta briefing" in served.get("/brief/").text
+        assert "Beta briefing" in served.get(A_URL).text, "the older briefing's page links to it"
+
+        new.write_text(briefing("Beta body, edited", title="Beta briefing", date="2017-01-05"),
+                       encoding="utf-8")
+        wait_until(page_shows(served, new_url, "Beta body, edited"), "the edit")
+        wait_idle(served, "content/briefings/2017")
+        assert re.search(r"Rebuilt after a change to content/briefings/2017/b\.md in [\d.]+ m?s: \d+ of \d+ "
+                         r"files changed", served.out[-1]), served.out
+        edited = next_event()["changed"]
+        assert new_url in edited and "/brief/archive/" not in edited
+    finally:
+        stream.close()
+        served.server.stop()
+
+
 def test_reading_a_site_file_is_no_event_the_preview_handles(served: Served) -> None:
     """Editors, `git status`, grep and the preview's own rebuilds read the site's files: a file
     opened and closed unwritten reaches no code of the preview's, a file written does."""

@@ -276,6 +276,67 @@ def test_new_and_deleted_files(session: Session) -> None:
     assert dict(session.pages) == fresh_pages(session.root)
 
 
+def test_a_large_previews_new_briefing_reloads_the_pages_before_every_file_is_compared(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past COMPARED_LATER_FROM files (here, from the first), a rebuild that changes the model
+    renders one page of each kind and the search index's changed files, and the others when asked
+    for; every file's fingerprint is found in a thread afterwards, and the next save, an edit, is
+    then taken in place from what it found. Every step's pages are a fresh preview's."""
+    site = corpus_site(tmp_path, count=30)
+    session = Session(site, BuildOptions(drafts=True), compared_later_from=0)
+    session.rebuild()
+    kinds = {spec.kind for spec in session._last.loaded.plan} if session._last else set()
+    new = site / "content/briefings/2020/new.md"
+    new.write_text(corpus_briefing("Fresh one", "2020-05-01", "Beta", "New text [@src-b]."), encoding="utf-8")
+    added = session.rebuild([new])
+    assert not added.compared and added.briefings == 31
+    search_files = sum(name.startswith("search/") for name in session.pages)
+    assert added.rendered <= len(kinds) + search_files
+    # Every page but those rendered counts as changed: every open page reloads.
+    assert len(added.changed_files) >= len(session.pages) - added.rendered
+    assert dict(session.pages) == fresh_pages(site)
+
+    loads = _count_loads(monkeypatch)
+    target = _brief(site, 20)
+    replace_in(target, "Second paragraph 20.", "An edit after the new briefing.")
+    edited = session.rebuild([target])
+    assert loads == [], "the edit is taken in place, from the comparison's baseline"
+    assert edited.compared and edited.rendered < 20
+    assert dict(session.pages) == fresh_pages(site)
+
+    new.unlink()
+    deleted = session.rebuild([new])
+    assert not deleted.compared and deleted.briefings == 30
+    session.settle()  # waits for the comparison, which the next rebuild then takes
+    loads.clear()
+    replace_in(target, "An edit after the new briefing.", "A second edit.")
+    assert session.rebuild([target]).compared
+    assert loads == []
+    assert dict(session.pages) == fresh_pages(site)
+
+
+def test_a_comparison_that_fails_is_reported_by_the_next_rebuild_which_then_starts_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = corpus_site(tmp_path, count=12)
+    session = Session(site, BuildOptions(drafts=True), compared_later_from=0)
+    session.rebuild()
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault in finding the fingerprints")
+
+    monkeypatch.setattr(Fingerprints, "of_plan", failing)
+    new = site / "content/briefings/2020/new.md"
+    new.write_text(corpus_briefing("Fresh one", "2020-05-01", "Beta", "New text [@src-b]."), encoding="utf-8")
+    assert not session.rebuild([new]).compared
+    monkeypatch.undo()
+    target = _brief(site, 5)
+    replace_in(target, "Second paragraph 5.", "An edit after the fault.")
+    with pytest.raises(RuntimeError, match="a fault in finding the fingerprints"):
+        session.rebuild([target])
+    session.rebuild([target])  # a fresh start: every file read and compared again
+    assert dict(session.pages) == fresh_pages(site)
+
+
 def test_a_preview_started_after_a_build_checks_only_the_briefings_that_build_did_not(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = corpus_site(tmp_path, count=12)
@@ -506,12 +567,14 @@ def _outcome_of_preview(session: Session, changed: list[Path]) -> tuple[str, obj
     return "built", dict(session.pages), sorted(str(d) for d in result.warnings)
 
 
+@pytest.mark.parametrize("compared_later_from", [session_module.COMPARED_LATER_FROM, 0],
+                         ids=["compared at once", "compared later"])
 @pytest.mark.parametrize("name", CASES)
-def test_preview_equals_build(tmp_path: Path, name: str) -> None:
+def test_preview_equals_build(tmp_path: Path, name: str, compared_later_from: int) -> None:
     setup, edit = CASES[name]
     site = corpus_site(tmp_path, count=12)
     setup(site)
-    session = Session(site, BuildOptions(drafts=True))
+    session = Session(site, BuildOptions(drafts=True), compared_later_from=compared_later_from)
     session.rebuild()
     preview = _outcome_of_preview(session, edit(site))
     built = _outcome_of_build(site, tmp_path / "out")

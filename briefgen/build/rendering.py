@@ -14,7 +14,8 @@ import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,12 +34,14 @@ from briefgen.render.renderer import Renderer, RenderError, make_environment
 from briefgen.search.documents import IndexedDoc
 from briefgen.search.index import SearchFiles
 from briefgen.site.kinds import (
+    ASSET,
     BRIEFING,
     PUBLISHER,
     SEARCH_DOC,
     SEARCH_INDEX_KINDS,
     SITEMAP,
     SITEMAP_PART,
+    STATIC,
     PageKind,
 )
 from briefgen.site.model import Site
@@ -73,6 +76,10 @@ class RenderOutcome:
     # Changed files left for the caller to render when asked for (see `render_at_most`); their
     # manifest entries have a fingerprint and no digest, and they count as changed.
     unrendered: frozenset[str] = frozenset()
+    # With `compare_later`: finds every file's fingerprint, into `manifest` and `fingerprints`
+    # (which are whole only once it has run), in whatever thread the caller gives it. Until
+    # then every file not rendered is unrendered, and counts as changed.
+    compare: Callable[[], None] | None = None
 
 
 def first_to_render(jobs: list[tuple[PageSpec, str]], count: int) -> tuple[list[tuple[PageSpec, str]],
@@ -103,7 +110,8 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                 earlier: Path | None = None, render_at_most: int | None = None,
                 templates: jinja2.BytecodeCache | None = None,
                 follow: tuple[Renderer, Fingerprints] | None = None,
-                previous_from_cache: bool = False) -> RenderOutcome:
+                previous_from_cache: bool = False,
+                compare_later: AbstractSet[str] | None = None) -> RenderOutcome:
     """Render every planned file whose inputs changed; reuse the rest from the previous build,
     whose files (`previous` names them and their digests) are in `earlier`, when given.
     With `render_at_most` (the live preview), render only that many of the changed files, in
@@ -114,7 +122,11 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     keeps; and when that build had this same model (a template edit), files whose kind's
     template is unchanged keep their entries without being fingerprinted again.
     `previous_from_cache`: `previous` is the cache's manifest of `earlier`, which the caller
-    does not hold: let go of while the workers fork, and read from the cache again if needed."""
+    does not hold: let go of while the workers fork, and read from the cache again if needed.
+    `compare_later` (with `render_at_most` and `follow`, when the model changed): the content
+    files that changed (site-relative paths). Only the search index's files are compared now; the
+    pages of those files are rendered, and one file of each other kind; every other file is left
+    unrendered, and the outcome's `compare` finds their fingerprints afterwards."""
     from briefgen.build.heap import release_freed_memory  # ctypes: not an edit in place's to load
 
     last = _LastManifest(previous, cache if previous_from_cache else None, earlier)
@@ -217,6 +229,33 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         if pool is not None:
             deferred_kinds = SEARCH_INDEX_KINDS if docs_to_workers else SEARCH_INDEX_KINDS | {SEARCH_DOC}
         kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
+        if compare_later is not None and render_at_most is not None and kept_kinds is None and follow:
+            # Compared as always: the search index's files, whose fingerprints are digests of their
+            # bytes (which the index, brought up to date here, keeps), and the theme's and the
+            # site's static files, which pages load (one counted as changed reloads every page
+            # in full).
+            # Rendered now besides them: the changed files' own pages and one file of each other
+            # kind, so that an error in a template, or in what a changed file gives it, shows at
+            # once, as it does when the changed files are known (see first_to_render).
+            plan = loaded.plan
+            compared_places: list[int] = []
+            now: list[int] = []
+            kinds: set[PageKind] = set()
+            for place, spec in enumerate(plan):
+                if spec.kind in _COMPARED_AT_ONCE:
+                    compared_places.append(place)
+                elif spec.kind not in kinds or spec.origin.path in compare_later:
+                    kinds.add(spec.kind)
+                    now.append(place)
+            todo = needed((place, plan[place], fingerprints.of(plan[place])) for place in compared_places)
+            todo += forced(plan[place] for place in now)
+            taken = _Taken(manifest, last.names_files, sink)
+            taken.take(_rendered_here(renderer, sink, todo), by_worker=False)
+            done = frozenset((*compared_places, *now))
+            left = frozenset(spec.output_file for place, spec in enumerate(plan) if place not in done)
+            outcome = taken.outcome(len(plan), renderer, fingerprints, left)
+            return replace(outcome, compare=partial(_compare_rest, plan, fingerprints, manifest, last,
+                                                    done, note_readers))
         if kept_kinds is not None:
             # The readers of each briefing are those the last build noted; its other kinds' files,
             # as they were.
@@ -374,6 +413,26 @@ def _render_everything(loaded: Loaded, renderer: Renderer, sink: Sink, pool: Wor
         release_freed_memory()
         taken.take(results, by_worker=True, places=other_places)
     return taken.outcome(len(plan), renderer, fingerprints, frozenset())
+
+
+_COMPARED_AT_ONCE = SEARCH_INDEX_KINDS | {ASSET, STATIC}
+
+
+def _compare_rest(plan: Sequence[PageSpec], fingerprints: Fingerprints, manifest: PlannedManifest,
+                  last: _LastManifest, done: AbstractSet[int], note_readers: bool) -> None:
+    """What render_site left for later with `compare_later`: each file not in `done` gets its
+    fingerprint, and keeps the last build's entry when that is unchanged (the file, rendered
+    when asked for, makes the same bytes); the files that show each briefing are noted."""
+    found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS)
+    for start in range(0, len(plan), 512):
+        places = [place for place in range(start, min(start + 512, len(plan))) if place not in done]
+        entries = last.entries([plan[place].output_file for place in places])
+        for place, old in zip(places, entries, strict=True):
+            fingerprint = found[place]
+            if old is not None and old[0] == fingerprint:
+                manifest.keep(place, old)
+            else:
+                manifest.set_fingerprint(place, fingerprint)
 
 
 def _rendered_here(renderer: Renderer, sink: Sink, jobs: list[tuple[PageSpec, str]]) -> list[Rendered]:

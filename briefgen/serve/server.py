@@ -338,14 +338,17 @@ class DevServer:
         changed = set(result.changed_files)
         self._publish((new, session.config.site.base_url, result.briefings, changed), [])
         if not self._quiet:
-            self._tell_built(changes, result.seconds, new, changed)
+            self._tell_built(changes, result.seconds, new, changed, result.compared)
         self._update_watches()
         return _Outcome(True, result.seconds, len(new), len(changed))
 
     def _tell_built(self, changes: set[Path] | None, seconds: float, pages: Collection[str],
-                    changed: Collection[str]) -> None:
+                    changed: Collection[str], compared: bool = True) -> None:
         """The line a good rebuild prints; none for the start's own build."""
-        if self._snapshot.build > 1:
+        if self._snapshot.build > 1 and not compared:
+            self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(seconds)}: {len(pages)} files, "
+                     "every open page reloads (the files are compared with the last build meanwhile)")
+        elif self._snapshot.build > 1:
             # Removed files are among the changed ones, but not among the site's.
             removed = sum(name not in pages for name in changed)
             gone = f", {removed} removed" if removed else ""
