@@ -1259,14 +1259,17 @@ def test_any_sequence_of_changes_built_by_workers_ends_as_a_clean_build(
 
 
 @settings(SETTINGS, max_examples=6 * SCALE)
-@given(_WORKER_OPERATIONS)
-@example(_WORKER_EXAMPLE)
+@given(_WORKER_OPERATIONS, st.booleans())
+@example(_WORKER_EXAMPLE, False)
+@example(_WORKER_EXAMPLE, True)
 def test_any_sequence_of_changes_in_the_live_preview_ends_as_a_clean_build(
-        operations: list[tuple[str, int, Any]]) -> None:
+        operations: list[tuple[str, int, Any]], compared_later: bool) -> None:
+    """`compared_later`: every rebuild that changes the model leaves the comparison of the files
+    with the last build to a thread (as on a site past COMPARED_LATER_FROM files)."""
     from briefgen.serve.session import Session
 
     with _worker_site() as site:
-        session = Session(site.root, BuildOptions(jobs=2))
+        session = Session(site.root, BuildOptions(jobs=2), compared_later_from=0 if compared_later else None)
         session.rebuild()
         changed: list[Path] = []
         for operation, n, made in operations:
