@@ -275,9 +275,9 @@ class DevServer:
                 if self._stopping:
                     return
                 if not ready:
-                    # Quiet for a while: tidy memory now, while no page waits for an answer.
-                    self._settle()
-                    unsettled = False
+                    # Quiet for a while: tidy memory now, while no page waits for an answer (or
+                    # after the next quiet while, if the session is not ready for it).
+                    unsettled = not self._settle()
                     continue
                 while True:  # debounce: wait for a quiet moment, but not for ever
                     now = time.monotonic()
@@ -358,9 +358,8 @@ class DevServer:
             self.say(f"{_clock()} Built{self._cause(changes)} in {_duration(seconds)}: "
                      f"serving {len(pages)} files")
 
-    def _settle(self) -> None:
-        if self._session is not None:
-            self._session.settle()
+    def _settle(self) -> bool:
+        return self._session is None or self._session.settle()
 
     def _cause(self, changes: set[Path] | None) -> str:
         """" after a change to content/a.md (and 2 more)", for the terminal."""

@@ -110,13 +110,13 @@ class _Comparison:
         finally:
             sys.setswitchinterval(interval)
 
-    def wait(self) -> None:
-        self._thread.join()
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def result(self) -> _Made:
         """The manifest and the baseline of the rebuild, once compared; what the comparison
         raised, if it failed."""
-        self.wait()
+        self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._made is not None
@@ -331,19 +331,23 @@ class Session:
             if collecting:
                 gc.enable()
 
-    def settle(self) -> None:
+    def settle(self) -> bool:
         """Collect the garbage of past rebuilds, then freeze what lives on.
 
         A full collection scans the whole model (a few hundred milliseconds at
         10,000 briefings), so the server calls this when the preview has been
         quiet for a while, not after every rebuild; frozen, the model is not
         rescanned by every automatic collection while the preview waits.
+
+        False, doing nothing, while a rebuild's comparison still runs: the server calls this
+        holding its own lock, and the model that lives on is the one the comparison makes.
         """
-        if self._comparison is not None:
-            self._comparison.wait()  # what it makes lives on (a failure is the next rebuild's to raise)
+        if self._comparison is not None and self._comparison.running():
+            return False
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+        return True
 
     def _take_comparison(self) -> None:
         """The last rebuild's manifest and baseline, once its comparison is done (the caller holds
