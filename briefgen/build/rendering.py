@@ -124,9 +124,10 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     `previous_from_cache`: `previous` is the cache's manifest of `earlier`, which the caller
     does not hold: let go of while the workers fork, and read from the cache again if needed.
     `compare_later` (with `render_at_most` and `follow`, when the model changed): the content
-    files that changed (site-relative paths). Only the search index's files are compared now; the
-    pages of those files are rendered, and one file of each other kind; every other file is left
-    unrendered, and the outcome's `compare` finds their fingerprints afterwards."""
+    files that changed (site-relative paths). Only the search index's files and the static files
+    are compared now; the pages of those content files are rendered, and one file of each other
+    kind; every other file is left unrendered, and the outcome's `compare` finds their
+    fingerprints afterwards."""
     from briefgen.build.heap import release_freed_memory  # ctypes: not an edit in place's to load
 
     last = _LastManifest(previous, cache if previous_from_cache else None, earlier)

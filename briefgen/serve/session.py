@@ -84,7 +84,8 @@ _Made = tuple[dict[str, tuple[str, str]], Baseline]
 
 # How long a thread that computes holds Python's lock while another waits for it, during a
 # comparison (the default is 5 ms): the server's threads wait for it at every read and write they
-# make, and a page that reloads while the comparison runs took 110 ms longer at 10,000.
+# make, and with the default a page that reloaded while the comparison ran took 110 ms longer
+# at 10,000 briefings.
 _SWITCH_INTERVAL = 0.0005
 
 
