@@ -331,6 +331,20 @@ def test_a_large_previews_new_briefing_reloads_the_pages_before_every_file_is_co
     assert loads == []
     assert dict(session.pages) == fresh_pages(site)
 
+    # A template edit keeps the model: the files made with that template are compared later.
+    template = site / "templates/briefing.html"
+    replace_in(template, "{% block content %}", "{% block content %}<p>A marked page.</p>")
+    loads.clear()
+    templated = session.rebuild([template])
+    assert not templated.compared and loads == []
+    assert all(name in templated.changed_files for name in session.pages
+               if name.startswith("2020/") and name.count("/") == 4)  # the briefings' pages
+    assert "index.html" not in templated.changed_files  # the home page's template is unchanged
+    replace_in(target, "A second edit.", "A third edit.")
+    assert session.rebuild([target]).compared
+    assert loads == []
+    assert dict(session.pages) == fresh_pages(site)
+
 
 def test_a_comparison_that_fails_is_reported_by_the_next_rebuild_which_then_starts_afresh(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,9 +76,9 @@ class RenderOutcome:
     # Changed files left for the caller to render when asked for (see `render_at_most`); their
     # manifest entries have a fingerprint and no digest, and they count as changed.
     unrendered: frozenset[str] = frozenset()
-    # With `compare_later`: finds every file's fingerprint, into `manifest` and `fingerprints`
-    # (which are whole only once it has run), in whatever thread the caller gives it. Until
-    # then every file not rendered is unrendered, and counts as changed.
+    # With `compare_later`: finds the fingerprints of the files left unrendered, into `manifest`
+    # and `fingerprints` (which are whole only once it has run), in whatever thread the caller
+    # gives it. Until then those files count as changed.
     compare: Callable[[], None] | None = None
 
 
@@ -123,11 +123,11 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
     template is unchanged keep their entries without being fingerprinted again.
     `previous_from_cache`: `previous` is the cache's manifest of `earlier`, which the caller
     does not hold: let go of while the workers fork, and read from the cache again if needed.
-    `compare_later` (with `render_at_most` and `follow`, when the model changed): the content
-    files that changed (site-relative paths). Only the search index's files and the static files
-    are compared now; the pages of those content files are rendered, and one file of each other
-    kind; every other file is left unrendered, and the outcome's `compare` finds their
-    fingerprints afterwards."""
+    `compare_later` (with `render_at_most` and `follow`): the files that changed (site-relative
+    paths). Only the search index's files, the static files and (after a template edit) the
+    files of kinds whose templates are unchanged are compared now; the pages of those content
+    files are rendered, and one file of each other kind; every other file is left unrendered,
+    and the outcome's `compare` finds their fingerprints afterwards."""
     from briefgen.build.heap import release_freed_memory  # ctypes: not an edit in place's to load
 
     last = _LastManifest(previous, cache if previous_from_cache else None, earlier)
@@ -230,33 +230,45 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         if pool is not None:
             deferred_kinds = SEARCH_INDEX_KINDS if docs_to_workers else SEARCH_INDEX_KINDS | {SEARCH_DOC}
         kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
-        if compare_later is not None and render_at_most is not None and kept_kinds is None and follow:
+        if compare_later is not None and render_at_most is not None and follow:
             # Compared as always: the search index's files, whose fingerprints are digests of their
-            # bytes (which the index, brought up to date here, keeps), and the theme's and the
-            # site's static files, which pages load (one counted as changed reloads every page
-            # in full).
+            # bytes (which the index, brought up to date here, keeps), the theme's and the site's
+            # static files, which pages load (one counted as changed reloads every page in full),
+            # and after a template edit, the files of the kinds whose templates are unchanged.
             # Rendered now besides them: the changed files' own pages and one file of each other
             # kind, so that an error in a template, or in what a changed file gives it, shows at
             # once, as it does when the changed files are known (see first_to_render).
             plan = loaded.plan
-            compared_places: list[int] = []
+            compared: list[int] = []
             now: list[int] = []
+            left_places: list[int] = []
             kinds: set[PageKind] = set()
             for place, spec in enumerate(plan):
-                if spec.kind in _COMPARED_AT_ONCE:
-                    compared_places.append(place)
+                if spec.kind in _COMPARED_AT_ONCE or (kept_kinds is not None and spec.kind in kept_kinds):
+                    compared.append(place)
                 elif spec.kind not in kinds or spec.origin.path in compare_later:
                     kinds.add(spec.kind)
                     now.append(place)
-            todo = needed((place, plan[place], fingerprints.of(plan[place])) for place in compared_places)
+                else:
+                    left_places.append(place)
+
+            def fingerprint(spec: PageSpec) -> str:
+                if kept_kinds is not None and spec.kind in kept_kinds:
+                    kept_entry = last.get(spec.output_file)
+                    if kept_entry is not None:
+                        return kept_entry[0]
+                return fingerprints.of(spec)
+
+            todo = needed((place, plan[place], fingerprint(plan[place])) for place in compared)
             todo += forced(plan[place] for place in now)
             taken = _Taken(manifest, last.names_files, sink)
             taken.take(_rendered_here(renderer, sink, todo), by_worker=False)
-            done = frozenset((*compared_places, *now))
-            left = frozenset(spec.output_file for place, spec in enumerate(plan) if place not in done)
+            left = frozenset(plan[place].output_file for place in left_places)
             outcome = taken.outcome(len(plan), renderer, fingerprints, left)
+            # A template edit keeps the model, and what the last build noted of the files showing
+            # each briefing (see Fingerprints.kept_kinds): only the files left are fingerprinted.
             return replace(outcome, compare=partial(_compare_rest, plan, fingerprints, manifest, last,
-                                                    done, note_readers))
+                                                    left_places, note_readers and kept_kinds is None))
         if kept_kinds is not None:
             # The readers of each briefing are those the last build noted; its other kinds' files,
             # as they were.
@@ -420,16 +432,18 @@ _COMPARED_AT_ONCE = SEARCH_INDEX_KINDS | {ASSET, STATIC}
 
 
 def _compare_rest(plan: Sequence[PageSpec], fingerprints: Fingerprints, manifest: PlannedManifest,
-                  last: _LastManifest, done: AbstractSet[int], note_readers: bool) -> None:
-    """What render_site left for later with `compare_later`: each file not in `done` gets its
-    fingerprint, and keeps the last build's entry when that is unchanged (the file, rendered
-    when asked for, makes the same bytes); the files that show each briefing are noted."""
-    found = fingerprints.of_plan(note_readers, defer=SEARCH_INDEX_KINDS)
-    for start in range(0, len(plan), 512):
-        places = [place for place in range(start, min(start + 512, len(plan))) if place not in done]
+                  last: _LastManifest, later: Sequence[int], note_readers: bool) -> None:
+    """What render_site left for later with `compare_later`: each file at a place in `later` gets
+    its fingerprint, and keeps the last build's entry when that is unchanged (the file, rendered
+    when asked for, makes the same bytes). With `note_readers`, every file's fingerprint is found,
+    noting which files show each briefing."""
+    if note_readers:
+        found = fingerprints.of_plan(True, defer=SEARCH_INDEX_KINDS)
+    for start in range(0, len(later), 512):
+        places = later[start:start + 512]
         entries = last.entries([plan[place].output_file for place in places])
         for place, old in zip(places, entries, strict=True):
-            fingerprint = found[place]
+            fingerprint = found[place] if note_readers else fingerprints.of(plan[place])
             if old is not None and old[0] == fingerprint:
                 manifest.keep(place, old)
             else:

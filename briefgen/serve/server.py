@@ -346,8 +346,8 @@ class DevServer:
                     changed: Collection[str], compared: bool = True) -> None:
         """The line a good rebuild prints; none for the start's own build."""
         if self._snapshot.build > 1 and not compared:
-            self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(seconds)}: {len(pages)} files, "
-                     "every open page reloads (the files are compared with the last build meanwhile)")
+            self.say(f"{_clock()} Rebuilt{self._cause(changes)} in {_duration(seconds)}: {len(changed)} of "
+                     f"{len(pages)} files may have changed (compared with the last build meanwhile)")
         elif self._snapshot.build > 1:
             # Removed files are among the changed ones, but not among the site's.
             removed = sum(name not in pages for name in changed)
