@@ -230,6 +230,16 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
         if pool is not None:
             deferred_kinds = SEARCH_INDEX_KINDS if docs_to_workers else SEARCH_INDEX_KINDS | {SEARCH_DOC}
         kept_kinds = fingerprints.kept_kinds(follow[1]) if follow is not None else None
+
+        def kept_or_found(spec: PageSpec) -> str:
+            """A file's fingerprint: the last build's when its kind is one of `kept_kinds` (the same
+            model, the kind's templates unchanged), else found."""
+            if kept_kinds is not None and spec.kind in kept_kinds:
+                kept_entry = last.get(spec.output_file)
+                if kept_entry is not None:
+                    return kept_entry[0]
+            return fingerprints.of(spec)
+
         if compare_later is not None and render_at_most is not None and follow:
             # Compared as always: the search index's files, whose fingerprints are digests of their
             # bytes (which the index, brought up to date here, keeps), the theme's and the site's
@@ -251,15 +261,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
                     now.append(place)
                 else:
                     left_places.append(place)
-
-            def fingerprint(spec: PageSpec) -> str:
-                if kept_kinds is not None and spec.kind in kept_kinds:
-                    kept_entry = last.get(spec.output_file)
-                    if kept_entry is not None:
-                        return kept_entry[0]
-                return fingerprints.of(spec)
-
-            todo = needed((place, plan[place], fingerprint(plan[place])) for place in compared)
+            todo = needed((place, plan[place], kept_or_found(plan[place])) for place in compared)
             todo += forced(plan[place] for place in now)
             taken = _Taken(manifest, last.names_files, sink)
             taken.take(_rendered_here(renderer, sink, todo), by_worker=False)
@@ -273,10 +275,7 @@ def render_site(loaded: Loaded, sink: Sink, previous: Mapping[str, tuple[str, st
             # The readers of each briefing are those the last build noted; its other kinds' files,
             # as they were.
             printed: Iterable[tuple[int, PageSpec, str]] = (
-                (place, spec, kept_entry[0]
-                 if spec.kind in kept_kinds and (kept_entry := last.get(spec.output_file)) is not None
-                 else fingerprints.of(spec))
-                for place, spec in enumerate(loaded.plan))
+                (place, spec, kept_or_found(spec)) for place, spec in enumerate(loaded.plan))
         else:
             printed = ((place, spec, fingerprint) for place, (spec, fingerprint) in enumerate(zip(
                 loaded.plan, fingerprints.of_plan(note_readers, defer=deferred_kinds, fork=pool is not None),

@@ -58,8 +58,8 @@ class SessionResult:
     seconds: float
     warnings: tuple[Diagnostic, ...]
     changed_files: frozenset[str]  # added, removed or with other bytes than the last good build's
-    # False when the files were not compared (see COMPARED_LATER_FROM): every page counts as
-    # changed, and those not rendered yet are rendered when asked for.
+    # False when some files were left to be compared later (see COMPARED_LATER_FROM): they count
+    # as changed, and are rendered when asked for.
     compared: bool = True
 
 
